@@ -29,14 +29,18 @@ public sealed class ChildProcess : IDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Starts <paramref name="fileName"/>; <paramref name="environment"/> values are set, and a null value removes an inherited variable.</summary>
+    /// <summary>
+    /// Starts <paramref name="fileName"/>; <paramref name="environment"/> values are set, and a null value
+    /// removes an inherited variable. Stderr goes to <paramref name="errorOutput"/> when given, else into <paramref name="output"/>.
+    /// </summary>
     public static ChildProcess Start(
         string fileName,
         IEnumerable<string> arguments,
         string name,
         string? workingDirectory = null,
         IReadOnlyDictionary<string, string?>? environment = null,
-        OutputLog? output = null)
+        OutputLog? output = null,
+        OutputLog? errorOutput = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -66,7 +70,8 @@ public sealed class ChildProcess : IDisposable
         output ??= new OutputLog();
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => output.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
+        var stderr = errorOutput ?? output;
+        process.ErrorDataReceived += (_, e) => stderr.Append(e.Data);
         if (!process.Start())
         {
             process.Dispose();

@@ -26,6 +26,21 @@ public sealed class KitHub : Hub
         return count;
     }
 
+    /// <summary>Just enough of the room contract for tests/js/signalr-client.mjs to run against.</summary>
+    public object Join(string roomId, object? since) =>
+        new { position = new { epoch = "kit-epoch", version = 0 }, snapshot = (object?)null, missed = Array.Empty<object>(), replica = "kit" };
+
+    public async Task<object> SetChoice(string roomId, string menuId, int quantity, string? opId)
+    {
+        if (menuId != "m1")
+        {
+            throw new HubException($"unknown_menu_item: {menuId} is not on the menu");
+        }
+
+        await Clients.Caller.SendAsync("RoomEvent", new { roomId, epoch = "kit-epoch", version = 1, type = "choice", memberId = "m", menuId, quantity, opId });
+        return new { version = 1, quantity };
+    }
+
     /// <summary>Never completes on its own: a pending invocation for the connection-closed tests.</summary>
     public Task Hang() => Task.Delay(Timeout.Infinite, Context.ConnectionAborted);
 }

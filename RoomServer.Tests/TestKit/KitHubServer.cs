@@ -15,7 +15,7 @@ namespace RoomShare.RoomServer.Tests.TestKit;
 
 /// <summary>
 /// A minimal in-process Kestrel app for the kit's own tests: a real SignalR hub at /hubs/room (401
-/// without access_token, like the real server), and a raw WebSocket endpoint at /raw that writes
+/// without access_token or a Bearer header, like the real server), and a raw WebSocket endpoint at /raw that writes
 /// hand-framed records, to prove the client's framing without depending on how SignalR batches.
 /// </summary>
 public sealed class KitHubServer : IAsyncLifetime
@@ -34,7 +34,8 @@ public sealed class KitHubServer : IAsyncLifetime
         app.UseWebSockets();
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/hubs/room") && !context.Request.Query.ContainsKey("access_token"))
+            if (context.Request.Path.StartsWithSegments("/hubs/room") && !context.Request.Query.ContainsKey("access_token")
+                && !context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 return;
