@@ -211,7 +211,8 @@ public sealed class HubTestClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
+        // Close politely first (the server sees a normal disconnect), give the server a moment to
+        // answer with its close frame, then stop the loops and abort whatever is left.
         if (_socket.State == WebSocketState.Open)
         {
             try
@@ -219,14 +220,14 @@ public sealed class HubTestClient : IAsyncDisposable
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {
                 // The abort below ends it either way.
             }
         }
 
-        // Give the receive loop a moment to see the server's close; then abort whatever is left.
         await Task.WhenAny(_receiveLoop, Task.Delay(TimeSpan.FromSeconds(2)));
+        await _stopping.CancelAsync();
         _socket.Abort();
         await Task.WhenAny(Task.WhenAll(_receiveLoop, _pingLoop), Task.Delay(TimeSpan.FromSeconds(2)));
         MarkClosed(null, "the client was disposed");
@@ -325,8 +326,9 @@ public sealed class HubTestClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
+        catch (Exception ex)
         {
+            // Whatever ended the loop (a dropped socket, a malformed record) ends the connection.
             if (!_stopping.IsCancellationRequested)
             {
                 closeError = $"connection lost: {ex.Message}";
@@ -453,7 +455,7 @@ public sealed class HubTestClient : IAsyncDisposable
                 await SendMessageAsync(PingMessage.Instance);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
             // Stopping, or the receive loop is already reporting the broken connection.
         }
@@ -487,6 +489,11 @@ public sealed class HubTestClient : IAsyncDisposable
         var result = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), cancellationToken);
         if (result.MessageType == WebSocketMessageType.Close)
         {
+            if (_socket.State != WebSocketState.CloseReceived)
+            {
+                return false; // we started the close; the handshake is complete
+            }
+
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
