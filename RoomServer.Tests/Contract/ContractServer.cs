@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// tests share the server but never data. Settings are small so behaviour shows quickly: a short
 /// history, a one-second position tick and presence grace.
 /// </summary>
-public abstract class ContractServer : IAsyncLifetime
+public abstract class ContractServer : IAsyncLifetime, IDisposable
 {
     public const int HistoryLength = 20;
     public const int MaxQuantity = 99;
@@ -77,6 +77,12 @@ public abstract class ContractServer : IAsyncLifetime
         }
 
         await StopBackingServicesAsync();
+    }
+
+    public void Dispose()
+    {
+        _server?.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Starts what the mode needs (e.g. redis-server) and returns the settings that select it.</summary>

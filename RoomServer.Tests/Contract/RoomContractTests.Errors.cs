@@ -126,9 +126,10 @@ public abstract partial class RoomContractTests
         await using var _ = ann;
 
         var huge = new string('x', 64 * 1024);
-        _ = ann.Client.InvokeAsync("SetChoice", room.Id, huge, 1, null);
+        var doomed = ann.Client.InvokeAsync("SetChoice", room.Id, huge, 1, null);
 
         await ann.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        await doomed.Invoking(t => t).Should().ThrowAsync<Exception>("the call dies with its connection");
         (await Server.SnapshotAsync(room)).Version.Should().Be(1);
     }
 
