@@ -71,13 +71,16 @@ public sealed class NginxConfigTests
     }
 
     [Fact]
-    public void ProductionConfigHashesOnTheAffinityCookieAndNeverUsesIpHash()
+    public void ProductionConfigHashesOnTheAffinityCookiePerResolvedReplicaAndNeverUsesIpHash()
     {
         var production = Directives(Path.Combine(NginxDir, "nginx.conf"));
         var shared = Directives(Path.Combine(NginxDir, "roomshare-http.conf")) + Directives(Path.Combine(NginxDir, "roomshare-locations.conf"));
 
         (production + shared).Should().NotContain("ip_hash", "ip_hash hashes three octets only (DESIGN.md §7)");
-        production.Should().Contain("hash $rs_affinity consistent;")
+        // One server name resolving to N replicas: a consistent ring is keyed by the name, so nginx would
+        // round-robin among its addresses and break negotiate/connect affinity (nginx/nginx#523).
+        production.Should().Contain("hash $rs_affinity;")
+            .And.NotContain("hash $rs_affinity consistent", "all replicas share one server name in production")
             .And.Contain("server roomserver:8080 resolve", "scaled replicas are found through Docker DNS")
             .And.Contain("resolver 127.0.0.11")
             .And.MatchRegex(@"zone roomserver \d+k;")
