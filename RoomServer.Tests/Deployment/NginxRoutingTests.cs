@@ -168,6 +168,21 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         }
     }
 
+    [Fact]
+    public async Task ReloadPointsNginxAtTheNewReplicaSet()
+    {
+        await Nginx.ReloadAsync([Replica("b").BaseUrl]);
+
+        using var fresh = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = Nginx.BaseUrl, Timeout = Timeout };
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await fresh.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            (await response.Content.ReadAsStringAsync()).Should().Be("b", "after the reload only b is upstream");
+        }
+    }
+
     private async Task<(string Cookie, string Replica)> NegotiateAsNewClientAsync()
     {
         using var response = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);

@@ -100,7 +100,7 @@ public sealed class NginxProcess : IAsyncDisposable
 
     /// <summary>
     /// Points nginx at a new set of replicas: validates the new config with <c>nginx -t</c>, sends
-    /// SIGHUP and returns once the master has started workers with it.
+    /// SIGHUP and returns once the old worker has exited, so every later request uses the new config.
     /// </summary>
     public async Task ReloadAsync(IReadOnlyList<Uri> replicaBaseUrls, CancellationToken cancellationToken = default)
     {
@@ -114,22 +114,25 @@ public sealed class NginxProcess : IAsyncDisposable
             throw new InvalidOperationException($"nginx rejected the reloaded config {ConfigPath}:\n{testOutput}");
         }
 
-        var before = CountInErrorLog("reconfiguring");
+        var reconfigured = CountInErrorLog("reconfiguring");
+        var exited = CountInErrorLog(" exited with code ");
         await SignalAsync("HUP", cancellationToken);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartTimeout);
         try
         {
-            // Bounded by the timeout: the master logs "reconfiguring" once it has re-read the config.
-            while (CountInErrorLog("reconfiguring") <= before)
+            // Bounded by the timeout. The master logs "reconfiguring", starts a worker with the new
+            // config, then stops the old one (worker_shutdown_timeout bounds that) and logs its exit.
+            while (CountInErrorLog("reconfiguring") <= reconfigured || CountInErrorLog(" exited with code ") <= exited)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"nginx did not log 'reconfiguring' within {StartTimeout.TotalSeconds:0} s after SIGHUP.\n{Diagnostics()}");
+            throw new TimeoutException(
+                $"nginx did not reload (log 'reconfiguring' and the old worker's exit) within {StartTimeout.TotalSeconds:0} s after SIGHUP.\n{Diagnostics()}");
         }
     }
 
