@@ -14,6 +14,9 @@ internal static partial class HubLog
     [LoggerMessage(3004, LogLevel.Warning, "Recording that connection {ConnectionId} left room {RoomId} failed; its lease will expire")]
     public static partial void LeaveFailed(ILogger logger, string connectionId, string roomId, Exception exception);
 
+    [LoggerMessage(3006, LogLevel.Error, "Hub call {Method} failed unexpectedly")]
+    public static partial void Failed(ILogger logger, string method, Exception exception);
+
     [LoggerMessage(3005, LogLevel.Information, "Connection {ConnectionId} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId, string reason);
 }

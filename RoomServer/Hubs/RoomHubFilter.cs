@@ -31,6 +31,13 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, ILogger<R
             HubLog.Rejected(logger, method, ex.Code);
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
+        catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
+        {
+            // SignalR's own dispatcher log is silenced in appsettings (it reports every client error
+            // as an Error); genuine server faults are reported here instead.
+            HubLog.Failed(logger, method, ex);
+            throw;
+        }
     }
 
     public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)

@@ -13,17 +13,15 @@ public static class ChoiceRules
         _ => (int)Math.Clamp((long)current + value, 0, maxQuantity),
     };
 
-    /// <summary>Checks a request's value before it reaches a store; throws <c>invalid_quantity</c>.</summary>
+    /// <summary>
+    /// Checks a request's value before it reaches a store; throws <c>invalid_quantity</c>. Any whole
+    /// delta is accepted: its result is clamped, which is what makes adjustments commutative.
+    /// </summary>
     public static void Validate(ChoiceMode mode, int value, int maxQuantity)
     {
         if (mode == ChoiceMode.Set && (value < 0 || value > maxQuantity))
         {
             throw new RoomException(RoomErrorCodes.InvalidQuantity, $"quantity must be between 0 and {maxQuantity}");
-        }
-
-        if (mode == ChoiceMode.Adjust && (value < -maxQuantity || value > maxQuantity))
-        {
-            throw new RoomException(RoomErrorCodes.InvalidQuantity, $"delta must be between -{maxQuantity} and {maxQuantity}");
         }
     }
 }

@@ -1,0 +1,125 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+/// <summary>
+/// One RoomServer for a contract test class, in one storage mode. Every test makes its own rooms, so
+/// tests share the server but never data. Settings are small so behaviour shows quickly: a short
+/// history, a one-second position tick and presence grace.
+/// </summary>
+public abstract class ContractServer : IAsyncLifetime
+{
+    public const int HistoryLength = 20;
+    public const int MaxQuantity = 99;
+    public const int HubCallsPerSecond = 100;
+    public const int MaxNoticePayloadBytes = 4096;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static readonly MenuItem[] Menu =
+    [
+        new("pizza", "Margherita", 1150),
+        new("pasta", "Carbonara", 1380),
+        new("cola", "Cola", 300),
+    ];
+
+    private InProcessRoomServer? _server;
+
+    public string ApiKey { get; } = "test-api-key-" + Guid.NewGuid().ToString("N");
+
+    public string SigningKey { get; } = "test-signing-key-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+
+    public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("the server has not started");
+
+    /// <summary>An HTTP client that sends the API key.</summary>
+    public HttpClient Api { get; private set; } = null!;
+
+    /// <summary>An HTTP client with no credentials.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["RoomServer:ApiKeys:0"] = ApiKey,
+            ["RoomServer:Jwt:SigningKey"] = SigningKey,
+            ["RoomServer:ReplicaId"] = "contract",
+            ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:MaxQuantity"] = MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:PositionIntervalSeconds"] = "1",
+            ["RoomServer:PresenceGraceSeconds"] = "1",
+            ["RoomServer:Limits:HubCallsPerSecond"] = HubCallsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:Limits:MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in await StartBackingServicesAsync())
+        {
+            settings[key] = value;
+        }
+
+        _server = new InProcessRoomServer(settings, FreePort.Next());
+        _server.StartServer();
+        Api = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        Anonymous = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        Anonymous?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        await StopBackingServicesAsync();
+    }
+
+    /// <summary>Starts what the mode needs (e.g. redis-server) and returns the settings that select it.</summary>
+    protected abstract Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync();
+
+    protected abstract Task StopBackingServicesAsync();
+
+    public async Task<TestRoom> CreateRoomAsync(int? ttlMinutes = null)
+    {
+        var response = await Api.PostAsJsonAsync("/api/rooms", new { name = "Table 7", menu = Menu, ttlMinutes }, Json);
+        response.EnsureSuccessStatusCode();
+        var created = (await response.Content.ReadFromJsonAsync<RoomCreatedResponse>(Json))!;
+        return new TestRoom(created.RoomId, created.Epoch);
+    }
+
+    public async Task<string> TokenAsync(TestRoom room, string memberId, string role = "member", string? displayName = null)
+    {
+        var response = await Api.PostAsJsonAsync($"/api/rooms/{room.Id}/tokens", new { memberId, displayName = displayName ?? memberId.ToUpperInvariant(), role }, Json);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TokenResponse>(Json))!.Token;
+    }
+
+    public Task<HubTestClient> ConnectAsync(string token) => HubTestClient.ConnectAsync(BaseUrl, token);
+
+    /// <summary>Connects a member and joins the room fresh.</summary>
+    public async Task<JoinedMember> JoinAsync(TestRoom room, string memberId, string role = "member")
+    {
+        var client = await ConnectAsync(await TokenAsync(room, memberId, role));
+        var result = await client.InvokeAsync<JoinResult>("Join", room.Id, null);
+        return new JoinedMember(memberId, client, result);
+    }
+
+    public async Task<RoomSnapshot> SnapshotAsync(TestRoom room)
+    {
+        var response = await Api.GetAsync($"/api/rooms/{room.Id}");
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<RoomSnapshot>(Json))!;
+    }
+}
+
+public sealed record TestRoom(string Id, string Epoch);
+
+public sealed record JoinedMember(string MemberId, HubTestClient Client, JoinResult Joined) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Client.DisposeAsync();
+}

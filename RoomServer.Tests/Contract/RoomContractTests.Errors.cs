@@ -1,0 +1,146 @@
+namespace RoomShare.RoomServer.Tests.Contract;
+
+public abstract partial class RoomContractTests
+{
+    [Theory]
+    [InlineData("SetChoice", "sushi", 1, "unknown_menu_item")]
+    [InlineData("SetChoice", "not a menu id!", 1, "unknown_menu_item")]
+    [InlineData("SetChoice", "pizza", -1, "invalid_quantity")]
+    [InlineData("SetChoice", "pizza", 100, "invalid_quantity")]
+    [InlineData("AdjustChoice", "sushi", 1, "unknown_menu_item")]
+    public async Task ABadChoiceIsRejectedWithItsCodeAndChangesNothing(string method, string menuId, int quantity, string code)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        (await ann.Client.RejectedCodeAsync(method, room.Id, menuId, quantity, null)).Should().Be(code);
+
+        (await Server.SnapshotAsync(room)).Choices.Should().BeEmpty();
+        await AssertNothingChangedAsync(room, ann, 1);
+    }
+
+    public static TheoryData<string, object?[], string> MalformedArguments => new()
+    {
+        { "SetChoice", ["pizza", "two", null], "invalid_argument" },
+        { "SetChoice", ["pizza", 2.5, null], "invalid_quantity" },
+        { "SetChoice", ["pizza", 1e12, null], "invalid_quantity" },
+        { "SetChoice", [42, 1, null], "invalid_argument" },
+        { "SetChoice", ["pizza", 1, 17], "invalid_argument" },
+        { "SetChoice", ["pizza", 1, "has space"], "invalid_argument" },
+        { "AdjustChoice", ["pizza", null, null], "invalid_argument" },
+        { "SetRoomState", ["deleted"], "invalid_argument" },
+        { "Join", [new { epoch = 5, version = 1 }], "invalid_argument" },
+        { "Join", [new { epoch = "e", version = -1 }], "invalid_argument" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedArguments))]
+    public async Task MalformedArgumentsAreRejectedWithACodeAndTheConnectionSurvives(string method, object?[] rest, string code)
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+
+        (await owner.Client.RejectedCodeAsync(method, [room.Id, .. rest])).Should().Be(code);
+
+        await AssertNothingChangedAsync(room, owner, 1);
+    }
+
+    [Theory]
+    [InlineData("Join")]
+    [InlineData("SetChoice")]
+    [InlineData("Refresh")]
+    [InlineData("Leave")]
+    public async Task ARoomIdThatIsNotTheTokensRoomIsForbidden(string method)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var other = await Server.CreateRoomAsync();
+        object?[] args = method switch
+        {
+            "Join" => [other.Id, null],
+            "SetChoice" => [other.Id, "pizza", 1, null],
+            _ => [other.Id],
+        };
+
+        (await ann.Client.RejectedCodeAsync(method, args)).Should().Be("forbidden");
+
+        (await Server.SnapshotAsync(other)).Version.Should().Be(0);
+        await AssertNothingChangedAsync(room, ann, 1);
+    }
+
+    [Fact]
+    public async Task AMalformedRoomIdIsAnInvalidArgument()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        (await ann.Client.RejectedCodeAsync("SetChoice", "../etc", "pizza", 1, null)).Should().Be("invalid_argument");
+        (await ann.Client.RejectedCodeAsync("Join", "", null)).Should().Be("invalid_argument");
+        await AssertNothingChangedAsync(room, ann, 1);
+    }
+
+    [Fact]
+    public async Task JoiningADeletedRoomIsRoomNotFound()
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = await Server.TokenAsync(room, "ann");
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}")).EnsureSuccessStatusCode();
+        await using var client = await Server.ConnectAsync(token);
+
+        (await client.RejectedCodeAsync("Join", room.Id, null)).Should().Be("room_not_found");
+        (await client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("invalid_argument", "not joined");
+    }
+
+    [Fact]
+    public async Task TooManyCallsAreRateLimitedAndTheConnectionSurvives()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await ann.Client.SetChoiceAsync(room, "pizza", 1);
+
+        var calls = Enumerable.Range(0, ContractServer.HubCallsPerSecond * 5)
+            .Select(async _ =>
+            {
+                try
+                {
+                    await ann.Client.InvokeAsync("SetChoice", room.Id, "pizza", 1, null);
+                    return "ok";
+                }
+                catch (Infrastructure.HubErrorException e)
+                {
+                    return e.Code;
+                }
+            })
+            .ToList();
+        var outcomes = await Task.WhenAll(calls);
+
+        outcomes.Should().Contain("rate_limited").And.Contain("ok").And.OnlyContain(o => o == "ok" || o == "rate_limited");
+        (await Server.SnapshotAsync(room)).Version.Should().Be(2, "the rejected calls (and the no-op ones) changed nothing");
+        ann.Client.Closed.IsCompleted.Should().BeFalse("rate limiting does not close the connection");
+    }
+
+    [Fact]
+    public async Task AnOversizedMessageClosesTheConnection()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        var huge = new string('x', 64 * 1024);
+        _ = ann.Client.InvokeAsync("SetChoice", room.Id, huge, 1, null);
+
+        await ann.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        (await Server.SnapshotAsync(room)).Version.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task AMalformedFrameClosesTheConnection()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        await ann.Client.SendRawAsync("{ this is not json \u001e");
+
+        await ann.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        (await Server.SnapshotAsync(room)).Version.Should().Be(1);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+public abstract partial class RoomContractTests
+{
+    [Fact]
+    public async Task TheOwnerLocksAndReopensAndChoicesAreRefusedWhileLocked()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "locked")).Version.Should().Be(3);
+        (await owner.Client.NextEventShouldBeAsync(3)).Should().BeEquivalentTo(new { Type = RoomEventTypes.State, State = "locked", By = "olga" });
+
+        (await bob.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_locked");
+        (await bob.Client.RejectedCodeAsync("AdjustChoice", room.Id, "pizza", 1, null)).Should().Be("room_locked");
+        (await Server.SnapshotAsync(room)).Should().BeEquivalentTo(new { Version = 3L, State = "locked", Choices = Array.Empty<SnapshotChoice>() });
+
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "open")).Version.Should().Be(4);
+        (await bob.Client.SetChoiceAsync(room, "pizza", 1)).Should().Be(new ChoiceAck(5, 1));
+    }
+
+    [Fact]
+    public async Task SettingTheCurrentStateAgainIsANoOp()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "open")).Version.Should().Be(1);
+        await AssertNothingChangedAsync(room, owner, 1);
+    }
+
+    [Fact]
+    public async Task AClosedRoomIsFinalAndReadOnly()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await owner.Client.InvokeAsync("SetRoomState", room.Id, "locked");
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "closed")).Version.Should().Be(3);
+
+        (await owner.Client.RejectedCodeAsync("SetRoomState", room.Id, "open")).Should().Be("room_closed");
+        (await owner.Client.RejectedCodeAsync("SetRoomState", room.Id, "locked")).Should().Be("room_closed");
+        (await owner.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_closed");
+        var put = await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "open" });
+        put.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await put.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "room_closed", Status = 409 });
+
+        var snapshot = await Server.SnapshotAsync(room);
+        snapshot.Should().BeEquivalentTo(new { Version = 3L, State = "closed" });
+        await using var late = await Server.JoinAsync(room, "late");
+        late.Joined.Snapshot!.State.Should().Be("closed", "a closed room can still be read");
+        late.Joined.Position.Version.Should().Be(3, "joining a closed room adds no member");
+    }
+
+    [Fact]
+    public async Task OpenCanGoStraightToClosed()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "closed")).Version.Should().Be(2);
+        (await owner.Client.NextEventShouldBeAsync(2)).State.Should().Be("closed");
+    }
+
+    [Fact]
+    public async Task OnlyTheOwnerMayChangeTheRoomState()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        (await ann.Client.RejectedCodeAsync("SetRoomState", room.Id, "locked")).Should().Be("forbidden");
+        (await Server.SnapshotAsync(room)).State.Should().Be("open");
+        await AssertNothingChangedAsync(room, ann, 1);
+    }
+
+    [Fact]
+    public async Task RefreshAsksEveryMemberToReload()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        (await ann.Client.InvokeAsync<VersionAck>("Refresh", room.Id)).Version.Should().Be(2);
+        (await ann.Client.NextEventShouldBeAsync(2)).Should().BeEquivalentTo(new { Type = RoomEventTypes.Refresh, By = "ann" });
+    }
+
+    [Fact]
+    public async Task LeaveStopsTheConnectionsEventsForTheRoom()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        await bob.Client.InvokeAsync("Leave", room.Id);
+        var countAfterLeave = bob.Client.Received("RoomEvent").Count;
+        await ann.Client.SetChoiceAsync(room, "pizza", 1);
+        await ann.Client.NextEventShouldBeAsync(3);
+        await ann.Client.SetChoiceAsync(room, "pizza", 2);
+        await ann.Client.NextEventShouldBeAsync(4);
+
+        bob.Client.Received("RoomEvent").Should().HaveCount(countAfterLeave, "after Leave the connection receives no more events");
+        (await bob.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("invalid_argument", "changes need a Join first");
+        await bob.Client.InvokeAsync("Leave", room.Id);
+    }
+
+    [Fact]
+    public async Task JoinedMembersAreSentTheRoomsPositionPeriodically()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await ann.Client.SetChoiceAsync(room, "pizza", 1);
+
+        var position = await ann.Client.WaitForAsync(
+            "Position", p => p.GetProperty("version").GetInt64() == 2, TimeSpan.FromSeconds(5));
+
+        position.GetProperty("roomId").GetString().Should().Be(room.Id);
+        position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+    }
+}
+
+public sealed record ProblemBody(string Code, int Status, string Title, string? Detail);

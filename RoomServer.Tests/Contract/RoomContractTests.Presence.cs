@@ -1,0 +1,62 @@
+namespace RoomShare.RoomServer.Tests.Contract;
+
+public abstract partial class RoomContractTests
+{
+    [Fact]
+    public async Task AMemberComesOnlineOnJoinAndGoesOfflineAfterTheGracePeriod()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        var bob = await Server.JoinAsync(room, "bob");
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Should().BeEquivalentTo(new { Online = true, DisplayName = "BOB", RoomId = room.Id });
+        (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
+
+        await bob.DisposeAsync();
+
+        var offline = await ann.Client.NextPresenceAsync(p => p.MemberId == "bob", TimeSpan.FromSeconds(10));
+        offline.Online.Should().BeFalse();
+        (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeFalse();
+        (await Server.SnapshotAsync(room)).Version.Should().Be(2, "presence is not versioned");
+    }
+
+    [Fact]
+    public async Task SeveralDevicesOfOneMemberMergeIntoOnePresence()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var bobLaptop = await Server.JoinAsync(room, "bob");
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue();
+        await using var bobPhone = await Server.JoinAsync(room, "bob");
+
+        await bobLaptop.DisposeAsync();
+        // Two ticks and a grace period later, the phone still holds bob online.
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+
+        ann.Client.Received("Presence").Count(p => p.GetProperty("memberId").GetString() == "bob").Should().Be(1, "one online, and no offline while a device remains");
+        (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
+
+        await bobPhone.DisposeAsync();
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob", TimeSpan.FromSeconds(10))).Online.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task AQuickReconnectWithinTheGracePeriodDoesNotFlickerOffline()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var bob = await Server.JoinAsync(room, "bob");
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue();
+
+        await bob.DisposeAsync();
+        await using var bobAgain = await Server.JoinAsync(room, "bob");
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+        await ann.Client.WaitForAsync("Position", _ => true, TimeSpan.FromSeconds(5));
+
+        ann.Client.Received("Presence").Where(p => p.GetProperty("memberId").GetString() == "bob")
+            .Select(p => p.GetProperty("online").GetBoolean()).Should().Equal(true);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace RoomShare.RoomServer.Tests.Infrastructure;
+
+/// <summary>
+/// Mints member tokens exactly as DESIGN.md §3 describes them (HS256, key = UTF-8 bytes of the signing
+/// key; claims sub, room, name, role, exp), so tests can forge the bad ones the API would never issue:
+/// wrong key, expired, another room, wrong issuer or audience.
+/// </summary>
+public static class TestTokens
+{
+    public static string Mint(
+        string signingKey,
+        string roomId,
+        string memberId,
+        string displayName,
+        string role = "member",
+        DateTimeOffset? expires = null,
+        string issuer = "roomshare",
+        string audience = "roomshare")
+    {
+        var now = DateTimeOffset.UtcNow;
+        var expiresAt = expires ?? now.AddHours(1);
+
+        // An already-expired token still needs nbf/iat before exp, or the handler refuses to create it.
+        var issuedAt = expiresAt <= now ? expiresAt.AddMinutes(-10) : now;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = issuedAt.UtcDateTime,
+            NotBefore = issuedAt.UtcDateTime,
+            Expires = expiresAt.UtcDateTime,
+            Subject = new ClaimsIdentity(
+            [
+                new Claim("sub", memberId),
+                new Claim("room", roomId),
+                new Claim("name", displayName),
+                new Claim("role", role),
+            ]),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)),
+                SecurityAlgorithms.HmacSha256),
+        };
+        return new JsonWebTokenHandler().CreateToken(descriptor);
+    }
+}

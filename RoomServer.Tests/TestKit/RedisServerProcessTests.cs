@@ -1,0 +1,54 @@
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.TestKit;
+
+public sealed class RedisServerProcessTests
+{
+    [Fact]
+    public async Task StartsOnALoopbackPortAndAnswers()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+
+        redis.Endpoint.Should().Be($"127.0.0.1:{redis.Port}");
+        (await redis.ExecuteAsync("PING")).Should().Be("PONG");
+        (await redis.ExecuteAsync("SET", "k", "vé")).Should().Be("OK");
+        (await redis.ExecuteAsync("GET", "k")).Should().Be("vé");
+        (await redis.ExecuteAsync("GET", "missing")).Should().BeNull();
+        (await redis.ExecuteAsync("RPUSH", "l", "a", "b")).Should().Be("2");
+        (await redis.ExecuteListAsync("LRANGE", "l", "0", "-1")).Should().Equal("a", "b");
+    }
+
+    [Fact]
+    public async Task AnErrorReplyThrowsWithRedissText()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+
+        var act = () => redis.ExecuteAsync("NOSUCHCOMMAND");
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("unknown command");
+    }
+
+    [Fact]
+    public async Task StopThenStartAgainReloadsTheAppendOnlyFile()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await redis.ExecuteAsync("SET", "durable", "yes");
+
+        await redis.StopAsync();
+        await redis.StartAgainAsync();
+
+        (await redis.ExecuteAsync("GET", "durable")).Should().Be("yes");
+    }
+
+    [Fact]
+    public async Task KillThenStartAgainKeepsAnAcknowledgedWrite()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await redis.ExecuteAsync("HSET", "h", "f", "1");
+
+        redis.Kill();
+        await redis.StartAgainAsync();
+
+        (await redis.ExecuteAsync("HGET", "h", "f")).Should().Be("1");
+    }
+}
