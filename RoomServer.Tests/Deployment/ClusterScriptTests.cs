@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Deployment;
+
+/// <summary>
+/// eng/cluster.sh end to end: `up 3` starts redis, three real replicas and nginx; clients through nginx
+/// spread over the replicas and keep their affinity; `down` leaves none of those processes behind.
+/// Uses the RoomServer build of this test run (`--no-build --configuration &lt;this configuration&gt;`).
+/// </summary>
+public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
+{
+    private const char RecordSeparator = '\u001e';
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly string stateDir = Path.Combine(Path.GetTempPath(), $"roomshare-cluster-{Guid.NewGuid():N}");
+    private readonly HttpClient http = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = Timeout };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // A failed test must not leave a cluster running: `down` is idempotent.
+        if (Directory.Exists(stateDir))
+        {
+            await RunScriptAsync("down");
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+
+    [Fact]
+    public async Task UpStartsAClusterThatSpreadsClientsOverReplicasAndDownStopsEveryProcess()
+    {
+        var (upExit, upOutput) = await RunScriptAsync("up", "3", "--no-build", "--configuration", Configuration);
+        upExit.Should().Be(0, $"eng/cluster.sh up must succeed:\n{upOutput}\n{Logs()}");
+
+        var env = ReadClusterEnv();
+        var baseUrl = new Uri(env["BASE_URL"]);
+        var apiKey = env["API_KEY"];
+        upOutput.Should().Contain(baseUrl.ToString().TrimEnd('/')).And.Contain(apiKey).And.Contain("curl");
+        var replicaPorts = env["REPLICA_URLS"].Split(',')
+            .Select(entry => entry.Split(':', 2))
+            .ToDictionary(parts => new Uri(parts[1]).Port.ToString(CultureInfo.InvariantCulture), parts => parts[0], StringComparer.Ordinal);
+        replicaPorts.Values.Should().BeEquivalentTo(["r1", "r2", "r3"]);
+        var pids = RecordedProcesses();
+        pids.Select(p => p.Name).Should().BeEquivalentTo(["redis", "r1", "r2", "r3", "nginx"]);
+
+        // Readiness through nginx.
+        using (var ready = await http.GetAsync(new Uri(baseUrl, "/readyz")))
+        {
+            ready.StatusCode.Should().Be(HttpStatusCode.OK, "/readyz through nginx");
+        }
+
+        var (roomId, token) = await CreateRoomAndTokenAsync(baseUrl, apiKey);
+
+        // WebSockets through nginx without a cookie (new clients) reach several replicas, and the
+        // replica that answers Join is the one nginx proxied to.
+        var replicasReached = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 30 && replicasReached.Count < 2; i++)
+        {
+            var (upstreamPort, replica) = await JoinOverWebSocketAsync(baseUrl, roomId, token, cookie: null);
+            replica.Should().Be(replicaPorts[upstreamPort], "Join must be answered by the replica nginx proxied the upgrade to");
+            replicasReached.Add(replica);
+        }
+
+        replicasReached.Should().HaveCountGreaterThanOrEqualTo(2, "new clients must spread over the replicas");
+
+        // A negotiating client gets the affinity cookie once and its WebSocket follows it.
+        var (cookie, negotiatedPort) = await NegotiateAsync(baseUrl, token, cookie: null);
+        cookie.Should().StartWith("rs_affinity=");
+        for (var i = 0; i < 3; i++)
+        {
+            var (_, again) = await NegotiateAsync(baseUrl, token, cookie);
+            again.Should().Be(negotiatedPort, "the same cookie always reaches the same replica");
+            var (wsPort, replica) = await JoinOverWebSocketAsync(baseUrl, roomId, token, cookie);
+            wsPort.Should().Be(negotiatedPort, "negotiate and connect must reach one replica");
+            replica.Should().Be(replicaPorts[negotiatedPort]);
+        }
+
+        var (downExit, downOutput) = await RunScriptAsync("down");
+
+        downExit.Should().Be(0, $"eng/cluster.sh down must succeed:\n{downOutput}");
+        Directory.Exists(stateDir).Should().BeFalse("down removes the state dir");
+        foreach (var (name, pid, startTime) in pids)
+        {
+            StartTimeOf(pid).Should().NotBe(startTime, $"{name} (pid {pid}) must be stopped by down");
+        }
+    }
+
+    private static string Configuration =>
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name
+            ?? throw new InvalidOperationException($"Cannot derive the build configuration from {AppContext.BaseDirectory}");
+
+    private async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments)
+    {
+        var root = NginxProcess.FindRepoRoot();
+        return await ProcessRunner.RunAsync(
+            Path.Combine(root, "eng", "cluster.sh"),
+            arguments,
+            new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["ROOMSHARE_CLUSTER_DIR"] = stateDir,
+                ["ROOMSHARE_API_KEY"] = null,
+                ["ROOMSHARE_JWT_SIGNING_KEY"] = null,
+            },
+            TimeSpan.FromSeconds(60),
+            root);
+    }
+
+    private Dictionary<string, string> ReadClusterEnv() =>
+        File.ReadAllLines(Path.Combine(stateDir, "cluster.env"))
+            .Where(line => line.Contains('=', StringComparison.Ordinal))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
+
+    private List<(string Name, int Pid, string StartTime)> RecordedProcesses() =>
+        File.ReadAllLines(Path.Combine(stateDir, "procs"))
+            .Select(line => line.Split(' '))
+            .Select(parts => (parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture), parts[2]))
+            .ToList();
+
+    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat, or null when the pid is gone.</summary>
+    private static string? StartTimeOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private string Logs()
+    {
+        var logs = Path.Combine(stateDir, "logs");
+        if (!Directory.Exists(logs))
+        {
+            return "(no logs)";
+        }
+
+        return string.Join('\n', Directory.GetFiles(logs).Select(f => $"--- {Path.GetFileName(f)} ---\n{File.ReadAllText(f)}"));
+    }
+
+    private async Task<(string RoomId, string Token)> CreateRoomAndTokenAsync(Uri baseUrl, string apiKey)
+    {
+        using var create = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/api/rooms"))
+        {
+            Content = JsonContent.Create(new { name = "Cluster test", menu = new[] { new { id = "pizza", name = "Pizza", priceMinor = 1200 } } }),
+        };
+        create.Headers.Add("X-Api-Key", apiKey);
+        using var created = await http.SendAsync(create);
+        created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var roomId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("roomId").GetString()!;
+
+        using var mint = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, $"/api/rooms/{roomId}/tokens"))
+        {
+            Content = JsonContent.Create(new { memberId = "m1", displayName = "Ada", role = "member" }),
+        };
+        mint.Headers.Add("X-Api-Key", apiKey);
+        using var minted = await http.SendAsync(mint);
+        minted.StatusCode.Should().Be(HttpStatusCode.OK, await minted.Content.ReadAsStringAsync());
+        var token = (await minted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        return (roomId, token);
+    }
+
+    /// <summary>POST negotiate through nginx; returns the affinity cookie (new or the one sent) and the upstream port.</summary>
+    private async Task<(string Cookie, string UpstreamPort)> NegotiateAsync(Uri baseUrl, string token, string? cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/hubs/room/negotiate?negotiateVersion=1"));
+        request.Headers.Authorization = new("Bearer", token);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
+        using var response = await http.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        if (cookie is null)
+        {
+            cookie = response.Headers.GetValues("Set-Cookie").Should().ContainSingle().Subject.Split(';')[0];
+        }
+        else
+        {
+            response.Headers.Contains("Set-Cookie").Should().BeFalse("the cookie is set only when the request had none");
+        }
+
+        return (cookie, UpstreamPort(response.Headers.GetValues("X-Upstream").Single()));
+    }
+
+    /// <summary>
+    /// Connects a SignalR JSON WebSocket through nginx (skipNegotiation style), calls Join and returns the
+    /// upstream port nginx reported on the 101 response and the <c>replica</c> field of the JoinResult.
+    /// </summary>
+    private static async Task<(string UpstreamPort, string Replica)> JoinOverWebSocketAsync(Uri baseUrl, string roomId, string token, string? cookie)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (cookie is not null)
+        {
+            socket.Options.SetRequestHeader("Cookie", cookie);
+        }
+
+        var url = new Uri($"ws://{baseUrl.Authority}/hubs/room?access_token={Uri.EscapeDataString(token)}");
+        await socket.ConnectAsync(url, timeout.Token);
+        var upstream = socket.HttpResponseHeaders?.TryGetValue("X-Upstream", out var values) == true ? values.Single() : null;
+        upstream.Should().NotBeNull("the loopback nginx names the upstream on every response, 101 included");
+
+        var pending = new Queue<string>();
+        await SendAsync(socket, """{"protocol":"json","version":1}""", timeout.Token);
+        var handshake = await ReceiveMessageAsync(socket, pending, timeout.Token);
+        handshake.Should().Be("{}", "the SignalR handshake must succeed");
+
+        var join = JsonSerializer.Serialize(new { type = 1, invocationId = "1", target = "Join", arguments = new object?[] { roomId, null } });
+        await SendAsync(socket, join, timeout.Token);
+
+        // Bounded by the timeout: skip pings, events and presence until the Join completion arrives.
+        while (true)
+        {
+            using var message = JsonDocument.Parse(await ReceiveMessageAsync(socket, pending, timeout.Token));
+            var root = message.RootElement;
+            if (root.GetProperty("type").GetInt32() == 3 && root.GetProperty("invocationId").GetString() == "1")
+            {
+                root.TryGetProperty("error", out var error).Should().BeFalse($"Join failed: {error}");
+                var replica = root.GetProperty("result").GetProperty("replica").GetString()!;
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+                return (UpstreamPort(upstream!), replica);
+            }
+        }
+    }
+
+    private static string UpstreamPort(string upstreamAddr) => upstreamAddr.Split(',')[^1].Trim().Split(':')[^1];
+
+    private static Task SendAsync(ClientWebSocket socket, string json, CancellationToken cancellationToken) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, cancellationToken);
+
+    /// <summary>Reads SignalR JSON messages (each ends with the record separator; a frame may hold several).</summary>
+    private static async Task<string> ReceiveMessageAsync(ClientWebSocket socket, Queue<string> pending, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[8192];
+        using var text = new MemoryStream();
+        // Bounded by the caller's timeout.
+        while (pending.Count == 0)
+        {
+            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new InvalidOperationException($"The server closed the WebSocket: {socket.CloseStatus} {socket.CloseStatusDescription}");
+            }
+
+            text.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                var all = Encoding.UTF8.GetString(text.ToArray());
+                var end = all.LastIndexOf(RecordSeparator);
+                foreach (var message in all[..Math.Max(end, 0)].Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    pending.Enqueue(message);
+                }
+
+                text.SetLength(0);
+                text.Write(Encoding.UTF8.GetBytes(all[(end + 1)..]));
+            }
+        }
+
+        return pending.Dequeue();
+    }
+}

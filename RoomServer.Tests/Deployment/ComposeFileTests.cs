@@ -1,0 +1,173 @@
+using System.Text.RegularExpressions;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Deployment;
+
+/// <summary>
+/// docker-compose.yml resolves (`docker-compose config`, no Docker engine needed) into the cluster of
+/// DESIGN.md §1: durable Redis, scalable replicas with a readiness check, nginx as the only entry point.
+/// The resolved YAML is read as text, per service block; no YAML package.
+/// </summary>
+public sealed partial class ComposeFileTests
+{
+    private const string InstallCommand = "apt-get install -y docker-compose";
+
+    private static readonly Dictionary<string, string?> Secrets = new(StringComparer.Ordinal)
+    {
+        ["ROOMSHARE_API_KEY"] = "compose-test-api-key",
+        ["ROOMSHARE_JWT_SIGNING_KEY"] = "compose-test-signing-key-0123456789abcdef",
+        ["ROOMSHARE_PORT"] = null,
+    };
+
+    [Fact]
+    public async Task ComposeConfigResolvesWithTheRequiredSecrets()
+    {
+        var (exitCode, output) = await ComposeConfigAsync(Secrets);
+
+        exitCode.Should().Be(0, $"docker-compose config must accept docker-compose.yml:\n{output}");
+        Services(output).Keys.Should().BeEquivalentTo(["redis", "roomserver", "nginx"]);
+    }
+
+    [Fact]
+    public async Task RedisKeepsAnAppendOnlyFileOnAVolumeAndNeverEvicts()
+    {
+        var redis = Services(await ResolvedConfigAsync())["redis"];
+
+        redis.Should().MatchRegex(@"- --appendonly\s+- ['""]?yes['""]?", "AOF keeps acknowledged writes across a Redis crash")
+            .And.MatchRegex(@"- --appendfsync\s+- everysec")
+            .And.MatchRegex(@"- --maxmemory-policy\s+- noeviction")
+            .And.MatchRegex(@"redis-data:/data")
+            .And.Contain("redis-cli");
+    }
+
+    [Fact]
+    public async Task RoomServerHasNoFixedHostPortAndAReadinessHealthcheck()
+    {
+        var roomserver = Services(await ResolvedConfigAsync())["roomserver"];
+
+        roomserver.Should().NotMatchRegex(@"(?m)^\s+ports:", "a fixed host port breaks `--scale roomserver=3`")
+            .And.NotContain("published")
+            .And.Contain("healthcheck:")
+            .And.Contain("/readyz")
+            .And.MatchRegex(@"ConnectionStrings__Redis: ['""]?redis:6379")
+            .And.Contain("RoomServer__ApiKeys__0: compose-test-api-key")
+            .And.Contain("RoomServer__Jwt__SigningKey: compose-test-signing-key-0123456789abcdef")
+            .And.MatchRegex(@"redis:\s+condition: service_healthy")
+            .And.Contain("dockerfile: RoomServer/Dockerfile")
+            .And.Contain("stop_grace_period");
+    }
+
+    [Fact]
+    public async Task NginxIsTheOnlyPublishedEntryPointAndMountsTheSharedRules()
+    {
+        var nginx = Services(await ResolvedConfigAsync())["nginx"];
+
+        nginx.Should().MatchRegex(@"published: ['""]?8080['""]?", "ROOMSHARE_PORT defaults to 8080")
+            .And.MatchRegex(@"target: 80\b")
+            .And.Contain("/etc/nginx/nginx.conf:ro")
+            .And.Contain("/etc/nginx/roomshare-http.conf:ro")
+            .And.Contain("/etc/nginx/roomshare-locations.conf:ro")
+            .And.MatchRegex(@"roomserver:\s+condition: service_healthy");
+    }
+
+    [Fact]
+    public async Task ComposeRefusesToStartWithoutTheSecrets()
+    {
+        var (exitCode, output) = await ComposeConfigAsync(new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["ROOMSHARE_API_KEY"] = null,
+            ["ROOMSHARE_JWT_SIGNING_KEY"] = null,
+        });
+
+        exitCode.Should().NotBe(0, "production replicas must never start with a default key");
+        output.Should().Contain("ROOMSHARE_API_KEY");
+    }
+
+    private static async Task<string> ResolvedConfigAsync()
+    {
+        var (exitCode, output) = await ComposeConfigAsync(Secrets);
+        exitCode.Should().Be(0, $"docker-compose config failed:\n{output}");
+        return output;
+    }
+
+    private static async Task<(int ExitCode, string Output)> ComposeConfigAsync(IReadOnlyDictionary<string, string?> environment)
+    {
+        var root = NginxProcess.FindRepoRoot();
+        var composeFile = Path.Combine(root, "docker-compose.yml");
+        // An empty env file: a developer's own .env in the repo root must not change the result.
+        var tempDir = Directory.CreateTempSubdirectory("roomshare-compose-").FullName;
+        try
+        {
+            var emptyEnvFile = Path.Combine(tempDir, "empty.env");
+            await File.WriteAllTextAsync(emptyEnvFile, string.Empty);
+            return await ProcessRunner.RunAsync(
+                FindDockerCompose(),
+                ["--project-directory", root, "--env-file", emptyEnvFile, "-f", composeFile, "config"],
+                environment,
+                TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Directory.Delete(tempDir, recursive: true);
+        }
+    }
+
+    private static string FindDockerCompose()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "docker-compose"))
+            .FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException($"docker-compose is not installed: run `{InstallCommand}` (./eng/test.sh installs it)");
+    }
+
+    /// <summary>Each top-level service's block of the resolved YAML, by name.</summary>
+    private static Dictionary<string, string> Services(string resolved)
+    {
+        var services = new Dictionary<string, string>(StringComparer.Ordinal);
+        var inServices = false;
+        string? current = null;
+        var block = new List<string>();
+        foreach (var line in resolved.Split('\n'))
+        {
+            if (!line.StartsWith(' ') && line.Length > 0)
+            {
+                Flush();
+                inServices = line.TrimEnd() == "services:";
+                continue;
+            }
+
+            if (!inServices)
+            {
+                continue;
+            }
+
+            var name = ServiceHeader().Match(line);
+            if (name.Success)
+            {
+                Flush();
+                current = name.Groups[1].Value;
+                continue;
+            }
+
+            block.Add(line);
+        }
+
+        Flush();
+        return services;
+
+        void Flush()
+        {
+            if (current is not null)
+            {
+                services[current] = string.Join('\n', block);
+            }
+
+            current = null;
+            block.Clear();
+        }
+    }
+
+    [GeneratedRegex(@"^  ([A-Za-z0-9_.-]+):\s*$")]
+    private static partial Regex ServiceHeader();
+}

@@ -1,0 +1,265 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Deployment;
+
+/// <summary>
+/// The shared nginx rules (nginx/roomshare-*.conf) through a real nginx in front of two tiny Kestrel
+/// "replicas" that answer with their name: affinity cookie, spreading, WebSocket upgrade, failover.
+/// Independent of the RoomServer itself.
+/// </summary>
+public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<NameReplica> replicas = [];
+    private NginxProcess? nginx;
+    private HttpClient? http;
+
+    private NginxProcess Nginx => nginx ?? throw new InvalidOperationException("not started");
+
+    private HttpClient Http => http ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        replicas.Add(await NameReplica.StartAsync("a"));
+        replicas.Add(await NameReplica.StartAsync("b"));
+        nginx = await NginxProcess.StartAsync(replicas.Select(r => r.BaseUrl).ToList());
+        // No cookie container: each request is a brand-new client unless the test sends the cookie.
+        http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = nginx.BaseUrl, Timeout = Timeout };
+    }
+
+    public void Dispose() => http?.Dispose();
+
+    public async Task DisposeAsync()
+    {
+        if (nginx is not null)
+        {
+            await nginx.DisposeAsync();
+        }
+
+        foreach (var replica in replicas)
+        {
+            await replica.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task NewClientsGetAnAffinityCookieAndSpreadOverReplicas()
+    {
+        var reached = new HashSet<string>();
+        var cookies = new HashSet<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var setCookie = response.Headers.GetValues("Set-Cookie").Should().ContainSingle().Subject;
+            setCookie.Should().MatchRegex("^rs_affinity=[0-9a-f]{32}; Path=/; HttpOnly; SameSite=Lax$");
+            cookies.Add(setCookie);
+            reached.Add(await response.Content.ReadAsStringAsync());
+        }
+
+        cookies.Should().HaveCount(40, "every new client gets its own affinity value");
+        reached.Should().BeEquivalentTo(["a", "b"], "40 new clients on one source address must spread over both replicas");
+    }
+
+    [Fact]
+    public async Task AClientWithTheCookieAlwaysReachesTheSameReplicaAndGetsNoNewCookie()
+    {
+        var (cookie, first) = await NegotiateAsNewClientAsync();
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/hubs/room/negotiate?negotiateVersion=1");
+            request.Headers.Add("Cookie", cookie);
+            using var response = await Http.SendAsync(request);
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            (await response.Content.ReadAsStringAsync()).Should().Be(first);
+            response.Headers.Contains("Set-Cookie").Should().BeFalse("the cookie is only set when the request had none");
+            response.Headers.GetValues("X-Upstream").Should().ContainSingle().Which.Should().Be(Replica(first).BaseUrl.Authority);
+        }
+    }
+
+    [Fact]
+    public async Task WebSocketUpgradeThroughNginxReachesTheReplicaThatNegotiated()
+    {
+        // Try new clients until both replicas have been seen: each WebSocket must land where its negotiate did.
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 40 && seen.Count < 2; i++)
+        {
+            var (cookie, negotiatedOn) = await NegotiateAsNewClientAsync();
+
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Cookie", cookie);
+            socket.Options.CollectHttpResponseDetails = true;
+            using var timeout = new CancellationTokenSource(Timeout);
+            var url = new Uri($"ws://127.0.0.1:{Nginx.Port}/hubs/room?id=x&access_token=secret");
+            await socket.ConnectAsync(url, timeout.Token);
+
+            socket.HttpStatusCode.Should().Be(HttpStatusCode.SwitchingProtocols);
+            (await ReceiveTextAsync(socket, timeout.Token)).Should().Be(negotiatedOn, "negotiate and connect must reach one replica");
+            seen.Add(negotiatedOn);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        }
+
+        seen.Should().BeEquivalentTo(["a", "b"]);
+    }
+
+    [Fact]
+    public async Task ApiAndHealthResponsesSetNoAffinityCookie()
+    {
+        foreach (var path in new[] { "/api/rooms", "/healthz", "/readyz", "/openapi/v1.json", "/demo/rooms", "/" })
+        {
+            using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK, path);
+            response.Headers.Contains("Set-Cookie").Should().BeFalse(path);
+            (await response.Content.ReadAsStringAsync()).Should().BeOneOf("a", "b");
+        }
+    }
+
+    [Fact]
+    public async Task AnOversizedApiBodyIsRejectedByNginx()
+    {
+        using var body = new StringContent(new string('x', 100 * 1024), Encoding.UTF8, "application/json");
+
+        using var response = await Http.PostAsync(new Uri("/api/rooms", UriKind.Relative), body);
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
+    }
+
+    [Fact]
+    public async Task ClientsOfADeadReplicaAreMovedToASurvivor()
+    {
+        // Find a client pinned to b, then stop b: the same cookie must now reach a, without an error.
+        string cookie;
+        var attempts = 0;
+        do
+        {
+            attempts.Should().BeLessThan(40, "some new client must hash to b");
+            attempts++;
+            (cookie, var replica) = await NegotiateAsNewClientAsync();
+            if (replica == "b")
+            {
+                break;
+            }
+        }
+        while (true);
+
+        await Replica("b").DisposeAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/hubs/room/negotiate?negotiateVersion=1");
+            request.Headers.Add("Cookie", cookie);
+            using var response = await Http.SendAsync(request);
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK, "a refused connection is retried on the next replica");
+            (await response.Content.ReadAsStringAsync()).Should().Be("a");
+        }
+    }
+
+    [Fact]
+    public async Task ReloadPointsNginxAtTheNewReplicaSet()
+    {
+        await Nginx.ReloadAsync([Replica("b").BaseUrl]);
+
+        using var fresh = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = Nginx.BaseUrl, Timeout = Timeout };
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await fresh.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            (await response.Content.ReadAsStringAsync()).Should().Be("b", "after the reload only b is upstream");
+        }
+    }
+
+    private async Task<(string Cookie, string Replica)> NegotiateAsNewClientAsync()
+    {
+        using var response = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var setCookie = response.Headers.GetValues("Set-Cookie").Single();
+        return (setCookie.Split(';')[0], await response.Content.ReadAsStringAsync());
+    }
+
+    private NameReplica Replica(string name) => replicas.Single(r => r.Name == name);
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[256];
+        var result = await socket.ReceiveAsync(buffer, cancellationToken);
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>A stand-in replica: every HTTP request answers its name; a WebSocket receives its name once.</summary>
+    private sealed class NameReplica : IAsyncDisposable
+    {
+        private readonly WebApplication app;
+        private int requests;
+        private int disposed;
+
+        private NameReplica(string name, WebApplication app, Uri baseUrl)
+        {
+            Name = name;
+            this.app = app;
+            BaseUrl = baseUrl;
+        }
+
+        public string Name { get; }
+
+        public Uri BaseUrl { get; }
+
+        public int Requests => Volatile.Read(ref requests);
+
+        public static async Task<NameReplica> StartAsync(string name)
+        {
+            var baseUrl = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls(baseUrl.ToString());
+            var app = builder.Build();
+            NameReplica? replica = null;
+            app.UseWebSockets();
+            app.Run(async context =>
+            {
+                Interlocked.Increment(ref replica!.requests);
+                if (context.WebSockets.IsWebSocketRequest)
+                {
+                    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                    await socket.SendAsync(Encoding.UTF8.GetBytes(name), WebSocketMessageType.Text, true, context.RequestAborted);
+                    var buffer = new byte[16];
+                    var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                    if (received.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
+                    }
+
+                    return;
+                }
+
+                await context.Response.WriteAsync(name, context.RequestAborted);
+            });
+            replica = new NameReplica(name, app, baseUrl);
+            await app.StartAsync();
+            return replica;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,408 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RoomShare.RoomServer.Tests.Infrastructure;
+
+/// <summary>
+/// A real nginx in front of loopback replicas, configured exactly like production: the config is
+/// <c>nginx/loopback.conf.template</c> (shared with <c>eng/cluster.sh</c>), which includes the
+/// repo's <c>nginx/roomshare-http.conf</c> and <c>nginx/roomshare-locations.conf</c> by absolute
+/// path. Everything nginx writes (pid, logs, temp files) stays in a temp prefix directory that
+/// <see cref="DisposeAsync"/> deletes. Responses carry <c>X-Upstream</c> (the replica that answered).
+/// </summary>
+public sealed class NginxProcess : IAsyncDisposable
+{
+    private const string InstallCommand = "apt-get install -y nginx-light";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Process process;
+    private readonly string nginxPath;
+    private readonly StringBuilder output;
+    private int disposed;
+
+    private NginxProcess(Process process, string nginxPath, string prefix, int port, StringBuilder output)
+    {
+        this.process = process;
+        this.nginxPath = nginxPath;
+        this.output = output;
+        PrefixDirectory = prefix;
+        Port = port;
+        BaseUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+    }
+
+    /// <summary><c>http://127.0.0.1:&lt;port&gt;/</c>.</summary>
+    public Uri BaseUrl { get; }
+
+    public int Port { get; }
+
+    /// <summary>The temp prefix holding <c>nginx.conf</c>, <c>logs/</c> and <c>temp/</c>.</summary>
+    public string PrefixDirectory { get; }
+
+    public string ConfigPath => Path.Combine(PrefixDirectory, "nginx.conf");
+
+    /// <summary>Access log in the <c>roomshare</c> format: includes <c>upstream=&lt;replica&gt;</c>, never query strings.</summary>
+    public string AccessLogPath => Path.Combine(PrefixDirectory, "logs", "access.log");
+
+    public string ErrorLogPath => Path.Combine(PrefixDirectory, "logs", "error.log");
+
+    /// <summary>
+    /// Starts nginx on a free 127.0.0.1 port proxying to <paramref name="replicaBaseUrls"/> (hash on the
+    /// <c>rs_affinity</c> cookie, <c>max_fails=1 fail_timeout=2s</c>), and returns once it accepts connections.
+    /// </summary>
+    public static async Task<NginxProcess> StartAsync(IReadOnlyList<Uri> replicaBaseUrls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replicaBaseUrls);
+        var nginxPath = FindNginx();
+
+        // FreePort has a window between picking and binding; a lost race is retried on a new port.
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            var prefix = Directory.CreateTempSubdirectory("roomshare-nginx-").FullName;
+            var port = FreePort.Next();
+            try
+            {
+                Directory.CreateDirectory(Path.Combine(prefix, "logs"));
+                Directory.CreateDirectory(Path.Combine(prefix, "temp"));
+                var configPath = Path.Combine(prefix, "nginx.conf");
+                await File.WriteAllTextAsync(configPath, RenderConfig(prefix, port, replicaBaseUrls), cancellationToken);
+
+                var output = new StringBuilder();
+                var process = StartNginx(nginxPath, prefix, configPath, output);
+                var nginx = new NginxProcess(process, nginxPath, prefix, port, output);
+                try
+                {
+                    await nginx.WaitUntilListeningAsync(cancellationToken);
+                    return nginx;
+                }
+                catch (Exception ex) when (attempt < attempts && ex is not OperationCanceledException
+                    && nginx.Diagnostics().Contains("Address already in use", StringComparison.Ordinal))
+                {
+                    await nginx.DisposeAsync();
+                }
+                catch
+                {
+                    await nginx.DisposeAsync();
+                    throw;
+                }
+            }
+            catch
+            {
+                TryDeleteDirectory(prefix);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Points nginx at a new set of replicas: validates the new config with <c>nginx -t</c>, sends
+    /// SIGHUP and returns once the old worker has exited, so every later request uses the new config.
+    /// </summary>
+    public async Task ReloadAsync(IReadOnlyList<Uri> replicaBaseUrls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replicaBaseUrls);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+
+        await File.WriteAllTextAsync(ConfigPath, RenderConfig(PrefixDirectory, Port, replicaBaseUrls), cancellationToken);
+        var (testExit, testOutput) = await RunAsync(nginxPath, ["-t", "-q", "-p", PrefixDirectory, "-e", ErrorLogPath, "-c", ConfigPath], cancellationToken);
+        if (testExit != 0)
+        {
+            throw new InvalidOperationException($"nginx rejected the reloaded config {ConfigPath}:\n{testOutput}");
+        }
+
+        var reconfigured = CountInErrorLog("reconfiguring");
+        var exited = CountInErrorLog(" exited with code ");
+        await SignalAsync("HUP", cancellationToken);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        try
+        {
+            // Bounded by the timeout. The master logs "reconfiguring", starts a worker with the new
+            // config, then stops the old one (worker_shutdown_timeout bounds that) and logs its exit.
+            while (CountInErrorLog("reconfiguring") <= reconfigured || CountInErrorLog(" exited with code ") <= exited)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"nginx did not reload (log 'reconfiguring' and the old worker's exit) within {StartTimeout.TotalSeconds:0} s after SIGHUP.\n{Diagnostics()}");
+        }
+    }
+
+    /// <summary>Stops nginx (SIGQUIT, then kill after 5 s) and deletes the prefix directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                try
+                {
+                    await SignalAsync("QUIT", CancellationToken.None);
+                }
+                catch (InvalidOperationException)
+                {
+                    // The process may have exited between the check and the signal; the kill below covers the rest.
+                }
+
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Workers are children of the master: kill the tree so none is orphaned.
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync(CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            process.Dispose();
+            TryDeleteDirectory(PrefixDirectory);
+        }
+    }
+
+    /// <summary>The nginx error log and console output, for failure messages.</summary>
+    public string Diagnostics()
+    {
+        string log;
+        try
+        {
+            log = File.Exists(ErrorLogPath) ? File.ReadAllText(ErrorLogPath) : "(no error log)";
+        }
+        catch (IOException ex)
+        {
+            log = $"(error log unreadable: {ex.Message})";
+        }
+
+        lock (output)
+        {
+            return $"--- nginx error log ({ErrorLogPath}) ---\n{log}\n--- nginx console ---\n{output}";
+        }
+    }
+
+    /// <summary>Renders <c>nginx/loopback.conf.template</c>: the same rules as production, on loopback.</summary>
+    internal static string RenderConfig(string prefix, int port, IReadOnlyList<Uri> replicaBaseUrls)
+    {
+        if (replicaBaseUrls.Count == 0)
+        {
+            throw new ArgumentException("At least one replica is required.", nameof(replicaBaseUrls));
+        }
+
+        var servers = new StringBuilder();
+        foreach (var url in replicaBaseUrls)
+        {
+            if (url.Scheme != Uri.UriSchemeHttp)
+            {
+                throw new ArgumentException($"Replica URL must be http://host:port, got {url}", nameof(replicaBaseUrls));
+            }
+
+            servers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=1 fail_timeout=2s;\n");
+        }
+
+        var nginxDir = Path.Combine(FindRepoRoot(), "nginx");
+        var template = File.ReadAllText(Path.Combine(nginxDir, "loopback.conf.template"));
+        return template
+            .Replace("@PREFIX@", prefix, StringComparison.Ordinal)
+            .Replace("@NGINX_DIR@", nginxDir, StringComparison.Ordinal)
+            .Replace("@PORT@", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("@SERVERS@\n", servers.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The nginx binary (Debian puts it in /usr/sbin, often not on PATH), or an exception naming the install command.</summary>
+    internal static string FindNginx()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        var dirs = path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/usr/local/sbin", "/sbin"]);
+        return dirs.Select(dir => Path.Combine(dir, "nginx")).FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException($"nginx is not installed: run `{InstallCommand}` (./eng/test.sh installs it)");
+    }
+
+    /// <summary>The folder holding <c>RoomShare.sln</c>, found upwards from the test assembly.</summary>
+    internal static string FindRepoRoot()
+    {
+        // Bounded by the depth of the file system: each step goes one folder up.
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RoomShare.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"RoomShare.sln not found in any parent of {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>Runs a short command to completion and returns its exit code and combined output.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)
+            ?? throw new InvalidOperationException($"Could not start {fileName}");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', startInfo.ArgumentList)} did not finish within 30 s");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static Process StartNginx(string nginxPath, string prefix, string configPath, StringBuilder output)
+    {
+        // -e: the compiled-in error log (/var/log/nginx) is opened before the config is read.
+        var startInfo = new ProcessStartInfo(nginxPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "-p", prefix, "-e", Path.Combine(prefix, "logs", "error.log"), "-c", configPath })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        if (!process.Start())
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"Could not start {nginxPath}");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    private async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        try
+        {
+            // Bounded by the timeout; exits early if nginx dies (bad config, port taken).
+            while (true)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException(
+                        $"nginx exited with code {process.ExitCode} before accepting connections on 127.0.0.1:{Port}.\n{Diagnostics()}");
+                }
+
+                using var client = new TcpClient();
+                try
+                {
+                    await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"nginx did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s.\n{Diagnostics()}");
+        }
+    }
+
+    private async Task SignalAsync(string signal, CancellationToken cancellationToken)
+    {
+        // No managed API sends SIGQUIT/SIGHUP; kill(1) does, without P/Invoke.
+        var (exitCode, text) = await RunAsync("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)], cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {process.Id} failed: {text}");
+        }
+    }
+
+    private int CountInErrorLog(string text)
+    {
+        if (!File.Exists(ErrorLogPath))
+        {
+            return 0;
+        }
+
+        using var stream = new FileStream(ErrorLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var count = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains(text, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless; a throw here would hide the test's own failure.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# RoomShare loopback cluster for machines without Docker: redis-server + N RoomServer replicas +
+# nginx, all on free 127.0.0.1 ports, routed by the same nginx rules as production
+# (nginx/roomshare-*.conf, through nginx/loopback.conf.template).
+#
+#   eng/cluster.sh up [N] [--no-build] [--configuration Release|Debug] [--environment Production|Development]
+#   eng/cluster.sh status
+#   eng/cluster.sh down
+#
+# Environment:
+#   ROOMSHARE_API_KEY, ROOMSHARE_JWT_SIGNING_KEY  secrets for the replicas (generated when unset)
+#   ROOMSHARE_CLUSTER_DIR                         state dir (default: <repo>/.cluster)
+#   RoomServer__*                                 passed through to every replica (e.g. RoomServer__PositionIntervalSeconds)
+#
+# State dir: cluster.env (BASE_URL, API_KEY, REPLICA_PIDS=r1:pid,..., ...), procs (one line per process
+# started: name pid start-time port), logs/, nginx/ (prefix), redis/ (AOF). `down` stops exactly the
+# recorded processes, after checking each pid still belongs to the process this script started.
+# Installs nothing; names the apt-get command for what is missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${ROOMSHARE_CLUSTER_DIR:-$ROOT/.cluster}"
+PROCS="$STATE/procs"
+READY_TIMEOUT_SECONDS=60
+STOP_TIMEOUT_SECONDS=20
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+log() { echo "cluster.sh: $*" >&2; }
+
+usage() {
+    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+# --- tools -----------------------------------------------------------------------------------------
+
+find_tool() { # name -> prints its path (Debian keeps nginx in /usr/sbin, often not on PATH)
+    local name="$1" dir
+    if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return 0; fi
+    for dir in /usr/sbin /usr/local/sbin /sbin; do
+        if [[ -x "$dir/$name" ]]; then echo "$dir/$name"; return 0; fi
+    done
+    return 1
+}
+
+require_tool() { # name install-command -> prints path or dies
+    find_tool "$1" || die "$1 is not installed: run \`$2\`"
+}
+
+# --- process records -------------------------------------------------------------------------------
+
+start_time_of() { # pid -> field 22 of /proc/<pid>/stat (start time in clock ticks); fails if gone
+    local stat rest
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    rest="${stat##*) }"              # fields after "(comm)", which may itself hold spaces
+    local -a fields
+    read -r -a fields <<<"$rest"
+    echo "${fields[19]}"             # rest starts at field 3, so field 22 is index 19
+}
+
+record() { # name pid port
+    local started
+    started="$(start_time_of "$2")" || die "$1 (pid $2) exited right after start; see $STATE/logs/$1.log"
+    echo "$1 $2 $started $3" >>"$PROCS"
+}
+
+is_ours() { # pid start-time -> true if that pid is alive and is still the process we started
+    local now
+    now="$(start_time_of "$1")" || return 1
+    [[ "$now" == "$2" ]]
+}
+
+stop_recorded() {
+    [[ -f "$PROCS" ]] || return 0
+    local name pid started port
+    local -a ours=()
+    # Reverse order: nginx first (no new traffic), then replicas, then redis.
+    while read -r name pid started port; do
+        if is_ours "$pid" "$started"; then
+            if [[ "$name" == nginx ]]; then
+                kill -QUIT "$pid" 2>/dev/null || true   # graceful; worker_shutdown_timeout bounds it
+            else
+                kill -TERM "$pid" 2>/dev/null || true   # replicas drain; redis fsyncs the AOF
+            fi
+            ours+=("$name:$pid:$started")
+        elif [[ -d "/proc/$pid" ]]; then
+            log "not stopping pid $pid: it is no longer the $name this script started"
+        fi
+    done < <(tac "$PROCS")
+
+    local entry deadline=$((SECONDS + STOP_TIMEOUT_SECONDS))
+    for entry in "${ours[@]}"; do
+        IFS=: read -r name pid started <<<"$entry"
+        while is_ours "$pid" "$started" && ((SECONDS < deadline)); do sleep 0.1; done
+        if is_ours "$pid" "$started"; then
+            log "$name (pid $pid) did not stop within ${STOP_TIMEOUT_SECONDS}s; killing it"
+            # nginx workers are children of the master: kill them too, by parent pid.
+            if [[ "$name" == nginx ]]; then pkill -KILL -P "$pid" 2>/dev/null || true; fi
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+}
+
+any_alive() {
+    [[ -f "$PROCS" ]] || return 1
+    local name pid started port
+    while read -r name pid started port; do
+        if is_ours "$pid" "$started"; then return 0; fi
+    done <"$PROCS"
+    return 1
+}
+
+# --- ports and readiness ---------------------------------------------------------------------------
+
+USED_PORTS=" "
+FREE_PORT=""
+pick_port() { # sets FREE_PORT to a 127.0.0.1 port nothing listens on (and not picked before)
+    local tries port
+    for ((tries = 0; tries < 200; tries++)); do
+        port=$((20000 + RANDOM % 40000))
+        [[ "$USED_PORTS" == *" $port "* ]] && continue
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            USED_PORTS+="$port "
+            FREE_PORT="$port"
+            return 0
+        fi
+    done
+    die "no free 127.0.0.1 port found in 200 tries"
+}
+
+redis_pong() { # port
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'PING\r\n' >&3
+        IFS= read -r -t 2 reply <&3 || exit 1
+        [[ "$reply" == +PONG* ]]
+    ) 2>/dev/null
+}
+
+http_ok() { # url
+    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+}
+
+wait_until() { # description pid check-command... ; polls (bounded) until the check passes
+    local what="$1" pid="$2"; shift 2
+    local deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
+    until "$@"; do
+        if [[ ! -d "/proc/$pid" ]]; then
+            die "$what exited before it was ready; see $STATE/logs/"
+        fi
+        if ((SECONDS >= deadline)); then
+            die "$what was not ready within ${READY_TIMEOUT_SECONDS}s; see $STATE/logs/"
+        fi
+        sleep 0.2
+    done
+}
+
+random_hex() { # bytes
+    head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# --- commands --------------------------------------------------------------------------------------
+
+cmd_up() {
+    local replicas=3 build=1 configuration=Release environment=Production
+    while (($#)); do
+        case "$1" in
+            --no-build) build=0 ;;
+            --configuration|-c) [[ $# -ge 2 ]] || usage; configuration="$2"; shift ;;
+            --environment) [[ $# -ge 2 ]] || usage; environment="$2"; shift ;;
+            ''|*[!0-9]*) usage ;;
+            *) replicas="$1" ;;
+        esac
+        shift
+    done
+    ((replicas >= 1 && replicas <= 16)) || die "replica count must be 1..16"
+
+    if any_alive; then
+        die "a cluster is already running from $STATE; run \`eng/cluster.sh down\` first"
+    fi
+    rm -rf "$STATE"
+
+    local dotnet redis_server nginx
+    dotnet="$(require_tool dotnet "see https://learn.microsoft.com/dotnet/core/install/linux (SDK 10)")"
+    redis_server="$(require_tool redis-server "apt-get install -y redis-server")"
+    nginx="$(require_tool nginx "apt-get install -y nginx-light")"
+    require_tool curl "apt-get install -y curl" >/dev/null
+
+    if ((build)); then
+        log "building RoomServer ($configuration)"
+        # No build servers: `down` must leave nothing of ours running.
+        "$dotnet" build "$ROOT/RoomServer/RoomServer.csproj" -c "$configuration" --disable-build-servers -nologo -v quiet >&2
+    fi
+    local dll="$ROOT/RoomServer/bin/$configuration/net10.0/RoomServer.dll"
+    [[ -f "$dll" ]] || die "$dll not found: build it (drop --no-build, or pass the --configuration you built)"
+
+    local api_key="${ROOMSHARE_API_KEY:-$(random_hex 24)}"
+    local signing_key="${ROOMSHARE_JWT_SIGNING_KEY:-$(random_hex 32)}"
+    [[ "$api_key" =~ ^[A-Za-z0-9._~-]+$ ]] || die "ROOMSHARE_API_KEY may only hold letters, digits and ._~-"
+    ((${#signing_key} >= 32)) || die "ROOMSHARE_JWT_SIGNING_KEY must be at least 32 characters"
+
+    mkdir -p "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs" "$STATE/nginx/temp"
+    chmod 700 "$STATE"
+    echo '*' >"$STATE/.gitignore"
+    : >"$PROCS"
+
+    # From here on, a failure stops whatever was already started.
+    trap 'status=$?; if ((status != 0)); then log "start-up failed; stopping what was started"; stop_recorded; fi' EXIT
+
+    # Redis, with the AOF settings of docker-compose.yml.
+    pick_port; local redis_port="$FREE_PORT"
+    "$redis_server" --bind 127.0.0.1 --port "$redis_port" --dir "$STATE/redis" \
+        --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
+        --daemonize no >"$STATE/logs/redis.log" 2>&1 </dev/null &
+    record redis $! "$redis_port"
+    wait_until "redis-server on port $redis_port" $! redis_pong "$redis_port"
+
+    # Replicas r1..rN.
+    local i port pid replica_pids="" replica_urls="" servers=""
+    for ((i = 1; i <= replicas; i++)); do
+        pick_port; port="$FREE_PORT"
+        (
+            cd "$ROOT/RoomServer"
+            export ASPNETCORE_URLS="http://127.0.0.1:$port"
+            export ASPNETCORE_ENVIRONMENT="$environment"
+            export ConnectionStrings__Redis="127.0.0.1:$redis_port"
+            export RoomServer__ApiKeys__0="$api_key"
+            export RoomServer__Jwt__SigningKey="$signing_key"
+            export RoomServer__ReplicaId="r$i"
+            export DOTNET_NOLOGO=1
+            exec "$dotnet" "$dll"
+        ) >"$STATE/logs/r$i.log" 2>&1 </dev/null &
+        pid=$!
+        record "r$i" "$pid" "$port"
+        replica_pids+="${replica_pids:+,}r$i:$pid"
+        replica_urls+="${replica_urls:+,}r$i:http://127.0.0.1:$port"
+        servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
+    done
+    for ((i = 1; i <= replicas; i++)); do
+        IFS=' ' read -r _ pid _ port < <(grep "^r$i " "$PROCS")
+        wait_until "replica r$i (http://127.0.0.1:$port/readyz)" "$pid" http_ok "http://127.0.0.1:$port/readyz"
+    done
+
+    # nginx, from the shared template.
+    pick_port; local nginx_port="$FREE_PORT" prefix="$STATE/nginx" conf
+    conf="$(<"$ROOT/nginx/loopback.conf.template")"$'\n'
+    conf="${conf//@PREFIX@/$prefix}"
+    conf="${conf//@NGINX_DIR@/$ROOT/nginx}"
+    conf="${conf//@PORT@/$nginx_port}"
+    conf="${conf//@SERVERS@$'\n'/$servers}"
+    printf '%s' "$conf" >"$prefix/nginx.conf"
+    "$nginx" -t -q -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" \
+        || die "nginx rejected $prefix/nginx.conf"
+    "$nginx" -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" \
+        >"$STATE/logs/nginx.log" 2>&1 </dev/null &
+    record nginx $! "$nginx_port"
+    local base_url="http://127.0.0.1:$nginx_port"
+    wait_until "nginx ($base_url/readyz)" $! http_ok "$base_url/readyz"
+
+    cat >"$STATE/cluster.env" <<EOF
+BASE_URL=$base_url
+API_KEY=$api_key
+CONFIGURATION=$configuration
+ENVIRONMENT=$environment
+REDIS_URL=127.0.0.1:$redis_port
+REDIS_PID=$(awk '$1 == "redis" { print $2 }' "$PROCS")
+NGINX_PID=$(awk '$1 == "nginx" { print $2 }' "$PROCS")
+REPLICA_PIDS=$replica_pids
+REPLICA_URLS=$replica_urls
+EOF
+    trap - EXIT
+
+    cat <<EOF
+RoomShare cluster is up: $replicas replicas behind nginx ($environment, $configuration build).
+  URL:      $base_url/
+  API key:  $api_key
+  state:    $STATE (cluster.env, logs/)
+
+Create a room:
+  curl -sS -X POST $base_url/api/rooms -H 'X-Api-Key: $api_key' -H 'Content-Type: application/json' \\
+    -d '{"name":"Table 7","menu":[{"id":"pizza","name":"Pizza","priceMinor":1200}]}'
+
+Stop it:  eng/cluster.sh down
+EOF
+}
+
+cmd_down() {
+    if [[ ! -d "$STATE" ]]; then
+        log "no cluster state at $STATE; nothing to stop"
+        return 0
+    fi
+    stop_recorded
+    if any_alive; then
+        die "some processes are still running; state kept in $STATE"
+    fi
+    rm -rf "$STATE"
+    log "stopped; removed $STATE"
+}
+
+cmd_status() {
+    if [[ ! -f "$PROCS" ]]; then
+        echo "no cluster (state dir $STATE)"
+        return 1
+    fi
+    local name pid started port state health all_up=0
+    while read -r name pid started port; do
+        if is_ours "$pid" "$started"; then state=running; else state=stopped; all_up=1; fi
+        health=""
+        case "$name" in
+            redis) if redis_pong "$port"; then health="PONG"; else health="no PONG"; fi ;;
+            *) if http_ok "http://127.0.0.1:$port/readyz"; then health="ready"; else health="not ready"; fi ;;
+        esac
+        printf '%-6s pid %-8s port %-6s %-8s %s\n' "$name" "$pid" "$port" "$state" "$health"
+    done <"$PROCS"
+    if [[ -f "$STATE/cluster.env" ]]; then grep '^BASE_URL=' "$STATE/cluster.env"; fi
+    return "$all_up"
+}
+
+case "${1:-}" in
+    up) shift; cmd_up "$@" ;;
+    down) shift; cmd_down ;;
+    status) shift; cmd_status ;;
+    *) usage ;;
+esac
