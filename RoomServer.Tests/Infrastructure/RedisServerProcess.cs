@@ -146,6 +146,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(5)); // drains its output into the message
                 throw new InvalidOperationException($"redis-server exited during start-up: {_process.Describe()}");
             }
 

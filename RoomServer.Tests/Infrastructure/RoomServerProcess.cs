@@ -138,6 +138,7 @@ public sealed class RoomServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(5)); // drains its output into the message
                 throw new InvalidOperationException($"RoomServer exited during start-up: {_process.Describe()}");
             }
 

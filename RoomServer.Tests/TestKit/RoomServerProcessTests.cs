@@ -6,7 +6,7 @@ public sealed class RoomServerProcessTests
 {
     private static readonly Dictionary<string, string> Settings = new()
     {
-        ["RoomServer__ApiKeys__0"] = "testkit-api-key",
+        ["RoomServer__ApiKeys__0"] = "testkit-api-key-0123456789",
         ["RoomServer__Jwt__SigningKey"] = "testkit-signing-key-at-least-32-bytes-long",
     };
 
@@ -37,5 +37,15 @@ public sealed class RoomServerProcessTests
 
         server.ReplicaId.Should().Be("kit-a");
         server.HasExited.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AReplicaThatRefusesToStartFailsWithItsOutput()
+    {
+        // Production without secrets refuses to start (DESIGN.md §6); the message must show why.
+        var act = () => RoomServerProcess.StartAsync(new Dictionary<string, string>());
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message
+            .Should().Contain("exited during start-up").And.Contain("Unhandled exception");
     }
 }

@@ -81,6 +81,9 @@ async function main() {
     .configureLogging(LogLevel.Warning) // warnings and errors go to stderr
     .build();
   const events = eventWaiter(connection);
+  // Handlers for the other server-to-client targets, so the client does not warn about them.
+  connection.on("Position", () => {});
+  connection.on("Presence", () => {});
 
   stage = "connect";
   await connection.start();
