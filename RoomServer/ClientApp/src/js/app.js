@@ -159,7 +159,14 @@ function renderMenu(state) {
 function renderOrder(state) {
   const order = computeOrder(state, link.memberId);
   const list = $('order');
-  list.replaceChildren(...order.items.map((item) => h('li', { class: 'line', 'data-testid': `total-${item.menuId}`, 'data-menu-id': item.menuId, 'data-quantity': item.quantity, 'data-amount': item.amountMinor },
+  list.replaceChildren(...order.items.map((item) => h('li', {
+    class: 'line',
+    'data-testid': `total-${item.menuId}`,
+    'data-menu-id': item.menuId,
+    'data-quantity': item.quantity,
+    'data-amount': item.amountMinor,
+    'data-by': item.by.map((b) => `${b.memberId}:${b.quantity}`).join(','),
+  },
     h('div', { class: 'line-head' },
       h('span', { class: 'line-name' }, h('span', { class: 'times', text: `${item.quantity}×` }), ` ${item.name}`),
       h('span', { class: 'line-amount', text: money(item.amountMinor) })),
@@ -168,8 +175,15 @@ function renderOrder(state) {
   $('grand-total').textContent = money(order.totalMinor);
   $('grand-total').dataset.amount = String(order.totalMinor);
   $('bar-total').textContent = money(order.totalMinor);
-  const count = order.mine.count;
-  $('mine').textContent = `${count} ${count === 1 ? 'item' : 'items'} · ${money(order.mine.amountMinor)}`;
+  // My line includes my pending presses, like the quantities in the menu.
+  let count = 0;
+  let amountMinor = 0;
+  for (const item of state.menu) {
+    const quantity = session.displayQuantity(item.id);
+    count += quantity;
+    amountMinor += quantity * item.priceMinor;
+  }
+  $('mine').textContent = `${count} ${count === 1 ? 'item' : 'items'} · ${money(amountMinor)}`;
 }
 
 function renderMembers(state) {
