@@ -1,4 +1,30 @@
+using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Auth;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Hubs;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddRoomServerOptions();
+builder.AddRoomStorage();
+builder.AddRoomAuth();
+builder.AddRoomHub();
+builder.AddRoomApi();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+
+app.UseExceptionHandler();
+app.UseWebClient();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealth();
+app.MapRoomsApi();
+app.MapRoomHub();
+app.MapOpenApi();
+app.MapDemo();
+
 app.Run();
+
+/// <summary>The entry point, public for WebApplicationFactory-based tests.</summary>
+public partial class Program;

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Api;
+
+/// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms (Redis reachable).</summary>
+public static class HealthEndpoints
+{
+    public sealed record HealthResponse(string Status, string Replica);
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (IOptions<RoomServerOptions> options) =>
+            TypedResults.Ok(new HealthResponse("ok", options.Value.ReplicaId))).WithTags("Health");
+        app.MapGet("/readyz", Ready).WithTags("Health");
+        return app;
+    }
+
+    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(
+        IRoomStore store, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
+    {
+        var replica = options.Value.ReplicaId;
+        return await store.IsReadyAsync(cancellationToken)
+            ? TypedResults.Ok(new HealthResponse("ready", replica))
+            : TypedResults.Json(new HealthResponse("unavailable", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Diagnostics;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>
+/// The HTTP edge of the error vocabulary: a <see cref="RoomException"/> becomes its problem, a body
+/// that does not bind (malformed JSON, wrong types) becomes <c>invalid_argument</c>, and a body over
+/// the size limit becomes <c>payload_too_large</c>.
+/// </summary>
+public sealed class RoomExceptionHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (code, detail) = exception switch
+        {
+            RoomException room => (room.Code, room.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (RoomErrorCodes.PayloadTooLarge, "the request body is too large"),
+            BadHttpRequestException bad => (RoomErrorCodes.InvalidArgument, "the request could not be read: " + (bad.InnerException?.Message ?? bad.Message)),
+            _ => (null, null),
+        };
+        if (code is null)
+        {
+            return false;
+        }
+
+        await ProblemWriter.WriteAsync(httpContext, code, detail!);
+        return true;
+    }
+}

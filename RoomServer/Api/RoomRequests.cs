@@ -1,0 +1,109 @@
+using System.Text;
+using System.Text.Json;
+using RoomShare.RoomServer.Auth;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>Validates API request bodies into domain values; every failure names the field.</summary>
+public static class RoomRequests
+{
+    public const int MaxNameLength = 100;
+    public const int MaxDisplayNameLength = 50;
+    public const int MaxKindLength = 64;
+    public const long MaxPriceMinor = 100_000_000_000;
+
+    public static (string Name, IReadOnlyList<MenuItem> Menu, TimeSpan Ttl) ValidateRoom(CreateRoomRequest request, RoomServerOptions options)
+    {
+        var name = Text(request.Name, "name", MaxNameLength);
+        if (request.Menu is null || request.Menu.Count == 0)
+        {
+            throw RoomException.Invalid("menu must list at least one item");
+        }
+
+        if (request.Menu.Count > options.Limits.MaxMenuItems)
+        {
+            throw RoomException.Invalid($"menu may list at most {options.Limits.MaxMenuItems} items");
+        }
+
+        var menu = new List<MenuItem>(request.Menu.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Menu.Count; i++)
+        {
+            var item = request.Menu[i] ?? throw RoomException.Invalid($"menu[{i}] is missing");
+            if (!RoomIds.IsValidMenuId(item.Id))
+            {
+                throw RoomException.Invalid($"menu[{i}].id must be 1-64 characters of A-Z a-z 0-9 _ -");
+            }
+
+            if (!seen.Add(item.Id!))
+            {
+                throw RoomException.Invalid($"menu[{i}].id '{item.Id}' appears twice");
+            }
+
+            if (item.PriceMinor is not { } price || price < 0 || price > MaxPriceMinor)
+            {
+                throw RoomException.Invalid($"menu[{i}].priceMinor must be an integer from 0 to {MaxPriceMinor}");
+            }
+
+            menu.Add(new MenuItem(item.Id!, Text(item.Name, $"menu[{i}].name", MaxNameLength), price));
+        }
+
+        var ttlMinutes = request.TtlMinutes ?? options.DefaultRoomTtlMinutes;
+        if (ttlMinutes < 1 || ttlMinutes > 60 * 24 * 30)
+        {
+            throw RoomException.Invalid("ttlMinutes must be from 1 to 43200");
+        }
+
+        return (name, menu, TimeSpan.FromMinutes(ttlMinutes));
+    }
+
+    public static (string MemberId, string DisplayName, string Role) ValidateToken(TokenRequest request)
+    {
+        if (!RoomIds.IsValidMemberId(request.MemberId))
+        {
+            throw RoomException.Invalid("memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -");
+        }
+
+        var role = request.Role ?? RoomClaims.MemberRole;
+        if (!RoomClaims.IsValidRole(role))
+        {
+            throw RoomException.Invalid("role must be 'member' or 'owner'");
+        }
+
+        return (request.MemberId!, Text(request.DisplayName, "displayName", MaxDisplayNameLength), role);
+    }
+
+    public static (string Kind, JsonElement Payload) ValidateNotice(NoticeRequest request, RoomServerOptions options)
+    {
+        var kind = Text(request.Kind, "kind", MaxKindLength);
+        var payload = request.Payload ?? JsonDocument.Parse("null").RootElement;
+        if (Encoding.UTF8.GetByteCount(payload.GetRawText()) > options.Limits.MaxNoticePayloadBytes)
+        {
+            throw new RoomException(RoomErrorCodes.PayloadTooLarge, $"payload must be at most {options.Limits.MaxNoticePayloadBytes} bytes of JSON");
+        }
+
+        return (kind, payload);
+    }
+
+    public static string ValidateState(StateRequest request) =>
+        RoomStates.IsSettable(request.State)
+            ? request.State!
+            : throw RoomException.Invalid("state must be 'open', 'locked' or 'closed'");
+
+    public static string ValidateRoomId(string roomId) =>
+        RoomIds.IsValidRoomId(roomId) ? roomId : throw RoomException.Invalid("roomId must be 1-64 characters of A-Z a-z 0-9 _ -");
+
+    /// <summary>Non-blank text without control characters, trimmed, at most <paramref name="max"/> characters.</summary>
+    public static string Text(string? value, string field, int max)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > max || trimmed.Any(char.IsControl))
+        {
+            throw RoomException.Invalid($"{field} must be 1-{max} characters without control characters");
+        }
+
+        return trimmed;
+    }
+}

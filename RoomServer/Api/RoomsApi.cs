@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Auth;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>
+/// The server-to-server HTTP API (DESIGN.md §4). Errors are thrown as <see cref="RoomException"/>
+/// and written as problems by <see cref="RoomExceptionHandler"/>; handlers return only success.
+/// </summary>
+public static class RoomsApi
+{
+    public static IEndpointRouteBuilder MapRoomsApi(this IEndpointRouteBuilder app)
+    {
+        var rooms = app.MapGroup("/api/rooms")
+            .WithTags("Rooms")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        rooms.MapPost("/", CreateRoom).RequireAuthorization(AuthPolicies.ApiKey);
+        rooms.MapPost("/{roomId}/tokens", IssueToken).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        rooms.MapGet("/{roomId}", GetRoom).RequireAuthorization(AuthPolicies.RoomReader)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        rooms.MapPost("/{roomId}/notices", PublishNotice).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        rooms.MapPut("/{roomId}/state", SetState).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        rooms.MapDelete("/{roomId}", DeleteRoom).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<Created<RoomCreatedResponse>> CreateRoom(CreateRoomRequest request, RoomCreator creator, CancellationToken cancellationToken)
+    {
+        var created = await creator.CreateAsync(request, cancellationToken);
+        return TypedResults.Created($"/api/rooms/{created.RoomId}", created);
+    }
+
+    private static async Task<Ok<TokenResponse>> IssueToken(
+        string roomId, TokenRequest request, IRoomStore store, TokenIssuer issuer, CancellationToken cancellationToken)
+    {
+        RoomRequests.ValidateRoomId(roomId);
+        var (memberId, displayName, role) = RoomRequests.ValidateToken(request);
+        if (!await store.ExistsAsync(roomId, cancellationToken))
+        {
+            throw RoomException.NotFound(roomId);
+        }
+
+        var (token, expiresAt) = issuer.Issue(roomId, memberId, displayName, role);
+        return TypedResults.Ok(new TokenResponse(token, expiresAt));
+    }
+
+    private static async Task<Ok<RoomSnapshot>> GetRoom(string roomId, IRoomStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.GetSnapshotAsync(RoomRequests.ValidateRoomId(roomId), cancellationToken));
+
+    private static async Task<Accepted<VersionAck>> PublishNotice(
+        string roomId, NoticeRequest request, IRoomStore store, IOptions<RoomServerOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        RoomRequests.ValidateRoomId(roomId);
+        var (kind, payload) = RoomRequests.ValidateNotice(request, options.Value);
+        return TypedResults.Accepted((string?)null, await store.PublishNoticeAsync(roomId, kind, payload, time.Stamp(), cancellationToken));
+    }
+
+    private static async Task<Ok<VersionAck>> SetState(
+        string roomId, StateRequest request, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        RoomRequests.ValidateRoomId(roomId);
+        var state = RoomRequests.ValidateState(request);
+        return TypedResults.Ok(await store.SetStateAsync(roomId, state, RoomClaims.ApiRole, time.Stamp(), cancellationToken));
+    }
+
+    private static async Task<NoContent> DeleteRoom(string roomId, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await store.DeleteAsync(RoomRequests.ValidateRoomId(roomId), time.Stamp(), cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

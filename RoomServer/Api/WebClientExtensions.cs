@@ -1,0 +1,29 @@
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>Serves the web client (built into wwwroot from ClientApp) and, in Development, the demo.</summary>
+public static class WebClientExtensions
+{
+    private const string DemoPage = "/demo.html";
+
+    public static WebApplication UseWebClient(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            // The demo page exists only in Development.
+            app.Use((context, next) =>
+            {
+                if (context.Request.Path.Equals(DemoPage, StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        return app;
+    }
+}

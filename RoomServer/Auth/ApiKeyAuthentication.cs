@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Auth;
+
+/// <summary>
+/// Server-to-server authentication: the <c>X-Api-Key</c> header must equal one of the configured
+/// keys (compared in constant time). Absent header = no result, so another scheme may still apply.
+/// </summary>
+public sealed class ApiKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IOptions<RoomServerOptions> options) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(HeaderName, out var presented) || presented.Count == 0)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var candidate = Encoding.UTF8.GetBytes(presented.ToString());
+        var valid = options.Value.ApiKeys.Any(key => CryptographicOperations.FixedTimeEquals(candidate, Encoding.UTF8.GetBytes(key)));
+        if (!valid)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(RoomClaims.Role, RoomClaims.ApiRole)], SchemeName, null, RoomClaims.Role);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Auth;
+
+/// <summary>Mints member tokens: HS256 JWTs scoped to one room (claims of <see cref="RoomClaims"/>).</summary>
+public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public static SymmetricSecurityKey SigningKey(JwtOptions jwt) => new(Encoding.UTF8.GetBytes(jwt.SigningKey));
+
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string roomId, string memberId, string displayName, string role)
+    {
+        var jwt = options.Value.Jwt;
+        var now = time.GetUtcNow();
+        var expiresAt = now.AddMinutes(jwt.TokenLifetimeMinutes);
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = jwt.Issuer,
+            Audience = jwt.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expiresAt.UtcDateTime,
+            Claims = new Dictionary<string, object>
+            {
+                [RoomClaims.MemberId] = memberId,
+                [RoomClaims.RoomId] = roomId,
+                [RoomClaims.DisplayName] = displayName,
+                [RoomClaims.Role] = role,
+            },
+            SigningCredentials = new SigningCredentials(SigningKey(jwt), SecurityAlgorithms.HmacSha256),
+        });
+        return (token, expiresAt);
+    }
+}

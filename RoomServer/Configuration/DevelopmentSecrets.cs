@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+
+namespace RoomShare.RoomServer.Configuration;
+
+/// <summary>
+/// In Development, a missing API key or signing key is generated for this run so that
+/// <c>dotnet run --project RoomServer</c> works with no setup; the start-up banner prints the key.
+/// Production never gets here: it refuses to start instead (<see cref="RoomServerOptionsValidator"/>).
+/// </summary>
+internal static class DevelopmentSecrets
+{
+    public static void AddGeneratedSecretsIfMissing(WebApplicationBuilder builder)
+    {
+        if (!builder.Environment.IsDevelopment())
+        {
+            return;
+        }
+
+        var section = builder.Configuration.GetSection(RoomServerOptions.SectionName);
+        var generated = new Dictionary<string, string?>();
+        if (string.IsNullOrEmpty(section["ApiKeys:0"]))
+        {
+            generated["RoomServer:ApiKeys:0"] = "dev-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        }
+
+        if (string.IsNullOrEmpty(section["Jwt:SigningKey"]))
+        {
+            generated["RoomServer:Jwt:SigningKey"] = RandomNumberGenerator.GetHexString(64, lowercase: true);
+        }
+
+        if (generated.Count > 0)
+        {
+            builder.Configuration.AddInMemoryCollection(generated);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RoomShare.RoomServer.Configuration;
+
+/// <summary>
+/// Everything under the <c>RoomServer</c> configuration section (DESIGN.md §6). Defaults live here;
+/// <see cref="RoomServerOptionsValidator"/> checks them at start-up.
+/// </summary>
+public sealed class RoomServerOptions
+{
+    public const string SectionName = "RoomServer";
+
+    /// <summary>Keys accepted in <c>X-Api-Key</c> by the server-to-server HTTP API.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    public JwtOptions Jwt { get; set; } = new();
+
+    /// <summary>How many events each room keeps for <c>Join(since)</c>; older positions get a snapshot.</summary>
+    [Range(1, 100_000)]
+    public int HistoryLength { get; set; } = 500;
+
+    /// <summary>Idle rooms expire this long after their last change.</summary>
+    [Range(1, 60 * 24 * 30)]
+    public int DefaultRoomTtlMinutes { get; set; } = 720;
+
+    [Range(1, 10_000)]
+    public int MaxQuantity { get; set; } = 99;
+
+    /// <summary>How often each replica sends its members the room's position and renews presence leases.</summary>
+    [Range(1, 3600)]
+    public int PositionIntervalSeconds { get; set; } = 5;
+
+    /// <summary>How long a member whose last connection dropped still shows online.</summary>
+    [Range(0, 3600)]
+    public int PresenceGraceSeconds { get; set; } = 5;
+
+    /// <summary>This replica's name in <c>JoinResult.replica</c>, logs and presence. Default: the host name.</summary>
+    public string ReplicaId { get; set; } = Environment.MachineName;
+
+    /// <summary>How many recent opIds per room are remembered for idempotent retries.</summary>
+    [Range(1, 1_000_000)]
+    public int IdempotencyWindow { get; set; } = 1000;
+
+    /// <summary>The deadline of every Redis call; past it the call fails with <c>unavailable</c>.</summary>
+    [Range(50, 60_000)]
+    public int StoreTimeoutMilliseconds { get; set; } = 2000;
+
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>A connection's presence lease: three missed ticks and it is considered dead.</summary>
+    public TimeSpan PresenceLease => TimeSpan.FromSeconds(PositionIntervalSeconds * 3);
+}
+
+public sealed class JwtOptions
+{
+    /// <summary>HS256 key: the UTF-8 bytes of this string, at least 32 bytes.</summary>
+    public string SigningKey { get; set; } = "";
+
+    public string Issuer { get; set; } = "roomshare";
+
+    public string Audience { get; set; } = "roomshare";
+
+    /// <summary>How long a member token minted by <c>POST /api/rooms/{id}/tokens</c> stays valid.</summary>
+    [Range(1, 60 * 24 * 30)]
+    public int TokenLifetimeMinutes { get; set; } = 720;
+}
+
+/// <summary>Input limits: past them a call fails with a clear code instead of costing the server.</summary>
+public sealed class LimitOptions
+{
+    [Range(1, 10_000)]
+    public int MaxMenuItems { get; set; } = 200;
+
+    /// <summary>A notice payload larger than this (UTF-8 JSON bytes) is refused with <c>payload_too_large</c>.</summary>
+    [Range(16, 1_000_000)]
+    public int MaxNoticePayloadBytes { get; set; } = 4096;
+
+    /// <summary>The largest SignalR message a client may send; a larger one closes the connection.</summary>
+    [Range(1024, 10_000_000)]
+    public int MaxHubMessageBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Sustained hub calls per second per connection; bursts up to twice this.</summary>
+    [Range(1, 100_000)]
+    public int HubCallsPerSecond { get; set; } = 50;
+}

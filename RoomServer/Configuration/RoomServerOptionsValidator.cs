@@ -1,0 +1,32 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace RoomShare.RoomServer.Configuration;
+
+/// <summary>
+/// Refuses to start without secrets (production never runs with a missing or short key), on top of
+/// the data-annotation ranges.
+/// </summary>
+public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
+    {
+        var failures = new List<string>();
+        if (options.ApiKeys.Count == 0 || options.ApiKeys.Any(k => k.Length < 16))
+        {
+            failures.Add("RoomServer:ApiKeys must hold at least one key of 16+ characters (set RoomServer__ApiKeys__0).");
+        }
+
+        if (Encoding.UTF8.GetByteCount(options.Jwt.SigningKey) < 32)
+        {
+            failures.Add("RoomServer:Jwt:SigningKey must be at least 32 bytes (set RoomServer__Jwt__SigningKey).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ReplicaId) || options.ReplicaId.Contains(':', StringComparison.Ordinal))
+        {
+            failures.Add("RoomServer:ReplicaId must be non-empty and contain no ':'.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

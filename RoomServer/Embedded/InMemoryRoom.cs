@@ -1,0 +1,240 @@
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Embedded;
+
+/// <summary>
+/// One room's state in embedded mode. Not thread-safe: <see cref="InMemoryRoomStore"/> calls it under
+/// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
+/// scripts step for step (same checks in the same order), so both modes pass one contract suite.
+/// </summary>
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int idempotencyWindow)
+{
+    private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string MemberId, string MenuId), int> _choices = [];
+    private readonly Queue<RoomEvent> _history = new();
+    private readonly Dictionary<string, ChoiceAck> _ops = new(StringComparer.Ordinal);
+    private readonly Queue<string> _opOrder = new();
+    private readonly Dictionary<string, (string MemberId, DateTimeOffset LeaseUntil)> _connections = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _online = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _graceStarted = new(StringComparer.Ordinal);
+
+    public string Id => definition.RoomId;
+
+    public string Epoch => definition.Epoch;
+
+    public long Version { get; private set; }
+
+    public string State { get; private set; } = RoomStates.Open;
+
+    public DateTimeOffset ExpiresAt { get; private set; }
+
+    public RoomPosition Position => new(Epoch, Version);
+
+    public void Touch(DateTimeOffset now) => ExpiresAt = now + definition.Ttl;
+
+    public RoomSnapshot Snapshot() => SnapshotAssembler.Build(
+        Id,
+        definition.Name,
+        Position,
+        State,
+        definition.Menu,
+        _members.Select(m => (m.Key, m.Value)),
+        _online,
+        _choices.Select(c => (c.Key.MemberId, c.Key.MenuId, c.Value)));
+
+    public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, List<BackplaneMessage> published)
+    {
+        if (!_members.ContainsKey(request.MemberId) && State != RoomStates.Closed)
+        {
+            _members[request.MemberId] = request.DisplayName;
+            published.Add(Append(RoomEventTypes.Member, request.At, e => e with { MemberId = request.MemberId, DisplayName = request.DisplayName }));
+        }
+
+        _connections[request.Connection.Field] = (request.MemberId, now + lease);
+        _graceStarted.Remove(request.MemberId);
+        if (_online.Add(request.MemberId))
+        {
+            published.Add(new PresenceMessage(new PresenceChange(Id, request.MemberId, DisplayNameOf(request.MemberId, request.DisplayName), true)));
+        }
+
+        return MissedSince(request.Since) is { } missed
+            ? new JoinOutcome(Position, null, missed)
+            : new JoinOutcome(Position, Snapshot(), null);
+    }
+
+    public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
+    {
+        var opKey = change.OpId is null ? null : $"{change.MemberId}:{change.OpId}";
+        if (opKey is not null && _ops.TryGetValue(opKey, out var original))
+        {
+            return original;
+        }
+
+        if (RoomStates.ChoiceRejection(State) is { } rejection)
+        {
+            throw RoomException.FromCode(rejection, Id);
+        }
+
+        if (!_prices.ContainsKey(change.MenuId))
+        {
+            throw RoomException.FromCode(RoomErrorCodes.UnknownMenuItem, Id);
+        }
+
+        var key = (change.MemberId, change.MenuId);
+        var current = _choices.GetValueOrDefault(key);
+        var next = ChoiceRules.Next(current, change.Mode, change.Value, change.MaxQuantity);
+        if (next != current)
+        {
+            if (next == 0)
+            {
+                _choices.Remove(key);
+            }
+            else
+            {
+                _choices[key] = next;
+            }
+
+            published.Add(Append(RoomEventTypes.Choice, change.At, e => e with
+            {
+                MemberId = change.MemberId,
+                MenuId = change.MenuId,
+                Quantity = next,
+                OpId = change.OpId,
+            }));
+        }
+
+        var ack = new ChoiceAck(Version, next);
+        if (opKey is not null)
+        {
+            Remember(opKey, ack);
+        }
+
+        return ack;
+    }
+
+    public VersionAck SetState(string target, string by, string at, List<BackplaneMessage> published)
+    {
+        if (RoomStates.RejectionFor(State, target) is { } rejection)
+        {
+            throw rejection == RoomErrorCodes.RoomClosed
+                ? RoomException.FromCode(rejection, Id)
+                : RoomException.Invalid($"a room cannot go from {State} to {target}");
+        }
+
+        if (State != target)
+        {
+            State = target;
+            published.Add(Append(RoomEventTypes.State, at, e => e with { State = target, By = by }));
+        }
+
+        return new VersionAck(Version);
+    }
+
+    public VersionAck Refresh(string by, string at, List<BackplaneMessage> published)
+    {
+        published.Add(Append(RoomEventTypes.Refresh, at, e => e with { By = by }));
+        return new VersionAck(Version);
+    }
+
+    public VersionAck Notice(string kind, JsonElement payload, string at, List<BackplaneMessage> published)
+    {
+        published.Add(Append(RoomEventTypes.Notice, at, e => e with { Kind = kind, Payload = payload.Clone() }));
+        return new VersionAck(Version);
+    }
+
+    public void MarkDeleted(string at, List<BackplaneMessage> published) =>
+        published.Add(Append(RoomEventTypes.State, at, e => e with { State = RoomStates.Deleted, By = "api" }));
+
+    public void ConnectionLeft(ConnectionKey connection, DateTimeOffset now)
+    {
+        if (!_connections.Remove(connection.Field, out var left))
+        {
+            return;
+        }
+
+        if (!HasLiveConnection(left.MemberId, now) && _online.Contains(left.MemberId))
+        {
+            _graceStarted.TryAdd(left.MemberId, now);
+        }
+    }
+
+    public void Sweep(IReadOnlyCollection<ConnectionKey> live, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
+    {
+        foreach (var connection in live)
+        {
+            if (_connections.TryGetValue(connection.Field, out var entry))
+            {
+                _connections[connection.Field] = (entry.MemberId, now + lease);
+            }
+        }
+
+        foreach (var expired in _connections.Where(c => c.Value.LeaseUntil <= now).Select(c => c.Key).ToList())
+        {
+            _connections.Remove(expired);
+        }
+
+        foreach (var memberId in _online.ToList())
+        {
+            if (HasLiveConnection(memberId, now))
+            {
+                _graceStarted.Remove(memberId);
+            }
+            else if (!_graceStarted.TryGetValue(memberId, out var since))
+            {
+                _graceStarted[memberId] = now;
+            }
+            else if (now - since >= grace)
+            {
+                _graceStarted.Remove(memberId);
+                _online.Remove(memberId);
+                published.Add(new PresenceMessage(new PresenceChange(Id, memberId, DisplayNameOf(memberId, memberId), false)));
+            }
+        }
+    }
+
+    private List<RoomEvent>? MissedSince(RoomPosition? since)
+    {
+        if (since is null || since.Epoch != Epoch || since.Version > Version)
+        {
+            return null;
+        }
+
+        var firstKept = Version - _history.Count + 1;
+        if (since.Version + 1 < firstKept)
+        {
+            return null;
+        }
+
+        return _history.Where(e => e.Version > since.Version).ToList();
+    }
+
+    private RoomEventMessage Append(string type, string at, Func<RoomEvent, RoomEvent> fill)
+    {
+        Version++;
+        var roomEvent = fill(new RoomEvent(Id, Epoch, Version, type, at));
+        _history.Enqueue(roomEvent);
+        while (_history.Count > historyLength)
+        {
+            _history.Dequeue();
+        }
+
+        return new RoomEventMessage(roomEvent);
+    }
+
+    private void Remember(string opKey, ChoiceAck ack)
+    {
+        _ops[opKey] = ack;
+        _opOrder.Enqueue(opKey);
+        while (_opOrder.Count > idempotencyWindow)
+        {
+            _ops.Remove(_opOrder.Dequeue());
+        }
+    }
+
+    private bool HasLiveConnection(string memberId, DateTimeOffset now) =>
+        _connections.Values.Any(c => c.MemberId == memberId && c.LeaseUntil > now);
+
+    private string DisplayNameOf(string memberId, string fallback) => _members.GetValueOrDefault(memberId, fallback);
+}

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Embedded;
+
+/// <summary>
+/// Embedded mode's store: rooms in process memory, one lock per room. A change runs under the lock and
+/// publishes its messages before releasing it, so the backplane sees version order. Nothing survives
+/// a restart — that is what scaled mode (Redis) is for.
+/// </summary>
+public sealed class InMemoryRoomStore(
+    InProcessBackplane backplane,
+    IOptions<RoomServerOptions> options,
+    TimeProvider time) : IRoomStore
+{
+    private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<string, InMemoryRoom> _rooms = new(StringComparer.Ordinal);
+    private readonly RoomServerOptions _options = options.Value;
+    private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
+
+    public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
+    {
+        PurgeExpiredRooms();
+        var created = new InMemoryRoom(room, _options.HistoryLength, _options.IdempotencyWindow);
+        created.Touch(time.GetUtcNow());
+        return Task.FromResult(_rooms.TryAdd(room.RoomId, created));
+    }
+
+    public Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken) =>
+        Task.FromResult(TryGetLive(roomId, out _));
+
+    public Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(roomId, (room, _) => room.Snapshot(), touch: false));
+
+    public Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(request.RoomId, (room, published) =>
+            room.Join(request, time.GetUtcNow(), _options.PresenceLease, published)));
+
+    public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, published)));
+
+    public Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(roomId, (room, published) => room.SetState(state, by, at, published)));
+
+    public Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(roomId, (room, published) => room.Refresh(by, at, published)));
+
+    public Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(roomId, (room, published) => room.Notice(kind, payload, at, published)));
+
+    public Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken)
+    {
+        Change(roomId, (room, published) =>
+        {
+            room.MarkDeleted(at, published);
+            _rooms.TryRemove(new KeyValuePair<string, InMemoryRoom>(roomId, room));
+            return true;
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken)
+    {
+        if (TryGetLive(roomId, out var room))
+        {
+            lock (room)
+            {
+                room.ConnectionLeft(connection, time.GetUtcNow());
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(
+            roomId,
+            (room, published) =>
+            {
+                room.Sweep(liveConnections, time.GetUtcNow(), _options.PresenceLease, TimeSpan.FromSeconds(_options.PresenceGraceSeconds), published);
+                return room.Position;
+            },
+            touch: false));
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>
+    /// Runs one change under the room's lock and publishes what it produced before releasing the lock.
+    /// A throwing change publishes nothing (changes validate before they mutate).
+    /// </summary>
+    private T Change<T>(string roomId, Func<InMemoryRoom, List<BackplaneMessage>, T> change, bool touch = true)
+    {
+        if (!TryGetLive(roomId, out var room))
+        {
+            throw RoomException.NotFound(roomId);
+        }
+
+        lock (room)
+        {
+            if (!_rooms.TryGetValue(roomId, out var current) || !ReferenceEquals(current, room))
+            {
+                throw RoomException.NotFound(roomId);
+            }
+
+            var published = new List<BackplaneMessage>(2);
+            var result = change(room, published);
+            if (touch && published.Count > 0)
+            {
+                room.Touch(time.GetUtcNow());
+            }
+
+            foreach (var message in published)
+            {
+                backplane.Publish(message);
+            }
+
+            return result;
+        }
+    }
+
+    private bool TryGetLive(string roomId, out InMemoryRoom room)
+    {
+        if (_rooms.TryGetValue(roomId, out room!) && room.ExpiresAt > time.GetUtcNow())
+        {
+            return true;
+        }
+
+        if (room is not null)
+        {
+            _rooms.TryRemove(new KeyValuePair<string, InMemoryRoom>(roomId, room));
+        }
+
+        return false;
+    }
+
+    private void PurgeExpiredRooms()
+    {
+        var now = time.GetUtcNow();
+        if (now - _lastPurge < PurgeEvery)
+        {
+            return;
+        }
+
+        _lastPurge = now;
+        foreach (var (id, room) in _rooms)
+        {
+            if (room.ExpiresAt <= now)
+            {
+                _rooms.TryRemove(new KeyValuePair<string, InMemoryRoom>(id, room));
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace RoomShare.RoomServer.Fanout;
+
+internal static partial class FanoutLog
+{
+    [LoggerMessage(2001, LogLevel.Debug, "Subscribed room {RoomId} (first local member)")]
+    public static partial void Subscribed(ILogger logger, string roomId);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Unsubscribed room {RoomId} (last local member left)")]
+    public static partial void Unsubscribed(ILogger logger, string roomId);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Delivering to room {RoomId} failed")]
+    public static partial void DeliveryFailed(ILogger logger, string roomId, Exception exception);
+
+    [LoggerMessage(2004, LogLevel.Debug, "Tick of room {RoomId} failed: {Code}")]
+    public static partial void TickFailed(ILogger logger, string roomId, string code);
+
+    [LoggerMessage(2005, LogLevel.Information, "Backplane restored: sending positions to {Count} rooms")]
+    public static partial void SendingPositionsAfterRestore(ILogger logger, int count);
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Hubs;
+
+/// <summary>
+/// Reads hub arguments. The hub takes <see cref="JsonElement"/> parameters so that a wrong JSON type
+/// (a string quantity, a number room id) reaches this code and gets a §5 error, instead of failing
+/// in SignalR's binder with a message that carries no code.
+/// </summary>
+public static class HubArguments
+{
+    public static string RoomId(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && RoomIds.IsValidRoomId(value.GetString())
+            ? value.GetString()!
+            : throw RoomException.Invalid("roomId must be a string of 1-64 characters A-Z a-z 0-9 _ -");
+
+    /// <summary>A string; one that cannot be a menu id is simply not on the menu.</summary>
+    public static string MenuId(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw RoomException.Invalid("menuId must be a string");
+        }
+
+        var menuId = value.GetString()!;
+        return RoomIds.IsValidMenuId(menuId)
+            ? menuId
+            : throw new RoomException(RoomErrorCodes.UnknownMenuItem, "that menu item is not on this room's menu");
+    }
+
+    /// <summary>A whole number; anything else is <c>invalid_quantity</c> (a non-number is <c>invalid_argument</c>).</summary>
+    public static int WholeNumber(JsonElement value, string name)
+    {
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            throw RoomException.Invalid($"{name} must be a number");
+        }
+
+        return value.TryGetInt32(out var number)
+            ? number
+            : throw new RoomException(RoomErrorCodes.InvalidQuantity, $"{name} must be a whole number");
+    }
+
+    public static string? OpId(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        JsonValueKind.String when RoomIds.IsValidOpId(value.GetString()) => value.GetString(),
+        _ => throw RoomException.Invalid("opId must be null or 1-64 printable ASCII characters without spaces"),
+    };
+
+    /// <summary><c>since</c>: null for a fresh join, or <c>{ epoch: string, version: integer ≥ 0 }</c>.</summary>
+    public static RoomPosition? Since(JsonElement value)
+    {
+        if (value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Object
+            && value.TryGetProperty("epoch", out var epoch) && epoch.ValueKind == JsonValueKind.String
+            && value.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number
+            && version.TryGetInt64(out var number) && number >= 0
+            && epoch.GetString() is { Length: > 0 and <= 64 } epochText)
+        {
+            return new RoomPosition(epochText, number);
+        }
+
+        throw RoomException.Invalid("since must be null or { epoch: string, version: integer >= 0 }");
+    }
+
+    public static string State(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && RoomStates.IsSettable(value.GetString())
+            ? value.GetString()!
+            : throw RoomException.Invalid("state must be 'open', 'locked' or 'closed'");
+}

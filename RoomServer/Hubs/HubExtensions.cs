@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Fanout;
+
+namespace RoomShare.RoomServer.Hubs;
+
+public static class HubExtensions
+{
+    public const string Path = "/hubs/room";
+
+    /// <summary>SignalR with the room hub's filter and limits, plus the fan-out that feeds it.</summary>
+    public static WebApplicationBuilder AddRoomHub(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSignalR(o =>
+        {
+            o.AddFilter<RoomHubFilter>();
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.AddOptions<HubOptions>()
+            .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
+        builder.Services.AddSingleton<RoomHubFilter>();
+        builder.Services.AddSingleton<RoomFanout>();
+        builder.Services.AddSingleton<RoomSubscriptions>();
+        builder.Services.AddSingleton<RoomTicker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RoomTicker>());
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)
+    {
+        // A token that expires closes the connection (the client reconnects with a fresh one).
+        app.MapHub<RoomHub>(Path, o => o.CloseOnAuthenticationExpiration = true);
+        return app;
+    }
+}

@@ -1,0 +1,19 @@
+namespace RoomShare.RoomServer.Hubs;
+
+internal static partial class HubLog
+{
+    [LoggerMessage(3001, LogLevel.Debug, "Connection {ConnectionId} of {MemberId} joined room {RoomId} at version {Version}")]
+    public static partial void Joined(ILogger logger, string connectionId, string memberId, string roomId, long version);
+
+    [LoggerMessage(3002, LogLevel.Debug, "Connection {ConnectionId} left room {RoomId}")]
+    public static partial void Left(ILogger logger, string connectionId, string roomId);
+
+    [LoggerMessage(3003, LogLevel.Debug, "Hub call {Method} rejected: {Code}")]
+    public static partial void Rejected(ILogger logger, string method, string code);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Recording that connection {ConnectionId} left room {RoomId} failed; its lease will expire")]
+    public static partial void LeaveFailed(ILogger logger, string connectionId, string roomId, Exception exception);
+
+    [LoggerMessage(3005, LogLevel.Information, "Connection {ConnectionId} closed: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId, string reason);
+}

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Hubs;
+
+/// <summary>
+/// The hub edge of the error vocabulary: rate-limits each connection, and turns a
+/// <see cref="RoomException"/> into a HubException whose message starts with its code
+/// (<c>room_locked: ...</c>). The connection survives every such error.
+/// </summary>
+public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, ILogger<RoomHubFilter> logger) : IHubFilter
+{
+    private const string BudgetKey = "roomshare.budget";
+
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        var method = invocationContext.HubMethodName;
+        try
+        {
+            if (!BudgetOf(invocationContext.Context).TryTake())
+            {
+                throw new RoomException(RoomErrorCodes.RateLimited, "too many calls; slow down");
+            }
+
+            return await next(invocationContext);
+        }
+        catch (RoomException ex)
+        {
+            HubLog.Rejected(logger, method, ex.Code);
+            throw new HubException($"{ex.Code}: {ex.Message}");
+        }
+    }
+
+    public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        if (exception is not null)
+        {
+            HubLog.ConnectionClosed(logger, context.Context.ConnectionId, exception.Message);
+        }
+
+        return next(context, exception);
+    }
+
+    private CallBudget BudgetOf(HubCallerContext context)
+    {
+        if (context.Items.TryGetValue(BudgetKey, out var existing) && existing is CallBudget budget)
+        {
+            return budget;
+        }
+
+        budget = new CallBudget(options.Value.Limits.HubCallsPerSecond);
+        context.Items[BudgetKey] = budget;
+        return budget;
+    }
+}

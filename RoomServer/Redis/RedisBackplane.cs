@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Scaled mode's fan-out: one Redis channel subscription per room with local members (the caller,
+/// RoomSubscriptions, reference-counts them). StackExchange.Redis 1.2 re-subscribes by itself after a
+/// reconnect, but racily; so on every restore of the subscription connection this class drops and
+/// re-creates each room's subscription explicitly, then raises <see cref="Restored"/> so members are
+/// sent their position and catch up on whatever pub/sub lost meanwhile.
+/// </summary>
+public sealed class RedisBackplane : IRoomBackplane
+{
+    private readonly RedisConnection _redis;
+    private readonly ILogger<RedisBackplane> _logger;
+    private readonly ConcurrentDictionary<string, Action<RedisChannel, RedisValue>> _subscriptions = new(StringComparer.Ordinal);
+    private int _resubscribing;
+
+    public RedisBackplane(RedisConnection redis, ILogger<RedisBackplane> logger)
+    {
+        _redis = redis;
+        _logger = logger;
+        _redis.Restored += OnConnectionRestored;
+    }
+
+    public event Action? Restored;
+
+    public async Task<IAsyncDisposable> SubscribeAsync(string roomId, Action<BackplaneMessage> handler, CancellationToken cancellationToken)
+    {
+        var channel = RedisKeys.Events(roomId);
+        Action<RedisChannel, RedisValue>? onMessage = null;
+        onMessage = (_, value) =>
+        {
+            // A handler left behind by an unsubscribe that could not reach Redis must stay silent,
+            // or a later re-subscription of the room would deliver every message twice.
+            if (_subscriptions.TryGetValue(roomId, out var current) && ReferenceEquals(current, onMessage))
+            {
+                Deliver(channel, value, handler);
+            }
+        };
+        _subscriptions[roomId] = onMessage;
+        try
+        {
+            await _redis.CallAsync("subscribe", async () =>
+            {
+                await _redis.Subscriber.SubscribeAsync(channel, onMessage);
+                return true;
+            });
+        }
+        catch (RoomException)
+        {
+            _subscriptions.TryRemove(new KeyValuePair<string, Action<RedisChannel, RedisValue>>(roomId, onMessage));
+            throw;
+        }
+
+        return new Subscription(this, roomId, channel, onMessage);
+    }
+
+    private void Deliver(RedisChannel channel, RedisValue value, Action<BackplaneMessage> handler)
+    {
+        BackplaneMessage? message;
+        try
+        {
+            message = RedisProtocol.Parse((string)value!);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            RedisLog.BadMessage(_logger, channel.ToString(), ex);
+            return;
+        }
+
+        if (message is null)
+        {
+            RedisLog.BadMessage(_logger, channel.ToString(), null);
+            return;
+        }
+
+        handler(message);
+    }
+
+    private void OnConnectionRestored(ConnectionType type)
+    {
+        if (type == ConnectionType.Subscription)
+        {
+            _ = ResubscribeAllAsync();
+        }
+    }
+
+    /// <summary>Drops and re-creates every room subscription, then tells the replica to send positions.</summary>
+    private async Task ResubscribeAllAsync()
+    {
+        if (Interlocked.Exchange(ref _resubscribing, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var count = 0;
+            foreach (var (roomId, onMessage) in _subscriptions)
+            {
+                var channel = RedisKeys.Events(roomId);
+                try
+                {
+                    await _redis.CallAsync("resubscribe", async () =>
+                    {
+                        await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
+                        await _redis.Subscriber.SubscribeAsync(channel, onMessage);
+                        return true;
+                    });
+                    count++;
+                }
+                catch (RoomException ex)
+                {
+                    RedisLog.ResubscribeFailed(_logger, roomId, ex);
+                }
+            }
+
+            RedisLog.Resubscribed(_logger, count);
+        }
+        finally
+        {
+            Volatile.Write(ref _resubscribing, 0);
+        }
+
+        Restored?.Invoke();
+    }
+
+    private async Task UnsubscribeAsync(string roomId, RedisChannel channel, Action<RedisChannel, RedisValue> onMessage)
+    {
+        _subscriptions.TryRemove(new KeyValuePair<string, Action<RedisChannel, RedisValue>>(roomId, onMessage));
+        try
+        {
+            await _redis.CallAsync("unsubscribe", async () =>
+            {
+                await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
+                return true;
+            });
+        }
+        catch (RoomException)
+        {
+            // Redis is unreachable: the server side of the subscription dies with the connection, and
+            // the handler is already gone from the map, so a restore will not bring it back.
+        }
+    }
+
+    private sealed class Subscription(RedisBackplane owner, string roomId, RedisChannel channel, Action<RedisChannel, RedisValue> onMessage) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await owner.UnsubscribeAsync(roomId, channel, onMessage);
+    }
+}

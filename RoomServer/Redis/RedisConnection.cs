@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Owns the one multiplexer of this replica. Connects at start-up without aborting when Redis is
+/// down (it keeps retrying in the background, and <c>/readyz</c> reports it), and runs every call
+/// under the configured deadline: StackExchange.Redis 1.2's async calls have no timeout of their
+/// own, and a call that outlives its deadline must answer <c>unavailable</c>, never hang.
+/// </summary>
+public sealed class RedisConnection(
+    IOptions<RedisConnectionOptions> connectionOptions,
+    IOptions<RoomServerOptions> options,
+    ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
+    private ConnectionMultiplexer? _multiplexer;
+
+    /// <summary>Raised when a connection of the given type comes back after a failure.</summary>
+    public event Action<ConnectionType>? Restored;
+
+    public bool IsConnected => _multiplexer?.IsConnected ?? false;
+
+    public ISubscriber Subscriber => Multiplexer.GetSubscriber();
+
+    private ConnectionMultiplexer Multiplexer =>
+        _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var config = ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString);
+        config.AbortOnConnectFail = false;
+        config.ClientName = options.Value.ReplicaId;
+        config.ConnectTimeout = Math.Min(config.ConnectTimeout, 5000);
+        config.KeepAlive = 5;
+        config.ReconnectRetryPolicy = new LinearRetry(500);
+        RedisLog.Connecting(logger, string.Join(",", config.EndPoints), options.Value.ReplicaId);
+
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
+        multiplexer.ConnectionFailed += (_, e) =>
+            RedisLog.ConnectionFailed(logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            RedisLog.ConnectionRestored(logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
+            Restored?.Invoke(e.ConnectionType);
+        };
+        _multiplexer = multiplexer;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_multiplexer is not null)
+        {
+            await _multiplexer.CloseAsync(allowCommandsToComplete: false);
+            _multiplexer.Dispose();
+        }
+    }
+
+    /// <summary>Runs a script under the deadline. Any failure to get an answer becomes <c>unavailable</c>.</summary>
+    public Task<RedisResult> EvaluateAsync(string operation, string script, RedisKey[] keys, RedisValue[] args) =>
+        CallAsync(operation, () => Multiplexer.GetDatabase().ScriptEvaluateAsync(script, keys, args));
+
+    public Task<bool> KeyExistsAsync(RedisKey key) =>
+        CallAsync("exists", () => Multiplexer.GetDatabase().KeyExistsAsync(key));
+
+    public Task<TimeSpan> PingAsync() => CallAsync("ping", () => Multiplexer.GetDatabase().PingAsync());
+
+    /// <summary>Runs one Redis call under the deadline (the subscriber's too).</summary>
+    public async Task<T> CallAsync<T>(string operation, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().WaitAsync(_deadline);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            RedisLog.CallFailed(logger, operation, ex);
+            throw RoomException.Unavailable("the room store did not answer in time; nothing was acknowledged — retry (with the same opId)", ex);
+        }
+    }
+}
+
+/// <summary>Bound from <c>ConnectionStrings:Redis</c>; its presence selects scaled mode.</summary>
+public sealed class RedisConnectionOptions
+{
+    public string ConnectionString { get; set; } = "";
+}

@@ -1,0 +1,43 @@
+using StackExchange.Redis;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Names every Redis key and channel RoomShare uses (DESIGN.md §2). All of a room's keys share the
+/// <c>{roomId}</c> hash tag, so on Redis Cluster they live on one slot and one Lua script may touch
+/// them all. Ids are validated before a key is built from them.
+/// </summary>
+public static class RedisKeys
+{
+    /// <summary>The order every script expects its KEYS in (see Scripts/prelude.lua).</summary>
+    public static RedisKey[] ForRoom(string roomId)
+    {
+        var prefix = Prefix(roomId);
+        return
+        [
+            prefix + "meta",
+            prefix + "choices",
+            prefix + "members",
+            prefix + "history",
+            prefix + "presence",
+            prefix + "ops",
+            prefix + "oplog",
+        ];
+    }
+
+    public static RedisKey Meta(string roomId) => Prefix(roomId) + "meta";
+
+    /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
+    public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
+
+    private static string Prefix(string roomId)
+    {
+        if (!RoomIds.IsValidRoomId(roomId))
+        {
+            throw RoomException.Invalid("roomId must be 1-64 characters of A-Z a-z 0-9 _ -");
+        }
+
+        return "rs:{" + roomId + "}:";
+    }
+}

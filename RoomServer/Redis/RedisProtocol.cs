@@ -1,0 +1,33 @@
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// The wire format of a room channel, written by the Lua scripts (Scripts/prelude.lua):
+/// <c>E{RoomEvent JSON}</c> for a versioned event, <c>P{PresenceChange JSON}</c> for presence.
+/// History entries are the event JSON without the prefix. JSON is camelCase, every field present.
+/// </summary>
+public static class RedisProtocol
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static BackplaneMessage? Parse(string message)
+    {
+        if (message.Length < 2)
+        {
+            return null;
+        }
+
+        var json = message.AsSpan(1);
+        return message[0] switch
+        {
+            'E' => JsonSerializer.Deserialize<RoomEvent>(json, Json) is { } e ? new RoomEventMessage(e) : null,
+            'P' => JsonSerializer.Deserialize<PresenceChange>(json, Json) is { } p ? new PresenceMessage(p) : null,
+            _ => null,
+        };
+    }
+
+    public static RoomEvent ParseHistoryEntry(string json) =>
+        JsonSerializer.Deserialize<RoomEvent>(json, Json) ?? throw new JsonException("empty history entry");
+}

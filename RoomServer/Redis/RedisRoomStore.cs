@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Scaled mode's store: every change is one Lua script (Scripts/), which validates, applies, bumps
+/// the version, appends to the capped history, refreshes the TTL and publishes — atomically.
+/// This class only marshals arguments and replies; the rules live in the scripts and in Rooms/.
+/// </summary>
+public sealed class RedisRoomStore(
+    RedisConnection redis,
+    IOptions<RoomServerOptions> options,
+    ILogger<RedisRoomStore> logger) : IRoomStore
+{
+    private readonly RoomServerOptions _options = options.Value;
+
+    public async Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
+    {
+        var args = new List<RedisValue>
+        {
+            room.RoomId,
+            room.Epoch,
+            room.Name,
+            JsonSerializer.Serialize(room.Menu, RedisProtocol.Json),
+            (long)Math.Ceiling(room.Ttl.TotalSeconds),
+        };
+        foreach (var item in room.Menu)
+        {
+            args.Add(item.Id);
+            args.Add(item.PriceMinor);
+        }
+
+        var reply = await RunAsync("create", RedisScripts.Create, room.RoomId, room.At, [.. args]);
+        return Status(reply) switch
+        {
+            "ok" => true,
+            "exists" => false,
+            var other => throw Unexpected("create", other),
+        };
+    }
+
+    public Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken) =>
+        redis.KeyExistsAsync(RedisKeys.Meta(roomId));
+
+    public async Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("snapshot", RedisScripts.Snapshot, roomId, "", []);
+        EnsureOk(reply, roomId, expected: "snapshot");
+        return ReadSnapshot(roomId, reply);
+    }
+
+    public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("join", RedisScripts.Join, request.RoomId, request.At,
+        [
+            request.MemberId,
+            request.DisplayName,
+            request.Connection.Field,
+            (long)_options.PresenceLease.TotalMilliseconds,
+            request.Since?.Epoch ?? "",
+            request.Since?.Version ?? 0,
+        ]);
+        var status = Status(reply);
+        if (status == "missed")
+        {
+            var missed = ((RedisResult[])reply[3]!).Select(e => RedisProtocol.ParseHistoryEntry((string)e!)).ToList();
+            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed);
+        }
+
+        EnsureOk(reply, request.RoomId, expected: "snapshot");
+        var snapshot = ReadSnapshot(request.RoomId, reply);
+        return new JoinOutcome(new RoomPosition(snapshot.Epoch, snapshot.Version), snapshot, null);
+    }
+
+    public async Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("choice", RedisScripts.Choice, change.RoomId, change.At,
+        [
+            change.MemberId,
+            change.MenuId,
+            change.Mode == ChoiceMode.Set ? "set" : "adjust",
+            change.Value,
+            change.OpId ?? "",
+            change.MaxQuantity,
+            _options.IdempotencyWindow,
+        ]);
+        EnsureOk(reply, change.RoomId);
+        var parts = ((string)reply[1]!).Split(':');
+        return new ChoiceAck(long.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    public async Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken)
+    {
+        RedisValue[] args = [state, by, .. RoomStates.SourcesOf(state).Select(s => (RedisValue)s)];
+        var reply = await RunAsync("state", RedisScripts.State, roomId, at, args);
+        if (Status(reply) == "invalid_transition")
+        {
+            throw RoomException.Invalid($"a room cannot go from {(string)reply[1]!} to {state}");
+        }
+
+        EnsureOk(reply, roomId);
+        return new VersionAck(ParseLong(reply[1]));
+    }
+
+    public async Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("refresh", RedisScripts.Refresh, roomId, at, [by]);
+        EnsureOk(reply, roomId);
+        return new VersionAck(ParseLong(reply[1]));
+    }
+
+    public async Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("notice", RedisScripts.Notice, roomId, at, [kind, payload.GetRawText()]);
+        EnsureOk(reply, roomId);
+        return new VersionAck(ParseLong(reply[1]));
+    }
+
+    public async Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("delete", RedisScripts.Delete, roomId, at, []);
+        EnsureOk(reply, roomId);
+    }
+
+    public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync("leave", RedisScripts.Leave, roomId, "", [connection.Field]);
+        EnsureOk(reply, roomId);
+    }
+
+    public async Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken)
+    {
+        RedisValue[] args =
+        [
+            (long)_options.PresenceLease.TotalMilliseconds,
+            _options.PresenceGraceSeconds * 1000L,
+            .. liveConnections.Select(c => (RedisValue)c.Field),
+        ];
+        var reply = await RunAsync("sweep", RedisScripts.Sweep, roomId, "", args);
+        EnsureOk(reply, roomId);
+        return new RoomPosition((string)reply[1]!, ParseLong(reply[2]));
+    }
+
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected)
+        {
+            return false;
+        }
+
+        try
+        {
+            await redis.PingAsync();
+            return true;
+        }
+        catch (RoomException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<RedisResult[]> RunAsync(string operation, string script, string roomId, string at, RedisValue[] scriptArgs)
+    {
+        RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
+        var result = await redis.EvaluateAsync(operation, script, RedisKeys.ForRoom(roomId), args);
+        return (RedisResult[])result!;
+    }
+
+    private static string Status(RedisResult[] reply) => (string)reply[0]!;
+
+    /// <summary>Turns an error status into its <see cref="RoomException"/>.</summary>
+    private void EnsureOk(RedisResult[] reply, string roomId, string expected = "ok")
+    {
+        var status = Status(reply);
+        if (status == expected)
+        {
+            return;
+        }
+
+        throw status switch
+        {
+            RoomErrorCodes.RoomNotFound or RoomErrorCodes.RoomLocked or RoomErrorCodes.RoomClosed or RoomErrorCodes.UnknownMenuItem
+                => RoomException.FromCode(status, roomId),
+            _ => Unexpected(expected, status),
+        };
+    }
+
+    private RoomException Unexpected(string operation, string reply)
+    {
+        RedisLog.UnexpectedReply(logger, operation, reply);
+        return RoomException.Unavailable("the room store gave an unexpected answer");
+    }
+
+    private static RoomSnapshot ReadSnapshot(string roomId, RedisResult[] reply)
+    {
+        var menu = JsonSerializer.Deserialize<List<MenuItem>>((string)reply[5]!, RedisProtocol.Json) ?? [];
+        var members = Pairs((RedisValue[])reply[6]!).Select(p => (MemberId: p.Key, DisplayName: p.Value));
+        var choices = Pairs((RedisValue[])reply[7]!).Select(p =>
+        {
+            var separator = p.Key.LastIndexOf(':');
+            return (p.Key[..separator], p.Key[(separator + 1)..], int.Parse(p.Value, CultureInfo.InvariantCulture));
+        });
+        var online = ((RedisValue[])reply[8]!).Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
+        return SnapshotAssembler.Build(
+            roomId,
+            (string)reply[4]!,
+            new RoomPosition((string)reply[1]!, ParseLong(reply[2])),
+            (string)reply[3]!,
+            menu,
+            members,
+            online,
+            choices);
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Pairs(RedisValue[] flat)
+    {
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            yield return new KeyValuePair<string, string>((string)flat[i]!, (string)flat[i + 1]!);
+        }
+    }
+
+    private static long ParseLong(RedisResult result) => long.Parse((string)result!, CultureInfo.InvariantCulture);
+}

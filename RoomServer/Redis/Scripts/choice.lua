@@ -1,0 +1,44 @@
+-- choice.lua — SetChoice / AdjustChoice.
+-- ARGV 4 memberId  5 menuId  6 mode 'set'|'adjust'  7 value (quantity or delta)  8 opId ('' = none)
+--      9 max quantity  10 idempotency window
+-- Checks, in order: room exists (room_not_found); a known opId returns its original result and
+--   changes nothing (even if the arguments differ); state open (room_locked, room_closed); the item
+--   is on the menu (unknown_menu_item). The caller has validated the value's range.
+-- Effects: quantity set (adjust: current + delta clamped to [0, max]); 0 removes the field. If the
+--   quantity changed → 'choice' event. If an opId was given, its result is remembered (window-capped).
+-- Reply: {'ok', '<version>:<quantity>'}; a write that changes nothing returns the current version.
+if not room_exists() then return {'room_not_found'} end
+local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local opKey = member .. ':' .. op
+if op ~= '' then
+  local prior = redis.call('HGET', OPS, opKey)
+  if prior then return {'ok', prior} end
+end
+local state = redis.call('HGET', META, 'state')
+if state == 'locked' then return {'room_locked'} end
+if state == 'closed' then return {'room_closed'} end
+if redis.call('HEXISTS', META, 'item:' .. menu) == 0 then return {'unknown_menu_item'} end
+
+local field = member .. ':' .. menu
+local current = tonumber(redis.call('HGET', CHOICES, field) or '0')
+local nextq = value
+if mode == 'adjust' then nextq = math.max(0, math.min(tonumber(ARGV[9]), current + value)) end
+local version
+if nextq ~= current then
+  if nextq == 0 then redis.call('HDEL', CHOICES, field) else redis.call('HSET', CHOICES, field, nextq) end
+  local opId = nil
+  if op ~= '' then opId = op end
+  version = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId })
+else
+  version = tonumber(redis.call('HGET', META, 'version'))
+end
+local result = int(version) .. ':' .. int(nextq)
+if op ~= '' then
+  redis.call('HSET', OPS, opKey, result)
+  redis.call('RPUSH', OPLOG, opKey)
+  if redis.call('LLEN', OPLOG) > tonumber(ARGV[10]) then
+    redis.call('HDEL', OPS, redis.call('LPOP', OPLOG))
+  end
+end
+touch()
+return {'ok', result}

@@ -1,0 +1,32 @@
+-- join.lua — a connection joins: register the member, mark the connection live, answer the resume.
+-- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
+--      8 since epoch ('' = fresh join)  9 since version
+-- Checks: room exists (room_not_found).
+-- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
+--   member's grace mark cleared; if not announced online → m:<member> set and presence online published.
+-- Reply: {'missed', epoch, version, {event JSON...}} when since has this epoch, is not ahead of the room
+--   and history still holds every later event; otherwise the snapshot_reply().
+if not room_exists() then return {'room_not_found'} end
+local member, name, field = ARGV[4], ARGV[5], ARGV[6]
+local now = now_ms()
+if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed' then
+  redis.call('HSET', MEMBERS, member, name)
+  append_event('member', { memberId = member, displayName = name })
+end
+redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + tonumber(ARGV[7])))
+redis.call('HDEL', PRESENCE, 'g:' .. member)
+if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true) end
+touch()
+
+local epoch = redis.call('HGET', META, 'epoch')
+local version = tonumber(redis.call('HGET', META, 'version'))
+if ARGV[8] ~= '' and ARGV[8] == epoch then
+  local since = tonumber(ARGV[9])
+  if since ~= nil and since <= version then
+    local first = version - redis.call('LLEN', HISTORY) + 1
+    if since + 1 >= first then
+      return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1)}
+    end
+  end
+end
+return snapshot_reply()

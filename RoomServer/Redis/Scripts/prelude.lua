@@ -1,0 +1,97 @@
+-- prelude.lua — prepended to every RoomShare script (RedisScripts joins them).
+--
+-- KEYS, the same for every script, all with the room's {roomId} hash tag (RedisKeys.ForRoom):
+--   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created, item:<menuId> = priceMinor
+--   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
+--   3 rs:{id}:members   hash  <memberId> = displayName
+--   4 rs:{id}:history   list  event JSON, oldest first, capped at ARGV[2]
+--   5 rs:{id}:presence  hash  c:<replica>:<connection> = <memberId>|<leaseUntilMs>
+--                             m:<memberId> = 1              (announced online)
+--                             g:<memberId> = <sinceMs>      (last connection gone: grace started)
+--   6 rs:{id}:ops       hash  <memberId>:<opId> = <version>:<quantity>   (idempotency window)
+--   7 rs:{id}:oplog     list  <memberId>:<opId>, oldest first, capped at the window
+-- ARGV, the same first three for every script:
+--   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
+-- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5.
+-- Channel messages (RedisProtocol): 'E' .. event JSON (RoomEvent, every field present) or
+--                                   'P' .. presence JSON (PresenceChange).
+local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+
+local function q(s)
+  if s == nil or s == false then return 'null' end
+  return cjson.encode(s)
+end
+
+local function int(x)
+  if x == nil then return 'null' end
+  return string.format('%d', x)
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function room_exists()
+  return redis.call('EXISTS', META) == 1
+end
+
+-- Every change refreshes the TTL of all the room's keys, so they expire together.
+local function touch()
+  local ttl = tonumber(redis.call('HGET', META, 'ttl'))
+  for i = 1, 7 do redis.call('EXPIRE', KEYS[i], ttl) end
+end
+
+-- Bumps the version, appends the event to the capped history and publishes it. Because this runs
+-- inside the script, channel order is version order whichever replica wrote it.
+-- f: memberId displayName menuId quantity opId state by kind payload(raw JSON)
+local function append_event(etype, f)
+  local meta = redis.call('HMGET', META, 'roomId', 'epoch')
+  local version = redis.call('HINCRBY', META, 'version', 1)
+  local json = '{"roomId":' .. q(meta[1]) .. ',"epoch":' .. q(meta[2]) .. ',"version":' .. int(version)
+    .. ',"type":' .. q(etype) .. ',"at":' .. q(AT)
+    .. ',"memberId":' .. q(f.memberId) .. ',"displayName":' .. q(f.displayName)
+    .. ',"menuId":' .. q(f.menuId) .. ',"quantity":' .. int(f.quantity) .. ',"opId":' .. q(f.opId)
+    .. ',"state":' .. q(f.state) .. ',"by":' .. q(f.by) .. ',"kind":' .. q(f.kind)
+    .. ',"payload":' .. (f.payload or 'null') .. '}'
+  redis.call('RPUSH', HISTORY, json)
+  redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1)
+  redis.call('PUBLISH', CHANNEL, 'E' .. json)
+  return version
+end
+
+local function publish_presence(member, online)
+  local name = redis.call('HGET', MEMBERS, member) or member
+  local json = '{"roomId":' .. q(redis.call('HGET', META, 'roomId')) .. ',"memberId":' .. q(member)
+    .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. '}'
+  redis.call('PUBLISH', CHANNEL, 'P' .. json)
+end
+
+local function member_of(entry)
+  return string.match(entry, '^(.*)|')
+end
+
+-- Whether the member has a connection whose lease has not run out.
+local function has_live_connection(member, now)
+  local all = redis.call('HGETALL', PRESENCE)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'c:' then
+      local m, lease = string.match(all[i + 1], '^(.*)|(%d+)$')
+      if m == member and tonumber(lease) > now then return true end
+    end
+  end
+  return false
+end
+
+-- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...}, online{id,...}}
+local function snapshot_reply()
+  local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
+  local online = {}
+  local all = redis.call('HGETALL', PRESENCE)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'm:' then online[#online + 1] = string.sub(all[i], 3) end
+  end
+  return {'snapshot', meta[1], meta[2], meta[3], meta[4], meta[5],
+    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online}
+end

@@ -1,0 +1,4 @@
+-- snapshot.lua — GET /api/rooms/{id}: the whole room, read atomically at one version.
+-- Checks: room exists (room_not_found). No effects. Reply: snapshot_reply().
+if not room_exists() then return {'room_not_found'} end
+return snapshot_reply()

@@ -1,0 +1,29 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// How a choice's quantity changes. Shared by the embedded store; the Redis script mirrors it
+/// (Redis/Scripts/choice.lua) and the contract suite runs against both.
+/// </summary>
+public static class ChoiceRules
+{
+    /// <summary>The quantity after the change: set replaces, adjust adds and is clamped to [0, max].</summary>
+    public static int Next(int current, ChoiceMode mode, int value, int maxQuantity) => mode switch
+    {
+        ChoiceMode.Set => value,
+        _ => (int)Math.Clamp((long)current + value, 0, maxQuantity),
+    };
+
+    /// <summary>Checks a request's value before it reaches a store; throws <c>invalid_quantity</c>.</summary>
+    public static void Validate(ChoiceMode mode, int value, int maxQuantity)
+    {
+        if (mode == ChoiceMode.Set && (value < 0 || value > maxQuantity))
+        {
+            throw new RoomException(RoomErrorCodes.InvalidQuantity, $"quantity must be between 0 and {maxQuantity}");
+        }
+
+        if (mode == ChoiceMode.Adjust && (value < -maxQuantity || value > maxQuantity))
+        {
+            throw new RoomException(RoomErrorCodes.InvalidQuantity, $"delta must be between -{maxQuantity} and {maxQuantity}");
+        }
+    }
+}

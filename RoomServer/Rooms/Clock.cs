@@ -1,0 +1,10 @@
+using System.Globalization;
+
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>The <c>at</c> stamp of events: ISO-8601 UTC with milliseconds and a Z.</summary>
+public static class Clock
+{
+    public static string Stamp(this TimeProvider time) =>
+        time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+}

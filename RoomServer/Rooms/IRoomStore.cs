@@ -1,0 +1,62 @@
+using System.Text.Json;
+
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// The storage seam: where room state lives and how every change is applied. Two implementations
+/// (embedded in-memory, Redis) pass the same contract suite. Every change is atomic: it validates,
+/// applies, bumps the version, appends to the capped history and publishes the event on the room's
+/// backplane channel in version order — or changes nothing and throws a <see cref="RoomException"/>.
+/// A store that cannot reach its backing service within its deadline throws <c>unavailable</c>
+/// and never acknowledges a change it cannot vouch for.
+/// </summary>
+public interface IRoomStore
+{
+    /// <summary>Creates a room at version 0 in state <c>open</c>. Returns false if the id is taken.</summary>
+    Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken);
+
+    /// <summary>Whether the room exists (not expired, not deleted).</summary>
+    Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken);
+
+    Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Registers the member (a <c>member</c> event the first time), marks the connection live
+    /// (a <c>Presence</c> online message when the member was offline), and returns either the events
+    /// after <see cref="JoinRequest.Since"/> or a snapshot when history no longer reaches back, the
+    /// epoch differs or <c>since</c> is ahead of the room.
+    /// </summary>
+    Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets or adjusts one choice. A known <see cref="ChoiceChange.OpId"/> returns the original result
+    /// and changes nothing; a change to the same quantity sends no event and returns the current version.
+    /// </summary>
+    Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken);
+
+    /// <summary>Moves the room through the lifecycle of <see cref="RoomStates"/>; the same state is a no-op.</summary>
+    Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken);
+
+    Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken);
+
+    Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken);
+
+    /// <summary>Sends a last <c>state: deleted</c> event, then removes the room.</summary>
+    Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A connection left the room. When it was the member's last live one, the member's grace period
+    /// starts; <see cref="SweepPresenceAsync"/> announces them offline once it has passed.
+    /// </summary>
+    Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The replica's periodic room tick: renews the leases of this replica's live connections in the
+    /// room, drops expired ones (a dead replica's), announces offline every member whose grace period
+    /// has passed with no live connection, and returns the room's position.
+    /// </summary>
+    Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken);
+
+    /// <summary>Whether the store can serve requests now (for <c>/readyz</c>).</summary>
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+}

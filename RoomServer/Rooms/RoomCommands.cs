@@ -1,0 +1,44 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>A validated request to create a room.</summary>
+public sealed record NewRoom(string RoomId, string Epoch, string Name, IReadOnlyList<MenuItem> Menu, TimeSpan Ttl, string At);
+
+/// <summary>Who is joining, from which connection, and from which position (null = fresh).</summary>
+public sealed record JoinRequest(
+    string RoomId,
+    string MemberId,
+    string DisplayName,
+    ConnectionKey Connection,
+    RoomPosition? Since,
+    string At);
+
+/// <summary>What the store returns for a join: the position and either a snapshot or the missed events.</summary>
+public sealed record JoinOutcome(RoomPosition Position, RoomSnapshot? Snapshot, IReadOnlyList<RoomEvent>? Missed);
+
+/// <summary>How a choice changes: set to a value, or adjust by a delta (floored at 0, capped at the max).</summary>
+public enum ChoiceMode
+{
+    Set,
+    Adjust,
+}
+
+/// <summary>A validated choice change. <see cref="OpId"/> makes retries idempotent.</summary>
+public sealed record ChoiceChange(
+    string RoomId,
+    string MemberId,
+    string MenuId,
+    ChoiceMode Mode,
+    int Value,
+    string? OpId,
+    int MaxQuantity,
+    string At);
+
+/// <summary>
+/// Identifies one SignalR connection of one replica. Presence is kept per connection so several
+/// devices merge into one member and a dead replica's connections can be recognised by their lease.
+/// </summary>
+public readonly record struct ConnectionKey(string ReplicaId, string ConnectionId)
+{
+    /// <summary>The presence hash field: <c>c:REPLICA:CONNECTION</c>.</summary>
+    public string Field => $"c:{ReplicaId}:{ConnectionId}";
+}

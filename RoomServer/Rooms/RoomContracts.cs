@@ -1,0 +1,47 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>A client's position in a room: which incarnation (epoch) and how far (version).</summary>
+public sealed record RoomPosition(string Epoch, long Version);
+
+/// <summary>The periodic <c>Position</c> push: the room's latest position.</summary>
+public sealed record RoomPositionMessage(string RoomId, string Epoch, long Version);
+
+/// <summary>The unversioned <c>Presence</c> push: a member came online or went offline.</summary>
+public sealed record PresenceChange(string RoomId, string MemberId, string DisplayName, bool Online);
+
+/// <summary>One dish on a room's menu. Money is integer minor units.</summary>
+public sealed record MenuItem(string Id, string Name, long PriceMinor);
+
+public sealed record SnapshotMember(string MemberId, string DisplayName, bool Online);
+
+public sealed record SnapshotChoice(string MemberId, string MenuId, int Quantity);
+
+public sealed record SnapshotTotal(string MenuId, int Quantity, long AmountMinor);
+
+/// <summary>The whole room at one version (DESIGN.md §3). Zero quantities are absent.</summary>
+public sealed record RoomSnapshot(
+    string RoomId,
+    string Name,
+    string Epoch,
+    long Version,
+    string State,
+    IReadOnlyList<MenuItem> Menu,
+    IReadOnlyList<SnapshotMember> Members,
+    IReadOnlyList<SnapshotChoice> Choices,
+    IReadOnlyList<SnapshotTotal> Totals,
+    long TotalMinor);
+
+/// <summary>
+/// What <c>Join</c> returns: exactly one of <see cref="Snapshot"/> and <see cref="Missed"/> is set.
+/// </summary>
+public sealed record JoinResult(
+    RoomPosition Position,
+    RoomSnapshot? Snapshot,
+    IReadOnlyList<RoomEvent>? Missed,
+    string Replica);
+
+/// <summary>The acknowledgement of a choice change.</summary>
+public sealed record ChoiceAck(long Version, int Quantity);
+
+/// <summary>The acknowledgement of a room-level change.</summary>
+public sealed record VersionAck(long Version);

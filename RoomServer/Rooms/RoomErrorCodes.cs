@@ -1,0 +1,34 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// The error vocabulary of DESIGN.md §5. Every rejected call carries exactly one of these codes:
+/// hubs send it as the start of the HubException message (<c>code: text</c>), the HTTP API as the
+/// <c>code</c> member of an RFC 7807 problem.
+/// </summary>
+public static class RoomErrorCodes
+{
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string RoomNotFound = "room_not_found";
+    public const string RoomLocked = "room_locked";
+    public const string RoomClosed = "room_closed";
+    public const string UnknownMenuItem = "unknown_menu_item";
+    public const string InvalidQuantity = "invalid_quantity";
+    public const string InvalidArgument = "invalid_argument";
+    public const string RateLimited = "rate_limited";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string Unavailable = "unavailable";
+
+    /// <summary>The HTTP status that carries each code.</summary>
+    public static int HttpStatus(string code) => code switch
+    {
+        Unauthorized => 401,
+        Forbidden => 403,
+        RoomNotFound => 404,
+        RoomLocked or RoomClosed => 409,
+        PayloadTooLarge => 413,
+        RateLimited => 429,
+        Unavailable => 503,
+        _ => 400,
+    };
+}

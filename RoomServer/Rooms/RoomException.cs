@@ -1,0 +1,52 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// The one exception type domain and store code throw for a rejected call. The edges (hub filter,
+/// HTTP exception handler) translate it; nothing else needs to know the codes.
+/// </summary>
+public sealed class RoomException : Exception
+{
+    public RoomException(string code, string message)
+        : base(message) => Code = code;
+
+    public RoomException(string code, string message, Exception innerException)
+        : base(message, innerException) => Code = code;
+
+    public RoomException()
+        : this(RoomErrorCodes.InvalidArgument, "invalid argument")
+    {
+    }
+
+    public RoomException(string message)
+        : this(RoomErrorCodes.InvalidArgument, message)
+    {
+    }
+
+    public RoomException(string message, Exception innerException)
+        : this(RoomErrorCodes.InvalidArgument, message, innerException)
+    {
+    }
+
+    /// <summary>One of <see cref="RoomErrorCodes"/>.</summary>
+    public string Code { get; }
+
+    public static RoomException NotFound(string roomId) =>
+        new(RoomErrorCodes.RoomNotFound, $"room '{roomId}' does not exist or has expired");
+
+    public static RoomException Invalid(string message) => new(RoomErrorCodes.InvalidArgument, message);
+
+    public static RoomException Unavailable(string message, Exception? inner = null) =>
+        inner is null
+            ? new(RoomErrorCodes.Unavailable, message)
+            : new(RoomErrorCodes.Unavailable, message, inner);
+
+    /// <summary>The code a store returns for a rejected change, with the sentence a person reads.</summary>
+    public static RoomException FromCode(string code, string roomId) => code switch
+    {
+        RoomErrorCodes.RoomNotFound => NotFound(roomId),
+        RoomErrorCodes.RoomLocked => new(code, "the room is locked: choices cannot change until the owner reopens it"),
+        RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
+        RoomErrorCodes.UnknownMenuItem => new(code, "that menu item is not on this room's menu"),
+        _ => new(code, code.Replace('_', ' ')),
+    };
+}

@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// Validation of every identifier that ends up inside a Redis key, channel or hash field. Ids are
+/// checked before any key is built (STYLE: never build a key from unvalidated input), and none may
+/// contain ':' because choice and presence fields are "memberId:menuId".
+/// </summary>
+public static partial class RoomIds
+{
+    public const int MaxLength = 64;
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex RoomOrMenuIdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_.@-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex MemberIdPattern();
+
+    [GeneratedRegex("^[\\x21-\\x7E]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex OpIdPattern();
+
+    public static bool IsValidRoomId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
+
+    public static bool IsValidMenuId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
+
+    public static bool IsValidMemberId(string? value) => value is not null && MemberIdPattern().IsMatch(value);
+
+    /// <summary>Printable ASCII without spaces, 1–64 characters: an opId is an opaque client token.</summary>
+    public static bool IsValidOpId(string? value) => value is not null && OpIdPattern().IsMatch(value);
+
+    /// <summary>A new room id: 16 characters of a URL-safe alphabet (~95 bits), unguessable.</summary>
+    public static string NewRoomId() => RandomToken(16);
+
+    /// <summary>A new epoch: changes whenever a room is (re)created, so old positions are recognised.</summary>
+    public static string NewEpoch() => RandomToken(12);
+
+    private static string RandomToken(int length)
+    {
+        const string alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        return RandomNumberGenerator.GetString(alphabet, length);
+    }
+}

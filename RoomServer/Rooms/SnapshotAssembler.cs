@@ -1,0 +1,56 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// Builds a <see cref="RoomSnapshot"/> from raw room state, computing totals from the menu, so both
+/// stores produce identical snapshots (members by id, choices and totals in menu order — Redis hashes
+/// have no stable order, so nothing here depends on insertion order).
+/// </summary>
+public static class SnapshotAssembler
+{
+    public static RoomSnapshot Build(
+        string roomId,
+        string name,
+        RoomPosition position,
+        string state,
+        IReadOnlyList<MenuItem> menu,
+        IEnumerable<(string MemberId, string DisplayName)> members,
+        ISet<string> onlineMembers,
+        IEnumerable<(string MemberId, string MenuId, int Quantity)> choices)
+    {
+        var menuOrder = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < menu.Count; i++)
+        {
+            menuOrder[menu[i].Id] = i;
+        }
+
+        var memberList = members
+            .OrderBy(m => m.MemberId, StringComparer.Ordinal)
+            .Select(m => new SnapshotMember(m.MemberId, m.DisplayName, onlineMembers.Contains(m.MemberId)))
+            .ToList();
+
+        var choiceList = choices
+            .Where(c => c.Quantity > 0 && menuOrder.ContainsKey(c.MenuId))
+            .OrderBy(c => menuOrder[c.MenuId])
+            .ThenBy(c => c.MemberId, StringComparer.Ordinal)
+            .Select(c => new SnapshotChoice(c.MemberId, c.MenuId, c.Quantity))
+            .ToList();
+
+        var totals = menu
+            .Select(item => (item, quantity: choiceList.Where(c => c.MenuId == item.Id).Sum(c => c.Quantity)))
+            .Where(t => t.quantity > 0)
+            .Select(t => new SnapshotTotal(t.item.Id, t.quantity, t.quantity * t.item.PriceMinor))
+            .ToList();
+
+        return new RoomSnapshot(
+            roomId,
+            name,
+            position.Epoch,
+            position.Version,
+            state,
+            menu,
+            memberList,
+            choiceList,
+            totals,
+            totals.Sum(t => t.AmountMinor));
+    }
+}
