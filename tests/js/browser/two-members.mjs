@@ -238,6 +238,8 @@ async function main() {
   await shot(a.page, '04-a-locked');
 
   const killed = report.replicaA;
+  let openGate = () => {};
+  const gate = new Promise((resolve) => { openGate = resolve; });
   await step('kill-a-replica', async () => {
     const pid = pids.get(killed);
     if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for A's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
@@ -248,9 +250,15 @@ async function main() {
         if (window.__statuses.at(-1) !== s) window.__statuses.push(s);
       }).observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
     });
+    // Hold A's reconnect (its negotiate request) until O and B have moved the room on, so A must
+    // catch up with missed events on Join(roomId, since) instead of receiving them live.
+    await a.context.route('**/hubs/room/negotiate*', async (route) => {
+      await gate;
+      await route.continue().catch(() => {}); // the page may have given up on this request meanwhile
+    });
     report.killedPid = pid;
-    report.killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
+    await waitFor(a.page, 'A', 'the reconnecting status', () => document.body.dataset.status === 'reconnecting');
   });
 
   await step('owner-reopens-and-b-adds-while-a-reconnects', async () => {
@@ -263,13 +271,18 @@ async function main() {
     await waitFor(b.page, 'B', 'the room to reopen', () => document.body.dataset.roomState === 'open');
     await b.page.click(`[data-testid="inc-${MENU[1].id}"]`, { timeout: STEP_TIMEOUT_MS });
     await waitFor(b.page, 'B', 'its press to settle', () => document.body.dataset.pending === '0');
+    const aStatus = (await dataset(a.page)).status;
+    if (aStatus === 'live') throw new Error('A was live again before its reconnect was released');
+    report.aVersionWhileAway = Number((await dataset(a.page)).version);
+    report.bVersionWhileAOffline = (await orderView(b.page)).version;
   });
 
   await step('a-reconnects-and-catches-up', async () => {
+    const releasedAt = Date.now();
+    openGate(); // the route stays installed, passing requests through from now on
     await waitFor(a.page, 'A', 'live again on another replica',
       (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
-    report.reconnectMs = Date.now() - report.killedAt;
-    delete report.killedAt;
+    report.resumeAfterReleaseMs = Date.now() - releasedAt;
     const data = await dataset(a.page);
     report.replicaAAfterKill = data.replica;
     report.statusesSeenByA = await a.page.evaluate(() => window.__statuses);
