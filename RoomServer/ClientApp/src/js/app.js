@@ -117,11 +117,11 @@ function buildMenu(state) {
     const nameId = `item-name-${item.id}`;
     const dec = h('button', {
       type: 'button', class: 'step', 'aria-label': `Remove one ${item.name}`, 'data-testid': `dec-${item.id}`, 'data-menu-id': item.id,
-      onclick: () => session.adjust(item.id, -1),
+      onclick: () => { if (session.displayQuantity(item.id) > 0) session.adjust(item.id, -1); },
     }, '−');
     const inc = h('button', {
       type: 'button', class: 'step plus', 'aria-label': `Add one ${item.name}`, 'data-testid': `inc-${item.id}`, 'data-menu-id': item.id,
-      onclick: () => session.adjust(item.id, 1),
+      onclick: () => { if (session.displayQuantity(item.id) < session.maxQuantity) session.adjust(item.id, 1); },
     }, '+');
     const qty = h('output', { class: 'qty', 'data-testid': `qty-${item.id}`, 'aria-label': `Your ${item.name}` }, '0');
     const li = h('li', { class: 'item', 'data-testid': `menu-item-${item.id}`, 'data-menu-id': item.id },
@@ -151,8 +151,12 @@ function renderMenu(state) {
     row.qty.dataset.pending = String(pending);
     row.qty.dataset.quantity = String(quantity);
     row.li.classList.toggle('chosen', quantity > 0);
-    row.dec.disabled = !editable || quantity <= 0;
-    row.inc.disabled = !editable || quantity >= session.maxQuantity;
+    // Locked/closed: really disabled. At 0 (or the max) only aria-disabled, so a keyboard user
+    // pressing − down to 0 keeps focus on the button instead of losing it to <body>.
+    row.dec.disabled = !editable;
+    row.inc.disabled = !editable;
+    row.dec.setAttribute('aria-disabled', String(quantity <= 0));
+    row.inc.setAttribute('aria-disabled', String(quantity >= session.maxQuantity));
   }
 }
 
