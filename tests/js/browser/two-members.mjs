@@ -75,6 +75,15 @@ function parsePids(text) {
   return map;
 }
 
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function api(method, path, body) {
   const response = await fetch(`${BASE_URL}${path}`, {
     method,
@@ -243,6 +252,9 @@ async function main() {
   await step('kill-a-replica', async () => {
     const pid = pids.get(killed);
     if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for A's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
+    const survivors = [...pids].filter(([id, p]) => id !== killed && isAlive(p)).map(([id]) => id);
+    if (survivors.length === 0) throw new Error(`no replica would survive killing ${killed} (REPLICA_PIDS "${process.env.REPLICA_PIDS}")`);
+    report.survivors = survivors;
     await a.page.evaluate(() => {
       window.__statuses = [];
       new MutationObserver(() => {
@@ -262,11 +274,11 @@ async function main() {
   });
 
   await step('owner-reopens-and-b-adds-while-a-reconnects', async () => {
+    // O and B may have shared the killed replica: wait until they are live on a survivor.
     for (const phone of [o, b]) {
-      if ((await dataset(phone.page)).replica === killed) await waitLive(phone.page, `${phone.label} (was on the killed replica)`, 30_000);
+      await waitFor(phone.page, phone.label, `live on a replica other than the killed ${killed}`,
+        (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
     }
-    // O may still be reconnecting if it shared the killed replica: retry the click once it is live.
-    await waitLive(o.page, 'O', 30_000);
     await o.page.click('[data-testid=reopen]', { timeout: STEP_TIMEOUT_MS });
     await waitFor(b.page, 'B', 'the room to reopen', () => document.body.dataset.roomState === 'open');
     await b.page.click(`[data-testid="inc-${MENU[1].id}"]`, { timeout: STEP_TIMEOUT_MS });
