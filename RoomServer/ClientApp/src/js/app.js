@@ -1,0 +1,404 @@
+// The page: wires the SignalR connection to a RoomSession and renders it. All decisions about
+// positions, resume and optimistic ops live in the pure modules; this file only does DOM and IO.
+// State for tests is exposed on <body>: data-status (connecting|live|reconnecting|offline),
+// data-version, data-epoch, data-replica, data-room-state, data-pending.
+
+import { computeOrder } from './room-state.js';
+import { RoomSession } from './room-session.js';
+import { describeError, isFatal, parseHubError } from './errors.js';
+import { formatMoney } from './format.js';
+import { loadState, saveState } from './storage.js';
+import { parseFragment, readJoinLink } from './token.js';
+
+const HUB_URL = '/hubs/room';
+/** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes. */
+const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
+const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
+/** First connection: the same schedule, bounded by count. */
+const START_DELAYS_MS = [1000, 2000, 5000, 10000, 20000, 30000, 30000, 30000];
+const JOIN_RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
+const ERROR_HIDE_MS = 8000;
+
+const $ = (id) => document.getElementById(id);
+const body = document.body;
+const link = readJoinLink(location.hash);
+const currency = parseFragment(location.hash).currency ?? null;
+const money = (minor) => formatMoney(minor, currency);
+
+let session = null;
+let connection = null;
+let status = 'connecting';
+let everLive = false;
+let fatal = false;
+let renderQueued = false;
+let errorTimer = null;
+let menuKey = '';
+const menuRows = new Map();
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) el.append(child);
+  }
+  return el;
+}
+
+const delay = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+// ---------- status, errors, banner ----------
+
+const STATUS_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
+
+function setStatus(next) {
+  status = next;
+  body.dataset.status = next;
+  $('status').querySelector('.status-text').textContent = STATUS_TEXT[next];
+  $('status').dataset.state = next;
+  scheduleRender();
+}
+
+function showError(code, text = '', { sticky = false, retry = null } = {}) {
+  $('error-text').textContent = describeError(code, text);
+  $('error').dataset.code = code ?? 'unknown';
+  $('error').hidden = false;
+  const retryButton = $('error-retry');
+  retryButton.hidden = retry === null;
+  retryButton.onclick = retry;
+  clearTimeout(errorTimer);
+  if (!sticky) errorTimer = setTimeout(hideError, ERROR_HIDE_MS);
+}
+
+function hideError() {
+  clearTimeout(errorTimer);
+  $('error').hidden = true;
+  delete $('error').dataset.code;
+}
+
+function showFatal(code, text = '') {
+  fatal = true;
+  showError(code, text, { sticky: true });
+  setStatus('offline');
+  if (session === null || session.state === null) $('menu-empty').textContent = describeError(code, text);
+}
+
+function showNotice(event) {
+  const payload = event.payload;
+  let text;
+  if (typeof payload === 'string') text = payload;
+  else if (payload && typeof payload === 'object' && typeof (payload.text ?? payload.message) === 'string') text = payload.text ?? payload.message;
+  else text = payload === null || payload === undefined ? '' : JSON.stringify(payload);
+  $('notice-text').textContent = text ? `${event.kind}: ${text}` : event.kind;
+  $('notice').hidden = false;
+}
+
+// ---------- rendering ----------
+
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function buildMenu(state) {
+  const list = $('menu');
+  list.replaceChildren();
+  menuRows.clear();
+  for (const item of state.menu) {
+    const nameId = `item-name-${item.id}`;
+    const dec = h('button', {
+      type: 'button', class: 'step', 'aria-label': `Remove one ${item.name}`, 'data-testid': `dec-${item.id}`, 'data-menu-id': item.id,
+      onclick: () => { if (session.displayQuantity(item.id) > 0) session.adjust(item.id, -1); },
+    }, '−');
+    const inc = h('button', {
+      type: 'button', class: 'step plus', 'aria-label': `Add one ${item.name}`, 'data-testid': `inc-${item.id}`, 'data-menu-id': item.id,
+      onclick: () => { if (session.displayQuantity(item.id) < session.maxQuantity) session.adjust(item.id, 1); },
+    }, '+');
+    const qty = h('output', { class: 'qty', 'data-testid': `qty-${item.id}`, 'aria-label': `Your ${item.name}` }, '0');
+    const li = h('li', { class: 'item', 'data-testid': `menu-item-${item.id}`, 'data-menu-id': item.id },
+      h('div', { class: 'item-info' },
+        h('span', { class: 'item-name', id: nameId, text: item.name }),
+        h('span', { class: 'price', text: money(item.priceMinor) })),
+      h('div', { class: 'stepper', role: 'group', 'aria-labelledby': nameId }, dec, qty, inc));
+    list.append(li);
+    menuRows.set(item.id, { li, dec, inc, qty });
+  }
+}
+
+function renderMenu(state) {
+  const key = JSON.stringify(state.menu);
+  if (key !== menuKey) {
+    menuKey = key;
+    buildMenu(state);
+  }
+  $('menu-empty').hidden = state.menu.length > 0;
+  if (state.menu.length === 0) $('menu-empty').textContent = 'The menu is empty.';
+  const editable = session.editable && !fatal;
+  for (const item of state.menu) {
+    const row = menuRows.get(item.id);
+    const quantity = session.displayQuantity(item.id);
+    const pending = session.pending.hasPending(item.id);
+    row.qty.textContent = String(quantity);
+    row.qty.dataset.pending = String(pending);
+    row.qty.dataset.quantity = String(quantity);
+    row.li.classList.toggle('chosen', quantity > 0);
+    // Locked/closed: really disabled. At 0 (or the max) only aria-disabled, so a keyboard user
+    // pressing − down to 0 keeps focus on the button instead of losing it to <body>.
+    row.dec.disabled = !editable;
+    row.inc.disabled = !editable;
+    row.dec.setAttribute('aria-disabled', String(quantity <= 0));
+    row.inc.setAttribute('aria-disabled', String(quantity >= session.maxQuantity));
+  }
+}
+
+function renderOrder(state) {
+  const order = computeOrder(state, link.memberId);
+  const list = $('order');
+  list.replaceChildren(...order.items.map((item) => h('li', {
+    class: 'line',
+    'data-testid': `total-${item.menuId}`,
+    'data-menu-id': item.menuId,
+    'data-quantity': item.quantity,
+    'data-amount': item.amountMinor,
+    'data-by': item.by.map((b) => `${b.memberId}:${b.quantity}`).join(','),
+  },
+    h('div', { class: 'line-head' },
+      h('span', { class: 'line-name' }, h('span', { class: 'times', text: `${item.quantity}×` }), ` ${item.name}`),
+      h('span', { class: 'line-amount', text: money(item.amountMinor) })),
+    h('p', { class: 'who', text: item.by.map((b) => `${b.memberId === link.memberId ? 'You' : b.displayName} ${b.quantity}`).join(' · ') }))));
+  $('order-empty').hidden = order.items.length > 0;
+  $('grand-total').textContent = money(order.totalMinor);
+  $('grand-total').dataset.amount = String(order.totalMinor);
+  $('bar-total').textContent = money(order.totalMinor);
+  // My line includes my pending presses, like the quantities in the menu.
+  let count = 0;
+  let amountMinor = 0;
+  for (const item of state.menu) {
+    const quantity = session.displayQuantity(item.id);
+    count += quantity;
+    amountMinor += quantity * item.priceMinor;
+  }
+  $('mine').textContent = `${count} ${count === 1 ? 'item' : 'items'} · ${money(amountMinor)}`;
+}
+
+function renderMembers(state) {
+  const members = [...state.members].sort((a, b) => Number(b.memberId === link.memberId) - Number(a.memberId === link.memberId));
+  $('members').replaceChildren(...members.map((m) => {
+    const online = m.memberId === link.memberId ? status === 'live' : m.online;
+    return h('li', { class: `member ${online ? 'online' : 'offline'}`, 'data-testid': `member-${m.memberId}`, 'data-online': String(online) },
+      h('span', { class: 'avatar', 'aria-hidden': 'true', text: (m.displayName || '?').trim().charAt(0).toUpperCase() }),
+      h('span', { class: 'member-name', text: m.memberId === link.memberId ? `${m.displayName} (you)` : m.displayName }),
+      h('span', { class: 'presence' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), online ? 'online' : 'offline'));
+  }));
+}
+
+const BANNERS = {
+  locked: 'The room is locked: the order is being placed. Changes are paused.',
+  closed: 'The room is closed. The order is final.',
+  deleted: 'This room was deleted.',
+};
+
+function renderRoomState(state) {
+  const banner = $('banner');
+  const text = BANNERS[state.state] ?? null;
+  banner.hidden = text === null;
+  banner.textContent = text ?? '';
+  banner.dataset.state = state.state;
+  const owner = link.role === 'owner';
+  $('owner').hidden = !owner;
+  if (owner) {
+    const connected = status === 'live' && !fatal;
+    $('lock').disabled = !connected || state.state !== 'open';
+    $('reopen').disabled = !connected || state.state !== 'locked';
+    $('close').disabled = !connected || (state.state !== 'open' && state.state !== 'locked');
+    if ($('close').disabled) setCloseConfirm(false);
+    $('lock').hidden = state.state === 'locked';
+    $('reopen').hidden = state.state !== 'locked';
+  }
+}
+
+function render() {
+  body.dataset.pending = String(session?.pending.size ?? 0);
+  const state = session?.state ?? null;
+  if (state === null) return;
+  body.dataset.version = String(state.version);
+  body.dataset.epoch = state.epoch;
+  body.dataset.roomState = state.state;
+  if (session.replica) body.dataset.replica = session.replica;
+  $('room-name').textContent = state.name || 'Your table';
+  document.title = `${state.name || 'Room'} · RoomShare`;
+  renderMenu(state);
+  renderOrder(state);
+  renderMembers(state);
+  renderRoomState(state);
+  $('meta').textContent = `Room ${state.roomId} · version ${state.version}${session.replica ? ` · replica ${session.replica}` : ''}`;
+}
+
+// ---------- owner controls ----------
+
+function setCloseConfirm(open) {
+  $('close-confirm').hidden = !open;
+  $('close').setAttribute('aria-expanded', String(open));
+}
+
+async function changeRoomState(next, button) {
+  button.disabled = true;
+  try {
+    await session.setRoomState(next);
+    hideError();
+  } catch (error) {
+    const parsed = error.parsed ?? parseHubError(error);
+    showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
+  } finally {
+    scheduleRender();
+  }
+}
+
+// ---------- connection ----------
+
+async function joinRoom() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await session.join();
+      everLive = true;
+      setStatus('live');
+      if ($('error').dataset.code === 'offline' || $('error').dataset.code === 'unavailable') hideError();
+      return;
+    } catch (error) {
+      const parsed = parseHubError(error);
+      if (parsed !== null && isFatal(parsed.code)) {
+        showFatal(parsed.code, parsed.text);
+        await connection.stop();
+        return;
+      }
+      if (connection.state !== signalR.HubConnectionState.Connected) return; // onreconnected joins again
+      if (attempt >= JOIN_RETRY_DELAYS_MS.length) {
+        showError(parsed?.code ?? 'unavailable', parsed?.text ?? '', { sticky: true, retry: () => joinRoom() });
+        return;
+      }
+      await delay(JOIN_RETRY_DELAYS_MS[attempt]);
+    }
+  }
+}
+
+async function start() {
+  if (fatal) return;
+  setStatus(everLive ? 'reconnecting' : 'connecting');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await connection.start();
+      break;
+    } catch (error) {
+      const parsed = parseHubError(error);
+      if (parsed !== null && isFatal(parsed.code)) {
+        showFatal(parsed.code, parsed.text);
+        return;
+      }
+      if (attempt >= START_DELAYS_MS.length) {
+        setStatus('offline');
+        showError('offline', '', { sticky: true, retry: () => { hideError(); start(); } });
+        return;
+      }
+      await delay(START_DELAYS_MS[attempt]);
+      if (connection.state !== signalR.HubConnectionState.Disconnected) return;
+    }
+  }
+  await joinRoom();
+}
+
+function createConnection() {
+  const conn = new signalR.HubConnectionBuilder()
+    .withUrl(HUB_URL, { accessTokenFactory: () => link.token })
+    .withAutomaticReconnect({
+      nextRetryDelayInMilliseconds(context) {
+        if (parseHubError(context.retryReason)?.code === 'unauthorized') return null;
+        if (link.expiresAt !== null && link.expiresAt <= Date.now()) return null;
+        if (context.elapsedMilliseconds > RECONNECT_GIVE_UP_MS) return null;
+        return RECONNECT_DELAYS_MS[Math.min(context.previousRetryCount, RECONNECT_DELAYS_MS.length - 1)];
+      },
+    })
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+  conn.on('RoomEvent', (event) => session.onRoomEvent(event));
+  conn.on('Position', (position) => session.onPosition(position));
+  conn.on('Presence', (presence) => session.onPresence(presence));
+  conn.onreconnecting(() => {
+    session.disconnected();
+    setStatus('reconnecting');
+  });
+  conn.onreconnected(() => joinRoom());
+  conn.onclose((error) => {
+    session.disconnected();
+    if (fatal) return;
+    if (link.expiresAt !== null && link.expiresAt <= Date.now()) {
+      showFatal('unauthorized');
+      return;
+    }
+    const parsed = parseHubError(error);
+    if (parsed !== null && isFatal(parsed.code)) {
+      showFatal(parsed.code, parsed.text);
+      return;
+    }
+    setStatus('offline');
+    showError('offline', '', { sticky: true, retry: () => { hideError(); start(); } });
+  });
+  return conn;
+}
+
+function main() {
+  $('error-dismiss').addEventListener('click', hideError);
+  $('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
+  if (!link.ok) {
+    showFatal(link.code);
+    $('main').classList.add('no-room');
+    return;
+  }
+  $('me').textContent = `You: ${link.displayName}${link.role === 'owner' ? ' · owner' : ''}`;
+  body.dataset.member = link.memberId;
+  body.dataset.role = link.role;
+  if (typeof signalR === 'undefined') {
+    showFatal(null, 'the SignalR client did not load');
+    return;
+  }
+  session = new RoomSession({
+    roomId: link.roomId,
+    memberId: link.memberId,
+    hub: {
+      invoke: (method, ...args) => connection.invoke(method, ...args),
+      isConnected: () => connection.state === signalR.HubConnectionState.Connected,
+    },
+    initialState: loadState(sessionStorage, link.roomId, link.memberId),
+    save: (state) => saveState(sessionStorage, link.roomId, link.memberId, state),
+    onChange: scheduleRender,
+    onError: (error) => showError(error.code, error.text),
+    onJoinFailed: (error) => {
+      const parsed = parseHubError(error);
+      if (parsed !== null && isFatal(parsed.code)) showFatal(parsed.code, parsed.text);
+      else if (connection.state === signalR.HubConnectionState.Connected) joinRoom();
+    },
+    onNotice: showNotice,
+  });
+  body.dataset.restored = String(session.state !== null);
+  $('lock').addEventListener('click', (e) => changeRoomState('locked', e.currentTarget));
+  $('reopen').addEventListener('click', (e) => changeRoomState('open', e.currentTarget));
+  $('close').addEventListener('click', () => setCloseConfirm($('close-confirm').hidden));
+  $('close-no').addEventListener('click', () => { setCloseConfirm(false); $('close').focus(); });
+  $('close-yes').addEventListener('click', (e) => { setCloseConfirm(false); changeRoomState('closed', e.currentTarget); });
+  window.addEventListener('online', () => {
+    if (connection.state === signalR.HubConnectionState.Disconnected) start();
+  });
+  connection = createConnection();
+  render();
+  start();
+}
+
+main();

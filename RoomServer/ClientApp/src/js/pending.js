@@ -1,0 +1,113 @@
+// Optimistic choices, reconciled by opId and version.
+//
+// An op is created when the member presses − / +. Until the server has settled it, the page shows
+// the predicted quantity. An op leaves the list when:
+//   - the `choice` event carrying its opId is applied (it is now in the confirmed state), or
+//   - its ack {version, quantity} arrives and the state has reached that version (a no-op write
+//     acks with the current version and sends no event), or
+//   - the server rejects it (rolled back; the caller shows the error).
+// An ack that is ahead of the state is remembered: its quantity is authoritative at its version, so
+// the display does not flicker back while the event is still on its way.
+// Ops whose call failed because the connection dropped go back to 'queued' and are sent again, with
+// the same opId (the server applies an opId once), after the next Join.
+
+export const MAX_SEND_ATTEMPTS = 5;
+
+export class PendingChoices {
+  constructor() {
+    /** @type {Array<{opId: string, menuId: string, kind: 'adjust'|'set', value: number,
+     *  status: 'queued'|'sent'|'acked', attempts: number, ackVersion?: number, ackQuantity?: number}>} */
+    this.ops = [];
+  }
+
+  get size() { return this.ops.length; }
+
+  add(opId, menuId, kind, value) {
+    const op = { opId, menuId, kind, value, status: 'queued', attempts: 0 };
+    this.ops.push(op);
+    return op;
+  }
+
+  find(opId) { return this.ops.find((op) => op.opId === opId); }
+
+  /** Ops to send now; marks them sent and counts the attempt. */
+  takeQueued() {
+    const ready = this.ops.filter((op) => op.status === 'queued');
+    for (const op of ready) {
+      op.status = 'sent';
+      op.attempts += 1;
+    }
+    return ready;
+  }
+
+  /** The call failed without reaching a verdict (connection lost). False when it is out of attempts. */
+  requeue(opId) {
+    const op = this.find(opId);
+    if (op === undefined || op.status !== 'sent') return true;
+    if (op.attempts >= MAX_SEND_ATTEMPTS) return false;
+    op.status = 'queued';
+    return true;
+  }
+
+  /** Rollback: the server rejected the op. Returns the op, or undefined if it was already settled. */
+  reject(opId) {
+    const op = this.find(opId);
+    this.ops = this.ops.filter((o) => o.opId !== opId);
+    return op;
+  }
+
+  /** The server acknowledged the op at `ack.version`; `stateVersion` is the client's position. */
+  acknowledge(opId, ack, stateVersion) {
+    const op = this.find(opId);
+    if (op === undefined) return;
+    if (ack.version <= stateVersion) {
+      this.ops = this.ops.filter((o) => o.opId !== opId);
+      return;
+    }
+    op.status = 'acked';
+    op.ackVersion = ack.version;
+    op.ackQuantity = ack.quantity;
+  }
+
+  /** A choice event was applied: settle the op with its opId, and any ack the state has reached. */
+  settle(stateVersion, opId = null) {
+    this.ops = this.ops.filter((op) => op.opId !== opId
+      && !(op.status === 'acked' && op.ackVersion <= stateVersion));
+  }
+
+  /** The state was replaced by a snapshot of another epoch: acked versions mean nothing any more. */
+  forgetAcks() {
+    this.ops = this.ops.filter((op) => op.status !== 'acked');
+  }
+
+  /** Drops everything (e.g. the room became locked or closed while ops were queued). */
+  clear() {
+    const dropped = this.ops;
+    this.ops = [];
+    return dropped;
+  }
+
+  hasPending(menuId) { return this.ops.some((op) => op.menuId === menuId); }
+
+  /**
+   * The quantity to show: the confirmed quantity at `stateVersion`, overridden by the newest ack
+   * ahead of it, then the unacknowledged ops in the order they were pressed, clamped to [0, max].
+   */
+  display(menuId, confirmedQuantity, stateVersion, max) {
+    let quantity = confirmedQuantity;
+    let version = stateVersion;
+    const mine = this.ops.filter((op) => op.menuId === menuId);
+    for (const op of mine) {
+      if (op.status === 'acked' && op.ackVersion > version) {
+        quantity = op.ackQuantity;
+        version = op.ackVersion;
+      }
+    }
+    for (const op of mine) {
+      if (op.status === 'acked') continue;
+      quantity = op.kind === 'adjust' ? quantity + op.value : op.value;
+      quantity = Math.min(Math.max(quantity, 0), max);
+    }
+    return quantity;
+  }
+}

@@ -1,0 +1,248 @@
+// One member's session in one room, independent of the DOM and of the SignalR client: the hub is
+// injected as `{ invoke(method, ...args): Promise, isConnected(): boolean }`, so the resume and
+// reconciliation rules are unit-tested with a fake hub.
+//
+// Resume (DESIGN.md §2): `join()` calls Join(roomId, since) with the current position (null when
+// there is none, or a fresh snapshot is wanted); events that arrive while the call is in flight are
+// buffered and applied after its result, skipping what it already covered. A gap, an epoch change
+// or a Position ahead of the state triggers another join. Joins never overlap: a request during a
+// join is folded into one more round, and rounds are bounded.
+
+import {
+  applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf,
+} from './room-state.js';
+import { PendingChoices } from './pending.js';
+import { DEFAULT_MAX_QUANTITY, parseHubError } from './errors.js';
+
+const MAX_JOIN_ROUNDS = 5;
+
+export function newOpId() {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class RoomSession {
+  /**
+   * @param {object} options
+   * @param {string} options.roomId
+   * @param {string} options.memberId
+   * @param {{ invoke: (method: string, ...args: unknown[]) => Promise<any>, isConnected: () => boolean }} options.hub
+   * @param {object|null} [options.initialState] state restored from sessionStorage
+   * @param {(state: object) => void} [options.save] persists the state after every change
+   * @param {() => void} [options.onChange] the state, pending ops or replica changed
+   * @param {(error: {code: string|null, text: string}) => void} [options.onError] a call was rejected
+   * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed
+   * @param {(event: object) => void} [options.onNotice] a `notice` event was applied
+   */
+  constructor(options) {
+    this.roomId = options.roomId;
+    this.memberId = options.memberId;
+    this.hub = options.hub;
+    this.state = options.initialState ?? null;
+    this.save = options.save ?? (() => {});
+    this.onChange = options.onChange ?? (() => {});
+    this.onError = options.onError ?? (() => {});
+    this.onJoinFailed = options.onJoinFailed ?? (() => {});
+    this.onNotice = options.onNotice ?? (() => {});
+    this.maxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
+    this.makeOpId = options.newOpId ?? newOpId;
+    this.pending = new PendingChoices();
+    this.replica = null;
+    this.joined = false;
+    this.joining = null;
+    this.buffer = null;
+    this.again = null; // null | 'since' | 'fresh' — another join round was requested
+    this.joinCount = 0;
+  }
+
+  get position() {
+    return this.state === null ? null : { epoch: this.state.epoch, version: this.state.version };
+  }
+
+  /** True when choices can change: the room is open. */
+  get editable() {
+    return this.state !== null && this.state.state === 'open';
+  }
+
+  /** The connection dropped: nothing is joined until the next `join()`. */
+  disconnected() {
+    this.joined = false;
+    this.onChange();
+  }
+
+  /** Join (or resume). Resolves when the state is at the room's position; rejects on a hub error. */
+  join({ fresh = false } = {}) {
+    if (this.joining !== null) {
+      this.again = fresh || this.again === 'fresh' ? 'fresh' : 'since';
+      return this.joining;
+    }
+    this.joining = this.joinRounds(fresh).finally(() => {
+      this.joining = null;
+    });
+    return this.joining;
+  }
+
+  async joinRounds(fresh) {
+    let wantFresh = fresh;
+    for (let round = 0; round < MAX_JOIN_ROUNDS; round++) {
+      this.again = null;
+      this.buffer = [];
+      let result;
+      let buffered = [];
+      try {
+        result = await this.hub.invoke('Join', this.roomId, wantFresh || this.state === null ? null : this.position);
+      } finally {
+        // Events buffered during a failed Join are dropped: the next join covers them.
+        buffered = this.buffer ?? [];
+        this.buffer = null;
+      }
+      this.joinCount += 1;
+      this.replica = result.replica ?? this.replica;
+      const previousEpoch = this.state?.epoch;
+      const { state, resync } = applyJoinResult(this.state, result);
+      this.state = state;
+      if (state !== null && previousEpoch !== undefined && previousEpoch !== state.epoch) this.pending.forgetAcks();
+      for (const event of result.missed ?? []) this.settleFromEvent(event);
+      this.pending.settle(this.state?.version ?? 0);
+      for (const event of buffered) {
+        const kind = this.handleEvent(event);
+        if (kind === 'gap') this.again = this.again ?? 'since';
+        if (kind === 'epoch') this.again = 'fresh';
+      }
+      this.persist();
+      if (resync === null && this.again === null) break;
+      wantFresh = resync === 'snapshot' || this.again === 'fresh';
+    }
+    this.joined = true;
+    this.flush();
+    this.onChange();
+  }
+
+  onRoomEvent(event) {
+    if (event.roomId !== undefined && event.roomId !== this.roomId) return;
+    if (this.buffer !== null) {
+      this.buffer.push(event);
+      return;
+    }
+    if (!this.joined) return; // not joined yet: the coming Join covers it
+    const kind = this.handleEvent(event);
+    if (kind === 'gap' || kind === 'epoch') {
+      this.backgroundJoin(kind === 'epoch');
+    } else if (kind === 'apply') {
+      this.persist();
+      this.onChange();
+    }
+  }
+
+  onPosition(position) {
+    if (position.roomId !== undefined && position.roomId !== this.roomId) return;
+    if (!this.joined || this.joining !== null) return;
+    const kind = classifyPosition(this.state, position);
+    if (kind !== 'current') this.backgroundJoin(kind === 'epoch');
+  }
+
+  onPresence(presence) {
+    if (presence.roomId !== undefined && presence.roomId !== this.roomId) return;
+    if (this.state === null) return;
+    this.state = applyPresence(this.state, presence);
+    this.persist();
+    this.onChange();
+  }
+
+  backgroundJoin(fresh) {
+    this.join({ fresh }).catch((error) => this.onJoinFailed(error));
+  }
+
+  /** Applies one event if it is next; returns its classification. */
+  handleEvent(event) {
+    const kind = classifyEvent(this.state, event);
+    if (kind !== 'apply') return kind;
+    this.state = applyEvent(this.state, event);
+    this.settleFromEvent(event);
+    this.pending.settle(this.state.version);
+    if (event.type === 'notice') this.onNotice(event);
+    if (event.type === 'refresh') {
+      // "Everyone reload": take a fresh snapshot (in this join's next round if one is running).
+      if (this.joining !== null) this.again = 'fresh';
+      else this.backgroundJoin(true);
+    }
+    return kind;
+  }
+
+  settleFromEvent(event) {
+    if (event.type === 'choice' && event.memberId === this.memberId && event.opId) {
+      this.pending.settle(this.state.version, event.opId);
+    }
+  }
+
+  persist() {
+    if (this.state !== null) this.save(this.state);
+  }
+
+  confirmedQuantity(menuId) {
+    return quantityOf(this.state, this.memberId, menuId);
+  }
+
+  /** The quantity to show for this member: confirmed plus pending ops. */
+  displayQuantity(menuId) {
+    if (this.state === null) return 0;
+    return this.pending.display(menuId, this.confirmedQuantity(menuId), this.state.version, this.maxQuantity);
+  }
+
+  /** − / + : optimistic; sent now if joined, otherwise after the next join. Returns the opId. */
+  adjust(menuId, delta) {
+    return this.enqueue(menuId, 'adjust', delta);
+  }
+
+  set(menuId, quantity) {
+    return this.enqueue(menuId, 'set', quantity);
+  }
+
+  enqueue(menuId, kind, value) {
+    if (!this.editable) return null;
+    const opId = this.makeOpId();
+    this.pending.add(opId, menuId, kind, value);
+    this.onChange();
+    this.flush();
+    return opId;
+  }
+
+  flush() {
+    if (!this.joined || !this.hub.isConnected()) return;
+    for (const op of this.pending.takeQueued()) this.send(op);
+  }
+
+  send(op) {
+    const method = op.kind === 'adjust' ? 'AdjustChoice' : 'SetChoice';
+    this.hub.invoke(method, this.roomId, op.menuId, op.value, op.opId).then(
+      (ack) => {
+        this.pending.acknowledge(op.opId, ack, this.state?.version ?? 0);
+        this.onChange();
+      },
+      (error) => {
+        const parsed = parseHubError(error);
+        if (parsed === null && !this.hub.isConnected()) {
+          // The connection dropped: the verdict is unknown. Send again with the same opId after
+          // the next join; the server applies an opId at most once.
+          if (this.pending.requeue(op.opId)) {
+            this.onChange();
+            return;
+          }
+        }
+        this.pending.reject(op.opId);
+        this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
+        this.onChange();
+      },
+    );
+  }
+
+  /** Owner only: 'open' | 'locked' | 'closed'. Rejects with the parsed error. */
+  async setRoomState(state) {
+    try {
+      return await this.hub.invoke('SetRoomState', this.roomId, state);
+    } catch (error) {
+      throw Object.assign(new Error(String(error?.message ?? error)), { parsed: parseHubError(error) });
+    }
+  }
+}

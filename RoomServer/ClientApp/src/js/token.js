@@ -1,0 +1,68 @@
+// Reads the join link: `/#room=<roomId>&token=<jwt>`. The fragment never reaches a server, and the
+// token is only ever handed to the hub connection. The payload is decoded (not verified — the hub
+// does that) to learn who we are: `sub`, `name`, `role`, `room`, `exp`.
+
+/** Parses `#room=...&token=...` (leading `#` optional). Unknown keys are kept. */
+export function parseFragment(hash) {
+  const text = String(hash ?? '').replace(/^#/, '');
+  const params = new URLSearchParams(text);
+  const result = {};
+  for (const [key, value] of params) result[key] = value;
+  return result;
+}
+
+function base64UrlDecode(segment) {
+  let b64 = segment.replace(/-/g, '+').replace(/_/g, '/');
+  while (b64.length % 4 !== 0) b64 += '=';
+  const binary = atob(b64);
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new TextDecoder().decode(bytes);
+}
+
+/** Decodes a JWT's payload; returns null when the token is not a well-formed JWT. */
+export function decodeJwtPayload(token) {
+  if (typeof token !== 'string') return null;
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === '') return null;
+  try {
+    const payload = JSON.parse(base64UrlDecode(parts[1]));
+    return payload !== null && typeof payload === 'object' ? payload : null;
+  } catch {
+    return null;
+  }
+}
+
+function firstString(value) {
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? value[0] : null;
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * Turns the fragment into an identity, or an error the page can show.
+ * @returns {{ ok: true, roomId: string, token: string, memberId: string, displayName: string,
+ *            role: 'owner'|'member', expiresAt: number|null }
+ *          | { ok: false, code: string }}
+ */
+export function readJoinLink(hash, nowMs = Date.now()) {
+  const fragment = parseFragment(hash);
+  if (!fragment.token) return { ok: false, code: 'no_link' };
+  const claims = decodeJwtPayload(fragment.token);
+  if (claims === null) return { ok: false, code: 'bad_link' };
+  const memberId = firstString(claims.sub);
+  const claimRoom = firstString(claims.room);
+  const roomId = fragment.room || claimRoom;
+  if (!memberId || !roomId) return { ok: false, code: 'bad_link' };
+  if (claimRoom && claimRoom !== roomId) return { ok: false, code: 'forbidden' };
+  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+  if (expiresAt !== null && expiresAt <= nowMs) return { ok: false, code: 'unauthorized' };
+  const roles = Array.isArray(claims.role) ? claims.role : [claims.role];
+  return {
+    ok: true,
+    roomId,
+    token: fragment.token,
+    memberId,
+    displayName: firstString(claims.name) || memberId,
+    role: roles.includes('owner') ? 'owner' : 'member',
+    expiresAt,
+  };
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeError, isFatal, parseHubError } from '../src/js/errors.js';
+
+test('parseHubError reads the code after the HubException prefix', () => {
+  const error = new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_locked: the room is locked");
+  assert.deepEqual(parseHubError(error), { code: 'room_locked', text: 'the room is locked' });
+});
+
+test('parseHubError reads a bare "code: text" message', () => {
+  assert.deepEqual(parseHubError(new Error('invalid_quantity: quantity must be between 0 and 20')),
+    { code: 'invalid_quantity', text: 'quantity must be between 0 and 20' });
+});
+
+test('parseHubError returns null for errors without a known code', () => {
+  assert.equal(parseHubError(new Error('Invocation canceled due to the underlying connection being closed.')), null);
+  assert.equal(parseHubError(new Error('HubException: something_else: x')), null);
+  assert.equal(parseHubError(null), null);
+});
+
+test('parseHubError maps HTTP statuses of a failed negotiate', () => {
+  assert.equal(parseHubError(Object.assign(new Error('Unauthorized'), { statusCode: 401 })).code, 'unauthorized');
+  assert.equal(parseHubError(Object.assign(new Error('busy'), { statusCode: 503 })).code, 'unavailable');
+  const wrapped = new Error("Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'");
+  assert.equal(parseHubError(wrapped).code, 'unauthorized');
+});
+
+test('describeError puts every contract code into words', () => {
+  assert.equal(describeError('room_locked'), 'The room is locked');
+  assert.equal(describeError('room_closed'), 'The room is closed');
+  assert.equal(describeError('unavailable'), 'The server is busy, try again');
+  assert.match(describeError('unauthorized'), /Your link has expired/);
+  assert.equal(describeError('invalid_quantity', 'quantity must be between 0 and 20'), 'Quantity must be between 0 and 20');
+  assert.equal(describeError('invalid_quantity', ''), 'Quantity must be between 0 and 99');
+  for (const code of ['forbidden', 'room_not_found', 'unknown_menu_item', 'invalid_argument', 'rate_limited', 'payload_too_large']) {
+    assert.doesNotMatch(describeError(code), /Something went wrong/, code);
+  }
+  assert.match(describeError(null, 'boom'), /boom/);
+});
+
+test('isFatal is true only for errors a retry cannot fix', () => {
+  assert.equal(isFatal('unauthorized'), true);
+  assert.equal(isFatal('room_not_found'), true);
+  assert.equal(isFatal('unavailable'), false);
+  assert.equal(isFatal('room_locked'), false);
+});

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_SEND_ATTEMPTS, PendingChoices } from '../src/js/pending.js';
+
+test('unsent and sent ops add up over the confirmed quantity, clamped', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  assert.equal(pending.display('pizza', 1, 10, 99), 3);
+  assert.equal(pending.display('pasta', 4, 10, 99), 4);
+  pending.add('o3', 'pizza', 'adjust', -5);
+  assert.equal(pending.display('pizza', 1, 10, 99), 0);
+  pending.add('o4', 'pizza', 'set', 98);
+  pending.add('o5', 'pizza', 'adjust', 5);
+  assert.equal(pending.display('pizza', 1, 10, 99), 99);
+});
+
+test('an ack ahead of the state holds its quantity until the state reaches its version', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  pending.acknowledge('o1', { version: 11, quantity: 2 }, 10);
+  assert.equal(pending.display('pizza', 1, 10, 99), 2, 'no flicker back to 1');
+  pending.settle(11);
+  assert.equal(pending.size, 0);
+});
+
+test('an ack at or below the state version settles at once (a no-op write)', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'set', 1);
+  pending.takeQueued();
+  pending.acknowledge('o1', { version: 10, quantity: 1 }, 10);
+  assert.equal(pending.size, 0);
+});
+
+test('the choice event with the opId settles the op even before its ack', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  pending.settle(11, 'o1');
+  assert.deepEqual(pending.ops.map((o) => o.opId), ['o2']);
+  assert.equal(pending.display('pizza', 2, 11, 99), 3);
+  pending.acknowledge('o1', { version: 11, quantity: 2 }, 11); // late ack: nothing to do
+  assert.equal(pending.size, 1);
+});
+
+test('a newer ack wins over the confirmed quantity, then unacked ops apply on top', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  pending.acknowledge('o1', { version: 12, quantity: 4 }, 10); // someone else's device added too
+  assert.equal(pending.display('pizza', 2, 10, 99), 5);
+});
+
+test('reject rolls the op back', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  assert.equal(pending.reject('o1').opId, 'o1');
+  assert.equal(pending.display('pizza', 1, 10, 99), 1);
+  assert.equal(pending.reject('o1'), undefined);
+});
+
+test('requeue sends again a bounded number of times', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  for (let i = 1; i < MAX_SEND_ATTEMPTS; i++) {
+    assert.equal(pending.takeQueued().length, 1);
+    assert.equal(pending.requeue('o1'), true);
+  }
+  assert.equal(pending.takeQueued().length, 1);
+  assert.equal(pending.requeue('o1'), false);
+});
+
+test('forgetAcks drops acks of an old epoch but keeps unsent ops', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  pending.acknowledge('o1', { version: 50, quantity: 2 }, 10);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  pending.forgetAcks();
+  assert.deepEqual(pending.ops.map((o) => o.opId), ['o2']);
+});

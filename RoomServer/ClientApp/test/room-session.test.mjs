@@ -1,0 +1,219 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RoomSession } from '../src/js/room-session.js';
+import { fromSnapshot } from '../src/js/room-state.js';
+import { FakeHub, choice, flushMicrotasks, snapshot, stateEvent } from './fixtures.mjs';
+
+function session(hub, extra = {}) {
+  let n = 0;
+  const errors = [];
+  const saved = [];
+  const s = new RoomSession({
+    roomId: 'r1',
+    memberId: 'a',
+    hub,
+    newOpId: () => `op${++n}`,
+    onError: (e) => errors.push(e),
+    save: (state) => saved.push(state),
+    ...extra,
+  });
+  return { s, errors, saved };
+}
+
+async function joined(hub, extra) {
+  const ctx = session(hub, extra);
+  const done = ctx.s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: snapshot(), missed: null, replica: 'r1' });
+  await done;
+  return ctx;
+}
+
+test('a first join sends since = null and takes the snapshot', async () => {
+  const hub = new FakeHub();
+  const { s, saved } = await joined(hub);
+  assert.deepEqual(hub.callsOf('Join')[0].args, ['r1', null]);
+  assert.equal(s.state.version, 3);
+  assert.equal(s.replica, 'r1');
+  assert.equal(s.joined, true);
+  assert.equal(saved.at(-1).version, 3);
+});
+
+test('a restored state resumes with its position and applies the missed events', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot()) });
+  const done = s.join();
+  assert.deepEqual(hub.last('Join').args, ['r1', { epoch: 'e1', version: 3 }]);
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [choice(4, 'b', 'pasta', 2)], replica: 'r2' });
+  await done;
+  assert.equal(s.state.version, 4);
+  assert.equal(s.state.choices.length, 2);
+});
+
+test('events at or below the position are ignored, the next one is applied', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRoomEvent(choice(3, 'b', 'pasta', 9));
+  assert.equal(s.state.choices.length, 1);
+  s.onRoomEvent(choice(4, 'b', 'pasta', 2));
+  assert.equal(s.state.version, 4);
+  assert.equal(hub.callsOf('Join').length, 1);
+});
+
+test('a gap triggers Join(roomId, since) and the missed events fill it', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRoomEvent(choice(6, 'b', 'pasta', 3));
+  assert.equal(hub.callsOf('Join').length, 2);
+  assert.deepEqual(hub.last('Join').args, ['r1', { epoch: 'e1', version: 3 }]);
+  // Live events keep arriving while the Join is in flight: buffered, then applied after it.
+  s.onRoomEvent(choice(7, 'b', 'water', 1));
+  hub.last('Join').resolve({
+    position: { epoch: 'e1', version: 6 }, snapshot: null,
+    missed: [choice(4, 'b', 'pasta', 1), choice(5, 'b', 'pasta', 2), choice(6, 'b', 'pasta', 3)], replica: 'r1',
+  });
+  await flushMicrotasks();
+  assert.equal(s.state.version, 7);
+  assert.equal(hub.callsOf('Join').length, 2);
+});
+
+test('a Position ahead of the state triggers a resume; a current one does not', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 3 });
+  assert.equal(hub.callsOf('Join').length, 1);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  assert.equal(hub.callsOf('Join').length, 2);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 5 }); // folded into the running join
+  assert.equal(hub.callsOf('Join').length, 2);
+});
+
+test('an event of another epoch asks for a fresh snapshot', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRoomEvent(choice(1, 'b', 'pasta', 1, null, 'e2'));
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
+  hub.last('Join').resolve({ position: { epoch: 'e2', version: 1 }, snapshot: snapshot({ epoch: 'e2', version: 1 }), missed: null, replica: 'r1' });
+  await flushMicrotasks();
+  assert.equal(s.state.epoch, 'e2');
+});
+
+test('missed events that do not connect lead to a second, fresh join', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 9 });
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 9 }, snapshot: null, missed: [choice(8, 'b', 'pasta', 1), choice(9, 'b', 'pasta', 2)], replica: 'r1' });
+  await flushMicrotasks();
+  assert.equal(hub.callsOf('Join').length, 3);
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 9 }, snapshot: snapshot({ version: 9 }), missed: null, replica: 'r1' });
+  await flushMicrotasks();
+  assert.equal(s.state.version, 9);
+});
+
+test('+ shows the new quantity at once, sends AdjustChoice with an opId, and the ack and event settle it', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const opId = s.adjust('pizza', 1);
+  assert.equal(s.displayQuantity('pizza'), 2);
+  assert.equal(s.pending.hasPending('pizza'), true);
+  const call = hub.last('AdjustChoice');
+  assert.deepEqual(call.args, ['r1', 'pizza', 1, opId]);
+  call.resolve({ version: 4, quantity: 2 });
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 2, 'the ack holds the quantity until the event');
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
+  assert.equal(s.pending.size, 0);
+  assert.equal(s.displayQuantity('pizza'), 2);
+});
+
+test('the event may arrive before the ack', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const opId = s.adjust('pizza', 1);
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
+  assert.equal(s.pending.size, 0);
+  hub.last('AdjustChoice').resolve({ version: 4, quantity: 2 });
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 2);
+});
+
+test('a rejected call rolls back and reports the code', async () => {
+  const hub = new FakeHub();
+  const { s, errors } = await joined(hub);
+  s.adjust('pizza', 1);
+  assert.equal(s.displayQuantity('pizza'), 2);
+  hub.last('AdjustChoice').reject(new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_locked: the room is locked"));
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 1);
+  assert.equal(s.pending.size, 0);
+  assert.deepEqual(errors, [{ code: 'room_locked', text: 'the room is locked' }]);
+});
+
+test('a call lost with the connection is sent again with the same opId after the next join', async () => {
+  const hub = new FakeHub();
+  const { s, errors } = await joined(hub);
+  const opId = s.adjust('pizza', 1);
+  hub.connected = false;
+  s.disconnected();
+  hub.last('AdjustChoice').reject(new Error('Invocation canceled due to the underlying connection being closed.'));
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 2, 'still pending');
+  assert.deepEqual(errors, []);
+  hub.connected = true;
+  const resumed = s.join();
+  // The server had applied it: the missed events carry the opId.
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [choice(4, 'a', 'pizza', 2, opId)], replica: 'r2' });
+  await resumed;
+  assert.equal(s.pending.size, 0);
+  assert.equal(hub.callsOf('AdjustChoice').length, 1, 'settled by the missed event, no resend needed');
+  assert.equal(s.displayQuantity('pizza'), 2);
+});
+
+test('a queued op is resent once joined when the server had not seen it', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  hub.connected = false;
+  s.disconnected();
+  const opId = s.adjust('pasta', 1);
+  assert.equal(hub.callsOf('AdjustChoice').length, 0);
+  assert.equal(s.displayQuantity('pasta'), 1);
+  hub.connected = true;
+  const resumed = s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r2' });
+  await resumed;
+  assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pasta', 1, opId]);
+});
+
+test('nothing is edited while the room is locked', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRoomEvent(stateEvent(4, 'locked'));
+  assert.equal(s.editable, false);
+  assert.equal(s.adjust('pizza', 1), null);
+  assert.equal(hub.callsOf('AdjustChoice').length, 0);
+});
+
+test('presence updates members without moving the position', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onPresence({ roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true });
+  assert.equal(s.state.members.find((m) => m.memberId === 'b').online, true);
+  assert.equal(s.state.version, 3);
+});
+
+test('a refresh event takes a fresh snapshot', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRoomEvent({ roomId: 'r1', epoch: 'e1', version: 4, type: 'refresh', by: 'o' });
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
+});
+
+test('a failed Join rejects and leaves the session unjoined', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub);
+  const done = s.join();
+  hub.last('Join').reject(new Error('HubException: room_not_found: no such room'));
+  await assert.rejects(done, /room_not_found/);
+  assert.equal(s.joined, false);
+  assert.equal(s.joining, null);
+});

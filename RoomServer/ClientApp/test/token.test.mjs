@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeJwtPayload, parseFragment, readJoinLink } from '../src/js/token.js';
+
+function jwt(payload) {
+  const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}.signature`;
+}
+
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+const EXP = NOW / 1000 + 3600;
+
+test('parseFragment reads room and token with or without the hash sign', () => {
+  assert.deepEqual(parseFragment('#room=r1&token=abc'), { room: 'r1', token: 'abc' });
+  assert.deepEqual(parseFragment('room=r1'), { room: 'r1' });
+  assert.deepEqual(parseFragment(''), {});
+});
+
+test('decodeJwtPayload decodes base64url UTF-8 payloads', () => {
+  const token = jwt({ sub: 'm1', name: 'Zoë 🍕' });
+  assert.deepEqual(decodeJwtPayload(token), { sub: 'm1', name: 'Zoë 🍕' });
+});
+
+test('decodeJwtPayload returns null for malformed tokens', () => {
+  assert.equal(decodeJwtPayload('nope'), null);
+  assert.equal(decodeJwtPayload('a.!!!.c'), null);
+  assert.equal(decodeJwtPayload(undefined), null);
+});
+
+test('readJoinLink returns the identity from the token claims', () => {
+  const token = jwt({ sub: 'm1', name: 'Alice', role: 'owner', room: 'r1', exp: EXP });
+  const link = readJoinLink(`#room=r1&token=${token}`, NOW);
+  assert.equal(link.ok, true);
+  assert.equal(link.memberId, 'm1');
+  assert.equal(link.displayName, 'Alice');
+  assert.equal(link.role, 'owner');
+  assert.equal(link.roomId, 'r1');
+  assert.equal(link.expiresAt, EXP * 1000);
+});
+
+test('readJoinLink treats any role other than owner as member', () => {
+  const token = jwt({ sub: 'm1', name: 'Bob', role: 'member', room: 'r1', exp: EXP });
+  assert.equal(readJoinLink(`#room=r1&token=${token}`, NOW).role, 'member');
+  const multi = jwt({ sub: 'm1', role: ['member', 'owner'], room: 'r1', exp: EXP });
+  assert.equal(readJoinLink(`#token=${multi}`, NOW).role, 'owner');
+});
+
+test('readJoinLink rejects missing, malformed, expired and mismatched links', () => {
+  assert.deepEqual(readJoinLink('', NOW), { ok: false, code: 'no_link' });
+  assert.deepEqual(readJoinLink('#room=r1&token=x', NOW), { ok: false, code: 'bad_link' });
+  const expired = jwt({ sub: 'm1', room: 'r1', exp: NOW / 1000 - 1 });
+  assert.deepEqual(readJoinLink(`#room=r1&token=${expired}`, NOW), { ok: false, code: 'unauthorized' });
+  const other = jwt({ sub: 'm1', room: 'r2', exp: EXP });
+  assert.deepEqual(readJoinLink(`#room=r1&token=${other}`, NOW), { ok: false, code: 'forbidden' });
+});
+
+test('readJoinLink takes the room from the token when the fragment has none', () => {
+  const token = jwt({ sub: 'm1', room: 'r9', exp: EXP });
+  const link = readJoinLink(`#token=${token}`, NOW);
+  assert.equal(link.roomId, 'r9');
+  assert.equal(link.displayName, 'm1');
+});

@@ -1,0 +1,333 @@
+// Browser test driver: two members (and the owner) on phones, through nginx in front of replicas.
+//
+//   BASE_URL       nginx in front of the replicas, e.g. http://127.0.0.1:8080   (required)
+//   API_KEY        RoomServer API key for the HTTP API                            (required)
+//   REPLICA_PIDS   "r1:1234,r2:1235,r3:1236" — replica id → process id          (required for the kill step)
+//   SCREENSHOT_DIR where the mobile screenshots go                                (optional)
+//   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
+//
+// Steps: create a room and tokens (API); open A and B in separate browser contexts (separate cookie
+// jars → separate nginx affinity) until their replicas differ (bounded); A adds 2× an item → B sees
+// it (propagation measured in the browsers); B reloads → same state, restored from sessionStorage;
+// O locks → A's and B's controls are disabled with a banner; A's replica is killed → A shows
+// reconnecting, then live on another replica, and catches up with what O and B did meanwhile;
+// the final state on A and B is identical.
+//
+// stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
+// (exit 1). Progress goes to stderr.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const OVERALL_TIMEOUT_MS = 90_000;
+const STEP_TIMEOUT_MS = 10_000;
+const PROPAGATION_LIMIT_MS = 1_000;
+const MAX_B_ATTEMPTS = 6;
+const VIEWPORT = { width: 390, height: 844 };
+
+const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
+const API_KEY = process.env.API_KEY ?? '';
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? '';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const MENU = [
+  { id: 'margherita', name: 'Margherita', priceMinor: 950 },
+  { id: 'carbonara', name: 'Spaghetti carbonara', priceMinor: 1250 },
+  { id: 'tiramisu', name: 'Tiramisù', priceMinor: 650 },
+  { id: 'water', name: 'Sparkling water', priceMinor: 450 },
+];
+
+const report = {};
+let currentStep = 'start';
+let browser = null;
+let finished = false;
+
+const log = (...args) => console.error('[two-members]', ...args);
+
+function finish(result, code) {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
+  Promise.race([closing, new Promise((r) => { setTimeout(r, 5_000).unref(); })]).finally(() => process.exit(code));
+}
+
+function fail(error) {
+  finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0], ...report }, 1);
+}
+
+const overall = setTimeout(() => fail(new Error(`overall timeout of ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
+overall.unref();
+
+async function step(name, fn) {
+  currentStep = name;
+  log(name);
+  return fn();
+}
+
+function parsePids(text) {
+  const map = new Map();
+  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [id, pid] = part.split(':');
+    if (id && /^\d+$/.test(pid ?? '')) map.set(id, Number(pid));
+  }
+  return map;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → HTTP ${response.status}: ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function newPhone(url, label) {
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+  await waitLive(page, label);
+  return { context, page, label };
+}
+
+async function waitLive(page, label, timeout = STEP_TIMEOUT_MS) {
+  await page.waitForFunction(() => document.body.dataset.status === 'live' && document.body.dataset.replica, null, { timeout })
+    .catch((e) => { throw new Error(`${label} did not become live within ${timeout} ms (status ${e.message.includes('Timeout') ? 'stuck' : e.message})`); });
+}
+
+const dataset = (page) => page.evaluate(() => ({ ...document.body.dataset }));
+
+/** The room as the page shows it, in member-independent terms. */
+const orderView = (page) => page.evaluate(() => ({
+  version: Number(document.body.dataset.version),
+  epoch: document.body.dataset.epoch,
+  roomState: document.body.dataset.roomState,
+  totalMinor: Number(document.querySelector('[data-testid=grand-total]').dataset.amount ?? 0),
+  lines: [...document.querySelectorAll('#order li[data-menu-id]')].map((li) => ({
+    menuId: li.dataset.menuId, quantity: Number(li.dataset.quantity), amountMinor: Number(li.dataset.amount), by: li.dataset.by,
+  })),
+}));
+
+async function shot(page, name) {
+  if (!SCREENSHOT_DIR) return;
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+function waitFor(page, label, what, fn, arg, timeout = STEP_TIMEOUT_MS) {
+  return page.waitForFunction(fn, arg, { timeout }).catch(() => {
+    throw new Error(`${label}: timed out after ${timeout} ms waiting for ${what}`);
+  });
+}
+
+function sameView(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+async function main() {
+  if (!BASE_URL || !API_KEY) throw new Error('BASE_URL and API_KEY are required');
+  const pids = parsePids(process.env.REPLICA_PIDS);
+  if (SCREENSHOT_DIR) await mkdir(SCREENSHOT_DIR, { recursive: true });
+
+  const room = await step('create-room', async () => {
+    const created = await api('POST', '/api/rooms', { name: 'Table 4 · browser test', menu: MENU });
+    const token = async (memberId, displayName, role) => (await api('POST', `/api/rooms/${encodeURIComponent(created.roomId)}/tokens`, { memberId, displayName, role })).token;
+    const link = (t) => `${BASE_URL}/#room=${encodeURIComponent(created.roomId)}&token=${t}`;
+    return {
+      id: created.roomId,
+      owner: link(await token('olivia', 'Olivia', 'owner')),
+      a: link(await token('alice', 'Alice', 'member')),
+      b: link(await token('bob', 'Bob', 'member')),
+    };
+  });
+  report.roomId = room.id;
+
+  browser = await step('launch-browser', () => chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    timeout: STEP_TIMEOUT_MS,
+  }));
+
+  const a = await step('open-a', () => newPhone(room.a, 'A'));
+  report.replicaA = (await dataset(a.page)).replica;
+
+  const b = await step('open-b-on-another-replica', async () => {
+    for (let attempt = 1; attempt <= MAX_B_ATTEMPTS; attempt++) {
+      const phone = await newPhone(room.b, 'B');
+      const replica = (await dataset(phone.page)).replica;
+      report.bAttempts = attempt;
+      if (replica !== report.replicaA || attempt === MAX_B_ATTEMPTS) {
+        report.replicaB = replica;
+        return phone;
+      }
+      log(`B landed on ${replica} like A; new context`);
+      await phone.context.close();
+    }
+    throw new Error('unreachable');
+  });
+  report.distinctReplicas = report.replicaA !== report.replicaB;
+  if (!report.distinctReplicas) log(`B never reached another replica than A (${report.replicaA}) in ${MAX_B_ATTEMPTS} contexts`);
+  await shot(a.page, '01-a-joined');
+
+  await step('a-adds-two-b-sees-them', async () => {
+    const item = MENU[0];
+    await b.page.evaluate((menuId) => {
+      const seen = () => document.querySelector(`#order li[data-menu-id="${menuId}"]`)?.dataset.quantity === '2'
+        && document.querySelector('[data-testid=grand-total]').dataset.amount !== undefined;
+      window.__seenAt = null;
+      const observer = new MutationObserver(() => {
+        if (window.__seenAt === null && seen()) {
+          window.__seenAt = Date.now();
+          observer.disconnect();
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    }, item.id);
+    const clickedAt = await a.page.evaluate((menuId) => {
+      const button = document.querySelector(`[data-testid="inc-${menuId}"]`);
+      const at = Date.now();
+      button.click();
+      button.click();
+      return at;
+    }, item.id);
+    const optimistic = await a.page.evaluate((menuId) => document.querySelector(`[data-testid="qty-${menuId}"]`).textContent, item.id);
+    if (optimistic !== '2') throw new Error(`A's quantity showed ${optimistic} right after two presses, expected 2 (optimistic)`);
+    await waitFor(b.page, 'B', `${item.name} ×2 in the group order`, () => window.__seenAt !== null);
+    const seenAt = await b.page.evaluate(() => window.__seenAt);
+    report.propagationMs = seenAt - clickedAt;
+    const bView = await orderView(b.page);
+    if (bView.totalMinor !== 2 * item.priceMinor) throw new Error(`B's total is ${bView.totalMinor}, expected ${2 * item.priceMinor}`);
+    await waitFor(a.page, 'A', 'its presses to settle (no pending ops)', () => document.body.dataset.pending === '0');
+    if (report.propagationMs > PROPAGATION_LIMIT_MS) throw new Error(`B saw A's change after ${report.propagationMs} ms (limit ${PROPAGATION_LIMIT_MS} ms)`);
+  });
+  await shot(b.page, '02-b-sees-a');
+
+  await step('b-reloads-same-state', async () => {
+    const before = await orderView(b.page);
+    await b.page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+    const restored = await b.page.evaluate(() => document.body.dataset.restored);
+    await waitLive(b.page, 'B after reload');
+    const after = await orderView(b.page);
+    report.reloadRestoredFromSession = restored === 'true';
+    if (!sameView(before, after)) throw new Error(`B's state changed across the reload: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    if (!report.reloadRestoredFromSession) throw new Error('B did not restore its state from sessionStorage');
+    report.replicaBAfterReload = (await dataset(b.page)).replica;
+  });
+  await shot(b.page, '03-b-reloaded');
+
+  const o = await step('open-owner', () => newPhone(room.owner, 'O'));
+  report.replicaO = (await dataset(o.page)).replica;
+
+  await step('owner-locks', async () => {
+    await o.page.click('[data-testid=lock]', { timeout: STEP_TIMEOUT_MS });
+    for (const phone of [a, b]) {
+      await waitFor(phone.page, phone.label, 'the locked banner and disabled controls', () => {
+        const banner = document.querySelector('[data-testid=banner]');
+        const steps = [...document.querySelectorAll('button[data-testid^="inc-"], button[data-testid^="dec-"]')];
+        return document.body.dataset.roomState === 'locked' && banner && !banner.hidden && steps.length > 0 && steps.every((s) => s.disabled);
+      });
+    }
+  });
+  await shot(a.page, '04-a-locked');
+
+  const killed = report.replicaA;
+  let openGate = () => {};
+  const gate = new Promise((resolve) => { openGate = resolve; });
+  await step('kill-a-replica', async () => {
+    const pid = pids.get(killed);
+    if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for A's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
+    const survivors = [...pids].filter(([id, p]) => id !== killed && isAlive(p)).map(([id]) => id);
+    if (survivors.length === 0) throw new Error(`no replica would survive killing ${killed} (REPLICA_PIDS "${process.env.REPLICA_PIDS}")`);
+    report.survivors = survivors;
+    await a.page.evaluate(() => {
+      window.__statuses = [];
+      new MutationObserver(() => {
+        const s = document.body.dataset.status;
+        if (window.__statuses.at(-1) !== s) window.__statuses.push(s);
+      }).observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
+    });
+    // Hold A's reconnect (its negotiate request) until O and B have moved the room on, so A must
+    // catch up with missed events on Join(roomId, since) instead of receiving them live.
+    await a.context.route('**/hubs/room/negotiate*', async (route) => {
+      await gate;
+      await route.continue().catch(() => {}); // the page may have given up on this request meanwhile
+    });
+    report.killedPid = pid;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(a.page, 'A', 'the reconnecting status', () => document.body.dataset.status === 'reconnecting');
+  });
+
+  await step('owner-reopens-and-b-adds-while-a-reconnects', async () => {
+    // O and B may have shared the killed replica: wait until they are live on a survivor.
+    for (const phone of [o, b]) {
+      await waitFor(phone.page, phone.label, `live on a replica other than the killed ${killed}`,
+        (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
+    }
+    await o.page.click('[data-testid=reopen]', { timeout: STEP_TIMEOUT_MS });
+    await waitFor(b.page, 'B', 'the room to reopen', () => document.body.dataset.roomState === 'open');
+    await b.page.click(`[data-testid="inc-${MENU[1].id}"]`, { timeout: STEP_TIMEOUT_MS });
+    await waitFor(b.page, 'B', 'its press to settle', () => document.body.dataset.pending === '0');
+    const aStatus = (await dataset(a.page)).status;
+    if (aStatus === 'live') throw new Error('A was live again before its reconnect was released');
+    report.aVersionWhileAway = Number((await dataset(a.page)).version);
+    report.bVersionWhileAOffline = (await orderView(b.page)).version;
+  });
+
+  await step('a-reconnects-and-catches-up', async () => {
+    const releasedAt = Date.now();
+    openGate(); // the route stays installed, passing requests through from now on
+    await waitFor(a.page, 'A', 'live again on another replica',
+      (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
+    report.resumeAfterReleaseMs = Date.now() - releasedAt;
+    const data = await dataset(a.page);
+    report.replicaAAfterKill = data.replica;
+    report.statusesSeenByA = await a.page.evaluate(() => window.__statuses);
+    if (!report.statusesSeenByA.includes('reconnecting')) throw new Error(`A never showed reconnecting (saw ${report.statusesSeenByA.join(' → ')})`);
+    const bVersion = (await orderView(b.page)).version;
+    await waitFor(a.page, 'A', `version ${bVersion} with B's ${MENU[1].name}`,
+      ({ version, menuId }) => Number(document.body.dataset.version) >= version
+        && document.querySelector(`#order li[data-menu-id="${menuId}"]`)?.dataset.by?.includes('bob:1'),
+      { version: bVersion, menuId: MENU[1].id });
+  });
+
+  await step('a-writes-after-resume', async () => {
+    await a.page.click(`[data-testid="inc-${MENU[2].id}"]`, { timeout: STEP_TIMEOUT_MS });
+    await waitFor(b.page, 'B', `A's ${MENU[2].name}`,
+      (menuId) => document.querySelector(`#order li[data-menu-id="${menuId}"]`)?.dataset.by === 'alice:1', MENU[2].id);
+    await waitFor(a.page, 'A', 'its press to settle', () => document.body.dataset.pending === '0');
+  });
+
+  await step('final-state-identical', async () => {
+    const target = (await orderView(b.page)).version;
+    await waitFor(a.page, 'A', `version ${target}`, (v) => Number(document.body.dataset.version) === v, target);
+    const [va, vb] = [await orderView(a.page), await orderView(b.page)];
+    if (!sameView(va, vb)) throw new Error(`A and B differ: A=${JSON.stringify(va)} B=${JSON.stringify(vb)}`);
+    report.finalVersion = va.version;
+    report.finalTotalMinor = va.totalMinor;
+    report.finalLines = va.lines.length;
+  });
+  await shot(a.page, '05-a-after-resume');
+  await shot(b.page, '06-b-final');
+  if (SCREENSHOT_DIR) report.screenshots = SCREENSHOT_DIR;
+
+  clearTimeout(overall);
+  finish({ ok: true, ...report }, 0);
+}
+
+main().catch(fail);
