@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# eng/test.sh — the one test command (README, CI).
+# Installs what the tests need when it is missing (redis-server, nginx, node/npm, chromium,
+# docker-compose: Debian packages, as root), restores the JS test drivers, builds the solution
+# (which builds the web client with npm), runs every suite, and ends with one line of totals:
+#   N passed, M failed
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Contract").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+install_missing_tools() {
+  local packages=()
+  command -v redis-server >/dev/null || packages+=(redis-server)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+  command -v chromium >/dev/null || packages+=(chromium)
+  command -v docker-compose >/dev/null || packages+=(docker-compose)
+  if [ ${#packages[@]} -eq 0 ]; then
+    return
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing: ${packages[*]} — install them with: sudo apt-get install -y ${packages[*]}" >&2
+    exit 1
+  fi
+  log "installing ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # Debian starts packaged services on install; the tests start their own on free ports.
+  if command -v service >/dev/null; then
+    service redis-server stop >/dev/null 2>&1 || true
+    service nginx stop >/dev/null 2>&1 || true
+  fi
+}
+
+passed=0
+failed=0
+
+# Adds the counts of one `dotnet test` run (its "Passed!/Failed!" summary line).
+count_dotnet() {
+  local summary
+  summary=$(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$1" | tail -n 1 || true)
+  if [ -z "$summary" ]; then
+    failed=$((failed + 1)) # the run crashed before it could report
+    return
+  fi
+  failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")))
+  passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")))
+}
+
+# Adds the counts of one `node --test` run (its "# pass N" / "# fail N" lines).
+count_node() {
+  local p f
+  p=$(grep -E '^(# |ℹ )pass [0-9]+' "$1" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
+  f=$(grep -E '^(# |ℹ )fail [0-9]+' "$1" | tail -n 1 | grep -oE '[0-9]+' || echo 1)
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+install_missing_tools
+
+log "restoring the JS test drivers (tests/js)"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+
+log "building"
+dotnet build RoomShare.sln -nologo -v quiet
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+
+log "web client unit tests (node --test)"
+(cd RoomServer/ClientApp && npm test) 2>&1 | tee "$work/node.log" || status=1
+count_node "$work/node.log"
+
+log "RoomServer.Tests (contract in both modes, deployment, cluster, browser)"
+dotnet test RoomServer.Tests --no-build -nologo "$@" 2>&1 | tee "$work/dotnet.log" || status=1
+count_dotnet "$work/dotnet.log"
+
+echo "$passed passed, $failed failed"
+exit "$status"
