@@ -59,4 +59,21 @@ public abstract partial class RoomContractTests
         ann.Client.Received("Presence").Where(p => p.GetProperty("memberId").GetString() == "bob")
             .Select(p => p.GetProperty("online").GetBoolean()).Should().Equal(true);
     }
+
+    [Fact]
+    public async Task AJoinThatResumesFromMissedEventsAlsoSendsEveryMembersCurrentPresence()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var bob = await Server.JoinAsync(room, "bob");
+        await bob.DisposeAsync();
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob" && !p.Online, TimeSpan.FromSeconds(10))).Online.Should().BeFalse();
+
+        await using var annPhone = await Server.ConnectAsync(await Server.TokenAsync(room, "ann"));
+        var resumed = await annPhone.InvokeAsync<Rooms.JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = 1 });
+
+        resumed.Missed!.Select(e => e.Version).Should().Equal(2L);
+        var presence = annPhone.Received("Presence").Select(p => (p.GetProperty("memberId").GetString(), p.GetProperty("online").GetBoolean()));
+        presence.Should().BeEquivalentTo([("ann", true), ("bob", false)], "presence is not versioned, so a resume re-sends it");
+    }
 }

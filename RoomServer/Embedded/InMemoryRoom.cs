@@ -60,7 +60,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         }
 
         return MissedSince(request.Since) is { } missed
-            ? new JoinOutcome(Position, null, missed)
+            ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), _online))
             : new JoinOutcome(Position, Snapshot(), null);
     }
 

@@ -49,6 +49,7 @@ public sealed class RoomHub(
                 Context.ConnectionAborted);
             HubMember.MarkJoined(Context, room);
             HubLog.Joined(logger, Context.ConnectionId, member.MemberId, room, outcome.Position.Version);
+            await SendPresenceCatchUpAsync(room, outcome);
             return new JoinResult(outcome.Position, outcome.Snapshot, outcome.Missed, _options.ReplicaId);
         }
         catch when (firstJoin)
@@ -105,6 +106,18 @@ public sealed class RoomHub(
         }
 
         await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>
+    /// A client resuming from missed events learns every member's presence again, since presence
+    /// changes are not versioned and history cannot replay them. Sent before the Join result.
+    /// </summary>
+    private async Task SendPresenceCatchUpAsync(string room, JoinOutcome outcome)
+    {
+        foreach (var m in outcome.Presence ?? [])
+        {
+            await Clients.Caller.Presence(new PresenceChange(room, m.MemberId, m.DisplayName, m.Online));
+        }
     }
 
     private ConnectionKey ConnectionKey => new(_options.ReplicaId, Context.ConnectionId);

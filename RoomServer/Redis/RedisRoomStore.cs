@@ -69,7 +69,8 @@ public sealed class RedisRoomStore(
         if (status == "missed")
         {
             var missed = ((RedisResult[])reply[3]!).Select(e => RedisProtocol.ParseHistoryEntry((string)e!)).ToList();
-            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed);
+            var presence = SnapshotAssembler.Presence(Members(reply[4]), Online(reply[5]));
+            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed, presence);
         }
 
         EnsureOk(reply, request.RoomId, expected: "snapshot");
@@ -199,13 +200,13 @@ public sealed class RedisRoomStore(
     private static RoomSnapshot ReadSnapshot(string roomId, RedisResult[] reply)
     {
         var menu = JsonSerializer.Deserialize<List<MenuItem>>((string)reply[5]!, RedisProtocol.Json) ?? [];
-        var members = Pairs((RedisValue[])reply[6]!).Select(p => (MemberId: p.Key, DisplayName: p.Value));
+        var members = Members(reply[6]);
         var choices = Pairs((RedisValue[])reply[7]!).Select(p =>
         {
             var separator = p.Key.LastIndexOf(':');
             return (p.Key[..separator], p.Key[(separator + 1)..], int.Parse(p.Value, CultureInfo.InvariantCulture));
         });
-        var online = ((RedisValue[])reply[8]!).Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
+        var online = Online(reply[8]);
         return SnapshotAssembler.Build(
             roomId,
             (string)reply[4]!,
@@ -216,6 +217,12 @@ public sealed class RedisRoomStore(
             online,
             choices);
     }
+
+    private static IEnumerable<(string MemberId, string DisplayName)> Members(RedisResult flat) =>
+        Pairs((RedisValue[])flat!).Select(p => (p.Key, p.Value));
+
+    private static HashSet<string> Online(RedisResult ids) =>
+        ((RedisValue[])ids!).Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
 
     private static IEnumerable<KeyValuePair<string, string>> Pairs(RedisValue[] flat)
     {

@@ -12,8 +12,16 @@ public sealed record JoinRequest(
     RoomPosition? Since,
     string At);
 
-/// <summary>What the store returns for a join: the position and either a snapshot or the missed events.</summary>
-public sealed record JoinOutcome(RoomPosition Position, RoomSnapshot? Snapshot, IReadOnlyList<RoomEvent>? Missed);
+/// <summary>
+/// What the store returns for a join: the position and either a snapshot or the missed events. With
+/// missed events comes every member's current presence, which a resuming client may have missed
+/// (presence is not versioned, so history cannot replay it).
+/// </summary>
+public sealed record JoinOutcome(
+    RoomPosition Position,
+    RoomSnapshot? Snapshot,
+    IReadOnlyList<RoomEvent>? Missed,
+    IReadOnlyList<SnapshotMember>? Presence = null);
 
 /// <summary>How a choice changes: set to a value, or adjust by a delta (floored at 0, capped at the max).</summary>
 public enum ChoiceMode

@@ -23,10 +23,7 @@ public static class SnapshotAssembler
             menuOrder[menu[i].Id] = i;
         }
 
-        var memberList = members
-            .OrderBy(m => m.MemberId, StringComparer.Ordinal)
-            .Select(m => new SnapshotMember(m.MemberId, m.DisplayName, onlineMembers.Contains(m.MemberId)))
-            .ToList();
+        var memberList = Presence(members, onlineMembers);
 
         var choiceList = choices
             .Where(c => c.Quantity > 0 && menuOrder.ContainsKey(c.MenuId))
@@ -53,4 +50,11 @@ public static class SnapshotAssembler
             totals,
             totals.Sum(t => t.AmountMinor));
     }
+
+    /// <summary>Every member with whether they are online, by id.</summary>
+    public static List<SnapshotMember> Presence(IEnumerable<(string MemberId, string DisplayName)> members, ISet<string> onlineMembers) =>
+        members
+            .OrderBy(m => m.MemberId, StringComparer.Ordinal)
+            .Select(m => new SnapshotMember(m.MemberId, m.DisplayName, onlineMembers.Contains(m.MemberId)))
+            .ToList();
 }

@@ -4,8 +4,9 @@
 -- Checks: room exists (room_not_found).
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
 --   member's grace mark cleared; if not announced online → m:<member> set and presence online published.
--- Reply: {'missed', epoch, version, {event JSON...}} when since has this epoch, is not ahead of the room
---   and history still holds every later event; otherwise the snapshot_reply().
+-- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}} when since has
+--   this epoch, is not ahead of the room and history still holds every later event (the members and
+--   who is online let the resuming client refresh presence it missed); otherwise the snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
 local member, name, field = ARGV[4], ARGV[5], ARGV[6]
 local now = now_ms()
@@ -25,7 +26,8 @@ if ARGV[8] ~= '' and ARGV[8] == epoch then
   if since ~= nil and since <= version then
     local first = version - redis.call('LLEN', HISTORY) + 1
     if since + 1 >= first then
-      return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1)}
+      return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1),
+        redis.call('HGETALL', MEMBERS), online_members()}
     end
   end
 end

@@ -84,14 +84,19 @@ local function has_live_connection(member, now)
   return false
 end
 
--- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...}, online{id,...}}
-local function snapshot_reply()
-  local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
+-- The ids of the members announced online (m:<id> fields).
+local function online_members()
   local online = {}
   local all = redis.call('HGETALL', PRESENCE)
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 2) == 'm:' then online[#online + 1] = string.sub(all[i], 3) end
   end
+  return online
+end
+
+-- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...}, online{id,...}}
+local function snapshot_reply()
+  local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
   return {'snapshot', meta[1], meta[2], meta[3], meta[4], meta[5],
-    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online}
+    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online_members()}
 end
