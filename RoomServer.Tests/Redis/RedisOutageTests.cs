@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>
+/// One replica whose Redis goes away and comes back: calls fail with <c>unavailable</c> within the
+/// store's deadline (never hang, never a false acknowledgement), readiness reports it, and after
+/// Redis returns the same replica serves and delivers again — no restart. Its own fixture: it stops Redis.
+/// </summary>
+public sealed class RedisOutageTests(RedisContractServer server) : IClassFixture<RedisContractServer>
+{
+    [Fact]
+    public async Task WhileRedisIsDownCallsFailUnavailableAndAfterItReturnsTheReplicaServesAndDeliversAgain()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await using var bob = await server.JoinAsync(room, "bob");
+        (await ann.Client.SetChoiceAsync(room, "pizza", 2, "before")).Version.Should().Be(3);
+
+        await server.Redis.StopAsync();
+
+        var clock = Stopwatch.StartNew();
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 5, "during")).Should().Be("unavailable");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(8), "a call fails at its deadline instead of hanging");
+        (await server.Anonymous.GetAsync("/readyz")).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        var create = await server.Api.PostAsJsonAsync("/api/rooms", new { name = "x", menu = ContractServer.Menu });
+        create.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await create.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unavailable");
+
+        await server.Redis.StartAgainAsync();
+        await WaitUntilReadyAsync();
+
+        var snapshot = await server.SnapshotAsync(room);
+        snapshot.Choices.Should().ContainSingle(c => c.MenuId == "pizza" && c.MemberId == "ann", "the acknowledged write survived (AOF)");
+        var retried = await ann.Client.SetChoiceAsync(room, "pizza", 5, "during");
+        retried.Quantity.Should().Be(5, "the unacknowledged write is retried with its opId (applied once whether or not it landed)");
+
+        var afterRetry = (await server.SnapshotAsync(room)).Version;
+        var ack = await bob.Client.SetChoiceAsync(room, "cola", 1, "after");
+        ack.Version.Should().Be(afterRetry + 1);
+        await ann.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == ack.Version, TimeSpan.FromSeconds(10));
+        var position = await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= ack.Version, TimeSpan.FromSeconds(10));
+        position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await server.Anonymous.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the replica reconnects to Redis by itself");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Net;
+using RoomShare.RoomServer.Tests.Contract;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>What only the Redis store has to prove: keys, TTLs and the capped history, read from Redis itself.</summary>
+public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<RedisContractServer>
+{
+    private static readonly string[] KeyNames = ["meta", "choices", "members", "history", "presence", "ops", "oplog"];
+
+    [Fact]
+    public async Task EveryKeyOfARoomCarriesTheRoomsTtlAfterAChange()
+    {
+        var room = await server.CreateRoomAsync(ttlMinutes: 2);
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pizza", 1, "ttl-op");
+
+        foreach (var name in KeyNames)
+        {
+            var ttl = long.Parse((await server.Redis.ExecuteAsync("TTL", $"rs:{{{room.Id}}}:{name}"))!, CultureInfo.InvariantCulture);
+            ttl.Should().BeInRange(100, 120, $"rs:{{{room.Id}}}:{name} expires with the room");
+        }
+    }
+
+    [Fact]
+    public async Task AnExpiredRoomIsGoneForTheApiAndTheHub()
+    {
+        var room = await server.CreateRoomAsync(ttlMinutes: 1);
+        await using var ann = await server.JoinAsync(room, "ann");
+
+        // Let Redis do what the TTL does, now rather than in a minute.
+        foreach (var name in KeyNames)
+        {
+            await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", "1");
+        }
+
+        await WaitUntilAsync(async () => await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:meta") == "0");
+        (await server.Api.GetAsync($"/api/rooms/{room.Id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_not_found");
+        (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:choices")).Should().Be("0", "the failed change created nothing");
+    }
+
+    [Fact]
+    public async Task HistoryIsCappedAtTheConfiguredLength()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        for (var i = 0; i < ContractServer.HistoryLength + 5; i++)
+        {
+            await ann.Client.SetChoiceAsync(room, "cola", (i % 2) + 1);
+        }
+
+        (await server.Redis.ExecuteAsync("LLEN", $"rs:{{{room.Id}}}:history")).Should().Be(ContractServer.HistoryLength.ToString(CultureInfo.InvariantCulture));
+        var newest = (await server.Redis.ExecuteListAsync("LRANGE", $"rs:{{{room.Id}}}:history", "-1", "-1")).Single();
+        newest.Should().Contain($"\"version\":{1 + ContractServer.HistoryLength + 5}");
+    }
+
+    [Fact]
+    public async Task ChoicesAndMembersAreStoredInTheDesignsHashes()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pasta", 3);
+
+        (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:choices", "ann:pasta")).Should().Be("3");
+        (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:members", "ann")).Should().Be("ANN");
+        (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:meta", "version")).Should().Be("2");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the condition should hold within 10 s");
+            await Task.Delay(20);
+        }
+    }
+}
