@@ -17,6 +17,7 @@ public static class ConfigurationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RoomServerOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<StartupLog>();
         builder.Services.AddHostedService<StartupBanner>();
         return builder;
     }

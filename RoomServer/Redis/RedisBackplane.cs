@@ -8,14 +8,19 @@ namespace RoomShare.RoomServer.Redis;
 /// Scaled mode's fan-out: one Redis channel subscription per room with local members (the caller,
 /// RoomSubscriptions, reference-counts them). StackExchange.Redis 1.2 re-subscribes by itself after a
 /// reconnect, but racily; so on every restore of the subscription connection this class drops and
-/// re-creates each room's subscription explicitly, then raises <see cref="Restored"/> so members are
-/// sent their position and catch up on whatever pub/sub lost meanwhile.
+/// re-creates each room's subscription explicitly and verifies it — a probe published on the channel
+/// must come back through the handler — then raises <see cref="Restored"/> so members are sent their
+/// position and catch up on whatever pub/sub lost meanwhile.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
     private readonly RedisConnection _redis;
     private readonly ILogger<RedisBackplane> _logger;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+    private const int ResubscribeAttempts = 3;
+
     private readonly ConcurrentDictionary<string, Action<RedisChannel, RedisValue>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
     private int _resubscribing;
 
     public RedisBackplane(RedisConnection redis, ILogger<RedisBackplane> logger)
@@ -60,10 +65,22 @@ public sealed class RedisBackplane : IRoomBackplane
 
     private void Deliver(RedisChannel channel, RedisValue value, Action<BackplaneMessage> handler)
     {
+        var text = (string)value!;
+        if (RedisProtocol.IsProbe(text))
+        {
+            // Ours completes a verification; another replica's is simply not for us.
+            if (_probes.TryRemove(text, out var probe))
+            {
+                probe.TrySetResult();
+            }
+
+            return;
+        }
+
         BackplaneMessage? message;
         try
         {
-            message = RedisProtocol.Parse((string)value!);
+            message = RedisProtocol.Parse(text);
         }
         catch (System.Text.Json.JsonException ex)
         {
@@ -101,24 +118,13 @@ public sealed class RedisBackplane : IRoomBackplane
             var count = 0;
             foreach (var (roomId, onMessage) in _subscriptions)
             {
-                var channel = RedisKeys.Events(roomId);
-                try
+                if (await ResubscribeAsync(roomId, onMessage))
                 {
-                    await _redis.CallAsync("resubscribe", async () =>
-                    {
-                        await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
-                        await _redis.Subscriber.SubscribeAsync(channel, onMessage);
-                        return true;
-                    });
                     count++;
-                }
-                catch (RoomException ex)
-                {
-                    RedisLog.ResubscribeFailed(_logger, roomId, ex);
                 }
             }
 
-            RedisLog.Resubscribed(_logger, count);
+            RedisLog.Resubscribed(_logger, _redis.ReplicaId, count, _subscriptions.Count);
         }
         finally
         {
@@ -126,6 +132,56 @@ public sealed class RedisBackplane : IRoomBackplane
         }
 
         Restored?.Invoke();
+    }
+
+    /// <summary>Re-creates one room's subscription until a probe proves it delivers (bounded attempts).</summary>
+    private async Task<bool> ResubscribeAsync(string roomId, Action<RedisChannel, RedisValue> onMessage)
+    {
+        var channel = RedisKeys.Events(roomId);
+        for (var attempt = 1; attempt <= ResubscribeAttempts; attempt++)
+        {
+            try
+            {
+                await _redis.CallAsync("resubscribe", async () =>
+                {
+                    await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
+                    await _redis.Subscriber.SubscribeAsync(channel, onMessage);
+                    return true;
+                });
+                if (await ProbeAsync(channel))
+                {
+                    return true;
+                }
+            }
+            catch (RoomException ex)
+            {
+                RedisLog.ResubscribeFailed(_logger, roomId, ex);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Publishes a nonce on the channel and waits for it to come back through our handler.</summary>
+    private async Task<bool> ProbeAsync(RedisChannel channel)
+    {
+        var nonce = RedisProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probes[nonce] = arrived;
+        try
+        {
+            await _redis.PublishAsync(channel, nonce);
+            await arrived.Task.WaitAsync(ProbeTimeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            _probes.TryRemove(nonce, out _);
+        }
     }
 
     private async Task UnsubscribeAsync(string roomId, RedisChannel channel, Action<RedisChannel, RedisValue> onMessage)

@@ -22,6 +22,8 @@ public sealed class RedisConnection(
     /// <summary>Raised when a connection of the given type comes back after a failure.</summary>
     public event Action<ConnectionType>? Restored;
 
+    public string ReplicaId => options.Value.ReplicaId;
+
     public bool IsConnected => _multiplexer?.IsConnected ?? false;
 
     public ISubscriber Subscriber => Multiplexer.GetSubscriber();
@@ -41,10 +43,10 @@ public sealed class RedisConnection(
 
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
         multiplexer.ConnectionFailed += (_, e) =>
-            RedisLog.ConnectionFailed(logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+            RedisLog.ConnectionFailed(logger, options.Value.ReplicaId, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         multiplexer.ConnectionRestored += (_, e) =>
         {
-            RedisLog.ConnectionRestored(logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
+            RedisLog.ConnectionRestored(logger, options.Value.ReplicaId, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
             Restored?.Invoke(e.ConnectionType);
         };
         _multiplexer = multiplexer;
@@ -68,6 +70,9 @@ public sealed class RedisConnection(
     public Task<bool> KeyExistsAsync(RedisKey key) =>
         CallAsync("exists", () => Multiplexer.GetDatabase().KeyExistsAsync(key));
 
+    public Task<long> PublishAsync(RedisChannel channel, RedisValue message) =>
+        CallAsync("publish", () => Multiplexer.GetDatabase().PublishAsync(channel, message));
+
     public Task<TimeSpan> PingAsync() => CallAsync("ping", () => Multiplexer.GetDatabase().PingAsync());
 
     /// <summary>Runs one Redis call under the deadline (the subscriber's too).</summary>
@@ -79,7 +84,7 @@ public sealed class RedisConnection(
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            RedisLog.CallFailed(logger, operation, ex);
+            RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");
             throw RoomException.Unavailable("the room store did not answer in time; nothing was acknowledged — retry (with the same opId)", ex);
         }
     }

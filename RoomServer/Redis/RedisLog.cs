@@ -5,22 +5,23 @@ internal static partial class RedisLog
     [LoggerMessage(1001, LogLevel.Information, "Connecting to Redis at {Endpoints} as replica {ReplicaId}")]
     public static partial void Connecting(ILogger logger, string endpoints, string replicaId);
 
-    [LoggerMessage(1002, LogLevel.Warning, "Redis {ConnectionType} connection to {Endpoint} failed: {FailureType}")]
-    public static partial void ConnectionFailed(ILogger logger, string connectionType, string endpoint, string failureType, Exception? exception);
+    [LoggerMessage(1002, LogLevel.Warning, "Replica {ReplicaId}: Redis {ConnectionType} connection to {Endpoint} failed: {FailureType}")]
+    public static partial void ConnectionFailed(ILogger logger, string replicaId, string connectionType, string endpoint, string failureType, Exception? exception);
 
-    [LoggerMessage(1003, LogLevel.Information, "Redis {ConnectionType} connection to {Endpoint} restored")]
-    public static partial void ConnectionRestored(ILogger logger, string connectionType, string endpoint);
+    [LoggerMessage(1003, LogLevel.Information, "Replica {ReplicaId}: Redis {ConnectionType} connection to {Endpoint} restored")]
+    public static partial void ConnectionRestored(ILogger logger, string replicaId, string connectionType, string endpoint);
 
-    [LoggerMessage(1004, LogLevel.Warning, "Redis call {Operation} failed; answering unavailable")]
-    public static partial void CallFailed(ILogger logger, string operation, Exception exception);
+    // No stack trace: during an outage every call fails the same way, and the reason says it all.
+    [LoggerMessage(1004, LogLevel.Warning, "Redis call {Operation} failed, answering unavailable: {Reason}")]
+    public static partial void CallFailed(ILogger logger, string operation, string reason);
 
     [LoggerMessage(1005, LogLevel.Error, "Redis script {Operation} returned an unexpected reply: {Reply}")]
     public static partial void UnexpectedReply(ILogger logger, string operation, string reply);
 
-    [LoggerMessage(1006, LogLevel.Information, "Re-subscribed {Count} room channels after the backplane reconnected")]
-    public static partial void Resubscribed(ILogger logger, int count);
+    [LoggerMessage(1006, LogLevel.Information, "Replica {ReplicaId} re-subscribed and verified {Verified} of {Total} room channels after the backplane reconnected")]
+    public static partial void Resubscribed(ILogger logger, string replicaId, int verified, int total);
 
-    [LoggerMessage(1007, LogLevel.Warning, "Re-subscribing room {RoomId} failed; the next tick retries")]
+    [LoggerMessage(1007, LogLevel.Warning, "Re-subscribing room {RoomId} failed; its members still catch up through Position and Join(since)")]
     public static partial void ResubscribeFailed(ILogger logger, string roomId, Exception exception);
 
     [LoggerMessage(1008, LogLevel.Warning, "Dropped an unreadable message on {Channel}")]

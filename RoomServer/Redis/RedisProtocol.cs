@@ -5,12 +5,17 @@ namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
 /// The wire format of a room channel, written by the Lua scripts (Scripts/prelude.lua):
-/// <c>E{RoomEvent JSON}</c> for a versioned event, <c>P{PresenceChange JSON}</c> for presence.
+/// <c>E{RoomEvent JSON}</c> for a versioned event, <c>P{PresenceChange JSON}</c> for presence, and
+/// <c>H{nonce}</c> for a replica's subscription probe (ignored by every other replica).
 /// History entries are the event JSON without the prefix. JSON is camelCase, every field present.
 /// </summary>
 public static class RedisProtocol
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public const char ProbePrefix = 'H';
+
+    public static bool IsProbe(string message) => message.Length > 0 && message[0] == ProbePrefix;
 
     public static BackplaneMessage? Parse(string message)
     {
