@@ -17,6 +17,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     public const int MaxQuantity = 99;
     public const int HubCallsPerSecond = 100;
     public const int MaxNoticePayloadBytes = 4096;
+    public const int IdempotencyWindow = 30;
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -53,6 +54,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             ["RoomServer:PositionIntervalSeconds"] = "1",
             ["RoomServer:PresenceGraceSeconds"] = "1",
             ["RoomServer:Limits:HubCallsPerSecond"] = HubCallsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:IdempotencyWindow"] = IdempotencyWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:Limits:MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in await StartBackingServicesAsync())

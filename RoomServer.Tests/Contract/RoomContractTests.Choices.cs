@@ -78,6 +78,22 @@ public abstract partial class RoomContractTests
     }
 
     [Fact]
+    public async Task TheIdempotencyWindowIsBoundedAndForgetsTheOldestOpIds()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        (await ann.Client.SetChoiceAsync(room, "pizza", 1, "oldest")).Should().Be(new ChoiceAck(2, 1));
+        (await ann.Client.SetChoiceAsync(room, "pizza", 1, "second")).Should().Be(new ChoiceAck(2, 1));
+        for (var i = 0; i < ContractServer.IdempotencyWindow - 1; i++)
+        {
+            await ann.Client.AdjustChoiceAsync(room, "cola", 0, $"filler-{i}");
+        }
+
+        (await ann.Client.SetChoiceAsync(room, "pizza", 7, "second")).Should().Be(new ChoiceAck(2, 1), "still inside the window");
+        (await ann.Client.SetChoiceAsync(room, "pizza", 7, "oldest")).Should().Be(new ChoiceAck(3, 7), "pushed out of the window, so applied as new");
+    }
+
+    [Fact]
     public async Task OpIdsAreScopedToTheMember()
     {
         var (room, ann) = await RoomWithMemberAsync();

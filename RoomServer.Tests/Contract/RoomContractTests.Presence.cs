@@ -27,7 +27,7 @@ public abstract partial class RoomContractTests
         await using var _ = ann;
         var bobLaptop = await Server.JoinAsync(room, "bob");
         (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue();
-        var bobPhone = await Server.JoinAsync(room, "bob");
+        await using var bobPhone = await Server.JoinAsync(room, "bob");
 
         await bobLaptop.DisposeAsync();
         // Two ticks and a grace period later, the phone still holds bob online.

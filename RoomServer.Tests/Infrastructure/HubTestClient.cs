@@ -209,8 +209,16 @@ public sealed class HubTestClient : IAsyncDisposable
     /// <summary>Everything ever received on <paramref name="target"/>, in order (read or not).</summary>
     public IReadOnlyList<JsonElement> Received(string target) => Inbox(target).Received();
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // Idempotent, like every DisposeAsync: tests may dispose early and again in a using.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         // Close politely first (the server sees a normal disconnect), give the server a moment to
         // answer with its close frame, then stop the loops and abort whatever is left.
         if (_socket.State == WebSocketState.Open)
