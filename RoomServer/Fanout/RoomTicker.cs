@@ -18,6 +18,10 @@ public sealed class RoomTicker(
     IOptions<RoomServerOptions> options,
     ILogger<RoomTicker> logger) : BackgroundService
 {
+    // Rooms are ticked a few at a time: one slow (or down) Redis must not make a tick take
+    // rooms × deadline, and a big replica must not flood Redis with one burst.
+    private const int ParallelRoomTicks = 16;
+
     private readonly RoomServerOptions _options = options.Value;
 
     /// <summary>Sweeps one room after the grace period of a member who just lost a connection.</summary>
@@ -57,11 +61,14 @@ public sealed class RoomTicker(
     private async Task TickAllAsync(CancellationToken cancellationToken)
     {
         var rooms = await subscriptions.SnapshotAsync(cancellationToken);
-        foreach (var (roomId, connectionIds) in rooms)
-        {
-            var live = connectionIds.Select(id => new ConnectionKey(_options.ReplicaId, id)).ToList();
-            await TickRoomAsync(roomId, live, cancellationToken);
-        }
+        await Parallel.ForEachAsync(
+            rooms,
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
+            async (room, ct) =>
+            {
+                var live = room.ConnectionIds.Select(id => new ConnectionKey(_options.ReplicaId, id)).ToList();
+                await TickRoomAsync(room.RoomId, live, ct);
+            });
     }
 
     private async Task TickRoomAsync(string roomId, IReadOnlyCollection<ConnectionKey> live, CancellationToken cancellationToken)
