@@ -99,7 +99,7 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
 
     private async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments)
     {
-        var root = NginxProcess.FindRepoRoot();
+        var root = RepoPaths.RepoRoot;
         return await ProcessRunner.RunAsync(
             Path.Combine(root, "eng", "cluster.sh"),
             arguments,

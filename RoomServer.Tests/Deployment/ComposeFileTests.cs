@@ -92,7 +92,7 @@ public sealed partial class ComposeFileTests
 
     private static async Task<(int ExitCode, string Output)> ComposeConfigAsync(IReadOnlyDictionary<string, string?> environment)
     {
-        var root = NginxProcess.FindRepoRoot();
+        var root = RepoPaths.RepoRoot;
         var composeFile = Path.Combine(root, "docker-compose.yml");
         // An empty env file: a developer's own .env in the repo root must not change the result.
         var tempDir = Directory.CreateTempSubdirectory("roomshare-compose-").FullName;

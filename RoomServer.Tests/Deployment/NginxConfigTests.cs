@@ -8,7 +8,7 @@ public sealed class NginxConfigTests
 {
     private static readonly string[] TempPathKinds = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"];
 
-    private static string NginxDir => Path.Combine(NginxProcess.FindRepoRoot(), "nginx");
+    private static string NginxDir => Path.Combine(RepoPaths.RepoRoot, "nginx");
 
     [Fact]
     public async Task GeneratedLoopbackConfigPassesNginxTest()
@@ -97,7 +97,7 @@ public sealed class NginxConfigTests
     [Fact]
     public void ComposePinsAnNginxImageThatSupportsResolve()
     {
-        var compose = File.ReadAllText(Path.Combine(NginxProcess.FindRepoRoot(), "docker-compose.yml"));
+        var compose = File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "docker-compose.yml"));
 
         var image = Regex.Match(compose, @"image:\s*nginx:(\d+)\.(\d+)");
         image.Success.Should().BeTrue("the nginx image is pinned to a minor version");
@@ -108,7 +108,7 @@ public sealed class NginxConfigTests
 
     private static Task<(int ExitCode, string Output)> NginxTestAsync(string prefix, string configPath, params string[] extra) =>
         NginxProcess.RunAsync(
-            NginxProcess.FindNginx(),
+            RequiredTool.Resolve("nginx"),
             ["-t", "-p", prefix, "-e", Path.Combine(prefix, "error.log"), "-c", configPath, .. extra],
             CancellationToken.None);
 

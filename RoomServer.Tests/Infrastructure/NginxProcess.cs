@@ -15,7 +15,6 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 /// </summary>
 public sealed class NginxProcess : IAsyncDisposable
 {
-    private const string InstallCommand = "apt-get install -y nginx-light";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
@@ -56,7 +55,7 @@ public sealed class NginxProcess : IAsyncDisposable
     public static async Task<NginxProcess> StartAsync(IReadOnlyList<Uri> replicaBaseUrls, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(replicaBaseUrls);
-        var nginxPath = FindNginx();
+        var nginxPath = RequiredTool.Resolve("nginx");
 
         // FreePort has a window between picking and binding; a lost race is retried on a new port.
         const int attempts = 3;
@@ -215,38 +214,13 @@ public sealed class NginxProcess : IAsyncDisposable
             servers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=1 fail_timeout=2s;\n");
         }
 
-        var nginxDir = Path.Combine(FindRepoRoot(), "nginx");
+        var nginxDir = Path.Combine(RepoPaths.RepoRoot, "nginx");
         var template = File.ReadAllText(Path.Combine(nginxDir, "loopback.conf.template"));
         return template
             .Replace("@PREFIX@", prefix, StringComparison.Ordinal)
             .Replace("@NGINX_DIR@", nginxDir, StringComparison.Ordinal)
             .Replace("@PORT@", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("@SERVERS@\n", servers.ToString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>The nginx binary (Debian puts it in /usr/sbin, often not on PATH), or an exception naming the install command.</summary>
-    internal static string FindNginx()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        var dirs = path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/usr/local/sbin", "/sbin"]);
-        return dirs.Select(dir => Path.Combine(dir, "nginx")).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException($"nginx is not installed: run `{InstallCommand}` (./eng/test.sh installs it)");
-    }
-
-    /// <summary>The folder holding <c>RoomShare.sln</c>, found upwards from the test assembly.</summary>
-    internal static string FindRepoRoot()
-    {
-        // Bounded by the depth of the file system: each step goes one folder up.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "RoomShare.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"RoomShare.sln not found in any parent of {AppContext.BaseDirectory}");
     }
 
     /// <summary>Runs a short command to completion and returns its exit code and combined output.</summary>

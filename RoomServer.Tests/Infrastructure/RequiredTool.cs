@@ -10,7 +10,7 @@ public static class RequiredTool
     {
         ["redis-server"] = "apt-get install -y redis-server",
         ["redis-cli"] = "apt-get install -y redis-tools",
-        ["nginx"] = "apt-get install -y nginx",
+        ["nginx"] = "apt-get install -y nginx-light",
         ["node"] = "apt-get install -y nodejs npm",
         ["npm"] = "apt-get install -y nodejs npm",
         ["chromium"] = "apt-get install -y chromium",
