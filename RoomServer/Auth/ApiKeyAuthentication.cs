@@ -32,6 +32,7 @@ public sealed class ApiKeyAuthentication(
         var valid = options.Value.ApiKeys.Any(key => CryptographicOperations.FixedTimeEquals(candidate, Encoding.UTF8.GetBytes(key)));
         if (!valid)
         {
+            AuthLog.ApiKeyRejected(Logger, Request.Path);
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
         }
 

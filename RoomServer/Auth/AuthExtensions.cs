@@ -59,6 +59,14 @@ public static class AuthExtensions
 
                 return Task.CompletedTask;
             },
+
+            // A failed authentication closes (refuses) the connection; its reason is logged, the token never.
+            OnAuthenticationFailed = context =>
+            {
+                var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("RoomShare.RoomServer.Auth");
+                AuthLog.TokenRejected(logger, context.Request.Path, $"{context.Exception.GetType().Name}: {context.Exception.Message}");
+                return Task.CompletedTask;
+            },
         };
     }
 }

@@ -34,17 +34,17 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
 
     public void Touch(DateTimeOffset now) => ExpiresAt = now + definition.Ttl;
 
-    public RoomSnapshot Snapshot() => SnapshotAssembler.Build(
+    public RoomSnapshot Snapshot(DateTimeOffset now, TimeSpan grace) => SnapshotAssembler.Build(
         Id,
         definition.Name,
         Position,
         State,
         definition.Menu,
         _members.Select(m => (m.Key, m.Value)),
-        _online,
+        OnlineNow(now, grace),
         _choices.Select(c => (c.Key.MemberId, c.Key.MenuId, c.Value)));
 
-    public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, List<BackplaneMessage> published)
+    public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
         if (!_members.ContainsKey(request.MemberId) && State != RoomStates.Closed)
         {
@@ -60,8 +60,8 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         }
 
         return MissedSince(request.Since) is { } missed
-            ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), _online))
-            : new JoinOutcome(Position, Snapshot(), null);
+            ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), OnlineNow(now, grace)))
+            : new JoinOutcome(Position, Snapshot(now, grace), null);
     }
 
     public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
@@ -160,13 +160,16 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         }
     }
 
-    public void Sweep(IReadOnlyCollection<ConnectionKey> live, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
+    public void Sweep(IReadOnlyCollection<LocalConnection> live, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
+        // Renew, or re-create: a live connection is online whatever happened to its lease meanwhile.
         foreach (var connection in live)
         {
-            if (_connections.TryGetValue(connection.Field, out var entry))
+            _connections[connection.Key.Field] = (connection.MemberId, now + lease);
+            _graceStarted.Remove(connection.MemberId);
+            if (_online.Add(connection.MemberId))
             {
-                _connections[connection.Field] = (entry.MemberId, now + lease);
+                published.Add(new PresenceMessage(new PresenceChange(Id, connection.MemberId, DisplayNameOf(connection.MemberId, connection.MemberId), true)));
             }
         }
 
@@ -232,6 +235,15 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
             _ops.Remove(_opOrder.Dequeue());
         }
     }
+
+    /// <summary>
+    /// Announced members holding a live lease or still in their grace period: what a snapshot shows,
+    /// right even before a sweep has caught up (the Redis scripts' online_members does the same).
+    /// </summary>
+    private HashSet<string> OnlineNow(DateTimeOffset now, TimeSpan grace) =>
+        _online
+            .Where(m => HasLiveConnection(m, now) || (_graceStarted.TryGetValue(m, out var since) && now - since < grace))
+            .ToHashSet(StringComparer.Ordinal);
 
     private bool HasLiveConnection(string memberId, DateTimeOffset now) =>
         _connections.Values.Any(c => c.MemberId == memberId && c.LeaseUntil > now);

@@ -22,6 +22,8 @@ public sealed class InMemoryRoomStore(
     private readonly RoomServerOptions _options = options.Value;
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
+    private TimeSpan Grace => TimeSpan.FromSeconds(_options.PresenceGraceSeconds);
+
     public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
         PurgeExpiredRooms();
@@ -34,11 +36,11 @@ public sealed class InMemoryRoomStore(
         Task.FromResult(TryGetLive(roomId, out _));
 
     public Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, _) => room.Snapshot(), touch: false));
+        Task.FromResult(Change(roomId, (room, _) => room.Snapshot(time.GetUtcNow(), Grace), touch: false));
 
     public Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) =>
-            room.Join(request, time.GetUtcNow(), _options.PresenceLease, published)));
+            room.Join(request, time.GetUtcNow(), _options.PresenceLease, Grace, published)));
 
     public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
         Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, published)));
@@ -76,12 +78,12 @@ public sealed class InMemoryRoomStore(
         return Task.CompletedTask;
     }
 
-    public Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken) =>
+    public Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken) =>
         Task.FromResult(Change(
             roomId,
             (room, published) =>
             {
-                room.Sweep(liveConnections, time.GetUtcNow(), _options.PresenceLease, TimeSpan.FromSeconds(_options.PresenceGraceSeconds), published);
+                room.Sweep(liveConnections, time.GetUtcNow(), _options.PresenceLease, Grace, published);
                 return room.Position;
             },
             touch: false));
@@ -108,8 +110,9 @@ public sealed class InMemoryRoomStore(
 
             var published = new List<BackplaneMessage>(2);
             var result = change(room, published);
-            if (touch && published.Count > 0)
+            if (touch)
             {
+                // Like the scripts' touch(): any accepted change, even one that changed nothing, is activity.
                 room.Touch(time.GetUtcNow());
             }
 

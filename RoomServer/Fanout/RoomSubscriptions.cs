@@ -1,78 +1,148 @@
+using System.Collections.Concurrent;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Fanout;
 
 /// <summary>
 /// Which rooms this replica has members in, reference-counted by local connection: the first
-/// connection of a room subscribes its channel, the last one to leave unsubscribes (under one lock,
-/// so a subscribe and an unsubscribe of one room never interleave).
+/// connection of a room subscribes its channel, the last one to leave unsubscribes. Each room has its
+/// own gate, so a subscribe and an unsubscribe of one room never interleave, while a slow (or down)
+/// Redis delays only the rooms it is subscribing — never other rooms, and never the ticker's copy.
 /// </summary>
-public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanout, ILogger<RoomSubscriptions> logger) : IDisposable
+public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanout, ILogger<RoomSubscriptions> logger)
 {
-    private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly Dictionary<string, RoomEntry> _rooms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RoomEntry> _rooms = new(StringComparer.Ordinal);
 
-    /// <summary>Adds a local connection to a room; subscribes the room's channel on 0 → 1.</summary>
-    public async Task AddAsync(string roomId, string connectionId, CancellationToken cancellationToken)
+    /// <summary>Adds a local connection of a member to a room; subscribes the room's channel on 0 → 1.</summary>
+    public async Task AddAsync(string roomId, string connectionId, string memberId, CancellationToken cancellationToken)
     {
-        await _lock.WaitAsync(cancellationToken);
-        try
+        // Bounded: an entry is only replaced after its last connection left, so this settles at once.
+        while (true)
         {
-            if (!_rooms.TryGetValue(roomId, out var entry))
+            var entry = _rooms.GetOrAdd(roomId, _ => new RoomEntry());
+            await entry.Gate.WaitAsync(cancellationToken);
+            try
             {
-                var subscription = await backplane.SubscribeAsync(roomId, fanout.Deliver, cancellationToken);
-                entry = new RoomEntry(subscription);
-                _rooms[roomId] = entry;
-                FanoutLog.Subscribed(logger, roomId);
-            }
+                if (entry.Retired)
+                {
+                    continue;
+                }
 
-            entry.Connections.Add(connectionId);
-        }
-        finally
-        {
-            _lock.Release();
+                if (entry.Subscription is null)
+                {
+                    entry.Subscription = await backplane.SubscribeAsync(roomId, fanout.Deliver, cancellationToken);
+                    FanoutLog.Subscribed(logger, roomId);
+                }
+
+                entry.Add(connectionId, memberId);
+                return;
+            }
+            catch
+            {
+                RetireIfEmpty(roomId, entry);
+                throw;
+            }
+            finally
+            {
+                entry.Gate.Release();
+            }
         }
     }
 
     /// <summary>Removes a local connection from a room; unsubscribes on 1 → 0.</summary>
     public async Task RemoveAsync(string roomId, string connectionId)
     {
-        await _lock.WaitAsync();
+        if (!_rooms.TryGetValue(roomId, out var entry))
+        {
+            return;
+        }
+
+        await entry.Gate.WaitAsync();
         try
         {
-            if (!_rooms.TryGetValue(roomId, out var entry) || !entry.Connections.Remove(connectionId) || entry.Connections.Count > 0)
+            if (entry.Retired || !entry.Remove(connectionId) || !RetireIfEmpty(roomId, entry))
             {
                 return;
             }
 
-            _rooms.Remove(roomId);
-            await entry.Subscription.DisposeAsync();
-            FanoutLog.Unsubscribed(logger, roomId);
+            if (entry.Subscription is { } subscription)
+            {
+                await subscription.DisposeAsync();
+                FanoutLog.Unsubscribed(logger, roomId);
+            }
         }
         finally
         {
-            _lock.Release();
+            entry.Gate.Release();
         }
     }
 
-    /// <summary>The rooms with local members and their connection ids, copied for a tick.</summary>
-    public async Task<IReadOnlyList<(string RoomId, IReadOnlyList<string> ConnectionIds)>> SnapshotAsync(CancellationToken cancellationToken)
+    /// <summary>The rooms with local members and their live connections, copied for a tick (no waiting).</summary>
+    public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot() =>
+        _rooms
+            .Select(r => (RoomId: r.Key, Connections: (IReadOnlyList<TrackedConnection>)r.Value.Copy()))
+            .Where(r => r.Connections.Count > 0)
+            .ToList();
+
+    /// <summary>Called under the entry's gate: takes an empty entry out of the map so the next add starts afresh.</summary>
+    private bool RetireIfEmpty(string roomId, RoomEntry entry)
     {
-        await _lock.WaitAsync(cancellationToken);
-        try
+        if (!entry.IsEmpty)
         {
-            return _rooms.Select(r => (r.Key, (IReadOnlyList<string>)[.. r.Value.Connections])).ToList();
+            return false;
         }
-        finally
-        {
-            _lock.Release();
-        }
+
+        entry.Retired = true;
+        _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
+        return true;
     }
 
-    public void Dispose() => _lock.Dispose();
-
-    private sealed record RoomEntry(IAsyncDisposable Subscription)
+    private sealed class RoomEntry
     {
-        public HashSet<string> Connections { get; } = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public IAsyncDisposable? Subscription { get; set; }
+
+        public bool Retired { get; set; }
+
+        public bool IsEmpty
+        {
+            get
+            {
+                lock (_members)
+                {
+                    return _members.Count == 0;
+                }
+            }
+        }
+
+        public void Add(string connectionId, string memberId)
+        {
+            lock (_members)
+            {
+                _members[connectionId] = memberId;
+            }
+        }
+
+        public bool Remove(string connectionId)
+        {
+            lock (_members)
+            {
+                return _members.Remove(connectionId);
+            }
+        }
+
+        public List<TrackedConnection> Copy()
+        {
+            lock (_members)
+            {
+                return _members.Select(m => new TrackedConnection(m.Key, m.Value)).ToList();
+            }
+        }
     }
 }
+
+/// <summary>A local connection and the member it belongs to, as the ticker renews it.</summary>
+public readonly record struct TrackedConnection(string ConnectionId, string MemberId);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
@@ -23,12 +24,47 @@ public sealed class RoomTicker(
     private const int ParallelRoomTicks = 16;
 
     private readonly RoomServerOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Sweeps one room after the grace period of a member who just lost a connection.</summary>
+    /// <summary>
+    /// Sweeps one room after the grace period of a member who just lost a connection, so "offline"
+    /// shows promptly. One pending sweep per room: a mass disconnect schedules one, not thousands;
+    /// a member whose grace ends after it is caught by the next periodic tick.
+    /// </summary>
     public void ScheduleGraceSweep(string roomId)
     {
+        if (!_graceSweepsPending.TryAdd(roomId, 0))
+        {
+            return;
+        }
+
         var delay = TimeSpan.FromSeconds(_options.PresenceGraceSeconds) + TimeSpan.FromMilliseconds(200);
-        _ = Task.Delay(delay).ContinueWith(_ => TickRoomAsync(roomId, [], CancellationToken.None), TaskScheduler.Default);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(delay, _stopping.Token);
+                _graceSweepsPending.TryRemove(roomId, out _);
+                await TickRoomAsync(roomId, LocalConnectionsOf(roomId), _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down.
+            }
+        });
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -53,25 +89,31 @@ public sealed class RoomTicker(
 
     private void OnBackplaneRestored() => _ = Task.Run(async () =>
     {
-        var rooms = await subscriptions.SnapshotAsync(CancellationToken.None);
-        FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
-        await TickAllAsync(CancellationToken.None);
+        FanoutLog.SendingPositionsAfterRestore(logger, subscriptions.Snapshot().Count);
+        await TickAllAsync(_stopping.Token);
     });
 
     private async Task TickAllAsync(CancellationToken cancellationToken)
     {
-        var rooms = await subscriptions.SnapshotAsync(cancellationToken);
-        await Parallel.ForEachAsync(
-            rooms,
-            new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
-            async (room, ct) =>
-            {
-                var live = room.ConnectionIds.Select(id => new ConnectionKey(_options.ReplicaId, id)).ToList();
-                await TickRoomAsync(room.RoomId, live, ct);
-            });
+        try
+        {
+            await Parallel.ForEachAsync(
+                subscriptions.Snapshot(),
+                new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
+                async (room, ct) => await TickRoomAsync(room.RoomId, ToLocal(room.Connections), ct));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
-    private async Task TickRoomAsync(string roomId, IReadOnlyCollection<ConnectionKey> live, CancellationToken cancellationToken)
+    private List<LocalConnection> LocalConnectionsOf(string roomId) =>
+        subscriptions.Snapshot().Where(r => r.RoomId == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
+
+    private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
+        connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId)).ToList();
+
+    private async Task TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
     {
         try
         {

@@ -39,7 +39,7 @@ public sealed class RoomHub(
         if (firstJoin)
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, RoomGroups.For(room), Context.ConnectionAborted);
-            await subscriptions.AddAsync(room, Context.ConnectionId, Context.ConnectionAborted);
+            await subscriptions.AddAsync(room, Context.ConnectionId, member.MemberId, Context.ConnectionAborted);
         }
 
         try
@@ -47,15 +47,17 @@ public sealed class RoomHub(
             var outcome = await store.JoinAsync(
                 new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp()),
                 Context.ConnectionAborted);
+            await SendPresenceCatchUpAsync(room, outcome);
+
+            // Last: a connection counts as joined only once everything above has succeeded, so a
+            // retried Join after any failure starts again from the group and the channel.
             HubMember.MarkJoined(Context, room);
             HubLog.Joined(logger, Context.ConnectionId, member.MemberId, room, outcome.Position.Version);
-            await SendPresenceCatchUpAsync(room, outcome);
             return new JoinResult(outcome.Position, outcome.Snapshot, outcome.Missed, _options.ReplicaId);
         }
         catch when (firstJoin)
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, RoomGroups.For(room));
-            await subscriptions.RemoveAsync(room, Context.ConnectionId);
+            await LeaveRoomAsync(room);
             throw;
         }
     }
@@ -142,6 +144,8 @@ public sealed class RoomHub(
     /// </summary>
     private async Task LeaveRoomAsync(string room)
     {
+        // Also the undo of a failed first Join: its store call may have registered the connection's
+        // lease before failing (e.g. a reply lost at the deadline), so it is released here too.
         HubMember.MarkLeft(Context);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, RoomGroups.For(room));
         await subscriptions.RemoveAsync(room, Context.ConnectionId);

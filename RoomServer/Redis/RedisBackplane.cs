@@ -18,10 +18,13 @@ public sealed class RedisBackplane : IRoomBackplane
     private readonly ILogger<RedisBackplane> _logger;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private const int ResubscribeAttempts = 3;
+    private const int MaxResubscribeRounds = 60;
+    private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, Action<RedisChannel, RedisValue>> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
-    private int _resubscribing;
+    private int _resubscribeRequested;
+    private int _resubscribeRunning;
 
     public RedisBackplane(RedisConnection redis, ILogger<RedisBackplane> logger)
     {
@@ -101,37 +104,70 @@ public sealed class RedisBackplane : IRoomBackplane
     {
         if (type == ConnectionType.Subscription)
         {
-            _ = ResubscribeAllAsync();
+            RequestResubscribe();
         }
     }
 
-    /// <summary>Drops and re-creates every room subscription, then tells the replica to send positions.</summary>
-    private async Task ResubscribeAllAsync()
+    /// <summary>
+    /// Asks for a re-subscription pass. A request that arrives while a pass runs is not lost: the
+    /// running loop sees it and starts over with every room.
+    /// </summary>
+    private void RequestResubscribe()
     {
-        if (Interlocked.Exchange(ref _resubscribing, 1) == 1)
+        Volatile.Write(ref _resubscribeRequested, 1);
+        if (Interlocked.CompareExchange(ref _resubscribeRunning, 1, 0) == 0)
         {
-            return;
+            _ = Task.Run(ResubscribeLoopAsync);
         }
+    }
 
+    /// <summary>
+    /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (bounded
+    /// rounds, a second apart) while the connection is up. Members are sent their position after
+    /// each pass, so they catch up whatever happened to their room's subscription.
+    /// </summary>
+    private async Task ResubscribeLoopAsync()
+    {
         try
         {
-            var count = 0;
-            foreach (var (roomId, onMessage) in _subscriptions)
+            var pending = new List<string>();
+            for (var round = 0; round < MaxResubscribeRounds; round++)
             {
-                if (await ResubscribeAsync(roomId, onMessage))
+                if (Interlocked.Exchange(ref _resubscribeRequested, 0) == 1)
                 {
-                    count++;
+                    pending = [.. _subscriptions.Keys];
                 }
-            }
+                else if (pending.Count == 0 || !_redis.IsConnected)
+                {
+                    return;
+                }
+                else
+                {
+                    await Task.Delay(ResubscribeRetryDelay);
+                }
 
-            RedisLog.Resubscribed(_logger, _redis.ReplicaId, count, _subscriptions.Count);
+                var failed = new List<string>();
+                foreach (var roomId in pending)
+                {
+                    if (_subscriptions.TryGetValue(roomId, out var onMessage) && !await ResubscribeAsync(roomId, onMessage))
+                    {
+                        failed.Add(roomId);
+                    }
+                }
+
+                RedisLog.Resubscribed(_logger, _redis.ReplicaId, pending.Count - failed.Count, pending.Count);
+                Restored?.Invoke();
+                pending = failed;
+            }
         }
         finally
         {
-            Volatile.Write(ref _resubscribing, 0);
+            Volatile.Write(ref _resubscribeRunning, 0);
+            if (Volatile.Read(ref _resubscribeRequested) == 1)
+            {
+                RequestResubscribe();
+            }
         }
-
-        Restored?.Invoke();
     }
 
     /// <summary>Re-creates one room's subscription until a probe proves it delivers (bounded attempts).</summary>
@@ -150,6 +186,17 @@ public sealed class RedisBackplane : IRoomBackplane
                 });
                 if (await ProbeAsync(channel))
                 {
+                    // The room's last local member may have left while this ran: then its unsubscribe
+                    // found no handler to remove, and this subscription must not outlive it.
+                    if (!_subscriptions.TryGetValue(roomId, out var current) || !ReferenceEquals(current, onMessage))
+                    {
+                        await _redis.CallAsync("unsubscribe", async () =>
+                        {
+                            await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
+                            return true;
+                        });
+                    }
+
                     return true;
                 }
             }

@@ -19,6 +19,8 @@ public sealed class RedisRoomStore(
 {
     private readonly RoomServerOptions _options = options.Value;
 
+    private long GraceMilliseconds => _options.PresenceGraceSeconds * 1000L;
+
     public async Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
         var args = new List<RedisValue>
@@ -49,7 +51,7 @@ public sealed class RedisRoomStore(
 
     public async Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("snapshot", RedisScripts.Snapshot, roomId, "", []);
+        var reply = await RunAsync("snapshot", RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
         EnsureOk(reply, roomId, expected: "snapshot");
         return ReadSnapshot(roomId, reply);
     }
@@ -64,6 +66,7 @@ public sealed class RedisRoomStore(
             (long)_options.PresenceLease.TotalMilliseconds,
             request.Since?.Epoch ?? "",
             request.Since?.Version ?? 0,
+            GraceMilliseconds,
         ]);
         var status = Status(reply);
         if (status == "missed")
@@ -134,13 +137,13 @@ public sealed class RedisRoomStore(
         EnsureOk(reply, roomId);
     }
 
-    public async Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken)
+    public async Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken)
     {
         RedisValue[] args =
         [
             (long)_options.PresenceLease.TotalMilliseconds,
-            _options.PresenceGraceSeconds * 1000L,
-            .. liveConnections.Select(c => (RedisValue)c.Field),
+            GraceMilliseconds,
+            .. liveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId }),
         ];
         var reply = await RunAsync("sweep", RedisScripts.Sweep, roomId, "", args);
         EnsureOk(reply, roomId);

@@ -51,11 +51,12 @@ public interface IRoomStore
     Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The replica's periodic room tick: renews the leases of this replica's live connections in the
-    /// room, drops expired ones (a dead replica's), announces offline every member whose grace period
-    /// has passed with no live connection, and returns the room's position.
+    /// The replica's periodic room tick: renews (and re-creates, should another replica have swept
+    /// them during an outage) the leases of this replica's live connections in the room — announcing
+    /// their members online again if needed — drops expired ones (a dead replica's), announces offline
+    /// every member whose grace period has passed with no live connection, and returns the position.
     /// </summary>
-    Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<ConnectionKey> liveConnections, CancellationToken cancellationToken);
+    Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken);
 
     /// <summary>Whether the store can serve requests now (for <c>/readyz</c>).</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);

@@ -50,3 +50,6 @@ public readonly record struct ConnectionKey(string ReplicaId, string ConnectionI
     /// <summary>The presence hash field: <c>c:REPLICA:CONNECTION</c>.</summary>
     public string Field => $"c:{ReplicaId}:{ConnectionId}";
 }
+
+/// <summary>A connection this replica holds in a room, and its member: what a tick renews.</summary>
+public readonly record struct LocalConnection(ConnectionKey Key, string MemberId);

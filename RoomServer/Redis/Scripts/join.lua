@@ -1,6 +1,6 @@
 -- join.lua — a connection joins: register the member, mark the connection live, answer the resume.
 -- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
---      8 since epoch ('' = fresh join)  9 since version
+--      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms
 -- Checks: room exists (room_not_found).
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
 --   member's grace mark cleared; if not announced online → m:<member> set and presence online published.
@@ -16,7 +16,7 @@ if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'sta
 end
 redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + tonumber(ARGV[7])))
 redis.call('HDEL', PRESENCE, 'g:' .. member)
-if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true) end
+if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true, name) end
 touch()
 
 local epoch = redis.call('HGET', META, 'epoch')
@@ -27,8 +27,8 @@ if ARGV[8] ~= '' and ARGV[8] == epoch then
     local first = version - redis.call('LLEN', HISTORY) + 1
     if since + 1 >= first then
       return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1),
-        redis.call('HGETALL', MEMBERS), online_members()}
+        redis.call('HGETALL', MEMBERS), online_members(now, tonumber(ARGV[10]))}
     end
   end
 end
-return snapshot_reply()
+return snapshot_reply(now, tonumber(ARGV[10]))

@@ -61,8 +61,8 @@ local function append_event(etype, f)
   return version
 end
 
-local function publish_presence(member, online)
-  local name = redis.call('HGET', MEMBERS, member) or member
+local function publish_presence(member, online, fallback_name)
+  local name = redis.call('HGET', MEMBERS, member) or fallback_name or member
   local json = '{"roomId":' .. q(redis.call('HGET', META, 'roomId')) .. ',"memberId":' .. q(member)
     .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. '}'
   redis.call('PUBLISH', CHANNEL, 'P' .. json)
@@ -84,19 +84,34 @@ local function has_live_connection(member, now)
   return false
 end
 
--- The ids of the members announced online (m:<id> fields).
-local function online_members()
-  local online = {}
+-- The ids of the members online now: announced (m:) and either holding a live lease or still within
+-- their grace period. Read-only, so a snapshot is right even where no replica sweeps the room (say,
+-- its only replica died): an expired lease with no grace mark counts as offline.
+local function online_members(now, grace)
+  local announced, live, grace_since = {}, {}, {}
   local all = redis.call('HGETALL', PRESENCE)
   for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'm:' then online[#online + 1] = string.sub(all[i], 3) end
+    local field, value = all[i], all[i + 1]
+    local kind = string.sub(field, 1, 2)
+    if kind == 'm:' then
+      announced[#announced + 1] = string.sub(field, 3)
+    elseif kind == 'c:' then
+      local m, until_ms = string.match(value, '^(.*)|(%d+)$')
+      if tonumber(until_ms) > now then live[m] = true end
+    elseif kind == 'g:' then
+      grace_since[string.sub(field, 3)] = tonumber(value)
+    end
+  end
+  local online = {}
+  for _, m in ipairs(announced) do
+    if live[m] or (grace_since[m] and now - grace_since[m] < grace) then online[#online + 1] = m end
   end
   return online
 end
 
 -- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...}, online{id,...}}
-local function snapshot_reply()
+local function snapshot_reply(now, grace)
   local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
   return {'snapshot', meta[1], meta[2], meta[3], meta[4], meta[5],
-    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online_members()}
+    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online_members(now, grace)}
 end

@@ -8,7 +8,10 @@
 if not room_exists() then return {'room_not_found'} end
 local target, by = ARGV[4], ARGV[5]
 local current = redis.call('HGET', META, 'state')
-if current == target then return {'ok', redis.call('HGET', META, 'version')} end
+if current == target then
+  touch()
+  return {'ok', redis.call('HGET', META, 'version')}
+end
 local allowed = false
 for i = 6, #ARGV do
   if ARGV[i] == current then allowed = true end
