@@ -21,6 +21,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const int PositionIntervalSeconds = 1;
     public const int PresenceGraceSeconds = 1;
     public const int StoreTimeoutMilliseconds = 1000;
+    public const int MaxNoticePayloadBytes = 60_000;
 
     /// <summary>The presence lease the replicas derive from the interval: three missed ticks.</summary>
     public static readonly TimeSpan PresenceLease = TimeSpan.FromSeconds(3 * PositionIntervalSeconds);
@@ -238,5 +239,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         // Writer loops and bursts of concurrent writes must measure the cluster, not the per-connection rate limit.
         ["RoomServer__Limits__HubCallsPerSecond"] = "1000",
+
+        // Big notices (nginx accepts bodies up to 64k) let the slow-member test outgrow every kernel buffer.
+        ["RoomServer__Limits__MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(CultureInfo.InvariantCulture),
     };
 }
