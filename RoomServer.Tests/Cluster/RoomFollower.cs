@@ -136,7 +136,7 @@ public sealed class RoomFollower : IAsyncDisposable
 
             using var delayCancel = new CancellationTokenSource();
             var delay = Task.Delay(remaining, delayCancel.Token);
-            Task[] waits = _nextPosition is null ? [_nextEvent, delay] : [_nextEvent, _nextPosition, delay];
+            Task[] waits = catchUp && _nextPosition is not null ? [_nextEvent, _nextPosition, delay] : [_nextEvent, delay];
             var done = await Task.WhenAny(waits);
             await delayCancel.CancelAsync();
             if (done == _nextEvent)
@@ -155,7 +155,7 @@ public sealed class RoomFollower : IAsyncDisposable
                     Apply(next); // ignored if the Join covered it
                 }
             }
-            else if (done == _nextPosition)
+            else if (catchUp && done == _nextPosition)
             {
                 var position = (await _nextPosition).Deserialize<RoomPositionMessage>(ContractServer.Json)!;
                 _nextPosition = null;
