@@ -133,6 +133,9 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
             }
 
             // Presence: every member is still connected, so after lease + grace + a tick, all are online.
+            // Regression: the outage outlives the lease; the first replica to sweep after the restore
+            // deleted the other replicas' expired connection entries, and sweep.lua renews a live
+            // connection only if its entry still exists — so their members were announced offline while connected.
             var observer = members[0];
             while (sinceRestart.Elapsed < ClusterFixture.PresenceLease + TimeSpan.FromSeconds(ClusterFixture.PresenceGraceSeconds + 1))
             {
