@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.Cluster;
+
+/// <summary>
+/// Three replicas on one Redis behind nginx, nothing broken: members spread over the replicas and
+/// every one of them sees the same events in the same order, exactly once; the official client
+/// works through nginx; a member that stops reading delays nobody else. The tests share one
+/// cluster (each makes its own room).
+/// </summary>
+[Trait("Suite", "Cluster")]
+public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task MembersSpreadOverReplicasAndEveryMemberAppliesEveryEventOnceInVersionOrder()
+    {
+        const int MemberCount = 12;
+        var room = await cluster.CreateRoomAsync();
+        var members = new List<RoomFollower>();
+        try
+        {
+            // Joined one after the other: each join is a 'member' event the earlier members must see.
+            for (var i = 0; i < MemberCount; i++)
+            {
+                members.Add(await cluster.JoinAsync(room, "m" + i.ToString("00", CultureInfo.InvariantCulture)));
+            }
+
+            var spread = members.GroupBy(m => m.Replica).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            output.WriteLine($"members per replica: {string.Join(", ", spread.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}");
+            spread.Keys.Should().BeSubsetOf(cluster.Replicas.Select(r => r.ReplicaId));
+            spread.Should().HaveCountGreaterThanOrEqualTo(2, "WebSocket upgrades without an affinity cookie spread over the replicas");
+            members.Select(m => m.FirstJoinVersion).Should().Equal(Enumerable.Range(1, MemberCount).Select(v => (long)v), "each fresh join adds one 'member' event");
+
+            // Every member writes at once, on its own replica: 4 changes each, all of which change something.
+            var writes = await Task.WhenAll(members.Select(async (m, i) =>
+            {
+                var first = 1 + (i % 3);
+                var acks = new List<(string MenuId, string OpId, ChoiceAck Ack)>
+                {
+                    ("pizza", $"{m.MemberId}-1", await m.Client.SetChoiceAsync(room, "pizza", first, $"{m.MemberId}-1")),
+                    ("cola", $"{m.MemberId}-2", await m.Client.AdjustChoiceAsync(room, "cola", 2, $"{m.MemberId}-2")),
+                    ("pasta", $"{m.MemberId}-3", await m.Client.AdjustChoiceAsync(room, "pasta", 1, $"{m.MemberId}-3")),
+                    ("pizza", $"{m.MemberId}-4", await m.Client.SetChoiceAsync(room, "pizza", first + 2, $"{m.MemberId}-4")),
+                };
+                return (Member: m, Acks: acks);
+            }));
+
+            var finalVersion = await cluster.RedisVersionAsync(room);
+            finalVersion.Should().Be(MemberCount + (MemberCount * 4), "12 member events and 48 choice events");
+            writes.SelectMany(w => w.Acks).Select(a => a.Ack.Version).Should().OnlyHaveUniqueItems("every acknowledged change got its own version");
+
+            // Every ack is the event at its version in the room's history (Redis), whichever replica wrote it.
+            var history = await cluster.RedisHistoryAsync(room);
+            history.Select(e => e.Version).Should().Equal(Enumerable.Range(1, (int)finalVersion).Select(v => (long)v));
+            foreach (var (member, acks) in writes)
+            {
+                foreach (var (menuId, opId, ack) in acks)
+                {
+                    history[(int)ack.Version - 1].Should().BeEquivalentTo(
+                        new { Type = RoomEventTypes.Choice, member.MemberId, MenuId = menuId, Quantity = (int?)ack.Quantity, OpId = opId },
+                        $"the ack of {opId} names its event");
+                }
+            }
+
+            // Every member, on every replica, applies exactly the events after its join, once, in order.
+            await Task.WhenAll(members.Select(m => m.FollowUntilAsync(finalVersion, FollowTimeout)));
+            var expectedChoices = await cluster.RedisChoicesAsync(room);
+            expectedChoices.Should().HaveCount(MemberCount * 3);
+            foreach (var m in members)
+            {
+                m.Gaps.Should().BeEmpty($"{m} never misses an event");
+                m.Applied.Select(e => e.Version).Should().Equal(
+                    Range(m.FirstJoinVersion + 1, finalVersion), $"{m} applies every event after its join exactly once, in order");
+                m.Applied.Select(Describe).Should().Equal(
+                    history.Where(e => e.Version > m.FirstJoinVersion).Select(Describe), $"{m} sees the same events as Redis's history");
+                m.AssertEveryConnectionReceivedInOrderOnce();
+                m.Choices.Should().BeEquivalentTo(expectedChoices, $"{m}'s state equals Redis");
+            }
+
+            // Every replica, asked directly, serves the same snapshot — Redis's.
+            var snapshots = await Task.WhenAll(cluster.Replicas.Select(r => cluster.SnapshotAsync(room, r)));
+            foreach (var snapshot in snapshots)
+            {
+                snapshot.Version.Should().Be(finalVersion);
+                snapshot.Choices.ToDictionary(c => $"{c.MemberId}:{c.MenuId}", c => c.Quantity).Should().BeEquivalentTo(expectedChoices);
+                snapshot.Should().BeEquivalentTo(snapshots[0], "every replica reads the same room");
+                snapshot.Members.Should().OnlyContain(x => x.Online, "every member is connected");
+            }
+
+            // Nothing else arrived: after a barrier change, each member's next applied event is that one.
+            var barrier = await members[0].Client.InvokeAsync<VersionAck>("Refresh", room.Id);
+            barrier.Version.Should().Be(finalVersion + 1);
+            await Task.WhenAll(members.Select(m => m.FollowUntilAsync(barrier.Version, FollowTimeout)));
+            foreach (var m in members)
+            {
+                var last = m.Applied[^1];
+                (last.Version, last.Type, last.By).Should().Be((barrier.Version, RoomEventTypes.Refresh, members[0].MemberId));
+                m.Client.Received("RoomEvent").Select(e => e.GetProperty("version").GetInt64()).Where(v => v > finalVersion)
+                    .Should().Equal([barrier.Version], $"{m}: nothing arrived after the last write but the barrier");
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task TheOfficialClientWorksThroughNginxWithNegotiationAndWithWebSocketsOnly()
+    {
+        const int DefaultModeRuns = 4;
+        var runs = Enumerable.Range(0, DefaultModeRuns).Select(_ => "default").Append("websockets-skip").Append("websockets-skip").ToList();
+
+        // Each run is a fresh node process: a fresh cookie jar, so nginx hashes it anew.
+        var results = await Task.WhenAll(runs.Select(async mode =>
+        {
+            var room = await cluster.CreateRoomAsync();
+            var result = await NodeScript.RunAsync("signalr-client.mjs", new Dictionary<string, string>
+            {
+                ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
+                ["TOKEN"] = await cluster.TokenAsync(room, "node"),
+                ["ROOM_ID"] = room.Id,
+                ["MENU_ID"] = "pasta",
+                ["MODE"] = mode,
+            }, TimeSpan.FromSeconds(40));
+            return (Mode: mode, Room: room, Result: result);
+        }));
+
+        foreach (var (mode, room, result) in results)
+        {
+            result.ExitCode.Should().Be(0, $"MODE={mode}: {result}");
+            var report = result.LastJsonLine!.Value;
+            output.WriteLine($"MODE={mode}: replica={report.GetProperty("replica").GetString()} transport={report.GetProperty("transport").GetString()}");
+            report.GetProperty("transport").GetString().Should().Be("WebSockets", $"MODE={mode} upgrades through nginx");
+            report.GetProperty("replica").GetString().Should().BeOneOf(cluster.Replicas.Select(r => r.ReplicaId));
+            report.GetProperty("joinVersion").GetInt64().Should().Be(1);
+            report.GetProperty("ackVersion").GetInt64().Should().Be(2);
+            report.GetProperty("eventVersion").GetInt64().Should().Be(2);
+            report.GetProperty("unknownMenuError").GetString().Should().Contain("HubException: unknown_menu_item:");
+            (await cluster.RedisChoicesAsync(room)).Should().Equal(new Dictionary<string, int> { ["node:pasta"] = 2 });
+        }
+
+        var reached = results.Where(r => r.Mode == "default").Select(r => r.Result.LastJsonLine!.Value.GetProperty("replica").GetString()).ToList();
+        output.WriteLine($"default mode reached: {string.Join(", ", reached)} ({reached.Distinct().Count()} distinct)");
+    }
+
+    [Fact]
+    public async Task AMemberThatStopsReadingDoesNotDelayTheOthersOnItsReplica()
+    {
+        const int Notices = 100;
+        var room = await cluster.CreateRoomAsync();
+        var replica = cluster.Replicas[0];
+        await using var normal = await cluster.JoinAsync(room, "normal", replica.BaseUrl);
+        await using var slow = await SlowMember.JoinAsync(replica.BaseUrl, await cluster.TokenAsync(room, "slow"), room.Id, TimeSpan.FromSeconds(10));
+        await normal.FollowUntilAsync(2, FollowTimeout); // the slow member's 'member' event
+        normal.Replica.Should().Be(replica.ReplicaId);
+
+        // ~6 MB of notices: more than the kernel buffers both ends of the slow member's socket can hold
+        // (tcp_wmem caps the replica's send buffer at 4 MB), so the replica itself must hold the rest.
+        var payload = new string('x', ClusterFixture.MaxNoticePayloadBytes - 100);
+        var clock = Stopwatch.StartNew();
+        var received = new Dictionary<long, TimeSpan>();
+        var reader = Task.Run(async () =>
+        {
+            // Bounded: reads until the last notice or throws on the event timeout.
+            while (received.Count < Notices)
+            {
+                var e = await normal.Client.NextEventAsync(TimeSpan.FromSeconds(10));
+                received[e.Version] = clock.Elapsed;
+            }
+        });
+
+        var accepted = new Dictionary<long, TimeSpan>();
+        for (var i = 0; i < Notices; i++)
+        {
+            // Straight to the replica: nginx run as root here cannot buffer a >16 KB body to its temp dir
+            // (the prefix dir is 0700 root, the worker runs as nobody) and answers 500 — see the report.
+            using var response = await cluster.Api.PostAsJsonAsync(new Uri(replica.BaseUrl, $"api/rooms/{room.Id}/notices"), new { kind = "load", payload }, ContractServer.Json);
+            var body = await response.Content.ReadAsStringAsync();
+            ((int)response.StatusCode).Should().Be(202, $"notice {i} is accepted: {body}\n{cluster.Logs()}");
+            var ack = System.Text.Json.JsonSerializer.Deserialize<VersionAck>(body, ContractServer.Json)!;
+            accepted[ack.Version] = clock.Elapsed;
+        }
+
+        var writesDone = clock.Elapsed;
+        await reader.WaitAsync(TimeSpan.FromSeconds(15));
+        var lastArrival = received.Values.Max();
+        received.Keys.Order().Should().Equal(Range(3, Notices + 2), "the normal member receives every notice");
+        var lags = accepted.Select(p => received[p.Key] - p.Value).ToList();
+        var maxLag = lags.Max();
+        var queues = TcpQueues.Of(replica.Port, slow.LocalPort);
+        output.WriteLine(
+            $"{Notices} notices written in {writesDone.TotalMilliseconds:0} ms; normal member had all {(lastArrival - writesDone).TotalMilliseconds:0} ms after the last write; " +
+            $"max lag {maxLag.TotalMilliseconds:0} ms; slow member: {slow.UnreadBytes} bytes unread, server send queue {queues?.Send.ToString(CultureInfo.InvariantCulture) ?? "?"} bytes");
+        maxLag.Should().BeLessThan(TimeSpan.FromSeconds(2), "one slow member never stalls delivery to the others");
+        queues.Should().NotBeNull("the slow member's connection is still open");
+        queues!.Value.Send.Should().BePositive("the slow member really stopped reading: the replica's bytes to it are backed up in the kernel");
+        var heldByReplica = ((long)Notices * payload.Length) - queues.Value.Send - slow.UnreadBytes;
+        output.WriteLine($"the replica holds ~{heldByReplica / 1024} KB for the slow member beyond the kernel buffers");
+        heldByReplica.Should().BeGreaterThan(256 * 1024, "the backlog must reach the replica's own write path, or the test proves nothing");
+
+        // The slow member was only delayed: once it reads, it gets every notice, in order.
+        var slowVersions = await slow.ReadEventVersionsThroughAsync(Notices + 2, TimeSpan.FromSeconds(15));
+        slowVersions.Where(v => v > 2).Should().Equal(Range(3, Notices + 2));
+    }
+
+    internal static IEnumerable<long> Range(long first, long last) =>
+        first > last ? [] : Enumerable.Range(0, (int)(last - first + 1)).Select(i => first + i);
+
+    internal static string Describe(RoomEvent e) =>
+        $"v{e.Version} {e.Type} {e.MemberId} {e.MenuId} {e.Quantity} {e.OpId} {e.By} {e.Kind}";
+}

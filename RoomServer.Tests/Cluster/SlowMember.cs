@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace RoomShare.RoomServer.Tests.Cluster;
+
+/// <summary>
+/// A member that joins and then stops reading: a raw <see cref="ClientWebSocket"/> over a socket with
+/// a tiny receive buffer, so once a few kilobytes are unread the kernel closes the TCP window and
+/// the server's writes to it back up. The test kit's client always reads, so this one is raw.
+/// </summary>
+public sealed class SlowMember : IAsyncDisposable
+{
+    private const char RecordSeparator = '\u001e';
+    private readonly ClientWebSocket _socket;
+    private readonly Socket _tcp;
+    private readonly HttpMessageInvoker _invoker;
+    private readonly StringBuilder _unparsed = new();
+
+    private SlowMember(ClientWebSocket socket, Socket tcp, HttpMessageInvoker invoker)
+    {
+        _socket = socket;
+        _tcp = tcp;
+        _invoker = invoker;
+    }
+
+    /// <summary>The client end's local port (to find its TCP queues).</summary>
+    public int LocalPort => ((System.Net.IPEndPoint)_tcp.LocalEndPoint!).Port;
+
+    /// <summary>Bytes the kernel holds for this socket, unread.</summary>
+    public int UnreadBytes => _tcp.Available;
+
+    /// <summary>Connects, completes the SignalR handshake and Join, reads the Join result, then reads nothing more.</summary>
+    public static async Task<SlowMember> JoinAsync(Uri baseUrl, string token, string roomId, TimeSpan timeout)
+    {
+        Socket? tcp = null;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                // Set before connecting, so the advertised window stays small.
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 4096 };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                tcp = socket;
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        var invoker = new HttpMessageInvoker(handler);
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        var uri = new UriBuilder(new Uri(baseUrl, "hubs/room")) { Scheme = "ws", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
+        using var cts = new CancellationTokenSource(timeout);
+        await socket.ConnectAsync(uri, invoker, cts.Token);
+        var member = new SlowMember(socket, tcp!, invoker);
+        try
+        {
+            await member.SendAsync("""{"protocol":"json","version":1}""", cts.Token);
+            (await member.ReceiveRecordAsync(cts.Token)).Should().Be("{}", "the SignalR handshake succeeds");
+            var join = JsonSerializer.Serialize(new { type = 1, invocationId = "1", target = "Join", arguments = new object?[] { roomId, null } });
+            await member.SendAsync(join, cts.Token);
+
+            // Bounded by the timeout: skip events and presence until the Join completion.
+            while (true)
+            {
+                using var message = JsonDocument.Parse(await member.ReceiveRecordAsync(cts.Token));
+                var root = message.RootElement;
+                if (root.GetProperty("type").GetInt32() == 3 && root.GetProperty("invocationId").GetString() == "1")
+                {
+                    root.TryGetProperty("error", out var error).Should().BeFalse($"the slow member's Join failed: {error}");
+                    return member;
+                }
+            }
+        }
+        catch
+        {
+            await member.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts reading again: the versions of the RoomEvents received, until <paramref name="lastVersion"/>.</summary>
+    public async Task<List<long>> ReadEventVersionsThroughAsync(long lastVersion, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var versions = new List<long>();
+
+        // Bounded by the timeout.
+        while (versions.Count == 0 || versions[^1] < lastVersion)
+        {
+            using var message = JsonDocument.Parse(await ReceiveRecordAsync(cts.Token));
+            var root = message.RootElement;
+            if (root.GetProperty("type").GetInt32() == 1 && root.GetProperty("target").GetString() == "RoomEvent")
+            {
+                versions.Add(root.GetProperty("arguments")[0].GetProperty("version").GetInt64());
+            }
+        }
+
+        return versions;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        _socket.Dispose();
+        _invoker.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Task SendAsync(string json, CancellationToken cancellationToken) =>
+        _socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, cancellationToken);
+
+    private async Task<string> ReceiveRecordAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+
+        // Bounded by the caller's token: each pass reads one frame part or throws.
+        while (true)
+        {
+            var text = _unparsed.ToString();
+            var end = text.IndexOf(RecordSeparator, StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                _unparsed.Remove(0, end + 1);
+                return text[..end];
+            }
+
+            var result = await _socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new InvalidOperationException(
+                    string.Create(CultureInfo.InvariantCulture, $"The server closed the slow member's WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}"));
+            }
+
+            _unparsed.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+        }
+    }
+}
