@@ -160,10 +160,10 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
     }
 
     private static int CountResubscribed(string log) =>
-        log.Split('\n').Count(line => line.Contains("Re-subscribed", StringComparison.Ordinal));
+        log.Split('\n').Count(line => line.Contains("re-subscribed and verified", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// Each replica logs "Re-subscribed N room channels" once it has re-created its subscriptions after
+    /// Each replica logs "re-subscribed and verified N of M room channels" once it has re-created its subscriptions after
     /// the restore: the moment from which live delivery is promised again. Polled (bounded) from its output.
     /// </summary>
     private async Task WaitForResubscriptionAsync(Dictionary<string, int> before)

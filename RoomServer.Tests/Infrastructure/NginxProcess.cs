@@ -62,6 +62,14 @@ public sealed class NginxProcess : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var prefix = Directory.CreateTempSubdirectory("roomshare-nginx-").FullName;
+
+            // CreateTempSubdirectory makes it 0700; run as root, nginx's workers (nobody) could not
+            // write their temp files there, and bodies over 16 KB would get a 500.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(prefix, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
             var port = FreePort.Next();
             try
             {
