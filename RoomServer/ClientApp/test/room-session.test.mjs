@@ -217,3 +217,28 @@ test('a failed Join rejects and leaves the session unjoined', async () => {
   assert.equal(s.joined, false);
   assert.equal(s.joining, null);
 });
+
+test('unavailable keeps the press pending and resends it with the same opId, then gives up after the attempts', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const opId = s.enqueue('pasta', 'adjust', 1);
+  const unavailable = () => new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: unavailable: the room store did not answer in time");
+
+  hub.last('AdjustChoice').reject(unavailable());
+  await flushMicrotasks();
+  assert.equal(errors.length, 0, 'no error shown while retrying');
+  assert.equal(s.pending.find(opId)?.status, 'queued');
+  timers.shift()();
+  assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pasta', 1, opId], 'resent with the same opId');
+
+  for (let i = 0; i < 10 && timers.length + 1 > 0; i++) {
+    hub.last('AdjustChoice').reject(unavailable());
+    await flushMicrotasks();
+    if (timers.length === 0) break;
+    timers.shift()();
+  }
+  assert.equal(s.pending.find(opId), undefined, 'rolled back once out of attempts');
+  assert.equal(errors.at(-1).code, 'unavailable');
+  assert.ok(hub.callsOf('AdjustChoice').length <= 5);
+});

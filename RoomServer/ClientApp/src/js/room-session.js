@@ -47,6 +47,8 @@ export class RoomSession {
     this.onNotice = options.onNotice ?? (() => {});
     this.maxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
     this.makeOpId = options.newOpId ?? newOpId;
+    this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.pending = new PendingChoices();
     this.replica = null;
     this.joined = false;
@@ -229,6 +231,13 @@ export class RoomSession {
             this.onChange();
             return;
           }
+        }
+        if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId)) {
+          // The store did not answer in time: not acknowledged, but it may still be applied. Keep the
+          // press pending and send it again with the same opId (applied at most once), backing off.
+          this.onChange();
+          this.schedule(() => this.flush(), this.retryDelayMs * op.attempts);
+          return;
         }
         this.pending.reject(op.opId);
         this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
