@@ -9,15 +9,21 @@ public abstract partial class RoomContractTests
         await using var _ = ann;
 
         var bob = await Server.JoinAsync(room, "bob");
-        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Should().BeEquivalentTo(new { Online = true, DisplayName = "BOB", RoomId = room.Id });
-        (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
+        var online = await ann.Client.NextPresenceAsync(p => p.MemberId == "bob");
+        online.Should().BeEquivalentTo(new { Online = true, DisplayName = "BOB", RoomId = room.Id });
+        var whileOnline = await Server.SnapshotAsync(room);
+        whileOnline.Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
+        whileOnline.PresenceSeq.Should().Be(online.Seq, "a snapshot carries the presence sequence it reflects");
 
         await bob.DisposeAsync();
 
         var offline = await ann.Client.NextPresenceAsync(p => p.MemberId == "bob", TimeSpan.FromSeconds(10));
         offline.Online.Should().BeFalse();
-        (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeFalse();
-        (await Server.SnapshotAsync(room)).Version.Should().Be(2, "presence is not versioned");
+        offline.Seq.Should().BeGreaterThan(online.Seq, "presence announcements are ordered");
+        var afterwards = await Server.SnapshotAsync(room);
+        afterwards.Members.Single(m => m.MemberId == "bob").Online.Should().BeFalse();
+        afterwards.PresenceSeq.Should().Be(offline.Seq);
+        afterwards.Version.Should().Be(2, "presence is not versioned");
     }
 
     [Fact]
@@ -75,5 +81,7 @@ public abstract partial class RoomContractTests
         resumed.Missed!.Select(e => e.Version).Should().Equal(2L);
         var presence = annPhone.Received("Presence").Select(p => (p.GetProperty("memberId").GetString(), p.GetProperty("online").GetBoolean()));
         presence.Should().BeEquivalentTo([("ann", true), ("bob", false)], "presence is not versioned, so a resume re-sends it");
+        var seqs = annPhone.Received("Presence").Select(p => p.GetProperty("seq").GetInt64()).Distinct().ToList();
+        seqs.Should().Equal([(await Server.SnapshotAsync(room)).PresenceSeq], "the catch-up is stamped with the sequence it reflects");
     }
 }

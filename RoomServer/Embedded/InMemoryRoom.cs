@@ -19,6 +19,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
     private readonly Dictionary<string, (string MemberId, DateTimeOffset LeaseUntil)> _connections = new(StringComparer.Ordinal);
     private readonly HashSet<string> _online = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _graceStarted = new(StringComparer.Ordinal);
+    private long _presenceSeq;
 
     public string Id => definition.RoomId;
 
@@ -34,15 +35,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
 
     public void Touch(DateTimeOffset now) => ExpiresAt = now + definition.Ttl;
 
-    public RoomSnapshot Snapshot(DateTimeOffset now, TimeSpan grace) => SnapshotAssembler.Build(
-        Id,
-        definition.Name,
-        Position,
-        State,
-        definition.Menu,
-        _members.Select(m => (m.Key, m.Value)),
-        OnlineNow(now, grace),
-        _choices.Select(c => (c.Key.MemberId, c.Key.MenuId, c.Value)));
+    /// <summary>The room as it is, with presence swept first (like snapshot.lua).</summary>
+    public RoomSnapshot Snapshot(DateTimeOffset now, TimeSpan grace, List<BackplaneMessage> published)
+    {
+        SweepPresence(now, grace, published);
+        return SnapshotNow();
+    }
 
     public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
@@ -56,12 +54,13 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         _graceStarted.Remove(request.MemberId);
         if (_online.Add(request.MemberId))
         {
-            published.Add(new PresenceMessage(new PresenceChange(Id, request.MemberId, DisplayNameOf(request.MemberId, request.DisplayName), true)));
+            published.Add(Announce(request.MemberId, true, request.DisplayName));
         }
 
+        SweepPresence(now, grace, published);
         return MissedSince(request.Since) is { } missed
-            ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), OnlineNow(now, grace)))
-            : new JoinOutcome(Position, Snapshot(now, grace), null);
+            ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), _online), _presenceSeq)
+            : new JoinOutcome(Position, SnapshotNow(), null);
     }
 
     public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
@@ -169,13 +168,28 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
             _graceStarted.Remove(connection.MemberId);
             if (_online.Add(connection.MemberId))
             {
-                published.Add(new PresenceMessage(new PresenceChange(Id, connection.MemberId, DisplayNameOf(connection.MemberId, connection.MemberId), true)));
+                published.Add(Announce(connection.MemberId, true, connection.MemberId));
             }
         }
 
-        foreach (var expired in _connections.Where(c => c.Value.LeaseUntil <= now).Select(c => c.Key).ToList())
+        SweepPresence(now, grace, published);
+    }
+
+    /// <summary>
+    /// sweep_presence of the scripts: drops expired leases, then for every announced member — live:
+    /// grace cleared; not live: grace starts at the end of its last lease (or now), and once it has
+    /// passed the member is announced offline.
+    /// </summary>
+    private void SweepPresence(DateTimeOffset now, TimeSpan grace, List<BackplaneMessage> published)
+    {
+        var leaseEnds = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var (field, entry) in _connections.Where(c => c.Value.LeaseUntil <= now).ToList())
         {
-            _connections.Remove(expired);
+            _connections.Remove(field);
+            if (!leaseEnds.TryGetValue(entry.MemberId, out var end) || entry.LeaseUntil > end)
+            {
+                leaseEnds[entry.MemberId] = entry.LeaseUntil;
+            }
         }
 
         foreach (var memberId in _online.ToList())
@@ -183,19 +197,37 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
             if (HasLiveConnection(memberId, now))
             {
                 _graceStarted.Remove(memberId);
+                continue;
             }
-            else if (!_graceStarted.TryGetValue(memberId, out var since))
+
+            if (!_graceStarted.TryGetValue(memberId, out var since))
             {
-                _graceStarted[memberId] = now;
+                since = leaseEnds.TryGetValue(memberId, out var end) ? end : now;
+                _graceStarted[memberId] = since;
             }
-            else if (now - since >= grace)
+
+            if (now - since >= grace)
             {
                 _graceStarted.Remove(memberId);
                 _online.Remove(memberId);
-                published.Add(new PresenceMessage(new PresenceChange(Id, memberId, DisplayNameOf(memberId, memberId), false)));
+                published.Add(Announce(memberId, false, memberId));
             }
         }
     }
+
+    private PresenceMessage Announce(string memberId, bool online, string fallbackName) =>
+        new(new PresenceChange(Id, memberId, DisplayNameOf(memberId, fallbackName), online, ++_presenceSeq));
+
+    private RoomSnapshot SnapshotNow() => SnapshotAssembler.Build(
+        Id,
+        definition.Name,
+        Position,
+        State,
+        definition.Menu,
+        _members.Select(m => (m.Key, m.Value)),
+        _online,
+        _choices.Select(c => (c.Key.MemberId, c.Key.MenuId, c.Value)),
+        _presenceSeq);
 
     private List<RoomEvent>? MissedSince(RoomPosition? since)
     {
@@ -235,15 +267,6 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
             _ops.Remove(_opOrder.Dequeue());
         }
     }
-
-    /// <summary>
-    /// Announced members holding a live lease or still in their grace period: what a snapshot shows,
-    /// right even before a sweep has caught up (the Redis scripts' online_members does the same).
-    /// </summary>
-    private HashSet<string> OnlineNow(DateTimeOffset now, TimeSpan grace) =>
-        _online
-            .Where(m => HasLiveConnection(m, now) || (_graceStarted.TryGetValue(m, out var since) && now - since < grace))
-            .ToHashSet(StringComparer.Ordinal);
 
     private bool HasLiveConnection(string memberId, DateTimeOffset now) =>
         _connections.Values.Any(c => c.MemberId == memberId && c.LeaseUntil > now);

@@ -36,7 +36,7 @@ public sealed class InMemoryRoomStore(
         Task.FromResult(TryGetLive(roomId, out _));
 
     public Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, _) => room.Snapshot(time.GetUtcNow(), Grace), touch: false));
+        Task.FromResult(Change(roomId, (room, published) => room.Snapshot(time.GetUtcNow(), Grace, published), touch: false));
 
     public Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) =>

@@ -118,7 +118,7 @@ public sealed class RoomHub(
     {
         foreach (var m in outcome.Presence ?? [])
         {
-            await Clients.Caller.Presence(new PresenceChange(room, m.MemberId, m.DisplayName, m.Online));
+            await Clients.Caller.Presence(new PresenceChange(room, m.MemberId, m.DisplayName, m.Online, outcome.PresenceSeq));
         }
     }
 

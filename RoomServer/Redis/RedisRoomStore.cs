@@ -73,7 +73,7 @@ public sealed class RedisRoomStore(
         {
             var missed = ((RedisResult[])reply[3]!).Select(e => RedisProtocol.ParseHistoryEntry((string)e!)).ToList();
             var presence = SnapshotAssembler.Presence(Members(reply[4]), Online(reply[5]));
-            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed, presence);
+            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed, presence, ParseLong(reply[6]));
         }
 
         EnsureOk(reply, request.RoomId, expected: "snapshot");
@@ -218,7 +218,8 @@ public sealed class RedisRoomStore(
             menu,
             members,
             online,
-            choices);
+            choices,
+            ParseLong(reply[9]));
     }
 
     private static IEnumerable<(string MemberId, string DisplayName)> Members(RedisResult flat) =>

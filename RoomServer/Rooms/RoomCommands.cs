@@ -21,7 +21,8 @@ public sealed record JoinOutcome(
     RoomPosition Position,
     RoomSnapshot? Snapshot,
     IReadOnlyList<RoomEvent>? Missed,
-    IReadOnlyList<SnapshotMember>? Presence = null);
+    IReadOnlyList<SnapshotMember>? Presence = null,
+    long PresenceSeq = 0);
 
 /// <summary>How a choice changes: set to a value, or adjust by a delta (floored at 0, capped at the max).</summary>
 public enum ChoiceMode

@@ -6,8 +6,12 @@ public sealed record RoomPosition(string Epoch, long Version);
 /// <summary>The periodic <c>Position</c> push: the room's latest position.</summary>
 public sealed record RoomPositionMessage(string RoomId, string Epoch, long Version);
 
-/// <summary>The unversioned <c>Presence</c> push: a member came online or went offline.</summary>
-public sealed record PresenceChange(string RoomId, string MemberId, string DisplayName, bool Online);
+/// <summary>
+/// The <c>Presence</c> push: a member came online or went offline. Not part of the event versions,
+/// but ordered: <see cref="Seq"/> grows with every announcement in the room, and a snapshot carries
+/// the current one, so a client ignores a Presence older than what it already knows.
+/// </summary>
+public sealed record PresenceChange(string RoomId, string MemberId, string DisplayName, bool Online, long Seq);
 
 /// <summary>One dish on a room's menu. Money is integer minor units.</summary>
 public sealed record MenuItem(string Id, string Name, long PriceMinor);
@@ -29,7 +33,8 @@ public sealed record RoomSnapshot(
     IReadOnlyList<SnapshotMember> Members,
     IReadOnlyList<SnapshotChoice> Choices,
     IReadOnlyList<SnapshotTotal> Totals,
-    long TotalMinor);
+    long TotalMinor,
+    long PresenceSeq);
 
 /// <summary>
 /// What <c>Join</c> returns: exactly one of <see cref="Snapshot"/> and <see cref="Missed"/> is set.

@@ -15,7 +15,8 @@ public static class SnapshotAssembler
         IReadOnlyList<MenuItem> menu,
         IEnumerable<(string MemberId, string DisplayName)> members,
         ISet<string> onlineMembers,
-        IEnumerable<(string MemberId, string MenuId, int Quantity)> choices)
+        IEnumerable<(string MemberId, string MenuId, int Quantity)> choices,
+        long presenceSeq)
     {
         var menuOrder = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < menu.Count; i++)
@@ -48,7 +49,8 @@ public static class SnapshotAssembler
             memberList,
             choiceList,
             totals,
-            totals.Sum(t => t.AmountMinor));
+            totals.Sum(t => t.AmountMinor),
+            presenceSeq);
     }
 
     /// <summary>Every member with whether they are online, by id.</summary>

@@ -135,3 +135,23 @@ test('computeOrder matches the snapshot totals', () => {
   assert.deepEqual(order.items.map((i) => ({ menuId: i.menuId, quantity: i.quantity, amountMinor: i.amountMinor })), snap.totals);
   assert.equal(order.totalMinor, snap.totalMinor);
 });
+
+test('presence is ordered by seq: an older announcement than the snapshot or a newer one is dropped', () => {
+  let state = fromSnapshot(snapshot({ presenceSeq: 7 }));
+  assert.equal(state.presenceSeq, 7);
+
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true, seq: 5 });
+  assert.equal(state.members.find((m) => m.memberId === 'b').online, false, 'seq 5 is older than the snapshot');
+
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true, seq: 9 });
+  assert.equal(state.members.find((m) => m.memberId === 'b').online, true);
+  assert.equal(state.presenceSeq, 9);
+
+  // A resume's catch-up (taken at seq 8) arriving after the live seq 9 must not undo it.
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: false, seq: 8 });
+  assert.equal(state.members.find((m) => m.memberId === 'b').online, true);
+
+  // The same moment (equal seq) applies: a catch-up sends every member at the current seq.
+  state = applyPresence(state, { roomId: 'r1', memberId: 'a', displayName: 'Alice', online: false, seq: 9 });
+  assert.equal(state.members.find((m) => m.memberId === 'a').online, false);
+});

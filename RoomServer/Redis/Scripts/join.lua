@@ -3,10 +3,12 @@
 --      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms
 -- Checks: room exists (room_not_found).
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
---   member's grace mark cleared; if not announced online → m:<member> set and presence online published.
--- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}} when since has
---   this epoch, is not ahead of the room and history still holds every later event (the members and
---   who is online let the resuming client refresh presence it missed); otherwise the snapshot_reply().
+--   member's grace mark cleared; if not announced online → m:<member> set and presence online
+--   published; then the room's presence swept (sweep_presence), so what the reply says is current.
+-- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
+--   when since has this epoch, is not ahead of the room and history still holds every later event
+--   (members, who is online and the presence sequence let the resuming client refresh presence it
+--   missed); otherwise the snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
 local member, name, field = ARGV[4], ARGV[5], ARGV[6]
 local now = now_ms()
@@ -17,6 +19,7 @@ end
 redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + tonumber(ARGV[7])))
 redis.call('HDEL', PRESENCE, 'g:' .. member)
 if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true, name) end
+sweep_presence(now, tonumber(ARGV[10]))
 touch()
 
 local epoch = redis.call('HGET', META, 'epoch')
@@ -27,8 +30,8 @@ if ARGV[8] ~= '' and ARGV[8] == epoch then
     local first = version - redis.call('LLEN', HISTORY) + 1
     if since + 1 >= first then
       return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1),
-        redis.call('HGETALL', MEMBERS), online_members(now, tonumber(ARGV[10]))}
+        redis.call('HGETALL', MEMBERS), online_members(), presence_seq()}
     end
   end
 end
-return snapshot_reply(now, tonumber(ARGV[10]))
+return snapshot_reply()

@@ -1,7 +1,8 @@
 -- prelude.lua — prepended to every RoomShare script (RedisScripts joins them).
 --
 -- KEYS, the same for every script, all with the room's {roomId} hash tag (RedisKeys.ForRoom):
---   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created, item:<menuId> = priceMinor
+--   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq,
+--                             item:<menuId> = priceMinor
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
 --   4 rs:{id}:history   list  event JSON, oldest first, capped at ARGV[2]
@@ -61,11 +62,19 @@ local function append_event(etype, f)
   return version
 end
 
+-- Presence is not versioned like events, but it is ordered: every announcement takes the next
+-- presenceSeq of the room, and snapshots carry the current one, so a client can drop an older
+-- announcement that arrives after newer knowledge.
 local function publish_presence(member, online, fallback_name)
   local name = redis.call('HGET', MEMBERS, member) or fallback_name or member
+  local seq = redis.call('HINCRBY', META, 'presenceSeq', 1)
   local json = '{"roomId":' .. q(redis.call('HGET', META, 'roomId')) .. ',"memberId":' .. q(member)
-    .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. '}'
+    .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. ',"seq":' .. int(seq) .. '}'
   redis.call('PUBLISH', CHANNEL, 'P' .. json)
+end
+
+local function presence_seq()
+  return int(tonumber(redis.call('HGET', META, 'presenceSeq') or '0'))
 end
 
 local function member_of(entry)
@@ -84,34 +93,63 @@ local function has_live_connection(member, now)
   return false
 end
 
--- The ids of the members online now: announced (m:) and either holding a live lease or still within
--- their grace period. Read-only, so a snapshot is right even where no replica sweeps the room (say,
--- its only replica died): an expired lease with no grace mark counts as offline.
-local function online_members(now, grace)
-  local announced, live, grace_since = {}, {}, {}
+-- The members announced online (m:<id>): the room's presence as its Presence events have told it.
+local function online_members()
+  local online = {}
   local all = redis.call('HGETALL', PRESENCE)
   for i = 1, #all, 2 do
-    local field, value = all[i], all[i + 1]
-    local kind = string.sub(field, 1, 2)
-    if kind == 'm:' then
-      announced[#announced + 1] = string.sub(field, 3)
-    elseif kind == 'c:' then
-      local m, until_ms = string.match(value, '^(.*)|(%d+)$')
-      if tonumber(until_ms) > now then live[m] = true end
-    elseif kind == 'g:' then
-      grace_since[string.sub(field, 3)] = tonumber(value)
-    end
-  end
-  local online = {}
-  for _, m in ipairs(announced) do
-    if live[m] or (grace_since[m] and now - grace_since[m] < grace) then online[#online + 1] = m end
+    if string.sub(all[i], 1, 2) == 'm:' then online[#online + 1] = string.sub(all[i], 3) end
   end
   return online
 end
 
--- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...}, online{id,...}}
-local function snapshot_reply(now, grace)
+-- Brings the announced presence up to date: drops expired connection leases (a dead replica's),
+-- then for every announced member: a live lease → grace mark cleared; none → grace starts (at the
+-- end of its last lease, or now), and once the grace has passed → m:/g: removed, offline published.
+-- Run by every replica's tick, and by join and snapshot, so presence is right where it is read even
+-- in a room that no replica ticks (its only replica died).
+local function sweep_presence(now, grace)
+  local all = redis.call('HGETALL', PRESENCE)
+  local live, lease_end, announced, grace_since = {}, {}, {}, {}
+  for i = 1, #all, 2 do
+    local field, value = all[i], all[i + 1]
+    local kind = string.sub(field, 1, 2)
+    if kind == 'c:' then
+      local m, until_ms = string.match(value, '^(.*)|(%d+)$')
+      until_ms = tonumber(until_ms)
+      if until_ms > now then
+        live[m] = true
+      else
+        redis.call('HDEL', PRESENCE, field)
+        if not lease_end[m] or until_ms > lease_end[m] then lease_end[m] = until_ms end
+      end
+    elseif kind == 'm:' then
+      announced[#announced + 1] = string.sub(field, 3)
+    elseif kind == 'g:' then
+      grace_since[string.sub(field, 3)] = tonumber(value)
+    end
+  end
+  for _, m in ipairs(announced) do
+    if live[m] then
+      if grace_since[m] then redis.call('HDEL', PRESENCE, 'g:' .. m) end
+    else
+      local since = grace_since[m]
+      if not since then
+        since = lease_end[m] or now
+        redis.call('HSET', PRESENCE, 'g:' .. m, int(since))
+      end
+      if now - since >= grace then
+        redis.call('HDEL', PRESENCE, 'm:' .. m, 'g:' .. m)
+        publish_presence(m, false)
+      end
+    end
+  end
+end
+
+-- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...},
+--  online{id,...}, presenceSeq}
+local function snapshot_reply()
   local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
   return {'snapshot', meta[1], meta[2], meta[3], meta[4], meta[5],
-    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online_members(now, grace)}
+    redis.call('HGETALL', MEMBERS), redis.call('HGETALL', CHOICES), online_members(), presence_seq()}
 end

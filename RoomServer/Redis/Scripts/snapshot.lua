@@ -1,5 +1,8 @@
 -- snapshot.lua — GET /api/rooms/{id}: the whole room, read atomically at one version.
 -- ARGV 4 presence grace ms
--- Checks: room exists (room_not_found). No effects. Reply: snapshot_reply().
+-- Checks: room exists (room_not_found).
+-- Effects: presence swept first (sweep_presence: may announce members offline), so a room that no
+--   replica ticks still reads right. No event, no TTL refresh. Reply: snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
-return snapshot_reply(now_ms(), tonumber(ARGV[4]))
+sweep_presence(now_ms(), tonumber(ARGV[4]))
+return snapshot_reply()

@@ -3,9 +3,7 @@
 -- Checks: room exists (room_not_found).
 -- Effects: the given connections' leases renewed — re-created if another replica swept them while
 --   this one could not reach Redis, with the member announced online again (presence published) if
---   it had been announced offline; expired connection entries (a dead replica's) removed; for every
---   announced member: live → grace mark cleared; not live and no grace mark → grace starts now;
---   grace passed → m:/g: removed and presence offline published.
+--   it had been announced offline; then sweep_presence (expired leases dropped, grace, offline).
 -- Reply: {'ok', epoch, version} — the position the replica sends its members.
 if not room_exists() then return {'room_not_found'} end
 local now = now_ms()
@@ -16,29 +14,6 @@ for i = 6, #ARGV - 1, 2 do
   redis.call('HDEL', PRESENCE, 'g:' .. member)
   if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true) end
 end
-local all = redis.call('HGETALL', PRESENCE)
-local live, announced, graceSince = {}, {}, {}
-for i = 1, #all, 2 do
-  local field, value = all[i], all[i + 1]
-  local kind = string.sub(field, 1, 2)
-  if kind == 'c:' then
-    local m, until_ms = string.match(value, '^(.*)|(%d+)$')
-    if tonumber(until_ms) > now then live[m] = true else redis.call('HDEL', PRESENCE, field) end
-  elseif kind == 'm:' then
-    announced[#announced + 1] = string.sub(field, 3)
-  elseif kind == 'g:' then
-    graceSince[string.sub(field, 3)] = tonumber(value)
-  end
-end
-for _, m in ipairs(announced) do
-  if live[m] then
-    if graceSince[m] then redis.call('HDEL', PRESENCE, 'g:' .. m) end
-  elseif not graceSince[m] then
-    redis.call('HSET', PRESENCE, 'g:' .. m, int(now))
-  elseif now - graceSince[m] >= grace then
-    redis.call('HDEL', PRESENCE, 'm:' .. m, 'g:' .. m)
-    publish_presence(m, false)
-  end
-end
+sweep_presence(now, grace)
 local meta = redis.call('HMGET', META, 'epoch', 'version')
 return {'ok', meta[1], meta[2]}

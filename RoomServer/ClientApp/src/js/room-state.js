@@ -17,6 +17,7 @@ export function fromSnapshot(snapshot) {
     choices: (snapshot.choices ?? [])
       .filter((c) => c.quantity > 0)
       .map((c) => ({ memberId: c.memberId, menuId: c.menuId, quantity: c.quantity })),
+    presenceSeq: snapshot.presenceSeq ?? 0,
   };
 }
 
@@ -75,9 +76,19 @@ export function applyEvent(state, event) {
   return next;
 }
 
-/** Presence is not versioned: it changes who is online and nothing else. */
+/**
+ * Presence is not versioned: it changes who is online and nothing else. It is ordered, though: a
+ * Presence older (lower seq) than what the state already reflects — a snapshot, or a newer
+ * announcement that overtook it — is dropped. An equal seq describes the same moment: applied.
+ */
 export function applyPresence(state, presence) {
-  return { ...state, members: withMember(state.members, presence.memberId, presence.displayName ?? undefined, presence.online) };
+  const known = state.presenceSeq ?? 0;
+  if (typeof presence.seq === 'number' && presence.seq < known) return state;
+  return {
+    ...state,
+    presenceSeq: typeof presence.seq === 'number' ? Math.max(known, presence.seq) : known,
+    members: withMember(state.members, presence.memberId, presence.displayName ?? undefined, presence.online),
+  };
 }
 
 /**
