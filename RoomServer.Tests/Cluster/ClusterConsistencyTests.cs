@@ -200,7 +200,8 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         output.WriteLine(
             $"{Notices} notices written in {writesDone.TotalMilliseconds:0} ms; normal member had all {(lastArrival - writesDone).TotalMilliseconds:0} ms after the last write; " +
             $"max lag {maxLag.TotalMilliseconds:0} ms; slow member: {slow.UnreadBytes} bytes unread, server send queue {queues?.Send.ToString(CultureInfo.InvariantCulture) ?? "?"} bytes");
-        maxLag.Should().BeLessThan(TimeSpan.FromSeconds(2), "one slow member never stalls delivery to the others");
+        // A stall shows as the 10 s read timeout above; 5 s only keeps a loaded machine's scheduling out of it.
+        maxLag.Should().BeLessThan(TimeSpan.FromSeconds(5), "one slow member never stalls delivery to the others");
         queues.Should().NotBeNull("the slow member's connection is still open");
         queues!.Value.Send.Should().BePositive("the slow member really stopped reading: the replica's bytes to it are backed up in the kernel");
         var heldByReplica = ((long)Notices * payload.Length) - queues.Value.Send - slow.UnreadBytes;

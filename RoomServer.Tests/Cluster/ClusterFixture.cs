@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.Cluster;
 /// <summary>
 /// A whole scaled deployment on loopback: one redis-server (AOF on), three real RoomServer replicas
 /// (<c>r1</c>..<c>r3</c>, Production) and nginx in front with the production routing rules. Ticks are
-/// fast so failover shows quickly: a position every second, presence lease 3 s, grace 1 s, a store
+/// fast so failover shows quickly: a position every second, presence lease 3 s, grace 3 s (wide enough that a reconnect on a loaded machine never flickers), a store
 /// deadline of 1 s. Every process is killed on dispose. A test class that breaks things (kills a
 /// replica, stops Redis) takes its own instance through <c>IClassFixture</c>.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int ReplicaCount = 3;
     public const int PositionIntervalSeconds = 1;
-    public const int PresenceGraceSeconds = 1;
+    public const int PresenceGraceSeconds = 3;
     public const int StoreTimeoutMilliseconds = 1000;
     public const int MaxNoticePayloadBytes = 60_000;
 

@@ -113,10 +113,11 @@ public sealed class ReplicaFailoverTests(ClusterFixture cluster, ITestOutputHelp
                     $"{outcome.Ack!.Version}:{outcome.Ack.Quantity}", $"acknowledged write {outcome.OpId} is in Redis");
             }
 
-            // Presence: the abandoned member is swept offline by the survivors (lease 3 s + grace 1 s + ticks).
+            // Presence: the abandoned member is swept offline by the survivors (lease 3 s + grace 3 s + ticks).
+            // The bound guards against "never", not "slow": generous for a loaded 2-core machine.
             var (offline, after) = await offlineSeen;
             output.WriteLine($"{abandoned.MemberId} went offline {after.TotalMilliseconds:0} ms after the kill");
-            after.Should().BeLessThan(TimeSpan.FromSeconds(10), "a dead replica's members go offline within lease + grace + a tick or two");
+            after.Should().BeLessThan(TimeSpan.FromSeconds(15), "a dead replica's members go offline within lease + grace + a tick or two");
             offline.DisplayName.Should().Be(abandoned.MemberId.ToUpperInvariant());
             (await cluster.RedisPresenceFieldsAsync(room)).Should().NotContain(f => f.StartsWith($"c:{victimId}:", StringComparison.Ordinal), "the dead replica's connections were swept");
             foreach (var survivor in cluster.Replicas.Where(r => r.ReplicaId != victimId))

@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <summary>
 /// One RoomServer for a contract test class, in one storage mode. Every test makes its own rooms, so
 /// tests share the server but never data. Settings are small so behaviour shows quickly: a short
-/// history, a one-second position tick and presence grace.
+/// history, a one-second position tick, a two-second presence grace.
 /// </summary>
 public abstract class ContractServer : IAsyncLifetime, IDisposable
 {
@@ -18,6 +18,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     public const int HubCallsPerSecond = 100;
     public const int MaxNoticePayloadBytes = 4096;
     public const int IdempotencyWindow = 30;
+    public const int PresenceGraceSeconds = 2;
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -52,7 +53,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:MaxQuantity"] = MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:PositionIntervalSeconds"] = "1",
-            ["RoomServer:PresenceGraceSeconds"] = "1",
+            ["RoomServer:PresenceGraceSeconds"] = PresenceGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:Limits:HubCallsPerSecond"] = HubCallsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:IdempotencyWindow"] = IdempotencyWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:Limits:MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),

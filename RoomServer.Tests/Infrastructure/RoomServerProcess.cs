@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Globalization;
 
 namespace RoomShare.RoomServer.Tests.Infrastructure;
@@ -55,42 +57,26 @@ public sealed class RoomServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"{dll} does not exist: build first: dotnet build");
         }
 
-        var port = FreePort.Next();
-        var baseUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        // FreePort can only pick a port that is free now; another process may take it before the
+        // replica binds. Such a start is recognised (a bind failure, or another server answering on
+        // the port) and retried on a new port, a bounded number of times.
+        for (var attempt = 1; ; attempt++)
         {
-            if (key.StartsWith("RoomServer__", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("ConnectionStrings__", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase))
+            var server = Launch(dll, FreePort.Next(), settings, environment, startTimeout ?? DefaultStartTimeout);
+            try
             {
-                env[key] = null;
+                await server.WaitUntilHealthyAsync();
+                return server;
             }
-        }
-
-        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
-        env["ASPNETCORE_ENVIRONMENT"] = environment;
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-        {
-            env[key] = value;
-        }
-
-        // A known replica id lets tests assert which replica served a Join.
-        const string ReplicaIdKey = "RoomServer__ReplicaId";
-        var replicaId = env.TryGetValue(ReplicaIdKey, out var given) && given is not null ? given : $"replica-{port}";
-        env[ReplicaIdKey] = replicaId;
-
-        var timeout = startTimeout ?? DefaultStartTimeout;
-        var server = new RoomServerProcess(baseUrl, replicaId, env, timeout, Launch(dll, port, env));
-        try
-        {
-            await server.WaitUntilHealthyAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
+            catch (PortTakenException) when (attempt < MaxStartAttempts)
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
         }
     }
 
@@ -127,6 +113,37 @@ public sealed class RoomServerProcess : IAsyncDisposable
         return ChildProcess.Start(dotnet, [dll], $"RoomServer :{port}", RepoPaths.RoomServerProjectDir, environment);
     }
 
+    private const int MaxStartAttempts = 3;
+
+    private static RoomServerProcess Launch(string dll, int port, IReadOnlyDictionary<string, string>? settings, string environment, TimeSpan timeout)
+    {
+        var baseUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        {
+            if (key.StartsWith("RoomServer__", StringComparison.OrdinalIgnoreCase)
+                || key.StartsWith("ConnectionStrings__", StringComparison.OrdinalIgnoreCase)
+                || key.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase))
+            {
+                env[key] = null;
+            }
+        }
+
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        env["ASPNETCORE_ENVIRONMENT"] = environment;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        // A known replica id lets tests assert which replica served a Join — and tells this replica
+        // from another server that took the port first.
+        const string ReplicaIdKey = "RoomServer__ReplicaId";
+        var replicaId = env.TryGetValue(ReplicaIdKey, out var given) && given is not null ? given : $"replica-{port}";
+        env[ReplicaIdKey] = replicaId;
+        return new RoomServerProcess(baseUrl, replicaId, env, timeout, Launch(dll, port, env));
+    }
+
     private async Task WaitUntilHealthyAsync()
     {
         // Poll /healthz until 200, bounded by the start timeout; stop early if the process exited
@@ -139,7 +156,10 @@ public sealed class RoomServerProcess : IAsyncDisposable
             if (_process.HasExited)
             {
                 await _process.WaitForExitAsync(TimeSpan.FromSeconds(5)); // drains its output into the message
-                throw new InvalidOperationException($"RoomServer exited during start-up: {_process.Describe()}");
+                var description = _process.Describe();
+                throw description.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                    ? new PortTakenException($"port {Port} was taken before RoomServer bound it: {description}")
+                    : new InvalidOperationException($"RoomServer exited during start-up: {description}");
             }
 
             try
@@ -147,6 +167,12 @@ public sealed class RoomServerProcess : IAsyncDisposable
                 using var response = await http.GetAsync(new Uri("healthz", UriKind.Relative));
                 if (response.IsSuccessStatusCode)
                 {
+                    var replica = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replica").GetString();
+                    if (replica != ReplicaId)
+                    {
+                        throw new PortTakenException($"port {Port} is answered by replica '{replica}', not '{ReplicaId}'");
+                    }
+
                     return;
                 }
 
@@ -164,3 +190,6 @@ public sealed class RoomServerProcess : IAsyncDisposable
             $"RoomServer did not answer GET /healthz 200 within {_startTimeout.TotalSeconds:0}s (last: {last}): {_process.Describe()}");
     }
 }
+
+/// <summary>Another process got the port first; the start is retried on a new one.</summary>
+public sealed class PortTakenException(string message) : Exception(message);

@@ -49,6 +49,23 @@ public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanou
         }
     }
 
+    /// <summary>
+    /// The connection's Join has completed: from now on ticks renew its presence lease. Until then it
+    /// only receives (its subscription must precede the store read), so a tick can never announce a
+    /// member before their Join registered them, nor bring back a lease a failed Join released.
+    /// </summary>
+    public void MarkJoined(string roomId, string connectionId)
+    {
+        if (_rooms.TryGetValue(roomId, out var entry))
+        {
+            entry.MarkJoined(connectionId);
+        }
+    }
+
+    /// <summary>Whether the connection is still tracked in the room (it has not left).</summary>
+    public bool IsTracked(string roomId, string connectionId) =>
+        _rooms.TryGetValue(roomId, out var entry) && entry.Contains(connectionId);
+
     /// <summary>Removes a local connection from a room; unsubscribes on 1 → 0.</summary>
     public async Task RemoveAsync(string roomId, string connectionId)
     {
@@ -77,7 +94,7 @@ public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanou
         }
     }
 
-    /// <summary>The rooms with local members and their live connections, copied for a tick (no waiting).</summary>
+    /// <summary>The rooms with local members and their joined connections, copied for a tick (no waiting).</summary>
     public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot() =>
         _rooms
             .Select(r => (RoomId: r.Key, Connections: (IReadOnlyList<TrackedConnection>)r.Value.Copy()))
@@ -100,6 +117,7 @@ public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanou
     private sealed class RoomEntry
     {
         private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -126,10 +144,30 @@ public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanou
             }
         }
 
+        public void MarkJoined(string connectionId)
+        {
+            lock (_members)
+            {
+                if (_members.ContainsKey(connectionId))
+                {
+                    _joined.Add(connectionId);
+                }
+            }
+        }
+
+        public bool Contains(string connectionId)
+        {
+            lock (_members)
+            {
+                return _members.ContainsKey(connectionId);
+            }
+        }
+
         public bool Remove(string connectionId)
         {
             lock (_members)
             {
+                _joined.Remove(connectionId);
                 return _members.Remove(connectionId);
             }
         }
@@ -138,7 +176,7 @@ public sealed class RoomSubscriptions(IRoomBackplane backplane, RoomFanout fanou
         {
             lock (_members)
             {
-                return _members.Select(m => new TrackedConnection(m.Key, m.Value)).ToList();
+                return _members.Where(m => _joined.Contains(m.Key)).Select(m => new TrackedConnection(m.Key, m.Value)).ToList();
             }
         }
     }

@@ -119,6 +119,14 @@ public sealed class RoomTicker(
         {
             var position = await store.SweepPresenceAsync(roomId, live, cancellationToken);
             fanout.SendPosition(roomId, position);
+
+            // A connection that left while this sweep was in flight had its lease renewed after its
+            // leave removed it: release it again (leave is idempotent), or it would show online for
+            // a whole lease.
+            foreach (var gone in live.Where(c => !subscriptions.IsTracked(roomId, c.Key.ConnectionId)))
+            {
+                await store.ConnectionLeftAsync(roomId, gone.Key, cancellationToken);
+            }
         }
         catch (RoomException ex)
         {

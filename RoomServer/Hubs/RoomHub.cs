@@ -52,10 +52,20 @@ public sealed class RoomHub(
             // Last: a connection counts as joined only once everything above has succeeded, so a
             // retried Join after any failure starts again from the group and the channel.
             HubMember.MarkJoined(Context, room);
+            subscriptions.MarkJoined(room, Context.ConnectionId);
+
+            // SignalR runs OnDisconnectedAsync without waiting for a hub method still in flight: if the
+            // connection died during this Join, OnDisconnectedAsync found nothing to clean up (it
+            // cancels ConnectionAborted before reading Items), so the cleanup is this method's.
+            if (Context.ConnectionAborted.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("the connection closed during Join");
+            }
+
             HubLog.Joined(logger, Context.ConnectionId, member.MemberId, room, outcome.Position.Version);
             return new JoinResult(outcome.Position, outcome.Snapshot, outcome.Missed, _options.ReplicaId);
         }
-        catch when (firstJoin)
+        catch when (firstJoin || Context.ConnectionAborted.IsCancellationRequested)
         {
             await LeaveRoomAsync(room);
             throw;

@@ -242,3 +242,16 @@ test('unavailable keeps the press pending and resends it with the same opId, the
   assert.equal(errors.at(-1).code, 'unavailable');
   assert.ok(hub.callsOf('AdjustChoice').length <= 5);
 });
+
+test('presence arriving during a Join is applied on top of its result, not lost or overwritten', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub);
+  const done = s.join();
+  // Bob goes offline (seq 11) after the snapshot (seq 10) was read, and the news overtakes the result.
+  s.onPresence({ roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true, seq: 9 });
+  s.onPresence({ roomId: 'r1', memberId: 'a', displayName: 'Alice', online: false, seq: 11 });
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: snapshot({ presenceSeq: 10 }), missed: null, replica: 'r1' });
+  await done;
+  assert.equal(s.state.members.find((m) => m.memberId === 'a').online, false, 'seq 11 applied over the snapshot');
+  assert.equal(s.state.members.find((m) => m.memberId === 'b').online, false, 'seq 9 is older than the snapshot: dropped');
+});

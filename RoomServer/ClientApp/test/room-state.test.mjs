@@ -136,22 +136,26 @@ test('computeOrder matches the snapshot totals', () => {
   assert.equal(order.totalMinor, snap.totalMinor);
 });
 
-test('presence is ordered by seq: an older announcement than the snapshot or a newer one is dropped', () => {
+test('presence is ordered per member by seq, with the snapshot as the floor', () => {
   let state = fromSnapshot(snapshot({ presenceSeq: 7 }));
-  assert.equal(state.presenceSeq, 7);
+  const online = (id) => state.members.find((m) => m.memberId === id)?.online;
 
   state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true, seq: 5 });
-  assert.equal(state.members.find((m) => m.memberId === 'b').online, false, 'seq 5 is older than the snapshot');
+  assert.equal(online('b'), false, 'seq 5 is older than the snapshot');
 
   state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true, seq: 9 });
-  assert.equal(state.members.find((m) => m.memberId === 'b').online, true);
-  assert.equal(state.presenceSeq, 9);
-
-  // A resume's catch-up (taken at seq 8) arriving after the live seq 9 must not undo it.
+  assert.equal(online('b'), true);
   state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: false, seq: 8 });
-  assert.equal(state.members.find((m) => m.memberId === 'b').online, true);
+  assert.equal(online('b'), true, 'an older announcement about b does not undo a newer one');
 
-  // The same moment (equal seq) applies: a catch-up sends every member at the current seq.
-  state = applyPresence(state, { roomId: 'r1', memberId: 'a', displayName: 'Alice', online: false, seq: 9 });
-  assert.equal(state.members.find((m) => m.memberId === 'a').online, false);
+  // A resume's catch-up taken at seq 8 arrives after a live seq 9 about someone else (z): the
+  // catch-up about a is still news and must apply.
+  state = applyPresence(state, { roomId: 'r1', memberId: 'z', displayName: 'Zed', online: true, seq: 9 });
+  state = applyPresence(state, { roomId: 'r1', memberId: 'a', displayName: 'Alice', online: false, seq: 8 });
+  assert.equal(online('a'), false);
+  assert.equal(online('z'), true);
+
+  // The same moment (equal seq) applies.
+  state = applyPresence(state, { roomId: 'r1', memberId: 'a', displayName: 'Alice', online: true, seq: 8 });
+  assert.equal(online('a'), true);
 });

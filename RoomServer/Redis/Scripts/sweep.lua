@@ -15,5 +15,9 @@ for i = 6, #ARGV - 1, 2 do
   if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true) end
 end
 sweep_presence(now, grace)
+-- A renewal may have re-created the presence key (if a sweep had emptied it): keep it expiring with
+-- the room, without extending the room itself (ticks are not activity).
+local ttl = redis.call('PTTL', META)
+if ttl > 0 then redis.call('PEXPIRE', PRESENCE, ttl) end
 local meta = redis.call('HMGET', META, 'epoch', 'version')
 return {'ok', meta[1], meta[2]}

@@ -54,6 +54,7 @@ export class RoomSession {
     this.joined = false;
     this.joining = null;
     this.buffer = null;
+    this.presenceBuffer = null;
     this.again = null; // null | 'since' | 'fresh' — another join round was requested
     this.joinCount = 0;
   }
@@ -90,14 +91,19 @@ export class RoomSession {
     for (let round = 0; round < MAX_JOIN_ROUNDS; round++) {
       this.again = null;
       this.buffer = [];
+      this.presenceBuffer = [];
       let result;
       let buffered = [];
+      let bufferedPresence = [];
       try {
         result = await this.hub.invoke('Join', this.roomId, wantFresh || this.state === null ? null : this.position);
       } finally {
-        // Events buffered during a failed Join are dropped: the next join covers them.
+        // Events and presence buffered during a failed Join are dropped: the next join covers them
+        // (its snapshot or its presence catch-up).
         buffered = this.buffer ?? [];
+        bufferedPresence = this.presenceBuffer ?? [];
         this.buffer = null;
+        this.presenceBuffer = null;
       }
       this.joinCount += 1;
       this.replica = result.replica ?? this.replica;
@@ -111,6 +117,11 @@ export class RoomSession {
         const kind = this.handleEvent(event);
         if (kind === 'gap') this.again = this.again ?? 'since';
         if (kind === 'epoch') this.again = 'fresh';
+      }
+      // Presence that arrived during the Join (the catch-up, or live announcements) goes on top of
+      // its result; applyPresence drops what the result already supersedes.
+      if (this.state !== null) {
+        for (const presence of bufferedPresence) this.state = applyPresence(this.state, presence);
       }
       this.persist();
       if (resync === null && this.again === null) break;
@@ -146,6 +157,10 @@ export class RoomSession {
 
   onPresence(presence) {
     if (presence.roomId !== undefined && presence.roomId !== this.roomId) return;
+    if (this.presenceBuffer !== null) {
+      this.presenceBuffer.push(presence);
+      return;
+    }
     if (this.state === null) return;
     this.state = applyPresence(this.state, presence);
     this.persist();

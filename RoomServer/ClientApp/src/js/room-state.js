@@ -18,6 +18,7 @@ export function fromSnapshot(snapshot) {
       .filter((c) => c.quantity > 0)
       .map((c) => ({ memberId: c.memberId, menuId: c.menuId, quantity: c.quantity })),
     presenceSeq: snapshot.presenceSeq ?? 0,
+    memberPresenceSeq: {},
   };
 }
 
@@ -77,16 +78,20 @@ export function applyEvent(state, event) {
 }
 
 /**
- * Presence is not versioned: it changes who is online and nothing else. It is ordered, though: a
- * Presence older (lower seq) than what the state already reflects — a snapshot, or a newer
- * announcement that overtook it — is dropped. An equal seq describes the same moment: applied.
+ * Presence is not versioned: it changes who is online and nothing else. It is ordered, though, per
+ * member: a Presence older (lower seq) than the snapshot the state came from (`presenceSeq`, the
+ * floor) or than the last one applied for that member is dropped. Per member, not per room: a
+ * resume's catch-up stamps every member with the seq of its moment, and a newer announcement about
+ * one member that overtook it must not cancel the catch-up of the others. An equal seq describes
+ * the same moment and is applied.
  */
 export function applyPresence(state, presence) {
-  const known = state.presenceSeq ?? 0;
-  if (typeof presence.seq === 'number' && presence.seq < known) return state;
+  const seq = presence.seq;
+  const seen = state.memberPresenceSeq ?? {};
+  if (typeof seq === 'number' && (seq < (state.presenceSeq ?? 0) || seq < (seen[presence.memberId] ?? 0))) return state;
   return {
     ...state,
-    presenceSeq: typeof presence.seq === 'number' ? Math.max(known, presence.seq) : known,
+    memberPresenceSeq: typeof seq === 'number' ? { ...seen, [presence.memberId]: seq } : seen,
     members: withMember(state.members, presence.memberId, presence.displayName ?? undefined, presence.online),
   };
 }
