@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, computeOrder, fromSnapshot, quantityOf,
 } from '../src/js/room-state.js';
-import { choice, snapshot, stateEvent } from './fixtures.mjs';
+import { choice, memberRemoved, snapshot, stateEvent } from './fixtures.mjs';
 
 test('classifyEvent applies only the next version of the same epoch', () => {
   const state = fromSnapshot(snapshot());
@@ -158,4 +158,49 @@ test('presence is ordered per member by seq, with the snapshot as the floor', ()
   // The same moment (equal seq) applies.
   state = applyPresence(state, { roomId: 'r1', memberId: 'a', displayName: 'Alice', online: true, seq: 8 });
   assert.equal(online('a'), true);
+});
+
+test('member_removed drops the member and all their choices, so the totals drop by their share', () => {
+  let state = fromSnapshot(snapshot({
+    choices: [
+      { memberId: 'a', menuId: 'pizza', quantity: 1 },
+      { memberId: 'b', menuId: 'pizza', quantity: 2 },
+      { memberId: 'b', menuId: 'water', quantity: 3 },
+    ],
+  }));
+  assert.equal(computeOrder(state).totalMinor, 3 * 950 + 3 * 250);
+  state = applyEvent(state, memberRemoved(4, 'b'));
+  assert.equal(state.version, 4);
+  assert.deepEqual(state.members.map((m) => m.memberId), ['a']);
+  assert.deepEqual(state.choices, [{ memberId: 'a', menuId: 'pizza', quantity: 1 }]);
+  const order = computeOrder(state);
+  assert.deepEqual(order.items.map((i) => [i.menuId, i.quantity, i.amountMinor]), [['pizza', 1, 950]]);
+  assert.equal(order.totalMinor, 950);
+});
+
+test('member_removed is applied from a Join\'s missed events like any other', () => {
+  const old = fromSnapshot(snapshot());
+  const { state, resync } = applyJoinResult(old, {
+    position: { epoch: 'e1', version: 5 }, snapshot: null,
+    missed: [choice(4, 'b', 'pasta', 2), memberRemoved(5, 'b')], replica: 'r1',
+  });
+  assert.equal(resync, null);
+  assert.equal(quantityOf(state, 'b', 'pasta'), 0);
+  assert.equal(state.members.some((m) => m.memberId === 'b'), false);
+});
+
+test('a Presence after member_removed does not bring the member back; a member event re-admits them', () => {
+  let state = fromSnapshot(snapshot());
+  state = applyEvent(state, memberRemoved(4, 'b'));
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: false });
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true });
+  assert.equal(state.members.some((m) => m.memberId === 'b'), false);
+  state = applyEvent(state, { roomId: 'r1', epoch: 'e1', version: 5, type: 'member', memberId: 'b', displayName: 'Bob' });
+  state = applyPresence(state, { roomId: 'r1', memberId: 'b', displayName: 'Bob', online: true });
+  assert.deepEqual(state.members.find((m) => m.memberId === 'b'), { memberId: 'b', displayName: 'Bob', online: true });
+});
+
+test('an offline Presence about someone not in the list adds nobody', () => {
+  const state = applyPresence(fromSnapshot(snapshot()), { roomId: 'r1', memberId: 'z', displayName: 'Zed', online: false });
+  assert.equal(state.members.some((m) => m.memberId === 'z'), false);
 });

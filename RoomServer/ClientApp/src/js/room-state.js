@@ -19,6 +19,7 @@ export function fromSnapshot(snapshot) {
       .map((c) => ({ memberId: c.memberId, menuId: c.menuId, quantity: c.quantity })),
     presenceSeq: snapshot.presenceSeq ?? 0,
     memberPresenceSeq: {},
+    removedMembers: [],
   };
 }
 
@@ -50,13 +51,35 @@ function withMember(members, memberId, displayName, online) {
     : m));
 }
 
+/**
+ * The state without a removed member: gone for good, with their choices in the same step (the
+ * totals are derived from the choices). Remembered in `removedMembers`, so a late Presence about them
+ * does not bring them back to the list. The version does not move.
+ */
+export function withoutMember(state, memberId) {
+  return {
+    ...state,
+    members: state.members.filter((m) => m.memberId !== memberId),
+    choices: state.choices.filter((c) => c.memberId !== memberId),
+    removedMembers: [...(state.removedMembers ?? []).filter((id) => id !== memberId), memberId],
+  };
+}
+
 /** Applies one event that classifyEvent called 'apply'. Unknown types only advance the version. */
 export function applyEvent(state, event) {
   const next = { ...state, version: event.version };
   switch (event.type) {
     case 'member':
       next.members = withMember(state.members, event.memberId, event.displayName, undefined);
+      if ((state.removedMembers ?? []).includes(event.memberId)) {
+        next.removedMembers = state.removedMembers.filter((id) => id !== event.memberId); // re-admitted
+      }
       break;
+    case 'member_removed': {
+      const { members, choices, removedMembers } = withoutMember(state, event.memberId);
+      Object.assign(next, { members, choices, removedMembers });
+      break;
+    }
     case 'choice': {
       const others = state.choices.filter((c) => !(c.memberId === event.memberId && c.menuId === event.menuId));
       const index = state.choices.findIndex((c) => c.memberId === event.memberId && c.menuId === event.menuId);
@@ -83,12 +106,17 @@ export function applyEvent(state, event) {
  * floor) or than the last one applied for that member is dropped. Per member, not per room: a
  * resume's catch-up stamps every member with the seq of its moment, and a newer announcement about
  * one member that overtook it must not cancel the catch-up of the others. An equal seq describes
- * the same moment and is applied.
+ * the same moment and is applied. A member removed since the snapshot is left out.
  */
 export function applyPresence(state, presence) {
   const seq = presence.seq;
   const seen = state.memberPresenceSeq ?? {};
   if (typeof seq === 'number' && (seq < (state.presenceSeq ?? 0) || seq < (seen[presence.memberId] ?? 0))) return state;
+  // A removed member's connections close after the removal: their offline (or a stale online)
+  // Presence must not put them back. An offline Presence about someone not in the list adds nothing
+  // either: their `member` event adds them offline anyway.
+  if ((state.removedMembers ?? []).includes(presence.memberId)) return state;
+  if (!presence.online && !state.members.some((m) => m.memberId === presence.memberId)) return state;
   return {
     ...state,
     memberPresenceSeq: typeof seq === 'number' ? { ...seen, [presence.memberId]: seq } : seen,
