@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, isFatal, parseHubError } from '../src/js/errors.js';
+import { describeError, describeRemoved, isFatal, parseHubError } from '../src/js/errors.js';
 
 test('parseHubError reads the code after the HubException prefix', () => {
   const error = new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_locked: the room is locked");
@@ -43,4 +43,11 @@ test('isFatal is true only for errors a retry cannot fix', () => {
   assert.equal(isFatal('room_not_found'), true);
   assert.equal(isFatal('unavailable'), false);
   assert.equal(isFatal('room_locked'), false);
+});
+
+test('describeRemoved says the member was removed, and by the owner when an owner did it', () => {
+  assert.equal(describeRemoved('o'), 'You were removed from this room by the owner.');
+  assert.equal(describeRemoved('api'), 'You were removed from this room.');
+  assert.equal(describeRemoved(null), 'You were removed from this room.');
+  assert.equal(describeRemoved(), 'You were removed from this room.');
 });

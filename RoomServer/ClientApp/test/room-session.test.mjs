@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoomSession } from '../src/js/room-session.js';
 import { fromSnapshot } from '../src/js/room-state.js';
-import { FakeHub, choice, flushMicrotasks, snapshot, stateEvent } from './fixtures.mjs';
+import {
+  FakeHub, choice, flushMicrotasks, memberRemoved, snapshot, stateEvent,
+} from './fixtures.mjs';
 
 function session(hub, extra = {}) {
   let n = 0;
@@ -254,4 +256,185 @@ test('presence arriving during a Join is applied on top of its result, not lost 
   await done;
   assert.equal(s.state.members.find((m) => m.memberId === 'a').online, false, 'seq 11 applied over the snapshot');
   assert.equal(s.state.members.find((m) => m.memberId === 'b').online, false, 'seq 9 is older than the snapshot: dropped');
+});
+
+const FORBIDDEN = "An unexpected error occurred invoking 'Join' on the server. HubException: forbidden: this member was removed from the room";
+
+test('Removed stops the session for good: no resume, no sends, no saves', async () => {
+  const hub = new FakeHub();
+  const removals = [];
+  const { s, saved } = await joined(hub, { onRemovedFromRoom: (r) => removals.push(r) });
+  s.adjust('pizza', 1); // in flight when the removal lands
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  assert.deepEqual(removals, [{ by: 'o', reason: 'removed' }]);
+  assert.equal(s.joined, false);
+  assert.equal(s.editable, false);
+  assert.equal(s.pending.size, 0);
+  assert.equal(s.displayQuantity('pizza'), 0, 'my choices leave the order with me, even before the event');
+  assert.equal(s.state.members.some((m) => m.memberId === 'a'), false);
+  const savedBefore = saved.length;
+
+  // Everything that would normally resume or send is now inert.
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 9 });
+  s.onRoomEvent(choice(7, 'b', 'pasta', 1));
+  s.onRoomEvent(choice(4, 'b', 'pasta', 1));
+  s.disconnected();
+  await assert.rejects(s.join(), (e) => e.removed === true);
+  assert.equal(s.adjust('pizza', 1), null);
+  await assert.rejects(s.removeMember('b'), (e) => e.removed === true);
+  assert.equal(hub.callsOf('Join').length, 1);
+  assert.equal(hub.callsOf('AdjustChoice').length, 1);
+  assert.equal(s.state.version, 3);
+  assert.equal(saved.length, savedBefore);
+
+  // A second Removed (another of the member's connections) reports nothing new.
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  assert.equal(removals.length, 1);
+});
+
+test('the call in flight when Removed lands fails silently: the page shows the removal, not a press error', async () => {
+  const hub = new FakeHub();
+  const { s, errors } = await joined(hub);
+  s.adjust('pizza', 1);
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  hub.last('AdjustChoice').reject(new Error('HubException: forbidden: removed'));
+  await flushMicrotasks();
+  assert.deepEqual(errors, []);
+});
+
+test('Removed for another room or member is ignored', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  s.onRemoved({ roomId: 'r2', memberId: 'a', by: 'o' });
+  s.onRemoved({ roomId: 'r1', memberId: 'b', by: 'o' });
+  assert.equal(s.removed, null);
+  assert.equal(s.joined, true);
+});
+
+test('a live member_removed about someone else updates the room; about this member it stops the session', async () => {
+  const hub = new FakeHub();
+  const removals = [];
+  const { s } = await joined(hub, { onRemovedFromRoom: (r) => removals.push(r) });
+  s.onRoomEvent(choice(4, 'b', 'pasta', 2));
+  s.onRoomEvent(memberRemoved(5, 'b'));
+  assert.equal(s.removed, null);
+  assert.equal(s.state.members.some((m) => m.memberId === 'b'), false);
+  assert.equal(quantity(s, 'b', 'pasta'), 0);
+  s.onRoomEvent(memberRemoved(6, 'a', 'api'));
+  assert.deepEqual(removals, [{ by: 'api', reason: 'event' }]);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 8 });
+  assert.equal(hub.callsOf('Join').length, 1);
+});
+
+function quantity(s, memberId, menuId) {
+  return s.state.choices.find((c) => c.memberId === memberId && c.menuId === menuId)?.quantity ?? 0;
+}
+
+test('a Join refused with forbidden is terminal: reported as a removal, never retried', async () => {
+  const hub = new FakeHub();
+  const removals = [];
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot()), onRemovedFromRoom: (r) => removals.push(r) });
+  const done = s.join();
+  hub.last('Join').reject(new Error(FORBIDDEN));
+  await assert.rejects(done, /forbidden/);
+  assert.deepEqual(removals, [{ by: null, reason: 'forbidden' }]);
+  assert.equal(s.joining, null);
+  await assert.rejects(s.join(), (e) => e.removed === true);
+  assert.equal(hub.callsOf('Join').length, 1);
+});
+
+test('a background join (after a gap) refused with forbidden stops the session too', async () => {
+  const hub = new FakeHub();
+  const removals = [];
+  const failures = [];
+  const { s } = await joined(hub, { onRemovedFromRoom: (r) => removals.push(r), onJoinFailed: (e) => failures.push(e) });
+  s.onRoomEvent(choice(6, 'b', 'pasta', 1));
+  hub.last('Join').reject(new Error(FORBIDDEN));
+  await flushMicrotasks();
+  assert.equal(removals.length, 1);
+  assert.equal(failures.length, 1);
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 9 });
+  assert.equal(hub.callsOf('Join').length, 2);
+});
+
+test('Removed while a Join is in flight: the Join result is not applied and join() rejects', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub);
+  const done = s.join();
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: snapshot(), missed: null, replica: 'r1' });
+  await assert.rejects(done, (e) => e.removed === true);
+  assert.equal(s.joined, false);
+  assert.equal(s.state, null);
+});
+
+test('a Join whose missed events contain this member\'s old removal (re-admitted with a new token) stays joined', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot()) });
+  const done = s.join();
+  hub.last('Join').resolve({
+    position: { epoch: 'e1', version: 5 }, snapshot: null,
+    missed: [memberRemoved(4, 'a'), { roomId: 'r1', epoch: 'e1', version: 5, type: 'member', memberId: 'a', displayName: 'Alice' }],
+    replica: 'r1',
+  });
+  await done;
+  assert.equal(s.removed, null);
+  assert.equal(s.joined, true);
+  assert.equal(s.state.version, 5);
+});
+
+test('Announcement is surfaced once per id; malformed ones are ignored', async () => {
+  const hub = new FakeHub();
+  const seen = [];
+  const { s } = await joined(hub, { onAnnouncement: (a) => seen.push(a) });
+  const announcement = { id: 'x1', kind: 'maintenance', message: 'Short maintenance at 22:00', at: '2025-01-01T21:00:00Z' };
+  s.onAnnouncement(announcement);
+  s.onAnnouncement({ ...announcement });
+  s.onAnnouncement(null);
+  s.onAnnouncement({ id: 'x2', kind: 'maintenance' });
+  s.onAnnouncement({ id: 'x3', kind: 'info', message: 'Back to normal', at: '2025-01-01T22:10:00Z' });
+  assert.deepEqual(seen.map((a) => a.message), ['Short maintenance at 22:00', 'Back to normal']);
+  assert.equal(s.state.version, 3, 'announcements are not room events');
+});
+
+test('removeMember calls RemoveMember(roomId, memberId) and rejects with the parsed error', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const ok = s.removeMember('b');
+  assert.deepEqual(hub.last('RemoveMember').args, ['r1', 'b']);
+  hub.last('RemoveMember').resolve({ version: 4 });
+  assert.deepEqual(await ok, { version: 4 });
+  const refused = s.removeMember('a');
+  hub.last('RemoveMember').reject(new Error("An unexpected error occurred invoking 'RemoveMember' on the server. HubException: invalid_argument: the owner cannot be removed"));
+  await assert.rejects(refused, (e) => e.parsed?.code === 'invalid_argument');
+});
+
+test('enqueue with kind set sends SetChoice with the opId', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const opId = s.enqueue('water', 'set', 4);
+  assert.deepEqual(hub.last('SetChoice').args, ['r1', 'water', 4, opId]);
+  assert.equal(s.displayQuantity('water'), 4);
+});
+
+test('a choice refused with forbidden (the token is refused after a removal) stops the session, not a press error', async () => {
+  const hub = new FakeHub();
+  const removals = [];
+  const { s, errors } = await joined(hub, { onRemovedFromRoom: (r) => removals.push(r) });
+  s.adjust('pizza', 1);
+  hub.last('AdjustChoice').reject(new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: forbidden: this member was removed from the room; ask for a new link"));
+  await flushMicrotasks();
+  assert.deepEqual(removals, [{ by: null, reason: 'forbidden' }]);
+  assert.deepEqual(errors, []);
+  assert.equal(s.pending.size, 0);
+});
+
+test('forbidden on an owner call is an ordinary error: the session goes on', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const refused = s.setRoomState('locked');
+  hub.last('SetRoomState').reject(new Error("HubException: forbidden: only the room's owner may change its state"));
+  await assert.rejects(refused, (e) => e.parsed?.code === 'forbidden');
+  assert.equal(s.removed, null);
+  assert.equal(s.joined, true);
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadState, saveState, storageKey } from '../src/js/storage.js';
+import {
+  clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState, storageKey,
+} from '../src/js/storage.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import { snapshot } from './fixtures.mjs';
 
@@ -8,6 +10,7 @@ class MemoryStorage {
   constructor() { this.map = new Map(); }
   getItem(key) { return this.map.has(key) ? this.map.get(key) : null; }
   setItem(key, value) { this.map.set(key, String(value)); }
+  removeItem(key) { this.map.delete(key); }
 }
 
 test('the state round-trips per room and member', () => {
@@ -28,4 +31,26 @@ test('garbage, another room and a throwing storage all load as null', () => {
   const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('quota'); } };
   assert.equal(loadState(broken, 'r1', 'a'), null);
   assert.equal(saveState(broken, 'r1', 'a', fromSnapshot(snapshot())), false);
+});
+
+test('a removal forgets the saved room and leaves a note that survives a reload', () => {
+  const storage = new MemoryStorage();
+  saveState(storage, 'r1', 'a', fromSnapshot(snapshot()));
+  saveState(storage, 'r1', 'b', fromSnapshot(snapshot()));
+  assert.equal(clearState(storage, 'r1', 'a'), true);
+  assert.equal(loadState(storage, 'r1', 'a'), null);
+  assert.notEqual(loadState(storage, 'r1', 'b'), null, 'another member of the room in this tab keeps theirs');
+
+  assert.equal(loadRemoved(storage, 'r1', 'a'), null);
+  saveRemoved(storage, 'r1', 'a', { by: 'o', at: 1000 });
+  assert.deepEqual(loadRemoved(storage, 'r1', 'a'), { by: 'o', at: 1000 });
+  assert.equal(loadRemoved(storage, 'r1', 'b'), null);
+  forgetRemoved(storage, 'r1', 'a');
+  assert.equal(loadRemoved(storage, 'r1', 'a'), null);
+
+  const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('quota'); }, removeItem() { throw new Error('denied'); } };
+  assert.equal(clearState(broken, 'r1', 'a'), false);
+  assert.equal(saveRemoved(broken, 'r1', 'a', { by: 'o' }), false);
+  assert.equal(loadRemoved(broken, 'r1', 'a'), null);
+  forgetRemoved(broken, 'r1', 'a');
 });

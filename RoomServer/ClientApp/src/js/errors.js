@@ -54,6 +54,16 @@ export function describeError(code, text = '') {
   }
 }
 
+/**
+ * Why this member's page stopped: removed by the owner (`by` is their member id), by the menu app
+ * (`by` = 'api'), or by someone unknown (null: the server refused the token, as it does after a
+ * removal).
+ */
+export function describeRemoved(by = null) {
+  if (by === null || by === undefined || by === '' || by === 'api') return 'You were removed from this room.';
+  return 'You were removed from this room by the owner.';
+}
+
 /** Errors after which retrying the same connection is pointless. */
 export function isFatal(code) {
   return code === 'unauthorized' || code === 'forbidden' || code === 'room_not_found';

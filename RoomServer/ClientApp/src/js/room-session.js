@@ -7,9 +7,13 @@
 // buffered and applied after its result, skipping what it already covered. A gap, an epoch change
 // or a Position ahead of the state triggers another join. Joins never overlap: a request during a
 // join is folded into one more round, and rounds are bounded.
+//
+// Removal (DESIGN.md §3): `Removed`, a `member_removed` event about this member, or a Join or a
+// choice refused with `forbidden` (the token is refused from then on) end the session for good: nothing is joined,
+// sent or saved afterwards, and the page is told once through `onRemovedFromRoom`.
 
 import {
-  applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf,
+  applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf, withoutMember,
 } from './room-state.js';
 import { PendingChoices } from './pending.js';
 import { DEFAULT_MAX_QUANTITY, parseHubError } from './errors.js';
@@ -34,6 +38,10 @@ export class RoomSession {
    * @param {(error: {code: string|null, text: string}) => void} [options.onError] a call was rejected
    * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed
    * @param {(event: object) => void} [options.onNotice] a `notice` event was applied
+   * @param {(removal: {by: string|null, reason: 'removed'|'event'|'forbidden'}) => void} [options.onRemovedFromRoom]
+   *   this member was removed from the room: the session has stopped for good
+   * @param {(announcement: {id: string, kind: string, message: string, at: string}) => void} [options.onAnnouncement]
+   *   an operator announcement arrived (each id once)
    */
   constructor(options) {
     this.roomId = options.roomId;
@@ -45,6 +53,8 @@ export class RoomSession {
     this.onError = options.onError ?? (() => {});
     this.onJoinFailed = options.onJoinFailed ?? (() => {});
     this.onNotice = options.onNotice ?? (() => {});
+    this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
+    this.reportAnnouncement = options.onAnnouncement ?? (() => {});
     this.maxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
     this.makeOpId = options.newOpId ?? newOpId;
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
@@ -57,15 +67,17 @@ export class RoomSession {
     this.presenceBuffer = null;
     this.again = null; // null | 'since' | 'fresh' — another join round was requested
     this.joinCount = 0;
+    this.removed = null; // null | { by, reason } — set once, never cleared
+    this.announcementIds = new Set();
   }
 
   get position() {
     return this.state === null ? null : { epoch: this.state.epoch, version: this.state.version };
   }
 
-  /** True when choices can change: the room is open. */
+  /** True when choices can change: the room is open (and this member still belongs to it). */
   get editable() {
-    return this.state !== null && this.state.state === 'open';
+    return this.removed === null && this.state !== null && this.state.state === 'open';
   }
 
   /** The connection dropped: nothing is joined until the next `join()`. */
@@ -76,6 +88,7 @@ export class RoomSession {
 
   /** Join (or resume). Resolves when the state is at the room's position; rejects on a hub error. */
   join({ fresh = false } = {}) {
+    if (this.removed !== null) return Promise.reject(removedError());
     if (this.joining !== null) {
       this.again = fresh || this.again === 'fresh' ? 'fresh' : 'since';
       return this.joining;
@@ -97,6 +110,11 @@ export class RoomSession {
       let bufferedPresence = [];
       try {
         result = await this.hub.invoke('Join', this.roomId, wantFresh || this.state === null ? null : this.position);
+      } catch (error) {
+        // The token was refused for this room: this member was removed (a token for another room
+        // never gets here, readJoinLink refuses it). Retrying cannot help.
+        if (parseHubError(error)?.code === 'forbidden') this.markRemoved(null, 'forbidden');
+        throw error;
       } finally {
         // Events and presence buffered during a failed Join are dropped: the next join covers them
         // (its snapshot or its presence catch-up).
@@ -105,6 +123,7 @@ export class RoomSession {
         this.buffer = null;
         this.presenceBuffer = null;
       }
+      if (this.removed !== null) throw removedError(); // Removed arrived while the Join was in flight
       this.joinCount += 1;
       this.replica = result.replica ?? this.replica;
       const previousEpoch = this.state?.epoch;
@@ -120,6 +139,7 @@ export class RoomSession {
       }
       // Presence that arrived during the Join (the catch-up, or live announcements) goes on top of
       // its result; applyPresence drops what the result already supersedes.
+      if (this.removed !== null) throw removedError(); // a buffered member_removed about this member
       if (this.state !== null) {
         for (const presence of bufferedPresence) this.state = applyPresence(this.state, presence);
       }
@@ -133,6 +153,7 @@ export class RoomSession {
   }
 
   onRoomEvent(event) {
+    if (this.removed !== null) return;
     if (event.roomId !== undefined && event.roomId !== this.roomId) return;
     if (this.buffer !== null) {
       this.buffer.push(event);
@@ -140,6 +161,7 @@ export class RoomSession {
     }
     if (!this.joined) return; // not joined yet: the coming Join covers it
     const kind = this.handleEvent(event);
+    if (this.removed !== null) return;
     if (kind === 'gap' || kind === 'epoch') {
       this.backgroundJoin(kind === 'epoch');
     } else if (kind === 'apply') {
@@ -149,6 +171,7 @@ export class RoomSession {
   }
 
   onPosition(position) {
+    if (this.removed !== null) return;
     if (position.roomId !== undefined && position.roomId !== this.roomId) return;
     if (!this.joined || this.joining !== null) return;
     const kind = classifyPosition(this.state, position);
@@ -156,6 +179,7 @@ export class RoomSession {
   }
 
   onPresence(presence) {
+    if (this.removed !== null) return;
     if (presence.roomId !== undefined && presence.roomId !== this.roomId) return;
     if (this.presenceBuffer !== null) {
       this.presenceBuffer.push(presence);
@@ -165,6 +189,38 @@ export class RoomSession {
     this.state = applyPresence(this.state, presence);
     this.persist();
     this.onChange();
+  }
+
+  /** `Removed(r)`: this member was removed; the server closes the connection next. */
+  onRemoved(removal) {
+    if (removal?.roomId !== undefined && removal.roomId !== this.roomId) return;
+    if (removal?.memberId !== undefined && removal.memberId !== this.memberId) return;
+    this.markRemoved(removal?.by ?? null, 'removed');
+  }
+
+  /** `Announcement(a)`: an operator message for every client; surfaced once per id. */
+  onAnnouncement(announcement) {
+    if (announcement === null || typeof announcement !== 'object' || typeof announcement.message !== 'string') return;
+    if (announcement.id !== undefined && announcement.id !== null) {
+      if (this.announcementIds.has(announcement.id)) return;
+      this.announcementIds.add(announcement.id);
+    }
+    this.reportAnnouncement(announcement);
+  }
+
+  /** Stops the session for good. Returns false when it had already stopped. */
+  markRemoved(by, reason) {
+    if (this.removed !== null) return false;
+    this.removed = { by, reason };
+    // The contract takes this member's choices out of the order in the same step: show that now,
+    // even when Removed overtakes the member_removed event (which this session will never apply).
+    if (this.state !== null) this.state = withoutMember(this.state, this.memberId);
+    this.joined = false;
+    this.again = null;
+    this.pending.clear();
+    this.reportRemoved(this.removed);
+    this.onChange();
+    return true;
   }
 
   backgroundJoin(fresh) {
@@ -179,6 +235,10 @@ export class RoomSession {
     this.settleFromEvent(event);
     this.pending.settle(this.state.version);
     if (event.type === 'notice') this.onNotice(event);
+    if (event.type === 'member_removed' && event.memberId === this.memberId) {
+      this.markRemoved(event.by ?? null, 'event');
+      return kind;
+    }
     if (event.type === 'refresh') {
       // "Everyone reload": take a fresh snapshot (in this join's next round if one is running).
       if (this.joining !== null) this.again = 'fresh';
@@ -194,7 +254,7 @@ export class RoomSession {
   }
 
   persist() {
-    if (this.state !== null) this.save(this.state);
+    if (this.state !== null && this.removed === null) this.save(this.state);
   }
 
   confirmedQuantity(menuId) {
@@ -212,10 +272,10 @@ export class RoomSession {
     return this.enqueue(menuId, 'adjust', delta);
   }
 
-  set(menuId, quantity) {
-    return this.enqueue(menuId, 'set', quantity);
-  }
-
+  /**
+   * Queues an op of either kind: 'adjust' (AdjustChoice, what the page sends: commutative) or 'set'
+   * (SetChoice). Returns the opId, or null when the room is not editable.
+   */
   enqueue(menuId, kind, value) {
     if (!this.editable) return null;
     const opId = this.makeOpId();
@@ -226,7 +286,7 @@ export class RoomSession {
   }
 
   flush() {
-    if (!this.joined || !this.hub.isConnected()) return;
+    if (this.removed !== null || !this.joined || !this.hub.isConnected()) return;
     for (const op of this.pending.takeQueued()) this.send(op);
   }
 
@@ -238,7 +298,13 @@ export class RoomSession {
         this.onChange();
       },
       (error) => {
+        if (this.removed !== null) return; // the page says why; a per-press error would hide it
         const parsed = parseHubError(error);
+        if (parsed?.code === 'forbidden') {
+          // A choice is refused with forbidden only for a removed member (the token is refused).
+          this.markRemoved(null, 'forbidden');
+          return;
+        }
         if (parsed === null && !this.hub.isConnected()) {
           // The connection dropped: the verdict is unknown. Send again with the same opId after
           // the next join; the server applies an opId at most once.
@@ -262,11 +328,27 @@ export class RoomSession {
   }
 
   /** Owner only: 'open' | 'locked' | 'closed'. Rejects with the parsed error. */
-  async setRoomState(state) {
+  setRoomState(state) {
+    return this.call('SetRoomState', this.roomId, state);
+  }
+
+  /** Owner only: removes another member for good (a `member_removed` event follows). Resolves to `{ version }`. */
+  removeMember(memberId) {
+    return this.call('RemoveMember', this.roomId, memberId);
+  }
+
+  /** An owner call: rejects with an Error carrying `parsed` ({code, text} or null). */
+  async call(method, ...args) {
+    if (this.removed !== null) throw removedError();
     try {
-      return await this.hub.invoke('SetRoomState', this.roomId, state);
+      return await this.hub.invoke(method, ...args);
     } catch (error) {
       throw Object.assign(new Error(String(error?.message ?? error)), { parsed: parseHubError(error) });
     }
   }
+}
+
+/** What join() and the owner calls reject with once the member was removed; `removed: true`. */
+function removedError() {
+  return Object.assign(new Error('removed: this member was removed from the room'), { removed: true, parsed: null });
 }

@@ -1,5 +1,7 @@
 // The last known state survives a page reload in sessionStorage (per tab), keyed by room and member,
-// so a reload renders at once and resumes from its position with Join(roomId, since).
+// so a reload renders at once and resumes from its position with Join(roomId, since). A member who
+// was removed loses that state, and keeps only a note that they were removed (so that a reload,
+// which the server now refuses with 401, still says why).
 
 const PREFIX = 'roomshare:v1';
 
@@ -34,5 +36,50 @@ export function saveState(storage, roomId, memberId, state) {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Forgets the saved state (the member was removed from the room). */
+export function clearState(storage, roomId, memberId) {
+  try {
+    storage?.removeItem(storageKey(roomId, memberId));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removedKey(roomId, memberId) {
+  return `${PREFIX}:removed:${roomId}:${memberId}`;
+}
+
+/** Notes that this member was removed: `{ by, at }` (at = ms since the epoch). */
+export function saveRemoved(storage, roomId, memberId, removal) {
+  try {
+    storage?.setItem(removedKey(roomId, memberId), JSON.stringify({ by: removal?.by ?? null, at: removal?.at ?? Date.now() }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The note saved by saveRemoved, or null. */
+export function loadRemoved(storage, roomId, memberId) {
+  try {
+    const text = storage?.getItem(removedKey(roomId, memberId));
+    if (!text) return null;
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? { by: typeof value.by === 'string' ? value.by : null, at: Number(value.at) || 0 } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Drops the note: a newer token admitted the member again. */
+export function forgetRemoved(storage, roomId, memberId) {
+  try {
+    storage?.removeItem(removedKey(roomId, memberId));
+  } catch {
+    // nothing to do
   }
 }
