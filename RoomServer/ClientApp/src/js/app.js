@@ -1,13 +1,16 @@
 // The page: wires the SignalR connection to a RoomSession and renders it. All decisions about
 // positions, resume and optimistic ops live in the pure modules; this file only does DOM and IO.
 // State for tests is exposed on <body>: data-status (connecting|live|reconnecting|offline),
-// data-version, data-epoch, data-replica, data-room-state, data-pending.
+// data-version, data-epoch, data-replica, data-room-state, data-pending, data-removed.
 
 import { computeOrder } from './room-state.js';
 import { RoomSession } from './room-session.js';
-import { describeError, isFatal, parseHubError } from './errors.js';
+import { RemoveFlow, memberRows } from './members.js';
+import { describeError, describeRemoved, isFatal, parseHubError } from './errors.js';
 import { formatMoney } from './format.js';
-import { loadState, saveState } from './storage.js';
+import {
+  clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState,
+} from './storage.js';
 import { parseFragment, readJoinLink } from './token.js';
 
 const HUB_URL = '/hubs/room';
@@ -34,6 +37,13 @@ let renderQueued = false;
 let errorTimer = null;
 let menuKey = '';
 const menuRows = new Map();
+const memberEls = new Map();
+let memberSerial = 0;
+let lastRetryReason = null;
+const removeFlow = new RemoveFlow({
+  remove: (memberId) => session.removeMember(memberId),
+  onChange: () => scheduleRender(),
+});
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -86,6 +96,42 @@ function showFatal(code, text = '') {
   showError(code, text, { sticky: true });
   setStatus('offline');
   if (session === null || session.state === null) $('menu-empty').textContent = describeError(code, text);
+}
+
+/**
+ * This member was removed from the room (Removed, their own member_removed event, or the token
+ * refused after a removal): say so, stop for good, forget the saved room, disable everything.
+ */
+function showRemoved(removal) {
+  if (body.dataset.removed === 'true') return;
+  fatal = true;
+  body.dataset.removed = 'true';
+  clearState(sessionStorage, link.roomId, link.memberId);
+  saveRemoved(sessionStorage, link.roomId, link.memberId, { by: removal?.by ?? null });
+  hideError();
+  setCloseConfirm(false);
+  removeFlow.cancel();
+  $('removed-text').textContent = describeRemoved(removal?.by ?? null);
+  $('removed').hidden = false;
+  $('removed').focus();
+  if (session === null || session.state === null) $('menu-empty').textContent = describeRemoved(removal?.by ?? null);
+  setStatus('offline');
+  connection?.stop().catch(() => {});
+}
+
+function showAnnouncement(announcement) {
+  const text = $('announcement');
+  text.textContent = announcement.message;
+  text.dataset.kind = announcement.kind ?? '';
+  text.dataset.id = announcement.id ?? '';
+  text.hidden = false;
+  $('announcement-box').dataset.kind = announcement.kind ?? '';
+  $('announcement-box').hidden = false;
+}
+
+function hideAnnouncement() {
+  $('announcement-box').hidden = true;
+  $('announcement').hidden = true;
 }
 
 function showNotice(event) {
@@ -190,15 +236,84 @@ function renderOrder(state) {
   $('mine').textContent = `${count} ${count === 1 ? 'item' : 'items'} · ${money(amountMinor)}`;
 }
 
+// Member rows are kept by member id and updated in place, so a Presence or a version bump does not
+// rebuild the list under a keyboard user's focus on a remove control.
+function memberElement(memberId) {
+  const existing = memberEls.get(memberId);
+  if (existing !== undefined) return existing;
+  const serial = ++memberSerial;
+  const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' });
+  const name = h('span', { class: 'member-name' });
+  const presenceText = document.createTextNode('');
+  const presence = h('span', { class: 'presence' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), presenceText);
+  const remove = h('button', {
+    type: 'button', class: 'link-button remove', 'data-testid': `remove-${memberId}`,
+    'aria-expanded': 'false', 'aria-controls': `remove-confirm-${serial}`,
+    onclick: () => removeFlow.ask(memberId),
+  }, 'Remove');
+  const question = h('p');
+  const yes = h('button', {
+    type: 'button', class: 'button danger', 'data-testid': `confirm-remove-${memberId}`,
+    onclick: () => confirmRemove(memberId),
+  }, 'Remove');
+  const no = h('button', {
+    type: 'button', class: 'button secondary',
+    onclick: () => { removeFlow.cancel(); remove.focus(); },
+  }, 'Cancel');
+  const confirm = h('div', { class: 'confirm', id: `remove-confirm-${serial}`, hidden: true }, question, yes, no);
+  const li = h('li', { class: 'member', 'data-testid': `member-${memberId}`, 'data-member-id': memberId },
+    avatar, name, presence, remove, confirm);
+  const el = { li, avatar, name, presenceText, remove, confirm, question, yes };
+  memberEls.set(memberId, el);
+  return el;
+}
+
 function renderMembers(state) {
-  const members = [...state.members].sort((a, b) => Number(b.memberId === link.memberId) - Number(a.memberId === link.memberId));
-  $('members').replaceChildren(...members.map((m) => {
-    const online = m.memberId === link.memberId ? status === 'live' : m.online;
-    return h('li', { class: `member ${online ? 'online' : 'offline'}`, 'data-testid': `member-${m.memberId}`, 'data-online': String(online) },
-      h('span', { class: 'avatar', 'aria-hidden': 'true', text: (m.displayName || '?').trim().charAt(0).toUpperCase() }),
-      h('span', { class: 'member-name', text: m.memberId === link.memberId ? `${m.displayName} (you)` : m.displayName }),
-      h('span', { class: 'presence' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), online ? 'online' : 'offline'));
-  }));
+  removeFlow.prune(state.members);
+  const rows = memberRows(state, link.memberId, { role: link.role, selfOnline: status === 'live', flow: removeFlow });
+  const connected = status === 'live' && !fatal;
+  const list = $('members');
+  const keep = new Set(rows.map((r) => r.memberId));
+  for (const [memberId, el] of memberEls) {
+    if (!keep.has(memberId)) {
+      el.li.remove();
+      memberEls.delete(memberId);
+    }
+  }
+  rows.forEach((row, index) => {
+    const el = memberElement(row.memberId);
+    el.li.className = `member ${row.online ? 'online' : 'offline'}`;
+    el.li.dataset.online = String(row.online);
+    el.avatar.textContent = (row.displayName || '?').trim().charAt(0).toUpperCase();
+    el.name.textContent = row.isMe ? `${row.displayName} (you)` : row.displayName;
+    el.presenceText.data = row.online ? 'online' : 'offline';
+    el.remove.hidden = !row.removable;
+    el.remove.disabled = !connected || row.busy;
+    el.remove.textContent = row.busy ? 'Removing…' : 'Remove';
+    el.remove.setAttribute('aria-label', `Remove ${row.displayName} from the room`);
+    el.remove.setAttribute('aria-expanded', String(row.confirming && connected));
+    el.confirm.hidden = !(row.confirming && connected);
+    el.question.textContent = `Remove ${row.displayName} from the room? Their choices leave the order, and their link stops working.`;
+    el.yes.textContent = `Remove ${row.displayName}`;
+    el.yes.disabled = !connected;
+    // Move a row only when it is out of place: moving the focused element would blur it.
+    if (list.children[index] !== el.li) list.insertBefore(el.li, list.children[index] ?? null);
+  });
+}
+
+async function confirmRemove(memberId) {
+  try {
+    await removeFlow.confirm(memberId);
+    hideError();
+    // The row goes with the member_removed event: keep the focus near the list, not on <body>.
+    $('members-heading').focus();
+  } catch (error) {
+    if (error.removed) return;
+    const parsed = error.parsed ?? parseHubError(error);
+    showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
+    await new Promise((resolve) => { queueMicrotask(resolve); }); // the render re-enables the button
+    memberEls.get(memberId)?.remove.focus();
+  }
 }
 
 const BANNERS = {
@@ -256,6 +371,7 @@ async function changeRoomState(next, button) {
     await session.setRoomState(next);
     hideError();
   } catch (error) {
+    if (error.removed) return;
     const parsed = error.parsed ?? parseHubError(error);
     showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
   } finally {
@@ -270,10 +386,12 @@ async function joinRoom() {
     try {
       await session.join();
       everLive = true;
+      forgetRemoved(sessionStorage, link.roomId, link.memberId); // a newer token admitted us again
       setStatus('live');
       if ($('error').dataset.code === 'offline' || $('error').dataset.code === 'unavailable') hideError();
       return;
     } catch (error) {
+      if (session.removed !== null) return; // showRemoved said why and stopped the connection
       const parsed = parseHubError(error);
       if (parsed !== null && isFatal(parsed.code)) {
         showFatal(parsed.code, parsed.text);
@@ -290,6 +408,13 @@ async function joinRoom() {
   }
 }
 
+/** A fatal refusal; a 401 after this page saw a removal is that removal (the token is refused). */
+function showRefused(parsed) {
+  const removal = parsed.code === 'unauthorized' ? loadRemoved(sessionStorage, link.roomId, link.memberId) : null;
+  if (removal !== null) showRemoved(removal);
+  else showFatal(parsed.code, parsed.text);
+}
+
 async function start() {
   if (fatal) return;
   setStatus(everLive ? 'reconnecting' : 'connecting');
@@ -300,7 +425,7 @@ async function start() {
     } catch (error) {
       const parsed = parseHubError(error);
       if (parsed !== null && isFatal(parsed.code)) {
-        showFatal(parsed.code, parsed.text);
+        showRefused(parsed);
         return;
       }
       if (attempt >= START_DELAYS_MS.length) {
@@ -320,6 +445,8 @@ function createConnection() {
     .withUrl(HUB_URL, { accessTokenFactory: () => link.token })
     .withAutomaticReconnect({
       nextRetryDelayInMilliseconds(context) {
+        lastRetryReason = context.retryReason ?? null;
+        if (session.removed !== null) return null;
         if (parseHubError(context.retryReason)?.code === 'unauthorized') return null;
         if (link.expiresAt !== null && link.expiresAt <= Date.now()) return null;
         if (context.elapsedMilliseconds > RECONNECT_GIVE_UP_MS) return null;
@@ -331,11 +458,17 @@ function createConnection() {
   conn.on('RoomEvent', (event) => session.onRoomEvent(event));
   conn.on('Position', (position) => session.onPosition(position));
   conn.on('Presence', (presence) => session.onPresence(presence));
+  conn.on('Removed', (removal) => session.onRemoved(removal));
+  conn.on('Announcement', (announcement) => session.onAnnouncement(announcement));
   conn.onreconnecting(() => {
     session.disconnected();
     setStatus('reconnecting');
   });
-  conn.onreconnected(() => joinRoom());
+  conn.onreconnected(() => {
+    lastRetryReason = null;
+    if (session.removed !== null) conn.stop().catch(() => {});
+    else joinRoom();
+  });
   conn.onclose((error) => {
     session.disconnected();
     if (fatal) return;
@@ -343,9 +476,11 @@ function createConnection() {
       showFatal('unauthorized');
       return;
     }
-    const parsed = parseHubError(error);
+    // When the retry policy gives up (e.g. on a 401), onclose gets no error: use the last reason.
+    const parsed = parseHubError(error) ?? parseHubError(lastRetryReason);
+    lastRetryReason = null;
     if (parsed !== null && isFatal(parsed.code)) {
-      showFatal(parsed.code, parsed.text);
+      showRefused(parsed);
       return;
     }
     setStatus('offline');
@@ -357,6 +492,7 @@ function createConnection() {
 function main() {
   $('error-dismiss').addEventListener('click', hideError);
   $('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
+  $('announcement-dismiss').addEventListener('click', hideAnnouncement);
   if (!link.ok) {
     showFatal(link.code);
     $('main').classList.add('no-room');
@@ -381,11 +517,14 @@ function main() {
     onChange: scheduleRender,
     onError: (error) => showError(error.code, error.text),
     onJoinFailed: (error) => {
+      if (session.removed !== null) return;
       const parsed = parseHubError(error);
       if (parsed !== null && isFatal(parsed.code)) showFatal(parsed.code, parsed.text);
       else if (connection.state === signalR.HubConnectionState.Connected) joinRoom();
     },
     onNotice: showNotice,
+    onRemovedFromRoom: showRemoved,
+    onAnnouncement: showAnnouncement,
   });
   body.dataset.restored = String(session.state !== null);
   $('lock').addEventListener('click', (e) => changeRoomState('locked', e.currentTarget));
