@@ -1,0 +1,233 @@
+// Browser test driver: the owner removes a member; an operator announcement reaches every page.
+// Works against one embedded RoomServer or nginx in front of replicas.
+//
+//   BASE_URL       RoomServer (or nginx in front of the replicas), e.g. http://127.0.0.1:8080 (required)
+//   API_KEY        RoomServer API key for the HTTP API                                          (required)
+//   SCREENSHOT_DIR where the mobile screenshots go                                              (optional)
+//   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
+//
+// Steps: create a room and tokens (API); open O (owner), A and B on phones; A chooses 2× an item and
+// B 1×; O sees remove controls next to A and B and none next to itself; O removes A (remove →
+// confirm) → O and B see A leave the members list and the totals drop by exactly A's choices; A's
+// page says it was removed (data-removed), is offline with every control disabled, forgot its saved
+// room, and opens no new hub connection (no reconnect loop); A reloads → still the removed message
+// (the server refuses the old token); an announcement posted through the API appears on O and B,
+// and O dismisses it.
+//
+// stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
+// (exit 1). Progress goes to stderr.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const OVERALL_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = 10_000;
+const NO_RECONNECT_WATCH_MS = 3_000;
+const VIEWPORT = { width: 390, height: 844 };
+
+const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
+const API_KEY = process.env.API_KEY ?? '';
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? '';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const MENU = [
+  { id: 'margherita', name: 'Margherita', priceMinor: 950 },
+  { id: 'water', name: 'Sparkling water', priceMinor: 450 },
+];
+
+const report = {};
+let currentStep = 'start';
+let browser = null;
+let finished = false;
+
+const log = (...args) => console.error('[remove-member]', ...args);
+
+function finish(result, code) {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
+  Promise.race([closing, new Promise((r) => { setTimeout(r, 5_000).unref(); })]).finally(() => process.exit(code));
+}
+
+function fail(error) {
+  finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0], ...report }, 1);
+}
+
+const overall = setTimeout(() => fail(new Error(`overall timeout of ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
+overall.unref();
+
+async function step(name, fn) {
+  currentStep = name;
+  log(name);
+  return fn();
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → HTTP ${response.status}: ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function newPhone(url, label) {
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  // Counts the hub connections the page opens (WebSocket, or the SSE / long-polling fallbacks'
+  // negotiate), so a reconnect loop after the removal shows up.
+  await context.addInitScript(() => {
+    window.__hubConnects = 0;
+    const NativeWebSocket = window.WebSocket;
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        if (String(url).includes('/hubs/room')) window.__hubConnects += 1;
+      }
+    };
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+  await waitLive(page, label);
+  return { context, page, label };
+}
+
+async function waitLive(page, label, timeout = STEP_TIMEOUT_MS) {
+  await page.waitForFunction(() => document.body.dataset.status === 'live' && document.body.dataset.replica, null, { timeout })
+    .catch(() => { throw new Error(`${label} did not become live within ${timeout} ms`); });
+}
+
+function waitFor(page, label, what, fn, arg, timeout = STEP_TIMEOUT_MS) {
+  return page.waitForFunction(fn, arg, { timeout }).catch(() => {
+    throw new Error(`${label}: timed out after ${timeout} ms waiting for ${what}`);
+  });
+}
+
+const grandTotal = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=grand-total]').dataset.amount ?? 0));
+
+async function shot(page, name) {
+  if (!SCREENSHOT_DIR) return;
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+async function main() {
+  if (!BASE_URL || !API_KEY) throw new Error('BASE_URL and API_KEY are required');
+  if (SCREENSHOT_DIR) await mkdir(SCREENSHOT_DIR, { recursive: true });
+
+  const room = await step('create-room', async () => {
+    const created = await api('POST', '/api/rooms', { name: 'Table 9 · removal test', menu: MENU });
+    const token = async (memberId, displayName, role) => (await api('POST', `/api/rooms/${encodeURIComponent(created.roomId)}/tokens`, { memberId, displayName, role })).token;
+    const link = (t) => `${BASE_URL}/#room=${encodeURIComponent(created.roomId)}&token=${t}`;
+    return {
+      id: created.roomId,
+      owner: link(await token('olivia', 'Olivia', 'owner')),
+      a: link(await token('alice', 'Alice', 'member')),
+      b: link(await token('bob', 'Bob', 'member')),
+    };
+  });
+  report.roomId = room.id;
+
+  browser = await step('launch-browser', () => chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    timeout: STEP_TIMEOUT_MS,
+  }));
+
+  const o = await step('open-owner', () => newPhone(room.owner, 'O'));
+  const a = await step('open-a', () => newPhone(room.a, 'A'));
+  const b = await step('open-b', () => newPhone(room.b, 'B'));
+
+  const expectedBefore = 2 * MENU[0].priceMinor + MENU[1].priceMinor;
+  await step('a-and-b-choose', async () => {
+    await a.page.click(`[data-testid="inc-${MENU[0].id}"]`);
+    await a.page.click(`[data-testid="inc-${MENU[0].id}"]`);
+    await b.page.click(`[data-testid="inc-${MENU[1].id}"]`);
+    for (const phone of [o, a, b]) {
+      await waitFor(phone.page, phone.label, `the total ${expectedBefore}`,
+        (total) => Number(document.querySelector('[data-testid=grand-total]').dataset.amount) === total
+          && document.body.dataset.pending === '0', expectedBefore);
+    }
+  });
+
+  await step('remove-controls-only-for-the-owner', async () => {
+    await waitFor(o.page, 'O', 'A and B in the members list',
+      () => document.querySelector('[data-testid=member-alice]') && document.querySelector('[data-testid=member-bob]'));
+    if (!(await o.page.isVisible('[data-testid=remove-alice]')) || !(await o.page.isVisible('[data-testid=remove-bob]'))) {
+      throw new Error('the owner sees no remove control next to A or B');
+    }
+    if (await o.page.isVisible('[data-testid=remove-olivia]')) throw new Error('the owner sees a remove control next to themself');
+    const visibleOnB = await b.page.evaluate(() => [...document.querySelectorAll('[data-testid^="remove-"]')].filter((e) => !e.hidden).length);
+    if (visibleOnB !== 0) throw new Error(`a member sees ${visibleOnB} remove control(s)`);
+  });
+
+  await step('owner-removes-a', async () => {
+    report.aConnectsBefore = await a.page.evaluate(() => window.__hubConnects);
+    await o.page.click('[data-testid=remove-alice]');
+    await o.page.waitForSelector('[data-testid=confirm-remove-alice]', { state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await shot(o.page, '01-owner-confirms');
+    await o.page.click('[data-testid=confirm-remove-alice]');
+    const expectedAfter = MENU[1].priceMinor;
+    for (const phone of [o, b]) {
+      await waitFor(phone.page, phone.label, 'A gone from the members list, the total down by A\'s choices',
+        (total) => !document.querySelector('[data-testid=member-alice]')
+          && Number(document.querySelector('[data-testid=grand-total]').dataset.amount) === total
+          && !document.querySelector('#order li[data-by*="alice:"]'), expectedAfter);
+    }
+    report.totalAfterRemoval = await grandTotal(b.page);
+    await shot(o.page, '02-owner-after-removal');
+  });
+
+  await step('a-shows-removed-and-stops', async () => {
+    await waitFor(a.page, 'A', 'the removed message', () => document.body.dataset.removed === 'true'
+      && !document.querySelector('[data-testid=removed]').hidden);
+    report.aRemovedText = (await a.page.textContent('[data-testid=removed]')).trim().split('\n')[0];
+    const state = await a.page.evaluate((roomId) => ({
+      status: document.body.dataset.status,
+      enabledSteps: [...document.querySelectorAll('button[data-testid^="inc-"], button[data-testid^="dec-"]')].filter((s) => !s.disabled).length,
+      saved: Object.keys(sessionStorage).filter((k) => k.includes(`:${roomId}:alice`) && !k.includes(':removed:')),
+    }), room.id);
+    if (state.status !== 'offline') throw new Error(`A's status is ${state.status}, expected offline`);
+    if (state.enabledSteps !== 0) throw new Error(`A still has ${state.enabledSteps} enabled − / + buttons`);
+    if (state.saved.length !== 0) throw new Error(`A kept its saved room: ${state.saved.join(', ')}`);
+    await a.page.waitForTimeout(NO_RECONNECT_WATCH_MS);
+    const after = await a.page.evaluate(() => ({ connects: window.__hubConnects, status: document.body.dataset.status }));
+    report.aConnectsAfter = after.connects;
+    if (after.connects !== report.aConnectsBefore) throw new Error(`A opened ${after.connects - report.aConnectsBefore} new hub connection(s) after its removal`);
+    if (after.status !== 'offline') throw new Error(`A's status became ${after.status} after its removal`);
+    await shot(a.page, '03-a-removed');
+  });
+
+  await step('a-reloads-still-removed', async () => {
+    await a.page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+    await waitFor(a.page, 'A after reload', 'the removed message (the old token is refused)',
+      () => document.body.dataset.removed === 'true' && !document.querySelector('[data-testid=removed]').hidden);
+  });
+
+  await step('announcement-reaches-every-page', async () => {
+    const message = `Planned maintenance at 23:00 (${Date.now()})`;
+    const posted = await api('POST', '/api/announcements', { kind: 'maintenance', message });
+    report.announcementId = posted?.id ?? null;
+    for (const phone of [o, b]) {
+      await waitFor(phone.page, phone.label, 'the announcement', (text) => {
+        const el = document.querySelector('[data-testid=announcement]');
+        return el && !el.hidden && el.offsetParent !== null && el.textContent === text;
+      }, message);
+    }
+    await shot(b.page, '04-b-announcement');
+    await o.page.click('[data-testid=dismiss-announcement]');
+    await waitFor(o.page, 'O', 'the announcement to be dismissed', () => document.querySelector('[data-testid=announcement]').offsetParent === null);
+  });
+
+  clearTimeout(overall);
+  if (SCREENSHOT_DIR) report.screenshots = SCREENSHOT_DIR;
+  finish({ ok: true, ...report }, 0);
+}
+
+main().catch(fail);
