@@ -108,7 +108,11 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(Json))!.Token;
     }
 
+    /// <summary>Connects the official client, as a well-behaved member.</summary>
     public Task<HubTestClient> ConnectAsync(string token) => HubTestClient.ConnectAsync(BaseUrl, token);
+
+    /// <summary>Connects the raw client, for a test that must misbehave on the wire.</summary>
+    public Task<RawHubClient> ConnectRawAsync(string token) => RawHubClient.ConnectAsync(BaseUrl, token);
 
     /// <summary>Connects a member and joins the room fresh.</summary>
     public async Task<JoinedMember> JoinAsync(TestRoom room, string memberId, string role = "member")

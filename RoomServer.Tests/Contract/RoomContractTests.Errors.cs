@@ -136,12 +136,14 @@ public abstract partial class RoomContractTests
     [Fact]
     public async Task AMalformedFrameClosesTheConnection()
     {
-        var (room, ann) = await RoomWithMemberAsync();
-        await using var _ = ann;
+        // The official client never sends a malformed frame; the raw one joins and then does.
+        var room = await Server.CreateRoomAsync();
+        await using var ann = await Server.ConnectRawAsync(await Server.TokenAsync(room, "ann"));
+        (await ann.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(1);
 
-        await ann.Client.SendRawAsync("{ this is not json \u001e");
+        await ann.SendRawAsync("{ this is not json \u001e");
 
-        await ann.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        await ann.Closed.WaitAsync(TimeSpan.FromSeconds(10));
         (await Server.SnapshotAsync(room)).Version.Should().Be(1);
     }
 }

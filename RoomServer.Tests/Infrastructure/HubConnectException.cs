@@ -3,8 +3,8 @@ using System.Net;
 namespace RoomShare.RoomServer.Tests.Infrastructure;
 
 /// <summary>
-/// The hub connection was not established: the WebSocket upgrade was refused (e.g. 401 for a bad
-/// token, <see cref="StatusCode"/> set) or the SignalR handshake returned an error.
+/// The hub connection was not established: the negotiate or the WebSocket upgrade was refused (e.g.
+/// 401 for a bad token, <see cref="StatusCode"/> set), or the SignalR handshake returned an error.
 /// </summary>
 public sealed class HubConnectException : Exception
 {
@@ -28,6 +28,6 @@ public sealed class HubConnectException : Exception
         StatusCode = statusCode;
     }
 
-    /// <summary>The HTTP status of a refused upgrade; null when the failure happened after it.</summary>
+    /// <summary>The HTTP status of a refused negotiate or upgrade; null when the failure happened after it.</summary>
     public HttpStatusCode? StatusCode { get; }
 }

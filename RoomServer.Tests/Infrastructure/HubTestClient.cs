@@ -1,108 +1,126 @@
-using System.Buffers;
-using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Globalization;
+using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace RoomShare.RoomServer.Tests.Infrastructure;
 
 /// <summary>
-/// A SignalR client for tests: WebSockets only, no negotiate, the real <see cref="JsonHubProtocol"/>
-/// and <see cref="HandshakeProtocol"/> (so the wire format is the framework's, not ours), every
-/// payload surfaced as <see cref="JsonElement"/>. Server-to-client calls are queued per target so a
-/// test awaits the exact event it expects, with a timeout that says what arrived instead.
+/// The well-behaved client of the tests: the official .NET SignalR client (<see cref="HubConnection"/>,
+/// JSON protocol) configured as a real app would be — WebSockets with <c>SkipNegotiation</c> by default,
+/// the token from an <c>AccessTokenProvider</c>, no automatic reconnect unless asked. Every target of
+/// DESIGN.md §3 (and any added in <see cref="HubTestClientOptions"/>) is registered before the start
+/// and recorded as <see cref="JsonElement"/>, queued per target so a test awaits the exact event it
+/// expects, with a timeout that says what arrived instead. When an invoke returns, everything the server
+/// sent before its result has been recorded (see <see cref="HandlerBarrier"/>). Tests that must
+/// misbehave on the wire use <see cref="RawHubClient"/>.
 /// </summary>
-public sealed class HubTestClient : IAsyncDisposable
+public sealed partial class HubTestClient : IAsyncDisposable
 {
-    private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DefaultInvokeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DefaultEventTimeout = TimeSpan.FromSeconds(10);
-
-    // Half the server's default 30 s client timeout, as the official clients do.
-    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
     private static readonly JsonElement JsonNull = JsonDocument.Parse("null").RootElement.Clone();
     private static readonly JsonSerializerOptions ResultOptions = new(JsonSerializerDefaults.Web);
-    private const byte RecordSeparator = 0x1e;
 
-    private readonly ClientWebSocket _socket;
-    private readonly JsonHubProtocol _protocol = new();
-    private readonly JsonElementBinder _binder = new();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly ConcurrentDictionary<string, (string Method, TaskCompletionSource<JsonElement> Completion)> _pending = new();
-    private readonly ConcurrentDictionary<string, HubInbox> _inboxes = new(StringComparer.Ordinal);
+    // The text HubConnection gives the exception that fails pending invocations when the server closes
+    // the connection with an error; every other HubException of an invoke is the server's answer to it.
+    private const string ServerClosedPrefix = "The server closed the connection with the following error:";
+
+    private readonly HubConnection _connection;
+    private readonly FrozenDictionary<string, HubInbox> _inboxes;
+    private readonly HandlerBarrier _barrier;
+    private readonly CountingHubProtocol _protocol;
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stopping = new();
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _buffered;
-    private int _nextInvocationId;
-    private Task _receiveLoop = Task.CompletedTask;
-    private Task _pingLoop = Task.CompletedTask;
+    private int _disposed;
 
-    private HubTestClient(ClientWebSocket socket) => _socket = socket;
+    private HubTestClient(HubConnection connection, IReadOnlyDictionary<string, int> targets, HandlerBarrier barrier, CountingHubProtocol protocol)
+    {
+        _connection = connection;
+        _barrier = barrier;
+        _protocol = protocol;
+        _inboxes = targets.Keys.ToFrozenDictionary(t => t, _ => new HubInbox(), StringComparer.Ordinal);
+        foreach (var (target, argumentCount) in targets)
+        {
+            var inbox = _inboxes[target];
+            _connection.On(target, Enumerable.Repeat(typeof(JsonElement), argumentCount).ToArray(), Record, inbox);
+        }
+
+        _connection.Closed += OnClosedAsync;
+    }
 
     /// <summary>
-    /// Completes when the connection ends: with the server's close error (a CloseMessage with an error,
-    /// or "connection lost: ..."), or null for a clean close.
+    /// Completes when the connection ends for good: with the reason (the server's close error, or
+    /// what broke the transport), or null for a clean close. By then every message received before
+    /// the end is recorded.
     /// </summary>
     public Task<string?> Closed => _closed.Task;
 
+    /// <summary>The official connection itself, for what the kit does not wrap (state, connection id, more handlers).</summary>
+    public HubConnection Connection => _connection;
+
     /// <summary>
-    /// Opens <c>ws://host{path}?access_token=...</c> and completes the JSON handshake. A refused upgrade
-    /// or a handshake error throws <see cref="HubConnectException"/> (with the HTTP status when there is one).
-    /// A null <paramref name="accessToken"/> sends none; <paramref name="configure"/> can add headers or cookies.
+    /// Connects to <c>{baseUrl}{path}</c> and completes the handshake. A refused connection or a
+    /// handshake error throws <see cref="HubConnectException"/> (with the HTTP status when there is one).
+    /// A null <paramref name="accessToken"/> sends none.
     /// </summary>
-    public static async Task<HubTestClient> ConnectAsync(
-        Uri baseUrl,
-        string? accessToken,
-        TimeSpan? timeout = null,
-        string path = "/hubs/room",
-        Action<ClientWebSocketOptions>? configure = null)
+    public static async Task<HubTestClient> ConnectAsync(Uri baseUrl, string? accessToken, Action<HubTestClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
-        var limit = timeout ?? DefaultConnectTimeout;
-        var uri = HubUri(baseUrl, path, accessToken);
-        var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.KeepAliveInterval = TimeSpan.Zero; // SignalR pings are the keep-alive
-        configure?.Invoke(socket.Options);
+        var options = new HubTestClientOptions();
+        configure?.Invoke(options);
+        var url = new Uri(baseUrl, options.Path);
+        var barrier = new HandlerBarrier();
+        var protocol = new CountingHubProtocol(new JsonHubProtocol(), options.Targets, barrier);
 
-        using var cts = new CancellationTokenSource(limit);
+        var builder = new HubConnectionBuilder()
+            .WithUrl(url, http =>
+            {
+                if (!options.Negotiate)
+                {
+                    http.SkipNegotiation = true;
+                    http.Transports = HttpTransportType.WebSockets;
+                }
+
+                if (accessToken is not null)
+                {
+                    http.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
+                }
+
+                options.ConfigureHttp?.Invoke(http);
+            });
+        builder.Services.AddSingleton<IHubProtocol>(protocol);
+        if (options.Reconnect is not null)
+        {
+            builder.WithAutomaticReconnect(options.Reconnect);
+        }
+
+        var connection = builder.Build();
+        var client = new HubTestClient(connection, options.Targets, barrier, protocol);
+        using var cts = new CancellationTokenSource(options.ConnectTimeout);
         try
         {
-            await socket.ConnectAsync(uri, cts.Token);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-            var status = socket.HttpStatusCode;
-            socket.Dispose();
-            var what = ex is OperationCanceledException ? $"timed out after {limit.TotalSeconds:0.#}s" : ex.Message;
-            throw new HubConnectException(
-                $"WebSocket upgrade to {RedactToken(uri)} failed: HTTP {(int)status} {status}; {what}",
-                status == 0 ? null : status,
-                ex);
-        }
-
-        var client = new HubTestClient(socket);
-        try
-        {
-            await client.HandshakeAsync(cts.Token);
+            await connection.StartAsync(cts.Token);
         }
         catch (Exception ex)
         {
-            await client.DisposeAsync();
-            if (ex is HubConnectException)
-            {
-                throw;
-            }
-
-            var what = ex is OperationCanceledException ? $"no handshake response within {limit.TotalSeconds:0.#}s" : ex.Message;
-            throw new HubConnectException($"SignalR handshake with {RedactToken(uri)} failed: {what}", ex);
+            await connection.DisposeAsync();
+            var what = ex is OperationCanceledException && cts.IsCancellationRequested
+                ? $"timed out after {options.ConnectTimeout.TotalSeconds:0.#}s"
+                : Describe(ex);
+            var status = StatusOf(ex);
+            throw new HubConnectException(
+                $"Connecting to {url} failed{(status is { } s ? $": HTTP {(int)s} {s}" : string.Empty)}; {what}", status, ex);
         }
 
-        client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
-        client._pingLoop = Task.Run(client.PingLoopAsync);
         return client;
     }
 
@@ -121,37 +139,31 @@ public sealed class HubTestClient : IAsyncDisposable
 
     public async Task<JsonElement> InvokeWithTimeoutAsync(string method, TimeSpan timeout, params object?[] args)
     {
-        var id = Interlocked.Increment(ref _nextInvocationId).ToString(CultureInfo.InvariantCulture);
-        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = (method, completion);
+        ArgumentNullException.ThrowIfNull(args);
+        object? result;
         try
         {
-            if (_closed.Task.IsCompleted)
-            {
-                throw new InvalidOperationException($"Cannot invoke '{method}': the connection is closed ({_closed.Task.Result ?? "no error"})");
-            }
-
-            await SendMessageAsync(new InvocationMessage(id, method, args));
-            return await completion.Task.WaitAsync(timeout);
+            result = await _connection.InvokeCoreAsync(method, typeof(JsonElement), args).WaitAsync(timeout);
         }
         catch (TimeoutException)
         {
             throw new TimeoutException($"Hub method '{method}' did not complete within {timeout.TotalSeconds:0.#}s");
         }
-        finally
+        catch (HubException ex) when (!ex.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal))
         {
-            _pending.TryRemove(id, out _);
+            await CatchUpAsync(method);
+            throw new HubErrorException(ex.Message, ex);
         }
+        catch (Exception ex) when (ex is HubException or OperationCanceledException or IOException or WebSocketException)
+        {
+            throw new InvalidOperationException($"The connection closed before '{method}' completed: {Describe(ex)}", ex);
+        }
+
+        await CatchUpAsync(method);
+        return result is JsonElement element ? element : JsonNull;
     }
 
-    /// <summary>A fire-and-forget invocation (no invocation id, so the server sends no completion).</summary>
-    public Task SendAsync(string method, params object?[] args) =>
-        SendMessageAsync(new InvocationMessage(method, args));
-
-    /// <summary>Sends <paramref name="text"/> as one WebSocket text frame, as is (append "\u001e" yourself).</summary>
-    public Task SendRawAsync(string text) => SendFrameAsync(Encoding.UTF8.GetBytes(text));
-
-    /// <summary>The next value the server sent to <paramref name="target"/> (its single argument, or a JSON array when it sent 0 or several).</summary>
+    /// <summary>The next value the server sent to <paramref name="target"/> (its argument, or a JSON array for a target registered with another count).</summary>
     public async Task<JsonElement> NextAsync(string target, TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultEventTimeout;
@@ -209,8 +221,6 @@ public sealed class HubTestClient : IAsyncDisposable
     /// <summary>Everything ever received on <paramref name="target"/>, in order (read or not).</summary>
     public IReadOnlyList<JsonElement> Received(string target) => Inbox(target).Received();
 
-    private int _disposed;
-
     public async ValueTask DisposeAsync()
     {
         // Idempotent, like every DisposeAsync: tests may dispose early and again in a using.
@@ -219,232 +229,52 @@ public sealed class HubTestClient : IAsyncDisposable
             return;
         }
 
-        // Close politely first (the server sees a normal disconnect), give the server a moment to
-        // answer with its close frame, then stop the loops and abort whatever is left.
-        if (_socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The abort below ends it either way.
-            }
-        }
-
-        await Task.WhenAny(_receiveLoop, Task.Delay(TimeSpan.FromSeconds(2)));
-        await _stopping.CancelAsync();
-        _socket.Abort();
-        await Task.WhenAny(Task.WhenAll(_receiveLoop, _pingLoop), Task.Delay(TimeSpan.FromSeconds(2)));
-        MarkClosed(null, "the client was disposed");
-        _socket.Dispose();
-        _sendLock.Dispose();
-        _stopping.Dispose();
-    }
-
-    private static Uri HubUri(Uri baseUrl, string path, string? accessToken)
-    {
-        var builder = new UriBuilder(new Uri(baseUrl, path))
-        {
-            Scheme = baseUrl.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
-        };
-        if (accessToken is not null)
-        {
-            var existing = builder.Query.TrimStart('?');
-            var token = "access_token=" + Uri.EscapeDataString(accessToken);
-            builder.Query = existing.Length == 0 ? token : existing + "&" + token;
-        }
-
-        return builder.Uri;
-    }
-
-    private static string RedactToken(Uri uri)
-    {
-        var text = uri.ToString();
-        var at = text.IndexOf("access_token=", StringComparison.Ordinal);
-        return at < 0 ? text : text[..(at + "access_token=".Length)] + "***";
-    }
-
-    private HubInbox Inbox(string target)
-    {
-        var inbox = _inboxes.GetOrAdd(target, _ => new HubInbox());
-        if (_closed.Task.IsCompleted)
-        {
-            inbox.Complete(); // a target first asked for after the close must not wait for nothing
-        }
-
-        return inbox;
-    }
-
-    private string DescribeOthers(string target)
-    {
-        var others = _inboxes.Where(pair => pair.Key != target).Select(pair => $"'{pair.Key}': {pair.Value.Received().Count}").ToList();
-        var state = _closed.Task.IsCompleted ? $"closed ({_closed.Task.Result ?? "no error"})" : "open";
-        return $"other targets: {(others.Count == 0 ? "none" : string.Join(", ", others))}; connection {state}";
-    }
-
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
-    {
-        var request = new ArrayBufferWriter<byte>();
-        HandshakeProtocol.WriteRequestMessage(new HandshakeRequestMessage(_protocol.Name, _protocol.Version), request);
-        await SendFrameAsync(request.WrittenMemory);
-
-        // The response may share a frame with the first messages; whatever follows it stays buffered.
-        while (true)
-        {
-            if (!await ReceiveIntoBufferAsync(cancellationToken))
-            {
-                throw new HubConnectException(
-                    $"The server closed the connection during the handshake ({_socket.CloseStatus} {_socket.CloseStatusDescription})");
-            }
-
-            var sequence = new ReadOnlySequence<byte>(_buffer, 0, _buffered);
-            if (HandshakeProtocol.TryParseResponseMessage(ref sequence, out var response))
-            {
-                Consume(sequence);
-                if (response.Error is not null)
-                {
-                    throw new HubConnectException($"The server rejected the handshake: {response.Error}");
-                }
-
-                return;
-            }
-        }
-    }
-
-    private async Task ReceiveLoopAsync()
-    {
-        string? closeError = null;
-        string reason = "the server closed the WebSocket";
+        // A graceful stop (the server sees a normal disconnect), bounded so a test never hangs here.
         try
         {
-            // Messages left over from the handshake frame come first.
-            if (DispatchBuffered(ref closeError))
-            {
-                return;
-            }
-
-            while (await ReceiveIntoBufferAsync(_stopping.Token))
-            {
-                if (DispatchBuffered(ref closeError))
-                {
-                    return;
-                }
-            }
+            await _connection.DisposeAsync().AsTask().WaitAsync(DisposeTimeout);
         }
-        catch (Exception ex)
+        catch (TimeoutException)
         {
-            // Whatever ended the loop (a dropped socket, a malformed record) ends the connection.
-            if (!_stopping.IsCancellationRequested)
-            {
-                closeError = $"connection lost: {ex.Message}";
-            }
+            // Whatever is left dies with the test process; the inboxes are completed below either way.
+        }
 
-            reason = ex.Message;
-        }
-        finally
-        {
-            MarkClosed(closeError, reason);
-        }
+        Complete(null);
     }
 
-    /// <summary>Parses every complete record in the buffer; true once a CloseMessage arrived.</summary>
-    private bool DispatchBuffered(ref string? closeError)
+    /// <summary>The handler of every recorded target; the state is the target's inbox.</summary>
+    private Task Record(object?[] arguments, object? state)
     {
-        var sequence = new ReadOnlySequence<byte>(_buffer, 0, _buffered);
-        try
-        {
-            // Bounded by the buffer: every iteration consumes one record or stops.
-            while (true)
-            {
-                var end = sequence.PositionOf(RecordSeparator);
-                if (end is null)
-                {
-                    return false;
-                }
-
-                _binder.NextArgumentCount = CountArguments(sequence.Slice(0, end.Value));
-                if (!_protocol.TryParseMessage(ref sequence, _binder, out var message))
-                {
-                    return false;
-                }
-
-                if (message is CloseMessage close)
-                {
-                    closeError = close.Error;
-                    return true;
-                }
-
-                Dispatch(message);
-            }
-        }
-        finally
-        {
-            Consume(sequence);
-        }
-    }
-
-    private static int CountArguments(ReadOnlySequence<byte> record)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(record);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("arguments", out var arguments)
-                && arguments.ValueKind == JsonValueKind.Array
-                ? arguments.GetArrayLength()
-                : 0;
-        }
-        catch (JsonException)
-        {
-            return 0; // the protocol reports the malformed record itself
-        }
-    }
-
-    private void Dispatch(HubMessage message)
-    {
-        switch (message)
-        {
-            case CompletionMessage completion when completion.InvocationId is not null && _pending.TryGetValue(completion.InvocationId, out var pending):
-                if (completion.Error is not null)
-                {
-                    pending.Completion.TrySetException(new HubErrorException(completion.Error));
-                }
-                else
-                {
-                    pending.Completion.TrySetResult(completion.HasResult ? AsElement(completion.Result) : default);
-                }
-
-                break;
-            case InvocationMessage invocation:
-                var value = invocation.Arguments.Length == 1
-                    ? AsElement(invocation.Arguments[0])
-                    : JsonSerializer.SerializeToElement(invocation.Arguments.Select(AsElement).ToArray());
-                Inbox(invocation.Target).Add(value);
-                break;
-            case InvocationBindingFailureMessage failure:
-                throw new InvalidDataException($"Could not bind '{failure.Target}': {failure.BindingFailure.SourceException.Message}");
-            default:
-                // Pings (the server's keep-alive), stream items, acks: nothing for a test to see.
-                break;
-        }
+        var value = arguments.Length == 1
+            ? AsElement(arguments[0])
+            : JsonSerializer.SerializeToElement(arguments.Select(AsElement).ToArray());
+        ((HubInbox)state!).Add(value);
+        _barrier.Handled();
+        return Task.CompletedTask;
     }
 
     private static JsonElement AsElement(object? value) => value is JsonElement element ? element : JsonNull;
 
-    private void MarkClosed(string? error, string reason)
+    private async Task OnClosedAsync(Exception? error)
+    {
+        // The receive loop has ended; let the handlers record what it parsed before the inboxes complete.
+        try
+        {
+            await _barrier.CaughtUpAsync().WaitAsync(CatchUpTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // Complete anyway: a reader then fails with the close instead of waiting for nothing.
+        }
+
+        Complete(error is null ? null : Describe(error));
+    }
+
+    private void Complete(string? error)
     {
         if (!_closed.TrySetResult(error))
         {
             return;
-        }
-
-        foreach (var (_, (method, completion)) in _pending)
-        {
-            completion.TrySetException(new InvalidOperationException(
-                $"The connection closed before '{method}' completed: {error ?? reason}"));
         }
 
         foreach (var inbox in _inboxes.Values)
@@ -453,77 +283,69 @@ public sealed class HubTestClient : IAsyncDisposable
         }
     }
 
-    private async Task PingLoopAsync()
+    private async Task CatchUpAsync(string method)
     {
-        using var timer = new PeriodicTimer(PingInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token) && !_closed.Task.IsCompleted)
-            {
-                await SendMessageAsync(PingMessage.Instance);
-            }
+            await _barrier.CaughtUpAsync().WaitAsync(CatchUpTimeout);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (TimeoutException)
         {
-            // Stopping, or the receive loop is already reporting the broken connection.
+            throw new TimeoutException(
+                $"'{method}' completed, but the handlers did not record the messages sent before it within {CatchUpTimeout.TotalSeconds:0.#}s ({_barrier.Describe()})");
         }
     }
 
-    private Task SendMessageAsync(HubMessage message) => SendFrameAsync(_protocol.GetMessageBytes(message));
+    private HubInbox Inbox(string target) =>
+        _inboxes.TryGetValue(target, out var inbox)
+            ? inbox
+            : throw new InvalidOperationException(
+                $"'{target}' is not a recorded target (recorded: {string.Join(", ", _inboxes.Keys)}); add it with {nameof(HubTestClientOptions)}.{nameof(HubTestClientOptions.AddTarget)}");
 
-    private async Task SendFrameAsync(ReadOnlyMemory<byte> frame)
+    private string DescribeOthers(string target)
     {
-        // ClientWebSocket allows one send at a time; pings and invocations share the socket.
-        await _sendLock.WaitAsync();
-        try
-        {
-            using var cts = new CancellationTokenSource(DefaultInvokeTimeout);
-            await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cts.Token);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
+        var others = _inboxes.Where(pair => pair.Key != target).Select(pair => $"'{pair.Key}': {pair.Value.Received().Count}").ToList();
+        var state = _closed.Task.IsCompleted ? $"closed ({_closed.Task.Result ?? "no error"})" : _connection.State.ToString();
+        var failures = _protocol.BindingFailures;
+        return $"other targets: {(others.Count == 0 ? "none" : string.Join(", ", others))}; "
+            + (failures.Count == 0 ? string.Empty : $"dropped (binding failed): [{string.Join("; ", failures.TakeLast(5))}]; ")
+            + $"connection {state}";
     }
 
-    /// <summary>Appends one WebSocket frame's bytes to the buffer; false when the server closed the socket.</summary>
-    private async Task<bool> ReceiveIntoBufferAsync(CancellationToken cancellationToken)
+    private static string Describe(Exception ex)
     {
-        if (_buffer.Length - _buffered < 4096)
+        var messages = new List<string>();
+        for (var current = ex; current is not null; current = current.InnerException)
         {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
+            messages.Add($"{current.GetType().Name}: {current.Message}");
         }
 
-        var result = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), cancellationToken);
-        if (result.MessageType == WebSocketMessageType.Close)
-        {
-            if (_socket.State != WebSocketState.CloseReceived)
-            {
-                return false; // we started the close; the handshake is complete
-            }
-
-            try
-            {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-                // Completing the close handshake is a courtesy.
-            }
-
-            return false;
-        }
-
-        _buffered += result.Count;
-        return true;
+        return string.Join(" ---> ", messages);
     }
 
-    /// <summary>Drops the bytes before <paramref name="rest"/>, which is what the parsers left unread.</summary>
-    private void Consume(ReadOnlySequence<byte> rest)
+    /// <summary>
+    /// The HTTP status of a refused connection: a failed negotiate carries it; a refused WebSocket
+    /// upgrade only says it in <see cref="WebSocketException"/>'s message ("The server returned status
+    /// code '401' when status code '101' was expected"), which is where this reads it from.
+    /// </summary>
+    private static HttpStatusCode? StatusOf(Exception ex)
     {
-        var remaining = (int)rest.Length;
-        Buffer.BlockCopy(_buffer, _buffered - remaining, _buffer, 0, remaining);
-        _buffered = remaining;
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case HttpRequestException { StatusCode: { } status }:
+                    return status;
+                case WebSocketException when UpgradeStatus().Match(current.Message) is { Success: true } match:
+                    return (HttpStatusCode)int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                default:
+                    break;
+            }
+        }
+
+        return null;
     }
+
+    [GeneratedRegex(@"status code '(\d{3})'")]
+    private static partial Regex UpgradeStatus();
 }

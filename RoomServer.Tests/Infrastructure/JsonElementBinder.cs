@@ -5,9 +5,9 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 
 /// <summary>
 /// Binds every completion result, stream item and invocation argument as <see cref="JsonElement"/>,
-/// so the test client needs none of the server's types and asserts on the JSON the wire carried.
+/// so <see cref="RawHubClient"/> needs none of the server's types and asserts on the JSON the wire carried.
 /// JsonHubProtocol insists that a target's parameter count equals the arguments sent, which a
-/// type-free client cannot know in advance: the client peeks at each record and sets
+/// type-free client cannot know in advance: the raw client peeks at each record and sets
 /// <see cref="NextArgumentCount"/> before handing it to the protocol (one receive loop, so no race).
 /// </summary>
 internal sealed class JsonElementBinder : IInvocationBinder

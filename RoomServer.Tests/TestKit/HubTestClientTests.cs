@@ -1,9 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.TestKit;
 
+/// <summary>The official client as the suites use it, against the kit hub.</summary>
 public sealed class HubTestClientTests(KitHubServer server) : IClassFixture<KitHubServer>
 {
     [Fact]
@@ -28,6 +31,7 @@ public sealed class HubTestClientTests(KitHubServer server) : IClassFixture<KitH
         error.Code.Should().Be("room_locked");
         error.ErrorText.Should().Be("room_locked: the room is locked");
         error.Message.Should().Be("An unexpected error occurred invoking 'Fail' on the server. HubException: room_locked: the room is locked");
+        error.InnerException.Should().BeOfType<HubException>("the official client's own exception is kept");
         (await client.InvokeAsync("Echo", "still connected")).GetString().Should().Be("still connected");
     }
 
@@ -45,6 +49,20 @@ public sealed class HubTestClientTests(KitHubServer server) : IClassFixture<KitH
 
         client.TryRead("RoomEvent", out _).Should().BeFalse();
         client.Received("RoomEvent").Select(e => e.GetProperty("version").GetInt32()).Should().Equal(1, 2, 3);
+    }
+
+    [Fact]
+    public async Task EverythingSentBeforeAResultIsRecordedWhenTheInvokeReturns()
+    {
+        // HubConnection runs handlers on another loop than completions; without the barrier this reads short.
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token");
+
+        for (var round = 1; round <= 20; round++)
+        {
+            await client.InvokeAsync("Push", 50);
+
+            client.Received("RoomEvent").Should().HaveCount(50 * round, $"the 50 events of round {round} were sent before its result");
+        }
     }
 
     [Fact]
@@ -73,7 +91,33 @@ public sealed class HubTestClientTests(KitHubServer server) : IClassFixture<KitH
     }
 
     [Fact]
-    public async Task ARefusedUpgradeThrowsWithTheHttpStatus()
+    public async Task EveryServerToClientTargetOfTheContractIsRecordedAndMoreCanBeAdded()
+    {
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token", o => o.AddTarget("Pair", 2));
+
+        foreach (var target in HubTestClientOptions.RoomTargets)
+        {
+            await client.InvokeAsync("Send", target, 1);
+            (await client.NextAsync(target)).GetProperty("target").GetString().Should().Be(target);
+        }
+
+        await client.InvokeAsync("Send", "Pair", 2);
+        (await client.NextAsync("Pair")).GetRawText().Should().Be("""[{"target":"Pair","index":0},{"target":"Pair","index":1}]""");
+        HubTestClientOptions.RoomTargets.Should().Equal("RoomEvent", "Position", "Presence", "Removed", "Announcement");
+    }
+
+    [Fact]
+    public async Task ATargetThatIsNotRecordedFailsNamingHowToAddIt()
+    {
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token");
+
+        var act = () => client.NextAsync("Elsewhere");
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("'Elsewhere'").And.Contain("AddTarget");
+    }
+
+    [Fact]
+    public async Task ARefusedConnectThrowsWithTheHttpStatus()
     {
         var act = () => HubTestClient.ConnectAsync(server.BaseUrl, accessToken: null);
 
@@ -83,35 +127,63 @@ public sealed class HubTestClientTests(KitHubServer server) : IClassFixture<KitH
     }
 
     [Fact]
+    public async Task ARefusedNegotiateThrowsWithTheHttpStatus()
+    {
+        var act = () => HubTestClient.ConnectAsync(server.BaseUrl, accessToken: null, o => o.Negotiate = true);
+
+        var error = (await act.Should().ThrowAsync<HubConnectException>()).Which;
+        error.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        error.Message.Should().Contain("401");
+    }
+
+    [Fact]
+    public async Task WithNegotiationItConnectsOverWebSockets()
+    {
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token", o => o.Negotiate = true);
+
+        (await client.InvokeAsync("Echo", "negotiated")).GetString().Should().Be("negotiated");
+        client.Connection.ConnectionId.Should().NotBeNullOrEmpty("only a negotiated connection has an id");
+    }
+
+    [Fact]
     public async Task AHandshakeErrorThrowsWithTheServersMessage()
     {
-        var act = () => HubTestClient.ConnectAsync(server.BaseUrl, "token", path: "/raw?mode=reject");
+        var act = () => HubTestClient.ConnectAsync(server.BaseUrl, "token", o => o.Path = "/raw?mode=reject");
 
         (await act.Should().ThrowAsync<HubConnectException>()).Which.Message.Should().Contain("is not available");
     }
 
     [Fact]
-    public async Task RecordsSharingOrSplittingFramesAreParsedAndACloseMessageEndsTheConnection()
+    public async Task ADroppedConnectionFailsItsInvocationsCompletesClosedAndDoesNotReconnect()
     {
-        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token", path: "/raw");
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token");
 
-        (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be("bye");
-        client.Received("RoomEvent").Select(e => e.GetProperty("v").GetInt32()).Should().Equal(1, 2, 3);
-        client.Received("Pair").Should().ContainSingle().Which.GetRawText().Should().Be("[\"a\",2]");
-        client.Received("Bare").Should().ContainSingle().Which.GetRawText().Should().Be("[]");
-        var afterClose = () => client.NextAsync("Position");
-        (await afterClose.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("bye");
+        var act = () => client.InvokeAsync("Drop");
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("'Drop'");
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        client.Connection.State.Should().Be(HubConnectionState.Disconnected, "automatic reconnect is off unless a test asks for it");
+        var afterClose = () => client.NextAsync("RoomEvent");
+        await afterClose.Should().ThrowAsync<InvalidOperationException>();
     }
 
     [Fact]
-    public async Task AMalformedFrameClosesTheConnectionAndFailsPendingInvocations()
+    public async Task ACloseWithAnErrorCompletesClosedAfterWhatCameBeforeItIsRecorded()
     {
-        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token");
-        var pending = client.InvokeAsync("Hang");
+        await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token", o => o.Path = "/raw");
 
-        await client.SendRawAsync("{not json\u001e");
+        (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().Contain("bye");
+        client.Received("RoomEvent").Select(e => e.GetProperty("v").GetInt32()).Should().Equal(1, 2, 3);
+    }
 
-        (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().NotBeNull();
-        (await pending.Invoking(p => p).Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("'Hang'");
+    [Fact]
+    public async Task DisposeClosesCleanlyAndTwiceIsHarmless()
+    {
+        var client = await HubTestClient.ConnectAsync(server.BaseUrl, "token");
+
+        await client.DisposeAsync();
+        await client.DisposeAsync();
+
+        (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeNull();
     }
 }

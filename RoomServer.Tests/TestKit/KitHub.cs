@@ -43,6 +43,17 @@ public sealed class KitHub : Hub
 
     /// <summary>Never completes on its own: a pending invocation for the connection-closed tests.</summary>
     public Task Hang() => Task.Delay(Timeout.Infinite, Context.ConnectionAborted);
+
+    /// <summary>Sends <paramref name="target"/> to the caller with <paramref name="argumentCount"/> arguments <c>{ target, index }</c>.</summary>
+    public Task Send(string target, int argumentCount) =>
+        Clients.Caller.SendCoreAsync(target, Enumerable.Range(0, argumentCount).Select(index => (object?)new { target, index }).ToArray());
+
+    /// <summary>Drops the caller's connection without completing: the invocation dies with it.</summary>
+    public Task Drop()
+    {
+        Context.Abort();
+        return Task.Delay(Timeout.Infinite, Context.ConnectionAborted);
+    }
 }
 
 public sealed record KitResult(int Value, string Label);

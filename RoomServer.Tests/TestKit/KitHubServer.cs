@@ -67,7 +67,9 @@ public sealed class KitHubServer : IAsyncLifetime
 
         if (context.Request.Query["mode"] == "reject")
         {
+            // Then a graceful close, as SignalR does: an abrupt one can reach a client before the error it follows.
             await SendAsync(socket, "{\"error\":\"Requested protocol 'json' is not available.\"}\u001e", context.RequestAborted);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
             return;
         }
 
