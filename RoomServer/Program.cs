@@ -22,6 +22,7 @@ app.MapHealth();
 app.MapRoomsApi();
 app.MapRoomHub();
 app.MapOpenApi();
+app.MapApiReference();
 app.MapDemo();
 
 app.Run();

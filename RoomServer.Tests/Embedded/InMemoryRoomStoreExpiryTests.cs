@@ -29,7 +29,7 @@ public sealed class InMemoryRoomStoreExpiryTests
         (await _store.ExistsAsync("r1", CancellationToken.None)).Should().BeFalse();
         var read = () => _store.GetSnapshotAsync("r1", CancellationToken.None);
         (await read.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be("room_not_found");
-        var write = () => _store.RefreshAsync("r1", "ann", "t", CancellationToken.None);
+        var write = () => _store.RefreshAsync(new RefreshRequest("r1", "ann", "t"), CancellationToken.None);
         (await write.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be("room_not_found");
     }
 

@@ -19,3 +19,6 @@ public sealed record NoticeRequest(string? Kind, JsonElement? Payload);
 
 /// <summary><c>PUT /api/rooms/{roomId}/state</c>.</summary>
 public sealed record StateRequest(string? State);
+
+/// <summary><c>POST /api/announcements</c>: a message to every connected client on every replica.</summary>
+public sealed record AnnouncementRequest(string? Kind, string? Message);

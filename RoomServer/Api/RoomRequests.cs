@@ -87,6 +87,22 @@ public static class RoomRequests
         return (kind, payload);
     }
 
+    /// <summary>A kind like a notice's, and a message: not blank, no control characters, at most the configured length.</summary>
+    public static (string Kind, string Message) ValidateAnnouncement(AnnouncementRequest request, RoomServerOptions options)
+    {
+        var kind = Text(request.Kind, "kind", MaxKindLength);
+        var message = request.Message?.Trim();
+        if (message?.Length > options.Limits.MaxAnnouncementLength)
+        {
+            throw new RoomException(RoomErrorCodes.PayloadTooLarge, $"message must be at most {options.Limits.MaxAnnouncementLength} characters");
+        }
+
+        return (kind, Text(message, "message", options.Limits.MaxAnnouncementLength));
+    }
+
+    public static string ValidateMemberId(string memberId) =>
+        RoomIds.IsValidMemberId(memberId) ? memberId : throw RoomException.Invalid("memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -");
+
     public static string ValidateState(StateRequest request) =>
         RoomStates.IsSettable(request.State)
             ? request.State!

@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Auth;
+using Microsoft.AspNetCore.SignalR;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Api;
 
@@ -34,6 +37,15 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status409Conflict);
         rooms.MapDelete("/{roomId}", DeleteRoom).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        rooms.MapDelete("/{roomId}/members/{memberId}", RemoveMember).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        app.MapPost("/api/announcements", Announce).RequireAuthorization(AuthPolicies.ApiKey)
+            .WithTags("Announcements")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -74,6 +86,31 @@ public static class RoomsApi
         RoomRequests.ValidateRoomId(roomId);
         var state = RoomRequests.ValidateState(request);
         return TypedResults.Ok(await store.SetStateAsync(roomId, state, RoomClaims.ApiRole, time.Stamp(), cancellationToken));
+    }
+
+    private static async Task<Ok<VersionAck>> RemoveMember(string roomId, string memberId, MemberRemover remover, CancellationToken cancellationToken)
+    {
+        RoomRequests.ValidateRoomId(roomId);
+        RoomRequests.ValidateMemberId(memberId);
+        return TypedResults.Ok(await remover.RemoveAsync(roomId, memberId, RoomClaims.ApiRole, cancellationToken));
+    }
+
+    /// <summary>Sent through SignalR's own backplane, so it reaches every client on every replica.</summary>
+    private static async Task<Accepted<AnnouncementAck>> Announce(
+        AnnouncementRequest request, IHubContext<RoomHub, IRoomClient> hub, IOptions<RoomServerOptions> options, TimeProvider time)
+    {
+        var (kind, message) = RoomRequests.ValidateAnnouncement(request, options.Value);
+        var announcement = new Announcement(Guid.NewGuid().ToString("N"), kind, message, time.Stamp());
+        try
+        {
+            await hub.Clients.All.Announcement(announcement);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            throw RoomException.Unavailable("the announcement could not reach the backplane; nothing was sent — retry", ex);
+        }
+
+        return TypedResults.Accepted((string?)null, new AnnouncementAck(announcement.Id));
     }
 
     private static async Task<NoContent> DeleteRoom(string roomId, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Auth;
 
@@ -58,6 +59,31 @@ public static class AuthExtensions
                 }
 
                 return Task.CompletedTask;
+            },
+
+            // A member removed after this token was issued is refused at connect (401); a token issued
+            // after the removal re-admits them. Only the hub pays this lookup, once per connection.
+            OnTokenValidated = async context =>
+            {
+                if (!context.Request.Path.StartsWithSegments("/hubs") || context.Principal is not { } user
+                    || user.FindFirst(RoomClaims.RoomId)?.Value is not { } room || user.FindFirst(RoomClaims.MemberId)?.Value is not { } member
+                    || !RoomIds.IsValidRoomId(room) || !RoomIds.IsValidMemberId(member))
+                {
+                    return;
+                }
+
+                var store = context.HttpContext.RequestServices.GetRequiredService<IRoomStore>();
+                try
+                {
+                    if (await store.IsRemovedSinceAsync(room, member, RoomClaims.IssuedAtMs(user), context.HttpContext.RequestAborted))
+                    {
+                        context.Fail("the member was removed from the room after this token was issued");
+                    }
+                }
+                catch (RoomException)
+                {
+                    // Redis is away: admit; the Join's own check (in its script) still refuses a removed member.
+                }
             },
 
             // A failed authentication closes (refuses) the connection; its reason is logged, the token never.

@@ -31,6 +31,10 @@ public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvide
                 [RoomClaims.RoomId] = roomId,
                 [RoomClaims.DisplayName] = displayName,
                 [RoomClaims.Role] = role,
+
+                // iat has whole seconds only (the handler truncates a fraction): milliseconds order a
+                // token against a member's removal, so one issued right after it re-admits them.
+                [RoomClaims.IssuedAtMilliseconds] = now.ToUnixTimeMilliseconds(),
             },
             SigningCredentials = new SigningCredentials(SigningKey(jwt), SecurityAlgorithms.HmacSha256),
         });

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Redis;
-using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Configuration;
 
@@ -23,25 +22,21 @@ public static class ConfigurationExtensions
     }
 
     /// <summary>
-    /// Embedded mode (default): in-memory store, in-process fan-out. Scaled mode when
-    /// <c>ConnectionStrings:Redis</c> is set: Redis store and Redis pub/sub backplane.
+    /// Chooses the storage mode: embedded (default) or, when <c>ConnectionStrings:Redis</c> is set,
+    /// Redis. Each mode registers its own services.
     /// </summary>
     public static WebApplicationBuilder AddRoomStorage(this WebApplicationBuilder builder)
     {
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))
         {
-            builder.Services.AddSingleton<InProcessBackplane>();
-            builder.Services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<InProcessBackplane>());
-            builder.Services.AddSingleton<IRoomStore, InMemoryRoomStore>();
-            return builder;
+            builder.Services.AddEmbeddedRooms();
+        }
+        else
+        {
+            builder.Services.AddRedisRooms(redis);
         }
 
-        builder.Services.Configure<RedisConnectionOptions>(o => o.ConnectionString = redis);
-        builder.Services.AddSingleton<RedisConnection>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
-        builder.Services.AddSingleton<IRoomBackplane, RedisBackplane>();
-        builder.Services.AddSingleton<IRoomStore, RedisRoomStore>();
         return builder;
     }
 }

@@ -75,6 +75,10 @@ public sealed class LimitOptions
     [Range(16, 1_000_000)]
     public int MaxNoticePayloadBytes { get; set; } = 4096;
 
+    /// <summary>An announcement's message longer than this (characters) is refused with <c>payload_too_large</c>.</summary>
+    [Range(1, 100_000)]
+    public int MaxAnnouncementLength { get; set; } = 500;
+
     /// <summary>The largest SignalR message a client may send; a larger one closes the connection.</summary>
     [Range(1024, 10_000_000)]
     public int MaxHubMessageBytes { get; set; } = 16 * 1024;

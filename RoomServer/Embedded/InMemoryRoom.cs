@@ -19,6 +19,8 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
     private readonly Dictionary<string, (string MemberId, DateTimeOffset LeaseUntil)> _connections = new(StringComparer.Ordinal);
     private readonly HashSet<string> _online = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _graceStarted = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _removedAtMs = new(StringComparer.Ordinal);
     private long _presenceSeq;
 
     public string Id => definition.RoomId;
@@ -44,6 +46,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
 
     public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
+        RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        if (request.Role == RoomRoles.Owner)
+        {
+            _owners.Add(request.MemberId);
+        }
+
         if (!_members.ContainsKey(request.MemberId) && State != RoomStates.Closed)
         {
             _members[request.MemberId] = request.DisplayName;
@@ -65,6 +73,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
 
     public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
     {
+        RefuseIfRemoved(change.MemberId, change.TokenIssuedAtMs);
         var opKey = change.OpId is null ? null : $"{change.MemberId}:{change.OpId}";
         if (opKey is not null && _ops.TryGetValue(opKey, out var original))
         {
@@ -131,10 +140,54 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         return new VersionAck(Version);
     }
 
-    public VersionAck Refresh(string by, string at, List<BackplaneMessage> published)
+    public VersionAck Refresh(RefreshRequest request, List<BackplaneMessage> published)
     {
-        published.Add(Append(RoomEventTypes.Refresh, at, e => e with { By = by }));
+        RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        published.Add(Append(RoomEventTypes.Refresh, request.At, e => e with { By = request.MemberId }));
         return new VersionAck(Version);
+    }
+
+    /// <summary>remove.lua: choices, membership and presence go in one step; old tokens are refused from now on.</summary>
+    public VersionAck RemoveMember(MemberRemoval removal, List<BackplaneMessage> published)
+    {
+        if (!_members.ContainsKey(removal.MemberId))
+        {
+            throw RoomException.NotAMember(removal.MemberId);
+        }
+
+        if (_owners.Contains(removal.MemberId))
+        {
+            throw RoomException.OwnerNotRemovable(removal.MemberId);
+        }
+
+        foreach (var key in _choices.Keys.Where(k => k.MemberId == removal.MemberId).ToList())
+        {
+            _choices.Remove(key);
+        }
+
+        foreach (var field in _connections.Where(c => c.Value.MemberId == removal.MemberId).Select(c => c.Key).ToList())
+        {
+            _connections.Remove(field);
+        }
+
+        _online.Remove(removal.MemberId);
+        _graceStarted.Remove(removal.MemberId);
+        _members.Remove(removal.MemberId);
+        _removedAtMs[removal.MemberId] = removal.AtMs;
+        published.Add(Append(RoomEventTypes.MemberRemoved, removal.At, e => e with { MemberId = removal.MemberId, By = removal.By }));
+        return new VersionAck(Version);
+    }
+
+    /// <summary>Whether the member was removed after a token issued at this time.</summary>
+    public bool IsRemovedSince(string memberId, long tokenIssuedAtMs) =>
+        _removedAtMs.TryGetValue(memberId, out var removedAt) && removedAt > tokenIssuedAtMs;
+
+    private void RefuseIfRemoved(string memberId, long tokenIssuedAtMs)
+    {
+        if (IsRemovedSince(memberId, tokenIssuedAtMs))
+        {
+            throw RoomException.FromCode(RoomErrorCodes.Forbidden, Id);
+        }
     }
 
     public VersionAck Notice(string kind, JsonElement payload, string at, List<BackplaneMessage> published)
@@ -164,6 +217,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         // Renew, or re-create: a live connection is online whatever happened to its lease meanwhile.
         foreach (var connection in live)
         {
+            // A removed member's lease is gone for good: their connections, about to close, must not bring it back.
+            if (!_connections.ContainsKey(connection.Key.Field) && _removedAtMs.ContainsKey(connection.MemberId))
+            {
+                continue;
+            }
+
             _connections[connection.Key.Field] = (connection.MemberId, now + lease);
             _graceStarted.Remove(connection.MemberId);
             if (_online.Add(connection.MemberId))

@@ -48,8 +48,24 @@ public sealed class InMemoryRoomStore(
     public Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken) =>
         Task.FromResult(Change(roomId, (room, published) => room.SetState(state, by, at, published)));
 
-    public Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, published) => room.Refresh(by, at, published)));
+    public Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(request.RoomId, (room, published) => room.Refresh(request, published)));
+
+    public Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(removal.RoomId, (room, published) => room.RemoveMember(removal, published)));
+
+    public Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
+    {
+        if (!TryGetLive(roomId, out var room))
+        {
+            return Task.FromResult(false);
+        }
+
+        lock (room)
+        {
+            return Task.FromResult(room.IsRemovedSince(memberId, tokenIssuedAtMs));
+        }
+    }
 
     public Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken) =>
         Task.FromResult(Change(roomId, (room, published) => room.Notice(kind, payload, at, published)));

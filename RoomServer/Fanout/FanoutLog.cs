@@ -16,4 +16,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2005, LogLevel.Information, "Backplane restored: sending positions to {Count} rooms")]
     public static partial void SendingPositionsAfterRestore(ILogger logger, int count);
+
+    [LoggerMessage(2006, LogLevel.Information, "Closing connection {ConnectionId} of member {MemberId}, removed from room {RoomId}")]
+    public static partial void ClosingRemoved(ILogger logger, string connectionId, string memberId, string roomId);
 }

@@ -12,10 +12,9 @@ namespace RoomShare.RoomServer.Fanout;
 /// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>.
 /// </summary>
 public sealed class RoomTicker(
-    RoomSubscriptions subscriptions,
+    RoomMembership membership,
     IRoomStore store,
     IRoomBackplane backplane,
-    RoomFanout fanout,
     IOptions<RoomServerOptions> options,
     ILogger<RoomTicker> logger) : BackgroundService
 {
@@ -89,7 +88,7 @@ public sealed class RoomTicker(
 
     private void OnBackplaneRestored() => _ = Task.Run(async () =>
     {
-        FanoutLog.SendingPositionsAfterRestore(logger, subscriptions.Snapshot().Count);
+        FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
         await TickAllAsync(_stopping.Token);
     });
 
@@ -98,7 +97,7 @@ public sealed class RoomTicker(
         try
         {
             await Parallel.ForEachAsync(
-                subscriptions.Snapshot(),
+                membership.Snapshot(),
                 new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
                 async (room, ct) => await TickRoomAsync(room.RoomId, ToLocal(room.Connections), ct));
         }
@@ -108,7 +107,7 @@ public sealed class RoomTicker(
     }
 
     private List<LocalConnection> LocalConnectionsOf(string roomId) =>
-        subscriptions.Snapshot().Where(r => r.RoomId == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
+        membership.Snapshot().Where(r => r.RoomId == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
 
     private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
         connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId)).ToList();
@@ -118,12 +117,12 @@ public sealed class RoomTicker(
         try
         {
             var position = await store.SweepPresenceAsync(roomId, live, cancellationToken);
-            fanout.SendPosition(roomId, position);
+            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version));
 
             // A connection that left while this sweep was in flight had its lease renewed after its
             // leave removed it: release it again (leave is idempotent), or it would show online for
             // a whole lease.
-            foreach (var gone in live.Where(c => !subscriptions.IsTracked(roomId, c.Key.ConnectionId)))
+            foreach (var gone in live.Where(c => !membership.IsTracked(roomId, c.Key.ConnectionId)))
             {
                 await store.ConnectionLeftAsync(roomId, gone.Key, cancellationToken);
             }

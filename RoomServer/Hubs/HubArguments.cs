@@ -42,6 +42,11 @@ public static class HubArguments
             : throw new RoomException(RoomErrorCodes.InvalidQuantity, $"{name} must be a whole number");
     }
 
+    public static string MemberId(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && RoomIds.IsValidMemberId(value.GetString())
+            ? value.GetString()!
+            : throw RoomException.Invalid("memberId must be a string of 1-64 characters A-Z a-z 0-9 _ . @ -");
+
     public static string? OpId(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.Undefined => null,

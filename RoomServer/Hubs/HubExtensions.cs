@@ -9,7 +9,7 @@ public static class HubExtensions
 {
     public const string Path = "/hubs/room";
 
-    /// <summary>SignalR with the room hub's filter and limits, plus the fan-out that feeds it.</summary>
+    /// <summary>SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that feeds it.</summary>
     public static WebApplicationBuilder AddRoomHub(this WebApplicationBuilder builder)
     {
         builder.Services.AddSignalR(o =>
@@ -20,10 +20,9 @@ public static class HubExtensions
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();
-        builder.Services.AddSingleton<RoomFanout>();
-        builder.Services.AddSingleton<RoomSubscriptions>();
-        builder.Services.AddSingleton<RoomTicker>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RoomTicker>());
+        builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();
+        builder.Services.AddSingleton<MemberRemover>();
+        builder.Services.AddRoomFanout();
         return builder;
     }
 

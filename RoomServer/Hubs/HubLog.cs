@@ -19,4 +19,7 @@ internal static partial class HubLog
 
     [LoggerMessage(3005, LogLevel.Information, "Connection {ConnectionId} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(3010, LogLevel.Warning, "Member {MemberId} was removed from room {RoomId}, but the Removed notice could not be sent")]
+    public static partial void RemovedNoticeFailed(ILogger logger, string roomId, string memberId, Exception exception);
 }

@@ -5,13 +5,12 @@ using RoomShare.RoomServer.Rooms;
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// The member behind a hub connection, read from its token, and the room it has joined. A token
-/// names one room; every call's room argument must be that room (<c>forbidden</c> otherwise).
+/// The member behind a hub connection, read from its token. A token names one room; every call's
+/// room argument must be that room (<c>forbidden</c> otherwise). Whether the connection has joined
+/// the room is not kept here but in Fanout's RoomMembership, its one owner.
 /// </summary>
-public sealed record HubMember(string MemberId, string RoomId, string DisplayName, string Role)
+public sealed record HubMember(string MemberId, string RoomId, string DisplayName, string Role, long TokenIssuedAtMs)
 {
-    private const string JoinedRoomKey = "roomshare.joined";
-
     public bool IsOwner => Role == RoomClaims.OwnerRole;
 
     public static HubMember From(HubCallerContext context)
@@ -26,7 +25,7 @@ public sealed record HubMember(string MemberId, string RoomId, string DisplayNam
         }
 
         var name = user.FindFirst(RoomClaims.DisplayName)?.Value;
-        return new HubMember(memberId!, roomId!, string.IsNullOrWhiteSpace(name) ? memberId! : name, role!);
+        return new HubMember(memberId!, roomId!, string.IsNullOrWhiteSpace(name) ? memberId! : name, role!, RoomClaims.IssuedAtMs(user));
     }
 
     /// <summary>The member, after checking the call's room is the token's room.</summary>
@@ -36,24 +35,5 @@ public sealed record HubMember(string MemberId, string RoomId, string DisplayNam
         return member.RoomId == roomId
             ? member
             : throw new RoomException(RoomErrorCodes.Forbidden, "this token is for another room");
-    }
-
-    public static bool HasJoined(HubCallerContext context, string roomId) =>
-        context.Items.TryGetValue(JoinedRoomKey, out var joined) && joined as string == roomId;
-
-    public static string? JoinedRoom(HubCallerContext context) =>
-        context.Items.TryGetValue(JoinedRoomKey, out var joined) ? joined as string : null;
-
-    public static void MarkJoined(HubCallerContext context, string roomId) => context.Items[JoinedRoomKey] = roomId;
-
-    public static void MarkLeft(HubCallerContext context) => context.Items.Remove(JoinedRoomKey);
-
-    /// <summary>The member of a joined room; a change before <c>Join</c> is refused.</summary>
-    public static HubMember Joined(HubCallerContext context, string roomId)
-    {
-        var member = ForRoom(context, roomId);
-        return HasJoined(context, roomId)
-            ? member
-            : throw RoomException.Invalid("call Join(roomId, since) before changing the room");
     }
 }

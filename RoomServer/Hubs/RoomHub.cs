@@ -12,13 +12,15 @@ namespace RoomShare.RoomServer.Hubs;
 /// <summary>
 /// <c>/hubs/room</c> (DESIGN.md §3). Thin: it checks the caller and arguments, then asks the store.
 /// It never sends room events itself — they come back from the room's channel like everyone else's,
-/// which is what keeps every member's order identical across replicas.
+/// which is what keeps every member's order identical across replicas. Which room a connection is in
+/// is <see cref="RoomMembership"/>'s to know.
 /// </summary>
 [Authorize(Policy = AuthPolicies.Member)]
 public sealed class RoomHub(
     IRoomStore store,
-    RoomSubscriptions subscriptions,
+    RoomMembership membership,
     RoomTicker ticker,
+    MemberRemover remover,
     IOptions<RoomServerOptions> options,
     TimeProvider time,
     ILogger<RoomHub> logger) : Hub<IRoomClient>
@@ -26,8 +28,8 @@ public sealed class RoomHub(
     private readonly RoomServerOptions _options = options.Value;
 
     /// <summary>
-    /// Joins (or re-joins) the token's room. The connection is added to the room's group and channel
-    /// BEFORE the store is read, so no event can fall between the result and the live stream; the
+    /// Joins (or re-joins) the token's room. The connection enters the room (and its channel) BEFORE
+    /// the store is read, so no event can fall between the result and the live stream; the
     /// client drops live events at or below the returned position.
     /// </summary>
     public async Task<JoinResult> Join(JsonElement roomId, JsonElement since)
@@ -35,24 +37,22 @@ public sealed class RoomHub(
         var room = HubArguments.RoomId(roomId);
         var member = HubMember.ForRoom(Context, room);
         var from = HubArguments.Since(since);
-        var firstJoin = !HubMember.HasJoined(Context, room);
+        var firstJoin = !membership.IsJoined(Context.ConnectionId, room);
         if (firstJoin)
         {
-            await Groups.AddToGroupAsync(Context.ConnectionId, RoomGroups.For(room), Context.ConnectionAborted);
-            await subscriptions.AddAsync(room, Context.ConnectionId, member.MemberId, Context.ConnectionAborted);
+            await membership.EnterAsync(room, Context.ConnectionId, member.MemberId, Context.ConnectionAborted);
         }
 
         try
         {
             var outcome = await store.JoinAsync(
-                new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp()),
+                new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp(), member.Role, member.TokenIssuedAtMs),
                 Context.ConnectionAborted);
             await SendPresenceCatchUpAsync(room, outcome);
 
             // Last: a connection counts as joined only once everything above has succeeded, so a
-            // retried Join after any failure starts again from the group and the channel.
-            HubMember.MarkJoined(Context, room);
-            subscriptions.MarkJoined(room, Context.ConnectionId);
+            // retried Join after any failure starts again from entering the room.
+            membership.MarkJoined(room, Context.ConnectionId);
 
             // SignalR runs OnDisconnectedAsync without waiting for a hub method still in flight: if the
             // connection died during this Join, OnDisconnectedAsync found nothing to clean up (it
@@ -82,14 +82,33 @@ public sealed class RoomHub(
     public async Task<VersionAck> Refresh(JsonElement roomId)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = HubMember.Joined(Context, room);
-        return await store.RefreshAsync(room, member.MemberId, time.Stamp(), Context.ConnectionAborted);
+        var member = JoinedMember(room);
+        return await store.RefreshAsync(new RefreshRequest(room, member.MemberId, time.Stamp(), member.TokenIssuedAtMs), Context.ConnectionAborted);
+    }
+
+    /// <summary>The owner removes a member for good; not themself, nor a member the room never had (<c>invalid_argument</c>).</summary>
+    public async Task<VersionAck> RemoveMember(JsonElement roomId, JsonElement memberId)
+    {
+        var room = HubArguments.RoomId(roomId);
+        var member = JoinedMember(room);
+        if (!member.IsOwner)
+        {
+            throw new RoomException(RoomErrorCodes.Forbidden, "only the room's owner may remove members");
+        }
+
+        var removed = HubArguments.MemberId(memberId);
+        if (removed == member.MemberId)
+        {
+            throw RoomException.OwnerNotRemovable(removed);
+        }
+
+        return await remover.RemoveAsync(room, removed, member.MemberId, Context.ConnectionAborted);
     }
 
     public async Task<VersionAck> SetRoomState(JsonElement roomId, JsonElement state)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = HubMember.Joined(Context, room);
+        var member = JoinedMember(room);
         var target = HubArguments.State(state);
         if (!member.IsOwner)
         {
@@ -104,7 +123,7 @@ public sealed class RoomHub(
     {
         var room = HubArguments.RoomId(roomId);
         HubMember.ForRoom(Context, room);
-        if (HubMember.HasJoined(Context, room))
+        if (membership.IsJoined(Context.ConnectionId, room))
         {
             await LeaveRoomAsync(room);
         }
@@ -112,7 +131,7 @@ public sealed class RoomHub(
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (HubMember.JoinedRoom(Context) is { } room)
+        if (membership.RoomOf(Context.ConnectionId) is { } room)
         {
             await LeaveRoomAsync(room);
         }
@@ -134,31 +153,38 @@ public sealed class RoomHub(
 
     private ConnectionKey ConnectionKey => new(_options.ReplicaId, Context.ConnectionId);
 
+    /// <summary>The member of a joined room; a change before <c>Join</c> is refused.</summary>
+    private HubMember JoinedMember(string room)
+    {
+        var member = HubMember.ForRoom(Context, room);
+        return membership.IsJoined(Context.ConnectionId, room)
+            ? member
+            : throw RoomException.Invalid("call Join(roomId, since) before changing the room");
+    }
+
     private async Task<ChoiceAck> ChangeChoice(JsonElement roomId, JsonElement menuId, JsonElement value, JsonElement opId, ChoiceMode mode, string valueName)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = HubMember.Joined(Context, room);
+        var member = JoinedMember(room);
         var menu = HubArguments.MenuId(menuId);
         var amount = HubArguments.WholeNumber(value, valueName);
         ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
         var op = HubArguments.OpId(opId);
         return await store.ChangeChoiceAsync(
-            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, _options.MaxQuantity, time.Stamp()),
+            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, _options.MaxQuantity, time.Stamp(), member.TokenIssuedAtMs),
             Context.ConnectionAborted);
     }
 
     /// <summary>
-    /// Removes the connection from the room's group first (so it receives nothing more), then from
-    /// the channel's reference count, then from presence. A presence failure is only logged: the
+    /// Takes the connection out of the room first (so it receives nothing more, and the channel's
+    /// reference count drops), then out of presence. A presence failure is only logged: the
     /// connection's lease expires by itself and the survivors' sweep announces the member offline.
     /// </summary>
     private async Task LeaveRoomAsync(string room)
     {
         // Also the undo of a failed first Join: its store call may have registered the connection's
         // lease before failing (e.g. a reply lost at the deadline), so it is released here too.
-        HubMember.MarkLeft(Context);
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, RoomGroups.For(room));
-        await subscriptions.RemoveAsync(room, Context.ConnectionId);
+        await membership.LeaveAsync(room, Context.ConnectionId);
         try
         {
             await store.ConnectionLeftAsync(room, ConnectionKey, CancellationToken.None);

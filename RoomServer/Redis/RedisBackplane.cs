@@ -5,12 +5,14 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// Scaled mode's fan-out: one Redis channel subscription per room with local members (the caller,
-/// RoomSubscriptions, reference-counts them). StackExchange.Redis 1.2 re-subscribes by itself after a
-/// reconnect, but racily; so on every restore of the subscription connection this class drops and
-/// re-creates each room's subscription explicitly and verifies it — a probe published on the channel
-/// must come back through the handler — then raises <see cref="Restored"/> so members are sent their
-/// position and catch up on whatever pub/sub lost meanwhile.
+/// Scaled mode's room fan-out: one Redis channel subscription per room with local members (the
+/// caller, RoomMembership, reference-counts them). Each room's messages go through one
+/// <see cref="ChannelMessageQueue"/>, whose handler runs for one message at a time in channel
+/// order: StackExchange.Redis 2+ runs plain subscription handlers concurrently, which would reorder
+/// a room's events. On every restore of the subscription connection this class re-creates each
+/// room's subscription and verifies it — a probe published on the channel must come back through
+/// the queue — then raises <see cref="Restored"/> so members are sent their position and catch up
+/// on whatever pub/sub lost meanwhile.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
@@ -21,7 +23,7 @@ public sealed class RedisBackplane : IRoomBackplane
     private const int MaxResubscribeRounds = 60;
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, Action<RedisChannel, RedisValue>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
     private int _resubscribeRequested;
     private int _resubscribeRunning;
@@ -37,39 +39,32 @@ public sealed class RedisBackplane : IRoomBackplane
 
     public async Task<IAsyncDisposable> SubscribeAsync(string roomId, Action<BackplaneMessage> handler, CancellationToken cancellationToken)
     {
-        var channel = RedisKeys.Events(roomId);
-        Action<RedisChannel, RedisValue>? onMessage = null;
-        onMessage = (_, value) =>
-        {
-            // A handler left behind by an unsubscribe that could not reach Redis must stay silent,
-            // or a later re-subscription of the room would deliver every message twice.
-            if (_subscriptions.TryGetValue(roomId, out var current) && ReferenceEquals(current, onMessage))
-            {
-                Deliver(channel, value, handler);
-            }
-        };
-        _subscriptions[roomId] = onMessage;
+        var room = new RoomChannel(this, roomId, handler);
+        _subscriptions[roomId] = room;
         try
         {
-            await _redis.CallAsync("subscribe", async () =>
-            {
-                await _redis.Subscriber.SubscribeAsync(channel, onMessage);
-                return true;
-            });
+            await room.SubscribeAsync();
         }
         catch (RoomException)
         {
-            _subscriptions.TryRemove(new KeyValuePair<string, Action<RedisChannel, RedisValue>>(roomId, onMessage));
+            _subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(roomId, room));
             throw;
         }
 
-        return new Subscription(this, roomId, channel, onMessage);
+        return room;
     }
 
-    private void Deliver(RedisChannel channel, RedisValue value, Action<BackplaneMessage> handler)
+    private void Deliver(RoomChannel room, RedisValue value)
     {
+        // A queue left behind by an unsubscribe that could not reach Redis must stay silent, or a
+        // later subscription of the room would deliver every message twice.
+        if (!_subscriptions.TryGetValue(room.RoomId, out var current) || !ReferenceEquals(current, room))
+        {
+            return;
+        }
+
         var text = (string)value!;
-        if (RedisProtocol.IsProbe(text))
+        if (RoomChannelProtocol.IsProbe(text))
         {
             // Ours completes a verification; another replica's is simply not for us.
             if (_probes.TryRemove(text, out var probe))
@@ -83,21 +78,21 @@ public sealed class RedisBackplane : IRoomBackplane
         BackplaneMessage? message;
         try
         {
-            message = RedisProtocol.Parse(text);
+            message = RoomChannelProtocol.Parse(text);
         }
         catch (System.Text.Json.JsonException ex)
         {
-            RedisLog.BadMessage(_logger, channel.ToString(), ex);
+            RedisLog.BadMessage(_logger, room.Channel.ToString(), ex);
             return;
         }
 
         if (message is null)
         {
-            RedisLog.BadMessage(_logger, channel.ToString(), null);
+            RedisLog.BadMessage(_logger, room.Channel.ToString(), null);
             return;
         }
 
-        handler(message);
+        room.Handler(message);
     }
 
     private void OnConnectionRestored(ConnectionType type)
@@ -130,12 +125,12 @@ public sealed class RedisBackplane : IRoomBackplane
     {
         try
         {
-            var pending = new List<string>();
+            var pending = new List<RoomChannel>();
             for (var round = 0; round < MaxResubscribeRounds; round++)
             {
                 if (Interlocked.Exchange(ref _resubscribeRequested, 0) == 1)
                 {
-                    pending = [.. _subscriptions.Keys];
+                    pending = [.. _subscriptions.Values];
                 }
                 else if (pending.Count == 0 || !_redis.IsConnected)
                 {
@@ -146,12 +141,12 @@ public sealed class RedisBackplane : IRoomBackplane
                     await Task.Delay(ResubscribeRetryDelay);
                 }
 
-                var failed = new List<string>();
-                foreach (var roomId in pending)
+                var failed = new List<RoomChannel>();
+                foreach (var room in pending)
                 {
-                    if (_subscriptions.TryGetValue(roomId, out var onMessage) && !await ResubscribeAsync(roomId, onMessage))
+                    if (IsCurrent(room) && !await ResubscribeAsync(room))
                     {
-                        failed.Add(roomId);
+                        failed.Add(room);
                     }
                 }
 
@@ -170,31 +165,25 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
+    private bool IsCurrent(RoomChannel room) =>
+        _subscriptions.TryGetValue(room.RoomId, out var current) && ReferenceEquals(current, room);
+
     /// <summary>Re-creates one room's subscription until a probe proves it delivers (bounded attempts).</summary>
-    private async Task<bool> ResubscribeAsync(string roomId, Action<RedisChannel, RedisValue> onMessage)
+    private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
-        var channel = RedisKeys.Events(roomId);
         for (var attempt = 1; attempt <= ResubscribeAttempts; attempt++)
         {
             try
             {
-                await _redis.CallAsync("resubscribe", async () =>
-                {
-                    await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
-                    await _redis.Subscriber.SubscribeAsync(channel, onMessage);
-                    return true;
-                });
-                if (await ProbeAsync(channel))
+                await room.UnsubscribeAsync();
+                await room.SubscribeAsync();
+                if (await ProbeAsync(room.Channel))
                 {
                     // The room's last local member may have left while this ran: then its unsubscribe
-                    // found no handler to remove, and this subscription must not outlive it.
-                    if (!_subscriptions.TryGetValue(roomId, out var current) || !ReferenceEquals(current, onMessage))
+                    // found the old queue, and this new one must not outlive it.
+                    if (!IsCurrent(room))
                     {
-                        await _redis.CallAsync("unsubscribe", async () =>
-                        {
-                            await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
-                            return true;
-                        });
+                        await room.UnsubscribeAsync();
                     }
 
                     return true;
@@ -202,17 +191,17 @@ public sealed class RedisBackplane : IRoomBackplane
             }
             catch (RoomException ex)
             {
-                RedisLog.ResubscribeFailed(_logger, roomId, ex);
+                RedisLog.ResubscribeFailed(_logger, room.RoomId, ex);
             }
         }
 
         return false;
     }
 
-    /// <summary>Publishes a nonce on the channel and waits for it to come back through our handler.</summary>
+    /// <summary>Publishes a nonce on the channel and waits for it to come back through our queue.</summary>
     private async Task<bool> ProbeAsync(RedisChannel channel)
     {
-        var nonce = RedisProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
+        var nonce = RoomChannelProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _probes[nonce] = arrived;
         try
@@ -231,26 +220,48 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
-    private async Task UnsubscribeAsync(string roomId, RedisChannel channel, Action<RedisChannel, RedisValue> onMessage)
+    /// <summary>One room's subscription: its channel, its ordered queue, and the fan-out handler.</summary>
+    private sealed class RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler) : IAsyncDisposable
     {
-        _subscriptions.TryRemove(new KeyValuePair<string, Action<RedisChannel, RedisValue>>(roomId, onMessage));
-        try
-        {
-            await _redis.CallAsync("unsubscribe", async () =>
-            {
-                await _redis.Subscriber.UnsubscribeAsync(channel, onMessage);
-                return true;
-            });
-        }
-        catch (RoomException)
-        {
-            // Redis is unreachable: the server side of the subscription dies with the connection, and
-            // the handler is already gone from the map, so a restore will not bring it back.
-        }
-    }
+        private ChannelMessageQueue? _queue;
 
-    private sealed class Subscription(RedisBackplane owner, string roomId, RedisChannel channel, Action<RedisChannel, RedisValue> onMessage) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await owner.UnsubscribeAsync(roomId, channel, onMessage);
+        public string RoomId { get; } = roomId;
+
+        public RedisChannel Channel { get; } = RedisKeys.Events(roomId);
+
+        public Action<BackplaneMessage> Handler { get; } = handler;
+
+        public async Task SubscribeAsync()
+        {
+            var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
+            queue.OnMessage(message => owner.Deliver(this, message.Message));
+            _queue = queue;
+        }
+
+        public async Task UnsubscribeAsync()
+        {
+            if (Interlocked.Exchange(ref _queue, null) is { } queue)
+            {
+                await owner._redis.CallAsync("unsubscribe", async () =>
+                {
+                    await queue.UnsubscribeAsync();
+                    return true;
+                });
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
+            try
+            {
+                await UnsubscribeAsync();
+            }
+            catch (RoomException)
+            {
+                // Redis is unreachable: the server side of the subscription dies with the connection,
+                // and the room is already gone from the map, so a restore will not bring it back.
+            }
+        }
     }
 }

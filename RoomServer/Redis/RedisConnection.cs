@@ -6,10 +6,12 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// Owns the one multiplexer of this replica. Connects at start-up without aborting when Redis is
-/// down (it keeps retrying in the background, and <c>/readyz</c> reports it), and runs every call
-/// under the configured deadline: StackExchange.Redis 1.2's async calls have no timeout of their
-/// own, and a call that outlives its deadline must answer <c>unavailable</c>, never hang.
+/// Owns the room store's multiplexer (SignalR's own backplane has a second one, see
+/// RedisRoomsExtensions). Connects at start-up without aborting when Redis is down (it keeps
+/// retrying in the background, and <c>/readyz</c> reports it). One deadline governs every call,
+/// <c>RoomServer:StoreTimeoutMilliseconds</c>: it is the library's own async/sync timeout, and each
+/// call is also awaited under it, so a call that is queued while Redis is away, or a subscription
+/// call, answers <c>unavailable</c> at the same moment and never hangs.
 /// </summary>
 public sealed class RedisConnection(
     IOptions<RedisConnectionOptions> connectionOptions,
@@ -39,6 +41,13 @@ public sealed class RedisConnection(
         config.ConnectTimeout = Math.Min(config.ConnectTimeout, 5000);
         config.KeepAlive = 5;
         config.ReconnectRetryPolicy = new LinearRetry(500);
+        config.AsyncTimeout = (int)_deadline.TotalMilliseconds;
+        config.SyncTimeout = (int)_deadline.TotalMilliseconds;
+
+        // RESP2, not 3.x's RESP3 default: it keeps pub/sub on a connection of its own, so a burst of
+        // room messages never queues in front of a script's reply, and the backplane can watch that
+        // connection's restore (ConnectionType.Subscription) to re-subscribe and verify.
+        config.Protocol = RedisProtocol.Resp2;
         RedisLog.Connecting(logger, string.Join(",", config.EndPoints), options.Value.ReplicaId);
 
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
@@ -64,11 +73,14 @@ public sealed class RedisConnection(
     }
 
     /// <summary>Runs a script under the deadline. Any failure to get an answer becomes <c>unavailable</c>.</summary>
-    public Task<RedisResult> EvaluateAsync(string operation, string script, RedisKey[] keys, RedisValue[] args) =>
-        CallAsync(operation, () => Multiplexer.GetDatabase().ScriptEvaluateAsync(script, keys, args));
+    public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) =>
+        CallAsync(script.Name, () => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args));
 
     public Task<bool> KeyExistsAsync(RedisKey key) =>
         CallAsync("exists", () => Multiplexer.GetDatabase().KeyExistsAsync(key));
+
+    public Task<RedisValue> HashGetAsync(RedisKey key, RedisValue field) =>
+        CallAsync("hget", () => Multiplexer.GetDatabase().HashGetAsync(key, field));
 
     public Task<long> PublishAsync(RedisChannel channel, RedisValue message) =>
         CallAsync("publish", () => Multiplexer.GetDatabase().PublishAsync(channel, message));

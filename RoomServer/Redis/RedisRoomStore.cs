@@ -28,7 +28,7 @@ public sealed class RedisRoomStore(
             room.RoomId,
             room.Epoch,
             room.Name,
-            JsonSerializer.Serialize(room.Menu, RedisProtocol.Json),
+            JsonSerializer.Serialize(room.Menu, RoomChannelProtocol.Json),
             (long)Math.Ceiling(room.Ttl.TotalSeconds),
         };
         foreach (var item in room.Menu)
@@ -37,7 +37,7 @@ public sealed class RedisRoomStore(
             args.Add(item.PriceMinor);
         }
 
-        var reply = await RunAsync("create", RedisScripts.Create, room.RoomId, room.At, [.. args]);
+        var reply = await RunAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
         return Status(reply) switch
         {
             "ok" => true,
@@ -51,14 +51,14 @@ public sealed class RedisRoomStore(
 
     public async Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("snapshot", RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
+        var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
         EnsureOk(reply, roomId, expected: "snapshot");
         return ReadSnapshot(roomId, reply);
     }
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("join", RedisScripts.Join, request.RoomId, request.At,
+        var reply = await RunAsync(RedisScripts.Join, request.RoomId, request.At,
         [
             request.MemberId,
             request.DisplayName,
@@ -67,11 +67,13 @@ public sealed class RedisRoomStore(
             request.Since?.Epoch ?? "",
             request.Since?.Version ?? 0,
             GraceMilliseconds,
+            request.Role,
+            request.TokenIssuedAtMs,
         ]);
         var status = Status(reply);
         if (status == "missed")
         {
-            var missed = ((RedisResult[])reply[3]!).Select(e => RedisProtocol.ParseHistoryEntry((string)e!)).ToList();
+            var missed = ((RedisResult[])reply[3]!).Select(e => RoomChannelProtocol.ParseHistoryEntry((string)e!)).ToList();
             var presence = SnapshotAssembler.Presence(Members(reply[4]), Online(reply[5]));
             return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed, presence, ParseLong(reply[6]));
         }
@@ -83,7 +85,7 @@ public sealed class RedisRoomStore(
 
     public async Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("choice", RedisScripts.Choice, change.RoomId, change.At,
+        var reply = await RunAsync(RedisScripts.Choice, change.RoomId, change.At,
         [
             change.MemberId,
             change.MenuId,
@@ -92,16 +94,16 @@ public sealed class RedisRoomStore(
             change.OpId ?? "",
             change.MaxQuantity,
             _options.IdempotencyWindow,
+            change.TokenIssuedAtMs,
         ]);
         EnsureOk(reply, change.RoomId);
-        var parts = ((string)reply[1]!).Split(':');
-        return new ChoiceAck(long.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        return new ChoiceAck(ParseLong(reply[1]), (int)ParseLong(reply[2]));
     }
 
     public async Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken)
     {
         RedisValue[] args = [state, by, .. RoomStates.SourcesOf(state).Select(s => (RedisValue)s)];
-        var reply = await RunAsync("state", RedisScripts.State, roomId, at, args);
+        var reply = await RunAsync(RedisScripts.State, roomId, at, args);
         if (Status(reply) == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {(string)reply[1]!} to {state}");
@@ -111,29 +113,51 @@ public sealed class RedisRoomStore(
         return new VersionAck(ParseLong(reply[1]));
     }
 
-    public async Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken)
+    public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("refresh", RedisScripts.Refresh, roomId, at, [by]);
-        EnsureOk(reply, roomId);
+        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
+        EnsureOk(reply, request.RoomId);
         return new VersionAck(ParseLong(reply[1]));
     }
 
+    public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
+        if (Status(reply) == RoomErrorCodes.InvalidArgument)
+        {
+            throw RemovalRefused((string)reply[1]!, removal.MemberId);
+        }
+
+        EnsureOk(reply, removal.RoomId);
+        return new VersionAck(ParseLong(reply[1]));
+    }
+
+    public async Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
+    {
+        var removedAt = await redis.HashGetAsync(RedisKeys.Meta(roomId), "removed:" + memberId);
+        return removedAt.HasValue && (long)removedAt > tokenIssuedAtMs;
+    }
+
+    private static RoomException RemovalRefused(string reason, string memberId) => reason == "owner"
+        ? RoomException.OwnerNotRemovable(memberId)
+        : RoomException.NotAMember(memberId);
+
     public async Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("notice", RedisScripts.Notice, roomId, at, [kind, payload.GetRawText()]);
+        var reply = await RunAsync(RedisScripts.Notice, roomId, at, [kind, payload.GetRawText()]);
         EnsureOk(reply, roomId);
         return new VersionAck(ParseLong(reply[1]));
     }
 
     public async Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("delete", RedisScripts.Delete, roomId, at, []);
+        var reply = await RunAsync(RedisScripts.Delete, roomId, at, []);
         EnsureOk(reply, roomId);
     }
 
     public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync("leave", RedisScripts.Leave, roomId, "", [connection.Field]);
+        var reply = await RunAsync(RedisScripts.Leave, roomId, "", [connection.Field]);
         EnsureOk(reply, roomId);
     }
 
@@ -145,7 +169,7 @@ public sealed class RedisRoomStore(
             GraceMilliseconds,
             .. liveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId }),
         ];
-        var reply = await RunAsync("sweep", RedisScripts.Sweep, roomId, "", args);
+        var reply = await RunAsync(RedisScripts.Sweep, roomId, "", args);
         EnsureOk(reply, roomId);
         return new RoomPosition((string)reply[1]!, ParseLong(reply[2]));
     }
@@ -168,10 +192,10 @@ public sealed class RedisRoomStore(
         }
     }
 
-    private async Task<RedisResult[]> RunAsync(string operation, string script, string roomId, string at, RedisValue[] scriptArgs)
+    private async Task<RedisResult[]> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
     {
         RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
-        var result = await redis.EvaluateAsync(operation, script, RedisKeys.ForRoom(roomId), args);
+        var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), args);
         return (RedisResult[])result!;
     }
 
@@ -189,7 +213,7 @@ public sealed class RedisRoomStore(
         throw status switch
         {
             RoomErrorCodes.RoomNotFound or RoomErrorCodes.RoomLocked or RoomErrorCodes.RoomClosed or RoomErrorCodes.UnknownMenuItem
-                => RoomException.FromCode(status, roomId),
+                or RoomErrorCodes.Forbidden => RoomException.FromCode(status, roomId),
             _ => Unexpected(expected, status),
         };
     }
@@ -202,7 +226,7 @@ public sealed class RedisRoomStore(
 
     private static RoomSnapshot ReadSnapshot(string roomId, RedisResult[] reply)
     {
-        var menu = JsonSerializer.Deserialize<List<MenuItem>>((string)reply[5]!, RedisProtocol.Json) ?? [];
+        var menu = JsonSerializer.Deserialize<List<MenuItem>>((string)reply[5]!, RoomChannelProtocol.Json) ?? [];
         var members = Members(reply[6]);
         var choices = Pairs((RedisValue[])reply[7]!).Select(p =>
         {

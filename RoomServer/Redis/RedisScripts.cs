@@ -8,18 +8,19 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public static class RedisScripts
 {
-    public static readonly string Create = Load("create");
-    public static readonly string Join = Load("join");
-    public static readonly string Choice = Load("choice");
-    public static readonly string State = Load("state");
-    public static readonly string Refresh = Load("refresh");
-    public static readonly string Notice = Load("notice");
-    public static readonly string Delete = Load("delete");
-    public static readonly string Leave = Load("leave");
-    public static readonly string Sweep = Load("sweep");
-    public static readonly string Snapshot = Load("snapshot");
+    public static readonly RedisScript Create = Load("create");
+    public static readonly RedisScript Join = Load("join");
+    public static readonly RedisScript Choice = Load("choice");
+    public static readonly RedisScript State = Load("state");
+    public static readonly RedisScript Refresh = Load("refresh");
+    public static readonly RedisScript Notice = Load("notice");
+    public static readonly RedisScript Delete = Load("delete");
+    public static readonly RedisScript Remove = Load("remove");
+    public static readonly RedisScript Leave = Load("leave");
+    public static readonly RedisScript Sweep = Load("sweep");
+    public static readonly RedisScript Snapshot = Load("snapshot");
 
-    private static string Load(string name) => Read("prelude") + "\n" + Read(name);
+    private static RedisScript Load(string name) => new(name, Read("prelude") + "\n" + Read(name));
 
     private static string Read(string name)
     {

@@ -37,7 +37,17 @@ public interface IRoomStore
     /// <summary>Moves the room through the lifecycle of <see cref="RoomStates"/>; the same state is a no-op.</summary>
     Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken);
 
-    Task<VersionAck> RefreshAsync(string roomId, string by, string at, CancellationToken cancellationToken);
+    Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes a member for good (a <c>member_removed</c> event): their choices, their membership and
+    /// their presence go in the same step. <c>invalid_argument</c> for a member the room does not have
+    /// or for an owner.
+    /// </summary>
+    Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken);
+
+    /// <summary>Whether the member was removed after a token issued at <paramref name="tokenIssuedAtMs"/> (so it is refused).</summary>
+    Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken);
 
     Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken);
 

@@ -10,7 +10,9 @@ public sealed record JoinRequest(
     string DisplayName,
     ConnectionKey Connection,
     RoomPosition? Since,
-    string At);
+    string At,
+    string Role = "member",
+    long TokenIssuedAtMs = 0);
 
 /// <summary>
 /// What the store returns for a join: the position and either a snapshot or the missed events. With
@@ -40,7 +42,8 @@ public sealed record ChoiceChange(
     int Value,
     string? OpId,
     int MaxQuantity,
-    string At);
+    string At,
+    long TokenIssuedAtMs = 0);
 
 /// <summary>
 /// Identifies one SignalR connection of one replica. Presence is kept per connection so several
@@ -54,3 +57,12 @@ public readonly record struct ConnectionKey(string ReplicaId, string ConnectionI
 
 /// <summary>A connection this replica holds in a room, and its member: what a tick renews.</summary>
 public readonly record struct LocalConnection(ConnectionKey Key, string MemberId);
+
+/// <summary>
+/// The owner (or the API, <c>by: api</c>) removes a member for good: their choices leave the order,
+/// they leave <c>members</c>, and tokens issued before <see cref="AtMs"/> are refused from then on.
+/// </summary>
+public sealed record MemberRemoval(string RoomId, string MemberId, string By, string At, long AtMs);
+
+/// <summary>A member's refresh request; their token's issue time lets a removed member's old token be refused.</summary>
+public sealed record RefreshRequest(string RoomId, string MemberId, string At, long TokenIssuedAtMs = 0);

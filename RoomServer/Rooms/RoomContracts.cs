@@ -50,3 +50,12 @@ public sealed record ChoiceAck(long Version, int Quantity);
 
 /// <summary>The acknowledgement of a room-level change.</summary>
 public sealed record VersionAck(long Version);
+
+/// <summary>The <c>Removed</c> push: sent to every connection of a removed member, on any replica.</summary>
+public sealed record MemberRemovedNotice(string RoomId, string MemberId, string By);
+
+/// <summary>The <c>Announcement</c> push: an operator message to every connected client on every replica.</summary>
+public sealed record Announcement(string Id, string Kind, string Message, string At);
+
+/// <summary>The acknowledgement of an announcement: its id.</summary>
+public sealed record AnnouncementAck(string Id);

@@ -8,4 +8,5 @@ public static class RoomEventTypes
     public const string State = "state";
     public const string Refresh = "refresh";
     public const string Notice = "notice";
+    public const string MemberRemoved = "member_removed";
 }

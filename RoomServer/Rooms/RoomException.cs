@@ -40,6 +40,10 @@ public sealed class RoomException : Exception
             ? new(RoomErrorCodes.Unavailable, message)
             : new(RoomErrorCodes.Unavailable, message, inner);
 
+    public static RoomException NotAMember(string memberId) => Invalid($"'{memberId}' is not a member of this room");
+
+    public static RoomException OwnerNotRemovable(string memberId) => Invalid($"'{memberId}' is the room's owner and cannot be removed");
+
     /// <summary>The code a store returns for a rejected change, with the sentence a person reads.</summary>
     public static RoomException FromCode(string code, string roomId) => code switch
     {
@@ -47,6 +51,7 @@ public sealed class RoomException : Exception
         RoomErrorCodes.RoomLocked => new(code, "the room is locked: choices cannot change until the owner reopens it"),
         RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
         RoomErrorCodes.UnknownMenuItem => new(code, "that menu item is not on this room's menu"),
+        RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link"),
         _ => new(code, code.Replace('_', ' ')),
     };
 }

@@ -1,18 +1,24 @@
 -- choice.lua — SetChoice / AdjustChoice.
 -- ARGV 4 memberId  5 menuId  6 mode 'set'|'adjust'  7 value (quantity or delta)  8 opId ('' = none)
---      9 max quantity  10 idempotency window
--- Checks, in order: room exists (room_not_found); a known opId returns its original result and
+--      9 max quantity  10 idempotency window  11 the token's issue time (Unix ms)
+-- Checks, in order: room exists (room_not_found); the member was not removed after the token was
+--   issued (forbidden); a known opId returns its original result and
 --   changes nothing (even if the arguments differ); state open (room_locked, room_closed); the item
 --   is on the menu (unknown_menu_item). The caller has validated the value's range.
 -- Effects: quantity set (adjust: current + delta clamped to [0, max]); 0 removes the field. If the
 --   quantity changed → 'choice' event. If an opId was given, its result is remembered (window-capped).
--- Reply: {'ok', '<version>:<quantity>'}; a write that changes nothing returns the current version.
+-- Reply: {'ok', version, quantity}; a write that changes nothing returns the current version.
+--   (The idempotency window stores them as '<version>:<quantity>'.)
 if not room_exists() then return {'room_not_found'} end
 local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+if removed_since(member, ARGV[11]) then return {'forbidden'} end
 local opKey = member .. ':' .. op
 if op ~= '' then
   local prior = redis.call('HGET', OPS, opKey)
-  if prior then return {'ok', prior} end
+  if prior then
+    local v, n = string.match(prior, '^(%d+):(%d+)$')
+    return {'ok', v, n}
+  end
 end
 local state = redis.call('HGET', META, 'state')
 if state == 'locked' then return {'room_locked'} end
@@ -41,4 +47,4 @@ if op ~= '' then
   end
 end
 touch()
-return {'ok', result}
+return {'ok', int(version), int(nextq)}

@@ -1,7 +1,9 @@
 -- join.lua — a connection joins: register the member, mark the connection live, answer the resume.
 -- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
---      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms
--- Checks: room exists (room_not_found).
+--      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms  11 role (member|owner)
+--      12 the token's issue time (Unix ms)
+-- Checks: room exists (room_not_found); the member was not removed after the token was issued
+--   (forbidden).
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
 --   member's grace mark cleared; if not announced online → m:<member> set and presence online
 --   published; then the room's presence swept (sweep_presence), so what the reply says is current.
@@ -11,6 +13,8 @@
 --   missed); otherwise the snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
 local member, name, field = ARGV[4], ARGV[5], ARGV[6]
+if removed_since(member, ARGV[12]) then return {'forbidden'} end
+if ARGV[11] == 'owner' then redis.call('HSET', META, 'owner:' .. member, '1') end
 local now = now_ms()
 if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed' then
   redis.call('HSET', MEMBERS, member, name)

@@ -2,7 +2,8 @@
 --
 -- KEYS, the same for every script, all with the room's {roomId} hash tag (RedisKeys.ForRoom):
 --   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq,
---                             item:<menuId> = priceMinor
+--                             item:<menuId> = priceMinor, owner:<memberId> = 1 (joined as owner),
+--                             removed:<memberId> = removal time (Unix ms)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
 --   4 rs:{id}:history   list  event JSON, oldest first, capped at ARGV[2]
@@ -14,7 +15,7 @@
 -- ARGV, the same first three for every script:
 --   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5.
--- Channel messages (RedisProtocol): 'E' .. event JSON (RoomEvent, every field present) or
+-- Channel messages (RoomChannelProtocol): 'E' .. event JSON (RoomEvent, every field present) or
 --                                   'P' .. presence JSON (PresenceChange).
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -32,6 +33,13 @@ end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Whether the member was removed after their token was issued (meta removed:<member> = removal ms):
+-- such a token is refused ('forbidden'); a token issued after the removal re-admits the member.
+local function removed_since(member, token_issued_ms)
+  local removed = redis.call('HGET', META, 'removed:' .. member)
+  return removed and tonumber(removed) > tonumber(token_issued_ms)
 end
 
 local function room_exists()

@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Redis;
 /// <c>H{nonce}</c> for a replica's subscription probe (ignored by every other replica).
 /// History entries are the event JSON without the prefix. JSON is camelCase, every field present.
 /// </summary>
-public static class RedisProtocol
+public static class RoomChannelProtocol
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -1,0 +1,57 @@
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// Closes this replica's connections of a member the room removed. Every replica hears the
+/// <c>member_removed</c> event on the room's channel; the <c>Removed</c> notice itself travels on
+/// SignalR's own backplane (a user send) and leaves the writer right after the event, so the close
+/// waits a moment for it to arrive first — the contract gives a second.
+/// </summary>
+public sealed class RemovedMemberEviction(RoomMembership membership, ILogger<RemovedMemberEviction> logger) : IHostedService, IDisposable
+{
+    private static readonly TimeSpan NoticeHeadStart = TimeSpan.FromMilliseconds(400);
+    private readonly CancellationTokenSource _stopping = new();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        membership.Delivered += OnDelivered;
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        membership.Delivered -= OnDelivered;
+        await _stopping.CancelAsync();
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private void OnDelivered(BackplaneMessage message)
+    {
+        if (message is not RoomEventMessage { Event: { Type: RoomEventTypes.MemberRemoved, MemberId: { } memberId } removed })
+        {
+            return;
+        }
+
+        _ = CloseAsync(removed.RoomId, memberId);
+    }
+
+    private async Task CloseAsync(string roomId, string memberId)
+    {
+        try
+        {
+            await Task.Delay(NoticeHeadStart, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        foreach (var connection in membership.ConnectionsOf(roomId, memberId))
+        {
+            FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
+            connection.Abort();
+        }
+    }
+}

@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// The one owner of "connection C is in room R on this replica": which connections this replica
+/// holds (registered by <see cref="RoomHubLifetimeManager{THub}"/>), which room each has entered and
+/// whether its Join completed, and the room channel subscriptions they need — reference-counted,
+/// the first connection of a room subscribes, the last to leave unsubscribes. Each room has its own
+/// gate, so a subscribe and an unsubscribe of one room never interleave, while a slow (or down)
+/// Redis delays only the rooms it is subscribing. Room messages are delivered from here to the
+/// room's local connections, serialized once per message (not once per connection).
+/// </summary>
+public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembership> logger)
+{
+    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RoomEntry> _rooms = new(StringComparer.Ordinal);
+
+    /// <summary>Raised for every room message delivered here, after it was sent to the room's connections.</summary>
+    public event Action<BackplaneMessage>? Delivered;
+
+    internal void Connected(HubConnectionContext connection) =>
+        _connections[connection.ConnectionId] = new LocalConnection(connection);
+
+    internal void Disconnected(string connectionId) => _connections.TryRemove(connectionId, out _);
+
+    /// <summary>
+    /// Puts a connection into a room before its Join reads the store: from now on it receives the
+    /// room's messages (the client drops those at or below its Join result). Subscribes on 0 → 1.
+    /// </summary>
+    public async Task EnterAsync(string roomId, string connectionId, string memberId, CancellationToken cancellationToken)
+    {
+        var connection = _connections.TryGetValue(connectionId, out var found)
+            ? found
+            : throw new InvalidOperationException($"connection {connectionId} is not connected to this replica");
+
+        // Bounded: an entry is only replaced after its last connection left, so this settles at once.
+        while (true)
+        {
+            var entry = _rooms.GetOrAdd(roomId, _ => new RoomEntry());
+            await entry.Gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (entry.Retired)
+                {
+                    continue;
+                }
+
+                if (entry.Subscription is null)
+                {
+                    entry.Subscription = await backplane.SubscribeAsync(roomId, Deliver, cancellationToken);
+                    FanoutLog.Subscribed(logger, roomId);
+                }
+
+                connection.Enter(roomId, memberId);
+                entry.Add(connection);
+                return;
+            }
+            catch
+            {
+                RetireIfEmpty(roomId, entry);
+                throw;
+            }
+            finally
+            {
+                entry.Gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The connection's Join has completed: calls that need a joined member are allowed, and ticks
+    /// renew its presence lease. Until then it only receives, so a tick can never announce a member
+    /// before their Join registered them, nor bring back a lease a failed Join released.
+    /// </summary>
+    public void MarkJoined(string roomId, string connectionId)
+    {
+        if (_connections.TryGetValue(connectionId, out var connection))
+        {
+            connection.MarkJoined(roomId);
+        }
+    }
+
+    /// <summary>The room the connection has entered (joined or still joining), if any.</summary>
+    public string? RoomOf(string connectionId) =>
+        _connections.TryGetValue(connectionId, out var connection) ? connection.RoomId : null;
+
+    /// <summary>Whether the connection's Join of the room has completed (and it has not left).</summary>
+    public bool IsJoined(string connectionId, string roomId) =>
+        _connections.TryGetValue(connectionId, out var connection) && connection.IsJoinedTo(roomId);
+
+    /// <summary>Whether the connection is still in the room (it has not left).</summary>
+    public bool IsTracked(string roomId, string connectionId) =>
+        _rooms.TryGetValue(roomId, out var entry) && entry.Contains(connectionId);
+
+    /// <summary>
+    /// Takes a connection out of a room; unsubscribes on 1 → 0. Works from the room's side too, so a
+    /// Join that finishes after its connection was already gone can still undo its own enter.
+    /// </summary>
+    public async Task LeaveAsync(string roomId, string connectionId)
+    {
+        if (_connections.TryGetValue(connectionId, out var connection))
+        {
+            connection.Leave(roomId);
+        }
+
+        if (!_rooms.TryGetValue(roomId, out var entry))
+        {
+            return;
+        }
+
+        await entry.Gate.WaitAsync();
+        try
+        {
+            if (entry.Retired || !entry.Remove(connectionId) || !RetireIfEmpty(roomId, entry))
+            {
+                return;
+            }
+
+            if (entry.Subscription is { } subscription)
+            {
+                await subscription.DisposeAsync();
+                FanoutLog.Unsubscribed(logger, roomId);
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>The rooms with local members and their joined connections, copied for a tick (no waiting).</summary>
+    public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot() =>
+        _rooms
+            .Select(r => (RoomId: r.Key, Connections: (IReadOnlyList<TrackedConnection>)r.Value.Joined()))
+            .Where(r => r.Connections.Count > 0)
+            .ToList();
+
+    /// <summary>This replica's connections of one member in one room (to close them when the member is removed).</summary>
+    public IReadOnlyList<HubConnectionContext> ConnectionsOf(string roomId, string memberId) =>
+        _rooms.TryGetValue(roomId, out var entry)
+            ? entry.Members.Where(c => c.MemberId == memberId).Select(c => c.Context).ToList()
+            : [];
+
+    /// <summary>Sends one server-to-client call to every local connection in the room; serialized once, never awaited.</summary>
+    public void SendToRoom(string roomId, string method, object argument)
+    {
+        if (!_rooms.TryGetValue(roomId, out var entry))
+        {
+            return;
+        }
+
+        var members = entry.Members;
+        if (members.Length == 0)
+        {
+            return;
+        }
+
+        var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
+        foreach (var member in members)
+        {
+            // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
+            // slow member's full buffer delays only that member, never the room's other members.
+            var write = member.Context.WriteAsync(message);
+            if (!write.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(write, roomId);
+            }
+        }
+    }
+
+    private void Deliver(BackplaneMessage message)
+    {
+        switch (message)
+        {
+            case RoomEventMessage e:
+                SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event);
+                break;
+            case PresenceMessage p:
+                SendToRoom(p.RoomId, RoomClientMethods.Presence, p.Change);
+                break;
+        }
+
+        Delivered?.Invoke(message);
+    }
+
+    private async Task ObserveAsync(ValueTask write, string roomId)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex)
+        {
+            FanoutLog.DeliveryFailed(logger, roomId, ex);
+        }
+    }
+
+    /// <summary>Called under the entry's gate: takes an empty entry out of the map so the next enter starts afresh.</summary>
+    private bool RetireIfEmpty(string roomId, RoomEntry entry)
+    {
+        if (!entry.IsEmpty)
+        {
+            return false;
+        }
+
+        entry.Retired = true;
+        _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
+        return true;
+    }
+
+    /// <summary>One local connection and the room it is in. Its fields change under its own lock.</summary>
+    private sealed class LocalConnection(HubConnectionContext context)
+    {
+        private readonly Lock _lock = new();
+        private string? _roomId;
+        private bool _joined;
+
+        public HubConnectionContext Context { get; } = context;
+
+        public string ConnectionId => Context.ConnectionId;
+
+        public string MemberId { get; private set; } = "";
+
+        public string? RoomId
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _roomId;
+                }
+            }
+        }
+
+        public bool Joined
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _joined;
+                }
+            }
+        }
+
+        public void Enter(string roomId, string memberId)
+        {
+            lock (_lock)
+            {
+                _roomId = roomId;
+                _joined = false;
+                MemberId = memberId;
+            }
+        }
+
+        public void MarkJoined(string roomId)
+        {
+            lock (_lock)
+            {
+                _joined = _roomId == roomId;
+            }
+        }
+
+        public bool IsJoinedTo(string roomId)
+        {
+            lock (_lock)
+            {
+                return _joined && _roomId == roomId;
+            }
+        }
+
+        public void Leave(string roomId)
+        {
+            lock (_lock)
+            {
+                if (_roomId == roomId)
+                {
+                    _roomId = null;
+                    _joined = false;
+                }
+            }
+        }
+    }
+
+    /// <summary>A room's local connections (copy-on-write, so delivery reads them without a lock) and its subscription.</summary>
+    private sealed class RoomEntry
+    {
+        private readonly Lock _lock = new();
+        private LocalConnection[] _members = [];
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public IAsyncDisposable? Subscription { get; set; }
+
+        public bool Retired { get; set; }
+
+        public LocalConnection[] Members => Volatile.Read(ref _members);
+
+        public bool IsEmpty => Members.Length == 0;
+
+        public bool Contains(string connectionId) => Array.Exists(Members, c => c.ConnectionId == connectionId);
+
+        public void Add(LocalConnection connection)
+        {
+            lock (_lock)
+            {
+                if (!Array.Exists(_members, c => ReferenceEquals(c, connection)))
+                {
+                    Volatile.Write(ref _members, [.. _members, connection]);
+                }
+            }
+        }
+
+        public bool Remove(string connectionId)
+        {
+            lock (_lock)
+            {
+                var remaining = Array.FindAll(_members, c => c.ConnectionId != connectionId);
+                if (remaining.Length == _members.Length)
+                {
+                    return false;
+                }
+
+                Volatile.Write(ref _members, remaining);
+                return true;
+            }
+        }
+
+        public List<TrackedConnection> Joined() =>
+            Members.Where(c => c.Joined).Select(c => new TrackedConnection(c.ConnectionId, c.MemberId)).ToList();
+    }
+}
+
+/// <summary>A local connection and the member it belongs to, as the ticker renews it.</summary>
+public readonly record struct TrackedConnection(string ConnectionId, string MemberId);

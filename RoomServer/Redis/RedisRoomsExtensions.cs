@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+public static class RedisRoomsExtensions
+{
+    /// <summary>The channel prefix of SignalR's own backplane, apart from the rooms' <c>rs:{id}:events</c>.</summary>
+    public const string SignalRChannelPrefix = "rs-signalr";
+
+    /// <summary>
+    /// Scaled mode: the Redis room store and room backplane (one multiplexer, <see cref="RedisConnection"/>),
+    /// and SignalR's own Redis backplane (its own multiplexer; disposing it unsubscribes everything)
+    /// for every other SignalR send, behind the room composite lifetime manager.
+    /// </summary>
+    public static IServiceCollection AddRedisRooms(this IServiceCollection services, string connectionString)
+    {
+        services.Configure<RedisConnectionOptions>(o => o.ConnectionString = connectionString);
+        services.AddSingleton<RedisConnection>();
+        services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
+        services.AddSingleton<IRoomBackplane, RedisBackplane>();
+        services.AddSingleton<IRoomStore, RedisRoomStore>();
+
+        services.AddSignalR().AddStackExchangeRedis(connectionString);
+        services.AddOptions<RedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>
+        {
+            redis.Configuration.ChannelPrefix = RedisChannel.Literal(SignalRChannelPrefix);
+            redis.Configuration.AbortOnConnectFail = false;
+            redis.Configuration.ClientName = room.Value.ReplicaId + "-signalr";
+            redis.Configuration.Protocol = RedisProtocol.Resp2;
+            redis.Configuration.AsyncTimeout = room.Value.StoreTimeoutMilliseconds;
+        });
+        services.AddSingleton(typeof(RedisHubLifetimeManager<>));
+        services.RemoveAll(typeof(HubLifetimeManager<>));
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RedisRoomHubLifetimeManager<>));
+        return services;
+    }
+}
+
+/// <summary>The room composite over SignalR's Redis backplane.</summary>
+public sealed class RedisRoomHubLifetimeManager<THub>(RedisHubLifetimeManager<THub> cluster, RoomMembership membership)
+    : RoomHubLifetimeManager<THub>(cluster, membership)
+    where THub : Hub;
