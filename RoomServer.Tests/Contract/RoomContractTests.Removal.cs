@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+/// <summary>Removing a member (DESIGN.md §3 RemoveMember, §4 DELETE .../members/{memberId}).</summary>
+public abstract partial class RoomContractTests
+{
+    [Fact]
+    public async Task TheOwnerRemovesAMemberWhoseChoicesLeaveTheOrderAndWhoseConnectionIsToldAndClosed()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+        await bob.Client.SetChoiceAsync(room, "pizza", 2);
+        await owner.Client.SetChoiceAsync(room, "cola", 1);
+        await owner.Client.SkipEventsThroughAsync(4);
+        var before = await Server.SnapshotAsync(room);
+        before.TotalMinor.Should().Be((2 * 1150) + 300);
+
+        (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(5);
+
+        (await owner.Client.NextEventShouldBeAsync(5)).Should().BeEquivalentTo(new { Type = RoomEventTypes.MemberRemoved, MemberId = "bob", By = "olga" });
+        var removed = await bob.Client.NextAsync("Removed", TimeSpan.FromSeconds(5));
+        removed.Deserialize<MemberRemovedNotice>(ContractServer.Json).Should().Be(new MemberRemovedNotice(room.Id, "bob", "olga"));
+        await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+
+        var after = await Server.SnapshotAsync(room);
+        after.Members.Select(m => m.MemberId).Should().Equal("olga");
+        after.Choices.Should().Equal(new SnapshotChoice("olga", "cola", 1));
+        after.TotalMinor.Should().Be(300, "the removed member's choices left the order in the same step");
+    }
+
+    [Fact]
+    public async Task ARemovedMembersOldTokenIsRefusedAndANewTokenReadmitsThem()
+    {
+        var room = await Server.CreateRoomAsync();
+        var oldToken = await Server.TokenAsync(room, "bob");
+        await using (var bob = await Server.ConnectAsync(oldToken))
+        {
+            await bob.InvokeAsync<JoinResult>("Join", room.Id, null);
+        }
+
+        var delete = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+        delete.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await delete.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(2);
+
+        var connect = () => Server.ConnectAsync(oldToken);
+        (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
+
+        await using var again = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+        var joined = await again.InvokeAsync<JoinResult>("Join", room.Id, null);
+        joined.Position.Version.Should().Be(3, "the re-admitted member joins anew with a member event");
+        joined.Snapshot!.Members.Select(m => m.MemberId).Should().Contain("bob");
+    }
+
+    [Fact]
+    public async Task RemovingAMemberClosesEveryOneOfTheirConnections()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var phone = await Server.JoinAsync(room, "bob");
+        await using var laptop = await Server.JoinAsync(room, "bob");
+
+        await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob");
+
+        foreach (var device in new[] { phone, laptop })
+        {
+            (await device.Client.NextAsync("Removed", TimeSpan.FromSeconds(5))).GetProperty("memberId").GetString().Should().Be("bob");
+            await device.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+        }
+    }
+
+    [Fact]
+    public async Task RemovingAnUnknownMemberOrTheOwnerIsInvalidAndChangesNothing()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+
+        (await owner.Client.RejectedCodeAsync("RemoveMember", room.Id, "nobody")).Should().Be("invalid_argument");
+        (await owner.Client.RejectedCodeAsync("RemoveMember", room.Id, "olga")).Should().Be("invalid_argument");
+        (await owner.Client.RejectedCodeAsync("RemoveMember", room.Id, "bad:id")).Should().Be("invalid_argument");
+        (await owner.Client.RejectedCodeAsync("RemoveMember", room.Id, 42)).Should().Be("invalid_argument");
+
+        var unknown = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/nobody");
+        unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await unknown.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
+        var ownerViaApi = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/olga");
+        (await ownerViaApi.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
+        var noRoom = await Server.Api.DeleteAsync("/api/rooms/no-such-room/members/olga");
+        noRoom.StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        await AssertNothingChangedAsync(room, owner, 1);
+    }
+
+    [Fact]
+    public async Task ANonOwnerCannotRemoveAMember()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        (await bob.Client.RejectedCodeAsync("RemoveMember", room.Id, "olga")).Should().Be("forbidden");
+        (await Server.Anonymous.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        await AssertNothingChangedAsync(room, owner, 2);
+        (await Server.SnapshotAsync(room)).Members.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task AnAnnouncementReachesEveryConnectedClient()
+    {
+        var (room, ann) = await RoomWithMemberAsync("ann");
+        await using var _ = ann;
+        await using var stranger = await Server.ConnectAsync(await Server.TokenAsync(await Server.CreateRoomAsync(), "zed"));
+
+        var response = await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "maintenance", message = "Back in 5 minutes" });
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var id = (await response.Content.ReadFromJsonAsync<AnnouncementAck>(ContractServer.Json))!.Id;
+
+        foreach (var client in new[] { ann.Client, stranger })
+        {
+            var announcement = (await client.NextAsync("Announcement", TimeSpan.FromSeconds(5))).Deserialize<Announcement>(ContractServer.Json)!;
+            announcement.Should().BeEquivalentTo(new { Id = id, Kind = "maintenance", Message = "Back in 5 minutes" });
+        }
+
+        (await Server.SnapshotAsync(room)).Version.Should().Be(1, "an announcement is not a room event");
+    }
+
+    [Fact]
+    public async Task ABadAnnouncementIsRefusedAndSendsNothing()
+    {
+        var (_, ann) = await RoomWithMemberAsync("ann");
+        await using var __ = ann;
+
+        var empty = await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "maintenance", message = "  " });
+        (await empty.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
+        var noKind = await Server.Api.PostAsJsonAsync("/api/announcements", new { message = "hello" });
+        (await noKind.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
+        var oversized = await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "maintenance", message = new string('x', 501) });
+        (await oversized.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "payload_too_large", Status = 413 });
+        (await Server.Anonymous.PostAsJsonAsync("/api/announcements", new { kind = "k", message = "m" })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        // Barrier: a good announcement arrives, and it is the first one.
+        await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "the good one" });
+        (await ann.Client.NextAsync("Announcement", TimeSpan.FromSeconds(5))).GetProperty("message").GetString().Should().Be("the good one");
+    }
+}
