@@ -1,0 +1,32 @@
+using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Browser;
+
+/// <summary>
+/// The web client in headless Chromium against a real cluster (redis, three replicas, nginx): the
+/// owner removes a member, whose page says why and stops without reconnecting (a reload is refused
+/// too), the others see the member and their choices leave; an operator announcement reaches every
+/// page. The driver is tests/js/browser/remove-member.mjs.
+/// </summary>
+[Trait("Suite", "Browser")]
+public sealed class RemoveMemberInChromiumTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task TheOwnerRemovesAMemberWhosePageStopsAndEveryPageShowsAnAnnouncement()
+    {
+        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
+        Directory.CreateDirectory(screenshots);
+
+        var result = await NodeScript.RunAsync("browser/remove-member.mjs", new Dictionary<string, string>
+        {
+            ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
+            ["API_KEY"] = cluster.ApiKey,
+            ["SCREENSHOT_DIR"] = screenshots,
+            ["CHROMIUM"] = RequiredTool.Resolve("chromium"),
+        }, TimeSpan.FromSeconds(120));
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.LastJsonLine!.Value.GetProperty("ok").GetBoolean().Should().BeTrue(result.ToString());
+    }
+}
