@@ -8,10 +8,12 @@ namespace RoomShare.RoomServer.Fanout;
 /// SignalR's own backplane (a user send) and leaves the writer right after the event, so the close
 /// waits a moment for it to arrive first — the contract gives a second.
 /// </summary>
-public sealed class RemovedMemberEviction(RoomMembership membership, ILogger<RemovedMemberEviction> logger) : IHostedService, IDisposable
+public sealed class RemovedMemberEviction(
+    RoomMembership membership,
+    IHostApplicationLifetime lifetime,
+    ILogger<RemovedMemberEviction> logger) : IHostedService
 {
     private static readonly TimeSpan NoticeHeadStart = TimeSpan.FromMilliseconds(400);
-    private readonly CancellationTokenSource _stopping = new();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -19,13 +21,11 @@ public sealed class RemovedMemberEviction(RoomMembership membership, ILogger<Rem
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
         membership.Delivered -= OnDelivered;
-        await _stopping.CancelAsync();
+        return Task.CompletedTask;
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     private void OnDelivered(BackplaneMessage message)
     {
@@ -41,7 +41,7 @@ public sealed class RemovedMemberEviction(RoomMembership membership, ILogger<Rem
     {
         try
         {
-            await Task.Delay(NoticeHeadStart, _stopping.Token);
+            await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
         }
         catch (OperationCanceledException)
         {

@@ -65,10 +65,23 @@ public sealed class RedisConnection(
 
     public async ValueTask DisposeAsync()
     {
-        if (_multiplexer is not null)
+        if (Interlocked.Exchange(ref _multiplexer, null) is not { } multiplexer)
         {
-            await _multiplexer.CloseAsync(allowCommandsToComplete: false);
-            _multiplexer.Dispose();
+            return;
+        }
+
+        try
+        {
+            await multiplexer.CloseAsync(allowCommandsToComplete: false);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException or TimeoutException)
+        {
+            // Shutting down with Redis away: there is nothing left to close politely.
+            RedisLog.CallFailed(logger, "close", $"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            multiplexer.Dispose();
         }
     }
 
