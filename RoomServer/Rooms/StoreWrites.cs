@@ -1,5 +1,7 @@
 namespace RoomShare.RoomServer.Rooms;
 
+// The records IRoomStore's writes take: each is validated by the edge that builds it.
+
 /// <summary>A validated request to create a room.</summary>
 public sealed record NewRoom(string RoomId, string Epoch, string Name, IReadOnlyList<MenuItem> Menu, TimeSpan Ttl, string At);
 
@@ -13,18 +15,6 @@ public sealed record JoinRequest(
     string At,
     string Role = "member",
     long TokenIssuedAtMs = 0);
-
-/// <summary>
-/// What the store returns for a join: the position and either a snapshot or the missed events. With
-/// missed events comes every member's current presence, which a resuming client may have missed
-/// (presence is not versioned, so history cannot replay it).
-/// </summary>
-public sealed record JoinOutcome(
-    RoomPosition Position,
-    RoomSnapshot? Snapshot,
-    IReadOnlyList<RoomEvent>? Missed,
-    IReadOnlyList<SnapshotMember>? Presence = null,
-    long PresenceSeq = 0);
 
 /// <summary>How a choice changes: set to a value, or adjust by a delta (floored at 0, capped at the max).</summary>
 public enum ChoiceMode
@@ -44,19 +34,6 @@ public sealed record ChoiceChange(
     int MaxQuantity,
     string At,
     long TokenIssuedAtMs = 0);
-
-/// <summary>
-/// Identifies one SignalR connection of one replica. Presence is kept per connection so several
-/// devices merge into one member and a dead replica's connections can be recognised by their lease.
-/// </summary>
-public readonly record struct ConnectionKey(string ReplicaId, string ConnectionId)
-{
-    /// <summary>The presence hash field: <c>c:REPLICA:CONNECTION</c>.</summary>
-    public string Field => $"c:{ReplicaId}:{ConnectionId}";
-}
-
-/// <summary>A connection this replica holds in a room, and its member: what a tick renews.</summary>
-public readonly record struct LocalConnection(ConnectionKey Key, string MemberId);
 
 /// <summary>
 /// The owner (or the API, <c>by: api</c>) removes a member for good: their choices leave the order,

@@ -1,0 +1,24 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>One dish on a room's menu. Money is integer minor units.</summary>
+public sealed record MenuItem(string Id, string Name, long PriceMinor);
+
+public sealed record SnapshotMember(string MemberId, string DisplayName, bool Online);
+
+public sealed record SnapshotChoice(string MemberId, string MenuId, int Quantity);
+
+public sealed record SnapshotTotal(string MenuId, int Quantity, long AmountMinor);
+
+/// <summary>The whole room at one version (DESIGN.md §3). Zero quantities are absent.</summary>
+public sealed record RoomSnapshot(
+    string RoomId,
+    string Name,
+    string Epoch,
+    long Version,
+    string State,
+    IReadOnlyList<MenuItem> Menu,
+    IReadOnlyList<SnapshotMember> Members,
+    IReadOnlyList<SnapshotChoice> Choices,
+    IReadOnlyList<SnapshotTotal> Totals,
+    long TotalMinor,
+    long PresenceSeq);

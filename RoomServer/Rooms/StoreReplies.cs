@@ -1,0 +1,19 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// What the store returns for a join: the position and either a snapshot or the missed events. With
+/// missed events comes every member's current presence, which a resuming client may have missed
+/// (presence is not versioned, so history cannot replay it).
+/// </summary>
+public sealed record JoinOutcome(
+    RoomPosition Position,
+    RoomSnapshot? Snapshot,
+    IReadOnlyList<RoomEvent>? Missed,
+    IReadOnlyList<SnapshotMember>? Presence = null,
+    long PresenceSeq = 0);
+
+/// <summary>The acknowledgement of a choice change (the hub returns it as is).</summary>
+public sealed record ChoiceAck(long Version, int Quantity);
+
+/// <summary>The acknowledgement of a room-level change (the hub and the API return it as is).</summary>
+public sealed record VersionAck(long Version);
