@@ -38,7 +38,7 @@ public sealed class RedisBackplaneOrderTests
                 Interlocked.Increment(ref overlaps);
             }
 
-            var version = ((RoomEventMessage)message).Event.Version;
+            var version = ((EncodedRoomMessage)message).DecodeEvent()!.Version;
             Thread.SpinWait((int)(version % 7) * 200);
             lock (received)
             {

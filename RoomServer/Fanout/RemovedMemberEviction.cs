@@ -27,14 +27,22 @@ public sealed class RemovedMemberEviction(
         return Task.CompletedTask;
     }
 
+    private static ReadOnlySpan<byte> MemberRemovedType => "\"type\":\"member_removed\""u8;
+
     private void OnDelivered(BackplaneMessage message)
     {
-        if (message is not RoomEventMessage { Event: { Type: RoomEventTypes.MemberRemoved, MemberId: { } memberId } removed })
+        var removed = message switch
         {
-            return;
-        }
+            RoomEventMessage e => e.Event,
 
-        _ = CloseAsync(removed.RoomId, memberId);
+            // Most events are not removals: look for the type before parsing anything.
+            EncodedRoomMessage { Kind: RoomMessageKind.Event } e when e.Json.Span.IndexOf(MemberRemovedType) >= 0 => e.DecodeEvent(),
+            _ => null,
+        };
+        if (removed is { Type: RoomEventTypes.MemberRemoved, MemberId: { } memberId })
+        {
+            _ = CloseAsync(removed.RoomId, memberId);
+        }
     }
 
     private async Task CloseAsync(string roomId, string memberId)

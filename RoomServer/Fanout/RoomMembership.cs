@@ -148,23 +148,23 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
     /// <summary>Sends one server-to-client call to every local connection in the room; serialized once, never awaited.</summary>
     public void SendToRoom(string roomId, string method, object argument)
     {
-        if (!_rooms.TryGetValue(roomId, out var entry))
+        if (MembersOf(roomId) is { } members)
         {
-            return;
+            var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
+            Write(roomId, members, _ => message);
         }
+    }
 
-        var members = entry.Members;
-        if (members.Length == 0)
-        {
-            return;
-        }
+    private LocalConnection[]? MembersOf(string roomId) =>
+        _rooms.TryGetValue(roomId, out var entry) && entry.Members is { Length: > 0 } members ? members : null;
 
-        var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
+    private void Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor)
+    {
         foreach (var member in members)
         {
             // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
             // slow member's full buffer delays only that member, never the room's other members.
-            var write = member.Context.WriteAsync(message);
+            var write = member.Context.WriteAsync(messageFor(member.Context));
             if (!write.IsCompletedSuccessfully)
             {
                 _ = ObserveAsync(write, roomId);
@@ -176,6 +176,11 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
     {
         switch (message)
         {
+            case EncodedRoomMessage encoded when MembersOf(encoded.RoomId) is { } members:
+                var target = encoded.Kind == RoomMessageKind.Event ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
+                var frames = new RoomFrames(target, encoded.Json);
+                Write(encoded.RoomId, members, c => frames.For(c.Protocol));
+                break;
             case RoomEventMessage e:
                 SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event);
                 break;

@@ -63,11 +63,11 @@ public sealed class RedisBackplane : IRoomBackplane
             return;
         }
 
-        var text = (string)value!;
-        if (RoomChannelProtocol.IsProbe(text))
+        var bytes = (ReadOnlyMemory<byte>)value;
+        if (RoomChannelProtocol.IsProbe(bytes.Span))
         {
             // Ours completes a verification; another replica's is simply not for us.
-            if (_probes.TryRemove(text, out var probe))
+            if (_probes.TryRemove((string)value!, out var probe))
             {
                 probe.TrySetResult();
             }
@@ -75,10 +75,10 @@ public sealed class RedisBackplane : IRoomBackplane
             return;
         }
 
-        BackplaneMessage? message;
+        EncodedRoomMessage? message;
         try
         {
-            message = RoomChannelProtocol.Parse(text);
+            message = RoomChannelProtocol.Read(room.RoomId, bytes);
         }
         catch (System.Text.Json.JsonException ex)
         {

@@ -15,24 +15,42 @@ public static class RoomChannelProtocol
 
     public const char ProbePrefix = 'H';
 
-    public static bool IsProbe(string message) => message.Length > 0 && message[0] == ProbePrefix;
+    public static bool IsProbe(ReadOnlySpan<byte> message) => message.Length > 0 && message[0] == (byte)ProbePrefix;
 
-    public static BackplaneMessage? Parse(string message)
+    /// <summary>
+    /// Reads a channel message without materialising it: the kind from its prefix, and the JSON after
+    /// it, checked to be one well-formed object (a forwarded fragment would break the clients' framing).
+    /// Null for anything else.
+    /// </summary>
+    public static EncodedRoomMessage? Read(string roomId, ReadOnlyMemory<byte> message)
     {
-        if (message.Length < 2)
+        if (message.Length < 3)
         {
             return null;
         }
 
-        var json = message.AsSpan(1);
-        return message[0] switch
+        RoomMessageKind? kind = message.Span[0] switch
         {
-            'E' => JsonSerializer.Deserialize<RoomEvent>(json, Json) is { } e ? new RoomEventMessage(e) : null,
-            'P' => JsonSerializer.Deserialize<PresenceChange>(json, Json) is { } p ? new PresenceMessage(p) : null,
+            (byte)'E' => RoomMessageKind.Event,
+            (byte)'P' => RoomMessageKind.Presence,
             _ => null,
         };
+        var json = message[1..];
+        return kind is { } k && IsOneObject(json.Span) ? new EncodedRoomMessage(roomId, k, json) : null;
     }
 
     public static RoomEvent ParseHistoryEntry(string json) =>
         JsonSerializer.Deserialize<RoomEvent>(json, Json) ?? throw new JsonException("empty history entry");
+
+    private static bool IsOneObject(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        reader.Skip();
+        return !reader.Read();
+    }
 }

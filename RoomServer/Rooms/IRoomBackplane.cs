@@ -7,6 +7,26 @@ public sealed record RoomEventMessage(RoomEvent Event) : BackplaneMessage(Event.
 
 public sealed record PresenceMessage(PresenceChange Change) : BackplaneMessage(Change.RoomId);
 
+/// <summary>What a room message carries: a versioned <see cref="RoomEvent"/> or a <see cref="PresenceChange"/>.</summary>
+public enum RoomMessageKind
+{
+    Event,
+    Presence,
+}
+
+/// <summary>
+/// A room message as its channel carried it: the kind and the JSON (validated, not parsed), passed on
+/// to clients as it is — so a replica neither parses nor re-serializes the events it fans out.
+/// </summary>
+public sealed record EncodedRoomMessage(string RoomId, RoomMessageKind Kind, ReadOnlyMemory<byte> Json) : BackplaneMessage(RoomId)
+{
+    private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    /// <summary>Parses the event, for the rare reader that needs its fields (null for presence).</summary>
+    public RoomEvent? DecodeEvent() =>
+        Kind == RoomMessageKind.Event ? System.Text.Json.JsonSerializer.Deserialize<RoomEvent>(Json.Span, WebJson) : null;
+}
+
 /// <summary>
 /// The fan-out seam: how a replica hears every message of a room it has members in. The store
 /// publishes (inside its atomic change, so channel order is version order); the backplane only

@@ -1,0 +1,38 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// A room message as SignalR frames, made once per message for all of a room's connections. For the
+/// JSON protocol the frame is written around the channel's JSON as it arrived —
+/// <c>{"type":1,"target":T,"arguments":[JSON]}</c> + the record separator, exactly what
+/// JsonHubProtocol writes — so the event is never parsed nor re-serialized on this path. Another
+/// protocol (none is enabled today) gets the message parsed once and serialized by SignalR.
+/// </summary>
+internal sealed class RoomFrames(string target, ReadOnlyMemory<byte> json)
+{
+    private const string JsonProtocol = "json";
+    private const byte RecordSeparator = 0x1e;
+    private static readonly byte[] Suffix = [(byte)']', (byte)'}', RecordSeparator];
+
+    private SerializedHubMessage? _json;
+    private SerializedHubMessage? _other;
+
+    public SerializedHubMessage For(IHubProtocol protocol) =>
+        protocol.Name == JsonProtocol
+            ? _json ??= new SerializedHubMessage([new SerializedMessage(JsonProtocol, JsonFrame())])
+            : _other ??= new SerializedHubMessage(new InvocationMessage(target, [JsonDocument.Parse(json).RootElement.Clone()]));
+
+    private byte[] JsonFrame()
+    {
+        var prefix = Encoding.UTF8.GetBytes("{\"type\":1,\"target\":\"" + target + "\",\"arguments\":[");
+        var frame = new byte[prefix.Length + json.Length + Suffix.Length];
+        prefix.CopyTo(frame, 0);
+        json.Span.CopyTo(frame.AsSpan(prefix.Length));
+        Suffix.CopyTo(frame, prefix.Length + json.Length);
+        return frame;
+    }
+}
