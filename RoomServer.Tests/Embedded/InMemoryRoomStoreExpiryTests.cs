@@ -21,7 +21,7 @@ public sealed class InMemoryRoomStoreExpiryTests
         (await _store.CreateAsync(room, CancellationToken.None)).Should().BeTrue();
 
         _clock.Advance(TimeSpan.FromMinutes(9));
-        await _store.ChangeChoiceAsync(new ChoiceChange("r1", "ann", "pizza", ChoiceMode.Set, 1, null, 99, "t"), CancellationToken.None);
+        await _store.ChangeChoiceAsync(new ChoiceChange("r1", "ann", "pizza", ChoiceMode.Set, 1, null, "t"), CancellationToken.None);
         _clock.Advance(TimeSpan.FromMinutes(9));
         (await _store.ExistsAsync("r1", CancellationToken.None)).Should().BeTrue("the change at minute 9 extended it to minute 19");
 

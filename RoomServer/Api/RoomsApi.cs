@@ -77,7 +77,7 @@ public static class RoomsApi
     {
         RoomRequests.ValidateRoomId(roomId);
         var (kind, payload) = RoomRequests.ValidateNotice(request, options.Value);
-        return TypedResults.Accepted((string?)null, await store.PublishNoticeAsync(roomId, kind, payload, time.Stamp(), cancellationToken));
+        return TypedResults.Accepted((string?)null, await store.PublishNoticeAsync(new NoticePublication(roomId, kind, payload, time.Stamp()), cancellationToken));
     }
 
     private static async Task<Ok<VersionAck>> SetState(
@@ -85,7 +85,7 @@ public static class RoomsApi
     {
         RoomRequests.ValidateRoomId(roomId);
         var state = RoomRequests.ValidateState(request);
-        return TypedResults.Ok(await store.SetStateAsync(roomId, state, RoomClaims.ApiRole, time.Stamp(), cancellationToken));
+        return TypedResults.Ok(await store.SetStateAsync(new StateChange(roomId, state, RoomClaims.ApiRole, time.Stamp()), cancellationToken));
     }
 
     private static async Task<Ok<VersionAck>> RemoveMember(string roomId, string memberId, MemberRemover remover, CancellationToken cancellationToken)
@@ -115,7 +115,7 @@ public static class RoomsApi
 
     private static async Task<NoContent> DeleteRoom(string roomId, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        await store.DeleteAsync(RoomRequests.ValidateRoomId(roomId), time.Stamp(), cancellationToken);
+        await store.DeleteAsync(new RoomDeletion(RoomRequests.ValidateRoomId(roomId), time.Stamp()), cancellationToken);
         return TypedResults.NoContent();
     }
 }

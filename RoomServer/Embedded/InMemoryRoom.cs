@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Embedded;
@@ -71,7 +70,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
             : new JoinOutcome(Position, SnapshotNow(), null);
     }
 
-    public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
+    public ChoiceAck ChangeChoice(ChoiceChange change, int maxQuantity, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(change.MemberId, change.TokenIssuedAtMs);
         var opKey = change.OpId is null ? null : $"{change.MemberId}:{change.OpId}";
@@ -92,7 +91,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
 
         var key = (change.MemberId, change.MenuId);
         var current = _choices.GetValueOrDefault(key);
-        var next = ChoiceRules.Next(current, change.Mode, change.Value, change.MaxQuantity);
+        var next = ChoiceRules.Next(current, change.Mode, change.Value, maxQuantity);
         if (next != current)
         {
             if (next == 0)
@@ -122,8 +121,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         return ack;
     }
 
-    public VersionAck SetState(string target, string by, string at, List<BackplaneMessage> published)
+    public VersionAck SetState(StateChange change, List<BackplaneMessage> published)
     {
+        var target = change.State;
         if (RoomStates.RejectionFor(State, target) is { } rejection)
         {
             throw rejection == RoomErrorCodes.RoomClosed
@@ -134,7 +134,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         if (State != target)
         {
             State = target;
-            published.Add(Append(RoomEventTypes.State, at, e => e with { State = target, By = by }));
+            published.Add(Append(RoomEventTypes.State, change.At, e => e with { State = target, By = change.By }));
         }
 
         return new VersionAck(Version);
@@ -190,9 +190,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         }
     }
 
-    public VersionAck Notice(string kind, JsonElement payload, string at, List<BackplaneMessage> published)
+    public VersionAck Notice(NoticePublication notice, List<BackplaneMessage> published)
     {
-        published.Add(Append(RoomEventTypes.Notice, at, e => e with { Kind = kind, Payload = payload.Clone() }));
+        published.Add(Append(RoomEventTypes.Notice, notice.At, e => e with { Kind = notice.Kind, Payload = notice.Payload.Clone() }));
         return new VersionAck(Version);
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
@@ -43,10 +42,10 @@ public sealed class InMemoryRoomStore(
             room.Join(request, time.GetUtcNow(), _options.PresenceLease, Grace, published)));
 
     public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, published)));
+        Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, _options.MaxQuantity, published)));
 
-    public Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, published) => room.SetState(state, by, at, published)));
+    public Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(change.RoomId, (room, published) => room.SetState(change, published)));
 
     public Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) => room.Refresh(request, published)));
@@ -67,39 +66,39 @@ public sealed class InMemoryRoomStore(
         }
     }
 
-    public Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, published) => room.Notice(kind, payload, at, published)));
+    public Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(notice.RoomId, (room, published) => room.Notice(notice, published)));
 
-    public Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken)
+    public Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {
-        Change(roomId, (room, published) =>
+        Change(deletion.RoomId, (room, published) =>
         {
-            room.MarkDeleted(at, published);
-            _rooms.TryRemove(new KeyValuePair<string, InMemoryRoom>(roomId, room));
+            room.MarkDeleted(deletion.At, published);
+            _rooms.TryRemove(new KeyValuePair<string, InMemoryRoom>(deletion.RoomId, room));
             return true;
         });
         return Task.CompletedTask;
     }
 
-    public Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken)
+    public Task ConnectionLeftAsync(ConnectionDeparture departure, CancellationToken cancellationToken)
     {
-        if (TryGetLive(roomId, out var room))
+        if (TryGetLive(departure.RoomId, out var room))
         {
             lock (room)
             {
-                room.ConnectionLeft(connection, time.GetUtcNow());
+                room.ConnectionLeft(departure.Connection, time.GetUtcNow());
             }
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken) =>
+    public Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken) =>
         Task.FromResult(Change(
-            roomId,
+            sweep.RoomId,
             (room, published) =>
             {
-                room.Sweep(liveConnections, time.GetUtcNow(), _options.PresenceLease, Grace, published);
+                room.Sweep(sweep.LiveConnections, time.GetUtcNow(), _options.PresenceLease, Grace, published);
                 return room.Position;
             },
             touch: false));

@@ -116,7 +116,7 @@ public sealed class RoomTicker(
     {
         try
         {
-            var position = await store.SweepPresenceAsync(roomId, live, cancellationToken);
+            var position = await store.SweepPresenceAsync(new PresenceSweep(roomId, live), cancellationToken);
             membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version));
 
             // A connection that left while this sweep was in flight had its lease renewed after its
@@ -124,7 +124,7 @@ public sealed class RoomTicker(
             // a whole lease.
             foreach (var gone in live.Where(c => !membership.IsTracked(roomId, c.Key.ConnectionId)))
             {
-                await store.ConnectionLeftAsync(roomId, gone.Key, cancellationToken);
+                await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, gone.Key), cancellationToken);
             }
         }
         catch (RoomException ex)

@@ -115,7 +115,7 @@ public sealed class RoomHub(
             throw new RoomException(RoomErrorCodes.Forbidden, "only the room's owner may change its state");
         }
 
-        return await store.SetStateAsync(room, target, member.MemberId, time.Stamp(), Context.ConnectionAborted);
+        return await store.SetStateAsync(new StateChange(room, target, member.MemberId, time.Stamp()), Context.ConnectionAborted);
     }
 
     /// <summary>Stops this connection's events for the room. Leaving a room not joined is a no-op.</summary>
@@ -171,7 +171,7 @@ public sealed class RoomHub(
         ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
         var op = HubArguments.OpId(opId);
         return await store.ChangeChoiceAsync(
-            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, _options.MaxQuantity, time.Stamp(), member.TokenIssuedAtMs),
+            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenIssuedAtMs),
             Context.ConnectionAborted);
     }
 
@@ -187,7 +187,7 @@ public sealed class RoomHub(
         await membership.LeaveAsync(room, Context.ConnectionId);
         try
         {
-            await store.ConnectionLeftAsync(room, ConnectionKey, CancellationToken.None);
+            await store.ConnectionLeftAsync(new ConnectionDeparture(room, ConnectionKey), CancellationToken.None);
             ticker.ScheduleGraceSweep(room);
         }
         catch (RoomException ex)

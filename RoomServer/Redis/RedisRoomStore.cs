@@ -92,7 +92,7 @@ public sealed class RedisRoomStore(
             change.Mode == ChoiceMode.Set ? "set" : "adjust",
             change.Value,
             change.OpId ?? "",
-            change.MaxQuantity,
+            _options.MaxQuantity,
             _options.IdempotencyWindow,
             change.TokenIssuedAtMs,
         ]);
@@ -100,16 +100,16 @@ public sealed class RedisRoomStore(
         return new ChoiceAck(ParseLong(reply[1]), (int)ParseLong(reply[2]));
     }
 
-    public async Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken)
+    public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
-        RedisValue[] args = [state, by, .. RoomStates.SourcesOf(state).Select(s => (RedisValue)s)];
-        var reply = await RunAsync(RedisScripts.State, roomId, at, args);
+        RedisValue[] args = [change.State, change.By, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
+        var reply = await RunAsync(RedisScripts.State, change.RoomId, change.At, args);
         if (Status(reply) == "invalid_transition")
         {
-            throw RoomException.Invalid($"a room cannot go from {(string)reply[1]!} to {state}");
+            throw RoomException.Invalid($"a room cannot go from {(string)reply[1]!} to {change.State}");
         }
 
-        EnsureOk(reply, roomId);
+        EnsureOk(reply, change.RoomId);
         return new VersionAck(ParseLong(reply[1]));
     }
 
@@ -142,35 +142,35 @@ public sealed class RedisRoomStore(
         ? RoomException.OwnerNotRemovable(memberId)
         : RoomException.NotAMember(memberId);
 
-    public async Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken)
+    public async Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Notice, roomId, at, [kind, payload.GetRawText()]);
-        EnsureOk(reply, roomId);
+        var reply = await RunAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
+        EnsureOk(reply, notice.RoomId);
         return new VersionAck(ParseLong(reply[1]));
     }
 
-    public async Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken)
+    public async Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Delete, roomId, at, []);
-        EnsureOk(reply, roomId);
+        var reply = await RunAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
+        EnsureOk(reply, deletion.RoomId);
     }
 
-    public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken)
+    public async Task ConnectionLeftAsync(ConnectionDeparture departure, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Leave, roomId, "", [connection.Field]);
-        EnsureOk(reply, roomId);
+        var reply = await RunAsync(RedisScripts.Leave, departure.RoomId, "", [departure.Connection.Field]);
+        EnsureOk(reply, departure.RoomId);
     }
 
-    public async Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken)
+    public async Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken)
     {
         RedisValue[] args =
         [
             (long)_options.PresenceLease.TotalMilliseconds,
             GraceMilliseconds,
-            .. liveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId }),
+            .. sweep.LiveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId }),
         ];
-        var reply = await RunAsync(RedisScripts.Sweep, roomId, "", args);
-        EnsureOk(reply, roomId);
+        var reply = await RunAsync(RedisScripts.Sweep, sweep.RoomId, "", args);
+        EnsureOk(reply, sweep.RoomId);
         return new RoomPosition((string)reply[1]!, ParseLong(reply[2]));
     }
 

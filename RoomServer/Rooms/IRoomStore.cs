@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace RoomShare.RoomServer.Rooms;
 
 /// <summary>
@@ -8,7 +6,8 @@ namespace RoomShare.RoomServer.Rooms;
 /// applies, bumps the version, appends to the capped history and publishes the event on the room's
 /// backplane channel in version order — or changes nothing and throws a <see cref="RoomException"/>.
 /// A store that cannot reach its backing service within its deadline throws <c>unavailable</c>
-/// and never acknowledges a change it cannot vouch for.
+/// and never acknowledges a change it cannot vouch for. Every write takes one record (StoreWrites);
+/// limits (history, idempotency window, max quantity, lease, grace) come from the store's options.
 /// </summary>
 public interface IRoomStore
 {
@@ -35,7 +34,7 @@ public interface IRoomStore
     Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken);
 
     /// <summary>Moves the room through the lifecycle of <see cref="RoomStates"/>; the same state is a no-op.</summary>
-    Task<VersionAck> SetStateAsync(string roomId, string state, string by, string at, CancellationToken cancellationToken);
+    Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken);
 
     Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken);
 
@@ -49,16 +48,16 @@ public interface IRoomStore
     /// <summary>Whether the member was removed after a token issued at <paramref name="tokenIssuedAtMs"/> (so it is refused).</summary>
     Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken);
 
-    Task<VersionAck> PublishNoticeAsync(string roomId, string kind, JsonElement payload, string at, CancellationToken cancellationToken);
+    Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken);
 
     /// <summary>Sends a last <c>state: deleted</c> event, then removes the room.</summary>
-    Task DeleteAsync(string roomId, string at, CancellationToken cancellationToken);
+    Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken);
 
     /// <summary>
     /// A connection left the room. When it was the member's last live one, the member's grace period
     /// starts; <see cref="SweepPresenceAsync"/> announces them offline once it has passed.
     /// </summary>
-    Task ConnectionLeftAsync(string roomId, ConnectionKey connection, CancellationToken cancellationToken);
+    Task ConnectionLeftAsync(ConnectionDeparture departure, CancellationToken cancellationToken);
 
     /// <summary>
     /// The replica's periodic room tick: renews (and re-creates, should another replica have swept
@@ -66,7 +65,7 @@ public interface IRoomStore
     /// their members online again if needed — drops expired ones (a dead replica's), announces offline
     /// every member whose grace period has passed with no live connection, and returns the position.
     /// </summary>
-    Task<RoomPosition> SweepPresenceAsync(string roomId, IReadOnlyCollection<LocalConnection> liveConnections, CancellationToken cancellationToken);
+    Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
     /// <summary>Whether the store can serve requests now (for <c>/readyz</c>).</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);

@@ -1,6 +1,8 @@
+using System.Text.Json;
+
 namespace RoomShare.RoomServer.Rooms;
 
-// The records IRoomStore's writes take: each is validated by the edge that builds it.
+// The records IRoomStore's writes take, one per write: each is validated by the edge that builds it.
 
 /// <summary>A validated request to create a room.</summary>
 public sealed record NewRoom(string RoomId, string Epoch, string Name, IReadOnlyList<MenuItem> Menu, TimeSpan Ttl, string At);
@@ -23,7 +25,10 @@ public enum ChoiceMode
     Adjust,
 }
 
-/// <summary>A validated choice change. <see cref="OpId"/> makes retries idempotent.</summary>
+/// <summary>
+/// A validated choice change. <see cref="OpId"/> makes retries idempotent. The cap an adjustment is
+/// clamped to is the store's <c>MaxQuantity</c> option, not the caller's to choose.
+/// </summary>
 public sealed record ChoiceChange(
     string RoomId,
     string MemberId,
@@ -31,7 +36,6 @@ public sealed record ChoiceChange(
     ChoiceMode Mode,
     int Value,
     string? OpId,
-    int MaxQuantity,
     string At,
     long TokenIssuedAtMs = 0);
 
@@ -43,3 +47,18 @@ public sealed record MemberRemoval(string RoomId, string MemberId, string By, st
 
 /// <summary>A member's refresh request; their token's issue time lets a removed member's old token be refused.</summary>
 public sealed record RefreshRequest(string RoomId, string MemberId, string At, long TokenIssuedAtMs = 0);
+
+/// <summary>A lifecycle change (<see cref="RoomStates"/>) asked for by the owner or the API (<c>by: api</c>).</summary>
+public sealed record StateChange(string RoomId, string State, string By, string At);
+
+/// <summary>A <c>notice</c> from the menu app: <see cref="Payload"/> is any JSON value, already size-checked.</summary>
+public sealed record NoticePublication(string RoomId, string Kind, JsonElement Payload, string At);
+
+/// <summary>Deletes a room, after a last <c>state: deleted</c> event stamped <see cref="At"/>.</summary>
+public sealed record RoomDeletion(string RoomId, string At);
+
+/// <summary>One connection left the room (Leave, a disconnect, or a tick finding it gone).</summary>
+public sealed record ConnectionDeparture(string RoomId, ConnectionKey Connection);
+
+/// <summary>A replica's tick for one room: the connections it still holds there, whose leases it renews.</summary>
+public sealed record PresenceSweep(string RoomId, IReadOnlyCollection<LocalConnection> LiveConnections);
