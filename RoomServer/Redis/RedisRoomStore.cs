@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
@@ -10,7 +9,8 @@ namespace RoomShare.RoomServer.Redis;
 /// <summary>
 /// Scaled mode's store: every change is one Lua script (Scripts/), which validates, applies, bumps
 /// the version, appends to the capped history, refreshes the TTL and publishes — atomically.
-/// This class only marshals arguments and replies; the rules live in the scripts and in Rooms/.
+/// This class only marshals arguments (in each script's ARGV order) and replies (read by the reply
+/// readers of <see cref="ScriptReply"/>); the rules live in the scripts and in Rooms/.
 /// </summary>
 public sealed class RedisRoomStore(
     RedisConnection redis,
@@ -38,7 +38,7 @@ public sealed class RedisRoomStore(
         }
 
         var reply = await RunAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
-        return Status(reply) switch
+        return reply.Status switch
         {
             "ok" => true,
             "exists" => false,
@@ -52,8 +52,8 @@ public sealed class RedisRoomStore(
     public async Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken)
     {
         var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
-        EnsureOk(reply, roomId, expected: "snapshot");
-        return ReadSnapshot(roomId, reply);
+        EnsureOk(reply, roomId, expected: SnapshotReply.Status);
+        return SnapshotReply.Read(roomId, reply);
     }
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
@@ -70,16 +70,13 @@ public sealed class RedisRoomStore(
             request.Role,
             request.TokenIssuedAtMs,
         ]);
-        var status = Status(reply);
-        if (status == "missed")
+        if (reply.Status == MissedReply.Status)
         {
-            var missed = ((RedisResult[])reply[3]!).Select(e => RoomChannelProtocol.ParseHistoryEntry((string)e!)).ToList();
-            var presence = SnapshotAssembler.Presence(Members(reply[4]), Online(reply[5]));
-            return new JoinOutcome(new RoomPosition((string)reply[1]!, ParseLong(reply[2])), null, missed, presence, ParseLong(reply[6]));
+            return MissedReply.Read(reply);
         }
 
-        EnsureOk(reply, request.RoomId, expected: "snapshot");
-        var snapshot = ReadSnapshot(request.RoomId, reply);
+        EnsureOk(reply, request.RoomId, expected: SnapshotReply.Status);
+        var snapshot = SnapshotReply.Read(request.RoomId, reply);
         return new JoinOutcome(new RoomPosition(snapshot.Epoch, snapshot.Version), snapshot, null);
     }
 
@@ -97,39 +94,39 @@ public sealed class RedisRoomStore(
             change.TokenIssuedAtMs,
         ]);
         EnsureOk(reply, change.RoomId);
-        return new ChoiceAck(ParseLong(reply[1]), (int)ParseLong(reply[2]));
+        return ChoiceReply.Read(reply);
     }
 
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
         RedisValue[] args = [change.State, change.By, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
         var reply = await RunAsync(RedisScripts.State, change.RoomId, change.At, args);
-        if (Status(reply) == "invalid_transition")
+        if (reply.Status == "invalid_transition")
         {
-            throw RoomException.Invalid($"a room cannot go from {(string)reply[1]!} to {change.State}");
+            throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
         }
 
         EnsureOk(reply, change.RoomId);
-        return new VersionAck(ParseLong(reply[1]));
+        return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
         var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
         EnsureOk(reply, request.RoomId);
-        return new VersionAck(ParseLong(reply[1]));
+        return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
         var reply = await RunAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
-        if (Status(reply) == RoomErrorCodes.InvalidArgument)
+        if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
-            throw RemovalRefused((string)reply[1]!, removal.MemberId);
+            throw RemovalRefused(reply.Detail, removal.MemberId);
         }
 
         EnsureOk(reply, removal.RoomId);
-        return new VersionAck(ParseLong(reply[1]));
+        return VersionReply.Read(reply);
     }
 
     public async Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
@@ -146,7 +143,7 @@ public sealed class RedisRoomStore(
     {
         var reply = await RunAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
         EnsureOk(reply, notice.RoomId);
-        return new VersionAck(ParseLong(reply[1]));
+        return VersionReply.Read(reply);
     }
 
     public async Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
@@ -171,7 +168,7 @@ public sealed class RedisRoomStore(
         ];
         var reply = await RunAsync(RedisScripts.Sweep, sweep.RoomId, "", args);
         EnsureOk(reply, sweep.RoomId);
-        return new RoomPosition((string)reply[1]!, ParseLong(reply[2]));
+        return PositionReply.Read(reply);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -192,19 +189,17 @@ public sealed class RedisRoomStore(
         }
     }
 
-    private async Task<RedisResult[]> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
     {
         RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
         var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), args);
-        return (RedisResult[])result!;
+        return new ScriptReply((RedisResult[])result!);
     }
 
-    private static string Status(RedisResult[] reply) => (string)reply[0]!;
-
     /// <summary>Turns an error status into its <see cref="RoomException"/>.</summary>
-    private void EnsureOk(RedisResult[] reply, string roomId, string expected = "ok")
+    private void EnsureOk(ScriptReply reply, string roomId, string expected = "ok")
     {
-        var status = Status(reply);
+        var status = reply.Status;
         if (status == expected)
         {
             return;
@@ -223,42 +218,4 @@ public sealed class RedisRoomStore(
         RedisLog.UnexpectedReply(logger, operation, reply);
         return RoomException.Unavailable("the room store gave an unexpected answer");
     }
-
-    private static RoomSnapshot ReadSnapshot(string roomId, RedisResult[] reply)
-    {
-        var menu = JsonSerializer.Deserialize<List<MenuItem>>((string)reply[5]!, RoomChannelProtocol.Json) ?? [];
-        var members = Members(reply[6]);
-        var choices = Pairs((RedisValue[])reply[7]!).Select(p =>
-        {
-            var separator = p.Key.LastIndexOf(':');
-            return (p.Key[..separator], p.Key[(separator + 1)..], int.Parse(p.Value, CultureInfo.InvariantCulture));
-        });
-        var online = Online(reply[8]);
-        return SnapshotAssembler.Build(
-            roomId,
-            (string)reply[4]!,
-            new RoomPosition((string)reply[1]!, ParseLong(reply[2])),
-            (string)reply[3]!,
-            menu,
-            members,
-            online,
-            choices,
-            ParseLong(reply[9]));
-    }
-
-    private static IEnumerable<(string MemberId, string DisplayName)> Members(RedisResult flat) =>
-        Pairs((RedisValue[])flat!).Select(p => (p.Key, p.Value));
-
-    private static HashSet<string> Online(RedisResult ids) =>
-        ((RedisValue[])ids!).Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
-
-    private static IEnumerable<KeyValuePair<string, string>> Pairs(RedisValue[] flat)
-    {
-        for (var i = 0; i + 1 < flat.Length; i += 2)
-        {
-            yield return new KeyValuePair<string, string>((string)flat[i]!, (string)flat[i + 1]!);
-        }
-    }
-
-    private static long ParseLong(RedisResult result) => long.Parse((string)result!, CultureInfo.InvariantCulture);
 }

@@ -7,7 +7,8 @@
 --   is on the menu (unknown_menu_item). The caller has validated the value's range.
 -- Effects: quantity set (adjust: current + delta clamped to [0, max]); 0 removes the field. If the
 --   quantity changed → 'choice' event. If an opId was given, its result is remembered (window-capped).
--- Reply: {'ok', version, quantity}; a write that changes nothing returns the current version.
+-- Reply: {'ok', version, quantity} (ChoiceReply); a write that changes nothing returns the current
+--   version.
 --   (The idempotency window stores them as '<version>:<quantity>'.)
 if not room_exists() then return {'room_not_found'} end
 local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]

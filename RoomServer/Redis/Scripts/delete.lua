@@ -1,7 +1,7 @@
 -- delete.lua — DELETE /api/rooms/{id}.
 -- Checks: room exists (room_not_found).
 -- Effects: a last 'state' event {state: 'deleted', by: 'api'} is published, then every key is removed.
--- Reply: {'ok', version}.
+-- Reply: {'ok', version} (VersionReply).
 if not room_exists() then return {'room_not_found'} end
 local version = append_event('state', { state = 'deleted', by = 'api' })
 for i = 1, 7 do redis.call('DEL', KEYS[i]) end

@@ -8,6 +8,7 @@
 --   member's grace mark cleared; if not announced online → m:<member> set and presence online
 --   published; then the room's presence swept (sweep_presence), so what the reply says is current.
 -- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
+--   (MissedReply)
 --   when since has this epoch, is not ahead of the room and history still holds every later event
 --   (members, who is online and the presence sequence let the resuming client refresh presence it
 --   missed); otherwise the snapshot_reply().

@@ -14,7 +14,9 @@
 --   7 rs:{id}:oplog     list  <memberId>:<opId>, oldest first, capped at the window
 -- ARGV, the same first three for every script:
 --   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
--- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5.
+-- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
+--   reads each shape by named positions (Redis/ScriptReply.cs and its readers: VersionReply,
+--   ChoiceReply, PositionReply, MissedReply, SnapshotReply): change a reply and its reader together.
 -- Channel messages (RoomChannelProtocol): 'E' .. event JSON (RoomEvent, every field present) or
 --                                   'P' .. presence JSON (PresenceChange).
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -155,7 +157,7 @@ local function sweep_presence(now, grace)
 end
 
 -- {'snapshot', epoch, version, state, name, menuJson, members{id,name,...}, choices{field,qty,...},
---  online{id,...}, presenceSeq}
+--  online{id,...}, presenceSeq}   (read by SnapshotReply)
 local function snapshot_reply()
   local meta = redis.call('HMGET', META, 'epoch', 'version', 'state', 'name', 'menu')
   return {'snapshot', meta[1], meta[2], meta[3], meta[4], meta[5],

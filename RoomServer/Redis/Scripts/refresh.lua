@@ -1,7 +1,8 @@
 -- refresh.lua — Refresh: ask every member to reload.
 -- ARGV 4 by (member id)  5 the token's issue time (Unix ms)
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
---   (forbidden). Effects: 'refresh' event {by}. Reply: {'ok', version}.
+--   (forbidden). Effects: 'refresh' event {by}. Reply: {'ok', version}
+--   (VersionReply).
 if not room_exists() then return {'room_not_found'} end
 if removed_since(ARGV[4], ARGV[5]) then return {'forbidden'} end
 local version = append_event('refresh', { by = ARGV[4] })

@@ -5,7 +5,7 @@
 -- Effects, in one step: the member's choices deleted, the member dropped from members, their
 --   presence (connections, online and grace marks) dropped, meta removed:<member> = removal time
 --   (tokens issued before it are refused from now on) → 'member_removed' event {memberId, by}.
--- Reply: {'ok', version}.
+-- Reply: {'ok', version} (VersionReply); refusals {'invalid_argument', reason} (ScriptReply.Detail).
 if not room_exists() then return {'room_not_found'} end
 local member, by = ARGV[4], ARGV[5]
 if redis.call('HEXISTS', MEMBERS, member) == 0 then return {'invalid_argument', 'not_member'} end

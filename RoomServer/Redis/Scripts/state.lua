@@ -4,7 +4,7 @@
 -- Checks: room exists (room_not_found); same state → no-op; current state among the sources, else
 --   room_closed (from closed) or {'invalid_transition', current}.
 -- Effects: state set → 'state' event {state, by}.
--- Reply: {'ok', version}.
+-- Reply: {'ok', version} (VersionReply); {'invalid_transition', current} (ScriptReply.Detail).
 if not room_exists() then return {'room_not_found'} end
 local target, by = ARGV[4], ARGV[5]
 local current = redis.call('HGET', META, 'state')

@@ -5,7 +5,7 @@
 --   this one could not reach Redis, with the member announced online again (presence published) if
 --   it had been announced offline (not for a removed member whose lease remove.lua dropped); then
 --   sweep_presence (expired leases dropped, grace, offline).
--- Reply: {'ok', epoch, version} — the position the replica sends its members.
+-- Reply: {'ok', epoch, version} (PositionReply) — the position the replica sends its members.
 if not room_exists() then return {'room_not_found'} end
 local now = now_ms()
 local lease, grace = tonumber(ARGV[4]), tonumber(ARGV[5])

@@ -1,0 +1,29 @@
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary><c>{'ok', version}</c>: state.lua, refresh.lua, remove.lua, notice.lua, delete.lua.</summary>
+internal static class VersionReply
+{
+    private const int Version = 1;
+
+    public static VersionAck Read(ScriptReply reply) => new(reply.Number(Version));
+}
+
+/// <summary><c>{'ok', version, quantity}</c>: choice.lua.</summary>
+internal static class ChoiceReply
+{
+    private const int Version = 1;
+    private const int Quantity = 2;
+
+    public static ChoiceAck Read(ScriptReply reply) => new(reply.Number(Version), (int)reply.Number(Quantity));
+}
+
+/// <summary><c>{'ok', epoch, version}</c>: sweep.lua, the position a tick sends the room's members.</summary>
+internal static class PositionReply
+{
+    private const int Epoch = 1;
+    private const int Version = 2;
+
+    public static RoomPosition Read(ScriptReply reply) => new(reply.Text(Epoch), reply.Number(Version));
+}
