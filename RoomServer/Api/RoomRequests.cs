@@ -32,14 +32,10 @@ public static class RoomRequests
         for (var i = 0; i < request.Menu.Count; i++)
         {
             var item = request.Menu[i] ?? throw RoomException.Invalid($"menu[{i}] is missing");
-            if (!RoomIds.IsValidMenuId(item.Id))
+            var id = RoomIds.RequireMenuId(item.Id, $"menu[{i}].id");
+            if (!seen.Add(id))
             {
-                throw RoomException.Invalid($"menu[{i}].id must be 1-64 characters of A-Z a-z 0-9 _ -");
-            }
-
-            if (!seen.Add(item.Id!))
-            {
-                throw RoomException.Invalid($"menu[{i}].id '{item.Id}' appears twice");
+                throw RoomException.Invalid($"menu[{i}].id '{id}' appears twice");
             }
 
             if (item.PriceMinor is not { } price || price < 0 || price > MaxPriceMinor)
@@ -47,7 +43,7 @@ public static class RoomRequests
                 throw RoomException.Invalid($"menu[{i}].priceMinor must be an integer from 0 to {MaxPriceMinor}");
             }
 
-            menu.Add(new MenuItem(item.Id!, Text(item.Name, $"menu[{i}].name", MaxNameLength), price));
+            menu.Add(new MenuItem(id, Text(item.Name, $"menu[{i}].name", MaxNameLength), price));
         }
 
         var ttlMinutes = request.TtlMinutes ?? options.DefaultRoomTtlMinutes;
@@ -61,18 +57,14 @@ public static class RoomRequests
 
     public static (string MemberId, string DisplayName, string Role) ValidateToken(TokenRequest request)
     {
-        if (!RoomIds.IsValidMemberId(request.MemberId))
-        {
-            throw RoomException.Invalid("memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -");
-        }
-
+        var memberId = RoomIds.RequireMemberId(request.MemberId);
         var role = request.Role ?? RoomClaims.MemberRole;
         if (!RoomClaims.IsValidRole(role))
         {
             throw RoomException.Invalid("role must be 'member' or 'owner'");
         }
 
-        return (request.MemberId!, Text(request.DisplayName, "displayName", MaxDisplayNameLength), role);
+        return (memberId, Text(request.DisplayName, "displayName", MaxDisplayNameLength), role);
     }
 
     public static (string Kind, JsonElement Payload) ValidateNotice(NoticeRequest request, RoomServerOptions options)
@@ -100,16 +92,7 @@ public static class RoomRequests
         return (kind, Text(message, "message", options.Limits.MaxAnnouncementLength));
     }
 
-    public static string ValidateMemberId(string memberId) =>
-        RoomIds.IsValidMemberId(memberId) ? memberId : throw RoomException.Invalid("memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -");
-
-    public static string ValidateState(StateRequest request) =>
-        RoomStates.IsSettable(request.State)
-            ? request.State!
-            : throw RoomException.Invalid("state must be 'open', 'locked' or 'closed'");
-
-    public static string ValidateRoomId(string roomId) =>
-        RoomIds.IsValidRoomId(roomId) ? roomId : throw RoomException.Invalid("roomId must be 1-64 characters of A-Z a-z 0-9 _ -");
+    public static string ValidateState(StateRequest request) => RoomStates.RequireSettable(request.State);
 
     /// <summary>Non-blank text without control characters, trimmed, at most <paramref name="max"/> characters.</summary>
     public static string Text(string? value, string field, int max)

@@ -58,7 +58,7 @@ public static class RoomsApi
     private static async Task<Ok<TokenResponse>> IssueToken(
         string roomId, TokenRequest request, IRoomStore store, TokenIssuer issuer, CancellationToken cancellationToken)
     {
-        RoomRequests.ValidateRoomId(roomId);
+        RoomIds.RequireRoomId(roomId);
         var (memberId, displayName, role) = RoomRequests.ValidateToken(request);
         if (!await store.ExistsAsync(roomId, cancellationToken))
         {
@@ -70,12 +70,12 @@ public static class RoomsApi
     }
 
     private static async Task<Ok<RoomSnapshot>> GetRoom(string roomId, IRoomStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await store.GetSnapshotAsync(RoomRequests.ValidateRoomId(roomId), cancellationToken));
+        TypedResults.Ok(await store.GetSnapshotAsync(RoomIds.RequireRoomId(roomId), cancellationToken));
 
     private static async Task<Accepted<VersionAck>> PublishNotice(
         string roomId, NoticeRequest request, IRoomStore store, IOptions<RoomServerOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        RoomRequests.ValidateRoomId(roomId);
+        RoomIds.RequireRoomId(roomId);
         var (kind, payload) = RoomRequests.ValidateNotice(request, options.Value);
         return TypedResults.Accepted((string?)null, await store.PublishNoticeAsync(new NoticePublication(roomId, kind, payload, time.Stamp()), cancellationToken));
     }
@@ -83,15 +83,15 @@ public static class RoomsApi
     private static async Task<Ok<VersionAck>> SetState(
         string roomId, StateRequest request, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        RoomRequests.ValidateRoomId(roomId);
+        RoomIds.RequireRoomId(roomId);
         var state = RoomRequests.ValidateState(request);
         return TypedResults.Ok(await store.SetStateAsync(new StateChange(roomId, state, RoomClaims.ApiRole, time.Stamp()), cancellationToken));
     }
 
     private static async Task<Ok<VersionAck>> RemoveMember(string roomId, string memberId, MemberRemover remover, CancellationToken cancellationToken)
     {
-        RoomRequests.ValidateRoomId(roomId);
-        RoomRequests.ValidateMemberId(memberId);
+        RoomIds.RequireRoomId(roomId);
+        RoomIds.RequireMemberId(memberId);
         return TypedResults.Ok(await remover.RemoveAsync(roomId, memberId, RoomClaims.ApiRole, cancellationToken));
     }
 
@@ -115,7 +115,7 @@ public static class RoomsApi
 
     private static async Task<NoContent> DeleteRoom(string roomId, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        await store.DeleteAsync(new RoomDeletion(RoomRequests.ValidateRoomId(roomId), time.Stamp()), cancellationToken);
+        await store.DeleteAsync(new RoomDeletion(RoomIds.RequireRoomId(roomId), time.Stamp()), cancellationToken);
         return TypedResults.NoContent();
     }
 }

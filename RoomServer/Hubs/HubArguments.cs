@@ -6,14 +6,12 @@ namespace RoomShare.RoomServer.Hubs;
 /// <summary>
 /// Reads hub arguments. The hub takes <see cref="JsonElement"/> parameters so that a wrong JSON type
 /// (a string quantity, a number room id) reaches this code and gets a §5 error, instead of failing
-/// in SignalR's binder with a message that carries no code.
+/// in SignalR's binder with a message that carries no code. The rules themselves live in Rooms/
+/// (RoomIds, RoomStates): a wrong JSON type is refused like any other invalid value.
 /// </summary>
 public static class HubArguments
 {
-    public static string RoomId(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && RoomIds.IsValidRoomId(value.GetString())
-            ? value.GetString()!
-            : throw RoomException.Invalid("roomId must be a string of 1-64 characters A-Z a-z 0-9 _ -");
+    public static string RoomId(JsonElement value) => RoomIds.RequireRoomId(StringOrNull(value));
 
     /// <summary>A string; one that cannot be a menu id is simply not on the menu.</summary>
     public static string MenuId(JsonElement value)
@@ -24,9 +22,7 @@ public static class HubArguments
         }
 
         var menuId = value.GetString()!;
-        return RoomIds.IsValidMenuId(menuId)
-            ? menuId
-            : throw new RoomException(RoomErrorCodes.UnknownMenuItem, "that menu item is not on this room's menu");
+        return RoomIds.IsValidMenuId(menuId) ? menuId : throw RoomException.NotOnMenu();
     }
 
     /// <summary>A whole number; anything else is <c>invalid_quantity</c> (a non-number is <c>invalid_argument</c>).</summary>
@@ -42,10 +38,7 @@ public static class HubArguments
             : throw new RoomException(RoomErrorCodes.InvalidQuantity, $"{name} must be a whole number");
     }
 
-    public static string MemberId(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && RoomIds.IsValidMemberId(value.GetString())
-            ? value.GetString()!
-            : throw RoomException.Invalid("memberId must be a string of 1-64 characters A-Z a-z 0-9 _ . @ -");
+    public static string MemberId(JsonElement value) => RoomIds.RequireMemberId(StringOrNull(value));
 
     public static string? OpId(JsonElement value) => value.ValueKind switch
     {
@@ -74,8 +67,7 @@ public static class HubArguments
         throw RoomException.Invalid("since must be null or { epoch: string, version: integer >= 0 }");
     }
 
-    public static string State(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && RoomStates.IsSettable(value.GetString())
-            ? value.GetString()!
-            : throw RoomException.Invalid("state must be 'open', 'locked' or 'closed'");
+    public static string State(JsonElement value) => RoomStates.RequireSettable(StringOrNull(value));
+
+    private static string? StringOrNull(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -31,13 +31,5 @@ public static class RedisKeys
     /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
 
-    private static string Prefix(string roomId)
-    {
-        if (!RoomIds.IsValidRoomId(roomId))
-        {
-            throw RoomException.Invalid("roomId must be 1-64 characters of A-Z a-z 0-9 _ -");
-        }
-
-        return "rs:{" + roomId + "}:";
-    }
+    private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

@@ -1,8 +1,10 @@
 namespace RoomShare.RoomServer.Rooms;
 
 /// <summary>
-/// How a choice's quantity changes. Shared by the embedded store; the Redis script mirrors it
-/// (Redis/Scripts/choice.lua) and the contract suite runs against both.
+/// How a choice's quantity changes: the one C# home of the quantity rules, used by the hub's check
+/// (<see cref="Validate"/>) and the embedded store's apply (<see cref="Next"/>). The Redis script
+/// repeats the clamp (Redis/Scripts/choice.lua) because there it is the atomic apply; the contract
+/// suite runs against both.
 /// </summary>
 public static class ChoiceRules
 {

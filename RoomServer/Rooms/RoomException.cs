@@ -42,6 +42,8 @@ public sealed class RoomException : Exception
 
     public static RoomException NotAMember(string memberId) => Invalid($"'{memberId}' is not a member of this room");
 
+    public static RoomException NotOnMenu() => new(RoomErrorCodes.UnknownMenuItem, "that menu item is not on this room's menu");
+
     public static RoomException OwnerNotRemovable(string memberId) => Invalid($"'{memberId}' is the room's owner and cannot be removed");
 
     /// <summary>The code a store returns for a rejected change, with the sentence a person reads.</summary>
@@ -50,7 +52,7 @@ public sealed class RoomException : Exception
         RoomErrorCodes.RoomNotFound => NotFound(roomId),
         RoomErrorCodes.RoomLocked => new(code, "the room is locked: choices cannot change until the owner reopens it"),
         RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
-        RoomErrorCodes.UnknownMenuItem => new(code, "that menu item is not on this room's menu"),
+        RoomErrorCodes.UnknownMenuItem => NotOnMenu(),
         RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link"),
         _ => new(code, code.Replace('_', ' ')),
     };

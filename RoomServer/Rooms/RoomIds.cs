@@ -6,11 +6,15 @@ namespace RoomShare.RoomServer.Rooms;
 /// <summary>
 /// Validation of every identifier that ends up inside a Redis key, channel or hash field. Ids are
 /// checked before any key is built (STYLE: never build a key from unvalidated input), and none may
-/// contain ':' because choice and presence fields are "memberId:menuId".
+/// contain ':' because choice and presence fields are "memberId:menuId". Each rule and its one
+/// wording live here; the edges (hub arguments, HTTP requests, Redis keys) call the Require methods.
 /// </summary>
 public static partial class RoomIds
 {
     public const int MaxLength = 64;
+
+    private const string RoomOrMenuIdRule = "1-64 characters of A-Z a-z 0-9 _ -";
+    private const string MemberIdRule = "1-64 characters of A-Z a-z 0-9 _ . @ -";
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex RoomOrMenuIdPattern();
@@ -26,6 +30,18 @@ public static partial class RoomIds
     public static bool IsValidMenuId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
 
     public static bool IsValidMemberId(string? value) => value is not null && MemberIdPattern().IsMatch(value);
+
+    /// <summary>The room id, or <c>invalid_argument</c>: wherever a room id comes from, it is refused in these words.</summary>
+    public static string RequireRoomId(string? value) =>
+        IsValidRoomId(value) ? value! : throw RoomException.Invalid($"roomId must be {RoomOrMenuIdRule}");
+
+    /// <summary>The member id, or <c>invalid_argument</c>.</summary>
+    public static string RequireMemberId(string? value) =>
+        IsValidMemberId(value) ? value! : throw RoomException.Invalid($"memberId must be {MemberIdRule}");
+
+    /// <summary>A menu item id being defined (a new room's menu), or <c>invalid_argument</c> naming <paramref name="field"/>.</summary>
+    public static string RequireMenuId(string? value, string field) =>
+        IsValidMenuId(value) ? value! : throw RoomException.Invalid($"{field} must be {RoomOrMenuIdRule}");
 
     /// <summary>Printable ASCII without spaces, 1–64 characters: an opId is an opaque client token.</summary>
     public static bool IsValidOpId(string? value) => value is not null && OpIdPattern().IsMatch(value);

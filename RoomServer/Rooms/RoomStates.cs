@@ -23,6 +23,10 @@ public static class RoomStates
     /// <summary>States a client may ask for with <c>SetRoomState</c> or <c>PUT /state</c>.</summary>
     public static bool IsSettable(string? state) => state is not null && AllowedFrom.ContainsKey(state);
 
+    /// <summary>The settable state, or <c>invalid_argument</c>: the hub and the API refuse it in these words.</summary>
+    public static string RequireSettable(string? state) =>
+        IsSettable(state) ? state! : throw RoomException.Invalid("state must be 'open', 'locked' or 'closed'");
+
     /// <summary>The states from which <paramref name="target"/> may be entered.</summary>
     public static IReadOnlyList<string> SourcesOf(string target) =>
         AllowedFrom.TryGetValue(target, out var sources) ? sources : [];
