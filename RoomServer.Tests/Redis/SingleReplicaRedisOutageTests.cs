@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// store's deadline (never hang, never a false acknowledgement), readiness reports it, and after
 /// Redis returns the same replica serves and delivers again — no restart. Its own fixture: it stops Redis.
 /// </summary>
-public sealed class RedisOutageTests(RedisContractServer server) : IClassFixture<RedisContractServer>
+public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : IClassFixture<RedisContractServer>
 {
     [Fact]
     public async Task WhileRedisIsDownCallsFailUnavailableAndAfterItReturnsTheReplicaServesAndDeliversAgain()
