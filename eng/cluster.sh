@@ -11,6 +11,9 @@
 #   ROOMSHARE_API_KEY, ROOMSHARE_JWT_SIGNING_KEY  secrets for the replicas (generated when unset)
 #   ROOMSHARE_CLUSTER_DIR                         state dir (default: <repo>/.cluster)
 #   RoomServer__*                                 passed through to every replica (e.g. RoomServer__PositionIntervalSeconds)
+#   Knobs for the load test (RoomShare.LoadTest), all optional:
+#   ROOMSHARE_CLUSTER_STORE=embedded              no redis-server; one replica keeps rooms in memory (embedded mode)
+#   ROOMSHARE_CLUSTER_SERVER_DLL=path.dll         run this server instead of RoomServer (the floor arm); skips the build
 #
 # State dir: cluster.env (BASE_URL, API_KEY, REPLICA_PIDS=r1:pid,..., ...), procs (one line per process
 # started: name pid start-time port), logs/, nginx/ (prefix), redis/ (AOF). `down` stops exactly the
@@ -174,6 +177,11 @@ cmd_up() {
         shift
     done
     ((replicas >= 1 && replicas <= 16)) || die "replica count must be 1..16"
+    local store="${ROOMSHARE_CLUSTER_STORE:-redis}" server_dll="${ROOMSHARE_CLUSTER_SERVER_DLL:-}"
+    [[ "$store" == redis || "$store" == embedded ]] || die "ROOMSHARE_CLUSTER_STORE must be redis or embedded"
+    # Embedded rooms live in one process's memory: a second replica would be a second, separate world.
+    [[ "$store" == redis ]] || ((replicas == 1)) || die "ROOMSHARE_CLUSTER_STORE=embedded runs exactly 1 replica"
+    [[ -z "$server_dll" ]] || build=0
 
     if any_alive; then
         die "a cluster is already running from $STATE; run \`eng/cluster.sh down\` first"
@@ -182,7 +190,7 @@ cmd_up() {
 
     local dotnet redis_server nginx
     dotnet="$(require_tool dotnet "see https://learn.microsoft.com/dotnet/core/install/linux (SDK 10)")"
-    redis_server="$(require_tool redis-server "apt-get install -y redis-server")"
+    if [[ "$store" == redis ]]; then redis_server="$(require_tool redis-server "apt-get install -y redis-server")"; fi
     nginx="$(require_tool nginx "apt-get install -y nginx-light")"
     require_tool curl "apt-get install -y curl" >/dev/null
 
@@ -191,7 +199,7 @@ cmd_up() {
         # No build servers: `down` must leave nothing of ours running.
         "$dotnet" build "$ROOT/RoomServer/RoomServer.csproj" -c "$configuration" --disable-build-servers -nologo -v quiet >&2
     fi
-    local dll="$ROOT/RoomServer/bin/$configuration/net10.0/RoomServer.dll"
+    local dll="${server_dll:-$ROOT/RoomServer/bin/$configuration/net10.0/RoomServer.dll}"
     [[ -f "$dll" ]] || die "$dll not found: build it (drop --no-build, or pass the --configuration you built)"
 
     local api_key="${ROOMSHARE_API_KEY:-$(random_hex 24)}"
@@ -207,23 +215,30 @@ cmd_up() {
     # From here on, a failure stops whatever was already started.
     trap 'status=$?; if ((status != 0)); then log "start-up failed; stopping what was started"; stop_recorded; fi' EXIT
 
-    # Redis, with the AOF settings of docker-compose.yml.
-    pick_port; local redis_port="$FREE_PORT"
-    "$redis_server" --bind 127.0.0.1 --port "$redis_port" --dir "$STATE/redis" \
-        --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
-        --daemonize no >"$STATE/logs/redis.log" 2>&1 </dev/null &
-    record redis $! "$redis_port"
-    wait_until "redis-server on port $redis_port" $! redis_pong "$redis_port"
+    # Redis, with the AOF settings of docker-compose.yml (none in embedded mode).
+    local redis_port=""
+    if [[ "$store" == redis ]]; then
+        pick_port; redis_port="$FREE_PORT"
+        "$redis_server" --bind 127.0.0.1 --port "$redis_port" --dir "$STATE/redis" \
+            --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
+            --daemonize no >"$STATE/logs/redis.log" 2>&1 </dev/null &
+        record redis $! "$redis_port"
+        wait_until "redis-server on port $redis_port" $! redis_pong "$redis_port"
+    fi
 
     # Replicas r1..rN.
     local i port pid replica_pids="" replica_urls="" servers=""
     for ((i = 1; i <= replicas; i++)); do
         pick_port; port="$FREE_PORT"
         (
-            cd "$ROOT/RoomServer"
+            if [[ -z "$server_dll" ]]; then cd "$ROOT/RoomServer"; else cd "$(dirname "$server_dll")"; fi
             export ASPNETCORE_URLS="http://127.0.0.1:$port"
             export ASPNETCORE_ENVIRONMENT="$environment"
-            export ConnectionStrings__Redis="127.0.0.1:$redis_port"
+            if [[ -n "$redis_port" ]]; then
+                export ConnectionStrings__Redis="127.0.0.1:$redis_port"
+            else
+                unset ConnectionStrings__Redis
+            fi
             export RoomServer__ApiKeys__0="$api_key"
             export RoomServer__Jwt__SigningKey="$signing_key"
             export RoomServer__ReplicaId="r$i"
@@ -262,7 +277,8 @@ BASE_URL=$base_url
 API_KEY=$api_key
 CONFIGURATION=$configuration
 ENVIRONMENT=$environment
-REDIS_URL=127.0.0.1:$redis_port
+STORE=$store
+REDIS_URL=${redis_port:+127.0.0.1:$redis_port}
 REDIS_PID=$(awk '$1 == "redis" { print $2 }' "$PROCS")
 NGINX_PID=$(awk '$1 == "nginx" { print $2 }' "$PROCS")
 REPLICA_PIDS=$replica_pids
