@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Tests.Contract;
@@ -44,7 +45,7 @@ public abstract partial class RoomContractTests
         var response = await Server.Api.PostAsJsonAsync("/api/rooms", new { name = "Table 9", menu = ContractServer.Menu });
 
         response.StatusCode.Should().Be(HttpStatusCode.Created);
-        var created = (await response.Content.ReadFromJsonAsync<Api.RoomCreatedResponse>())!;
+        var created = (await response.Content.ReadFromJsonAsync<RoomCreatedResponse>())!;
         response.Headers.Location!.ToString().Should().Be($"/api/rooms/{created.RoomId}");
         created.Epoch.Should().NotBeNullOrEmpty();
         var snapshot = await Server.SnapshotAsync(new TestRoom(created.RoomId, created.Epoch));

@@ -23,9 +23,13 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        rooms.MapPost("/", CreateRoom).RequireAuthorization(AuthPolicies.ApiKey);
+        // Every route that reads a body may meet Kestrel's body limit (ApiExtensions): 413.
+        // RoomServer.Tests/Api/OpenApiErrorResponsesTests holds each route's §5 codes.
+        rooms.MapPost("/", CreateRoom).RequireAuthorization(AuthPolicies.ApiKey)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapPost("/{roomId}/tokens", IssueToken).RequireAuthorization(AuthPolicies.ApiKey)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapGet("/{roomId}", GetRoom).RequireAuthorization(AuthPolicies.RoomReader)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -34,7 +38,8 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapPut("/{roomId}/state", SetState).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapDelete("/{roomId}", DeleteRoom).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound);
         rooms.MapDelete("/{roomId}/members/{memberId}", RemoveMember).RequireAuthorization(AuthPolicies.ApiKey)
