@@ -1,0 +1,121 @@
+using System.Diagnostics;
+
+namespace RoomShare.LoadTest.Cluster;
+
+/// <summary>
+/// One cluster brought up by the repo's own eng/cluster.sh in a state dir of its own, and brought down
+/// by the same script, which stops exactly the pids it recorded. Disposing always runs `down`, also
+/// after a failed or cancelled `up` (the script records each process as it starts it).
+/// </summary>
+public sealed class ClusterScript : IAsyncDisposable
+{
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string _repo;
+    private readonly string _stateDir;
+    private readonly string _logFile;
+
+    private ClusterScript(string repo, string stateDir, string logFile)
+    {
+        _repo = repo;
+        _stateDir = stateDir;
+        _logFile = logFile;
+    }
+
+    public ClusterInfo Info { get; private set; } = null!;
+
+    /// <summary>`eng/cluster.sh up` for <paramref name="arm"/>; its output goes to <paramref name="logFile"/>.</summary>
+    public static async Task<ClusterScript> UpAsync(ClusterRequest request, ArmShape arm, string logFile, CancellationToken cancellationToken)
+    {
+        var stateDir = Path.Combine(Path.GetTempPath(), $"roomshare-loadtest-{arm.Name}-{Guid.NewGuid():N}"[..48]);
+        var cluster = new ClusterScript(request.Repo, stateDir, logFile);
+        try
+        {
+            var args = new List<string> { "up", arm.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configuration", request.Configuration };
+            if (!request.Build)
+            {
+                args.Add("--no-build");
+            }
+
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (arm.Server is ArmServer.Embedded or ArmServer.Floor)
+            {
+                env["ROOMSHARE_CLUSTER_STORE"] = "embedded";
+            }
+
+            if (arm.Server is ArmServer.Floor)
+            {
+                env["ROOMSHARE_CLUSTER_SERVER_DLL"] = request.FloorDll;
+            }
+
+            await cluster.RunAsync(args, env, UpTimeout, cancellationToken);
+            cluster.Info = ClusterInfo.Read(Path.Combine(stateDir, "cluster.env"));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Directory.Exists(_stateDir))
+        {
+            // Not cancellable: whatever happened, what was started must stop.
+            await RunAsync(["down"], new Dictionary<string, string>(StringComparer.Ordinal), DownTimeout, CancellationToken.None);
+        }
+    }
+
+    private async Task RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> env, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = _repo,
+        };
+        start.ArgumentList.Add(Path.Combine(_repo, "eng", "cluster.sh"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ROOMSHARE_CLUSTER_DIR"] = _stateDir;
+        foreach (var (key, value) in env)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash eng/cluster.sh");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Only our own script, by its pid; `down` (from DisposeAsync) then stops what it had started.
+            ProcessSignals.Terminate(process.Id);
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            await File.AppendAllTextAsync(_logFile, $"$ eng/cluster.sh {string.Join(' ', args)}\n{await stdout}{await stderr}\n", CancellationToken.None);
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"eng/cluster.sh {string.Join(' ', args)} exited {process.ExitCode}: {(await stderr).Trim()} (log: {_logFile})");
+        }
+    }
+}

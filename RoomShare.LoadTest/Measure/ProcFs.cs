@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace RoomShare.LoadTest.Measure;
+
+/// <summary>
+/// What /proc says about a process and the box: CPU time (utime+stime of all threads), resident memory,
+/// children. Every read tolerates a process that has just exited (null).
+/// </summary>
+public static class ProcFs
+{
+    /// <summary>USER_HZ: 100 on every mainstream Linux configuration (`getconf CLK_TCK`).</summary>
+    public const double TicksPerSecond = 100;
+
+    /// <summary>CPU seconds used so far by <paramref name="pid"/> (user + system, all threads), or null when it is gone.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        var fields = StatFields(pid);
+        return fields is null ? null : (Parse(fields[11]) + Parse(fields[12])) / TicksPerSecond; // fields 14 utime, 15 stime
+    }
+
+    /// <summary>VmRSS in bytes, or null when the process is gone.</summary>
+    public static long? RssBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // exited
+        }
+
+        return null;
+    }
+
+    /// <summary>Pids whose parent is <paramref name="parentPid"/> (nginx's workers).</summary>
+    public static IReadOnlyList<int> ChildrenOf(int parentPid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && StatFields(pid) is { } fields
+                && Parse(fields[1]) == parentPid)
+            {
+                children.Add(pid);
+            }
+        }
+
+        return children;
+    }
+
+    /// <summary>The box's busy and total CPU seconds (all cores) from the first line of /proc/stat.</summary>
+    public static (double Busy, double Total) BoxCpuSeconds()
+    {
+        var values = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Parse).ToArray();
+        // user nice system idle iowait irq softirq steal
+        var idle = values[3] + values[4];
+        var busy = values[0] + values[1] + values[2] + values[5] + values[6] + values[7];
+        return (busy / TicksPerSecond, (busy + idle) / TicksPerSecond);
+    }
+
+    private static string[]? StatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name may hold spaces and parentheses: the fields start after the last ')'.
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // [0] is field 3
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static long Parse(string text) => long.Parse(text, CultureInfo.InvariantCulture);
+}

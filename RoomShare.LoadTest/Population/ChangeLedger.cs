@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using RoomShare.LoadTest.Measure;
+
+namespace RoomShare.LoadTest.Population;
+
+/// <summary>
+/// One write step's book of changes: when each was due, whether it was acknowledged, and how many times
+/// each member of its room received its event. Latencies are measured from the intended send time, so a
+/// late sender cannot hide a slow server (no coordinated omission); changes before
+/// <see cref="MeasuredFrom"/> are warm-up and stay out of the histograms, but not out of the loss count.
+/// </summary>
+public sealed class ChangeLedger
+{
+    private const int Pending = 0;
+    private const int Acknowledged = 1;
+    private const int Failed = 2;
+
+    private readonly long[] _intended;
+    private readonly int[] _outcome;
+    private readonly int[] _receipts; // [change * members + member]
+    private readonly int _members;
+    private readonly ConcurrentDictionary<string, int> _errors = new(StringComparer.Ordinal);
+    private int _sent;
+    private long _firstReceipts;
+    private long _duplicates;
+    private long _acknowledged;
+    private long _failed;
+    private volatile bool _sealed;
+    private long _lateReceipts;
+
+    public ChangeLedger(int step, int changes, int membersPerRoom, int measuredFrom)
+    {
+        Step = step;
+        MeasuredFrom = measuredFrom;
+        _members = membersPerRoom;
+        _intended = new long[changes];
+        _outcome = new int[changes];
+        _receipts = new int[changes * membersPerRoom];
+    }
+
+    public int Step { get; }
+
+    public int MeasuredFrom { get; }
+
+    public int Sent => Volatile.Read(ref _sent);
+
+    /// <summary>Fan-out: intended send → each member's receipt of the change's RoomEvent (first receipt only).</summary>
+    public LatencyHistogram Fanout { get; } = new();
+
+    /// <summary>Ack: intended send → the SetChoice completion.</summary>
+    public LatencyHistogram Ack { get; } = new();
+
+    /// <summary>Send lag: intended send → when the sender actually sent it. The generator's own delay.</summary>
+    public LatencyHistogram SendLag { get; } = new();
+
+    /// <summary>True once every sent change has an outcome and every member has each accepted change.</summary>
+    public bool Settled
+    {
+        get
+        {
+            var sent = Sent;
+            var failed = Interlocked.Read(ref _failed);
+            return Interlocked.Read(ref _acknowledged) + failed == sent
+                && Interlocked.Read(ref _firstReceipts) >= (sent - failed) * _members;
+        }
+    }
+
+    /// <summary>Called by the sender just before the change goes out (one sender thread per step).</summary>
+    public void MarkSending(int change, long intendedAt, long sendingAt)
+    {
+        Volatile.Write(ref _intended[change], intendedAt);
+        Volatile.Write(ref _sent, change + 1);
+        if (change >= MeasuredFrom)
+        {
+            SendLag.Record(intendedAt, sendingAt);
+        }
+    }
+
+    /// <summary>The send itself failed (the connection was gone): no outcome will come.</summary>
+    public void MarkSendFailed(int change, string reason) => OnCompleted(change, $"send failed: {reason}", 0);
+
+    public void OnReceipt(int change, int member, long receivedAt)
+    {
+        if ((uint)change >= (uint)_outcome.Length || (uint)member >= (uint)_members)
+        {
+            return;
+        }
+
+        if (_sealed)
+        {
+            Interlocked.Increment(ref _lateReceipts);
+        }
+
+        if (Interlocked.Increment(ref _receipts[(change * _members) + member]) == 1)
+        {
+            Interlocked.Increment(ref _firstReceipts);
+            if (change >= MeasuredFrom)
+            {
+                Fanout.Record(Volatile.Read(ref _intended[change]), receivedAt);
+            }
+        }
+        else
+        {
+            Interlocked.Increment(ref _duplicates);
+        }
+    }
+
+    public void OnCompleted(int change, string? error, long receivedAt)
+    {
+        if ((uint)change >= (uint)_outcome.Length)
+        {
+            return;
+        }
+
+        var outcome = error is null ? Acknowledged : Failed;
+        if (Interlocked.CompareExchange(ref _outcome[change], outcome, Pending) != Pending)
+        {
+            return;
+        }
+
+        if (error is null)
+        {
+            Interlocked.Increment(ref _acknowledged);
+            if (change >= MeasuredFrom)
+            {
+                Ack.Record(Volatile.Read(ref _intended[change]), receivedAt);
+            }
+        }
+        else
+        {
+            Interlocked.Increment(ref _failed);
+            _errors.AddOrUpdate(ErrorCode(error), 1, (_, n) => n + 1);
+        }
+    }
+
+    /// <summary>
+    /// Closes the books (after the drain): a member that never received an accepted change's event is one
+    /// missing delivery; so is every member of a change with no outcome at all (never acknowledged).
+    /// </summary>
+    public LedgerTotals Seal()
+    {
+        _sealed = true;
+        var sent = Sent;
+        long missing = 0;
+        var unacknowledged = 0;
+        for (var change = 0; change < sent; change++)
+        {
+            var outcome = Volatile.Read(ref _outcome[change]);
+            if (outcome == Failed)
+            {
+                continue;
+            }
+
+            if (outcome == Pending)
+            {
+                unacknowledged++;
+            }
+
+            for (var member = 0; member < _members; member++)
+            {
+                if (Volatile.Read(ref _receipts[(change * _members) + member]) == 0)
+                {
+                    missing++;
+                }
+            }
+        }
+
+        return new LedgerTotals(
+            sent,
+            Interlocked.Read(ref _acknowledged),
+            Interlocked.Read(ref _failed),
+            unacknowledged,
+            missing,
+            Interlocked.Read(ref _duplicates),
+            new Dictionary<string, int>(_errors, StringComparer.Ordinal));
+    }
+
+    /// <summary>Receipts that arrived after <see cref="Seal"/> (they were counted missing).</summary>
+    public long LateReceipts => Interlocked.Read(ref _lateReceipts);
+
+    /// <summary>"rate_limited" from "rate_limited: too many calls" (the hub's code prefix, DESIGN.md §5).</summary>
+    private static string ErrorCode(string error)
+    {
+        var colon = error.IndexOf(':', StringComparison.Ordinal);
+        var code = colon > 0 ? error[..colon] : error;
+        return code.Length <= 60 ? code : code[..60];
+    }
+}
+
+/// <summary>A sealed ledger's counts.</summary>
+public sealed record LedgerTotals(
+    int Sent, long Acknowledged, long Failed, int Unacknowledged, long Missing, long Duplicates, IReadOnlyDictionary<string, int> Errors);

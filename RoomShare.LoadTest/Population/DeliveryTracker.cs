@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using RoomShare.LoadTest.Hub;
+
+namespace RoomShare.LoadTest.Population;
+
+/// <summary>
+/// Every member's deliveries, checked in one place: order by room version per member (a lower version
+/// than one already seen is out of order, the same one again a duplicate, a jump a gap), and each
+/// <c>choice</c> event credited to the change that caused it in that step's <see cref="ChangeLedger"/>.
+/// Counters only grow; a step reports the difference between two <see cref="Snapshot"/>s.
+/// </summary>
+public sealed class DeliveryTracker
+{
+    private const int MaxCloseReasons = 5;
+
+    private readonly ConcurrentDictionary<int, ChangeLedger> _ledgers = new();
+    private readonly ConcurrentQueue<string> _closeReasons = new();
+    private long _choiceDeliveries;
+    private long _outOfOrder;
+    private long _duplicateVersions;
+    private long _gaps;
+    private long _strayChoices;
+    private long _closedConnections;
+
+    /// <summary>Choice events received by every member so far (duplicates included): the work the servers did.</summary>
+    public long ChoiceDeliveries => Interlocked.Read(ref _choiceDeliveries);
+
+    public IReadOnlyCollection<string> CloseReasons => _closeReasons;
+
+    public void Register(ChangeLedger ledger) => _ledgers[ledger.Step] = ledger;
+
+    public DeliveryCounters Snapshot() => new(
+        Interlocked.Read(ref _choiceDeliveries),
+        Interlocked.Read(ref _outOfOrder),
+        Interlocked.Read(ref _duplicateVersions),
+        Interlocked.Read(ref _gaps),
+        Interlocked.Read(ref _strayChoices),
+        Interlocked.Read(ref _closedConnections));
+
+    internal void OnRoomEvent(Member member, RoomEventWire roomEvent, ref long lastVersion, long receivedAt)
+    {
+        var version = roomEvent.Version;
+        if (version < lastVersion)
+        {
+            Interlocked.Increment(ref _outOfOrder);
+        }
+        else if (version == lastVersion)
+        {
+            Interlocked.Increment(ref _duplicateVersions);
+        }
+        else
+        {
+            if (version > lastVersion + 1)
+            {
+                Interlocked.Increment(ref _gaps);
+            }
+
+            lastVersion = version;
+        }
+
+        if (roomEvent.Type != "choice")
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _choiceDeliveries);
+        if (InvocationIds.TryParseChange(roomEvent.OpId, out var step, out var change) && _ledgers.TryGetValue(step, out var ledger))
+        {
+            ledger.OnReceipt(change, member.Index, receivedAt);
+        }
+        else
+        {
+            Interlocked.Increment(ref _strayChoices);
+        }
+    }
+
+    internal void OnChangeCompleted(string invocationId, string? error, long receivedAt)
+    {
+        if (InvocationIds.TryParseChange(invocationId, out var step, out var change) && _ledgers.TryGetValue(step, out var ledger))
+        {
+            ledger.OnCompleted(change, error, receivedAt);
+        }
+    }
+
+    internal void OnConnectionClosed(string reason)
+    {
+        Interlocked.Increment(ref _closedConnections);
+        if (_closeReasons.Count < MaxCloseReasons)
+        {
+            _closeReasons.Enqueue(reason);
+        }
+    }
+}
+
+/// <summary>The tracker's counters at one instant.</summary>
+public readonly record struct DeliveryCounters(
+    long ChoiceDeliveries, long OutOfOrder, long DuplicateVersions, long Gaps, long StrayChoices, long ClosedConnections)
+{
+    public DeliveryCounters Since(DeliveryCounters earlier) => new(
+        ChoiceDeliveries - earlier.ChoiceDeliveries,
+        OutOfOrder - earlier.OutOfOrder,
+        DuplicateVersions - earlier.DuplicateVersions,
+        Gaps - earlier.Gaps,
+        StrayChoices - earlier.StrayChoices,
+        ClosedConnections - earlier.ClosedConnections);
+}

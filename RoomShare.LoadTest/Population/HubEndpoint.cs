@@ -1,0 +1,27 @@
+namespace RoomShare.LoadTest.Population;
+
+/// <summary>
+/// Where members connect (<c>ws://nginx/hubs/room</c>) and the one HTTP handler every WebSocket upgrade
+/// shares, so thousands of connections do not each build their own handler.
+/// </summary>
+public sealed class HubEndpoint : IDisposable
+{
+    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout)
+    {
+        Uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/hubs/room" }.Uri;
+        CallTimeout = callTimeout;
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            ConnectTimeout = callTimeout,
+        });
+    }
+
+    public Uri Uri { get; }
+
+    public TimeSpan CallTimeout { get; }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public void Dispose() => Invoker.Dispose();
+}

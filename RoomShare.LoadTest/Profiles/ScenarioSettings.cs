@@ -1,0 +1,59 @@
+using RoomShare.LoadTest.Cluster;
+
+namespace RoomShare.LoadTest.Profiles;
+
+/// <summary>
+/// W1/W2: stepped open-loop writes. Every step sends (warm-up + step) × rate changes; only the step's
+/// seconds are measured; then it drains (bounded) until every member has every accepted change.
+/// </summary>
+public sealed record WriteScenarioSettings(
+    string Id,
+    int Rooms,
+    int Members,
+    int MenuItems,
+    IReadOnlyList<int> Rates,
+    double WarmupSeconds,
+    double StepSeconds,
+    double DrainSeconds,
+    double SettleSeconds)
+{
+    public int Connections => Rooms * Members;
+}
+
+/// <summary>W0: idle connections. RSS before and after connecting, then CPU over an idle window.</summary>
+public sealed record IdleScenarioSettings(int Rooms, int Members, double SettleSeconds, double IdleSeconds)
+{
+    public int Connections => Rooms * Members;
+}
+
+/// <summary>
+/// W3: join ramp. Each step opens rate × seconds new connections (at most <paramref name="MaxConnectionsPerStep"/>)
+/// open loop and measures intended start → Join completed; then closes them all before the next step.
+/// </summary>
+public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs);
+
+/// <summary>The SLO a write step must meet: zero loss and p99 fan-out within the limit; also reported at a relaxed limit.</summary>
+public sealed record SloSettings(double FanoutP99Ms, double RelaxedFanoutP99Ms);
+
+/// <summary>When the generator itself is the bottleneck, a step is invalid (its latencies would describe the generator).</summary>
+public sealed record GeneratorLimits(double MaxSendLagP99Ms, double MaxPoolDelayP99Ms, double MaxCores);
+
+/// <summary>One cluster shape and the scenarios (W0..W3) run against it, in order.</summary>
+public sealed record ArmPlan(ArmShape Arm, IReadOnlyList<string> Scenarios);
+
+/// <summary>Everything a run does: the sizes of each scenario, the arms, the limits.</summary>
+public sealed record ProfileSettings(
+    string Name,
+    IdleScenarioSettings W0,
+    WriteScenarioSettings W1,
+    WriteScenarioSettings W2,
+    JoinRampSettings W3,
+    IReadOnlyList<ArmPlan> Arms,
+    SloSettings Slo,
+    GeneratorLimits Generator,
+    int ConnectConcurrency,
+    double TimeLimitMinutes)
+{
+    /// <summary>The most connections any one scenario holds at once (sizes nginx).</summary>
+    public int MaxConnections => new[] { W0.Connections, W1.Connections, W2.Connections, W3.MaxConnectionsPerStep }.Max();
+}

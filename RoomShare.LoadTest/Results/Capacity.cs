@@ -1,0 +1,33 @@
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>
+/// The highest offered rate of a stepped run that met a limit, with every lower step meeting it too.
+/// <see cref="Bound"/> says how far that figure is to be trusted: "broken at N/s" (the next step failed),
+/// "not broken up to N/s" (the ladder ended first: capacity is at least this), or "generator-limited at N/s"
+/// (the next step was invalid because the generator was starved).
+/// </summary>
+public sealed record Capacity(int? Rate, string Bound)
+{
+    public static Capacity Of<TStep>(IEnumerable<TStep> steps, Func<TStep, int> rate, Func<TStep, bool> valid, Func<TStep, bool> meets)
+    {
+        int? last = null;
+        foreach (var step in steps)
+        {
+            if (!valid(step))
+            {
+                return new Capacity(last, $"generator-limited at {rate(step)}/s");
+            }
+
+            if (!meets(step))
+            {
+                return new Capacity(last, $"broken at {rate(step)}/s");
+            }
+
+            last = rate(step);
+        }
+
+        return new Capacity(last, last is null ? "no step ran" : $"not broken up to {last}/s");
+    }
+
+    public override string ToString() => Rate is { } rate ? $"{rate}/s ({Bound})" : $"— ({Bound})";
+}

@@ -1,0 +1,22 @@
+using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Profiles;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>One join-ramp step: connections started open loop at Rate per second, intended start → Join completed.</summary>
+public sealed record JoinStepResult(
+    int Rate,
+    int Attempted,
+    int Joined,
+    int Failed,
+    IReadOnlyList<string> FailureSamples,
+    LatencySummary ConnectToJoinedMs,
+    LatencySummary DispatchLagMs,
+    LatencySummary PoolDelayMs,
+    CpuUsage Cpu,
+    bool Valid,
+    IReadOnlyList<string> InvalidReasons,
+    bool MeetsSlo);
+
+/// <summary>W3: joins per second at p99 connect→joined within the limit and no failures.</summary>
+public sealed record JoinRampResult(string Arm, JoinRampSettings Settings, IReadOnlyList<JoinStepResult> Steps, Capacity AtSlo, string? Error);

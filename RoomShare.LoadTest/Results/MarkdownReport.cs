@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using RoomShare.LoadTest.Measure;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>report.md: the machine, the capacities (and the fraction of the floor's), then every scenario's table.</summary>
+public static class MarkdownReport
+{
+    public const string FileName = "report.md";
+
+    public static async Task WriteAsync(string directory, RunResult run, IReadOnlyList<string> plots)
+    {
+        var md = new StringBuilder();
+        Header(md, run);
+        Capacities(md, run);
+        foreach (var arm in run.Arms)
+        {
+            Line(md, $"## Arm `{arm.Arm}` ({arm.Server}, {arm.Replicas} replica{(arm.Replicas == 1 ? string.Empty : "s")})");
+            if (arm.Error is not null)
+            {
+                Line(md, $"**Error:** {arm.Error}");
+                Line(md);
+            }
+
+            if (arm.W0 is { } idle)
+            {
+                Idle(md, idle);
+            }
+
+            foreach (var write in arm.Writes)
+            {
+                Writes(md, write);
+            }
+
+            if (arm.W3 is { } ramp)
+            {
+                Joins(md, ramp);
+            }
+        }
+
+        foreach (var plot in plots)
+        {
+            Line(md, $"![{plot}]({plot})");
+            Line(md);
+        }
+
+        Fields(md);
+        await File.WriteAllTextAsync(Path.Combine(directory, FileName), md.ToString());
+    }
+
+    private static void Header(StringBuilder md, RunResult run)
+    {
+        var m = run.Machine;
+        Line(md, $"# RoomShare load test — profile `{run.Profile}`");
+        Line(md);
+        Line(md, $"- **When:** {run.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {run.Seconds:0} s{(run.Complete ? string.Empty : $" — **INCOMPLETE**: {run.Error}")}");
+        Line(md, $"- **Machine:** {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB, {m.Os}, kernel {m.Kernel}, {m.Runtime}; load average at start {string.Join(" ", m.LoadAverageAtStart.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}");
+        Line(md, $"- **Commit:** {run.Commit ?? "unknown"}");
+        Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores).");
+        Line(md, "- **Client:** a lean SignalR JSON client on ClientWebSocket (the framework's JsonHubProtocol), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box.");
+        var s = run.Summary;
+        Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
+        Line(md);
+    }
+
+    private static void Capacities(StringBuilder md, RunResult run)
+    {
+        var w1 = run.Arms.Select(a => (Arm: a, W1: RunSummaries.W1(a))).Where(x => x.W1 is not null).ToList();
+        if (w1.Count == 0)
+        {
+            return;
+        }
+
+        Line(md, "## W1 capacity (changes/s)");
+        Line(md);
+        Line(md, $"| arm | at p99 ≤ {run.Settings.Slo.FanoutP99Ms} ms, no loss | × floor | at p99 ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms | × floor | replica µs/event at the highest clean step |");
+        Line(md, "| --- | --- | --- | --- | --- | --- |");
+        foreach (var (arm, write) in w1)
+        {
+            var versus = run.Summary.VersusFloor.FirstOrDefault(v => v.Arm == arm.Arm);
+            var best = write!.Steps.LastOrDefault(st => st.Valid && st.Clean);
+            Line(md, $"| {arm.Arm} | {write.AtSlo} | {N(versus?.Fraction)} | {write.AtRelaxedSlo} | {N(versus?.RelaxedFraction)} | {N(best?.Cpu.ReplicaMicrosPerEvent)} |");
+        }
+
+        Line(md);
+    }
+
+    private static void Writes(StringBuilder md, WriteScenarioResult w)
+    {
+        var st = w.Settings;
+        Line(md, $"### {w.Scenario}: {st.Rooms} rooms × {st.Members} members ({st.Rooms * st.Members} connections), {st.WarmupSeconds}+{st.StepSeconds} s per step");
+        Line(md);
+        if (w.Connect is { } c)
+        {
+            Line(md, $"Connected and joined {c.Joined} in {c.Seconds:0.0} s; per replica {string.Join(", ", c.PerReplica.Select(r => $"{r.Key} {r.Value}"))}. Capacity at SLO: **{w.AtSlo}**; at the relaxed limit: **{w.AtRelaxedSlo}**.");
+            Line(md);
+        }
+
+        if (w.Error is not null)
+        {
+            Line(md, $"**Error:** {w.Error}");
+            Line(md);
+        }
+
+        if (w.Steps.Count == 0)
+        {
+            return;
+        }
+
+        Line(md, "| offered/s | events/s | fan-out p50 / p90 / p99 / p99.9 / max ms | ack p50 / p99 ms | missing | dup | ooo | failed | replicas cores | nginx | redis | generator | box | replica µs/event | send lag p99 | pool delay p99 | verdict |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var s in w.Steps)
+        {
+            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.InvalidReasons) : s.MeetsSlo ? "SLO" : s.MeetsRelaxedSlo ? "relaxed only" : "breaks";
+            Line(md, $"| {s.Rate} | {s.DeliveriesPerSecond:0} | {P(s.FanoutMs)} | {s.AckMs.P50} / {s.AckMs.P99} | {s.Missing} | {s.Duplicates} | {s.OutOfOrder} | {s.Failed + s.Unacknowledged} | {s.Cpu.ReplicaCores} | {s.Cpu.NginxCores} | {s.Cpu.RedisCores} | {s.Cpu.GeneratorCores} | {s.Cpu.BoxBusyCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.SendLagMs.P99} | {s.PoolDelayMs.P99} | {verdict} |");
+        }
+
+        Line(md);
+        var last = w.Steps[^1];
+        Line(md, $"Per process at {last.Rate}/s (cores): {string.Join(", ", last.Cpu.CoresByProcess.Select(p => $"{p.Key} {N(p.Value)}"))}; µs/event: replicas {N(last.Cpu.ReplicaMicrosPerEvent)}, nginx {N(last.Cpu.NginxMicrosPerEvent)}, redis {N(last.Cpu.RedisMicrosPerEvent)}, generator {N(last.Cpu.GeneratorMicrosPerEvent)}.");
+        Line(md);
+    }
+
+    private static void Idle(StringBuilder md, IdleScenarioResult w0)
+    {
+        Line(md, $"### W0: {w0.Settings.Rooms} rooms × {w0.Settings.Members} members idle ({w0.Connect.Joined} joined in {w0.Connect.Seconds:0.0} s)");
+        Line(md);
+        Line(md, "| process | RSS before (MB) | RSS after (MB) | members on it | KB per connection | idle CPU (cores) |");
+        Line(md, "| --- | --- | --- | --- | --- | --- |");
+        foreach (var (name, before) in w0.RssBeforeBytes)
+        {
+            var after = w0.RssAfterBytes.GetValueOrDefault(name);
+            Line(md, $"| {name} | {Mb(before)} | {Mb(after)} | {(w0.Connect.PerReplica.TryGetValue(name, out var n) ? n : "—")} | {N(w0.KbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.IdleCpu.CoresByProcess.GetValueOrDefault(name))} |");
+        }
+
+        Line(md);
+        if (w0.Error is not null)
+        {
+            Line(md, $"**Error:** {w0.Error}");
+            Line(md);
+        }
+    }
+
+    private static void Joins(StringBuilder md, JoinRampResult w3)
+    {
+        Line(md, $"### W3: join ramp over {w3.Settings.Rooms} rooms, {w3.Settings.StepSeconds} s per step — capacity at p99 ≤ {w3.Settings.P99LimitMs} ms: **{w3.AtSlo}**");
+        Line(md);
+        Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | dispatch lag p99 | verdict |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var s in w3.Steps)
+        {
+            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.InvalidReasons) : s.MeetsSlo ? "meets" : "breaks";
+            Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.DispatchLagMs.P99} | {verdict} |");
+        }
+
+        Line(md);
+    }
+
+    private static void Fields(StringBuilder md)
+    {
+        Line(md, "## Fields");
+        Line(md);
+        Line(md, "- **fan-out**: intended send time of a change → a member's receipt of its `RoomEvent`, every member of the room (first receipt). **ack**: intended send time → the `SetChoice` completion. Both from the intended time, so a late generator cannot hide a slow server.");
+        Line(md, "- **missing**: (accepted change, member) pairs never delivered by the end of the drain; **dup**: a change delivered twice to a member; **ooo**: a member received a lower room version after a higher one; **failed**: rejected or never acknowledged changes.");
+        Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers). **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
+        Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid.");
+    }
+
+    private static string P(LatencySummary s) => $"{N(s.P50)} / {N(s.P90)} / {N(s.P99)} / {N(s.P999)} / {N(s.Max)}";
+
+    private static string N(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "—";
+
+    private static string Mb(long? bytes) => bytes is { } b ? (b / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) : "—";
+
+    private static void Line(StringBuilder md, string text = "") => md.Append(text).Append('\n');
+}

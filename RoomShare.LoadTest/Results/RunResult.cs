@@ -1,0 +1,43 @@
+using RoomShare.LoadTest.Cluster;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>Everything one arm measured.</summary>
+public sealed record ArmResult(
+    string Arm,
+    ArmServer Server,
+    int Replicas,
+    IdleScenarioResult? W0,
+    IReadOnlyList<WriteScenarioResult> Writes,
+    JoinRampResult? W3,
+    string? Error);
+
+/// <summary>A W1 arm's capacity as a fraction of the floor arm's, measured in the same run.</summary>
+public sealed record FloorComparison(string Arm, int? Capacity, int? FloorCapacity, double? Fraction, int? RelaxedCapacity, int? FloorRelaxedCapacity, double? RelaxedFraction);
+
+/// <summary>
+/// Correctness over the whole run (what the CI test asserts on) and the headline comparisons.
+/// Missing = deliveries that never arrived; out-of-order = a member saw a lower room version after a higher one.
+/// </summary>
+public sealed record RunSummary(
+    long Missing,
+    long OutOfOrder,
+    long Duplicates,
+    long Gaps,
+    long ClosedConnections,
+    long FailedConnects,
+    int InvalidSteps,
+    IReadOnlyList<FloorComparison> VersusFloor);
+
+/// <summary>The results.json document.</summary>
+public sealed record RunResult(
+    string Profile,
+    DateTimeOffset StartedAt,
+    double Seconds,
+    bool Complete,
+    string? Error,
+    MachineInfo Machine,
+    string? Commit,
+    Profiles.ProfileSettings Settings,
+    IReadOnlyList<ArmResult> Arms,
+    RunSummary Summary);

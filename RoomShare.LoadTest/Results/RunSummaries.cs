@@ -1,0 +1,46 @@
+using RoomShare.LoadTest.Cluster;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>Adds up correctness over every arm and compares each W1 arm's capacity with the floor's.</summary>
+public static class RunSummaries
+{
+    public static RunSummary Of(IReadOnlyList<ArmResult> arms)
+    {
+        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps).ToList();
+        var closedIdle = arms.Sum(a => a.W0?.ClosedConnections ?? 0);
+        var failedConnects = arms.Sum(a => (a.W0?.Connect.Failed ?? 0) + a.Writes.Sum(w => w.Connect?.Failed ?? 0));
+        var invalid = steps.Count(s => !s.Valid) + arms.Sum(a => a.W3?.Steps.Count(s => !s.Valid) ?? 0);
+        return new RunSummary(
+            steps.Sum(s => s.Missing),
+            steps.Sum(s => s.OutOfOrder),
+            steps.Sum(s => s.Duplicates),
+            steps.Sum(s => s.Gaps),
+            steps.Sum(s => s.ClosedConnections) + closedIdle,
+            failedConnects,
+            invalid,
+            VersusFloor(arms));
+    }
+
+    private static List<FloorComparison> VersusFloor(IReadOnlyList<ArmResult> arms)
+    {
+        var floor = W1(arms.FirstOrDefault(a => a.Server == ArmServer.Floor));
+        return arms.Where(a => a.Server != ArmServer.Floor && W1(a) is not null).Select(a =>
+        {
+            var w1 = W1(a)!;
+            return new FloorComparison(
+                a.Arm,
+                w1.AtSlo.Rate,
+                floor?.AtSlo.Rate,
+                Fraction(w1.AtSlo.Rate, floor?.AtSlo.Rate),
+                w1.AtRelaxedSlo.Rate,
+                floor?.AtRelaxedSlo.Rate,
+                Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate));
+        }).ToList();
+    }
+
+    public static WriteScenarioResult? W1(ArmResult? arm) => arm?.Writes.FirstOrDefault(w => w.Scenario == "W1");
+
+    private static double? Fraction(int? part, int? whole) =>
+        part is { } p && whole is > 0 and var w ? Math.Round((double)p / w, 2) : null;
+}

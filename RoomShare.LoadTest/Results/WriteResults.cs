@@ -1,0 +1,51 @@
+using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Population;
+using RoomShare.LoadTest.Profiles;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>
+/// One write step at one offered rate. Loss and order cover every change of the step (warm-up too);
+/// latencies and CPU cover the measured window only. µs per event = CPU seconds ÷ choice events delivered
+/// to members in the window.
+/// </summary>
+public sealed record WriteStepResult(
+    int Rate,
+    double WindowSeconds,
+    int Sent,
+    long Acknowledged,
+    long Failed,
+    int Unacknowledged,
+    IReadOnlyDictionary<string, int> Errors,
+    long DeliveriesInWindow,
+    double DeliveriesPerSecond,
+    double ExpectedDeliveriesPerSecond,
+    LatencySummary FanoutMs,
+    LatencySummary AckMs,
+    LatencySummary SendLagMs,
+    LatencySummary PoolDelayMs,
+    long Missing,
+    long Duplicates,
+    long OutOfOrder,
+    long DuplicateVersions,
+    long Gaps,
+    long LateReceipts,
+    long ClosedConnections,
+    CpuUsage Cpu,
+    double DrainSeconds,
+    bool Valid,
+    IReadOnlyList<string> InvalidReasons,
+    bool Clean,
+    bool MeetsSlo,
+    bool MeetsRelaxedSlo);
+
+/// <summary>W1 or W2 on one arm: its steps and the capacities they give.</summary>
+public sealed record WriteScenarioResult(
+    string Scenario,
+    string Arm,
+    WriteScenarioSettings Settings,
+    ConnectReport? Connect,
+    IReadOnlyList<WriteStepResult> Steps,
+    Capacity AtSlo,
+    Capacity AtRelaxedSlo,
+    string? Error);

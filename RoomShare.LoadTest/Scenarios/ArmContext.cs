@@ -1,0 +1,18 @@
+using RoomShare.LoadTest.Cluster;
+using RoomShare.LoadTest.Console;
+using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Population;
+using RoomShare.LoadTest.Profiles;
+
+namespace RoomShare.LoadTest.Scenarios;
+
+/// <summary>What every scenario on one arm shares: the running cluster, its measured processes, the API and hub endpoints.</summary>
+public sealed record ArmContext(
+    ArmShape Arm,
+    ClusterInfo Cluster,
+    IReadOnlyList<MeasuredProcess> Processes,
+    RoomApi Api,
+    HubEndpoint Hub,
+    ProfileSettings Profile,
+    ThreadPoolProbe Probe,
+    ProgressLine Progress);

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using RoomShare.LoadTest.Console;
+using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Population;
+using RoomShare.LoadTest.Profiles;
+using RoomShare.LoadTest.Results;
+
+namespace RoomShare.LoadTest.Scenarios;
+
+/// <summary>
+/// W3: join ramp. Each step starts connections open loop at a rate (WebSocket through nginx, handshake,
+/// Join), measures intended start → Join completed, then closes them all. Capacity is the highest rate
+/// whose p99 stays within the limit (1 s) with no failed join. Members are reused from step to step.
+/// </summary>
+public static class JoinRampScenario
+{
+    private static readonly TimeSpan SettleAfterStep = TimeSpan.FromSeconds(1);
+
+    public static async Task<JoinRampResult> RunAsync(ArmContext context, JoinRampSettings settings, CancellationToken cancellationToken)
+    {
+        var label = $"{context.Arm.Name} W3";
+        var largest = settings.Rates.Max(rate => StepSize(settings, rate));
+        var perRoom = (largest + settings.Rooms - 1) / settings.Rooms;
+        context.Progress.Show($"{label}: creating {settings.Rooms} rooms × {perRoom} members");
+        await using var population = await RoomPopulation.CreateAsync(context.Api, "loadtest W3", settings.Rooms, perRoom, 1, cancellationToken);
+        // Member k sits in room k mod rooms, so every step spreads over every room.
+        var members = Enumerable.Range(0, settings.Rooms * perRoom).Select(k => population.Rooms[k % settings.Rooms][k / settings.Rooms]).ToList();
+
+        var steps = new List<JoinStepResult>();
+        foreach (var rate in settings.Rates)
+        {
+            var step = await RunStepAsync(context, population, members, settings, rate, cancellationToken);
+            steps.Add(step);
+            ProgressLine.Log(Invariant(
+                $"{label} {rate} joins/s: {step.Joined}/{step.Attempted} joined, connect→joined p50 {step.ConnectToJoinedMs.P50} p99 {step.ConnectToJoinedMs.P99} max {step.ConnectToJoinedMs.Max} ms, replicas {step.Cpu.ReplicaCores} cores{(step.Valid ? string.Empty : " · INVALID: " + string.Join("; ", step.InvalidReasons))}"));
+            if (!step.Valid || !step.MeetsSlo)
+            {
+                break;
+            }
+        }
+
+        return new JoinRampResult(context.Arm.Name, settings, steps, Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null);
+    }
+
+    private static int StepSize(JoinRampSettings settings, int rate) =>
+        Math.Max(1, Math.Min(settings.MaxConnectionsPerStep, (int)Math.Round(rate * settings.StepSeconds)));
+
+    private static async Task<JoinStepResult> RunStepAsync(
+        ArmContext context, RoomPopulation population, List<Member> members, JoinRampSettings settings, int rate, CancellationToken cancellationToken)
+    {
+        var count = StepSize(settings, rate);
+        var latency = new LatencyHistogram();
+        var dispatchLag = new LatencyHistogram();
+        var joins = new Task[count];
+        var failures = new ConcurrentQueue<string>();
+        var joined = 0;
+        context.Progress.Show(() => Invariant($"{context.Arm.Name} W3 · {rate} joins/s · joined {Volatile.Read(ref joined)}/{count}"));
+
+        async Task JoinOneAsync(Member member, long intendedAt)
+        {
+            try
+            {
+                await population.ConnectAndJoinAsync(member, context.Hub, cancellationToken);
+                latency.Record(intendedAt, Stopwatch.GetTimestamp());
+                Interlocked.Increment(ref joined);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failures.Enqueue(ex.Message);
+            }
+        }
+
+        _ = context.Probe.TakeSummary();
+        var start = CpuSample.Take(context.Processes);
+        await OpenLoop.RunAsync(rate, count, (i, intendedAt, now) =>
+        {
+            dispatchLag.Record(intendedAt, now);
+            joins[i] = JoinOneAsync(members[i], intendedAt);
+        }, cancellationToken);
+        await Task.WhenAll(joins); // each is bounded by the hub call timeout
+        var cpu = CpuUsage.Between(start, CpuSample.Take(context.Processes), joined);
+        var poolDelay = context.Probe.TakeSummary();
+
+        await population.CloseAllAsync();
+        await Task.Delay(SettleAfterStep, cancellationToken);
+
+        var summary = latency.Summarize();
+        var lag = dispatchLag.Summarize();
+        var invalid = GeneratorVerdict.Reasons(context.Profile.Generator, lag, poolDelay, cpu);
+        return new JoinStepResult(
+            rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
+            invalid.Count == 0, invalid, failures.IsEmpty && summary.P99 <= settings.P99LimitMs);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using RoomShare.LoadTest.Console;
+using RoomShare.LoadTest.Hub;
+using RoomShare.LoadTest.Population;
+using RoomShare.LoadTest.Profiles;
+using RoomShare.LoadTest.Results;
+
+namespace RoomShare.LoadTest.Scenarios;
+
+/// <summary>
+/// W1 (small rooms) and W2 (big rooms), stepped: rates go up the ladder until a step breaks the relaxed
+/// SLO (p99 fan-out above the relaxed limit, or any loss) or the generator is starved; capacity at the
+/// SLO and at the relaxed limit come from the steps.
+/// </summary>
+public static class WriteScenario
+{
+    public static async Task<WriteScenarioResult> RunAsync(ArmContext context, WriteScenarioSettings settings, CancellationToken cancellationToken)
+    {
+        var label = $"{context.Arm.Name} {settings.Id}";
+        context.Progress.Show($"{label}: creating {settings.Rooms} rooms × {settings.Members} members");
+        await using var population = await RoomPopulation.CreateAsync(
+            context.Api, $"loadtest {settings.Id}", settings.Rooms, settings.Members, settings.MenuItems, cancellationToken);
+        var connect = await population.ConnectAllAsync(
+            context.Hub,
+            context.Profile.ConnectConcurrency,
+            joined => context.Progress.Show($"{label}: joined {joined}/{settings.Connections}"),
+            cancellationToken);
+        ProgressLine.Log(Invariant($"{label}: {connect.Joined}/{settings.Connections} joined in {connect.Seconds:0.0}s, per replica {string.Join(' ', connect.PerReplica.Select(r => $"{r.Key}:{r.Value}"))}"));
+        if (connect.Failed > 0)
+        {
+            var error = $"{connect.Failed} of {settings.Connections} members failed to connect or join, e.g. {string.Join(" | ", connect.FailureSamples)}";
+            ProgressLine.Warn($"{label}: {error}");
+            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), error);
+        }
+
+        await using var pings = new PingPump(() => population.Connections);
+        await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
+        var schedule = new WriteSchedule(population);
+        var steps = new List<WriteStepResult>();
+        for (var step = 0; step < settings.Rates.Count; step++)
+        {
+            var result = await WriteStep.RunAsync(context, population, schedule, settings, step, settings.Rates[step], cancellationToken);
+            steps.Add(result);
+            ProgressLine.Log(Describe(label, result));
+            if (!result.Valid || !result.MeetsRelaxedSlo)
+            {
+                break;
+            }
+        }
+
+        return new WriteScenarioResult(
+            settings.Id,
+            context.Arm.Name,
+            settings,
+            connect,
+            steps,
+            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
+            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
+            null);
+    }
+
+    private static string Describe(string label, WriteStepResult s)
+    {
+        var verdict = !s.Valid ? $"INVALID ({string.Join("; ", s.InvalidReasons)})" : s.MeetsSlo ? "meets SLO" : s.MeetsRelaxedSlo ? "meets relaxed SLO only" : "breaks SLO";
+        return Invariant(
+            $"{label} {s.Rate}/s: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} failed {s.Failed} · {verdict}");
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using RoomShare.LoadTest.Hub;
+using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Population;
+using RoomShare.LoadTest.Profiles;
+using RoomShare.LoadTest.Results;
+
+namespace RoomShare.LoadTest.Scenarios;
+
+/// <summary>
+/// One step of W1/W2: (warm-up + step) × rate SetChoice calls open loop, CPU sampled over the measured
+/// window, then a bounded drain until every member has every accepted change, then the books are closed.
+/// </summary>
+public static class WriteStep
+{
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
+
+    public static async Task<WriteStepResult> RunAsync(
+        ArmContext context, RoomPopulation population, WriteSchedule schedule, WriteScenarioSettings settings, int step, int rate, CancellationToken cancellationToken)
+    {
+        var total = (int)Math.Round((settings.WarmupSeconds + settings.StepSeconds) * rate);
+        var measuredFrom = (int)Math.Round(settings.WarmupSeconds * rate);
+        var ledger = new ChangeLedger(step, total, population.MembersPerRoom, measuredFrom);
+        var tracker = population.Tracker;
+        tracker.Register(ledger);
+        var countersBefore = tracker.Snapshot();
+        CpuSample? windowStart = null;
+        long deliveriesAtStart = 0;
+
+        context.Progress.Show(() => Invariant(
+            $"{context.Arm.Name} {settings.Id} · {rate}/s · sent {ledger.Sent}/{total} · fan-out p99 so far {ledger.Fanout.Summarize().P99} ms"));
+        _ = context.Probe.TakeSummary(); // start the step's thread-pool figures afresh
+        await OpenLoop.RunAsync(rate, total, (i, intendedAt, now) =>
+        {
+            if (i == measuredFrom)
+            {
+                deliveriesAtStart = tracker.ChoiceDeliveries;
+                windowStart = CpuSample.Take(context.Processes);
+            }
+
+            Send(ledger, schedule, step, i, intendedAt, now);
+        }, cancellationToken);
+        var windowEnd = CpuSample.Take(context.Processes);
+        var deliveries = tracker.ChoiceDeliveries - deliveriesAtStart;
+        var poolDelay = context.Probe.TakeSummary();
+
+        var drainStarted = Stopwatch.GetTimestamp();
+        var drainLimit = TimeSpan.FromSeconds(settings.DrainSeconds);
+        while (!ledger.Settled && Stopwatch.GetElapsedTime(drainStarted) < drainLimit)
+        {
+            await Task.Delay(DrainPoll, cancellationToken);
+        }
+
+        var drainSeconds = Stopwatch.GetElapsedTime(drainStarted).TotalSeconds;
+        var totals = ledger.Seal();
+        var counters = tracker.Snapshot().Since(countersBefore);
+        var cpu = CpuUsage.Between(windowStart ?? windowEnd, windowEnd, deliveries);
+        var fanout = ledger.Fanout.Summarize();
+        var sendLag = ledger.SendLag.Summarize();
+        var invalid = GeneratorVerdict.Reasons(context.Profile.Generator, sendLag, poolDelay, cpu);
+        var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
+            && counters.OutOfOrder == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
+        return new WriteStepResult(
+            rate,
+            cpu.WindowSeconds,
+            totals.Sent,
+            totals.Acknowledged,
+            totals.Failed,
+            totals.Unacknowledged,
+            totals.Errors,
+            deliveries,
+            cpu.WindowSeconds > 0 ? Math.Round(deliveries / cpu.WindowSeconds, 1) : 0,
+            (double)rate * population.MembersPerRoom,
+            fanout,
+            ledger.Ack.Summarize(),
+            sendLag,
+            poolDelay,
+            totals.Missing,
+            totals.Duplicates,
+            counters.OutOfOrder,
+            counters.DuplicateVersions,
+            counters.Gaps,
+            ledger.LateReceipts,
+            counters.ClosedConnections,
+            cpu,
+            Math.Round(drainSeconds, 2),
+            invalid.Count == 0,
+            invalid,
+            clean,
+            clean && fanout.P99 <= context.Profile.Slo.FanoutP99Ms,
+            clean && fanout.P99 <= context.Profile.Slo.RelaxedFanoutP99Ms);
+    }
+
+    private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
+    {
+        var (writer, menuId, quantity) = schedule.Next();
+        var changeId = InvocationIds.Change(step, change);
+        ledger.MarkSending(change, intendedAt, now);
+        if (writer.Connection is not { } connection)
+        {
+            ledger.MarkSendFailed(change, "not connected");
+            return;
+        }
+
+        try
+        {
+            var sending = connection.SendChoiceAsync(changeId, writer.RoomId, menuId, quantity);
+            if (!sending.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(sending, ledger, change);
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            ledger.MarkSendFailed(change, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>A send that did not finish synchronously (socket buffer full): its failure still reaches the ledger.</summary>
+    private static async Task ObserveAsync(ValueTask sending, ChangeLedger ledger, int change)
+    {
+        try
+        {
+            await sending;
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            ledger.MarkSendFailed(change, ex.GetType().Name);
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
