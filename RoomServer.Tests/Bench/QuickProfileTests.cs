@@ -1,0 +1,64 @@
+using System.Text.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.Bench;
+
+/// <summary>
+/// The load tool's quick profile (RoomShare.LoadTest --profile quick) end to end, as a child process: it
+/// brings up its own clusters with eng/cluster.sh (the floor arm and two replicas on Redis behind nginx),
+/// drives every scenario at toy sizes and tears them down. Asserts only correctness — it completed, no
+/// delivery went missing, none arrived out of order. Speed lives in the benchmark, never in tests.
+/// </summary>
+[Trait("Suite", "Bench")]
+public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
+{
+    // The profile's own time limit is 3 minutes; the tool stops itself well before this test gives up.
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string _results = Path.Combine(Path.GetTempPath(), $"roomshare-quick-profile-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task QuickProfileCompletesWithNoLostAndNoOutOfOrderDeliveries()
+    {
+        RequiredTool.Resolve("redis-server");
+        RequiredTool.Resolve("nginx");
+        var tool = Path.Combine(RepoPaths.RepoRoot, "RoomShare.LoadTest", "bin", RepoPaths.Configuration, "net10.0", "RoomShare.LoadTest.dll");
+        File.Exists(tool).Should().BeTrue($"{tool} is built with the solution: run `dotnet build RoomShare.sln`");
+
+        using var run = ChildProcess.Start(
+            "dotnet",
+            [tool, "--profile", "quick", "--no-build", "--configuration", RepoPaths.Configuration, "--repo", RepoPaths.RepoRoot, "--out", _results],
+            "RoomShare.LoadTest --profile quick");
+        if (!await run.WaitForExitAsync(RunTimeout))
+        {
+            await run.StopAsync(TeardownTimeout); // SIGTERM: the tool brings its clusters down before exiting
+            Assert.Fail($"the quick profile did not finish within {RunTimeout.TotalMinutes} min: {run.Describe()}");
+        }
+
+        output.WriteLine(run.Output.ToString());
+        run.ExitCode.Should().Be(0, $"the quick profile must run every arm: {run.Describe()}");
+        using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_results, "results.json")));
+        var root = results.RootElement;
+        root.GetProperty("complete").GetBoolean().Should().BeTrue(run.Describe());
+        var writeSteps = root.GetProperty("arms").EnumerateArray()
+            .SelectMany(arm => arm.GetProperty("writes").EnumerateArray())
+            .SelectMany(write => write.GetProperty("steps").EnumerateArray())
+            .ToList();
+        writeSteps.Should().NotBeEmpty("the quick profile runs write steps on every arm");
+        writeSteps.Sum(step => step.GetProperty("sent").GetInt32()).Should().BePositive("changes were sent");
+
+        var summary = root.GetProperty("summary");
+        summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");
+        summary.GetProperty("outOfOrder").GetInt64().Should().Be(0, "every member sees its room's versions in order");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_results))
+        {
+            Directory.Delete(_results, recursive: true);
+        }
+    }
+}
