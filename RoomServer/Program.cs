@@ -6,6 +6,7 @@ using RoomShare.RoomServer.Hubs;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRoomServerOptions();
+builder.AddTransportTuning();
 builder.AddRoomStorage();
 builder.AddRoomAuth();
 builder.AddRoomHub();
@@ -14,6 +15,7 @@ builder.AddRoomApi();
 var app = builder.Build();
 
 app.UseExceptionHandler();
+app.UseStatusProblems();
 app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();

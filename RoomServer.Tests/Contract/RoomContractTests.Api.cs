@@ -105,6 +105,19 @@ public abstract partial class RoomContractTests
     }
 
     [Fact]
+    public async Task ABodyOverTheApisSizeLimitIs413PayloadTooLargeWithItsProblem()
+    {
+        var room = await Server.CreateRoomAsync();
+        using var body = new StringContent("{\"kind\":\"k\",\"payload\":\"" + new string('x', 300 * 1024) + "\"}", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await Server.Api.PostAsync($"/api/rooms/{room.Id}/notices", body);
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        (await response.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "payload_too_large", Status = 413 });
+        (await Server.SnapshotAsync(room)).Version.Should().Be(0, "nothing was published");
+    }
+
+    [Fact]
     public async Task AnOversizedNoticeIs413PayloadTooLargeAndSendsNothing()
     {
         var (room, ann) = await RoomWithMemberAsync();
