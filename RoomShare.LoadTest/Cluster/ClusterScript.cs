@@ -64,8 +64,26 @@ public sealed class ClusterScript : IAsyncDisposable
     {
         if (Directory.Exists(_stateDir))
         {
+            KeepLogs();
             // Not cancellable: whatever happened, what was started must stop.
             await RunAsync(["down"], new Dictionary<string, string>(StringComparer.Ordinal), DownTimeout, CancellationToken.None);
+        }
+    }
+
+    /// <summary>`down` deletes the state dir: keep each process's log (not nginx's access log) beside the results first.</summary>
+    private void KeepLogs()
+    {
+        var logs = Path.Combine(_stateDir, "logs");
+        if (!Directory.Exists(logs))
+        {
+            return;
+        }
+
+        var kept = Path.ChangeExtension(_logFile, null) + "-logs";
+        Directory.CreateDirectory(kept);
+        foreach (var log in Directory.EnumerateFiles(logs))
+        {
+            File.Copy(log, Path.Combine(kept, Path.GetFileName(log)), overwrite: true);
         }
     }
 

@@ -32,7 +32,7 @@ public static class FinalTable
 
         foreach (var versus in run.Summary.VersusFloor)
         {
-            AnsiConsole.MarkupLine(Markup.Escape($"{versus.Arm} W1 vs floor: {N(versus.Fraction)} at SLO, {N(versus.RelaxedFraction)} relaxed"));
+            AnsiConsole.MarkupLine(Markup.Escape($"{versus.Arm} W1 vs floor: {N(versus.Fraction)} at SLO, {N(versus.RelaxedFraction)} relaxed{(versus.Note is null ? string.Empty : $" ({versus.Note})")}"));
         }
 
         var s2 = run.Summary;

@@ -29,5 +29,8 @@ public sealed record Capacity(int? Rate, string Bound)
         return new Capacity(last, last is null ? "no step ran" : $"not broken up to {last}/s");
     }
 
+    /// <summary>True when a step actually broke the limit, so <see cref="Rate"/> is the capacity, not a lower bound of it.</summary>
+    public bool Broken => Bound.StartsWith("broken", StringComparison.Ordinal);
+
     public override string ToString() => Rate is { } rate ? $"{rate}/s ({Bound})" : $"— ({Bound})";
 }

@@ -84,6 +84,12 @@ public static class MarkdownReport
         }
 
         Line(md);
+        foreach (var note in run.Summary.VersusFloor.Where(v => v.Note is not null))
+        {
+            Line(md, $"- {note.Arm}: {note.Note}.");
+        }
+
+        Line(md);
     }
 
     private static void Writes(StringBuilder md, WriteScenarioResult w)
@@ -117,6 +123,12 @@ public static class MarkdownReport
         }
 
         Line(md);
+        if (w.RepeatedSteps.Count > 0)
+        {
+            Line(md, $"Repeated once because the first attempt was invalid (starved generator): {string.Join(", ", w.RepeatedSteps.Select(r => $"{r.Rate}/s ({string.Join("; ", r.InvalidReasons)})"))}. Their loss and order still count in the summary.");
+            Line(md);
+        }
+
         var last = w.Steps[^1];
         Line(md, $"Per process at {last.Rate}/s (cores): {string.Join(", ", last.Cpu.CoresByProcess.Select(p => $"{p.Key} {N(p.Value)}"))}; µs/event: replicas {N(last.Cpu.ReplicaMicrosPerEvent)}, nginx {N(last.Cpu.NginxMicrosPerEvent)}, redis {N(last.Cpu.RedisMicrosPerEvent)}, generator {N(last.Cpu.GeneratorMicrosPerEvent)}.");
         Line(md);

@@ -12,8 +12,12 @@ public sealed record ArmResult(
     JoinRampResult? W3,
     string? Error);
 
-/// <summary>A W1 arm's capacity as a fraction of the floor arm's, measured in the same run.</summary>
-public sealed record FloorComparison(string Arm, int? Capacity, int? FloorCapacity, double? Fraction, int? RelaxedCapacity, int? FloorRelaxedCapacity, double? RelaxedFraction);
+/// <summary>
+/// A W1 arm's capacity as a fraction of the floor arm's, measured in the same run. <see cref="Note"/> says
+/// when either capacity is only a lower bound (its ladder ended, or the generator ran out, before the SLO broke).
+/// </summary>
+public sealed record FloorComparison(
+    string Arm, int? Capacity, int? FloorCapacity, double? Fraction, int? RelaxedCapacity, int? FloorRelaxedCapacity, double? RelaxedFraction, string? Note);
 
 /// <summary>
 /// Correctness over the whole run (what the CI test asserts on) and the headline comparisons.

@@ -7,7 +7,7 @@ public static class RunSummaries
 {
     public static RunSummary Of(IReadOnlyList<ArmResult> arms)
     {
-        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps).ToList();
+        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.RepeatedSteps)).ToList();
         var closedIdle = arms.Sum(a => a.W0?.ClosedConnections ?? 0);
         var failedConnects = arms.Sum(a => (a.W0?.Connect.Failed ?? 0) + a.Writes.Sum(w => w.Connect?.Failed ?? 0));
         var invalid = steps.Count(s => !s.Valid) + arms.Sum(a => a.W3?.Steps.Count(s => !s.Valid) ?? 0);
@@ -35,11 +35,20 @@ public static class RunSummaries
                 Fraction(w1.AtSlo.Rate, floor?.AtSlo.Rate),
                 w1.AtRelaxedSlo.Rate,
                 floor?.AtRelaxedSlo.Rate,
-                Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate));
+                Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate),
+                Note(w1.AtSlo, floor?.AtSlo));
         }).ToList();
     }
 
     public static WriteScenarioResult? W1(ArmResult? arm) => arm?.Writes.FirstOrDefault(w => w.Scenario == "W1");
+
+    private static string? Note(Capacity arm, Capacity? floor) => (arm.Broken, floor?.Broken ?? true) switch
+    {
+        (true, true) => null,
+        (false, false) => "neither capacity was reached (both are lower bounds): the fraction means nothing; raise the rates",
+        (false, true) => "this arm's capacity was not reached: the fraction is a lower bound",
+        (true, false) => "the floor's capacity was not reached: the fraction is an upper bound",
+    };
 
     private static double? Fraction(int? part, int? whole) =>
         part is { } p && whole is > 0 and var w ? Math.Round((double)p / w, 2) : null;

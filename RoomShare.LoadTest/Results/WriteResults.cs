@@ -11,6 +11,7 @@ namespace RoomShare.LoadTest.Results;
 /// </summary>
 public sealed record WriteStepResult(
     int Rate,
+    int Attempt,
     double WindowSeconds,
     int Sent,
     long Acknowledged,
@@ -39,13 +40,18 @@ public sealed record WriteStepResult(
     bool MeetsSlo,
     bool MeetsRelaxedSlo);
 
-/// <summary>W1 or W2 on one arm: its steps and the capacities they give.</summary>
+/// <summary>
+/// W1 or W2 on one arm: its steps and the capacities they give. A step the starved generator made
+/// invalid is run once more; the first attempt is kept in <see cref="RepeatedSteps"/> (its loss and
+/// order still count in the run's summary).
+/// </summary>
 public sealed record WriteScenarioResult(
     string Scenario,
     string Arm,
     WriteScenarioSettings Settings,
     ConnectReport? Connect,
     IReadOnlyList<WriteStepResult> Steps,
+    IReadOnlyList<WriteStepResult> RepeatedSteps,
     Capacity AtSlo,
     Capacity AtRelaxedSlo,
     string? Error);

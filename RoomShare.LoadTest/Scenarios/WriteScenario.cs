@@ -30,18 +30,28 @@ public static class WriteScenario
         {
             var error = $"{connect.Failed} of {settings.Connections} members failed to connect or join, e.g. {string.Join(" | ", connect.FailureSamples)}";
             ProgressLine.Warn($"{label}: {error}");
-            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), error);
+            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), error);
         }
 
         await using var pings = new PingPump(() => population.Connections);
         await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
         var schedule = new WriteSchedule(population);
         var steps = new List<WriteStepResult>();
-        for (var step = 0; step < settings.Rates.Count; step++)
+        var repeated = new List<WriteStepResult>();
+        var ledgers = 0;
+        foreach (var rate in settings.Rates)
         {
-            var result = await WriteStep.RunAsync(context, population, schedule, settings, step, settings.Rates[step], cancellationToken);
-            steps.Add(result);
+            var result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 1, cancellationToken);
             ProgressLine.Log(Describe(label, result));
+            if (!result.Valid)
+            {
+                // A starved generator is often a passing spike (JIT on a fresh cluster, another process on the box): once more.
+                repeated.Add(result);
+                result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 2, cancellationToken);
+                ProgressLine.Log(Describe(label, result));
+            }
+
+            steps.Add(result);
             if (!result.Valid || !result.MeetsRelaxedSlo)
             {
                 break;
@@ -54,6 +64,7 @@ public static class WriteScenario
             settings,
             connect,
             steps,
+            repeated,
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
             null);
@@ -63,7 +74,7 @@ public static class WriteScenario
     {
         var verdict = !s.Valid ? $"INVALID ({string.Join("; ", s.InvalidReasons)})" : s.MeetsSlo ? "meets SLO" : s.MeetsRelaxedSlo ? "meets relaxed SLO only" : "breaks SLO";
         return Invariant(
-            $"{label} {s.Rate}/s: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} failed {s.Failed} · {verdict}");
+            $"{label} {s.Rate}/s{(s.Attempt > 1 ? " (again)" : string.Empty)}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} failed {s.Failed} · {verdict}");
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -16,8 +16,9 @@ public static class WriteStep
 {
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Runs one step; <paramref name="step"/> numbers its ledger, unique within the population (it is part of every opId).</summary>
     public static async Task<WriteStepResult> RunAsync(
-        ArmContext context, RoomPopulation population, WriteSchedule schedule, WriteScenarioSettings settings, int step, int rate, CancellationToken cancellationToken)
+        ArmContext context, RoomPopulation population, WriteSchedule schedule, WriteScenarioSettings settings, int step, int rate, int attempt, CancellationToken cancellationToken)
     {
         var total = (int)Math.Round((settings.WarmupSeconds + settings.StepSeconds) * rate);
         var measuredFrom = (int)Math.Round(settings.WarmupSeconds * rate);
@@ -63,6 +64,7 @@ public static class WriteStep
             && counters.OutOfOrder == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
         return new WriteStepResult(
             rate,
+            attempt,
             cpu.WindowSeconds,
             totals.Sent,
             totals.Acknowledged,
