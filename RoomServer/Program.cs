@@ -6,7 +6,6 @@ using RoomShare.RoomServer.Hubs;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRoomServerOptions();
-builder.AddTransportTuning();
 builder.AddRoomStorage();
 builder.AddRoomAuth();
 builder.AddRoomHub();
