@@ -22,6 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const int PresenceGraceSeconds = 3;
     public const int StoreTimeoutMilliseconds = 1000;
     public const int MaxNoticePayloadBytes = 60_000;
+    public const int MaxPendingBytesPerConnection = 256 * 1024;
 
     /// <summary>The presence lease the replicas derive from the interval: three missed ticks.</summary>
     public static readonly TimeSpan PresenceLease = TimeSpan.FromSeconds(3 * PositionIntervalSeconds);
@@ -242,5 +243,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         // Big notices (nginx accepts bodies up to 64k) let the slow-member test outgrow every kernel buffer.
         ["RoomServer__Limits__MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(CultureInfo.InvariantCulture),
+
+        // A slow member is dropped to a resync once this much waits for it (the default is 1 MiB).
+        ["RoomServer__Limits__MaxPendingBytesPerConnection"] = MaxPendingBytesPerConnection.ToString(CultureInfo.InvariantCulture),
     };
 }

@@ -79,6 +79,14 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MaxAnnouncementLength { get; set; } = 500;
 
+    /// <summary>
+    /// Room messages waiting for one connection (queued behind its socket, beyond what SignalR's own
+    /// pipes and the kernel hold) past this many bytes drop the member to a resync: the connection is
+    /// closed and the client resumes with <c>Join(since)</c>. Bounds a replica's memory per slow member.
+    /// </summary>
+    [Range(16 * 1024, 1024 * 1024 * 1024)]
+    public int MaxPendingBytesPerConnection { get; set; } = 1024 * 1024;
+
     /// <summary>The largest SignalR message a client may send; a larger one closes the connection.</summary>
     [Range(1024, 10_000_000)]
     public int MaxHubMessageBytes { get; set; } = 16 * 1024;

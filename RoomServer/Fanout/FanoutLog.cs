@@ -19,4 +19,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2006, LogLevel.Information, "Closing connection {ConnectionId} of member {MemberId}, removed from room {RoomId}")]
     public static partial void ClosingRemoved(ILogger logger, string connectionId, string memberId, string roomId);
+
+    [LoggerMessage(2007, LogLevel.Warning, "Connection {ConnectionId} in room {RoomId} fell {PendingBytes} bytes behind: closed for a resync (the client resumes with Join(since))")]
+    public static partial void SlowConsumerResync(ILogger logger, string connectionId, string roomId, long pendingBytes);
 }

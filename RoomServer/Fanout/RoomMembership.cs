@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Fanout;
@@ -14,8 +16,9 @@ namespace RoomShare.RoomServer.Fanout;
 /// Redis delays only the rooms it is subscribing. Room messages are delivered from here to the
 /// room's local connections, serialized once per message (not once per connection).
 /// </summary>
-public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembership> logger)
+public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServerOptions> options, ILogger<RoomMembership> logger)
 {
+    private readonly long _maxPendingBytes = options.Value.Limits.MaxPendingBytesPerConnection;
     private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RoomEntry> _rooms = new(StringComparer.Ordinal);
 
@@ -164,10 +167,20 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
         {
             // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
             // slow member's full buffer delays only that member, never the room's other members.
-            var write = member.Context.WriteAsync(messageFor(member.Context));
+            var message = messageFor(member.Context);
+            var write = member.Context.WriteAsync(message);
             if (!write.IsCompletedSuccessfully)
             {
-                _ = ObserveAsync(write, roomId);
+                // Not written at once: the connection is behind. What waits is counted, and past the
+                // bound the member is dropped to a resync instead of growing this replica's memory.
+                var bytes = message.GetSerializedMessage(member.Context.Protocol).Length;
+                if (member.AddPending(bytes) > _maxPendingBytes && member.TryMarkEvicted())
+                {
+                    FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, member.PendingBytes);
+                    member.Context.Abort();
+                }
+
+                _ = ObserveAsync(write, roomId, member, bytes);
             }
         }
     }
@@ -192,7 +205,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
         Delivered?.Invoke(message);
     }
 
-    private async Task ObserveAsync(ValueTask write, string roomId)
+    private async Task ObserveAsync(ValueTask write, string roomId, LocalConnection member, int bytes)
     {
         try
         {
@@ -201,6 +214,10 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
         catch (Exception ex)
         {
             FanoutLog.DeliveryFailed(logger, roomId, ex);
+        }
+        finally
+        {
+            member.AddPending(-bytes);
         }
     }
 
@@ -223,12 +240,22 @@ public sealed class RoomMembership(IRoomBackplane backplane, ILogger<RoomMembers
         private readonly Lock _lock = new();
         private string? _roomId;
         private bool _joined;
+        private long _pendingBytes;
+        private int _evicted;
 
         public HubConnectionContext Context { get; } = context;
 
         public string ConnectionId => Context.ConnectionId;
 
         public string MemberId { get; private set; } = "";
+
+        public long PendingBytes => Interlocked.Read(ref _pendingBytes);
+
+        /// <summary>Bytes of room messages written to this connection that have not gone out yet.</summary>
+        public long AddPending(long bytes) => Interlocked.Add(ref _pendingBytes, bytes);
+
+        /// <summary>True once: the caller closes the connection.</summary>
+        public bool TryMarkEvicted() => Interlocked.Exchange(ref _evicted, 1) == 0;
 
         public string? RoomId
         {
