@@ -5,6 +5,8 @@ namespace RoomShare.LoadTest.Measure;
 /// <summary>
 /// CPU used between two samples, in cores (CPU seconds per wall second), per process and per kind,
 /// and in µs per delivered event (a kind's CPU seconds ÷ the events delivered in the same window).
+/// <see cref="OtherCores"/> is the rest of the box (busy minus every measured process): other work on a
+/// shared machine, the noise a reader must weigh the figures against.
 /// </summary>
 public sealed record CpuUsage(
     double WindowSeconds,
@@ -14,6 +16,7 @@ public sealed record CpuUsage(
     double RedisCores,
     double GeneratorCores,
     double BoxBusyCores,
+    double OtherCores,
     double? ReplicaMicrosPerEvent,
     double? NginxMicrosPerEvent,
     double? RedisMicrosPerEvent,
@@ -36,6 +39,7 @@ public sealed record CpuUsage(
             Math.Round(Sum(ProcessKind.Redis) / seconds, 3),
             Math.Round(Sum(ProcessKind.Generator) / seconds, 3),
             Math.Round((end.Box.Busy - start.Box.Busy) / seconds, 3),
+            Math.Round(Math.Max(0, (end.Box.Busy - start.Box.Busy) - used.Values.Sum(v => v ?? 0)) / seconds, 3),
             Round(PerEvent(ProcessKind.Replica)),
             Round(PerEvent(ProcessKind.Nginx)),
             Round(PerEvent(ProcessKind.Redis)),

@@ -114,18 +114,18 @@ public static class MarkdownReport
             return;
         }
 
-        Line(md, "| offered/s | events/s | fan-out p50 / p90 / p99 / p99.9 / max ms | ack p50 / p99 ms | missing | dup | ooo | failed | replicas cores | nginx | redis | generator | box | replica µs/event | send lag p99 | pool delay p99 | verdict |");
+        Line(md, "| offered/s | events/s | fan-out p50 / p90 / p99 / p99.9 / max ms | ack p50 / p99 ms | missing | dup | ooo | failed | replicas cores | nginx | redis | generator | others on the box | replica µs/event | send lag p99 | pool delay p99 | verdict |");
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w.Steps)
         {
             var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.InvalidReasons) : s.MeetsSlo ? "SLO" : s.MeetsRelaxedSlo ? "relaxed only" : "breaks";
-            Line(md, $"| {s.Rate} | {s.DeliveriesPerSecond:0} | {P(s.FanoutMs)} | {s.AckMs.P50} / {s.AckMs.P99} | {s.Missing} | {s.Duplicates} | {s.OutOfOrder} | {s.Failed + s.Unacknowledged} | {s.Cpu.ReplicaCores} | {s.Cpu.NginxCores} | {s.Cpu.RedisCores} | {s.Cpu.GeneratorCores} | {s.Cpu.BoxBusyCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.SendLagMs.P99} | {s.PoolDelayMs.P99} | {verdict} |");
+            Line(md, $"| {s.Rate} | {s.DeliveriesPerSecond:0} | {P(s.FanoutMs)} | {s.AckMs.P50} / {s.AckMs.P99} | {s.Missing} | {s.Duplicates} | {s.OutOfOrder} | {s.Failed + s.Unacknowledged} | {s.Cpu.ReplicaCores} | {s.Cpu.NginxCores} | {s.Cpu.RedisCores} | {s.Cpu.GeneratorCores} | {s.Cpu.OtherCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.SendLagMs.P99} | {s.PoolDelayMs.P99} | {verdict} |");
         }
 
         Line(md);
-        if (w.RepeatedSteps.Count > 0)
+        if (w.DiscardedSteps.Count > 0)
         {
-            Line(md, $"Repeated once because the first attempt was invalid (starved generator): {string.Join(", ", w.RepeatedSteps.Select(r => $"{r.Rate}/s ({string.Join("; ", r.InvalidReasons)})"))}. Their loss and order still count in the summary.");
+            Line(md, $"Not counted (their loss and order still count in the summary): {string.Join(", ", w.DiscardedSteps.Select(Discarded))}.");
             Line(md);
         }
 
@@ -133,6 +133,11 @@ public static class MarkdownReport
         Line(md, $"Per process at {last.Rate}/s (cores): {string.Join(", ", last.Cpu.CoresByProcess.Select(p => $"{p.Key} {N(p.Value)}"))}; µs/event: replicas {N(last.Cpu.ReplicaMicrosPerEvent)}, nginx {N(last.Cpu.NginxMicrosPerEvent)}, redis {N(last.Cpu.RedisMicrosPerEvent)}, generator {N(last.Cpu.GeneratorMicrosPerEvent)}.");
         Line(md);
     }
+
+    private static string Discarded(WriteStepResult r) =>
+        r.Attempt == 0 ? $"the warm-up pass at {r.Rate}/s (replicas {N(r.Cpu.ReplicaMicrosPerEvent)} µs/event while JIT-compiling)"
+        : !r.Valid ? $"a first attempt at {r.Rate}/s ({string.Join("; ", r.InvalidReasons)})"
+        : $"a first attempt at {r.Rate}/s (p99 {r.FanoutMs.P99} ms, others on the box {r.Cpu.OtherCores} cores)";
 
     private static void Idle(StringBuilder md, IdleScenarioResult w0)
     {
@@ -175,7 +180,7 @@ public static class MarkdownReport
         Line(md);
         Line(md, "- **fan-out**: intended send time of a change → a member's receipt of its `RoomEvent`, every member of the room (first receipt). **ack**: intended send time → the `SetChoice` completion. Both from the intended time, so a late generator cannot hide a slow server.");
         Line(md, "- **missing**: (accepted change, member) pairs never delivered by the end of the drain; **dup**: a change delivered twice to a member; **ooo**: a member received a lower room version after a higher one; **failed**: rejected or never acknowledged changes.");
-        Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers). **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
+        Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers); **others on the box**: busy CPU of the whole box minus every measured process (other work on a shared machine). **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
         Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid.");
     }
 

@@ -7,7 +7,7 @@ public static class RunSummaries
 {
     public static RunSummary Of(IReadOnlyList<ArmResult> arms)
     {
-        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.RepeatedSteps)).ToList();
+        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.DiscardedSteps)).ToList();
         var closedIdle = arms.Sum(a => a.W0?.ClosedConnections ?? 0);
         var failedConnects = arms.Sum(a => (a.W0?.Connect.Failed ?? 0) + a.Writes.Sum(w => w.Connect?.Failed ?? 0));
         var invalid = steps.Count(s => !s.Valid) + arms.Sum(a => a.W3?.Steps.Count(s => !s.Valid) ?? 0);

@@ -41,9 +41,9 @@ public sealed record WriteStepResult(
     bool MeetsRelaxedSlo);
 
 /// <summary>
-/// W1 or W2 on one arm: its steps and the capacities they give. A step the starved generator made
-/// invalid is run once more; the first attempt is kept in <see cref="RepeatedSteps"/> (its loss and
-/// order still count in the run's summary).
+/// W1 or W2 on one arm: its steps and the capacities they give. <see cref="DiscardedSteps"/> holds what
+/// was run but does not count towards capacity: the warm-up pass (attempt 0) and first attempts that were
+/// run again (attempt 1); their loss and order still count in the run's summary.
 /// </summary>
 public sealed record WriteScenarioResult(
     string Scenario,
@@ -51,7 +51,7 @@ public sealed record WriteScenarioResult(
     WriteScenarioSettings Settings,
     ConnectReport? Connect,
     IReadOnlyList<WriteStepResult> Steps,
-    IReadOnlyList<WriteStepResult> RepeatedSteps,
+    IReadOnlyList<WriteStepResult> DiscardedSteps,
     Capacity AtSlo,
     Capacity AtRelaxedSlo,
     string? Error);
