@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
@@ -25,7 +24,6 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 public sealed partial class HubTestClient : IAsyncDisposable
 {
     private static readonly TimeSpan DefaultInvokeTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan DefaultEventTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
     private static readonly JsonElement JsonNull = JsonDocument.Parse("null").RootElement.Clone();
@@ -36,10 +34,9 @@ public sealed partial class HubTestClient : IAsyncDisposable
     private const string ServerClosedPrefix = "The server closed the connection with the following error:";
 
     private readonly HubConnection _connection;
-    private readonly FrozenDictionary<string, HubInbox> _inboxes;
+    private readonly HubInboxes _inboxes;
     private readonly HandlerBarrier _barrier;
     private readonly CountingHubProtocol _protocol;
-    private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     private HubTestClient(HubConnection connection, IReadOnlyDictionary<string, int> targets, HandlerBarrier barrier, CountingHubProtocol protocol)
@@ -47,11 +44,10 @@ public sealed partial class HubTestClient : IAsyncDisposable
         _connection = connection;
         _barrier = barrier;
         _protocol = protocol;
-        _inboxes = targets.Keys.ToFrozenDictionary(t => t, _ => new HubInbox(), StringComparer.Ordinal);
+        _inboxes = HubInboxes.ForTargets(targets.Keys, () => _connection.State.ToString(), () => _protocol.BindingFailures);
         foreach (var (target, argumentCount) in targets)
         {
-            var inbox = _inboxes[target];
-            _connection.On(target, Enumerable.Repeat(typeof(JsonElement), argumentCount).ToArray(), Record, inbox);
+            _connection.On(target, Enumerable.Repeat(typeof(JsonElement), argumentCount).ToArray(), Record, _inboxes.For(target));
         }
 
         _connection.Closed += OnClosedAsync;
@@ -62,7 +58,7 @@ public sealed partial class HubTestClient : IAsyncDisposable
     /// what broke the transport), or null for a clean close. By then every message received before
     /// the end is recorded.
     /// </summary>
-    public Task<string?> Closed => _closed.Task;
+    public Task<string?> Closed => _inboxes.Closed;
 
     /// <summary>The official connection itself, for what the kit does not wrap (state, connection id, more handlers).</summary>
     public HubConnection Connection => _connection;
@@ -164,62 +160,16 @@ public sealed partial class HubTestClient : IAsyncDisposable
     }
 
     /// <summary>The next value the server sent to <paramref name="target"/> (its argument, or a JSON array for a target registered with another count).</summary>
-    public async Task<JsonElement> NextAsync(string target, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? DefaultEventTimeout;
-        var inbox = Inbox(target);
-        using var cts = new CancellationTokenSource(limit);
-        try
-        {
-            return await inbox.Reader.ReadAsync(cts.Token);
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No '{target}' within {limit.TotalSeconds:0.#}s; on '{target}': {inbox.Describe()}; {DescribeOthers(target)}");
-        }
-        catch (System.Threading.Channels.ChannelClosedException)
-        {
-            throw new InvalidOperationException(
-                $"Connection closed ({_closed.Task.Result ?? "no error"}) while waiting for '{target}'; on '{target}': {inbox.Describe()}");
-        }
-    }
+    public Task<JsonElement> NextAsync(string target, TimeSpan? timeout = null) => _inboxes.NextAsync(target, timeout);
 
-    public bool TryRead(string target, out JsonElement value) => Inbox(target).Reader.TryRead(out value);
+    public bool TryRead(string target, out JsonElement value) => _inboxes.TryRead(target, out value);
 
     /// <summary>Reads <paramref name="target"/> until a value matches, discarding the others.</summary>
-    public async Task<JsonElement> WaitForAsync(string target, Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
-    {
-        ArgumentNullException.ThrowIfNull(predicate);
-        var limit = timeout ?? DefaultEventTimeout;
-        var deadline = DateTime.UtcNow + limit;
-        var skipped = new List<string>();
-
-        // Bounded by the deadline: each pass consumes one value or times out.
-        while (true)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            JsonElement value;
-            try
-            {
-                value = await NextAsync(target, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
-            }
-            catch (TimeoutException)
-            {
-                throw new TimeoutException(
-                    $"No matching '{target}' within {limit.TotalSeconds:0.#}s; skipped {skipped.Count}: [{string.Join(", ", skipped.TakeLast(5))}]; {DescribeOthers(target)}");
-            }
-
-            if (predicate(value))
-            {
-                return value;
-            }
-
-            skipped.Add(value.GetRawText());
-        }
-    }
+    public Task<JsonElement> WaitForAsync(string target, Func<JsonElement, bool> predicate, TimeSpan? timeout = null) =>
+        _inboxes.WaitForAsync(target, predicate, timeout);
 
     /// <summary>Everything ever received on <paramref name="target"/>, in order (read or not).</summary>
-    public IReadOnlyList<JsonElement> Received(string target) => Inbox(target).Received();
+    public IReadOnlyList<JsonElement> Received(string target) => _inboxes.Received(target);
 
     public async ValueTask DisposeAsync()
     {
@@ -239,7 +189,7 @@ public sealed partial class HubTestClient : IAsyncDisposable
             // Whatever is left dies with the test process; the inboxes are completed below either way.
         }
 
-        Complete(null);
+        _inboxes.TryClose(null);
     }
 
     /// <summary>The handler of every recorded target; the state is the target's inbox.</summary>
@@ -267,20 +217,7 @@ public sealed partial class HubTestClient : IAsyncDisposable
             // Complete anyway: a reader then fails with the close instead of waiting for nothing.
         }
 
-        Complete(error is null ? null : Describe(error));
-    }
-
-    private void Complete(string? error)
-    {
-        if (!_closed.TrySetResult(error))
-        {
-            return;
-        }
-
-        foreach (var inbox in _inboxes.Values)
-        {
-            inbox.Complete();
-        }
+        _inboxes.TryClose(error is null ? null : Describe(error));
     }
 
     private async Task CatchUpAsync(string method)
@@ -294,22 +231,6 @@ public sealed partial class HubTestClient : IAsyncDisposable
             throw new TimeoutException(
                 $"'{method}' completed, but the handlers did not record the messages sent before it within {CatchUpTimeout.TotalSeconds:0.#}s ({_barrier.Describe()})");
         }
-    }
-
-    private HubInbox Inbox(string target) =>
-        _inboxes.TryGetValue(target, out var inbox)
-            ? inbox
-            : throw new InvalidOperationException(
-                $"'{target}' is not a recorded target (recorded: {string.Join(", ", _inboxes.Keys)}); add it with {nameof(HubTestClientOptions)}.{nameof(HubTestClientOptions.AddTarget)}");
-
-    private string DescribeOthers(string target)
-    {
-        var others = _inboxes.Where(pair => pair.Key != target).Select(pair => $"'{pair.Key}': {pair.Value.Received().Count}").ToList();
-        var state = _closed.Task.IsCompleted ? $"closed ({_closed.Task.Result ?? "no error"})" : _connection.State.ToString();
-        var failures = _protocol.BindingFailures;
-        return $"other targets: {(others.Count == 0 ? "none" : string.Join(", ", others))}; "
-            + (failures.Count == 0 ? string.Empty : $"dropped (binding failed): [{string.Join("; ", failures.TakeLast(5))}]; ")
-            + $"connection {state}";
     }
 
     private static string Describe(Exception ex)

@@ -20,7 +20,6 @@ public sealed class RawHubClient : IAsyncDisposable
 {
     private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DefaultInvokeTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan DefaultEventTimeout = TimeSpan.FromSeconds(10);
 
     // Half the server's default 30 s client timeout, as the official clients do.
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
@@ -33,8 +32,7 @@ public sealed class RawHubClient : IAsyncDisposable
     private readonly JsonElementBinder _binder = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ConcurrentDictionary<string, (string Method, TaskCompletionSource<JsonElement> Completion)> _pending = new();
-    private readonly ConcurrentDictionary<string, HubInbox> _inboxes = new(StringComparer.Ordinal);
-    private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HubInboxes _inboxes = HubInboxes.ForAnyTarget(() => "open");
     private readonly CancellationTokenSource _stopping = new();
     private byte[] _buffer = new byte[64 * 1024];
     private int _buffered;
@@ -48,7 +46,7 @@ public sealed class RawHubClient : IAsyncDisposable
     /// Completes when the connection ends: with the server's close error (a CloseMessage with an error,
     /// or "connection lost: ..."), or null for a clean close.
     /// </summary>
-    public Task<string?> Closed => _closed.Task;
+    public Task<string?> Closed => _inboxes.Closed;
 
     /// <summary>
     /// Opens <c>ws://host{path}?access_token=...</c> and completes the JSON handshake. A refused upgrade
@@ -128,9 +126,9 @@ public sealed class RawHubClient : IAsyncDisposable
         _pending[id] = (method, completion);
         try
         {
-            if (_closed.Task.IsCompleted)
+            if (Closed.IsCompleted)
             {
-                throw new InvalidOperationException($"Cannot invoke '{method}': the connection is closed ({_closed.Task.Result ?? "no error"})");
+                throw new InvalidOperationException($"Cannot invoke '{method}': the connection is closed ({Closed.Result ?? "no error"})");
             }
 
             await SendMessageAsync(new InvocationMessage(id, method, args));
@@ -150,62 +148,16 @@ public sealed class RawHubClient : IAsyncDisposable
     public Task SendRawAsync(string text) => SendFrameAsync(Encoding.UTF8.GetBytes(text));
 
     /// <summary>The next value the server sent to <paramref name="target"/> (its single argument, or a JSON array when it sent 0 or several).</summary>
-    public async Task<JsonElement> NextAsync(string target, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? DefaultEventTimeout;
-        var inbox = Inbox(target);
-        using var cts = new CancellationTokenSource(limit);
-        try
-        {
-            return await inbox.Reader.ReadAsync(cts.Token);
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No '{target}' within {limit.TotalSeconds:0.#}s; on '{target}': {inbox.Describe()}; {DescribeOthers(target)}");
-        }
-        catch (System.Threading.Channels.ChannelClosedException)
-        {
-            throw new InvalidOperationException(
-                $"Connection closed ({_closed.Task.Result ?? "no error"}) while waiting for '{target}'; on '{target}': {inbox.Describe()}");
-        }
-    }
+    public Task<JsonElement> NextAsync(string target, TimeSpan? timeout = null) => _inboxes.NextAsync(target, timeout);
 
-    public bool TryRead(string target, out JsonElement value) => Inbox(target).Reader.TryRead(out value);
+    public bool TryRead(string target, out JsonElement value) => _inboxes.TryRead(target, out value);
 
     /// <summary>Reads <paramref name="target"/> until a value matches, discarding the others.</summary>
-    public async Task<JsonElement> WaitForAsync(string target, Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
-    {
-        ArgumentNullException.ThrowIfNull(predicate);
-        var limit = timeout ?? DefaultEventTimeout;
-        var deadline = DateTime.UtcNow + limit;
-        var skipped = new List<string>();
-
-        // Bounded by the deadline: each pass consumes one value or times out.
-        while (true)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            JsonElement value;
-            try
-            {
-                value = await NextAsync(target, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
-            }
-            catch (TimeoutException)
-            {
-                throw new TimeoutException(
-                    $"No matching '{target}' within {limit.TotalSeconds:0.#}s; skipped {skipped.Count}: [{string.Join(", ", skipped.TakeLast(5))}]; {DescribeOthers(target)}");
-            }
-
-            if (predicate(value))
-            {
-                return value;
-            }
-
-            skipped.Add(value.GetRawText());
-        }
-    }
+    public Task<JsonElement> WaitForAsync(string target, Func<JsonElement, bool> predicate, TimeSpan? timeout = null) =>
+        _inboxes.WaitForAsync(target, predicate, timeout);
 
     /// <summary>Everything ever received on <paramref name="target"/>, in order (read or not).</summary>
-    public IReadOnlyList<JsonElement> Received(string target) => Inbox(target).Received();
+    public IReadOnlyList<JsonElement> Received(string target) => _inboxes.Received(target);
 
     private int _disposed;
 
@@ -263,24 +215,6 @@ public sealed class RawHubClient : IAsyncDisposable
         var text = uri.ToString();
         var at = text.IndexOf("access_token=", StringComparison.Ordinal);
         return at < 0 ? text : text[..(at + "access_token=".Length)] + "***";
-    }
-
-    private HubInbox Inbox(string target)
-    {
-        var inbox = _inboxes.GetOrAdd(target, _ => new HubInbox());
-        if (_closed.Task.IsCompleted)
-        {
-            inbox.Complete(); // a target first asked for after the close must not wait for nothing
-        }
-
-        return inbox;
-    }
-
-    private string DescribeOthers(string target)
-    {
-        var others = _inboxes.Where(pair => pair.Key != target).Select(pair => $"'{pair.Key}': {pair.Value.Received().Count}").ToList();
-        var state = _closed.Task.IsCompleted ? $"closed ({_closed.Task.Result ?? "no error"})" : "open";
-        return $"other targets: {(others.Count == 0 ? "none" : string.Join(", ", others))}; connection {state}";
     }
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
@@ -420,7 +354,7 @@ public sealed class RawHubClient : IAsyncDisposable
                 var value = invocation.Arguments.Length == 1
                     ? AsElement(invocation.Arguments[0])
                     : JsonSerializer.SerializeToElement(invocation.Arguments.Select(AsElement).ToArray());
-                Inbox(invocation.Target).Add(value);
+                _inboxes.For(invocation.Target).Add(value);
                 break;
             case InvocationBindingFailureMessage failure:
                 throw new InvalidDataException($"Could not bind '{failure.Target}': {failure.BindingFailure.SourceException.Message}");
@@ -434,7 +368,7 @@ public sealed class RawHubClient : IAsyncDisposable
 
     private void MarkClosed(string? error, string reason)
     {
-        if (!_closed.TrySetResult(error))
+        if (!_inboxes.TryClose(error))
         {
             return;
         }
@@ -444,11 +378,6 @@ public sealed class RawHubClient : IAsyncDisposable
             completion.TrySetException(new InvalidOperationException(
                 $"The connection closed before '{method}' completed: {error ?? reason}"));
         }
-
-        foreach (var inbox in _inboxes.Values)
-        {
-            inbox.Complete();
-        }
     }
 
     private async Task PingLoopAsync()
@@ -456,7 +385,7 @@ public sealed class RawHubClient : IAsyncDisposable
         using var timer = new PeriodicTimer(PingInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token) && !_closed.Task.IsCompleted)
+            while (await timer.WaitForNextTickAsync(_stopping.Token) && !Closed.IsCompleted)
             {
                 await SendMessageAsync(PingMessage.Instance);
             }
