@@ -2,6 +2,7 @@ using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Hubs;
+using RoomShare.RoomServer.Metrics;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,7 @@ builder.AddRoomStorage();
 builder.AddRoomAuth();
 builder.AddRoomHub();
 builder.AddRoomApi();
+builder.AddRoomMetrics();
 
 var app = builder.Build();
 
@@ -20,6 +22,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealth();
+app.MapRoomMetrics();
 app.MapRoomsApi();
 app.MapRoomHub();
 app.MapOpenApi();

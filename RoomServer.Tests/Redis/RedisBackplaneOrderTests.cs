@@ -1,7 +1,9 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -21,9 +23,11 @@ public sealed class RedisBackplaneOrderTests
     {
         const int Count = 2000;
         await using var redis = await RedisServerProcess.StartAsync();
+        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         await using var connection = new RedisConnection(
             Options.Create(new RedisConnectionOptions { ConnectionString = redis.Endpoint }),
             Options.Create(new RoomServerOptions { ReplicaId = "order-test" }),
+            new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
             NullLogger<RedisConnection>.Instance);
         await connection.StartAsync(CancellationToken.None);
         var backplane = new RedisBackplane(connection, NullLogger<RedisBackplane>.Instance);

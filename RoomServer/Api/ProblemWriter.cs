@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
@@ -18,6 +19,7 @@ public static class ProblemWriter
     public static async Task WriteAsync(HttpContext context, string code, string detail)
     {
         var problem = Create(code, detail);
+        context.RequestServices.GetService<RoomMetrics>()?.Error(code, "http");
         context.Response.StatusCode = problem.Status!.Value;
         var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         if (!await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))

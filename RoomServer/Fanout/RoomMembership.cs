@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Fanout;
@@ -16,7 +17,7 @@ namespace RoomShare.RoomServer.Fanout;
 /// Redis delays only the rooms it is subscribing. Room messages are delivered from here to the
 /// room's local connections, serialized once per message (not once per connection).
 /// </summary>
-public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServerOptions> options, ILogger<RoomMembership> logger)
+public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomMembership> logger)
 {
     private readonly long _maxPendingBytes = options.Value.Limits.MaxPendingBytesPerConnection;
     private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
@@ -25,10 +26,19 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// <summary>Raised for every room message delivered here, after it was sent to the room's connections.</summary>
     public event Action<BackplaneMessage>? Delivered;
 
-    internal void Connected(HubConnectionContext connection) =>
+    internal void Connected(HubConnectionContext connection)
+    {
         _connections[connection.ConnectionId] = new LocalConnection(connection);
+        metrics.ConnectionOpened();
+    }
 
-    internal void Disconnected(string connectionId) => _connections.TryRemove(connectionId, out _);
+    internal void Disconnected(string connectionId)
+    {
+        if (_connections.TryRemove(connectionId, out _))
+        {
+            metrics.ConnectionClosed();
+        }
+    }
 
     /// <summary>
     /// Puts a connection into a room before its Join reads the store: from now on it receives the
@@ -56,6 +66,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 {
                     entry.Subscription = await backplane.SubscribeAsync(roomId, Deliver, cancellationToken);
                     FanoutLog.Subscribed(logger, roomId);
+                    metrics.RoomJoined();
                 }
 
                 connection.Enter(roomId, memberId);
@@ -127,6 +138,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             {
                 await subscription.DisposeAsync();
                 FanoutLog.Unsubscribed(logger, roomId);
+                metrics.RoomLeft();
             }
         }
         finally
@@ -177,6 +189,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 if (member.AddPending(bytes) > _maxPendingBytes && member.TryMarkEvicted())
                 {
                     FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, member.PendingBytes);
+                    metrics.SlowConsumerResync();
                     member.Context.Abort();
                 }
 
@@ -187,22 +200,36 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
     private void Deliver(BackplaneMessage message)
     {
+        var members = MembersOf(message.RoomId);
         switch (message)
         {
-            case EncodedRoomMessage encoded when MembersOf(encoded.RoomId) is { } members:
+            case EncodedRoomMessage encoded when members is not null:
                 var target = encoded.Kind == RoomMessageKind.Event ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
                 var frames = new RoomFrames(target, encoded.Json);
                 Write(encoded.RoomId, members, c => frames.For(c.Protocol));
+                Measure(target, members.Length, encoded.Kind == RoomMessageKind.Event ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
                 break;
-            case RoomEventMessage e:
+            case RoomEventMessage e when members is not null:
                 SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event);
+                Measure(RoomClientMethods.RoomEvent, members.Length, EventStamps.AcceptedAt(e.Event.At));
                 break;
-            case PresenceMessage p:
+            case PresenceMessage p when members is not null:
                 SendToRoom(p.RoomId, RoomClientMethods.Presence, p.Change);
+                Measure(RoomClientMethods.Presence, members.Length, null);
                 break;
         }
 
         Delivered?.Invoke(message);
+    }
+
+    private void Measure(string kind, int connections, DateTimeOffset? acceptedAt)
+    {
+        metrics.RoomMessage(kind);
+        metrics.Delivered(connections);
+        if (acceptedAt is { } at)
+        {
+            metrics.DeliveryLag((DateTimeOffset.UtcNow - at).TotalMilliseconds);
+        }
     }
 
     private async Task ObserveAsync(ValueTask write, string roomId, LocalConnection member, int bytes)

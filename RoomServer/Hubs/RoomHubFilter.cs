@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
@@ -10,7 +11,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// <see cref="RoomException"/> into a HubException whose message starts with its code
 /// (<c>room_locked: ...</c>). The connection survives every such error.
 /// </summary>
-public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, ILogger<RoomHubFilter> logger) : IHubFilter
+public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomHubFilter> logger) : IHubFilter
 {
     private const string BudgetKey = "roomshare.budget";
 
@@ -24,11 +25,14 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, ILogger<R
                 throw new RoomException(RoomErrorCodes.RateLimited, "too many calls; slow down");
             }
 
-            return await next(invocationContext);
+            var result = await next(invocationContext);
+            metrics.Write(method);
+            return result;
         }
         catch (RoomException ex)
         {
             HubLog.Rejected(logger, method, ex.Code);
+            metrics.Error(ex.Code, "hub");
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
         catch (Exception ex) when (ex is not HubException and not OperationCanceledException)

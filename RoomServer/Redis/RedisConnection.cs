@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -16,6 +17,7 @@ namespace RoomShare.RoomServer.Redis;
 public sealed class RedisConnection(
     IOptions<RedisConnectionOptions> connectionOptions,
     IOptions<RoomServerOptions> options,
+    RoomMetrics metrics,
     ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
 {
     private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
@@ -103,12 +105,16 @@ public sealed class RedisConnection(
     /// <summary>Runs one Redis call under the deadline (the subscriber's too).</summary>
     public async Task<T> CallAsync<T>(string operation, Func<Task<T>> call)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            return await call().WaitAsync(_deadline);
+            var result = await call().WaitAsync(_deadline);
+            metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: true);
+            return result;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
+            metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
             RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");
             throw RoomException.Unavailable("the room store did not answer in time; nothing was acknowledged — retry (with the same opId)", ex);
         }

@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Text;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// Reads an event's <c>at</c> straight from its channel JSON, for the delivery-lag metric, without
+/// parsing the event: the scripts write it as <c>"at":"yyyy-MM-ddTHH:mm:ss.fffZ"</c>.
+/// </summary>
+internal static class EventStamps
+{
+    private const int StampLength = 24;
+
+    private static ReadOnlySpan<byte> AtProperty => "\"at\":\""u8;
+
+    public static DateTimeOffset? AcceptedAt(ReadOnlySpan<byte> json)
+    {
+        var start = json.IndexOf(AtProperty);
+        if (start < 0 || json.Length < start + AtProperty.Length + StampLength)
+        {
+            return null;
+        }
+
+        return AcceptedAt(Encoding.ASCII.GetString(json.Slice(start + AtProperty.Length, StampLength)));
+    }
+
+    public static DateTimeOffset? AcceptedAt(string stamp) =>
+        DateTimeOffset.TryParseExact(stamp, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at
+            : null;
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics.Metrics;
+
+namespace RoomShare.RoomServer.Metrics;
+
+/// <summary>
+/// The <c>RoomShare</c> meter (DESIGN.md §9), exported at <c>/metrics</c> as <c>roomshare_*</c>. One
+/// instrument per question an operator asks: how many are connected, what reaches members and how
+/// late, what Redis costs, which errors clients get, who was dropped to a resync.
+/// </summary>
+public sealed class RoomMetrics
+{
+    public const string MeterName = "RoomShare";
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly UpDownCounter<long> _joinedRooms;
+    private readonly Counter<long> _roomMessages;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<double> _deliveryLag;
+    private readonly Histogram<double> _redisCalls;
+    private readonly Counter<long> _errors;
+    private readonly Counter<long> _resyncs;
+    private readonly Counter<long> _writes;
+
+    public RoomMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _connections = meter.CreateUpDownCounter<long>("roomshare.connections", "{connection}", "Hub connections open on this replica");
+        _joinedRooms = meter.CreateUpDownCounter<long>("roomshare.rooms.joined", "{room}", "Rooms with at least one connection on this replica");
+        _roomMessages = meter.CreateCounter<long>("roomshare.room.messages", "{message}", "Room messages (events, presence) this replica heard on room channels");
+        _deliveries = meter.CreateCounter<long>("roomshare.deliveries", "{message}", "Room messages written to member connections");
+        _deliveryLag = meter.CreateHistogram<double>("roomshare.delivery.lag", "ms", "From an event's acceptance (its 'at') to its hand-over to this replica's connections");
+        _redisCalls = meter.CreateHistogram<double>("roomshare.redis.duration", "ms", "Redis call latency, by operation and outcome");
+        _errors = meter.CreateCounter<long>("roomshare.errors", "{error}", "Calls refused with a DESIGN §5 code, by code and edge (hub, http)");
+        _resyncs = meter.CreateCounter<long>("roomshare.slow_consumer.resyncs", "{connection}", "Connections closed because too much waited for them");
+        _writes = meter.CreateCounter<long>("roomshare.writes", "{write}", "Acknowledged room writes made through this replica, by operation");
+    }
+
+    public void ConnectionOpened() => _connections.Add(1);
+
+    public void ConnectionClosed() => _connections.Add(-1);
+
+    public void RoomJoined() => _joinedRooms.Add(1);
+
+    public void RoomLeft() => _joinedRooms.Add(-1);
+
+    public void RoomMessage(string kind) => _roomMessages.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void Delivered(int connections) => _deliveries.Add(connections);
+
+    public void DeliveryLag(double milliseconds) => _deliveryLag.Record(milliseconds);
+
+    public void RedisCall(string operation, double milliseconds, bool ok) =>
+        _redisCalls.Record(milliseconds, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));
+
+    public void Error(string code, string edge) =>
+        _errors.Add(1, new KeyValuePair<string, object?>("code", code), new KeyValuePair<string, object?>("edge", edge));
+
+    public void SlowConsumerResync() => _resyncs.Add(1);
+
+    public void Write(string operation) => _writes.Add(1, new KeyValuePair<string, object?>("operation", operation));
+}
