@@ -26,8 +26,6 @@ public sealed partial class HubTestClient : IAsyncDisposable
     private static readonly TimeSpan DefaultInvokeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
-    private static readonly JsonElement JsonNull = JsonDocument.Parse("null").RootElement.Clone();
-    private static readonly JsonSerializerOptions ResultOptions = new(JsonSerializerDefaults.Web);
 
     // The text HubConnection gives the exception that fails pending invocations when the server closes
     // the connection with an error; every other HubException of an invoke is the server's answer to it.
@@ -126,12 +124,8 @@ public sealed partial class HubTestClient : IAsyncDisposable
         InvokeWithTimeoutAsync(method, DefaultInvokeTimeout, args);
 
     /// <summary>Invokes and deserializes the result with web (camelCase) defaults.</summary>
-    public async Task<T> InvokeAsync<T>(string method, params object?[] args)
-    {
-        var result = await InvokeAsync(method, args);
-        return result.Deserialize<T>(ResultOptions)
-            ?? throw new InvalidOperationException($"'{method}' returned {result.GetRawText()}, not a {typeof(T).Name}");
-    }
+    public async Task<T> InvokeAsync<T>(string method, params object?[] args) =>
+        HubJson.Deserialize<T>(method, await InvokeAsync(method, args));
 
     public async Task<JsonElement> InvokeWithTimeoutAsync(string method, TimeSpan timeout, params object?[] args)
     {
@@ -156,7 +150,7 @@ public sealed partial class HubTestClient : IAsyncDisposable
         }
 
         await CatchUpAsync(method);
-        return result is JsonElement element ? element : JsonNull;
+        return HubJson.AsElement(result);
     }
 
     /// <summary>The next value the server sent to <paramref name="target"/> (its argument, or a JSON array for a target registered with another count).</summary>
@@ -195,15 +189,10 @@ public sealed partial class HubTestClient : IAsyncDisposable
     /// <summary>The handler of every recorded target; the state is the target's inbox.</summary>
     private Task Record(object?[] arguments, object? state)
     {
-        var value = arguments.Length == 1
-            ? AsElement(arguments[0])
-            : JsonSerializer.SerializeToElement(arguments.Select(AsElement).ToArray());
-        ((HubInbox)state!).Add(value);
+        ((HubInbox)state!).Add(HubJson.FromArguments(arguments));
         _barrier.Handled();
         return Task.CompletedTask;
     }
-
-    private static JsonElement AsElement(object? value) => value is JsonElement element ? element : JsonNull;
 
     private async Task OnClosedAsync(Exception? error)
     {

@@ -23,8 +23,6 @@ public sealed class RawHubClient : IAsyncDisposable
 
     // Half the server's default 30 s client timeout, as the official clients do.
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
-    private static readonly JsonElement JsonNull = JsonDocument.Parse("null").RootElement.Clone();
-    private static readonly JsonSerializerOptions ResultOptions = new(JsonSerializerDefaults.Web);
     private const byte RecordSeparator = 0x1e;
 
     private readonly ClientWebSocket _socket;
@@ -112,12 +110,8 @@ public sealed class RawHubClient : IAsyncDisposable
         InvokeWithTimeoutAsync(method, DefaultInvokeTimeout, args);
 
     /// <summary>Invokes and deserializes the result with web (camelCase) defaults.</summary>
-    public async Task<T> InvokeAsync<T>(string method, params object?[] args)
-    {
-        var result = await InvokeAsync(method, args);
-        return result.Deserialize<T>(ResultOptions)
-            ?? throw new InvalidOperationException($"'{method}' returned {result.GetRawText()}, not a {typeof(T).Name}");
-    }
+    public async Task<T> InvokeAsync<T>(string method, params object?[] args) =>
+        HubJson.Deserialize<T>(method, await InvokeAsync(method, args));
 
     public async Task<JsonElement> InvokeWithTimeoutAsync(string method, TimeSpan timeout, params object?[] args)
     {
@@ -346,15 +340,12 @@ public sealed class RawHubClient : IAsyncDisposable
                 }
                 else
                 {
-                    pending.Completion.TrySetResult(completion.HasResult ? AsElement(completion.Result) : default);
+                    pending.Completion.TrySetResult(completion.HasResult ? HubJson.AsElement(completion.Result) : default);
                 }
 
                 break;
             case InvocationMessage invocation:
-                var value = invocation.Arguments.Length == 1
-                    ? AsElement(invocation.Arguments[0])
-                    : JsonSerializer.SerializeToElement(invocation.Arguments.Select(AsElement).ToArray());
-                _inboxes.For(invocation.Target).Add(value);
+                _inboxes.For(invocation.Target).Add(HubJson.FromArguments(invocation.Arguments));
                 break;
             case InvocationBindingFailureMessage failure:
                 throw new InvalidDataException($"Could not bind '{failure.Target}': {failure.BindingFailure.SourceException.Message}");
@@ -363,8 +354,6 @@ public sealed class RawHubClient : IAsyncDisposable
                 break;
         }
     }
-
-    private static JsonElement AsElement(object? value) => value is JsonElement element ? element : JsonNull;
 
     private void MarkClosed(string? error, string reason)
     {
