@@ -17,132 +17,42 @@
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
 
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { api, createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor } from './kit.mjs';
 
-const OVERALL_TIMEOUT_MS = 60_000;
-const STEP_TIMEOUT_MS = 10_000;
 const NO_RECONNECT_WATCH_MS = 3_000;
-const VIEWPORT = { width: 390, height: 844 };
-
-const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
-const API_KEY = process.env.API_KEY ?? '';
-const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? '';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const MENU = [
   { id: 'margherita', name: 'Margherita', priceMinor: 950 },
   { id: 'water', name: 'Sparkling water', priceMinor: 450 },
 ];
 
-const report = {};
-let currentStep = 'start';
-let browser = null;
-let finished = false;
+const { report, step, run, launchBrowser, newPhone } = createDriver('remove-member', { overallTimeoutMs: 60_000 });
 
-const log = (...args) => console.error('[remove-member]', ...args);
-
-function finish(result, code) {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
-  Promise.race([closing, new Promise((r) => { setTimeout(r, 5_000).unref(); })]).finally(() => process.exit(code));
-}
-
-function fail(error) {
-  finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0], ...report }, 1);
-}
-
-const overall = setTimeout(() => fail(new Error(`overall timeout of ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
-overall.unref();
-
-async function step(name, fn) {
-  currentStep = name;
-  log(name);
-  return fn();
-}
-
-async function api(method, path, body) {
-  const response = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → HTTP ${response.status}: ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function newPhone(url, label) {
-  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  // Counts the hub connections the page opens (WebSocket, or the SSE / long-polling fallbacks'
-  // negotiate), so a reconnect loop after the removal shows up.
-  await context.addInitScript(() => {
-    window.__hubConnects = 0;
-    const NativeWebSocket = window.WebSocket;
-    window.WebSocket = class extends NativeWebSocket {
-      constructor(url, protocols) {
-        super(url, protocols);
-        if (String(url).includes('/hubs/room')) window.__hubConnects += 1;
-      }
-    };
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
-  await waitLive(page, label);
-  return { context, page, label };
-}
-
-async function waitLive(page, label, timeout = STEP_TIMEOUT_MS) {
-  await page.waitForFunction(() => document.body.dataset.status === 'live' && document.body.dataset.replica, null, { timeout })
-    .catch(() => { throw new Error(`${label} did not become live within ${timeout} ms`); });
-}
-
-function waitFor(page, label, what, fn, arg, timeout = STEP_TIMEOUT_MS) {
-  return page.waitForFunction(fn, arg, { timeout }).catch(() => {
-    throw new Error(`${label}: timed out after ${timeout} ms waiting for ${what}`);
-  });
+// Counts the hub connections the page opens (WebSocket, or the SSE / long-polling fallbacks'
+// negotiate), so a reconnect loop after the removal shows up.
+function countHubConnects() {
+  window.__hubConnects = 0;
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      if (String(url).includes('/hubs/room')) window.__hubConnects += 1;
+    }
+  };
 }
 
 const grandTotal = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=grand-total]').dataset.amount ?? 0));
 
-async function shot(page, name) {
-  if (!SCREENSHOT_DIR) return;
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
-}
-
 async function main() {
-  if (!BASE_URL || !API_KEY) throw new Error('BASE_URL and API_KEY are required');
-  if (SCREENSHOT_DIR) await mkdir(SCREENSHOT_DIR, { recursive: true });
-
-  const room = await step('create-room', async () => {
-    const created = await api('POST', '/api/rooms', { name: 'Table 9 · removal test', menu: MENU });
-    const token = async (memberId, displayName, role) => (await api('POST', `/api/rooms/${encodeURIComponent(created.roomId)}/tokens`, { memberId, displayName, role })).token;
-    const link = (t) => `${BASE_URL}/#room=${encodeURIComponent(created.roomId)}&token=${t}`;
-    return {
-      id: created.roomId,
-      owner: link(await token('olivia', 'Olivia', 'owner')),
-      a: link(await token('alice', 'Alice', 'member')),
-      b: link(await token('bob', 'Bob', 'member')),
-    };
-  });
+  const room = await step('create-room', () => createRoom('Table 9 · removal test', MENU));
   report.roomId = room.id;
 
-  browser = await step('launch-browser', () => chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: STEP_TIMEOUT_MS,
-  }));
+  await step('launch-browser', launchBrowser);
 
-  const o = await step('open-owner', () => newPhone(room.owner, 'O'));
-  const a = await step('open-a', () => newPhone(room.a, 'A'));
-  const b = await step('open-b', () => newPhone(room.b, 'B'));
+  const openPhone = (url, label) => newPhone(url, label, { initScript: countHubConnects });
+  const o = await step('open-owner', () => openPhone(room.owner, 'O'));
+  const a = await step('open-a', () => openPhone(room.a, 'A'));
+  const b = await step('open-b', () => openPhone(room.b, 'B'));
 
   const expectedBefore = 2 * MENU[0].priceMinor + MENU[1].priceMinor;
   await step('a-and-b-choose', async () => {
@@ -224,10 +134,6 @@ async function main() {
     await o.page.click('[data-testid=dismiss-announcement]');
     await waitFor(o.page, 'O', 'the announcement to be dismissed', () => document.querySelector('[data-testid=announcement]').offsetParent === null);
   });
-
-  clearTimeout(overall);
-  if (SCREENSHOT_DIR) report.screenshots = SCREENSHOT_DIR;
-  finish({ ok: true, ...report }, 0);
 }
 
-main().catch(fail);
+run(main);

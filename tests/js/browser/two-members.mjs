@@ -16,20 +16,10 @@
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
 
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
 
-const OVERALL_TIMEOUT_MS = 90_000;
-const STEP_TIMEOUT_MS = 10_000;
 const PROPAGATION_LIMIT_MS = 1_000;
 const MAX_B_ATTEMPTS = 6;
-const VIEWPORT = { width: 390, height: 844 };
-
-const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
-const API_KEY = process.env.API_KEY ?? '';
-const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? '';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const MENU = [
   { id: 'margherita', name: 'Margherita', priceMinor: 950 },
@@ -38,33 +28,7 @@ const MENU = [
   { id: 'water', name: 'Sparkling water', priceMinor: 450 },
 ];
 
-const report = {};
-let currentStep = 'start';
-let browser = null;
-let finished = false;
-
-const log = (...args) => console.error('[two-members]', ...args);
-
-function finish(result, code) {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
-  Promise.race([closing, new Promise((r) => { setTimeout(r, 5_000).unref(); })]).finally(() => process.exit(code));
-}
-
-function fail(error) {
-  finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0], ...report }, 1);
-}
-
-const overall = setTimeout(() => fail(new Error(`overall timeout of ${OVERALL_TIMEOUT_MS} ms`)), OVERALL_TIMEOUT_MS);
-overall.unref();
-
-async function step(name, fn) {
-  currentStep = name;
-  log(name);
-  return fn();
-}
+const { report, log, step, run, launchBrowser, newPhone } = createDriver('two-members', { overallTimeoutMs: 90_000 });
 
 function parsePids(text) {
   const map = new Map();
@@ -84,33 +48,6 @@ function isAlive(pid) {
   }
 }
 
-async function api(method, path, body) {
-  const response = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → HTTP ${response.status}: ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function newPhone(url, label) {
-  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
-  await waitLive(page, label);
-  return { context, page, label };
-}
-
-async function waitLive(page, label, timeout = STEP_TIMEOUT_MS) {
-  await page.waitForFunction(() => document.body.dataset.status === 'live' && document.body.dataset.replica, null, { timeout })
-    .catch((e) => { throw new Error(`${label} did not become live within ${timeout} ms (status ${e.message.includes('Timeout') ? 'stuck' : e.message})`); });
-}
-
 const dataset = (page) => page.evaluate(() => ({ ...document.body.dataset }));
 
 /** The room as the page shows it, in member-independent terms. */
@@ -124,45 +61,17 @@ const orderView = (page) => page.evaluate(() => ({
   })),
 }));
 
-async function shot(page, name) {
-  if (!SCREENSHOT_DIR) return;
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
-}
-
-function waitFor(page, label, what, fn, arg, timeout = STEP_TIMEOUT_MS) {
-  return page.waitForFunction(fn, arg, { timeout }).catch(() => {
-    throw new Error(`${label}: timed out after ${timeout} ms waiting for ${what}`);
-  });
-}
-
 function sameView(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
 async function main() {
-  if (!BASE_URL || !API_KEY) throw new Error('BASE_URL and API_KEY are required');
   const pids = parsePids(process.env.REPLICA_PIDS);
-  if (SCREENSHOT_DIR) await mkdir(SCREENSHOT_DIR, { recursive: true });
 
-  const room = await step('create-room', async () => {
-    const created = await api('POST', '/api/rooms', { name: 'Table 4 · browser test', menu: MENU });
-    const token = async (memberId, displayName, role) => (await api('POST', `/api/rooms/${encodeURIComponent(created.roomId)}/tokens`, { memberId, displayName, role })).token;
-    const link = (t) => `${BASE_URL}/#room=${encodeURIComponent(created.roomId)}&token=${t}`;
-    return {
-      id: created.roomId,
-      owner: link(await token('olivia', 'Olivia', 'owner')),
-      a: link(await token('alice', 'Alice', 'member')),
-      b: link(await token('bob', 'Bob', 'member')),
-    };
-  });
+  const room = await step('create-room', () => createRoom('Table 4 · browser test', MENU));
   report.roomId = room.id;
 
-  browser = await step('launch-browser', () => chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: STEP_TIMEOUT_MS,
-  }));
+  await step('launch-browser', launchBrowser);
 
   const a = await step('open-a', () => newPhone(room.a, 'A'));
   report.replicaA = (await dataset(a.page)).replica;
@@ -324,10 +233,6 @@ async function main() {
   });
   await shot(a.page, '05-a-after-resume');
   await shot(b.page, '06-b-final');
-  if (SCREENSHOT_DIR) report.screenshots = SCREENSHOT_DIR;
-
-  clearTimeout(overall);
-  finish({ ok: true, ...report }, 0);
 }
 
-main().catch(fail);
+run(main);
