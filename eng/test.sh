@@ -77,8 +77,13 @@ log "web client unit tests (node --test)"
 count_node "$work/node.log"
 
 log "RoomServer.Tests (contract in both modes, deployment, cluster, browser)"
-dotnet test RoomServer.Tests --no-build -nologo "$@" 2>&1 | tee "$work/dotnet.log" || status=1
+dotnet test RoomServer.Tests --no-build -nologo --logger "trx;LogFileName=$work/dotnet.trx" "$@" 2>&1 | tee "$work/dotnet.log" || status=1
 count_dotnet "$work/dotnet.log"
+# The console names a fixture's cleanup failure but not its cause; the trx has it.
+if grep -q "Cleanup Failure" "$work/dotnet.log" && [ -f "$work/dotnet.trx" ]; then
+  log "cleanup failures in detail (from the trx)"
+  sed -n '/<RunInfos>/,/<\/RunInfos>/p' "$work/dotnet.trx" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&#xD;//g' | head -120
+fi
 
 echo "$passed passed, $failed failed"
 exit "$status"

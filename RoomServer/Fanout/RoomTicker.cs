@@ -16,6 +16,7 @@ public sealed class RoomTicker(
     IRoomStore store,
     IRoomBackplane backplane,
     IOptions<RoomServerOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<RoomTicker> logger) : BackgroundService
 {
     // Rooms are ticked a few at a time: one slow (or down) Redis must not make a tick take
@@ -24,7 +25,10 @@ public sealed class RoomTicker(
 
     private readonly RoomServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
+
+    // Fire-and-forget work (grace sweeps, ticks after a restore) ends with the application; the host's
+    // own token, not one this service owns, so nothing here can be used after it was disposed.
+    private CancellationToken Stopping => lifetime.ApplicationStopping;
 
     /// <summary>
     /// Sweeps one room after the grace period of a member who just lost a connection, so "offline"
@@ -43,27 +47,15 @@ public sealed class RoomTicker(
         {
             try
             {
-                await Task.Delay(delay, _stopping.Token);
+                await Task.Delay(delay, Stopping);
                 _graceSweepsPending.TryRemove(roomId, out _);
-                await TickRoomAsync(roomId, LocalConnectionsOf(roomId), _stopping.Token);
+                await TickRoomAsync(roomId, LocalConnectionsOf(roomId), Stopping);
             }
             catch (OperationCanceledException)
             {
                 // Shutting down.
             }
         });
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _stopping.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -89,7 +81,7 @@ public sealed class RoomTicker(
     private void OnBackplaneRestored() => _ = Task.Run(async () =>
     {
         FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
-        await TickAllAsync(_stopping.Token);
+        await TickAllAsync(Stopping);
     });
 
     private async Task TickAllAsync(CancellationToken cancellationToken)
