@@ -110,6 +110,12 @@ public static class LoadRun
             var context = new ArmContext(arm, cluster.Info, processes, new RoomApi(http, cluster.Info.ApiKey), hub, profile, probe, progress);
             foreach (var scenario in plan.Scenarios)
             {
+                if (scenario != plan.Scenarios[0])
+                {
+                    progress.Show($"{arm.Name}: quiet for {profile.QuietSeconds}s before {scenario}");
+                    await Task.Delay(TimeSpan.FromSeconds(profile.QuietSeconds), cancellationToken);
+                }
+
                 switch (scenario)
                 {
                     case "W0":

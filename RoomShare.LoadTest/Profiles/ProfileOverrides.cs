@@ -5,7 +5,7 @@ namespace RoomShare.LoadTest.Profiles;
 /// <summary>
 /// <c>--set KEY=VALUE</c> on top of a profile, so any size is a parameter without an option for each.
 /// Keys: W0.rooms|members|settle|idle · W1./W2.rooms|members|menu|rates|warmup|step|drain|settle ·
-/// W3.rooms|rates|step|max|p99 · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency.
+/// W3.rooms|rates|step|max|p99 · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency · quiet.
 /// Rates: a list (<c>100,200,400</c>) or a ladder <c>start:factor:max</c> (<c>250:1.25:4000</c>).
 /// </summary>
 public static class ProfileOverrides
@@ -45,6 +45,7 @@ public static class ProfileOverrides
         "GEN.POOL" => p with { Generator = p.Generator with { MaxPoolDelayP99Ms = Number(key, value) } },
         "GEN.CORES" => p with { Generator = p.Generator with { MaxCores = Number(key, value) } },
         "CONNECT.CONCURRENCY" => p with { ConnectConcurrency = Int(key, value) },
+        "QUIET" => p with { QuietSeconds = Seconds(key, value) },
         _ => throw new ArgumentException($"--set: unknown key '{key}'"),
     };
 

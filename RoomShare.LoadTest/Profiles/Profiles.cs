@@ -41,6 +41,7 @@ public static class Profiles
         IssueSlo,
         DefaultLimits,
         ConnectConcurrency: 32,
+        QuietSeconds: 8,
         TimeLimitMinutes: 60);
 
     private static ProfileSettings Quick => new(
@@ -59,6 +60,7 @@ public static class Profiles
         IssueSlo,
         DefaultLimits,
         ConnectConcurrency: 16,
+        QuietSeconds: 1,
         TimeLimitMinutes: 3);
 
     /// <summary>start, start×factor, … up to max, rounded to whole changes per second.</summary>

@@ -41,7 +41,12 @@ public sealed record GeneratorLimits(double MaxSendLagP99Ms, double MaxPoolDelay
 /// <summary>One cluster shape and the scenarios (W0..W3) run against it, in order.</summary>
 public sealed record ArmPlan(ArmShape Arm, IReadOnlyList<string> Scenarios);
 
-/// <summary>Everything a run does: the sizes of each scenario, the arms, the limits.</summary>
+/// <summary>
+/// Everything a run does: the sizes of each scenario, the arms, the limits. <paramref name="QuietSeconds"/>
+/// separates scenarios on one arm (and W3's steps): closed connections make work on the servers after
+/// they close (presence goes offline after a grace period, 5 s by default), which must not land in the
+/// next measurement.
+/// </summary>
 public sealed record ProfileSettings(
     string Name,
     IdleScenarioSettings W0,
@@ -52,6 +57,7 @@ public sealed record ProfileSettings(
     SloSettings Slo,
     GeneratorLimits Generator,
     int ConnectConcurrency,
+    double QuietSeconds,
     double TimeLimitMinutes)
 {
     /// <summary>The most connections any one scenario holds at once (sizes nginx).</summary>

@@ -16,8 +16,6 @@ namespace RoomShare.LoadTest.Scenarios;
 /// </summary>
 public static class JoinRampScenario
 {
-    private static readonly TimeSpan SettleAfterStep = TimeSpan.FromSeconds(1);
-
     public static async Task<JoinRampResult> RunAsync(ArmContext context, JoinRampSettings settings, CancellationToken cancellationToken)
     {
         var label = $"{context.Arm.Name} W3";
@@ -84,7 +82,7 @@ public static class JoinRampScenario
         var poolDelay = context.Probe.TakeSummary();
 
         await population.CloseAllAsync();
-        await Task.Delay(SettleAfterStep, cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(context.Profile.QuietSeconds), cancellationToken); // the closes' own work first
 
         var summary = latency.Summarize();
         var lag = dispatchLag.Summarize();
