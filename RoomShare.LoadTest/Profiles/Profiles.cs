@@ -48,9 +48,9 @@ public static class Profiles
         "quick",
         W0: new IdleScenarioSettings(Rooms: 20, Members: 5, SettleSeconds: 1, IdleSeconds: 2),
         W1: new WriteScenarioSettings("W1", Rooms: 30, Members: 4, MenuItems: 4,
-            Rates: [20, 40], WarmupSeconds: 1, StepSeconds: 3, DrainSeconds: 5, SettleSeconds: 1),
+            Rates: [20, 40], WarmupSeconds: 0.5, StepSeconds: 2, DrainSeconds: 5, SettleSeconds: 1),
         W2: new WriteScenarioSettings("W2", Rooms: 2, Members: 30, MenuItems: 4,
-            Rates: [5, 10], WarmupSeconds: 1, StepSeconds: 3, DrainSeconds: 5, SettleSeconds: 1),
+            Rates: [5, 10], WarmupSeconds: 0.5, StepSeconds: 2, DrainSeconds: 5, SettleSeconds: 1),
         W3: new JoinRampSettings(Rooms: 10, Rates: [20, 40], StepSeconds: 2, MaxConnectionsPerStep: 100, P99LimitMs: 1000),
         Arms:
         [
