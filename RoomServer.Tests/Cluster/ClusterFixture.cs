@@ -23,6 +23,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const int StoreTimeoutMilliseconds = 1000;
     public const int MaxNoticePayloadBytes = 60_000;
     public const int MaxPendingBytesPerConnection = 256 * 1024;
+    public const int DrainSeconds = 4;
 
     /// <summary>The presence lease the replicas derive from the interval: three missed ticks.</summary>
     public static readonly TimeSpan PresenceLease = TimeSpan.FromSeconds(3 * PositionIntervalSeconds);
@@ -246,5 +247,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         // A slow member is dropped to a resync once this much waits for it (the default is 1 MiB).
         ["RoomServer__Limits__MaxPendingBytesPerConnection"] = MaxPendingBytesPerConnection.ToString(CultureInfo.InvariantCulture),
+
+        // A short drain keeps the SIGTERM test quick (the default is 20 s).
+        ["RoomServer__DrainSeconds"] = DrainSeconds.ToString(CultureInfo.InvariantCulture),
     };
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
@@ -19,9 +20,14 @@ public static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(
-        IRoomStore store, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
+        IRoomStore store, ReplicaDrain drain, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
     {
         var replica = options.Value.ReplicaId;
+        if (drain.IsDraining)
+        {
+            return TypedResults.Json(new HealthResponse("draining", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         return await store.IsReadyAsync(cancellationToken)
             ? TypedResults.Ok(new HealthResponse("ready", replica))
             : TypedResults.Json(new HealthResponse("unavailable", replica), statusCode: StatusCodes.Status503ServiceUnavailable);

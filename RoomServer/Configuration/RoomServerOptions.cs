@@ -45,6 +45,14 @@ public sealed class RoomServerOptions
     [Range(50, 60_000)]
     public int StoreTimeoutMilliseconds { get; set; } = 2000;
 
+    /// <summary>
+    /// On SIGTERM a replica drains (DESIGN.md §9): <c>/readyz</c> fails and new connections are
+    /// refused at once, members are closed in staggered batches (they resume on other replicas),
+    /// calls in flight finish, and the process exits within this many seconds.
+    /// </summary>
+    [Range(1, 600)]
+    public int DrainSeconds { get; set; } = 20;
+
     public LimitOptions Limits { get; set; } = new();
 
     /// <summary>A connection's presence lease: three missed ticks and it is considered dead.</summary>

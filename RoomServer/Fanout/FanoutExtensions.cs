@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+
 namespace RoomShare.RoomServer.Fanout;
 
 public static class FanoutExtensions
@@ -13,6 +16,10 @@ public static class FanoutExtensions
         services.AddSingleton<RoomTicker>();
         services.AddHostedService(sp => sp.GetRequiredService<RoomTicker>());
         services.AddHostedService<RemovedMemberEviction>();
+        services.AddSingleton<ReplicaDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaDrain>());
+        services.AddOptions<HostOptions>().Configure<IOptions<RoomServerOptions>>((host, room) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(room.Value.DrainSeconds));
         return services;
     }
 }

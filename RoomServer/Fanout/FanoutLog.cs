@@ -22,4 +22,10 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2007, LogLevel.Warning, "Connection {ConnectionId} in room {RoomId} fell {PendingBytes} bytes behind: closed for a resync (the client resumes with Join(since))")]
     public static partial void SlowConsumerResync(ILogger logger, string connectionId, string roomId, long pendingBytes);
+
+    [LoggerMessage(2008, LogLevel.Information, "Draining: /readyz fails, new connections and calls are refused; closing {Count} connections within {DrainSeconds} s")]
+    public static partial void Draining(ILogger logger, int count, int drainSeconds);
+
+    [LoggerMessage(2009, LogLevel.Information, "Drained: {Count} connections closed in {Milliseconds} ms")]
+    public static partial void Drained(ILogger logger, int count, long milliseconds);
 }

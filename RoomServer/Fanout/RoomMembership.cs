@@ -154,6 +154,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .Where(r => r.Connections.Count > 0)
             .ToList();
 
+    /// <summary>Every connection this replica holds (for a drain).</summary>
+    public IReadOnlyList<HubConnectionContext> AllConnections() => _connections.Values.Select(c => c.Context).ToList();
+
     /// <summary>This replica's connections of one member in one room (to close them when the member is removed).</summary>
     public IReadOnlyList<HubConnectionContext> ConnectionsOf(string roomId, string memberId) =>
         _rooms.TryGetValue(roomId, out var entry)

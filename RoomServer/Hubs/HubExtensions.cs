@@ -26,6 +26,22 @@ public static class HubExtensions
         return builder;
     }
 
+    /// <summary>A draining replica refuses new hub connections with 503, so nginx sends them to another replica.</summary>
+    public static WebApplication UseDrainGate(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(Path) && context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)
     {
         // A token that expires closes the connection (the client reconnects with a fresh one).

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
@@ -11,18 +12,27 @@ namespace RoomShare.RoomServer.Hubs;
 /// <see cref="RoomException"/> into a HubException whose message starts with its code
 /// (<c>room_locked: ...</c>). The connection survives every such error.
 /// </summary>
-public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomHubFilter> logger) : IHubFilter
+public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ReplicaDrain drain, ILogger<RoomHubFilter> logger) : IHubFilter
 {
     private const string BudgetKey = "roomshare.budget";
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var method = invocationContext.HubMethodName;
+        var counted = false;
         try
         {
             if (!BudgetOf(invocationContext.Context).TryTake())
             {
                 throw new RoomException(RoomErrorCodes.RateLimited, "too many calls; slow down");
+            }
+
+            // A draining replica finishes what it started and takes nothing new: the client retries
+            // (same opId) once it has reconnected to another replica.
+            counted = drain.TryBeginCall();
+            if (!counted)
+            {
+                throw RoomException.Unavailable("this replica is shutting down; reconnect and retry");
             }
 
             var result = await next(invocationContext);
@@ -41,6 +51,13 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             // as an Error); genuine server faults are reported here instead.
             HubLog.Failed(logger, method, ex);
             throw;
+        }
+        finally
+        {
+            if (counted)
+            {
+                drain.EndCall();
+            }
         }
     }
 

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// The graceful stop of a replica (DESIGN.md §9). It runs inside the host's ApplicationStopping
+/// signal, before anything else reacts to it: SignalR's connection manager closes every connection
+/// at once on that signal, and token callbacks run newest first, so this one — registered after the
+/// app has started — runs (and finishes) before it, and before any hosted service stops:
+/// 1. <see cref="IsDraining"/> turns on: <c>/readyz</c> fails, new hub connections get 503 (nginx tries
+///    another replica), and new hub calls answer <c>unavailable</c>;
+/// 2. once the calls in flight have finished, members are closed in staggered batches, so they
+///    reconnect through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
+/// 3. it returns within most of <c>DrainSeconds</c>, leaving Kestrel the rest to finish.
+/// </summary>
+public sealed class ReplicaDrain(
+    RoomMembership membership,
+    IHostApplicationLifetime lifetime,
+    IOptions<RoomServerOptions> options,
+    ILogger<ReplicaDrain> logger) : IHostedService
+{
+    private const int Batches = 10;
+    private int _draining;
+    private int _callsInFlight;
+
+    public bool IsDraining => Volatile.Read(ref _draining) == 1;
+
+    /// <summary>Counts a hub call for the drain to wait on; false when draining (refuse the call).</summary>
+    public bool TryBeginCall()
+    {
+        Interlocked.Increment(ref _callsInFlight);
+        if (!IsDraining)
+        {
+            return true;
+        }
+
+        EndCall();
+        return false;
+    }
+
+    public void EndCall() => Interlocked.Decrement(ref _callsInFlight);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Blocking is deliberate: the host stops nothing else until its stopping callbacks return.
+        lifetime.ApplicationStopping.Register(() => DrainAsync().GetAwaiter().GetResult());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task DrainAsync()
+    {
+        Volatile.Write(ref _draining, 1);
+        var budget = TimeSpan.FromSeconds(options.Value.DrainSeconds * 0.8);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var connections = membership.AllConnections();
+        FanoutLog.Draining(logger, connections.Count, options.Value.DrainSeconds);
+
+        // Calls already running finish (bounded): their acknowledgements reach the clients.
+        while (Volatile.Read(ref _callsInFlight) > 0 && clock.Elapsed < budget / 4)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        var batchSize = Math.Max(1, (int)Math.Ceiling(connections.Count / (double)Batches));
+        var pause = budget / 2 / Batches;
+        foreach (var batch in connections.Chunk(batchSize))
+        {
+            foreach (var connection in batch)
+            {
+                connection.Abort();
+            }
+
+            if (clock.Elapsed + pause < budget)
+            {
+                await Task.Delay(pause, CancellationToken.None);
+            }
+        }
+
+        FanoutLog.Drained(logger, connections.Count, (long)clock.Elapsed.TotalMilliseconds);
+    }
+}
