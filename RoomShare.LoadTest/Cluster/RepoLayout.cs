@@ -24,13 +24,20 @@ public static class RepoLayout
     /// </summary>
     public static string FindFloorDll(string repo)
     {
-        var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
-        foreach (var configuration in new[] { own, "Release", "Debug" })
+        // The floor is the tool's own arm: a checkout measured with --repo (an older main, say) may not
+        // have it, so the tool's own checkout (bin/<configuration>/net10.0 → four levels up) is searched too.
+        var binary = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var own = binary.Parent?.Name ?? "Release";
+        var toolCheckout = binary.Parent?.Parent?.Parent?.Parent?.FullName;
+        foreach (var checkout in new[] { repo, toolCheckout }.OfType<string>())
         {
-            var dll = Path.Combine(repo, "RoomShare.Floor", "bin", configuration, "net10.0", "RoomShare.Floor.dll");
-            if (File.Exists(dll))
+            foreach (var configuration in new[] { own, "Release", "Debug" })
             {
-                return dll;
+                var dll = Path.Combine(checkout, "RoomShare.Floor", "bin", configuration, "net10.0", "RoomShare.Floor.dll");
+                if (File.Exists(dll))
+                {
+                    return dll;
+                }
             }
         }
 
