@@ -26,115 +26,87 @@ public sealed class ReplicaFailoverTests(ClusterFixture cluster, ITestOutputHelp
     [Fact]
     public async Task MembersOfAKilledReplicaResumeOnASurvivorWithoutGapOrDuplicateAndAMemberThatDoesNotReturnGoesOffline()
     {
-        const int MemberCount = 9;
-        var room = await cluster.CreateRoomAsync();
-        var members = new List<RoomFollower>();
-        RoomFollower? writer = null;
-        try
+        await using var stage = await ReplicaLossStage.StartAsync(cluster, "m");
+        var (room, members, victim, onVictim, writer, loop) = (stage.Room, stage.Members, stage.Victim, stage.OnVictim, stage.Writer, stage.Loop);
+        var victimId = victim.ReplicaId;
+        var onSurvivors = members.Except(onVictim).ToList();
+        output.WriteLine($"members: {string.Join(", ", members)}; killing {victimId} (pid {victim.Pid})");
+
+        var sinceKill = Stopwatch.StartNew();
+        victim.Kill();
+        var abandoned = onVictim[0];
+        var offlineSeen = Task.Run(async () =>
         {
-            for (var i = 0; i < MemberCount; i++)
-            {
-                members.Add(await cluster.JoinAsync(room, "m" + i.ToString(CultureInfo.InvariantCulture)));
-            }
-
-            // The victim is the replica with the most members: by pigeonhole at least 3 of the 9.
-            var victimId = members.GroupBy(m => m.Replica).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
-            var victim = cluster.Replica(victimId);
-            var onVictim = members.Where(m => m.Replica == victimId).ToList();
-            var onSurvivors = members.Except(onVictim).ToList();
-            output.WriteLine($"members: {string.Join(", ", members)}; killing {victimId} (pid {victim.Pid})");
-            onVictim.Should().HaveCountGreaterThanOrEqualTo(2);
-
-            // A writer on a survivor, straight to it, keeps changing choices throughout.
-            var writerReplica = cluster.Replicas.First(r => r.ReplicaId != victimId);
-            writer = await cluster.JoinAsync(room, "writer", writerReplica.BaseUrl);
-            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 400, pacing: TimeSpan.FromMilliseconds(10), flowingAfter: 20);
-            var running = loop.RunAsync();
-            await loop.Flowing.WaitAsync(TimeSpan.FromSeconds(10));
-
-            var sinceKill = Stopwatch.StartNew();
-            victim.Kill();
-            var abandoned = onVictim[0];
-            var offlineSeen = Task.Run(async () =>
-            {
-                var change = await writer.Client.NextPresenceAsync(p => p.MemberId == abandoned.MemberId && !p.Online, TimeSpan.FromSeconds(15));
-                return (Change: change, After: sinceKill.Elapsed);
-            });
-            foreach (var m in onVictim)
-            {
-                await m.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
-            }
-
-            output.WriteLine($"the victim's {onVictim.Count} connections closed {sinceKill.ElapsedMilliseconds} ms after the kill");
-
-            // All but one come back through nginx, with the same token, and resume from where they were.
-            var returning = onVictim.Skip(1).ToList();
-            var resumes = await Task.WhenAll(returning.Select(async m =>
-            {
-                m.DrainReceived();
-                var since = m.Version;
-                var result = await m.ReconnectAsync(cluster.BaseUrl);
-                await m.Client.SetChoiceAsync(room, "cola", 5, $"{m.MemberId}-after-resume");
-                return (Member: m, Since: since, Result: result);
-            }));
-            output.WriteLine($"resumed {resumes.Length} members {sinceKill.ElapsedMilliseconds} ms after the kill: " +
-                string.Join(", ", resumes.Select(r => $"{r.Member.MemberId} since v{r.Since} on {r.Result.Replica}: {r.Result.Missed?.Count.ToString(CultureInfo.InvariantCulture) ?? "snapshot"} missed")));
-            foreach (var (m, since, result) in resumes)
-            {
-                m.Gaps.Should().BeEmpty($"{m} had no gap before the kill");
-                result.Replica.Should().NotBe(victimId, "nginx routes a reconnect to a survivor");
-                result.Missed.Should().NotBeNull($"{m}: the history (500) still reaches back to v{since}, so Join(since) returns the missed events");
-                result.Missed!.Select(e => e.Version).Should().Equal(ClusterConsistencyTests.Range(since + 1, result.Position.Version), $"{m}: the missed events fill the gap exactly");
-            }
-
-            // Twenty more changes after everyone is back, then the writer stops.
-            var target = loop.Acknowledged + 20;
-            loop.StopWhen(outcomes => outcomes.Count(o => o.Ack is not null) >= target);
-            await running.WaitAsync(TimeSpan.FromSeconds(30));
-            loop.Outcomes.Should().OnlyContain(o => o.Ack != null, "the writer's replica never failed");
-            output.WriteLine($"the writer made {loop.Outcomes.Count} changes");
-
-            var finalVersion = await cluster.RedisVersionAsync(room);
-            var followers = onSurvivors.Concat(returning).Append(writer).ToList();
-            await Task.WhenAll(followers.Select(m => m.FollowUntilAsync(finalVersion, FollowTimeout)));
-            var expected = await cluster.RedisChoicesAsync(room);
-            foreach (var m in followers)
-            {
-                m.Gaps.Should().BeEmpty($"{m} never saw a gap");
-                m.Applied.Select(e => e.Version).Should().Equal(
-                    ClusterConsistencyTests.Range(m.FirstJoinVersion + 1, finalVersion), $"{m} applied every event since its join exactly once, in order");
-                m.AssertEveryConnectionReceivedInOrderOnce();
-                m.Choices.Should().BeEquivalentTo(expected, $"{m}'s state equals Redis");
-            }
-
-            foreach (var outcome in loop.Outcomes)
-            {
-                (await cluster.RedisOpResultAsync(room, "writer", outcome.OpId)).Should().Be(
-                    $"{outcome.Ack!.Version}:{outcome.Ack.Quantity}", $"acknowledged write {outcome.OpId} is in Redis");
-            }
-
-            // Presence: the abandoned member is swept offline by the survivors (lease 3 s + grace 3 s + ticks).
-            // The bound guards against "never", not "slow": generous for a loaded 2-core machine.
-            var (offline, after) = await offlineSeen;
-            output.WriteLine($"{abandoned.MemberId} went offline {after.TotalMilliseconds:0} ms after the kill");
-            after.Should().BeLessThan(TimeSpan.FromSeconds(15), "a dead replica's members go offline within lease + grace + a tick or two");
-            offline.DisplayName.Should().Be(abandoned.MemberId.ToUpperInvariant());
-            (await cluster.RedisPresenceFieldsAsync(room)).Should().NotContain(f => f.StartsWith($"c:{victimId}:", StringComparison.Ordinal), "the dead replica's connections were swept");
-            foreach (var survivor in cluster.Replicas.Where(r => r.ReplicaId != victimId))
-            {
-                var snapshot = await cluster.SnapshotAsync(room, survivor);
-                snapshot.Version.Should().Be(finalVersion, "presence is not versioned");
-                snapshot.Members.Single(x => x.MemberId == abandoned.MemberId).Online.Should().BeFalse($"{survivor.ReplicaId}: the abandoned member is offline");
-                snapshot.Members.Where(x => x.MemberId != abandoned.MemberId).Should().OnlyContain(x => x.Online, $"{survivor.ReplicaId}: every connected member is online");
-            }
-
-            writer.Client.Received("Presence")
-                .Where(p => returning.Any(m => m.MemberId == p.GetProperty("memberId").GetString()) && !p.GetProperty("online").GetBoolean())
-                .Should().BeEmpty("a member that reconnects within the lease never flickers offline");
-        }
-        finally
+            var change = await writer.Client.NextPresenceAsync(p => p.MemberId == abandoned.MemberId && !p.Online, TimeSpan.FromSeconds(15));
+            return (Change: change, After: sinceKill.Elapsed);
+        });
+        foreach (var m in onVictim)
         {
-            await Task.WhenAll(members.Append(writer).OfType<RoomFollower>().Select(m => m.DisposeAsync().AsTask()));
+            await m.Client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
         }
+
+        output.WriteLine($"the victim's {onVictim.Count} connections closed {sinceKill.ElapsedMilliseconds} ms after the kill");
+
+        // All but one come back through nginx, with the same token, and resume from where they were.
+        var returning = onVictim.Skip(1).ToList();
+        var resumes = await Task.WhenAll(returning.Select(async m =>
+        {
+            m.DrainReceived();
+            var since = m.Version;
+            var result = await m.ReconnectAsync(cluster.BaseUrl);
+            await m.Client.SetChoiceAsync(room, "cola", 5, $"{m.MemberId}-after-resume");
+            return (Member: m, Since: since, Result: result);
+        }));
+        output.WriteLine($"resumed {resumes.Length} members {sinceKill.ElapsedMilliseconds} ms after the kill: " +
+            string.Join(", ", resumes.Select(r => $"{r.Member.MemberId} since v{r.Since} on {r.Result.Replica}: {r.Result.Missed?.Count.ToString(CultureInfo.InvariantCulture) ?? "snapshot"} missed")));
+        foreach (var (m, since, result) in resumes)
+        {
+            m.Gaps.Should().BeEmpty($"{m} had no gap before the kill");
+            result.Replica.Should().NotBe(victimId, "nginx routes a reconnect to a survivor");
+            result.Missed.Should().NotBeNull($"{m}: the history (500) still reaches back to v{since}, so Join(since) returns the missed events");
+            result.Missed!.Select(e => e.Version).Should().Equal(ClusterConsistencyTests.Range(since + 1, result.Position.Version), $"{m}: the missed events fill the gap exactly");
+        }
+
+        // Twenty more changes after everyone is back, then the writer stops.
+        await stage.FinishWritingAsync();
+        output.WriteLine($"the writer made {loop.Outcomes.Count} changes");
+
+        var finalVersion = await cluster.RedisVersionAsync(room);
+        var followers = onSurvivors.Concat(returning).Append(writer).ToList();
+        await Task.WhenAll(followers.Select(m => m.FollowUntilAsync(finalVersion, FollowTimeout)));
+        var expected = await cluster.RedisChoicesAsync(room);
+        foreach (var m in followers)
+        {
+            m.Gaps.Should().BeEmpty($"{m} never saw a gap");
+            m.Applied.Select(e => e.Version).Should().Equal(
+                ClusterConsistencyTests.Range(m.FirstJoinVersion + 1, finalVersion), $"{m} applied every event since its join exactly once, in order");
+            m.AssertEveryConnectionReceivedInOrderOnce();
+            m.Choices.Should().BeEquivalentTo(expected, $"{m}'s state equals Redis");
+        }
+
+        foreach (var outcome in loop.Outcomes)
+        {
+            (await cluster.RedisOpResultAsync(room, "writer", outcome.OpId)).Should().Be(
+                $"{outcome.Ack!.Version}:{outcome.Ack.Quantity}", $"acknowledged write {outcome.OpId} is in Redis");
+        }
+
+        // Presence: the abandoned member is swept offline by the survivors (lease 3 s + grace 3 s + ticks).
+        // The bound guards against "never", not "slow": generous for a loaded 2-core machine.
+        var (offline, after) = await offlineSeen;
+        output.WriteLine($"{abandoned.MemberId} went offline {after.TotalMilliseconds:0} ms after the kill");
+        after.Should().BeLessThan(TimeSpan.FromSeconds(15), "a dead replica's members go offline within lease + grace + a tick or two");
+        offline.DisplayName.Should().Be(abandoned.MemberId.ToUpperInvariant());
+        (await cluster.RedisPresenceFieldsAsync(room)).Should().NotContain(f => f.StartsWith($"c:{victimId}:", StringComparison.Ordinal), "the dead replica's connections were swept");
+        foreach (var survivor in cluster.Replicas.Where(r => r.ReplicaId != victimId))
+        {
+            var snapshot = await cluster.SnapshotAsync(room, survivor);
+            snapshot.Version.Should().Be(finalVersion, "presence is not versioned");
+            snapshot.Members.Single(x => x.MemberId == abandoned.MemberId).Online.Should().BeFalse($"{survivor.ReplicaId}: the abandoned member is offline");
+            snapshot.Members.Where(x => x.MemberId != abandoned.MemberId).Should().OnlyContain(x => x.Online, $"{survivor.ReplicaId}: every connected member is online");
+        }
+
+        writer.Client.Received("Presence")
+            .Where(p => returning.Any(m => m.MemberId == p.GetProperty("memberId").GetString()) && !p.GetProperty("online").GetBoolean())
+            .Should().BeEmpty("a member that reconnects within the lease never flickers offline");
     }
 }

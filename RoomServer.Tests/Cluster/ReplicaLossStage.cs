@@ -1,0 +1,79 @@
+using System.Globalization;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Cluster;
+
+/// <summary>
+/// The stage for losing a replica (kill -9, SIGTERM): members of one room spread over the replicas
+/// through nginx, the victim chosen as the replica with the most of them (by pigeonhole at least 3 of
+/// 9), and a writer straight on another replica changing choices throughout.
+/// </summary>
+internal sealed class ReplicaLossStage : IAsyncDisposable
+{
+    private ReplicaLossStage(TestRoom room, List<RoomFollower> members, RoomServerProcess victim, RoomFollower writer, WriterLoop loop, Task running)
+    {
+        Room = room;
+        Members = members;
+        Victim = victim;
+        Writer = writer;
+        Loop = loop;
+        Running = running;
+        OnVictim = members.Where(m => m.Replica == victim.ReplicaId).ToList();
+    }
+
+    public TestRoom Room { get; }
+
+    public List<RoomFollower> Members { get; }
+
+    public RoomServerProcess Victim { get; }
+
+    public List<RoomFollower> OnVictim { get; }
+
+    public RoomFollower Writer { get; }
+
+    public WriterLoop Loop { get; }
+
+    public Task Running { get; }
+
+    public static async Task<ReplicaLossStage> StartAsync(ClusterFixture cluster, string memberPrefix, int memberCount = 9)
+    {
+        var room = await cluster.CreateRoomAsync();
+        var members = new List<RoomFollower>();
+        try
+        {
+            for (var i = 0; i < memberCount; i++)
+            {
+                members.Add(await cluster.JoinAsync(room, memberPrefix + i.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            var victimId = members.GroupBy(m => m.Replica).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+            var writer = await cluster.JoinAsync(room, "writer", cluster.Replicas.First(r => r.ReplicaId != victimId).BaseUrl);
+            members.Add(writer);
+            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 400, pacing: TimeSpan.FromMilliseconds(10), flowingAfter: 20);
+            var running = loop.RunAsync();
+            await loop.Flowing.WaitAsync(TimeSpan.FromSeconds(10));
+            members.Remove(writer);
+            var stage = new ReplicaLossStage(room, members, cluster.Replica(victimId), writer, loop, running);
+            stage.OnVictim.Should().HaveCountGreaterThanOrEqualTo(2);
+            return stage;
+        }
+        catch
+        {
+            await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+            throw;
+        }
+    }
+
+    /// <summary>Twenty more acknowledged changes, then the writer stops; every one of its writes was acknowledged.</summary>
+    public async Task FinishWritingAsync()
+    {
+        var target = Loop.Acknowledged + 20;
+        Loop.StopWhen(outcomes => outcomes.Count(o => o.Ack is not null) >= target);
+        await Running.WaitAsync(TimeSpan.FromSeconds(30));
+        Loop.Outcomes.Should().OnlyContain(o => o.Ack != null, "the writer's replica never failed");
+    }
+
+    public async ValueTask DisposeAsync() =>
+        await Task.WhenAll(Members.Append(Writer).Select(m => m.DisposeAsync().AsTask()));
+}
