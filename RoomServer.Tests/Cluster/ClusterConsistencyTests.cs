@@ -155,7 +155,7 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
     [Fact]
     public async Task AMemberThatStopsReadingIsDroppedToAResyncAndDelaysNobody()
     {
-        const int Notices = 100;
+        const int Notices = 250;
         var room = await cluster.CreateRoomAsync();
         var replica = cluster.Replicas[0];
         await using var normal = await cluster.JoinAsync(room, "normal", replica.BaseUrl);
@@ -165,7 +165,7 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         normal.Replica.Should().Be(replica.ReplicaId);
         var rssBefore = ProcessMemory.RssBytes(replica.Pid);
 
-        // ~6 MB of notices: more than the kernel buffers both ends of the slow member's socket can hold
+        // ~15 MB of notices: more than the kernel buffers both ends of the slow member's socket can hold
         // (tcp_wmem caps the replica's send buffer at 4 MB), so the rest would wait in the replica —
         // until the bound (ClusterFixture.MaxPendingBytesPerConnection) drops the member to a resync.
         var payload = new string('x', ClusterFixture.MaxNoticePayloadBytes - 100);

@@ -50,11 +50,33 @@ public abstract partial class RoomContractTests
 
         var connect = () => Server.ConnectAsync(oldToken);
         (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}") { Headers = { Authorization = new("Bearer", oldToken) } };
+        (await Server.Anonymous.SendAsync(read)).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the old token reads nothing either");
 
         await using var again = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
         var joined = await again.InvokeAsync<JoinResult>("Join", room.Id, null);
         joined.Position.Version.Should().Be(3, "the re-admitted member joins anew with a member event");
         joined.Snapshot!.Members.Select(m => m.MemberId).Should().Contain("bob");
+    }
+
+    [Fact]
+    public async Task ACallFromARemovedMembersOpenConnectionIsForbiddenAndChangesNothing()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        // Straight after the removal, before its event closes bob's connection (about 0.4 s later).
+        var removal = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+        removal.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await bob.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("forbidden");
+
+        (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
+        var snapshot = await Server.SnapshotAsync(room);
+        snapshot.Version.Should().Be(3, "the refused call changed nothing");
+        snapshot.Choices.Should().BeEmpty();
+        await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
     }
 
     [Fact]

@@ -89,7 +89,9 @@ public sealed class NginxConfigTests
             .And.Contain("worker_connections 16384;");
         shared.Should().Contain("map $cookie_rs_affinity $rs_affinity")
             .And.Contain("add_header Set-Cookie $rs_affinity_set_cookie always;")
-            .And.Contain("proxy_next_upstream         error timeout http_503;")
+            .And.Contain("proxy_next_upstream         error timeout;")
+            .And.Contain("proxy_next_upstream error timeout http_503 non_idempotent;")
+            .And.Contain("location = /metrics")
             .And.Contain("proxy_read_timeout  1h;")
             .And.Contain("proxy_set_header Connection        $connection_upgrade;");
     }

@@ -61,11 +61,12 @@ public static class AuthExtensions
                 return Task.CompletedTask;
             },
 
-            // A member removed after this token was issued is refused at connect (401); a token issued
-            // after the removal re-admits them. Only the hub pays this lookup, once per connection.
+            // A member removed after this token was issued is refused (401) — at the hub's connect and on
+            // the HTTP API alike; a token issued after the removal re-admits them. One lookup per request
+            // that carries a member token (for the hub: per connection).
             OnTokenValidated = async context =>
             {
-                if (!context.Request.Path.StartsWithSegments("/hubs") || context.Principal is not { } user
+                if (context.Principal is not { } user
                     || user.FindFirst(RoomClaims.RoomId)?.Value is not { } room || user.FindFirst(RoomClaims.MemberId)?.Value is not { } member
                     || !RoomIds.IsValidRoomId(room) || !RoomIds.IsValidMemberId(member))
                 {

@@ -32,17 +32,31 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             counted = drain.TryBeginCall();
             if (!counted)
             {
+                // Closing it now sends the client to another replica at once, instead of failing its
+                // calls until its batch comes up.
+                CloseSoon(invocationContext.Context);
                 throw RoomException.Unavailable("this replica is shutting down; reconnect and retry");
             }
 
             var result = await next(invocationContext);
-            metrics.Write(method);
+            if (WriteMethods.Contains(method))
+            {
+                metrics.Write(method);
+            }
+
             return result;
         }
         catch (RoomException ex)
         {
             HubLog.Rejected(logger, method, ex.Code);
             metrics.Error(ex.Code, "hub");
+            if (ex.EndsMembership)
+            {
+                // A removed member whose connection missed the removal event (pub/sub is at most once)
+                // is closed here, the first time it calls.
+                CloseSoon(invocationContext.Context);
+            }
+
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
         catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
@@ -70,6 +84,15 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
 
         return next(context, exception);
     }
+
+    private static readonly HashSet<string> WriteMethods = new(StringComparer.Ordinal)
+    {
+        "SetChoice", "AdjustChoice", "Refresh", "SetRoomState", "RemoveMember",
+    };
+
+    /// <summary>Closes the connection once the error has had a moment to reach the client.</summary>
+    private static void CloseSoon(HubCallerContext context) =>
+        _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(_ => context.Abort(), TaskScheduler.Default);
 
     private CallBudget BudgetOf(HubCallerContext context)
     {

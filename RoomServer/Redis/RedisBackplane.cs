@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -6,12 +7,11 @@ namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
 /// Scaled mode's room fan-out: one Redis channel subscription per room with local members (the
-/// caller, RoomMembership, reference-counts them). Each room's messages go through one
-/// <see cref="ChannelMessageQueue"/>, whose handler runs for one message at a time in channel
-/// order: StackExchange.Redis 2+ runs plain subscription handlers concurrently, which would reorder
-/// a room's events. On every restore of the subscription connection this class re-creates each
+/// caller, RoomMembership, reference-counts them). Each room's messages go through one inbox with
+/// one reader, so the fan-out sees them one at a time in channel order: StackExchange.Redis 2+ runs
+/// plain subscription handlers concurrently, which would reorder a room's events. On every restore of the subscription connection this class re-creates each
 /// room's subscription and verifies it — a probe published on the channel must come back through
-/// the queue — then raises <see cref="Restored"/> so members are sent their position and catch up
+/// its inbox — then raises <see cref="Restored"/> so members are sent their position and catch up
 /// on whatever pub/sub lost meanwhile.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
@@ -47,7 +47,7 @@ public sealed class RedisBackplane : IRoomBackplane
         }
         catch (RoomException)
         {
-            _subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(roomId, room));
+            await room.DisposeAsync();
             throw;
         }
 
@@ -177,15 +177,18 @@ public sealed class RedisBackplane : IRoomBackplane
             {
                 await room.UnsubscribeAsync();
                 await room.SubscribeAsync();
-                if (await ProbeAsync(room.Channel))
-                {
-                    // The room's last local member may have left while this ran: then its unsubscribe
-                    // found the old queue, and this new one must not outlive it.
-                    if (!IsCurrent(room))
-                    {
-                        await room.UnsubscribeAsync();
-                    }
+                var heard = await ProbeAsync(room.Channel);
 
+                // The room's last local member may have left while this ran: this subscription must
+                // not outlive it, whether or not the probe came back.
+                if (!IsCurrent(room))
+                {
+                    await room.UnsubscribeAsync();
+                    return true;
+                }
+
+                if (heard)
+                {
                     return true;
                 }
             }
@@ -220,47 +223,135 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
-    /// <summary>One room's subscription: its channel, its ordered queue, and the fan-out handler.</summary>
-    private sealed class RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler) : IAsyncDisposable
+    /// <summary>
+    /// One room's subscription: its channel, its own ordered inbox, and the fan-out handler. The
+    /// library's handler only enqueues; one reader loop per room hands messages over one at a time in
+    /// channel order (the library runs plain handlers concurrently). We keep the handler delegate,
+    /// not a library queue, because a subscribe that fails still leaves its handler registered for
+    /// the library to restore later: with the delegate in hand it is always removed again.
+    /// Subscribe and unsubscribe of one room never overlap (its gate), so it is subscribed at most once.
+    /// </summary>
+    private sealed class RoomChannel : IAsyncDisposable
     {
-        private ChannelMessageQueue? _queue;
+        private readonly RedisBackplane _owner;
+        private readonly Channel<RedisValue> _inbox = System.Threading.Channels.Channel.CreateUnbounded<RedisValue>(
+            new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
-        public string RoomId { get; } = roomId;
+        private readonly Action<RedisChannel, RedisValue> _onMessage;
+        private readonly SemaphoreSlim _gate = new(1, 1);
+        private bool _subscribed;
 
-        public RedisChannel Channel { get; } = RedisKeys.Events(roomId);
+        public RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler)
+        {
+            _owner = owner;
+            RoomId = roomId;
+            Channel = RedisKeys.Events(roomId);
+            Handler = handler;
+            _onMessage = (_, value) => _inbox.Writer.TryWrite(value);
+            _ = Task.Run(ReadLoopAsync);
+        }
 
-        public Action<BackplaneMessage> Handler { get; } = handler;
+        public string RoomId { get; }
+
+        public RedisChannel Channel { get; }
+
+        public Action<BackplaneMessage> Handler { get; }
 
         public async Task SubscribeAsync()
         {
-            var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
-            queue.OnMessage(message => owner.Deliver(this, message.Message));
-            _queue = queue;
+            await _gate.WaitAsync();
+            try
+            {
+                if (_subscribed)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await _owner._redis.CallAsync("subscribe", async () =>
+                    {
+                        await _owner._redis.Subscriber.SubscribeAsync(Channel, _onMessage);
+                        return true;
+                    });
+                    _subscribed = true;
+                }
+                catch (RoomException)
+                {
+                    // The library registered the handler before it asked Redis: take it back, or it
+                    // would come back with the next reconnect for a room nobody reads.
+                    await RemoveHandlerAsync();
+                    throw;
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
 
         public async Task UnsubscribeAsync()
         {
-            if (Interlocked.Exchange(ref _queue, null) is { } queue)
+            await _gate.WaitAsync();
+            try
             {
-                await owner._redis.CallAsync("unsubscribe", async () =>
+                if (!_subscribed)
                 {
-                    await queue.UnsubscribeAsync();
+                    return;
+                }
+
+                _subscribed = false;
+                await _owner._redis.CallAsync("unsubscribe", async () =>
+                {
+                    await _owner._redis.Subscriber.UnsubscribeAsync(Channel, _onMessage);
                     return true;
                 });
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
 
         public async ValueTask DisposeAsync()
         {
-            owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
+            _owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
             try
             {
                 await UnsubscribeAsync();
             }
             catch (RoomException)
             {
-                // Redis is unreachable: the server side of the subscription dies with the connection,
-                // and the room is already gone from the map, so a restore will not bring it back.
+                // Redis is unreachable: the handler is removed locally all the same (the library drops
+                // it before it asks Redis), and the server side dies with the connection.
+            }
+            finally
+            {
+                _inbox.Writer.TryComplete();
+            }
+        }
+
+        /// <summary>Removes our handler locally even when Redis cannot be told (the library drops it first).</summary>
+        private async Task RemoveHandlerAsync()
+        {
+            try
+            {
+                await _owner._redis.Subscriber.UnsubscribeAsync(Channel, _onMessage).WaitAsync(TimeSpan.FromSeconds(1));
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // Gone locally already; the server learns when the connection does.
+            }
+        }
+
+        private async Task ReadLoopAsync()
+        {
+            while (await _inbox.Reader.WaitToReadAsync())
+            {
+                while (_inbox.Reader.TryRead(out var value))
+                {
+                    _owner.Deliver(this, value);
+                }
             }
         }
     }

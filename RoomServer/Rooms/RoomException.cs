@@ -30,6 +30,9 @@ public sealed class RoomException : Exception
     /// <summary>One of <see cref="RoomErrorCodes"/>.</summary>
     public string Code { get; }
 
+    /// <summary>The caller was removed from the room: its connection should close, not just this call fail.</summary>
+    public bool EndsMembership { get; init; }
+
     public static RoomException NotFound(string roomId) =>
         new(RoomErrorCodes.RoomNotFound, $"room '{roomId}' does not exist or has expired");
 
@@ -53,7 +56,7 @@ public sealed class RoomException : Exception
         RoomErrorCodes.RoomLocked => new(code, "the room is locked: choices cannot change until the owner reopens it"),
         RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
         RoomErrorCodes.UnknownMenuItem => NotOnMenu(),
-        RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link"),
+        RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link") { EndsMembership = true },
         _ => new(code, code.Replace('_', ' ')),
     };
 }
