@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -7,11 +6,12 @@ namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
 /// Scaled mode's room fan-out: one Redis channel subscription per room with local members (the
-/// caller, RoomMembership, reference-counts them). Each room's messages go through one inbox with
-/// one reader, so the fan-out sees them one at a time in channel order: StackExchange.Redis 2+ runs
-/// plain subscription handlers concurrently, which would reorder a room's events. On every restore of the subscription connection this class re-creates each
+/// caller, RoomMembership, reference-counts them). Each room's messages go through one
+/// <see cref="ChannelMessageQueue"/>, whose handler runs for one message at a time in channel
+/// order: StackExchange.Redis 2+ runs plain subscription handlers concurrently, which would reorder
+/// a room's events. On every restore of the subscription connection this class re-creates each
 /// room's subscription and verifies it — a probe published on the channel must come back through
-/// its inbox — then raises <see cref="Restored"/> so members are sent their position and catch up
+/// its queue — then raises <see cref="Restored"/> so members are sent their position and catch up
 /// on whatever pub/sub lost meanwhile.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
@@ -224,63 +224,44 @@ public sealed class RedisBackplane : IRoomBackplane
     }
 
     /// <summary>
-    /// One room's subscription: its channel, its own ordered inbox, and the fan-out handler. The
-    /// library's handler only enqueues; one reader loop per room hands messages over one at a time in
-    /// channel order (the library runs plain handlers concurrently). We keep the handler delegate,
-    /// not a library queue, because a subscribe that fails still leaves its handler registered for
-    /// the library to restore later: with the delegate in hand it is always removed again.
-    /// Subscribe and unsubscribe of one room never overlap (its gate), so it is subscribed at most once.
+    /// One room's subscription: its channel, its <see cref="ChannelMessageQueue"/> (the library fills
+    /// it in the order its reader sees the channel, and <c>OnMessage</c> hands messages over one at a
+    /// time — plain handlers run concurrently and reorder a room: RedisBackplaneOrderTests catches
+    /// that), and the fan-out handler. Subscribe and unsubscribe of one room never overlap (its gate),
+    /// so it has at most one queue. A subscribe that fails or times out has already registered its
+    /// queue with the library, which would restore it on reconnect with nobody reading: so on failure
+    /// every handler of the room's channel is removed (at that moment the room has no other).
     /// </summary>
-    private sealed class RoomChannel : IAsyncDisposable
+    private sealed class RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler) : IAsyncDisposable
     {
-        private readonly RedisBackplane _owner;
-        private readonly Channel<RedisValue> _inbox = System.Threading.Channels.Channel.CreateUnbounded<RedisValue>(
-            new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
-
-        private readonly Action<RedisChannel, RedisValue> _onMessage;
         private readonly SemaphoreSlim _gate = new(1, 1);
-        private bool _subscribed;
+        private ChannelMessageQueue? _queue;
 
-        public RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler)
-        {
-            _owner = owner;
-            RoomId = roomId;
-            Channel = RedisKeys.Events(roomId);
-            Handler = handler;
-            _onMessage = (_, value) => _inbox.Writer.TryWrite(value);
-            _ = Task.Run(ReadLoopAsync);
-        }
+        public string RoomId { get; } = roomId;
 
-        public string RoomId { get; }
+        public RedisChannel Channel { get; } = RedisKeys.Events(roomId);
 
-        public RedisChannel Channel { get; }
-
-        public Action<BackplaneMessage> Handler { get; }
+        public Action<BackplaneMessage> Handler { get; } = handler;
 
         public async Task SubscribeAsync()
         {
             await _gate.WaitAsync();
             try
             {
-                if (_subscribed)
+                if (_queue is not null)
                 {
                     return;
                 }
 
                 try
                 {
-                    await _owner._redis.CallAsync("subscribe", async () =>
-                    {
-                        await _owner._redis.Subscriber.SubscribeAsync(Channel, _onMessage);
-                        return true;
-                    });
-                    _subscribed = true;
+                    var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
+                    queue.OnMessage(message => owner.Deliver(this, message.Message));
+                    _queue = queue;
                 }
                 catch (RoomException)
                 {
-                    // The library registered the handler before it asked Redis: take it back, or it
-                    // would come back with the next reconnect for a room nobody reads.
-                    await RemoveHandlerAsync();
+                    await RemoveEveryHandlerAsync();
                     throw;
                 }
             }
@@ -295,17 +276,14 @@ public sealed class RedisBackplane : IRoomBackplane
             await _gate.WaitAsync();
             try
             {
-                if (!_subscribed)
+                if (Interlocked.Exchange(ref _queue, null) is { } queue)
                 {
-                    return;
+                    await owner._redis.CallAsync("unsubscribe", async () =>
+                    {
+                        await queue.UnsubscribeAsync();
+                        return true;
+                    });
                 }
-
-                _subscribed = false;
-                await _owner._redis.CallAsync("unsubscribe", async () =>
-                {
-                    await _owner._redis.Subscriber.UnsubscribeAsync(Channel, _onMessage);
-                    return true;
-                });
             }
             finally
             {
@@ -315,43 +293,28 @@ public sealed class RedisBackplane : IRoomBackplane
 
         public async ValueTask DisposeAsync()
         {
-            _owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
+            owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
             try
             {
                 await UnsubscribeAsync();
             }
             catch (RoomException)
             {
-                // Redis is unreachable: the handler is removed locally all the same (the library drops
-                // it before it asks Redis), and the server side dies with the connection.
-            }
-            finally
-            {
-                _inbox.Writer.TryComplete();
+                // Redis is unreachable: the library drops the queue locally before it asks Redis, and
+                // the server side of the subscription dies with the connection.
             }
         }
 
-        /// <summary>Removes our handler locally even when Redis cannot be told (the library drops it first).</summary>
-        private async Task RemoveHandlerAsync()
+        /// <summary>Drops the channel's handlers locally even when Redis cannot be told (the library removes them first).</summary>
+        private async Task RemoveEveryHandlerAsync()
         {
             try
             {
-                await _owner._redis.Subscriber.UnsubscribeAsync(Channel, _onMessage).WaitAsync(TimeSpan.FromSeconds(1));
+                await owner._redis.Subscriber.UnsubscribeAsync(Channel).WaitAsync(TimeSpan.FromSeconds(1));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
             {
                 // Gone locally already; the server learns when the connection does.
-            }
-        }
-
-        private async Task ReadLoopAsync()
-        {
-            while (await _inbox.Reader.WaitToReadAsync())
-            {
-                while (_inbox.Reader.TryRead(out var value))
-                {
-                    _owner.Deliver(this, value);
-                }
             }
         }
     }
