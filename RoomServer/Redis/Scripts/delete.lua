@@ -5,5 +5,5 @@
 -- Reply: {'ok', version} (VersionReply).
 if not room_exists() then return {'room_not_found'} end
 local version = append_event('state', { state = 'deleted', by = 'api' })
-for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 1, ROOM_KEYS do redis.call('DEL', KEYS[i]) end
 return {'ok', int(version)}

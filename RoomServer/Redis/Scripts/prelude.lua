@@ -25,6 +25,9 @@
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local AUDIT = KEYS[8]
+-- KEYS 1..ROOM_KEYS are the room's own state: they share its TTL (touch), and create and delete
+-- remove them together. A key added after them (e.g. one that must outlive the room) is not.
+local ROOM_KEYS = 8
 
 local function q(s)
   if s == nil or s == false then return 'null' end
@@ -55,7 +58,7 @@ end
 -- Every change refreshes the TTL of all the room's keys, so they expire together.
 local function touch()
   local ttl = tonumber(redis.call('HGET', META, 'ttl'))
-  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
+  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 
 -- Bumps the version, appends the event to the capped history and to the audit trail (its entry id
