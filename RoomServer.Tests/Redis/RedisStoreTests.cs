@@ -76,6 +76,22 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task ARoomCreatedBeforeTheTrailExistedKeepsAsManyAuditEventsAsItsHistory()
+    {
+        var room = await server.CreateRoomAsync();
+        await server.Redis.ExecuteAsync("HDEL", $"rs:{{{room.Id}}}:meta", "auditLength"); // what an older server's create.lua wrote
+        for (var i = 0; i < ContractServer.HistoryLength + 3; i++)
+        {
+            (await server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "n", payload = i })).EnsureSuccessStatusCode();
+        }
+
+        (await server.Redis.ExecuteAsync("XLEN", $"rs:{{{room.Id}}}:audit")).Should().Be(ContractServer.HistoryLength.ToString(CultureInfo.InvariantCulture));
+        var page = await server.Api.GetFromJsonAsync<RoomShare.RoomServer.Rooms.EventPage>($"/api/rooms/{room.Id}/events", ContractServer.Json);
+        page!.Oldest.Should().Be(4);
+        page.Events.Select(e => e.Version).Should().Equal(Enumerable.Range(4, ContractServer.HistoryLength).Select(v => (long)v));
+    }
+
+    [Fact]
     public async Task ChoicesAndMembersAreStoredInTheDesignsHashes()
     {
         var room = await server.CreateRoomAsync();
