@@ -18,6 +18,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusProblems();
 app.UseDrainGate();
+app.UseHubOrigins();
 app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();
