@@ -6,7 +6,8 @@ namespace RoomShare.RoomServer.Tests.Security;
 /// The compose file runs the replica on a read-only root filesystem with only /tmp writable. The
 /// cheap local stand-in: a home directory that cannot exist (under /proc, where even root cannot
 /// create one) and a private temp directory. The replica must start, serve members, stop cleanly,
-/// and complain about nothing.
+/// complain about nothing, and write no file (Data Protection's key ring is the one writer ASP.NET
+/// Core would add on its own).
 /// </summary>
 public sealed class ReadOnlyHomeTests
 {
@@ -19,7 +20,8 @@ public sealed class ReadOnlyHomeTests
             await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(
                 ("HOME", "/proc/roomshare-no-home"),
                 ("DOTNET_CLI_HOME", "/proc/roomshare-no-home"),
-                ("TMPDIR", temp)));
+                ("TMPDIR", temp),
+                ("Logging__LogLevel__Microsoft.AspNetCore.DataProtection", "Information")));
             using var api = SecurityTestServer.Api(server);
             var room = await SecurityTestServer.CreateRoomAsync(api);
             await using (var ann = await HubTestClient.ConnectAsync(server.BaseUrl, await SecurityTestServer.TokenAsync(api, room, "ann")))
@@ -32,6 +34,8 @@ public sealed class ReadOnlyHomeTests
 
             server.HasExited.Should().BeTrue();
             server.Output.Should().NotContainAny(["fail:", "crit:", "Unhandled exception"], "nothing needs a writable home");
+            server.Output.Should().NotContainAny(["Writing data to file", "as key repository"],
+                "Data Protection's key ring stays in memory: nothing is written to disk (Auth/ProcessLocalKeyRing)");
             Directory.Exists("/proc/roomshare-no-home").Should().BeFalse();
         }
         finally

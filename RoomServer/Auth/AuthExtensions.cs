@@ -14,6 +14,7 @@ public static class AuthExtensions
     public static WebApplicationBuilder AddRoomAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenIssuer>();
+        ProcessLocalKeyRing.AddProcessLocalKeyRing(builder.Services);
         builder.Services.AddSingleton(sp => new ApiKeyMatcher(sp.GetRequiredService<IOptions<RoomServerOptions>>().Value.ApiKeys));
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         builder.Services
