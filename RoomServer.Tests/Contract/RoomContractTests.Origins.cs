@@ -33,7 +33,9 @@ public abstract partial class RoomContractTests
         var token = await Server.TokenAsync(room, "ann");
         var sameOrigin = Server.BaseUrl.GetLeftPart(UriPartial.Authority);
 
-        (await NegotiateAsync(token, sameOrigin)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var negotiate = await NegotiateAsync(token, sameOrigin);
+        negotiate.StatusCode.Should().Be(HttpStatusCode.OK);
+        negotiate.Headers.Contains("Access-Control-Allow-Origin").Should().BeFalse("a same-origin page needs no CORS, and no other origin gets it");
         (await NegotiateAsync(token, origin: null)).StatusCode.Should().Be(HttpStatusCode.OK);
 
         await using var browserLike = await HubTestClient.ConnectAsync(Server.BaseUrl, token, o => o.ConfigureHttp = http => http.Headers["Origin"] = sameOrigin);

@@ -33,6 +33,30 @@ public sealed class HubOriginAllowListTests
     }
 
     [Fact]
+    public async Task AListedOriginGetsCorsAnswersSoABrowserMayNegotiateAcrossOrigins()
+    {
+        await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(("RoomServer__AllowedOrigins__0", MenuApp)));
+        using var http = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+
+        // What a browser sends first: the JS client's negotiate carries custom headers and credentials.
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/hubs/room/negotiate?negotiateVersion=1");
+        preflight.Headers.Add("Origin", MenuApp);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "x-requested-with,x-signalr-user-agent");
+        using var answer = await http.SendAsync(preflight);
+        answer.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        answer.Headers.GetValues("Access-Control-Allow-Origin").Should().Equal(MenuApp);
+        answer.Headers.GetValues("Access-Control-Allow-Credentials").Should().Equal("true");
+
+        using var foreign = new HttpRequestMessage(HttpMethod.Options, "/hubs/room/negotiate?negotiateVersion=1");
+        foreign.Headers.Add("Origin", "https://evil.example");
+        foreign.Headers.Add("Access-Control-Request-Method", "POST");
+        using var refused = await http.SendAsync(foreign);
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        refused.Headers.Contains("Access-Control-Allow-Origin").Should().BeFalse();
+    }
+
+    [Fact]
     public async Task AnAllowListEntryThatIsNotAnOriginStopsTheReplicaAtStartUp()
     {
         var start = () => RoomServerProcess.StartAsync(SecurityTestServer.Settings(("RoomServer__AllowedOrigins__0", "menu.example.com/app")));

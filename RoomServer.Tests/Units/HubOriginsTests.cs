@@ -33,6 +33,17 @@ public sealed class HubOriginsTests
     public void WithAListOnlyItsOriginsAreAllowedNotEvenTheSameHost(string? origin, bool allowed) =>
         new HubOrigins(["https://menu.example.com", "http://localhost:3000"]).Allows(origin, "rooms.example.com").Should().Be(allowed);
 
+    [Theory]
+    [InlineData("https://menu.example.com", true)]
+    [InlineData("https://MENU.example.com:443", true)]
+    [InlineData("https://rooms.example.com", false)]
+    [InlineData("null", false)]
+    public void OnlyListedOriginsAreAllowedAcrossOrigins(string origin, bool listed)
+    {
+        new HubOrigins(["https://menu.example.com"]).IsListed(origin).Should().Be(listed);
+        new HubOrigins([]).IsListed(origin).Should().BeFalse("with no list nothing is allowed across origins");
+    }
+
     [Fact]
     public void AStarAllowsEveryOrigin() =>
         new HubOrigins(["*"]).Allows("https://anywhere.example", "rooms.example.com").Should().BeTrue();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Configuration;
@@ -28,6 +29,9 @@ public sealed class HubOrigins
         _any = entries.Contains(AnyOrigin);
         _allowed = new HashSet<string>(entries.Where(e => e != AnyOrigin).Select(e => Normalize(e) ?? e), StringComparer.Ordinal);
     }
+
+    /// <summary>Whether a page on this origin may call the hub across origins (CORS): only a listed one, or any with <c>*</c>.</summary>
+    public bool IsListed(string origin) => _any || (Normalize(origin) is { } normalized && _allowed.Contains(normalized));
 
     /// <summary>Whether a request with this Origin header (null = none sent) and Host may use the hub.</summary>
     public bool Allows(string? origin, string requestHost)
@@ -86,10 +90,25 @@ public static class HubOriginsExtensions
     {
         services.AddSingleton(sp => new HubOrigins(sp.GetRequiredService<IOptions<RoomServerOptions>>().Value.AllowedOrigins));
         services.AddSingleton<IValidateOptions<RoomServerOptions>, AllowedOriginsValidator>();
+
+        // A listed page on another origin negotiates with a cross-origin fetch (credentials included,
+        // custom headers, so preflighted): CORS answers it for listed origins only. Same-origin pages
+        // need none, so with no list nothing is ever allowed across origins.
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<HubOrigins>((cors, origins) => cors.AddPolicy(CorsPolicy, policy => policy
+            .SetIsOriginAllowed(origins.IsListed)
+            .AllowAnyHeader()
+            .WithMethods(HttpMethods.Get, HttpMethods.Post)
+            .AllowCredentials()));
         return services;
     }
 
-    /// <summary>Answers 403 <c>forbidden</c> to a hub request (negotiate or connect) from an origin that is not allowed.</summary>
+    private const string CorsPolicy = "hub-origins";
+
+    /// <summary>
+    /// Answers 403 <c>forbidden</c> to a hub request (negotiate, connect, preflight) from an origin that is
+    /// not allowed, and CORS headers to one from a listed origin.
+    /// </summary>
     public static WebApplication UseHubOrigins(this WebApplication app)
     {
         var origins = app.Services.GetRequiredService<HubOrigins>();
@@ -104,6 +123,7 @@ public static class HubOriginsExtensions
 
             await next(context);
         });
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(HubExtensions.Path), hub => hub.UseCors(CorsPolicy));
         return app;
     }
 }
