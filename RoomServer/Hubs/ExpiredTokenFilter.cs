@@ -26,6 +26,6 @@ public sealed class ExpiredTokenFilter(TimeProvider time, RoomMetrics metrics, I
 
         // Closed once the error has had a moment to reach the client.
         _ = Task.Delay(TimeSpan.FromMilliseconds(200), time).ContinueWith(_ => context.Abort(), TaskScheduler.Default);
-        throw new HubException($"{RoomErrorCodes.Unauthorized}: the token has expired; reconnect with a new one");
+        return ValueTask.FromException<object?>(new HubException($"{RoomErrorCodes.Unauthorized}: the token has expired; reconnect with a new one"));
     }
 }
