@@ -1,9 +1,3 @@
-using Microsoft.AspNetCore.Cors.Infrastructure;
-using Microsoft.Extensions.Options;
-using RoomShare.RoomServer.Api;
-using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Rooms;
-
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
@@ -36,14 +30,14 @@ public sealed class HubOrigins
     /// <summary>Whether a request with this Origin header (null = none sent) and Host may use the hub.</summary>
     public bool Allows(string? origin, string requestHost)
     {
-        if (origin is null || _any)
+        if (origin is null)
         {
             return true;
         }
 
-        if (_allowed.Count > 0)
+        if (_any || _allowed.Count > 0)
         {
-            return Normalize(origin) is { } normalized && _allowed.Contains(normalized);
+            return IsListed(origin);
         }
 
         // Same origin: "null" (a sandboxed or file:// page) and anything unparseable are never it.
@@ -69,61 +63,5 @@ public sealed class HubOrigins
         // "[::1]:8080" → "[::1]"; "example.com:8080" → "example.com".
         var colon = host.LastIndexOf(':');
         return colon > host.LastIndexOf(']') ? host[..colon] : host;
-    }
-}
-
-/// <summary>Refuses to start with an allow-list entry that is not <c>*</c> or an http(s) origin.</summary>
-public sealed class AllowedOriginsValidator : IValidateOptions<RoomServerOptions>
-{
-    public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
-    {
-        var bad = options.AllowedOrigins.Where(o => o.Trim() != HubOrigins.AnyOrigin && HubOrigins.Normalize(o.Trim()) is null).ToList();
-        return bad.Count == 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"RoomServer:AllowedOrigins entries must be '*' or an origin like https://example.com[:port] (no path): {string.Join(", ", bad)}");
-    }
-}
-
-public static class HubOriginsExtensions
-{
-    public static IServiceCollection AddHubOrigins(this IServiceCollection services)
-    {
-        services.AddSingleton(sp => new HubOrigins(sp.GetRequiredService<IOptions<RoomServerOptions>>().Value.AllowedOrigins));
-        services.AddSingleton<IValidateOptions<RoomServerOptions>, AllowedOriginsValidator>();
-
-        // A listed page on another origin negotiates with a cross-origin fetch (credentials included,
-        // custom headers, so preflighted): CORS answers it for listed origins only. Same-origin pages
-        // need none, so with no list nothing is ever allowed across origins.
-        services.AddCors();
-        services.AddOptions<CorsOptions>().Configure<HubOrigins>((cors, origins) => cors.AddPolicy(CorsPolicy, policy => policy
-            .SetIsOriginAllowed(origins.IsListed)
-            .AllowAnyHeader()
-            .WithMethods(HttpMethods.Get, HttpMethods.Post)
-            .AllowCredentials()));
-        return services;
-    }
-
-    private const string CorsPolicy = "hub-origins";
-
-    /// <summary>
-    /// Answers 403 <c>forbidden</c> to a hub request (negotiate, connect, preflight) from an origin that is
-    /// not allowed, and CORS headers to one from a listed origin.
-    /// </summary>
-    public static WebApplication UseHubOrigins(this WebApplication app)
-    {
-        var origins = app.Services.GetRequiredService<HubOrigins>();
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments(HubExtensions.Path)
-                && !origins.Allows(context.Request.Headers.Origin is { Count: > 0 } origin ? origin.ToString() : null, context.Request.Host.Value ?? ""))
-            {
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden, "this page's origin may not open the room hub (RoomServer:AllowedOrigins)");
-                return;
-            }
-
-            await next(context);
-        });
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(HubExtensions.Path), hub => hub.UseCors(CorsPolicy));
-        return app;
     }
 }
