@@ -4,5 +4,5 @@
 -- Reply: {'ok', version} (VersionReply).
 if not room_exists() then return {'room_not_found'} end
 local version = append_event('state', { state = 'deleted', by = 'api' })
-for i = 1, 7 do redis.call('DEL', KEYS[i]) end
+for i = 1, 8 do redis.call('DEL', KEYS[i]) end
 return {'ok', int(version)}

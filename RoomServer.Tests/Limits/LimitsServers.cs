@@ -1,0 +1,68 @@
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Limits;
+
+/// <summary>
+/// The limits the Limits suite runs with: small, so each shows in a few calls. Every test makes its
+/// own rooms and members (the member limits are per room); the rooms-per-key test has a key of its
+/// own, <see cref="QuotaApiKey"/>, so the other tests' rooms never count against it.
+/// </summary>
+public static class LimitSettings
+{
+    // Slow refill: if each connection had a bucket of its own, two of them would pass twice the burst
+    // long before one second's refill could blur the difference.
+    public const int MemberOpsPerSecond = 1;
+    public const int MemberOpsBurst = 5;
+    public const int MaxMembersPerRoom = 3;
+    public const int MaxConnectionsPerMember = 2;
+    public const int MaxRoomsPerApiKey = 3;
+
+    public static readonly string QuotaApiKey = "quota-api-key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
+    public static Dictionary<string, string> Settings() => new()
+    {
+        ["RoomServer:ApiKeys:1"] = QuotaApiKey,
+        ["RoomServer:Limits:MemberOpsPerSecond"] = MemberOpsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MemberOpsBurst"] = MemberOpsBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MaxMembersPerRoom"] = MaxMembersPerRoom.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MaxConnectionsPerMember"] = MaxConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public static Dictionary<string, string> Environment() =>
+        Settings().ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+}
+
+/// <summary>Embedded mode with <see cref="LimitSettings"/>.</summary>
+public sealed class EmbeddedLimitsServer : ContractServer
+{
+    protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(LimitSettings.Settings());
+
+    protected override Task StopBackingServicesAsync() => Task.CompletedTask;
+}
+
+/// <summary>Scaled mode with <see cref="LimitSettings"/>: its own redis-server on a free loopback port.</summary>
+public sealed class RedisLimitsServer : ContractServer
+{
+    public RedisServerProcess Redis { get; private set; } = null!;
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
+    {
+        Redis = await RedisServerProcess.StartAsync();
+        var settings = LimitSettings.Settings();
+        settings["ConnectionStrings:Redis"] = Redis.Endpoint;
+        settings["RoomServer:StoreTimeoutMilliseconds"] = "1500";
+        return settings;
+    }
+
+    protected override async Task StopBackingServicesAsync()
+    {
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
