@@ -17,6 +17,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusProblems();
+app.UseApiRateLimits();
 app.UseDrainGate();
 app.UseWebClient();
 app.UseAuthentication();

@@ -5,8 +5,8 @@ namespace RoomShare.RoomServer.Tests.Limits;
 
 /// <summary>
 /// The limits the Limits suite runs with: small, so each shows in a few calls. Every test makes its
-/// own rooms and members (the member limits are per room); the rooms-per-key test has a key of its
-/// own, <see cref="QuotaApiKey"/>, so the other tests' rooms never count against it.
+/// own rooms and members (the member limits are per room). The rooms-per-key limit applies to every
+/// key, so it runs on servers of its own (<see cref="RoomQuotaSettings"/>), with a key of its own.
 /// </summary>
 public static class LimitSettings
 {
@@ -23,11 +23,15 @@ public static class LimitSettings
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
-        ["RoomServer:ApiKeys:1"] = QuotaApiKey,
         ["RoomServer:Limits:MemberOpsPerSecond"] = MemberOpsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MemberOpsBurst"] = MemberOpsBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MaxMembersPerRoom"] = MaxMembersPerRoom.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MaxConnectionsPerMember"] = MaxConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public static Dictionary<string, string> RoomQuotaSettings() => new()
+    {
+        ["RoomServer:ApiKeys:1"] = QuotaApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -36,23 +40,27 @@ public static class LimitSettings
 }
 
 /// <summary>Embedded mode with <see cref="LimitSettings"/>.</summary>
-public sealed class EmbeddedLimitsServer : ContractServer
+public class EmbeddedLimitsServer : ContractServer
 {
+    protected virtual Dictionary<string, string> Limits() => LimitSettings.Settings();
+
     protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, string>>(LimitSettings.Settings());
+        Task.FromResult<IReadOnlyDictionary<string, string>>(Limits());
 
     protected override Task StopBackingServicesAsync() => Task.CompletedTask;
 }
 
 /// <summary>Scaled mode with <see cref="LimitSettings"/>: its own redis-server on a free loopback port.</summary>
-public sealed class RedisLimitsServer : ContractServer
+public class RedisLimitsServer : ContractServer
 {
     public RedisServerProcess Redis { get; private set; } = null!;
+
+    protected virtual Dictionary<string, string> Limits() => LimitSettings.Settings();
 
     protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
     {
         Redis = await RedisServerProcess.StartAsync();
-        var settings = LimitSettings.Settings();
+        var settings = Limits();
         settings["ConnectionStrings:Redis"] = Redis.Endpoint;
         settings["RoomServer:StoreTimeoutMilliseconds"] = "1500";
         return settings;
@@ -65,4 +73,16 @@ public sealed class RedisLimitsServer : ContractServer
             await Redis.DisposeAsync();
         }
     }
+}
+
+/// <summary>Embedded mode with the rooms-per-key limit.</summary>
+public sealed class EmbeddedRoomQuotaServer : EmbeddedLimitsServer
+{
+    protected override Dictionary<string, string> Limits() => LimitSettings.RoomQuotaSettings();
+}
+
+/// <summary>Scaled mode with the rooms-per-key limit.</summary>
+public sealed class RedisRoomQuotaServer : RedisLimitsServer
+{
+    protected override Dictionary<string, string> Limits() => LimitSettings.RoomQuotaSettings();
 }

@@ -26,6 +26,7 @@ public static class RedisRoomsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         services.AddSingleton<IRoomBackplane, RedisBackplane>();
         services.AddSingleton<IRoomStore, RedisRoomStore>();
+        services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
         services.AddOptions<RedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>
