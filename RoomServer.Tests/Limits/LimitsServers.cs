@@ -20,6 +20,9 @@ public static class LimitSettings
 
     public static readonly string QuotaApiKey = "quota-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The Redis prune test's own key.</summary>
+    public static readonly string PruneApiKey = "prune-api-key-" + Guid.NewGuid().ToString("N");
+
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
@@ -32,6 +35,7 @@ public static class LimitSettings
     public static Dictionary<string, string> RoomQuotaSettings() => new()
     {
         ["RoomServer:ApiKeys:1"] = QuotaApiKey,
+        ["RoomServer:ApiKeys:2"] = PruneApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

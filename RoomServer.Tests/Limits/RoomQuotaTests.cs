@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
@@ -47,4 +50,37 @@ public sealed class EmbeddedRoomQuotaTests(EmbeddedRoomQuotaServer server)
 
 [Trait("Suite", "Limits")]
 public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
-    : RoomQuotaTests(server), IClassFixture<RedisRoomQuotaServer>;
+    : RoomQuotaTests(server), IClassFixture<RedisRoomQuotaServer>
+{
+    /// <summary>
+    /// The key's set holds rooms as last seen. Entries past their recorded expiry are looked up when the
+    /// key next creates a room: a room that is gone (here: never existed) is forgotten, one still there
+    /// (its TTL moved on with use) is kept and re-scored.
+    /// </summary>
+    [Fact]
+    public async Task StaleEntriesArePrunedWhenTheirRoomIsGoneAndKeptWhenItIsThere()
+    {
+        var set = "rs:key:{" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(LimitSettings.PruneApiKey)))[..16] + "}:rooms";
+        await server.Redis.ExecuteAsync("ZADD", set, "1", "GoneRoomA", "1", "GoneRoomB", "1", "GoneRoomC");
+        using var prune = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        prune.DefaultRequestHeaders.Add("X-Api-Key", LimitSettings.PruneApiKey);
+        var body = new { name = "Prune", menu = ContractServer.Menu };
+        var rooms = new List<string>();
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var created = await prune.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            created.StatusCode.Should().Be(HttpStatusCode.Created, "the three entries of rooms that do not exist were pruned");
+            rooms.Add((await created.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!.RoomId);
+        }
+
+        (await server.Redis.ExecuteListAsync("ZRANGE", set, "0", "-1")).Should().BeEquivalentTo(rooms);
+        await server.Redis.ExecuteAsync("ZADD", set, "XX", "1", rooms[0]);
+
+        using var refused = await prune.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "a stale entry whose room still exists still counts");
+        var score = long.Parse((await server.Redis.ExecuteAsync("ZSCORE", set, rooms[0]))!, CultureInfo.InvariantCulture);
+        score.Should().BeGreaterThan(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "it was re-scored with the room's TTL");
+        long.Parse((await server.Redis.ExecuteAsync("PTTL", set))!, CultureInfo.InvariantCulture).Should().BePositive("the set expires after its last room");
+    }
+}
