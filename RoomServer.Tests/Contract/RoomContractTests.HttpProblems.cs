@@ -42,7 +42,7 @@ public abstract partial class RoomContractTests
         using var response = await Server.Api.SendAsync(request);
 
         ((int)response.StatusCode).Should().Be(status);
-        response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json");
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>())!;
         problem.Code.Should().Be(code);
         problem.Status.Should().Be(status);
@@ -88,7 +88,7 @@ public abstract partial class RoomContractTests
         })
         {
             ((int)response.StatusCode).Should().Be(status);
-            response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json");
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
             (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(code);
         }
     }
