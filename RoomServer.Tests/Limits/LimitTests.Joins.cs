@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Tests.Limits;
 public abstract partial class LimitTests
 {
     [Fact]
-    public async Task ANewMemberOfAFullRoomIsForbiddenAndNothingChanges()
+    public async Task ANewMemberOfAFullRoomIsRateLimitedAndNothingChanges()
     {
         var room = await Server.CreateRoomAsync();
         var members = new List<JoinedMember>();
@@ -21,7 +21,7 @@ public abstract partial class LimitTests
             await using var late = await Server.ConnectAsync(await Server.TokenAsync(room, "late"));
             var act = () => late.InvokeAsync("Join", room.Id, null);
             var refused = (await act.Should().ThrowAsync<HubErrorException>()).Which;
-            refused.Code.Should().Be(RoomErrorCodes.Forbidden);
+            refused.Code.Should().Be(RoomErrorCodes.RateLimited, "a reached limit, not a removal (forbidden means removed to clients)");
             refused.ErrorText.Should().Contain("full");
 
             var snapshot = await Server.SnapshotAsync(room);

@@ -117,7 +117,7 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MemberOpsBurst { get; set; } = 40;
 
-    /// <summary>A new member joining a room that has this many → <c>forbidden</c> (the room is full).</summary>
+    /// <summary>A new member joining a room that has this many → <c>rate_limited</c> (the room is full).</summary>
     [Range(1, 100_000)]
     public int MaxMembersPerRoom { get; set; } = 500;
 
