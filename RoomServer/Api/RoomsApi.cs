@@ -123,10 +123,10 @@ public static class RoomsApi
 
     /// <summary>The room leaves the deleting key's count at once (another key's count drops when it next prunes).</summary>
     private static async Task<NoContent> DeleteRoom(
-        string roomId, IRoomStore store, IRoomsPerApiKey keyRooms, ApiKeyIds keys, HttpContext http, TimeProvider time, CancellationToken cancellationToken)
+        string roomId, IRoomStore store, RoomCreator rooms, ApiKeyIds keys, HttpContext http, TimeProvider time, CancellationToken cancellationToken)
     {
         await store.DeleteAsync(new RoomDeletion(RoomIds.RequireRoomId(roomId), time.Stamp()), cancellationToken);
-        await keyRooms.ReleaseAsync(keys.Require(http), roomId, cancellationToken);
+        await rooms.ForgetDeletedAsync(keys.Require(http), roomId);
         return TypedResults.NoContent();
     }
 }
