@@ -3,6 +3,7 @@ using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Metrics;
+using RoomShare.RoomServer.Orders;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,6 +13,7 @@ builder.AddRoomAuth();
 builder.AddRoomHub();
 builder.AddRoomApi();
 builder.AddRoomMetrics();
+builder.AddOrderHandoff();
 
 var app = builder.Build();
 
@@ -25,6 +27,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapRoomMetrics();
 app.MapRoomsApi();
+app.MapOrdersApi();
 app.MapRoomHub();
 app.MapOpenApi();
 app.MapApiReference();
