@@ -36,6 +36,14 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
         // invalid_argument also for a member the room never had, or its owner.
         ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, Unavailable, RoomNotFound],
         ["POST /api/announcements"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge],
+
+        // Order hand-off (#12). room_not_found: neither a room nor order records by that id.
+        ["GET /api/rooms/{roomId}/order"] = [InvalidArgument, Unauthorized, Unavailable, RoomNotFound],
+        ["GET /api/deadletters"] = [Unauthorized, Unavailable],
+
+        // invalid_argument: a malformed id, or no dead letter by that id (already retried).
+        ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, Unavailable],
+        ["POST /api/deadletters/retry"] = [Unauthorized, Unavailable],
     };
 
     [Fact]
