@@ -78,7 +78,17 @@ public sealed class OrderDeliveryWorker(
                 while (signal.Rooms.TryRead(out var roomId))
                 {
                     // Index it first, so the other replicas can take over if this one dies mid-delivery.
-                    var mark = await outbox.AnnounceAsync(roomId);
+                    // If Redis is away, the room still starts here, and the sweep indexes it later.
+                    var mark = 0L;
+                    try
+                    {
+                        mark = await outbox.AnnounceAsync(roomId);
+                    }
+                    catch (RoomException ex)
+                    {
+                        OrdersLog.RoomFailed(logger, roomId, ex.Message);
+                    }
+
                     Start(new OutboxRoom(roomId, mark), stoppingToken);
                 }
             }
@@ -211,7 +221,6 @@ public sealed class OrderDeliveryWorker(
             }, stoppingToken);
         }
 
-        stoppingToken.ThrowIfCancellationRequested();
         if (result.Delivered)
         {
             metrics.Delivered();

@@ -20,6 +20,8 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
     /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
     public const string Group = "webhooks";
 
+    private const int MaxRoomsPerPoll = 1000;
+
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
 
@@ -27,7 +29,8 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
     {
-        var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms));
+        // The longest-waiting first, bounded: a replica starts at most a few dozen rooms per poll anyway.
+        var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, MaxRoomsPerPoll - 1));
         return rooms.Select(r => new OutboxRoom((string)r.Element!, (long)r.Score)).ToList();
     }
 
