@@ -124,6 +124,8 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         };
 
         var version = await stage.SetStateAsync(replica, roomId, "locked");
+        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var scheduled = WatchScheduledDelaysAsync(stage, replica, roomId, watching.Token);
         var refused = await stage.WaitForOrderAsync(replica, roomId,
             o => OrderHandoffStage.Deliveries(o).Any(d => d.GetProperty("attempts").GetInt32() >= 2), Delivery);
         var refusedDelivery = OrderHandoffStage.Deliveries(refused).Single();
@@ -140,11 +142,20 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         attempts.Should().OnlyContain(a => a.SignatureValid);
         delivered.Type.Should().Be("order.submitted");
 
-        // Exponential backoff: each gap is at least the base delay times 2^n minus jitter (Polly's decorrelated jitter
-        // can shrink one gap, so compare the sum of the later gaps to the earlier ones rather than each pair).
         var gaps = attempts.Zip(attempts.Skip(1), (a, b) => b.At - a.At).ToList();
-        output.WriteLine("gaps: " + string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0} ms")));
+        output.WriteLine("gaps at the receiver: " + string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0} ms")));
         gaps[2].Should().BeGreaterThan(TimeSpan.FromSeconds(2), "the stalled attempt waited out its 2 s timeout before the retry");
+
+        // Exponential backoff with jitter, as scheduled by the pipeline (each failed attempt's status says when the
+        // next one comes). Polly's decorrelated jitter may shrink any single delay (even to near zero), so the check
+        // is on the largest later one: past the first, and past twice the 200 ms base a constant backoff would keep.
+        await watching.CancelAsync();
+        var delays = await scheduled;
+        output.WriteLine("scheduled delays by attempt: " + string.Join(", ", delays.Select(d => $"#{d.Key}: {d.Value} ms")));
+        delays.Keys.Should().HaveCountGreaterThanOrEqualTo(4, "the watcher saw most failed attempts");
+        var later = delays.Values.Skip(1).Max();
+        later.Should().BeGreaterThan(delays.First().Value, "the delays grow");
+        later.Should().BeGreaterThanOrEqualTo(400, "exponential: past twice the base delay by the fourth retry");
 
         var order = await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
         var status = OrderHandoffStage.Deliveries(order).Single();
@@ -223,6 +234,36 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         retryAll.StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted);
         (await stage.Receiver.NextDeliveredAsync(Delivery)).Type.Should().Be("order.closed");
         (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").GetArrayLength().Should().Be(0);
+    }
+
+    /// <summary>Polls the record's status, collecting the delay the pipeline scheduled after each failed attempt.</summary>
+    private static async Task<SortedDictionary<int, int>> WatchScheduledDelaysAsync(OrderHandoffStage stage, RoomServerProcess replica, string roomId, CancellationToken stop)
+    {
+        var delays = new SortedDictionary<int, int>();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var order = await stage.GetJsonAsync(replica, $"/api/rooms/{roomId}/order");
+                foreach (var delivery in OrderHandoffStage.Deliveries(order))
+                {
+                    var error = delivery.GetProperty("lastError").GetString() ?? "";
+                    var match = System.Text.RegularExpressions.Regex.Match(error, @"next attempt in (\d+) ms");
+                    if (match.Success)
+                    {
+                        delays[delivery.GetProperty("attempts").GetInt32()] = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(40), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return delays;
     }
 
     private static async Task<string?> HolderAsync(OrderHandoffStage stage, string roomId)
