@@ -32,17 +32,24 @@ public sealed class EmbeddedOrderHandoffTests
     }
 
     [Fact]
-    public async Task ADeadLetterRetriedThroughTheApiIsDeliveredWithItsBodyUnchanged()
+    public async Task ARedirectIsNotFollowedAndADeadLetterRetriedThroughTheApiIsDeliveredWithItsBodyUnchanged()
     {
         await using var stage = await OrderHandoffStage.StartAsync(embedded: true, webhooks: new Dictionary<string, string> { ["RoomServer__Webhooks__MaxAttempts"] = "2" });
         var replica = stage.Replicas[0];
         var roomId = await stage.CreateRoomWithOrderAsync(replica);
         var broken = true;
-        stage.Receiver.Answers = _ => Volatile.Read(ref broken) ? ReceiverAnswer.ServerError : ReceiverAnswer.Ok;
+        stage.Receiver.Answers = n => (n, Volatile.Read(ref broken)) switch
+        {
+            (0, _) => ReceiverAnswer.Redirect,
+            (_, true) => ReceiverAnswer.ServerError,
+            _ => ReceiverAnswer.Ok,
+        };
 
         await stage.SetStateAsync(replica, roomId, "locked");
         var order = await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "dead", Delivery);
         OrderHandoffStage.Deliveries(order).Single().GetProperty("lastError").GetString().Should().Contain("500");
+        stage.Receiver.All.Select(r => r.Answer).Should().Equal(ReceiverAnswer.Redirect, ReceiverAnswer.ServerError);
+        stage.Receiver.RedirectsFollowed.Should().Be(0, "a 3xx is a failed attempt, not something to follow (2xx only is delivered)");
         var dead = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().Should().ContainSingle().Subject;
 
         Volatile.Write(ref broken, false);

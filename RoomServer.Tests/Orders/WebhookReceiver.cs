@@ -18,6 +18,9 @@ public enum ReceiverAnswer
     ServerError,
     Reject,
     Stall,
+
+    /// <summary>302 to another path, which records being followed (a webhook sender must not follow).</summary>
+    Redirect,
 }
 
 /// <summary>One POST the receiver got, with what it answered and when.</summary>
@@ -43,6 +46,7 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedWebhook> _all = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private WebApplication? _app;
+    private int _redirectsFollowed;
 
     public int Port { get; } = FreePort.Next();
 
@@ -54,6 +58,9 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
     public Func<int, ReceiverAnswer> Answers { get; set; } = _ => ReceiverAnswer.Ok;
 
     public IReadOnlyList<ReceivedWebhook> All => [.. _all];
+
+    /// <summary>Requests that followed a <see cref="ReceiverAnswer.Redirect"/>.</summary>
+    public int RedirectsFollowed => Volatile.Read(ref _redirectsFollowed);
 
     public async Task StartAsync()
     {
@@ -82,9 +89,16 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
                     return Results.StatusCode(500);
                 case ReceiverAnswer.Reject:
                     return Results.StatusCode(422);
+                case ReceiverAnswer.Redirect:
+                    return Results.Redirect("/hooks/moved");
                 default:
                     return Results.NoContent();
             }
+        });
+        app.Map("/hooks/moved", () =>
+        {
+            Interlocked.Increment(ref _redirectsFollowed);
+            return Results.NoContent();
         });
         await app.StartAsync();
         _app = app;
