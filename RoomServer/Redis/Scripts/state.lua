@@ -15,9 +15,19 @@
 if not room_exists() then return {'room_not_found'} end
 local target, by, group = ARGV[4], ARGV[5], ARGV[6]
 local ORDERS, DELIVERIES = KEYS[#KEYS - 1], KEYS[#KEYS]
+-- touch() refreshes the room's keys; the outbox keeps its own TTL (none while a record is undelivered)
+-- whichever keys touch() covers.
+local function touch_room()
+  local kept = { redis.call('PTTL', ORDERS), redis.call('PTTL', DELIVERIES) }
+  touch()
+  for i, key in ipairs({ ORDERS, DELIVERIES }) do
+    if kept[i] == -1 then redis.call('PERSIST', key) elseif kept[i] > 0 then redis.call('PEXPIRE', key, kept[i]) end
+  end
+end
+
 local current = redis.call('HGET', META, 'state')
 if current == target then
-  touch()
+  touch_room()
   return {'ok', redis.call('HGET', META, 'version')}
 end
 local allowed = false
@@ -43,7 +53,7 @@ end
 
 redis.call('HSET', META, 'state', target)
 local version = append_event('state', { state = target, by = by })
-touch()
+touch_room()
 local rtype = record_type()
 if rtype then
   local meta = redis.call('HMGET', META, 'roomId', 'epoch', 'name', 'menu')
