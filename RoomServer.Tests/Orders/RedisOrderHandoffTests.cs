@@ -68,6 +68,28 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ARedisOutageDuringDeliveryNeitherStopsTheReplicaNorLosesTheRecord()
+    {
+        await using var stage = await OrderHandoffStage.StartAsync(startReceiver: false, webhooks: new Dictionary<string, string> { ["RoomServer__Webhooks__MaxAttempts"] = "12" });
+        var replica = stage.Replicas[0];
+        var roomId = await stage.CreateRoomWithOrderAsync(replica);
+        var version = await stage.SetStateAsync(replica, roomId, "locked");
+        await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Any(d => d.GetProperty("attempts").GetInt32() >= 1), Delivery);
+
+        await stage.Redis!.StopAsync();
+        // Barrier: the worker logged a failed outbox call ("Order outbox poll failed" / "Order outbox of room ...").
+        await WaitUntilAsync(() => replica.Output.Contains("Order outbox", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the worker meets the outage");
+        replica.HasExited.Should().BeFalse("a worker failure never stops the replica");
+        await stage.Redis.StartAgainAsync();
+        await stage.Receiver.StartAsync();
+
+        var delivered = await stage.Receiver.NextDeliveredAsync(TimeSpan.FromSeconds(40));
+        delivered.OrderId.Should().Be($"{roomId}:{version}");
+        await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
+        replica.HasExited.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task AnOutboxMissingFromTheRoomIndexIsFoundByTheSweepAndDelivered()
     {
         // The writer's replica died after the transition, before any survivor knew of the room: simulated by
@@ -265,6 +287,20 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         }
 
         return delays;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
     }
 
     private static async Task<string?> HolderAsync(OrderHandoffStage stage, string roomId)

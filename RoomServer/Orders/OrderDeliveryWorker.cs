@@ -56,9 +56,11 @@ public sealed class OrderDeliveryWorker(
             {
                 break;
             }
-            catch (RoomException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                OrdersLog.PollFailed(logger, ex.Message);
+                // Whatever failed (Redis away, a malformed record), the worker must not stop the replica
+                // (an escaping exception stops the host): log it and poll again.
+                OrdersLog.PollFailed(logger, ex.Message, ex is RoomException ? null : ex);
                 await Task.Delay(TimeSpan.FromMilliseconds(_webhooks.PollIntervalMilliseconds), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -86,7 +88,7 @@ public sealed class OrderDeliveryWorker(
                     }
                     catch (RoomException ex)
                     {
-                        OrdersLog.RoomFailed(logger, roomId, ex.Message);
+                        OrdersLog.RoomFailed(logger, roomId, ex.Message, null);
                     }
 
                     Start(new OutboxRoom(roomId, mark), stoppingToken);
@@ -122,9 +124,10 @@ public sealed class OrderDeliveryWorker(
             {
                 // shutting down: a held record stays pending and another replica takes it over
             }
-            catch (RoomException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                OrdersLog.RoomFailed(logger, room.RoomId, ex.Message);
+                // The record stays pending; its claim runs out and it is tried again (here or elsewhere).
+                OrdersLog.RoomFailed(logger, room.RoomId, ex.Message, ex is RoomException ? null : ex);
             }
             finally
             {
@@ -187,7 +190,7 @@ public sealed class OrderDeliveryWorker(
                 }
                 catch (RoomException ex)
                 {
-                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message);
+                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
                 }
             }
         }
@@ -214,10 +217,18 @@ public sealed class OrderDeliveryWorker(
         {
             // A takeover that finds the attempts used up still tries once: the dead holder's last attempt may never have been sent.
             var previous = Math.Min(earlier?.Attempts ?? 0, _webhooks.MaxAttempts - 1);
-            result = await sender.SendAsync(entry, endpoint, previous, (attempts, error) =>
+            result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error) =>
             {
                 OrdersLog.Retrying(logger, entry.OrderId, endpoint.Url, attempts, error);
-                return outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error));
+                try
+                {
+                    await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error));
+                }
+                catch (RoomException ex)
+                {
+                    // Only the operator view's progress is late; the retries go on.
+                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+                }
             }, stoppingToken);
         }
 

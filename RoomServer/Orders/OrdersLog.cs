@@ -13,10 +13,10 @@ internal static partial class OrdersLog
     public static partial void DeadLettered(ILogger logger, string orderId, string endpoint, int attempts, string error);
 
     [LoggerMessage(6004, LogLevel.Warning, "Order outbox of room {RoomId}: {Error} (retried on the next poll)")]
-    public static partial void RoomFailed(ILogger logger, string roomId, string error);
+    public static partial void RoomFailed(ILogger logger, string roomId, string error, Exception? exception);
 
     [LoggerMessage(6005, LogLevel.Warning, "Order outbox poll failed: {Error}")]
-    public static partial void PollFailed(ILogger logger, string error);
+    public static partial void PollFailed(ILogger logger, string error, Exception? exception);
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);

@@ -110,6 +110,18 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
     /// </summary>
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await SweepServersAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            throw RoomException.Unavailable("the outbox sweep could not scan Redis", ex);
+        }
+    }
+
+    private async Task SweepServersAsync(CancellationToken cancellationToken)
+    {
         foreach (var server in redis.Connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
             await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: 500).WithCancellation(cancellationToken))
