@@ -4,6 +4,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Logging;
 using RoomShare.RoomServer.Metrics;
+using RoomShare.RoomServer.Orders;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,6 +15,7 @@ builder.AddRoomHub();
 builder.AddRoomApi();
 builder.AddRoomMetrics();
 builder.AddRoomRequestLogging();
+builder.AddOrderHandoff();
 
 var app = builder.Build();
 
@@ -31,6 +33,7 @@ app.MapHealth();
 app.MapRoomMetrics();
 app.MapRoomsApi();
 app.MapAuditApi();
+app.MapOrdersApi();
 app.MapRoomHub();
 app.MapOpenApi();
 app.MapApiReference();

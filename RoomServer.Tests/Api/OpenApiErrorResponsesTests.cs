@@ -40,6 +40,14 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 
         // The audit trail: invalid_argument also for a bad from or limit; forbidden like GET /api/rooms/{roomId}.
         ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
+
+        // Order hand-off (#12). room_not_found: neither a room nor order records by that id.
+        ["GET /api/rooms/{roomId}/order"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
+        ["GET /api/deadletters"] = [Unauthorized, RateLimited, Unavailable],
+
+        // invalid_argument: a malformed id, or no dead letter by that id (already retried).
+        ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        ["POST /api/deadletters/retry"] = [Unauthorized, RateLimited, Unavailable],
     };
 
     [Fact]

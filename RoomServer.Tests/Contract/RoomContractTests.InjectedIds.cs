@@ -113,7 +113,7 @@ public abstract partial class RoomContractTests
 
         var keys = await redis.Redis.ExecuteListAsync("KEYS", "*");
         keys.Should().OnlyContain(
-            k => k != null && (RoomKey().IsMatch(k) || ApiKeyRoomsKey().IsMatch(k)),
+            k => k != null && (RoomKey().IsMatch(k) || ApiKeyRoomsKey().IsMatch(k) || OrderIndexKey().IsMatch(k)),
             "every key is built from a validated id: " + string.Join(", ", keys.Select(k => Describe(k ?? "(nil)"))));
         var channels = await redis.Redis.ExecuteListAsync("PUBSUB", "CHANNELS", "*");
         channels.Should().OnlyContain(
@@ -127,8 +127,11 @@ public abstract partial class RoomContractTests
 
     private static string JsonEscaped(string id) => System.Text.Json.JsonSerializer.Serialize(id);
 
-    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate)$")]
+    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries)$")]
     private static partial Regex RoomKey();
+
+    [GeneratedRegex(@"^rs:orders:(rooms|deadletters)$")]
+    private static partial Regex OrderIndexKey();
 
     [GeneratedRegex(@"^rs:key:\{[0-9a-f]{16}\}:rooms$")]
     private static partial Regex ApiKeyRoomsKey();

@@ -1,3 +1,4 @@
+using RoomShare.RoomServer.Orders;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
@@ -12,7 +13,7 @@ public sealed class InMemoryRoomStoreExpiryTests
     private readonly InMemoryRoomStore _store;
 
     public InMemoryRoomStoreExpiryTests() =>
-        _store = new InMemoryRoomStore(new InProcessBackplane(), Options.Create(new RoomServerOptions()), _clock);
+        _store = new InMemoryRoomStore(new InProcessBackplane(), new InMemoryOrderOutbox(new OrderOutboxSignal(), Options.Create(new RoomServerOptions()), _clock), Options.Create(new RoomServerOptions()), _clock);
 
     [Fact]
     public async Task ARoomExpiresItsTtlAfterItsLastChangeAndEveryChangeExtendsIt()

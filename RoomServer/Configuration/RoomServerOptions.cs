@@ -85,6 +85,8 @@ public sealed class RoomServerOptions
     [Range(50, 60_000)]
     public int HeartbeatMilliseconds { get; set; } = 1000;
 
+    public WebhookOptions Webhooks { get; set; } = new();
+
     /// <summary>A connection's presence lease: three missed ticks and it is considered dead.</summary>
     public TimeSpan PresenceLease => TimeSpan.FromSeconds(PositionIntervalSeconds * 3);
 }

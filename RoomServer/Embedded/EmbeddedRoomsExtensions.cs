@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Embedded;
@@ -17,6 +18,8 @@ public static class EmbeddedRoomsExtensions
         services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<InProcessBackplane>());
         services.AddSingleton<IRoomStore, InMemoryRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, InMemoryRoomsPerApiKey>();
+        services.AddSingleton<InMemoryOrderOutbox>();
+        services.AddSingleton<IOrderOutbox>(sp => sp.GetRequiredService<InMemoryOrderOutbox>());
         services.AddSingleton(typeof(DefaultHubLifetimeManager<>));
         services.RemoveAll(typeof(HubLifetimeManager<>));
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(EmbeddedRoomHubLifetimeManager<>));

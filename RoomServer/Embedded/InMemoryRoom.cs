@@ -314,6 +314,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     private PresenceMessage Announce(string memberId, bool online, string fallbackName) =>
         new(new PresenceChange(Id, memberId, DisplayNameOf(memberId, fallbackName), online, ++_presenceSeq));
 
+    /// <summary>The room as it stands, without sweeping presence (an order record reads members, choices and totals only).</summary>
+    public RoomSnapshot OrderSnapshot() => SnapshotNow();
+
     private RoomSnapshot SnapshotNow() => SnapshotAssembler.Build(
         Id,
         definition.Name,

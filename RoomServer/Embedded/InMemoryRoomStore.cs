@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Embedded;
@@ -12,6 +13,7 @@ namespace RoomShare.RoomServer.Embedded;
 /// </summary>
 public sealed class InMemoryRoomStore(
     InProcessBackplane backplane,
+    InMemoryOrderOutbox orders,
     IOptions<RoomServerOptions> options,
     TimeProvider time) : IRoomStore
 {
@@ -47,8 +49,19 @@ public sealed class InMemoryRoomStore(
     public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
         Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, _options.MaxQuantity, published)));
 
+    /// <summary>Like state.lua: a hand-off transition writes its order record in the same step, under the room's lock.</summary>
     public Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(change.RoomId, (room, published) => room.SetState(change, published)));
+        Task.FromResult(Change(change.RoomId, (room, published) =>
+        {
+            var before = room.State;
+            var ack = room.SetState(change, published);
+            if (OrderRecordTypes.For(before, room.State) is { } type)
+            {
+                orders.Append(OrderRecord.From(type, room.OrderSnapshot(), change.By, change.At));
+            }
+
+            return ack;
+        }));
 
     public Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) => room.Refresh(request, published)));

@@ -32,6 +32,9 @@ public sealed class RedisConnection(
 
     public ISubscriber Subscriber => Multiplexer.GetSubscriber();
 
+    /// <summary>For callers beyond the room store (the order outbox); run each call through <see cref="CallAsync"/>.</summary>
+    public IConnectionMultiplexer Connection => Multiplexer;
+
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
 

@@ -39,6 +39,24 @@ public static class RedisKeys
             ? "rs:key:{" + apiKeyId + "}:rooms"
             : throw RoomException.Invalid("an API key id is lowercase hex");
 
+    /// <summary>state.lua's KEYS: the room's, then its order outbox and delivery status (last, as the script reads them).</summary>
+    public static RedisKey[] ForStateChange(string roomId) => [.. ForRoom(roomId), Orders(roomId), OrderDeliveries(roomId)];
+
+    /// <summary>The room's order outbox (DESIGN.md §8): a stream with one consumer group, in the room's slot.</summary>
+    public static RedisKey Orders(string roomId) => Prefix(roomId) + "orders";
+
+    /// <summary>Delivery status per record and endpoint: field <c>orderId endpointUrl</c> → JSON.</summary>
+    public static RedisKey OrderDeliveries(string roomId) => Prefix(roomId) + "deliveries";
+
+    /// <summary>Rooms whose outbox may hold records to deliver (sorted set, score = announcement time in ms). Global: single-key commands only.</summary>
+    public static readonly RedisKey OrderRooms = "rs:orders:rooms";
+
+    /// <summary>Dead-lettered deliveries (stream). Global: single-key commands only.</summary>
+    public static readonly RedisKey DeadLetters = "rs:orders:deadletters";
+
+    /// <summary>The SCAN pattern of every room's outbox (the sweep).</summary>
+    public const string OrdersPattern = "rs:{*}:orders";
+
     /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -15,6 +16,7 @@ namespace RoomShare.RoomServer.Redis;
 public sealed class RedisRoomStore(
     RedisConnection redis,
     BackplaneHeartbeat heartbeat,
+    OrderOutboxSignal orders,
     IOptions<RoomServerOptions> options,
     ILogger<RedisRoomStore> logger) : IRoomStore
 {
@@ -124,14 +126,15 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
-        RedisValue[] args = [change.State, change.By, MemberOpsFor(change.By), .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
-        var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args);
+        RedisValue[] args = [change.State, change.By, MemberOpsFor(change.By), RedisOrderOutbox.Group, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
+        var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args, RedisKeys.ForStateChange(change.RoomId));
         if (reply.Status == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
         }
 
         EnsureOk(reply, change.RoomId);
+        orders.Notify(change.RoomId); // state.lua may have written an order record: this replica's worker starts on it
         return VersionReply.Read(reply);
     }
 
@@ -221,16 +224,16 @@ public sealed class RedisRoomStore(
     /// A write, refused while the replica is deaf (degraded mode): nobody here would hear its event,
     /// the writer included, and the client's retry may reach a replica that can.
     /// </summary>
-    private Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    private Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
     {
         heartbeat.EnsureHearing();
-        return RunAsync(script, roomId, at, scriptArgs);
+        return RunAsync(script, roomId, at, scriptArgs, keys);
     }
 
-    private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
     {
         RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
-        var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), args);
+        var result = await redis.EvaluateAsync(script, keys ?? RedisKeys.ForRoom(roomId), args);
         return new ScriptReply((RedisResult[])result!);
     }
 

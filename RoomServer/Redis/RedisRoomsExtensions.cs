@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -30,6 +31,7 @@ public static class RedisRoomsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
         services.AddSingleton<IRoomStore, RedisRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
+        services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
         services.AddOptions<RedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>

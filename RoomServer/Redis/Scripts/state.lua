@@ -1,22 +1,39 @@
 -- state.lua — SetRoomState / PUT /api/rooms/{id}/state.
+-- KEYS after the room's (RedisKeys.ForStateChange): #KEYS-1 rs:{id}:orders (stream, the outbox)
+--   #KEYS rs:{id}:deliveries (hash, delivery status) — last, so the room's own key list may grow.
 -- ARGV 4 target state  5 by (member id or 'api')  6 the owner's write rate (take_member_op; '' for
---   the API)  7.. the states the target may be entered from (RoomStates' transition table, passed in
---   so there is one definition).
+--   the API)  7 the outbox's consumer group  8.. the states the target may be entered from
+--   (RoomStates' transition table, passed in so there is one definition).
 -- Checks: room exists (room_not_found); same state → no-op; current state among the sources, else
 --   room_closed (from closed) or {'invalid_transition', current}; the owner's write rate
 --   (rate_limited; the no-op too).
--- Effects: state set → 'state' event {state, by}.
+-- Effects: state set → 'state' event {state, by}. Into locked, locked → open, into closed (OrderRecordTypes):
+--   also the order record, XADDed to the room's outbox in this same step (DESIGN.md §8): fields orderId
+--   (ROOMID:VERSION) type version at by room (JSON: epoch state name menu members[id,name,...]
+--   choices[memberId:menuId,qty,...], read by RedisOrderOutbox). The outbox and its status hash lose
+--   their TTL until the worker has settled every record (outbox_settle.lua gives it back).
 -- Reply: {'ok', version} (VersionReply); {'invalid_transition', current} (ScriptReply.Detail).
 if not room_exists() then return {'room_not_found'} end
-local target, by = ARGV[4], ARGV[5]
+local target, by, group = ARGV[4], ARGV[5], ARGV[7]
+local ORDERS, DELIVERIES = KEYS[#KEYS - 1], KEYS[#KEYS]
+-- touch() refreshes the room's keys; the outbox keeps its own TTL (none while a record is undelivered)
+-- whichever keys touch() covers.
+local function touch_room()
+  local kept = { redis.call('PTTL', ORDERS), redis.call('PTTL', DELIVERIES) }
+  touch()
+  for i, key in ipairs({ ORDERS, DELIVERIES }) do
+    if kept[i] == -1 then redis.call('PERSIST', key) elseif kept[i] > 0 then redis.call('PEXPIRE', key, kept[i]) end
+  end
+end
+
 local current = redis.call('HGET', META, 'state')
 if current == target then
   if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
-  touch()
+  touch_room()
   return {'ok', redis.call('HGET', META, 'version')}
 end
 local allowed = false
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   if ARGV[i] == current then allowed = true end
 end
 if not allowed then
@@ -24,7 +41,32 @@ if not allowed then
   return {'invalid_transition', current}
 end
 if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
+local function json_strings(flat)
+  local parts = {}
+  for i, v in ipairs(flat) do parts[i] = q(v) end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+
+local function record_type()
+  if target == 'locked' then return 'order.submitted' end
+  if current == 'locked' and target == 'open' then return 'order.reopened' end
+  if target == 'closed' then return 'order.closed' end
+  return nil
+end
+
 redis.call('HSET', META, 'state', target)
 local version = append_event('state', { state = target, by = by })
-touch()
+touch_room()
+local rtype = record_type()
+if rtype then
+  local meta = redis.call('HMGET', META, 'roomId', 'epoch', 'name', 'menu')
+  local room = '{"epoch":' .. q(meta[2]) .. ',"state":' .. q(target) .. ',"name":' .. q(meta[3])
+    .. ',"menu":' .. meta[4] .. ',"members":' .. json_strings(redis.call('HGETALL', MEMBERS))
+    .. ',"choices":' .. json_strings(redis.call('HGETALL', CHOICES)) .. '}'
+  if redis.call('EXISTS', ORDERS) == 0 then redis.call('XGROUP', 'CREATE', ORDERS, group, '0', 'MKSTREAM') end
+  redis.call('XADD', ORDERS, '*', 'orderId', meta[1] .. ':' .. int(version), 'type', rtype,
+    'version', int(version), 'at', AT, 'by', by, 'room', room)
+  redis.call('PERSIST', ORDERS)
+  redis.call('PERSIST', DELIVERIES)
+end
 return {'ok', int(version)}

@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// Embedded mode's outbox has the Redis outbox's semantics (a manual clock, no waiting): records only
+/// with their transitions, one record per room at a time in version order, takeover after the claim
+/// timeout, a retried dead letter back for its endpoint with its body.
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class InMemoryOrderOutboxTests
+{
+    private static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(30);
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryOrderOutbox _outbox;
+    private readonly InMemoryRoomStore _store;
+
+    public InMemoryOrderOutboxTests()
+    {
+        var options = Options.Create(new RoomServerOptions());
+        _outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, _clock);
+        _store = new InMemoryRoomStore(new InProcessBackplane(), _outbox, options, _clock);
+    }
+
+    [Fact]
+    public async Task RecordsComeOneAtATimeInVersionOrderAndAStaleClaimIsTakenOver()
+    {
+        await CreateAsync("r1");
+        var submitted = await SetStateAsync("r1", RoomStates.Locked);
+        var reopened = await SetStateAsync("r1", RoomStates.Open);
+
+        var first = await ClaimAsync("r1", "a");
+        first.Should().NotBeNull();
+        first!.Type.Should().Be(OrderRecordTypes.Submitted);
+        first.OrderId.Should().Be($"r1:{submitted}");
+        (await _outbox.ClaimNextAsync("r1", "b", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a's record is still being delivered");
+
+        _clock.Advance(ClaimTimeout);
+        var takenOver = await ClaimAsync("r1", "b");
+        takenOver!.EntryId.Should().Be(first.EntryId, "a stopped renewing its claim, so b takes the same record — not the next one");
+        await _outbox.SettleAsync(takenOver);
+
+        var second = await ClaimAsync("r1", "a");
+        (second!.Type, second.Version).Should().Be((OrderRecordTypes.Reopened, reopened));
+        await _outbox.SettleAsync(second);
+        (await _outbox.ClaimNextAsync("r1", "a", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Empty);
+        (await _outbox.RoomsWithWorkAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ANoOpOrRefusedTransitionWritesNoRecordAndEveryHandOffTransitionWritesOne()
+    {
+        await CreateAsync("r2");
+        await SetStateAsync("r2", RoomStates.Open);
+        await SetStateAsync("r2", RoomStates.Locked);
+        await SetStateAsync("r2", RoomStates.Locked);
+        await SetStateAsync("r2", RoomStates.Closed);
+        var refused = () => SetStateAsync("r2", RoomStates.Open);
+        (await refused.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be(RoomErrorCodes.RoomClosed);
+
+        (await _outbox.RecordsAsync("r2")).Select(r => r.Type).Should().Equal(OrderRecordTypes.Submitted, OrderRecordTypes.Closed);
+    }
+
+    [Fact]
+    public async Task ARenewedClaimKeepsOthersOffAndARetriedDeadLetterComesBackForItsEndpointWithItsBody()
+    {
+        await CreateAsync("r3");
+        await SetStateAsync("r3", RoomStates.Locked);
+        var entry = (await ClaimAsync("r3", "a"))!;
+        _clock.Advance(ClaimTimeout - TimeSpan.FromSeconds(1));
+        await _outbox.KeepClaimAsync(entry, "a");
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        (await _outbox.ClaimNextAsync("r3", "b", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a renewed its claim");
+
+        await _outbox.DeadLetterAsync(new DeadLetter("", entry.OrderId, "r3", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
+        await _outbox.SetDeliveryAsync(entry, "https://kitchen.example/a", new EndpointDelivery(DeliveryStatuses.Dead, 8, "HTTP 500"));
+        await _outbox.SettleAsync(entry);
+        var dead = (await _outbox.DeadLettersAsync()).Should().ContainSingle().Subject;
+
+        (await _outbox.RetryAsync(dead.Id)).Should().BeTrue();
+        (await _outbox.RetryAsync(dead.Id)).Should().BeFalse("it is no longer a dead letter");
+        var again = (await ClaimAsync("r3", "b"))!;
+        (again.OrderId, again.Body, again.OnlyEndpoint).Should().Be((entry.OrderId, entry.Body, "https://kitchen.example/a"));
+        again.Deliveries["https://kitchen.example/a"].Status.Should().Be(DeliveryStatuses.Pending);
+        (await _outbox.RecordsAsync("r3")).Should().ContainSingle("a retried record is one record");
+    }
+
+    private async Task CreateAsync(string roomId) =>
+        (await _store.CreateAsync(new NewRoom(roomId, "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+
+    private async Task<long> SetStateAsync(string roomId, string state) =>
+        (await _store.SetStateAsync(new StateChange(roomId, state, "api", "t"), CancellationToken.None)).Version;
+
+    private async Task<OutboxEntry?> ClaimAsync(string roomId, string consumer)
+    {
+        var claim = await _outbox.ClaimNextAsync(roomId, consumer, ClaimTimeout);
+        claim.Outcome.Should().Be(ClaimOutcome.Claimed);
+        return claim.Entry;
+    }
+
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}

@@ -1,0 +1,68 @@
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>A webhook the server could not sign for or reach refuses start-up, naming the setting to fix.</summary>
+[Trait("Suite", "Orders")]
+public sealed class WebhookConfigurationTests
+{
+    private static RoomServerOptions With(params WebhookEndpoint[] endpoints) => new() { Webhooks = new WebhookOptions { Endpoints = [.. endpoints] } };
+
+    [Theory]
+    [InlineData("", "a-secret-of-enough-length", "RoomServer__Webhooks__Endpoints__0__Url")]
+    [InlineData("not a url", "a-secret-of-enough-length", "RoomServer__Webhooks__Endpoints__0__Url")]
+    [InlineData("/relative/path", "a-secret-of-enough-length", "RoomServer__Webhooks__Endpoints__0__Url")]
+    [InlineData("ftp://kitchen.example/orders", "a-secret-of-enough-length", "RoomServer__Webhooks__Endpoints__0__Url")]
+    [InlineData("https://kitchen.example/orders", "", "RoomServer__Webhooks__Endpoints__0__Secret")]
+    [InlineData("https://kitchen.example/orders", "short", "RoomServer__Webhooks__Endpoints__0__Secret")]
+    public void ABadEndpointFailsValidationNamingItsSetting(string url, string secret, string setting)
+    {
+        var result = new WebhookOptionsValidator().Validate(null, With(new WebhookEndpoint { Url = url, Secret = secret }));
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain(setting);
+    }
+
+    [Fact]
+    public void AGoodEndpointAndNoEndpointsAtAllPass()
+    {
+        new WebhookOptionsValidator().Validate(null, With(new WebhookEndpoint { Url = "https://kitchen.example/orders", Secret = "a-secret-of-enough-length" }))
+            .Succeeded.Should().BeTrue();
+        new WebhookOptionsValidator().Validate(null, new RoomServerOptions()).Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public void OneUrlTwiceAndOutOfRangeNumbersFail()
+    {
+        var endpoint = new WebhookEndpoint { Url = "https://kitchen.example/orders", Secret = "a-secret-of-enough-length" };
+        var options = With(endpoint, endpoint);
+        options.Webhooks.MaxAttempts = 0;
+        options.Webhooks.TimeoutSeconds = 0;
+
+        var result = new WebhookOptionsValidator().Validate(null, options);
+
+        result.FailureMessage.Should().Contain("must not name one URL twice")
+            .And.Contain("RoomServer__Webhooks__MaxAttempts").And.Contain("RoomServer__Webhooks__TimeoutSeconds");
+    }
+
+    [Fact]
+    public async Task AReplicaWithAMissingSecretOrAMalformedUrlRefusesToStartAndSaysWhichSetting()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["RoomServer__ApiKeys__0"] = "orders-config-api-key-0123456789",
+            ["RoomServer__Jwt__SigningKey"] = "orders-config-signing-key-0123456789-0123456789",
+            ["RoomServer__Webhooks__Endpoints__0__Url"] = "https://kitchen.example/orders",
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = "kitchen.example:orders",
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = "a-secret-of-enough-length",
+        };
+
+        var start = () => RoomServerProcess.StartAsync(settings);
+
+        var refused = await start.Should().ThrowAsync<InvalidOperationException>();
+        refused.Which.Message.Should().Contain("exited during start-up")
+            .And.Contain("RoomServer__Webhooks__Endpoints__0__Secret")
+            .And.Contain("RoomServer__Webhooks__Endpoints__1__Url");
+    }
+}

@@ -1,0 +1,17 @@
+namespace RoomShare.RoomServer.Api;
+
+/// <summary><c>GET /api/rooms/{roomId}/order</c> (DESIGN.md §8): the room's order records, oldest first.</summary>
+public sealed record OrderStatusResponse(IReadOnlyList<OrderRecordStatus> Records);
+
+public sealed record OrderRecordStatus(string OrderId, string Type, long Version, string At, IReadOnlyList<EndpointDeliveryStatus> Deliveries);
+
+/// <summary><c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>.</summary>
+public sealed record EndpointDeliveryStatus(string Endpoint, string Status, int Attempts, string? LastError);
+
+/// <summary><c>GET /api/deadletters</c>, oldest first.</summary>
+public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterItem> Items);
+
+public sealed record DeadLetterItem(string Id, string OrderId, string RoomId, string Type, string Endpoint, int Attempts, string? LastError, string DeadAt);
+
+/// <summary><c>POST /api/deadletters/{id}/retry</c> and <c>/api/deadletters/retry</c>: the dead letters now pending again.</summary>
+public sealed record RetryResponse(IReadOnlyList<string> Retried);

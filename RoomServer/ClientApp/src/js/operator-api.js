@@ -1,0 +1,78 @@
+// The operator page's side of the HTTP API (DESIGN.md §4, §8) and where it keeps the API key: in
+// sessionStorage, so it lives as long as the tab and is never written to disk-backed localStorage.
+
+const KEY = 'roomshare:v1:operator-api-key';
+
+export function loadApiKey(storage) {
+  try {
+    return storage?.getItem(KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveApiKey(storage, apiKey) {
+  try {
+    storage?.setItem(KEY, apiKey);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function forgetApiKey(storage) {
+  try {
+    storage?.removeItem(KEY);
+  } catch {
+    // nothing stored, nothing to forget
+  }
+}
+
+/** An API error with the problem's §5 code (or 'unavailable' when the server did not answer). */
+export class OperatorApiError extends Error {
+  constructor(code, message, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** What the operator reads for a failed call. */
+export function describeError(error) {
+  if (error?.code === 'unauthorized') return 'The API key was refused. Enter a valid key.';
+  if (error?.code === 'room_not_found') return 'There is no room with that id (nor order records of one).';
+  if (error?.code === 'unavailable') return 'The server could not answer just now. Try again.';
+  return error?.message || 'Something went wrong.';
+}
+
+export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
+  async function call(method, path) {
+    let response;
+    try {
+      response = await fetchFn(`${baseUrl}${path}`, { method, headers: { 'x-api-key': apiKey, accept: 'application/json' } });
+    } catch (e) {
+      throw new OperatorApiError('unavailable', `The server did not answer (${e?.message ?? e}).`, 0);
+    }
+
+    const text = await response.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+
+    if (!response.ok) {
+      throw new OperatorApiError(body?.code ?? (response.status === 401 ? 'unauthorized' : 'unavailable'), body?.detail ?? `HTTP ${response.status}`, response.status);
+    }
+
+    return body;
+  }
+
+  return {
+    deadLetters: async () => (await call('GET', '/api/deadletters')).items,
+    order: async (roomId) => (await call('GET', `/api/rooms/${encodeURIComponent(roomId)}/order`)).records,
+    retry: async (id) => (await call('POST', `/api/deadletters/${encodeURIComponent(id)}/retry`)).retried,
+    retryAll: async () => (await call('POST', '/api/deadletters/retry')).retried,
+  };
+}

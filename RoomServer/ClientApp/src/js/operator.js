@@ -1,0 +1,136 @@
+// The operator page: dead letters with their last errors and retry buttons, and a room's order
+// records with their delivery per endpoint. Asks for the API key once per tab (operator-api.js).
+
+import { createOperatorApi, describeError, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
+
+const REFRESH_MS = 5_000;
+const $ = (id) => document.getElementById(id);
+
+let api = null;
+let shownRoom = null;
+let timer = null;
+
+function showError(error) {
+  $('error-text').textContent = error ? describeError(error) : '';
+  $('error').hidden = !error;
+  if (error?.code === 'unauthorized') lock();
+}
+
+function lock() {
+  forgetApiKey(sessionStorage);
+  api = null;
+  clearInterval(timer);
+  document.body.dataset.status = 'no-key';
+  $('key-card').hidden = false;
+  $('dead-card').hidden = true;
+  $('order-card').hidden = true;
+  $('forget-key').hidden = true;
+}
+
+function unlock(apiKey) {
+  api = createOperatorApi(fetch.bind(window), apiKey);
+  $('key-card').hidden = true;
+  $('dead-card').hidden = false;
+  $('order-card').hidden = false;
+  $('forget-key').hidden = false;
+  clearInterval(timer);
+  timer = setInterval(() => { refresh(); }, REFRESH_MS);
+  refresh();
+}
+
+function text(tag, className, content) {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.textContent = content;
+  return element;
+}
+
+function renderDeadLetters(items) {
+  const list = $('dead-letters');
+  list.replaceChildren(...items.map((d) => {
+    const item = document.createElement('li');
+    item.className = 'op-item';
+    item.dataset.testid = `dead-${d.id}`;
+    item.dataset.orderId = d.orderId;
+    item.append(
+      text('p', 'op-title', `${d.type} · ${d.orderId}`),
+      text('p', 'op-detail', `to ${d.endpoint} · ${d.attempts} attempt(s) · dead since ${d.deadAt}`),
+      text('p', 'op-error', d.lastError ?? 'no error recorded'),
+    );
+    const retry = text('button', 'button', 'Retry');
+    retry.type = 'button';
+    retry.dataset.testid = `retry-${d.id}`;
+    retry.addEventListener('click', async () => {
+      retry.disabled = true;
+      try {
+        await api.retry(d.id);
+        showError(null);
+      } catch (e) {
+        showError(e);
+      }
+      await refresh();
+    });
+    item.append(retry);
+    return item;
+  }));
+  $('dead-empty').hidden = items.length > 0;
+}
+
+function renderRecords(records) {
+  $('records').replaceChildren(...records.map((r) => {
+    const item = document.createElement('li');
+    item.className = 'op-item';
+    item.dataset.testid = `record-${r.orderId}`;
+    item.append(text('p', 'op-title', `${r.type} · version ${r.version} · ${r.at}`));
+    for (const d of r.deliveries) {
+      const line = text('p', `op-delivery op-${d.status}`, `${d.status} → ${d.endpoint} · ${d.attempts} attempt(s)${d.lastError ? ` · ${d.lastError}` : ''}`);
+      line.dataset.testid = 'delivery';
+      line.dataset.status = d.status;
+      item.append(line);
+    }
+    return item;
+  }));
+  $('order-empty').hidden = records.length > 0;
+}
+
+async function refresh() {
+  if (!api) return;
+  try {
+    renderDeadLetters(await api.deadLetters());
+    if (shownRoom) renderRecords(await api.order(shownRoom));
+    document.body.dataset.status = 'ready';
+    showError(null);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const apiKey = $('api-key').value.trim();
+  if (!apiKey) return;
+  saveApiKey(sessionStorage, apiKey);
+  $('api-key').value = '';
+  unlock(apiKey);
+});
+
+$('forget-key').addEventListener('click', () => { showError(null); lock(); });
+$('refresh').addEventListener('click', () => { refresh(); });
+$('retry-all').addEventListener('click', async () => {
+  try {
+    await api.retryAll();
+  } catch (e) {
+    showError(e);
+  }
+  await refresh();
+});
+$('order-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  shownRoom = $('room-id').value.trim() || null;
+  $('records').replaceChildren();
+  await refresh();
+});
+
+const saved = loadApiKey(sessionStorage);
+if (saved) unlock(saved);
+else lock();

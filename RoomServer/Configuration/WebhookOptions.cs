@@ -1,0 +1,41 @@
+namespace RoomShare.RoomServer.Configuration;
+
+/// <summary>
+/// <c>RoomServer:Webhooks</c> (DESIGN.md §8): where order records go and how hard we try. Checked at
+/// start-up by <see cref="WebhookOptionsValidator"/>. With no endpoints, records are still written
+/// (no transition without its record) and settle at once with nobody to tell.
+/// </summary>
+public sealed class WebhookOptions
+{
+    /// <summary><c>RoomServer__Webhooks__Endpoints__0__Url</c>, <c>..__0__Secret</c>, <c>__1</c>...</summary>
+    public List<WebhookEndpoint> Endpoints { get; set; } = [];
+
+    /// <summary>One attempt's deadline; no answer within it counts as a failed attempt.</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Attempts per record and endpoint (the first one included) before it is dead-lettered.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>The first retry's delay; each further retry doubles it (with jitter), up to <see cref="RetryMaxDelayMilliseconds"/>.</summary>
+    public int RetryBaseDelayMilliseconds { get; set; } = 1000;
+
+    public int RetryMaxDelayMilliseconds { get; set; } = 60_000;
+
+    /// <summary>A record held this long by a replica that stopped renewing its claim (it died) is taken over by another.</summary>
+    public int ClaimTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How often every replica looks for rooms with records to deliver (the writer's replica starts at once).</summary>
+    public int PollIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>How often a replica scans Redis for outboxes the room index missed (a writer that died right after the transition).</summary>
+    public int SweepIntervalSeconds { get; set; } = 60;
+}
+
+public sealed class WebhookEndpoint
+{
+    /// <summary>Absolute http(s) URL the records are POSTed to.</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>The HMAC-SHA256 key of <c>RoomShare-Signature</c> (UTF-8 bytes). Never logged.</summary>
+    public string Secret { get; set; } = "";
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+
+namespace RoomShare.RoomServer.Embedded;
+
+/// <summary>
+/// Embedded mode's order outbox: the same semantics as the Redis streams, in memory. The store appends
+/// a record under the room's lock, in the transition's own step; one record per room is handed out at a
+/// time, in version order; a claim not renewed within the timeout is taken over. Nothing survives a
+/// restart — that is what scaled mode is for. One lock: records are few (three transitions per room).
+/// </summary>
+public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomServerOptions> options, TimeProvider time) : IOrderOutbox
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, RoomOutbox> _rooms = new(StringComparer.Ordinal);
+    private readonly List<DeadLetter> _deadLetters = [];
+    private long _nextId;
+
+    /// <summary>Called by <see cref="InMemoryRoomStore"/> under the room's lock, as part of the transition.</summary>
+    public void Append(OrderRecord record)
+    {
+        lock (_lock)
+        {
+            PurgeSettled();
+            Outbox(record.RoomId).Entries.Add(new Stored(NextId(), record.OrderId, record.Type, record.Version, record.At, record.ToJson(), null));
+        }
+
+        signal.Notify(record.RoomId);
+    }
+
+    public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<OutboxRoom>>(_rooms
+                .Where(r => r.Value.Held is not null || r.Value.NextUnread < r.Value.Entries.Count)
+                .Select(r => new OutboxRoom(r.Key, 0))
+                .ToList());
+        }
+    }
+
+    public Task<long> AnnounceAsync(string roomId) => Task.FromResult(0L);
+
+    public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+    {
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(roomId, out var outbox))
+            {
+                return Task.FromResult(OutboxClaim.Empty);
+            }
+
+            var now = time.GetUtcNow();
+            if (outbox.Held is { } held)
+            {
+                if (now - held.Renewed < claimTimeout)
+                {
+                    return Task.FromResult(OutboxClaim.Busy);
+                }
+
+                outbox.Held = held with { Consumer = consumer, Renewed = now };
+                return Task.FromResult(Claimed(roomId, outbox, held.Entry));
+            }
+
+            if (outbox.NextUnread >= outbox.Entries.Count)
+            {
+                return Task.FromResult(OutboxClaim.Empty);
+            }
+
+            var next = outbox.Entries[outbox.NextUnread++];
+            outbox.Held = new Hold(next, consumer, now);
+            outbox.SettledAt = null;
+            return Task.FromResult(Claimed(roomId, outbox, next));
+        }
+    }
+
+    public Task KeepClaimAsync(OutboxEntry entry, string consumer)
+    {
+        lock (_lock)
+        {
+            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held is { } held && held.Entry.Id == entry.EntryId)
+            {
+                outbox.Held = held with { Consumer = consumer, Renewed = time.GetUtcNow() };
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery)
+    {
+        lock (_lock)
+        {
+            Outbox(entry.RoomId).Deliveries[(entry.OrderId, endpoint)] = delivery;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task DeadLetterAsync(DeadLetter letter)
+    {
+        lock (_lock)
+        {
+            _deadLetters.Add(letter with { Id = NextId() });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SettleAsync(OutboxEntry entry)
+    {
+        lock (_lock)
+        {
+            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held?.Entry.Id == entry.EntryId)
+            {
+                outbox.Held = null;
+                if (outbox.NextUnread >= outbox.Entries.Count)
+                {
+                    outbox.SettledAt = time.GetUtcNow();
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
+
+    public Task SweepAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId)
+    {
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(roomId, out var outbox))
+            {
+                return Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
+            }
+
+            return Task.FromResult<IReadOnlyList<StoredOrderRecord>>(outbox.Entries
+                .DistinctBy(e => e.OrderId)
+                .Select(e => new StoredOrderRecord(e.OrderId, e.Type, e.Version, e.At, DeliveriesOf(outbox, e.OrderId)))
+                .ToList());
+        }
+    }
+
+    public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync()
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<DeadLetter>>([.. _deadLetters]);
+        }
+    }
+
+    public Task<bool> RetryAsync(string deadLetterId)
+    {
+        lock (_lock)
+        {
+            var letter = _deadLetters.Find(d => d.Id == deadLetterId);
+            if (letter is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            _deadLetters.Remove(letter);
+            var outbox = Outbox(letter.RoomId);
+            outbox.Entries.Add(new Stored(NextId(), letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint));
+            outbox.Deliveries[(letter.OrderId, letter.Endpoint)] = new EndpointDelivery(DeliveryStatuses.Pending, 0, null);
+            outbox.SettledAt = null;
+            return Task.FromResult(true);
+        }
+    }
+
+    private static OutboxClaim Claimed(string roomId, RoomOutbox outbox, Stored entry) => new(ClaimOutcome.Claimed, new OutboxEntry(
+        roomId, entry.Id, entry.OrderId, entry.Type, entry.Version, entry.At, entry.Body, entry.OnlyEndpoint, DeliveriesOf(outbox, entry.OrderId)));
+
+    private static Dictionary<string, EndpointDelivery> DeliveriesOf(RoomOutbox outbox, string orderId) =>
+        outbox.Deliveries.Where(d => d.Key.OrderId == orderId).ToDictionary(d => d.Key.Endpoint, d => d.Value, StringComparer.Ordinal);
+
+    private RoomOutbox Outbox(string roomId)
+    {
+        if (!_rooms.TryGetValue(roomId, out var outbox))
+        {
+            outbox = new RoomOutbox();
+            _rooms[roomId] = outbox;
+        }
+
+        return outbox;
+    }
+
+    private string NextId() => (++_nextId).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A settled outbox is kept for one default room TTL (the operator view), like the Redis keys.</summary>
+    private void PurgeSettled()
+    {
+        var cutoff = time.GetUtcNow() - TimeSpan.FromMinutes(options.Value.DefaultRoomTtlMinutes);
+        foreach (var (roomId, outbox) in _rooms.Where(r => r.Value.SettledAt < cutoff).ToList())
+        {
+            _rooms.Remove(roomId);
+        }
+    }
+
+    private sealed record Stored(string Id, string OrderId, string Type, long Version, string At, string Body, string? OnlyEndpoint);
+
+    private sealed record Hold(Stored Entry, string Consumer, DateTimeOffset Renewed);
+
+    private sealed class RoomOutbox
+    {
+        public List<Stored> Entries { get; } = [];
+
+        public int NextUnread { get; set; }
+
+        public Hold? Held { get; set; }
+
+        public DateTimeOffset? SettledAt { get; set; }
+
+        public Dictionary<(string OrderId, string Endpoint), EndpointDelivery> Deliveries { get; } = [];
+    }
+}

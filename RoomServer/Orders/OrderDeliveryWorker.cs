@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Orders;
+
+/// <summary>
+/// Runs on every replica (DESIGN.md §8). Polls the outbox index (and hears this replica's own
+/// transitions at once), and for each room delivers its records one at a time, in version order, to
+/// every configured endpoint. A record is held by one replica at a time; the holder renews its claim
+/// while it retries, so a replica that dies mid-delivery leaves the record to be taken over after
+/// <c>ClaimTimeoutSeconds</c>. An endpoint that refuses <c>MaxAttempts</c> times gets a dead letter and
+/// the room's next record goes on.
+/// </summary>
+public sealed class OrderDeliveryWorker(
+    IOrderOutbox outbox,
+    OrderOutboxSignal signal,
+    WebhookSender sender,
+    WebhookMetrics metrics,
+    IOptions<RoomServerOptions> options,
+    TimeProvider time,
+    ILogger<OrderDeliveryWorker> logger) : BackgroundService
+{
+    /// <summary>Rooms this replica delivers at once; more wait for the next poll.</summary>
+    private const int MaxConcurrentRooms = 32;
+
+    private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
+    private readonly WebhookOptions _webhooks = options.Value.Webhooks;
+    private readonly string _consumer = options.Value.ReplicaId;
+
+    private TimeSpan ClaimTimeout => TimeSpan.FromSeconds(_webhooks.ClaimTimeoutSeconds);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        OrdersLog.Started(logger, _webhooks.Endpoints.Count, _webhooks.MaxAttempts, _webhooks.TimeoutSeconds);
+        var nextSweep = time.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (time.GetUtcNow() >= nextSweep)
+                {
+                    nextSweep = time.GetUtcNow().AddSeconds(_webhooks.SweepIntervalSeconds);
+                    await outbox.SweepAsync(stoppingToken);
+                }
+
+                foreach (var room in await outbox.RoomsWithWorkAsync())
+                {
+                    Start(room, stoppingToken);
+                }
+
+                await WaitForWorkAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever failed (Redis away, a malformed record), the worker must not stop the replica
+                // (an escaping exception stops the host): log it and poll again.
+                OrdersLog.PollFailed(logger, ex.Message, ex is RoomException ? null : ex);
+                await Task.Delay(TimeSpan.FromMilliseconds(_webhooks.PollIntervalMilliseconds), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        await Task.WhenAll(_active.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Until the poll interval passes, or this replica's store reports a transition (then that room starts at once).</summary>
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        poll.CancelAfter(TimeSpan.FromMilliseconds(_webhooks.PollIntervalMilliseconds));
+        try
+        {
+            while (await signal.Rooms.WaitToReadAsync(poll.Token))
+            {
+                while (signal.Rooms.TryRead(out var roomId))
+                {
+                    // Index it first, so the other replicas can take over if this one dies mid-delivery.
+                    // If Redis is away, the room still starts here, and the sweep indexes it later.
+                    var mark = 0L;
+                    try
+                    {
+                        mark = await outbox.AnnounceAsync(roomId);
+                    }
+                    catch (RoomException ex)
+                    {
+                        OrdersLog.RoomFailed(logger, roomId, ex.Message, null);
+                    }
+
+                    Start(new OutboxRoom(roomId, mark), stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // the poll interval passed
+        }
+    }
+
+    private void Start(OutboxRoom room, CancellationToken stoppingToken)
+    {
+        if (_active.Count >= MaxConcurrentRooms || _active.ContainsKey(room.RoomId))
+        {
+            return;
+        }
+
+        var run = new TaskCompletionSource();
+        if (!_active.TryAdd(room.RoomId, run.Task))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DeliverRoomAsync(room, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // shutting down: a held record stays pending and another replica takes it over
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The record stays pending; its claim runs out and it is tried again (here or elsewhere).
+                OrdersLog.RoomFailed(logger, room.RoomId, ex.Message, ex is RoomException ? null : ex);
+            }
+            finally
+            {
+                _active.TryRemove(room.RoomId, out _);
+                run.SetResult();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task DeliverRoomAsync(OutboxRoom room, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
+            if (claim.Outcome == ClaimOutcome.Empty)
+            {
+                await outbox.ForgetAsync(room);
+                return;
+            }
+
+            if (claim.Entry is not { } entry)
+            {
+                return; // busy: another replica holds the room's oldest record
+            }
+
+            await DeliverRecordAsync(entry, stoppingToken);
+            await outbox.SettleAsync(entry);
+        }
+    }
+
+    private async Task DeliverRecordAsync(OutboxEntry entry, CancellationToken stoppingToken)
+    {
+        using var delivered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var keepClaim = KeepClaimAsync(entry, delivered.Token);
+        try
+        {
+            var endpoints = entry.OnlyEndpoint is { } only
+                ? [_webhooks.Endpoints.Find(e => e.Url == only) ?? new WebhookEndpoint { Url = only }]
+                : _webhooks.Endpoints;
+            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, stoppingToken)));
+        }
+        finally
+        {
+            await delivered.CancelAsync();
+            await keepClaim;
+        }
+    }
+
+    /// <summary>Renews the claim every third of the timeout while the record is being delivered.</summary>
+    private async Task KeepClaimAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await outbox.KeepClaimAsync(entry, _consumer);
+                }
+                catch (RoomException ex)
+                {
+                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // delivered (or shutting down)
+        }
+    }
+
+    private async Task DeliverToAsync(OutboxEntry entry, WebhookEndpoint endpoint, CancellationToken stoppingToken)
+    {
+        var earlier = entry.Deliveries.GetValueOrDefault(endpoint.Url);
+        if (earlier?.Status is DeliveryStatuses.Delivered or DeliveryStatuses.Dead)
+        {
+            return; // a replica that died after this endpoint was settled
+        }
+
+        DeliveryResult result;
+        if (endpoint.Secret.Length == 0)
+        {
+            result = new DeliveryResult(false, earlier?.Attempts ?? 0, "the endpoint is no longer configured (no secret to sign with)");
+        }
+        else
+        {
+            // A takeover that finds the attempts used up still tries once: the dead holder's last attempt may never have been sent.
+            var previous = Math.Min(earlier?.Attempts ?? 0, _webhooks.MaxAttempts - 1);
+            result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error) =>
+            {
+                OrdersLog.Retrying(logger, entry.OrderId, endpoint.Url, attempts, error);
+                try
+                {
+                    await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error));
+                }
+                catch (RoomException ex)
+                {
+                    // Only the operator view's progress is late; the retries go on.
+                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+                }
+            }, stoppingToken);
+        }
+
+        if (result.Delivered)
+        {
+            metrics.Delivered();
+            OrdersLog.Delivered(logger, entry.OrderId, entry.Type, endpoint.Url, result.Attempts);
+            await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Delivered, result.Attempts, null));
+            return;
+        }
+
+        metrics.DeadLettered();
+        OrdersLog.DeadLettered(logger, entry.OrderId, endpoint.Url, result.Attempts, result.LastError ?? "");
+        // The dead letter first: a crash before the status repeats the dead-lettering, never loses it.
+        await outbox.DeadLetterAsync(new DeadLetter(
+            "", entry.OrderId, entry.RoomId, entry.Type, entry.Version, entry.At, endpoint.Url, result.Attempts, result.LastError, time.Stamp(), entry.Body));
+        await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Dead, result.Attempts, result.LastError));
+    }
+}

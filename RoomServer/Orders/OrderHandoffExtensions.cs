@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Orders;
+
+public static class OrderHandoffExtensions
+{
+    /// <summary>
+    /// Order hand-off (DESIGN.md §8): the webhook settings' validation, the signing HTTP client with its
+    /// resilience pipeline, and the delivery worker. The outbox itself comes with the storage mode.
+    /// </summary>
+    public static WebApplicationBuilder AddOrderHandoff(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<IValidateOptions<RoomServerOptions>, WebhookOptionsValidator>();
+        services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<WebhookSender>();
+        services.AddTransient<WebhookSigningHandler>();
+        // The signing handler is added after the resilience handler, so it sits inside it: once per attempt.
+        // No client-wide timeout (the pipeline bounds each attempt), and no redirects: a 3xx is not a
+        // delivery (DESIGN.md §8: 2xx only), and following it would turn the POST into a GET elsewhere.
+        var client = services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
+        client.AddHttpMessageHandler<WebhookSigningHandler>();
+        services.AddHostedService<OrderDeliveryWorker>();
+        return builder;
+    }
+}

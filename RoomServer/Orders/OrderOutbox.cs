@@ -1,0 +1,111 @@
+namespace RoomShare.RoomServer.Orders;
+
+/// <summary>
+/// Where order records wait for delivery: a Redis Stream per room (scaled) or memory (embedded).
+/// The store writes records in the transition's own atomic step; the worker on every replica reads
+/// them here, one record per room at a time, in version order. Two real implementations: the seam.
+/// </summary>
+public interface IOrderOutbox
+{
+    /// <summary>Rooms that may have records to deliver (the index), each with the mark <see cref="ForgetAsync"/> checks.</summary>
+    Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync();
+
+    /// <summary>Puts the room in the index (the writer's replica, right after a transition); returns its new mark.</summary>
+    Task<long> AnnounceAsync(string roomId);
+
+    /// <summary>
+    /// The room's oldest record not yet settled, now held by <paramref name="consumer"/> — unless another
+    /// consumer holds it and renewed its claim within <paramref name="claimTimeout"/> (then busy).
+    /// </summary>
+    Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout);
+
+    /// <summary>Renews the claim, so other replicas keep off a record that is still being delivered.</summary>
+    Task KeepClaimAsync(OutboxEntry entry, string consumer);
+
+    Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery);
+
+    Task DeadLetterAsync(DeadLetter letter);
+
+    /// <summary>The record is done with (every endpoint delivered or dead): the room's next record may go.</summary>
+    Task SettleAsync(OutboxEntry entry);
+
+    /// <summary>Drops the room from the index if nothing announced it since <paramref name="room"/> was read.</summary>
+    Task ForgetAsync(OutboxRoom room);
+
+    /// <summary>Finds outboxes with work that are missing from the index (their writer died before announcing).</summary>
+    Task SweepAsync(CancellationToken cancellationToken);
+
+    /// <summary>The room's records (oldest first) with their delivery status per endpoint; empty when it has none.</summary>
+    Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId);
+
+    Task<IReadOnlyList<DeadLetter>> DeadLettersAsync();
+
+    /// <summary>Moves a dead letter back into its room's outbox as pending (orderId and body unchanged); false when there is no such dead letter.</summary>
+    Task<bool> RetryAsync(string deadLetterId);
+}
+
+public sealed record OutboxRoom(string RoomId, long Mark);
+
+public enum ClaimOutcome
+{
+    /// <summary>Nothing left to deliver in this room.</summary>
+    Empty,
+
+    /// <summary>Another consumer is delivering the room's oldest record (and is alive).</summary>
+    Busy,
+
+    Claimed,
+}
+
+public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry)
+{
+    public static readonly OutboxClaim Empty = new(ClaimOutcome.Empty, null);
+    public static readonly OutboxClaim Busy = new(ClaimOutcome.Busy, null);
+}
+
+/// <summary>
+/// One record to deliver. <paramref name="OnlyEndpoint"/> is set for a retried dead letter: it goes
+/// to that endpoint alone. <paramref name="Deliveries"/> holds what earlier attempts achieved (a
+/// record taken over from a dead replica skips endpoints that already have it).
+/// </summary>
+public sealed record OutboxEntry(
+    string RoomId,
+    string EntryId,
+    string OrderId,
+    string Type,
+    long Version,
+    string At,
+    string Body,
+    string? OnlyEndpoint,
+    IReadOnlyDictionary<string, EndpointDelivery> Deliveries);
+
+public static class DeliveryStatuses
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Dead = "dead";
+}
+
+public sealed record EndpointDelivery(string Status, int Attempts, string? LastError);
+
+/// <summary>A record as stored, for the operator view: its deliveries by endpoint URL.</summary>
+public sealed record StoredOrderRecord(
+    string OrderId,
+    string Type,
+    long Version,
+    string At,
+    IReadOnlyDictionary<string, EndpointDelivery> Deliveries);
+
+/// <summary>A record one endpoint refused <c>MaxAttempts</c> times (DESIGN.md §8, <c>GET /api/deadletters</c>).</summary>
+public sealed record DeadLetter(
+    string Id,
+    string OrderId,
+    string RoomId,
+    string Type,
+    long Version,
+    string At,
+    string Endpoint,
+    int Attempts,
+    string? LastError,
+    string DeadAt,
+    string Body);

@@ -1,0 +1,23 @@
+namespace RoomShare.RoomServer.Orders;
+
+/// <summary>Order hand-off logs. Never a webhook secret: endpoints are logged by URL only.</summary>
+internal static partial class OrdersLog
+{
+    [LoggerMessage(6001, LogLevel.Information, "Order {OrderId} ({Type}) delivered to {Endpoint} after {Attempts} attempt(s)")]
+    public static partial void Delivered(ILogger logger, string orderId, string type, string endpoint, int attempts);
+
+    [LoggerMessage(6002, LogLevel.Warning, "Order {OrderId} to {Endpoint}: attempt {Attempts} failed: {Error}")]
+    public static partial void Retrying(ILogger logger, string orderId, string endpoint, int attempts, string error);
+
+    [LoggerMessage(6003, LogLevel.Error, "Order {OrderId} to {Endpoint} dead-lettered after {Attempts} attempt(s): {Error}")]
+    public static partial void DeadLettered(ILogger logger, string orderId, string endpoint, int attempts, string error);
+
+    [LoggerMessage(6004, LogLevel.Warning, "Order outbox of room {RoomId}: {Error} (retried on the next poll)")]
+    public static partial void RoomFailed(ILogger logger, string roomId, string error, Exception? exception);
+
+    [LoggerMessage(6005, LogLevel.Warning, "Order outbox poll failed: {Error}")]
+    public static partial void PollFailed(ILogger logger, string error, Exception? exception);
+
+    [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
+    public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
+}

@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Timeout;
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Orders;
+
+/// <summary>
+/// Sends one record to one endpoint through the <see cref="ClientName"/> client, whose resilience handler
+/// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter and bounds each attempt.
+/// Every attempt carries the same body and <c>RoomShare-Order-Id</c>.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory clients)
+{
+    public const string ClientName = "roomshare-webhooks";
+
+    /// <summary>Attempts an earlier holder of the record already made (a takeover continues the count).</summary>
+    private static readonly ResiliencePropertyKey<int> PreviousAttempts = new("RoomShare.PreviousAttempts");
+
+    /// <summary>Persists "attempt N failed with E" before the next one (the operator view's attempts and lastError).</summary>
+    private static readonly ResiliencePropertyKey<Func<int, string, Task>> AttemptFailed = new("RoomShare.AttemptFailed");
+
+    private static readonly ResiliencePropertyKey<AttemptCounter> Counter = new("RoomShare.Attempts");
+
+    public async Task<DeliveryResult> SendAsync(
+        OutboxEntry entry, WebhookEndpoint endpoint, int previousAttempts, Func<int, string, Task> attemptFailed, CancellationToken cancellationToken)
+    {
+        var counter = new AttemptCounter();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(PreviousAttempts, previousAttempts);
+        context.Properties.Set(AttemptFailed, attemptFailed);
+        context.Properties.Set(Counter, counter);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
+        {
+            Content = new StringContent(entry.Body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        request.Headers.Add(WebhookSignature.OrderIdHeader, entry.OrderId);
+        request.Options.Set(WebhookSigningHandler.Secret, endpoint.Secret);
+        request.Options.Set(WebhookSigningHandler.Attempts, counter);
+        request.SetResilienceContext(context);
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode
+                ? new DeliveryResult(true, previousAttempts + counter.Count, null)
+                : new DeliveryResult(false, previousAttempts + counter.Count, Describe(Outcome.FromResult(response)));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return new DeliveryResult(false, previousAttempts + counter.Count, Describe(Outcome.FromException<HttpResponseMessage>(ex)));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Retry outside, per-attempt timeout inside. Anything but 2xx is retried (DESIGN.md §8) until the
+    /// record has had <c>MaxAttempts</c> attempts in all, counting those of a replica that died holding it.
+    /// </summary>
+    public static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider services)
+    {
+        var webhooks = services.GetRequiredService<IOptions<RoomServerOptions>>().Value.Webhooks;
+        var metrics = services.GetRequiredService<WebhookMetrics>();
+        pipeline
+            .AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = webhooks.MaxAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(webhooks.RetryBaseDelayMilliseconds),
+                MaxDelay = TimeSpan.FromMilliseconds(webhooks.RetryMaxDelayMilliseconds),
+                ShouldHandle = args =>
+                {
+                    var failed = IsFailure(args.Outcome, args.Context.CancellationToken);
+                    if (failed)
+                    {
+                        metrics.AttemptFailed();
+                    }
+
+                    var made = args.Context.Properties.GetValue(PreviousAttempts, 0) + args.AttemptNumber + 1;
+                    return ValueTask.FromResult(failed && made < webhooks.MaxAttempts);
+                },
+                OnRetry = async args =>
+                {
+                    metrics.Retried();
+                    var made = args.Context.Properties.GetValue(PreviousAttempts, 0) + args.AttemptNumber + 1;
+                    if (args.Context.Properties.TryGetValue(AttemptFailed, out var report))
+                    {
+                        await report(made, Describe(args.Outcome) + $"; next attempt in {args.RetryDelay.TotalMilliseconds:0} ms");
+                    }
+                },
+            })
+            .AddTimeout(TimeSpan.FromSeconds(webhooks.TimeoutSeconds));
+    }
+
+    private static bool IsFailure(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken) => outcome switch
+    {
+        { Exception: OperationCanceledException } when cancellationToken.IsCancellationRequested => false, // shutting down: the record stays pending
+        { Exception: not null } => true,
+        { Result: { IsSuccessStatusCode: false } } => true,
+        _ => false,
+    };
+
+    /// <summary>The last error as the operator sees it: a status, a refused connection, a timeout.</summary>
+    public static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: TimeoutRejectedException timeout } => $"no answer within {timeout.Timeout.TotalSeconds:0.###} s",
+        { Exception: HttpRequestException http } => $"request failed: {http.HttpRequestError}: {http.Message}",
+        { Exception: { } other } => $"{other.GetType().Name}: {other.Message}",
+        { Result: { } response } => $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}",
+        _ => "unknown",
+    };
+}
+
+public sealed record DeliveryResult(bool Delivered, int Attempts, string? LastError);

@@ -1,0 +1,23 @@
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// The order outbox's own scripts (Scripts/outbox_*.lua). Unlike <see cref="RedisScripts"/> they run
+/// without prelude.lua: they touch the outbox keys only, not the room's.
+/// </summary>
+public static class OutboxScripts
+{
+    public static readonly RedisScript Claim = Load("outbox_claim");
+    public static readonly RedisScript Settle = Load("outbox_settle");
+    public static readonly RedisScript Requeue = Load("outbox_requeue");
+    public static readonly RedisScript Forget = Load("outbox_forget");
+
+    private static RedisScript Load(string name)
+    {
+        var assembly = typeof(OutboxScripts).Assembly;
+        var resource = $"{typeof(OutboxScripts).Namespace}.Scripts.{name}.lua";
+        using var stream = assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"missing embedded script {resource}");
+        using var reader = new StreamReader(stream);
+        return new RedisScript(name, reader.ReadToEnd());
+    }
+}

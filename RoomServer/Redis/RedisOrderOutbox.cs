@@ -1,0 +1,271 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Scaled mode's order outbox (DESIGN.md §8). Each room's records live in its own stream
+/// <c>rs:{id}:orders</c>, written by state.lua in the transition's own step — the room's hash tag keeps
+/// that one atomic script on one Redis Cluster slot (a shared partition stream could not be). Replicas
+/// find rooms with work through the index <c>rs:orders:rooms</c>, which the writer's replica fills right
+/// after the transition; a periodic SCAN re-indexes any outbox whose writer died in between.
+/// </summary>
+public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerOptions> options, TimeProvider time) : IOrderOutbox
+{
+    /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
+    public const string Group = "webhooks";
+
+    private const int MaxRoomsPerPoll = 1000;
+
+    private const string BodyField = "body";
+    private const string EndpointField = "endpoint";
+
+    private IDatabase Database => redis.Connection.GetDatabase();
+
+    public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
+    {
+        // The longest-waiting first, bounded: a replica starts at most a few dozen rooms per poll anyway.
+        var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, MaxRoomsPerPoll - 1));
+        return rooms.Select(r => new OutboxRoom((string)r.Element!, (long)r.Score)).ToList();
+    }
+
+    public async Task<long> AnnounceAsync(string roomId)
+    {
+        var mark = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await redis.CallAsync("outbox-announce", () => Database.SortedSetAddAsync(RedisKeys.OrderRooms, roomId, mark));
+        return mark;
+    }
+
+    public async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+    {
+        var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId)],
+            [Group, consumer, (long)claimTimeout.TotalMilliseconds]);
+        var reply = (RedisResult[])result!;
+        switch ((string?)reply[0])
+        {
+            case "empty":
+                return OutboxClaim.Empty;
+            case "busy":
+                return OutboxClaim.Busy;
+        }
+
+        var id = (string)reply[1]!;
+        var fields = ToFields((RedisValue[])reply[2]!);
+        var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+        var orderId = fields["orderId"];
+        var prefix = orderId + " ";
+        var byEndpoint = deliveries
+            .Where(d => ((string)d.Name!).StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(d => ((string)d.Name!)[prefix.Length..], d => ReadDelivery(d.Value), StringComparer.Ordinal);
+        return new OutboxClaim(ClaimOutcome.Claimed, new OutboxEntry(
+            roomId,
+            id,
+            orderId,
+            fields["type"],
+            long.Parse(fields["version"], CultureInfo.InvariantCulture),
+            fields["at"],
+            BodyOf(roomId, fields),
+            fields.GetValueOrDefault(EndpointField),
+            byEndpoint));
+    }
+
+    public Task KeepClaimAsync(OutboxEntry entry, string consumer) =>
+        redis.CallAsync("outbox-keep", () => Database.StreamClaimIdsOnlyAsync(RedisKeys.Orders(entry.RoomId), Group, consumer, 0, [entry.EntryId]));
+
+    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) =>
+        redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
+
+    public Task DeadLetterAsync(DeadLetter letter) =>
+        redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters,
+        [
+            new("orderId", letter.OrderId),
+            new("roomId", letter.RoomId),
+            new("type", letter.Type),
+            new("version", letter.Version),
+            new("at", letter.At),
+            new(EndpointField, letter.Endpoint),
+            new("attempts", letter.Attempts),
+            new("lastError", letter.LastError ?? ""),
+            new("deadAt", letter.DeadAt),
+            new(BodyField, letter.Body),
+        ]));
+
+    public Task SettleAsync(OutboxEntry entry) =>
+        redis.EvaluateAsync(OutboxScripts.Settle,
+            [RedisKeys.Orders(entry.RoomId), RedisKeys.OrderDeliveries(entry.RoomId), RedisKeys.Meta(entry.RoomId)],
+            [Group, entry.EntryId, options.Value.DefaultRoomTtlMinutes * 60L]);
+
+    public Task ForgetAsync(OutboxRoom room) =>
+        redis.EvaluateAsync(OutboxScripts.Forget, [RedisKeys.OrderRooms], [room.RoomId, room.Mark]);
+
+    /// <summary>
+    /// SCANs every primary for room outboxes and puts them in the index (NX: an indexed room keeps its
+    /// mark); the workers drop the settled ones again. Cost: one SCAN of the keyspace per
+    /// <c>SweepIntervalSeconds</c> per replica, and one claim call per retained outbox.
+    /// </summary>
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SweepServersAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            throw RoomException.Unavailable("the outbox sweep could not scan Redis", ex);
+        }
+    }
+
+    private async Task SweepServersAsync(CancellationToken cancellationToken)
+    {
+        foreach (var server in redis.Connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+        {
+            await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: 500).WithCancellation(cancellationToken))
+            {
+                var name = (string)key!;
+                var roomId = name[(name.IndexOf('{', StringComparison.Ordinal) + 1)..name.LastIndexOf('}')];
+                if (RoomIds.IsValidRoomId(roomId))
+                {
+                    await redis.CallAsync("outbox-sweep", () => Database.SortedSetAddAsync(RedisKeys.OrderRooms, roomId, time.GetUtcNow().ToUnixTimeMilliseconds(), SortedSetWhen.NotExists));
+                }
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId)
+    {
+        var entries = await redis.CallAsync("outbox-records", () => Database.StreamRangeAsync(RedisKeys.Orders(roomId)));
+        var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+        var records = new List<StoredOrderRecord>();
+        foreach (var entry in entries)
+        {
+            var fields = ToFields(entry.Values);
+            var orderId = fields["orderId"];
+            if (records.Any(r => r.OrderId == orderId))
+            {
+                continue; // a retried dead letter appends its record again: one record, one status per endpoint
+            }
+
+            var prefix = orderId + " ";
+            records.Add(new StoredOrderRecord(
+                orderId,
+                fields["type"],
+                long.Parse(fields["version"], CultureInfo.InvariantCulture),
+                fields["at"],
+                deliveries
+                    .Where(d => ((string)d.Name!).StartsWith(prefix, StringComparison.Ordinal))
+                    .ToDictionary(d => ((string)d.Name!)[prefix.Length..], d => ReadDelivery(d.Value), StringComparer.Ordinal)));
+        }
+
+        return records;
+    }
+
+    public async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync()
+    {
+        var entries = await redis.CallAsync("deadletters", () => Database.StreamRangeAsync(RedisKeys.DeadLetters));
+        return entries.Select(e => ReadDeadLetter(e.Id!, ToFields(e.Values))).ToList();
+    }
+
+    public async Task<bool> RetryAsync(string deadLetterId)
+    {
+        var found = await redis.CallAsync("deadletter", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, deadLetterId, deadLetterId));
+        if (found.Length == 0)
+        {
+            return false;
+        }
+
+        var letter = ReadDeadLetter(deadLetterId, ToFields(found[0].Values));
+        // Requeue first, then drop the dead letter: a crash in between repeats a delivery (at least once), never loses one.
+        await redis.EvaluateAsync(OutboxScripts.Requeue, [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId)],
+        [
+            Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint,
+            StatusField(letter.OrderId, letter.Endpoint), WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null)),
+        ]);
+        await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
+        await AnnounceAsync(letter.RoomId);
+        return true;
+    }
+
+    private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
+
+    private static Dictionary<string, string> ToFields(RedisValue[] flat)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            fields[(string)flat[i]!] = (string)flat[i + 1]!;
+        }
+
+        return fields;
+    }
+
+    private static Dictionary<string, string> ToFields(NameValueEntry[] values) =>
+        values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!, StringComparer.Ordinal);
+
+    private static DeadLetter ReadDeadLetter(string id, Dictionary<string, string> f) => new(
+        id,
+        f["orderId"],
+        f["roomId"],
+        f["type"],
+        long.Parse(f["version"], CultureInfo.InvariantCulture),
+        f["at"],
+        f[EndpointField],
+        int.Parse(f["attempts"], CultureInfo.InvariantCulture),
+        f["lastError"] is { Length: > 0 } error ? error : null,
+        f["deadAt"],
+        f[BodyField]);
+
+    /// <summary>
+    /// The body of a record: as stored (a retried dead letter), or built from state.lua's <c>room</c>
+    /// field — the same function of the same stored fields on every attempt, so the same bytes.
+    /// </summary>
+    private static string BodyOf(string roomId, Dictionary<string, string> fields)
+    {
+        if (fields.TryGetValue(BodyField, out var body))
+        {
+            return body;
+        }
+
+        using var room = JsonDocument.Parse(fields["room"]);
+        var root = room.RootElement;
+        var menu = root.GetProperty("menu").Deserialize<List<MenuItem>>(RoomChannelProtocol.Json) ?? [];
+        var members = Pairs(root.GetProperty("members")).Select(p => (p.Key, p.Value));
+        var choices = Pairs(root.GetProperty("choices")).Select(p =>
+        {
+            // The field is memberId:menuId; neither id may contain ':' (RoomIds).
+            var separator = p.Key.LastIndexOf(':');
+            return (p.Key[..separator], p.Key[(separator + 1)..], int.Parse(p.Value, CultureInfo.InvariantCulture));
+        });
+        var version = long.Parse(fields["version"], CultureInfo.InvariantCulture);
+        var snapshot = SnapshotAssembler.Build(
+            roomId,
+            root.GetProperty("name").GetString()!,
+            new RoomPosition(root.GetProperty("epoch").GetString()!, version),
+            root.GetProperty("state").GetString()!,
+            menu,
+            members,
+            new HashSet<string>(StringComparer.Ordinal),
+            choices,
+            presenceSeq: 0);
+        return OrderRecord.From(fields["type"], snapshot, fields["by"], fields["at"]).ToJson();
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Pairs(JsonElement flat)
+    {
+        var items = flat.EnumerateArray().Select(e => e.GetString()!).ToList();
+        for (var i = 0; i + 1 < items.Count; i += 2)
+        {
+            yield return new KeyValuePair<string, string>(items[i], items[i + 1]);
+        }
+    }
+
+    private static EndpointDelivery ReadDelivery(RedisValue json) =>
+        JsonSerializer.Deserialize<EndpointDelivery>((string)json!, RoomChannelProtocol.Json)
+            ?? new EndpointDelivery(DeliveryStatuses.Pending, 0, null);
+
+    private static string WriteDelivery(EndpointDelivery delivery) => JsonSerializer.Serialize(delivery, RoomChannelProtocol.Json);
+}

@@ -1,0 +1,106 @@
+// Browser test driver: the operator page (operator.html) shows a dead-lettered order delivery with
+// its last error, retries it, and shows the room's deliveries; the API key stays in the tab only.
+// Run by RoomServer.Tests/Browser/OperatorPageInChromiumTests against a replica whose only webhook
+// receiver refuses the first MaxAttempts deliveries and accepts the ones after.
+//
+//   BASE_URL       RoomServer, e.g. http://127.0.0.1:8080                                  (required)
+//   API_KEY        RoomServer API key                                                       (required)
+//   SCREENSHOT_DIR where the screenshots go                                                 (optional)
+//   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
+//
+// Steps: create and lock a room (API) → its order.submitted is dead-lettered; open the page in a
+// fresh tab → it asks for the key; a wrong key is refused with a message; the right key shows the
+// dead letter with the receiver's HTTP 422 and a retry button; the key is in sessionStorage, not
+// localStorage, and survives a reload of the tab; the room's deliveries say dead; Retry → the dead
+// letter goes and the room's delivery turns delivered; another tab asks for the key again.
+//
+// stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...} (exit 1).
+
+import { api, createDriver, shot, STEP_TIMEOUT_MS, waitFor } from './kit.mjs';
+
+const DELIVERY_TIMEOUT_MS = 20_000;
+const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
+const API_KEY = process.env.API_KEY ?? '';
+
+const { report, log, step, run, launchBrowser } = createDriver('operator', { overallTimeoutMs: 90_000 });
+
+async function newTab(browser) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  await page.goto(`${BASE_URL}/operator.html`, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+  return { context, page };
+}
+
+async function enterKey(page, key) {
+  await page.fill('[data-testid=api-key]', key);
+  await page.click('[data-testid=use-key]');
+}
+
+async function main() {
+  const room = await step('create-and-lock-a-room', async () => {
+    const created = await api('POST', '/api/rooms', { name: 'Operator test', menu: [{ id: 'soup', name: 'Soup', priceMinor: 700 }] });
+    const locked = await api('PUT', `/api/rooms/${encodeURIComponent(created.roomId)}/state`, { state: 'locked' });
+    return { id: created.roomId, orderId: `${created.roomId}:${locked.version}` };
+  });
+  report.roomId = room.id;
+
+  const browser = await step('launch-browser', launchBrowser);
+  const { page } = await step('open-the-page', () => newTab(browser));
+
+  await step('it-asks-for-the-key', async () => {
+    await waitFor(page, 'page', 'the key form', () => document.body.dataset.status === 'no-key');
+    if (!(await page.isVisible('[data-testid=api-key]'))) throw new Error('no key field');
+  });
+
+  await step('a-wrong-key-is-refused', async () => {
+    await enterKey(page, 'not-the-key-0123456789');
+    await waitFor(page, 'page', 'the refusal', () => /refused/.test(document.querySelector('[data-testid=error]').textContent)
+      && !document.querySelector('[data-testid=error]').hidden && document.body.dataset.status === 'no-key');
+  });
+
+  await step('the-dead-letter-shows-with-its-last-error', async () => {
+    await enterKey(page, API_KEY);
+    await waitFor(page, 'page', `a dead letter of ${room.orderId}`,
+      (orderId) => [...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === orderId),
+      room.orderId, DELIVERY_TIMEOUT_MS);
+    const item = await page.evaluate((orderId) => {
+      const li = [...document.querySelectorAll('[data-testid=dead-letters] li')].find((e) => e.dataset.orderId === orderId);
+      return { text: li.textContent, retry: !!li.querySelector('button[data-testid^="retry-"]') };
+    }, room.orderId);
+    if (!item.text.includes('HTTP 422')) throw new Error(`the dead letter does not show the last error: ${item.text}`);
+    if (!item.retry) throw new Error('the dead letter has no retry button');
+    if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the refusal message is still shown');
+  });
+
+  await step('the-key-stays-in-the-tab-only', async () => {
+    const stored = await page.evaluate(() => ({ session: Object.values({ ...sessionStorage }), local: localStorage.length }));
+    if (!stored.session.includes(API_KEY)) throw new Error('the key is not in sessionStorage');
+    if (stored.local !== 0) throw new Error('something was written to localStorage');
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitFor(page, 'page', 'the page ready again without asking', () => document.body.dataset.status === 'ready');
+  });
+
+  await step('the-rooms-delivery-says-dead', async () => {
+    await page.fill('[data-testid=room-id]', room.id);
+    await page.click('[data-testid=show-order]');
+    await waitFor(page, 'page', 'a dead delivery', () => [...document.querySelectorAll('[data-testid=delivery]')].some((d) => d.dataset.status === 'dead'));
+    await shot(page, 'operator-dead-letter');
+  });
+
+  await step('retry-delivers-it', async () => {
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button`);
+    await waitFor(page, 'page', 'the dead letter gone', (orderId) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === orderId),
+      room.orderId, DELIVERY_TIMEOUT_MS);
+    await waitFor(page, 'page', 'the delivery delivered', () => [...document.querySelectorAll('[data-testid=delivery]')].some((d) => d.dataset.status === 'delivered'),
+      null, DELIVERY_TIMEOUT_MS);
+    await shot(page, 'operator-delivered');
+  });
+
+  await step('another-tab-asks-again', async () => {
+    const other = await newTab(browser);
+    await waitFor(other.page, 'other tab', 'the key form', () => document.body.dataset.status === 'no-key');
+  });
+}
+
+run(main);
