@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Api;
 /// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms (Redis reachable).</summary>
 public static class HealthEndpoints
 {
-    public sealed record HealthResponse(string Status, string Replica);
+    /// <summary><c>detail</c>: what is wrong (or degraded, e.g. a Redis Cluster node down), or null.</summary>
+    public sealed record HealthResponse(string Status, string Replica, string? Detail = null);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -28,8 +29,9 @@ public static class HealthEndpoints
             return TypedResults.Json(new HealthResponse("draining", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return await store.IsReadyAsync(cancellationToken)
-            ? TypedResults.Ok(new HealthResponse("ready", replica))
-            : TypedResults.Json(new HealthResponse("unavailable", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
+        var readiness = await store.CheckReadinessAsync(cancellationToken);
+        return readiness.IsReady
+            ? TypedResults.Ok(new HealthResponse("ready", replica, readiness.Detail))
+            : TypedResults.Json(new HealthResponse("unavailable", replica, readiness.Detail), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

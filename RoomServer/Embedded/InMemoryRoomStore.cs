@@ -103,7 +103,7 @@ public sealed class InMemoryRoomStore(
             },
             touch: false));
 
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+    public Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken) => Task.FromResult(new StoreReadiness(true));
 
     /// <summary>
     /// Runs one change under the room's lock and publishes what it produced before releasing the lock.

@@ -12,7 +12,10 @@ namespace RoomShare.RoomServer.Redis;
 /// a room's events. On every restore of the subscription connection this class re-creates each
 /// room's subscription and verifies it — a probe published on the channel must come back through
 /// its queue — then raises <see cref="Restored"/> so members are sent their position and catch up
-/// on whatever pub/sub lost meanwhile.
+/// on whatever pub/sub lost meanwhile. On a Redis Cluster with sharded pub/sub (RedisTopology) a
+/// room's channel is SSUBSCRIBEd on its slot's master and probed with SPUBLISH; a failover (a failed
+/// subscription connection, a moved slot: <see cref="RedisConnection.ShardsChanged"/>) starts the same
+/// re-subscription, which keeps retrying a room until the promoted replica serves its slot.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
@@ -33,6 +36,7 @@ public sealed class RedisBackplane : IRoomBackplane
         _redis = redis;
         _logger = logger;
         _redis.Restored += OnConnectionRestored;
+        _redis.ShardsChanged += RequestResubscribe;
     }
 
     public event Action? Restored;
@@ -239,7 +243,8 @@ public sealed class RedisBackplane : IRoomBackplane
 
         public string RoomId { get; } = roomId;
 
-        public RedisChannel Channel { get; } = RedisKeys.Events(roomId);
+        /// <summary>Classic or sharded, as the topology says when the room subscribes.</summary>
+        public RedisChannel Channel { get; private set; } = RedisKeys.Events(roomId);
 
         public Action<BackplaneMessage> Handler { get; } = handler;
 
@@ -255,6 +260,7 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 try
                 {
+                    Channel = owner._redis.Topology.Channel(RoomId);
                     var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
                     queue.OnMessage(message => owner.Deliver(this, message.Message));
                     _queue = queue;

@@ -31,5 +31,12 @@ public static class RedisKeys
     /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
 
+    /// <summary>
+    /// The same channel, sharded on a Redis Cluster (SPUBLISH/SSUBSCRIBE on the slot of the room's hash
+    /// tag, so it lives on the master that holds the room's keys).
+    /// </summary>
+    public static RedisChannel Events(string roomId, bool sharded) =>
+        sharded ? RedisChannel.Sharded(Prefix(roomId) + "events") : Events(roomId);
+
     private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

@@ -26,4 +26,16 @@ internal static partial class RedisLog
 
     [LoggerMessage(1008, LogLevel.Warning, "Dropped an unreadable message on {Channel}")]
     public static partial void BadMessage(ILogger logger, string channel, Exception? exception);
+
+    [LoggerMessage(1009, LogLevel.Information, "Replica {ReplicaId} uses {Kind}; room channels {Channels}; replicas to acknowledge each write: {Replicas}")]
+    public static partial void TopologyResolved(ILogger logger, string replicaId, string kind, string channels, int replicas);
+
+    [LoggerMessage(1010, LogLevel.Critical, "Stopping: {Reason}")]
+    public static partial void Misconfigured(ILogger logger, string reason);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Write {Operation} not confirmed by {Wanted} replica(s) (confirmed: {Confirmed}; {Reason}); answering unavailable")]
+    public static partial void WriteNotConfirmed(ILogger logger, string operation, int wanted, long confirmed, string reason);
+
+    [LoggerMessage(1012, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
+    public static partial void SlotMoved(ILogger logger, string replicaId, int slot, string oldEndpoint, string newEndpoint);
 }

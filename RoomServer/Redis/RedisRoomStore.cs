@@ -37,7 +37,7 @@ public sealed class RedisRoomStore(
             args.Add(item.PriceMinor);
         }
 
-        var reply = await RunAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
+        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
         return reply.Status switch
         {
             "ok" => true,
@@ -58,7 +58,7 @@ public sealed class RedisRoomStore(
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Join, request.RoomId, request.At,
+        var reply = await RunWriteAsync(RedisScripts.Join, request.RoomId, request.At,
         [
             request.MemberId,
             request.DisplayName,
@@ -82,7 +82,7 @@ public sealed class RedisRoomStore(
 
     public async Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Choice, change.RoomId, change.At,
+        var reply = await RunWriteAsync(RedisScripts.Choice, change.RoomId, change.At,
         [
             change.MemberId,
             change.MenuId,
@@ -100,7 +100,7 @@ public sealed class RedisRoomStore(
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
         RedisValue[] args = [change.State, change.By, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
-        var reply = await RunAsync(RedisScripts.State, change.RoomId, change.At, args);
+        var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args);
         if (reply.Status == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
@@ -112,14 +112,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
+        var reply = await RunWriteAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
         EnsureOk(reply, request.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
+        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
             throw RemovalRefused(reply.Detail, removal.MemberId);
@@ -141,14 +141,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
+        var reply = await RunWriteAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
         EnsureOk(reply, notice.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
+        var reply = await RunWriteAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
         EnsureOk(reply, deletion.RoomId);
     }
 
@@ -171,30 +171,31 @@ public sealed class RedisRoomStore(
         return PositionReply.Read(reply);
     }
 
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
-    {
-        if (!redis.IsConnected)
-        {
-            return false;
-        }
+    public Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken) => redis.CheckReadinessAsync();
 
-        try
-        {
-            await redis.PingAsync();
-            return true;
-        }
-        catch (RoomException)
-        {
-            return false;
-        }
-    }
-
+    /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>
     private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
     {
-        RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
-        var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), args);
+        var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs));
         return new ScriptReply((RedisResult[])result!);
     }
+
+    /// <summary>
+    /// Runs a script a client is acknowledged for; when it changed the room, a replica confirms it
+    /// before the acknowledgement (RoomServer:Redis:ReplicasToAcknowledge, <see cref="RedisConnection.EvaluateConfirmedAsync"/>).
+    /// A refusal (an error code) wrote nothing and needs no confirmation.
+    /// </summary>
+    private async Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    {
+        var result = await redis.EvaluateConfirmedAsync(script, RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs), Wrote);
+        return new ScriptReply((RedisResult[])result!);
+    }
+
+    private static bool Wrote(RedisResult result) =>
+        new ScriptReply((RedisResult[])result!).Status is "ok" or SnapshotReply.Status or MissedReply.Status;
+
+    private RedisValue[] Arguments(string roomId, string at, RedisValue[] scriptArgs) =>
+        [redis.Topology.ScriptChannel(roomId), _options.HistoryLength, at, .. scriptArgs];
 
     /// <summary>Turns an error status into its <see cref="RoomException"/>.</summary>
     private void EnsureOk(ScriptReply reply, string roomId, string expected = "ok")

@@ -67,6 +67,6 @@ public interface IRoomStore
     /// </summary>
     Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
-    /// <summary>Whether the store can serve requests now (for <c>/readyz</c>).</summary>
-    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+    /// <summary>Whether the store can serve requests now, and what is wrong if anything (for <c>/readyz</c>).</summary>
+    Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken);
 }

@@ -13,14 +13,21 @@
 --   6 rs:{id}:ops       hash  <memberId>:<opId> = <version>:<quantity>   (idempotency window)
 --   7 rs:{id}:oplog     list  <memberId>:<opId>, oldest first, capped at the window
 -- ARGV, the same first three for every script:
---   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
+--   1 publish command and channel: 'PUBLISH rs:{id}:events', or 'SPUBLISH rs:{id}:events' (sharded pub/sub
+--     on a Redis Cluster: the channel shares the room's slot)    2 history length    3 "at" (ISO-8601 UTC)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
 --   reads each shape by named positions (Redis/ScriptReply.cs and its readers: VersionReply,
 --   ChoiceReply, PositionReply, MissedReply, SnapshotReply): change a reply and its reader together.
 -- Channel messages (RoomChannelProtocol): 'E' .. event JSON (RoomEvent, every field present) or
 --                                   'P' .. presence JSON (PresenceChange).
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local PUBLISH, CHANNEL = string.match(ARGV[1], '^(S?PUBLISH) (.+)$')
+local HISTORY_LENGTH, AT = tonumber(ARGV[2]), ARGV[3]
+
+-- Every message of the room's channel goes out here, with the command ARGV[1] names.
+local function publish(message)
+  redis.call(PUBLISH, CHANNEL, message)
+end
 
 local function q(s)
   if s == nil or s == false then return 'null' end
@@ -68,7 +75,7 @@ local function append_event(etype, f)
     .. ',"payload":' .. (f.payload or 'null') .. '}'
   redis.call('RPUSH', HISTORY, json)
   redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1)
-  redis.call('PUBLISH', CHANNEL, 'E' .. json)
+  publish('E' .. json)
   return version
 end
 
@@ -80,7 +87,7 @@ local function publish_presence(member, online, fallback_name)
   local seq = redis.call('HINCRBY', META, 'presenceSeq', 1)
   local json = '{"roomId":' .. q(redis.call('HGET', META, 'roomId')) .. ',"memberId":' .. q(member)
     .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. ',"seq":' .. int(seq) .. '}'
-  redis.call('PUBLISH', CHANNEL, 'P' .. json)
+  publish('P' .. json)
 end
 
 local function presence_seq()
