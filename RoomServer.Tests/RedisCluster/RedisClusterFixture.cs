@@ -142,6 +142,9 @@ public sealed class RedisClusterFixture : IAsyncLifetime
     public async Task<long> RedisVersionAsync(TestRoom room) =>
         long.Parse((await (await Redis.MasterOfAsync(Meta(room))).ExecuteAsync("HGET", Meta(room), "version"))!, CultureInfo.InvariantCulture);
 
+    public async Task<string> RedisEpochAsync(TestRoom room) =>
+        (await (await Redis.MasterOfAsync(Meta(room))).ExecuteAsync("HGET", Meta(room), "epoch"))!;
+
     /// <summary>The room's history, oldest first, read on the master that serves it now.</summary>
     public async Task<IReadOnlyList<RoomEvent>> RedisHistoryAsync(TestRoom room)
     {

@@ -15,11 +15,13 @@ namespace RoomShare.RoomServer.Redis;
 /// on whatever pub/sub lost meanwhile. On a Redis Cluster with sharded pub/sub (RedisTopology) a
 /// room's channel is SSUBSCRIBEd on its slot's master and probed with SPUBLISH; a failover (a failed
 /// subscription connection, a moved slot: <see cref="RedisConnection.ShardsChanged"/>) starts the same
-/// re-subscription, which keeps retrying a room until the promoted replica serves its slot.
+/// re-subscription, which keeps retrying a room until the promoted replica serves its slot, then
+/// gives the room a new epoch (Scripts/failover.lua: members resync from a snapshot).
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
     private readonly RedisConnection _redis;
+    private readonly RedisRoomStore _store;
     private readonly ILogger<RedisBackplane> _logger;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private const int ResubscribeAttempts = 3;
@@ -31,9 +33,10 @@ public sealed class RedisBackplane : IRoomBackplane
     private int _resubscribeRequested;
     private int _resubscribeRunning;
 
-    public RedisBackplane(RedisConnection redis, ILogger<RedisBackplane> logger)
+    public RedisBackplane(RedisConnection redis, RedisRoomStore store, ILogger<RedisBackplane> logger)
     {
         _redis = redis;
+        _store = store;
         _logger = logger;
         _redis.Restored += OnConnectionRestored;
         _redis.ShardsChanged += RequestResubscribe;
@@ -58,11 +61,12 @@ public sealed class RedisBackplane : IRoomBackplane
         return room;
     }
 
-    private void Deliver(RoomChannel room, RedisValue value)
+    private void Deliver(RoomChannel room, ChannelMessageQueue queue, RedisValue value)
     {
         // A queue left behind by an unsubscribe that could not reach Redis must stay silent, or a
-        // later subscription of the room would deliver every message twice.
-        if (!_subscriptions.TryGetValue(room.RoomId, out var current) || !ReferenceEquals(current, room))
+        // later subscription of the room would deliver every message twice (the library may restore
+        // the old queue's subscription itself, e.g. on a cluster's new master after a failover).
+        if (!_subscriptions.TryGetValue(room.RoomId, out var current) || !ReferenceEquals(current, room) || !room.IsCurrent(queue))
         {
             return;
         }
@@ -93,6 +97,11 @@ public sealed class RedisBackplane : IRoomBackplane
         if (message is null)
         {
             RedisLog.BadMessage(_logger, room.Channel.ToString(), null);
+            return;
+        }
+
+        if (message.Kind == RoomMessageKind.Event && !room.Delivered.IsNew(message.Json.Span))
+        {
             return;
         }
 
@@ -172,13 +181,24 @@ public sealed class RedisBackplane : IRoomBackplane
     private bool IsCurrent(RoomChannel room) =>
         _subscriptions.TryGetValue(room.RoomId, out var current) && ReferenceEquals(current, room);
 
-    /// <summary>Re-creates one room's subscription until a probe proves it delivers (bounded attempts).</summary>
+    /// <summary>
+    /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts). On a
+    /// cluster the pass runs for every room when one shard fails over, so a room whose subscription
+    /// still delivers (a probe comes back) is left alone: re-creating it would open a gap in a shard
+    /// that never failed.
+    /// </summary>
     private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
         for (var attempt = 1; attempt <= ResubscribeAttempts; attempt++)
         {
             try
             {
+                var cluster = _redis.Topology.IsCluster;
+                if (attempt == 1 && room.IsSubscribed && cluster && await ProbeAsync(room.Channel))
+                {
+                    return true;
+                }
+
                 await room.UnsubscribeAsync();
                 await room.SubscribeAsync();
                 var heard = await ProbeAsync(room.Channel);
@@ -193,6 +213,13 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 if (heard)
                 {
+                    // On a cluster, a subscription that stopped delivering means the room's shard failed
+                    // over (or may have): its members may hold events the dead master never replicated.
+                    if (cluster)
+                    {
+                        await RenewEpochAsync(room.RoomId);
+                    }
+
                     return true;
                 }
             }
@@ -203,6 +230,19 @@ public sealed class RedisBackplane : IRoomBackplane
         }
 
         return false;
+    }
+
+    private async Task RenewEpochAsync(string roomId)
+    {
+        try
+        {
+            var position = await _store.RenewEpochAfterFailoverAsync(roomId);
+            RedisLog.EpochAfterFailover(_logger, roomId, position.Epoch, position.Version);
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.RoomNotFound)
+        {
+            // Deleted or expired meanwhile: nothing to resync.
+        }
     }
 
     /// <summary>Publishes a nonce on the channel and waits for it to come back through our queue.</summary>
@@ -248,6 +288,13 @@ public sealed class RedisBackplane : IRoomBackplane
 
         public Action<BackplaneMessage> Handler { get; } = handler;
 
+        public bool IsSubscribed => Volatile.Read(ref _queue) is not null;
+
+        /// <summary>The last event delivered, so a message that arrives twice is delivered once.</summary>
+        public EventPositionFilter Delivered { get; } = new();
+
+        public bool IsCurrent(ChannelMessageQueue queue) => ReferenceEquals(Volatile.Read(ref _queue), queue);
+
         public async Task SubscribeAsync()
         {
             await _gate.WaitAsync();
@@ -262,7 +309,7 @@ public sealed class RedisBackplane : IRoomBackplane
                 {
                     Channel = owner._redis.Topology.Channel(RoomId);
                     var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
-                    queue.OnMessage(message => owner.Deliver(this, message.Message));
+                    queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
                     _queue = queue;
                 }
                 catch (RoomException)
@@ -284,11 +331,21 @@ public sealed class RedisBackplane : IRoomBackplane
             {
                 if (Interlocked.Exchange(ref _queue, null) is { } queue)
                 {
-                    await owner._redis.CallAsync("unsubscribe", async () =>
+                    try
                     {
-                        await queue.UnsubscribeAsync();
-                        return true;
-                    });
+                        await owner._redis.CallAsync("unsubscribe", async () =>
+                        {
+                            await queue.UnsubscribeAsync();
+                            return true;
+                        });
+                    }
+                    catch (RoomException)
+                    {
+                        // The library may keep (and later restore) a queue whose unsubscribe did not
+                        // reach Redis: drop it locally, it is this room's only one.
+                        await RemoveEveryHandlerAsync();
+                        throw;
+                    }
                 }
             }
             finally

@@ -38,4 +38,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1012, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
     public static partial void SlotMoved(ILogger logger, string replicaId, int slot, string oldEndpoint, string newEndpoint);
+
+    [LoggerMessage(1013, LogLevel.Information, "Room {RoomId}'s shard failed over: its epoch is {Epoch} at version {Version}, so its members resync from a snapshot")]
+    public static partial void EpochAfterFailover(ILogger logger, string roomId, string epoch, long version);
 }

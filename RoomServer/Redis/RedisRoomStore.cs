@@ -171,6 +171,17 @@ public sealed class RedisRoomStore(
         return PositionReply.Read(reply);
     }
 
+    /// <summary>
+    /// After the room's shard failed over: a new epoch, once per promotion (Scripts/failover.lua says
+    /// why), so members that saw events the dead master never replicated resync from a snapshot.
+    /// </summary>
+    public async Task<RoomPosition> RenewEpochAfterFailoverAsync(string roomId)
+    {
+        var reply = await RunWriteAsync(RedisScripts.Failover, roomId, "", [RoomIds.NewEpoch()]);
+        EnsureOk(reply, roomId);
+        return PositionReply.Read(reply);
+    }
+
     public Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken) => redis.CheckReadinessAsync();
 
     /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>

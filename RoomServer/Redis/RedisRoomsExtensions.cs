@@ -29,7 +29,8 @@ public static class RedisRoomsExtensions
         services.AddSingleton<RedisConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         services.AddSingleton<IRoomBackplane, RedisBackplane>();
-        services.AddSingleton<IRoomStore, RedisRoomStore>();
+        services.AddSingleton<RedisRoomStore>();
+        services.AddSingleton<IRoomStore>(sp => sp.GetRequiredService<RedisRoomStore>());
         services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
