@@ -104,10 +104,12 @@ port_free() { # port -> true when nothing listens on 127.0.0.1:port and we have 
 }
 
 FREE_PORT=""
-pick_port() { # sets FREE_PORT to a free 127.0.0.1 port below 55536 (redis refuses a bus port past 65535)
+pick_port() { # sets FREE_PORT to a free 127.0.0.1 port in 20000..32767
+    # Below Linux's ephemeral range (32768+): a port there may be the local end of some outgoing
+    # connection, which a connect test cannot see but which makes redis-server's bind fail.
     local tries port
     for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 35000))
+        port=$((20000 + RANDOM % 12768))
         if port_free "$port"; then USED_PORTS+="$port "; FREE_PORT="$port"; return 0; fi
     done
     die "no free 127.0.0.1 port found in 200 tries"
@@ -190,7 +192,10 @@ cmd_up() {
         node_pids+="${node_pids:+,}$port:$pid"
     done
     for port in "${ports[@]}"; do
-        wait_until "redis-server on port $port did not answer PING" pong "$port"
+        if ! (wait_until "redis-server on port $port did not answer PING" pong "$port"); then
+            tail -n 5 "$STATE/logs/node-$port.log" >&2 || true
+            exit 1
+        fi
     done
 
     local -a create=()
