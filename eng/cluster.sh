@@ -298,6 +298,7 @@ ENVIRONMENT=$environment
 STORE=$store
 REDIS_URL=$redis_nodes
 REDIS_PID=$(awk '$1 == "redis" { print $2 }' "$PROCS")
+REDIS_CLUSTER_PIDS=$(if [[ -f "$REDIS_CLUSTER_STATE/procs" ]]; then awk '{ print $2 }' "$REDIS_CLUSTER_STATE/procs" | paste -sd, -; fi)
 NGINX_PID=$(awk '$1 == "nginx" { print $2 }' "$PROCS")
 REPLICA_PIDS=$replica_pids
 REPLICA_URLS=$replica_urls
