@@ -27,6 +27,7 @@ public sealed class RedisBackplane : IRoomBackplane
     private const int ResubscribeAttempts = 3;
     private const int MaxResubscribeRounds = 60;
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
+    private const int ParallelResubscribes = 16;
 
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
@@ -154,18 +155,19 @@ public sealed class RedisBackplane : IRoomBackplane
                     await Task.Delay(ResubscribeRetryDelay);
                 }
 
-                var failed = new List<RoomChannel>();
-                foreach (var room in pending)
+                // Rooms in parallel (bounded): a failed shard's rooms each wait out a probe timeout.
+                var failed = new ConcurrentBag<RoomChannel>();
+                await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
                 {
                     if (IsCurrent(room) && !await ResubscribeAsync(room))
                     {
                         failed.Add(room);
                     }
-                }
+                });
 
                 RedisLog.Resubscribed(_logger, _redis.ReplicaId, pending.Count - failed.Count, pending.Count);
                 Restored?.Invoke();
-                pending = failed;
+                pending = [.. failed];
             }
         }
         finally
