@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using RoomShare.RoomServer.Api;
@@ -9,11 +10,12 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <summary>
 /// One RoomServer for a contract test class, in one storage mode. Every test makes its own rooms, so
 /// tests share the server but never data. Settings are small so behaviour shows quickly: a short
-/// history, a one-second position tick, a two-second presence grace.
+/// history (and audit trail), a one-second position tick, a two-second presence grace.
 /// </summary>
 public abstract class ContractServer : IAsyncLifetime, IDisposable
 {
     public const int HistoryLength = 20;
+    public const int AuditLength = 120;
     public const int MaxQuantity = 99;
     public const int HubCallsPerSecond = 100;
     public const int MaxNoticePayloadBytes = 4096;
@@ -51,6 +53,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             ["RoomServer:Jwt:SigningKey"] = SigningKey,
             ["RoomServer:ReplicaId"] = "contract",
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:AuditLength"] = AuditLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:MaxQuantity"] = MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:PositionIntervalSeconds"] = "1",
             ["RoomServer:PresenceGraceSeconds"] = PresenceGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -68,6 +71,31 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         Api = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
         Anonymous = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        await WaitUntilReadyAsync();
+    }
+
+    /// <summary>
+    /// A scaled-mode replica is ready once its backplane heartbeat has come back (a few ms after
+    /// start); the suite starts from a ready server, as nginx's users would.
+    /// </summary>
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        HttpStatusCode last;
+        do
+        {
+            using var response = await Anonymous.GetAsync("/readyz");
+            last = response.StatusCode;
+            if (last == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new InvalidOperationException($"the contract server did not become ready within 15 s (/readyz {(int)last})");
     }
 
     public async Task DisposeAsync()

@@ -45,8 +45,7 @@ public sealed class RedisBackplaneOrderTests
             NullLogger<RedisConnection>.Instance);
         await connection.StartAsync(CancellationToken.None);
         connection.Topology.ShardedPubSub.Should().Be(sharded, "auto: sharded exactly on a cluster");
-        var store = new RedisRoomStore(connection, Options.Create(new RoomServerOptions()), NullLogger<RedisRoomStore>.Instance);
-        var backplane = new RedisBackplane(connection, store, NullLogger<RedisBackplane>.Instance);
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
         var received = new List<long>(Count);
         var inHandler = 0;
         var overlaps = 0;

@@ -153,14 +153,14 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         return [.. reply.Select(e => JsonSerializer.Deserialize<RoomEvent>((string)e!, ContractServer.Json)!)];
     }
 
-    /// <summary>GET /readyz of one replica: the status code and the body's detail.</summary>
+    /// <summary>GET /readyz of one replica: the status code and the body's reason.</summary>
     public async Task<(int Status, string? Detail)> ReadyAsync(RoomServerProcess replica)
     {
         try
         {
             using var response = await Api.GetAsync(new Uri(replica.BaseUrl, "readyz"));
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-            return ((int)response.StatusCode, body.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
+            return ((int)response.StatusCode, body.TryGetProperty("reason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
         {

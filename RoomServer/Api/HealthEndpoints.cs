@@ -6,11 +6,14 @@ using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
 
-/// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms (Redis reachable).</summary>
+/// <summary>
+/// <c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms — Redis reachable, the
+/// backplane hears itself, not draining — and when not, says why.
+/// </summary>
 public static class HealthEndpoints
 {
-    /// <summary><c>detail</c>: what is wrong (or degraded, e.g. a Redis Cluster node down), or null.</summary>
-    public sealed record HealthResponse(string Status, string Replica, string? Detail = null);
+    /// <summary><c>reason</c>: why it is not ready, or what is degraded while it is (a Redis Cluster node down), else null.</summary>
+    public sealed record HealthResponse(string Status, string Replica, string? Reason = null);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -31,7 +34,7 @@ public static class HealthEndpoints
 
         var readiness = await store.CheckReadinessAsync(cancellationToken);
         return readiness.IsReady
-            ? TypedResults.Ok(new HealthResponse("ready", replica, readiness.Detail))
-            : TypedResults.Json(new HealthResponse("unavailable", replica, readiness.Detail), statusCode: StatusCodes.Status503ServiceUnavailable);
+            ? TypedResults.Ok(new HealthResponse("ready", replica, readiness.Reason))
+            : TypedResults.Json(new HealthResponse("unavailable", replica, readiness.Reason), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -19,6 +19,14 @@ public sealed class RoomServerOptions
     [Range(1, 100_000)]
     public int HistoryLength { get; set; } = 500;
 
+    /// <summary>
+    /// How many events each room keeps in its audit trail (<c>GET /api/rooms/{id}/events</c>), at least
+    /// <see cref="HistoryLength"/>; past it the oldest are trimmed. Fixed per room when it is created.
+    /// Bounds a room's memory: about 350 bytes of Redis per member-made event (3.5 MB at the default).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int AuditLength { get; set; } = 10_000;
+
     /// <summary>Idle rooms expire this long after their last change.</summary>
     [Range(1, 60 * 24 * 30)]
     public int DefaultRoomTtlMinutes { get; set; } = 720;
@@ -54,6 +62,20 @@ public sealed class RoomServerOptions
     public int DrainSeconds { get; set; } = 20;
 
     public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>
+    /// Lets clients that ask for it (the web client does) use SignalR's stateful reconnect: after a
+    /// brief transport blip they resume the same connection on the same replica and get the messages
+    /// they missed replayed, instead of a <c>Join(since)</c> resync.
+    /// </summary>
+    public bool StatefulReconnect { get; set; } = true;
+
+    /// <summary>
+    /// Scaled mode: how often a replica publishes a heartbeat on its own channel and must hear it
+    /// back. Three missed in a row → deaf (degraded mode, DESIGN.md §9).
+    /// </summary>
+    [Range(50, 60_000)]
+    public int HeartbeatMilliseconds { get; set; } = 1000;
 
     public RedisOptions Redis { get; set; } = new();
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Hubs.MessagePack;
 
 namespace RoomShare.RoomServer.Hubs;
 
@@ -9,14 +10,19 @@ public static class HubExtensions
 {
     public const string Path = "/hubs/room";
 
-    /// <summary>SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that feeds it.</summary>
+    /// <summary>
+    /// SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that
+    /// feeds it. Clients choose JSON (text) or MessagePack (binary, the official protocol) at the
+    /// handshake; both carry the same camelCase shapes (JsonShapedResolver).
+    /// </summary>
     public static WebApplicationBuilder AddRoomHub(this WebApplicationBuilder builder)
     {
         builder.Services.AddSignalR(o =>
         {
             o.AddFilter<RoomHubFilter>();
             o.EnableDetailedErrors = false;
-        });
+        })
+        .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options);
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();
@@ -44,8 +50,16 @@ public static class HubExtensions
 
     public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)
     {
-        // A token that expires closes the connection (the client reconnects with a fresh one).
-        app.MapHub<RoomHub>(Path, o => o.CloseOnAuthenticationExpiration = true);
+        var options = app.ServiceProvider.GetRequiredService<IOptions<RoomServerOptions>>().Value;
+        app.MapHub<RoomHub>(Path, o =>
+        {
+            // A token that expires closes the connection (the client reconnects with a fresh one).
+            o.CloseOnAuthenticationExpiration = true;
+
+            // A client that asks for it resumes its connection after a transport blip on the same
+            // replica, with what it missed replayed — no Join(since) resync (Redis/StatefulReconnectTests).
+            o.AllowStatefulReconnects = options.StatefulReconnect;
+        });
         return app;
     }
 }

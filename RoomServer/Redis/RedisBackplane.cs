@@ -21,11 +21,10 @@ namespace RoomShare.RoomServer.Redis;
 public sealed class RedisBackplane : IRoomBackplane
 {
     private readonly RedisConnection _redis;
-    private readonly RedisRoomStore _store;
+    private readonly FailoverEpochs _epochs;
     private readonly ILogger<RedisBackplane> _logger;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private const int ResubscribeAttempts = 3;
-    private const int MaxResubscribeRounds = 60;
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
     private const int ParallelResubscribes = 16;
 
@@ -34,10 +33,10 @@ public sealed class RedisBackplane : IRoomBackplane
     private int _resubscribeRequested;
     private int _resubscribeRunning;
 
-    public RedisBackplane(RedisConnection redis, RedisRoomStore store, ILogger<RedisBackplane> logger)
+    public RedisBackplane(RedisConnection redis, FailoverEpochs epochs, ILogger<RedisBackplane> logger)
     {
         _redis = redis;
-        _store = store;
+        _epochs = epochs;
         _logger = logger;
         _redis.Restored += OnConnectionRestored;
         _redis.ShardsChanged += RequestResubscribe;
@@ -117,6 +116,12 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
+    /// <summary>Re-subscribes and verifies every room (the heartbeat asks when the replica went deaf).</summary>
+    public void ResubscribeAll() => RequestResubscribe();
+
+    /// <summary>Tells the replica its members may have missed messages (the heartbeat, once it hears again).</summary>
+    public void RaiseRestored() => Restored?.Invoke();
+
     /// <summary>
     /// Asks for a re-subscription pass. A request that arrives while a pass runs is not lost: the
     /// running loop sees it and starts over with every room.
@@ -131,16 +136,17 @@ public sealed class RedisBackplane : IRoomBackplane
     }
 
     /// <summary>
-    /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (bounded
-    /// rounds, a second apart) while the connection is up. Members are sent their position after
-    /// each pass, so they catch up whatever happened to their room's subscription.
+    /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (a second
+    /// apart) while the connection is up and they still have members — no round limit: a room left
+    /// unverified would stay silently stale. Members are sent their position after each pass, so
+    /// they catch up whatever happened to their room's subscription.
     /// </summary>
     private async Task ResubscribeLoopAsync()
     {
         try
         {
             var pending = new List<RoomChannel>();
-            for (var round = 0; round < MaxResubscribeRounds; round++)
+            while (true)
             {
                 if (Interlocked.Exchange(ref _resubscribeRequested, 0) == 1)
                 {
@@ -238,7 +244,7 @@ public sealed class RedisBackplane : IRoomBackplane
     {
         try
         {
-            var position = await _store.RenewEpochAfterFailoverAsync(roomId);
+            var position = await _epochs.RenewAsync(roomId);
             RedisLog.EpochAfterFailover(_logger, roomId, position.Epoch, position.Version);
         }
         catch (RoomException ex) when (ex.Code == RoomErrorCodes.RoomNotFound)

@@ -268,6 +268,16 @@ public sealed class RedisConnection(
         }
     }
 
+    /// <summary>The hash slot of a key or channel name (the same CRC16 of its hash tag for both).</summary>
+    public int HashSlot(RedisKey key) => Multiplexer.HashSlot(key);
+
+    /// <summary>The slot ranges of each master of the cluster, as the library last read them (none on a single server).</summary>
+    public IReadOnlyList<IReadOnlyList<SlotRange>> MasterSlotRanges() =>
+        Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected)?.ClusterConfiguration?.Nodes
+            .Where(n => !n.IsReplica && n.Slots.Count > 0)
+            .Select(n => (IReadOnlyList<SlotRange>)[.. n.Slots])
+            .ToList() ?? [];
+
     private long _lastReconfigure;
 
     /// <summary>Asks the library to re-read the cluster's shape (at most every 2 s), so a failover shows promptly.</summary>

@@ -23,6 +23,7 @@ public static class RedisKeys
             prefix + "presence",
             prefix + "ops",
             prefix + "oplog",
+            prefix + "audit",
         ];
     }
 
@@ -37,6 +38,20 @@ public static class RedisKeys
     /// </summary>
     public static RedisChannel Events(string roomId, bool sharded) =>
         sharded ? RedisChannel.Sharded(Prefix(roomId) + "events") : Events(roomId);
+
+    /// <summary>
+    /// A replica's own heartbeat channel (BackplaneHeartbeat), apart from every room's
+    /// <c>rs:{id}:events</c>. Literal, like every channel.
+    /// </summary>
+    public static RedisChannel Heartbeat(string replicaId, string processNonce) =>
+        RedisChannel.Literal("rs-heartbeat:" + replicaId + ":" + processNonce);
+
+    /// <summary>
+    /// A replica's heartbeat channel for one shard of a Redis Cluster with sharded pub/sub: sharded, its
+    /// hash tag <paramref name="tag"/> chosen so the slot falls on that shard's master.
+    /// </summary>
+    public static RedisChannel ShardHeartbeat(int tag, string replicaId, string processNonce) =>
+        RedisChannel.Sharded("rs-heartbeat:{" + tag.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}:" + replicaId + ":" + processNonce);
 
     private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

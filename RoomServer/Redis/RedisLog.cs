@@ -27,18 +27,24 @@ internal static partial class RedisLog
     [LoggerMessage(1008, LogLevel.Warning, "Dropped an unreadable message on {Channel}")]
     public static partial void BadMessage(ILogger logger, string channel, Exception? exception);
 
-    [LoggerMessage(1009, LogLevel.Information, "Replica {ReplicaId} uses {Kind}; room channels {Channels}; replicas to acknowledge each write: {Replicas}")]
+    [LoggerMessage(1009, LogLevel.Error, "Replica {ReplicaId} is deaf: its backplane heartbeat has not come back for {SilentMilliseconds} ms; /readyz fails and writes answer unavailable while it re-subscribes")]
+    public static partial void BackplaneDeaf(ILogger logger, string replicaId, double silentMilliseconds);
+
+    [LoggerMessage(1010, LogLevel.Information, "Replica {ReplicaId} hears its backplane again; members are sent their position")]
+    public static partial void BackplaneHearing(ILogger logger, string replicaId);
+
+    [LoggerMessage(1011, LogLevel.Information, "Replica {ReplicaId} uses {Kind}; room channels {Channels}; replicas to acknowledge each write: {Replicas}")]
     public static partial void TopologyResolved(ILogger logger, string replicaId, string kind, string channels, int replicas);
 
-    [LoggerMessage(1010, LogLevel.Critical, "Stopping: {Reason}")]
+    [LoggerMessage(1012, LogLevel.Critical, "Stopping: {Reason}")]
     public static partial void Misconfigured(ILogger logger, string reason);
 
-    [LoggerMessage(1011, LogLevel.Warning, "Write {Operation} not confirmed by {Wanted} replica(s) (confirmed: {Confirmed}; {Reason}); answering unavailable")]
+    [LoggerMessage(1013, LogLevel.Warning, "Write {Operation} not confirmed by {Wanted} replica(s) (confirmed: {Confirmed}; {Reason}); answering unavailable")]
     public static partial void WriteNotConfirmed(ILogger logger, string operation, int wanted, long confirmed, string reason);
 
-    [LoggerMessage(1012, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
+    [LoggerMessage(1014, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
     public static partial void SlotMoved(ILogger logger, string replicaId, int slot, string oldEndpoint, string newEndpoint);
 
-    [LoggerMessage(1013, LogLevel.Information, "Room {RoomId}'s shard failed over: its epoch is {Epoch} at version {Version}, so its members resync from a snapshot")]
+    [LoggerMessage(1015, LogLevel.Information, "Room {RoomId}'s shard failed over: its epoch is {Epoch} at version {Version}, so its members resync from a snapshot")]
     public static partial void EpochAfterFailover(ILogger logger, string roomId, string epoch, long version);
 }

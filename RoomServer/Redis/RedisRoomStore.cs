@@ -14,6 +14,7 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public sealed class RedisRoomStore(
     RedisConnection redis,
+    BackplaneHeartbeat heartbeat,
     IOptions<RoomServerOptions> options,
     ILogger<RedisRoomStore> logger) : IRoomStore
 {
@@ -30,6 +31,7 @@ public sealed class RedisRoomStore(
             room.Name,
             JsonSerializer.Serialize(room.Menu, RoomChannelProtocol.Json),
             (long)Math.Ceiling(room.Ttl.TotalSeconds),
+            _options.AuditLength,
         };
         foreach (var item in room.Menu)
         {
@@ -54,6 +56,13 @@ public sealed class RedisRoomStore(
         var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
         EnsureOk(reply, roomId, expected: SnapshotReply.Status);
         return SnapshotReply.Read(roomId, reply);
+    }
+
+    public async Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync(RedisScripts.Audit, roomId, "", [from, limit]);
+        EnsureOk(reply, roomId);
+        return AuditReply.Read(reply, limit);
     }
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
@@ -172,17 +181,21 @@ public sealed class RedisRoomStore(
     }
 
     /// <summary>
-    /// After the room's shard failed over: a new epoch, once per promotion (Scripts/failover.lua says
-    /// why), so members that saw events the dead master never replicated resync from a snapshot.
+    /// Ready when Redis serves every room (a cluster: every slot's master reachable) and the backplane
+    /// hears itself; otherwise why not. A ready cluster may still report what is degraded.
     /// </summary>
-    public async Task<RoomPosition> RenewEpochAfterFailoverAsync(string roomId)
+    public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Failover, roomId, "", [RoomIds.NewEpoch()]);
-        EnsureOk(reply, roomId);
-        return PositionReply.Read(reply);
-    }
+        var redisReadiness = await redis.CheckReadinessAsync();
+        if (!redisReadiness.IsReady)
+        {
+            return redisReadiness;
+        }
 
-    public Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken) => redis.CheckReadinessAsync();
+        return heartbeat.IsVerified
+            ? redisReadiness
+            : new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
+    }
 
     /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>
     private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
@@ -194,19 +207,22 @@ public sealed class RedisRoomStore(
     /// <summary>
     /// Runs a script a client is acknowledged for; when it changed the room, a replica confirms it
     /// before the acknowledgement (RoomServer:Redis:ReplicasToAcknowledge, <see cref="RedisConnection.EvaluateConfirmedAsync"/>).
-    /// A refusal (an error code) wrote nothing and needs no confirmation.
+    /// A refusal (an error code) wrote nothing and needs no confirmation. Refused while the room's
+    /// backplane is deaf (degraded mode): nobody here would hear its event, the writer included, and
+    /// the client's retry may reach a replica that can.
     /// </summary>
     private async Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
     {
+        heartbeat.EnsureHearing(roomId);
         var result = await redis.EvaluateConfirmedAsync(script, RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs), Wrote);
         return new ScriptReply((RedisResult[])result!);
     }
 
-    private static bool Wrote(RedisResult result) =>
+    internal static bool Wrote(RedisResult result) =>
         new ScriptReply((RedisResult[])result!).Status is "ok" or SnapshotReply.Status or MissedReply.Status;
 
     private RedisValue[] Arguments(string roomId, string at, RedisValue[] scriptArgs) =>
-        [redis.Topology.ScriptChannel(roomId), _options.HistoryLength, at, .. scriptArgs];
+        redis.Topology.ScriptArguments(roomId, _options.HistoryLength, at, scriptArgs);
 
     /// <summary>Turns an error status into its <see cref="RoomException"/>.</summary>
     private void EnsureOk(ScriptReply reply, string roomId, string expected = "ok")

@@ -28,9 +28,12 @@ public static class RedisRoomsExtensions
         services.Configure<RedisConnectionOptions>(o => o.ConnectionString = connectionString);
         services.AddSingleton<RedisConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
-        services.AddSingleton<IRoomBackplane, RedisBackplane>();
-        services.AddSingleton<RedisRoomStore>();
-        services.AddSingleton<IRoomStore>(sp => sp.GetRequiredService<RedisRoomStore>());
+        services.AddSingleton<RedisBackplane>();
+        services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
+        services.AddSingleton<BackplaneHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
+        services.AddSingleton<IRoomStore, RedisRoomStore>();
+        services.AddSingleton<FailoverEpochs>();
         services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);

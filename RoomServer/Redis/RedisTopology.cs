@@ -44,4 +44,8 @@ public sealed record RedisTopology(bool IsCluster, bool ShardedPubSub, int Repli
 
     /// <summary>ARGV[1] of every script: the publish command and the channel (Scripts/prelude.lua).</summary>
     public string ScriptChannel(string roomId) => (ShardedPubSub ? "SPUBLISH " : "PUBLISH ") + Channel(roomId);
+
+    /// <summary>Every script's ARGV: the three prelude.lua reads (channel, history length, at), then the script's own.</summary>
+    public RedisValue[] ScriptArguments(string roomId, int historyLength, string at, RedisValue[] scriptArgs) =>
+        [ScriptChannel(roomId), historyLength, at, .. scriptArgs];
 }
