@@ -100,6 +100,48 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
     }
 
     [Fact]
+    public async Task EveryReplicaHeartbeatsOnEveryShardThroughASubscriptionOnThatShardsMaster()
+    {
+        // With sharded pub/sub each master is a subscription connection of its own: one beat per master.
+        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && n.Slots.Count > 0).ToList();
+        masters.Should().HaveCount(3);
+        foreach (var master in masters)
+        {
+            var node = cluster.Redis.NodeAt(master.Port);
+            var deadline = DateTime.UtcNow + FollowTimeout;
+            List<string> beats;
+            while (true)
+            {
+                var reply = await RespClient.ExecuteAsync(master.Port, ["PUBSUB", "SHARDCHANNELS", "rs-heartbeat:*"], TimeSpan.FromSeconds(5));
+                beats = [.. ((object?[])reply!).Select(c => (string)c!)];
+                if (cluster.Replicas.All(r => beats.Any(b => b.Contains($":{r.ReplicaId}:", StringComparison.Ordinal))) || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+
+            foreach (var replica in cluster.Replicas)
+            {
+                beats.Should().ContainSingle(b => b.Contains($":{replica.ReplicaId}:", StringComparison.Ordinal),
+                    $"{replica.ReplicaId} has one heartbeat SSUBSCRIBEd on master {node}");
+            }
+
+            foreach (var beat in beats)
+            {
+                var slot = await cluster.Redis.KeySlotAsync(beat);
+                master.Slots.Should().Contain(r => r.Contains(slot), $"{beat} hashes to a slot of {node}");
+            }
+        }
+
+        foreach (var replica in cluster.Replicas)
+        {
+            (await cluster.ReadyAsync(replica)).Should().Be((200, (string?)null), $"{replica.ReplicaId} hears every shard");
+        }
+    }
+
+    [Fact]
     public async Task AReplicaWhoseFirstListedNodeIsDownStartsServesAndSaysSoAtReadyz()
     {
         var down = FreePort.Next(); // nothing listens there
