@@ -13,6 +13,8 @@
 #   RoomServer__*                                 passed through to every replica (e.g. RoomServer__PositionIntervalSeconds)
 #   Knobs for the load test (RoomShare.LoadTest), all optional:
 #   ROOMSHARE_CLUSTER_STORE=embedded              no redis-server; one replica keeps rooms in memory (embedded mode)
+#   ROOMSHARE_CLUSTER_STORE=redis-cluster         the replicas use a Redis Cluster (3 masters + 3 replicas, started
+#                                                 with eng/redis-cluster.sh in <state>/redis-cluster) instead of one Redis
 #   ROOMSHARE_CLUSTER_SERVER_DLL=path.dll         run this server instead of RoomServer (the floor arm); skips the build
 #
 # State dir: cluster.env (BASE_URL, API_KEY, REPLICA_PIDS=r1:pid,..., ...), procs (one line per process
@@ -26,6 +28,7 @@ STATE="${ROOMSHARE_CLUSTER_DIR:-$ROOT/.cluster}"
 PROCS="$STATE/procs"
 READY_TIMEOUT_SECONDS=60
 STOP_TIMEOUT_SECONDS=20
+REDIS_CLUSTER_STATE="$STATE/redis-cluster"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 log() { echo "cluster.sh: $*" >&2; }
@@ -48,6 +51,10 @@ find_tool() { # name -> prints its path (Debian keeps nginx in /usr/sbin, often 
 
 require_tool() { # name install-command -> prints path or dies
     find_tool "$1" || die "$1 is not installed: run \`$2\`"
+}
+
+redis_cluster() { # command -> eng/redis-cluster.sh on this cluster's own state dir
+    ROOMSHARE_REDIS_CLUSTER_DIR="$REDIS_CLUSTER_STATE" "$ROOT/eng/redis-cluster.sh" "$@"
 }
 
 # --- process records -------------------------------------------------------------------------------
@@ -102,9 +109,14 @@ stop_recorded() {
             kill -KILL "$pid" 2>/dev/null || true
         fi
     done
+
+    # Redis Cluster nodes last (ROOMSHARE_CLUSTER_STORE=redis-cluster): its script stops exactly what it recorded.
+    if [[ -d "$REDIS_CLUSTER_STATE" ]]; then redis_cluster down || true; fi
 }
 
 any_alive() {
+    # eng/redis-cluster.sh removes its state dir once every node it started has stopped.
+    [[ ! -f "$REDIS_CLUSTER_STATE/procs" ]] || return 0
     [[ -f "$PROCS" ]] || return 1
     local name pid started port
     while read -r name pid started port; do
@@ -178,9 +190,10 @@ cmd_up() {
     done
     ((replicas >= 1 && replicas <= 16)) || die "replica count must be 1..16"
     local store="${ROOMSHARE_CLUSTER_STORE:-redis}" server_dll="${ROOMSHARE_CLUSTER_SERVER_DLL:-}"
-    [[ "$store" == redis || "$store" == embedded ]] || die "ROOMSHARE_CLUSTER_STORE must be redis or embedded"
+    [[ "$store" == redis || "$store" == embedded || "$store" == redis-cluster ]] \
+        || die "ROOMSHARE_CLUSTER_STORE must be redis, redis-cluster or embedded"
     # Embedded rooms live in one process's memory: a second replica would be a second, separate world.
-    [[ "$store" == redis ]] || ((replicas == 1)) || die "ROOMSHARE_CLUSTER_STORE=embedded runs exactly 1 replica"
+    [[ "$store" != embedded ]] || ((replicas == 1)) || die "ROOMSHARE_CLUSTER_STORE=embedded runs exactly 1 replica"
     [[ -z "$server_dll" ]] || build=0
 
     if any_alive; then
@@ -215,8 +228,12 @@ cmd_up() {
     # From here on, a failure stops whatever was already started.
     trap 'status=$?; if ((status != 0)); then log "start-up failed; stopping what was started"; stop_recorded; fi' EXIT
 
-    # Redis, with the AOF settings of docker-compose.yml (none in embedded mode).
-    local redis_port=""
+    # Redis, with the AOF settings of docker-compose.yml (none in embedded mode), or a Redis Cluster.
+    local redis_port="" redis_nodes=""
+    if [[ "$store" == redis-cluster ]]; then
+        redis_cluster up >&2 || die "eng/redis-cluster.sh up failed; see $REDIS_CLUSTER_STATE/logs/"
+        redis_nodes="$(sed -n 's/^NODES=//p' "$REDIS_CLUSTER_STATE/cluster.env")"
+    fi
     if [[ "$store" == redis ]]; then
         pick_port; redis_port="$FREE_PORT"
         "$redis_server" --bind 127.0.0.1 --port "$redis_port" --dir "$STATE/redis" \
@@ -224,6 +241,7 @@ cmd_up() {
             --daemonize no >"$STATE/logs/redis.log" 2>&1 </dev/null &
         record redis $! "$redis_port"
         wait_until "redis-server on port $redis_port" $! redis_pong "$redis_port"
+        redis_nodes="127.0.0.1:$redis_port"
     fi
 
     # Replicas r1..rN.
@@ -234,8 +252,8 @@ cmd_up() {
             if [[ -z "$server_dll" ]]; then cd "$ROOT/RoomServer"; else cd "$(dirname "$server_dll")"; fi
             export ASPNETCORE_URLS="http://127.0.0.1:$port"
             export ASPNETCORE_ENVIRONMENT="$environment"
-            if [[ -n "$redis_port" ]]; then
-                export ConnectionStrings__Redis="127.0.0.1:$redis_port"
+            if [[ -n "$redis_nodes" ]]; then
+                export ConnectionStrings__Redis="$redis_nodes"
             else
                 unset ConnectionStrings__Redis
             fi
@@ -278,8 +296,9 @@ API_KEY=$api_key
 CONFIGURATION=$configuration
 ENVIRONMENT=$environment
 STORE=$store
-REDIS_URL=${redis_port:+127.0.0.1:$redis_port}
+REDIS_URL=$redis_nodes
 REDIS_PID=$(awk '$1 == "redis" { print $2 }' "$PROCS")
+REDIS_CLUSTER_PIDS=$(if [[ -f "$REDIS_CLUSTER_STATE/procs" ]]; then awk '{ print $2 }' "$REDIS_CLUSTER_STATE/procs" | paste -sd, -; fi)
 NGINX_PID=$(awk '$1 == "nginx" { print $2 }' "$PROCS")
 REPLICA_PIDS=$replica_pids
 REPLICA_URLS=$replica_urls
@@ -328,6 +347,7 @@ cmd_status() {
         esac
         printf '%-6s pid %-8s port %-6s %-8s %s\n' "$name" "$pid" "$port" "$state" "$health"
     done <"$PROCS"
+    if [[ -d "$REDIS_CLUSTER_STATE" ]]; then redis_cluster status || all_up=1; fi
     if [[ -f "$STATE/cluster.env" ]]; then grep '^BASE_URL=' "$STATE/cluster.env"; fi
     return "$all_up"
 }

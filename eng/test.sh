@@ -13,6 +13,7 @@ log() { printf '\n== %s\n' "$*" >&2; }
 install_missing_tools() {
   local packages=()
   command -v redis-server >/dev/null || packages+=(redis-server)
+  command -v redis-cli >/dev/null || packages+=(redis-tools)  # redis-cli --cluster create (Redis Cluster tests)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)

@@ -17,6 +17,7 @@ public sealed partial class ComposeFileTests
         ["ROOMSHARE_API_KEY"] = "compose-test-api-key",
         ["ROOMSHARE_JWT_SIGNING_KEY"] = "compose-test-signing-key-0123456789abcdef",
         ["ROOMSHARE_PORT"] = null,
+        ["ROOMSHARE_CLUSTER_PORT"] = null,
     };
 
     [Fact]
@@ -25,7 +26,51 @@ public sealed partial class ComposeFileTests
         var (exitCode, output) = await ComposeConfigAsync(Secrets);
 
         exitCode.Should().Be(0, $"docker-compose config must accept docker-compose.yml:\n{output}");
-        Services(output).Keys.Should().BeEquivalentTo(["redis", "roomserver", "nginx"]);
+        var services = Services(output);
+        services.Where(s => !s.Value.Contains("profiles:", StringComparison.Ordinal)).Select(s => s.Key)
+            .Should().BeEquivalentTo(["redis", "roomserver", "nginx"], "`docker compose up` starts exactly these");
+        services.Where(s => s.Value.Contains("profiles:", StringComparison.Ordinal)).Select(s => s.Key).Should().BeEquivalentTo(
+            ["redis-node-1", "redis-node-2", "redis-node-3", "redis-node-4", "redis-node-5", "redis-node-6", "redis-cluster-create", "roomserver-cluster", "nginx-cluster"],
+            "the rest is the `cluster` profile");
+    }
+
+    [Fact]
+    public async Task TheClusterProfileRunsSixClusterNodesWithAppendOnlyFilesOnTheirOwnVolumes()
+    {
+        var services = Services(await ResolvedConfigAsync());
+
+        for (var i = 1; i <= 6; i++)
+        {
+            services[$"redis-node-{i}"].Should().MatchRegex(@"profiles:\s+- cluster")
+                .And.MatchRegex(@"- --cluster-enabled\s+- ['""]?yes['""]?")
+                .And.MatchRegex(@"- --appendonly\s+- ['""]?yes['""]?")
+                .And.MatchRegex(@"- --maxmemory-policy\s+- noeviction")
+                .And.Contain($"redis-node-{i}-data:/data")
+                .And.Contain("redis-cli")
+                .And.NotMatchRegex(@"(?m)^\s+ports:", "cluster nodes are reached on the compose network only");
+        }
+    }
+
+    [Fact]
+    public async Task TheClusterProfileCreatesTheClusterOnceAndPointsItsOwnReplicasAndNginxAtIt()
+    {
+        var services = Services(await ResolvedConfigAsync());
+
+        services["redis-cluster-create"].Should().Contain("--cluster create").And.Contain("--cluster-replicas 1").And.Contain("--cluster-yes")
+            .And.Contain("cluster_state:ok", "a restart of the stack does not try to create the cluster again")
+            .And.MatchRegex(@"redis-node-6:\s+condition: service_healthy");
+        services["roomserver-cluster"].Should().MatchRegex(
+                @"ConnectionStrings__Redis: ['""]?redis-node-1:6379,redis-node-2:6379,redis-node-3:6379,redis-node-4:6379,redis-node-5:6379,redis-node-6:6379",
+                "the replicas name every node; the store detects the cluster")
+            .And.MatchRegex(@"redis-cluster-create:\s+condition: service_completed_successfully")
+            .And.MatchRegex(@"aliases:\s+- roomserver", "on its network the cluster stack's replicas answer to the name nginx.conf uses")
+            .And.Contain("/readyz")
+            .And.NotMatchRegex(@"(?m)^\s+ports:");
+        services["nginx-cluster"].Should().MatchRegex(@"published: ['""]?8081['""]?", "ROOMSHARE_CLUSTER_PORT defaults to 8081")
+            .And.Contain("/etc/nginx/nginx.conf:ro")
+            .And.MatchRegex(@"roomserver-cluster:\s+condition: service_healthy")
+            .And.MatchRegex(@"networks:\s+redis-cluster", "only the cluster stack's network: `roomserver` there is roomserver-cluster");
+        services["roomserver"].Should().NotContain("redis-cluster", "the default stack stays on its single Redis");
     }
 
     [Fact]

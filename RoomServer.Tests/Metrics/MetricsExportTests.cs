@@ -8,6 +8,9 @@ namespace RoomShare.RoomServer.Tests.Metrics;
 /// /metrics of a real replica after known traffic (DESIGN.md §9): every RoomShare instrument by its
 /// exported name, with the values that traffic must produce; the runtime and ASP.NET Core meters; and
 /// the sample Grafana dashboard and Prometheus config in deploy/ naming only what is exported.
+/// On a replica process of its own, not in the in-process contract suite: OpenTelemetry listens to
+/// meters process-wide and keeps the first instrument of a name it sees, so several servers in one
+/// test process shadow each other's RoomShare instruments (and lose them when the first one stops).
 /// </summary>
 public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : IClassFixture<MetricsTrafficFixture>
 {

@@ -21,16 +21,31 @@ public sealed class RedisBackplaneOrderTests
     [Fact]
     public async Task ARoomsMessagesReachTheHandlerOneAtATimeInChannelOrder()
     {
-        const int Count = 2000;
         await using var redis = await RedisServerProcess.StartAsync();
+        await AssertOneAtATimeInChannelOrderAsync(redis.Endpoint, sharded: false);
+    }
+
+    /// <summary>The same on a Redis Cluster, where the room's channel is sharded (SSUBSCRIBE on its slot's master).</summary>
+    [Fact]
+    public async Task ARoomsShardedMessagesReachTheHandlerOneAtATimeInChannelOrder()
+    {
+        await using var cluster = await RedisClusterProcess.StartAsync();
+        await AssertOneAtATimeInChannelOrderAsync(cluster.ConnectionString, sharded: true);
+    }
+
+    private static async Task AssertOneAtATimeInChannelOrderAsync(string connectionString, bool sharded)
+    {
+        const int Count = 2000;
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         await using var connection = new RedisConnection(
-            Options.Create(new RedisConnectionOptions { ConnectionString = redis.Endpoint }),
+            Options.Create(new RedisConnectionOptions { ConnectionString = connectionString }),
             Options.Create(new RoomServerOptions { ReplicaId = "order-test" }),
             new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
             NullLogger<RedisConnection>.Instance);
         await connection.StartAsync(CancellationToken.None);
-        var backplane = new RedisBackplane(connection, NullLogger<RedisBackplane>.Instance);
+        connection.Topology.ShardedPubSub.Should().Be(sharded, "auto: sharded exactly on a cluster");
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
         var received = new List<long>(Count);
         var inHandler = 0;
         var overlaps = 0;
@@ -56,7 +71,7 @@ public sealed class RedisBackplaneOrderTests
             Interlocked.Decrement(ref inHandler);
         }, CancellationToken.None);
 
-        var channel = RedisKeys.Events("order");
+        var channel = RedisKeys.Events("order", sharded);
         await Task.WhenAll(Enumerable.Range(1, Count).Select(v => connection.PublishAsync(channel,
             "E{\"roomId\":\"order\",\"epoch\":\"e\",\"version\":" + v.ToString(CultureInfo.InvariantCulture) + ",\"type\":\"refresh\",\"at\":\"t\"}")));
         await all.Task.WaitAsync(TimeSpan.FromSeconds(30));

@@ -27,6 +27,16 @@ public sealed class RedisKeysTests
         channel.Should().Be(new StackExchange.Redis.RedisChannel("rs:{r1}:events", StackExchange.Redis.RedisChannel.PatternMode.Literal));
     }
 
+    [Fact]
+    public void TheShardedRoomChannelHasTheSameNameAndIsShardedOnlyWhenAsked()
+    {
+        var sharded = RedisKeys.Events("r1", sharded: true);
+        sharded.ToString().Should().Be("rs:{r1}:events", "the channel shares the room's hash tag, so SPUBLISH in a script stays on its slot");
+        sharded.IsSharded.Should().BeTrue();
+        RedisKeys.Events("r1", sharded: false).Should().Be(RedisKeys.Events("r1"));
+        RedisKeys.Events("r1", sharded: false).IsSharded.Should().BeFalse();
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("a}b")]

@@ -12,6 +12,7 @@ namespace RoomShare.RoomServer.Api;
 /// </summary>
 public static class HealthEndpoints
 {
+    /// <summary><c>reason</c>: why it is not ready, or what is degraded while it is (a Redis Cluster node down), else null.</summary>
     public sealed record HealthResponse(string Status, string Replica, string? Reason = null);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
@@ -31,8 +32,9 @@ public static class HealthEndpoints
             return TypedResults.Json(new HealthResponse("draining", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return await store.WhyNotReadyAsync(cancellationToken) is { } reason
-            ? TypedResults.Json(new HealthResponse("unavailable", replica, reason), statusCode: StatusCodes.Status503ServiceUnavailable)
-            : TypedResults.Ok(new HealthResponse("ready", replica));
+        var readiness = await store.CheckReadinessAsync(cancellationToken);
+        return readiness.IsReady
+            ? TypedResults.Ok(new HealthResponse("ready", replica, readiness.Reason))
+            : TypedResults.Json(new HealthResponse("unavailable", replica, readiness.Reason), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -87,6 +87,8 @@ public sealed class RoomServerOptions
 
     public WebhookOptions Webhooks { get; set; } = new();
 
+    public RedisOptions Redis { get; set; } = new();
+
     /// <summary>A connection's presence lease: three missed ticks and it is considered dead.</summary>
     public TimeSpan PresenceLease => TimeSpan.FromSeconds(PositionIntervalSeconds * 3);
 }

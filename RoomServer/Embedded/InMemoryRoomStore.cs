@@ -119,7 +119,7 @@ public sealed class InMemoryRoomStore(
             },
             touch: false));
 
-    public Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+    public Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken) => Task.FromResult(new StoreReadiness(true));
 
     /// <summary>
     /// Runs one change under the room's lock and publishes what it produced before releasing the lock.

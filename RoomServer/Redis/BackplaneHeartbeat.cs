@@ -13,9 +13,14 @@ namespace RoomShare.RoomServer.Redis;
 /// connection like room events. A subscription that silently stops delivering (a stalled socket, a
 /// lost server-side subscription) is invisible to the connection's own health; the beat is not.
 /// Nothing heard for <see cref="DeafAfterBeats"/> beats → the replica is deaf: <c>/readyz</c> fails,
-/// writes answer <c>unavailable</c> (<see cref="EnsureHearing"/>), and it re-subscribes its rooms and
-/// its beat. When a beat comes back it raises the backplane's <c>Restored</c>, so members are sent
-/// their position and catch up on whatever they missed.
+/// writes answer <c>unavailable</c> (<see cref="EnsureHearing(string)"/>), and it re-subscribes its
+/// rooms and its beat. When a beat comes back it raises the backplane's <c>Restored</c>, so members
+/// are sent their position and catch up on whatever they missed.
+/// With sharded pub/sub on a Redis Cluster, a room's channel lives on its slot's master and each
+/// master is reached through a subscription connection of its own, so one beat checks one shard:
+/// there is one beat per master, on a sharded channel whose slot that master serves (chosen when the
+/// beats start). Deafness is then per shard: a write is refused only when its room's shard is deaf,
+/// so a failover of one master never stops the others' rooms; <c>/readyz</c> needs every shard.
 /// </summary>
 public sealed class BackplaneHeartbeat(
     RedisConnection redis,
@@ -26,35 +31,45 @@ public sealed class BackplaneHeartbeat(
     /// <summary>Beats that may go missing (a busy box, a slow Redis) before the replica calls itself deaf.</summary>
     public const int DeafAfterBeats = 3;
 
+    /// <summary>Candidate hash tags tried per master to find a channel on its slots (a third of slots each: a few tries).</summary>
+    private const int MaxTagTries = 100_000;
+
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.HeartbeatMilliseconds);
 
     // A nonce per process: two processes started with one ReplicaId must not hear each other's beats.
-    private readonly RedisChannel _channel = RedisKeys.Heartbeat(options.Value.ReplicaId, Guid.NewGuid().ToString("N"));
+    private readonly string _nonce = Guid.NewGuid().ToString("N");
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private volatile List<Beat> _beats = [];
 
-    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
-    private ChannelMessageQueue? _queue;
-    private long _lastHeard = Stopwatch.GetTimestamp();
-    private int _deaf;
-    private int _heardOnce;
-
-    /// <summary>Whether the backplane has delivered a beat recently (true before the first deadline passes).</summary>
-    public bool IsHearing => Volatile.Read(ref _deaf) == 0 && SinceLastHeard < DeafAfter;
+    /// <summary>Whether every beat came back recently (true before the first deadline passes).</summary>
+    public bool IsHearing => _beats is { Count: > 0 } beats
+        ? beats.All(b => b.IsHearing(DeafAfter))
+        : Stopwatch.GetElapsedTime(_started) < DeafAfter;
 
     /// <summary>
-    /// Ready means a beat has come back at all, and recently: until the first one does, the replica
-    /// has not shown it can hear (writes are still taken during the first beats' grace).
+    /// Ready means every beat has come back at all, and recently: until they do, the replica has not
+    /// shown it can hear (writes are still taken during the first beats' grace).
     /// </summary>
-    public bool IsVerified => Volatile.Read(ref _heardOnce) == 1 && IsHearing;
+    public bool IsVerified => _beats is { Count: > 0 } beats && beats.All(b => b.HeardOnce && b.IsHearing(DeafAfter));
 
-    /// <summary>How long ago the last beat came back.</summary>
-    public TimeSpan SinceLastHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
+    /// <summary>How long ago the beat heard least recently came back.</summary>
+    public TimeSpan SinceLastHeard => _beats is { Count: > 0 } beats ? beats.Max(b => b.SinceLastHeard) : Stopwatch.GetElapsedTime(_started);
 
     private TimeSpan DeafAfter => _interval * DeafAfterBeats;
 
-    /// <summary>Refuses a write while deaf: its own members would not hear it, nor anyone else's.</summary>
-    public void EnsureHearing()
+    /// <summary>Refuses a write to <paramref name="roomId"/> while its shard's beat is silent: nobody here would hear its event.</summary>
+    public void EnsureHearing(string roomId)
     {
-        if (!IsHearing)
+        var beats = _beats;
+        var hearing = beats.Count switch
+        {
+            0 => IsHearing,
+            1 => beats[0].IsHearing(DeafAfter),
+            _ => (beats.FirstOrDefault(b => b.Serves(redis.HashSlot(RedisKeys.Meta(roomId)))) is { } beat)
+                ? beat.IsHearing(DeafAfter)
+                : IsHearing,
+        };
+        if (!hearing)
         {
             throw RoomException.Unavailable("this replica cannot hear the room backplane right now; nothing was changed — retry (with the same opId)");
         }
@@ -68,7 +83,11 @@ public sealed class BackplaneHeartbeat(
         {
             do
             {
-                await BeatAsync(++beat);
+                ++beat;
+                foreach (var one in EnsureBeats())
+                {
+                    await BeatAsync(one, beat);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -78,81 +97,126 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private async Task BeatAsync(long beat)
+    /// <summary>The beats, made once the topology is known: one classic channel, or one sharded channel per master.</summary>
+    private List<Beat> EnsureBeats()
     {
-        var silentFor = SinceLastHeard;
+        if (_beats.Count > 0)
+        {
+            return _beats;
+        }
+
+        RedisTopology topology;
+        try
+        {
+            topology = redis.Topology;
+        }
+        catch (RoomException)
+        {
+            return []; // Redis not reached yet: /readyz says so; the grace runs out and the replica is deaf.
+        }
+
+        if (!topology.ShardedPubSub)
+        {
+            _beats = [new Beat(RedisKeys.Heartbeat(options.Value.ReplicaId, _nonce), [])];
+            return _beats;
+        }
+
+        var beats = new List<Beat>();
+        foreach (var slots in redis.MasterSlotRanges())
+        {
+            for (var tag = 0; tag < MaxTagTries; tag++)
+            {
+                var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
+                var slot = redis.HashSlot(channel.ToString());
+                if (slots.Any(r => slot >= r.From && slot <= r.To))
+                {
+                    beats.Add(new Beat(channel, slots));
+                    break;
+                }
+            }
+        }
+
+        if (beats.Count > 0)
+        {
+            _beats = beats;
+        }
+
+        return beats;
+    }
+
+    private async Task BeatAsync(Beat beat, long count)
+    {
+        var silentFor = beat.SinceLastHeard;
         if (silentFor >= DeafAfter)
         {
-            BecomeDeaf(silentFor);
+            BecomeDeaf(beat, silentFor);
 
             // Every further DeafAfterBeats beats of silence, start over: a fresh subscription for the
             // beat, and a re-subscription pass over every room (it verifies each with a probe).
-            if (beat % DeafAfterBeats == 0)
+            if (count % DeafAfterBeats == 0)
             {
-                await DropSubscriptionAsync();
+                await DropSubscriptionAsync(beat);
                 backplane.ResubscribeAll();
             }
         }
 
         try
         {
-            await EnsureSubscribedAsync();
-            await redis.PublishAsync(_channel, RoomChannelProtocol.ProbePrefix + beat.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await EnsureSubscribedAsync(beat);
+            await redis.PublishAsync(beat.Channel, RoomChannelProtocol.ProbePrefix + count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (RoomException)
         {
-            // Redis is away: /readyz already says so, and the next beat tries again.
+            // Redis (or this shard's master) is away: /readyz already says so, and the next beat tries again.
         }
     }
 
-    private void OnBeatHeard()
+    private void OnBeatHeard(Beat beat)
     {
-        Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
-        Volatile.Write(ref _heardOnce, 1);
-        if (Interlocked.Exchange(ref _deaf, 0) == 1)
+        if (beat.Heard())
         {
             RedisLog.BackplaneHearing(logger, redis.ReplicaId);
             backplane.RaiseRestored();
         }
     }
 
-    private void BecomeDeaf(TimeSpan silentFor)
+    private void BecomeDeaf(Beat beat, TimeSpan silentFor)
     {
-        if (Interlocked.Exchange(ref _deaf, 1) == 0)
+        if (beat.BecomeDeaf())
         {
             RedisLog.BackplaneDeaf(logger, redis.ReplicaId, silentFor.TotalMilliseconds);
             backplane.ResubscribeAll();
         }
     }
 
-    private async Task EnsureSubscribedAsync()
+    private async Task EnsureSubscribedAsync(Beat beat)
     {
-        await _subscribeGate.WaitAsync();
+        await beat.Gate.WaitAsync();
         try
         {
-            if (_queue is null)
+            if (beat.Queue is null)
             {
-                var queue = await redis.CallAsync("subscribe", () => redis.Subscriber.SubscribeAsync(_channel));
-                queue.OnMessage(_ => OnBeatHeard());
-                _queue = queue;
+                var queue = await redis.CallAsync("subscribe", () => redis.Subscriber.SubscribeAsync(beat.Channel));
+                queue.OnMessage(_ => OnBeatHeard(beat));
+                beat.Queue = queue;
             }
         }
         finally
         {
-            _subscribeGate.Release();
+            beat.Gate.Release();
         }
     }
 
-    private async Task DropSubscriptionAsync()
+    private async Task DropSubscriptionAsync(Beat beat)
     {
-        await _subscribeGate.WaitAsync();
+        await beat.Gate.WaitAsync();
         try
         {
-            _queue = null;
+            beat.Queue = null;
 
             // Every handler of the beat's channel goes, even when Redis cannot be told: the library
             // drops them locally first, and the server's side dies with its connection.
-            await redis.Subscriber.UnsubscribeAsync(_channel).WaitAsync(_interval);
+            await redis.Subscriber.UnsubscribeAsync(beat.Channel).WaitAsync(_interval);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or RoomException)
         {
@@ -160,7 +224,40 @@ public sealed class BackplaneHeartbeat(
         }
         finally
         {
-            _subscribeGate.Release();
+            beat.Gate.Release();
         }
+    }
+
+    /// <summary>One heartbeat channel (classic, or sharded on the slots of one master) and what it has heard.</summary>
+    private sealed class Beat(RedisChannel channel, IReadOnlyList<SlotRange> slots)
+    {
+        private long _lastHeard = Stopwatch.GetTimestamp();
+        private int _deaf;
+        private int _heardOnce;
+
+        public RedisChannel Channel { get; } = channel;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public ChannelMessageQueue? Queue { get; set; }
+
+        public bool HeardOnce => Volatile.Read(ref _heardOnce) == 1;
+
+        public TimeSpan SinceLastHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
+
+        public bool IsHearing(TimeSpan deafAfter) => Volatile.Read(ref _deaf) == 0 && SinceLastHeard < deafAfter;
+
+        public bool Serves(int slot) => slots.Any(r => slot >= r.From && slot <= r.To);
+
+        /// <summary>Records a beat; true when it ends a deaf spell.</summary>
+        public bool Heard()
+        {
+            Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _heardOnce, 1);
+            return Interlocked.Exchange(ref _deaf, 0) == 1;
+        }
+
+        /// <summary>True when this starts a deaf spell.</summary>
+        public bool BecomeDeaf() => Interlocked.Exchange(ref _deaf, 1) == 0;
     }
 }

@@ -12,26 +12,34 @@ namespace RoomShare.RoomServer.Redis;
 /// a room's events. On every restore of the subscription connection this class re-creates each
 /// room's subscription and verifies it — a probe published on the channel must come back through
 /// its queue — then raises <see cref="Restored"/> so members are sent their position and catch up
-/// on whatever pub/sub lost meanwhile.
+/// on whatever pub/sub lost meanwhile. On a Redis Cluster with sharded pub/sub (RedisTopology) a
+/// room's channel is SSUBSCRIBEd on its slot's master and probed with SPUBLISH; a failover (a failed
+/// subscription connection, a moved slot: <see cref="RedisConnection.ShardsChanged"/>) starts the same
+/// re-subscription, which keeps retrying a room until the promoted replica serves its slot, then
+/// gives the room a new epoch (Scripts/failover.lua: members resync from a snapshot).
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
     private readonly RedisConnection _redis;
+    private readonly FailoverEpochs _epochs;
     private readonly ILogger<RedisBackplane> _logger;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private const int ResubscribeAttempts = 3;
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
+    private const int ParallelResubscribes = 16;
 
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
     private int _resubscribeRequested;
     private int _resubscribeRunning;
 
-    public RedisBackplane(RedisConnection redis, ILogger<RedisBackplane> logger)
+    public RedisBackplane(RedisConnection redis, FailoverEpochs epochs, ILogger<RedisBackplane> logger)
     {
         _redis = redis;
+        _epochs = epochs;
         _logger = logger;
         _redis.Restored += OnConnectionRestored;
+        _redis.ShardsChanged += RequestResubscribe;
     }
 
     public event Action? Restored;
@@ -53,11 +61,12 @@ public sealed class RedisBackplane : IRoomBackplane
         return room;
     }
 
-    private void Deliver(RoomChannel room, RedisValue value)
+    private void Deliver(RoomChannel room, ChannelMessageQueue queue, RedisValue value)
     {
         // A queue left behind by an unsubscribe that could not reach Redis must stay silent, or a
-        // later subscription of the room would deliver every message twice.
-        if (!_subscriptions.TryGetValue(room.RoomId, out var current) || !ReferenceEquals(current, room))
+        // later subscription of the room would deliver every message twice (the library may restore
+        // the old queue's subscription itself, e.g. on a cluster's new master after a failover).
+        if (!_subscriptions.TryGetValue(room.RoomId, out var current) || !ReferenceEquals(current, room) || !room.IsCurrent(queue))
         {
             return;
         }
@@ -88,6 +97,11 @@ public sealed class RedisBackplane : IRoomBackplane
         if (message is null)
         {
             RedisLog.BadMessage(_logger, room.Channel.ToString(), null);
+            return;
+        }
+
+        if (message.Kind == RoomMessageKind.Event && !room.Delivered.IsNew(message.Json.Span))
+        {
             return;
         }
 
@@ -147,18 +161,19 @@ public sealed class RedisBackplane : IRoomBackplane
                     await Task.Delay(ResubscribeRetryDelay);
                 }
 
-                var failed = new List<RoomChannel>();
-                foreach (var room in pending)
+                // Rooms in parallel (bounded): a failed shard's rooms each wait out a probe timeout.
+                var failed = new ConcurrentBag<RoomChannel>();
+                await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
                 {
                     if (IsCurrent(room) && !await ResubscribeAsync(room))
                     {
                         failed.Add(room);
                     }
-                }
+                });
 
                 RedisLog.Resubscribed(_logger, _redis.ReplicaId, pending.Count - failed.Count, pending.Count);
                 Restored?.Invoke();
-                pending = failed;
+                pending = [.. failed];
             }
         }
         finally
@@ -174,13 +189,24 @@ public sealed class RedisBackplane : IRoomBackplane
     private bool IsCurrent(RoomChannel room) =>
         _subscriptions.TryGetValue(room.RoomId, out var current) && ReferenceEquals(current, room);
 
-    /// <summary>Re-creates one room's subscription until a probe proves it delivers (bounded attempts).</summary>
+    /// <summary>
+    /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts). On a
+    /// cluster the pass runs for every room when one shard fails over, so a room whose subscription
+    /// still delivers (a probe comes back) is left alone: re-creating it would open a gap in a shard
+    /// that never failed.
+    /// </summary>
     private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
         for (var attempt = 1; attempt <= ResubscribeAttempts; attempt++)
         {
             try
             {
+                var cluster = _redis.Topology.IsCluster;
+                if (attempt == 1 && room.IsSubscribed && cluster && await ProbeAsync(room.Channel))
+                {
+                    return true;
+                }
+
                 await room.UnsubscribeAsync();
                 await room.SubscribeAsync();
                 var heard = await ProbeAsync(room.Channel);
@@ -195,6 +221,13 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 if (heard)
                 {
+                    // On a cluster, a subscription that stopped delivering means the room's shard failed
+                    // over (or may have): its members may hold events the dead master never replicated.
+                    if (cluster)
+                    {
+                        await RenewEpochAsync(room.RoomId);
+                    }
+
                     return true;
                 }
             }
@@ -205,6 +238,19 @@ public sealed class RedisBackplane : IRoomBackplane
         }
 
         return false;
+    }
+
+    private async Task RenewEpochAsync(string roomId)
+    {
+        try
+        {
+            var position = await _epochs.RenewAsync(roomId);
+            RedisLog.EpochAfterFailover(_logger, roomId, position.Epoch, position.Version);
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.RoomNotFound)
+        {
+            // Deleted or expired meanwhile: nothing to resync.
+        }
     }
 
     /// <summary>Publishes a nonce on the channel and waits for it to come back through our queue.</summary>
@@ -245,9 +291,17 @@ public sealed class RedisBackplane : IRoomBackplane
 
         public string RoomId { get; } = roomId;
 
-        public RedisChannel Channel { get; } = RedisKeys.Events(roomId);
+        /// <summary>Classic or sharded, as the topology says when the room subscribes.</summary>
+        public RedisChannel Channel { get; private set; } = RedisKeys.Events(roomId);
 
         public Action<BackplaneMessage> Handler { get; } = handler;
+
+        public bool IsSubscribed => Volatile.Read(ref _queue) is not null;
+
+        /// <summary>The last event delivered, so a message that arrives twice is delivered once.</summary>
+        public EventPositionFilter Delivered { get; } = new();
+
+        public bool IsCurrent(ChannelMessageQueue queue) => ReferenceEquals(Volatile.Read(ref _queue), queue);
 
         public async Task SubscribeAsync()
         {
@@ -261,8 +315,9 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 try
                 {
+                    Channel = owner._redis.Topology.Channel(RoomId);
                     var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
-                    queue.OnMessage(message => owner.Deliver(this, message.Message));
+                    queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
                     _queue = queue;
                 }
                 catch (RoomException)
@@ -284,11 +339,21 @@ public sealed class RedisBackplane : IRoomBackplane
             {
                 if (Interlocked.Exchange(ref _queue, null) is { } queue)
                 {
-                    await owner._redis.CallAsync("unsubscribe", async () =>
+                    try
                     {
-                        await queue.UnsubscribeAsync();
-                        return true;
-                    });
+                        await owner._redis.CallAsync("unsubscribe", async () =>
+                        {
+                            await queue.UnsubscribeAsync();
+                            return true;
+                        });
+                    }
+                    catch (RoomException)
+                    {
+                        // The library may keep (and later restore) a queue whose unsubscribe did not
+                        // reach Redis: drop it locally, it is this room's only one.
+                        await RemoveEveryHandlerAsync();
+                        throw;
+                    }
                 }
             }
             finally

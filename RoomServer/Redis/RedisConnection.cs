@@ -12,19 +12,33 @@ namespace RoomShare.RoomServer.Redis;
 /// retrying in the background, and <c>/readyz</c> reports it). One deadline governs every call,
 /// <c>RoomServer:StoreTimeoutMilliseconds</c>: it is the library's own async/sync timeout, and each
 /// call is also awaited under it, so a call that is queued while Redis is away, or a subscription
-/// call, answers <c>unavailable</c> at the same moment and never hangs.
+/// call, answers <c>unavailable</c> at the same moment and never hangs. On a Redis Cluster (several
+/// nodes in <c>ConnectionStrings:Redis</c> work unchanged) it knows the <see cref="RedisTopology"/>
+/// and confirms writes with <c>WAIT</c> (<see cref="EvaluateConfirmedAsync"/>).
 /// </summary>
 public sealed class RedisConnection(
     IOptions<RedisConnectionOptions> connectionOptions,
     IOptions<RoomServerOptions> options,
     RoomMetrics metrics,
+    IHostApplicationLifetime lifetime,
     ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
 {
+    /// <summary>What a <c>WAIT</c> leaves of the deadline, so its "not confirmed" answer arrives before the deadline fires.</summary>
+    private static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(50);
+
     private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
     private ConnectionMultiplexer? _multiplexer;
+    private RedisTopology? _topology;
 
     /// <summary>Raised when a connection of the given type comes back after a failure.</summary>
     public event Action<ConnectionType>? Restored;
+
+    /// <summary>
+    /// Raised on a cluster when a subscription connection fails or a slot moves (a failover): sharded
+    /// channels live on their slot's master, so those of a failed master must be subscribed again on
+    /// the replica promoted in its place — a node that never comes back never raises <see cref="Restored"/>.
+    /// </summary>
+    public event Action? ShardsChanged;
 
     public string ReplicaId => options.Value.ReplicaId;
 
@@ -34,6 +48,10 @@ public sealed class RedisConnection(
 
     /// <summary>For callers beyond the room store (the order outbox); run each call through <see cref="CallAsync"/>.</summary>
     public IConnectionMultiplexer Connection => Multiplexer;
+
+    /// <summary>The topology, decided at the first reachable server; <c>unavailable</c> while none is reachable.</summary>
+    public RedisTopology Topology => _topology ?? ResolveTopology()
+        ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry (with the same opId)");
 
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
@@ -57,13 +75,60 @@ public sealed class RedisConnection(
 
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
         multiplexer.ConnectionFailed += (_, e) =>
+        {
             RedisLog.ConnectionFailed(logger, options.Value.ReplicaId, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+            if (e.ConnectionType == ConnectionType.Subscription && _topology is { IsCluster: true })
+            {
+                ShardsChanged?.Invoke();
+            }
+        };
         multiplexer.ConnectionRestored += (_, e) =>
         {
             RedisLog.ConnectionRestored(logger, options.Value.ReplicaId, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
             Restored?.Invoke(e.ConnectionType);
         };
+        multiplexer.HashSlotMoved += (_, e) =>
+        {
+            if (_topology is { IsCluster: true })
+            {
+                RedisLog.SlotMoved(logger, options.Value.ReplicaId, e.HashSlot, e.OldEndPoint?.ToString() ?? "?", e.NewEndPoint?.ToString() ?? "?");
+                ShardsChanged?.Invoke();
+            }
+        };
         _multiplexer = multiplexer;
+
+        // A reachable server decides the topology now, so "ShardedPubSub on" against a single server
+        // stops the start-up with its message; if none is reachable, the first call decides.
+        ResolveTopology(atStartup: true);
+    }
+
+    private RedisTopology? ResolveTopology(bool atStartup = false)
+    {
+        if (_multiplexer is not { } multiplexer)
+        {
+            return null;
+        }
+
+        RedisTopology? topology;
+        try
+        {
+            topology = RedisTopology.Resolve(multiplexer, options.Value.Redis);
+        }
+        catch (InvalidOperationException ex) when (!atStartup)
+        {
+            // Learnt only after start-up (no server was reachable then): the same refusal, as late as it can be.
+            RedisLog.Misconfigured(logger, ex.Message);
+            lifetime.StopApplication();
+            throw RoomException.Unavailable("the Redis configuration is wrong; see the server log", ex);
+        }
+
+        if (topology is not null && Interlocked.CompareExchange(ref _topology, topology, null) is null)
+        {
+            RedisLog.TopologyResolved(logger, options.Value.ReplicaId, topology.IsCluster ? "a Redis Cluster" : "a single Redis server",
+                topology.ShardedPubSub ? "sharded (SPUBLISH/SSUBSCRIBE)" : "classic (PUBLISH/SUBSCRIBE)", topology.ReplicasToAcknowledge);
+        }
+
+        return _topology;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -93,6 +158,141 @@ public sealed class RedisConnection(
     /// <summary>Runs a script under the deadline. Any failure to get an answer becomes <c>unavailable</c>.</summary>
     public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) =>
         CallAsync(script.Name, () => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args));
+
+    /// <summary>
+    /// Runs a write script, then — when <paramref name="wrote"/> says it changed something and the
+    /// topology asks for replica acknowledgements — confirms it with <c>WAIT n ms</c> before the caller
+    /// acknowledges it: Redis replicates asynchronously, so a master that fails right after a write
+    /// would otherwise lose it. One deadline bounds both. WAIT counts the replicas holding every
+    /// earlier write of <em>its connection</em>, so it goes to the node that ran the script (the
+    /// multiplexer keeps one interactive connection per node: same node, same connection); if the
+    /// room's slot moved to another node meanwhile, the write cannot be confirmed. Fewer replicas than
+    /// asked, or no answer → <c>unavailable</c>: the write may have been applied, and a retry with the
+    /// same opId is idempotent.
+    /// </summary>
+    public Task<RedisResult> EvaluateConfirmedAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, bool> wrote)
+    {
+        var replicas = Topology.ReplicasToAcknowledge;
+        if (replicas == 0)
+        {
+            return EvaluateAsync(script, keys, args);
+        }
+
+        return CallAsync(script.Name, async () =>
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var multiplexer = Multiplexer;
+            var node = multiplexer.GetServer(keys[0]);
+            var result = await script.EvaluateAsync(multiplexer.GetDatabase(), keys, args);
+            if (!wrote(result))
+            {
+                return result;
+            }
+
+            if (!multiplexer.GetServer(keys[0]).EndPoint.Equals(node.EndPoint))
+            {
+                throw NotConfirmed(script.Name, replicas, 0, "the room's slot moved to another node during the write");
+            }
+
+            var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
+            var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
+            var confirmed = (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds);
+            metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: confirmed >= replicas);
+            return confirmed >= replicas
+                ? result
+                : throw NotConfirmed(script.Name, replicas, confirmed, $"WAIT {replicas} {waitMilliseconds} on {node.EndPoint}");
+        });
+    }
+
+    private RoomException NotConfirmed(string operation, int wanted, long confirmed, string reason)
+    {
+        RedisLog.WriteNotConfirmed(logger, operation, wanted, confirmed, reason);
+        return RoomException.Unavailable(
+            "the write could not be confirmed on a Redis replica in time; it may have been applied — retry (with the same opId)");
+    }
+
+    /// <summary>
+    /// Readiness (<c>/readyz</c>), with what is wrong. One server: it answers PING. A cluster: every
+    /// master holding slots (as CLUSTER NODES says now) is reachable and answers PING; a configured or
+    /// known node that cannot be reached while every slot is served (a replica, a listed node that is
+    /// down) leaves the replica ready, and the detail names it.
+    /// </summary>
+    public async Task<StoreReadiness> CheckReadinessAsync()
+    {
+        if (_multiplexer is not { } multiplexer || !multiplexer.IsConnected)
+        {
+            return new StoreReadiness(false, $"no Redis node reachable ({connectionOptions.Value.ConnectionString.Split(',')[0]}...)");
+        }
+
+        try
+        {
+            var topology = Topology;
+            if (!topology.IsCluster)
+            {
+                await PingAsync();
+                return new StoreReadiness(true);
+            }
+
+            // The library's own view of the cluster (CLUSTER NODES as of its last reconfiguration, which
+            // a failover or MOVED triggers; CLUSTER itself is an admin command we do not enable).
+            var servers = multiplexer.GetServers();
+            var nodes = servers.First(s => s.IsConnected).ClusterConfiguration;
+            var problems = new List<string>();
+            var ready = nodes is not null;
+            foreach (var master in nodes?.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0) ?? [])
+            {
+                var server = multiplexer.GetServer(master.EndPoint);
+                if (master.IsFail || !server.IsConnected)
+                {
+                    ready = false;
+                    problems.Add($"master {master.EndPoint} (slots {string.Join(' ', master.Slots)}) unreachable");
+                    continue;
+                }
+
+                await CallAsync("ping", () => server.PingAsync());
+            }
+
+            if (!ready)
+            {
+                RequestReconfigure(multiplexer);
+            }
+
+            var down = servers.Where(s => !s.IsConnected).Select(s => s.EndPoint.ToString()).ToList();
+            if (down.Count > 0)
+            {
+                problems.Add($"{down.Count} of {servers.Length} Redis nodes unreachable: {string.Join(", ", down)}");
+            }
+
+            return new StoreReadiness(ready, problems.Count == 0 ? null : (ready ? "degraded: " : "") + string.Join("; ", problems));
+        }
+        catch (RoomException ex)
+        {
+            return new StoreReadiness(false, ex.Message);
+        }
+    }
+
+    /// <summary>The hash slot of a key or channel name (the same CRC16 of its hash tag for both).</summary>
+    public int HashSlot(RedisKey key) => Multiplexer.HashSlot(key);
+
+    /// <summary>The slot ranges of each master of the cluster, as the library last read them (none on a single server).</summary>
+    public IReadOnlyList<IReadOnlyList<SlotRange>> MasterSlotRanges() =>
+        Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected)?.ClusterConfiguration?.Nodes
+            .Where(n => !n.IsReplica && n.Slots.Count > 0)
+            .Select(n => (IReadOnlyList<SlotRange>)[.. n.Slots])
+            .ToList() ?? [];
+
+    private long _lastReconfigure;
+
+    /// <summary>Asks the library to re-read the cluster's shape (at most every 2 s), so a failover shows promptly.</summary>
+    private void RequestReconfigure(ConnectionMultiplexer multiplexer)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastReconfigure);
+        if (now - last > 2000 && Interlocked.CompareExchange(ref _lastReconfigure, now, last) == last)
+        {
+            _ = multiplexer.ConfigureAsync();
+        }
+    }
 
     public Task<bool> KeyExistsAsync(RedisKey key) =>
         CallAsync("exists", () => Multiplexer.GetDatabase().KeyExistsAsync(key));

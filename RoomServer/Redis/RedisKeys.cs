@@ -61,11 +61,25 @@ public static class RedisKeys
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
 
     /// <summary>
+    /// The same channel, sharded on a Redis Cluster (SPUBLISH/SSUBSCRIBE on the slot of the room's hash
+    /// tag, so it lives on the master that holds the room's keys).
+    /// </summary>
+    public static RedisChannel Events(string roomId, bool sharded) =>
+        sharded ? RedisChannel.Sharded(Prefix(roomId) + "events") : Events(roomId);
+
+    /// <summary>
     /// A replica's own heartbeat channel (BackplaneHeartbeat), apart from every room's
     /// <c>rs:{id}:events</c>. Literal, like every channel.
     /// </summary>
     public static RedisChannel Heartbeat(string replicaId, string processNonce) =>
         RedisChannel.Literal("rs-heartbeat:" + replicaId + ":" + processNonce);
+
+    /// <summary>
+    /// A replica's heartbeat channel for one shard of a Redis Cluster with sharded pub/sub: sharded, its
+    /// hash tag <paramref name="tag"/> chosen so the slot falls on that shard's master.
+    /// </summary>
+    public static RedisChannel ShardHeartbeat(int tag, string replicaId, string processNonce) =>
+        RedisChannel.Sharded("rs-heartbeat:{" + tag.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}:" + replicaId + ":" + processNonce);
 
     private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

@@ -32,4 +32,19 @@ internal static partial class RedisLog
 
     [LoggerMessage(1010, LogLevel.Information, "Replica {ReplicaId} hears its backplane again; members are sent their position")]
     public static partial void BackplaneHearing(ILogger logger, string replicaId);
+
+    [LoggerMessage(1011, LogLevel.Information, "Replica {ReplicaId} uses {Kind}; room channels {Channels}; replicas to acknowledge each write: {Replicas}")]
+    public static partial void TopologyResolved(ILogger logger, string replicaId, string kind, string channels, int replicas);
+
+    [LoggerMessage(1012, LogLevel.Critical, "Stopping: {Reason}")]
+    public static partial void Misconfigured(ILogger logger, string reason);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Write {Operation} not confirmed by {Wanted} replica(s) (confirmed: {Confirmed}; {Reason}); answering unavailable")]
+    public static partial void WriteNotConfirmed(ILogger logger, string operation, int wanted, long confirmed, string reason);
+
+    [LoggerMessage(1014, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
+    public static partial void SlotMoved(ILogger logger, string replicaId, int slot, string oldEndpoint, string newEndpoint);
+
+    [LoggerMessage(1015, LogLevel.Information, "Room {RoomId}'s shard failed over: its epoch is {Epoch} at version {Version}, so its members resync from a snapshot")]
+    public static partial void EpochAfterFailover(ILogger logger, string roomId, string epoch, long version);
 }

@@ -140,7 +140,7 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs, _limits.MemberOps.ScriptArgument]);
+        var reply = await RunWriteAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs, _limits.MemberOps.ScriptArgument]);
         EnsureOk(reply, request.RoomId);
         return VersionReply.Read(reply);
     }
@@ -199,43 +199,49 @@ public sealed class RedisRoomStore(
         return PositionReply.Read(reply);
     }
 
-    public async Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Ready when Redis serves every room (a cluster: every slot's master reachable) and the backplane
+    /// hears itself; otherwise why not. A ready cluster may still report what is degraded.
+    /// </summary>
+    public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken)
     {
-        if (!redis.IsConnected)
+        var redisReadiness = await redis.CheckReadinessAsync();
+        if (!redisReadiness.IsReady)
         {
-            return "Redis is not connected";
-        }
-
-        try
-        {
-            await redis.PingAsync();
-        }
-        catch (RoomException)
-        {
-            return "Redis does not answer within the store deadline";
+            return redisReadiness;
         }
 
         return heartbeat.IsVerified
-            ? null
-            : $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms";
+            ? redisReadiness
+            : new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>
+    private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    {
+        var result = await redis.EvaluateAsync(script, RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs));
+        return new ScriptReply((RedisResult[])result!);
     }
 
     /// <summary>
-    /// A write, refused while the replica is deaf (degraded mode): nobody here would hear its event,
-    /// the writer included, and the client's retry may reach a replica that can.
+    /// Runs a script a client is acknowledged for; when it changed the room, a replica confirms it
+    /// before the acknowledgement (RoomServer:Redis:ReplicasToAcknowledge, <see cref="RedisConnection.EvaluateConfirmedAsync"/>).
+    /// A refusal (an error code) wrote nothing and needs no confirmation. Refused while the room's
+    /// backplane is deaf (degraded mode): nobody here would hear its event, the writer included, and
+    /// the client's retry may reach a replica that can.
     /// </summary>
-    private Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
+    private async Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
     {
-        heartbeat.EnsureHearing();
-        return RunAsync(script, roomId, at, scriptArgs, keys);
-    }
-
-    private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
-    {
-        RedisValue[] args = [RedisKeys.Events(roomId).ToString(), _options.HistoryLength, at, .. scriptArgs];
-        var result = await redis.EvaluateAsync(script, keys ?? RedisKeys.ForRoom(roomId), args);
+        heartbeat.EnsureHearing(roomId);
+        var result = await redis.EvaluateConfirmedAsync(script, keys ?? RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs), Wrote);
         return new ScriptReply((RedisResult[])result!);
     }
+
+    internal static bool Wrote(RedisResult result) =>
+        new ScriptReply((RedisResult[])result!).Status is "ok" or SnapshotReply.Status or MissedReply.Status;
+
+    private RedisValue[] Arguments(string roomId, string at, RedisValue[] scriptArgs) =>
+        redis.Topology.ScriptArguments(roomId, _options.HistoryLength, at, scriptArgs);
 
     /// <summary>Turns an error status into its <see cref="RoomException"/>.</summary>
     private void EnsureOk(ScriptReply reply, string roomId, string expected = "ok")

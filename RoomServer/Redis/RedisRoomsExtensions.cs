@@ -7,6 +7,7 @@ using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
+using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace RoomShare.RoomServer.Redis;
 
@@ -18,7 +19,10 @@ public static class RedisRoomsExtensions
     /// <summary>
     /// Scaled mode: the Redis room store and room backplane (one multiplexer, <see cref="RedisConnection"/>),
     /// and SignalR's own Redis backplane (its own multiplexer; disposing it unsubscribes everything)
-    /// for every other SignalR send, behind the room composite lifetime manager.
+    /// for every other SignalR send, behind the room composite lifetime manager. The same connection
+    /// string may name the nodes of a Redis Cluster: room channels are then sharded (RedisTopology),
+    /// while SignalR's backplane keeps classic PUBLISH/SUBSCRIBE, which a cluster broadcasts to every
+    /// node (its messages are rare: announcements, removals, sends to one connection or user).
     /// </summary>
     public static IServiceCollection AddRedisRooms(this IServiceCollection services, string connectionString)
     {
@@ -32,9 +36,11 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IRoomStore, RedisRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
+        services.AddSingleton<FailoverEpochs>();
+        services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
-        services.AddOptions<RedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>
+        services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>
         {
             redis.Configuration.ChannelPrefix = RedisChannel.Literal(SignalRChannelPrefix);
             redis.Configuration.AbortOnConnectFail = false;

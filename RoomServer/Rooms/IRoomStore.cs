@@ -74,6 +74,6 @@ public interface IRoomStore
     /// </summary>
     Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
-    /// <summary>Why the store cannot serve rooms now (for <c>/readyz</c>), or null when it can.</summary>
-    Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken);
+    /// <summary>Whether the store can serve rooms now, and why not or what is degraded (for <c>/readyz</c>).</summary>
+    Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken);
 }

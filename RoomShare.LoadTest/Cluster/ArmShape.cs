@@ -11,6 +11,9 @@ public enum ArmServer
 
     /// <summary>RoomShare.Floor: a bare Kestrel WebSocket fan-out, no SignalR, no Redis.</summary>
     Floor,
+
+    /// <summary>RoomServer replicas on a Redis Cluster of 3 masters + 3 replicas (ROOMSHARE_CLUSTER_STORE=redis-cluster).</summary>
+    RoomShareOnRedisCluster,
 }
 
 /// <summary>
@@ -27,6 +30,8 @@ public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool 
 
     public static readonly ArmShape FloorArm = new("floor", ArmServer.Floor, 1);
 
-    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, embedded, floor.</summary>
-    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), EmbeddedMode, FloorArm];
+    public static ArmShape RoomShareOnRedisCluster(int replicas) => new($"roomshare-rc-{replicas}", ArmServer.RoomShareOnRedisCluster, replicas);
+
+    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, roomshare-rc-3 (on a Redis Cluster), embedded, floor.</summary>
+    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), RoomShareOnRedisCluster(3), EmbeddedMode, FloorArm];
 }

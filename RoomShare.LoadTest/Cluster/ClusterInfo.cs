@@ -6,7 +6,8 @@ public sealed record ClusterInfo(
     string ApiKey,
     IReadOnlyList<(string Name, int Pid)> Replicas,
     int NginxPid,
-    int? RedisPid)
+    int? RedisPid,
+    IReadOnlyList<int> RedisClusterPids)
 {
     public static ClusterInfo Read(string clusterEnvPath)
     {
@@ -28,7 +29,8 @@ public sealed record ClusterInfo(
             Required("API_KEY"),
             replicas,
             ParsePid(Required("NGINX_PID")),
-            string.IsNullOrEmpty(redis) ? null : ParsePid(redis));
+            string.IsNullOrEmpty(redis) ? null : ParsePid(redis),
+            [.. values.GetValueOrDefault("REDIS_CLUSTER_PIDS", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParsePid)]);
     }
 
     private static int ParsePid(string text) => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);

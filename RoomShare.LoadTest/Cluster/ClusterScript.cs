@@ -50,6 +50,11 @@ public sealed class ClusterScript : IAsyncDisposable
                 env["ROOMSHARE_CLUSTER_STORE"] = "embedded";
             }
 
+            if (arm.Server is ArmServer.RoomShareOnRedisCluster)
+            {
+                env["ROOMSHARE_CLUSTER_STORE"] = "redis-cluster";
+            }
+
             if (arm.Server is ArmServer.Floor)
             {
                 env["ROOMSHARE_CLUSTER_SERVER_DLL"] = request.FloorDll;

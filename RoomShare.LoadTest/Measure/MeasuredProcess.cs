@@ -25,6 +25,8 @@ public sealed record MeasuredProcess(string Name, ProcessKind Kind, int Pid)
             processes.Add(new MeasuredProcess("redis-server", ProcessKind.Redis, redis));
         }
 
+        processes.AddRange(cluster.RedisClusterPids.Select((pid, i) => new MeasuredProcess($"redis node {i + 1}", ProcessKind.Redis, pid)));
+
         processes.Add(new MeasuredProcess("generator", ProcessKind.Generator, Environment.ProcessId));
         return processes;
     }

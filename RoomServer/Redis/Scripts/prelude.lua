@@ -19,19 +19,26 @@
 --                             not touch()ed: it lapses once every bucket in it would be full again;
 --                             delete.lua removes it with the room)
 -- ARGV, the same first three for every script:
---   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
+--   1 publish command and channel: 'PUBLISH rs:{id}:events', or 'SPUBLISH rs:{id}:events' (sharded pub/sub
+--     on a Redis Cluster: the channel shares the room's slot)    2 history length    3 "at" (ISO-8601 UTC)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
 --   reads each shape by named positions (Redis/ScriptReply.cs and its readers: VersionReply,
 --   ChoiceReply, PositionReply, MissedReply, SnapshotReply): change a reply and its reader together.
 -- Channel messages (RoomChannelProtocol): 'E' .. event JSON (RoomEvent, every field present) or
 --                                   'P' .. presence JSON (PresenceChange).
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local PUBLISH, CHANNEL = string.match(ARGV[1], '^(S?PUBLISH) (.+)$')
+local HISTORY_LENGTH, AT = tonumber(ARGV[2]), ARGV[3]
 local AUDIT = KEYS[8]
 -- KEYS 1..ROOM_KEYS are the room's own state: they share its TTL (touch), and create and delete
 -- remove them together. A key added after them (e.g. one that must outlive the room) is not.
 local ROOM_KEYS = 8
 local RATE = KEYS[9]
+
+-- Every message of the room's channel goes out here, with the command ARGV[1] names.
+local function publish(message)
+  redis.call(PUBLISH, CHANNEL, message)
+end
 
 local function q(s)
   if s == nil or s == false then return 'null' end
@@ -107,7 +114,7 @@ local function append_event(etype, f)
   redis.call('RPUSH', HISTORY, json)
   redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1)
   redis.call('XADD', AUDIT, 'MAXLEN', int(tonumber(meta[3]) or HISTORY_LENGTH), int(version) .. '-0', 'e', json)
-  redis.call('PUBLISH', CHANNEL, 'E' .. json)
+  publish('E' .. json)
   return version
 end
 
@@ -119,7 +126,7 @@ local function publish_presence(member, online, fallback_name)
   local seq = redis.call('HINCRBY', META, 'presenceSeq', 1)
   local json = '{"roomId":' .. q(redis.call('HGET', META, 'roomId')) .. ',"memberId":' .. q(member)
     .. ',"displayName":' .. q(name) .. ',"online":' .. tostring(online) .. ',"seq":' .. int(seq) .. '}'
-  redis.call('PUBLISH', CHANNEL, 'P' .. json)
+  publish('P' .. json)
 end
 
 local function presence_seq()

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Globalization;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.RedisCluster;
+
+/// <summary>
+/// A Redis master dies (kill -9) while members of rooms on every shard write through all three
+/// replicas. Its replica is promoted (CLUSTER FAILOVER TAKEOVER bounds the wait) and the dead node
+/// comes back as the new master's replica. No acknowledged write is lost (each was confirmed on a
+/// replica with WAIT); a write answered <c>unavailable</c> is applied at most once (retried with its
+/// opId); the other shards never stop; and the failed shard's rooms get live events again on every
+/// replica — its sharded channels re-subscribed and verified on the new master, without a restart.
+/// </summary>
+[Trait("Suite", "RedisCluster")]
+public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
+{
+    private const int MaxWritesPerWriter = 800;
+    private static readonly TimeSpan Pacing = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan StageTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task AKilledMasterLosesNoAcknowledgedWriteOtherShardsNeverStopAndItsRoomsGoLiveAgainOnTheNewMaster()
+    {
+        var rooms = await cluster.RoomOnEveryMasterAsync();
+        var failing = rooms[0];
+        var healthy = rooms.Skip(1).ToList();
+        var victim = cluster.Redis.NodeAt(failing.MasterPort);
+        var heir = await cluster.Redis.ReplicaOfAsync(victim.Port);
+        var followers = new List<RoomFollower>();
+        var writers = new List<(WriterLoop Loop, RoomFollower Member, ShardRoom Shard)>();
+        var done = false;
+        try
+        {
+            foreach (var (shard, r) in rooms.Select((s, i) => (s, i.ToString(CultureInfo.InvariantCulture))))
+            {
+                foreach (var replica in cluster.Replicas)
+                {
+                    followers.Add(await cluster.JoinAsync(shard.Room, $"f{r}{replica.ReplicaId}", replica));
+                    var writer = await cluster.JoinAsync(shard.Room, $"w{r}{replica.ReplicaId}", replica);
+                    var loop = new WriterLoop(writer.Client, shard.Room, writer.MemberId, "pizza", MaxWritesPerWriter, Pacing);
+                    loop.StopWhen(_ => Volatile.Read(ref done));
+                    writers.Add((loop, writer, shard));
+                }
+            }
+
+            var running = writers.Select(w => w.Loop.RunAsync()).ToList();
+            await Task.WhenAll(writers.Select(w => w.Loop.Flowing)).WaitAsync(StageTimeout);
+
+            // The crash.
+            var clock = Stopwatch.StartNew();
+            victim.Kill();
+            writers.ForEach(w => w.Loop.MarkOutage());
+            output.WriteLine($"killed master {victim} of room {failing.Room.Id}; its replica {heir} takes over");
+
+            // Before the promotion, readiness says which master is gone.
+            var notReady = await WaitForReadyAsync(cluster.Replicas[0], r => r.Status == 503 && r.Detail?.Contains(victim.Endpoint, StringComparison.Ordinal) == true);
+            output.WriteLine($"{clock.ElapsedMilliseconds} ms: r1 /readyz 503: {notReady.Detail}");
+
+            await RedisClusterProcess.TakeOverAsync(heir, StageTimeout);
+            output.WriteLine($"{clock.ElapsedMilliseconds} ms: {heir} is master");
+            await victim.StartAgainAsync();
+            await cluster.Redis.WaitUntilHealthyAsync(StageTimeout);
+            output.WriteLine($"{clock.ElapsedMilliseconds} ms: {victim} is back as a replica; cluster healthy");
+
+            // Writes on the failed shard resume (its new master has a replica to confirm them again).
+            var failingWriters = writers.Where(w => w.Shard == failing).ToList();
+            await WaitUntilAsync(() => failingWriters.All(w => w.Loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null) >= 5),
+                () => "writers of the failed shard acknowledged again: " + string.Join(", ", failingWriters.Select(w => w.Loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null))));
+            output.WriteLine($"{clock.ElapsedMilliseconds} ms: the failed shard's writers are acknowledged again");
+            Volatile.Write(ref done, true);
+            await Task.WhenAll(running).WaitAsync(StageTimeout);
+            foreach (var replica in cluster.Replicas)
+            {
+                (await cluster.ReadyAsync(replica)).Status.Should().Be(200, $"{replica.ReplicaId} is ready again after the failover");
+            }
+
+            // The other shards never stopped: every write there, during the failover too, was acknowledged.
+            foreach (var (loop, member, shard) in writers.Where(w => w.Shard != failing))
+            {
+                loop.Outcomes.Where(o => o.Ack is null).Should().BeEmpty($"{member.MemberId} writes to room {shard.Room.Id} on a shard that did not fail");
+                loop.Outcomes.Count(o => o.AfterOutage).Should().BeGreaterThan(0);
+            }
+
+            var failed = failingWriters.SelectMany(w => w.Loop.Outcomes).Where(o => o.Ack is null).ToList();
+            output.WriteLine($"failed shard: {failingWriters.Sum(w => w.Loop.Acknowledged)} acknowledged, {failed.Count} not: " +
+                string.Join(", ", failed.GroupBy(o => o.ErrorCode).Select(g => $"{g.Key}={g.Count()}")));
+            failed.Should().NotBeEmpty("writes to the dead master's rooms fail until its replica takes over");
+            failed.Select(o => o.ErrorCode).Should().OnlyContain(c => c == RoomErrorCodes.Unavailable || c == "client-timeout");
+
+            // A write answered unavailable may have been applied: retried with its opId, it is applied at most once.
+            var retries = new List<(WriteOutcome Outcome, ChoiceAck Ack)>();
+            foreach (var outcome in failed)
+            {
+                var writer = failingWriters.Single(w => w.Member.MemberId == outcome.MemberId).Member;
+                retries.Add((outcome, await writer.Client.SetChoiceAsync(failing.Room, outcome.MenuId, outcome.Quantity, outcome.OpId)));
+            }
+
+            foreach (var shard in rooms)
+            {
+                var history = await cluster.RedisHistoryAsync(shard.Room);
+                var final = await cluster.RedisVersionAsync(shard.Room);
+                history.Select(e => e.Version).Should().Equal(Enumerable.Range(1, (int)final).Select(v => (long)v), $"room {shard.Room.Id}'s history is whole");
+
+                // Every acknowledged write is there, at the version its ack named.
+                foreach (var (loop, member, _) in writers.Where(w => w.Shard == shard))
+                {
+                    foreach (var outcome in loop.Outcomes.Where(o => o.Ack is not null))
+                    {
+                        history[(int)outcome.Ack!.Version - 1].Should().BeEquivalentTo(
+                            new { Type = RoomEventTypes.Choice, outcome.MemberId, outcome.OpId, Quantity = (int?)outcome.Quantity },
+                            $"acknowledged write {outcome.OpId} survives the failover");
+                    }
+                }
+
+                foreach (var (outcome, ack) in retries.Where(r => shard == failing))
+                {
+                    var applied = history.Where(e => e.MemberId == outcome.MemberId && e.OpId == outcome.OpId).ToList();
+                    applied.Should().HaveCount(1, $"{outcome.OpId}, answered {outcome.ErrorCode} and retried, is applied exactly once");
+                    ack.Version.Should().Be(applied[0].Version, $"the retry of {outcome.OpId} answers the version it was applied at");
+                }
+
+                // Every member, on every replica, converges to Redis; the healthy shards' members never needed to catch up.
+                var choices = await ChoicesAsync(shard.Room);
+                var epoch = await cluster.RedisEpochAsync(shard.Room);
+                foreach (var member in followers.Where(f => f.Room == shard.Room))
+                {
+                    if (shard == failing)
+                    {
+                        // The dead master may have published events it never replicated, so the failed
+                        // shard's room has a new epoch: Position tells each member, which resyncs.
+                        epoch.Should().NotBe(shard.Room.Epoch, "a room whose shard failed over gets a new epoch");
+                        await member.Client.WaitForAsync("Position", p => p.GetProperty("epoch").GetString() == epoch, StageTimeout);
+                        if (member.Epoch != epoch)
+                        {
+                            await member.JoinAsync(resume: true);
+                        }
+                    }
+
+                    await member.FollowUntilAsync(final, StageTimeout, catchUp: shard == failing);
+                    member.Epoch.Should().Be(epoch);
+                    member.Choices.Should().BeEquivalentTo(choices, $"{member} converges to the cluster's state");
+                    if (shard != failing)
+                    {
+                        epoch.Should().Be(shard.Room.Epoch, "a shard that did not fail keeps its rooms' epochs");
+                        member.AssertEveryConnectionReceivedInOrderOnce();
+                        member.Gaps.Should().BeEmpty($"{member} is on a shard that did not fail: its live events never stopped");
+                    }
+                    else
+                    {
+                        // Within each epoch, live events arrive in version order, each once.
+                        foreach (var run in member.Client.Received("RoomEvent").GroupBy(e => e.GetProperty("epoch").GetString()))
+                        {
+                            run.Select(e => e.GetProperty("version").GetInt64()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems(
+                                $"{member} receives the events of epoch {run.Key} in order, once");
+                        }
+                    }
+                }
+            }
+
+            // The backplane after the failover: the failed shard's room gets live events again on every
+            // replica, with no restart — and its members were sent Position to catch up meanwhile.
+            var failingFollowers = followers.Where(f => f.Room == failing.Room).ToList();
+            failingFollowers.Should().OnlyContain(f => f.Client.Received("Position").Count > 0);
+            var live = await LiveAgainAsync(failingWriters[0].Member, failingFollowers);
+            output.WriteLine($"{clock.ElapsedMilliseconds} ms: live events on the failed shard's room again at v{live}");
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            await Task.WhenAll(followers.Concat(writers.Select(w => w.Member)).Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>
+    /// Refreshes the room (a barrier event) until every follower receives one live — on its connection,
+    /// not through a catch-up Join — within a bounded number of rounds. Returns the live version.
+    /// </summary>
+    private async Task<long> LiveAgainAsync(RoomFollower writer, IReadOnlyList<RoomFollower> followers)
+    {
+        var deadline = DateTime.UtcNow + StageTimeout;
+        for (var round = 0; ; round++)
+        {
+            var barrier = await writer.Client.InvokeAsync<VersionAck>("Refresh", writer.Room.Id);
+            try
+            {
+                await Task.WhenAll(followers.Select(f => f.FollowUntilAsync(barrier.Version, TimeSpan.FromSeconds(3), catchUp: true)));
+            }
+            catch (TimeoutException)
+            {
+                // Not yet: try again with a new barrier.
+            }
+
+            if (followers.All(f => f.Client.Received("RoomEvent").Any(e => e.GetProperty("version").GetInt64() == barrier.Version)))
+            {
+                return barrier.Version;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException(
+                    $"after {round + 1} barriers, not every member of room {writer.Room.Id} received a live event: " +
+                    string.Join(", ", followers.Select(f => $"{f}: received {f.Client.Received("RoomEvent").Count} live")) + cluster.Logs());
+            }
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, int>> ChoicesAsync(TestRoom room)
+    {
+        var key = $"rs:{{{room.Id}}}:choices";
+        var master = await cluster.Redis.MasterOfAsync(key);
+        var flat = (object?[])(await RespClient.ExecuteAsync(master.Port, ["HGETALL", key], TimeSpan.FromSeconds(5)))!;
+        var choices = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            choices[(string)flat[i]!] = int.Parse((string)flat[i + 1]!, CultureInfo.InvariantCulture);
+        }
+
+        return choices;
+    }
+
+    private async Task<(int Status, string? Detail)> WaitForReadyAsync(RoomServerProcess replica, Func<(int Status, string? Detail), bool> until)
+    {
+        var deadline = DateTime.UtcNow + StageTimeout;
+        while (true)
+        {
+            var ready = await cluster.ReadyAsync(replica);
+            if (until(ready))
+            {
+                return ready;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{replica.ReplicaId} /readyz never matched; last: {ready.Status} {ready.Detail}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + StageTimeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not within {StageTimeout.TotalSeconds:0}s: {describe()}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+}

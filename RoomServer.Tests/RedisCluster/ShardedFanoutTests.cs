@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.RedisCluster;
+
+/// <summary>
+/// Three replicas on a Redis Cluster, nothing broken: rooms on every shard, members of each room on
+/// every replica, everyone writing at once. Room events travel by sharded pub/sub only (SPUBLISH in
+/// the scripts, SSUBSCRIBE per room), while SignalR's own backplane keeps classic PUBLISH.
+/// Also: how a replica starts with a listed node down, and how it refuses "sharding on" without a cluster.
+/// </summary>
+[Trait("Suite", "RedisCluster")]
+public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
+{
+    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task ConcurrentWritersFromEveryReplicaIntoRoomsOnEveryShardAreSeenByEveryMemberInOrderOverShardedPubSub()
+    {
+        const int WritesPerMember = 15;
+        var rooms = await cluster.RoomOnEveryMasterAsync();
+        var members = new List<RoomFollower>();
+        try
+        {
+            foreach (var (shard, r) in rooms.Select((s, i) => (s, i)))
+            {
+                foreach (var replica in cluster.Replicas)
+                {
+                    members.Add(await cluster.JoinAsync(shard.Room, $"m{r.ToString(CultureInfo.InvariantCulture)}{replica.ReplicaId}", replica));
+                }
+            }
+
+            var masters = rooms.Select(r => cluster.Redis.NodeAt(r.MasterPort)).ToList();
+            var before = await AllCommandCallsAsync();
+
+            // Every member writes at once, through its own replica, into its room: every call a change.
+            var acks = await Task.WhenAll(members.Select(async m =>
+            {
+                var versions = new List<long>();
+                for (var i = 0; i < WritesPerMember; i++)
+                {
+                    var ack = await m.Client.SetChoiceAsync(m.Room, "pizza", (i % 9) + 1, $"{m.MemberId}-{i.ToString(CultureInfo.InvariantCulture)}");
+                    versions.Add(ack.Version);
+                }
+
+                return (Member: m, Versions: versions);
+            }));
+
+            foreach (var shard in rooms)
+            {
+                var final = await cluster.RedisVersionAsync(shard.Room);
+                var inRoom = members.Where(m => m.Room == shard.Room).ToList();
+                final.Should().Be(inRoom.Count + (inRoom.Count * WritesPerMember), "3 member events and 45 choice events per room");
+                acks.Where(a => a.Member.Room == shard.Room).SelectMany(a => a.Versions).Should().OnlyHaveUniqueItems();
+                await Task.WhenAll(inRoom.Select(m => m.FollowUntilAsync(final, FollowTimeout)));
+                foreach (var m in inRoom)
+                {
+                    m.Gaps.Should().BeEmpty($"{m} misses nothing on a healthy cluster");
+                    m.Applied.Select(e => e.Version).Should().Equal(
+                        Enumerable.Range((int)m.FirstJoinVersion + 1, (int)(final - m.FirstJoinVersion)).Select(v => (long)v),
+                        $"{m} applies every event after its join once, +1 at a time");
+                    m.AssertEveryConnectionReceivedInOrderOnce();
+                }
+            }
+
+            var after = await AllCommandCallsAsync();
+            var events = rooms.Count * WritesPerMember * cluster.Replicas.Count;
+            foreach (var (shard, master) in rooms.Zip(masters))
+            {
+                var spublish = Delta(before, after, master.Port, "spublish");
+                output.WriteLine($"master {master}: spublish +{spublish}, ssubscribe total {Calls(after, master.Port, "ssubscribe")}");
+                spublish.Should().BeGreaterThanOrEqualTo(WritesPerMember * cluster.Replicas.Count,
+                    $"room {shard.Room.Id}'s events are SPUBLISHed on its master {master}");
+                Calls(after, master.Port, "ssubscribe").Should().BeGreaterThanOrEqualTo(cluster.Replicas.Count,
+                    $"every replica with members of room {shard.Room.Id} SSUBSCRIBEs on its master {master}");
+            }
+
+            var classic = cluster.Redis.Nodes.Sum(n => Delta(before, after, n.Port, "publish"));
+            classic.Should().Be(0, $"none of the {events} room events used classic PUBLISH (a cluster broadcasts it to every node)");
+
+            // SignalR's own backplane (Clients.All: an announcement) does use classic PUBLISH — that is what the count above would see.
+            using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "hello cluster" }))
+            {
+                announced.EnsureSuccessStatusCode();
+            }
+
+            var afterAnnouncement = await AllCommandCallsAsync();
+            cluster.Redis.Nodes.Sum(n => Delta(after, afterAnnouncement, n.Port, "publish")).Should().BeGreaterThanOrEqualTo(1,
+                "SignalR's backplane (rs-signalr channels) publishes classically on the cluster");
+            await Task.WhenAll(members.Select(m => m.Client.NextAsync("Announcement", FollowTimeout)));
+        }
+        finally
+        {
+            await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task EveryReplicaHeartbeatsOnEveryShardThroughASubscriptionOnThatShardsMaster()
+    {
+        // With sharded pub/sub each master is a subscription connection of its own: one beat per master.
+        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && n.Slots.Count > 0).ToList();
+        masters.Should().HaveCount(3);
+        foreach (var master in masters)
+        {
+            var node = cluster.Redis.NodeAt(master.Port);
+            var deadline = DateTime.UtcNow + FollowTimeout;
+            List<string> beats;
+            while (true)
+            {
+                var reply = await RespClient.ExecuteAsync(master.Port, ["PUBSUB", "SHARDCHANNELS", "rs-heartbeat:*"], TimeSpan.FromSeconds(5));
+                beats = [.. ((object?[])reply!).Select(c => (string)c!)];
+                if (cluster.Replicas.All(r => beats.Any(b => b.Contains($":{r.ReplicaId}:", StringComparison.Ordinal))) || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+
+            foreach (var replica in cluster.Replicas)
+            {
+                beats.Should().ContainSingle(b => b.Contains($":{replica.ReplicaId}:", StringComparison.Ordinal),
+                    $"{replica.ReplicaId} has one heartbeat SSUBSCRIBEd on master {node}");
+            }
+
+            foreach (var beat in beats)
+            {
+                var slot = await cluster.Redis.KeySlotAsync(beat);
+                master.Slots.Should().Contain(r => r.Contains(slot), $"{beat} hashes to a slot of {node}");
+            }
+        }
+
+        foreach (var replica in cluster.Replicas)
+        {
+            (await cluster.ReadyAsync(replica)).Should().Be((200, (string?)null), $"{replica.ReplicaId} hears every shard");
+        }
+    }
+
+    [Fact]
+    public async Task AReplicaWhoseFirstListedNodeIsDownStartsServesAndSaysSoAtReadyz()
+    {
+        var down = FreePort.Next(); // nothing listens there
+        var settings = cluster.Settings("r-degraded");
+        settings["ConnectionStrings__Redis"] = $"127.0.0.1:{down.ToString(CultureInfo.InvariantCulture)}," + cluster.Redis.ConnectionString;
+        await using var replica = await RoomServerProcess.StartAsync(settings);
+
+        var (status, detail) = await cluster.ReadyAsync(replica);
+        status.Should().Be(200, "every shard is served; one listed node being down degrades nothing a room needs");
+        detail.Should().Contain("degraded").And.Contain($"127.0.0.1:{down.ToString(CultureInfo.InvariantCulture)}", "readyz names the node it cannot reach");
+
+        // And it serves: a room created through it is written (and confirmed) on its shard.
+        using var api = new HttpClient { BaseAddress = replica.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        api.DefaultRequestHeaders.Add("X-Api-Key", cluster.ApiKey);
+        using var created = await api.PostAsJsonAsync("/api/rooms", new { name = "Degraded", menu = ContractServer.Menu }, ContractServer.Json);
+        created.EnsureSuccessStatusCode();
+        var room = (await created.Content.ReadFromJsonAsync<RoomShare.RoomServer.Api.RoomCreatedResponse>(ContractServer.Json))!;
+        (await (await cluster.Redis.MasterOfAsync($"rs:{{{room.RoomId}}}:meta")).ExecuteAsync("HGET", $"rs:{{{room.RoomId}}}:meta", "roomId"))
+            .Should().Be(room.RoomId);
+    }
+
+    [Fact]
+    public async Task ShardedPubSubOnAgainstASingleRedisServerRefusesToStartWithAClearMessage()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        var settings = cluster.Settings("r-misconfigured");
+        settings["ConnectionStrings__Redis"] = redis.Endpoint;
+        settings["RoomServer__Redis__ShardedPubSub"] = "on";
+
+        var start = () => RoomServerProcess.StartAsync(settings);
+
+        var refused = await start.Should().ThrowAsync<InvalidOperationException>();
+        refused.Which.Message.Should().Contain("exited during start-up")
+            .And.Contain("RoomServer:Redis:ShardedPubSub is 'on'")
+            .And.Contain("is not a Redis Cluster")
+            .And.Contain(redis.Endpoint, "the message names the server it reached");
+    }
+
+    private async Task<Dictionary<int, IReadOnlyDictionary<string, long>>> AllCommandCallsAsync()
+    {
+        var calls = new Dictionary<int, IReadOnlyDictionary<string, long>>();
+        foreach (var node in cluster.Redis.Nodes)
+        {
+            calls[node.Port] = await RedisClusterProcess.CommandCallsAsync(node);
+        }
+
+        return calls;
+    }
+
+    private static long Calls(Dictionary<int, IReadOnlyDictionary<string, long>> calls, int port, string command) =>
+        calls[port].GetValueOrDefault(command);
+
+    private static long Delta(Dictionary<int, IReadOnlyDictionary<string, long>> before, Dictionary<int, IReadOnlyDictionary<string, long>> after, int port, string command) =>
+        Calls(after, port, command) - Calls(before, port, command);
+}

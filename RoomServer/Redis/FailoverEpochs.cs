@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// After a room's shard failed over (RedisBackplane notices: the room's subscription stopped
+/// delivering and had to be made again): a new epoch, once per promotion (Scripts/failover.lua says
+/// why), so members that saw events the dead master never replicated resync from a snapshot.
+/// Apart from the store, which depends on the heartbeat, which depends on the backplane.
+/// </summary>
+public sealed class FailoverEpochs(RedisConnection redis, IOptions<RoomServerOptions> options)
+{
+    public async Task<RoomPosition> RenewAsync(string roomId)
+    {
+        var args = redis.Topology.ScriptArguments(roomId, options.Value.HistoryLength, "", [RoomIds.NewEpoch()]);
+        var result = await redis.EvaluateConfirmedAsync(RedisScripts.Failover, RedisKeys.ForRoom(roomId), args, RedisRoomStore.Wrote);
+        var reply = new ScriptReply((RedisResult[])result!);
+        return reply.Status switch
+        {
+            "ok" => PositionReply.Read(reply),
+            RoomErrorCodes.RoomNotFound => throw RoomException.FromCode(RoomErrorCodes.RoomNotFound, roomId),
+            var other => throw RoomException.Unavailable($"failover.lua answered {other}"),
+        };
+    }
+}

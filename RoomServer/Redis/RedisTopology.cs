@@ -1,0 +1,51 @@
+using RoomShare.RoomServer.Configuration;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// What the connected Redis is and how the store uses it (DESIGN.md §2 "Outgrowing one Redis"):
+/// a cluster or one server, whether room channels are sharded (SPUBLISH/SSUBSCRIBE), and how many
+/// replicas must confirm a write before it is acknowledged. Decided once, from the first server the
+/// multiplexer reaches.
+/// </summary>
+public sealed record RedisTopology(bool IsCluster, bool ShardedPubSub, int ReplicasToAcknowledge)
+{
+    /// <summary>Null while no server is reachable (nothing can be decided, and nothing can be served).</summary>
+    public static RedisTopology? Resolve(IConnectionMultiplexer multiplexer, RedisOptions options)
+    {
+        var reached = multiplexer.GetServers().Where(s => s.IsConnected).ToList();
+        if (reached.Count == 0)
+        {
+            return null;
+        }
+
+        var isCluster = reached.Any(s => s.ServerType == ServerType.Cluster);
+        if (options.ShardedPubSub == ShardedPubSubMode.On && !isCluster)
+        {
+            throw new InvalidOperationException(
+                $"RoomServer:Redis:ShardedPubSub is 'on', but the Redis server at {string.Join(", ", reached.Select(s => s.EndPoint))} " +
+                $"is not a Redis Cluster (it reports {reached[0].ServerType}). Sharded pub/sub (SPUBLISH/SSUBSCRIBE) spreads room " +
+                "channels over a cluster's shards; set RoomServer__Redis__ShardedPubSub to 'auto' or 'off', or point " +
+                "ConnectionStrings__Redis at the nodes of a Redis Cluster.");
+        }
+
+        var sharded = options.ShardedPubSub switch
+        {
+            ShardedPubSubMode.On => true,
+            ShardedPubSubMode.Off => false,
+            _ => isCluster,
+        };
+        return new RedisTopology(isCluster, sharded, options.ReplicasToAcknowledge ?? (isCluster ? 1 : 0));
+    }
+
+    /// <summary>A room's channel: sharded (its slot's master only) or classic (every node of a cluster).</summary>
+    public RedisChannel Channel(string roomId) => RedisKeys.Events(roomId, ShardedPubSub);
+
+    /// <summary>ARGV[1] of every script: the publish command and the channel (Scripts/prelude.lua).</summary>
+    public string ScriptChannel(string roomId) => (ShardedPubSub ? "SPUBLISH " : "PUBLISH ") + Channel(roomId);
+
+    /// <summary>Every script's ARGV: the three prelude.lua reads (channel, history length, at), then the script's own.</summary>
+    public RedisValue[] ScriptArguments(string roomId, int historyLength, string at, RedisValue[] scriptArgs) =>
+        [ScriptChannel(roomId), historyLength, at, .. scriptArgs];
+}

@@ -1,0 +1,21 @@
+-- failover.lua — a new epoch for a room whose shard failed over (its master replaced by a replica).
+-- ARGV 4 a fresh epoch (RoomIds.NewEpoch)
+-- Why: a script publishes its event before Redis replicates it. A master that dies in that moment
+--   has sent members events whose writes never reached its replica (those writes were answered
+--   unavailable: WAIT could not confirm them), and the promoted replica reuses their versions for
+--   other events. Members that saw them are ahead of the room on a history that never happened; a
+--   new epoch makes each of them resync from a snapshot (Position carries the epoch; Join(since)
+--   with another epoch answers a snapshot).
+-- Once per promotion: meta field failoverMaster = the master_replid the epoch was renewed under (a
+--   promoted replica takes a new replication id), so the replicas that each notice the failover
+--   renew the epoch once between them.
+-- Checks: room exists (room_not_found). Publishes nothing: the next Position tells the members.
+-- Reply: {'ok', epoch, version} (PositionReply).
+if not room_exists() then return {'room_not_found'} end
+local master = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+if redis.call('HGET', META, 'failoverMaster') ~= master then
+  redis.call('HSET', META, 'epoch', ARGV[4], 'failoverMaster', master)
+  touch()
+end
+local meta = redis.call('HMGET', META, 'epoch', 'version')
+return {'ok', meta[1], meta[2]}
