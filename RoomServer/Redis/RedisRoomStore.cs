@@ -77,7 +77,7 @@ public sealed class RedisRoomStore(
             request.Since?.Version ?? 0,
             GraceMilliseconds,
             request.Role,
-            request.TokenIssuedAtMs,
+            request.TokenRemovalGeneration,
         ]);
         if (reply.Status == MissedReply.Status)
         {
@@ -100,7 +100,7 @@ public sealed class RedisRoomStore(
             change.OpId ?? "",
             _options.MaxQuantity,
             _options.IdempotencyWindow,
-            change.TokenIssuedAtMs,
+            change.TokenRemovalGeneration,
         ]);
         EnsureOk(reply, change.RoomId);
         return ChoiceReply.Read(reply);
@@ -121,14 +121,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
+        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenRemovalGeneration]);
         EnsureOk(reply, request.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
+        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
             throw RemovalRefused(reply.Detail, removal.MemberId);
@@ -138,10 +138,10 @@ public sealed class RedisRoomStore(
         return VersionReply.Read(reply);
     }
 
-    public async Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
+    public async Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken)
     {
-        var removedAt = await redis.HashGetAsync(RedisKeys.Meta(roomId), "removed:" + memberId);
-        return removedAt.HasValue && (long)removedAt > tokenIssuedAtMs;
+        var generation = await redis.HashGetAsync(RedisKeys.Meta(roomId), "removed:" + memberId);
+        return generation.HasValue ? (long)generation : 0;
     }
 
     private static RoomException RemovalRefused(string reason, string memberId) => reason == "owner"

@@ -1,5 +1,5 @@
 -- refresh.lua — Refresh: ask every member to reload.
--- ARGV 4 by (member id)  5 the token's issue time (Unix ms)
+-- ARGV 4 by (member id)  5 the token's removal generation (claim rgen, 0 if absent)
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
 --   (forbidden). Effects: 'refresh' event {by}. Reply: {'ok', version}
 --   (VersionReply).
