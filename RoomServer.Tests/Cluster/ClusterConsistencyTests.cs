@@ -184,8 +184,7 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         var accepted = new Dictionary<long, TimeSpan>();
         for (var i = 0; i < Notices; i++)
         {
-            // Straight to the replica: nginx run as root here cannot buffer a >16 KB body to its temp dir
-            // (the prefix dir is 0700 root, the worker runs as nobody) and answers 500 — see the report.
+            // Straight to the replica: the test measures the replica's delivery, not nginx.
             using var response = await cluster.Api.PostAsJsonAsync(new Uri(replica.BaseUrl, $"api/rooms/{room.Id}/notices"), new { kind = "load", payload }, ContractServer.Json);
             var body = await response.Content.ReadAsStringAsync();
             ((int)response.StatusCode).Should().Be(202, $"notice {i} is accepted: {body}\n{cluster.Logs()}");
@@ -215,6 +214,34 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         var rejoin = await resumed.InvokeAsync<JoinResult>("Join", room.Id, new RoomPosition(room.Epoch, 2));
         rejoin.Missed.Should().NotBeNull("history still reaches back");
         rejoin.Missed!.Select(e => e.Version).Should().Equal(Range(3, Notices + 2));
+    }
+
+    [Fact]
+    public async Task AnOversizedApiBodyThroughNginxGetsAProblemWithPayloadTooLargeWhicheverLimitRefusesIt()
+    {
+        var room = await cluster.CreateRoomAsync();
+
+        // Between nginx's old 64k and the app's 256 KiB: the app reads it and refuses the payload itself.
+        var appRefused = await PostThroughNginxAsync($"/api/rooms/{room.Id}/notices", new { kind = "big", payload = new string('x', 100 * 1024) });
+
+        // Over the app's limit, which nginx shares: nginx refuses it, in the app's words.
+        var nginxRefused = await PostThroughNginxAsync($"/api/rooms/{room.Id}/notices", new { kind = "big", payload = new string('x', 300 * 1024) });
+
+        foreach (var (status, mediaType, code) in new[] { appRefused, nginxRefused })
+        {
+            (status, mediaType, code).Should().Be((413, "application/problem+json", "payload_too_large"));
+        }
+
+        (await cluster.RedisVersionAsync(room)).Should().Be(0, "neither notice was published");
+    }
+
+    private async Task<(int Status, string? MediaType, string? Code)> PostThroughNginxAsync(string path, object body)
+    {
+        using var response = await cluster.Api.PostAsJsonAsync(path, body, ContractServer.Json);
+        var text = await response.Content.ReadAsStringAsync();
+        using var problem = System.Text.Json.JsonDocument.Parse(text);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType,
+            problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : text);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string because)

@@ -248,7 +248,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["RoomServer__Limits__ApiRequestBurst"] = "1000000",
         ["RoomServer__Limits__AnonymousApiRequestsPerSecond"] = "1000000",
 
-        // Big notices (nginx accepts bodies up to 64k) let the slow-member test outgrow every kernel buffer.
+        // Big notices (nginx and the replicas accept bodies up to 256 KiB) let the slow-member test outgrow every kernel buffer.
         ["RoomServer__Limits__MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(CultureInfo.InvariantCulture),
 
         // A slow member is dropped to a resync once this much waits for it (the default is 1 MiB).

@@ -81,13 +81,13 @@ public sealed class RoomFollower : IAsyncDisposable
     /// After the connection was lost: applies what the old connection had received, opens a new one
     /// with the same token to <paramref name="baseUrl"/> and resumes with <c>Join(since)</c>.
     /// </summary>
-    public async Task<JoinResult> ReconnectAsync(Uri baseUrl)
+    public async Task<JoinResult> ReconnectAsync(Uri baseUrl, Action<HubTestClientOptions>? configure = null)
     {
         DrainReceived();
         _previousClients.Add(Client);
         _nextEvent = null;
         _nextPosition = null;
-        Client = await HubTestClient.ConnectAsync(baseUrl, Token);
+        Client = await HubTestClient.ConnectAsync(baseUrl, Token, configure);
         return await JoinAsync(resume: true);
     }
 

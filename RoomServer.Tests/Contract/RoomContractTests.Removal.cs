@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -57,6 +58,58 @@ public abstract partial class RoomContractTests
         var joined = await again.InvokeAsync<JoinResult>("Join", room.Id, null);
         joined.Position.Version.Should().Be(3, "the re-admitted member joins anew with a member event");
         joined.Snapshot!.Members.Select(m => m.MemberId).Should().Contain("bob");
+    }
+
+    [Fact]
+    public async Task ATokenIssuedAfterARemovalGetsInEvenFromAReplicaWhoseClockIsBehind()
+    {
+        var room = await Server.CreateRoomAsync();
+        await using (var bob = await Server.ConnectAsync(await Server.TokenAsync(room, "bob")))
+        {
+            await bob.InvokeAsync<JoinResult>("Join", room.Id, null);
+        }
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        // Issued after the removal (it carries the removal generation the store now holds, 1) by a replica
+        // whose clock is ten minutes behind: its iat is before the removal, and it does not matter.
+        var lagging = TestTokens.Mint(Server.SigningKey, room.Id, "bob", "Bob", removalGeneration: 1, issuedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
+        await using var again = await Server.ConnectAsync(lagging);
+        var joined = await again.InvokeAsync<JoinResult>("Join", room.Id, null);
+        joined.Position.Version.Should().Be(3, "the re-admitted member joins anew with a member event");
+        (await again.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(4, "its calls pass the same check");
+    }
+
+    [Fact]
+    public async Task ATokenFromBeforeTheLatestRemovalOrWithoutAGenerationIsRefusedHoweverLateItWasIssued()
+    {
+        var room = await Server.CreateRoomAsync();
+        var first = await Server.TokenAsync(room, "bob");
+        await using (var bob = await Server.ConnectAsync(first))
+        {
+            await bob.InvokeAsync<JoinResult>("Join", room.Id, null);
+        }
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var second = await Server.TokenAsync(room, "bob");
+        await using (var bob = await Server.ConnectAsync(second))
+        {
+            await bob.InvokeAsync<JoinResult>("Join", room.Id, null);
+        }
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        // The token issued between the removals (generation 1) is refused after the second; so is one
+        // minted elsewhere without the claim (generation 0), though its clock says it is brand new.
+        var unmarked = TestTokens.Mint(Server.SigningKey, room.Id, "bob", "Bob", issuedAt: DateTimeOffset.UtcNow.AddSeconds(-1));
+        foreach (var token in new[] { first, second, unmarked })
+        {
+            var connect = () => Server.ConnectAsync(token);
+            (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
+        }
+
+        await using var third = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+        (await third.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(5, "member, removed, member, removed, member");
     }
 
     [Fact]

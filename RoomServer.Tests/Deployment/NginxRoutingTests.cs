@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -127,13 +128,18 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task AnOversizedApiBodyIsRejectedByNginx()
+    public async Task AnApiBodyOverTheAppsLimitGetsAProblemJsonPayloadTooLargeFromNginx()
     {
-        using var body = new StringContent(new string('x', 100 * 1024), Encoding.UTF8, "application/json");
+        // One byte over Kestrel's MaxRequestBodySize (256 KiB), which nginx's client_max_body_size matches.
+        using var body = new StringContent(new string('x', (256 * 1024) + 1), Encoding.UTF8, "application/json");
 
         using var response = await Http.PostAsync(new Uri("/api/rooms", UriKind.Relative), body);
 
         response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json", "nginx answers as the app does, not with its HTML page");
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        problem.RootElement.GetProperty("code").GetString().Should().Be("payload_too_large");
+        problem.RootElement.GetProperty("status").GetInt32().Should().Be(413);
         replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"payload_too_large\"");
@@ -152,6 +158,19 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"unavailable\"");
+    }
+
+    [Fact]
+    public async Task AnApiBodyWithinTheAppsLimitReachesAReplicaWhichDecides()
+    {
+        // 100 KiB: over nginx's old 64k limit, under the app's; buffered in memory, not in a temp file.
+        using var body = new StringContent(new string('x', 100 * 1024), Encoding.UTF8, "application/json");
+
+        using var response = await Http.PostAsync(new Uri("/api/rooms", UriKind.Relative), body);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        (await response.Content.ReadAsStringAsync()).Should().BeOneOf("a", "b");
+        replicas.Sum(r => r.Requests).Should().Be(1, "the app, not nginx, answers a body it accepts");
     }
 
     [Fact]

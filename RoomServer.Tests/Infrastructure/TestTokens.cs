@@ -20,27 +20,37 @@ public static class TestTokens
         string role = "member",
         DateTimeOffset? expires = null,
         string issuer = "roomshare",
-        string audience = "roomshare")
+        string audience = "roomshare",
+        long? removalGeneration = null,
+        DateTimeOffset? issuedAt = null)
     {
         var now = DateTimeOffset.UtcNow;
         var expiresAt = expires ?? now.AddHours(1);
 
         // An already-expired token still needs nbf/iat before exp, or the handler refuses to create it.
-        var issuedAt = expiresAt <= now ? expiresAt.AddMinutes(-10) : now;
+        var issued = issuedAt ?? (expiresAt <= now ? expiresAt.AddMinutes(-10) : now);
+        var claims = new List<Claim>
+        {
+            new("sub", memberId),
+            new("room", roomId),
+            new("name", displayName),
+            new("role", role),
+        };
+
+        // rgen: what the API's tokens carry (DESIGN.md §3); null mints a token without it, as another issuer would.
+        if (removalGeneration is { } generation)
+        {
+            claims.Add(new Claim("rgen", generation.ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        }
+
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = issuer,
             Audience = audience,
-            IssuedAt = issuedAt.UtcDateTime,
-            NotBefore = issuedAt.UtcDateTime,
+            IssuedAt = issued.UtcDateTime,
+            NotBefore = issued.UtcDateTime,
             Expires = expiresAt.UtcDateTime,
-            Subject = new ClaimsIdentity(
-            [
-                new Claim("sub", memberId),
-                new Claim("room", roomId),
-                new Claim("name", displayName),
-                new Claim("role", role),
-            ]),
+            Subject = new ClaimsIdentity(claims),
             SigningCredentials = new SigningCredentials(
                 new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)),
                 SecurityAlgorithms.HmacSha256),

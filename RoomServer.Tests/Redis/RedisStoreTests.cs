@@ -44,6 +44,29 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task ARemovalCountsUpTheMembersGenerationAndALegacyRemovalTimeStillReadsAsOne()
+    {
+        var room = await server.CreateRoomAsync();
+        var meta = $"rs:{{{room.Id}}}:meta";
+        await using (var bob = await server.JoinAsync(room, "bob"))
+        {
+            (await server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        (await server.Redis.ExecuteAsync("HGET", meta, "removed:bob")).Should().Be("1", "the first removal is generation 1");
+
+        // A room whose member was removed before generations existed holds the removal time in ms: the
+        // API issues tokens with that value as their generation, and the next removal counts on from it.
+        await server.Redis.ExecuteAsync("HSET", meta, "removed:bob", "1764000000000");
+        await using (var bob = await server.JoinAsync(room, "bob"))
+        {
+            (await server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        (await server.Redis.ExecuteAsync("HGET", meta, "removed:bob")).Should().Be("1764000000001");
+    }
+
+    [Fact]
     public async Task HistoryIsCappedAtTheConfiguredLength()
     {
         var room = await server.CreateRoomAsync();

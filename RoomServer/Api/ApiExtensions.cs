@@ -18,6 +18,7 @@ public static class ApiExtensions
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.AllowTrailingCommas = false);
 
         // The API's bodies are small; a larger one is refused before it is read (payload_too_large).
+        // nginx's client_max_body_size (nginx/roomshare-locations.conf) is the same: change both.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 256 * 1024);
         return builder;
     }

@@ -45,7 +45,7 @@ public static class DemoEndpoints
     {
         var room = await creator.CreateAsync(SampleRoom, apiKeyId: null, cancellationToken);
         var links = SampleMembers
-            .Select(m => new DemoLink(m.Id, m.Name, m.Role, $"/#room={room.RoomId}&token={issuer.Issue(room.RoomId, m.Id, m.Name, m.Role).Token}"))
+            .Select(m => new DemoLink(m.Id, m.Name, m.Role, $"/#room={room.RoomId}&token={issuer.Issue(room.RoomId, m.Id, m.Name, m.Role, removalGeneration: 0).Token}"))
             .ToList();
         return TypedResults.Ok(new DemoRoom(room.RoomId, links));
     }

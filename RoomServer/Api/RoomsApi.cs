@@ -73,7 +73,9 @@ public static class RoomsApi
             throw RoomException.NotFound(roomId);
         }
 
-        var (token, expiresAt) = issuer.Issue(roomId, memberId, displayName, role);
+        // Read from the store, not a clock: the token outlives every removal of the member so far.
+        var generation = await store.RemovalGenerationAsync(roomId, memberId, cancellationToken);
+        var (token, expiresAt) = issuer.Issue(roomId, memberId, displayName, role, generation);
         return TypedResults.Ok(new TokenResponse(token, expiresAt));
     }
 

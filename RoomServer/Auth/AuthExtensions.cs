@@ -81,7 +81,7 @@ public static class AuthExtensions
                 var store = context.HttpContext.RequestServices.GetRequiredService<IRoomStore>();
                 try
                 {
-                    if (await store.IsRemovedSinceAsync(room, member, RoomClaims.IssuedAtMs(user), context.HttpContext.RequestAborted))
+                    if (RoomClaims.RemovalGenerationOf(user) < await store.RemovalGenerationAsync(room, member, context.HttpContext.RequestAborted))
                     {
                         context.Fail("the member was removed from the room after this token was issued");
                     }

@@ -18,8 +18,11 @@ public static class RoomClaims
     /// <summary>Issued-at, Unix seconds (RFC 7519).</summary>
     public const string IssuedAt = "iat";
 
-    /// <summary>Issued-at, Unix milliseconds: tokens this server issues carry it beside <c>iat</c>.</summary>
-    public const string IssuedAtMilliseconds = "iat_ms";
+    /// <summary>
+    /// The member's removal generation when the token was issued (tokens this server issues carry it):
+    /// the token is refused once the member has been removed again.
+    /// </summary>
+    public const string RemovalGeneration = "rgen";
 
     /// <summary>The role the API-key scheme gives its caller.</summary>
     public const string ApiRole = "api";
@@ -31,18 +34,11 @@ public static class RoomClaims
     public static bool IsApiCaller(ClaimsPrincipal user) => user.Identities.Any(i => i.AuthenticationType == ApiKeyAuthentication.SchemeName && i.IsAuthenticated);
 
     /// <summary>
-    /// The token's issue time in Unix milliseconds: <c>iat_ms</c>, else <c>iat</c> × 1000 (a token
-    /// minted elsewhere), else 0. Milliseconds let a token issued right after a removal re-admit the member.
+    /// The token's removal generation: <c>rgen</c>, else 0. A token minted elsewhere without the claim
+    /// is generation 0, so it is refused once its member has been removed at all (no clock decides).
     /// </summary>
-    public static long IssuedAtMs(ClaimsPrincipal user)
-    {
-        if (long.TryParse(user.FindFirst(IssuedAtMilliseconds)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
-        {
-            return ms;
-        }
-
-        return long.TryParse(user.FindFirst(IssuedAt)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
-            ? seconds * 1000
+    public static long RemovalGenerationOf(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst(RemovalGeneration)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var generation)
+            ? generation
             : 0;
-    }
 }

@@ -13,7 +13,11 @@ public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvide
 
     public static SymmetricSecurityKey SigningKey(JwtOptions jwt) => new(Encoding.UTF8.GetBytes(jwt.SigningKey));
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(string roomId, string memberId, string displayName, string role)
+    /// <summary>
+    /// A token for the member; <paramref name="removalGeneration"/> is the member's current one
+    /// (<see cref="Rooms.IRoomStore.RemovalGenerationAsync"/>), so it stays valid until their next removal.
+    /// </summary>
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string roomId, string memberId, string displayName, string role, long removalGeneration)
     {
         var jwt = options.Value.Jwt;
         var now = time.GetUtcNow();
@@ -32,9 +36,9 @@ public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvide
                 [RoomClaims.DisplayName] = displayName,
                 [RoomClaims.Role] = role,
 
-                // iat has whole seconds only (the handler truncates a fraction): milliseconds order a
-                // token against a member's removal, so one issued right after it re-admits them.
-                [RoomClaims.IssuedAtMilliseconds] = now.ToUnixTimeMilliseconds(),
+                // Orders the token against the member's removals by count, not by time: no replica's
+                // clock decides whether a token issued around a removal is in or out.
+                [RoomClaims.RemovalGeneration] = removalGeneration,
             },
             SigningCredentials = new SigningCredentials(SigningKey(jwt), SecurityAlgorithms.HmacSha256),
         });

@@ -21,7 +21,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     private readonly HashSet<string> _online = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _graceStarted = new(StringComparer.Ordinal);
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _removedAtMs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _removalGenerations = new(StringComparer.Ordinal);
     private long _presenceSeq;
 
     public string Id => definition.RoomId;
@@ -47,7 +47,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
     public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
-        RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        RefuseIfRemoved(request.MemberId, request.TokenRemovalGeneration);
         RefuseOverLimits(request, now);
         if (request.Role == RoomRoles.Owner)
         {
@@ -75,7 +75,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
     public ChoiceAck ChangeChoice(ChoiceChange change, int maxQuantity, List<BackplaneMessage> published)
     {
-        RefuseIfRemoved(change.MemberId, change.TokenIssuedAtMs);
+        RefuseIfRemoved(change.MemberId, change.TokenRemovalGeneration);
         var opKey = change.OpId is null ? null : $"{change.MemberId}:{change.OpId}";
         if (opKey is not null && _ops.TryGetValue(opKey, out var original))
         {
@@ -148,7 +148,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
     public VersionAck Refresh(RefreshRequest request, List<BackplaneMessage> published)
     {
-        RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        RefuseIfRemoved(request.MemberId, request.TokenRemovalGeneration);
         _memberOps.Take(request.MemberId);
         published.Add(Append(RoomEventTypes.Refresh, request.At, e => e with { By = request.MemberId }));
         return new VersionAck(Version);
@@ -182,14 +182,13 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         _online.Remove(removal.MemberId);
         _graceStarted.Remove(removal.MemberId);
         _members.Remove(removal.MemberId);
-        _removedAtMs[removal.MemberId] = removal.AtMs;
+        _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
         published.Add(Append(RoomEventTypes.MemberRemoved, removal.At, e => e with { MemberId = removal.MemberId, By = removal.By }));
         return new VersionAck(Version);
     }
 
-    /// <summary>Whether the member was removed after a token issued at this time.</summary>
-    public bool IsRemovedSince(string memberId, long tokenIssuedAtMs) =>
-        _removedAtMs.TryGetValue(memberId, out var removedAt) && removedAt > tokenIssuedAtMs;
+    /// <summary>How many times the member has been removed (0 if never): tokens carry the value they were issued with.</summary>
+    public long RemovalGeneration(string memberId) => _removalGenerations.GetValueOrDefault(memberId);
 
     /// <summary>join.lua's limits: a new member of a full room, or one connection too many for the member.</summary>
     private void RefuseOverLimits(JoinRequest request, DateTimeOffset now)
@@ -206,9 +205,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         }
     }
 
-    private void RefuseIfRemoved(string memberId, long tokenIssuedAtMs)
+    private void RefuseIfRemoved(string memberId, long tokenRemovalGeneration)
     {
-        if (IsRemovedSince(memberId, tokenIssuedAtMs))
+        if (tokenRemovalGeneration < RemovalGeneration(memberId))
         {
             throw RoomException.FromCode(RoomErrorCodes.Forbidden, Id);
         }
@@ -255,7 +254,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         foreach (var connection in live)
         {
             // A removed member's lease is gone for good: their connections, about to close, must not bring it back.
-            if (!_connections.ContainsKey(connection.Key.Field) && _removedAtMs.ContainsKey(connection.MemberId))
+            if (!_connections.ContainsKey(connection.Key.Field) && _removalGenerations.ContainsKey(connection.MemberId))
             {
                 continue;
             }

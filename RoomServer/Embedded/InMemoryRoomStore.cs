@@ -69,16 +69,16 @@ public sealed class InMemoryRoomStore(
     public Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken) =>
         Task.FromResult(Change(removal.RoomId, (room, published) => room.RemoveMember(removal, published)));
 
-    public Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
+    public Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken)
     {
         if (!TryGetLive(roomId, out var room))
         {
-            return Task.FromResult(false);
+            return Task.FromResult(0L);
         }
 
         lock (room)
         {
-            return Task.FromResult(room.IsRemovedSince(memberId, tokenIssuedAtMs));
+            return Task.FromResult(room.RemovalGeneration(memberId));
         }
     }
 

@@ -10,6 +10,21 @@ namespace RoomShare.RoomServer.Fanout;
 /// total order per room and replay, which that backplane does not give, so they come from the
 /// room's channel and <see cref="RoomMembership"/> delivers them to its local connections. This
 /// class only tells the membership which connections this replica holds.
+/// <para>
+/// The cluster manager's sends are not counted by <see cref="RoomMembership"/>'s pending-bytes
+/// bound (<c>MaxPendingBytesPerConnection</c>), and cannot be from here: SignalR's Redis manager
+/// writes to the connections itself when the message comes back from Redis. They need not be.
+/// RoomShare's only such sends are an announcement (<c>Clients.All</c>, API key only, at most
+/// <c>MaxAnnouncementLength</c> = 500 characters, so ≤ ~1.6 KB framed) and <c>Removed</c> (~150
+/// bytes, once per removal), each serialized once and shared by every connection's queue; the
+/// memory a non-reading connection can hold with them is that size times the announcements sent
+/// while it stalls, a few KB against the bound's 1 MiB. The cost is time, not memory: the Redis
+/// manager awaits every local write of an announcement before it takes the next one off its
+/// channel, so a stalled connection delays later announcements on its replica (not room events,
+/// which have their own channels) until it is gone — dropped by the bound on its next room message,
+/// or closed by SignalR's client timeout (30 s without a message from it). Embedded mode's manager
+/// makes the announcing HTTP call wait for those writes instead.
+/// </para>
 /// </summary>
 public abstract class RoomHubLifetimeManager<THub>(HubLifetimeManager<THub> cluster, RoomMembership membership) : HubLifetimeManager<THub>
     where THub : Hub

@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// room argument must be that room (<c>forbidden</c> otherwise). Whether the connection has joined
 /// the room is not kept here but in Fanout's RoomMembership, its one owner.
 /// </summary>
-public sealed record HubMember(string MemberId, string RoomId, string DisplayName, string Role, long TokenIssuedAtMs)
+public sealed record HubMember(string MemberId, string RoomId, string DisplayName, string Role, long TokenRemovalGeneration)
 {
     public bool IsOwner => Role == RoomClaims.OwnerRole;
 
@@ -25,7 +25,7 @@ public sealed record HubMember(string MemberId, string RoomId, string DisplayNam
         }
 
         var name = user.FindFirst(RoomClaims.DisplayName)?.Value;
-        return new HubMember(memberId!, roomId!, string.IsNullOrWhiteSpace(name) ? memberId! : name, role!, RoomClaims.IssuedAtMs(user));
+        return new HubMember(memberId!, roomId!, string.IsNullOrWhiteSpace(name) ? memberId! : name, role!, RoomClaims.RemovalGenerationOf(user));
     }
 
     /// <summary>The member, after checking the call's room is the token's room.</summary>

@@ -14,7 +14,7 @@ public sealed class MemberRemover(IRoomStore store, IHubContext<RoomHub, IRoomCl
     public async Task<VersionAck> RemoveAsync(string roomId, string memberId, string by, CancellationToken cancellationToken)
     {
         var ack = await store.RemoveMemberAsync(
-            new MemberRemoval(roomId, memberId, by, time.Stamp(), time.GetUtcNow().ToUnixTimeMilliseconds()),
+            new MemberRemoval(roomId, memberId, by, time.Stamp()),
             cancellationToken);
         try
         {

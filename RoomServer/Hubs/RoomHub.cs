@@ -46,7 +46,7 @@ public sealed class RoomHub(
         try
         {
             var outcome = await store.JoinAsync(
-                new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp(), member.Role, member.TokenIssuedAtMs),
+                new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp(), member.Role, member.TokenRemovalGeneration),
                 Context.ConnectionAborted);
             await SendPresenceCatchUpAsync(room, outcome);
 
@@ -83,7 +83,7 @@ public sealed class RoomHub(
     {
         var room = HubArguments.RoomId(roomId);
         var member = JoinedMember(room);
-        return await store.RefreshAsync(new RefreshRequest(room, member.MemberId, time.Stamp(), member.TokenIssuedAtMs), Context.ConnectionAborted);
+        return await store.RefreshAsync(new RefreshRequest(room, member.MemberId, time.Stamp(), member.TokenRemovalGeneration), Context.ConnectionAborted);
     }
 
     /// <summary>The owner removes a member for good; not themself, nor a member the room never had (<c>invalid_argument</c>).</summary>
@@ -171,7 +171,7 @@ public sealed class RoomHub(
         ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
         var op = HubArguments.OpId(opId);
         return await store.ChangeChoiceAsync(
-            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenIssuedAtMs),
+            new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenRemovalGeneration),
             Context.ConnectionAborted);
     }
 

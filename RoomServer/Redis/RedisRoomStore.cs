@@ -84,7 +84,7 @@ public sealed class RedisRoomStore(
             request.Since?.Version ?? 0,
             GraceMilliseconds,
             request.Role,
-            request.TokenIssuedAtMs,
+            request.TokenRemovalGeneration,
             _limits.MaxMembers,
             _limits.MaxConnectionsPerMember,
         ]);
@@ -117,7 +117,7 @@ public sealed class RedisRoomStore(
             change.OpId ?? "",
             _options.MaxQuantity,
             _options.IdempotencyWindow,
-            change.TokenIssuedAtMs,
+            change.TokenRemovalGeneration,
             _limits.MemberOps.ScriptArgument,
         ]);
         EnsureOk(reply, change.RoomId);
@@ -140,14 +140,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs, _limits.MemberOps.ScriptArgument]);
+        var reply = await RunWriteAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenRemovalGeneration, _limits.MemberOps.ScriptArgument]);
         EnsureOk(reply, request.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs, MemberOpsFor(removal.By)]);
+        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, MemberOpsFor(removal.By)]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
             throw RemovalRefused(reply.Detail, removal.MemberId);
@@ -157,10 +157,10 @@ public sealed class RedisRoomStore(
         return VersionReply.Read(reply);
     }
 
-    public async Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken)
+    public async Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken)
     {
-        var removedAt = await redis.HashGetAsync(RedisKeys.Meta(roomId), "removed:" + memberId);
-        return removedAt.HasValue && (long)removedAt > tokenIssuedAtMs;
+        var generation = await redis.HashGetAsync(RedisKeys.Meta(roomId), "removed:" + memberId);
+        return generation.HasValue ? (long)generation : 0;
     }
 
     private static RoomException RemovalRefused(string reason, string memberId) => reason == "owner"

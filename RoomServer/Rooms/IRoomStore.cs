@@ -52,8 +52,11 @@ public interface IRoomStore
     /// </summary>
     Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken);
 
-    /// <summary>Whether the member was removed after a token issued at <paramref name="tokenIssuedAtMs"/> (so it is refused).</summary>
-    Task<bool> IsRemovedSinceAsync(string roomId, string memberId, long tokenIssuedAtMs, CancellationToken cancellationToken);
+    /// <summary>
+    /// How many times the member has been removed from the room (0 if never): a token carries the
+    /// value it was issued with and is refused once the member's is higher (DESIGN.md §3).
+    /// </summary>
+    Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken);
 
     Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken);
 

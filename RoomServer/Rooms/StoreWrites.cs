@@ -16,7 +16,7 @@ public sealed record JoinRequest(
     RoomPosition? Since,
     string At,
     string Role = "member",
-    long TokenIssuedAtMs = 0);
+    long TokenRemovalGeneration = 0);
 
 /// <summary>How a choice changes: set to a value, or adjust by a delta (floored at 0, capped at the max).</summary>
 public enum ChoiceMode
@@ -37,16 +37,17 @@ public sealed record ChoiceChange(
     int Value,
     string? OpId,
     string At,
-    long TokenIssuedAtMs = 0);
+    long TokenRemovalGeneration = 0);
 
 /// <summary>
 /// The owner (or the API, <c>by: api</c>) removes a member for good: their choices leave the order,
-/// they leave <c>members</c>, and tokens issued before <see cref="AtMs"/> are refused from then on.
+/// they leave <c>members</c>, and their removal generation goes up by one, so every token issued
+/// before it (carrying a lower one) is refused from then on.
 /// </summary>
-public sealed record MemberRemoval(string RoomId, string MemberId, string By, string At, long AtMs);
+public sealed record MemberRemoval(string RoomId, string MemberId, string By, string At);
 
-/// <summary>A member's refresh request; their token's issue time lets a removed member's old token be refused.</summary>
-public sealed record RefreshRequest(string RoomId, string MemberId, string At, long TokenIssuedAtMs = 0);
+/// <summary>A member's refresh request; their token's removal generation lets a removed member's old token be refused.</summary>
+public sealed record RefreshRequest(string RoomId, string MemberId, string At, long TokenRemovalGeneration = 0);
 
 /// <summary>A lifecycle change (<see cref="RoomStates"/>) asked for by the owner or the API (<c>by: api</c>).</summary>
 public sealed record StateChange(string RoomId, string State, string By, string At);

@@ -1,6 +1,6 @@
 -- choice.lua — SetChoice / AdjustChoice.
 -- ARGV 4 memberId  5 menuId  6 mode 'set'|'adjust'  7 value (quantity or delta)  8 opId ('' = none)
---      9 max quantity  10 idempotency window  11 the token's issue time (Unix ms)
+--      9 max quantity  10 idempotency window  11 the token's removal generation (claim rgen, 0 if absent)
 --      12 the member's write rate 'perSecond:burst' (take_member_op)
 -- Checks, in order: room exists (room_not_found); the member was not removed after the token was
 --   issued (forbidden); a known opId returns its original result and

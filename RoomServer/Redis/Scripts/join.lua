@@ -1,7 +1,8 @@
 -- join.lua — a connection joins: register the member, mark the connection live, answer the resume.
 -- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
 --      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms  11 role (member|owner)
---      12 the token's issue time (Unix ms)  13 max members per room  14 max connections per member
+--      12 the token's removal generation (claim rgen, 0 if absent)  13 max members per room
+--      14 max connections per member
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
 --   (forbidden); a new member of a room (not closed) that has max members → {'room_full'}; the member
 --   has max live connections besides this one (any replica's) → {'too_many_connections'}.

@@ -4,7 +4,7 @@
 --   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq
 --                             auditLength,
 --                             item:<menuId> = priceMinor, owner:<memberId> = 1 (joined as owner),
---                             removed:<memberId> = removal time (Unix ms)
+--                             removed:<memberId> = removal generation (times removed)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
 --   4 rs:{id}:history   list  event JSON, oldest first, capped at ARGV[2]
@@ -55,11 +55,12 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Whether the member was removed after their token was issued (meta removed:<member> = removal ms):
--- such a token is refused ('forbidden'); a token issued after the removal re-admits the member.
-local function removed_since(member, token_issued_ms)
+-- Whether the member was removed after their token was issued: the token's removal generation
+-- (claim rgen, 0 if absent) is below meta removed:<member>. Such a token is refused ('forbidden'); a
+-- token issued after the removal carries the new generation and re-admits the member. No clock.
+local function removed_since(member, token_generation)
   local removed = redis.call('HGET', META, 'removed:' .. member)
-  return removed and tonumber(removed) > tonumber(token_issued_ms)
+  return removed and tonumber(removed) > tonumber(token_generation)
 end
 
 -- A member's write rate (RoomServer__Limits__MemberOpsPerSecond/MemberOpsBurst; Rooms/MemberOpBuckets

@@ -1,5 +1,6 @@
 -- refresh.lua — Refresh: ask every member to reload.
--- ARGV 4 by (member id)  5 the token's issue time (Unix ms)  6 the member's write rate (take_member_op)
+-- ARGV 4 by (member id)  5 the token's removal generation (claim rgen, 0 if absent)  6 the member's
+--      write rate (take_member_op)
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
 --   (forbidden); the member's write rate (rate_limited). Effects: 'refresh' event {by}. Reply: {'ok', version}
 --   (VersionReply).
