@@ -119,7 +119,12 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     {
         try
         {
-            client.Client.LingerState = new LingerOption(true, 0); // RST, as a broken link would
+            // Null once closed; then there is nothing left to abort.
+            if (client.Client is { } socket)
+            {
+                socket.LingerState = new LingerOption(true, 0); // RST, as a broken link would
+            }
+
             client.Close();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
