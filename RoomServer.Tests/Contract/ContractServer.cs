@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using RoomShare.RoomServer.Api;
@@ -68,6 +69,31 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         Api = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
         Anonymous = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        await WaitUntilReadyAsync();
+    }
+
+    /// <summary>
+    /// A scaled-mode replica is ready once its backplane heartbeat has come back (a few ms after
+    /// start); the suite starts from a ready server, as nginx's users would.
+    /// </summary>
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        HttpStatusCode last;
+        do
+        {
+            using var response = await Anonymous.GetAsync("/readyz");
+            last = response.StatusCode;
+            if (last == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new InvalidOperationException($"the contract server did not become ready within 15 s (/readyz {(int)last})");
     }
 
     public async Task DisposeAsync()

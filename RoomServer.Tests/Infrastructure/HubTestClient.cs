@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Hubs.MessagePack;
 
 namespace RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -73,7 +75,10 @@ public sealed partial class HubTestClient : IAsyncDisposable
         configure?.Invoke(options);
         var url = new Uri(baseUrl, options.Path);
         var barrier = new HandlerBarrier();
-        var protocol = new CountingHubProtocol(new JsonHubProtocol(), options.Targets, barrier);
+        IHubProtocol wire = options.MessagePack
+            ? new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = JsonShapedResolver.Options }))
+            : new JsonHubProtocol();
+        var protocol = new CountingHubProtocol(wire, options.Targets, barrier);
 
         var builder = new HubConnectionBuilder()
             .WithUrl(url, http =>

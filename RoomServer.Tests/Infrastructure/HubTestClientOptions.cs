@@ -23,6 +23,12 @@ public sealed class HubTestClientOptions
     /// </summary>
     public bool Negotiate { get; set; }
 
+    /// <summary>
+    /// False (the default): the JSON hub protocol. True: the official MessagePack hub protocol with
+    /// the server's JsonShapedResolver, so recorded messages are the same JSON shapes either way.
+    /// </summary>
+    public bool MessagePack { get; set; }
+
     /// <summary>Null (the default): no automatic reconnect; a dropped connection completes <see cref="HubTestClient.Closed"/>.</summary>
     public IRetryPolicy? Reconnect { get; set; }
 

@@ -6,10 +6,13 @@ using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
 
-/// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms (Redis reachable).</summary>
+/// <summary>
+/// <c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms — Redis reachable, the
+/// backplane hears itself, not draining — and when not, says why.
+/// </summary>
 public static class HealthEndpoints
 {
-    public sealed record HealthResponse(string Status, string Replica);
+    public sealed record HealthResponse(string Status, string Replica, string? Reason = null);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -28,8 +31,8 @@ public static class HealthEndpoints
             return TypedResults.Json(new HealthResponse("draining", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return await store.IsReadyAsync(cancellationToken)
-            ? TypedResults.Ok(new HealthResponse("ready", replica))
-            : TypedResults.Json(new HealthResponse("unavailable", replica), statusCode: StatusCodes.Status503ServiceUnavailable);
+        return await store.WhyNotReadyAsync(cancellationToken) is { } reason
+            ? TypedResults.Json(new HealthResponse("unavailable", replica, reason), statusCode: StatusCodes.Status503ServiceUnavailable)
+            : TypedResults.Ok(new HealthResponse("ready", replica));
     }
 }

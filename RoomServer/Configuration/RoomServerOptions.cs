@@ -55,6 +55,13 @@ public sealed class RoomServerOptions
 
     public LimitOptions Limits { get; set; } = new();
 
+    /// <summary>
+    /// Scaled mode: how often a replica publishes a heartbeat on its own channel and must hear it
+    /// back. Three missed in a row → deaf (degraded mode, DESIGN.md §9).
+    /// </summary>
+    [Range(50, 60_000)]
+    public int HeartbeatMilliseconds { get; set; } = 1000;
+
     /// <summary>A connection's presence lease: three missed ticks and it is considered dead.</summary>
     public TimeSpan PresenceLease => TimeSpan.FromSeconds(PositionIntervalSeconds * 3);
 }

@@ -103,7 +103,7 @@ public sealed class InMemoryRoomStore(
             },
             touch: false));
 
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+    public Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
     /// <summary>
     /// Runs one change under the room's lock and publishes what it produced before releasing the lock.

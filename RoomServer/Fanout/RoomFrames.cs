@@ -9,8 +9,9 @@ namespace RoomShare.RoomServer.Fanout;
 /// A room message as SignalR frames, made once per message for all of a room's connections. For the
 /// JSON protocol the frame is written around the channel's JSON as it arrived —
 /// <c>{"type":1,"target":T,"arguments":[JSON]}</c> + the record separator, exactly what
-/// JsonHubProtocol writes — so the event is never parsed nor re-serialized on this path. Another
-/// protocol (none is enabled today) gets the message parsed once and serialized by SignalR.
+/// JsonHubProtocol writes — so the event is never parsed nor re-serialized on this path. MessagePack
+/// gets the message parsed once and converted by SignalR through JsonShapedResolver, also once per
+/// message for all its connections (SerializedHubMessage caches each protocol's bytes).
 /// </summary>
 internal sealed class RoomFrames(string target, ReadOnlyMemory<byte> json)
 {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Hubs.MessagePack;
 
 namespace RoomShare.RoomServer.Hubs;
 
@@ -9,14 +10,19 @@ public static class HubExtensions
 {
     public const string Path = "/hubs/room";
 
-    /// <summary>SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that feeds it.</summary>
+    /// <summary>
+    /// SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that
+    /// feeds it. Clients choose JSON (text) or MessagePack (binary, the official protocol) at the
+    /// handshake; both carry the same camelCase shapes (JsonShapedResolver).
+    /// </summary>
     public static WebApplicationBuilder AddRoomHub(this WebApplicationBuilder builder)
     {
         builder.Services.AddSignalR(o =>
         {
             o.AddFilter<RoomHubFilter>();
             o.EnableDetailedErrors = false;
-        });
+        })
+        .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options);
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();

@@ -20,7 +20,6 @@ public sealed class RedisBackplane : IRoomBackplane
     private readonly ILogger<RedisBackplane> _logger;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private const int ResubscribeAttempts = 3;
-    private const int MaxResubscribeRounds = 60;
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
@@ -103,6 +102,12 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
+    /// <summary>Re-subscribes and verifies every room (the heartbeat asks when the replica went deaf).</summary>
+    public void ResubscribeAll() => RequestResubscribe();
+
+    /// <summary>Tells the replica its members may have missed messages (the heartbeat, once it hears again).</summary>
+    public void RaiseRestored() => Restored?.Invoke();
+
     /// <summary>
     /// Asks for a re-subscription pass. A request that arrives while a pass runs is not lost: the
     /// running loop sees it and starts over with every room.
@@ -117,16 +122,17 @@ public sealed class RedisBackplane : IRoomBackplane
     }
 
     /// <summary>
-    /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (bounded
-    /// rounds, a second apart) while the connection is up. Members are sent their position after
-    /// each pass, so they catch up whatever happened to their room's subscription.
+    /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (a second
+    /// apart) while the connection is up and they still have members — no round limit: a room left
+    /// unverified would stay silently stale. Members are sent their position after each pass, so
+    /// they catch up whatever happened to their room's subscription.
     /// </summary>
     private async Task ResubscribeLoopAsync()
     {
         try
         {
             var pending = new List<RoomChannel>();
-            for (var round = 0; round < MaxResubscribeRounds; round++)
+            while (true)
             {
                 if (Interlocked.Exchange(ref _resubscribeRequested, 0) == 1)
                 {

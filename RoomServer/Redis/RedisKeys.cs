@@ -31,5 +31,12 @@ public static class RedisKeys
     /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);
 
+    /// <summary>
+    /// A replica's own heartbeat channel (BackplaneHeartbeat), apart from every room's
+    /// <c>rs:{id}:events</c>. Literal, like every channel.
+    /// </summary>
+    public static RedisChannel Heartbeat(string replicaId, string processNonce) =>
+        RedisChannel.Literal("rs-heartbeat:" + replicaId + ":" + processNonce);
+
     private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

@@ -26,4 +26,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(1008, LogLevel.Warning, "Dropped an unreadable message on {Channel}")]
     public static partial void BadMessage(ILogger logger, string channel, Exception? exception);
+
+    [LoggerMessage(1009, LogLevel.Error, "Replica {ReplicaId} is deaf: its backplane heartbeat has not come back for {SilentMilliseconds} ms; /readyz fails and writes answer unavailable while it re-subscribes")]
+    public static partial void BackplaneDeaf(ILogger logger, string replicaId, double silentMilliseconds);
+
+    [LoggerMessage(1010, LogLevel.Information, "Replica {ReplicaId} hears its backplane again; members are sent their position")]
+    public static partial void BackplaneHearing(ILogger logger, string replicaId);
 }

@@ -14,6 +14,7 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public sealed class RedisRoomStore(
     RedisConnection redis,
+    BackplaneHeartbeat heartbeat,
     IOptions<RoomServerOptions> options,
     ILogger<RedisRoomStore> logger) : IRoomStore
 {
@@ -37,7 +38,7 @@ public sealed class RedisRoomStore(
             args.Add(item.PriceMinor);
         }
 
-        var reply = await RunAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
+        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
         return reply.Status switch
         {
             "ok" => true,
@@ -58,7 +59,7 @@ public sealed class RedisRoomStore(
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Join, request.RoomId, request.At,
+        var reply = await RunWriteAsync(RedisScripts.Join, request.RoomId, request.At,
         [
             request.MemberId,
             request.DisplayName,
@@ -82,7 +83,7 @@ public sealed class RedisRoomStore(
 
     public async Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Choice, change.RoomId, change.At,
+        var reply = await RunWriteAsync(RedisScripts.Choice, change.RoomId, change.At,
         [
             change.MemberId,
             change.MenuId,
@@ -100,7 +101,7 @@ public sealed class RedisRoomStore(
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
         RedisValue[] args = [change.State, change.By, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
-        var reply = await RunAsync(RedisScripts.State, change.RoomId, change.At, args);
+        var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args);
         if (reply.Status == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
@@ -119,7 +120,7 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
+        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
             throw RemovalRefused(reply.Detail, removal.MemberId);
@@ -141,14 +142,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
+        var reply = await RunWriteAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
         EnsureOk(reply, notice.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
+        var reply = await RunWriteAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
         EnsureOk(reply, deletion.RoomId);
     }
 
@@ -171,22 +172,35 @@ public sealed class RedisRoomStore(
         return PositionReply.Read(reply);
     }
 
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    public async Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken)
     {
         if (!redis.IsConnected)
         {
-            return false;
+            return "Redis is not connected";
         }
 
         try
         {
             await redis.PingAsync();
-            return true;
         }
         catch (RoomException)
         {
-            return false;
+            return "Redis does not answer within the store deadline";
         }
+
+        return heartbeat.IsVerified
+            ? null
+            : $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms";
+    }
+
+    /// <summary>
+    /// A write, refused while the replica is deaf (degraded mode): nobody here would hear its event,
+    /// the writer included, and the client's retry may reach a replica that can.
+    /// </summary>
+    private Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)
+    {
+        heartbeat.EnsureHearing();
+        return RunAsync(script, roomId, at, scriptArgs);
     }
 
     private async Task<ScriptReply> RunAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs)

@@ -24,7 +24,10 @@ public static class RedisRoomsExtensions
         services.Configure<RedisConnectionOptions>(o => o.ConnectionString = connectionString);
         services.AddSingleton<RedisConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
-        services.AddSingleton<IRoomBackplane, RedisBackplane>();
+        services.AddSingleton<RedisBackplane>();
+        services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
+        services.AddSingleton<BackplaneHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
         services.AddSingleton<IRoomStore, RedisRoomStore>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);

@@ -67,6 +67,6 @@ public interface IRoomStore
     /// </summary>
     Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
-    /// <summary>Whether the store can serve requests now (for <c>/readyz</c>).</summary>
-    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+    /// <summary>Why the store cannot serve rooms now (for <c>/readyz</c>), or null when it can.</summary>
+    Task<string?> WhyNotReadyAsync(CancellationToken cancellationToken);
 }

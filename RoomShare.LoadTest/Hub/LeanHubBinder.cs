@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace RoomShare.LoadTest.Hub;
 
-/// <summary>Tells JsonHubProtocol which type each incoming argument or result binds to; everything unread binds to <see cref="IgnoredWire"/>.</summary>
+/// <summary>Tells the hub protocol which type each incoming argument or result binds to; everything unread binds to <see cref="IgnoredWire"/>.</summary>
 internal sealed class LeanHubBinder : IInvocationBinder
 {
     public static readonly LeanHubBinder Instance = new();

@@ -7,7 +7,8 @@ namespace RoomShare.LoadTest.Hub;
 
 /// <summary>
 /// A lean SignalR client: WebSockets only, no negotiate, the framework's own <see cref="JsonHubProtocol"/>
-/// and <see cref="HandshakeProtocol"/> on a bare <see cref="ClientWebSocket"/>. No reconnect, no per-call
+/// (or the official MessagePack protocol, see <see cref="LeanHubWire"/>) and <see cref="HandshakeProtocol"/>
+/// on a bare <see cref="ClientWebSocket"/>. No reconnect, no per-call
 /// tasks for writes, one receive loop that hands every message to an <see cref="IHubListener"/>.
 /// The official client costs several times the CPU per message, which on a 2-core box that also runs
 /// the servers would become part of what is measured.
@@ -17,10 +18,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     private const int InitialBufferBytes = 4 * 1024;
     private const int MaxMessageBytes = 4 * 1024 * 1024;
 
-    private static readonly JsonHubProtocol Protocol = new();
-    private static readonly ReadOnlyMemory<byte> PingFrame = Protocol.GetMessageBytes(PingMessage.Instance);
-    private static readonly ReadOnlyMemory<byte> HandshakeFrame = CreateHandshakeFrame();
-
+    private readonly LeanHubWire _wire;
     private readonly ClientWebSocket _socket;
     private readonly IHubListener _listener;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -30,23 +28,24 @@ public sealed class LeanHubConnection : IAsyncDisposable
     private volatile bool _closing;
     private Task _receiveLoop = Task.CompletedTask;
 
-    private LeanHubConnection(ClientWebSocket socket, IHubListener listener)
+    private LeanHubConnection(ClientWebSocket socket, LeanHubWire wire, IHubListener listener)
     {
         _socket = socket;
+        _wire = wire;
         _listener = listener;
     }
 
-    /// <summary>Opens <c>{hubUri}?access_token=…</c> (through nginx) and completes the JSON handshake.</summary>
+    /// <summary>Opens <c>{hubUri}?access_token=…</c> (through nginx) and completes the handshake for <paramref name="wire"/>'s protocol.</summary>
     public static async Task<LeanHubConnection> ConnectAsync(
-        Uri hubUri, string token, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
+        Uri hubUri, LeanHubWire wire, string token, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero; // SignalR pings are the keep-alive (PingPump)
-        var connection = new LeanHubConnection(socket, listener);
+        var connection = new LeanHubConnection(socket, wire, listener);
         try
         {
             await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}"), invoker, cancellationToken);
-            await socket.SendAsync(HandshakeFrame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            await socket.SendAsync(wire.HandshakeFrame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             await connection.ReadHandshakeAsync(cancellationToken);
         }
         catch
@@ -76,7 +75,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     public ValueTask SendChoiceAsync(string changeId, string roomId, string menuId, int quantity) =>
         SendAsync(new InvocationMessage(changeId, "SetChoice", [roomId, menuId, quantity, changeId]));
 
-    public ValueTask PingAsync() => SendFrameAsync(PingFrame);
+    public ValueTask PingAsync() => SendFrameAsync(_wire.PingFrame);
 
     /// <summary>Closes politely (WebSocket close handshake) within <paramref name="timeout"/>, then aborts.</summary>
     public async Task CloseAsync(TimeSpan timeout)
@@ -103,7 +102,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
         _sendLock.Dispose();
     }
 
-    private ValueTask SendAsync(HubMessage message) => SendFrameAsync(Protocol.GetMessageBytes(message));
+    private ValueTask SendAsync(HubMessage message) => SendFrameAsync(_wire.Protocol.GetMessageBytes(message));
 
     private async ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame)
     {
@@ -111,7 +110,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
         await _sendLock.WaitAsync();
         try
         {
-            await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            await _socket.SendAsync(frame, _wire.Frames, endOfMessage: true, CancellationToken.None);
         }
         finally
         {
@@ -196,7 +195,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     {
         var data = new ReadOnlySequence<byte>(_buffer, 0, _filled);
         var open = true;
-        while (open && Protocol.TryParseMessage(ref data, LeanHubBinder.Instance, out var message))
+        while (open && _wire.Protocol.TryParseMessage(ref data, LeanHubBinder.Instance, out var message))
         {
             open = Handle(message, receivedAt);
         }
@@ -241,12 +240,5 @@ public sealed class LeanHubConnection : IAsyncDisposable
             Buffer.BlockCopy(_buffer, count, _buffer, 0, _filled - count);
             _filled -= count;
         }
-    }
-
-    private static ReadOnlyMemory<byte> CreateHandshakeFrame()
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        HandshakeProtocol.WriteRequestMessage(new HandshakeRequestMessage("json", 1), writer);
-        return writer.WrittenMemory;
     }
 }

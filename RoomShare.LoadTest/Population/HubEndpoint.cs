@@ -1,3 +1,5 @@
+using RoomShare.LoadTest.Hub;
+
 namespace RoomShare.LoadTest.Population;
 
 /// <summary>
@@ -6,8 +8,9 @@ namespace RoomShare.LoadTest.Population;
 /// </summary>
 public sealed class HubEndpoint : IDisposable
 {
-    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout)
+    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout, LeanHubWire wire)
     {
+        Wire = wire;
         Uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/hubs/room" }.Uri;
         CallTimeout = callTimeout;
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -18,6 +21,9 @@ public sealed class HubEndpoint : IDisposable
     }
 
     public Uri Uri { get; }
+
+    /// <summary>The hub protocol every member of the arm speaks.</summary>
+    public LeanHubWire Wire { get; }
 
     public TimeSpan CallTimeout { get; }
 

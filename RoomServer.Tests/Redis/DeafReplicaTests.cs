@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>
+/// Degraded mode (DESIGN.md §9): a replica whose subscriptions silently stop delivering — the
+/// socket open, Redis answering its commands, nothing coming back on its subscription connection —
+/// notices through its heartbeat: /readyz fails and says why, writes answer <c>unavailable</c> and
+/// change nothing, and once it hears again its members catch up on what others wrote meanwhile.
+/// </summary>
+public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<DeafReplicaServer>
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task AReplicaThatStopsHearingItsBackplaneFailsReadinessRefusesWritesAndCatchesUpOnceItHearsAgain()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await using var bob = await server.JoinAsync(room, "bob");
+        (await ann.Client.SetChoiceAsync(room, "pizza", 1, "before")).Version.Should().Be(3);
+        await bob.Client.SkipEventsThroughAsync(3);
+
+        await using var sibling = await SiblingReplica.StartAsync(server);
+        await using var cid = await sibling.JoinAsync(server, room, "cid");
+
+        server.Proxy.StallSubscriptions = true;
+        var reason = await ReadinessAsync(HttpStatusCode.ServiceUnavailable);
+        reason.Should().Contain("deaf", "/readyz says what is wrong");
+
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 7, "while-deaf")).Should().Be("unavailable");
+        var state = await server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "locked" });
+        state.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "the HTTP API's writes are refused too");
+
+        // Meanwhile a healthy replica's member writes: the deaf replica's members cannot hear it live.
+        var elsewhere = await cid.Client.SetChoiceAsync(room, "cola", 2, "elsewhere");
+
+        var snapshot = await server.SnapshotAsync(room);
+        snapshot.Choices.Should().NotContain(c => c.MemberId == "ann" && c.Quantity == 7, "a refused write changed nothing");
+        snapshot.State.Should().Be("open");
+        snapshot.Version.Should().Be(elsewhere.Version, "only the healthy replica's write happened");
+
+        server.Proxy.StallSubscriptions = false;
+        (await ReadinessAsync(HttpStatusCode.OK)).Should().BeNull();
+
+        // Hearing again, the replica tells its members the position, so they catch up what they missed.
+        var position = await bob.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= elsewhere.Version, Bound);
+        position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+        var retried = await ann.Client.SetChoiceAsync(room, "pizza", 7, "while-deaf");
+        retried.Version.Should().Be(elsewhere.Version + 1, "the refused write, retried with its opId, applies once");
+        await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == retried.Version, Bound);
+    }
+
+    /// <summary>Polls /readyz until it answers <paramref name="status"/>; returns its reason.</summary>
+    private async Task<string?> ReadinessAsync(HttpStatusCode status)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (true)
+        {
+            using var response = await server.Anonymous.GetAsync("/readyz");
+            if (response.StatusCode == status)
+            {
+                var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+                return body.TryGetProperty("reason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, $"/readyz should answer {(int)status} (last {(int)response.StatusCode})");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A second replica on the same Redis, connected directly (never deaf).</summary>
+    private sealed class SiblingReplica : IAsyncDisposable
+    {
+        private readonly InProcessRoomServer _server;
+
+        private SiblingReplica(InProcessRoomServer server) => _server = server;
+
+        public static Task<SiblingReplica> StartAsync(DeafReplicaServer deaf)
+        {
+            var server = new InProcessRoomServer(
+                new Dictionary<string, string>
+                {
+                    ["ConnectionStrings:Redis"] = deaf.Redis.Endpoint,
+                    ["RoomServer:ApiKeys:0"] = deaf.ApiKey,
+                    ["RoomServer:Jwt:SigningKey"] = deaf.SigningKey,
+                    ["RoomServer:ReplicaId"] = "sibling",
+                },
+                FreePort.Next());
+            server.StartServer();
+            return Task.FromResult(new SiblingReplica(server));
+        }
+
+        /// <summary>Joins through this replica with a token the deaf one issued (same signing key).</summary>
+        public async Task<JoinedMember> JoinAsync(DeafReplicaServer deaf, TestRoom room, string memberId)
+        {
+            var client = await HubTestClient.ConnectAsync(_server.BaseUrl, await deaf.TokenAsync(room, memberId));
+            var result = await client.InvokeAsync<RoomShare.RoomServer.Rooms.JoinResult>("Join", room.Id, null);
+            return new JoinedMember(memberId, client, result);
+        }
+
+        public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    }
+}
+
+/// <summary>A scaled-mode contract server whose Redis connection runs through a <see cref="SubscriptionStallProxy"/>.</summary>
+public sealed class DeafReplicaServer : ContractServer
+{
+    public RedisServerProcess Redis { get; private set; } = null!;
+
+    public SubscriptionStallProxy Proxy { get; private set; } = null!;
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
+    {
+        Redis = await RedisServerProcess.StartAsync();
+        Proxy = SubscriptionStallProxy.Start(Redis.Port);
+        return new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = Proxy.Endpoint,
+            ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
+            ["RoomServer:HeartbeatMilliseconds"] = "200",
+        };
+    }
+
+    protected override async Task StopBackingServicesAsync()
+    {
+        if (Proxy is not null)
+        {
+            await Proxy.DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MessagePack;
+using RoomShare.RoomServer.Hubs.MessagePack;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Units;
+
+/// <summary>The MessagePack hub protocol carries the JSON contract's shapes, both ways, and refuses what has none.</summary>
+public sealed class JsonShapedMessagePackTests
+{
+    private static readonly MessagePackSerializerOptions Options = JsonShapedResolver.Options;
+
+    [Fact]
+    public void AJsonValueRoundTripsUnchanged()
+    {
+        const string json = """{"roomId":"r1","version":9007199254740993,"price":11.5,"neg":-3,"ok":true,"none":null,"name":"Crème brûlée 🍮","items":[1,"two",[3],{"four":4}]}""";
+        var element = JsonDocument.Parse(json).RootElement;
+
+        var bytes = MessagePackSerializer.Serialize(element, Options);
+        var back = MessagePackSerializer.Deserialize<JsonElement>(bytes, Options);
+
+        JsonNode.DeepEquals(JsonNode.Parse(back.GetRawText()), JsonNode.Parse(json)).Should().BeTrue(back.GetRawText());
+    }
+
+    [Fact]
+    public void ARecordIsWrittenWithTheJsonContractsCamelCaseNames()
+    {
+        var bytes = MessagePackSerializer.Serialize(new RoomPosition("e1", 7), Options);
+
+        var asJson = MessagePackSerializer.ConvertToJson(bytes);
+        asJson.Should().Be("""{"epoch":"e1","version":7}""");
+        MessagePackSerializer.Deserialize<RoomPosition>(bytes, Options).Should().Be(new RoomPosition("e1", 7));
+    }
+
+    [Fact]
+    public void NestingPastTheLimitIsRefused()
+    {
+        var deep = new string('[', 100) + new string(']', 100);
+        var bytes = MessagePackSerializer.ConvertFromJson(deep);
+
+        var read = () => MessagePackSerializer.Deserialize<JsonElement>(bytes, Options);
+
+        read.Should().Throw<MessagePackSerializationException>();
+    }
+
+    [Fact]
+    public void AMapWithANonStringKeyIsRefused()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(1);
+        writer.Write(1);
+        writer.Write("one");
+        writer.Flush();
+
+        var read = () => MessagePackSerializer.Deserialize<JsonElement>(buffer.WrittenMemory, Options);
+
+        read.Should().Throw<MessagePackSerializationException>();
+    }
+
+    [Fact]
+    public void BinaryHasNoJsonShapeAndReadsAsNull()
+    {
+        var bytes = MessagePackSerializer.Serialize(new byte[] { 1, 2, 3 }, MessagePackSerializerOptions.Standard);
+
+        MessagePackSerializer.Deserialize<JsonElement>(bytes, Options).ValueKind.Should().Be(JsonValueKind.Null);
+    }
+}
