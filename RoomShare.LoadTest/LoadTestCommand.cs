@@ -48,12 +48,16 @@ public static class LoadTestCommand
             throw new ArgumentException($"unknown scenario '{scenario}': {string.Join(", ", ScenarioIds)}");
         }
 
+        // Named arms run the named scenarios (else their profile's, else W1); unnamed, the profile's arms
+        // run the named scenarios they have.
         var plans = arms.Count == 0
             ? profile.Arms
             : arms.Select(name =>
-                profile.Arms.FirstOrDefault(p => p.Arm.Name == name)
-                ?? new ArmPlan(ArmShape.Known.FirstOrDefault(a => a.Name == name)
-                    ?? throw new ArgumentException($"unknown arm '{name}': {string.Join(", ", ArmShape.Known.Select(a => a.Name))}"), ["W1"])).ToList();
+            {
+                var arm = ArmShape.Known.FirstOrDefault(a => a.Name == name)
+                    ?? throw new ArgumentException($"unknown arm '{name}': {string.Join(", ", ArmShape.Known.Select(a => a.Name))}");
+                return new ArmPlan(arm, scenarios.Count > 0 ? scenarios : profile.Arms.FirstOrDefault(p => p.Arm.Name == name)?.Scenarios ?? ["W1"]);
+            }).ToList();
         if (scenarios.Count > 0)
         {
             plans = plans.Select(p => p with { Scenarios = [.. p.Scenarios.Where(s => scenarios.Contains(s, StringComparer.Ordinal))] })

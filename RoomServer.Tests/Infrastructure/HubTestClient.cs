@@ -102,6 +102,11 @@ public sealed partial class HubTestClient : IAsyncDisposable
             builder.WithAutomaticReconnect(options.Reconnect);
         }
 
+        if (options.StatefulReconnect)
+        {
+            builder.WithStatefulReconnect();
+        }
+
         var connection = builder.Build();
         var client = new HubTestClient(connection, options.Targets, barrier, protocol);
         using var cts = new CancellationTokenSource(options.ConnectTimeout);

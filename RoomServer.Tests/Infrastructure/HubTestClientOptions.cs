@@ -29,6 +29,12 @@ public sealed class HubTestClientOptions
     /// </summary>
     public bool MessagePack { get; set; }
 
+    /// <summary>
+    /// True: the client asks for SignalR's stateful reconnect (with <see cref="Negotiate"/>): after a
+    /// transport blip it resumes the same connection and the server replays what it missed.
+    /// </summary>
+    public bool StatefulReconnect { get; set; }
+
     /// <summary>Null (the default): no automatic reconnect; a dropped connection completes <see cref="HubTestClient.Closed"/>.</summary>
     public IRetryPolicy? Reconnect { get; set; }
 

@@ -56,6 +56,13 @@ public sealed class RoomServerOptions
     public LimitOptions Limits { get; set; } = new();
 
     /// <summary>
+    /// Lets clients that ask for it (the web client does) use SignalR's stateful reconnect: after a
+    /// brief transport blip they resume the same connection on the same replica and get the messages
+    /// they missed replayed, instead of a <c>Join(since)</c> resync.
+    /// </summary>
+    public bool StatefulReconnect { get; set; } = true;
+
+    /// <summary>
     /// Scaled mode: how often a replica publishes a heartbeat on its own channel and must hear it
     /// back. Three missed in a row → deaf (degraded mode, DESIGN.md §9).
     /// </summary>

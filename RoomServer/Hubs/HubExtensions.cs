@@ -51,8 +51,16 @@ public static class HubExtensions
 
     public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)
     {
-        // A token that expires closes the connection (the client reconnects with a fresh one).
-        app.MapHub<RoomHub>(Path, o => o.CloseOnAuthenticationExpiration = true);
+        var options = app.ServiceProvider.GetRequiredService<IOptions<RoomServerOptions>>().Value;
+        app.MapHub<RoomHub>(Path, o =>
+        {
+            // A token that expires closes the connection (the client reconnects with a fresh one).
+            o.CloseOnAuthenticationExpiration = true;
+
+            // A client that asks for it resumes its connection after a transport blip on the same
+            // replica, with what it missed replayed — no Join(since) resync (Redis/StatefulReconnectTests).
+            o.AllowStatefulReconnects = options.StatefulReconnect;
+        });
         return app;
     }
 }

@@ -38,9 +38,12 @@ public static class IdleScenario
         await Task.Delay(TimeSpan.FromSeconds(settings.IdleSeconds), cancellationToken);
         var idle = CpuUsage.Between(start, CpuSample.Take(context.Processes), deliveries: 0);
 
-        var perConnection = context.Processes.Where(p => p.Kind == ProcessKind.Replica).ToDictionary(
+        // With one server process every member is on it, whatever name it gives itself (the floor says "floor").
+        var replicas = context.Processes.Where(p => p.Kind == ProcessKind.Replica).ToList();
+        var perConnection = replicas.ToDictionary(
             p => p.Name,
-            p => connect.PerReplica.GetValueOrDefault(p.Name) is > 0 and var joined && before[p.Name] is { } b && after[p.Name] is { } a
+            p => (replicas.Count == 1 ? connect.Joined : connect.PerReplica.GetValueOrDefault(p.Name)) is > 0 and var joined
+                && before[p.Name] is { } b && after[p.Name] is { } a
                 ? Math.Round((a - b) / 1024.0 / joined, 1)
                 : (double?)null,
             StringComparer.Ordinal);

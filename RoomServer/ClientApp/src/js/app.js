@@ -453,6 +453,10 @@ function createConnection() {
         return RECONNECT_DELAYS_MS[Math.min(context.previousRetryCount, RECONNECT_DELAYS_MS.length - 1)];
       },
     })
+    // A brief network blip resumes the same connection on the same replica, with the messages it
+    // missed replayed by the server: no resync (RoomServer__StatefulReconnect; the evaluation is in
+    // RoomServer.Tests/Hubs/StatefulReconnectTests). A longer outage still goes through onreconnected.
+    .withStatefulReconnect()
     .configureLogging(signalR.LogLevel.Warning)
     .build();
   conn.on('RoomEvent', (event) => session.onRoomEvent(event));
