@@ -31,7 +31,7 @@ public sealed record ChaosProfile(
         FaultLength: TimeSpan.FromSeconds(3), FuzzFrames: 10_000, StormRounds: 1, FloodConnections: 150, FloodMessages: 300);
 
     public static readonly ChaosProfile Extended = new(
-        "long", Rooms: 4, ClientsPerRoom: 6, Pacing: TimeSpan.FromMilliseconds(15), AcknowledgedPerPhase: 1_500,
+        "long", Rooms: 4, ClientsPerRoom: 6, Pacing: TimeSpan.FromMilliseconds(25), AcknowledgedPerPhase: 1_500,
         FaultLength: TimeSpan.FromSeconds(10), FuzzFrames: 100_000, StormRounds: 5, FloodConnections: 1_000, FloodMessages: 3_000);
 
     /// <summary><c>ROOMSHARE_CHAOS</c>: "long", or anything else / unset for "fast".</summary>

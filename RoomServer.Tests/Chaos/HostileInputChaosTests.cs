@@ -41,7 +41,10 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         {
             var token = await cluster.TokenAsync(fuzzRoom, $"fuzzer{i.ToString(CultureInfo.InvariantCulture)}");
             run.History.AddSecret(token);
-            return await FuzzAsync(new Random(run.Seed + i), via, token, fuzzRoom.Id, run.Profile.FuzzFrames / targets.Count + 1, TimeSpan.FromMinutes(4));
+            var frames = run.Profile.FuzzFrames / targets.Count + 1;
+
+            // Bounded in time too: at least 40 frames a second per fuzzer, however loaded the machine.
+            return await FuzzAsync(new Random(run.Seed + i), via, token, fuzzRoom.Id, frames, TimeSpan.FromSeconds(Math.Max(240, frames / 40)));
         }));
         var confirmed = results.Sum(r => r.Confirmed);
         output.WriteLine($"fuzz: {confirmed} frames confirmed processed ({results.Sum(r => r.Sent)} sent) in {clock.Elapsed.TotalSeconds:0.0} s; " +
@@ -215,7 +218,8 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         var payload = new string('n', ClusterFixture.MaxNoticePayloadBytes - 10_000);
         var clock = Stopwatch.StartNew();
         var statuses = new Dictionary<int, int>();
-        for (var i = 0; i < run.Profile.FloodMessages; i++)
+        var floodLimit = TimeSpan.FromMinutes(3); // bounds each flood in time as well as in count
+        for (var i = 0; i < run.Profile.FloodMessages && clock.Elapsed < floodLimit; i++)
         {
             using var response = await cluster.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "flood", payload }, ContractServer.Json);
             statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
@@ -223,6 +227,19 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
 
         var floodTime = clock.Elapsed;
         var rssAfterFlood = ProcessMemory.RssBytes(replica.Pid);
+
+        // A flood of hub writes from one member: 20 calls in flight at a time, unpaced. Each is
+        // recorded; whatever the limits refuse must leave no trace (the checker's "failed not applied").
+        var flooder = await ChaosClient.JoinAsync(cluster, run.History, room, "flooder", replica.BaseUrl, run.Seed + 300);
+        run.Adopt(flooder);
+        clock.Restart();
+        for (var sent = 0; sent < run.Profile.FloodMessages && clock.Elapsed < floodLimit; sent += 20)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(i => flooder.WriteAsync("AdjustChoice", "cola", i % 2 == 0 ? 1 : -1, flooder.NextOpId())));
+        }
+
+        var writeFloodTime = clock.Elapsed;
+        var flooded = run.History.Ops.Where(o => o.MemberId == "flooder").ToList();
 
         // A flood of connections: open, handshake, close, many at once (valid tokens, minted locally).
         clock.Restart();
@@ -253,9 +270,10 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
 
         var connectionFloodTime = clock.Elapsed;
         var slowClosed = await SlowMemberWasDroppedAsync(slow, await cluster.RedisVersionAsync(room));
-        output.WriteLine($"message flood: {run.Profile.FloodMessages} notices of {payload.Length / 1000} KB in {floodTime.TotalSeconds:0.0} s " +
+        output.WriteLine($"message flood: {statuses.Values.Sum()} notices of {payload.Length / 1000} KB in {floodTime.TotalSeconds:0.0} s " +
             $"(statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}); {replica.ReplicaId} RSS {rssBefore / 1048576} → {rssAfterFlood / 1048576} MiB; " +
-            $"slow member dropped: {slowClosed}; connection flood: {opened} opened and closed, {connectionFailures} refused, in {connectionFloodTime.TotalSeconds:0.0} s");
+            $"slow member dropped: {slowClosed}; write flood: {flooded.Count} calls in {writeFloodTime.TotalSeconds:0.0} s ({string.Join(", ", flooded.GroupBy(o => o.Outcome.Describe(withDetail: false)).Select(g => $"{g.Key}={g.Count()}"))}); " +
+            $"connection flood: {opened} opened and closed, {connectionFailures} refused, in {connectionFloodTime.TotalSeconds:0.0} s");
         statuses.Keys.Should().Contain(202, "the notices were accepted");
         statuses.Keys.Should().OnlyContain(s => s == 202 || s == 429, "a flood is accepted or rate-limited, never a server error");
         slowClosed.Should().BeTrue("a member that stops reading is dropped to a resync once its buffer passes the limit");
@@ -263,7 +281,8 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
 
         await run.PhaseAsync();
         await run.FinishAsync();
-        run.Clients.Should().OnlyContain(c => c.Reconnects == 0, "honest members were never dropped by the floods or the slow member");
+        run.Clients.Should().OnlyContain(c => c.Reconnects == 0, "no member was dropped by the floods or the slow member");
+        flooded.Should().Contain(o => o.Outcome.Kind == OpOutcomeKind.Ok, "the flooder's writes are served (or refused by a limit), not dropped");
     }
 
     /// <summary>
@@ -278,6 +297,15 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         await using var client = await RawHubClient.ConnectAsync(cluster.Replicas[0].BaseUrl, await cluster.TokenAsync(room, "typo"));
         await client.SendRawAsync("{\"type\":41}\u001e");
         (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().NotBeNull("the server closes the connection with an error instead of leaving it wedged");
+
+        // "with the reason logged" (DESIGN.md §5): polled, bounded, since the log line may trail the close.
+        var logged = Stopwatch.StartNew();
+        while (!cluster.Replicas[0].Output.Contains("a message of an unknown type", StringComparison.Ordinal) && logged.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+        }
+
+        cluster.Replicas[0].Output.Should().Contain("a message of an unknown type", "the replica logs why it closed the connection");
         var stillServed = await cluster.ReadyStatusAsync(cluster.Replicas[0]);
         stillServed.Should().Be(200, "the replica itself is unaffected");
     }
