@@ -25,6 +25,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapRoomMetrics();
 app.MapRoomsApi();
+app.MapAuditApi();
 app.MapRoomHub();
 app.MapOpenApi();
 app.MapApiReference();

@@ -36,6 +36,9 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
         // invalid_argument also for a member the room never had, or its owner.
         ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, Unavailable, RoomNotFound],
         ["POST /api/announcements"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge],
+
+        // The audit trail: invalid_argument also for a bad from or limit; forbidden like GET /api/rooms/{roomId}.
+        ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, Unavailable, Forbidden, RoomNotFound],
     };
 
     [Fact]

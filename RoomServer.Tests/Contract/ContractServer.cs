@@ -10,11 +10,12 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <summary>
 /// One RoomServer for a contract test class, in one storage mode. Every test makes its own rooms, so
 /// tests share the server but never data. Settings are small so behaviour shows quickly: a short
-/// history, a one-second position tick, a two-second presence grace.
+/// history (and audit trail), a one-second position tick, a two-second presence grace.
 /// </summary>
 public abstract class ContractServer : IAsyncLifetime, IDisposable
 {
     public const int HistoryLength = 20;
+    public const int AuditLength = 120;
     public const int MaxQuantity = 99;
     public const int HubCallsPerSecond = 100;
     public const int MaxNoticePayloadBytes = 4096;
@@ -52,6 +53,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             ["RoomServer:Jwt:SigningKey"] = SigningKey,
             ["RoomServer:ReplicaId"] = "contract",
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:AuditLength"] = AuditLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:MaxQuantity"] = MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:PositionIntervalSeconds"] = "1",
             ["RoomServer:PresenceGraceSeconds"] = PresenceGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),

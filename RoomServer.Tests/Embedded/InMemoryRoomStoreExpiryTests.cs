@@ -31,6 +31,8 @@ public sealed class InMemoryRoomStoreExpiryTests
         (await read.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be("room_not_found");
         var write = () => _store.RefreshAsync(new RefreshRequest("r1", "ann", "t"), CancellationToken.None);
         (await write.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be("room_not_found");
+        var audit = () => _store.ReadEventsAsync("r1", 1, 100, CancellationToken.None);
+        (await audit.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be("room_not_found", "the audit trail expires with the room");
     }
 
     [Fact]

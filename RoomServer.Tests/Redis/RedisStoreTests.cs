@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using RoomShare.RoomServer.Tests.Contract;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
-/// <summary>What only the Redis store has to prove: keys, TTLs and the capped history, read from Redis itself.</summary>
+/// <summary>What only the Redis store has to prove: keys, TTLs, the capped history and audit trail, read from Redis itself.</summary>
 public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<RedisContractServer>
 {
-    private static readonly string[] KeyNames = ["meta", "choices", "members", "history", "presence", "ops", "oplog"];
+    private static readonly string[] KeyNames = ["meta", "choices", "members", "history", "presence", "ops", "oplog", "audit"];
 
     [Fact]
     public async Task EveryKeyOfARoomCarriesTheRoomsTtlAfterAChange()
@@ -39,6 +40,7 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         (await server.Api.GetAsync($"/api/rooms/{room.Id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_not_found");
         (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:choices")).Should().Be("0", "the failed change created nothing");
+        (await server.Api.GetAsync($"/api/rooms/{room.Id}/events")).StatusCode.Should().Be(HttpStatusCode.NotFound, "the audit trail expires with the room");
     }
 
     [Fact]
@@ -54,6 +56,39 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         (await server.Redis.ExecuteAsync("LLEN", $"rs:{{{room.Id}}}:history")).Should().Be(ContractServer.HistoryLength.ToString(CultureInfo.InvariantCulture));
         var newest = (await server.Redis.ExecuteListAsync("LRANGE", $"rs:{{{room.Id}}}:history", "-1", "-1")).Single();
         newest.Should().Contain($"\"version\":{1 + ContractServer.HistoryLength + 5}");
+    }
+
+    [Fact]
+    public async Task TheAuditTrailIsAStreamByVersionCappedAtTheLengthTheRoomWasCreatedWith()
+    {
+        var room = await server.CreateRoomAsync();
+        var audit = $"rs:{{{room.Id}}}:audit";
+        for (var i = 0; i < ContractServer.AuditLength + 5; i++)
+        {
+            (await server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "n", payload = i })).EnsureSuccessStatusCode();
+        }
+
+        (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:meta", "auditLength")).Should().Be(ContractServer.AuditLength.ToString(CultureInfo.InvariantCulture));
+        (await server.Redis.ExecuteAsync("XLEN", audit)).Should().Be(ContractServer.AuditLength.ToString(CultureInfo.InvariantCulture), "the oldest are trimmed");
+        (await server.Redis.ExecuteAsync("EVAL", "return redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]", "1", audit)).Should().Be("6-0", "entry ids are versions");
+        (await server.Redis.ExecuteAsync("EVAL", "return redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][2][2]", "1", audit))
+            .Should().Contain($"\"version\":{ContractServer.AuditLength + 5},", "each entry is the event's JSON");
+    }
+
+    [Fact]
+    public async Task ARoomCreatedBeforeTheTrailExistedKeepsAsManyAuditEventsAsItsHistory()
+    {
+        var room = await server.CreateRoomAsync();
+        await server.Redis.ExecuteAsync("HDEL", $"rs:{{{room.Id}}}:meta", "auditLength"); // what an older server's create.lua wrote
+        for (var i = 0; i < ContractServer.HistoryLength + 3; i++)
+        {
+            (await server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "n", payload = i })).EnsureSuccessStatusCode();
+        }
+
+        (await server.Redis.ExecuteAsync("XLEN", $"rs:{{{room.Id}}}:audit")).Should().Be(ContractServer.HistoryLength.ToString(CultureInfo.InvariantCulture));
+        var page = await server.Api.GetFromJsonAsync<RoomShare.RoomServer.Rooms.EventPage>($"/api/rooms/{room.Id}/events", ContractServer.Json);
+        page!.Oldest.Should().Be(4);
+        page.Events.Select(e => e.Version).Should().Equal(Enumerable.Range(4, ContractServer.HistoryLength).Select(v => (long)v));
     }
 
     [Fact]

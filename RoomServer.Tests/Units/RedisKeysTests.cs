@@ -15,7 +15,8 @@ public sealed class RedisKeysTests
             "rs:{AbC_1-2}:history",
             "rs:{AbC_1-2}:presence",
             "rs:{AbC_1-2}:ops",
-            "rs:{AbC_1-2}:oplog");
+            "rs:{AbC_1-2}:oplog",
+            "rs:{AbC_1-2}:audit");
 
     [Fact]
     public void TheRoomChannelIsLiteral()

@@ -19,6 +19,14 @@ public sealed class RoomServerOptions
     [Range(1, 100_000)]
     public int HistoryLength { get; set; } = 500;
 
+    /// <summary>
+    /// How many events each room keeps in its audit trail (<c>GET /api/rooms/{id}/events</c>), at least
+    /// <see cref="HistoryLength"/>; past it the oldest are trimmed. Fixed per room when it is created.
+    /// Bounds a room's memory: about 350 bytes of Redis per member-made event (3.5 MB at the default).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int AuditLength { get; set; } = 10_000;
+
     /// <summary>Idle rooms expire this long after their last change.</summary>
     [Range(1, 60 * 24 * 30)]
     public int DefaultRoomTtlMinutes { get; set; } = 720;

@@ -27,6 +27,11 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
             failures.Add("RoomServer:ReplicaId must be non-empty and contain no ':'.");
         }
 
+        if (options.AuditLength < options.HistoryLength)
+        {
+            failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: the audit trail keeps every event the recovery history does.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

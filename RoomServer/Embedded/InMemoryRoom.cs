@@ -7,12 +7,13 @@ namespace RoomShare.RoomServer.Embedded;
 /// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
 /// scripts step for step (same checks in the same order), so both modes pass one contract suite.
 /// </summary>
-internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int idempotencyWindow)
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow)
 {
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
     private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<(string MemberId, string MenuId), int> _choices = [];
     private readonly Queue<RoomEvent> _history = new();
+    private readonly Queue<RoomEvent> _audit = new();
     private readonly Dictionary<string, ChoiceAck> _ops = new(StringComparer.Ordinal);
     private readonly Queue<string> _opOrder = new();
     private readonly Dictionary<string, (string MemberId, DateTimeOffset LeaseUntil)> _connections = new(StringComparer.Ordinal);
@@ -196,6 +197,19 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         return new VersionAck(Version);
     }
 
+    /// <summary>audit.lua: the events of version ≥ <paramref name="from"/>, oldest first (versions in the trail are dense).</summary>
+    public EventPage ReadEvents(long from, int limit)
+    {
+        if (_audit.Count == 0)
+        {
+            return EventPage.FromRead([], limit, null);
+        }
+
+        var oldest = _audit.Peek().Version;
+        var skip = (int)Math.Min(Math.Max(from - oldest, 0), _audit.Count);
+        return EventPage.FromRead(_audit.Skip(skip).Take(limit + 1).ToList(), limit, oldest);
+    }
+
     public void MarkDeleted(string at, List<BackplaneMessage> published) =>
         published.Add(Append(RoomEventTypes.State, at, e => e with { State = RoomStates.Deleted, By = "api" }));
 
@@ -312,6 +326,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int id
         while (_history.Count > historyLength)
         {
             _history.Dequeue();
+        }
+
+        _audit.Enqueue(roomEvent);
+        while (_audit.Count > auditLength)
+        {
+            _audit.Dequeue();
         }
 
         return new RoomEventMessage(roomEvent);

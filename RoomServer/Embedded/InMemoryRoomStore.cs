@@ -26,7 +26,7 @@ public sealed class InMemoryRoomStore(
     public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
         PurgeExpiredRooms();
-        var created = new InMemoryRoom(room, _options.HistoryLength, _options.IdempotencyWindow);
+        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow);
         created.Touch(time.GetUtcNow());
         return Task.FromResult(_rooms.TryAdd(room.RoomId, created));
     }
@@ -36,6 +36,9 @@ public sealed class InMemoryRoomStore(
 
     public Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken) =>
         Task.FromResult(Change(roomId, (room, published) => room.Snapshot(time.GetUtcNow(), Grace, published), touch: false));
+
+    public Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(roomId, (room, _) => room.ReadEvents(from, limit), touch: false));
 
     public Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) =>

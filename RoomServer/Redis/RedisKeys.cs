@@ -23,6 +23,7 @@ public static class RedisKeys
             prefix + "presence",
             prefix + "ops",
             prefix + "oplog",
+            prefix + "audit",
         ];
     }
 

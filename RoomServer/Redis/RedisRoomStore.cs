@@ -31,6 +31,7 @@ public sealed class RedisRoomStore(
             room.Name,
             JsonSerializer.Serialize(room.Menu, RoomChannelProtocol.Json),
             (long)Math.Ceiling(room.Ttl.TotalSeconds),
+            _options.AuditLength,
         };
         foreach (var item in room.Menu)
         {
@@ -55,6 +56,13 @@ public sealed class RedisRoomStore(
         var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
         EnsureOk(reply, roomId, expected: SnapshotReply.Status);
         return SnapshotReply.Read(roomId, reply);
+    }
+
+    public async Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync(RedisScripts.Audit, roomId, "", [from, limit]);
+        EnsureOk(reply, roomId);
+        return AuditReply.Read(reply, limit);
     }
 
     public async Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken)

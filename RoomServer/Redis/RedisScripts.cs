@@ -19,6 +19,7 @@ public static class RedisScripts
     public static readonly RedisScript Leave = Load("leave");
     public static readonly RedisScript Sweep = Load("sweep");
     public static readonly RedisScript Snapshot = Load("snapshot");
+    public static readonly RedisScript Audit = Load("audit");
 
     private static RedisScript Load(string name) => new(name, Read("prelude") + "\n" + Read(name));
 

@@ -20,6 +20,13 @@ public interface IRoomStore
     Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// A page of the room's audit trail: every event the room sent, kept beyond the recovery history
+    /// for the room's lifetime (its TTL) up to the configured audit length, oldest trimmed first.
+    /// Returns the events of version ≥ <paramref name="from"/>, at most <paramref name="limit"/>.
+    /// </summary>
+    Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Registers the member (a <c>member</c> event the first time), marks the connection live
     /// (a <c>Presence</c> online message when the member was offline), and returns either the events
     /// after <see cref="JoinRequest.Since"/> or a snapshot when history no longer reaches back, the

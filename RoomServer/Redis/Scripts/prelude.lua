@@ -1,7 +1,8 @@
 -- prelude.lua — prepended to every RoomShare script (RedisScripts joins them).
 --
 -- KEYS, the same for every script, all with the room's {roomId} hash tag (RedisKeys.ForRoom):
---   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq,
+--   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq
+--                             auditLength,
 --                             item:<menuId> = priceMinor, owner:<memberId> = 1 (joined as owner),
 --                             removed:<memberId> = removal time (Unix ms)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
@@ -12,6 +13,8 @@
 --                             g:<memberId> = <sinceMs>      (last connection gone: grace started)
 --   6 rs:{id}:ops       hash  <memberId>:<opId> = <version>:<quantity>   (idempotency window)
 --   7 rs:{id}:oplog     list  <memberId>:<opId>, oldest first, capped at the window
+--   8 rs:{id}:audit     stream every event, entry id <version>-0, field e = event JSON; capped at
+--                             meta auditLength (oldest trimmed); read by audit.lua
 -- ARGV, the same first three for every script:
 --   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
@@ -21,6 +24,10 @@
 --                                   'P' .. presence JSON (PresenceChange).
 local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL, HISTORY_LENGTH, AT = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local AUDIT = KEYS[8]
+-- KEYS 1..ROOM_KEYS are the room's own state: they share its TTL (touch), and create and delete
+-- remove them together. A key added after them (e.g. one that must outlive the room) is not.
+local ROOM_KEYS = 8
 
 local function q(s)
   if s == nil or s == false then return 'null' end
@@ -51,14 +58,16 @@ end
 -- Every change refreshes the TTL of all the room's keys, so they expire together.
 local function touch()
   local ttl = tonumber(redis.call('HGET', META, 'ttl'))
-  for i = 1, 7 do redis.call('EXPIRE', KEYS[i], ttl) end
+  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 
--- Bumps the version, appends the event to the capped history and publishes it. Because this runs
--- inside the script, channel order is version order whichever replica wrote it.
+-- Bumps the version, appends the event to the capped history and to the audit trail (its entry id
+-- is the version, so the trail pages by version; a room created before the trail existed has no
+-- auditLength and keeps as many as its history) and publishes it. Because this runs inside the
+-- script, channel order is version order whichever replica wrote it.
 -- f: memberId displayName menuId quantity opId state by kind payload(raw JSON)
 local function append_event(etype, f)
-  local meta = redis.call('HMGET', META, 'roomId', 'epoch')
+  local meta = redis.call('HMGET', META, 'roomId', 'epoch', 'auditLength')
   local version = redis.call('HINCRBY', META, 'version', 1)
   local json = '{"roomId":' .. q(meta[1]) .. ',"epoch":' .. q(meta[2]) .. ',"version":' .. int(version)
     .. ',"type":' .. q(etype) .. ',"at":' .. q(AT)
@@ -68,6 +77,7 @@ local function append_event(etype, f)
     .. ',"payload":' .. (f.payload or 'null') .. '}'
   redis.call('RPUSH', HISTORY, json)
   redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1)
+  redis.call('XADD', AUDIT, 'MAXLEN', int(tonumber(meta[3]) or HISTORY_LENGTH), int(version) .. '-0', 'e', json)
   redis.call('PUBLISH', CHANNEL, 'E' .. json)
   return version
 end

@@ -1,8 +1,9 @@
 // The page: wires the SignalR connection to a RoomSession and renders it. All decisions about
 // positions, resume and optimistic ops live in the pure modules; this file only does DOM and IO.
 // State for tests is exposed on <body>: data-status (connecting|live|reconnecting|offline),
-// data-version, data-epoch, data-replica, data-room-state, data-pending, data-removed.
+// data-version, data-epoch, data-replica, data-room-state, data-pending, data-removed, data-activity.
 
+import { ActivityFeed, activityRows } from './activity.js';
 import { computeOrder } from './room-state.js';
 import { RoomSession } from './room-session.js';
 import { RemoveFlow, memberRows } from './members.js';
@@ -21,6 +22,7 @@ const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
 const START_DELAYS_MS = [1000, 2000, 5000, 10000, 20000, 30000, 30000, 30000];
 const JOIN_RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
 const ERROR_HIDE_MS = 8000;
+const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -40,6 +42,9 @@ const menuRows = new Map();
 const memberEls = new Map();
 let memberSerial = 0;
 let lastRetryReason = null;
+let activity = null;
+let activityKey = '';
+let activityJoinCount = 0;
 const removeFlow = new RemoveFlow({
   remove: (memberId) => session.removeMember(memberId),
   onChange: () => scheduleRender(),
@@ -341,6 +346,52 @@ function renderRoomState(state) {
   }
 }
 
+// ---------- activity ----------
+
+/** Older activity: the room's audit trail, read with this member's own token. */
+async function fetchActivityPage(from, limit) {
+  const response = await fetch(`/api/rooms/${encodeURIComponent(link.roomId)}/events?from=${from}&limit=${limit}`, {
+    headers: { Authorization: `Bearer ${link.token}` },
+    signal: AbortSignal.timeout(ACTIVITY_FETCH_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`the activity could not be loaded (HTTP ${response.status})`);
+  return response.json();
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+function renderActivity(state) {
+  // Every Join (the page's, or a resume after a gap) may have skipped events: catch up from the trail.
+  if (session.joinCount !== activityJoinCount && session.position !== null) {
+    activityJoinCount = session.joinCount;
+    activity.sync(session.position);
+  }
+  const log = activity.log;
+  const names = state.members.map((m) => `${m.memberId}=${m.displayName}`).join(',');
+  const key = `${log.epoch}:${log.size}:${log.newest}:${log.oldest}:${names}`;
+  if (key !== activityKey) {
+    activityKey = key;
+    $('activity').replaceChildren(...activityRows(log, state, link.memberId).map((row) => {
+      const at = row.at === null ? null : new Date(row.at);
+      return h('li', {
+        'data-testid': `activity-${row.version}`, 'data-version': row.version, 'data-type': row.type, 'data-member': row.memberId,
+      },
+        h('span', { class: 'activity-text', text: row.text }),
+        at === null || Number.isNaN(at.getTime()) ? null : h('time', { datetime: row.at, text: timeFormat.format(at) }));
+    }));
+  }
+  body.dataset.activity = String(log.size);
+  $('activity-empty').hidden = log.size > 0;
+  const earlier = $('activity-earlier');
+  earlier.hidden = !log.hasEarlier;
+  earlier.disabled = activity.loading !== null;
+  earlier.textContent = activity.loading !== null ? 'Loading…' : 'Show earlier';
+  const note = activity.error !== null ? `Older activity is unavailable right now: ${activity.error}.`
+    : log.trimmed ? 'Older activity is no longer kept.' : null;
+  $('activity-note').hidden = note === null;
+  $('activity-note').textContent = note ?? '';
+}
+
 function render() {
   body.dataset.pending = String(session?.pending.size ?? 0);
   const state = session?.state ?? null;
@@ -355,6 +406,7 @@ function render() {
   renderOrder(state);
   renderMembers(state);
   renderRoomState(state);
+  renderActivity(state);
   $('meta').textContent = `Room ${state.roomId} · version ${state.version}${session.replica ? ` · replica ${session.replica}` : ''}`;
 }
 
@@ -459,7 +511,10 @@ function createConnection() {
     .withStatefulReconnect()
     .configureLogging(signalR.LogLevel.Warning)
     .build();
-  conn.on('RoomEvent', (event) => session.onRoomEvent(event));
+  conn.on('RoomEvent', (event) => {
+    session.onRoomEvent(event);
+    if (event?.roomId === link.roomId && session.removed === null) activity.onEvent(event);
+  });
   conn.on('Position', (position) => session.onPosition(position));
   conn.on('Presence', (presence) => session.onPresence(presence));
   conn.on('Removed', (removal) => session.onRemoved(removal));
@@ -530,11 +585,13 @@ function main() {
     onRemovedFromRoom: showRemoved,
     onAnnouncement: showAnnouncement,
   });
+  activity = new ActivityFeed({ fetchPage: fetchActivityPage, onChange: scheduleRender });
   body.dataset.restored = String(session.state !== null);
   $('lock').addEventListener('click', (e) => changeRoomState('locked', e.currentTarget));
   $('reopen').addEventListener('click', (e) => changeRoomState('open', e.currentTarget));
   $('close').addEventListener('click', () => setCloseConfirm($('close-confirm').hidden));
   $('close-no').addEventListener('click', () => { setCloseConfirm(false); $('close').focus(); });
+  $('activity-earlier').addEventListener('click', () => activity.loadEarlier());
   $('close-yes').addEventListener('click', (e) => { setCloseConfirm(false); changeRoomState('closed', e.currentTarget); });
   window.addEventListener('online', () => {
     if (connection.state === signalR.HubConnectionState.Disconnected) start();

@@ -1,0 +1,238 @@
+// The activity view: who changed what in the room, newest first, live. Without the DOM: app.js
+// feeds every RoomEvent it receives into an ActivityFeed, asks it to catch up after each Join, and
+// renders activityRows(). What happened before this page joined (or while it was away: a Join that
+// resumed from missed events or a snapshot) comes from the room's audit trail,
+// GET /api/rooms/{roomId}/events?from=&limit= (DESIGN.md §4), read with the member's own token.
+
+/** Events fetched when the view catches up, and per "Show earlier". */
+export const ACTIVITY_PAGE = 50;
+
+/** Events the view keeps at most; past it "Show earlier" stops offering more. */
+export const ACTIVITY_MAX = 1000;
+
+/**
+ * The room's events this page knows, by version, for one epoch (a new epoch is a new room: the log
+ * starts again). Versions may have holes (a gap the page skipped over with a snapshot): `missing()`
+ * names the versions to fetch.
+ */
+export class ActivityLog {
+  constructor({ max = ACTIVITY_MAX } = {}) {
+    this.max = max;
+    this.epoch = null;
+    /** @type {Map<number, object>} version → RoomEvent */
+    this.events = new Map();
+    /** The oldest version the trail still holds (it trims past the room's audit length), or null. */
+    this.oldestOnRecord = null;
+  }
+
+  get size() { return this.events.size; }
+
+  /** The oldest and newest versions held, or null when empty. */
+  get oldest() { return this.size === 0 ? null : Math.min(...this.events.keys()); }
+
+  get newest() { return this.size === 0 ? null : Math.max(...this.events.keys()); }
+
+  /** Adds one event (live, or from a page). Returns true when it was new. */
+  add(event) {
+    if (event === null || typeof event !== 'object' || !Number.isInteger(event.version) || event.version < 1) return false;
+    if (event.epoch !== this.epoch) this.restart(event.epoch);
+    if (this.events.has(event.version)) return false;
+    this.events.set(event.version, event);
+    while (this.events.size > this.max) this.events.delete(this.oldest);
+    return true;
+  }
+
+  /** A new epoch: the room was created anew under its id, and its activity starts again. */
+  restart(epoch) {
+    this.epoch = epoch;
+    this.events.clear();
+    this.oldestOnRecord = null;
+  }
+
+  /**
+   * Adds a page of the trail, `{ events, next, oldest }`, read for the room at `epoch`. Returns how
+   * many events were new.
+   */
+  addPage(page, epoch = this.epoch) {
+    if (epoch !== this.epoch) this.restart(epoch);
+    let added = 0;
+    for (const event of page?.events ?? []) {
+      if (event.epoch === this.epoch && this.add(event)) added += 1;
+    }
+    if (typeof page?.oldest === 'number') this.oldestOnRecord = page.oldest;
+    return added;
+  }
+
+  /**
+   * The versions of the room's latest `window` (up to `position`) that the log does not hold, as one
+   * request `{ from, limit }` covering them all, or null when none are missing.
+   */
+  missing(position, window = ACTIVITY_PAGE) {
+    if (position === null || position === undefined || position.version < 1) return null;
+    if (position.epoch !== this.epoch) {
+      return { from: Math.max(1, position.version - window + 1), limit: Math.min(window, position.version) };
+    }
+    let low = null;
+    let high = null;
+    for (let v = Math.max(1, position.version - window + 1); v <= position.version; v++) {
+      if (this.events.has(v) || (this.oldestOnRecord !== null && v < this.oldestOnRecord)) continue;
+      low ??= v;
+      high = v;
+    }
+    return low === null ? null : { from: low, limit: high - low + 1 };
+  }
+
+  /** Whether older events than the oldest held may still be on record. */
+  get hasEarlier() {
+    const oldest = this.oldest;
+    if (oldest === null || oldest <= 1 || this.size >= this.max) return false;
+    return this.oldestOnRecord === null || oldest > this.oldestOnRecord;
+  }
+
+  /** The page before the oldest held, `{ from, limit }`, or null. */
+  earlier(pageSize = ACTIVITY_PAGE) {
+    if (!this.hasEarlier) return null;
+    const oldest = this.oldest;
+    const from = Math.max(1, oldest - pageSize, this.oldestOnRecord ?? 1);
+    return { from, limit: oldest - from };
+  }
+
+  /** True when the trail no longer reaches back to the room's first event and the log holds all it has. */
+  get trimmed() {
+    return this.oldestOnRecord !== null && this.oldestOnRecord > 1 && this.oldest === this.oldestOnRecord;
+  }
+
+  /** The events newest first. */
+  newestFirst() {
+    return [...this.events.values()].sort((a, b) => b.version - a.version);
+  }
+}
+
+/**
+ * Keeps an ActivityLog in step with the room: live events go in as they come; `sync(position)`
+ * after each Join fetches what the log misses from the audit trail; `loadEarlier()` pages back.
+ * One request at a time; a sync asked for meanwhile runs once the request ends.
+ */
+export class ActivityFeed {
+  /**
+   * @param {object} options
+   * @param {(from: number, limit: number) => Promise<{events: object[], next: number|null, oldest: number|null}>} options.fetchPage
+   *   reads the room's audit trail (GET /api/rooms/{roomId}/events with the member's token)
+   * @param {() => void} [options.onChange] the log or the loading state changed
+   * @param {ActivityLog} [options.log]
+   */
+  constructor({ fetchPage, onChange = () => {}, log = new ActivityLog() }) {
+    this.fetchPage = fetchPage;
+    this.onChange = onChange;
+    this.log = log;
+    this.loading = null;
+    this.pendingSync = null;
+    /** @type {string|null} why the trail could not be read (the live activity still works) */
+    this.error = null;
+  }
+
+  /** A RoomEvent as it arrived over the hub. */
+  onEvent(event) {
+    if (this.log.add(event)) this.onChange();
+  }
+
+  /** After a Join: fetch the latest events the log does not hold, up to the position. */
+  sync(position) {
+    if (this.loading !== null) {
+      this.pendingSync = position;
+      return this.loading;
+    }
+    const range = this.log.missing(position);
+    if (range === null) return Promise.resolve();
+    return this.run(range, position.epoch);
+  }
+
+  /** "Show earlier": the page before the oldest event held. */
+  loadEarlier() {
+    if (this.loading !== null) return this.loading;
+    const range = this.log.earlier();
+    if (range === null) return Promise.resolve();
+    return this.run(range, this.log.epoch);
+  }
+
+  run(range, epoch) {
+    this.loading = (async () => {
+      this.onChange();
+      try {
+        const page = await this.fetchPage(range.from, range.limit);
+        this.log.addPage(page, epoch);
+        this.error = null;
+      } catch (error) {
+        this.error = String(error?.message ?? error);
+      }
+    })().finally(() => {
+      this.loading = null;
+      this.onChange();
+      const again = this.pendingSync;
+      this.pendingSync = null;
+      if (again !== null) this.sync(again);
+    });
+    return this.loading;
+  }
+}
+
+const STATE_VERBS = { locked: 'locked the order', open: 'reopened the room', closed: 'closed the room', deleted: 'deleted the room' };
+
+/**
+ * The rows of the activity view, newest first: `{ version, type, at, memberId, text }`.
+ * Names come from the room's members, then from `member` events the log holds (for members who
+ * left), then the id; this member is "You"; `api` is the restaurant.
+ * @param {ActivityLog} log
+ * @param {object|null} state the room state (room-state.js): members and menu
+ * @param {string} me this member's id
+ */
+export function activityRows(log, state, me) {
+  const names = new Map();
+  for (const event of log.events.values()) {
+    if (event.type === 'member' && event.displayName) names.set(event.memberId, event.displayName);
+  }
+  for (const m of state?.members ?? []) names.set(m.memberId, m.displayName);
+  const items = new Map((state?.menu ?? []).map((item) => [item.id, item.name]));
+  const who = (id) => {
+    if (id === me) return 'You';
+    if (id === 'api' || id === null || id === undefined) return 'The restaurant';
+    return names.get(id) ?? id;
+  };
+  const item = (id) => items.get(id) ?? id;
+  return log.newestFirst().map((event) => ({
+    version: event.version,
+    type: event.type,
+    at: event.at ?? null,
+    memberId: event.memberId ?? event.by ?? null,
+    text: describeEvent(event, who, item),
+  }));
+}
+
+function describeEvent(event, who, item) {
+  switch (event.type) {
+    case 'member':
+      return `${who(event.memberId)} joined`;
+    case 'choice':
+      return event.quantity > 0
+        ? `${who(event.memberId)} chose ${event.quantity}× ${item(event.menuId)}`
+        : `${who(event.memberId)} removed ${item(event.menuId)}`;
+    case 'state':
+      if (event.state === 'deleted') return 'The room was deleted';
+      return `${who(event.by)} ${STATE_VERBS[event.state] ?? `set the room to ${event.state}`}`;
+    case 'refresh':
+      return `${who(event.by)} asked everyone to reload`;
+    case 'notice':
+      return `Notice${event.kind ? ` (${event.kind})` : ''}${noticeText(event.payload)}`;
+    case 'member_removed':
+      return `${who(event.by)} removed ${who(event.memberId) === 'You' ? 'you' : who(event.memberId)} from the room`;
+    default:
+      return `${event.type} (version ${event.version})`;
+  }
+}
+
+function noticeText(payload) {
+  if (typeof payload === 'string') return `: ${payload}`;
+  if (payload && typeof payload === 'object' && typeof (payload.text ?? payload.message) === 'string') return `: ${payload.text ?? payload.message}`;
+  if (payload === null || payload === undefined) return '';
+  return `: ${JSON.stringify(payload)}`;
+}
