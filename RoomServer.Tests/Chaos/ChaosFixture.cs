@@ -57,6 +57,7 @@ public sealed class ChaosFixture : ClusterFixture
 
         // The checker replays each room from v1 and finds every acknowledged opId remembered.
         settings["RoomServer__HistoryLength"] = "100000";
+        settings["RoomServer__AuditLength"] = "100000"; // the audit trail must keep at least the history
         settings["RoomServer__IdempotencyWindow"] = "1000000";
         settings["RoomServer__MaxQuantity"] = MaxQuantity.ToString(CultureInfo.InvariantCulture);
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using RoomShare.RoomServer.Tests.Cluster;
 using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Chaos;
@@ -11,7 +10,7 @@ namespace RoomShare.RoomServer.Tests.Chaos;
 /// and a reconnect storm of every client. Each ends with the checker.
 /// </summary>
 [Trait("Suite", "Chaos")]
-[Collection(DestructiveClusterCollection.Name)]
+[Collection(ChaosCollection.Name)]
 public sealed class ConcurrencyChaosTests(ChaosFixture cluster, ITestOutputHelper output) : IClassFixture<ChaosFixture>
 {
     [Fact]

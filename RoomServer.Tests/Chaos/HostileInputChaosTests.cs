@@ -22,7 +22,7 @@ namespace RoomShare.RoomServer.Tests.Chaos;
 /// disconnected, and the checker passes.
 /// </summary>
 [Trait("Suite", "Chaos")]
-[Collection(DestructiveClusterCollection.Name)]
+[Collection(ChaosCollection.Name)]
 public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOutputHelper output) : IClassFixture<ChaosFixture>
 {
     /// <summary>RoomServer__Limits__MaxHubMessageBytes, the default: a larger frame closes the connection.</summary>

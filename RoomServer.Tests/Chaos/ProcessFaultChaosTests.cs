@@ -12,7 +12,7 @@ namespace RoomShare.RoomServer.Tests.Chaos;
 /// the next fault finds the whole cluster.
 /// </summary>
 [Trait("Suite", "Chaos")]
-[Collection(DestructiveClusterCollection.Name)]
+[Collection(ChaosCollection.Name)]
 public sealed class ProcessFaultChaosTests(ChaosFixture cluster, ITestOutputHelper output) : IClassFixture<ChaosFixture>
 {
     [Fact]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using RoomShare.RoomServer.Tests.Cluster;
 using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Chaos;
@@ -12,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.Chaos;
 /// <see cref="Infrastructure.TcpFaultProxy"/> — its link dropped, or stalled. Each ends with the checker.
 /// </summary>
 [Trait("Suite", "Chaos")]
-[Collection(DestructiveClusterCollection.Name)]
+[Collection(ChaosCollection.Name)]
 public sealed class RedisFaultChaosTests(ChaosFixture cluster, ITestOutputHelper output) : IClassFixture<ChaosFixture>
 {
     [Fact]
