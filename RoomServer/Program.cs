@@ -2,6 +2,7 @@ using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Hubs;
+using RoomShare.RoomServer.Logging;
 using RoomShare.RoomServer.Metrics;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,12 +13,15 @@ builder.AddRoomAuth();
 builder.AddRoomHub();
 builder.AddRoomApi();
 builder.AddRoomMetrics();
+builder.AddRoomRequestLogging();
 
 var app = builder.Build();
 
+app.UseRoomRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusProblems();
 app.UseDrainGate();
+app.UseHubOrigins();
 app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -1,22 +1,19 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using RoomShare.RoomServer.Configuration;
 
 namespace RoomShare.RoomServer.Auth;
 
 /// <summary>
 /// Server-to-server authentication: the <c>X-Api-Key</c> header must equal one of the configured
-/// keys (compared in constant time). Absent header = no result, so another scheme may still apply.
+/// keys (compared in constant time by <see cref="ApiKeyMatcher"/>). Absent header = no result, so another scheme may still apply.
 /// </summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<RoomServerOptions> options) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    ApiKeyMatcher keys) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
@@ -28,9 +25,7 @@ public sealed class ApiKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var candidate = Encoding.UTF8.GetBytes(presented.ToString());
-        var valid = options.Value.ApiKeys.Any(key => CryptographicOperations.FixedTimeEquals(candidate, Encoding.UTF8.GetBytes(key)));
-        if (!valid)
+        if (!keys.Matches(presented.ToString()))
         {
             AuthLog.ApiKeyRejected(Logger, Request.Path);
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));

@@ -14,13 +14,15 @@ public static class AuthExtensions
     public static WebApplicationBuilder AddRoomAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenIssuer>();
+        ProcessLocalKeyRing.AddProcessLocalKeyRing(builder.Services);
+        builder.Services.AddSingleton(sp => new ApiKeyMatcher(sp.GetRequiredService<IOptions<RoomServerOptions>>().Value.ApiKeys));
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         builder.Services
             .AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<RoomServerOptions>>(ConfigureJwt);
+            .Configure<IOptions<RoomServerOptions>, TimeProvider>(ConfigureJwt);
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AuthPolicies.ApiKey, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser())
@@ -33,7 +35,7 @@ public static class AuthExtensions
         return builder;
     }
 
-    private static void ConfigureJwt(JwtBearerOptions jwt, IOptions<RoomServerOptions> options)
+    private static void ConfigureJwt(JwtBearerOptions jwt, IOptions<RoomServerOptions> options, TimeProvider time)
     {
         var settings = options.Value.Jwt;
         jwt.MapInboundClaims = false;
@@ -46,7 +48,10 @@ public static class AuthExtensions
             NameClaimType = RoomClaims.DisplayName,
             RoleClaimType = RoomClaims.Role,
             RequireExpirationTime = true,
-            ClockSkew = TimeSpan.FromSeconds(5),
+
+            // No grace past exp (the default skew is 5 minutes); the hub re-checks exp on every call.
+            ClockSkew = TimeSpan.Zero,
+            LifetimeValidator = (notBefore, expires, _, _) => TokenLifetime.IsWithinLifetime(notBefore, expires, time.GetUtcNow()),
         };
         jwt.Events = new JwtBearerEvents
         {

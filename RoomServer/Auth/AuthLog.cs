@@ -8,4 +8,7 @@ internal static partial class AuthLog
 
     [LoggerMessage(5002, LogLevel.Information, "API key rejected on {Path}")]
     public static partial void ApiKeyRejected(ILogger logger, string path);
+
+    [LoggerMessage(5003, LogLevel.Information, "Hub call {Method} on connection {ConnectionId} refused: its token has expired; closing the connection")]
+    public static partial void ExpiredTokenCall(ILogger logger, string connectionId, string method);
 }

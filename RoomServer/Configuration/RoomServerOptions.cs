@@ -15,6 +15,13 @@ public sealed class RoomServerOptions
 
     public JwtOptions Jwt { get; set; } = new();
 
+    /// <summary>
+    /// Browser origins (<c>https://host[:port]</c>, or <c>*</c> for any) allowed to open the hub; empty =
+    /// same origin only (the web client this server serves). Requests without an Origin header
+    /// (apps, servers) are not affected. See Hubs/HubOrigins.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>How many events each room keeps for <c>Join(since)</c>; older positions get a snapshot.</summary>
     [Range(1, 100_000)]
     public int HistoryLength { get; set; } = 500;

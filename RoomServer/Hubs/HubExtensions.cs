@@ -19,6 +19,9 @@ public static class HubExtensions
     {
         builder.Services.AddSignalR(o =>
         {
+            // Outermost first: a call on an expired token is refused before anything else runs.
+            o.AddFilter<ExpiredTokenFilter>();
+            o.AddFilter<HubCallLogScope>();
             o.AddFilter<RoomHubFilter>();
             o.EnableDetailedErrors = false;
         })
@@ -27,6 +30,9 @@ public static class HubExtensions
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();
+        builder.Services.AddSingleton<ExpiredTokenFilter>();
+        builder.Services.AddSingleton<HubCallLogScope>();
+        builder.Services.AddHubOrigins();
         builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();
         builder.Services.AddSingleton<MemberRemover>();
         builder.Services.AddRoomFanout();

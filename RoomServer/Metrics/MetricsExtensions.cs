@@ -1,16 +1,51 @@
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace RoomShare.RoomServer.Metrics;
 
 public static class MetricsExtensions
 {
-    /// <summary>The <c>RoomShare</c> meter, read by OpenTelemetry and exported in Prometheus text.</summary>
+    /// <summary>Set (an OTLP collector's URL) to push metrics there too; the standard OTEL_EXPORTER_OTLP_* variables apply.</summary>
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>
+    /// The runtime's and ASP.NET Core's own meters (GC, thread pool, exceptions; HTTP requests, Kestrel
+    /// and SignalR connections, routing, auth). Built into .NET 9+, so reading them needs no
+    /// instrumentation package — OpenTelemetry.Instrumentation.Runtime/AspNetCore add these same meters.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PlatformMeters =
+    [
+        "System.Runtime",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Http.Connections",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics",
+        "Microsoft.AspNetCore.Authentication",
+        "Microsoft.AspNetCore.Authorization",
+        "Microsoft.AspNetCore.RateLimiting",
+    ];
+
+    /// <summary>
+    /// The <c>RoomShare</c> meter and the platform's, read by OpenTelemetry and served in Prometheus text;
+    /// pushed over OTLP as well when <see cref="OtlpEndpointSetting"/> is configured.
+    /// </summary>
     public static WebApplicationBuilder AddRoomMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<RoomMetrics>();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(RoomMetrics.MeterName)
-            .AddPrometheusExporter());
+        var pushOtlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointSetting]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(
+                "roomshare",
+                serviceInstanceId: builder.Configuration["RoomServer:ReplicaId"] is { Length: > 0 } replica ? replica : Environment.MachineName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(RoomMetrics.MeterName).AddMeter([.. PlatformMeters]).AddPrometheusExporter();
+                if (pushOtlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
         return builder;
     }
 

@@ -33,6 +33,12 @@ public sealed class RoomMetrics
         _errors = meter.CreateCounter<long>("roomshare.errors", "{error}", "Calls refused with a DESIGN §5 code, by code and edge (hub, http)");
         _resyncs = meter.CreateCounter<long>("roomshare.slow_consumer.resyncs", "{connection}", "Connections closed because too much waited for them");
         _writes = meter.CreateCounter<long>("roomshare.writes", "{write}", "Acknowledged room writes made through this replica, by operation");
+
+        // Exported from the start (at 0) rather than from their first event, so a dashboard or alert
+        // on an idle replica reads 0, not "no data".
+        _connections.Add(0);
+        _joinedRooms.Add(0);
+        _resyncs.Add(0);
     }
 
     public void ConnectionOpened() => _connections.Add(1);

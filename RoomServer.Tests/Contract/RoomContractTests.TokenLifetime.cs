@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+/// <summary>Token lifetime without clock skew (DESIGN.md §3): refused from exp on, at connect, on the API and on hub calls.</summary>
+public abstract partial class RoomContractTests
+{
+    [Fact]
+    public async Task ATokenOneSecondPastItsExpiryIsRefusedAtConnectAndOnTheApi()
+    {
+        var room = await Server.CreateRoomAsync();
+        var justExpired = TestTokens.Mint(Server.SigningKey, room.Id, "ann", "Ann", expires: DateTimeOffset.UtcNow.AddSeconds(-1));
+
+        var connect = () => Server.ConnectAsync(justExpired);
+        (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized,
+            "no clock skew: the default would have admitted this token for five more minutes");
+
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        read.Headers.Authorization = new AuthenticationHeaderValue("Bearer", justExpired);
+        var response = await Server.Anonymous.SendAsync(read);
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unauthorized");
+        (await Server.SnapshotAsync(room)).Members.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ACallAfterTheTokenExpiredIsRefusedAndTheConnectionClosed()
+    {
+        var room = await Server.CreateRoomAsync();
+
+        // Long enough to connect and join on a loaded machine; exp has whole seconds.
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeSeconds());
+        await using var client = await Server.ConnectAsync(TestTokens.Mint(Server.SigningKey, room.Id, "ann", "Ann", expires: expiresAt));
+        var joined = await client.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null);
+        var before = await client.SetChoiceAsync(room, "pizza", 1);
+        before.Version.Should().Be(joined.Position.Version + 1, "the token is still valid");
+
+        var untilExpiry = expiresAt - DateTimeOffset.UtcNow;
+        untilExpiry.Should().BePositive("the test must call before expiry first; the machine was too slow to join within 5 s");
+        await Task.Delay(untilExpiry + TimeSpan.FromMilliseconds(50));
+
+        // Refused by the hub filter (unauthorized) or, if SignalR's once-a-second expiry sweep won the
+        // race, by a connection already closed: never served.
+        var call = () => client.SetChoiceAsync(room, "pizza", 2);
+        var refusal = (await call.Should().ThrowAsync<Exception>("a call after exp must not be served")).Which;
+        if (refusal is HubErrorException hubError)
+        {
+            hubError.Code.Should().Be("unauthorized");
+        }
+
+        // Completes (with or without an error) once the server has closed the connection.
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        var after = await Server.SnapshotAsync(room);
+        after.Version.Should().Be(before.Version, "the refused call changed nothing");
+        after.Choices.Should().ContainSingle(c => c.MemberId == "ann" && c.MenuId == "pizza").Which.Quantity.Should().Be(1);
+    }
+}
