@@ -113,6 +113,39 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
             }
         }
 
+        // A token that expires mid-session: writes before the expiry count, none after it (the
+        // server re-checks expiry on every call and closes the connection when the token runs out).
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        var briefToken = TestTokens.Mint(cluster.SigningKey, room.Id, "brief", "Brief", expires: expiresAt);
+        run.History.AddSecret(briefToken);
+        await using (var brief = await HubTestClient.ConnectAsync(cluster.BaseUrl, briefToken))
+        {
+            await brief.InvokeAsync<JoinResult>("Join", room.Id, null);
+            var ack = await brief.SetChoiceAsync(room, "cola", 2, "brief-1");
+            run.History.Record("brief", room.Id, "brief", "SetChoice", "cola", 2, "brief-1", null, OpOutcome.Ok(ack.Version, ack.Quantity));
+
+            // Waiting for a point in time (the token's expiry), not for anything to settle.
+            await Task.Delay(expiresAt - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1));
+            OpOutcome late;
+            try
+            {
+                var lateAck = await brief.SetChoiceAsync(room, "cola", 5, "brief-2");
+                late = OpOutcome.Ok(lateAck.Version, lateAck.Quantity);
+            }
+            catch (HubErrorException ex)
+            {
+                late = OpOutcome.Failed(ex.Code);
+            }
+            catch (InvalidOperationException)
+            {
+                late = OpOutcome.Unknown("connection-lost");
+            }
+
+            run.History.Record("brief", room.Id, "brief", "SetChoice", "cola", 5, "brief-2", null, late);
+            output.WriteLine($"a write after the token expired: {late.Describe(withDetail: true)}");
+            late.Kind.Should().NotBe(OpOutcomeKind.Ok, "a call made after the token expired is refused");
+        }
+
         // The HTTP API without its key, with a wrong one, or with a member token instead.
         var memberToken = run.Clients[0].Follower.Token;
         var apiRefusals = new List<string>();
@@ -147,6 +180,7 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         var evidence = await run.FinishAsync();
         evidence.Rooms.SelectMany(r => r.Snapshots).SelectMany(s => s.Snapshot.Members).Select(m => m.MemberId)
             .Should().NotContain(["forger", "late", "stranger", "nobody", "wanderer"], "no refused caller became a member");
+        evidence.Rooms.Single(r => r.RoomId == room.Id).Ops.Should().ContainKey("brief:brief-1").And.NotContainKey("brief:brief-2", "the write after the expiry was not applied");
     }
 
     [Fact]
