@@ -20,6 +20,7 @@ var app = builder.Build();
 app.UseRoomRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusProblems();
+app.UseApiRateLimits();
 app.UseDrainGate();
 app.UseHubOrigins();
 app.UseWebClient();

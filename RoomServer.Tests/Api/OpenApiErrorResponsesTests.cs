@@ -16,29 +16,30 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 {
     /// <summary>
     /// The §5 codes each route can return. Every route: <c>invalid_argument</c> (a bad id or body),
-    /// <c>unauthorized</c> (no valid credentials), <c>unavailable</c> (the store or backplane past its
+    /// <c>unauthorized</c> (no valid credentials), <c>rate_limited</c> (the HTTP rate limits, Api/ApiRateLimiting;
+    /// creating a room also past the key's live rooms), <c>unavailable</c> (the store or backplane past its
     /// deadline). Every route that reads a body: <c>payload_too_large</c> (Kestrel's body limit,
     /// Api/ApiExtensions; notices and announcements also have their own limits).
     /// </summary>
     private static readonly Dictionary<string, string[]> CodesByRoute = new(StringComparer.Ordinal)
     {
-        ["POST /api/rooms"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge],
-        ["POST /api/rooms/{roomId}/tokens"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge, RoomNotFound],
+        ["POST /api/rooms"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge],
+        ["POST /api/rooms/{roomId}/tokens"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound],
 
         // forbidden: a member token for another room (API key or that room's token).
-        ["GET /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, Unavailable, Forbidden, RoomNotFound],
-        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge, RoomNotFound],
+        ["GET /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
+        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound],
 
         // room_closed: closed is final; any other refused transition is invalid_argument.
-        ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
-        ["DELETE /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, Unavailable, RoomNotFound],
+        ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
+        ["DELETE /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
 
         // invalid_argument also for a member the room never had, or its owner.
-        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, Unavailable, RoomNotFound],
-        ["POST /api/announcements"] = [InvalidArgument, Unauthorized, Unavailable, PayloadTooLarge],
+        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
+        ["POST /api/announcements"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge],
 
         // The audit trail: invalid_argument also for a bad from or limit; forbidden like GET /api/rooms/{roomId}.
-        ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, Unavailable, Forbidden, RoomNotFound],
+        ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
     };
 
     [Fact]

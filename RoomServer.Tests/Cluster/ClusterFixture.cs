@@ -258,6 +258,12 @@ public class ClusterFixture : IAsyncLifetime
 
         // Writer loops and bursts of concurrent writes must measure the cluster, not the per-connection rate limit.
         ["RoomServer__Limits__HubCallsPerSecond"] = "1000",
+        ["RoomServer__Limits__MemberOpsPerSecond"] = "100000",
+        ["RoomServer__Limits__MemberOpsBurst"] = "100000",
+        ["RoomServer__Limits__MaxConnectionsPerMember"] = "100",
+        ["RoomServer__Limits__ApiRequestsPerSecond"] = "1000000",
+        ["RoomServer__Limits__ApiRequestBurst"] = "1000000",
+        ["RoomServer__Limits__AnonymousApiRequestsPerSecond"] = "1000000",
 
         // Big notices (nginx accepts bodies up to 64k) let the slow-member test outgrow every kernel buffer.
         ["RoomServer__Limits__MaxNoticePayloadBytes"] = MaxNoticePayloadBytes.ToString(CultureInfo.InvariantCulture),

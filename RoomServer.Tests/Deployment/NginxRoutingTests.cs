@@ -135,6 +135,23 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 
         response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
         replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
+        (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"payload_too_large\"");
+    }
+
+    [Fact]
+    public async Task AnApiRequestNoReplicaCanAnswerIsA503UnavailableProblem()
+    {
+        foreach (var replica in replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        using var response = await Http.GetAsync(new Uri("/api/rooms/r1", UriKind.Relative));
+
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
+        (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"unavailable\"");
     }
 
     [Fact]

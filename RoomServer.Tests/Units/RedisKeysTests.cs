@@ -16,7 +16,8 @@ public sealed class RedisKeysTests
             "rs:{AbC_1-2}:presence",
             "rs:{AbC_1-2}:ops",
             "rs:{AbC_1-2}:oplog",
-            "rs:{AbC_1-2}:audit");
+            "rs:{AbC_1-2}:audit",
+            "rs:{AbC_1-2}:rate");
 
     [Fact]
     public void TheRoomChannelIsLiteral()

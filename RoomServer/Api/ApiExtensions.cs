@@ -7,7 +7,8 @@ public static class ApiExtensions
     /// <summary>Problem details, the error translation, OpenAPI, and strict body binding.</summary>
     public static WebApplicationBuilder AddRoomApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        builder.AddCodeToProblems();
+        builder.AddApiRateLimits();
         builder.Services.AddExceptionHandler<RoomExceptionHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<RoomCreator>();

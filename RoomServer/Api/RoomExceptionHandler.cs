@@ -16,7 +16,7 @@ public sealed class RoomExceptionHandler : IExceptionHandler
         {
             RoomException room => (room.Code, room.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (RoomErrorCodes.PayloadTooLarge, "the request body is too large"),
-            BadHttpRequestException bad => (RoomErrorCodes.InvalidArgument, "the request could not be read: " + (bad.InnerException?.Message ?? bad.Message)),
+            BadHttpRequestException bad => (RoomErrorCodes.InvalidArgument, StatusProblems.BindFailure(bad)),
             _ => (null, null),
         };
         if (code is null)

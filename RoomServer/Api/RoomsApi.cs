@@ -21,6 +21,7 @@ public static class RoomsApi
             .WithTags("Rooms")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         // Every route that reads a body may meet Kestrel's body limit (ApiExtensions): 413.
@@ -50,13 +51,15 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static async Task<Created<RoomCreatedResponse>> CreateRoom(CreateRoomRequest request, RoomCreator creator, CancellationToken cancellationToken)
+    private static async Task<Created<RoomCreatedResponse>> CreateRoom(
+        CreateRoomRequest request, RoomCreator creator, ApiKeyIds keys, HttpContext http, CancellationToken cancellationToken)
     {
-        var created = await creator.CreateAsync(request, cancellationToken);
+        var created = await creator.CreateAsync(request, keys.Require(http), cancellationToken);
         return TypedResults.Created($"/api/rooms/{created.RoomId}", created);
     }
 
@@ -118,9 +121,12 @@ public static class RoomsApi
         return TypedResults.Accepted((string?)null, new AnnouncementAck(announcement.Id));
     }
 
-    private static async Task<NoContent> DeleteRoom(string roomId, IRoomStore store, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>The room leaves the deleting key's count at once (another key's count drops when it next prunes).</summary>
+    private static async Task<NoContent> DeleteRoom(
+        string roomId, IRoomStore store, RoomCreator rooms, ApiKeyIds keys, HttpContext http, TimeProvider time, CancellationToken cancellationToken)
     {
         await store.DeleteAsync(new RoomDeletion(RoomIds.RequireRoomId(roomId), time.Stamp()), cancellationToken);
+        await rooms.ForgetDeletedAsync(keys.Require(http), roomId);
         return TypedResults.NoContent();
     }
 }

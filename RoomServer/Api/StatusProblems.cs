@@ -1,24 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
 
+/// <summary>
+/// Every error the app answers is an RFC 7807 problem with a §5 <c>code</c>, the framework's own too.
+/// Routing (404 unknown path, 405 wrong method), the minimal-API body reader (415 wrong content type,
+/// 413 over Kestrel's limit), authentication challenges and the drain gate answer with a bare status;
+/// the status-code-pages middleware gives each of those empty answers its problem, keeping the
+/// status (<see cref="RoomErrorCodes.ForHttpStatus"/>). Problems written through the problem-details
+/// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>.
+/// </summary>
 public static class StatusProblems
 {
-    /// <summary>
-    /// A body over Kestrel's limit is refused before any handler runs (the minimal-API body reader
-    /// answers a bare 413 and never throws to <see cref="RoomExceptionHandler"/>): give that answer
-    /// its §5 problem too, so every API error carries a <c>code</c>.
-    /// </summary>
+    public static WebApplicationBuilder AddCodeToProblems(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            if (!problem.Extensions.ContainsKey("code"))
+            {
+                var code = RoomErrorCodes.ForHttpStatus(problem.Status ?? context.HttpContext.Response.StatusCode);
+                problem.Extensions["code"] = code;
+                problem.Type = ProblemWriter.TypeOf(code);
+            }
+        });
+        return builder;
+    }
+
     public static WebApplication UseStatusProblems(this WebApplication app)
     {
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
-            if (http.Response.StatusCode == StatusCodes.Status413PayloadTooLarge && http.Request.Path.StartsWithSegments("/api"))
-            {
-                await ProblemWriter.WriteAsync(http, RoomErrorCodes.PayloadTooLarge, "the request body is larger than the API accepts");
-            }
+            var status = http.Response.StatusCode;
+            await ProblemWriter.WriteAsync(http, RoomErrorCodes.ForHttpStatus(status), DetailFor(http, status), status);
         });
         return app;
     }
+
+    private static string DetailFor(HttpContext http, int status) => status switch
+    {
+        StatusCodes.Status404NotFound => $"there is nothing at {http.Request.Method} {http.Request.Path}",
+        StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; see the Allow header",
+        StatusCodes.Status413PayloadTooLarge => "the request body is larger than the API accepts",
+        StatusCodes.Status415UnsupportedMediaType => "the request body must be JSON (Content-Type: application/json)",
+        StatusCodes.Status401Unauthorized => "a valid API key (X-Api-Key) or member token is required",
+        StatusCodes.Status403Forbidden => "these credentials do not give access to this resource",
+        StatusCodes.Status503ServiceUnavailable => "this replica cannot serve the request now; retry",
+        _ => http.Features.Get<IHttpResponseFeature>()?.ReasonPhrase ?? $"HTTP {status}",
+    };
+
+    /// <summary>What a body that failed to bind says: where the JSON went wrong, never a type name.</summary>
+    public static string BindFailure(BadHttpRequestException bad) => bad.InnerException switch
+    {
+        JsonException json => $"the request body is not valid JSON for this request (at {json.Path ?? "$"}, line {json.LineNumber}, byte {json.BytePositionInLine})",
+        _ => "the request could not be read: " + bad.Message,
+    };
 }

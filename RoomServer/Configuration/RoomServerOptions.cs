@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Configuration;
 
@@ -131,4 +132,44 @@ public sealed class LimitOptions
     /// <summary>Sustained hub calls per second per connection; bursts up to twice this.</summary>
     [Range(1, 100_000)]
     public int HubCallsPerSecond { get; set; } = 50;
+
+    // Members, rooms and rates (README "Limits", DESIGN.md §6): past each, a call fails with its §5 code.
+
+    /// <summary>
+    /// A member's accepted writes per second in a room, across all their connections and replicas (a
+    /// token bucket kept with the room's state); past it → <c>rate_limited</c>.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MemberOpsPerSecond { get; set; } = 20;
+
+    /// <summary>How many writes a member may make at once before <see cref="MemberOpsPerSecond"/> paces them.</summary>
+    [Range(1, 100_000)]
+    public int MemberOpsBurst { get; set; } = 40;
+
+    /// <summary>A new member joining a room that has this many → <c>rate_limited</c> (the room is full).</summary>
+    [Range(1, 100_000)]
+    public int MaxMembersPerRoom { get; set; } = 500;
+
+    /// <summary>One member's live connections to a room, across replicas; one more → <c>rate_limited</c>.</summary>
+    [Range(1, 10_000)]
+    public int MaxConnectionsPerMember { get; set; } = 10;
+
+    /// <summary>Live rooms one API key may hold; creating one more → <c>rate_limited</c>.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxRoomsPerApiKey { get; set; } = 10_000;
+
+    /// <summary>HTTP API requests per second per API key, per replica (ASP.NET Core's rate limiter); past it → 429.</summary>
+    [Range(1, 1_000_000)]
+    public int ApiRequestsPerSecond { get; set; } = 1000;
+
+    /// <summary>The burst an API key may send before <see cref="ApiRequestsPerSecond"/> paces it.</summary>
+    [Range(1, 1_000_000)]
+    public int ApiRequestBurst { get; set; } = 2000;
+
+    /// <summary>HTTP API requests per second, per replica, from each remote address without a valid API key.</summary>
+    [Range(1, 1_000_000)]
+    public int AnonymousApiRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>The limits a store enforces inside each room's atomic change.</summary>
+    public RoomLimits ForRooms() => new(new MemberOpRate(MemberOpsPerSecond, MemberOpsBurst), MaxMembersPerRoom, MaxConnectionsPerMember);
 }

@@ -16,6 +16,7 @@ public static class EmbeddedRoomsExtensions
         services.AddSingleton<InProcessBackplane>();
         services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<InProcessBackplane>());
         services.AddSingleton<IRoomStore, InMemoryRoomStore>();
+        services.AddSingleton<IRoomsPerApiKey, InMemoryRoomsPerApiKey>();
         services.AddSingleton(typeof(DefaultHubLifetimeManager<>));
         services.RemoveAll(typeof(HubLifetimeManager<>));
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(EmbeddedRoomHubLifetimeManager<>));

@@ -7,8 +7,9 @@ namespace RoomShare.RoomServer.Embedded;
 /// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
 /// scripts step for step (same checks in the same order), so both modes pass one contract suite.
 /// </summary>
-internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow)
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow, RoomLimits limits, TimeProvider time)
 {
+    private readonly MemberOpBuckets _memberOps = new(limits.MemberOps, time);
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
     private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<(string MemberId, string MenuId), int> _choices = [];
@@ -47,6 +48,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     public JoinOutcome Join(JoinRequest request, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        RefuseOverLimits(request, now);
         if (request.Role == RoomRoles.Owner)
         {
             _owners.Add(request.MemberId);
@@ -90,6 +92,8 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             throw RoomException.FromCode(RoomErrorCodes.UnknownMenuItem, Id);
         }
 
+        _memberOps.Take(change.MemberId);
+
         var key = (change.MemberId, change.MenuId);
         var current = _choices.GetValueOrDefault(key);
         var next = ChoiceRules.Next(current, change.Mode, change.Value, maxQuantity);
@@ -132,6 +136,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
                 : RoomException.Invalid($"a room cannot go from {State} to {target}");
         }
 
+        _memberOps.TakeFor(change.By);
         if (State != target)
         {
             State = target;
@@ -144,6 +149,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     public VersionAck Refresh(RefreshRequest request, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(request.MemberId, request.TokenIssuedAtMs);
+        _memberOps.Take(request.MemberId);
         published.Add(Append(RoomEventTypes.Refresh, request.At, e => e with { By = request.MemberId }));
         return new VersionAck(Version);
     }
@@ -160,6 +166,8 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         {
             throw RoomException.OwnerNotRemovable(removal.MemberId);
         }
+
+        _memberOps.TakeFor(removal.By);
 
         foreach (var key in _choices.Keys.Where(k => k.MemberId == removal.MemberId).ToList())
         {
@@ -182,6 +190,21 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     /// <summary>Whether the member was removed after a token issued at this time.</summary>
     public bool IsRemovedSince(string memberId, long tokenIssuedAtMs) =>
         _removedAtMs.TryGetValue(memberId, out var removedAt) && removedAt > tokenIssuedAtMs;
+
+    /// <summary>join.lua's limits: a new member of a full room, or one connection too many for the member.</summary>
+    private void RefuseOverLimits(JoinRequest request, DateTimeOffset now)
+    {
+        if (!_members.ContainsKey(request.MemberId) && State != RoomStates.Closed && _members.Count >= limits.MaxMembers)
+        {
+            throw RoomLimits.RoomFull(limits.MaxMembers);
+        }
+
+        var open = _connections.Count(c => c.Key != request.Connection.Field && c.Value.MemberId == request.MemberId && c.Value.LeaseUntil > now);
+        if (open >= limits.MaxConnectionsPerMember)
+        {
+            throw RoomLimits.TooManyConnections(limits.MaxConnectionsPerMember);
+        }
+    }
 
     private void RefuseIfRemoved(string memberId, long tokenIssuedAtMs)
     {

@@ -26,7 +26,7 @@ public sealed class InMemoryRoomStore(
     public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
         PurgeExpiredRooms();
-        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow);
+        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow, _options.Limits.ForRooms(), time);
         created.Touch(time.GetUtcNow());
         return Task.FromResult(_rooms.TryAdd(room.RoomId, created));
     }

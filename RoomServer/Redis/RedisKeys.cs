@@ -24,10 +24,20 @@ public static class RedisKeys
             prefix + "ops",
             prefix + "oplog",
             prefix + "audit",
+            prefix + "rate",
         ];
     }
 
     public static RedisKey Meta(string roomId) => Prefix(roomId) + "meta";
+
+    /// <summary>
+    /// The live rooms of one API key (a sorted set; Scripts/key_rooms.lua), on a slot of its own. The id
+    /// is the key's digest prefix (Api/ApiKeyIds), never the key.
+    /// </summary>
+    public static RedisKey ApiKeyRooms(string apiKeyId) =>
+        apiKeyId.Length is > 0 and <= 64 && apiKeyId.All(char.IsAsciiHexDigitLower)
+            ? "rs:key:{" + apiKeyId + "}:rooms"
+            : throw RoomException.Invalid("an API key id is lowercase hex");
 
     /// <summary>The room's pub/sub channel. Always literal: a room id is never a pattern.</summary>
     public static RedisChannel Events(string roomId) => new(Prefix(roomId) + "events", RedisChannel.PatternMode.Literal);

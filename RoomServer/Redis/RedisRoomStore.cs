@@ -20,7 +20,12 @@ public sealed class RedisRoomStore(
 {
     private readonly RoomServerOptions _options = options.Value;
 
+    private readonly RoomLimits _limits = options.Value.Limits.ForRooms();
+
     private long GraceMilliseconds => _options.PresenceGraceSeconds * 1000L;
+
+    /// <summary>The write-rate argument of the scripts for a writer: none for the API (limited per key over HTTP).</summary>
+    private string MemberOpsFor(string by) => by == MemberOpBuckets.ApiCaller ? "" : _limits.MemberOps.ScriptArgument;
 
     public async Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
@@ -78,7 +83,17 @@ public sealed class RedisRoomStore(
             GraceMilliseconds,
             request.Role,
             request.TokenIssuedAtMs,
+            _limits.MaxMembers,
+            _limits.MaxConnectionsPerMember,
         ]);
+        switch (reply.Status)
+        {
+            case "room_full":
+                throw RoomLimits.RoomFull(_limits.MaxMembers);
+            case "too_many_connections":
+                throw RoomLimits.TooManyConnections(_limits.MaxConnectionsPerMember);
+        }
+
         if (reply.Status == MissedReply.Status)
         {
             return MissedReply.Read(reply);
@@ -101,6 +116,7 @@ public sealed class RedisRoomStore(
             _options.MaxQuantity,
             _options.IdempotencyWindow,
             change.TokenIssuedAtMs,
+            _limits.MemberOps.ScriptArgument,
         ]);
         EnsureOk(reply, change.RoomId);
         return ChoiceReply.Read(reply);
@@ -108,7 +124,7 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
-        RedisValue[] args = [change.State, change.By, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
+        RedisValue[] args = [change.State, change.By, MemberOpsFor(change.By), .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
         var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args);
         if (reply.Status == "invalid_transition")
         {
@@ -121,14 +137,14 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs]);
+        var reply = await RunAsync(RedisScripts.Refresh, request.RoomId, request.At, [request.MemberId, request.TokenIssuedAtMs, _limits.MemberOps.ScriptArgument]);
         EnsureOk(reply, request.RoomId);
         return VersionReply.Read(reply);
     }
 
     public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs]);
+        var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, removal.AtMs, MemberOpsFor(removal.By)]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
         {
             throw RemovalRefused(reply.Detail, removal.MemberId);
@@ -230,7 +246,7 @@ public sealed class RedisRoomStore(
         throw status switch
         {
             RoomErrorCodes.RoomNotFound or RoomErrorCodes.RoomLocked or RoomErrorCodes.RoomClosed or RoomErrorCodes.UnknownMenuItem
-                or RoomErrorCodes.Forbidden => RoomException.FromCode(status, roomId),
+                or RoomErrorCodes.Forbidden or RoomErrorCodes.RateLimited => RoomException.FromCode(status, roomId),
             _ => Unexpected(expected, status),
         };
     }

@@ -29,6 +29,7 @@ public static class RedisRoomsExtensions
         services.AddSingleton<BackplaneHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
         services.AddSingleton<IRoomStore, RedisRoomStore>();
+        services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
         services.AddOptions<RedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>

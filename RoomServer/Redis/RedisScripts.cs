@@ -23,6 +23,9 @@ public static class RedisScripts
 
     private static RedisScript Load(string name) => new(name, Read("prelude") + "\n" + Read(name));
 
+    /// <summary>A script that touches no room (so no prelude), e.g. key_rooms.lua.</summary>
+    public static RedisScript Standalone(string name) => new(name, Read(name));
+
     private static string Read(string name)
     {
         var assembly = typeof(RedisScripts).Assembly;

@@ -31,4 +31,19 @@ public static class RoomErrorCodes
         Unavailable => 503,
         _ => 400,
     };
+
+    /// <summary>
+    /// The code of an error the framework answers with a bare status (DESIGN.md §5): a request the API
+    /// cannot route or read (404 unknown path, 405, 415, any other 4xx) is <c>invalid_argument</c>;
+    /// every 5xx is <c>unavailable</c>.
+    /// </summary>
+    public static string ForHttpStatus(int status) => status switch
+    {
+        401 => Unauthorized,
+        403 => Forbidden,
+        413 => PayloadTooLarge,
+        429 => RateLimited,
+        >= 500 => Unavailable,
+        _ => InvalidArgument,
+    };
 }

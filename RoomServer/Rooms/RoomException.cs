@@ -57,6 +57,7 @@ public sealed class RoomException : Exception
         RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
         RoomErrorCodes.UnknownMenuItem => NotOnMenu(),
         RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link") { EndsMembership = true },
+        RoomErrorCodes.RateLimited => new(code, "this member is changing the room too fast; slow down and retry"),
         _ => new(code, code.Replace('_', ' ')),
     };
 }

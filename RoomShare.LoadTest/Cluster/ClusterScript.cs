@@ -38,7 +38,13 @@ public sealed class ClusterScript : IAsyncDisposable
                 args.Add("--no-build");
             }
 
-            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            // The tool sets its population up through the HTTP API far faster than a menu app would (thousands
+            // of tokens a second): it measures rooms, not the API's per-key rate limit.
+            var env = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["RoomServer__Limits__ApiRequestsPerSecond"] = "1000000",
+                ["RoomServer__Limits__ApiRequestBurst"] = "1000000",
+            };
             if (arm.Server is ArmServer.Embedded or ArmServer.Floor)
             {
                 env["ROOMSHARE_CLUSTER_STORE"] = "embedded";

@@ -5,6 +5,7 @@
 -- Effects: meta written, stale keys of an old room with this id removed, TTL set. No event.
 if room_exists() then return {'exists'} end
 for i = 2, ROOM_KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('DEL', RATE)
 redis.call('HSET', META, 'roomId', ARGV[4], 'epoch', ARGV[5], 'version', 0, 'state', 'open',
   'name', ARGV[6], 'menu', ARGV[7], 'ttl', ARGV[8], 'created', AT, 'auditLength', ARGV[9])
 for i = 10, #ARGV, 2 do redis.call('HSET', META, 'item:' .. ARGV[i], ARGV[i + 1]) end

@@ -6,4 +6,5 @@
 if not room_exists() then return {'room_not_found'} end
 local version = append_event('state', { state = 'deleted', by = 'api' })
 for i = 1, ROOM_KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('DEL', RATE)
 return {'ok', int(version)}

@@ -1,9 +1,10 @@
 -- join.lua — a connection joins: register the member, mark the connection live, answer the resume.
 -- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
 --      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms  11 role (member|owner)
---      12 the token's issue time (Unix ms)
+--      12 the token's issue time (Unix ms)  13 max members per room  14 max connections per member
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
---   (forbidden).
+--   (forbidden); a new member of a room (not closed) that has max members → {'room_full'}; the member
+--   has max live connections besides this one (any replica's) → {'too_many_connections'}.
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
 --   member's grace mark cleared; if not announced online → m:<member> set and presence online
 --   published; then the room's presence swept (sweep_presence), so what the reply says is current.
@@ -15,8 +16,21 @@
 if not room_exists() then return {'room_not_found'} end
 local member, name, field = ARGV[4], ARGV[5], ARGV[6]
 if removed_since(member, ARGV[12]) then return {'forbidden'} end
-if ARGV[11] == 'owner' then redis.call('HSET', META, 'owner:' .. member, '1') end
 local now = now_ms()
+if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed'
+  and redis.call('HLEN', MEMBERS) >= tonumber(ARGV[13]) then
+  return {'room_full'}
+end
+local open = 0
+local entries = redis.call('HGETALL', PRESENCE)
+for i = 1, #entries, 2 do
+  if string.sub(entries[i], 1, 2) == 'c:' and entries[i] ~= field then
+    local m, lease = string.match(entries[i + 1], '^(.*)|(%d+)$')
+    if m == member and tonumber(lease) > now then open = open + 1 end
+  end
+end
+if open >= tonumber(ARGV[14]) then return {'too_many_connections'} end
+if ARGV[11] == 'owner' then redis.call('HSET', META, 'owner:' .. member, '1') end
 if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed' then
   redis.call('HSET', MEMBERS, member, name)
   append_event('member', { memberId = member, displayName = name })

@@ -15,6 +15,9 @@
 --   7 rs:{id}:oplog     list  <memberId>:<opId>, oldest first, capped at the window
 --   8 rs:{id}:audit     stream every event, entry id <version>-0, field e = event JSON; capped at
 --                             meta auditLength (oldest trimmed); read by audit.lua
+--   9 rs:{id}:rate      hash  <memberId> = <tokens>:<lastRefillMs>   (member write rate; own expiry,
+--                             not touch()ed: it lapses once every bucket in it would be full again;
+--                             delete.lua removes it with the room)
 -- ARGV, the same first three for every script:
 --   1 the room's channel rs:{id}:events    2 history length    3 "at" (ISO-8601 UTC, writer's clock)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
@@ -28,6 +31,7 @@ local AUDIT = KEYS[8]
 -- KEYS 1..ROOM_KEYS are the room's own state: they share its TTL (touch), and create and delete
 -- remove them together. A key added after them (e.g. one that must outlive the room) is not.
 local ROOM_KEYS = 8
+local RATE = KEYS[9]
 
 local function q(s)
   if s == nil or s == false then return 'null' end
@@ -49,6 +53,31 @@ end
 local function removed_since(member, token_issued_ms)
   local removed = redis.call('HGET', META, 'removed:' .. member)
   return removed and tonumber(removed) > tonumber(token_issued_ms)
+end
+
+-- A member's write rate (RoomServer__Limits__MemberOpsPerSecond/MemberOpsBurst; Rooms/MemberOpBuckets
+-- is embedded mode's twin): takes one token from the member's bucket, refilled at `perSecond` up to
+-- `burst` by Redis's own clock, so every replica draws on one bucket. spec = 'perSecond:burst', or ''
+-- for a write by the API (limited per API key over HTTP instead). Called after a write's own checks,
+-- before it changes anything: false (bucket empty) → the script returns 'rate_limited' and nothing,
+-- not even the bucket, was written.
+local function take_member_op(member, spec)
+  if spec == nil or spec == '' then return true end
+  local per_second, burst = string.match(spec, '^(%d+):(%d+)$')
+  per_second, burst = tonumber(per_second), tonumber(burst)
+  local now = now_ms()
+  local tokens = burst
+  local bucket = redis.call('HGET', RATE, member)
+  if bucket then
+    local t, last = string.match(bucket, '^([%d.]+):(%d+)$')
+    tokens = math.min(burst, tonumber(t) + math.max(0, now - tonumber(last)) * per_second / 1000)
+  end
+  if tokens < 1 then return false end
+  tokens = tokens - 1
+  redis.call('HSET', RATE, member, string.format('%.4f', tokens) .. ':' .. int(now))
+  local full_in = math.ceil((burst - tokens) * 1000 / per_second) + 1000
+  if redis.call('PTTL', RATE) < full_in then redis.call('PEXPIRE', RATE, full_in) end
+  return true
 end
 
 local function room_exists()

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+
+namespace RoomShare.RoomServer.Tests.Api;
+
+/// <summary>A server whose HTTP API takes one request a second per key (burst 3) and per address without one (burst 2).</summary>
+public sealed class ApiRateLimitServer : ContractServer
+{
+    public const int Burst = 3;
+    public const int AnonymousBurst = 2;
+
+    public static readonly string[] OwnKeys = [.. Enumerable.Range(1, 3).Select(i => $"rate-key-{i}-" + Guid.NewGuid().ToString("N"))];
+
+    protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["RoomServer:Limits:ApiRequestsPerSecond"] = "1",
+            ["RoomServer:Limits:ApiRequestBurst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RoomServer:Limits:AnonymousApiRequestsPerSecond"] = "1",
+        };
+        for (var i = 0; i < OwnKeys.Length; i++)
+        {
+            settings[$"RoomServer:ApiKeys:{i + 1}"] = OwnKeys[i];
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(settings);
+    }
+
+    protected override Task StopBackingServicesAsync() => Task.CompletedTask;
+
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+}
+
+/// <summary>
+/// The HTTP API's rate limits (ASP.NET Core's rate limiter): per API key, and per remote address for
+/// requests without a valid key; past either, 429 with a rate_limited problem and Retry-After. The
+/// hub and the health endpoints are not limited by it. Each test spends buckets of its own.
+/// </summary>
+[Trait("Suite", "Limits")]
+public sealed class ApiRateLimitTests(ApiRateLimitServer server) : IClassFixture<ApiRateLimitServer>
+{
+    /// <summary>Requests past this many without a 429 mean the bucket is not enforced.</summary>
+    private const int RequestCap = 20;
+
+    [Fact]
+    public async Task AKeyPastItsBurstGets429RateLimitedWithRetryAfterAndOtherKeysDoNot()
+    {
+        using var limited = server.ClientWithKey(ApiRateLimitServer.OwnKeys[0]);
+        using var other = server.ClientWithKey(ApiRateLimitServer.OwnKeys[1]);
+
+        var (allowed, refusal) = await SendUntil429Async(limited);
+
+        allowed.Should().BeGreaterThanOrEqualTo(ApiRateLimitServer.Burst, "a full bucket takes a whole burst");
+        await ShouldBeRateLimitedProblemAsync(refusal);
+        using var unaffected = await other.GetAsync("/api/rooms/NoSuchRoom");
+        unaffected.StatusCode.Should().Be(HttpStatusCode.NotFound, "each key has a bucket of its own");
+        refusal.Dispose();
+    }
+
+    [Fact]
+    public async Task RequestsWithoutAValidKeyShareTheirAddresssBucketNotAKeys()
+    {
+        using var wrongKey = server.ClientWithKey("guessed-key-0123456789abcdef");
+        using var valid = server.ClientWithKey(ApiRateLimitServer.OwnKeys[2]);
+
+        var (allowed, refusal) = await SendUntil429Async(wrongKey);
+
+        allowed.Should().BeGreaterThanOrEqualTo(ApiRateLimitServer.AnonymousBurst);
+        await ShouldBeRateLimitedProblemAsync(refusal);
+        refusal.Dispose();
+        using var anonymous = await server.Anonymous.GetAsync("/api/rooms/NoSuchRoom");
+        anonymous.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "no key and a wrong key draw on one address bucket");
+        using var withKey = await valid.GetAsync("/api/rooms/NoSuchRoom");
+        withKey.StatusCode.Should().Be(HttpStatusCode.NotFound, "guessed keys never spend a real key's budget");
+        using var health = await server.Anonymous.GetAsync("/healthz");
+        health.StatusCode.Should().Be(HttpStatusCode.OK, "only /api is rate limited here");
+    }
+
+    private static async Task<(int Allowed, HttpResponseMessage Refusal)> SendUntil429Async(HttpClient client)
+    {
+        for (var i = 0; i < RequestCap; i++)
+        {
+            var response = await client.GetAsync("/api/rooms/NoSuchRoom");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                return (i, response);
+            }
+
+            response.Dispose();
+        }
+
+        throw new Xunit.Sdk.XunitException($"{RequestCap} requests in a row were not rate limited");
+    }
+
+    private static async Task ShouldBeRateLimitedProblemAsync(HttpResponseMessage response)
+    {
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RateLimited);
+        response.Headers.RetryAfter!.Delta.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+/// <summary>
+/// Every error the HTTP edge answers is application/problem+json with a §5 code — the framework's
+/// own answers too (routing, body reading, authentication), whatever the client accepts.
+/// </summary>
+public abstract partial class RoomContractTests
+{
+    public static TheoryData<string, string, string?, string?, int, string> FrameworkErrors => new()
+    {
+        // method, path, content type, body, status, code
+        { "GET", "/api/no-such-route", null, null, 404, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms/x/y/z", "application/json", "{}", 404, RoomErrorCodes.InvalidArgument },
+        { "GET", "/no-such-page", null, null, 404, RoomErrorCodes.InvalidArgument },
+        { "PATCH", "/api/rooms", "application/json", "{}", 405, RoomErrorCodes.InvalidArgument },
+        { "GET", "/api/announcements", null, null, 405, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "text/plain", "name=x", 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", null, null, 400, RoomErrorCodes.InvalidArgument },
+        { "PUT", "/api/rooms/NoSuchRoom/state", "application/x-www-form-urlencoded", "state=locked", 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json", """{"name":5}""", 400, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json", "{\"name\":", 400, RoomErrorCodes.InvalidArgument },
+    };
+
+    [Theory]
+    [MemberData(nameof(FrameworkErrors))]
+    public async Task TheFrameworksOwnErrorsAreProblemsWithACode(string method, string path, string? contentType, string? body, int status, string code)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        using var response = await Server.Api.SendAsync(request);
+
+        ((int)response.StatusCode).Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be(code);
+        problem.Status.Should().Be(status);
+        if (status == 405)
+        {
+            response.Content.Headers.Allow.Should().NotBeEmpty("a 405 names the methods the route takes");
+        }
+    }
+
+    [Fact]
+    public async Task ABindFailureNamesWhereTheJsonWentWrongNotATypeName()
+    {
+        using var content = new StringContent("""{"name":"T","menu":[{"id":"a","name":"A","priceMinor":"free"}]}""", Encoding.UTF8, "application/json");
+
+        using var response = await Server.Api.PostAsync("/api/rooms", content);
+
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        problem.Detail.Should().Contain("$.menu[0].priceMinor").And.NotContain("RoomShare.");
+    }
+
+    [Fact]
+    public async Task AMissingOrWrongCredentialIsA401ProblemAndAnotherRoomsTokenA403()
+    {
+        var room = await Server.CreateRoomAsync();
+        var other = await Server.CreateRoomAsync();
+        using var wrongKey = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        wrongKey.Headers.Add("X-Api-Key", "not-the-key-0123456789");
+        using var otherRoomsToken = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        otherRoomsToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await Server.TokenAsync(other, "ann"));
+
+        using var anonymous = await Server.Anonymous.GetAsync($"/api/rooms/{room.Id}");
+        using var wrong = await Server.Anonymous.SendAsync(wrongKey);
+        using var forbidden = await Server.Anonymous.SendAsync(otherRoomsToken);
+        using var negotiate = await Server.Anonymous.PostAsync("/hubs/room/negotiate?negotiateVersion=1", null);
+
+        foreach (var (response, status, code) in new[]
+        {
+            (anonymous, 401, RoomErrorCodes.Unauthorized),
+            (wrong, 401, RoomErrorCodes.Unauthorized),
+            (forbidden, 403, RoomErrorCodes.Forbidden),
+            (negotiate, 401, RoomErrorCodes.Unauthorized),
+        })
+        {
+            ((int)response.StatusCode).Should().Be(status);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(code);
+        }
+    }
+}

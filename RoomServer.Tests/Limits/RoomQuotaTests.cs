@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+
+namespace RoomShare.RoomServer.Tests.Limits;
+
+/// <summary>
+/// RoomServer__Limits__MaxRoomsPerApiKey, embedded and against Redis: a key at its limit is refused
+/// (429 rate_limited) and nothing is created; other keys are counted apart; deleting frees a place.
+/// </summary>
+public abstract class RoomQuotaTests(ContractServer server)
+{
+    [Fact]
+    public async Task AKeyAtItsLiveRoomLimitIsRateLimitedUntilItDeletesOne()
+    {
+        using var quota = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        quota.DefaultRequestHeaders.Add("X-Api-Key", LimitSettings.QuotaApiKey);
+        var body = new { name = "Quota", menu = ContractServer.Menu };
+        var rooms = new List<string>();
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var created = await quota.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            created.StatusCode.Should().Be(HttpStatusCode.Created);
+            rooms.Add((await created.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!.RoomId);
+        }
+
+        using var refused = await quota.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RateLimited);
+        (await server.CreateRoomAsync()).Id.Should().NotBeNullOrEmpty("another key's rooms are counted apart");
+
+        (await quota.DeleteAsync($"/api/rooms/{rooms[0]}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        using var again = await quota.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        again.StatusCode.Should().Be(HttpStatusCode.Created, "a deleted room no longer counts against its key");
+        using var full = await quota.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the freed place is taken again");
+    }
+}
+
+[Trait("Suite", "Limits")]
+public sealed class EmbeddedRoomQuotaTests(EmbeddedRoomQuotaServer server)
+    : RoomQuotaTests(server), IClassFixture<EmbeddedRoomQuotaServer>;
+
+[Trait("Suite", "Limits")]
+public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
+    : RoomQuotaTests(server), IClassFixture<RedisRoomQuotaServer>
+{
+    /// <summary>
+    /// The key's set holds rooms as last seen. Entries past their recorded expiry are looked up when the
+    /// key next creates a room: a room that is gone (here: never existed) is forgotten, one still there
+    /// (its TTL moved on with use) is kept and re-scored.
+    /// </summary>
+    [Fact]
+    public async Task StaleEntriesArePrunedWhenTheirRoomIsGoneAndKeptWhenItIsThere()
+    {
+        var set = "rs:key:{" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(LimitSettings.PruneApiKey)))[..16] + "}:rooms";
+        await server.Redis.ExecuteAsync("ZADD", set, "1", "GoneRoomA", "1", "GoneRoomB", "1", "GoneRoomC");
+        using var prune = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        prune.DefaultRequestHeaders.Add("X-Api-Key", LimitSettings.PruneApiKey);
+        var body = new { name = "Prune", menu = ContractServer.Menu };
+        var rooms = new List<string>();
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var created = await prune.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            created.StatusCode.Should().Be(HttpStatusCode.Created, "the three entries of rooms that do not exist were pruned");
+            rooms.Add((await created.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!.RoomId);
+        }
+
+        (await server.Redis.ExecuteListAsync("ZRANGE", set, "0", "-1")).Should().BeEquivalentTo(rooms);
+        await server.Redis.ExecuteAsync("ZADD", set, "XX", "1", rooms[0]);
+
+        using var refused = await prune.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "a stale entry whose room still exists still counts");
+        var score = long.Parse((await server.Redis.ExecuteAsync("ZSCORE", set, rooms[0]))!, CultureInfo.InvariantCulture);
+        score.Should().BeGreaterThan(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "it was re-scored with the room's TTL");
+        long.Parse((await server.Redis.ExecuteAsync("PTTL", set))!, CultureInfo.InvariantCulture).Should().BePositive("the set expires after its last room");
+    }
+}

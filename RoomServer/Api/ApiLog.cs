@@ -1,0 +1,8 @@
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>The HTTP API's own log lines (never a key: an API key appears only as its id, Api/ApiKeyIds).</summary>
+internal static partial class ApiLog
+{
+    [LoggerMessage(7001, LogLevel.Warning, "Room {RoomId} stays counted for API key {KeyId} until it is pruned: {Reason}")]
+    public static partial void RoomNotForgotten(ILogger logger, string roomId, string keyId, string reason);
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Api;
+
+/// <summary>
+/// HTTP rate limits on <c>/api/</c> (ASP.NET Core's rate limiter, one token bucket per partition, per
+/// replica): a request with a valid API key draws on its key's bucket
+/// (<c>RoomServer__Limits__ApiRequestsPerSecond</c>, burst <c>ApiRequestBurst</c>); any other request
+/// (no key, a wrong key, a member token) on its remote address's bucket
+/// (<c>AnonymousApiRequestsPerSecond</c>, burst twice that), so guessing keys cannot drain a real
+/// key's budget. Past it: 429 with a <c>rate_limited</c> problem and <c>Retry-After</c>. Runs before
+/// authentication, so a flood of bad keys is turned away before any key is checked.
+/// </summary>
+public static class ApiRateLimiting
+{
+    public static WebApplicationBuilder AddApiRateLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ApiKeyIds>();
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>()
+            .Configure<IOptions<RoomServerOptions>, ApiKeyIds>((limiter, options, keys) =>
+            {
+                var limits = options.Value.Limits;
+                limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, keys, limits));
+                limiter.OnRejected = RejectAsync;
+            });
+        return builder;
+    }
+
+    public static WebApplication UseApiRateLimits(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        return app;
+    }
+
+    private static RateLimitPartition<string> Partition(HttpContext context, ApiKeyIds keys, LimitOptions limits)
+    {
+        if (!context.Request.Path.StartsWithSegments("/api"))
+        {
+            return RateLimitPartition.GetNoLimiter("unlimited");
+        }
+
+        if (keys.Of(context) is { } keyId)
+        {
+            return RateLimitPartition.GetTokenBucketLimiter("key:" + keyId, _ => Bucket(limits.ApiRequestsPerSecond, limits.ApiRequestBurst));
+        }
+
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        return RateLimitPartition.GetTokenBucketLimiter(
+            "ip:" + address, _ => Bucket(limits.AnonymousApiRequestsPerSecond, 2 * limits.AnonymousApiRequestsPerSecond));
+    }
+
+    private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst) => new()
+    {
+        TokenLimit = burst,
+        TokensPerPeriod = perSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await ProblemWriter.WriteAsync(
+            rejected.HttpContext, RoomErrorCodes.RateLimited, $"too many requests; retry after {seconds} s");
+    }
+}

@@ -1,0 +1,43 @@
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Scaled mode's rooms per API key: one sorted set per key (<see cref="RedisKeys.ApiKeyRooms"/>, room id
+/// → expiry), changed only by Scripts/key_rooms.lua. Before a reservation, rooms whose recorded expiry
+/// has passed are looked up one by one (each on its own room's slot): still there → re-scored with
+/// their TTL (use keeps a room alive); gone → released. At most <see cref="PrunePerCreate"/> per create,
+/// so a create costs a bounded number of calls; what is left stays counted, so a key is never let past
+/// its limit, only held back until the next creates prune further.
+/// </summary>
+public sealed class RedisRoomsPerApiKey(RedisConnection redis, TimeProvider time) : IRoomsPerApiKey
+{
+    private const int PrunePerCreate = 50;
+
+    private static readonly RedisScript KeyRooms = RedisScripts.Standalone("key_rooms");
+    private static readonly RedisScript RoomTtl = new("room_ttl", "return redis.call('PTTL', KEYS[1])");
+
+    public async Task<bool> TryReserveAsync(string keyId, string roomId, DateTimeOffset expiresAt, int max, CancellationToken cancellationToken)
+    {
+        var key = RedisKeys.ApiKeyRooms(keyId);
+        var now = time.GetUtcNow();
+        var stale = (RedisResult[])(await redis.EvaluateAsync(KeyRooms, [key], ["stale", now.ToUnixTimeMilliseconds(), PrunePerCreate]))!;
+        foreach (var staleRoom in stale.Select(r => (string)r!))
+        {
+            var ttl = RoomIds.IsValidRoomId(staleRoom)
+                ? (long)await redis.EvaluateAsync(RoomTtl, [RedisKeys.Meta(staleRoom)], [])
+                : -2;
+            RedisValue[] args = ttl > 0
+                ? ["keep", staleRoom, now.ToUnixTimeMilliseconds() + ttl]
+                : ["release", staleRoom];
+            await redis.EvaluateAsync(KeyRooms, [key], args);
+        }
+
+        var reply = (RedisResult[])(await redis.EvaluateAsync(KeyRooms, [key], ["reserve", roomId, expiresAt.ToUnixTimeMilliseconds(), max]))!;
+        return (string?)reply[0] == "ok";
+    }
+
+    public Task ReleaseAsync(string keyId, string roomId, CancellationToken cancellationToken) =>
+        redis.EvaluateAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["release", roomId]);
+}

@@ -1,0 +1,18 @@
+namespace RoomShare.RoomServer.Rooms;
+
+/// <summary>
+/// The limits a store enforces inside a room's atomic change (README "Limits"): each member's write
+/// rate, the room's member count, and one member's live connections across replicas. Every configured
+/// limit reached answers <c>rate_limited</c> (DESIGN.md §5), never <c>forbidden</c>: clients read
+/// <c>forbidden</c> on a call as "removed from the room" (§3), and a full room is not that.
+/// </summary>
+public sealed record RoomLimits(MemberOpRate MemberOps, int MaxMembers, int MaxConnectionsPerMember)
+{
+    /// <summary>A new member past <see cref="MaxMembers"/>; a place frees when a member is removed.</summary>
+    public static RoomException RoomFull(int maxMembers) =>
+        new(RoomErrorCodes.RateLimited, $"the room is full: it has {maxMembers} members, the most it may have");
+
+    /// <summary>One connection more than <see cref="MaxConnectionsPerMember"/>: closing another frees it, so <c>rate_limited</c>.</summary>
+    public static RoomException TooManyConnections(int maxConnections) =>
+        new(RoomErrorCodes.RateLimited, $"this member already has {maxConnections} open connections to the room; close one and retry");
+}
