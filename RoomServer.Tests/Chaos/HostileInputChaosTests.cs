@@ -427,7 +427,10 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         }
     }
 
-    /// <summary>Every key is one of a room's (<c>rs:{id}:name</c> with a valid id) and nothing carries the marker.</summary>
+    /// <summary>
+    /// Every key is a room's (<c>rs:{id}:name</c>) or an API key's (<c>rs:key:{hash}:name</c>) with a
+    /// valid id, and nothing carries the marker.
+    /// </summary>
     private async Task AssertNoInjectedKeyOrChannelAsync()
     {
         var keys = (await cluster.Redis.ExecuteListAsync("KEYS", "*")).Select(k => k!).ToList();
@@ -435,7 +438,7 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         output.WriteLine($"Redis holds {keys.Count} keys and {channels.Count} channels; none carries the injection marker");
         keys.Should().NotContain(k => k.Contains("INJ", StringComparison.Ordinal), "no injected id reached a key");
         channels.Should().NotContain(c => c.Contains("INJ", StringComparison.Ordinal), "no injected id reached a channel");
-        keys.Where(k => k.StartsWith("rs:", StringComparison.Ordinal)).Should().OnlyContain(k => RoomKey().IsMatch(k), "every room key is rs:{valid id}:name");
+        keys.Where(k => k.StartsWith("rs:", StringComparison.Ordinal)).Should().OnlyContain(k => RoomKey().IsMatch(k), "every key is rs:{valid id}:name or rs:key:{hash}:name");
     }
 
     private static IEnumerable<HttpRequestMessage> ApiRequests(TestRoom room)
@@ -461,6 +464,6 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
 
     private static string Show(string id) => JsonSerializer.Serialize(id);
 
-    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:[a-z]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^rs:(key:)?\{[A-Za-z0-9_-]{1,64}\}:[a-z]+$", RegexOptions.CultureInvariant)]
     private static partial Regex RoomKey();
 }
