@@ -13,9 +13,10 @@ namespace RoomShare.RoomServer.Tests.Cluster;
 /// (<c>r1</c>..<c>r3</c>, Production) and nginx in front with the production routing rules. Ticks are
 /// fast so failover shows quickly: a position every second, presence lease 3 s, grace 3 s (wide enough that a reconnect on a loaded machine never flickers), a store
 /// deadline of 1 s. Every process is killed on dispose. A test class that breaks things (kills a
-/// replica, stops Redis) takes its own instance through <c>IClassFixture</c>.
+/// replica, stops Redis) takes its own instance through <c>IClassFixture</c>. A subclass may start
+/// more before the replicas (<see cref="BeforeReplicasAsync"/>) and change their settings (<see cref="Configure"/>).
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public const int ReplicaCount = 3;
     public const int PositionIntervalSeconds = 1;
@@ -54,6 +55,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         try
         {
             Redis = await RedisServerProcess.StartAsync();
+            await BeforeReplicasAsync();
             var starts = Enumerable.Range(1, ReplicaCount).Select(i => RoomServerProcess.StartAsync(Settings("r" + i.ToString(CultureInfo.InvariantCulture)))).ToList();
             try
             {
@@ -76,7 +78,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
         if (Nginx is not null)
@@ -229,7 +231,22 @@ public sealed class ClusterFixture : IAsyncLifetime
         return text.ToString();
     }
 
-    private Dictionary<string, string> Settings(string replicaId) => new(StringComparer.Ordinal)
+    /// <summary>Runs once Redis is up, before any replica starts (e.g. a proxy the replicas will use).</summary>
+    protected virtual Task BeforeReplicasAsync() => Task.CompletedTask;
+
+    /// <summary>Adds to or overrides one replica's environment before it starts.</summary>
+    protected virtual void Configure(string replicaId, Dictionary<string, string> settings)
+    {
+    }
+
+    private Dictionary<string, string> Settings(string replicaId)
+    {
+        var settings = DefaultSettings(replicaId);
+        Configure(replicaId, settings);
+        return settings;
+    }
+
+    private Dictionary<string, string> DefaultSettings(string replicaId) => new(StringComparer.Ordinal)
     {
         ["ConnectionStrings__Redis"] = Redis.Endpoint,
         ["RoomServer__ApiKeys__0"] = ApiKey,

@@ -25,7 +25,8 @@ public static class HubExtensions
             o.AddFilter<RoomHubFilter>();
             o.EnableDetailedErrors = false;
         })
-        .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options);
+        .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options)
+        .RefuseUnknownMessageTypes();
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();
