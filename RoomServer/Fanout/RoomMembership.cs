@@ -189,9 +189,13 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 // Not written at once: the connection is behind. What waits is counted, and past the
                 // bound the member is dropped to a resync instead of growing this replica's memory.
                 var bytes = message.GetSerializedMessage(member.Context.Protocol).Length;
-                if (member.AddPending(bytes) > _maxPendingBytes && member.TryMarkEvicted())
+
+                // The figure that crossed the bound is the one logged: earlier writes may complete and
+                // subtract theirs at any moment, so a second read could be below it.
+                var pending = member.AddPending(bytes);
+                if (pending > _maxPendingBytes && member.TryMarkEvicted())
                 {
-                    FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, member.PendingBytes);
+                    FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
                     metrics.SlowConsumerResync();
                     member.Context.Abort();
                 }
