@@ -36,6 +36,16 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
         var state = await server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "locked" });
         state.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "the HTTP API's writes are refused too");
 
+        // A room refused before it reached Redis gives its place in the API key's room limit back.
+        var placesBefore = await ApiKeyRoomPlacesAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var create = await server.Api.PostAsJsonAsync("/api/rooms", new { name = "while deaf", menu = ContractServer.Menu });
+            create.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        }
+
+        (await ApiKeyRoomPlacesAsync()).Should().Be(placesBefore, "a create refused before sending holds no place of the key's limit");
+
         // Meanwhile a healthy replica's member writes: the deaf replica's members cannot hear it live.
         var elsewhere = await cid.Client.SetChoiceAsync(room, "cola", 2, "elsewhere");
 
@@ -53,6 +63,18 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
         var retried = await ann.Client.SetChoiceAsync(room, "pizza", 7, "while-deaf");
         retried.Version.Should().Be(elsewhere.Version + 1, "the refused write, retried with its opId, applies once");
         await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == retried.Version, Bound);
+    }
+
+    /// <summary>How many rooms every API key holds places for (rs:key:{id}:rooms, RoomServer__Limits__MaxRoomsPerApiKey).</summary>
+    private async Task<long> ApiKeyRoomPlacesAsync()
+    {
+        var total = 0L;
+        foreach (var key in await server.Redis.ExecuteListAsync("KEYS", "rs:key:*"))
+        {
+            total += long.Parse(await server.Redis.ExecuteAsync("ZCARD", key!) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return total;
     }
 
     /// <summary>Polls /readyz until it answers <paramref name="status"/>; returns its reason.</summary>

@@ -31,8 +31,20 @@ public sealed class RoomCreator(
 
             // A create that throws (unavailable: its outcome unknown) keeps its place: the room may exist,
             // and a place given back for a room that does would let the key past its limit. The prune
-            // gives it back once its expiry has passed and the room is not there.
-            if (await store.CreateAsync(room, cancellationToken))
+            // gives it back once its expiry has passed and the room is not there. One refused before
+            // anything reached the store (a deaf replica) certainly made no room: its place goes back.
+            bool created;
+            try
+            {
+                created = await store.CreateAsync(room, cancellationToken);
+            }
+            catch (RoomException ex) when (ex.NothingSent && apiKeyId is not null)
+            {
+                await ForgetAsync(apiKeyId, room.RoomId, "the replica refused it before sending");
+                throw;
+            }
+
+            if (created)
             {
                 return new RoomCreatedResponse(room.RoomId, room.Epoch);
             }

@@ -71,7 +71,7 @@ public sealed class BackplaneHeartbeat(
         };
         if (!hearing)
         {
-            throw RoomException.Unavailable("this replica cannot hear the room backplane right now; nothing was changed — retry (with the same opId)");
+            throw RoomException.UnavailableBeforeSending("this replica cannot hear the room backplane right now; nothing was changed — retry (with the same opId)");
         }
     }
 
@@ -84,10 +84,11 @@ public sealed class BackplaneHeartbeat(
             do
             {
                 ++beat;
-                foreach (var one in EnsureBeats())
-                {
-                    await BeatAsync(one, beat);
-                }
+
+                // Every shard at once: a dead master's beat may wait out the store deadline (and
+                // re-subscribe), which must not make the healthy shards' beats late and them "deaf".
+                var number = beat;
+                await Task.WhenAll(EnsureBeats().Select(one => BeatAsync(one, number)));
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }

@@ -33,6 +33,16 @@ public sealed class RoomException : Exception
     /// <summary>The caller was removed from the room: its connection should close, not just this call fail.</summary>
     public bool EndsMembership { get; init; }
 
+    /// <summary>
+    /// The call was refused before anything reached the store (an <c>unavailable</c> that certainly
+    /// changed nothing), so what was set aside for it — a room place of its API key — can be given back.
+    /// </summary>
+    public bool NothingSent { get; init; }
+
+    /// <summary>An <c>unavailable</c> refused before anything reached the store (see <see cref="NothingSent"/>).</summary>
+    public static RoomException UnavailableBeforeSending(string message) =>
+        new(RoomErrorCodes.Unavailable, message) { NothingSent = true };
+
     public static RoomException NotFound(string roomId) =>
         new(RoomErrorCodes.RoomNotFound, $"room '{roomId}' does not exist or has expired");
 
