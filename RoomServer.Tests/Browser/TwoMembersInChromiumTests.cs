@@ -33,7 +33,7 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
         result.ExitCode.Should().Be(0, result.ToString());
         var report = result.LastJsonLine!.Value;
         report.GetProperty("ok").GetBoolean().Should().BeTrue();
-        report.GetProperty("replicaA").GetString().Should().NotBe(report.GetProperty("replicaB").GetString(), "A and B were on different replicas");
+        report.GetProperty("replicaA").GetString().Should().NotBe(report.GetProperty("replicaB").GetString(), $"A and B were on different replicas\n{result}");
         report.GetProperty("propagationMs").GetDouble().Should().BeLessThan(1000, "B sees A's choice and the totals within 1 s");
         report.GetProperty("replicaAAfterKill").GetString().Should().NotBe(report.GetProperty("replicaA").GetString(), "A resumed on a survivor");
         cluster.Replicas.Count(r => r.HasExited).Should().Be(1, "the driver killed exactly A's replica");

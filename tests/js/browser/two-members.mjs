@@ -19,7 +19,7 @@
 import { createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
 
 const PROPAGATION_LIMIT_MS = 1_000;
-const MAX_B_ATTEMPTS = 6;
+const MAX_B_ATTEMPTS = 12;
 
 const MENU = [
   { id: 'margherita', name: 'Margherita', priceMinor: 950 },
