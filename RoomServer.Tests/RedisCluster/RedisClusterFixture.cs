@@ -76,7 +76,10 @@ public sealed class RedisClusterFixture : IAsyncLifetime
     }
 
     /// <summary>The settings of every replica here; a test may start another replica with changes.</summary>
-    public Dictionary<string, string> Settings(string replicaId) => new(StringComparer.Ordinal)
+    public Dictionary<string, string> Settings(string replicaId) => new(WithoutLifts(replicaId).Concat(LiftedLimits.AsEnvironment()), StringComparer.Ordinal);
+
+    // Writer loops measure the cluster, not the per-member write bucket or the API's rate limit (LiftedLimits).
+    private Dictionary<string, string> WithoutLifts(string replicaId) => new(StringComparer.Ordinal)
     {
         ["ConnectionStrings__Redis"] = Redis.ConnectionString,
         ["RoomServer__ApiKeys__0"] = ApiKey,
@@ -87,14 +90,6 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         ["RoomServer__StoreTimeoutMilliseconds"] = StoreTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture),
         ["RoomServer__HistoryLength"] = HistoryLength.ToString(CultureInfo.InvariantCulture),
         ["RoomServer__Limits__HubCallsPerSecond"] = "1000",
-
-        // Writer loops measure the cluster, not the per-member write bucket or the API's rate limit.
-        ["RoomServer__Limits__MemberOpsPerSecond"] = "100000",
-        ["RoomServer__Limits__MemberOpsBurst"] = "100000",
-        ["RoomServer__Limits__MaxConnectionsPerMember"] = "100",
-        ["RoomServer__Limits__ApiRequestsPerSecond"] = "1000000",
-        ["RoomServer__Limits__ApiRequestBurst"] = "1000000",
-        ["RoomServer__Limits__AnonymousApiRequestsPerSecond"] = "1000000",
     };
 
     /// <summary>One room on each master (rooms get random ids: created until every master has one, bounded).</summary>
