@@ -129,10 +129,13 @@ any_alive() {
 
 USED_PORTS=" "
 FREE_PORT=""
-pick_port() { # sets FREE_PORT to a 127.0.0.1 port nothing listens on (and not picked before)
+pick_port() { # sets FREE_PORT to a 127.0.0.1 port nothing listens on (and not picked before), in 20000..32767
+    # Below Linux's ephemeral range (32768+), where the kernel hands out the local ends of outgoing
+    # connections and the ports of everything that binds port 0 (the test suite's servers): a port there
+    # can be taken between this check and the replica's bind ("address already in use" seen in CI).
     local tries port
     for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12768))
         [[ "$USED_PORTS" == *" $port "* ]] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             USED_PORTS+="$port "
