@@ -109,7 +109,13 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         var delivered = await stage.Receiver.NextDeliveredAsync(TimeSpan.FromSeconds(30));
         delivered.OrderId.Should().Be($"{roomId}:{version}");
         await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
-        var ttl = long.Parse((await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders"))!, System.Globalization.CultureInfo.InvariantCulture);
+        // The status is written before the record is settled (two calls): wait for the settle, bounded.
+        var ttl = -1L;
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); ttl <= 0 && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            ttl = long.Parse((await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders"))!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         ttl.Should().BePositive("a settled outbox expires with its room again");
     }
 

@@ -12,7 +12,8 @@ namespace RoomShare.RoomServer.Redis;
 /// interactive connection like the scripts' events, and must hear it back through its subscription
 /// connection like room events. A subscription that silently stops delivering (a stalled socket, a
 /// lost server-side subscription) is invisible to the connection's own health; the beat is not.
-/// Nothing heard for <see cref="DeafAfterBeats"/> beats → the replica is deaf: <c>/readyz</c> fails,
+/// A beat sent and not heard back within <see cref="DeafAfterBeats"/> beats' time → the replica is
+/// deaf (a replica too busy to send on time is not): <c>/readyz</c> fails,
 /// writes answer <c>unavailable</c> (<see cref="EnsureHearing(string)"/>), and it re-subscribes its
 /// rooms and its beat. When a beat comes back it raises the backplane's <c>Restored</c>, so members
 /// are sent their position and catch up on whatever they missed.
@@ -147,7 +148,7 @@ public sealed class BackplaneHeartbeat(
 
     private async Task BeatAsync(Beat beat, long count)
     {
-        var silentFor = beat.SinceLastHeard;
+        var silentFor = beat.UnansweredFor;
         if (silentFor >= DeafAfter)
         {
             BecomeDeaf(beat, silentFor);
@@ -164,6 +165,7 @@ public sealed class BackplaneHeartbeat(
         try
         {
             await EnsureSubscribedAsync(beat);
+            beat.Sending();
             await redis.PublishAsync(beat.Channel, RoomChannelProtocol.ProbePrefix + count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (RoomException)
@@ -233,6 +235,11 @@ public sealed class BackplaneHeartbeat(
     private sealed class Beat(RedisChannel channel, IReadOnlyList<SlotRange> slots)
     {
         private long _lastHeard = Stopwatch.GetTimestamp();
+
+        // When the oldest beat not yet heard back was sent (0: none outstanding). Deafness is measured
+        // from a beat actually sent, not from the last one heard: a replica too busy to send its beats
+        // on time (a starved thread pool, a paused process) has not shown it cannot hear.
+        private long _unansweredSince;
         private int _deaf;
         private int _heardOnce;
 
@@ -246,7 +253,13 @@ public sealed class BackplaneHeartbeat(
 
         public TimeSpan SinceLastHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
 
-        public bool IsHearing(TimeSpan deafAfter) => Volatile.Read(ref _deaf) == 0 && SinceLastHeard < deafAfter;
+        /// <summary>How long the oldest beat not yet heard back has been on its way (zero when none is).</summary>
+        public TimeSpan UnansweredFor => Interlocked.Read(ref _unansweredSince) is var since and not 0 ? Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
+
+        public bool IsHearing(TimeSpan deafAfter) => Volatile.Read(ref _deaf) == 0 && UnansweredFor < deafAfter;
+
+        /// <summary>A beat is about to go out: the clock starts unless an earlier beat is still outstanding.</summary>
+        public void Sending() => Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
 
         public bool Serves(int slot) => slots.Any(r => slot >= r.From && slot <= r.To);
 
@@ -254,6 +267,7 @@ public sealed class BackplaneHeartbeat(
         public bool Heard()
         {
             Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _unansweredSince, 0);
             Volatile.Write(ref _heardOnce, 1);
             return Interlocked.Exchange(ref _deaf, 0) == 1;
         }
