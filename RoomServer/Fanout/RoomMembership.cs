@@ -148,8 +148,12 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     }
 
     /// <summary>The rooms with local members and their joined connections, copied for a tick (no waiting).</summary>
-    public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot() =>
+    public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot() => Snapshot(static _ => true);
+
+    /// <summary>As <see cref="Snapshot()"/>, for the rooms <paramref name="includeRoom"/> picks (only theirs are copied).</summary>
+    public IReadOnlyList<(string RoomId, IReadOnlyList<TrackedConnection> Connections)> Snapshot(Func<string, bool> includeRoom) =>
         _rooms
+            .Where(r => includeRoom(r.Key))
             .Select(r => (RoomId: r.Key, Connections: (IReadOnlyList<TrackedConnection>)r.Value.Joined()))
             .Where(r => r.Connections.Count > 0)
             .ToList();

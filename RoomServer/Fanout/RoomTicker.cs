@@ -10,6 +10,9 @@ namespace RoomShare.RoomServer.Fanout;
 /// this replica has members in: renews the presence leases of its connections, sweeps dead ones
 /// (announcing members offline after the grace period), and sends the room's position to its local
 /// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>.
+/// The rooms are spread over the interval (<see cref="SlicesPerInterval"/> slices, by a hash of the
+/// room id), not ticked in one burst: a burst of sweep scripts queued every write in Redis behind it
+/// and was most of the ack and fan-out p99 in the W1 benchmark (docs/bench).
 /// </summary>
 public sealed class RoomTicker(
     RoomMembership membership,
@@ -22,6 +25,9 @@ public sealed class RoomTicker(
     // Rooms are ticked a few at a time: one slow (or down) Redis must not make a tick take
     // rooms × deadline, and a big replica must not flood Redis with one burst.
     private const int ParallelRoomTicks = 16;
+
+    /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
+    public const int SlicesPerInterval = 10;
 
     private readonly RoomServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
@@ -63,10 +69,12 @@ public sealed class RoomTicker(
         backplane.Restored += OnBackplaneRestored;
         try
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.PositionIntervalSeconds));
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            // Slices run in turn: one that overruns its period delays the next, never skips it, so
+            // every room is still ticked once per round.
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.PositionIntervalSeconds) / SlicesPerInterval);
+            for (var slice = 0; await timer.WaitForNextTickAsync(stoppingToken); slice = (slice + 1) % SlicesPerInterval)
             {
-                await TickAllAsync(stoppingToken);
+                await TickAsync(roomId => SliceOf(roomId) == slice, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -81,15 +89,19 @@ public sealed class RoomTicker(
     private void OnBackplaneRestored() => _ = Task.Run(async () =>
     {
         FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
-        await TickAllAsync(Stopping);
+        await TickAsync(static _ => true, Stopping);
     });
 
-    private async Task TickAllAsync(CancellationToken cancellationToken)
+    /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
+    private static int SliceOf(string roomId) => (int)((uint)StringComparer.Ordinal.GetHashCode(roomId) % SlicesPerInterval);
+
+    /// <summary>Ticks the rooms <paramref name="includeRoom"/> picks.</summary>
+    private async Task TickAsync(Func<string, bool> includeRoom, CancellationToken cancellationToken)
     {
         try
         {
             await Parallel.ForEachAsync(
-                membership.Snapshot(),
+                membership.Snapshot(includeRoom),
                 new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
                 async (room, ct) => await TickRoomAsync(room.RoomId, ToLocal(room.Connections), ct));
         }
@@ -99,7 +111,7 @@ public sealed class RoomTicker(
     }
 
     private List<LocalConnection> LocalConnectionsOf(string roomId) =>
-        membership.Snapshot().Where(r => r.RoomId == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
+        membership.Snapshot(id => id == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
 
     private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
         connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId)).ToList();
