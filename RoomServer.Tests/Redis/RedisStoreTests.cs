@@ -25,6 +25,22 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task AChoiceKeyRecreatedWithinASecondOfTheLastRefreshStillExpiresWithTheRoom()
+    {
+        // choice.lua skips the nine-key refresh when the room's keys were refreshed under a second ago,
+        // but never when the write may have created a key: here the choices hash, emptied and re-created.
+        var room = await server.CreateRoomAsync(ttlMinutes: 2);
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pizza", 1, "a");
+        await ann.Client.SetChoiceAsync(room, "pizza", 0, "b");
+        (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:choices")).Should().Be("0", "the last choice went, and the hash with it");
+        await ann.Client.SetChoiceAsync(room, "pasta", 2, "c");
+
+        var ttl = long.Parse((await server.Redis.ExecuteAsync("TTL", $"rs:{{{room.Id}}}:choices"))!, CultureInfo.InvariantCulture);
+        ttl.Should().BeInRange(100, 120, "a re-created choices hash expires with the room");
+    }
+
+    [Fact]
     public async Task AnExpiredRoomIsGoneForTheApiAndTheHub()
     {
         var room = await server.CreateRoomAsync(ttlMinutes: 1);

@@ -12,9 +12,12 @@
 -- Reply: {'ok', version, quantity} (ChoiceReply); a write that changes nothing returns the current
 --   version.
 --   (The idempotency window stores them as '<version>:<quantity>'.)
-if not room_exists() then return {'room_not_found'} end
 local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
-if removed_since(member, ARGV[11]) then return {'forbidden'} end
+-- One read of the room's meta for every check (the hot path: each redis.call costs).
+local meta = redis.call('HMGET', META, 'state', 'removed:' .. member, 'item:' .. menu, 'ttl')
+local state, ttl = meta[1], tonumber(meta[4])
+if not state then return {'room_not_found'} end
+if removed_after(meta[2], ARGV[11]) then return {'forbidden'} end
 local opKey = member .. ':' .. op
 if op ~= '' then
   local prior = redis.call('HGET', OPS, opKey)
@@ -23,10 +26,9 @@ if op ~= '' then
     return {'ok', v, n}
   end
 end
-local state = redis.call('HGET', META, 'state')
 if state == 'locked' then return {'room_locked'} end
 if state == 'closed' then return {'room_closed'} end
-if redis.call('HEXISTS', META, 'item:' .. menu) == 0 then return {'unknown_menu_item'} end
+if not meta[3] then return {'unknown_menu_item'} end
 if not take_member_op(member, ARGV[12]) then return {'rate_limited'} end
 
 local field = member .. ':' .. menu
@@ -34,21 +36,27 @@ local current = tonumber(redis.call('HGET', CHOICES, field) or '0')
 local nextq = value
 if mode == 'adjust' then nextq = math.max(0, math.min(tonumber(ARGV[9]), current + value)) end
 local version
+-- Whether this write may have created one of the room's keys (touch_unless_fresh then refreshes all).
+local created = false
 if nextq ~= current then
   if nextq == 0 then redis.call('HDEL', CHOICES, field) else redis.call('HSET', CHOICES, field, nextq) end
+  created = current == 0
   local opId = nil
   if op ~= '' then opId = op end
-  version = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId })
+  local history_created
+  version, history_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId })
+  created = created or history_created
 else
   version = tonumber(redis.call('HGET', META, 'version'))
 end
 local result = int(version) .. ':' .. int(nextq)
 if op ~= '' then
   redis.call('HSET', OPS, opKey, result)
-  redis.call('RPUSH', OPLOG, opKey)
-  if redis.call('LLEN', OPLOG) > tonumber(ARGV[10]) then
+  local logged = redis.call('RPUSH', OPLOG, opKey)
+  created = created or logged == 1
+  if logged > tonumber(ARGV[10]) then
     redis.call('HDEL', OPS, redis.call('LPOP', OPLOG))
   end
 end
-touch()
+touch_unless_fresh(ttl, created)
 return {'ok', int(version), int(nextq)}
