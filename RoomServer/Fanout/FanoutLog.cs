@@ -14,6 +14,9 @@ internal static partial class FanoutLog
     [LoggerMessage(2004, LogLevel.Debug, "Tick of room {RoomId} failed: {Code}")]
     public static partial void TickFailed(ILogger logger, string roomId, string code);
 
+    [LoggerMessage(2010, LogLevel.Error, "Tick of room {RoomId} failed unexpectedly")]
+    public static partial void TickCrashed(ILogger logger, string roomId, Exception exception);
+
     [LoggerMessage(2005, LogLevel.Information, "Backplane restored: sending positions to {Count} rooms")]
     public static partial void SendingPositionsAfterRestore(ILogger logger, int count);
 

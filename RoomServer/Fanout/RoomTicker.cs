@@ -22,8 +22,8 @@ public sealed class RoomTicker(
     IHostApplicationLifetime lifetime,
     ILogger<RoomTicker> logger) : BackgroundService
 {
-    // Rooms are ticked a few at a time: one slow (or down) Redis must not make a tick take
-    // rooms × deadline, and a big replica must not flood Redis with one burst.
+    // Rooms are ticked a few at a time, across slices: one slow (or down) Redis must not make a tick
+    // take rooms × deadline, and a big replica must not flood Redis with one burst.
     private const int ParallelRoomTicks = 16;
 
     /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
@@ -31,6 +31,11 @@ public sealed class RoomTicker(
 
     private readonly RoomServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _tickSlots = new(ParallelRoomTicks, ParallelRoomTicks);
+
+    // Rooms whose tick is queued or running: a later slice (or a restore) skips them rather than
+    // ticking one room twice at once.
+    private readonly ConcurrentDictionary<string, byte> _ticking = new(StringComparer.Ordinal);
 
     // Fire-and-forget work (grace sweeps, ticks after a restore) ends with the application; the host's
     // own token, not one this service owns, so nothing here can be used after it was disposed.
@@ -69,12 +74,16 @@ public sealed class RoomTicker(
         backplane.Restored += OnBackplaneRestored;
         try
         {
-            // Slices run in turn: one that overruns its period delays the next, never skips it, so
-            // every room is still ticked once per round.
+            // Each slice starts on time, not after the previous one: rooms on a slow shard (a sweep
+            // waiting out the store deadline) must not stretch the round past the presence lease
+            // for every other room.
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.PositionIntervalSeconds) / SlicesPerInterval);
             for (var slice = 0; await timer.WaitForNextTickAsync(stoppingToken); slice = (slice + 1) % SlicesPerInterval)
             {
-                await TickAsync(roomId => SliceOf(roomId) == slice, stoppingToken);
+                var current = slice;
+                _ = Task.WhenAll(membership.Snapshot(roomId => SliceOf(roomId) == current)
+                    .Where(room => _ticking.TryAdd(room.RoomId, 0))
+                    .Select(room => TickInTurnAsync(room, tracked: true, stoppingToken)));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -89,24 +98,47 @@ public sealed class RoomTicker(
     private void OnBackplaneRestored() => _ = Task.Run(async () =>
     {
         FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
-        await TickAsync(static _ => true, Stopping);
+        // Every room, even one whose periodic tick is under way: that one may have read its
+        // position before the restore.
+        await Task.WhenAll(membership.Snapshot().Select(room => TickInTurnAsync(room, tracked: false, Stopping)));
     });
 
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
     private static int SliceOf(string roomId) => (int)((uint)StringComparer.Ordinal.GetHashCode(roomId) % SlicesPerInterval);
 
-    /// <summary>Ticks the rooms <paramref name="includeRoom"/> picks.</summary>
-    private async Task TickAsync(Func<string, bool> includeRoom, CancellationToken cancellationToken)
+    /// <summary>
+    /// One room's tick, once one of the <see cref="ParallelRoomTicks"/> slots is free. A
+    /// <paramref name="tracked"/> tick was entered in <see cref="_ticking"/> and leaves it when done.
+    /// </summary>
+    private async Task TickInTurnAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool tracked, CancellationToken cancellationToken)
     {
         try
         {
-            await Parallel.ForEachAsync(
-                membership.Snapshot(includeRoom),
-                new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomTicks, CancellationToken = cancellationToken },
-                async (room, ct) => await TickRoomAsync(room.RoomId, ToLocal(room.Connections), ct));
+            await _tickSlots.WaitAsync(cancellationToken);
+            try
+            {
+                await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+            }
+            finally
+            {
+                _tickSlots.Release();
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Shutting down.
+        }
+        catch (Exception ex)
+        {
+            // Nobody awaits a slice: say so here, and the room's next slice tries again.
+            FanoutLog.TickCrashed(logger, room.RoomId, ex);
+        }
+        finally
+        {
+            if (tracked)
+            {
+                _ticking.TryRemove(room.RoomId, out _);
+            }
         }
     }
 

@@ -164,8 +164,10 @@ public sealed class BackplaneHeartbeat(
 
         try
         {
-            await EnsureSubscribedAsync(beat);
+            // The clock starts before the subscription is (re)made: a replica that cannot subscribe
+            // cannot hear either.
             beat.Sending();
+            await EnsureSubscribedAsync(beat);
             await redis.PublishAsync(beat.Channel, RoomChannelProtocol.ProbePrefix + count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (RoomException)

@@ -26,7 +26,7 @@ public static class Profiles
         "full",
         W0: new IdleScenarioSettings(Rooms: 500, Members: 10, SettleSeconds: 10, IdleSeconds: 20),
         W1: new WriteScenarioSettings("W1", Rooms: 300, Members: 8, MenuItems: 4,
-            Rates: Ladder(250, 1.25, 4000), WarmupSeconds: 3, StepSeconds: 10, DrainSeconds: 10, SettleSeconds: 5),
+            Rates: Ladder(250, 1.25, 6000), WarmupSeconds: 3, StepSeconds: 10, DrainSeconds: 10, SettleSeconds: 5),
         W2: new WriteScenarioSettings("W2", Rooms: 10, Members: 250, MenuItems: 4,
             Rates: Ladder(10, 1.25, 200), WarmupSeconds: 3, StepSeconds: 10, DrainSeconds: 10, SettleSeconds: 5),
         W3: new JoinRampSettings(Rooms: 100, Rates: [250, 500, 1000, 1500, 2000, 2500, 3000], StepSeconds: 2, MaxConnectionsPerStep: 5000, P99LimitMs: 1000),

@@ -127,7 +127,9 @@ local function append_event(etype, f)
   if length > HISTORY_LENGTH then redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1) end
   redis.call('XADD', AUDIT, 'MAXLEN', int(tonumber(meta[3]) or HISTORY_LENGTH), int(version) .. '-0', 'e', json)
   publish('E' .. json)
-  return version, length == 1 -- the second: this event created the history (and audit) keys
+  -- The second: this event may have created the history or audit key (a room from before the audit
+  -- trail, without auditLength, gets its audit stream from some later event).
+  return version, length == 1 or not meta[3]
 end
 
 -- Presence is not versioned like events, but it is ordered: every announcement takes the next
