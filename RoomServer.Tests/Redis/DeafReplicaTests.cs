@@ -65,6 +65,38 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
         await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == retried.Version, Bound);
     }
 
+    [Fact]
+    public async Task AReplicaWhoseSubscriptionsStallFromTheStartIsDeafAndRefusesWrites()
+    {
+        // It never hears a beat and cannot even confirm the beat's SUBSCRIBE: the clock must still run.
+        await using var proxy = SubscriptionStallProxy.Start(server.Redis.Port);
+        proxy.StallSubscriptions = true;
+        await using var stalled = await SiblingReplica.StartAsync(server, proxy.Endpoint, "stalled-from-start");
+        using var anonymous = new HttpClient { BaseAddress = stalled.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        using var api = new HttpClient { BaseAddress = stalled.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        api.DefaultRequestHeaders.Add("X-Api-Key", server.ApiKey);
+
+        // Bounded: deaf three intervals (200 ms) after its first beat, however long the SUBSCRIBE waits.
+        var deadline = DateTime.UtcNow + Bound;
+        HttpResponseMessage create;
+        while (true)
+        {
+            create = await api.PostAsJsonAsync("/api/rooms", new { name = "never heard", menu = ContractServer.Menu });
+            if (create.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                break;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, $"a replica that never hears its backplane refuses writes (last {(int)create.StatusCode})");
+            await Task.Delay(200);
+        }
+
+        (await create.Content.ReadAsStringAsync()).Should().Contain("unavailable");
+        using var ready = await anonymous.GetAsync("/readyz");
+        ready.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await ready.Content.ReadAsStringAsync()).Should().Contain("deaf");
+    }
+
     /// <summary>How many rooms every API key holds places for (rs:key:{id}:rooms, RoomServer__Limits__MaxRoomsPerApiKey).</summary>
     private async Task<long> ApiKeyRoomPlacesAsync()
     {
@@ -102,15 +134,22 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
 
         private SiblingReplica(InProcessRoomServer server) => _server = server;
 
-        public static Task<SiblingReplica> StartAsync(DeafReplicaServer deaf)
+        public Uri BaseUrl => _server.BaseUrl;
+
+        public static Task<SiblingReplica> StartAsync(DeafReplicaServer deaf) => StartAsync(deaf, deaf.Redis.Endpoint, "sibling");
+
+        /// <summary>A replica of the deaf one's room service, on <paramref name="redisEndpoint"/>, with its short heartbeat and deadline.</summary>
+        public static Task<SiblingReplica> StartAsync(DeafReplicaServer deaf, string redisEndpoint, string replicaId)
         {
             var server = new InProcessRoomServer(
                 new Dictionary<string, string>
                 {
-                    ["ConnectionStrings:Redis"] = deaf.Redis.Endpoint,
+                    ["ConnectionStrings:Redis"] = redisEndpoint,
                     ["RoomServer:ApiKeys:0"] = deaf.ApiKey,
                     ["RoomServer:Jwt:SigningKey"] = deaf.SigningKey,
-                    ["RoomServer:ReplicaId"] = "sibling",
+                    ["RoomServer:ReplicaId"] = replicaId,
+                    ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
+                    ["RoomServer:HeartbeatMilliseconds"] = "200",
                 },
                 FreePort.Next());
             server.StartServer();
