@@ -57,28 +57,11 @@ redis_cluster() { # command -> eng/redis-cluster.sh on this cluster's own state 
     ROOMSHARE_REDIS_CLUSTER_DIR="$REDIS_CLUSTER_STATE" "$ROOT/eng/redis-cluster.sh" "$@"
 }
 
-# --- process records -------------------------------------------------------------------------------
+# --- process records and ports: eng/lib/processes.sh ----------------------------------------------
 
-start_time_of() { # pid -> field 22 of /proc/<pid>/stat (start time in clock ticks); fails if gone
-    local stat rest
-    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-    rest="${stat##*) }"              # fields after "(comm)", which may itself hold spaces
-    local -a fields
-    read -r -a fields <<<"$rest"
-    echo "${fields[19]}"             # rest starts at field 3, so field 22 is index 19
-}
+source "$ROOT/eng/lib/processes.sh"
 
-record() { # name pid port
-    local started
-    started="$(start_time_of "$2")" || die "$1 (pid $2) exited right after start; see $STATE/logs/$1.log"
-    echo "$1 $2 $started $3" >>"$PROCS"
-}
-
-is_ours() { # pid start-time -> true if that pid is alive and is still the process we started
-    local now
-    now="$(start_time_of "$1")" || return 1
-    [[ "$now" == "$2" ]]
-}
+is_ours() { same_process "$@"; } # pid start-time -> true if that pid is still the process we started
 
 stop_recorded() {
     [[ -f "$PROCS" ]] || return 0
@@ -117,34 +100,10 @@ stop_recorded() {
 any_alive() {
     # eng/redis-cluster.sh removes its state dir once every node it started has stopped.
     [[ ! -f "$REDIS_CLUSTER_STATE/procs" ]] || return 0
-    [[ -f "$PROCS" ]] || return 1
-    local name pid started port
-    while read -r name pid started port; do
-        if is_ours "$pid" "$started"; then return 0; fi
-    done <"$PROCS"
-    return 1
+    any_recorded_alive
 }
 
-# --- ports and readiness ---------------------------------------------------------------------------
-
-USED_PORTS=" "
-FREE_PORT=""
-pick_port() { # sets FREE_PORT to a 127.0.0.1 port nothing listens on (and not picked before), in 20000..32767
-    # Below Linux's ephemeral range (32768+), where the kernel hands out the local ends of outgoing
-    # connections and the ports of everything that binds port 0 (the test suite's servers): a port there
-    # can be taken between this check and the replica's bind ("address already in use" seen in CI).
-    local tries port
-    for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 12768))
-        [[ "$USED_PORTS" == *" $port "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            USED_PORTS+="$port "
-            FREE_PORT="$port"
-            return 0
-        fi
-    done
-    die "no free 127.0.0.1 port found in 200 tries"
-}
+# --- readiness ------------------------------------------------------------------------------------------
 
 redis_pong() { # port
     (

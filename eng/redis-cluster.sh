@@ -39,29 +39,14 @@ require_tool() { # name -> prints its path or dies
     command -v "$1" 2>/dev/null || die "$1 is not installed: run \`apt-get install -y redis-server redis-tools\`"
 }
 
-# --- process records (as eng/cluster.sh: pid + start time, so a reused pid is never touched) ------
+# --- process records and ports: eng/lib/processes.sh ----------------------------------------------
 
-start_time_of() { # pid -> field 22 of /proc/<pid>/stat; fails if gone
-    local stat rest
-    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-    rest="${stat##*) }"
-    local -a fields
-    read -r -a fields <<<"$rest"
-    echo "${fields[19]}"
-}
+source "$ROOT/eng/lib/processes.sh"
 
 is_ours() { # pid start-time -> true if that pid is alive, is the process we started, and is redis-server
-    local now
-    now="$(start_time_of "$1")" || return 1
-    [[ "$now" == "$2" ]] || return 1
+    same_process "$1" "$2" || return 1
     # The executable may be a link (Debian: redis-server -> redis-check-rdb); the command name is not.
     [[ "$(cat "/proc/$1/comm" 2>/dev/null)" == redis-server ]]
-}
-
-record() { # name pid port
-    local started
-    started="$(start_time_of "$2")" || die "$1 (pid $2) exited right after start; see $STATE/logs/$1.log"
-    echo "$1 $2 $started $3" >>"$PROCS"
 }
 
 stop_recorded() {
@@ -87,33 +72,7 @@ stop_recorded() {
     done
 }
 
-any_alive() {
-    [[ -f "$PROCS" ]] || return 1
-    local name pid started port
-    while read -r name pid started port; do
-        if is_ours "$pid" "$started"; then return 0; fi
-    done <"$PROCS"
-    return 1
-}
-
-# --- ports -----------------------------------------------------------------------------------------
-
-USED_PORTS=" "
-port_free() { # port -> true when nothing listens on 127.0.0.1:port and we have not picked it
-    [[ "$USED_PORTS" != *" $1 "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-FREE_PORT=""
-pick_port() { # sets FREE_PORT to a free 127.0.0.1 port in 20000..32767
-    # Below Linux's ephemeral range (32768+): a port there may be the local end of some outgoing
-    # connection, which a connect test cannot see but which makes redis-server's bind fail.
-    local tries port
-    for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 12768))
-        if port_free "$port"; then USED_PORTS+="$port "; FREE_PORT="$port"; return 0; fi
-    done
-    die "no free 127.0.0.1 port found in 200 tries"
-}
+any_alive() { any_recorded_alive; }
 
 cli() { # port args... (-e: a Redis error is a non-zero exit)
     timeout 5 "$REDIS_CLI" -h 127.0.0.1 -p "$1" -e "${@:2}"
