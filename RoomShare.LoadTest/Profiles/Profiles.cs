@@ -29,7 +29,10 @@ public static class Profiles
             Rates: Ladder(250, 1.25, 6000), WarmupSeconds: 3, StepSeconds: 10, DrainSeconds: 10, SettleSeconds: 5),
         W2: new WriteScenarioSettings("W2", Rooms: 10, Members: 250, MenuItems: 4,
             Rates: Ladder(10, 1.25, 200), WarmupSeconds: 3, StepSeconds: 10, DrainSeconds: 10, SettleSeconds: 5),
-        W3: new JoinRampSettings(Rooms: 100, Rates: [250, 500, 1000, 1500, 2000, 2500, 3000], StepSeconds: 2, MaxConnectionsPerStep: 5000, P99LimitMs: 1000),
+        // Every Join sends Presence to the room's members, so a join costs O(room size) deliveries:
+        // 625 rooms keep the largest step (5 000) at tables of 8 like W1's, so W3 measures joins, not
+        // the fan-out of ever bigger rooms (100 rooms made it 50 a room).
+        W3: new JoinRampSettings(Rooms: 625, Rates: [250, 500, 1000, 1500, 2000, 2500, 3000], StepSeconds: 2, MaxConnectionsPerStep: 5000, P99LimitMs: 1000),
         Arms:
         [
             new ArmPlan(ArmShape.FloorArm, ["W1"]),

@@ -30,7 +30,14 @@ public sealed record IdleScenarioSettings(int Rooms, int Members, double SettleS
 /// W3: join ramp. Each step opens rate × seconds new connections (at most <paramref name="MaxConnectionsPerStep"/>)
 /// open loop and measures intended start → Join completed; then closes them all before the next step.
 /// </summary>
-public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs);
+public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs)
+{
+    /// <summary>Connections started in a step at <paramref name="rate"/>: rate × step, at least 1, at most the bound.</summary>
+    public int StepSize(int rate) => Math.Max(1, Math.Min(MaxConnectionsPerStep, (int)Math.Round(rate * StepSeconds)));
+
+    /// <summary>The most connections any step of the ladder starts (what the rooms must hold).</summary>
+    public int LargestStep => Rates.Max(StepSize);
+}
 
 /// <summary>The SLO a write step must meet: zero loss and p99 fan-out within the limit; also reported at a relaxed limit.</summary>
 public sealed record SloSettings(double FanoutP99Ms, double RelaxedFanoutP99Ms);

@@ -18,5 +18,9 @@ public sealed record JoinStepResult(
     IReadOnlyList<string> InvalidReasons,
     bool MeetsSlo);
 
-/// <summary>W3: joins per second at p99 connect→joined within the limit and no failures.</summary>
-public sealed record JoinRampResult(string Arm, JoinRampSettings Settings, IReadOnlyList<JoinStepResult> Steps, Capacity AtSlo, string? Error);
+/// <summary>
+/// W3: joins per second at p99 connect→joined within the limit and no failures.
+/// <paramref name="WarmUpReplicaCores"/>: the replicas' cores in each unmeasured warm-up pass.
+/// </summary>
+public sealed record JoinRampResult(
+    string Arm, JoinRampSettings Settings, IReadOnlyList<double> WarmUpReplicaCores, IReadOnlyList<JoinStepResult> Steps, Capacity AtSlo, string? Error);
