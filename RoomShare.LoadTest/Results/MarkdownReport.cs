@@ -164,7 +164,7 @@ public static class MarkdownReport
         var perRoom = (w3.Settings.LargestStep + w3.Settings.Rooms - 1) / w3.Settings.Rooms;
         Line(md, $"### W3: join ramp over {w3.Settings.Rooms} rooms (≤ {perRoom} members each at the ladder's largest step), {w3.Settings.StepSeconds} s per step — capacity at p99 ≤ {w3.Settings.P99LimitMs} ms: **{w3.AtSlo}**");
         Line(md);
-        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (until one is within 15 % of the one before): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores.");
+        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least 3, then until one is within 15 % of the one before): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores.");
         Line(md);
         Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | dispatch lag p99 | verdict |");
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");

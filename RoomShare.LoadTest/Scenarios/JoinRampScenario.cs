@@ -16,7 +16,8 @@ namespace RoomShare.LoadTest.Scenarios;
 /// </summary>
 public static class JoinRampScenario
 {
-    private const int MaxWarmUpPasses = 5;
+    private const int MinWarmUpPasses = 3;
+    private const int MaxWarmUpPasses = 6;
     private const double WarmUpTolerance = 0.15;
 
     public static async Task<JoinRampResult> RunAsync(ArmContext context, JoinRampSettings settings, CancellationToken cancellationToken)
@@ -30,15 +31,16 @@ public static class JoinRampScenario
 
         // Unmeasured passes first: on a fresh cluster the join path (auth, handshake, Join) is still
         // being JIT-compiled and tiered up, which takes several passes (measured at 250/s: replicas
-        // 1.13, 1.03, 0.43, 0.37 cores). Passes repeat until one costs within WarmUpTolerance of the
-        // one before, bounded, so the steps measure a warm server's joins, not its JIT.
+        // 1.04, 1.20, 0.42 cores: the first two are both the JIT's, so they cannot count as settled).
+        // At least MinWarmUpPasses, then until one costs within WarmUpTolerance of the one before,
+        // bounded, so the steps measure a warm server's joins, not its JIT.
         var warmUp = new List<double>();
         for (var pass = 0; pass < MaxWarmUpPasses; pass++)
         {
             var step = await RunStepAsync(context, population, members, settings, settings.Rates[0], cancellationToken);
             warmUp.Add(step.Cpu.ReplicaCores);
             ProgressLine.Log(Invariant($"{label} {settings.Rates[0]} joins/s (warm-up {pass + 1}, not counted): {step.Joined}/{step.Attempted} joined, replicas {step.Cpu.ReplicaCores} cores"));
-            if (warmUp.Count >= 2 && Math.Abs(warmUp[^1] - warmUp[^2]) <= WarmUpTolerance * warmUp[^2])
+            if (warmUp.Count >= MinWarmUpPasses && Math.Abs(warmUp[^1] - warmUp[^2]) <= WarmUpTolerance * warmUp[^2])
             {
                 break;
             }
