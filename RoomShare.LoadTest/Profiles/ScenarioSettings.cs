@@ -37,6 +37,16 @@ public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, doubl
 
     /// <summary>The most connections any step of the ladder starts (what the rooms must hold).</summary>
     public int LargestStep => Rates.Max(StepSize);
+
+    /// <summary>
+    /// The generator's limits for a join step. The send-lag limit is 10 ms for writes, a fifth of their
+    /// 50 ms SLO. A join's latency is also measured from its intended time, so a late send only adds to
+    /// it; against W3's 1 s limit the same share would be 200 ms, and W3 takes half that. On a full
+    /// 2-core box the lag is the box's scheduling (the generator at a third of a core, pool delay
+    /// ~3 ms), not a starved generator.
+    /// </summary>
+    public GeneratorLimits LimitsFrom(GeneratorLimits limits) =>
+        limits with { MaxSendLagP99Ms = Math.Max(limits.MaxSendLagP99Ms, P99LimitMs * 0.1) };
 }
 
 /// <summary>The SLO a write step must meet: zero loss and p99 fan-out within the limit; also reported at a relaxed limit.</summary>

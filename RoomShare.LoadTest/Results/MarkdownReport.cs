@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using RoomShare.LoadTest.Measure;
+using RoomShare.LoadTest.Profiles;
 
 namespace RoomShare.LoadTest.Results;
 
@@ -35,7 +36,7 @@ public static class MarkdownReport
 
             if (arm.W3 is { } ramp)
             {
-                Joins(md, ramp);
+                Joins(md, ramp, run.Settings.Generator);
             }
         }
 
@@ -159,12 +160,12 @@ public static class MarkdownReport
         }
     }
 
-    private static void Joins(StringBuilder md, JoinRampResult w3)
+    private static void Joins(StringBuilder md, JoinRampResult w3, GeneratorLimits generator)
     {
         var perRoom = (w3.Settings.LargestStep + w3.Settings.Rooms - 1) / w3.Settings.Rooms;
         Line(md, $"### W3: join ramp over {w3.Settings.Rooms} rooms (≤ {perRoom} members each at the ladder's largest step), {w3.Settings.StepSeconds} s per step — capacity at p99 ≤ {w3.Settings.P99LimitMs} ms: **{w3.AtSlo}**");
         Line(md);
-        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least 3, then until one is within 15 % of the one before): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores.");
+        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least 3, then until one is within 15 % of the one before): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores. A step is generator-limited past a send lag p99 of {N(w3.Settings.LimitsFrom(generator).MaxSendLagP99Ms)} ms (a join's latency counts from its intended time, so W3 allows 10 % of its limit).");
         Line(md);
         Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | dispatch lag p99 | verdict |");
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");

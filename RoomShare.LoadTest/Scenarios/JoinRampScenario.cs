@@ -103,22 +103,11 @@ public static class JoinRampScenario
 
         var summary = latency.Summarize();
         var lag = dispatchLag.Summarize();
-        var invalid = GeneratorVerdict.Reasons(LimitsFor(context.Profile.Generator, settings), lag, poolDelay, cpu);
+        var invalid = GeneratorVerdict.Reasons(settings.LimitsFrom(context.Profile.Generator), lag, poolDelay, cpu);
         return new JoinStepResult(
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
             invalid.Count == 0, invalid, failures.IsEmpty && summary.P99 <= settings.P99LimitMs);
     }
-
-    /// <summary>
-    /// The send-lag limit is 10 ms for writes, a fifth of their 50 ms SLO. A join's latency is also
-    /// measured from its intended time, so a late send only adds to it; against W3's 1 s limit the
-    /// same share would be 200 ms, and W3 takes half that. On a full 2-core box the lag is the box's
-    /// scheduling (the generator at a third of a core, pool delay ~3 ms), not a starved generator.
-    /// </summary>
-    private static GeneratorLimits LimitsFor(GeneratorLimits limits, JoinRampSettings settings) =>
-        limits with { MaxSendLagP99Ms = Math.Max(limits.MaxSendLagP99Ms, settings.P99LimitMs * SendLagShareOfLimit) };
-
-    private const double SendLagShareOfLimit = 0.1;
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
