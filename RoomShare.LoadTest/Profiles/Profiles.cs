@@ -54,7 +54,7 @@ public static class Profiles
             Rates: [20, 40], WarmupSeconds: 0.5, StepSeconds: 2, DrainSeconds: 5, SettleSeconds: 1),
         W2: new WriteScenarioSettings("W2", Rooms: 2, Members: 30, MenuItems: 4,
             Rates: [5, 10], WarmupSeconds: 0.5, StepSeconds: 2, DrainSeconds: 5, SettleSeconds: 1),
-        W3: new JoinRampSettings(Rooms: 10, Rates: [20, 40], StepSeconds: 2, MaxConnectionsPerStep: 100, P99LimitMs: 1000),
+        W3: new JoinRampSettings(Rooms: 10, Rates: [20, 40], StepSeconds: 2, MaxConnectionsPerStep: 100, P99LimitMs: 1000, MinWarmUpPasses: 1, MaxWarmUpPasses: 1),
         Arms:
         [
             new ArmPlan(ArmShape.FloorArm, ["W1"]),

@@ -29,9 +29,27 @@ public sealed record IdleScenarioSettings(int Rooms, int Members, double SettleS
 /// <summary>
 /// W3: join ramp. Each step opens rate × seconds new connections (at most <paramref name="MaxConnectionsPerStep"/>)
 /// open loop and measures intended start → Join completed; then closes them all before the next step.
+/// Unmeasured warm-up passes at the first rate come first: at least <paramref name="MinWarmUpPasses"/>,
+/// then until one costs the replicas within <see cref="WarmUpTolerance"/> of the one before, at most
+/// <paramref name="MaxWarmUpPasses"/>.
 /// </summary>
-public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs)
+public sealed record JoinRampSettings(
+    int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs,
+    int MinWarmUpPasses = 3, int MaxWarmUpPasses = 6)
 {
+    public const double WarmUpTolerance = 0.15;
+
+    /// <summary>W3's send-lag limit as a share of its p99 limit (<see cref="LimitsFrom"/>).</summary>
+    public const double SendLagShareOfLimit = 0.1;
+
+    /// <summary>Whether the last warm-up pass cost the replicas within the tolerance of the one before.</summary>
+    public static bool LastPassSettled(IReadOnlyList<double> replicaCores) =>
+        replicaCores.Count >= 2 && Math.Abs(replicaCores[^1] - replicaCores[^2]) <= WarmUpTolerance * replicaCores[^2];
+
+    /// <summary>Whether warm-up ends after these passes.</summary>
+    public bool WarmUpDone(IReadOnlyList<double> replicaCores) =>
+        replicaCores.Count >= MaxWarmUpPasses || (replicaCores.Count >= MinWarmUpPasses && LastPassSettled(replicaCores));
+
     /// <summary>Connections started in a step at <paramref name="rate"/>: rate × step, at least 1, at most the bound.</summary>
     public int StepSize(int rate) => Math.Max(1, Math.Min(MaxConnectionsPerStep, (int)Math.Round(rate * StepSeconds)));
 
@@ -46,7 +64,7 @@ public sealed record JoinRampSettings(int Rooms, IReadOnlyList<int> Rates, doubl
     /// ~3 ms), not a starved generator.
     /// </summary>
     public GeneratorLimits LimitsFrom(GeneratorLimits limits) =>
-        limits with { MaxSendLagP99Ms = Math.Max(limits.MaxSendLagP99Ms, P99LimitMs * 0.1) };
+        limits with { MaxSendLagP99Ms = Math.Max(limits.MaxSendLagP99Ms, P99LimitMs * SendLagShareOfLimit) };
 }
 
 /// <summary>The SLO a write step must meet: zero loss and p99 fan-out within the limit; also reported at a relaxed limit.</summary>

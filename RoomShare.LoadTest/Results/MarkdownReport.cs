@@ -165,14 +165,16 @@ public static class MarkdownReport
         var perRoom = (w3.Settings.LargestStep + w3.Settings.Rooms - 1) / w3.Settings.Rooms;
         Line(md, $"### W3: join ramp over {w3.Settings.Rooms} rooms (≤ {perRoom} members each at the ladder's largest step), {w3.Settings.StepSeconds} s per step — capacity at p99 ≤ {w3.Settings.P99LimitMs} ms: **{w3.AtSlo}**");
         Line(md);
-        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least 3, then until one is within 15 % of the one before): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores. A step is generator-limited past a send lag p99 of {N(w3.Settings.LimitsFrom(generator).MaxSendLagP99Ms)} ms (a join's latency counts from its intended time, so W3 allows 10 % of its limit).");
+        var settled = w3.WarmUpReplicaCores.Count < 2 || JoinRampSettings.LastPassSettled(w3.WarmUpReplicaCores) ? string.Empty : " — the last two did not agree";
+        Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least {w3.Settings.MinWarmUpPasses}, then until one is within {N(JoinRampSettings.WarmUpTolerance * 100)} % of the one before, at most {w3.Settings.MaxWarmUpPasses}): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores{settled}. A step is generator-limited past a send lag p99 of {N(w3.Settings.LimitsFrom(generator).MaxSendLagP99Ms)} ms (a join's latency counts from its intended time, so W3 allows {N(JoinRampSettings.SendLagShareOfLimit * 100)} % of its limit, or the writes' limit if higher).");
         Line(md);
-        Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | dispatch lag p99 | verdict |");
-        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | nginx / redis / generator µs/join | box busy cores | dispatch lag p99 | verdict |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w3.Steps)
         {
             var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.InvalidReasons) : s.MeetsSlo ? "meets" : "breaks";
-            Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.DispatchLagMs.P99} | {verdict} |");
+            var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
+            Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
         }
 
         Line(md);

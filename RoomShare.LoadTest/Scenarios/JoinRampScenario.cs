@@ -16,10 +16,6 @@ namespace RoomShare.LoadTest.Scenarios;
 /// </summary>
 public static class JoinRampScenario
 {
-    private const int MinWarmUpPasses = 3;
-    private const int MaxWarmUpPasses = 6;
-    private const double WarmUpTolerance = 0.15;
-
     public static async Task<JoinRampResult> RunAsync(ArmContext context, JoinRampSettings settings, CancellationToken cancellationToken)
     {
         var label = $"{context.Arm.Name} W3";
@@ -31,20 +27,16 @@ public static class JoinRampScenario
 
         // Unmeasured passes first: on a fresh cluster the join path (auth, handshake, Join) is still
         // being JIT-compiled and tiered up, which takes several passes (measured at 250/s: replicas
-        // 1.04, 1.20, 0.42 cores: the first two are both the JIT's, so they cannot count as settled).
-        // At least MinWarmUpPasses, then until one costs within WarmUpTolerance of the one before,
-        // bounded, so the steps measure a warm server's joins, not its JIT.
+        // 1.02, 1.17, 0.39, 0.38 cores). Two passes that agree can both be the JIT's (1.04, 1.20), so
+        // the full profile takes at least three (JoinRampSettings.WarmUpDone).
         var warmUp = new List<double>();
-        for (var pass = 0; pass < MaxWarmUpPasses; pass++)
+        do
         {
             var step = await RunStepAsync(context, population, members, settings, settings.Rates[0], cancellationToken);
             warmUp.Add(step.Cpu.ReplicaCores);
-            ProgressLine.Log(Invariant($"{label} {settings.Rates[0]} joins/s (warm-up {pass + 1}, not counted): {step.Joined}/{step.Attempted} joined, replicas {step.Cpu.ReplicaCores} cores"));
-            if (warmUp.Count >= MinWarmUpPasses && Math.Abs(warmUp[^1] - warmUp[^2]) <= WarmUpTolerance * warmUp[^2])
-            {
-                break;
-            }
+            ProgressLine.Log(Invariant($"{label} {settings.Rates[0]} joins/s (warm-up {warmUp.Count}, not counted): {step.Joined}/{step.Attempted} joined, replicas {step.Cpu.ReplicaCores} cores"));
         }
+        while (!settings.WarmUpDone(warmUp));
 
         var steps = new List<JoinStepResult>();
         foreach (var rate in settings.Rates)
