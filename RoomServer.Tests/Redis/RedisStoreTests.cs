@@ -48,6 +48,28 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task TheRoomsRateKeyGetsAnExpiryWhenCreatedAndAWriteNeverShortensIt()
+    {
+        // The write-rate buckets' key lives until its fullest-to-be bucket would be full again: a write
+        // may lengthen its expiry, never shorten another member's, and a key the write creates has one.
+        var room = await server.CreateRoomAsync(ttlMinutes: 2);
+        var rate = $"rs:{{{room.Id}}}:rate";
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pizza", 1, "r1");
+        (await PttlAsync(rate)).Should().BePositive("the key the first write created expires");
+
+        // As if a bucket in it were a minute from full.
+        await server.Redis.ExecuteAsync("PEXPIRE", rate, "60000");
+        await using var bob = await server.JoinAsync(room, "bob");
+        await bob.Client.SetChoiceAsync(room, "pizza", 1, "r2");
+        await ann.Client.SetChoiceAsync(room, "pizza", 2, "r3");
+        (await PttlAsync(rate)).Should().BeGreaterThan(50_000, "a new member's bucket and an existing one's write both leave the longer expiry");
+    }
+
+    private async Task<long> PttlAsync(string key) =>
+        long.Parse((await server.Redis.ExecuteAsync("PTTL", key))!, CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task AnExpiredRoomIsGoneForTheApiAndTheHub()
     {
         var room = await server.CreateRoomAsync(ttlMinutes: 1);

@@ -13,8 +13,8 @@
 --   version.
 --   (The idempotency window stores them as '<version>:<quantity>'.)
 local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
--- One read of the room's meta for every check (the hot path: each redis.call costs).
-local meta = redis.call('HMGET', META, 'state', 'removed:' .. member, 'item:' .. menu, 'ttl')
+-- One read of the room's meta for every check and for the event (the hot path: each redis.call costs).
+local meta = redis.call('HMGET', META, 'state', 'removed:' .. member, 'item:' .. menu, 'ttl', 'roomId', 'epoch', 'auditLength')
 local state, ttl = meta[1], tonumber(meta[4])
 if not state then return {'room_not_found'} end
 if removed_after(meta[2], ARGV[11]) then return {'forbidden'} end
@@ -44,7 +44,7 @@ if nextq ~= current then
   local opId = nil
   if op ~= '' then opId = op end
   local history_created
-  version, history_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId })
+  version, history_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId }, { meta[5], meta[6], meta[7] })
   created = created or history_created
 else
   version = tonumber(redis.call('HGET', META, 'version'))

@@ -87,7 +87,11 @@ local function take_member_op(member, spec)
   tokens = tokens - 1
   redis.call('HSET', RATE, member, string.format('%.4f', tokens) .. ':' .. int(now))
   local full_in = math.ceil((burst - tokens) * 1000 / per_second) + 1000
-  if redis.call('PTTL', RATE) < full_in then redis.call('PEXPIRE', RATE, full_in) end
+  -- The key lives until its fullest-to-be bucket would be full again: GT only ever lengthens it (one
+  -- call on the hot path). GT treats a key without an expiry as never expiring, so a key this HSET
+  -- may just have created gets its first one with NX.
+  if not bucket then redis.call('PEXPIRE', RATE, full_in, 'NX') end
+  redis.call('PEXPIRE', RATE, full_in, 'GT')
   return true
 end
 
@@ -114,8 +118,10 @@ end
 -- auditLength and keeps as many as its history) and publishes it. Because this runs inside the
 -- script, channel order is version order whichever replica wrote it.
 -- f: memberId displayName menuId quantity opId state by kind payload(raw JSON)
-local function append_event(etype, f)
-  local meta = redis.call('HMGET', META, 'roomId', 'epoch', 'auditLength')
+-- meta: the room's {roomId, epoch, auditLength} if the caller has read them already (choice.lua's
+-- one HMGET), else read here.
+local function append_event(etype, f, meta)
+  meta = meta or redis.call('HMGET', META, 'roomId', 'epoch', 'auditLength')
   local version = redis.call('HINCRBY', META, 'version', 1)
   local json = '{"roomId":' .. q(meta[1]) .. ',"epoch":' .. q(meta[2]) .. ',"version":' .. int(version)
     .. ',"type":' .. q(etype) .. ',"at":' .. q(AT)
