@@ -4,7 +4,7 @@ namespace RoomShare.LoadTest.Profiles;
 
 /// <summary>
 /// <c>--set KEY=VALUE</c> on top of a profile, so any size is a parameter without an option for each.
-/// Keys: W0.rooms|members|settle|idle · W1./W2.rooms|members|menu|rates|warmup|step|drain|settle ·
+/// Keys: W0.rooms|members|settle|idle · W1./W2.rooms|members|menu|rates|warmup|step|drain|settle|refine ·
 /// W3.rooms|rates|step|max|p99 · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency · quiet.
 /// Rates: a list (<c>100,200,400</c>) or a ladder <c>start:factor:max</c> (<c>250:1.25:4000</c>).
 /// </summary>
@@ -59,6 +59,7 @@ public static class ProfileOverrides
         "STEP" => s with { StepSeconds = Seconds(key, value) },
         "DRAIN" => s with { DrainSeconds = Seconds(key, value) },
         "SETTLE" => s with { SettleSeconds = Seconds(key, value) },
+        "REFINE" => s with { RefineSteps = Int(key, value) },
         _ => throw new ArgumentException($"--set: unknown key '{key}'"),
     };
 

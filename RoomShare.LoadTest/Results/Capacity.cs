@@ -29,6 +29,32 @@ public sealed record Capacity(int? Rate, string Bound)
         return new Capacity(last, last is null ? "no step ran" : $"not broken up to {last}/s");
     }
 
+    /// <summary>
+    /// The next rate to try to narrow a stepped run's capacity: the geometric middle of the capacity at the
+    /// limit and the step above it that failed it (broke the limit, or starved the generator). Null when
+    /// there is nothing to narrow: no step met the limit, none above it failed, or the two are within
+    /// <see cref="NarrowEnough"/> of each other. The steps may come in any order; refined ones fall between.
+    /// </summary>
+    public static int? Refinement<TStep>(IEnumerable<TStep> steps, Func<TStep, int> rate, Func<TStep, bool> valid, Func<TStep, bool> meets)
+    {
+        var ordered = steps.OrderBy(rate).ToList();
+        if (Of(ordered, rate, valid, meets).Rate is not { } low)
+        {
+            return null;
+        }
+
+        var above = ordered.Select(rate).Where(r => r > low).ToList();
+        if (above.Count == 0 || above[0] < low * (1 + NarrowEnough))
+        {
+            return null;
+        }
+
+        return (int)Math.Round(Math.Sqrt((double)low * above[0]));
+    }
+
+    /// <summary>Refinement stops once the capacity is known to within this share (2 %).</summary>
+    public const double NarrowEnough = 0.02;
+
     /// <summary>True when a step actually broke the limit, so <see cref="Rate"/> is the capacity, not a lower bound of it.</summary>
     public bool Broken => Bound.StartsWith("broken", StringComparison.Ordinal);
 

@@ -104,6 +104,12 @@ public static class MarkdownReport
             Line(md);
         }
 
+        if (w.RefinedRates.Count > 0)
+        {
+            Line(md, $"After the ladder, {w.RefinedRates.Count} step(s) narrowed the capacity at the SLO, each between it and the step above: {string.Join(", ", w.RefinedRates.Select(r => $"{r}/s"))} (rows in rate order).");
+            Line(md);
+        }
+
         if (w.Error is not null)
         {
             Line(md, $"**Error:** {w.Error}");

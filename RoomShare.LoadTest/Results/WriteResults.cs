@@ -43,7 +43,8 @@ public sealed record WriteStepResult(
 /// <summary>
 /// W1 or W2 on one arm: its steps and the capacities they give. <see cref="DiscardedSteps"/> holds what
 /// was run but does not count towards capacity: the warm-up pass (attempt 0) and first attempts that were
-/// run again (attempt 1); their loss and order still count in the run's summary.
+/// run again (attempt 1); their loss and order still count in the run's summary. <see cref="Steps"/> are
+/// in rate order; <see cref="RefinedRates"/> are those run after the ladder to narrow the capacity at the SLO.
 /// </summary>
 public sealed record WriteScenarioResult(
     string Scenario,
@@ -54,4 +55,5 @@ public sealed record WriteScenarioResult(
     IReadOnlyList<WriteStepResult> DiscardedSteps,
     Capacity AtSlo,
     Capacity AtRelaxedSlo,
-    string? Error);
+    string? Error,
+    IReadOnlyList<int> RefinedRates);

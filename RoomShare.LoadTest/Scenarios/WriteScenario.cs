@@ -12,6 +12,7 @@ namespace RoomShare.LoadTest.Scenarios;
 /// SLO (p99 fan-out above the relaxed limit, or any loss) or the generator is starved; capacity at the
 /// SLO and at the relaxed limit come from the steps. An unmeasured warm-up pass at the first rate comes
 /// first; an invalid step, or a clean one over the p99 limit, is run once more and the second attempt counts.
+/// After the ladder, up to <see cref="WriteScenarioSettings.RefineSteps"/> steps narrow the capacity at the SLO.
 /// </summary>
 public static class WriteScenario
 {
@@ -31,7 +32,7 @@ public static class WriteScenario
         {
             var failed = $"{connect.Failed} of {settings.Connections} members failed to connect or join, e.g. {string.Join(" | ", connect.FailureSamples)}";
             ProgressLine.Warn($"{label}: {failed}");
-            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), failed);
+            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), failed, []);
         }
 
         await using var pings = new PingPump(() => population.Connections);
@@ -39,8 +40,27 @@ public static class WriteScenario
         var schedule = new WriteSchedule(population);
         var steps = new List<WriteStepResult>();
         var discarded = new List<WriteStepResult>();
+        var refined = new List<int>();
         var ledgers = 0;
         string? error = null;
+
+        // A step that counts: an invalid step, or a clean one over the p99 limit, is run once more and the
+        // second attempt counts. A starved generator or a slow step is often a passing spike (JIT on a fresh
+        // cluster, another process on the shared box); a break counts only when it repeats. Loss is never retried.
+        async Task<WriteStepResult> RunCountedStepAsync(int rate)
+        {
+            var result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 1, cancellationToken);
+            ProgressLine.Log(Describe(label, result));
+            if (!result.Valid || (result.Clean && !result.MeetsSlo))
+            {
+                discarded.Add(result);
+                result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 2, cancellationToken);
+                ProgressLine.Log(Describe(label, result));
+            }
+
+            return result;
+        }
+
         try
         {
             // A fresh cluster (and this generator) JIT-compiles its hot paths in the first seconds of load: one
@@ -50,22 +70,24 @@ public static class WriteScenario
             discarded.Add(warmUp);
             foreach (var rate in settings.Rates)
             {
-                var result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 1, cancellationToken);
-                ProgressLine.Log(Describe(label, result));
-                if (!result.Valid || (result.Clean && !result.MeetsSlo))
-                {
-                    // Once more: a starved generator or a slow step is often a passing spike (JIT on a fresh cluster,
-                    // another process on the shared box). A break counts only when it repeats; loss is never retried.
-                    discarded.Add(result);
-                    result = await WriteStep.RunAsync(context, population, schedule, settings, ledgers++, rate, 2, cancellationToken);
-                    ProgressLine.Log(Describe(label, result));
-                }
-
+                var result = await RunCountedStepAsync(rate);
                 steps.Add(result);
                 if (!result.Valid || !result.MeetsRelaxedSlo)
                 {
                     break;
                 }
+            }
+
+            // Then narrow the capacity at the SLO: each refinement halves the gap to the step above it.
+            for (var i = 0; i < settings.RefineSteps; i++)
+            {
+                if (Capacity.Refinement(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo) is not { } rate)
+                {
+                    break;
+                }
+
+                refined.Add(rate);
+                steps.Add(await RunCountedStepAsync(rate));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -75,6 +97,7 @@ public static class WriteScenario
             ProgressLine.Warn($"{label}: {error}");
         }
 
+        steps.Sort((a, b) => a.Rate.CompareTo(b.Rate));
         return new WriteScenarioResult(
             settings.Id,
             context.Arm.Name,
@@ -84,7 +107,8 @@ public static class WriteScenario
             discarded,
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
-            error);
+            error,
+            refined);
     }
 
     private static string Describe(string label, WriteStepResult s)

@@ -1,0 +1,68 @@
+extern alias loadtool;
+
+using loadtool::RoomShare.LoadTest.Results;
+
+namespace RoomShare.RoomServer.Tests.Units;
+
+/// <summary>
+/// How the load tool reads a capacity off its steps, and which rate it tries next to narrow it
+/// (<c>Capacity.Of</c>, <c>Capacity.Refinement</c>). A step here is (rate, valid, meets the limit).
+/// </summary>
+public sealed class LoadToolCapacityTests
+{
+    private static Capacity CapacityOf(params (int Rate, bool Valid, bool Meets)[] steps) =>
+        Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.Meets);
+
+    private static int? NextRefinement(params (int Rate, bool Valid, bool Meets)[] steps) =>
+        Capacity.Refinement(steps, s => s.Rate, s => s.Valid, s => s.Meets);
+
+    [Fact]
+    public void TheCapacityIsTheHighestRateMetWithEveryLowerStepMetToo()
+    {
+        var capacity = CapacityOf((100, true, true), (200, true, true), (300, true, false), (400, true, true));
+
+        capacity.Rate.Should().Be(200);
+        capacity.Bound.Should().Be("broken at 300/s");
+        capacity.Broken.Should().BeTrue();
+    }
+
+    [Fact]
+    public void AStarvedGeneratorOrAnUnbrokenLadderGivesOnlyALowerBound()
+    {
+        CapacityOf((100, true, true), (200, false, false)).Should().Be(new Capacity(100, "generator-limited at 200/s"));
+        CapacityOf((100, true, true), (200, true, true)).Should().Be(new Capacity(200, "not broken up to 200/s"));
+        CapacityOf((100, true, true), (200, false, false)).Broken.Should().BeFalse();
+    }
+
+    [Fact]
+    public void RefinementTriesTheGeometricMiddleOfTheCapacityAndTheStepThatBrokeIt()
+    {
+        NextRefinement((2328, true, true), (2910, true, true), (3638, true, false)).Should().Be(3254);
+    }
+
+    [Fact]
+    public void RefinementAlsoNarrowsTowardsAStepThatStarvedTheGenerator()
+    {
+        NextRefinement((2910, true, true), (3638, false, false)).Should().Be(3254);
+    }
+
+    [Fact]
+    public void RefinedStepsMayComeAfterTheLadderInAnyOrder()
+    {
+        // The ladder broke at 3638; the first refinement (3254) met the limit, so the next one is above it.
+        NextRefinement((2910, true, true), (3638, true, false), (3254, true, true)).Should().Be(3441);
+        // It did not: the next one is below it, and the capacity stays 2910.
+        NextRefinement((2910, true, true), (3638, true, false), (3254, true, false)).Should().Be(3077);
+        CapacityOf(new[] { (2910, true, true), (3638, true, false), (3254, true, false) }.OrderBy(s => s.Item1).ToArray())
+            .Should().Be(new Capacity(2910, "broken at 3254/s"));
+    }
+
+    [Fact]
+    public void NothingIsRefinedWithoutAGapToNarrow()
+    {
+        NextRefinement((100, true, true), (200, true, true)).Should().BeNull("the ladder ended unbroken: no step above to narrow towards");
+        NextRefinement((100, true, false), (200, true, false)).Should().BeNull("no step met the limit");
+        NextRefinement((1000, true, true), (1015, true, false)).Should().BeNull("1.5 % apart is narrow enough");
+        NextRefinement((1000, true, true), (1025, true, false)).Should().Be(1012);
+    }
+}
