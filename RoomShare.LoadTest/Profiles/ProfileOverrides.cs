@@ -5,7 +5,7 @@ namespace RoomShare.LoadTest.Profiles;
 /// <summary>
 /// <c>--set KEY=VALUE</c> on top of a profile, so any size is a parameter without an option for each.
 /// Keys: W0.rooms|members|settle|idle · W1./W2.rooms|members|menu|rates|warmup|step|drain|settle|refine ·
-/// W3.rooms|rates|step|max|p99 · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency · quiet.
+/// W3.rooms|rates|step|max|p99|refine · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency · quiet.
 /// Rates: a list (<c>100,200,400</c>) or a ladder <c>start:factor:max</c> (<c>250:1.25:4000</c>).
 /// </summary>
 public static class ProfileOverrides
@@ -39,6 +39,7 @@ public static class ProfileOverrides
         "W3.STEP" => p with { W3 = p.W3 with { StepSeconds = Seconds(key, value) } },
         "W3.MAX" => p with { W3 = p.W3 with { MaxConnectionsPerStep = Int(key, value) } },
         "W3.P99" => p with { W3 = p.W3 with { P99LimitMs = Number(key, value) } },
+        "W3.REFINE" => p with { W3 = p.W3 with { RefineSteps = Int(key, value) } },
         "SLO.P99" => p with { Slo = p.Slo with { FanoutP99Ms = Number(key, value) } },
         "SLO.RELAXED" => p with { Slo = p.Slo with { RelaxedFanoutP99Ms = Number(key, value) } },
         "GEN.LAG" => p with { Generator = p.Generator with { MaxSendLagP99Ms = Number(key, value) } },

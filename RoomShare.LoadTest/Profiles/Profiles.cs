@@ -32,7 +32,7 @@ public static class Profiles
         // Every Join sends Presence to the room's members, so a join costs O(room size) deliveries:
         // 625 rooms keep the largest step (5 000) at tables of 8 like W1's, so W3 measures joins, not
         // the fan-out of ever bigger rooms (100 rooms made it 50 a room).
-        W3: new JoinRampSettings(Rooms: 625, Rates: [250, 500, 1000, 1500, 2000, 2500, 3000], StepSeconds: 2, MaxConnectionsPerStep: 5000, P99LimitMs: 1000),
+        W3: new JoinRampSettings(Rooms: 625, Rates: [250, 500, 1000, 1500, 2000, 2500, 3000], StepSeconds: 2, MaxConnectionsPerStep: 5000, P99LimitMs: 1000, RefineSteps: 2),
         Arms:
         [
             new ArmPlan(ArmShape.FloorArm, ["W1"]),

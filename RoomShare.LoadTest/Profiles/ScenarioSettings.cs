@@ -35,11 +35,12 @@ public sealed record IdleScenarioSettings(int Rooms, int Members, double SettleS
 /// open loop and measures intended start → Join completed; then closes them all before the next step.
 /// Unmeasured warm-up passes at the first rate come first: at least <paramref name="MinWarmUpPasses"/>,
 /// then until one costs the replicas within <see cref="WarmUpTolerance"/> of the one before, at most
-/// <paramref name="MaxWarmUpPasses"/>.
+/// <paramref name="MaxWarmUpPasses"/>. After the ladder, <paramref name="RefineSteps"/> more steps narrow
+/// the capacity (<see cref="Results.Capacity.Refinement"/>), as for the writes.
 /// </summary>
 public sealed record JoinRampSettings(
     int Rooms, IReadOnlyList<int> Rates, double StepSeconds, int MaxConnectionsPerStep, double P99LimitMs,
-    int MinWarmUpPasses = 3, int MaxWarmUpPasses = 6)
+    int MinWarmUpPasses = 3, int MaxWarmUpPasses = 6, int RefineSteps = 0)
 {
     public const double WarmUpTolerance = 0.15;
 

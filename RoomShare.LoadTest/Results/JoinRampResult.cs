@@ -20,7 +20,9 @@ public sealed record JoinStepResult(
 
 /// <summary>
 /// W3: joins per second at p99 connect→joined within the limit and no failures.
-/// <paramref name="WarmUpReplicaCores"/>: the replicas' cores in each unmeasured warm-up pass.
+/// <paramref name="WarmUpReplicaCores"/>: the replicas' cores in each unmeasured warm-up pass. Steps are in
+/// rate order; <paramref name="RefinedRates"/> are those run after the ladder to narrow the capacity.
 /// </summary>
 public sealed record JoinRampResult(
-    string Arm, JoinRampSettings Settings, IReadOnlyList<double> WarmUpReplicaCores, IReadOnlyList<JoinStepResult> Steps, Capacity AtSlo, string? Error);
+    string Arm, JoinRampSettings Settings, IReadOnlyList<double> WarmUpReplicaCores, IReadOnlyList<JoinStepResult> Steps, Capacity AtSlo, string? Error,
+    IReadOnlyList<int> RefinedRates);

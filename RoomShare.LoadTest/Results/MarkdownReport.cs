@@ -174,6 +174,12 @@ public static class MarkdownReport
         var settled = w3.WarmUpReplicaCores.Count < 2 || JoinRampSettings.LastPassSettled(w3.WarmUpReplicaCores) ? string.Empty : " — the last two did not agree";
         Line(md, $"Warm-up passes at {w3.Settings.Rates[0]} joins/s, not counted (at least {w3.Settings.MinWarmUpPasses}, then until one is within {N(JoinRampSettings.WarmUpTolerance * 100)} % of the one before, at most {w3.Settings.MaxWarmUpPasses}): replicas {string.Join(", ", w3.WarmUpReplicaCores.Select(c => N(c)))} cores{settled}. A step is generator-limited past a send lag p99 of {N(w3.Settings.LimitsFrom(generator).MaxSendLagP99Ms)} ms (a join's latency counts from its intended time, so W3 allows {N(JoinRampSettings.SendLagShareOfLimit * 100)} % of its limit, or the writes' limit if higher).");
         Line(md);
+        if (w3.RefinedRates.Count > 0)
+        {
+            Line(md, $"After the ladder, {w3.RefinedRates.Count} step(s) narrowed the capacity, each between it and the step above: {string.Join(", ", w3.RefinedRates.Select(r => $"{r}/s"))} (rows in rate order).");
+            Line(md);
+        }
+
         Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | nginx / redis / generator µs/join | box busy cores | dispatch lag p99 | verdict |");
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w3.Steps)
@@ -192,7 +198,7 @@ public static class MarkdownReport
         Line(md);
         Line(md, "- **fan-out**: intended send time of a change → a member's receipt of its `RoomEvent`, every member of the room (first receipt). **ack**: intended send time → the `SetChoice` completion. Both from the intended time, so a late generator cannot hide a slow server.");
         Line(md, "- **missing**: (accepted change, member) pairs never delivered by the end of the drain; **dup**: a change delivered twice to a member; **ooo**: a member received a lower room version after a higher one; **failed**: rejected or never acknowledged changes.");
-        Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers); **others on the box**: busy CPU of the whole box minus every measured process (other work on a shared machine). **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
+        Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers); **others on the box**: busy CPU of the whole box minus every measured process (other work on a shared machine). **box busy** comes from /proc/stat, which the kernel samples per tick: on a lightly loaded box it can read below the measured processes' sum, whose own counters are exact. **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
         Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid.");
     }
 

@@ -12,7 +12,8 @@ namespace RoomShare.LoadTest.Scenarios;
 /// <summary>
 /// W3: join ramp. Each step starts connections open loop at a rate (WebSocket through nginx, handshake,
 /// Join), measures intended start → Join completed, then closes them all. Capacity is the highest rate
-/// whose p99 stays within the limit (1 s) with no failed join. Members are reused from step to step.
+/// whose p99 stays within the limit (1 s) with no failed join, narrowed after the ladder by up to
+/// <see cref="JoinRampSettings.RefineSteps"/> steps. Members are reused from step to step.
 /// </summary>
 public static class JoinRampScenario
 {
@@ -39,19 +40,39 @@ public static class JoinRampScenario
         while (!settings.WarmUpDone(warmUp));
 
         var steps = new List<JoinStepResult>();
-        foreach (var rate in settings.Rates)
+        async Task<JoinStepResult> RunLoggedStepAsync(int rate)
         {
             var step = await RunStepAsync(context, population, members, settings, rate, cancellationToken);
-            steps.Add(step);
             ProgressLine.Log(Invariant(
                 $"{label} {rate} joins/s: {step.Joined}/{step.Attempted} joined, connect→joined p50 {step.ConnectToJoinedMs.P50} p99 {step.ConnectToJoinedMs.P99} max {step.ConnectToJoinedMs.Max} ms, replicas {step.Cpu.ReplicaCores} cores{(step.Valid ? string.Empty : " · INVALID: " + string.Join("; ", step.InvalidReasons))}"));
+            return step;
+        }
+
+        foreach (var rate in settings.Rates)
+        {
+            var step = await RunLoggedStepAsync(rate);
+            steps.Add(step);
             if (!step.Valid || !step.MeetsSlo)
             {
                 break;
             }
         }
 
-        return new JoinRampResult(context.Arm.Name, settings, warmUp, steps, Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null);
+        // Then narrow the capacity: each refinement halves the gap to the step above it.
+        var refined = new List<int>();
+        for (var i = 0; i < settings.RefineSteps; i++)
+        {
+            if (Capacity.Refinement(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo) is not { } rate)
+            {
+                break;
+            }
+
+            refined.Add(rate);
+            steps.Add(await RunLoggedStepAsync(rate));
+        }
+
+        steps.Sort((a, b) => a.Rate.CompareTo(b.Rate));
+        return new JoinRampResult(context.Arm.Name, settings, warmUp, steps, Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
     }
 
     private static async Task<JoinStepResult> RunStepAsync(
