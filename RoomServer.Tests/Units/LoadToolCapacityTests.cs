@@ -53,8 +53,9 @@ public sealed class LoadToolCapacityTests
         NextRefinement((2910, true, true), (3638, true, false), (3254, true, true)).Should().Be(3441);
         // It did not: the next one is below it, and the capacity stays 2910.
         NextRefinement((2910, true, true), (3638, true, false), (3254, true, false)).Should().Be(3077);
-        CapacityOf(new[] { (2910, true, true), (3638, true, false), (3254, true, false) }.OrderBy(s => s.Item1).ToArray())
-            .Should().Be(new Capacity(2910, "broken at 3254/s"));
+        // The capacity reads the steps by rate, in whatever order they ran.
+        CapacityOf((2910, true, true), (3638, true, false), (3254, true, false)).Should().Be(new Capacity(2910, "broken at 3254/s"));
+        CapacityOf((2910, true, true), (3638, true, false), (3254, true, true)).Should().Be(new Capacity(3254, "broken at 3638/s"));
     }
 
     [Fact]
@@ -64,5 +65,16 @@ public sealed class LoadToolCapacityTests
         NextRefinement((100, true, false), (200, true, false)).Should().BeNull("no step met the limit");
         NextRefinement((1000, true, true), (1015, true, false)).Should().BeNull("1.5 % apart is narrow enough");
         NextRefinement((1000, true, true), (1025, true, false)).Should().Be(1012);
+        NextRefinement((10, true, true), (11, true, false)).Should().BeNull("no whole rate lies between 10 and 11/s");
+        NextRefinement((11, true, true), (12, true, false)).Should().BeNull("the middle, 11.49, rounds back onto the capacity");
+    }
+
+    [Fact]
+    public void ARefinedStepThatStarvesTheGeneratorMakesTheCapacityABoundAgain()
+    {
+        var capacity = CapacityOf((2328, true, true), (2910, true, false), (2603, false, false));
+
+        capacity.Should().Be(new Capacity(2328, "generator-limited at 2603/s"));
+        capacity.Broken.Should().BeFalse("nothing is known of 2 603/s itself");
     }
 }

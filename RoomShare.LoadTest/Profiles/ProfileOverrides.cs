@@ -39,7 +39,7 @@ public static class ProfileOverrides
         "W3.STEP" => p with { W3 = p.W3 with { StepSeconds = Seconds(key, value) } },
         "W3.MAX" => p with { W3 = p.W3 with { MaxConnectionsPerStep = Int(key, value) } },
         "W3.P99" => p with { W3 = p.W3 with { P99LimitMs = Number(key, value) } },
-        "W3.REFINE" => p with { W3 = p.W3 with { RefineSteps = Steps(key, value) } },
+        "W3.REFINE" => p with { W3 = p.W3 with { RefineSteps = RefineCount(key, value) } },
         "SLO.P99" => p with { Slo = p.Slo with { FanoutP99Ms = Number(key, value) } },
         "SLO.RELAXED" => p with { Slo = p.Slo with { RelaxedFanoutP99Ms = Number(key, value) } },
         "GEN.LAG" => p with { Generator = p.Generator with { MaxSendLagP99Ms = Number(key, value) } },
@@ -60,7 +60,7 @@ public static class ProfileOverrides
         "STEP" => s with { StepSeconds = Seconds(key, value) },
         "DRAIN" => s with { DrainSeconds = Seconds(key, value) },
         "SETTLE" => s with { SettleSeconds = Seconds(key, value) },
-        "REFINE" => s with { RefineSteps = Steps(key, value) },
+        "REFINE" => s with { RefineSteps = RefineCount(key, value) },
         _ => throw new ArgumentException($"--set: unknown key '{key}'"),
     };
 
@@ -81,7 +81,7 @@ public static class ProfileOverrides
             : throw new ArgumentException($"--set {key}={value}: expected a positive whole number");
 
     /// <summary>A count of extra steps: 0 (none) to 10.</summary>
-    private static int Steps(string key, string value) =>
+    private static int RefineCount(string key, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 10
             ? n
             : throw new ArgumentException($"--set {key}={value}: expected a whole number from 0 to 10");

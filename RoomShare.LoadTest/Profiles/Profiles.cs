@@ -3,7 +3,7 @@ using RoomShare.LoadTest.Cluster;
 namespace RoomShare.LoadTest.Profiles;
 
 /// <summary>
-/// The two built-in profiles. <c>full</c> is issue #9's benchmark (by hand, ~20–30 min on 2 cores);
+/// The two built-in profiles. <c>full</c> is issue #9's benchmark (by hand, ~25–35 min on 2 cores);
 /// <c>quick</c> is the same shape at toy sizes, for CI (well under 3 min), where only correctness
 /// (zero loss, zero out-of-order) is asserted.
 /// </summary>

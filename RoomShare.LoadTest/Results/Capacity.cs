@@ -2,16 +2,20 @@ namespace RoomShare.LoadTest.Results;
 
 /// <summary>
 /// The highest offered rate of a stepped run that met a limit, with every lower step meeting it too.
-/// <see cref="Bound"/> says how far that figure is to be trusted: "broken at N/s" (the next step failed),
-/// "not broken up to N/s" (the ladder ended first: capacity is at least this), or "generator-limited at N/s"
-/// (the next step was invalid because the generator was starved).
+/// <see cref="Bound"/> says how far that figure is to be trusted: "broken at N/s" (the next step up, by
+/// rate, failed), "not broken up to N/s" (the ladder ended first: capacity is at least this), or
+/// "generator-limited at N/s" (the next step up was invalid because the generator was starved).
 /// </summary>
 public sealed record Capacity(int? Rate, string Bound)
 {
+    /// <summary>Refinement stops once the capacity is known to within this share (2 %).</summary>
+    public const double NarrowEnough = 0.02;
+
+    /// <summary>The capacity the steps give, whatever order they come in (refined steps fall between ladder steps).</summary>
     public static Capacity Of<TStep>(IEnumerable<TStep> steps, Func<TStep, int> rate, Func<TStep, bool> valid, Func<TStep, bool> meets)
     {
         int? last = null;
-        foreach (var step in steps)
+        foreach (var step in steps.OrderBy(rate))
         {
             if (!valid(step))
             {
@@ -32,28 +36,26 @@ public sealed record Capacity(int? Rate, string Bound)
     /// <summary>
     /// The next rate to try to narrow a stepped run's capacity: the geometric middle of the capacity at the
     /// limit and the step above it that failed it (broke the limit, or starved the generator). Null when
-    /// there is nothing to narrow: no step met the limit, none above it failed, or the two are within
-    /// <see cref="NarrowEnough"/> of each other. The steps may come in any order; refined ones fall between.
+    /// there is nothing to narrow: no step met the limit, none above it failed, the two are within
+    /// <see cref="NarrowEnough"/> of each other, or no whole rate lies strictly between them.
     /// </summary>
     public static int? Refinement<TStep>(IEnumerable<TStep> steps, Func<TStep, int> rate, Func<TStep, bool> valid, Func<TStep, bool> meets)
     {
-        var ordered = steps.OrderBy(rate).ToList();
-        if (Of(ordered, rate, valid, meets).Rate is not { } low)
+        if (Of(steps, rate, valid, meets).Rate is not { } low)
         {
             return null;
         }
 
-        var above = ordered.Select(rate).Where(r => r > low).ToList();
-        if (above.Count == 0 || above[0] < low * (1 + NarrowEnough))
+        var higher = steps.Select(rate).Where(r => r > low).ToList();
+        if (higher.Count == 0)
         {
             return null;
         }
 
-        return (int)Math.Round(Math.Sqrt((double)low * above[0]));
+        var above = higher.Min();
+        var middle = (int)Math.Round(Math.Sqrt((double)low * above));
+        return above >= low * (1 + NarrowEnough) && middle > low && middle < above ? middle : null;
     }
-
-    /// <summary>Refinement stops once the capacity is known to within this share (2 %).</summary>
-    public const double NarrowEnough = 0.02;
 
     /// <summary>True when a step actually broke the limit, so <see cref="Rate"/> is the capacity, not a lower bound of it.</summary>
     public bool Broken => Bound.StartsWith("broken", StringComparison.Ordinal);

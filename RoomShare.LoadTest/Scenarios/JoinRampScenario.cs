@@ -67,12 +67,11 @@ public static class JoinRampScenario
                 break;
             }
 
-            refined.Add(rate);
             steps.Add(await RunLoggedStepAsync(rate));
+            refined.Add(rate);
         }
 
-        steps.Sort((a, b) => a.Rate.CompareTo(b.Rate));
-        return new JoinRampResult(context.Arm.Name, settings, warmUp, steps, Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
+        return new JoinRampResult(context.Arm.Name, settings, warmUp, [.. steps.OrderBy(s => s.Rate)], Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
     }
 
     private static async Task<JoinStepResult> RunStepAsync(

@@ -86,8 +86,8 @@ public static class WriteScenario
                     break;
                 }
 
-                refined.Add(rate);
                 steps.Add(await RunCountedStepAsync(rate));
+                refined.Add(rate);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -97,16 +97,18 @@ public static class WriteScenario
             ProgressLine.Warn($"{label}: {error}");
         }
 
-        steps.Sort((a, b) => a.Rate.CompareTo(b.Rate));
+        // The refinements aim at the SLO's capacity; the relaxed one stays the ladder's, so a refined step
+        // that happens to miss the relaxed limit cannot pull it below ladder steps that met it.
+        var ladder = steps.Where(s => !refined.Contains(s.Rate)).ToList();
         return new WriteScenarioResult(
             settings.Id,
             context.Arm.Name,
             settings,
             connect,
-            steps,
+            [.. steps.OrderBy(s => s.Rate)],
             discarded,
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
-            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
+            Capacity.Of(ladder, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
             error,
             refined);
     }
