@@ -97,9 +97,8 @@ public static class WriteScenario
             ProgressLine.Warn($"{label}: {error}");
         }
 
-        // The refinements aim at the SLO's capacity; the relaxed one stays the ladder's, so a refined step
-        // that happens to miss the relaxed limit cannot pull it below ladder steps that met it.
-        var ladder = steps.Where(s => !refined.Contains(s.Rate)).ToList();
+        // Both capacities read every step: the refinements aim at the SLO's, but a refined step counts for the
+        // relaxed limit too — it can raise that capacity, or (missing it) lower it: conservative, never hidden.
         return new WriteScenarioResult(
             settings.Id,
             context.Arm.Name,
@@ -108,7 +107,7 @@ public static class WriteScenario
             [.. steps.OrderBy(s => s.Rate)],
             discarded,
             Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
-            Capacity.Of(ladder, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
+            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
             error,
             refined);
     }
