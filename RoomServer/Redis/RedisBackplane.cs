@@ -192,8 +192,8 @@ public sealed class RedisBackplane : IRoomBackplane
     /// <summary>
     /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts). On a
     /// cluster the pass runs for every room when one shard fails over, so a room whose subscription
-    /// still delivers (a probe comes back) is left alone: re-creating it would open a gap in a shard
-    /// that never failed.
+    /// still delivers (a probe comes back) is not re-made — that would open a gap in a shard that never
+    /// failed — but its epoch is checked (failover.lua: renewed only after a promotion).
     /// </summary>
     private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
@@ -204,7 +204,10 @@ public sealed class RedisBackplane : IRoomBackplane
                 var cluster = _redis.Topology.IsCluster;
                 if (attempt == 1 && room.IsSubscribed && cluster && await ProbeAsync(room.Channel))
                 {
-                    return true;
+                    // It delivers — perhaps only because StackExchange.Redis re-made it on a promoted
+                    // replica before this pass came (a failover faster than deafness). failover.lua
+                    // renews the epoch only if the shard's master changed since the epoch began.
+                    return await TryRenewEpochAsync(room.RoomId);
                 }
 
                 await room.UnsubscribeAsync();
@@ -238,6 +241,21 @@ public sealed class RedisBackplane : IRoomBackplane
         }
 
         return false;
+    }
+
+    /// <summary><see cref="RenewEpochAsync"/>; false (the room stays for the next pass) when Redis did not answer.</summary>
+    private async Task<bool> TryRenewEpochAsync(string roomId)
+    {
+        try
+        {
+            await RenewEpochAsync(roomId);
+            return true;
+        }
+        catch (RoomException ex)
+        {
+            RedisLog.ResubscribeFailed(_logger, roomId, ex);
+            return false;
+        }
     }
 
     private async Task RenewEpochAsync(string roomId)

@@ -6,13 +6,16 @@
 --   other events. Members that saw them are ahead of the room on a history that never happened; a
 --   new epoch makes each of them resync from a snapshot (Position carries the epoch; Join(since)
 --   with another epoch answers a snapshot).
--- Once per promotion: meta field failoverMaster = the master_replid the epoch was renewed under (a
---   promoted replica takes a new replication id), so the replicas that each notice the failover
---   renew the epoch once between them.
+-- Once per promotion: meta field failoverMaster = the master_replid the epoch began under (create.lua
+--   records it; a promoted replica takes a new replication id), so the replicas that each notice the
+--   failover renew the epoch once between them, and a call for a room whose shard never failed over
+--   changes nothing — which lets the backplane ask for every room it re-checks, even one whose
+--   subscription StackExchange.Redis had already moved to the promoted replica. A room created before
+--   create.lua recorded the field gets one new epoch the first time it is asked (its members resync).
 -- Checks: room exists (room_not_found). Publishes nothing: the next Position tells the members.
 -- Reply: {'ok', epoch, version} (PositionReply).
 if not room_exists() then return {'room_not_found'} end
-local master = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+local master = master_replid()
 if redis.call('HGET', META, 'failoverMaster') ~= master then
   redis.call('HSET', META, 'epoch', ARGV[4], 'failoverMaster', master)
   touch()

@@ -95,6 +95,11 @@ local function take_member_op(member, spec)
   return true
 end
 
+-- This master's replication id: a replica promoted to master takes a new one (failover.lua).
+local function master_replid()
+  return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+end
+
 local function room_exists()
   return redis.call('EXISTS', META) == 1
 end
