@@ -1,10 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
@@ -21,9 +19,8 @@ public sealed class FailoverEpochTests(RedisContractServer server) : IClassFixtu
     {
         var room = await server.CreateRoomAsync();
         var meta = $"rs:{{{room.Id}}}:meta";
-        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        await using var connection = await ConnectAsync(services);
-        var epochs = new FailoverEpochs(connection, Options.Create(new RoomServerOptions()));
+        await using var redis = await StandaloneRedisConnection.StartAsync(server.Redis.Endpoint, "failover-epoch-test");
+        var epochs = new FailoverEpochs(redis.Connection, Options.Create(new RoomServerOptions()));
 
         (await epochs.RenewAsync(room.Id)).Epoch.Should().Be(room.Epoch, "the room's master is the one it was created under");
         (await server.Redis.ExecuteAsync("HGET", meta, "epoch")).Should().Be(room.Epoch);
@@ -35,17 +32,5 @@ public sealed class FailoverEpochTests(RedisContractServer server) : IClassFixtu
         (await server.Redis.ExecuteAsync("HGET", meta, "epoch")).Should().Be(renewed);
 
         (await epochs.RenewAsync(room.Id)).Epoch.Should().Be(renewed, "once per promotion: the next replica to notice changes nothing");
-    }
-
-    private async Task<RedisConnection> ConnectAsync(IServiceProvider services)
-    {
-        var connection = new RedisConnection(
-            Options.Create(new RedisConnectionOptions { ConnectionString = server.Redis.Endpoint }),
-            Options.Create(new RoomServerOptions { ReplicaId = "failover-epoch-test" }),
-            new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
-            NullLogger<RedisConnection>.Instance);
-        await connection.StartAsync(CancellationToken.None);
-        return connection;
     }
 }

@@ -1,9 +1,7 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -36,14 +34,8 @@ public sealed class RedisBackplaneOrderTests
     private static async Task AssertOneAtATimeInChannelOrderAsync(string connectionString, bool sharded)
     {
         const int Count = 2000;
-        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        await using var connection = new RedisConnection(
-            Options.Create(new RedisConnectionOptions { ConnectionString = connectionString }),
-            Options.Create(new RoomServerOptions { ReplicaId = "order-test" }),
-            new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
-            NullLogger<RedisConnection>.Instance);
-        await connection.StartAsync(CancellationToken.None);
+        await using var redis = await StandaloneRedisConnection.StartAsync(connectionString, "order-test");
+        var connection = redis.Connection;
         connection.Topology.ShardedPubSub.Should().Be(sharded, "auto: sharded exactly on a cluster");
         var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
         var received = new List<long>(Count);
