@@ -180,13 +180,13 @@ public static class MarkdownReport
             Line(md);
         }
 
-        Line(md, "| joins/s offered | attempted | joined | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | nginx / redis / generator µs/join | box busy cores | dispatch lag p99 | verdict |");
-        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Line(md, "| joins/s offered | attempted | joined | completed/s | failed | connect→joined p50 / p90 / p99 / p99.9 / max ms | replicas cores | replica µs/join | nginx / redis / generator µs/join | box busy cores | dispatch lag p99 | verdict |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w3.Steps)
         {
             var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.InvalidReasons) : s.MeetsSlo ? "meets" : "breaks";
             var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
-            Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
+            Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {N(s.CompletedPerSecond)} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
         }
 
         Line(md);
