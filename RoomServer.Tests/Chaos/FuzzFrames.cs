@@ -16,12 +16,20 @@ public static class FuzzFrames
     private const char RecordSeparator = '\u001e';
     private static readonly string[] Methods = ["SetChoice", "AdjustChoice", "Join", "Refresh", "SetRoomState", "RemoveMember", "Leave", "OnConnectedAsync", "Dispose", ""];
 
-    /// <summary>Ids made to escape <c>rs:{id}:...</c> keys or the <c>rs:{id}:events</c> channel; each carries the marker "INJ".</summary>
+    /// <summary>
+    /// In every injected id, and long enough that no id the server draws carries it by chance: "INJ" alone
+    /// once turned up inside a random SignalR connection id (…PNINJHW…), failing the test for nothing.
+    /// </summary>
+    public const string InjectionMarker = "INJXQZ";
+
+    /// <summary>Ids made to escape <c>rs:{id}:...</c> keys or the <c>rs:{id}:events</c> channel; each carries <see cref="InjectionMarker"/>.</summary>
     public static readonly string[] InjectedIds =
     [
-        "INJ}:meta", "{INJ}", "INJ:x", "rs:{INJ}:events", "INJ*", "INJ?", "INJ[a-z]", "INJ\r\nFLUSHALL", "INJ\0", "INJ ", "../INJ",
-        "INJ%00", "INJ" + new string('x', 70), "INJ\u202e", "INJ\"}", "INJ'--",
+        M + "}:meta", "{" + M + "}", M + ":x", "rs:{" + M + "}:events", M + "*", M + "?", M + "[a-z]", M + "\r\nFLUSHALL", M + "\0", M + " ", "../" + M,
+        M + "%00", M + new string('x', 70), M + "\u202e", M + "\"}", M + "'--",
     ];
+
+    private const string M = InjectionMarker;
 
     public static string Next(Random random, string roomId, int oversizeBytes)
     {

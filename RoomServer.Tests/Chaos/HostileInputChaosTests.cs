@@ -436,8 +436,8 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         var keys = (await cluster.Redis.ExecuteListAsync("KEYS", "*")).Select(k => k!).ToList();
         var channels = (await cluster.Redis.ExecuteListAsync("PUBSUB", "CHANNELS", "*")).Select(c => c!).ToList();
         output.WriteLine($"Redis holds {keys.Count} keys and {channels.Count} channels; none carries the injection marker");
-        keys.Should().NotContain(k => k.Contains("INJ", StringComparison.Ordinal), "no injected id reached a key");
-        channels.Should().NotContain(c => c.Contains("INJ", StringComparison.Ordinal), "no injected id reached a channel");
+        keys.Should().NotContain(k => k.Contains(FuzzFrames.InjectionMarker, StringComparison.Ordinal), "no injected id reached a key");
+        channels.Should().NotContain(c => c.Contains(FuzzFrames.InjectionMarker, StringComparison.Ordinal), "no injected id reached a channel");
         keys.Where(k => k.StartsWith("rs:", StringComparison.Ordinal)).Should().OnlyContain(k => RoomKey().IsMatch(k), "every key is rs:{valid id}:name or rs:key:{hash}:name");
     }
 
