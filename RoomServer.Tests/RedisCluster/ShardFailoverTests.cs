@@ -163,11 +163,23 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
                     }
                     else
                     {
-                        // Within each epoch, live events arrive in version order, each once.
+                        // Within each epoch, live events arrive in version order, each once — but for the tail
+                        // of the room's first epoch: the dead master may have published versions it never
+                        // replicated, and the promoted replica reuses them (failover.lua says so) until the
+                        // room's epoch is renewed. Up to the last version acknowledged before the kill (WAIT
+                        // confirmed it on the heir) even that epoch is strict.
+                        var confirmed = failingWriters.SelectMany(w => w.Loop.Outcomes)
+                            .Where(o => !o.AfterOutage && o.Ack is not null).Select(o => o.Ack!.Version).DefaultIfEmpty(0).Max();
                         foreach (var run in member.Client.Received("RoomEvent").GroupBy(e => e.GetProperty("epoch").GetString()))
                         {
-                            run.Select(e => e.GetProperty("version").GetInt64()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems(
-                                $"{member} receives the events of epoch {run.Key} in order, once");
+                            var versions = run.Select(e => e.GetProperty("version").GetInt64());
+                            if (run.Key == shard.Room.Epoch)
+                            {
+                                versions = versions.Where(v => v <= confirmed);
+                            }
+
+                            versions.Should().BeInAscendingOrder().And.OnlyHaveUniqueItems(
+                                $"{member} receives the events of epoch {run.Key} in order, once (the first epoch up to v{confirmed})");
                         }
                     }
                 }
