@@ -43,14 +43,19 @@ public sealed class LeanHubWire
     /// <summary>The handshake is JSON text whatever the protocol.</summary>
     public ReadOnlyMemory<byte> HandshakeFrame { get; }
 
-    /// <summary>What the load client does not read it skips unparsed; the rest goes through RoomServer's resolver.</summary>
+    /// <summary>
+    /// What the load client does not read it skips unparsed; room events (most of what it receives) it reads
+    /// directly; the rest (the Join result) goes through RoomServer's resolver.
+    /// </summary>
     private sealed class LeanResolver : IFormatterResolver
     {
         public static readonly MessagePackSerializerOptions Options =
             MessagePackSerializerOptions.Standard.WithResolver(new LeanResolver()).WithSecurity(MessagePackSecurity.UntrustedData);
 
         public IMessagePackFormatter<T>? GetFormatter<T>() =>
-            typeof(T) == typeof(IgnoredWire) ? (IMessagePackFormatter<T>)(object)SkipFormatter.Instance : JsonShapedResolver.Instance.GetFormatter<T>();
+            typeof(T) == typeof(IgnoredWire) ? (IMessagePackFormatter<T>)(object)SkipFormatter.Instance
+            : typeof(T) == typeof(RoomEventWire) ? (IMessagePackFormatter<T>)(object)RoomEventWireFormatter.Instance
+            : JsonShapedResolver.Instance.GetFormatter<T>();
     }
 
     private sealed class SkipFormatter : IMessagePackFormatter<IgnoredWire?>
