@@ -41,6 +41,10 @@ public sealed class LoadToolMessagePackTests
         lean.Should().BeOfType<InvocationMessage>().Which.Arguments.Should().ContainSingle()
             .Which.Should().BeOfType<RoomEventWire>().And.Be(shared.Should().BeOfType<InvocationMessage>().Subject.Arguments[0]);
 
+        // Split into one-byte segments, every key straddles a boundary: the formatter's fallback path.
+        Parse(LeanHubWire.MessagePack.Protocol, OneByteSegments(frame)).Should().BeOfType<InvocationMessage>()
+            .Which.Arguments[0].Should().Be(((InvocationMessage)lean).Arguments[0]);
+
         using var expected = JsonDocument.Parse(json);
         var read = (RoomEventWire)((InvocationMessage)lean).Arguments[0]!;
         read.RoomId.Should().Be(expected.RootElement.GetProperty("roomId").GetString());
@@ -55,7 +59,17 @@ public sealed class LoadToolMessagePackTests
     [InlineData("""{"roomId":"R","version":1}""")]
     public void AnEventWithoutItsIdentityIsABindingFailureNotAHalfFilledRecord(string json)
     {
-        Parse(LeanHubWire.MessagePack.Protocol, ServerFrame(json)).Should().BeOfType<InvocationBindingFailureMessage>();
+        var failure = Parse(LeanHubWire.MessagePack.Protocol, ServerFrame(json)).Should().BeOfType<InvocationBindingFailureMessage>().Subject;
+
+        Messages(failure.BindingFailure.SourceException).Should().Contain(m => m.Contains("without roomId, version or type"));
+    }
+
+    private static IEnumerable<string> Messages(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            yield return exception.Message;
+        }
     }
 
     private static ReadOnlyMemory<byte> ServerFrame(string json)
@@ -64,12 +78,41 @@ public sealed class LoadToolMessagePackTests
         return ServerProtocol.GetMessageBytes(new InvocationMessage("RoomEvent", [document.RootElement.Clone()]));
     }
 
-    private static HubMessage Parse(IHubProtocol protocol, ReadOnlyMemory<byte> frame)
+    private static HubMessage Parse(IHubProtocol protocol, ReadOnlyMemory<byte> frame) => Parse(protocol, new ReadOnlySequence<byte>(frame));
+
+    private static HubMessage Parse(IHubProtocol protocol, ReadOnlySequence<byte> data)
     {
-        var data = new ReadOnlySequence<byte>(frame);
         protocol.TryParseMessage(ref data, RoomEventBinder.Instance, out var message).Should().BeTrue();
         data.Length.Should().Be(0);
         return message!;
+    }
+
+    private static ReadOnlySequence<byte> OneByteSegments(ReadOnlyMemory<byte> frame)
+    {
+        var first = new Segment(frame[..1], 0);
+        var last = first;
+        for (var i = 1; i < frame.Length; i++)
+        {
+            last = last.Append(frame.Slice(i, 1));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, 1);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
     }
 
     private sealed class RoomEventBinder : IInvocationBinder

@@ -12,8 +12,9 @@ namespace RoomShare.LoadTest.Hub;
 /// <summary>
 /// A hub protocol the lean client speaks, with what goes with it on a WebSocket: the frame type and
 /// the handshake. JSON is the framework's JsonHubProtocol; MessagePack the official
-/// MessagePackHubProtocol with RoomServer's own JsonShapedResolver (the file is linked, not copied),
-/// so both read the same camelCase shapes.
+/// MessagePackHubProtocol, reading room events field by field (<see cref="RoomEventWireFormatter"/>) and
+/// the rest with RoomServer's own JsonShapedResolver (the file is linked, not copied), so both read the
+/// same camelCase shapes.
 /// </summary>
 public sealed class LeanHubWire
 {

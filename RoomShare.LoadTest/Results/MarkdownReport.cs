@@ -59,7 +59,7 @@ public static class MarkdownReport
         Line(md, $"- **Machine:** {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB, {m.Os}, kernel {m.Kernel}, {m.Runtime}; load average at start {string.Join(" ", m.LoadAverageAtStart.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}");
         Line(md, $"- **Commit:** {run.Commit ?? "unknown"}");
         Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores).");
-        Line(md, "- **Client:** a lean SignalR JSON client on ClientWebSocket (the framework's JsonHubProtocol), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box.");
+        Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box.");
         var s = run.Summary;
         Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
         Line(md);
