@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -73,7 +74,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             settings[key] = value;
         }
 
-        _server = new InProcessRoomServer(settings, FreePort.Next());
+        _server = new InProcessRoomServer(settings, FreePort.Next(), ConfigureServices);
         _server.StartServer();
         Api = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
@@ -127,6 +128,11 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     protected abstract Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync();
 
     protected abstract Task StopBackingServicesAsync();
+
+    /// <summary>Runs after the server's own service registrations; a test server decorates one of them here.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
 
     public async Task<TestRoom> CreateRoomAsync(int? ttlMinutes = null)
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -12,9 +14,15 @@ public sealed class InProcessRoomServer : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string> _settings;
 
-    public InProcessRoomServer(IReadOnlyDictionary<string, string> settings, int port)
+    private readonly Action<IServiceCollection>? _configureServices;
+
+    /// <param name="settings">Configuration keys and values.</param>
+    /// <param name="port">The loopback port to listen on.</param>
+    /// <param name="configureServices">Runs after the server's own registrations: a test's decorator of one of them.</param>
+    public InProcessRoomServer(IReadOnlyDictionary<string, string> settings, int port, Action<IServiceCollection>? configureServices = null)
     {
         _settings = settings;
+        _configureServices = configureServices;
         BaseUrl = new Uri($"http://127.0.0.1:{port}");
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
@@ -27,6 +35,11 @@ public sealed class InProcessRoomServer : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_configureServices is { } configure)
+        {
+            builder.ConfigureTestServices(configure);
         }
     }
 }

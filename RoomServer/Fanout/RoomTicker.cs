@@ -13,6 +13,12 @@ namespace RoomShare.RoomServer.Fanout;
 /// The rooms are spread over the interval (<see cref="SlicesPerInterval"/> slices, by a hash of the
 /// room id), not ticked in one burst: a burst of sweep scripts queued every write in Redis behind it
 /// and was most of the ack and fan-out p99 in the W1 benchmark (docs/bench).
+/// <para>
+/// It also releases a connection's lease when the connection leaves the room
+/// (<see cref="ConnectionLeftAsync"/>), never while a sweep of that room is in flight: a sweep renews
+/// every lease it was given, so a lease released under it came back for a moment — long enough for
+/// the member's next Join to be refused as over the connection limit.
+/// </para>
 /// </summary>
 public sealed class RoomTicker(
     RoomMembership membership,
@@ -26,12 +32,18 @@ public sealed class RoomTicker(
     // take rooms × deadline, and a big replica must not flood Redis with one burst.
     private const int ParallelRoomTicks = 16;
 
+    // A room's sweep and a lease release of that room take the room's gate. Striped by room, so the
+    // gates are fixed (nothing to create or retire per room); two rooms on one stripe only wait for
+    // each other's Redis call.
+    private const int RoomGateStripes = 64;
+
     /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
     public const int SlicesPerInterval = 10;
 
     private readonly RoomServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _tickSlots = new(ParallelRoomTicks, ParallelRoomTicks);
+    private readonly SemaphoreSlim[] _roomGates = [.. Enumerable.Range(0, RoomGateStripes).Select(_ => new SemaphoreSlim(1, 1))];
 
     // Rooms whose tick is queued or running: a later slice (or a restore) skips them rather than
     // ticking one room twice at once.
@@ -42,11 +54,32 @@ public sealed class RoomTicker(
     private CancellationToken Stopping => lifetime.ApplicationStopping;
 
     /// <summary>
+    /// Releases the lease of a connection that left the room (it has already left
+    /// <see cref="RoomMembership"/>, so no later sweep renews it), then sweeps the room after the grace
+    /// period.
+    /// </summary>
+    public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection)
+    {
+        var gate = GateOf(roomId);
+        await gate.WaitAsync();
+        try
+        {
+            await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, connection), CancellationToken.None);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        ScheduleGraceSweep(roomId);
+    }
+
+    /// <summary>
     /// Sweeps one room after the grace period of a member who just lost a connection, so "offline"
     /// shows promptly. One pending sweep per room: a mass disconnect schedules one, not thousands;
     /// a member whose grace ends after it is caught by the next periodic tick.
     /// </summary>
-    public void ScheduleGraceSweep(string roomId)
+    private void ScheduleGraceSweep(string roomId)
     {
         if (!_graceSweepsPending.TryAdd(roomId, 0))
         {
@@ -106,6 +139,8 @@ public sealed class RoomTicker(
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
     private static int SliceOf(string roomId) => (int)((uint)StringComparer.Ordinal.GetHashCode(roomId) % SlicesPerInterval);
 
+    private SemaphoreSlim GateOf(string roomId) => _roomGates[(uint)StringComparer.Ordinal.GetHashCode(roomId) % RoomGateStripes];
+
     /// <summary>
     /// One room's tick, once one of the <see cref="ParallelRoomTicks"/> slots is free. A
     /// <paramref name="tracked"/> tick was entered in <see cref="_ticking"/> and leaves it when done.
@@ -152,16 +187,22 @@ public sealed class RoomTicker(
     {
         try
         {
-            var position = await store.SweepPresenceAsync(new PresenceSweep(roomId, live), cancellationToken);
-            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version));
-
-            // A connection that left while this sweep was in flight had its lease renewed after its
-            // leave removed it: release it again (leave is idempotent), or it would show online for
-            // a whole lease.
-            foreach (var gone in live.Where(c => !membership.IsTracked(roomId, c.Key.ConnectionId)))
+            RoomPosition position;
+            var gate = GateOf(roomId);
+            await gate.WaitAsync(cancellationToken);
+            try
             {
-                await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, gone.Key), cancellationToken);
+                // Only the connections still in the room: one that left after the slice was taken has
+                // released its lease (or waits for this gate to), and must not get it back.
+                var stillHere = live.Where(c => membership.IsTracked(roomId, c.Key.ConnectionId)).ToList();
+                position = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
             }
+            finally
+            {
+                gate.Release();
+            }
+
+            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version));
         }
         catch (RoomException ex)
         {

@@ -187,8 +187,7 @@ public sealed class RoomHub(
         await membership.LeaveAsync(room, Context.ConnectionId);
         try
         {
-            await store.ConnectionLeftAsync(new ConnectionDeparture(room, ConnectionKey), CancellationToken.None);
-            ticker.ScheduleGraceSweep(room);
+            await ticker.ConnectionLeftAsync(room, ConnectionKey);
         }
         catch (RoomException ex)
         {

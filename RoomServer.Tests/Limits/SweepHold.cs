@@ -1,0 +1,92 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Limits;
+
+/// <summary>
+/// Holds one presence sweep of one room before it reaches the store, until the test releases it: the
+/// window in which a position tick is in flight. Everything else goes straight to the real store.
+/// </summary>
+public sealed class SweepHold
+{
+    private readonly TaskCompletionSource<IReadOnlyCollection<LocalConnection>> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _roomId;
+    private int _connections;
+
+    /// <summary>
+    /// The next sweep of this room that renews at least <paramref name="connections"/> connections is
+    /// held (a tick whose room snapshot was taken before the last Join completed has fewer).
+    /// </summary>
+    public void Arm(string roomId, int connections)
+    {
+        Volatile.Write(ref _connections, connections);
+        Volatile.Write(ref _roomId, roomId);
+    }
+
+    /// <summary>Completes when the sweep is held, with the connections it is renewing.</summary>
+    public Task<IReadOnlyCollection<LocalConnection>> Held => _held.Task;
+
+    public void Release() => _released.TrySetResult();
+
+    /// <summary>Replaces the server's <see cref="IRoomStore"/> with the same store behind this hold.</summary>
+    public void Decorate(IServiceCollection services)
+    {
+        var original = services.Last(d => d.ServiceType == typeof(IRoomStore));
+        var storeType = original.ImplementationType
+            ?? throw new InvalidOperationException("the server registers IRoomStore by type; a hold decorates that");
+        services.Remove(original);
+        services.AddSingleton(storeType);
+        services.AddSingleton(sp => HeldSweepStore.Create((IRoomStore)sp.GetRequiredService(storeType), this));
+    }
+
+    private async Task<RoomPosition> SweepAsync(IRoomStore store, PresenceSweep sweep, CancellationToken cancellationToken)
+    {
+        if (sweep.RoomId == Volatile.Read(ref _roomId)
+            && sweep.LiveConnections.Count >= Volatile.Read(ref _connections)
+            && Interlocked.CompareExchange(ref _roomId, null, sweep.RoomId) == sweep.RoomId)
+        {
+            _held.TrySetResult(sweep.LiveConnections);
+            await _released.Task;
+        }
+
+        return await store.SweepPresenceAsync(sweep, cancellationToken);
+    }
+
+    /// <summary>The store with its sweeps going through the hold (a proxy: IRoomStore has many members, one matters here).</summary>
+    public class HeldSweepStore : DispatchProxy
+    {
+        private IRoomStore _store = null!;
+        private SweepHold _hold = null!;
+
+        public static IRoomStore Create(IRoomStore store, SweepHold hold)
+        {
+            var proxy = Create<IRoomStore, HeldSweepStore>();
+            var held = (HeldSweepStore)(object)proxy;
+            held._store = store;
+            held._hold = hold;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            if (targetMethod.Name == nameof(IRoomStore.SweepPresenceAsync))
+            {
+                return _hold.SweepAsync(_store, (PresenceSweep)args![0]!, (CancellationToken)args[1]!);
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_store, args);
+            }
+            catch (TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerException);
+                throw;
+            }
+        }
+    }
+}
