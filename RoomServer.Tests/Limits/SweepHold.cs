@@ -8,6 +8,7 @@ namespace RoomShare.RoomServer.Tests.Limits;
 /// <summary>
 /// Holds one presence sweep of one room before it reaches the store, until the test releases it: the
 /// window in which a position tick is in flight. Everything else goes straight to the real store.
+/// Single use: one hold per server.
 /// </summary>
 public sealed class SweepHold
 {
@@ -49,13 +50,14 @@ public sealed class SweepHold
             && Interlocked.CompareExchange(ref _roomId, null, sweep.RoomId) == sweep.RoomId)
         {
             _held.TrySetResult(sweep.LiveConnections);
-            await _released.Task;
+            await _released.Task.WaitAsync(cancellationToken);
         }
 
         return await store.SweepPresenceAsync(sweep, cancellationToken);
     }
 
     /// <summary>The store with its sweeps going through the hold (a proxy: IRoomStore has many members, one matters here).</summary>
+    // Not sealed: DispatchProxy derives the proxy type from it.
     public class HeldSweepStore : DispatchProxy
     {
         private IRoomStore _store = null!;

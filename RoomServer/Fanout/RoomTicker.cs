@@ -17,7 +17,10 @@ namespace RoomShare.RoomServer.Fanout;
 /// It also releases a connection's lease when the connection leaves the room
 /// (<see cref="ConnectionLeftAsync"/>), never while a sweep of that room is in flight: a sweep renews
 /// every lease it was given, so a lease released under it came back for a moment — long enough for
-/// the member's next Join to be refused as over the connection limit.
+/// the member's next Join to be refused as over the connection limit. A sweep holds its room's gate
+/// and renews only connections still joined; a leave, already out of the room, passes the gate once
+/// (waiting for a sweep in flight), then releases its lease outside it, so leaves never wait for
+/// each other.
 /// </para>
 /// </summary>
 public sealed class RoomTicker(
@@ -32,10 +35,10 @@ public sealed class RoomTicker(
     // take rooms × deadline, and a big replica must not flood Redis with one burst.
     private const int ParallelRoomTicks = 16;
 
-    // A room's sweep and a lease release of that room take the room's gate. Striped by room, so the
-    // gates are fixed (nothing to create or retire per room); two rooms on one stripe only wait for
-    // each other's Redis call.
-    private const int RoomGateStripes = 64;
+    // A room's sweep holds the room's gate; a lease release of that room passes it. Striped by room,
+    // so the gates are fixed (nothing to create or retire per room): two rooms on one stripe only
+    // wait for each other's sweeps. Prime, so the stripes do not follow the slices (same hash, mod 10).
+    private const int RoomGateStripes = 61;
 
     /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
     public const int SlicesPerInterval = 10;
@@ -54,23 +57,17 @@ public sealed class RoomTicker(
     private CancellationToken Stopping => lifetime.ApplicationStopping;
 
     /// <summary>
-    /// Releases the lease of a connection that left the room (it has already left
-    /// <see cref="RoomMembership"/>, so no later sweep renews it), then sweeps the room after the grace
-    /// period.
+    /// Releases the lease of a connection that left the room, then sweeps the room after the grace
+    /// period. The connection has already left <see cref="RoomMembership"/>, so a sweep that starts
+    /// from now on leaves it out; one in flight may still renew it, so the release waits for that one.
     /// </summary>
     public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection)
     {
         var gate = GateOf(roomId);
         await gate.WaitAsync();
-        try
-        {
-            await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, connection), CancellationToken.None);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        gate.Release();
 
+        await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, connection), CancellationToken.None);
         ScheduleGraceSweep(roomId);
     }
 
@@ -192,9 +189,10 @@ public sealed class RoomTicker(
             await gate.WaitAsync(cancellationToken);
             try
             {
-                // Only the connections still in the room: one that left after the slice was taken has
-                // released its lease (or waits for this gate to), and must not get it back.
-                var stillHere = live.Where(c => membership.IsTracked(roomId, c.Key.ConnectionId)).ToList();
+                // Only the connections still joined: one that left after the slice was taken has
+                // released its lease (or waits for this gate to), and one that left and is joining
+                // again gets its lease from its Join — neither may get one from here.
+                var stillHere = live.Where(c => membership.IsJoined(c.Key.ConnectionId, roomId)).ToList();
                 position = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
             }
             finally
