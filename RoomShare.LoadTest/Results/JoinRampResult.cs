@@ -3,7 +3,11 @@ using RoomShare.LoadTest.Profiles;
 
 namespace RoomShare.LoadTest.Results;
 
-/// <summary>One join-ramp step: connections started open loop at Rate per second, intended start → Join completed.</summary>
+/// <summary>
+/// One join-ramp step: connections started open loop at Rate per second, intended start → Join completed.
+/// <see cref="GeneratorLate"/>: the generator's limits the step crossed; with any, the step is invalid
+/// unless it broke the limit beyond the generator's lateness (<c>GeneratorVerdict.BrokeBeyondGenerator</c>).
+/// </summary>
 public sealed record JoinStepResult(
     int Rate,
     int Attempted,
@@ -15,7 +19,7 @@ public sealed record JoinStepResult(
     LatencySummary PoolDelayMs,
     CpuUsage Cpu,
     bool Valid,
-    IReadOnlyList<string> InvalidReasons,
+    IReadOnlyList<string> GeneratorLate,
     bool MeetsSlo)
 {
     /// <summary>

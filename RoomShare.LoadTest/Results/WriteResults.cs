@@ -7,7 +7,9 @@ namespace RoomShare.LoadTest.Results;
 /// <summary>
 /// One write step at one offered rate. Loss and order cover every change of the step (warm-up too);
 /// latencies and CPU cover the measured window only. µs per event = CPU seconds ÷ choice events delivered
-/// to members in the window.
+/// to members in the window. <see cref="GeneratorLate"/> lists the generator's limits the step crossed:
+/// with any, the step is invalid unless it broke the relaxed limit beyond the generator's lateness
+/// (<c>GeneratorVerdict.BrokeBeyondGenerator</c>).
 /// </summary>
 public sealed record WriteStepResult(
     int Rate,
@@ -35,7 +37,7 @@ public sealed record WriteStepResult(
     CpuUsage Cpu,
     double DrainSeconds,
     bool Valid,
-    IReadOnlyList<string> InvalidReasons,
+    IReadOnlyList<string> GeneratorLate,
     bool Clean,
     bool MeetsSlo,
     bool MeetsRelaxedSlo);
