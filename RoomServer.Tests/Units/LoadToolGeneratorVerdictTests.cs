@@ -1,44 +1,79 @@
 extern alias loadtool;
 
 using loadtool::RoomShare.LoadTest.Measure;
+using loadtool::RoomShare.LoadTest.Profiles;
 using loadtool::RoomShare.LoadTest.Scenarios;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// When a step whose generator was late still counts as broken (<c>GeneratorVerdict.BrokeBeyondGenerator</c>):
-/// its p99 must be over the limit by more than the generator's worst send lag plus its worst pool delay.
+/// When a write step whose generator was late still counts, as broken (<c>GeneratorVerdict.WriteStepCounts</c>):
+/// its p99 must be over the limit by more than twice the generator's worst send lag plus its worst pool
+/// delay, and the generator must have stayed under its core limit.
 /// </summary>
 public sealed class LoadToolGeneratorVerdictTests
 {
-    private static LatencySummary P99(double p99) => new(1000, p99 / 10, p99 / 2, p99, p99, p99);
+    private static readonly GeneratorLimits Limits = new(MaxSendLagP99Ms: 10, MaxPoolDelayP99Ms: 20, MaxCores: 0.9);
+    private static readonly string[] Late = ["send lag p99 10.96 ms > 10 ms"];
 
+    /// <summary>A latency whose p99 is <paramref name="p99"/> and whose max is far above it (the rule must read the p99).</summary>
+    private static LatencySummary P99(double p99) => new(1000, p99 / 10, p99 / 2, p99, p99 * 2, p99 * 3);
+
+    /// <summary>A lateness whose max is <paramref name="max"/> and whose p99 is well below it (the rule must read the max).</summary>
     private static LatencySummary Max(double max) => new(1000, max / 10, max / 5, max / 2, max, max);
 
+    private static bool Counts(IReadOnlyList<string> late, double generatorCores, double p99, double sendLagMax, double poolDelayMax, double limit = 100) =>
+        GeneratorVerdict.WriteStepCounts(Limits, late, generatorCores, P99(p99), limit, Max(sendLagMax), Max(poolDelayMax));
+
     [Fact]
-    public void AP99OverTheLimitByMoreThanTheGeneratorsWorstLatenessIsTheServers()
+    public void AStepWhoseGeneratorKeptUpAlwaysCounts()
     {
-        // The floor's step at 4 808/s (2026-11-30): p99 169.7 ms; send lag at most 25.8, pool delay at most 7.7.
-        GeneratorVerdict.BrokeBeyondGenerator(P99(169.7), 100, Max(25.8), Max(7.7)).Should().BeTrue();
+        Counts([], 0.5, p99: 40, sendLagMax: 80, poolDelayMax: 80).Should().BeTrue();
+        Counts([], 0.5, p99: 400, sendLagMax: 80, poolDelayMax: 80).Should().BeTrue();
     }
 
     [Fact]
-    public void AnOvershootTheGeneratorCanExplainIsNotCountedAsABreak()
+    public void ALateGeneratorsStepCountsWhenItsP99IsOverTheLimitByMoreThanTheEstimatedLateness()
     {
-        // 130 ms is 30 over the limit, and the generator was up to 25 + 10 ms late: it may be the generator's.
-        GeneratorVerdict.BrokeBeyondGenerator(P99(130), 100, Max(25), Max(10)).Should().BeFalse();
-        // Exactly the limit once its lateness is taken off is not over it.
-        GeneratorVerdict.BrokeBeyondGenerator(P99(135), 100, Max(25), Max(10)).Should().BeFalse();
-        GeneratorVerdict.BrokeBeyondGenerator(P99(135.1), 100, Max(25), Max(10)).Should().BeTrue();
+        // The floor's step at 4 808/s (2026-11-30): p99 169.7 ms; sends at most 25.8 ms late, the pool 7.7 ms.
+        // 169.7 − (2 × 25.8 + 7.7) = 110.4 > 100.
+        Counts(Late, 0.66, p99: 169.7, sendLagMax: 25.8, poolDelayMax: 7.7).Should().BeTrue();
     }
 
     [Fact]
-    public void AStepWithinTheLimitNeverBreaksAndNoSamplesDecideNothing()
+    public void AnOvershootTheGeneratorCanExplainLeavesTheStepInvalid()
     {
-        GeneratorVerdict.BrokeBeyondGenerator(P99(40), 50, Max(0), Max(0)).Should().BeFalse();
+        // 2 × 25 + 10 = 60 ms of lateness: the p99 must be above 160.
+        Counts(Late, 0.66, p99: 150, sendLagMax: 25, poolDelayMax: 10).Should().BeFalse();
+        Counts(Late, 0.66, p99: 160, sendLagMax: 25, poolDelayMax: 10).Should().BeFalse();
+        Counts(Late, 0.66, p99: 160.1, sendLagMax: 25, poolDelayMax: 10).Should().BeTrue();
+        // The send lag counts twice (send and read): one send lag and the pool alone would pass 140.
+        Counts(Late, 0.66, p99: 140, sendLagMax: 25, poolDelayMax: 10).Should().BeFalse();
+        // The pool delay counts too.
+        Counts(Late, 0.66, p99: 155, sendLagMax: 25, poolDelayMax: 0).Should().BeTrue();
+        Counts(Late, 0.66, p99: 155, sendLagMax: 25, poolDelayMax: 10).Should().BeFalse();
+    }
+
+    [Fact]
+    public void AGeneratorAtItsCoreLimitLeavesTheStepInvalidHoweverFarOver()
+    {
+        Counts(["generator used 0.93 cores ≥ 0.9"], 0.93, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+        Counts(Late, 0.9, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+    }
+
+    [Fact]
+    public void TheLimitIsTheOneGiven()
+    {
+        // Over the SLO (50) beyond the lateness, but not over the relaxed limit (100): invalid at 100, counts at 50.
+        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, limit: 100).Should().BeFalse();
+        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, limit: 50).Should().BeTrue();
+    }
+
+    [Fact]
+    public void NoSamplesDecideNothingAndUnmeasuredLatenessCountsAsNone()
+    {
         var none = new LatencySummary(0, null, null, null, null, null);
-        GeneratorVerdict.BrokeBeyondGenerator(none, 50, none, none).Should().BeFalse();
-        // Lateness that was not measured counts as none.
-        GeneratorVerdict.BrokeBeyondGenerator(P99(60), 50, none, none).Should().BeTrue();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, none, 50, none, none).Should().BeFalse();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, none, none).Should().BeTrue();
     }
 }

@@ -5,8 +5,7 @@ namespace RoomShare.LoadTest.Results;
 
 /// <summary>
 /// One join-ramp step: connections started open loop at Rate per second, intended start → Join completed.
-/// <see cref="GeneratorLate"/>: the generator's limits the step crossed; with any, the step is invalid
-/// unless it broke the limit beyond the generator's lateness (<c>GeneratorVerdict.BrokeBeyondGenerator</c>).
+/// <see cref="GeneratorLate"/>: the generator's limits the step crossed; with any, the step is invalid.
 /// </summary>
 public sealed record JoinStepResult(
     int Rate,

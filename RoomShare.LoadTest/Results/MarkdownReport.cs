@@ -58,7 +58,7 @@ public static class MarkdownReport
         Line(md, $"- **When:** {run.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {run.Seconds:0} s{(run.Complete ? string.Empty : $" — **INCOMPLETE**: {run.Error}")}");
         Line(md, $"- **Machine:** {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB, {m.Os}, kernel {m.Kernel}, {m.Runtime}; load average at start {string.Join(" ", m.LoadAverageAtStart.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}");
         Line(md, $"- **Commit:** {run.Commit ?? "unknown"}");
-        Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores), unless its p99 is over the relaxed limit (W3: its own) by more than the generator's worst send lag plus its worst pool delay: then the servers broke it.");
+        Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores) — except a write step whose generator stayed under {run.Settings.Generator.MaxCores} cores and whose p99 is over the relaxed limit by more than the generator's estimated worst lateness (twice its worst send lag, for the send and the read, plus its worst pool delay): the servers broke that one.");
         Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box.");
         var s = run.Summary;
         Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
@@ -125,7 +125,7 @@ public static class MarkdownReport
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w.Steps)
         {
-            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "SLO" : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s.GeneratorLate);
+            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "SLO" : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s);
             Line(md, $"| {s.Rate} | {s.DeliveriesPerSecond:0} | {P(s.FanoutMs)} | {s.AckMs.P50} / {s.AckMs.P99} | {s.Missing} | {s.Duplicates} | {s.OutOfOrder} | {s.Failed + s.Unacknowledged} | {s.Cpu.ReplicaCores} | {s.Cpu.NginxCores} | {s.Cpu.RedisCores} | {s.Cpu.GeneratorCores} | {s.Cpu.OtherCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.SendLagMs.P99} | {s.PoolDelayMs.P99} | {verdict} |");
         }
 
@@ -141,13 +141,15 @@ public static class MarkdownReport
         Line(md);
     }
 
-    /// <summary>A step that broke beyond a late generator's lateness says the generator was late too.</summary>
-    private static string BeyondGenerator(IReadOnlyList<string> generatorLate) =>
-        generatorLate.Count == 0 ? string.Empty : $" (beyond the generator's lateness; it was late: {string.Join("; ", generatorLate)})";
+    /// <summary>A step that broke beyond a late generator's lateness says so, with the figures the verdict used.</summary>
+    private static string BeyondGenerator(WriteStepResult s) =>
+        s.GeneratorLate.Count == 0 ? string.Empty
+        : $" beyond the generator's lateness (p99 {s.FanoutMs.P99} ms; send lag max {s.SendLagMs.Max}, pool delay max {s.PoolDelayMs.Max} ms; it was late: {string.Join("; ", s.GeneratorLate)})";
 
     private static string Discarded(WriteStepResult r) =>
         r.Attempt == 0 ? $"the warm-up pass at {r.Rate}/s (replicas {N(r.Cpu.ReplicaMicrosPerEvent)} µs/event while JIT-compiling)"
         : !r.Valid ? $"a first attempt at {r.Rate}/s ({string.Join("; ", r.GeneratorLate)})"
+        : r.GeneratorLate.Count > 0 ? $"a first attempt at {r.Rate}/s (breaks{BeyondGenerator(r)})"
         : $"a first attempt at {r.Rate}/s (p99 {r.FanoutMs.P99} ms, others on the box {r.Cpu.OtherCores} cores)";
 
     private static void Idle(StringBuilder md, IdleScenarioResult w0)
@@ -188,7 +190,7 @@ public static class MarkdownReport
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w3.Steps)
         {
-            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "meets" : "breaks" + BeyondGenerator(s.GeneratorLate);
+            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "meets" : "breaks";
             var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
             Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {N(s.CompletedPerSecond)} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
         }
@@ -203,7 +205,7 @@ public static class MarkdownReport
         Line(md, "- **fan-out**: intended send time of a change → a member's receipt of its `RoomEvent`, every member of the room (first receipt). **ack**: intended send time → the `SetChoice` completion. Both from the intended time, so a late generator cannot hide a slow server.");
         Line(md, "- **missing**: (accepted change, member) pairs never delivered by the end of the drain; **dup**: a change delivered twice to a member; **ooo**: a member received a lower room version after a higher one; **failed**: rejected or never acknowledged changes.");
         Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers); **others on the box**: busy CPU of the whole box minus every measured process (other work on a shared machine). **box busy** comes from /proc/stat, which the kernel samples per tick: on a lightly loaded box it can read below the measured processes' sum, whose own counters are exact. **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
-        Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid.");
+        Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid (a write step over the relaxed limit by more than twice the worst send lag plus the worst pool delay, with the generator under its core limit, breaks instead).");
     }
 
     private static string P(LatencySummary s) => $"{N(s.P50)} / {N(s.P90)} / {N(s.P99)} / {N(s.P999)} / {N(s.Max)}";

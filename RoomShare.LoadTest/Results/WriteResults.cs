@@ -9,7 +9,7 @@ namespace RoomShare.LoadTest.Results;
 /// latencies and CPU cover the measured window only. µs per event = CPU seconds ÷ choice events delivered
 /// to members in the window. <see cref="GeneratorLate"/> lists the generator's limits the step crossed:
 /// with any, the step is invalid unless it broke the relaxed limit beyond the generator's lateness
-/// (<c>GeneratorVerdict.BrokeBeyondGenerator</c>).
+/// (<c>GeneratorVerdict.WriteStepCounts</c>).
 /// </summary>
 public sealed record WriteStepResult(
     int Rate,

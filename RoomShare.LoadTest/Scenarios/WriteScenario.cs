@@ -114,8 +114,14 @@ public static class WriteScenario
 
     private static string Describe(string label, WriteStepResult s)
     {
-        var verdict = !s.Valid ? $"INVALID ({string.Join("; ", s.GeneratorLate)})" : s.MeetsSlo ? "meets SLO" : s.MeetsRelaxedSlo ? "meets relaxed SLO only"
-            : s.GeneratorLate.Count > 0 ? $"breaks SLO beyond the generator's lateness ({string.Join("; ", s.GeneratorLate)})" : "breaks SLO";
+        var verdict = s switch
+        {
+            { Valid: false } => $"INVALID ({string.Join("; ", s.GeneratorLate)})",
+            { MeetsSlo: true } => "meets SLO",
+            { MeetsRelaxedSlo: true } => "meets relaxed SLO only",
+            { GeneratorLate.Count: > 0 } => $"breaks SLO beyond the generator's lateness (send lag max {s.SendLagMs.Max}, pool delay max {s.PoolDelayMs.Max} ms; it was late: {string.Join("; ", s.GeneratorLate)})",
+            _ => "breaks SLO",
+        };
         return Invariant(
             $"{label} {s.Rate}/s{s.Attempt switch { 0 => " (warm-up, not counted)", 1 => string.Empty, _ => " (again)" }}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} failed {s.Failed} · {verdict}");
     }

@@ -61,7 +61,8 @@ public static class WriteStep
         var sendLag = ledger.SendLag.Summarize();
         var late = GeneratorVerdict.Reasons(context.Profile.Generator, sendLag, poolDelay, cpu);
         // Over the relaxed limit beyond the generator's lateness, the step broke both limits on the servers' account.
-        var valid = late.Count == 0 || GeneratorVerdict.BrokeBeyondGenerator(fanout, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
+        var valid = GeneratorVerdict.WriteStepCounts(
+            context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
         var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
             && counters.OutOfOrder == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
         return new WriteStepResult(
