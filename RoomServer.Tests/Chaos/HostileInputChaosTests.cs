@@ -248,12 +248,12 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         await using var slow = await SlowMember.JoinAsync(replica.BaseUrl, slowToken, room.Id, TimeSpan.FromSeconds(15));
         var rssBefore = ProcessMemory.RssBytes(replica.Pid);
 
-        // A flood of big notices to the slow member's room (each ~50 KB on every member's wire), paced at
-        // 2–3 MB/s (300 in 6–8 s here). The slow member reads nothing, so once the socket buffers are full it
-        // passes the bound (256 KB behind) all the same. Unpaced (8 MB/s), an honest member of the room whose test process
-        // stalled on CI's loaded 2-core box was dropped too (seed 1304; inferred to be the bound, as
-        // nothing else here closes an honest member's connection): the bound doing its job on a member
-        // that did fall behind, not harm done by the slow member.
+        // A flood of big notices to the slow member's room (each ~50 KB on every member's wire), paced
+        // at 2–3 MB/s (300 in 6–8 s here). The slow member reads nothing, so once the socket buffers
+        // are full it passes the bound (256 KB behind) all the same. Unpaced (8 MB/s), an honest member
+        // of the room whose test process stalled on CI's loaded 2-core box was dropped too (seed 1304;
+        // inferred to be the bound, as nothing else here closes an honest member's connection): the
+        // bound doing its job on a member that did fall behind, not harm done by the slow member.
         var payload = new string('n', ClusterFixture.MaxNoticePayloadBytes - 10_000);
         var noticeInterval = TimeSpan.FromMilliseconds(10);
         var clock = Stopwatch.StartNew();

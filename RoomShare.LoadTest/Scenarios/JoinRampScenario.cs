@@ -116,7 +116,7 @@ public static class JoinRampScenario
         var summary = latency.Summarize();
         var lag = dispatchLag.Summarize();
         // Any lateness voids a join step: a join is several generator hops (connect, upgrade, handshake,
-        // Join), so no single figure bounds the generator's share as for a write (GeneratorVerdict.WriteStepCounts).
+        // Join), so the write steps' estimate of the generator's share does not carry over (GeneratorVerdict.WriteStepCounts).
         var late = GeneratorVerdict.Reasons(settings.LimitsFrom(context.Profile.Generator), lag, poolDelay, cpu);
         return new JoinStepResult(
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
