@@ -218,7 +218,8 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         delivered.SignatureValid.Should().BeTrue();
         var order = await stage.WaitForOrderAsync(survivor, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
         order.GetProperty("records").GetArrayLength().Should().Be(1);
-        (await HolderAsync(stage, roomId)).Should().BeNull("the survivor settled the record");
+        // The status reads "delivered" as soon as the receiver has answered; the settle (XACK) follows it.
+        (await HolderOnceSettledAsync(stage, roomId, TimeSpan.FromSeconds(10))).Should().BeNull("the survivor settled the record");
         stage.Receiver.All.Should().HaveCount(2, "the stalled attempt of the dead replica, then the survivor's");
     }
 
@@ -303,6 +304,22 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>The record's holder once it has none, or whoever still holds it when <paramref name="timeout"/> runs out.</summary>
+    private static async Task<string?> HolderOnceSettledAsync(OrderHandoffStage stage, string roomId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var holder = await HolderAsync(stage, roomId);
+            if (holder is null || DateTime.UtcNow > deadline)
+            {
+                return holder;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100));
