@@ -106,10 +106,6 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     public bool IsJoined(string connectionId, string roomId) =>
         _connections.TryGetValue(connectionId, out var connection) && connection.IsJoinedTo(roomId);
 
-    /// <summary>Whether the connection is still in the room (it has not left).</summary>
-    public bool IsTracked(string roomId, string connectionId) =>
-        _rooms.TryGetValue(roomId, out var entry) && entry.Contains(connectionId);
-
     /// <summary>
     /// Takes a connection out of a room; unsubscribes on 1 → 0. Works from the room's side too, so a
     /// Join that finishes after its connection was already gone can still undo its own enter.
@@ -371,8 +367,6 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         public LocalConnection[] Members => Volatile.Read(ref _members);
 
         public bool IsEmpty => Members.Length == 0;
-
-        public bool Contains(string connectionId) => Array.Exists(Members, c => c.ConnectionId == connectionId);
 
         public void Add(LocalConnection connection)
         {
