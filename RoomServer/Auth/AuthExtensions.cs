@@ -66,11 +66,17 @@ public static class AuthExtensions
                 return Task.CompletedTask;
             },
 
-            // A member removed after this token was issued is refused (401) — at the hub's connect and on
-            // the HTTP API alike; a token issued after the removal re-admits them. One lookup per request
-            // that carries a member token (for the hub: per connection).
+            // The request (for the hub: the connection) keeps only the claims RoomShare reads, not the
+            // parsed token (RoomClaims.Retained). Then: a member removed after this token was issued is
+            // refused (401) — at the hub's connect and on the HTTP API alike; a token issued after the
+            // removal re-admits them. One lookup per request that carries a member token.
             OnTokenValidated = async context =>
             {
+                if (context.Principal is { } validated)
+                {
+                    context.Principal = RoomClaims.Retained(validated);
+                }
+
                 if (context.Principal is not { } user
                     || user.FindFirst(RoomClaims.RoomId)?.Value is not { } room || user.FindFirst(RoomClaims.MemberId)?.Value is not { } member
                     || !RoomIds.IsValidRoomId(room) || !RoomIds.IsValidMemberId(member))
