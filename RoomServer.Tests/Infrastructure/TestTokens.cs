@@ -22,7 +22,8 @@ public static class TestTokens
         string issuer = "roomshare",
         string audience = "roomshare",
         long? removalGeneration = null,
-        DateTimeOffset? issuedAt = null)
+        DateTimeOffset? issuedAt = null,
+        IReadOnlyDictionary<string, string>? extraClaims = null)
     {
         var now = DateTimeOffset.UtcNow;
         var expiresAt = expires ?? now.AddHours(1);
@@ -41,6 +42,11 @@ public static class TestTokens
         if (removalGeneration is { } generation)
         {
             claims.Add(new Claim("rgen", generation.ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        }
+
+        foreach (var (type, value) in extraClaims ?? new Dictionary<string, string>())
+        {
+            claims.Add(new Claim(type, value));
         }
 
         var descriptor = new SecurityTokenDescriptor

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.Tokens;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -34,15 +33,16 @@ public sealed class RetainedPrincipalTests(RetainedPrincipalTests.RecordingServe
         long.Parse(user.FindFirst("exp")!.Value, System.Globalization.CultureInfo.InvariantCulture)
             .Should().BeGreaterThan(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
-        user.Identities.Should().ContainSingle().Which.Should().NotBeOfType<CaseSensitiveClaimsIdentity>(
-            "the bearer handler's identity holds the parsed token; the retained one holds claims only");
+        var identity = user.Identities.Should().ContainSingle().Which;
+        identity.Should().BeOfType<ClaimsIdentity>("the bearer handler's identity (IdentityModel's CaseSensitiveClaimsIdentity) holds the parsed token");
+        identity.BootstrapContext.Should().BeNull();
         user.Identity!.IsAuthenticated.Should().BeTrue();
         user.Identity.Name.Should().Be("Ann", "the name claim type is still the token's name");
         user.IsInRole("owner").Should().BeTrue("the role claim type is still the token's role");
     }
 
     [Fact]
-    public async Task ATokenFromAnotherIssuerWithoutRgenKeepsNoneAndStillWorks()
+    public async Task ATokenMintedOutsideTheApiWithoutRgenKeepsTheOtherFiveAndStillWorks()
     {
         var room = await server.CreateRoomAsync();
         await using var client = await server.ConnectAsync(TestTokens.Mint(server.SigningKey, room.Id, "bo", "Bo"));
@@ -54,6 +54,22 @@ public sealed class RetainedPrincipalTests(RetainedPrincipalTests.RecordingServe
         var user = server.Recorder.UserOf(room.Id, "SetChoice");
         user.Claims.Select(c => c.Type).Should().BeEquivalentTo(RetainedTypes.Where(t => t != "rgen"));
         user.IsInRole("member").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task TheRetainedClaimsAreFoundCaseSensitivelyAsTheTokenNamesThem()
+    {
+        var room = await server.CreateRoomAsync();
+        var other = await server.CreateRoomAsync();
+        var token = TestTokens.Mint(server.SigningKey, room.Id, "cy", "Cy", extraClaims: new Dictionary<string, string> { ["ROOM"] = other.Id, ["Sub"] = "mallory" });
+        await using var client = await server.ConnectAsync(token);
+
+        await client.InvokeAsync<JoinResult>("Join", room.Id, null);
+
+        var user = server.Recorder.UserOf(room.Id, "Join");
+        user.Claims.Where(c => c.Type.Equals("room", StringComparison.OrdinalIgnoreCase)).Should().ContainSingle()
+            .Which.Should().Match<Claim>(c => c.Type == "room" && c.Value == room.Id, "a plain identity finds claims case-insensitively: ROOM must not come along");
+        user.FindFirst("sub")!.Value.Should().Be("cy");
     }
 
     /// <summary>Embedded mode with a hub filter that records each call's <c>Context.User</c>.</summary>

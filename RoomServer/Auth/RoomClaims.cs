@@ -26,37 +26,30 @@ public static class RoomClaims
 
     public static bool IsValidRole(string? role) => role is MemberRole or OwnerRole;
 
-    /// <summary>
-    /// The claims RoomShare reads from a member token (<see cref="TokenLifetime.ExpiresAtClaim"/> too:
-    /// the hub re-checks <c>exp</c> on every call). <see cref="Retained"/> keeps these and no others.
-    /// </summary>
-    private static readonly string[] ReadClaims = [MemberId, RoomId, DisplayName, Role, RemovalGeneration, TokenLifetime.ExpiresAtClaim];
+    // The claims RoomShare reads from a member token (exp too: the hub re-checks it on every call).
+    private static readonly string[] KeptTypes = [MemberId, RoomId, DisplayName, Role, RemovalGeneration, TokenLifetime.ExpiresAtClaim];
 
     /// <summary>
-    /// What a validated member token leaves behind for the life of its request — for the hub, of its
-    /// connection: one identity with the claims RoomShare reads, nothing else. The bearer handler's own
-    /// identity keeps the parsed token and a second copy of every claim, several KB per idle
-    /// connection (docs/bench/w0-lean-principal.md). Authentication type, name and role claim types
-    /// are the validated identity's, so <c>IsAuthenticated</c>, <c>Identity.Name</c> and roles mean
-    /// what they meant.
+    /// What a validated member token leaves behind for the life of its request (for the hub: of its
+    /// connection): one plain identity with the first value of each claim RoomShare reads, found
+    /// case-sensitively as the bearer handler's identity finds them, and nothing else — not the parsed
+    /// token and the second copy of every claim that identity keeps (docs/bench/w0-lean-principal.md).
+    /// Authentication type, name and role claim types are the validated identity's.
     /// </summary>
     public static ClaimsPrincipal Retained(ClaimsPrincipal validated)
     {
         var source = validated.Identity as ClaimsIdentity;
-        var kept = new List<Claim>(ReadClaims.Length);
-        foreach (var type in ReadClaims)
+        var identity = new ClaimsIdentity(source?.AuthenticationType, source?.NameClaimType ?? DisplayName, source?.RoleClaimType ?? Role);
+        foreach (var type in KeptTypes)
         {
             if (validated.FindFirst(type) is { } claim)
             {
-                kept.Add(new Claim(type, claim.Value, claim.ValueType, claim.Issuer));
+                // Created with its subject, so AddClaim keeps it instead of cloning it.
+                identity.AddClaim(new Claim(type, claim.Value, claim.ValueType, claim.Issuer, claim.OriginalIssuer, identity));
             }
         }
 
-        return new ClaimsPrincipal(new ClaimsIdentity(
-            kept,
-            source?.AuthenticationType,
-            source?.NameClaimType ?? DisplayName,
-            source?.RoleClaimType ?? Role));
+        return new ClaimsPrincipal(identity);
     }
 
     public static string? RoomOf(ClaimsPrincipal user) => user.FindFirst(RoomId)?.Value;
