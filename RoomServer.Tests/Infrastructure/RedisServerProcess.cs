@@ -9,6 +9,8 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
+    private const int MaxStartAttempts = 3;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
 
@@ -34,22 +36,35 @@ public sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>Captured stdout+stderr of the current process (bounded).</summary>
     public string Output => _process.Output.ToString();
 
-    public static async Task<RedisServerProcess> StartAsync()
+    public static Task<RedisServerProcess> StartAsync() => StartAsync(FreePort.Next);
+
+    /// <param name="nextPort">Where each attempt's port comes from (the TestKit's test hands it a taken one first).</param>
+    public static async Task<RedisServerProcess> StartAsync(Func<int> nextPort)
     {
         var executable = RequiredTool.Resolve("redis-server");
-        var port = FreePort.Next();
-        var dataDir = Directory.CreateTempSubdirectory("roomshare-redis-").FullName;
-        var process = Launch(executable, port, dataDir);
-        var redis = new RedisServerProcess(executable, port, dataDir, process);
-        try
+
+        // FreePort can only pick a port that is free now; another process (a client's outgoing
+        // connection, too) may take it before redis-server binds. Such a start is retried on a new
+        // port, a bounded number of times, as nginx's and the replicas' are.
+        for (var attempt = 1; ; attempt++)
         {
-            await redis.WaitUntilReadyAsync();
-            return redis;
-        }
-        catch
-        {
-            await redis.DisposeAsync();
-            throw;
+            var port = nextPort();
+            var dataDir = Directory.CreateTempSubdirectory("roomshare-redis-").FullName;
+            var redis = new RedisServerProcess(executable, port, dataDir, Launch(executable, port, dataDir));
+            try
+            {
+                await redis.WaitUntilReadyAsync();
+                return redis;
+            }
+            catch (InvalidOperationException) when (attempt < MaxStartAttempts && redis.Output.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                await redis.DisposeAsync();
+            }
+            catch
+            {
+                await redis.DisposeAsync();
+                throw;
+            }
         }
     }
 

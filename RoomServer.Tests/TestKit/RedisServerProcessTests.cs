@@ -19,6 +19,21 @@ public sealed class RedisServerProcessTests
     }
 
     [Fact]
+    public async Task APortTakenBeforeRedisBindsItIsRetriedOnAnother()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var takenPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var ports = new Queue<int>([takenPort, FreePort.Next()]);
+
+        await using var redis = await RedisServerProcess.StartAsync(ports.Dequeue);
+
+        redis.Port.Should().NotBe(takenPort);
+        (await redis.ExecuteAsync("PING")).Should().Be("PONG");
+        ports.Should().BeEmpty("the first attempt met the taken port and the second started");
+    }
+
+    [Fact]
     public async Task AnErrorReplyThrowsWithRedissText()
     {
         await using var redis = await RedisServerProcess.StartAsync();
