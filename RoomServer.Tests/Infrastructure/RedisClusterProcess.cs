@@ -12,6 +12,8 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 public sealed class RedisClusterProcess : IAsyncDisposable
 {
     public const int NodeCount = 6;
+
+    private const int MaxStartAttempts = 3;
     public const int NodeTimeoutMilliseconds = 3000;
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(45);
@@ -31,14 +33,33 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     /// <summary>"127.0.0.1:p1,...,127.0.0.1:p6" — the value for <c>ConnectionStrings__Redis</c>.</summary>
     public string ConnectionString => string.Join(",", _nodes.Select(n => n.Endpoint));
 
-    public static async Task<RedisClusterProcess> StartAsync()
+    public static Task<RedisClusterProcess> StartAsync() => StartAsync(FreePort.Next);
+
+    /// <param name="nextPort">Where the nodes' ports come from (the TestKit's test hands it a taken one first).</param>
+    public static async Task<RedisClusterProcess> StartAsync(Func<int> nextPort)
+    {
+        // FreePort can only pick ports that are free now (RedisServerProcess.StartAsync): a node whose
+        // port or bus port was taken before it bound exits at once, and the whole start is retried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(nextPort);
+            }
+            catch (InvalidOperationException ex) when (attempt < MaxStartAttempts && ex.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<RedisClusterProcess> StartOnceAsync(Func<int> nextPort)
     {
         var cluster = new RedisClusterProcess(RequiredTool.Resolve("redis-server"), Directory.CreateTempSubdirectory("roomshare-redis-cluster-").FullName);
         try
         {
             for (var i = 0; i < NodeCount; i++)
             {
-                cluster._nodes.Add(cluster.Launch(FreePort.Next(), FreePort.Next()));
+                cluster._nodes.Add(cluster.Launch(nextPort(), nextPort()));
             }
 
             foreach (var node in cluster._nodes)
