@@ -12,9 +12,8 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 public sealed class RedisClusterProcess : IAsyncDisposable
 {
     public const int NodeCount = 6;
-
-    private const int MaxStartAttempts = 3;
     public const int NodeTimeoutMilliseconds = 3000;
+    private const int MaxStartAttempts = 3;
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(45);
 
