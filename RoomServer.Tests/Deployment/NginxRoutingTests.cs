@@ -115,6 +115,58 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ClientsNamingOneRoomReachOneReplicaWhateverTheirCookiesAndTheirWebSocketsFollow()
+    {
+        // Every room: 8 new clients, half with another client's cookie, negotiate naming the room;
+        // all reach one replica, and a WebSocket naming the room reaches it too. 12 rooms see both replicas.
+        var (otherCookie, _) = await NegotiateAsNewClientAsync();
+        var roomsPerReplica = new Dictionary<string, int>();
+        for (var room = 0; room < 12; room++)
+        {
+            var reached = new HashSet<string>();
+            for (var client = 0; client < 8; client++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/hubs/room/negotiate?negotiateVersion=1&room=R{room}");
+                if (client % 2 == 1)
+                {
+                    request.Headers.Add("Cookie", otherCookie);
+                }
+
+                using var response = await Http.SendAsync(request);
+                response.StatusCode.Should().Be(HttpStatusCode.OK);
+                reached.Add(await response.Content.ReadAsStringAsync());
+            }
+
+            var replica = reached.Should().ContainSingle($"room R{room}'s clients all go where the room hashes").Subject;
+            roomsPerReplica[replica] = roomsPerReplica.GetValueOrDefault(replica) + 1;
+
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Cookie", otherCookie);
+            using var timeout = new CancellationTokenSource(Timeout);
+            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Nginx.Port}/hubs/room?id=x&access_token=secret&room=R{room}"), timeout.Token);
+            (await ReceiveTextAsync(socket, timeout.Token)).Should().Be(replica, "the connect names the room, as its negotiate did");
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        }
+
+        roomsPerReplica.Keys.Should().BeEquivalentTo(["a", "b"], "rooms spread over the replicas");
+    }
+
+    [Fact]
+    public async Task AnEmptyRoomHintFallsBackToTheClientsCookie()
+    {
+        var (cookie, first) = await NegotiateAsNewClientAsync();
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/hubs/room/negotiate?negotiateVersion=1&room=");
+            request.Headers.Add("Cookie", cookie);
+            using var response = await Http.SendAsync(request);
+
+            (await response.Content.ReadAsStringAsync()).Should().Be(first, "no room named: the cookie decides, as before");
+        }
+    }
+
+    [Fact]
     public async Task ApiAndHealthResponsesSetNoAffinityCookie()
     {
         foreach (var path in new[] { "/api/rooms", "/healthz", "/readyz", "/openapi/v1.json", "/demo/rooms", "/" })

@@ -19,12 +19,16 @@ public enum ArmServer
 /// <summary>
 /// One cluster shape the scenarios run against, e.g. "roomshare-2" (two replicas on Redis), and the
 /// hub protocol its members speak: JSON, or MessagePack ("roomshare-2-msgpack"; RoomServer only).
+/// With <paramref name="RoomHint"/> ("roomshare-2-roomhint") every member's hub URL names its room
+/// (<c>room=</c>), so nginx sends a room's members to one replica (DESIGN §7).
 /// </summary>
-public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool MessagePack = false)
+public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool MessagePack = false, bool RoomHint = false)
 {
     public static ArmShape RoomShare(int replicas) => new($"roomshare-{replicas}", ArmServer.RoomShare, replicas);
 
     public static ArmShape RoomShareMessagePack(int replicas) => new($"roomshare-{replicas}-msgpack", ArmServer.RoomShare, replicas, MessagePack: true);
+
+    public static ArmShape RoomShareRoomHint(int replicas) => new($"roomshare-{replicas}-roomhint", ArmServer.RoomShare, replicas, RoomHint: true);
 
     public static readonly ArmShape EmbeddedMode = new("embedded", ArmServer.Embedded, 1);
 
@@ -32,6 +36,6 @@ public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool 
 
     public static ArmShape RoomShareOnRedisCluster(int replicas) => new($"roomshare-rc-{replicas}", ArmServer.RoomShareOnRedisCluster, replicas);
 
-    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, roomshare-rc-3 (on a Redis Cluster), embedded, floor.</summary>
-    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), RoomShareOnRedisCluster(3), EmbeddedMode, FloorArm];
+    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, roomshare-2-roomhint, roomshare-rc-3 (on a Redis Cluster), embedded, floor.</summary>
+    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), RoomShareRoomHint(2), RoomShareOnRedisCluster(3), EmbeddedMode, FloorArm];
 }

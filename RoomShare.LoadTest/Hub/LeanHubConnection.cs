@@ -35,16 +35,21 @@ public sealed class LeanHubConnection : IAsyncDisposable
         _listener = listener;
     }
 
-    /// <summary>Opens <c>{hubUri}?access_token=…</c> (through nginx) and completes the handshake for <paramref name="wire"/>'s protocol.</summary>
+    /// <summary>
+    /// Opens <c>{hubUri}?access_token=…</c> (through nginx; with <c>&amp;room=…</c> when
+    /// <paramref name="room"/> is given, nginx's routing hint) and completes the handshake for
+    /// <paramref name="wire"/>'s protocol.
+    /// </summary>
     public static async Task<LeanHubConnection> ConnectAsync(
-        Uri hubUri, LeanHubWire wire, string token, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
+        Uri hubUri, LeanHubWire wire, string token, string? room, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero; // SignalR pings are the keep-alive (PingPump)
         var connection = new LeanHubConnection(socket, wire, listener);
         try
         {
-            await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}"), invoker, cancellationToken);
+            var roomQuery = room is null ? "" : "&room=" + Uri.EscapeDataString(room);
+            await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}{roomQuery}"), invoker, cancellationToken);
             await socket.SendAsync(wire.HandshakeFrame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             await connection.ReadHandshakeAsync(cancellationToken);
         }

@@ -8,9 +8,10 @@ namespace RoomShare.LoadTest.Population;
 /// </summary>
 public sealed class HubEndpoint : IDisposable
 {
-    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout, LeanHubWire wire)
+    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout, LeanHubWire wire, bool roomHint = false)
     {
         Wire = wire;
+        RoomHint = roomHint;
         Uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/hubs/room" }.Uri;
         CallTimeout = callTimeout;
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -24,6 +25,9 @@ public sealed class HubEndpoint : IDisposable
 
     /// <summary>The hub protocol every member of the arm speaks.</summary>
     public LeanHubWire Wire { get; }
+
+    /// <summary>Whether members name their room in the hub URL (<c>room=</c>), nginx's routing hint.</summary>
+    public bool RoomHint { get; }
 
     public TimeSpan CallTimeout { get; }
 

@@ -95,7 +95,8 @@ public sealed class RoomPopulation : IAsyncDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(hub.CallTimeout);
         member.Reset();
-        var connection = await LeanHubConnection.ConnectAsync(hub.Uri, hub.Wire, member.Token, hub.Invoker, member, deadline.Token);
+        var connection = await LeanHubConnection.ConnectAsync(
+            hub.Uri, hub.Wire, member.Token, hub.RoomHint ? member.RoomId : null, hub.Invoker, member, deadline.Token);
         _connections.Add(connection);
         member.Connection = connection;
         await connection.JoinAsync(member.RoomId, deadline.Token);
