@@ -87,7 +87,8 @@ public sealed class NginxConfigTests
             .And.Contain("include roomshare-http.conf;")
             .And.Contain("include roomshare-locations.conf;")
             .And.Contain("worker_connections 16384;");
-        shared.Should().Contain("map $cookie_rs_affinity $rs_affinity")
+        shared.Should().Contain("map $cookie_rs_affinity $rs_affinity_client {")
+            .And.Contain("map $arg_room $rs_affinity {")
             .And.Contain("add_header Set-Cookie $rs_affinity_set_cookie always;")
             .And.Contain("proxy_next_upstream         error timeout;")
             .And.Contain("proxy_next_upstream error timeout http_503 non_idempotent;")
