@@ -7,15 +7,16 @@ namespace RoomShare.RoomServer.Tests.Browser;
 /// <summary>
 /// The web client in headless Chromium (Debian's, driven by playwright-core), against a real
 /// cluster — redis, three replicas, nginx. The driver (tests/js/browser/two-members.mjs) plays two
-/// members on two phones on different replicas, a reload, the owner locking the room, and the kill
-/// of member A's replica; it saves mobile screenshots under artifacts/screenshots. Its own cluster:
-/// it kills a replica.
+/// members and the owner on three phones (three cookie jars) that the page's room hint puts on the
+/// room's replica, a reload, the owner locking the room, and the kill of that replica, after which
+/// the room moves whole to a survivor; it saves mobile screenshots under artifacts/screenshots. Its
+/// own cluster: it kills a replica.
 /// </summary>
 [Trait("Suite", "Browser")]
 public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
 {
     [Fact]
-    public async Task TwoMembersOnDifferentReplicasSeeEachOtherLiveThroughReloadLockAndAReplicaKill()
+    public async Task TwoMembersOnTheRoomsReplicaSeeEachOtherLiveThroughReloadLockAndTheKillOfThatReplica()
     {
         var chromium = RequiredTool.Resolve("chromium");
         var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
@@ -33,10 +34,17 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
         result.ExitCode.Should().Be(0, result.ToString());
         var report = result.LastJsonLine!.Value;
         report.GetProperty("ok").GetBoolean().Should().BeTrue();
-        report.GetProperty("replicaA").GetString().Should().NotBe(report.GetProperty("replicaB").GetString(), $"A and B were on different replicas\n{result}");
+        var roomReplica = report.GetProperty("roomReplica").GetString();
+        roomReplica.Should().NotBeNullOrEmpty();
+        report.GetProperty("replicaB").GetString().Should().Be(roomReplica, $"the room hint routes every member of the room to one replica\n{result}");
+        report.GetProperty("replicaO").GetString().Should().Be(roomReplica, "the owner too");
         report.GetProperty("propagationMs").GetDouble().Should().BeLessThan(1000, "B sees A's choice and the totals within 1 s");
-        report.GetProperty("replicaAAfterKill").GetString().Should().NotBe(report.GetProperty("replicaA").GetString(), "A resumed on a survivor");
-        cluster.Replicas.Count(r => r.HasExited).Should().Be(1, "the driver killed exactly A's replica");
+        var survivor = report.GetProperty("replicaAAfterKill").GetString();
+        survivor.Should().NotBe(roomReplica, "A resumed on a survivor");
+        report.GetProperty("replicaBAfterKill").GetString().Should().Be(survivor, "the room moved whole");
+        report.GetProperty("replicaOAfterKill").GetString().Should().Be(survivor, "the room moved whole");
+        cluster.Replicas.Count(r => r.HasExited).Should().Be(1, "the driver killed exactly the room's replica");
+        cluster.Replicas.Single(r => r.HasExited).ReplicaId.Should().Be(roomReplica);
         Directory.EnumerateFiles(screenshots, "*.png").Should().NotBeEmpty();
     }
 }

@@ -3,7 +3,7 @@ using RoomShare.LoadTest.Cluster;
 namespace RoomShare.LoadTest.Profiles;
 
 /// <summary>
-/// The two built-in profiles. <c>full</c> is issue #9's benchmark (by hand, ~25–35 min on 2 cores);
+/// The two built-in profiles. <c>full</c> is issue #9's benchmark (by hand, ~30–40 min on 2 cores);
 /// <c>quick</c> is the same shape at toy sizes, for CI (well under 3 min), where only correctness
 /// (zero loss, zero out-of-order) is asserted.
 /// </summary>
@@ -40,6 +40,8 @@ public static class Profiles
         [
             new ArmPlan(ArmShape.FloorArm, ["W1"]),
             new ArmPlan(ArmShape.RoomShare(2), ["W0", "W1", "W2", "W3"]),
+            // What the web client does: its hub URL names the room, so a room's members share a replica.
+            new ArmPlan(ArmShape.RoomShareRoomHint(2), ["W1"]),
             new ArmPlan(ArmShape.RoomShare(1), ["W1"]),
             new ArmPlan(ArmShape.RoomShare(3), ["W1"]),
             new ArmPlan(ArmShape.EmbeddedMode, ["W1"]),
@@ -62,6 +64,7 @@ public static class Profiles
         [
             new ArmPlan(ArmShape.FloorArm, ["W1"]),
             new ArmPlan(ArmShape.RoomShare(2), ["W0", "W1", "W2", "W3"]),
+            new ArmPlan(ArmShape.RoomShareRoomHint(2), ["W1"]),
         ],
         IssueSlo,
         DefaultLimits,

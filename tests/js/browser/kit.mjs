@@ -76,16 +76,22 @@ export function createDriver(name, { overallTimeoutMs }) {
     return browser;
   }
 
-  /** A phone in its own browser context (own cookie jar, so its own nginx affinity), live in the room. */
+  /**
+   * A phone in its own browser context (own cookie jar, so its own nginx affinity), live in the room.
+   * hubUrls collects the URL of every hub request it makes (negotiates and WebSockets), as sent.
+   */
   async function newPhone(url, label, { initScript } = {}) {
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     if (initScript) await context.addInitScript(initScript);
+    const hubUrls = [];
+    context.on('request', (r) => { if (r.url().includes('/hubs/room')) hubUrls.push(r.url()); });
     const page = await context.newPage();
+    page.on('websocket', (ws) => { if (ws.url().includes('/hubs/room')) hubUrls.push(ws.url()); });
     page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
     await waitLive(page, label);
-    return { context, page, label };
+    return { context, page, label, hubUrls };
   }
 
   return { report, log, step, run, launchBrowser, newPhone };

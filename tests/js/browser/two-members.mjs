@@ -7,11 +7,13 @@
 //   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
 //
 // Steps: create a room and tokens (API); open A and B in separate browser contexts (separate cookie
-// jars → separate nginx affinity) until their replicas differ (bounded); A adds 2× an item → B sees
-// it (propagation measured in the browsers); B reloads → same state, restored from sessionStorage;
-// O locks → A's and B's controls are disabled with a banner; A's replica is killed → A shows
-// reconnecting, then live on another replica, and catches up with what O and B did meanwhile;
-// the final state on A and B is identical.
+// jars, so separate nginx affinity): the page names its room in the hub URL (`room=`, DESIGN §7),
+// so both land on the room's replica, and every hub request they make carries the hint; A adds 2× an
+// item → B sees it (propagation measured in the browsers); B reloads → same state, restored from
+// sessionStorage, on the same replica; O joins (the same replica) and locks → A's and B's controls
+// are disabled with a banner; the room's replica is killed → all three show reconnecting and move
+// together to one survivor; A's reconnect is held while O reopens and B adds, so A catches up with
+// what it missed; the final state on A and B is identical.
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
@@ -19,8 +21,6 @@
 import { createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
 
 const PROPAGATION_LIMIT_MS = 1_000;
-const MAX_B_ATTEMPTS = 12;
-
 const MENU = [
   { id: 'margherita', name: 'Margherita', priceMinor: 950 },
   { id: 'carbonara', name: 'Spaghetti carbonara', priceMinor: 1250 },
@@ -74,24 +74,16 @@ async function main() {
   await step('launch-browser', launchBrowser);
 
   const a = await step('open-a', () => newPhone(room.a, 'A'));
-  report.replicaA = (await dataset(a.page)).replica;
+  const roomReplica = (await dataset(a.page)).replica;
+  report.roomReplica = roomReplica;
 
-  const b = await step('open-b-on-another-replica', async () => {
-    for (let attempt = 1; attempt <= MAX_B_ATTEMPTS; attempt++) {
-      const phone = await newPhone(room.b, 'B');
-      const replica = (await dataset(phone.page)).replica;
-      report.bAttempts = attempt;
-      if (replica !== report.replicaA || attempt === MAX_B_ATTEMPTS) {
-        report.replicaB = replica;
-        return phone;
-      }
-      log(`B landed on ${replica} like A; new context`);
-      await phone.context.close();
-    }
-    throw new Error('unreachable');
+  const b = await step('open-b-on-the-rooms-replica', async () => {
+    const phone = await newPhone(room.b, 'B');
+    report.replicaB = (await dataset(phone.page)).replica;
+    if (report.replicaB !== roomReplica) throw new Error(`B landed on ${report.replicaB}, A on ${roomReplica}: the room hint did not route them together`);
+    return phone;
   });
-  report.distinctReplicas = report.replicaA !== report.replicaB;
-  if (!report.distinctReplicas) log(`B never reached another replica than A (${report.replicaA}) in ${MAX_B_ATTEMPTS} contexts`);
+  await shot(a.page, '01-a-joined');
   await shot(a.page, '01-a-joined');
 
   await step('a-adds-two-b-sees-them', async () => {
@@ -137,11 +129,16 @@ async function main() {
     if (!sameView(before, after)) throw new Error(`B's state changed across the reload: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     if (!report.reloadRestoredFromSession) throw new Error('B did not restore its state from sessionStorage');
     report.replicaBAfterReload = (await dataset(b.page)).replica;
+    if (report.replicaBAfterReload !== roomReplica) throw new Error(`B came back on ${report.replicaBAfterReload}, not the room's ${roomReplica}`);
   });
   await shot(b.page, '03-b-reloaded');
 
-  const o = await step('open-owner', () => newPhone(room.owner, 'O'));
-  report.replicaO = (await dataset(o.page)).replica;
+  const o = await step('open-owner-on-the-rooms-replica', async () => {
+    const phone = await newPhone(room.owner, 'O');
+    report.replicaO = (await dataset(phone.page)).replica;
+    if (report.replicaO !== roomReplica) throw new Error(`O landed on ${report.replicaO}, not the room's ${roomReplica}`);
+    return phone;
+  });
 
   await step('owner-locks', async () => {
     await o.page.click('[data-testid=lock]', { timeout: STEP_TIMEOUT_MS });
@@ -155,12 +152,12 @@ async function main() {
   });
   await shot(a.page, '04-a-locked');
 
-  const killed = report.replicaA;
+  const killed = roomReplica;
   let openGate = () => {};
   const gate = new Promise((resolve) => { openGate = resolve; });
   await step('kill-a-replica', async () => {
     const pid = pids.get(killed);
-    if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for A's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
+    if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for the room's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
     const survivors = [...pids].filter(([id, p]) => id !== killed && isAlive(p)).map(([id]) => id);
     if (survivors.length === 0) throw new Error(`no replica would survive killing ${killed} (REPLICA_PIDS "${process.env.REPLICA_PIDS}")`);
     report.survivors = survivors;
@@ -183,7 +180,7 @@ async function main() {
   });
 
   await step('owner-reopens-and-b-adds-while-a-reconnects', async () => {
-    // O and B may have shared the killed replica: wait until they are live on a survivor.
+    // O and B were on the killed replica too: wait until they are live on a survivor.
     for (const phone of [o, b]) {
       await waitFor(phone.page, phone.label, `live on a replica other than the killed ${killed}`,
         (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
@@ -196,6 +193,9 @@ async function main() {
     if (aStatus === 'live') throw new Error('A was live again before its reconnect was released');
     report.aVersionWhileAway = Number((await dataset(a.page)).version);
     report.bVersionWhileAOffline = (await orderView(b.page)).version;
+    report.replicaOAfterKill = (await dataset(o.page)).replica;
+    report.replicaBAfterKill = (await dataset(b.page)).replica;
+    if (report.replicaOAfterKill !== report.replicaBAfterKill) throw new Error(`the room split: O on ${report.replicaOAfterKill}, B on ${report.replicaBAfterKill}`);
   });
 
   await step('a-reconnects-and-catches-up', async () => {
@@ -206,6 +206,7 @@ async function main() {
     report.resumeAfterReleaseMs = Date.now() - releasedAt;
     const data = await dataset(a.page);
     report.replicaAAfterKill = data.replica;
+    if (data.replica !== report.replicaBAfterKill) throw new Error(`A came back on ${data.replica}, B and O are on ${report.replicaBAfterKill}`);
     report.statusesSeenByA = await a.page.evaluate(() => window.__statuses);
     if (!report.statusesSeenByA.includes('reconnecting')) throw new Error(`A never showed reconnecting (saw ${report.statusesSeenByA.join(' → ')})`);
     const bVersion = (await orderView(b.page)).version;
@@ -230,6 +231,18 @@ async function main() {
     report.finalVersion = va.version;
     report.finalTotalMinor = va.totalMinor;
     report.finalLines = va.lines.length;
+  });
+
+  await step('every-hub-request-names-the-room', async () => {
+    const phones = [a, b, o];
+    report.hubRequests = Object.fromEntries(phones.map((p) => [p.label, p.hubUrls.length]));
+    for (const phone of phones) {
+      const negotiates = phone.hubUrls.filter((u) => u.includes('/negotiate'));
+      const sockets = phone.hubUrls.filter((u) => u.startsWith('ws'));
+      if (negotiates.length === 0 || sockets.length === 0) throw new Error(`${phone.label} made ${negotiates.length} negotiates and ${sockets.length} WebSockets; expected both`);
+      const unhinted = phone.hubUrls.filter((u) => new URL(u).searchParams.get('room') !== room.id);
+      if (unhinted.length > 0) throw new Error(`${phone.label}'s hub request without room=${room.id}: ${unhinted[0]}`);
+    }
   });
   await shot(a.page, '05-a-after-resume');
   await shot(b.page, '06-b-final');

@@ -13,8 +13,8 @@ import {
   clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState,
 } from './storage.js';
 import { parseFragment, readJoinLink } from './token.js';
+import { hubUrl } from './hub-url.js';
 
-const HUB_URL = '/hubs/room';
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes. */
 const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
 const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
@@ -494,7 +494,7 @@ async function start() {
 
 function createConnection() {
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl(HUB_URL, { accessTokenFactory: () => link.token })
+    .withUrl(hubUrl(link.roomId), { accessTokenFactory: () => link.token })
     .withAutomaticReconnect({
       nextRetryDelayInMilliseconds(context) {
         lastRetryReason = context.retryReason ?? null;
