@@ -205,7 +205,7 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
 
         // A stall shows as the 10 s read timeout above; 5 s only keeps a loaded machine's scheduling out of it.
         maxLag.Should().BeLessThan(TimeSpan.FromSeconds(5), "one slow member never stalls delivery to the others");
-        await WaitUntilAsync(() => TcpQueues.Of(replica.Port, slow.LocalPort) is null, TimeSpan.FromSeconds(10),
+        await Poll.UntilAsync(() => TcpQueues.Of(replica.Port, slow.LocalPort) is null, TimeSpan.FromSeconds(10),
             "the replica closes the slow member's connection once its backlog passes the bound");
         cluster.Replica(replica.ReplicaId).Output.Should().Contain("closed for a resync");
 
@@ -242,16 +242,6 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         using var problem = System.Text.Json.JsonDocument.Parse(text);
         return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType,
             problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : text);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string because)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            clock.Elapsed.Should().BeLessThan(timeout, because);
-            await Task.Delay(100);
-        }
     }
 
     internal static IEnumerable<long> Range(long first, long last) =>

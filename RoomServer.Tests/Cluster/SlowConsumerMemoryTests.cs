@@ -79,7 +79,7 @@ public sealed class SlowConsumerMemoryTests(ClusterFixture cluster, ITestOutputH
                 // Every slow member has been dropped to a resync.
                 foreach (var member in slow)
                 {
-                    await WaitUntilAsync(() => TcpQueues.Of(replica.Port, member.LocalPort) is null, TimeSpan.FromSeconds(15),
+                    await Poll.UntilAsync(() => TcpQueues.Of(replica.Port, member.LocalPort) is null, TimeSpan.FromSeconds(15),
                         "the replica closes every slow member's connection once its backlog passes the bound");
                 }
 
@@ -150,14 +150,4 @@ public sealed class SlowConsumerMemoryTests(ClusterFixture cluster, ITestOutputH
         long.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
 
     private static string Mb(long bytes) => (bytes / (double)MiB).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string because)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            clock.Elapsed.Should().BeLessThan(timeout, because);
-            await Task.Delay(100);
-        }
-    }
 }

@@ -78,7 +78,7 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
 
         await stage.Redis!.StopAsync();
         // Barrier: the worker logged a failed outbox call ("Order outbox poll failed" / "Order outbox of room ...").
-        await WaitUntilAsync(() => replica.Output.Contains("Order outbox", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the worker meets the outage");
+        await Poll.UntilAsync(() => replica.Output.Contains("Order outbox", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the worker meets the outage");
         replica.HasExited.Should().BeFalse("a worker failure never stops the replica");
         await stage.Redis.StartAgainAsync();
         await stage.Receiver.StartAsync();
@@ -219,7 +219,7 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         var order = await stage.WaitForOrderAsync(survivor, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
         order.GetProperty("records").GetArrayLength().Should().Be(1);
         // The status reads "delivered" as soon as the receiver has answered; the settle (XACK) follows it.
-        (await HolderOnceSettledAsync(stage, roomId, TimeSpan.FromSeconds(10))).Should().BeNull("the survivor settled the record");
+        (await Poll.UntilSettledAsync(() => HolderAsync(stage, roomId), holder => holder is null, TimeSpan.FromSeconds(10))).Should().BeNull("the survivor settled the record");
         stage.Receiver.All.Should().HaveCount(2, "the stalled attempt of the dead replica, then the survivor's");
     }
 
@@ -294,36 +294,6 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         }
 
         return delays;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
-
-    /// <summary>The record's holder once it has none, or whoever still holds it when <paramref name="timeout"/> runs out.</summary>
-    private static async Task<string?> HolderOnceSettledAsync(OrderHandoffStage stage, string roomId, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var holder = await HolderAsync(stage, roomId);
-            if (holder is null || DateTime.UtcNow > deadline)
-            {
-                return holder;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
     }
 
     private static async Task<string?> HolderAsync(OrderHandoffStage stage, string roomId)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
@@ -81,7 +82,7 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
             await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", "1");
         }
 
-        await WaitUntilAsync(async () => await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:meta") == "0");
+        await Poll.UntilAsync(async () => await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:meta") == "0", TimeSpan.FromSeconds(10), "the room's keys expire together");
         (await server.Api.GetAsync($"/api/rooms/{room.Id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_not_found");
         (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:choices")).Should().Be("0", "the failed change created nothing");
@@ -169,15 +170,5 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:choices", "ann:pasta")).Should().Be("3");
         (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:members", "ann")).Should().Be("ANN");
         (await server.Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:meta", "version")).Should().Be("2");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the condition should hold within 10 s");
-            await Task.Delay(20);
-        }
     }
 }

@@ -69,7 +69,7 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
 
             // Writes on the failed shard resume (its new master has a replica to confirm them again).
             var failingWriters = writers.Where(w => w.Shard == failing).ToList();
-            await WaitUntilAsync(() => failingWriters.All(w => w.Loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null) >= 5),
+            await Poll.UntilAsync(() => failingWriters.All(w => w.Loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null) >= 5), StageTimeout,
                 () => "writers of the failed shard acknowledged again: " + string.Join(", ", failingWriters.Select(w => w.Loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null))));
             output.WriteLine($"{clock.ElapsedMilliseconds} ms: the failed shard's writers are acknowledged again");
             Volatile.Write(ref done, true);
@@ -260,20 +260,6 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"{replica.ReplicaId} /readyz never matched; last: {ready.Status} {ready.Detail}");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe)
-    {
-        var deadline = DateTime.UtcNow + StageTimeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not within {StageTimeout.TotalSeconds:0}s: {describe()}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100));
