@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Cluster;
@@ -166,19 +167,8 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
     /// Each replica logs "re-subscribed and verified N of M room channels" once it has re-created its subscriptions after
     /// the restore: the moment from which live delivery is promised again. Polled (bounded) from its output.
     /// </summary>
-    private async Task WaitForResubscriptionAsync(Dictionary<string, int> before)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (cluster.Replicas.Any(r => CountResubscribed(r.Output) <= before[r.ReplicaId]))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException(
-                    $"Not every replica logged its re-subscription within 15 s after Redis came back: " +
-                    $"{string.Join(", ", cluster.Replicas.Select(r => $"{r.ReplicaId}={CountResubscribed(r.Output) - before[r.ReplicaId]}"))}\n{cluster.Logs(6000)}");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
+    private Task WaitForResubscriptionAsync(Dictionary<string, int> before) =>
+        Poll.UntilAsync(() => cluster.Replicas.All(r => CountResubscribed(r.Output) > before[r.ReplicaId]), TimeSpan.FromSeconds(15),
+            () => $"every replica logging its re-subscription after Redis came back: " +
+                $"{string.Join(", ", cluster.Replicas.Select(r => $"{r.ReplicaId}={CountResubscribed(r.Output) - before[r.ReplicaId]}"))}\n{cluster.Logs(6000)}");
 }

@@ -38,6 +38,18 @@ public static class Poll
     }
 
     /// <summary>
+    /// Reads until a value is <paramref name="settled"/>, and returns it; a <see cref="TimeoutException"/>
+    /// with <paramref name="describe"/> of the last value read if none is within <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<T> ForAsync<T>(Func<Task<T>> read, Func<T, bool> settled, TimeSpan timeout, Func<T, string> describe)
+    {
+        var last = await UntilSettledAsync(read, settled, timeout);
+        return settled(last)
+            ? last
+            : throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"not within {timeout.TotalSeconds:0.#} s: {describe(last)}"));
+    }
+
+    /// <summary>
     /// Reads until a value is <paramref name="settled"/>, and returns it; when <paramref name="timeout"/>
     /// runs out, returns the last value read instead, for the caller to assert on (so the failure shows it).
     /// </summary>

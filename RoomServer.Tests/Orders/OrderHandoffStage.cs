@@ -142,25 +142,10 @@ public sealed class OrderHandoffStage : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    /// <summary>Polls <c>GET /api/rooms/{id}/order</c> until <paramref name="done"/> holds (bounded), returning the last answer.</summary>
-    public async Task<JsonElement> WaitForOrderAsync(RoomServerProcess replica, string roomId, Func<JsonElement, bool> done, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement last;
-        do
-        {
-            last = await GetJsonAsync(replica, $"/api/rooms/{roomId}/order");
-            if (done(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"the order status of {roomId} did not get there within {timeout.TotalSeconds:0} s: {last}");
-    }
+    /// <summary>Polls <c>GET /api/rooms/{id}/order</c> until <paramref name="done"/> holds (bounded), returning that answer.</summary>
+    public Task<JsonElement> WaitForOrderAsync(RoomServerProcess replica, string roomId, Func<JsonElement, bool> done, TimeSpan timeout) =>
+        Poll.ForAsync(() => GetJsonAsync(replica, $"/api/rooms/{roomId}/order"), done, timeout,
+            last => $"the order status of {roomId} getting there: {last}");
 
     public static IEnumerable<JsonElement> Deliveries(JsonElement order) =>
         order.GetProperty("records").EnumerateArray().SelectMany(r => r.GetProperty("deliveries").EnumerateArray());

@@ -110,12 +110,9 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         delivered.OrderId.Should().Be($"{roomId}:{version}");
         await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
         // The status is written before the record is settled (two calls): wait for the settle, bounded.
-        var ttl = -1L;
-        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); ttl <= 0 && DateTime.UtcNow < deadline; await Task.Delay(100))
-        {
-            ttl = long.Parse((await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders"))!, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
+        var ttl = await Poll.UntilSettledAsync(
+            async () => long.Parse((await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders"))!, System.Globalization.CultureInfo.InvariantCulture),
+            seconds => seconds > 0, TimeSpan.FromSeconds(10));
         ttl.Should().BePositive("a settled outbox expires with its room again");
     }
 
@@ -308,23 +305,9 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         return items.Single(i => i.GetProperty("roomId").GetString() == roomId);
     }
 
-    private static async Task<IReadOnlyList<JsonElement>> WaitForDeadLetterCountAsync(OrderHandoffStage stage, RoomServerProcess replica, int count)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var items = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList();
-            if (items.Count >= count)
-            {
-                return items;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{count} dead letter(s) expected within 30 s; received: {stage.Receiver.Describe()}");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
+    private static Task<List<JsonElement>> WaitForDeadLetterCountAsync(OrderHandoffStage stage, RoomServerProcess replica, int count) =>
+        Poll.ForAsync(
+            async () => (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList(),
+            items => items.Count >= count, TimeSpan.FromSeconds(30),
+            items => $"{count} dead letter(s) expected, {items.Count} listed; received: {stage.Receiver.Describe()}");
 }

@@ -246,23 +246,7 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
         return choices;
     }
 
-    private async Task<(int Status, string? Detail)> WaitForReadyAsync(RoomServerProcess replica, Func<(int Status, string? Detail), bool> until)
-    {
-        var deadline = DateTime.UtcNow + StageTimeout;
-        while (true)
-        {
-            var ready = await cluster.ReadyAsync(replica);
-            if (until(ready))
-            {
-                return ready;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{replica.ReplicaId} /readyz never matched; last: {ready.Status} {ready.Detail}");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
+    private Task<(int Status, string? Detail)> WaitForReadyAsync(RoomServerProcess replica, Func<(int Status, string? Detail), bool> until) =>
+        Poll.ForAsync(() => cluster.ReadyAsync(replica), until, StageTimeout,
+            ready => $"{replica.ReplicaId} /readyz never matched; last: {ready.Status} {ready.Detail}");
 }

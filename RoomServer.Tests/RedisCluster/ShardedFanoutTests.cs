@@ -108,19 +108,11 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
         foreach (var master in masters)
         {
             var node = cluster.Redis.NodeAt(master.Port);
-            var deadline = DateTime.UtcNow + FollowTimeout;
-            List<string> beats;
-            while (true)
-            {
-                var reply = await RespClient.ExecuteAsync(master.Port, ["PUBSUB", "SHARDCHANNELS", "rs-heartbeat:*"], TimeSpan.FromSeconds(5));
-                beats = [.. ((object?[])reply!).Select(c => (string)c!)];
-                if (cluster.Replicas.All(r => beats.Any(b => b.Contains($":{r.ReplicaId}:", StringComparison.Ordinal))) || DateTime.UtcNow > deadline)
-                {
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(100));
-            }
+            var beats = await Poll.UntilSettledAsync(
+                async () => ((object?[])(await RespClient.ExecuteAsync(master.Port, ["PUBSUB", "SHARDCHANNELS", "rs-heartbeat:*"], TimeSpan.FromSeconds(5)))!)
+                    .Select(c => (string)c!).ToList(),
+                channels => cluster.Replicas.All(r => channels.Any(b => b.Contains($":{r.ReplicaId}:", StringComparison.Ordinal))),
+                FollowTimeout);
 
             foreach (var replica in cluster.Replicas)
             {

@@ -36,6 +36,17 @@ public sealed class PollTests
     }
 
     [Fact]
+    public async Task ForReturnsTheSettledValueOrFailsWithTheLastOneRead()
+    {
+        var next = 0;
+        (await Poll.ForAsync(() => Task.FromResult(++next), n => n >= 2, TimeSpan.FromSeconds(10), n => $"at {n}")).Should().Be(2);
+
+        var last = 0;
+        var wait = () => Poll.ForAsync(() => Task.FromResult(++last), _ => false, Short, n => $"still unsettled at {n}");
+        (await wait.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Be($"not within 0.3 s: still unsettled at {last}");
+    }
+
+    [Fact]
     public async Task UntilSettledReturnsTheSettledValueOrTheLastOneRead()
     {
         var next = 0;
