@@ -84,9 +84,10 @@ export function createDriver(name, { overallTimeoutMs }) {
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     if (initScript) await context.addInitScript(initScript);
     const hubUrls = [];
-    context.on('request', (r) => { if (r.url().includes('/hubs/room')) hubUrls.push(r.url()); });
+    const isHub = (url) => new URL(url).pathname.startsWith('/hubs/room');
+    context.on('request', (r) => { if (isHub(r.url())) hubUrls.push(r.url()); });
     const page = await context.newPage();
-    page.on('websocket', (ws) => { if (ws.url().includes('/hubs/room')) hubUrls.push(ws.url()); });
+    page.on('websocket', (ws) => { if (isHub(ws.url())) hubUrls.push(ws.url()); });
     page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });

@@ -3,17 +3,20 @@
 //   BASE_URL       nginx in front of the replicas, e.g. http://127.0.0.1:8080   (required)
 //   API_KEY        RoomServer API key for the HTTP API                            (required)
 //   REPLICA_PIDS   "r1:1234,r2:1235,r3:1236" — replica id → process id          (required for the kill step)
+//   REPLICA_URLS   "r1:http://127.0.0.1:5001,r2:..." — replica id → its own URL  (required: B's phone)
+// (eng/cluster.sh writes both lists in this form to its cluster.env.)
 //   SCREENSHOT_DIR where the mobile screenshots go                                (optional)
 //   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
 //
-// Steps: create a room and tokens (API); open A and B in separate browser contexts (separate cookie
-// jars, so separate nginx affinity): the page names its room in the hub URL (`room=`, DESIGN §7),
-// so both land on the room's replica, and every hub request they make carries the hint; A adds 2× an
-// item → B sees it (propagation measured in the browsers); B reloads → same state, restored from
-// sessionStorage, on the same replica; O joins (the same replica) and locks → A's and B's controls
-// are disabled with a banner; the room's replica is killed → all three show reconnecting and move
-// together to one survivor; A's reconnect is held while O reopens and B adds, so A catches up with
-// what it missed; the final state on A and B is identical.
+// Steps: create a room and tokens (API); open A through nginx: the page names its room in the hub
+// URL (`room=`, DESIGN §7), so A lands on the room's replica; open B straight on another replica
+// (any replica serves any room; B stands for a member the proxy put elsewhere), so B gets A's
+// changes through Redis; A adds 2× an item → B sees it (propagation measured in the browsers); B
+// reloads → same state, restored from sessionStorage; O opens through nginx → the room's replica
+// too, and locks → A's and B's controls are disabled with a banner; the room's replica is killed → A
+// and O show reconnecting and move together to one survivor, B stays where it is; A's reconnect is
+// held while O reopens and B adds, so A catches up with what it missed; every hub request A and O
+// made, their reconnects included, named the room; the final state on A and B is identical.
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
@@ -29,6 +32,19 @@ const MENU = [
 ];
 
 const { report, log, step, run, launchBrowser, newPhone } = createDriver('two-members', { overallTimeoutMs: 90_000 });
+
+/** "r1:http://127.0.0.1:5001,..." → Map(replica id → URL without a trailing slash). */
+function parseUrls(text) {
+  const map = new Map();
+  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = part.indexOf(':');
+    if (at > 0) map.set(part.slice(0, at), part.slice(at + 1).replace(/\/+$/, ''));
+  }
+  return map;
+}
+
+/** The same join link, opened on another origin (a replica's own URL instead of nginx's). */
+const linkOn = (origin, link) => `${origin}/${new URL(link).hash}`;
 
 function parsePids(text) {
   const map = new Map();
@@ -67,6 +83,7 @@ function sameView(a, b) {
 
 async function main() {
   const pids = parsePids(process.env.REPLICA_PIDS);
+  const replicaUrls = parseUrls(process.env.REPLICA_URLS);
 
   const room = await step('create-room', () => createRoom('Table 4 · browser test', MENU));
   report.roomId = room.id;
@@ -77,13 +94,14 @@ async function main() {
   const roomReplica = (await dataset(a.page)).replica;
   report.roomReplica = roomReplica;
 
-  const b = await step('open-b-on-the-rooms-replica', async () => {
-    const phone = await newPhone(room.b, 'B');
+  const b = await step('open-b-on-another-replica', async () => {
+    const other = [...replicaUrls].find(([id]) => id !== roomReplica);
+    if (!other) throw new Error(`REPLICA_URLS names no replica besides the room's ${roomReplica} (got "${process.env.REPLICA_URLS ?? ''}")`);
+    const phone = await newPhone(linkOn(other[1], room.b), 'B');
     report.replicaB = (await dataset(phone.page)).replica;
-    if (report.replicaB !== roomReplica) throw new Error(`B landed on ${report.replicaB}, A on ${roomReplica}: the room hint did not route them together`);
+    if (report.replicaB !== other[0]) throw new Error(`B opened on ${other[0]}'s URL but reports ${report.replicaB}`);
     return phone;
   });
-  await shot(a.page, '01-a-joined');
   await shot(a.page, '01-a-joined');
 
   await step('a-adds-two-b-sees-them', async () => {
@@ -129,14 +147,14 @@ async function main() {
     if (!sameView(before, after)) throw new Error(`B's state changed across the reload: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     if (!report.reloadRestoredFromSession) throw new Error('B did not restore its state from sessionStorage');
     report.replicaBAfterReload = (await dataset(b.page)).replica;
-    if (report.replicaBAfterReload !== roomReplica) throw new Error(`B came back on ${report.replicaBAfterReload}, not the room's ${roomReplica}`);
+    if (report.replicaBAfterReload !== report.replicaB) throw new Error(`B came back on ${report.replicaBAfterReload}, not ${report.replicaB}`);
   });
   await shot(b.page, '03-b-reloaded');
 
   const o = await step('open-owner-on-the-rooms-replica', async () => {
     const phone = await newPhone(room.owner, 'O');
     report.replicaO = (await dataset(phone.page)).replica;
-    if (report.replicaO !== roomReplica) throw new Error(`O landed on ${report.replicaO}, not the room's ${roomReplica}`);
+    if (report.replicaO !== roomReplica) throw new Error(`O landed on ${report.replicaO}, A on ${roomReplica}: the room hint did not route them together`);
     return phone;
   });
 
@@ -155,7 +173,7 @@ async function main() {
   const killed = roomReplica;
   let openGate = () => {};
   const gate = new Promise((resolve) => { openGate = resolve; });
-  await step('kill-a-replica', async () => {
+  await step('kill-the-rooms-replica', async () => {
     const pid = pids.get(killed);
     if (pid === undefined) throw new Error(`REPLICA_PIDS has no process for the room's replica "${killed}" (got "${process.env.REPLICA_PIDS ?? ''}")`);
     const survivors = [...pids].filter(([id, p]) => id !== killed && isAlive(p)).map(([id]) => id);
@@ -180,7 +198,7 @@ async function main() {
   });
 
   await step('owner-reopens-and-b-adds-while-a-reconnects', async () => {
-    // O and B were on the killed replica too: wait until they are live on a survivor.
+    // O was on the killed replica too, B was not: wait until both are live on a survivor.
     for (const phone of [o, b]) {
       await waitFor(phone.page, phone.label, `live on a replica other than the killed ${killed}`,
         (dead) => document.body.dataset.status === 'live' && document.body.dataset.replica !== dead, killed, 30_000);
@@ -195,7 +213,7 @@ async function main() {
     report.bVersionWhileAOffline = (await orderView(b.page)).version;
     report.replicaOAfterKill = (await dataset(o.page)).replica;
     report.replicaBAfterKill = (await dataset(b.page)).replica;
-    if (report.replicaOAfterKill !== report.replicaBAfterKill) throw new Error(`the room split: O on ${report.replicaOAfterKill}, B on ${report.replicaBAfterKill}`);
+    if (report.replicaBAfterKill !== report.replicaB) throw new Error(`B moved from ${report.replicaB} to ${report.replicaBAfterKill}, though its replica lived`);
   });
 
   await step('a-reconnects-and-catches-up', async () => {
@@ -206,7 +224,7 @@ async function main() {
     report.resumeAfterReleaseMs = Date.now() - releasedAt;
     const data = await dataset(a.page);
     report.replicaAAfterKill = data.replica;
-    if (data.replica !== report.replicaBAfterKill) throw new Error(`A came back on ${data.replica}, B and O are on ${report.replicaBAfterKill}`);
+    if (data.replica !== report.replicaOAfterKill) throw new Error(`the room split: A came back on ${data.replica}, O is on ${report.replicaOAfterKill}`);
     report.statusesSeenByA = await a.page.evaluate(() => window.__statuses);
     if (!report.statusesSeenByA.includes('reconnecting')) throw new Error(`A never showed reconnecting (saw ${report.statusesSeenByA.join(' → ')})`);
     const bVersion = (await orderView(b.page)).version;
@@ -237,9 +255,10 @@ async function main() {
     const phones = [a, b, o];
     report.hubRequests = Object.fromEntries(phones.map((p) => [p.label, p.hubUrls.length]));
     for (const phone of phones) {
-      const negotiates = phone.hubUrls.filter((u) => u.includes('/negotiate'));
+      // Each phone connected twice: A and O after the kill, B after its reload.
+      const negotiates = phone.hubUrls.filter((u) => new URL(u).pathname.endsWith('/negotiate'));
       const sockets = phone.hubUrls.filter((u) => u.startsWith('ws'));
-      if (negotiates.length === 0 || sockets.length === 0) throw new Error(`${phone.label} made ${negotiates.length} negotiates and ${sockets.length} WebSockets; expected both`);
+      if (negotiates.length < 2 || sockets.length < 2) throw new Error(`${phone.label} made ${negotiates.length} negotiates and ${sockets.length} WebSockets; expected two of each at least`);
       const unhinted = phone.hubUrls.filter((u) => new URL(u).searchParams.get('room') !== room.id);
       if (unhinted.length > 0) throw new Error(`${phone.label}'s hub request without room=${room.id}: ${unhinted[0]}`);
     }
