@@ -29,7 +29,7 @@ public static class ChaosEvidence
             finals.Add(new RoomFinalState(
                 room.Id,
                 await cluster.RedisVersionAsync(room),
-                await cluster.RedisHistoryAsync(room),
+                await cluster.RedisEventsAsync(room),
                 remembered,
                 await cluster.RedisChoicesAsync(room),
                 prices,

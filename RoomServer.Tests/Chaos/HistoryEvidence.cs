@@ -17,7 +17,7 @@ public sealed record HistoryEvidence(
 
 /// <summary>
 /// One room at the end: <see cref="Version"/> (<c>HGET rs:{id}:meta version</c>), its whole history
-/// (<c>LRANGE rs:{id}:history</c>, oldest first), the remembered op results (<c>HGETALL rs:{id}:ops</c>,
+/// (its audit trail, <c>XRANGE rs:{id}:audit</c>, oldest first), the remembered op results (<c>HGETALL rs:{id}:ops</c>,
 /// "member:opId" → "version:quantity"), the choices (<c>HGETALL rs:{id}:choices</c>, "member:menu" →
 /// quantity), the menu's prices as the test created them, and the room's snapshot as replicas serve it.
 /// </summary>

@@ -58,7 +58,7 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
             writes.SelectMany(w => w.Acks).Select(a => a.Ack.Version).Should().OnlyHaveUniqueItems("every acknowledged change got its own version");
 
             // Every ack is the event at its version in the room's history (Redis), whichever replica wrote it.
-            var history = await cluster.RedisHistoryAsync(room);
+            var history = await cluster.RedisEventsAsync(room);
             history.Select(e => e.Version).Should().Equal(Enumerable.Range(1, (int)finalVersion).Select(v => (long)v));
             foreach (var (member, acks) in writes)
             {

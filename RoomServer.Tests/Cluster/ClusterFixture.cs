@@ -162,10 +162,10 @@ public class ClusterFixture : IAsyncLifetime
     public async Task<long> RedisVersionAsync(TestRoom room) =>
         long.Parse((await Redis.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:meta", "version"))!, CultureInfo.InvariantCulture);
 
-    /// <summary>The room's history list, oldest first, parsed.</summary>
-    public async Task<IReadOnlyList<RoomEvent>> RedisHistoryAsync(TestRoom room)
+    /// <summary>The room's events as its audit trail holds them, oldest first, parsed.</summary>
+    public async Task<IReadOnlyList<RoomEvent>> RedisEventsAsync(TestRoom room)
     {
-        var entries = await Redis.ExecuteListAsync("LRANGE", $"rs:{{{room.Id}}}:history", "0", "-1");
+        var entries = await Redis.ExecuteListAsync("EVAL", AuditTrail.EventsScript, "1", AuditTrail.Key(room.Id), "-");
         return entries.Select(e => System.Text.Json.JsonSerializer.Deserialize<RoomEvent>(e!, ContractServer.Json)!).ToList();
     }
 

@@ -66,7 +66,7 @@ public sealed class RedisOutageTests(ClusterFixture cluster, ITestOutputHelper o
             var sinceRestart = Stopwatch.StartNew();
 
             // Nothing acknowledged was lost: every ack's opId result and event are in Redis.
-            var history = await cluster.RedisHistoryAsync(room);
+            var history = await cluster.RedisEventsAsync(room);
             foreach (var acked in outcomes.Where(o => o.Ack is not null))
             {
                 (await cluster.RedisOpResultAsync(room, acked.MemberId, acked.OpId)).Should().Be($"{acked.Ack!.Version}:{acked.Ack.Quantity}", $"acknowledged {acked.OpId} survived");

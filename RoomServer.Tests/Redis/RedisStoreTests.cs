@@ -1,15 +1,17 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
-/// <summary>What only the Redis store has to prove: keys, TTLs, the capped history and audit trail, read from Redis itself.</summary>
+/// <summary>What only the Redis store has to prove: keys, TTLs, the audit trail and the replay it serves, read from Redis itself.</summary>
 public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<RedisContractServer>
 {
-    private static readonly string[] KeyNames = ["meta", "choices", "members", "history", "presence", "ops", "oplog", "audit"];
+    private static readonly string[] KeyNames = ["meta", "choices", "members", "presence", "ops", "oplog", "audit"];
 
     [Fact]
     public async Task EveryKeyOfARoomCarriesTheRoomsTtlAfterAChange()
@@ -113,7 +115,7 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
-    public async Task HistoryIsCappedAtTheConfiguredLength()
+    public async Task MissedEventsAreReplayedFromTheAuditTrailAndEachEventIsStoredOnce()
     {
         var room = await server.CreateRoomAsync();
         await using var ann = await server.JoinAsync(room, "ann");
@@ -122,9 +124,22 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
             await ann.Client.SetChoiceAsync(room, "cola", (i % 2) + 1);
         }
 
-        (await server.Redis.ExecuteAsync("LLEN", $"rs:{{{room.Id}}}:history")).Should().Be(ContractServer.HistoryLength.ToString(CultureInfo.InvariantCulture));
-        var newest = (await server.Redis.ExecuteListAsync("LRANGE", $"rs:{{{room.Id}}}:history", "-1", "-1")).Single();
-        newest.Should().Contain($"\"version\":{1 + ContractServer.HistoryLength + 5}");
+        var version = 1 + ContractServer.HistoryLength + 5;
+        (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:history")).Should().Be("0", "the audit trail is the only copy of the events");
+        var trail = await server.Redis.ExecuteListAsync("EVAL", AuditTrail.EventsScript, "1", AuditTrail.Key(room.Id), $"{version - ContractServer.HistoryLength + 1}-0");
+
+        var behind = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - ContractServer.HistoryLength });
+        behind.Missed!.Select(e => e.Version).Should().Equal(Enumerable.Range(version - ContractServer.HistoryLength + 1, ContractServer.HistoryLength).Select(v => (long)v));
+        trail.Should().HaveCount(ContractServer.HistoryLength);
+        behind.Missed![^1].Should().BeEquivalentTo(RoomChannelProtocol.ParseStoredEvent(trail[^1]!), "the replay is the trail's entries");
+
+        // A trail that no longer holds every missed event (trimmed by hand here) answers a snapshot.
+        await server.Redis.ExecuteAsync("XTRIM", AuditTrail.Key(room.Id), "MAXLEN", "3");
+        var trimmed = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - 5 });
+        trimmed.Missed.Should().BeNull("two of the five missed events are gone from the trail");
+        trimmed.Snapshot!.Version.Should().Be(version);
+        var kept = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - 3 });
+        kept.Missed!.Select(e => e.Version).Should().Equal(version - 2, version - 1, version);
     }
 
     [Fact]

@@ -148,11 +148,11 @@ public sealed class RedisClusterFixture : IAsyncLifetime
     public async Task<string> RedisEpochAsync(TestRoom room) =>
         (await (await Redis.MasterOfAsync(Meta(room))).ExecuteAsync("HGET", Meta(room), "epoch"))!;
 
-    /// <summary>The room's history, oldest first, read on the master that serves it now.</summary>
-    public async Task<IReadOnlyList<RoomEvent>> RedisHistoryAsync(TestRoom room)
+    /// <summary>The room's events as its audit trail holds them, oldest first, read on the master that serves it now.</summary>
+    public async Task<IReadOnlyList<RoomEvent>> RedisEventsAsync(TestRoom room)
     {
         var master = await Redis.MasterOfAsync(Meta(room));
-        var reply = (object?[])(await RespClient.ExecuteAsync(master.Port, ["LRANGE", $"rs:{{{room.Id}}}:history", "0", "-1"], TimeSpan.FromSeconds(5)))!;
+        var reply = (object?[])(await RespClient.ExecuteAsync(master.Port, ["EVAL", AuditTrail.EventsScript, "1", AuditTrail.Key(room.Id), "-"], TimeSpan.FromSeconds(5)))!;
         return [.. reply.Select(e => JsonSerializer.Deserialize<RoomEvent>((string)e!, ContractServer.Json)!)];
     }
 

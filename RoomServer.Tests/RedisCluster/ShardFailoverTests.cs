@@ -102,7 +102,7 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
 
             foreach (var shard in rooms)
             {
-                var history = await cluster.RedisHistoryAsync(shard.Room);
+                var history = await cluster.RedisEventsAsync(shard.Room);
                 var final = await cluster.RedisVersionAsync(shard.Room);
                 history.Select(e => e.Version).Should().Equal(Enumerable.Range(1, (int)final).Select(v => (long)v), $"room {shard.Room.Id}'s history is whole");
 

@@ -23,7 +23,7 @@ public sealed class RoomServerOptions
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>How many events each room keeps for <c>Join(since)</c>; older positions get a snapshot.</summary>
+    /// <summary>How many missed events <c>Join(since)</c> replays at most (from the audit trail); a position further behind gets a snapshot.</summary>
     [Range(1, 100_000)]
     public int HistoryLength { get; set; } = 500;
 

@@ -29,7 +29,7 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
 
         if (options.AuditLength < options.HistoryLength)
         {
-            failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: the audit trail keeps every event the recovery history does.");
+            failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: Join(since) replays missed events from the audit trail.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -14,7 +14,7 @@ internal static class AuditReply
     public static EventPage Read(ScriptReply reply, int limit)
     {
         var oldest = reply.Text(Oldest);
-        var events = reply.Texts(Events).Select(RoomChannelProtocol.ParseHistoryEntry).ToList();
+        var events = reply.Texts(Events).Select(RoomChannelProtocol.ParseStoredEvent).ToList();
         return EventPage.FromRead(events, limit, oldest.Length == 0 ? null : reply.Number(Oldest));
     }
 }

@@ -20,7 +20,7 @@ internal static class MissedReply
 
     public static JoinOutcome Read(ScriptReply reply)
     {
-        var missed = reply.Texts(Events).Select(RoomChannelProtocol.ParseHistoryEntry).ToList();
+        var missed = reply.Texts(Events).Select(RoomChannelProtocol.ParseStoredEvent).ToList();
         var presence = SnapshotAssembler.Presence(
             reply.Pairs(Members).Select(p => (p.Key, p.Value)),
             reply.Texts(Online).ToHashSet(StringComparer.Ordinal));

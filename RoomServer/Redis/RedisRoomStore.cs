@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
 /// Scaled mode's store: every change is one Lua script (Scripts/), which validates, applies, bumps
-/// the version, appends to the capped history, refreshes the TTL and publishes — atomically.
+/// the version, appends to the audit trail (which Join(since) replays from), refreshes the TTL and
+/// publishes — atomically.
 /// This class only marshals arguments (in each script's ARGV order) and replies (read by the reply
 /// readers of <see cref="ScriptReply"/>); the rules live in the scripts and in Rooms/.
 /// </summary>

@@ -39,8 +39,8 @@ public static class RoomChannelProtocol
         return kind is { } k && IsOneObject(json.Span) ? new EncodedRoomMessage(roomId, k, json) : null;
     }
 
-    public static RoomEvent ParseHistoryEntry(string json) =>
-        JsonSerializer.Deserialize<RoomEvent>(json, Json) ?? throw new JsonException("empty history entry");
+    public static RoomEvent ParseStoredEvent(string json) =>
+        JsonSerializer.Deserialize<RoomEvent>(json, Json) ?? throw new JsonException("empty stored event");
 
     private static bool IsOneObject(ReadOnlySpan<byte> json)
     {

@@ -43,9 +43,9 @@ if nextq ~= current then
   created = current == 0
   local opId = nil
   if op ~= '' then opId = op end
-  local history_created
-  version, history_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId }, { meta[5], meta[6], meta[7] })
-  created = created or history_created
+  local audit_created
+  version, audit_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId }, { meta[5], meta[6], meta[7] })
+  created = created or audit_created
 else
   version = tonumber(redis.call('HGET', META, 'version'))
 end

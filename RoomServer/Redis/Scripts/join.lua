@@ -11,7 +11,8 @@
 --   published; then the room's presence swept (sweep_presence), so what the reply says is current.
 -- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
 --   (MissedReply)
---   when since has this epoch, is not ahead of the room and history still holds every later event
+--   when since has this epoch, is not ahead of the room and at most history length (ARGV 2) behind,
+--   and the audit trail holds every later event (missed_events)
 --   (members, who is online and the presence sequence let the resuming client refresh presence it
 --   missed); otherwise the snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
@@ -47,10 +48,9 @@ local version = tonumber(redis.call('HGET', META, 'version'))
 if ARGV[8] ~= '' and ARGV[8] == epoch then
   local since = tonumber(ARGV[9])
   if since ~= nil and since <= version then
-    local first = version - redis.call('LLEN', HISTORY) + 1
-    if since + 1 >= first then
-      return {'missed', epoch, int(version), redis.call('LRANGE', HISTORY, since + 1 - first, -1),
-        redis.call('HGETALL', MEMBERS), online_members(), presence_seq()}
+    local missed = missed_events(since, version)
+    if missed then
+      return {'missed', epoch, int(version), missed, redis.call('HGETALL', MEMBERS), online_members(), presence_seq()}
     end
   end
 end

@@ -7,7 +7,8 @@
 --                             removed:<memberId> = removal generation (times removed)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
---   4 rs:{id}:history   list  event JSON, oldest first, capped at ARGV[2]
+--   4 rs:{id}:history   list  no longer written (join.lua replays from the audit trail, 8); kept here
+--                             so that one left by an older RoomServer expires and goes with its room
 --   5 rs:{id}:presence  hash  c:<replica>:<connection> = <memberId>|<leaseUntilMs>
 --                             m:<memberId> = 1              (announced online)
 --                             g:<memberId> = <sinceMs>      (last connection gone: grace started)
@@ -20,13 +21,14 @@
 --                             delete.lua removes it with the room)
 -- ARGV, the same first three for every script:
 --   1 publish command and channel: 'PUBLISH rs:{id}:events', or 'SPUBLISH rs:{id}:events' (sharded pub/sub
---     on a Redis Cluster: the channel shares the room's slot)    2 history length    3 "at" (ISO-8601 UTC)
+--     on a Redis Cluster: the channel shares the room's slot)    2 history length (how many events a
+--     resuming client may replay, missed_events)    3 "at" (ISO-8601 UTC)
 -- Replies are arrays whose first element is 'ok' or an error code of DESIGN.md §5. The C# side
 --   reads each shape by named positions (Redis/ScriptReply.cs and its readers: VersionReply,
 --   ChoiceReply, PositionReply, MissedReply, SnapshotReply): change a reply and its reader together.
 -- Channel messages (RoomChannelProtocol): 'E' .. event JSON (RoomEvent, every field present) or
 --                                   'P' .. presence JSON (PresenceChange).
-local META, CHOICES, MEMBERS, HISTORY, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local META, CHOICES, MEMBERS, PRESENCE, OPS, OPLOG = KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[7]
 local PUBLISH, CHANNEL = string.match(ARGV[1], '^(S?PUBLISH) (.+)$')
 local HISTORY_LENGTH, AT = tonumber(ARGV[2]), ARGV[3]
 local AUDIT = KEYS[8]
@@ -118,10 +120,10 @@ local function touch_unless_fresh(ttl, created)
   for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 
--- Bumps the version, appends the event to the capped history and to the audit trail (its entry id
--- is the version, so the trail pages by version; a room created before the trail existed has no
--- auditLength and keeps as many as its history) and publishes it. Because this runs inside the
--- script, channel order is version order whichever replica wrote it.
+-- Bumps the version, appends the event to the audit trail (its entry id is the version, so the trail
+-- pages by version and join.lua replays missed events from it; a room created before the trail
+-- existed has no auditLength and keeps as many as HISTORY_LENGTH) and publishes it. Because this runs
+-- inside the script, channel order is version order whichever replica wrote it.
 -- f: memberId displayName menuId quantity opId state by kind payload(raw JSON)
 -- meta: the room's {roomId, epoch, auditLength} if the caller has read them already (choice.lua's
 -- one HMGET), else read here.
@@ -134,13 +136,24 @@ local function append_event(etype, f, meta)
     .. ',"menuId":' .. q(f.menuId) .. ',"quantity":' .. int(f.quantity) .. ',"opId":' .. q(f.opId)
     .. ',"state":' .. q(f.state) .. ',"by":' .. q(f.by) .. ',"kind":' .. q(f.kind)
     .. ',"payload":' .. (f.payload or 'null') .. '}'
-  local length = redis.call('RPUSH', HISTORY, json)
-  if length > HISTORY_LENGTH then redis.call('LTRIM', HISTORY, -HISTORY_LENGTH, -1) end
   redis.call('XADD', AUDIT, 'MAXLEN', int(tonumber(meta[3]) or HISTORY_LENGTH), int(version) .. '-0', 'e', json)
   publish('E' .. json)
-  -- The second: this event may have created the history or audit key (a room from before the audit
-  -- trail, without auditLength, gets its audit stream from some later event).
-  return version, length == 1 or not meta[3]
+  -- The second: this event may have created the audit key (the room's first event; a room from
+  -- before the audit trail, without auditLength, gets its stream from some later event).
+  return version, version == 1 or not meta[3]
+end
+
+-- The events after version `since` up to `version`, oldest first, when a client that far behind may
+-- replay them (at most HISTORY_LENGTH: further behind, a snapshot is less to send) and the audit trail
+-- still holds every one of them; else nil (the caller answers a snapshot).
+local function missed_events(since, version)
+  if version - since > HISTORY_LENGTH then return nil end
+  if since == version then return {} end
+  local entries = redis.call('XRANGE', AUDIT, int(since + 1) .. '-0', '+')
+  if #entries ~= version - since then return nil end
+  local events = {}
+  for i, entry in ipairs(entries) do events[i] = entry[2][2] end
+  return events
 end
 
 -- Presence is not versioned like events, but it is ordered: every announcement takes the next
