@@ -55,6 +55,13 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         var summary = root.GetProperty("summary");
         summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");
         summary.GetProperty("outOfOrder").GetInt64().Should().Be(0, "every member sees its room's versions in order");
+
+        // W3 on the floor too, so the join capacity is given as a fraction of the platform's.
+        var joins = summary.GetProperty("joinsVersusFloor").EnumerateArray().ToList();
+        joins.Select(j => j.GetProperty("arm").GetString()).Should().Equal(["roomshare-2"], "roomshare-2 runs W3 and is compared with the floor's");
+        joins[0].GetProperty("floorCapacity").ValueKind.Should().Be(JsonValueKind.Number, "the floor ran W3 and reached its first step");
+        joins[0].GetProperty("floorMostCompletedPerSecond").GetDouble().Should().BePositive("the floor completed joins");
+        (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("## W3 join capacity (joins/s)");
     }
 
     public void Dispose()

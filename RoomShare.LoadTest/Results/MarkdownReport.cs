@@ -15,6 +15,7 @@ public static class MarkdownReport
         var md = new StringBuilder();
         Header(md, run);
         Capacities(md, run);
+        JoinCapacities(md, run);
         foreach (var arm in run.Arms)
         {
             Line(md, $"## Arm `{arm.Arm}` ({arm.Server}, {arm.Replicas} replica{(arm.Replicas == 1 ? string.Empty : "s")})");
@@ -88,6 +89,32 @@ public static class MarkdownReport
         foreach (var note in run.Summary.VersusFloor.Where(v => v.Note is not null))
         {
             Line(md, $"- {note.Arm}: {note.Note}.");
+        }
+
+        Line(md);
+    }
+
+    private static void JoinCapacities(StringBuilder md, RunResult run)
+    {
+        var joins = run.Summary.JoinsVersusFloor;
+        if (joins.Count == 0 || joins.All(j => j.FloorCapacity is null))
+        {
+            return;
+        }
+
+        Line(md, "## W3 join capacity (joins/s)");
+        Line(md);
+        Line(md, "| arm | at p99 connect→joined within the limit | × floor | the floor's | most completed/s (the floor's) |");
+        Line(md, "| --- | --- | --- | --- | --- |");
+        foreach (var j in joins)
+        {
+            Line(md, $"| {j.Arm} | {N(j.Capacity)} | {N(j.Fraction)} | {N(j.FloorCapacity)} | {N(j.MostCompletedPerSecond)} ({N(j.FloorMostCompletedPerSecond)}) |");
+        }
+
+        Line(md);
+        foreach (var j in joins.Where(j => j.Note is not null))
+        {
+            Line(md, $"- {j.Arm}: {j.Note}.");
         }
 
         Line(md);

@@ -20,6 +20,14 @@ public sealed record FloorComparison(
     string Arm, int? Capacity, int? FloorCapacity, double? Fraction, int? RelaxedCapacity, int? FloorRelaxedCapacity, double? RelaxedFraction, string? Note);
 
 /// <summary>
+/// A W3 arm's join capacity (p99 connect→joined within the limit) as a fraction of the floor arm's, measured
+/// in the same run, and the most joins a second each completed in a step (what the box sustains, where a
+/// 2-second step offered faster still passes on its backlog). <see cref="Note"/> as for W1.
+/// </summary>
+public sealed record JoinFloorComparison(
+    string Arm, int? Capacity, int? FloorCapacity, double? Fraction, double MostCompletedPerSecond, double? FloorMostCompletedPerSecond, string? Note);
+
+/// <summary>
 /// Correctness over the whole run (what the CI test asserts on) and the headline comparisons.
 /// Missing = deliveries that never arrived; out-of-order = a member saw a lower room version after a higher one.
 /// </summary>
@@ -31,7 +39,8 @@ public sealed record RunSummary(
     long ClosedConnections,
     long FailedConnects,
     int InvalidSteps,
-    IReadOnlyList<FloorComparison> VersusFloor);
+    IReadOnlyList<FloorComparison> VersusFloor,
+    IReadOnlyList<JoinFloorComparison> JoinsVersusFloor);
 
 /// <summary>The results.json document.</summary>
 public sealed record RunResult(

@@ -2,7 +2,7 @@ using RoomShare.LoadTest.Cluster;
 
 namespace RoomShare.LoadTest.Results;
 
-/// <summary>Adds up correctness over every arm and compares each W1 arm's capacity with the floor's.</summary>
+/// <summary>Adds up correctness over every arm and compares each W1 and W3 arm's capacity with the floor's.</summary>
 public static class RunSummaries
 {
     public static RunSummary Of(IReadOnlyList<ArmResult> arms)
@@ -19,7 +19,8 @@ public static class RunSummaries
             steps.Sum(s => s.ClosedConnections) + closedIdle,
             failedConnects,
             invalid,
-            VersusFloor(arms));
+            VersusFloor(arms),
+            JoinsVersusFloor(arms));
     }
 
     private static List<FloorComparison> VersusFloor(IReadOnlyList<ArmResult> arms)
@@ -39,6 +40,25 @@ public static class RunSummaries
                 Note(w1.AtSlo, floor?.AtSlo));
         }).ToList();
     }
+
+    private static List<JoinFloorComparison> JoinsVersusFloor(IReadOnlyList<ArmResult> arms)
+    {
+        var floor = arms.FirstOrDefault(a => a.Server == ArmServer.Floor)?.W3;
+        return arms.Where(a => a.Server != ArmServer.Floor && a.W3 is not null).Select(a =>
+        {
+            var w3 = a.W3!;
+            return new JoinFloorComparison(
+                a.Arm,
+                w3.AtSlo.Rate,
+                floor?.AtSlo.Rate,
+                Fraction(w3.AtSlo.Rate, floor?.AtSlo.Rate),
+                MostCompleted(w3),
+                floor is null ? null : MostCompleted(floor),
+                Note(w3.AtSlo, floor?.AtSlo));
+        }).ToList();
+    }
+
+    private static double MostCompleted(JoinRampResult ramp) => ramp.Steps.Select(s => s.CompletedPerSecond).DefaultIfEmpty(0).Max();
 
     public static WriteScenarioResult? W1(ArmResult? arm) => arm?.Writes.FirstOrDefault(w => w.Scenario == "W1");
 
