@@ -210,9 +210,10 @@ async function pool(items, concurrency, fn) {
   await Promise.all(workers);
 }
 
-// The generated loopback nginx.conf has `worker_connections 1024`; every WebSocket holds two
-// sockets in nginx, so more than ~500 clients cannot connect. Raise it in the generated file (the
-// state dir, never the repo) and reload nginx (HUP: same master pid, new workers).
+// Every WebSocket holds two sockets in nginx, so the generated loopback nginx.conf's
+// `worker_connections` (16384 in the template; it was 1024) bounds the clients. Raise it in the
+// generated file when a run needs more (the state dir, never the repo) and reload nginx (HUP: same
+// master pid, new workers).
 async function maybeRaiseNginxConnections(stateDir, nginxPid, connections, setting, baseUrl) {
   const conf = path.join(stateDir, "nginx/nginx.conf");
   const text = readFileSync(conf, "utf8");
