@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Tests.Chaos;
 /// <summary>
 /// The cluster of <see cref="ClusterFixture"/> (redis-server, r1..r3, nginx) shaped for the chaos
 /// battery: r3 reaches Redis through a <see cref="TcpFaultProxy"/> (<see cref="CutOffReplicaId"/>),
-/// so one replica alone can lose Redis; history and the idempotency window are long enough that the
+/// so one replica alone can lose Redis; the audit trail and the idempotency window are long enough that the
 /// checker sees every event and every remembered op of a run; quantities may grow far (concurrent
 /// increments of one item). Each chaos test class takes its own instance.
 /// </summary>
@@ -57,7 +57,7 @@ public sealed class ChaosFixture : ClusterFixture
 
         // The checker replays each room from v1 and finds every acknowledged opId remembered.
         settings["RoomServer__HistoryLength"] = "100000";
-        settings["RoomServer__AuditLength"] = "100000"; // the audit trail must keep at least the history
+        settings["RoomServer__AuditLength"] = "100000"; // the checker reads each room's events from its audit trail
         settings["RoomServer__IdempotencyWindow"] = "1000000";
         settings["RoomServer__MaxQuantity"] = MaxQuantity.ToString(CultureInfo.InvariantCulture);
     }

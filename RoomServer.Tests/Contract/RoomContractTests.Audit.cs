@@ -9,8 +9,8 @@ namespace RoomShare.RoomServer.Tests.Contract;
 
 /// <summary>
 /// The audit trail, <c>GET /api/rooms/{roomId}/events?from=&amp;limit=</c> (DESIGN.md §4, §8): every
-/// event the room sent, beyond the recovery history, paged by version. The contract server keeps a
-/// history of <see cref="ContractServer.HistoryLength"/> and a trail of <see cref="ContractServer.AuditLength"/>.
+/// event the room sent, further back than Join(since) replays, paged by version. The contract server
+/// replays up to <see cref="ContractServer.HistoryLength"/> events and keeps a trail of <see cref="ContractServer.AuditLength"/>.
 /// </summary>
 public abstract partial class RoomContractTests
 {
@@ -34,7 +34,7 @@ public abstract partial class RoomContractTests
         (await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "open" })).EnsureSuccessStatusCode();
         await using var bob = await Server.JoinAsync(room, "bob");
         const int total = 1 + 30 + 3 + 1;
-        total.Should().BeGreaterThan(ContractServer.HistoryLength, "the trail must reach past the recovery history");
+        total.Should().BeGreaterThan(ContractServer.HistoryLength, "the trail must reach past what Join(since) replays");
         var live = new List<RoomEvent>();
         for (var i = 0; i < total; i++)
         {

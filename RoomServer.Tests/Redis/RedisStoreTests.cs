@@ -119,13 +119,16 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     {
         var room = await server.CreateRoomAsync();
         await using var ann = await server.JoinAsync(room, "ann");
+        // The list an older RoomServer kept beside the trail (and replayed from): a rolling upgrade can
+        // leave one, and an older replica still reads it, so it must not outlive the next event.
+        await server.Redis.ExecuteAsync("RPUSH", $"rs:{{{room.Id}}}:history", "{\"version\":1}");
         for (var i = 0; i < ContractServer.HistoryLength + 5; i++)
         {
             await ann.Client.SetChoiceAsync(room, "cola", (i % 2) + 1);
         }
 
         var version = 1 + ContractServer.HistoryLength + 5;
-        (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:history")).Should().Be("0", "the audit trail is the only copy of the events");
+        (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:history")).Should().Be("0", "the audit trail is the only copy of the events, and an older server's list went with the next one");
         var trail = await server.Redis.ExecuteListAsync("EVAL", AuditTrail.EventsScript, "1", AuditTrail.Key(room.Id), $"{version - ContractServer.HistoryLength + 1}-0");
 
         var behind = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - ContractServer.HistoryLength });

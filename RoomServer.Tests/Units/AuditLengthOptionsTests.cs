@@ -2,7 +2,7 @@ using RoomShare.RoomServer.Configuration;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
-/// <summary>The audit trail keeps every event the recovery history does: a shorter trail refuses to start.</summary>
+/// <summary>Join(since) replays up to HistoryLength events from the audit trail: a shorter trail refuses to start.</summary>
 public sealed class AuditLengthOptionsTests
 {
     private static RoomServerOptions Options(int historyLength, int auditLength) => new()

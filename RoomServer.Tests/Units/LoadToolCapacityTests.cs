@@ -6,7 +6,7 @@ namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
 /// How the load tool reads a capacity off its steps, and which rate it tries next to narrow it
-/// (<c>Capacity.Of</c>, <c>Capacity.Refinement</c>). A step here is (rate, valid, meets the limit).
+/// (<c>Capacity.Of</c>, <c>Capacity.BrokenAbove</c>, <c>Capacity.Refinement</c>). A step here is (rate, valid, meets the limit).
 /// </summary>
 public sealed class LoadToolCapacityTests
 {
@@ -32,6 +32,17 @@ public sealed class LoadToolCapacityTests
         CapacityOf((100, true, true), (200, false, false)).Should().Be(new Capacity(100, "generator-limited at 200/s"));
         CapacityOf((100, true, true), (200, true, true)).Should().Be(new Capacity(200, "not broken up to 200/s"));
         CapacityOf((100, true, true), (200, false, false)).Broken.Should().BeFalse();
+    }
+
+    [Fact]
+    public void AValidStepThatBrokeAboveAStarvedOneBoundsTheCapacityFromAbove()
+    {
+        // W3 at 10:47 on 2026-11-30: 2115 met, 2236 starved the generator, 2500 broke.
+        Capacity.BrokenAbove([(2000, true, true), (2115, true, true), (2236, false, true), (2500, true, false)], s => s.Item1, s => s.Item2, s => s.Item3)
+            .Should().Be(2500);
+        // Nothing above broke, or the capacity is already the broken kind: no upper bound to add.
+        Capacity.BrokenAbove([(100, true, true), (200, false, false)], s => s.Item1, s => s.Item2, s => s.Item3).Should().BeNull();
+        Capacity.BrokenAbove([(100, true, true), (200, true, false), (300, true, false)], s => s.Item1, s => s.Item2, s => s.Item3).Should().BeNull();
     }
 
     [Fact]

@@ -13,7 +13,6 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
     private readonly Dictionary<string, string> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<(string MemberId, string MenuId), int> _choices = [];
-    private readonly Queue<RoomEvent> _history = new();
     private readonly Queue<RoomEvent> _audit = new();
     private readonly Dictionary<string, ChoiceAck> _ops = new(StringComparer.Ordinal);
     private readonly Queue<string> _opOrder = new();
@@ -334,25 +333,20 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             return null;
         }
 
-        var firstKept = Version - _history.Count + 1;
-        if (since.Version + 1 < firstKept)
+        // Like join.lua: at most historyLength events, replayed from the audit trail (which keeps at
+        // least that many: the options validator sees to it).
+        if (Version - since.Version > historyLength)
         {
             return null;
         }
 
-        return _history.Where(e => e.Version > since.Version).ToList();
+        return _audit.Where(e => e.Version > since.Version).ToList();
     }
 
     private RoomEventMessage Append(string type, string at, Func<RoomEvent, RoomEvent> fill)
     {
         Version++;
         var roomEvent = fill(new RoomEvent(Id, Epoch, Version, type, at));
-        _history.Enqueue(roomEvent);
-        while (_history.Count > historyLength)
-        {
-            _history.Dequeue();
-        }
-
         _audit.Enqueue(roomEvent);
         while (_audit.Count > auditLength)
         {

@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Redis;
 /// The wire format of a room channel, written by the Lua scripts (Scripts/prelude.lua):
 /// <c>E{RoomEvent JSON}</c> for a versioned event, <c>P{PresenceChange JSON}</c> for presence, and
 /// <c>H{nonce}</c> for a replica's subscription probe (ignored by every other replica).
-/// History entries are the event JSON without the prefix. JSON is camelCase, every field present.
+/// The audit trail's entries (field <c>e</c>) are the event JSON without the prefix. JSON is camelCase, every field present.
 /// </summary>
 public static class RoomChannelProtocol
 {

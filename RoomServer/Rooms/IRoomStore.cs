@@ -3,11 +3,11 @@ namespace RoomShare.RoomServer.Rooms;
 /// <summary>
 /// The storage seam: where room state lives and how every change is applied. Two implementations
 /// (embedded in-memory, Redis) pass the same contract suite. Every change is atomic: it validates,
-/// applies, bumps the version, appends to the capped history and publishes the event on the room's
+/// applies, bumps the version, appends to the room's history (its audit trail) and publishes the event on the room's
 /// backplane channel in version order — or changes nothing and throws a <see cref="RoomException"/>.
 /// A store that cannot reach its backing service within its deadline throws <c>unavailable</c>
 /// and never acknowledges a change it cannot vouch for. Every write takes one record (StoreWrites);
-/// limits (history, idempotency window, max quantity, lease, grace) come from the store's options.
+/// limits (replay length, audit length, idempotency window, max quantity, lease, grace) come from the store's options.
 /// </summary>
 public interface IRoomStore
 {
@@ -20,8 +20,8 @@ public interface IRoomStore
     Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// A page of the room's audit trail: every event the room sent, kept beyond the recovery history
-    /// for the room's lifetime (its TTL) up to the configured audit length, oldest trimmed first.
+    /// A page of the room's audit trail: every event the room sent (further back than Join replays),
+    /// kept for the room's lifetime (its TTL) up to the configured audit length, oldest trimmed first.
     /// Returns the events of version ≥ <paramref name="from"/>, at most <paramref name="limit"/>.
     /// </summary>
     Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken);
@@ -29,8 +29,8 @@ public interface IRoomStore
     /// <summary>
     /// Registers the member (a <c>member</c> event the first time), marks the connection live
     /// (a <c>Presence</c> online message when the member was offline), and returns either the events
-    /// after <see cref="JoinRequest.Since"/> or a snapshot when history no longer reaches back, the
-    /// epoch differs or <c>since</c> is ahead of the room.
+    /// after <see cref="JoinRequest.Since"/> (at most the history length of them, from the audit trail)
+    /// or a snapshot when <c>since</c> is further behind, the epoch differs or <c>since</c> is ahead of the room.
     /// </summary>
     Task<JoinOutcome> JoinAsync(JoinRequest request, CancellationToken cancellationToken);
 

@@ -57,6 +57,22 @@ public sealed record Capacity(int? Rate, string Bound)
         return above >= low * (1 + NarrowEnough) && middle > low && middle < above ? middle : null;
     }
 
+    /// <summary>
+    /// When the capacity ended at a step that starved the generator: the lowest rate above it whose
+    /// step was valid and failed the limit, so the capacity lies below it. Null otherwise.
+    /// </summary>
+    public static int? BrokenAbove<TStep>(IEnumerable<TStep> steps, Func<TStep, int> rate, Func<TStep, bool> valid, Func<TStep, bool> meets)
+    {
+        var capacity = Of(steps, rate, valid, meets);
+        if (capacity.Broken || capacity.Rate is not { } low)
+        {
+            return null;
+        }
+
+        var broke = steps.Where(s => rate(s) > low && valid(s) && !meets(s)).Select(rate).ToList();
+        return broke.Count == 0 ? null : broke.Min();
+    }
+
     /// <summary>True when a step actually broke the limit, so <see cref="Rate"/> is the capacity, not a lower bound of it.</summary>
     public bool Broken => Bound.StartsWith("broken", StringComparison.Ordinal);
 

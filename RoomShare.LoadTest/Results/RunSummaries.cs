@@ -37,7 +37,7 @@ public static class RunSummaries
                 w1.AtRelaxedSlo.Rate,
                 floor?.AtRelaxedSlo.Rate,
                 Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate),
-                Note(w1.AtSlo, floor?.AtSlo));
+                Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), floor?.AtSlo));
         }).ToList();
     }
 
@@ -54,7 +54,7 @@ public static class RunSummaries
                 Fraction(w3.AtSlo.Rate, floor?.AtSlo.Rate),
                 MostCompleted(w3),
                 floor is null ? null : MostCompleted(floor),
-                Note(w3.AtSlo, floor?.AtSlo));
+                Note(w3.AtSlo, Capacity.BrokenAbove(w3.Steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), floor?.AtSlo));
         }).ToList();
     }
 
@@ -62,12 +62,18 @@ public static class RunSummaries
 
     public static WriteScenarioResult? W1(ArmResult? arm) => arm?.Writes.FirstOrDefault(w => w.Scenario == "W1");
 
-    private static string? Note(Capacity arm, Capacity? floor) => (arm.Broken, floor?.Broken ?? true) switch
+    /// <summary>
+    /// How far the fraction can be trusted. <paramref name="armBrokenAbove"/>: a valid step above the arm's
+    /// capacity that broke the limit (the step between starved the generator), which bounds it from above.
+    /// </summary>
+    private static string? Note(Capacity arm, int? armBrokenAbove, Capacity? floor) => (arm.Broken, armBrokenAbove, floor?.Broken ?? true) switch
     {
-        (true, true) => null,
-        (false, false) => "neither capacity was reached (both are lower bounds): the fraction means nothing; raise the rates",
-        (false, true) => "this arm's capacity was not reached: the fraction is a lower bound",
-        (true, false) => "the floor's capacity was not reached: the fraction is an upper bound",
+        (true, _, true) => null,
+        (false, { } above, true) => $"this arm's capacity lies between {arm.Rate} and {above}/s (a step between starved the generator): the fraction is between that of either",
+        (false, { } above, false) => $"the floor's capacity was not reached, and this arm's lies between {arm.Rate} and {above}/s (a step between starved the generator): the fraction is below {above}/s over the floor's",
+        (false, null, false) => "neither capacity was reached (both are lower bounds): the fraction means nothing; raise the rates",
+        (false, null, true) => "this arm's capacity was not reached: the fraction is a lower bound",
+        (true, _, false) => "the floor's capacity was not reached: the fraction is an upper bound",
     };
 
     private static double? Fraction(int? part, int? whole) =>

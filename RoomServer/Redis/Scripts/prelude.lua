@@ -7,8 +7,8 @@
 --                             removed:<memberId> = removal generation (times removed)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
---   4 rs:{id}:history   list  no longer written (join.lua replays from the audit trail, 8); kept here
---                             so that one left by an older RoomServer expires and goes with its room
+--   4 rs:{id}:history   list  an older RoomServer's replay list: no longer read (join.lua replays from
+--                             the audit trail, 8), deleted by every event (append_event)
 --   5 rs:{id}:presence  hash  c:<replica>:<connection> = <memberId>|<leaseUntilMs>
 --                             m:<memberId> = 1              (announced online)
 --                             g:<memberId> = <sinceMs>      (last connection gone: grace started)
@@ -137,6 +137,11 @@ local function append_event(etype, f, meta)
     .. ',"state":' .. q(f.state) .. ',"by":' .. q(f.by) .. ',"kind":' .. q(f.kind)
     .. ',"payload":' .. (f.payload or 'null') .. '}'
   redis.call('XADD', AUDIT, 'MAXLEN', int(tonumber(meta[3]) or HISTORY_LENGTH), int(version) .. '-0', 'e', json)
+  -- The history list an older RoomServer appended to and replayed from (KEYS[4]) goes with every event:
+  -- during a rolling upgrade, or after a rollback, an older join.lua then finds no list (→ a snapshot)
+  -- or only the events older replicas appended since, an unbroken run up to this version (→ a right
+  -- replay). On a key that is not there (the usual case) DEL costs a lookup.
+  redis.call('DEL', KEYS[4])
   publish('E' .. json)
   -- The second: this event may have created the audit key (the room's first event; a room from
   -- before the audit trail, without auditLength, gets its stream from some later event).
