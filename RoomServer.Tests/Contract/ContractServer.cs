@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <summary>
 /// One RoomServer for a contract test class, in one storage mode. Every test makes its own rooms, so
 /// tests share the server but never data. Settings are small so behaviour shows quickly: a short
-/// history (and audit trail), a one-second position tick, a two-second presence grace.
+/// replay length (HistoryLength) and audit trail, a one-second position tick, a two-second presence grace.
 /// </summary>
 public abstract class ContractServer : IAsyncLifetime, IDisposable
 {

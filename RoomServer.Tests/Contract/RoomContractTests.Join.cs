@@ -117,12 +117,12 @@ public abstract partial class RoomContractTests
 
         var version = 1 + ContractServer.HistoryLength + 2;
         var stale = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = 1 });
-        stale.Missed.Should().BeNull("history keeps only the last events");
+        stale.Missed.Should().BeNull("Join(since) replays at most HistoryLength events");
         stale.Snapshot!.Version.Should().Be(version);
 
-        var oldestKept = version - ContractServer.HistoryLength + 1;
-        var covered = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = oldestKept - 1 });
-        covered.Missed!.Select(e => e.Version).Should().Equal(Enumerable.Range((int)oldestKept, ContractServer.HistoryLength).Select(v => (long)v));
+        var oldestReplayed = version - ContractServer.HistoryLength + 1;
+        var covered = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = oldestReplayed - 1 });
+        covered.Missed!.Select(e => e.Version).Should().Equal(Enumerable.Range((int)oldestReplayed, ContractServer.HistoryLength).Select(v => (long)v));
     }
 
     [Fact]

@@ -46,6 +46,22 @@ public sealed class LoadToolCapacityTests
     }
 
     [Fact]
+    public void TheFloorComparisonSaysHowFarItsFractionHolds()
+    {
+        var broken = new Capacity(2115, "broken at 2236/s");
+        var starved = new Capacity(2115, "generator-limited at 2236/s");
+        var floorBroken = new Capacity(4000, "broken at 4500/s");
+        var floorUnbroken = new Capacity(4000, "not broken up to 4000/s");
+
+        RunSummaries.Note(broken, null, floorBroken).Should().BeNull("both capacities are known");
+        RunSummaries.Note(broken, null, floorUnbroken).Should().Contain("upper bound");
+        RunSummaries.Note(starved, null, floorBroken).Should().Contain("lower bound");
+        RunSummaries.Note(starved, null, floorUnbroken).Should().Contain("means nothing");
+        RunSummaries.Note(starved, 2500, floorBroken).Should().Contain("between 2115/s and 2500/s").And.Contain("between 0.529 and 0.625");
+        RunSummaries.Note(starved, 2500, floorUnbroken).Should().Contain("at least 4000/s").And.Contain("below 0.625", "2500/4000 unrounded: rounding to even would give 0.62, under the bound");
+    }
+
+    [Fact]
     public void RefinementTriesTheGeometricMiddleOfTheCapacityAndTheStepThatBrokeIt()
     {
         NextRefinement((2328, true, true), (2910, true, true), (3638, true, false)).Should().Be(3254);

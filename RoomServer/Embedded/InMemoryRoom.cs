@@ -333,14 +333,15 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             return null;
         }
 
-        // Like join.lua: at most historyLength events, replayed from the audit trail (which keeps at
-        // least that many: the options validator sees to it).
-        if (Version - since.Version > historyLength)
+        // Like join.lua: at most historyLength events, replayed from the audit trail when it holds every
+        // one of them (it keeps at least historyLength: the options validator sees to it).
+        var missed = Version - since.Version;
+        if (missed > historyLength || missed > _audit.Count)
         {
             return null;
         }
 
-        return _audit.Where(e => e.Version > since.Version).ToList();
+        return missed == 0 ? [] : [.. _audit.Skip(_audit.Count - (int)missed)];
     }
 
     private RoomEventMessage Append(string type, string at, Func<RoomEvent, RoomEvent> fill)

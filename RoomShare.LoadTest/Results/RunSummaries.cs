@@ -66,15 +66,19 @@ public static class RunSummaries
     /// How far the fraction can be trusted. <paramref name="armBrokenAbove"/>: a valid step above the arm's
     /// capacity that broke the limit (the step between starved the generator), which bounds it from above.
     /// </summary>
-    private static string? Note(Capacity arm, int? armBrokenAbove, Capacity? floor) => (arm.Broken, armBrokenAbove, floor?.Broken ?? true) switch
+    public static string? Note(Capacity arm, int? armBrokenAbove, Capacity? floor) => (arm.Broken, armBrokenAbove, floor?.Broken ?? true) switch
     {
         (true, _, true) => null,
-        (false, { } above, true) => $"this arm's capacity lies between {arm.Rate} and {above}/s (a step between starved the generator): the fraction is between that of either",
-        (false, { } above, false) => $"the floor's capacity was not reached, and this arm's lies between {arm.Rate} and {above}/s (a step between starved the generator): the fraction is below {above}/s over the floor's",
+        (false, { } above, true) => $"this arm's capacity lies between {arm.Rate}/s and {above}/s (a step between starved the generator): the fraction lies between {Ratio(arm.Rate, floor?.Rate)} and {Ratio(above, floor?.Rate)}",
+        (false, { } above, false) => $"the floor's capacity was not reached (at least {floor!.Rate}/s), and this arm's lies between {arm.Rate}/s and {above}/s (a step between starved the generator): the fraction is below {Ratio(above, floor.Rate)}",
         (false, null, false) => "neither capacity was reached (both are lower bounds): the fraction means nothing; raise the rates",
         (false, null, true) => "this arm's capacity was not reached: the fraction is a lower bound",
         (true, _, false) => "the floor's capacity was not reached: the fraction is an upper bound",
     };
+
+    /// <summary>An unrounded ratio for a bound (Fraction rounds to even, which could cross the bound).</summary>
+    private static string Ratio(int? part, int? whole) =>
+        part is { } p && whole is > 0 and var w ? ((double)p / w).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "—";
 
     private static double? Fraction(int? part, int? whole) =>
         part is { } p && whole is > 0 and var w ? Math.Round((double)p / w, 2) : null;
