@@ -21,7 +21,7 @@ public sealed record FloorComparison(
 
 /// <summary>
 /// A W3 arm's join capacity (p99 connect→joined within the limit) as a fraction of the floor arm's, measured
-/// in the same run, and the most joins a second each completed in a step (what the box sustains, where a
+/// in the same run, and the most joins a second each completed in a valid step (what the box sustains, where a
 /// 2-second step offered faster still passes on its backlog). <see cref="Note"/> as for W1.
 /// </summary>
 public sealed record JoinFloorComparison(

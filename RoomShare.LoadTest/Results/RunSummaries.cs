@@ -58,7 +58,8 @@ public static class RunSummaries
         }).ToList();
     }
 
-    private static double MostCompleted(JoinRampResult ramp) => ramp.Steps.Select(s => s.CompletedPerSecond).DefaultIfEmpty(0).Max();
+    /// <summary>Over valid steps only: a step that starved the generator says as little about the box as about the server.</summary>
+    private static double MostCompleted(JoinRampResult ramp) => ramp.Steps.Where(s => s.Valid).Select(s => s.CompletedPerSecond).DefaultIfEmpty(0).Max();
 
     public static WriteScenarioResult? W1(ArmResult? arm) => arm?.Writes.FirstOrDefault(w => w.Scenario == "W1");
 
