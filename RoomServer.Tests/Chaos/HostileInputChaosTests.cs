@@ -339,14 +339,11 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         await client.SendRawAsync("{\"type\":41}\u001e");
         (await client.Closed.WaitAsync(TimeSpan.FromSeconds(10))).Should().NotBeNull("the server closes the connection with an error instead of leaving it wedged");
 
-        // "with the reason logged" (DESIGN.md §5): polled, bounded, since the log line may trail the close.
-        var logged = Stopwatch.StartNew();
-        while (!cluster.Replicas[0].Output.Contains("a message of an unknown type", StringComparison.Ordinal) && logged.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(100);
-        }
-
-        cluster.Replicas[0].Output.Should().Contain("a message of an unknown type", "the replica logs why it closed the connection");
+        // "with the reason logged" (DESIGN.md §5): polled, since the log line may trail the close.
+        await Poll.UntilAsync(
+            () => cluster.Replicas[0].Output.Contains("a message of an unknown type", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            "the replica logs why it closed the connection (\"a message of an unknown type\")");
         var stillServed = await cluster.ReadyStatusAsync(cluster.Replicas[0]);
         stillServed.Should().Be(200, "the replica itself is unaffected");
     }

@@ -69,12 +69,8 @@ public sealed class ProcessFaultChaosTests(ChaosFixture cluster, ITestOutputHelp
         var onVictim = run.Clients.Where(c => c.Follower.Replica == victim.ReplicaId).ToList();
         var clock = Stopwatch.StartNew();
         PosixSignal.Terminate(victim.Pid);
-        while (!victim.HasExited && clock.Elapsed < TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 5))
-        {
-            await Task.Delay(50);
-        }
-
-        victim.HasExited.Should().BeTrue($"a drained replica exits within RoomServer__DrainSeconds ({ClusterFixture.DrainSeconds} s)");
+        (await victim.WaitForExitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 5))).Should().BeTrue(
+            $"a drained replica exits within RoomServer__DrainSeconds ({ClusterFixture.DrainSeconds} s)");
         output.WriteLine($"SIGTERM {victim.ReplicaId}: exited after {clock.ElapsedMilliseconds} ms");
         await run.PhaseAsync();
         onVictim.Should().OnlyContain(c => c.Reconnects > 0 && c.Follower.Replica != victim.ReplicaId, "the drained replica's clients resumed elsewhere");

@@ -83,13 +83,7 @@ public sealed class ReplicaDrainNegotiateTests(ClusterFixture cluster, ITestOutp
 
             newcomers.Should().OnlyContain(n => n.Replica != victimId, "no negotiate during the drain lands on the draining replica");
 
-            var clock = Stopwatch.StartNew();
-            while (!victim.HasExited && clock.Elapsed < TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))
-            {
-                await Task.Delay(50);
-            }
-
-            victim.HasExited.Should().BeTrue($"the replica exits within its drain time\n{cluster.Logs()}");
+            (await victim.WaitForExitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))).Should().BeTrue($"the replica exits within its drain time\n{cluster.Logs()}");
 
             // nginx's own record: negotiates the victim refused with 503 went on to a survivor.
             var victimAddress = victim.BaseUrl.Authority;

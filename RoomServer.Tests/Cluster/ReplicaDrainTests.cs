@@ -53,7 +53,7 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
             result.Missed!.Select(e => e.Version).Should().Equal(ClusterConsistencyTests.Range(since + 1, result.Position.Version));
         }
 
-        (await WaitForExitAsync(victim, TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))).Should().BeTrue(
+        (await victim.WaitForExitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))).Should().BeTrue(
             $"the replica exits within its drain time\n{cluster.Logs()}");
         var exitedAfter = sinceTerm.Elapsed;
         victim.Output.Should().Contain("Draining:").And.Contain("Drained:");
@@ -75,16 +75,5 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
             m.AssertEveryConnectionReceivedInOrderOnce();
             m.Choices.Should().BeEquivalentTo(expected, $"{m}'s state equals Redis");
         }
-    }
-
-    private static async Task<bool> WaitForExitAsync(RoomServerProcess replica, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!replica.HasExited && clock.Elapsed < timeout)
-        {
-            await Task.Delay(50);
-        }
-
-        return replica.HasExited;
     }
 }

@@ -83,6 +83,9 @@ public sealed class RoomServerProcess : IAsyncDisposable
     /// <summary>SIGKILL: the replica dies mid-session without a goodbye (the failover tests).</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>Waits (without polling) until the process has exited, at most <paramref name="timeout"/>; whether it did.</summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
+
     /// <summary>Graceful: SIGTERM (ASP.NET Core runs its shutdown), wait up to 15 s, then SIGKILL.</summary>
     public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(15));
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
@@ -69,13 +70,8 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         }
     }
 
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await server.Anonymous.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK)
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the replica reconnects to Redis by itself");
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitUntilReadyAsync() => Poll.UntilAsync(
+        async () => (await server.Anonymous.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK,
+        TimeSpan.FromSeconds(20),
+        "the replica reconnects to Redis by itself and is ready again");
 }
