@@ -1,3 +1,6 @@
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
 namespace RoomShare.RoomServer.Tests.Contract;
 
 public abstract partial class RoomContractTests
@@ -43,6 +46,45 @@ public abstract partial class RoomContractTests
         (await owner.Client.RejectedCodeAsync(method, [room.Id, .. rest])).Should().Be(code);
 
         await AssertNothingChangedAsync(room, owner, 1);
+    }
+
+    /// <summary>
+    /// Calls SignalR itself cannot bind (they never reach the hub's filter) still carry a §5 code: a
+    /// missing optional argument, one too many, a method that does not exist — over JSON and MessagePack.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ACallSignalRCannotBindIsAnInvalidArgumentAndTheConnectionSurvives(bool messagePack)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var bob = await HubTestClient.ConnectAsync(Server.BaseUrl, await Server.TokenAsync(room, "bob"), o => o.MessagePack = messagePack);
+        await bob.InvokeAsync("Join", room.Id, null);
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        var missingOpId = await RejectionAsync(bob, "SetChoice", room.Id, "pizza", 2);
+        missingOpId.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        missingOpId.ErrorText.Should().Contain("SetChoice").And.Contain("3 argument(s)").And.Contain("expects 4");
+
+        (await RejectionAsync(bob, "Join", room.Id, null, "extra")).Code.Should().Be(RoomErrorCodes.InvalidArgument);
+
+        var unknown = await RejectionAsync(bob, "PlaceOrder", room.Id);
+        unknown.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        unknown.ErrorText.Should().Contain("PlaceOrder").And.Contain("Method does not exist");
+
+        var longName = new string('x', 5_000);
+        (await RejectionAsync(bob, longName)).ErrorText.Length.Should().BeLessThan(400, "the client's method name is not echoed at any length");
+
+        (await bob.SetChoiceAsync(room, "pizza", 2, null)).Version.Should().Be(3, "the connection survives and nothing was applied");
+        await ann.Client.NextEventShouldBeAsync(3);
+        await AssertNothingChangedAsync(room, ann, 3);
+    }
+
+    private static async Task<HubErrorException> RejectionAsync(HubTestClient client, string method, params object?[] args)
+    {
+        var act = () => client.InvokeAsync(method, args);
+        return (await act.Should().ThrowAsync<HubErrorException>($"{method} must be rejected")).Which;
     }
 
     [Theory]

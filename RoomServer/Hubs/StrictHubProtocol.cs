@@ -1,21 +1,36 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// A hub protocol that refuses a message of a type it does not know, instead of skipping it.
-/// SignalR's protocols parse such a record and return "no message" (room for future types), but
-/// with a maximum message size set the connection handler reads "no message" as "not enough
-/// data yet", keeps the record in its buffer and waits: the connection answers nothing more and
-/// stays open (found by the chaos battery's fuzz loop: <c>{"type":41}</c>). Throwing instead makes
-/// the handler close the connection with the reason logged — DESIGN.md §5's rule for a malformed frame.
+/// Wraps a hub protocol so what it cannot parse or bind follows DESIGN.md §5.
+/// <para>
+/// A message of a type it does not know is refused, not skipped. SignalR's protocols parse such a
+/// record and return "no message" (room for future types), but with a maximum message size set the
+/// connection handler reads "no message" as "not enough data yet", keeps the record in its buffer
+/// and waits: the connection answers nothing more and stays open (found by the chaos battery's fuzz
+/// loop: <c>{"type":41}</c>). Throwing instead makes the handler close the connection with the
+/// reason logged — §5's rule for a malformed frame.
+/// </para>
+/// <para>
+/// A call SignalR cannot bind — an unknown method, or the wrong number of arguments (a client that
+/// leaves out an optional <c>opId</c>) — never reaches the hub's filter, and SignalR answers it
+/// "Failed to invoke 'X' due to an error on the server." with no code. The binding failure is
+/// replaced by a <see cref="HubException"/> carrying <c>invalid_argument</c>, which SignalR appends
+/// as "HubException: invalid_argument: …" (where clients read every code); the connection stays open.
+/// </para>
 /// </summary>
 public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
 {
+    /// <summary>The method name is the client's: echoed back, but not at any length.</summary>
+    private const int MaxEchoedTargetLength = 100;
+
     public string Name => inner.Name;
 
     public int Version => inner.Version;
@@ -27,6 +42,11 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
         var before = input.Length;
         if (inner.TryParseMessage(ref input, binder, out message))
         {
+            if (message is InvocationBindingFailureMessage failure)
+            {
+                message = WithCode(failure);
+            }
+
             return true;
         }
 
@@ -34,6 +54,23 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
         return input.Length == before
             ? false
             : throw new InvalidDataException("a message of an unknown type");
+    }
+
+    private static InvocationBindingFailureMessage WithCode(InvocationBindingFailureMessage failure)
+    {
+        var target = failure.Target.Length <= MaxEchoedTargetLength ? failure.Target : failure.Target[..MaxEchoedTargetLength] + "…";
+        var reason = failure.BindingFailure.SourceException switch
+        {
+            // The binder's own words: "Method does not exist.", "Invocation provides 3 argument(s) but
+            // target expects 4.", "Error binding arguments. Make sure that the types …".
+            HubException or InvalidDataException => failure.BindingFailure.SourceException.Message,
+            _ => "the arguments do not fit the method.",
+        };
+        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason} Pass every argument, null where optional.");
+        return new InvocationBindingFailureMessage(failure.InvocationId, failure.Target, ExceptionDispatchInfo.Capture(coded))
+        {
+            Headers = failure.Headers,
+        };
     }
 
     public void WriteMessage(HubMessage message, IBufferWriter<byte> output) => inner.WriteMessage(message, output);
