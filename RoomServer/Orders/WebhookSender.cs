@@ -10,7 +10,8 @@ namespace RoomShare.RoomServer.Orders;
 
 /// <summary>
 /// Sends one record to one endpoint through the <see cref="ClientName"/> client, whose resilience handler
-/// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter and bounds each attempt.
+/// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter (or the receiver's
+/// <c>Retry-After</c>, within the same bounds: <see cref="RetryAfterDelay"/>) and bounds each attempt.
 /// Every attempt carries the same body and <c>RoomShare-Order-Id</c>.
 /// </summary>
 public sealed class WebhookSender(IHttpClientFactory clients)
@@ -66,14 +67,23 @@ public sealed class WebhookSender(IHttpClientFactory clients)
     {
         var webhooks = services.GetRequiredService<IOptions<RoomServerOptions>>().Value.Webhooks;
         var metrics = services.GetRequiredService<WebhookMetrics>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var baseDelay = TimeSpan.FromMilliseconds(webhooks.RetryBaseDelayMilliseconds);
+        var maxDelay = TimeSpan.FromMilliseconds(webhooks.RetryMaxDelayMilliseconds);
         pipeline
             .AddRetry(new HttpRetryStrategyOptions
             {
                 MaxRetryAttempts = webhooks.MaxAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(webhooks.RetryBaseDelayMilliseconds),
-                MaxDelay = TimeSpan.FromMilliseconds(webhooks.RetryMaxDelayMilliseconds),
+                Delay = baseDelay,
+                MaxDelay = maxDelay,
+
+                // The library's own Retry-After reading takes the receiver's wish as it is, past MaxDelay
+                // and down to zero; ours keeps it within the backoff's bounds. (Set in this order: turning
+                // the header off clears the generator.)
+                ShouldRetryAfterHeader = false,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterDelay.Bounded(args.Outcome.Result, baseDelay, maxDelay, time.GetUtcNow())),
                 ShouldHandle = args =>
                 {
                     var failed = IsFailure(args.Outcome, args.Context.CancellationToken);

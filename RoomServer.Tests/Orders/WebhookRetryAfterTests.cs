@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// A receiver's <c>Retry-After</c> is honoured within the retry bounds (DESIGN.md §8): the delivery
+/// client's own pipeline (<see cref="WebhookSender.ConfigurePipeline"/>) against a receiver that answers
+/// 503 with the header, read from the wait each failed attempt reports for the operator view.
+/// </summary>
+public sealed partial class WebhookRetryAfterTests
+{
+    private static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(200);
+
+    public static TheoryData<string, RetryConditionHeaderValue?, int> Wishes => new()
+    {
+        { "five seconds: capped at the maximum", new RetryConditionHeaderValue(TimeSpan.FromSeconds(5)), 200 },
+        { "a date a day away: capped", new RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddDays(1)), 200 },
+        { "zero: not sooner than the base delay", new RetryConditionHeaderValue(TimeSpan.Zero), 20 },
+        { "a date in the past: the base delay", new RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddMinutes(-5)), 20 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Wishes))]
+    public async Task TheReceiversWishIsKeptWithinTheRetryBounds(string why, RetryConditionHeaderValue? retryAfter, int expectedMs)
+    {
+        var reports = await DeliverToFailingReceiverAsync(retryAfter);
+
+        reports.Should().HaveCount(2, "three attempts, two waits between them");
+        reports.Should().AllSatisfy(wait => wait.Should().Be(expectedMs, why));
+    }
+
+    [Fact]
+    public async Task WithoutTheHeaderTheBackoffAppliesWithinItsBounds()
+    {
+        var reports = await DeliverToFailingReceiverAsync(null);
+
+        reports.Should().HaveCount(2);
+        reports.Should().AllSatisfy(wait => wait.Should().BeInRange(0, (int)MaxDelay.TotalMilliseconds));
+    }
+
+    [Fact]
+    public void TheBoundsApplyToADeltaAndADateAlike()
+    {
+        var now = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        using var inRange = Answer(new RetryConditionHeaderValue(TimeSpan.FromMilliseconds(50)));
+        using var dated = Answer(new RetryConditionHeaderValue(now.AddSeconds(30)));
+        using var none = Answer(null);
+
+        RetryAfterDelay.Bounded(inRange, BaseDelay, TimeSpan.FromMinutes(1), now).Should().Be(TimeSpan.FromMilliseconds(50));
+        RetryAfterDelay.Bounded(dated, BaseDelay, TimeSpan.FromMinutes(1), now).Should().Be(TimeSpan.FromSeconds(30));
+        RetryAfterDelay.Bounded(none, BaseDelay, TimeSpan.FromMinutes(1), now).Should().BeNull();
+        RetryAfterDelay.Bounded(null, BaseDelay, TimeSpan.FromMinutes(1), now).Should().BeNull();
+    }
+
+    /// <summary>Three attempts at a receiver that always answers 503 (with the header if given); the waits reported, in ms.</summary>
+    private static async Task<List<int>> DeliverToFailingReceiverAsync(RetryConditionHeaderValue? retryAfter)
+    {
+        var options = new RoomServerOptions
+        {
+            Webhooks = new WebhookOptions
+            {
+                MaxAttempts = 3,
+                RetryBaseDelayMilliseconds = (int)BaseDelay.TotalMilliseconds,
+                RetryMaxDelayMilliseconds = (int)MaxDelay.TotalMilliseconds,
+                TimeoutSeconds = 5,
+            },
+        };
+        var services = new ServiceCollection();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(options));
+        services.AddMetrics();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<WebhookSender>();
+        services.AddTransient<WebhookSigningHandler>();
+        var client = services.AddHttpClient(WebhookSender.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new AnsweringHandler(() => Answer(retryAfter)));
+        client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
+        client.AddHttpMessageHandler<WebhookSigningHandler>();
+        await using var provider = services.BuildServiceProvider();
+
+        var waits = new List<int>();
+        var entry = new OutboxEntry("room", "1-0", "room:1", OrderRecordTypes.Submitted, 1, "2026-11-30T12:00:00Z", "{}", null, new Dictionary<string, EndpointDelivery>());
+        var result = await provider.GetRequiredService<WebhookSender>().SendAsync(
+            entry,
+            new WebhookEndpoint { Url = "http://127.0.0.1:9/hooks", Secret = "a-secret-of-enough-length" },
+            previousAttempts: 0,
+            (_, error) =>
+            {
+                waits.Add(int.Parse(NextAttempt().Match(error).Groups[1].Value, CultureInfo.InvariantCulture));
+                return Task.CompletedTask;
+            },
+            CancellationToken.None);
+
+        result.Delivered.Should().BeFalse();
+        result.Attempts.Should().Be(3);
+        return waits;
+    }
+
+    private static HttpResponseMessage Answer(RetryConditionHeaderValue? retryAfter)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        response.Headers.RetryAfter = retryAfter;
+        return response;
+    }
+
+    [GeneratedRegex(@"next attempt in (\d+) ms")]
+    private static partial Regex NextAttempt();
+
+    private sealed class AnsweringHandler(Func<HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(answer());
+    }
+}
