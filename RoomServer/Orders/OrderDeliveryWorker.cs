@@ -203,9 +203,23 @@ public sealed class OrderDeliveryWorker(
     private async Task DeliverToAsync(OutboxEntry entry, WebhookEndpoint endpoint, CancellationToken stoppingToken)
     {
         var earlier = entry.Deliveries.GetValueOrDefault(endpoint.Url);
-        if (earlier?.Status is DeliveryStatuses.Delivered or DeliveryStatuses.Dead)
+        if (earlier?.Status is DeliveryStatuses.Delivered)
         {
             return; // a replica that died after this endpoint was settled
+        }
+
+        if (earlier?.Status is DeliveryStatuses.Dead)
+        {
+            if (entry.OnlyEndpoint is null)
+            {
+                return; // the same, dead-lettered
+            }
+
+            // A retried dead letter whose status still says dead: the operator's retry landed between the
+            // dead letter and its status (below), which wrote "dead" over the retry's "pending". The retry
+            // is what the operator asked for: a fresh round of attempts. (Or the replica delivering the
+            // retry died after dead-lettering it again: then it is dead-lettered once more — at least once.)
+            earlier = null;
         }
 
         DeliveryResult result;

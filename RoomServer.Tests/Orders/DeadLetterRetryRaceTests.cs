@@ -1,0 +1,125 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// The delivery worker writes a dead letter, then the endpoint's "dead" status. An operator's retry that
+/// lands between the two (DESIGN.md §8: "a retried dead letter goes back to pending") must still be
+/// delivered, though the worker's "dead" overwrote the retry's "pending". The worker runs in process,
+/// against embedded mode's outbox and a real HTTP receiver; the outbox is wrapped so the retry happens
+/// exactly in that window.
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class DeadLetterRetryRaceTests
+{
+    [Fact]
+    public async Task ARetryThatLandsBetweenTheDeadLetterAndItsStatusIsStillDelivered()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = n => n == 0 ? ReceiverAnswer.ServerError : ReceiverAnswer.Ok;
+        await receiver.StartAsync();
+        var options = Options.Create(new RoomServerOptions
+        {
+            ReplicaId = "r1",
+            Webhooks = new WebhookOptions
+            {
+                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
+                MaxAttempts = 1,
+                PollIntervalMilliseconds = 50,
+            },
+        });
+        var outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, TimeProvider.System);
+        var racing = new RetryBetweenDeadLetterAndStatus(outbox);
+        var store = new InMemoryRoomStore(new InProcessBackplane(), outbox, options, TimeProvider.System);
+        (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+        await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
+
+        await using var provider = Worker(options, racing);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            var refused = await receiver.NextAsync(TimeSpan.FromSeconds(10));
+            refused.Answer.Should().Be(ReceiverAnswer.ServerError);
+            var delivered = await receiver.NextDeliveredAsync(TimeSpan.FromSeconds(10));
+            racing.RetriedInTheWindow.Should().BeTrue("the retry landed after the dead letter, before its status");
+            (delivered.OrderId, delivered.Body).Should().Be((refused.OrderId, refused.Body), "a retried dead letter keeps its orderId and body");
+
+            await Poll.UntilAsync(
+                async () => (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Status == DeliveryStatuses.Delivered,
+                TimeSpan.FromSeconds(10),
+                "the operator view says delivered");
+            (await outbox.DeadLettersAsync()).Should().BeEmpty();
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static ServiceProvider Worker(IOptions<RoomServerOptions> options, IOrderOutbox outbox)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(outbox);
+        services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<OrderDeliveryWorker>();
+        services.AddTransient<WebhookSigningHandler>();
+        var client = services.AddHttpClient(WebhookSender.ClientName);
+        client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
+        client.AddHttpMessageHandler<WebhookSigningHandler>();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>The outbox, except that right after the first dead letter is written the operator retries it.</summary>
+    private sealed class RetryBetweenDeadLetterAndStatus(IOrderOutbox inner) : IOrderOutbox
+    {
+        private int _retried;
+
+        public bool RetriedInTheWindow => Volatile.Read(ref _retried) == 1;
+
+        public async Task DeadLetterAsync(DeadLetter letter)
+        {
+            await inner.DeadLetterAsync(letter);
+            if (Interlocked.Exchange(ref _retried, 1) == 0)
+            {
+                var written = (await inner.DeadLettersAsync()).Single(d => d.OrderId == letter.OrderId);
+                (await inner.RetryAsync(written.Id)).Should().BeTrue();
+            }
+        }
+
+        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() => inner.RoomsWithWorkAsync();
+
+        public Task<long> AnnounceAsync(string roomId) => inner.AnnounceAsync(roomId);
+
+        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => inner.ClaimNextAsync(roomId, consumer, claimTimeout);
+
+        public Task KeepClaimAsync(OutboxEntry entry, string consumer) => inner.KeepClaimAsync(entry, consumer);
+
+        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => inner.SetDeliveryAsync(entry, endpoint, delivery);
+
+        public Task SettleAsync(OutboxEntry entry) => inner.SettleAsync(entry);
+
+        public Task ForgetAsync(OutboxRoom room) => inner.ForgetAsync(room);
+
+        public Task SweepAsync(CancellationToken cancellationToken) => inner.SweepAsync(cancellationToken);
+
+        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => inner.RecordsAsync(roomId);
+
+        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync() => inner.DeadLettersAsync();
+
+        public Task<bool> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
+    }
+}
