@@ -60,6 +60,29 @@ public abstract partial class RoomContractTests
         joined.Snapshot!.Members.Select(m => m.MemberId).Should().Contain("bob");
     }
 
+    /// <summary>
+    /// Every replica closes a removed member's connections a moment after the removal (the notice's head
+    /// start). A member re-admitted within that moment joined with a new token: only the old connection closes.
+    /// </summary>
+    [Fact]
+    public async Task AMemberReadmittedRightAfterTheirRemovalKeepsTheNewConnection()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var old = await Server.JoinAsync(room, "bob");
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        await using var readmitted = await Server.JoinAsync(room, "bob");
+        readmitted.Joined.Position.Version.Should().Be(4, "removed at 3, joined anew at 4");
+
+        await old.Client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        await ann.Client.SkipEventsThroughAsync(4);
+        await ann.Client.LetTimePassAsync(TimeSpan.FromSeconds(1.5));
+        readmitted.Client.Closed.IsCompleted.Should().BeFalse("the new connection's token was issued after the removal");
+        (await readmitted.Client.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(5);
+    }
+
     [Fact]
     public async Task ATokenIssuedAfterARemovalGetsInEvenFromAReplicaWhoseClockIsBehind()
     {

@@ -114,6 +114,49 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         (await server.Redis.ExecuteAsync("HGET", meta, "removed:bob")).Should().Be("1764000000001");
     }
 
+    /// <summary>
+    /// A tick re-creates a live connection's lease that another replica swept (sweep.lua) — also for a
+    /// member who was removed and re-admitted: their new token carries the new removal generation.
+    /// The embedded twin is InMemoryPresenceReadmissionTests.
+    /// </summary>
+    [Fact]
+    public async Task AReadmittedMembersSweptLeaseIsRebuiltByTheNextTick()
+    {
+        var room = await server.CreateRoomAsync();
+        var presence = $"rs:{{{room.Id}}}:presence";
+        await using (var removed = await server.JoinAsync(room, "bob"))
+        {
+            (await server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await using var bob = await server.JoinAsync(room, "bob");
+        await using var carl = await server.JoinAsync(room, "carl");
+        var bobsLease = await LeaseFieldAsync(presence, "bob");
+        bobsLease.Should().NotBeNull("bob joined again with a token issued after his removal");
+
+        // What a survivor's sweep does to the lease of a replica it took for dead.
+        await server.Redis.ExecuteAsync("HDEL", presence, bobsLease!);
+
+        await Poll.UntilAsync(async () => await LeaseFieldAsync(presence, "bob") == bobsLease, TimeSpan.FromSeconds(10), "bob's replica re-creates his lease on its next tick");
+        await bob.Client.LetTimePassAsync(TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 1));
+        (await server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
+    }
+
+    /// <summary>The presence field (c:REPLICA:CONNECTION) of the member's connection, if it has one.</summary>
+    private async Task<string?> LeaseFieldAsync(string presence, string member)
+    {
+        var flat = await server.Redis.ExecuteListAsync("HGETALL", presence);
+        for (var i = 0; i + 1 < flat.Count; i += 2)
+        {
+            if (flat[i]!.StartsWith("c:", StringComparison.Ordinal) && flat[i + 1]!.StartsWith(member + "|", StringComparison.Ordinal))
+            {
+                return flat[i];
+            }
+        }
+
+        return null;
+    }
+
     [Fact]
     public async Task MissedEventsAreReplayedFromTheAuditTrailAndEachEventIsStoredOnce()
     {

@@ -252,8 +252,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         // Renew, or re-create: a live connection is online whatever happened to its lease meanwhile.
         foreach (var connection in live)
         {
-            // A removed member's lease is gone for good: their connections, about to close, must not bring it back.
-            if (!_connections.ContainsKey(connection.Key.Field) && _removalGenerations.ContainsKey(connection.MemberId))
+            // A removed member's lease is gone for good: their connections, about to close, must not bring
+            // it back. A member re-admitted since joined with a newer token: theirs may.
+            if (!_connections.ContainsKey(connection.Key.Field) && connection.TokenRemovalGeneration < RemovalGeneration(connection.MemberId))
             {
                 continue;
             }

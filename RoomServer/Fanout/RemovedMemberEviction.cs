@@ -6,10 +6,13 @@ namespace RoomShare.RoomServer.Fanout;
 /// Closes this replica's connections of a member the room removed. Every replica hears the
 /// <c>member_removed</c> event on the room's channel; the <c>Removed</c> notice itself travels on
 /// SignalR's own backplane (a user send) and leaves the writer right after the event, so the close
-/// waits a moment for it to arrive first — the contract gives a second.
+/// waits a moment for it to arrive first — the contract gives a second. Only connections whose token
+/// predates the removal are closed: a member re-admitted within that moment (a new token, carrying the
+/// new removal generation) keeps the connection they joined with.
 /// </summary>
 public sealed class RemovedMemberEviction(
     RoomMembership membership,
+    IRoomStore store,
     IHostApplicationLifetime lifetime,
     ILogger<RemovedMemberEviction> logger) : IHostedService
 {
@@ -56,7 +59,19 @@ public sealed class RemovedMemberEviction(
             return;
         }
 
-        foreach (var connection in membership.ConnectionsOf(roomId, memberId))
+        long generation;
+        try
+        {
+            generation = await store.RemovalGenerationAsync(roomId, memberId, lifetime.ApplicationStopping);
+        }
+        catch (Exception ex) when (ex is RoomException or OperationCanceledException)
+        {
+            // The store cannot say (down, or the room is gone): every token issued until now is refused
+            // from here on anyway, so close them all — at worst a re-admitted device reconnects.
+            generation = long.MaxValue;
+        }
+
+        foreach (var connection in membership.ConnectionsRemovedBy(roomId, memberId, generation))
         {
             FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
             connection.Abort();

@@ -44,7 +44,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// Puts a connection into a room before its Join reads the store: from now on it receives the
     /// room's messages (the client drops those at or below its Join result). Subscribes on 0 → 1.
     /// </summary>
-    public async Task EnterAsync(string roomId, string connectionId, string memberId, CancellationToken cancellationToken)
+    public async Task EnterAsync(string roomId, string connectionId, string memberId, long tokenRemovalGeneration, CancellationToken cancellationToken)
     {
         var connection = _connections.TryGetValue(connectionId, out var found)
             ? found
@@ -69,7 +69,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                     metrics.RoomJoined();
                 }
 
-                connection.Enter(roomId, memberId);
+                connection.Enter(roomId, memberId, tokenRemovalGeneration);
                 entry.Add(connection);
                 return;
             }
@@ -157,10 +157,14 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// <summary>Every connection this replica holds (for a drain).</summary>
     public IReadOnlyList<HubConnectionContext> AllConnections() => _connections.Values.Select(c => c.Context).ToList();
 
-    /// <summary>This replica's connections of one member in one room (to close them when the member is removed).</summary>
-    public IReadOnlyList<HubConnectionContext> ConnectionsOf(string roomId, string memberId) =>
+    /// <summary>
+    /// This replica's connections of one member in one room whose token was issued before the member's
+    /// removal generation reached <paramref name="removalGeneration"/> (to close them when the member is
+    /// removed; a connection that joined with a token issued since, after a re-admission, stays).
+    /// </summary>
+    public IReadOnlyList<HubConnectionContext> ConnectionsRemovedBy(string roomId, string memberId, long removalGeneration) =>
         _rooms.TryGetValue(roomId, out var entry)
-            ? entry.Members.Where(c => c.MemberId == memberId).Select(c => c.Context).ToList()
+            ? entry.Members.Where(c => c.MemberId == memberId && c.TokenRemovalGeneration < removalGeneration).Select(c => c.Context).ToList()
             : [];
 
     /// <summary>Sends one server-to-client call to every local connection in the room; serialized once, never awaited.</summary>
@@ -283,6 +287,8 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
         public string MemberId { get; private set; } = "";
 
+        public long TokenRemovalGeneration { get; private set; }
+
         public long PendingBytes => Interlocked.Read(ref _pendingBytes);
 
         /// <summary>Bytes of room messages written to this connection that have not gone out yet.</summary>
@@ -313,13 +319,14 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             }
         }
 
-        public void Enter(string roomId, string memberId)
+        public void Enter(string roomId, string memberId, long tokenRemovalGeneration)
         {
             lock (_lock)
             {
                 _roomId = roomId;
                 _joined = false;
                 MemberId = memberId;
+                TokenRemovalGeneration = tokenRemovalGeneration;
             }
         }
 
@@ -395,9 +402,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         }
 
         public List<TrackedConnection> Joined() =>
-            Members.Where(c => c.Joined).Select(c => new TrackedConnection(c.ConnectionId, c.MemberId)).ToList();
+            Members.Where(c => c.Joined).Select(c => new TrackedConnection(c.ConnectionId, c.MemberId, c.TokenRemovalGeneration)).ToList();
     }
 }
 
-/// <summary>A local connection and the member it belongs to, as the ticker renews it.</summary>
-public readonly record struct TrackedConnection(string ConnectionId, string MemberId);
+/// <summary>A local connection, the member it belongs to and its token's removal generation, as the ticker renews it.</summary>
+public readonly record struct TrackedConnection(string ConnectionId, string MemberId, long TokenRemovalGeneration);

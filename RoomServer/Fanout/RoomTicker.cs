@@ -178,7 +178,7 @@ public sealed class RoomTicker(
         membership.Snapshot(id => id == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
 
     private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
-        connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId)).ToList();
+        connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId, c.TokenRemovalGeneration)).ToList();
 
     private async Task TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
     {

@@ -40,7 +40,7 @@ public sealed class RoomHub(
         var firstJoin = !membership.IsJoined(Context.ConnectionId, room);
         if (firstJoin)
         {
-            await membership.EnterAsync(room, Context.ConnectionId, member.MemberId, Context.ConnectionAborted);
+            await membership.EnterAsync(room, Context.ConnectionId, member.MemberId, member.TokenRemovalGeneration, Context.ConnectionAborted);
         }
 
         try

@@ -193,7 +193,7 @@ public sealed class RedisRoomStore(
         [
             (long)_options.PresenceLease.TotalMilliseconds,
             GraceMilliseconds,
-            .. sweep.LiveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId }),
+            .. sweep.LiveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId, c.TokenRemovalGeneration }),
         ];
         var reply = await RunAsync(RedisScripts.Sweep, sweep.RoomId, "", args);
         EnsureOk(reply, sweep.RoomId);

@@ -10,5 +10,9 @@ public readonly record struct ConnectionKey(string ReplicaId, string ConnectionI
     public string Field => $"c:{ReplicaId}:{ConnectionId}";
 }
 
-/// <summary>A connection this replica holds in a room, and its member: what a tick renews.</summary>
-public readonly record struct LocalConnection(ConnectionKey Key, string MemberId);
+/// <summary>
+/// A connection this replica holds in a room, its member, and the removal generation of the token it
+/// joined with (claim <c>rgen</c>): what a tick renews — unless the member was removed after that token
+/// was issued.
+/// </summary>
+public readonly record struct LocalConnection(ConnectionKey Key, string MemberId, long TokenRemovalGeneration);

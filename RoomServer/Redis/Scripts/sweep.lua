@@ -1,19 +1,21 @@
 -- sweep.lua — a replica's periodic tick for one room it has members in.
--- ARGV 4 lease ms  5 grace ms  6.. pairs: presence field of a live connection of this replica, its member
+-- ARGV 4 lease ms  5 grace ms  6.. triples: presence field of a live connection of this replica, its
+--      member, the removal generation of the token it joined with (claim rgen, 0 if absent)
 -- Checks: room exists (room_not_found).
 -- Effects: the given connections' leases renewed — re-created if another replica swept them while
 --   this one could not reach Redis, with the member announced online again (presence published) if
---   it had been announced offline (not for a removed member whose lease remove.lua dropped); then
---   sweep_presence (expired leases dropped, grace, offline).
+--   it had been announced offline (not for a connection whose member was removed after its token was
+--   issued: remove.lua dropped its lease for good); then sweep_presence (expired leases dropped,
+--   grace, offline).
 -- Reply: {'ok', epoch, version} (PositionReply) — the position the replica sends its members.
 if not room_exists() then return {'room_not_found'} end
 local now = now_ms()
 local lease, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
-for i = 6, #ARGV - 1, 2 do
+for i = 6, #ARGV - 2, 3 do
   local field, member = ARGV[i], ARGV[i + 1]
   -- A removed member's lease is gone for good (remove.lua): their connections, about to be closed,
-  -- must not bring it back.
-  local removed = redis.call('HEXISTS', PRESENCE, field) == 0 and redis.call('HEXISTS', META, 'removed:' .. member) == 1
+  -- must not bring it back. A member re-admitted since joined with a newer token: theirs may.
+  local removed = redis.call('HEXISTS', PRESENCE, field) == 0 and removed_since(member, ARGV[i + 2])
   if not removed then
     redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + lease))
     redis.call('HDEL', PRESENCE, 'g:' .. member)
