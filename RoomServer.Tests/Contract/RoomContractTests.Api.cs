@@ -56,6 +56,7 @@ public abstract partial class RoomContractTests
     [InlineData("""{"memberId":"has:colon","displayName":"A","role":"member"}""")]
     [InlineData("""{"memberId":"ann","displayName":"","role":"member"}""")]
     [InlineData("""{"memberId":"ann","displayName":"A","role":"admin"}""")]
+    [InlineData("""{"memberId":"api","displayName":"A","role":"owner"}""")]
     public async Task AnInvalidTokenRequestIsA400(string body)
     {
         var room = await Server.CreateRoomAsync();
@@ -65,6 +66,20 @@ public abstract partial class RoomContractTests
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("invalid_argument");
+    }
+
+    /// <summary>Events name the HTTP API as <c>by: "api"</c>: no member may take that id, and the refusal says why.</summary>
+    [Fact]
+    public async Task TheMemberIdApiIsReservedForTheHttpApi()
+    {
+        var room = await Server.CreateRoomAsync();
+
+        var refused = await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/tokens", new { memberId = "api", displayName = "Api", role = "owner" });
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Detail.Should().Contain("'api' is reserved");
+
+        (await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/tokens", new { memberId = "api.user", displayName = "A", role = "member" }))
+            .StatusCode.Should().Be(HttpStatusCode.OK, "only the exact id is reserved");
     }
 
     [Fact]

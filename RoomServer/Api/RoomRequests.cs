@@ -58,6 +58,13 @@ public static class RoomRequests
     public static (string MemberId, string DisplayName, string Role) ValidateToken(TokenRequest request)
     {
         var memberId = RoomIds.RequireMemberId(request.MemberId);
+        if (memberId == MemberOpBuckets.ApiCaller)
+        {
+            // Events name the HTTP API as their writer by this id (by: "api"), and its writes skip the
+            // member write rate: a member of that name would pass for the API.
+            throw RoomException.Invalid($"memberId '{MemberOpBuckets.ApiCaller}' is reserved for the HTTP API");
+        }
+
         var role = request.Role ?? RoomClaims.MemberRole;
         if (!RoomClaims.IsValidRole(role))
         {

@@ -232,7 +232,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     }
 
     public void MarkDeleted(string at, List<BackplaneMessage> published) =>
-        published.Add(Append(RoomEventTypes.State, at, e => e with { State = RoomStates.Deleted, By = "api" }));
+        published.Add(Append(RoomEventTypes.State, at, e => e with { State = RoomStates.Deleted, By = MemberOpBuckets.ApiCaller }));
 
     public void ConnectionLeft(ConnectionKey connection, DateTimeOffset now)
     {
