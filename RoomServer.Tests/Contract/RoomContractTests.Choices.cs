@@ -77,6 +77,30 @@ public abstract partial class RoomContractTests
         await AssertNothingChangedAsync(room, ann, 2);
     }
 
+    /// <summary>
+    /// "Even when the arguments differ" holds for arguments the hub would refuse too: a retry answers as
+    /// the original did. A new opId with the same arguments still gets their error.
+    /// </summary>
+    [Fact]
+    public async Task ARetryWithTheSameOpIdAndArgumentsThatNoLongerPassReturnsTheOriginalResult()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var first = await ann.Client.SetChoiceAsync(room, "pizza", 2, "retry-me");
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        (await ann.Client.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "pizza", ContractServer.MaxQuantity + 1, "retry-me")).Should().Be(first);
+        (await ann.Client.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "not a menu id!", 1, "retry-me")).Should().Be(first);
+        (await ann.Client.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "pizza", "two", "retry-me")).Should().Be(first);
+        (await ann.Client.InvokeAsync<ChoiceAck>("AdjustChoice", room.Id, "pizza", 2.5, "retry-me")).Should().Be(first);
+
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", ContractServer.MaxQuantity + 1, "new-op")).Should().Be(RoomErrorCodes.InvalidQuantity);
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "not a menu id!", 1, "new-op")).Should().Be(RoomErrorCodes.UnknownMenuItem);
+        (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", "two", null)).Should().Be(RoomErrorCodes.InvalidArgument);
+        (await Server.SnapshotAsync(room)).Choices.Should().Equal(new SnapshotChoice("ann", "pizza", 2));
+        await AssertNothingChangedAsync(room, ann, 2);
+    }
+
     [Fact]
     public async Task TheIdempotencyWindowIsBoundedAndForgetsTheOldestOpIds()
     {

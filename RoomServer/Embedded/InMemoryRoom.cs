@@ -72,6 +72,13 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             : new JoinOutcome(Position, SnapshotNow(), null);
     }
 
+    /// <summary>choice_replay.lua: a known opId's original result, or null.</summary>
+    public ChoiceAck? ReplayChoice(ChoiceReplay replay)
+    {
+        RefuseIfRemoved(replay.MemberId, replay.TokenRemovalGeneration);
+        return _ops.TryGetValue($"{replay.MemberId}:{replay.OpId}", out var original) ? original : null;
+    }
+
     public ChoiceAck ChangeChoice(ChoiceChange change, int maxQuantity, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(change.MemberId, change.TokenRemovalGeneration);

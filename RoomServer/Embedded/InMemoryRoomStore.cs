@@ -49,6 +49,9 @@ public sealed class InMemoryRoomStore(
     public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
         Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, _options.MaxQuantity, published)));
 
+    public Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken) =>
+        Task.FromResult(Change(replay.RoomId, (room, _) => room.ReplayChoice(replay), touch: false));
+
     /// <summary>Like state.lua: a hand-off transition writes its order record in the same step, under the room's lock.</summary>
     public Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken) =>
         Task.FromResult(Change(change.RoomId, (room, published) =>

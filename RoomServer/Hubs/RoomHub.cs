@@ -166,10 +166,26 @@ public sealed class RoomHub(
     {
         var room = HubArguments.RoomId(roomId);
         var member = JoinedMember(room);
-        var menu = HubArguments.MenuId(menuId);
-        var amount = HubArguments.WholeNumber(value, valueName);
-        ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
         var op = HubArguments.OpId(opId);
+        string menu;
+        int amount;
+        try
+        {
+            menu = HubArguments.MenuId(menuId);
+            amount = HubArguments.WholeNumber(value, valueName);
+            ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
+        }
+        catch (RoomException) when (op is not null)
+        {
+            // A known opId answers as it did, whatever the retry's arguments (DESIGN.md §2) — bad ones too.
+            if (await store.ReplayChoiceAsync(new ChoiceReplay(room, member.MemberId, op, member.TokenRemovalGeneration), Context.ConnectionAborted) is { } original)
+            {
+                return original;
+            }
+
+            throw;
+        }
+
         return await store.ChangeChoiceAsync(
             new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenRemovalGeneration),
             Context.ConnectionAborted);

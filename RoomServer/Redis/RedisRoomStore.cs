@@ -125,6 +125,18 @@ public sealed class RedisRoomStore(
         return ChoiceReply.Read(reply);
     }
 
+    public async Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken)
+    {
+        var reply = await RunAsync(RedisScripts.ChoiceReplay, replay.RoomId, "", [replay.MemberId, replay.OpId, replay.TokenRemovalGeneration]);
+        if (reply.Status == "unknown_op")
+        {
+            return null;
+        }
+
+        EnsureOk(reply, replay.RoomId);
+        return ChoiceReply.Read(reply);
+    }
+
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
         RedisValue[] args = [change.State, change.By, MemberOpsFor(change.By), RedisOrderOutbox.Group, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];

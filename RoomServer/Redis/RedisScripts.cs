@@ -11,6 +11,7 @@ public static class RedisScripts
     public static readonly RedisScript Create = Load("create");
     public static readonly RedisScript Join = Load("join");
     public static readonly RedisScript Choice = Load("choice");
+    public static readonly RedisScript ChoiceReplay = Load("choice_replay");
     public static readonly RedisScript State = Load("state");
     public static readonly RedisScript Refresh = Load("refresh");
     public static readonly RedisScript Notice = Load("notice");

@@ -40,6 +40,13 @@ public interface IRoomStore
     /// </summary>
     Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The original result of the member's change with this opId while the idempotency window holds it,
+    /// else null — for a retry whose arguments no longer pass validation (a known opId answers as it did,
+    /// whatever its arguments). Refuses as a change would first: <c>room_not_found</c>, <c>forbidden</c>.
+    /// </summary>
+    Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken);
+
     /// <summary>Moves the room through the lifecycle of <see cref="RoomStates"/>; the same state is a no-op.</summary>
     Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken);
 
