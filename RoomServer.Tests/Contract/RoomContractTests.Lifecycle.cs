@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Tests.Contract;
@@ -67,6 +68,28 @@ public abstract partial class RoomContractTests
         (await owner.Client.NextEventShouldBeAsync(2)).State.Should().Be("closed");
     }
 
+    /// <summary>
+    /// DESIGN.md §8: a transition into closed writes an <c>order.closed</c> record in the same step — from locked
+    /// (after its <c>order.submitted</c>) and from open alike. The contract server has no webhooks, so the
+    /// records stay in the operator view.
+    /// </summary>
+    [Fact]
+    public async Task ClosingALockedOrAnOpenRoomWritesOneOrderClosedRecordAtTheClosingVersion()
+    {
+        var (locked, olga) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = olga;
+        var submitted = await olga.Client.InvokeAsync<VersionAck>("SetRoomState", locked.Id, "locked");
+        var closedFromLocked = await olga.Client.InvokeAsync<VersionAck>("SetRoomState", locked.Id, "closed");
+        var (open, oscar) = await RoomWithMemberAsync("oscar", "owner");
+        await using var __ = oscar;
+        var closedFromOpen = await oscar.Client.InvokeAsync<VersionAck>("SetRoomState", open.Id, "closed");
+
+        (await OrderRecordsAsync(locked)).Should().Equal(
+            ($"{locked.Id}:{submitted.Version}", "order.submitted", submitted.Version),
+            ($"{locked.Id}:{closedFromLocked.Version}", "order.closed", closedFromLocked.Version));
+        (await OrderRecordsAsync(open)).Should().Equal(($"{open.Id}:{closedFromOpen.Version}", "order.closed", closedFromOpen.Version));
+    }
+
     [Fact]
     public async Task OnlyTheOwnerMayChangeTheRoomState()
     {
@@ -120,6 +143,14 @@ public abstract partial class RoomContractTests
 
         position.GetProperty("roomId").GetString().Should().Be(room.Id);
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+    }
+
+    private async Task<List<(string OrderId, string Type, long Version)>> OrderRecordsAsync(TestRoom room)
+    {
+        var order = await Server.Api.GetFromJsonAsync<JsonElement>($"/api/rooms/{room.Id}/order");
+        return order.GetProperty("records").EnumerateArray()
+            .Select(r => (r.GetProperty("orderId").GetString()!, r.GetProperty("type").GetString()!, r.GetProperty("version").GetInt64()))
+            .ToList();
     }
 }
 

@@ -155,6 +155,50 @@ public abstract partial class RoomContractTests
         await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
     }
 
+    /// <summary>
+    /// As for SetChoice above, for the other writes a member makes: straight after the removal, before its event
+    /// closes the connection (about 0.4 s later), one call each (a refused call closes the connection too).
+    /// </summary>
+    [Theory]
+    [InlineData("Refresh")]
+    [InlineData("AdjustChoice")]
+    public async Task ARefreshOrAdjustChoiceFromARemovedMembersOpenConnectionIsForbiddenAndChangesNothing(string method)
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
+        object?[] args = method == "Refresh" ? [room.Id] : [room.Id, "pizza", 1, null];
+        (await bob.Client.RejectedCodeAsync(method, args)).Should().Be("forbidden");
+
+        (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
+        (await Server.SnapshotAsync(room)).Choices.Should().BeEmpty();
+        await AssertNothingChangedAsync(room, owner, 3);
+        await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task RemovingAMemberWhoJoinedAsAnOwnerIsInvalidAndChangesNothing()
+    {
+        var (room, olga) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = olga;
+        await using var oscar = await Server.JoinAsync(room, "oscar", "owner");
+        await olga.Client.NextEventShouldBeAsync(2);
+        (await oscar.Client.SetChoiceAsync(room, "pizza", 2)).Version.Should().Be(3);
+        await olga.Client.NextEventShouldBeAsync(3);
+
+        (await olga.Client.RejectedCodeAsync("RemoveMember", room.Id, "oscar")).Should().Be("invalid_argument");
+
+        var snapshot = await Server.SnapshotAsync(room);
+        snapshot.Members.Select(m => m.MemberId).Should().BeEquivalentTo("olga", "oscar");
+        snapshot.Choices.Should().Equal(new SnapshotChoice("oscar", "pizza", 2));
+        await AssertNothingChangedAsync(room, olga, 3);
+        (await oscar.Client.SetChoiceAsync(room, "pizza", 3)).Version.Should().Be(5, "oscar keeps his connection and his rights");
+        oscar.Client.Received("Removed").Should().BeEmpty();
+    }
+
     [Fact]
     public async Task RemovingAMemberClosesEveryOneOfTheirConnections()
     {
