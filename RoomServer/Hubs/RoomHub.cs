@@ -86,7 +86,7 @@ public sealed class RoomHub(
         return await store.RefreshAsync(new RefreshRequest(room, member.MemberId, time.Stamp(), member.TokenRemovalGeneration), Context.ConnectionAborted);
     }
 
-    /// <summary>The owner removes a member for good; not themself, nor a member the room never had (<c>invalid_argument</c>).</summary>
+    /// <summary>The owner removes a member for good; not themself, nor anyone who joined as an owner, nor a member the room never had (<c>invalid_argument</c>).</summary>
     public async Task<VersionAck> RemoveMember(JsonElement roomId, JsonElement memberId)
     {
         var room = HubArguments.RoomId(roomId);
