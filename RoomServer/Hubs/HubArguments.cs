@@ -40,6 +40,10 @@ public static class HubArguments
 
     public static string MemberId(JsonElement value) => RoomIds.RequireMemberId(StringOrNull(value));
 
+    /// <summary>Whether the argument is a well-formed opId (not null).</summary>
+    public static bool IsValidOpId(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && RoomIds.IsValidOpId(value.GetString());
+
     public static string? OpId(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.Undefined => null,

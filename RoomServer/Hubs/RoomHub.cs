@@ -166,7 +166,6 @@ public sealed class RoomHub(
     {
         var room = HubArguments.RoomId(roomId);
         var member = JoinedMember(room);
-        var op = HubArguments.OpId(opId);
         string menu;
         int amount;
         try
@@ -175,10 +174,10 @@ public sealed class RoomHub(
             amount = HubArguments.WholeNumber(value, valueName);
             ChoiceRules.Validate(mode, amount, _options.MaxQuantity);
         }
-        catch (RoomException) when (op is not null)
+        catch (RoomException) when (HubArguments.IsValidOpId(opId))
         {
             // A known opId answers as it did, whatever the retry's arguments (DESIGN.md §2) — bad ones too.
-            if (await store.ReplayChoiceAsync(new ChoiceReplay(room, member.MemberId, op, member.TokenRemovalGeneration), Context.ConnectionAborted) is { } original)
+            if (await ReplayAsync(new ChoiceReplay(room, member.MemberId, opId.GetString()!, member.TokenRemovalGeneration)) is { } original)
             {
                 return original;
             }
@@ -186,9 +185,27 @@ public sealed class RoomHub(
             throw;
         }
 
+        var op = HubArguments.OpId(opId);
         return await store.ChangeChoiceAsync(
             new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenRemovalGeneration),
             Context.ConnectionAborted);
+    }
+
+    /// <summary>
+    /// The original result of a retried change's opId; null when the opId is not known, or the lookup
+    /// fails in any way (the store away, the room gone, the member removed): then the call gets its
+    /// own arguments' error, as without an opId.
+    /// </summary>
+    private async Task<ChoiceAck?> ReplayAsync(ChoiceReplay replay)
+    {
+        try
+        {
+            return await store.ReplayChoiceAsync(replay, Context.ConnectionAborted);
+        }
+        catch (RoomException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

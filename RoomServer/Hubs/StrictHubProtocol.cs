@@ -67,7 +67,8 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
             _ => "the arguments do not fit the method.",
         };
         var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason} Pass every argument, null where optional.");
-        return new InvocationBindingFailureMessage(failure.InvocationId, failure.Target, ExceptionDispatchInfo.Capture(coded))
+        // The shortened name as the target too: SignalR's own prefix ("Failed to invoke '…'") repeats it.
+        return new InvocationBindingFailureMessage(failure.InvocationId, target, ExceptionDispatchInfo.Capture(coded))
         {
             Headers = failure.Headers,
         };

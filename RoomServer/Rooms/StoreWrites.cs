@@ -39,14 +39,14 @@ public sealed record ChoiceChange(
     string At,
     long TokenRemovalGeneration = 0);
 
+/// <summary>A retried change's opId, looked up without its arguments (<see cref="IRoomStore.ReplayChoiceAsync"/>).</summary>
+public sealed record ChoiceReplay(string RoomId, string MemberId, string OpId, long TokenRemovalGeneration);
+
 /// <summary>
 /// The owner (or the API, <c>by: api</c>) removes a member for good: their choices leave the order,
 /// they leave <c>members</c>, and their removal generation goes up by one, so every token issued
 /// before it (carrying a lower one) is refused from then on.
 /// </summary>
-/// <summary>A retried change's opId, looked up without its arguments (<see cref="IRoomStore.ReplayChoiceAsync"/>).</summary>
-public sealed record ChoiceReplay(string RoomId, string MemberId, string OpId, long TokenRemovalGeneration);
-
 public sealed record MemberRemoval(string RoomId, string MemberId, string By, string At);
 
 /// <summary>A member's refresh request; their token's removal generation lets a removed member's old token be refused.</summary>
