@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -80,6 +81,11 @@ public abstract partial class RoomContractTests
 
         (await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/tokens", new { memberId = "api.user", displayName = "A", role = "member" }))
             .StatusCode.Should().Be(HttpStatusCode.OK, "only the exact id is reserved");
+
+        // A token for it minted before the rule (or elsewhere with the key) opens nothing.
+        var minted = TestTokens.Mint(Server.SigningKey, room.Id, "api", "Api", role: "owner");
+        var connect = () => Server.ConnectAsync(minted);
+        (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
     }
 
     [Fact]

@@ -84,6 +84,13 @@ public static class AuthExtensions
                     return;
                 }
 
+                if (member == MemberOpBuckets.ApiCaller)
+                {
+                    // Reserved (the token API refuses it): a token for it from before, or from elsewhere, gets nothing.
+                    context.Fail($"the member id '{MemberOpBuckets.ApiCaller}' is reserved for the HTTP API");
+                    return;
+                }
+
                 var store = context.HttpContext.RequestServices.GetRequiredService<IRoomStore>();
                 try
                 {

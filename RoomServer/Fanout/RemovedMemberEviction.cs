@@ -59,6 +59,11 @@ public sealed class RemovedMemberEviction(
             return;
         }
 
+        if (membership.ConnectionsRemovedBy(roomId, memberId, long.MaxValue).Count == 0)
+        {
+            return; // none of the member's connections is here: nothing to ask the store
+        }
+
         long generation;
         try
         {
@@ -66,8 +71,14 @@ public sealed class RemovedMemberEviction(
         }
         catch (Exception ex) when (ex is RoomException or OperationCanceledException)
         {
-            // The store cannot say (down, or the room is gone): every token issued until now is refused
-            // from here on anyway, so close them all — at worst a re-admitted device reconnects.
+            generation = 0;
+        }
+
+        // 0: the store could not say (down), or the room is gone since — a removal made it at least 1.
+        // Every token issued until now is refused from here on anyway, so close them all: at worst a
+        // device re-admitted within this moment reconnects.
+        if (generation == 0)
+        {
             generation = long.MaxValue;
         }
 
