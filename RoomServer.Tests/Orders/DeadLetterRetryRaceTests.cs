@@ -74,12 +74,8 @@ public sealed class DeadLetterRetryRaceTests
         services.AddSingleton(outbox);
         services.AddSingleton<OrderOutboxSignal>();
         services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<WebhookSender>();
         services.AddSingleton<OrderDeliveryWorker>();
-        services.AddTransient<WebhookSigningHandler>();
-        var client = services.AddHttpClient(WebhookSender.ClientName);
-        client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
-        client.AddHttpMessageHandler<WebhookSigningHandler>();
+        services.AddWebhookClient();
         return services.BuildServiceProvider();
     }
 

@@ -57,6 +57,8 @@ public sealed partial class WebhookRetryAfterTests
         RetryAfterDelay.Bounded(inRange, BaseDelay, TimeSpan.FromMinutes(1), now).Should().Be(TimeSpan.FromMilliseconds(50));
         RetryAfterDelay.Bounded(dated, BaseDelay, TimeSpan.FromMinutes(1), now).Should().Be(TimeSpan.FromSeconds(30));
         RetryAfterDelay.Bounded(none, BaseDelay, TimeSpan.FromMinutes(1), now).Should().BeNull();
+        RetryAfterDelay.Bounded(dated, BaseDelay, TimeSpan.FromSeconds(10), now).Should().Be(TimeSpan.FromSeconds(10), "above the maximum: the maximum");
+        RetryAfterDelay.Bounded(inRange, TimeSpan.FromMilliseconds(80), TimeSpan.FromMinutes(1), now).Should().Be(TimeSpan.FromMilliseconds(80), "below the base: the base");
         RetryAfterDelay.Bounded(null, BaseDelay, TimeSpan.FromMinutes(1), now).Should().BeNull();
     }
 
@@ -78,13 +80,11 @@ public sealed partial class WebhookRetryAfterTests
         services.AddSingleton(Options.Create(options));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<WebhookSender>();
-        services.AddTransient<WebhookSigningHandler>();
-        var client = services.AddHttpClient(WebhookSender.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new AnsweringHandler(() => Answer(retryAfter)));
-        client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
-        client.AddHttpMessageHandler<WebhookSigningHandler>();
+        services.AddWebhookClient().ConfigurePrimaryHttpMessageHandler(() => new AnsweringHandler(() => Answer(retryAfter)));
         await using var provider = services.BuildServiceProvider();
+
+        // Bounded: a wait the pipeline should not have taken fails the test instead of hanging it.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         var waits = new List<int>();
         var entry = new OutboxEntry("room", "1-0", "room:1", OrderRecordTypes.Submitted, 1, "2026-11-30T12:00:00Z", "{}", null, new Dictionary<string, EndpointDelivery>());
@@ -97,7 +97,7 @@ public sealed partial class WebhookRetryAfterTests
                 waits.Add(int.Parse(NextAttempt().Match(error).Groups[1].Value, CultureInfo.InvariantCulture));
                 return Task.CompletedTask;
             },
-            CancellationToken.None);
+            bound.Token);
 
         result.Delivered.Should().BeFalse();
         result.Attempts.Should().Be(3);

@@ -15,16 +15,24 @@ public static class OrderHandoffExtensions
         services.AddSingleton<IValidateOptions<RoomServerOptions>, WebhookOptionsValidator>();
         services.AddSingleton<OrderOutboxSignal>();
         services.AddSingleton<WebhookMetrics>();
+        services.AddWebhookClient();
+        services.AddHostedService<OrderDeliveryWorker>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The sender and its HTTP client: signing inside the resilience handler (once per attempt), no
+    /// client-wide timeout (the pipeline bounds each attempt), and no redirects: a 3xx is not a delivery
+    /// (DESIGN.md §8: 2xx only), and following it would turn the POST into a GET elsewhere.
+    /// </summary>
+    public static IHttpClientBuilder AddWebhookClient(this IServiceCollection services)
+    {
         services.AddSingleton<WebhookSender>();
         services.AddTransient<WebhookSigningHandler>();
-        // The signing handler is added after the resilience handler, so it sits inside it: once per attempt.
-        // No client-wide timeout (the pipeline bounds each attempt), and no redirects: a 3xx is not a
-        // delivery (DESIGN.md §8: 2xx only), and following it would turn the POST into a GET elsewhere.
         var client = services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
         client.AddHttpMessageHandler<WebhookSigningHandler>();
-        services.AddHostedService<OrderDeliveryWorker>();
-        return builder;
+        return client;
     }
 }
