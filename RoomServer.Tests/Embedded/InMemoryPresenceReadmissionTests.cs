@@ -3,6 +3,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Embedded;
 
@@ -62,13 +63,4 @@ public sealed class InMemoryPresenceReadmissionTests
 
     private async Task<bool> OnlineAsync(string member) =>
         (await _store.GetSnapshotAsync("r1", CancellationToken.None)).Members.Single(m => m.MemberId == member).Online;
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

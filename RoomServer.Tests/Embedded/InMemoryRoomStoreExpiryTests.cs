@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Embedded;
 
@@ -45,14 +46,5 @@ public sealed class InMemoryRoomStoreExpiryTests
 
         (await _store.CreateAsync(first with { Epoch = "e2" }, CancellationToken.None)).Should().BeTrue();
         (await _store.GetSnapshotAsync("r2", CancellationToken.None)).Should().BeEquivalentTo(new { Epoch = "e2", Version = 0L });
-    }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

@@ -3,6 +3,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -101,14 +102,5 @@ public sealed class InMemoryOrderOutboxTests
         var claim = await _outbox.ClaimNextAsync(roomId, consumer, ClaimTimeout);
         claim.Outcome.Should().Be(ClaimOutcome.Claimed);
         return claim.Entry;
-    }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

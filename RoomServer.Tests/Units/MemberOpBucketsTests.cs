@@ -1,4 +1,5 @@
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
@@ -74,13 +75,4 @@ public sealed class MemberOpBucketsTests
     [Fact]
     public void TheScriptArgumentIsRateColonBurst() =>
         new MemberOpRate(20, 40).ScriptArgument.Should().Be("20:40");
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }
