@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+
 namespace RoomShare.RoomServer.Tests.Contract;
 
 public abstract partial class RoomContractTests
@@ -24,6 +26,34 @@ public abstract partial class RoomContractTests
         afterwards.Members.Single(m => m.MemberId == "bob").Online.Should().BeFalse();
         afterwards.PresenceSeq.Should().Be(offline.Seq);
         afterwards.Version.Should().Be(2, "presence is not versioned");
+    }
+
+    /// <summary>
+    /// A closed room is read only: someone who first comes to it reads it without becoming a member
+    /// (no <c>member</c> event), so they are not announced online either — on their Join or on a tick.
+    /// A member coming back still is.
+    /// </summary>
+    [Fact]
+    public async Task AFirstTimerInAClosedRoomIsNotAnnouncedButAMemberComingBackIs()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var bob = await Server.JoinAsync(room, "bob");
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue();
+        await bob.DisposeAsync();
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob", TimeSpan.FromSeconds(10))).Online.Should().BeFalse();
+        (await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "closed" })).EnsureSuccessStatusCode();
+
+        await using var zoe = await Server.JoinAsync(room, "zoe");
+        zoe.Joined.Snapshot!.Members.Select(m => m.MemberId).Should().NotContain("zoe");
+        await using var bobAgain = await Server.JoinAsync(room, "bob");
+        (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue("bob is a member of the closed room");
+        await ann.Client.LetTimePassAsync(TimeSpan.FromSeconds(2.5));
+
+        ann.Client.Received("Presence").Should().NotContain(p => p.GetProperty("memberId").GetString() == "zoe");
+        var snapshot = await Server.SnapshotAsync(room);
+        snapshot.Members.Select(m => m.MemberId).Should().NotContain("zoe");
+        snapshot.Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
     }
 
     [Fact]

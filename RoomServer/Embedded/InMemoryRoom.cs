@@ -61,7 +61,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
         _connections[request.Connection.Field] = (request.MemberId, now + lease);
         _graceStarted.Remove(request.MemberId);
-        if (_online.Add(request.MemberId))
+
+        // Only members are announced: someone who first comes to a closed room reads it without joining it.
+        if (_members.ContainsKey(request.MemberId) && _online.Add(request.MemberId))
         {
             published.Add(Announce(request.MemberId, true, request.DisplayName));
         }
@@ -268,7 +270,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
             _connections[connection.Key.Field] = (connection.MemberId, now + lease);
             _graceStarted.Remove(connection.MemberId);
-            if (_online.Add(connection.MemberId))
+            if (_members.ContainsKey(connection.MemberId) && _online.Add(connection.MemberId))
             {
                 published.Add(Announce(connection.MemberId, true, connection.MemberId));
             }

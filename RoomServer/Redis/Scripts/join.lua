@@ -7,8 +7,8 @@
 --   (forbidden); a new member of a room (not closed) that has max members → {'room_full'}; the member
 --   has max live connections besides this one (any replica's) → {'too_many_connections'}.
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
---   member's grace mark cleared; if not announced online → m:<member> set and presence online
---   published; then the room's presence swept (sweep_presence), so what the reply says is current.
+--   member's grace mark cleared; if a member not announced online → m:<member> set and presence online
+--   published (a first-timer in a closed room is no member: not announced); then the room's presence swept (sweep_presence), so what the reply says is current.
 -- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
 --   (MissedReply)
 --   when since has this epoch, is not ahead of the room and at most history length (ARGV 2) behind,
@@ -19,8 +19,9 @@ if not room_exists() then return {'room_not_found'} end
 local member, name, field = ARGV[4], ARGV[5], ARGV[6]
 if removed_since(member, ARGV[12]) then return {'forbidden'} end
 local now = now_ms()
-if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed'
-  and redis.call('HLEN', MEMBERS) >= tonumber(ARGV[13]) then
+local is_member = redis.call('HEXISTS', MEMBERS, member) == 1
+local closed = redis.call('HGET', META, 'state') == 'closed'
+if not is_member and not closed and redis.call('HLEN', MEMBERS) >= tonumber(ARGV[13]) then
   return {'room_full'}
 end
 local open = 0
@@ -33,13 +34,15 @@ for i = 1, #entries, 2 do
 end
 if open >= tonumber(ARGV[14]) then return {'too_many_connections'} end
 if ARGV[11] == 'owner' then redis.call('HSET', META, 'owner:' .. member, '1') end
-if redis.call('HEXISTS', MEMBERS, member) == 0 and redis.call('HGET', META, 'state') ~= 'closed' then
+if not is_member and not closed then
   redis.call('HSET', MEMBERS, member, name)
   append_event('member', { memberId = member, displayName = name })
+  is_member = true
 end
 redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + tonumber(ARGV[7])))
 redis.call('HDEL', PRESENCE, 'g:' .. member)
-if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true, name) end
+-- Only members are announced: someone who first comes to a closed room reads it without joining it.
+if is_member and redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true, name) end
 sweep_presence(now, tonumber(ARGV[10]))
 touch()
 

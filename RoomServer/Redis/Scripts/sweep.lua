@@ -19,7 +19,11 @@ for i = 6, #ARGV - 2, 3 do
   if not removed then
     redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + lease))
     redis.call('HDEL', PRESENCE, 'g:' .. member)
-    if redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true) end
+    -- Only members are announced (join.lua): not a first-timer reading a closed room.
+    if redis.call('HEXISTS', PRESENCE, 'm:' .. member) == 0 and redis.call('HEXISTS', MEMBERS, member) == 1 then
+      redis.call('HSET', PRESENCE, 'm:' .. member, '1')
+      publish_presence(member, true)
+    end
   end
 end
 sweep_presence(now, grace)
