@@ -8,7 +8,8 @@
 --   has max live connections besides this one (any replica's) → {'too_many_connections'}.
 -- Effects: first join of a member (room not closed) → 'member' event; connection lease set; the
 --   member's grace mark cleared; if a member not announced online → m:<member> set and presence online
---   published (a first-timer in a closed room is no member: not announced); then the room's presence swept (sweep_presence), so what the reply says is current.
+--   published (a first-timer in a closed room is no member: not announced); then the room's presence
+--   swept (sweep_presence), so what the reply says is current.
 -- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
 --   (MissedReply)
 --   when since has this epoch, is not ahead of the room and at most history length (ARGV 2) behind,
