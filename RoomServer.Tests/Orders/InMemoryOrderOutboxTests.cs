@@ -90,6 +90,28 @@ public sealed class InMemoryOrderOutboxTests
         (await _outbox.RecordsAsync("r3")).Should().ContainSingle("a retried record is one record");
     }
 
+    [Fact]
+    public async Task ASettledOutboxIsKeptWhileItsRoomLivesAndPurgedOnceItIsGone()
+    {
+        // r4 lives a day: longer than the default room TTL, the least a settled outbox is kept.
+        var settings = new RoomServerOptions();
+        (await _store.CreateAsync(new NewRoom("r4", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromDays(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+        await SetStateAsync("r4", RoomStates.Locked);
+        await _outbox.SettleAsync((await ClaimAsync("r4", "a"))!);
+
+        // Settled for longer than the default room TTL, the room still there; any new record purges.
+        _clock.Advance(TimeSpan.FromMinutes(settings.DefaultRoomTtlMinutes + 1));
+        await CreateAsync("r5");
+        await SetStateAsync("r5", RoomStates.Locked);
+        (await _outbox.RecordsAsync("r4")).Should().ContainSingle("the operator view keeps a live room's records");
+
+        _clock.Advance(TimeSpan.FromDays(1));
+        await CreateAsync("r6");
+        await SetStateAsync("r6", RoomStates.Locked);
+        (await _outbox.RecordsAsync("r4")).Should().BeEmpty("the room is gone and its records settled long ago");
+    }
+
     private async Task CreateAsync(string roomId) =>
         (await _store.CreateAsync(new NewRoom(roomId, "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
             .Should().BeTrue();

@@ -116,6 +116,36 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         ttl.Should().BePositive("a settled outbox expires with its room again");
     }
 
+    /// <summary>
+    /// A settled outbox's TTL is set once, at settling; its room lives on with every change. The sweep
+    /// keeps the outbox up with the room, so the operator view never loses a live room's records.
+    /// </summary>
+    [Fact]
+    public async Task ASettledOutboxKeepsUpWithItsRoomWhileTheRoomLives()
+    {
+        await using var stage = await OrderHandoffStage.StartAsync();
+        var replica = stage.Replicas[0];
+        var roomId = await stage.CreateRoomWithOrderAsync(replica);
+        await stage.SetStateAsync(replica, roomId, "locked");
+        await stage.Receiver.NextDeliveredAsync(Delivery);
+        var orders = $"rs:{{{roomId}}}:orders";
+        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) > 0, TimeSpan.FromSeconds(10), "the outbox settles");
+
+        // As if it had settled when the room had little time left, and the room's later changes had renewed
+        // only the room's own keys. (More than two sweep intervals: the test waits for a sweep, not a race.)
+        await stage.Redis!.ExecuteAsync("PEXPIRE", orders, "15000");
+        await stage.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{roomId}}}:deliveries", "15000");
+        var roomTtl = await PttlAsync(stage, $"rs:{{{roomId}}}:meta");
+
+        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) >= roomTtl - 60_000, TimeSpan.FromSeconds(14), "the sweep extends the outbox to the room's TTL");
+        (await PttlAsync(stage, $"rs:{{{roomId}}}:deliveries")).Should().BeGreaterThan(roomTtl - 60_000);
+        var order = await stage.GetJsonAsync(replica, $"/api/rooms/{roomId}/order");
+        order.GetProperty("records").GetArrayLength().Should().Be(1, "the operator view keeps the live room's record");
+    }
+
+    private static async Task<long> PttlAsync(OrderHandoffStage stage, string key) =>
+        long.Parse((await stage.Redis!.ExecuteAsync("PTTL", key))!, System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task ReopeningAndLockingAgainDeliversReopenedThenASecondSubmittedWithAHigherVersionInOrder()
     {

@@ -18,12 +18,15 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
     private readonly List<DeadLetter> _deadLetters = [];
     private long _nextId;
 
-    /// <summary>Called by <see cref="InMemoryRoomStore"/> under the room's lock, as part of the transition.</summary>
-    public void Append(OrderRecord record)
+    /// <summary>
+    /// Called by <see cref="InMemoryRoomStore"/> under the room's lock, as part of the transition. It says
+    /// which rooms live, so settled outboxes are purged only once their room is gone.
+    /// </summary>
+    public void Append(OrderRecord record, Func<string, bool> roomIsLive)
     {
         lock (_lock)
         {
-            PurgeSettled();
+            PurgeSettled(roomIsLive);
             Outbox(record.RoomId).Entries.Add(new Stored(NextId(), record.OrderId, record.Type, record.Version, record.At, record.ToJson(), null));
         }
 
@@ -192,11 +195,14 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
 
     private string NextId() => (++_nextId).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A settled outbox is kept for one default room TTL (the operator view), like the Redis keys.</summary>
-    private void PurgeSettled()
+    /// <summary>
+    /// A settled outbox (the operator view) is kept while its room lives — like the Redis outbox, whose TTL
+    /// follows the room's — and at least one default room TTL after settling.
+    /// </summary>
+    private void PurgeSettled(Func<string, bool> roomIsLive)
     {
         var cutoff = time.GetUtcNow() - TimeSpan.FromMinutes(options.Value.DefaultRoomTtlMinutes);
-        foreach (var (roomId, outbox) in _rooms.Where(r => r.Value.SettledAt < cutoff).ToList())
+        foreach (var (roomId, outbox) in _rooms.Where(r => r.Value.SettledAt < cutoff && !roomIsLive(r.Key)).ToList())
         {
             _rooms.Remove(roomId);
         }

@@ -60,7 +60,7 @@ public sealed class InMemoryRoomStore(
             var ack = room.SetState(change, published);
             if (OrderRecordTypes.For(before, room.State) is { } type)
             {
-                orders.Append(OrderRecord.From(type, room.OrderSnapshot(), change.By, change.At));
+                orders.Append(OrderRecord.From(type, room.OrderSnapshot(), change.By, change.At), IsLive);
             }
 
             return ack;
@@ -158,6 +158,9 @@ public sealed class InMemoryRoomStore(
             return result;
         }
     }
+
+    /// <summary>Whether the room exists and has not expired (read only: the purge is TryGetLive's).</summary>
+    private bool IsLive(string roomId) => _rooms.TryGetValue(roomId, out var room) && room.ExpiresAt > time.GetUtcNow();
 
     private bool TryGetLive(string roomId, out InMemoryRoom room)
     {

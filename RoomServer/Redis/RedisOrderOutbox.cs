@@ -27,6 +27,12 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     private IDatabase Database => redis.Connection.GetDatabase();
 
+    /// <summary>
+    /// How long a settled outbox outlives its room: two sweep intervals, so the sweep that extends it
+    /// (outbox_claim.lua) always comes before it would expire while the room lives.
+    /// </summary>
+    private TimeSpan SettledOutboxOutlivesRoom => TimeSpan.FromSeconds(2 * options.Value.Webhooks.SweepIntervalSeconds);
+
     public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
     {
         // The longest-waiting first, bounded: a replica starts at most a few dozen rooms per poll anyway.
@@ -43,8 +49,8 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     public async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
     {
-        var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId)],
-            [Group, consumer, (long)claimTimeout.TotalMilliseconds]);
+        var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
+            [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxOutlivesRoom.TotalMilliseconds]);
         var reply = (RedisResult[])result!;
         switch ((string?)reply[0])
         {
