@@ -86,13 +86,14 @@ public sealed class NginxConfigTests
             .And.MatchRegex(@"zone roomserver \d+k;")
             .And.Contain("include roomshare-http.conf;")
             .And.Contain("include roomshare-locations.conf;")
-            .And.Contain("worker_connections 16384;");
+            .And.Contain("worker_connections 16384;")
+            .And.Contain("error_log /dev/stderr crit;", "error-level lines quote the request line, and hub URLs carry a token");
         shared.Should().Contain("map $cookie_rs_affinity $rs_affinity_client {")
             .And.Contain("map $arg_room $rs_affinity {")
             .And.Contain("add_header Set-Cookie $rs_affinity_set_cookie always;")
             .And.Contain("proxy_next_upstream         error timeout;")
             .And.Contain("proxy_next_upstream error timeout http_503 non_idempotent;")
-            .And.Contain("location = /metrics")
+            .And.Contain("location ~* ^/metrics(/|$)")
             .And.Contain("proxy_read_timeout  1h;")
             .And.Contain("proxy_set_header Connection        $connection_upgrade;");
     }

@@ -191,6 +191,21 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         }
     }
 
+    /// <summary>The replicas route /metrics case-insensitively and with a trailing slash: nginx refuses every spelling.</summary>
+    [Fact]
+    public async Task MetricsAreNotReachableThroughNginxInAnySpelling()
+    {
+        foreach (var path in new[] { "/metrics", "/METRICS", "/Metrics", "/metrics/", "/metrics/x", "/%6Detrics" })
+        {
+            using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
+            response.StatusCode.Should().Be(HttpStatusCode.NotFound, path);
+        }
+
+        replicas.Sum(r => r.Requests).Should().Be(0, "no spelling reached a replica");
+        using var other = await Http.GetAsync(new Uri("/metricsboard", UriKind.Relative));
+        other.StatusCode.Should().Be(HttpStatusCode.OK, "only /metrics itself and what is below it are refused");
+    }
+
     [Fact]
     public async Task AnApiBodyOverTheAppsLimitGetsAProblemJsonPayloadTooLargeFromNginx()
     {
