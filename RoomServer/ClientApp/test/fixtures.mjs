@@ -31,6 +31,10 @@ export function stateEvent(version, state, by = 'o', epoch = 'e1') {
   return { roomId: 'r1', epoch, version, type: 'state', at: '2025-01-01T00:00:00Z', state, by };
 }
 
+export function notice(version, kind, payload, epoch = 'e1') {
+  return { roomId: 'r1', epoch, version, type: 'notice', at: '2025-01-01T00:00:00Z', kind, payload };
+}
+
 export function memberRemoved(version, memberId, by = 'o', epoch = 'e1') {
   return { roomId: 'r1', epoch, version, type: 'member_removed', at: '2025-01-01T00:00:00Z', memberId, by };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { RoomSession } from '../src/js/room-session.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import {
-  FakeHub, choice, flushMicrotasks, memberRemoved, snapshot, stateEvent,
+  FakeHub, choice, flushMicrotasks, memberRemoved, notice, snapshot, stateEvent,
 } from './fixtures.mjs';
 
 function session(hub, extra = {}) {
@@ -49,6 +49,22 @@ test('a restored state resumes with its position and applies the missed events',
   await done;
   assert.equal(s.state.version, 4);
   assert.equal(s.state.choices.length, 2);
+});
+
+test('a notice in the missed events of a resume is surfaced like a live one; one already seen is not', async () => {
+  const hub = new FakeHub();
+  const notices = [];
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot()), onNotice: (e) => notices.push(e) });
+  const done = s.join();
+  hub.last('Join').resolve({
+    position: { epoch: 'e1', version: 5 },
+    snapshot: null,
+    missed: [notice(3, 'kitchen', 'seen before'), choice(4, 'b', 'pasta', 2), notice(5, 'kitchen', 'closes in 10 min')],
+    replica: 'r2',
+  });
+  await done;
+  assert.equal(s.state.version, 5);
+  assert.deepEqual(notices.map((n) => n.payload), ['closes in 10 min']);
 });
 
 test('events at or below the position are ignored, the next one is applied', async () => {

@@ -127,10 +127,17 @@ export class RoomSession {
       this.joinCount += 1;
       this.replica = result.replica ?? this.replica;
       const previousEpoch = this.state?.epoch;
+      const previousVersion = this.state?.version ?? 0;
       const { state, resync } = applyJoinResult(this.state, result);
       this.state = state;
       if (state !== null && previousEpoch !== undefined && previousEpoch !== state.epoch) this.pending.forgetAcks();
-      for (const event of result.missed ?? []) this.settleFromEvent(event);
+      for (const event of result.missed ?? []) {
+        this.settleFromEvent(event);
+        // A notice this member missed while away is news to them, as it would have been live: surface
+        // each one the resume applied (not those at or below the position it resumed from).
+        if (event.type === 'notice' && state !== null && event.epoch === state.epoch
+          && event.version > previousVersion && event.version <= state.version) this.onNotice(event);
+      }
       this.pending.settle(this.state?.version ?? 0);
       for (const event of buffered) {
         const kind = this.handleEvent(event);
