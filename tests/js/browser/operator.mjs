@@ -11,8 +11,10 @@
 // Steps: create and lock a room (API) → its order.submitted is dead-lettered; open the page in a
 // fresh tab → it asks for the key; a wrong key is refused with a message; the right key shows the
 // dead letter with the receiver's HTTP 422 and a retry button; the key is in sessionStorage, not
-// localStorage, and survives a reload of the tab; the room's deliveries say dead; Retry → the dead
-// letter goes and the room's delivery turns delivered; another tab asks for the key again.
+// localStorage, and survives a reload of the tab; the room's deliveries say dead; a Retry the server
+// refuses (429, routed by the test) says why, and the message outlives the page's next refresh; Retry →
+// the dead letter goes, the message too, and the room's delivery turns delivered; another tab asks for
+// the key again.
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...} (exit 1).
 
@@ -88,12 +90,36 @@ async function main() {
     await shot(page, 'operator-dead-letter');
   });
 
+  await step('a-refused-retry-says-why-and-the-message-outlives-the-next-refresh', async () => {
+    const retries = '**/api/deadletters/*/retry';
+    await page.route(retries, (route) => route.fulfill({
+      status: 429,
+      contentType: 'application/problem+json',
+      headers: { 'retry-after': '1' },
+      body: JSON.stringify({ title: 'rate limited', status: 429, code: 'rate_limited', detail: 'too many requests for this API key (test)' }),
+    }));
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button`);
+    await waitFor(page, 'page', 'the refusal shown', () => !document.querySelector('[data-testid=error]').hidden
+      && /too many requests/.test(document.querySelector('[data-testid=error]').textContent));
+    // Mark what the page shows now; the page's own 5 s refresh re-renders it (the records come last,
+    // just before the error line is updated).
+    await page.evaluate(() => { document.querySelector('[data-testid=records] li').dataset.stale = '1'; });
+    await waitFor(page, 'page', 'a refresh after the refusal', () => !document.querySelector('[data-testid=records] li[data-stale]'), null, 10_000);
+    const after = await page.evaluate(() => ({
+      hidden: document.querySelector('[data-testid=error]').hidden,
+      text: document.querySelector('[data-testid=error]').textContent,
+    }));
+    if (after.hidden || !/too many requests/.test(after.text)) throw new Error(`the refresh cleared the refusal: ${JSON.stringify(after)}`);
+    await page.unroute(retries);
+  });
+
   await step('retry-delivers-it', async () => {
     await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button`);
     await waitFor(page, 'page', 'the dead letter gone', (orderId) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === orderId),
       room.orderId, DELIVERY_TIMEOUT_MS);
     await waitFor(page, 'page', 'the delivery delivered', () => [...document.querySelectorAll('[data-testid=delivery]')].some((d) => d.dataset.status === 'delivered'),
       null, DELIVERY_TIMEOUT_MS);
+    if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the earlier refusal is still shown after a retry that worked');
     await shot(page, 'operator-delivered');
   });
 

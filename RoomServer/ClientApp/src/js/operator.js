@@ -9,6 +9,9 @@ const $ = (id) => document.getElementById(id);
 let api = null;
 let shownRoom = null;
 let timer = null;
+// The last action's failure (a retry refused: 404, 429, 503). The refreshes after it would clear the
+// message at once, leaving the dead letter listed with no reason: it stays until the next action.
+let actionError = null;
 
 function showError(error) {
   $('error-text').textContent = error ? describeError(error) : '';
@@ -16,7 +19,20 @@ function showError(error) {
   if (error?.code === 'unauthorized') lock();
 }
 
+/** Runs an operator action (a retry): its failure is shown, and kept through the refreshes that follow. */
+async function act(action) {
+  try {
+    await action();
+    actionError = null;
+  } catch (e) {
+    actionError = e;
+  }
+  showError(actionError);
+  await refresh();
+}
+
 function lock() {
+  actionError = null;
   forgetApiKey(sessionStorage);
   api = null;
   clearInterval(timer);
@@ -62,13 +78,7 @@ function renderDeadLetters(items) {
     retry.dataset.testid = `retry-${d.id}`;
     retry.addEventListener('click', async () => {
       retry.disabled = true;
-      try {
-        await api.retry(d.id);
-        showError(null);
-      } catch (e) {
-        showError(e);
-      }
-      await refresh();
+      await act(() => api.retry(d.id));
     });
     item.append(retry);
     return item;
@@ -99,7 +109,7 @@ async function refresh() {
     renderDeadLetters(await api.deadLetters());
     if (shownRoom) renderRecords(await api.order(shownRoom));
     document.body.dataset.status = 'ready';
-    showError(null);
+    showError(actionError);
   } catch (e) {
     showError(e);
   }
@@ -116,14 +126,7 @@ $('key-form').addEventListener('submit', (event) => {
 
 $('forget-key').addEventListener('click', () => { showError(null); lock(); });
 $('refresh').addEventListener('click', () => { refresh(); });
-$('retry-all').addEventListener('click', async () => {
-  try {
-    await api.retryAll();
-  } catch (e) {
-    showError(e);
-  }
-  await refresh();
-});
+$('retry-all').addEventListener('click', () => act(() => api.retryAll()));
 $('order-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   shownRoom = $('room-id').value.trim() || null;
