@@ -63,12 +63,11 @@ source "$ROOT/eng/lib/processes.sh"
 
 is_ours() { same_process "$@"; } # pid start-time -> true if that pid is still the process we started
 
-stop_recorded() {
-    [[ -f "$PROCS" ]] || return 0
-    local name pid started port
+stop_stage() { # label timeout-seconds name-regex: signals the recorded processes whose name matches, waits (bounded), then kills
+    local label="$1" timeout="$2" pattern="$3" name pid started port
     local -a ours=()
-    # Reverse order: nginx first (no new traffic), then replicas, then redis.
     while read -r name pid started port; do
+        [[ "$name" =~ $pattern ]] || continue
         if is_ours "$pid" "$started"; then
             if [[ "$name" == nginx ]]; then
                 kill -QUIT "$pid" 2>/dev/null || true   # graceful; worker_shutdown_timeout bounds it
@@ -79,19 +78,31 @@ stop_recorded() {
         elif [[ -d "/proc/$pid" ]]; then
             log "not stopping pid $pid: it is no longer the $name this script started"
         fi
-    done < <(tac "$PROCS")
+    done <"$PROCS"
 
-    local entry deadline=$((SECONDS + STOP_TIMEOUT_SECONDS))
+    local entry deadline=$((SECONDS + timeout))
     for entry in "${ours[@]}"; do
         IFS=: read -r name pid started <<<"$entry"
         while is_ours "$pid" "$started" && ((SECONDS < deadline)); do sleep 0.1; done
         if is_ours "$pid" "$started"; then
-            log "$name (pid $pid) did not stop within ${STOP_TIMEOUT_SECONDS}s; killing it"
+            log "$name (pid $pid) did not stop within ${timeout}s ($label); killing it"
             # nginx workers are children of the master: kill them too, by parent pid.
             if [[ "$name" == nginx ]]; then pkill -KILL -P "$pid" 2>/dev/null || true; fi
             kill -KILL "$pid" 2>/dev/null || true
         fi
     done
+    if ((${#ours[@]})); then log "stopped $label"; fi
+}
+
+stop_recorded() {
+    [[ -f "$PROCS" ]] || return 0
+    # In stages, each waited for: nginx first (no new traffic), then the replicas (they drain: calls in
+    # flight still need Redis), then redis. A replica gets its own drain time plus slack.
+    local drain=${RoomServer__DrainSeconds:-20}
+    [[ "$drain" =~ ^[0-9]+$ ]] || drain=20
+    stop_stage "nginx" "$STOP_TIMEOUT_SECONDS" '^nginx$'
+    stop_stage "replicas" "$((drain + 5 > STOP_TIMEOUT_SECONDS ? drain + 5 : STOP_TIMEOUT_SECONDS))" '^r[0-9]+$'
+    stop_stage "redis" "$STOP_TIMEOUT_SECONDS" '^redis$'
 
     # Redis Cluster nodes last (ROOMSHARE_CLUSTER_STORE=redis-cluster): its script stops exactly what it recorded.
     if [[ -d "$REDIS_CLUSTER_STATE" ]]; then redis_cluster down || true; fi

@@ -84,14 +84,21 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         }
 
         var (downExit, downOutput) = await RunScriptAsync("down");
-
         downExit.Should().Be(0, $"eng/cluster.sh down must succeed:\n{downOutput}");
         Directory.Exists(stateDir).Should().BeFalse("down removes the state dir");
         foreach (var (name, pid, startTime) in pids)
         {
             StartTimeOf(pid).Should().NotBe(startTime, $"{name} (pid {pid}) must be stopped by down");
         }
+
+        // In stages, each waited for by the script: nginx (no new traffic), the replicas (they drain, and
+        // calls in flight still need Redis), then redis.
+        var stages = StopStages.Select(line => downOutput.IndexOf(line, StringComparison.Ordinal)).ToList();
+        stages.Should().NotContain(-1, $"down reports each stage:\n{downOutput}").And.BeInAscendingOrder($"nginx, then the replicas, then redis:\n{downOutput}");
     }
+
+    /// <summary>What `down` reports after each stage, in the order it must report them.</summary>
+    private static readonly string[] StopStages = ["stopped nginx", "stopped replicas", "stopped redis"];
 
     private static string Configuration =>
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name
