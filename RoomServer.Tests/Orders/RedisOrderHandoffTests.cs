@@ -109,19 +109,21 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         var delivered = await stage.Receiver.NextDeliveredAsync(TimeSpan.FromSeconds(30));
         delivered.OrderId.Should().Be($"{roomId}:{version}");
         await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Single().GetProperty("status").GetString() == "delivered", Delivery);
-        // The status is written before the record is settled (two calls): wait for the settle, bounded.
-        var ttl = await Poll.UntilSettledAsync(
-            async () => long.Parse((await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders"))!, System.Globalization.CultureInfo.InvariantCulture),
-            seconds => seconds > 0, TimeSpan.FromSeconds(10));
-        ttl.Should().BePositive("a settled outbox expires with its room again");
+        // The status is written before the record is settled (two calls): wait for the settle (nothing
+        // pending in the group), bounded. Settled, the outbox is kept while its room lives.
+        await Poll.UntilAsync(
+            async () => ((object?[])(await RespClient.ExecuteAsync(stage.Redis.Port, ["XPENDING", $"rs:{{{roomId}}}:orders", "webhooks"], TimeSpan.FromSeconds(5)))!)[0] is 0L,
+            TimeSpan.FromSeconds(10), "the record settled");
+        await Poll.UntilAsync(async () => await stage.Redis.ExecuteAsync("TTL", $"rs:{{{roomId}}}:orders") == "-1", TimeSpan.FromSeconds(10), "a settled outbox is kept while its room lives");
     }
 
     /// <summary>
-    /// A settled outbox's TTL is set once, at settling; its room lives on with every change. The sweep
-    /// keeps the outbox up with the room, so the operator view never loses a live room's records.
+    /// A settled outbox is the operator view of the room's records: kept while its room lives, whatever
+    /// TTL it had (the room's keys live on with every change), and given a default room TTL once the room
+    /// is gone — by the worker's claims, so no timing decides it.
     /// </summary>
     [Fact]
-    public async Task ASettledOutboxKeepsUpWithItsRoomWhileTheRoomLives()
+    public async Task ASettledOutboxIsKeptWhileItsRoomLivesAndExpiresOnceItIsGone()
     {
         await using var stage = await OrderHandoffStage.StartAsync();
         var replica = stage.Replicas[0];
@@ -129,18 +131,18 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         await stage.SetStateAsync(replica, roomId, "locked");
         await stage.Receiver.NextDeliveredAsync(Delivery);
         var orders = $"rs:{{{roomId}}}:orders";
-        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) > 0, TimeSpan.FromSeconds(10), "the outbox settles");
+        var deliveries = $"rs:{{{roomId}}}:deliveries";
+        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) == -1 && await PttlAsync(stage, deliveries) == -1, TimeSpan.FromSeconds(10), "the settled outbox is kept while its room lives");
 
-        // As if it had settled when the room had little time left, and the room's later changes had renewed
-        // only the room's own keys. (More than two sweep intervals: the test waits for a sweep, not a race.)
+        // As if it had been given a TTL the room has since outlived: the next sweep's claim takes it back.
         await stage.Redis!.ExecuteAsync("PEXPIRE", orders, "15000");
-        await stage.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{roomId}}}:deliveries", "15000");
-        var roomTtl = await PttlAsync(stage, $"rs:{{{roomId}}}:meta");
-
-        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) >= roomTtl - 60_000, TimeSpan.FromSeconds(14), "the sweep extends the outbox to the room's TTL");
-        (await PttlAsync(stage, $"rs:{{{roomId}}}:deliveries")).Should().BeGreaterThan(roomTtl - 60_000);
+        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) == -1, TimeSpan.FromSeconds(14), "a sweep keeps the outbox while its room lives");
         var order = await stage.GetJsonAsync(replica, $"/api/rooms/{roomId}/order");
         order.GetProperty("records").GetArrayLength().Should().Be(1, "the operator view keeps the live room's record");
+
+        // The room goes (its keys expire): the outbox gets a default room TTL from the next claim.
+        await stage.Redis.ExecuteAsync("DEL", $"rs:{{{roomId}}}:meta");
+        await Poll.UntilAsync(async () => await PttlAsync(stage, orders) > 0 && await PttlAsync(stage, deliveries) > 0, TimeSpan.FromSeconds(14), "the outbox of a room that is gone expires");
     }
 
     private static async Task<long> PttlAsync(OrderHandoffStage stage, string key) =>

@@ -27,11 +27,8 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     private IDatabase Database => redis.Connection.GetDatabase();
 
-    /// <summary>
-    /// How long a settled outbox outlives its room: two sweep intervals, so the sweep that extends it
-    /// (outbox_claim.lua) always comes before it would expire while the room lives.
-    /// </summary>
-    private TimeSpan SettledOutboxOutlivesRoom => TimeSpan.FromSeconds(2 * options.Value.Webhooks.SweepIntervalSeconds);
+    /// <summary>How long a settled outbox is kept once its room is gone (the operator view): one default room TTL.</summary>
+    private TimeSpan SettledOutboxAfterRoom => TimeSpan.FromMinutes(options.Value.DefaultRoomTtlMinutes);
 
     public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
     {
@@ -50,7 +47,7 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
     public async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
     {
         var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxOutlivesRoom.TotalMilliseconds]);
+            [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds]);
         var reply = (RedisResult[])result!;
         switch ((string?)reply[0])
         {

@@ -2,7 +2,8 @@
 -- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:meta
 -- ARGV 1 consumer group  2 entry id  3 seconds to keep a settled outbox whose room is gone
 -- Effects: XACK. When nothing is pending or unread any more, the outbox and its status expire with the
--- room (its TTL), or after ARGV 3 when the room has expired or was deleted meanwhile — never before.
+-- room (its TTL), or after ARGV 3 when the room has expired or was deleted meanwhile — never before. The
+-- worker's next claim (outbox_claim.lua) then keeps it without a TTL for as long as the room lives.
 -- Reply: {'settled'} (the outbox is drained) | {'more'}
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('XPENDING', KEYS[1], ARGV[1])[1] > 0 then return {'more'} end
