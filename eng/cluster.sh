@@ -98,8 +98,11 @@ stop_recorded() {
     [[ -f "$PROCS" ]] || return 0
     # In stages, each waited for: nginx first (no new traffic), then the replicas (they drain: calls in
     # flight still need Redis), then redis. A replica gets its own drain time plus slack.
-    local drain=${RoomServer__DrainSeconds:-20}
-    [[ "$drain" =~ ^[0-9]+$ ]] || drain=20
+    # The replicas' drain time as `up` gave it to them (cluster.env), else this shell's, else the default.
+    local drain
+    drain=$(sed -n 's/^DRAIN_SECONDS=//p' "$STATE/cluster.env" 2>/dev/null || true)
+    drain=${drain:-${RoomServer__DrainSeconds:-20}}
+    if [[ "$drain" =~ ^[0-9]{1,5}$ ]]; then drain=$((10#$drain)); else drain=20; fi
     stop_stage "nginx" "$STOP_TIMEOUT_SECONDS" '^nginx$'
     stop_stage "replicas" "$((drain + 5 > STOP_TIMEOUT_SECONDS ? drain + 5 : STOP_TIMEOUT_SECONDS))" '^r[0-9]+$'
     stop_stage "redis" "$STOP_TIMEOUT_SECONDS" '^redis$'
@@ -275,6 +278,7 @@ REDIS_CLUSTER_PIDS=$(if [[ -f "$REDIS_CLUSTER_STATE/procs" ]]; then awk '{ print
 NGINX_PID=$(awk '$1 == "nginx" { print $2 }' "$PROCS")
 REPLICA_PIDS=$replica_pids
 REPLICA_URLS=$replica_urls
+DRAIN_SECONDS=${RoomServer__DrainSeconds:-20}
 EOF
     trap - EXIT
 
