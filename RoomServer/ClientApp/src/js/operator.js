@@ -10,8 +10,10 @@ let api = null;
 let shownRoom = null;
 let timer = null;
 // The last action's failure (a retry refused: 404, 429, 503). The refreshes after it would clear the
-// message at once, leaving the dead letter listed with no reason: it stays until the next action.
+// message at once, leaving the dead letter listed with no reason: it stays until the next action, or
+// until the dead letter it was about is no longer listed (someone else retried it).
 let actionError = null;
+let actionDeadLetter = null;
 
 function showError(error) {
   $('error-text').textContent = error ? describeError(error) : '';
@@ -19,8 +21,9 @@ function showError(error) {
   if (error?.code === 'unauthorized') lock();
 }
 
-/** Runs an operator action (a retry): its failure is shown, and kept through the refreshes that follow. */
-async function act(action) {
+/** Runs an operator action (a retry; deadLetterId: the one it is about): its failure is shown, and kept through the refreshes that follow. */
+async function act(action, deadLetterId = null) {
+  actionDeadLetter = deadLetterId;
   try {
     await action();
     actionError = null;
@@ -62,6 +65,7 @@ function text(tag, className, content) {
 }
 
 function renderDeadLetters(items) {
+  if (actionDeadLetter !== null && !items.some((d) => d.id === actionDeadLetter)) actionError = null;
   const list = $('dead-letters');
   list.replaceChildren(...items.map((d) => {
     const item = document.createElement('li');
@@ -78,7 +82,7 @@ function renderDeadLetters(items) {
     retry.dataset.testid = `retry-${d.id}`;
     retry.addEventListener('click', async () => {
       retry.disabled = true;
-      await act(() => api.retry(d.id));
+      await act(() => api.retry(d.id), d.id);
     });
     item.append(retry);
     return item;
@@ -125,10 +129,11 @@ $('key-form').addEventListener('submit', (event) => {
 });
 
 $('forget-key').addEventListener('click', () => { showError(null); lock(); });
-$('refresh').addEventListener('click', () => { refresh(); });
+$('refresh').addEventListener('click', () => { actionError = null; refresh(); });
 $('retry-all').addEventListener('click', () => act(() => api.retryAll()));
 $('order-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  actionError = null;
   shownRoom = $('room-id').value.trim() || null;
   $('records').replaceChildren();
   await refresh();
