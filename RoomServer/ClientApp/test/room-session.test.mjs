@@ -51,19 +51,26 @@ test('a restored state resumes with its position and applies the missed events',
   assert.equal(s.state.choices.length, 2);
 });
 
-test('a notice in the missed events of a resume is surfaced like a live one; one already seen is not', async () => {
+test('a recent notice in the missed events of a resume is surfaced like a live one; one seen or old is not', async () => {
   const hub = new FakeHub();
   const notices = [];
-  const { s } = session(hub, { initialState: fromSnapshot(snapshot()), onNotice: (e) => notices.push(e) });
+  const now = Date.parse('2025-01-01T12:00:00Z');
+  const at = (minutesAgo) => new Date(now - minutesAgo * 60_000).toISOString();
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot()), onNotice: (e) => notices.push(e), now: () => now });
   const done = s.join();
   hub.last('Join').resolve({
-    position: { epoch: 'e1', version: 5 },
+    position: { epoch: 'e1', version: 6 },
     snapshot: null,
-    missed: [notice(3, 'kitchen', 'seen before'), choice(4, 'b', 'pasta', 2), notice(5, 'kitchen', 'closes in 10 min')],
+    missed: [
+      { ...notice(3, 'kitchen', 'seen before'), at: at(1) },
+      { ...notice(4, 'kitchen', 'yesterday'), at: at(24 * 60) },
+      choice(5, 'b', 'pasta', 2),
+      { ...notice(6, 'kitchen', 'closes in 10 min'), at: at(2) },
+    ],
     replica: 'r2',
   });
   await done;
-  assert.equal(s.state.version, 5);
+  assert.equal(s.state.version, 6);
   assert.deepEqual(notices.map((n) => n.payload), ['closes in 10 min']);
 });
 

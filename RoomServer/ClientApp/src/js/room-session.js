@@ -18,6 +18,9 @@ import {
 import { PendingChoices } from './pending.js';
 import { DEFAULT_MAX_QUANTITY, parseHubError } from './errors.js';
 
+/** How old a notice replayed by a resume may be and still reach the banner (a live one always does). */
+export const MISSED_NOTICE_MAX_AGE_MS = 15 * 60 * 1000;
+
 const MAX_JOIN_ROUNDS = 5;
 
 export function newOpId() {
@@ -37,7 +40,9 @@ export class RoomSession {
    * @param {() => void} [options.onChange] the state, pending ops or replica changed
    * @param {(error: {code: string|null, text: string}) => void} [options.onError] a call was rejected
    * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed
-   * @param {(event: object) => void} [options.onNotice] a `notice` event was applied
+   * @param {(event: object) => void} [options.onNotice] a `notice` event was applied (live, or missed
+   *   and replayed by a resume while still recent: MISSED_NOTICE_MAX_AGE_MS)
+   * @param {() => number} [options.now] the clock, in ms (tests)
    * @param {(removal: {by: string|null, reason: 'removed'|'event'|'forbidden'}) => void} [options.onRemovedFromRoom]
    *   this member was removed from the room: the session has stopped for good
    * @param {(announcement: {id: string, kind: string, message: string, at: string}) => void} [options.onAnnouncement]
@@ -53,6 +58,7 @@ export class RoomSession {
     this.onError = options.onError ?? (() => {});
     this.onJoinFailed = options.onJoinFailed ?? (() => {});
     this.onNotice = options.onNotice ?? (() => {});
+    this.now = options.now ?? Date.now;
     this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
     this.reportAnnouncement = options.onAnnouncement ?? (() => {});
     this.maxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
@@ -134,9 +140,11 @@ export class RoomSession {
       for (const event of result.missed ?? []) {
         this.settleFromEvent(event);
         // A notice this member missed while away is news to them, as it would have been live: surface
-        // each one the resume applied (not those at or below the position it resumed from).
+        // each one the resume applied (not those at or below the position it resumed from) while it is
+        // recent — a tab reopened next day must not show yesterday's "kitchen closes in 10 min" as new.
         if (event.type === 'notice' && state !== null && event.epoch === state.epoch
-          && event.version > previousVersion && event.version <= state.version) this.onNotice(event);
+          && event.version > previousVersion && event.version <= state.version
+          && this.now() - Date.parse(event.at) <= MISSED_NOTICE_MAX_AGE_MS) this.onNotice(event);
       }
       this.pending.settle(this.state?.version ?? 0);
       for (const event of buffered) {
