@@ -9,6 +9,7 @@ using RoomShare.RoomServer.Orders;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRoomServerOptions();
+builder.AddForwardedClients();
 builder.AddRoomStorage();
 builder.AddRoomAuth();
 builder.AddRoomHub();
@@ -19,6 +20,7 @@ builder.AddOrderHandoff();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseRoomRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusProblems();

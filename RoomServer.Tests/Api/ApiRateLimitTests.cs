@@ -84,6 +84,39 @@ public sealed class ApiRateLimitTests(ApiRateLimitServer server) : IClassFixture
         health.StatusCode.Should().Be(HttpStatusCode.OK, "only /api is rate limited here");
     }
 
+    /// <summary>
+    /// Behind nginx (a trusted proxy: loopback here) every request comes from the proxy's address; the
+    /// client's is the last X-Forwarded-For entry, which the proxy appended. Each client gets its own
+    /// bucket, and a client cannot choose one by sending the header itself.
+    /// </summary>
+    [Fact]
+    public async Task BehindAProxyEachClientHasItsOwnAddressBucketAndASpoofedEntryChangesNothing()
+    {
+        using var client = AnonymousBehindProxy("203.0.113.7");
+        var (allowed, refusal) = await SendUntil429Async(client);
+        allowed.Should().BeGreaterThanOrEqualTo(ApiRateLimitServer.AnonymousBurst);
+        await ShouldBeRateLimitedProblemAsync(refusal);
+        refusal.Dispose();
+
+        using var spoofing = AnonymousBehindProxy("198.51.100.1, 203.0.113.7");
+        using (var spoofed = await spoofing.GetAsync("/api/rooms/NoSuchRoom"))
+        {
+            spoofed.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the entry the proxy appended decides, not one the client sent");
+        }
+
+        using var neighbour = AnonymousBehindProxy("203.0.113.8");
+        using var answered = await neighbour.GetAsync("/api/rooms/NoSuchRoom");
+        answered.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "another client behind the same proxy has a bucket of its own (and no key: 401, not 429)");
+    }
+
+    /// <summary>A client without a key, as nginx forwards it: X-Forwarded-For ends with the address nginx saw.</summary>
+    private HttpClient AnonymousBehindProxy(string forwardedFor)
+    {
+        var client = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        return client;
+    }
+
     private static async Task<(int Allowed, HttpResponseMessage Refusal)> SendUntil429Async(HttpClient client)
     {
         for (var i = 0; i < RequestCap; i++)

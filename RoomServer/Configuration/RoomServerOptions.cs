@@ -23,6 +23,13 @@ public sealed class RoomServerOptions
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For</c> names the client (addresses or CIDR networks, e.g. the compose
+    /// network nginx is on); loopback always is. Per-address limits and logs then see each client,
+    /// not the proxy. Only the entry the proxy itself appended (the last) is believed.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>How many missed events <c>Join(since)</c> replays at most (from the audit trail); a position further behind gets a snapshot.</summary>
     [Range(1, 100_000)]
     public int HistoryLength { get; set; } = 500;

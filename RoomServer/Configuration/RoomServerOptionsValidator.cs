@@ -27,6 +27,11 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
             failures.Add("RoomServer:ReplicaId must be non-empty and contain no ':'.");
         }
 
+        foreach (var proxy in options.TrustedProxies.Where(p => !ForwardedClients.TryParse(p, out _)))
+        {
+            failures.Add($"RoomServer:TrustedProxies: '{proxy}' is neither an IP address nor a CIDR network (e.g. 172.16.0.0/12).");
+        }
+
         if (options.AuditLength < options.HistoryLength)
         {
             failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: Join(since) replays missed events from the audit trail.");
