@@ -58,7 +58,7 @@ public sealed class InMemoryPresenceReadmissionTests
         _store.JoinAsync(new JoinRequest("r1", member, member, connection, null, "t", TokenRemovalGeneration: tokenRemovalGeneration), CancellationToken.None);
 
     /// <summary>One replica's tick of the room: its live connections renewed, then the sweep.</summary>
-    private Task<RoomPosition> SweepAsync(string replica, params LocalConnection[] live) =>
+    private Task<SweepOutcome> SweepAsync(string replica, params LocalConnection[] live) =>
         _store.SweepPresenceAsync(new PresenceSweep("r1", live.Where(c => c.Key.ReplicaId == replica).ToList()), CancellationToken.None);
 
     private async Task<bool> OnlineAsync(string member) =>

@@ -43,7 +43,7 @@ public sealed class SweepHold
         services.AddSingleton(sp => HeldSweepStore.Create((IRoomStore)sp.GetRequiredService(storeType), this));
     }
 
-    private async Task<RoomPosition> SweepAsync(IRoomStore store, PresenceSweep sweep, CancellationToken cancellationToken)
+    private async Task<SweepOutcome> SweepAsync(IRoomStore store, PresenceSweep sweep, CancellationToken cancellationToken)
     {
         if (sweep.RoomId == Volatile.Read(ref _roomId)
             && sweep.LiveConnections.Count >= Volatile.Read(ref _connections)

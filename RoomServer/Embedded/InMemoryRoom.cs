@@ -256,8 +256,10 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         }
     }
 
-    public void Sweep(IReadOnlyCollection<LocalConnection> live, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
+    /// <summary>sweep.lua: returns the live connections whose member was removed after their token was issued.</summary>
+    public List<LocalConnection> Sweep(IReadOnlyCollection<LocalConnection> live, DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
+        var removed = new List<LocalConnection>();
         // Renew, or re-create: a live connection is online whatever happened to its lease meanwhile.
         foreach (var connection in live)
         {
@@ -265,6 +267,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             // it back. A member re-admitted since joined with a newer token: theirs may.
             if (!_connections.ContainsKey(connection.Key.Field) && connection.TokenRemovalGeneration < RemovalGeneration(connection.MemberId))
             {
+                removed.Add(connection);
                 continue;
             }
 
@@ -277,6 +280,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         }
 
         SweepPresence(now, grace, published);
+        return removed;
     }
 
     /// <summary>

@@ -112,13 +112,13 @@ public sealed class InMemoryRoomStore(
         return Task.CompletedTask;
     }
 
-    public Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken) =>
+    public Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken) =>
         Task.FromResult(Change(
             sweep.RoomId,
             (room, published) =>
             {
-                room.Sweep(sweep.LiveConnections, time.GetUtcNow(), _options.PresenceLease, Grace, published);
-                return room.Position;
+                var removed = room.Sweep(sweep.LiveConnections, time.GetUtcNow(), _options.PresenceLease, Grace, published);
+                return new SweepOutcome(room.Position, removed);
             },
             touch: false));
 

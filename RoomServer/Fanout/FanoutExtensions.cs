@@ -15,7 +15,8 @@ public static class FanoutExtensions
         services.AddSingleton<RoomMembership>();
         services.AddSingleton<RoomTicker>();
         services.AddHostedService(sp => sp.GetRequiredService<RoomTicker>());
-        services.AddHostedService<RemovedMemberEviction>();
+        services.AddSingleton<RemovedMemberEviction>();
+        services.AddHostedService(sp => sp.GetRequiredService<RemovedMemberEviction>());
         services.AddSingleton<ReplicaDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaDrain>());
         services.AddOptions<HostOptions>().Configure<IOptions<RoomServerOptions>>((host, room) =>

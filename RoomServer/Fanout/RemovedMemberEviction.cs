@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Fanout;
@@ -9,6 +10,11 @@ namespace RoomShare.RoomServer.Fanout;
 /// waits a moment for it to arrive first — the contract gives a second. Only connections whose token
 /// predates the removal are closed: a member re-admitted within that moment (a new token, carrying the
 /// new removal generation) keeps the connection they joined with.
+/// <para>
+/// The room's tick asks for the same (<see cref="CloseLater"/>) when its sweep finds a connection whose
+/// member was removed after its token: this replica missed the event (pub/sub loses messages in an
+/// outage), and a removed member must not go on reading the room.
+/// </para>
 /// </summary>
 public sealed class RemovedMemberEviction(
     RoomMembership membership,
@@ -47,6 +53,25 @@ public sealed class RemovedMemberEviction(
             _ = CloseAsync(removed.RoomId, memberId);
         }
     }
+
+    /// <summary>
+    /// Closes a connection the room's tick found removed, after the <c>Removed</c> notice's head start
+    /// (the notice may still be on its way). The tick has taken it out of the room already.
+    /// </summary>
+    public void CloseLater(HubConnectionContext connection, string roomId, string memberId) => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
+        connection.Abort();
+    });
 
     private async Task CloseAsync(string roomId, string memberId)
     {

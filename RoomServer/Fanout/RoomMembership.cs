@@ -154,6 +154,10 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .Where(r => r.Connections.Count > 0)
             .ToList();
 
+    /// <summary>The connection, if this replica holds it.</summary>
+    public HubConnectionContext? ContextOf(string connectionId) =>
+        _connections.TryGetValue(connectionId, out var connection) ? connection.Context : null;
+
     /// <summary>Every connection this replica holds (for a drain).</summary>
     public IReadOnlyList<HubConnectionContext> AllConnections() => _connections.Values.Select(c => c.Context).ToList();
 

@@ -27,6 +27,7 @@ public sealed class RoomTicker(
     RoomMembership membership,
     IRoomStore store,
     IRoomBackplane backplane,
+    RemovedMemberEviction eviction,
     IOptions<RoomServerOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<RoomTicker> logger) : BackgroundService
@@ -180,11 +181,29 @@ public sealed class RoomTicker(
     private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
         connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId, c.TokenRemovalGeneration)).ToList();
 
+    /// <summary>
+    /// Connections whose member was removed after their token was issued: the member_removed event
+    /// closes them (<see cref="RemovedMemberEviction"/>), but this replica may have missed it — pub/sub
+    /// loses messages in an outage. They leave the room at once (no more of its events, not this
+    /// tick's position) and are closed once the <c>Removed</c> notice has had its head start.
+    /// </summary>
+    private async Task EvictRemovedAsync(string roomId, IReadOnlyList<LocalConnection> removed)
+    {
+        foreach (var connection in removed)
+        {
+            if (membership.ContextOf(connection.Key.ConnectionId) is { } context)
+            {
+                await membership.LeaveAsync(roomId, connection.Key.ConnectionId);
+                eviction.CloseLater(context, roomId, connection.MemberId);
+            }
+        }
+    }
+
     private async Task TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
     {
         try
         {
-            RoomPosition position;
+            SweepOutcome swept;
             var gate = GateOf(roomId);
             await gate.WaitAsync(cancellationToken);
             try
@@ -193,14 +212,15 @@ public sealed class RoomTicker(
                 // released its lease (or waits for this gate to), and one that left and is joining
                 // again gets its lease from its Join — neither may get one from here.
                 var stillHere = live.Where(c => membership.IsJoined(c.Key.ConnectionId, roomId)).ToList();
-                position = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
+                swept = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
             }
             finally
             {
                 gate.Release();
             }
 
-            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version));
+            await EvictRemovedAsync(roomId, swept.Removed);
+            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, swept.Position.Epoch, swept.Position.Version));
         }
         catch (RoomException ex)
         {

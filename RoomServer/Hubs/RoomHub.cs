@@ -65,8 +65,10 @@ public sealed class RoomHub(
             HubLog.Joined(logger, Context.ConnectionId, member.MemberId, room, outcome.Position.Version);
             return new JoinResult(outcome.Position, outcome.Snapshot, outcome.Missed, _options.ReplicaId);
         }
-        catch when (firstJoin || Context.ConnectionAborted.IsCancellationRequested)
+        catch (Exception ex) when (firstJoin || Context.ConnectionAborted.IsCancellationRequested || ex is RoomException { Code: RoomErrorCodes.Forbidden })
         {
+            // Forbidden for a connection already in the room: its member was removed (and this replica
+            // may have missed the event that closes it) — it reads the room no longer.
             await LeaveRoomAsync(room);
             throw;
         }

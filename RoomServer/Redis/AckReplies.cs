@@ -19,11 +19,23 @@ internal static class ChoiceReply
     public static ChoiceAck Read(ScriptReply reply) => new(reply.Number(Version), (int)reply.Number(Quantity));
 }
 
-/// <summary><c>{'ok', epoch, version}</c>: sweep.lua, the position a tick sends the room's members.</summary>
+/// <summary><c>{'ok', epoch, version}</c>: failover.lua, and the start of sweep.lua's reply.</summary>
 internal static class PositionReply
 {
     private const int Epoch = 1;
     private const int Version = 2;
 
     public static RoomPosition Read(ScriptReply reply) => new(reply.Text(Epoch), reply.Number(Version));
+}
+
+/// <summary><c>{'ok', epoch, version, field...}</c>: sweep.lua — the position, then the presence fields of removed members' connections.</summary>
+internal static class SweepReply
+{
+    private const int FirstRemoved = 3;
+
+    public static SweepOutcome Read(ScriptReply reply, IReadOnlyCollection<LocalConnection> swept)
+    {
+        var removed = reply.TextsFrom(FirstRemoved).ToHashSet(StringComparer.Ordinal);
+        return new SweepOutcome(PositionReply.Read(reply), [.. swept.Where(c => removed.Contains(c.Key.Field))]);
+    }
 }

@@ -199,7 +199,7 @@ public sealed class RedisRoomStore(
         EnsureOk(reply, departure.RoomId);
     }
 
-    public async Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken)
+    public async Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken)
     {
         RedisValue[] args =
         [
@@ -209,7 +209,7 @@ public sealed class RedisRoomStore(
         ];
         var reply = await RunAsync(RedisScripts.Sweep, sweep.RoomId, "", args);
         EnsureOk(reply, sweep.RoomId);
-        return PositionReply.Read(reply);
+        return SweepReply.Read(reply, sweep.LiveConnections);
     }
 
     /// <summary>

@@ -26,6 +26,9 @@ internal readonly struct ScriptReply(RedisResult[] items)
     /// <summary>Scripts send numbers as decimal strings (prelude's int()), or as stored in a hash.</summary>
     public long Number(int at) => long.Parse((string)items[at]!, CultureInfo.InvariantCulture);
 
+    /// <summary>The elements from <paramref name="at"/> to the end, each a string (a reply of variable length).</summary>
+    public IEnumerable<string> TextsFrom(int at) => items.Skip(at).Select(i => (string)i!);
+
     public IEnumerable<string> Texts(int at) => ((RedisValue[])items[at]!).Select(v => (string)v!);
 
     /// <summary>A flat HGETALL reply (field, value, field, value...) as pairs.</summary>

@@ -80,9 +80,10 @@ public interface IRoomStore
     /// The replica's periodic room tick: renews (and re-creates, should another replica have swept
     /// them during an outage) the leases of this replica's live connections in the room — announcing
     /// their members online again if needed — drops expired ones (a dead replica's), announces offline
-    /// every member whose grace period has passed with no live connection, and returns the position.
+    /// every member whose grace period has passed with no live connection, and returns the position
+    /// with the given connections whose member was removed after their token was issued.
     /// </summary>
-    Task<RoomPosition> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
+    Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
     /// <summary>Whether the store can serve rooms now, and why not or what is degraded (for <c>/readyz</c>).</summary>
     Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken);

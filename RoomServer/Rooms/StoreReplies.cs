@@ -12,6 +12,13 @@ public sealed record JoinOutcome(
     IReadOnlyList<SnapshotMember>? Presence = null,
     long PresenceSeq = 0);
 
+/// <summary>
+/// What a room's tick returns: the position to send its members, and those of the swept connections
+/// whose member was removed after their token was issued — the replica closes them, in case it
+/// missed the removal's event (a lost message must not leave a removed member reading the room).
+/// </summary>
+public sealed record SweepOutcome(RoomPosition Position, IReadOnlyList<LocalConnection> Removed);
+
 /// <summary>The acknowledgement of a choice change (the hub returns it as is).</summary>
 public sealed record ChoiceAck(long Version, int Quantity);
 

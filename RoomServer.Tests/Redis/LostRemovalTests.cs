@@ -1,0 +1,117 @@
+using System.Globalization;
+using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>
+/// Pub/sub loses messages in an outage. A replica that missed a member_removed event must still close
+/// the removed member's connections (DESIGN §3 Removed): its next tick finds them.
+/// </summary>
+public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture<RedisContractServer>
+{
+    [Fact]
+    public async Task ARemovedMembersConnectionIsClosedEvenIfTheMemberRemovedEventWasLostByPubSub()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await using var bob = await server.JoinAsync(room, "bob");
+
+        await RemoveWhileEveryoneIsDeafAsync(server.Redis, room.Id, "bob");
+
+        await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
+        (await server.SnapshotAsync(room)).Members.Should().NotContain(m => m.MemberId == "bob");
+
+        var later = await ann.Client.SetChoiceAsync(room, "pizza", 1, "after-removal");
+        var leaked = false;
+        try
+        {
+            await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == later.Version, TimeSpan.FromSeconds(3));
+            leaked = true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            // not received: timed out, or the connection was closed first (what the fix does)
+        }
+
+        var closed = await Task.WhenAny(bob.Client.Closed, Task.Delay(TimeSpan.FromSeconds(3))) == bob.Client.Closed;
+        leaked.Should().BeFalse("a removed member's connection receives nothing more of the room (DESIGN §3 Removed)");
+        closed.Should().BeTrue("the server closes a removed member's connections (DESIGN §3 Removed)");
+    }
+
+    /// <summary>Exactly what remove.lua does, in one MULTI right after Redis dropped every subscriber: the event is published to nobody.</summary>
+    internal static async Task RemoveWhileEveryoneIsDeafAsync(RedisServerProcess redis, string roomId, string memberId)
+    {
+        await using var direct = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
+        var transaction = direct.GetDatabase().CreateTransaction();
+        _ = transaction.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        var remove = transaction.ScriptEvaluateAsync(RedisScripts.Remove.Text, RedisKeys.ForRoom(roomId),
+            ["PUBLISH rs:{" + roomId + "}:events", ContractServer.HistoryLength, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), memberId, "api", ""]);
+        (await transaction.ExecuteAsync()).Should().BeTrue();
+        ((string?)((RedisResult[])(await remove)!)[0]).Should().Be("ok");
+    }
+}
+
+/// <summary>
+/// The same lost removal, with ticks far apart: the removed member's client resumes (a <c>Join</c> on
+/// its open connection) before any tick could close it. The refused Join takes it out of the room.
+/// </summary>
+public sealed class LostRemovalJoinTests(SlowTickRedisServer server) : IClassFixture<SlowTickRedisServer>
+{
+    [Fact]
+    public async Task ARemovedMembersJoinOnItsOpenConnectionIsForbiddenAndTheConnectionReadsTheRoomNoLonger()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await using var bob = await server.JoinAsync(room, "bob");
+        // remove.lua as it is, its event published where no replica listens: lost, with nothing to restore.
+        await using var direct = await ConnectionMultiplexer.ConnectAsync(server.Redis.Endpoint);
+        var remove = await direct.GetDatabase().ScriptEvaluateAsync(RedisScripts.Remove.Text, RedisKeys.ForRoom(room.Id),
+            ["PUBLISH rs:lost:events", ContractServer.HistoryLength, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), "bob", "api", ""]);
+        ((string?)((RedisResult[])remove!)[0]).Should().Be("ok");
+
+        (await bob.Client.RejectedCodeAsync("Join", room.Id, null)).Should().Be("forbidden");
+        var later = await ann.Client.SetChoiceAsync(room, "pizza", 1, "after-refused-join");
+        await ann.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == later.Version, TimeSpan.FromSeconds(10));
+
+        var leaked = false;
+        try
+        {
+            await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == later.Version, TimeSpan.FromSeconds(2));
+            leaked = true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            // not received
+        }
+
+        leaked.Should().BeFalse("a connection whose Join was refused as forbidden is out of the room (DESIGN §3 Removed)");
+    }
+}
+
+/// <summary>A Redis-backed server whose position ticks are a minute apart: nothing but a call closes a removed member's connection.</summary>
+public sealed class SlowTickRedisServer : ContractServer
+{
+    public RedisServerProcess Redis { get; private set; } = null!;
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
+    {
+        Redis = await RedisServerProcess.StartAsync();
+        return new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = Redis.Endpoint,
+            ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
+            ["RoomServer:PositionIntervalSeconds"] = "60",
+        };
+    }
+
+    protected override async Task StopBackingServicesAsync()
+    {
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
