@@ -10,6 +10,7 @@ namespace RoomShare.RoomServer.Fanout;
 /// this replica has members in: renews the presence leases of its connections, sweeps dead ones
 /// (announcing members offline after the grace period), and sends the room's position to its local
 /// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>.
+/// After a restore it also sends every member's presence, which a position cannot stand for.
 /// The rooms are spread over the interval (<see cref="SlicesPerInterval"/> slices, by a hash of the
 /// room id), not ticked in one burst: a burst of sweep scripts queued every write in Redis behind it
 /// and was most of the ack and fan-out p99 in the W1 benchmark (docs/bench).
@@ -131,7 +132,7 @@ public sealed class RoomTicker(
         FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
         // Every room, even one whose periodic tick is under way: that one may have read its
         // position before the restore.
-        await Task.WhenAll(membership.Snapshot().Select(room => TickInTurnAsync(room, tracked: false, Stopping)));
+        await Task.WhenAll(membership.Snapshot().Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
     });
 
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
@@ -143,7 +144,8 @@ public sealed class RoomTicker(
     /// One room's tick, once one of the <see cref="ParallelRoomTicks"/> slots is free. A
     /// <paramref name="tracked"/> tick was entered in <see cref="_ticking"/> and leaves it when done.
     /// </summary>
-    private async Task TickInTurnAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool tracked, CancellationToken cancellationToken)
+    private async Task TickInTurnAsync(
+        (string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool tracked, CancellationToken cancellationToken, bool afterRestore = false)
     {
         try
         {
@@ -151,6 +153,10 @@ public sealed class RoomTicker(
             try
             {
                 await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+                if (afterRestore)
+                {
+                    await SendPresenceCatchUpAsync(room.RoomId, cancellationToken);
+                }
             }
             finally
             {
@@ -196,6 +202,28 @@ public sealed class RoomTicker(
                 await membership.LeaveAsync(roomId, connection.Key.ConnectionId);
                 eviction.CloseLater(context, roomId, connection.MemberId);
             }
+        }
+    }
+
+    /// <summary>
+    /// After the backplane was restored: every member's presence to the room's local members. Presence
+    /// is not versioned, so the position cannot tell a client it missed an announcement while this
+    /// replica could not hear the room (pub/sub loses messages only then). Each carries the room's
+    /// current presence seq, as a resume's catch-up does: a newer announcement that overtakes it wins.
+    /// </summary>
+    private async Task SendPresenceCatchUpAsync(string roomId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await store.GetSnapshotAsync(roomId, cancellationToken);
+            foreach (var member in snapshot.Members)
+            {
+                membership.SendToRoom(roomId, RoomClientMethods.Presence, new PresenceChange(roomId, member.MemberId, member.DisplayName, member.Online, snapshot.PresenceSeq));
+            }
+        }
+        catch (RoomException ex)
+        {
+            FanoutLog.TickFailed(logger, roomId, ex.Code);
         }
     }
 
