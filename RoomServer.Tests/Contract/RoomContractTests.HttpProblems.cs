@@ -65,6 +65,22 @@ public abstract partial class RoomContractTests
     }
 
     [Fact]
+    public async Task AQueryThatFailsToBindOrAMissingBodyNamesTheParameterNotATypeName()
+    {
+        var room = await Server.CreateRoomAsync();
+        using var twoValues = await Server.Api.GetAsync($"/api/rooms/{room.Id}/events?from=1&from=2");
+        using var noBody = new StringContent("", Encoding.UTF8, "application/json");
+        using var emptyBody = await Server.Api.PostAsync("/api/rooms", noBody);
+
+        var query = (await twoValues.Content.ReadFromJsonAsync<ProblemBody>())!;
+        query.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        query.Detail.Should().Contain("'from'").And.NotContain("Nullable").And.NotContain("Int64");
+        var body = (await emptyBody.Content.ReadFromJsonAsync<ProblemBody>())!;
+        body.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        body.Detail.Should().NotContain("Service").And.NotContain("Implicit").And.NotContain("RoomShare.");
+    }
+
+    [Fact]
     public async Task AMissingOrWrongCredentialIsA401ProblemAndAnotherRoomsTokenA403()
     {
         var room = await Server.CreateRoomAsync();

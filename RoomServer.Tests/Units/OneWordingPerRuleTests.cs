@@ -29,7 +29,7 @@ public sealed class OneWordingPerRuleTests
             () => HubArguments.MemberId(Json("\"a:b\"")),
             () => RoomRequests.ValidateToken(new TokenRequest("a:b", "Ann", "member")),
             () => RoomIds.RequireMemberId("a:b"))
-        .Should().Equal("invalid_argument: memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -");
+        .Should().Equal("invalid_argument: memberId must be 1-64 characters of A-Z a-z 0-9 _ . @ -, not \".\" or \"..\"");
 
     [Fact]
     public void AStateNoOneMaySetIsRefusedInOneWordingByTheHubAndTheApi() =>

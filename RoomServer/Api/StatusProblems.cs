@@ -12,7 +12,7 @@ namespace RoomShare.RoomServer.Api;
 /// status (<see cref="RoomErrorCodes.ForHttpStatus"/>). Problems written through the problem-details
 /// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>.
 /// </summary>
-public static class StatusProblems
+public static partial class StatusProblems
 {
     public static WebApplicationBuilder AddCodeToProblems(this WebApplicationBuilder builder)
     {
@@ -52,10 +52,17 @@ public static class StatusProblems
         _ => http.Features.Get<IHttpResponseFeature>()?.ReasonPhrase ?? $"HTTP {status}",
     };
 
-    /// <summary>What a body that failed to bind says: where the JSON went wrong, never a type name.</summary>
+    /// <summary>What a request that failed to bind says: where the JSON went wrong, or which parameter — never a type name.</summary>
     public static string BindFailure(BadHttpRequestException bad) => bad.InnerException switch
     {
         JsonException json => $"the request body is not valid JSON for this request (at {json.Path ?? "$"}, line {json.LineNumber}, byte {json.BytePositionInLine})",
-        _ => "the request could not be read: " + bad.Message,
+        _ when ParameterBindFailure().Match(bad.Message) is { Success: true } failed =>
+            $"'{failed.Groups["name"].Value}' must be a single value of the right kind, not \"{failed.Groups["value"].Value}\"",
+        _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => "the request needs a JSON body",
+        _ => "the request could not be read",
     };
+
+    // The framework's wording: Failed to bind parameter "Nullable<long> from" from "1,2".
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?:.* )?(?<name>[A-Za-z0-9_]+)\" from \"(?<value>.{0,100})", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ParameterBindFailure();
 }

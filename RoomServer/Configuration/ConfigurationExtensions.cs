@@ -15,6 +15,7 @@ public static class ConfigurationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RoomServerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, NestedOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<StartupLog>();
         builder.Services.AddHostedService<StartupBanner>();

@@ -105,8 +105,11 @@ public sealed class JwtOptions
     /// <summary>HS256 key: the UTF-8 bytes of this string, at least 32 bytes.</summary>
     public string SigningKey { get; set; } = "";
 
+    /// <summary>Not blank: a token with a blank issuer or audience is refused when presented (IDX10211).</summary>
+    [Required]
     public string Issuer { get; set; } = "roomshare";
 
+    [Required]
     public string Audience { get; set; } = "roomshare";
 
     /// <summary>How long a member token minted by <c>POST /api/rooms/{id}/tokens</c> stays valid.</summary>

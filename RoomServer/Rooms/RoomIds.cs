@@ -14,12 +14,14 @@ public static partial class RoomIds
     public const int MaxLength = 64;
 
     private const string RoomOrMenuIdRule = "1-64 characters of A-Z a-z 0-9 _ -";
-    private const string MemberIdRule = "1-64 characters of A-Z a-z 0-9 _ . @ -";
+    private const string MemberIdRule = "1-64 characters of A-Z a-z 0-9 _ . @ -, not \".\" or \"..\"";
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex RoomOrMenuIdPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_.@-]{1,64}$", RegexOptions.CultureInvariant)]
+    // "." and ".." are dot segments in a URL path: clients and Kestrel resolve them away, so
+    // DELETE /api/rooms/{id}/members/.. would reach DELETE /api/rooms/{id}/ — the room.
+    [GeneratedRegex("^(?!\\.{1,2}$)[A-Za-z0-9_.@-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex MemberIdPattern();
 
     [GeneratedRegex("^[\\x21-\\x7E]{1,64}$", RegexOptions.CultureInvariant)]

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace RoomShare.RoomServer.Configuration;
+
+/// <summary>
+/// Checks the data annotations of <c>RoomServer:Limits</c> and <c>RoomServer:Jwt</c> at start-up:
+/// <c>ValidateDataAnnotations</c> does not reach into nested options, so without this a zero rate
+/// would start a server that answers every request with a 500 (Redis mode checks
+/// <c>RoomServer:Redis</c> the same way, <see cref="RedisOptionsValidator"/>).
+/// </summary>
+public sealed class NestedOptionsValidator : IValidateOptions<RoomServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
+    {
+        var failures = Check("RoomServer:Limits", options.Limits).Concat(Check("RoomServer:Jwt", options.Jwt)).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static IEnumerable<string> Check(string section, object options)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        return results.Select(r => $"{section}: {r.ErrorMessage}");
+    }
+}
