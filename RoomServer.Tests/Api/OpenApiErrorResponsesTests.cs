@@ -34,8 +34,8 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
         ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
         ["DELETE /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
 
-        // invalid_argument also for a member the room never had, or its owner.
-        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
+        // invalid_argument also for a member the room never had, or its owner; room_locked/room_closed: the order was handed off.
+        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound, RoomLocked, RoomClosed],
         ["POST /api/announcements"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge],
 
         // The audit trail: invalid_argument also for a bad from or limit; forbidden like GET /api/rooms/{roomId}.

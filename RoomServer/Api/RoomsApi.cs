@@ -44,7 +44,8 @@ public static class RoomsApi
         rooms.MapDelete("/{roomId}", DeleteRoom).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound);
         rooms.MapDelete("/{roomId}/members/{memberId}", RemoveMember).RequireAuthorization(AuthPolicies.ApiKey)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         app.MapPost("/api/announcements", Announce).RequireAuthorization(AuthPolicies.ApiKey)
             .WithTags("Announcements")

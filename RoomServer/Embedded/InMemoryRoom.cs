@@ -165,6 +165,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     /// <summary>remove.lua: choices, membership and presence go in one step; old tokens are refused from now on.</summary>
     public VersionAck RemoveMember(MemberRemoval removal, List<BackplaneMessage> published)
     {
+        // remove.lua: only an open room — a removal takes the member's choices out of the order.
+        if (State is RoomStates.Locked or RoomStates.Closed)
+        {
+            throw RoomException.FromCode(State == RoomStates.Locked ? RoomErrorCodes.RoomLocked : RoomErrorCodes.RoomClosed, Id);
+        }
+
         if (!_members.ContainsKey(removal.MemberId))
         {
             throw RoomException.NotAMember(removal.MemberId);

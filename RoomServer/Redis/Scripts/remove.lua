@@ -1,14 +1,18 @@
 -- remove.lua — RemoveMember / DELETE /api/rooms/{id}/members/{memberId}.
 -- ARGV 4 memberId  5 by (owner's member id or 'api')  6 the owner's write rate (take_member_op; ''
 --      for the API)
--- Checks: room exists (room_not_found); the member is in the room (invalid_argument 'not_member');
+-- Checks: room exists (room_not_found); the room is open (room_locked, room_closed: removing a member
+--   takes their choices out of an order already handed off); the member is in the room (invalid_argument 'not_member');
 --   the member did not join as an owner (invalid_argument 'owner'); the owner's write rate (rate_limited).
 -- Effects, in one step: the member's choices deleted, the member dropped from members, their
 --   presence (connections, online and grace marks) dropped, meta removed:<member> (the member's
 --   removal generation) + 1, so every token issued before it, carrying a lower rgen, is refused from
 --   now on → 'member_removed' event {memberId, by}.
 -- Reply: {'ok', version} (VersionReply); refusals {'invalid_argument', reason} (ScriptReply.Detail).
-if not room_exists() then return {'room_not_found'} end
+local state = redis.call('HGET', META, 'state')
+if not state then return {'room_not_found'} end
+if state == 'locked' then return {'room_locked'} end
+if state == 'closed' then return {'room_closed'} end
 local member, by = ARGV[4], ARGV[5]
 if redis.call('HEXISTS', MEMBERS, member) == 0 then return {'invalid_argument', 'not_member'} end
 if redis.call('HEXISTS', META, 'owner:' .. member) == 1 then return {'invalid_argument', 'owner'} end
