@@ -53,6 +53,10 @@ public sealed class RedisConnection(
     public RedisTopology Topology => _topology ?? ResolveTopology()
         ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry (with the same opId)");
 
+    /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
+    private string ConfiguredEndpoints() =>
+        string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
 
@@ -221,7 +225,7 @@ public sealed class RedisConnection(
     {
         if (_multiplexer is not { } multiplexer || !multiplexer.IsConnected)
         {
-            return new StoreReadiness(false, $"no Redis node reachable ({connectionOptions.Value.ConnectionString.Split(',')[0]}...)");
+            return new StoreReadiness(false, $"no Redis node reachable ({ConfiguredEndpoints()})");
         }
 
         try
