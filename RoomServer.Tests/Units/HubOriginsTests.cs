@@ -16,6 +16,9 @@ public sealed class HubOriginsTests
     [InlineData("https://rooms.example.com.evil.example", "rooms.example.com", false)]
     [InlineData("null", "rooms.example.com", false)]
     [InlineData("", "rooms.example.com", false)]
+    [InlineData("http://[::1]:8080", "[::1]:8080", true)]
+    [InlineData("http://[2001:db8::1]", "[2001:db8::1]", true)]
+    [InlineData("http://[2001:db8::2]", "[2001:db8::1]", false)]
     public void WithoutAListOnlyTheSameHostIsAllowed(string? origin, string host, bool allowed) =>
         new HubOrigins([]).Allows(origin, host).Should().Be(allowed);
 

@@ -42,7 +42,7 @@ public sealed class HubOrigins
 
         // Same origin: "null" (a sandboxed or file:// page) and anything unparseable are never it.
         return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-            && string.Equals(uri.IdnHost, HostName(requestHost), StringComparison.OrdinalIgnoreCase);
+            && string.Equals(uri.IdnHost, HostName(requestHost).Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary><c>scheme://host[:port]</c> in lower case with the default port dropped; null when it is not an http(s) origin.</summary>
@@ -60,7 +60,7 @@ public sealed class HubOrigins
 
     private static string HostName(string host)
     {
-        // "[::1]:8080" → "[::1]"; "example.com:8080" → "example.com".
+        // "[::1]:8080" → "[::1]" (Uri.IdnHost has no brackets: the caller trims them); "example.com:8080" → "example.com".
         var colon = host.LastIndexOf(':');
         return colon > host.LastIndexOf(']') ? host[..colon] : host;
     }
