@@ -59,7 +59,7 @@ public sealed class ApiRateLimitTests(ApiRateLimitServer server) : IClassFixture
         var (allowed, refusal) = await SendUntil429Async(limited);
 
         allowed.Should().BeGreaterThanOrEqualTo(ApiRateLimitServer.Burst, "a full bucket takes a whole burst");
-        await ShouldBeRateLimitedProblemAsync(refusal);
+        await ShouldBeRateLimitedProblemAsync(refusal, "this API key's requests");
         using var unaffected = await other.GetAsync("/api/rooms/NoSuchRoom");
         unaffected.StatusCode.Should().Be(HttpStatusCode.NotFound, "each key has a bucket of its own");
         refusal.Dispose();
@@ -74,7 +74,7 @@ public sealed class ApiRateLimitTests(ApiRateLimitServer server) : IClassFixture
         var (allowed, refusal) = await SendUntil429Async(wrongKey);
 
         allowed.Should().BeGreaterThanOrEqualTo(ApiRateLimitServer.AnonymousBurst);
-        await ShouldBeRateLimitedProblemAsync(refusal);
+        await ShouldBeRateLimitedProblemAsync(refusal, "requests from this address without an API key");
         refusal.Dispose();
         using var anonymous = await server.Anonymous.GetAsync("/api/rooms/NoSuchRoom");
         anonymous.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "no key and a wrong key draw on one address bucket");
@@ -133,10 +133,17 @@ public sealed class ApiRateLimitTests(ApiRateLimitServer server) : IClassFixture
         throw new Xunit.Sdk.XunitException($"{RequestCap} requests in a row were not rate limited");
     }
 
-    private static async Task ShouldBeRateLimitedProblemAsync(HttpResponseMessage response)
+    /// <summary>A rate_limited problem with Retry-After; <paramref name="limit"/>: the words naming the limit reached (DESIGN §5).</summary>
+    private static async Task ShouldBeRateLimitedProblemAsync(HttpResponseMessage response, string? limit = null)
     {
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-        (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RateLimited);
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be(RoomErrorCodes.RateLimited);
+        if (limit is not null)
+        {
+            problem.Detail.Should().Contain(limit);
+        }
+
         response.Headers.RetryAfter!.Delta.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1));
     }
 }

@@ -152,7 +152,10 @@ public abstract partial class RoomContractTests
                 }
                 catch (Infrastructure.HubErrorException e)
                 {
-                    return e.Code;
+                    // The message names the limit (DESIGN §5).
+                    return e.Code == "rate_limited" && !e.Message.Contains($"at most {ContractServer.HubCallsPerSecond} a second", StringComparison.Ordinal)
+                        ? "rate_limited without naming its limit: " + e.Message
+                        : e.Code;
                 }
             })
             .ToList();

@@ -27,7 +27,7 @@ public static class ApiRateLimiting
             {
                 var limits = options.Value.Limits;
                 limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, keys, limits));
-                limiter.OnRejected = RejectAsync;
+                limiter.OnRejected = (rejected, cancellationToken) => RejectAsync(rejected, keys, limits, cancellationToken);
             });
         return builder;
     }
@@ -64,12 +64,16 @@ public static class ApiRateLimiting
         AutoReplenishment = true,
     };
 
-    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    /// <summary>429, naming the limit that was reached (DESIGN §5): the API key's, or the address's without one.</summary>
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, ApiKeyIds keys, LimitOptions limits, CancellationToken cancellationToken)
     {
         var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var limit = keys.Of(rejected.HttpContext) is not null
+            ? $"this API key's requests (at most {limits.ApiRequestsPerSecond} a second per replica)"
+            : $"requests from this address without an API key (at most {limits.AnonymousApiRequestsPerSecond} a second per replica)";
         await ProblemWriter.WriteAsync(
-            rejected.HttpContext, RoomErrorCodes.RateLimited, $"too many requests; retry after {seconds} s");
+            rejected.HttpContext, RoomErrorCodes.RateLimited, $"too many requests: {limit}; retry after {seconds} s");
     }
 }
