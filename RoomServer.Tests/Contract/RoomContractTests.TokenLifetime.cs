@@ -58,3 +58,19 @@ public abstract partial class RoomContractTests
         after.Choices.Should().ContainSingle(c => c.MemberId == "ann" && c.MenuId == "pizza").Which.Quantity.Should().Be(1);
     }
 }
+
+/// <summary>The token API's expiresAt is the token's own exp, not a fraction of a second after it.</summary>
+public abstract partial class RoomContractTests
+{
+    [Fact]
+    public async Task TheTokenApisExpiresAtIsTheTokensExp()
+    {
+        var room = await Server.CreateRoomAsync();
+
+        using var response = await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/tokens", new { memberId = "ann", displayName = "Ann" });
+        var issued = (await response.Content.ReadFromJsonAsync<RoomShare.RoomServer.Api.TokenResponse>())!;
+
+        var exp = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(issued.Token).ValidTo;
+        issued.ExpiresAt.Should().Be(new DateTimeOffset(exp, TimeSpan.Zero), "a client that plans its refresh by expiresAt must not be a second late");
+    }
+}

@@ -20,7 +20,9 @@ public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvide
     public (string Token, DateTimeOffset ExpiresAt) Issue(string roomId, string memberId, string displayName, string role, long removalGeneration)
     {
         var jwt = options.Value.Jwt;
-        var now = time.GetUtcNow();
+        // A JWT's times are whole seconds: start from one, so the expiresAt we answer is the token's exp.
+        var clock = time.GetUtcNow();
+        var now = new DateTimeOffset(clock.Ticks - (clock.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         var expiresAt = now.AddMinutes(jwt.TokenLifetimeMinutes);
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
