@@ -41,6 +41,9 @@ public sealed class DemoTests
         using var http = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
 
         (await http.GetAsync("/demo.html")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var doubleSlash = new Uri(server.BaseUrl.GetLeftPart(UriPartial.Authority) + "//demo.html");
+        doubleSlash.AbsolutePath.Should().Be("//demo.html");
+        (await http.GetAsync(doubleSlash)).StatusCode.Should().Be(HttpStatusCode.NotFound, "the static files ignore a leading slash, so the guard does too");
         (await http.PostAsync("/demo/rooms", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
         server.Output.Should().NotContain("production-api-key", "keys are never printed or logged");
 
