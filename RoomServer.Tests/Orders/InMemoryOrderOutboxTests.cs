@@ -82,8 +82,8 @@ public sealed class InMemoryOrderOutboxTests
         await _outbox.SettleAsync(entry);
         var dead = (await _outbox.DeadLettersAsync()).Should().ContainSingle().Subject;
 
-        (await _outbox.RetryAsync(dead.Id)).Should().BeTrue();
-        (await _outbox.RetryAsync(dead.Id)).Should().BeFalse("it is no longer a dead letter");
+        (await _outbox.RetryAsync(dead.Id)).Should().Be(dead.RoomId);
+        (await _outbox.RetryAsync(dead.Id)).Should().BeNull("it is no longer a dead letter");
         var again = (await ClaimAsync("r3", "b"))!;
         (again.OrderId, again.Body, again.OnlyEndpoint).Should().Be((entry.OrderId, entry.Body, "https://kitchen.example/a"));
         again.Deliveries["https://kitchen.example/a"].Status.Should().Be(DeliveryStatuses.Pending);

@@ -72,13 +72,9 @@ public static partial class OrdersApi
             throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
         }
 
-        var letter = (await outbox.DeadLettersAsync()).FirstOrDefault(d => d.Id == id);
-        if (letter is null || !await outbox.RetryAsync(id))
-        {
-            throw RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
-        }
-
-        signal.Notify(letter.RoomId);
+        // By its id alone: the dead-letter stream can be long, and listing it is not needed to retry one.
+        var roomId = await outbox.RetryAsync(id) ?? throw RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
+        signal.Notify(roomId);
         return TypedResults.Accepted((string?)null, new RetryResponse([id]));
     }
 
@@ -87,7 +83,7 @@ public static partial class OrdersApi
         var retried = new List<string>();
         foreach (var letter in await outbox.DeadLettersAsync())
         {
-            if (await outbox.RetryAsync(letter.Id))
+            if (await outbox.RetryAsync(letter.Id) is not null)
             {
                 retried.Add(letter.Id);
                 signal.Notify(letter.RoomId);

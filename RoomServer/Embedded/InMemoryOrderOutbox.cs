@@ -157,14 +157,14 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
-    public Task<bool> RetryAsync(string deadLetterId)
+    public Task<string?> RetryAsync(string deadLetterId)
     {
         lock (_lock)
         {
             var letter = _deadLetters.Find(d => d.Id == deadLetterId);
             if (letter is null)
             {
-                return Task.FromResult(false);
+                return Task.FromResult<string?>(null);
             }
 
             _deadLetters.Remove(letter);
@@ -172,7 +172,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
             outbox.Entries.Add(new Stored(NextId(), letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint));
             outbox.Deliveries[(letter.OrderId, letter.Endpoint)] = new EndpointDelivery(DeliveryStatuses.Pending, 0, null);
             outbox.SettledAt = null;
-            return Task.FromResult(true);
+            return Task.FromResult<string?>(letter.RoomId);
         }
     }
 

@@ -40,8 +40,11 @@ public interface IOrderOutbox
 
     Task<IReadOnlyList<DeadLetter>> DeadLettersAsync();
 
-    /// <summary>Moves a dead letter back into its room's outbox as pending (orderId and body unchanged); false when there is no such dead letter.</summary>
-    Task<bool> RetryAsync(string deadLetterId);
+    /// <summary>
+    /// Moves a dead letter back into its room's outbox as pending (orderId and body unchanged) and
+    /// returns its room; null when there is no such dead letter. Looks up that one letter only.
+    /// </summary>
+    Task<string?> RetryAsync(string deadLetterId);
 }
 
 public sealed record OutboxRoom(string RoomId, long Mark);

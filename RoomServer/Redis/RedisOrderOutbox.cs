@@ -173,12 +173,12 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         return entries.Select(e => ReadDeadLetter(e.Id!, ToFields(e.Values))).ToList();
     }
 
-    public async Task<bool> RetryAsync(string deadLetterId)
+    public async Task<string?> RetryAsync(string deadLetterId)
     {
         var found = await redis.CallAsync("deadletter", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, deadLetterId, deadLetterId));
         if (found.Length == 0)
         {
-            return false;
+            return null;
         }
 
         var letter = ReadDeadLetter(deadLetterId, ToFields(found[0].Values));
@@ -190,7 +190,7 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         ]);
         await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
         await AnnounceAsync(letter.RoomId);
-        return true;
+        return letter.RoomId;
     }
 
     private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
