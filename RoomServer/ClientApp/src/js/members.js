@@ -5,7 +5,7 @@
 /**
  * The rows of the members list: this member first, then the others in the room's order.
  * `removable`: the owner may remove every other member (not themself: the server refuses it) while
- * the order can still change — not once the room is closed or deleted.
+ * the room is open — not once it is locked, closed or deleted.
  * @param {object} state the room state (room-state.js)
  * @param {string} me this member's id
  * @param {object} [options]
@@ -14,10 +14,12 @@
  * @param {RemoveFlow|null} [options.flow] the removal in progress, if any
  */
 export function memberRows(state, me, { role = 'member', selfOnline = false, flow = null } = {}) {
-  const finalState = state.state === 'closed' || state.state === 'deleted';
+  // Only an open room removes members: a removal would take their choices out of an order already
+  // handed off (the server answers room_locked / room_closed).
+  const open = state.state === 'open';
   const rows = state.members.map((m) => {
     const isMe = m.memberId === me;
-    const removable = role === 'owner' && !isMe && !finalState;
+    const removable = role === 'owner' && !isMe && open;
     return {
       memberId: m.memberId,
       displayName: m.displayName,
