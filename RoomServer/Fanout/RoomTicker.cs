@@ -199,8 +199,8 @@ public sealed class RoomTicker(
         {
             if (membership.ContextOf(connection.Key.ConnectionId) is { } context)
             {
-                await membership.LeaveAsync(roomId, connection.Key.ConnectionId);
                 eviction.CloseLater(context, roomId, connection.MemberId);
+                await membership.LeaveAsync(roomId, connection.Key.ConnectionId);
             }
         }
     }

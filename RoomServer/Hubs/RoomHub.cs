@@ -67,8 +67,9 @@ public sealed class RoomHub(
         }
         catch (Exception ex) when (firstJoin || Context.ConnectionAborted.IsCancellationRequested || ex is RoomException { Code: RoomErrorCodes.Forbidden })
         {
-            // Forbidden for a connection already in the room: its member was removed (and this replica
-            // may have missed the event that closes it) — it reads the room no longer.
+            // Forbidden for a connection already in the room: its member was removed, and this replica
+            // may have missed the event that closes it. It reads the room no longer from here on;
+            // RoomHubFilter closes it (forbidden ends membership).
             await LeaveRoomAsync(room);
             throw;
         }
