@@ -56,13 +56,21 @@ public static partial class StatusProblems
     public static string BindFailure(BadHttpRequestException bad) => bad.InnerException switch
     {
         JsonException json => $"the request body is not valid JSON for this request (at {json.Path ?? "$"}, line {json.LineNumber}, byte {json.BytePositionInLine})",
+        _ when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType => "the request body must be JSON (Content-Type: application/json)",
         _ when ParameterBindFailure().Match(bad.Message) is { Success: true } failed =>
             $"'{failed.Groups["name"].Value}' must be a single value of the right kind, not \"{failed.Groups["value"].Value}\"",
+        _ when MissingParameter().Match(bad.Message) is { Success: true } missing => missing.Groups["source"].Value.Contains("body", StringComparison.Ordinal)
+            ? "the request needs a JSON body"
+            : $"'{missing.Groups["name"].Value}' is required",
         _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => "the request needs a JSON body",
         _ => "the request could not be read",
     };
 
-    // The framework's wording: Failed to bind parameter "Nullable<long> from" from "1,2".
-    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?:.* )?(?<name>[A-Za-z0-9_]+)\" from \"(?<value>.{0,100})", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    // The framework's wordings: Failed to bind parameter "Nullable<long> from" from "1,2".
+    // and: Required parameter "string name" was not provided from query string.
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?:.* )?(?<name>[A-Za-z0-9_]+)\" from \"(?<value>.{0,100}?)\"\\.$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex ParameterBindFailure();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Required parameter \"(?:.* )?(?<name>[A-Za-z0-9_]+)\" was not provided from (?<source>[a-z ]+)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex MissingParameter();
 }
