@@ -71,8 +71,8 @@ public static class ApiRateLimiting
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var limit = keys.Of(rejected.HttpContext) is not null
-            ? $"this API key's requests (at most {limits.ApiRequestsPerSecond} a second per replica)"
-            : $"requests from this address without an API key (at most {limits.AnonymousApiRequestsPerSecond} a second per replica)";
+            ? $"this API key's requests (at most {limits.ApiRequestsPerSecond} a second per replica, bursts of {limits.ApiRequestBurst})"
+            : $"requests from this address without an API key (at most {limits.AnonymousApiRequestsPerSecond} a second per replica, bursts of {2 * limits.AnonymousApiRequestsPerSecond})";
         await ProblemWriter.WriteAsync(
             rejected.HttpContext, RoomErrorCodes.RateLimited, $"too many requests: {limit}; retry after {seconds} s");
     }

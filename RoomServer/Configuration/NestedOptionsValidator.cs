@@ -17,7 +17,8 @@ public sealed class NestedOptionsValidator : IValidateOptions<RoomServerOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static IEnumerable<string> Check(string section, object options)
+    /// <summary>One nested section's data-annotation failures, each prefixed with the section's name.</summary>
+    internal static IEnumerable<string> Check(string section, object options)
     {
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);

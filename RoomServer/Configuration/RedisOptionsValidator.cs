@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace RoomShare.RoomServer.Configuration;
@@ -8,9 +7,7 @@ public sealed class RedisOptionsValidator : IValidateOptions<RoomServerOptions>
 {
     public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
     {
-        var results = new List<ValidationResult>();
-        return Validator.TryValidateObject(options.Redis, new ValidationContext(options.Redis), results, validateAllProperties: true)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(results.Select(r => $"RoomServer:Redis: {r.ErrorMessage}"));
+        var failures = NestedOptionsValidator.Check("RoomServer:Redis", options.Redis).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

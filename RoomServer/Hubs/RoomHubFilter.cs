@@ -24,7 +24,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
         {
             if (!BudgetOf(invocationContext.Context).TryTake())
             {
-                throw new RoomException(RoomErrorCodes.RateLimited, $"too many calls on this connection (at most {options.Value.Limits.HubCallsPerSecond} a second); slow down");
+                throw new RoomException(RoomErrorCodes.RateLimited, $"too many calls on this connection (at most {options.Value.Limits.HubCallsPerSecond} a second, bursts of twice that); slow down");
             }
 
             // A draining replica finishes what it started and takes nothing new: the client retries
