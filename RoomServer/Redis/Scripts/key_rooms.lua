@@ -7,27 +7,22 @@
 --   'reserve' ARGV 2 roomId  3 expiry ms  4 max  → {'ok'} recorded, or {'full'} (the key has max)
 --   'keep'    ARGV 2 roomId  3 expiry ms          → {'ok'}: a stale room that is still there, re-scored
 --   'release' ARGV 2 roomId                       → {'ok'}: forgotten (deleted, never created, gone)
--- The set expires a minute after the last expiry it holds, so a key that stops creating rooms leaves
--- nothing behind.
+-- The set has no expiry: a busy room's TTL moves on with every change, past the expiry recorded here,
+-- so a set timed by its entries could vanish while its rooms live, and the key's count start again at
+-- 0. Entries leave by the prune ('stale', then 'keep' or 'release'); Redis drops the set once empty.
+-- A key that stops creating rooms keeps at most MaxRoomsPerApiKey ids until it creates again. PERSIST
+-- takes off the expiry an older RoomServer gave the set.
 local KEY, op = KEYS[1], ARGV[1]
-local function expire_after_last()
-  local last = redis.call('ZRANGE', KEY, -1, -1, 'WITHSCORES')
-  if last[2] then
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000
-    redis.call('PEXPIRE', KEY, math.max(1000, tonumber(last[2]) - now + 60000))
-  end
-end
 if op == 'stale' then
   return redis.call('ZRANGEBYSCORE', KEY, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 elseif op == 'reserve' then
   if redis.call('ZCARD', KEY) >= tonumber(ARGV[4]) then return {'full'} end
   redis.call('ZADD', KEY, ARGV[3], ARGV[2])
-  expire_after_last()
+  redis.call('PERSIST', KEY)
   return {'ok'}
 elseif op == 'keep' then
   redis.call('ZADD', KEY, 'XX', ARGV[3], ARGV[2])
-  expire_after_last()
+  redis.call('PERSIST', KEY)
   return {'ok'}
 elseif op == 'release' then
   redis.call('ZREM', KEY, ARGV[2])
