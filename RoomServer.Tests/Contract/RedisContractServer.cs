@@ -3,7 +3,7 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 namespace RoomShare.RoomServer.Tests.Contract;
 
 /// <summary>Scaled mode: a real redis-server this fixture starts on a free loopback port and stops.</summary>
-public sealed class RedisContractServer : ContractServer
+public class RedisContractServer : ContractServer
 {
     public RedisServerProcess Redis { get; private set; } = null!;
 

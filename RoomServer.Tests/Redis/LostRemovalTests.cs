@@ -94,26 +94,8 @@ public sealed class LostRemovalJoinTests(SlowTickRedisServer server) : IClassFix
 }
 
 /// <summary>A Redis-backed server whose position ticks are a minute apart: nothing but a call closes a removed member's connection.</summary>
-public sealed class SlowTickRedisServer : ContractServer
+public sealed class SlowTickRedisServer : RedisContractServer
 {
-    public RedisServerProcess Redis { get; private set; } = null!;
-
-    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
-    {
-        Redis = await RedisServerProcess.StartAsync();
-        return new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Redis"] = Redis.Endpoint,
-            ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
-            ["RoomServer:PositionIntervalSeconds"] = "60",
-        };
-    }
-
-    protected override async Task StopBackingServicesAsync()
-    {
-        if (Redis is not null)
-        {
-            await Redis.DisposeAsync();
-        }
-    }
+    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
+        new Dictionary<string, string>(await base.StartBackingServicesAsync()) { ["RoomServer:PositionIntervalSeconds"] = "60" };
 }
