@@ -59,8 +59,22 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         // W3 on the floor too, so the join capacity is given as a fraction of the platform's.
         var joins = summary.GetProperty("joinsVersusFloor").EnumerateArray().ToList();
         joins.Select(j => j.GetProperty("arm").GetString()).Should().Equal(["roomshare-2"], "roomshare-2 runs W3 and is compared with the floor's");
-        joins[0].GetProperty("floorCapacity").ValueKind.Should().Be(JsonValueKind.Number, "the floor ran W3 and reached its first step");
-        joins[0].GetProperty("floorMostCompletedPerSecond").GetDouble().Should().BePositive("the floor completed joins");
+        var floorJoinSteps = root.GetProperty("arms").EnumerateArray()
+            .Single(arm => arm.GetProperty("arm").GetString() == "floor")
+            .GetProperty("w3").GetProperty("steps").EnumerateArray().ToList();
+        floorJoinSteps.Should().NotBeEmpty("the floor runs W3 too");
+        floorJoinSteps.Sum(step => step.GetProperty("joined").GetInt32()).Should().BePositive("the floor completed joins");
+        if (floorJoinSteps.Any(step => step.GetProperty("valid").GetBoolean()))
+        {
+            joins[0].GetProperty("floorCapacity").ValueKind.Should().Be(JsonValueKind.Number, "the floor reached a valid step");
+        }
+        else
+        {
+            // On a box busy with other suites the generator can be late in every one of the floor's few
+            // quick steps; then there is honestly no fraction to give, and the report says why.
+            output.WriteLine("the floor's W3 steps were all invalid (the generator was late): no join fraction this run");
+            joins[0].GetProperty("floorCapacity").ValueKind.Should().Be(JsonValueKind.Null, "no valid step, no capacity");
+        }
         (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("## W3 join capacity (joins/s)");
     }
 
