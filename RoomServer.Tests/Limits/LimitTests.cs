@@ -39,7 +39,10 @@ public abstract partial class LimitTests(ContractServer server)
             }
             catch (HubErrorException refused)
             {
-                return (i, refused.Code);
+                // The message names the limit reached (DESIGN §5).
+                var named = refused.Message.Contains(
+                    $"at most {LimitSettings.MemberOpsPerSecond} writes a second, bursts of {LimitSettings.MemberOpsBurst}", StringComparison.Ordinal);
+                return (i, refused.Code == RoomErrorCodes.RateLimited && !named ? "rate_limited without naming its limit: " + refused.Message : refused.Code);
             }
         }
 

@@ -267,8 +267,10 @@ public sealed class RedisRoomStore(
 
         throw status switch
         {
+            // The scripts' only rate_limited is the member's write bucket (take_member_op).
+            RoomErrorCodes.RateLimited => RoomLimits.WritesTooFast(_limits.MemberOps),
             RoomErrorCodes.RoomNotFound or RoomErrorCodes.RoomLocked or RoomErrorCodes.RoomClosed or RoomErrorCodes.UnknownMenuItem
-                or RoomErrorCodes.Forbidden or RoomErrorCodes.RateLimited => RoomException.FromCode(status, roomId),
+                or RoomErrorCodes.Forbidden => RoomException.FromCode(status, roomId),
             _ => Unexpected(expected, status),
         };
     }

@@ -35,7 +35,7 @@ public sealed class MemberOpBuckets(MemberOpRate rate, TimeProvider time)
     {
         if (!TryTake(memberId))
         {
-            throw RoomException.FromCode(RoomErrorCodes.RateLimited, "");
+            throw RoomLimits.WritesTooFast(rate);
         }
     }
 

@@ -12,6 +12,10 @@ public sealed record RoomLimits(MemberOpRate MemberOps, int MaxMembers, int MaxC
     public static RoomException RoomFull(int maxMembers) =>
         new(RoomErrorCodes.RateLimited, $"the room is full: it has {maxMembers} members, the most it may have");
 
+    /// <summary>A member's (or owner's) write past their bucket: it refills, so retrying later works.</summary>
+    public static RoomException WritesTooFast(MemberOpRate rate) =>
+        new(RoomErrorCodes.RateLimited, $"this member is changing the room too fast (at most {rate.PerSecond} writes a second, bursts of {rate.Burst}); slow down and retry");
+
     /// <summary>One connection more than <see cref="MaxConnectionsPerMember"/>: closing another frees it, so <c>rate_limited</c>.</summary>
     public static RoomException TooManyConnections(int maxConnections) =>
         new(RoomErrorCodes.RateLimited, $"this member already has {maxConnections} open connections to the room; close one and retry");
