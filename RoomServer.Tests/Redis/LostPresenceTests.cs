@@ -1,8 +1,6 @@
-using System.Globalization;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
-using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Redis;
 
@@ -24,13 +22,7 @@ public sealed class LostPresenceTests(RedisContractServer server) : IClassFixtur
             TimeSpan.FromSeconds(10), "bob's grace starts");
 
         // The sweep announcing him offline runs just as Redis drops the subscribers (grace 0 so it fires now).
-        await using var direct = await ConnectionMultiplexer.ConnectAsync(server.Redis.Endpoint + ",allowAdmin=true");
-        var transaction = direct.GetDatabase().CreateTransaction();
-        _ = transaction.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-        var sweep = transaction.ScriptEvaluateAsync(RedisScripts.Sweep.Text, RedisKeys.ForRoom(room.Id),
-            ["PUBLISH rs:{" + room.Id + "}:events", ContractServer.HistoryLength, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), 15000, 0]);
-        (await transaction.ExecuteAsync()).Should().BeTrue();
-        ((string?)((RedisResult[])(await sweep)!)[0]).Should().Be("ok");
+        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Sweep, room.Id, 15000, 0);
         (await server.SnapshotAsync(room)).Members.Should().Contain(m => m.MemberId == "bob" && !m.Online);
 
         var heard = false;

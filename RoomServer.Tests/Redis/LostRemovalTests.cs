@@ -1,7 +1,6 @@
 using System.Globalization;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Contract;
-using RoomShare.RoomServer.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Redis;
@@ -19,7 +18,7 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
         await using var ann = await server.JoinAsync(room, "ann");
         await using var bob = await server.JoinAsync(room, "bob");
 
-        await RemoveWhileEveryoneIsDeafAsync(server.Redis, room.Id, "bob");
+        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Remove, room.Id, "bob", "api", "");
 
         await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
         (await server.SnapshotAsync(room)).Members.Should().NotContain(m => m.MemberId == "bob");
@@ -39,18 +38,6 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
         var closed = await Task.WhenAny(bob.Client.Closed, Task.Delay(TimeSpan.FromSeconds(3))) == bob.Client.Closed;
         leaked.Should().BeFalse("a removed member's connection receives nothing more of the room (DESIGN §3 Removed)");
         closed.Should().BeTrue("the server closes a removed member's connections (DESIGN §3 Removed)");
-    }
-
-    /// <summary>Exactly what remove.lua does, in one MULTI right after Redis dropped every subscriber: the event is published to nobody.</summary>
-    internal static async Task RemoveWhileEveryoneIsDeafAsync(RedisServerProcess redis, string roomId, string memberId)
-    {
-        await using var direct = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
-        var transaction = direct.GetDatabase().CreateTransaction();
-        _ = transaction.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-        var remove = transaction.ScriptEvaluateAsync(RedisScripts.Remove.Text, RedisKeys.ForRoom(roomId),
-            ["PUBLISH rs:{" + roomId + "}:events", ContractServer.HistoryLength, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), memberId, "api", ""]);
-        (await transaction.ExecuteAsync()).Should().BeTrue();
-        ((string?)((RedisResult[])(await remove)!)[0]).Should().Be("ok");
     }
 }
 
