@@ -30,6 +30,7 @@ app.UseHubOrigins();
 app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseMemberConnectLimits();
 
 app.MapHealth();
 app.MapRoomMetrics();

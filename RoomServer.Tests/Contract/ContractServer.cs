@@ -152,6 +152,8 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     /// <summary>Connects the official client, as a well-behaved member.</summary>
     public Task<HubTestClient> ConnectAsync(string token) => HubTestClient.ConnectAsync(BaseUrl, token);
 
+    public Task<HubTestClient> ConnectAsync(string token, Action<HubTestClientOptions> configure) => HubTestClient.ConnectAsync(BaseUrl, token, configure);
+
     /// <summary>Connects the raw client, for a test that must misbehave on the wire.</summary>
     public Task<RawHubClient> ConnectRawAsync(string token) => RawHubClient.ConnectAsync(BaseUrl, token);
 

@@ -18,6 +18,12 @@ public static class LimitSettings
     public const int MaxConnectionsPerMember = 2;
     public const int MaxRoomsPerApiKey = 3;
 
+    // Room for the tests that open a member's connections in a row (at most four at once, five in a
+    // few seconds), and small enough that a test reaches each.
+    public const int MaxOpenConnectionsPerMember = 5;
+    public const int MemberConnectsPerSecond = 1;
+    public const int MemberConnectBurst = 10;
+
     public static readonly string QuotaApiKey = "quota-api-key-" + Guid.NewGuid().ToString("N");
 
     /// <summary>The Redis prune test's own key.</summary>
@@ -30,6 +36,9 @@ public static class LimitSettings
         ["RoomServer:Limits:MemberOpsBurst"] = MemberOpsBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MaxMembersPerRoom"] = MaxMembersPerRoom.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MaxConnectionsPerMember"] = MaxConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MaxOpenConnectionsPerMember"] = MaxOpenConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MemberConnectsPerSecond"] = MemberConnectsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MemberConnectBurst"] = MemberConnectBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     public static Dictionary<string, string> RoomQuotaSettings() => new()

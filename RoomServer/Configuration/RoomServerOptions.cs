@@ -168,6 +168,21 @@ public sealed class LimitOptions
     [Range(1, 10_000)]
     public int MaxConnectionsPerMember { get; set; } = 10;
 
+    /// <summary>
+    /// One member's open hub connections on one replica, joined or not; one more is closed after its
+    /// handshake (<c>rate_limited</c>). <see cref="MaxConnectionsPerMember"/> counts joined ones only.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxOpenConnectionsPerMember { get; set; } = 20;
+
+    /// <summary>New hub connections (a negotiate, or a WebSocket opened without one) per second per member, per replica; past it → 429.</summary>
+    [Range(1, 100_000)]
+    public int MemberConnectsPerSecond { get; set; } = 5;
+
+    /// <summary>How many connections a member may open at once before <see cref="MemberConnectsPerSecond"/> paces them.</summary>
+    [Range(1, 100_000)]
+    public int MemberConnectBurst { get; set; } = 20;
+
     /// <summary>Live rooms one API key may hold; creating one more → <c>rate_limited</c>.</summary>
     [Range(1, 10_000_000)]
     public int MaxRoomsPerApiKey { get; set; } = 10_000;

@@ -21,6 +21,7 @@ public static class HubExtensions
         {
             // Outermost first: a call on an expired token is refused before anything else runs.
             o.AddFilter<ExpiredTokenFilter>();
+            o.AddFilter<MemberConnectionCap>();
             o.AddFilter<HubCallLogScope>();
             o.AddFilter<RoomHubFilter>();
             o.EnableDetailedErrors = false;
@@ -31,6 +32,8 @@ public static class HubExtensions
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
         builder.Services.AddSingleton<RoomHubFilter>();
         builder.Services.AddSingleton<ExpiredTokenFilter>();
+        builder.Services.AddSingleton<MemberConnectionCap>();
+        builder.Services.AddSingleton<MemberConnectRate>();
         builder.Services.AddSingleton<HubCallLogScope>();
         builder.Services.AddHubOrigins();
         builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();

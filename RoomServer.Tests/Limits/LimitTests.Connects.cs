@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Limits;
+
+/// <summary>
+/// A member's connection limits on one replica (README "Limits"): how many connections it may hold
+/// open, joined or not, and how fast it may start new ones (a negotiate, or a WebSocket opened
+/// without one). Without them one token negotiating in a loop, or opening sockets it never joins
+/// with, grew a replica without bound.
+/// </summary>
+public abstract partial class LimitTests
+{
+    [Fact]
+    public async Task AConnectionPastTheMembersOpenConnectionsIsRefusedUntilOneCloses()
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = await Server.TokenAsync(room, "ann");
+        var open = new List<HubTestClient>();
+        try
+        {
+            // None of them joins: Join's own limit (two joined connections here) never sees them.
+            for (var i = 0; i < LimitSettings.MaxOpenConnectionsPerMember; i++)
+            {
+                open.Add(await Server.ConnectAsync(token));
+            }
+
+            var connect = () => Server.ConnectAsync(token);
+            (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+            using (var negotiate = await NegotiateAsync(token))
+            {
+                await ShouldBeRateLimitedAsync(negotiate, $"this member has {LimitSettings.MaxOpenConnectionsPerMember} connections open on this replica");
+            }
+
+            // The open ones still work, and another member is not affected.
+            await open[0].InvokeAsync("Join", room.Id, null);
+            await using var bob = await Server.JoinAsync(room, "bob");
+
+            // Closing one gives its place back (once the server has seen the close).
+            await open[^1].DisposeAsync();
+            open.RemoveAt(open.Count - 1);
+            HubTestClient? again = null;
+            await Poll.UntilAsync(
+                async () => (again = await TryConnectAsync(token)) is not null,
+                TimeSpan.FromSeconds(5),
+                "a connection after one of the member's connections closed");
+            open.Add(again!);
+            (await Task.WhenAny(again!.Closed, Task.Delay(TimeSpan.FromMilliseconds(500))) == again.Closed)
+                .Should().BeFalse("the new connection holds the freed place and stays open");
+        }
+        finally
+        {
+            foreach (var client in open)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AMemberStartingConnectionsFasterThanItsBucketIsRateLimitedWithRetryAfter()
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = await Server.TokenAsync(room, "cy");
+
+        // Each negotiate starts a connection (the server keeps it waiting for its transport).
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var accepted = 0;
+        HttpResponseMessage refused;
+        while (true)
+        {
+            var response = await NegotiateAsync(token);
+            if (response.StatusCode != HttpStatusCode.OK || accepted == 3 * LimitSettings.MemberConnectBurst)
+            {
+                refused = response;
+                break;
+            }
+
+            response.Dispose();
+            accepted++;
+        }
+
+        using (refused)
+        {
+            AcceptedShouldBeTheBurst(accepted, started.Elapsed);
+            await ShouldBeRateLimitedAsync(
+                refused,
+                $"at most {LimitSettings.MemberConnectsPerSecond} a second per replica, bursts of {LimitSettings.MemberConnectBurst}");
+            refused.Headers.RetryAfter?.Delta.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1));
+        }
+
+        // A WebSocket opened without a negotiate draws on the same bucket.
+        var connect = () => Server.ConnectAsync(token);
+        (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+
+        // Another member of the room has a bucket of its own.
+        using var other = await NegotiateAsync(await Server.TokenAsync(room, "dee"));
+        other.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ANegotiatedConnectionDrawsOnTheBucketOnceNotAgainForItsWebSocket()
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = await Server.TokenAsync(room, "eve");
+
+        // Negotiate + WebSocket each time, one open at a time. Counted twice, half the burst would pass.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var accepted = 0;
+        while (accepted < 3 * LimitSettings.MemberConnectBurst)
+        {
+            HubTestClient client;
+            try
+            {
+                client = await Server.ConnectAsync(token, o => o.Negotiate = true);
+            }
+            catch (HubConnectException refused) when (refused.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                break;
+            }
+
+            await client.DisposeAsync();
+            accepted++;
+        }
+
+        AcceptedShouldBeTheBurst(accepted, started.Elapsed);
+    }
+
+    /// <summary>The burst passed, and no more than the bucket refilled meanwhile (one a second here).</summary>
+    private static void AcceptedShouldBeTheBurst(int accepted, TimeSpan elapsed)
+    {
+        var refilled = (int)Math.Ceiling(elapsed.TotalSeconds * LimitSettings.MemberConnectsPerSecond);
+        accepted.Should().BeInRange(
+            LimitSettings.MemberConnectBurst,
+            LimitSettings.MemberConnectBurst + refilled,
+            $"the member's bucket holds {LimitSettings.MemberConnectBurst} and refilled {refilled} in {elapsed.TotalSeconds:0.0} s");
+    }
+
+    private async Task<HttpResponseMessage> NegotiateAsync(string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "hubs/room/negotiate?negotiateVersion=1");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await Server.Anonymous.SendAsync(request);
+    }
+
+    private static async Task ShouldBeRateLimitedAsync(HttpResponseMessage response, string namingTheLimit)
+    {
+        response.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json");
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        problem.RootElement.GetProperty("code").GetString().Should().Be(RoomErrorCodes.RateLimited);
+        problem.RootElement.GetProperty("detail").GetString().Should().Contain(namingTheLimit);
+    }
+
+    /// <summary>A connection that the server keeps; null when it refused it.</summary>
+    private async Task<HubTestClient?> TryConnectAsync(string token)
+    {
+        try
+        {
+            return await Server.ConnectAsync(token);
+        }
+        catch (HubConnectException refused) when (refused.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Hubs;
+
+/// <summary>
+/// The HTTP edge of a member's connection limits: a request that starts a hub connection (a
+/// negotiate, or a WebSocket opened without one) is answered 429 <c>rate_limited</c> when the member
+/// already has all its open connections on this replica (<see cref="MemberConnectionCap"/>), or has
+/// opened connections faster than its bucket allows (<see cref="MemberConnectRate"/>, with
+/// <c>Retry-After</c>). After authorization, so both are the token's member's.
+/// </summary>
+public static class MemberConnectLimits
+{
+    public static WebApplication UseMemberConnectLimits(this WebApplication app)
+    {
+        var cap = app.Services.GetRequiredService<MemberConnectionCap>();
+        var rate = app.Services.GetRequiredService<MemberConnectRate>();
+        app.Use(async (context, next) =>
+        {
+            if (!MemberConnectRate.StartsConnection(context.Request) || MemberConnectRate.MemberKey(context.User) is not { } member)
+            {
+                await next(context);
+                return;
+            }
+
+            if (cap.IsFull(member))
+            {
+                await ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited,
+                    $"this member has {cap.Limit} connections open on this replica, the most it may; close one first");
+                return;
+            }
+
+            if (!rate.TryAcquire(member, out var retryAfter))
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited, rate.Refusal(seconds));
+                return;
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+}
