@@ -107,6 +107,21 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         return [.. byMaster.Values.OrderBy(r => r.MasterPort)];
     }
 
+    /// <summary>A room whose slot <paramref name="masterPort"/> serves (created until one lands there, bounded).</summary>
+    public async Task<TestRoom> RoomOnMasterAsync(int masterPort)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var room = await CreateRoomAsync();
+            if ((await Redis.MasterOfAsync(Meta(room))).Port == masterPort)
+            {
+                return room;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"100 random room ids and none on the master at port {masterPort}");
+    }
+
     public async Task<TestRoom> CreateRoomAsync()
     {
         using var response = await Api.PostAsJsonAsync("/api/rooms", new { name = "Sharded table", menu = ContractServer.Menu }, ContractServer.Json);

@@ -14,7 +14,8 @@ namespace RoomShare.RoomServer.Redis;
 /// call is also awaited under it, so a call that is queued while Redis is away, or a subscription
 /// call, answers <c>unavailable</c> at the same moment and never hangs. On a Redis Cluster (several
 /// nodes in <c>ConnectionStrings:Redis</c> work unchanged) it knows the <see cref="RedisTopology"/>
-/// and confirms writes with <c>WAIT</c> (<see cref="EvaluateConfirmedAsync"/>).
+/// and confirms writes with <c>WAIT</c> (<see cref="EvaluateConfirmedAsync"/>), on a connection of
+/// their own (<see cref="ConfirmedWritesConnection"/>).
 /// </summary>
 public sealed class RedisConnection(
     IOptions<RedisConnectionOptions> connectionOptions,
@@ -28,6 +29,7 @@ public sealed class RedisConnection(
 
     private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
     private ConnectionMultiplexer? _multiplexer;
+    private ConfirmedWritesConnection? _confirmedWrites;
     private RedisTopology? _topology;
 
     /// <summary>Raised when a connection of the given type comes back after a failure.</summary>
@@ -60,6 +62,9 @@ public sealed class RedisConnection(
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
 
+    private ConfirmedWritesConnection ConfirmedWrites =>
+        _confirmedWrites ?? throw RoomException.Unavailable("the Redis connection has not been started");
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var config = ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString);
@@ -77,6 +82,7 @@ public sealed class RedisConnection(
         config.Protocol = RedisProtocol.Resp2;
         RedisLog.Connecting(logger, string.Join(",", config.EndPoints), options.Value.ReplicaId);
 
+        _confirmedWrites = new ConfirmedWritesConnection(config.Clone(), options.Value.ReplicaId, logger);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
         multiplexer.ConnectionFailed += (_, e) =>
         {
@@ -103,7 +109,11 @@ public sealed class RedisConnection(
 
         // A reachable server decides the topology now, so "ShardedPubSub on" against a single server
         // stops the start-up with its message; if none is reachable, the first call decides.
-        ResolveTopology(atStartup: true);
+        if (ResolveTopology(atStartup: true) is { ReplicasToAcknowledge: > 0 })
+        {
+            // Connect it now, so the first write does not wait for it.
+            _ = _confirmedWrites.GetAsync();
+        }
     }
 
     private RedisTopology? ResolveTopology(bool atStartup = false)
@@ -139,6 +149,11 @@ public sealed class RedisConnection(
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _confirmedWrites, null) is { } confirmedWrites)
+        {
+            await confirmedWrites.DisposeAsync();
+        }
+
         if (Interlocked.Exchange(ref _multiplexer, null) is not { } multiplexer)
         {
             return;
@@ -170,7 +185,9 @@ public sealed class RedisConnection(
     /// would otherwise lose it. One deadline bounds both. WAIT counts the replicas holding every
     /// earlier write of <em>its connection</em>, so it goes to the node that ran the script (the
     /// multiplexer keeps one interactive connection per node: same node, same connection); if the
-    /// room's slot moved to another node meanwhile, the write cannot be confirmed. Fewer replicas than
+    /// room's slot moved to another node meanwhile, the write cannot be confirmed. Both go through
+    /// <see cref="ConfirmedWritesConnection"/>: WAIT blocks its connection, and nothing else may wait
+    /// behind it. Fewer replicas than
     /// asked, or no answer → <c>unavailable</c>: the write may have been applied, and a retry with the
     /// same opId is idempotent.
     /// </summary>
@@ -185,7 +202,7 @@ public sealed class RedisConnection(
         return CallAsync(script.Name, async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var multiplexer = Multiplexer;
+            var multiplexer = await ConfirmedWrites.GetAsync();
             var node = multiplexer.GetServer(keys[0]);
             var result = await script.EvaluateAsync(multiplexer.GetDatabase(), keys, args);
             if (!wrote(result))
