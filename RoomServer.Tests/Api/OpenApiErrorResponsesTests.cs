@@ -43,7 +43,8 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 
         // Order hand-off (#12). room_not_found: neither a room nor order records by that id.
         ["GET /api/rooms/{roomId}/order"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
-        ["GET /api/deadletters"] = [Unauthorized, RateLimited, Unavailable],
+        // invalid_argument: a malformed after, or a limit out of range.
+        ["GET /api/deadletters"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
 
         // invalid_argument: a malformed id, or no dead letter by that id (already retried).
         ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],

@@ -40,6 +40,9 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
 
     public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("the server has not started");
 
+    /// <summary>The in-process server's services, for a test that must set up state the API cannot (many dead letters).</summary>
+    public IServiceProvider Services => _server?.Services ?? throw new InvalidOperationException("the server has not started");
+
     /// <summary>An HTTP client that sends the API key.</summary>
     public HttpClient Api { get; private set; } = null!;
 

@@ -56,7 +56,7 @@ public sealed class DeadLetterRetryRaceTests
                 async () => (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Status == DeliveryStatuses.Delivered,
                 TimeSpan.FromSeconds(10),
                 "the operator view says delivered");
-            (await outbox.DeadLettersAsync()).Should().BeEmpty();
+            (await outbox.DeadLettersAsync(null, 1000)).Should().BeEmpty();
         }
         finally
         {
@@ -91,7 +91,7 @@ public sealed class DeadLetterRetryRaceTests
             await inner.DeadLetterAsync(letter);
             if (Interlocked.Exchange(ref _retried, 1) == 0)
             {
-                var written = (await inner.DeadLettersAsync()).Single(d => d.OrderId == letter.OrderId);
+                var written = (await inner.DeadLettersAsync(null, 1000)).Single(d => d.OrderId == letter.OrderId);
                 (await inner.RetryAsync(written.Id)).Should().NotBeNull();
             }
         }
@@ -114,7 +114,9 @@ public sealed class DeadLetterRetryRaceTests
 
         public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => inner.RecordsAsync(roomId);
 
-        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync() => inner.DeadLettersAsync();
+        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => inner.DeadLettersAsync(after, limit);
+
+        public Task<string?> NewestDeadLetterIdAsync() => inner.NewestDeadLetterIdAsync();
 
         public Task<string?> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
     }

@@ -80,7 +80,7 @@ public sealed class InMemoryOrderOutboxTests
         await _outbox.DeadLetterAsync(new DeadLetter("", entry.OrderId, "r3", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
         await _outbox.SetDeliveryAsync(entry, "https://kitchen.example/a", new EndpointDelivery(DeliveryStatuses.Dead, 8, "HTTP 500"));
         await _outbox.SettleAsync(entry);
-        var dead = (await _outbox.DeadLettersAsync()).Should().ContainSingle().Subject;
+        var dead = (await _outbox.DeadLettersAsync(null, 1000)).Should().ContainSingle().Subject;
 
         (await _outbox.RetryAsync(dead.Id)).Should().Be(dead.RoomId);
         (await _outbox.RetryAsync(dead.Id)).Should().BeNull("it is no longer a dead letter");

@@ -42,6 +42,7 @@ public sealed class OrdersApiTests(EmbeddedContractServer server) : IClassFixtur
     [Theory]
     [InlineData("not-an-id")]
     [InlineData("99999999")]
+    [InlineData("99999999999999999999-0")]
     public async Task RetryingAMalformedOrUnknownDeadLetterIsInvalidArgumentAndRetriesNothing(string id)
     {
         var response = await server.Api.PostAsync(new Uri($"/api/deadletters/{id}/retry", UriKind.Relative), null);

@@ -8,8 +8,8 @@ public sealed record OrderRecordStatus(string OrderId, string Type, long Version
 /// <summary><c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>.</summary>
 public sealed record EndpointDeliveryStatus(string Endpoint, string Status, int Attempts, string? LastError);
 
-/// <summary><c>GET /api/deadletters</c>, oldest first.</summary>
-public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterItem> Items);
+/// <summary><c>GET /api/deadletters?after=&amp;limit=</c>, oldest first; <c>next</c> = the <c>after</c> of the next page, or null.</summary>
+public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterItem> Items, string? Next);
 
 public sealed record DeadLetterItem(string Id, string OrderId, string RoomId, string Type, string Endpoint, int Attempts, string? LastError, string DeadAt);
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Auth;
@@ -12,8 +11,11 @@ namespace RoomShare.RoomServer.Api;
 /// The operator side of order hand-off (DESIGN.md §4, §8): a room's records and their delivery per
 /// endpoint, the dead letters, and retrying them. API key only; errors are §5 problems.
 /// </summary>
-public static partial class OrdersApi
+public static class OrdersApi
 {
+    private const int DefaultPage = 100;
+    private const int MaxPage = 1000;
+
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/rooms/{roomId}/order", GetOrder).RequireAuthorization(AuthPolicies.ApiKey)
@@ -30,7 +32,9 @@ public static partial class OrdersApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        deadLetters.MapGet("/", ListDeadLetters);
+        deadLetters.MapGet("/", ListDeadLetters)
+            .WithSummary("Dead letters after the id 'after' (default: from the oldest), oldest first, at most limit (default 100, at most 1000); next = the 'after' of the next page, or null")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/{id}/retry", RetryOne).ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/retry", RetryAll);
         return app;
@@ -60,14 +64,31 @@ public static partial class OrdersApi
                 .ToList())).ToList()));
     }
 
-    private static async Task<Ok<DeadLettersResponse>> ListDeadLetters(IOrderOutbox outbox) =>
-        TypedResults.Ok(new DeadLettersResponse((await outbox.DeadLettersAsync())
+    // A limit that is not an integer fails binding: invalid_argument too (RoomExceptionHandler).
+    private static async Task<Ok<DeadLettersResponse>> ListDeadLetters(string? after, int? limit, IOrderOutbox outbox)
+    {
+        if (after is not null && !DeadLetterIds.IsValid(after))
+        {
+            throw RoomException.Invalid("after must be a dead letter id, such as 1732890000000-0 (a page's next)");
+        }
+
+        var count = limit ?? DefaultPage;
+        if (count is < 1 or > MaxPage)
+        {
+            throw RoomException.Invalid($"limit must be from 1 to {MaxPage}");
+        }
+
+        // One more than asked: whether it exists says if there is a next page.
+        var letters = await outbox.DeadLettersAsync(after, count + 1);
+        var page = letters.Take(count)
             .Select(d => new DeadLetterItem(d.Id, d.OrderId, d.RoomId, d.Type, d.Endpoint, d.Attempts, d.LastError, d.DeadAt))
-            .ToList()));
+            .ToList();
+        return TypedResults.Ok(new DeadLettersResponse(page, letters.Count > count ? page[^1].Id : null));
+    }
 
     private static async Task<Accepted<RetryResponse>> RetryOne(string id, IOrderOutbox outbox, OrderOutboxSignal signal)
     {
-        if (!DeadLetterId().IsMatch(id))
+        if (!DeadLetterIds.IsValid(id))
         {
             throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
         }
@@ -78,22 +99,36 @@ public static partial class OrdersApi
         return TypedResults.Accepted((string?)null, new RetryResponse([id]));
     }
 
+    /// <summary>
+    /// Every dead letter there was when the call began, a page at a time (the stream is never read
+    /// whole into memory). A retried letter whose endpoint still refuses dies again, with a newer id:
+    /// it waits for the next call, or a fast-failing endpoint would keep this one going.
+    /// </summary>
     private static async Task<Accepted<RetryResponse>> RetryAll(IOrderOutbox outbox, OrderOutboxSignal signal)
     {
         var retried = new List<string>();
-        foreach (var letter in await outbox.DeadLettersAsync())
+        var newest = await outbox.NewestDeadLetterIdAsync();
+        string? after = null;
+        while (newest is not null)
         {
-            if (await outbox.RetryAsync(letter.Id) is not null)
+            var page = await outbox.DeadLettersAsync(after, MaxPage);
+            foreach (var letter in page.TakeWhile(l => DeadLetterIds.Compare(l.Id, newest) <= 0))
             {
-                retried.Add(letter.Id);
-                signal.Notify(letter.RoomId);
+                if (await outbox.RetryAsync(letter.Id) is not null)
+                {
+                    retried.Add(letter.Id);
+                    signal.Notify(letter.RoomId);
+                }
             }
+
+            if (page.Count < MaxPage || DeadLetterIds.Compare(page[^1].Id, newest) >= 0)
+            {
+                break;
+            }
+
+            after = page[^1].Id;
         }
 
         return TypedResults.Accepted((string?)null, new RetryResponse(retried));
     }
-
-    /// <summary>A Redis stream id (ms-seq), or embedded mode's counter.</summary>
-    [GeneratedRegex("^[0-9]{1,20}(-[0-9]{1,20})?$")]
-    private static partial Regex DeadLetterId();
 }

@@ -149,11 +149,21 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
-    public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync()
+    public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit)
+    {
+        // Ids here are a counter, in the order the letters were added.
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<DeadLetter>>(
+                [.. _deadLetters.Where(d => after is null || DeadLetterIds.Compare(d.Id, after) > 0).Take(limit)]);
+        }
+    }
+
+    public Task<string?> NewestDeadLetterIdAsync()
     {
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<DeadLetter>>([.. _deadLetters]);
+            return Task.FromResult(_deadLetters.Count == 0 ? null : _deadLetters[^1].Id);
         }
     }
 

@@ -38,7 +38,15 @@ public interface IOrderOutbox
     /// <summary>The room's records (oldest first) with their delivery status per endpoint; empty when it has none.</summary>
     Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId);
 
-    Task<IReadOnlyList<DeadLetter>> DeadLettersAsync();
+    /// <summary>
+    /// Dead letters, oldest first, at most <paramref name="limit"/>: those after the dead letter
+    /// <paramref name="after"/> (its id; it need not still exist), or from the oldest when null. A page
+    /// at a time, since the dead-letter stream can hold many letters, each with its body.
+    /// </summary>
+    Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit);
+
+    /// <summary>The newest dead letter's id, or null when there is none.</summary>
+    Task<string?> NewestDeadLetterIdAsync();
 
     /// <summary>
     /// Moves a dead letter back into its room's outbox as pending (orderId and body unchanged) and

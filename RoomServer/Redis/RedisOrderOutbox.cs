@@ -167,10 +167,18 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         return records;
     }
 
-    public async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync()
+    public async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit)
     {
-        var entries = await redis.CallAsync("deadletters", () => Database.StreamRangeAsync(RedisKeys.DeadLetters));
+        // "(" makes the start exclusive (Redis 6.2+).
+        var start = after is null ? "-" : "(" + after;
+        var entries = await redis.CallAsync("deadletters", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, start, "+", limit));
         return entries.Select(e => ReadDeadLetter(e.Id!, ToFields(e.Values))).ToList();
+    }
+
+    public async Task<string?> NewestDeadLetterIdAsync()
+    {
+        var newest = await redis.CallAsync("deadletters-newest", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, "-", "+", 1, Order.Descending));
+        return newest.Length == 0 ? null : (string?)newest[0].Id;
     }
 
     public async Task<string?> RetryAsync(string deadLetterId)

@@ -70,7 +70,8 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
   }
 
   return {
-    deadLetters: async () => (await call('GET', '/api/deadletters')).items,
+    // The oldest page ({ items, next }): next is null when there are no more.
+    deadLetters: async () => call('GET', '/api/deadletters'),
     order: async (roomId) => (await call('GET', `/api/rooms/${encodeURIComponent(roomId)}/order`)).records,
     retry: async (id) => (await call('POST', `/api/deadletters/${encodeURIComponent(id)}/retry`)).retried,
     retryAll: async () => (await call('POST', '/api/deadletters/retry')).retried,

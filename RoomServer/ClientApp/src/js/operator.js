@@ -110,7 +110,9 @@ function renderRecords(records) {
 async function refresh() {
   if (!api) return;
   try {
-    renderDeadLetters(await api.deadLetters());
+    const deadLetters = await api.deadLetters();
+    renderDeadLetters(deadLetters.items);
+    $('dead-more').hidden = deadLetters.next === null;
     if (shownRoom) renderRecords(await api.order(shownRoom));
     document.body.dataset.status = 'ready';
     showError(actionError);

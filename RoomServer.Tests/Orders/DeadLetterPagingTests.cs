@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Tests.Contract;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// The dead-letter listing is paged (<c>GET /api/deadletters?after=&amp;limit=</c>, oldest first, <c>next</c>
+/// = the <c>after</c> of the next page), and retrying them all walks the stream a page at a time:
+/// with thousands of letters, each holding its body, reading the whole stream per call took seconds
+/// and answered 503. The letters are written straight into the server's outbox (the worker writes
+/// them the same way), more than one page of retry-all.
+/// </summary>
+public abstract class DeadLetterPagingTests(ContractServer server)
+{
+    private const int Letters = 1_100;
+
+    [Fact]
+    public async Task DeadLettersAreListedAPageAtATimeAndRetryAllRetriesEveryPage()
+    {
+        var room = await server.CreateRoomAsync();
+        var outbox = server.Services.GetRequiredService<IOrderOutbox>();
+        for (var version = 1; version <= Letters; version++)
+        {
+            await outbox.DeadLetterAsync(new DeadLetter(
+                "", $"{room.Id}:{version}", room.Id, OrderRecordTypes.Submitted, version, "2026-11-30T12:00:00Z",
+                "http://127.0.0.1:9/orders", 8, "connection refused", "2026-11-30T12:05:00Z", "{}"));
+        }
+
+        // The default page, then the whole stream in pages of 500: every letter once, oldest first.
+        var first = await PageAsync("/api/deadletters");
+        first.Items.Should().HaveCount(100);
+        first.Next.Should().Be(first.Items[^1].Id);
+
+        var seen = new List<Item>();
+        string? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await PageAsync("/api/deadletters?limit=500" + (after is null ? "" : "&after=" + after));
+            seen.AddRange(page.Items);
+            after = page.Next;
+            pages++;
+        }
+        while (after is not null && pages < 10);
+
+        pages.Should().Be(3, "1 100 letters in pages of 500");
+        seen.Select(i => i.OrderId).Should().Equal(Enumerable.Range(1, Letters).Select(v => $"{room.Id}:{v}"), "oldest first, none twice, none left out");
+        first.Items.Select(i => i.Id).Should().Equal(seen.Take(100).Select(i => i.Id));
+
+        // Past the last letter: an empty page, no next.
+        var past = await PageAsync("/api/deadletters?after=" + seen[^1].Id);
+        past.Items.Should().BeEmpty();
+        past.Next.Should().BeNull();
+
+        using var retry = await server.Api.PostAsync(new Uri("/api/deadletters/retry", UriKind.Relative), null);
+        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var retried = (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("retried").EnumerateArray().Select(e => e.GetString()).ToList();
+        retried.Should().Equal(seen.Select(i => i.Id), "every letter, past the first page of 1 000 too, and only those");
+
+        // None of them is a dead letter now. (Their endpoint still refuses, so some die again meanwhile,
+        // as new letters with new ids: the retry stopped at the newest letter it found when it began.)
+        var left = (await PageAsync("/api/deadletters?limit=1000")).Items.Select(i => i.Id);
+        left.Should().NotIntersectWith(seen.Select(i => i.Id));
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit must be from 1 to 1000")]
+    [InlineData("limit=1001", "limit must be from 1 to 1000")]
+    [InlineData("limit=ten", "'limit'")]
+    [InlineData("after=not-an-id", "after must be a dead letter id")]
+    [InlineData("after=1-2-3", "after must be a dead letter id")]
+    [InlineData("after=99999999999999999999-0", "after must be a dead letter id")]
+    public async Task ABadPageIsInvalidArgument(string query, string message)
+    {
+        using var response = await server.Api.GetAsync("/api/deadletters?" + query);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("code").GetString().Should().Be("invalid_argument");
+        problem.GetProperty("detail").GetString().Should().Contain(message);
+    }
+
+    private async Task<Page> PageAsync(string path)
+    {
+        using var response = await server.Api.GetAsync(path);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var items = body.GetProperty("items").EnumerateArray()
+            .Select(i => new Item(i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!))
+            .ToList();
+        var next = body.GetProperty("next");
+        return new Page(items, next.ValueKind == JsonValueKind.Null ? null : next.GetString());
+    }
+
+    private sealed record Item(string Id, string OrderId);
+
+    private sealed record Page(IReadOnlyList<Item> Items, string? Next);
+}
+
+[Trait("Suite", "Orders")]
+public sealed class EmbeddedDeadLetterPagingTests(EmbeddedContractServer server)
+    : DeadLetterPagingTests(server), IClassFixture<EmbeddedContractServer>;
+
+[Trait("Suite", "Orders")]
+public sealed class RedisDeadLetterPagingTests(RedisContractServer server)
+    : DeadLetterPagingTests(server), IClassFixture<RedisContractServer>;
