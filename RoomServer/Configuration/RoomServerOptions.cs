@@ -169,8 +169,8 @@ public sealed class LimitOptions
     public int MaxConnectionsPerMember { get; set; } = 10;
 
     /// <summary>
-    /// One member's open hub connections on one replica, joined or not; one more is closed after its
-    /// handshake (<c>rate_limited</c>). <see cref="MaxConnectionsPerMember"/> counts joined ones only.
+    /// One member's open hub connections on one replica, joined or not; one more is refused (429
+    /// <c>rate_limited</c>) before it starts. <see cref="MaxConnectionsPerMember"/> counts joined ones only.
     /// </summary>
     [Range(1, 10_000)]
     public int MaxOpenConnectionsPerMember { get; set; } = 20;

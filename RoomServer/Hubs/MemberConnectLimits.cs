@@ -9,7 +9,10 @@ namespace RoomShare.RoomServer.Hubs;
 /// negotiate, or a WebSocket opened without one) is answered 429 <c>rate_limited</c> when the member
 /// already has all its open connections on this replica (<see cref="MemberConnectionCap"/>), or has
 /// opened connections faster than its bucket allows (<see cref="MemberConnectRate"/>, with
-/// <c>Retry-After</c>). After authorization, so both are the token's member's.
+/// <c>Retry-After</c>). After authorization, so both are the token's member's; a token without valid
+/// room and member ids is refused here (401), as its hub calls would be. These checks cost nothing
+/// of their own, but the request was authenticated first: a refused one still costs a token check
+/// and its member's removal lookup.
 /// </summary>
 public static class MemberConnectLimits
 {
@@ -19,9 +22,16 @@ public static class MemberConnectLimits
         var rate = app.Services.GetRequiredService<MemberConnectRate>();
         app.Use(async (context, next) =>
         {
-            if (!MemberConnectRate.StartsConnection(context.Request) || MemberConnectRate.MemberKey(context.User) is not { } member)
+            if (!MemberConnectRate.StartsConnection(context))
             {
                 await next(context);
+                return;
+            }
+
+            if (MemberConnectRate.MemberKey(context.User) is not { } member)
+            {
+                // Signed, but for nobody: every hub call would be refused, and the limits have no member to count.
+                await ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, "a hub connection needs a member token: valid room and sub claims");
                 return;
             }
 

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
 
@@ -34,14 +38,24 @@ public sealed class MemberConnectRate(IOptions<RoomServerOptions> options) : IDi
         }));
 
     /// <summary>
-    /// A request that starts a hub connection: a negotiate, or a request to the hub itself without a
-    /// negotiated <c>id</c> — a WebSocket (GET, or CONNECT over HTTP/2; the WebSocket feature is only
-    /// set up inside SignalR's endpoint, so the method is what tells here) or one SignalR refuses.
+    /// A request that starts a room hub connection, told by the endpoint routing chose (so every path
+    /// form that reaches it counts: another case, a trailing slash): the hub's negotiate, or the hub's
+    /// own endpoint without a negotiated <c>id</c> — SignalR takes an empty id for a new connection too.
+    /// That is a WebSocket (GET, or CONNECT over HTTP/2), or a request SignalR refuses.
     /// </summary>
-    public static bool StartsConnection(HttpRequest request) =>
-        request.Path.StartsWithSegments(HubExtensions.Path, out var rest)
-        && (rest.Equals("/negotiate", StringComparison.Ordinal) && HttpMethods.IsPost(request.Method)
-            || !rest.HasValue && (HttpMethods.IsGet(request.Method) || HttpMethods.IsConnect(request.Method)) && !request.Query.ContainsKey("id"));
+    public static bool StartsConnection(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata;
+        if (metadata?.GetMetadata<HubMetadata>()?.HubType != typeof(RoomHub))
+        {
+            return false;
+        }
+
+        var method = context.Request.Method;
+        return metadata.GetMetadata<NegotiateMetadata>() is not null
+            ? HttpMethods.IsPost(method)
+            : (HttpMethods.IsGet(method) || HttpMethods.IsConnect(method)) && StringValues.IsNullOrEmpty(context.Request.Query["id"]);
+    }
 
     /// <summary>Takes a token from the member's bucket (<see cref="MemberKey"/>); false, and how long to wait, when it is empty.</summary>
     public bool TryAcquire(string member, out TimeSpan retryAfter)
@@ -61,12 +75,12 @@ public sealed class MemberConnectRate(IOptions<RoomServerOptions> options) : IDi
     public string Refusal(int seconds) =>
         $"too many new connections for this member (at most {_limits.MemberConnectsPerSecond} a second per replica, bursts of {_limits.MemberConnectBurst}); retry after {seconds.ToString(CultureInfo.InvariantCulture)} s";
 
-    /// <summary>One key per member of a room: a token names one room.</summary>
+    /// <summary>One key per member of a room (a token names one room); null for a token without valid room and member ids.</summary>
     public static string? MemberKey(ClaimsPrincipal user)
     {
         var member = user.FindFirst(RoomClaims.MemberId)?.Value;
         var room = user.FindFirst(RoomClaims.RoomId)?.Value;
-        return member is null || room is null ? null : room + "/" + member;
+        return RoomIds.IsValidMemberId(member) && RoomIds.IsValidRoomId(room) ? room + "/" + member : null;
     }
 
     public void Dispose() => _buckets.Dispose();

@@ -11,7 +11,9 @@ namespace RoomShare.RoomServer.Hubs;
 /// (<c>MaxConnectionsPerMember</c>, join.lua); this bounds the ones that never join (or left the room
 /// and stayed), which would otherwise cost a replica tens of KB each for as long as the token lives.
 /// A connection request past it is refused with 429 before it starts (<see cref="MemberConnectLimits"/>);
-/// this filter keeps the count, and closes a connection that got past that check in a race.
+/// this filter keeps the count, and closes a connection that got past that check in a race (its
+/// member's other connections took the last places after its negotiate): without a reason — a
+/// thrown error would reach the client, but SignalR logs each one as an error with its stack.
 /// </summary>
 public sealed class MemberConnectionCap(IOptions<RoomServerOptions> options, ILogger<MemberConnectionCap> logger) : IHubFilter
 {
