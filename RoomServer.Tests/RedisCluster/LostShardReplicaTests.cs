@@ -99,8 +99,11 @@ public sealed class LostShardReplicaTests(RedisClusterFixture cluster, ITestOutp
             // of fifteen, writes were confirmed again for about half a second a few seconds after the
             // kill — the cluster's doing, not the replica's — so the test asks for refusals, not only them.)
             refusedWhileWatched.Should().BeGreaterThanOrEqualTo(Writers, "writes on the shard went on waiting out WAITs that found no replica");
-            reads.Should().OnlyContain(
-                read => read < ReadLimit, $"a read of another room on the shard does not wait behind the writes' WAITs ({string.Join(", ", reads.Select(r => $"{r.TotalMilliseconds:0}"))} ms)");
+            // The 90th percentile: one GC or scheduling spike on a 2-core box is not what this is about.
+            // Behind the WAITs every read took about the store deadline (1 s here).
+            var sorted = reads.Order().ToList();
+            sorted[(int)(0.9 * (sorted.Count - 1))].Should().BeLessThan(
+                ReadLimit, $"a read of another room on the shard does not wait behind the writes' WAITs ({string.Join(", ", reads.Select(r => $"{r.TotalMilliseconds:0}"))} ms)");
             reads.Should().HaveCountGreaterThan(5, "reads went on through the watch");
             problems.Should().BeEmpty("the replica's reads, readiness ping and heartbeat on the shard do not wait behind WAITs\n" + cluster.Logs());
         }

@@ -38,10 +38,36 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
         var config = shared.Clone();
         config.ClientName = replicaId + "-writes";
         config.CommandMap = CommandMap.Create(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"], available: false);
+
+        // A command issued while the connection is down fails at once instead of waiting in the
+        // library's backlog: a WAIT sent later on a new socket counts that socket's writes (none) and
+        // would confirm a write it never saw.
+        config.BacklogPolicy = BacklogPolicy.FailFast;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
         multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(
             logger, replicaId, "confirmed writes", e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         return multiplexer;
+    }
+
+    /// <summary>The multiplexer once connected (null while connecting, or if connecting failed).</summary>
+    public ConnectionMultiplexer? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connecting is { IsCompletedSuccessfully: true } done ? done.Result : null;
+            }
+        }
+    }
+
+    /// <summary>Re-reads the cluster's shape, when the main connection learns it changed (a failover).</summary>
+    public void Reconfigure()
+    {
+        if (Current is { } multiplexer)
+        {
+            _ = multiplexer.ConfigureAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -58,16 +84,30 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
             return;
         }
 
+        ConnectionMultiplexer multiplexer;
         try
         {
-            var multiplexer = await connecting;
+            multiplexer = await connecting;
+        }
+        catch (Exception ex)
+        {
+            // It never connected: nothing to close. Shutting down must go on to the main connection.
+            RedisLog.CallFailed(logger, "connect confirmed writes", $"{ex.GetType().Name}: {ex.Message}");
+            return;
+        }
+
+        try
+        {
             await multiplexer.CloseAsync(allowCommandsToComplete: false);
-            multiplexer.Dispose();
         }
         catch (Exception ex) when (ex is RedisException or ObjectDisposedException or TimeoutException)
         {
             // Shutting down with Redis away: there is nothing left to close politely.
             RedisLog.CallFailed(logger, "close confirmed writes", $"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            multiplexer.Dispose();
         }
     }
 }

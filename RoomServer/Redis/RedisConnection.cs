@@ -102,6 +102,7 @@ public sealed class RedisConnection(
             if (_topology is { IsCluster: true })
             {
                 RedisLog.SlotMoved(logger, options.Value.ReplicaId, e.HashSlot, e.OldEndPoint?.ToString() ?? "?", e.NewEndPoint?.ToString() ?? "?");
+                _confirmedWrites?.Reconfigure();
                 ShardsChanged?.Invoke();
             }
         };
@@ -149,11 +150,21 @@ public sealed class RedisConnection(
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _confirmedWrites, null) is { } confirmedWrites)
+        try
         {
-            await confirmedWrites.DisposeAsync();
+            if (Interlocked.Exchange(ref _confirmedWrites, null) is { } confirmedWrites)
+            {
+                await confirmedWrites.DisposeAsync();
+            }
         }
+        finally
+        {
+            await DisposeMainAsync();
+        }
+    }
 
+    private async Task DisposeMainAsync()
+    {
         if (Interlocked.Exchange(ref _multiplexer, null) is not { } multiplexer)
         {
             return;
@@ -236,7 +247,8 @@ public sealed class RedisConnection(
     /// Readiness (<c>/readyz</c>), with what is wrong. One server: it answers PING. A cluster: every
     /// master holding slots (as CLUSTER NODES says now) is reachable and answers PING; a configured or
     /// known node that cannot be reached while every slot is served (a replica, a listed node that is
-    /// down) leaves the replica ready, and the detail names it.
+    /// down) leaves the replica ready, and the detail names it. When writes are confirmed, the
+    /// confirmed-writes connection must reach every master too.
     /// </summary>
     public async Task<StoreReadiness> CheckReadinessAsync()
     {
@@ -251,7 +263,8 @@ public sealed class RedisConnection(
             if (!topology.IsCluster)
             {
                 await PingAsync();
-                return new StoreReadiness(true);
+                var writesDown = ConfirmedWritesDown(multiplexer.GetEndPoints()[0]);
+                return new StoreReadiness(writesDown is null, writesDown);
             }
 
             // The library's own view of the cluster (CLUSTER NODES as of its last reconfiguration, which
@@ -271,6 +284,11 @@ public sealed class RedisConnection(
                 }
 
                 await CallAsync("ping", () => server.PingAsync());
+                if (master.EndPoint is { } endPoint && ConfirmedWritesDown(endPoint) is { } writesDown)
+                {
+                    ready = false;
+                    problems.Add(writesDown);
+                }
             }
 
             if (!ready)
@@ -289,6 +307,36 @@ public sealed class RedisConnection(
         catch (RoomException ex)
         {
             return new StoreReadiness(false, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// What is wrong with the confirmed writes' connection to a master, when the topology confirms
+    /// writes: a replica whose writes cannot reach a master answers each one <c>unavailable</c>, so it
+    /// must not call itself ready.
+    /// </summary>
+    private string? ConfirmedWritesDown(System.Net.EndPoint master)
+    {
+        if (Topology.ReplicasToAcknowledge == 0 || _confirmedWrites is not { } writes)
+        {
+            return null;
+        }
+
+        if (writes.Current is not { } multiplexer)
+        {
+            _ = writes.GetAsync();
+            return "the confirmed-writes connection is not up yet";
+        }
+
+        try
+        {
+            return multiplexer.GetServer(master).IsConnected ? null : $"the confirmed-writes connection to master {master} is down";
+        }
+        catch (ArgumentException)
+        {
+            // A node it has not learnt of yet (one added to the cluster): have it re-read the cluster.
+            writes.Reconfigure();
+            return $"the confirmed-writes connection does not know master {master} yet";
         }
     }
 
@@ -312,6 +360,7 @@ public sealed class RedisConnection(
         if (now - last > 2000 && Interlocked.CompareExchange(ref _lastReconfigure, now, last) == last)
         {
             _ = multiplexer.ConfigureAsync();
+            _confirmedWrites?.Reconfigure();
         }
     }
 
