@@ -25,6 +25,14 @@ test('parseHubError maps HTTP statuses of a failed negotiate', () => {
   assert.equal(parseHubError(wrapped).code, 'unauthorized');
 });
 
+test('a connect refused with 429 is the member connection limits, not a write rate', () => {
+  const refused = Object.assign(new Error("Failed to complete negotiation with the server: Error: : Status code '429'"), { statusCode: 429 });
+  assert.equal(parseHubError(refused).code, 'connect_limited');
+  assert.equal(parseHubError(new Error("Status code '429'")).code, 'connect_limited');
+  assert.match(describeError('connect_limited'), /too many tabs or devices/);
+  assert.equal(isFatal('connect_limited'), false);
+});
+
 test('describeError puts every contract code into words', () => {
   assert.equal(describeError('room_locked'), 'The room is locked');
   assert.equal(describeError('room_closed'), 'The room is closed');

@@ -482,7 +482,8 @@ async function start() {
       }
       if (attempt >= START_DELAYS_MS.length) {
         setStatus('offline');
-        showError('offline', '', { sticky: true, retry: () => { hideError(); start(); } });
+        // Refused for the member's connection limits: say so, not "cannot reach the server".
+        showError(parsed?.code === 'connect_limited' ? parsed.code : 'offline', '', { sticky: true, retry: () => { hideError(); start(); } });
         return;
       }
       await delay(START_DELAYS_MS[attempt]);

@@ -22,7 +22,8 @@ export function parseHubError(error) {
   const status = (typeof error === 'object' ? error.statusCode : undefined) ?? (statusMatch ? Number(statusMatch[1]) : undefined);
   if (status === 401) return { code: 'unauthorized', text: message };
   if (status === 403) return { code: 'forbidden', text: message };
-  if (status === 429) return { code: 'rate_limited', text: message };
+  // 429 before the connection starts: the member's connection limits (too many open, or opened too fast).
+  if (status === 429) return { code: 'connect_limited', text: message };
   if (status === 503) return { code: 'unavailable', text: message };
   return null;
 }
@@ -33,7 +34,7 @@ function maxFromText(text) {
   return match ? Number(match[1]) : DEFAULT_MAX_QUANTITY;
 }
 
-/** A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline. */
+/** A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline, connect_limited. */
 export function describeError(code, text = '') {
   switch (code) {
     case 'unauthorized': return 'Your link has expired. Ask the table for a new one.';
@@ -45,6 +46,7 @@ export function describeError(code, text = '') {
     case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text)}`;
     case 'invalid_argument': return 'That request was not valid.';
     case 'rate_limited': return 'Too many changes at once. Wait a moment and try again.';
+    case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
     case 'payload_too_large': return 'That request was too large.';
     case 'unavailable': return 'The server is busy, try again';
     case 'no_link': return 'Open this page from your room link (it ends in #room=…&token=…).';
