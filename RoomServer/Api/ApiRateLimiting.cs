@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -11,7 +13,7 @@ namespace RoomShare.RoomServer.Api;
 /// HTTP rate limits on <c>/api/</c> (ASP.NET Core's rate limiter, one token bucket per partition, per
 /// replica): a request with a valid API key draws on its key's bucket
 /// (<c>RoomServer__Limits__ApiRequestsPerSecond</c>, burst <c>ApiRequestBurst</c>); any other request
-/// (no key, a wrong key, a member token) on its remote address's bucket
+/// (no key, a wrong key, a member token) on its remote address's bucket — an IPv6 client's /64
 /// (<c>AnonymousApiRequestsPerSecond</c>, burst twice that), so guessing keys cannot drain a real
 /// key's budget. Past it: 429 with a <c>rate_limited</c> problem and <c>Retry-After</c>. Runs before
 /// authentication, so a flood of bad keys is turned away before any key is checked.
@@ -50,9 +52,35 @@ public static class ApiRateLimiting
             return RateLimitPartition.GetTokenBucketLimiter("key:" + keyId, _ => Bucket(limits.ApiRequestsPerSecond, limits.ApiRequestBurst));
         }
 
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         return RateLimitPartition.GetTokenBucketLimiter(
-            "ip:" + address, _ => Bucket(limits.AnonymousApiRequestsPerSecond, 2 * limits.AnonymousApiRequestsPerSecond));
+            "ip:" + AddressPartition(context.Connection.RemoteIpAddress), _ => Bucket(limits.AnonymousApiRequestsPerSecond, 2 * limits.AnonymousApiRequestsPerSecond));
+    }
+
+    /// <summary>
+    /// The bucket of a remote address: the address itself for IPv4, its /64 for IPv6 — one host
+    /// usually holds a whole /64 and may send from any address in it, so a bucket per address would
+    /// give it billions of them.
+    /// </summary>
+    public static string AddressPartition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
     }
 
     private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst) => new()
