@@ -116,8 +116,6 @@ public sealed class DeadLetterRetryRaceTests
 
         public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => inner.DeadLettersAsync(after, limit);
 
-        public Task<string?> NewestDeadLetterIdAsync() => inner.NewestDeadLetterIdAsync();
-
         public Task<string?> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
     }
 }

@@ -13,5 +13,8 @@ public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterItem> Items, st
 
 public sealed record DeadLetterItem(string Id, string OrderId, string RoomId, string Type, string Endpoint, int Attempts, string? LastError, string DeadAt);
 
-/// <summary><c>POST /api/deadletters/{id}/retry</c> and <c>/api/deadletters/retry</c>: the dead letters now pending again.</summary>
-public sealed record RetryResponse(IReadOnlyList<string> Retried);
+/// <summary>
+/// <c>POST /api/deadletters/{id}/retry</c> and <c>/api/deadletters/retry</c>: the dead letters now pending
+/// again; <c>more</c>: a retry of them all stopped at its page, and there may be more.
+/// </summary>
+public sealed record RetryResponse(IReadOnlyList<string> Retried, bool More);

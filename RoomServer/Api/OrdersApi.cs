@@ -36,7 +36,8 @@ public static class OrdersApi
             .WithSummary("Dead letters after the id 'after' (default: from the oldest), oldest first, at most limit (default 100, at most 1000); next = the 'after' of the next page, or null")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/{id}/retry", RetryOne).ProducesProblem(StatusCodes.Status400BadRequest);
-        deadLetters.MapPost("/retry", RetryAll);
+        deadLetters.MapPost("/retry", RetryAll)
+            .WithSummary("Retries the oldest dead letters, at most 1000 a call; more = there may be more (call again)");
         return app;
     }
 
@@ -67,10 +68,8 @@ public static class OrdersApi
     // A limit that is not an integer fails binding: invalid_argument too (RoomExceptionHandler).
     private static async Task<Ok<DeadLettersResponse>> ListDeadLetters(string? after, int? limit, IOrderOutbox outbox)
     {
-        if (after is not null && !DeadLetterIds.IsValid(after))
-        {
-            throw RoomException.Invalid("after must be a dead letter id, such as 1732890000000-0 (a page's next)");
-        }
+        var from = after is null ? null : DeadLetterIds.Canonical(after)
+            ?? throw RoomException.Invalid("after must be a dead letter id, such as 1732890000000-0 (a page's next)");
 
         var count = limit ?? DefaultPage;
         if (count is < 1 or > MaxPage)
@@ -79,7 +78,7 @@ public static class OrdersApi
         }
 
         // One more than asked: whether it exists says if there is a next page.
-        var letters = await outbox.DeadLettersAsync(after, count + 1);
+        var letters = await outbox.DeadLettersAsync(from, count + 1);
         var page = letters.Take(count)
             .Select(d => new DeadLetterItem(d.Id, d.OrderId, d.RoomId, d.Type, d.Endpoint, d.Attempts, d.LastError, d.DeadAt))
             .ToList();
@@ -88,47 +87,36 @@ public static class OrdersApi
 
     private static async Task<Accepted<RetryResponse>> RetryOne(string id, IOrderOutbox outbox, OrderOutboxSignal signal)
     {
-        if (!DeadLetterIds.IsValid(id))
-        {
-            throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
-        }
+        var canonical = DeadLetterIds.Canonical(id)
+            ?? throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
 
         // By its id alone: the dead-letter stream can be long, and listing it is not needed to retry one.
-        var roomId = await outbox.RetryAsync(id) ?? throw RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
+        var roomId = await outbox.RetryAsync(canonical) ?? throw RoomException.Invalid($"there is no dead letter '{canonical}' (already retried?)");
         signal.Notify(roomId);
-        return TypedResults.Accepted((string?)null, new RetryResponse([id]));
+        return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false));
     }
 
     /// <summary>
-    /// Every dead letter there was when the call began, a page at a time (the stream is never read
-    /// whole into memory). A retried letter whose endpoint still refuses dies again, with a newer id:
-    /// it waits for the next call, or a fast-failing endpoint would keep this one going.
+    /// The oldest dead letters, at most a page of <see cref="MaxPage"/> a call: each costs a few Redis
+    /// round trips, and a call over the whole stream outlived the proxy's timeout while it went on.
+    /// <c>more</c> says there may be more (call again). A retried letter whose endpoint still refuses
+    /// dies again later, behind the others.
     /// </summary>
-    private static async Task<Accepted<RetryResponse>> RetryAll(IOrderOutbox outbox, OrderOutboxSignal signal)
+    private static async Task<Accepted<RetryResponse>> RetryAll(IOrderOutbox outbox, OrderOutboxSignal signal, CancellationToken cancellationToken)
     {
         var retried = new List<string>();
-        var newest = await outbox.NewestDeadLetterIdAsync();
-        string? after = null;
-        while (newest is not null)
+        var page = await outbox.DeadLettersAsync(null, MaxPage);
+        foreach (var letter in page)
         {
-            var page = await outbox.DeadLettersAsync(after, MaxPage);
-            foreach (var letter in page.TakeWhile(l => DeadLetterIds.Compare(l.Id, newest) <= 0))
+            // The operator gave up waiting: stop here (every letter retried so far stays retried).
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await outbox.RetryAsync(letter.Id) is not null)
             {
-                if (await outbox.RetryAsync(letter.Id) is not null)
-                {
-                    retried.Add(letter.Id);
-                    signal.Notify(letter.RoomId);
-                }
+                retried.Add(letter.Id);
+                signal.Notify(letter.RoomId);
             }
-
-            if (page.Count < MaxPage || DeadLetterIds.Compare(page[^1].Id, newest) >= 0)
-            {
-                break;
-            }
-
-            after = page[^1].Id;
         }
 
-        return TypedResults.Accepted((string?)null, new RetryResponse(retried));
+        return TypedResults.Accepted((string?)null, new RetryResponse(retried, page.Count == MaxPage));
     }
 }

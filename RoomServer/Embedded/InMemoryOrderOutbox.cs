@@ -159,14 +159,6 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
-    public Task<string?> NewestDeadLetterIdAsync()
-    {
-        lock (_lock)
-        {
-            return Task.FromResult(_deadLetters.Count == 0 ? null : _deadLetters[^1].Id);
-        }
-    }
-
     public Task<string?> RetryAsync(string deadLetterId)
     {
         lock (_lock)

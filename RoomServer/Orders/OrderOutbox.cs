@@ -45,9 +45,6 @@ public interface IOrderOutbox
     /// </summary>
     Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit);
 
-    /// <summary>The newest dead letter's id, or null when there is none.</summary>
-    Task<string?> NewestDeadLetterIdAsync();
-
     /// <summary>
     /// Moves a dead letter back into its room's outbox as pending (orderId and body unchanged) and
     /// returns its room; null when there is no such dead letter. Looks up that one letter only.

@@ -169,20 +169,21 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     public async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit)
     {
+        if (after is not null && DeadLetterIds.Compare(after, DeadLetterIds.Last) >= 0)
+        {
+            return []; // nothing comes after the last id (and Redis refuses it as an exclusive start)
+        }
+
         // "(" makes the start exclusive (Redis 6.2+).
-        var start = after is null ? "-" : "(" + after;
+        var start = after is null ? "-" : "(" + DeadLetterIds.AsStreamId(after);
         var entries = await redis.CallAsync("deadletters", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, start, "+", limit));
         return entries.Select(e => ReadDeadLetter(e.Id!, ToFields(e.Values))).ToList();
     }
 
-    public async Task<string?> NewestDeadLetterIdAsync()
-    {
-        var newest = await redis.CallAsync("deadletters-newest", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, "-", "+", 1, Order.Descending));
-        return newest.Length == 0 ? null : (string?)newest[0].Id;
-    }
-
     public async Task<string?> RetryAsync(string deadLetterId)
     {
+        // One entry exactly: a bare milliseconds id would span every entry of that millisecond.
+        deadLetterId = DeadLetterIds.AsStreamId(deadLetterId);
         var found = await redis.CallAsync("deadletter", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, deadLetterId, deadLetterId));
         if (found.Length == 0)
         {
