@@ -102,7 +102,7 @@ public sealed class RedisConnection(
             if (_topology is { IsCluster: true })
             {
                 RedisLog.SlotMoved(logger, options.Value.ReplicaId, e.HashSlot, e.OldEndPoint?.ToString() ?? "?", e.NewEndPoint?.ToString() ?? "?");
-                _confirmedWrites?.Reconfigure();
+                RequestReconfigure(multiplexer: null);
                 ShardsChanged?.Invoke();
             }
         };
@@ -112,8 +112,9 @@ public sealed class RedisConnection(
         // stops the start-up with its message; if none is reachable, the first call decides.
         if (ResolveTopology(atStartup: true) is { ReplicasToAcknowledge: > 0 })
         {
-            // Connect it now, so the first write does not wait for it.
-            _ = _confirmedWrites.GetAsync();
+            // Connected before the replica serves, like the main connection: the first writes must
+            // not wait for it, and /readyz needs it.
+            await _confirmedWrites.GetAsync();
         }
     }
 
@@ -263,7 +264,7 @@ public sealed class RedisConnection(
             if (!topology.IsCluster)
             {
                 await PingAsync();
-                var writesDown = ConfirmedWritesDown(multiplexer.GetEndPoints()[0]);
+                var writesDown = ConfirmedWritesDown(master: null);
                 return new StoreReadiness(writesDown is null, writesDown);
             }
 
@@ -315,7 +316,7 @@ public sealed class RedisConnection(
     /// writes: a replica whose writes cannot reach a master answers each one <c>unavailable</c>, so it
     /// must not call itself ready.
     /// </summary>
-    private string? ConfirmedWritesDown(System.Net.EndPoint master)
+    private string? ConfirmedWritesDown(System.Net.EndPoint? master)
     {
         if (Topology.ReplicasToAcknowledge == 0 || _confirmedWrites is not { } writes)
         {
@@ -324,8 +325,22 @@ public sealed class RedisConnection(
 
         if (writes.Current is not { } multiplexer)
         {
-            _ = writes.GetAsync();
+            try
+            {
+                _ = writes.GetAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Shutting down.
+            }
+
             return "the confirmed-writes connection is not up yet";
+        }
+
+        if (master is null)
+        {
+            // One server (perhaps with its replicas listed too): whichever is master now.
+            return multiplexer.GetServers().Any(s => s.IsConnected && !s.IsReplica) ? null : "the confirmed-writes connection reaches no master";
         }
 
         try
@@ -352,14 +367,22 @@ public sealed class RedisConnection(
 
     private long _lastReconfigure;
 
-    /// <summary>Asks the library to re-read the cluster's shape (at most every 2 s), so a failover shows promptly.</summary>
-    private void RequestReconfigure(ConnectionMultiplexer multiplexer)
+    /// <summary>
+    /// Asks the library to re-read the cluster's shape (at most every 2 s), so a failover shows promptly:
+    /// the confirmed writes' multiplexer (which learns of moves only by its own MOVED replies), and the
+    /// main one when given (it follows MOVED itself; a slot migration sends many).
+    /// </summary>
+    private void RequestReconfigure(ConnectionMultiplexer? multiplexer)
     {
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastReconfigure);
         if (now - last > 2000 && Interlocked.CompareExchange(ref _lastReconfigure, now, last) == last)
         {
-            _ = multiplexer.ConfigureAsync();
+            if (multiplexer is not null)
+            {
+                _ = multiplexer.ConfigureAsync();
+            }
+
             _confirmedWrites?.Reconfigure();
         }
     }
