@@ -17,11 +17,11 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
             failures.Add("RoomServer:ApiKeys must hold at least one key of 16+ characters (set RoomServer__ApiKeys__0).");
         }
 
-        // A key is sent in the X-Api-Key header, which drops surrounding spaces and cannot carry control
-        // or non-ASCII characters: such a key could never be presented. Named by position, never echoed.
-        foreach (var (key, index) in options.ApiKeys.Select((k, i) => (k, i)).Where(k => !IsHeaderToken(k.k)))
+        // A key is sent in the X-Api-Key header, which drops surrounding whitespace and cannot carry
+        // control characters: such a key could never be presented. Named by position, never echoed.
+        foreach (var (key, index) in options.ApiKeys.Select((k, i) => (k, i)).Where(k => !CanBeSent(k.k)))
         {
-            failures.Add($"RoomServer:ApiKeys:{index} has spaces or characters a header cannot carry; a key is visible ASCII only (it is sent in X-Api-Key).");
+            failures.Add($"RoomServer:ApiKeys:{index} starts or ends with whitespace, or holds a control character: a header (X-Api-Key) cannot carry it.");
         }
 
         if (Encoding.UTF8.GetByteCount(options.Jwt.SigningKey) < 32)
@@ -47,5 +47,6 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static bool IsHeaderToken(string key) => key.All(c => c is > ' ' and < (char)0x7F);
+    private static bool CanBeSent(string key) =>
+        key.Length > 0 && !char.IsWhiteSpace(key[0]) && !char.IsWhiteSpace(key[^1]) && !key.Any(c => char.IsControl(c) && c != '\t');
 }
