@@ -544,7 +544,7 @@ function createConnection() {
       return;
     }
     setStatus('offline');
-    showError('offline', '', { sticky: true, retry: () => { hideError(); start(); } });
+    showError(parsed?.code === 'connect_limited' ? parsed.code : 'offline', '', { sticky: true, retry: () => { hideError(); start(); } });
   });
   return conn;
 }
