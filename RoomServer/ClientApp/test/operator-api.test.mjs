@@ -31,17 +31,19 @@ test('every call sends the key and reads the contract shapes', async () => {
   const calls = [];
   const fetchFn = async (url, init) => {
     calls.push([init.method, url, init.headers['x-api-key']]);
-    if (url.endsWith('/api/deadletters')) return reply(200, { items: [{ id: '1-0' }], next: null });
+    if (url.includes('/api/deadletters') && init.method === 'GET') return reply(200, { items: [{ id: '1-0' }], next: null });
     if (url.includes('/order')) return reply(200, { records: [{ orderId: 'r 1:5' }] });
     return reply(202, { retried: ['1-0'] });
   };
   const api = createOperatorApi(fetchFn, 'key');
   assert.deepEqual(await api.deadLetters(), { items: [{ id: '1-0' }], next: null });
+  assert.deepEqual(await api.deadLetters('1-0'), { items: [{ id: '1-0' }], next: null });
   assert.deepEqual(await api.order('r 1'), [{ orderId: 'r 1:5' }]);
   assert.deepEqual(await api.retry('1-0'), ['1-0']);
   assert.deepEqual(await api.retryAll(), ['1-0']);
   assert.deepEqual(calls, [
     ['GET', '/api/deadletters', 'key'],
+    ['GET', '/api/deadletters?after=1-0', 'key'],
     ['GET', '/api/rooms/r%201/order', 'key'],
     ['POST', '/api/deadletters/1-0/retry', 'key'],
     ['POST', '/api/deadletters/retry', 'key'],

@@ -70,8 +70,8 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
   }
 
   return {
-    // The oldest page ({ items, next }): next is null when there are no more.
-    deadLetters: async () => call('GET', '/api/deadletters'),
+    // A page ({ items, next }) from the oldest, or after the dead letter `after`; next is null at the end.
+    deadLetters: async (after = null) => call('GET', after === null ? '/api/deadletters' : `/api/deadletters?after=${encodeURIComponent(after)}`),
     order: async (roomId) => (await call('GET', `/api/rooms/${encodeURIComponent(roomId)}/order`)).records,
     retry: async (id) => (await call('POST', `/api/deadletters/${encodeURIComponent(id)}/retry`)).retried,
     retryAll: async () => (await call('POST', '/api/deadletters/retry')).retried,

@@ -8,6 +8,9 @@ const $ = (id) => document.getElementById(id);
 
 let api = null;
 let shownRoom = null;
+// The dead-letter page shown: null for the oldest, else the id it starts after; and the next page's.
+let deadAfter = null;
+let deadNext = null;
 let timer = null;
 // The last action's failure (a retry refused: 404, 429, 503). The refreshes after it would clear the
 // message at once, leaving the dead letter listed with no reason: it stays until the next action, or
@@ -110,9 +113,16 @@ function renderRecords(records) {
 async function refresh() {
   if (!api) return;
   try {
-    const deadLetters = await api.deadLetters();
+    let deadLetters = await api.deadLetters(deadAfter);
+    if (deadLetters.items.length === 0 && deadAfter !== null) {
+      deadAfter = null; // everything on the page shown was retried: back to the oldest
+      deadLetters = await api.deadLetters();
+    }
+    deadNext = deadLetters.next;
     renderDeadLetters(deadLetters.items);
-    $('dead-more').hidden = deadLetters.next === null;
+    $('dead-more').hidden = deadNext === null;
+    $('dead-older').hidden = deadNext === null;
+    $('dead-oldest').hidden = deadAfter === null;
     if (shownRoom) renderRecords(await api.order(shownRoom));
     document.body.dataset.status = 'ready';
     showError(actionError);
@@ -133,6 +143,8 @@ $('key-form').addEventListener('submit', (event) => {
 $('forget-key').addEventListener('click', () => { showError(null); lock(); });
 $('refresh').addEventListener('click', () => { actionError = null; refresh(); });
 $('retry-all').addEventListener('click', () => act(() => api.retryAll()));
+$('dead-older').addEventListener('click', () => { deadAfter = deadNext; refresh(); });
+$('dead-oldest').addEventListener('click', () => { deadAfter = null; refresh(); });
 $('order-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   actionError = null;
