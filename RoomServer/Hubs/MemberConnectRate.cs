@@ -34,7 +34,10 @@ public sealed class MemberConnectRate(IOptions<RoomServerOptions> options) : IDi
             TokensPerPeriod = options.Value.Limits.MemberConnectsPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+
+            // Refilled by the partitioned limiter's one shared heartbeat: a bucket's own timer, one per
+            // member, cost a join ramp thousands of timers firing every second.
+            AutoReplenishment = false,
         }));
 
     /// <summary>
