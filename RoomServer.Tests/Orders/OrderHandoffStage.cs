@@ -105,8 +105,8 @@ public sealed class OrderHandoffStage : IAsyncDisposable
         return http;
     }
 
-    /// <summary>A room whose two members chose dishes (through the hub), so the order has members, choices and totals.</summary>
-    public async Task<string> CreateRoomWithOrderAsync(RoomServerProcess replica)
+    /// <summary>A room with a menu and nobody in it yet (its order records have no choices).</summary>
+    public async Task<string> CreateRoomAsync(RoomServerProcess replica)
     {
         using var api = Api(replica);
         var created = await api.PostAsJsonAsync("/api/rooms", new
@@ -115,7 +115,13 @@ public sealed class OrderHandoffStage : IAsyncDisposable
             menu = new[] { new { id = "pizza", name = "Pizza", priceMinor = 1250 }, new { id = "cola", name = "Cola", priceMinor = 300 } },
         });
         created.EnsureSuccessStatusCode();
-        var roomId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("roomId").GetString()!;
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("roomId").GetString()!;
+    }
+
+    /// <summary>A room whose two members chose dishes (through the hub), so the order has members, choices and totals.</summary>
+    public async Task<string> CreateRoomWithOrderAsync(RoomServerProcess replica)
+    {
+        var roomId = await CreateRoomAsync(replica);
         foreach (var (member, name, menuId, quantity) in new[] { ("ann", "Ann", "pizza", 2), ("bob", "Bob", "cola", 3) })
         {
             await using var client = await HubTestClient.ConnectAsync(replica.BaseUrl, TestTokens.Mint(SigningKey, roomId, member, name));

@@ -39,11 +39,13 @@ public sealed class WebhookConfigurationTests
         var options = With(endpoint, endpoint);
         options.Webhooks.MaxAttempts = 0;
         options.Webhooks.TimeoutSeconds = 0;
+        options.Webhooks.MaxConcurrentRequests = 0;
 
         var result = new WebhookOptionsValidator().Validate(null, options);
 
         result.FailureMessage.Should().Contain("must not name one URL twice")
-            .And.Contain("RoomServer__Webhooks__MaxAttempts").And.Contain("RoomServer__Webhooks__TimeoutSeconds");
+            .And.Contain("RoomServer__Webhooks__MaxAttempts").And.Contain("RoomServer__Webhooks__TimeoutSeconds")
+            .And.Contain("RoomServer:Webhooks:MaxConcurrentRequests must be between 1 and 1000");
     }
 
     [Fact]

@@ -47,6 +47,8 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private WebApplication? _app;
     private int _redirectsFollowed;
+    private int _inFlight;
+    private int _mostInFlight;
 
     public int Port { get; } = FreePort.Next();
 
@@ -59,6 +61,12 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
 
     public IReadOnlyList<ReceivedWebhook> All => [.. _all];
 
+    /// <summary>How long each request waits before it is answered (a slow receiver).</summary>
+    public TimeSpan AnswerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The most requests the receiver was answering at one time.</summary>
+    public int MostInFlight => Volatile.Read(ref _mostInFlight);
+
     /// <summary>Requests that followed a <see cref="ReceiverAnswer.Redirect"/>.</summary>
     public int RedirectsFollowed => Volatile.Read(ref _redirectsFollowed);
 
@@ -70,6 +78,37 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
         var app = builder.Build();
         var count = -1;
         app.MapPost("/hooks/orders", async (HttpContext http) =>
+        {
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            try
+            {
+                var most = Volatile.Read(ref _mostInFlight);
+                while (inFlight > most && Interlocked.CompareExchange(ref _mostInFlight, inFlight, most) != most)
+                {
+                    most = Volatile.Read(ref _mostInFlight);
+                }
+
+                if (AnswerDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(AnswerDelay, http.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                return await AnswerAsync(http);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        });
+        app.Map("/hooks/moved", () =>
+        {
+            Interlocked.Increment(ref _redirectsFollowed);
+            return Results.NoContent();
+        });
+        await app.StartAsync();
+        _app = app;
+
+        async Task<IResult> AnswerAsync(HttpContext http)
         {
             using var reader = new StreamReader(http.Request.Body);
             var body = await reader.ReadToEndAsync();
@@ -94,14 +133,7 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
                 default:
                     return Results.NoContent();
             }
-        });
-        app.Map("/hooks/moved", () =>
-        {
-            Interlocked.Increment(ref _redirectsFollowed);
-            return Results.NoContent();
-        });
-        await app.StartAsync();
-        _app = app;
+        }
     }
 
     public async Task StopAsync()

@@ -21,6 +21,12 @@ public sealed class WebhookOptions
 
     public int RetryMaxDelayMilliseconds { get; set; } = 60_000;
 
+    /// <summary>
+    /// Webhook requests one replica has in flight at once, over all rooms and endpoints. A room waiting
+    /// out a retry's backoff holds none: a failing endpoint slows only its own records.
+    /// </summary>
+    public int MaxConcurrentRequests { get; set; } = 32;
+
     /// <summary>A record held this long by a replica that stopped renewing its claim (it died) is taken over by another.</summary>
     public int ClaimTimeoutSeconds { get; set; } = 30;
 

@@ -39,6 +39,7 @@ public sealed class WebhookOptionsValidator : IValidateOptions<RoomServerOptions
         Require(failures, "MaxAttempts", webhooks.MaxAttempts, 1, 100);
         Require(failures, "RetryBaseDelayMilliseconds", webhooks.RetryBaseDelayMilliseconds, 1, 3_600_000);
         Require(failures, "RetryMaxDelayMilliseconds", webhooks.RetryMaxDelayMilliseconds, webhooks.RetryBaseDelayMilliseconds, 86_400_000);
+        Require(failures, "MaxConcurrentRequests", webhooks.MaxConcurrentRequests, 1, 1000);
         Require(failures, "ClaimTimeoutSeconds", webhooks.ClaimTimeoutSeconds, 1, 3600);
         Require(failures, "PollIntervalMilliseconds", webhooks.PollIntervalMilliseconds, 10, 60_000);
         Require(failures, "SweepIntervalSeconds", webhooks.SweepIntervalSeconds, 1, 86_400);

@@ -22,8 +22,12 @@ public sealed class OrderDeliveryWorker(
     TimeProvider time,
     ILogger<OrderDeliveryWorker> logger) : BackgroundService
 {
-    /// <summary>Rooms this replica delivers at once; more wait for the next poll.</summary>
-    private const int MaxConcurrentRooms = 32;
+    /// <summary>
+    /// Rooms this replica has in delivery at once; more wait for the next poll. A room in delivery mostly
+    /// waits (for a free request, a retry's backoff, its claim's renewal): the requests themselves are
+    /// bounded by <c>MaxConcurrentRequests</c>, so rooms stuck on a failing endpoint leave the others theirs.
+    /// </summary>
+    private const int MaxRoomsInDelivery = 1000;
 
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly WebhookOptions _webhooks = options.Value.Webhooks;
@@ -103,7 +107,7 @@ public sealed class OrderDeliveryWorker(
 
     private void Start(OutboxRoom room, CancellationToken stoppingToken)
     {
-        if (_active.Count >= MaxConcurrentRooms || _active.ContainsKey(room.RoomId))
+        if (_active.Count >= MaxRoomsInDelivery || _active.ContainsKey(room.RoomId))
         {
             return;
         }

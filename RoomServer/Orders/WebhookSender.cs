@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -11,7 +12,8 @@ namespace RoomShare.RoomServer.Orders;
 /// <summary>
 /// Sends one record to one endpoint through the <see cref="ClientName"/> client, whose resilience handler
 /// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter (or the receiver's
-/// <c>Retry-After</c>, within the same bounds: <see cref="RetryAfterDelay"/>) and bounds each attempt.
+/// <c>Retry-After</c>, within the same bounds: <see cref="RetryAfterDelay"/>), bounds the attempts in
+/// flight on this replica, and bounds each attempt.
 /// Every attempt carries the same body and <c>RoomShare-Order-Id</c>.
 /// </summary>
 public sealed class WebhookSender(IHttpClientFactory clients)
@@ -60,7 +62,7 @@ public sealed class WebhookSender(IHttpClientFactory clients)
     }
 
     /// <summary>
-    /// Retry outside, per-attempt timeout inside. Anything but 2xx is retried (DESIGN.md §8) until the
+    /// Retry outside, then the replica's limit on requests in flight, the per-attempt timeout inside. Anything but 2xx is retried (DESIGN.md §8) until the
     /// record has had <c>MaxAttempts</c> attempts in all, counting those of a replica that died holding it.
     /// </summary>
     public static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider services)
@@ -104,6 +106,15 @@ public sealed class WebhookSender(IHttpClientFactory clients)
                         await report(made, Describe(args.Outcome) + $"; next attempt in {args.RetryDelay.TotalMilliseconds:0} ms");
                     }
                 },
+            })
+            // Inside the retry, so a request waiting out its backoff holds no permit; outside the timeout,
+            // so waiting for a permit is not counted against the attempt's deadline. The delivery worker
+            // bounds the rooms (and so the queue) it starts.
+            .AddConcurrencyLimiter(new ConcurrencyLimiterOptions
+            {
+                PermitLimit = webhooks.MaxConcurrentRequests,
+                QueueLimit = int.MaxValue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             })
             .AddTimeout(TimeSpan.FromSeconds(webhooks.TimeoutSeconds));
     }
