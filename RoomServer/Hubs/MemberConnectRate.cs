@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -24,21 +23,11 @@ namespace RoomShare.RoomServer.Hubs;
 /// <see cref="MemberConnectLimits"/>, after authorization: the bucket is the token's member.
 /// </para>
 /// </summary>
-public sealed class MemberConnectRate(IOptions<RoomServerOptions> options) : IDisposable
+public sealed class MemberConnectRate(IOptions<RoomServerOptions> options, TimeProvider time) : IDisposable
 {
     private readonly LimitOptions _limits = options.Value.Limits;
-    private readonly PartitionedRateLimiter<string> _buckets = PartitionedRateLimiter.Create<string, string>(member =>
-        RateLimitPartition.GetTokenBucketLimiter(member, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = options.Value.Limits.MemberConnectBurst,
-            TokensPerPeriod = options.Value.Limits.MemberConnectsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-
-            // Refilled by the partitioned limiter's one shared heartbeat: a bucket's own timer, one per
-            // member, cost a join ramp thousands of timers firing every second.
-            AutoReplenishment = false,
-        }));
+    private readonly MemberConnectBuckets _buckets = new(
+        new MemberOpRate(options.Value.Limits.MemberConnectsPerSecond, options.Value.Limits.MemberConnectBurst), time);
 
     /// <summary>
     /// A request that starts a room hub connection, told by the endpoint routing chose (so every path
@@ -61,18 +50,7 @@ public sealed class MemberConnectRate(IOptions<RoomServerOptions> options) : IDi
     }
 
     /// <summary>Takes a token from the member's bucket (<see cref="MemberKey"/>); false, and how long to wait, when it is empty.</summary>
-    public bool TryAcquire(string member, out TimeSpan retryAfter)
-    {
-        retryAfter = TimeSpan.Zero;
-        using var lease = _buckets.AttemptAcquire(member);
-        if (lease.IsAcquired)
-        {
-            return true;
-        }
-
-        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        return false;
-    }
+    public bool TryAcquire(string member, out TimeSpan retryAfter) => _buckets.TryTake(member, out retryAfter);
 
     /// <summary>The problem's wording names the limit (DESIGN §5).</summary>
     public string Refusal(int seconds) =>

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Hubs;
+
+/// <summary>
+/// One token bucket per member for new hub connections, refilled by the time since it was last used
+/// (the sums of the members' write buckets, <see cref="MemberOpRate.Refill"/>), and dropped once it would
+/// be full again: a full bucket is what a member without one gets. One sweep every
+/// <see cref="SweepInterval"/> drops them.
+/// <para>
+/// Why not the runtime's <c>PartitionedRateLimiter</c> of token buckets: it keeps each member's bucket
+/// until it has sat full for 10 s and walks them all under one lock ten times a second to refill them,
+/// and a join ramp makes thousands (a member each): that walk was 5 % of a replica's CPU in W3 at
+/// 1 500 joins/s (<c>perf</c>, docs/bench/ab-member-connect-buckets.md). Its buckets refill by a timer's
+/// tick; refilled on use instead, a bucket that sat full hands out a whole second burst at its next
+/// refill (it does not move its refill time while full).
+/// </para>
+/// </summary>
+public sealed class MemberConnectBuckets : IDisposable
+{
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly MemberOpRate _rate;
+    private readonly TimeProvider _time;
+    private readonly ITimer _sweep;
+
+    public MemberConnectBuckets(MemberOpRate rate, TimeProvider time)
+    {
+        _rate = rate;
+        _time = time;
+        _sweep = time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
+    }
+
+    /// <summary>Buckets held now: members that connected lately and would not be full yet.</summary>
+    public int Count => _buckets.Count;
+
+    /// <summary>Takes a token from the member's bucket; false, and how long until the next token, when it is empty.</summary>
+    public bool TryTake(string member, out TimeSpan retryAfter)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var bucket = _buckets.GetOrAdd(member, static (_, start) => new Bucket(start.Burst, start.Now), (_rate.Burst, Now: now));
+        lock (bucket)
+        {
+            var tokens = _rate.Refill(bucket.Tokens, bucket.LastMs, now);
+            bucket.LastMs = now;
+            if (tokens >= 1)
+            {
+                bucket.Tokens = tokens - 1;
+                retryAfter = TimeSpan.Zero;
+                return true;
+            }
+
+            bucket.Tokens = tokens;
+            retryAfter = TimeSpan.FromSeconds((1 - tokens) / _rate.PerSecond);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Drops the buckets that would be full by now. A connect racing the drop may take its token from the
+    /// dropped bucket: that member's next connect starts from a full one — one connection more, at most.
+    /// </summary>
+    public void Sweep()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (member, bucket) in _buckets)
+        {
+            bool full;
+            lock (bucket)
+            {
+                full = _rate.Refill(bucket.Tokens, bucket.LastMs, now) >= _rate.Burst;
+            }
+
+            if (full)
+            {
+                _buckets.TryRemove(new KeyValuePair<string, Bucket>(member, bucket));
+            }
+        }
+    }
+
+    public void Dispose() => _sweep.Dispose();
+
+    /// <summary>Tokens left when last used (the lock guards both fields).</summary>
+    private sealed class Bucket(int burst, long nowMs)
+    {
+        public double Tokens { get; set; } = burst;
+
+        public long LastMs { get; set; } = nowMs;
+    }
+}
