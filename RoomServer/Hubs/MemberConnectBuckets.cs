@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// One token bucket per member for new hub connections, refilled by the time since it was last used
 /// (the sums of the members' write buckets, <see cref="MemberOpRate.Refill"/>), and dropped once it would
 /// be full again: a full bucket is what a member without one gets. One sweep every
-/// <see cref="SweepInterval"/> drops them.
+/// <see cref="SweepInterval"/> drops them. Time is the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).
 /// <para>
 /// Why not the runtime's <c>PartitionedRateLimiter</c> of token buckets: it keeps each member's bucket
 /// until it has sat full for 10 s and walks them all under one lock ten times a second to refill them,
@@ -24,12 +24,14 @@ public sealed class MemberConnectBuckets : IDisposable
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly MemberOpRate _rate;
     private readonly TimeProvider _time;
+    private readonly long _started;
     private readonly ITimer _sweep;
 
     public MemberConnectBuckets(MemberOpRate rate, TimeProvider time)
     {
         _rate = rate;
         _time = time;
+        _started = time.GetTimestamp();
         _sweep = time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
     }
 
@@ -39,54 +41,62 @@ public sealed class MemberConnectBuckets : IDisposable
     /// <summary>Takes a token from the member's bucket; false, and how long until the next token, when it is empty.</summary>
     public bool TryTake(string member, out TimeSpan retryAfter)
     {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var bucket = _buckets.GetOrAdd(member, static (_, start) => new Bucket(start.Burst, start.Now), (_rate.Burst, Now: now));
-        lock (bucket)
+        while (true)
         {
-            var tokens = _rate.Refill(bucket.Tokens, bucket.LastMs, now);
-            bucket.LastMs = now;
-            if (tokens >= 1)
+            var now = NowMs();
+            var bucket = _buckets.GetOrAdd(member, static (_, start) => new Bucket(start.Burst, start.Now), (_rate.Burst, Now: now));
+            lock (bucket)
             {
-                bucket.Tokens = tokens - 1;
-                retryAfter = TimeSpan.Zero;
-                return true;
-            }
+                if (bucket.Dropped)
+                {
+                    continue; // the sweep dropped it after we found it: take from the member's next one
+                }
 
-            bucket.Tokens = tokens;
-            retryAfter = TimeSpan.FromSeconds((1 - tokens) / _rate.PerSecond);
-            return false;
+                var tokens = _rate.Refill(bucket.Tokens, bucket.LastMs, now);
+                bucket.LastMs = now;
+                if (tokens >= 1)
+                {
+                    bucket.Tokens = tokens - 1;
+                    retryAfter = TimeSpan.Zero;
+                    return true;
+                }
+
+                bucket.Tokens = tokens;
+                retryAfter = TimeSpan.FromSeconds((1 - tokens) / _rate.PerSecond);
+                return false;
+            }
         }
     }
 
-    /// <summary>
-    /// Drops the buckets that would be full by now. A connect racing the drop may take its token from the
-    /// dropped bucket: that member's next connect starts from a full one — one connection more, at most.
-    /// </summary>
+    /// <summary>Drops the buckets that would be full by now (under each one's lock, so no take is lost on a dropped one).</summary>
     public void Sweep()
     {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = NowMs();
         foreach (var (member, bucket) in _buckets)
         {
-            bool full;
             lock (bucket)
             {
-                full = _rate.Refill(bucket.Tokens, bucket.LastMs, now) >= _rate.Burst;
-            }
-
-            if (full)
-            {
-                _buckets.TryRemove(new KeyValuePair<string, Bucket>(member, bucket));
+                if (_rate.Refill(bucket.Tokens, bucket.LastMs, now) >= _rate.Burst)
+                {
+                    bucket.Dropped = true;
+                    _buckets.TryRemove(new KeyValuePair<string, Bucket>(member, bucket));
+                }
             }
         }
     }
 
     public void Dispose() => _sweep.Dispose();
 
-    /// <summary>Tokens left when last used (the lock guards both fields).</summary>
+    /// <summary>Milliseconds on the monotonic clock: a wall clock set forward would refill every bucket at once.</summary>
+    private long NowMs() => (long)_time.GetElapsedTime(_started).TotalMilliseconds;
+
+    /// <summary>Tokens left when last used; the bucket's lock guards all three.</summary>
     private sealed class Bucket(int burst, long nowMs)
     {
         public double Tokens { get; set; } = burst;
 
         public long LastMs { get; set; } = nowMs;
+
+        public bool Dropped { get; set; }
     }
 }
