@@ -93,6 +93,79 @@ public abstract class DeliveryConcurrencyTests
         delivered.Should().OnlyContain(r => r.Answer == ReceiverAnswer.Ok);
         stage.Receiver.MostInFlight.Should().Be(limit, "twelve slow records were due at once, and the replica sends at most {0} at a time", limit);
     }
+
+    [Fact]
+    public async Task AnEndpointThatHangsHoldsOnlyItsOwnRequestsAndNeverTheOtherEndpoints()
+    {
+        const int limit = 2;
+        const int roomCount = 10;
+        await using var kitchen = new WebhookReceiver(KitchenSecret) { Answers = _ => ReceiverAnswer.Stall };
+        await kitchen.StartAsync();
+        await using var stage = await OrderHandoffStage.StartAsync(embedded: Embedded, webhooks: new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
+            ["RoomServer__Webhooks__MaxConcurrentRequests"] = limit.ToString(CultureInfo.InvariantCulture),
+
+            // Each kitchen attempt holds its request 5 s; with one limit for both endpoints, billing's
+            // records would queue behind them (two every 5 s).
+            ["RoomServer__Webhooks__TimeoutSeconds"] = "5",
+            ["RoomServer__Webhooks__MaxAttempts"] = "30",
+            ["RoomServer__Webhooks__RetryBaseDelayMilliseconds"] = "60000",
+            ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "60000",
+        });
+        var replica = stage.Replicas[0];
+        var rooms = new List<string>();
+        for (var i = 0; i < roomCount; i++)
+        {
+            rooms.Add(await stage.CreateRoomAsync(replica));
+        }
+
+        await Task.WhenAll(rooms.Select(room => stage.SetStateAsync(replica, room, "locked")));
+        // All within 12 s of the locks (a shared limit would take about 25 s).
+        var billed = new List<string>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (billed.Count < roomCount)
+        {
+            var left = TimeSpan.FromSeconds(12) - clock.Elapsed;
+            var next = await stage.Receiver.NextAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+            billed.Add(next.Json.GetProperty("roomId").GetString()!);
+        }
+
+        billed.Should().BeEquivalentTo(rooms, "billing is not held up by the kitchen's hanging requests");
+        kitchen.MostInFlight.Should().Be(limit, "the kitchen's requests hang, and at most {0} go to it at a time", limit);
+        stage.Receiver.MostInFlight.Should().BeLessThanOrEqualTo(limit);
+    }
+
+    [Fact]
+    public async Task WaitingForAFreeRequestIsNotCountedAgainstAnAttemptsDeadline()
+    {
+        const int roomCount = 4;
+        await using var stage = await OrderHandoffStage.StartAsync(embedded: Embedded, webhooks: new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__MaxConcurrentRequests"] = "1",
+            ["RoomServer__Webhooks__TimeoutSeconds"] = "2",
+        });
+
+        // Each answer takes 1 s of the attempt's 2 s: the fourth record waits 3 s for its turn.
+        stage.Receiver.AnswerDelay = TimeSpan.FromSeconds(1);
+        var replica = stage.Replicas[0];
+        var rooms = new List<string>();
+        for (var i = 0; i < roomCount; i++)
+        {
+            rooms.Add(await stage.CreateRoomAsync(replica));
+        }
+
+        await Task.WhenAll(rooms.Select(room => stage.SetStateAsync(replica, room, "locked")));
+        foreach (var room in rooms)
+        {
+            var order = await stage.WaitForOrderAsync(replica, room,
+                o => OrderHandoffStage.Deliveries(o).Any(d => d.GetProperty("status").GetString() == "delivered"), TimeSpan.FromSeconds(20));
+            OrderHandoffStage.Deliveries(order).Single().GetProperty("attempts").GetInt32().Should().Be(1, "no attempt timed out waiting for its turn");
+        }
+
+        stage.Receiver.All.Should().HaveCount(roomCount, "one request per record, none repeated");
+    }
 }
 
 [Trait("Suite", "Orders")]
@@ -105,4 +178,46 @@ public sealed class EmbeddedDeliveryConcurrencyTests : DeliveryConcurrencyTests
 public sealed class RedisDeliveryConcurrencyTests : DeliveryConcurrencyTests
 {
     protected override bool Embedded => false;
+
+    /// <summary>
+    /// Rooms one replica holds (their records in backoff) are not claimed by the other on every poll: it
+    /// leaves each be for a third of the claim timeout, the holder's renewal period. Counted by Redis:
+    /// a claim attempt on a held room runs one XAUTOCLAIM.
+    /// </summary>
+    [Fact]
+    public async Task AReplicaLeavesRoomsAnotherHoldsBeUntilTheirClaimCouldHaveLapsed()
+    {
+        const int roomCount = 20;
+        await using var stage = await OrderHandoffStage.StartAsync(replicas: 2, startReceiver: false, webhooks: new Dictionary<string, string>
+        {
+            // Refused connections, then a minute's backoff: every room stays held by the replica delivering it.
+            ["RoomServer__Webhooks__MaxAttempts"] = "30",
+            ["RoomServer__Webhooks__RetryBaseDelayMilliseconds"] = "60000",
+            ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "60000",
+        });
+        var rooms = new List<string>();
+        for (var i = 0; i < roomCount; i++)
+        {
+            rooms.Add(await stage.CreateRoomAsync(stage.Replicas[0]));
+        }
+
+        foreach (var room in rooms)
+        {
+            await stage.SetStateAsync(stage.Replicas[0], room, "locked");
+        }
+
+        foreach (var room in rooms)
+        {
+            await stage.WaitForOrderAsync(stage.Replicas[0], room, o => OrderHandoffStage.Deliveries(o).Any(d => d.GetProperty("attempts").GetInt32() >= 1), TimeSpan.FromSeconds(20));
+        }
+
+        // Polls every 200 ms, claims renewed every 1 s (ClaimTimeoutSeconds 3): claiming every held room on
+        // every poll would be 20 × 5 = 100 XAUTOCLAIMs a second; leaving them be, about 20.
+        await stage.Redis!.ExecuteAsync("CONFIG", "RESETSTAT");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var stats = await stage.Redis.ExecuteAsync("INFO", "commandstats") ?? "";
+        var line = stats.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_xautoclaim:", StringComparison.Ordinal)) ?? "cmdstat_xautoclaim:calls=0,";
+        var calls = int.Parse(line.Split("calls=")[1].Split(',')[0], CultureInfo.InvariantCulture);
+        calls.Should().BeLessThan(250, "each held room is tried about once a second, not on each of five polls a second ({0})", line.Trim());
+    }
 }

@@ -22,8 +22,8 @@ public sealed class WebhookOptions
     public int RetryMaxDelayMilliseconds { get; set; } = 60_000;
 
     /// <summary>
-    /// Webhook requests one replica has in flight at once, over all rooms and endpoints. A room waiting
-    /// out a retry's backoff holds none: a failing endpoint slows only its own records.
+    /// Webhook requests one replica has in flight at once to each endpoint, over all rooms. A record
+    /// waiting out a retry's backoff holds none, and an endpoint that hangs holds only its own.
     /// </summary>
     public int MaxConcurrentRequests { get; set; } = 32;
 

@@ -23,13 +23,26 @@ public sealed class OrderDeliveryWorker(
     ILogger<OrderDeliveryWorker> logger) : BackgroundService
 {
     /// <summary>
-    /// Rooms this replica has in delivery at once; more wait for the next poll. A room in delivery mostly
-    /// waits (for a free request, a retry's backoff, its claim's renewal): the requests themselves are
-    /// bounded by <c>MaxConcurrentRequests</c>, so rooms stuck on a failing endpoint leave the others theirs.
+    /// Rooms this replica has in delivery at once; more wait for the next poll (a warning says so, at
+    /// most once a minute). A room in delivery mostly waits (for a free request, a retry's backoff, its
+    /// claim's renewal): the requests themselves are bounded per endpoint by <c>MaxConcurrentRequests</c>,
+    /// so rooms stuck on a failing endpoint leave the other endpoints and rooms theirs.
     /// </summary>
-    private const int MaxRoomsInDelivery = 1000;
+    public const int MaxRoomsInDelivery = 1000;
+
+    private static readonly TimeSpan CapWarningInterval = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
+    /// the holder renews its claim every third of the timeout, so trying again sooner only costs a claim
+    /// script a room a poll (with an endpoint down, a script for each of a thousand rooms a second).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _heldElsewhere = new(StringComparer.Ordinal);
+
+    private int _inDelivery;
+    private DateTimeOffset _capWarnedAt = DateTimeOffset.MinValue;
     private readonly WebhookOptions _webhooks = options.Value.Webhooks;
     private readonly string _consumer = options.Value.ReplicaId;
 
@@ -49,9 +62,10 @@ public sealed class OrderDeliveryWorker(
                     await outbox.SweepAsync(stoppingToken);
                 }
 
+                ForgetExpiredHolds();
                 foreach (var room in await outbox.RoomsWithWorkAsync())
                 {
-                    Start(room, stoppingToken);
+                    Start(room, announced: false, stoppingToken);
                 }
 
                 await WaitForWorkAsync(stoppingToken);
@@ -95,7 +109,7 @@ public sealed class OrderDeliveryWorker(
                         OrdersLog.RoomFailed(logger, roomId, ex.Message, null);
                     }
 
-                    Start(new OutboxRoom(roomId, mark), stoppingToken);
+                    Start(new OutboxRoom(roomId, mark), announced: true, stoppingToken);
                 }
             }
         }
@@ -105,10 +119,21 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
-    private void Start(OutboxRoom room, CancellationToken stoppingToken)
+    /// <summary>
+    /// Starts delivering a room unless it is in delivery here already, or held by another replica as
+    /// this one last saw it — except when this replica has just <paramref name="announced"/> a new record
+    /// there (the holder may have found the room empty a moment before).
+    /// </summary>
+    private void Start(OutboxRoom room, bool announced, CancellationToken stoppingToken)
     {
-        if (_active.Count >= MaxRoomsInDelivery || _active.ContainsKey(room.RoomId))
+        if (_active.ContainsKey(room.RoomId) || (!announced && IsHeldElsewhere(room.RoomId)))
         {
+            return;
+        }
+
+        if (Volatile.Read(ref _inDelivery) >= MaxRoomsInDelivery)
+        {
+            WarnCapped();
             return;
         }
 
@@ -117,6 +142,8 @@ public sealed class OrderDeliveryWorker(
         {
             return;
         }
+
+        Interlocked.Increment(ref _inDelivery);
 
         _ = Task.Run(async () =>
         {
@@ -136,9 +163,35 @@ public sealed class OrderDeliveryWorker(
             finally
             {
                 _active.TryRemove(room.RoomId, out _);
+                Interlocked.Decrement(ref _inDelivery);
                 run.SetResult();
             }
         }, CancellationToken.None);
+    }
+
+    private bool IsHeldElsewhere(string roomId) =>
+        _heldElsewhere.TryGetValue(roomId, out var until) && until > time.GetUtcNow();
+
+    private void ForgetExpiredHolds()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (roomId, until) in _heldElsewhere)
+        {
+            if (until <= now)
+            {
+                _heldElsewhere.TryRemove(new KeyValuePair<string, DateTimeOffset>(roomId, until));
+            }
+        }
+    }
+
+    private void WarnCapped()
+    {
+        var now = time.GetUtcNow();
+        if (now - _capWarnedAt >= CapWarningInterval)
+        {
+            _capWarnedAt = now;
+            OrdersLog.RoomsCapped(logger, MaxRoomsInDelivery);
+        }
     }
 
     private async Task DeliverRoomAsync(OutboxRoom room, CancellationToken stoppingToken)
@@ -154,8 +207,12 @@ public sealed class OrderDeliveryWorker(
 
             if (claim.Entry is not { } entry)
             {
-                return; // busy: another replica holds the room's oldest record
+                // Busy: another replica holds the room's oldest record (and delivers the room's later ones).
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + ClaimTimeout / 3;
+                return;
             }
+
+            _heldElsewhere.TryRemove(room.RoomId, out _);
 
             await DeliverRecordAsync(entry, stoppingToken);
             await outbox.SettleAsync(entry);

@@ -18,6 +18,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6005, LogLevel.Warning, "Order outbox poll failed: {Error}")]
     public static partial void PollFailed(ILogger logger, string error, Exception? exception);
 
+    [LoggerMessage(6008, LogLevel.Warning, "Order delivery: {Rooms} rooms in delivery on this replica, the most it takes; more wait for a room to finish (an endpoint failing for long?)")]
+    public static partial void RoomsCapped(ILogger logger, int rooms);
+
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
 }

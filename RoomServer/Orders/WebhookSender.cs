@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.RateLimiting;
 using Polly.Timeout;
 using RoomShare.RoomServer.Configuration;
 
@@ -13,7 +14,7 @@ namespace RoomShare.RoomServer.Orders;
 /// Sends one record to one endpoint through the <see cref="ClientName"/> client, whose resilience handler
 /// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter (or the receiver's
 /// <c>Retry-After</c>, within the same bounds: <see cref="RetryAfterDelay"/>), bounds the attempts in
-/// flight on this replica, and bounds each attempt.
+/// flight to each endpoint from this replica, and bounds each attempt.
 /// Every attempt carries the same body and <c>RoomShare-Order-Id</c>.
 /// </summary>
 public sealed class WebhookSender(IHttpClientFactory clients)
@@ -28,6 +29,9 @@ public sealed class WebhookSender(IHttpClientFactory clients)
 
     private static readonly ResiliencePropertyKey<AttemptCounter> Counter = new("RoomShare.Attempts");
 
+    /// <summary>The endpoint's URL: its requests in flight are limited apart from every other endpoint's.</summary>
+    private static readonly ResiliencePropertyKey<string> Endpoint = new("RoomShare.Endpoint");
+
     public async Task<DeliveryResult> SendAsync(
         OutboxEntry entry, WebhookEndpoint endpoint, int previousAttempts, Func<int, string, Task> attemptFailed, CancellationToken cancellationToken)
     {
@@ -36,6 +40,7 @@ public sealed class WebhookSender(IHttpClientFactory clients)
         context.Properties.Set(PreviousAttempts, previousAttempts);
         context.Properties.Set(AttemptFailed, attemptFailed);
         context.Properties.Set(Counter, counter);
+        context.Properties.Set(Endpoint, endpoint.Url);
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
         {
             Content = new StringContent(entry.Body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
@@ -62,7 +67,7 @@ public sealed class WebhookSender(IHttpClientFactory clients)
     }
 
     /// <summary>
-    /// Retry outside, then the replica's limit on requests in flight, the per-attempt timeout inside. Anything but 2xx is retried (DESIGN.md §8) until the
+    /// Retry outside, then the limit on requests in flight to the endpoint, the per-attempt timeout inside. Anything but 2xx is retried (DESIGN.md §8) until the
     /// record has had <c>MaxAttempts</c> attempts in all, counting those of a replica that died holding it.
     /// </summary>
     public static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider services)
@@ -72,6 +77,12 @@ public sealed class WebhookSender(IHttpClientFactory clients)
         var time = services.GetRequiredService<TimeProvider>();
         var baseDelay = TimeSpan.FromMilliseconds(webhooks.RetryBaseDelayMilliseconds);
         var maxDelay = TimeSpan.FromMilliseconds(webhooks.RetryMaxDelayMilliseconds);
+        var requestsInFlight = PartitionedRateLimiter.Create<string, string>(endpoint => RateLimitPartition.GetConcurrencyLimiter(endpoint, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = webhooks.MaxConcurrentRequests,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }));
         pipeline
             .AddRetry(new HttpRetryStrategyOptions
             {
@@ -108,13 +119,12 @@ public sealed class WebhookSender(IHttpClientFactory clients)
                 },
             })
             // Inside the retry, so a request waiting out its backoff holds no permit; outside the timeout,
-            // so waiting for a permit is not counted against the attempt's deadline. The delivery worker
-            // bounds the rooms (and so the queue) it starts.
-            .AddConcurrencyLimiter(new ConcurrencyLimiterOptions
+            // so waiting for a permit is not counted against the attempt's deadline. Per endpoint, so one
+            // that hangs holds only its own permits. The delivery worker bounds the rooms (and so the
+            // queues) it starts.
+            .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                PermitLimit = webhooks.MaxConcurrentRequests,
-                QueueLimit = int.MaxValue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                RateLimiter = args => requestsInFlight.AcquireAsync(args.Context.Properties.GetValue(Endpoint, ""), 1, args.Context.CancellationToken),
             })
             .AddTimeout(TimeSpan.FromSeconds(webhooks.TimeoutSeconds));
     }

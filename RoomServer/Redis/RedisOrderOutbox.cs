@@ -20,7 +20,7 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
     /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
     public const string Group = "webhooks";
 
-    private const int MaxRoomsPerPoll = 1000;
+    private const int MaxRoomsPerPoll = OrderDeliveryWorker.MaxRoomsInDelivery;
 
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
@@ -32,7 +32,7 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
     {
-        // The longest-waiting first, bounded: a replica starts at most a few dozen rooms per poll anyway.
+        // The longest-waiting first, as many as a replica delivers at once (OrderDeliveryWorker.MaxRoomsInDelivery).
         var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, MaxRoomsPerPoll - 1));
         return rooms.Select(r => new OutboxRoom((string)r.Element!, (long)r.Score)).ToList();
     }
