@@ -33,11 +33,7 @@ public abstract class DeliveryConcurrencyTests
             ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "60000",
         });
         var replica = stage.Replicas[0];
-        var rooms = new List<string>();
-        for (var i = 0; i < StuckRooms; i++)
-        {
-            rooms.Add(await stage.CreateRoomAsync(replica));
-        }
+        var rooms = await stage.CreateRoomsAsync(replica, StuckRooms);
 
         foreach (var room in rooms)
         {
@@ -76,11 +72,7 @@ public abstract class DeliveryConcurrencyTests
         });
         stage.Receiver.AnswerDelay = TimeSpan.FromMilliseconds(500);
         var replica = stage.Replicas[0];
-        var rooms = new List<string>();
-        for (var i = 0; i < roomCount; i++)
-        {
-            rooms.Add(await stage.CreateRoomAsync(replica));
-        }
+        var rooms = await stage.CreateRoomsAsync(replica, roomCount);
 
         await Task.WhenAll(rooms.Select(room => stage.SetStateAsync(replica, room, "locked")));
         var delivered = new List<ReceivedWebhook>();
@@ -115,11 +107,7 @@ public abstract class DeliveryConcurrencyTests
             ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "60000",
         });
         var replica = stage.Replicas[0];
-        var rooms = new List<string>();
-        for (var i = 0; i < roomCount; i++)
-        {
-            rooms.Add(await stage.CreateRoomAsync(replica));
-        }
+        var rooms = await stage.CreateRoomsAsync(replica, roomCount);
 
         await Task.WhenAll(rooms.Select(room => stage.SetStateAsync(replica, room, "locked")));
         // All within 12 s of the locks (a shared limit would take about 25 s).
@@ -150,11 +138,7 @@ public abstract class DeliveryConcurrencyTests
         // Each answer takes 1 s of the attempt's 2 s: the fourth record waits 3 s for its turn.
         stage.Receiver.AnswerDelay = TimeSpan.FromSeconds(1);
         var replica = stage.Replicas[0];
-        var rooms = new List<string>();
-        for (var i = 0; i < roomCount; i++)
-        {
-            rooms.Add(await stage.CreateRoomAsync(replica));
-        }
+        var rooms = await stage.CreateRoomsAsync(replica, roomCount);
 
         await Task.WhenAll(rooms.Select(room => stage.SetStateAsync(replica, room, "locked")));
         foreach (var room in rooms)
@@ -195,11 +179,7 @@ public sealed class RedisDeliveryConcurrencyTests : DeliveryConcurrencyTests
             ["RoomServer__Webhooks__RetryBaseDelayMilliseconds"] = "60000",
             ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "60000",
         });
-        var rooms = new List<string>();
-        for (var i = 0; i < roomCount; i++)
-        {
-            rooms.Add(await stage.CreateRoomAsync(stage.Replicas[0]));
-        }
+        var rooms = await stage.CreateRoomsAsync(stage.Replicas[0], roomCount);
 
         foreach (var room in rooms)
         {

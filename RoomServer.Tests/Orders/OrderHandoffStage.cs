@@ -118,6 +118,18 @@ public sealed class OrderHandoffStage : IAsyncDisposable
         return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("roomId").GetString()!;
     }
 
+    /// <summary><paramref name="count"/> rooms made by <see cref="CreateRoomAsync"/>, one after the other.</summary>
+    public async Task<List<string>> CreateRoomsAsync(RoomServerProcess replica, int count)
+    {
+        var rooms = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            rooms.Add(await CreateRoomAsync(replica));
+        }
+
+        return rooms;
+    }
+
     /// <summary>A room whose two members chose dishes (through the hub), so the order has members, choices and totals.</summary>
     public async Task<string> CreateRoomWithOrderAsync(RoomServerProcess replica)
     {
