@@ -52,6 +52,8 @@ public sealed class MemberConnectBuckets : IDisposable
                     continue; // the sweep dropped it after we found it: take from the member's next one
                 }
 
+                // Two takes may read the clock in either order: time never runs back for a bucket.
+                now = Math.Max(now, bucket.LastMs);
                 var tokens = _rate.Refill(bucket.Tokens, bucket.LastMs, now);
                 bucket.LastMs = now;
                 if (tokens >= 1)
