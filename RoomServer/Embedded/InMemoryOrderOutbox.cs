@@ -60,7 +60,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
             {
                 if (now - held.Renewed < claimTimeout)
                 {
-                    return Task.FromResult(OutboxClaim.Busy);
+                    return Task.FromResult(OutboxClaim.Busy(claimTimeout - (now - held.Renewed)));
                 }
 
                 outbox.Held = held with { Consumer = consumer, Renewed = now };

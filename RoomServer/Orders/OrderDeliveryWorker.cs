@@ -36,8 +36,9 @@ public sealed class OrderDeliveryWorker(
 
     /// <summary>
     /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
-    /// the holder renews its claim every third of the timeout, so trying again sooner only costs a claim
-    /// script a room a poll (with an endpoint down, a script for each of a thousand rooms a second).
+    /// until the holder's claim could lapse, at most a third of the timeout (its renewal period). Trying
+    /// sooner only costs a claim script a room a poll (with an endpoint down, one for each of a thousand
+    /// rooms a second). Only the worker's own loop touches it, and the cap's counter and warning.
     /// </summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _heldElsewhere = new(StringComparer.Ordinal);
 
@@ -208,7 +209,9 @@ public sealed class OrderDeliveryWorker(
             if (claim.Entry is not { } entry)
             {
                 // Busy: another replica holds the room's oldest record (and delivers the room's later ones).
-                _heldElsewhere[room.RoomId] = time.GetUtcNow() + ClaimTimeout / 3;
+                // Left be until its claim could lapse, at most a renewal period: a dead holder's room is
+                // tried again the moment it can be taken over.
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (claim.LapsesIn < ClaimTimeout / 3 ? claim.LapsesIn : ClaimTimeout / 3);
                 return;
             }
 

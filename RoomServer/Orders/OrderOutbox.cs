@@ -65,10 +65,12 @@ public enum ClaimOutcome
     Claimed,
 }
 
-public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry)
+/// <summary>A claim's outcome; when busy, <paramref name="LapsesIn"/> is how long the holder's claim has left unless renewed.</summary>
+public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry, TimeSpan LapsesIn = default)
 {
     public static readonly OutboxClaim Empty = new(ClaimOutcome.Empty, null);
-    public static readonly OutboxClaim Busy = new(ClaimOutcome.Busy, null);
+
+    public static OutboxClaim Busy(TimeSpan lapsesIn) => new(ClaimOutcome.Busy, null, lapsesIn < TimeSpan.Zero ? TimeSpan.Zero : lapsesIn);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Threading.RateLimiting;
@@ -51,7 +52,9 @@ public sealed class WebhookSender(IHttpClientFactory clients)
         request.SetResilienceContext(context);
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
+            // Headers only: the status is the answer, and a body that stalls after them would hold the
+            // delivery past the attempt's deadline (the pipeline has returned by then).
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             return response.IsSuccessStatusCode
                 ? new DeliveryResult(true, previousAttempts + counter.Count, null)
                 : new DeliveryResult(false, previousAttempts + counter.Count, Describe(Outcome.FromResult(response)));
@@ -77,12 +80,15 @@ public sealed class WebhookSender(IHttpClientFactory clients)
         var time = services.GetRequiredService<TimeProvider>();
         var baseDelay = TimeSpan.FromMilliseconds(webhooks.RetryBaseDelayMilliseconds);
         var maxDelay = TimeSpan.FromMilliseconds(webhooks.RetryMaxDelayMilliseconds);
-        var requestsInFlight = PartitionedRateLimiter.Create<string, string>(endpoint => RateLimitPartition.GetConcurrencyLimiter(endpoint, _ => new ConcurrencyLimiterOptions
+        // One limiter per endpoint URL for the life of the process (the runtime's partitioned limiter would
+        // drop an idle endpoint's, and an acquire racing that drop fails: dotnet/runtime#99865).
+        var requestsInFlight = new ConcurrentDictionary<string, ConcurrencyLimiter>(StringComparer.Ordinal);
+        var limit = new ConcurrencyLimiterOptions
         {
             PermitLimit = webhooks.MaxConcurrentRequests,
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        }));
+        };
         pipeline
             .AddRetry(new HttpRetryStrategyOptions
             {
@@ -124,7 +130,9 @@ public sealed class WebhookSender(IHttpClientFactory clients)
             // queues) it starts.
             .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                RateLimiter = args => requestsInFlight.AcquireAsync(args.Context.Properties.GetValue(Endpoint, ""), 1, args.Context.CancellationToken),
+                RateLimiter = args => requestsInFlight
+                    .GetOrAdd(args.Context.Properties.GetValue(Endpoint, ""), static (_, options) => new ConcurrencyLimiter(options), limit)
+                    .AcquireAsync(1, args.Context.CancellationToken),
             })
             .AddTimeout(TimeSpan.FromSeconds(webhooks.TimeoutSeconds));
     }

@@ -54,7 +54,7 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
             case "empty":
                 return OutboxClaim.Empty;
             case "busy":
-                return OutboxClaim.Busy;
+                return OutboxClaim.Busy(claimTimeout - TimeSpan.FromMilliseconds((long)reply[1]));
         }
 
         var id = (string)reply[1]!;

@@ -8,7 +8,7 @@
 -- One record per room at a time, in version order: a new record is read only when none is pending, so a
 -- later record never overtakes one still being retried. A pending record whose holder has not renewed its
 -- claim within the timeout (it died) is taken over (XAUTOCLAIM).
--- Reply: {'empty'} | {'busy'} | {'entry', id, {field, value, ...}}
+-- Reply: {'empty'} | {'busy', ms since the holder last renewed its claim} | {'entry', id, {field, value, ...}}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'empty'} end
 local function settled()
   if redis.call('EXISTS', KEYS[3]) == 1 then
@@ -24,7 +24,7 @@ local entry
 if redis.call('XPENDING', KEYS[1], ARGV[1])[1] > 0 then
   local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', 1)
   entry = claimed[2][1]
-  if not entry then return {'busy'} end
+  if not entry then return {'busy', redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1)[1][3]} end
 else
   local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
   if not read then return settled() end
