@@ -188,7 +188,11 @@ public sealed class RedisConnection(
 
     /// <summary>Runs a script under the deadline. Any failure to get an answer becomes <c>unavailable</c>.</summary>
     public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) =>
-        CallAsync(script.Name, () => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args));
+        CallAsync(script.Name, () => EvaluateThroughReshardAsync(script, Multiplexer.GetDatabase(), keys, args));
+
+    /// <summary>The script, sent again while a reshard refuses it (<see cref="UnstableSlotRetry"/>), within the deadline.</summary>
+    private Task<RedisResult> EvaluateThroughReshardAsync(RedisScript script, IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
+        UnstableSlotRetry.RunAsync(() => script.EvaluateAsync(database, keys, args), _deadline, TimeProvider.System);
 
     /// <summary>
     /// Runs a write script, then — when <paramref name="wrote"/> says it changed something and the
@@ -196,8 +200,10 @@ public sealed class RedisConnection(
     /// acknowledges it: Redis replicates asynchronously, so a master that fails right after a write
     /// would otherwise lose it. One deadline bounds both. WAIT counts the replicas holding every
     /// earlier write of <em>its connection</em>, so it goes to the node that ran the script (the
-    /// multiplexer keeps one interactive connection per node: same node, same connection); if the
-    /// room's slot moved to another node meanwhile, the write cannot be confirmed. Both go through
+    /// multiplexer keeps one interactive connection per node: same node, same connection). If the
+    /// room's slot moved meanwhile (a reshard's <c>MOVED</c>, a failover), the script ran on the node the
+    /// slot map named before it or on the one it names now, so both must confirm (a dead one cannot:
+    /// <c>unavailable</c>). Both go through
     /// <see cref="ConfirmedWritesConnection"/>: WAIT blocks its connection, and nothing else may wait
     /// behind it. Fewer replicas than
     /// asked, or no answer → <c>unavailable</c>: the write may have been applied, and a retry with the
@@ -215,25 +221,22 @@ public sealed class RedisConnection(
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var multiplexer = await ConfirmedWrites.GetAsync();
-            var node = multiplexer.GetServer(keys[0]);
-            var result = await script.EvaluateAsync(multiplexer.GetDatabase(), keys, args);
+            var before = multiplexer.GetServer(keys[0]);
+            var result = await EvaluateThroughReshardAsync(script, multiplexer.GetDatabase(), keys, args);
             if (!wrote(result))
             {
                 return result;
             }
 
-            if (!multiplexer.GetServer(keys[0]).EndPoint.Equals(node.EndPoint))
-            {
-                throw NotConfirmed(script.Name, replicas, 0, "the room's slot moved to another node during the write");
-            }
-
+            var after = multiplexer.GetServer(keys[0]);
+            IServer[] nodes = after.EndPoint.Equals(before.EndPoint) ? [before] : [before, after];
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
-            var confirmed = (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds);
+            var confirmed = (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
             metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: confirmed >= replicas);
             return confirmed >= replicas
                 ? result
-                : throw NotConfirmed(script.Name, replicas, confirmed, $"WAIT {replicas} {waitMilliseconds} on {node.EndPoint}");
+                : throw NotConfirmed(script.Name, replicas, confirmed, $"WAIT {replicas} {waitMilliseconds} on {string.Join(" and ", nodes.Select(n => n.EndPoint))}");
         });
     }
 

@@ -1,0 +1,85 @@
+using System.Globalization;
+using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.RedisCluster;
+
+/// <summary>
+/// A reshard moves a room's slot to another master while its members write. While the slot migrates
+/// the cluster refuses the room's scripts with TRYAGAIN (they name all of its keys, and a room never
+/// has all of them); once it has moved, the old master answers MOVED. A write made in that window
+/// waits and is applied and confirmed on the new master, instead of answering <c>unavailable</c>.
+/// Its own cluster: the test moves a slot.
+/// </summary>
+[Trait("Suite", "RedisCluster")]
+public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
+{
+    /// <summary>How long the slot stays half-migrated; well inside the store deadline the fixture sets.</summary>
+    private static readonly TimeSpan MigratingFor = TimeSpan.FromMilliseconds(300);
+
+    [Fact]
+    public async Task AWriteWhileItsRoomsSlotMigratesWaitsAndIsAppliedAndConfirmedOnTheNewMaster()
+    {
+        MigratingFor.Should().BeLessThan(TimeSpan.FromMilliseconds(RedisClusterFixture.StoreTimeoutMilliseconds / 2), "the write must be able to wait the migration out");
+        var room = await cluster.CreateRoomAsync();
+        await using var ann = await cluster.JoinAsync(room, "ann", cluster.Replicas[0]);
+        var first = await ann.Client.SetChoiceAsync(room, "pizza", 1, "before");
+
+        var meta = RedisClusterFixture.Meta(room);
+        var slot = await cluster.Redis.KeySlotAsync(meta);
+        var source = await cluster.Redis.MasterOfAsync(meta);
+        var target = cluster.Redis.NodeAt((await cluster.Redis.TopologyAsync()).First(n => n.IsMaster && !n.Failed && n.Port != source.Port).Port);
+        var sourceId = (await source.ExecuteAsync("CLUSTER", "MYID"))!;
+        var targetId = (await target.ExecuteAsync("CLUSTER", "MYID"))!;
+        var refusedBefore = await TryAgainErrorsAsync(source);
+
+        // Step 1 of a reshard (what redis-cli --cluster reshard does per slot): mark the slot.
+        (await target.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "IMPORTING", sourceId)).Should().Be("OK");
+        (await source.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "MIGRATING", targetId)).Should().Be("OK");
+
+        var write = ann.Client.SetChoiceAsync(room, "pizza", 2, "during");
+        await Task.Delay(MigratingFor);
+        write.IsCompleted.Should().BeFalse(
+            $"a write to a room whose slot migrates waits for the migration (here it answered {(write.IsFaulted ? write.Exception!.InnerException!.Message : "at once")})");
+        (await TryAgainErrorsAsync(source)).Should().BeGreaterThan(refusedBefore, "the source master refused the room's script with TRYAGAIN while the slot migrated");
+
+        // Steps 2 and 3: move the slot's keys, then give the slot to the target on every master.
+        var keys = (object?[])(await RespClient.ExecuteAsync(source.Port, ["CLUSTER", "GETKEYSINSLOT", Slot(slot), "1000"], TimeSpan.FromSeconds(5)))!;
+        keys.Should().Contain(meta);
+        (await source.ExecuteAsync(["MIGRATE", "127.0.0.1", target.Port.ToString(CultureInfo.InvariantCulture), "", "0", "5000", "KEYS", .. keys.Cast<string>()])).Should().Be("OK");
+        (await target.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "NODE", targetId)).Should().Be("OK");
+        (await source.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "NODE", targetId)).Should().Be("OK");
+        foreach (var other in (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed && n.Port != source.Port && n.Port != target.Port))
+        {
+            await cluster.Redis.NodeAt(other.Port).ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "NODE", targetId);
+        }
+
+        var during = await write;
+        output.WriteLine($"slot {slot} moved {source.Port} → {target.Port}; the write waited and answered v{during.Version}");
+        during.Version.Should().Be(first.Version + 1, "the write was applied once, after the one before it");
+        (await target.ExecuteAsync("HGET", $"rs:{{{room.Id}}}:choices", "ann:pizza")).Should().Be("2", "the room's state lives on the new master");
+        (await cluster.Redis.MasterOfAsync(meta)).Port.Should().Be(target.Port);
+
+        var after = await ann.Client.SetChoiceAsync(room, "pizza", 3, "after");
+        after.Version.Should().Be(during.Version + 1, "writes go on on the new master");
+
+        // The room now lives under another master's replication id, which the failover check cannot
+        // tell from a promotion: the room takes a new epoch and its member resyncs, as a client does.
+        await ann.FollowUntilAsync(after.Version, TimeSpan.FromSeconds(10), catchUp: true);
+        ann.Epoch.Should().Be(await cluster.RedisEpochAsync(room));
+        ann.Choices.Should().Equal(new Dictionary<string, int> { ["ann:pizza"] = 3 }, "the member's view is the room's state after the move");
+        ann.AssertEveryConnectionReceivedInOrderOnce();
+    }
+
+    private static string Slot(int slot) => slot.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>How many TRYAGAIN errors the node has answered (INFO errorstats).</summary>
+    private static async Task<long> TryAgainErrorsAsync(RedisClusterProcess.Node node)
+    {
+        var stats = await node.ExecuteAsync("INFO", "errorstats") ?? "";
+        var line = stats.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("errorstat_TRYAGAIN:count=", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line["errorstat_TRYAGAIN:count=".Length..], CultureInfo.InvariantCulture);
+    }
+}

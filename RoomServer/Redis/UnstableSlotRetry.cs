@@ -1,0 +1,39 @@
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// A Redis Cluster answers <c>TRYAGAIN</c> to a command naming several keys of a slot that is being
+/// migrated (a reshard) when the node holds some of those keys and not others. Every RoomShare script
+/// names all of its room's keys, and a room never has all of them at once (the old history list is
+/// gone for good, the idempotency window and the rate bucket come and go), so while a room's slot
+/// migrates each of its scripts is refused. A refused script did not run, so sending it again is safe:
+/// this does, after short growing pauses, until the migration ends (the slot's new master then
+/// answers, the client following its <c>MOVED</c>) or the caller's deadline would pass.
+/// </summary>
+public static class UnstableSlotRetry
+{
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Runs <paramref name="call"/>, again while it is refused with <c>TRYAGAIN</c>, starting no pause that would end past <paramref name="within"/>.</summary>
+    public static async Task<T> RunAsync<T>(Func<Task<T>> call, TimeSpan within, TimeProvider time)
+    {
+        var started = time.GetTimestamp();
+        var pause = FirstPause;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RedisServerException ex) when (IsUnstableSlot(ex) && time.GetElapsedTime(started) + pause < within)
+            {
+                await Task.Delay(pause, time);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+            }
+        }
+    }
+
+    public static bool IsUnstableSlot(RedisServerException ex) => ex.Kind == RedisErrorKind.TryAgain;
+}
