@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 /// the cluster refuses the room's scripts with TRYAGAIN (they name all of its keys, and a room never
 /// has all of them); once it has moved, the old master answers MOVED. A write made in that window
 /// waits and is applied and confirmed on the new master, instead of answering <c>unavailable</c>.
-/// Its own cluster: the test moves a slot.
+/// And a replica's per-master heartbeats follow a reshard. Its own cluster: the tests move slots.
 /// </summary>
 [Trait("Suite", "RedisCluster")]
 public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
@@ -71,6 +71,80 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
         ann.Epoch.Should().Be(await cluster.RedisEpochAsync(room));
         ann.Choices.Should().Equal(new Dictionary<string, int> { ["ann:pizza"] = 3 }, "the member's view is the room's state after the move");
         ann.AssertEveryConnectionReceivedInOrderOnce();
+    }
+
+    [Fact]
+    public async Task AReshardThatMovesAMastersHeartbeatSlotAwayGivesThatMasterANewBeatAndTheReplicaStaysReady()
+    {
+        var replica = cluster.Replicas[1];
+        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed).Select(n => cluster.Redis.NodeAt(n.Port)).ToList();
+        var beats = await EveryMasterHasOneBeatOfAsync(replica, masters, TimeSpan.FromSeconds(15));
+        var (source, beat) = (masters[0], beats[masters[0].Port]);
+        var target = masters[1];
+        var slot = await cluster.Redis.KeySlotAsync(beat);
+        output.WriteLine($"{replica.ReplicaId}'s beat for master {source.Port} is {beat} (slot {slot}); moving the slot to {target.Port}");
+
+        await MoveSlotAsync(slot, source, target, masters);
+
+        // The master that lost the beat's slot gets a beat on a slot it still serves; the old channel goes.
+        var after = await EveryMasterHasOneBeatOfAsync(replica, masters, TimeSpan.FromSeconds(15));
+        after[source.Port].Should().NotBe(beat, "the old channel's slot is the target's now");
+        (await cluster.Redis.MasterOfAsync(after[source.Port])).Port.Should().Be(source.Port);
+        (await cluster.ReadyAsync(replica)).Status.Should().Be(200, $"{replica.ReplicaId} hears every shard after the reshard ({cluster.Logs()})");
+        replica.Output.Should().Contain("heartbeat channel(s)", "the replica says it followed the reshard");
+
+        // And the source master's rooms take writes through this replica (its shard is judged by its own beat).
+        var room = await cluster.RoomOnMasterAsync(source.Port);
+        await using var bo = await cluster.JoinAsync(room, "bo", replica);
+        (await bo.Client.SetChoiceAsync(room, "pizza", 1, "after-reshard")).Version.Should().BeGreaterThan(1);
+    }
+
+    /// <summary>Waits until each master holds exactly one of the replica's heartbeat channels; returns them by master port.</summary>
+    private static async Task<Dictionary<int, string>> EveryMasterHasOneBeatOfAsync(RoomServerProcess replica, IReadOnlyList<RedisClusterProcess.Node> masters, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = new Dictionary<int, string[]>();
+        while (true)
+        {
+            foreach (var master in masters)
+            {
+                var channels = (object?[])(await RespClient.ExecuteAsync(master.Port, ["PUBSUB", "SHARDCHANNELS", "rs-heartbeat:*"], TimeSpan.FromSeconds(5)))!;
+                seen[master.Port] = [.. channels.Cast<string>().Where(c => c.Contains($":{replica.ReplicaId}:", StringComparison.Ordinal))];
+            }
+
+            if (seen.Values.All(c => c.Length == 1))
+            {
+                return seen.ToDictionary(e => e.Key, e => e.Value[0]);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"{replica.ReplicaId}'s heartbeat channels per master after {timeout.TotalSeconds:0} s: " +
+                    string.Join("; ", seen.Select(e => $"{e.Key}: [{string.Join(", ", e.Value)}]")));
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>A reshard of one slot, as redis-cli --cluster reshard does it: mark, move the keys, reassign everywhere.</summary>
+    private static async Task MoveSlotAsync(int slot, RedisClusterProcess.Node source, RedisClusterProcess.Node target, IReadOnlyList<RedisClusterProcess.Node> masters)
+    {
+        var sourceId = (await source.ExecuteAsync("CLUSTER", "MYID"))!;
+        var targetId = (await target.ExecuteAsync("CLUSTER", "MYID"))!;
+        (await target.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "IMPORTING", sourceId)).Should().Be("OK");
+        (await source.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "MIGRATING", targetId)).Should().Be("OK");
+        var keys = (object?[])(await RespClient.ExecuteAsync(source.Port, ["CLUSTER", "GETKEYSINSLOT", Slot(slot), "1000"], TimeSpan.FromSeconds(5)))!;
+        if (keys.Length > 0)
+        {
+            (await source.ExecuteAsync(["MIGRATE", "127.0.0.1", target.Port.ToString(CultureInfo.InvariantCulture), "", "0", "5000", "KEYS", .. keys.Cast<string>()])).Should().Be("OK");
+        }
+
+        (await target.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "NODE", targetId)).Should().Be("OK");
+        foreach (var master in masters.Where(m => m.Port != target.Port))
+        {
+            (await master.ExecuteAsync("CLUSTER", "SETSLOT", Slot(slot), "NODE", targetId)).Should().Be("OK");
+        }
     }
 
     private static string Slot(int slot) => slot.ToString(CultureInfo.InvariantCulture);

@@ -22,6 +22,9 @@ namespace RoomShare.RoomServer.Redis;
 /// there is one beat per master, on a sharded channel whose slot that master serves (chosen when the
 /// beats start). Deafness is then per shard: a write is refused only when its room's shard is deaf,
 /// so a failover of one master never stops the others' rooms; <c>/readyz</c> needs every shard.
+/// A reshard changes which slots each master serves (a master may be added, or lose all its slots):
+/// each beat checks that the masters' slot ranges are still those its beats were made for, and makes
+/// a new beat for each master whose ranges changed (a failover keeps the ranges, and the beats).
 /// </summary>
 public sealed class BackplaneHeartbeat(
     RedisConnection redis,
@@ -99,12 +102,15 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    /// <summary>The beats, made once the topology is known: one classic channel, or one sharded channel per master.</summary>
+    /// <summary>
+    /// The beats, made once the topology is known: one classic channel, or one sharded channel per
+    /// master — made again for the masters whose slot ranges changed since.
+    /// </summary>
     private List<Beat> EnsureBeats()
     {
         if (_beats.Count > 0)
         {
-            return _beats;
+            return _beats[0].Slots.Count == 0 ? _beats : FollowReshard(_beats);
         }
 
         RedisTopology topology;
@@ -119,31 +125,61 @@ public sealed class BackplaneHeartbeat(
 
         if (!topology.ShardedPubSub)
         {
-            _beats = [new Beat(RedisKeys.Heartbeat(options.Value.ReplicaId, _nonce), [])];
+            _beats = [new Beat(RedisKeys.Heartbeat(options.Value.ReplicaId, _nonce), [], heardOnce: false)];
             return _beats;
         }
 
-        var beats = new List<Beat>();
-        foreach (var slots in redis.MasterSlotRanges())
-        {
-            for (var tag = 0; tag < MaxTagTries; tag++)
-            {
-                var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
-                var slot = redis.HashSlot(channel.ToString());
-                if (slots.Any(r => slot >= r.From && slot <= r.To))
-                {
-                    beats.Add(new Beat(channel, slots));
-                    break;
-                }
-            }
-        }
-
+        var beats = redis.MasterSlotRanges().Select(slots => BeatFor(slots, heardOnce: false)).OfType<Beat>().ToList();
         if (beats.Count > 0)
         {
             _beats = beats;
         }
 
         return beats;
+    }
+
+    /// <summary>
+    /// The beats for the masters' slot ranges as the library knows them now: a beat whose master's
+    /// ranges are unchanged stays as it is; a master whose ranges are new gets a new beat, counted as
+    /// heard (this replica was hearing that shard, and readiness must not flap at every slot a reshard
+    /// moves — a new channel never heard still makes the shard deaf in time); a beat no master's
+    /// ranges match any more is unsubscribed.
+    /// </summary>
+    private List<Beat> FollowReshard(List<Beat> beats)
+    {
+        // Distinct: mid-failover the library may list a failed master and its promoted replica with the same slots.
+        var masters = redis.MasterSlotRanges().DistinctBy(Beat.Signature).ToList();
+        if (masters.Count == 0 || (masters.Count == beats.Count && masters.All(slots => beats.Any(b => b.HasSlots(slots)))))
+        {
+            return beats;
+        }
+
+        var rebuilt = masters.Select(slots => beats.FirstOrDefault(b => b.HasSlots(slots)) ?? BeatFor(slots, heardOnce: true)).OfType<Beat>().ToList();
+        var dropped = beats.Where(b => !rebuilt.Contains(b)).ToList();
+        _beats = rebuilt;
+        RedisLog.HeartbeatsFollowedReshard(logger, redis.ReplicaId, rebuilt.Count(b => !beats.Contains(b)), dropped.Count);
+        foreach (var beat in dropped)
+        {
+            _ = DropSubscriptionAsync(beat);
+        }
+
+        return rebuilt;
+    }
+
+    /// <summary>A beat on a sharded channel whose slot is one of <paramref name="slots"/> (null if no tag finds one).</summary>
+    private Beat? BeatFor(IReadOnlyList<SlotRange> slots, bool heardOnce)
+    {
+        for (var tag = 0; tag < MaxTagTries; tag++)
+        {
+            var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
+            var slot = redis.HashSlot(channel.ToString());
+            if (slots.Any(r => slot >= r.From && slot <= r.To))
+            {
+                return new Beat(channel, slots, heardOnce);
+            }
+        }
+
+        return null;
     }
 
     private async Task BeatAsync(Beat beat, long count)
@@ -234,7 +270,7 @@ public sealed class BackplaneHeartbeat(
     }
 
     /// <summary>One heartbeat channel (classic, or sharded on the slots of one master) and what it has heard.</summary>
-    private sealed class Beat(RedisChannel channel, IReadOnlyList<SlotRange> slots)
+    private sealed class Beat(RedisChannel channel, IReadOnlyList<SlotRange> slots, bool heardOnce)
     {
         private long _lastHeard = Stopwatch.GetTimestamp();
 
@@ -243,7 +279,7 @@ public sealed class BackplaneHeartbeat(
         // on time (a starved thread pool, a paused process) has not shown it cannot hear.
         private long _unansweredSince;
         private int _deaf;
-        private int _heardOnce;
+        private int _heardOnce = heardOnce ? 1 : 0;
 
         public RedisChannel Channel { get; } = channel;
 
@@ -263,7 +299,17 @@ public sealed class BackplaneHeartbeat(
         /// <summary>A beat is about to go out: the clock starts unless an earlier beat is still outstanding.</summary>
         public void Sending() => Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
 
+        /// <summary>The slot ranges of the master it was made for (none: the classic beat).</summary>
+        public IReadOnlyList<SlotRange> Slots => slots;
+
         public bool Serves(int slot) => slots.Any(r => slot >= r.From && slot <= r.To);
+
+        /// <summary>Whether it was made for exactly these ranges.</summary>
+        public bool HasSlots(IReadOnlyList<SlotRange> ranges) => Signature(ranges) == Signature(slots);
+
+        /// <summary>A master's slot ranges as one comparable string, in slot order.</summary>
+        public static string Signature(IReadOnlyList<SlotRange> ranges) =>
+            string.Join(',', ranges.OrderBy(r => r.From).Select(r => r.ToString()));
 
         /// <summary>Records a beat; true when it ends a deaf spell.</summary>
         public bool Heard()

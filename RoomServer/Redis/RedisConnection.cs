@@ -102,7 +102,10 @@ public sealed class RedisConnection(
             if (_topology is { IsCluster: true })
             {
                 RedisLog.SlotMoved(logger, options.Value.ReplicaId, e.HashSlot, e.OldEndPoint?.ToString() ?? "?", e.NewEndPoint?.ToString() ?? "?");
-                RequestReconfigure(multiplexer: null);
+
+                // This one too: it follows MOVED by itself, but its view of which master serves which
+                // slots (CLUSTER NODES: readiness, the heartbeats' shards) is re-read only when asked.
+                RequestReconfigure(multiplexer);
                 ShardsChanged?.Invoke();
             }
         };
@@ -371,9 +374,9 @@ public sealed class RedisConnection(
     private long _lastReconfigure;
 
     /// <summary>
-    /// Asks the library to re-read the cluster's shape (at most every 2 s), so a failover shows promptly:
-    /// the confirmed writes' multiplexer (which learns of moves only by its own MOVED replies), and the
-    /// main one when given (it follows MOVED itself; a slot migration sends many).
+    /// Asks the library to re-read the cluster's shape (at most every 2 s, however many MOVED a reshard
+    /// sends), so a failover or a reshard shows promptly: the confirmed writes' multiplexer (which learns
+    /// of moves only by its own MOVED replies), and the main one when given.
     /// </summary>
     private void RequestReconfigure(ConnectionMultiplexer? multiplexer)
     {

@@ -47,4 +47,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1015, LogLevel.Information, "Room {RoomId}'s shard failed over: its epoch is {Epoch} at version {Version}, so its members resync from a snapshot")]
     public static partial void EpochAfterFailover(ILogger logger, string roomId, string epoch, long version);
+
+    [LoggerMessage(1016, LogLevel.Information, "Replica {ReplicaId}: the masters' slot ranges changed (a reshard); {Made} new heartbeat channel(s), {Dropped} dropped")]
+    public static partial void HeartbeatsFollowedReshard(ILogger logger, string replicaId, int made, int dropped);
 }
