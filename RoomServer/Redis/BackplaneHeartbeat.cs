@@ -43,7 +43,10 @@ public sealed class BackplaneHeartbeat(
     // A nonce per process: two processes started with one ReplicaId must not hear each other's beats.
     private readonly string _nonce = Guid.NewGuid().ToString("N");
     private readonly long _started = Stopwatch.GetTimestamp();
-    private volatile List<Beat> _beats = [];
+    private volatile List<BackplaneBeat> _beats = [];
+
+    // The masters' slot ranges the beats were last made or matched for, so an unchanged cluster costs a compare.
+    private string _mastersSignature = "";
 
     /// <summary>Whether every beat came back recently (true before the first deadline passes).</summary>
     public bool IsHearing => _beats is { Count: > 0 } beats
@@ -104,13 +107,13 @@ public sealed class BackplaneHeartbeat(
 
     /// <summary>
     /// The beats, made once the topology is known: one classic channel, or one sharded channel per
-    /// master — made again for the masters whose slot ranges changed since.
+    /// master — and on a cluster matched again to the masters whenever their slot ranges change.
     /// </summary>
-    private List<Beat> EnsureBeats()
+    private List<BackplaneBeat> EnsureBeats()
     {
         if (_beats.Count > 0)
         {
-            return _beats[0].Slots.Count == 0 ? _beats : FollowReshard(_beats);
+            return _beats[0].IsClassic ? _beats : FollowReshard(_beats);
         }
 
         RedisTopology topology;
@@ -125,64 +128,92 @@ public sealed class BackplaneHeartbeat(
 
         if (!topology.ShardedPubSub)
         {
-            _beats = [new Beat(RedisKeys.Heartbeat(options.Value.ReplicaId, _nonce), [], heardOnce: false)];
+            var channel = RedisKeys.Heartbeat(options.Value.ReplicaId, _nonce);
+            _beats = [new BackplaneBeat(channel, 0, [])];
             return _beats;
         }
 
-        var beats = redis.MasterSlotRanges().Select(slots => BeatFor(slots, heardOnce: false)).OfType<Beat>().ToList();
-        if (beats.Count > 0)
-        {
-            _beats = beats;
-        }
-
-        return beats;
+        return FollowReshard([]);
     }
 
     /// <summary>
-    /// The beats for the masters' slot ranges as the library knows them now: a beat whose master's
-    /// ranges are unchanged stays as it is; a master whose ranges are new gets a new beat, counted as
-    /// heard (this replica was hearing that shard, and readiness must not flap at every slot a reshard
-    /// moves — a new channel never heard still makes the shard deaf in time); a beat no master's
-    /// ranges match any more is unsubscribed.
+    /// Matches the beats to the masters' slot ranges as the library knows them now (a reshard moves
+    /// slots, adds or empties masters; a failover keeps the ranges). A master keeps the beat whose
+    /// channel slot it serves (of several, the one that checked most of its slots) with its ranges
+    /// updated; a master with none gets a new channel on its slots, carrying on from the beat that
+    /// checked most of them — deaf if it was deaf, and never heard if the master is new. Beats no
+    /// master keeps are unsubscribed.
     /// </summary>
-    private List<Beat> FollowReshard(List<Beat> beats)
+    private List<BackplaneBeat> FollowReshard(List<BackplaneBeat> beats)
     {
         // Distinct: mid-failover the library may list a failed master and its promoted replica with the same slots.
-        var masters = redis.MasterSlotRanges().DistinctBy(Beat.Signature).ToList();
-        if (masters.Count == 0 || (masters.Count == beats.Count && masters.All(slots => beats.Any(b => b.HasSlots(slots)))))
+        var masters = redis.MasterSlotRanges().Select(r => new MasterSlots(r)).DistinctBy(m => m.Signature).ToList();
+        var signature = string.Join(' ', masters.Select(m => m.Signature).Order(StringComparer.Ordinal));
+        if (masters.Count == 0 || signature == _mastersSignature)
         {
             return beats;
         }
 
-        var rebuilt = masters.Select(slots => beats.FirstOrDefault(b => b.HasSlots(slots)) ?? BeatFor(slots, heardOnce: true)).OfType<Beat>().ToList();
-        var dropped = beats.Where(b => !rebuilt.Contains(b)).ToList();
-        _beats = rebuilt;
-        RedisLog.HeartbeatsFollowedReshard(logger, redis.ReplicaId, rebuilt.Count(b => !beats.Contains(b)), dropped.Count);
-        foreach (var beat in dropped)
+        var before = beats.ToDictionary(b => b, b => b.Master);
+        var followed = new List<BackplaneBeat>();
+        var made = 0;
+        foreach (var master in masters)
         {
-            _ = DropSubscriptionAsync(beat);
+            var kept = beats.Where(b => !followed.Contains(b) && master.Contains(b.ChannelSlot)).MaxBy(b => before[b].Overlap(master));
+            if (kept is not null)
+            {
+                kept.Reassign(master);
+                followed.Add(kept);
+                continue;
+            }
+
+            var predecessor = beats.Where(b => before[b].Overlap(master) > 0).MaxBy(b => before[b].Overlap(master));
+            if (BeatFor(master, predecessor) is { } beat)
+            {
+                followed.Add(beat);
+                made++;
+            }
         }
 
-        return rebuilt;
+        var dropped = beats.Where(b => !followed.Contains(b)).ToList();
+        _beats = followed;
+        _mastersSignature = signature;
+        if (beats.Count > 0 && made + dropped.Count > 0)
+        {
+            RedisLog.HeartbeatsFollowedReshard(logger, redis.ReplicaId, made, dropped.Count);
+        }
+
+        foreach (var gone in dropped)
+        {
+            _ = DropSubscriptionAsync(gone);
+        }
+
+        return followed;
     }
 
-    /// <summary>A beat on a sharded channel whose slot is one of <paramref name="slots"/> (null if no tag finds one).</summary>
-    private Beat? BeatFor(IReadOnlyList<SlotRange> slots, bool heardOnce)
+    /// <summary>
+    /// A beat on a sharded channel whose slot <paramref name="master"/> serves, going on from
+    /// <paramref name="predecessor"/> if there is one (null if no tag finds a channel: that master's
+    /// rooms are then judged by every beat together, <see cref="IsHearing"/>).
+    /// </summary>
+    private BackplaneBeat? BeatFor(MasterSlots master, BackplaneBeat? predecessor)
     {
         for (var tag = 0; tag < MaxTagTries; tag++)
         {
             var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
             var slot = redis.HashSlot(channel.ToString());
-            if (slots.Any(r => slot >= r.From && slot <= r.To))
+            if (master.Contains(slot))
             {
-                return new Beat(channel, slots, heardOnce);
+                return predecessor is null
+                    ? new BackplaneBeat(channel, slot, master.Ranges)
+                    : BackplaneBeat.Succeeding(predecessor, channel, slot, master.Ranges);
             }
         }
 
         return null;
     }
 
-    private async Task BeatAsync(Beat beat, long count)
+    private async Task BeatAsync(BackplaneBeat beat, long count)
     {
         var silentFor = beat.UnansweredFor;
         if (silentFor >= DeafAfter)
@@ -212,7 +243,7 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private void OnBeatHeard(Beat beat)
+    private void OnBeatHeard(BackplaneBeat beat)
     {
         if (beat.Heard())
         {
@@ -221,7 +252,7 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private void BecomeDeaf(Beat beat, TimeSpan silentFor)
+    private void BecomeDeaf(BackplaneBeat beat, TimeSpan silentFor)
     {
         if (beat.BecomeDeaf())
         {
@@ -230,7 +261,7 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private async Task EnsureSubscribedAsync(Beat beat)
+    private async Task EnsureSubscribedAsync(BackplaneBeat beat)
     {
         await beat.Gate.WaitAsync();
         try
@@ -248,7 +279,7 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private async Task DropSubscriptionAsync(Beat beat)
+    private async Task DropSubscriptionAsync(BackplaneBeat beat)
     {
         await beat.Gate.WaitAsync();
         try
@@ -267,60 +298,5 @@ public sealed class BackplaneHeartbeat(
         {
             beat.Gate.Release();
         }
-    }
-
-    /// <summary>One heartbeat channel (classic, or sharded on the slots of one master) and what it has heard.</summary>
-    private sealed class Beat(RedisChannel channel, IReadOnlyList<SlotRange> slots, bool heardOnce)
-    {
-        private long _lastHeard = Stopwatch.GetTimestamp();
-
-        // When the oldest beat not yet heard back was sent (0: none outstanding). Deafness is measured
-        // from a beat actually sent, not from the last one heard: a replica too busy to send its beats
-        // on time (a starved thread pool, a paused process) has not shown it cannot hear.
-        private long _unansweredSince;
-        private int _deaf;
-        private int _heardOnce = heardOnce ? 1 : 0;
-
-        public RedisChannel Channel { get; } = channel;
-
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public ChannelMessageQueue? Queue { get; set; }
-
-        public bool HeardOnce => Volatile.Read(ref _heardOnce) == 1;
-
-        public TimeSpan SinceLastHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
-
-        /// <summary>How long the oldest beat not yet heard back has been on its way (zero when none is).</summary>
-        public TimeSpan UnansweredFor => Interlocked.Read(ref _unansweredSince) is var since and not 0 ? Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
-
-        public bool IsHearing(TimeSpan deafAfter) => Volatile.Read(ref _deaf) == 0 && UnansweredFor < deafAfter;
-
-        /// <summary>A beat is about to go out: the clock starts unless an earlier beat is still outstanding.</summary>
-        public void Sending() => Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
-
-        /// <summary>The slot ranges of the master it was made for (none: the classic beat).</summary>
-        public IReadOnlyList<SlotRange> Slots => slots;
-
-        public bool Serves(int slot) => slots.Any(r => slot >= r.From && slot <= r.To);
-
-        /// <summary>Whether it was made for exactly these ranges.</summary>
-        public bool HasSlots(IReadOnlyList<SlotRange> ranges) => Signature(ranges) == Signature(slots);
-
-        /// <summary>A master's slot ranges as one comparable string, in slot order.</summary>
-        public static string Signature(IReadOnlyList<SlotRange> ranges) =>
-            string.Join(',', ranges.OrderBy(r => r.From).Select(r => r.ToString()));
-
-        /// <summary>Records a beat; true when it ends a deaf spell.</summary>
-        public bool Heard()
-        {
-            Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
-            Interlocked.Exchange(ref _unansweredSince, 0);
-            Volatile.Write(ref _heardOnce, 1);
-            return Interlocked.Exchange(ref _deaf, 0) == 1;
-        }
-
-        /// <summary>True when this starts a deaf spell.</summary>
-        public bool BecomeDeaf() => Interlocked.Exchange(ref _deaf, 1) == 0;
     }
 }

@@ -27,6 +27,9 @@ public sealed class RedisConnection(
     /// <summary>What a <c>WAIT</c> leaves of the deadline, so its "not confirmed" answer arrives before the deadline fires.</summary>
     private static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>What a confirmed write's resends (a reshard) leave of the deadline for its <c>WAIT</c>.</summary>
+    private static readonly TimeSpan WaitAllowance = TimeSpan.FromMilliseconds(100);
+
     private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
     private ConnectionMultiplexer? _multiplexer;
     private ConfirmedWritesConnection? _confirmedWrites;
@@ -102,10 +105,7 @@ public sealed class RedisConnection(
             if (_topology is { IsCluster: true })
             {
                 RedisLog.SlotMoved(logger, options.Value.ReplicaId, e.HashSlot, e.OldEndPoint?.ToString() ?? "?", e.NewEndPoint?.ToString() ?? "?");
-
-                // This one too: it follows MOVED by itself, but its view of which master serves which
-                // slots (CLUSTER NODES: readiness, the heartbeats' shards) is re-read only when asked.
-                RequestReconfigure(multiplexer);
+                RequestReconfigure();
                 ShardsChanged?.Invoke();
             }
         };
@@ -190,12 +190,19 @@ public sealed class RedisConnection(
     }
 
     /// <summary>Runs a script under the deadline. Any failure to get an answer becomes <c>unavailable</c>.</summary>
-    public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) =>
-        CallAsync(script.Name, () => EvaluateThroughReshardAsync(script, Multiplexer.GetDatabase(), keys, args));
+    public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return CallAsync(script.Name, () => EvaluateThroughReshardAsync(script, Multiplexer.GetDatabase(), keys, args, started, WaitMargin));
+    }
 
-    /// <summary>The script, sent again while a reshard refuses it (<see cref="UnstableSlotRetry"/>), within the deadline.</summary>
-    private Task<RedisResult> EvaluateThroughReshardAsync(RedisScript script, IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
-        UnstableSlotRetry.RunAsync(() => script.EvaluateAsync(database, keys, args), _deadline, TimeProvider.System);
+    /// <summary>
+    /// The script, sent again while a reshard refuses it (<see cref="UnstableSlotRetry"/>) — never once
+    /// the deadline counted from <paramref name="started"/>, less <paramref name="reserve"/>, has passed,
+    /// so a script either runs before the caller is answered or not at all.
+    /// </summary>
+    private Task<RedisResult> EvaluateThroughReshardAsync(RedisScript script, IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, long started, TimeSpan reserve) =>
+        UnstableSlotRetry.RunAsync(() => script.EvaluateAsync(database, keys, args), _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - reserve, TimeProvider.System);
 
     /// <summary>
     /// Runs a write script, then — when <paramref name="wrote"/> says it changed something and the
@@ -225,7 +232,7 @@ public sealed class RedisConnection(
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var multiplexer = await ConfirmedWrites.GetAsync();
             var before = multiplexer.GetServer(keys[0]);
-            var result = await EvaluateThroughReshardAsync(script, multiplexer.GetDatabase(), keys, args);
+            var result = await EvaluateThroughReshardAsync(script, multiplexer.GetDatabase(), keys, args, started, WaitMargin + WaitAllowance);
             if (!wrote(result))
             {
                 return result;
@@ -300,7 +307,7 @@ public sealed class RedisConnection(
 
             if (!ready)
             {
-                RequestReconfigure(multiplexer);
+                RequestReconfigure();
             }
 
             var down = servers.Where(s => !s.IsConnected).Select(s => s.EndPoint.ToString()).ToList();
@@ -371,25 +378,37 @@ public sealed class RedisConnection(
             .Select(n => (IReadOnlyList<SlotRange>)[.. n.Slots])
             .ToList() ?? [];
 
+    private static readonly TimeSpan ReconfigureEvery = TimeSpan.FromSeconds(2);
     private long _lastReconfigure;
+    private int _reconfigureScheduled;
 
     /// <summary>
-    /// Asks the library to re-read the cluster's shape (at most every 2 s, however many MOVED a reshard
-    /// sends), so a failover or a reshard shows promptly: the confirmed writes' multiplexer (which learns
-    /// of moves only by its own MOVED replies), and the main one when given.
+    /// Asks the library to re-read the cluster's shape, so a failover or a reshard shows promptly: the
+    /// confirmed writes' multiplexer (which learns of moves only by its own MOVED replies) and the main
+    /// one (which follows MOVED by itself, but re-reads which master serves which slots — readiness, the
+    /// heartbeats' shards — only when asked). At most every 2 s however many MOVED a reshard sends; a
+    /// request inside that window is not dropped but runs once when it ends, so the last move of a
+    /// reshard is always read.
     /// </summary>
-    private void RequestReconfigure(ConnectionMultiplexer? multiplexer)
+    private void RequestReconfigure()
     {
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastReconfigure);
-        if (now - last > 2000 && Interlocked.CompareExchange(ref _lastReconfigure, now, last) == last)
+        var wait = (long)ReconfigureEvery.TotalMilliseconds - (now - last);
+        if (wait < 0 && Interlocked.CompareExchange(ref _lastReconfigure, now, last) == last)
         {
-            if (multiplexer is not null)
-            {
-                _ = multiplexer.ConfigureAsync();
-            }
-
+            _ = _multiplexer?.ConfigureAsync();
             _confirmedWrites?.Reconfigure();
+        }
+        else if (Interlocked.Exchange(ref _reconfigureScheduled, 1) == 0)
+        {
+            _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, wait))).ContinueWith(
+                _ =>
+                {
+                    Volatile.Write(ref _reconfigureScheduled, 0);
+                    RequestReconfigure();
+                },
+                TaskScheduler.Default);
         }
     }
 

@@ -4,12 +4,13 @@ namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
 /// A Redis Cluster answers <c>TRYAGAIN</c> to a command naming several keys of a slot that is being
-/// migrated (a reshard) when the node holds some of those keys and not others. Every RoomShare script
-/// names all of its room's keys, and a room never has all of them at once (the old history list is
-/// gone for good, the idempotency window and the rate bucket come and go), so while a room's slot
-/// migrates each of its scripts is refused. A refused script did not run, so sending it again is safe:
-/// this does, after short growing pauses, until the migration ends (the slot's new master then
-/// answers, the client following its <c>MOVED</c>) or the caller's deadline would pass.
+/// migrated (a reshard) when the node holds some of those keys and not others. A room's scripts name
+/// its keys (nine or more), and a room never has all of them at once (the old history list is gone
+/// for good, the idempotency window and the rate bucket come and go), so while a room's slot migrates
+/// each of its scripts is refused; so are the order outbox's multi-key scripts. A refused script did
+/// not run, so sending it again is safe: this does, after short growing pauses, until the migration
+/// ends (the slot's new master then answers, the client following its <c>MOVED</c>) or no pause
+/// would end before the caller's deadline.
 /// </summary>
 public static class UnstableSlotRetry
 {
@@ -35,5 +36,5 @@ public static class UnstableSlotRetry
         }
     }
 
-    public static bool IsUnstableSlot(RedisServerException ex) => ex.Kind == RedisErrorKind.TryAgain;
+    private static bool IsUnstableSlot(RedisServerException ex) => ex.Kind == RedisErrorKind.TryAgain;
 }

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// One heartbeat channel of <see cref="BackplaneHeartbeat"/> (classic, or sharded on the slots of one
+/// master) and what it has heard. A reshard may give its master other slot ranges
+/// (<see cref="Reassign"/>), or move its channel's slot to another master: then its master gets a new
+/// beat that carries on from this one (<see cref="Succeeding"/>), deafness and all.
+/// </summary>
+internal sealed class BackplaneBeat
+{
+    private long _lastHeard = Stopwatch.GetTimestamp();
+
+    // When the oldest beat not yet heard back was sent (0: none outstanding). Deafness is measured
+    // from a beat actually sent, not from the last one heard: a replica too busy to send its beats
+    // on time (a starved thread pool, a paused process) has not shown it cannot hear.
+    private long _unansweredSince;
+    private int _deaf;
+    private int _heardOnce;
+    private volatile MasterSlots _master;
+
+    /// <summary>A beat never heard yet; <paramref name="slots"/> empty for the classic (unsharded) beat.</summary>
+    public BackplaneBeat(RedisChannel channel, int channelSlot, IReadOnlyList<SlotRange> slots)
+    {
+        Channel = channel;
+        ChannelSlot = channelSlot;
+        _master = new MasterSlots(slots);
+    }
+
+    public RedisChannel Channel { get; }
+
+    /// <summary>The hash slot of the channel: the master serving it is the one this beat checks.</summary>
+    public int ChannelSlot { get; }
+
+    public bool IsClassic => _master.Ranges.Count == 0;
+
+    /// <summary>The slot ranges of the master it checks, as last known.</summary>
+    public MasterSlots Master => _master;
+
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    public ChannelMessageQueue? Queue { get; set; }
+
+    public bool HeardOnce => Volatile.Read(ref _heardOnce) == 1;
+
+    public TimeSpan SinceLastHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
+
+    /// <summary>How long the oldest beat not yet heard back has been on its way (zero when none is).</summary>
+    public TimeSpan UnansweredFor => Interlocked.Read(ref _unansweredSince) is var since and not 0 ? Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
+
+    /// <summary>A beat on a new channel for <paramref name="slots"/> that goes on from <paramref name="previous"/>: heard, deaf or waiting as it was.</summary>
+    public static BackplaneBeat Succeeding(BackplaneBeat previous, RedisChannel channel, int channelSlot, IReadOnlyList<SlotRange> slots)
+    {
+        var beat = new BackplaneBeat(channel, channelSlot, slots);
+        Interlocked.Exchange(ref beat._lastHeard, Interlocked.Read(ref previous._lastHeard));
+        Interlocked.Exchange(ref beat._unansweredSince, Interlocked.Read(ref previous._unansweredSince));
+        Volatile.Write(ref beat._deaf, Volatile.Read(ref previous._deaf));
+        Volatile.Write(ref beat._heardOnce, Volatile.Read(ref previous._heardOnce));
+        return beat;
+    }
+
+    /// <summary>Its master's ranges changed (a reshard) while the channel's slot stayed with it.</summary>
+    public void Reassign(MasterSlots master) => _master = master;
+
+    public bool IsHearing(TimeSpan deafAfter) => Volatile.Read(ref _deaf) == 0 && UnansweredFor < deafAfter;
+
+    /// <summary>A beat is about to go out: the clock starts unless an earlier beat is still outstanding.</summary>
+    public void Sending() => Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
+
+    public bool Serves(int slot) => _master.Contains(slot);
+
+    /// <summary>Records a beat; true when it ends a deaf spell.</summary>
+    public bool Heard()
+    {
+        Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _unansweredSince, 0);
+        Volatile.Write(ref _heardOnce, 1);
+        return Interlocked.Exchange(ref _deaf, 0) == 1;
+    }
+
+    /// <summary>True when this starts a deaf spell.</summary>
+    public bool BecomeDeaf() => Interlocked.Exchange(ref _deaf, 1) == 0;
+}
+
+/// <summary>The slot ranges one master serves, with a signature to compare them by.</summary>
+internal sealed class MasterSlots(IReadOnlyList<SlotRange> ranges)
+{
+    public IReadOnlyList<SlotRange> Ranges { get; } = ranges;
+
+    /// <summary>The ranges in slot order as one string: equal signatures, equal ranges.</summary>
+    public string Signature { get; } = string.Join(',', ranges.OrderBy(r => r.From).Select(r => r.ToString()));
+
+    public bool Contains(int slot) => Ranges.Any(r => slot >= r.From && slot <= r.To);
+
+    /// <summary>How many slots these ranges share with <paramref name="other"/>.</summary>
+    public int Overlap(MasterSlots other) =>
+        Ranges.Sum(a => other.Ranges.Sum(b => Math.Max(0, Math.Min(a.To, b.To) - Math.Max(a.From, b.From) + 1)));
+}
