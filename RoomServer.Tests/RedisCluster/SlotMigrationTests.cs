@@ -22,15 +22,9 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
     [Fact]
     public async Task AWriteWhileItsRoomsSlotMigratesWaitsAndIsAppliedAndConfirmedOnTheNewMaster()
     {
-        var room = await cluster.CreateRoomAsync();
+        var (room, meta, slot, source, target, masters) = await RoomToMoveAsync();
         await using var ann = await cluster.JoinAsync(room, "ann", cluster.Replicas[0]);
         var first = await ann.Client.SetChoiceAsync(room, "pizza", 1, "before");
-
-        var meta = RedisClusterFixture.Meta(room);
-        var slot = await cluster.Redis.KeySlotAsync(meta);
-        var source = await cluster.Redis.MasterOfAsync(meta);
-        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed).Select(n => cluster.Redis.NodeAt(n.Port)).ToList();
-        var target = masters.First(n => n.Port != source.Port);
         var refusedBefore = await TryAgainErrorsAsync(source);
 
         // Step 1 of a reshard (what redis-cli --cluster reshard does per slot): mark the slot.
@@ -79,14 +73,9 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
     [Fact]
     public async Task AWriteWhoseSlotMovedIsAcknowledgedOnlyWhenTheNewMastersReplicaHasIt()
     {
-        var room = await cluster.CreateRoomAsync();
+        var (room, _, slot, source, target, masters) = await RoomToMoveAsync();
         await using var cy = await cluster.JoinAsync(room, "cy", cluster.Replicas[2]);
         var first = await cy.Client.SetChoiceAsync(room, "pizza", 1, "before");
-        var meta = RedisClusterFixture.Meta(room);
-        var slot = await cluster.Redis.KeySlotAsync(meta);
-        var source = await cluster.Redis.MasterOfAsync(meta);
-        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed).Select(n => cluster.Redis.NodeAt(n.Port)).ToList();
-        var target = masters.First(n => n.Port != source.Port);
         var targetsReplica = await cluster.Redis.ReplicaOfAsync(target.Port);
 
         // The write waits out the migration and then runs on the new master, whose replica is stopped:
@@ -116,7 +105,7 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
     public async Task AReshardThatMovesAMastersHeartbeatSlotAwayGivesThatMasterANewBeatAndTheReplicaStaysReady()
     {
         var replica = cluster.Replicas[1];
-        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed).Select(n => cluster.Redis.NodeAt(n.Port)).ToList();
+        var masters = await MastersAsync();
         var beats = await EveryMasterHasOneBeatOfAsync(replica, masters, TimeSpan.FromSeconds(15));
         var (source, beat) = (masters[0], beats[masters[0].Port]);
         var target = masters[1];
@@ -165,6 +154,19 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
 
             await Task.Delay(200);
         }
+    }
+
+    private async Task<List<RedisClusterProcess.Node>> MastersAsync() =>
+        [.. (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed).Select(n => cluster.Redis.NodeAt(n.Port))];
+
+    /// <summary>A new room, its slot, the master serving it and another master to move it to.</summary>
+    private async Task<(TestRoom Room, string Meta, int Slot, RedisClusterProcess.Node Source, RedisClusterProcess.Node Target, List<RedisClusterProcess.Node> Masters)> RoomToMoveAsync()
+    {
+        var room = await cluster.CreateRoomAsync();
+        var meta = RedisClusterFixture.Meta(room);
+        var source = await cluster.Redis.MasterOfAsync(meta);
+        var masters = await MastersAsync();
+        return (room, meta, await cluster.Redis.KeySlotAsync(meta), source, masters.First(n => n.Port != source.Port), masters);
     }
 
     /// <summary>A reshard of one slot, as redis-cli --cluster reshard does it: mark, move the keys, reassign everywhere.</summary>
