@@ -19,12 +19,12 @@ namespace RoomShare.RoomServer.Redis;
 /// are sent their position and catch up on whatever they missed.
 /// With sharded pub/sub on a Redis Cluster, a room's channel lives on its slot's master and each
 /// master is reached through a subscription connection of its own, so one beat checks one shard:
-/// there is one beat per master, on a sharded channel whose slot that master serves (chosen when the
-/// beats start). Deafness is then per shard: a write is refused only when its room's shard is deaf,
-/// so a failover of one master never stops the others' rooms; <c>/readyz</c> needs every shard.
-/// A reshard changes which slots each master serves (a master may be added, or lose all its slots):
-/// each beat checks that the masters' slot ranges are still those its beats were made for, and makes
-/// a new beat for each master whose ranges changed (a failover keeps the ranges, and the beats).
+/// there is one beat per master, on a sharded channel whose slot that master serves. Deafness is then
+/// per shard: a write is refused only when its room's shard is deaf, so a failover of one master never
+/// stops the others' rooms; <c>/readyz</c> needs every shard. A reshard changes which slots each
+/// master serves (a master may be added, or lose all its slots): each beat matches the beats to the
+/// masters again when their ranges changed (<see cref="FollowReshard"/>; a failover keeps the ranges,
+/// and the beats).
 /// </summary>
 public sealed class BackplaneHeartbeat(
     RedisConnection redis,
@@ -35,8 +35,15 @@ public sealed class BackplaneHeartbeat(
     /// <summary>Beats that may go missing (a busy box, a slow Redis) before the replica calls itself deaf.</summary>
     public const int DeafAfterBeats = 3;
 
-    /// <summary>Candidate hash tags tried per master to find a channel on its slots (a third of slots each: a few tries).</summary>
-    private const int MaxTagTries = 100_000;
+    /// <summary>Hash slots of a cluster: a beat channel's tag is chosen so its slot is one its master serves.</summary>
+    private const int Slots = 16384;
+
+    // For each slot, the smallest tag whose beat channel hashes to it: made once (a few hundred
+    // thousand hashes), so a master with a single slot always gets a channel, found at once.
+    private int[]? _tagBySlot;
+
+    /// <summary>A bound on that search: every slot turns up within about 200 000 tags.</summary>
+    private const int MaxTags = 10_000_000;
 
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.HeartbeatMilliseconds);
 
@@ -141,7 +148,9 @@ public sealed class BackplaneHeartbeat(
     /// slots, adds or empties masters; a failover keeps the ranges). A master keeps the beat whose
     /// channel slot it serves (of several, the one that checked most of its slots) with its ranges
     /// updated; a master with none gets a new channel on its slots, carrying on from the beat that
-    /// checked most of them — deaf if it was deaf, and never heard if the master is new. Beats no
+    /// checked most of them: deaf if that one was, and trusted as it was (so readiness does not flap at
+    /// every slot a reshard moves) — a new channel that is never heard makes the shard deaf within
+    /// <see cref="DeafAfterBeats"/> beats all the same. At start-up no beat has been heard yet. Beats no
     /// master keeps are unsubscribed.
     /// </summary>
     private List<BackplaneBeat> FollowReshard(List<BackplaneBeat> beats)
@@ -156,13 +165,14 @@ public sealed class BackplaneHeartbeat(
 
         var before = beats.ToDictionary(b => b, b => b.Master);
         var followed = new List<BackplaneBeat>();
+        var reassigned = new List<(BackplaneBeat Beat, MasterSlots Master)>();
         var made = 0;
         foreach (var master in masters)
         {
             var kept = beats.Where(b => !followed.Contains(b) && master.Contains(b.ChannelSlot)).MaxBy(b => before[b].Overlap(master));
             if (kept is not null)
             {
-                kept.Reassign(master);
+                reassigned.Add((kept, master));
                 followed.Add(kept);
                 continue;
             }
@@ -176,8 +186,15 @@ public sealed class BackplaneHeartbeat(
         }
 
         var dropped = beats.Where(b => !followed.Contains(b)).ToList();
+        // The new list first, then the kept beats' new ranges: until then a moved slot is still served
+        // by its old beat, never by none.
         _beats = followed;
         _mastersSignature = signature;
+        foreach (var (beat, master) in reassigned)
+        {
+            beat.Reassign(master);
+        }
+
         if (beats.Count > 0 && made + dropped.Count > 0)
         {
             RedisLog.HeartbeatsFollowedReshard(logger, redis.ReplicaId, made, dropped.Count);
@@ -192,25 +209,41 @@ public sealed class BackplaneHeartbeat(
     }
 
     /// <summary>
-    /// A beat on a sharded channel whose slot <paramref name="master"/> serves, going on from
-    /// <paramref name="predecessor"/> if there is one (null if no tag finds a channel: that master's
-    /// rooms are then judged by every beat together, <see cref="IsHearing"/>).
+    /// A beat on a sharded channel whose slot <paramref name="master"/> serves (the smallest such tag),
+    /// going on from <paramref name="predecessor"/> if there is one.
     /// </summary>
     private BackplaneBeat? BeatFor(MasterSlots master, BackplaneBeat? predecessor)
     {
-        for (var tag = 0; tag < MaxTagTries; tag++)
+        var tagBySlot = _tagBySlot ??= TagsBySlot();
+        var tags = master.Ranges.SelectMany(r => Enumerable.Range(r.From, r.To - r.From + 1)).Select(slot => tagBySlot[slot]).Where(t => t >= 0).ToList();
+        if (tags.Count == 0)
         {
-            var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
-            var slot = redis.HashSlot(channel.ToString());
-            if (master.Contains(slot))
+            return null; // Not seen with any tag (never so far): its rooms are judged by every beat together (IsHearing).
+        }
+
+        var tag = tags.Min();
+        var channel = RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce);
+        var slot = redis.HashSlot(channel.ToString());
+        return predecessor is null
+            ? new BackplaneBeat(channel, slot, master.Ranges)
+            : BackplaneBeat.Succeeding(predecessor, channel, slot, master.Ranges);
+    }
+
+    private int[] TagsBySlot()
+    {
+        var tags = new int[Slots];
+        Array.Fill(tags, -1);
+        for (int tag = 0, found = 0; found < Slots && tag < MaxTags; tag++)
+        {
+            var slot = redis.HashSlot(RedisKeys.ShardHeartbeat(tag, options.Value.ReplicaId, _nonce).ToString());
+            if (tags[slot] < 0)
             {
-                return predecessor is null
-                    ? new BackplaneBeat(channel, slot, master.Ranges)
-                    : BackplaneBeat.Succeeding(predecessor, channel, slot, master.Ranges);
+                tags[slot] = tag;
+                found++;
             }
         }
 
-        return null;
+        return tags;
     }
 
     private async Task BeatAsync(BackplaneBeat beat, long count)

@@ -16,6 +16,10 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
     private readonly Lock _gate = new();
     private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
+    private long _moves;
+
+    /// <summary>How many MOVED replies this multiplexer has followed: a write that saw one may have run elsewhere than its slot map said.</summary>
+    public long Moves => Interlocked.Read(ref _moves);
 
     /// <summary>The connected (or still connecting, and retrying in the background) multiplexer.</summary>
     public Task<ConnectionMultiplexer> GetAsync()
@@ -44,6 +48,7 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
         // would confirm a write it never saw.
         config.BacklogPolicy = BacklogPolicy.FailFast;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
+        multiplexer.HashSlotMoved += (_, _) => Interlocked.Increment(ref _moves);
         multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(
             logger, replicaId, "confirmed writes", e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         return multiplexer;

@@ -193,16 +193,17 @@ public sealed class RedisConnection(
     public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        return CallAsync(script.Name, () => EvaluateThroughReshardAsync(script, Multiplexer.GetDatabase(), keys, args, started, WaitMargin));
+        return CallAsync(script.Name, () => EvaluateThroughReshardAsync(() => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args), started, WaitMargin));
     }
 
     /// <summary>
     /// The script, sent again while a reshard refuses it (<see cref="UnstableSlotRetry"/>) — never once
-    /// the deadline counted from <paramref name="started"/>, less <paramref name="reserve"/>, has passed,
-    /// so a script either runs before the caller is answered or not at all.
+    /// the deadline counted from <paramref name="started"/>, less <paramref name="reserve"/>, has passed
+    /// (a resend still in flight then is like any call at the deadline: <c>unavailable</c>, and the
+    /// retry with the same opId is idempotent).
     /// </summary>
-    private Task<RedisResult> EvaluateThroughReshardAsync(RedisScript script, IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, long started, TimeSpan reserve) =>
-        UnstableSlotRetry.RunAsync(() => script.EvaluateAsync(database, keys, args), _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - reserve, TimeProvider.System);
+    private Task<RedisResult> EvaluateThroughReshardAsync(Func<Task<RedisResult>> evaluate, long started, TimeSpan reserve) =>
+        UnstableSlotRetry.RunAsync(evaluate, _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - reserve, TimeProvider.System);
 
     /// <summary>
     /// Runs a write script, then — when <paramref name="wrote"/> says it changed something and the
@@ -232,14 +233,22 @@ public sealed class RedisConnection(
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var multiplexer = await ConfirmedWrites.GetAsync();
             var before = multiplexer.GetServer(keys[0]);
-            var result = await EvaluateThroughReshardAsync(script, multiplexer.GetDatabase(), keys, args, started, WaitMargin + WaitAllowance);
+            var movesBefore = ConfirmedWrites.Moves;
+            var sent = 0;
+            var result = await EvaluateThroughReshardAsync(
+                () =>
+                {
+                    sent++;
+                    return script.EvaluateAsync(multiplexer.GetDatabase(), keys, args);
+                },
+                started,
+                WaitMargin + WaitAllowance);
             if (!wrote(result))
             {
                 return result;
             }
 
-            var after = multiplexer.GetServer(keys[0]);
-            IServer[] nodes = after.EndPoint.Equals(before.EndPoint) ? [before] : [before, after];
+            var nodes = ConfirmingNodes(multiplexer, before, keys[0], resent: sent > 1 || ConfirmedWrites.Moves != movesBefore);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
             var confirmed = (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
@@ -248,6 +257,24 @@ public sealed class RedisConnection(
                 ? result
                 : throw NotConfirmed(script.Name, replicas, confirmed, $"WAIT {replicas} {waitMilliseconds} on {string.Join(" and ", nodes.Select(n => n.EndPoint))}");
         });
+    }
+
+    /// <summary>
+    /// Where a write's <c>WAIT</c> goes: the node the slot map named when it was sent. If the slot was on
+    /// the move meanwhile (a reshard's TRYAGAIN resends, a MOVED followed, a failover), the write may have
+    /// run on another master than the map names even now (the library may follow a MOVED before it
+    /// updates its map), so then every master must confirm it; a master that cannot answers
+    /// <c>unavailable</c>, the safe side.
+    /// </summary>
+    private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, IServer before, RedisKey key, bool resent)
+    {
+        var after = multiplexer.GetServer(key);
+        if (!resent && after.EndPoint.Equals(before.EndPoint))
+        {
+            return [before];
+        }
+
+        return [.. multiplexer.GetServers().Where(s => !s.IsReplica).Append(before).Append(after).DistinctBy(s => s.EndPoint)];
     }
 
     private RoomException NotConfirmed(string operation, int wanted, long confirmed, string reason)

@@ -17,7 +17,11 @@ public static class UnstableSlotRetry
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LongestPause = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Runs <paramref name="call"/>, again while it is refused with <c>TRYAGAIN</c>, starting no pause that would end past <paramref name="within"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/>, again while it is refused with <c>TRYAGAIN</c>; no pause starts that
+    /// would end past <paramref name="within"/>, and none that overslept it (a busy box) is followed by
+    /// a resend: then the last refusal is thrown.
+    /// </summary>
     public static async Task<T> RunAsync<T>(Func<Task<T>> call, TimeSpan within, TimeProvider time)
     {
         var started = time.GetTimestamp();
@@ -31,6 +35,11 @@ public static class UnstableSlotRetry
             catch (RedisServerException ex) when (IsUnstableSlot(ex) && time.GetElapsedTime(started) + pause < within)
             {
                 await Task.Delay(pause, time);
+                if (time.GetElapsedTime(started) >= within)
+                {
+                    throw;
+                }
+
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
             }
         }
