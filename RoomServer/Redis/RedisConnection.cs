@@ -212,9 +212,8 @@ public sealed class RedisConnection(
     /// would otherwise lose it. One deadline bounds both. WAIT counts the replicas holding every
     /// earlier write of <em>its connection</em>, so it goes to the node that ran the script (the
     /// multiplexer keeps one interactive connection per node: same node, same connection). If the
-    /// room's slot moved meanwhile (a reshard's <c>MOVED</c>, a failover), the script ran on the node the
-    /// slot map named before it or on the one it names now, so both must confirm (a dead one cannot:
-    /// <c>unavailable</c>). Both go through
+    /// room's slot was on the move meanwhile (a reshard, a failover), every master must confirm
+    /// (<see cref="ConfirmingNodes"/>; a dead one cannot: <c>unavailable</c>). Both go through
     /// <see cref="ConfirmedWritesConnection"/>: WAIT blocks its connection, and nothing else may wait
     /// behind it. Fewer replicas than
     /// asked, or no answer → <c>unavailable</c>: the write may have been applied, and a retry with the
