@@ -189,6 +189,10 @@ public sealed class RedisClusterFixture : IAsyncLifetime
     /// <summary>The tail of every replica's output, for failure messages.</summary>
     public string Logs(int lastChars = 3000) => string.Concat(_replicas.Select(r =>
         $"\n--- {r.ReplicaId} (pid {r.Pid}) ---\n" + (r.Output.Length > lastChars ? r.Output[^lastChars..] : r.Output)));
+
+    /// <summary>Every replica's log lines holding <paramref name="text"/>, for failure messages.</summary>
+    public string LogLines(string text) => string.Join('\n', _replicas.SelectMany(r =>
+        r.Output.Split('\n').Where(line => line.Contains(text, StringComparison.Ordinal)).Select(line => $"{r.ReplicaId}: {line.Trim()}")));
 }
 
 /// <summary>A room and the port of the master that held it when the test began.</summary>

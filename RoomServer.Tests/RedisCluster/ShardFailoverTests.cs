@@ -82,7 +82,8 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
             // The other shards never stopped: every write there, during the failover too, was acknowledged.
             foreach (var (loop, member, shard) in writers.Where(w => w.Shard != failing))
             {
-                loop.Outcomes.Where(o => o.Ack is null).Should().BeEmpty($"{member.MemberId} writes to room {shard.Room.Id} on a shard that did not fail");
+                loop.Outcomes.Where(o => o.Ack is null).Should().BeEmpty(
+                    $"{member.MemberId} writes to room {shard.Room.Id} on a shard that did not fail (writes not confirmed:\n{cluster.LogLines("not confirmed")})");
                 loop.Outcomes.Count(o => o.AfterOutage).Should().BeGreaterThan(0);
             }
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Cluster;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -110,6 +112,59 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
         var retried = await cy.Client.SetChoiceAsync(room, "pizza", 2, "during");
         retried.Version.Should().Be(first.Version + 1);
         (await cluster.RedisVersionAsync(room)).Should().Be(first.Version + 1);
+    }
+
+    [Fact]
+    public async Task AWriteIsConfirmedByItsOwnMasterEvenWhenAnotherRoomsSlotMovesMeanwhile()
+    {
+        // Three masters: the written room's ("home"), and a room moved from "source" (whose replica is
+        // stopped: a WAIT there waits out the deadline) to "target". The CI run that found this was a failover: the
+        // dead master came back as a replica, answered MOVED, and writes to healthy shards waited on the
+        // new master, which had no replica yet. The moved room has no members: a replica subscribed to
+        // its channel would be told of the move at once (SUNSUBSCRIBE) and re-read the slot map.
+        var (moving, _, slot, source, target, masters) = await RoomToMoveAsync();
+        var home = masters.Single(m => m.Port != source.Port && m.Port != target.Port);
+        var room = await cluster.RoomOnMasterAsync(home.Port);
+        var replica = cluster.Replicas[0]; // the one the fixture's API client calls
+        await using var ann = await cluster.JoinAsync(room, "ann", replica);
+        var first = await ann.Client.SetChoiceAsync(room, "pizza", 1, "before");
+
+        // Nobody tells the replica: its next write to the moved room is answered MOVED.
+        await MoveSlotAsync(slot, source, target, masters);
+        var sourcesReplica = await cluster.Redis.ReplicaOfAsync(source.Port);
+        var movedBefore = await ErrorsAsync(source, "MOVED");
+        await SignalAsync(sourcesReplica, "-STOP");
+        try
+        {
+            // Ann's write is held on her stopped master while the moved room's write is redirected.
+            Task<ChoiceAck> write;
+            Task<HttpResponseMessage> redirected;
+            await SignalAsync(home, "-STOP");
+            try
+            {
+                write = ann.Client.SetChoiceAsync(room, "pizza", 2, "held");
+                await Task.Delay(100);
+                redirected = cluster.Api.PutAsJsonAsync($"/api/rooms/{moving.Id}/state", new { state = "locked" });
+                await Task.Delay(150);
+            }
+            finally
+            {
+                await SignalAsync(home, "-CONT");
+            }
+
+            var held = await write.Invoking(w => w).Should().NotThrowAsync("home's replica confirms the write; the moved slot is another room's");
+            held.Which.Version.Should().Be(first.Version + 1);
+            (await ErrorsAsync(source, "MOVED")).Should().BeGreaterThan(movedBefore, "the moved room's write was redirected while Ann's was in flight");
+
+            // That write itself moved, so every master must confirm it, and the source's replica is stopped.
+            using var response = await redirected;
+            output.WriteLine($"the moved room's write: {(int)response.StatusCode}");
+            (await target.ExecuteAsync("HGET", $"rs:{{{moving.Id}}}:meta", "state")).Should().Be("locked", "the moved room's write followed the MOVED to the new master");
+        }
+        finally
+        {
+            await SignalAsync(sourcesReplica, "-CONT");
+        }
     }
 
     [Fact]
@@ -234,11 +289,14 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
 
     private static string Slot(int slot) => slot.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>How many TRYAGAIN errors the node has answered (INFO errorstats).</summary>
-    private static async Task<long> TryAgainErrorsAsync(RedisClusterProcess.Node node)
+    private static Task<long> TryAgainErrorsAsync(RedisClusterProcess.Node node) => ErrorsAsync(node, "TRYAGAIN");
+
+    /// <summary>How many errors of a kind (TRYAGAIN, MOVED) the node has answered (INFO errorstats).</summary>
+    private static async Task<long> ErrorsAsync(RedisClusterProcess.Node node, string kind)
     {
         var stats = await node.ExecuteAsync("INFO", "errorstats") ?? "";
-        var line = stats.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("errorstat_TRYAGAIN:count=", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line["errorstat_TRYAGAIN:count=".Length..], CultureInfo.InvariantCulture);
+        var prefix = $"errorstat_{kind}:count=";
+        var line = stats.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
     }
 }

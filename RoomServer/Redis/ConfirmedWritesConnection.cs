@@ -16,10 +16,16 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
     private readonly Lock _gate = new();
     private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
-    private long _moves;
 
-    /// <summary>How many MOVED replies this multiplexer has followed: a write that saw one may have run elsewhere than its slot map said.</summary>
-    public long Moves => Interlocked.Read(ref _moves);
+    // Per hash slot: a MOVED for another room's slot (a failover elsewhere, a node back as a replica)
+    // says nothing about where this room's write ran, and must not widen its WAIT to every master.
+    private readonly int[] _movesBySlot = new int[HashSlots];
+
+    /// <summary>A Redis Cluster's hash slots.</summary>
+    private const int HashSlots = 16384;
+
+    /// <summary>How many MOVED replies for <paramref name="slot"/> this multiplexer has followed: a write to it that saw one may have run elsewhere than its slot map said.</summary>
+    public int MovesOf(int slot) => Volatile.Read(ref _movesBySlot[slot]);
 
     /// <summary>The connected (or still connecting, and retrying in the background) multiplexer.</summary>
     public Task<ConnectionMultiplexer> GetAsync()
@@ -48,7 +54,13 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
         // would confirm a write it never saw.
         config.BacklogPolicy = BacklogPolicy.FailFast;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
-        multiplexer.HashSlotMoved += (_, _) => Interlocked.Increment(ref _moves);
+        multiplexer.HashSlotMoved += (_, e) =>
+        {
+            if ((uint)e.HashSlot < HashSlots)
+            {
+                Interlocked.Increment(ref _movesBySlot[e.HashSlot]);
+            }
+        };
         multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(
             logger, replicaId, "confirmed writes", e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         return multiplexer;

@@ -232,7 +232,8 @@ public sealed class RedisConnection(
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var multiplexer = await ConfirmedWrites.GetAsync();
             var before = multiplexer.GetServer(keys[0]);
-            var movesBefore = ConfirmedWrites.Moves;
+            var slot = multiplexer.HashSlot(keys[0]);
+            var movesBefore = ConfirmedWrites.MovesOf(slot);
             var sent = 0;
             var result = await EvaluateThroughReshardAsync(
                 () =>
@@ -247,7 +248,7 @@ public sealed class RedisConnection(
                 return result;
             }
 
-            var nodes = ConfirmingNodes(multiplexer, before, keys[0], resent: sent > 1 || ConfirmedWrites.Moves != movesBefore);
+            var nodes = ConfirmingNodes(multiplexer, before, keys[0], resent: sent > 1 || ConfirmedWrites.MovesOf(slot) != movesBefore);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
             var confirmed = (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
@@ -260,10 +261,11 @@ public sealed class RedisConnection(
 
     /// <summary>
     /// Where a write's <c>WAIT</c> goes: the node the slot map named when it was sent. If the slot was on
-    /// the move meanwhile (a reshard's TRYAGAIN resends, a MOVED followed, a failover), the write may have
-    /// run on another master than the map names even now (the library may follow a MOVED before it
-    /// updates its map), so then every master must confirm it; a master that cannot answers
-    /// <c>unavailable</c>, the safe side.
+    /// the move meanwhile (a reshard's TRYAGAIN resends, a MOVED for this slot followed, a failover of its
+    /// master), the write may have run on another master than the map names even now (the library may
+    /// follow a MOVED before it updates its map), so then every master must confirm it; a master that
+    /// cannot answers <c>unavailable</c>, the safe side. Moves of other slots do not count: a room on a
+    /// healthy shard must not wait for a shard that is failing over.
     /// </summary>
     private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, IServer before, RedisKey key, bool resent)
     {
