@@ -24,8 +24,16 @@ public sealed class RedisConnection(
     IHostApplicationLifetime lifetime,
     ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
 {
-    /// <summary>What a <c>WAIT</c> leaves of the deadline, so its "not confirmed" answer arrives before the deadline fires.</summary>
-    private static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// What a <c>WAIT</c> leaves of the deadline, so its "not confirmed" answer arrives before the deadline
+    /// fires. Redis answers a timed-out WAIT on its next server tick, not on time: at its default
+    /// <c>hz 10</c> up to 100 ms late (a WAIT of 50 ms took 81, of 120 took 203, on this project's box);
+    /// with 50 ms here, half of the WAITs that found no replica were overtaken by the deadline.
+    /// </summary>
+    private static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>What a reshard's last resend leaves of the deadline for its answer.</summary>
+    private static readonly TimeSpan ResendMargin = TimeSpan.FromMilliseconds(50);
 
     /// <summary>What a confirmed write's resends (a reshard) leave of the deadline for its <c>WAIT</c>.</summary>
     private static readonly TimeSpan WaitAllowance = TimeSpan.FromMilliseconds(100);
@@ -193,7 +201,7 @@ public sealed class RedisConnection(
     public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        return CallAsync(script.Name, () => EvaluateThroughReshardAsync(() => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args), started, WaitMargin));
+        return CallAsync(script.Name, () => EvaluateThroughReshardAsync(() => script.EvaluateAsync(Multiplexer.GetDatabase(), keys, args), started, ResendMargin));
     }
 
     /// <summary>
