@@ -156,14 +156,49 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
             held.Which.Version.Should().Be(first.Version + 1);
             (await ErrorsAsync(source, "MOVED")).Should().BeGreaterThan(movedBefore, "the moved room's write was redirected while Ann's was in flight");
 
-            // That write itself moved, so every master must confirm it, and the source's replica is stopped.
+            // That write is confirmed where it ran, on the target (whose replica runs).
             using var response = await redirected;
-            output.WriteLine($"the moved room's write: {(int)response.StatusCode}");
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
             (await target.ExecuteAsync("HGET", $"rs:{{{moving.Id}}}:meta", "state")).Should().Be("locked", "the moved room's write followed the MOVED to the new master");
         }
         finally
         {
             await SignalAsync(sourcesReplica, "-CONT");
+        }
+    }
+
+    [Fact]
+    public async Task AWriteThatFollowedAMovedIsConfirmedByTheNodeThatRanItNotByEveryMaster()
+    {
+        // The moved room's write runs on the target after a MOVED. A third master cannot confirm anything
+        // (its replica is stopped, and this replica's writes connection has a write there its replica
+        // never got): were the WAIT sent to every master, as when the node that ran the write was guessed
+        // from the slot map, the moved room would answer unavailable for a shard it does not live on.
+        var (moving, _, slot, source, target, masters) = await RoomToMoveAsync();
+        var stalled = masters.Single(m => m.Port != source.Port && m.Port != target.Port);
+        var stalledRoom = await cluster.RoomOnMasterAsync(stalled.Port);
+        await MoveSlotAsync(slot, source, target, masters); // nobody tells the replica
+        var movedBefore = await ErrorsAsync(source, "MOVED");
+        var stalledReplica = await cluster.Redis.ReplicaOfAsync(stalled.Port);
+        await SignalAsync(stalledReplica, "-STOP");
+        try
+        {
+            // A write on the stalled shard: it runs, and its WAIT waits out the deadline meanwhile.
+            var unconfirmed = cluster.Api.PutAsJsonAsync($"/api/rooms/{stalledRoom.Id}/state", new { state = "locked" });
+            await Task.Delay(100);
+            using var moved = await cluster.Api.PutAsJsonAsync($"/api/rooms/{moving.Id}/state", new { state = "locked" });
+            (await ErrorsAsync(source, "MOVED")).Should().BeGreaterThan(movedBefore, "the write went to the old master first");
+            using (var refused = await unconfirmed)
+            {
+                refused.StatusCode.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable, "nothing confirms a write on the stalled shard");
+            }
+
+            moved.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, $"the target's replica confirms the write the target ran: {await moved.Content.ReadAsStringAsync()}");
+            (await target.ExecuteAsync("HGET", $"rs:{{{moving.Id}}}:meta", "state")).Should().Be("locked");
+        }
+        finally
+        {
+            await SignalAsync(stalledReplica, "-CONT");
         }
     }
 

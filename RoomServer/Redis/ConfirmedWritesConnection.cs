@@ -1,4 +1,6 @@
+using System.Net;
 using StackExchange.Redis;
+using StackExchange.Redis.Profiling;
 
 namespace RoomShare.RoomServer.Redis;
 
@@ -17,15 +19,9 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
     private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
 
-    // Per hash slot: a MOVED for another room's slot (a failover elsewhere, a node back as a replica)
-    // says nothing about where this room's write ran, and must not widen its WAIT to every master.
-    private readonly int[] _movesBySlot = new int[HashSlots];
-
-    /// <summary>A Redis Cluster's hash slots.</summary>
-    private const int HashSlots = 16384;
-
-    /// <summary>How many MOVED replies for <paramref name="slot"/> this multiplexer has followed: a write to it that saw one may have run elsewhere than its slot map said.</summary>
-    public int MovesOf(int slot) => Volatile.Read(ref _movesBySlot[slot]);
+    // The writes of the flow that runs one (TrackAsync): the library records each send, its own MOVED and
+    // ASK resends too, with the node it went to.
+    private readonly AsyncLocal<ProfilingSession?> _tracked = new();
 
     /// <summary>The connected (or still connecting, and retrying in the background) multiplexer.</summary>
     public Task<ConnectionMultiplexer> GetAsync()
@@ -54,16 +50,29 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
         // would confirm a write it never saw.
         config.BacklogPolicy = BacklogPolicy.FailFast;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
-        multiplexer.HashSlotMoved += (_, e) =>
-        {
-            if ((uint)e.HashSlot < HashSlots)
-            {
-                Interlocked.Increment(ref _movesBySlot[e.HashSlot]);
-            }
-        };
+        multiplexer.RegisterProfiler(() => _tracked.Value);
         multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(
             logger, replicaId, "confirmed writes", e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         return multiplexer;
+    }
+
+    /// <summary>
+    /// Runs a write and says which node answered it: the last send the library completed for it, after
+    /// any MOVED or ASK it followed and any resend of ours. That node ran the write, so its replicas are
+    /// the ones that must confirm it. Null if nothing was sent.
+    /// </summary>
+    public async Task<(RedisResult Result, EndPoint? RanOn)> TrackAsync(Func<Task<RedisResult>> write)
+    {
+        var session = new ProfilingSession();
+        _tracked.Value = session; // flows into the write's calls only: an async method restores its caller's context
+        var result = await write();
+        EndPoint? ranOn = null;
+        foreach (var sent in session.FinishProfiling())
+        {
+            ranOn = sent.EndPoint;
+        }
+
+        return (result, ranOn);
     }
 
     /// <summary>The multiplexer once connected (null while connecting, or if connecting failed).</summary>

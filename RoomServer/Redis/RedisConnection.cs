@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Metrics;
@@ -219,13 +220,11 @@ public sealed class RedisConnection(
     /// acknowledges it: Redis replicates asynchronously, so a master that fails right after a write
     /// would otherwise lose it. One deadline bounds both. WAIT counts the replicas holding every
     /// earlier write of <em>its connection</em>, so it goes to the node that ran the script (the
-    /// multiplexer keeps one interactive connection per node: same node, same connection). If the
-    /// room's slot was on the move meanwhile (a reshard, a failover), every master must confirm
-    /// (<see cref="ConfirmingNodes"/>; a dead one cannot: <c>unavailable</c>). Both go through
-    /// <see cref="ConfirmedWritesConnection"/>: WAIT blocks its connection, and nothing else may wait
-    /// behind it. Fewer replicas than
-    /// asked, or no answer → <c>unavailable</c>: the write may have been applied, and a retry with the
-    /// same opId is idempotent.
+    /// multiplexer keeps one interactive connection per node: same node, same connection), also when a
+    /// reshard or a failover sent it elsewhere than the slot map said (<see cref="ConfirmingNodes"/>).
+    /// Both go through <see cref="ConfirmedWritesConnection"/>: WAIT blocks its connection, and nothing
+    /// else may wait behind it. Fewer replicas than asked, or no answer → <c>unavailable</c>: the write
+    /// may have been applied, and a retry with the same opId is idempotent.
     /// </summary>
     public Task<RedisResult> EvaluateConfirmedAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, bool> wrote)
     {
@@ -239,24 +238,16 @@ public sealed class RedisConnection(
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var multiplexer = await ConfirmedWrites.GetAsync();
-            var before = multiplexer.GetServer(keys[0]);
-            var slot = multiplexer.HashSlot(keys[0]);
-            var movesBefore = ConfirmedWrites.MovesOf(slot);
-            var sent = 0;
-            var result = await EvaluateThroughReshardAsync(
-                () =>
-                {
-                    sent++;
-                    return script.EvaluateAsync(multiplexer.GetDatabase(), keys, args);
-                },
+            var (result, ranOn) = await ConfirmedWrites.TrackAsync(() => EvaluateThroughReshardAsync(
+                () => script.EvaluateAsync(multiplexer.GetDatabase(), keys, args),
                 started,
-                WaitMargin + WaitAllowance);
+                WaitMargin + WaitAllowance));
             if (!wrote(result))
             {
                 return result;
             }
 
-            var nodes = ConfirmingNodes(multiplexer, before, keys[0], resent: sent > 1 || ConfirmedWrites.MovesOf(slot) != movesBefore);
+            var nodes = ConfirmingNodes(multiplexer, ranOn);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
             var confirmed = (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
@@ -268,23 +259,13 @@ public sealed class RedisConnection(
     }
 
     /// <summary>
-    /// Where a write's <c>WAIT</c> goes: the node the slot map named when it was sent. If the slot was on
-    /// the move meanwhile (a reshard's TRYAGAIN resends, a MOVED for this slot followed, a failover of its
-    /// master), the write may have run on another master than the map names even now (the library may
-    /// follow a MOVED before it updates its map), so then every master must confirm it; a master that
-    /// cannot answers <c>unavailable</c>, the safe side. Moves of other slots do not count: a room on a
-    /// healthy shard must not wait for a shard that is failing over.
+    /// Where a write's <c>WAIT</c> goes: the node that ran it, wherever a reshard or a failover sent it
+    /// (<see cref="ConfirmedWritesConnection.TrackAsync"/>) — never where the slot map says, which the
+    /// library updates only after it has followed a MOVED. Had no send been recorded, every master must
+    /// confirm it (the safe side: a master that cannot answers <c>unavailable</c>).
     /// </summary>
-    private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, IServer before, RedisKey key, bool resent)
-    {
-        var after = multiplexer.GetServer(key);
-        if (!resent && after.EndPoint.Equals(before.EndPoint))
-        {
-            return [before];
-        }
-
-        return [.. multiplexer.GetServers().Where(s => !s.IsReplica).Append(before).Append(after).DistinctBy(s => s.EndPoint)];
-    }
+    private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, EndPoint? ranOn) =>
+        ranOn is not null ? [multiplexer.GetServer(ranOn)] : [.. multiplexer.GetServers().Where(s => !s.IsReplica)];
 
     private RoomException NotConfirmed(string operation, int wanted, long confirmed, string reason)
     {
