@@ -19,9 +19,16 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
     private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
 
-    // The writes of the flow that runs one (TrackAsync): the library records each send, its own MOVED and
-    // ASK resends too, with the node it went to.
-    private readonly AsyncLocal<ProfilingSession?> _tracked = new();
+    // The write of the flow that runs one (TrackAsync): the library records each send, its own MOVED and
+    // ASK resends too, with the node it went to. A holder, emptied when the write is done: the library
+    // starts some background work (a reconnect's reader) without suppressing the execution context,
+    // and that work must not go on recording into a finished write's session.
+    private readonly AsyncLocal<Tracking?> _tracked = new();
+
+    private sealed class Tracking
+    {
+        public ProfilingSession? Session;
+    }
 
     /// <summary>The connected (or still connecting, and retrying in the background) multiplexer.</summary>
     public Task<ConnectionMultiplexer> GetAsync()
@@ -50,7 +57,8 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
         // would confirm a write it never saw.
         config.BacklogPolicy = BacklogPolicy.FailFast;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config);
-        multiplexer.RegisterProfiler(() => _tracked.Value);
+        // The multiplexer's only profiler (the library keeps one): TrackAsync depends on it.
+        multiplexer.RegisterProfiler(() => _tracked.Value?.Session);
         multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(
             logger, replicaId, "confirmed writes", e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
         return multiplexer;
@@ -59,17 +67,30 @@ internal sealed class ConfirmedWritesConnection(ConfigurationOptions shared, str
     /// <summary>
     /// Runs a write and says which node answered it: the last send the library completed for it, after
     /// any MOVED or ASK it followed and any resend of ours. That node ran the write, so its replicas are
-    /// the ones that must confirm it. Null if nothing was sent.
+    /// the ones that must confirm it. Null if no script send was recorded.
     /// </summary>
     public async Task<(RedisResult Result, EndPoint? RanOn)> TrackAsync(Func<Task<RedisResult>> write)
     {
         var session = new ProfilingSession();
-        _tracked.Value = session; // flows into the write's calls only: an async method restores its caller's context
-        var result = await write();
+        var tracking = new Tracking { Session = session };
+        _tracked.Value = tracking; // this flow's calls only: an async method restores its caller's context
+        RedisResult result;
+        try
+        {
+            result = await write();
+        }
+        finally
+        {
+            tracking.Session = null;
+        }
+
         EndPoint? ranOn = null;
         foreach (var sent in session.FinishProfiling())
         {
-            ranOn = sent.EndPoint;
+            if (sent.Command is "EVALSHA" or "EVAL")
+            {
+                ranOn = sent.EndPoint;
+            }
         }
 
         return (result, ranOn);

@@ -69,7 +69,7 @@ public sealed class RedisConnection(
 
     /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
     private string ConfiguredEndpoints() =>
-        string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+        string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(e => e is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
 
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
@@ -247,6 +247,11 @@ public sealed class RedisConnection(
                 return result;
             }
 
+            if (ranOn is null)
+            {
+                RedisLog.WriteNodeNotRecorded(logger, script.Name);
+            }
+
             var nodes = ConfirmingNodes(multiplexer, ranOn);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
@@ -261,8 +266,9 @@ public sealed class RedisConnection(
     /// <summary>
     /// Where a write's <c>WAIT</c> goes: the node that ran it, wherever a reshard or a failover sent it
     /// (<see cref="ConfirmedWritesConnection.TrackAsync"/>) — never where the slot map says, which the
-    /// library updates only after it has followed a MOVED. Had no send been recorded, every master must
-    /// confirm it (the safe side: a master that cannot answers <c>unavailable</c>).
+    /// library updates only after it has followed a MOVED. Had no send been recorded (which a write
+    /// that got an answer always has, unless another profiler replaced ours), every master must confirm
+    /// it — the safe side: a master that cannot answers <c>unavailable</c> — and a warning says so.
     /// </summary>
     private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, EndPoint? ranOn) =>
         ranOn is not null ? [multiplexer.GetServer(ranOn)] : [.. multiplexer.GetServers().Where(s => !s.IsReplica)];
@@ -346,7 +352,7 @@ public sealed class RedisConnection(
     /// writes: a replica whose writes cannot reach a master answers each one <c>unavailable</c>, so it
     /// must not call itself ready.
     /// </summary>
-    private string? ConfirmedWritesDown(System.Net.EndPoint? master)
+    private string? ConfirmedWritesDown(EndPoint? master)
     {
         if (Topology.ReplicasToAcknowledge == 0 || _confirmedWrites is not { } writes)
         {

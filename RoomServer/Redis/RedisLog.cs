@@ -42,6 +42,9 @@ internal static partial class RedisLog
     [LoggerMessage(1013, LogLevel.Warning, "Write {Operation} not confirmed by {Wanted} replica(s) (confirmed: {Confirmed}; {Reason}); answering unavailable")]
     public static partial void WriteNotConfirmed(ILogger logger, string operation, int wanted, long confirmed, string reason);
 
+    [LoggerMessage(1017, LogLevel.Warning, "Write {Operation}: the node that ran it was not recorded (another Redis profiler registered?); every master must confirm it")]
+    public static partial void WriteNodeNotRecorded(ILogger logger, string operation);
+
     [LoggerMessage(1014, LogLevel.Debug, "Replica {ReplicaId}: hash slot {Slot} moved from {OldEndpoint} to {NewEndpoint}")]
     public static partial void SlotMoved(ILogger logger, string replicaId, int slot, string oldEndpoint, string newEndpoint);
 
