@@ -18,6 +18,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6005, LogLevel.Warning, "Order outbox poll failed: {Error}")]
     public static partial void PollFailed(ILogger logger, string error, Exception? exception);
 
+    [LoggerMessage(6009, LogLevel.Error, "Order outbox of room {RoomId}: record {EntryId} cannot be read ({Error}); dead-lettered for {Endpoints} endpoint(s), and the room's later records go on")]
+    public static partial void UnreadableRecord(ILogger logger, string roomId, string entryId, string error, int endpoints, Exception exception);
+
     [LoggerMessage(6008, LogLevel.Warning, "Order delivery: {Rooms} rooms in delivery on this replica, the most it takes; more wait for a room to finish (an endpoint failing for long?)")]
     public static partial void RoomsCapped(ILogger logger, int rooms);
 

@@ -15,7 +15,12 @@ namespace RoomShare.RoomServer.Redis;
 /// find rooms with work through the index <c>rs:orders:rooms</c>, which the writer's replica fills right
 /// after the transition; a periodic SCAN re-indexes any outbox whose writer died in between.
 /// </summary>
-public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerOptions> options, TimeProvider time) : IOrderOutbox
+public sealed class RedisOrderOutbox(
+    RedisConnection redis,
+    IOptions<RoomServerOptions> options,
+    WebhookMetrics metrics,
+    TimeProvider time,
+    ILogger<RedisOrderOutbox> logger) : IOrderOutbox
 {
     /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
     public const string Group = "webhooks";
@@ -46,26 +51,43 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
 
     public async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
     {
-        var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds]);
-        var reply = (RedisResult[])result!;
-        switch ((string?)reply[0])
+        // Each unreadable record is dead-lettered and settled on the way, so this ends.
+        while (true)
         {
-            case "empty":
-                return OutboxClaim.Empty;
-            case "busy":
-                return OutboxClaim.Busy(claimTimeout - TimeSpan.FromMilliseconds((long)reply[1]));
-        }
+            var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
+                [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds]);
+            var reply = (RedisResult[])result!;
+            switch ((string?)reply[0])
+            {
+                case "empty":
+                    return OutboxClaim.Empty;
+                case "busy":
+                    return OutboxClaim.Busy(claimTimeout - TimeSpan.FromMilliseconds((long)reply[1]));
+            }
 
-        var id = (string)reply[1]!;
-        var fields = ToFields((RedisValue[])reply[2]!);
-        var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+            var id = (string)reply[1]!;
+            var fields = ToFields((RedisValue[])reply[2]!);
+            var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+            OutboxEntry entry;
+            try
+            {
+                entry = ReadEntry(roomId, id, fields, deliveries);
+            }
+            catch (Exception ex)
+            {
+                // Reading is parsing only (no I/O): whatever it throws, this record cannot be read here.
+                await DeadLetterUnreadableAsync(roomId, id, fields, ex);
+                continue;
+            }
+
+            return new OutboxClaim(ClaimOutcome.Claimed, entry);
+        }
+    }
+
+    private static OutboxEntry ReadEntry(string roomId, string id, Dictionary<string, string> fields, HashEntry[] deliveries)
+    {
         var orderId = fields["orderId"];
-        var prefix = orderId + " ";
-        var byEndpoint = deliveries
-            .Where(d => ((string)d.Name!).StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(d => ((string)d.Name!)[prefix.Length..], d => ReadDelivery(d.Value), StringComparer.Ordinal);
-        return new OutboxClaim(ClaimOutcome.Claimed, new OutboxEntry(
+        return new OutboxEntry(
             roomId,
             id,
             orderId,
@@ -74,7 +96,33 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
             fields["at"],
             BodyOf(roomId, fields),
             fields.GetValueOrDefault(EndpointField),
-            byEndpoint));
+            DeliveriesOf(orderId, deliveries));
+    }
+
+    /// <summary>
+    /// A record that cannot be read (<see cref="UnreadableOrderRecords"/>): a dead letter for each endpoint it
+    /// was for, their statuses dead, then settled. The dead letters first: a crash before the settling
+    /// repeats them (at least once), never loses the record.
+    /// </summary>
+    private async Task DeadLetterUnreadableAsync(string roomId, string entryId, Dictionary<string, string> fields, Exception why)
+    {
+        List<string> endpoints = fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
+        OrdersLog.UnreadableRecord(logger, roomId, entryId, why.Message, endpoints.Count, why);
+        var reason = UnreadableOrderRecords.Reason(why);
+        var orderId = fields.GetValueOrDefault("orderId", "");
+        var stored = UnreadableOrderRecords.StoredAsJson(fields);
+        foreach (var endpoint in endpoints)
+        {
+            var letter = new DeadLetter("", orderId, roomId, fields.GetValueOrDefault("type", ""), UnreadableOrderRecords.VersionOf(fields),
+                fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), stored);
+            await redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters,
+                [.. DeadLetterFields(letter), new NameValueEntry(UnreadableOrderRecords.MarkerField, 1)]));
+            metrics.DeadLettered();
+            await redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(roomId), StatusField(orderId, endpoint),
+                WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
+        }
+
+        await SettleEntryAsync(roomId, entryId);
     }
 
     public Task KeepClaimAsync(OutboxEntry entry, string consumer) =>
@@ -84,24 +132,28 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
 
     public Task DeadLetterAsync(DeadLetter letter) =>
-        redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters,
-        [
-            new("orderId", letter.OrderId),
-            new("roomId", letter.RoomId),
-            new("type", letter.Type),
-            new("version", letter.Version),
-            new("at", letter.At),
-            new(EndpointField, letter.Endpoint),
-            new("attempts", letter.Attempts),
-            new("lastError", letter.LastError ?? ""),
-            new("deadAt", letter.DeadAt),
-            new(BodyField, letter.Body),
-        ]));
+        redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters, DeadLetterFields(letter)));
 
-    public Task SettleAsync(OutboxEntry entry) =>
+    private static NameValueEntry[] DeadLetterFields(DeadLetter letter) =>
+    [
+        new("orderId", letter.OrderId),
+        new("roomId", letter.RoomId),
+        new("type", letter.Type),
+        new("version", letter.Version),
+        new("at", letter.At),
+        new(EndpointField, letter.Endpoint),
+        new("attempts", letter.Attempts),
+        new("lastError", letter.LastError ?? ""),
+        new("deadAt", letter.DeadAt),
+        new(BodyField, letter.Body),
+    ];
+
+    public Task SettleAsync(OutboxEntry entry) => SettleEntryAsync(entry.RoomId, entry.EntryId);
+
+    private Task<RedisResult> SettleEntryAsync(string roomId, string entryId) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
-            [RedisKeys.Orders(entry.RoomId), RedisKeys.OrderDeliveries(entry.RoomId), RedisKeys.Meta(entry.RoomId)],
-            [Group, entry.EntryId, options.Value.DefaultRoomTtlMinutes * 60L]);
+            [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
+            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L]);
 
     public Task ForgetAsync(OutboxRoom room) =>
         redis.EvaluateAsync(OutboxScripts.Forget, [RedisKeys.OrderRooms], [room.RoomId, room.Mark]);
@@ -146,22 +198,20 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         var records = new List<StoredOrderRecord>();
         foreach (var entry in entries)
         {
+            // Read leniently: an unreadable record (dead-lettered) is listed with what can be read of it.
             var fields = ToFields(entry.Values);
-            var orderId = fields["orderId"];
+            var orderId = fields.GetValueOrDefault("orderId", "");
             if (records.Any(r => r.OrderId == orderId))
             {
                 continue; // a retried dead letter appends its record again: one record, one status per endpoint
             }
 
-            var prefix = orderId + " ";
             records.Add(new StoredOrderRecord(
                 orderId,
-                fields["type"],
-                long.Parse(fields["version"], CultureInfo.InvariantCulture),
-                fields["at"],
-                deliveries
-                    .Where(d => ((string)d.Name!).StartsWith(prefix, StringComparison.Ordinal))
-                    .ToDictionary(d => ((string)d.Name!)[prefix.Length..], d => ReadDelivery(d.Value), StringComparer.Ordinal)));
+                fields.GetValueOrDefault("type", ""),
+                UnreadableOrderRecords.VersionOf(fields),
+                fields.GetValueOrDefault("at", ""),
+                DeliveriesOf(orderId, deliveries)));
         }
 
         return records;
@@ -190,13 +240,23 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
             return null;
         }
 
-        var letter = ReadDeadLetter(deadLetterId, ToFields(found[0].Values));
+        var fields = ToFields(found[0].Values);
+        var letter = ReadDeadLetter(deadLetterId, fields);
+        var status = StatusField(letter.OrderId, letter.Endpoint);
+        var pending = WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null));
+        RedisKey[] keys = [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId)];
         // Requeue first, then drop the dead letter: a crash in between repeats a delivery (at least once), never loses one.
-        await redis.EvaluateAsync(OutboxScripts.Requeue, [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId)],
-        [
-            Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint,
-            StatusField(letter.OrderId, letter.Endpoint), WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null)),
-        ]);
+        if (fields.ContainsKey(UnreadableOrderRecords.MarkerField))
+        {
+            await redis.EvaluateAsync(OutboxScripts.Restore, keys,
+                [Group, status, pending, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)]);
+        }
+        else
+        {
+            await redis.EvaluateAsync(OutboxScripts.Requeue, keys,
+                [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending]);
+        }
+
         await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
         await AnnounceAsync(letter.RoomId);
         return letter.RoomId;
@@ -275,9 +335,28 @@ public sealed class RedisOrderOutbox(RedisConnection redis, IOptions<RoomServerO
         }
     }
 
-    private static EndpointDelivery ReadDelivery(RedisValue json) =>
-        JsonSerializer.Deserialize<EndpointDelivery>((string)json!, RoomChannelProtocol.Json)
-            ?? new EndpointDelivery(DeliveryStatuses.Pending, 0, null);
+    /// <summary>The record's status per endpoint; one that cannot be read counts as pending (at worst one more delivery).</summary>
+    private static Dictionary<string, EndpointDelivery> DeliveriesOf(string orderId, HashEntry[] deliveries)
+    {
+        var prefix = orderId + " ";
+        return deliveries
+            .Where(d => ((string)d.Name!).StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(d => ((string)d.Name!)[prefix.Length..], d => ReadDelivery(d.Value), StringComparer.Ordinal);
+    }
+
+    private static EndpointDelivery ReadDelivery(RedisValue json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<EndpointDelivery>((string)json!, RoomChannelProtocol.Json) ?? PendingDelivery;
+        }
+        catch (JsonException)
+        {
+            return PendingDelivery;
+        }
+    }
+
+    private static readonly EndpointDelivery PendingDelivery = new(DeliveryStatuses.Pending, 0, null);
 
     private static string WriteDelivery(EndpointDelivery delivery) => JsonSerializer.Serialize(delivery, RoomChannelProtocol.Json);
 }
