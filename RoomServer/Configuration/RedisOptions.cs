@@ -22,6 +22,24 @@ public sealed class RedisOptions
     /// </summary>
     [Range(0, 16)]
     public int? ReplicasToAcknowledge { get; set; }
+
+    /// <summary>
+    /// The shortest <c>StoreTimeoutMilliseconds</c> that leaves a confirmed write time to be confirmed:
+    /// its <c>WAIT</c> ends 200 ms before the deadline (Redis answers a timed-out WAIT on its next tick),
+    /// a reshard's resends stop 100 ms before that, and the script and the replication need the rest.
+    /// Below it every confirmed write could answer <c>unavailable</c>.
+    /// </summary>
+    public const int MinimumConfirmedDeadlineMilliseconds = 500;
+
+    /// <summary>Why the store deadline is too short for writes confirmed by <paramref name="replicas"/> replicas; null when it is not.</summary>
+    public static string? DeadlineTooShort(int replicas, int storeTimeoutMilliseconds) =>
+        replicas > 0 && storeTimeoutMilliseconds < MinimumConfirmedDeadlineMilliseconds
+            ? $"RoomServer:StoreTimeoutMilliseconds is {storeTimeoutMilliseconds}, but every write is confirmed by {replicas} Redis replica(s) " +
+              "(RoomServer:Redis:ReplicasToAcknowledge; unset, 1 on a Redis Cluster), and a confirmed write needs at least " +
+              $"{MinimumConfirmedDeadlineMilliseconds} ms: its WAIT ends 200 ms before the deadline and a reshard's resends 100 ms before that. " +
+              $"Set RoomServer__StoreTimeoutMilliseconds to {MinimumConfirmedDeadlineMilliseconds} or more, or RoomServer__Redis__ReplicasToAcknowledge " +
+              "to 0 (then an acknowledged write can be lost when a master fails over)."
+            : null;
 }
 
 public enum ShardedPubSubMode

@@ -2,12 +2,21 @@ using Microsoft.Extensions.Options;
 
 namespace RoomShare.RoomServer.Configuration;
 
-/// <summary>Checks <c>RoomServer:Redis</c>'s ranges at start-up (data annotations do not reach nested options).</summary>
+/// <summary>
+/// Checks <c>RoomServer:Redis</c>'s ranges at start-up (data annotations do not reach nested options), and
+/// that an explicit <c>ReplicasToAcknowledge</c> leaves its writes time to be confirmed (the default's
+/// check waits for the server: RedisTopology).
+/// </summary>
 public sealed class RedisOptionsValidator : IValidateOptions<RoomServerOptions>
 {
     public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
     {
         var failures = NestedOptionsValidator.Check("RoomServer:Redis", options.Redis).ToList();
+        if (options.Redis.ReplicasToAcknowledge is { } replicas && RedisOptions.DeadlineTooShort(replicas, options.StoreTimeoutMilliseconds) is { } tooShort)
+        {
+            failures.Add(tooShort);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

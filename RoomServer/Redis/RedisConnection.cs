@@ -140,7 +140,7 @@ public sealed class RedisConnection(
         RedisTopology? topology;
         try
         {
-            topology = RedisTopology.Resolve(multiplexer, options.Value.Redis);
+            topology = RedisTopology.Resolve(multiplexer, options.Value.Redis, options.Value.StoreTimeoutMilliseconds);
         }
         catch (InvalidOperationException ex) when (!atStartup)
         {

@@ -11,8 +11,11 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public sealed record RedisTopology(bool IsCluster, bool ShardedPubSub, int ReplicasToAcknowledge)
 {
-    /// <summary>Null while no server is reachable (nothing can be decided, and nothing can be served).</summary>
-    public static RedisTopology? Resolve(IConnectionMultiplexer multiplexer, RedisOptions options)
+    /// <summary>
+    /// Null while no server is reachable (nothing can be decided, and nothing can be served). Throws
+    /// <see cref="InvalidOperationException"/>, with what to change, when the settings cannot work with this server.
+    /// </summary>
+    public static RedisTopology? Resolve(IConnectionMultiplexer multiplexer, RedisOptions options, int storeTimeoutMilliseconds)
     {
         var reached = multiplexer.GetServers().Where(s => s.IsConnected).ToList();
         if (reached.Count == 0)
@@ -36,7 +39,13 @@ public sealed record RedisTopology(bool IsCluster, bool ShardedPubSub, int Repli
             ShardedPubSubMode.Off => false,
             _ => isCluster,
         };
-        return new RedisTopology(isCluster, sharded, options.ReplicasToAcknowledge ?? (isCluster ? 1 : 0));
+        var replicas = options.ReplicasToAcknowledge ?? (isCluster ? 1 : 0);
+        if (RedisOptions.DeadlineTooShort(replicas, storeTimeoutMilliseconds) is { } tooShort)
+        {
+            throw new InvalidOperationException(tooShort);
+        }
+
+        return new RedisTopology(isCluster, sharded, replicas);
     }
 
     /// <summary>A room's channel: sharded (its slot's master only) or classic (every node of a cluster).</summary>

@@ -1,0 +1,34 @@
+using RoomShare.RoomServer.Configuration;
+
+namespace RoomShare.RoomServer.Tests.Units;
+
+/// <summary>
+/// A store deadline too short for confirmed writes (DESIGN.md §2: WAIT within the deadline) refuses
+/// start-up when ReplicasToAcknowledge is set explicitly; unset, the server decides (a Redis Cluster:
+/// RedisCluster/ConfirmedWriteDeadlineTests).
+/// </summary>
+public sealed class ConfirmedWriteDeadlineTests
+{
+    [Theory]
+    [InlineData(1, 499)]
+    [InlineData(2, 50)]
+    public void AnExplicitReplicaCountWithTooShortADeadlineFailsNamingBothSettings(int replicas, int deadline)
+    {
+        var result = new RedisOptionsValidator().Validate(null, Options(replicas, deadline));
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("RoomServer__StoreTimeoutMilliseconds to 500 or more")
+            .And.Contain("RoomServer__Redis__ReplicasToAcknowledge")
+            .And.Contain($"is {deadline}");
+    }
+
+    [Theory]
+    [InlineData(1, 500)]
+    [InlineData(0, 50)]
+    [InlineData(null, 50)]
+    public void EnoughTimeNoConfirmationOrAnUnsetCountPass(int? replicas, int deadline) =>
+        new RedisOptionsValidator().Validate(null, Options(replicas, deadline)).Succeeded.Should().BeTrue();
+
+    private static RoomServerOptions Options(int? replicas, int deadline) =>
+        new() { StoreTimeoutMilliseconds = deadline, Redis = new RedisOptions { ReplicasToAcknowledge = replicas } };
+}
