@@ -6,25 +6,39 @@ namespace RoomShare.RoomServer.Tests.Orders;
 
 /// <summary>
 /// An order record a replica cannot read (a damaged stream entry, or a newer RoomShare's during a
-/// rolling upgrade; DESIGN.md §8) must not hold up its room's later records, and must not be lost: it
-/// becomes a dead letter for each endpoint, and a retry puts the record back exactly as it was stored.
-/// Real replica, real redis-server, a real HTTP receiver; the bad record is written straight into the
-/// room's outbox stream.
+/// rolling upgrade; DESIGN.md §8) is left for the other replicas to try, then — no replica could read it
+/// in three claims — dead-lettered for each endpoint, so it does not hold up its room's later records;
+/// and it is not lost: a retry puts the record back as it was stored, for that endpoint. Real replica,
+/// real redis-server, real HTTP receivers; the bad record is written straight into the room's outbox
+/// stream. Claims lapse after 3 s here (OrderHandoffStage), so three tries take ~12 s on one replica.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class UnreadableOrderRecordTests
 {
+    private const string KitchenSecret = "kitchen-secret-fedcba9876543210";
+
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
 
+    /// <summary>Three claims of an unreadable record, each after the last one's claim lapsed and the replica stayed away.</summary>
+    private static readonly TimeSpan ThreeTries = TimeSpan.FromSeconds(45);
+
     [Fact]
-    public async Task AnUnreadableRecordIsDeadLetteredAndTheRoomsLaterRecordsStillGo()
+    public async Task AnUnreadableRecordIsDeadLetteredForEachEndpointAfterThreeTriesAndTheRoomsLaterRecordsStillGo()
     {
-        await using var stage = await OrderHandoffStage.StartAsync();
+        await using var kitchen = new WebhookReceiver(KitchenSecret);
+        await kitchen.StartAsync();
+        await using var stage = await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
+        });
+        var billing = stage.Receiver;
         var replica = stage.Replicas[0];
         var roomId = await stage.CreateRoomAsync(replica);
         await stage.SetStateAsync(replica, roomId, "locked");
-        (await stage.Receiver.NextAsync(Delivery)).Type.Should().Be("order.submitted");
-        await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).All(d => d.GetProperty("status").GetString() == "delivered"), Delivery);
+        (await billing.NextAsync(Delivery)).Type.Should().Be("order.submitted");
+        (await kitchen.NextAsync(Delivery)).Type.Should().Be("order.submitted");
+        await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Count(d => d.GetProperty("status").GetString() == "delivered") == 2, Delivery);
 
         // Its room's JSON is cut short, and its version is not a number.
         var damaged = $"{roomId}:damaged";
@@ -32,45 +46,63 @@ public sealed class UnreadableOrderRecordTests
             "orderId", damaged, "type", "order.reopened", "version", "v?", "at", "2026-12-01T00:00:00.000Z", "by", "api", "room", "{\"epoch\":\"e");
         var reopened = await stage.SetStateAsync(replica, roomId, "open");
 
-        var next = await stage.Receiver.NextAsync(Delivery);
-        (next.Type, next.Version).Should().Be(("order.reopened", reopened), "the record after the unreadable one is delivered");
-        next.OrderId.Should().NotBe(damaged);
+        var next = await billing.NextAsync(ThreeTries);
+        (next.Type, next.Version).Should().Be(("order.reopened", reopened), "the record after the unreadable one is delivered (so that one was settled: one record of a room at a time)");
+        (await kitchen.NextAsync(Delivery)).Version.Should().Be(reopened);
+        replica.Output.Should().Contain("left for another replica (try 1 of 3)").And.Contain("left for another replica (try 2 of 3)")
+            .And.Contain("could not be read in 3 tries", "it was tried three times before it was dead-lettered");
 
-        var letter = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().Should().ContainSingle().Subject;
-        letter.GetProperty("orderId").GetString().Should().Be(damaged);
-        letter.GetProperty("roomId").GetString().Should().Be(roomId);
-        letter.GetProperty("type").GetString().Should().Be("order.reopened");
-        letter.GetProperty("endpoint").GetString().Should().Be(stage.Receiver.Url);
-        letter.GetProperty("attempts").GetInt32().Should().Be(0, "it was never sent");
-        letter.GetProperty("lastError").GetString().Should().StartWith("unreadable record: ");
+        var letters = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList();
+        letters.Select(l => l.GetProperty("endpoint").GetString()).Should().BeEquivalentTo([billing.Url, kitchen.Url], "one dead letter per endpoint");
+        foreach (var letter in letters)
+        {
+            letter.GetProperty("orderId").GetString().Should().Be(damaged);
+            letter.GetProperty("roomId").GetString().Should().Be(roomId);
+            letter.GetProperty("type").GetString().Should().Be("order.reopened");
+            letter.GetProperty("attempts").GetInt32().Should().Be(0, "it was never sent");
+            letter.GetProperty("lastError").GetString().Should().StartWith("unreadable record: ");
+        }
 
-        // The operator view lists it (it does not fail on it), dead, beside the delivered ones.
-        var order = await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Count(d => d.GetProperty("status").GetString() == "delivered") == 2, Delivery);
+        using (var scrape = new HttpClient { BaseAddress = replica.BaseUrl })
+        {
+            (await scrape.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Should()
+                .MatchRegex("roomshare_webhook_deliveries_total\\{[^}]*outcome=\"unreadable\"\\} 2\\b", "one per endpoint")
+                .And.NotContain("outcome=\"dead\"", "no endpoint refused anything");
+        }
+
+        // The operator view lists it (it does not fail on it), dead for both endpoints, beside the delivered ones.
+        var order = await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).Count(d => d.GetProperty("status").GetString() == "delivered") == 4, Delivery);
         var records = order.GetProperty("records").EnumerateArray().ToList();
         records.Select(r => r.GetProperty("orderId").GetString()).Should().Contain(damaged).And.HaveCount(3);
-        var status = records.Single(r => r.GetProperty("orderId").GetString() == damaged).GetProperty("deliveries").EnumerateArray().Should().ContainSingle().Subject;
-        status.GetProperty("status").GetString().Should().Be("dead");
-        status.GetProperty("lastError").GetString().Should().StartWith("unreadable record: ");
+        var statuses = records.Single(r => r.GetProperty("orderId").GetString() == damaged).GetProperty("deliveries").EnumerateArray().ToList();
+        statuses.Select(s => s.GetProperty("status").GetString()).Should().Equal("dead", "dead");
+        statuses.Should().OnlyContain(s => s.GetProperty("lastError").GetString()!.StartsWith("unreadable record: ", StringComparison.Ordinal));
 
-        // Retried, it goes back as it was stored (for that endpoint); still unreadable here, it is dead-lettered again.
+        // Retried for billing, it goes back as it was stored, for billing alone; still unreadable here, it is
+        // dead-lettered again for billing only, and the kitchen's letter and status stay as they were.
+        var billingLetter = letters.Single(l => l.GetProperty("endpoint").GetString() == billing.Url).GetProperty("id").GetString();
+        var kitchenLetter = letters.Single(l => l.GetProperty("endpoint").GetString() == kitchen.Url).GetProperty("id").GetString();
         using var api = stage.Api(replica);
-        var retry = await api.PostAsync(new Uri($"/api/deadletters/{letter.GetProperty("id").GetString()}/retry", UriKind.Relative), null);
-        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var again = await Poll.ForAsync(
-            async () => (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList(),
-            items => items.Count == 1 && items[0].GetProperty("id").GetString() != letter.GetProperty("id").GetString(),
-            Delivery,
-            items => $"dead letters after the retry: {items.Count}");
-        again[0].GetProperty("orderId").GetString().Should().Be(damaged);
-        var restored = await StoredRecordsAsync(stage.Redis!, roomId);
-        restored[^1].Should().Equal(
+        (await api.PostAsync(new Uri($"/api/deadletters/{billingLetter}/retry", UriKind.Relative), null)).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var restored = (await StoredRecordsAsync(stage.Redis!, roomId))[^1];
+        restored.Should().Equal(
             ("orderId", damaged), ("type", "order.reopened"), ("version", "v?"), ("at", "2026-12-01T00:00:00.000Z"), ("by", "api"),
-            ("room", "{\"epoch\":\"e"), ("endpoint", stage.Receiver.Url));
-        stage.Receiver.All.Select(r => r.Type).Should().Equal("order.submitted", "order.reopened");
+            ("room", "{\"epoch\":\"e"), ("endpoint", billing.Url));
+        var after = await Poll.ForAsync(
+            async () => (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList(),
+            items => items.Count == 2 && items.All(i => i.GetProperty("id").GetString() != billingLetter),
+            ThreeTries,
+            items => $"dead letters after the retry: {string.Join(", ", items.Select(i => i.GetProperty("endpoint").GetString()))}");
+        after.Select(l => (l.GetProperty("endpoint").GetString(), l.GetProperty("orderId").GetString()))
+            .Should().BeEquivalentTo([(kitchen.Url, damaged), (billing.Url, damaged)]);
+        after.Should().Contain(l => l.GetProperty("id").GetString() == kitchenLetter, "the kitchen's letter was not retried");
+        billing.All.Select(r => r.Type).Should().Equal("order.submitted", "order.reopened");
+        kitchen.All.Select(r => r.Type).Should().Equal("order.submitted", "order.reopened");
 
         // And the room still goes on.
         await stage.SetStateAsync(replica, roomId, "closed");
-        (await stage.Receiver.NextAsync(Delivery)).Type.Should().Be("order.closed");
+        (await billing.NextAsync(Delivery)).Type.Should().Be("order.closed");
+        (await kitchen.NextAsync(Delivery)).Type.Should().Be("order.closed");
     }
 
     [Fact]
@@ -83,14 +115,14 @@ public sealed class UnreadableOrderRecordTests
         var original = await stage.Receiver.NextAsync(Delivery);
         await stage.WaitForOrderAsync(replica, roomId, o => OrderHandoffStage.Deliveries(o).All(d => d.GetProperty("status").GetString() == "delivered"), Delivery);
 
-        // A dead letter as a replica that could not read this record would have written it (the record,
-        // as stored, in its body): after an upgrade every replica reads it, and the retry delivers it.
+        // A dead letter as replicas that could not read this record would have written it (the record, as
+        // stored, in its body): after an upgrade every replica reads it, and the retry delivers it.
         var stored = (await StoredRecordsAsync(stage.Redis!, roomId)).Single();
         var fields = stored.ToDictionary(f => f.Field, f => f.Value);
         var letterId = await stage.Redis!.ExecuteAsync("XADD", "rs:orders:deadletters", "*",
             "orderId", fields["orderId"], "roomId", roomId, "type", fields["type"], "version", fields["version"], "at", fields["at"],
             "endpoint", stage.Receiver.Url, "attempts", "0", "lastError", "unreadable record: written by a newer RoomShare",
-            "deadAt", "2026-12-01T00:00:00.000Z", "body", JsonSerializer.Serialize(fields), "unreadable", "1");
+            "deadAt", "2026-12-01T00:00:00.000Z", "body", JsonSerializer.Serialize(stored.Select(f => new[] { f.Field, f.Value })), "unreadable", "1");
 
         using var api = stage.Api(replica);
         var retry = await api.PostAsync(new Uri($"/api/deadletters/{letterId}/retry", UriKind.Relative), null);

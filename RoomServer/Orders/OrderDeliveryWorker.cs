@@ -206,6 +206,13 @@ public sealed class OrderDeliveryWorker(
                 return;
             }
 
+            if (claim.Outcome == ClaimOutcome.LeftForOthers)
+            {
+                // Its claim lapses after the timeout; staying away twice that long lets the other replicas try it first.
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (2 * ClaimTimeout);
+                return;
+            }
+
             if (claim.Entry is not { } entry)
             {
                 // Busy: another replica holds the room's oldest record (and delivers the room's later ones).

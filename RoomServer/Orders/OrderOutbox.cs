@@ -63,12 +63,20 @@ public enum ClaimOutcome
     Busy,
 
     Claimed,
+
+    /// <summary>
+    /// This replica could not read the room's oldest record and left it pending for another replica to try
+    /// (a newer RoomShare's record during a rolling upgrade); after a few tries it is dead-lettered.
+    /// </summary>
+    LeftForOthers,
 }
 
 /// <summary>A claim's outcome; when busy, <paramref name="LapsesIn"/> is how long the holder's claim has left unless renewed.</summary>
 public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry, TimeSpan LapsesIn = default)
 {
     public static readonly OutboxClaim Empty = new(ClaimOutcome.Empty, null);
+
+    public static readonly OutboxClaim LeftForOthers = new(ClaimOutcome.LeftForOthers, null);
 
     public static OutboxClaim Busy(TimeSpan lapsesIn) => new(ClaimOutcome.Busy, null, lapsesIn < TimeSpan.Zero ? TimeSpan.Zero : lapsesIn);
 }

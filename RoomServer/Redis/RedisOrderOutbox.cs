@@ -66,7 +66,8 @@ public sealed class RedisOrderOutbox(
             }
 
             var id = (string)reply[1]!;
-            var fields = ToFields((RedisValue[])reply[2]!);
+            var stored = (RedisValue[])reply[2]!;
+            var fields = ToFields(stored);
             var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
             OutboxEntry entry;
             try
@@ -76,7 +77,14 @@ public sealed class RedisOrderOutbox(
             catch (Exception ex)
             {
                 // Reading is parsing only (no I/O): whatever it throws, this record cannot be read here.
-                await DeadLetterUnreadableAsync(roomId, id, fields, ex);
+                var tries = (long)reply[3];
+                if (tries < UnreadableOrderRecords.MostTries)
+                {
+                    OrdersLog.UnreadableHere(logger, roomId, id, ex.Message, tries, UnreadableOrderRecords.MostTries);
+                    return OutboxClaim.LeftForOthers;
+                }
+
+                await DeadLetterUnreadableAsync(roomId, id, stored, fields, tries, ex);
                 continue;
             }
 
@@ -100,29 +108,29 @@ public sealed class RedisOrderOutbox(
     }
 
     /// <summary>
-    /// A record that cannot be read (<see cref="UnreadableOrderRecords"/>): a dead letter for each endpoint it
+    /// A record no replica could read (<see cref="UnreadableOrderRecords"/>): a dead letter for each endpoint it
     /// was for, their statuses dead, then settled. The dead letters first: a crash before the settling
     /// repeats them (at least once), never loses the record.
     /// </summary>
-    private async Task DeadLetterUnreadableAsync(string roomId, string entryId, Dictionary<string, string> fields, Exception why)
+    private async Task DeadLetterUnreadableAsync(string roomId, string entryId, RedisValue[] stored, Dictionary<string, string> fields, long tries, Exception why)
     {
         List<string> endpoints = fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
-        OrdersLog.UnreadableRecord(logger, roomId, entryId, why.Message, endpoints.Count, why);
         var reason = UnreadableOrderRecords.Reason(why);
         var orderId = fields.GetValueOrDefault("orderId", "");
-        var stored = UnreadableOrderRecords.StoredAsJson(fields);
+        var body = UnreadableOrderRecords.StoredAsJson(stored);
         foreach (var endpoint in endpoints)
         {
             var letter = new DeadLetter("", orderId, roomId, fields.GetValueOrDefault("type", ""), UnreadableOrderRecords.VersionOf(fields),
-                fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), stored);
+                fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), body);
             await redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters,
                 [.. DeadLetterFields(letter), new NameValueEntry(UnreadableOrderRecords.MarkerField, 1)]));
-            metrics.DeadLettered();
+            metrics.Unreadable();
             await redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(roomId), StatusField(orderId, endpoint),
                 WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
         }
 
         await SettleEntryAsync(roomId, entryId);
+        OrdersLog.UnreadableRecord(logger, roomId, entryId, tries, why.Message, endpoints.Count, why);
     }
 
     public Task KeepClaimAsync(OutboxEntry entry, string consumer) =>

@@ -5,26 +5,31 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// An order record this replica cannot read: a damaged stream entry, or one a newer RoomShare wrote
-/// during a rolling upgrade. Left pending it would be claimed, fail and be claimed again forever,
-/// holding up every later record of its room. Instead it becomes a dead letter for each endpoint it was
-/// for (<c>lastError</c> says why), whose body is the record exactly as stored, and the room goes on.
-/// An operator's retry puts that stored record back for the letter's endpoint (outbox_restore.lua), so
-/// a replica that can read it delivers it then.
+/// An order record a replica cannot read: a damaged stream entry, or one a newer RoomShare wrote during a
+/// rolling upgrade. Left pending for good it would hold up every later record of its room. So the replica
+/// that cannot read it leaves it for the others (its claim lapses after the claim timeout and another
+/// replica takes it over) until it has been claimed <see cref="MostTries"/> times; then it becomes a dead
+/// letter for each endpoint it was for (<c>lastError</c> says why), whose body is the record as stored,
+/// and the room goes on. An operator's retry puts that record back for the letter's endpoint
+/// (outbox_restore.lua), so a replica that can read it delivers it then.
 /// </summary>
 internal static class UnreadableOrderRecords
 {
+    /// <summary>Claims of an unreadable record before it is dead-lettered: with the failing replicas staying away, up to three replicas try it.</summary>
+    public const int MostTries = 3;
+
     /// <summary>The dead letter's field that marks its body as a stored record, not a webhook body.</summary>
     public const string MarkerField = "unreadable";
 
     public static string Reason(Exception exception) => "unreadable record: " + exception.Message;
 
-    /// <summary>The stored record as a JSON object of its fields, in their stored order.</summary>
-    public static string StoredAsJson(IReadOnlyDictionary<string, string> fields) => JsonSerializer.Serialize(fields);
+    /// <summary>The stored record as a JSON array of its <c>[field, value]</c> pairs, in stored order (as text).</summary>
+    public static string StoredAsJson(RedisValue[] flat) =>
+        JsonSerializer.Serialize(Enumerable.Range(0, flat.Length / 2).Select(i => new[] { (string?)flat[2 * i], (string?)flat[(2 * i) + 1] }));
 
     /// <summary>The version as stored, or 0 when it is not a number (the dead letter still needs one).</summary>
     public static long VersionOf(IReadOnlyDictionary<string, string> fields) =>
-        long.TryParse(fields.GetValueOrDefault("version"), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
+        long.TryParse(fields.GetValueOrDefault("version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
     /// <summary>
     /// outbox_restore.lua's arguments after its first three: the stored fields from a dead letter's body,
@@ -34,10 +39,10 @@ internal static class UnreadableOrderRecords
     {
         using var stored = JsonDocument.Parse(storedAsJson);
         var fields = new List<RedisValue>();
-        foreach (var field in stored.RootElement.EnumerateObject().Where(f => f.Name != endpointField))
+        foreach (var pair in stored.RootElement.EnumerateArray().Where(p => p[0].GetString() != endpointField))
         {
-            fields.Add(field.Name);
-            fields.Add(field.Value.GetString());
+            fields.Add(pair[0].GetString());
+            fields.Add(pair[1].GetString());
         }
 
         fields.Add(endpointField);

@@ -8,7 +8,8 @@
 -- One record per room at a time, in version order: a new record is read only when none is pending, so a
 -- later record never overtakes one still being retried. A pending record whose holder has not renewed its
 -- claim within the timeout (it died) is taken over (XAUTOCLAIM).
--- Reply: {'empty'} | {'busy', ms since the holder last renewed its claim} | {'entry', id, {field, value, ...}}
+-- Reply: {'empty'} | {'busy', ms since the holder last renewed its claim}
+--   | {'entry', id, {field, value, ...}, times the entry was claimed (1 when first read)}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'empty'} end
 local function settled()
   if redis.call('EXISTS', KEYS[3]) == 1 then
@@ -20,14 +21,15 @@ local function settled()
   end
   return {'empty'}
 end
-local entry
+local entry, claims = nil, 1
 if redis.call('XPENDING', KEYS[1], ARGV[1])[1] > 0 then
   local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', 1)
   entry = claimed[2][1]
   if not entry then return {'busy', redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1)[1][3]} end
+  claims = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)[1][4]
 else
   local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
   if not read then return settled() end
   entry = read[1][2][1]
 end
-return {'entry', entry[1], entry[2]}
+return {'entry', entry[1], entry[2], claims}
