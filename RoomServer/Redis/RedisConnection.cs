@@ -255,7 +255,7 @@ public sealed class RedisConnection(
             var nodes = ConfirmingNodes(multiplexer, ranOn);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
-            var confirmed = (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
+            var confirmed = await ConfirmedByAsync(nodes, replicas, waitMilliseconds);
             metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: confirmed >= replicas);
             return confirmed >= replicas
                 ? result
@@ -270,6 +270,25 @@ public sealed class RedisConnection(
     /// that got an answer always has, unless another profiler replaced ours), every master must confirm
     /// it — the safe side: a master that cannot answers <c>unavailable</c> — and a warning says so.
     /// </summary>
+    /// <summary>
+    /// The fewest replicas any of the nodes confirmed; none when there is no node to ask (no master
+    /// connected). Almost always one node: no fan-out then.
+    /// </summary>
+    private static async Task<long> ConfirmedByAsync(IServer[] nodes, int replicas, long waitMilliseconds)
+    {
+        if (nodes.Length == 0)
+        {
+            return 0;
+        }
+
+        if (nodes.Length == 1)
+        {
+            return (long)await nodes[0].ExecuteAsync("WAIT", replicas, waitMilliseconds);
+        }
+
+        return (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
+    }
+
     private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, EndPoint? ranOn) =>
         ranOn is not null ? [multiplexer.GetServer(ranOn)] : [.. multiplexer.GetServers().Where(s => !s.IsReplica)];
 
