@@ -6,8 +6,8 @@ namespace RoomShare.RoomServer.Tests.Orders;
 
 /// <summary>
 /// An order record a replica cannot read (a damaged stream entry, or a newer RoomShare's during a
-/// rolling upgrade; DESIGN.md §8) is left for the other replicas to try, then — no replica could read it
-/// in three claims — dead-lettered for each endpoint, so it does not hold up its room's later records;
+/// rolling upgrade; DESIGN.md §8) is left for the other replicas to try, then — on its third claim, by a
+/// replica that cannot read it — dead-lettered for each endpoint, so it does not hold up its room's later records;
 /// and it is not lost: a retry puts the record back as it was stored, for that endpoint. Real replica,
 /// real redis-server, real HTTP receivers; the bad record is written straight into the room's outbox
 /// stream. Claims lapse after 3 s here (OrderHandoffStage), so three tries take ~12 s on one replica.
@@ -49,8 +49,9 @@ public sealed class UnreadableOrderRecordTests
         var next = await billing.NextAsync(ThreeTries);
         (next.Type, next.Version).Should().Be(("order.reopened", reopened), "the record after the unreadable one is delivered (so that one was settled: one record of a room at a time)");
         (await kitchen.NextAsync(Delivery)).Version.Should().Be(reopened);
-        replica.Output.Should().Contain("left for another replica (try 1 of 3)").And.Contain("left for another replica (try 2 of 3)")
-            .And.Contain("could not be read in 3 tries", "it was tried three times before it was dead-lettered");
+        await Poll.UntilAsync(() => replica.Output.Contains("has been claimed 3 times", StringComparison.Ordinal), Delivery, "the dead letters' log line");
+        replica.Output.Should().Contain("left for another replica (claim 1 of 3)").And.Contain("left for another replica (claim 2 of 3)",
+            "it was left twice before its third claim dead-lettered it");
 
         var letters = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList();
         letters.Select(l => l.GetProperty("endpoint").GetString()).Should().BeEquivalentTo([billing.Url, kitchen.Url], "one dead letter per endpoint");

@@ -42,6 +42,13 @@ public sealed class OrderDeliveryWorker(
     /// </summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _heldElsewhere = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Rooms whose oldest record this replica could not read, and until when it stays away so the other
+    /// replicas claim that record first. Unlike <see cref="_heldElsewhere"/> this holds against this
+    /// replica's own announcements too: its room's next transition would otherwise claim the record again.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _leftForOthers = new(StringComparer.Ordinal);
+
     private int _inDelivery;
     private DateTimeOffset _capWarnedAt = DateTimeOffset.MinValue;
     private readonly WebhookOptions _webhooks = options.Value.Webhooks;
@@ -127,7 +134,7 @@ public sealed class OrderDeliveryWorker(
     /// </summary>
     private void Start(OutboxRoom room, bool announced, CancellationToken stoppingToken)
     {
-        if (_active.ContainsKey(room.RoomId) || (!announced && IsHeldElsewhere(room.RoomId)))
+        if (_active.ContainsKey(room.RoomId) || (!announced && IsHeldElsewhere(room.RoomId)) || IsLeftForOthers(room.RoomId))
         {
             return;
         }
@@ -173,14 +180,20 @@ public sealed class OrderDeliveryWorker(
     private bool IsHeldElsewhere(string roomId) =>
         _heldElsewhere.TryGetValue(roomId, out var until) && until > time.GetUtcNow();
 
+    private bool IsLeftForOthers(string roomId) =>
+        _leftForOthers.TryGetValue(roomId, out var until) && until > time.GetUtcNow();
+
     private void ForgetExpiredHolds()
     {
         var now = time.GetUtcNow();
-        foreach (var (roomId, until) in _heldElsewhere)
+        foreach (var holds in new[] { _heldElsewhere, _leftForOthers })
         {
-            if (until <= now)
+            foreach (var (roomId, until) in holds)
             {
-                _heldElsewhere.TryRemove(new KeyValuePair<string, DateTimeOffset>(roomId, until));
+                if (until <= now)
+                {
+                    holds.TryRemove(new KeyValuePair<string, DateTimeOffset>(roomId, until));
+                }
             }
         }
     }
@@ -209,7 +222,7 @@ public sealed class OrderDeliveryWorker(
             if (claim.Outcome == ClaimOutcome.LeftForOthers)
             {
                 // Its claim lapses after the timeout; staying away twice that long lets the other replicas try it first.
-                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (2 * ClaimTimeout);
+                _leftForOthers[room.RoomId] = time.GetUtcNow() + (2 * ClaimTimeout);
                 return;
             }
 

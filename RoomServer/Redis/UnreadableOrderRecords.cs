@@ -15,7 +15,11 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 internal static class UnreadableOrderRecords
 {
-    /// <summary>Claims of an unreadable record before it is dead-lettered: with the failing replicas staying away, up to three replicas try it.</summary>
+    /// <summary>
+    /// Claims of a record before a replica that cannot read it dead-letters it: with the failing replicas
+    /// staying away, up to three replicas try it. Every claim counts (the library keeps one count per
+    /// entry), also a takeover from a replica that read it and died delivering it.
+    /// </summary>
     public const int MostTries = 3;
 
     /// <summary>The dead letter's field that marks its body as a stored record, not a webhook body.</summary>

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// A replica that could not read a room's oldest record (ClaimOutcome.LeftForOthers) stays away from the
+/// room for twice the claim timeout, so the other replicas claim that record first (DESIGN.md §8) — also
+/// when its own store announces a new transition in the room, which otherwise starts a room at once.
+/// The worker runs in process against an outbox that stands in for one whose record cannot be read here
+/// (the real one, end to end: UnreadableOrderRecordTests).
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class LeftForOthersHoldTests
+{
+    [Fact]
+    public async Task NeitherPollsNorItsOwnAnnouncementsClaimARoomAgainWhileItIsLeftForOthers()
+    {
+        var options = Options.Create(new RoomServerOptions
+        {
+            ReplicaId = "r1",
+            Webhooks = new WebhookOptions { ClaimTimeoutSeconds = 3, PollIntervalMilliseconds = 50 },
+        });
+        var outbox = new UnreadableHere();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IOptions<RoomServerOptions>>(options);
+        services.AddSingleton<IOrderOutbox>(outbox);
+        services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<OrderDeliveryWorker>();
+        services.AddWebhookClient();
+        await using var provider = services.BuildServiceProvider();
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        var signal = provider.GetRequiredService<OrderOutboxSignal>();
+
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(outbox.Claims("left") == 1), TimeSpan.FromSeconds(10), "the first poll claims the room");
+
+            // For 1.5 s (the hold is 6 s): polls every 50 ms, and this replica's own transitions in both rooms.
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+            while (DateTime.UtcNow < until)
+            {
+                signal.Notify("left");
+                signal.Notify("other");
+                await Task.Delay(100);
+            }
+
+            outbox.Claims("left").Should().Be(1, "the room whose record it could not read is left to the others");
+            outbox.Claims("other").Should().BeGreaterThan(1, "another room is not held (the worker did run)");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Two rooms with work: "left" has a record this replica cannot read; "other" has none left.</summary>
+    private sealed class UnreadableHere : IOrderOutbox
+    {
+        private readonly ConcurrentDictionary<string, int> _claims = new(StringComparer.Ordinal);
+
+        public int Claims(string roomId) => _claims.GetValueOrDefault(roomId);
+
+        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() =>
+            Task.FromResult<IReadOnlyList<OutboxRoom>>([new OutboxRoom("left", 1), new OutboxRoom("other", 1)]);
+
+        public Task<long> AnnounceAsync(string roomId) => Task.FromResult(1L);
+
+        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+        {
+            _claims.AddOrUpdate(roomId, 1, (_, n) => n + 1);
+            return Task.FromResult(roomId == "left" ? OutboxClaim.LeftForOthers : OutboxClaim.Empty);
+        }
+
+        public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
+
+        public Task SweepAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
+
+        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
+
+        public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
+
+        public Task SettleAsync(OutboxEntry entry) => throw new InvalidOperationException("nothing is claimed");
+
+        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
+
+        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => Task.FromResult<IReadOnlyList<DeadLetter>>([]);
+
+        public Task<string?> RetryAsync(string deadLetterId) => Task.FromResult<string?>(null);
+    }
+}
