@@ -40,6 +40,9 @@ public sealed class RoomServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's exit code once it has exited; null while it runs.</summary>
+    public int? ExitCode => _process.ExitCode;
+
     /// <summary>
     /// Starts a replica and waits for <c>GET /healthz</c> 200. <paramref name="settings"/> are environment
     /// variables (<c>ConnectionStrings__Redis</c>, <c>RoomServer__ApiKeys__0</c>, <c>RoomServer__Jwt__SigningKey</c>...).

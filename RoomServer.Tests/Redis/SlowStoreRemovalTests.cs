@@ -25,9 +25,17 @@ public sealed class SlowStoreRemovalTests(RedisContractServer server, ITestOutpu
         removal.EnsureSuccessStatusCode();
         var removed = Stopwatch.StartNew();
         (await server.Redis.ExecuteAsync("CLIENT", "PAUSE", PauseMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL")).Should().Be("OK");
-
-        var closed = await Task.WhenAny(bob.Client.Closed, Task.Delay(TimeSpan.FromSeconds(10))) == bob.Client.Closed;
-        var took = removed.Elapsed;
+        bool closed;
+        TimeSpan took;
+        try
+        {
+            closed = await Task.WhenAny(bob.Client.Closed, Task.Delay(TimeSpan.FromSeconds(10))) == bob.Client.Closed;
+            took = removed.Elapsed;
+        }
+        finally
+        {
+            await server.Redis.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
         output.WriteLine($"closed {took.TotalMilliseconds:0} ms after the removal was answered");
 
         closed.Should().BeTrue("the server closes a removed member's connections (DESIGN §3 Removed)");

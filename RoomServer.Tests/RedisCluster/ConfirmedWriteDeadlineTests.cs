@@ -27,6 +27,24 @@ public sealed class ConfirmedWriteDeadlineTests(RedisClusterFixture cluster) : I
     }
 
     [Fact]
+    public async Task ASettingFoundWrongOnlyAfterStartUpStopsTheReplicaOnceWithAFailingExitCode()
+    {
+        // Redis is down when the replica starts, so the topology (and what it refuses) is learnt later.
+        await using var redis = await RedisServerProcess.StartAsync();
+        await redis.StopAsync();
+        var settings = cluster.Settings("r-late-refusal");
+        settings["ConnectionStrings__Redis"] = redis.Endpoint;
+        settings["RoomServer__Redis__ShardedPubSub"] = "on";
+        await using var replica = await RoomServerProcess.StartAsync(settings);
+
+        await redis.StartAgainAsync();
+
+        (await replica.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue("it stops once a call learns that the server is no cluster");
+        replica.ExitCode.Should().Be(1, "a refusal is not a clean stop");
+        replica.Output.Split("Stopping: RoomServer:Redis:ShardedPubSub is 'on'").Should().HaveCount(2, "the refusal is logged once, not by every call after it");
+    }
+
+    [Fact]
     public async Task TheSameDeadlineOnASingleServerStartsAndServes()
     {
         await using var redis = await RedisServerProcess.StartAsync();

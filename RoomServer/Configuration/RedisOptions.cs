@@ -24,10 +24,10 @@ public sealed class RedisOptions
     public int? ReplicasToAcknowledge { get; set; }
 
     /// <summary>
-    /// The shortest <c>StoreTimeoutMilliseconds</c> that leaves a confirmed write time to be confirmed:
-    /// its <c>WAIT</c> ends 200 ms before the deadline (Redis answers a timed-out WAIT on its next tick),
-    /// a reshard's resends stop 100 ms before that, and the script and the replication need the rest.
-    /// Below it every confirmed write could answer <c>unavailable</c>.
+    /// The shortest <c>StoreTimeoutMilliseconds</c> RoomShare takes when writes are confirmed: a confirmed
+    /// write's <c>WAIT</c> ends 200 ms before the deadline (Redis answers a timed-out WAIT on its next tick)
+    /// and a reshard's resends stop 100 ms before that, so a shorter deadline leaves a write too little time
+    /// to wait out a reshard or a slow replica (then <c>unavailable</c>), and below 300 ms none at all.
     /// </summary>
     public const int MinimumConfirmedDeadlineMilliseconds = 500;
 
@@ -36,7 +36,8 @@ public sealed class RedisOptions
         replicas > 0 && storeTimeoutMilliseconds < MinimumConfirmedDeadlineMilliseconds
             ? $"RoomServer:StoreTimeoutMilliseconds is {storeTimeoutMilliseconds}, but every write is confirmed by {replicas} Redis replica(s) " +
               "(RoomServer:Redis:ReplicasToAcknowledge; unset, 1 on a Redis Cluster), and a confirmed write needs at least " +
-              $"{MinimumConfirmedDeadlineMilliseconds} ms: its WAIT ends 200 ms before the deadline and a reshard's resends 100 ms before that. " +
+              $"{MinimumConfirmedDeadlineMilliseconds} ms: its WAIT ends 200 ms before the deadline and a reshard's resends 100 ms before that, " +
+              "so a shorter deadline leaves too little time to wait out a reshard or a slow replica. " +
               $"Set RoomServer__StoreTimeoutMilliseconds to {MinimumConfirmedDeadlineMilliseconds} or more, or RoomServer__Redis__ReplicasToAcknowledge " +
               "to 0 (then an acknowledged write can be lost when a master fails over)."
             : null;

@@ -44,6 +44,9 @@ public sealed class RedisConnection(
     private ConfirmedWritesConnection? _confirmedWrites;
     private RedisTopology? _topology;
 
+    /// <summary>Why the settings cannot work with the server, once that was learnt after start-up (the replica is stopping).</summary>
+    private string? _misconfigured;
+
     /// <summary>Raised when a connection of the given type comes back after a failure.</summary>
     public event Action<ConnectionType>? Restored;
 
@@ -137,6 +140,11 @@ public sealed class RedisConnection(
             return null;
         }
 
+        if (_misconfigured is not null)
+        {
+            throw RoomException.Unavailable("the Redis configuration is wrong; see the server log");
+        }
+
         RedisTopology? topology;
         try
         {
@@ -144,9 +152,15 @@ public sealed class RedisConnection(
         }
         catch (InvalidOperationException ex) when (!atStartup)
         {
-            // Learnt only after start-up (no server was reachable then): the same refusal, as late as it can be.
-            RedisLog.Misconfigured(logger, ex.Message);
-            lifetime.StopApplication();
+            // Learnt only after start-up (no server was reachable then): the same refusal, as late as it can
+            // be — said once, and the exit code says it too (a supervisor should not count it a clean stop).
+            if (Interlocked.CompareExchange(ref _misconfigured, ex.Message, null) is null)
+            {
+                RedisLog.Misconfigured(logger, ex.Message);
+                Environment.ExitCode = 1;
+                lifetime.StopApplication();
+            }
+
             throw RoomException.Unavailable("the Redis configuration is wrong; see the server log", ex);
         }
 
