@@ -42,7 +42,9 @@ app.MapOpenApi();
 app.MapApiReference();
 app.MapDemo();
 
+var exit = app.Services.GetRequiredService<ReplicaExit>(); // resolved now: the container is gone once Run returns
 app.Run();
+return exit.Code;
 
 /// <summary>The entry point, public for WebApplicationFactory-based tests.</summary>
 public partial class Program;

@@ -31,6 +31,7 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
             Options.Create(new RoomServerOptions { ReplicaId = replicaId }),
             new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
             new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
+            new ReplicaExit(),
             NullLogger<RedisConnection>.Instance);
         await connection.StartAsync(CancellationToken.None);
         return new StandaloneRedisConnection(services, connection);

@@ -20,23 +20,8 @@ public sealed class LeftForOthersHoldTests
     [Fact]
     public async Task NeitherPollsNorItsOwnAnnouncementsClaimARoomAgainWhileItIsLeftForOthers()
     {
-        var options = Options.Create(new RoomServerOptions
-        {
-            ReplicaId = "r1",
-            Webhooks = new WebhookOptions { ClaimTimeoutSeconds = 3, PollIntervalMilliseconds = 50 },
-        });
         var outbox = new UnreadableHere();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMetrics();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IOptions<RoomServerOptions>>(options);
-        services.AddSingleton<IOrderOutbox>(outbox);
-        services.AddSingleton<OrderOutboxSignal>();
-        services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<OrderDeliveryWorker>();
-        services.AddWebhookClient();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Worker(outbox, claimTimeoutSeconds: 3);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
         var signal = provider.GetRequiredService<OrderOutboxSignal>();
 
@@ -61,6 +46,44 @@ public sealed class LeftForOthersHoldTests
         {
             await worker.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task TheHoldEndsAfterTwiceTheClaimTimeout()
+    {
+        var outbox = new UnreadableHere();
+        await using var provider = Worker(outbox, claimTimeoutSeconds: 1);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(outbox.Claims("left") == 1), TimeSpan.FromSeconds(10), "the first poll claims the room");
+            await Poll.UntilAsync(() => Task.FromResult(outbox.Claims("left") >= 2), TimeSpan.FromSeconds(10), "the room is claimed again once its 2 s hold ends");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static ServiceProvider Worker(IOrderOutbox outbox, int claimTimeoutSeconds)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(new RoomServerOptions
+        {
+            ReplicaId = "r1",
+            Webhooks = new WebhookOptions { ClaimTimeoutSeconds = claimTimeoutSeconds, PollIntervalMilliseconds = 50 },
+        }));
+        services.AddSingleton(outbox);
+        services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<OrderDeliveryWorker>();
+        services.AddWebhookClient();
+        return services.BuildServiceProvider();
     }
 
     /// <summary>Two rooms with work: "left" has a record this replica cannot read; "other" has none left.</summary>

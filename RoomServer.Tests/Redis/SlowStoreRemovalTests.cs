@@ -34,6 +34,8 @@ public sealed class SlowStoreRemovalTests(RedisContractServer server, ITestOutpu
         }
         finally
         {
+            // Answered once the pause is over, if Redis holds it back too: either way Redis serves again
+            // before the test tears down its clients and server.
             await server.Redis.ExecuteAsync("CLIENT", "UNPAUSE");
         }
         output.WriteLine($"closed {took.TotalMilliseconds:0} ms after the removal was answered");

@@ -17,6 +17,7 @@ public static class ConfigurationExtensions
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RoomServerOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, NestedOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ReplicaExit>();
         builder.Services.AddHostedService<StartupLog>();
         builder.Services.AddHostedService<StartupBanner>();
         return builder;

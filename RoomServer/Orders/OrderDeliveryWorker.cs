@@ -38,7 +38,8 @@ public sealed class OrderDeliveryWorker(
     /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
     /// until the holder's claim could lapse, at most a third of the timeout (its renewal period). Trying
     /// sooner only costs a claim script a room a poll (with an endpoint down, one for each of a thousand
-    /// rooms a second). Only the worker's own loop touches it, and the cap's counter and warning.
+    /// rooms a second). The worker's loop and the room tasks write it (hence concurrent); the cap's counter
+    /// and warning are the loop's.
     /// </summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _heldElsewhere = new(StringComparer.Ordinal);
 
@@ -130,7 +131,8 @@ public sealed class OrderDeliveryWorker(
     /// <summary>
     /// Starts delivering a room unless it is in delivery here already, or held by another replica as
     /// this one last saw it — except when this replica has just <paramref name="announced"/> a new record
-    /// there (the holder may have found the room empty a moment before).
+    /// there (the holder may have found the room empty a moment before) — or left for the others
+    /// (<see cref="_leftForOthers"/>, announced or not).
     /// </summary>
     private void Start(OutboxRoom room, bool announced, CancellationToken stoppingToken)
     {

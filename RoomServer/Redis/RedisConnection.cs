@@ -23,6 +23,7 @@ public sealed class RedisConnection(
     IOptions<RoomServerOptions> options,
     RoomMetrics metrics,
     IHostApplicationLifetime lifetime,
+    ReplicaExit exit,
     ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
 {
     /// <summary>
@@ -153,11 +154,11 @@ public sealed class RedisConnection(
         catch (InvalidOperationException ex) when (!atStartup)
         {
             // Learnt only after start-up (no server was reachable then): the same refusal, as late as it can
-            // be — said once, and the exit code says it too (a supervisor should not count it a clean stop).
+            // be — said once, and the exit code says it too (ReplicaExit).
             if (Interlocked.CompareExchange(ref _misconfigured, ex.Message, null) is null)
             {
                 RedisLog.Misconfigured(logger, ex.Message);
-                Environment.ExitCode = 1;
+                exit.Refused();
                 lifetime.StopApplication();
             }
 
@@ -273,17 +274,12 @@ public sealed class RedisConnection(
             metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: confirmed >= replicas);
             return confirmed >= replicas
                 ? result
-                : throw NotConfirmed(script.Name, replicas, confirmed, $"WAIT {replicas} {waitMilliseconds} on {string.Join(" and ", nodes.Select(n => n.EndPoint))}");
+                : throw NotConfirmed(script.Name, replicas, confirmed, nodes.Length == 0
+                    ? "no master connected to ask"
+                    : $"WAIT {replicas} {waitMilliseconds} on {string.Join(" and ", nodes.Select(n => n.EndPoint))}");
         });
     }
 
-    /// <summary>
-    /// Where a write's <c>WAIT</c> goes: the node that ran it, wherever a reshard or a failover sent it
-    /// (<see cref="ConfirmedWritesConnection.TrackAsync"/>) — never where the slot map says, which the
-    /// library updates only after it has followed a MOVED. Had no send been recorded (which a write
-    /// that got an answer always has, unless another profiler replaced ours), every master must confirm
-    /// it — the safe side: a master that cannot answers <c>unavailable</c> — and a warning says so.
-    /// </summary>
     /// <summary>
     /// The fewest replicas any of the nodes confirmed; none when there is no node to ask (no master
     /// connected). Almost always one node: no fan-out then.
@@ -303,6 +299,13 @@ public sealed class RedisConnection(
         return (await Task.WhenAll(nodes.Select(async node => (long)await node.ExecuteAsync("WAIT", replicas, waitMilliseconds)))).Min();
     }
 
+    /// <summary>
+    /// Where a write's <c>WAIT</c> goes: the node that ran it, wherever a reshard or a failover sent it
+    /// (<see cref="ConfirmedWritesConnection.TrackAsync"/>) — never where the slot map says, which the
+    /// library updates only after it has followed a MOVED. Had no send been recorded (which a write
+    /// that got an answer always has, unless another profiler replaced ours), every master must confirm
+    /// it — the safe side: a master that cannot answers <c>unavailable</c> — and a warning says so.
+    /// </summary>
     private static IServer[] ConfirmingNodes(ConnectionMultiplexer multiplexer, EndPoint? ranOn) =>
         ranOn is not null ? [multiplexer.GetServer(ranOn)] : [.. multiplexer.GetServers().Where(s => !s.IsReplica)];
 
