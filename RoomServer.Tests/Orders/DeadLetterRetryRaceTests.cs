@@ -41,7 +41,7 @@ public sealed class DeadLetterRetryRaceTests
             .Should().BeTrue();
         await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
 
-        await using var provider = Worker(options, racing);
+        await using var provider = InProcessDeliveryWorker.Build(options, racing);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
         await worker.StartAsync(CancellationToken.None);
         try
@@ -64,20 +64,6 @@ public sealed class DeadLetterRetryRaceTests
         }
     }
 
-    private static ServiceProvider Worker(IOptions<RoomServerOptions> options, IOrderOutbox outbox)
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMetrics();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
-        services.AddSingleton(outbox);
-        services.AddSingleton<OrderOutboxSignal>();
-        services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<OrderDeliveryWorker>();
-        services.AddWebhookClient();
-        return services.BuildServiceProvider();
-    }
 
     /// <summary>The outbox, except that right after the first dead letter is written the operator retries it.</summary>
     private sealed class RetryBetweenDeadLetterAndStatus(IOrderOutbox inner) : IOrderOutbox

@@ -67,24 +67,14 @@ public sealed class LeftForOthersHoldTests
         }
     }
 
-    private static ServiceProvider Worker(IOrderOutbox outbox, int claimTimeoutSeconds)
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMetrics();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(Options.Create(new RoomServerOptions
-        {
-            ReplicaId = "r1",
-            Webhooks = new WebhookOptions { ClaimTimeoutSeconds = claimTimeoutSeconds, PollIntervalMilliseconds = 50 },
-        }));
-        services.AddSingleton(outbox);
-        services.AddSingleton<OrderOutboxSignal>();
-        services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<OrderDeliveryWorker>();
-        services.AddWebhookClient();
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Worker(IOrderOutbox outbox, int claimTimeoutSeconds) =>
+        InProcessDeliveryWorker.Build(
+            Options.Create(new RoomServerOptions
+            {
+                ReplicaId = "r1",
+                Webhooks = new WebhookOptions { ClaimTimeoutSeconds = claimTimeoutSeconds, PollIntervalMilliseconds = 50 },
+            }),
+            outbox);
 
     /// <summary>Two rooms with work: "left" has a record this replica cannot read; "other" has none left.</summary>
     private sealed class UnreadableHere : IOrderOutbox

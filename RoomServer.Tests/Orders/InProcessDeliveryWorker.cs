@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// The delivery worker in the test process, as the replica wires it (the signing HTTP client included),
+/// over an outbox the test chooses. Resolve <see cref="OrderDeliveryWorker"/> and start it.
+/// </summary>
+internal static class InProcessDeliveryWorker
+{
+    public static ServiceProvider Build(IOptions<RoomServerOptions> options, IOrderOutbox outbox)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(outbox);
+        services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<OrderDeliveryWorker>();
+        services.AddWebhookClient();
+        return services.BuildServiceProvider();
+    }
+}
