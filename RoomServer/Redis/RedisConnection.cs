@@ -159,7 +159,10 @@ public sealed class RedisConnection(
             {
                 RedisLog.Misconfigured(logger, ex.Message);
                 exit.Refused();
-                lifetime.StopApplication();
+
+                // Off this thread: stopping runs the drain (ReplicaDrain) inside StopApplication, and the
+                // drain waits for calls in flight — this one among them.
+                _ = Task.Run(lifetime.StopApplication);
             }
 
             throw RoomException.Unavailable("the Redis configuration is wrong; see the server log", ex);
