@@ -64,7 +64,6 @@ public sealed class DeadLetterRetryRaceTests
         }
     }
 
-
     /// <summary>The outbox, except that right after the first dead letter is written the operator retries it.</summary>
     private sealed class RetryBetweenDeadLetterAndStatus(IOrderOutbox inner) : IOrderOutbox
     {

@@ -60,6 +60,8 @@ public sealed class LeftForOthersHoldTests
         {
             await Poll.UntilAsync(() => Task.FromResult(outbox.Claims("left") == 1), TimeSpan.FromSeconds(10), "the first poll claims the room");
             await Poll.UntilAsync(() => Task.FromResult(outbox.Claims("left") >= 2), TimeSpan.FromSeconds(10), "the room is claimed again once its 2 s hold ends");
+            var (first, second) = outbox.FirstTwoClaimsOf("left");
+            (second - first).Should().BeGreaterThan(TimeSpan.FromSeconds(1.5), "it stayed away about twice the claim timeout (polls come every 50 ms)");
         }
         finally
         {
@@ -80,8 +82,15 @@ public sealed class LeftForOthersHoldTests
     private sealed class UnreadableHere : IOrderOutbox
     {
         private readonly ConcurrentDictionary<string, int> _claims = new(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<(string RoomId, DateTime At)> _claimed = new();
 
         public int Claims(string roomId) => _claims.GetValueOrDefault(roomId);
+
+        public (DateTime First, DateTime Second) FirstTwoClaimsOf(string roomId)
+        {
+            var times = _claimed.Where(c => c.RoomId == roomId).Select(c => c.At).Take(2).ToList();
+            return (times[0], times[1]);
+        }
 
         public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() =>
             Task.FromResult<IReadOnlyList<OutboxRoom>>([new OutboxRoom("left", 1), new OutboxRoom("other", 1)]);
@@ -91,6 +100,7 @@ public sealed class LeftForOthersHoldTests
         public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
         {
             _claims.AddOrUpdate(roomId, 1, (_, n) => n + 1);
+            _claimed.Enqueue((roomId, DateTime.UtcNow));
             return Task.FromResult(roomId == "left" ? OutboxClaim.LeftForOthers : OutboxClaim.Empty);
         }
 

@@ -10,7 +10,7 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// replica that cannot read it — dead-lettered for each endpoint, so it does not hold up its room's later records;
 /// and it is not lost: a retry puts the record back as it was stored, for that endpoint. Real replica,
 /// real redis-server, real HTTP receivers; the bad record is written straight into the room's outbox
-/// stream. Claims lapse after 3 s here (OrderHandoffStage), so three tries take ~12 s on one replica.
+/// stream. Claims lapse after 3 s here (OrderHandoffStage), so three claims take ~12 s on one replica.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class UnreadableOrderRecordTests
@@ -19,11 +19,11 @@ public sealed class UnreadableOrderRecordTests
 
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
 
-    /// <summary>Three claims of an unreadable record, each after the last one's claim lapsed and the replica stayed away.</summary>
-    private static readonly TimeSpan ThreeTries = TimeSpan.FromSeconds(45);
+    /// <summary>Three claims of an unreadable record, each after the last one lapsed and the replica stayed away.</summary>
+    private static readonly TimeSpan ThreeClaims = TimeSpan.FromSeconds(45);
 
     [Fact]
-    public async Task AnUnreadableRecordIsDeadLetteredForEachEndpointAfterThreeTriesAndTheRoomsLaterRecordsStillGo()
+    public async Task AnUnreadableRecordIsDeadLetteredForEachEndpointAfterThreeClaimsAndTheRoomsLaterRecordsStillGo()
     {
         await using var kitchen = new WebhookReceiver(KitchenSecret);
         await kitchen.StartAsync();
@@ -46,7 +46,7 @@ public sealed class UnreadableOrderRecordTests
             "orderId", damaged, "type", "order.reopened", "version", "v?", "at", "2026-12-01T00:00:00.000Z", "by", "api", "room", "{\"epoch\":\"e");
         var reopened = await stage.SetStateAsync(replica, roomId, "open");
 
-        var next = await billing.NextAsync(ThreeTries);
+        var next = await billing.NextAsync(ThreeClaims);
         (next.Type, next.Version).Should().Be(("order.reopened", reopened), "the record after the unreadable one is delivered (so that one was settled: one record of a room at a time)");
         (await kitchen.NextAsync(Delivery)).Version.Should().Be(reopened);
         await Poll.UntilAsync(() => replica.Output.Contains("has been claimed 3 times", StringComparison.Ordinal), Delivery, "the dead letters' log line");
@@ -92,7 +92,7 @@ public sealed class UnreadableOrderRecordTests
         var after = await Poll.ForAsync(
             async () => (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().ToList(),
             items => items.Count == 2 && items.All(i => i.GetProperty("id").GetString() != billingLetter),
-            ThreeTries,
+            ThreeClaims,
             items => $"dead letters after the retry: {string.Join(", ", items.Select(i => i.GetProperty("endpoint").GetString()))}");
         after.Select(l => (l.GetProperty("endpoint").GetString(), l.GetProperty("orderId").GetString()))
             .Should().BeEquivalentTo([(kitchen.Url, damaged), (billing.Url, damaged)]);
@@ -104,6 +104,37 @@ public sealed class UnreadableOrderRecordTests
         await stage.SetStateAsync(replica, roomId, "closed");
         (await billing.NextAsync(Delivery)).Type.Should().Be("order.closed");
         (await kitchen.NextAsync(Delivery)).Type.Should().Be("order.closed");
+    }
+
+    [Fact]
+    public async Task AnEndpointThatAlreadyHasTheRecordGetsNoDeadLetterForIt()
+    {
+        await using var kitchen = new WebhookReceiver(KitchenSecret);
+        await kitchen.StartAsync();
+        await using var stage = await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
+        });
+        var billing = stage.Receiver;
+        var replica = stage.Replicas[0];
+        var roomId = await stage.CreateRoomAsync(replica);
+
+        // As a replica that could read the record leaves it when it dies after billing took it.
+        var damaged = $"{roomId}:damaged";
+        await stage.Redis!.ExecuteAsync("HSET", $"rs:{{{roomId}}}:deliveries", $"{damaged} {billing.Url}", "{\"status\":\"delivered\",\"attempts\":1,\"lastError\":null}");
+        await stage.Redis!.ExecuteAsync("XGROUP", "CREATE", $"rs:{{{roomId}}}:orders", "webhooks", "0", "MKSTREAM"); // as state.lua makes it
+        await stage.Redis!.ExecuteAsync("XADD", $"rs:{{{roomId}}}:orders", "*",
+            "orderId", damaged, "type", "order.submitted", "version", "1", "at", "2026-12-01T00:00:00.000Z", "by", "api", "room", "{");
+        await stage.SetStateAsync(replica, roomId, "locked");
+
+        (await billing.NextAsync(ThreeClaims)).Type.Should().Be("order.submitted", "the record after the unreadable one goes on");
+        var letter = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().Should().ContainSingle().Subject;
+        letter.GetProperty("endpoint").GetString().Should().Be(kitchen.Url, "billing has the record already");
+        var statuses = (await stage.GetJsonAsync(replica, $"/api/rooms/{roomId}/order")).GetProperty("records").EnumerateArray()
+            .Single(r => r.GetProperty("orderId").GetString() == damaged).GetProperty("deliveries").EnumerateArray()
+            .ToDictionary(d => d.GetProperty("endpoint").GetString()!, d => d.GetProperty("status").GetString());
+        statuses.Should().Equal(new Dictionary<string, string?> { [billing.Url] = "delivered", [kitchen.Url] = "dead" });
     }
 
     [Fact]

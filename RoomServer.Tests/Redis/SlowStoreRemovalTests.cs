@@ -41,6 +41,8 @@ public sealed class SlowStoreRemovalTests(RedisContractServer server, ITestOutpu
         output.WriteLine($"closed {took.TotalMilliseconds:0} ms after the removal was answered");
 
         closed.Should().BeTrue("the server closes a removed member's connections (DESIGN §3 Removed)");
+        // The contract's second is the server's; the bound adds 0.3 s for the client to see the close on a
+        // loaded box (measured ~0.8 s), and still fails the close that waited out the store (1.9 s).
         took.Should().BeLessThan(TimeSpan.FromMilliseconds(1300),
             "the close must not wait out the paused store's answer (it used to: 0.4 s, then the store's own deadline, 1.5 s here)");
     }

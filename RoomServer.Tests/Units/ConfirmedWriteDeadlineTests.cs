@@ -1,4 +1,5 @@
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Redis;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
@@ -28,6 +29,17 @@ public sealed class ConfirmedWriteDeadlineTests
     [InlineData(null, 50)]
     public void EnoughTimeNoConfirmationOrAnUnsetCountPass(int? replicas, int deadline) =>
         new RedisOptionsValidator().Validate(null, Options(replicas, deadline)).Succeeded.Should().BeTrue();
+
+    [Fact]
+    public void TheMinimumLeavesAConfirmedWriteTimeBeyondItsWaitMarginAndItsReshardAllowance()
+    {
+        // The minimum and its message are written from these margins: a margin that grows must move them.
+        var margins = RedisConnection.WaitMargin + RedisConnection.WaitAllowance;
+        (margins.TotalMilliseconds + 200).Should().BeLessThanOrEqualTo(RedisOptions.MinimumConfirmedDeadlineMilliseconds,
+            "200 ms at least for the script and its replication");
+        RedisOptions.DeadlineTooShort(1, 300).Should().Contain($"WAIT ends {RedisConnection.WaitMargin.TotalMilliseconds:0} ms before the deadline")
+            .And.Contain($"resends {RedisConnection.WaitAllowance.TotalMilliseconds:0} ms before that");
+    }
 
     private static RoomServerOptions Options(int? replicas, int deadline) =>
         new() { StoreTimeoutMilliseconds = deadline, Redis = new RedisOptions { ReplicasToAcknowledge = replicas } };

@@ -15,7 +15,9 @@ public interface IOrderOutbox
 
     /// <summary>
     /// The room's oldest record not yet settled, now held by <paramref name="consumer"/> — unless another
-    /// consumer holds it and renewed its claim within <paramref name="claimTimeout"/> (then busy).
+    /// consumer holds it and renewed its claim within <paramref name="claimTimeout"/> (then busy), or this
+    /// replica cannot read it (then left for the others, or from its third claim dead-lettered and settled
+    /// on the way to the next).
     /// </summary>
     Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout);
 
@@ -65,8 +67,8 @@ public enum ClaimOutcome
     Claimed,
 
     /// <summary>
-    /// This replica could not read the room's oldest record and left it pending for another replica to try
-    /// (a newer RoomShare's record during a rolling upgrade); after a few tries it is dead-lettered.
+    /// This replica could not read the room's oldest record (a damaged entry, or a newer RoomShare's during a
+    /// rolling upgrade) and left it pending for another replica; on its third claim it is dead-lettered.
     /// </summary>
     LeftForOthers,
 }

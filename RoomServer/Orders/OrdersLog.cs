@@ -21,11 +21,11 @@ internal static partial class OrdersLog
     [LoggerMessage(6008, LogLevel.Warning, "Order delivery: {Rooms} rooms in delivery on this replica, the most it takes; more wait for a room to finish (an endpoint failing for long?)")]
     public static partial void RoomsCapped(ILogger logger, int rooms);
 
-    [LoggerMessage(6009, LogLevel.Error, "Order outbox of room {RoomId}: record {EntryId} cannot be read here and has been claimed {Tries} times ({Error}): {Endpoints} dead letter(s) written, one per endpoint it was for, and the room's later records go on")]
-    public static partial void UnreadableRecord(ILogger logger, string roomId, string entryId, long tries, string error, int endpoints, Exception exception);
+    [LoggerMessage(6009, LogLevel.Error, "Order outbox of room {RoomId}: record {EntryId} cannot be read here and has been claimed {Claims} times ({Error}): {Endpoints} dead letter(s) written, one per endpoint it was for, and the room's later records go on")]
+    public static partial void UnreadableRecord(ILogger logger, string roomId, string entryId, long claims, string error, int endpoints, Exception exception);
 
-    [LoggerMessage(6010, LogLevel.Warning, "Order outbox of room {RoomId}: record {EntryId} cannot be read here ({Error}); left for another replica (claim {Tries} of {MostTries})")]
-    public static partial void UnreadableHere(ILogger logger, string roomId, string entryId, string error, long tries, int mostTries);
+    [LoggerMessage(6010, LogLevel.Warning, "Order outbox of room {RoomId}: record {EntryId} cannot be read here ({Error}); left for another replica (claim {Claims} of {MostClaims})")]
+    public static partial void UnreadableHere(ILogger logger, string roomId, string entryId, string error, long claims, int mostClaims);
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);

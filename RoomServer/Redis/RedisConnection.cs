@@ -32,13 +32,13 @@ public sealed class RedisConnection(
     /// <c>hz 10</c> up to 100 ms late (a WAIT of 50 ms took 81, of 120 took 203, on this project's box);
     /// with 50 ms here, half of the WAITs that found no replica were overtaken by the deadline.
     /// </summary>
-    private static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(200);
+    internal static readonly TimeSpan WaitMargin = TimeSpan.FromMilliseconds(200);
 
     /// <summary>What a reshard's last resend leaves of the deadline for its answer.</summary>
     private static readonly TimeSpan ResendMargin = TimeSpan.FromMilliseconds(50);
 
     /// <summary>What a confirmed write's resends (a reshard) leave of the deadline for its <c>WAIT</c>.</summary>
-    private static readonly TimeSpan WaitAllowance = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan WaitAllowance = TimeSpan.FromMilliseconds(100);
 
     private readonly TimeSpan _deadline = TimeSpan.FromMilliseconds(options.Value.StoreTimeoutMilliseconds);
     private ConnectionMultiplexer? _multiplexer;
@@ -278,14 +278,14 @@ public sealed class RedisConnection(
             return confirmed >= replicas
                 ? result
                 : throw NotConfirmed(script.Name, replicas, confirmed, nodes.Length == 0
-                    ? "no master connected to ask"
+                    ? "no master known to ask"
                     : $"WAIT {replicas} {waitMilliseconds} on {string.Join(" and ", nodes.Select(n => n.EndPoint))}");
         });
     }
 
     /// <summary>
     /// The fewest replicas any of the nodes confirmed; none when there is no node to ask (no master
-    /// connected). Almost always one node: no fan-out then.
+    /// known). Almost always one node: no fan-out then.
     /// </summary>
     private static async Task<long> ConfirmedByAsync(IServer[] nodes, int replicas, long waitMilliseconds)
     {

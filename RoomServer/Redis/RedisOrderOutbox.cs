@@ -51,7 +51,8 @@ public sealed class RedisOrderOutbox(
 
     public async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
     {
-        // Each unreadable record is dead-lettered and settled on the way, so this ends.
+        // An unreadable record is either left for the others (return) or, from its third claim on,
+        // dead-lettered and settled (continue with the next): so this ends.
         while (true)
         {
             var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
@@ -77,14 +78,14 @@ public sealed class RedisOrderOutbox(
             catch (Exception ex)
             {
                 // Reading is parsing only (no I/O): whatever it throws, this record cannot be read here.
-                var tries = (long)reply[3];
-                if (tries < UnreadableOrderRecords.MostTries)
+                var claims = (long)reply[3];
+                if (claims < UnreadableOrderRecords.MostClaims)
                 {
-                    OrdersLog.UnreadableHere(logger, roomId, id, ex.Message, tries, UnreadableOrderRecords.MostTries);
+                    OrdersLog.UnreadableHere(logger, roomId, id, ex.Message, claims, UnreadableOrderRecords.MostClaims);
                     return OutboxClaim.LeftForOthers;
                 }
 
-                await DeadLetterUnreadableAsync(roomId, id, stored, fields, tries, ex);
+                await DeadLetterUnreadableAsync(roomId, id, stored, fields, deliveries, claims, ex);
                 continue;
             }
 
@@ -109,14 +110,19 @@ public sealed class RedisOrderOutbox(
 
     /// <summary>
     /// A record no replica could read (<see cref="UnreadableOrderRecords"/>): a dead letter for each endpoint it
-    /// was for, their statuses dead, then settled. The dead letters first: a crash before the settling
+    /// was for and does not have yet, their statuses dead, then settled. The dead letters first: a crash before the settling
     /// repeats them (at least once), never loses the record.
     /// </summary>
-    private async Task DeadLetterUnreadableAsync(string roomId, string entryId, RedisValue[] stored, Dictionary<string, string> fields, long tries, Exception why)
+    private async Task DeadLetterUnreadableAsync(
+        string roomId, string entryId, RedisValue[] stored, Dictionary<string, string> fields, HashEntry[] deliveries, long claims, Exception why)
     {
-        List<string> endpoints = fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
-        var reason = UnreadableOrderRecords.Reason(why);
         var orderId = fields.GetValueOrDefault("orderId", "");
+
+        // Not those a replica that could read it delivered to before it died (a takeover): they have it.
+        var delivered = DeliveriesOf(orderId, deliveries).Where(d => d.Value.Status == DeliveryStatuses.Delivered).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+        List<string> endpoints = fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
+        endpoints.RemoveAll(delivered.Contains);
+        var reason = UnreadableOrderRecords.Reason(why);
         var body = UnreadableOrderRecords.StoredAsJson(stored);
         foreach (var endpoint in endpoints)
         {
@@ -130,7 +136,7 @@ public sealed class RedisOrderOutbox(
         }
 
         await SettleEntryAsync(roomId, entryId);
-        OrdersLog.UnreadableRecord(logger, roomId, entryId, tries, why.Message, endpoints.Count, why);
+        OrdersLog.UnreadableRecord(logger, roomId, entryId, claims, why.Message, endpoints.Count, why);
     }
 
     public Task KeepClaimAsync(OutboxEntry entry, string consumer) =>
@@ -283,8 +289,17 @@ public sealed class RedisOrderOutbox(
         return fields;
     }
 
-    private static Dictionary<string, string> ToFields(NameValueEntry[] values) =>
-        values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!, StringComparer.Ordinal);
+    /// <summary>A field stored twice (a damaged entry) keeps its last value, as on the claim's path.</summary>
+    private static Dictionary<string, string> ToFields(NameValueEntry[] values)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            fields[(string)value.Name!] = (string)value.Value!;
+        }
+
+        return fields;
+    }
 
     private static DeadLetter ReadDeadLetter(string id, Dictionary<string, string> f) => new(
         id,

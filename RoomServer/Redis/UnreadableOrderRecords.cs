@@ -8,7 +8,7 @@ namespace RoomShare.RoomServer.Redis;
 /// An order record a replica cannot read: a damaged stream entry, or one a newer RoomShare wrote during a
 /// rolling upgrade. Left pending for good it would hold up every later record of its room. So the replica
 /// that cannot read it leaves it for the others (its claim lapses after the claim timeout and another
-/// replica takes it over) until it has been claimed <see cref="MostTries"/> times; then it becomes a dead
+/// replica takes it over) until it has been claimed <see cref="MostClaims"/> times; then it becomes a dead
 /// letter for each endpoint it was for (<c>lastError</c> says why), whose body is the record as stored,
 /// and the room goes on. An operator's retry puts that record back for the letter's endpoint
 /// (outbox_restore.lua), so a replica that can read it delivers it then.
@@ -20,7 +20,7 @@ internal static class UnreadableOrderRecords
     /// staying away, up to three replicas try it. Every claim counts (the library keeps one count per
     /// entry), also a takeover from a replica that read it and died delivering it.
     /// </summary>
-    public const int MostTries = 3;
+    public const int MostClaims = 3;
 
     /// <summary>The dead letter's field that marks its body as a stored record, not a webhook body.</summary>
     public const string MarkerField = "unreadable";
