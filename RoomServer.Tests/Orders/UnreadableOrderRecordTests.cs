@@ -26,12 +26,7 @@ public sealed class UnreadableOrderRecordTests
     public async Task AnUnreadableRecordIsDeadLetteredForEachEndpointAfterThreeClaimsAndTheRoomsLaterRecordsStillGo()
     {
         await using var kitchen = new WebhookReceiver(KitchenSecret);
-        await kitchen.StartAsync();
-        await using var stage = await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string>
-        {
-            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
-            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
-        });
+        await using var stage = await StartWithKitchenAsync(kitchen);
         var billing = stage.Receiver;
         var replica = stage.Replicas[0];
         var roomId = await stage.CreateRoomAsync(replica);
@@ -110,12 +105,7 @@ public sealed class UnreadableOrderRecordTests
     public async Task AnEndpointThatAlreadyHasTheRecordGetsNoDeadLetterForIt()
     {
         await using var kitchen = new WebhookReceiver(KitchenSecret);
-        await kitchen.StartAsync();
-        await using var stage = await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string>
-        {
-            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
-            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
-        });
+        await using var stage = await StartWithKitchenAsync(kitchen);
         var billing = stage.Receiver;
         var replica = stage.Replicas[0];
         var roomId = await stage.CreateRoomAsync(replica);
@@ -163,6 +153,17 @@ public sealed class UnreadableOrderRecordTests
         redelivered.SignatureValid.Should().BeTrue();
         (redelivered.OrderId, redelivered.Body).Should().Be((original.OrderId, original.Body), "the same stored fields make the same body");
         (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").GetArrayLength().Should().Be(0);
+    }
+
+    /// <summary>A replica with two endpoints: the stage's receiver ("billing") and <paramref name="kitchen"/>, started here.</summary>
+    private static async Task<OrderHandoffStage> StartWithKitchenAsync(WebhookReceiver kitchen)
+    {
+        await kitchen.StartAsync();
+        return await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
+        });
     }
 
     /// <summary>The room's outbox entries, oldest first, each as its field/value pairs in stored order.</summary>
