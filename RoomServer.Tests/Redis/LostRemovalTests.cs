@@ -39,6 +39,26 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
         leaked.Should().BeFalse("a removed member's connection receives nothing more of the room (DESIGN §3 Removed)");
         closed.Should().BeTrue("the server closes a removed member's connections (DESIGN §3 Removed)");
     }
+
+    [Fact]
+    public async Task ACallInTheMomentBetweenTheTickFindingTheRemovalAndTheCloseIsForbiddenNotJoinFirst()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        await using var bob = await server.JoinAsync(room, "bob");
+
+        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Remove, room.Id, "bob", "api", "");
+
+        // The tick that reports version 3 is the one whose sweep found bob removed: it took his connection
+        // out of the room before sending the position, and closes it about 0.4 s later.
+        await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
+        (await bob.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("forbidden", "the member was removed (DESIGN §3 Removed); the connection did not skip its Join");
+
+        var snapshot = await server.SnapshotAsync(room);
+        snapshot.Version.Should().Be(3, "the refused call changed nothing");
+        snapshot.Choices.Should().BeEmpty();
+        await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
 }
 
 /// <summary>

@@ -107,14 +107,29 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         _connections.TryGetValue(connectionId, out var connection) && connection.IsJoinedTo(roomId);
 
     /// <summary>
+    /// Whether the connection was taken out of the room because its member was removed
+    /// (<see cref="LeaveRemovedAsync"/>): its calls are refused as <c>forbidden</c>, not "Join first".
+    /// </summary>
+    public bool WasRemovedFrom(string connectionId, string roomId) =>
+        _connections.TryGetValue(connectionId, out var connection) && connection.WasRemovedFrom(roomId);
+
+    /// <summary>
     /// Takes a connection out of a room; unsubscribes on 1 → 0. Works from the room's side too, so a
     /// Join that finishes after its connection was already gone can still undo its own enter.
     /// </summary>
-    public async Task LeaveAsync(string roomId, string connectionId)
+    public Task LeaveAsync(string roomId, string connectionId) => LeaveAsync(roomId, connectionId, removed: false);
+
+    /// <summary>
+    /// As <see cref="LeaveAsync(string, string)"/>, for a connection whose member the room removed: it is
+    /// closed a moment later, and a call it makes until then is its member's removal, not a missing Join.
+    /// </summary>
+    public Task LeaveRemovedAsync(string roomId, string connectionId) => LeaveAsync(roomId, connectionId, removed: true);
+
+    private async Task LeaveAsync(string roomId, string connectionId, bool removed)
     {
         if (_connections.TryGetValue(connectionId, out var connection))
         {
-            connection.Leave(roomId);
+            connection.Leave(roomId, removed);
         }
 
         if (!_rooms.TryGetValue(roomId, out var entry))
@@ -281,6 +296,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     {
         private readonly Lock _lock = new();
         private string? _roomId;
+        private string? _removedFrom;
         private bool _joined;
         private long _pendingBytes;
         private int _evicted;
@@ -350,7 +366,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             }
         }
 
-        public void Leave(string roomId)
+        public void Leave(string roomId, bool removed)
         {
             lock (_lock)
             {
@@ -359,6 +375,17 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                     _roomId = null;
                     _joined = false;
                 }
+
+                // For good: the connection's token is refused in this room from now on.
+                _removedFrom = removed ? roomId : _removedFrom;
+            }
+        }
+
+        public bool WasRemovedFrom(string roomId)
+        {
+            lock (_lock)
+            {
+                return _removedFrom == roomId;
             }
         }
     }

@@ -200,7 +200,7 @@ public sealed class RoomTicker(
             if (membership.ContextOf(connection.Key.ConnectionId) is { } context)
             {
                 eviction.CloseLater(context, roomId, connection.MemberId);
-                await membership.LeaveAsync(roomId, connection.Key.ConnectionId);
+                await membership.LeaveRemovedAsync(roomId, connection.Key.ConnectionId);
             }
         }
     }

@@ -156,13 +156,21 @@ public sealed class RoomHub(
 
     private ConnectionKey ConnectionKey => new(_options.ReplicaId, Context.ConnectionId);
 
-    /// <summary>The member of a joined room; a change before <c>Join</c> is refused.</summary>
+    /// <summary>
+    /// The member of a joined room; a change before <c>Join</c> is refused, and so is one from a connection
+    /// a tick took out of the room because its member was removed (<c>forbidden</c>, as the store would say).
+    /// </summary>
     private HubMember JoinedMember(string room)
     {
         var member = HubMember.ForRoom(Context, room);
-        return membership.IsJoined(Context.ConnectionId, room)
-            ? member
-            : throw RoomException.Invalid("call Join(roomId, since) before changing the room");
+        if (membership.IsJoined(Context.ConnectionId, room))
+        {
+            return member;
+        }
+
+        throw membership.WasRemovedFrom(Context.ConnectionId, room)
+            ? RoomException.FromCode(RoomErrorCodes.Forbidden, room)
+            : RoomException.Invalid("call Join(roomId, since) before changing the room");
     }
 
     private async Task<ChoiceAck> ChangeChoice(JsonElement roomId, JsonElement menuId, JsonElement value, JsonElement opId, ChoiceMode mode, string valueName)
