@@ -1,6 +1,7 @@
 using System.Globalization;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Redis;
@@ -80,7 +81,25 @@ public sealed class LostRemovalJoinTests(SlowTickRedisServer server) : IClassFix
         ((string?)((RedisResult[])remove!)[0]).Should().Be("ok");
 
         (await bob.Client.RejectedCodeAsync("Join", room.Id, null)).Should().Be("forbidden");
+
+        // The refused Join took the connection out of the room, and the server closes it 0.2 s later: a
+        // call in that moment is the member's removal again, not "Join first" (or finds it closed).
+        try
+        {
+            await bob.Client.InvokeAsync("SetChoice", room.Id, "pizza", 1, null);
+            Assert.Fail("a removed member's call must be refused");
+        }
+        catch (HubErrorException ex)
+        {
+            ex.Code.Should().Be("forbidden", "the member was removed (DESIGN §3 Removed)");
+        }
+        catch (InvalidOperationException)
+        {
+            // the close came first: nothing to check
+        }
+
         var later = await ann.Client.SetChoiceAsync(room, "pizza", 1, "after-refused-join");
+        later.Version.Should().Be(4, "the refused calls changed nothing (member, member, member_removed, then this)");
         await ann.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == later.Version, TimeSpan.FromSeconds(10));
 
         var leaked = false;

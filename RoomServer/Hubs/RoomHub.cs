@@ -70,7 +70,7 @@ public sealed class RoomHub(
             // Forbidden for a connection already in the room: its member was removed, and this replica
             // may have missed the event that closes it. It reads the room no longer from here on;
             // RoomHubFilter closes it (forbidden ends membership).
-            await LeaveRoomAsync(room);
+            await LeaveRoomAsync(room, removed: ex is RoomException { Code: RoomErrorCodes.Forbidden });
             throw;
         }
     }
@@ -224,11 +224,11 @@ public sealed class RoomHub(
     /// reference count drops), then out of presence. A presence failure is only logged: the
     /// connection's lease expires by itself and the survivors' sweep announces the member offline.
     /// </summary>
-    private async Task LeaveRoomAsync(string room)
+    private async Task LeaveRoomAsync(string room, bool removed = false)
     {
         // Also the undo of a failed first Join: its store call may have registered the connection's
         // lease before failing (e.g. a reply lost at the deadline), so it is released here too.
-        await membership.LeaveAsync(room, Context.ConnectionId);
+        await (removed ? membership.LeaveRemovedAsync(room, Context.ConnectionId) : membership.LeaveAsync(room, Context.ConnectionId));
         try
         {
             await ticker.ConnectionLeftAsync(room, ConnectionKey);
