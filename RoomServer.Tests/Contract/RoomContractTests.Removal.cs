@@ -146,7 +146,7 @@ public abstract partial class RoomContractTests
         // Straight after the removal, before its event closes bob's connection (about 0.4 s later).
         var removal = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
         removal.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await bob.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("forbidden");
+        (await bob.Client.RejectedCodeUnlessClosedFirstAsync("SetChoice", room.Id, "pizza", 1, null)).Should().BeOneOf("forbidden", null);
 
         (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
         var snapshot = await Server.SnapshotAsync(room);
@@ -171,7 +171,7 @@ public abstract partial class RoomContractTests
 
         (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
         object?[] args = method == "Refresh" ? [room.Id] : [room.Id, "pizza", 1, null];
-        (await bob.Client.RejectedCodeAsync(method, args)).Should().Be("forbidden");
+        (await bob.Client.RejectedCodeUnlessClosedFirstAsync(method, args)).Should().BeOneOf("forbidden", null);
 
         (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
         (await Server.SnapshotAsync(room)).Choices.Should().BeEmpty();
