@@ -135,6 +135,38 @@ public abstract partial class RoomContractTests
         (await third.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(5, "member, removed, member, removed, member");
     }
 
+    /// <summary>
+    /// A removal whose reply was lost (an <c>unavailable</c> at the deadline, the write applied) is retried, or
+    /// the owner and the API remove the same member at once: the second changes nothing anyone sees — no
+    /// event, the current version (DESIGN.md §2) — instead of calling a removed member "not a member".
+    /// </summary>
+    [Fact]
+    public async Task RemovingAMemberAgainAnswersTheCurrentVersionWithoutAnEventAndRefusesTokensIssuedSince()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using (var bob = await Server.JoinAsync(room, "bob"))
+        {
+            await owner.Client.NextEventShouldBeAsync(2);
+            (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
+            (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
+        }
+
+        // A token issued after the first removal: the retry refuses it, as the removal it repeats would have.
+        var issuedBetween = await Server.TokenAsync(room, "bob");
+
+        var again = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+        again.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await again.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(3);
+        (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
+        await AssertNothingChangedAsync(room, owner, 3);
+
+        var connect = () => Server.ConnectAsync(issuedBetween);
+        (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
+        await using var readmitted = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+        (await readmitted.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(5, "a token issued after the retry re-admits bob");
+    }
+
     [Fact]
     public async Task ACallFromARemovedMembersOpenConnectionIsForbiddenAndChangesNothing()
     {

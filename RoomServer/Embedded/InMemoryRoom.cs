@@ -173,7 +173,16 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
         if (!_members.ContainsKey(removal.MemberId))
         {
-            throw RoomException.NotAMember(removal.MemberId);
+            if (RemovalGeneration(removal.MemberId) == 0)
+            {
+                throw RoomException.NotAMember(removal.MemberId);
+            }
+
+            // Removed before and not back: a retry whose first reply was lost changes nothing anyone sees;
+            // it only refuses any token issued since, as a removal does.
+            _memberOps.TakeFor(removal.By);
+            _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
+            return new VersionAck(Version);
         }
 
         if (_owners.Contains(removal.MemberId))
