@@ -50,7 +50,8 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             ? found
             : throw new InvalidOperationException($"connection {connectionId} is not connected to this replica");
 
-        // Bounded: an entry is only replaced after its last connection left, so this settles at once.
+        // Bounded: an entry is only replaced after its last connection left and its unsubscribe is over (the
+        // retired entry's gate is held until then), so this settles once that unsubscribe has.
         while (true)
         {
             var entry = _rooms.GetOrAdd(roomId, _ => new RoomEntry());
@@ -140,16 +141,27 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         await entry.Gate.WaitAsync();
         try
         {
-            if (entry.Retired || !entry.Remove(connectionId) || !RetireIfEmpty(roomId, entry))
+            if (entry.Retired || !entry.Remove(connectionId) || !entry.IsEmpty)
             {
                 return;
             }
 
-            if (entry.Subscription is { } subscription)
+            // Retired, but left in the map (its gate held) until the unsubscribe is over: a connection entering
+            // meanwhile waits for it, then subscribes afresh — a subscribe never overtakes the room's unsubscribe,
+            // whose failure path drops every handler of the channel.
+            entry.Retired = true;
+            try
             {
-                await subscription.DisposeAsync();
-                FanoutLog.Unsubscribed(logger, roomId);
-                metrics.RoomLeft();
+                if (entry.Subscription is { } subscription)
+                {
+                    await subscription.DisposeAsync();
+                    FanoutLog.Unsubscribed(logger, roomId);
+                    metrics.RoomLeft();
+                }
+            }
+            finally
+            {
+                _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
             }
         }
         finally
@@ -278,17 +290,17 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         }
     }
 
-    /// <summary>Called under the entry's gate: takes an empty entry out of the map so the next enter starts afresh.</summary>
-    private bool RetireIfEmpty(string roomId, RoomEntry entry)
+    /// <summary>
+    /// Called under the entry's gate when its subscribe failed (so there is nothing to unsubscribe): takes the
+    /// entry out of the map, unless a connection is in it, so the next enter starts afresh.
+    /// </summary>
+    private void RetireIfEmpty(string roomId, RoomEntry entry)
     {
-        if (!entry.IsEmpty)
+        if (entry.IsEmpty)
         {
-            return false;
+            entry.Retired = true;
+            _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
         }
-
-        entry.Retired = true;
-        _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
-        return true;
     }
 
     /// <summary>One local connection and the room it is in. Its fields change under its own lock.</summary>
