@@ -31,6 +31,31 @@ public sealed class RedisBackplaneOrderTests
         await AssertOneAtATimeInChannelOrderAsync(cluster.ConnectionString, sharded: true);
     }
 
+    /// <summary>
+    /// A resubscribe pass may still hold a room's channel after the room's last member left and a new member
+    /// subscribed the room afresh: the old channel must not subscribe again, or its unsubscribe's failure path
+    /// (which drops every handler of the channel) would silence the new one.
+    /// </summary>
+    [Fact]
+    public async Task ADisposedRoomChannelNeverSubscribesAgainBesideTheRoomsNextOne()
+    {
+        await using var redisServer = await RedisServerProcess.StartAsync();
+        await using var redis = await StandaloneRedisConnection.StartAsync(redisServer.Endpoint, "dispose-test");
+        var connection = redis.Connection;
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
+        var old = (RedisBackplane.RoomChannel)await backplane.SubscribeAsync("again", _ => { }, CancellationToken.None);
+        await old.DisposeAsync();
+        var heard = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var next = await backplane.SubscribeAsync("again", m => heard.TrySetResult(((EncodedRoomMessage)m).DecodeEvent()!.Version), CancellationToken.None);
+
+        await old.SubscribeAsync(); // what a resubscribe pass holding the old channel does
+        old.IsSubscribed.Should().BeFalse("a disposed channel stays unsubscribed");
+        await old.UnsubscribeAsync();
+
+        await connection.PublishAsync(RedisKeys.Events("again", false), "E{\"roomId\":\"again\",\"epoch\":\"e\",\"version\":1,\"type\":\"refresh\",\"at\":\"t\"}");
+        (await heard.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be(1, "the room's live subscription still delivers");
+    }
+
     private static async Task AssertOneAtATimeInChannelOrderAsync(string connectionString, bool sharded)
     {
         const int Count = 2000;

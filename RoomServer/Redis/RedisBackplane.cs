@@ -297,15 +297,18 @@ public sealed class RedisBackplane : IRoomBackplane
     /// One room's subscription: its channel, its <see cref="ChannelMessageQueue"/> (the library fills
     /// it in the order its reader sees the channel, and <c>OnMessage</c> hands messages over one at a
     /// time — plain handlers run concurrently and reorder a room: RedisBackplaneOrderTests catches
-    /// that), and the fan-out handler. Subscribe and unsubscribe of one room never overlap (its gate),
-    /// so it has at most one queue. A subscribe that fails or times out has already registered its
-    /// queue with the library, which would restore it on reconnect with nobody reading: so on failure
-    /// every handler of the room's channel is removed (at that moment the room has no other).
+    /// that), and the fan-out handler. Its own subscribe and unsubscribe never overlap (its gate), so it
+    /// has at most one queue; once disposed it never subscribes again (a resubscribe pass may still hold
+    /// it). A room's next RoomChannel subscribes only after this one's dispose is over (RoomMembership holds
+    /// the room until then). A subscribe that fails or times out has already registered its queue with the
+    /// library, which would restore it on reconnect with nobody reading: so on failure every handler of the
+    /// room's channel is removed (at that moment the room has no other).
     /// </summary>
-    private sealed class RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler) : IAsyncDisposable
+    internal sealed class RoomChannel(RedisBackplane owner, string roomId, Action<BackplaneMessage> handler) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
         private ChannelMessageQueue? _queue;
+        private bool _disposed;
 
         public string RoomId { get; } = roomId;
 
@@ -326,7 +329,9 @@ public sealed class RedisBackplane : IRoomBackplane
             await _gate.WaitAsync();
             try
             {
-                if (_queue is not null)
+                // Disposed: the room's next subscription may be live already, and this one's failure path
+                // would drop its handler too.
+                if (_queue is not null || _disposed)
                 {
                     return;
                 }
@@ -383,6 +388,9 @@ public sealed class RedisBackplane : IRoomBackplane
         public async ValueTask DisposeAsync()
         {
             owner._subscriptions.TryRemove(new KeyValuePair<string, RoomChannel>(RoomId, this));
+            await _gate.WaitAsync();
+            _disposed = true;
+            _gate.Release();
             try
             {
                 await UnsubscribeAsync();
