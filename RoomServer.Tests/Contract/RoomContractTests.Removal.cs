@@ -138,7 +138,8 @@ public abstract partial class RoomContractTests
     /// <summary>
     /// A removal whose reply was lost (an <c>unavailable</c> at the deadline, the write applied) is retried, or
     /// the owner and the API remove the same member at once: the second changes nothing anyone sees — no
-    /// event, the current version (DESIGN.md §2) — instead of calling a removed member "not a member".
+    /// event, no second <c>Removed</c>, the current version (DESIGN.md §2, §3 <c>RemoveMember</c>) — instead
+    /// of calling a removed member "not a member".
     /// </summary>
     [Fact]
     public async Task RemovingAMemberAgainAnswersTheCurrentVersionWithoutAnEventAndRefusesTokensIssuedSince()
@@ -152,14 +153,18 @@ public abstract partial class RoomContractTests
             (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
         }
 
-        // A token issued after the first removal: the retry refuses it, as the removal it repeats would have.
+        // A token issued after the first removal, and a connection made with it (not joined): the retry
+        // refuses the token, as the removal it repeats would have, and tells nobody anything.
         var issuedBetween = await Server.TokenAsync(room, "bob");
+        await using var lingering = await Server.ConnectAsync(issuedBetween);
 
         var again = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
         again.StatusCode.Should().Be(HttpStatusCode.OK);
         (await again.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(3);
         (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
         await AssertNothingChangedAsync(room, owner, 3);
+        (await lingering.RejectedCodeAsync("Join", room.Id, null)).Should().Be("forbidden");
+        lingering.Received("Removed").Should().BeEmpty("a repeated removal sends no second Removed");
 
         var connect = () => Server.ConnectAsync(issuedBetween);
         (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");

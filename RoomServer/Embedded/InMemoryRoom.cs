@@ -163,7 +163,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     }
 
     /// <summary>remove.lua: choices, membership and presence go in one step; old tokens are refused from now on.</summary>
-    public VersionAck RemoveMember(MemberRemoval removal, List<BackplaneMessage> published)
+    public RemovalAck RemoveMember(MemberRemoval removal, List<BackplaneMessage> published)
     {
         // remove.lua: only an open room — a removal takes the member's choices out of the order.
         if (State is RoomStates.Locked or RoomStates.Closed)
@@ -182,7 +182,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             // it only refuses any token issued since, as a removal does.
             _memberOps.TakeFor(removal.By);
             _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
-            return new VersionAck(Version);
+            return new RemovalAck(Version, AlreadyRemoved: true);
         }
 
         if (_owners.Contains(removal.MemberId))
@@ -207,10 +207,10 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         _members.Remove(removal.MemberId);
         _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
         published.Add(Append(RoomEventTypes.MemberRemoved, removal.At, e => e with { MemberId = removal.MemberId, By = removal.By }));
-        return new VersionAck(Version);
+        return new RemovalAck(Version, AlreadyRemoved: false);
     }
 
-    /// <summary>How many times the member has been removed (0 if never): tokens carry the value they were issued with.</summary>
+    /// <summary>The member's removal generation (0 if never removed; each removal and each repeat raises it): tokens carry the value they were issued with.</summary>
     public long RemovalGeneration(string memberId) => _removalGenerations.GetValueOrDefault(memberId);
 
     /// <summary>join.lua's limits: a new member of a full room, or one connection too many for the member.</summary>

@@ -69,7 +69,7 @@ public sealed class InMemoryRoomStore(
     public Task<VersionAck> RefreshAsync(RefreshRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(Change(request.RoomId, (room, published) => room.Refresh(request, published)));
 
-    public Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken) =>
+    public Task<RemovalAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken) =>
         Task.FromResult(Change(removal.RoomId, (room, published) => room.RemoveMember(removal, published)));
 
     public Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken)

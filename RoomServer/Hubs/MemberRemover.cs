@@ -16,6 +16,12 @@ public sealed class MemberRemover(IRoomStore store, IHubContext<RoomHub, IRoomCl
         var ack = await store.RemoveMemberAsync(
             new MemberRemoval(roomId, memberId, by, time.Stamp()),
             cancellationToken);
+        if (ack.AlreadyRemoved)
+        {
+            // Told (and closed) when the removal was made; a repeat changes nothing anyone sees.
+            return ack.ToVersionAck();
+        }
+
         try
         {
             await hub.Clients.User(RoomUsers.IdOf(roomId, memberId)).Removed(new MemberRemovedNotice(roomId, memberId, by));
@@ -27,6 +33,6 @@ public sealed class MemberRemover(IRoomStore store, IHubContext<RoomHub, IRoomCl
             HubLog.RemovedNoticeFailed(logger, roomId, memberId, ex);
         }
 
-        return ack;
+        return ack.ToVersionAck();
     }
 }

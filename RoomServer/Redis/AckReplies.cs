@@ -10,6 +10,15 @@ internal static class VersionReply
     public static VersionAck Read(ScriptReply reply) => new(reply.Number(Version));
 }
 
+/// <summary><c>{'ok', version}</c>, or <c>{'ok', version, 'again'}</c> for a member removed before: remove.lua.</summary>
+internal static class RemovalReply
+{
+    private const int Version = 1;
+    private const int Again = 2;
+
+    public static RemovalAck Read(ScriptReply reply) => new(reply.Number(Version), reply.Length > Again && reply.Text(Again) == "again");
+}
+
 /// <summary><c>{'ok', version, quantity}</c>: choice.lua.</summary>
 internal static class ChoiceReply
 {

@@ -158,7 +158,7 @@ public sealed class RedisRoomStore(
         return VersionReply.Read(reply);
     }
 
-    public async Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
+    public async Task<RemovalAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken)
     {
         var reply = await RunWriteAsync(RedisScripts.Remove, removal.RoomId, removal.At, [removal.MemberId, removal.By, MemberOpsFor(removal.By)]);
         if (reply.Status == RoomErrorCodes.InvalidArgument)
@@ -167,7 +167,7 @@ public sealed class RedisRoomStore(
         }
 
         EnsureOk(reply, removal.RoomId);
-        return VersionReply.Read(reply);
+        return RemovalReply.Read(reply);
     }
 
     public async Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken)

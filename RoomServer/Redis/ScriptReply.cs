@@ -21,6 +21,8 @@ internal readonly struct ScriptReply(RedisResult[] items)
 
     public string Detail => Text(DetailAt);
 
+    public int Length => items.Length;
+
     public string Text(int at) => (string)items[at]!;
 
     /// <summary>Scripts send numbers as decimal strings (prelude's int()), or as stored in a hash.</summary>

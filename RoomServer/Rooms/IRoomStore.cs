@@ -54,14 +54,16 @@ public interface IRoomStore
 
     /// <summary>
     /// Removes a member for good (a <c>member_removed</c> event): their choices, their membership and
-    /// their presence go in the same step. <c>invalid_argument</c> for a member the room does not have
-    /// or for an owner.
+    /// their presence go in the same step. A member removed before and not back: no event, the current
+    /// version (<see cref="RemovalAck.AlreadyRemoved"/>), and the removal generation goes up all the same.
+    /// <c>invalid_argument</c> for a member the room never had or for an owner.
     /// </summary>
-    Task<VersionAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken);
+    Task<RemovalAck> RemoveMemberAsync(MemberRemoval removal, CancellationToken cancellationToken);
 
     /// <summary>
-    /// How many times the member has been removed from the room (0 if never): a token carries the
-    /// value it was issued with and is refused once the member's is higher (DESIGN.md §3).
+    /// The member's removal generation in the room (0 if never removed; each removal, and each repeat of
+    /// one, raises it): a token carries the value it was issued with and is refused once the member's is
+    /// higher (DESIGN.md §3).
     /// </summary>
     Task<long> RemovalGenerationAsync(string roomId, string memberId, CancellationToken cancellationToken);
 

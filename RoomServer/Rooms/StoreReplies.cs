@@ -24,3 +24,12 @@ public sealed record ChoiceAck(long Version, int Quantity);
 
 /// <summary>The acknowledgement of a room-level change (the hub and the API return it as is).</summary>
 public sealed record VersionAck(long Version);
+
+/// <summary>
+/// A removal's acknowledgement: <paramref name="AlreadyRemoved"/> when the member had been removed before and
+/// was not back (a retry, or two removals at once), so there was no event and nobody is told again.
+/// </summary>
+public sealed record RemovalAck(long Version, bool AlreadyRemoved)
+{
+    public VersionAck ToVersionAck() => new(Version);
+}

@@ -4,7 +4,7 @@
 --   1 rs:{id}:meta      hash  roomId epoch version state name menu(JSON) ttl(s) created presenceSeq
 --                             auditLength,
 --                             item:<menuId> = priceMinor, owner:<memberId> = 1 (joined as owner),
---                             removed:<memberId> = removal generation (times removed)
+--                             removed:<memberId> = removal generation (raised by each removal and each repeat of one)
 --   2 rs:{id}:choices   hash  <memberId>:<menuId> = quantity (absent = 0)
 --   3 rs:{id}:members   hash  <memberId> = displayName
 --   4 rs:{id}:history   list  an older RoomServer's replay list: no longer read (join.lua replays from

@@ -9,7 +9,8 @@
 --   presence (connections, online and grace marks) dropped, meta removed:<member> (the member's
 --   removal generation) + 1, so every token issued before it, carrying a lower rgen, is refused from
 --   now on → 'member_removed' event {memberId, by}.
--- Reply: {'ok', version} (VersionReply); refusals {'invalid_argument', reason} (ScriptReply.Detail).
+-- Reply: {'ok', version}, {'ok', version, 'again'} for a member removed before (RemovalReply); refusals
+--   {'invalid_argument', reason} (ScriptReply.Detail).
 local state = redis.call('HGET', META, 'state')
 if not state then return {'room_not_found'} end
 if state == 'locked' then return {'room_locked'} end
@@ -21,7 +22,8 @@ if redis.call('HEXISTS', MEMBERS, member) == 0 then
   if not tonumber(redis.call('HGET', META, 'removed:' .. member)) then return {'invalid_argument', 'not_member'} end
   if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
   redis.call('HINCRBY', META, 'removed:' .. member, 1)
-  return {'ok', int(redis.call('HGET', META, 'version'))}
+  touch()
+  return {'ok', int(redis.call('HGET', META, 'version')), 'again'}
 end
 if redis.call('HEXISTS', META, 'owner:' .. member) == 1 then return {'invalid_argument', 'owner'} end
 if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
