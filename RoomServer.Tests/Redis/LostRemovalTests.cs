@@ -14,13 +14,9 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
     [Fact]
     public async Task ARemovedMembersConnectionIsClosedEvenIfTheMemberRemovedEventWasLostByPubSub()
     {
-        var room = await server.CreateRoomAsync();
-        await using var ann = await server.JoinAsync(room, "ann");
-        await using var bob = await server.JoinAsync(room, "bob");
-
-        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Remove, room.Id, "bob", "api", "");
-
-        await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
+        var (room, ann, bob) = await RemovalOnlyATickFindsAsync();
+        await using var _ = ann;
+        await using var __ = bob;
         (await server.SnapshotAsync(room)).Members.Should().NotContain(m => m.MemberId == "bob");
 
         var later = await ann.Client.SetChoiceAsync(room, "pizza", 1, "after-removal");
@@ -43,15 +39,11 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
     [Fact]
     public async Task ACallInTheMomentBetweenTheTickFindingTheRemovalAndTheCloseIsForbiddenNotJoinFirst()
     {
-        var room = await server.CreateRoomAsync();
-        await using var ann = await server.JoinAsync(room, "ann");
-        await using var bob = await server.JoinAsync(room, "bob");
-
-        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Remove, room.Id, "bob", "api", "");
-
-        // The tick that reports version 3 is the one whose sweep found bob removed: it took his connection
+        // The tick that reported version 3 is the one whose sweep found bob removed: it took his connection
         // out of the room before sending the position, and closes it about 0.4 s later.
-        await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
+        var (room, ann, bob) = await RemovalOnlyATickFindsAsync();
+        await using var _ = ann;
+        await using var __ = bob;
         (await bob.Client.RejectedCodeUnlessClosedFirstAsync("SetChoice", room.Id, "pizza", 1, null))
             .Should().BeOneOf(["forbidden", null], "the member was removed (DESIGN §3 Removed); the connection did not skip its Join");
 
@@ -59,6 +51,20 @@ public sealed class LostRemovalTests(RedisContractServer server) : IClassFixture
         snapshot.Version.Should().Be(3, "the refused call changed nothing");
         snapshot.Choices.Should().BeEmpty();
         await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>
+    /// ann and bob joined, then bob removed with the event lost (published where no replica listens); returns
+    /// once a tick has found it: ann's <c>Position</c> reports version 3.
+    /// </summary>
+    private async Task<(TestRoom Room, JoinedMember Ann, JoinedMember Bob)> RemovalOnlyATickFindsAsync()
+    {
+        var room = await server.CreateRoomAsync();
+        var ann = await server.JoinAsync(room, "ann");
+        var bob = await server.JoinAsync(room, "bob");
+        await DeafRoomScripts.RunAsync(server.Redis, RedisScripts.Remove, room.Id, "bob", "api", "");
+        await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(15));
+        return (room, ann, bob);
     }
 }
 
