@@ -136,6 +136,26 @@ public abstract partial class RoomContractTests
     }
 
     /// <summary>
+    /// A device of the member that is connected but not in the room — it never joined, or its Join failed and it
+    /// waits to retry — is closed with the others (DESIGN.md §3 <c>Removed</c>), not left open until its token expires.
+    /// </summary>
+    [Fact]
+    public async Task ARemovedMembersConnectionThatIsNotInTheRoomIsToldAndClosedToo()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var joined = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+        await using var notJoined = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await notJoined.NextAsync("Removed", TimeSpan.FromSeconds(5));
+        (await Task.WhenAny(notJoined.Closed, Task.Delay(TimeSpan.FromSeconds(3)))).Should().BeSameAs(notJoined.Closed, "every device of a removed member is closed");
+        await joined.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>
     /// A removal whose reply was lost (an <c>unavailable</c> at the deadline, the write applied) is retried, or
     /// the owner and the API remove the same member at once: the second changes nothing anyone sees — no
     /// event, no second <c>Removed</c>, the current version (DESIGN.md §2, §3 <c>RemoveMember</c>) — instead

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
@@ -191,12 +192,18 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// <summary>
     /// This replica's connections of one member in one room whose token was issued before the member's
     /// removal generation reached <paramref name="removalGeneration"/> (to close them when the member is
-    /// removed; a connection that joined with a token issued since, after a re-admission, stays).
+    /// removed; a connection that joined with a token issued since, after a re-admission, stays). Read from
+    /// each connection's token, so a connection not in the room — never joined, left, or its Join failed —
+    /// is closed too: the removal ends every device of the member (DESIGN.md §3 <c>Removed</c>).
     /// </summary>
     public IReadOnlyList<HubConnectionContext> ConnectionsRemovedBy(string roomId, string memberId, long removalGeneration) =>
-        _rooms.TryGetValue(roomId, out var entry)
-            ? entry.Members.Where(c => c.MemberId == memberId && c.TokenRemovalGeneration < removalGeneration).Select(c => c.Context).ToList()
-            : [];
+        _connections.Values
+            .Where(c => c.Context.User is { } user
+                && user.FindFirst(RoomClaims.RoomId)?.Value == roomId
+                && user.FindFirst(RoomClaims.MemberId)?.Value == memberId
+                && RoomClaims.RemovalGenerationOf(user) < removalGeneration)
+            .Select(c => c.Context)
+            .ToList();
 
     /// <summary>Sends one server-to-client call to every local connection in the room; serialized once, never awaited.</summary>
     public void SendToRoom(string roomId, string method, object argument)
