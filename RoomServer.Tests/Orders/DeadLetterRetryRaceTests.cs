@@ -87,11 +87,11 @@ public sealed class DeadLetterRetryRaceTests
 
         public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => inner.ClaimNextAsync(roomId, consumer, claimTimeout);
 
-        public Task KeepClaimAsync(OutboxEntry entry, string consumer) => inner.KeepClaimAsync(entry, consumer);
+        public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => inner.KeepClaimAsync(entry, consumer);
 
         public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => inner.SetDeliveryAsync(entry, endpoint, delivery);
 
-        public Task SettleAsync(OutboxEntry entry) => inner.SettleAsync(entry);
+        public Task SettleAsync(OutboxEntry entry, string consumer) => inner.SettleAsync(entry, consumer);
 
         public Task ForgetAsync(OutboxRoom room) => inner.ForgetAsync(room);
 

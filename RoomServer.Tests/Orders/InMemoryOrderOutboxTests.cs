@@ -43,11 +43,14 @@ public sealed class InMemoryOrderOutboxTests
         _clock.Advance(ClaimTimeout);
         var takenOver = await ClaimAsync("r1", "b");
         takenOver!.EntryId.Should().Be(first.EntryId, "a stopped renewing its claim, so b takes the same record — not the next one");
-        await _outbox.SettleAsync(takenOver);
+        (await _outbox.KeepClaimAsync(first, "a")).Should().BeFalse("a's claim lapsed and b took the record over: a must not take it back");
+        await _outbox.SettleAsync(first, "a");
+        (await _outbox.ClaimNextAsync("r1", "c", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a's settle changed nothing: b holds the record");
+        await _outbox.SettleAsync(takenOver, "b");
 
         var second = await ClaimAsync("r1", "a");
         (second!.Type, second.Version).Should().Be((OrderRecordTypes.Reopened, reopened));
-        await _outbox.SettleAsync(second);
+        await _outbox.SettleAsync(second, "a");
         (await _outbox.ClaimNextAsync("r1", "a", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Empty);
         (await _outbox.RoomsWithWorkAsync()).Should().BeEmpty();
     }
@@ -73,13 +76,13 @@ public sealed class InMemoryOrderOutboxTests
         await SetStateAsync("r3", RoomStates.Locked);
         var entry = (await ClaimAsync("r3", "a"))!;
         _clock.Advance(ClaimTimeout - TimeSpan.FromSeconds(1));
-        await _outbox.KeepClaimAsync(entry, "a");
+        (await _outbox.KeepClaimAsync(entry, "a")).Should().BeTrue("a still holds it");
         _clock.Advance(TimeSpan.FromSeconds(2));
         (await _outbox.ClaimNextAsync("r3", "b", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a renewed its claim");
 
         await _outbox.DeadLetterAsync(new DeadLetter("", entry.OrderId, "r3", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
         await _outbox.SetDeliveryAsync(entry, "https://kitchen.example/a", new EndpointDelivery(DeliveryStatuses.Dead, 8, "HTTP 500"));
-        await _outbox.SettleAsync(entry);
+        await _outbox.SettleAsync(entry, "a");
         var dead = (await _outbox.DeadLettersAsync(null, 1000)).Should().ContainSingle().Subject;
 
         (await _outbox.RetryAsync(dead.Id)).Should().Be(dead.RoomId);
@@ -98,7 +101,7 @@ public sealed class InMemoryOrderOutboxTests
         (await _store.CreateAsync(new NewRoom("r4", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromDays(1), "t"), CancellationToken.None))
             .Should().BeTrue();
         await SetStateAsync("r4", RoomStates.Locked);
-        await _outbox.SettleAsync((await ClaimAsync("r4", "a"))!);
+        await _outbox.SettleAsync((await ClaimAsync("r4", "a"))!, "a");
 
         // Settled for longer than the default room TTL, the room still there; any new record purges.
         _clock.Advance(TimeSpan.FromMinutes(settings.DefaultRoomTtlMinutes + 1));

@@ -108,13 +108,13 @@ public sealed class LeftForOthersHoldTests
 
         public Task SweepAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
+        public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
 
         public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
 
         public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
 
-        public Task SettleAsync(OutboxEntry entry) => throw new InvalidOperationException("nothing is claimed");
+        public Task SettleAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
 
         public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
 

@@ -79,17 +79,19 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
-    public Task KeepClaimAsync(OutboxEntry entry, string consumer)
+    /// <summary>As outbox_keep.lua: only the holder renews; a consumer whose hold was taken over learns it lost it.</summary>
+    public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
     {
         lock (_lock)
         {
-            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held is { } held && held.Entry.Id == entry.EntryId)
+            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held is { } held && held.Entry.Id == entry.EntryId && held.Consumer == consumer)
             {
-                outbox.Held = held with { Consumer = consumer, Renewed = time.GetUtcNow() };
+                outbox.Held = held with { Renewed = time.GetUtcNow() };
+                return Task.FromResult(true);
             }
         }
 
-        return Task.CompletedTask;
+        return Task.FromResult(false);
     }
 
     public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery)
@@ -112,11 +114,11 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         return Task.CompletedTask;
     }
 
-    public Task SettleAsync(OutboxEntry entry)
+    public Task SettleAsync(OutboxEntry entry, string consumer)
     {
         lock (_lock)
         {
-            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held?.Entry.Id == entry.EntryId)
+            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held?.Entry.Id == entry.EntryId && outbox.Held.Consumer == consumer)
             {
                 outbox.Held = null;
                 if (outbox.NextUnread >= outbox.Entries.Count)

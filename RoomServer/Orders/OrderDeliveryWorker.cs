@@ -239,21 +239,36 @@ public sealed class OrderDeliveryWorker(
 
             _heldElsewhere.TryRemove(room.RoomId, out _);
 
-            await DeliverRecordAsync(entry, stoppingToken);
-            await outbox.SettleAsync(entry);
+            if (!await DeliverRecordAsync(entry, stoppingToken))
+            {
+                return; // taken over: the record, and the room's later ones, are the new holder's
+            }
+
+            await outbox.SettleAsync(entry, _consumer);
         }
     }
 
-    private async Task DeliverRecordAsync(OutboxEntry entry, CancellationToken stoppingToken)
+    /// <summary>
+    /// Delivers the record to its endpoints while renewing the claim; false when the claim was lost meanwhile
+    /// (this replica could not renew it in time, and another took the record over): the deliveries stop, and
+    /// the record is the new holder's — two replicas never go on delivering one room (DESIGN.md §8).
+    /// </summary>
+    private async Task<bool> DeliverRecordAsync(OutboxEntry entry, CancellationToken stoppingToken)
     {
+        using var claimHeld = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var delivered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var keepClaim = KeepClaimAsync(entry, delivered.Token);
+        var keepClaim = KeepClaimAsync(entry, claimHeld, delivered.Token);
         try
         {
             var endpoints = entry.OnlyEndpoint is { } only
                 ? [_webhooks.Endpoints.Find(e => e.Url == only) ?? new WebhookEndpoint { Url = only }]
                 : _webhooks.Endpoints;
-            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, stoppingToken)));
+            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, claimHeld.Token)));
+            return !claimHeld.IsCancellationRequested;
+        }
+        catch (OperationCanceledException) when (claimHeld.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
         finally
         {
@@ -262,8 +277,8 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
-    /// <summary>Renews the claim every third of the timeout while the record is being delivered.</summary>
-    private async Task KeepClaimAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    /// <summary>Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimHeld"/> once it is lost.</summary>
+    private async Task KeepClaimAsync(OutboxEntry entry, CancellationTokenSource claimHeld, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
         try
@@ -272,7 +287,12 @@ public sealed class OrderDeliveryWorker(
             {
                 try
                 {
-                    await outbox.KeepClaimAsync(entry, _consumer);
+                    if (!await outbox.KeepClaimAsync(entry, _consumer))
+                    {
+                        OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
+                        await claimHeld.CancelAsync();
+                        return;
+                    }
                 }
                 catch (RoomException ex)
                 {

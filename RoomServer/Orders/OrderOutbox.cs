@@ -21,15 +21,21 @@ public interface IOrderOutbox
     /// </summary>
     Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout);
 
-    /// <summary>Renews the claim, so other replicas keep off a record that is still being delivered.</summary>
-    Task KeepClaimAsync(OutboxEntry entry, string consumer);
+    /// <summary>
+    /// Renews the claim, so other replicas keep off a record that is still being delivered; false when
+    /// <paramref name="consumer"/> no longer holds it (its claim lapsed and another replica took it over).
+    /// </summary>
+    Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer);
 
     Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery);
 
     Task DeadLetterAsync(DeadLetter letter);
 
-    /// <summary>The record is done with (every endpoint delivered or dead): the room's next record may go.</summary>
-    Task SettleAsync(OutboxEntry entry);
+    /// <summary>
+    /// The record is done with (every endpoint delivered or dead): the room's next record may go. Nothing
+    /// changes when another consumer holds it by now (it took the record over): that one settles it.
+    /// </summary>
+    Task SettleAsync(OutboxEntry entry, string consumer);
 
     /// <summary>Drops the room from the index if nothing announced it since <paramref name="room"/> was read.</summary>
     Task ForgetAsync(OutboxRoom room);

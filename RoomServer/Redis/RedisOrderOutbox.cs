@@ -85,7 +85,7 @@ public sealed class RedisOrderOutbox(
                     return OutboxClaim.LeftForOthers;
                 }
 
-                await DeadLetterUnreadableAsync(roomId, id, stored, fields, deliveries, claims, ex);
+                await DeadLetterUnreadableAsync(roomId, id, consumer, stored, fields, deliveries, claims, ex);
                 continue;
             }
 
@@ -114,7 +114,7 @@ public sealed class RedisOrderOutbox(
     /// repeats them (at least once), never loses the record.
     /// </summary>
     private async Task DeadLetterUnreadableAsync(
-        string roomId, string entryId, RedisValue[] stored, Dictionary<string, string> fields, HashEntry[] deliveries, long claims, Exception why)
+        string roomId, string entryId, string consumer, RedisValue[] stored, Dictionary<string, string> fields, HashEntry[] deliveries, long claims, Exception why)
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
 
@@ -135,12 +135,12 @@ public sealed class RedisOrderOutbox(
                 WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
         }
 
-        await SettleEntryAsync(roomId, entryId);
+        await SettleEntryAsync(roomId, entryId, consumer);
         OrdersLog.UnreadableRecord(logger, roomId, entryId, claims, why.Message, endpoints.Count, why);
     }
 
-    public Task KeepClaimAsync(OutboxEntry entry, string consumer) =>
-        redis.CallAsync("outbox-keep", () => Database.StreamClaimIdsOnlyAsync(RedisKeys.Orders(entry.RoomId), Group, consumer, 0, [entry.EntryId]));
+    public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) =>
+        (long)await redis.EvaluateAsync(OutboxScripts.Keep, [RedisKeys.Orders(entry.RoomId)], [Group, consumer, entry.EntryId]) == 1;
 
     public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) =>
         redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
@@ -162,12 +162,12 @@ public sealed class RedisOrderOutbox(
         new(BodyField, letter.Body),
     ];
 
-    public Task SettleAsync(OutboxEntry entry) => SettleEntryAsync(entry.RoomId, entry.EntryId);
+    public Task SettleAsync(OutboxEntry entry, string consumer) => SettleEntryAsync(entry.RoomId, entry.EntryId, consumer);
 
-    private Task<RedisResult> SettleEntryAsync(string roomId, string entryId) =>
+    private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L]);
+            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer]);
 
     public Task ForgetAsync(OutboxRoom room) =>
         redis.EvaluateAsync(OutboxScripts.Forget, [RedisKeys.OrderRooms], [room.RoomId, room.Mark]);

@@ -1,0 +1,128 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// A replica whose claim lapsed while it was delivering (it could not renew in time: a partition, a long
+/// pause) and whose record another replica took over stops delivering it, and neither takes it back nor
+/// settles it: one replica handles a record at a time, and a room's records go in version order
+/// (DESIGN.md §8). The worker runs in process against embedded mode's outbox, wrapped so another consumer
+/// takes the record over just before the worker's first renewal, and a receiver that keeps failing.
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class ClaimLostTests
+{
+    [Fact]
+    public async Task AReplicaWhoseRecordWasTakenOverStopsDeliveringItAndLeavesItToTheNewHolder()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var options = Options.Create(new RoomServerOptions
+        {
+            ReplicaId = "r1",
+            Webhooks = new WebhookOptions
+            {
+                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
+                MaxAttempts = 100,
+                RetryBaseDelayMilliseconds = 50,
+                RetryMaxDelayMilliseconds = 100,
+                ClaimTimeoutSeconds = 3, // renewed every second; the fake holder's own claim lapses 3 s after it took over
+                PollIntervalMilliseconds = 50,
+            },
+        });
+        var outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, TimeProvider.System);
+        var takeover = new TakenOverBeforeTheFirstRenewal(outbox);
+        var store = new InMemoryRoomStore(new InProcessBackplane(), outbox, options, TimeProvider.System);
+        (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+        await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, takeover);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Task.FromResult(takeover.TakenOver), TimeSpan.FromSeconds(10), "the first renewal finds the record taken over");
+
+            // Retries come every 50–100 ms while the worker delivers: none may come once it knows (checked
+            // within the 3 s the fake holder's claim lasts, after which this replica may take it over again).
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            var attemptsAtStop = receiver.All.Count;
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            receiver.All.Count.Should().Be(attemptsAtStop, "the replica stops delivering a record it no longer holds");
+            takeover.Settles.Should().Be(0, "the record is the new holder's to settle");
+            takeover.SuccessfulRenewals.Should().Be(0, "a lapsed claim is not taken back");
+            (await outbox.ClaimNextAsync("r1", "third", TimeSpan.FromMinutes(1))).Outcome.Should().Be(ClaimOutcome.Busy, "the new holder still has it");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The outbox, except that another consumer takes the held record over just before the first renewal.</summary>
+    private sealed class TakenOverBeforeTheFirstRenewal(InMemoryOrderOutbox inner) : IOrderOutbox
+    {
+        private int _takenOver;
+        private int _settles;
+        private int _renewed;
+
+        public bool TakenOver => Volatile.Read(ref _takenOver) == 1;
+
+
+        public int Settles => Volatile.Read(ref _settles);
+
+        public int SuccessfulRenewals => Volatile.Read(ref _renewed);
+
+        public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        {
+            if (Interlocked.Exchange(ref _takenOver, 1) == 0)
+            {
+                // As if this replica had not renewed for the claim timeout: a zero timeout lets "other" take it.
+                (await inner.ClaimNextAsync(entry.RoomId, "other", TimeSpan.Zero)).Entry!.EntryId.Should().Be(entry.EntryId);
+            }
+
+            var kept = await inner.KeepClaimAsync(entry, consumer);
+            if (kept)
+            {
+                Interlocked.Increment(ref _renewed);
+            }
+
+            return kept;
+        }
+
+        public Task SettleAsync(OutboxEntry entry, string consumer)
+        {
+            Interlocked.Increment(ref _settles);
+            return inner.SettleAsync(entry, consumer);
+        }
+
+        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() => inner.RoomsWithWorkAsync();
+
+        public Task<long> AnnounceAsync(string roomId) => inner.AnnounceAsync(roomId);
+
+        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => inner.ClaimNextAsync(roomId, consumer, claimTimeout);
+
+        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => inner.SetDeliveryAsync(entry, endpoint, delivery);
+
+        public Task DeadLetterAsync(DeadLetter letter) => inner.DeadLetterAsync(letter);
+
+        public Task ForgetAsync(OutboxRoom room) => inner.ForgetAsync(room);
+
+        public Task SweepAsync(CancellationToken cancellationToken) => inner.SweepAsync(cancellationToken);
+
+        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => inner.RecordsAsync(roomId);
+
+        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => inner.DeadLettersAsync(after, limit);
+
+        public Task<string?> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
+    }
+}

@@ -1,0 +1,46 @@
+using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// outbox_keep.lua and outbox_settle.lua against a real redis-server: a consumer whose claim on a record
+/// lapsed and was taken over can neither take it back by renewing (XCLAIM would, whatever the owner) nor
+/// settle (XACK) it — the record stays the new holder's (DESIGN.md §8: one replica handles a record at a time).
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class OutboxClaimOwnershipTests
+{
+    [Fact]
+    public async Task OnlyTheConsumerHoldingARecordRenewsOrSettlesIt()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var db = connection.GetDatabase();
+        var orders = RedisKeys.Orders("r1");
+        RedisKey[] settleKeys = [orders, RedisKeys.OrderDeliveries("r1"), RedisKeys.Meta("r1")];
+        await db.StreamCreateConsumerGroupAsync(orders, RedisOrderOutbox.Group, StreamPosition.Beginning, createStream: true);
+        var id = (string)(await db.StreamAddAsync(orders, "orderId", "r1:1"))!;
+        (await db.StreamReadGroupAsync(orders, RedisOrderOutbox.Group, "a", ">", 1)).Should().ContainSingle();
+
+        // a's claim lapsed; b takes the record over (as outbox_claim.lua's XAUTOCLAIM does).
+        (await db.StreamClaimIdsOnlyAsync(orders, RedisOrderOutbox.Group, "b", 0, [id])).Should().ContainSingle();
+
+        (await KeepAsync(db, orders, "a", id)).Should().Be(0, "a no longer holds it");
+        (await HolderAsync(db, orders, id)).Should().Be("b", "a's renewal did not take it back");
+        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "a"]))!)[0]).Should().Be("lost");
+        (await HolderAsync(db, orders, id)).Should().Be("b", "a's settle acknowledged nothing");
+
+        (await KeepAsync(db, orders, "b", id)).Should().Be(1, "b holds it");
+        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "b"]))!)[0]).Should().Be("settled");
+        (await db.StreamPendingAsync(orders, RedisOrderOutbox.Group)).PendingMessageCount.Should().Be(0);
+        (await KeepAsync(db, orders, "b", id)).Should().Be(0, "a settled record is no one's");
+    }
+
+    private static async Task<long> KeepAsync(IDatabase db, RedisKey orders, string consumer, string id) =>
+        (long)(await OutboxScripts.Keep.EvaluateAsync(db, [orders], [RedisOrderOutbox.Group, consumer, id]))!;
+
+    private static async Task<string> HolderAsync(IDatabase db, RedisKey orders, string id) =>
+        (string)(await db.StreamPendingMessagesAsync(orders, RedisOrderOutbox.Group, 1, RedisValue.Null, id, id)).Single().ConsumerName!;
+}
