@@ -24,25 +24,15 @@ public sealed class ClaimLostTests
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
         await receiver.StartAsync();
-        var options = Options.Create(new RoomServerOptions
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
         {
-            ReplicaId = "r1",
-            Webhooks = new WebhookOptions
-            {
-                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
-                MaxAttempts = 100,
-                RetryBaseDelayMilliseconds = 50,
-                RetryMaxDelayMilliseconds = 100,
-                ClaimTimeoutSeconds = 3, // renewed every second; the fake holder's own claim lapses 3 s after it took over
-                PollIntervalMilliseconds = 50,
-            },
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 50,
+            RetryMaxDelayMilliseconds = 100,
+            ClaimTimeoutSeconds = 3, // renewed every second; the fake holder's own claim lapses 3 s after it took over
+            PollIntervalMilliseconds = 50,
         });
-        var outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, TimeProvider.System);
         var takeover = new TakenOverBeforeTheFirstRenewal(outbox);
-        var store = new InMemoryRoomStore(new InProcessBackplane(), outbox, options, TimeProvider.System);
-        (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
-            .Should().BeTrue();
-        await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
 
         await using var provider = InProcessDeliveryWorker.Build(options, takeover);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
@@ -69,7 +59,7 @@ public sealed class ClaimLostTests
     }
 
     /// <summary>The outbox, except that another consumer takes the held record over just before the first renewal.</summary>
-    private sealed class TakenOverBeforeTheFirstRenewal(InMemoryOrderOutbox inner) : IOrderOutbox
+    private sealed class TakenOverBeforeTheFirstRenewal(InMemoryOrderOutbox inner) : ForwardingOrderOutbox(inner)
     {
         private int _takenOver;
         private int _settles;
@@ -77,20 +67,19 @@ public sealed class ClaimLostTests
 
         public bool TakenOver => Volatile.Read(ref _takenOver) == 1;
 
-
         public int Settles => Volatile.Read(ref _settles);
 
         public int SuccessfulRenewals => Volatile.Read(ref _renewed);
 
-        public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        public override async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
         {
             if (Interlocked.Exchange(ref _takenOver, 1) == 0)
             {
                 // As if this replica had not renewed for the claim timeout: a zero timeout lets "other" take it.
-                (await inner.ClaimNextAsync(entry.RoomId, "other", TimeSpan.Zero)).Entry!.EntryId.Should().Be(entry.EntryId);
+                (await Inner.ClaimNextAsync(entry.RoomId, "other", TimeSpan.Zero)).Entry!.EntryId.Should().Be(entry.EntryId);
             }
 
-            var kept = await inner.KeepClaimAsync(entry, consumer);
+            var kept = await Inner.KeepClaimAsync(entry, consumer);
             if (kept)
             {
                 Interlocked.Increment(ref _renewed);
@@ -99,30 +88,10 @@ public sealed class ClaimLostTests
             return kept;
         }
 
-        public Task SettleAsync(OutboxEntry entry, string consumer)
+        public override Task SettleAsync(OutboxEntry entry, string consumer)
         {
             Interlocked.Increment(ref _settles);
-            return inner.SettleAsync(entry, consumer);
+            return Inner.SettleAsync(entry, consumer);
         }
-
-        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() => inner.RoomsWithWorkAsync();
-
-        public Task<long> AnnounceAsync(string roomId) => inner.AnnounceAsync(roomId);
-
-        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => inner.ClaimNextAsync(roomId, consumer, claimTimeout);
-
-        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => inner.SetDeliveryAsync(entry, endpoint, delivery);
-
-        public Task DeadLetterAsync(DeadLetter letter) => inner.DeadLetterAsync(letter);
-
-        public Task ForgetAsync(OutboxRoom room) => inner.ForgetAsync(room);
-
-        public Task SweepAsync(CancellationToken cancellationToken) => inner.SweepAsync(cancellationToken);
-
-        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => inner.RecordsAsync(roomId);
-
-        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => inner.DeadLettersAsync(after, limit);
-
-        public Task<string?> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
     }
 }

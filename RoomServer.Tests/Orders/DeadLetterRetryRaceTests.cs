@@ -24,22 +24,8 @@ public sealed class DeadLetterRetryRaceTests
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = n => n == 0 ? ReceiverAnswer.ServerError : ReceiverAnswer.Ok;
         await receiver.StartAsync();
-        var options = Options.Create(new RoomServerOptions
-        {
-            ReplicaId = "r1",
-            Webhooks = new WebhookOptions
-            {
-                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
-                MaxAttempts = 1,
-                PollIntervalMilliseconds = 50,
-            },
-        });
-        var outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, TimeProvider.System);
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions { MaxAttempts = 1, PollIntervalMilliseconds = 50 });
         var racing = new RetryBetweenDeadLetterAndStatus(outbox);
-        var store = new InMemoryRoomStore(new InProcessBackplane(), outbox, options, TimeProvider.System);
-        (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
-            .Should().BeTrue();
-        await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
 
         await using var provider = InProcessDeliveryWorker.Build(options, racing);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
@@ -65,42 +51,20 @@ public sealed class DeadLetterRetryRaceTests
     }
 
     /// <summary>The outbox, except that right after the first dead letter is written the operator retries it.</summary>
-    private sealed class RetryBetweenDeadLetterAndStatus(IOrderOutbox inner) : IOrderOutbox
+    private sealed class RetryBetweenDeadLetterAndStatus(IOrderOutbox inner) : ForwardingOrderOutbox(inner)
     {
         private int _retried;
 
         public bool RetriedInTheWindow => Volatile.Read(ref _retried) == 1;
 
-        public async Task DeadLetterAsync(DeadLetter letter)
+        public override async Task DeadLetterAsync(DeadLetter letter)
         {
-            await inner.DeadLetterAsync(letter);
+            await Inner.DeadLetterAsync(letter);
             if (Interlocked.Exchange(ref _retried, 1) == 0)
             {
-                var written = (await inner.DeadLettersAsync(null, 1000)).Single(d => d.OrderId == letter.OrderId);
-                (await inner.RetryAsync(written.Id)).Should().NotBeNull();
+                var written = (await Inner.DeadLettersAsync(null, 1000)).Single(d => d.OrderId == letter.OrderId);
+                (await Inner.RetryAsync(written.Id)).Should().NotBeNull();
             }
         }
-
-        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() => inner.RoomsWithWorkAsync();
-
-        public Task<long> AnnounceAsync(string roomId) => inner.AnnounceAsync(roomId);
-
-        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => inner.ClaimNextAsync(roomId, consumer, claimTimeout);
-
-        public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => inner.KeepClaimAsync(entry, consumer);
-
-        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => inner.SetDeliveryAsync(entry, endpoint, delivery);
-
-        public Task SettleAsync(OutboxEntry entry, string consumer) => inner.SettleAsync(entry, consumer);
-
-        public Task ForgetAsync(OutboxRoom room) => inner.ForgetAsync(room);
-
-        public Task SweepAsync(CancellationToken cancellationToken) => inner.SweepAsync(cancellationToken);
-
-        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => inner.RecordsAsync(roomId);
-
-        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => inner.DeadLettersAsync(after, limit);
-
-        public Task<string?> RetryAsync(string deadLetterId) => inner.RetryAsync(deadLetterId);
     }
 }

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// Room "r1" in embedded mode's store, locked, so its outbox holds one <c>order.submitted</c> record for
+/// a receiver: the one endpoint of the webhook settings the caller gives.
+/// </summary>
+internal static class LockedEmbeddedRoom
+{
+    public static async Task<(IOptions<RoomServerOptions> Options, InMemoryOrderOutbox Outbox)> StartAsync(WebhookReceiver receiver, WebhookOptions webhooks)
+    {
+        webhooks.Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }];
+        var options = Options.Create(new RoomServerOptions { ReplicaId = "r1", Webhooks = webhooks });
+        var outbox = new InMemoryOrderOutbox(new OrderOutboxSignal(), options, TimeProvider.System);
+        var store = new InMemoryRoomStore(new InProcessBackplane(), outbox, options, TimeProvider.System);
+        (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+        await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
+        return (options, outbox);
+    }
+}
