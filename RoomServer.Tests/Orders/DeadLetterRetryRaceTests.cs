@@ -1,9 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
-using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
