@@ -241,7 +241,9 @@ public sealed class OrderDeliveryWorker(
 
             if (!await DeliverRecordAsync(entry, stoppingToken))
             {
-                return; // taken over: the record, and the room's later ones, are the new holder's
+                // No longer this replica's: the record, and the room's later ones, are the new holder's.
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (ClaimTimeout / 3);
+                return;
             }
 
             await outbox.SettleAsync(entry, _consumer);
@@ -251,22 +253,23 @@ public sealed class OrderDeliveryWorker(
     /// <summary>
     /// Delivers the record to its endpoints while renewing the claim; false when the claim was lost meanwhile
     /// (this replica could not renew it in time, and another took the record over): the deliveries stop, and
-    /// the record is the new holder's — two replicas never go on delivering one room (DESIGN.md §8).
+    /// the record is the new holder's — two replicas do not go on delivering one room past a renewal (DESIGN.md §8).
     /// </summary>
     private async Task<bool> DeliverRecordAsync(OutboxEntry entry, CancellationToken stoppingToken)
     {
-        using var claimHeld = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var claimLost = new CancellationTokenSource();
+        using var deliveries = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, claimLost.Token);
         using var delivered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var keepClaim = KeepClaimAsync(entry, claimHeld, delivered.Token);
+        var keepClaim = KeepClaimAsync(entry, claimLost, delivered.Token);
         try
         {
             var endpoints = entry.OnlyEndpoint is { } only
                 ? [_webhooks.Endpoints.Find(e => e.Url == only) ?? new WebhookEndpoint { Url = only }]
                 : _webhooks.Endpoints;
-            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, claimHeld.Token)));
-            return !claimHeld.IsCancellationRequested;
+            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, deliveries.Token)));
+            return !claimLost.IsCancellationRequested;
         }
-        catch (OperationCanceledException) when (claimHeld.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (claimLost.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
             return false;
         }
@@ -277,8 +280,8 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
-    /// <summary>Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimHeld"/> once it is lost.</summary>
-    private async Task KeepClaimAsync(OutboxEntry entry, CancellationTokenSource claimHeld, CancellationToken cancellationToken)
+    /// <summary>Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/> once it is lost.</summary>
+    private async Task KeepClaimAsync(OutboxEntry entry, CancellationTokenSource claimLost, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
         try
@@ -290,7 +293,7 @@ public sealed class OrderDeliveryWorker(
                     if (!await outbox.KeepClaimAsync(entry, _consumer))
                     {
                         OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
-                        await claimHeld.CancelAsync();
+                        await claimLost.CancelAsync();
                         return;
                     }
                 }

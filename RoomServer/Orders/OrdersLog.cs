@@ -27,7 +27,7 @@ internal static partial class OrdersLog
     [LoggerMessage(6010, LogLevel.Warning, "Order outbox of room {RoomId}: record {EntryId} cannot be read here ({Error}); left for another replica (claim {Claims} of {MostClaims})")]
     public static partial void UnreadableHere(ILogger logger, string roomId, string entryId, string error, long claims, int mostClaims);
 
-    [LoggerMessage(6011, LogLevel.Warning, "Order outbox of room {RoomId}: this replica's claim on {OrderId} lapsed (it could not renew it in time) and another replica took the record over; it stops delivering it")]
+    [LoggerMessage(6011, LogLevel.Warning, "Order outbox of room {RoomId}: this replica no longer holds its claim on {OrderId} (it could not renew it in time, and another replica took the record over or the claim was lost); it stops delivering it")]
     public static partial void ClaimLost(ILogger logger, string roomId, string orderId);
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
