@@ -23,12 +23,20 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
 
     public RedisConnection Connection { get; }
 
-    public static async Task<StandaloneRedisConnection> StartAsync(string connectionString, string replicaId)
+    public IServiceProvider Services => _services;
+
+    /// <summary>Connects as a replica to Redis.</summary>
+    /// <param name="connectionString">Redis's endpoint(s).</param>
+    /// <param name="replicaId">The replica's id.</param>
+    /// <param name="options">The replica's options (its id is set from <paramref name="replicaId"/>); the defaults when null.</param>
+    public static async Task<StandaloneRedisConnection> StartAsync(string connectionString, string replicaId, RoomServerOptions? options = null)
     {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        options ??= new RoomServerOptions();
+        options.ReplicaId = replicaId;
         var connection = new RedisConnection(
             Options.Create(new RedisConnectionOptions { ConnectionString = connectionString }),
-            Options.Create(new RoomServerOptions { ReplicaId = replicaId }),
+            Options.Create(options),
             new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
             new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
             new ReplicaExit(),

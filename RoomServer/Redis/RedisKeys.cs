@@ -48,6 +48,9 @@ public static class RedisKeys
     /// <summary>Delivery status per record and endpoint: field <c>orderId endpointUrl</c> → JSON.</summary>
     public static RedisKey OrderDeliveries(string roomId) => Prefix(roomId) + "deliveries";
 
+    /// <summary>The room's dead letters already put back by a retry (a set of their ids), so that two retries of one at once put it back once.</summary>
+    public static RedisKey Requeued(string roomId) => Prefix(roomId) + "requeued";
+
     /// <summary>Rooms whose outbox may hold records to deliver (sorted set, score = announcement time in ms). Global: single-key commands only.</summary>
     public static readonly RedisKey OrderRooms = "rs:orders:rooms";
 

@@ -30,6 +30,9 @@ public sealed class RedisOrderOutbox(
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
 
+    /// <summary>How long a room remembers that a dead letter was put back (outbox_requeue.lua): a dead letter is removed right after.</summary>
+    private static readonly TimeSpan RequeueMemory = TimeSpan.FromDays(1);
+
     private IDatabase Database => redis.Connection.GetDatabase();
 
     /// <summary>How long a settled outbox is kept once its room is gone (the operator view): one default room TTL.</summary>
@@ -128,8 +131,7 @@ public sealed class RedisOrderOutbox(
         {
             var letter = new DeadLetter("", orderId, roomId, fields.GetValueOrDefault("type", ""), UnreadableOrderRecords.VersionOf(fields),
                 fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), body);
-            await redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters,
-                [.. DeadLetterFields(letter), new NameValueEntry(UnreadableOrderRecords.MarkerField, 1)]));
+            await AddDeadLetterAsync([.. DeadLetterFields(letter), UnreadableOrderRecords.MarkerField, 1]);
             metrics.Unreadable();
             await redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(roomId), StatusField(orderId, endpoint),
                 WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
@@ -145,24 +147,31 @@ public sealed class RedisOrderOutbox(
     public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) =>
         redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
 
-    public Task DeadLetterAsync(DeadLetter letter) =>
-        redis.CallAsync("outbox-dead", () => Database.StreamAddAsync(RedisKeys.DeadLetters, DeadLetterFields(letter)));
+    public Task DeadLetterAsync(DeadLetter letter) => AddDeadLetterAsync(DeadLetterFields(letter));
 
-    private static NameValueEntry[] DeadLetterFields(DeadLetter letter) =>
+    /// <summary>
+    /// Confirmed like a room's write where writes are (DESIGN.md §2): the record is settled right after,
+    /// so a dead letter that a failover could still lose would lose the delivery with it.
+    /// </summary>
+    private Task<RedisResult> AddDeadLetterAsync(RedisValue[] fields) =>
+        redis.EvaluateConfirmedAsync(OutboxScripts.Dead, [RedisKeys.DeadLetters], fields, wrote: _ => true);
+
+    private static RedisValue[] DeadLetterFields(DeadLetter letter) =>
     [
-        new("orderId", letter.OrderId),
-        new("roomId", letter.RoomId),
-        new("type", letter.Type),
-        new("version", letter.Version),
-        new("at", letter.At),
-        new(EndpointField, letter.Endpoint),
-        new("attempts", letter.Attempts),
-        new("lastError", letter.LastError ?? ""),
-        new("deadAt", letter.DeadAt),
-        new(BodyField, letter.Body),
+        "orderId", letter.OrderId,
+        "roomId", letter.RoomId,
+        "type", letter.Type,
+        "version", letter.Version,
+        "at", letter.At,
+        EndpointField, letter.Endpoint,
+        "attempts", letter.Attempts,
+        "lastError", letter.LastError ?? "",
+        "deadAt", letter.DeadAt,
+        BodyField, letter.Body,
     ];
 
-    public Task SettleAsync(OutboxEntry entry, string consumer) => SettleEntryAsync(entry.RoomId, entry.EntryId, consumer);
+    public async Task<bool> SettleAsync(OutboxEntry entry, string consumer) =>
+        (string?)((RedisResult[])(await SettleEntryAsync(entry.RoomId, entry.EntryId, consumer))!)[0] != "lost";
 
     private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
@@ -258,23 +267,31 @@ public sealed class RedisOrderOutbox(
         var letter = ReadDeadLetter(deadLetterId, fields);
         var status = StatusField(letter.OrderId, letter.Endpoint);
         var pending = WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null));
-        RedisKey[] keys = [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId)];
-        // Requeue first, then drop the dead letter: a crash in between repeats a delivery (at least once), never loses one.
+        RedisKey[] keys = [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId), RedisKeys.Requeued(letter.RoomId)];
+        var remembered = (long)RequeueMemory.TotalSeconds;
+
+        // Put back first (confirmed where writes are), then drop the dead letter: a crash or a failover in
+        // between repeats a delivery (at least once), never loses one. A dead letter that another retry
+        // has put back meanwhile is not put back twice ('again'); it is dropped all the same.
         if (fields.ContainsKey(UnreadableOrderRecords.MarkerField))
         {
-            await redis.EvaluateAsync(OutboxScripts.Restore, keys,
-                [Group, status, pending, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)]);
+            await redis.EvaluateConfirmedAsync(OutboxScripts.Restore, keys,
+                [Group, status, pending, deadLetterId, remembered, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)],
+                PutBack);
         }
         else
         {
-            await redis.EvaluateAsync(OutboxScripts.Requeue, keys,
-                [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending]);
+            await redis.EvaluateConfirmedAsync(OutboxScripts.Requeue, keys,
+                [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending, deadLetterId, remembered],
+                PutBack);
         }
 
         await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
         await AnnounceAsync(letter.RoomId);
         return letter.RoomId;
     }
+
+    private static bool PutBack(RedisResult reply) => (string?)((RedisResult[])reply!)[0] == "ok";
 
     private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
 

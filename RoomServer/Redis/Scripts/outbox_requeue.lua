@@ -1,9 +1,13 @@
 -- outbox_requeue.lua — a retried dead letter goes back into its room's outbox (RedisOrderOutbox.RetryAsync).
--- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries
+-- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:requeued
 -- ARGV 1 consumer group  2 orderId  3 type  4 version  5 at  6 body (unchanged)  7 endpoint  8 status field
---   9 status JSON (pending, 0 attempts)
+--   9 status JSON (pending, 0 attempts)  10 the dead letter's id  11 seconds to remember it was put back
 -- Effects: the record is appended again for that endpoint alone, with the body it had; the outbox is
--- created if it expired meanwhile, and keeps no TTL until settled. Reply: {'ok'}
+-- created if it expired meanwhile, and keeps no TTL until settled. A dead letter already put back (two
+-- retries of it at once: each read it before either removed it) is not put back again.
+-- Reply: {'ok'} | {'again'} (nothing changed)
+if redis.call('SADD', KEYS[3], ARGV[10]) == 0 then return {'again'} end
+redis.call('EXPIRE', KEYS[3], ARGV[11])
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM') end
 redis.call('XADD', KEYS[1], '*', 'orderId', ARGV[2], 'type', ARGV[3], 'version', ARGV[4], 'at', ARGV[5],
   'body', ARGV[6], 'endpoint', ARGV[7])

@@ -1,12 +1,16 @@
 -- outbox_restore.lua — a retried dead letter of an unreadable record goes back into its room's outbox
 -- exactly as it was stored (RedisOrderOutbox.RetryAsync), for a replica that can read it.
--- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries
--- ARGV 1 consumer group  2 status field  3 status JSON (pending, 0 attempts)  4.. the record's fields and
---   values as stored, its endpoint field naming the dead letter's endpoint
+-- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:requeued
+-- ARGV 1 consumer group  2 status field  3 status JSON (pending, 0 attempts)  4 the dead letter's id
+--   5 seconds to remember it was put back  6.. the record's fields and values as stored, its endpoint
+--   field naming the dead letter's endpoint
 -- Effects: as outbox_requeue.lua — appended again for that endpoint alone, the outbox created if it
--- expired meanwhile, and no TTL until settled. Reply: {'ok'}
+-- expired meanwhile, no TTL until settled, and a dead letter already put back is not put back again.
+-- Reply: {'ok'} | {'again'} (nothing changed)
+if redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return {'again'} end
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM') end
-redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
