@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
@@ -56,6 +57,52 @@ public sealed class ClaimLostTests
         }
     }
 
+    [Fact]
+    public async Task ARecordTakenOverJustBeforeItsSettleIsLeftToTheNewHolderAndTheReplicaSaysSo()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions { PollIntervalMilliseconds = 50 });
+        var takeover = new TakenOverBeforeTheSettle(outbox);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, takeover);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            var delivered = await receiver.NextDeliveredAsync(TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Task.FromResult(takeover.Refused), TimeSpan.FromSeconds(10), "the settle finds the record taken over");
+            var logs = provider.GetFakeLogCollector();
+            await Poll.UntilAsync(
+                () => Task.FromResult(logs.GetSnapshot().Any(r => r.Id.Id == 6012 && r.Message.Contains(delivered.OrderId, StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(5),
+                "the replica logs that another replica took the record over before it could settle it (6012)");
+            (await outbox.ClaimNextAsync("r1", "third", TimeSpan.FromMinutes(1))).Outcome.Should().Be(ClaimOutcome.Busy, "the new holder still has it");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The outbox, except that another consumer takes the record over just before the worker settles it.</summary>
+    private sealed class TakenOverBeforeTheSettle(InMemoryOrderOutbox inner) : ForwardingOrderOutbox(inner)
+    {
+        private int _refused;
+
+        public bool Refused => Volatile.Read(ref _refused) == 1;
+
+        public override async Task<bool> SettleAsync(OutboxEntry entry, string consumer)
+        {
+            // As if this replica had paused for the claim timeout after its last delivery.
+            (await Inner.ClaimNextAsync(entry.RoomId, "other", TimeSpan.Zero)).Entry!.EntryId.Should().Be(entry.EntryId);
+            var settled = await Inner.SettleAsync(entry, consumer);
+            settled.Should().BeFalse("another consumer holds the record");
+            Volatile.Write(ref _refused, 1);
+            return settled;
+        }
+    }
+
     /// <summary>The outbox, except that another consumer takes the held record over just before the first renewal.</summary>
     private sealed class TakenOverBeforeTheFirstRenewal(InMemoryOrderOutbox inner) : ForwardingOrderOutbox(inner)
     {
@@ -86,7 +133,7 @@ public sealed class ClaimLostTests
             return kept;
         }
 
-        public override Task SettleAsync(OutboxEntry entry, string consumer)
+        public override Task<bool> SettleAsync(OutboxEntry entry, string consumer)
         {
             Interlocked.Increment(ref _settles);
             return Inner.SettleAsync(entry, consumer);

@@ -19,7 +19,7 @@ internal abstract class ForwardingOrderOutbox(IOrderOutbox inner) : IOrderOutbox
 
     public virtual Task DeadLetterAsync(DeadLetter letter) => Inner.DeadLetterAsync(letter);
 
-    public virtual Task SettleAsync(OutboxEntry entry, string consumer) => Inner.SettleAsync(entry, consumer);
+    public virtual Task<bool> SettleAsync(OutboxEntry entry, string consumer) => Inner.SettleAsync(entry, consumer);
 
     public virtual Task ForgetAsync(OutboxRoom room) => Inner.ForgetAsync(room);
 

@@ -44,9 +44,9 @@ public sealed class InMemoryOrderOutboxTests
         var takenOver = await ClaimAsync("r1", "b");
         takenOver!.EntryId.Should().Be(first.EntryId, "a stopped renewing its claim, so b takes the same record — not the next one");
         (await _outbox.KeepClaimAsync(first, "a")).Should().BeFalse("a's claim lapsed and b took the record over: a must not take it back");
-        await _outbox.SettleAsync(first, "a");
+        (await _outbox.SettleAsync(first, "a")).Should().BeFalse("b holds the record now");
         (await _outbox.ClaimNextAsync("r1", "c", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a's settle changed nothing: b holds the record");
-        await _outbox.SettleAsync(takenOver, "b");
+        (await _outbox.SettleAsync(takenOver, "b")).Should().BeTrue();
 
         var second = await ClaimAsync("r1", "a");
         (second!.Type, second.Version).Should().Be((OrderRecordTypes.Reopened, reopened));

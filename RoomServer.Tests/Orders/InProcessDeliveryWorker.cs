@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
@@ -7,14 +8,15 @@ namespace RoomShare.RoomServer.Tests.Orders;
 
 /// <summary>
 /// The delivery worker in the test process, as the replica wires it (the signing HTTP client included),
-/// over an outbox the test chooses. Resolve <see cref="OrderDeliveryWorker"/> and start it.
+/// over an outbox the test chooses. Resolve <see cref="OrderDeliveryWorker"/> and start it; its log is in
+/// <c>GetFakeLogCollector()</c>.
 /// </summary>
 internal static class InProcessDeliveryWorker
 {
     public static ServiceProvider Build(IOptions<RoomServerOptions> options, IOrderOutbox outbox)
     {
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddFakeLogging();
         services.AddMetrics();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options);

@@ -114,7 +114,7 @@ public sealed class LeftForOthersHoldTests
 
         public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
 
-        public Task SettleAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
+        public Task<bool> SettleAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
 
         public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
 

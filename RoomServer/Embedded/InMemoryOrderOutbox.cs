@@ -114,21 +114,28 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         return Task.CompletedTask;
     }
 
-    public Task SettleAsync(OutboxEntry entry, string consumer)
+    public Task<bool> SettleAsync(OutboxEntry entry, string consumer)
     {
         lock (_lock)
         {
-            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held?.Entry.Id == entry.EntryId && outbox.Held.Consumer == consumer)
+            if (!_rooms.TryGetValue(entry.RoomId, out var outbox) || outbox.Held?.Entry.Id != entry.EntryId)
             {
-                outbox.Held = null;
-                if (outbox.NextUnread >= outbox.Entries.Count)
-                {
-                    outbox.SettledAt = time.GetUtcNow();
-                }
+                return Task.FromResult(true); // settled before (as XACK of an acknowledged entry)
             }
-        }
 
-        return Task.CompletedTask;
+            if (outbox.Held.Consumer != consumer)
+            {
+                return Task.FromResult(false);
+            }
+
+            outbox.Held = null;
+            if (outbox.NextUnread >= outbox.Entries.Count)
+            {
+                outbox.SettledAt = time.GetUtcNow();
+            }
+
+            return Task.FromResult(true);
+        }
     }
 
     public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;

@@ -246,7 +246,12 @@ public sealed class OrderDeliveryWorker(
                 return;
             }
 
-            await outbox.SettleAsync(entry, _consumer);
+            if (!await outbox.SettleAsync(entry, _consumer))
+            {
+                OrdersLog.SettleLost(logger, entry.RoomId, entry.OrderId);
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (ClaimTimeout / 3);
+                return;
+            }
         }
     }
 

@@ -33,9 +33,10 @@ public interface IOrderOutbox
 
     /// <summary>
     /// The record is done with (every endpoint delivered or dead): the room's next record may go. Nothing
-    /// changes when another consumer holds it by now (it took the record over): that one settles it.
+    /// changes when another consumer holds it by now (it took the record over): that one settles it, and
+    /// the answer is false.
     /// </summary>
-    Task SettleAsync(OutboxEntry entry, string consumer);
+    Task<bool> SettleAsync(OutboxEntry entry, string consumer);
 
     /// <summary>Drops the room from the index if nothing announced it since <paramref name="room"/> was read.</summary>
     Task ForgetAsync(OutboxRoom room);
