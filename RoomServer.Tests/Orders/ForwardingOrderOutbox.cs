@@ -7,7 +7,7 @@ internal abstract class ForwardingOrderOutbox(IOrderOutbox inner) : IOrderOutbox
 {
     protected IOrderOutbox Inner { get; } = inner;
 
-    public virtual Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() => Inner.RoomsWithWorkAsync();
+    public virtual Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) => Inner.RoomsWithWorkAsync(count);
 
     public virtual Task<long> AnnounceAsync(string roomId) => Inner.AnnounceAsync(roomId);
 

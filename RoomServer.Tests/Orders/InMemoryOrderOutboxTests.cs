@@ -52,7 +52,7 @@ public sealed class InMemoryOrderOutboxTests
         (second!.Type, second.Version).Should().Be((OrderRecordTypes.Reopened, reopened));
         await _outbox.SettleAsync(second, "a");
         (await _outbox.ClaimNextAsync("r1", "a", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Empty);
-        (await _outbox.RoomsWithWorkAsync()).Should().BeEmpty();
+        (await _outbox.RoomsWithWorkAsync(1000)).Should().BeEmpty();
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class LeftForOthersHoldTests
             return (times[0], times[1]);
         }
 
-        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync() =>
+        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) =>
             Task.FromResult<IReadOnlyList<OutboxRoom>>([new OutboxRoom("left", 1), new OutboxRoom("other", 1)]);
 
         public Task<long> AnnounceAsync(string roomId) => Task.FromResult(1L);

@@ -33,13 +33,14 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         signal.Notify(record.RoomId);
     }
 
-    public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
+    public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count)
     {
         lock (_lock)
         {
             return Task.FromResult<IReadOnlyList<OutboxRoom>>(_rooms
                 .Where(r => r.Value.Held is not null || r.Value.NextUnread < r.Value.Entries.Count)
                 .Select(r => new OutboxRoom(r.Key, 0))
+                .Take(count)
                 .ToList());
         }
     }

@@ -30,6 +30,13 @@ public sealed class OrderDeliveryWorker(
     /// </summary>
     public const int MaxRoomsInDelivery = 1000;
 
+    /// <summary>
+    /// The most rooms of the index a poll reads: a replica reads past the rooms it knows it will not start
+    /// (held by another replica, left for the others, or in delivery here), so that with more rooms waiting
+    /// than one replica takes, the others find the rest instead of the same busy thousand.
+    /// </summary>
+    public const int MaxRoomsPerPoll = 10 * MaxRoomsInDelivery;
+
     private static readonly TimeSpan CapWarningInterval = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
@@ -72,7 +79,8 @@ public sealed class OrderDeliveryWorker(
                 }
 
                 ForgetExpiredHolds();
-                foreach (var room in await outbox.RoomsWithWorkAsync())
+                var window = Math.Min(MaxRoomsPerPoll, MaxRoomsInDelivery + _active.Count + _heldElsewhere.Count + _leftForOthers.Count);
+                foreach (var room in await outbox.RoomsWithWorkAsync(window))
                 {
                     Start(room, announced: false, stoppingToken);
                 }

@@ -7,8 +7,11 @@ namespace RoomShare.RoomServer.Orders;
 /// </summary>
 public interface IOrderOutbox
 {
-    /// <summary>Rooms that may have records to deliver (the index), each with the mark <see cref="ForgetAsync"/> checks.</summary>
-    Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync();
+    /// <summary>
+    /// Rooms that may have records to deliver (the index), the longest-waiting <paramref name="count"/>
+    /// first, each with the mark <see cref="ForgetAsync"/> checks.
+    /// </summary>
+    Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count);
 
     /// <summary>Puts the room in the index (the writer's replica, right after a transition); returns its new mark.</summary>
     Task<long> AnnounceAsync(string roomId);

@@ -25,8 +25,6 @@ public sealed class RedisOrderOutbox(
     /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
     public const string Group = "webhooks";
 
-    private const int MaxRoomsPerPoll = OrderDeliveryWorker.MaxRoomsInDelivery;
-
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
 
@@ -38,10 +36,9 @@ public sealed class RedisOrderOutbox(
     /// <summary>How long a settled outbox is kept once its room is gone (the operator view): one default room TTL.</summary>
     private TimeSpan SettledOutboxAfterRoom => TimeSpan.FromMinutes(options.Value.DefaultRoomTtlMinutes);
 
-    public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync()
+    public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count)
     {
-        // The longest-waiting first, as many as a replica delivers at once (OrderDeliveryWorker.MaxRoomsInDelivery).
-        var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, MaxRoomsPerPoll - 1));
+        var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, count - 1));
         return rooms.Select(r => new OutboxRoom((string)r.Element!, (long)r.Score)).ToList();
     }
 
