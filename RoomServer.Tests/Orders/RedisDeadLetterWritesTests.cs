@@ -75,6 +75,22 @@ public sealed class RedisDeadLetterWritesTests
     }
 
     [Fact]
+    public async Task AnUnreadableRecordsDeadLetterRetriedAgainIsRestoredOnce()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var db = connection.GetDatabase();
+        RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1")];
+        RedisValue[] args = [RedisOrderOutbox.Group, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400, "orderId", "r1:3", "endpoint", Endpoint, "type", "order.future"];
+
+        Reply(await OutboxScripts.Restore.EvaluateAsync(db, keys, args)).Should().Be("ok");
+        Reply(await OutboxScripts.Restore.EvaluateAsync(db, keys, args)).Should().Be("again");
+
+        var stored = (await db.StreamRangeAsync(RedisKeys.Orders("r1"))).Should().ContainSingle("restored once").Subject;
+        stored.Values.Select(v => ((string)v.Name!, (string)v.Value!)).Should().Equal([("orderId", "r1:3"), ("endpoint", Endpoint), ("type", "order.future")], "as it was stored");
+    }
+
+    [Fact]
     public async Task WhereWritesAreConfirmedADeadLetterAndARetryCountOnlyOnceAReplicaHoldsThem()
     {
         await using var master = await RedisServerProcess.StartAsync();
@@ -101,6 +117,12 @@ public sealed class RedisDeadLetterWritesTests
             (await retry.Should().ThrowAsync<RoomException>("no replica confirmed the put-back"))
                 .Which.Code.Should().Be(RoomErrorCodes.Unavailable);
             (await outbox.DeadLettersAsync(null, 10)).Select(d => d.Id).Should().Contain(held.Id, "a dead letter whose put-back is unconfirmed stays, to be retried again");
+
+            // Retried again: it was put back already ('again'), and that put-back is still unconfirmed.
+            (await retry.Should().ThrowAsync<RoomException>("the earlier put-back is confirmed before the dead letter goes"))
+                .Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+            (await outbox.DeadLettersAsync(null, 10)).Select(d => d.Id).Should().Contain(held.Id, "it stays until a replica holds its put-back");
+            (await standalone.Connection.Connection.GetDatabase().StreamLengthAsync(RedisKeys.Orders("held"))).Should().Be(1, "put back once");
         }
         finally
         {

@@ -79,7 +79,9 @@ public sealed class OrderDeliveryWorker(
                 }
 
                 ForgetExpiredHolds();
-                var window = Math.Min(MaxRoomsPerPoll, MaxRoomsInDelivery + _active.Count + _heldElsewhere.Count + _leftForOthers.Count);
+                // As many rooms as it has room for, past those it knows it will not start.
+                var free = Math.Max(0, MaxRoomsInDelivery - Volatile.Read(ref _inDelivery));
+                var window = Math.Min(MaxRoomsPerPoll, free + _active.Count + _heldElsewhere.Count + _leftForOthers.Count);
                 foreach (var room in await outbox.RoomsWithWorkAsync(window))
                 {
                     Start(room, announced: false, stoppingToken);

@@ -8,8 +8,8 @@ namespace RoomShare.RoomServer.Orders;
 public interface IOrderOutbox
 {
     /// <summary>
-    /// Rooms that may have records to deliver (the index), the longest-waiting <paramref name="count"/>
-    /// first, each with the mark <see cref="ForgetAsync"/> checks.
+    /// At most <paramref name="count"/> rooms that may have records to deliver (the index; scaled mode's
+    /// longest-waiting first), each with the mark <see cref="ForgetAsync"/> checks.
     /// </summary>
     Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count);
 

@@ -30,7 +30,7 @@ internal static partial class OrdersLog
     [LoggerMessage(6011, LogLevel.Warning, "Order outbox of room {RoomId}: this replica no longer holds its claim on {OrderId} (it could not renew it in time, and another replica took the record over or the claim was lost); it stops delivering it")]
     public static partial void ClaimLost(ILogger logger, string roomId, string orderId);
 
-    [LoggerMessage(6012, LogLevel.Warning, "Order outbox of room {RoomId}: {OrderId} was done with here, but another replica took it over before this one could settle it (this one could not renew its claim in time); the new holder delivers it again (at least once)")]
+    [LoggerMessage(6012, LogLevel.Warning, "Order outbox of room {RoomId}: {OrderId} was done with here, but another replica took it over before this one could settle it (this one could not renew its claim in time); the new holder may deliver it again (at least once)")]
     public static partial void SettleLost(ILogger logger, string roomId, string orderId);
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]

@@ -38,6 +38,11 @@ public sealed class RedisOrderOutbox(
 
     public async Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count)
     {
+        if (count <= 0)
+        {
+            return []; // ZRANGE 0 -1 would be the whole index
+        }
+
         var rooms = await redis.CallAsync("outbox-rooms", () => Database.SortedSetRangeByRankWithScoresAsync(RedisKeys.OrderRooms, 0, count - 1));
         return rooms.Select(r => new OutboxRoom((string)r.Element!, (long)r.Score)).ToList();
     }
@@ -134,7 +139,13 @@ public sealed class RedisOrderOutbox(
                 WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
         }
 
-        await SettleEntryAsync(roomId, entryId, consumer);
+        if (!Settled(await SettleEntryAsync(roomId, entryId, consumer)))
+        {
+            // Taken over meanwhile: the new holder dead-letters it again (at least once).
+            OrdersLog.SettleLost(logger, roomId, orderId);
+            return;
+        }
+
         OrdersLog.UnreadableRecord(logger, roomId, entryId, claims, why.Message, endpoints.Count, why);
     }
 
@@ -167,8 +178,9 @@ public sealed class RedisOrderOutbox(
         BodyField, letter.Body,
     ];
 
-    public async Task<bool> SettleAsync(OutboxEntry entry, string consumer) =>
-        (string?)((RedisResult[])(await SettleEntryAsync(entry.RoomId, entry.EntryId, consumer))!)[0] != "lost";
+    public async Task<bool> SettleAsync(OutboxEntry entry, string consumer) => Settled(await SettleEntryAsync(entry.RoomId, entry.EntryId, consumer));
+
+    private static bool Settled(RedisResult reply) => (string?)((RedisResult[])reply!)[0] != "lost";
 
     private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
@@ -269,26 +281,25 @@ public sealed class RedisOrderOutbox(
 
         // Put back first (confirmed where writes are), then drop the dead letter: a crash or a failover in
         // between repeats a delivery (at least once), never loses one. A dead letter that another retry
-        // has put back meanwhile is not put back twice ('again'); it is dropped all the same.
+        // has put back meanwhile is not put back twice ('again'), and that earlier put-back is confirmed
+        // before it is dropped all the same: the earlier retry's own confirmation may have failed.
         if (fields.ContainsKey(UnreadableOrderRecords.MarkerField))
         {
             await redis.EvaluateConfirmedAsync(OutboxScripts.Restore, keys,
                 [Group, status, pending, deadLetterId, remembered, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)],
-                PutBack);
+                wrote: _ => true);
         }
         else
         {
             await redis.EvaluateConfirmedAsync(OutboxScripts.Requeue, keys,
                 [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending, deadLetterId, remembered],
-                PutBack);
+                wrote: _ => true);
         }
 
         await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
         await AnnounceAsync(letter.RoomId);
         return letter.RoomId;
     }
-
-    private static bool PutBack(RedisResult reply) => (string?)((RedisResult[])reply!)[0] == "ok";
 
     private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
 

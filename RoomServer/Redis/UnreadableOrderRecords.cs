@@ -36,7 +36,7 @@ internal static class UnreadableOrderRecords
         long.TryParse(fields.GetValueOrDefault("version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
     /// <summary>
-    /// outbox_restore.lua's arguments after its first three: the stored fields from a dead letter's body,
+    /// outbox_restore.lua's arguments after its first five: the stored fields from a dead letter's body,
     /// with <paramref name="endpointField"/> set to the letter's endpoint (the retry is for it alone).
     /// </summary>
     public static RedisValue[] RestoredFields(string storedAsJson, string endpointField, string endpoint)

@@ -4,14 +4,21 @@
 --   9 status JSON (pending, 0 attempts)  10 the dead letter's id  11 seconds to remember it was put back
 -- Effects: the record is appended again for that endpoint alone, with the body it had; the outbox is
 -- created if it expired meanwhile, and keeps no TTL until settled. A dead letter already put back (two
--- retries of it at once: each read it before either removed it) is not put back again.
--- Reply: {'ok'} | {'again'} (nothing changed)
-if redis.call('SADD', KEYS[3], ARGV[10]) == 0 then return {'again'} end
-redis.call('EXPIRE', KEYS[3], ARGV[11])
+-- retries of it at once: each read it before either removed it, or a retry after one whose put-back
+-- was not confirmed) is not put back again; its memory's TTL is renewed, a write that replicates, so
+-- that the caller's WAIT confirms the earlier put-back too (a master replicates in order). Marked put
+-- back last: a script that fails part-way leaves the dead letter to be put back by the next retry.
+-- Reply: {'ok'} | {'again'}
+if redis.call('SISMEMBER', KEYS[3], ARGV[10]) == 1 then
+  redis.call('EXPIRE', KEYS[3], ARGV[11])
+  return {'again'}
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM') end
 redis.call('XADD', KEYS[1], '*', 'orderId', ARGV[2], 'type', ARGV[3], 'version', ARGV[4], 'at', ARGV[5],
   'body', ARGV[6], 'endpoint', ARGV[7])
 redis.call('HSET', KEYS[2], ARGV[8], ARGV[9])
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[10])
+redis.call('EXPIRE', KEYS[3], ARGV[11])
 return {'ok'}

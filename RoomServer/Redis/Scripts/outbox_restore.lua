@@ -5,13 +5,18 @@
 --   5 seconds to remember it was put back  6.. the record's fields and values as stored, its endpoint
 --   field naming the dead letter's endpoint
 -- Effects: as outbox_requeue.lua — appended again for that endpoint alone, the outbox created if it
--- expired meanwhile, no TTL until settled, and a dead letter already put back is not put back again.
--- Reply: {'ok'} | {'again'} (nothing changed)
-if redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return {'again'} end
-redis.call('EXPIRE', KEYS[3], ARGV[5])
+-- expired meanwhile, no TTL until settled, and a dead letter already put back is not put back again
+-- (its memory's TTL renewed, for the caller's WAIT), marked put back last.
+-- Reply: {'ok'} | {'again'}
+if redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+  return {'again'}
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM') end
 redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 return {'ok'}
