@@ -15,6 +15,8 @@ public abstract partial class RoomContractTests
         { "a duplicate key", "/api/rooms", """{"name":"T","name":"U","menu":[{"id":"a","name":"A","priceMinor":1}]}""" },
         { "a misspelt role (rol), which would give a member token", "/api/rooms/{room}/tokens", """{"memberId":"ann","displayName":"Ann","rol":"owner"}""" },
         { "a duplicate role", "/api/rooms/{room}/tokens", """{"memberId":"ann","displayName":"Ann","role":"member","role":"owner"}""" },
+        { "a room name that is not text (a lone surrogate)", "/api/rooms", """{"name":"T\ud800","menu":[{"id":"a","name":"A","priceMinor":1}]}""" },
+        { "a display name that is not text (a lone surrogate)", "/api/rooms/{room}/tokens", """{"memberId":"ann","displayName":"\udc00"}""" },
     };
 
     /// <summary>Bodies are read as written: no guessing at a loose shape (DESIGN §5: a clear error, nothing half-applied).</summary>

@@ -138,6 +138,27 @@ public sealed class RawHubClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Invokes a hub method with its arguments as raw JSON text (the inside of the arguments array, sent
+    /// as is): for values no serializer writes, such as an escaped lone surrogate.
+    /// </summary>
+    /// <exception cref="HubErrorException">The server completed the invocation with an error.</exception>
+    public async Task<JsonElement> InvokeRawAsync(string method, string rawArguments)
+    {
+        var id = Interlocked.Increment(ref _nextInvocationId).ToString(CultureInfo.InvariantCulture);
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = (method, completion);
+        try
+        {
+            await SendRawAsync($"{{\"type\":1,\"invocationId\":\"{id}\",\"target\":{JsonSerializer.Serialize(method)},\"arguments\":[{rawArguments}]}}\u001e");
+            return await completion.Task.WaitAsync(DefaultInvokeTimeout);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
     /// <summary>Sends <paramref name="text"/> as one WebSocket text frame, as is (append "\u001e" yourself).</summary>
     public Task SendRawAsync(string text) => SendFrameAsync(Encoding.UTF8.GetBytes(text));
 

@@ -78,6 +78,7 @@ public static class RoomRequests
     {
         var kind = Text(request.Kind, "kind", MaxKindLength);
         var payload = request.Payload ?? JsonDocument.Parse("null").RootElement;
+        JsonText.RequireWritable(payload, "payload");
         if (Encoding.UTF8.GetByteCount(payload.GetRawText()) > options.Limits.MaxNoticePayloadBytes)
         {
             throw new RoomException(RoomErrorCodes.PayloadTooLarge, $"payload must be at most {options.Limits.MaxNoticePayloadBytes} bytes of JSON");

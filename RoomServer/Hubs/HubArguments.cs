@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// </summary>
 public static class HubArguments
 {
-    public static string RoomId(JsonElement value) => RoomIds.RequireRoomId(StringOrNull(value));
+    public static string RoomId(JsonElement value) => RoomIds.RequireRoomId(StringOrNull(value, "roomId"));
 
     /// <summary>A string; one that cannot be a menu id is simply not on the menu.</summary>
     public static string MenuId(JsonElement value)
@@ -21,7 +21,7 @@ public static class HubArguments
             throw RoomException.Invalid("menuId must be a string");
         }
 
-        var menuId = value.GetString()!;
+        var menuId = JsonText.RequireText(value, "menuId");
         return RoomIds.IsValidMenuId(menuId) ? menuId : throw RoomException.NotOnMenu();
     }
 
@@ -38,16 +38,16 @@ public static class HubArguments
             : throw new RoomException(RoomErrorCodes.InvalidQuantity, $"{name} must be a whole number");
     }
 
-    public static string MemberId(JsonElement value) => RoomIds.RequireMemberId(StringOrNull(value));
+    public static string MemberId(JsonElement value) => RoomIds.RequireMemberId(StringOrNull(value, "memberId"));
 
     /// <summary>Whether the argument is a well-formed opId (not null).</summary>
     public static bool IsValidOpId(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && RoomIds.IsValidOpId(value.GetString());
+        value.ValueKind == JsonValueKind.String && RoomIds.IsValidOpId(JsonText.TextOrNull(value));
 
     public static string? OpId(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.Undefined => null,
-        JsonValueKind.String when RoomIds.IsValidOpId(value.GetString()) => value.GetString(),
+        JsonValueKind.String when IsValidOpId(value) => value.GetString(),
         _ => throw RoomException.Invalid("opId must be null or 1-64 printable ASCII characters without spaces"),
     };
 
@@ -63,7 +63,7 @@ public static class HubArguments
             && value.TryGetProperty("epoch", out var epoch) && epoch.ValueKind == JsonValueKind.String
             && value.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number
             && version.TryGetInt64(out var number) && number >= 0
-            && epoch.GetString() is { Length: > 0 and <= 64 } epochText)
+            && JsonText.TextOrNull(epoch) is { Length: > 0 and <= 64 } epochText)
         {
             return new RoomPosition(epochText, number);
         }
@@ -71,7 +71,8 @@ public static class HubArguments
         throw RoomException.Invalid("since must be null or { epoch: string, version: integer >= 0 }");
     }
 
-    public static string State(JsonElement value) => RoomStates.RequireSettable(StringOrNull(value));
+    public static string State(JsonElement value) => RoomStates.RequireSettable(StringOrNull(value, "state"));
 
-    private static string? StringOrNull(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>The string; null for another JSON type. Not valid text is <c>invalid_argument</c>.</summary>
+    private static string? StringOrNull(JsonElement value, string name) => value.ValueKind == JsonValueKind.String ? JsonText.RequireText(value, name) : null;
 }
