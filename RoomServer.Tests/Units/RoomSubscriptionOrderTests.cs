@@ -9,6 +9,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
@@ -43,6 +44,22 @@ public sealed class RoomSubscriptionOrderTests
         backplane.Log.Should().Equal("subscribe 1", "unsubscribe 1 started", "unsubscribe 1 ended", "subscribe 2");
         membership.IsJoined("c2", "r1").Should().BeFalse("entered, not yet joined");
         membership.RoomOf("c2").Should().Be("r1");
+    }
+
+    [Fact]
+    public async Task AJoinGivenUpBeforeItEnteredLeavesNoEntryBehind()
+    {
+        var membership = new RoomMembership(
+            new HeldUnsubscribeBackplane(), Options.Create(new RoomServerOptions()), Metrics(), NullLogger<RoomMembership>.Instance);
+        membership.Connected(Connection("c1"));
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+
+        var entering = () => membership.EnterAsync("r1", "c1", "ann", 0, gone.Token);
+
+        await entering.Should().ThrowAsync<OperationCanceledException>();
+        await Poll.UntilAsync(() => Task.FromResult(!membership.HasEntry("r1")), TimeSpan.FromSeconds(5), "the room's empty entry is dropped");
+        membership.RoomOf("c1").Should().BeNull("the connection never entered");
     }
 
     private static HubConnectionContext Connection(string id) =>

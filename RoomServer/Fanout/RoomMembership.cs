@@ -56,7 +56,18 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         while (true)
         {
             var entry = _rooms.GetOrAdd(roomId, _ => new RoomEntry());
-            await entry.Gate.WaitAsync(cancellationToken);
+            try
+            {
+                await entry.Gate.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // A Join given up while it waited (its connection gone): an entry it added must not stay
+                // in the map, empty and unsubscribed, until the room is next joined here.
+                _ = RetireWhenFreeAsync(roomId, entry);
+                throw;
+            }
+
             try
             {
                 if (entry.Retired)
@@ -301,6 +312,25 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// Called under the entry's gate when its subscribe failed (so there is nothing to unsubscribe): takes the
     /// entry out of the map, unless a connection is in it, so the next enter starts afresh.
     /// </summary>
+    private async Task RetireWhenFreeAsync(string roomId, RoomEntry entry)
+    {
+        await entry.Gate.WaitAsync();
+        try
+        {
+            if (!entry.Retired && entry.Subscription is null)
+            {
+                RetireIfEmpty(roomId, entry);
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>Whether the replica keeps an entry for the room (tests: none is left behind).</summary>
+    internal bool HasEntry(string roomId) => _rooms.ContainsKey(roomId);
+
     private void RetireIfEmpty(string roomId, RoomEntry entry)
     {
         if (entry.IsEmpty)
