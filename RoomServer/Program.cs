@@ -30,6 +30,7 @@ app.UseHubOrigins();
 app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRemovalCheckGate();
 app.UseMemberConnectLimits();
 
 app.MapHealth();

@@ -101,7 +101,9 @@ public static class AuthExtensions
                 }
                 catch (RoomException)
                 {
-                    // Redis is away: admit; the Join's own check (in its script) still refuses a removed member.
+                    // Redis is away. The hub admits: the Join's own check (in its script) still refuses a
+                    // removed member. The HTTP API's reads have no such check: they answer unavailable.
+                    RemovalCheckGate.MarkUnchecked(context.HttpContext);
                 }
             },
 
