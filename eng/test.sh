@@ -30,10 +30,11 @@ install_missing_tools() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-  # Debian starts packaged services on install; the tests start their own on free ports.
+  # Debian starts packaged services on install; the tests start their own on free ports. Only a service
+  # this run just installed is stopped: one the machine ran before is not ours to stop.
   if command -v service >/dev/null; then
-    service redis-server stop >/dev/null 2>&1 || true
-    service nginx stop >/dev/null 2>&1 || true
+    if [[ " ${packages[*]} " == *" redis-server "* ]]; then service redis-server stop >/dev/null 2>&1 || true; fi
+    if [[ " ${packages[*]} " == *" nginx-light "* ]]; then service nginx stop >/dev/null 2>&1 || true; fi
   fi
 }
 

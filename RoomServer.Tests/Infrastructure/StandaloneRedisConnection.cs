@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Metrics;
+using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Redis;
 
 namespace RoomShare.RoomServer.Tests.Infrastructure;
@@ -23,8 +24,6 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
 
     public RedisConnection Connection { get; }
 
-    public IServiceProvider Services => _services;
-
     /// <summary>Connects as a replica to Redis.</summary>
     /// <param name="connectionString">Redis's endpoint(s).</param>
     /// <param name="replicaId">The replica's id.</param>
@@ -44,6 +43,14 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
         await connection.StartAsync(CancellationToken.None);
         return new StandaloneRedisConnection(services, connection);
     }
+
+    /// <summary>Scaled mode's order outbox on this connection, with these options.</summary>
+    public RedisOrderOutbox OrderOutbox(IOptions<RoomServerOptions> options) => new(
+        Connection,
+        options,
+        new WebhookMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+        TimeProvider.System,
+        NullLogger<RedisOrderOutbox>.Instance);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,7 +1,6 @@
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Limits;
 
@@ -33,15 +32,8 @@ public sealed class SweepHold
     public void Release() => _released.TrySetResult();
 
     /// <summary>Replaces the server's <see cref="IRoomStore"/> with the same store behind this hold.</summary>
-    public void Decorate(IServiceCollection services)
-    {
-        var original = services.Last(d => d.ServiceType == typeof(IRoomStore));
-        var storeType = original.ImplementationType
-            ?? throw new InvalidOperationException("the server registers IRoomStore by type; a hold decorates that");
-        services.Remove(original);
-        services.AddSingleton(storeType);
-        services.AddSingleton(sp => HeldSweepStore.Create((IRoomStore)sp.GetRequiredService(storeType), this));
-    }
+    public void Decorate(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (store, method, args) =>
+        method.Name == nameof(IRoomStore.SweepPresenceAsync) ? SweepAsync(store, (PresenceSweep)args[0]!, (CancellationToken)args[1]!) : null);
 
     private async Task<SweepOutcome> SweepAsync(IRoomStore store, PresenceSweep sweep, CancellationToken cancellationToken)
     {
@@ -54,41 +46,5 @@ public sealed class SweepHold
         }
 
         return await store.SweepPresenceAsync(sweep, cancellationToken);
-    }
-
-    /// <summary>The store with its sweeps going through the hold (a proxy: IRoomStore has many members, one matters here).</summary>
-    // Not sealed: DispatchProxy derives the proxy type from it.
-    public class HeldSweepStore : DispatchProxy
-    {
-        private IRoomStore _store = null!;
-        private SweepHold _hold = null!;
-
-        public static IRoomStore Create(IRoomStore store, SweepHold hold)
-        {
-            var proxy = Create<IRoomStore, HeldSweepStore>();
-            var held = (HeldSweepStore)(object)proxy;
-            held._store = store;
-            held._hold = hold;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            ArgumentNullException.ThrowIfNull(targetMethod);
-            if (targetMethod.Name == nameof(IRoomStore.SweepPresenceAsync))
-            {
-                return _hold.SweepAsync(_store, (PresenceSweep)args![0]!, (CancellationToken)args[1]!);
-            }
-
-            try
-            {
-                return targetMethod.Invoke(_store, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Throw(ex.InnerException);
-                throw;
-            }
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
@@ -39,12 +38,7 @@ public sealed class DeliveryWindowTests
                 ClaimTimeoutSeconds = 600, // no takeover of the held rooms within the test
             },
         });
-        var outbox = new RedisOrderOutbox(
-            standalone.Connection,
-            options,
-            new WebhookMetrics(standalone.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            TimeProvider.System,
-            NullLogger<RedisOrderOutbox>.Instance);
+        var outbox = standalone.OrderOutbox(options);
 
         // A record in each room's outbox, and each room in the index (a retried dead letter is both), oldest first.
         var rooms = Enumerable.Range(0, Held + Beyond).Select(i => "room" + i.ToString("D4", CultureInfo.InvariantCulture)).ToList();

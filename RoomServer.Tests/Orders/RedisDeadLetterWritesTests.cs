@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
@@ -133,12 +131,8 @@ public sealed class RedisDeadLetterWritesTests
         }
     }
 
-    private static RedisOrderOutbox Outbox(StandaloneRedisConnection standalone, RoomServerOptions? options = null) => new(
-        standalone.Connection,
-        Options.Create(options ?? new RoomServerOptions()),
-        new WebhookMetrics(standalone.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-        TimeProvider.System,
-        NullLogger<RedisOrderOutbox>.Instance);
+    private static RedisOrderOutbox Outbox(StandaloneRedisConnection standalone, RoomServerOptions? options = null) =>
+        standalone.OrderOutbox(Options.Create(options ?? new RoomServerOptions()));
 
     private static DeadLetter Letter(string roomId) =>
         new("", roomId + ":3", roomId, "order.submitted", 3, "2026-12-01T00:00:00Z", Endpoint, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"" + roomId + "\"}");

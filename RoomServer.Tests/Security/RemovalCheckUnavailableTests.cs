@@ -1,12 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Security;
 
@@ -67,50 +66,9 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
 
         protected override Task StopBackingServicesAsync() => Task.CompletedTask;
 
-        protected override void ConfigureServices(IServiceCollection services)
-        {
-            var original = services.Last(d => d.ServiceType == typeof(IRoomStore));
-            var storeType = original.ImplementationType
-                ?? throw new InvalidOperationException("the server registers IRoomStore by type");
-            services.Remove(original);
-            services.AddSingleton(storeType);
-            services.AddSingleton(sp => FailingLookupStore.Create((IRoomStore)sp.GetRequiredService(storeType), this));
-        }
-    }
-
-    /// <summary>The store, with <see cref="IRoomStore.RemovalGenerationAsync"/> failing on request (a proxy: one member of many matters).</summary>
-    // Not sealed: DispatchProxy derives the proxy type from it.
-    public class FailingLookupStore : DispatchProxy
-    {
-        private IRoomStore _store = null!;
-        private FailingLookupServer _server = null!;
-
-        public static IRoomStore Create(IRoomStore store, FailingLookupServer server)
-        {
-            var proxy = Create<IRoomStore, FailingLookupStore>();
-            var failing = (FailingLookupStore)(object)proxy;
-            failing._store = store;
-            failing._server = server;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            ArgumentNullException.ThrowIfNull(targetMethod);
-            if (targetMethod.Name == nameof(IRoomStore.RemovalGenerationAsync) && _server.LookupFails)
-            {
-                return Task.FromException<long>(RoomException.Unavailable("the store is away (test)"));
-            }
-
-            try
-            {
-                return targetMethod.Invoke(_store, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Throw(ex.InnerException);
-                throw;
-            }
-        }
+        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (_, method, _) =>
+            method.Name == nameof(IRoomStore.RemovalGenerationAsync) && LookupFails
+                ? Task.FromException<long>(RoomException.Unavailable("the store is away (test)"))
+                : null);
     }
 }

@@ -58,8 +58,17 @@ public sealed class ReplicaDrain(
         var connections = membership.AllConnections();
         FanoutLog.Draining(logger, connections.Count, options.Value.DrainSeconds);
 
-        // Calls already running finish (bounded): their acknowledgements reach the clients.
-        while (Volatile.Read(ref _callsInFlight) > 0 && clock.Elapsed < budget / 4)
+        // Calls already running finish (bounded): their acknowledgements reach the clients. A quarter of the
+        // budget, or as long as one store call may take (a confirmed write's WAIT runs to the deadline) when
+        // that is longer — within the budget: a call cut short is applied without its answer, and a retry
+        // without an opId would apply it twice.
+        var callsWait = TimeSpan.FromMilliseconds(Math.Max(budget.TotalMilliseconds / 4, options.Value.StoreTimeoutMilliseconds + 100));
+        if (callsWait > budget)
+        {
+            callsWait = budget;
+        }
+
+        while (Volatile.Read(ref _callsInFlight) > 0 && clock.Elapsed < callsWait)
         {
             await Task.Delay(20, CancellationToken.None);
         }

@@ -20,9 +20,11 @@ public enum ArmServer
 /// One cluster shape the scenarios run against, e.g. "roomshare-2" (two replicas on Redis), and the
 /// hub protocol its members speak: JSON, or MessagePack ("roomshare-2-msgpack"; RoomServer only).
 /// With <paramref name="RoomHint"/> ("roomshare-2-roomhint") every member's hub URL names its room
-/// (<c>room=</c>), so nginx sends a room's members to one replica (DESIGN §7).
+/// (<c>room=</c>), so nginx sends a room's members to one replica (DESIGN §7). With
+/// <paramref name="RuntimeLikeRoomServer"/> ("floor-tuned") the floor runs with RoomServer's runtime settings
+/// (workstation GC, the thread pool's spin limit at 0) instead of the web SDK's defaults (server GC, spinning).
 /// </summary>
-public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool MessagePack = false, bool RoomHint = false)
+public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool MessagePack = false, bool RoomHint = false, bool RuntimeLikeRoomServer = false)
 {
     public static ArmShape RoomShare(int replicas) => new($"roomshare-{replicas}", ArmServer.RoomShare, replicas);
 
@@ -34,8 +36,10 @@ public sealed record ArmShape(string Name, ArmServer Server, int Replicas, bool 
 
     public static readonly ArmShape FloorArm = new("floor", ArmServer.Floor, 1);
 
+    public static readonly ArmShape FloorTuned = new("floor-tuned", ArmServer.Floor, 1, RuntimeLikeRoomServer: true);
+
     public static ArmShape RoomShareOnRedisCluster(int replicas) => new($"roomshare-rc-{replicas}", ArmServer.RoomShareOnRedisCluster, replicas);
 
-    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, roomshare-2-roomhint, roomshare-rc-3 (on a Redis Cluster), embedded, floor.</summary>
-    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), RoomShareRoomHint(2), RoomShareOnRedisCluster(3), EmbeddedMode, FloorArm];
+    /// <summary>The arms a profile can name: roomshare-1..3, roomshare-2-msgpack, roomshare-2-roomhint, roomshare-rc-3 (on a Redis Cluster), embedded, floor, floor-tuned.</summary>
+    public static IReadOnlyList<ArmShape> Known { get; } = [RoomShare(1), RoomShare(2), RoomShare(3), RoomShareMessagePack(2), RoomShareRoomHint(2), RoomShareOnRedisCluster(3), EmbeddedMode, FloorArm, FloorTuned];
 }

@@ -60,6 +60,13 @@ public sealed class ClusterScript : IAsyncDisposable
                 env["ROOMSHARE_CLUSTER_SERVER_DLL"] = request.FloorDll;
             }
 
+            if (arm.RuntimeLikeRoomServer)
+            {
+                // RoomServer.csproj's two runtime settings; the environment overrides the floor's runtimeconfig.
+                env["DOTNET_gcServer"] = "0";
+                env["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+            }
+
             await cluster.RunAsync(args, env, UpTimeout, cancellationToken);
             cluster.Info = ClusterInfo.Read(Path.Combine(stateDir, "cluster.env"));
             return cluster;

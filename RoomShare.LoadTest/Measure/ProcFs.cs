@@ -11,11 +11,15 @@ public static class ProcFs
     /// <summary>USER_HZ: 100 on every mainstream Linux configuration (`getconf CLK_TCK`).</summary>
     public const double TicksPerSecond = 100;
 
-    /// <summary>CPU seconds used so far by <paramref name="pid"/> (user + system, all threads), or null when it is gone.</summary>
+    /// <summary>
+    /// CPU seconds used so far by <paramref name="pid"/> (user + system, all threads) and by the children it
+    /// has reaped (Redis's AOF-rewrite fork: the store's work too), or null when it is gone.
+    /// </summary>
     public static double? CpuSeconds(int pid)
     {
         var fields = StatFields(pid);
-        return fields is null ? null : (Parse(fields[11]) + Parse(fields[12])) / TicksPerSecond; // fields 14 utime, 15 stime
+        // fields 14 utime, 15 stime, 16 cutime, 17 cstime
+        return fields is null ? null : (Parse(fields[11]) + Parse(fields[12]) + Parse(fields[13]) + Parse(fields[14])) / TicksPerSecond;
     }
 
     /// <summary>VmRSS in bytes, or null when the process is gone.</summary>

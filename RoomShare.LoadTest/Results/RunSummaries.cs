@@ -14,7 +14,7 @@ public static class RunSummaries
         return new RunSummary(
             steps.Sum(s => s.Missing),
             steps.Sum(s => s.OutOfOrder),
-            steps.Sum(s => s.Duplicates),
+            steps.Sum(s => Math.Max(s.Duplicates, s.DuplicateVersions)), // one duplicate delivery counts in both
             steps.Sum(s => s.Gaps),
             steps.Sum(s => s.ClosedConnections) + closedIdle,
             failedConnects,

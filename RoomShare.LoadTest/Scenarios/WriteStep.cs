@@ -64,7 +64,7 @@ public static class WriteStep
         var valid = GeneratorVerdict.WriteStepCounts(
             context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
         var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
-            && counters.OutOfOrder == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
+            && counters.OutOfOrder == 0 && counters.DuplicateVersions == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
         return new WriteStepResult(
             rate,
             attempt,
