@@ -11,16 +11,20 @@ namespace RoomShare.LoadTest.Scenarios;
 /// <summary>
 /// W0: many joined, silent connections. What each costs a replica in resident memory, and what the
 /// fixed per-connection work (pings, Position pushes, presence leases) costs in CPU while nothing happens.
-/// Runs first on a fresh cluster so the RSS before is a clean baseline.
+/// Runs first on a fresh cluster so the RSS before is a clean baseline: read once the rooms and tokens
+/// exist, right before the first connection.
 /// </summary>
 public static class IdleScenario
 {
     public static async Task<IdleScenarioResult> RunAsync(ArmContext context, IdleScenarioSettings settings, CancellationToken cancellationToken)
     {
         var label = $"{context.Arm.Name} W0";
-        var before = Rss(context.Processes);
         context.Progress.Show($"{label}: creating {settings.Rooms} rooms × {settings.Members} members");
         await using var population = await RoomPopulation.CreateAsync(context.Api, "loadtest W0", settings.Rooms, settings.Members, 1, cancellationToken);
+
+        // The baseline after the rooms and tokens exist (the HTTP API's own cost is not the connections'),
+        // just before the first connection (until 2026-12-01 it was read before the rooms were created).
+        var before = Rss(context.Processes);
         var connect = await population.ConnectAllAsync(
             context.Hub,
             context.Profile.ConnectConcurrency,
