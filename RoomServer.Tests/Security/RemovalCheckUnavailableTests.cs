@@ -50,6 +50,26 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
         }
     }
 
+    [Fact]
+    public async Task OnlyAMemberReadIsRefusedNotAnApiKeyCallerNorAnEndpointThatReadsNoRoom()
+    {
+        var room = await server.CreateRoomAsync();
+        using var both = new HttpClient { BaseAddress = server.BaseUrl };
+        both.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(room, "bob"));
+
+        server.LookupFails = true;
+        try
+        {
+            (await both.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK, "health reads no room");
+            both.DefaultRequestHeaders.Add("X-Api-Key", server.ApiKey);
+            (await both.GetAsync(new Uri($"/api/rooms/{room.Id}/events", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK, "the API key reads the room whoever the token names");
+        }
+        finally
+        {
+            server.LookupFails = false;
+        }
+    }
+
     /// <summary>Embedded mode whose removal-generation lookup fails (as when Redis is away) while <see cref="LookupFails"/> is set.</summary>
     public sealed class FailingLookupServer : ContractServer
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Auth;
@@ -22,10 +23,16 @@ public static class RemovalCheckGate
         }
     }
 
-    /// <summary>After authentication and authorization: a request whose member token could not be checked goes no further.</summary>
+    /// <summary>
+    /// After authentication and authorization: a member read (<see cref="AuthPolicies.RoomReader"/>) whose
+    /// member token could not be checked goes no further — unless the caller came with an API key as well.
+    /// Other endpoints (health, metrics, API-key only) do not read the room as that member.
+    /// </summary>
     public static IApplicationBuilder UseRemovalCheckGate(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.Items.ContainsKey(UncheckedItem))
+        if (context.Items.ContainsKey(UncheckedItem)
+            && !RoomClaims.IsApiCaller(context.User)
+            && context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == AuthPolicies.RoomReader) == true)
         {
             throw RoomException.Unavailable("could not check with the store whether this member was removed from the room; retry");
         }

@@ -60,12 +60,12 @@ public sealed class ReplicaDrain(
 
         // Calls already running finish (bounded): their acknowledgements reach the clients. A quarter of the
         // budget, or as long as one store call may take (a confirmed write's WAIT runs to the deadline) when
-        // that is longer — within the budget: a call cut short is applied without its answer, and a retry
-        // without an opId would apply it twice.
+        // that is longer — a call cut short is applied without its answer, and a retry without an opId would
+        // apply it twice — but at most half of it: the other half staggers the closes.
         var callsWait = TimeSpan.FromMilliseconds(Math.Max(budget.TotalMilliseconds / 4, options.Value.StoreTimeoutMilliseconds + 100));
-        if (callsWait > budget)
+        if (callsWait > budget / 2)
         {
-            callsWait = budget;
+            callsWait = budget / 2;
         }
 
         while (Volatile.Read(ref _callsInFlight) > 0 && clock.Elapsed < callsWait)

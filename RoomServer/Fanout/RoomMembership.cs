@@ -309,8 +309,8 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     }
 
     /// <summary>
-    /// Called under the entry's gate when its subscribe failed (so there is nothing to unsubscribe): takes the
-    /// entry out of the map, unless a connection is in it, so the next enter starts afresh.
+    /// After an enter gave up waiting for the entry's gate: once the gate is free, the entry is taken out of the
+    /// map if it is still empty and unsubscribed (an enter that got the gate meanwhile subscribed, or is in it).
     /// </summary>
     private async Task RetireWhenFreeAsync(string roomId, RoomEntry entry)
     {
@@ -331,6 +331,10 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// <summary>Whether the replica keeps an entry for the room (tests: none is left behind).</summary>
     internal bool HasEntry(string roomId) => _rooms.ContainsKey(roomId);
 
+    /// <summary>
+    /// Called under the entry's gate when its subscribe failed (so there is nothing to unsubscribe): takes the
+    /// entry out of the map, unless a connection is in it, so the next enter starts afresh.
+    /// </summary>
     private void RetireIfEmpty(string roomId, RoomEntry entry)
     {
         if (entry.IsEmpty)

@@ -10,7 +10,7 @@ namespace RoomShare.RoomServer.Rooms;
 /// </summary>
 public static class JsonText
 {
-    /// <summary>How deep a notice payload may nest: written into events, pages and replays, it sits a few levels deeper than sent, and JSON writers stop at 64.</summary>
+    /// <summary>How deep a notice payload's arrays and objects may nest: written into events, pages and replays, it sits a few levels deeper than sent, and JSON writers stop at 64.</summary>
     public const int MaxPayloadDepth = 32;
 
     /// <summary>The string, or <c>invalid_argument</c> naming <paramref name="name"/> when it is not valid text.</summary>
@@ -45,11 +45,12 @@ public static class JsonText
     /// </summary>
     public static void RequireWritable(JsonElement value, string name) => RequireWritable(value, name, depth: 1);
 
+    // depth: how many arrays and objects hold the value, itself included if it is one.
     private static void RequireWritable(JsonElement value, string name, int depth)
     {
-        if (depth > MaxPayloadDepth)
+        if (value.ValueKind is JsonValueKind.Array or JsonValueKind.Object && depth > MaxPayloadDepth)
         {
-            throw RoomException.Invalid($"{name} must nest at most {MaxPayloadDepth} levels deep");
+            throw RoomException.Invalid($"{name} must nest at most {MaxPayloadDepth} arrays or objects deep");
         }
 
         switch (value.ValueKind)

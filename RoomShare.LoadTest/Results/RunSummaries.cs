@@ -37,7 +37,7 @@ public static class RunSummaries
                 w1.AtRelaxedSlo.Rate,
                 floor?.AtRelaxedSlo.Rate,
                 Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate),
-                Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), floor?.AtSlo));
+                Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo), floor?.AtSlo));
         }).ToList();
     }
 

@@ -40,7 +40,14 @@ public sealed record WriteStepResult(
     IReadOnlyList<string> GeneratorLate,
     bool Clean,
     bool MeetsSlo,
-    bool MeetsRelaxedSlo);
+    bool MeetsRelaxedSlo)
+{
+    /// <summary>
+    /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, out-of-order
+    /// deliveries or a closed connection — the servers' failure, starved generator or not (it breaks the limit).
+    /// </summary>
+    public bool Decisive => Valid || !Clean;
+}
 
 /// <summary>
 /// W1 or W2 on one arm: its steps and the capacities they give. <see cref="DiscardedSteps"/> holds what

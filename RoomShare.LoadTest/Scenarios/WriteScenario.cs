@@ -82,7 +82,7 @@ public static class WriteScenario
             // Then narrow the capacity at the SLO: each refinement halves the gap to the step above it.
             for (var i = 0; i < settings.RefineSteps; i++)
             {
-                if (Capacity.Refinement(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo) is not { } rate)
+                if (Capacity.Refinement(steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo) is not { } rate)
                 {
                     break;
                 }
@@ -107,8 +107,8 @@ public static class WriteScenario
             connect,
             [.. steps.OrderBy(s => s.Rate)],
             discarded,
-            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo),
-            Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsRelaxedSlo),
+            Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo),
+            Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsRelaxedSlo),
             error,
             refined);
     }
