@@ -36,7 +36,7 @@ public static class FinalTable
         }
 
         var s2 = run.Summary;
-        AnsiConsole.MarkupLine(Markup.Escape($"correctness: missing {s2.Missing}, out-of-order {s2.OutOfOrder}, duplicates {s2.Duplicates}, gaps {s2.Gaps}, closed {s2.ClosedConnections}, failed connects {s2.FailedConnects}; invalid steps {s2.InvalidSteps}"));
+        AnsiConsole.MarkupLine(Markup.Escape($"correctness: missing {s2.Missing}, out-of-order {s2.OutOfOrder}, duplicates {s2.Duplicates}, mismatched {s2.Mismatched}, late {s2.Late}, gaps {s2.Gaps}, closed {s2.ClosedConnections}, failed connects {s2.FailedConnects}; invalid steps {s2.InvalidSteps}"));
         AnsiConsole.MarkupLine(Markup.Escape($"results: {directory}/{ResultsJson.FileName}, {MarkdownReport.FileName}, plots"));
     }
 

@@ -8,6 +8,8 @@ namespace RoomShare.LoadTest.Population;
 /// each member of its room received its event. Latencies are measured from the intended send time, so a
 /// late sender cannot hide a slow server (no coordinated omission); changes before
 /// <see cref="MeasuredFrom"/> are warm-up and stay out of the histograms, but not out of the loss count.
+/// A receipt is credited only when it is the change's: the room it was sent to and the quantity it set
+/// (the opId alone names the change, not what the server made of it); any other is a mismatch, a fault.
 /// </summary>
 public sealed class ChangeLedger
 {
@@ -16,6 +18,8 @@ public sealed class ChangeLedger
     private const int Failed = 2;
 
     private readonly long[] _intended;
+    private readonly string?[] _roomIds;
+    private readonly int[] _quantities;
     private readonly int[] _outcome;
     private readonly int[] _receipts; // [change * members + member]
     private readonly int _members;
@@ -23,10 +27,13 @@ public sealed class ChangeLedger
     private int _sent;
     private long _firstReceipts;
     private long _duplicates;
+    private long _mismatched;
     private long _acknowledged;
     private long _failed;
     private volatile bool _sealed;
     private long _lateReceipts;
+    private long _lateDuplicates;
+    private long _lateMismatched;
 
     public ChangeLedger(int step, int changes, int membersPerRoom, int measuredFrom)
     {
@@ -34,6 +41,8 @@ public sealed class ChangeLedger
         MeasuredFrom = measuredFrom;
         _members = membersPerRoom;
         _intended = new long[changes];
+        _roomIds = new string?[changes];
+        _quantities = new int[changes];
         _outcome = new int[changes];
         _receipts = new int[changes * membersPerRoom];
     }
@@ -65,9 +74,11 @@ public sealed class ChangeLedger
         }
     }
 
-    /// <summary>Called by the sender just before the change goes out (one sender thread per step).</summary>
-    public void MarkSending(int change, long intendedAt, long sendingAt)
+    /// <summary>Called by the sender just before the change goes out (one sender thread per step): what it sets, and where.</summary>
+    public void MarkSending(int change, string roomId, int quantity, long intendedAt, long sendingAt)
     {
+        Volatile.Write(ref _roomIds[change], roomId);
+        Volatile.Write(ref _quantities[change], quantity);
         Volatile.Write(ref _intended[change], intendedAt);
         Volatile.Write(ref _sent, change + 1);
         if (change >= MeasuredFrom)
@@ -79,29 +90,39 @@ public sealed class ChangeLedger
     /// <summary>The send itself failed (the connection was gone): no outcome will come.</summary>
     public void MarkSendFailed(int change, string reason) => OnCompleted(change, $"send failed: {reason}", 0);
 
-    public void OnReceipt(int change, int member, long receivedAt)
+    /// <summary>
+    /// A member's receipt of the change's event: <paramref name="roomId"/> is the room of the member who
+    /// received it, <paramref name="quantity"/> what the event says was set.
+    /// </summary>
+    public void OnReceipt(int change, int member, string roomId, int? quantity, long receivedAt)
     {
         if ((uint)change >= (uint)_outcome.Length || (uint)member >= (uint)_members)
         {
             return;
         }
 
-        if (_sealed)
+        var late = _sealed;
+        if (!string.Equals(Volatile.Read(ref _roomIds[change]), roomId, StringComparison.Ordinal) || quantity != Volatile.Read(ref _quantities[change]))
         {
-            Interlocked.Increment(ref _lateReceipts);
+            Interlocked.Increment(ref (late ? ref _lateMismatched : ref _mismatched));
+            return;
         }
 
         if (Interlocked.Increment(ref _receipts[(change * _members) + member]) == 1)
         {
             Interlocked.Increment(ref _firstReceipts);
-            if (change >= MeasuredFrom)
+            if (late)
+            {
+                Interlocked.Increment(ref _lateReceipts);
+            }
+            else if (change >= MeasuredFrom)
             {
                 Fanout.Record(Volatile.Read(ref _intended[change]), receivedAt);
             }
         }
         else
         {
-            Interlocked.Increment(ref _duplicates);
+            Interlocked.Increment(ref (late ? ref _lateDuplicates : ref _duplicates));
         }
     }
 
@@ -172,11 +193,15 @@ public sealed class ChangeLedger
             unacknowledged,
             missing,
             Interlocked.Read(ref _duplicates),
+            Interlocked.Read(ref _mismatched),
             new Dictionary<string, int>(_errors, StringComparer.Ordinal));
     }
 
-    /// <summary>Receipts that arrived after <see cref="Seal"/> (they were counted missing).</summary>
-    public long LateReceipts => Interlocked.Read(ref _lateReceipts);
+    /// <summary>
+    /// What arrived after <see cref="Seal"/>, which the step's totals could not count: first receipts (the step
+    /// counted them missing), duplicates and mismatches. Read once the scenario is over.
+    /// </summary>
+    public LateDeliveries Late => new(Interlocked.Read(ref _lateReceipts), Interlocked.Read(ref _lateDuplicates), Interlocked.Read(ref _lateMismatched));
 
     /// <summary>"rate_limited" from "rate_limited: too many calls" (the hub's code prefix, DESIGN.md §5).</summary>
     private static string ErrorCode(string error)
@@ -189,4 +214,11 @@ public sealed class ChangeLedger
 
 /// <summary>A sealed ledger's counts.</summary>
 public sealed record LedgerTotals(
-    int Sent, long Acknowledged, long Failed, int Unacknowledged, long Missing, long Duplicates, IReadOnlyDictionary<string, int> Errors);
+    int Sent, long Acknowledged, long Failed, int Unacknowledged, long Missing, long Duplicates, long Mismatched, IReadOnlyDictionary<string, int> Errors);
+
+/// <summary>Deliveries after a step's books closed: first receipts (counted missing then), duplicates, mismatches.</summary>
+public readonly record struct LateDeliveries(long Receipts, long Duplicates, long Mismatched)
+{
+    public static LateDeliveries operator +(LateDeliveries a, LateDeliveries b) =>
+        new(a.Receipts + b.Receipts, a.Duplicates + b.Duplicates, a.Mismatched + b.Mismatched);
+}

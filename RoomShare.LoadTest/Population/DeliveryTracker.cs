@@ -29,6 +29,9 @@ public sealed class DeliveryTracker
 
     public void Register(ChangeLedger ledger) => _ledgers[ledger.Step] = ledger;
 
+    /// <summary>What arrived after each step's books closed, over every step so far (read once the last step is over).</summary>
+    public LateDeliveries Late() => _ledgers.Values.Aggregate(default(LateDeliveries), (sum, ledger) => sum + ledger.Late);
+
     public DeliveryCounters Snapshot() => new(
         Interlocked.Read(ref _choiceDeliveries),
         Interlocked.Read(ref _outOfOrder),
@@ -66,7 +69,7 @@ public sealed class DeliveryTracker
         Interlocked.Increment(ref _choiceDeliveries);
         if (InvocationIds.TryParseChange(roomEvent.OpId, out var step, out var change) && _ledgers.TryGetValue(step, out var ledger))
         {
-            ledger.OnReceipt(change, member.Index, receivedAt);
+            ledger.OnReceipt(change, member.Index, member.RoomId, roomEvent.Quantity, receivedAt);
         }
         else
         {

@@ -58,6 +58,13 @@ public sealed record JoinRampSettings(
     /// <summary>Connections started in a step at <paramref name="rate"/>: rate × step, at least 1, at most the bound.</summary>
     public int StepSize(int rate) => Math.Max(1, Math.Min(MaxConnectionsPerStep, (int)Math.Round(rate * StepSeconds)));
 
+    /// <summary>
+    /// Whether a step at <paramref name="rate"/> is cut short by <see cref="MaxConnectionsPerStep"/>: it lasts less
+    /// than <see cref="StepSeconds"/>, and a short burst can pass on a backlog the box could not sustain, so such a
+    /// step that passes does not count towards the capacity (one that fails still does).
+    /// </summary>
+    public bool Capped(int rate) => StepSize(rate) < (int)Math.Round(rate * StepSeconds);
+
     /// <summary>The most connections any step of the ladder starts (what the rooms must hold).</summary>
     public int LargestStep => Rates.Max(StepSize);
 

@@ -19,8 +19,15 @@ public sealed record JoinStepResult(
     CpuUsage Cpu,
     bool Valid,
     IReadOnlyList<string> GeneratorLate,
-    bool MeetsSlo)
+    bool MeetsSlo,
+    bool Capped = false)
 {
+    /// <summary>
+    /// Whether the step counts towards the capacity: all do but a capped step (shorter than the step time,
+    /// <see cref="JoinRampSettings.Capped"/>) that passed — its pass says less than a full step's.
+    /// </summary>
+    public static bool Counts(JoinStepResult step) => !(step.Capped && step.Valid && step.MeetsSlo);
+
     /// <summary>
     /// Joins completed per second of the step's window, which runs until the last join completes: what the
     /// box sustains. Offered faster than that, a 2-second step still passes while its backlog stays under
@@ -30,7 +37,8 @@ public sealed record JoinStepResult(
 }
 
 /// <summary>
-/// W3: joins per second at p99 connect→joined within the limit and no failures.
+/// W3: joins per second at p99 connect→joined within the limit and no failures, read off the steps that
+/// count (<see cref="JoinStepResult.Counts"/>).
 /// <paramref name="WarmUpReplicaCores"/>: the replicas' cores in each unmeasured warm-up pass. Steps are in
 /// rate order; <paramref name="RefinedRates"/> are those run after the ladder to narrow the capacity.
 /// </summary>

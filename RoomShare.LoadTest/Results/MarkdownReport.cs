@@ -62,7 +62,7 @@ public static class MarkdownReport
         Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores) — except a write step whose generator stayed under {run.Settings.Generator.MaxCores} cores and whose p99 is over the relaxed limit by more than the generator's estimated worst lateness (twice its worst send lag, for the send and the read, plus its worst pool delay): the servers broke that one.");
         Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field; the `-roomhint` arms name the room in the hub URL, nginx's routing hint), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box.");
         var s = run.Summary;
-        Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
+        Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, mismatched {s.Mismatched}, late {s.Late}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
         Line(md);
     }
 
@@ -153,6 +153,11 @@ public static class MarkdownReport
         foreach (var s in w.Steps)
         {
             var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "SLO" : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s);
+            if (s.Mismatched + s.StrayChoices > 0)
+            {
+                verdict += $" (events not matching their change: {s.Mismatched + s.StrayChoices})";
+            }
+
             Line(md, $"| {s.Rate} | {s.DeliveriesPerSecond:0} | {P(s.FanoutMs)} | {s.AckMs.P50} / {s.AckMs.P99} | {s.Missing} | {s.Duplicates} | {s.OutOfOrder} | {s.Failed + s.Unacknowledged} | {s.Cpu.ReplicaCores} | {s.Cpu.NginxCores} | {s.Cpu.RedisCores} | {s.Cpu.GeneratorCores} | {s.Cpu.OtherCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {s.SendLagMs.P99} | {s.PoolDelayMs.P99} | {verdict} |");
         }
 
@@ -218,6 +223,10 @@ public static class MarkdownReport
         foreach (var s in w3.Steps)
         {
             var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "meets" : "breaks";
+            if (!JoinStepResult.Counts(s))
+            {
+                verdict += $" (not counted: capped at {s.Attempted} joins, shorter than {N(w3.Settings.StepSeconds)} s)";
+            }
             var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
             Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {N(s.CompletedPerSecond)} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
         }

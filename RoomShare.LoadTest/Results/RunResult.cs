@@ -29,12 +29,17 @@ public sealed record JoinFloorComparison(
 
 /// <summary>
 /// Correctness over the whole run (what the CI test asserts on) and the headline comparisons.
-/// Missing = deliveries that never arrived; out-of-order = a member saw a lower room version after a higher one.
+/// Missing = deliveries that never arrived; out-of-order = a member saw a lower room version after a higher one;
+/// duplicates include those that arrived after their step's books closed; mismatched = events credited by opId
+/// to a change but carrying another room or quantity, or naming no change at all; late = deliveries that came
+/// after their step's books closed (the step counted them missing).
 /// </summary>
 public sealed record RunSummary(
     long Missing,
     long OutOfOrder,
     long Duplicates,
+    long Mismatched,
+    long Late,
     long Gaps,
     long ClosedConnections,
     long FailedConnects,

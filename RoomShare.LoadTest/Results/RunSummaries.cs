@@ -7,14 +7,17 @@ public static class RunSummaries
 {
     public static RunSummary Of(IReadOnlyList<ArmResult> arms)
     {
-        var steps = arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.DiscardedSteps)).ToList();
+        var writes = arms.SelectMany(a => a.Writes).ToList();
+        var steps = writes.SelectMany(w => w.Steps.Concat(w.DiscardedSteps)).ToList();
         var closedIdle = arms.Sum(a => a.W0?.ClosedConnections ?? 0);
         var failedConnects = arms.Sum(a => (a.W0?.Connect.Failed ?? 0) + a.Writes.Sum(w => w.Connect?.Failed ?? 0));
         var invalid = steps.Count(s => !s.Valid) + arms.Sum(a => a.W3?.Steps.Count(s => !s.Valid) ?? 0);
         return new RunSummary(
             steps.Sum(s => s.Missing),
             steps.Sum(s => s.OutOfOrder),
-            steps.Sum(s => Math.Max(s.Duplicates, s.DuplicateVersions)), // one duplicate delivery counts in both
+            steps.Sum(s => Math.Max(s.Duplicates, s.DuplicateVersions)) + writes.Sum(w => w.Late.Duplicates), // one duplicate delivery counts in both
+            steps.Sum(s => s.Mismatched + s.StrayChoices) + writes.Sum(w => w.Late.Mismatched),
+            writes.Sum(w => w.Late.Receipts),
             steps.Sum(s => s.Gaps),
             steps.Sum(s => s.ClosedConnections) + closedIdle,
             failedConnects,
@@ -54,7 +57,7 @@ public static class RunSummaries
                 Fraction(w3.AtSlo.Rate, floor?.AtSlo.Rate),
                 MostCompleted(w3),
                 floor is null ? null : MostCompleted(floor),
-                Note(w3.AtSlo, Capacity.BrokenAbove(w3.Steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), floor?.AtSlo));
+                Note(w3.AtSlo, Capacity.BrokenAbove(w3.Steps.Where(JoinStepResult.Counts), s => s.Rate, s => s.Valid, s => s.MeetsSlo), floor?.AtSlo));
         }).ToList();
     }
 

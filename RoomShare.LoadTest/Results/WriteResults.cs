@@ -6,6 +6,8 @@ namespace RoomShare.LoadTest.Results;
 
 /// <summary>
 /// One write step at one offered rate. Loss and order cover every change of the step (warm-up too);
+/// <see cref="Mismatched"/> counts events credited by opId to one of its changes but carrying another
+/// room or quantity, <see cref="StrayChoices"/> choice events whose opId names no change of the run;
 /// latencies and CPU cover the measured window only. µs per event = CPU seconds ÷ choice events delivered
 /// to members in the window. <see cref="GeneratorLate"/> lists the generator's limits the step crossed:
 /// with any, the step is invalid unless it broke the relaxed limit beyond the generator's lateness
@@ -29,10 +31,11 @@ public sealed record WriteStepResult(
     LatencySummary PoolDelayMs,
     long Missing,
     long Duplicates,
+    long Mismatched,
+    long StrayChoices,
     long OutOfOrder,
     long DuplicateVersions,
     long Gaps,
-    long LateReceipts,
     long ClosedConnections,
     CpuUsage Cpu,
     double DrainSeconds,
@@ -43,8 +46,8 @@ public sealed record WriteStepResult(
     bool MeetsRelaxedSlo)
 {
     /// <summary>
-    /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, out-of-order
-    /// deliveries or a closed connection — the servers' failure, starved generator or not (it breaks the limit).
+    /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, mismatched or
+    /// stray events, out-of-order deliveries or a closed connection — the servers' failure, starved generator or not (it breaks the limit).
     /// </summary>
     public bool Decisive => Valid || !Clean;
 }
@@ -54,6 +57,7 @@ public sealed record WriteStepResult(
 /// was run but does not count towards capacity: the warm-up pass (attempt 0) and first attempts that were
 /// run again (attempt 1); their loss and order still count in the run's summary. <see cref="Steps"/> are
 /// in rate order; <see cref="RefinedRates"/> are those run after the ladder to narrow the capacity at the SLO.
+/// <see cref="Late"/>: what reached members after its step's books closed, read once the last step was over.
 /// </summary>
 public sealed record WriteScenarioResult(
     string Scenario,
@@ -65,4 +69,5 @@ public sealed record WriteScenarioResult(
     Capacity AtSlo,
     Capacity AtRelaxedSlo,
     string? Error,
-    IReadOnlyList<int> RefinedRates);
+    IReadOnlyList<int> RefinedRates,
+    LateDeliveries Late = default);

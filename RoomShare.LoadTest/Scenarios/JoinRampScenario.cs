@@ -13,7 +13,8 @@ namespace RoomShare.LoadTest.Scenarios;
 /// W3: join ramp. Each step starts connections open loop at a rate (WebSocket through nginx, handshake,
 /// Join), measures intended start → Join completed, then closes them all. Capacity is the highest rate
 /// whose p99 stays within the limit (1 s) with no failed join, narrowed after the ladder by up to
-/// <see cref="JoinRampSettings.RefineSteps"/> steps. Members are reused from step to step.
+/// <see cref="JoinRampSettings.RefineSteps"/> steps; a step cut short by the connection bound that passes is
+/// reported but not counted (<see cref="JoinStepResult.Counts"/>). Members are reused from step to step.
 /// </summary>
 public static class JoinRampScenario
 {
@@ -62,7 +63,8 @@ public static class JoinRampScenario
         var refined = new List<int>();
         for (var i = 0; i < settings.RefineSteps; i++)
         {
-            if (Capacity.Refinement(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo) is not { } rate)
+            // A capped step could not narrow it: its pass would not count.
+            if (Capacity.Refinement(steps.Where(JoinStepResult.Counts), s => s.Rate, s => s.Valid, s => s.MeetsSlo) is not { } rate || settings.Capped(rate))
             {
                 break;
             }
@@ -71,7 +73,8 @@ public static class JoinRampScenario
             refined.Add(rate);
         }
 
-        return new JoinRampResult(context.Arm.Name, settings, warmUp, [.. steps.OrderBy(s => s.Rate)], Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
+        var counted = steps.Where(JoinStepResult.Counts);
+        return new JoinRampResult(context.Arm.Name, settings, warmUp, [.. steps.OrderBy(s => s.Rate)], Capacity.Of(counted, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
     }
 
     private static async Task<JoinStepResult> RunStepAsync(
@@ -120,7 +123,7 @@ public static class JoinRampScenario
         var late = GeneratorVerdict.Reasons(settings.LimitsFrom(context.Profile.Generator), lag, poolDelay, cpu);
         return new JoinStepResult(
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
-            late.Count == 0, late, failures.IsEmpty && summary.P99 <= settings.P99LimitMs);
+            late.Count == 0, late, failures.IsEmpty && summary.P99 <= settings.P99LimitMs, settings.Capped(rate));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

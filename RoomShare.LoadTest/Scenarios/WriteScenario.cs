@@ -16,6 +16,10 @@ namespace RoomShare.LoadTest.Scenarios;
 /// </summary>
 public static class WriteScenario
 {
+    // After the last step, how long deliveries may still come in before the late ones are counted: a step's
+    // drain waits for every expected delivery, so only duplicates and mismatches (or a drain cut short) remain.
+    private static readonly TimeSpan LateGrace = TimeSpan.FromSeconds(1);
+
     public static async Task<WriteScenarioResult> RunAsync(ArmContext context, WriteScenarioSettings settings, CancellationToken cancellationToken)
     {
         var label = $"{context.Arm.Name} {settings.Id}";
@@ -98,6 +102,13 @@ public static class WriteScenario
             ProgressLine.Warn($"{label}: {error}");
         }
 
+        await Task.Delay(LateGrace, CancellationToken.None);
+        var late = population.Tracker.Late();
+        if (late != default)
+        {
+            ProgressLine.Warn(Invariant($"{label}: after their steps closed, {late.Receipts} deliveries arrived late, {late.Duplicates} duplicates, {late.Mismatched} mismatched"));
+        }
+
         // Both capacities read every step: the refinements aim at the SLO's, but a refined step counts for the
         // relaxed limit too — it can raise that capacity, or (missing it) lower it: conservative, never hidden.
         return new WriteScenarioResult(
@@ -110,7 +121,8 @@ public static class WriteScenario
             Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo),
             Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsRelaxedSlo),
             error,
-            refined);
+            refined,
+            late);
     }
 
     private static string Describe(string label, WriteStepResult s)
@@ -124,7 +136,7 @@ public static class WriteScenario
             _ => "breaks SLO",
         };
         return Invariant(
-            $"{label} {s.Rate}/s{s.Attempt switch { 0 => " (warm-up, not counted)", 1 => string.Empty, _ => " (again)" }}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} failed {s.Failed} · {verdict}");
+            $"{label} {s.Rate}/s{s.Attempt switch { 0 => " (warm-up, not counted)", 1 => string.Empty, _ => " (again)" }}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} mismatched {s.Mismatched + s.StrayChoices} failed {s.Failed} · {verdict}");
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

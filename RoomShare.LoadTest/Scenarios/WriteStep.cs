@@ -63,8 +63,8 @@ public static class WriteStep
         // Over the relaxed limit beyond the generator's lateness, the step broke both limits on the servers' account.
         var valid = GeneratorVerdict.WriteStepCounts(
             context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
-        var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
-            && counters.OutOfOrder == 0 && counters.DuplicateVersions == 0 && counters.Gaps == 0 && counters.ClosedConnections == 0;
+        var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Mismatched == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
+            && counters.OutOfOrder == 0 && counters.DuplicateVersions == 0 && counters.Gaps == 0 && counters.StrayChoices == 0 && counters.ClosedConnections == 0;
         return new WriteStepResult(
             rate,
             attempt,
@@ -83,10 +83,11 @@ public static class WriteStep
             poolDelay,
             totals.Missing,
             totals.Duplicates,
+            totals.Mismatched,
+            counters.StrayChoices,
             counters.OutOfOrder,
             counters.DuplicateVersions,
             counters.Gaps,
-            ledger.LateReceipts,
             counters.ClosedConnections,
             cpu,
             Math.Round(drainSeconds, 2),
@@ -101,7 +102,7 @@ public static class WriteStep
     {
         var (writer, menuId, quantity) = schedule.Next();
         var changeId = InvocationIds.Change(step, change);
-        ledger.MarkSending(change, intendedAt, now);
+        ledger.MarkSending(change, writer.RoomId, quantity, intendedAt, now);
         if (writer.Connection is not { } connection)
         {
             ledger.MarkSendFailed(change, "not connected");
