@@ -52,6 +52,17 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
         TimeProvider.System,
         NullLogger<RedisOrderOutbox>.Instance);
 
+    /// <summary>
+    /// Scaled mode's room store on this connection, with these options. Its heartbeat is never started: it
+    /// counts as hearing for three of the options' heartbeat intervals, so give them a long one.
+    /// </summary>
+    public RedisRoomStore RoomStore(IOptions<RoomServerOptions> options)
+    {
+        var backplane = new RedisBackplane(Connection, new FailoverEpochs(Connection, options), NullLogger<RedisBackplane>.Instance);
+        var heartbeat = new BackplaneHeartbeat(Connection, backplane, options, NullLogger<BackplaneHeartbeat>.Instance);
+        return new RedisRoomStore(Connection, heartbeat, new OrderOutboxSignal(), options, NullLogger<RedisRoomStore>.Instance);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Connection.DisposeAsync();

@@ -127,7 +127,8 @@ public sealed class RedisRoomStore(
 
     public async Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.ChoiceReplay, replay.RoomId, "", [replay.MemberId, replay.OpId, replay.TokenRemovalGeneration]);
+        // Through the confirmed path: it answers the client with an earlier write's result, which must be confirmed first.
+        var reply = await RunWriteAsync(RedisScripts.ChoiceReplay, replay.RoomId, "", [replay.MemberId, replay.OpId, replay.TokenRemovalGeneration]);
         if (reply.Status == "unknown_op")
         {
             return null;

@@ -97,6 +97,15 @@ local function take_member_op(member, spec)
   return true
 end
 
+-- For a reply that acknowledges an earlier write without writing anything itself (a replayed opId): sets
+-- a field to the value it holds. That changes nothing, but it is a write, so it replicates; where writes
+-- are confirmed (DESIGN §2), the caller's WAIT counts only what its own connection wrote, and replication
+-- is in order, so a replica that acknowledges this holds the earlier write too, whichever replica (and
+-- connection) made it — one that went unconfirmed and was answered unavailable, then retried here.
+local function confirm_earlier(key, field, value)
+  redis.call('HSET', key, field, value)
+end
+
 -- This master's replication id: a replica promoted to master takes a new one (failover.lua).
 local function master_replid()
   return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
