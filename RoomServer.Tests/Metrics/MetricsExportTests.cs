@@ -73,6 +73,26 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
     }
 
     [Fact]
+    public void TheLatencyHistogramsResolveSubMillisecondAndMillisecondLatencies()
+    {
+        // With OpenTelemetry's default boundaries (0, 5, 10, …) everything on a healthy box fell in one bucket.
+        foreach (var (histogram, labels) in new[]
+        {
+            ("roomshare_redis_duration_milliseconds_bucket", new[] { ("operation", "choice"), ("outcome", "ok") }),
+            ("roomshare_delivery_lag_milliseconds_bucket", Array.Empty<(string, string)>()),
+        })
+        {
+            foreach (var le in new[] { "0.25", "0.5", "1", "2", "3", "5" })
+            {
+                Busy.Value(histogram, [.. labels, ("le", le)]).Should().NotBeNull($"{histogram} has a bucket at {le} ms");
+            }
+        }
+
+        var redisUnder5 = Busy.Value("roomshare_redis_duration_milliseconds_bucket", ("operation", "choice"), ("outcome", "ok"), ("le", "5"));
+        redisUnder5.Should().BeGreaterThan(0, "a loopback Redis call takes well under 5 ms");
+    }
+
+    [Fact]
     public void TheRuntimeAndAspNetCoreMetersAreExported()
     {
         Busy.Value("http_server_request_duration_seconds_count", ("http_request_method", "POST"), ("http_response_status_code", "201"))
