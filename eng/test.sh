@@ -68,7 +68,7 @@ log "restoring the JS test drivers (tests/js)"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 log "building"
-dotnet build RoomShare.sln -nologo -v quiet
+dotnet build RoomShare.sln -nologo -v quiet --disable-build-servers # nothing of ours left running after the tests
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
