@@ -47,6 +47,7 @@ public abstract partial class RoomContractTests
         (await owner.Client.RejectedCodeAsync("SetRoomState", room.Id, "open")).Should().Be("room_closed");
         (await owner.Client.RejectedCodeAsync("SetRoomState", room.Id, "locked")).Should().Be("room_closed");
         (await owner.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_closed");
+        (await owner.Client.RejectedCodeAsync("Refresh", room.Id)).Should().Be("room_closed");
         var put = await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "open" });
         put.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await put.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "room_closed", Status = 409 });
@@ -56,6 +57,8 @@ public abstract partial class RoomContractTests
         await using var late = await Server.JoinAsync(room, "late");
         late.Joined.Snapshot!.State.Should().Be("closed", "a closed room can still be read");
         late.Joined.Position.Version.Should().Be(3, "joining a closed room adds no member");
+        (await late.Client.RejectedCodeAsync("Refresh", room.Id)).Should().Be("room_closed", "a reader who is no member adds nothing either");
+        (await Server.SnapshotAsync(room)).Version.Should().Be(3, "no refresh event (every event is a version)");
     }
 
     [Fact]

@@ -157,6 +157,13 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     public VersionAck Refresh(RefreshRequest request, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(request.MemberId, request.TokenRemovalGeneration);
+
+        // refresh.lua: closed is final and read only.
+        if (State == RoomStates.Closed)
+        {
+            throw RoomException.FromCode(RoomErrorCodes.RoomClosed, Id);
+        }
+
         _memberOps.Take(request.MemberId);
         published.Add(Append(RoomEventTypes.Refresh, request.At, e => e with { By = request.MemberId }));
         return new VersionAck(Version);
