@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, describeRemoved, isFatal, parseHubError } from '../src/js/errors.js';
+import {
+  CLOCK_SKEW_MS, describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
+} from '../src/js/errors.js';
 
 test('parseHubError reads the code after the HubException prefix', () => {
   const error = new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_locked: the room is locked");
@@ -58,4 +60,38 @@ test('describeRemoved says the member was removed, and by the owner when an owne
   assert.equal(describeRemoved('api'), 'You were removed from this room.');
   assert.equal(describeRemoved(null), 'You were removed from this room.');
   assert.equal(describeRemoved(), 'You were removed from this room.');
+});
+
+test('a 401 at connect for a token that has not expired is a removal; an expired one says expired', () => {
+  const now = Date.parse('2025-01-01T12:00:00Z');
+  assert.equal(refusalOf(now + 60 * 60 * 1000, now), 'removed', 'removed while away: rgen below the room\'s');
+  assert.equal(refusalOf(null, now), 'removed', 'no exp: nothing to have expired, the link was revoked');
+  assert.equal(refusalOf(now - 1, now), 'expired');
+  assert.equal(refusalOf(now, now), 'expired');
+  // The server enforces exp by its own clock: a 401 within the skew of exp is still the expiry.
+  assert.equal(refusalOf(now + CLOCK_SKEW_MS - 1, now), 'expired');
+  assert.equal(refusalOf(now + CLOCK_SKEW_MS + 1, now), 'removed');
+});
+
+const joinRefused = (text) => parseHubError(new Error(`An unexpected error occurred invoking 'Join' on the server. HubException: rate_limited: ${text}`));
+
+test('a Join refused for a full room or the connection limit is a count to show, not a rate to retry', () => {
+  const full = joinRefused('the room is full: it has 20 members, the most it may have');
+  assert.equal(joinLimit(full), 'room_full');
+  assert.equal(describeError('room_full', full.text),
+    'This room is full (20 members, the most it may have). Ask the table to remove someone, then try again.');
+  assert.equal(describeError('room_full', ''), 'This room is full. Ask the table to remove someone, then try again.');
+  const connections = joinRefused('this member already has 5 open connections to the room; close one and retry');
+  assert.equal(joinLimit(connections), 'connect_limited');
+  assert.match(describeError('connect_limited', connections.text), /too many tabs or devices/);
+  for (const code of ['room_full', 'connect_limited']) assert.equal(isFatal(code), false, code);
+});
+
+test('a write or call rate keeps rate_limited (retried, its own wording); other codes are no join limit', () => {
+  const writes = joinRefused('this member is changing the room too fast (at most 5 writes a second, bursts of 10); slow down and retry');
+  assert.equal(joinLimit(writes), null);
+  assert.match(describeError('rate_limited', writes.text), /Too many changes at once/);
+  assert.equal(joinLimit(joinRefused('too many calls on this connection (at most 20 a second, bursts of twice that); slow down')), null);
+  assert.equal(joinLimit({ code: 'unavailable', text: 'the room is full' }), null);
+  assert.equal(joinLimit(null), null);
 });

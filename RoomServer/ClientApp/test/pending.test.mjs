@@ -33,16 +33,42 @@ test('an ack at or below the state version settles at once (a no-op write)', () 
   assert.equal(pending.size, 0);
 });
 
-test('the choice event with the opId settles the op even before its ack', () => {
+test('the choice event of a call in flight marks the op seen (not shown twice); its ack settles it', () => {
   const pending = new PendingChoices();
   pending.add('o1', 'pizza', 'adjust', 1);
   pending.add('o2', 'pizza', 'adjust', 1);
   pending.takeQueued();
   pending.settle(11, 'o1');
+  assert.deepEqual(pending.ops.map((o) => [o.opId, o.seen ?? false]), [['o1', true], ['o2', false]]);
+  assert.equal(pending.display('pizza', 2, 11, 99), 3, 'o1 is in the confirmed 2 already');
+  pending.acknowledge('o1', { version: 11, quantity: 2 }, 11);
   assert.deepEqual(pending.ops.map((o) => o.opId), ['o2']);
+});
+
+test('the choice event settles an op with no call awaiting a verdict (never sent, or lost with the connection)', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  pending.requeue('o1'); // the connection dropped
+  pending.add('o3', 'pizza', 'adjust', 1);
+  pending.settle(11, 'o1');
+  pending.settle(12, 'o3');
+  assert.deepEqual(pending.ops.map((o) => o.opId), ['o2']);
+});
+
+test('an op answered unavailable stays until an ack even once its event is seen; a new epoch shows it again', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'adjust', 1);
+  pending.takeQueued();
+  assert.equal(pending.requeue('o1', { unconfirmed: true }), true);
+  pending.settle(11, 'o1'); // the event came after the answer
+  assert.deepEqual(pending.ops.map((o) => [o.opId, o.status, o.seen ?? false]), [['o1', 'queued', true], ['o2', 'sent', false]]);
   assert.equal(pending.display('pizza', 2, 11, 99), 3);
-  pending.acknowledge('o1', { version: 11, quantity: 2 }, 11); // late ack: nothing to do
-  assert.equal(pending.size, 1);
+  pending.forgetAcks(); // a snapshot of a new epoch, without it
+  assert.equal(pending.display('pizza', 1, 1, 99), 3, 'shown on top of the new state again');
+  assert.deepEqual(pending.takeQueued().map((o) => o.opId), ['o1'], 'sent again, still ahead of later presses');
 });
 
 test('a newer ack wins over the confirmed quantity, then unacked ops apply on top', () => {

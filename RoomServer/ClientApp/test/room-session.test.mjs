@@ -156,9 +156,11 @@ test('the event may arrive before the ack', async () => {
   const { s } = await joined(hub);
   const opId = s.adjust('pizza', 1);
   s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
-  assert.equal(s.pending.size, 0);
+  assert.equal(s.displayQuantity('pizza'), 2, 'seen: not counted on top of the state that holds it');
+  assert.equal(s.pending.size, 1, 'kept until the call is answered');
   hub.last('AdjustChoice').resolve({ version: 4, quantity: 2 });
   await flushMicrotasks();
+  assert.equal(s.pending.size, 0);
   assert.equal(s.displayQuantity('pizza'), 2);
 });
 
@@ -266,6 +268,74 @@ test('unavailable keeps the press pending and resends it with the same opId, the
   assert.equal(s.pending.find(opId), undefined, 'rolled back once out of attempts');
   assert.equal(errors.at(-1).code, 'unavailable');
   assert.ok(hub.callsOf('AdjustChoice').length <= 5);
+});
+
+const UNAVAILABLE = "An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: unavailable: the write could not be confirmed";
+
+test('an op whose event was seen but whose call answered unavailable is resent after a failover resync (same opId)', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const opId = s.adjust('pizza', 1);
+  assert.equal(opId, 'op1');
+  // The master published the event, then failed over before replicating: the call is unavailable.
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
+  assert.equal(s.displayQuantity('pizza'), 2);
+  hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 2, 'not shown twice');
+  assert.deepEqual(errors, []);
+  // The room has a new epoch: resync from a snapshot that lacks the choice.
+  s.onPosition({ roomId: 'r1', epoch: 'e2', version: 4 });
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
+  hub.last('Join').resolve({ position: { epoch: 'e2', version: 4 }, snapshot: snapshot({ epoch: 'e2', version: 4 }), missed: null, replica: 'r2' });
+  await flushMicrotasks();
+  timers.forEach((fn) => fn()); // the backoff's flush finds it already sent
+  const sends = hub.callsOf('AdjustChoice');
+  assert.equal(sends.length, 2, 'sent again once');
+  assert.deepEqual(sends[1].args, ['r1', 'pizza', 1, 'op1']);
+  assert.equal(s.displayQuantity('pizza'), 2, 'the press is still shown over the snapshot (1)');
+  sends[1].resolve({ version: 5, quantity: 2 });
+  s.onRoomEvent(choice(5, 'a', 'pizza', 2, 'op1', 'e2'));
+  await flushMicrotasks();
+  assert.equal(s.pending.size, 0);
+  assert.equal(s.displayQuantity('pizza'), 2);
+});
+
+test('a seen op answered unavailable without a failover is resent once; the replayed ack settles it, no double count', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const op1 = s.adjust('pizza', 1);
+  const op2 = s.adjust('pizza', 1);
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, op1));
+  hub.callsOf('AdjustChoice')[0].reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+  assert.equal(s.displayQuantity('pizza'), 3);
+  timers.shift()();
+  assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pizza', 1, op1], 'resent with the same opId');
+  hub.last('AdjustChoice').resolve({ version: 4, quantity: 2 }); // the original result: nothing changed
+  await flushMicrotasks();
+  assert.deepEqual(s.pending.ops.map((o) => o.opId), [op2]);
+  assert.equal(s.displayQuantity('pizza'), 3);
+  assert.deepEqual(errors, []);
+});
+
+test('a seen op still unavailable after every attempt is dropped without an error: the state holds it', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const opId = s.adjust('pizza', 1);
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
+  for (let i = 0; i < 10; i++) {
+    hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
+    await flushMicrotasks();
+    if (timers.length === 0) break;
+    timers.shift()();
+  }
+  assert.equal(s.pending.size, 0);
+  assert.deepEqual(errors, []);
+  assert.equal(s.displayQuantity('pizza'), 2);
 });
 
 test('presence arriving during a Join is applied on top of its result, not lost or overwritten', async () => {

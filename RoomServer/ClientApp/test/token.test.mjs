@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeJwtPayload, parseFragment, readJoinLink } from '../src/js/token.js';
+import { decodeJwtPayload, isOtherJoinLink, parseFragment, readJoinLink } from '../src/js/token.js';
 
 function jwt(payload) {
   const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -59,4 +59,16 @@ test('readJoinLink takes the room from the token when the fragment has none', ()
   const link = readJoinLink(`#token=${token}`, NOW);
   assert.equal(link.roomId, 'r9');
   assert.equal(link.displayName, 'm1');
+});
+
+test('isOtherJoinLink: a new token or room in the hash is another link; an anchor or the same link is not', () => {
+  const old = `#room=r1&token=${jwt({ sub: 'a', room: 'r1', exp: EXP })}`;
+  const readmitted = `#room=r1&token=${jwt({ sub: 'a', room: 'r1', exp: EXP, rgen: 1 })}`;
+  assert.equal(isOtherJoinLink(old, readmitted), true, 're-admitted after a removal');
+  assert.equal(isOtherJoinLink(old, old.replace('room=r1', 'room=r2')), true, 'another room');
+  assert.equal(isOtherJoinLink('', old), true, 'a link pasted into the page that had none');
+  assert.equal(isOtherJoinLink(old, old), false);
+  assert.equal(isOtherJoinLink(old, `${old}&currency=EUR`), false, 'the same link, other options');
+  assert.equal(isOtherJoinLink(old, '#menu-heading'), false, 'the skip link');
+  assert.equal(isOtherJoinLink(old, ''), false);
 });

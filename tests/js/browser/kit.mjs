@@ -110,16 +110,20 @@ export async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+/** A member's page link with a token freshly issued by the API (one issued after a removal re-admits them). */
+export async function memberLink(roomId, memberId, displayName, role = 'member') {
+  const { token } = await api('POST', `/api/rooms/${encodeURIComponent(roomId)}/tokens`, { memberId, displayName, role });
+  return `${BASE_URL}/#room=${encodeURIComponent(roomId)}&token=${token}`;
+}
+
 /** Creates a room through the API; returns its id and the page links of O (owner olivia), A (alice) and B (bob). */
 export async function createRoom(name, menu) {
   const created = await api('POST', '/api/rooms', { name, menu });
-  const token = async (memberId, displayName, role) => (await api('POST', `/api/rooms/${encodeURIComponent(created.roomId)}/tokens`, { memberId, displayName, role })).token;
-  const link = (t) => `${BASE_URL}/#room=${encodeURIComponent(created.roomId)}&token=${t}`;
   return {
     id: created.roomId,
-    owner: link(await token('olivia', 'Olivia', 'owner')),
-    a: link(await token('alice', 'Alice', 'member')),
-    b: link(await token('bob', 'Bob', 'member')),
+    owner: await memberLink(created.roomId, 'olivia', 'Olivia', 'owner'),
+    a: await memberLink(created.roomId, 'alice', 'Alice'),
+    b: await memberLink(created.roomId, 'bob', 'Bob'),
   };
 }
 

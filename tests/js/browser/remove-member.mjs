@@ -11,13 +11,19 @@
 // confirm) → O and B see A leave the members list and the totals drop by exactly A's choices; A's
 // page says it was removed (data-removed), is offline with every control disabled, forgot its saved
 // room, and opens no new hub connection (no reconnect loop); A reloads → still the removed message
-// (the server refuses the old token); an announcement posted through the API appears on O and B,
-// and O dismisses it.
+// (the server refuses the old token); a new link for A (a token issued after the removal) pasted into
+// the same tab (only the hash differs) → A is live again, no removed message; an announcement posted
+// through the API appears on O and B, and O dismisses it. Last, B is removed while away: B's page
+// hears none of its hub messages (no Removed, no member_removed), then its socket drops → the
+// reconnect is refused (401) for a token that has not expired → B says it was removed (not "expired"),
+// its own choice leaves the order it shows, and it forgets its saved room.
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
 
-import { api, createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor } from './kit.mjs';
+import {
+  api, createDriver, createRoom, memberLink, shot, STEP_TIMEOUT_MS, waitFor, waitLive,
+} from './kit.mjs';
 
 const NO_RECONNECT_WATCH_MS = 3_000;
 
@@ -26,7 +32,7 @@ const MENU = [
   { id: 'water', name: 'Sparkling water', priceMinor: 450 },
 ];
 
-const { report, step, run, launchBrowser, newPhone } = createDriver('remove-member', { overallTimeoutMs: 60_000 });
+const { report, step, run, launchBrowser, newPhone } = createDriver('remove-member', { overallTimeoutMs: 90_000 });
 
 // Counts the hub connections the page opens (WebSocket, or the SSE / long-polling fallbacks'
 // negotiate), so a reconnect loop after the removal shows up.
@@ -41,6 +47,31 @@ function countHubConnects() {
   };
 }
 
+// B's hub messages can be dropped (window.__dropHub: as for a phone asleep, or frames lost) and its
+// socket closed from this side (window.__closeHub(): the network went away).
+function controllableHub() {
+  window.__dropHub = false;
+  window.__hubSockets = [];
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      if (String(url).includes('/hubs/room')) window.__hubSockets.push(this);
+    }
+
+    get onmessage() { return super.onmessage; }
+
+    set onmessage(handler) {
+      super.onmessage = typeof handler !== 'function' ? handler : (event) => { if (!window.__dropHub) handler(event); };
+    }
+  };
+  window.__closeHub = () => {
+    for (const socket of window.__hubSockets) socket.close(4000, 'test: the network went away');
+  };
+}
+
+const removedShown = () => document.body.dataset.removed === 'true' && !document.querySelector('[data-testid=removed]').hidden;
+
 const grandTotal = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=grand-total]').dataset.amount ?? 0));
 
 async function main() {
@@ -52,7 +83,7 @@ async function main() {
   const openPhone = (url, label) => newPhone(url, label, { initScript: countHubConnects });
   const o = await step('open-owner', () => openPhone(room.owner, 'O'));
   const a = await step('open-a', () => openPhone(room.a, 'A'));
-  const b = await step('open-b', () => openPhone(room.b, 'B'));
+  const b = await step('open-b', () => newPhone(room.b, 'B', { initScript: controllableHub }));
 
   const expectedBefore = 2 * MENU[0].priceMinor + MENU[1].priceMinor;
   await step('a-and-b-choose', async () => {
@@ -116,8 +147,23 @@ async function main() {
 
   await step('a-reloads-still-removed', async () => {
     await a.page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
-    await waitFor(a.page, 'A after reload', 'the removed message (the old token is refused)',
-      () => document.body.dataset.removed === 'true' && !document.querySelector('[data-testid=removed]').hidden);
+    await waitFor(a.page, 'A after reload', 'the removed message (the old token is refused)', removedShown);
+  });
+
+  await step('a-follows-a-new-link', async () => {
+    const newLink = await memberLink(room.id, 'alice', 'Alice');
+    if (new URL(newLink).hash === new URL(a.page.url()).hash) throw new Error('the new link is the old one');
+    // Only the hash differs: no navigation of its own, the page must notice and start over.
+    const reloaded = a.page.waitForEvent('domcontentloaded', { timeout: STEP_TIMEOUT_MS });
+    await a.page.goto(newLink, { waitUntil: 'commit', timeout: STEP_TIMEOUT_MS });
+    await reloaded;
+    await waitLive(a.page, 'A with the new link');
+    const state = await a.page.evaluate(() => ({
+      removed: document.body.dataset.removed ?? null,
+      removedBox: !document.querySelector('[data-testid=removed]').hidden,
+    }));
+    if (state.removed !== null || state.removedBox) throw new Error(`A is live but still says removed: ${JSON.stringify(state)}`);
+    await waitFor(o.page, 'O', 'A back in the members list', () => document.querySelector('[data-testid=member-alice]'));
   });
 
   await step('announcement-reaches-every-page', async () => {
@@ -133,6 +179,32 @@ async function main() {
     await shot(b.page, '04-b-announcement');
     await o.page.click('[data-testid=dismiss-announcement]');
     await waitFor(o.page, 'O', 'the announcement to be dismissed', () => document.querySelector('[data-testid=announcement]').offsetParent === null);
+  });
+
+  await step('b-removed-while-away', async () => {
+    await b.page.evaluate(() => { window.__dropHub = true; });
+    await o.page.click('[data-testid=remove-bob]');
+    await o.page.waitForSelector('[data-testid=confirm-remove-bob]', { state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await o.page.click('[data-testid=confirm-remove-bob]');
+    await waitFor(o.page, 'O', 'B gone from the members list and the order',
+      () => !document.querySelector('[data-testid=member-bob]') && !document.querySelector('#order li[data-by*="bob:"]'));
+    // B heard nothing; the server closes its connection soon anyway. Drop it now, from B's side.
+    await b.page.evaluate(() => window.__closeHub());
+    await waitFor(b.page, 'B', 'the removed message (the reconnect is refused)', removedShown);
+    const state = await b.page.evaluate((roomId) => ({
+      status: document.body.dataset.status,
+      text: document.querySelector('#removed-text').textContent,
+      error: document.querySelector('#error').hidden ? null : document.querySelector('#error-text').textContent,
+      ownLines: document.querySelectorAll('#order li[data-by*="bob:"]').length,
+      saved: Object.keys(sessionStorage).filter((k) => k.includes(`:${roomId}:bob`) && !k.includes(':removed:')),
+    }), room.id);
+    report.bRemovedText = state.text;
+    if (state.status !== 'offline') throw new Error(`B's status is ${state.status}, expected offline`);
+    if (!/removed/.test(state.text)) throw new Error(`B says "${state.text}", not that it was removed`);
+    if (state.error !== null) throw new Error(`B also shows an error: ${state.error}`);
+    if (state.ownLines !== 0) throw new Error(`B's order still shows its own choice (${state.ownLines} line(s))`);
+    if (state.saved.length !== 0) throw new Error(`B kept its saved room: ${state.saved.join(', ')}`);
+    await shot(b.page, '05-b-removed-while-away');
   });
 }
 

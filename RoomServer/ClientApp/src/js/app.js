@@ -7,12 +7,14 @@ import { ActivityFeed, activityRows } from './activity.js';
 import { computeOrder } from './room-state.js';
 import { RoomSession } from './room-session.js';
 import { RemoveFlow, memberRows } from './members.js';
-import { describeError, describeRemoved, isFatal, parseHubError } from './errors.js';
+import {
+  describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
+} from './errors.js';
 import { formatMoney } from './format.js';
 import {
   clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState,
 } from './storage.js';
-import { parseFragment, readJoinLink } from './token.js';
+import { isOtherJoinLink, parseFragment, readJoinLink } from './token.js';
 import { hubUrl } from './hub-url.js';
 
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes. */
@@ -26,8 +28,9 @@ const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
-const link = readJoinLink(location.hash);
-const currency = parseFragment(location.hash).currency ?? null;
+const joinHash = location.hash; // the link this page runs on, until another one is pasted
+const link = readJoinLink(joinHash);
+const currency = parseFragment(joinHash).currency ?? null;
 const money = (minor) => formatMoney(minor, currency);
 
 let session = null;
@@ -451,6 +454,14 @@ async function joinRoom() {
         return;
       }
       if (connection.state !== signalR.HubConnectionState.Connected) return; // onreconnected joins again
+      const limit = joinLimit(parsed);
+      if (limit !== null) {
+        // The room is full, or this member has all their connections open: a count, which frees
+        // only when someone leaves, so say which and wait for the member instead of retrying.
+        setStatus('offline');
+        showError(limit, parsed.text, { sticky: true, retry: () => { hideError(); joinRoom(); } });
+        return;
+      }
       if (attempt >= JOIN_RETRY_DELAYS_MS.length) {
         showError(parsed?.code ?? 'unavailable', parsed?.text ?? '', { sticky: true, retry: () => joinRoom() });
         return;
@@ -460,11 +471,20 @@ async function joinRoom() {
   }
 }
 
-/** A fatal refusal; a 401 after this page saw a removal is that removal (the token is refused). */
+/**
+ * A fatal refusal of the connection. A 401 for a token that has not expired is a removal (DESIGN.md
+ * §3: a token issued before it is refused from then on), whether or not this page heard of it — the
+ * phone slept through it, or both Removed and member_removed were lost: end the session as Removed
+ * does (its own choices leave the order shown, the saved room is forgotten).
+ */
 function showRefused(parsed) {
-  const removal = parsed.code === 'unauthorized' ? loadRemoved(sessionStorage, link.roomId, link.memberId) : null;
-  if (removal !== null) showRemoved(removal);
-  else showFatal(parsed.code, parsed.text);
+  // The note: this tab saw the removal (and who did it), so it stays the reason once the token expires too.
+  const note = parsed.code === 'unauthorized' ? loadRemoved(sessionStorage, link.roomId, link.memberId) : null;
+  if (parsed.code === 'unauthorized' && (note !== null || refusalOf(link.expiresAt, Date.now()) === 'removed')) {
+    session.markRemoved(note?.by ?? null, 'refused'); // reports to showRemoved
+  } else {
+    showFatal(parsed.code, parsed.text);
+  }
 }
 
 async function start() {
@@ -549,7 +569,13 @@ function createConnection() {
   return conn;
 }
 
+/** A new join link pasted into this tab (re-admitted after a removal, or another room): start over with it. */
+function followNewLink() {
+  if (isOtherJoinLink(joinHash, location.hash)) location.reload();
+}
+
 function main() {
+  window.addEventListener('hashchange', followNewLink);
   $('error-dismiss').addEventListener('click', hideError);
   $('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
   $('announcement-dismiss').addEventListener('click', hideAnnouncement);

@@ -34,7 +34,16 @@ function maxFromText(text) {
   return match ? Number(match[1]) : DEFAULT_MAX_QUANTITY;
 }
 
-/** A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline, connect_limited. */
+/** The server states the room's limit in its text ("it has 20 members"); without it, no number. */
+function membersFromText(text) {
+  const match = /has\s+(\d+)\s+members/i.exec(text ?? '');
+  return match ? ` (${match[1]} members, the most it may have)` : '';
+}
+
+/**
+ * A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline,
+ * connect_limited, room_full.
+ */
 export function describeError(code, text = '') {
   switch (code) {
     case 'unauthorized': return 'Your link has expired. Ask the table for a new one.';
@@ -46,6 +55,7 @@ export function describeError(code, text = '') {
     case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text)}`;
     case 'invalid_argument': return 'That request was not valid.';
     case 'rate_limited': return 'Too many changes at once. Wait a moment and try again.';
+    case 'room_full': return `This room is full${membersFromText(text)}. Ask the table to remove someone, then try again.`;
     case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
     case 'payload_too_large': return 'That request was too large.';
     case 'unavailable': return 'The server is busy, try again';
@@ -69,4 +79,33 @@ export function describeRemoved(by = null) {
 /** Errors after which retrying the same connection is pointless. */
 export function isFatal(code) {
   return code === 'unauthorized' || code === 'forbidden' || code === 'room_not_found';
+}
+
+/**
+ * A Join refused as `rate_limited` for a count rather than a rate (DESIGN.md §5: every limit is
+ * `rate_limited`, its message names it): 'room_full' (the room has its most members) or
+ * 'connect_limited' (this member has their most open connections). Such a count frees only when
+ * someone leaves, so quick retries cannot help. Null for anything else (a write or call rate: a
+ * moment's wait helps).
+ */
+export function joinLimit(parsed) {
+  if (parsed?.code !== 'rate_limited') return null;
+  if (/\broom is full\b/i.test(parsed.text)) return 'room_full';
+  if (/\bopen connections\b/i.test(parsed.text)) return 'connect_limited';
+  return null;
+}
+
+/** How far behind the server's this device's clock may be: a 401 this close to `exp` is the expiry. */
+export const CLOCK_SKEW_MS = 60 * 1000;
+
+/**
+ * Why the hub refused this member's token at connect (401): 'expired' once its `exp` (ms, or null)
+ * has passed, give or take CLOCK_SKEW_MS; otherwise 'removed'. DESIGN.md §3: a token issued before
+ * the member's latest removal is refused from then on, so a live token refused means the member was
+ * removed (or the link revoked) — even when this tab never heard the removal (asleep, or both
+ * `Removed` and `member_removed` lost).
+ */
+export function refusalOf(expiresAt, nowMs) {
+  if (expiresAt !== null && expiresAt !== undefined && expiresAt - CLOCK_SKEW_MS <= nowMs) return 'expired';
+  return 'removed';
 }

@@ -2,7 +2,8 @@
 //
 // An op is created when the member presses − / +. Until the server has settled it, the page shows
 // the predicted quantity. An op leaves the list when:
-//   - the `choice` event carrying its opId is applied (it is now in the confirmed state), or
+//   - the `choice` event carrying its opId is applied (it is now in the confirmed state) and no
+//     call of it still awaits a verdict, or
 //   - its ack {version, quantity} arrives and the state has reached that version (a no-op write
 //     acks with the current version and sends no event), or
 //   - the server rejects it (rolled back; the caller shows the error).
@@ -10,13 +11,19 @@
 // the display does not flicker back while the event is still on its way.
 // Ops whose call failed because the connection dropped go back to 'queued' and are sent again, with
 // the same opId (the server applies an opId once), after the next Join.
+// An event is not proof the write was kept: a Redis master may publish it and fail over before it
+// replicates; the call then answers `unavailable` and the room takes a new epoch (DESIGN.md §2). So
+// an op whose call is in flight, or was answered `unavailable`, is only marked `seen` by its event
+// (not shown on top of the state that holds it) and stays until an ack; the resend with the same
+// opId changes nothing where the write was kept, and restores it where it was lost.
 
 export const MAX_SEND_ATTEMPTS = 5;
 
 export class PendingChoices {
   constructor() {
     /** @type {Array<{opId: string, menuId: string, kind: 'adjust'|'set', value: number,
-     *  status: 'queued'|'sent'|'acked', attempts: number, ackVersion?: number, ackQuantity?: number}>} */
+     *  status: 'queued'|'sent'|'acked', attempts: number, ackVersion?: number, ackQuantity?: number,
+     *  unconfirmed?: boolean, seen?: boolean}>} */
     this.ops = [];
   }
 
@@ -40,12 +47,17 @@ export class PendingChoices {
     return ready;
   }
 
-  /** The call failed without reaching a verdict (connection lost). False when it is out of attempts. */
-  requeue(opId) {
+  /**
+   * The call failed without reaching a verdict: the connection was lost, or the server answered
+   * `unavailable` (`unconfirmed`: only an ack settles the op then, not its event). False when it is
+   * out of attempts.
+   */
+  requeue(opId, { unconfirmed = false } = {}) {
     const op = this.find(opId);
     if (op === undefined || op.status !== 'sent') return true;
     if (op.attempts >= MAX_SEND_ATTEMPTS) return false;
     op.status = 'queued';
+    if (unconfirmed) op.unconfirmed = true;
     return true;
   }
 
@@ -69,15 +81,24 @@ export class PendingChoices {
     op.ackQuantity = ack.quantity;
   }
 
-  /** A choice event was applied: settle the op with its opId, and any ack the state has reached. */
+  /**
+   * A choice event was applied: settle the op with its opId, and any ack the state has reached. An op
+   * still awaiting a verdict (in flight, or answered `unavailable`) is only marked seen.
+   */
   settle(stateVersion, opId = null) {
-    this.ops = this.ops.filter((op) => op.opId !== opId
-      && !(op.status === 'acked' && op.ackVersion <= stateVersion));
+    const op = opId === null ? undefined : this.find(opId);
+    if (op !== undefined && (op.status === 'sent' || (op.status === 'queued' && op.unconfirmed))) op.seen = true;
+    this.ops = this.ops.filter((o) => !(o.opId === opId && !o.seen)
+      && !(o.status === 'acked' && o.ackVersion <= stateVersion));
   }
 
-  /** The state was replaced by a snapshot of another epoch: acked versions mean nothing any more. */
+  /**
+   * The state was replaced by a snapshot of another epoch: acked versions, and events seen in the old
+   * one, mean nothing any more (a seen op is shown, and sent, again until its ack).
+   */
   forgetAcks() {
     this.ops = this.ops.filter((op) => op.status !== 'acked');
+    for (const op of this.ops) op.seen = false;
   }
 
   /** Drops everything (e.g. the room became locked or closed while ops were queued). */
@@ -104,7 +125,7 @@ export class PendingChoices {
       }
     }
     for (const op of mine) {
-      if (op.status === 'acked') continue;
+      if (op.status === 'acked' || op.seen) continue; // a seen op is in the confirmed quantity already
       quantity = op.kind === 'adjust' ? quantity + op.value : op.value;
       quantity = Math.min(Math.max(quantity, 0), max);
     }

@@ -10,7 +10,8 @@
 //
 // Removal (DESIGN.md §3): `Removed`, a `member_removed` event about this member, or a Join or a
 // choice refused with `forbidden` (the token is refused from then on) end the session for good: nothing is joined,
-// sent or saved afterwards, and the page is told once through `onRemovedFromRoom`.
+// sent or saved afterwards, and the page is told once through `onRemovedFromRoom`. The page calls
+// `markRemoved` itself when the connection is refused (401) for a token that has not expired.
 
 import {
   applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf, withoutMember,
@@ -43,7 +44,7 @@ export class RoomSession {
    * @param {(event: object) => void} [options.onNotice] a `notice` event was applied (live, or missed
    *   and replayed by a resume while still recent: MISSED_NOTICE_MAX_AGE_MS)
    * @param {() => number} [options.now] the clock, in ms (tests)
-   * @param {(removal: {by: string|null, reason: 'removed'|'event'|'forbidden'}) => void} [options.onRemovedFromRoom]
+   * @param {(removal: {by: string|null, reason: 'removed'|'event'|'forbidden'|'refused'}) => void} [options.onRemovedFromRoom]
    *   this member was removed from the room: the session has stopped for good
    * @param {(announcement: {id: string, kind: string, message: string, at: string}) => void} [options.onAnnouncement]
    *   an operator announcement arrived (each id once)
@@ -328,15 +329,18 @@ export class RoomSession {
             return;
           }
         }
-        if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId)) {
+        if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId, { unconfirmed: true })) {
           // The store did not answer in time: not acknowledged, but it may still be applied. Keep the
-          // press pending and send it again with the same opId (applied at most once), backing off.
+          // press pending and send it again with the same opId (applied at most once), backing off —
+          // even when its event was seen: that event may be lost with a failover (pending.js).
           this.onChange();
           this.schedule(() => this.flush(), this.retryDelayMs * op.attempts);
           return;
         }
-        this.pending.reject(op.opId);
-        this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
+        const dropped = this.pending.reject(op.opId);
+        // Out of attempts, but the state holds its event: nothing to roll back, and an error would
+        // invite pressing again.
+        if (!dropped?.seen) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
         this.onChange();
       },
     );

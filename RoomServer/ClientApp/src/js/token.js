@@ -66,3 +66,15 @@ export function readJoinLink(hash, nowMs = Date.now()) {
     expiresAt,
   };
 }
+
+/**
+ * True when `nextHash` is a join link other than `currentHash` (another token or room): the tab was
+ * given a new link (re-admitted after a removal, or another room) and starts over with it. An
+ * in-page anchor (#menu-heading) or the same link again is not.
+ */
+export function isOtherJoinLink(currentHash, nextHash) {
+  const next = parseFragment(nextHash);
+  if (!next.token) return false;
+  const current = parseFragment(currentHash);
+  return next.token !== current.token || (next.room ?? '') !== (current.room ?? '');
+}
