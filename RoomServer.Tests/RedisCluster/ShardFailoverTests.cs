@@ -23,6 +23,60 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
     private static readonly TimeSpan Pacing = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan StageTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A room nobody followed when its shard failed over (its members all away: no replica subscribed, so it
+    /// was in no re-check pass) still gets its new epoch before a member's resume is answered: the member
+    /// may hold events the dead master never replicated, whose versions the promoted replica reuses.
+    /// </summary>
+    [Fact]
+    public async Task ARoomNobodyFollowedWhenItsShardFailedOverGetsItsNewEpochBeforeAResumeIsAnswered()
+    {
+        var shard = (await cluster.RoomOnEveryMasterAsync())[^1];
+        var victim = cluster.Redis.NodeAt(shard.MasterPort);
+        var heir = await cluster.Redis.ReplicaOfAsync(victim.Port);
+        string token;
+        RoomPosition seen;
+        await using (var ann = await cluster.JoinAsync(shard.Room, "ann", cluster.Replicas[0]))
+        {
+            token = ann.Token;
+            var ack = await ann.Client.SetChoiceAsync(shard.Room, "pizza", 2);
+            await ann.FollowUntilAsync(ack.Version, StageTimeout);
+            seen = new RoomPosition(ann.Epoch, ann.Version);
+        }
+
+        var channel = $"rs:{{{shard.Room.Id}}}:events";
+        await Poll.UntilAsync(
+            async () => await RespClient.ExecuteAsync(victim.Port, ["PUBSUB", "SHARDNUMSUB", channel], StageTimeout) is object?[] { Length: 2 } reply && reply[1] is 0L,
+            StageTimeout,
+            "no replica follows the room any more");
+
+        victim.Kill();
+        await RedisClusterProcess.TakeOverAsync(heir, StageTimeout);
+        await victim.StartAgainAsync();
+        await cluster.Redis.WaitUntilHealthyAsync(StageTimeout);
+
+        await using var back = await HubTestClient.ConnectAsync(cluster.Replicas[1].BaseUrl, token);
+        var resumed = await Poll.ForAsync(
+            async () =>
+            {
+                try
+                {
+                    return await back.InvokeAsync<JoinResult>("Join", shard.Room.Id, seen);
+                }
+                catch (Microsoft.AspNetCore.SignalR.HubException ex) when (ex.Message.Contains(RoomErrorCodes.Unavailable, StringComparison.Ordinal))
+                {
+                    return null; // the replica may still be finding the new master
+                }
+            },
+            result => result is not null,
+            StageTimeout,
+            _ => "the resume is answered");
+
+        resumed!.Position.Epoch.Should().NotBe(seen.Epoch, "the shard failed over after ann's last event: a new epoch");
+        resumed.Snapshot.Should().NotBeNull("a resume from another epoch is answered with a snapshot");
+        (await cluster.RedisEpochAsync(shard.Room)).Should().Be(resumed.Position.Epoch);
+    }
+
     [Fact]
     public async Task AKilledMasterLosesNoAcknowledgedWriteOtherShardsNeverStopAndItsRoomsGoLiveAgainOnTheNewMaster()
     {

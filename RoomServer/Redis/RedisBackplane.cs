@@ -51,6 +51,14 @@ public sealed class RedisBackplane : IRoomBackplane
         try
         {
             await room.SubscribeAsync();
+
+            // A room no replica followed when its shard failed over was in no re-check pass: its epoch is
+            // checked here, before the Join that subscribed reads it (failover.lua renews it only after a
+            // promotion), so a member resuming from an event the dead master never replicated resyncs.
+            if (_redis.Topology.IsCluster)
+            {
+                await CheckEpochAsync(roomId);
+            }
         }
         catch (RoomException)
         {
@@ -268,6 +276,19 @@ public sealed class RedisBackplane : IRoomBackplane
         catch (RoomException ex) when (ex.Code == RoomErrorCodes.RoomNotFound)
         {
             // Deleted or expired meanwhile: nothing to resync.
+        }
+    }
+
+    /// <summary>As <see cref="RenewEpochAsync"/>, for a room just subscribed: almost always nothing changes, so nothing is logged.</summary>
+    private async Task CheckEpochAsync(string roomId)
+    {
+        try
+        {
+            await _epochs.RenewAsync(roomId);
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.RoomNotFound)
+        {
+            // The Join that subscribed answers room_not_found itself.
         }
     }
 
