@@ -88,6 +88,16 @@ public sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>SIGKILL: a Redis crash. With appendfsync always, every acknowledged write is already on disk.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>Makes this server a replica of <paramref name="master"/> and waits until its link is up (confirmed-writes tests).</summary>
+    public async Task ReplicateAsync(RedisServerProcess master)
+    {
+        await ExecuteAsync("REPLICAOF", "127.0.0.1", master.Port.ToString(CultureInfo.InvariantCulture));
+        await Poll.UntilAsync(
+            async () => (await ExecuteAsync("INFO", "replication"))?.Contains("master_link_status:up", StringComparison.Ordinal) == true,
+            TimeSpan.FromSeconds(10),
+            "the replica's link to its master is up");
+    }
+
     /// <summary>Runs one command; returns a string, an integer as its decimal text, or null for nil.</summary>
     public async Task<string?> ExecuteAsync(params string[] command)
     {

@@ -96,7 +96,7 @@ public sealed class RedisDeadLetterWritesTests
         var replicaStopped = false;
         try
         {
-            await ReplicateAsync(replica, master);
+            await replica.ReplicateAsync(master);
             var options = new RoomServerOptions { Redis = new RedisOptions { ReplicasToAcknowledge = 1 } };
             await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, "d1", options);
             var outbox = Outbox(standalone, options);
@@ -138,13 +138,4 @@ public sealed class RedisDeadLetterWritesTests
         new("", roomId + ":3", roomId, "order.submitted", 3, "2026-12-01T00:00:00Z", Endpoint, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"" + roomId + "\"}");
 
     private static string? Reply(RedisResult result) => (string?)((RedisResult[])result!)[0];
-
-    private static async Task ReplicateAsync(RedisServerProcess replica, RedisServerProcess master)
-    {
-        await replica.ExecuteAsync("REPLICAOF", "127.0.0.1", master.Port.ToString(CultureInfo.InvariantCulture));
-        await Poll.UntilAsync(
-            async () => (await replica.ExecuteAsync("INFO", "replication"))?.Contains("master_link_status:up", StringComparison.Ordinal) == true,
-            TimeSpan.FromSeconds(10),
-            "the replica's link to its master is up");
-    }
 }

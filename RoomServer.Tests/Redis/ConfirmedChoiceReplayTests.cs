@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Redis;
@@ -24,7 +23,7 @@ public sealed class ConfirmedChoiceReplayTests
     {
         await using var master = await RedisServerProcess.StartAsync();
         await using var replica = await RedisServerProcess.StartAsync();
-        await ReplicateAsync(replica, master);
+        await replica.ReplicateAsync(master);
         var options = Options.Create(new RoomServerOptions
         {
             Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
@@ -83,13 +82,4 @@ public sealed class ConfirmedChoiceReplayTests
     private const string At = "2026-12-01T00:00:00Z";
 
     private static ChoiceChange Choice(string opId) => new(Room, Member, "pizza", ChoiceMode.Set, 3, opId, At);
-
-    private static async Task ReplicateAsync(RedisServerProcess replica, RedisServerProcess master)
-    {
-        await replica.ExecuteAsync("REPLICAOF", "127.0.0.1", master.Port.ToString(CultureInfo.InvariantCulture));
-        await Poll.UntilAsync(
-            async () => (await replica.ExecuteAsync("INFO", "replication"))?.Contains("master_link_status:up", StringComparison.Ordinal) == true,
-            TimeSpan.FromSeconds(10),
-            "the replica's link to its master is up");
-    }
 }
