@@ -31,6 +31,7 @@ app.UseWebClient();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRemovalCheckGate();
+app.UseKnownRequestCharsets();
 app.UseMemberConnectLimits();
 
 app.MapHealth();

@@ -83,6 +83,28 @@ public abstract partial class RoomContractTests
         await AssertNothingChangedAsync(room, ann, 3);
     }
 
+    /// <summary>Shapes SignalR refuses before the hub's filters, with no code: no hub method streams, in or out.</summary>
+    [Theory]
+    [InlineData("Join", "{\"type\":4,\"invocationId\":\"{id}\",\"target\":\"Join\",\"arguments\":[{room},null]}")]
+    [InlineData("Leave", "{\"type\":1,\"invocationId\":\"{id}\",\"target\":\"Leave\",\"arguments\":[{room}],\"streamIds\":[\"s1\"]}")]
+    public async Task AStreamingCallIsAnInvalidArgumentAndTheConnectionSurvives(string method, string message)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var raw = await Server.ConnectRawAsync(await Server.TokenAsync(room, "bob"));
+        await raw.InvokeAsync("Join", room.Id, null);
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        var call = () => raw.InvokeRawMessageAsync(method, message.Replace("{room}", "\"" + room.Id + "\"", StringComparison.Ordinal));
+        var refused = (await call.Should().ThrowAsync<HubErrorException>()).Which;
+        refused.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        refused.ErrorText.Should().Contain("stream");
+
+        raw.Closed.IsCompleted.Should().BeFalse("a refused call leaves the connection open");
+        await raw.InvokeAsync("Join", room.Id, null);
+        await AssertNothingChangedAsync(room, ann, 2);
+    }
+
     private static async Task<HubErrorException> RejectionAsync(HubTestClient client, string method, params object?[] args)
     {
         var act = () => client.InvokeAsync(method, args);

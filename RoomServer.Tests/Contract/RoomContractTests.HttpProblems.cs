@@ -25,7 +25,12 @@ public abstract partial class RoomContractTests
         { "PUT", "/api/rooms/NoSuchRoom/state", "application/x-www-form-urlencoded", "state=locked", 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json", """{"name":5}""", 400, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json", "{\"name\":", 400, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=bogus", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=\"no-such-encoding\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/announcements", "application/json; charset=bogus", "{\"kind\":\"maintenance\",\"message\":\"hi\"}", 415, RoomErrorCodes.InvalidArgument },
     };
+
+    private const string ValidRoom = "{\"name\":\"T\",\"menu\":[{\"id\":\"a\",\"name\":\"A\",\"priceMinor\":100}]}";
 
     [Theory]
     [MemberData(nameof(FrameworkErrors))]

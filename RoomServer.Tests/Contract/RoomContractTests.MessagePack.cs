@@ -37,8 +37,13 @@ public abstract partial class RoomContractTests
 
         (await bin.RejectedCodeAsync("SetChoice", room.Id, "pasta", ContractServer.MaxQuantity + 1, null)).Should().Be(RoomErrorCodes.InvalidQuantity);
         (await bin.RejectedCodeAsync("SetChoice", room.Id, "pasta", "two", null)).Should().Be(RoomErrorCodes.InvalidArgument);
+        (await bin.RejectedCodeAsync("SetChoice", room.Id, "pasta", 2.0, null)).Should().Be(RoomErrorCodes.InvalidQuantity, "a float, as JSON's 2.0 is");
         (await bin.RejectedCodeAsync("SetChoice", room.Id, "sushi", 1, null)).Should().Be(RoomErrorCodes.UnknownMenuItem);
         (await bin.RejectedCodeAsync("Join", new Dictionary<string, object> { ["nested"] = "room" }, null)).Should().Be(RoomErrorCodes.InvalidArgument);
+
+        // Binary is no shape of the contract: not read as null, which is a valid opId ("none": a retry would apply twice).
+        (await bin.RejectedCodeAsync("AdjustChoice", room.Id, "pasta", 1, new byte[] { 0x6f, 0x70 })).Should().Be(RoomErrorCodes.InvalidArgument);
+        (await bin.RejectedCodeAsync("Join", room.Id, new byte[] { 1 })).Should().Be(RoomErrorCodes.InvalidArgument);
 
         var position = await bin.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() == 4, TimeSpan.FromSeconds(10));
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);

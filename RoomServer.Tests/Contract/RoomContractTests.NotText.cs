@@ -21,6 +21,8 @@ public abstract partial class RoomContractTests
     {
         { "Join", LoneSurrogate + ",null" },
         { "Join", "{room},{\"epoch\":" + LoneSurrogate + ",\"version\":1}" },
+        { "Join", "{room},{\"epoch\":\"e\",\"version\":1," + LoneSurrogate + ":0}" }, // a property name: looking up the others unescapes it
+        { "Join", "{room},{" + LoneSurrogate + ":0}" },
         { "SetChoice", "{room}," + LoneSurrogate + ",1,null" },
         { "SetChoice", "{room},\"pizza\",1,\"op\\udc00\"" },
         { "AdjustChoice", "{room},\"pizza\",1," + LoneSurrogate },

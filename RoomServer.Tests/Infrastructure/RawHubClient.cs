@@ -143,14 +143,23 @@ public sealed class RawHubClient : IAsyncDisposable
     /// as is): for values no serializer writes, such as an escaped lone surrogate.
     /// </summary>
     /// <exception cref="HubErrorException">The server completed the invocation with an error.</exception>
-    public async Task<JsonElement> InvokeRawAsync(string method, string rawArguments)
+    public Task<JsonElement> InvokeRawAsync(string method, string rawArguments) =>
+        InvokeRawMessageAsync(method, $"{{\"type\":1,\"invocationId\":\"{{id}}\",\"target\":{JsonSerializer.Serialize(method)},\"arguments\":[{rawArguments}]}}");
+
+    /// <summary>
+    /// Sends a whole hub message as raw JSON (the record separator is added here), its <c>{id}</c> replaced by a
+    /// fresh invocation id, and waits for that invocation's completion: for shapes no client method sends, such
+    /// as a streaming invocation or one carrying client streams.
+    /// </summary>
+    /// <exception cref="HubErrorException">The server completed the invocation with an error.</exception>
+    public async Task<JsonElement> InvokeRawMessageAsync(string method, string messageTemplate)
     {
         var id = Interlocked.Increment(ref _nextInvocationId).ToString(CultureInfo.InvariantCulture);
         var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = (method, completion);
         try
         {
-            await SendRawAsync($"{{\"type\":1,\"invocationId\":\"{id}\",\"target\":{JsonSerializer.Serialize(method)},\"arguments\":[{rawArguments}]}}\u001e");
+            await SendRawAsync(messageTemplate.Replace("{id}", id, StringComparison.Ordinal) + "\u001e");
             return await completion.Task.WaitAsync(DefaultInvokeTimeout);
         }
         finally

@@ -59,6 +59,12 @@ public static class HubArguments
             return null;
         }
 
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            // Its property names too: looking one up unescapes the others, and one that is not text throws.
+            JsonText.RequireWritable(value, "since");
+        }
+
         if (value.ValueKind == JsonValueKind.Object
             && value.TryGetProperty("epoch", out var epoch) && epoch.ValueKind == JsonValueKind.String
             && value.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number

@@ -24,6 +24,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// "Failed to invoke 'X' due to an error on the server." with no code. The binding failure is
 /// replaced by a <see cref="HubException"/> carrying <c>invalid_argument</c>, which SignalR appends
 /// as "HubException: invalid_argument: …" (where clients read every code); the connection stays open.
+/// A streaming invocation, or one carrying client streams, is refused the same way: no hub method streams.
 /// </para>
 /// </summary>
 public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
@@ -42,10 +43,16 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
         var before = input.Length;
         if (inner.TryParseMessage(ref input, binder, out message))
         {
-            if (message is InvocationBindingFailureMessage failure)
+            message = message switch
             {
-                message = WithCode(failure);
-            }
+                InvocationBindingFailureMessage failure => WithCode(failure),
+
+                // No hub method streams, in or out: SignalR would refuse these itself, before the hub's
+                // filters (so outside the call budget too), with no code.
+                StreamInvocationMessage stream => Refused(stream, "a streaming invocation; no hub method streams."),
+                InvocationMessage { StreamIds.Length: > 0 } streaming => Refused(streaming, "an invocation with client streams; no hub method takes a stream."),
+                _ => message,
+            };
 
             return true;
         }
@@ -56,9 +63,21 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
             : throw new InvalidDataException("a message of an unknown type");
     }
 
+    private static InvocationBindingFailureMessage Refused(HubMethodInvocationMessage invocation, string reason)
+    {
+        var target = Echoed(invocation.Target);
+        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason}");
+        return new InvocationBindingFailureMessage(invocation.InvocationId, target, ExceptionDispatchInfo.Capture(coded))
+        {
+            Headers = invocation.Headers,
+        };
+    }
+
+    private static string Echoed(string target) => target.Length <= MaxEchoedTargetLength ? target : target[..MaxEchoedTargetLength] + "…";
+
     private static InvocationBindingFailureMessage WithCode(InvocationBindingFailureMessage failure)
     {
-        var target = failure.Target.Length <= MaxEchoedTargetLength ? failure.Target : failure.Target[..MaxEchoedTargetLength] + "…";
+        var target = Echoed(failure.Target);
         var reason = failure.BindingFailure.SourceException switch
         {
             // The binder's own words: "Method does not exist.", "Invocation provides 3 argument(s) but

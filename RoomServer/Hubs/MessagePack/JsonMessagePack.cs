@@ -5,7 +5,8 @@ namespace RoomShare.RoomServer.Hubs.MessagePack;
 
 /// <summary>
 /// Carries JSON values over MessagePack one to one: an object becomes a map with the same (camelCase)
-/// keys, an array an array, a number an integer when it is one (else a double), strings, booleans and
+/// keys, an array an array, a number an integer when it is one (a uint64 above long's range too; else a
+/// double, and a MessagePack float stays one), strings, booleans and
 /// null themselves. So a MessagePack client sees exactly the shapes of DESIGN.md §3 that a JSON
 /// client sees, and a room event that arrived as JSON is converted once, never re-modelled.
 /// </summary>
@@ -49,6 +50,10 @@ internal static class JsonMessagePack
                 break;
             case JsonValueKind.Number when element.TryGetInt64(out var integer):
                 writer.Write(integer);
+                break;
+            case JsonValueKind.Number when element.TryGetUInt64(out var large):
+                // Above long's range but whole: MessagePack's uint64 carries it exactly, as JSON's digits do.
+                writer.Write(large);
                 break;
             case JsonValueKind.Number:
                 writer.Write(element.GetDouble());
@@ -118,7 +123,7 @@ internal static class JsonMessagePack
                 json.WriteNumberValue(reader.ReadInt64());
                 break;
             case MessagePackType.Float:
-                json.WriteNumberValue(reader.ReadDouble());
+                WriteFloat(json, reader.ReadDouble());
                 break;
             case MessagePackType.Boolean:
                 json.WriteBooleanValue(reader.ReadBoolean());
@@ -128,12 +133,26 @@ internal static class JsonMessagePack
                 json.WriteNullValue();
                 break;
             default:
-                // Binary and extension values have no JSON shape in the contract: the argument's own
-                // validation then refuses the null with invalid_argument.
-                reader.Skip();
-                json.WriteNullValue();
-                break;
+                // Binary and extension values have no JSON shape in the contract. Refused, not read as null:
+                // null is a valid opId ("none", so a retry would apply twice) and a valid since (a fresh join).
+                throw new MessagePackSerializationException($"a MessagePack {reader.NextMessagePackType} value is not one of the contract's shapes (string, number, boolean, nil, array, map)");
         }
+    }
+
+    /// <summary>
+    /// A float stays a float: 2.0 is written "2.0", not "2", so where an integer is expected it is refused
+    /// as JSON's 2.0 is (a quantity of 2.0 is <c>invalid_quantity</c> either way). NaN and the infinities
+    /// have no JSON form.
+    /// </summary>
+    private static void WriteFloat(Utf8JsonWriter json, double number)
+    {
+        if (!double.IsFinite(number))
+        {
+            throw new MessagePackSerializationException("NaN and the infinities are not numbers of the contract");
+        }
+
+        var text = number.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        json.WriteRawValue(text.Contains('.', StringComparison.Ordinal) || text.Contains('E', StringComparison.Ordinal) ? text : text + ".0", skipInputValidation: true);
     }
 
     private static string ReadKey(ref MessagePackReader reader) =>
