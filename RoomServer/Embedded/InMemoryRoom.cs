@@ -307,8 +307,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
     /// <summary>
     /// sweep_presence of the scripts: drops expired leases, then for every announced member — live:
-    /// grace cleared; not live: grace starts at the end of its last lease (or now), and once it has
-    /// passed the member is announced offline.
+    /// grace cleared; not live: grace starts at the end of its last lease (or now; now too when the lease
+    /// ended more than a grace before this sweep noticed it), and once it has passed the member is
+    /// announced offline.
     /// </summary>
     private void SweepPresence(DateTimeOffset now, TimeSpan grace, List<BackplaneMessage> published)
     {
@@ -333,6 +334,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             if (!_graceStarted.TryGetValue(memberId, out var since))
             {
                 since = leaseEnds.TryGetValue(memberId, out var end) ? end : now;
+
+                // Noticed more than a grace after it ended: no sweep ran meanwhile, so the grace starts now.
+                since = now - since > grace ? now : since;
                 _graceStarted[memberId] = since;
             }
 

@@ -213,7 +213,8 @@ end
 
 -- Brings the announced presence up to date: drops expired connection leases (a dead replica's),
 -- then for every announced member: a live lease → grace mark cleared; none → grace starts (at the
--- end of its last lease, or now), and once the grace has passed → m:/g: removed, offline published.
+-- end of its last lease, or now; now too for a lease that ended more than a grace before this sweep),
+-- and once the grace has passed → m:/g: removed, offline published.
 -- Run by every replica's tick, and by join and snapshot, so presence is right where it is read even
 -- in a room that no replica ticks (its only replica died).
 local function sweep_presence(now, grace)
@@ -244,6 +245,10 @@ local function sweep_presence(now, grace)
       local since = grace_since[m]
       if not since then
         since = lease_end[m] or now
+        -- Noticed more than a grace after it ended: no sweep reached Redis meanwhile (an outage, every
+        -- replica cut off), so the lease's replica may be alive and about to renew it once it reconnects
+        -- too; the grace starts now. Otherwise a replica back first announced the others' members offline.
+        if now - since > grace then since = now end
         redis.call('HSET', PRESENCE, 'g:' .. m, int(since))
       end
       if now - since >= grace then
