@@ -39,7 +39,13 @@ public static class RequestCharsets
             return null;
         }
 
-        var name = charset.ToString().Trim('"');
+        // As the framework's JSON reader looks it up: quotes and all (charset="utf-8" names no encoding there either).
+        var name = charset.ToString();
+        if (name.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         try
         {
             Encoding.GetEncoding(name);
