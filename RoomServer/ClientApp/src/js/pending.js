@@ -15,7 +15,10 @@
 // replicates; the call then answers `unavailable` and the room takes a new epoch (DESIGN.md §2). So
 // an op whose call is in flight, or was answered `unavailable`, is only marked `seen` by its event
 // (not shown on top of the state that holds it) and stays until an ack; the resend with the same
-// opId changes nothing where the write was kept, and restores it where it was lost.
+// opId changes nothing where the write was kept, and restores it where it was lost. After a new
+// epoch a seen op stays seen (`seenEarlier`): the snapshot may hold it or not, and showing the
+// snapshot's own quantity until the resend settles is never more than the truth; showing the op on
+// top of a snapshot that holds it would count the press twice.
 
 export const MAX_SEND_ATTEMPTS = 5;
 
@@ -23,7 +26,7 @@ export class PendingChoices {
   constructor() {
     /** @type {Array<{opId: string, menuId: string, kind: 'adjust'|'set', value: number,
      *  status: 'queued'|'sent'|'acked', attempts: number, ackVersion?: number, ackQuantity?: number,
-     *  unconfirmed?: boolean, seen?: boolean}>} */
+     *  unconfirmed?: boolean, seen?: boolean, seenEarlier?: boolean}>} */
     this.ops = [];
   }
 
@@ -87,18 +90,22 @@ export class PendingChoices {
    */
   settle(stateVersion, opId = null) {
     const op = opId === null ? undefined : this.find(opId);
-    if (op !== undefined && (op.status === 'sent' || (op.status === 'queued' && op.unconfirmed))) op.seen = true;
+    if (op !== undefined && (op.status === 'sent' || (op.status === 'queued' && op.unconfirmed))) {
+      op.seen = true;
+      op.seenEarlier = false;
+    }
     this.ops = this.ops.filter((o) => !(o.opId === opId && !o.seen)
       && !(o.status === 'acked' && o.ackVersion <= stateVersion));
   }
 
   /**
-   * The state was replaced by a snapshot of another epoch: acked versions, and events seen in the old
-   * one, mean nothing any more (a seen op is shown, and sent, again until its ack).
+   * The state was replaced by a snapshot of another epoch: acked versions mean nothing any more. An op
+   * seen in the old epoch is still not shown on top (the snapshot may hold it) and is still sent until
+   * its ack; it is marked seen earlier, so running out of attempts now reports an error.
    */
   forgetAcks() {
     this.ops = this.ops.filter((op) => op.status !== 'acked');
-    for (const op of this.ops) op.seen = false;
+    for (const op of this.ops) if (op.seen) op.seenEarlier = true;
   }
 
   /** Drops everything (e.g. the room became locked or closed while ops were queued). */

@@ -338,9 +338,9 @@ export class RoomSession {
           return;
         }
         const dropped = this.pending.reject(op.opId);
-        // Out of attempts, but the state holds its event: nothing to roll back, and an error would
-        // invite pressing again.
-        if (!dropped?.seen) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
+        // Out of attempts, but this epoch's state holds its event: nothing to roll back, and an error would
+        // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so.
+        if (!(dropped?.seen && !dropped.seenEarlier)) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
         this.onChange();
       },
     );
