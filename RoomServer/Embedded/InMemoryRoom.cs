@@ -38,9 +38,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     public void Touch(DateTimeOffset now) => ExpiresAt = now + definition.Ttl;
 
     /// <summary>The room as it is, with presence swept first (like snapshot.lua).</summary>
-    public RoomSnapshot Snapshot(DateTimeOffset now, TimeSpan grace, List<BackplaneMessage> published)
+    public RoomSnapshot Snapshot(DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
-        SweepPresence(now, grace, published);
+        SweepPresence(now, lease, grace, published);
         return SnapshotNow();
     }
 
@@ -68,7 +68,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             published.Add(Announce(request.MemberId, true, request.DisplayName));
         }
 
-        SweepPresence(now, grace, published);
+        SweepPresence(now, lease, grace, published);
         return MissedSince(request.Since) is { } missed
             ? new JoinOutcome(Position, null, missed, SnapshotAssembler.Presence(_members.Select(m => (m.Key, m.Value)), _online), _presenceSeq)
             : new JoinOutcome(Position, SnapshotNow(), null);
@@ -301,17 +301,17 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             }
         }
 
-        SweepPresence(now, grace, published);
+        SweepPresence(now, lease, grace, published);
         return removed;
     }
 
     /// <summary>
     /// sweep_presence of the scripts: drops expired leases, then for every announced member — live:
     /// grace cleared; not live: grace starts at the end of its last lease (or now; now too when the lease
-    /// ended more than a grace before this sweep noticed it), and once it has passed the member is
-    /// announced offline.
+    /// ended more than a position interval before this sweep noticed it), and once it has passed the
+    /// member is announced offline.
     /// </summary>
-    private void SweepPresence(DateTimeOffset now, TimeSpan grace, List<BackplaneMessage> published)
+    private void SweepPresence(DateTimeOffset now, TimeSpan lease, TimeSpan grace, List<BackplaneMessage> published)
     {
         var leaseEnds = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var (field, entry) in _connections.Where(c => c.Value.LeaseUntil <= now).ToList())
@@ -335,8 +335,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             {
                 since = leaseEnds.TryGetValue(memberId, out var end) ? end : now;
 
-                // Noticed more than a grace after it ended: no sweep ran meanwhile, so the grace starts now.
-                since = now - since > grace ? now : since;
+                // Noticed more than a position interval (a third of the lease) after it ended: no sweep ran
+                // meanwhile, so the grace starts now.
+                since = now - since > lease / 3 ? now : since;
                 _graceStarted[memberId] = since;
             }
 

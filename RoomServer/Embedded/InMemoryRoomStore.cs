@@ -37,7 +37,7 @@ public sealed class InMemoryRoomStore(
         Task.FromResult(TryGetLive(roomId, out _));
 
     public Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(roomId, (room, published) => room.Snapshot(time.GetUtcNow(), Grace, published), touch: false));
+        Task.FromResult(Change(roomId, (room, published) => room.Snapshot(time.GetUtcNow(), _options.PresenceLease, Grace, published), touch: false));
 
     public Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken) =>
         Task.FromResult(Change(roomId, (room, _) => room.ReadEvents(from, limit), touch: false));

@@ -61,7 +61,7 @@ public sealed class RedisRoomStore(
 
     public async Task<RoomSnapshot> GetSnapshotAsync(string roomId, CancellationToken cancellationToken)
     {
-        var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds]);
+        var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds, (long)_options.PresenceLease.TotalMilliseconds]);
         EnsureOk(reply, roomId, expected: SnapshotReply.Status);
         return SnapshotReply.Read(roomId, reply);
     }

@@ -44,7 +44,7 @@ redis.call('HSET', PRESENCE, field, member .. '|' .. int(now + tonumber(ARGV[7])
 redis.call('HDEL', PRESENCE, 'g:' .. member)
 -- Only members are announced: someone who first comes to a closed room reads it without joining it.
 if is_member and redis.call('HSETNX', PRESENCE, 'm:' .. member, '1') == 1 then publish_presence(member, true, name) end
-sweep_presence(now, tonumber(ARGV[10]))
+sweep_presence(now, tonumber(ARGV[10]), tonumber(ARGV[7]))
 touch()
 
 local epoch = redis.call('HGET', META, 'epoch')

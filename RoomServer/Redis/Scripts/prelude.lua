@@ -213,11 +213,16 @@ end
 
 -- Brings the announced presence up to date: drops expired connection leases (a dead replica's),
 -- then for every announced member: a live lease → grace mark cleared; none → grace starts (at the
--- end of its last lease, or now; now too for a lease that ended more than a grace before this sweep),
+-- end of its last lease, or now; now too for a lease that ended more than a position interval before
+-- this sweep),
 -- and once the grace has passed → m:/g: removed, offline published.
 -- Run by every replica's tick, and by join and snapshot, so presence is right where it is read even
--- in a room that no replica ticks (its only replica died).
-local function sweep_presence(now, grace)
+-- in a room that no replica ticks (its only replica died) — within a grace: a lease found that late
+-- starts its grace when found. lease: the presence lease in ms (RoomServerOptions.PresenceLease).
+local function sweep_presence(now, grace, lease)
+  -- Sweeps come at least once a position interval (the lease is three of them: RoomServerOptions.PresenceLease),
+  -- so a lease found expired later than that after it ended was missed: no sweep reached Redis meanwhile.
+  local late_after = lease / 3
   local all = redis.call('HGETALL', PRESENCE)
   local live, lease_end, announced, grace_since = {}, {}, {}, {}
   for i = 1, #all, 2 do
@@ -245,10 +250,11 @@ local function sweep_presence(now, grace)
       local since = grace_since[m]
       if not since then
         since = lease_end[m] or now
-        -- Noticed more than a grace after it ended: no sweep reached Redis meanwhile (an outage, every
-        -- replica cut off), so the lease's replica may be alive and about to renew it once it reconnects
-        -- too; the grace starts now. Otherwise a replica back first announced the others' members offline.
-        if now - since > grace then since = now end
+        -- Noticed more than a position interval after it ended: no sweep reached Redis meanwhile (an
+        -- outage, every replica cut off), so the lease's replica may be alive and about to renew it once
+        -- it reconnects too; the grace starts now. Otherwise a replica back first announced the others'
+        -- members offline.
+        if now - since > late_after then since = now end
         redis.call('HSET', PRESENCE, 'g:' .. m, int(since))
       end
       if now - since >= grace then

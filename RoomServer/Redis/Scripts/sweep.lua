@@ -32,7 +32,7 @@ for i = 6, #ARGV - 2, 3 do
     end
   end
 end
-sweep_presence(now, grace)
+sweep_presence(now, grace, lease)
 -- A renewal may have re-created the presence key (if a sweep had emptied it): keep it expiring with
 -- the room, without extending the room itself (ticks are not activity).
 local ttl = redis.call('PTTL', META)
