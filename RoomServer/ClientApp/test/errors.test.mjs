@@ -95,3 +95,9 @@ test('a write or call rate keeps rate_limited (retried, its own wording); other 
   assert.equal(joinLimit({ code: 'unavailable', text: 'the room is full' }), null);
   assert.equal(joinLimit(null), null);
 });
+
+test('a connection refused with no word of a removal says it most likely was one; a known removal says who', () => {
+  assert.match(describeRemoved(null, 'refused'), /most likely removed/);
+  assert.equal(describeRemoved('olga', 'refused'), 'You were removed from this room by the owner.');
+  assert.equal(describeRemoved(null, 'removed'), 'You were removed from this room.');
+});

@@ -119,10 +119,10 @@ function showRemoved(removal) {
   hideError();
   setCloseConfirm(false);
   removeFlow.cancel();
-  $('removed-text').textContent = describeRemoved(removal?.by ?? null);
+  $('removed-text').textContent = describeRemoved(removal?.by ?? null, removal?.reason ?? null);
   $('removed').hidden = false;
   $('removed').focus();
-  if (session === null || session.state === null) $('menu-empty').textContent = describeRemoved(removal?.by ?? null);
+  if (session === null || session.state === null) $('menu-empty').textContent = describeRemoved(removal?.by ?? null, removal?.reason ?? null);
   setStatus('offline');
   connection?.stop().catch(() => {});
 }

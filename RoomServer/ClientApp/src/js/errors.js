@@ -71,7 +71,10 @@ export function describeError(code, text = '') {
  * (`by` = 'api'), or by someone unknown (null: the server refused the token, as it does after a
  * removal).
  */
-export function describeRemoved(by = null) {
+export function describeRemoved(by = null, reason = null) {
+  // Refused at connect with no word of a removal: most likely one (the phone slept through it), but a
+  // damaged link, a changed server key or a clock far behind look the same from here.
+  if (reason === 'refused' && (by === null || by === undefined || by === '')) return 'This link no longer opens the room: you were most likely removed from it.';
   if (by === null || by === undefined || by === '' || by === 'api') return 'You were removed from this room.';
   return 'You were removed from this room by the owner.';
 }
