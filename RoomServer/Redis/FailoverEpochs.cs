@@ -16,7 +16,8 @@ public sealed class FailoverEpochs(RedisConnection redis, IOptions<RoomServerOpt
     public async Task<RoomPosition> RenewAsync(string roomId)
     {
         var args = redis.Topology.ScriptArguments(roomId, options.Value.HistoryLength, "", [RoomIds.NewEpoch()]);
-        var result = await redis.EvaluateConfirmedAsync(RedisScripts.Failover, RedisKeys.ForRoom(roomId), args, RedisRoomStore.Wrote);
+        // Confirmed only when it renewed the epoch: unchanged, there is nothing of its own to wait for.
+        var result = await redis.EvaluateConfirmedAsync(RedisScripts.Failover, RedisKeys.ForRoom(roomId), args, Renewed);
         var reply = new ScriptReply((RedisResult[])result!);
         return reply.Status switch
         {
@@ -25,4 +26,8 @@ public sealed class FailoverEpochs(RedisConnection redis, IOptions<RoomServerOpt
             var other => throw RoomException.Unavailable($"failover.lua answered {other}"),
         };
     }
+
+    /// <summary>failover.lua's last element: 'renewed' when it wrote a new epoch.</summary>
+    internal static bool Renewed(RedisResult result) =>
+        (RedisResult[])result! is { Length: 4 } items && (string?)items[3] == "renewed";
 }

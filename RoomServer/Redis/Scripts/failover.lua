@@ -13,12 +13,15 @@
 --   subscription StackExchange.Redis had already moved to the promoted replica. A room created before
 --   create.lua recorded the field gets one new epoch the first time it is asked (its members resync).
 -- Checks: room exists (room_not_found). Publishes nothing: the next Position tells the members.
--- Reply: {'ok', epoch, version} (PositionReply).
+-- Reply: {'ok', epoch, version, 'renewed' | 'same'} (PositionReply; the last element tells FailoverEpochs
+--   whether there is a write to confirm: asked at every room subscription on a cluster, it almost never is).
 if not room_exists() then return {'room_not_found'} end
 local master = master_replid()
+local renewed = 'same'
 if redis.call('HGET', META, 'failoverMaster') ~= master then
   redis.call('HSET', META, 'epoch', ARGV[4], 'failoverMaster', master)
   touch()
+  renewed = 'renewed'
 end
 local meta = redis.call('HMGET', META, 'epoch', 'version')
-return {'ok', meta[1], meta[2]}
+return {'ok', meta[1], meta[2], renewed}
