@@ -115,6 +115,27 @@ public sealed class InMemoryOrderOutboxTests
         (await _outbox.RecordsAsync("r4")).Should().BeEmpty("the room is gone and its records settled long ago");
     }
 
+    [Fact]
+    public async Task ARecordAppendedLongAfterTheOutboxLastSettledIsDeliveredEvenIfItsRoomIsDeletedMeanwhile()
+    {
+        // r7 lives a day; its first record settles, then it stays locked past the default room TTL.
+        var settings = new RoomServerOptions();
+        (await _store.CreateAsync(new NewRoom("r7", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromDays(1), "t"), CancellationToken.None))
+            .Should().BeTrue();
+        await SetStateAsync("r7", RoomStates.Locked);
+        await _outbox.SettleAsync((await ClaimAsync("r7", "a"))!, "a");
+        _clock.Advance(TimeSpan.FromMinutes(settings.DefaultRoomTtlMinutes + 1));
+
+        // Closed, then deleted before any worker claims the close's record; another room's transition purges.
+        await SetStateAsync("r7", RoomStates.Closed);
+        await _store.DeleteAsync(new RoomDeletion("r7", "t"), CancellationToken.None);
+        await CreateAsync("r8");
+        await SetStateAsync("r8", RoomStates.Locked);
+
+        var claim = await ClaimAsync("r7", "a");
+        claim!.Type.Should().Be(OrderRecordTypes.Closed, "an outbox with a record to deliver outlives its room (DESIGN §8)");
+    }
+
     private async Task CreateAsync(string roomId) =>
         (await _store.CreateAsync(new NewRoom(roomId, "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
             .Should().BeTrue();

@@ -27,7 +27,11 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         lock (_lock)
         {
             PurgeSettled(roomIsLive);
-            Outbox(record.RoomId).Entries.Add(new Stored(NextId(), record.OrderId, record.Type, record.Version, record.At, record.ToJson(), null));
+            var outbox = Outbox(record.RoomId);
+            outbox.Entries.Add(new Stored(NextId(), record.OrderId, record.Type, record.Version, record.At, record.ToJson(), null));
+
+            // Unsettled again: an outbox with a record to deliver is never purged, however long ago it last settled.
+            outbox.SettledAt = null;
         }
 
         signal.Notify(record.RoomId);
@@ -209,12 +213,13 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
 
     /// <summary>
     /// A settled outbox (the operator view) is kept while its room lives — like the Redis outbox, whose TTL
-    /// follows the room's — and at least one default room TTL after settling.
+    /// follows the room's — and at least one default room TTL after settling. One with a record still to
+    /// deliver is kept whatever its room does (as state.lua PERSISTs the Redis outbox).
     /// </summary>
     private void PurgeSettled(Func<string, bool> roomIsLive)
     {
         var cutoff = time.GetUtcNow() - TimeSpan.FromMinutes(options.Value.DefaultRoomTtlMinutes);
-        foreach (var (roomId, outbox) in _rooms.Where(r => r.Value.SettledAt < cutoff && !roomIsLive(r.Key)).ToList())
+        foreach (var (roomId, outbox) in _rooms.Where(r => r.Value.SettledAt < cutoff && r.Value.IsSettled && !roomIsLive(r.Key)).ToList())
         {
             _rooms.Remove(roomId);
         }
@@ -233,6 +238,9 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         public Hold? Held { get; set; }
 
         public DateTimeOffset? SettledAt { get; set; }
+
+        /// <summary>Nothing held and nothing left to read: every record has been delivered or dead-lettered.</summary>
+        public bool IsSettled => Held is null && NextUnread >= Entries.Count;
 
         public Dictionary<(string OrderId, string Endpoint), EndpointDelivery> Deliveries { get; } = [];
     }
