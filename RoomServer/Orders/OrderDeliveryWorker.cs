@@ -67,17 +67,14 @@ public sealed class OrderDeliveryWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         OrdersLog.Started(logger, _webhooks.Endpoints.Count, _webhooks.MaxAttempts, _webhooks.TimeoutSeconds);
-        var nextSweep = time.GetUtcNow();
+
+        // Beside the poll, never inside it: a sweep takes as long as the keyspace is large, and meanwhile this
+        // replica's own transitions must still start at once.
+        var sweeping = SweepEveryIntervalAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (time.GetUtcNow() >= nextSweep)
-                {
-                    nextSweep = time.GetUtcNow().AddSeconds(_webhooks.SweepIntervalSeconds);
-                    await outbox.SweepAsync(stoppingToken);
-                }
-
                 ForgetExpiredHolds();
                 // As many rooms as it has room for, past those it knows it will not start.
                 var free = Math.Max(0, MaxRoomsInDelivery - Volatile.Read(ref _inDelivery));
@@ -102,7 +99,29 @@ public sealed class OrderDeliveryWorker(
             }
         }
 
-        await Task.WhenAll(_active.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll([sweeping, .. _active.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Indexes outboxes no announcement reached (<see cref="IOrderOutbox.SweepAsync"/>), at start and every sweep interval.</summary>
+    private async Task SweepEveryIntervalAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await outbox.SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                OrdersLog.SweepFailed(logger, ex.Message, ex is RoomException ? null : ex);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(_webhooks.SweepIntervalSeconds), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     /// <summary>Until the poll interval passes, or this replica's store reports a transition (then that room starts at once).</summary>

@@ -18,6 +18,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6005, LogLevel.Warning, "Order outbox poll failed: {Error}")]
     public static partial void PollFailed(ILogger logger, string error, Exception? exception);
 
+    [LoggerMessage(6013, LogLevel.Warning, "Order outbox sweep failed: {Error} (tried again at the next sweep interval)")]
+    public static partial void SweepFailed(ILogger logger, string error, Exception? exception);
+
     [LoggerMessage(6008, LogLevel.Warning, "Order delivery: {Rooms} rooms in delivery on this replica, the most it takes; more wait for a room to finish (an endpoint failing for long?)")]
     public static partial void RoomsCapped(ILogger logger, int rooms);
 

@@ -209,18 +209,41 @@ public sealed class RedisOrderOutbox(
 
     private async Task SweepServersAsync(CancellationToken cancellationToken)
     {
+        // One ZADD NX per page of keys, not per key: a sweep's round trips grow with the pages, not the rooms.
+        var found = new List<SortedSetEntry>(SweepPageSize);
         foreach (var server in redis.Connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
-            await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: 500).WithCancellation(cancellationToken))
+            await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: SweepPageSize).WithCancellation(cancellationToken))
             {
                 var name = (string)key!;
                 var roomId = name[(name.IndexOf('{', StringComparison.Ordinal) + 1)..name.LastIndexOf('}')];
                 if (RoomIds.IsValidRoomId(roomId))
                 {
-                    await redis.CallAsync("outbox-sweep", () => Database.SortedSetAddAsync(RedisKeys.OrderRooms, roomId, time.GetUtcNow().ToUnixTimeMilliseconds(), SortedSetWhen.NotExists));
+                    found.Add(new SortedSetEntry(roomId, time.GetUtcNow().ToUnixTimeMilliseconds()));
+                }
+
+                if (found.Count == SweepPageSize)
+                {
+                    await IndexSweptAsync(found);
                 }
             }
         }
+
+        await IndexSweptAsync(found);
+    }
+
+    private const int SweepPageSize = 500;
+
+    private async Task IndexSweptAsync(List<SortedSetEntry> found)
+    {
+        if (found.Count == 0)
+        {
+            return;
+        }
+
+        SortedSetEntry[] entries = [.. found];
+        found.Clear();
+        await redis.CallAsync("outbox-sweep", () => Database.SortedSetAddAsync(RedisKeys.OrderRooms, entries, SortedSetWhen.NotExists));
     }
 
     public async Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId)
@@ -228,12 +251,13 @@ public sealed class RedisOrderOutbox(
         var entries = await redis.CallAsync("outbox-records", () => Database.StreamRangeAsync(RedisKeys.Orders(roomId)));
         var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
         var records = new List<StoredOrderRecord>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             // Read leniently: an unreadable record (dead-lettered) is listed with what can be read of it.
             var fields = ToFields(entry.Values);
             var orderId = fields.GetValueOrDefault("orderId", "");
-            if (records.Any(r => r.OrderId == orderId))
+            if (!listed.Add(orderId))
             {
                 continue; // a retried dead letter appends its record again: one record, one status per endpoint
             }
