@@ -203,9 +203,10 @@ public sealed class RoomHub(
     }
 
     /// <summary>
-    /// The original result of a retried change's opId; null when the opId is not known, or the lookup
-    /// fails in any way (the store away, the room gone, the member removed): then the call gets its
-    /// own arguments' error, as without an opId.
+    /// The original result of a retried change's opId; null when the opId is not known, or the room is
+    /// gone or the member removed: then the call gets its own arguments' error, as without an opId. A
+    /// lookup that cannot be answered (the store away, a deaf replica) is <c>unavailable</c>: the opId
+    /// may be a write already applied, whose retry must not be told its arguments are wrong for good.
     /// </summary>
     private async Task<ChoiceAck?> ReplayAsync(ChoiceReplay replay)
     {
@@ -213,7 +214,7 @@ public sealed class RoomHub(
         {
             return await store.ReplayChoiceAsync(replay, Context.ConnectionAborted);
         }
-        catch (RoomException)
+        catch (RoomException ex) when (ex.Code != RoomErrorCodes.Unavailable)
         {
             return null;
         }
