@@ -38,6 +38,21 @@ public sealed class InMemoryRoomStoreExpiryTests
     }
 
     [Fact]
+    public async Task AReplayedOpIdDoesNotExtendTheRoomAsAChangeWithoutOneDoes()
+    {
+        // As choice.lua: a known opId is answered before anything is written, the TTL included.
+        var room = new NewRoom("r3", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromMinutes(10), "t");
+        (await _store.CreateAsync(room, CancellationToken.None)).Should().BeTrue();
+        var change = new ChoiceChange("r3", "ann", "pizza", ChoiceMode.Set, 1, "op-1", "t");
+        var first = await _store.ChangeChoiceAsync(change, CancellationToken.None);
+
+        _clock.Advance(TimeSpan.FromMinutes(9));
+        (await _store.ChangeChoiceAsync(change, CancellationToken.None)).Should().Be(first);
+        _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        (await _store.ExistsAsync("r3", CancellationToken.None)).Should().BeFalse("the replay at minute 9 changed nothing, its TTL neither");
+    }
+
+    [Fact]
     public async Task AnExpiredRoomsIdCanBeUsedAgainWithAFreshEpoch()
     {
         var first = new NewRoom("r2", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromMinutes(1), "t");

@@ -81,6 +81,9 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         return _ops.TryGetValue($"{replay.MemberId}:{replay.OpId}", out var original) ? original : null;
     }
 
+    /// <summary>Whether the member's opId is in the idempotency window (its change would be answered from it).</summary>
+    public bool KnowsOp(string memberId, string opId) => _ops.ContainsKey($"{memberId}:{opId}");
+
     public ChoiceAck ChangeChoice(ChoiceChange change, int maxQuantity, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(change.MemberId, change.TokenRemovalGeneration);

@@ -47,7 +47,18 @@ public sealed class InMemoryRoomStore(
             room.Join(request, time.GetUtcNow(), _options.PresenceLease, Grace, published)));
 
     public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(change.RoomId, (room, published) => room.ChangeChoice(change, _options.MaxQuantity, published)));
+        Task.FromResult(Change(change.RoomId, (room, published) =>
+        {
+            // As choice.lua: a replayed opId answers before anything is written, its room's TTL too.
+            var replayed = change.OpId is { } opId && room.KnowsOp(change.MemberId, opId);
+            var ack = room.ChangeChoice(change, _options.MaxQuantity, published);
+            if (!replayed)
+            {
+                room.Touch(time.GetUtcNow());
+            }
+
+            return ack;
+        }, touch: false));
 
     public Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken) =>
         Task.FromResult(Change(replay.RoomId, (room, _) => room.ReplayChoice(replay), touch: false));
