@@ -193,7 +193,8 @@ public sealed class RedisOrderOutbox(
     /// <summary>
     /// SCANs every primary for room outboxes and puts them in the index (NX: an indexed room keeps its
     /// mark); the workers drop the settled ones again. Cost: one SCAN of the keyspace per
-    /// <c>SweepIntervalSeconds</c> per replica, and one claim call per retained outbox.
+    /// <c>SweepIntervalSeconds</c> per replica, one ZADD per page of outboxes found, and one claim call per
+    /// retained outbox. The worker runs it beside its poll, so a long sweep delays no delivery.
     /// </summary>
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
