@@ -42,6 +42,22 @@ public sealed class SweepBesidePollTests
         }
     }
 
+    [Fact]
+    public async Task StoppingTheReplicaEndsASweepThatIsStillRunning()
+    {
+        var outbox = new SlowSweep();
+        await using var provider = InProcessDeliveryWorker.Build(
+            Options.Create(new RoomServerOptions { ReplicaId = "r1", Webhooks = new WebhookOptions { PollIntervalMilliseconds = 50 } }),
+            outbox);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+
+        await worker.StartAsync(CancellationToken.None);
+        await outbox.SweepStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await worker.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        outbox.Sweeping.Should().BeFalse("the sweep was cancelled with the worker, not left running");
+    }
+
     /// <summary>An outbox whose sweep runs until the test ends it; every claim finds nothing to deliver.</summary>
     private sealed class SlowSweep : IOrderOutbox
     {

@@ -105,22 +105,30 @@ public sealed class OrderDeliveryWorker(
     /// <summary>Indexes outboxes no announcement reached (<see cref="IOrderOutbox.SweepAsync"/>), at start and every sweep interval.</summary>
     private async Task SweepEveryIntervalAsync(CancellationToken stoppingToken)
     {
+        var interval = TimeSpan.FromSeconds(_webhooks.SweepIntervalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             try
             {
                 await outbox.SweepAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Whatever failed, the next sweep comes: this loop ends only with the replica.
+                OrdersLog.SweepFailed(logger, ex.Message, ex is RoomException ? null : ex);
+            }
+            catch (OperationCanceledException)
             {
                 break;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                OrdersLog.SweepFailed(logger, ex.Message, ex is RoomException ? null : ex);
-            }
 
-            await Task.Delay(TimeSpan.FromSeconds(_webhooks.SweepIntervalSeconds), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // A sweep starts every interval (a long one shortens the wait after it), as the setting says.
+            var wait = interval - time.GetElapsedTime(started);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 

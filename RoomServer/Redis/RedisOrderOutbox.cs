@@ -28,6 +28,9 @@ public sealed class RedisOrderOutbox(
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
 
+    /// <summary>The sweep's SCAN page, and how many outboxes it finds before it indexes them (one ZADD NX).</summary>
+    private const int SweepBatch = 500;
+
     /// <summary>How long a room remembers that a dead letter was put back (outbox_requeue.lua): a dead letter is removed right after.</summary>
     private static readonly TimeSpan RequeueMemory = TimeSpan.FromDays(1);
 
@@ -210,30 +213,46 @@ public sealed class RedisOrderOutbox(
 
     private async Task SweepServersAsync(CancellationToken cancellationToken)
     {
-        // One ZADD NX per page of keys, not per key: a sweep's round trips grow with the pages, not the rooms.
-        var found = new List<SortedSetEntry>(SweepPageSize);
-        foreach (var server in redis.Connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+        // One ZADD NX per SweepBatch outboxes found, not one per outbox.
+        var found = new List<SortedSetEntry>(SweepBatch);
+        try
         {
-            await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: SweepPageSize).WithCancellation(cancellationToken))
+            foreach (var server in redis.Connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
             {
-                var name = (string)key!;
-                var roomId = name[(name.IndexOf('{', StringComparison.Ordinal) + 1)..name.LastIndexOf('}')];
-                if (RoomIds.IsValidRoomId(roomId))
+                await foreach (var key in server.KeysAsync(pattern: RedisKeys.OrdersPattern, pageSize: SweepBatch).WithCancellation(cancellationToken))
                 {
-                    found.Add(new SortedSetEntry(roomId, time.GetUtcNow().ToUnixTimeMilliseconds()));
+                    var name = (string)key!;
+                    var roomId = name[(name.IndexOf('{', StringComparison.Ordinal) + 1)..name.LastIndexOf('}')];
+                    if (RoomIds.IsValidRoomId(roomId))
+                    {
+                        found.Add(new SortedSetEntry(roomId, time.GetUtcNow().ToUnixTimeMilliseconds()));
+                    }
+
+                    if (found.Count == SweepBatch)
+                    {
+                        await IndexSweptAsync(found);
+                    }
                 }
 
-                if (found.Count == SweepPageSize)
-                {
-                    await IndexSweptAsync(found);
-                }
+                // Each server's finds are indexed before the next is scanned: one that fails loses none of them.
+                await IndexSweptAsync(found);
             }
         }
+        catch (Exception) when (found.Count > 0)
+        {
+            // What was found before the failure is still indexed (best effort: the failure is what is reported).
+            try
+            {
+                await IndexSweptAsync(found);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or RoomException)
+            {
+                // The next sweep finds them again.
+            }
 
-        await IndexSweptAsync(found);
+            throw;
+        }
     }
-
-    private const int SweepPageSize = 500;
 
     private async Task IndexSweptAsync(List<SortedSetEntry> found)
     {
