@@ -79,7 +79,7 @@ public sealed class LeftForOthersHoldTests
             outbox);
 
     /// <summary>Two rooms with work: "left" has a record this replica cannot read; "other" has none left.</summary>
-    private sealed class UnreadableHere : IOrderOutbox
+    private sealed class UnreadableHere : IdleOrderOutbox
     {
         private readonly ConcurrentDictionary<string, int> _claims = new(StringComparer.Ordinal);
         private readonly ConcurrentQueue<(string RoomId, DateTime At)> _claimed = new();
@@ -92,34 +92,14 @@ public sealed class LeftForOthersHoldTests
             return (times[0], times[1]);
         }
 
-        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) =>
+        public override Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) =>
             Task.FromResult<IReadOnlyList<OutboxRoom>>([new OutboxRoom("left", 1), new OutboxRoom("other", 1)]);
 
-        public Task<long> AnnounceAsync(string roomId) => Task.FromResult(1L);
-
-        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+        public override Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
         {
             _claims.AddOrUpdate(roomId, 1, (_, n) => n + 1);
             _claimed.Enqueue((roomId, DateTime.UtcNow));
             return Task.FromResult(roomId == "left" ? OutboxClaim.LeftForOthers : OutboxClaim.Empty);
         }
-
-        public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
-
-        public Task SweepAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task<bool> SettleAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
-
-        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => Task.FromResult<IReadOnlyList<DeadLetter>>([]);
-
-        public Task<string?> RetryAsync(string deadLetterId) => Task.FromResult<string?>(null);
     }
 }

@@ -59,7 +59,7 @@ public sealed class SweepBesidePollTests
     }
 
     /// <summary>An outbox whose sweep runs until the test ends it; every claim finds nothing to deliver.</summary>
-    private sealed class SlowSweep : IOrderOutbox
+    private sealed class SlowSweep : IdleOrderOutbox
     {
         private readonly ConcurrentDictionary<string, int> _claims = new(StringComparer.Ordinal);
         private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +73,7 @@ public sealed class SweepBesidePollTests
 
         public void FinishSweep() => _finish.TrySetResult();
 
-        public async Task SweepAsync(CancellationToken cancellationToken)
+        public override async Task SweepAsync(CancellationToken cancellationToken)
         {
             Volatile.Write(ref _sweeping, 1);
             SweepStarted.TrySetResult();
@@ -87,30 +87,10 @@ public sealed class SweepBesidePollTests
             }
         }
 
-        public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) => Task.FromResult<IReadOnlyList<OutboxRoom>>([]);
-
-        public Task<long> AnnounceAsync(string roomId) => Task.FromResult(1L);
-
-        public Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+        public override Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
         {
             _claims.AddOrUpdate(roomId, 1, (_, n) => n + 1);
             return Task.FromResult(OutboxClaim.Empty);
         }
-
-        public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
-
-        public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task<bool> SettleAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
-
-        public Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId) => Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
-
-        public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => Task.FromResult<IReadOnlyList<DeadLetter>>([]);
-
-        public Task<string?> RetryAsync(string deadLetterId) => Task.FromResult<string?>(null);
     }
 }
