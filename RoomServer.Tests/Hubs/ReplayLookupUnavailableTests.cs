@@ -1,7 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
-using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Hubs;
 
@@ -22,7 +20,7 @@ public sealed class ReplayLookupUnavailableTests(ReplayLookupUnavailableTests.Fa
         await using var ann = await server.JoinAsync(room, "ann");
         var first = await ann.Client.SetChoiceAsync(room, "pizza", 2, "retry-me");
 
-        server.ReplayFails = true;
+        server.Failing = true;
         try
         {
             (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", ContractServer.MaxQuantity + 1, "retry-me"))
@@ -32,7 +30,7 @@ public sealed class ReplayLookupUnavailableTests(ReplayLookupUnavailableTests.Fa
         }
         finally
         {
-            server.ReplayFails = false;
+            server.Failing = false;
         }
 
         (await ann.Client.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "pizza", ContractServer.MaxQuantity + 1, "retry-me"))
@@ -41,25 +39,11 @@ public sealed class ReplayLookupUnavailableTests(ReplayLookupUnavailableTests.Fa
             .Should().Be(RoomErrorCodes.InvalidQuantity, "an opId the room does not know leaves the call its own error");
     }
 
-    /// <summary>Embedded mode whose opId lookup (<see cref="IRoomStore.ReplayChoiceAsync"/>) fails as when Redis is away, while <see cref="ReplayFails"/> is set.</summary>
-    public sealed class FailingReplayServer : ContractServer
+    /// <summary>Embedded mode whose opId lookup (<see cref="IRoomStore.ReplayChoiceAsync"/>) fails as when Redis is away, while <see cref="FailingStoreServer.Failing"/> is set.</summary>
+    public sealed class FailingReplayServer : FailingStoreServer
     {
-        private int _failing;
+        protected override string FailingMethod => nameof(IRoomStore.ReplayChoiceAsync);
 
-        public bool ReplayFails
-        {
-            get => Volatile.Read(ref _failing) == 1;
-            set => Volatile.Write(ref _failing, value ? 1 : 0);
-        }
-
-        protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
-
-        protected override Task StopBackingServicesAsync() => Task.CompletedTask;
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (_, method, _) =>
-            method.Name == nameof(IRoomStore.ReplayChoiceAsync) && ReplayFails
-                ? Task.FromException<ChoiceAck?>(RoomException.Unavailable("the store is away (test)"))
-                : null);
+        protected override object Failure() => Task.FromException<ChoiceAck?>(RoomException.Unavailable("the store is away (test)"));
     }
 }

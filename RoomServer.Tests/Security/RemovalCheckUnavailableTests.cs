@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
-using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Security;
 
@@ -32,7 +30,7 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
 
         (await member.GetAsync(uri)).StatusCode.Should().Be(HttpStatusCode.OK, "the lookup answers: the token is checked and admitted");
 
-        server.LookupFails = true;
+        server.Failing = true;
         try
         {
             using var refused = await member.GetAsync(uri);
@@ -46,7 +44,7 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
         }
         finally
         {
-            server.LookupFails = false;
+            server.Failing = false;
         }
     }
 
@@ -57,7 +55,7 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
         using var both = new HttpClient { BaseAddress = server.BaseUrl };
         both.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await server.TokenAsync(room, "bob"));
 
-        server.LookupFails = true;
+        server.Failing = true;
         try
         {
             (await both.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK, "health reads no room");
@@ -66,29 +64,15 @@ public sealed class RemovalCheckUnavailableTests(RemovalCheckUnavailableTests.Fa
         }
         finally
         {
-            server.LookupFails = false;
+            server.Failing = false;
         }
     }
 
-    /// <summary>Embedded mode whose removal-generation lookup fails (as when Redis is away) while <see cref="LookupFails"/> is set.</summary>
-    public sealed class FailingLookupServer : ContractServer
+    /// <summary>Embedded mode whose removal-generation lookup fails (as when Redis is away) while <see cref="FailingStoreServer.Failing"/> is set.</summary>
+    public sealed class FailingLookupServer : FailingStoreServer
     {
-        private int _failing;
+        protected override string FailingMethod => nameof(IRoomStore.RemovalGenerationAsync);
 
-        public bool LookupFails
-        {
-            get => Volatile.Read(ref _failing) == 1;
-            set => Volatile.Write(ref _failing, value ? 1 : 0);
-        }
-
-        protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
-
-        protected override Task StopBackingServicesAsync() => Task.CompletedTask;
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (_, method, _) =>
-            method.Name == nameof(IRoomStore.RemovalGenerationAsync) && LookupFails
-                ? Task.FromException<long>(RoomException.Unavailable("the store is away (test)"))
-                : null);
+        protected override object Failure() => Task.FromException<long>(RoomException.Unavailable("the store is away (test)"));
     }
 }
