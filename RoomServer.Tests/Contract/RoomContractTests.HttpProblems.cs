@@ -29,6 +29,12 @@ public abstract partial class RoomContractTests
         { "POST", "/api/rooms", "application/json; charset=\"no-such-encoding\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=\"utf-8\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // the framework's reader looks the name up quotes and all
         { "POST", "/api/announcements", "application/json; charset=bogus", "{\"kind\":\"maintenance\",\"message\":\"hi\"}", 415, RoomErrorCodes.InvalidArgument },
+        // A charset the runtime knows is no better: the reader would transcode it and replace what does not convert.
+        { "POST", "/api/rooms", "application/json; charset=iso-8859-1", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=us-ascii", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=utf-16", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", null, ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // a body without a Content-Type
+        { "GET", "/api/no-such-route", "application/json; charset=bogus", "", 404, RoomErrorCodes.InvalidArgument }, // no body: the charset is not read
     };
 
     private const string ValidRoom = "{\"name\":\"T\",\"menu\":[{\"id\":\"a\",\"name\":\"A\",\"priceMinor\":100}]}";

@@ -1,15 +1,17 @@
-using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
 
 /// <summary>
-/// A request body in a charset this runtime does not know (<c>Content-Type: application/json; charset=bogus</c>)
-/// is refused as 415 <c>invalid_argument</c> before an endpoint reads it. The framework's JSON body reader
-/// throws an <see cref="InvalidOperationException"/> for it, which no binding step catches, so it became a
-/// 500 <c>unavailable</c> — telling the caller to retry a request that can never succeed. After
-/// authorization, so an unauthenticated caller still hears 401 first.
+/// A JSON request body must be UTF-8 (RFC 8259 §8.1): one that names another charset
+/// (<c>Content-Type: application/json; charset=iso-8859-1</c>) is refused as 415 <c>invalid_argument</c>
+/// before an endpoint reads it. The framework's JSON body reader would otherwise transcode a charset it
+/// knows and replace what does not convert (a byte that is not UTF-8, a lone surrogate) without a word —
+/// the body silently altered and accepted — and throw for one it does not know, which became a 500
+/// <c>unavailable</c>. Only requests that carry a JSON body are checked, so a stray header on a GET or an
+/// empty POST changes nothing. After authorization, so an unauthenticated caller still hears 401 first.
 /// </summary>
 public static class RequestCharsets
 {
@@ -17,13 +19,14 @@ public static class RequestCharsets
 
     public static IApplicationBuilder UseKnownRequestCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (UnknownCharset(context.Request.ContentType) is { } charset)
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+            && NotUtf8Charset(context.Request.ContentType) is { } charset)
         {
             var shown = charset.Length <= MaxEchoedLength ? charset : charset[..MaxEchoedLength] + "…";
             await ProblemWriter.WriteAsync(
                 context,
                 RoomErrorCodes.InvalidArgument,
-                $"the request body's charset '{shown}' is not one this server knows: send UTF-8 (Content-Type: application/json)",
+                $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
                 StatusCodes.Status415UnsupportedMediaType);
             return;
         }
@@ -31,29 +34,18 @@ public static class RequestCharsets
         await next(context);
     });
 
-    /// <summary>The Content-Type's charset when it names no encoding (as the framework's JSON reader resolves it); else null.</summary>
-    internal static string? UnknownCharset(string? contentType)
+    /// <summary>A JSON Content-Type's charset when it is not UTF-8 as the framework's JSON reader reads it (quotes and all); else null.</summary>
+    internal static string? NotUtf8Charset(string? contentType)
     {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset is not { Length: > 0 } charset)
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)
+            || !(media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
+            || media.Charset is not { Length: > 0 } charset)
         {
             return null;
         }
 
-        // As the framework's JSON reader looks it up: quotes and all (charset="utf-8" names no encoding there either).
+        // charset="utf-8" (quoted) is no UTF-8 to that reader either: it looks the name up as written.
         var name = charset.ToString();
-        if (name.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        try
-        {
-            Encoding.GetEncoding(name);
-            return null;
-        }
-        catch (ArgumentException)
-        {
-            return name;
-        }
+        return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ? null : name;
     }
 }

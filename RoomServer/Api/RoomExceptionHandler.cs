@@ -12,19 +12,22 @@ public sealed class RoomExceptionHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var (code, detail) = exception switch
+        var (code, detail, status) = exception switch
         {
-            RoomException room => (room.Code, room.Message),
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (RoomErrorCodes.PayloadTooLarge, "the request body is too large"),
-            BadHttpRequestException bad => (RoomErrorCodes.InvalidArgument, StatusProblems.BindFailure(bad)),
-            _ => (null, null),
+            RoomException room => (room.Code, room.Message, (int?)null),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (RoomErrorCodes.PayloadTooLarge, "the request body is too large", null),
+
+            // A body without a Content-Type (or one the reader cannot parse) keeps the framework's 415 (DESIGN §5).
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } bad => (RoomErrorCodes.InvalidArgument, StatusProblems.BindFailure(bad), StatusCodes.Status415UnsupportedMediaType),
+            BadHttpRequestException bad => (RoomErrorCodes.InvalidArgument, StatusProblems.BindFailure(bad), null),
+            _ => (null, null, null),
         };
         if (code is null)
         {
             return false;
         }
 
-        await ProblemWriter.WriteAsync(httpContext, code, detail!);
+        await ProblemWriter.WriteAsync(httpContext, code, detail!, status);
         return true;
     }
 }
