@@ -9,6 +9,9 @@ namespace RoomShare.RoomServer.Configuration;
 /// </summary>
 internal static class DevelopmentSecrets
 {
+    /// <summary>Set (outside the RoomServer section) when this run's API key was generated here, so the banner may show it.</summary>
+    public const string GeneratedApiKeyMarker = "RoomShare:GeneratedApiKey";
+
     public static void AddGeneratedSecretsIfMissing(WebApplicationBuilder builder)
     {
         if (!builder.Environment.IsDevelopment())
@@ -21,6 +24,7 @@ internal static class DevelopmentSecrets
         if (string.IsNullOrEmpty(section["ApiKeys:0"]))
         {
             generated["RoomServer:ApiKeys:0"] = "dev-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+            generated[GeneratedApiKeyMarker] = "true";
         }
 
         if (string.IsNullOrEmpty(section["Jwt:SigningKey"]))

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace RoomShare.RoomServer.Configuration;
 
 /// <summary>
-/// In Development, once listening, prints where to go and the (generated) API key to the console —
-/// never to the log, and never in other environments.
+/// In Development, once listening, prints where to go and the API key generated for this run to the
+/// console — never to the log, never in other environments, and never a key that was configured (a
+/// real one, whose console output may end up in a log stream).
 /// </summary>
 internal sealed class StartupBanner(
     IHostEnvironment environment,
@@ -31,7 +32,7 @@ internal sealed class StartupBanner(
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5000";
         var mode = string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")) ? "embedded (in memory)" : "scaled (Redis)";
-        var apiKey = options.Value.ApiKeys.FirstOrDefault() ?? "";
+        var apiKey = ShownApiKey(configuration, options.Value) ?? "<the configured RoomServer__ApiKeys__0 (not printed)>";
         Console.WriteLine($"""
 
             RoomShare is running in Development, {mode} mode, replica '{options.Value.ReplicaId}'.
@@ -43,4 +44,8 @@ internal sealed class StartupBanner(
 
             """);
     }
+
+    /// <summary>The API key the banner may show: only one generated for this run (DevelopmentSecrets).</summary>
+    internal static string? ShownApiKey(IConfiguration configuration, RoomServerOptions options) =>
+        configuration[DevelopmentSecrets.GeneratedApiKeyMarker] == "true" ? options.ApiKeys.FirstOrDefault() : null;
 }
