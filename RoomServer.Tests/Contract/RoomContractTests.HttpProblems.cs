@@ -35,6 +35,9 @@ public abstract partial class RoomContractTests
         { "POST", "/api/rooms", "application/json; charset=utf-16", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", null, ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // a body without a Content-Type
         { "GET", "/api/no-such-route", "application/json; charset=bogus", "", 404, RoomErrorCodes.InvalidArgument }, // no body: the charset is not read
+        { "POST", "/api/no-such-route", "application/json; charset=iso-8859-1", "{}", 404, RoomErrorCodes.InvalidArgument }, // no route reads it
+        { "PATCH", "/api/rooms", "application/json; charset=iso-8859-1", "{}", 405, RoomErrorCodes.InvalidArgument },
+        { "DELETE", "/api/rooms/NoSuchRoom", "application/json; charset=iso-8859-1", "{}", 404, RoomErrorCodes.RoomNotFound }, // a route that reads no body
     };
 
     private const string ValidRoom = "{\"name\":\"T\",\"menu\":[{\"id\":\"a\",\"name\":\"A\",\"priceMinor\":100}]}";

@@ -26,7 +26,17 @@ public sealed class DemoTests
         await using var member = await HubTestClient.ConnectAsync(server.BaseUrl, url[(url.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
         var joined = await member.InvokeAsync("Join", roomId, null);
         joined.GetProperty("snapshot").GetProperty("menu").GetArrayLength().Should().BeGreaterThan(1);
-        server.Output.Should().Contain("API key (this run):", "Development prints the generated key and how to start");
+        server.Output.Should().MatchRegex(@"API key \(this run\):\s+dev-[0-9a-f]{24}", "Development prints the generated key and how to start");
+    }
+
+    [Fact]
+    public async Task InDevelopmentAConfiguredApiKeyIsNeverPrinted()
+    {
+        const string configured = "configured-api-key-0123456789abcdef";
+        await using var server = await RoomServerProcess.StartAsync(new Dictionary<string, string> { ["RoomServer__ApiKeys__0"] = configured }, environment: "Development");
+
+        await Poll.UntilAsync(() => Task.FromResult(server.Output.Contains("API key (this run):", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the banner is printed");
+        server.Output.Should().NotContain(configured, "a configured key may be a real one, and console output can reach a log");
     }
 
     [Fact]

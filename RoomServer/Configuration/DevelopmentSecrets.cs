@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Configuration;
 /// </summary>
 internal static class DevelopmentSecrets
 {
-    /// <summary>Set (outside the RoomServer section) when this run's API key was generated here, so the banner may show it.</summary>
+    /// <summary>The API key generated for this run (outside the RoomServer section): the banner shows the key only if it is this one.</summary>
     public const string GeneratedApiKeyMarker = "RoomShare:GeneratedApiKey";
 
     public static void AddGeneratedSecretsIfMissing(WebApplicationBuilder builder)
@@ -23,8 +23,9 @@ internal static class DevelopmentSecrets
         var generated = new Dictionary<string, string?>();
         if (string.IsNullOrEmpty(section["ApiKeys:0"]))
         {
-            generated["RoomServer:ApiKeys:0"] = "dev-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
-            generated[GeneratedApiKeyMarker] = "true";
+            var apiKey = "dev-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+            generated["RoomServer:ApiKeys:0"] = apiKey;
+            generated[GeneratedApiKeyMarker] = apiKey;
         }
 
         if (string.IsNullOrEmpty(section["Jwt:SigningKey"]))

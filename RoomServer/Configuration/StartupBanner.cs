@@ -47,5 +47,5 @@ internal sealed class StartupBanner(
 
     /// <summary>The API key the banner may show: only one generated for this run (DevelopmentSecrets).</summary>
     internal static string? ShownApiKey(IConfiguration configuration, RoomServerOptions options) =>
-        configuration[DevelopmentSecrets.GeneratedApiKeyMarker] == "true" ? options.ApiKeys.FirstOrDefault() : null;
+        options.ApiKeys.FirstOrDefault() is { Length: > 0 } key && key == configuration[DevelopmentSecrets.GeneratedApiKeyMarker] ? key : null;
 }
