@@ -13,6 +13,11 @@ public sealed class NestedOptionsValidationTests
     [InlineData("RoomServer:Limits:ApiRequestsPerSecond", "0")]
     [InlineData("RoomServer:Limits:AnonymousApiRequestsPerSecond", "-1")]
     [InlineData("RoomServer:Limits:MaxMenuItems", "0")]
+
+    // Above these no request could reach the limit: the API's body is at most 256 KiB.
+    [InlineData("RoomServer:Limits:MaxMenuItems", "5001")]
+    [InlineData("RoomServer:Limits:MaxNoticePayloadBytes", "250001")]
+    [InlineData("RoomServer:Limits:MaxAnnouncementLength", "40001")]
     [InlineData("RoomServer:Limits:HubCallsPerSecond", "0")]
     [InlineData("RoomServer:Limits:MaxHubMessageBytes", "0")]
     [InlineData("RoomServer:Jwt:TokenLifetimeMinutes", "-5")]

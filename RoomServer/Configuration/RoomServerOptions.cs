@@ -120,15 +120,18 @@ public sealed class JwtOptions
 /// <summary>Input limits: past them a call fails with a clear code instead of costing the server.</summary>
 public sealed class LimitOptions
 {
-    [Range(1, 10_000)]
+    // Each maximum below is one a request can reach within the API's 256 KiB body (ApiExtensions): 5 000
+    // minimal menu items (ids i0..i4999) are ~210 KB; a larger setting would start a server that refuses the body first.
+    [Range(1, 5_000)]
     public int MaxMenuItems { get; set; } = 200;
 
     /// <summary>A notice payload larger than this (UTF-8 JSON bytes) is refused with <c>payload_too_large</c>.</summary>
-    [Range(16, 1_000_000)]
+    [Range(16, 250_000)]
     public int MaxNoticePayloadBytes { get; set; } = 4096;
 
     /// <summary>An announcement's message longer than this (characters) is refused with <c>payload_too_large</c>.</summary>
-    [Range(1, 100_000)]
+    // 40 000 characters are at most 240 000 bytes of JSON, every one escaped as \uXXXX.
+    [Range(1, 40_000)]
     public int MaxAnnouncementLength { get; set; } = 500;
 
     /// <summary>
