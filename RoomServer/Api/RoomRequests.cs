@@ -12,7 +12,6 @@ public static class RoomRequests
     public const int MaxNameLength = 100;
     public const int MaxDisplayNameLength = 50;
     public const int MaxKindLength = 64;
-    public const long MaxPriceMinor = 100_000_000_000;
 
     public static (string Name, IReadOnlyList<MenuItem> Menu, TimeSpan Ttl) ValidateRoom(CreateRoomRequest request, RoomServerOptions options)
     {
@@ -38,9 +37,9 @@ public static class RoomRequests
                 throw RoomException.Invalid($"menu[{i}].id '{id}' appears twice");
             }
 
-            if (item.PriceMinor is not { } price || price < 0 || price > MaxPriceMinor)
+            if (item.PriceMinor is not { } price || price < 0 || price > MenuItem.MaxPriceMinor)
             {
-                throw RoomException.Invalid($"menu[{i}].priceMinor must be an integer from 0 to {MaxPriceMinor}");
+                throw RoomException.Invalid($"menu[{i}].priceMinor must be an integer from 0 to {MenuItem.MaxPriceMinor}");
             }
 
             menu.Add(new MenuItem(id, Text(item.Name, $"menu[{i}].name", MaxNameLength), price));

@@ -1,11 +1,12 @@
 using System.Text;
 using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Configuration;
 
 /// <summary>
-/// Refuses to start without secrets (production never runs with a missing or short key), on top of
-/// the data-annotation ranges.
+/// Refuses to start without secrets (production never runs with a missing or short key), or with
+/// settings that contradict each other, on top of the data-annotation ranges.
 /// </summary>
 public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOptions>
 {
@@ -44,8 +45,19 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
             failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: Join(since) replays missed events from the audit trail.");
         }
 
+        if (LargestRoomTotal(options) > long.MaxValue)
+        {
+            failures.Add(
+                $"RoomServer:MaxQuantity × RoomServer:Limits:MaxMenuItems × RoomServer:Limits:MaxMembersPerRoom × {MenuItem.MaxPriceMinor} (the highest item price) " +
+                $"must stay within {long.MaxValue}: a full room's total would not fit its 64-bit totalMinor.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    // Every member choosing the most of every item at the highest price: what totalMinor must hold.
+    private static Int128 LargestRoomTotal(RoomServerOptions options) =>
+        (Int128)options.MaxQuantity * options.Limits.MaxMenuItems * options.Limits.MaxMembersPerRoom * MenuItem.MaxPriceMinor;
 
     private static bool CanBeSent(string key) =>
         key.Length > 0 && !char.IsWhiteSpace(key[0]) && !char.IsWhiteSpace(key[^1]) && !key.Any(c => char.IsControl(c) && c != '\t');

@@ -1,7 +1,11 @@
 namespace RoomShare.RoomServer.Rooms;
 
 /// <summary>One dish on a room's menu. Money is integer minor units.</summary>
-public sealed record MenuItem(string Id, string Name, long PriceMinor);
+public sealed record MenuItem(string Id, string Name, long PriceMinor)
+{
+    /// <summary>The highest price a menu item may have, in minor units (a billion in a two-decimal currency).</summary>
+    public const long MaxPriceMinor = 100_000_000_000;
+}
 
 public sealed record SnapshotMember(string MemberId, string DisplayName, bool Online);
 

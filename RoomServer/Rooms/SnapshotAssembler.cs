@@ -33,11 +33,21 @@ public static class SnapshotAssembler
             .Select(c => new SnapshotChoice(c.MemberId, c.MenuId, c.Quantity))
             .ToList();
 
-        var totals = menu
-            .Select(item => (item, quantity: choiceList.Where(c => c.MenuId == item.Id).Sum(c => c.Quantity)))
-            .Where(t => t.quantity > 0)
-            .Select(t => new SnapshotTotal(t.item.Id, t.quantity, t.quantity * t.item.PriceMinor))
-            .ToList();
+        // One pass over the choices: a full room holds members × items of them, too many to scan per item.
+        var quantities = new int[menu.Count];
+        foreach (var choice in choiceList)
+        {
+            quantities[menuOrder[choice.MenuId]] += choice.Quantity;
+        }
+
+        var totals = new List<SnapshotTotal>();
+        for (var i = 0; i < menu.Count; i++)
+        {
+            if (quantities[i] > 0)
+            {
+                totals.Add(new SnapshotTotal(menu[i].Id, quantities[i], quantities[i] * menu[i].PriceMinor));
+            }
+        }
 
         return new RoomSnapshot(
             roomId,
