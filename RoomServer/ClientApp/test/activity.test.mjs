@@ -81,13 +81,59 @@ test('earlier() is the page before the oldest held, down to the first version on
   assert.equal(young.hasEarlier, false, 'version 1 is the first event');
 });
 
-test('a page read for another epoch replaces the log; its events of other epochs are left out', () => {
+test('a page read for a new epoch replaces the log and keeps the trail\'s events of the epochs before it', () => {
   const log = new ActivityLog();
   log.add(choice(7, 'a', 'pizza', 1));
-  const added = log.addPage(page([choice(1, 'a', 'pizza', 1, null, 'e2'), choice(2, 'a', 'pizza', 2, null, 'e1')]), 'e2');
-  assert.equal(added, 1);
+  const added = log.addPage(page([choice(1, 'a', 'pizza', 1, null, 'e1'), choice(2, 'a', 'pizza', 2, null, 'e2')]), 'e2');
+  assert.equal(added, 2, 'the trail holds what was kept, in whatever epoch it was written');
   assert.equal(log.epoch, 'e2');
-  assert.deepEqual(versions(log), [1]);
+  assert.deepEqual(versions(log), [2, 1], 'version 7, seen live before the move, may have been lost: the trail decides');
+});
+
+test('after a failover the trail refills the log with the old epoch\'s events, and Show earlier pages back through them', () => {
+  // A cluster room at e1 version 100; its shard fails over: epoch e2, versions go on (DESIGN.md §2).
+  const log = new ActivityLog();
+  for (let v = 51; v <= 100; v++) log.add(choice(v, 'a', 'pizza', 1 + (v % 3)));
+  const range = log.missing({ epoch: 'e2', version: 100 }, 50);
+  assert.deepEqual(range, { from: 51, limit: 50 });
+
+  const trail = [];
+  for (let v = 51; v <= 100; v++) trail.push(choice(v, 'a', 'pizza', 1 + (v % 3)));
+  assert.equal(log.addPage(page(trail, { oldest: 1 }), 'e2'), 50);
+  assert.equal(log.size, 50);
+  assert.equal(log.missing({ epoch: 'e2', version: 100 }, 50), null, 'nothing left to fetch');
+  assert.equal(log.add(choice(101, 'b', 'cola', 1, null, 'e2')), true);
+  assert.deepEqual(versions(log).slice(0, 2), [101, 100]);
+
+  assert.equal(log.hasEarlier, true);
+  assert.deepEqual(log.earlier(50), { from: 1, limit: 50 });
+  const older = [];
+  for (let v = 1; v <= 50; v++) older.push(choice(v, 'a', 'pizza', 1));
+  assert.equal(log.addPage(page(older, { oldest: 1 }), log.epoch), 50);
+  assert.equal(log.size, 101);
+  assert.equal(log.hasEarlier, false, 'the log reaches back to the first event');
+});
+
+test('events the old master published and lost give way to the trail and to the new epoch\'s own', () => {
+  const log = new ActivityLog();
+  log.add(choice(99, 'a', 'pizza', 1));
+  log.add(choice(100, 'a', 'pizza', 9)); // published, never replicated: lost in the failover
+  log.add(choice(100, 'b', 'cola', 2, null, 'e2')); // the new master's version 100
+  assert.deepEqual(log.newestFirst().map((e) => [e.version, e.epoch, e.quantity]), [[100, 'e2', 2]]);
+  log.addPage(page([choice(99, 'a', 'pizza', 1), choice(100, 'a', 'pizza', 9)]), 'e2');
+  assert.deepEqual(log.newestFirst().map((e) => [e.version, e.epoch, e.quantity]), [[100, 'e2', 2], [99, 'e1', 1]],
+    'an event of the current epoch is kept over the trail\'s older copy of its version');
+  assert.equal(log.add(choice(101, 'a', 'pizza', 4)), false, 'a late event of the epoch the room left is not taken live');
+  assert.equal(log.epoch, 'e2');
+});
+
+test('a page read for an epoch the room has since left is dropped and restarts nothing', () => {
+  const log = new ActivityLog();
+  log.add(choice(100, 'a', 'pizza', 1));
+  log.add(choice(101, 'b', 'cola', 1, null, 'e2'));
+  assert.equal(log.addPage(page([choice(99, 'a', 'pizza', 3), choice(100, 'a', 'pizza', 1)]), 'e1'), 0);
+  assert.equal(log.epoch, 'e2');
+  assert.deepEqual(versions(log), [101]);
 });
 
 test('rows say who changed what, newest first, with names from the room, from member events, and You', () => {

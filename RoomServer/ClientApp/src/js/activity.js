@@ -10,15 +10,23 @@ export const ACTIVITY_PAGE = 50;
 /** Events the view keeps at most; past it "Show earlier" stops offering more. */
 export const ACTIVITY_MAX = 1000;
 
+const isEvent = (event) => event !== null && typeof event === 'object' && Number.isInteger(event.version) && event.version >= 1;
+
 /**
- * The room's events this page knows, by version, for one epoch (a new epoch is a new room: the log
- * starts again). Versions may have holes (a gap the page skipped over with a snapshot): `missing()`
- * names the versions to fetch.
+ * The room's events this page knows, by version. A room takes a new epoch when its Redis shard fails
+ * over or its slot moves (DESIGN.md §2): versions go on, but the last events the old master published
+ * may never have reached its replica, and their versions are used again. So a new epoch empties the
+ * log (what it held may include such events), and the audit trail — which holds only what was kept,
+ * in every epoch it was written under — fills it again. Versions may have holes (a gap the page
+ * skipped over with a snapshot): `missing()` names the versions to fetch.
  */
 export class ActivityLog {
   constructor({ max = ACTIVITY_MAX } = {}) {
     this.max = max;
+    /** The room's current epoch, as this page last learnt it. */
     this.epoch = null;
+    /** Every epoch the log has followed: an event or a page of one of them never restarts it again. */
+    this.epochs = new Set();
     /** @type {Map<number, object>} version → RoomEvent */
     this.events = new Map();
     /** The oldest version the trail still holds (it trims past the room's audit length), or null. */
@@ -32,35 +40,54 @@ export class ActivityLog {
 
   get newest() { return this.size === 0 ? null : Math.max(...this.events.keys()); }
 
-  /** Adds one event (live, or from a page). Returns true when it was new. */
+  /** Adds one live event. Returns true when it was new. */
   add(event) {
-    if (event === null || typeof event !== 'object' || !Number.isInteger(event.version) || event.version < 1) return false;
-    if (event.epoch !== this.epoch) this.restart(event.epoch);
-    if (this.events.has(event.version)) return false;
-    this.events.set(event.version, event);
-    while (this.events.size > this.max) this.events.delete(this.oldest);
-    return true;
+    if (!isEvent(event)) return false;
+    if (event.epoch !== this.epoch) {
+      // A late event of an epoch the room has left may be one the new master never had: the trail says.
+      if (this.epochs.has(event.epoch)) return false;
+      this.restart(event.epoch);
+    }
+    return this.put(event);
   }
 
-  /** A new epoch: the room was created anew under its id, and its activity starts again. */
+  /** The room moved to a new epoch: what the log held may include events that were lost, so it starts again. */
   restart(epoch) {
     this.epoch = epoch;
+    this.epochs.add(epoch);
     this.events.clear();
     this.oldestOnRecord = null;
   }
 
   /**
-   * Adds a page of the trail, `{ events, next, oldest }`, read for the room at `epoch`. Returns how
-   * many events were new.
+   * Adds a page of the trail, `{ events, next, oldest }`, read for the room at `epoch`. The trail
+   * holds only what was kept, so its events go in whatever epoch they were written under. A page
+   * read for an epoch the log has already left (asked for before the room moved on, perhaps from the
+   * old master) is dropped: the sync for the new epoch reads again. Returns how many events were new.
    */
   addPage(page, epoch = this.epoch) {
-    if (epoch !== this.epoch) this.restart(epoch);
+    if (epoch !== this.epoch) {
+      if (this.epochs.has(epoch)) return 0;
+      this.restart(epoch);
+    }
     let added = 0;
     for (const event of page?.events ?? []) {
-      if (event.epoch === this.epoch && this.add(event)) added += 1;
+      if (isEvent(event) && this.put(event)) added += 1;
     }
     if (typeof page?.oldest === 'number') this.oldestOnRecord = page.oldest;
     return added;
+  }
+
+  /**
+   * Holds `event` at its version unless the log already holds that version in the current epoch
+   * (seen since the room's last move, so kept); one held from an earlier epoch gives way to it.
+   */
+  put(event) {
+    const held = this.events.get(event.version);
+    if (held !== undefined && (held.epoch === this.epoch || held.epoch === event.epoch)) return false;
+    this.events.set(event.version, event);
+    while (this.events.size > this.max) this.events.delete(this.oldest);
+    return held === undefined;
   }
 
   /**
