@@ -24,6 +24,9 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
 
     public RedisConnection Connection { get; }
 
+    /// <summary>The factory of this connection's meters: a listener tells its measurements from other tests' by it.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory MeterFactory => _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+
     /// <summary>Connects as a replica to Redis.</summary>
     /// <param name="connectionString">Redis's endpoint(s).</param>
     /// <param name="replicaId">The replica's id.</param>

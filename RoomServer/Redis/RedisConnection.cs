@@ -273,8 +273,9 @@ public sealed class RedisConnection(
             var nodes = ConfirmingNodes(multiplexer, ranOn);
             var left = _deadline - System.Diagnostics.Stopwatch.GetElapsedTime(started) - WaitMargin;
             var waitMilliseconds = Math.Max(1L, (long)left.TotalMilliseconds);
+            var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var confirmed = await ConfirmedByAsync(nodes, replicas, waitMilliseconds);
-            metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: confirmed >= replicas);
+            metrics.RedisCall("wait", System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted).TotalMilliseconds, ok: confirmed >= replicas);
             return confirmed >= replicas
                 ? result
                 : throw NotConfirmed(script.Name, replicas, confirmed, nodes.Length == 0
@@ -500,6 +501,12 @@ public sealed class RedisConnection(
             metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
             RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");
             throw RoomException.Unavailable("the room store did not answer in time; nothing was acknowledged — retry (with the same opId)", ex);
+        }
+        catch (RoomException)
+        {
+            // A write no replica confirmed in time (or a reshard that outlasted the deadline) failed too.
+            metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
+            throw;
         }
     }
 }
