@@ -59,6 +59,7 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
     {
         Busy.Value("roomshare_writes_total", ("operation", "SetChoice")).Should().Be(MetricsTrafficFixture.Choices);
         Busy.Value("roomshare_errors_total", ("code", "unknown_menu_item"), ("edge", "hub")).Should().Be(1);
+        Busy.Value("roomshare_errors_total", ("code", "invalid_argument"), ("edge", "hub")).Should().Be(2, "a call with an argument missing and one to no such method");
         Busy.Value("roomshare_errors_total", ("code", "unauthorized"), ("edge", "http")).Should().Be(1);
         Busy.Value("roomshare_slow_consumer_resyncs_total").Should().Be(0, "every member kept up");
     }

@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Tests.Metrics;
 /// <summary>
 /// One real replica in Redis mode (its own process, so its /metrics holds only its own traffic) and a
 /// known burst of traffic: two members joined (and still connected), three choices, one refused hub
-/// call, one refused API call. Tests read the scrape taken once everything has shown.
+/// call, two hub calls SignalR could not bind, one refused API call. Tests read the scrape taken once everything has shown.
 /// </summary>
 public sealed class MetricsTrafficFixture : IAsyncLifetime
 {
@@ -45,6 +45,11 @@ public sealed class MetricsTrafficFixture : IAsyncLifetime
 
         var refused = () => ann.InvokeAsync("SetChoice", room, "no-such-dish", 1, null);
         await refused.Should().ThrowAsync<HubErrorException>();
+        // Two calls SignalR cannot bind (a missing argument, a method that does not exist): refused before the hub's filter.
+        var unbound = () => ann.InvokeAsync("SetChoice", room, "pizza", 1);
+        await unbound.Should().ThrowAsync<HubErrorException>();
+        var unknown = () => ann.InvokeAsync("NoSuchMethod", room);
+        await unknown.Should().ThrowAsync<HubErrorException>();
         using var anonymous = new HttpClient { BaseAddress = Server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         (await anonymous.GetAsync(new Uri($"/api/rooms/{room}", UriKind.Relative))).StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
 

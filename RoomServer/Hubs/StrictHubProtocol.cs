@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
@@ -25,9 +26,10 @@ namespace RoomShare.RoomServer.Hubs;
 /// replaced by a <see cref="HubException"/> carrying <c>invalid_argument</c>, which SignalR appends
 /// as "HubException: invalid_argument: …" (where clients read every code); the connection stays open.
 /// A streaming invocation, or one carrying client streams, is refused the same way: no hub method streams.
+/// Each such refusal is counted in <c>roomshare_errors_total</c> here, since the hub's filter never sees it.
 /// </para>
 /// </summary>
-public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
+public sealed class StrictHubProtocol(IHubProtocol inner, RoomMetrics metrics) : IHubProtocol
 {
     /// <summary>The method name is the client's: echoed back, but not at any length.</summary>
     private const int MaxEchoedTargetLength = 100;
@@ -43,6 +45,7 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
         var before = input.Length;
         if (inner.TryParseMessage(ref input, binder, out message))
         {
+            var parsed = message;
             message = message switch
             {
                 InvocationBindingFailureMessage failure => WithCode(failure),
@@ -53,6 +56,10 @@ public sealed class StrictHubProtocol(IHubProtocol inner) : IHubProtocol
                 InvocationMessage { StreamIds.Length: > 0 } streaming => Refused(streaming, "an invocation with client streams; no hub method takes a stream."),
                 _ => message,
             };
+            if (!ReferenceEquals(message, parsed))
+            {
+                metrics.Error(RoomErrorCodes.InvalidArgument, "hub");
+            }
 
             return true;
         }
@@ -113,7 +120,7 @@ public static class StrictHubProtocolExtensions
             var type = descriptor.ImplementationType
                 ?? throw new InvalidOperationException($"Hub protocol registration {descriptor} has no implementation type to wrap");
             builder.Services.Remove(descriptor);
-            builder.Services.AddSingleton<IHubProtocol>(services => new StrictHubProtocol((IHubProtocol)ActivatorUtilities.CreateInstance(services, type)));
+            builder.Services.AddSingleton<IHubProtocol>(services => new StrictHubProtocol((IHubProtocol)ActivatorUtilities.CreateInstance(services, type), services.GetRequiredService<RoomMetrics>()));
         }
 
         return builder;
