@@ -60,6 +60,9 @@ public sealed class ChaosFixture : ClusterFixture
         settings["RoomServer__AuditLength"] = "100000"; // the checker reads each room's events from its audit trail
         settings["RoomServer__IdempotencyWindow"] = "1000000";
         settings["RoomServer__MaxQuantity"] = MaxQuantity.ToString(CultureInfo.InvariantCulture);
+        // The contract menu's few items: with the large MaxQuantity, the default 200 would let a full room's total
+        // overflow totalMinor, which start-up refuses.
+        settings["RoomServer__Limits__MaxMenuItems"] = "10";
     }
 
     /// <summary>nginx keeps its logs open for writing; read them without asking for exclusive access.</summary>

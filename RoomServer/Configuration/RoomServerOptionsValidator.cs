@@ -10,6 +10,9 @@ namespace RoomShare.RoomServer.Configuration;
 /// </summary>
 public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOptions>
 {
+    /// <summary>What a room event adds around its payload (ids, kind, time, the frame), generously.</summary>
+    private const int RoomEventEnvelopeBytes = 4096;
+
     public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
     {
         var failures = new List<string>();
@@ -52,13 +55,13 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
                 $"must stay within {long.MaxValue}: a full room's total would not fit its 64-bit totalMinor.");
         }
 
-        if (options.Limits.MaxPendingBytesPerConnection < 2L * LargestRoomEventBytes(options.Limits))
+        if (options.Limits.MaxPendingBytesPerConnection < 2L * LargestNoticeEventBytes(options.Limits))
         {
             // One frame larger than the bound is counted as waiting the moment it is written (SignalR's pipe
             // holds it past 64 KiB), so a single notice would drop every member of the room to a resync.
             failures.Add(
-                $"RoomServer:Limits:MaxPendingBytesPerConnection must be at least {2L * LargestRoomEventBytes(options.Limits)}: twice the largest room event " +
-                "RoomServer:Limits:MaxNoticePayloadBytes and MaxAnnouncementLength allow, so one such event waiting behind another never drops a member.");
+                $"RoomServer:Limits:MaxPendingBytesPerConnection must be at least {2L * LargestNoticeEventBytes(options.Limits)}: twice the largest notice event " +
+                "RoomServer:Limits:MaxNoticePayloadBytes allows, so one such event waiting behind another never drops a member.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -68,12 +71,9 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
     private static Int128 LargestRoomTotal(RoomServerOptions options) =>
         (Int128)options.MaxQuantity * options.Limits.MaxMenuItems * options.Limits.MaxMembersPerRoom * MenuItem.MaxPriceMinor;
 
-    // A notice's payload, or an announcement escaped at worst (\uXXXX per character), and the event around it.
-    private static long LargestRoomEventBytes(LimitOptions limits) =>
-        Math.Max((long)limits.MaxNoticePayloadBytes, 6L * limits.MaxAnnouncementLength) + RoomEventEnvelopeBytes;
-
-    /// <summary>What a room event adds around its payload (ids, kind, time, the frame), generously.</summary>
-    private const int RoomEventEnvelopeBytes = 4096;
+    // The largest room event: a notice, its payload as sent (announcements go to connections, not through the
+    // room's pending count). A payload that serializes larger (escaped characters, MessagePack's numbers) can exceed it.
+    private static long LargestNoticeEventBytes(LimitOptions limits) => (long)limits.MaxNoticePayloadBytes + RoomEventEnvelopeBytes;
 
     private static bool CanBeSent(string key) =>
         key.Length > 0 && !char.IsWhiteSpace(key[0]) && !char.IsWhiteSpace(key[^1]) && !key.Any(c => char.IsControl(c) && c != '\t');

@@ -504,7 +504,7 @@ public sealed class RedisConnection(
         }
         catch (RoomException)
         {
-            // A write no replica confirmed in time (or a reshard that outlasted the deadline) failed too.
+            // A write no replica confirmed in time, or no node to send it to: failed calls too.
             metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
             throw;
         }
