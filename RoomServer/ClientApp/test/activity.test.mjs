@@ -29,12 +29,16 @@ test('the log keeps each version once and lists the newest first', () => {
   assert.equal(log.newest, 2);
 });
 
-test('an event of a new epoch starts the log again', () => {
+test('the log follows the session\'s epoch: a new one empties it, and a live event of another is left out', () => {
   const log = new ActivityLog();
   log.add(choice(5, 'a', 'pizza', 1));
-  log.add(choice(1, 'a', 'pizza', 1, null, 'e2'));
+  assert.equal(log.epoch, 'e1', 'the first event sets the epoch');
+  assert.equal(log.add(choice(6, 'a', 'pizza', 1, null, 'e2')), false, 'the session has not moved: the next sync reads it');
+  assert.deepEqual(versions(log), [5]);
+  log.follow('e2');
   assert.equal(log.epoch, 'e2');
-  assert.deepEqual(versions(log), [1]);
+  assert.deepEqual(versions(log), []);
+  assert.equal(log.add(choice(6, 'a', 'pizza', 1, null, 'e2')), true);
 });
 
 test('the log is bounded: past its maximum the oldest go, and it stops offering earlier pages', () => {
@@ -61,6 +65,7 @@ test('missing() names the latest window the log does not hold, as one request', 
 
 test('missing() does not ask for what the trail no longer keeps', () => {
   const log = new ActivityLog();
+  log.follow('e1');
   log.addPage(page([choice(90, 'a', 'pizza', 1)], { oldest: 90 }), 'e1');
   assert.deepEqual(log.missing({ epoch: 'e1', version: 91 }, 50), { from: 91, limit: 1 });
   assert.equal(log.trimmed, true);
@@ -69,6 +74,7 @@ test('missing() does not ask for what the trail no longer keeps', () => {
 
 test('earlier() is the page before the oldest held, down to the first version on record', () => {
   const log = new ActivityLog();
+  log.follow('e1');
   log.addPage(page([choice(71, 'a', 'pizza', 1), choice(72, 'a', 'pizza', 2)], { oldest: 1 }), 'e1');
   assert.equal(log.hasEarlier, true);
   assert.deepEqual(log.earlier(50), { from: 21, limit: 50 });
@@ -81,12 +87,14 @@ test('earlier() is the page before the oldest held, down to the first version on
   assert.equal(young.hasEarlier, false, 'version 1 is the first event');
 });
 
-test('a page read for a new epoch replaces the log and keeps the trail\'s events of the epochs before it', () => {
+test('a page read for the log\'s epoch keeps the trail\'s events of the epochs before it; one read for another is dropped', () => {
   const log = new ActivityLog();
   log.add(choice(7, 'a', 'pizza', 1));
+  assert.equal(log.addPage(page([choice(8, 'a', 'pizza', 1, null, 'e2')]), 'e2'), 0, 'read for an epoch the log does not follow');
+  assert.deepEqual(versions(log), [7]);
+  log.follow('e2');
   const added = log.addPage(page([choice(1, 'a', 'pizza', 1, null, 'e1'), choice(2, 'a', 'pizza', 2, null, 'e2')]), 'e2');
   assert.equal(added, 2, 'the trail holds what was kept, in whatever epoch it was written');
-  assert.equal(log.epoch, 'e2');
   assert.deepEqual(versions(log), [2, 1], 'version 7, seen live before the move, may have been lost: the trail decides');
 });
 
@@ -94,13 +102,12 @@ test('after a failover the trail refills the log with the old epoch\'s events, a
   // A cluster room at e1 version 100; its shard fails over: epoch e2, versions go on (DESIGN.md §2).
   const log = new ActivityLog();
   for (let v = 51; v <= 100; v++) log.add(choice(v, 'a', 'pizza', 1 + (v % 3)));
-  const range = log.missing({ epoch: 'e2', version: 100 }, 50);
-  assert.deepEqual(range, { from: 51, limit: 50 });
+  log.follow('e2');
+  assert.deepEqual(log.missing({ epoch: 'e2', version: 100 }, 50), { from: 51, limit: 50 });
 
   const trail = [];
   for (let v = 51; v <= 100; v++) trail.push(choice(v, 'a', 'pizza', 1 + (v % 3)));
   assert.equal(log.addPage(page(trail, { oldest: 1 }), 'e2'), 50);
-  assert.equal(log.size, 50);
   assert.equal(log.missing({ epoch: 'e2', version: 100 }, 50), null, 'nothing left to fetch');
   assert.equal(log.add(choice(101, 'b', 'cola', 1, null, 'e2')), true);
   assert.deepEqual(versions(log).slice(0, 2), [101, 100]);
@@ -114,26 +121,37 @@ test('after a failover the trail refills the log with the old epoch\'s events, a
   assert.equal(log.hasEarlier, false, 'the log reaches back to the first event');
 });
 
-test('events the old master published and lost give way to the trail and to the new epoch\'s own', () => {
+test('an event the old master published and lost gives way to the trail\'s, and the new epoch\'s own is kept over both', () => {
   const log = new ActivityLog();
   log.add(choice(99, 'a', 'pizza', 1));
   log.add(choice(100, 'a', 'pizza', 9)); // published, never replicated: lost in the failover
+  log.follow('e2');
   log.add(choice(100, 'b', 'cola', 2, null, 'e2')); // the new master's version 100
-  assert.deepEqual(log.newestFirst().map((e) => [e.version, e.epoch, e.quantity]), [[100, 'e2', 2]]);
-  log.addPage(page([choice(99, 'a', 'pizza', 1), choice(100, 'a', 'pizza', 9)]), 'e2');
-  assert.deepEqual(log.newestFirst().map((e) => [e.version, e.epoch, e.quantity]), [[100, 'e2', 2], [99, 'e1', 1]],
-    'an event of the current epoch is kept over the trail\'s older copy of its version');
-  assert.equal(log.add(choice(101, 'a', 'pizza', 4)), false, 'a late event of the epoch the room left is not taken live');
-  assert.equal(log.epoch, 'e2');
+  const before = log.revision;
+  assert.equal(log.addPage(page([choice(98, 'a', 'pizza', 5), choice(99, 'a', 'pizza', 1), choice(100, 'a', 'pizza', 9)]), 'e2'), 2);
+  assert.deepEqual(log.newestFirst().map((e) => [e.version, e.epoch, e.quantity]), [[100, 'e2', 2], [99, 'e1', 1], [98, 'e1', 5]],
+    'an event of the current epoch is kept over the trail\'s copy of its version');
+  assert.ok(log.revision > before, 'what changed is redrawn');
 });
 
-test('a page read for an epoch the room has since left is dropped and restarts nothing', () => {
-  const log = new ActivityLog();
-  log.add(choice(100, 'a', 'pizza', 1));
-  log.add(choice(101, 'b', 'cola', 1, null, 'e2'));
-  assert.equal(log.addPage(page([choice(99, 'a', 'pizza', 3), choice(100, 'a', 'pizza', 1)]), 'e1'), 0);
-  assert.equal(log.epoch, 'e2');
-  assert.deepEqual(versions(log), [101]);
+test('the feed: a page and a live event of the old epoch arriving around a failover never hold the view back', async () => {
+  const trail = fakeTrail();
+  const feed = new ActivityFeed({ fetchPage: trail.fetchPage });
+  const first = feed.sync({ epoch: 'e1', version: 3 }); // the page's first Join; the read is slow
+  feed.onEvent(choice(4, 'a', 'pizza', 1, null, 'e2')); // the shard failed over meanwhile
+  feed.sync({ epoch: 'e2', version: 4 }); // the Join that followed the new epoch's Position: waits its turn
+  trail.calls[0].resolve(page([choice(1, 'a', 'pizza', 1), choice(2, 'a', 'pizza', 2), choice(3, 'a', 'pizza', 3)], { oldest: 1 }));
+  await first;
+  await flushMicrotasks();
+  assert.equal(feed.log.epoch, 'e2', 'the queued sync moved the log to the session\'s epoch');
+  assert.deepEqual(trail.calls[1] && { from: trail.calls[1].from, limit: trail.calls[1].limit }, { from: 1, limit: 4 });
+  trail.calls[1].resolve(page([choice(1, 'a', 'pizza', 1), choice(2, 'a', 'pizza', 2), choice(3, 'a', 'pizza', 3), choice(4, 'a', 'pizza', 1, null, 'e2')], { oldest: 1 }));
+  await flushMicrotasks();
+  assert.deepEqual(versions(feed.log), [4, 3, 2, 1]);
+  feed.onEvent(choice(3, 'a', 'pizza', 7)); // a late live event of the epoch the room left
+  feed.onEvent(choice(5, 'b', 'cola', 1, null, 'e2'));
+  assert.deepEqual(feed.log.newestFirst().map((e) => [e.version, e.epoch]), [[5, 'e2'], [4, 'e2'], [3, 'e1'], [2, 'e1'], [1, 'e1']]);
+  assert.equal(feed.log.events.get(3).quantity, 3, 'the trail\'s copy stands');
 });
 
 test('rows say who changed what, newest first, with names from the room, from member events, and You', () => {

@@ -15,22 +15,24 @@ const isEvent = (event) => event !== null && typeof event === 'object' && Number
 /**
  * The room's events this page knows, by version. A room takes a new epoch when its Redis shard fails
  * over or its slot moves (DESIGN.md §2): versions go on, but the last events the old master published
- * may never have reached its replica, and their versions are used again. So a new epoch empties the
- * log (what it held may include such events), and the audit trail — which holds only what was kept,
- * in every epoch it was written under — fills it again. Versions may have holes (a gap the page
- * skipped over with a snapshot): `missing()` names the versions to fetch.
+ * may never have reached its replica, and their versions are used again. So the log follows the
+ * session's position: when that names a new epoch the log empties (what it held may include such
+ * events), and the audit trail — which holds only what was kept, in whatever epoch it was written —
+ * fills it again. Live events and pages of any other epoch are left out; the next sync reads what
+ * they would have added. Versions may have holes (a gap the page skipped over with a snapshot):
+ * `missing()` names the versions to fetch.
  */
 export class ActivityLog {
   constructor({ max = ACTIVITY_MAX } = {}) {
     this.max = max;
-    /** The room's current epoch, as this page last learnt it. */
+    /** The epoch of the session's position, which the log follows; null before the first. */
     this.epoch = null;
-    /** Every epoch the log has followed: an event or a page of one of them never restarts it again. */
-    this.epochs = new Set();
     /** @type {Map<number, object>} version → RoomEvent */
     this.events = new Map();
     /** The oldest version the trail still holds (it trims past the room's audit length), or null. */
     this.oldestOnRecord = null;
+    /** Counts every change to what the log holds (a redraw key: a replaced event keeps the size). */
+    this.revision = 0;
   }
 
   get size() { return this.events.size; }
@@ -40,41 +42,42 @@ export class ActivityLog {
 
   get newest() { return this.size === 0 ? null : Math.max(...this.events.keys()); }
 
-  /** Adds one live event. Returns true when it was new. */
+  /** Adds one live event of the log's epoch (the first event sets it). Returns true when the log changed. */
   add(event) {
     if (!isEvent(event)) return false;
-    if (event.epoch !== this.epoch) {
-      // A late event of an epoch the room has left may be one the new master never had: the trail says.
-      if (this.epochs.has(event.epoch)) return false;
-      this.restart(event.epoch);
-    }
+    if (this.epoch === null) this.follow(event.epoch);
+    if (event.epoch !== this.epoch) return false;
     return this.put(event);
   }
 
-  /** The room moved to a new epoch: what the log held may include events that were lost, so it starts again. */
-  restart(epoch) {
+  /**
+   * The session's position names `epoch`: a new one empties the log (the room moved, and what it held
+   * may include events that were lost).
+   */
+  follow(epoch) {
+    if (epoch === this.epoch) return;
     this.epoch = epoch;
-    this.epochs.add(epoch);
     this.events.clear();
     this.oldestOnRecord = null;
+    this.revision += 1;
   }
 
   /**
    * Adds a page of the trail, `{ events, next, oldest }`, read for the room at `epoch`. The trail
    * holds only what was kept, so its events go in whatever epoch they were written under. A page
-   * read for an epoch the log has already left (asked for before the room moved on, perhaps from the
-   * old master) is dropped: the sync for the new epoch reads again. Returns how many events were new.
+   * read for another epoch than the log's (asked for before the room moved, perhaps from the old
+   * master) is dropped. Returns how many events changed the log.
    */
   addPage(page, epoch = this.epoch) {
-    if (epoch !== this.epoch) {
-      if (this.epochs.has(epoch)) return 0;
-      this.restart(epoch);
-    }
+    if (epoch !== this.epoch) return 0;
     let added = 0;
     for (const event of page?.events ?? []) {
       if (isEvent(event) && this.put(event)) added += 1;
     }
-    if (typeof page?.oldest === 'number') this.oldestOnRecord = page.oldest;
+    if (typeof page?.oldest === 'number' && page.oldest !== this.oldestOnRecord) {
+      this.oldestOnRecord = page.oldest;
+      this.revision += 1;
+    }
     return added;
   }
 
@@ -87,7 +90,8 @@ export class ActivityLog {
     if (held !== undefined && (held.epoch === this.epoch || held.epoch === event.epoch)) return false;
     this.events.set(event.version, event);
     while (this.events.size > this.max) this.events.delete(this.oldest);
-    return held === undefined;
+    this.revision += 1;
+    return true;
   }
 
   /**
@@ -169,6 +173,7 @@ export class ActivityFeed {
       this.pendingSync = position;
       return this.loading;
     }
+    this.log.follow(position.epoch);
     const range = this.log.missing(position);
     if (range === null) return Promise.resolve();
     return this.run(range, position.epoch);

@@ -371,7 +371,7 @@ function renderActivity(state) {
   }
   const log = activity.log;
   const names = state.members.map((m) => `${m.memberId}=${m.displayName}`).join(',');
-  const key = `${log.epoch}:${log.size}:${log.newest}:${log.oldest}:${names}`;
+  const key = `${log.epoch}:${log.revision}:${names}`;
   if (key !== activityKey) {
     activityKey = key;
     $('activity').replaceChildren(...activityRows(log, state, link.memberId).map((row) => {
