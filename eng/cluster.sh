@@ -175,7 +175,7 @@ cmd_up() {
     if any_alive; then
         die "a cluster is already running from $STATE; run \`eng/cluster.sh down\` first"
     fi
-    rm -rf "$STATE"
+    remove_state
 
     local dotnet redis_server nginx
     dotnet="$(require_tool dotnet "see https://learn.microsoft.com/dotnet/core/install/linux (SDK 10)")"
@@ -305,7 +305,7 @@ cmd_down() {
     if any_alive; then
         die "some processes are still running; state kept in $STATE"
     fi
-    rm -rf "$STATE"
+    remove_state
     log "stopped; removed $STATE"
 }
 

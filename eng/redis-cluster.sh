@@ -119,7 +119,7 @@ cmd_up() {
     if any_alive; then
         die "a Redis Cluster is already running from $STATE; run \`eng/redis-cluster.sh down\` first"
     fi
-    rm -rf "$STATE"
+    remove_state
     mkdir -p "$STATE/logs" "$STATE/nodes"
     chmod 700 "$STATE"
     echo '*' >"$STATE/.gitignore"
@@ -206,7 +206,7 @@ cmd_down() {
     if any_alive; then
         die "some nodes are still running; state kept in $STATE"
     fi
-    rm -rf "$STATE"
+    remove_state
     log "stopped; removed $STATE"
 }
 

@@ -97,6 +97,30 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         stages.Should().NotContain(-1, $"down reports each stage:\n{downOutput}").And.BeInAscendingOrder($"nginx, then the replicas, then redis:\n{downOutput}");
     }
 
+    [Fact]
+    public async Task UpAndDownRefuseToRemoveAStateDirectoryTheyDidNotMake()
+    {
+        // A state directory pointed at somewhere else (a home directory, say) must never be wiped.
+        Directory.CreateDirectory(stateDir);
+        var sentinel = Path.Combine(stateDir, "notes.txt");
+        await File.WriteAllTextAsync(sentinel, "mine");
+        try
+        {
+            var (downExit, downOutput) = await RunScriptAsync("down");
+            downExit.Should().NotBe(0, downOutput);
+            downOutput.Should().Contain("not removing it");
+            var (upExit, upOutput) = await RunScriptAsync("up", "1", "--no-build", "--configuration", Configuration);
+            upExit.Should().NotBe(0, upOutput);
+            upOutput.Should().Contain("not removing it");
+            File.Exists(sentinel).Should().BeTrue("neither command removed what it did not make");
+            File.Exists(Path.Combine(stateDir, "procs")).Should().BeFalse("up started nothing");
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
     /// <summary>What `down` reports after each stage, in the order it must report them.</summary>
     private static readonly string[] StopStages = ["stopped nginx", "stopped replicas", "stopped redis"];
 

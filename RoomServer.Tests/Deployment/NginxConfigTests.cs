@@ -99,6 +99,16 @@ public sealed class NginxConfigTests
     }
 
     [Fact]
+    public void ProductionConfigEndsOldWorkersWebSocketsWithinComposesStopGrace()
+    {
+        var directives = Directives(Path.Combine(RepoPaths.RepoRoot, "nginx", "nginx.conf"));
+
+        var timeout = Regex.Match(directives, @"^worker_shutdown_timeout\s+(\d+)s;", RegexOptions.Multiline);
+        timeout.Success.Should().BeTrue("without it a stop or a reload waits for every WebSocket, which never closes on its own");
+        int.Parse(timeout.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeLessThan(10, "compose kills a container 10 s after asking it to stop");
+    }
+
+    [Fact]
     public void ComposePinsAnNginxImageThatSupportsResolve()
     {
         var compose = File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "docker-compose.yml"));

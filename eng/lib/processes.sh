@@ -3,6 +3,17 @@
 # PROCS, and is_ours (pid start-time -> true if that pid is still the process it started; it may check
 # more than same_process does).
 
+# --- the state directory: removed only when it is the scripts' own --------------------------------
+
+remove_state() { # removes $STATE if it is missing, empty, or marked as ours (a .gitignore of '*'); refuses otherwise
+    [[ -e "$STATE" ]] || return 0
+    [[ -d "$STATE" ]] || die "$STATE is not a directory; give the cluster a state directory of its own (ROOMSHARE_CLUSTER_DIR, ROOMSHARE_REDIS_CLUSTER_DIR)"
+    if [[ -n "$(ls -A "$STATE")" && "$(cat "$STATE/.gitignore" 2>/dev/null)" != '*' ]]; then
+        die "$STATE holds files these scripts did not make (no .gitignore of '*'); not removing it — give the cluster a state directory of its own (ROOMSHARE_CLUSTER_DIR, ROOMSHARE_REDIS_CLUSTER_DIR)"
+    fi
+    rm -rf "$STATE"
+}
+
 # --- process records: pid + start time, so a reused pid is never touched -------------------------
 
 start_time_of() { # pid -> field 22 of /proc/<pid>/stat (start time in clock ticks); fails if gone
