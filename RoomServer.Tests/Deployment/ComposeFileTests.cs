@@ -57,8 +57,14 @@ public sealed partial class ComposeFileTests
         var services = Services(await ResolvedConfigAsync());
 
         services["redis-cluster-create"].Should().Contain("--cluster create").And.Contain("--cluster-replicas 1").And.Contain("--cluster-yes")
-            .And.Contain("cluster_state:ok", "a restart of the stack does not try to create the cluster again")
+            .And.Contain("grep -qx cluster_known_nodes:1").And.Contain("grep -qx cluster_slots_assigned:0",
+                "only a fresh node 1 is joined into a cluster: a restart of the stack, with the cluster not ok yet (a node loading, a failover), does not try to create it again")
             .And.MatchRegex(@"redis-node-6:\s+condition: service_healthy");
+        foreach (var redis in new[] { "redis", "redis-node-1", "redis-node-6" })
+        {
+            services[redis].Should().Contain("redis-cli ping | grep -q PONG", "redis-cli exits 0 on an error reply too: a node still loading its AOF is not healthy");
+        }
+
         services["roomserver-cluster"].Should().MatchRegex(
                 @"ConnectionStrings__Redis: ['""]?redis-node-1:6379,redis-node-2:6379,redis-node-3:6379,redis-node-4:6379,redis-node-5:6379,redis-node-6:6379",
                 "the replicas name every node; the store detects the cluster")
