@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # eng/test.sh — the one test command (README, CI).
 # Installs what the tests need when it is missing (redis-server, nginx, node/npm, chromium,
-# docker-compose: Debian packages, as root), restores the JS test drivers, builds the solution
+# docker-compose, curl: Debian packages, as root; Node 20 from npm where Debian's is older), restores the JS test drivers, builds the solution
 # (which builds the web client with npm), runs every suite, and ends with one line of totals:
 #   N passed, M failed
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Contract").
@@ -19,6 +19,7 @@ install_missing_tools() {
   command -v npm >/dev/null || packages+=(npm)
   command -v chromium >/dev/null || packages+=(chromium)
   command -v docker-compose >/dev/null || packages+=(docker-compose)
+  command -v curl >/dev/null || packages+=(curl)  # eng/cluster.sh's readiness checks (Deployment tests)
   if [ ${#packages[@]} -eq 0 ]; then
     return
   fi
@@ -36,6 +37,22 @@ install_missing_tools() {
     if [[ " ${packages[*]} " == *" redis-server "* ]]; then service redis-server stop >/dev/null 2>&1 || true; fi
     if [[ " ${packages[*]} " == *" nginx-light "* ]]; then service nginx stop >/dev/null 2>&1 || true; fi
   fi
+}
+
+# The browser driver (playwright-core) and the web client want Node 20 or later; Debian 12's own package is
+# 18. Then Node 20 comes from the npm registry (the `node` package carries the binary) into .tools/, first on PATH.
+ensure_node_20() {
+  local major tools="$PWD/.tools/node20"
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -ge 20 ]; then
+    return
+  fi
+  if [ ! -x "$tools/node_modules/.bin/node" ]; then
+    log "node $(node -v) is older than the tests need (20): installing Node 20 from the npm registry into .tools/"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@20 >/dev/null
+  fi
+  export PATH="$tools/node_modules/.bin:$PATH"
+  log "using $(command -v node) ($(node -v))"
 }
 
 passed=0
@@ -63,6 +80,7 @@ count_node() {
 }
 
 install_missing_tools
+ensure_node_20
 
 log "restoring the JS test drivers (tests/js)"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
