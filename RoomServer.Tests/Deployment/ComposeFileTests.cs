@@ -87,6 +87,7 @@ public sealed partial class ComposeFileTests
         redis.Should().MatchRegex(@"- --appendonly\s+- ['""]?yes['""]?", "AOF keeps acknowledged writes across a Redis crash")
             .And.MatchRegex(@"- --appendfsync\s+- everysec")
             .And.MatchRegex(@"- --maxmemory-policy\s+- noeviction")
+            .And.MatchRegex(@"- --maxmemory\s+- 1gb", "noeviction means nothing without a limit: Redis would grow until the host kills it")
             .And.MatchRegex(@"redis-data:/data")
             .And.Contain("redis-cli");
     }

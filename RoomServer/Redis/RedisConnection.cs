@@ -500,7 +500,11 @@ public sealed class RedisConnection(
         {
             metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
             RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");
-            throw RoomException.Unavailable("the room store did not answer in time; nothing was acknowledged — retry (with the same opId)", ex);
+            throw RoomException.Unavailable(
+                IsOutOfMemory(ex)
+                    ? "the room store is full (Redis reached its maxmemory); nothing was changed — retry later (with the same opId)"
+                    : "the room store did not answer in time; nothing was acknowledged — retry (with the same opId)",
+                ex);
         }
         catch (RoomException)
         {
@@ -509,6 +513,13 @@ public sealed class RedisConnection(
             throw;
         }
     }
+
+    /// <summary>
+    /// Redis at its maxmemory (noeviction) refuses a script's first write, so nothing of it was applied
+    /// (a script that has written may go on: it is never stopped half-way).
+    /// </summary>
+    private static bool IsOutOfMemory(Exception ex) =>
+        ex is RedisServerException && ex.Message.Contains("OOM command not allowed", StringComparison.Ordinal);
 }
 
 /// <summary>Bound from <c>ConnectionStrings:Redis</c>; its presence selects scaled mode.</summary>
