@@ -18,10 +18,14 @@ namespace RoomShare.RoomServer.Fanout;
 /// It also releases a connection's lease when the connection leaves the room
 /// (<see cref="ConnectionLeftAsync"/>), never while a sweep of that room is in flight: a sweep renews
 /// every lease it was given, so a lease released under it came back for a moment — long enough for
-/// the member's next Join to be refused as over the connection limit. A sweep holds its room's gate
-/// and renews only connections still joined; a leave, already out of the room, passes the gate once
-/// (waiting for a sweep in flight), then releases its lease outside it, so leaves never wait for
-/// each other.
+/// the member's next Join to be refused as over the connection limit. A sweep is marked in flight
+/// (<see cref="SweepsInFlight"/>) and renews only connections still joined; a leave, already out of
+/// the room, waits for that room's sweeps in flight, then releases its lease — so leaves never wait
+/// for each other, and no sweep waits for another room's (one on a shard that is down takes seconds).
+/// <para>
+/// Rooms whose store was unavailable at their last tick tick in a small lane of their own, and a
+/// tick running long gives its slot back: a shard that is down holds up only its own rooms.
+/// </para>
 /// </para>
 /// </summary>
 public sealed class RoomTicker(
@@ -37,10 +41,18 @@ public sealed class RoomTicker(
     // take rooms × deadline, and a big replica must not flood Redis with one burst.
     private const int ParallelRoomTicks = 16;
 
-    // A room's sweep holds the room's gate; a lease release of that room passes it. Striped by room,
-    // so the gates are fixed (nothing to create or retire per room): two rooms on one stripe only
-    // wait for each other's sweeps. Prime, so the stripes do not follow the slices (same hash, mod 10).
-    private const int RoomGateStripes = 61;
+    // Rooms whose last tick found the store unavailable (a Redis Cluster shard down, say: each of its
+    // calls waits out the store deadline) tick in a lane of their own, so they never hold the slots of
+    // the rooms whose shards answer — whose presence leases would lapse behind them (DESIGN.md §9).
+    private const int ParallelStrugglingTicks = 4;
+
+    // A tick still running after this gives its slot back (the first tick of a room on a shard just lost
+    // has not been moved to the struggling lane yet); at most this many run so, outside any slot.
+    private static readonly TimeSpan SlowTickAfter = TimeSpan.FromMilliseconds(500);
+    private const int MaxDetachedTicks = 64;
+
+    // How long a room counts as struggling after its last unavailable tick, unless a tick succeeds first.
+    private static readonly TimeSpan StrugglingFor = TimeSpan.FromMinutes(1);
 
     /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
     public const int SlicesPerInterval = 10;
@@ -48,7 +60,10 @@ public sealed class RoomTicker(
     private readonly RoomServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _tickSlots = new(ParallelRoomTicks, ParallelRoomTicks);
-    private readonly SemaphoreSlim[] _roomGates = [.. Enumerable.Range(0, RoomGateStripes).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly SemaphoreSlim _strugglingSlots = new(ParallelStrugglingTicks, ParallelStrugglingTicks);
+    private readonly ConcurrentDictionary<string, long> _strugglingSince = new(StringComparer.Ordinal);
+    private int _detachedTicks;
+    private readonly SweepsInFlight _sweeps = new();
 
     // Rooms whose tick is queued or running: a later slice (or a restore) skips them rather than
     // ticking one room twice at once.
@@ -65,10 +80,7 @@ public sealed class RoomTicker(
     /// </summary>
     public async Task ConnectionLeftAsync(string roomId, ConnectionKey connection)
     {
-        var gate = GateOf(roomId);
-        await gate.WaitAsync();
-        gate.Release();
-
+        await _sweeps.WhenDoneAsync(roomId);
         await store.ConnectionLeftAsync(new ConnectionDeparture(roomId, connection), CancellationToken.None);
         ScheduleGraceSweep(roomId);
     }
@@ -92,7 +104,7 @@ public sealed class RoomTicker(
             {
                 await Task.Delay(delay, Stopping);
                 _graceSweepsPending.TryRemove(roomId, out _);
-                await TickRoomAsync(roomId, LocalConnectionsOf(roomId), Stopping);
+                _ = await TickRoomAsync(roomId, LocalConnectionsOf(roomId), Stopping);
             }
             catch (OperationCanceledException)
             {
@@ -112,6 +124,11 @@ public sealed class RoomTicker(
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.PositionIntervalSeconds) / SlicesPerInterval);
             for (var slice = 0; await timer.WaitForNextTickAsync(stoppingToken); slice = (slice + 1) % SlicesPerInterval)
             {
+                if (slice == 0)
+                {
+                    ForgetStaleStruggling();
+                }
+
                 var current = slice;
                 _ = Task.WhenAll(membership.Snapshot(roomId => SliceOf(roomId) == current)
                     .Where(room => _ticking.TryAdd(room.RoomId, 0))
@@ -138,29 +155,52 @@ public sealed class RoomTicker(
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
     private static int SliceOf(string roomId) => (int)((uint)StringComparer.Ordinal.GetHashCode(roomId) % SlicesPerInterval);
 
-    private SemaphoreSlim GateOf(string roomId) => _roomGates[(uint)StringComparer.Ordinal.GetHashCode(roomId) % RoomGateStripes];
-
     /// <summary>
-    /// One room's tick, once one of the <see cref="ParallelRoomTicks"/> slots is free. A
-    /// <paramref name="tracked"/> tick was entered in <see cref="_ticking"/> and leaves it when done.
+    /// One room's tick, once a slot of its lane is free: one of the <see cref="ParallelRoomTicks"/>, or —
+    /// a room whose store was unavailable at its last tick — of the <see cref="ParallelStrugglingTicks"/>.
+    /// A <paramref name="tracked"/> tick was entered in <see cref="_ticking"/> and leaves it when done.
     /// </summary>
     private async Task TickInTurnAsync(
         (string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool tracked, CancellationToken cancellationToken, bool afterRestore = false)
     {
         try
         {
-            await _tickSlots.WaitAsync(cancellationToken);
+            var struggling = IsStruggling(room.RoomId);
+            var slots = struggling ? _strugglingSlots : _tickSlots;
+            await slots.WaitAsync(cancellationToken);
+            var released = false;
             try
             {
-                await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
-                if (afterRestore)
+                var tick = TickAndCatchUpAsync(room, afterRestore, cancellationToken);
+                try
                 {
-                    await SendPresenceCatchUpAsync(room.RoomId, cancellationToken);
+                    await (struggling ? tick : tick.WaitAsync(SlowTickAfter, cancellationToken));
+                }
+                catch (TimeoutException)
+                {
+                    // Slow: its slot goes to the rooms behind it, which may be on a shard that answers.
+                    if (Interlocked.Increment(ref _detachedTicks) <= MaxDetachedTicks)
+                    {
+                        slots.Release();
+                        released = true;
+                    }
+
+                    try
+                    {
+                        await tick;
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _detachedTicks);
+                    }
                 }
             }
             finally
             {
-                _tickSlots.Release();
+                if (!released)
+                {
+                    slots.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -177,6 +217,39 @@ public sealed class RoomTicker(
             if (tracked)
             {
                 _ticking.TryRemove(room.RoomId, out _);
+            }
+        }
+    }
+
+    private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
+    {
+        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+        if (answered)
+        {
+            _strugglingSince.TryRemove(room.RoomId, out _);
+        }
+        else
+        {
+            _strugglingSince[room.RoomId] = Environment.TickCount64;
+        }
+
+        if (afterRestore)
+        {
+            await SendPresenceCatchUpAsync(room.RoomId, cancellationToken);
+        }
+    }
+
+    private bool IsStruggling(string roomId) =>
+        _strugglingSince.TryGetValue(roomId, out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
+
+    /// <summary>Rooms marked struggling that have not ticked since (gone from this replica, say) are forgotten.</summary>
+    private void ForgetStaleStruggling()
+    {
+        foreach (var (roomId, since) in _strugglingSince)
+        {
+            if (Environment.TickCount64 - since >= (long)StrugglingFor.TotalMilliseconds)
+            {
+                _strugglingSince.TryRemove(new KeyValuePair<string, long>(roomId, since));
             }
         }
     }
@@ -227,34 +300,31 @@ public sealed class RoomTicker(
         }
     }
 
-    private async Task TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
+    /// <summary>One room's sweep and position; false when the store was unavailable (its next ticks go in the struggling lane).</summary>
+    private async Task<bool> TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
     {
         try
         {
             SweepOutcome swept;
-            var gate = GateOf(roomId);
-            await gate.WaitAsync(cancellationToken);
-            try
+            using (_sweeps.Begin(roomId))
             {
                 // Only the connections still joined: one that left after the slice was taken has
-                // released its lease (or waits for this gate to), and one that left and is joining
-                // again gets its lease from its Join — neither may get one from here.
+                // released its lease (or waits for this sweep to end first), and one that left and is
+                // joining again gets its lease from its Join — neither may get one from here.
                 var stillHere = live.Where(c => membership.IsJoined(c.Key.ConnectionId, roomId)).ToList();
                 swept = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
-            }
-            finally
-            {
-                gate.Release();
             }
 
             await EvictRemovedAsync(roomId, swept.Removed);
             membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, swept.Position.Epoch, swept.Position.Version));
+            return true;
         }
         catch (RoomException ex)
         {
             // room_not_found: deleted or expired, its members have had the last event; unavailable:
             // the next tick (or the restore) tries again.
             FanoutLog.TickFailed(logger, roomId, ex.Code);
+            return ex.Code != RoomErrorCodes.Unavailable;
         }
     }
 }

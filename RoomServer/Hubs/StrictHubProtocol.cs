@@ -26,7 +26,8 @@ namespace RoomShare.RoomServer.Hubs;
 /// replaced by a <see cref="HubException"/> carrying <c>invalid_argument</c>, which SignalR appends
 /// as "HubException: invalid_argument: …" (where clients read every code); the connection stays open.
 /// A streaming invocation, or one carrying client streams, is refused the same way: no hub method streams.
-/// Each such refusal is counted in <c>roomshare_errors_total</c> here, since the hub's filter never sees it.
+/// Each such refusal is counted in <c>roomshare_errors_total</c> here, since the hub's filter never sees it
+/// (a call a stateful reconnect resends is parsed, so counted, again before SignalR drops the duplicate).
 /// </para>
 /// </summary>
 public sealed class StrictHubProtocol(IHubProtocol inner, RoomMetrics metrics) : IHubProtocol
