@@ -10,8 +10,7 @@ namespace RoomShare.RoomServer.Tests.Redis;
 
 /// <summary>
 /// <c>roomshare_redis_duration_milliseconds</c> where writes are confirmed (DESIGN.md §2): a write no replica
-/// confirmed is a failed sample of its script's operation as well as of <c>wait</c>, and <c>wait</c> times the
-/// WAIT alone. A master whose one replica is frozen (SIGSTOP: linked, acknowledging nothing).
+/// confirmed is a failed sample of its script's operation as well as of <c>wait</c>. A master whose one replica is frozen (SIGSTOP: linked, acknowledging nothing).
 /// </summary>
 public sealed class ConfirmedWriteMetricsTests
 {
@@ -51,9 +50,10 @@ public sealed class ConfirmedWriteMetricsTests
 
         var choice = samples.Where(s => s.Operation == "choice").Should().ContainSingle("one call, one sample").Subject;
         choice.Outcome.Should().Be("failed", "the write was answered unavailable");
+        // The WAIT's own sample is recorded when it answers: inside the deadline, but on a busy box maybe after the call gave up.
+        await Poll.UntilAsync(() => samples.Any(s => s.Operation == "wait"), TimeSpan.FromSeconds(5), "the WAIT answered");
         var wait = samples.Where(s => s.Operation == "wait").Should().ContainSingle().Subject;
         wait.Outcome.Should().Be("failed");
-        wait.Milliseconds.Should().BeLessThanOrEqualTo(choice.Milliseconds, "the WAIT is a part of the write's call");
     }
 
     private static MeterListener Listen(IMeterFactory factory, ConcurrentQueue<(string, string, double)> samples)
