@@ -196,9 +196,7 @@ cmd_up() {
     [[ "$api_key" =~ ^[A-Za-z0-9._~-]+$ ]] || die "ROOMSHARE_API_KEY may only hold letters, digits and ._~-"
     ((${#signing_key} >= 32)) || die "ROOMSHARE_JWT_SIGNING_KEY must be at least 32 characters"
 
-    mkdir -p "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs" "$STATE/nginx/temp"
-    chmod 700 "$STATE"
-    echo '*' >"$STATE/.gitignore"
+    make_state "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs" "$STATE/nginx/temp"
     : >"$PROCS"
 
     # From here on, a failure stops whatever was already started.

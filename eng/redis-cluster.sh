@@ -120,9 +120,7 @@ cmd_up() {
         die "a Redis Cluster is already running from $STATE; run \`eng/redis-cluster.sh down\` first"
     fi
     remove_state
-    mkdir -p "$STATE/logs" "$STATE/nodes"
-    chmod 700 "$STATE"
-    echo '*' >"$STATE/.gitignore"
+    make_state "$STATE/logs" "$STATE/nodes"
     : >"$PROCS"
     trap 'status=$?; if ((status != 0)); then log "start-up failed; stopping what was started"; stop_recorded; fi' EXIT
 

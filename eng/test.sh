@@ -40,7 +40,8 @@ install_missing_tools() {
 }
 
 # The browser driver (playwright-core) and the web client want Node 20 or later; Debian 12's own package is
-# 18. Then Node 20 comes from the npm registry (the `node` package carries the binary) into .tools/, first on PATH.
+# 18. Then Node 20 and npm 10 come from the npm registry (the `node` package carries the binary) into .tools/,
+# first on PATH.
 ensure_node_20() {
   local major tools="$PWD/.tools/node20"
   major="$(node -p 'process.versions.node.split(".")[0]')"
@@ -48,8 +49,9 @@ ensure_node_20() {
     return
   fi
   if [ ! -x "$tools/node_modules/.bin/node" ]; then
-    log "node $(node -v) is older than the tests need (20): installing Node 20 from the npm registry into .tools/"
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@20 >/dev/null
+    log "node $(node -v) is older than the tests need (20): installing Node 20 (and an npm for it) from the npm registry into .tools/"
+    # npm too: Debian's npm finds its modules only through Debian's own node.
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@20 npm@10 >/dev/null
   fi
   export PATH="$tools/node_modules/.bin:$PATH"
   log "using $(command -v node) ($(node -v))"

@@ -57,7 +57,7 @@ public sealed partial class ComposeFileTests
         var services = Services(await ResolvedConfigAsync());
 
         services["redis-cluster-create"].Should().Contain("--cluster create").And.Contain("--cluster-replicas 1").And.Contain("--cluster-yes")
-            .And.Contain("grep -qx cluster_known_nodes:1").And.Contain("grep -qx cluster_slots_assigned:0",
+            .And.Contain("grep -qx cluster_known_nodes:1").And.Contain("grep -qx cluster_slots_assigned:0").And.Contain("^cluster_state:",
                 "only a fresh node 1 is joined into a cluster: a restart of the stack, with the cluster not ok yet (a node loading, a failover), does not try to create it again")
             .And.MatchRegex(@"redis-node-6:\s+condition: service_healthy");
         foreach (var redis in new[] { "redis", "redis-node-1", "redis-node-6" })

@@ -10,43 +10,53 @@ namespace RoomShare.RoomServer.Tests.Limits;
 /// <summary>
 /// Rooms whose store does not answer — a Redis Cluster shard down: each of its calls waits out the store
 /// deadline — must not hold up the position ticks of the rooms whose store answers (their members' presence
-/// leases would lapse behind them, DESIGN.md §9). Many rooms on a "dead shard" here (their sweeps wait 2 s,
-/// then answer unavailable) and one healthy room, ticked every second: the healthy room's member goes on
-/// getting a position every second or so.
+/// leases would lapse behind them, DESIGN.md §9). Many rooms on a shard that is lost while the test watches
+/// (their sweeps wait 2 s, then answer unavailable) and one healthy room, ticked every second: the healthy
+/// room's member goes on getting a position every second or so, from the moment the shard is lost.
 /// </summary>
 [Trait("Suite", "Limits")]
 public sealed class StrugglingRoomTicksTests(DeadShardServer server) : IClassFixture<DeadShardServer>
 {
-    private const int DeadRooms = 60;
+    // More than the main lane's slots and the ticks that may give theirs back (16 + 16): marked one room
+    // at a time, the lost shard's first round would fill the main lane for seconds.
+    private const int DeadRooms = 120;
 
     [Fact]
-    public async Task RoomsWhoseStoreDoesNotAnswerNeverHoldUpTheTicksOfRoomsWhoseStoreDoes()
+    public async Task RoomsWhoseShardDoesNotAnswerNeverHoldUpTheTicksOfRoomsWhoseShardDoes()
     {
         var members = new List<JoinedMember>();
         try
         {
+            var dead = new List<string>();
             for (var i = 0; i < DeadRooms; i++)
             {
-                var dead = await server.CreateRoomAsync();
-                members.Add(await server.JoinAsync(dead, "m" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                server.Dead[dead.Id] = 0;
+                var room = await server.CreateRoomAsync();
+                members.Add(await server.JoinAsync(room, "m" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                dead.Add(room.Id);
             }
 
             var healthy = await server.CreateRoomAsync();
             var hal = await server.JoinAsync(healthy, "hal");
             members.Add(hal);
+            await hal.Client.NextAsync(RoomClientMethods.Position, TimeSpan.FromSeconds(5));
 
-            // Every dead room has had a tick fail: from now on their ticks are known to struggle.
-            await Poll.UntilAsync(() => server.Dead.Count(d => d.Value > 0) == DeadRooms, TimeSpan.FromSeconds(30), "each dead room's tick failed once");
+            // The shard is lost: from now on every sweep of its rooms waits 2 s and answers unavailable.
+            foreach (var roomId in dead)
+            {
+                server.Dead[roomId] = 0;
+            }
+
             while (hal.Client.TryRead(RoomClientMethods.Position, out _))
             {
             }
 
-            for (var i = 0; i < 5; i++)
+            for (var i = 0; i < 6; i++)
             {
-                var position = await hal.Client.NextAsync(RoomClientMethods.Position, TimeSpan.FromSeconds(2.5));
+                var position = await hal.Client.NextAsync(RoomClientMethods.Position, TimeSpan.FromSeconds(3));
                 position.GetProperty("roomId").GetString().Should().Be(healthy.Id);
             }
+
+            server.Dead.Values.Should().Contain(failed => failed > 0, "the lost shard's rooms were ticked meanwhile");
         }
         finally
         {
@@ -58,7 +68,10 @@ public sealed class StrugglingRoomTicksTests(DeadShardServer server) : IClassFix
     }
 }
 
-/// <summary>A limits server whose store's sweeps of the rooms in <see cref="Dead"/> wait 2 s, then answer unavailable.</summary>
+/// <summary>
+/// A limits server whose store puts the rooms in <see cref="Dead"/> on a shard of their own ("lost"), whose
+/// sweeps wait 2 s, then answer unavailable; every other room is on shard "live".
+/// </summary>
 public sealed class DeadShardServer : EmbeddedLimitsServer
 {
     private static readonly TimeSpan StoreDeadline = TimeSpan.FromSeconds(2);
@@ -66,10 +79,13 @@ public sealed class DeadShardServer : EmbeddedLimitsServer
     /// <summary>Room id → how many of its sweeps failed.</summary>
     public ConcurrentDictionary<string, int> Dead { get; } = new(StringComparer.Ordinal);
 
-    protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (store, method, args) =>
-        method.Name == nameof(IRoomStore.SweepPresenceAsync) && Dead.ContainsKey(((PresenceSweep)args[0]!).RoomId)
-            ? FailLateAsync(((PresenceSweep)args[0]!).RoomId, (CancellationToken)args[1]!)
-            : null);
+    protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (store, method, args) => method.Name switch
+    {
+        nameof(IRoomStore.ShardOf) => Dead.ContainsKey((string)args[0]!) ? "lost" : "live",
+        nameof(IRoomStore.SweepPresenceAsync) when Dead.ContainsKey(((PresenceSweep)args[0]!).RoomId) =>
+            FailLateAsync(((PresenceSweep)args[0]!).RoomId, (CancellationToken)args[1]!),
+        _ => null,
+    });
 
     private async Task<SweepOutcome> FailLateAsync(string roomId, CancellationToken cancellationToken)
     {

@@ -123,6 +123,8 @@ public sealed class InMemoryRoomStore(
         return Task.CompletedTask;
     }
 
+    public string? ShardOf(string roomId) => null;
+
     public Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken) =>
         Task.FromResult(Change(
             sweep.RoomId,

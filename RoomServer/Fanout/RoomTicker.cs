@@ -46,12 +46,14 @@ public sealed class RoomTicker(
     // the rooms whose shards answer — whose presence leases would lapse behind them (DESIGN.md §9).
     private const int ParallelStrugglingTicks = 4;
 
-    // A tick still running after this gives its slot back (the first tick of a room on a shard just lost
-    // has not been moved to the struggling lane yet); at most this many run so, outside any slot.
+    // One unavailable tick marks its room's whole shard (IRoomStore.ShardOf) struggling, so the rest of a
+    // lost shard's rooms go to that lane without each waiting out the deadline first. Until the first
+    // answer comes back, a tick still running after SlowTickAfter gives its slot back; at most as many
+    // run so as the lane has slots, so a slow but answering Redis is not sent more than twice its sweeps.
     private static readonly TimeSpan SlowTickAfter = TimeSpan.FromMilliseconds(500);
-    private const int MaxDetachedTicks = 64;
+    private const int MaxDetachedTicks = ParallelRoomTicks;
 
-    // How long a room counts as struggling after its last unavailable tick, unless a tick succeeds first.
+    // How long a room or shard counts as struggling after its last unavailable tick, unless a tick of it succeeds first.
     private static readonly TimeSpan StrugglingFor = TimeSpan.FromMinutes(1);
 
     /// <summary>Each interval is ticked in this many slices, each room in one of them.</summary>
@@ -165,9 +167,7 @@ public sealed class RoomTicker(
     {
         try
         {
-            var struggling = IsStruggling(room.RoomId);
-            var slots = struggling ? _strugglingSlots : _tickSlots;
-            await slots.WaitAsync(cancellationToken);
+            var (struggling, slots) = await TakeSlotAsync(room.RoomId, cancellationToken);
             var released = false;
             try
             {
@@ -179,10 +179,15 @@ public sealed class RoomTicker(
                 catch (TimeoutException)
                 {
                     // Slow: its slot goes to the rooms behind it, which may be on a shard that answers.
-                    if (Interlocked.Increment(ref _detachedTicks) <= MaxDetachedTicks)
+                    var detached = Interlocked.Increment(ref _detachedTicks) <= MaxDetachedTicks;
+                    if (detached)
                     {
                         slots.Release();
                         released = true;
+                    }
+                    else
+                    {
+                        Interlocked.Decrement(ref _detachedTicks);
                     }
 
                     try
@@ -191,7 +196,10 @@ public sealed class RoomTicker(
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref _detachedTicks);
+                        if (detached)
+                        {
+                            Interlocked.Decrement(ref _detachedTicks);
+                        }
                     }
                 }
             }
@@ -221,16 +229,38 @@ public sealed class RoomTicker(
         }
     }
 
+    /// <summary>
+    /// A slot of the room's lane. A room waiting for a main slot whose shard was found struggling meanwhile
+    /// (an earlier room of it failed) moves to the struggling lane rather than take the slot.
+    /// </summary>
+    private async Task<(bool Struggling, SemaphoreSlim Slots)> TakeSlotAsync(string roomId, CancellationToken cancellationToken)
+    {
+        if (!IsStruggling(roomId))
+        {
+            await _tickSlots.WaitAsync(cancellationToken);
+            if (!IsStruggling(roomId))
+            {
+                return (false, _tickSlots);
+            }
+
+            _tickSlots.Release();
+        }
+
+        await _strugglingSlots.WaitAsync(cancellationToken);
+        return (true, _strugglingSlots);
+    }
+
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
         var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+        var key = StrugglingKey(room.RoomId);
         if (answered)
         {
-            _strugglingSince.TryRemove(room.RoomId, out _);
+            _strugglingSince.TryRemove(key, out _);
         }
         else
         {
-            _strugglingSince[room.RoomId] = Environment.TickCount64;
+            _strugglingSince[key] = Environment.TickCount64;
         }
 
         if (afterRestore)
@@ -240,9 +270,12 @@ public sealed class RoomTicker(
     }
 
     private bool IsStruggling(string roomId) =>
-        _strugglingSince.TryGetValue(roomId, out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
+        _strugglingSince.TryGetValue(StrugglingKey(roomId), out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
 
-    /// <summary>Rooms marked struggling that have not ticked since (gone from this replica, say) are forgotten.</summary>
+    /// <summary>What an unavailable tick marks: the room's shard where the store has shards, else the room.</summary>
+    private string StrugglingKey(string roomId) => store.ShardOf(roomId) is { } shard ? "shard:" + shard : roomId;
+
+    /// <summary>Rooms and shards marked struggling that have not ticked since (gone from this replica, say) are forgotten.</summary>
     private void ForgetStaleStruggling()
     {
         foreach (var (roomId, since) in _strugglingSince)

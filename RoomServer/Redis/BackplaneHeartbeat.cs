@@ -71,6 +71,21 @@ public sealed class BackplaneHeartbeat(
 
     private TimeSpan DeafAfter => _interval * DeafAfterBeats;
 
+    /// <summary>
+    /// The shard serving <paramref name="roomId"/>, named by its beat's channel (one beat per master; one
+    /// beat for a single Redis, which is one shard); null before the first beat.
+    /// </summary>
+    public string? ShardOf(string roomId)
+    {
+        var beats = _beats;
+        return beats.Count switch
+        {
+            0 => null,
+            1 => beats[0].Channel.ToString(),
+            _ => beats.FirstOrDefault(b => b.Serves(redis.HashSlot(RedisKeys.Meta(roomId))))?.Channel.ToString(),
+        };
+    }
+
     /// <summary>Refuses a write to <paramref name="roomId"/> while its shard's beat is silent: nobody here would hear its event.</summary>
     public void EnsureHearing(string roomId)
     {

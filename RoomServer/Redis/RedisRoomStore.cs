@@ -200,6 +200,8 @@ public sealed class RedisRoomStore(
         EnsureOk(reply, departure.RoomId);
     }
 
+    public string? ShardOf(string roomId) => heartbeat.ShardOf(roomId);
+
     public async Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken)
     {
         RedisValue[] args =

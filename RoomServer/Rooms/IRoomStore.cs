@@ -87,6 +87,13 @@ public interface IRoomStore
     /// </summary>
     Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Which part of the store serves <paramref name="roomId"/> (a Redis Cluster master, or the one Redis), as a
+    /// name the rooms on that part share; null when there is no such part (embedded). Local, no call: the
+    /// tick lets one unavailable room stand for its whole shard.
+    /// </summary>
+    string? ShardOf(string roomId);
+
     /// <summary>Whether the store can serve rooms now, and why not or what is degraded (for <c>/readyz</c>).</summary>
     Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken);
 }

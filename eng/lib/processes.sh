@@ -14,6 +14,13 @@ remove_state() { # removes $STATE if it is missing, empty, or marked as ours (a 
     rm -rf "$STATE"
 }
 
+make_state() { # subdirectories... -> $STATE (private, marked as ours first: remove_state takes it back) and them
+    mkdir -p "$STATE"
+    chmod 700 "$STATE"
+    echo '*' >"$STATE/.gitignore"
+    mkdir -p "$@"
+}
+
 # --- process records: pid + start time, so a reused pid is never touched -------------------------
 
 start_time_of() { # pid -> field 22 of /proc/<pid>/stat (start time in clock ticks); fails if gone
