@@ -16,6 +16,9 @@ public static class OrdersApi
     private const int DefaultPage = 100;
     private const int MaxPage = 1000;
 
+    /// <summary>Rooms whose dead letters a retry-all puts back at once.</summary>
+    private const int ParallelRoomRetries = 8;
+
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/rooms/{roomId}/order", GetOrder).RequireAuthorization(AuthPolicies.ApiKey)
@@ -104,19 +107,29 @@ public static class OrdersApi
     /// </summary>
     private static async Task<Accepted<RetryResponse>> RetryAll(IOrderOutbox outbox, OrderOutboxSignal signal, CancellationToken cancellationToken)
     {
-        var retried = new List<string>();
         var page = await outbox.DeadLettersAsync(null, MaxPage);
-        foreach (var letter in page)
-        {
-            // The operator gave up waiting: stop here (every letter retried so far stays retried).
-            cancellationToken.ThrowIfCancellationRequested();
-            if (await outbox.RetryAsync(letter.Id) is not null)
-            {
-                retried.Add(letter.Id);
-                signal.Notify(letter.RoomId);
-            }
-        }
+        var retried = new bool[page.Count];
 
-        return TypedResults.Accepted((string?)null, new RetryResponse(retried, page.Count == MaxPage));
+        // Rooms side by side (a letter is several Redis round trips: a page one after another took seconds),
+        // each room's letters in order, so a room's records go back into its outbox in the order they died.
+        // The operator giving up stops it (every letter retried so far stays retried).
+        var rooms = page.Select((letter, index) => (letter, index)).GroupBy(l => l.letter.RoomId, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(
+            rooms,
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelRoomRetries, CancellationToken = cancellationToken },
+            async (room, token) =>
+            {
+                foreach (var (letter, index) in room)
+                {
+                    token.ThrowIfCancellationRequested();
+                    if (await outbox.RetryAsync(letter.Id) is not null)
+                    {
+                        retried[index] = true;
+                        signal.Notify(letter.RoomId);
+                    }
+                }
+            });
+
+        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], page.Count == MaxPage));
     }
 }

@@ -77,7 +77,7 @@ public sealed class RedisOrderOutbox(
             var id = (string)reply[1]!;
             var stored = (RedisValue[])reply[2]!;
             var fields = ToFields(stored);
-            var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+            var deliveries = await DeliveriesForAsync(roomId, fields);
             OutboxEntry entry;
             try
             {
@@ -100,6 +100,28 @@ public sealed class RedisOrderOutbox(
             return new OutboxClaim(ClaimOutcome.Claimed, entry);
         }
     }
+
+    /// <summary>
+    /// The delivery statuses a claimed record's handling reads: its endpoints' (its one endpoint, or those
+    /// configured), not the room's whole delivery hash — that grows by a field per record and endpoint, and a
+    /// claim per record reading all of it made retrying a room's many dead letters quadratic.
+    /// </summary>
+    private async Task<HashEntry[]> DeliveriesForAsync(string roomId, Dictionary<string, string> fields)
+    {
+        var orderId = fields.GetValueOrDefault("orderId", "");
+        var names = EndpointsFor(fields).Select(endpoint => (RedisValue)StatusField(orderId, endpoint)).ToArray();
+        if (names.Length == 0)
+        {
+            return [];
+        }
+
+        var values = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAsync(RedisKeys.OrderDeliveries(roomId), names));
+        return [.. names.Zip(values).Where(pair => pair.Second.HasValue).Select(pair => new HashEntry(pair.First, pair.Second))];
+    }
+
+    /// <summary>Where a record goes: its one endpoint (a retried dead letter's), or every endpoint configured.</summary>
+    private List<string> EndpointsFor(Dictionary<string, string> fields) =>
+        fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
 
     private static OutboxEntry ReadEntry(string roomId, string id, Dictionary<string, string> fields, HashEntry[] deliveries)
     {
@@ -128,7 +150,7 @@ public sealed class RedisOrderOutbox(
 
         // Not those a replica that could read it delivered to before it died (a takeover): they have it.
         var delivered = DeliveriesOf(orderId, deliveries).Where(d => d.Value.Status == DeliveryStatuses.Delivered).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
-        List<string> endpoints = fields.TryGetValue(EndpointField, out var only) ? [only] : options.Value.Webhooks.Endpoints.Select(e => e.Url).ToList();
+        var endpoints = EndpointsFor(fields);
         endpoints.RemoveAll(delivered.Contains);
         var reason = UnreadableOrderRecords.Reason(why);
         var body = UnreadableOrderRecords.StoredAsJson(stored);
