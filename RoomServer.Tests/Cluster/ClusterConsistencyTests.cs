@@ -235,13 +235,59 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         (await cluster.RedisVersionAsync(room)).Should().Be(0, "neither notice was published");
     }
 
+    [Fact]
+    public async Task TheHubEndpointsOwnRefusalsThroughNginxAreProblemsWithTheirStatus()
+    {
+        var room = await cluster.CreateRoomAsync();
+        var token = await cluster.TokenAsync(room, "ann");
+
+        // A cookie jar: nginx's affinity cookie keeps the negotiate and the polls on one replica.
+        using var client = new HttpClient { BaseAddress = cluster.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var negotiate = await client.PostAsync("/hubs/room/negotiate?negotiateVersion=1", null);
+        negotiate.EnsureSuccessStatusCode();
+        var connection = (await negotiate.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("connectionToken").GetString();
+        using var firstPoll = await client.GetAsync($"/hubs/room?id={connection}");
+        firstPoll.EnsureSuccessStatusCode();
+        using var toEventStream = new HttpRequestMessage(HttpMethod.Get, $"/hubs/room?id={connection}");
+        toEventStream.Headers.Accept.ParseAdd("text/event-stream");
+
+        using var transportChange = await client.SendAsync(toEventStream);
+        using var send = new StringContent("{}");
+        using var unknownConnection = await client.PostAsync("/hubs/room?id=no-such-connection", send);
+        using var negotiateWithGet = await client.GetAsync("/hubs/room/negotiate?negotiateVersion=1");
+
+        foreach (var (response, status) in new[] { (transportChange, 400), (unknownConnection, 404), (negotiateWithGet, 405) })
+        {
+            var (problemStatus, mediaType, code) = await ProblemOfAsync(response);
+            (problemStatus, mediaType, code).Should().Be((status, "application/problem+json", RoomErrorCodes.InvalidArgument), response.RequestMessage!.RequestUri!.PathAndQuery);
+        }
+
+        negotiateWithGet.Content.Headers.Allow.Should().Equal("POST");
+        using var end = await client.DeleteAsync($"/hubs/room?id={connection}");
+        end.StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted, "the long-polling connection still ends with DELETE through nginx");
+    }
+
     private async Task<(int Status, string? MediaType, string? Code)> PostThroughNginxAsync(string path, object body)
     {
         using var response = await cluster.Api.PostAsJsonAsync(path, body, ContractServer.Json);
+        return await ProblemOfAsync(response);
+    }
+
+    /// <summary>The status, media type and problem code of an answer; its text in place of the code when it is not JSON.</summary>
+    private static async Task<(int Status, string? MediaType, string? Code)> ProblemOfAsync(HttpResponseMessage response)
+    {
         var text = await response.Content.ReadAsStringAsync();
-        using var problem = System.Text.Json.JsonDocument.Parse(text);
-        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType,
-            problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : text);
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        try
+        {
+            using var problem = System.Text.Json.JsonDocument.Parse(text);
+            return ((int)response.StatusCode, mediaType, problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return ((int)response.StatusCode, mediaType, text);
+        }
     }
 
     internal static IEnumerable<long> Range(long first, long last) =>
