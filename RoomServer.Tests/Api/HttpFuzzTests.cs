@@ -10,7 +10,9 @@ namespace RoomShare.RoomServer.Tests.Api;
 /// <summary>
 /// A bounded fuzz of the HTTP API through a real server (Kestrel on loopback), in both storage modes:
 /// <see cref="Requests"/> random requests — real and hostile ids, wrong methods, wrong or missing
-/// content types and keys, malformed, truncated, deeply nested, non-UTF-8 and oversized bodies. Every
+/// content types and keys, malformed, truncated, deeply nested, non-UTF-8 and oversized bodies, and the
+/// hub endpoint's own requests (negotiate, sends, polls, streams, upgrades) with member tokens and bad
+/// connection ids. Every
 /// answer must be below 500, and every 4xx an application/problem+json whose <c>code</c> is one of
 /// DESIGN.md §5 and whose <c>status</c> is the response's. The RNG is seeded: a failure prints the seed,
 /// and <c>ROOMSHARE_FUZZ_SEED=N</c> replays exactly that run.
@@ -32,10 +34,13 @@ public abstract class HttpFuzzTests(ContractServer server)
         var seed = int.TryParse(Environment.GetEnvironmentVariable("ROOMSHARE_FUZZ_SEED"), out var fixedSeed)
             ? fixedSeed
             : Random.Shared.Next();
-        var rooms = new[] { (await server.CreateRoomAsync()).Id, (await server.CreateRoomAsync()).Id };
-        var fuzz = new HttpFuzzer(new Random(seed), server.ApiKey, rooms);
+        var created = new[] { await server.CreateRoomAsync(), await server.CreateRoomAsync() };
+        var rooms = created.Select(r => r.Id).ToArray();
+        var memberTokens = new[] { await server.TokenAsync(created[0], "ann"), await server.TokenAsync(created[1], "bob") };
+        var fuzz = new HttpFuzzer(new Random(seed), server.ApiKey, rooms, memberTokens);
         var failures = new List<string>();
         var statuses = new Dictionary<int, int>();
+        var hubRefusals = 0;
 
         for (var i = 0; i < Requests && failures.Count < 10; i++)
         {
@@ -46,6 +51,7 @@ public abstract class HttpFuzzTests(ContractServer server)
             }
 
             using var _ = request;
+            var toHub = request.RequestUri!.OriginalString.StartsWith("/hubs/", StringComparison.Ordinal);
             HttpResponseMessage sent;
             try
             {
@@ -60,6 +66,10 @@ public abstract class HttpFuzzTests(ContractServer server)
             using var response = sent;
             var status = (int)response.StatusCode;
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            if (toHub && status is 400 or 404 or 405)
+            {
+                hubRefusals++;
+            }
             if (await ProblemWithAsync(response, request.Method) is { } problem)
             {
                 failures.Add($"#{i} {description} → {status}: {problem}");
@@ -69,6 +79,7 @@ public abstract class HttpFuzzTests(ContractServer server)
         var summary = string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"));
         failures.Should().BeEmpty($"seed {seed} (replay: ROOMSHARE_FUZZ_SEED={seed}); statuses: {summary}; failures:\n{string.Join('\n', failures)}\n");
         statuses.Keys.Should().Contain([400, 401, 404, 405, 413, 415], $"the fuzz reaches every kind of refusal (seed {seed}; {summary})");
+        hubRefusals.Should().BePositive($"the fuzz gets past the hub's authentication to SignalR's own refusals (seed {seed})");
         (await server.Api.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK, "the server is still up");
     }
 
@@ -120,7 +131,7 @@ public abstract class HttpFuzzTests(ContractServer server)
 }
 
 /// <summary>Builds one random request at a time from a seeded RNG (so a run can be replayed).</summary>
-internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms)
+internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms, string[] memberTokens)
 {
     // Weighted towards the methods the routes take, so bodies get read as often as they are refused.
     private static readonly string[] Methods = ["POST", "POST", "POST", "PUT", "PUT", "GET", "DELETE", "PATCH", "HEAD", "OPTIONS", "PROPFIND"];
@@ -132,7 +143,9 @@ internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms)
         "application/json; charset=utf-16", "*/*", "text/json",
     ];
 
-    private static readonly string[] Accepts = ["application/json", "text/html", "*/*", "application/xml", "image/png"];
+    private const string HubPath = "/hubs/room";
+
+    private static readonly string[] Accepts = ["application/json", "text/html", "*/*", "application/xml", "image/png", "text/event-stream"];
 
     private static readonly string[] HostileIds =
     [
@@ -142,18 +155,22 @@ internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms)
 
     public (HttpRequestMessage Request, string Description) Next()
     {
-        var method = Pick(Methods);
         var path = Path();
+        var hub = path.StartsWith(HubPath, StringComparison.Ordinal);
+
+        // The hub's connection endpoint polls, streams and upgrades with GET: half its requests are one.
+        var method = hub && random.Next(2) == 0 ? "GET" : Pick(Methods);
         var request = new HttpRequestMessage(new HttpMethod(method), path);
         var key = random.Next(10) switch
         {
-            < 7 => apiKey,
+            < 7 => hub ? Pick(memberTokens) : apiKey,
             7 => "wrong-key-" + random.Next(),
             _ => null,
         };
         if (key is not null)
         {
-            request.Headers.TryAddWithoutValidation("X-Api-Key", key);
+            // The hub takes a member token; the API an API key.
+            request.Headers.TryAddWithoutValidation(hub ? "Authorization" : "X-Api-Key", hub ? "Bearer " + key : key);
         }
 
         if (random.Next(3) == 0)
@@ -162,7 +179,16 @@ internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms)
         }
 
         string bodyKind = "none";
-        if (random.Next(5) != 0)
+        if (hub && method == "GET" && path.Contains("?id=", StringComparison.Ordinal) && !path.EndsWith("?id=", StringComparison.Ordinal) && random.Next(2) == 0)
+        {
+            // A WebSocket upgrade naming a connection that does not exist (so none is accepted), without a
+            // body (Kestrel itself refuses an upgrade that has one).
+            request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+            request.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        }
+        else if (random.Next(5) != 0)
         {
             (var bytes, bodyKind) = Body(path);
             request.Content = new ByteArrayContent(bytes);
@@ -183,14 +209,17 @@ internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms)
         }
 
         var contentType = request.Content?.Headers.ContentType?.ToString() ?? "(none)";
-        return (request, $"{method} {Shorten(path)} key={(key == apiKey ? "valid" : key is null ? "none" : "wrong")} type={contentType} body={bodyKind}");
+        var credential = key is null ? "none" : key == apiKey || memberTokens.Contains(key) ? "valid" : "wrong";
+        return (request, $"{method} {Shorten(path)} key={credential} type={contentType} body={bodyKind}{(request.Headers.Upgrade.Count > 0 ? " upgrade" : "")}");
     }
 
     private string Path()
     {
         var room = RoomId();
-        var path = random.Next(12) switch
+        var path = random.Next(14) switch
         {
+            12 => HubPath + "/negotiate" + Pick(["", "?negotiateVersion=1", "?negotiateVersion=" + Uri.EscapeDataString(Id())]),
+            13 => HubPath + Pick(["", "?id=" + Uri.EscapeDataString(Id()), "?id=", "?room=" + room]),
             0 => "/api/rooms",
             1 => $"/api/rooms/{room}",
             2 or 3 => $"/api/rooms/{room}/tokens",
