@@ -240,6 +240,35 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AHubRequestNoReplicaCanAnswerIsA503UnavailableProblem()
+    {
+        foreach (var replica in replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        using var negotiate = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
+
+        negotiate.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        negotiate.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "the hub path's refusals are problems too (DESIGN §5)");
+        (await negotiate.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"unavailable\"");
+    }
+
+    [Fact]
+    public async Task AHubBodyOverTheLimitStillGetsThePayloadTooLargeProblem()
+    {
+        // The hub location has error pages of its own (no replica reachable), which replace the server's.
+        using var body = new StringContent(new string('x', (256 * 1024) + 1), Encoding.UTF8, "text/plain");
+
+        using var response = await Http.PostAsync(new Uri("/hubs/room?id=x", UriKind.Relative), body);
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"payload_too_large\"");
+        replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
+    }
+
+    [Fact]
     public async Task AnApiBodyWithinTheAppsLimitReachesAReplicaWhichDecides()
     {
         // 100 KiB: over nginx's old 64k limit, under the app's; buffered in memory, not in a temp file.
