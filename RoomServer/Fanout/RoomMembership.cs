@@ -42,8 +42,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     }
 
     /// <summary>
-    /// Puts a connection into a room before its Join reads the store: from now on it receives the
-    /// room's messages (the client drops those at or below its Join result). Subscribes on 0 → 1.
+    /// Puts a connection into a room before its Join reads the store: from now on the room's messages are
+    /// kept for it, and written once the store has admitted it (<see cref="Admit"/>; the client drops those at
+    /// or below its Join result). Subscribes on 0 → 1.
     /// </summary>
     public async Task EnterAsync(string roomId, string connectionId, string memberId, long tokenRemovalGeneration, CancellationToken cancellationToken)
     {
@@ -95,6 +96,19 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             {
                 entry.Gate.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// The store has admitted the connection's Join: the room's messages kept for it since it entered are
+    /// written, in order, and later ones go straight to it. Until then it is sent nothing of the room, so a
+    /// member the store refuses (removed since their token was issued) reads nothing, however long it waits.
+    /// </summary>
+    public void Admit(string roomId, string connectionId)
+    {
+        if (_connections.TryGetValue(connectionId, out var connection))
+        {
+            connection.Admit(roomId, message => WriteTo(roomId, connection, message));
         }
     }
 
@@ -233,28 +247,36 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     {
         foreach (var member in members)
         {
-            // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
-            // slow member's full buffer delays only that member, never the room's other members.
             var message = messageFor(member.Context);
-            var write = member.Context.WriteAsync(message);
-            if (!write.IsCompletedSuccessfully)
+            if (!member.HoldsBack(roomId, message))
             {
-                // Not written at once: the connection is behind. What waits is counted, and past the
-                // bound the member is dropped to a resync instead of growing this replica's memory.
-                var bytes = message.GetSerializedMessage(member.Context.Protocol).Length;
-
-                // The figure that crossed the bound is the one logged: earlier writes may complete and
-                // subtract theirs at any moment, so a second read could be below it.
-                var pending = member.AddPending(bytes);
-                if (pending > _maxPendingBytes && member.TryMarkEvicted())
-                {
-                    FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
-                    metrics.SlowConsumerResync();
-                    member.Context.Abort();
-                }
-
-                _ = ObserveAsync(write, roomId, member, bytes);
+                WriteTo(roomId, member, message);
             }
+        }
+    }
+
+    private void WriteTo(string roomId, LocalConnection member, SerializedHubMessage message)
+    {
+        // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
+        // slow member's full buffer delays only that member, never the room's other members.
+        var write = member.Context.WriteAsync(message);
+        if (!write.IsCompletedSuccessfully)
+        {
+            // Not written at once: the connection is behind. What waits is counted, and past the
+            // bound the member is dropped to a resync instead of growing this replica's memory.
+            var bytes = message.GetSerializedMessage(member.Context.Protocol).Length;
+
+            // The figure that crossed the bound is the one logged: earlier writes may complete and
+            // subtract theirs at any moment, so a second read could be below it.
+            var pending = member.AddPending(bytes);
+            if (pending > _maxPendingBytes && member.TryMarkEvicted())
+            {
+                FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
+                metrics.SlowConsumerResync();
+                member.Context.Abort();
+            }
+
+            _ = ObserveAsync(write, roomId, member, bytes);
         }
     }
 
@@ -351,6 +373,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         private string? _roomId;
         private string? _removedFrom;
         private bool _joined;
+
+        // The room's messages that came after Enter and before the store admitted the Join (null once admitted).
+        private List<SerializedHubMessage>? _held;
         private long _pendingBytes;
         private int _evicted;
 
@@ -398,8 +423,46 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             {
                 _roomId = roomId;
                 _joined = false;
+                _held = [];
                 MemberId = memberId;
                 TokenRemovalGeneration = tokenRemovalGeneration;
+            }
+        }
+
+        /// <summary>
+        /// Whether a room message must not be written now: kept while the store has not admitted the Join, or
+        /// dropped when the connection is not in that room (it left, and is on its way out of the room's list).
+        /// </summary>
+        public bool HoldsBack(string roomId, SerializedHubMessage message)
+        {
+            lock (_lock)
+            {
+                if (_roomId != roomId)
+                {
+                    return true;
+                }
+
+                _held?.Add(message);
+                return _held is not null;
+            }
+        }
+
+        /// <summary>Writes the kept messages, under the lock, so a message delivered meanwhile waits and comes after them.</summary>
+        public void Admit(string roomId, Action<SerializedHubMessage> write)
+        {
+            lock (_lock)
+            {
+                if (_roomId != roomId || _held is null)
+                {
+                    return;
+                }
+
+                foreach (var message in _held)
+                {
+                    write(message);
+                }
+
+                _held = null;
             }
         }
 
@@ -427,6 +490,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 {
                     _roomId = null;
                     _joined = false;
+                    _held = null;
                 }
 
                 // For good: the connection's token is refused in this room from now on.

@@ -30,13 +30,22 @@ public sealed class RoomHub(
     /// <summary>
     /// Joins (or re-joins) the token's room. The connection enters the room (and its channel) BEFORE
     /// the store is read, so no event can fall between the result and the live stream; the
-    /// client drops live events at or below the returned position.
+    /// client drops live events at or below the returned position. What arrives before the store has
+    /// admitted the Join is kept back, so a member it refuses — removed since their token was issued,
+    /// decided in the same script (or lock) as the join — is sent nothing of the room.
     /// </summary>
     public async Task<JoinResult> Join(JsonElement roomId, JsonElement since)
     {
         var room = HubArguments.RoomId(roomId);
         var member = HubMember.ForRoom(Context, room);
         var from = HubArguments.Since(since);
+        if (membership.WasRemovedFrom(Context.ConnectionId, room))
+        {
+            // The store refused this connection's token already (a refused Join, or a tick's sweep), and it
+            // never admits it again: refused without entering the room, as every other call is (JoinedMember).
+            throw RoomException.FromCode(RoomErrorCodes.Forbidden, room);
+        }
+
         var firstJoin = !membership.IsJoined(Context.ConnectionId, room);
         if (firstJoin)
         {
@@ -48,6 +57,7 @@ public sealed class RoomHub(
             var outcome = await store.JoinAsync(
                 new JoinRequest(room, member.MemberId, member.DisplayName, ConnectionKey, from, time.Stamp(), member.Role, member.TokenRemovalGeneration),
                 Context.ConnectionAborted);
+            membership.Admit(room, Context.ConnectionId);
             await SendPresenceCatchUpAsync(room, outcome);
 
             // Last: a connection counts as joined only once everything above has succeeded, so a
