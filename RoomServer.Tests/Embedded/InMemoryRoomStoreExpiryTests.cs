@@ -47,7 +47,7 @@ public sealed class InMemoryRoomStoreExpiryTests
         var first = await _store.ChangeChoiceAsync(change, CancellationToken.None);
 
         _clock.Advance(TimeSpan.FromMinutes(9));
-        (await _store.ChangeChoiceAsync(change, CancellationToken.None)).Should().Be(first);
+        (await _store.ChangeChoiceAsync(change, CancellationToken.None)).Should().Be(first with { Replayed = true });
         _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         (await _store.ExistsAsync("r3", CancellationToken.None)).Should().BeFalse("the replay at minute 9 changed nothing, its TTL neither");
     }

@@ -6,12 +6,19 @@ namespace RoomShare.RoomServer.Tests.Metrics;
 
 /// <summary>
 /// One real replica in Redis mode (its own process, so its /metrics holds only its own traffic) and a
-/// known burst of traffic: two members joined (and still connected), three choices, one refused hub
-/// call, two hub calls SignalR could not bind, one refused API call. Tests read the scrape taken once everything has shown.
+/// known burst of traffic: two members joined (and still connected), three choices (the last with an opId),
+/// two retries of that last choice answered from its opId (one with the same arguments, one whose arguments
+/// no longer pass the hub's checks), one refused hub call, two hub calls SignalR could not bind, one refused
+/// API call. Tests read the scrape taken once everything has shown.
 /// </summary>
 public sealed class MetricsTrafficFixture : IAsyncLifetime
 {
     public const int Choices = 3;
+
+    /// <summary>Retries of the last choice answered from its opId: the same write, so neither is counted again.</summary>
+    public const int Replays = 2;
+
+    private const string LastChoiceOpId = "last-choice";
 
     private readonly List<IAsyncDisposable> _members = [];
     private RedisServerProcess? _redis;
@@ -40,8 +47,12 @@ public sealed class MetricsTrafficFixture : IAsyncLifetime
         await bob.InvokeAsync("Join", room, null);
         for (var quantity = 1; quantity <= Choices; quantity++)
         {
-            await ann.InvokeAsync("SetChoice", room, "pizza", quantity, null);
+            await ann.InvokeAsync("SetChoice", room, "pizza", quantity, quantity == Choices ? LastChoiceOpId : null);
         }
+
+        // Retries whose first reply was lost (DESIGN.md §2): answered from the opId, nothing applied.
+        await ann.InvokeAsync("SetChoice", room, "pizza", Choices, LastChoiceOpId);
+        await ann.InvokeAsync("SetChoice", room, "pizza", 1000, LastChoiceOpId);
 
         var refused = () => ann.InvokeAsync("SetChoice", room, "no-such-dish", 1, null);
         await refused.Should().ThrowAsync<HubErrorException>();

@@ -64,7 +64,7 @@ public sealed class ConfirmedChoiceReplayTests
             {
                 try
                 {
-                    return await r2.ChangeChoiceAsync(Choice("op-1"), CancellationToken.None);
+                    return (await r2.ChangeChoiceAsync(Choice("op-1"), CancellationToken.None)).Ack;
                 }
                 catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
                 {

@@ -39,7 +39,7 @@ public sealed class RedisOutOfMemoryTests
         after.Version.Should().Be(before.Version, "the refused write changed nothing");
         after.Choices.Should().BeEmpty();
 
-        var ack = await store.ChangeChoiceAsync(new ChoiceChange(Room, "ann", "pizza", ChoiceMode.Set, 2, "op-1", At), CancellationToken.None);
+        var ack = (await store.ChangeChoiceAsync(new ChoiceChange(Room, "ann", "pizza", ChoiceMode.Set, 2, "op-1", At), CancellationToken.None)).Ack;
         ack.Version.Should().Be(before.Version + 1, "the retry is the write's first application");
         (await store.GetSnapshotAsync(Room, CancellationToken.None)).Choices.Should().ContainSingle(c => c.Quantity == 2);
     }

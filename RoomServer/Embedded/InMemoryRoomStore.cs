@@ -46,7 +46,7 @@ public sealed class InMemoryRoomStore(
         Task.FromResult(Change(request.RoomId, (room, published) =>
             room.Join(request, time.GetUtcNow(), _options.PresenceLease, Grace, published)));
 
-    public Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
+    public Task<ChoiceOutcome> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken) =>
         Task.FromResult(Change(change.RoomId, (room, published) =>
         {
             // As choice.lua: a replayed opId answers before anything is written, its room's TTL too.
@@ -57,7 +57,7 @@ public sealed class InMemoryRoomStore(
                 room.Touch(time.GetUtcNow());
             }
 
-            return ack;
+            return new ChoiceOutcome(ack, replayed);
         }, touch: false));
 
     public Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken) =>

@@ -28,6 +28,12 @@ public sealed class RoomHub(
     private readonly RoomServerOptions _options = options.Value;
 
     /// <summary>
+    /// Whether this call (a hub instance serves one) was a retry answered from its opId: the write was applied
+    /// before and nothing was now, so <see cref="RoomHubFilter"/> does not count it as a write again.
+    /// </summary>
+    internal bool AnsweredFromOpId { get; private set; }
+
+    /// <summary>
     /// Joins (or re-joins) the token's room. The connection enters the room (and its channel) BEFORE
     /// the store is read, so no event can fall between the result and the live stream; the
     /// client drops live events at or below the returned position. What arrives before the store has
@@ -200,6 +206,7 @@ public sealed class RoomHub(
             // A known opId answers as it did, whatever the retry's arguments (DESIGN.md §2) — bad ones too.
             if (await ReplayAsync(new ChoiceReplay(room, member.MemberId, opId.GetString()!, member.TokenRemovalGeneration)) is { } original)
             {
+                AnsweredFromOpId = true;
                 return original;
             }
 
@@ -207,9 +214,11 @@ public sealed class RoomHub(
         }
 
         var op = HubArguments.OpId(opId);
-        return await store.ChangeChoiceAsync(
+        var outcome = await store.ChangeChoiceAsync(
             new ChoiceChange(room, member.MemberId, menu, mode, amount, op, time.Stamp(), member.TokenRemovalGeneration),
             Context.ConnectionAborted);
+        AnsweredFromOpId = outcome.Replayed;
+        return outcome.Ack;
     }
 
     /// <summary>

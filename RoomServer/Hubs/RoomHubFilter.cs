@@ -39,7 +39,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             }
 
             var result = await next(invocationContext);
-            if (WriteMethods.Contains(method))
+            if (WriteMethods.Contains(method) && invocationContext.Hub is not RoomHub { AnsweredFromOpId: true })
             {
                 metrics.Write(method);
             }

@@ -42,7 +42,7 @@ public sealed class RoomMetrics
         _redisCalls = meter.CreateHistogram<double>("roomshare.redis.duration", "ms", "Redis call latency, by operation and outcome", tags: null, LatencyAdvice);
         _errors = meter.CreateCounter<long>("roomshare.errors", "{error}", "Calls refused with a DESIGN §5 code, by code and edge (hub, http)");
         _resyncs = meter.CreateCounter<long>("roomshare.slow_consumer.resyncs", "{connection}", "Connections closed because too much waited for them");
-        _writes = meter.CreateCounter<long>("roomshare.writes", "{write}", "Acknowledged room writes made through this replica, by operation");
+        _writes = meter.CreateCounter<long>("roomshare.writes", "{write}", "Acknowledged room writes made through this replica, by operation (a retry answered from its opId is not counted again)");
 
         // Exported from the start (at 0) rather than from their first event, so a dashboard or alert
         // on an idle replica reads 0, not "no data".

@@ -19,13 +19,16 @@ internal static class RemovalReply
     public static RemovalAck Read(ScriptReply reply) => new(reply.Number(Version), reply.Length > Again && reply.Text(Again) == "again");
 }
 
-/// <summary><c>{'ok', version, quantity}</c>: choice.lua.</summary>
+/// <summary><c>{'ok', version, quantity}</c>, or <c>{'ok', version, quantity, 'replay'}</c> for a known opId: choice.lua, choice_replay.lua.</summary>
 internal static class ChoiceReply
 {
     private const int Version = 1;
     private const int Quantity = 2;
+    private const int Replay = 3;
 
     public static ChoiceAck Read(ScriptReply reply) => new(reply.Number(Version), (int)reply.Number(Quantity));
+
+    public static ChoiceOutcome ReadOutcome(ScriptReply reply) => new(Read(reply), reply.Length > Replay && reply.Text(Replay) == "replay");
 }
 
 /// <summary><c>{'ok', epoch, version}</c>: failover.lua, and the start of sweep.lua's reply.</summary>

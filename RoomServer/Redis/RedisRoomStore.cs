@@ -107,7 +107,7 @@ public sealed class RedisRoomStore(
         return new JoinOutcome(new RoomPosition(snapshot.Epoch, snapshot.Version), snapshot, null);
     }
 
-    public async Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
+    public async Task<ChoiceOutcome> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken)
     {
         var reply = await RunWriteAsync(RedisScripts.Choice, change.RoomId, change.At,
         [
@@ -122,7 +122,7 @@ public sealed class RedisRoomStore(
             _limits.MemberOps.ScriptArgument,
         ]);
         EnsureOk(reply, change.RoomId);
-        return ChoiceReply.Read(reply);
+        return ChoiceReply.ReadOutcome(reply);
     }
 
     public async Task<ChoiceAck?> ReplayChoiceAsync(ChoiceReplay replay, CancellationToken cancellationToken)

@@ -36,9 +36,10 @@ public interface IRoomStore
 
     /// <summary>
     /// Sets or adjusts one choice. A known <see cref="ChoiceChange.OpId"/> returns the original result
-    /// and changes nothing; a change to the same quantity sends no event and returns the current version.
+    /// and changes nothing (<see cref="ChoiceOutcome.Replayed"/>); a change to the same quantity sends no
+    /// event and returns the current version.
     /// </summary>
-    Task<ChoiceAck> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken);
+    Task<ChoiceOutcome> ChangeChoiceAsync(ChoiceChange change, CancellationToken cancellationToken);
 
     /// <summary>
     /// The original result of the member's change with this opId while the idempotency window holds it,

@@ -22,6 +22,12 @@ public sealed record SweepOutcome(RoomPosition Position, IReadOnlyList<LocalConn
 /// <summary>The acknowledgement of a choice change (the hub returns it as is).</summary>
 public sealed record ChoiceAck(long Version, int Quantity);
 
+/// <summary>
+/// A choice change's result: its acknowledgement, and whether it was answered from its opId (<paramref name="Replayed"/>:
+/// a retry of a write the room has already applied, DESIGN.md §2 — nothing was applied this time).
+/// </summary>
+public sealed record ChoiceOutcome(ChoiceAck Ack, bool Replayed);
+
 /// <summary>The acknowledgement of a room-level change (the hub and the API return it as is).</summary>
 public sealed record VersionAck(long Version);
 

@@ -10,8 +10,9 @@
 -- Effects: quantity set (adjust: current + delta clamped to [0, max]); 0 removes the field. If the
 --   quantity changed → 'choice' event. If an opId was given, its result is remembered (window-capped).
 -- Reply: {'ok', version, quantity} (ChoiceReply); a write that changes nothing returns the current
---   version. A replayed opId's reply rewrites its remembered result (confirm_earlier), so that where
---   writes are confirmed the caller's WAIT confirms the original write too.
+--   version. A replayed opId answers {'ok', version, quantity, 'replay'} (nothing applied: not counted as a
+--   write) and rewrites its remembered result (confirm_earlier), so that where writes are confirmed the
+--   caller's WAIT confirms the original write too.
 --   (The idempotency window stores them as '<version>:<quantity>'.)
 local member, menu, mode, value, op = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 -- One read of the room's meta for every check and for the event (the hot path: each redis.call costs).
@@ -25,7 +26,7 @@ if op ~= '' then
   if prior then
     confirm_earlier(OPS, opKey, prior)
     local v, n = string.match(prior, '^(%d+):(%d+)$')
-    return {'ok', v, n}
+    return {'ok', v, n, 'replay'}
   end
 end
 if state == 'locked' then return {'room_locked'} end
