@@ -39,6 +39,8 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             }
 
             var result = await next(invocationContext);
+
+            // A retry answered from its opId is the write counted when it was applied, not another one.
             if (WriteMethods.Contains(method) && invocationContext.Hub is not RoomHub { AnsweredFromOpId: true })
             {
                 metrics.Write(method);

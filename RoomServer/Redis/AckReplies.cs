@@ -19,7 +19,10 @@ internal static class RemovalReply
     public static RemovalAck Read(ScriptReply reply) => new(reply.Number(Version), reply.Length > Again && reply.Text(Again) == "again");
 }
 
-/// <summary><c>{'ok', version, quantity}</c>, or <c>{'ok', version, quantity, 'replay'}</c> for a known opId: choice.lua, choice_replay.lua.</summary>
+/// <summary>
+/// <c>{'ok', version, quantity}</c>: choice.lua — with a fourth element <c>'replay'</c> when it answered from a known
+/// opId (<see cref="ReadOutcome"/>) — and choice_replay.lua (always a replay).
+/// </summary>
 internal static class ChoiceReply
 {
     private const int Version = 1;
