@@ -29,5 +29,7 @@ internal abstract class ForwardingOrderOutbox(IOrderOutbox inner) : IOrderOutbox
 
     public virtual Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => Inner.DeadLettersAsync(after, limit);
 
+    public virtual Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId) => Inner.FindDeadLetterAsync(deadLetterId);
+
     public virtual Task<string?> RetryAsync(string deadLetterId) => Inner.RetryAsync(deadLetterId);
 }

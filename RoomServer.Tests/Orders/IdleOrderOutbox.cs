@@ -30,5 +30,7 @@ internal abstract class IdleOrderOutbox : IOrderOutbox
 
     public Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit) => Task.FromResult<IReadOnlyList<DeadLetter>>([]);
 
+    public Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId) => Task.FromResult<DeadLetter?>(null);
+
     public Task<string?> RetryAsync(string deadLetterId) => Task.FromResult<string?>(null);
 }

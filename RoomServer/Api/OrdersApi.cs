@@ -38,9 +38,11 @@ public static class OrdersApi
         deadLetters.MapGet("/", ListDeadLetters)
             .WithSummary("Dead letters after the id 'after' (default: from the oldest), oldest first, at most limit (default 100, at most 1000); next = the 'after' of the next page, or null")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        deadLetters.MapPost("/{id}/retry", RetryOne).ProducesProblem(StatusCodes.Status400BadRequest);
+        deadLetters.MapPost("/{id}/retry", RetryOne)
+            .WithSummary("Retries one dead letter; invalid_argument when there is none, or its endpoint is no longer configured (it stays)")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/retry", RetryAll)
-            .WithSummary("Retries the oldest dead letters, at most 1000 a call; more = there may be more (call again)");
+            .WithSummary("Retries the oldest dead letters whose endpoint is still configured, at most 1000 a call; more = there are more (call again)");
         return app;
     }
 
@@ -88,26 +90,41 @@ public static class OrdersApi
         return TypedResults.Ok(new DeadLettersResponse(page, letters.Count > count ? page[^1].Id : null));
     }
 
-    private static async Task<Accepted<RetryResponse>> RetryOne(string id, IOrderOutbox outbox, OrderOutboxSignal signal)
+    private static async Task<Accepted<RetryResponse>> RetryOne(
+        string id, IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options)
     {
         var canonical = DeadLetterIds.Canonical(id)
             ?? throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
 
         // By its id alone: the dead-letter stream can be long, and listing it is not needed to retry one.
-        var roomId = await outbox.RetryAsync(canonical) ?? throw RoomException.Invalid($"there is no dead letter '{canonical}' (already retried?)");
+        var letter = await outbox.FindDeadLetterAsync(canonical) ?? throw NoSuchDeadLetter(canonical);
+
+        // Put back, it would die again at once (no secret to sign with), as a new letter at the end: refused, and kept.
+        if (!options.Value.Webhooks.IsConfigured(letter.Endpoint))
+        {
+            throw RoomException.Invalid(
+                $"dead letter '{canonical}' is for the endpoint {letter.Endpoint}, which is no longer configured: it stays a dead letter, and can be retried once that endpoint is configured again");
+        }
+
+        var roomId = await outbox.RetryAsync(canonical) ?? throw NoSuchDeadLetter(canonical);
         signal.Notify(roomId);
         return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false));
     }
 
+    private static RoomException NoSuchDeadLetter(string id) => RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
+
     /// <summary>
-    /// The oldest dead letters, at most a page of <see cref="MaxPage"/> a call: each costs a few Redis
+    /// The oldest dead letters that can be retried, at most <see cref="MaxPage"/> a call: each costs a few Redis
     /// round trips, and a call over the whole stream outlived the proxy's timeout while it went on.
-    /// <c>more</c> says there may be more (call again). A retried letter whose endpoint still refuses
-    /// dies again later, behind the others.
+    /// <c>more</c> says there are more that can be retried (call again). A retried letter whose endpoint still
+    /// refuses dies again later, behind the others. Letters for an endpoint no longer configured are passed over
+    /// and stay (listed): put back, they would die again at once, at the end of the stream, and an operator
+    /// calling until <c>more</c> is false would never be done.
     /// </summary>
-    private static async Task<Accepted<RetryResponse>> RetryAll(IOrderOutbox outbox, OrderOutboxSignal signal, CancellationToken cancellationToken)
+    private static async Task<Accepted<RetryResponse>> RetryAll(
+        IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
     {
-        var page = await outbox.DeadLettersAsync(null, MaxPage);
+        var (page, more) = await OldestRetryableAsync(outbox, options.Value.Webhooks, cancellationToken);
         var retried = new bool[page.Count];
 
         // Rooms side by side (a letter is several Redis round trips: a page one after another took seconds),
@@ -130,6 +147,39 @@ public static class OrdersApi
                 }
             });
 
-        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], page.Count == MaxPage));
+        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], more));
+    }
+
+    /// <summary>
+    /// The oldest <see cref="MaxPage"/> letters whose endpoint is configured, reading on past those whose endpoint is
+    /// not (however many: reading a page is one call, retrying a letter several); <c>more</c>: another retryable
+    /// letter follows them.
+    /// </summary>
+    private static async Task<(List<DeadLetter> Retryable, bool More)> OldestRetryableAsync(
+        IOrderOutbox outbox, WebhookOptions webhooks, CancellationToken cancellationToken)
+    {
+        var retryable = new List<DeadLetter>(MaxPage);
+        string? after = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await outbox.DeadLettersAsync(after, MaxPage);
+            foreach (var letter in page.Where(l => webhooks.IsConfigured(l.Endpoint)))
+            {
+                if (retryable.Count == MaxPage)
+                {
+                    return (retryable, true);
+                }
+
+                retryable.Add(letter);
+            }
+
+            if (page.Count < MaxPage)
+            {
+                return (retryable, false);
+            }
+
+            after = page[^1].Id;
+        }
     }
 }

@@ -10,6 +10,12 @@ public sealed class WebhookOptions
     /// <summary><c>RoomServer__Webhooks__Endpoints__0__Url</c>, <c>..__0__Secret</c>, <c>__1</c>...</summary>
     public List<WebhookEndpoint> Endpoints { get; set; } = [];
 
+    /// <summary>
+    /// Whether records can still go to <paramref name="url"/>: a dead letter for an endpoint no longer
+    /// configured has no secret to be signed with, so a retry of it is refused (DESIGN.md §8).
+    /// </summary>
+    public bool IsConfigured(string url) => Endpoints.Exists(e => string.Equals(e.Url, url, StringComparison.Ordinal));
+
     /// <summary>One attempt's deadline; no answer within it counts as a failed attempt.</summary>
     public int TimeoutSeconds { get; set; } = 10;
 

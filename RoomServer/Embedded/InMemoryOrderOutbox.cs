@@ -173,6 +173,14 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
+    public Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_deadLetters.Find(d => d.Id == deadLetterId));
+        }
+    }
+
     public Task<string?> RetryAsync(string deadLetterId)
     {
         lock (_lock)

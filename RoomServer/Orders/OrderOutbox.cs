@@ -57,6 +57,9 @@ public interface IOrderOutbox
     /// </summary>
     Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(string? after, int limit);
 
+    /// <summary>The dead letter with this id, or null when there is none (retried, or never was). Looks up that one letter only.</summary>
+    Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId);
+
     /// <summary>
     /// Moves a dead letter back into its room's outbox as pending (orderId and body unchanged) and
     /// returns its room; null when there is no such dead letter. Looks up that one letter only.

@@ -328,17 +328,27 @@ public sealed class RedisOrderOutbox(
         return entries.Select(e => ReadDeadLetter(e.Id!, ToFields(e.Values))).ToList();
     }
 
+    public async Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId)
+    {
+        deadLetterId = DeadLetterIds.AsStreamId(deadLetterId);
+        return await StoredDeadLetterAsync(deadLetterId) is { } fields ? ReadDeadLetter(deadLetterId, fields) : null;
+    }
+
+    /// <summary>One entry exactly (a stream id, <see cref="DeadLetterIds.AsStreamId"/>): a bare milliseconds id would span every entry of that millisecond.</summary>
+    private async Task<Dictionary<string, string>?> StoredDeadLetterAsync(string streamId)
+    {
+        var found = await redis.CallAsync("deadletter", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, streamId, streamId));
+        return found.Length == 0 ? null : ToFields(found[0].Values);
+    }
+
     public async Task<string?> RetryAsync(string deadLetterId)
     {
-        // One entry exactly: a bare milliseconds id would span every entry of that millisecond.
         deadLetterId = DeadLetterIds.AsStreamId(deadLetterId);
-        var found = await redis.CallAsync("deadletter", () => Database.StreamRangeAsync(RedisKeys.DeadLetters, deadLetterId, deadLetterId));
-        if (found.Length == 0)
+        if (await StoredDeadLetterAsync(deadLetterId) is not { } fields)
         {
             return null;
         }
 
-        var fields = ToFields(found[0].Values);
         var letter = ReadDeadLetter(deadLetterId, fields);
         var status = StatusField(letter.OrderId, letter.Endpoint);
         var pending = WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null));

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// Dead letters for an endpoint no longer configured (DESIGN.md §8): put back, they died again at once (no secret
+/// to sign with) as new letters at the end of the stream, so "retry all" answered <c>more</c> for ever. A retry of
+/// one is <c>invalid_argument</c> and leaves it; "retry all" passes over them — past a whole page of them, to the
+/// letters it can retry — and they stay listed. The letters are written straight into the server's outbox, more
+/// than a page of them in front of those for the server's one endpoint.
+/// </summary>
+public abstract class RemovedEndpointDeadLetterTests(ContractServer server, WebhookReceiver receiver)
+{
+    private const string Removed = "http://127.0.0.1:9/removed";
+    private const int RemovedLetters = 1_005;
+    private const int RetryableLetters = 3;
+
+    [Fact]
+    public async Task LettersForARemovedEndpointAreRefusedOneByOneAndPassedOverByRetryAllWhichTerminates()
+    {
+        var room = await server.CreateRoomAsync();
+        var outbox = server.Services.GetRequiredService<IOrderOutbox>();
+        for (var version = 1; version <= RemovedLetters + RetryableLetters; version++)
+        {
+            await outbox.DeadLetterAsync(new DeadLetter(
+                "", $"{room.Id}:{version}", room.Id, OrderRecordTypes.Submitted, version, "2026-12-02T00:00:00Z",
+                version <= RemovedLetters ? Removed : receiver.Url, 8, "HTTP 500", "2026-12-02T00:05:00Z", "{}"));
+        }
+
+        var before = await AllLettersAsync();
+        before.Should().HaveCount(RemovedLetters + RetryableLetters);
+        var removed = before.Take(RemovedLetters).ToList();
+        var retryable = before.Skip(RemovedLetters).ToList();
+
+        using (var one = await server.Api.PostAsync(new Uri($"/api/deadletters/{removed[0].Id}/retry", UriKind.Relative), null))
+        {
+            one.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var problem = await one.Content.ReadFromJsonAsync<JsonElement>();
+            problem.GetProperty("code").GetString().Should().Be("invalid_argument");
+            problem.GetProperty("detail").GetString().Should().Contain("no longer configured").And.Contain(Removed);
+        }
+
+        var (retried, more) = await RetryAllAsync();
+        retried.Should().Equal(retryable.Select(l => l.Id), "the letters behind a page of unretryable ones are reached");
+        more.Should().BeFalse("no other letter can be retried");
+        var (again, moreAgain) = await RetryAllAsync();
+        again.Should().BeEmpty("the letters left are those of the removed endpoint");
+        moreAgain.Should().BeFalse("an operator calling until more is false is done");
+
+        (await AllLettersAsync()).Should().Equal(removed, "the letters of the removed endpoint stay, listed, unchanged");
+        await Poll.UntilAsync(
+            () => retryable.All(l => receiver.All.Any(r => r.OrderId == l.OrderId && r.Answer == ReceiverAnswer.Ok)),
+            TimeSpan.FromSeconds(30),
+            () => $"the retried letters are delivered; received: {receiver.Describe()}");
+    }
+
+    private async Task<List<Letter>> AllLettersAsync()
+    {
+        var letters = new List<Letter>();
+        string? after = null;
+        do
+        {
+            var page = await server.Api.GetFromJsonAsync<JsonElement>("/api/deadletters?limit=1000" + (after is null ? "" : "&after=" + after));
+            letters.AddRange(page.GetProperty("items").EnumerateArray().Select(i => new Letter(
+                i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!, i.GetProperty("endpoint").GetString()!)));
+            after = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetString();
+        }
+        while (after is not null);
+
+        return letters;
+    }
+
+    private async Task<(List<string> Retried, bool More)> RetryAllAsync()
+    {
+        using var retry = await server.Api.PostAsync(new Uri("/api/deadletters/retry", UriKind.Relative), null);
+        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var body = await retry.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("retried").EnumerateArray().Select(e => e.GetString()!).ToList(), body.GetProperty("more").GetBoolean());
+    }
+
+    private sealed record Letter(string Id, string OrderId, string Endpoint);
+}
+
+[Trait("Suite", "Orders")]
+public sealed class EmbeddedRemovedEndpointDeadLetterTests(EmbeddedWebhookContractServer server)
+    : RemovedEndpointDeadLetterTests(server, server.Receiver), IClassFixture<EmbeddedWebhookContractServer>;
+
+[Trait("Suite", "Orders")]
+public sealed class RedisRemovedEndpointDeadLetterTests(RedisWebhookContractServer server)
+    : RemovedEndpointDeadLetterTests(server, server.Receiver), IClassFixture<RedisWebhookContractServer>;

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// An endpoint removed from the configuration (<c>RoomServer__Webhooks__Endpoints__1__...</c>) with dead letters
+/// left (DESIGN.md §8), end to end: a real replica on a real redis-server dead-letters records for two endpoints,
+/// is restarted without the second, and its retries refuse that endpoint's letters (they stay listed) while the
+/// first endpoint's are retried and delivered.
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class RemovedEndpointReplicaTests
+{
+    private const string KitchenSecret = "kitchen-secret-fedcba9876543210";
+
+    private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task AfterAnEndpointIsRemovedItsDeadLettersAreRefusedAndKeptAndTheOthersAreRetried()
+    {
+        // The kitchen never listens: every attempt to it is refused, and one attempt is all there is.
+        await using var kitchen = new WebhookReceiver(KitchenSecret);
+        var webhooks = new Dictionary<string, string>
+        {
+            ["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url,
+            ["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret,
+            ["RoomServer__Webhooks__MaxAttempts"] = "1",
+        };
+        await using var stage = await OrderHandoffStage.StartAsync(webhooks: webhooks);
+        var billing = stage.Receiver;
+        var replica = stage.Replicas[0];
+        var delivered = await stage.CreateRoomAsync(replica);
+        var rejected = await stage.CreateRoomAsync(replica);
+
+        // Billing takes the first room's record and rejects the second's: three dead letters, two of them the kitchen's.
+        billing.Answers = n => n == 0 ? ReceiverAnswer.Ok : ReceiverAnswer.Reject;
+        await stage.SetStateAsync(replica, delivered, "locked");
+        await Poll.UntilAsync(() => Task.FromResult(billing.All.Count == 1), Delivery, "billing has the first room's record");
+        var rejectedVersion = await stage.SetStateAsync(replica, rejected, "locked");
+        var letters = await Poll.ForAsync(() => LettersAsync(stage, replica), l => l.Count == 3, Delivery, l => $"three dead letters, {l.Count} so far");
+        var kitchenLetters = letters.Where(l => l.Endpoint == kitchen.Url).ToList();
+        kitchenLetters.Should().HaveCount(2);
+        var billingLetter = letters.Single(l => l.Endpoint == billing.Url);
+
+        // The kitchen is removed from the configuration; billing has recovered.
+        await replica.StopAsync();
+        var settings = stage.Settings(replica.ReplicaId, webhooks);
+        settings.Remove("RoomServer__Webhooks__Endpoints__1__Url");
+        settings.Remove("RoomServer__Webhooks__Endpoints__1__Secret");
+        await using var reconfigured = await RoomServerProcess.StartAsync(settings);
+        billing.Answers = _ => ReceiverAnswer.Ok;
+        using var api = stage.Api(reconfigured);
+
+        using (var one = await api.PostAsync(new Uri($"/api/deadletters/{kitchenLetters[0].Id}/retry", UriKind.Relative), null))
+        {
+            one.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var problem = await one.Content.ReadFromJsonAsync<JsonElement>();
+            problem.GetProperty("code").GetString().Should().Be("invalid_argument");
+            problem.GetProperty("detail").GetString().Should().Contain("no longer configured");
+        }
+
+        var (retried, more) = await RetryAllAsync(api);
+        retried.Should().Equal(billingLetter.Id);
+        more.Should().BeFalse();
+        await Poll.UntilAsync(
+            () => billing.All.Any(r => r.OrderId == $"{rejected}:{rejectedVersion}" && r.Answer == ReceiverAnswer.Ok),
+            Delivery,
+            () => $"billing is sent the retried letter; received: {billing.Describe()}");
+
+        var (again, moreAgain) = await RetryAllAsync(api);
+        again.Should().BeEmpty();
+        moreAgain.Should().BeFalse("an operator calling retry-all until more is false is done");
+        (await LettersAsync(stage, reconfigured)).Should().Equal(kitchenLetters, "the removed endpoint's letters stay, listed, unchanged");
+    }
+
+    private static async Task<List<Letter>> LettersAsync(OrderHandoffStage stage, RoomServerProcess replica) =>
+        (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray()
+            .Select(i => new Letter(i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!, i.GetProperty("endpoint").GetString()!))
+            .ToList();
+
+    private static async Task<(List<string> Retried, bool More)> RetryAllAsync(HttpClient api)
+    {
+        using var retry = await api.PostAsync(new Uri("/api/deadletters/retry", UriKind.Relative), null);
+        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var body = await retry.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("retried").EnumerateArray().Select(e => e.GetString()!).ToList(), body.GetProperty("more").GetBoolean());
+    }
+
+    private sealed record Letter(string Id, string OrderId, string Endpoint);
+}
