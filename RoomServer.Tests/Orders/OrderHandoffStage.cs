@@ -165,6 +165,13 @@ public sealed class OrderHandoffStage : IAsyncDisposable
         Poll.ForAsync(() => GetJsonAsync(replica, $"/api/rooms/{roomId}/order"), done, timeout,
             last => $"the order status of {roomId} getting there: {last}");
 
+    /// <summary>The replica (consumer) holding the room's pending record, or null when none is pending (scaled mode).</summary>
+    public async Task<string?> HolderAsync(string roomId)
+    {
+        const string Holder = "local p = redis.call('XPENDING', KEYS[1], 'webhooks', '-', '+', 1)[1]; if p then return p[2] end return false";
+        return await (Redis ?? throw new InvalidOperationException("embedded mode has no Redis")).ExecuteAsync("EVAL", Holder, "1", $"rs:{{{roomId}}}:orders");
+    }
+
     public static IEnumerable<JsonElement> Deliveries(JsonElement order) =>
         order.GetProperty("records").EnumerateArray().SelectMany(r => r.GetProperty("deliveries").EnumerateArray());
 

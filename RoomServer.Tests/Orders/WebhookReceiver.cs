@@ -21,6 +21,9 @@ public enum ReceiverAnswer
 
     /// <summary>302 to another path, which records being followed (a webhook sender must not follow).</summary>
     Redirect,
+
+    /// <summary>503 with <c>Retry-After</c>: <see cref="WebhookReceiver.RetryAfter"/>, in whole seconds.</summary>
+    RetryLater,
 }
 
 /// <summary>One POST the receiver got, with what it answered and when.</summary>
@@ -63,6 +66,9 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
 
     /// <summary>How long each request waits before it is answered (a slow receiver).</summary>
     public TimeSpan AnswerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The wait a <see cref="ReceiverAnswer.RetryLater"/> asks for.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The most requests the receiver was answering at one time.</summary>
     public int MostInFlight => Volatile.Read(ref _mostInFlight);
@@ -130,6 +136,9 @@ public sealed class WebhookReceiver(string secret) : IAsyncDisposable
                     return Results.StatusCode(422);
                 case ReceiverAnswer.Redirect:
                     return Results.Redirect("/hooks/moved");
+                case ReceiverAnswer.RetryLater:
+                    http.Response.Headers.RetryAfter = ((long)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    return Results.StatusCode(503);
                 default:
                     return Results.NoContent();
             }

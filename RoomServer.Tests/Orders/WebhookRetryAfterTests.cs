@@ -92,7 +92,7 @@ public sealed partial class WebhookRetryAfterTests
             entry,
             new WebhookEndpoint { Url = "http://127.0.0.1:9/hooks", Secret = "a-secret-of-enough-length" },
             previousAttempts: 0,
-            (_, error) =>
+            (_, error, _) =>
             {
                 waits.Add(int.Parse(NextAttempt().Match(error).Groups[1].Value, CultureInfo.InvariantCulture));
                 return Task.CompletedTask;

@@ -351,6 +351,24 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
+    /// <summary>
+    /// A record taken over mid-retry (its holder died, or its claim lapsed) keeps the wait its holder scheduled: the
+    /// receiver's <c>Retry-After</c>, or the backoff's. Waited here, before the pipeline, it holds no request slot and
+    /// delays only this endpoint of this record; never longer than one retry's longest wait, whatever the clock of the
+    /// replica that wrote it said.
+    /// </summary>
+    private Task WaitForScheduledAttemptAsync(EndpointDelivery? earlier, CancellationToken cancellationToken)
+    {
+        if (earlier is not { Status: DeliveryStatuses.Pending, NextAttemptAt: { } due })
+        {
+            return Task.CompletedTask;
+        }
+
+        var wait = due - time.GetUtcNow();
+        var longest = TimeSpan.FromMilliseconds(_webhooks.RetryMaxDelayMilliseconds);
+        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait < longest ? wait : longest, time, cancellationToken);
+    }
+
     private async Task DeliverToAsync(OutboxEntry entry, WebhookEndpoint endpoint, CancellationToken stoppingToken)
     {
         var earlier = entry.Deliveries.GetValueOrDefault(endpoint.Url);
@@ -382,12 +400,14 @@ public sealed class OrderDeliveryWorker(
         {
             // A takeover that finds the attempts used up still tries once: the dead holder's last attempt may never have been sent.
             var previous = Math.Min(earlier?.Attempts ?? 0, _webhooks.MaxAttempts - 1);
-            result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error) =>
+            await WaitForScheduledAttemptAsync(earlier, stoppingToken);
+            result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error, nextIn) =>
             {
                 OrdersLog.Retrying(logger, entry.OrderId, endpoint.Url, attempts, error);
                 try
                 {
-                    await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error));
+                    // With the attempt's time, in the write the operator view already gets: a takeover keeps to it.
+                    await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error, time.GetUtcNow() + nextIn));
                 }
                 catch (RoomException ex)
                 {

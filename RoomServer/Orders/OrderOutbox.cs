@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace RoomShare.RoomServer.Orders;
 
 /// <summary>
@@ -119,7 +121,16 @@ public static class DeliveryStatuses
     public const string Dead = "dead";
 }
 
-public sealed record EndpointDelivery(string Status, int Attempts, string? LastError);
+/// <summary>
+/// One endpoint's delivery of a record. <paramref name="NextAttemptAt"/>: while it is retried, when its next
+/// attempt is due (the backoff, or the receiver's <c>Retry-After</c>), so a replica that takes the record over
+/// waits until then too.
+/// </summary>
+public sealed record EndpointDelivery(
+    string Status,
+    int Attempts,
+    string? LastError,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextAttemptAt = null);
 
 /// <summary>A record as stored, for the operator view: its deliveries by endpoint URL.</summary>
 public sealed record StoredOrderRecord(

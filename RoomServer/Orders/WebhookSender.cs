@@ -25,8 +25,11 @@ public sealed class WebhookSender(IHttpClientFactory clients)
     /// <summary>Attempts an earlier holder of the record already made (a takeover continues the count).</summary>
     private static readonly ResiliencePropertyKey<int> PreviousAttempts = new("RoomShare.PreviousAttempts");
 
-    /// <summary>Persists "attempt N failed with E" before the next one (the operator view's attempts and lastError).</summary>
-    private static readonly ResiliencePropertyKey<Func<int, string, Task>> AttemptFailed = new("RoomShare.AttemptFailed");
+    /// <summary>
+    /// Persists "attempt N failed with E, the next one in D" before waiting for it (the operator view's attempts and
+    /// lastError, and the next attempt's time a takeover keeps to).
+    /// </summary>
+    private static readonly ResiliencePropertyKey<Func<int, string, TimeSpan, Task>> AttemptFailed = new("RoomShare.AttemptFailed");
 
     private static readonly ResiliencePropertyKey<AttemptCounter> Counter = new("RoomShare.Attempts");
 
@@ -34,7 +37,7 @@ public sealed class WebhookSender(IHttpClientFactory clients)
     private static readonly ResiliencePropertyKey<string> Endpoint = new("RoomShare.Endpoint");
 
     public async Task<DeliveryResult> SendAsync(
-        OutboxEntry entry, WebhookEndpoint endpoint, int previousAttempts, Func<int, string, Task> attemptFailed, CancellationToken cancellationToken)
+        OutboxEntry entry, WebhookEndpoint endpoint, int previousAttempts, Func<int, string, TimeSpan, Task> attemptFailed, CancellationToken cancellationToken)
     {
         var counter = new AttemptCounter();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -120,7 +123,7 @@ public sealed class WebhookSender(IHttpClientFactory clients)
                     var made = args.Context.Properties.GetValue(PreviousAttempts, 0) + args.AttemptNumber + 1;
                     if (args.Context.Properties.TryGetValue(AttemptFailed, out var report))
                     {
-                        await report(made, Describe(args.Outcome) + $"; next attempt in {args.RetryDelay.TotalMilliseconds:0} ms");
+                        await report(made, Describe(args.Outcome) + $"; next attempt in {args.RetryDelay.TotalMilliseconds:0} ms", args.RetryDelay);
                     }
                 },
             })
