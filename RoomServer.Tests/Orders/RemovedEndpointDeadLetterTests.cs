@@ -46,10 +46,10 @@ public abstract class RemovedEndpointDeadLetterTests(ContractServer server, Webh
             problem.GetProperty("detail").GetString().Should().Contain("no longer configured").And.Contain(Removed);
         }
 
-        var (retried, more) = await RetryAllAsync();
+        var (retried, more, _) = await RetryAllAsync();
         retried.Should().Equal(retryable.Select(l => l.Id), "the letters behind a page of unretryable ones are reached");
         more.Should().BeFalse("no other letter can be retried");
-        var (again, moreAgain) = await RetryAllAsync();
+        var (again, moreAgain, _) = await RetryAllAsync();
         again.Should().BeEmpty("the letters left are those of the removed endpoint");
         moreAgain.Should().BeFalse("an operator calling until more is false is done");
 
@@ -76,13 +76,7 @@ public abstract class RemovedEndpointDeadLetterTests(ContractServer server, Webh
         return letters;
     }
 
-    private async Task<(List<string> Retried, bool More)> RetryAllAsync()
-    {
-        using var retry = await server.Api.PostAsync(new Uri("/api/deadletters/retry", UriKind.Relative), null);
-        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var body = await retry.Content.ReadFromJsonAsync<JsonElement>();
-        return (body.GetProperty("retried").EnumerateArray().Select(e => e.GetString()!).ToList(), body.GetProperty("more").GetBoolean());
-    }
+    private Task<RetryAllAnswer> RetryAllAsync() => DeadLetterRetries.RetryAllAsync(server.Api);
 
     private sealed record Letter(string Id, string OrderId, string Endpoint);
 }

@@ -62,7 +62,7 @@ public sealed class RemovedEndpointReplicaTests
             problem.GetProperty("detail").GetString().Should().Contain("no longer configured");
         }
 
-        var (retried, more) = await RetryAllAsync(api);
+        var (retried, more, _) = await DeadLetterRetries.RetryAllAsync(api);
         retried.Should().Equal(billingLetter.Id);
         more.Should().BeFalse();
         await Poll.UntilAsync(
@@ -70,7 +70,7 @@ public sealed class RemovedEndpointReplicaTests
             Delivery,
             () => $"billing is sent the retried letter; received: {billing.Describe()}");
 
-        var (again, moreAgain) = await RetryAllAsync(api);
+        var (again, moreAgain, _) = await DeadLetterRetries.RetryAllAsync(api);
         again.Should().BeEmpty();
         moreAgain.Should().BeFalse("an operator calling retry-all until more is false is done");
         (await LettersAsync(stage, reconfigured)).Should().Equal(kitchenLetters, "the removed endpoint's letters stay, listed, unchanged");
@@ -80,14 +80,6 @@ public sealed class RemovedEndpointReplicaTests
         (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray()
             .Select(i => new Letter(i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!, i.GetProperty("endpoint").GetString()!))
             .ToList();
-
-    private static async Task<(List<string> Retried, bool More)> RetryAllAsync(HttpClient api)
-    {
-        using var retry = await api.PostAsync(new Uri("/api/deadletters/retry", UriKind.Relative), null);
-        retry.StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var body = await retry.Content.ReadFromJsonAsync<JsonElement>();
-        return (body.GetProperty("retried").EnumerateArray().Select(e => e.GetString()!).ToList(), body.GetProperty("more").GetBoolean());
-    }
 
     private sealed record Letter(string Id, string OrderId, string Endpoint);
 }

@@ -15,6 +15,7 @@ public sealed record DeadLetterItem(string Id, string OrderId, string RoomId, st
 
 /// <summary>
 /// <c>POST /api/deadletters/{id}/retry</c> and <c>/api/deadletters/retry</c>: the dead letters now pending
-/// again; <c>more</c>: a retry of them all stopped at its page, and there may be more.
+/// again; <c>more</c>: a retry of them all stopped before the end, and there may be more: call again with
+/// <c>after</c> = <c>next</c> (null when <c>more</c> is false).
 /// </summary>
-public sealed record RetryResponse(IReadOnlyList<string> Retried, bool More);
+public sealed record RetryResponse(IReadOnlyList<string> Retried, bool More, string? Next);

@@ -19,6 +19,12 @@ public static class OrdersApi
     /// <summary>Rooms whose dead letters a retry-all puts back at once.</summary>
     private const int ParallelRoomRetries = 8;
 
+    /// <summary>
+    /// Pages of dead letters a retry-all reads at most (one round trip each): past this many letters it cannot
+    /// retry, it stops and answers where it got to (<c>next</c>), so a call stays short however many there are.
+    /// </summary>
+    internal const int MaxScannedPages = 5;
+
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/rooms/{roomId}/order", GetOrder).RequireAuthorization(AuthPolicies.ApiKey)
@@ -42,7 +48,8 @@ public static class OrdersApi
             .WithSummary("Retries one dead letter; invalid_argument when there is none, or its endpoint is no longer configured (it stays)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/retry", RetryAll)
-            .WithSummary("Retries the oldest dead letters whose endpoint is still configured, at most 1000 a call; more = there are more (call again)");
+            .WithSummary("Retries the oldest dead letters after the id 'after' (default: from the oldest) whose endpoint is still configured, at most 1000 a call, reading past at most 5000; more = there may be more: call again with after = next")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
@@ -73,9 +80,7 @@ public static class OrdersApi
     // A limit that is not an integer fails binding: invalid_argument too (RoomExceptionHandler).
     private static async Task<Ok<DeadLettersResponse>> ListDeadLetters(string? after, int? limit, IOrderOutbox outbox)
     {
-        var from = after is null ? null : DeadLetterIds.Canonical(after)
-            ?? throw RoomException.Invalid("after must be a dead letter id, such as 1732890000000-0 (a page's next)");
-
+        var from = AfterId(after);
         var count = limit ?? DefaultPage;
         if (count is < 1 or > MaxPage)
         {
@@ -89,6 +94,10 @@ public static class OrdersApi
             .ToList();
         return TypedResults.Ok(new DeadLettersResponse(page, letters.Count > count ? page[^1].Id : null));
     }
+
+    private static string? AfterId(string? after) => after is null
+        ? null
+        : DeadLetterIds.Canonical(after) ?? throw RoomException.Invalid("after must be a dead letter id, such as 1732890000000-0 (a page's next)");
 
     private static async Task<Accepted<RetryResponse>> RetryOne(
         string id, IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options)
@@ -108,7 +117,7 @@ public static class OrdersApi
 
         var roomId = await outbox.RetryAsync(canonical) ?? throw NoSuchDeadLetter(canonical);
         signal.Notify(roomId);
-        return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false));
+        return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false, null));
     }
 
     private static RoomException NoSuchDeadLetter(string id) => RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
@@ -119,12 +128,13 @@ public static class OrdersApi
     /// <c>more</c> says there are more that can be retried (call again). A retried letter whose endpoint still
     /// refuses dies again later, behind the others. Letters for an endpoint no longer configured are passed over
     /// and stay (listed): put back, they would die again at once, at the end of the stream, and an operator
-    /// calling until <c>more</c> is false would never be done.
+    /// calling until <c>more</c> is false would never be done. A call reads past at most
+    /// <see cref="MaxScannedPages"/> pages of them; <c>next</c> is where the next call goes on (<c>after</c>).
     /// </summary>
     private static async Task<Accepted<RetryResponse>> RetryAll(
-        IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
+        string? after, IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
     {
-        var (page, more) = await OldestRetryableAsync(outbox, options.Value.Webhooks, cancellationToken);
+        var (page, next) = await OldestRetryableAsync(outbox, options.Value.Webhooks, AfterId(after), cancellationToken);
         var retried = new bool[page.Count];
 
         // Rooms side by side (a letter is several Redis round trips: a page one after another took seconds),
@@ -147,20 +157,20 @@ public static class OrdersApi
                 }
             });
 
-        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], more));
+        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], next is not null, next));
     }
 
     /// <summary>
-    /// The oldest <see cref="MaxPage"/> letters whose endpoint is configured, reading on past those whose endpoint is
-    /// not (however many: reading a page is one call, retrying a letter several); <c>more</c>: another retryable
-    /// letter follows them.
+    /// The oldest <see cref="MaxPage"/> letters after <paramref name="after"/> whose endpoint is configured, reading on
+    /// past those whose endpoint is not, for at most <see cref="MaxScannedPages"/> pages. <c>Next</c>: where the next
+    /// call goes on when there may be more — after the last letter taken when another retryable one follows it, after
+    /// the last one read when the pages ran out — or null when the stream is read to its end.
     /// </summary>
-    private static async Task<(List<DeadLetter> Retryable, bool More)> OldestRetryableAsync(
-        IOrderOutbox outbox, WebhookOptions webhooks, CancellationToken cancellationToken)
+    private static async Task<(List<DeadLetter> Retryable, string? Next)> OldestRetryableAsync(
+        IOrderOutbox outbox, WebhookOptions webhooks, string? after, CancellationToken cancellationToken)
     {
         var retryable = new List<DeadLetter>(MaxPage);
-        string? after = null;
-        while (true)
+        for (var pages = 0; pages < MaxScannedPages; pages++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var page = await outbox.DeadLettersAsync(after, MaxPage);
@@ -168,7 +178,7 @@ public static class OrdersApi
             {
                 if (retryable.Count == MaxPage)
                 {
-                    return (retryable, true);
+                    return (retryable, retryable[^1].Id);
                 }
 
                 retryable.Add(letter);
@@ -176,10 +186,12 @@ public static class OrdersApi
 
             if (page.Count < MaxPage)
             {
-                return (retryable, false);
+                return (retryable, null);
             }
 
             after = page[^1].Id;
         }
+
+        return (retryable, after);
     }
 }
