@@ -34,6 +34,9 @@ public abstract partial class RoomContractTests
         { "GET", "/hubs/room?id=no-such-connection", WebSocketUpgrade, 404, "negotiate again" },
         { "POST", "/hubs/room?id=no-such-connection", null, 404, "negotiate again" },
         { "DELETE", "/hubs/room?id=no-such-connection", null, 404, "negotiate again" },
+
+        // Not the hub's: a path below it that nothing serves is routing's unknown path, said as such.
+        { "GET", "/hubs/room/nothing-here", null, 404, "there is nothing at GET /hubs/room/nothing-here" },
     };
 
     [Theory]

@@ -248,9 +248,14 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         foreach (var member in members)
         {
             var message = messageFor(member.Context);
-            if (!member.HoldsBack(roomId, message))
+            if (!member.HoldsBack(roomId, message, out var held))
             {
                 WriteTo(roomId, member, message);
+            }
+            else if (held > _maxPendingBytes)
+            {
+                // What waits for the store's answer counts against the same bound as what waits for the socket.
+                Evict(roomId, member, held);
             }
         }
     }
@@ -269,14 +274,23 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             // The figure that crossed the bound is the one logged: earlier writes may complete and
             // subtract theirs at any moment, so a second read could be below it.
             var pending = member.AddPending(bytes);
-            if (pending > _maxPendingBytes && member.TryMarkEvicted())
+            if (pending > _maxPendingBytes)
             {
-                FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
-                metrics.SlowConsumerResync();
-                member.Context.Abort();
+                Evict(roomId, member, pending);
             }
 
             _ = ObserveAsync(write, roomId, member, bytes);
+        }
+    }
+
+    /// <summary>Drops a member that fell too far behind to a resync (it reconnects and joins with <c>since</c>), once.</summary>
+    private void Evict(string roomId, LocalConnection member, long pending)
+    {
+        if (member.TryMarkEvicted())
+        {
+            FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
+            metrics.SlowConsumerResync();
+            member.Context.Abort();
         }
     }
 
@@ -376,6 +390,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
         // The room's messages that came after Enter and before the store admitted the Join (null once admitted).
         private List<SerializedHubMessage>? _held;
+        private long _heldBytes;
         private long _pendingBytes;
         private int _evicted;
 
@@ -424,17 +439,20 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 _roomId = roomId;
                 _joined = false;
                 _held = [];
+                _heldBytes = 0;
                 MemberId = memberId;
                 TokenRemovalGeneration = tokenRemovalGeneration;
             }
         }
 
         /// <summary>
-        /// Whether a room message must not be written now: kept while the store has not admitted the Join, or
-        /// dropped when the connection is not in that room (it left, and is on its way out of the room's list).
+        /// Whether a room message must not be written now: kept while the store has not admitted the Join
+        /// (<paramref name="heldBytes"/>: what is kept so far), or dropped when the connection is not in that room
+        /// (it left, and is on its way out of the room's list) or is being dropped to a resync.
         /// </summary>
-        public bool HoldsBack(string roomId, SerializedHubMessage message)
+        public bool HoldsBack(string roomId, SerializedHubMessage message, out long heldBytes)
         {
+            heldBytes = 0;
             lock (_lock)
             {
                 if (_roomId != roomId)
@@ -442,8 +460,19 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                     return true;
                 }
 
-                _held?.Add(message);
-                return _held is not null;
+                if (_held is null)
+                {
+                    return false;
+                }
+
+                if (Volatile.Read(ref _evicted) == 0)
+                {
+                    _held.Add(message);
+                    _heldBytes += message.GetSerializedMessage(Context.Protocol).Length;
+                }
+
+                heldBytes = _heldBytes;
+                return true;
             }
         }
 

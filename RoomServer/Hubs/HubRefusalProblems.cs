@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Net.Http.Headers;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Rooms;
@@ -31,7 +32,8 @@ public static class HubRefusalProblems
     {
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments(HubExtensions.Path))
+            // The hub's own endpoints only: another path under it (no endpoint) is routing's 404, a problem already.
+            if (!context.Request.Path.StartsWithSegments(HubExtensions.Path) || !IsHubEndpoint(context.GetEndpoint()))
             {
                 await next(context);
                 return;
@@ -59,6 +61,9 @@ public static class HubRefusalProblems
         });
         return app;
     }
+
+    private static bool IsHubEndpoint(Endpoint? endpoint) =>
+        endpoint?.Metadata.GetMetadata<HubMetadata>() is not null || endpoint?.Metadata.GetMetadata<NegotiateMetadata>() is not null;
 
     /// <summary>An error status whose body SignalR writes as text: text/plain, or no content type at all (an upgrade's 404).</summary>
     internal static bool IsRefusal(HttpResponse response) =>
