@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -55,35 +54,15 @@ public abstract class HeldJoinBoundTests(ContractServer server, JoinHold hold)
     };
 
     /// <summary>Embedded mode, its store's Join held on demand, the pending bound at its smallest.</summary>
-    public sealed class EmbeddedServer : ContractServer
+    public sealed class EmbeddedServer : JoinHoldEmbeddedServer
     {
-        public JoinHold Hold { get; } = new();
-
-        protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-            Task.FromResult<IReadOnlyDictionary<string, string>>(Bound());
-
-        protected override Task StopBackingServicesAsync() => Task.CompletedTask;
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
+        protected override IReadOnlyDictionary<string, string> Settings { get; } = Bound();
     }
 
     /// <summary>Redis mode, its store's Join held on demand, the pending bound at its smallest.</summary>
-    public sealed class RedisServer : RedisContractServer
+    public sealed class RedisServer : JoinHoldRedisServer
     {
-        public JoinHold Hold { get; } = new();
-
-        protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
-        {
-            var settings = new Dictionary<string, string>(await base.StartBackingServicesAsync());
-            foreach (var (key, value) in Bound())
-            {
-                settings[key] = value;
-            }
-
-            return settings;
-        }
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
+        protected override IReadOnlyDictionary<string, string> Settings { get; } = Bound();
     }
 }
 

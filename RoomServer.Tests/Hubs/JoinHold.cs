@@ -1,5 +1,8 @@
 using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Hubs;
 
@@ -72,4 +75,39 @@ public sealed class JoinHold
         await released.Task;
         return await store.JoinAsync(request, cancellationToken);
     }
+}
+
+/// <summary>Embedded mode, its store's Join held on demand (<see cref="JoinHold"/>), with the settings a test class adds.</summary>
+public abstract class JoinHoldEmbeddedServer : ContractServer
+{
+    public JoinHold Hold { get; } = new();
+
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
+    protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() => Task.FromResult(Settings);
+
+    protected override Task StopBackingServicesAsync() => Task.CompletedTask;
+
+    protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
+}
+
+/// <summary>Redis mode, its store's Join held on demand (<see cref="JoinHold"/>), with the settings a test class adds.</summary>
+public abstract class JoinHoldRedisServer : RedisContractServer
+{
+    public JoinHold Hold { get; } = new();
+
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync()
+    {
+        var settings = new Dictionary<string, string>(await base.StartBackingServicesAsync());
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
 }

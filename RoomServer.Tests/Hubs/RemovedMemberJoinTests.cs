@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -82,25 +81,10 @@ public abstract class RemovedMemberJoinTests(ContractServer server, JoinHold hol
     }
 
     /// <summary>Embedded mode, its store's Join held on demand.</summary>
-    public sealed class EmbeddedServer : ContractServer
-    {
-        public JoinHold Hold { get; } = new();
-
-        protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
-
-        protected override Task StopBackingServicesAsync() => Task.CompletedTask;
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
-    }
+    public sealed class EmbeddedServer : JoinHoldEmbeddedServer;
 
     /// <summary>Redis mode, its store's Join held on demand.</summary>
-    public sealed class RedisServer : RedisContractServer
-    {
-        public JoinHold Hold { get; } = new();
-
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, Hold.Intercept);
-    }
+    public sealed class RedisServer : JoinHoldRedisServer;
 }
 
 [Trait("Suite", "Contract")]

@@ -95,7 +95,7 @@ public abstract class DeadLetterPagingTests(ContractServer server, string endpoi
         // box than the shared client's 15 s allow. What is checked here is what was retried, not how fast.
         using var patient = new HttpClient { BaseAddress = server.Api.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
         patient.DefaultRequestHeaders.Add("X-Api-Key", server.Api.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
-        var answer = await DeadLetterRetries.RetryAllAsync(patient);
+        var answer = await DeadLetterApi.RetryAllAsync(patient);
         return (answer.Retried, answer.More);
     }
 

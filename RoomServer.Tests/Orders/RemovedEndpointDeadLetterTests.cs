@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -25,13 +23,7 @@ public abstract class RemovedEndpointDeadLetterTests(ContractServer server, Webh
     public async Task LettersForARemovedEndpointAreRefusedOneByOneAndPassedOverByRetryAllWhichTerminates()
     {
         var room = await server.CreateRoomAsync();
-        var outbox = server.Services.GetRequiredService<IOrderOutbox>();
-        for (var version = 1; version <= RemovedLetters + RetryableLetters; version++)
-        {
-            await outbox.DeadLetterAsync(new DeadLetter(
-                "", $"{room.Id}:{version}", room.Id, OrderRecordTypes.Submitted, version, "2026-12-02T00:00:00Z",
-                version <= RemovedLetters ? Removed : receiver.Url, 8, "HTTP 500", "2026-12-02T00:05:00Z", "{}"));
-        }
+        await DeadLetterApi.WriteAsync(server, room, Removed, RemovedLetters, receiver.Url, RetryableLetters);
 
         var before = await AllLettersAsync();
         before.Should().HaveCount(RemovedLetters + RetryableLetters);
@@ -60,25 +52,10 @@ public abstract class RemovedEndpointDeadLetterTests(ContractServer server, Webh
             () => $"the retried letters are delivered; received: {receiver.Describe()}");
     }
 
-    private async Task<List<Letter>> AllLettersAsync()
-    {
-        var letters = new List<Letter>();
-        string? after = null;
-        do
-        {
-            var page = await server.Api.GetFromJsonAsync<JsonElement>("/api/deadletters?limit=1000" + (after is null ? "" : "&after=" + after));
-            letters.AddRange(page.GetProperty("items").EnumerateArray().Select(i => new Letter(
-                i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!, i.GetProperty("endpoint").GetString()!)));
-            after = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetString();
-        }
-        while (after is not null);
+    private Task<List<ListedLetter>> AllLettersAsync() => DeadLetterApi.AllAsync(server.Api);
 
-        return letters;
-    }
+    private Task<RetryAllAnswer> RetryAllAsync() => DeadLetterApi.RetryAllAsync(server.Api);
 
-    private Task<RetryAllAnswer> RetryAllAsync() => DeadLetterRetries.RetryAllAsync(server.Api);
-
-    private sealed record Letter(string Id, string OrderId, string Endpoint);
 }
 
 [Trait("Suite", "Orders")]

@@ -62,7 +62,7 @@ public sealed class RemovedEndpointReplicaTests
             problem.GetProperty("detail").GetString().Should().Contain("no longer configured");
         }
 
-        var (retried, more, _) = await DeadLetterRetries.RetryAllAsync(api);
+        var (retried, more, _) = await DeadLetterApi.RetryAllAsync(api);
         retried.Should().Equal(billingLetter.Id);
         more.Should().BeFalse();
         await Poll.UntilAsync(
@@ -70,7 +70,7 @@ public sealed class RemovedEndpointReplicaTests
             Delivery,
             () => $"billing is sent the retried letter; received: {billing.Describe()}");
 
-        var (again, moreAgain, _) = await DeadLetterRetries.RetryAllAsync(api);
+        var (again, moreAgain, _) = await DeadLetterApi.RetryAllAsync(api);
         again.Should().BeEmpty();
         moreAgain.Should().BeFalse("an operator calling retry-all until more is false is done");
         (await LettersAsync(stage, reconfigured)).Should().Equal(kitchenLetters, "the removed endpoint's letters stay, listed, unchanged");

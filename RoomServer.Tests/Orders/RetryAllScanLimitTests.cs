@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Api;
-using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -26,23 +24,17 @@ public abstract class RetryAllScanLimitTests(ContractServer server, WebhookRecei
         // More letters it cannot retry than one call reads: the call stops, retries nothing, and says where it got to.
         var unretryable = (OrdersApi.MaxScannedPages * 1_000) + 5;
         var room = await server.CreateRoomAsync();
-        var outbox = server.Services.GetRequiredService<IOrderOutbox>();
-        for (var version = 1; version <= unretryable + RetryableLetters; version++)
-        {
-            await outbox.DeadLetterAsync(new DeadLetter(
-                "", $"{room.Id}:{version}", room.Id, OrderRecordTypes.Submitted, version, "2026-12-02T00:00:00Z",
-                version <= unretryable ? Removed : receiver.Url, 8, "HTTP 500", "2026-12-02T00:05:00Z", "{}"));
-        }
+        await DeadLetterApi.WriteAsync(server, room, Removed, unretryable, receiver.Url, RetryableLetters);
 
         var letters = await AllLettersAsync();
         var retryable = letters.Skip(unretryable).ToList();
 
-        var first = await DeadLetterRetries.RetryAllAsync(server.Api);
+        var first = await DeadLetterApi.RetryAllAsync(server.Api);
         first.Retried.Should().BeEmpty("the call read its pages without reaching a letter it can retry");
         first.More.Should().BeTrue();
         first.Next.Should().Be(letters[(OrdersApi.MaxScannedPages * 1_000) - 1].Id, "it goes on after the last letter it read");
 
-        var second = await DeadLetterRetries.RetryAllAsync(server.Api, first.Next);
+        var second = await DeadLetterApi.RetryAllAsync(server.Api, first.Next);
         second.Retried.Should().Equal(retryable.Select(l => l.Id), "the next call goes on from there and reaches them");
         second.More.Should().BeFalse();
         second.Next.Should().BeNull();
@@ -52,23 +44,8 @@ public abstract class RetryAllScanLimitTests(ContractServer server, WebhookRecei
         (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("invalid_argument");
     }
 
-    private async Task<List<Letter>> AllLettersAsync()
-    {
-        var letters = new List<Letter>();
-        string? after = null;
-        do
-        {
-            var page = await server.Api.GetFromJsonAsync<JsonElement>("/api/deadletters?limit=1000" + (after is null ? "" : "&after=" + after));
-            letters.AddRange(page.GetProperty("items").EnumerateArray().Select(i => new Letter(
-                i.GetProperty("id").GetString()!, i.GetProperty("orderId").GetString()!, i.GetProperty("endpoint").GetString()!)));
-            after = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetString();
-        }
-        while (after is not null);
+    private Task<List<ListedLetter>> AllLettersAsync() => DeadLetterApi.AllAsync(server.Api);
 
-        return letters;
-    }
-
-    private sealed record Letter(string Id, string OrderId, string Endpoint);
 }
 
 [Trait("Suite", "Orders")]
