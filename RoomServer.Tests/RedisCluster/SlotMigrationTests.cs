@@ -245,24 +245,8 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
         // A loaded box can miss a write's confirmation deadline right after the migration (CI once did):
         // that write answers `unavailable`, and a client retries it, as these do.
         var room = await cluster.RoomOnMasterAsync(source.Port);
-        await using var bo = await RetriedWhileUnavailableAsync(() => cluster.JoinAsync(room, "bo", replica));
-        (await RetriedWhileUnavailableAsync(() => bo.Client.SetChoiceAsync(room, "pizza", 1, "after-reshard"))).Version.Should().BeGreaterThan(1);
-    }
-
-    /// <summary>The call, retried (at most twice, half a second apart) while it answers <c>unavailable</c>, as DESIGN.md §5 tells a client to.</summary>
-    private static async Task<T> RetriedWhileUnavailableAsync<T>(Func<Task<T>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (HubErrorException ex) when (ex.Code == RoomErrorCodes.Unavailable && attempt < 3)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500));
-            }
-        }
+        await using var bo = await RetryWhileUnavailable.CallAsync(() => cluster.JoinAsync(room, "bo", replica));
+        (await RetryWhileUnavailable.CallAsync(() => bo.Client.SetChoiceAsync(room, "pizza", 1, "after-reshard"))).Version.Should().BeGreaterThan(1);
     }
 
     /// <summary>Waits until each master holds exactly one of the replica's heartbeat channels; returns them by master port.</summary>
