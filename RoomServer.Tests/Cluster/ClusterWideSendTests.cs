@@ -91,6 +91,32 @@ public sealed class ClusterWideSendTests(ClusterFixture cluster) : IClassFixture
         (await readmitted.InvokeAsync<JoinResult>("Join", room.Id, null)).Snapshot!.Members.Select(m => m.MemberId).Should().Contain("bob");
     }
 
+    /// <summary>
+    /// A device of the member that never joined, on a replica where nobody is in the room: that replica does
+    /// not follow the room's channel, so it hears of the removal from the removal broadcast (DESIGN.md §3
+    /// <c>Removed</c>: the server closes every connection of the removed member).
+    /// </summary>
+    [Fact]
+    public async Task RemovingAMemberClosesTheirDeviceThatNeverJoinedOnAReplicaWhereNobodyIsInTheRoom()
+    {
+        var room = await cluster.CreateRoomAsync();
+        var (first, second) = (cluster.Replicas[0], cluster.Replicas[1]);
+        var bobToken = await cluster.TokenAsync(room, "bob");
+        await using var phone = await HubTestClient.ConnectAsync(first.BaseUrl, bobToken);
+        (await phone.InvokeAsync<JoinResult>("Join", room.Id, null)).Replica.Should().Be(first.ReplicaId);
+        await using var tablet = await HubTestClient.ConnectAsync(second.BaseUrl, bobToken);
+
+        var clock = Stopwatch.StartNew();
+        var response = await cluster.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+
+        (await tablet.NextAsync("Removed", ArrivalTimeout)).Deserialize<MemberRemovedNotice>(ContractServer.Json)
+            .Should().Be(new MemberRemovedNotice(room.Id, "bob", "api"));
+        (await Task.WhenAny(tablet.Closed, Task.Delay(ArrivalTimeout))).Should().BeSameAs(tablet.Closed, $"the replica closes the removed member's device that never joined\n{cluster.Logs()}");
+        await phone.Closed.WaitAsync(ArrivalTimeout);
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "both devices are closed within about a second");
+    }
+
     private async Task AnnounceUntilEverywhereAsync(IReadOnlyList<HubTestClient> clients, string prefix, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();

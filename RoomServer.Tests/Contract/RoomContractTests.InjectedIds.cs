@@ -101,8 +101,8 @@ public abstract partial class RoomContractTests
     /// <summary>
     /// Redis mode: every key and channel has a documented shape around a valid id (embedded: nothing to
     /// check). Besides the rooms' channels: SignalR's backplane (<c>rs-signalr*</c>), each replica's
-    /// heartbeat (<c>rs-heartbeat:{replica}:{nonce}</c>, from configuration, never from a request) and the
-    /// Redis client's own <c>__Booksleeve_MasterChanged</c>.
+    /// heartbeat (<c>rs-heartbeat:{replica}:{nonce}</c>, from configuration, never from a request), the
+    /// removal broadcast (<c>rs-removals</c>, a fixed name) and the Redis client's own <c>__Booksleeve_MasterChanged</c>.
     /// </summary>
     private async Task AssertOnlyDocumentedKeysAndChannelsAsync()
     {
@@ -118,7 +118,7 @@ public abstract partial class RoomContractTests
         var channels = await redis.Redis.ExecuteListAsync("PUBSUB", "CHANNELS", "*");
         channels.Should().OnlyContain(
             c => c != null && (RoomChannel().IsMatch(c) || c.StartsWith("rs-signalr", StringComparison.Ordinal)
-                || c.StartsWith("rs-heartbeat:", StringComparison.Ordinal) || c == "__Booksleeve_MasterChanged"),
+                || c.StartsWith("rs-heartbeat:", StringComparison.Ordinal) || c == "rs-removals" || c == "__Booksleeve_MasterChanged"),
             "every channel is built from a validated id");
     }
 

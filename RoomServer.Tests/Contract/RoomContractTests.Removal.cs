@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -153,6 +154,27 @@ public abstract partial class RoomContractTests
         await notJoined.NextAsync("Removed", TimeSpan.FromSeconds(5));
         (await Task.WhenAny(notJoined.Closed, Task.Delay(TimeSpan.FromSeconds(3)))).Should().BeSameAs(notJoined.Closed, "every device of a removed member is closed");
         await joined.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>
+    /// As above, with nobody in the room on the server: it no longer follows the room's channel (the last
+    /// member left), so the removal event does not reach it; the removal broadcast does.
+    /// </summary>
+    [Fact]
+    public async Task ARemovedMembersConnectionIsClosedAlsoWhereNobodyIsInTheRoom()
+    {
+        var room = await Server.CreateRoomAsync();
+        var phone = await Server.JoinAsync(room, "bob");
+        await phone.DisposeAsync();
+
+        var membership = Server.Services.GetRequiredService<RoomShare.RoomServer.Fanout.RoomMembership>();
+        await Poll.UntilAsync(() => membership.Snapshot(r => r == room.Id).Count == 0, TimeSpan.FromSeconds(5), "bob's phone left the room");
+        await using var tablet = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await tablet.NextAsync("Removed", TimeSpan.FromSeconds(5));
+        (await Task.WhenAny(tablet.Closed, Task.Delay(TimeSpan.FromSeconds(3)))).Should().BeSameAs(tablet.Closed, "every device of a removed member is closed");
     }
 
     /// <summary>

@@ -16,6 +16,26 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 [Trait("Suite", "RedisCluster")]
 public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
 {
+
+    /// <summary>
+    /// The removal broadcast is a classic channel, which a cluster carries to every node: a removed member's
+    /// device that never joined, on a replica where nobody is in the room, is closed too (DESIGN.md §3 <c>Removed</c>).
+    /// </summary>
+    [Fact]
+    public async Task ARemovedMembersDeviceThatNeverJoinedIsClosedOnAReplicaWhereNobodyIsInTheRoom()
+    {
+        var room = await cluster.CreateRoomAsync();
+        await using var bob = await cluster.JoinAsync(room, "bob", cluster.Replicas[0]);
+        await using var tablet = await HubTestClient.ConnectAsync(cluster.Replicas[1].BaseUrl, await cluster.TokenAsync(room, "bob"));
+
+        using var response = await cluster.Api.DeleteAsync(new Uri(cluster.Replicas[2].BaseUrl, $"api/rooms/{room.Id}/members/bob"));
+        ((int)response.StatusCode).Should().Be(200, await response.Content.ReadAsStringAsync());
+
+        await tablet.NextAsync("Removed", FollowTimeout);
+        (await Task.WhenAny(tablet.Closed, Task.Delay(TimeSpan.FromSeconds(5)))).Should().BeSameAs(tablet.Closed, "every replica hears the removal");
+        await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
     private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(20);
 
     [Fact]

@@ -16,6 +16,7 @@ public static class EmbeddedRoomsExtensions
     {
         services.AddSingleton<InProcessBackplane>();
         services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<InProcessBackplane>());
+        services.AddSingleton<IMemberRemovalBroadcast, InProcessMemberRemovalBroadcast>();
         services.AddSingleton<IRoomStore, InMemoryRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, InMemoryRoomsPerApiKey>();
         services.AddSingleton<InMemoryOrderOutbox>();

@@ -19,6 +19,7 @@ namespace RoomShare.RoomServer.Fanout;
 public sealed class RemovedMemberEviction(
     RoomMembership membership,
     IRoomStore store,
+    IMemberRemovalBroadcast removals,
     IHostApplicationLifetime lifetime,
     ILogger<RemovedMemberEviction> logger) : IHostedService
 {
@@ -33,12 +34,14 @@ public sealed class RemovedMemberEviction(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         membership.Delivered += OnDelivered;
+        removals.Heard += OnRemovalHeard;
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
         membership.Delivered -= OnDelivered;
+        removals.Heard -= OnRemovalHeard;
         return Task.CompletedTask;
     }
 
@@ -59,6 +62,13 @@ public sealed class RemovedMemberEviction(
             _ = CloseAsync(removed.RoomId, memberId);
         }
     }
+
+    /// <summary>
+    /// A removal every replica hears (<see cref="IMemberRemovalBroadcast"/>), for the member's connections
+    /// on a replica that does not follow the room. One that follows it closes them on the event as well:
+    /// the second close finds them gone, or closes what is already closing.
+    /// </summary>
+    private void OnRemovalHeard(MemberRemovedNotice removal) => _ = CloseAsync(removal.RoomId, removal.MemberId);
 
     /// <summary>
     /// Closes a connection the room's tick found removed, after the <c>Removed</c> notice's head start

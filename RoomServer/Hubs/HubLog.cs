@@ -23,6 +23,9 @@ internal static partial class HubLog
     [LoggerMessage(3010, LogLevel.Warning, "Member {MemberId} was removed from room {RoomId}, but the Removed notice could not be sent")]
     public static partial void RemovedNoticeFailed(ILogger logger, string roomId, string memberId, Exception exception);
 
+    [LoggerMessage(3012, LogLevel.Warning, "Member {MemberId} was removed from room {RoomId}, but the removal could not be broadcast to the replicas that do not follow the room")]
+    public static partial void RemovalBroadcastFailed(ILogger logger, string roomId, string memberId, Exception exception);
+
     [LoggerMessage(3011, LogLevel.Information, "Connection {ConnectionId} of {Member} (room/member) closed at once: the member already has {Limit} connections open on this replica")]
     public static partial void OverOpenConnectionLimit(ILogger logger, string connectionId, string member, int limit);
 }

@@ -53,4 +53,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(1016, LogLevel.Information, "Replica {ReplicaId}: the masters' slot ranges changed (a reshard); {Made} new heartbeat channel(s), {Dropped} dropped")]
     public static partial void HeartbeatsFollowedReshard(ILogger logger, string replicaId, int made, int dropped);
+
+    [LoggerMessage(1018, LogLevel.Warning, "Not subscribed to the removals channel yet ({Reason}); retrying")]
+    public static partial void RemovalChannelNotSubscribed(ILogger logger, string reason);
+
+    [LoggerMessage(1019, LogLevel.Warning, "A message on the removals channel is not a removal: {Message}")]
+    public static partial void RemovalUnreadable(ILogger logger, string message);
 }

@@ -33,6 +33,9 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
         services.AddSingleton<BackplaneHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
+        services.AddSingleton<RedisMemberRemovalBroadcast>();
+        services.AddSingleton<IMemberRemovalBroadcast>(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
         services.AddSingleton<IRoomStore, RedisRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();

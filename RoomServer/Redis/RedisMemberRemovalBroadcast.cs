@@ -1,0 +1,99 @@
+using System.Text.Json;
+using RoomShare.RoomServer.Rooms;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// Scaled mode's removal broadcast: one classic channel, <c>rs-removals</c>, that every replica
+/// subscribes to once (a cluster broadcasts a classic PUBLISH to every node; removals are rare).
+/// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
+/// re-subscription (a replica that was deaf) it is made again too, since a subscription can be lost
+/// on the server without the connection noticing.
+/// </summary>
+public sealed class RedisMemberRemovalBroadcast(
+    RedisConnection redis,
+    RedisBackplane backplane,
+    IHostApplicationLifetime lifetime,
+    ILogger<RedisMemberRemovalBroadcast> logger) : IMemberRemovalBroadcast, IHostedService
+{
+    public static readonly RedisChannel Channel = RedisChannel.Literal("rs-removals");
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
+    public event Action<MemberRemovedNotice>? Heard;
+
+    public Task PublishAsync(MemberRemovedNotice removal) =>
+        redis.PublishAsync(Channel, JsonSerializer.SerializeToUtf8Bytes(removal, WebJson));
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        backplane.Restored += Resubscribe;
+
+        // In the background: Redis may be away at start-up, and the replica starts all the same.
+        _ = SubscribeUntilDoneAsync();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        backplane.Restored -= Resubscribe;
+        return Task.CompletedTask;
+    }
+
+    private void Resubscribe() => _ = SubscribeUntilDoneAsync();
+
+    private async Task SubscribeUntilDoneAsync()
+    {
+        while (!lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            try
+            {
+                // Dropping this handler first keeps it registered once, whatever an earlier attempt left.
+                await redis.CallAsync("subscribe", async () =>
+                {
+                    await redis.Subscriber.UnsubscribeAsync(Channel, OnMessage);
+                    await redis.Subscriber.SubscribeAsync(Channel, OnMessage);
+                    return true;
+                });
+                return;
+            }
+            catch (Exception ex) when (ex is RoomException or RedisException)
+            {
+                RedisLog.RemovalChannelNotSubscribed(logger, ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(RetryDelay, lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue message)
+    {
+        MemberRemovedNotice? removal;
+        try
+        {
+            removal = JsonSerializer.Deserialize<MemberRemovedNotice>((byte[])message!, WebJson);
+        }
+        catch (JsonException)
+        {
+            removal = null;
+        }
+
+        if (removal is { RoomId: not null, MemberId: not null })
+        {
+            Heard?.Invoke(removal);
+        }
+        else
+        {
+            RedisLog.RemovalUnreadable(logger, message.ToString());
+        }
+    }
+}
