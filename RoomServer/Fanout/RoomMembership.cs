@@ -108,7 +108,13 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     {
         if (_connections.TryGetValue(connectionId, out var connection))
         {
-            connection.Admit(roomId, message => WriteTo(roomId, connection, message));
+            // Counted here, once, as they are written: a kept message the connection never gets (its Join
+            // refused, or it left first) was never delivered.
+            var written = connection.Admit(roomId, message => WriteTo(roomId, connection, message));
+            if (written > 0)
+            {
+                metrics.Delivered(written);
+            }
         }
     }
 
@@ -230,27 +236,35 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .Select(c => c.Context)
             .ToList();
 
-    /// <summary>Sends one server-to-client call to every local connection in the room; serialized once, never awaited.</summary>
-    public void SendToRoom(string roomId, string method, object argument)
+    /// <summary>
+    /// Sends one server-to-client call to every local connection in the room; serialized once, never awaited.
+    /// Returns how many connections it was written to (not those kept back or left out, <see cref="Write"/>).
+    /// </summary>
+    public int SendToRoom(string roomId, string method, object argument)
     {
-        if (MembersOf(roomId) is { } members)
+        if (MembersOf(roomId) is not { } members)
         {
-            var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
-            Write(roomId, members, _ => message);
+            return 0;
         }
+
+        var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
+        return Write(roomId, members, _ => message);
     }
 
     private LocalConnection[]? MembersOf(string roomId) =>
         _rooms.TryGetValue(roomId, out var entry) && entry.Members is { Length: > 0 } members ? members : null;
 
-    private void Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor)
+    /// <summary>Writes to each member not kept back (<see cref="LocalConnection.HoldsBack"/>); returns how many were written to.</summary>
+    private int Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor)
     {
+        var written = 0;
         foreach (var member in members)
         {
             var message = messageFor(member.Context);
             if (!member.HoldsBack(roomId, message, out var held))
             {
                 WriteTo(roomId, member, message);
+                written++;
             }
             else if (held > _maxPendingBytes)
             {
@@ -258,6 +272,8 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 Evict(roomId, member, held);
             }
         }
+
+        return written;
     }
 
     private void WriteTo(string roomId, LocalConnection member, SerializedHubMessage message)
@@ -302,26 +318,28 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             case EncodedRoomMessage encoded when members is not null:
                 var target = encoded.Kind == RoomMessageKind.Event ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
                 var frames = new RoomFrames(target, encoded.Json);
-                Write(encoded.RoomId, members, c => frames.For(c.Protocol));
-                Measure(target, members.Length, encoded.Kind == RoomMessageKind.Event ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
+                var written = Write(encoded.RoomId, members, c => frames.For(c.Protocol));
+                Measure(target, written, encoded.Kind == RoomMessageKind.Event ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
                 break;
             case RoomEventMessage e when members is not null:
-                SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event);
-                Measure(RoomClientMethods.RoomEvent, members.Length, EventStamps.AcceptedAt(e.Event.At));
+                Measure(RoomClientMethods.RoomEvent, SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event), EventStamps.AcceptedAt(e.Event.At));
                 break;
             case PresenceMessage p when members is not null:
-                SendToRoom(p.RoomId, RoomClientMethods.Presence, p.Change);
-                Measure(RoomClientMethods.Presence, members.Length, null);
+                Measure(RoomClientMethods.Presence, SendToRoom(p.RoomId, RoomClientMethods.Presence, p.Change), null);
                 break;
         }
 
         Delivered?.Invoke(message);
     }
 
-    private void Measure(string kind, int connections, DateTimeOffset? acceptedAt)
+    /// <summary>
+    /// One room message heard, and the connections it was written to now: one counter add per message, not per
+    /// connection (this is the fan-out's hot path). Those keeping it for a Join count when <see cref="Admit"/> writes it.
+    /// </summary>
+    private void Measure(string kind, int written, DateTimeOffset? acceptedAt)
     {
         metrics.RoomMessage(kind);
-        metrics.Delivered(connections);
+        metrics.Delivered(written);
         if (acceptedAt is { } at)
         {
             metrics.DeliveryLag((DateTimeOffset.UtcNow - at).TotalMilliseconds);
@@ -476,14 +494,17 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             }
         }
 
-        /// <summary>Writes the kept messages, under the lock, so a message delivered meanwhile waits and comes after them.</summary>
-        public void Admit(string roomId, Action<SerializedHubMessage> write)
+        /// <summary>
+        /// Writes the kept messages, under the lock, so a message delivered meanwhile waits and comes after them.
+        /// Returns how many it wrote.
+        /// </summary>
+        public int Admit(string roomId, Action<SerializedHubMessage> write)
         {
             lock (_lock)
             {
                 if (_roomId != roomId || _held is null)
                 {
-                    return;
+                    return 0;
                 }
 
                 foreach (var message in _held)
@@ -491,7 +512,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                     write(message);
                 }
 
+                var written = _held.Count;
                 _held = null;
+                return written;
             }
         }
 

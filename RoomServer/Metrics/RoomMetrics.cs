@@ -37,7 +37,7 @@ public sealed class RoomMetrics
         _connections = meter.CreateUpDownCounter<long>("roomshare.connections", "{connection}", "Hub connections open on this replica");
         _joinedRooms = meter.CreateUpDownCounter<long>("roomshare.rooms.joined", "{room}", "Rooms with at least one connection on this replica");
         _roomMessages = meter.CreateCounter<long>("roomshare.room.messages", "{message}", "Room messages (events, presence) this replica heard on room channels");
-        _deliveries = meter.CreateCounter<long>("roomshare.deliveries", "{message}", "Room messages written to member connections");
+        _deliveries = meter.CreateCounter<long>("roomshare.deliveries", "{message}", "Room messages written to member connections, one per connection (those kept for a Join count once it is admitted)");
         _deliveryLag = meter.CreateHistogram<double>("roomshare.delivery.lag", "ms", "From an event's acceptance (its 'at') to its hand-over to this replica's connections", tags: null, LatencyAdvice);
         _redisCalls = meter.CreateHistogram<double>("roomshare.redis.duration", "ms", "Redis call latency, by operation and outcome", tags: null, LatencyAdvice);
         _errors = meter.CreateCounter<long>("roomshare.errors", "{error}", "Calls refused with a DESIGN §5 code, by code and edge (hub, http)");
