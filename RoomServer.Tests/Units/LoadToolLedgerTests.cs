@@ -1,5 +1,6 @@
 extern alias loadtool;
 
+using loadtool::RoomShare.LoadTest.Hub;
 using loadtool::RoomShare.LoadTest.Measure;
 using loadtool::RoomShare.LoadTest.Population;
 using loadtool::RoomShare.LoadTest.Profiles;
@@ -10,7 +11,8 @@ namespace RoomShare.RoomServer.Tests.Units;
 /// <summary>
 /// How the load tool's books credit a delivery (<c>ChangeLedger</c>): only to the change it is — the room it
 /// was sent to and the quantity it set, not just the opId — and what it counts once a step's books are
-/// closed; and which join steps count towards W3's capacity (a step cut short by the connection bound).
+/// closed, each delivery once, in the step of its change (<c>DeliveryTracker</c>); and which join steps count towards
+/// W3's capacity (a step cut short by the connection bound).
 /// </summary>
 public sealed class LoadToolLedgerTests
 {
@@ -92,6 +94,60 @@ public sealed class LoadToolLedgerTests
         tracker.Late().Should().Be(new LateDeliveries(Receipts: 1, Duplicates: 1, Mismatched: 1));
     }
 
+    /// <summary>
+    /// Regression: a duplicate of step 1's change that arrived during step 2 was step 1's late duplicate and also step 2's
+    /// duplicate version (or, after step 2's own event, its out-of-order delivery): counted twice, and step 2 unclean.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ADuplicateThatArrivesDuringALaterStepCountsOnceAsItsOwnStepsLateDuplicate(bool afterTheLaterStepsEvent)
+    {
+        var tracker = new DeliveryTracker();
+        var member = JoinedMember(tracker);
+
+        var (first, firstTotals, firstCounters) = RunStep(tracker, step: 1, () => member.OnRoomEvent(Choice(step: 1, version: 1), 300));
+        var (second, secondTotals, secondCounters) = RunStep(tracker, step: 2, () =>
+        {
+            if (afterTheLaterStepsEvent)
+            {
+                member.OnRoomEvent(Choice(step: 2, version: 2), 600);
+            }
+
+            member.OnRoomEvent(Choice(step: 1, version: 1), 700); // step 1's change again
+            if (!afterTheLaterStepsEvent)
+            {
+                member.OnRoomEvent(Choice(step: 2, version: 2), 800);
+            }
+        });
+
+        (firstTotals.Missing, firstTotals.Duplicates, firstCounters.DuplicateVersions).Should().Be((0L, 0L, 0L), "step 1 closed clean");
+        first.Late.Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0), "the duplicate is step 1's, counted once, late");
+        (secondTotals.Missing, secondTotals.Duplicates, secondTotals.Mismatched).Should().Be((0L, 0L, 0L));
+        (secondCounters.DuplicateVersions, secondCounters.OutOfOrder, secondCounters.Gaps, secondCounters.StrayChoices)
+            .Should().Be((0L, 0L, 0L, 0L), "it is not step 2's duplicate or out-of-order delivery");
+        second.Late.Should().Be(default(LateDeliveries));
+        tracker.Late().Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0), "once over the run");
+    }
+
+    [Fact]
+    public void ADuplicateWithinItsStepCountsOnceInThatStep()
+    {
+        var tracker = new DeliveryTracker();
+        var member = JoinedMember(tracker);
+
+        var (ledger, totals, counters) = RunStep(tracker, step: 1, () =>
+        {
+            member.OnRoomEvent(Choice(step: 1, version: 1), 300);
+            member.OnRoomEvent(Choice(step: 1, version: 1), 400);
+        });
+
+        // One delivery, seen by change and by version: the run's summary takes the larger of the two.
+        (totals.Duplicates, counters.DuplicateVersions).Should().Be((1L, 1L));
+        (totals.Missing, counters.OutOfOrder, counters.Gaps).Should().Be((0L, 0L, 0L));
+        ledger.Late.Should().Be(default(LateDeliveries), "it came before the books closed");
+    }
+
     [Fact]
     public void AJoinStepCutShortByTheConnectionBoundIsCapped()
     {
@@ -118,6 +174,30 @@ public sealed class LoadToolLedgerTests
         counted.Select(s => s.Rate).Should().Equal(2000, 2500, 4000);
         Capacity.Of(counted, s => s.Rate, s => s.Valid, s => s.MeetsSlo).Should().Be(new Capacity(2500, "broken at 4000/s"));
         Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo).Rate.Should().Be(3000, "without the rule the short step's pass would count");
+    }
+
+    /// <summary>A member of room-a (one member per room here), joined at version 0.</summary>
+    private static Member JoinedMember(DeliveryTracker tracker)
+    {
+        var member = new Member("room-a", room: 0, index: 0, "m0", "token", tracker);
+        member.OnJoined(new JoinResultWire(new PositionWire("epoch1", 0), "r1"));
+        return member;
+    }
+
+    /// <summary>The event of a step's one change (quantity 7) at a room version.</summary>
+    private static RoomEventWire Choice(int step, long version) => new("room-a", version, "choice", InvocationIds.Change(step, 0), Quantity: 7);
+
+    /// <summary>As WriteStep does: a ledger with one acknowledged change, the deliveries, the books closed, the tracker's counters over the step.</summary>
+    private static (ChangeLedger Ledger, LedgerTotals Totals, DeliveryCounters Counters) RunStep(DeliveryTracker tracker, int step, Action deliveries)
+    {
+        var ledger = new ChangeLedger(step, changes: 1, membersPerRoom: 1, measuredFrom: 0);
+        tracker.Register(ledger);
+        var before = tracker.Snapshot();
+        ledger.MarkSending(0, "room-a", 7, intendedAt: 100, sendingAt: 100);
+        ledger.OnCompleted(0, error: null, receivedAt: 200);
+        deliveries();
+        var totals = ledger.Seal();
+        return (ledger, totals, tracker.Snapshot().Since(before));
     }
 
     private static JoinStepResult JoinStep(int rate, bool meets, bool capped)

@@ -92,20 +92,21 @@ public sealed class ChangeLedger
 
     /// <summary>
     /// A member's receipt of the change's event: <paramref name="roomId"/> is the room of the member who
-    /// received it, <paramref name="quantity"/> what the event says was set.
+    /// received it, <paramref name="quantity"/> what the event says was set. True when it came after
+    /// <see cref="Seal"/>: it is counted here, in <see cref="Late"/>, and nowhere else.
     /// </summary>
-    public void OnReceipt(int change, int member, string roomId, int? quantity, long receivedAt)
+    public bool OnReceipt(int change, int member, string roomId, int? quantity, long receivedAt)
     {
         if ((uint)change >= (uint)_outcome.Length || (uint)member >= (uint)_members)
         {
-            return;
+            return false;
         }
 
         var late = _sealed;
         if (!string.Equals(Volatile.Read(ref _roomIds[change]), roomId, StringComparison.Ordinal) || quantity != Volatile.Read(ref _quantities[change]))
         {
             Interlocked.Increment(ref (late ? ref _lateMismatched : ref _mismatched));
-            return;
+            return late;
         }
 
         if (Interlocked.Increment(ref _receipts[(change * _members) + member]) == 1)
@@ -124,6 +125,8 @@ public sealed class ChangeLedger
         {
             Interlocked.Increment(ref (late ? ref _lateDuplicates : ref _duplicates));
         }
+
+        return late;
     }
 
     public void OnCompleted(int change, string? error, long receivedAt)

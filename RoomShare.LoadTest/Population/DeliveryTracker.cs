@@ -7,7 +7,9 @@ namespace RoomShare.LoadTest.Population;
 /// Every member's deliveries, checked in one place: order by room version per member (a lower version
 /// than one already seen is out of order, the same one again a duplicate, a jump a gap), and each
 /// <c>choice</c> event credited to the change that caused it in that step's <see cref="ChangeLedger"/>.
-/// Counters only grow; a step reports the difference between two <see cref="Snapshot"/>s.
+/// Counters only grow; a step reports the difference between two <see cref="Snapshot"/>s. Each delivery counts
+/// once, in the step of its change: one that comes after its step's books closed is that step's late delivery
+/// (<see cref="ChangeLedger.Late"/>), not an order fault of the step running when it arrives.
 /// </summary>
 public sealed class DeliveryTracker
 {
@@ -42,39 +44,63 @@ public sealed class DeliveryTracker
 
     internal void OnRoomEvent(Member member, RoomEventWire roomEvent, ref long lastVersion, long receivedAt)
     {
-        var version = roomEvent.Version;
+        var order = Order(roomEvent.Version, ref lastVersion);
+        if (roomEvent.Type == "choice")
+        {
+            Interlocked.Increment(ref _choiceDeliveries);
+            if (InvocationIds.TryParseChange(roomEvent.OpId, out var step, out var change) && _ledgers.TryGetValue(step, out var ledger))
+            {
+                if (ledger.OnReceipt(change, member.Index, member.RoomId, roomEvent.Quantity, receivedAt))
+                {
+                    // Its step's books had closed: counted there as late. Counted here too, it would be the step
+                    // running now's duplicate or out-of-order delivery — one delivery twice, and that step unclean.
+                    return;
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref _strayChoices);
+            }
+        }
+
+        switch (order)
+        {
+            case VersionOrder.Earlier:
+                Interlocked.Increment(ref _outOfOrder);
+                break;
+            case VersionOrder.Same:
+                Interlocked.Increment(ref _duplicateVersions);
+                break;
+            case VersionOrder.Gap:
+                Interlocked.Increment(ref _gaps);
+                break;
+        }
+    }
+
+    /// <summary>Where a version stands against the member's last one; moves the last one on when it is newer.</summary>
+    private static VersionOrder Order(long version, ref long lastVersion)
+    {
         if (version < lastVersion)
         {
-            Interlocked.Increment(ref _outOfOrder);
-        }
-        else if (version == lastVersion)
-        {
-            Interlocked.Increment(ref _duplicateVersions);
-        }
-        else
-        {
-            if (version > lastVersion + 1)
-            {
-                Interlocked.Increment(ref _gaps);
-            }
-
-            lastVersion = version;
+            return VersionOrder.Earlier;
         }
 
-        if (roomEvent.Type != "choice")
+        if (version == lastVersion)
         {
-            return;
+            return VersionOrder.Same;
         }
 
-        Interlocked.Increment(ref _choiceDeliveries);
-        if (InvocationIds.TryParseChange(roomEvent.OpId, out var step, out var change) && _ledgers.TryGetValue(step, out var ledger))
-        {
-            ledger.OnReceipt(change, member.Index, member.RoomId, roomEvent.Quantity, receivedAt);
-        }
-        else
-        {
-            Interlocked.Increment(ref _strayChoices);
-        }
+        var order = version > lastVersion + 1 ? VersionOrder.Gap : VersionOrder.Next;
+        lastVersion = version;
+        return order;
+    }
+
+    private enum VersionOrder
+    {
+        Next,
+        Gap,
+        Same,
+        Earlier,
     }
 
     internal void OnChangeCompleted(string invocationId, string? error, long receivedAt)

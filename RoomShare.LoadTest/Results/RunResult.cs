@@ -32,7 +32,8 @@ public sealed record JoinFloorComparison(
 /// Missing = deliveries that never arrived; out-of-order = a member saw a lower room version after a higher one;
 /// duplicates include those that arrived after their step's books closed; mismatched = events credited by opId
 /// to a change but carrying another room or quantity, or naming no change at all; late = deliveries that came
-/// after their step's books closed (the step counted them missing).
+/// after their step's books closed (the step counted them missing). Each delivery counts once: one after its step's books
+/// closed only in that step's late figures, not as a later step's out-of-order or duplicate delivery.
 /// </summary>
 public sealed record RunSummary(
     long Missing,
