@@ -48,6 +48,8 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 
         // invalid_argument: a malformed id, or no dead letter by that id (already retried).
         ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        // invalid_argument: a malformed id, or no dead letter by that id (already retried or deleted), as retry answers it.
+        ["DELETE /api/deadletters/{id}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
         // invalid_argument: a malformed after.
         ["POST /api/deadletters/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
     };

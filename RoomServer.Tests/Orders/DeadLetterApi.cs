@@ -40,17 +40,19 @@ internal static class DeadLetterApi
     }
 
     /// <summary>
-    /// Dead letters for versions 1.. of <paramref name="room"/>, oldest first: the first <paramref name="forFirst"/>
-    /// for <paramref name="firstEndpoint"/>, then <paramref name="forSecond"/> for <paramref name="secondEndpoint"/>.
+    /// Dead letters for versions <paramref name="firstVersion"/>.. of <paramref name="room"/>, oldest first: the first
+    /// <paramref name="forFirst"/> for <paramref name="firstEndpoint"/>, then <paramref name="forSecond"/> for <paramref name="secondEndpoint"/>.
     /// </summary>
-    public static async Task WriteAsync(ContractServer server, TestRoom room, string firstEndpoint, int forFirst, string secondEndpoint, int forSecond)
+    public static async Task WriteAsync(
+        ContractServer server, TestRoom room, string firstEndpoint, int forFirst, string secondEndpoint, int forSecond, int firstVersion = 1)
     {
         var outbox = server.Services.GetRequiredService<IOrderOutbox>();
-        for (var version = 1; version <= forFirst + forSecond; version++)
+        for (var i = 0; i < forFirst + forSecond; i++)
         {
+            var version = firstVersion + i;
             await outbox.DeadLetterAsync(new DeadLetter(
                 "", $"{room.Id}:{version}", room.Id, OrderRecordTypes.Submitted, version, "2026-12-02T00:00:00Z",
-                version <= forFirst ? firstEndpoint : secondEndpoint, 8, "HTTP 500", "2026-12-02T00:05:00Z", "{}"));
+                i < forFirst ? firstEndpoint : secondEndpoint, 8, "HTTP 500", "2026-12-02T00:05:00Z", "{}"));
         }
     }
 }

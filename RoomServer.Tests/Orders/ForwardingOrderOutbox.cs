@@ -32,4 +32,6 @@ internal abstract class ForwardingOrderOutbox(IOrderOutbox inner) : IOrderOutbox
     public virtual Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId) => Inner.FindDeadLetterAsync(deadLetterId);
 
     public virtual Task<string?> RetryAsync(string deadLetterId) => Inner.RetryAsync(deadLetterId);
+
+    public virtual Task<bool> DeleteDeadLetterAsync(string deadLetterId) => Inner.DeleteDeadLetterAsync(deadLetterId);
 }

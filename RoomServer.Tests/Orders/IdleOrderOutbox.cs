@@ -33,4 +33,6 @@ internal abstract class IdleOrderOutbox : IOrderOutbox
     public Task<DeadLetter?> FindDeadLetterAsync(string deadLetterId) => Task.FromResult<DeadLetter?>(null);
 
     public Task<string?> RetryAsync(string deadLetterId) => Task.FromResult<string?>(null);
+
+    public Task<bool> DeleteDeadLetterAsync(string deadLetterId) => Task.FromResult(false);
 }

@@ -15,6 +15,7 @@ public sealed class OrdersApiTests(EmbeddedContractServer server) : IClassFixtur
     [InlineData("GET", "/api/deadletters")]
     [InlineData("POST", "/api/deadletters/1-0/retry")]
     [InlineData("POST", "/api/deadletters/retry")]
+    [InlineData("DELETE", "/api/deadletters/1-0")]
     public async Task EveryOperatorRouteWantsTheApiKey(string method, string path)
     {
         var response = await server.Anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
@@ -59,6 +60,8 @@ public sealed class OrdersApiTests(EmbeddedContractServer server) : IClassFixtur
         RedisKeys.ForStateChange("r1").Select(k => k.ToString()).TakeLast(2).Should().Equal("rs:{r1}:orders", "rs:{r1}:deliveries");
         RedisKeys.OrderRooms.ToString().Should().Be("rs:orders:rooms");
         RedisKeys.DeadLetters.ToString().Should().Be("rs:orders:deadletters");
+        RedisKeys.Requeued("r1").ToString().Should().Be("rs:{r1}:requeued");
+        RedisKeys.Discarded("r1").ToString().Should().Be("rs:{r1}:discarded");
     }
 
     private static async Task ShouldBeProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)

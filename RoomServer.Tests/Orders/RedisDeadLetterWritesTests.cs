@@ -56,7 +56,7 @@ public sealed class RedisDeadLetterWritesTests
         await using var redis = await RedisServerProcess.StartAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var db = connection.GetDatabase();
-        RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1")];
+        RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1"), RedisKeys.Discarded("r1")];
         RedisValue[] args = [RedisOrderOutbox.Group, "r1:3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400];
 
         Reply(await OutboxScripts.Requeue.EvaluateAsync(db, keys, args)).Should().Be("ok");
@@ -78,7 +78,7 @@ public sealed class RedisDeadLetterWritesTests
         await using var redis = await RedisServerProcess.StartAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var db = connection.GetDatabase();
-        RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1")];
+        RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1"), RedisKeys.Discarded("r1")];
         RedisValue[] args = [RedisOrderOutbox.Group, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400, "orderId", "r1:3", "endpoint", Endpoint, "type", "order.future"];
 
         Reply(await OutboxScripts.Restore.EvaluateAsync(db, keys, args)).Should().Be("ok");

@@ -47,6 +47,9 @@ public static class OrdersApi
         deadLetters.MapPost("/{id}/retry", RetryOne)
             .WithSummary("Retries one dead letter; invalid_argument when there is none, or its endpoint is no longer configured (it stays)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        deadLetters.MapDelete("/{id}", DeleteOne)
+            .WithSummary("Deletes one dead letter for good (e.g. of an endpoint removed for good); invalid_argument when there is none (already retried or deleted)")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/retry", RetryAll)
             .WithSummary("Retries the oldest dead letters after the id 'after' (default: from the oldest) whose endpoint is still configured, at most 1000 a call, reading past at most 5000; more = there may be more: call again with after = next")
             .ProducesProblem(StatusCodes.Status400BadRequest);
@@ -120,7 +123,25 @@ public static class OrdersApi
         return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false, null));
     }
 
-    private static RoomException NoSuchDeadLetter(string id) => RoomException.Invalid($"there is no dead letter '{id}' (already retried?)");
+    private static RoomException NoSuchDeadLetter(string id) => RoomException.Invalid($"there is no dead letter '{id}' (already retried or deleted?)");
+
+    /// <summary>
+    /// Whatever its endpoint: this is how an operator clears the letters of an endpoint removed for good, which
+    /// retry passes over. Racing a retry of the same letter, one of the two has its effect and the other answers
+    /// that there is no such letter (the outbox decides, atomically).
+    /// </summary>
+    private static async Task<NoContent> DeleteOne(string id, IOrderOutbox outbox, ILoggerFactory loggers)
+    {
+        var canonical = DeadLetterIds.Canonical(id)
+            ?? throw RoomException.Invalid("a dead letter id looks like 1732890000000-0 (GET /api/deadletters lists them)");
+        if (!await outbox.DeleteDeadLetterAsync(canonical))
+        {
+            throw NoSuchDeadLetter(canonical);
+        }
+
+        OrdersLog.DeadLetterDeleted(loggers.CreateLogger(typeof(OrdersApi)), canonical);
+        return TypedResults.NoContent();
+    }
 
     /// <summary>
     /// The oldest dead letters that can be retried, at most <see cref="MaxPage"/> a call: each costs a few Redis

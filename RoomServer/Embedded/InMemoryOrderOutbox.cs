@@ -200,6 +200,15 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         }
     }
 
+    /// <summary>Under the one lock, as a retry is: of a delete and a retry at once, whichever comes second finds no letter.</summary>
+    public Task<bool> DeleteDeadLetterAsync(string deadLetterId)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_deadLetters.RemoveAll(d => d.Id == deadLetterId) > 0);
+        }
+    }
+
     private static OutboxClaim Claimed(string roomId, RoomOutbox outbox, Stored entry) => new(ClaimOutcome.Claimed, new OutboxEntry(
         roomId, entry.Id, entry.OrderId, entry.Type, entry.Version, entry.At, entry.Body, entry.OnlyEndpoint, DeliveriesOf(outbox, entry.OrderId)));
 

@@ -67,6 +67,14 @@ public interface IOrderOutbox
     /// returns its room; null when there is no such dead letter. Looks up that one letter only.
     /// </summary>
     Task<string?> RetryAsync(string deadLetterId);
+
+    /// <summary>
+    /// Removes a dead letter for good (its endpoint was removed for good, or its order no longer matters): true
+    /// when this call or one at the same moment removed it; false when there is no such dead letter. A delete and a
+    /// retry of one letter at once have one effect between them: the letter is put back, or it is gone — the one that
+    /// loses answers as if there were no such letter. Looks up that one letter only.
+    /// </summary>
+    Task<bool> DeleteDeadLetterAsync(string deadLetterId);
 }
 
 public sealed record OutboxRoom(string RoomId, long Mark);

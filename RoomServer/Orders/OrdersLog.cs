@@ -36,6 +36,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6012, LogLevel.Warning, "Order outbox of room {RoomId}: {OrderId} was done with here, but another replica took it over before this one could settle it (this one could not renew its claim in time); the new holder may deliver it again (at least once)")]
     public static partial void SettleLost(ILogger logger, string roomId, string orderId);
 
+    [LoggerMessage(6014, LogLevel.Information, "Dead letter {DeadLetterId} deleted by an operator: it will not be delivered")]
+    public static partial void DeadLetterDeleted(ILogger logger, string deadLetterId);
+
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
 }

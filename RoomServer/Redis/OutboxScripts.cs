@@ -11,6 +11,7 @@ public static class OutboxScripts
     public static readonly RedisScript Keep = Load("outbox_keep");
     public static readonly RedisScript Requeue = Load("outbox_requeue");
     public static readonly RedisScript Restore = Load("outbox_restore");
+    public static readonly RedisScript Discard = Load("outbox_discard");
     public static readonly RedisScript Forget = Load("outbox_forget");
     public static readonly RedisScript Dead = Load("outbox_dead");
 

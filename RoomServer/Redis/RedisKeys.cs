@@ -51,6 +51,12 @@ public static class RedisKeys
     /// <summary>The room's dead letters already put back by a retry (a set of their ids), so that two retries of one at once put it back once.</summary>
     public static RedisKey Requeued(string roomId) => Prefix(roomId) + "requeued";
 
+    /// <summary>
+    /// The room's dead letters an operator deleted (a set of their ids), so that a retry racing the delete does not put
+    /// one back, nor a delete remove one a retry put back: of the two, only the first has its effect.
+    /// </summary>
+    public static RedisKey Discarded(string roomId) => Prefix(roomId) + "discarded";
+
     /// <summary>Rooms whose outbox may hold records to deliver (sorted set, score = announcement time in ms). Global: single-key commands only.</summary>
     public static readonly RedisKey OrderRooms = "rs:orders:rooms";
 

@@ -31,7 +31,10 @@ public sealed class RedisOrderOutbox(
     /// <summary>The sweep's SCAN page, and how many outboxes it finds before it indexes them (one ZADD NX).</summary>
     private const int SweepBatch = 500;
 
-    /// <summary>How long a room remembers that a dead letter was put back (outbox_requeue.lua): a dead letter is removed right after.</summary>
+    /// <summary>
+    /// How long a room remembers that a dead letter was put back (outbox_requeue.lua) or deleted (outbox_discard.lua):
+    /// the dead letter is removed from its stream right after.
+    /// </summary>
     private static readonly TimeSpan RequeueMemory = TimeSpan.FromDays(1);
 
     private IDatabase Database => redis.Connection.GetDatabase();
@@ -352,30 +355,61 @@ public sealed class RedisOrderOutbox(
         var letter = ReadDeadLetter(deadLetterId, fields);
         var status = StatusField(letter.OrderId, letter.Endpoint);
         var pending = WriteDelivery(new EndpointDelivery(DeliveryStatuses.Pending, 0, null));
-        RedisKey[] keys = [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId), RedisKeys.Requeued(letter.RoomId)];
+        RedisKey[] keys = [RedisKeys.Orders(letter.RoomId), RedisKeys.OrderDeliveries(letter.RoomId), RedisKeys.Requeued(letter.RoomId), RedisKeys.Discarded(letter.RoomId)];
         var remembered = (long)RequeueMemory.TotalSeconds;
 
         // Put back first (confirmed where writes are), then drop the dead letter: a crash or a failover in
         // between repeats a delivery (at least once), never loses one. A dead letter that another retry
         // has put back meanwhile is not put back twice ('again'), and that earlier put-back is confirmed
         // before it is dropped all the same: the earlier retry's own confirmation may have failed.
-        if (fields.ContainsKey(UnreadableOrderRecords.MarkerField))
-        {
-            await redis.EvaluateConfirmedAsync(OutboxScripts.Restore, keys,
+        // A letter an operator deleted meanwhile ('discarded': the delete came first) is not put back: this retry
+        // finishes that delete's removal from the stream (its own may not have happened yet) and answers that there
+        // is no such letter.
+        var reply = fields.ContainsKey(UnreadableOrderRecords.MarkerField)
+            ? await redis.EvaluateConfirmedAsync(OutboxScripts.Restore, keys,
                 [Group, status, pending, deadLetterId, remembered, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)],
-                wrote: _ => true);
-        }
-        else
-        {
-            await redis.EvaluateConfirmedAsync(OutboxScripts.Requeue, keys,
+                wrote: _ => true)
+            : await redis.EvaluateConfirmedAsync(OutboxScripts.Requeue, keys,
                 [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending, deadLetterId, remembered],
                 wrote: _ => true);
+
+        await RemoveDeadLetterAsync(deadLetterId);
+        if (ReplyOf(reply) == "discarded")
+        {
+            return null;
         }
 
-        await redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [deadLetterId]));
         await AnnounceAsync(letter.RoomId);
         return letter.RoomId;
     }
+
+    /// <summary>
+    /// The room's mark decides between a delete and a retry of the letter at once (outbox_discard.lua), confirmed where
+    /// writes are, before the letter leaves the stream: a failover that lost the removal brings the letter back
+    /// listed, but no retry puts it back (it finds the mark), and a delete of it again removes it.
+    /// </summary>
+    public async Task<bool> DeleteDeadLetterAsync(string deadLetterId)
+    {
+        deadLetterId = DeadLetterIds.AsStreamId(deadLetterId);
+        if (await StoredDeadLetterAsync(deadLetterId) is not { } fields)
+        {
+            return false;
+        }
+
+        var roomId = ReadDeadLetter(deadLetterId, fields).RoomId;
+        var reply = await redis.EvaluateConfirmedAsync(OutboxScripts.Discard, [RedisKeys.Requeued(roomId), RedisKeys.Discarded(roomId)],
+            [deadLetterId, (long)RequeueMemory.TotalSeconds], wrote: _ => true);
+
+        // 'retried': a retry put it back first (confirmed by now); the letter may still be listed if that retry stopped
+        // before removing it, so it is removed here too — the delete lost all the same.
+        await RemoveDeadLetterAsync(deadLetterId);
+        return ReplyOf(reply) != "retried";
+    }
+
+    private Task<long> RemoveDeadLetterAsync(string streamId) =>
+        redis.CallAsync("deadletter-remove", () => Database.StreamDeleteAsync(RedisKeys.DeadLetters, [streamId]));
+
+    private static string? ReplyOf(RedisResult reply) => (string?)((RedisResult[])reply!)[0];
 
     private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
 

@@ -1,5 +1,5 @@
 -- outbox_requeue.lua — a retried dead letter goes back into its room's outbox (RedisOrderOutbox.RetryAsync).
--- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:requeued
+-- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:requeued  4 rs:{id}:discarded
 -- ARGV 1 consumer group  2 orderId  3 type  4 version  5 at  6 body (unchanged)  7 endpoint  8 status field
 --   9 status JSON (pending, 0 attempts)  10 the dead letter's id  11 seconds to remember it was put back
 -- Effects: the record is appended again for that endpoint alone, with the body it had; the outbox is
@@ -8,7 +8,14 @@
 -- was not confirmed) is not put back again; its memory's TTL is renewed, a write that replicates, so
 -- that the caller's WAIT confirms the earlier put-back too (a master replicates in order). Marked put
 -- back last: a script that fails part-way leaves the dead letter to be put back by the next retry.
--- Reply: {'ok'} | {'again'}
+-- A dead letter an operator deleted meanwhile (outbox_discard.lua: the delete read it before this retry
+-- removed it) is not put back at all ('discarded', its memory's TTL renewed for the caller's WAIT in the same
+-- way): of a delete and a retry at once, only the first has its effect.
+-- Reply: {'ok'} | {'again'} | {'discarded'}
+if redis.call('SISMEMBER', KEYS[4], ARGV[10]) == 1 then
+  redis.call('EXPIRE', KEYS[4], ARGV[11])
+  return {'discarded'}
+end
 if redis.call('SISMEMBER', KEYS[3], ARGV[10]) == 1 then
   redis.call('EXPIRE', KEYS[3], ARGV[11])
   return {'again'}
