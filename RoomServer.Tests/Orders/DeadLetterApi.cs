@@ -19,7 +19,8 @@ internal static class DeadLetterApi
         return new RetryAllAnswer(
             [.. body.GetProperty("retried").EnumerateArray().Select(e => e.GetString()!)],
             body.GetProperty("more").GetBoolean(),
-            body.GetProperty("next").GetString());
+            body.GetProperty("next").GetString(),
+            body.GetProperty("skipped").GetInt32());
     }
 
     /// <summary>Every dead letter, oldest first, page by page (<c>GET /api/deadletters</c>).</summary>
@@ -57,8 +58,8 @@ internal static class DeadLetterApi
     }
 }
 
-/// <summary>A retry-all's answer: the letters put back, whether there may be more, and the <c>after</c> to go on from.</summary>
-internal sealed record RetryAllAnswer(IReadOnlyList<string> Retried, bool More, string? Next);
+/// <summary>A retry-all's answer: the letters put back, whether there may be more, the <c>after</c> to go on from, and how many it passed over.</summary>
+internal sealed record RetryAllAnswer(IReadOnlyList<string> Retried, bool More, string? Next, int Skipped);
 
 /// <summary>A dead letter as <c>GET /api/deadletters</c> lists it.</summary>
 internal sealed record ListedLetter(string Id, string OrderId, string Endpoint);

@@ -38,12 +38,14 @@ public abstract class RemovedEndpointDeadLetterTests(ContractServer server, Webh
             problem.GetProperty("detail").GetString().Should().Contain("no longer configured").And.Contain(Removed);
         }
 
-        var (retried, more, _) = await RetryAllAsync();
+        var (retried, more, _, skipped) = await RetryAllAsync();
         retried.Should().Equal(retryable.Select(l => l.Id), "the letters behind a page of unretryable ones are reached");
         more.Should().BeFalse("no other letter can be retried");
-        var (again, moreAgain, _) = await RetryAllAsync();
+        skipped.Should().Be(RemovedLetters, "it says how many it passed over");
+        var (again, moreAgain, _, skippedAgain) = await RetryAllAsync();
         again.Should().BeEmpty("the letters left are those of the removed endpoint");
         moreAgain.Should().BeFalse("an operator calling until more is false is done");
+        skippedAgain.Should().Be(RemovedLetters, "they are still there, and passed over again");
 
         (await AllLettersAsync()).Should().Equal(removed, "the letters of the removed endpoint stay, listed, unchanged");
         await Poll.UntilAsync(

@@ -8,8 +8,8 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// <summary>
 /// An endpoint removed from the configuration (<c>RoomServer__Webhooks__Endpoints__1__...</c>) with dead letters
 /// left (DESIGN.md §8), end to end: a real replica on a real redis-server dead-letters records for two endpoints,
-/// is restarted without the second, and its retries refuse that endpoint's letters (they stay listed) while the
-/// first endpoint's are retried and delivered.
+/// is restarted without the second, and its retries refuse that endpoint's letters (they stay listed, and retry-all
+/// says it passed them over) while the first endpoint's are retried and delivered; the operator then deletes them.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class RemovedEndpointReplicaTests
@@ -62,18 +62,31 @@ public sealed class RemovedEndpointReplicaTests
             problem.GetProperty("detail").GetString().Should().Contain("no longer configured");
         }
 
-        var (retried, more, _) = await DeadLetterApi.RetryAllAsync(api);
+        var (retried, more, _, skipped) = await DeadLetterApi.RetryAllAsync(api);
         retried.Should().Equal(billingLetter.Id);
         more.Should().BeFalse();
+        skipped.Should().Be(2, "the kitchen's two letters were passed over");
         await Poll.UntilAsync(
             () => billing.All.Any(r => r.OrderId == $"{rejected}:{rejectedVersion}" && r.Answer == ReceiverAnswer.Ok),
             Delivery,
             () => $"billing is sent the retried letter; received: {billing.Describe()}");
 
-        var (again, moreAgain, _) = await DeadLetterApi.RetryAllAsync(api);
+        var (again, moreAgain, _, skippedAgain) = await DeadLetterApi.RetryAllAsync(api);
         again.Should().BeEmpty();
         moreAgain.Should().BeFalse("an operator calling retry-all until more is false is done");
+        skippedAgain.Should().Be(2);
         (await LettersAsync(stage, reconfigured)).Should().Equal(kitchenLetters, "the removed endpoint's letters stay, listed, unchanged");
+
+        // The kitchen is gone for good: the operator deletes its letters, and nothing is left to pass over.
+        foreach (var letter in kitchenLetters)
+        {
+            using var deleted = await api.DeleteAsync(new Uri($"/api/deadletters/{letter.Id}", UriKind.Relative));
+            deleted.StatusCode.Should().Be(HttpStatusCode.NoContent, await deleted.Content.ReadAsStringAsync());
+        }
+
+        (await LettersAsync(stage, reconfigured)).Should().BeEmpty();
+        var (none, moreAtAll, _, skippedAtAll) = await DeadLetterApi.RetryAllAsync(api);
+        (none.Count, moreAtAll, skippedAtAll).Should().Be((0, false, 0));
     }
 
     private static async Task<List<Letter>> LettersAsync(OrderHandoffStage stage, RoomServerProcess replica) =>

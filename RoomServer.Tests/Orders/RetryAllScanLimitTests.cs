@@ -33,11 +33,13 @@ public abstract class RetryAllScanLimitTests(ContractServer server, WebhookRecei
         first.Retried.Should().BeEmpty("the call read its pages without reaching a letter it can retry");
         first.More.Should().BeTrue();
         first.Next.Should().Be(letters[(OrdersApi.MaxScannedPages * 1_000) - 1].Id, "it goes on after the last letter it read");
+        first.Skipped.Should().Be(OrdersApi.MaxScannedPages * 1_000, "every letter it read, it passed over");
 
         var second = await DeadLetterApi.RetryAllAsync(server.Api, first.Next);
         second.Retried.Should().Equal(retryable.Select(l => l.Id), "the next call goes on from there and reaches them");
         second.More.Should().BeFalse();
         second.Next.Should().BeNull();
+        second.Skipped.Should().Be(unretryable - (OrdersApi.MaxScannedPages * 1_000), "the rest, each letter counted by one call only");
 
         using var bad = await server.Api.PostAsync(new Uri("/api/deadletters/retry?after=nope", UriKind.Relative), null);
         bad.StatusCode.Should().Be(HttpStatusCode.BadRequest, "after must be a dead letter id");

@@ -16,6 +16,7 @@ public sealed record DeadLetterItem(string Id, string OrderId, string RoomId, st
 /// <summary>
 /// <c>POST /api/deadletters/{id}/retry</c> and <c>/api/deadletters/retry</c>: the dead letters now pending
 /// again; <c>more</c>: a retry of them all stopped before the end, and there may be more: call again with
-/// <c>after</c> = <c>next</c> (null when <c>more</c> is false).
+/// <c>after</c> = <c>next</c> (null when <c>more</c> is false); <c>skipped</c>: the letters it read past because their
+/// endpoint is no longer configured (they stay; 0 for a retry of one, which refuses such a letter instead).
 /// </summary>
-public sealed record RetryResponse(IReadOnlyList<string> Retried, bool More, string? Next);
+public sealed record RetryResponse(IReadOnlyList<string> Retried, bool More, string? Next, int Skipped);

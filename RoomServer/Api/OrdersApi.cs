@@ -51,7 +51,7 @@ public static class OrdersApi
             .WithSummary("Deletes one dead letter for good (e.g. of an endpoint removed for good); invalid_argument when there is none (already retried or deleted)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         deadLetters.MapPost("/retry", RetryAll)
-            .WithSummary("Retries the oldest dead letters after the id 'after' (default: from the oldest) whose endpoint is still configured, at most 1000 a call, reading past at most 5000; more = there may be more: call again with after = next")
+            .WithSummary("Retries the oldest dead letters after the id 'after' (default: from the oldest) whose endpoint is still configured, at most 1000 a call, reading past at most 5000; more = there may be more: call again with after = next; skipped = the letters passed over (endpoint no longer configured)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
@@ -120,7 +120,7 @@ public static class OrdersApi
 
         var roomId = await outbox.RetryAsync(canonical) ?? throw NoSuchDeadLetter(canonical);
         signal.Notify(roomId);
-        return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false, null));
+        return TypedResults.Accepted((string?)null, new RetryResponse([canonical], false, null, 0));
     }
 
     private static RoomException NoSuchDeadLetter(string id) => RoomException.Invalid($"there is no dead letter '{id}' (already retried or deleted?)");
@@ -155,7 +155,7 @@ public static class OrdersApi
     private static async Task<Accepted<RetryResponse>> RetryAll(
         string? after, IOrderOutbox outbox, OrderOutboxSignal signal, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
     {
-        var (page, next) = await OldestRetryableAsync(outbox, options.Value.Webhooks, AfterId(after), cancellationToken);
+        var (page, next, skipped) = await OldestRetryableAsync(outbox, options.Value.Webhooks, AfterId(after), cancellationToken);
         var retried = new bool[page.Count];
 
         // Rooms side by side (a letter is several Redis round trips: a page one after another took seconds),
@@ -178,41 +178,53 @@ public static class OrdersApi
                 }
             });
 
-        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], next is not null, next));
+        return TypedResults.Accepted((string?)null, new RetryResponse([.. page.Where((_, i) => retried[i]).Select(l => l.Id)], next is not null, next, skipped));
     }
 
     /// <summary>
     /// The oldest <see cref="MaxPage"/> letters after <paramref name="after"/> whose endpoint is configured, reading on
     /// past those whose endpoint is not, for at most <see cref="MaxScannedPages"/> pages. <c>Next</c>: where the next
     /// call goes on when there may be more — after the last letter taken when another retryable one follows it, after
-    /// the last one read when the pages ran out — or null when the stream is read to its end.
+    /// the last one read when the pages ran out — or null when the stream is read to its end. <c>Skipped</c>: the
+    /// letters passed over before <c>Next</c> (those after it are read again by the next call, and counted there), so
+    /// the calls an operator makes until <c>more</c> is false add up to each letter once.
     /// </summary>
-    private static async Task<(List<DeadLetter> Retryable, string? Next)> OldestRetryableAsync(
+    private static async Task<(List<DeadLetter> Retryable, string? Next, int Skipped)> OldestRetryableAsync(
         IOrderOutbox outbox, WebhookOptions webhooks, string? after, CancellationToken cancellationToken)
     {
         var retryable = new List<DeadLetter>(MaxPage);
+        var skipped = 0;
+        var skippedSinceTaken = 0;
         for (var pages = 0; pages < MaxScannedPages; pages++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var page = await outbox.DeadLettersAsync(after, MaxPage);
-            foreach (var letter in page.Where(l => webhooks.IsConfigured(l.Endpoint)))
+            foreach (var letter in page)
             {
+                if (!webhooks.IsConfigured(letter.Endpoint))
+                {
+                    skippedSinceTaken++;
+                    continue;
+                }
+
                 if (retryable.Count == MaxPage)
                 {
-                    return (retryable, retryable[^1].Id);
+                    return (retryable, retryable[^1].Id, skipped);
                 }
 
                 retryable.Add(letter);
+                skipped += skippedSinceTaken;
+                skippedSinceTaken = 0;
             }
 
             if (page.Count < MaxPage)
             {
-                return (retryable, null);
+                return (retryable, null, skipped + skippedSinceTaken);
             }
 
             after = page[^1].Id;
         }
 
-        return (retryable, after);
+        return (retryable, after, skipped + skippedSinceTaken);
     }
 }
