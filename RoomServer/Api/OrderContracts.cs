@@ -5,8 +5,12 @@ public sealed record OrderStatusResponse(IReadOnlyList<OrderRecordStatus> Record
 
 public sealed record OrderRecordStatus(string OrderId, string Type, long Version, string At, IReadOnlyList<EndpointDeliveryStatus> Deliveries);
 
-/// <summary><c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>.</summary>
-public sealed record EndpointDeliveryStatus(string Endpoint, string Status, int Attempts, string? LastError);
+/// <summary>
+/// <c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>. <c>nextAttemptAt</c>: while a pending delivery waits
+/// out a retry (the backoff, or the receiver's <c>Retry-After</c>), when its next attempt is due (ISO-8601 UTC; it may
+/// be just past while that attempt is made); null when none is scheduled, and once delivered or dead.
+/// </summary>
+public sealed record EndpointDeliveryStatus(string Endpoint, string Status, int Attempts, string? LastError, string? NextAttemptAt);
 
 /// <summary><c>GET /api/deadletters?after=&amp;limit=</c>, oldest first; <c>next</c> = the <c>after</c> of the next page, or null.</summary>
 public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterItem> Items, string? Next);

@@ -75,10 +75,14 @@ public static class OrdersApi
             r.At,
             configured.Concat(r.Deliveries.Keys.Except(configured, StringComparer.Ordinal).Order(StringComparer.Ordinal))
                 .Select(endpoint => r.Deliveries.TryGetValue(endpoint, out var d)
-                    ? new EndpointDeliveryStatus(endpoint, d.Status, d.Attempts, d.LastError)
-                    : new EndpointDeliveryStatus(endpoint, DeliveryStatuses.Pending, 0, null))
+                    ? new EndpointDeliveryStatus(endpoint, d.Status, d.Attempts, d.LastError, NextAttemptAt(d))
+                    : new EndpointDeliveryStatus(endpoint, DeliveryStatuses.Pending, 0, null, null))
                 .ToList())).ToList()));
     }
+
+    /// <summary>The time the worker stored with a failed attempt (DESIGN.md §8): shown only while it still applies.</summary>
+    private static string? NextAttemptAt(EndpointDelivery delivery) =>
+        delivery is { Status: DeliveryStatuses.Pending, NextAttemptAt: { } due } ? Clock.Stamp(due) : null;
 
     // A limit that is not an integer fails binding: invalid_argument too (RoomExceptionHandler).
     private static async Task<Ok<DeadLettersResponse>> ListDeadLetters(string? after, int? limit, IOrderOutbox outbox)
