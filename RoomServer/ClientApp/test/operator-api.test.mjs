@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperatorApi, describeError, forgetApiKey, loadApiKey, OperatorApiError, saveApiKey } from '../src/js/operator-api.js';
+import { createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, MAX_RETRY_ALL_CALLS, OperatorApiError, saveApiKey } from '../src/js/operator-api.js';
 
 class MemoryStorage {
   constructor() { this.map = new Map(); }
@@ -33,20 +33,23 @@ test('every call sends the key and reads the contract shapes', async () => {
     calls.push([init.method, url, init.headers['x-api-key']]);
     if (url.includes('/api/deadletters') && init.method === 'GET') return reply(200, { items: [{ id: '1-0' }], next: null });
     if (url.includes('/order')) return reply(200, { records: [{ orderId: 'r 1:5' }] });
-    return reply(202, { retried: ['1-0'] });
+    if (init.method === 'DELETE') return reply(204);
+    return reply(202, { retried: ['1-0'], more: false, next: null, skipped: 2 });
   };
   const api = createOperatorApi(fetchFn, 'key');
   assert.deepEqual(await api.deadLetters(), { items: [{ id: '1-0' }], next: null });
   assert.deepEqual(await api.deadLetters('1-0'), { items: [{ id: '1-0' }], next: null });
   assert.deepEqual(await api.order('r 1'), [{ orderId: 'r 1:5' }]);
   assert.deepEqual(await api.retry('1-0'), ['1-0']);
-  assert.deepEqual(await api.retryAll(), ['1-0']);
+  assert.deepEqual(await api.retryAll(), { retried: ['1-0'], skipped: 2, more: false, next: null, calls: 1 });
+  assert.equal(await api.deleteDeadLetter('1-0'), undefined);
   assert.deepEqual(calls, [
     ['GET', '/api/deadletters', 'key'],
     ['GET', '/api/deadletters?after=1-0', 'key'],
     ['GET', '/api/rooms/r%201/order', 'key'],
     ['POST', '/api/deadletters/1-0/retry', 'key'],
     ['POST', '/api/deadletters/retry', 'key'],
+    ['DELETE', '/api/deadletters/1-0', 'key'],
   ]);
 });
 
@@ -57,4 +60,68 @@ test('a problem becomes an error with its code; no answer is unavailable', async
   await assert.rejects(down.deadLetters(), (e) => e.code === 'unavailable');
   assert.match(describeError(new OperatorApiError('unauthorized', 'x', 401)), /refused/);
   assert.match(describeError(new OperatorApiError('invalid_argument', 'there is no dead letter', 400)), /no dead letter/);
+});
+
+/** A retry-all server: answers from `pages` in turn (the last one again and again once they run out), recording each URL. */
+function retryAllServer(pages) {
+  const urls = [];
+  const fetchFn = async (url, init) => {
+    assert.equal(init.method, 'POST');
+    urls.push(url);
+    return reply(202, pages[Math.min(urls.length - 1, pages.length - 1)]);
+  };
+  return { urls, api: createOperatorApi(fetchFn, 'key') };
+}
+
+test('retry all follows next while the server says more, and adds up what each call retried and skipped', async () => {
+  const { urls, api } = retryAllServer([
+    { retried: ['1-0', '2-0'], more: true, next: '2-0', skipped: 0 },
+    { retried: [], more: true, next: '9-0', skipped: 5000 },
+    { retried: ['10-0'], more: false, next: null, skipped: 3 },
+  ]);
+
+  const result = await api.retryAll();
+
+  assert.deepEqual(urls, ['/api/deadletters/retry', '/api/deadletters/retry?after=2-0', '/api/deadletters/retry?after=9-0']);
+  assert.deepEqual(result, { retried: ['1-0', '2-0', '10-0'], skipped: 5003, more: false, next: null, calls: 3 });
+});
+
+test('retry all stops after its bound of calls, saying more may wait and where it got to', async () => {
+  const { urls, api } = retryAllServer([{ retried: ['1-0'], more: true, next: '1-0', skipped: 1 }]);
+
+  const result = await api.retryAll();
+
+  assert.equal(urls.length, MAX_RETRY_ALL_CALLS);
+  assert.equal(MAX_RETRY_ALL_CALLS, 20);
+  assert.deepEqual({ ...result, retried: result.retried.length }, { retried: 20, skipped: 20, more: true, next: '1-0', calls: 20 });
+  assert.match(describeRetryAll(result), /Retried 20 .*Passed over 20 .*More may wait/);
+
+  const bounded = retryAllServer([{ retried: [], more: true, next: '5-0', skipped: 0 }]);
+  assert.equal((await bounded.api.retryAll(3)).calls, 3);
+  assert.equal(bounded.urls.length, 3);
+});
+
+test('a retry all that fails part-way throws with the progress of the calls before it', async () => {
+  let n = 0;
+  const api = createOperatorApi(async () => (n++ === 0
+    ? reply(202, { retried: ['1-0'], more: true, next: '1-0', skipped: 4 })
+    : reply(503, { code: 'unavailable', detail: 'the store did not answer in time' })), 'key');
+
+  await assert.rejects(api.retryAll(), (e) => e instanceof OperatorApiError && e.code === 'unavailable' && e.status === 503
+    && e.progress.calls === 1 && e.progress.skipped === 4 && e.progress.retried.join() === '1-0');
+  assert.equal(describeRetryAll({ retried: [], skipped: 0, more: false }), 'Retried 0 dead letter(s).');
+});
+
+test('a delete the server refuses becomes an error with its code and detail; no answer is unavailable', async () => {
+  const gone = createOperatorApi(async () => reply(400, { code: 'invalid_argument', detail: "there is no dead letter '1-0' (already retried or deleted?)" }), 'key');
+  await assert.rejects(gone.deleteDeadLetter('1-0'), (e) => e instanceof OperatorApiError && e.code === 'invalid_argument' && e.status === 400
+    && /no dead letter '1-0'/.test(e.message));
+  assert.match(describeError(await gone.deleteDeadLetter('1-0').catch((e) => e)), /already retried or deleted/);
+
+  const refused = createOperatorApi(async () => reply(401, undefined), 'bad');
+  await assert.rejects(refused.deleteDeadLetter('1-0'), (e) => e.code === 'unauthorized' && e.status === 401);
+  const notProblem = createOperatorApi(async () => ({ ok: false, status: 502, text: async () => '<html>bad gateway</html>' }), 'key');
+  await assert.rejects(notProblem.deleteDeadLetter('1-0'), (e) => e.code === 'unavailable' && e.message === 'HTTP 502');
+  const down = createOperatorApi(async () => { throw new TypeError('Failed to fetch'); }, 'key');
+  await assert.rejects(down.deleteDeadLetter('1-0'), (e) => e.code === 'unavailable' && e.status === 0);
 });

@@ -13,8 +13,9 @@
 // dead letter with the receiver's HTTP 422 and a retry button; the key is in sessionStorage, not
 // localStorage, and survives a reload of the tab; the room's deliveries say dead; a Retry the server
 // refuses (429, routed by the test) says why, and the message outlives the page's next refresh; Retry →
-// the dead letter goes, the message too, and the room's delivery turns delivered; another tab asks for
-// the key again.
+// the dead letter goes, the message too, and the room's delivery turns delivered; a second room's dead
+// letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is; Retry all
+// then says what it did; another tab asks for the key again.
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...} (exit 1).
 
@@ -98,7 +99,7 @@ async function main() {
       headers: { 'retry-after': '1' },
       body: JSON.stringify({ title: 'rate limited', status: 429, code: 'rate_limited', detail: 'too many requests for this API key (test)' }),
     }));
-    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button`);
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button[data-testid^="retry-"]`);
     await waitFor(page, 'page', 'the refusal shown', () => !document.querySelector('[data-testid=error]').hidden
       && /too many requests/.test(document.querySelector('[data-testid=error]').textContent));
     // Mark what the page shows now; the page's own 5 s refresh re-renders it (the records come last,
@@ -114,13 +115,42 @@ async function main() {
   });
 
   await step('retry-delivers-it', async () => {
-    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button`);
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button[data-testid^="retry-"]`);
     await waitFor(page, 'page', 'the dead letter gone', (orderId) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === orderId),
       room.orderId, DELIVERY_TIMEOUT_MS);
     await waitFor(page, 'page', 'the delivery delivered', () => [...document.querySelectorAll('[data-testid=delivery]')].some((d) => d.dataset.status === 'delivered'),
       null, DELIVERY_TIMEOUT_MS);
     if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the earlier refusal is still shown after a retry that worked');
     await shot(page, 'operator-delivered');
+  });
+
+  await step('delete-asks-first-and-then-removes-the-letter', async () => {
+    const created = await api('POST', '/api/rooms', { name: 'Operator test 2', menu: [{ id: 'soup', name: 'Soup', priceMinor: 700 }] });
+    const locked = await api('PUT', `/api/rooms/${encodeURIComponent(created.roomId)}/state`, { state: 'locked' });
+    const orderId = `${created.roomId}:${locked.version}`;
+    const item = `[data-testid=dead-letters] li[data-order-id="${orderId}"]`;
+    await waitFor(page, 'page', `a dead letter of ${orderId}`,
+      (id) => [...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === id), orderId, DELIVERY_TIMEOUT_MS);
+
+    let asked = null;
+    page.once('dialog', (dialog) => { asked = dialog.message(); dialog.dismiss(); });
+    await page.click(`${item} button[data-testid^="delete-"]`);
+    if (!asked?.includes(orderId)) throw new Error(`the delete did not ask first (or not about ${orderId}): ${asked}`);
+    await page.click('[data-testid=refresh]');
+    await waitFor(page, 'page', 'the page ready', () => document.body.dataset.status === 'ready');
+    if (!(await page.isVisible(item))) throw new Error('a delete that was not confirmed removed the letter');
+
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click(`${item} button[data-testid^="delete-"]`);
+    await waitFor(page, 'page', 'the dead letter gone', (id) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === id), orderId);
+    if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the delete shows an error');
+  });
+
+  await step('retry-all-says-what-it-did', async () => {
+    await page.click('[data-testid=retry-all]');
+    await waitFor(page, 'page', 'the retry-all result', () => !document.querySelector('[data-testid=retry-all-result]').hidden
+      && /Retried 0 dead letter/.test(document.querySelector('[data-testid=retry-all-result]').textContent));
+    await shot(page, 'operator-after-delete');
   });
 
   await step('another-tab-asks-again', async () => {

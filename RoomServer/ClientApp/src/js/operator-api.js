@@ -45,6 +45,20 @@ export function describeError(error) {
   return error?.message || 'Something went wrong.';
 }
 
+/**
+ * The most calls one "retry all" makes: each retries at most 1 000 letters (and reads past at most 5 000 it cannot
+ * retry), so one click retries up to 20 000 and stays a few seconds to a minute; what is left waits for the next click.
+ */
+export const MAX_RETRY_ALL_CALLS = 20;
+
+/** What the operator reads after a "retry all" (its result, or the progress a failed one made before it failed). */
+export function describeRetryAll({ retried, skipped, more }) {
+  const parts = [`Retried ${retried.length} dead letter(s).`];
+  if (skipped > 0) parts.push(`Passed over ${skipped} whose endpoint is no longer configured (delete them if it is gone for good).`);
+  if (more) parts.push('More may wait: retry all again to go on.');
+  return parts.join(' ');
+}
+
 export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
   async function call(method, path) {
     let response;
@@ -74,6 +88,27 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
     deadLetters: async (after = null) => call('GET', after === null ? '/api/deadletters' : `/api/deadletters?after=${encodeURIComponent(after)}`),
     order: async (roomId) => (await call('GET', `/api/rooms/${encodeURIComponent(roomId)}/order`)).records,
     retry: async (id) => (await call('POST', `/api/deadletters/${encodeURIComponent(id)}/retry`)).retried,
-    retryAll: async () => (await call('POST', '/api/deadletters/retry')).retried,
+    // Follows next while the server says more, at most maxCalls calls: { retried: [ids], skipped, more, next, calls }.
+    // A call that fails throws, with the progress of the calls before it as error.progress (those letters are retried).
+    retryAll: async (maxCalls = MAX_RETRY_ALL_CALLS) => {
+      const progress = { retried: [], skipped: 0, more: true, next: null, calls: 0 };
+      while (progress.more && progress.calls < maxCalls) {
+        let answer;
+        try {
+          answer = await call('POST', progress.next === null ? '/api/deadletters/retry' : `/api/deadletters/retry?after=${encodeURIComponent(progress.next)}`);
+        } catch (e) {
+          e.progress = { ...progress, retried: [...progress.retried] };
+          throw e;
+        }
+        progress.calls += 1;
+        progress.retried.push(...(answer?.retried ?? []));
+        progress.skipped += answer?.skipped ?? 0;
+        progress.more = answer?.more === true && answer?.next != null;
+        progress.next = progress.more ? answer.next : null;
+      }
+      return progress;
+    },
+    // 204 when deleted; an id that is no dead letter (retried or deleted meanwhile) is a 400 invalid_argument problem.
+    deleteDeadLetter: async (id) => { await call('DELETE', `/api/deadletters/${encodeURIComponent(id)}`); },
   };
 }

@@ -1,7 +1,7 @@
-// The operator page: dead letters with their last errors and retry buttons, and a room's order
+// The operator page: dead letters with their last errors, retry and delete buttons, and a room's order
 // records with their delivery per endpoint. Asks for the API key once per tab (operator-api.js).
 
-import { createOperatorApi, describeError, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
+import { createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
 
 const REFRESH_MS = 5_000;
 const $ = (id) => document.getElementById(id);
@@ -37,8 +37,24 @@ async function act(action, deadLetterId = null) {
   await refresh();
 }
 
+/** What the last "retry all" did (or got to before it failed); cleared by the next action. */
+function showRetryAll(result) {
+  $('retry-all-result').textContent = result ? describeRetryAll(result) : '';
+  $('retry-all-result').hidden = !result;
+}
+
+async function retryAll() {
+  try {
+    showRetryAll(await api.retryAll());
+  } catch (e) {
+    showRetryAll(e?.progress ?? null);
+    throw e;
+  }
+}
+
 function lock() {
   actionError = null;
+  showRetryAll(null);
   forgetApiKey(sessionStorage);
   api = null;
   clearInterval(timer);
@@ -85,9 +101,23 @@ function renderDeadLetters(items) {
     retry.dataset.testid = `retry-${d.id}`;
     retry.addEventListener('click', async () => {
       retry.disabled = true;
+      showRetryAll(null);
       await act(() => api.retry(d.id), d.id);
     });
-    item.append(retry);
+    // For good: the way to clear the letters of an endpoint that is gone (retry passes them over).
+    const remove = text('button', 'button', 'Delete');
+    remove.type = 'button';
+    remove.dataset.testid = `delete-${d.id}`;
+    remove.addEventListener('click', async () => {
+      if (!window.confirm(`Delete the dead letter of ${d.orderId} to ${d.endpoint} for good? It will never be delivered.`)) return;
+      remove.disabled = true;
+      showRetryAll(null);
+      await act(() => api.deleteDeadLetter(d.id), d.id);
+    });
+    const buttons = document.createElement('div');
+    buttons.className = 'owner-buttons';
+    buttons.append(retry, remove);
+    item.append(buttons);
     return item;
   }));
   $('dead-empty').hidden = items.length > 0;
@@ -100,7 +130,8 @@ function renderRecords(records) {
     item.dataset.testid = `record-${r.orderId}`;
     item.append(text('p', 'op-title', `${r.type} · version ${r.version} · ${r.at}`));
     for (const d of r.deliveries) {
-      const line = text('p', `op-delivery op-${d.status}`, `${d.status} → ${d.endpoint} · ${d.attempts} attempt(s)${d.lastError ? ` · ${d.lastError}` : ''}`);
+      const next = d.nextAttemptAt ? ` · next attempt at ${d.nextAttemptAt}` : '';
+      const line = text('p', `op-delivery op-${d.status}`, `${d.status} → ${d.endpoint} · ${d.attempts} attempt(s)${d.lastError ? ` · ${d.lastError}` : ''}${next}`);
       line.dataset.testid = 'delivery';
       line.dataset.status = d.status;
       item.append(line);
@@ -142,7 +173,14 @@ $('key-form').addEventListener('submit', (event) => {
 
 $('forget-key').addEventListener('click', () => { showError(null); lock(); });
 $('refresh').addEventListener('click', () => { actionError = null; refresh(); });
-$('retry-all').addEventListener('click', () => act(() => api.retryAll()));
+$('retry-all').addEventListener('click', async () => {
+  $('retry-all').disabled = true;
+  try {
+    await act(retryAll);
+  } finally {
+    $('retry-all').disabled = false;
+  }
+});
 $('dead-older').addEventListener('click', () => { deadAfter = deadNext; refresh(); });
 $('dead-oldest').addEventListener('click', () => { deadAfter = null; refresh(); });
 $('order-form').addEventListener('submit', async (event) => {
