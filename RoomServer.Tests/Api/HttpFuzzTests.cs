@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Tests.Api;
 
 /// <summary>
 /// A bounded fuzz of the HTTP API through a real server (Kestrel on loopback), in both storage modes:
-/// <see cref="Requests"/> random requests — real and hostile ids, wrong methods, wrong or missing
+/// <see cref="Requests"/> random requests — real and hostile ids (the dead-letter routes' too), wrong methods, wrong or missing
 /// content types and keys, malformed, truncated, deeply nested, non-UTF-8 and oversized bodies, and the
 /// hub endpoint's own requests (negotiate, sends, polls, streams, upgrades) with member tokens and bad
 /// connection ids. Every
@@ -216,8 +216,9 @@ internal sealed class HttpFuzzer(Random random, string apiKey, string[] rooms, s
     private string Path()
     {
         var room = RoomId();
-        var path = random.Next(14) switch
+        var path = random.Next(15) switch
         {
+            14 => "/api/deadletters" + Pick(["", "/retry", "/" + Uri.EscapeDataString(Id()), "/" + Uri.EscapeDataString(Id()) + "/retry"]),
             12 => HubPath + "/negotiate" + Pick(["", "?negotiateVersion=1", "?negotiateVersion=" + Uri.EscapeDataString(Id())]),
             13 => HubPath + Pick(["", "?id=" + Uri.EscapeDataString(Id()), "?id=", "?room=" + room]),
             0 => "/api/rooms",
