@@ -237,10 +237,13 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .ToList();
 
     /// <summary>
-    /// Sends one server-to-client call to every local connection in the room; serialized once, never awaited.
-    /// Returns how many connections it was written to (not those kept back or left out, <see cref="Write"/>).
+    /// Sends one server-to-client call (the room tick's Position and Presence) to every local connection in the
+    /// room; serialized once, never awaited. Not a room message heard on the channel, so not counted as a delivery.
     /// </summary>
-    public int SendToRoom(string roomId, string method, object argument)
+    public void SendToRoom(string roomId, string method, object argument) => Send(roomId, method, argument, counted: false);
+
+    /// <summary>As <see cref="SendToRoom"/>; returns how many connections it was written to now (<see cref="Write"/>).</summary>
+    private int Send(string roomId, string method, object argument, bool counted)
     {
         if (MembersOf(roomId) is not { } members)
         {
@@ -248,20 +251,23 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         }
 
         var message = new SerializedHubMessage(new InvocationMessage(method, [argument]));
-        return Write(roomId, members, _ => message);
+        return Write(roomId, members, _ => message, counted);
     }
 
     private LocalConnection[]? MembersOf(string roomId) =>
         _rooms.TryGetValue(roomId, out var entry) && entry.Members is { Length: > 0 } members ? members : null;
 
-    /// <summary>Writes to each member not kept back (<see cref="LocalConnection.HoldsBack"/>); returns how many were written to.</summary>
-    private int Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor)
+    /// <summary>
+    /// Writes to each member not kept back (<see cref="LocalConnection.HoldsBack"/>); returns how many were written
+    /// to. <paramref name="counted"/>: a room message from the channel, which a kept copy counts when it is written.
+    /// </summary>
+    private int Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor, bool counted)
     {
         var written = 0;
         foreach (var member in members)
         {
             var message = messageFor(member.Context);
-            if (!member.HoldsBack(roomId, message, out var held))
+            if (!member.HoldsBack(roomId, message, counted, out var held))
             {
                 WriteTo(roomId, member, message);
                 written++;
@@ -318,14 +324,14 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             case EncodedRoomMessage encoded when members is not null:
                 var target = encoded.Kind == RoomMessageKind.Event ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
                 var frames = new RoomFrames(target, encoded.Json);
-                var written = Write(encoded.RoomId, members, c => frames.For(c.Protocol));
+                var written = Write(encoded.RoomId, members, c => frames.For(c.Protocol), counted: true);
                 Measure(target, written, encoded.Kind == RoomMessageKind.Event ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
                 break;
             case RoomEventMessage e when members is not null:
-                Measure(RoomClientMethods.RoomEvent, SendToRoom(e.RoomId, RoomClientMethods.RoomEvent, e.Event), EventStamps.AcceptedAt(e.Event.At));
+                Measure(RoomClientMethods.RoomEvent, Send(e.RoomId, RoomClientMethods.RoomEvent, e.Event, counted: true), EventStamps.AcceptedAt(e.Event.At));
                 break;
             case PresenceMessage p when members is not null:
-                Measure(RoomClientMethods.Presence, SendToRoom(p.RoomId, RoomClientMethods.Presence, p.Change), null);
+                Measure(RoomClientMethods.Presence, Send(p.RoomId, RoomClientMethods.Presence, p.Change, counted: true), null);
                 break;
         }
 
@@ -407,7 +413,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         private bool _joined;
 
         // The room's messages that came after Enter and before the store admitted the Join (null once admitted).
-        private List<SerializedHubMessage>? _held;
+        private List<HeldMessage>? _held;
         private long _heldBytes;
         private long _pendingBytes;
         private int _evicted;
@@ -468,7 +474,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         /// (<paramref name="heldBytes"/>: what is kept so far), or dropped when the connection is not in that room
         /// (it left, and is on its way out of the room's list) or is being dropped to a resync.
         /// </summary>
-        public bool HoldsBack(string roomId, SerializedHubMessage message, out long heldBytes)
+        public bool HoldsBack(string roomId, SerializedHubMessage message, bool counted, out long heldBytes)
         {
             heldBytes = 0;
             lock (_lock)
@@ -485,7 +491,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
                 if (Volatile.Read(ref _evicted) == 0)
                 {
-                    _held.Add(message);
+                    _held.Add(new HeldMessage(message, counted));
                     _heldBytes += message.GetSerializedMessage(Context.Protocol).Length;
                 }
 
@@ -496,7 +502,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
         /// <summary>
         /// Writes the kept messages, under the lock, so a message delivered meanwhile waits and comes after them.
-        /// Returns how many it wrote.
+        /// Returns how many of them were room messages from the channel (the deliveries to count).
         /// </summary>
         public int Admit(string roomId, Action<SerializedHubMessage> write)
         {
@@ -507,14 +513,15 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                     return 0;
                 }
 
-                foreach (var message in _held)
+                var counted = 0;
+                foreach (var held in _held)
                 {
-                    write(message);
+                    write(held.Message);
+                    counted += held.Counted ? 1 : 0;
                 }
 
-                var written = _held.Count;
                 _held = null;
-                return written;
+                return counted;
             }
         }
 
@@ -604,6 +611,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         public List<TrackedConnection> Joined() =>
             Members.Where(c => c.Joined).Select(c => new TrackedConnection(c.ConnectionId, c.MemberId, c.TokenRemovalGeneration)).ToList();
     }
+
+    /// <summary>A message kept for a Join; <paramref name="Counted"/>: a room message from the channel (not a tick's send).</summary>
+    private readonly record struct HeldMessage(SerializedHubMessage Message, bool Counted);
 }
 
 /// <summary>A local connection, the member it belongs to and its token's removal generation, as the ticker renews it.</summary>
