@@ -117,6 +117,31 @@ public sealed class ClusterWideSendTests(ClusterFixture cluster) : IClassFixture
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "both devices are closed within about a second");
     }
 
+    /// <summary>
+    /// A removal repeated (its first reply lost, say) is broadcast again: a device connected with a token issued
+    /// between the two, on a replica where nobody is in the room, is closed — the repeat refuses such tokens
+    /// as a removal does — and is told nothing (no second <c>Removed</c>).
+    /// </summary>
+    [Fact]
+    public async Task ARepeatedRemovalClosesADeviceOfATokenIssuedSinceOnAReplicaWhereNobodyIsInTheRoom()
+    {
+        var room = await cluster.CreateRoomAsync();
+        var (first, second) = (cluster.Replicas[0], cluster.Replicas[1]);
+        await using (var phone = await HubTestClient.ConnectAsync(first.BaseUrl, await cluster.TokenAsync(room, "bob")))
+        {
+            (await phone.InvokeAsync<JoinResult>("Join", room.Id, null)).Replica.Should().Be(first.ReplicaId);
+            (await cluster.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+            await phone.Closed.WaitAsync(ArrivalTimeout);
+        }
+
+        await using var tablet = await HubTestClient.ConnectAsync(second.BaseUrl, await cluster.TokenAsync(room, "bob"));
+        var again = await cluster.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+        again.StatusCode.Should().Be(HttpStatusCode.OK, await again.Content.ReadAsStringAsync());
+
+        (await Task.WhenAny(tablet.Closed, Task.Delay(ArrivalTimeout))).Should().BeSameAs(tablet.Closed, $"the repeat refuses the token issued since and closes its device\n{cluster.Logs()}");
+        tablet.Received("Removed").Should().BeEmpty("a repeated removal sends no second Removed");
+    }
+
     private async Task AnnounceUntilEverywhereAsync(IReadOnlyList<HubTestClient> clients, string prefix, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();

@@ -16,6 +16,7 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 [Trait("Suite", "RedisCluster")]
 public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
 {
+    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// The removal broadcast is a classic channel, which a cluster carries to every node: a removed member's
@@ -35,8 +36,6 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
         (await Task.WhenAny(tablet.Closed, Task.Delay(TimeSpan.FromSeconds(5)))).Should().BeSameAs(tablet.Closed, "every replica hears the removal");
         await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
     }
-
-    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task ConcurrentWritersFromEveryReplicaIntoRoomsOnEveryShardAreSeenByEveryMemberInOrderOverShardedPubSub()

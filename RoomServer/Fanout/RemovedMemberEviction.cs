@@ -25,6 +25,8 @@ public sealed class RemovedMemberEviction(
 {
     private static readonly TimeSpan NoticeHeadStart = TimeSpan.FromMilliseconds(400);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string RoomId, string MemberId), byte> _closing = new();
+
     /// <summary>
     /// How long the close waits for the member's removal generation: with the notice's head start it stays
     /// within the contract's second even when the store is slow (its own deadline is longer).
@@ -65,8 +67,8 @@ public sealed class RemovedMemberEviction(
 
     /// <summary>
     /// A removal every replica hears (<see cref="IMemberRemovalBroadcast"/>), for the member's connections
-    /// on a replica that does not follow the room. One that follows it closes them on the event as well:
-    /// the second close finds them gone, or closes what is already closing.
+    /// on a replica that does not follow the room. One that follows it hears the event too: the close that
+    /// comes second while the first runs is dropped (<see cref="CloseAsync"/>).
     /// </summary>
     private void OnRemovalHeard(MemberRemovedNotice removal) => _ = CloseAsync(removal.RoomId, removal.MemberId);
 
@@ -90,6 +92,24 @@ public sealed class RemovedMemberEviction(
     });
 
     private async Task CloseAsync(string roomId, string memberId)
+    {
+        // The event and the broadcast both ask, at about the same moment: one close of a member at a time.
+        if (!_closing.TryAdd((roomId, memberId), 0))
+        {
+            return;
+        }
+
+        try
+        {
+            await CloseRemovedConnectionsAsync(roomId, memberId);
+        }
+        finally
+        {
+            _closing.TryRemove((roomId, memberId), out _);
+        }
+    }
+
+    private async Task CloseRemovedConnectionsAsync(string roomId, string memberId)
     {
         try
         {

@@ -23,24 +23,32 @@ public sealed class MemberRemover(
         var ack = await store.RemoveMemberAsync(
             new MemberRemoval(roomId, memberId, by, time.Stamp()),
             cancellationToken);
-        if (ack.AlreadyRemoved)
-        {
-            // Told (and closed) when the removal was made; a repeat changes nothing anyone sees.
-            return ack.ToVersionAck();
-        }
-
         var notice = new MemberRemovedNotice(roomId, memberId, by);
+
+        // A repeat tells nobody (the removal was told when it was made), but is broadcast again: its first
+        // reply may have been lost after it applied (unavailable), before anything was sent, and a token
+        // issued since is refused from now on — a connection made with one is closed as a removal closes.
+        // Both at once: a slow SignalR backplane must not hold back the close on the other replicas.
+        await Task.WhenAll(ack.AlreadyRemoved ? Task.CompletedTask : TellAsync(notice), BroadcastAsync(notice));
+        return ack.ToVersionAck();
+    }
+
+    private async Task TellAsync(MemberRemovedNotice notice)
+    {
         try
         {
-            await hub.Clients.User(RoomUsers.IdOf(roomId, memberId)).Removed(notice);
+            await hub.Clients.User(RoomUsers.IdOf(notice.RoomId, notice.MemberId)).Removed(notice);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The removal stands (it is in the store, and every replica closes the member's connections
-            // on its event or the broadcast below); only the explanation to their devices was lost.
-            HubLog.RemovedNoticeFailed(logger, roomId, memberId, ex);
+            // on its event or the broadcast); only the explanation to their devices was lost.
+            HubLog.RemovedNoticeFailed(logger, notice.RoomId, notice.MemberId, ex);
         }
+    }
 
+    private async Task BroadcastAsync(MemberRemovedNotice notice)
+    {
         try
         {
             await removals.PublishAsync(notice);
@@ -49,9 +57,7 @@ public sealed class MemberRemover(
         {
             // Only a replica that does not follow the room (nobody in it there) missed it: a device of the
             // member it holds stays open, every call from it refused, until its token expires.
-            HubLog.RemovalBroadcastFailed(logger, roomId, memberId, ex);
+            HubLog.RemovalBroadcastFailed(logger, notice.RoomId, notice.MemberId, ex);
         }
-
-        return ack.ToVersionAck();
     }
 }

@@ -57,6 +57,6 @@ internal static partial class RedisLog
     [LoggerMessage(1018, LogLevel.Warning, "Not subscribed to the removals channel yet ({Reason}); retrying")]
     public static partial void RemovalChannelNotSubscribed(ILogger logger, string reason);
 
-    [LoggerMessage(1019, LogLevel.Warning, "A message on the removals channel is not a removal: {Message}")]
-    public static partial void RemovalUnreadable(ILogger logger, string message);
+    [LoggerMessage(1019, LogLevel.Warning, "A message on the removals channel is not a removal ({Length} characters): {Start}")]
+    public static partial void RemovalUnreadable(ILogger logger, int length, string start);
 }

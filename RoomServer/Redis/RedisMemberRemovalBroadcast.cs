@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Redis;
 /// subscribes to once (a cluster broadcasts a classic PUBLISH to every node; removals are rare).
 /// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
 /// re-subscription (a replica that was deaf) it is made again too, since a subscription can be lost
-/// on the server without the connection noticing.
+/// on the server without the connection noticing. One attempt runs at a time (a request meanwhile runs
+/// one more after it), so the handler is registered once however often the backplane restores.
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -22,6 +23,12 @@ public sealed class RedisMemberRemovalBroadcast(
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
+    /// <summary>What of an unreadable message the log shows: anyone who can reach Redis can publish on the channel.</summary>
+    private const int LoggedCharacters = 200;
+
+    private int _running;
+    private int _requested;
+
     public event Action<MemberRemovedNotice>? Heard;
 
     public Task PublishAsync(MemberRemovedNotice removal) =>
@@ -32,7 +39,7 @@ public sealed class RedisMemberRemovalBroadcast(
         backplane.Restored += Resubscribe;
 
         // In the background: Redis may be away at start-up, and the replica starts all the same.
-        _ = SubscribeUntilDoneAsync();
+        Resubscribe();
         return Task.CompletedTask;
     }
 
@@ -42,7 +49,33 @@ public sealed class RedisMemberRemovalBroadcast(
         return Task.CompletedTask;
     }
 
-    private void Resubscribe() => _ = SubscribeUntilDoneAsync();
+    private void Resubscribe()
+    {
+        Volatile.Write(ref _requested, 1);
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        {
+            _ = Task.Run(RunRequestedAsync);
+        }
+    }
+
+    private async Task RunRequestedAsync()
+    {
+        while (true)
+        {
+            while (Interlocked.Exchange(ref _requested, 0) == 1)
+            {
+                await SubscribeUntilDoneAsync();
+            }
+
+            Volatile.Write(ref _running, 0);
+
+            // A request that came after the last check and saw the loop still running is taken here.
+            if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
 
     private async Task SubscribeUntilDoneAsync()
     {
@@ -93,7 +126,8 @@ public sealed class RedisMemberRemovalBroadcast(
         }
         else
         {
-            RedisLog.RemovalUnreadable(logger, message.ToString());
+            var text = message.ToString();
+            RedisLog.RemovalUnreadable(logger, text.Length, text.Length > LoggedCharacters ? text[..LoggedCharacters] : text);
         }
     }
 }
