@@ -101,6 +101,16 @@ test('retry all stops after its bound of calls, saying more may wait and where i
   assert.equal(bounded.urls.length, 3);
 });
 
+test('retry all stops before its next call once goOn says no (the operator forgot the key)', async () => {
+  const { urls, api } = retryAllServer([{ retried: ['1-0'], more: true, next: '1-0', skipped: 0 }]);
+  let calls = 0;
+
+  const result = await api.retryAll(MAX_RETRY_ALL_CALLS, () => ++calls <= 2);
+
+  assert.equal(urls.length, 2);
+  assert.deepEqual({ more: result.more, calls: result.calls }, { more: true, calls: 2 });
+});
+
 test('a retry all that fails part-way throws with the progress of the calls before it', async () => {
   let n = 0;
   const api = createOperatorApi(async () => (n++ === 0

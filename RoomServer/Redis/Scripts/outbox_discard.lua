@@ -8,7 +8,8 @@
 -- the caller's WAIT confirms that put-back before the caller removes the letter from the stream. Otherwise the
 -- letter is marked deleted, so no retry puts it back from now on ('ok', or 'again' when a delete marked it
 -- before: two deletes at once, or one after a delete whose removal from the stream was lost). The caller
--- removes it from the dead-letter stream after this script (confirmed where writes are).
+-- removes it from the dead-letter stream after this script, with a plain XDEL: a failover that loses that
+-- removal brings the letter back listed, and this mark (kept ARGV 2 seconds) keeps any retry from putting it back.
 -- Reply: {'ok'} | {'again'} | {'retried'}
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
   redis.call('EXPIRE', KEYS[1], ARGV[2])

@@ -88,11 +88,12 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
     deadLetters: async (after = null) => call('GET', after === null ? '/api/deadletters' : `/api/deadletters?after=${encodeURIComponent(after)}`),
     order: async (roomId) => (await call('GET', `/api/rooms/${encodeURIComponent(roomId)}/order`)).records,
     retry: async (id) => (await call('POST', `/api/deadletters/${encodeURIComponent(id)}/retry`)).retried,
-    // Follows next while the server says more, at most maxCalls calls: { retried: [ids], skipped, more, next, calls }.
+    // Follows next while the server says more, at most maxCalls calls, and while goOn() says so (the page stops
+    // it when the operator forgets the key): { retried: [ids], skipped, more, next, calls }.
     // A call that fails throws, with the progress of the calls before it as error.progress (those letters are retried).
-    retryAll: async (maxCalls = MAX_RETRY_ALL_CALLS) => {
+    retryAll: async (maxCalls = MAX_RETRY_ALL_CALLS, goOn = () => true) => {
       const progress = { retried: [], skipped: 0, more: true, next: null, calls: 0 };
-      while (progress.more && progress.calls < maxCalls) {
+      while (progress.more && progress.calls < maxCalls && goOn()) {
         let answer;
         try {
           answer = await call('POST', progress.next === null ? '/api/deadletters/retry' : `/api/deadletters/retry?after=${encodeURIComponent(progress.next)}`);

@@ -1,7 +1,7 @@
 // The operator page: dead letters with their last errors, retry and delete buttons, and a room's order
 // records with their delivery per endpoint. Asks for the API key once per tab (operator-api.js).
 
-import { createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
+import { MAX_RETRY_ALL_CALLS, createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
 
 const REFRESH_MS = 5_000;
 const $ = (id) => document.getElementById(id);
@@ -43,10 +43,15 @@ function showRetryAll(result) {
   $('retry-all-result').hidden = !result;
 }
 
+/** Retry all with the key it started with: it stops, and shows nothing, once that key is forgotten. */
 async function retryAll() {
+  const started = api;
+  const current = () => api === started;
   try {
-    showRetryAll(await api.retryAll());
+    const result = await started.retryAll(MAX_RETRY_ALL_CALLS, current);
+    if (current()) showRetryAll(result);
   } catch (e) {
+    if (!current()) return;
     showRetryAll(e?.progress ?? null);
     throw e;
   }
