@@ -6,6 +6,8 @@ using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 using StackExchange.Redis;
 
+using static RoomShare.RoomServer.Tests.Orders.RedisDeadLetters;
+
 namespace RoomShare.RoomServer.Tests.Orders;
 
 /// <summary>
@@ -18,7 +20,6 @@ namespace RoomShare.RoomServer.Tests.Orders;
 [Trait("Suite", "Orders")]
 public sealed class RedisDeadLetterDeleteOrderingTests
 {
-    private const string Endpoint = "http://127.0.0.1:9/orders";
     private const long Remembered = 86400;
 
     [Fact]
@@ -126,12 +127,4 @@ public sealed class RedisDeadLetterDeleteOrderingTests
             db,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Requeued(roomId), RedisKeys.Discarded(roomId)],
             [RedisOrderOutbox.Group, roomId + ":3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, roomId + ":3 " + Endpoint, "{\"status\":\"pending\"}", id, Remembered]);
-
-    private static RedisOrderOutbox Outbox(StandaloneRedisConnection standalone, RoomServerOptions? options = null) =>
-        standalone.OrderOutbox(Options.Create(options ?? new RoomServerOptions()));
-
-    private static DeadLetter Letter(string roomId) =>
-        new("", roomId + ":3", roomId, "order.submitted", 3, "2026-12-01T00:00:00Z", Endpoint, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"" + roomId + "\"}");
-
-    private static string? Reply(RedisResult result) => (string?)((RedisResult[])result!)[0];
 }
