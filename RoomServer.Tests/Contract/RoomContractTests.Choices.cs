@@ -1,4 +1,5 @@
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -146,6 +147,27 @@ public abstract partial class RoomContractTests
         (await ann.Client.NextEventShouldBeAsync(2)).Quantity.Should().Be(5);
         (await ann.Client.NextEventShouldBeAsync(3)).Quantity.Should().Be(ContractServer.MaxQuantity);
         (await ann.Client.NextEventShouldBeAsync(4)).Quantity.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task AWholeNumberPastIntsRangeIsClampedAsADeltaAndRefusedByItsRangeAsAQuantity()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        // "±n; result floored at 0, capped at the max" (DESIGN.md §3): any whole delta, however large.
+        var up = await ann.Client.InvokeAsync<ChoiceAck>("AdjustChoice", room.Id, "pizza", 3_000_000_000L, null);
+        up.Quantity.Should().Be(ContractServer.MaxQuantity);
+        var down = await ann.Client.InvokeAsync<ChoiceAck>("AdjustChoice", room.Id, "pizza", -10_000_000_000_000_000_000_000_000_000m, null);
+        down.Should().Be(new ChoiceAck(up.Version + 1, 0));
+
+        var setTooMany = () => ann.Client.InvokeAsync("SetChoice", room.Id, "pizza", 3_000_000_000L, null);
+        var refused = (await setTooMany.Should().ThrowAsync<HubErrorException>()).Which;
+        refused.Code.Should().Be(RoomErrorCodes.InvalidQuantity);
+        refused.ErrorText.Should().Contain($"between 0 and {ContractServer.MaxQuantity}", "the number is whole: what is wrong is its range");
+
+        (await ann.Client.NextEventShouldBeAsync(up.Version)).Quantity.Should().Be(ContractServer.MaxQuantity);
+        (await ann.Client.NextEventShouldBeAsync(down.Version)).Quantity.Should().Be(0);
     }
 
     [Fact]

@@ -33,7 +33,11 @@ public sealed class HubArgumentsTests
     [InlineData("3", 3, null)]
     [InlineData("-3", -3, null)]
     [InlineData("2.5", 0, "invalid_quantity")]
-    [InlineData("3000000000", 0, "invalid_quantity")]
+    [InlineData("3000000000", int.MaxValue, null)]
+    [InlineData("-3000000000", int.MinValue, null)]
+    [InlineData("100000000000000000000000000000", int.MaxValue, null)]
+    [InlineData("3e9", 0, "invalid_quantity")]
+    [InlineData("-2.5e10", 0, "invalid_quantity")]
     [InlineData("\"3\"", 0, "invalid_argument")]
     [InlineData("null", 0, "invalid_argument")]
     public void WholeNumbersAreReadAndEverythingElseHasACode(string json, int expected, string? code)

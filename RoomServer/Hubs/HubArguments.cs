@@ -25,7 +25,11 @@ public static class HubArguments
         return RoomIds.IsValidMenuId(menuId) ? menuId : throw RoomException.NotOnMenu();
     }
 
-    /// <summary>A whole number; anything else is <c>invalid_quantity</c> (a non-number is <c>invalid_argument</c>).</summary>
+    /// <summary>
+    /// A whole number; anything else is <c>invalid_quantity</c> (a non-number is <c>invalid_argument</c>).
+    /// One past <see cref="int"/>'s range saturates to its end: a delta's result is clamped anyway (DESIGN.md §3,
+    /// "±n"), and a quantity that large is refused by its range check, with a message that says the range.
+    /// </summary>
     public static int WholeNumber(JsonElement value, string name)
     {
         if (value.ValueKind != JsonValueKind.Number)
@@ -33,10 +37,20 @@ public static class HubArguments
             throw RoomException.Invalid($"{name} must be a number");
         }
 
-        return value.TryGetInt32(out var number)
-            ? number
+        if (value.TryGetInt32(out var number))
+        {
+            return number;
+        }
+
+        var text = value.GetRawText();
+        return IsIntegerLiteral(text)
+            ? text[0] == '-' ? int.MinValue : int.MaxValue
             : throw new RoomException(RoomErrorCodes.InvalidQuantity, $"{name} must be a whole number");
     }
+
+    /// <summary>JSON's integer form (no fraction, no exponent): how a client writes a whole number.</summary>
+    private static bool IsIntegerLiteral(string number) =>
+        number.AsSpan(number.StartsWith('-') ? 1 : 0) is { Length: > 0 } digits && !digits.ContainsAnyExceptInRange('0', '9');
 
     public static string MemberId(JsonElement value) => RoomIds.RequireMemberId(StringOrNull(value, "memberId"));
 
