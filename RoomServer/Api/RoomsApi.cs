@@ -118,7 +118,9 @@ public static class RoomsApi
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            throw RoomException.Unavailable("the announcement could not reach the backplane; nothing was sent — retry", ex);
+            // Not "nothing was sent": a publish that timed out may be in Redis's hands already, and is delivered
+            // when it answers again — a retry then shows every client the announcement twice.
+            throw RoomException.Unavailable("the backplane did not confirm the announcement in time; it may still reach clients — a retry may show it twice", ex);
         }
 
         return TypedResults.Accepted((string?)null, new AnnouncementAck(announcement.Id));
