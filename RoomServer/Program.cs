@@ -41,7 +41,7 @@ app.MapRoomsApi();
 app.MapAuditApi();
 app.MapOrdersApi();
 app.MapRoomHub();
-app.MapOpenApi();
+app.MapOpenApi("/openapi/v1.json"); // the one document: another name is an unknown path (a 404 problem), not the handler's text
 app.MapApiReference();
 app.MapDemo();
 

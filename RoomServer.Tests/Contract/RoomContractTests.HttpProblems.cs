@@ -38,6 +38,10 @@ public abstract partial class RoomContractTests
         { "POST", "/api/no-such-route", "application/json; charset=iso-8859-1", "{}", 404, RoomErrorCodes.InvalidArgument }, // no route reads it
         { "PATCH", "/api/rooms", "application/json; charset=iso-8859-1", "{}", 405, RoomErrorCodes.InvalidArgument },
         { "DELETE", "/api/rooms/NoSuchRoom", "application/json; charset=iso-8859-1", "{}", 404, RoomErrorCodes.RoomNotFound }, // a route that reads no body
+        // The routes beside the API: no document by another name, and /metrics takes GET only (§4).
+        { "GET", "/openapi/v2.json", null, null, 404, RoomErrorCodes.InvalidArgument },
+        { "POST", "/metrics", "application/json", "{}", 405, RoomErrorCodes.InvalidArgument },
+        { "DELETE", "/metrics", null, null, 405, RoomErrorCodes.InvalidArgument },
     };
 
     private const string ValidRoom = "{\"name\":\"T\",\"menu\":[{\"id\":\"a\",\"name\":\"A\",\"priceMinor\":100}]}";

@@ -52,7 +52,8 @@ public static class MetricsExtensions
     /// <summary><c>GET /metrics</c>, unauthenticated (DESIGN §4): bind or filter it in production.</summary>
     public static IEndpointRouteBuilder MapRoomMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The exporter maps every method; another is a 405 with Allow, as on every other route (§5).
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
         return app;
     }
 }
