@@ -30,6 +30,7 @@ public abstract partial class RoomContractTests
         { "SetChoice", [42, 1, null], "invalid_argument" },
         { "SetChoice", ["pizza", 1, 17], "invalid_argument" },
         { "SetChoice", ["pizza", 1, "has space"], "invalid_argument" },
+        { "SetChoice", ["pizza", 1, "op\n"], "invalid_argument" }, // not printable ASCII, though the last character
         { "AdjustChoice", ["pizza", null, null], "invalid_argument" },
         { "SetRoomState", ["deleted"], "invalid_argument" },
         { "Join", [new { epoch = 5, version = 1 }], "invalid_argument" },

@@ -16,15 +16,16 @@ public static partial class RoomIds
     private const string RoomOrMenuIdRule = "1-64 characters of A-Z a-z 0-9 _ -";
     private const string MemberIdRule = "1-64 characters of A-Z a-z 0-9 _ . @ -, not \".\" or \"..\"";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    // Anchored with \z, never $: in .NET "$" also matches before a final "\n", which let "room\n" through.
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex RoomOrMenuIdPattern();
 
     // "." and ".." are dot segments in a URL path: clients and Kestrel resolve them away, so
     // DELETE /api/rooms/{id}/members/.. would reach DELETE /api/rooms/{id}/ — the room.
-    [GeneratedRegex("^(?!\\.{1,2}$)[A-Za-z0-9_.@-]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?!\\.{1,2}\\z)[A-Za-z0-9_.@-]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex MemberIdPattern();
 
-    [GeneratedRegex("^[\\x21-\\x7E]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[\\x21-\\x7E]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex OpIdPattern();
 
     public static bool IsValidRoomId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
