@@ -49,4 +49,41 @@ public abstract partial class RoomContractTests
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
         await AssertNothingChangedAsync(room, ann, 4);
     }
+
+    /// <summary>
+    /// A MessagePack string whose bytes are not UTF-8 is not text, as JSON's escaped lone surrogate is not
+    /// (DESIGN.md §3): the same invalid_argument for the same argument, whichever the protocol. It was read
+    /// with U+FFFD in place of the bad bytes, so a menu id became "not on the menu" and a since epoch a stale
+    /// one (a snapshot).
+    /// </summary>
+    [Fact]
+    public async Task AMessagePackStringThatIsNotUtf8IsAnInvalidArgumentAsInJson()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var bin = await HubTestClient.ConnectAsync(Server.BaseUrl, await Server.TokenAsync(room, "bin"), o => o.MessagePack = true);
+        await bin.InvokeAsync("Join", room.Id, null);
+        await ann.Client.NextEventShouldBeAsync(2);
+        byte[] loneSurrogate = [0xED, 0xA0, 0x80]; // U+D800 encoded as UTF-8 would, if it could
+
+        (await bin.RejectedCodeAsync("SetChoice", room.Id, RawMessagePack.Str([(byte)'p', .. loneSurrogate]), 1, null)).Should().Be(RoomErrorCodes.InvalidArgument, "as JSON's \"p\\ud800\" is (NotText)");
+        (await bin.RejectedCodeAsync("AdjustChoice", room.Id, RawMessagePack.Str(0x70, 0x69, 0xFF), 1, null)).Should().Be(RoomErrorCodes.InvalidArgument);
+        (await bin.RejectedCodeAsync("Join", room.Id, SinceWithEpoch(RawMessagePack.Str(loneSurrogate), 2))).Should().Be(RoomErrorCodes.InvalidArgument);
+
+        await AssertNothingChangedAsync(room, ann, 2);
+    }
+
+    /// <summary><c>since</c> as a MessagePack map whose epoch is written raw.</summary>
+    private static RawMessagePack SinceWithEpoch(RawMessagePack epoch, long version)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteMapHeader(2);
+        writer.Write("epoch");
+        writer.WriteRaw(epoch.Encoded);
+        writer.Write("version");
+        writer.Write(version);
+        writer.Flush();
+        return new RawMessagePack(buffer.WrittenSpan.ToArray());
+    }
 }

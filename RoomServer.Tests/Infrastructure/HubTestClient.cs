@@ -76,7 +76,7 @@ public sealed partial class HubTestClient : IAsyncDisposable
         var url = new Uri(baseUrl, options.Path);
         var barrier = new HandlerBarrier();
         IHubProtocol wire = options.MessagePack
-            ? new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = JsonShapedResolver.Options }))
+            ? new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = RawMessagePack.Options }))
             : new JsonHubProtocol();
         var protocol = new CountingHubProtocol(wire, options.Targets, barrier);
 

@@ -71,4 +71,36 @@ public sealed class JsonShapedMessagePackTests
         read.Should().Throw<MessagePackSerializationException>().WithInnerException<MessagePackSerializationException>()
             .WithMessage("*Binary*not one of the contract's shapes*");
     }
+
+    /// <summary>
+    /// A MessagePack string is UTF-8 text; bytes that are not (here a lone surrogate encoded as UTF-8 would
+    /// encode it, and a stray 0xFF) are not text, as JSON's escaped "\ud800" is not: refused, so the hub
+    /// answers invalid_argument for both protocols (DESIGN §3), instead of reading U+FFFD — a menu id that
+    /// was then "not on the menu", a since epoch that was then merely stale.
+    /// </summary>
+    [Theory]
+    [InlineData(false, new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(false, new byte[] { 0x61, 0xFF })]
+    [InlineData(true, new byte[] { 0xED, 0xA0, 0x80 })]
+    public void AStringThatIsNotUtf8IsRefusedNotReadWithReplacementCharacters(bool asMapKey, byte[] utf8)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        if (asMapKey)
+        {
+            writer.WriteMapHeader(1);
+            writer.WriteString(utf8);
+            writer.Write(1);
+        }
+        else
+        {
+            writer.WriteString(utf8);
+        }
+
+        writer.Flush();
+
+        var read = () => MessagePackSerializer.Deserialize<JsonElement>(buffer.WrittenMemory, Options);
+
+        read.Should().Throw<MessagePackSerializationException>();
+    }
 }

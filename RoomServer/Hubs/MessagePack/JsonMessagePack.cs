@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using MessagePack;
 
@@ -14,6 +15,8 @@ internal static class JsonMessagePack
 {
     /// <summary>Deeper input is refused: a hostile frame must not recurse the reader off the stack.</summary>
     private const int MaxDepth = 64;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     // The JSON only becomes a JsonElement in this process, never HTML: no need to escape non-ASCII.
     private static readonly JsonWriterOptions RelaxedWriter = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -114,7 +117,7 @@ internal static class JsonMessagePack
                 json.WriteEndArray();
                 break;
             case MessagePackType.String:
-                json.WriteStringValue(reader.ReadString());
+                json.WriteStringValue(ReadText(ref reader));
                 break;
             case MessagePackType.Integer when reader.NextCode == MessagePackCode.UInt64:
                 json.WriteNumberValue(reader.ReadUInt64());
@@ -157,6 +160,24 @@ internal static class JsonMessagePack
 
     private static string ReadKey(ref MessagePackReader reader) =>
         reader.NextMessagePackType == MessagePackType.String
-            ? reader.ReadString() ?? ""
+            ? ReadText(ref reader)
             : throw new MessagePackSerializationException("MessagePack map keys must be strings");
+
+    /// <summary>
+    /// A string's UTF-8 bytes as text, or refused when they are not UTF-8: the reader's own decoding puts
+    /// U+FFFD in their place, so a value JSON refuses as not text (an escaped lone surrogate) came through
+    /// MessagePack as some other string (DESIGN.md §3: every string a client sends must be text).
+    /// </summary>
+    private static string ReadText(ref MessagePackReader reader)
+    {
+        var bytes = reader.ReadStringSequence() ?? default;
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new MessagePackSerializationException("a MessagePack string that is not UTF-8 text");
+        }
+    }
 }
