@@ -527,3 +527,28 @@ public sealed class RedisConnectionOptions
 {
     public string ConnectionString { get; set; } = "";
 }
+
+/// <summary>
+/// A connection string the client library cannot use fails the start naming the setting: the library's own
+/// words ("No endpoints specified (Parameter 'config')") name neither it nor what to write. The value is
+/// never repeated: it may hold a password.
+/// </summary>
+public sealed class RedisConnectionStringValidator : IValidateOptions<RedisConnectionOptions>
+{
+    private const string Setting = "ConnectionStrings__Redis";
+    private const string Form = "host:port[,host:port...][,option=value...], e.g. localhost:6379";
+
+    public ValidateOptionsResult Validate(string? name, RedisConnectionOptions options)
+    {
+        try
+        {
+            return ConfigurationOptions.Parse(options.ConnectionString).EndPoints.Count > 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail($"{Setting} names no Redis endpoint: write {Form}.");
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail($"{Setting} cannot be read ({ex.Message.ReplaceLineEndings(" ")}): write {Form}.");
+        }
+    }
+}

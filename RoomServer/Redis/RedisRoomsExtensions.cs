@@ -26,7 +26,8 @@ public static class RedisRoomsExtensions
     /// </summary>
     public static IServiceCollection AddRedisRooms(this IServiceCollection services, string connectionString)
     {
-        services.Configure<RedisConnectionOptions>(o => o.ConnectionString = connectionString);
+        services.AddOptions<RedisConnectionOptions>().Configure(o => o.ConnectionString = connectionString).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RedisConnectionOptions>, RedisConnectionStringValidator>();
         services.AddSingleton<RedisConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         services.AddSingleton<RedisBackplane>();
