@@ -39,4 +39,16 @@ public sealed class RoomShareWebhookTests
         RoomShareWebhook.Verify(Secret, Body, null, signature, Now, Tolerance).Should().BeFalse("no timestamp");
         RoomShareWebhook.Verify(Secret, Body, Timestamp, null, Now, Tolerance).Should().BeFalse("no signature");
     }
+
+    [Theory]
+    [InlineData("253402300800")] // one second past the last DateTimeOffset
+    [InlineData("99999999999999")]
+    [InlineData("9223372036854775807")]
+    public void ATimestampPastTheCalendarIsRejectedNotThrown(string timestamp)
+    {
+        // A forger picks the header: the receiver's check must answer false, not throw (a 500 instead of a refusal).
+        var verify = () => RoomShareWebhook.Verify(Secret, Body, timestamp, WebhookSignature.Sign(Secret, timestamp, Body), Now, Tolerance);
+
+        verify.Should().NotThrow().Which.Should().BeFalse("a timestamp that far ahead is not recent");
+    }
 }
