@@ -47,6 +47,22 @@ public sealed partial class WebhookRetryAfterTests
     }
 
     [Fact]
+    public async Task WithoutTheHeaderNoWaitIsShorterThanTheBaseDelayOrLongerThanTheMaximum()
+    {
+        // The library's decorrelated jitter put some waits far below the base (a few ms apart: two attempts
+        // spent at once), which the README's "exponential backoff with jitter between them" rules out.
+        // Three rounds of seven waits: one that jitters below the base shows up.
+        for (var round = 0; round < 3; round++)
+        {
+            var reports = await DeliverToFailingReceiverAsync(null, maxAttempts: 8);
+
+            reports.Should().HaveCount(7);
+            reports.Should().AllSatisfy(wait => wait.Should().BeInRange((int)BaseDelay.TotalMilliseconds, (int)MaxDelay.TotalMilliseconds));
+            reports[^1].Should().BeGreaterThan(reports[0], "each retry waits longer (exponential), up to the maximum");
+        }
+    }
+
+    [Fact]
     public void TheBoundsApplyToADeltaAndADateAlike()
     {
         var now = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
@@ -62,14 +78,14 @@ public sealed partial class WebhookRetryAfterTests
         RetryAfterDelay.Bounded(null, BaseDelay, TimeSpan.FromMinutes(1), now).Should().BeNull();
     }
 
-    /// <summary>Three attempts at a receiver that always answers 503 (with the header if given); the waits reported, in ms.</summary>
-    private static async Task<List<int>> DeliverToFailingReceiverAsync(RetryConditionHeaderValue? retryAfter)
+    /// <summary><paramref name="maxAttempts"/> attempts at a receiver that always answers 503 (with the header if given); the waits reported, in ms.</summary>
+    private static async Task<List<int>> DeliverToFailingReceiverAsync(RetryConditionHeaderValue? retryAfter, int maxAttempts = 3)
     {
         var options = new RoomServerOptions
         {
             Webhooks = new WebhookOptions
             {
-                MaxAttempts = 3,
+                MaxAttempts = maxAttempts,
                 RetryBaseDelayMilliseconds = (int)BaseDelay.TotalMilliseconds,
                 RetryMaxDelayMilliseconds = (int)MaxDelay.TotalMilliseconds,
                 TimeoutSeconds = 5,
@@ -100,7 +116,7 @@ public sealed partial class WebhookRetryAfterTests
             bound.Token);
 
         result.Delivered.Should().BeFalse();
-        result.Attempts.Should().Be(3);
+        result.Attempts.Should().Be(maxAttempts);
         return waits;
     }
 

@@ -8,7 +8,7 @@ namespace RoomShare.RoomServer.Orders;
 /// </summary>
 public static class RetryAfterDelay
 {
-    /// <summary>The bounded wish, or null without one (the exponential backoff with jitter applies).</summary>
+    /// <summary>The bounded wish, or null without one (the exponential backoff with jitter applies: <see cref="RetryBackoff"/>).</summary>
     public static TimeSpan? Bounded(HttpResponseMessage? response, TimeSpan min, TimeSpan max, DateTimeOffset now)
     {
         TimeSpan? wish = response?.Headers.RetryAfter switch

@@ -13,7 +13,7 @@ namespace RoomShare.RoomServer.Orders;
 
 /// <summary>
 /// Sends one record to one endpoint through the <see cref="ClientName"/> client, whose resilience handler
-/// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter (or the receiver's
+/// (<see cref="ConfigurePipeline"/>) retries with exponential backoff and jitter (<see cref="RetryBackoff"/>; or the receiver's
 /// <c>Retry-After</c>, within the same bounds: <see cref="RetryAfterDelay"/>), bounds the attempts in
 /// flight to each endpoint from this replica, and bounds each attempt.
 /// Every attempt carries the same body and <c>RoomShare-Order-Id</c>.
@@ -97,15 +97,17 @@ public sealed class WebhookSender(IHttpClientFactory clients)
             {
                 MaxRetryAttempts = webhooks.MaxAttempts,
                 BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
                 Delay = baseDelay,
                 MaxDelay = maxDelay,
 
                 // The library's own Retry-After reading takes the receiver's wish as it is, past MaxDelay
-                // and down to zero; ours keeps it within the backoff's bounds. (Set in this order: turning
-                // the header off clears the generator.)
+                // and down to zero; ours keeps it within the backoff's bounds. Without one, our backoff: the
+                // library's jitter goes below the base delay (RetryBackoff). (Set in this order: turning the
+                // header off clears the generator.)
                 ShouldRetryAfterHeader = false,
-                DelayGenerator = args => ValueTask.FromResult(RetryAfterDelay.Bounded(args.Outcome.Result, baseDelay, maxDelay, time.GetUtcNow())),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    RetryAfterDelay.Bounded(args.Outcome.Result, baseDelay, maxDelay, time.GetUtcNow())
+                    ?? RetryBackoff.Delay(args.AttemptNumber, baseDelay, maxDelay, Random.Shared.NextDouble())),
                 ShouldHandle = args =>
                 {
                     var failed = IsFailure(args.Outcome, args.Context.CancellationToken);
