@@ -67,4 +67,24 @@ public sealed class WebhookConfigurationTests
             .And.Contain("RoomServer__Webhooks__Endpoints__0__Secret")
             .And.Contain("RoomServer__Webhooks__Endpoints__1__Url");
     }
+
+    [Fact]
+    public async Task AnEndpointAfterAGapInTheNumbersIsNamedByTheNumberTheOperatorGaveIt()
+    {
+        // Endpoint 1 removed, 0 and 2 kept: the list binds them as its items 0 and 1, but there is no __1__ to fix.
+        var settings = new Dictionary<string, string>
+        {
+            ["RoomServer__ApiKeys__0"] = "orders-config-api-key-0123456789",
+            ["RoomServer__Jwt__SigningKey"] = "orders-config-signing-key-0123456789-0123456789",
+            ["RoomServer__Webhooks__Endpoints__0__Url"] = "https://kitchen.example/orders",
+            ["RoomServer__Webhooks__Endpoints__0__Secret"] = "a-secret-of-enough-length",
+            ["RoomServer__Webhooks__Endpoints__2__Url"] = "https://bar.example/orders",
+        };
+
+        var start = () => RoomServerProcess.StartAsync(settings);
+
+        var refused = await start.Should().ThrowAsync<InvalidOperationException>();
+        refused.Which.Message.Should().Contain("RoomServer__Webhooks__Endpoints__2__Secret")
+            .And.NotContain("Endpoints__1__", "nothing was configured under that number");
+    }
 }

@@ -1,12 +1,15 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace RoomShare.RoomServer.Configuration;
 
 /// <summary>
 /// A webhook the server cannot sign for or cannot reach by its URL refuses start-up, naming the
-/// setting to fix — rather than a replica that runs and dead-letters every order.
+/// setting to fix — rather than a replica that runs and dead-letters every order. The setting is named
+/// by the number the operator gave the endpoint (from <paramref name="configuration"/>): the list binds
+/// the endpoints in order whatever their numbers, so with <c>__1__</c> removed, <c>__2__</c> is its item 1.
 /// </summary>
-public sealed class WebhookOptionsValidator : IValidateOptions<RoomServerOptions>
+public sealed class WebhookOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<RoomServerOptions>
 {
     /// <summary>Shorter HMAC keys are guessable; 16 characters matches the API key rule.</summary>
     public const int MinSecretLength = 16;
@@ -15,18 +18,20 @@ public sealed class WebhookOptionsValidator : IValidateOptions<RoomServerOptions
     {
         var webhooks = options.Webhooks;
         var failures = new List<string>();
+        var numbers = configuration?.GetSection($"{RoomServerOptions.SectionName}:Webhooks:Endpoints").GetChildren().Select(c => c.Key).ToList() ?? [];
         for (var i = 0; i < webhooks.Endpoints.Count; i++)
         {
             var endpoint = webhooks.Endpoints[i];
-            var setting = $"RoomServer__Webhooks__Endpoints__{i}__";
+            var number = numbers.Count == webhooks.Endpoints.Count ? numbers[i] : i.ToString(CultureInfo.InvariantCulture);
+            var setting = $"RoomServer__Webhooks__Endpoints__{number}__";
             if (!Uri.TryCreate(endpoint.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             {
-                failures.Add($"RoomServer:Webhooks:Endpoints:{i}:Url must be an absolute http or https URL (set {setting}Url).");
+                failures.Add($"RoomServer:Webhooks:Endpoints:{number}:Url must be an absolute http or https URL (set {setting}Url).");
             }
 
             if (string.IsNullOrEmpty(endpoint.Secret) || endpoint.Secret.Length < MinSecretLength)
             {
-                failures.Add($"RoomServer:Webhooks:Endpoints:{i}:Secret is missing or shorter than {MinSecretLength} characters (set {setting}Secret).");
+                failures.Add($"RoomServer:Webhooks:Endpoints:{number}:Secret is missing or shorter than {MinSecretLength} characters (set {setting}Secret).");
             }
         }
 
