@@ -25,6 +25,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${ROOMSHARE_CLUSTER_DIR:-$ROOT/.cluster}"
+# Absolute: nginx reads the paths in its config relative to its prefix, not to this directory.
+[[ "$STATE" == /* ]] || STATE="$PWD/$STATE"
 PROCS="$STATE/procs"
 READY_TIMEOUT_SECONDS=60
 STOP_TIMEOUT_SECONDS=20
@@ -251,10 +253,11 @@ cmd_up() {
     # nginx, from the shared template.
     pick_port; local nginx_port="$FREE_PORT" prefix="$STATE/nginx" conf
     conf="$(<"$ROOT/nginx/loopback.conf.template")"$'\n'
-    conf="${conf//@PREFIX@/$prefix}"
-    conf="${conf//@NGINX_DIR@/$ROOT/nginx}"
-    conf="${conf//@PORT@/$nginx_port}"
-    conf="${conf//@SERVERS@$'\n'/$servers}"
+    # Each replacement quoted: unquoted, bash (5.2+) reads an `&` in it as the matched placeholder.
+    conf="${conf//@PREFIX@/"$prefix"}"
+    conf="${conf//@NGINX_DIR@/"$ROOT/nginx"}"
+    conf="${conf//@PORT@/"$nginx_port"}"
+    conf="${conf//@SERVERS@$'\n'/"$servers"}"
     printf '%s' "$conf" >"$prefix/nginx.conf"
     "$nginx" -t -q -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" \
         || die "nginx rejected $prefix/nginx.conf"

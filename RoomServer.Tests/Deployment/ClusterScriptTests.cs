@@ -121,6 +121,44 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         }
     }
 
+    [Fact]
+    public async Task UpAndDownWorkWithARelativeStateDirectoryWhosePathHoldsASpaceAndAnAmpersand()
+    {
+        // README: everything lives in `$ROOMSHARE_CLUSTER_DIR`. A relative one (from the caller's directory) and
+        // one with a space or an `&` are ordinary paths; nginx's prefix, the config's paths and bash's pattern
+        // substitution (where an unquoted `&` in the replacement stands for the match) must all take them.
+        var parent = Directory.CreateTempSubdirectory("roomshare-cluster-rel-").FullName;
+        const string relative = "R&D cluster";
+        var absolute = Path.Combine(parent, relative);
+        try
+        {
+            var (upExit, upOutput) = await RunScriptInAsync(relative, parent, "up", "1", "--no-build", "--configuration", Configuration);
+            upExit.Should().Be(0, $"eng/cluster.sh up with ROOMSHARE_CLUSTER_DIR='{relative}' must succeed:\n{upOutput}");
+            var env = File.ReadAllLines(Path.Combine(absolute, "cluster.env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+            using (var ready = await http.GetAsync(new Uri(new Uri(env["BASE_URL"]), "/readyz")))
+            {
+                ready.StatusCode.Should().Be(HttpStatusCode.OK, "/readyz through nginx");
+            }
+
+            File.Exists(Path.Combine(absolute, "nginx", "logs", "access.log")).Should().BeTrue("nginx writes inside the state directory");
+            var pids = File.ReadAllLines(Path.Combine(absolute, "procs")).Select(l => l.Split(' ')).Select(p => (Pid: int.Parse(p[1], CultureInfo.InvariantCulture), Start: p[2])).ToList();
+
+            var (downExit, downOutput) = await RunScriptInAsync(relative, parent, "down");
+            downExit.Should().Be(0, downOutput);
+            Directory.Exists(absolute).Should().BeFalse("down removes the state dir");
+            pids.Should().AllSatisfy(p => StartTimeOf(p.Pid).Should().NotBe(p.Start, "down stops every process up started"));
+        }
+        finally
+        {
+            if (Directory.Exists(absolute))
+            {
+                await RunScriptInAsync(relative, parent, "down");
+            }
+
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
     /// <summary>What `down` reports after each stage, in the order it must report them.</summary>
     private static readonly string[] StopStages = ["stopped nginx", "stopped replicas", "stopped redis"];
 
@@ -128,21 +166,22 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name
             ?? throw new InvalidOperationException($"Cannot derive the build configuration from {AppContext.BaseDirectory}");
 
-    private async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments)
-    {
-        var root = RepoPaths.RepoRoot;
-        return await ProcessRunner.RunAsync(
-            Path.Combine(root, "eng", "cluster.sh"),
+    private Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments) =>
+        RunScriptInAsync(stateDir, RepoPaths.RepoRoot, arguments);
+
+    /// <summary>eng/cluster.sh with ROOMSHARE_CLUSTER_DIR as given (relative paths from the working directory).</summary>
+    private static async Task<(int ExitCode, string Output)> RunScriptInAsync(string clusterDir, string workingDirectory, params string[] arguments) =>
+        await ProcessRunner.RunAsync(
+            Path.Combine(RepoPaths.RepoRoot, "eng", "cluster.sh"),
             arguments,
             new Dictionary<string, string?>(StringComparer.Ordinal)
             {
-                ["ROOMSHARE_CLUSTER_DIR"] = stateDir,
+                ["ROOMSHARE_CLUSTER_DIR"] = clusterDir,
                 ["ROOMSHARE_API_KEY"] = null,
                 ["ROOMSHARE_JWT_SIGNING_KEY"] = null,
             },
             TimeSpan.FromSeconds(60),
-            root);
-    }
+            workingDirectory);
 
     private Dictionary<string, string> ReadClusterEnv() =>
         File.ReadAllLines(Path.Combine(stateDir, "cluster.env"))
