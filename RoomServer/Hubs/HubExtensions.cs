@@ -42,17 +42,12 @@ public static class HubExtensions
         return builder;
     }
 
-    /// <summary>
-    /// A draining replica refuses new hub connections with 503, so nginx sends them to another replica: a negotiate, a
-    /// request without a connection <c>id</c>, or one that opens a transport (a WebSocket, an event stream). A long poll
-    /// or a send of a connection it holds goes through until the drain closes that connection in its batch: refused,
-    /// every long-polling member was cut at its next poll, all at once, and an answer waiting for that poll was lost.
-    /// </summary>
+    /// <summary>A draining replica refuses new hub connections with 503, so nginx sends them to another replica.</summary>
     public static WebApplication UseDrainGate(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments(Path) && OpensConnection(context) && context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining)
+            if (context.Request.Path.StartsWithSegments(Path) && context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 return;
@@ -62,11 +57,6 @@ public static class HubExtensions
         });
         return app;
     }
-
-    private static bool OpensConnection(HttpContext context) =>
-        !context.Request.Query.ContainsKey("id")
-        || context.WebSockets.IsWebSocketRequest
-        || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)
     {
