@@ -10,11 +10,18 @@ public static class RetryBackoff
 {
     private const double Spread = 0.25;
 
-    /// <summary>The wait before retry <paramref name="retry"/> (0 for the first), <paramref name="random"/> uniform in [0, 1).</summary>
+    /// <summary>
+    /// The wait before retry <paramref name="retry"/> (0 for the first), <paramref name="random"/> uniform in [0, 1).
+    /// The spread is drawn within the bounds, not clamped after: clamped, half the first waits were the base
+    /// exactly and, once capped, half the waits the maximum exactly — rooms failing together retried together.
+    /// </summary>
     public static TimeSpan Delay(int retry, TimeSpan min, TimeSpan max, double random)
     {
-        var exponential = Math.Min(max.TotalMilliseconds, min.TotalMilliseconds * Math.Pow(2, Math.Min(retry, 40)));
-        var jittered = exponential * (1 - Spread + (2 * Spread * random));
-        return TimeSpan.FromMilliseconds(Math.Clamp(jittered, min.TotalMilliseconds, max.TotalMilliseconds));
+        var floor = min.TotalMilliseconds;
+        var ceiling = Math.Max(floor, max.TotalMilliseconds);
+        var exponential = Math.Min(ceiling, floor * Math.Pow(2, Math.Clamp(retry, 0, 40)));
+        var low = Math.Max(floor, exponential * (1 - Spread));
+        var high = Math.Min(ceiling, exponential * (1 + Spread));
+        return TimeSpan.FromMilliseconds(low + ((high - low) * random));
     }
 }
