@@ -546,9 +546,10 @@ public sealed class RedisConnectionStringValidator : IValidateOptions<RedisConne
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail($"{Setting} names no Redis endpoint: write {Form}.");
         }
-        catch (ArgumentException ex)
+        catch (ArgumentException)
         {
-            return ValidateOptionsResult.Fail($"{Setting} cannot be read ({ex.Message.ReplaceLineEndings(" ")}): write {Form}.");
+            // Not the library's message: it names an unknown keyword or a bad value, which may be part of a password.
+            return ValidateOptionsResult.Fail($"{Setting} cannot be read (an option the client library does not know, or a value out of range): write {Form}.");
         }
     }
 }
