@@ -22,8 +22,10 @@ export function formatMoney(minor, currency = null, locale = undefined) {
     try {
       const digits = minorDigits(currency);
       const usual = new Intl.NumberFormat(locale, { style: 'currency', currency }).resolvedOptions().minimumFractionDigits;
+      // An amount with a part below the major unit shows every decimal (1 234,50, not 1 234,5).
+      const whole = Number(minor) % 10 ** digits === 0;
       return new Intl.NumberFormat(locale, {
-        style: 'currency', currency, minimumFractionDigits: Math.min(usual, digits), maximumFractionDigits: digits,
+        style: 'currency', currency, minimumFractionDigits: whole ? Math.min(usual, digits) : digits, maximumFractionDigits: digits,
       }).format(Number(minor) / 10 ** digits);
     } catch {
       // An unknown currency code falls through to the plain format.
