@@ -258,11 +258,16 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         var noticeInterval = TimeSpan.FromMilliseconds(10);
         var clock = Stopwatch.StartNew();
         var statuses = new Dictionary<int, int>();
+        var unavailableCodes = new List<string?>();
         var floodLimit = TimeSpan.FromMinutes(3); // bounds each flood in time as well as in count
         for (var i = 0; i < run.Profile.FloodMessages && clock.Elapsed < floodLimit; i++)
         {
             using var response = await cluster.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "flood", payload }, ContractServer.Json);
             statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                unavailableCodes.Add((await response.Content.ReadFromJsonAsync<ProblemBody>())?.Code);
+            }
             await Task.Delay(noticeInterval);
         }
 
@@ -316,7 +321,11 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
             $"slow member dropped: {slowClosed}; write flood: {flooded.Count} calls in {writeFloodTime.TotalSeconds:0.0} s ({string.Join(", ", flooded.GroupBy(o => o.Outcome.Describe(withDetail: false)).Select(g => $"{g.Key}={g.Count()}"))}); " +
             $"connection flood: {opened} opened and closed, {connectionFailures} refused, in {connectionFloodTime.TotalSeconds:0.0} s");
         statuses.Keys.Should().Contain(202, "the notices were accepted");
-        statuses.Keys.Should().OnlyContain(s => s == 202 || s == 429, "a flood is accepted or rate-limited, never a server error");
+        // A notice the store did not confirm within its deadline on a loaded box (CI: 1 of 300, seed 1304) is
+        // `unavailable` — DESIGN §5's answer to retry, not a server error; anything else of 5xx is.
+        statuses.Keys.Should().OnlyContain(s => s == 202 || s == 429 || s == 503, "a flood is accepted, rate-limited or told to retry, never a server error");
+        unavailableCodes.Where(c => c != RoomErrorCodes.Unavailable).Should().BeEmpty("a 503 is the store's deadline, a problem with the code unavailable");
+        unavailableCodes.Count.Should().BeLessThan(statuses.Values.Sum() / 10, "the store answers most of the flood");
         slowClosed.Should().BeTrue("a member that stops reading is dropped to a resync once its buffer passes the limit");
         opened.Should().BeGreaterThan(0);
 
