@@ -74,6 +74,7 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
             // quick steps; then there is honestly no fraction to give, and the report says why.
             output.WriteLine("the floor's W3 steps were all invalid (the generator was late): no join fraction this run");
             joins[0].GetProperty("floorCapacity").ValueKind.Should().Be(JsonValueKind.Null, "no valid step, no capacity");
+            joins[0].GetProperty("note").GetString().Should().StartWith("the floor has no capacity this run", "the report says why there is no fraction");
         }
         (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("## W3 join capacity (joins/s)");
     }

@@ -62,6 +62,17 @@ public sealed class LoadToolCapacityTests
     }
 
     [Fact]
+    public void WithNoCapacityOnEitherSideTheNoteSaysThereIsNoFraction()
+    {
+        var floorStarvedAtTheFirstStep = new Capacity(null, "generator-limited at 20/s");
+        var armBrokenAtTheFirstStep = new Capacity(null, "broken at 20/s");
+        var known = new Capacity(400, "broken at 500/s");
+
+        RunSummaries.Note(known, null, floorStarvedAtTheFirstStep).Should().Be("the floor has no capacity this run (generator-limited at 20/s): no fraction");
+        RunSummaries.Note(armBrokenAtTheFirstStep, null, known).Should().Be("this arm met the limit at no step (broken at 20/s): no fraction");
+    }
+
+    [Fact]
     public void RefinementTriesTheGeometricMiddleOfTheCapacityAndTheStepThatBrokeIt()
     {
         NextRefinement((2328, true, true), (2910, true, true), (3638, true, false)).Should().Be(3254);

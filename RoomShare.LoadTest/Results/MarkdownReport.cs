@@ -97,7 +97,9 @@ public static class MarkdownReport
     private static void JoinCapacities(StringBuilder md, RunResult run)
     {
         var joins = run.Summary.JoinsVersusFloor;
-        if (joins.Count == 0 || joins.All(j => j.FloorCapacity is null))
+        // Shown even when the floor had no valid step: RoomShare's own join capacity still stands, and the
+        // note says why there is no fraction.
+        if (joins.Count == 0)
         {
             return;
         }
