@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Tests.Infrastructure;
 using RoomShare.RoomServer.Tests.Security;
 
@@ -30,6 +31,42 @@ public sealed class OtlpExportTests
         path.Should().Be("/v1/metrics");
         contentType.Should().Be("application/x-protobuf");
         body.Should().Contain("roomshare.connections").And.Contain("roomshare").And.Contain(server.ReplicaId, "service.instance.id is the replica");
+    }
+
+    [Theory]
+    [InlineData("notaurl", null, "OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL")]
+    [InlineData("otel-collector:4317", null, "OTEL_EXPORTER_OTLP_ENDPOINT must be")]
+    [InlineData("ftp://otel-collector:4317", null, "OTEL_EXPORTER_OTLP_ENDPOINT must be")]
+    [InlineData("/v1/metrics", null, "OTEL_EXPORTER_OTLP_ENDPOINT must be")]
+    [InlineData("http://otel-collector:4317", "http/json", "OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf")]
+    [InlineData(null, "grcp", "OTEL_EXPORTER_OTLP_PROTOCOL must be")]
+    public void AnUnusableSettingIsRefusedNamingTheVariable(string? endpoint, string? protocol, string why)
+    {
+        var result = new OtlpExportSettingsValidator().Validate(null, new OtlpExportSettings { Endpoint = endpoint, Protocol = protocol });
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain(why);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("", "")]
+    [InlineData("http://otel-collector:4317", null)]
+    [InlineData("https://collector.example.com/otlp", "http/protobuf")]
+    [InlineData(" http://127.0.0.1:4318 ", " grpc ")]
+    public void AnAbsentOrUsableSettingPasses(string? endpoint, string? protocol) =>
+        new OtlpExportSettingsValidator().Validate(null, new OtlpExportSettings { Endpoint = endpoint, Protocol = protocol })
+            .Succeeded.Should().BeTrue();
+
+    [Fact]
+    public async Task AReplicaGivenAnEndpointThatIsNotAUrlRefusesToStartAndSaysWhichVariable()
+    {
+        var start = () => RoomServerProcess.StartAsync(
+            SecurityTestServer.Settings(("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-collector")),
+            startTimeout: TimeSpan.FromSeconds(30));
+
+        var refused = await start.Should().ThrowAsync<InvalidOperationException>("metrics that silently go nowhere are a misconfiguration, not a default");
+        refused.Which.Message.Should().Contain("exited during start-up").And.Contain("OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL");
     }
 
     /// <summary>Answers 200 to every post until one carries the RoomShare meter; returns that one.</summary>

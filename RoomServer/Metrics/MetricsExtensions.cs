@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -5,9 +6,6 @@ namespace RoomShare.RoomServer.Metrics;
 
 public static class MetricsExtensions
 {
-    /// <summary>Set (an OTLP collector's URL) to push metrics there too; the standard OTEL_EXPORTER_OTLP_* variables apply.</summary>
-    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
-
     /// <summary>
     /// The runtime's and ASP.NET Core's own meters (GC, thread pool, exceptions; HTTP requests, Kestrel
     /// and SignalR connections, routing, auth). Built into .NET 9+, so reading them needs no
@@ -28,12 +26,19 @@ public static class MetricsExtensions
 
     /// <summary>
     /// The <c>RoomShare</c> meter and the platform's, read by OpenTelemetry and served in Prometheus text;
-    /// pushed over OTLP as well when <see cref="OtlpEndpointSetting"/> is configured.
+    /// pushed over OTLP as well when <see cref="OtlpExportSettings.EndpointSetting"/> is configured (the standard
+    /// OTEL_EXPORTER_OTLP_* variables apply), which is checked at start.
     /// </summary>
     public static WebApplicationBuilder AddRoomMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<RoomMetrics>();
-        var pushOtlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointSetting]);
+        var otlp = new OtlpExportSettings
+        {
+            Endpoint = builder.Configuration[OtlpExportSettings.EndpointSetting],
+            Protocol = builder.Configuration[OtlpExportSettings.ProtocolSetting],
+        };
+        builder.Services.AddOptions<OtlpExportSettings>().Configure(o => (o.Endpoint, o.Protocol) = (otlp.Endpoint, otlp.Protocol)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OtlpExportSettings>, OtlpExportSettingsValidator>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
                 "roomshare",
@@ -41,7 +46,7 @@ public static class MetricsExtensions
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(RoomMetrics.MeterName).AddMeter([.. PlatformMeters]).AddPrometheusExporter();
-                if (pushOtlp)
+                if (otlp.Push)
                 {
                     metrics.AddOtlpExporter();
                 }
