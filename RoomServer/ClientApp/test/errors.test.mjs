@@ -48,6 +48,13 @@ test('describeError puts every contract code into words', () => {
   assert.match(describeError(null, 'boom'), /boom/);
 });
 
+test('a refused removal says why: the owner, or someone the room never had', () => {
+  assert.equal(describeError('invalid_argument', "'ann' is the room's owner and cannot be removed"), "The room's owner cannot be removed.");
+  assert.equal(describeError('invalid_argument', "'zed' is not a member of this room"), 'That person is not a member of this room.');
+  assert.equal(describeError('invalid_argument', 'call Join first'), 'That request was not valid.');
+  assert.equal(describeError('invalid_argument'), 'That request was not valid.');
+});
+
 test('isFatal is true only for errors a retry cannot fix', () => {
   assert.equal(isFatal('unauthorized'), true);
   assert.equal(isFatal('room_not_found'), true);

@@ -41,6 +41,16 @@ function membersFromText(text) {
 }
 
 /**
+ * The refusals of RemoveMember a person can act on, recognised by the server's text (DESIGN.md §3: an
+ * owner, or someone the room never had, is `invalid_argument`); any other stays general.
+ */
+function invalidArgumentFromText(text) {
+  if (/\bowner and cannot be removed\b/i.test(text ?? '')) return 'The room\'s owner cannot be removed.';
+  if (/\bis not a member of this room\b/i.test(text ?? '')) return 'That person is not a member of this room.';
+  return 'That request was not valid.';
+}
+
+/**
  * A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline,
  * connect_limited, room_full.
  */
@@ -53,7 +63,7 @@ export function describeError(code, text = '') {
     case 'room_closed': return 'The room is closed';
     case 'unknown_menu_item': return 'That dish is no longer on the menu.';
     case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text)}`;
-    case 'invalid_argument': return 'That request was not valid.';
+    case 'invalid_argument': return invalidArgumentFromText(text);
     case 'rate_limited': return 'Too many changes at once. Wait a moment and try again.';
     case 'room_full': return `This room is full${membersFromText(text)}. Ask the table to remove someone, then try again.`;
     case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
