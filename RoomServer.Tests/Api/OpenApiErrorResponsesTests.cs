@@ -28,7 +28,9 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 
         // forbidden: a member token for another room (API key or that room's token).
         ["GET /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
-        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound],
+
+        // room_closed: closed is final and read only (a locked room still takes notices).
+        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
 
         // room_closed: closed is final; any other refused transition is invalid_argument.
         ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],

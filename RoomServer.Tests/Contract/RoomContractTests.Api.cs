@@ -125,6 +125,43 @@ public abstract partial class RoomContractTests
         notice.Payload!.Value.GetProperty("exact").GetInt64().Should().Be(12345678901234567, "payload numbers pass through untouched");
     }
 
+    /// <summary>
+    /// A closed room is final and read only (DESIGN.md §3): a notice is refused as <c>Refresh</c> is, with no
+    /// event and no version. The room's deletion is the barrier: its last event comes straight after the close.
+    /// </summary>
+    [Fact]
+    public async Task ANoticeToAClosedRoomIs409RoomClosedAndSendsNothing()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "closed")).Version.Should().Be(2);
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        var response = await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "eta", payload = new { minutes = 5 } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await response.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "room_closed", Status = 409 });
+        (await Server.SnapshotAsync(room)).Version.Should().Be(2, "a refused notice changes no version");
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await owner.Client.NextEventShouldBeAsync(3)).Should().BeEquivalentTo(new { Type = "state", State = "deleted" }, "the refused notice sent no event");
+    }
+
+    /// <summary>A locked room's order was handed off, but the menu app may still tell its members things (an ETA): only closed refuses notices.</summary>
+    [Fact]
+    public async Task ANoticeToALockedRoomIsStillDelivered()
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        (await owner.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "locked")).Version.Should().Be(2);
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        var response = await Server.Api.PostAsJsonAsync($"/api/rooms/{room.Id}/notices", new { kind = "eta", payload = new { minutes = 5 } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await response.Content.ReadFromJsonAsync<VersionAck>())!.Version.Should().Be(3);
+        (await owner.Client.NextEventShouldBeAsync(3)).Should().BeEquivalentTo(new { Type = RoomEventTypes.Notice, Kind = "eta" });
+    }
+
     [Fact]
     public async Task ABodyOverTheApisSizeLimitIs413PayloadTooLargeWithItsProblem()
     {

@@ -36,6 +36,7 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         rooms.MapPost("/{roomId}/notices", PublishNotice).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapPut("/{roomId}/state", SetState).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound)

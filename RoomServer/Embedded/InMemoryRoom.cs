@@ -248,6 +248,12 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
 
     public VersionAck Notice(NoticePublication notice, List<BackplaneMessage> published)
     {
+        // notice.lua: closed is final and read only; a locked room still takes notices.
+        if (State == RoomStates.Closed)
+        {
+            throw RoomException.FromCode(RoomErrorCodes.RoomClosed, Id);
+        }
+
         published.Add(Append(RoomEventTypes.Notice, notice.At, e => e with { Kind = notice.Kind, Payload = notice.Payload.Clone() }));
         return new VersionAck(Version);
     }
