@@ -261,6 +261,40 @@ public abstract partial class RoomContractTests
         await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(3));
     }
 
+    /// <summary>
+    /// A device of the member connected before their removal that never joined: its call needing a Join is its
+    /// member's removal (<c>forbidden</c>, DESIGN.md §3), not a missing Join — straight after the removal, before
+    /// the removal closes it (about 0.4 s later). Before the removal, the same call is "call Join first".
+    /// </summary>
+    [Theory]
+    [InlineData("SetChoice", "api")]
+    [InlineData("AdjustChoice", "owner")]
+    [InlineData("Refresh", "api")]
+    public async Task ACallFromARemovedMembersConnectionThatNeverJoinedIsForbiddenAndChangesNothing(string method, string removedBy)
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using var phone = await Server.JoinAsync(room, "bob");
+        await owner.Client.NextEventShouldBeAsync(2);
+        await using var tablet = await Server.ConnectAsync(await Server.TokenAsync(room, "bob"));
+        object?[] args = method == "Refresh" ? [room.Id] : [room.Id, "pizza", 1, null];
+        (await tablet.RejectedCodeAsync(method, args)).Should().Be("invalid_argument", "a member not removed is told to Join first");
+
+        if (removedBy == "api")
+        {
+            (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        else
+        {
+            (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(3);
+        }
+
+        (await tablet.RejectedCodeUnlessClosedFirstAsync(method, args)).Should().BeOneOf(["forbidden", null], "the member was removed after the token was issued");
+        (await owner.Client.NextEventShouldBeAsync(3)).Type.Should().Be(RoomEventTypes.MemberRemoved);
+        await AssertNothingChangedAsync(room, owner, 3);
+        await tablet.Closed.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
     [Fact]
     public async Task RemovingAMemberWhoJoinedAsAnOwnerIsInvalidAndChangesNothing()
     {

@@ -48,7 +48,7 @@ public sealed class RoomHub(
         if (membership.WasRemovedFrom(Context.ConnectionId, room))
         {
             // The store refused this connection's token already (a refused Join, or a tick's sweep), and it
-            // never admits it again: refused without entering the room, as every other call is (JoinedMember).
+            // never admits it again: refused without entering the room, as every other call is (JoinedMemberAsync).
             throw RoomException.FromCode(RoomErrorCodes.Forbidden, room);
         }
 
@@ -101,7 +101,7 @@ public sealed class RoomHub(
     public async Task<VersionAck> Refresh(JsonElement roomId)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = JoinedMember(room);
+        var member = await JoinedMemberAsync(room);
         return await store.RefreshAsync(new RefreshRequest(room, member.MemberId, time.Stamp(), member.TokenRemovalGeneration), Context.ConnectionAborted);
     }
 
@@ -109,7 +109,7 @@ public sealed class RoomHub(
     public async Task<VersionAck> RemoveMember(JsonElement roomId, JsonElement memberId)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = JoinedMember(room);
+        var member = await JoinedMemberAsync(room);
         if (!member.IsOwner)
         {
             throw new RoomException(RoomErrorCodes.Forbidden, "only the room's owner may remove members");
@@ -127,7 +127,7 @@ public sealed class RoomHub(
     public async Task<VersionAck> SetRoomState(JsonElement roomId, JsonElement state)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = JoinedMember(room);
+        var member = await JoinedMemberAsync(room);
         var target = HubArguments.State(state);
         if (!member.IsOwner)
         {
@@ -173,26 +173,61 @@ public sealed class RoomHub(
     private ConnectionKey ConnectionKey => new(_options.ReplicaId, Context.ConnectionId);
 
     /// <summary>
-    /// The member of a joined room; a change before <c>Join</c> is refused, and so is one from a connection
-    /// a tick took out of the room because its member was removed (<c>forbidden</c>, as the store would say).
+    /// The member of a joined room, at no cost (the call's own script checks the removal again). A change before
+    /// <c>Join</c> is refused (<see cref="RefuseNotJoinedAsync"/>).
     /// </summary>
-    private HubMember JoinedMember(string room)
+    private ValueTask<HubMember> JoinedMemberAsync(string room)
     {
         var member = HubMember.ForRoom(Context, room);
-        if (membership.IsJoined(Context.ConnectionId, room))
+        return membership.IsJoined(Context.ConnectionId, room)
+            ? ValueTask.FromResult(member)
+            : new ValueTask<HubMember>(RefuseNotJoinedAsync(member));
+    }
+
+    /// <summary>
+    /// A change from a connection not in the room: <c>forbidden</c> when its member was removed since its token
+    /// was issued (DESIGN.md §3) — a tick or a refused Join took it out of the room, or the store says so — else
+    /// "call Join first".
+    /// </summary>
+    private async Task<HubMember> RefuseNotJoinedAsync(HubMember member)
+    {
+        if (membership.WasRemovedFrom(Context.ConnectionId, member.RoomId) || await RemovedSinceTokenAsync(member))
         {
-            return member;
+            throw RoomException.FromCode(RoomErrorCodes.Forbidden, member.RoomId);
         }
 
-        throw membership.WasRemovedFrom(Context.ConnectionId, room)
-            ? RoomException.FromCode(RoomErrorCodes.Forbidden, room)
-            : RoomException.Invalid("call Join(roomId, since) before changing the room");
+        throw RoomException.Invalid("call Join(roomId, since) before changing the room");
+    }
+
+    /// <summary>
+    /// Asks the store for a device that never joined, which nothing on this replica knows to be removed: no Join
+    /// was refused, no tick renews it, and the removal closes it only a moment later. Only this refusal asks.
+    /// </summary>
+    private async Task<bool> RemovedSinceTokenAsync(HubMember member)
+    {
+        try
+        {
+            var generation = await store.RemovalGenerationAsync(member.RoomId, member.MemberId, Context.ConnectionAborted);
+            if (member.TokenRemovalGeneration >= generation)
+            {
+                return false;
+            }
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
+        {
+            // The store cannot say: the call still needs a Join, and the Join's own script checks the removal.
+            return false;
+        }
+
+        // For good: the connection's later calls, a Join too, are refused without asking again until it is closed.
+        await membership.LeaveRemovedAsync(member.RoomId, Context.ConnectionId);
+        return true;
     }
 
     private async Task<ChoiceAck> ChangeChoice(JsonElement roomId, JsonElement menuId, JsonElement value, JsonElement opId, ChoiceMode mode, string valueName)
     {
         var room = HubArguments.RoomId(roomId);
-        var member = JoinedMember(room);
+        var member = await JoinedMemberAsync(room);
         string menu;
         int amount;
         try
