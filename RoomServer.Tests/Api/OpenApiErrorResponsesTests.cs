@@ -16,44 +16,45 @@ public sealed class OpenApiErrorResponsesTests(EmbeddedContractServer server) : 
 {
     /// <summary>
     /// The §5 codes each route can return. Every route: <c>invalid_argument</c> (a bad id or body),
-    /// <c>unauthorized</c> (no valid credentials), <c>rate_limited</c> (the HTTP rate limits, Api/ApiRateLimiting;
+    /// <c>unauthorized</c> (no valid credentials), <c>forbidden</c> (a member token on a route that needs the
+    /// API key, or one for another room), <c>rate_limited</c> (the HTTP rate limits, Api/ApiRateLimiting;
     /// creating a room also past the key's live rooms), <c>unavailable</c> (the store or backplane past its
     /// deadline). Every route that reads a body: <c>payload_too_large</c> (Kestrel's body limit,
     /// Api/ApiExtensions; notices and announcements also have their own limits).
     /// </summary>
     private static readonly Dictionary<string, string[]> CodesByRoute = new(StringComparer.Ordinal)
     {
-        ["POST /api/rooms"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge],
-        ["POST /api/rooms/{roomId}/tokens"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound],
+        ["POST /api/rooms"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, PayloadTooLarge],
+        ["POST /api/rooms/{roomId}/tokens"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound],
 
-        // forbidden: a member token for another room (API key or that room's token).
-        ["GET /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
+        // forbidden here: a member token for another room (API key or that room's token).
+        ["GET /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, RoomNotFound],
 
         // room_closed: closed is final and read only (a locked room still takes notices).
-        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
+        ["POST /api/rooms/{roomId}/notices"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
 
         // room_closed: closed is final; any other refused transition is invalid_argument.
-        ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
-        ["DELETE /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
+        ["PUT /api/rooms/{roomId}/state"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, PayloadTooLarge, RoomNotFound, RoomClosed],
+        ["DELETE /api/rooms/{roomId}"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, RoomNotFound],
 
         // invalid_argument also for a member the room never had, or its owner; room_locked/room_closed: the order was handed off.
-        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound, RoomLocked, RoomClosed],
-        ["POST /api/announcements"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, PayloadTooLarge],
+        ["DELETE /api/rooms/{roomId}/members/{memberId}"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, RoomNotFound, RoomLocked, RoomClosed],
+        ["POST /api/announcements"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, PayloadTooLarge],
 
         // The audit trail: invalid_argument also for a bad from or limit; forbidden like GET /api/rooms/{roomId}.
-        ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, Forbidden, RoomNotFound],
+        ["GET /api/rooms/{roomId}/events"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, RoomNotFound],
 
         // Order hand-off (#12). room_not_found: neither a room nor order records by that id.
-        ["GET /api/rooms/{roomId}/order"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable, RoomNotFound],
+        ["GET /api/rooms/{roomId}/order"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable, RoomNotFound],
         // invalid_argument: a malformed after, or a limit out of range.
-        ["GET /api/deadletters"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        ["GET /api/deadletters"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable],
 
         // invalid_argument: a malformed id, or no dead letter by that id (already retried).
-        ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        ["POST /api/deadletters/{id}/retry"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable],
         // invalid_argument: a malformed id, or no dead letter by that id (already retried or deleted), as retry answers it.
-        ["DELETE /api/deadletters/{id}"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        ["DELETE /api/deadletters/{id}"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable],
         // invalid_argument: a malformed after.
-        ["POST /api/deadletters/retry"] = [InvalidArgument, Unauthorized, RateLimited, Unavailable],
+        ["POST /api/deadletters/retry"] = [InvalidArgument, Unauthorized, Forbidden, RateLimited, Unavailable],
     };
 
     [Fact]

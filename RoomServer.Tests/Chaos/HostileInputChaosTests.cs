@@ -168,14 +168,18 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
                     continue;
                 }
 
-                response.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"{request.Method} {request.RequestUri} with {name}: {body}");
+                // A valid member token is a credential with no right to an API-key route: forbidden, not unauthorized (DESIGN §5).
+                var (status, code) = name == "member token"
+                    ? (HttpStatusCode.Forbidden, RoomErrorCodes.Forbidden)
+                    : (HttpStatusCode.Unauthorized, RoomErrorCodes.Unauthorized);
+                response.StatusCode.Should().Be(status, $"{request.Method} {request.RequestUri} with {name}: {body}");
                 response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json");
-                JsonDocument.Parse(body).RootElement.GetProperty("code").GetString().Should().Be(RoomErrorCodes.Unauthorized);
+                JsonDocument.Parse(body).RootElement.GetProperty("code").GetString().Should().Be(code);
                 apiRefusals.Add($"{request.Method} {request.RequestUri}");
             }
         }
 
-        output.WriteLine($"{refused} hub connections with bad tokens refused with 401; the wrong-room member got forbidden; {apiRefusals.Count} API requests without a valid key refused with 401 problem+json");
+        output.WriteLine($"{refused} hub connections with bad tokens refused with 401; the wrong-room member got forbidden; {apiRefusals.Count} API requests without a valid key refused with a problem (401, or 403 for a member token)");
         await run.PhaseAsync();
         var evidence = await run.FinishAsync();
         evidence.Rooms.SelectMany(r => r.Snapshots).SelectMany(s => s.Snapshot.Members).Select(m => m.MemberId)

@@ -84,7 +84,7 @@ public abstract partial class RoomContractTests
         var forbidden = await Server.Anonymous.SendAsync(foreign);
         forbidden.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await forbidden.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("forbidden");
-        (await Server.Anonymous.SendAsync(write)).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "a member token is not an API key");
+        (await Server.Anonymous.SendAsync(write)).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a member token is not an API key");
         (await Server.SnapshotAsync(room)).State.Should().Be("open");
     }
 }

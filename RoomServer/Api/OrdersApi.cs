@@ -9,7 +9,7 @@ namespace RoomShare.RoomServer.Api;
 
 /// <summary>
 /// The operator side of order hand-off (DESIGN.md §4, §8): a room's records and their delivery per
-/// endpoint, the dead letters, and retrying them. API key only; errors are §5 problems.
+/// endpoint, the dead letters, and retrying them. API key only (a member token is <c>forbidden</c>); errors are §5 problems.
 /// </summary>
 public static class OrdersApi
 {
@@ -31,6 +31,7 @@ public static class OrdersApi
             .WithTags("Orders")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -39,6 +40,7 @@ public static class OrdersApi
             .WithTags("Orders")
             .RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         deadLetters.MapGet("/", ListDeadLetters)

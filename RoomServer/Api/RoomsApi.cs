@@ -21,6 +21,9 @@ public static class RoomsApi
             .WithTags("Rooms")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+
+            // Every route: a member token where the API key is needed, or one for another room.
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -32,7 +35,6 @@ public static class RoomsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         rooms.MapGet("/{roomId}", GetRoom).RequireAuthorization(AuthPolicies.RoomReader)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         rooms.MapPost("/{roomId}/notices", PublishNotice).RequireAuthorization(AuthPolicies.ApiKey)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -52,6 +54,7 @@ public static class RoomsApi
             .WithTags("Announcements")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -25,7 +25,11 @@ public static class AuthExtensions
             .Configure<IOptions<RoomServerOptions>, TimeProvider>(ConfigureJwt);
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AuthPolicies.ApiKey, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser())
+            // Member tokens are read here too, only to be refused as forbidden (ApiKeyCallerRequirement), not unauthorized.
+            .AddPolicy(AuthPolicies.ApiKey, p => p
+                .AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName, JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .AddRequirements(new ApiKeyCallerRequirement()))
             .AddPolicy(AuthPolicies.Member, p => p.AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser())
             .AddPolicy(AuthPolicies.RoomReader, p => p
                 .AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName, JwtBearerDefaults.AuthenticationScheme)
