@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -27,13 +28,18 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         var clock = Stopwatch.StartNew();
         (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 5, "during")).Should().Be("unavailable");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(8), "a call fails at its deadline instead of hanging");
-        (await server.Anonymous.GetAsync("/readyz")).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        await ReadinessShouldBeAProblemAsync();
         var create = await server.Api.PostAsJsonAsync("/api/rooms", new { name = "x", menu = ContractServer.Menu });
         create.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await create.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unavailable");
 
         await server.Redis.StartAgainAsync();
         await WaitUntilReadyAsync();
+        using (var ready = await server.Anonymous.GetAsync("/readyz"))
+        {
+            ready.Content.Headers.ContentType!.MediaType.Should().Be("application/json", "a ready replica's answer is no problem");
+            (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString().Should().Be("ready");
+        }
 
         var snapshot = await server.SnapshotAsync(room);
         snapshot.Choices.Should().ContainSingle(c => c.MenuId == "pizza" && c.MemberId == "ann", "the acknowledged write survived (AOF)");
@@ -55,6 +61,25 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         (await ArrivesAsync(ann, ack.Version, TimeSpan.FromSeconds(10))).Should().BeTrue();
         var position = await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= ack.Version, TimeSpan.FromSeconds(10));
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+    }
+
+    /// <summary>
+    /// DESIGN §5: /readyz's 503 is a problem with code unavailable and the reason as its detail; the members its body
+    /// had before (replica, reason, and the old string status as readiness) stay for the scripts that read them.
+    /// </summary>
+    private async Task ReadinessShouldBeAProblemAsync()
+    {
+        using var notReady = await server.Anonymous.GetAsync("/readyz");
+        notReady.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        notReady.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = await notReady.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("code").GetString().Should().Be("unavailable");
+        problem.GetProperty("status").GetInt32().Should().Be(503);
+        var detail = problem.GetProperty("detail").GetString();
+        detail.Should().NotBeNullOrWhiteSpace("the detail says why the replica is not ready");
+        problem.GetProperty("reason").GetString().Should().Be(detail);
+        problem.GetProperty("readiness").GetString().Should().Be("unavailable");
+        problem.GetProperty("replica").GetString().Should().NotBeNullOrWhiteSpace();
     }
 
     private static async Task<bool> ArrivesAsync(JoinedMember member, long version, TimeSpan within)
