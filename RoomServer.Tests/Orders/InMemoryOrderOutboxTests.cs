@@ -55,6 +55,28 @@ public sealed class InMemoryOrderOutboxTests
         (await _outbox.RoomsWithWorkAsync(1000)).Should().BeEmpty();
     }
 
+    /// <summary>
+    /// What the operator view needs to tell an endpoint configured since a record was settled (not_sent) from one the
+    /// record still goes to (pending), as the Redis outbox tells it (AddedEndpointReplicaTests).
+    /// </summary>
+    [Fact]
+    public async Task ARecordAwaitsTheConfiguredEndpointsUntilSettledAndARetriedDeadLetterGoesToItsOneEndpoint()
+    {
+        await CreateAsync("r4");
+        await SetStateAsync("r4", RoomStates.Locked);
+        (await _outbox.RecordsAsync("r4")).Single().AwaitsConfiguredEndpoints.Should().BeTrue("not read yet");
+
+        var entry = await ClaimAsync("r4", "a");
+        (await _outbox.RecordsAsync("r4")).Single().AwaitsConfiguredEndpoints.Should().BeTrue("held, being delivered");
+
+        await _outbox.DeadLetterAsync(new DeadLetter("", entry!.OrderId, "r4", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
+        await _outbox.SettleAsync(entry, "a");
+        (await _outbox.RecordsAsync("r4")).Single().AwaitsConfiguredEndpoints.Should().BeFalse("settled");
+
+        await _outbox.RetryAsync((await _outbox.DeadLettersAsync(null, 1000)).Single().Id);
+        (await _outbox.RecordsAsync("r4")).Single().AwaitsConfiguredEndpoints.Should().BeFalse("the retried copy goes to its one endpoint, not to every one");
+    }
+
     [Fact]
     public async Task ANoOpOrRefusedTransitionWritesNoRecordAndEveryHandOffTransitionWritesOne()
     {

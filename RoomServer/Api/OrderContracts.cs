@@ -6,7 +6,8 @@ public sealed record OrderStatusResponse(IReadOnlyList<OrderRecordStatus> Record
 public sealed record OrderRecordStatus(string OrderId, string Type, long Version, string At, IReadOnlyList<EndpointDeliveryStatus> Deliveries);
 
 /// <summary>
-/// <c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>. <c>nextAttemptAt</c>: while a pending delivery waits
+/// <c>status</c>: <c>pending</c>, <c>delivered</c> or <c>dead</c>, or <c>not_sent</c> for an endpoint configured after the record
+/// was settled (it is not sent there). <c>nextAttemptAt</c>: while a pending delivery waits
 /// out a retry (the backoff, or the receiver's <c>Retry-After</c>), when its next attempt is due (ISO-8601 UTC; it may
 /// be just past while that attempt is made); null when none is scheduled, and once delivered or dead.
 /// </summary>

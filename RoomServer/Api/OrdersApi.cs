@@ -58,7 +58,10 @@ public static class OrdersApi
         return app;
     }
 
-    /// <summary>Every configured endpoint per record (pending until it has a status), then any endpoint no longer configured.</summary>
+    /// <summary>
+    /// Every configured endpoint per record, then any endpoint no longer configured. A configured endpoint without a status
+    /// is pending while the record is still to be settled, and not_sent once it was settled without it (configured since).
+    /// </summary>
     private static async Task<Ok<OrderStatusResponse>> GetOrder(
         string roomId, IOrderOutbox outbox, IRoomStore store, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
     {
@@ -78,7 +81,7 @@ public static class OrdersApi
             configured.Concat(r.Deliveries.Keys.Except(configured, StringComparer.Ordinal).Order(StringComparer.Ordinal))
                 .Select(endpoint => r.Deliveries.TryGetValue(endpoint, out var d)
                     ? new EndpointDeliveryStatus(endpoint, d.Status, d.Attempts, d.LastError, NextAttemptAt(d))
-                    : new EndpointDeliveryStatus(endpoint, DeliveryStatuses.Pending, 0, null, null))
+                    : new EndpointDeliveryStatus(endpoint, r.AwaitsConfiguredEndpoints ? DeliveryStatuses.Pending : DeliveryStatuses.NotSent, 0, null, null))
                 .ToList())).ToList()));
     }
 

@@ -156,9 +156,14 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
                 return Task.FromResult<IReadOnlyList<StoredOrderRecord>>([]);
             }
 
+            // As the Redis outbox: a copy for every configured endpoint (not a retried dead letter's) still to be settled.
+            var awaitingEveryEndpoint = outbox.Entries
+                .Where((e, index) => e.OnlyEndpoint is null && (index >= outbox.NextUnread || outbox.Held?.Entry.Id == e.Id))
+                .Select(e => e.OrderId)
+                .ToHashSet(StringComparer.Ordinal);
             return Task.FromResult<IReadOnlyList<StoredOrderRecord>>(outbox.Entries
                 .DistinctBy(e => e.OrderId)
-                .Select(e => new StoredOrderRecord(e.OrderId, e.Type, e.Version, e.At, DeliveriesOf(outbox, e.OrderId)))
+                .Select(e => new StoredOrderRecord(e.OrderId, e.Type, e.Version, e.At, DeliveriesOf(outbox, e.OrderId), awaitingEveryEndpoint.Contains(e.OrderId)))
                 .ToList());
         }
     }

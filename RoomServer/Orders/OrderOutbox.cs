@@ -127,6 +127,12 @@ public static class DeliveryStatuses
     public const string Pending = "pending";
     public const string Delivered = "delivered";
     public const string Dead = "dead";
+
+    /// <summary>
+    /// The operator view's only, never stored: an endpoint configured after the record was settled (delivered or
+    /// dead-lettered to every endpoint configured then). The record is not sent there, now or later.
+    /// </summary>
+    public const string NotSent = "not_sent";
 }
 
 /// <summary>
@@ -140,13 +146,18 @@ public sealed record EndpointDelivery(
     string? LastError,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextAttemptAt = null);
 
-/// <summary>A record as stored, for the operator view: its deliveries by endpoint URL.</summary>
+/// <summary>
+/// A record as stored, for the operator view: its deliveries by endpoint URL. <paramref name="AwaitsConfiguredEndpoints"/>:
+/// its copy for every configured endpoint is not settled yet, so the worker will send it to each configured endpoint
+/// that has no status yet — once settled, an endpoint without a status was configured too late and never gets it.
+/// </summary>
 public sealed record StoredOrderRecord(
     string OrderId,
     string Type,
     long Version,
     string At,
-    IReadOnlyDictionary<string, EndpointDelivery> Deliveries);
+    IReadOnlyDictionary<string, EndpointDelivery> Deliveries,
+    bool AwaitsConfiguredEndpoints);
 
 /// <summary>A record one endpoint refused <c>MaxAttempts</c> times (DESIGN.md §8, <c>GET /api/deadletters</c>).</summary>
 public sealed record DeadLetter(

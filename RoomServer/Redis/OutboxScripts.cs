@@ -14,6 +14,7 @@ public static class OutboxScripts
     public static readonly RedisScript Discard = Load("outbox_discard");
     public static readonly RedisScript Forget = Load("outbox_forget");
     public static readonly RedisScript Dead = Load("outbox_dead");
+    public static readonly RedisScript Records = Load("outbox_records");
 
     private static RedisScript Load(string name)
     {

@@ -293,14 +293,23 @@ public sealed class RedisOrderOutbox(
 
     public async Task<IReadOnlyList<StoredOrderRecord>> RecordsAsync(string roomId)
     {
-        var entries = await redis.CallAsync("outbox-records", () => Database.StreamRangeAsync(RedisKeys.Orders(roomId)));
-        var deliveries = await redis.CallAsync("outbox-deliveries", () => Database.HashGetAllAsync(RedisKeys.OrderDeliveries(roomId)));
+        var reply = (RedisResult[])(await redis.EvaluateAsync(OutboxScripts.Records, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId)], [Group]))!;
+        var entries = ((RedisResult[])reply[0]!).Select(e => (RedisResult[])e!).Select(e => (Id: (string)e[0]!, Fields: ToFields((RedisValue[])e[1]!))).ToList();
+        var flatStatuses = (RedisValue[])reply[1]!;
+        var deliveries = Enumerable.Range(0, flatStatuses.Length / 2).Select(i => new HashEntry(flatStatuses[2 * i], flatStatuses[(2 * i) + 1])).ToArray();
+        var deliveredUpTo = (string?)reply[2] ?? "";
+        var pending = ((RedisValue[])reply[3]!).Select(id => (string)id!).ToHashSet(StringComparer.Ordinal);
+        bool Unsettled(string id) => deliveredUpTo.Length == 0 || DeadLetterIds.Compare(id, deliveredUpTo) > 0 || pending.Contains(id);
+
+        // A record's copy for every configured endpoint (not a retried dead letter's, which goes to one) still to be settled.
+        var awaitingEveryEndpoint = entries.Where(e => !e.Fields.ContainsKey(EndpointField) && Unsettled(e.Id))
+            .Select(e => e.Fields.GetValueOrDefault("orderId", "")).ToHashSet(StringComparer.Ordinal);
+
         var records = new List<StoredOrderRecord>();
         var listed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        foreach (var (_, fields) in entries)
         {
             // Read leniently: an unreadable record (dead-lettered) is listed with what can be read of it.
-            var fields = ToFields(entry.Values);
             var orderId = fields.GetValueOrDefault("orderId", "");
             if (!listed.Add(orderId))
             {
@@ -312,7 +321,8 @@ public sealed class RedisOrderOutbox(
                 fields.GetValueOrDefault("type", ""),
                 UnreadableOrderRecords.VersionOf(fields),
                 fields.GetValueOrDefault("at", ""),
-                DeliveriesOf(orderId, deliveries)));
+                DeliveriesOf(orderId, deliveries),
+                awaitingEveryEndpoint.Contains(orderId)));
         }
 
         return records;
