@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Api;
 /// <summary>
 /// Every error the app answers is an RFC 7807 problem with a §5 <c>code</c>, the framework's own too.
 /// Routing (404 unknown path, 405 wrong method), the minimal-API body reader (415 wrong content type,
-/// 413 over Kestrel's limit), authentication challenges and the drain gate answer with a bare status;
+/// 413 over Kestrel's limit) and authentication challenges answer with a bare status;
 /// the status-code-pages middleware gives each of those empty answers its problem, keeping the
 /// status (<see cref="RoomErrorCodes.ForHttpStatus"/>). Problems written through the problem-details
 /// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>.

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 
@@ -29,6 +30,6 @@ public static class EmbeddedRoomsExtensions
 }
 
 /// <summary>The room composite over SignalR's in-process default.</summary>
-public sealed class EmbeddedRoomHubLifetimeManager<THub>(DefaultHubLifetimeManager<THub> local, RoomMembership membership)
-    : RoomHubLifetimeManager<THub>(local, membership)
+public sealed class EmbeddedRoomHubLifetimeManager<THub>(DefaultHubLifetimeManager<THub> local, RoomMembership membership, HeldConnections held)
+    : RoomHubLifetimeManager<THub>(local, membership, held)
     where THub : Hub;

@@ -9,9 +9,11 @@ namespace RoomShare.RoomServer.Fanout;
 /// at once on that signal, and token callbacks run newest first, so this one — registered after the
 /// app has started — runs (and finishes) before it, and before any hosted service stops:
 /// 1. <see cref="IsDraining"/> turns on: <c>/readyz</c> fails, new hub connections get 503 (nginx tries
-///    another replica), and new hub calls answer <c>unavailable</c>;
-/// 2. once the calls in flight have finished, members are closed in staggered batches, so they
-///    reconnect through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
+///    another replica; <see cref="RoomShare.RoomServer.Hubs.DrainGate"/> still serves the polls and sends of the long-polling
+///    connections held here), and new hub calls answer <c>unavailable</c>;
+/// 2. once the calls in flight have finished, members are closed in staggered batches (a long-polling
+///    member's pending poll then ends with a 204), so they reconnect through nginx to other replicas a
+///    few at a time and resume with <c>Join(since)</c>;
 /// 3. it returns within most of <c>DrainSeconds</c>, leaving Kestrel the rest to finish.
 /// </summary>
 public sealed class ReplicaDrain(

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using RoomShare.RoomServer.Hubs;
 
 namespace RoomShare.RoomServer.Fanout;
 
@@ -9,7 +10,8 @@ namespace RoomShare.RoomServer.Fanout;
 /// in embedded mode), so it means what it says across replicas. Room events do not: they need a
 /// total order per room and replay, which that backplane does not give, so they come from the
 /// room's channel and <see cref="RoomMembership"/> delivers them to its local connections. This
-/// class only tells the membership which connections this replica holds.
+/// class only tells the membership which connections this replica holds (and <see cref="HeldConnections"/>
+/// their transport ids, which the drain gate lets through).
 /// <para>
 /// The cluster manager's sends are not counted by <see cref="RoomMembership"/>'s pending-bytes
 /// bound (<c>MaxPendingBytesPerConnection</c>), and cannot be from here: SignalR's Redis manager
@@ -26,18 +28,20 @@ namespace RoomShare.RoomServer.Fanout;
 /// makes the announcing HTTP call wait for those writes instead.
 /// </para>
 /// </summary>
-public abstract class RoomHubLifetimeManager<THub>(HubLifetimeManager<THub> cluster, RoomMembership membership) : HubLifetimeManager<THub>
+public abstract class RoomHubLifetimeManager<THub>(HubLifetimeManager<THub> cluster, RoomMembership membership, HeldConnections held) : HubLifetimeManager<THub>
     where THub : Hub
 {
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         membership.Connected(connection);
+        held.Connected(connection);
         await cluster.OnConnectedAsync(connection);
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         membership.Disconnected(connection.ConnectionId);
+        held.Disconnected(connection.ConnectionId);
         await cluster.OnDisconnectedAsync(connection);
     }
 

@@ -38,24 +38,9 @@ public static class HubExtensions
         builder.Services.AddHubOrigins();
         builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();
         builder.Services.AddSingleton<MemberRemover>();
+        builder.Services.AddSingleton<HeldConnections>();
         builder.Services.AddRoomFanout();
         return builder;
-    }
-
-    /// <summary>A draining replica refuses new hub connections with 503, so nginx sends them to another replica.</summary>
-    public static WebApplication UseDrainGate(this WebApplication app)
-    {
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments(Path) && context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining)
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                return;
-            }
-
-            await next(context);
-        });
-        return app;
     }
 
     public static IEndpointRouteBuilder MapRoomHub(this IEndpointRouteBuilder app)

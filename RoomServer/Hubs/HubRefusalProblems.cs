@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Net.Http.Headers;
 using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
@@ -78,6 +79,15 @@ public static class HubRefusalProblems
         var negotiate = context.GetEndpoint()?.Metadata.GetMetadata<NegotiateMetadata>() is not null;
         response.ContentType = null;
         response.ContentLength = null;
+
+        // Draining, a connection that ended after the drain gate let its request through is refused like
+        // every other id the replica does not hold: a 503, which nginx retries elsewhere (a 404 it would not).
+        if (status == StatusCodes.Status404NotFound && context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining)
+        {
+            await DrainGate.RefuseAsync(context);
+            return;
+        }
+
         if (status == StatusCodes.Status405MethodNotAllowed)
         {
             response.Headers.Allow = negotiate ? "POST" : refusal == PostOnWebSocket ? "GET" : "GET, POST, DELETE";

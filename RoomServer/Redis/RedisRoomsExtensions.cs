@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Hubs;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
@@ -60,6 +61,6 @@ public static class RedisRoomsExtensions
 }
 
 /// <summary>The room composite over SignalR's Redis backplane.</summary>
-public sealed class RedisRoomHubLifetimeManager<THub>(RedisHubLifetimeManager<THub> cluster, RoomMembership membership)
-    : RoomHubLifetimeManager<THub>(cluster, membership)
+public sealed class RedisRoomHubLifetimeManager<THub>(RedisHubLifetimeManager<THub> cluster, RoomMembership membership, HeldConnections held)
+    : RoomHubLifetimeManager<THub>(cluster, membership, held)
     where THub : Hub;

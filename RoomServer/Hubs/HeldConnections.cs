@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+using RoomShare.RoomServer.Fanout;
+
+namespace RoomShare.RoomServer.Hubs;
+
+/// <summary>
+/// The transport ids of the hub connections this replica holds: the <c>id</c> query parameter their
+/// HTTP requests carry (the <c>connectionToken</c> from negotiate; the connection id itself before
+/// negotiate version 1). A long-polling member sends a new request for every poll, send and its final
+/// DELETE, and so does an event-stream member for every send; the drain gate (<see cref="DrainGate"/>)
+/// lets those through while the replica drains, and only those. SignalR keeps its own table internal
+/// (HttpConnectionManager), so the lifetime manager records each connection here from its connect to
+/// its disconnect — or, once the replica drains, for good: a long-polling connection the drain closed
+/// between two polls still answers its next poll with a 204 and what was left for it, and SignalR knows
+/// whether it still has it (if not, its 404 becomes the drain's 503 in <see cref="HubRefusalProblems"/>);
+/// the process is exiting, so nothing piles up. A WebSocket opened without negotiate has no id and is
+/// not recorded: it makes no further requests.
+/// </summary>
+public sealed class HeldConnections(ReplicaDrain drain)
+{
+    // Connection id → transport id, to forget the right one at disconnect; and the transport ids themselves.
+    private readonly ConcurrentDictionary<string, string> _byConnection = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _transportIds = new(StringComparer.Ordinal);
+
+    /// <summary>The transport id a hub request names, or null when it names none (SignalR reads the same parameter).</summary>
+    public static string? TransportIdOf(HttpRequest request)
+    {
+        var id = request.Query["id"].ToString();
+        return id.Length == 0 ? null : id;
+    }
+
+    public void Connected(HubConnectionContext connection)
+    {
+        // The connection's HttpContext is the request that opened its transport (for long polling, a copy
+        // of its first poll), so its query names the id every later request of the connection carries.
+        if (connection.GetHttpContext() is { } http && TransportIdOf(http.Request) is { } id)
+        {
+            _byConnection[connection.ConnectionId] = id;
+            _transportIds[id] = 0;
+        }
+    }
+
+    public void Disconnected(string connectionId)
+    {
+        if (!drain.IsDraining && _byConnection.TryRemove(connectionId, out var id))
+        {
+            _transportIds.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Whether a hub connection with this transport id is live here (or was, during a drain).</summary>
+    public bool Holds(string transportId) => _transportIds.ContainsKey(transportId);
+}
