@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Http.Connections;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RoomShare.RoomServer.Tests.Cluster;
+
+/// <summary>
+/// SIGTERM drain with long-polling members (DESIGN.md §9): unlike a WebSocket, each of their polls and
+/// sends is a new request, so the draining replica must keep serving those of the connections it holds
+/// until its batch closer reaches them — they leave in staggered batches, not all at their next poll —
+/// while everything that could open a connection there is refused with a 503 problem, which nginx
+/// retries on another replica. The room hint puts every member on one replica, the victim; a writer on
+/// another keeps writing throughout, and every member ends with every event once, in order. The
+/// cluster's DrainSeconds (4) outlasts nginx's fail_timeout (2 s), so the 503s the members' own
+/// reconnects get from the victim — which mark it failed in nginx — fall inside the drain.
+/// </summary>
+[Trait("Suite", "Cluster")]
+[Collection(DestructiveClusterCollection.Name)]
+public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private const int MemberCount = 8;
+    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(20);
+
+    // DrainSeconds 4: a batch every 4 × 0.8 / 2 / 10 = 160 ms, one member a batch; all at once would be within a few ms.
+    private static readonly TimeSpan MinimumSpread = TimeSpan.FromMilliseconds(500);
+
+    [Fact]
+    public async Task LongPollingMembersOfADrainingReplicaAreClosedInBatchesAndResumeElsewhereWhileItRefusesNewConnections()
+    {
+        var room = await cluster.CreateRoomAsync();
+        var members = new List<RoomFollower>();
+        var jars = new Dictionary<string, CookieContainer>(StringComparer.Ordinal);
+        RoomFollower? writer = null;
+        try
+        {
+            for (var i = 0; i < MemberCount; i++)
+            {
+                // Each member is its own browser: its own cookie jar, kept across its reconnect.
+                var memberId = "lp" + i.ToString(CultureInfo.InvariantCulture);
+                jars[memberId] = new CookieContainer();
+                members.Add(await JoinLongPollingAsync(room, memberId, jars[memberId]));
+            }
+
+            var victimId = members[0].Replica;
+            members.Should().OnlyContain(m => m.Replica == victimId, "the room hint sends every member of the room to one replica");
+            var victim = cluster.Replica(victimId);
+
+            writer = await cluster.JoinAsync(room, "writer", cluster.Replicas.First(r => r.ReplicaId != victimId).BaseUrl);
+            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 1000, pacing: TimeSpan.FromMilliseconds(20), flowingAfter: 20);
+            var running = loop.RunAsync();
+            await loop.Flowing.WaitAsync(TimeSpan.FromSeconds(15));
+
+            var firstClients = members.ToDictionary(m => m.MemberId, m => m.Client, StringComparer.Ordinal);
+            var versionAtTerm = await cluster.RedisVersionAsync(room);
+            var sinceTerm = Stopwatch.StartNew();
+            var closes = members.Select(async m =>
+            {
+                var reason = await m.Client.Closed.WaitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 2));
+                var at = sinceTerm.Elapsed;
+                m.DrainReceived();
+                var since = m.Version;
+                var result = await m.ReconnectAsync(cluster.BaseUrl, LongPolling(room, jars[m.MemberId]));
+                return (Member: m, At: at, Reason: reason, Since: since, Result: result);
+            }).ToList();
+            PosixSignal.Terminate(victim.Pid);
+
+            while (await cluster.ReadyStatusAsync(victim) != 503)
+            {
+                sinceTerm.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "a draining replica stops being ready at once");
+                await Task.Delay(10);
+            }
+
+            // The victim's own answers (straight to it, not through nginx) to whatever could open a connection.
+            var refusals = await RefusalsOfAsync(victim);
+            var probedAfter = sinceTerm.Elapsed;
+
+            var closed = (await Task.WhenAll(closes)).OrderBy(c => c.At).ToList();
+            (await victim.WaitForExitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))).Should().BeTrue($"the replica exits within its drain time\n{cluster.Logs()}");
+            output.WriteLine($"SIGTERM to {victimId} with {MemberCount} long-polling members at v{versionAtTerm}; probes done after {probedAfter.TotalMilliseconds:0} ms; closes:\n" +
+                string.Join('\n', closed.Select(c => $"  {c.Member.MemberId} at {c.At.TotalMilliseconds:0} ms ({c.Reason ?? "clean"}), " +
+                    $"last event on it v{LastVersion(firstClients[c.Member.MemberId])}, resumed on {c.Result.Replica} from v{c.Since}")));
+
+            foreach (var (probe, status, code) in refusals)
+            {
+                status.Should().Be(HttpStatusCode.ServiceUnavailable, $"a draining replica refuses {probe} with 503, which nginx retries elsewhere");
+                code.Should().Be("unavailable", $"the refusal of {probe} is a problem with a §5 code");
+            }
+
+            // Closed by the drain, one batch at a time: each poll went on succeeding until the member's batch came.
+            foreach (var c in closed)
+            {
+                c.Reason.Should().BeNull($"{c.Member.MemberId}'s connection was closed by the server (its poll ended), not broken by a refused poll");
+            }
+
+            foreach (var c in closed.Where(c => c.At > closed[0].At + MinimumSpread / 2))
+            {
+                LastVersion(firstClients[c.Member.MemberId]).Should().BeGreaterThan(LastVersion(firstClients[closed[0].Member.MemberId]),
+                    $"{c.Member.MemberId}'s polls kept delivering events during the drain until it was closed at {c.At.TotalMilliseconds:0} ms, after the first batch");
+            }
+
+            (closed[^1].At - closed[0].At).Should().BeGreaterThan(MinimumSpread, "members are closed in staggered batches, not all at their next poll");
+
+            foreach (var (m, _, _, since, result) in closed)
+            {
+                result.Replica.Should().NotBe(victimId, $"{m} negotiates again and lands on another replica");
+                result.Missed.Should().NotBeNull($"{m}: history reaches back to v{since}");
+                result.Missed!.Select(e => e.Version).Should().Equal(ClusterConsistencyTests.Range(since + 1, result.Position.Version));
+            }
+
+            // Twenty more acknowledged writes, then every member catches up with all of them.
+            var target = loop.Acknowledged + 20;
+            loop.StopWhen(outcomes => outcomes.Count(o => o.Ack is not null) >= target);
+            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            loop.Outcomes.Should().OnlyContain(o => o.Ack != null, "the writer's replica never failed");
+            var finalVersion = await cluster.RedisVersionAsync(room);
+            var expected = await cluster.RedisChoicesAsync(room);
+            await Task.WhenAll(members.Select(m => m.FollowUntilAsync(finalVersion, FollowTimeout)));
+            foreach (var m in members)
+            {
+                m.Gaps.Should().BeEmpty($"{m} never saw a gap");
+                m.AssertEveryConnectionReceivedInOrderOnce();
+                m.Applied.Select(e => e.Version).Should().Equal(ClusterConsistencyTests.Range(m.FirstJoinVersion + 1, finalVersion), $"{m} applied every event once, in order");
+                m.Choices.Should().BeEquivalentTo(expected, $"{m}'s state equals Redis");
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(members.Append(writer).OfType<RoomFollower>().Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>Requests that could open a connection, or name one the victim does not hold: each one's status and problem code.</summary>
+    private static async Task<List<(string Probe, HttpStatusCode Status, string? Code)>> RefusalsOfAsync(RoomServerProcess victim)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        var hub = new Uri(victim.BaseUrl, "hubs/room");
+        var unknown = "id=" + Guid.NewGuid().ToString("N");
+        var probes = new List<(string Name, Func<HttpRequestMessage> Request)>
+        {
+            ("negotiate", () => new HttpRequestMessage(HttpMethod.Post, new Uri(hub + "/negotiate?negotiateVersion=1"))),
+            ("negotiate with a room hint", () => new HttpRequestMessage(HttpMethod.Post, new Uri(hub + "/negotiate?negotiateVersion=1&room=r"))),
+            ("a GET without id", () => new HttpRequestMessage(HttpMethod.Get, hub)),
+            ("a GET with an empty id", () => new HttpRequestMessage(HttpMethod.Get, new Uri(hub + "?id="))),
+            ("a poll of an unknown id", () => new HttpRequestMessage(HttpMethod.Get, new Uri(hub + "?" + unknown))),
+            ("a send to an unknown id", () => new HttpRequestMessage(HttpMethod.Post, new Uri(hub + "?" + unknown)) { Content = new ByteArrayContent([0x1e]) }),
+            ("a DELETE of an unknown id", () => new HttpRequestMessage(HttpMethod.Delete, new Uri(hub + "?" + unknown))),
+            ("an event stream of an unknown id", () => WithAccept(new HttpRequestMessage(HttpMethod.Get, new Uri(hub + "?" + unknown)), "text/event-stream")),
+            ("a WebSocket upgrade without id", () => AsUpgrade(new HttpRequestMessage(HttpMethod.Get, hub))),
+            ("a WebSocket upgrade with an empty id", () => AsUpgrade(new HttpRequestMessage(HttpMethod.Get, new Uri(hub + "?id=")))),
+            ("a WebSocket upgrade of an unknown id", () => AsUpgrade(new HttpRequestMessage(HttpMethod.Get, new Uri(hub + "?" + unknown)))),
+        };
+
+        var answers = new List<(string, HttpStatusCode, string?)>();
+        foreach (var (name, request) in probes)
+        {
+            using var message = request();
+            using var response = await http.SendAsync(message);
+            string? code = null;
+            if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")
+            {
+                using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                code = problem.RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
+            }
+
+            answers.Add((name, response.StatusCode, code));
+        }
+
+        return answers;
+    }
+
+    private static HttpRequestMessage WithAccept(HttpRequestMessage request, string accept)
+    {
+        request.Headers.Accept.ParseAdd(accept);
+        return request;
+    }
+
+    // An HTTP/1.1 WebSocket handshake, as a browser sends it.
+    private static HttpRequestMessage AsUpgrade(HttpRequestMessage request)
+    {
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.ParseAdd("websocket");
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        return request;
+    }
+
+    private static long LastVersion(HubTestClient client) =>
+        client.Received("RoomEvent") is { Count: > 0 } events ? events[^1].GetProperty("version").GetInt64() : -1;
+
+    // Long polling only, negotiating through nginx with the member's cookie jar and the room hint (DESIGN §7).
+    private static Action<HubTestClientOptions> LongPolling(TestRoom room, CookieContainer jar) => o =>
+    {
+        o.Negotiate = true;
+        o.Path = "/hubs/room?room=" + room.Id;
+        o.ConfigureHttp = http =>
+        {
+            http.Transports = HttpTransportType.LongPolling;
+            http.Cookies = jar;
+        };
+    };
+
+    private async Task<RoomFollower> JoinLongPollingAsync(TestRoom room, string memberId, CookieContainer jar)
+    {
+        var token = await cluster.TokenAsync(room, memberId);
+        var client = await HubTestClient.ConnectAsync(cluster.BaseUrl, token, LongPolling(room, jar));
+        var follower = new RoomFollower(room, memberId, token, client);
+        try
+        {
+            await follower.JoinAsync(resume: false);
+            return follower;
+        }
+        catch
+        {
+            await follower.DisposeAsync();
+            throw;
+        }
+    }
+}
