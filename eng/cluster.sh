@@ -243,7 +243,7 @@ cmd_up() {
         record "r$i" "$pid" "$port"
         replica_pids+="${replica_pids:+,}r$i:$pid"
         replica_urls+="${replica_urls:+,}r$i:http://127.0.0.1:$port"
-        servers+="        server 127.0.0.1:$port max_fails=0;"$'\n'
+        servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
     done
     for ((i = 1; i <= replicas; i++)); do
         IFS=' ' read -r _ pid _ port < <(grep "^r$i " "$PROCS")

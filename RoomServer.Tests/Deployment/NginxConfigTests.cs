@@ -26,8 +26,8 @@ public sealed class NginxConfigTests
 
             exitCode.Should().Be(0, $"nginx -t must accept the loopback config:\n{output}\n{config}");
             config.Should().Contain("hash $rs_affinity consistent;")
-                .And.Contain("server 127.0.0.1:18081 max_fails=0;")
-                .And.Contain("server 127.0.0.1:18082 max_fails=0;")
+                .And.Contain("server 127.0.0.1:18081 max_fails=1 fail_timeout=2s;")
+                .And.Contain("server 127.0.0.1:18082 max_fails=1 fail_timeout=2s;")
                 .And.Contain($"include \"{NginxDir}/roomshare-http.conf\";")
                 .And.Contain($"include \"{NginxDir}/roomshare-locations.conf\";")
                 .And.NotMatchRegex("@[A-Z_]+@", "every placeholder is replaced");

@@ -50,7 +50,7 @@ public sealed class NginxProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts nginx on a free 127.0.0.1 port proxying to <paramref name="replicaBaseUrls"/> (hash on the
-    /// <c>rs_affinity</c> cookie, <c>max_fails=0</c> as in production), and returns once it accepts connections.
+    /// <c>rs_affinity</c> cookie, <c>max_fails=1 fail_timeout=2s</c>), and returns once it accepts connections.
     /// </summary>
     public static async Task<NginxProcess> StartAsync(IReadOnlyList<Uri> replicaBaseUrls, CancellationToken cancellationToken = default)
     {
@@ -219,7 +219,7 @@ public sealed class NginxProcess : IAsyncDisposable
                 throw new ArgumentException($"Replica URL must be http://host:port, got {url}", nameof(replicaBaseUrls));
             }
 
-            servers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=0;\n");
+            servers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=1 fail_timeout=2s;\n");
         }
 
         var nginxDir = Path.Combine(RepoPaths.RepoRoot, "nginx");
