@@ -221,7 +221,7 @@ cmd_up() {
     fi
 
     # Replicas r1..rN.
-    local i port pid replica_pids="" replica_urls="" servers=""
+    local i port pid replica_pids="" replica_urls="" servers="" held_servers=""
     for ((i = 1; i <= replicas; i++)); do
         pick_port; port="$FREE_PORT"
         (
@@ -244,6 +244,7 @@ cmd_up() {
         replica_pids+="${replica_pids:+,}r$i:$pid"
         replica_urls+="${replica_urls:+,}r$i:http://127.0.0.1:$port"
         servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
+        held_servers+="        server 127.0.0.1:$port max_fails=0;"$'\n'
     done
     for ((i = 1; i <= replicas; i++)); do
         IFS=' ' read -r _ pid _ port < <(grep "^r$i " "$PROCS")
@@ -258,6 +259,7 @@ cmd_up() {
     conf="${conf//@NGINX_DIR@/"$ROOT/nginx"}"
     conf="${conf//@PORT@/"$nginx_port"}"
     conf="${conf//@SERVERS@$'\n'/"$servers"}"
+    conf="${conf//@HELD_SERVERS@$'\n'/"$held_servers"}"
     printf '%s' "$conf" >"$prefix/nginx.conf"
     "$nginx" -t -q -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" \
         || die "nginx rejected $prefix/nginx.conf"

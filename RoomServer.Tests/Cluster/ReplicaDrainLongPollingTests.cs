@@ -16,7 +16,8 @@ namespace RoomShare.RoomServer.Tests.Cluster;
 /// retries on another replica. The room hint puts every member on one replica, the victim; a writer on
 /// another keeps writing throughout, and every member ends with every event once, in order. The
 /// cluster's DrainSeconds (4) outlasts nginx's fail_timeout (2 s), so the 503s the members' own
-/// reconnects get from the victim — which mark it failed in nginx — fall inside the drain.
+/// reconnects get from the victim — which mark it failed in nginx's `roomserver` upstream, though not in
+/// `roomserver_held`, which carries the held connections' polls — fall inside the drain.
 /// </summary>
 [Trait("Suite", "Cluster")]
 [Collection(DestructiveClusterCollection.Name)]

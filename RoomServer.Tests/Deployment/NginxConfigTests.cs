@@ -28,6 +28,9 @@ public sealed class NginxConfigTests
             config.Should().Contain("hash $rs_affinity consistent;")
                 .And.Contain("server 127.0.0.1:18081 max_fails=1 fail_timeout=2s;")
                 .And.Contain("server 127.0.0.1:18082 max_fails=1 fail_timeout=2s;")
+                .And.Contain("upstream roomserver_held {")
+                .And.Contain("server 127.0.0.1:18081 max_fails=0;")
+                .And.Contain("server 127.0.0.1:18082 max_fails=0;")
                 .And.Contain($"include \"{NginxDir}/roomshare-http.conf\";")
                 .And.Contain($"include \"{NginxDir}/roomshare-locations.conf\";")
                 .And.NotMatchRegex("@[A-Z_]+@", "every placeholder is replaced");
@@ -84,6 +87,7 @@ public sealed class NginxConfigTests
             .And.Contain("server roomserver:8080 resolve", "scaled replicas are found through Docker DNS")
             .And.Contain("resolver 127.0.0.11")
             .And.MatchRegex(@"zone roomserver \d+k;")
+            .And.MatchRegex(@"upstream roomserver_held \{\s*zone roomserver_held \d+k;\s*hash \$rs_affinity;\s*server roomserver:8080 resolve max_fails=0;")
             .And.Contain("include roomshare-http.conf;")
             .And.Contain("include roomshare-locations.conf;")
             .And.Contain("worker_connections 16384;")
@@ -93,6 +97,8 @@ public sealed class NginxConfigTests
             .And.Contain("add_header Set-Cookie $rs_affinity_set_cookie always;")
             .And.Contain("proxy_next_upstream         error timeout;")
             .And.Contain("proxy_next_upstream error timeout http_503 non_idempotent;")
+            .And.Contain("map \"$http_upgrade|$arg_id\" $rs_hub_upstream {")
+            .And.Contain("proxy_pass http://$rs_hub_upstream;")
             .And.Contain("location ~* ^/metrics(/|$)")
             .And.Contain("proxy_read_timeout  1h;")
             .And.Contain("proxy_set_header Connection        $connection_upgrade;");

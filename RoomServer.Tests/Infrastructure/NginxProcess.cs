@@ -212,6 +212,7 @@ public sealed class NginxProcess : IAsyncDisposable
         }
 
         var servers = new StringBuilder();
+        var heldServers = new StringBuilder();
         foreach (var url in replicaBaseUrls)
         {
             if (url.Scheme != Uri.UriSchemeHttp)
@@ -220,6 +221,7 @@ public sealed class NginxProcess : IAsyncDisposable
             }
 
             servers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=1 fail_timeout=2s;\n");
+            heldServers.Append(CultureInfo.InvariantCulture, $"        server {url.Host}:{url.Port} max_fails=0;\n");
         }
 
         var nginxDir = Path.Combine(RepoPaths.RepoRoot, "nginx");
@@ -228,7 +230,8 @@ public sealed class NginxProcess : IAsyncDisposable
             .Replace("@PREFIX@", prefix, StringComparison.Ordinal)
             .Replace("@NGINX_DIR@", nginxDir, StringComparison.Ordinal)
             .Replace("@PORT@", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("@SERVERS@\n", servers.ToString(), StringComparison.Ordinal);
+            .Replace("@SERVERS@\n", servers.ToString(), StringComparison.Ordinal)
+            .Replace("@HELD_SERVERS@\n", heldServers.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>Runs a short command to completion and returns its exit code and combined output.</summary>
