@@ -69,7 +69,8 @@ public sealed class LoadToolCapacityTests
         var known = new Capacity(400, "broken at 500/s");
 
         RunSummaries.Note(known, null, floorStarvedAtTheFirstStep).Should().Be("the floor has no capacity this run (generator-limited at 20/s): no fraction");
-        RunSummaries.Note(armBrokenAtTheFirstStep, null, known).Should().Be("this arm met the limit at no step (broken at 20/s): no fraction");
+        RunSummaries.Note(armBrokenAtTheFirstStep, null, known).Should().Be("this arm has no capacity this run (broken at 20/s): no fraction");
+        RunSummaries.Note(known, null, null).Should().Be("no floor arm ran: no fraction");
     }
 
     [Fact]

@@ -40,8 +40,16 @@ public abstract class RoomHubLifetimeManager<THub>(HubLifetimeManager<THub> clus
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        membership.Disconnected(connection.ConnectionId);
-        held.Disconnected(connection.ConnectionId);
+        try
+        {
+            membership.Disconnected(connection.ConnectionId);
+        }
+        finally
+        {
+            // Whatever the membership did, the id must go (outside a drain), or one entry a connection piles up.
+            held.Disconnected(connection.ConnectionId);
+        }
+
         await cluster.OnDisconnectedAsync(connection);
     }
 

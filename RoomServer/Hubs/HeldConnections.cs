@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 using RoomShare.RoomServer.Fanout;
 
@@ -14,8 +16,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// its disconnect — or, once the replica drains, for good: a long-polling connection the drain closed
 /// between two polls still answers its next poll with a 204 and what was left for it, and SignalR knows
 /// whether it still has it (if not, its 404 becomes the drain's 503 in <see cref="HubRefusalProblems"/>);
-/// the process is exiting, so nothing piles up. A WebSocket opened without negotiate has no id and is
-/// not recorded: it makes no further requests.
+/// the process is exiting, so nothing piles up. A WebSocket is not recorded: it makes no further requests.
 /// </summary>
 public sealed class HeldConnections(ReplicaDrain drain)
 {
@@ -32,6 +33,12 @@ public sealed class HeldConnections(ReplicaDrain drain)
 
     public void Connected(HubConnectionContext connection)
     {
+        // A WebSocket makes no request after its upgrade (and the gate refuses upgrades): nothing to hold.
+        if (connection.Features.Get<IHttpTransportFeature>()?.TransportType == HttpTransportType.WebSockets)
+        {
+            return;
+        }
+
         // The connection's HttpContext is the request that opened its transport (for long polling, a copy
         // of its first poll), so its query names the id every later request of the connection carries.
         if (connection.GetHttpContext() is { } http && TransportIdOf(http.Request) is { } id)

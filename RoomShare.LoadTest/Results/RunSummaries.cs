@@ -73,8 +73,9 @@ public static class RunSummaries
     public static string? Note(Capacity arm, int? armBrokenAbove, Capacity? floor) => (arm.Broken, armBrokenAbove, floor?.Broken ?? true) switch
     {
         // No figure on one side, so no fraction at all: say why rather than bound a fraction that is not there.
+        _ when floor is null => "no floor arm ran: no fraction",
         _ when floor is { Rate: null } => $"the floor has no capacity this run ({floor.Bound}): no fraction",
-        _ when arm.Rate is null => $"this arm met the limit at no step ({arm.Bound}): no fraction",
+        _ when arm.Rate is null => $"this arm has no capacity this run ({arm.Bound}): no fraction",
         (true, _, true) => null,
         (false, { } above, true) => $"this arm's capacity lies between {arm.Rate}/s and {above}/s (a step between starved the generator): the fraction lies between {Ratio(arm.Rate, floor?.Rate)} and {Ratio(above, floor?.Rate)}",
         (false, { } above, false) => $"the floor's capacity was not reached (at least {floor!.Rate}/s), and this arm's lies between {arm.Rate}/s and {above}/s (a step between starved the generator): the fraction is below {Ratio(above, floor.Rate)}",
