@@ -119,12 +119,13 @@ public class ClusterFixture : IAsyncLifetime
 
     /// <summary>
     /// A member that has joined fresh: through nginx by default (each WebSocket upgrade is a new
-    /// request without a cookie, so members spread over the replicas), or straight to <paramref name="via"/>.
+    /// request without a cookie, so members spread over the replicas), or straight to <paramref name="via"/>;
+    /// <paramref name="configure"/> sets the client's transport, headers or cookies.
     /// </summary>
-    public async Task<RoomFollower> JoinAsync(TestRoom room, string memberId, Uri? via = null)
+    public async Task<RoomFollower> JoinAsync(TestRoom room, string memberId, Uri? via = null, Action<HubTestClientOptions>? configure = null)
     {
         var token = await TokenAsync(room, memberId);
-        var client = await HubTestClient.ConnectAsync(via ?? BaseUrl, token);
+        var client = await HubTestClient.ConnectAsync(via ?? BaseUrl, token, configure);
         var follower = new RoomFollower(room, memberId, token, client);
         try
         {

@@ -43,7 +43,7 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
                 // Each member is its own browser: its own cookie jar, kept across its reconnect.
                 var memberId = "lp" + i.ToString(CultureInfo.InvariantCulture);
                 jars[memberId] = new CookieContainer();
-                members.Add(await JoinLongPollingAsync(room, memberId, jars[memberId]));
+                members.Add(await cluster.JoinAsync(room, memberId, configure: LongPolling(room, jars[memberId])));
             }
 
             var victimId = members[0].Replica;
@@ -203,21 +203,4 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             http.Cookies = jar;
         };
     };
-
-    private async Task<RoomFollower> JoinLongPollingAsync(TestRoom room, string memberId, CookieContainer jar)
-    {
-        var token = await cluster.TokenAsync(room, memberId);
-        var client = await HubTestClient.ConnectAsync(cluster.BaseUrl, token, LongPolling(room, jar));
-        var follower = new RoomFollower(room, memberId, token, client);
-        try
-        {
-            await follower.JoinAsync(resume: false);
-            return follower;
-        }
-        catch
-        {
-            await follower.DisposeAsync();
-            throw;
-        }
-    }
 }
