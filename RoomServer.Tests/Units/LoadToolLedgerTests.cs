@@ -148,6 +148,47 @@ public sealed class LoadToolLedgerTests
         ledger.Late.Should().Be(default(LateDeliveries), "it came before the books closed");
     }
 
+    /// <summary>
+    /// Regression: a receipt that read the books open while they were being closed was counted missing by the
+    /// seal and not late either — a delivery lost to the books, and a clean step reported with loss. Every
+    /// receipt arrives here, so whatever the seal counts missing must come back as late, exactly.
+    /// </summary>
+    [Fact]
+    public void AReceiptRacingTheSealIsCountedEitherInTheStepOrLateNeverNeither()
+    {
+        const int trials = 400;
+        const int changes = 64;
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var ledger = new ChangeLedger(step: 1, changes, membersPerRoom: Members, measuredFrom: 0);
+            for (var change = 0; change < changes; change++)
+            {
+                ledger.MarkSending(change, "room-a", 7, intendedAt: 100, sendingAt: 100);
+                ledger.OnCompleted(change, error: null, receivedAt: 200);
+            }
+
+            using var start = new Barrier(2);
+            var receiver = new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (var change = 0; change < changes; change++)
+                {
+                    for (var member = 0; member < Members; member++)
+                    {
+                        ledger.OnReceipt(change, member, "room-a", 7, receivedAt: 300);
+                    }
+                }
+            });
+            receiver.Start();
+            start.SignalAndWait();
+            Thread.SpinWait(trial * 7 % 2000); // seal at a different point of the deliveries each trial
+            var totals = ledger.Seal();
+            receiver.Join();
+
+            totals.Missing.Should().Be(ledger.Late.Receipts, $"trial {trial}: each receipt counts once, in the step or late");
+        }
+    }
+
     [Fact]
     public void AJoinStepCutShortByTheConnectionBoundIsCapped()
     {

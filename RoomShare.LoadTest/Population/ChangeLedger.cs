@@ -21,7 +21,8 @@ public sealed class ChangeLedger
     private readonly string?[] _roomIds;
     private readonly int[] _quantities;
     private readonly int[] _outcome;
-    private readonly int[] _receipts; // [change * members + member]
+    private readonly int[] _receipts; // [change * members + member], every receipt, late ones too
+    private readonly int[] _receivedInStep; // [change]: members whose first receipt came before the books closed
     private readonly int _members;
     private readonly ConcurrentDictionary<string, int> _errors = new(StringComparer.Ordinal);
     private int _sent;
@@ -30,7 +31,11 @@ public sealed class ChangeLedger
     private long _mismatched;
     private long _acknowledged;
     private long _failed;
-    private volatile bool _sealed;
+    // 1 once Seal has begun. A receipt reads it after announcing itself in _receiving, and Seal waits for
+    // _receiving to empty after setting it (both through full fences), so every receipt is either in the
+    // step's totals or late, never neither.
+    private int _sealed;
+    private int _receiving;
     private long _lateReceipts;
     private long _lateDuplicates;
     private long _lateMismatched;
@@ -45,6 +50,7 @@ public sealed class ChangeLedger
         _quantities = new int[changes];
         _outcome = new int[changes];
         _receipts = new int[changes * membersPerRoom];
+        _receivedInStep = new int[changes];
     }
 
     public int Step { get; }
@@ -102,7 +108,19 @@ public sealed class ChangeLedger
             return false;
         }
 
-        var late = _sealed;
+        Interlocked.Increment(ref _receiving);
+        try
+        {
+            return Receive(change, member, roomId, quantity, receivedAt, late: Volatile.Read(ref _sealed) == 1);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _receiving);
+        }
+    }
+
+    private bool Receive(int change, int member, string roomId, int? quantity, long receivedAt, bool late)
+    {
         if (!string.Equals(Volatile.Read(ref _roomIds[change]), roomId, StringComparison.Ordinal) || quantity != Volatile.Read(ref _quantities[change]))
         {
             Interlocked.Increment(ref (late ? ref _lateMismatched : ref _mismatched));
@@ -116,9 +134,13 @@ public sealed class ChangeLedger
             {
                 Interlocked.Increment(ref _lateReceipts);
             }
-            else if (change >= MeasuredFrom)
+            else
             {
-                Fanout.Record(Volatile.Read(ref _intended[change]), receivedAt);
+                Interlocked.Increment(ref _receivedInStep[change]);
+                if (change >= MeasuredFrom)
+                {
+                    Fanout.Record(Volatile.Read(ref _intended[change]), receivedAt);
+                }
             }
         }
         else
@@ -163,7 +185,14 @@ public sealed class ChangeLedger
     /// </summary>
     public LedgerTotals Seal()
     {
-        _sealed = true;
+        Interlocked.Exchange(ref _sealed, 1);
+        // A receipt that read the books open finishes counting before they are totalled.
+        var wait = default(SpinWait);
+        while (Volatile.Read(ref _receiving) != 0)
+        {
+            wait.SpinOnce();
+        }
+
         var sent = Sent;
         long missing = 0;
         var unacknowledged = 0;
@@ -180,13 +209,9 @@ public sealed class ChangeLedger
                 unacknowledged++;
             }
 
-            for (var member = 0; member < _members; member++)
-            {
-                if (Volatile.Read(ref _receipts[(change * _members) + member]) == 0)
-                {
-                    missing++;
-                }
-            }
+            // Counted from the receipts before the books closed: a late one, arriving while this loop runs, is not
+            // the step's (it is in Late), so it must not make its member's delivery count here too.
+            missing += _members - Volatile.Read(ref _receivedInStep[change]);
         }
 
         return new LedgerTotals(
