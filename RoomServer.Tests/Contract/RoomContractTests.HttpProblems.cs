@@ -27,7 +27,8 @@ public abstract partial class RoomContractTests
         { "POST", "/api/rooms", "application/json", "{\"name\":", 400, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=bogus", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=\"no-such-encoding\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
-        { "POST", "/api/rooms", "application/json; charset=\"utf-8\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // the framework's reader looks the name up quotes and all
+        { "POST", "/api/rooms", "application/json; charset=latin1", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=\"utf-16\"", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/announcements", "application/json; charset=bogus", "{\"kind\":\"maintenance\",\"message\":\"hi\"}", 415, RoomErrorCodes.InvalidArgument },
         // A charset the runtime knows is no better: the reader would transcode it and replace what does not convert.
         { "POST", "/api/rooms", "application/json; charset=iso-8859-1", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
@@ -69,6 +70,27 @@ public abstract partial class RoomContractTests
         {
             response.Content.Headers.Allow.Should().NotBeEmpty("a 405 names the methods the route takes");
         }
+    }
+
+    /// <summary>UTF-8 by its usual names (DESIGN §5): any case, with or without the hyphen, quoted or not.</summary>
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json; charset=utf8")]
+    [InlineData("application/json; charset=UTF8")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("application/json; charset=\"Utf8\"")]
+    [InlineData("application/json;charset=utf8")]
+    public async Task AJsonBodyInUtf8ByAnyOfItsNamesIsRead(string contentType)
+    {
+        using var content = new StringContent("{\"name\":\"Café ☕\",\"menu\":[{\"id\":\"a\",\"name\":\"A\",\"priceMinor\":100}]}", Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+
+        using var response = await Server.Api.PostAsync("/api/rooms", content);
+
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var created = (await response.Content.ReadFromJsonAsync<RoomShare.RoomServer.Api.RoomCreatedResponse>(ContractServer.Json))!;
+        (await Server.SnapshotAsync(new TestRoom(created.RoomId, created.Epoch))).Name.Should().Be("Café ☕", "the body was read as UTF-8");
     }
 
     [Fact]

@@ -13,6 +13,9 @@ namespace RoomShare.RoomServer.Api;
 /// the body silently altered and accepted — and throw for one it does not know, which became a 500
 /// <c>unavailable</c>. Only a body sent to an endpoint that reads JSON is checked, so a stray header on
 /// a GET, an empty POST, an unknown path (404) or a route that reads no body changes nothing. After authorization, so an unauthenticated caller still hears 401 first.
+/// UTF-8 by any of its usual spellings — <c>utf-8</c>, <c>utf8</c>, in any case, quoted or not — is accepted:
+/// the charset is taken off the Content-Type before the endpoint reads it, since the framework's reader knows
+/// only some of them (a quoted name or <c>utf8</c> would fail there) and JSON without one is UTF-8.
 /// </summary>
 public static class RequestCharsets
 {
@@ -20,15 +23,22 @@ public static class RequestCharsets
 
     public static IApplicationBuilder UseKnownRequestCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (ReadsJsonBody(context) && NotUtf8Charset(context.Request.ContentType) is { } charset)
+        if (ReadsJsonBody(context))
         {
-            var shown = charset.Length <= MaxEchoedLength ? charset : charset[..MaxEchoedLength] + "…";
-            await ProblemWriter.WriteAsync(
-                context,
-                RoomErrorCodes.InvalidArgument,
-                $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
-                StatusCodes.Status415UnsupportedMediaType);
-            return;
+            if (Utf8Alias(context.Request.ContentType) is { } plain)
+            {
+                context.Request.ContentType = plain;
+            }
+            else if (NotUtf8Charset(context.Request.ContentType) is { } charset)
+            {
+                var shown = charset.Length <= MaxEchoedLength ? charset : charset[..MaxEchoedLength] + "…";
+                await ProblemWriter.WriteAsync(
+                    context,
+                    RoomErrorCodes.InvalidArgument,
+                    $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
+                    StatusCodes.Status415UnsupportedMediaType);
+                return;
+            }
         }
 
         await next(context);
@@ -44,18 +54,34 @@ public static class RequestCharsets
         && context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { } accepts
         && accepts.ContentTypes.Any(type => type.Contains("json", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>A JSON Content-Type's charset when it is not UTF-8 as the framework's JSON reader reads it (quotes and all); else null.</summary>
-    internal static string? NotUtf8Charset(string? contentType)
+    /// <summary>A JSON Content-Type's charset when it is not UTF-8 by one of its names (<see cref="IsUtf8"/>); else null.</summary>
+    internal static string? NotUtf8Charset(string? contentType) =>
+        JsonCharset(contentType, out _) is { } name && !IsUtf8(name) ? name : null;
+
+    /// <summary>A JSON Content-Type whose charset names UTF-8, without its charset (what the framework reads as UTF-8); else null.</summary>
+    internal static string? Utf8Alias(string? contentType)
     {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)
-            || !(media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
-            || media.Charset is not { Length: > 0 } charset)
+        if (JsonCharset(contentType, out var media) is not { } name || !IsUtf8(name))
         {
             return null;
         }
 
-        // charset="utf-8" (quoted) is no UTF-8 to that reader either: it looks the name up as written.
-        var name = charset.ToString();
-        return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ? null : name;
+        media!.Charset = null;
+        return media.ToString();
     }
+
+    /// <summary><c>utf-8</c> or <c>utf8</c>, any case, quoted or not (RFC 9110 §8.3.2: a charset name is case-insensitive).</summary>
+    private static bool IsUtf8(string charset)
+    {
+        var name = charset.Length >= 2 && charset[0] == '"' && charset[^1] == '"' ? charset[1..^1] : charset;
+        return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || name.Equals("utf8", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A JSON Content-Type's charset as written (quotes and all), or null for another type or none.</summary>
+    private static string? JsonCharset(string? contentType, out MediaTypeHeaderValue? media) =>
+        MediaTypeHeaderValue.TryParse(contentType, out media)
+            && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
+            && media.Charset is { Length: > 0 } charset
+            ? charset.ToString()
+            : null;
 }
