@@ -36,6 +36,9 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
 
     public string ApiKey { get; } = "test-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>A second configured API key: another caller (whose Idempotency-Keys are its own).</summary>
+    public string OtherApiKey { get; } = "other-api-key-" + Guid.NewGuid().ToString("N");
+
     public string SigningKey { get; } = "test-signing-key-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("the server has not started");
@@ -46,6 +49,9 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     /// <summary>An HTTP client that sends the API key.</summary>
     public HttpClient Api { get; private set; } = null!;
 
+    /// <summary>An HTTP client that sends <see cref="OtherApiKey"/>.</summary>
+    public HttpClient OtherApi { get; private set; } = null!;
+
     /// <summary>An HTTP client with no credentials.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
@@ -54,6 +60,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         var settings = new Dictionary<string, string>
         {
             ["RoomServer:ApiKeys:0"] = ApiKey,
+            ["RoomServer:ApiKeys:1"] = OtherApiKey,
             ["RoomServer:Jwt:SigningKey"] = SigningKey,
             ["RoomServer:ReplicaId"] = "contract",
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -81,6 +88,8 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         _server.StartServer();
         Api = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        OtherApi = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        OtherApi.DefaultRequestHeaders.Add("X-Api-Key", OtherApiKey);
         Anonymous = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
         await WaitUntilReadyAsync();
     }
@@ -112,6 +121,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     public async Task DisposeAsync()
     {
         Api?.Dispose();
+        OtherApi?.Dispose();
         Anonymous?.Dispose();
         if (_server is not null)
         {

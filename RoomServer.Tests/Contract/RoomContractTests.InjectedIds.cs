@@ -114,7 +114,8 @@ public abstract partial class RoomContractTests
 
         var keys = await redis.Redis.ExecuteListAsync("KEYS", "*");
         keys.Should().OnlyContain(
-            k => k != null && (RoomKey().IsMatch(k) || ApiKeyRoomsKey().IsMatch(k) || OrderIndexKey().IsMatch(k)),
+            k => k != null && (RoomKey().IsMatch(k) || ApiKeyRoomsKey().IsMatch(k) || OrderIndexKey().IsMatch(k)
+                || NoticeIdempotencyKey().IsMatch(k) || ApiKeyIdempotencyKey().IsMatch(k)),
             "every key is built from a validated id: " + string.Join(", ", keys.Select(k => Describe(k ?? "(nil)"))));
         var channels = await redis.Redis.ExecuteListAsync("PUBSUB", "CHANNELS", "*");
         channels.Should().OnlyContain(
@@ -128,7 +129,7 @@ public abstract partial class RoomContractTests
 
     private static string JsonEscaped(string id) => System.Text.Json.JsonSerializer.Serialize(id);
 
-    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries|requeued|discarded)$")]
+    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries|requeued|discarded|created)$")]
     private static partial Regex RoomKey();
 
     [GeneratedRegex(@"^rs:orders:(rooms|deadletters)$")]
@@ -136,6 +137,12 @@ public abstract partial class RoomContractTests
 
     [GeneratedRegex(@"^rs:key:\{[0-9a-f]{16}\}:rooms$")]
     private static partial Regex ApiKeyRoomsKey();
+
+    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:notice:[0-9a-f]{16}:[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex NoticeIdempotencyKey();
+
+    [GeneratedRegex(@"^rs:key:\{[0-9a-f]{16}\}:idem:(rooms|announcements):[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ApiKeyIdempotencyKey();
 
     [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:events$")]
     private static partial Regex RoomChannel();

@@ -43,7 +43,7 @@ public static class DemoEndpoints
 
     private static async Task<Ok<DemoRoom>> CreateDemoRoom(RoomCreator creator, TokenIssuer issuer, CancellationToken cancellationToken)
     {
-        var room = await creator.CreateAsync(SampleRoom, apiKeyId: null, cancellationToken);
+        var room = await creator.CreateAsync(SampleRoom, apiKeyId: null, idempotencyKey: null, cancellationToken);
         var links = SampleMembers
             .Select(m => new DemoLink(m.Id, m.Name, m.Role, $"/#room={room.RoomId}&token={issuer.Issue(room.RoomId, m.Id, m.Name, m.Role, removalGeneration: 0).Token}"))
             .ToList();

@@ -10,14 +10,21 @@ namespace RoomShare.RoomServer.Api;
 /// room is created and given back when the room is deleted or was certainly not created.
 /// </summary>
 public sealed class RoomCreator(
-    IRoomStore store, IRoomsPerApiKey keyRooms, IOptions<RoomServerOptions> options, TimeProvider time, ILogger<RoomCreator> logger)
+    IRoomStore store, IRoomsPerApiKey keyRooms, IIdempotencyRecords records, IOptions<RoomServerOptions> options, TimeProvider time, ILogger<RoomCreator> logger)
 {
     /// <param name="request">The body of <c>POST /api/rooms</c>, validated here.</param>
     /// <param name="apiKeyId">The creating key (Api/ApiKeyIds), or null for the development demo.</param>
+    /// <param name="idempotencyKey">The request's valid <c>Idempotency-Key</c> (with an API key), or null.</param>
     /// <param name="cancellationToken">The request's.</param>
-    public async Task<RoomCreatedResponse> CreateAsync(CreateRoomRequest request, string? apiKeyId, CancellationToken cancellationToken)
+    public async Task<RoomCreatedResponse> CreateAsync(CreateRoomRequest request, string? apiKeyId, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var (name, menu, ttl) = RoomRequests.ValidateRoom(request, options.Value);
+        if (apiKeyId is not null && idempotencyKey is not null)
+        {
+            var key = new IdempotencyKey(apiKeyId, idempotencyKey, IdempotencyKey.Hash(RequestFields(name, menu, ttl)));
+            return await CreateOnceAsync(key, name, menu, ttl, cancellationToken);
+        }
+
         var maxRooms = options.Value.Limits.MaxRoomsPerApiKey;
 
         // A collision of ~95-bit random ids is all but impossible; retrying keeps it harmless anyway.
@@ -57,6 +64,65 @@ public sealed class RoomCreator(
 
         throw RoomException.Unavailable("could not allocate a room id");
     }
+
+    /// <summary>
+    /// A room for an <c>Idempotency-Key</c>. Its id and epoch are drawn and recorded under the key first (on
+    /// the API key's slot), then the room is made with exactly them by a create that runs once per id and
+    /// epoch (<see cref="IRoomStore.CreateOnceAsync"/>, on the room's slot). A retry — after a crash between
+    /// the two, or an answer lost after both — finds the record and makes (or finds) the same room, so the
+    /// two steps need no common slot. A record whose room id turned out taken is replaced by a new draw.
+    /// </summary>
+    private async Task<RoomCreatedResponse> CreateOnceAsync(
+        IdempotencyKey key, string name, IReadOnlyList<MenuItem> menu, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var maxRooms = options.Value.Limits.MaxRoomsPerApiKey;
+        string? taken = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var drawn = RoomIds.NewRoomId() + " " + RoomIds.NewEpoch();
+            var recorded = (await records.ClaimAsync(IdempotencyScope.Rooms, key, drawn, taken, cancellationToken)).ValueFor(key);
+            var ids = recorded.Split(' ');
+            var room = new NewRoom(RoomIds.RequireRoomId(ids[0]), ids[1], name, menu, ttl, time.Stamp());
+
+            // Reserved again on a retry: a room the key holds already is not counted twice (IRoomsPerApiKey).
+            if (!await keyRooms.TryReserveAsync(key.CallerId, room.RoomId, time.GetUtcNow() + ttl, maxRooms, cancellationToken))
+            {
+                throw IRoomsPerApiKey.AtLimit(maxRooms);
+            }
+
+            RoomCreation outcome;
+            try
+            {
+                outcome = await store.CreateOnceAsync(room, cancellationToken);
+            }
+            catch (RoomException ex) when (ex.NothingSent)
+            {
+                await ForgetAsync(key.CallerId, room.RoomId, "the replica refused it before sending");
+                throw;
+            }
+
+            switch (outcome)
+            {
+                case RoomCreation.Created or RoomCreation.Exists:
+                    return new RoomCreatedResponse(room.RoomId, room.Epoch);
+                case RoomCreation.Gone:
+                    // The first answer stands; the room it names was deleted or expired since, and holds no place.
+                    await ForgetAsync(key.CallerId, room.RoomId, "created under its Idempotency-Key and gone since");
+                    return new RoomCreatedResponse(room.RoomId, room.Epoch);
+                default:
+                    await ForgetAsync(key.CallerId, room.RoomId, "its id was taken");
+                    taken = recorded;
+                    break;
+            }
+        }
+
+        throw RoomException.Unavailable("could not allocate a room id");
+    }
+
+    /// <summary>What a room's <c>Idempotency-Key</c> digest covers: the validated request (the TTL as applied).</summary>
+    private static IEnumerable<string> RequestFields(string name, IReadOnlyList<MenuItem> menu, TimeSpan ttl) =>
+        [name, ((long)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. menu.SelectMany(item => new[] { item.Id, item.Name, item.PriceMinor.ToString(System.Globalization.CultureInfo.InvariantCulture) })];
 
     /// <summary>
     /// Gives a deleted room's place back to the deleting key. Best effort: the deletion stands either

@@ -14,7 +14,7 @@ public sealed class RoomExceptionHandler : IExceptionHandler
     {
         var (code, detail, status) = exception switch
         {
-            RoomException room => (room.Code, room.Message, (int?)null),
+            RoomException room => (room.Code, room.Message, room.HttpStatus),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (RoomErrorCodes.PayloadTooLarge, "the request body is too large", null),
 
             // A body without a Content-Type (or one the reader cannot parse) keeps the framework's 415 (DESIGN §5).

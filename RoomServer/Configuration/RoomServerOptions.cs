@@ -64,6 +64,15 @@ public sealed class RoomServerOptions
     [Range(1, 1_000_000)]
     public int IdempotencyWindow { get; set; } = 1000;
 
+    /// <summary>
+    /// How long an HTTP API write's <c>Idempotency-Key</c> is remembered (DESIGN.md §4): a retry within it
+    /// gets the first result and applies nothing. Checked by <see cref="RoomServerOptionsValidator"/> (1–720).
+    /// </summary>
+    public int IdempotencyKeyHours { get; set; } = 24;
+
+    /// <summary><see cref="IdempotencyKeyHours"/> as a span.</summary>
+    public TimeSpan IdempotencyKeyWindow => TimeSpan.FromHours(IdempotencyKeyHours);
+
     /// <summary>The deadline of every Redis call; past it the call fails with <c>unavailable</c>.</summary>
     [Range(50, 60_000)]
     public int StoreTimeoutMilliseconds { get; set; } = 2000;

@@ -13,6 +13,9 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
     /// <summary>What a room event adds around its payload (ids, kind, time, the frame), generously.</summary>
     private const int RoomEventEnvelopeBytes = 4096;
 
+    /// <summary>30 days: the longest an <c>Idempotency-Key</c> may be remembered.</summary>
+    public const int MaxIdempotencyKeyHours = 24 * 30;
+
     public ValidateOptionsResult Validate(string? name, RoomServerOptions options)
     {
         var failures = new List<string>();
@@ -46,6 +49,13 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
         if (options.AuditLength < options.HistoryLength)
         {
             failures.Add("RoomServer:AuditLength must be at least RoomServer:HistoryLength: Join(since) replays missed events from the audit trail.");
+        }
+
+        if (options.IdempotencyKeyHours is < 1 or > MaxIdempotencyKeyHours)
+        {
+            // Under an hour a client's retries (with backoff) can outlive the key; over a month the records
+            // (one per keyed write, in Redis or in memory) cost more than any retry is worth.
+            failures.Add($"RoomServer:IdempotencyKeyHours must be between 1 and {MaxIdempotencyKeyHours} (hours an Idempotency-Key is remembered; set RoomServer__IdempotencyKeyHours).");
         }
 
         if (LargestRoomTotal(options) > long.MaxValue)

@@ -20,6 +20,7 @@ public static class EmbeddedRoomsExtensions
         services.AddSingleton<IMemberRemovalBroadcast, InProcessMemberRemovalBroadcast>();
         services.AddSingleton<IRoomStore, InMemoryRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, InMemoryRoomsPerApiKey>();
+        services.AddSingleton<IIdempotencyRecords, InMemoryIdempotencyRecords>();
         services.AddSingleton<InMemoryOrderOutbox>();
         services.AddSingleton<IOrderOutbox>(sp => sp.GetRequiredService<InMemoryOrderOutbox>());
         services.AddSingleton(typeof(DefaultHubLifetimeManager<>));

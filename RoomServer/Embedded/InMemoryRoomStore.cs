@@ -21,16 +21,49 @@ public sealed class InMemoryRoomStore(
 
     private readonly ConcurrentDictionary<string, InMemoryRoom> _rooms = new(StringComparer.Ordinal);
     private readonly RoomServerOptions _options = options.Value;
+
+    // Idempotency-Key records kept beside the rooms, as notice.lua and create.lua keep theirs in the room's slot.
+    private readonly ExpiringRecords<(string RequestHash, long Version)> _notices = new(time);
+    private readonly ExpiringRecords<string> _createdOnce = new(time);
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
     private TimeSpan Grace => TimeSpan.FromSeconds(_options.PresenceGraceSeconds);
 
-    public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
+    public Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken) => Task.FromResult(TryCreate(room));
+
+    private bool TryCreate(NewRoom room)
     {
         PurgeExpiredRooms();
         var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow, _options.Limits.ForRooms(), time);
         created.Touch(time.GetUtcNow());
-        return Task.FromResult(_rooms.TryAdd(room.RoomId, created));
+        return _rooms.TryAdd(room.RoomId, created);
+    }
+
+    /// <summary>As create.lua with its once-mark: the check, the creation and the mark under one lock.</summary>
+    public Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken) => Task.FromResult(CreateOnce(room));
+
+    private RoomCreation CreateOnce(NewRoom room)
+    {
+        lock (_createdOnce)
+        {
+            if (TryGetLive(room.RoomId, out var existing))
+            {
+                return existing.Epoch == room.Epoch ? RoomCreation.Exists : RoomCreation.Taken;
+            }
+
+            if (_createdOnce.TryGet(room.RoomId, out var epoch) && epoch == room.Epoch)
+            {
+                return RoomCreation.Gone;
+            }
+
+            if (!TryCreate(room))
+            {
+                return RoomCreation.Taken;
+            }
+
+            _createdOnce.GetOrAdd(room.RoomId, room.Epoch, _options.IdempotencyKeyWindow, _ => room.Epoch);
+            return RoomCreation.Created;
+        }
     }
 
     public Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken) =>
@@ -96,8 +129,38 @@ public sealed class InMemoryRoomStore(
         }
     }
 
-    public Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken) =>
-        Task.FromResult(Change(notice.RoomId, (room, published) => room.Notice(notice, published)));
+    /// <summary>
+    /// As notice.lua: a known Idempotency-Key answers first (even for a room closed or gone since); the notice
+    /// and its key's record are one step under the room's lock.
+    /// </summary>
+    public Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken)
+    {
+        if (notice.Idempotency is not { } key)
+        {
+            return Task.FromResult(Change(notice.RoomId, (room, published) => room.Notice(notice, published)));
+        }
+
+        var recordKey = $"{notice.RoomId}\n{key.CallerId}\n{key.Key}";
+        if (_notices.TryGet(recordKey, out var prior))
+        {
+            return Task.FromResult(Replay(prior, key));
+        }
+
+        return Task.FromResult(Change(notice.RoomId, (room, published) =>
+        {
+            if (_notices.TryGet(recordKey, out var earlier))
+            {
+                return Replay(earlier, key);
+            }
+
+            var ack = room.Notice(notice, published);
+            _notices.GetOrAdd(recordKey, (key.RequestHash, ack.Version), _options.IdempotencyKeyWindow);
+            return ack;
+        }));
+    }
+
+    private static VersionAck Replay((string RequestHash, long Version) record, IdempotencyKey key) =>
+        record.RequestHash == key.RequestHash ? new VersionAck(record.Version) : throw RoomException.IdempotencyKeyReused();
 
     public Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {

@@ -46,7 +46,8 @@ public sealed class InMemoryRoomsPerApiKey(IRoomStore store, TimeProvider time) 
                 }
             }
 
-            if (rooms.Count >= max)
+            // A room held already (a retried create under an Idempotency-Key) is re-dated, never counted twice.
+            if (!rooms.ContainsKey(roomId) && rooms.Count >= max)
             {
                 return false;
             }

@@ -34,10 +34,28 @@ public static class RedisKeys
     /// The live rooms of one API key (a sorted set; Scripts/key_rooms.lua), on a slot of its own. The id
     /// is the key's digest prefix (Api/ApiKeyIds), never the key.
     /// </summary>
-    public static RedisKey ApiKeyRooms(string apiKeyId) =>
-        apiKeyId.Length is > 0 and <= 64 && apiKeyId.All(char.IsAsciiHexDigitLower)
-            ? "rs:key:{" + apiKeyId + "}:rooms"
-            : throw RoomException.Invalid("an API key id is lowercase hex");
+    public static RedisKey ApiKeyRooms(string apiKeyId) => "rs:key:{" + RequireKeyId(apiKeyId) + "}:rooms";
+
+    /// <summary>
+    /// notice.lua's KEYS with an <c>Idempotency-Key</c>: the room's, then the key's record in the room's slot,
+    /// <c>rs:{roomId}:notice:KEYID:KEY</c> (so the record and the notice are one script's).
+    /// </summary>
+    public static RedisKey[] ForNotice(string roomId, IdempotencyKey key) =>
+        [.. ForRoom(roomId), Prefix(roomId) + "notice:" + RequireKeyId(key.CallerId) + ":" + RoomIds.RequireIdempotencyKey(key.Key)];
+
+    /// <summary>
+    /// create.lua's KEYS for a room made for an <c>Idempotency-Key</c>: the room's, then its once-mark
+    /// <c>rs:{roomId}:created</c> (the epoch it was made with), which outlives the room for the key's lifetime.
+    /// </summary>
+    public static RedisKey[] ForCreateOnce(string roomId) => [.. ForRoom(roomId), Prefix(roomId) + "created"];
+
+    /// <summary>
+    /// The record of an <c>Idempotency-Key</c> of a write outside any room (Scripts/idem_claim.lua), on the
+    /// API key's slot beside its rooms: <c>rs:key:{KEYID}:idem:rooms:KEY</c> or <c>…:idem:announcements:KEY</c>.
+    /// </summary>
+    public static RedisKey IdempotencyRecord(IdempotencyScope scope, IdempotencyKey key) =>
+        "rs:key:{" + RequireKeyId(key.CallerId) + "}:idem:" + (scope == IdempotencyScope.Rooms ? "rooms" : "announcements") + ":"
+        + RoomIds.RequireIdempotencyKey(key.Key);
 
     /// <summary>state.lua's KEYS: the room's, then its order outbox and delivery status (last, as the script reads them).</summary>
     public static RedisKey[] ForStateChange(string roomId) => [.. ForRoom(roomId), Orders(roomId), OrderDeliveries(roomId)];
@@ -89,6 +107,11 @@ public static class RedisKeys
     /// </summary>
     public static RedisChannel ShardHeartbeat(int tag, string replicaId, string processNonce) =>
         RedisChannel.Sharded("rs-heartbeat:{" + tag.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}:" + replicaId + ":" + processNonce);
+
+    private static string RequireKeyId(string apiKeyId) =>
+        apiKeyId.Length is > 0 and <= 64 && apiKeyId.All(char.IsAsciiHexDigitLower)
+            ? apiKeyId
+            : throw RoomException.Invalid("an API key id is lowercase hex");
 
     private static string Prefix(string roomId) => "rs:{" + RoomIds.RequireRoomId(roomId) + "}:";
 }

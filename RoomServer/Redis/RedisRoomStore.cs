@@ -32,6 +32,32 @@ public sealed class RedisRoomStore(
 
     public async Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken)
     {
+        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, CreateArguments(room, onceSeconds: 0));
+        return reply.Status switch
+        {
+            "ok" => true,
+            "exists" => false,
+            var other => throw Unexpected("create", other),
+        };
+    }
+
+    public async Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken)
+    {
+        var onceSeconds = (long)_options.IdempotencyKeyWindow.TotalSeconds;
+        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, CreateArguments(room, onceSeconds), RedisKeys.ForCreateOnce(room.RoomId));
+        return reply.Status switch
+        {
+            "ok" when reply.Length == 1 => RoomCreation.Created,
+            "ok" when reply.Text(1) == "exists" => RoomCreation.Exists,
+            "ok" when reply.Text(1) == "gone" => RoomCreation.Gone,
+            "exists" => RoomCreation.Taken,
+            var other => throw Unexpected("create", other),
+        };
+    }
+
+    /// <summary>create.lua's ARGV from 4 on.</summary>
+    private RedisValue[] CreateArguments(NewRoom room, long onceSeconds)
+    {
         var args = new List<RedisValue>
         {
             room.RoomId,
@@ -40,6 +66,7 @@ public sealed class RedisRoomStore(
             JsonSerializer.Serialize(room.Menu, RoomChannelProtocol.Json),
             (long)Math.Ceiling(room.Ttl.TotalSeconds),
             _options.AuditLength,
+            onceSeconds,
         };
         foreach (var item in room.Menu)
         {
@@ -47,13 +74,7 @@ public sealed class RedisRoomStore(
             args.Add(item.PriceMinor);
         }
 
-        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, [.. args]);
-        return reply.Status switch
-        {
-            "ok" => true,
-            "exists" => false,
-            var other => throw Unexpected("create", other),
-        };
+        return [.. args];
     }
 
     public Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken) =>
@@ -183,7 +204,24 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> PublishNoticeAsync(NoticePublication notice, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
+        if (notice.Idempotency is not { } key)
+        {
+            var plain = await RunWriteAsync(RedisScripts.Notice, notice.RoomId, notice.At, [notice.Kind, notice.Payload.GetRawText()]);
+            EnsureOk(plain, notice.RoomId);
+            return VersionReply.Read(plain);
+        }
+
+        var reply = await RunWriteAsync(
+            RedisScripts.Notice,
+            notice.RoomId,
+            notice.At,
+            [notice.Kind, notice.Payload.GetRawText(), key.RequestHash, (long)_options.IdempotencyKeyWindow.TotalSeconds],
+            RedisKeys.ForNotice(notice.RoomId, key));
+        if (reply.Status == "idempotency_mismatch")
+        {
+            throw RoomException.IdempotencyKeyReused();
+        }
+
         EnsureOk(reply, notice.RoomId);
         return VersionReply.Read(reply);
     }

@@ -40,6 +40,7 @@ public static class RedisRoomsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
         services.AddSingleton<IRoomStore, RedisRoomStore>();
         services.AddSingleton<IRoomsPerApiKey, RedisRoomsPerApiKey>();
+        services.AddSingleton<IIdempotencyRecords, RedisIdempotencyRecords>();
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
         services.AddSingleton<FailoverEpochs>();
         services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();

@@ -14,6 +14,14 @@ public interface IRoomStore
     /// <summary>Creates a room at version 0 in state <c>open</c>. Returns false if the id is taken.</summary>
     Task<bool> CreateAsync(NewRoom room, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates the room as <see cref="CreateAsync"/>, once for its id and epoch (drawn for an
+    /// <c>Idempotency-Key</c> and recorded before): a room with this id and epoch is <see cref="RoomCreation.Exists"/>,
+    /// and one made with them and gone since (a mark beside the room, kept RoomServer:IdempotencyKeyHours) is
+    /// <see cref="RoomCreation.Gone"/> — neither is made again. The check and the mark go with the creation, atomically.
+    /// </summary>
+    Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken);
+
     /// <summary>Whether the room exists (not expired, not deleted).</summary>
     Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken);
 

@@ -39,6 +39,19 @@ public sealed class RoomException : Exception
     /// </summary>
     public bool NothingSent { get; init; }
 
+    /// <summary>The HTTP status when it is not the code's usual one (RoomExceptionHandler); null = the code's.</summary>
+    public int? HttpStatus { get; init; }
+
+    /// <summary>
+    /// A request whose <c>Idempotency-Key</c> was first used with another request: 422, as the IETF draft and
+    /// Stripe answer it — nothing is applied, and the first request's result stays the key's.
+    /// </summary>
+    public static RoomException IdempotencyKeyReused() =>
+        new(RoomErrorCodes.InvalidArgument, "Idempotency-Key reused with a different request: a key names one request, and is kept for RoomServer:IdempotencyKeyHours")
+        {
+            HttpStatus = 422,
+        };
+
     /// <summary>An <c>unavailable</c> refused before anything reached the store (see <see cref="NothingSent"/>).</summary>
     public static RoomException UnavailableBeforeSending(string message) =>
         new(RoomErrorCodes.Unavailable, message) { NothingSent = true };

@@ -46,6 +46,13 @@ public static partial class RoomIds
     public static string RequireMenuId(string? value, string field) =>
         IsValidMenuId(value) ? value! : throw RoomException.Invalid($"{field} must be {RoomOrMenuIdRule}");
 
+    /// <summary>
+    /// The HTTP API's <c>Idempotency-Key</c> header (Api/IdempotencyKeys), or <c>invalid_argument</c> naming it:
+    /// it goes into a Redis key, so it follows the room id's rule.
+    /// </summary>
+    public static string RequireIdempotencyKey(string? value) =>
+        IsValidRoomId(value) ? value! : throw RoomException.Invalid($"the Idempotency-Key header must be {RoomOrMenuIdRule}");
+
     /// <summary>Printable ASCII without spaces, 1–64 characters: an opId is an opaque client token.</summary>
     public static bool IsValidOpId(string? value) => value is not null && OpIdPattern().IsMatch(value);
 

@@ -39,3 +39,19 @@ public sealed record RemovalAck(long Version, bool AlreadyRemoved)
 {
     public VersionAck ToVersionAck() => new(Version);
 }
+
+/// <summary>What <see cref="IRoomStore.CreateOnceAsync"/> found: the room made for an <c>Idempotency-Key</c> (its id and epoch drawn for the key).</summary>
+public enum RoomCreation
+{
+    /// <summary>Created now.</summary>
+    Created,
+
+    /// <summary>Created by an earlier request with these ids, and still there: nothing done.</summary>
+    Exists,
+
+    /// <summary>Created by an earlier request with these ids, since deleted or expired: not made again.</summary>
+    Gone,
+
+    /// <summary>Another room has the id: draw another.</summary>
+    Taken,
+}

@@ -55,8 +55,11 @@ public sealed record RefreshRequest(string RoomId, string MemberId, string At, l
 /// <summary>A lifecycle change (<see cref="RoomStates"/>) asked for by the owner or the API (<c>by: api</c>).</summary>
 public sealed record StateChange(string RoomId, string State, string By, string At);
 
-/// <summary>A <c>notice</c> from the menu app: <see cref="Payload"/> is any JSON value, already size-checked.</summary>
-public sealed record NoticePublication(string RoomId, string Kind, JsonElement Payload, string At);
+/// <summary>
+/// A <c>notice</c> from the menu app: <see cref="Payload"/> is any JSON value, already size-checked. With an
+/// <see cref="Idempotency"/> key, a notice the room has already applied under it answers its version again.
+/// </summary>
+public sealed record NoticePublication(string RoomId, string Kind, JsonElement Payload, string At, IdempotencyKey? Idempotency = null);
 
 /// <summary>Deletes a room, after a last <c>state: deleted</c> event stamped <see cref="At"/>.</summary>
 public sealed record RoomDeletion(string RoomId, string At);

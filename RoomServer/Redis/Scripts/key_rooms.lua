@@ -4,7 +4,9 @@
 -- KEYS 1 rs:key:{<keyId>}:rooms  sorted set  roomId → the room's expiry as last seen (Unix ms)
 -- ARGV 1 operation:
 --   'stale'   ARGV 2 now ms  3 at most N          → {roomId...} whose recorded expiry has passed
---   'reserve' ARGV 2 roomId  3 expiry ms  4 max  → {'ok'} recorded, or {'full'} (the key has max)
+--   'reserve' ARGV 2 roomId  3 expiry ms  4 max  → {'ok'} recorded, or {'full'} (the key has max); a
+--                                                  room it holds already is re-scored, never counted twice
+--                                                  (a retried create under an Idempotency-Key reserves its room again)
 --   'keep'    ARGV 2 roomId  3 expiry ms          → {'ok'}: a stale room that is still there, re-scored
 --   'release' ARGV 2 roomId                       → {'ok'}: forgotten (deleted, never created, gone)
 -- The set has no expiry: a busy room's TTL moves on with every change, past the expiry recorded here,
@@ -16,7 +18,7 @@ local KEY, op = KEYS[1], ARGV[1]
 if op == 'stale' then
   return redis.call('ZRANGEBYSCORE', KEY, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 elseif op == 'reserve' then
-  if redis.call('ZCARD', KEY) >= tonumber(ARGV[4]) then return {'full'} end
+  if not redis.call('ZSCORE', KEY, ARGV[2]) and redis.call('ZCARD', KEY) >= tonumber(ARGV[4]) then return {'full'} end
   redis.call('ZADD', KEY, ARGV[3], ARGV[2])
   redis.call('PERSIST', KEY)
   return {'ok'}
