@@ -34,6 +34,7 @@ public static class HubExtensions
         builder.Services.AddSingleton<ExpiredTokenFilter>();
         builder.Services.AddSingleton<MemberConnectionCap>();
         builder.Services.AddSingleton<MemberConnectRate>();
+        builder.Services.AddSingleton<NotJoinedCheckRate>();
         builder.Services.AddSingleton<HubCallLogScope>();
         builder.Services.AddHubOrigins();
         builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();

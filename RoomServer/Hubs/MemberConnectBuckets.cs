@@ -4,7 +4,8 @@ using RoomShare.RoomServer.Rooms;
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// One token bucket per member for new hub connections, refilled by the time since it was last used
+/// One token bucket per member — for new hub connections (<see cref="MemberConnectRate"/>), and for the store
+/// reads of calls made before Join (<see cref="NotJoinedCheckRate"/>) — refilled by the time since it was last used
 /// (the sums of the members' write buckets, <see cref="MemberOpRate.Refill"/>), and dropped once it would
 /// be full again: a full bucket is what a member without one gets. One sweep every
 /// <see cref="SweepInterval"/> drops them. Time is the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).

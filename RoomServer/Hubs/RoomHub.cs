@@ -21,6 +21,7 @@ public sealed class RoomHub(
     RoomMembership membership,
     RoomTicker ticker,
     MemberRemover remover,
+    NotJoinedCheckRate notJoinedChecks,
     IOptions<RoomServerOptions> options,
     TimeProvider time,
     ILogger<RoomHub> logger) : Hub<IRoomClient>
@@ -187,11 +188,18 @@ public sealed class RoomHub(
     /// <summary>
     /// A change from a connection not in the room: <c>forbidden</c> when its member was removed since its token
     /// was issued (DESIGN.md §3) — a tick or a refused Join took it out of the room, or the store says so — else
-    /// "call Join first".
+    /// "call Join first". Asking the store is paced per member (<see cref="NotJoinedCheckRate"/>): past it,
+    /// <c>rate_limited</c>, so calls that never join cost the store a bounded amount.
     /// </summary>
     private async Task<HubMember> RefuseNotJoinedAsync(HubMember member)
     {
-        if (membership.WasRemovedFrom(Context.ConnectionId, member.RoomId) || await RemovedSinceTokenAsync(member))
+        if (membership.WasRemovedFrom(Context.ConnectionId, member.RoomId))
+        {
+            throw RoomException.FromCode(RoomErrorCodes.Forbidden, member.RoomId);
+        }
+
+        notJoinedChecks.Take(member);
+        if (await RemovedSinceTokenAsync(member))
         {
             throw RoomException.FromCode(RoomErrorCodes.Forbidden, member.RoomId);
         }
