@@ -7,6 +7,13 @@ public sealed class InProcessMemberRemovalBroadcast : IMemberRemovalBroadcast
 {
     public event Action<MemberRemovedNotice>? Heard;
 
+    /// <summary>Never raised: the one process hears every removal it makes, with no subscription to lose.</summary>
+    public event Action? Resubscribed
+    {
+        add { }
+        remove { }
+    }
+
     public Task PublishAsync(MemberRemovedNotice removal)
     {
         Heard?.Invoke(removal);

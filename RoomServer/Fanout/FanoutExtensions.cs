@@ -17,6 +17,7 @@ public static class FanoutExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RoomTicker>());
         services.AddSingleton<RemovedMemberEviction>();
         services.AddHostedService(sp => sp.GetRequiredService<RemovedMemberEviction>());
+        services.AddHostedService<RemovalCatchUp>();
         services.AddSingleton<ReplicaDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaDrain>());
         services.AddOptions<HostOptions>().Configure<IOptions<RoomServerOptions>>((host, room) =>

@@ -31,4 +31,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2009, LogLevel.Information, "Drained: {Count} connections closed in {Milliseconds} ms")]
     public static partial void Drained(ILogger logger, int count, long milliseconds);
+
+    [LoggerMessage(2011, LogLevel.Information, "Removal catch-up after re-subscribing: {Members} members held here checked with the store, {Closed} connections of removed members closed, {Unanswered} lookups unanswered")]
+    public static partial void RemovalCatchUp(ILogger logger, int members, int closed, int unanswered);
 }

@@ -237,6 +237,19 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .ToList();
 
     /// <summary>
+    /// The room and member of every connection this replica holds, joined or not, each pair once with the lowest
+    /// removal generation its connections' tokens carry: what a catch-up on missed removals asks the store about.
+    /// </summary>
+    public IReadOnlyList<TrackedMember> MembersHeld() =>
+        _connections.Values
+            .Select(c => c.Context.User)
+            .Select(user => (Room: user?.FindFirst(RoomClaims.RoomId)?.Value, Member: user?.FindFirst(RoomClaims.MemberId)?.Value, User: user))
+            .Where(c => c.Room is not null && c.Member is not null)
+            .GroupBy(c => (c.Room!, c.Member!))
+            .Select(g => new TrackedMember(g.Key.Item1, g.Key.Item2, g.Min(c => RoomClaims.RemovalGenerationOf(c.User!))))
+            .ToList();
+
+    /// <summary>
     /// Sends one server-to-client call (the room tick's Position and Presence) to every local connection in the
     /// room; serialized once, never awaited. Not a room message heard on the channel, so not counted as a delivery.
     /// </summary>
@@ -618,3 +631,6 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
 /// <summary>A local connection, the member it belongs to and its token's removal generation, as the ticker renews it.</summary>
 public readonly record struct TrackedConnection(string ConnectionId, string MemberId, long TokenRemovalGeneration);
+
+/// <summary>A member some connection here holds, with the oldest removal generation among its tokens.</summary>
+public readonly record struct TrackedMember(string RoomId, string MemberId, long TokenRemovalGeneration);

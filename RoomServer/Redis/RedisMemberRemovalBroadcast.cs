@@ -10,7 +10,9 @@ namespace RoomShare.RoomServer.Redis;
 /// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
 /// re-subscription (a replica that was deaf) it is made again too, since a subscription can be lost
 /// on the server without the connection noticing. One attempt runs at a time (a request meanwhile runs
-/// one more after it), so the handler is registered once however often the backplane restores.
+/// one more after it), so the handler is registered once however often the backplane restores. Pub/sub is
+/// at most once: after each subscription <see cref="Resubscribed"/> lets the replica catch up with the store
+/// on the removals published while it was not subscribed.
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -30,6 +32,8 @@ public sealed class RedisMemberRemovalBroadcast(
     private int _requested;
 
     public event Action<MemberRemovedNotice>? Heard;
+
+    public event Action? Resubscribed;
 
     public Task PublishAsync(MemberRemovedNotice removal) =>
         redis.PublishAsync(Channel, JsonSerializer.SerializeToUtf8Bytes(removal, WebJson));
@@ -64,7 +68,12 @@ public sealed class RedisMemberRemovalBroadcast(
         {
             while (Interlocked.Exchange(ref _requested, 0) == 1)
             {
-                await SubscribeUntilDoneAsync();
+                if (await SubscribeUntilDoneAsync())
+                {
+                    // Subscribed first, then caught up: a removal published after this is heard, and one
+                    // published before it is already in the store.
+                    Resubscribed?.Invoke();
+                }
             }
 
             Volatile.Write(ref _running, 0);
@@ -77,7 +86,8 @@ public sealed class RedisMemberRemovalBroadcast(
         }
     }
 
-    private async Task SubscribeUntilDoneAsync()
+    /// <summary>True once subscribed; false when the replica stops first.</summary>
+    private async Task<bool> SubscribeUntilDoneAsync()
     {
         while (!lifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -90,7 +100,7 @@ public sealed class RedisMemberRemovalBroadcast(
                     await redis.Subscriber.SubscribeAsync(Channel, OnMessage);
                     return true;
                 });
-                return;
+                return true;
             }
             catch (Exception ex) when (ex is RoomException or RedisException)
             {
@@ -103,9 +113,11 @@ public sealed class RedisMemberRemovalBroadcast(
             }
             catch (OperationCanceledException)
             {
-                return;
+                return false;
             }
         }
+
+        return false;
     }
 
     private void OnMessage(RedisChannel channel, RedisValue message)

@@ -14,4 +14,11 @@ public interface IMemberRemovalBroadcast
 
     /// <summary>Raised on every replica for each removal heard; handlers must not block.</summary>
     event Action<MemberRemovedNotice>? Heard;
+
+    /// <summary>
+    /// Raised after this replica's subscription was made again (Redis reconnected, the replica was deaf): a
+    /// removal published while it was down was never heard, so the replica asks the store instead
+    /// (Fanout/RemovalCatchUp). Raised at the first subscription too, when there is nothing to check yet.
+    /// </summary>
+    event Action? Resubscribed;
 }

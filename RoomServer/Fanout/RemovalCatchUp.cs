@@ -1,0 +1,152 @@
+using RoomShare.RoomServer.Rooms;
+
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// Closes the connections of members removed while this replica could not hear the removal broadcast
+/// (<see cref="IMemberRemovalBroadcast"/>: pub/sub, at most once — a removal published during a Redis outage
+/// or a dropped subscription is never delivered). Each time the broadcast is subscribed again it asks the store
+/// for the removal generation of every member this replica holds a connection of, joined or not — one lookup
+/// per room and member, a batch in flight at a time (the store's client pipelines them) — and closes, as
+/// <see cref="RemovedMemberEviction"/> does, those whose token predates their member's last removal. A joined
+/// one is found by its room's tick too; a device that never joined only here.
+/// </summary>
+public sealed class RemovalCatchUp(
+    RoomMembership membership,
+    IRoomStore store,
+    IMemberRemovalBroadcast removals,
+    IHostApplicationLifetime lifetime,
+    ILogger<RemovalCatchUp> logger) : IHostedService
+{
+    /// <summary>Lookups in flight at once: a replica holding thousands of members does not queue them all on Redis at once.</summary>
+    private const int BatchSize = 64;
+
+    /// <summary>Rounds for lookups the store did not answer (Redis still coming back), a second apart.</summary>
+    private const int Rounds = 5;
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private int _running;
+    private int _requested;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        removals.Resubscribed += Request;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        removals.Resubscribed -= Request;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One catch-up at a time; a request while one runs runs one more after it (it may have read the members before a new loss).</summary>
+    private void Request()
+    {
+        Volatile.Write(ref _requested, 1);
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        {
+            _ = Task.Run(RunRequestedAsync);
+        }
+    }
+
+    private async Task RunRequestedAsync()
+    {
+        while (true)
+        {
+            while (Interlocked.Exchange(ref _requested, 0) == 1)
+            {
+                await CatchUpAsync();
+            }
+
+            Volatile.Write(ref _running, 0);
+
+            // A request that came after the last check and saw the loop still running is taken here.
+            if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        var stopping = lifetime.ApplicationStopping;
+        var pending = membership.MembersHeld();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var members = pending.Count;
+        var closed = 0;
+        for (var round = 1; ; round++)
+        {
+            var unanswered = new List<TrackedMember>();
+            foreach (var batch in pending.Chunk(BatchSize))
+            {
+                // Started together, so they go to Redis as one pipeline.
+                var lookups = batch.Select(m => (Member: m, Generation: LookUpAsync(m, stopping))).ToList();
+                foreach (var (member, lookup) in lookups)
+                {
+                    if (await lookup is not { } generation)
+                    {
+                        unanswered.Add(member);
+                    }
+                    else if (generation > member.TokenRemovalGeneration)
+                    {
+                        closed += Close(member, generation);
+                    }
+                }
+            }
+
+            pending = unanswered;
+            if (pending.Count == 0 || round == Rounds || !await DelayAsync(stopping))
+            {
+                break;
+            }
+        }
+
+        FanoutLog.RemovalCatchUp(logger, members, closed, pending.Count);
+    }
+
+    /// <summary>The member's removal generation; null when the store could not say.</summary>
+    private async Task<long?> LookUpAsync(TrackedMember member, CancellationToken stopping)
+    {
+        try
+        {
+            return await store.RemovalGenerationAsync(member.RoomId, member.MemberId, stopping);
+        }
+        catch (Exception ex) when (ex is RoomException or OperationCanceledException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Closes the member's connections whose token predates <paramref name="generation"/>; a re-admitted device keeps its own.</summary>
+    private int Close(TrackedMember member, long generation)
+    {
+        var connections = membership.ConnectionsRemovedBy(member.RoomId, member.MemberId, generation);
+        foreach (var connection in connections)
+        {
+            FanoutLog.ClosingRemoved(logger, connection.ConnectionId, member.MemberId, member.RoomId);
+            connection.Abort();
+        }
+
+        return connections.Count;
+    }
+
+    private static async Task<bool> DelayAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(RetryDelay, stopping);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
