@@ -198,6 +198,7 @@ public sealed class HistoryCheckerTests
             [new SnapshotChoice("a", "pizza", 5), new SnapshotChoice("b", "cola", 3)],
             [new SnapshotTotal("pizza", 5, 5750), new SnapshotTotal("cola", 3, 900)],
             6650,
+            MaxQuantity: 99,
             PresenceSeq: 2);
         var room = new RoomFinalState(
             Room, 5, events,

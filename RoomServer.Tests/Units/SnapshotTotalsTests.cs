@@ -64,5 +64,6 @@ public sealed class SnapshotTotalsTests
             members.Select(m => (m, m.ToUpperInvariant())),
             new HashSet<string>(),
             choices,
+            maxQuantity: 99,
             presenceSeq: 0);
 }

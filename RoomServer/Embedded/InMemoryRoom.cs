@@ -7,7 +7,7 @@ namespace RoomShare.RoomServer.Embedded;
 /// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
 /// scripts step for step (same checks in the same order), so both modes pass one contract suite.
 /// </summary>
-internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow, RoomLimits limits, TimeProvider time)
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow, int maxQuantity, RoomLimits limits, TimeProvider time)
 {
     private readonly MemberOpBuckets _memberOps = new(limits.MemberOps, time);
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
@@ -84,7 +84,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     /// <summary>Whether the member's opId is in the idempotency window (its change would be answered from it).</summary>
     public bool KnowsOp(string memberId, string opId) => _ops.ContainsKey($"{memberId}:{opId}");
 
-    public ChoiceAck ChangeChoice(ChoiceChange change, int maxQuantity, List<BackplaneMessage> published)
+    public ChoiceAck ChangeChoice(ChoiceChange change, List<BackplaneMessage> published)
     {
         RefuseIfRemoved(change.MemberId, change.TokenRemovalGeneration);
         var opKey = change.OpId is null ? null : $"{change.MemberId}:{change.OpId}";
@@ -374,6 +374,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         _members.Select(m => (m.Key, m.Value)),
         _online,
         _choices.Select(c => (c.Key.MemberId, c.Key.MenuId, c.Value)),
+        maxQuantity,
         _presenceSeq);
 
     private List<RoomEvent>? MissedSince(RoomPosition? since)

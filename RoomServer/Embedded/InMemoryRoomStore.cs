@@ -34,7 +34,7 @@ public sealed class InMemoryRoomStore(
     private bool TryCreate(NewRoom room)
     {
         PurgeExpiredRooms();
-        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow, _options.Limits.ForRooms(), time);
+        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow, _options.MaxQuantity, _options.Limits.ForRooms(), time);
         created.Touch(time.GetUtcNow());
         return _rooms.TryAdd(room.RoomId, created);
     }
@@ -84,7 +84,7 @@ public sealed class InMemoryRoomStore(
         {
             // As choice.lua: a replayed opId answers before anything is written, its room's TTL too.
             var replayed = change.OpId is { } opId && room.KnowsOp(change.MemberId, opId);
-            var ack = room.ChangeChoice(change, _options.MaxQuantity, published);
+            var ack = room.ChangeChoice(change, published);
             if (!replayed)
             {
                 room.Touch(time.GetUtcNow());

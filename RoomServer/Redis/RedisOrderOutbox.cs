@@ -490,6 +490,7 @@ public sealed class RedisOrderOutbox(
             members,
             new HashSet<string>(StringComparer.Ordinal),
             choices,
+            maxQuantity: 0, // not part of an order record (OrderRecord.From leaves it out)
             presenceSeq: 0);
         return OrderRecord.From(fields["type"], snapshot, fields["by"], fields["at"]).ToJson();
     }

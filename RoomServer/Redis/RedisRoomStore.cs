@@ -84,7 +84,7 @@ public sealed class RedisRoomStore(
     {
         var reply = await RunAsync(RedisScripts.Snapshot, roomId, "", [GraceMilliseconds, (long)_options.PresenceLease.TotalMilliseconds]);
         EnsureOk(reply, roomId, expected: SnapshotReply.Status);
-        return SnapshotReply.Read(roomId, reply);
+        return SnapshotReply.Read(roomId, reply, _options.MaxQuantity);
     }
 
     public async Task<EventPage> ReadEventsAsync(string roomId, long from, int limit, CancellationToken cancellationToken)
@@ -124,7 +124,7 @@ public sealed class RedisRoomStore(
         }
 
         EnsureOk(reply, request.RoomId, expected: SnapshotReply.Status);
-        var snapshot = SnapshotReply.Read(request.RoomId, reply);
+        var snapshot = SnapshotReply.Read(request.RoomId, reply, _options.MaxQuantity);
         return new JoinOutcome(new RoomPosition(snapshot.Epoch, snapshot.Version), snapshot, null);
     }
 

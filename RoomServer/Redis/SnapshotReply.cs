@@ -23,7 +23,8 @@ internal static class SnapshotReply
     private const int Online = 8;
     private const int PresenceSeq = 9;
 
-    public static RoomSnapshot Read(string roomId, ScriptReply reply)
+    // maxQuantity: the cap this replica's store applies (choice.lua takes it per call; the room stores none).
+    public static RoomSnapshot Read(string roomId, ScriptReply reply, int maxQuantity)
     {
         var menu = JsonSerializer.Deserialize<List<MenuItem>>(reply.Text(MenuJson), RoomChannelProtocol.Json) ?? [];
         var choices = reply.Pairs(Choices).Select(p =>
@@ -41,6 +42,7 @@ internal static class SnapshotReply
             reply.Pairs(Members).Select(p => (p.Key, p.Value)),
             reply.Texts(Online).ToHashSet(StringComparer.Ordinal),
             choices,
+            maxQuantity,
             reply.Number(PresenceSeq));
     }
 }

@@ -13,7 +13,11 @@ public sealed record SnapshotChoice(string MemberId, string MenuId, int Quantity
 
 public sealed record SnapshotTotal(string MenuId, int Quantity, long AmountMinor);
 
-/// <summary>The whole room at one version (DESIGN.md §3). Zero quantities are absent.</summary>
+/// <summary>
+/// The whole room at one version (DESIGN.md §3). Zero quantities are absent. <see cref="MaxQuantity"/> is
+/// the cap the serving replica's store applies to a member's quantity of one item (its
+/// <c>RoomServer:MaxQuantity</c>: replica-wide, not stored with the room), so clients need not assume the default.
+/// </summary>
 public sealed record RoomSnapshot(
     string RoomId,
     string Name,
@@ -25,4 +29,5 @@ public sealed record RoomSnapshot(
     IReadOnlyList<SnapshotChoice> Choices,
     IReadOnlyList<SnapshotTotal> Totals,
     long TotalMinor,
+    int MaxQuantity,
     long PresenceSeq);

@@ -16,6 +16,7 @@ public static class SnapshotAssembler
         IEnumerable<(string MemberId, string DisplayName)> members,
         ISet<string> onlineMembers,
         IEnumerable<(string MemberId, string MenuId, int Quantity)> choices,
+        int maxQuantity,
         long presenceSeq)
     {
         var menuOrder = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -60,6 +61,7 @@ public static class SnapshotAssembler
             choiceList,
             totals,
             totals.Sum(t => t.AmountMinor),
+            maxQuantity,
             presenceSeq);
     }
 

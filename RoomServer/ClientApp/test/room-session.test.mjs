@@ -555,3 +555,51 @@ test('forbidden on an owner call is an ordinary error: the session goes on', asy
   assert.equal(s.removed, null);
   assert.equal(s.joined, true);
 });
+
+/** Presses + `times` times as the page does: only while the session allows one more. */
+function pressPlus(s, menuId, times) {
+  for (let i = 0; i < times; i++) if (s.canAdd(menuId)) s.adjust(menuId, 1);
+}
+
+test('+ goes as far as the snapshot\'s maxQuantity: past 99 when the server allows 200', async () => {
+  const hub = new FakeHub();
+  const ctx = session(hub);
+  const done = ctx.s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: snapshot({ maxQuantity: 200 }), missed: null, replica: 'r1' });
+  await done;
+  assert.equal(ctx.s.maxQuantity, 200);
+  pressPlus(ctx.s, 'pasta', 150);
+  assert.equal(ctx.s.displayQuantity('pasta'), 150);
+  assert.equal(hub.callsOf('AdjustChoice').length, 150);
+  assert.equal(ctx.s.canAdd('pasta'), true);
+});
+
+test('+ stops at the snapshot\'s maxQuantity when it is below 99', async () => {
+  const hub = new FakeHub();
+  const ctx = session(hub);
+  const done = ctx.s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: snapshot({ maxQuantity: 50 }), missed: null, replica: 'r1' });
+  await done;
+  pressPlus(ctx.s, 'pasta', 60);
+  assert.equal(ctx.s.displayQuantity('pasta'), 50);
+  assert.equal(hub.callsOf('AdjustChoice').length, 50, 'no press is sent past the cap');
+  assert.equal(ctx.s.canAdd('pasta'), false);
+});
+
+test('a snapshot without maxQuantity (an older replica) keeps the default cap of 99', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  assert.equal(s.maxQuantity, 99);
+  pressPlus(s, 'pasta', 120);
+  assert.equal(s.displayQuantity('pasta'), 99);
+});
+
+test('the cap survives a resume from missed events and a state restored from storage', async () => {
+  const hub = new FakeHub();
+  const { s } = session(hub, { initialState: fromSnapshot(snapshot({ maxQuantity: 200 })) });
+  assert.equal(s.maxQuantity, 200);
+  const done = s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [choice(4, 'b', 'pasta', 2)], replica: 'r2' });
+  await done;
+  assert.equal(s.maxQuantity, 200);
+});

@@ -204,3 +204,9 @@ test('an offline Presence about someone not in the list adds nobody', () => {
   const state = applyPresence(fromSnapshot(snapshot()), { roomId: 'r1', memberId: 'z', displayName: 'Zed', online: false });
   assert.equal(state.members.some((m) => m.memberId === 'z'), false);
 });
+
+test('fromSnapshot keeps the snapshot\'s maxQuantity, and null for one missing or not a positive integer', () => {
+  assert.equal(fromSnapshot(snapshot({ maxQuantity: 200 })).maxQuantity, 200);
+  assert.equal(fromSnapshot(snapshot()).maxQuantity, null);
+  for (const bad of [0, -1, 1.5, '200', null]) assert.equal(fromSnapshot(snapshot({ maxQuantity: bad })).maxQuantity, null, String(bad));
+});

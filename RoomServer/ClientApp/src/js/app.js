@@ -175,7 +175,7 @@ function buildMenu(state) {
     }, '−');
     const inc = h('button', {
       type: 'button', class: 'step plus', 'aria-label': `Add one ${item.name}`, 'data-testid': `inc-${item.id}`, 'data-menu-id': item.id,
-      onclick: () => { if (session.displayQuantity(item.id) < session.maxQuantity) session.adjust(item.id, 1); },
+      onclick: () => { if (session.canAdd(item.id)) session.adjust(item.id, 1); },
     }, '+');
     const qty = h('output', { class: 'qty', 'data-testid': `qty-${item.id}`, 'aria-label': `Your ${item.name}` }, '0');
     const li = h('li', { class: 'item', 'data-testid': `menu-item-${item.id}`, 'data-menu-id': item.id },
@@ -210,7 +210,7 @@ function renderMenu(state) {
     row.dec.disabled = !editable;
     row.inc.disabled = !editable;
     row.dec.setAttribute('aria-disabled', String(quantity <= 0));
-    row.inc.setAttribute('aria-disabled', String(quantity >= session.maxQuantity));
+    row.inc.setAttribute('aria-disabled', String(!session.canAdd(item.id)));
   }
 }
 

@@ -62,7 +62,7 @@ export class RoomSession {
     this.now = options.now ?? Date.now;
     this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
     this.reportAnnouncement = options.onAnnouncement ?? (() => {});
-    this.maxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
+    this.defaultMaxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
     this.makeOpId = options.newOpId ?? newOpId;
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
     this.retryDelayMs = options.retryDelayMs ?? 1000;
@@ -80,6 +80,14 @@ export class RoomSession {
 
   get position() {
     return this.state === null ? null : { epoch: this.state.epoch, version: this.state.version };
+  }
+
+  /**
+   * The most of one item this member may have: the cap the room's snapshot states, else (a state from
+   * before the field, or an older replica) the default.
+   */
+  get maxQuantity() {
+    return this.state?.maxQuantity ?? this.defaultMaxQuantity;
   }
 
   /** True when choices can change: the room is open (and this member still belongs to it). */
@@ -281,6 +289,11 @@ export class RoomSession {
   displayQuantity(menuId) {
     if (this.state === null) return 0;
     return this.pending.display(menuId, this.confirmedQuantity(menuId), this.state.version, this.maxQuantity);
+  }
+
+  /** Whether + may add one more of the item: below the cap (a press past it would only be clamped). */
+  canAdd(menuId) {
+    return this.displayQuantity(menuId) < this.maxQuantity;
   }
 
   /** − / + : optimistic; sent now if joined, otherwise after the next join. Returns the opId. */

@@ -2,6 +2,15 @@
 // DESIGN.md §2 — apply events in version order, ignore anything at or below the position, detect
 // gaps and epoch changes. Every function is pure and returns new objects; nothing here does IO.
 
+/**
+ * The snapshot's quantity cap (DESIGN.md §3 `maxQuantity`), or null when it has none (a replica older
+ * than the field, during a rolling upgrade): the session then keeps its default.
+ */
+function maxQuantityOf(snapshot) {
+  const max = snapshot.maxQuantity;
+  return Number.isInteger(max) && max > 0 ? max : null;
+}
+
 /** Copies a RoomSnapshot into the client's state shape (the same shape, minus derived totals). */
 export function fromSnapshot(snapshot) {
   return {
@@ -18,6 +27,7 @@ export function fromSnapshot(snapshot) {
       .filter((c) => c.quantity > 0)
       .map((c) => ({ memberId: c.memberId, menuId: c.menuId, quantity: c.quantity })),
     presenceSeq: snapshot.presenceSeq ?? 0,
+    maxQuantity: maxQuantityOf(snapshot),
     memberPresenceSeq: {},
     removedMembers: [],
   };
