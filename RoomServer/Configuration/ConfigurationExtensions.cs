@@ -16,6 +16,10 @@ public static class ConfigurationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RoomServerOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, NestedOptionsValidator>();
+        // In every mode: a malformed Redis setting is refused even where no Redis is configured, and so is
+        // any Redis setting without the connection string that would make the replica use it.
+        builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisSettingsWithoutRedisValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ReplicaExit>();
         builder.Services.AddHostedService<StartupLog>();
@@ -29,8 +33,8 @@ public static class ConfigurationExtensions
     /// </summary>
     public static WebApplicationBuilder AddRoomStorage(this WebApplicationBuilder builder)
     {
-        var redis = builder.Configuration.GetConnectionString("Redis");
-        if (string.IsNullOrWhiteSpace(redis))
+        var redis = StorageMode.RedisConnectionString(builder.Configuration);
+        if (redis is null)
         {
             builder.Services.AddEmbeddedRooms();
         }

@@ -6,8 +6,8 @@ namespace RoomShare.RoomServer.Configuration;
 /// <summary>
 /// Checks the data annotations of <c>RoomServer:Limits</c> and <c>RoomServer:Jwt</c> at start-up:
 /// <c>ValidateDataAnnotations</c> does not reach into nested options, so without this a zero rate
-/// would start a server that answers every request with a 500 (Redis mode checks
-/// <c>RoomServer:Redis</c> the same way, <see cref="RedisOptionsValidator"/>).
+/// would start a server that answers every request with a 500 (<c>RoomServer:Redis</c> is checked the
+/// same way, in every mode, by <see cref="RedisOptionsValidator"/>).
 /// </summary>
 public sealed class NestedOptionsValidator : IValidateOptions<RoomServerOptions>
 {

@@ -31,7 +31,7 @@ internal sealed class StartupBanner(
     private void Print()
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5000";
-        var mode = string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")) ? "embedded (in memory)" : "scaled (Redis)";
+        var mode = StorageMode.IsEmbedded(configuration) ? "embedded (in memory)" : "scaled (Redis)";
         var apiKey = ShownApiKey(configuration, options.Value) ?? "<the configured RoomServer__ApiKeys__0 (not printed)>";
         Console.WriteLine($"""
 

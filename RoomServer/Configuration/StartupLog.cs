@@ -7,7 +7,7 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var mode = string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")) ? "embedded" : "redis";
+        var mode = StorageMode.IsEmbedded(configuration) ? "embedded" : "redis";
         Starting(logger, options.Value.ReplicaId, mode);
         return Task.CompletedTask;
     }

@@ -43,7 +43,6 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IIdempotencyRecords, RedisIdempotencyRecords>();
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
         services.AddSingleton<FailoverEpochs>();
-        services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
 
         services.AddSignalR().AddStackExchangeRedis(connectionString);
         services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RoomServerOptions>>((redis, room) =>
