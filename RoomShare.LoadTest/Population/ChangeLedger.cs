@@ -108,6 +108,12 @@ public sealed class ChangeLedger
             return false;
         }
 
+        if (Volatile.Read(ref _sealed) == 1)
+        {
+            // Already closed: late, and not one Seal waits for (a stream of late receipts never holds it up).
+            return Receive(change, member, roomId, quantity, receivedAt, late: true);
+        }
+
         Interlocked.Increment(ref _receiving);
         try
         {
