@@ -34,4 +34,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2011, LogLevel.Information, "Removal catch-up after re-subscribing: {Members} members held here checked with the store, {Closed} connections of removed members closed, {Unanswered} lookups unanswered")]
     public static partial void RemovalCatchUp(ILogger logger, int members, int closed, int unanswered);
+
+    [LoggerMessage(2012, LogLevel.Error, "Removal catch-up failed unexpectedly; the next re-subscription runs it again")]
+    public static partial void RemovalCatchUpCrashed(ILogger logger, Exception exception);
 }

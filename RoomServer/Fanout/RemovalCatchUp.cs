@@ -51,21 +51,32 @@ public sealed class RemovalCatchUp(
         }
     }
 
+    /// <summary>
+    /// Runs catch-ups while they are requested. Whatever a catch-up throws, the loop is released in the finally
+    /// (as RedisBackplane.ResubscribeLoopAsync does): a fault left here would leave it marked running, and no
+    /// later re-subscription would catch up again.
+    /// </summary>
     private async Task RunRequestedAsync()
     {
-        while (true)
+        try
         {
             while (Interlocked.Exchange(ref _requested, 0) == 1)
             {
                 await CatchUpAsync();
             }
-
+        }
+        catch (Exception ex)
+        {
+            FanoutLog.RemovalCatchUpCrashed(logger, ex);
+        }
+        finally
+        {
             Volatile.Write(ref _running, 0);
 
             // A request that came after the last check and saw the loop still running is taken here.
-            if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            if (Volatile.Read(ref _requested) == 1)
             {
-                return;
+                Request();
             }
         }
     }

@@ -1,0 +1,150 @@
+using System.Reflection;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Auth;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Fanout;
+using RoomShare.RoomServer.Metrics;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Units;
+
+/// <summary>
+/// When Fanout/RemovalCatchUp sweeps the members a replica holds (DESIGN.md §3 <c>Removed</c>, §9): a fake
+/// broadcast raises <see cref="IMemberRemovalBroadcast.Resubscribed"/>, a fake store counts the lookups (one
+/// member held, so one lookup per sweep) and a manual clock stands for time. Built through DI, as the server does.
+/// </summary>
+public sealed class RemovalCatchUpTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+
+    private readonly FakeRemovals _removals = new();
+    private readonly ManualTimeProvider _time = new();
+    private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
+    private CountingStore _store = null!;
+    private RemovalCatchUp _catchUp = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _lifetime.StopApplication();
+        await _catchUp.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AfterASweepThrowsUnexpectedlyALaterResubscriptionStillSweeps()
+    {
+        await StartAsync(failFirst: true);
+
+        _removals.Raise();
+        await WaitForLookupsAsync(1);
+
+        // Past any spacing between sweeps: only the crashed sweep could stop this one.
+        _time.Advance(TimeSpan.FromMinutes(5));
+        _removals.Raise();
+        await WaitForLookupsAsync(2);
+    }
+
+    private async Task StartAsync(bool failFirst = false)
+    {
+        var services = new ServiceCollection().AddMetrics();
+        services.AddSingleton(Options.Create(new RoomServerOptions()));
+        services.AddSingleton<IRoomBackplane, InProcessBackplane>();
+        services.AddSingleton<RoomMetrics>();
+        services.AddSingleton<RoomMembership>();
+        services.AddSingleton<IMemberRemovalBroadcast>(_removals);
+        services.AddSingleton<IHostApplicationLifetime>(_lifetime);
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        _store = CountingStore.Create(failFirst);
+        services.AddSingleton<IRoomStore>(_store.Proxy);
+        var provider = services.BuildServiceProvider();
+
+        // One member held here, whose token is as new as the store's generation: a sweep closes nothing.
+        provider.GetRequiredService<RoomMembership>().Connected(Connection("c1", "room-1", "bob"));
+        _catchUp = ActivatorUtilities.CreateInstance<RemovalCatchUp>(provider);
+        await _catchUp.StartAsync(CancellationToken.None);
+    }
+
+    private async Task WaitForLookupsAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (_store.Lookups < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        _store.Lookups.Should().Be(count);
+    }
+
+    private static HubConnectionContext Connection(string connectionId, string roomId, string memberId)
+    {
+        var user = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(RoomClaims.RoomId, roomId), new Claim(RoomClaims.MemberId, memberId), new Claim(RoomClaims.RemovalGeneration, "0")],
+            "test"));
+        var context = new DefaultConnectionContext(connectionId) { User = user };
+        return new HubConnectionContext(context, new HubConnectionContextOptions(), NullLoggerFactory.Instance);
+    }
+
+    private sealed class FakeRemovals : IMemberRemovalBroadcast
+    {
+        public event Action<MemberRemovedNotice>? Heard
+        {
+            add { }
+            remove { }
+        }
+
+        public event Action? Resubscribed;
+
+        public Task PublishAsync(MemberRemovedNotice removal) => Task.CompletedTask;
+
+        public void Raise() => Resubscribed?.Invoke();
+    }
+
+    /// <summary>A store that answers only removal-generation lookups (generation 0), counting them; the first may throw.</summary>
+    // Not sealed: DispatchProxy derives the proxy type from it.
+    public class CountingStore : DispatchProxy
+    {
+        private int _lookups;
+        private bool _failFirst;
+
+        public IRoomStore Proxy { get; private set; } = null!;
+
+        public int Lookups => Volatile.Read(ref _lookups);
+
+        public static CountingStore Create(bool failFirst)
+        {
+            var proxy = Create<IRoomStore, CountingStore>();
+            var store = (CountingStore)(object)proxy;
+            store._failFirst = failFirst;
+            store.Proxy = proxy;
+            return store;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod?.Name != nameof(IRoomStore.RemovalGenerationAsync))
+            {
+                throw new NotSupportedException(targetMethod?.Name);
+            }
+
+            if (Interlocked.Increment(ref _lookups) == 1 && _failFirst)
+            {
+                // Not one the catch-up expects (RoomException, a timeout, a cancellation).
+                throw new InvalidOperationException("unexpected");
+            }
+
+            return Task.FromResult(0L);
+        }
+    }
+}
