@@ -42,6 +42,33 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResubscriptionsInQuickSuccessionAreCoalescedIntoBoundedSweeps()
+    {
+        await StartAsync();
+
+        // As after every retry pass of a backplane whose cluster has a shard down: a second apart, here far less.
+        for (var i = 0; i < 10; i++)
+        {
+            _removals.Raise();
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(Settle);
+        _store.Lookups.Should().BeInRange(1, 2, "ten re-subscriptions in half a second sweep the members held here at most twice");
+
+        // Those asked for meanwhile are owed one sweep once the spacing has passed — one, not nine.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await WaitForLookupsAsync(2);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(Settle);
+        _store.Lookups.Should().Be(2);
+
+        // A later loss of the subscription is caught up at once.
+        _removals.Raise();
+        await WaitForLookupsAsync(3);
+    }
+
+    [Fact]
     public async Task AfterASweepThrowsUnexpectedlyALaterResubscriptionStillSweeps()
     {
         await StartAsync(failFirst: true);

@@ -5,7 +5,8 @@ namespace RoomShare.RoomServer.Fanout;
 /// <summary>
 /// Closes the connections of members removed while this replica could not hear the removal broadcast
 /// (<see cref="IMemberRemovalBroadcast"/>: pub/sub, at most once — a removal published during a Redis outage
-/// or a dropped subscription is never delivered). Each time the broadcast is subscribed again it asks the store
+/// or a dropped subscription is never delivered). Each time the broadcast is subscribed again after a loss
+/// (at most one sweep per <see cref="MinInterval"/>, requests meanwhile coalesced into one after it) it asks the store
 /// for the removal generation of every member this replica holds a connection of, joined or not — one lookup
 /// per room and member, a batch in flight at a time (the store's client pipelines them) — and closes, as
 /// <see cref="RemovedMemberEviction"/> does, those whose token predates their member's last removal. A joined
@@ -16,6 +17,7 @@ public sealed class RemovalCatchUp(
     IRoomStore store,
     IMemberRemovalBroadcast removals,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<RemovalCatchUp> logger) : IHostedService
 {
     /// <summary>Lookups in flight at once: a replica holding thousands of members does not queue them all on Redis at once.</summary>
@@ -25,6 +27,16 @@ public sealed class RemovalCatchUp(
     private const int Rounds = 5;
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Least time from one sweep that read the store to the next: a subscription that keeps coming back (a
+    /// flapping link, a cluster failing over) must not turn into back-to-back sweeps of every member held here.
+    /// Requests within it are coalesced into one sweep once it has passed.
+    /// </summary>
+    private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the last sweep that read the store began (<see cref="TimeProvider.GetTimestamp"/>); null before the first.</summary>
+    private long? _lastSweep;
 
     private int _running;
     private int _requested;
@@ -41,7 +53,10 @@ public sealed class RemovalCatchUp(
         return Task.CompletedTask;
     }
 
-    /// <summary>One catch-up at a time; a request while one runs runs one more after it (it may have read the members before a new loss).</summary>
+    /// <summary>
+    /// One catch-up at a time; a request while one runs runs one more after it (it may have read the members before
+    /// a new loss), no sooner than <see cref="MinInterval"/> after it.
+    /// </summary>
     private void Request()
     {
         Volatile.Write(ref _requested, 1);
@@ -62,6 +77,13 @@ public sealed class RemovalCatchUp(
         {
             while (Interlocked.Exchange(ref _requested, 0) == 1)
             {
+                if (!await WaitOutIntervalAsync())
+                {
+                    return;
+                }
+
+                // Requests made while it waited are answered by this sweep: it reads the members held after them.
+                Volatile.Write(ref _requested, 0);
                 await CatchUpAsync();
             }
         }
@@ -90,6 +112,7 @@ public sealed class RemovalCatchUp(
             return;
         }
 
+        _lastSweep = time.GetTimestamp();
         var members = pending.Count;
         var closed = 0;
         for (var round = 1; ; round++)
@@ -146,6 +169,25 @@ public sealed class RemovalCatchUp(
         }
 
         return connections.Count;
+    }
+
+    /// <summary>Waits until <see cref="MinInterval"/> has passed since the last sweep; false when the replica stops first.</summary>
+    private async Task<bool> WaitOutIntervalAsync()
+    {
+        if (_lastSweep is not { } last || MinInterval - time.GetElapsedTime(last) is not { Ticks: > 0 } remaining)
+        {
+            return true;
+        }
+
+        try
+        {
+            await Task.Delay(remaining, time, lifetime.ApplicationStopping);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> DelayAsync(CancellationToken stopping)

@@ -44,6 +44,14 @@ public sealed class RedisBackplane : IRoomBackplane
 
     public event Action? Restored;
 
+    /// <summary>
+    /// Raised as <see cref="Restored"/> is, but only when subscriptions may have missed messages since the last
+    /// time: after a pass over every room (the subscription connection restored, shards changed, the replica
+    /// deaf) and when the heartbeat hears again — not after the passes that retry the rooms still failing,
+    /// a second apart for as long as one does (one cluster shard down), since no subscription was lost then.
+    /// </summary>
+    public event Action? RestoredAfterLoss;
+
     public async Task<IAsyncDisposable> SubscribeAsync(string roomId, Action<BackplaneMessage> handler, CancellationToken cancellationToken)
     {
         var room = new RoomChannel(this, roomId, handler);
@@ -128,7 +136,11 @@ public sealed class RedisBackplane : IRoomBackplane
     public void ResubscribeAll() => RequestResubscribe();
 
     /// <summary>Tells the replica its members may have missed messages (the heartbeat, once it hears again).</summary>
-    public void RaiseRestored() => Restored?.Invoke();
+    public void RaiseRestored()
+    {
+        Restored?.Invoke();
+        RestoredAfterLoss?.Invoke();
+    }
 
     /// <summary>
     /// Asks for a re-subscription pass. A request that arrives while a pass runs is not lost: the
@@ -156,7 +168,8 @@ public sealed class RedisBackplane : IRoomBackplane
             var pending = new List<RoomChannel>();
             while (true)
             {
-                if (Interlocked.Exchange(ref _resubscribeRequested, 0) == 1)
+                var afterLoss = Interlocked.Exchange(ref _resubscribeRequested, 0) == 1;
+                if (afterLoss)
                 {
                     pending = [.. _subscriptions.Values];
                 }
@@ -181,6 +194,11 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 RedisLog.Resubscribed(_logger, _redis.ReplicaId, pending.Count - failed.Count, pending.Count);
                 Restored?.Invoke();
+                if (afterLoss)
+                {
+                    RestoredAfterLoss?.Invoke();
+                }
+
                 pending = [.. failed];
             }
         }

@@ -8,11 +8,13 @@ namespace RoomShare.RoomServer.Redis;
 /// Scaled mode's removal broadcast: one classic channel, <c>rs-removals</c>, that every replica
 /// subscribes to once (a cluster broadcasts a classic PUBLISH to every node; removals are rare).
 /// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
-/// re-subscription (a replica that was deaf) it is made again too, since a subscription can be lost
-/// on the server without the connection noticing. One attempt runs at a time (a request meanwhile runs
-/// one more after it), so the handler is registered once however often the backplane restores. Pub/sub is
-/// at most once: after each subscription <see cref="Resubscribed"/> lets the replica catch up with the store
-/// on the removals published while it was not subscribed.
+/// re-subscription following a loss (<see cref="RedisBackplane.RestoredAfterLoss"/>: a restored connection,
+/// a failover, a replica that was deaf) it is made again too, since a subscription can be lost on the server
+/// without the connection noticing — but not after the backplane's retries of rooms still failing, which lost
+/// nothing and come every second while a cluster shard is down. One attempt runs at a time (a request
+/// meanwhile runs one more after it), so the handler is registered once however often the backplane restores.
+/// Pub/sub is at most once: after each subscription <see cref="Resubscribed"/> lets the replica catch up with
+/// the store on the removals published while it was not subscribed (Fanout/RemovalCatchUp, spaced out).
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -40,7 +42,7 @@ public sealed class RedisMemberRemovalBroadcast(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        backplane.Restored += Resubscribe;
+        backplane.RestoredAfterLoss += Resubscribe;
 
         // In the background: Redis may be away at start-up, and the replica starts all the same.
         Resubscribe();
@@ -49,7 +51,7 @@ public sealed class RedisMemberRemovalBroadcast(
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        backplane.Restored -= Resubscribe;
+        backplane.RestoredAfterLoss -= Resubscribe;
         return Task.CompletedTask;
     }
 
