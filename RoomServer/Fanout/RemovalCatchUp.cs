@@ -23,7 +23,7 @@ public sealed class RemovalCatchUp(
     /// <summary>Lookups in flight at once: a replica holding thousands of members does not queue them all on Redis at once.</summary>
     private const int BatchSize = 64;
 
-    /// <summary>Rounds for lookups the store did not answer (Redis still coming back), a second apart.</summary>
+    /// <summary>Rounds of lookups in all, a second apart: the first, then up to 4 retries of those the store did not answer (Redis still coming back).</summary>
     private const int Rounds = 5;
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
