@@ -29,6 +29,11 @@ public static class LimitSettings
     /// <summary>The Redis prune test's own key.</summary>
     public static readonly string PruneApiKey = "prune-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The Idempotency-Key tests' own keys (each fills its limit or counts its rooms).</summary>
+    public static readonly string IdempotentQuotaApiKey = "idem-quota-api-key-" + Guid.NewGuid().ToString("N");
+
+    public static readonly string FailoverApiKey = "failover-api-key-" + Guid.NewGuid().ToString("N");
+
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
@@ -45,6 +50,8 @@ public static class LimitSettings
     {
         ["RoomServer:ApiKeys:1"] = QuotaApiKey,
         ["RoomServer:ApiKeys:2"] = PruneApiKey,
+        ["RoomServer:ApiKeys:3"] = IdempotentQuotaApiKey,
+        ["RoomServer:ApiKeys:4"] = FailoverApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

@@ -3,9 +3,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Limits;
 
@@ -42,6 +46,48 @@ public abstract class RoomQuotaTests(ContractServer server)
         using var full = await quota.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
         full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the freed place is taken again");
     }
+
+    /// <summary>
+    /// A retry with a room's Idempotency-Key after the room was deleted answers the first 201 without a place:
+    /// the key is at its limit, and nothing is created.
+    /// </summary>
+    [Fact]
+    public async Task ARetryWhoseRoomWasDeletedGetsTheFirstAnswerAtTheLimit()
+    {
+        using var client = QuotaClient(LimitSettings.IdempotentQuotaApiKey);
+        var body = new { name = "Keyed", menu = ContractServer.Menu };
+        using var first = await PostWithKeyAsync(client, body, "keyed-room");
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+        var created = (await first.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!;
+        (await client.DeleteAsync($"/api/rooms/{created.RoomId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var filler = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            filler.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
+        using var retry = await PostWithKeyAsync(client, body, "keyed-room");
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Created, "the first answer needs no place");
+        (await retry.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json)).Should().Be(created);
+        (await client.GetAsync($"/api/rooms/{created.RoomId}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "the deleted room stays deleted");
+        using var full = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the retry took no place");
+    }
+
+    protected HttpClient QuotaClient(string apiKey)
+    {
+        var client = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    protected static Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, object body, string idempotencyKey, string path = "/api/rooms")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: ContractServer.Json) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return client.SendAsync(request);
+    }
 }
 
 [Trait("Suite", "Limits")]
@@ -60,7 +106,7 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
     [Fact]
     public async Task StaleEntriesArePrunedWhenTheirRoomIsGoneAndKeptWhenItIsThere()
     {
-        var set = "rs:key:{" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(LimitSettings.PruneApiKey)))[..16] + "}:rooms";
+        var set = RoomsSet(LimitSettings.PruneApiKey);
         await server.Redis.ExecuteAsync("ZADD", set, "1", "GoneRoomA", "1", "GoneRoomB", "1", "GoneRoomC");
         await server.Redis.ExecuteAsync("PEXPIRE", set, "600000"); // as an older RoomServer left it
         using var prune = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
@@ -85,4 +131,35 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
         long.Parse((await server.Redis.ExecuteAsync("PTTL", set))!, CultureInfo.InvariantCulture).Should().Be(-1,
             "the set never expires while it holds rooms: a busy room's TTL moves on past the expiry recorded in it, and an expired set would start the count again at 0");
     }
+
+    /// <summary>
+    /// A retry with a room's Idempotency-Key after the room's shard failed over (failover.lua renewed its epoch)
+    /// answers the first 201 — the same id and the epoch first answered — and makes no second room.
+    /// </summary>
+    [Fact]
+    public async Task ARetryAfterTheRoomsEpochWasRenewedAnswersTheSameRoomAndMakesNoOther()
+    {
+        using var client = QuotaClient(LimitSettings.FailoverApiKey);
+        var body = new { name = "Failover", menu = ContractServer.Menu };
+        using var first = await PostWithKeyAsync(client, body, "failover-room");
+        var created = (await first.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!;
+        await using (var redis = await StandaloneRedisConnection.StartAsync(server.Redis.Endpoint, "idempotent-failover-test"))
+        {
+            // As if the room's master had been replaced by a promoted replica since its creation.
+            await server.Redis.ExecuteAsync("HSET", $"rs:{{{created.RoomId}}}:meta", "failoverMaster", "0123456789abcdef0123456789abcdef01234567");
+            var epochs = new FailoverEpochs(redis.Connection, Options.Create(new RoomServerOptions()));
+            (await epochs.RenewAsync(created.RoomId)).Epoch.Should().NotBe(created.Epoch);
+        }
+
+        using var retry = await PostWithKeyAsync(client, body, "failover-room");
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await retry.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json)).Should().Be(created, "the first answer, not a second room");
+        (await server.Redis.ExecuteListAsync("ZRANGE", RoomsSet(LimitSettings.FailoverApiKey), "0", "-1"))
+            .Should().Equal([created.RoomId], "the key holds its one room, counted once");
+    }
+
+    private static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
+
+    private static string RoomsSet(string apiKey) => "rs:key:{" + ApiKeyId(apiKey) + "}:rooms";
 }

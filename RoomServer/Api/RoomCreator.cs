@@ -84,6 +84,13 @@ public sealed class RoomCreator(
             var ids = recorded.Split(' ');
             var room = new NewRoom(RoomIds.RequireRoomId(ids[0]), ids[1], name, menu, ttl, time.Stamp());
 
+            // A retry (the key held a record already) first asks for the room made for it: answering that needs
+            // no place, so a key at its limit whose room was deleted since still gets the first answer.
+            if (recorded != drawn && await ReplayAsync(key, room, cancellationToken) is { } earlier)
+            {
+                return earlier;
+            }
+
             // Reserved again on a retry: a room the key holds already is not counted twice (IRoomsPerApiKey).
             if (!await keyRooms.TryReserveAsync(key.CallerId, room.RoomId, time.GetUtcNow() + ttl, maxRooms, cancellationToken))
             {
@@ -93,7 +100,7 @@ public sealed class RoomCreator(
             RoomCreation outcome;
             try
             {
-                outcome = await store.CreateOnceAsync(room, cancellationToken);
+                outcome = await store.CreateOnceAsync(room, replayOnly: false, cancellationToken);
             }
             catch (RoomException ex) when (ex.NothingSent)
             {
@@ -106,17 +113,38 @@ public sealed class RoomCreator(
                 case RoomCreation.Created or RoomCreation.Exists:
                     return new RoomCreatedResponse(room.RoomId, room.Epoch);
                 case RoomCreation.Gone:
-                    // The first answer stands; the room it names was deleted or expired since, and holds no place.
                     await ForgetAsync(key.CallerId, room.RoomId, "created under its Idempotency-Key and gone since");
                     return new RoomCreatedResponse(room.RoomId, room.Epoch);
-                default:
+                case RoomCreation.Taken:
                     await ForgetAsync(key.CallerId, room.RoomId, "its id was taken");
                     taken = recorded;
                     break;
+                default:
+                    throw new InvalidOperationException($"create once answered {outcome}");
             }
         }
 
         throw RoomException.Unavailable("could not allocate a room id");
+    }
+
+    /// <summary>
+    /// The first answer for the key's recorded room, if it was made: the recorded id and epoch (a failover may
+    /// have renewed the room's epoch since; the answer stays the first one). Null if it never was.
+    /// </summary>
+    private async Task<RoomCreatedResponse?> ReplayAsync(IdempotencyKey key, NewRoom room, CancellationToken cancellationToken)
+    {
+        switch (await store.CreateOnceAsync(room, replayOnly: true, cancellationToken))
+        {
+            case RoomCreation.Exists:
+                return new RoomCreatedResponse(room.RoomId, room.Epoch);
+            case RoomCreation.Gone:
+                // The first answer stands; the room it names was deleted or expired since, and holds no place.
+                await ForgetAsync(key.CallerId, room.RoomId, "created under its Idempotency-Key and gone since");
+                return new RoomCreatedResponse(room.RoomId, room.Epoch);
+            default:
+                // The earlier request stopped before the room was made (a crash, a 429, a 503): it is made now.
+                return null;
+        }
     }
 
     /// <summary>What a room's <c>Idempotency-Key</c> digest covers: the validated request (the TTL as applied).</summary>

@@ -40,20 +40,22 @@ public sealed class InMemoryRoomStore(
     }
 
     /// <summary>As create.lua with its once-mark: the check, the creation and the mark under one lock.</summary>
-    public Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken) => Task.FromResult(CreateOnce(room));
+    public Task<RoomCreation> CreateOnceAsync(NewRoom room, bool replayOnly, CancellationToken cancellationToken) =>
+        Task.FromResult(CreateOnce(room, replayOnly));
 
-    private RoomCreation CreateOnce(NewRoom room)
+    private RoomCreation CreateOnce(NewRoom room, bool replayOnly)
     {
         lock (_createdOnce)
         {
-            if (TryGetLive(room.RoomId, out var existing))
-            {
-                return existing.Epoch == room.Epoch ? RoomCreation.Exists : RoomCreation.Taken;
-            }
-
+            // The mark decides, as in create.lua (where a failover renews the room's epoch, never the mark's).
             if (_createdOnce.TryGet(room.RoomId, out var epoch) && epoch == room.Epoch)
             {
-                return RoomCreation.Gone;
+                return TryGetLive(room.RoomId, out _) ? RoomCreation.Exists : RoomCreation.Gone;
+            }
+
+            if (replayOnly)
+            {
+                return RoomCreation.NotCreated;
             }
 
             if (!TryCreate(room))

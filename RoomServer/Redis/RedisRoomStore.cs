@@ -41,22 +41,24 @@ public sealed class RedisRoomStore(
         };
     }
 
-    public async Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken)
+    public async Task<RoomCreation> CreateOnceAsync(NewRoom room, bool replayOnly, CancellationToken cancellationToken)
     {
         var onceSeconds = (long)_options.IdempotencyKeyWindow.TotalSeconds;
-        var reply = await RunWriteAsync(RedisScripts.Create, room.RoomId, room.At, CreateArguments(room, onceSeconds), RedisKeys.ForCreateOnce(room.RoomId));
+        var reply = await RunWriteAsync(
+            RedisScripts.Create, room.RoomId, room.At, CreateArguments(room, onceSeconds, replayOnly), RedisKeys.ForCreateOnce(room.RoomId));
         return reply.Status switch
         {
             "ok" when reply.Length == 1 => RoomCreation.Created,
             "ok" when reply.Text(1) == "exists" => RoomCreation.Exists,
             "ok" when reply.Text(1) == "gone" => RoomCreation.Gone,
             "exists" => RoomCreation.Taken,
+            "absent" => RoomCreation.NotCreated,
             var other => throw Unexpected("create", other),
         };
     }
 
     /// <summary>create.lua's ARGV from 4 on.</summary>
-    private RedisValue[] CreateArguments(NewRoom room, long onceSeconds)
+    private RedisValue[] CreateArguments(NewRoom room, long onceSeconds, bool replayOnly = false)
     {
         var args = new List<RedisValue>
         {
@@ -67,6 +69,7 @@ public sealed class RedisRoomStore(
             (long)Math.Ceiling(room.Ttl.TotalSeconds),
             _options.AuditLength,
             onceSeconds,
+            replayOnly ? "1" : "0",
         };
         foreach (var item in room.Menu)
         {

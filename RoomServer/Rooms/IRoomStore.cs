@@ -19,8 +19,10 @@ public interface IRoomStore
     /// <c>Idempotency-Key</c> and recorded before): a room with this id and epoch is <see cref="RoomCreation.Exists"/>,
     /// and one made with them and gone since (a mark beside the room, kept RoomServer:IdempotencyKeyHours) is
     /// <see cref="RoomCreation.Gone"/> — neither is made again. The check and the mark go with the creation, atomically.
+    /// The mark decides, not the room's current epoch (a failover renews that). With <paramref name="replayOnly"/>
+    /// nothing is created: a room not made with these ids is <see cref="RoomCreation.NotCreated"/>.
     /// </summary>
-    Task<RoomCreation> CreateOnceAsync(NewRoom room, CancellationToken cancellationToken);
+    Task<RoomCreation> CreateOnceAsync(NewRoom room, bool replayOnly, CancellationToken cancellationToken);
 
     /// <summary>Whether the room exists (not expired, not deleted).</summary>
     Task<bool> ExistsAsync(string roomId, CancellationToken cancellationToken);

@@ -54,4 +54,7 @@ public enum RoomCreation
 
     /// <summary>Another room has the id: draw another.</summary>
     Taken,
+
+    /// <summary>Asked to replay only, and no room was made with these ids: nothing done.</summary>
+    NotCreated,
 }
