@@ -159,6 +159,34 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
             .Should().Equal([created.RoomId], "the key holds its one room, counted once");
     }
 
+    /// <summary>
+    /// idem_claim.lua rewrites a record it finds (its expiry kept), so the WAIT after a retry's claim confirms a
+    /// record another request wrote. Seen here as a write Redis counts (rdb_changes_since_last_save).
+    /// </summary>
+    [Fact]
+    public async Task ARetrysClaimRewritesTheRecordItFindsKeepingItsExpiry()
+    {
+        using var client = QuotaClient(LimitSettings.FailoverApiKey);
+        var body = new { kind = "info", message = "once" };
+        (await PostWithKeyAsync(client, body, "claim-rewrite", "/api/announcements")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var record = "rs:key:{" + ApiKeyId(LimitSettings.FailoverApiKey) + "}:idem:announcements:claim-rewrite";
+        var ttlBefore = long.Parse((await server.Redis.ExecuteAsync("PTTL", record))!, CultureInfo.InvariantCulture);
+        var writesBefore = await WritesAsync();
+
+        (await PostWithKeyAsync(client, body, "claim-rewrite", "/api/announcements")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        (await WritesAsync()).Should().BeGreaterThan(writesBefore, "the retry's claim rewrote the sent record");
+        var ttlAfter = long.Parse((await server.Redis.ExecuteAsync("PTTL", record))!, CultureInfo.InvariantCulture);
+        ttlAfter.Should().BePositive().And.BeLessThanOrEqualTo(ttlBefore, "the rewrite keeps the record's expiry");
+    }
+
+    private async Task<long> WritesAsync()
+    {
+        var info = (await server.Redis.ExecuteAsync("INFO", "persistence"))!;
+        var line = info.Split('\n').Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal));
+        return long.Parse(line.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
+    }
+
     private static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
 
     private static string RoomsSet(string apiKey) => "rs:key:{" + ApiKeyId(apiKey) + "}:rooms";

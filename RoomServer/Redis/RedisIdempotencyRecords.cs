@@ -17,6 +17,7 @@ public sealed class RedisIdempotencyRecords(RedisConnection redis, IOptions<Room
     public async Task<IdempotencyRecord> ClaimAsync(IdempotencyScope scope, IdempotencyKey key, string value, string? replacing, CancellationToken cancellationToken)
     {
         RedisValue[] args = [key.RequestHash, value, replacing ?? "", (long)options.Value.IdempotencyKeyWindow.TotalSeconds];
+        // Every claim writes (a hit rewrites the record it found), so every claim is confirmed.
         var reply = (RedisResult[])(await redis.EvaluateConfirmedAsync(Claim, [RedisKeys.IdempotencyRecord(scope, key)], args, _ => true))!;
         return new IdempotencyRecord((string)reply[0]!, (string)reply[1]!);
     }
