@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Tests.Contract;
@@ -164,6 +165,23 @@ public abstract partial class RoomContractTests
         retry.StatusCode.Should().Be(HttpStatusCode.Created);
         (await retry.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json)).Should().Be(created);
         (await Server.Api.GetAsync($"/api/rooms/{created.RoomId}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "the deleted room stays deleted");
+    }
+
+    /// <summary>
+    /// The digest covers the request as sent: an absent ttlMinutes is not the replica's DefaultRoomTtlMinutes (which
+    /// replicas may set apart), so the default sent explicitly under the same key is another request.
+    /// </summary>
+    [Fact]
+    public async Task ARoomsIdempotencyKeyDigestCoversTtlMinutesAsSent()
+    {
+        var key = NewIdempotencyKey();
+        using var first = await PostWithKeyAsync(Server.Api, "/api/rooms", new { name = "Table 12", menu = ContractServer.Menu }, key);
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+
+        using var explicitDefault = await PostWithKeyAsync(
+            Server.Api, "/api/rooms", new { name = "Table 12", menu = ContractServer.Menu, ttlMinutes = new RoomServerOptions().DefaultRoomTtlMinutes }, key);
+
+        explicitDefault.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "ttlMinutes sent is not ttlMinutes absent");
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class RoomCreator(
         var (name, menu, ttl) = RoomRequests.ValidateRoom(request, options.Value);
         if (apiKeyId is not null && idempotencyKey is not null)
         {
-            var key = new IdempotencyKey(apiKeyId, idempotencyKey, IdempotencyKey.Hash(RequestFields(name, menu, ttl)));
+            var key = new IdempotencyKey(apiKeyId, idempotencyKey, IdempotencyKey.Hash(RequestFields(name, menu, request.TtlMinutes)));
             return await CreateOnceAsync(key, name, menu, ttl, cancellationToken);
         }
 
@@ -147,9 +147,13 @@ public sealed class RoomCreator(
         }
     }
 
-    /// <summary>What a room's <c>Idempotency-Key</c> digest covers: the validated request (the TTL as applied).</summary>
-    private static IEnumerable<string> RequestFields(string name, IReadOnlyList<MenuItem> menu, TimeSpan ttl) =>
-        [name, ((long)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    /// <summary>
+    /// What a room's <c>Idempotency-Key</c> digest covers: the validated request, its <c>ttlMinutes</c> as sent
+    /// (absent is "") — not the TTL applied, which is each replica's DefaultRoomTtlMinutes when absent, so a
+    /// retry answered by a replica configured otherwise is still the same request.
+    /// </summary>
+    private static IEnumerable<string> RequestFields(string name, IReadOnlyList<MenuItem> menu, int? ttlMinutes) =>
+        [name, ttlMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
             .. menu.SelectMany(item => new[] { item.Id, item.Name, item.PriceMinor.ToString(System.Globalization.CultureInfo.InvariantCulture) })];
 
     /// <summary>
