@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Reflection;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Connections;
@@ -54,7 +55,7 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         }
 
         await Task.Delay(Settle);
-        _store.Lookups.Should().BeInRange(1, 2, "ten re-subscriptions in half a second sweep the members held here at most twice");
+        _store.Lookups.Should().Be(1, "ten re-subscriptions while the clock stands still sweep the members held here once");
 
         // Those asked for meanwhile are owed one sweep once the spacing has passed — one, not nine.
         _time.Advance(TimeSpan.FromMinutes(1));
@@ -82,7 +83,27 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         await WaitForLookupsAsync(2);
     }
 
-    private async Task StartAsync(bool failFirst = false)
+    [Fact]
+    public async Task LookupsUnansweredPastEveryRoundAreRetriedUntilTheStoreAnswers()
+    {
+        // As a cluster shard failing over for longer than a sweep's rounds, with no event when it is back:
+        // its lookups fail 8 times, then say the member was removed since the token was issued.
+        var connection = await StartAsync(failFor: 8, generation: 1);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.ConnectionAborted.Register(() => closed.TrySetResult());
+
+        _removals.Raise();
+        for (var i = 0; i < 100 && !closed.Task.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(30);
+        }
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        _store.Lookups.Should().Be(9, "the 5 rounds, then retries of the unanswered pair until the store answers, then none");
+    }
+
+    private async Task<HubConnectionContext> StartAsync(bool failFirst = false, int failFor = 0, long generation = 0)
     {
         var services = new ServiceCollection().AddMetrics();
         services.AddSingleton(Options.Create(new RoomServerOptions()));
@@ -93,14 +114,16 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         services.AddSingleton<IHostApplicationLifetime>(_lifetime);
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        _store = CountingStore.Create(failFirst);
+        _store = CountingStore.Create(failFirst, failFor, generation);
         services.AddSingleton<IRoomStore>(_store.Proxy);
         var provider = services.BuildServiceProvider();
 
         // One member held here, whose token is as new as the store's generation: a sweep closes nothing.
-        provider.GetRequiredService<RoomMembership>().Connected(Connection("c1", "room-1", "bob"));
+        var connection = Connection("c1", "room-1", "bob");
+        provider.GetRequiredService<RoomMembership>().Connected(connection);
         _catchUp = ActivatorUtilities.CreateInstance<RemovalCatchUp>(provider);
         await _catchUp.StartAsync(CancellationToken.None);
+        return connection;
     }
 
     private async Task WaitForLookupsAsync(int count)
@@ -119,9 +142,11 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         var user = new ClaimsPrincipal(new ClaimsIdentity(
             [new Claim(RoomClaims.RoomId, roomId), new Claim(RoomClaims.MemberId, memberId), new Claim(RoomClaims.RemovalGeneration, "0")],
             "test"));
-        var context = new DefaultConnectionContext(connectionId) { User = user };
+        var context = new DefaultConnectionContext(connectionId, new Pipes(new Pipe().Reader, new Pipe().Writer), new Pipes(new Pipe().Reader, new Pipe().Writer)) { User = user };
         return new HubConnectionContext(context, new HubConnectionContextOptions(), NullLoggerFactory.Instance);
     }
+
+    private sealed record Pipes(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     private sealed class FakeRemovals : IMemberRemovalBroadcast
     {
@@ -138,22 +163,29 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         public void Raise() => Resubscribed?.Invoke();
     }
 
-    /// <summary>A store that answers only removal-generation lookups (generation 0), counting them; the first may throw.</summary>
+    /// <summary>
+    /// A store that answers only removal-generation lookups (<c>generation</c>, 0 unless told), counting them; the
+    /// first may throw unexpectedly, or the first <c>failFor</c> time out as an unreachable shard's do.
+    /// </summary>
     // Not sealed: DispatchProxy derives the proxy type from it.
     public class CountingStore : DispatchProxy
     {
         private int _lookups;
         private bool _failFirst;
+        private int _failFor;
+        private long _generation;
 
         public IRoomStore Proxy { get; private set; } = null!;
 
         public int Lookups => Volatile.Read(ref _lookups);
 
-        public static CountingStore Create(bool failFirst)
+        public static CountingStore Create(bool failFirst, int failFor, long generation)
         {
             var proxy = Create<IRoomStore, CountingStore>();
             var store = (CountingStore)(object)proxy;
             store._failFirst = failFirst;
+            store._failFor = failFor;
+            store._generation = generation;
             store.Proxy = proxy;
             return store;
         }
@@ -165,13 +197,16 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
                 throw new NotSupportedException(targetMethod?.Name);
             }
 
-            if (Interlocked.Increment(ref _lookups) == 1 && _failFirst)
+            var lookup = Interlocked.Increment(ref _lookups);
+            if (lookup == 1 && _failFirst)
             {
                 // Not one the catch-up expects (RoomException, a timeout, a cancellation).
                 throw new InvalidOperationException("unexpected");
             }
 
-            return Task.FromResult(0L);
+            return lookup <= _failFor
+                ? Task.FromException<long>(new TimeoutException("shard unreachable"))
+                : Task.FromResult(_generation);
         }
     }
 }

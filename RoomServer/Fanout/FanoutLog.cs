@@ -37,4 +37,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2012, LogLevel.Error, "Removal catch-up failed unexpectedly; the next re-subscription runs it again")]
     public static partial void RemovalCatchUpCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2013, LogLevel.Information, "Removal catch-up retried the lookups left unanswered: {Members} members still held here, {Closed} connections of removed members closed, {Unanswered} still unanswered")]
+    public static partial void RemovalCatchUpRetried(ILogger logger, int members, int closed, int unanswered);
 }

@@ -10,7 +10,10 @@ namespace RoomShare.RoomServer.Fanout;
 /// for the removal generation of every member this replica holds a connection of, joined or not — one lookup
 /// per room and member, a batch in flight at a time (the store's client pipelines them) — and closes, as
 /// <see cref="RemovedMemberEviction"/> does, those whose token predates their member's last removal. A joined
-/// one is found by its room's tick too; a device that never joined only here.
+/// one is found by its room's tick too; a device that never joined only here. Those the store still could not
+/// answer after <see cref="Rounds"/> (a cluster shard failing over for longer) are kept and asked again with
+/// backoff, on their own, until answered or no connection of theirs remains here: the shard's recovery may
+/// raise no event at all (a promoted replica is a new endpoint, nothing re-subscribes).
 /// </summary>
 public sealed class RemovalCatchUp(
     RoomMembership membership,
@@ -28,6 +31,10 @@ public sealed class RemovalCatchUp(
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>Backoff of the lookups left unanswered after a sweep: from the first retry to the longest wait between two.</summary>
+    private static readonly TimeSpan LeftFirstDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LeftMaxDelay = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Least time from one sweep that read the store to the next: a subscription that keeps coming back (a
     /// flapping link, a cluster failing over) must not turn into back-to-back sweeps of every member held here.
@@ -40,6 +47,10 @@ public sealed class RemovalCatchUp(
 
     private int _running;
     private int _requested;
+
+    /// <summary>Room and member pairs a sweep could not look up, retried by <see cref="RetryLeftAsync"/>; under their own lock.</summary>
+    private readonly HashSet<(string RoomId, string MemberId)> _left = [];
+    private int _retryingLeft;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -117,32 +128,122 @@ public sealed class RemovalCatchUp(
         var closed = 0;
         for (var round = 1; ; round++)
         {
-            var unanswered = new List<TrackedMember>();
-            foreach (var batch in pending.Chunk(BatchSize))
-            {
-                // Started together, so they go to Redis as one pipeline.
-                var lookups = batch.Select(m => (Member: m, Generation: LookUpAsync(m, stopping))).ToList();
-                foreach (var (member, lookup) in lookups)
-                {
-                    if (await lookup is not { } generation)
-                    {
-                        unanswered.Add(member);
-                    }
-                    else if (generation > member.TokenRemovalGeneration)
-                    {
-                        closed += Close(member, generation);
-                    }
-                }
-            }
-
+            var (closedNow, unanswered) = await LookUpAndCloseAsync(pending, stopping);
+            closed += closedNow;
             pending = unanswered;
-            if (pending.Count == 0 || round == Rounds || !await DelayAsync(stopping))
+            if (pending.Count == 0 || round == Rounds || !await DelayAsync(RetryDelay, stopping))
             {
                 break;
             }
         }
 
         FanoutLog.RemovalCatchUp(logger, members, closed, pending.Count);
+        Leave([.. pending]);
+    }
+
+    /// <summary>Looks up every member given, a batch at a time, and closes the removed ones' connections; returns those unanswered.</summary>
+    private async Task<(int Closed, List<TrackedMember> Unanswered)> LookUpAndCloseAsync(IReadOnlyList<TrackedMember> members, CancellationToken stopping)
+    {
+        var closed = 0;
+        var unanswered = new List<TrackedMember>();
+        foreach (var batch in members.Chunk(BatchSize))
+        {
+            // Started together, so they go to Redis as one pipeline.
+            var lookups = batch.Select(m => (Member: m, Generation: LookUpAsync(m, stopping))).ToList();
+            foreach (var (member, lookup) in lookups)
+            {
+                if (await lookup is not { } generation)
+                {
+                    unanswered.Add(member);
+                }
+                else if (generation > member.TokenRemovalGeneration)
+                {
+                    closed += Close(member, generation);
+                }
+            }
+        }
+
+        return (closed, unanswered);
+    }
+
+    /// <summary>Keeps the pairs a sweep could not answer and makes sure they are being retried.</summary>
+    private void Leave(List<TrackedMember> unanswered)
+    {
+        if (unanswered.Count == 0)
+        {
+            return;
+        }
+
+        lock (_left)
+        {
+            _left.UnionWith(unanswered.Select(m => (m.RoomId, m.MemberId)));
+        }
+
+        if (Interlocked.CompareExchange(ref _retryingLeft, 1, 0) == 0)
+        {
+            _ = Task.Run(RetryLeftAsync);
+        }
+    }
+
+    /// <summary>
+    /// Takes the pairs left unanswered that still have a connection here, as held now (a connection that came
+    /// since may carry an older token): bounded by the connections held, and a pair whose devices all went is dropped.
+    /// </summary>
+    private List<TrackedMember> TakeLeft()
+    {
+        lock (_left)
+        {
+            var held = membership.MembersHeld().Where(m => _left.Contains((m.RoomId, m.MemberId))).ToList();
+            _left.Clear();
+            return held;
+        }
+    }
+
+    /// <summary>
+    /// Asks the store again, with backoff, about the pairs left unanswered, until none is left; independent of
+    /// new re-subscriptions, and released in the finally whatever it throws (a pair left meanwhile restarts it).
+    /// </summary>
+    private async Task RetryLeftAsync()
+    {
+        var stopping = lifetime.ApplicationStopping;
+        var delay = LeftFirstDelay;
+        try
+        {
+            while (await DelayAsync(delay, stopping))
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LeftMaxDelay.Ticks));
+                var left = TakeLeft();
+                if (left.Count == 0)
+                {
+                    return;
+                }
+
+                var (closed, unanswered) = await LookUpAndCloseAsync(left, stopping);
+                FanoutLog.RemovalCatchUpRetried(logger, left.Count, closed, unanswered.Count);
+                lock (_left)
+                {
+                    _left.UnionWith(unanswered.Select(m => (m.RoomId, m.MemberId)));
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            FanoutLog.RemovalCatchUpCrashed(logger, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _retryingLeft, 0);
+            bool any;
+            lock (_left)
+            {
+                any = _left.Count > 0;
+            }
+
+            if (any && !stopping.IsCancellationRequested && Interlocked.CompareExchange(ref _retryingLeft, 1, 0) == 0)
+            {
+                _ = Task.Run(RetryLeftAsync);
+            }
+        }
     }
 
     /// <summary>The member's removal generation; null when the store could not say.</summary>
@@ -190,11 +291,11 @@ public sealed class RemovalCatchUp(
         }
     }
 
-    private static async Task<bool> DelayAsync(CancellationToken stopping)
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
     {
         try
         {
-            await Task.Delay(RetryDelay, stopping);
+            await Task.Delay(delay, time, stopping);
             return true;
         }
         catch (OperationCanceledException)
