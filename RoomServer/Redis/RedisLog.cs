@@ -59,4 +59,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1019, LogLevel.Warning, "A message on the removals channel is not a removal ({Length} characters): {Start}")]
     public static partial void RemovalUnreadable(ILogger logger, int length, string start);
+
+    [LoggerMessage(1020, LogLevel.Error, "Subscribing to the removals channel failed unexpectedly; the next restore after a loss tries again")]
+    public static partial void RemovalChannelAttemptCrashed(ILogger logger, Exception exception);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
@@ -9,12 +10,14 @@ namespace RoomShare.RoomServer.Redis;
 /// subscribes to once (a cluster broadcasts a classic PUBLISH to every node; removals are rare).
 /// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
 /// re-subscription following a loss (<see cref="RedisBackplane.RestoredAfterLoss"/>: a restored connection,
-/// a failover, a replica that was deaf) it is made again too, since a subscription can be lost on the server
-/// without the connection noticing — but not after the backplane's retries of rooms still failing, which lost
-/// nothing and come every second while a cluster shard is down. One attempt runs at a time (a request
-/// meanwhile runs one more after it), so the handler is registered once however often the backplane restores.
-/// Pub/sub is at most once: after each subscription <see cref="Resubscribed"/> lets the replica catch up with
-/// the store on the removals published while it was not subscribed (Fanout/RemovalCatchUp, spaced out).
+/// a failover, a replica that was deaf — and, while a cluster shard stays down, every few seconds) it is
+/// probed first: a nonce published on it that comes back within <see cref="ProbeTimeout"/> shows it still
+/// delivers, and it is kept — unsubscribing and subscribing again would open a gap of its own. Only one that
+/// does not deliver is made again (a subscription can be lost on the server without the connection noticing).
+/// Either way <see cref="Resubscribed"/> is raised: a delivering subscription may still have missed removals
+/// while the connection under it was away (the library restores it silently), and only the store can say
+/// (Fanout/RemovalCatchUp, spaced out to one sweep per 10 s). One attempt runs at a time (a request meanwhile
+/// runs one more after it), so the handler is registered once however often the backplane restores.
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -25,6 +28,7 @@ public sealed class RedisMemberRemovalBroadcast(
     public static readonly RedisChannel Channel = RedisChannel.Literal("rs-removals");
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What of an unreadable message the log shows: anyone who can reach Redis can publish on the channel.</summary>
@@ -32,6 +36,12 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private int _running;
     private int _requested;
+
+    /// <summary>Set once the channel has been subscribed: before that there is nothing to probe.</summary>
+    private bool _subscribed;
+
+    /// <summary>Probe nonces awaited, completed when heard back (any replica's probe is ignored on arrival).</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new();
 
     public event Action<MemberRemovedNotice>? Heard;
 
@@ -64,27 +74,65 @@ public sealed class RedisMemberRemovalBroadcast(
         }
     }
 
+    /// <summary>
+    /// Runs attempts while they are requested. Whatever one throws (a Resubscribed handler, say), the loop is
+    /// released in the finally, as RemovalCatchUp's is: left marked running, the channel would never be made again.
+    /// </summary>
     private async Task RunRequestedAsync()
     {
-        while (true)
+        try
         {
             while (Interlocked.Exchange(ref _requested, 0) == 1)
             {
-                if (await SubscribeUntilDoneAsync())
+                if (_subscribed && await ProbeAsync())
+                {
+                    // Still delivering: kept. The catch-up still runs, for what a silently restored connection missed.
+                    Resubscribed?.Invoke();
+                }
+                else if (await SubscribeUntilDoneAsync())
                 {
                     // Subscribed first, then caught up: a removal published after this is heard, and one
                     // published before it is already in the store.
+                    _subscribed = true;
                     Resubscribed?.Invoke();
                 }
             }
-
+        }
+        catch (Exception ex)
+        {
+            RedisLog.RemovalChannelAttemptCrashed(logger, ex);
+        }
+        finally
+        {
             Volatile.Write(ref _running, 0);
 
             // A request that came after the last check and saw the loop still running is taken here.
-            if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            if (Volatile.Read(ref _requested) == 1 && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                return;
+                Resubscribe();
             }
+        }
+    }
+
+    /// <summary>Publishes a nonce on the channel and waits for it to come back to this replica's handler.</summary>
+    private async Task<bool> ProbeAsync()
+    {
+        var nonce = RoomChannelProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probes[nonce] = arrived;
+        try
+        {
+            await redis.PublishAsync(Channel, nonce);
+            await arrived.Task.WaitAsync(ProbeTimeout);
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or RoomException or RedisException)
+        {
+            return false;
+        }
+        finally
+        {
+            _probes.TryRemove(nonce, out _);
         }
     }
 
@@ -124,6 +172,17 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private void OnMessage(RedisChannel channel, RedisValue message)
     {
+        if (RoomChannelProtocol.IsProbe((byte[])message!))
+        {
+            // Ours completes its probe; another replica's is no removal and no news.
+            if (_probes.TryGetValue(message.ToString(), out var arrived))
+            {
+                arrived.TrySetResult();
+            }
+
+            return;
+        }
+
         MemberRemovedNotice? removal;
         try
         {
