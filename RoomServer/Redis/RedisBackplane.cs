@@ -48,7 +48,10 @@ public sealed class RedisBackplane : IRoomBackplane
     /// Raised as <see cref="Restored"/> is, but only when subscriptions may have missed messages since the last
     /// time: after a pass over every room (the subscription connection restored, shards changed, the replica
     /// deaf) and when the heartbeat hears again — not after the passes that retry the rooms still failing,
-    /// a second apart for as long as one does (one cluster shard down), since no subscription was lost then.
+    /// a second apart for as long as one does, since no subscription was lost then. A cluster shard that stays
+    /// down still raises it every few seconds: its heartbeat stays deaf, and every third beat starts a full pass
+    /// (BackplaneHeartbeat). Listeners must cope: RedisMemberRemovalBroadcast probes rs-removals and keeps it when
+    /// it still delivers, and RemovalCatchUp spaces its sweeps.
     /// </summary>
     public event Action? RestoredAfterLoss;
 
