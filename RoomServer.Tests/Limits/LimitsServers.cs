@@ -34,6 +34,10 @@ public static class LimitSettings
 
     public static readonly string FailoverApiKey = "failover-api-key-" + Guid.NewGuid().ToString("N");
 
+    public static readonly string UncountedApiKey = "uncounted-api-key-" + Guid.NewGuid().ToString("N");
+
+    public static readonly string LostMarkApiKey = "lost-mark-api-key-" + Guid.NewGuid().ToString("N");
+
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
@@ -52,6 +56,8 @@ public static class LimitSettings
         ["RoomServer:ApiKeys:2"] = PruneApiKey,
         ["RoomServer:ApiKeys:3"] = IdempotentQuotaApiKey,
         ["RoomServer:ApiKeys:4"] = FailoverApiKey,
+        ["RoomServer:ApiKeys:5"] = UncountedApiKey,
+        ["RoomServer:ApiKeys:6"] = LostMarkApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Api;
 using RoomShare.RoomServer.Configuration;
@@ -74,6 +75,35 @@ public abstract class RoomQuotaTests(ContractServer server)
         using var full = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
         full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the retry took no place");
     }
+
+    /// <summary>
+    /// A keyed room dropped from its key's count (as when a request with the key alongside took its create for
+    /// never made and forgot it) is counted again by a retry that finds it: the key's limit holds once more.
+    /// </summary>
+    [Fact]
+    public async Task ARetryFindingItsRoomCountsItAgain()
+    {
+        using var client = QuotaClient(LimitSettings.UncountedApiKey);
+        var body = new { name = "Uncounted", menu = ContractServer.Menu };
+        using var first = await PostWithKeyAsync(client, body, "uncounted-room");
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+        var created = (await first.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!;
+        await server.Services.GetRequiredService<IRoomsPerApiKey>().ReleaseAsync(ApiKeyId(LimitSettings.UncountedApiKey), created.RoomId, CancellationToken.None);
+        for (var i = 1; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var filler = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            filler.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
+        using var retry = await PostWithKeyAsync(client, body, "uncounted-room");
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await retry.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json)).Should().Be(created);
+        using var full = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the retry counted its live room again, so the key is at its limit");
+    }
+
+    protected static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
 
     protected HttpClient QuotaClient(string apiKey)
     {
@@ -186,8 +216,6 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
         var line = info.Split('\n').Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal));
         return long.Parse(line.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
     }
-
-    private static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
 
     private static string RoomsSet(string apiKey) => "rs:key:{" + ApiKeyId(apiKey) + "}:rooms";
 }

@@ -97,16 +97,11 @@ public sealed class RoomCreator(
                 throw IRoomsPerApiKey.AtLimit(maxRooms);
             }
 
-            RoomCreation outcome;
-            try
-            {
-                outcome = await store.CreateOnceAsync(room, replayOnly: false, cancellationToken);
-            }
-            catch (RoomException ex) when (ex.NothingSent)
-            {
-                await ForgetAsync(key.CallerId, room.RoomId, "the replica refused it before sending");
-                throw;
-            }
+            // A create refused before sending keeps its place (unlike one without a key): this request made
+            // nothing, but another with the key (a retry running alongside) may have made this very room, and
+            // forgetting it would leave that room uncounted. A retry reuses the place; the prune gives it back
+            // once its expiry passed and no room is there.
+            var outcome = await store.CreateOnceAsync(room, replayOnly: false, cancellationToken);
 
             switch (outcome)
             {
@@ -136,6 +131,9 @@ public sealed class RoomCreator(
         switch (await store.CreateOnceAsync(room, replayOnly: true, cancellationToken))
         {
             case RoomCreation.Exists:
+                // Counted again, without the limit check (a set add): a request with the key running alongside
+                // may have forgotten this room (its create taken for never made), and nothing else re-adds it.
+                await HoldAsync(key.CallerId, room.RoomId, room.Ttl, cancellationToken);
                 return new RoomCreatedResponse(room.RoomId, room.Epoch);
             case RoomCreation.Gone:
                 // The first answer stands; the room it names was deleted or expired since, and holds no place.
@@ -161,6 +159,19 @@ public sealed class RoomCreator(
     /// way, and a place not given back now is pruned once the room's recorded expiry has passed.
     /// </summary>
     public Task ForgetDeletedAsync(string apiKeyId, string roomId) => ForgetAsync(apiKeyId, roomId, "deleted");
+
+    private async Task HoldAsync(string apiKeyId, string roomId, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await keyRooms.HoldAsync(apiKeyId, roomId, time.GetUtcNow() + ttl, cancellationToken);
+        }
+        catch (RoomException ex)
+        {
+            // Best effort: the room exists and the answer stands; the next retry counts it again.
+            ApiLog.RoomNotCounted(logger, roomId, apiKeyId, ex.Message);
+        }
+    }
 
     private async Task ForgetAsync(string apiKeyId, string roomId, string why)
     {

@@ -57,6 +57,16 @@ public sealed class InMemoryRoomsPerApiKey(IRoomStore store, TimeProvider time) 
         }
     }
 
+    public Task HoldAsync(string keyId, string roomId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        lock (_rooms)
+        {
+            RoomsOf(keyId).TryAdd(roomId, expiresAt);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task ReleaseAsync(string keyId, string roomId, CancellationToken cancellationToken)
     {
         lock (_rooms)

@@ -38,6 +38,9 @@ public sealed class RedisRoomsPerApiKey(RedisConnection redis, TimeProvider time
         return (string?)reply[0] == "ok";
     }
 
+    public Task HoldAsync(string keyId, string roomId, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        redis.EvaluateAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["hold", roomId, expiresAt.ToUnixTimeMilliseconds()]);
+
     public Task ReleaseAsync(string keyId, string roomId, CancellationToken cancellationToken) =>
         redis.EvaluateAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["release", roomId]);
 }

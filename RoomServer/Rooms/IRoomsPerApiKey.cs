@@ -17,6 +17,12 @@ public interface IRoomsPerApiKey
     /// </summary>
     Task<bool> TryReserveAsync(string keyId, string roomId, DateTimeOffset expiresAt, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Counts a room the key made already, without the limit check (a set add; a room held stays as it is):
+    /// an <c>Idempotency-Key</c> retry finding its room puts it back if a request alongside forgot it.
+    /// </summary>
+    Task HoldAsync(string keyId, string roomId, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
     /// <summary>Forgets a room of the key (deleted, or never created).</summary>
     Task ReleaseAsync(string keyId, string roomId, CancellationToken cancellationToken);
 

@@ -7,6 +7,8 @@
 --   'reserve' ARGV 2 roomId  3 expiry ms  4 max  → {'ok'} recorded, or {'full'} (the key has max); a
 --                                                  room it holds already is re-scored, never counted twice
 --                                                  (a retried create under an Idempotency-Key reserves its room again)
+--   'hold'    ARGV 2 roomId  3 expiry ms          → {'ok'}: recorded without the limit check if not held (a
+--                                                  keyed retry's room that a request alongside forgot)
 --   'keep'    ARGV 2 roomId  3 expiry ms          → {'ok'}: a stale room that is still there, re-scored
 --   'release' ARGV 2 roomId                       → {'ok'}: forgotten (deleted, never created, gone)
 -- The set has no expiry: a busy room's TTL moves on with every change, past the expiry recorded here,
@@ -20,6 +22,10 @@ if op == 'stale' then
 elseif op == 'reserve' then
   if not redis.call('ZSCORE', KEY, ARGV[2]) and redis.call('ZCARD', KEY) >= tonumber(ARGV[4]) then return {'full'} end
   redis.call('ZADD', KEY, ARGV[3], ARGV[2])
+  redis.call('PERSIST', KEY)
+  return {'ok'}
+elseif op == 'hold' then
+  redis.call('ZADD', KEY, 'NX', ARGV[3], ARGV[2])
   redis.call('PERSIST', KEY)
   return {'ok'}
 elseif op == 'keep' then
