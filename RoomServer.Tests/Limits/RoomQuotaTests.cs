@@ -190,8 +190,32 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
     }
 
     /// <summary>
+    /// A once-mark lost while its room lives (evicted) is not taken for "never made": the room there with the
+    /// recorded epoch answers the retry — the same room, no second one — and the mark is set again.
+    /// </summary>
+    [Fact]
+    public async Task ARetryWhoseOnceMarkWasLostAnswersTheSameRoomAndMakesNoOther()
+    {
+        using var client = QuotaClient(LimitSettings.LostMarkApiKey);
+        var body = new { name = "Lost mark", menu = ContractServer.Menu };
+        using var first = await PostWithKeyAsync(client, body, "lost-mark-room");
+        var created = (await first.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!;
+        var mark = $"rs:{{{created.RoomId}}}:created";
+        (await server.Redis.ExecuteAsync("DEL", mark)).Should().Be("1");
+
+        using var retry = await PostWithKeyAsync(client, body, "lost-mark-room");
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await retry.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json)).Should().Be(created, "the first answer, not a second room");
+        (await server.Redis.ExecuteListAsync("ZRANGE", RoomsSet(LimitSettings.LostMarkApiKey), "0", "-1"))
+            .Should().Equal([created.RoomId], "the key holds its one room, counted once");
+        (await server.Redis.ExecuteAsync("GET", mark)).Should().Be(created.Epoch, "the mark is set again");
+    }
+
+    /// <summary>
     /// idem_claim.lua rewrites a record it finds (its expiry kept), so the WAIT after a retry's claim confirms a
-    /// record another request wrote. Seen here as a write Redis counts (rdb_changes_since_last_save).
+    /// record another request wrote. Seen here as a keyspace event on that very record (not a server-wide
+    /// write count, which any background write would bump).
     /// </summary>
     [Fact]
     public async Task ARetrysClaimRewritesTheRecordItFindsKeepingItsExpiry()

@@ -53,6 +53,14 @@ public sealed class InMemoryRoomStore(
                 return TryGetLive(room.RoomId, out _) ? RoomCreation.Exists : RoomCreation.Gone;
             }
 
+            // Fallback for a mark pushed out while its room lives: the room with this (random) epoch was made
+            // for the key. After the mark, as in create.lua, so it never answers for a renewed epoch.
+            if (TryGetLive(room.RoomId, out var existing) && existing.Epoch == room.Epoch)
+            {
+                _createdOnce.GetOrAdd(room.RoomId, room.Epoch, _options.IdempotencyKeyWindow, _ => room.Epoch);
+                return RoomCreation.Exists;
+            }
+
             if (replayOnly)
             {
                 return RoomCreation.NotCreated;

@@ -9,7 +9,8 @@
 --   since: not made again). The mark, not the room's epoch, decides: failover.lua renews a room's epoch,
 --   and the mark is written by the script that wrote the room, so it survives any failover the room does.
 --   Both rewrite what they read (confirm_earlier), so where writes are confirmed the caller's WAIT
---   confirms the earlier creation too. Replay only and not made → {'absent'}. Then the id is free
+--   confirms the earlier creation too. No mark (evicted) but the room there with this epoch → {'ok', 'exists'},
+--   the mark set again. Replay only and not made → {'absent'}. Then the id is free
 --   (else {'exists'}: the caller draws another id).
 -- Effects: meta written (with the master's replication id, failover.lua), stale keys of an old room
 --   with this id removed, TTL set, the once-mark set. No event.
@@ -21,6 +22,13 @@ if CREATED and redis.call('GET', CREATED) == ARGV[5] then
     return {'ok', 'exists'}
   end
   return {'ok', 'gone'}
+end
+-- Fallback for a mark lost while its room lives (evicted): the room there with this epoch was made for this
+-- key (epochs are random). After the mark, so a failover's renewed epoch never reaches it. The mark is restored.
+if CREATED and room_exists() and redis.call('HGET', META, 'epoch') == ARGV[5] then
+  redis.call('SET', CREATED, ARGV[5], 'EX', ARGV[10])
+  confirm_earlier(META, 'epoch', ARGV[5])
+  return {'ok', 'exists'}
 end
 if CREATED and ARGV[11] == '1' then return {'absent'} end
 if room_exists() then return {'exists'} end
