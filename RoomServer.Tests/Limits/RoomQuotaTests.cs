@@ -11,6 +11,7 @@ using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Limits;
 
@@ -225,20 +226,44 @@ public sealed class RedisRoomQuotaTests(RedisRoomQuotaServer server)
         (await PostWithKeyAsync(client, body, "claim-rewrite", "/api/announcements")).StatusCode.Should().Be(HttpStatusCode.Accepted);
         var record = "rs:key:{" + ApiKeyId(LimitSettings.FailoverApiKey) + "}:idem:announcements:claim-rewrite";
         var ttlBefore = long.Parse((await server.Redis.ExecuteAsync("PTTL", record))!, CultureInfo.InvariantCulture);
-        var writesBefore = await WritesAsync();
+        var events = new List<string>();
+        bool HasSet()
+        {
+            lock (events)
+            {
+                return events.Contains("set");
+            }
+        }
 
-        (await PostWithKeyAsync(client, body, "claim-rewrite", "/api/announcements")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var notifyBefore = (await server.Redis.ExecuteListAsync("CONFIG", "GET", "notify-keyspace-events"))[1] ?? "";
+        await using var subscriber = await ConnectionMultiplexer.ConnectAsync(server.Redis.Endpoint);
+        await server.Redis.ExecuteAsync("CONFIG", "SET", "notify-keyspace-events", "KA");
+        try
+        {
+            await subscriber.GetSubscriber().SubscribeAsync(RedisChannel.Literal("__keyspace@0__:" + record), (_, message) =>
+            {
+                lock (events)
+                {
+                    events.Add((string)message!);
+                }
+            });
 
-        (await WritesAsync()).Should().BeGreaterThan(writesBefore, "the retry's claim rewrote the sent record");
+            (await PostWithKeyAsync(client, body, "claim-rewrite", "/api/announcements")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+            // Handlers may run a moment after their message arrives: a bounded wait for the event.
+            for (var waited = 0; waited < 40 && !HasSet(); waited++)
+            {
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            await server.Redis.ExecuteAsync("CONFIG", "SET", "notify-keyspace-events", notifyBefore);
+        }
+
+        HasSet().Should().BeTrue("the retry's claim rewrote the sent record (events: {0})", string.Join(",", events));
+
         var ttlAfter = long.Parse((await server.Redis.ExecuteAsync("PTTL", record))!, CultureInfo.InvariantCulture);
         ttlAfter.Should().BePositive().And.BeLessThanOrEqualTo(ttlBefore, "the rewrite keeps the record's expiry");
-    }
-
-    private async Task<long> WritesAsync()
-    {
-        var info = (await server.Redis.ExecuteAsync("INFO", "persistence"))!;
-        var line = info.Split('\n').Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal));
-        return long.Parse(line.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
     }
 
     private static string RoomsSet(string apiKey) => "rs:key:{" + ApiKeyId(apiKey) + "}:rooms";
