@@ -45,12 +45,14 @@ public sealed class RemovalCatchUp(
     /// <summary>When the last sweep that read the store began (<see cref="TimeProvider.GetTimestamp"/>); null before the first.</summary>
     private long? _lastSweep;
 
-    private int _running;
-    private int _requested;
+    /// <summary>The sweeps: one at a time, a request while one runs answered by one more after it, spaced by <see cref="MinInterval"/>.</summary>
+    private readonly SingleFlight _sweeps = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), lifetime.ApplicationStopping);
 
     /// <summary>Room and member pairs a sweep could not look up, retried by <see cref="RetryLeftAsync"/>; under their own lock.</summary>
     private readonly HashSet<(string RoomId, string MemberId)> _left = [];
-    private int _retryingLeft;
+
+    /// <summary>The retries of <see cref="_left"/>, on their own; asked for whenever a pair is left.</summary>
+    private readonly SingleFlight _leftRetries = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), lifetime.ApplicationStopping);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -64,54 +66,22 @@ public sealed class RemovalCatchUp(
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// One catch-up at a time; a request while one runs runs one more after it (it may have read the members before
-    /// a new loss), no sooner than <see cref="MinInterval"/> after it.
-    /// </summary>
-    private void Request()
-    {
-        Volatile.Write(ref _requested, 1);
-        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
-        {
-            _ = Task.Run(RunRequestedAsync);
-        }
-    }
+    private void Request() => _sweeps.Request(SweepAsync);
 
     /// <summary>
-    /// Runs catch-ups while they are requested. Whatever a catch-up throws, the loop is released in the finally
-    /// (as RedisBackplane.ResubscribeLoopAsync does): a fault left here would leave it marked running, and no
-    /// later re-subscription would catch up again.
+    /// One sweep, no sooner than <see cref="MinInterval"/> after the last (it may have read the members before a
+    /// new loss, so a request while it runs gets one more after it).
     /// </summary>
-    private async Task RunRequestedAsync()
+    private async Task SweepAsync()
     {
-        try
+        if (!await WaitOutIntervalAsync())
         {
-            while (Interlocked.Exchange(ref _requested, 0) == 1)
-            {
-                if (!await WaitOutIntervalAsync())
-                {
-                    return;
-                }
+            return;
+        }
 
-                // Requests made while it waited are answered by this sweep: it reads the members held after them.
-                Volatile.Write(ref _requested, 0);
-                await CatchUpAsync();
-            }
-        }
-        catch (Exception ex)
-        {
-            FanoutLog.RemovalCatchUpCrashed(logger, ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _running, 0);
-
-            // A request that came after the last check and saw the loop still running is taken here.
-            if (Volatile.Read(ref _requested) == 1)
-            {
-                Request();
-            }
-        }
+        // Requests made while it waited are answered by this sweep: it reads the members held after them.
+        _sweeps.AnswerRequestsSoFar();
+        await CatchUpAsync();
     }
 
     private async Task CatchUpAsync()
@@ -179,10 +149,7 @@ public sealed class RemovalCatchUp(
             _left.UnionWith(unanswered.Select(m => (m.RoomId, m.MemberId)));
         }
 
-        if (Interlocked.CompareExchange(ref _retryingLeft, 1, 0) == 0)
-        {
-            _ = Task.Run(RetryLeftAsync);
-        }
+        _leftRetries.Request(RetryLeftAsync);
     }
 
     /// <summary>
@@ -201,47 +168,26 @@ public sealed class RemovalCatchUp(
 
     /// <summary>
     /// Asks the store again, with backoff, about the pairs left unanswered, until none is left; independent of
-    /// new re-subscriptions, and released in the finally whatever it throws (a pair left meanwhile restarts it).
+    /// new re-subscriptions (run by <see cref="_leftRetries"/>: a fault releases it, and the next pair left starts it again).
     /// </summary>
     private async Task RetryLeftAsync()
     {
         var stopping = lifetime.ApplicationStopping;
         var delay = LeftFirstDelay;
-        try
+        while (await DelayAsync(delay, stopping))
         {
-            while (await DelayAsync(delay, stopping))
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LeftMaxDelay.Ticks));
+            var left = TakeLeft();
+            if (left.Count == 0)
             {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LeftMaxDelay.Ticks));
-                var left = TakeLeft();
-                if (left.Count == 0)
-                {
-                    return;
-                }
-
-                var (closed, unanswered) = await LookUpAndCloseAsync(left, stopping);
-                FanoutLog.RemovalCatchUpRetried(logger, left.Count, closed, unanswered.Count);
-                lock (_left)
-                {
-                    _left.UnionWith(unanswered.Select(m => (m.RoomId, m.MemberId)));
-                }
+                return;
             }
-        }
-        catch (Exception ex)
-        {
-            FanoutLog.RemovalCatchUpCrashed(logger, ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _retryingLeft, 0);
-            bool any;
+
+            var (closed, unanswered) = await LookUpAndCloseAsync(left, stopping);
+            FanoutLog.RemovalCatchUpRetried(logger, left.Count, closed, unanswered.Count);
             lock (_left)
             {
-                any = _left.Count > 0;
-            }
-
-            if (any && !stopping.IsCancellationRequested && Interlocked.CompareExchange(ref _retryingLeft, 1, 0) == 0)
-            {
-                _ = Task.Run(RetryLeftAsync);
+                _left.UnionWith(unanswered.Select(m => (m.RoomId, m.MemberId)));
             }
         }
     }

@@ -34,8 +34,8 @@ public sealed class RedisMemberRemovalBroadcast(
     /// <summary>What of an unreadable message the log shows: anyone who can reach Redis can publish on the channel.</summary>
     private const int LoggedCharacters = 200;
 
-    private int _running;
-    private int _requested;
+    /// <summary>The subscription attempts: one at a time, however often the backplane restores; a fault releases it.</summary>
+    private readonly SingleFlight _attempts = new(ex => RedisLog.RemovalChannelAttemptCrashed(logger, ex), lifetime.ApplicationStopping);
 
     /// <summary>Set once the channel has been subscribed: before that there is nothing to probe.</summary>
     private bool _subscribed;
@@ -65,52 +65,22 @@ public sealed class RedisMemberRemovalBroadcast(
         return Task.CompletedTask;
     }
 
-    private void Resubscribe()
-    {
-        Volatile.Write(ref _requested, 1);
-        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
-        {
-            _ = Task.Run(RunRequestedAsync);
-        }
-    }
+    private void Resubscribe() => _attempts.Request(AttemptAsync);
 
-    /// <summary>
-    /// Runs attempts while they are requested. Whatever one throws (a Resubscribed handler, say), the loop is
-    /// released in the finally, as RemovalCatchUp's is: left marked running, the channel would never be made again.
-    /// </summary>
-    private async Task RunRequestedAsync()
+    /// <summary>One attempt: probe a subscription this replica has, make one it lacks or that no longer delivers.</summary>
+    private async Task AttemptAsync()
     {
-        try
+        if (_subscribed && await ProbeAsync())
         {
-            while (Interlocked.Exchange(ref _requested, 0) == 1)
-            {
-                if (_subscribed && await ProbeAsync())
-                {
-                    // Still delivering: kept. The catch-up still runs, for what a silently restored connection missed.
-                    Resubscribed?.Invoke();
-                }
-                else if (await SubscribeUntilDoneAsync())
-                {
-                    // Subscribed first, then caught up: a removal published after this is heard, and one
-                    // published before it is already in the store.
-                    _subscribed = true;
-                    Resubscribed?.Invoke();
-                }
-            }
+            // Still delivering: kept. The catch-up still runs, for what a silently restored connection missed.
+            Resubscribed?.Invoke();
         }
-        catch (Exception ex)
+        else if (await SubscribeUntilDoneAsync())
         {
-            RedisLog.RemovalChannelAttemptCrashed(logger, ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _running, 0);
-
-            // A request that came after the last check and saw the loop still running is taken here.
-            if (Volatile.Read(ref _requested) == 1 && !lifetime.ApplicationStopping.IsCancellationRequested)
-            {
-                Resubscribe();
-            }
+            // Subscribed first, then caught up: a removal published after this is heard, and one
+            // published before it is already in the store.
+            _subscribed = true;
+            Resubscribed?.Invoke();
         }
     }
 
