@@ -9,8 +9,14 @@ public sealed record RoomEventWire(string RoomId, long Version, string Type, str
 /// <summary>A client's position in a room.</summary>
 public sealed record PositionWire(string Epoch, long Version);
 
-/// <summary>What <c>Join</c> returns, as far as the load client cares: where the member starts, and which replica answered.</summary>
-public sealed record JoinResultWire(PositionWire Position, string Replica);
+/// <summary>
+/// What <c>Join</c> returns, as far as the load client cares: where the member starts, which replica answered,
+/// and the snapshot's quantity cap (a JoinResult carries a snapshot or missed events, never both).
+/// </summary>
+public sealed record JoinResultWire(PositionWire Position, string Replica, SnapshotWire? Snapshot = null);
+
+/// <summary>The part of a <c>RoomSnapshot</c> the load client reads: <c>maxQuantity</c>, absent from an older replica's.</summary>
+public sealed record SnapshotWire(int? MaxQuantity);
 
 /// <summary>Any argument or result the load client does not read (Position, Presence, the SetChoice ack).</summary>
 public sealed class IgnoredWire;

@@ -29,6 +29,9 @@ public sealed class Member(string roomId, int room, int index, string memberId, 
     /// <summary>The replica that answered Join (JoinResult.replica).</summary>
     public string? Replica { get; private set; }
 
+    /// <summary>The largest quantity the answering replica takes (its snapshot's <c>maxQuantity</c>), if it said.</summary>
+    public int? MaxQuantity { get; private set; }
+
     /// <summary>Forgets the previous connection's position before this member connects again (W3 reuses members).</summary>
     public void Reset()
     {
@@ -42,6 +45,7 @@ public sealed class Member(string roomId, int room, int index, string memberId, 
     {
         _lastVersion = Math.Max(result.Position.Version, _preJoinMax);
         Replica = result.Replica;
+        MaxQuantity = result.Snapshot?.MaxQuantity ?? MaxQuantity;
         _joined = true;
     }
 

@@ -33,6 +33,12 @@ public sealed class RoomPopulation : IAsyncDisposable
 
     public IEnumerable<Member> AllMembers => Rooms.SelectMany(members => members);
 
+    /// <summary>
+    /// The smallest quantity cap the members' replicas stated when they joined (a snapshot's <c>maxQuantity</c>;
+    /// replicas should agree), or null if none did: a write above any replica's cap would count as failed.
+    /// </summary>
+    public int? StatedMaxQuantity => AllMembers.Min(member => member.MaxQuantity); // nulls skipped; null when all are
+
     public IReadOnlyList<LeanHubConnection> Connections => [.. _connections];
 
     /// <summary>Creates <paramref name="rooms"/> rooms with a menu of <paramref name="menuItems"/> and a token for each of <paramref name="members"/> members.</summary>

@@ -4,18 +4,39 @@ namespace RoomShare.LoadTest.Scenarios;
 
 /// <summary>
 /// Who writes what, round-robin: change i goes to room i mod rooms, by member ⌊i/rooms⌋ mod members, on
-/// the next menu item of that member, with a quantity that always differs from the member's current one
-/// (a write that changes nothing sends no event). Continues across steps.
+/// the next menu item of that member, with a quantity from 1 to the servers' cap that always differs from
+/// the member's current one (a write that changes nothing sends no event). Continues across steps.
 /// </summary>
-public sealed class WriteSchedule(RoomPopulation population)
+public sealed class WriteSchedule
 {
-    private const int MaxQuantity = 99; // RoomServer__MaxQuantity's default
+    /// <summary>RoomServer__MaxQuantity's default: the cap when no replica stated one (an older replica's snapshot).</summary>
+    public const int DefaultMaxQuantity = 99;
 
-    private readonly int _rooms = population.Rooms.Count;
-    private readonly int _members = population.MembersPerRoom;
-    private readonly int _menu = population.MenuIds.Count;
-    private readonly int[] _quantities = new int[population.Rooms.Count * population.MembersPerRoom * population.MenuIds.Count];
+    private readonly IReadOnlyList<Member[]> _seats;
+    private readonly IReadOnlyList<string> _menuIds;
+    private readonly int _maxQuantity;
+    private readonly int _rooms;
+    private readonly int _members;
+    private readonly int[] _quantities;
     private long _next;
+
+    /// <summary>The population's rooms and menu, capped at the smallest <c>maxQuantity</c> its members' replicas stated.</summary>
+    public WriteSchedule(RoomPopulation population)
+        : this(population.Rooms, population.MenuIds, population.StatedMaxQuantity ?? DefaultMaxQuantity)
+    {
+    }
+
+    public WriteSchedule(IReadOnlyList<Member[]> seats, IReadOnlyList<string> menuIds, int maxQuantity)
+    {
+        // A cap of 1 leaves no quantity that differs from the current one after the first write.
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQuantity, 2);
+        _seats = seats;
+        _menuIds = menuIds;
+        _maxQuantity = maxQuantity;
+        _rooms = seats.Count;
+        _members = seats.Count == 0 ? 0 : seats[0].Length;
+        _quantities = new int[_rooms * _members * menuIds.Count];
+    }
 
     /// <summary>The next change (called from the one open-loop thread only).</summary>
     public (Member Writer, string MenuId, int Quantity) Next()
@@ -23,10 +44,10 @@ public sealed class WriteSchedule(RoomPopulation population)
         var i = _next++;
         var room = (int)(i % _rooms);
         var member = (int)(i / _rooms % _members);
-        var item = (int)(i / ((long)_rooms * _members) % _menu);
-        var slot = (((room * _members) + member) * _menu) + item;
-        var quantity = (_quantities[slot] % MaxQuantity) + 1;
+        var item = (int)(i / ((long)_rooms * _members) % _menuIds.Count);
+        var slot = (((room * _members) + member) * _menuIds.Count) + item;
+        var quantity = (_quantities[slot] % _maxQuantity) + 1;
         _quantities[slot] = quantity;
-        return (population.Rooms[room][member], population.MenuIds[item], quantity);
+        return (_seats[room][member], _menuIds[item], quantity);
     }
 }

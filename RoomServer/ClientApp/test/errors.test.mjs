@@ -42,6 +42,10 @@ test('describeError puts every contract code into words', () => {
   assert.match(describeError('unauthorized'), /Your link has expired/);
   assert.equal(describeError('invalid_quantity', 'quantity must be between 0 and 20'), 'Quantity must be between 0 and 20');
   assert.equal(describeError('invalid_quantity', ''), 'Quantity must be between 0 and 99');
+  // Without a number in the text, the room's own cap (its snapshot's maxQuantity) before the default.
+  assert.equal(describeError('invalid_quantity', 'bad quantity', { maxQuantity: 12 }), 'Quantity must be between 0 and 12');
+  assert.equal(describeError('invalid_quantity', 'quantity must be between 0 and 20', { maxQuantity: 12 }), 'Quantity must be between 0 and 20');
+  assert.equal(describeError('invalid_quantity', '', { maxQuantity: null }), 'Quantity must be between 0 and 99');
   for (const code of ['forbidden', 'room_not_found', 'unknown_menu_item', 'invalid_argument', 'rate_limited', 'payload_too_large']) {
     assert.doesNotMatch(describeError(code), /Something went wrong/, code);
   }

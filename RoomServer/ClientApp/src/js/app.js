@@ -83,7 +83,7 @@ function setStatus(next) {
 }
 
 function showError(code, text = '', { sticky = false, retry = null } = {}) {
-  $('error-text').textContent = describeError(code, text);
+  $('error-text').textContent = describeError(code, text, { maxQuantity: session?.maxQuantity });
   $('error').dataset.code = code ?? 'unknown';
   $('error').hidden = false;
   const retryButton = $('error-retry');

@@ -28,10 +28,14 @@ export function parseHubError(error) {
   return null;
 }
 
-/** The server states the bound in its text ("between 0 and 20"); otherwise assume the default. */
-function maxFromText(text) {
+/**
+ * The server states the bound in its text ("between 0 and 20"); otherwise the room's snapshot's
+ * `maxQuantity` (the caller's `known`), and only without either the default.
+ */
+function maxFromText(text, known) {
   const match = /between\s+0\s+and\s+(\d+)/i.exec(text ?? '');
-  return match ? Number(match[1]) : DEFAULT_MAX_QUANTITY;
+  if (match) return Number(match[1]);
+  return Number.isInteger(known) && known > 0 ? known : DEFAULT_MAX_QUANTITY;
 }
 
 /** The server states the room's limit in its text ("it has 20 members"); without it, no number. */
@@ -52,9 +56,10 @@ function invalidArgumentFromText(text) {
 
 /**
  * A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline,
- * connect_limited, room_full.
+ * connect_limited, room_full. `maxQuantity`: the room's cap as its snapshot stated it, for a refusal
+ * whose text gives none.
  */
-export function describeError(code, text = '') {
+export function describeError(code, text = '', { maxQuantity = null } = {}) {
   switch (code) {
     case 'unauthorized': return 'Your link has expired. Ask the table for a new one.';
     case 'forbidden': return 'This link does not allow that.';
@@ -62,7 +67,7 @@ export function describeError(code, text = '') {
     case 'room_locked': return 'The room is locked';
     case 'room_closed': return 'The room is closed';
     case 'unknown_menu_item': return 'That dish is no longer on the menu.';
-    case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text)}`;
+    case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text, maxQuantity)}`;
     case 'invalid_argument': return invalidArgumentFromText(text);
     case 'rate_limited': return 'Too many changes at once. Wait a moment and try again.';
     case 'room_full': return `This room is full${membersFromText(text)}. Ask the table to remove someone, then try again.`;
