@@ -19,7 +19,8 @@ namespace RoomShare.RoomServer.Tests.Units;
 /// <summary>
 /// The transport ids the drain gate lets through (DESIGN.md §9): a long-polling connection's id is held from its
 /// connect to its disconnect and then forgotten, so a replica that never drains keeps no entry per connection it
-/// ever had; once it drains, ids are kept (the process is exiting). A WebSocket is never recorded.
+/// ever had; once it drains, ids are kept (the process is exiting). A WebSocket is never recorded. And which
+/// requests naming a held id the gate serves.
 /// </summary>
 public sealed class HeldConnectionsTests
 {
@@ -58,6 +59,56 @@ public sealed class HeldConnectionsTests
         held.Disconnected("c1");
 
         held.Holds("token-1").Should().BeTrue("its next poll is answered by SignalR (a 204), not cut by the gate");
+    }
+
+    /// <summary>
+    /// What the drain gate lets through for a held id: a poll, a send or the DELETE — never a request that could
+    /// open a connection, whatever id it names (an upgrade by any of its spellings, an event stream, a
+    /// negotiate). Without the gate's own checks, SignalR would answer an upgrade or event stream naming a
+    /// long-polling connection with its 400, not the 503 nginx retries elsewhere.
+    /// </summary>
+    [Theory]
+    [InlineData("a poll", "GET", null, null, null, false, true)]
+    [InlineData("a send", "POST", null, null, null, false, true)]
+    [InlineData("the DELETE", "DELETE", null, null, null, false, true)]
+    [InlineData("a WebSocket upgrade", "GET", "websocket", "Upgrade", null, false, false)]
+    [InlineData("an Upgrade header alone", "GET", "websocket", null, null, false, false)]
+    [InlineData("a Connection: keep-alive, upgrade header alone", "GET", null, "keep-alive, upgrade", null, false, false)]
+    [InlineData("HTTP/2's extended CONNECT", "CONNECT", null, null, null, false, false)]
+    [InlineData("an event stream", "GET", null, null, "text/event-stream", false, false)]
+    [InlineData("an event stream among other types", "GET", null, null, "text/plain, TEXT/EVENT-STREAM;q=0.9", false, false)]
+    [InlineData("a PUT", "PUT", null, null, null, false, false)]
+    [InlineData("a negotiate", "POST", null, null, null, true, false)]
+    public void TheDrainGateServesOnlyPollsSendsAndDeletesOfAHeldId(string what, string method, string? upgrade, string? connectionHeader, string? accept, bool negotiate, bool served)
+    {
+        var (held, _, _) = Create();
+        held.Connected(Connection("c1", "token-1", HttpTransportType.LongPolling));
+        var http = new DefaultHttpContext();
+        http.Request.Method = method;
+        http.Request.QueryString = new QueryString("?id=token-1");
+        if (upgrade is not null)
+        {
+            http.Request.Headers.Upgrade = upgrade;
+        }
+
+        if (connectionHeader is not null)
+        {
+            http.Request.Headers.Connection = connectionHeader;
+        }
+
+        if (accept is not null)
+        {
+            http.Request.Headers.Accept = accept;
+        }
+
+        var metadata = negotiate ? new EndpointMetadataCollection(new HubMetadata(typeof(RoomHub)), new NegotiateMetadata()) : new EndpointMetadataCollection(new HubMetadata(typeof(RoomHub)));
+        http.SetEndpoint(new Endpoint(null, metadata, "hub"));
+
+        DrainGate.ServesHeldConnection(http, held).Should().Be(served, what);
+
+        // The same request naming an id this replica does not hold is never served.
+        http.Request.QueryString = new QueryString("?id=token-2");
+        DrainGate.ServesHeldConnection(http, held).Should().BeFalse($"{what} of an id not held here");
     }
 
     private static (HeldConnections Held, ReplicaDrain Drain, ApplicationLifetime Lifetime) Create()
