@@ -251,7 +251,21 @@ public sealed class OrderDeliveryWorker(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
+            OutboxClaim claim;
+            try
+            {
+                claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
+            }
+            catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
+            {
+                // Where writes are confirmed, a claim no Redis replica confirmed hands nothing out (DESIGN.md §8), but the
+                // record it took stays pending here: it is claimed again once that claim lapses, after the claim timeout.
+                // Deliberately not sooner: while its shard has no replica, every claim's WAIT fails after holding the
+                // confirmed-writes connection up to the store deadline, and the room's writes fail 'unavailable' too.
+                OrdersLog.ClaimNotConfirmed(logger, room.RoomId, ex.Message, _webhooks.ClaimTimeoutSeconds);
+                return;
+            }
+
             if (claim.Outcome == ClaimOutcome.Empty)
             {
                 await outbox.ForgetAsync(room);

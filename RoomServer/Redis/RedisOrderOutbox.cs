@@ -66,8 +66,16 @@ public sealed class RedisOrderOutbox(
         // dead-lettered and settled (continue with the next): so this ends.
         while (true)
         {
-            var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-                [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds]);
+            // Where writes are confirmed (DESIGN.md §2), a record leaves only once a Redis replica holds it: state.lua
+            // wrote it with a transition that may have been answered 'unavailable', on the master alone, and a failover
+            // would then give the room's next transition that version — another order under the same orderId. An entry
+            // claimed is a write (a pending entry added or changed), so its WAIT confirms every earlier write of that
+            // master, the record's included; unconfirmed, this throws 'unavailable' and the record is not handed out.
+            // 'empty' and 'busy' hand out nothing: no WAIT (settled()'s PERSIST or PEXPIRE only keeps or lets go of a
+            // drained outbox, and the next claim after a failover does it again).
+            var result = await redis.EvaluateConfirmedAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
+                [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds],
+                wrote: ClaimedAnEntry);
             var reply = (RedisResult[])result!;
             switch ((string?)reply[0])
             {
@@ -103,6 +111,8 @@ public sealed class RedisOrderOutbox(
             return new OutboxClaim(ClaimOutcome.Claimed, entry);
         }
     }
+
+    private static bool ClaimedAnEntry(RedisResult reply) => ReplyOf(reply) == "entry";
 
     /// <summary>
     /// The delivery statuses a claimed record's handling reads: its endpoints' (its one endpoint, or those
