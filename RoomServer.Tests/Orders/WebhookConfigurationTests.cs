@@ -48,6 +48,36 @@ public sealed class WebhookConfigurationTests
             .And.Contain("RoomServer:Webhooks:MaxConcurrentRequests must be between 1 and 1000");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(10_001)]
+    public void ASettledRecordsBoundOutOfRangeFailsNamingItsSetting(int kept)
+    {
+        var options = new RoomServerOptions();
+        options.Webhooks.SettledRecordsKept = kept;
+
+        var result = new WebhookOptionsValidator().Validate(null, options);
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("RoomServer:Webhooks:SettledRecordsKept must be between 1 and 10000 (set RoomServer__Webhooks__SettledRecordsKept)");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    [InlineData(10_000)]
+    public void ASettledRecordsBoundInRangePasses(int kept)
+    {
+        var options = new RoomServerOptions();
+        options.Webhooks.SettledRecordsKept = kept;
+
+        new WebhookOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public void ByDefaultARoomKeepsAHundredSettledRecords() => new WebhookOptions().SettledRecordsKept.Should().Be(100);
+
     [Fact]
     public async Task AReplicaWithAMissingSecretOrAMalformedUrlRefusesToStartAndSaysWhichSetting()
     {

@@ -41,6 +41,13 @@ public sealed class WebhookOptions
 
     /// <summary>How often a replica scans Redis for outboxes the room index missed (a writer that died right after the transition).</summary>
     public int SweepIntervalSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Settled records (delivered or dead-lettered to every endpoint) a room's outbox keeps for the operator view; past
+    /// it the oldest are trimmed as the next one settles. Without it an owner toggling lock/unlock at the write rate grows
+    /// the outbox — each record a whole order — for the room's whole life. Records not yet settled are never trimmed.
+    /// </summary>
+    public int SettledRecordsKept { get; set; } = 100;
 }
 
 public sealed class WebhookEndpoint

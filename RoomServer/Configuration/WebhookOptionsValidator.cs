@@ -48,6 +48,10 @@ public sealed class WebhookOptionsValidator(IConfiguration? configuration = null
         Require(failures, "ClaimTimeoutSeconds", webhooks.ClaimTimeoutSeconds, 1, 3600);
         Require(failures, "PollIntervalMilliseconds", webhooks.PollIntervalMilliseconds, 10, 60_000);
         Require(failures, "SweepIntervalSeconds", webhooks.SweepIntervalSeconds, 1, 86_400);
+
+        // At least 1: the newest settled record is the operator's proof of the last hand-off. At most the audit trail's
+        // default length: every record carries a whole order, KBs each, against an event's few hundred bytes.
+        Require(failures, "SettledRecordsKept", webhooks.SettledRecordsKept, 1, 10_000);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
