@@ -126,5 +126,5 @@ public sealed class RedisDeadLetterDeleteOrderingTests
         OutboxScripts.Requeue.EvaluateAsync(
             db,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Requeued(roomId), RedisKeys.Discarded(roomId)],
-            [RedisOrderOutbox.Group, roomId + ":3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, roomId + ":3 " + Endpoint, "{\"status\":\"pending\"}", id, Remembered]);
+            [RedisOrderOutbox.Group, roomId + ":3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, roomId + ":3 " + Endpoint, "{\"status\":\"pending\"}", id, Remembered, "copies:" + roomId + ":3"]);
 }

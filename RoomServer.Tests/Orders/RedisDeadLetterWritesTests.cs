@@ -58,7 +58,7 @@ public sealed class RedisDeadLetterWritesTests
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var db = connection.GetDatabase();
         RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1"), RedisKeys.Discarded("r1")];
-        RedisValue[] args = [RedisOrderOutbox.Group, "r1:3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400];
+        RedisValue[] args = [RedisOrderOutbox.Group, "r1:3", "order.submitted", 3, "2026-12-01T00:00:00Z", "{}", Endpoint, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400, "copies:r1:3"];
 
         Reply(await OutboxScripts.Requeue.EvaluateAsync(db, keys, args)).Should().Be("ok");
         await db.HashSetAsync(RedisKeys.OrderDeliveries("r1"), "r1:3 " + Endpoint, "{\"status\":\"delivered\"}");
@@ -69,7 +69,7 @@ public sealed class RedisDeadLetterWritesTests
         (await db.KeyTimeToLiveAsync(RedisKeys.Requeued("r1"))).Should().NotBeNull("what was put back is remembered for a while, not for ever");
 
         // Another dead letter of the same record (a later death of its retry) is a letter of its own.
-        Reply(await OutboxScripts.Requeue.EvaluateAsync(db, keys, [.. args[..9], "1764547300000-0", 86400])).Should().Be("ok");
+        Reply(await OutboxScripts.Requeue.EvaluateAsync(db, keys, [.. args[..9], "1764547300000-0", 86400, "copies:r1:3"])).Should().Be("ok");
         (await db.StreamLengthAsync(RedisKeys.Orders("r1"))).Should().Be(2);
     }
 
@@ -80,7 +80,7 @@ public sealed class RedisDeadLetterWritesTests
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var db = connection.GetDatabase();
         RedisKey[] keys = [RedisKeys.Orders("r1"), RedisKeys.OrderDeliveries("r1"), RedisKeys.Requeued("r1"), RedisKeys.Discarded("r1")];
-        RedisValue[] args = [RedisOrderOutbox.Group, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400, "orderId", "r1:3", "endpoint", Endpoint, "type", "order.future"];
+        RedisValue[] args = [RedisOrderOutbox.Group, "r1:3 " + Endpoint, "{\"status\":\"pending\"}", "1764547200000-0", 86400, "copies:r1:3", "orderId", "r1:3", "endpoint", Endpoint, "type", "order.future"];
 
         Reply(await OutboxScripts.Restore.EvaluateAsync(db, keys, args)).Should().Be("ok");
         Reply(await OutboxScripts.Restore.EvaluateAsync(db, keys, args)).Should().Be("again");

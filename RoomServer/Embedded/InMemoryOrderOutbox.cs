@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Embedded;
 /// Embedded mode's order outbox: the same semantics as the Redis streams, in memory. The store appends
 /// a record under the room's lock, in the transition's own step; one record per room is handed out at a
 /// time, in version order; a claim not renewed within the timeout is taken over. Nothing survives a
-/// restart — that is what scaled mode is for. One lock: records are few (three transitions per room).
+/// restart — that is what scaled mode is for. One lock: records are few (three transitions per room), and a room
+/// keeps at most <see cref="WebhookOptions.SettledRecordsKept"/> settled ones.
 /// </summary>
 public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomServerOptions> options, TimeProvider time) : IOrderOutbox
 {
@@ -134,6 +135,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
             }
 
             outbox.Held = null;
+            TrimSettled(outbox);
             if (outbox.NextUnread >= outbox.Entries.Count)
             {
                 outbox.SettledAt = time.GetUtcNow();
@@ -211,6 +213,29 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         lock (_lock)
         {
             return Task.FromResult(_deadLetters.RemoveAll(d => d.Id == deadLetterId) > 0);
+        }
+    }
+
+    /// <summary>
+    /// As outbox_settle.lua: past <see cref="WebhookOptions.SettledRecordsKept"/> settled entries the oldest go, with
+    /// their statuses unless a put-back copy of the record (a retried dead letter, which shares them) is still kept. With
+    /// nothing held, every entry read is settled: they are handed out one at a time, in order, and a copy is appended.
+    /// </summary>
+    private void TrimSettled(RoomOutbox outbox)
+    {
+        var excess = outbox.NextUnread - options.Value.Webhooks.SettledRecordsKept;
+        if (excess <= 0)
+        {
+            return;
+        }
+
+        var trimmed = outbox.Entries.GetRange(0, excess);
+        outbox.Entries.RemoveRange(0, excess);
+        outbox.NextUnread -= excess;
+        var gone = trimmed.Select(e => e.OrderId).Where(orderId => !outbox.Entries.Exists(e => e.OrderId == orderId)).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in outbox.Deliveries.Keys.Where(k => gone.Contains(k.OrderId)).ToList())
+        {
+            outbox.Deliveries.Remove(key);
         }
     }
 

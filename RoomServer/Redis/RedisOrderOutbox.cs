@@ -28,6 +28,13 @@ public sealed class RedisOrderOutbox(
     private const string BodyField = "body";
     private const string EndpointField = "endpoint";
 
+    /// <summary>
+    /// A field of the status hash beside the statuses: how many put-back copies of a record (retried dead letters) the
+    /// stream holds. They share its statuses, so a trim keeps those until the last copy goes (outbox_settle.lua). The
+    /// name has no space, so it is never read as a status ('ORDERID ENDPOINT').
+    /// </summary>
+    private const string CopiesPrefix = "copies:";
+
     /// <summary>The sweep's SCAN page, and how many outboxes it finds before it indexes them (one ZADD NX).</summary>
     private const int SweepBatch = 500;
 
@@ -220,10 +227,15 @@ public sealed class RedisOrderOutbox(
 
     private static bool Settled(RedisResult reply) => (string?)((RedisResult[])reply!)[0] != "lost";
 
+    /// <summary>
+    /// Settles and, past <see cref="WebhookOptions.SettledRecordsKept"/>, trims the oldest settled records with their
+    /// statuses — the fields of the endpoints configured here (those of an endpoint no longer configured stay).
+    /// </summary>
     private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer]);
+            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer, options.Value.Webhooks.SettledRecordsKept, CopiesPrefix,
+                .. options.Value.Webhooks.Endpoints.Select(e => (RedisValue)e.Url)]);
 
     public Task ForgetAsync(OutboxRoom room) =>
         redis.EvaluateAsync(OutboxScripts.Forget, [RedisKeys.OrderRooms], [room.RoomId, room.Mark]);
@@ -387,10 +399,10 @@ public sealed class RedisOrderOutbox(
         // is no such letter.
         var reply = fields.ContainsKey(UnreadableOrderRecords.MarkerField)
             ? await redis.EvaluateConfirmedAsync(OutboxScripts.Restore, keys,
-                [Group, status, pending, deadLetterId, remembered, .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)],
+                [Group, status, pending, deadLetterId, remembered, CopiesField(letter.OrderId), .. UnreadableOrderRecords.RestoredFields(letter.Body, EndpointField, letter.Endpoint)],
                 wrote: _ => true)
             : await redis.EvaluateConfirmedAsync(OutboxScripts.Requeue, keys,
-                [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending, deadLetterId, remembered],
+                [Group, letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint, status, pending, deadLetterId, remembered, CopiesField(letter.OrderId)],
                 wrote: _ => true);
 
         await RemoveDeadLetterAsync(deadLetterId);
@@ -432,6 +444,8 @@ public sealed class RedisOrderOutbox(
     private static string? ReplyOf(RedisResult reply) => (string?)((RedisResult[])reply!)[0];
 
     private static string StatusField(string orderId, string endpoint) => orderId + " " + endpoint;
+
+    private static string CopiesField(string orderId) => CopiesPrefix + orderId;
 
     private static Dictionary<string, string> ToFields(RedisValue[] flat)
     {
