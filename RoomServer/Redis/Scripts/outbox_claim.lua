@@ -1,8 +1,8 @@
 -- outbox_claim.lua — the delivery worker takes a room's next order record (RedisOrderOutbox.ClaimNextAsync).
 -- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:meta
 -- ARGV 1 consumer group  2 consumer  3 claim timeout ms  4 ms a settled outbox is kept once its room is gone
--- A settled outbox (nothing left to deliver) is the operator view of the room's records: kept, without a
--- TTL, while its room lives — the room's keys live on with every change, so a TTL set at settling would
+-- A settled outbox (nothing left to deliver) is the operator view of the room's records (at most
+-- SettledRecordsKept of them: outbox_settle.lua trims the oldest): kept, without a TTL, while its room lives — the room's keys live on with every change, so a TTL set at settling would
 -- not keep up — and given ARGV 4 once the room is gone. The worker claims right after settling, and every
 -- replica's sweep brings each outbox here again, so no timing decides it.
 -- One record per room at a time, in version order: a new record is read only when none is pending, so a
