@@ -41,7 +41,16 @@ public static class WriteScenario
 
         await using var pings = new PingPump(() => population.Connections);
         await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
-        var schedule = new WriteSchedule(population);
+        // Quantities up to the smallest cap the members' replicas stated (DESIGN.md §3 maxQuantity): above any, writes fail.
+        var maxQuantity = population.StatedMaxQuantity ?? WriteSchedule.DefaultMaxQuantity;
+        if (maxQuantity < WriteSchedule.LeastMaxQuantity)
+        {
+            var why = $"the servers take quantities up to {maxQuantity}: the write schedule needs at least {WriteSchedule.LeastMaxQuantity} to change a quantity with every write (RoomServer__MaxQuantity)";
+            ProgressLine.Warn($"{label}: {why}");
+            return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), why, []);
+        }
+
+        var schedule = new WriteSchedule(population.Rooms, population.MenuIds, maxQuantity);
         var steps = new List<WriteStepResult>();
         var discarded = new List<WriteStepResult>();
         var refined = new List<int>();

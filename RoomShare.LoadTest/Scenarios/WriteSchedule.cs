@@ -12,6 +12,9 @@ public sealed class WriteSchedule
     /// <summary>RoomServer__MaxQuantity's default: the cap when no replica stated one (an older replica's snapshot).</summary>
     public const int DefaultMaxQuantity = 99;
 
+    /// <summary>The least cap the schedule works with: at 1, a write after the first could not change the quantity.</summary>
+    public const int LeastMaxQuantity = 2;
+
     private readonly IReadOnlyList<Member[]> _seats;
     private readonly IReadOnlyList<string> _menuIds;
     private readonly int _maxQuantity;
@@ -20,16 +23,9 @@ public sealed class WriteSchedule
     private readonly int[] _quantities;
     private long _next;
 
-    /// <summary>The population's rooms and menu, capped at the smallest <c>maxQuantity</c> its members' replicas stated.</summary>
-    public WriteSchedule(RoomPopulation population)
-        : this(population.Rooms, population.MenuIds, population.StatedMaxQuantity ?? DefaultMaxQuantity)
-    {
-    }
-
     public WriteSchedule(IReadOnlyList<Member[]> seats, IReadOnlyList<string> menuIds, int maxQuantity)
     {
-        // A cap of 1 leaves no quantity that differs from the current one after the first write.
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxQuantity, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQuantity, LeastMaxQuantity);
         _seats = seats;
         _menuIds = menuIds;
         _maxQuantity = maxQuantity;
