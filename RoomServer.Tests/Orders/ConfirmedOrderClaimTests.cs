@@ -56,9 +56,10 @@ public sealed class ConfirmedOrderClaimTests
         var outbox = Outbox(standalone, options);
         var orderId = await LockWithoutAReplicaAsync(master, standalone, options, "claimlost");
 
-        var unconfirmed = async () => await outbox.ClaimNextAsync("claimlost", Consumer, ShortClaim);
-        (await unconfirmed.Should().ThrowAsync<RoomException>("no replica holds the record, so it must not leave"))
-            .Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+        var unconfirmed = await outbox.ClaimNextAsync("claimlost", Consumer, ShortClaim);
+        unconfirmed.Outcome.Should().Be(ClaimOutcome.Unconfirmed, "no replica holds the record, so it must not leave");
+        unconfirmed.Entry.Should().BeNull();
+        unconfirmed.Reason.Should().Contain("confirmed", "the answer says why it was not handed out");
 
         await using var fresh = await RedisServerProcess.StartAsync();
         await fresh.ReplicateAsync(master);
@@ -146,6 +147,36 @@ public sealed class ConfirmedOrderClaimTests
     }
 
     [Fact]
+    public async Task AClaimIsNotQueuedBehindARoomWriteWaitingForItsConfirmation()
+    {
+        await using var master = await RedisServerProcess.StartAsync();
+        await using var replica = await RedisServerProcess.StartAsync();
+        await replica.ReplicateAsync(master);
+        var options = Confirming(1);
+        await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
+        var outbox = Outbox(standalone, options);
+        var store = await CreateRoomAsync(standalone, options, "claimqueue");
+
+        // A frozen replica confirms nothing: the lock's WAIT blocks the confirmed writes' connection until the deadline.
+        PosixSignal.Stop(replica.Pid);
+        try
+        {
+            var locking = LockAsync(store, "claimqueue");
+            await Poll.UntilAsync(() => BlockedInWaitAsync(master), TimeSpan.FromSeconds(5), "the lock's WAIT blocks its connection");
+
+            (await outbox.ClaimNextAsync("claimnone", "b", TimeSpan.FromMinutes(1))).Outcome.Should().Be(ClaimOutcome.Empty);
+            (await BlockedInWaitAsync(master)).Should().BeTrue(
+                "the claim was answered while the write's WAIT still held its connection: idle polls of every room on a shard without a replica must not queue behind it");
+
+            (await FluentActions.Awaiting(() => locking).Should().ThrowAsync<RoomException>()).Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+        }
+        finally
+        {
+            PosixSignal.Continue(replica.Pid);
+        }
+    }
+
+    [Fact]
     public async Task WithoutConfirmedWritesTheClaimNeedsNoReplica()
     {
         await using var master = await RedisServerProcess.StartAsync();
@@ -210,6 +241,13 @@ public sealed class ConfirmedOrderClaimTests
             claim => claim.Outcome == ClaimOutcome.Claimed,
             TimeSpan.FromSeconds(10),
             claim => $"the record claimed again once a replica confirms (last: {claim.Outcome})");
+
+    /// <summary>Whether a client of <paramref name="server"/> is blocked in a WAIT (CLIENT LIST: cmd=wait, flag b).</summary>
+    private static async Task<bool> BlockedInWaitAsync(RedisServerProcess server)
+    {
+        var clients = (string)(await RespClient.ExecuteAsync(server.Port, ["CLIENT", "LIST"], TimeSpan.FromSeconds(5)))!;
+        return clients.Split('\n').Any(line => line.Contains(" cmd=wait", StringComparison.Ordinal) && line.Split(' ').Any(field => field.StartsWith("flags=", StringComparison.Ordinal) && field.Contains('b', StringComparison.Ordinal)));
+    }
 
     /// <summary>How many records of the room's outbox are claimed, as <paramref name="server"/> holds it.</summary>
     private static async Task<long> PendingOnAsync(RedisServerProcess server, string roomId) =>

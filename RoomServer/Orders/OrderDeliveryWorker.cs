@@ -251,21 +251,7 @@ public sealed class OrderDeliveryWorker(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            OutboxClaim claim;
-            try
-            {
-                claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
-            }
-            catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
-            {
-                // Where writes are confirmed, a claim no Redis replica confirmed hands nothing out (DESIGN.md §8), but the
-                // record it took stays pending here: it is claimed again once that claim lapses, after the claim timeout.
-                // Deliberately not sooner: while its shard has no replica, every claim's WAIT fails after holding the
-                // confirmed-writes connection up to the store deadline, and the room's writes fail 'unavailable' too.
-                OrdersLog.ClaimNotConfirmed(logger, room.RoomId, ex.Message, _webhooks.ClaimTimeoutSeconds);
-                return;
-            }
-
+            var claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
             if (claim.Outcome == ClaimOutcome.Empty)
             {
                 await outbox.ForgetAsync(room);
@@ -276,6 +262,16 @@ public sealed class OrderDeliveryWorker(
             {
                 // Its claim lapses after the timeout; staying away twice that long lets the other replicas try it first.
                 _leftForOthers[room.RoomId] = time.GetUtcNow() + (2 * ClaimTimeout);
+                return;
+            }
+
+            if (claim.Outcome == ClaimOutcome.Unconfirmed)
+            {
+                // Where writes are confirmed, a record no Redis replica holds is not handed out (DESIGN.md §8); it stays
+                // claimed here and is taken again once that claim lapses. Deliberately not sooner: while its shard has no
+                // replica, every confirmation fails after waiting most of the store deadline.
+                OrdersLog.ClaimNotConfirmed(logger, room.RoomId, claim.Reason ?? "", _webhooks.ClaimTimeoutSeconds);
+                _heldElsewhere[room.RoomId] = time.GetUtcNow() + (ClaimTimeout / 3);
                 return;
             }
 

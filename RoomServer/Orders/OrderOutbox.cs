@@ -90,6 +90,12 @@ public enum ClaimOutcome
     Claimed,
 
     /// <summary>
+    /// Claimed, but where writes are confirmed no Redis replica confirmed holding the record (DESIGN.md §8): not handed
+    /// out, and left claimed by this replica until the claim lapses (<see cref="OutboxClaim.LapsesIn"/>).
+    /// </summary>
+    Unconfirmed,
+
+    /// <summary>
     /// This replica could not read the room's oldest record (a damaged entry, or a newer RoomShare's during a
     /// rolling upgrade) and left it pending for another replica; on its third claim it is dead-lettered.
     /// </summary>
@@ -97,13 +103,15 @@ public enum ClaimOutcome
 }
 
 /// <summary>A claim's outcome; when busy, <paramref name="LapsesIn"/> is how long the holder's claim has left unless renewed.</summary>
-public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry, TimeSpan LapsesIn = default)
+public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry, TimeSpan LapsesIn = default, string? Reason = null)
 {
     public static readonly OutboxClaim Empty = new(ClaimOutcome.Empty, null);
 
     public static readonly OutboxClaim LeftForOthers = new(ClaimOutcome.LeftForOthers, null);
 
     public static OutboxClaim Busy(TimeSpan lapsesIn) => new(ClaimOutcome.Busy, null, lapsesIn < TimeSpan.Zero ? TimeSpan.Zero : lapsesIn);
+
+    public static OutboxClaim Unconfirmed(TimeSpan lapsesIn, string why) => new(ClaimOutcome.Unconfirmed, null, lapsesIn, why);
 }
 
 /// <summary>

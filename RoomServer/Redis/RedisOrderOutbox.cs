@@ -73,16 +73,10 @@ public sealed class RedisOrderOutbox(
         // dead-lettered and settled (continue with the next): so this ends.
         while (true)
         {
-            // Where writes are confirmed (DESIGN.md §2), a record leaves only once a Redis replica holds it: state.lua
-            // wrote it with a transition that may have been answered 'unavailable', on the master alone, and a failover
-            // would then give the room's next transition that version — another order under the same orderId. An entry
-            // claimed is a write (a pending entry added or changed), so its WAIT confirms every earlier write of that
-            // master, the record's included; unconfirmed, this throws 'unavailable' and the record is not handed out.
-            // 'empty' and 'busy' hand out nothing: no WAIT (settled()'s PERSIST or PEXPIRE only keeps or lets go of a
-            // drained outbox, and the next claim after a failover does it again).
-            var result = await redis.EvaluateConfirmedAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-                [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds],
-                wrote: ClaimedAnEntry);
+            // On the shared connection, not the confirmed writes' one: most claims hand out nothing, and there they
+            // would queue behind the WAITs of a shard that lost its replica (DESIGN.md §2).
+            var result = await redis.EvaluateAsync(OutboxScripts.Claim, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
+                [Group, consumer, (long)claimTimeout.TotalMilliseconds, (long)SettledOutboxAfterRoom.TotalMilliseconds]);
             var reply = (RedisResult[])result!;
             switch ((string?)reply[0])
             {
@@ -93,6 +87,11 @@ public sealed class RedisOrderOutbox(
             }
 
             var id = (string)reply[1]!;
+            if (await ConfirmClaimAsync(roomId, consumer, id, claimTimeout) is { } notHandedOut)
+            {
+                return notHandedOut;
+            }
+
             var stored = (RedisValue[])reply[2]!;
             var fields = ToFields(stored);
             var deliveries = await DeliveriesForAsync(roomId, fields);
@@ -119,7 +118,31 @@ public sealed class RedisOrderOutbox(
         }
     }
 
-    private static bool ClaimedAnEntry(RedisResult reply) => ReplyOf(reply) == "entry";
+    /// <summary>
+    /// Where writes are confirmed (DESIGN.md §2), a record leaves only once a Redis replica holds it (§8): state.lua wrote
+    /// it with a transition that may have been answered 'unavailable', on the master alone, and a failover would then give
+    /// the room's next transition that version — another order under the same orderId. The claim is renewed
+    /// (outbox_keep.lua: a write, on the confirmed writes' connection) and WAITed for: a replica that has the renewal
+    /// has every earlier write of that master, the record's included. Null when the record may go; otherwise what to
+    /// answer instead — unconfirmed (it stays claimed here until the claim lapses), or busy if it was taken over meanwhile.
+    /// </summary>
+    private async Task<OutboxClaim?> ConfirmClaimAsync(string roomId, string consumer, string entryId, TimeSpan claimTimeout)
+    {
+        if (redis.Topology.ReplicasToAcknowledge == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var kept = await redis.EvaluateConfirmedAsync(OutboxScripts.Keep, [RedisKeys.Orders(roomId)], [Group, consumer, entryId], wrote: reply => (long)reply == 1);
+            return (long)kept == 1 ? null : OutboxClaim.Busy(claimTimeout);
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
+        {
+            return OutboxClaim.Unconfirmed(claimTimeout, ex.Message);
+        }
+    }
 
     /// <summary>
     /// The delivery statuses a claimed record's handling reads: its endpoints' (its one endpoint, or those
