@@ -136,6 +136,38 @@ public sealed class SettledRecordsKeptTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ARetriedDeadLetterOfATrimmedRecordListsThatRecordWithItsOneEndpointAlone(bool embedded)
+    {
+        // Two endpoints: the first record is delivered to billing (the stage's receiver) and dies at the kitchen.
+        const string KitchenSecret = "kitchen-secret-fedcba9876543210";
+        await using var kitchen = new WebhookReceiver(KitchenSecret);
+        kitchen.Answers = n => n == 0 ? ReceiverAnswer.ServerError : ReceiverAnswer.Ok;
+        await kitchen.StartAsync();
+        var webhooks = Kept(1, maxAttempts: 1);
+        webhooks["RoomServer__Webhooks__Endpoints__1__Url"] = kitchen.Url;
+        webhooks["RoomServer__Webhooks__Endpoints__1__Secret"] = KitchenSecret;
+        await using var stage = await OrderHandoffStage.StartAsync(embedded: embedded, webhooks: webhooks);
+        var replica = stage.Replicas[0];
+        var roomId = await stage.CreateRoomWithOrderAsync(replica);
+        var versions = await ToggleAsync(stage, replica, roomId, 3);
+        await stage.WaitForOrderAsync(replica, roomId, o => VersionsOf(o).SequenceEqual(versions[^1..]) && EveryDelivered(o), Delivery);
+
+        var letter = (await stage.GetJsonAsync(replica, "/api/deadletters")).GetProperty("items").EnumerateArray().Should().ContainSingle().Subject;
+        letter.GetProperty("endpoint").GetString().Should().Be(kitchen.Url);
+        using var api = stage.Api(replica);
+        (await api.PostAsync(new Uri($"/api/deadletters/{letter.GetProperty("id").GetString()}/retry", UriKind.Relative), null)).EnsureSuccessStatusCode();
+
+        // Its copy, for the kitchen alone, is the one settled record kept. Billing's status went with the trimmed record:
+        // billing is not listed at all — not_sent there would say the record was never sent to billing.
+        var order = await stage.WaitForOrderAsync(replica, roomId, o => VersionsOf(o).SequenceEqual(versions[..1])
+            && OrderHandoffStage.Deliveries(o).Any(d => d.GetProperty("endpoint").GetString() == kitchen.Url && d.GetProperty("status").GetString() == "delivered"), Delivery);
+        OrderHandoffStage.Deliveries(order).Select(d => d.GetProperty("endpoint").GetString()).Should().Equal(kitchen.Url);
+        stage.Receiver.All.Where(r => r.OrderId == OrderId(roomId, versions[0])).Should().ContainSingle("billing had the record once, before the trim");
+    }
+
     private static Dictionary<string, string> Kept(int records, int maxAttempts = 8) => new()
     {
         ["RoomServer__Webhooks__SettledRecordsKept"] = records.ToString(CultureInfo.InvariantCulture),
@@ -164,6 +196,9 @@ public sealed class SettledRecordsKeptTests
     /// <summary>The one endpoint's status per record, oldest first.</summary>
     private static List<string?> StatusesOf(JsonElement order) =>
         [.. order.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("deliveries").EnumerateArray().Single().GetProperty("status").GetString())];
+
+    /// <summary>Every listed delivery of every record delivered (any number of endpoints).</summary>
+    private static bool EveryDelivered(JsonElement order) => OrderHandoffStage.Deliveries(order).All(d => d.GetProperty("status").GetString() == "delivered");
 
     private static bool AllDelivered(JsonElement order) => StatusesOf(order).All(s => s == "delivered");
 

@@ -61,6 +61,8 @@ public static class OrdersApi
     /// <summary>
     /// Every configured endpoint per record, then any endpoint no longer configured. A configured endpoint without a status
     /// is pending while the record is still to be settled, and not_sent once it was settled without it (configured since).
+    /// A record kept only as put-back copies (its own entry trimmed, and with it the statuses no copy shares) lists the
+    /// endpoints it has a status or a copy for: not_sent on the others would say it was never sent there.
     /// </summary>
     private static async Task<Ok<OrderStatusResponse>> GetOrder(
         string roomId, IOrderOutbox outbox, IRoomStore store, IOptions<RoomServerOptions> options, CancellationToken cancellationToken)
@@ -78,11 +80,19 @@ public static class OrdersApi
             r.Type,
             r.Version,
             r.At,
-            configured.Concat(r.Deliveries.Keys.Except(configured, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            Listed(configured, r)
                 .Select(endpoint => r.Deliveries.TryGetValue(endpoint, out var d)
                     ? new EndpointDeliveryStatus(endpoint, d.Status, d.Attempts, d.LastError, NextAttemptAt(d))
                     : new EndpointDeliveryStatus(endpoint, r.AwaitsConfiguredEndpoints ? DeliveryStatuses.Pending : DeliveryStatuses.NotSent, 0, null, null))
                 .ToList())).ToList()));
+    }
+
+    /// <summary>The endpoints a record lists, in order: the configured ones (<see cref="GetOrder"/>), then the others.</summary>
+    private static IEnumerable<string> Listed(List<string> configured, StoredOrderRecord record)
+    {
+        var known = record.Deliveries.Keys.Concat(record.OnlyCopiesTo ?? []).ToHashSet(StringComparer.Ordinal);
+        var first = record.OnlyCopiesTo is null ? configured : [.. configured.Where(known.Contains)];
+        return first.Concat(known.Except(first, StringComparer.Ordinal).Order(StringComparer.Ordinal));
     }
 
     /// <summary>The time the worker stored with a failed attempt (DESIGN.md §8): shown only while it still applies.</summary>

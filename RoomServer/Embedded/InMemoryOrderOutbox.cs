@@ -163,9 +163,15 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
                 .Where((e, index) => e.OnlyEndpoint is null && (index >= outbox.NextUnread || outbox.Held?.Entry.Id == e.Id))
                 .Select(e => e.OrderId)
                 .ToHashSet(StringComparer.Ordinal);
+            // As the Redis outbox: a record whose own entry was trimmed, kept only as put-back copies (each for one endpoint).
+            var withOwnEntry = outbox.Entries.Where(e => e.OnlyEndpoint is null).Select(e => e.OrderId).ToHashSet(StringComparer.Ordinal);
+            IReadOnlyList<string>? OnlyCopiesTo(string orderId) => withOwnEntry.Contains(orderId)
+                ? null
+                : [.. outbox.Entries.Where(e => e.OrderId == orderId).Select(e => e.OnlyEndpoint!).Distinct(StringComparer.Ordinal)];
             return Task.FromResult<IReadOnlyList<StoredOrderRecord>>(outbox.Entries
                 .DistinctBy(e => e.OrderId)
-                .Select(e => new StoredOrderRecord(e.OrderId, e.Type, e.Version, e.At, DeliveriesOf(outbox, e.OrderId), awaitingEveryEndpoint.Contains(e.OrderId)))
+                .Select(e => new StoredOrderRecord(
+                    e.OrderId, e.Type, e.Version, e.At, DeliveriesOf(outbox, e.OrderId), awaitingEveryEndpoint.Contains(e.OrderId), OnlyCopiesTo(e.OrderId)))
                 .ToList());
         }
     }

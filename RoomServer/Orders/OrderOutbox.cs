@@ -158,6 +158,9 @@ public sealed record EndpointDelivery(
 /// A record as stored, for the operator view: its deliveries by endpoint URL. <paramref name="AwaitsConfiguredEndpoints"/>:
 /// its copy for every configured endpoint is not settled yet, so the worker will send it to each configured endpoint
 /// that has no status yet — once settled, an endpoint without a status was configured too late and never gets it.
+/// <paramref name="OnlyCopiesTo"/>: null while the record's own entry is kept; once that was trimmed and only put-back
+/// copies of it (retried dead letters) are, the endpoints they go to — the record's other statuses may have gone with
+/// its entry, so an endpoint without a status says nothing of whether it was sent there.
 /// </summary>
 public sealed record StoredOrderRecord(
     string OrderId,
@@ -165,7 +168,8 @@ public sealed record StoredOrderRecord(
     long Version,
     string At,
     IReadOnlyDictionary<string, EndpointDelivery> Deliveries,
-    bool AwaitsConfiguredEndpoints);
+    bool AwaitsConfiguredEndpoints,
+    IReadOnlyList<string>? OnlyCopiesTo = null);
 
 /// <summary>A record one endpoint refused <c>MaxAttempts</c> times (DESIGN.md §8, <c>GET /api/deadletters</c>).</summary>
 public sealed record DeadLetter(

@@ -350,6 +350,11 @@ public sealed class RedisOrderOutbox(
         var awaitingEveryEndpoint = entries.Where(e => !e.Fields.ContainsKey(EndpointField) && Unsettled(e.Id))
             .Select(e => e.Fields.GetValueOrDefault("orderId", "")).ToHashSet(StringComparer.Ordinal);
 
+        // A record whose own entry was trimmed and that is kept only as put-back copies (each for one endpoint).
+        var withOwnEntry = entries.Where(e => !e.Fields.ContainsKey(EndpointField)).Select(e => e.Fields.GetValueOrDefault("orderId", "")).ToHashSet(StringComparer.Ordinal);
+        var copiesTo = entries.Where(e => e.Fields.ContainsKey(EndpointField)).GroupBy(e => e.Fields.GetValueOrDefault("orderId", ""), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(e => e.Fields[EndpointField]).Distinct(StringComparer.Ordinal)], StringComparer.Ordinal);
+
         var records = new List<StoredOrderRecord>();
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (_, fields) in entries)
@@ -367,7 +372,8 @@ public sealed class RedisOrderOutbox(
                 UnreadableOrderRecords.VersionOf(fields),
                 fields.GetValueOrDefault("at", ""),
                 DeliveriesOf(orderId, deliveries),
-                awaitingEveryEndpoint.Contains(orderId)));
+                awaitingEveryEndpoint.Contains(orderId),
+                withOwnEntry.Contains(orderId) ? null : copiesTo.GetValueOrDefault(orderId)));
         }
 
         return records;
