@@ -36,14 +36,14 @@ public sealed class ConfirmedOrderClaimTests
         await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
         var store = await CreateRoomAsync(standalone, options, "claimheld");
         var version = (await LockAsync(store, "claimheld")).Version;
-        using var waits = new WaitSamples(standalone.MeterFactory);
-        var waitsBefore = waits.Ok;
+        using var calls = new RedisCallSamples(standalone.MeterFactory);
+        var waitsBefore = calls.Count("wait", "ok");
 
         var claim = await Outbox(standalone, options).ClaimNextAsync("claimheld", Consumer, TimeSpan.FromSeconds(30));
 
         claim.Outcome.Should().Be(ClaimOutcome.Claimed);
         (claim.Entry!.OrderId, claim.Entry.Type).Should().Be(($"claimheld:{version}", "order.submitted"));
-        waits.Ok.Should().Be(waitsBefore + 1, "the claim was confirmed by WAIT before the record was handed out");
+        calls.Count("wait", "ok").Should().Be(waitsBefore + 1, "the claim was confirmed by WAIT before the record was handed out");
         (await PendingOnAsync(replica, "claimheld")).Should().Be(1, "the replica holds the claim, and so the record before it");
     }
 
@@ -127,7 +127,7 @@ public sealed class ConfirmedOrderClaimTests
         var outbox = Outbox(standalone, options);
         await LockAsync(await CreateRoomAsync(standalone, options, "claimidle"), "claimidle");
         var held = (await outbox.ClaimNextAsync("claimidle", "a", TimeSpan.FromMinutes(1))).Entry!;
-        using var waits = new WaitSamples(standalone.MeterFactory);
+        using var calls = new RedisCallSamples(standalone.MeterFactory);
 
         // A frozen replica confirms nothing: a claim that waited would throw 'unavailable' at the deadline.
         PosixSignal.Stop(replica.Pid);
@@ -143,7 +143,7 @@ public sealed class ConfirmedOrderClaimTests
             PosixSignal.Continue(replica.Pid);
         }
 
-        waits.All.Should().Be(0, "a claim that hands out nothing needs no confirmation");
+        calls.Count("wait").Should().Be(0, "a claim that hands out nothing needs no confirmation");
     }
 
     [Fact]
@@ -184,13 +184,13 @@ public sealed class ConfirmedOrderClaimTests
         await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
         var store = await CreateRoomAsync(standalone, options, "claimsingle");
         var version = (await LockAsync(store, "claimsingle")).Version;
-        using var waits = new WaitSamples(standalone.MeterFactory);
+        using var calls = new RedisCallSamples(standalone.MeterFactory);
 
         var claim = await Outbox(standalone, options).ClaimNextAsync("claimsingle", Consumer, TimeSpan.FromSeconds(30));
 
         claim.Outcome.Should().Be(ClaimOutcome.Claimed);
         claim.Entry!.OrderId.Should().Be($"claimsingle:{version}");
-        waits.All.Should().Be(0, "a single server confirms nothing");
+        calls.Count("wait").Should().Be(0, "a single server confirms nothing");
     }
 
     /// <summary>The store's heartbeat is never started: it counts as hearing for three minutes.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Redis;
@@ -34,8 +32,7 @@ public sealed class ConfirmedWriteMetricsTests
             .Should().BeTrue();
         await store.JoinAsync(new JoinRequest(Room, "ann", "Ann", new ConnectionKey("r1", "c1"), null, At), CancellationToken.None);
 
-        var samples = new ConcurrentQueue<(string Operation, string Outcome, double Milliseconds)>();
-        using var listener = Listen(standalone.MeterFactory, samples);
+        using var calls = new RedisCallSamples(standalone.MeterFactory);
 
         PosixSignal.Stop(replica.Pid);
         try
@@ -48,45 +45,11 @@ public sealed class ConfirmedWriteMetricsTests
             PosixSignal.Continue(replica.Pid);
         }
 
-        var choice = samples.Where(s => s.Operation == "choice").Should().ContainSingle("one call, one sample").Subject;
+        var choice = calls.All.Where(s => s.Operation == "choice").Should().ContainSingle("one call, one sample").Subject;
         choice.Outcome.Should().Be("failed", "the write was answered unavailable");
         // The WAIT's own sample is recorded when it answers: inside the deadline, but on a busy box maybe after the call gave up.
-        await Poll.UntilAsync(() => samples.Any(s => s.Operation == "wait"), TimeSpan.FromSeconds(5), "the WAIT answered");
-        var wait = samples.Where(s => s.Operation == "wait").Should().ContainSingle().Subject;
+        await Poll.UntilAsync(() => calls.All.Any(s => s.Operation == "wait"), TimeSpan.FromSeconds(5), "the WAIT answered");
+        var wait = calls.All.Where(s => s.Operation == "wait").Should().ContainSingle().Subject;
         wait.Outcome.Should().Be("failed");
-    }
-
-    private static MeterListener Listen(IMeterFactory factory, ConcurrentQueue<(string, string, double)> samples)
-    {
-        var listener = new MeterListener
-        {
-            // Only this connection's meters: other tests in the process record Redis calls too.
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "roomshare.redis.duration" && ReferenceEquals(instrument.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-        {
-            string? operation = null, outcome = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "operation")
-                {
-                    operation = tag.Value as string;
-                }
-                else if (tag.Key == "outcome")
-                {
-                    outcome = tag.Value as string;
-                }
-            }
-
-            samples.Enqueue((operation ?? "", outcome ?? "", value));
-        });
-        listener.Start();
-        return listener;
     }
 }
