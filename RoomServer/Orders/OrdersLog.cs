@@ -39,7 +39,7 @@ internal static partial class OrdersLog
     [LoggerMessage(6014, LogLevel.Information, "Dead letter {DeadLetterId} deleted by an operator: it will not be delivered")]
     public static partial void DeadLetterDeleted(ILogger logger, string deadLetterId);
 
-    [LoggerMessage(6015, LogLevel.Warning, "Order outbox of room {RoomId}: no Redis replica confirmed holding its next record ({Error}); it was not delivered, and is claimed again once this replica's claim lapses ({ClaimTimeoutSeconds} s)")]
+    [LoggerMessage(6015, LogLevel.Warning, "Order outbox of room {RoomId}: could not confirm that a Redis replica holds its next record (the store said: {Error}); it was not delivered, and is claimed again once this replica's claim lapses ({ClaimTimeoutSeconds} s)")]
     public static partial void ClaimNotConfirmed(ILogger logger, string roomId, string error, int claimTimeoutSeconds);
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]

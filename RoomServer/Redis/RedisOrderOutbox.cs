@@ -87,11 +87,7 @@ public sealed class RedisOrderOutbox(
             }
 
             var id = (string)reply[1]!;
-            if (await ConfirmClaimAsync(roomId, consumer, id, claimTimeout) is { } notHandedOut)
-            {
-                return notHandedOut;
-            }
-
+            var claimedAt = time.GetTimestamp();
             var stored = (RedisValue[])reply[2]!;
             var fields = ToFields(stored);
             var deliveries = await DeliveriesForAsync(roomId, fields);
@@ -114,7 +110,9 @@ public sealed class RedisOrderOutbox(
                 continue;
             }
 
-            return new OutboxClaim(ClaimOutcome.Claimed, entry);
+            // Confirmed only once read: a record left for the others (or dead-lettered) is not handed out, and every
+            // claim it counts towards UnreadableOrderRecords.MostClaims is then a replica's real attempt to read it.
+            return await ConfirmClaimAsync(roomId, consumer, id, claimTimeout, claimedAt) ?? new OutboxClaim(ClaimOutcome.Claimed, entry);
         }
     }
 
@@ -124,19 +122,20 @@ public sealed class RedisOrderOutbox(
     /// the room's next transition that version — another order under the same orderId. The claim is renewed
     /// (outbox_keep.lua: a write, on the confirmed writes' connection) and WAITed for: a replica that has the renewal
     /// has every earlier write of that master, the record's included. Null when the record may go; otherwise what to
-    /// answer instead — unconfirmed (it stays claimed here until the claim lapses), or busy if it was taken over meanwhile.
+    /// answer instead — unconfirmed (it stays claimed here until the claim lapses), or busy if it was taken over
+    /// meanwhile, or if the confirmation took the claim's whole timeout (another replica may have taken it over since).
     /// </summary>
-    private async Task<OutboxClaim?> ConfirmClaimAsync(string roomId, string consumer, string entryId, TimeSpan claimTimeout)
+    private async Task<OutboxClaim?> ConfirmClaimAsync(string roomId, string consumer, string entryId, TimeSpan claimTimeout, long claimedAt)
     {
-        if (redis.Topology.ReplicasToAcknowledge == 0)
-        {
-            return null;
-        }
-
         try
         {
+            if (redis.Topology.ReplicasToAcknowledge == 0)
+            {
+                return null;
+            }
+
             var kept = await redis.EvaluateConfirmedAsync(OutboxScripts.Keep, [RedisKeys.Orders(roomId)], [Group, consumer, entryId], wrote: reply => (long)reply == 1);
-            return (long)kept == 1 ? null : OutboxClaim.Busy(claimTimeout);
+            return (long)kept == 1 && time.GetElapsedTime(claimedAt) < claimTimeout ? null : OutboxClaim.Busy(claimTimeout);
         }
         catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
         {

@@ -39,8 +39,6 @@ public static class WriteScenario
             return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), failed, []);
         }
 
-        await using var pings = new PingPump(() => population.Connections);
-        await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
         // Quantities up to the smallest cap the members' replicas stated (DESIGN.md §3 maxQuantity): above any, writes fail.
         var maxQuantity = population.StatedMaxQuantity ?? WriteSchedule.DefaultMaxQuantity;
         if (maxQuantity < WriteSchedule.LeastMaxQuantity)
@@ -50,6 +48,8 @@ public static class WriteScenario
             return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), why, []);
         }
 
+        await using var pings = new PingPump(() => population.Connections);
+        await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
         var schedule = new WriteSchedule(population.Rooms, population.MenuIds, maxQuantity);
         var steps = new List<WriteStepResult>();
         var discarded = new List<WriteStepResult>();
