@@ -2,13 +2,25 @@ using Microsoft.Extensions.Options;
 
 namespace RoomShare.RoomServer.Configuration;
 
-/// <summary>Says once, at start-up, which replica this is and in which mode it runs.</summary>
+/// <summary>
+/// Says once, at start-up, which replica this is and in which mode it runs, and warns of settings that work but
+/// defeat their purpose (a start-up refusal would be too much for them: tests and demos shorten them on purpose).
+/// </summary>
 internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IConfiguration configuration, ILogger<StartupLog> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var mode = StorageMode.IsEmbedded(configuration) ? "embedded" : "redis";
-        Starting(logger, options.Value.ReplicaId, mode);
+        var embedded = StorageMode.IsEmbedded(configuration);
+        var settings = options.Value;
+        Starting(logger, settings.ReplicaId, embedded ? "embedded" : "redis");
+
+        // Embedded mode's claims are held in memory: no store call can outlast them.
+        if (!embedded && settings.Webhooks.Endpoints.Count > 0
+            && !WebhookOptions.ClaimOutlastsStoreCalls(settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds))
+        {
+            ClaimShorterThanStoreCalls(logger, settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds, (int)Math.Ceiling(3 * settings.StoreTimeoutMilliseconds / 1000.0));
+        }
+
         return Task.CompletedTask;
     }
 
@@ -16,4 +28,7 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
 
     [LoggerMessage(4001, LogLevel.Information, "Replica {ReplicaId} starting in {Mode} mode")]
     private static partial void Starting(ILogger logger, string replicaId, string mode);
+
+    [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under three store deadlines ({StoreTimeoutMilliseconds} ms each, RoomServer__StoreTimeoutMilliseconds): a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
+    private static partial void ClaimShorterThanStoreCalls(ILogger logger, int claimTimeoutSeconds, int storeTimeoutMilliseconds, int leastSeconds);
 }

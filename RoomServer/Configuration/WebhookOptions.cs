@@ -36,6 +36,15 @@ public sealed class WebhookOptions
     /// <summary>A record held this long by a replica that stopped renewing its claim (it died) is taken over by another.</summary>
     public int ClaimTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Whether a claim of <paramref name="claimTimeoutSeconds"/> outlasts the Redis calls that keep it. The claim's
+    /// confirmation and then its renewal, sent a third of the timeout later, may each take the whole store deadline:
+    /// the renewal lands in time only if the claim is at least three deadlines long. A shorter claim can lapse while
+    /// its replica still delivers, and another replica sends the record again (the same <c>orderId</c>, at least once).
+    /// </summary>
+    public static bool ClaimOutlastsStoreCalls(int claimTimeoutSeconds, int storeTimeoutMilliseconds) =>
+        claimTimeoutSeconds * 1000L >= 3L * storeTimeoutMilliseconds;
+
     /// <summary>How often every replica looks for rooms with records to deliver (the writer's replica starts at once).</summary>
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
