@@ -7,37 +7,41 @@ using RoomShare.RoomServer.Configuration;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// An order record's claim shorter than three store deadlines can lapse while its replica still delivers it (the
-/// confirmation and the first renewal may each take a whole deadline): the replica starts, and warns at start-up.
+/// An order record's claim shorter than 1.5 store deadlines can lapse while its replica still delivers it (its first
+/// renewal is due a third of the claim after it was taken, and may take a whole deadline): the replica starts, and
+/// warns at start-up.
 /// </summary>
 public sealed class ClaimTimeoutWarningTests
 {
     [Theory]
     [InlineData(30, 2000, true)]
-    [InlineData(6, 2000, true)]
-    [InlineData(5, 2000, false)]
-    [InlineData(3, 2000, false)]
-    [InlineData(1, 333, true)]
-    [InlineData(1, 334, false)]
+    [InlineData(3, 2000, true)]
+    [InlineData(2, 2000, false)]
+    [InlineData(1, 666, true)]
+    [InlineData(1, 667, false)]
+    [InlineData(4, 2100, true)]
+    [InlineData(3, 2100, false)]
     [InlineData(3600, 60_000, true)]
-    public void AClaimMustLastThreeStoreDeadlines(int claimTimeoutSeconds, int storeTimeoutMilliseconds, bool outlasts) =>
+    public void AClaimMustLastOneAndAHalfStoreDeadlines(int claimTimeoutSeconds, int storeTimeoutMilliseconds, bool outlasts) =>
         WebhookOptions.ClaimOutlastsStoreCalls(claimTimeoutSeconds, storeTimeoutMilliseconds).Should().Be(outlasts);
 
-    [Fact]
-    public async Task AShortClaimInRedisModeWithEndpointsIsWarnedOfNamingBothSettings()
+    [Theory]
+    [InlineData(2, 2000, 3)]
+    [InlineData(3, 2100, 4)]
+    public async Task AShortClaimInRedisModeWithEndpointsIsWarnedOfNamingBothSettingsAndTheLeastClaim(int claimTimeoutSeconds, int storeTimeoutMilliseconds, int least)
     {
-        var warnings = await StartupWarningsAsync(redis: true, endpoints: 1, claimTimeoutSeconds: 3, storeTimeoutMilliseconds: 2000);
+        var warnings = await StartupWarningsAsync(redis: true, endpoints: 1, claimTimeoutSeconds, storeTimeoutMilliseconds);
 
         warnings.Should().ContainSingle().Which.Should()
-            .Contain("RoomServer__Webhooks__ClaimTimeoutSeconds is 3 s")
-            .And.Contain("2000 ms each, RoomServer__StoreTimeoutMilliseconds")
-            .And.Contain("Set it to 6 or more");
+            .Contain($"RoomServer__Webhooks__ClaimTimeoutSeconds is {claimTimeoutSeconds} s")
+            .And.Contain($"RoomServer__StoreTimeoutMilliseconds is {storeTimeoutMilliseconds} ms")
+            .And.Contain($"Set it to {least} or more");
     }
 
     [Theory]
-    [InlineData(false, 1, 3, "embedded mode holds its claims in memory")]
-    [InlineData(true, 0, 3, "no endpoint, no record to deliver")]
-    [InlineData(true, 1, 6, "three deadlines exactly")]
+    [InlineData(false, 1, 2, "embedded mode is one replica holding its claims in memory")]
+    [InlineData(true, 0, 2, "without endpoints nothing is sent, so nothing is sent twice")]
+    [InlineData(true, 1, 3, "1.5 deadlines exactly")]
     [InlineData(true, 1, 30, "the default")]
     public async Task NoWarningWhereTheClaimCannotLapseMidDelivery(bool redis, int endpoints, int claimTimeoutSeconds, string because)
     {

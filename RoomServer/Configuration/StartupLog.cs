@@ -14,11 +14,11 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
         var settings = options.Value;
         Starting(logger, settings.ReplicaId, embedded ? "embedded" : "redis");
 
-        // Embedded mode's claims are held in memory: no store call can outlast them.
+        // Embedded mode is one replica whose claims are held in memory: no store call can outlast them, and no other replica takes one over.
         if (!embedded && settings.Webhooks.Endpoints.Count > 0
             && !WebhookOptions.ClaimOutlastsStoreCalls(settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds))
         {
-            ClaimShorterThanStoreCalls(logger, settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds, (int)Math.Ceiling(3 * settings.StoreTimeoutMilliseconds / 1000.0));
+            ClaimShorterThanStoreCalls(logger, settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds, WebhookOptions.LeastClaimTimeoutSeconds(settings.StoreTimeoutMilliseconds));
         }
 
         return Task.CompletedTask;
@@ -29,6 +29,6 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
     [LoggerMessage(4001, LogLevel.Information, "Replica {ReplicaId} starting in {Mode} mode")]
     private static partial void Starting(ILogger logger, string replicaId, string mode);
 
-    [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under three store deadlines ({StoreTimeoutMilliseconds} ms each, RoomServer__StoreTimeoutMilliseconds): a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
+    [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under 1.5 store deadlines (RoomServer__StoreTimeoutMilliseconds is {StoreTimeoutMilliseconds} ms): a claim's renewal is due a third of the claim after it was taken and may take a whole deadline, so a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
     private static partial void ClaimShorterThanStoreCalls(ILogger logger, int claimTimeoutSeconds, int storeTimeoutMilliseconds, int leastSeconds);
 }

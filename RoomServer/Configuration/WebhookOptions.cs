@@ -37,13 +37,18 @@ public sealed class WebhookOptions
     public int ClaimTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
-    /// Whether a claim of <paramref name="claimTimeoutSeconds"/> outlasts the Redis calls that keep it. The claim's
-    /// confirmation and then its renewal, sent a third of the timeout later, may each take the whole store deadline:
-    /// the renewal lands in time only if the claim is at least three deadlines long. A shorter claim can lapse while
-    /// its replica still delivers, and another replica sends the record again (the same <c>orderId</c>, at least once).
+    /// The shortest claim that outlasts the Redis calls keeping it: the first renewal is due a third of the claim after the
+    /// claim call began (OrderDeliveryWorker), and may itself take the whole store deadline, so it lands before the claim
+    /// lapses when a third of the claim plus a deadline fits in the claim: 1.5 deadlines, rounded up to whole seconds.
+    /// Shorter, a slow Redis can let the claim lapse while its replica still delivers, and another replica sends the record
+    /// again (the same <c>orderId</c>, at least once). It assumes slow calls, not failed ones: to survive a failed renewal the
+    /// claim must also outlast a second renewal period.
     /// </summary>
+    public static int LeastClaimTimeoutSeconds(int storeTimeoutMilliseconds) => (int)Math.Ceiling(1.5 * storeTimeoutMilliseconds / 1000.0);
+
+    /// <summary>Whether a claim of <paramref name="claimTimeoutSeconds"/> is at least <see cref="LeastClaimTimeoutSeconds"/>.</summary>
     public static bool ClaimOutlastsStoreCalls(int claimTimeoutSeconds, int storeTimeoutMilliseconds) =>
-        claimTimeoutSeconds * 1000L >= 3L * storeTimeoutMilliseconds;
+        claimTimeoutSeconds >= LeastClaimTimeoutSeconds(storeTimeoutMilliseconds);
 
     /// <summary>How often every replica looks for rooms with records to deliver (the writer's replica starts at once).</summary>
     public int PollIntervalMilliseconds { get; set; } = 1000;

@@ -251,6 +251,7 @@ public sealed class OrderDeliveryWorker(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var claimStarted = time.GetTimestamp();
             var claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
             if (claim.Outcome == ClaimOutcome.Empty)
             {
@@ -286,7 +287,7 @@ public sealed class OrderDeliveryWorker(
 
             _heldElsewhere.TryRemove(room.RoomId, out _);
 
-            if (!await DeliverRecordAsync(entry, stoppingToken))
+            if (!await DeliverRecordAsync(entry, claimStarted, stoppingToken))
             {
                 // No longer this replica's: the record, and the room's later ones, are the new holder's.
                 _heldElsewhere[room.RoomId] = time.GetUtcNow() + (ClaimTimeout / 3);
@@ -307,12 +308,12 @@ public sealed class OrderDeliveryWorker(
     /// (this replica could not renew it in time, and another took the record over): the deliveries stop, and
     /// the record is the new holder's — two replicas do not go on delivering one room past a renewal (DESIGN.md §8).
     /// </summary>
-    private async Task<bool> DeliverRecordAsync(OutboxEntry entry, CancellationToken stoppingToken)
+    private async Task<bool> DeliverRecordAsync(OutboxEntry entry, long claimStarted, CancellationToken stoppingToken)
     {
         using var claimLost = new CancellationTokenSource();
         using var deliveries = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, claimLost.Token);
         using var delivered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var keepClaim = KeepClaimAsync(entry, claimLost, delivered.Token);
+        var keepClaim = KeepClaimAsync(entry, claimStarted, claimLost, delivered.Token);
         try
         {
             var endpoints = entry.OnlyEndpoint is { } only
@@ -332,26 +333,34 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
-    /// <summary>Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/> once it is lost.</summary>
-    private async Task KeepClaimAsync(OutboxEntry entry, CancellationTokenSource claimLost, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/>
+    /// once it is lost. The first renewal is due a third of the timeout after the claim call began (<paramref name="claimStarted"/>),
+    /// not after the delivery began: the claim's idle time runs from the claim, and its confirmation and the record's read may
+    /// each have taken a whole store deadline. So a renewal that itself takes a deadline lands in time whenever the claim is at
+    /// least 1.5 deadlines long (<see cref="WebhookOptions.ClaimOutlastsStoreCalls"/>).
+    /// </summary>
+    private async Task KeepClaimAsync(OutboxEntry entry, long claimStarted, CancellationTokenSource claimLost, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
         try
         {
+            var firstRenewalIn = (ClaimTimeout / 3) - time.GetElapsedTime(claimStarted);
+            if (firstRenewalIn > TimeSpan.Zero)
+            {
+                await Task.Delay(firstRenewalIn, time, cancellationToken);
+            }
+
+            if (!await RenewAsync(entry, claimLost))
+            {
+                return;
+            }
+
+            using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                try
+                if (!await RenewAsync(entry, claimLost))
                 {
-                    if (!await outbox.KeepClaimAsync(entry, _consumer))
-                    {
-                        OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
-                        await claimLost.CancelAsync();
-                        return;
-                    }
-                }
-                catch (RoomException ex)
-                {
-                    OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+                    return;
                 }
             }
         }
@@ -359,6 +368,28 @@ public sealed class OrderDeliveryWorker(
         {
             // delivered (or shutting down)
         }
+    }
+
+    /// <summary>One renewal; false (and <paramref name="claimLost"/> cancelled) when another replica holds the record now.</summary>
+    private async Task<bool> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost)
+    {
+        try
+        {
+            if (!await outbox.KeepClaimAsync(entry, _consumer))
+            {
+                OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
+                await claimLost.CancelAsync();
+                return false;
+            }
+        }
+        catch (RoomException ex)
+        {
+            // Not lost, not renewed: the next renewal tries again (a claim long enough survives one failure only if
+            // it outlasts two renewal periods and a deadline).
+            OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+        }
+
+        return true;
     }
 
     /// <summary>

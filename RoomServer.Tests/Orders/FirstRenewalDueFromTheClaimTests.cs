@@ -1,0 +1,84 @@
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// A claim's idle time runs from the claim, so its first renewal is due a third of the claim timeout after the claim
+/// call began, not after the delivery began: a claim that took long to hand its record out (a confirmation or a read
+/// that took most of the store deadline) is renewed as soon as the delivery starts, and a renewal that takes a deadline
+/// itself still lands before the claim lapses (DESIGN.md §8). The worker runs in process against embedded mode's
+/// outbox, wrapped so the claim takes 3 s of a 6 s claim timeout, with a receiver that keeps failing (the delivery
+/// goes on, renewing).
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class FirstRenewalDueFromTheClaimTests
+{
+    private static readonly TimeSpan SlowClaim = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public async Task ASlowClaimIsRenewedAThirdOfTheTimeoutAfterItBeganNotAfterTheDeliveryBegan()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 200,
+            RetryMaxDelayMilliseconds = 400,
+            ClaimTimeoutSeconds = 6, // a renewal every 2 s
+            PollIntervalMilliseconds = 50,
+        });
+        var slow = new SlowFirstClaim(outbox);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, slow);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(15));
+            await Poll.UntilAsync(() => Task.FromResult(slow.FirstRenewalAfter is not null), TimeSpan.FromSeconds(15), "the worker renews its claim while it retries");
+
+            // Due 2 s after the claim began, which the 3 s claim had passed: renewed as the delivery starts, about 3 s in.
+            // Counted from the delivery's start instead, it would come 5 s in, with 1 s of the claim left for a renewal
+            // that may take the store deadline (2 s).
+            slow.FirstRenewalAfter.Should().BeGreaterThanOrEqualTo(SlowClaim - TimeSpan.FromMilliseconds(50), "nothing is renewed before the claim answered (timers fire up to a few ms early)");
+            slow.FirstRenewalAfter.Should().BeLessThan(SlowClaim + TimeSpan.FromSeconds(1.2), "the first renewal was due before the claim answered");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The outbox, except that the first claim takes <see cref="SlowClaim"/> to answer; when the first renewal came.</summary>
+    private sealed class SlowFirstClaim(InMemoryOrderOutbox inner) : ForwardingOrderOutbox(inner)
+    {
+        private readonly System.Diagnostics.Stopwatch _sinceClaimBegan = new();
+        private int _claims;
+        private long _firstRenewalTicks = -1;
+
+        public TimeSpan? FirstRenewalAfter => Interlocked.Read(ref _firstRenewalTicks) is var t and >= 0 ? TimeSpan.FromTicks(t) : null;
+
+        public override async Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+        {
+            if (Interlocked.Increment(ref _claims) == 1)
+            {
+                _sinceClaimBegan.Start();
+                await Task.Delay(SlowClaim);
+            }
+
+            return await Inner.ClaimNextAsync(roomId, consumer, claimTimeout);
+        }
+
+        public override Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        {
+            Interlocked.CompareExchange(ref _firstRenewalTicks, _sinceClaimBegan.Elapsed.Ticks, -1);
+            return Inner.KeepClaimAsync(entry, consumer);
+        }
+    }
+}
