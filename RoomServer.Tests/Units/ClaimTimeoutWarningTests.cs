@@ -7,27 +7,27 @@ using RoomShare.RoomServer.Configuration;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// An order record's claim shorter than 1.5 store deadlines can lapse while its replica still delivers it (its first
-/// renewal is due a third of the claim after it was taken, and may take a whole deadline): the replica starts, and
-/// warns at start-up.
+/// An order record's claim shorter than three store deadlines can lapse while its replica still delivers it (the claim
+/// and the record's read before its first renewal, and the renewal itself, may each take a whole deadline): the replica
+/// starts, and warns at start-up.
 /// </summary>
 public sealed class ClaimTimeoutWarningTests
 {
     [Theory]
     [InlineData(30, 2000, true)]
-    [InlineData(3, 2000, true)]
-    [InlineData(2, 2000, false)]
-    [InlineData(1, 666, true)]
-    [InlineData(1, 667, false)]
-    [InlineData(4, 2100, true)]
-    [InlineData(3, 2100, false)]
+    [InlineData(6, 2000, true)]
+    [InlineData(5, 2000, false)]
+    [InlineData(1, 333, true)]
+    [InlineData(1, 334, false)]
+    [InlineData(7, 2100, true)]
+    [InlineData(6, 2100, false)]
     [InlineData(3600, 60_000, true)]
-    public void AClaimMustLastOneAndAHalfStoreDeadlines(int claimTimeoutSeconds, int storeTimeoutMilliseconds, bool outlasts) =>
+    public void AClaimMustLastThreeStoreDeadlines(int claimTimeoutSeconds, int storeTimeoutMilliseconds, bool outlasts) =>
         WebhookOptions.ClaimOutlastsStoreCalls(claimTimeoutSeconds, storeTimeoutMilliseconds).Should().Be(outlasts);
 
     [Theory]
-    [InlineData(2, 2000, 3)]
-    [InlineData(3, 2100, 4)]
+    [InlineData(3, 2000, 6)]
+    [InlineData(6, 2100, 7)]
     public async Task AShortClaimInRedisModeWithEndpointsIsWarnedOfNamingBothSettingsAndTheLeastClaim(int claimTimeoutSeconds, int storeTimeoutMilliseconds, int least)
     {
         var warnings = await StartupWarningsAsync(redis: true, endpoints: 1, claimTimeoutSeconds, storeTimeoutMilliseconds);
@@ -39,9 +39,9 @@ public sealed class ClaimTimeoutWarningTests
     }
 
     [Theory]
-    [InlineData(false, 1, 2, "embedded mode is one replica holding its claims in memory")]
-    [InlineData(true, 0, 2, "without endpoints nothing is sent, so nothing is sent twice")]
-    [InlineData(true, 1, 3, "1.5 deadlines exactly")]
+    [InlineData(false, 1, 3, "embedded mode is one replica holding its claims in memory")]
+    [InlineData(true, 0, 3, "without endpoints nothing is sent, so nothing is sent twice")]
+    [InlineData(true, 1, 6, "three deadlines exactly")]
     [InlineData(true, 1, 30, "the default")]
     public async Task NoWarningWhereTheClaimCannotLapseMidDelivery(bool redis, int endpoints, int claimTimeoutSeconds, string because)
     {

@@ -29,6 +29,6 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
     [LoggerMessage(4001, LogLevel.Information, "Replica {ReplicaId} starting in {Mode} mode")]
     private static partial void Starting(ILogger logger, string replicaId, string mode);
 
-    [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under 1.5 store deadlines (RoomServer__StoreTimeoutMilliseconds is {StoreTimeoutMilliseconds} ms): a claim's renewal is due a third of the claim after it was taken and may take a whole deadline, so a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
+    [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under three store deadlines (RoomServer__StoreTimeoutMilliseconds is {StoreTimeoutMilliseconds} ms): the claim and the record's read before its first renewal, and the renewal itself, may each take a whole deadline, so a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
     private static partial void ClaimShorterThanStoreCalls(ILogger logger, int claimTimeoutSeconds, int storeTimeoutMilliseconds, int leastSeconds);
 }

@@ -37,14 +37,16 @@ public sealed class WebhookOptions
     public int ClaimTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
-    /// The shortest claim that outlasts the Redis calls keeping it: the first renewal is due a third of the claim after the
-    /// claim call began (OrderDeliveryWorker), and may itself take the whole store deadline, so it lands before the claim
-    /// lapses when a third of the claim plus a deadline fits in the claim: 1.5 deadlines, rounded up to whole seconds.
-    /// Shorter, a slow Redis can let the claim lapse while its replica still delivers, and another replica sends the record
-    /// again (the same <c>orderId</c>, at least once). It assumes slow calls, not failed ones: to survive a failed renewal the
-    /// claim must also outlast a second renewal period.
+    /// The shortest claim that outlasts the Redis calls keeping it, each of which may be answered just within the store
+    /// deadline: the claim's idle time may start as its call begins, and its first renewal goes out a third of the claim
+    /// later, but not before the claim call and the record's deliveries read have answered (up to two deadlines; where
+    /// writes are confirmed, the confirmation's renewal and its WAIT share one), and takes up to a deadline itself: three
+    /// deadlines, rounded up to whole seconds. Later renewals, a third of the claim apart once the first has answered, need
+    /// the same. Shorter, a slow Redis can let the claim lapse while its replica still delivers, and another replica sends
+    /// the record again (the same <c>orderId</c>, at least once). A renewal that fails outright is retried at the next one:
+    /// to survive that, the claim must also outlast a second renewal period.
     /// </summary>
-    public static int LeastClaimTimeoutSeconds(int storeTimeoutMilliseconds) => (int)Math.Ceiling(1.5 * storeTimeoutMilliseconds / 1000.0);
+    public static int LeastClaimTimeoutSeconds(int storeTimeoutMilliseconds) => (int)Math.Ceiling(3 * storeTimeoutMilliseconds / 1000.0);
 
     /// <summary>Whether a claim of <paramref name="claimTimeoutSeconds"/> is at least <see cref="LeastClaimTimeoutSeconds"/>.</summary>
     public static bool ClaimOutlastsStoreCalls(int claimTimeoutSeconds, int storeTimeoutMilliseconds) =>

@@ -336,9 +336,10 @@ public sealed class OrderDeliveryWorker(
     /// <summary>
     /// Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/>
     /// once it is lost. The first renewal is due a third of the timeout after the claim call began (<paramref name="claimStarted"/>),
-    /// not after the delivery began: the claim's idle time runs from the claim, and its confirmation and the record's read may
-    /// each have taken a whole store deadline. So a renewal that itself takes a deadline lands in time whenever the claim is at
-    /// least 1.5 deadlines long (<see cref="WebhookOptions.ClaimOutlastsStoreCalls"/>).
+    /// not after the delivery began: the claim's idle time may run from then, and the claim (its confirmation) and the record's
+    /// read may each have taken a whole store deadline. Then a claim of three deadlines is enough
+    /// (<see cref="WebhookOptions.LeastClaimTimeoutSeconds"/>; timed from the delivery, it took four and a half). When the claim
+    /// took more than a third of the timeout, the renewal runs at once, and a quick delivery waits for it before it settles.
     /// </summary>
     private async Task KeepClaimAsync(OutboxEntry entry, long claimStarted, CancellationTokenSource claimLost, CancellationToken cancellationToken)
     {
