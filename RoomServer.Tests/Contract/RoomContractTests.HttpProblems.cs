@@ -35,6 +35,11 @@ public abstract partial class RoomContractTests
         { "POST", "/api/rooms", "application/json; charset=us-ascii", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=utf-16", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", null, ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // a body without a Content-Type
+        // A second charset: the framework would read the first alone, so a check of the first alone let the second through.
+        { "POST", "/api/rooms", "application/json; charset=utf-8; charset=bogus", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=utf-8; charset=iso-8859-1", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=iso-8859-1; charset=utf-8", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=utf-8; CHARSET=utf8", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "GET", "/api/no-such-route", "application/json; charset=bogus", "", 404, RoomErrorCodes.InvalidArgument }, // no body: the charset is not read
         { "POST", "/api/no-such-route", "application/json; charset=iso-8859-1", "{}", 404, RoomErrorCodes.InvalidArgument }, // no route reads it
         { "PATCH", "/api/rooms", "application/json; charset=iso-8859-1", "{}", 405, RoomErrorCodes.InvalidArgument },

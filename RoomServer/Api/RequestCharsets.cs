@@ -15,7 +15,8 @@ namespace RoomShare.RoomServer.Api;
 /// a GET, an empty POST, an unknown path (404) or a route that reads no body changes nothing. After authorization, so an unauthenticated caller still hears 401 first.
 /// UTF-8 by any of its usual spellings — <c>utf-8</c>, <c>utf8</c>, in any case, quoted or not — is accepted:
 /// the charset is taken off the Content-Type before the endpoint reads it, since the framework's reader knows
-/// only some of them (a quoted name or <c>utf8</c> would fail there) and JSON without one is UTF-8.
+/// only some of them (a quoted name or <c>utf8</c> would fail there) and JSON without one is UTF-8. A Content-Type
+/// with two charsets is refused whatever they name: the framework reads the first, and the second could be anything.
 /// </summary>
 public static class RequestCharsets
 {
@@ -28,6 +29,16 @@ public static class RequestCharsets
             if (Utf8Alias(context.Request.ContentType) is { } plain)
             {
                 context.Request.ContentType = plain;
+            }
+            else if (RepeatedCharsets(context.Request.ContentType) is { } charsets)
+            {
+                // The framework reads the first, and a check of the first alone would let a second through to it.
+                await ProblemWriter.WriteAsync(
+                    context,
+                    RoomErrorCodes.InvalidArgument,
+                    $"the request body's Content-Type names {charsets} charsets: JSON bodies must be UTF-8, with one charset or none (Content-Type: application/json)",
+                    StatusCodes.Status415UnsupportedMediaType);
+                return;
             }
             else if (NotUtf8Charset(context.Request.ContentType) is { } charset)
             {
@@ -54,6 +65,13 @@ public static class RequestCharsets
         && context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { } accepts
         && accepts.ContentTypes.Any(type => type.Contains("json", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>How many charset parameters a JSON Content-Type has, when it has more than one; else null.</summary>
+    internal static int? RepeatedCharsets(string? contentType) =>
+        JsonMediaType(contentType) is { } media
+            && media.Parameters.Count(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) is > 1 and var count
+            ? count
+            : null;
+
     /// <summary>A JSON Content-Type's charset when it is not UTF-8 by one of its names (<see cref="IsUtf8"/>); else null.</summary>
     internal static string? NotUtf8Charset(string? contentType) =>
         JsonCharset(contentType, out _) is { } name && !IsUtf8(name) ? name : null;
@@ -61,7 +79,7 @@ public static class RequestCharsets
     /// <summary>A JSON Content-Type whose charset names UTF-8, without its charset (what the framework reads as UTF-8); else null.</summary>
     internal static string? Utf8Alias(string? contentType)
     {
-        if (JsonCharset(contentType, out var media) is not { } name || !IsUtf8(name))
+        if (RepeatedCharsets(contentType) is not null || JsonCharset(contentType, out var media) is not { } name || !IsUtf8(name))
         {
             return null;
         }
@@ -79,9 +97,14 @@ public static class RequestCharsets
 
     /// <summary>A JSON Content-Type's charset as written (quotes and all), or null for another type or none.</summary>
     private static string? JsonCharset(string? contentType, out MediaTypeHeaderValue? media) =>
-        MediaTypeHeaderValue.TryParse(contentType, out media)
-            && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
-            && media.Charset is { Length: > 0 } charset
+        (media = JsonMediaType(contentType)) is { Charset: { Length: > 0 } charset }
             ? charset.ToString()
+            : null;
+
+    /// <summary>A JSON Content-Type, parsed; null for another type or one that does not parse.</summary>
+    private static MediaTypeHeaderValue? JsonMediaType(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+            && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
+            ? media
             : null;
 }
