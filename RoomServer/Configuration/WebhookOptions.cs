@@ -43,8 +43,8 @@ public sealed class WebhookOptions
     /// writes are confirmed, the confirmation's renewal and its WAIT share one), and takes up to a deadline itself: three
     /// deadlines, rounded up to whole seconds. Later renewals, a third of the claim apart once the first has answered, need
     /// the same. Shorter, a slow Redis can let the claim lapse while its replica still delivers, and another replica sends
-    /// the record again (the same <c>orderId</c>, at least once). A renewal that fails outright is retried at the next one:
-    /// to survive that, the claim must also outlast a second renewal period.
+    /// the record again (the same <c>orderId</c>, at least once). A renewal that fails outright is tried again a second later
+    /// (a sixth of a shorter claim): to survive one such failure, the claim must also outlast that and one more deadline.
     /// </summary>
     public static int LeastClaimTimeoutSeconds(int storeTimeoutMilliseconds) => (int)Math.Ceiling(3 * storeTimeoutMilliseconds / 1000.0);
 

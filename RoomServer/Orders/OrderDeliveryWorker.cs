@@ -340,29 +340,28 @@ public sealed class OrderDeliveryWorker(
     /// read may each have taken a whole store deadline. Then a claim of three deadlines is enough
     /// (<see cref="WebhookOptions.LeastClaimTimeoutSeconds"/>; timed from the delivery, it took four and a half). When the claim
     /// took more than a third of the timeout, the renewal runs at once, and a quick delivery waits for it before it settles.
+    /// A renewal that fails (Redis away or past its deadline) is tried again after <see cref="RenewalRetry"/>, not a whole
+    /// period later: the claim lapses a timeout after the last renewal that landed, so a store outage of most of it is survived.
     /// </summary>
     private async Task KeepClaimAsync(OutboxEntry entry, long claimStarted, CancellationTokenSource claimLost, CancellationToken cancellationToken)
     {
         try
         {
-            var firstRenewalIn = (ClaimTimeout / 3) - time.GetElapsedTime(claimStarted);
-            if (firstRenewalIn > TimeSpan.Zero)
+            var nextIn = (ClaimTimeout / 3) - time.GetElapsedTime(claimStarted);
+            while (true)
             {
-                await Task.Delay(firstRenewalIn, time, cancellationToken);
-            }
+                if (nextIn > TimeSpan.Zero)
+                {
+                    await Task.Delay(nextIn, time, cancellationToken);
+                }
 
-            if (!await RenewAsync(entry, claimLost))
-            {
-                return;
-            }
-
-            using var timer = new PeriodicTimer(ClaimTimeout / 3, time);
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                if (!await RenewAsync(entry, claimLost))
+                var renewal = await RenewAsync(entry, claimLost);
+                if (renewal == Renewal.Lost)
                 {
                     return;
                 }
+
+                nextIn = renewal == Renewal.Failed ? RenewalRetry : ClaimTimeout / 3;
             }
         }
         catch (OperationCanceledException)
@@ -371,8 +370,25 @@ public sealed class OrderDeliveryWorker(
         }
     }
 
-    /// <summary>One renewal; false (and <paramref name="claimLost"/> cancelled) when another replica holds the record now.</summary>
-    private async Task<bool> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost)
+    /// <summary>
+    /// How soon a failed renewal is tried again: a second, or a sixth of a claim shorter than six seconds, so that a claim
+    /// still has tries left after a failure that took a whole store deadline.
+    /// </summary>
+    private TimeSpan RenewalRetry => ClaimTimeout / 6 < TimeSpan.FromSeconds(1) ? ClaimTimeout / 6 : TimeSpan.FromSeconds(1);
+
+    private enum Renewal
+    {
+        Renewed,
+
+        /// <summary>Not renewed, not lost: the store did not answer (in time); tried again soon.</summary>
+        Failed,
+
+        /// <summary>Another replica holds the record now; <c>claimLost</c> is cancelled.</summary>
+        Lost,
+    }
+
+    /// <summary>One renewal.</summary>
+    private async Task<Renewal> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost)
     {
         try
         {
@@ -380,17 +396,16 @@ public sealed class OrderDeliveryWorker(
             {
                 OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
                 await claimLost.CancelAsync();
-                return false;
+                return Renewal.Lost;
             }
         }
         catch (RoomException ex)
         {
-            // Not lost, not renewed: the next renewal tries again (a claim long enough survives one failure only if
-            // it outlasts two renewal periods and a deadline).
             OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+            return Renewal.Failed;
         }
 
-        return true;
+        return Renewal.Renewed;
     }
 
     /// <summary>
