@@ -74,3 +74,39 @@ public abstract partial class RoomContractTests
         issued.ExpiresAt.Should().Be(new DateTimeOffset(exp, TimeSpan.Zero), "a client that plans its refresh by expiresAt must not be a second late");
     }
 }
+
+/// <summary>
+/// A token minted elsewhere (signed with the configured key, §3) may name an <c>exp</c> past the year 9999 ("never") or
+/// a fractional one (RFC 7519's NumericDate is any JSON number): one the connect admitted is as good on every call, not
+/// refused there as expired nor failed without a code.
+/// </summary>
+public abstract partial class RoomContractTests
+{
+    [Theory]
+    [InlineData("99999999999")] // the year 5138
+    [InlineData("253402300800")] // 10000-01-01, one second past what a DateTimeOffset holds
+    [InlineData("9223372036854775807")]
+    [InlineData("4102444800.5")] // 2100, and a half second
+    public async Task ATokenWhoseExpIsFarOffOrFractionalJoinsAndWrites(string exp)
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = HandMadeToken(Server.SigningKey, room.Id, "ann", exp);
+
+        await using var client = await Server.ConnectAsync(token);
+        var joined = await client.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null);
+        (await client.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(joined.Position.Version + 1);
+    }
+
+    /// <summary>A member token written out by hand (HS256), so its <c>exp</c> is exactly the JSON number given.</summary>
+    private static string HandMadeToken(string signingKey, string roomId, string memberId, string exp)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = """{"alg":"HS256","typ":"JWT"}""";
+        var payload = $$"""{"sub":"{{memberId}}","room":"{{roomId}}","name":"Ann","role":"member","iss":"roomshare","aud":"roomshare","iat":{{now}},"nbf":{{now}},"exp":{{exp}}}""";
+        var signed = $"{Base64Url(header)}.{Base64Url(payload)}";
+        using var hmac = new System.Security.Cryptography.HMACSHA256(System.Text.Encoding.UTF8.GetBytes(signingKey));
+        return $"{signed}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(hmac.ComputeHash(System.Text.Encoding.ASCII.GetBytes(signed)))}";
+    }
+
+    private static string Base64Url(string json) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Text.Encoding.UTF8.GetBytes(json));
+}

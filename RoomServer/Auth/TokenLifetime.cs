@@ -25,10 +25,15 @@ public static class TokenLifetime
         expires is { } exp && now.UtcDateTime < exp.ToUniversalTime()
         && (notBefore is not { } nbf || nbf.ToUniversalTime() <= now.UtcDateTime + NotBeforeAllowance);
 
-    /// <summary>The token's expiry, or null when it has no readable <c>exp</c>.</summary>
+    private static readonly long LatestSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
+    /// <summary>
+    /// The token's expiry, or null when it has no readable <c>exp</c>. One past the year 9999 (a token minted elsewhere that
+    /// means "never") is the latest time there is, as the bearer handler took it at connect.
+    /// </summary>
     public static DateTimeOffset? ExpiresAt(ClaimsPrincipal? user) =>
         long.TryParse(user?.FindFirst(ExpiresAtClaim)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            ? seconds > LatestSeconds ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds(Math.Max(seconds, 0))
             : null;
 
     /// <summary>True once <paramref name="now"/> has reached <c>exp</c>; a token without one counts as expired.</summary>
