@@ -406,6 +406,11 @@ public abstract partial class RoomContractTests
         (await noKind.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
         var oversized = await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "maintenance", message = new string('x', 501) });
         (await oversized.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "payload_too_large", Status = 413 });
+
+        // Counted in UTF-16 code units (§6): 251 emoji are 502 of them.
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F355", 251));
+        var oversizedEmoji = await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "maintenance", message = emoji });
+        (await oversizedEmoji.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "payload_too_large", Status = 413 });
         (await Server.Anonymous.PostAsJsonAsync("/api/announcements", new { kind = "k", message = "m" })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
         // Barrier: a good announcement arrives, and it is the first one.

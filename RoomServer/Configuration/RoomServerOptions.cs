@@ -138,8 +138,11 @@ public sealed class LimitOptions
     [Range(16, 250_000)]
     public int MaxNoticePayloadBytes { get; set; } = 4096;
 
-    /// <summary>An announcement's message longer than this (characters) is refused with <c>payload_too_large</c>.</summary>
-    // 40 000 characters are at most 240 000 bytes of JSON, every one escaped as \uXXXX.
+    /// <summary>
+    /// An announcement's message longer than this (characters, counted as UTF-16 code units: most emoji count two) is refused
+    /// with <c>payload_too_large</c>.
+    /// </summary>
+    // Code units, not code points, so that the bound below holds: 40 000 code units are at most 240 000 bytes of JSON, every one escaped as \uXXXX.
     [Range(1, 40_000)]
     public int MaxAnnouncementLength { get; set; } = 500;
 
