@@ -64,7 +64,8 @@ public interface IOrderOutbox
 
     /// <summary>
     /// Moves a dead letter back into its room's outbox as pending (orderId and body unchanged) and
-    /// returns its room; null when there is no such dead letter. Looks up that one letter only.
+    /// returns its room; null when there is no such dead letter. Looks up that one letter only. Once the letter
+    /// is put back and removed it answers so, whether or not the room could then be indexed (a poll or sweep finds it).
     /// </summary>
     Task<string?> RetryAsync(string deadLetterId);
 

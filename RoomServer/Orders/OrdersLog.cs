@@ -42,6 +42,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6015, LogLevel.Warning, "Order outbox of room {RoomId}: could not confirm that a Redis replica holds its next record (the store said: {Error}); it was not delivered, and is claimed again once this replica's claim lapses ({ClaimTimeoutSeconds} s)")]
     public static partial void ClaimNotConfirmed(ILogger logger, string roomId, string error, int claimTimeoutSeconds);
 
+    [LoggerMessage(6016, LogLevel.Warning, "Dead letter {DeadLetterId} was put back into room {RoomId}'s outbox, but the room could not be indexed for the workers ({Error}); the retry stands, and the record is delivered once a worker finds the room (this replica's at once, any replica's sweep within SweepIntervalSeconds)")]
+    public static partial void RetriedNotIndexed(ILogger logger, string deadLetterId, string roomId, string error);
+
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
 }

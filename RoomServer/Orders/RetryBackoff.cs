@@ -11,7 +11,8 @@ public static class RetryBackoff
     private const double Spread = 0.25;
 
     /// <summary>
-    /// The wait before retry <paramref name="retry"/> (0 for the first), <paramref name="random"/> uniform in [0, 1).
+    /// The wait before retry <paramref name="retry"/> (0 for the first; the record's, counting those of a replica that held it
+    /// before: a takeover goes on with the series), <paramref name="random"/> uniform in [0, 1).
     /// The spread is drawn within the bounds, not clamped after: clamped, half the first waits were the base
     /// exactly and, once capped, half the waits the maximum exactly — rooms failing together retried together.
     /// </summary>

@@ -105,9 +105,11 @@ public sealed class WebhookSender(IHttpClientFactory clients)
                 // library's jitter goes below the base delay (RetryBackoff). (Set in this order: turning the
                 // header off clears the generator.)
                 ShouldRetryAfterHeader = false,
+                // The series goes on from the record's attempts in all, not this replica's: a takeover that started it
+                // over would wait the base again and spend the remaining attempts within seconds (DESIGN.md §8).
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
                     RetryAfterDelay.Bounded(args.Outcome.Result, baseDelay, maxDelay, time.GetUtcNow())
-                    ?? RetryBackoff.Delay(args.AttemptNumber, baseDelay, maxDelay, Random.Shared.NextDouble())),
+                    ?? RetryBackoff.Delay(AttemptsMade(args.Context, args.AttemptNumber) - 1, baseDelay, maxDelay, Random.Shared.NextDouble())),
                 ShouldHandle = args =>
                 {
                     var failed = IsFailure(args.Outcome, args.Context.CancellationToken);
@@ -116,13 +118,12 @@ public sealed class WebhookSender(IHttpClientFactory clients)
                         metrics.AttemptFailed();
                     }
 
-                    var made = args.Context.Properties.GetValue(PreviousAttempts, 0) + args.AttemptNumber + 1;
-                    return ValueTask.FromResult(failed && made < webhooks.MaxAttempts);
+                    return ValueTask.FromResult(failed && AttemptsMade(args.Context, args.AttemptNumber) < webhooks.MaxAttempts);
                 },
                 OnRetry = async args =>
                 {
                     metrics.Retried();
-                    var made = args.Context.Properties.GetValue(PreviousAttempts, 0) + args.AttemptNumber + 1;
+                    var made = AttemptsMade(args.Context, args.AttemptNumber);
                     if (args.Context.Properties.TryGetValue(AttemptFailed, out var report))
                     {
                         await report(made, Describe(args.Outcome) + $"; next attempt in {args.RetryDelay.TotalMilliseconds:0} ms", args.RetryDelay);
@@ -141,6 +142,9 @@ public sealed class WebhookSender(IHttpClientFactory clients)
             })
             .AddTimeout(TimeSpan.FromSeconds(webhooks.TimeoutSeconds));
     }
+
+    /// <summary>The record's attempts so far, the one just made included: an earlier holder's, then this replica's (<paramref name="attemptNumber"/> is 0-based).</summary>
+    private static int AttemptsMade(ResilienceContext context, int attemptNumber) => context.Properties.GetValue(PreviousAttempts, 0) + attemptNumber + 1;
 
     private static bool IsFailure(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken) => outcome switch
     {

@@ -439,8 +439,27 @@ public sealed class RedisOrderOutbox(
             return null;
         }
 
-        await AnnounceAsync(letter.RoomId);
+        await AnnounceRetriedAsync(letter.RoomId, deadLetterId);
         return letter.RoomId;
+    }
+
+    /// <summary>
+    /// Best effort: the retry has taken effect (put back, and gone from the list), and the index only lets the workers find
+    /// the room sooner. Answered as failed, it sent the operator to repeat a retry that then found no such letter (and a
+    /// retry-all lost the list of those it had put back); unindexed, the room is found by the retrying replica's own worker
+    /// (woken by the API), or by a sweep (<c>SweepIntervalSeconds</c>).
+    /// </summary>
+    private async Task AnnounceRetriedAsync(string roomId, string deadLetterId)
+    {
+        try
+        {
+            await AnnounceAsync(roomId);
+        }
+        catch (RoomException ex)
+        {
+            // The store's failures (a timeout, Redis away) all arrive so (RedisConnection.CallAsync).
+            OrdersLog.RetriedNotIndexed(logger, deadLetterId, roomId, ex.Message);
+        }
     }
 
     /// <summary>
