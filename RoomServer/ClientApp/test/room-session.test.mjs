@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RoomSession } from '../src/js/room-session.js';
+import { POSITION_GRACE_MS, RoomSession } from '../src/js/room-session.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import {
   FakeHub, choice, flushMicrotasks, memberRemoved, notice, snapshot, stateEvent,
@@ -101,15 +101,55 @@ test('a gap triggers Join(roomId, since) and the missed events fill it', async (
   assert.equal(hub.callsOf('Join').length, 2);
 });
 
-test('a Position ahead of the state triggers a resume; a current one does not', async () => {
+test('a Position ahead of the state triggers a resume once its grace is over; a current one does not', async () => {
   const hub = new FakeHub();
-  const { s } = await joined(hub);
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 3 });
-  assert.equal(hub.callsOf('Join').length, 1);
+  assert.equal(timers.length, 0);
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  assert.equal(hub.callsOf('Join').length, 1, 'not at once: the event it counts may be a moment away');
+  assert.deepEqual(timers.map((t) => t.ms), [POSITION_GRACE_MS]);
+  timers.shift().fn();
   assert.equal(hub.callsOf('Join').length, 2);
+  assert.deepEqual(hub.last('Join').args, ['r1', { epoch: 'e1', version: 3 }]);
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 5 }); // folded into the running join
   assert.equal(hub.callsOf('Join').length, 2);
+  assert.equal(timers.length, 0);
+});
+
+test('a Position that overtook its event resumes nothing when the event arrives within the grace', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  s.onRoomEvent(choice(4, 'b', 'pasta', 2));
+  assert.equal(s.state.version, 4);
+  timers.shift().fn();
+  assert.equal(hub.callsOf('Join').length, 1, 'the state caught up with the Position: no resume');
+});
+
+test('Positions within one grace: one check, against the highest of them', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 6 });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 5 });
+  assert.equal(timers.length, 1, 'one check at a time');
+  s.onRoomEvent(choice(4, 'b', 'pasta', 2));
+  timers.shift().fn();
+  assert.equal(hub.callsOf('Join').length, 2, 'still behind the highest Position (6): the events were lost');
+  assert.deepEqual(hub.last('Join').args, ['r1', { epoch: 'e1', version: 4 }]);
+});
+
+test('a Position of another epoch asks for a fresh snapshot at once', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  s.onPosition({ roomId: 'r1', epoch: 'e2', version: 1 });
+  assert.equal(timers.length, 0);
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
 });
 
 test('an event of another epoch asks for a fresh snapshot', async () => {
@@ -124,8 +164,10 @@ test('an event of another epoch asks for a fresh snapshot', async () => {
 
 test('missed events that do not connect lead to a second, fresh join', async () => {
   const hub = new FakeHub();
-  const { s } = await joined(hub);
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn) => timers.push(fn) });
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 9 });
+  timers.shift()();
   hub.last('Join').resolve({ position: { epoch: 'e1', version: 9 }, snapshot: null, missed: [choice(8, 'b', 'pasta', 1), choice(9, 'b', 'pasta', 2)], replica: 'r1' });
   await flushMicrotasks();
   assert.equal(hub.callsOf('Join').length, 3);

@@ -24,6 +24,13 @@ export const MISSED_NOTICE_MAX_AGE_MS = 15 * 60 * 1000;
 
 const MAX_JOIN_ROUNDS = 5;
 
+/**
+ * How long a Position ahead of the state waits before it resumes: a replica's tick reads the room's position from
+ * Redis on one connection while the event it counts comes on another, so the Position can overtake an event that is a
+ * moment from arriving. A resume only if the state is still behind it then (the event was lost, then silence).
+ */
+export const POSITION_GRACE_MS = 500;
+
 export function newOpId() {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
@@ -76,6 +83,7 @@ export class RoomSession {
     this.joinCount = 0;
     this.removed = null; // null | { by, reason } — set once, never cleared
     this.announcementIds = new Set();
+    this.behindPosition = null; // the highest Position seen ahead of the state, looked at again after POSITION_GRACE_MS
   }
 
   get position() {
@@ -198,6 +206,24 @@ export class RoomSession {
     if (this.removed !== null) return;
     if (position.roomId !== undefined && position.roomId !== this.roomId) return;
     if (!this.joined || this.joining !== null) return;
+    const kind = classifyPosition(this.state, position);
+    if (kind === 'epoch') {
+      this.backgroundJoin(true);
+      return;
+    }
+    if (kind !== 'behind') return;
+    const waiting = this.behindPosition !== null;
+    if (!waiting || (position.epoch === this.behindPosition.epoch && position.version > this.behindPosition.version)) {
+      this.behindPosition = position;
+    }
+    if (!waiting) this.schedule(() => this.positionGraceOver(), POSITION_GRACE_MS);
+  }
+
+  /** A Position's grace is over: resume if the state is still behind it (or a Join already covers it). */
+  positionGraceOver() {
+    const position = this.behindPosition;
+    this.behindPosition = null;
+    if (position === null || this.removed !== null || !this.joined || this.joining !== null) return;
     const kind = classifyPosition(this.state, position);
     if (kind !== 'current') this.backgroundJoin(kind === 'epoch');
   }
