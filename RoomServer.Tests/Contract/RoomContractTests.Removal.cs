@@ -413,8 +413,10 @@ public abstract partial class RoomContractTests
         (await oversizedEmoji.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "payload_too_large", Status = 413 });
         (await Server.Anonymous.PostAsJsonAsync("/api/announcements", new { kind = "k", message = "m" })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
-        // Barrier: a good announcement arrives, and it is the first one.
-        await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "the good one" });
-        (await ann.Client.NextAsync("Announcement", TimeSpan.FromSeconds(5))).GetProperty("message").GetString().Should().Be("the good one");
+        // Barrier: a good announcement arrives, and it is the first one. 250 emoji are 500 code units, exactly the limit
+        // (1 000 bytes of UTF-8: a count of bytes would have refused it).
+        var atTheLimit = string.Concat(Enumerable.Repeat("\U0001F355", 250));
+        (await Server.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = atTheLimit })).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await ann.Client.NextAsync("Announcement", TimeSpan.FromSeconds(5))).GetProperty("message").GetString().Should().Be(atTheLimit);
     }
 }

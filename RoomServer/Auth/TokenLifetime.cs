@@ -11,6 +11,9 @@ public static class TokenLifetime
 {
     public const string ExpiresAtClaim = "exp";
 
+    /// <summary>The last second a <see cref="DateTimeOffset"/> holds (9999-12-31T23:59:59Z).</summary>
+    private static readonly long LatestSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>
     /// How far <c>nbf</c> may lie in the future: a token minted by one replica (nbf = its "now", whole
     /// seconds) may reach another whose clock is a little behind. <c>exp</c> gets no such grace.
@@ -24,8 +27,6 @@ public static class TokenLifetime
     public static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, DateTimeOffset now) =>
         expires is { } exp && now.UtcDateTime < exp.ToUniversalTime()
         && (notBefore is not { } nbf || nbf.ToUniversalTime() <= now.UtcDateTime + NotBeforeAllowance);
-
-    private static readonly long LatestSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     /// <summary>
     /// The token's expiry, or null when it has no readable <c>exp</c>. One past the year 9999 (a token minted elsewhere that

@@ -41,10 +41,10 @@ public sealed class WebhookOptions
     /// deadline: the claim's idle time may start as its call begins, and its first renewal goes out a third of the claim
     /// later, but not before the claim call and the record's deliveries read have answered (up to two deadlines; where
     /// writes are confirmed, the confirmation's renewal and its WAIT share one), and takes up to a deadline itself: three
-    /// deadlines, rounded up to whole seconds. Later renewals, a third of the claim apart once the first has answered, need
+    /// deadlines, rounded up to whole seconds. Later renewals, each a third of the claim after the one before was sent, need
     /// the same. Shorter, a slow Redis can let the claim lapse while its replica still delivers, and another replica sends
-    /// the record again (the same <c>orderId</c>, at least once). A renewal that fails outright is tried again a second later
-    /// (a sixth of a shorter claim): to survive one such failure, the claim must also outlast that and one more deadline.
+    /// the record again (the same <c>orderId</c>, at least once). A renewal that fails is tried again a second later (a sixth of a
+    /// shorter claim): to survive one failure, the claim must also outlast the failed call, that wait and one more deadline.
     /// </summary>
     public static int LeastClaimTimeoutSeconds(int storeTimeoutMilliseconds) => (int)Math.Ceiling(3 * storeTimeoutMilliseconds / 1000.0);
 

@@ -340,14 +340,16 @@ public sealed class OrderDeliveryWorker(
     /// read may each have taken a whole store deadline. Then a claim of three deadlines is enough
     /// (<see cref="WebhookOptions.LeastClaimTimeoutSeconds"/>; timed from the delivery, it took four and a half). When the claim
     /// took more than a third of the timeout, the renewal runs at once, and a quick delivery waits for it before it settles.
-    /// A renewal that fails (Redis away or past its deadline) is tried again after <see cref="RenewalRetry"/>, not a whole
-    /// period later: the claim lapses a timeout after the last renewal that landed, so a store outage of most of it is survived.
+    /// Each later renewal is due a third after the one before it was sent (not answered: a slow answer must not push the
+    /// next one later). One that fails (Redis away or past its deadline) is tried again after <see cref="RenewalRetry"/>,
+    /// not a whole period later: the claim lapses a timeout after the last renewal that landed.
     /// </summary>
     private async Task KeepClaimAsync(OutboxEntry entry, long claimStarted, CancellationTokenSource claimLost, CancellationToken cancellationToken)
     {
         try
         {
             var nextIn = (ClaimTimeout / 3) - time.GetElapsedTime(claimStarted);
+            var failing = false;
             while (true)
             {
                 if (nextIn > TimeSpan.Zero)
@@ -355,13 +357,20 @@ public sealed class OrderDeliveryWorker(
                     await Task.Delay(nextIn, time, cancellationToken);
                 }
 
-                var renewal = await RenewAsync(entry, claimLost);
-                if (renewal == Renewal.Lost)
+                var sent = time.GetTimestamp();
+                switch (await RenewAsync(entry, claimLost, logFailure: !failing))
                 {
-                    return;
+                    case Renewal.Lost:
+                        return;
+                    case Renewal.Failed:
+                        failing = true;
+                        nextIn = RenewalRetry;
+                        break;
+                    default:
+                        failing = false;
+                        nextIn = (ClaimTimeout / 3) - time.GetElapsedTime(sent);
+                        break;
                 }
-
-                nextIn = renewal == Renewal.Failed ? RenewalRetry : ClaimTimeout / 3;
             }
         }
         catch (OperationCanceledException)
@@ -371,8 +380,9 @@ public sealed class OrderDeliveryWorker(
     }
 
     /// <summary>
-    /// How soon a failed renewal is tried again: a second, or a sixth of a claim shorter than six seconds, so that a claim
-    /// still has tries left after a failure that took a whole store deadline.
+    /// How soon a failed renewal is tried again: a second, or a sixth of a claim shorter than six seconds. With the default
+    /// claim (30 s, renewed every 10 s, a 2 s store deadline) a store outage that ends within about 27 s of the last renewal
+    /// that landed keeps the claim; near the least claim (three deadlines) a failure still lapses it.
     /// </summary>
     private TimeSpan RenewalRetry => ClaimTimeout / 6 < TimeSpan.FromSeconds(1) ? ClaimTimeout / 6 : TimeSpan.FromSeconds(1);
 
@@ -387,8 +397,8 @@ public sealed class OrderDeliveryWorker(
         Lost,
     }
 
-    /// <summary>One renewal.</summary>
-    private async Task<Renewal> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost)
+    /// <summary>One renewal. A failure is logged when <paramref name="logFailure"/> (the first of a run: retries come every second).</summary>
+    private async Task<Renewal> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost, bool logFailure)
     {
         try
         {
@@ -401,7 +411,11 @@ public sealed class OrderDeliveryWorker(
         }
         catch (RoomException ex)
         {
-            OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+            if (logFailure)
+            {
+                OrdersLog.RenewalFailed(logger, entry.RoomId, entry.OrderId, ex.Message, RenewalRetry.TotalMilliseconds);
+            }
+
             return Renewal.Failed;
         }
 

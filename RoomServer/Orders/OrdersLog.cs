@@ -45,6 +45,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6016, LogLevel.Warning, "Dead letter {DeadLetterId} was put back into room {RoomId}'s outbox, but the room could not be indexed for the workers ({Error}); the retry stands, and the record is delivered once a worker finds the room (this replica's at once, any replica's sweep within SweepIntervalSeconds)")]
     public static partial void RetriedNotIndexed(ILogger logger, string deadLetterId, string roomId, string error);
 
+    [LoggerMessage(6017, LogLevel.Warning, "Order outbox of room {RoomId}: the claim on {OrderId} could not be renewed ({Error}); tried again every {RetryMilliseconds} ms until a renewal lands (logged once a run)")]
+    public static partial void RenewalFailed(ILogger logger, string roomId, string orderId, string error, double retryMilliseconds);
+
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
 }

@@ -129,18 +129,50 @@ test('a Position that overtook its event resumes nothing when the event arrives 
   assert.equal(hub.callsOf('Join').length, 1, 'the state caught up with the Position: no resume');
 });
 
-test('Positions within one grace: one check, against the highest of them', async () => {
+test('a higher Position within a grace gets a whole grace of its own; a lower one changes nothing', async () => {
   const hub = new FakeHub();
   const timers = [];
   const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 6 });
   s.onPosition({ roomId: 'r1', epoch: 'e1', version: 5 });
-  assert.equal(timers.length, 1, 'one check at a time');
+  assert.equal(timers.length, 2, 'one grace for 4, a new one for 6, none for 5');
   s.onRoomEvent(choice(4, 'b', 'pasta', 2));
+  timers.shift().fn();
+  assert.equal(hub.callsOf('Join').length, 1, "4's grace is over, but 6's is not");
   timers.shift().fn();
   assert.equal(hub.callsOf('Join').length, 2, 'still behind the highest Position (6): the events were lost');
   assert.deepEqual(hub.last('Join').args, ['r1', { epoch: 'e1', version: 4 }]);
+});
+
+test('a Join during a grace covers its Position: no resume when it ends, and a later Position waits a whole grace', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  // The connection drops and comes back within the grace; the room was recreated meanwhile (a new epoch).
+  s.disconnected();
+  const rejoin = s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e2', version: 2 }, snapshot: snapshot({ epoch: 'e2', version: 2 }), missed: null, replica: 'r2' });
+  await rejoin;
+  assert.equal(hub.callsOf('Join').length, 2);
+  s.onPosition({ roomId: 'r1', epoch: 'e2', version: 3 }); // its event is on the way
+  timers.shift().fn(); // the first grace ends: covered by the Join, and 3 has a grace of its own
+  assert.equal(hub.callsOf('Join').length, 2, 'no second snapshot for the old epoch, and no resume for 3 yet');
+  s.onRoomEvent(choice(3, 'b', 'pasta', 1, null, 'e2'));
+  timers.shift().fn();
+  assert.equal(hub.callsOf('Join').length, 2);
+  assert.equal(s.state.version, 3);
+});
+
+test('a grace that ends after the member was removed resumes nothing', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  s.onPosition({ roomId: 'r1', epoch: 'e1', version: 4 });
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  timers.shift().fn();
+  assert.equal(hub.callsOf('Join').length, 1);
 });
 
 test('a Position of another epoch asks for a fresh snapshot at once', async () => {

@@ -5,7 +5,7 @@
 // Resume (DESIGN.md §2): `join()` calls Join(roomId, since) with the current position (null when
 // there is none, or a fresh snapshot is wanted); events that arrive while the call is in flight are
 // buffered and applied after its result, skipping what it already covered. A gap, an epoch change
-// or a Position ahead of the state triggers another join. Joins never overlap: a request during a
+// or a Position ahead of the state (still ahead POSITION_GRACE_MS later) triggers another join. Joins never overlap: a request during a
 // join is folded into one more round, and rounds are bounded.
 //
 // Removal (DESIGN.md §3): `Removed`, a `member_removed` event about this member, or a Join or a
@@ -84,6 +84,7 @@ export class RoomSession {
     this.removed = null; // null | { by, reason } — set once, never cleared
     this.announcementIds = new Set();
     this.behindPosition = null; // the highest Position seen ahead of the state, looked at again after POSITION_GRACE_MS
+    this.positionCheck = 0; // which grace is running: a Join, or a higher Position, starts over
   }
 
   get position() {
@@ -116,6 +117,9 @@ export class RoomSession {
       this.again = fresh || this.again === 'fresh' ? 'fresh' : 'since';
       return this.joining;
     }
+    // A Join brings the state to the room's position: a Position waiting out its grace is covered.
+    this.behindPosition = null;
+    this.positionCheck++;
     this.joining = this.joinRounds(fresh).finally(() => {
       this.joining = null;
     });
@@ -212,20 +216,22 @@ export class RoomSession {
       return;
     }
     if (kind !== 'behind') return;
-    const waiting = this.behindPosition !== null;
-    if (!waiting || (position.epoch === this.behindPosition.epoch && position.version > this.behindPosition.version)) {
-      this.behindPosition = position;
-    }
-    if (!waiting) this.schedule(() => this.positionGraceOver(), POSITION_GRACE_MS);
+    const waiting = this.behindPosition;
+    if (waiting !== null && waiting.epoch === position.epoch && waiting.version >= position.version) return;
+    // The highest Position gets a whole grace of its own: its events may be on their way too.
+    this.behindPosition = position;
+    const check = ++this.positionCheck;
+    this.schedule(() => this.positionGraceOver(check), POSITION_GRACE_MS);
   }
 
-  /** A Position's grace is over: resume if the state is still behind it (or a Join already covers it). */
-  positionGraceOver() {
+  /** A Position's grace is over: resume if the state is still behind it, unless a Join or a higher Position came since. */
+  positionGraceOver(check) {
+    if (check !== this.positionCheck) return;
     const position = this.behindPosition;
     this.behindPosition = null;
     if (position === null || this.removed !== null || !this.joined || this.joining !== null) return;
-    const kind = classifyPosition(this.state, position);
-    if (kind !== 'current') this.backgroundJoin(kind === 'epoch');
+    // Only 'behind': another epoch now means a Join already took the state there.
+    if (classifyPosition(this.state, position) === 'behind') this.backgroundJoin(false);
   }
 
   onPresence(presence) {

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// When a claim's renewals go out (DESIGN.md §8). A claim lapses a timeout after the last renewal that landed, so a renewal
+/// the store could not answer (Redis away, or past its deadline) is tried again a second later, not a whole renewal period
+/// later; once a renewal lands, the next is a period away again. And a slow answer does not push the next renewal later:
+/// each is due a period after the one before was sent. The worker runs in process against embedded mode's outbox, wrapped,
+/// with a receiver that keeps failing (the delivery goes on, renewing).
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class RenewalCadenceTests
+{
+    [Fact]
+    public async Task AFailedRenewalIsTriedAgainWithinASecondThenThePeriodResumes()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 200,
+            RetryMaxDelayMilliseconds = 400,
+            ClaimTimeoutSeconds = 12, // a renewal every 4 s; a failed one tried again after 1 s
+            PollIntervalMilliseconds = 50,
+        });
+        var failing = new FirstRenewalFails(outbox);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, failing);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(15));
+            await Poll.UntilAsync(() => Task.FromResult(failing.Renewals.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
+
+            var renewals = failing.Renewals;
+            var retryAfter = renewals[1] - renewals[0];
+            var periodAfter = renewals[2] - renewals[1];
+            retryAfter.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "a failed renewal is not retried in a tight loop");
+            retryAfter.Should().BeLessThan(TimeSpan.FromSeconds(3.5), "a failed renewal is tried again after a second, not after the 4 s period");
+            periodAfter.Should().BeGreaterThan(TimeSpan.FromSeconds(3.5), "once a renewal lands, the next is a period away");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task ASlowRenewalDoesNotPushTheNextOneLater()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 200,
+            RetryMaxDelayMilliseconds = 400,
+            ClaimTimeoutSeconds = 9, // a renewal every 3 s
+            PollIntervalMilliseconds = 50,
+        });
+        var slow = new SlowRenewals(outbox, TimeSpan.FromSeconds(2));
+
+        await using var provider = InProcessDeliveryWorker.Build(options, slow);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(15));
+            await Poll.UntilAsync(() => Task.FromResult(slow.Sent.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
+
+            // Each renewal takes 2 s to answer. Due from the send, they go out 3 s apart; from the answer, 5 s apart, and
+            // the claim's idle time would reach 7 s of its 9 before a renewal landed.
+            var sent = slow.Sent;
+            (sent[1] - sent[0]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
+            (sent[2] - sent[1]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
+            (sent[1] - sent[0]).Should().BeGreaterThan(TimeSpan.FromSeconds(2.5), "not sooner than the period");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The outbox, except that every renewal takes <paramref name="answerAfter"/> to answer; when each was sent.</summary>
+    private sealed class SlowRenewals(InMemoryOrderOutbox inner, TimeSpan answerAfter) : ForwardingOrderOutbox(inner)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly List<TimeSpan> _sent = [];
+
+        public IReadOnlyList<TimeSpan> Sent
+        {
+            get
+            {
+                lock (_sent)
+                {
+                    return [.. _sent];
+                }
+            }
+        }
+
+        public override async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        {
+            lock (_sent)
+            {
+                _sent.Add(_clock.Elapsed);
+            }
+
+            await Task.Delay(answerAfter);
+            return await Inner.KeepClaimAsync(entry, consumer);
+        }
+    }
+
+    /// <summary>The outbox, except that its first renewal fails as a store past its deadline does; when each renewal came.</summary>
+    private sealed class FirstRenewalFails(InMemoryOrderOutbox inner) : ForwardingOrderOutbox(inner)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly List<TimeSpan> _renewals = [];
+
+        public IReadOnlyList<TimeSpan> Renewals
+        {
+            get
+            {
+                lock (_renewals)
+                {
+                    return [.. _renewals];
+                }
+            }
+        }
+
+        public override Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        {
+            bool first;
+            lock (_renewals)
+            {
+                first = _renewals.Count == 0;
+                _renewals.Add(_clock.Elapsed);
+            }
+
+            return first
+                ? Task.FromException<bool>(new RoomException(RoomErrorCodes.Unavailable, "the store did not answer within its deadline"))
+                : Inner.KeepClaimAsync(entry, consumer);
+        }
+    }
+}
