@@ -24,7 +24,7 @@ public static class WebClientExtensions
         }
 
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = file => WebClientHeaders.Apply(file.Context.Response.Headers) });
         return app;
     }
 }
