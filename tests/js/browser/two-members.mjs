@@ -137,6 +137,15 @@ async function main() {
   });
   await shot(b.page, '02-b-sees-a');
 
+  await step('b-skips-to-the-menu-keeping-its-link', async () => {
+    const linkBefore = await b.page.evaluate(() => location.hash);
+    await b.page.focus('[data-testid="skip"]');
+    await b.page.keyboard.press('Enter');
+    const after = await b.page.evaluate(() => ({ hash: location.hash, focused: document.activeElement?.id }));
+    if (after.focused !== 'menu-heading') throw new Error(`the skip link left the focus on ${after.focused}, not the menu`);
+    if (after.hash !== linkBefore) throw new Error(`the skip link replaced the join link in the address with ${after.hash}: a reload would lock B out`);
+  });
+
   await step('b-reloads-same-state', async () => {
     const before = await orderView(b.page);
     await b.page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });

@@ -576,6 +576,12 @@ function followNewLink() {
 
 function main() {
   window.addEventListener('hashchange', followNewLink);
+  // The skip link moves the focus without following its anchor: the address holds the join link, the member's
+  // only way back in after a reload (or a phone restoring a discarded tab).
+  document.querySelector('a.skip').addEventListener('click', (event) => {
+    event.preventDefault();
+    $('menu-heading').focus();
+  });
   $('error-dismiss').addEventListener('click', hideError);
   $('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
   $('announcement-dismiss').addEventListener('click', hideAnnouncement);
