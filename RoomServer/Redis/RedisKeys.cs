@@ -49,6 +49,9 @@ public static class RedisKeys
     /// </summary>
     public static RedisKey[] ForCreateOnce(string roomId) => [.. ForRoom(roomId), Prefix(roomId) + "created"];
 
+    /// <summary>delete.lua's KEYS: the room's, then the mark a "not found" writes where writes are confirmed, <c>rs:{roomId}:deleting</c>.</summary>
+    public static RedisKey[] ForDelete(string roomId) => [.. ForRoom(roomId), Prefix(roomId) + "deleting"];
+
     /// <summary>
     /// The record of an <c>Idempotency-Key</c> of a write outside any room (Scripts/idem_claim.lua), on the
     /// API key's slot beside its rooms: <c>rs:key:{KEYID}:idem:rooms:KEY</c> or <c>…:idem:announcements:KEY</c>.

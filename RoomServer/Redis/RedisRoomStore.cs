@@ -231,7 +231,16 @@ public sealed class RedisRoomStore(
 
     public async Task DeleteAsync(RoomDeletion deletion, CancellationToken cancellationToken)
     {
-        var reply = await RunWriteAsync(RedisScripts.Delete, deletion.RoomId, deletion.At, []);
+        // Where writes are confirmed, "not found" is confirmed too: it may answer the retry of a deletion a replica
+        // does not hold yet (delete.lua).
+        var confirmed = redis.Topology.ReplicasToAcknowledge > 0;
+        var reply = await RunWriteAsync(
+            RedisScripts.Delete,
+            deletion.RoomId,
+            deletion.At,
+            [confirmed ? 1 : 0],
+            RedisKeys.ForDelete(deletion.RoomId),
+            result => Wrote(result) || (confirmed && new ScriptReply((RedisResult[])result!).Status == RoomErrorCodes.RoomNotFound));
         EnsureOk(reply, deletion.RoomId);
     }
 
@@ -287,10 +296,10 @@ public sealed class RedisRoomStore(
     /// backplane is deaf (degraded mode): nobody here would hear its event, the writer included, and
     /// the client's retry may reach a replica that can.
     /// </summary>
-    private async Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null)
+    private async Task<ScriptReply> RunWriteAsync(RedisScript script, string roomId, string at, RedisValue[] scriptArgs, RedisKey[]? keys = null, Func<RedisResult, bool>? wrote = null)
     {
         heartbeat.EnsureHearing(roomId);
-        var result = await redis.EvaluateConfirmedAsync(script, keys ?? RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs), Wrote);
+        var result = await redis.EvaluateConfirmedAsync(script, keys ?? RedisKeys.ForRoom(roomId), Arguments(roomId, at, scriptArgs), wrote ?? Wrote);
         return new ScriptReply((RedisResult[])result!);
     }
 
