@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -22,37 +20,17 @@ public sealed class FirstRenewalDueFromTheClaimTests
     [Fact]
     public async Task ASlowClaimIsRenewedAThirdOfTheTimeoutAfterItBeganNotAfterTheDeliveryBegan()
     {
-        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
-        receiver.Answers = _ => ReceiverAnswer.ServerError;
-        await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 200,
-            RetryMaxDelayMilliseconds = 400,
-            ClaimTimeoutSeconds = 6, // a renewal every 2 s
-            PollIntervalMilliseconds = 50,
-        });
-        var slow = new SlowFirstClaim(outbox);
+        SlowFirstClaim? slow = null;
 
-        await using var provider = InProcessDeliveryWorker.Build(options, slow);
-        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
-        await worker.StartAsync(CancellationToken.None);
-        try
-        {
-            await receiver.NextAsync(TimeSpan.FromSeconds(15));
-            await Poll.UntilAsync(() => Task.FromResult(slow.FirstRenewalAfter is not null), TimeSpan.FromSeconds(15), "the worker renews its claim while it retries");
+        // A 6 s claim: a renewal every 2 s.
+        await using var delivery = await RenewingDelivery.StartAsync(6, outbox => slow = new SlowFirstClaim(outbox));
+        await Poll.UntilAsync(() => Task.FromResult(slow!.FirstRenewalAfter is not null), TimeSpan.FromSeconds(15), "the worker renews its claim while it retries");
 
-            // Due 2 s after the claim began, which the 3 s claim had passed: renewed as the delivery starts, about 3 s in.
-            // Counted from the delivery's start instead, it would come 5 s in, with 1 s of the claim left for a renewal
-            // that may take the store deadline (2 s).
-            slow.FirstRenewalAfter.Should().BeGreaterThanOrEqualTo(SlowClaim - TimeSpan.FromMilliseconds(50), "nothing is renewed before the claim answered (its 3 s delay may end a millisecond early)");
-            slow.FirstRenewalAfter.Should().BeLessThan(SlowClaim + TimeSpan.FromSeconds(1.2), "the first renewal was due before the claim answered");
-        }
-        finally
-        {
-            await worker.StopAsync(CancellationToken.None);
-        }
+        // Due 2 s after the claim began, which the 3 s claim had passed: renewed as the delivery starts, about 3 s in.
+        // Counted from the delivery's start instead, it would come 5 s in, with 1 s of the claim left for a renewal
+        // that may take the store deadline (2 s).
+        slow!.FirstRenewalAfter.Should().BeGreaterThanOrEqualTo(SlowClaim - TimeSpan.FromMilliseconds(50), "nothing is renewed before the claim answered (its 3 s delay may end a millisecond early)");
+        slow.FirstRenewalAfter.Should().BeLessThan(SlowClaim + TimeSpan.FromSeconds(1.2), "the first renewal was due before the claim answered");
     }
 
     /// <summary>The outbox, except that the first claim takes <see cref="SlowClaim"/> to answer; when the first renewal came.</summary>

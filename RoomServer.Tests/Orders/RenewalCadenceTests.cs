@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
@@ -20,75 +18,35 @@ public sealed class RenewalCadenceTests
     [Fact]
     public async Task AFailedRenewalIsTriedAgainWithinASecondThenThePeriodResumes()
     {
-        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
-        receiver.Answers = _ => ReceiverAnswer.ServerError;
-        await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 200,
-            RetryMaxDelayMilliseconds = 400,
-            ClaimTimeoutSeconds = 12, // a renewal every 4 s; a failed one tried again after 1 s
-            PollIntervalMilliseconds = 50,
-        });
-        var failing = new FirstRenewalFails(outbox);
+        FirstRenewalFails? failing = null;
 
-        await using var provider = InProcessDeliveryWorker.Build(options, failing);
-        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
-        await worker.StartAsync(CancellationToken.None);
-        try
-        {
-            await receiver.NextAsync(TimeSpan.FromSeconds(15));
-            await Poll.UntilAsync(() => Task.FromResult(failing.Renewals.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
+        // A 12 s claim: a renewal every 4 s; a failed one tried again after 1 s.
+        await using var delivery = await RenewingDelivery.StartAsync(12, outbox => failing = new FirstRenewalFails(outbox));
+        await Poll.UntilAsync(() => Task.FromResult(failing!.Renewals.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
 
-            var renewals = failing.Renewals;
-            var retryAfter = renewals[1] - renewals[0];
-            var periodAfter = renewals[2] - renewals[1];
-            retryAfter.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "a failed renewal is not retried in a tight loop");
-            retryAfter.Should().BeLessThan(TimeSpan.FromSeconds(3.5), "a failed renewal is tried again after a second, not after the 4 s period");
-            periodAfter.Should().BeGreaterThan(TimeSpan.FromSeconds(3.5), "once a renewal lands, the next is a period away");
-        }
-        finally
-        {
-            await worker.StopAsync(CancellationToken.None);
-        }
+        var renewals = failing!.Renewals;
+        var retryAfter = renewals[1] - renewals[0];
+        var periodAfter = renewals[2] - renewals[1];
+        retryAfter.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "a failed renewal is not retried in a tight loop");
+        retryAfter.Should().BeLessThan(TimeSpan.FromSeconds(3.5), "a failed renewal is tried again after a second, not after the 4 s period");
+        periodAfter.Should().BeGreaterThan(TimeSpan.FromSeconds(3.5), "once a renewal lands, the next is a period away");
     }
 
     [Fact]
     public async Task ASlowRenewalDoesNotPushTheNextOneLater()
     {
-        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
-        receiver.Answers = _ => ReceiverAnswer.ServerError;
-        await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 200,
-            RetryMaxDelayMilliseconds = 400,
-            ClaimTimeoutSeconds = 9, // a renewal every 3 s
-            PollIntervalMilliseconds = 50,
-        });
-        var slow = new SlowRenewals(outbox, TimeSpan.FromSeconds(2));
+        SlowRenewals? slow = null;
 
-        await using var provider = InProcessDeliveryWorker.Build(options, slow);
-        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
-        await worker.StartAsync(CancellationToken.None);
-        try
-        {
-            await receiver.NextAsync(TimeSpan.FromSeconds(15));
-            await Poll.UntilAsync(() => Task.FromResult(slow.Sent.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
+        // A 9 s claim: a renewal every 3 s.
+        await using var delivery = await RenewingDelivery.StartAsync(9, outbox => slow = new SlowRenewals(outbox, TimeSpan.FromSeconds(2)));
+        await Poll.UntilAsync(() => Task.FromResult(slow!.Sent.Count >= 3), TimeSpan.FromSeconds(20), "the worker renews its claim three times while it retries");
 
-            // Each renewal takes 2 s to answer. Due from the send, they go out 3 s apart; from the answer, 5 s apart, and
-            // the claim's idle time would reach 7 s of its 9 before a renewal landed.
-            var sent = slow.Sent;
-            (sent[1] - sent[0]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
-            (sent[2] - sent[1]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
-            (sent[1] - sent[0]).Should().BeGreaterThan(TimeSpan.FromSeconds(2.5), "not sooner than the period");
-        }
-        finally
-        {
-            await worker.StopAsync(CancellationToken.None);
-        }
+        // Each renewal takes 2 s to answer. Due from the send, they go out 3 s apart; from the answer, 5 s apart, and
+        // the claim's idle time would reach 7 s of its 9 before a renewal landed.
+        var sent = slow!.Sent;
+        (sent[1] - sent[0]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
+        (sent[2] - sent[1]).Should().BeLessThan(TimeSpan.FromSeconds(4.2), "the next renewal is due a period after the last was sent");
+        (sent[1] - sent[0]).Should().BeGreaterThan(TimeSpan.FromSeconds(2.5), "not sooner than the period");
     }
 
     /// <summary>The outbox, except that every renewal takes <paramref name="answerAfter"/> to answer; when each was sent.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Options;
-using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -10,8 +7,7 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// Where writes are confirmed (DESIGN.md §2, <c>ReplicasToAcknowledge</c>), a retried choice answered from its
 /// opId (its write was made earlier, maybe by another replica, and answered <c>unavailable</c> there) is
 /// acknowledged only once a replica holds that write: <c>WAIT</c> counts only what the asking connection
-/// wrote, so the replay must write too. Two replicas of RoomShare, each its own Redis connection, against
-/// a master whose one replica is frozen (SIGSTOP: linked, acknowledging nothing).
+/// wrote, so the replay must write too (<see cref="ConfirmedWritesStage"/>, its replica frozen).
 /// </summary>
 public sealed class ConfirmedChoiceReplayTests
 {
@@ -21,18 +17,8 @@ public sealed class ConfirmedChoiceReplayTests
     [Fact]
     public async Task ARetriedChoiceAnsweredFromItsOpIdIsConfirmedBeforeItIsAcknowledged()
     {
-        await using var master = await RedisServerProcess.StartAsync();
-        await using var replica = await RedisServerProcess.StartAsync();
-        await replica.ReplicateAsync(master);
-        var options = Options.Create(new RoomServerOptions
-        {
-            Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
-            HeartbeatMilliseconds = 60_000, // the stores' heartbeats are never started: hearing for 3 minutes
-        });
-        await using var first = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r1", options.Value);
-        await using var second = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r2", options.Value);
-        var r1 = first.RoomStore(options);
-        var r2 = second.RoomStore(options);
+        await using var stage = await ConfirmedWritesStage.StartAsync();
+        var (r1, r2, replica) = (stage.First, stage.Second, stage.Replica);
         (await r1.CreateAsync(new NewRoom(Room, "epoch1", "table", [new MenuItem("pizza", "Pizza", 1200)], TimeSpan.FromHours(1), At), CancellationToken.None))
             .Should().BeTrue();
         await r1.JoinAsync(new JoinRequest(Room, Member, "Ann", new ConnectionKey("r1", "c1"), null, At), CancellationToken.None);

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -8,9 +6,8 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// <summary>
 /// Where writes are confirmed (DESIGN.md §2, <c>ReplicasToAcknowledge</c>), a deletion answered <c>unavailable</c> applied
 /// on the master, and its retry finds no room there. "Not found" would be taken as done, and a failover before the replica
-/// has the deletion would bring the room back; so the retry is told so only once a replica holds the deletion. Two
-/// replicas of RoomShare, each its own Redis connection, against a master whose one replica is frozen (SIGSTOP: linked,
-/// acknowledging nothing).
+/// has the deletion would bring the room back; so the retry is told so only once a replica holds the deletion
+/// (<see cref="ConfirmedWritesStage"/>, its replica frozen).
 /// </summary>
 public sealed class ConfirmedDeleteRetryTests
 {
@@ -20,18 +17,8 @@ public sealed class ConfirmedDeleteRetryTests
     [Fact]
     public async Task ARetriedDeletionIsToldNotFoundOnlyOnceAReplicaHoldsTheDeletion()
     {
-        await using var master = await RedisServerProcess.StartAsync();
-        await using var replica = await RedisServerProcess.StartAsync();
-        await replica.ReplicateAsync(master);
-        var options = Options.Create(new RoomServerOptions
-        {
-            Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
-            HeartbeatMilliseconds = 60_000, // the stores' heartbeats are never started: hearing for 3 minutes
-        });
-        await using var first = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r1", options.Value);
-        await using var second = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r2", options.Value);
-        var r1 = first.RoomStore(options);
-        var r2 = second.RoomStore(options);
+        await using var stage = await ConfirmedWritesStage.StartAsync();
+        var (r1, r2, replica) = (stage.First, stage.Second, stage.Replica);
         (await r1.CreateAsync(new NewRoom(Room, "epoch1", "table", [new MenuItem("pizza", "Pizza", 1200)], TimeSpan.FromHours(1), At), CancellationToken.None))
             .Should().BeTrue();
 

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>
+/// Where writes are confirmed (DESIGN.md §2, <c>ReplicasToAcknowledge</c> 1): two replicas of RoomShare — <see cref="First"/>
+/// and <see cref="Second"/>, each with its own Redis connection, so a retry can reach a connection that wrote nothing
+/// since — against a master with one replica, which a test may freeze (<see cref="PosixSignal"/>: linked, acknowledging
+/// nothing). The stores' heartbeats are never started: they count as hearing for 3 minutes.
+/// </summary>
+internal sealed class ConfirmedWritesStage : IAsyncDisposable
+{
+    private readonly StandaloneRedisConnection _first;
+    private readonly StandaloneRedisConnection _second;
+
+    private ConfirmedWritesStage(RedisServerProcess master, RedisServerProcess replica, StandaloneRedisConnection first, StandaloneRedisConnection second, IOptions<RoomServerOptions> options)
+    {
+        Master = master;
+        Replica = replica;
+        _first = first;
+        _second = second;
+        First = first.RoomStore(options);
+        Second = second.RoomStore(options);
+    }
+
+    public RedisServerProcess Master { get; }
+
+    public RedisServerProcess Replica { get; }
+
+    public RedisRoomStore First { get; }
+
+    public RedisRoomStore Second { get; }
+
+    public static async Task<ConfirmedWritesStage> StartAsync()
+    {
+        var master = await RedisServerProcess.StartAsync();
+        var replica = await RedisServerProcess.StartAsync();
+        await replica.ReplicateAsync(master);
+        var options = Options.Create(new RoomServerOptions
+        {
+            Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
+            HeartbeatMilliseconds = 60_000,
+        });
+        var first = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r1", options.Value);
+        var second = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r2", options.Value);
+        return new ConfirmedWritesStage(master, replica, first, second, options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _second.DisposeAsync();
+        await _first.DisposeAsync();
+        await Replica.DisposeAsync();
+        await Master.DisposeAsync();
+    }
+}
