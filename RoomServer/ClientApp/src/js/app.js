@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import { formatMoney } from './format.js';
 import {
-  clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState,
+  clearState, forgetRemoved, loadPending, loadRemoved, loadState, savePending, saveRemoved, saveState,
 } from './storage.js';
 import { isOtherJoinLink, parseFragment, readJoinLink } from './token.js';
 import { hubUrl } from './hub-url.js';
@@ -606,6 +606,9 @@ function main() {
     },
     initialState: loadState(sessionStorage, link.roomId, link.memberId),
     save: (state) => saveState(sessionStorage, link.roomId, link.memberId, state),
+    // Presses not yet acknowledged (made offline, or in flight) survive a reload and are sent again after the Join.
+    initialPending: loadPending(sessionStorage, link.roomId, link.memberId),
+    savePending: (ops) => savePending(sessionStorage, link.roomId, link.memberId, ops),
     onChange: scheduleRender,
     onError: (error) => showError(error.code, error.text),
     onJoinFailed: (error) => {
