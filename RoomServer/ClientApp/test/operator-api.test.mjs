@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, MAX_RETRY_ALL_CALLS, OperatorApiError, saveApiKey } from '../src/js/operator-api.js';
+import {
+  createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, loadOverview, MAX_RETRY_ALL_CALLS, OperatorApiError, saveApiKey,
+} from '../src/js/operator-api.js';
 
 class MemoryStorage {
   constructor() { this.map = new Map(); }
@@ -134,4 +136,33 @@ test('a delete the server refuses becomes an error with its code and detail; no 
   await assert.rejects(notProblem.deleteDeadLetter('1-0'), (e) => e.code === 'unavailable' && e.message === 'HTTP 502');
   const down = createOperatorApi(async () => { throw new TypeError('Failed to fetch'); }, 'key');
   await assert.rejects(down.deleteDeadLetter('1-0'), (e) => e.code === 'unavailable' && e.status === 0);
+});
+
+test('loadOverview reads the dead letters (back to the oldest when the page is empty) and the room\'s records', async () => {
+  const calls = [];
+  const api = {
+    deadLetters: async (after = null) => { calls.push(['deadLetters', after]); return after === null ? { items: [{ id: '1-0' }], next: '1-0' } : { items: [], next: null }; },
+    order: async (room) => { calls.push(['order', room]); return [{ orderId: `${room}:5` }]; },
+  };
+  assert.deepEqual(await loadOverview(api, { deadAfter: '9-0', room: 'r1' }),
+    { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: [{ orderId: 'r1:5' }] });
+  assert.deepEqual(calls, [['deadLetters', '9-0'], ['deadLetters', null], ['order', 'r1']]);
+  assert.deepEqual(await loadOverview(api), { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: null });
+});
+
+test('loadOverview shows nothing of a refresh whose key was forgotten meanwhile: no result, no error, no further call', async () => {
+  for (const forgetDuring of ['deadLetters', 'order']) {
+    let current = true;
+    const calls = [];
+    const api = {
+      deadLetters: async () => { calls.push('deadLetters'); if (forgetDuring === 'deadLetters') current = false; return { items: [], next: null }; },
+      order: async () => { calls.push('order'); if (forgetDuring === 'order') current = false; return []; },
+    };
+    assert.equal(await loadOverview(api, { room: 'r1' }, () => current), null, forgetDuring);
+    assert.deepEqual(calls, forgetDuring === 'order' ? ['deadLetters', 'order'] : ['deadLetters'], forgetDuring);
+  }
+  let current = true;
+  const failing = { deadLetters: async () => { current = false; throw new OperatorApiError('unauthorized', 'HTTP 401', 401); } };
+  assert.equal(await loadOverview(failing, {}, () => current), null, 'the failure of a forgotten key is not shown either');
+  await assert.rejects(loadOverview(failing, {}, () => true), { code: 'unauthorized' }, 'while current, it is');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SEND_ATTEMPTS, PendingChoices } from '../src/js/pending.js';
+import { MAX_SAVED_OPS, MAX_SEND_ATTEMPTS, PendingChoices } from '../src/js/pending.js';
 
 test('unsent and sent ops add up over the confirmed quantity, clamped', () => {
   const pending = new PendingChoices();
@@ -110,4 +110,41 @@ test('forgetAcks drops acks of an old epoch but keeps unsent ops', () => {
   pending.add('o2', 'pizza', 'adjust', 1);
   pending.forgetAcks();
   assert.deepEqual(pending.ops.map((o) => o.opId), ['o2']);
+});
+
+test('saved() keeps what the server has not acknowledged, with opIds and flags; restore() takes it back as queued', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  pending.add('o2', 'pizza', 'set', 4);
+  pending.add('o3', 'pasta', 'adjust', -1);
+  pending.takeQueued();
+  pending.acknowledge('o2', { version: 12, quantity: 4 }, 10); // acked ahead of the state: the server holds it
+  pending.settle(11, 'o3'); // in flight, its event seen
+  pending.add('o4', 'water', 'adjust', 1); // not sent yet
+  const saved = JSON.parse(JSON.stringify(pending.saved()));
+  assert.deepEqual(saved.map((op) => op.opId), ['o1', 'o3', 'o4']);
+
+  const restored = new PendingChoices();
+  assert.equal(restored.restore(saved), 3);
+  assert.deepEqual(restored.ops.map((op) => [op.opId, op.status, op.attempts, op.seen]),
+    [['o1', 'queued', 1, false], ['o3', 'queued', 1, true], ['o4', 'queued', 0, false]]);
+  assert.equal(restored.display('pasta', 2, 11, 99), 2, 'a seen op is in the saved state already');
+  assert.equal(restored.display('pizza', 1, 11, 99), 2);
+  assert.equal(restored.restore(saved), 0, 'an opId already here is not taken twice');
+});
+
+test('restore() ignores what is not a saved op and keeps at most MAX_SAVED_OPS, the latest', () => {
+  const pending = new PendingChoices();
+  assert.equal(pending.restore('nope'), 0);
+  assert.equal(pending.restore({ opId: 'o1' }), 0);
+  assert.equal(pending.restore([null, 1, 'x', {}, { opId: '', menuId: 'pizza', kind: 'adjust', value: 1 },
+    { opId: 'o 1', menuId: 'pizza', kind: 'adjust', value: 1 }, { opId: 'o2', menuId: 'pizza', kind: 'other', value: 1 },
+    { opId: 'o3', menuId: 'pizza', kind: 'adjust', value: '1' }, { opId: 'o4', menuId: 7, kind: 'adjust', value: 1 },
+    { opId: 'o5', menuId: 'pizza', kind: 'adjust', value: 1, attempts: 1e9, status: 'acked' }]), 1);
+  assert.deepEqual(pending.ops.map((op) => [op.opId, op.status, op.attempts]), [['o5', 'queued', MAX_SEND_ATTEMPTS]]);
+
+  const many = Array.from({ length: MAX_SAVED_OPS + 20 }, (_, i) => ({ opId: `m${i}`, menuId: 'pizza', kind: 'adjust', value: 1 }));
+  const bounded = new PendingChoices();
+  assert.equal(bounded.restore(many), MAX_SAVED_OPS);
+  assert.equal(bounded.ops[0].opId, 'm20');
 });

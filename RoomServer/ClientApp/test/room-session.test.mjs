@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { POSITION_GRACE_MS, RoomSession } from '../src/js/room-session.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import {
+  clearState, loadPending, loadState, savePending, saveState,
+} from '../src/js/storage.js';
+import {
   FakeHub, choice, flushMicrotasks, memberRemoved, notice, snapshot, stateEvent,
 } from './fixtures.mjs';
 
@@ -676,4 +679,147 @@ test('the cap survives a resume from missed events and a state restored from sto
   hub.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [choice(4, 'b', 'pasta', 2)], replica: 'r2' });
   await done;
   assert.equal(s.maxQuantity, 200);
+});
+
+// ---------- presses kept across a reload (sessionStorage, beside the state) ----------
+
+class MemoryStorage {
+  constructor() { this.map = new Map(); }
+  getItem(key) { return this.map.has(key) ? this.map.get(key) : null; }
+  setItem(key, value) { this.map.set(key, String(value)); }
+  removeItem(key) { this.map.delete(key); }
+}
+
+/** Options wiring a session to `storage` as app.js does. */
+function stored(storage) {
+  return {
+    save: (state) => saveState(storage, 'r1', 'a', state),
+    savePending: (ops) => savePending(storage, 'r1', 'a', ops),
+  };
+}
+
+/** A new page's session, restored from `storage` as app.js does; its own opIds would be `new1`, `new2`... */
+function reloaded(hub, storage) {
+  let n = 0;
+  return new RoomSession({
+    roomId: 'r1',
+    memberId: 'a',
+    hub,
+    newOpId: () => `new${++n}`,
+    initialState: loadState(storage, 'r1', 'a'),
+    initialPending: loadPending(storage, 'r1', 'a'),
+    ...stored(storage),
+  });
+}
+
+test('presses made offline survive a reload: shown at once, sent again with the same opIds after the Join', async () => {
+  const storage = new MemoryStorage();
+  const hub = new FakeHub();
+  const { s } = await joined(hub, stored(storage));
+  const inFlight = s.adjust('pasta', 1); // sent; the connection drops before its answer
+  hub.connected = false;
+  s.disconnected();
+  hub.last('AdjustChoice').reject(new Error('Invocation canceled due to the underlying connection being closed.'));
+  await flushMicrotasks();
+  const offline = [s.adjust('pizza', 1), s.adjust('pizza', 1)]; // pressed while disconnected: not sent
+  assert.equal(hub.callsOf('AdjustChoice').length, 1);
+  assert.equal(s.displayQuantity('pizza'), 3);
+
+  // The page goes away (a reload, or the phone discarding the tab) before the connection is back.
+  const hub2 = new FakeHub();
+  const s2 = reloaded(hub2, storage);
+  assert.equal(s2.displayQuantity('pizza'), 3, 'the presses are shown, not silently lost');
+  assert.equal(s2.displayQuantity('pasta'), 1);
+  assert.equal(s2.pending.size, 3);
+  assert.equal(hub2.callsOf('AdjustChoice').length, 0, 'nothing is sent before the Join');
+  const done = s2.join();
+  assert.deepEqual(hub2.last('Join').args, ['r1', { epoch: 'e1', version: 3 }]);
+  hub2.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r1' });
+  await done;
+  assert.deepEqual(hub2.callsOf('AdjustChoice').map((c) => c.args), [
+    ['r1', 'pasta', 1, inFlight], ['r1', 'pizza', 1, offline[0]], ['r1', 'pizza', 1, offline[1]],
+  ], 'the same opIds: the server applies each at most once');
+
+  const [pasta, pizza1, pizza2] = hub2.callsOf('AdjustChoice');
+  pasta.resolve({ version: 4, quantity: 1 });
+  pizza1.resolve({ version: 5, quantity: 2 });
+  pizza2.resolve({ version: 6, quantity: 3 });
+  await flushMicrotasks();
+  s2.onRoomEvent(choice(4, 'a', 'pasta', 1, inFlight));
+  s2.onRoomEvent(choice(5, 'a', 'pizza', 2, offline[0]));
+  s2.onRoomEvent(choice(6, 'a', 'pizza', 3, offline[1]));
+  assert.equal(s2.pending.size, 0);
+  assert.deepEqual(loadPending(storage, 'r1', 'a'), [], 'settled presses are no longer saved');
+  assert.equal(loadState(storage, 'r1', 'a').version, 6);
+});
+
+test('a restored press the server applied before the page went away is settled by its missed event, not sent again', async () => {
+  const storage = new MemoryStorage();
+  const hub = new FakeHub();
+  const { s } = await joined(hub, stored(storage));
+  const opId = s.adjust('pizza', 1);
+  hub.connected = false;
+  s.disconnected();
+  hub.last('AdjustChoice').reject(new Error('Invocation canceled due to the underlying connection being closed.'));
+  await flushMicrotasks();
+
+  const hub2 = new FakeHub();
+  const s2 = reloaded(hub2, storage);
+  const done = s2.join();
+  hub2.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [choice(4, 'a', 'pizza', 2, opId)], replica: 'r1' });
+  await done;
+  assert.equal(hub2.callsOf('AdjustChoice').length, 0);
+  assert.equal(s2.pending.size, 0);
+  assert.equal(s2.displayQuantity('pizza'), 2, 'counted once');
+});
+
+test('a restored press whose event the saved state holds is not shown twice, and is still sent until its ack', async () => {
+  const storage = new MemoryStorage();
+  const hub = new FakeHub();
+  const { s } = await joined(hub, stored(storage));
+  const opId = s.adjust('pizza', 1);
+  s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId)); // its event, before its ack: the page goes away now
+
+  const hub2 = new FakeHub();
+  const s2 = reloaded(hub2, storage);
+  assert.equal(s2.displayQuantity('pizza'), 2);
+  const done = s2.join();
+  hub2.last('Join').resolve({ position: { epoch: 'e1', version: 4 }, snapshot: null, missed: [], replica: 'r1' });
+  await done;
+  assert.deepEqual(hub2.last('AdjustChoice').args, ['r1', 'pizza', 1, opId]);
+  assert.equal(s2.displayQuantity('pizza'), 2);
+  hub2.last('AdjustChoice').resolve({ version: 4, quantity: 2 });
+  await flushMicrotasks();
+  assert.equal(s2.pending.size, 0);
+  assert.equal(s2.displayQuantity('pizza'), 2);
+});
+
+test('corrupt saved presses are ignored: the restored session joins and sends nothing of them', async () => {
+  for (const text of ['{not json', '"a string"', '{"opId":"x"}', JSON.stringify([null, 7, { opId: 5 }, { opId: 'x y', menuId: 'pizza', kind: 'adjust', value: 1 }, { opId: 'ok', menuId: 'pizza', kind: 'drop', value: 1 }])]) {
+    const storage = new MemoryStorage();
+    saveState(storage, 'r1', 'a', fromSnapshot(snapshot()));
+    storage.setItem('roomshare:v1:pending:r1:a', text);
+    const hub = new FakeHub();
+    const s = reloaded(hub, storage);
+    assert.equal(s.pending.size, 0, text);
+    assert.equal(s.displayQuantity('pizza'), 1, text);
+    const done = s.join();
+    hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r1' });
+    await done;
+    assert.equal(hub.callsOf('AdjustChoice').length, 0, text);
+  }
+});
+
+test('a removed member\'s presses are not saved, and the page\'s clearState forgets those saved before', async () => {
+  const storage = new MemoryStorage();
+  const hub = new FakeHub();
+  const { s } = await joined(hub, stored(storage));
+  hub.connected = false;
+  s.disconnected();
+  s.adjust('pizza', 1);
+  assert.equal(loadPending(storage, 'r1', 'a').length, 1);
+  s.onRemoved({ roomId: 'r1', memberId: 'a', by: 'o' });
+  clearState(storage, 'r1', 'a'); // what showRemoved does
+  assert.deepEqual(loadPending(storage, 'r1', 'a'), []);
+  assert.equal(loadState(storage, 'r1', 'a'), null);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState, storageKey,
+  clearState, forgetRemoved, loadPending, loadRemoved, loadState, savePending, saveRemoved, saveState, storageKey,
 } from '../src/js/storage.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import { snapshot } from './fixtures.mjs';
@@ -53,4 +53,22 @@ test('a removal forgets the saved room and leaves a note that survives a reload'
   assert.equal(saveRemoved(broken, 'r1', 'a', { by: 'o' }), false);
   assert.equal(loadRemoved(broken, 'r1', 'a'), null);
   forgetRemoved(broken, 'r1', 'a');
+});
+
+test('the saved presses round-trip per room and member; none, garbage or a throwing storage load as []', () => {
+  const storage = new MemoryStorage();
+  const ops = [{ opId: 'o1', menuId: 'pizza', kind: 'adjust', value: 1, attempts: 0 }];
+  assert.equal(savePending(storage, 'r1', 'a', ops), true);
+  assert.deepEqual(loadPending(storage, 'r1', 'a'), ops);
+  assert.deepEqual(loadPending(storage, 'r1', 'b'), []);
+  assert.deepEqual(loadPending(storage, 'r2', 'a'), []);
+  assert.equal(savePending(storage, 'r1', 'a', []), true);
+  assert.equal(storage.map.size, 0, 'nothing pending: nothing kept');
+  storage.setItem('roomshare:v1:pending:r1:a', '{not json');
+  assert.deepEqual(loadPending(storage, 'r1', 'a'), []);
+  storage.setItem('roomshare:v1:pending:r1:a', '{"opId":"o1"}');
+  assert.deepEqual(loadPending(storage, 'r1', 'a'), []);
+  const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('quota'); }, removeItem() { throw new Error('denied'); } };
+  assert.deepEqual(loadPending(broken, 'r1', 'a'), []);
+  assert.equal(savePending(broken, 'r1', 'a', ops), false);
 });

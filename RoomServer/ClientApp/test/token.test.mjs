@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeJwtPayload, isOtherJoinLink, parseFragment, readJoinLink } from '../src/js/token.js';
+import {
+  decodeJwtPayload, isOtherJoinLink, linkRefusal, parseFragment, readJoinLink,
+} from '../src/js/token.js';
 
 function jwt(payload) {
   const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -49,7 +51,7 @@ test('readJoinLink rejects missing, malformed, expired and mismatched links', ()
   assert.deepEqual(readJoinLink('', NOW), { ok: false, code: 'no_link' });
   assert.deepEqual(readJoinLink('#room=r1&token=x', NOW), { ok: false, code: 'bad_link' });
   const expired = jwt({ sub: 'm1', room: 'r1', exp: NOW / 1000 - 1 });
-  assert.deepEqual(readJoinLink(`#room=r1&token=${expired}`, NOW), { ok: false, code: 'unauthorized' });
+  assert.deepEqual(readJoinLink(`#room=r1&token=${expired}`, NOW), { ok: false, code: 'unauthorized', roomId: 'r1', memberId: 'm1' });
   const other = jwt({ sub: 'm1', room: 'r2', exp: EXP });
   assert.deepEqual(readJoinLink(`#room=r1&token=${other}`, NOW), { ok: false, code: 'forbidden' });
 });
@@ -71,4 +73,21 @@ test('isOtherJoinLink: a new token or room in the hash is another link; an ancho
   assert.equal(isOtherJoinLink(old, `${old}&currency=EUR`), false, 'the same link, other options');
   assert.equal(isOtherJoinLink(old, '#menu-heading'), false, 'the skip link');
   assert.equal(isOtherJoinLink(old, ''), false);
+});
+
+test('linkRefusal: an expired link of a member this tab saw removed says removed; otherwise the refusal', () => {
+  const expired = `#room=r1&token=${jwt({ sub: 'm1', room: 'r1', exp: NOW / 1000 - 1 })}`;
+  const notes = new Map([['r1/m1', { by: 'o', at: 1 }]]);
+  const loadNote = (roomId, memberId) => notes.get(`${roomId}/${memberId}`) ?? null;
+  assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), loadNote), { removed: { by: 'o' } });
+  assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), () => ({ by: null, at: 1 })), { removed: { by: null } });
+  assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), () => null), { code: 'unauthorized' }, 'no note: it just expired');
+  const otherMember = `#room=r1&token=${jwt({ sub: 'm2', room: 'r1', exp: NOW / 1000 - 1 })}`;
+  assert.deepEqual(linkRefusal(readJoinLink(otherMember, NOW), loadNote), { code: 'unauthorized' }, 'the note is per member');
+  const otherRoom = `#token=${jwt({ sub: 'm1', room: 'r2', exp: NOW / 1000 - 1 })}`;
+  assert.deepEqual(linkRefusal(readJoinLink(otherRoom, NOW), loadNote), { code: 'unauthorized' }, 'and per room');
+  assert.deepEqual(linkRefusal(readJoinLink('', NOW), loadNote), { code: 'no_link' });
+  assert.deepEqual(linkRefusal(readJoinLink('#room=r1&token=x', NOW), loadNote), { code: 'bad_link' });
+  const mismatched = `#room=r1&token=${jwt({ sub: 'm1', room: 'r2', exp: EXP })}`;
+  assert.deepEqual(linkRefusal(readJoinLink(mismatched, NOW), loadNote), { code: 'forbidden' });
 });

@@ -15,7 +15,8 @@
 // refuses (429, routed by the test) says why, and the message outlives the page's next refresh; Retry →
 // the dead letter goes, the message too, and the room's delivery turns delivered; a second room's dead
 // letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is; Retry all
-// then says what it did; another tab asks for the key again.
+// then says what it did; another tab asks for the key again; "Forget key" while a refresh is reading locks the
+// page with no error (the refresh's answer is dropped).
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...} (exit 1).
 
@@ -156,6 +157,38 @@ async function main() {
   await step('another-tab-asks-again', async () => {
     const other = await newTab(browser);
     await waitFor(other.page, 'other tab', 'the key form', () => document.body.dataset.status === 'no-key');
+  });
+
+  await step('forget-key-during-a-refresh-shows-no-error', async () => {
+    // The refresh's first read is held until the key is forgotten; the rest of it must then show nothing (it used
+    // to read the api the lock had set to null: "Cannot read properties of null").
+    const isDeadLetters = (url) => new URL(url).pathname === '/api/deadletters';
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let holding = 0;
+    await page.route(isDeadLetters, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      holding += 1;
+      await held;
+      return route.continue().catch(() => {});
+    });
+    await page.click('[data-testid=refresh]');
+    for (const until = Date.now() + STEP_TIMEOUT_MS; holding === 0; await new Promise((r) => { setTimeout(r, 50); })) {
+      if (Date.now() > until) throw new Error('the refresh read no dead letters');
+    }
+    const answered = page.waitForResponse((r) => isDeadLetters(r.url()) && r.request().method() === 'GET', { timeout: STEP_TIMEOUT_MS });
+    await page.click('[data-testid=forget-key]');
+    release();
+    await answered;
+    await page.waitForTimeout(500); // the refresh's own reads after the held one
+    const after = await page.evaluate(() => ({
+      status: document.body.dataset.status,
+      error: document.querySelector('[data-testid=error]').hidden ? null : document.querySelector('[data-testid=error]').textContent,
+      deadCard: !document.getElementById('dead-card').hidden,
+    }));
+    await page.unroute(isDeadLetters);
+    if (after.error !== null) throw new Error(`the forgotten key's refresh shows an error: ${after.error}`);
+    if (after.status !== 'no-key' || after.deadCard) throw new Error(`the page is not locked after "Forget key": ${JSON.stringify(after)}`);
   });
 }
 

@@ -13,7 +13,9 @@
 // room, and opens no new hub connection (no reconnect loop); A reloads → still the removed message
 // (the server refuses the old token); a new link for A (a token issued after the removal) pasted into
 // the same tab (only the hash differs) → A is live again, no removed message; an announcement posted
-// through the API appears on O and B, and O dismisses it. Last, B is removed while away: B's page
+// through the API appears on O and B, and O dismisses it. B presses + while its hub is blocked and
+// reloads before it is back → the press is still shown (pending) and, once the hub is back, sent and in
+// O's order (it was kept, with its opId, beside the saved state). Last, B is removed while away: B's page
 // hears none of its hub messages (no Removed, no member_removed), then its socket drops → the
 // reconnect is refused (401) for a token that has not expired → B says it was removed (not "expired"),
 // its own choice leaves the order it shows, and it forgets its saved room.
@@ -179,6 +181,28 @@ async function main() {
     await shot(b.page, '04-b-announcement');
     await o.page.click('[data-testid=dismiss-announcement]');
     await waitFor(o.page, 'O', 'the announcement to be dismissed', () => document.querySelector('[data-testid=announcement]').offsetParent === null);
+  });
+
+  await step('b-presses-offline-and-reloads-keeping-the-press', async () => {
+    // No new hub connection while blocked: negotiate (and the SSE / long-polling fallbacks) are refused, then B's
+    // socket is closed. B presses + (kept pending), and reloads before it is back.
+    const isHub = (url) => new URL(url).pathname.startsWith('/hubs/room');
+    await b.page.route(isHub, (route) => route.abort());
+    await b.page.evaluate(() => window.__closeHub());
+    await waitFor(b.page, 'B', 'its connection lost', () => document.body.dataset.status !== 'live');
+    const item = MENU[0].id;
+    const pressShown = (menuId) => document.querySelector(`[data-testid="qty-${menuId}"]`)?.dataset.quantity === '1'
+      && document.body.dataset.pending === '1';
+    await b.page.click(`[data-testid="inc-${item}"]`);
+    await waitFor(b.page, 'B', 'the offline press shown, pending', pressShown, item);
+    await b.page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
+    await waitFor(b.page, 'B after reload', 'the offline press still shown, pending', pressShown, item);
+    if ((await b.page.evaluate(() => document.body.dataset.status)) === 'live') throw new Error('B is live while its hub is blocked');
+    await b.page.unroute(isHub);
+    await waitLive(b.page, 'B once its hub is back', 20_000); // the page's start retries after 1, 2, 5, 10 s
+    await waitFor(b.page, 'B', 'the press sent and settled', (menuId) => document.body.dataset.pending === '0'
+      && document.querySelector(`[data-testid="qty-${menuId}"]`).dataset.quantity === '1', item);
+    await waitFor(o.page, 'O', "B's press in the order", (menuId) => document.querySelector(`#order li[data-menu-id="${menuId}"]`)?.dataset.by.split(',').includes('bob:1'), item);
   });
 
   await step('b-removed-while-away', async () => {

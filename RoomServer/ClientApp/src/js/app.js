@@ -12,9 +12,11 @@ import {
 } from './errors.js';
 import { formatMoney } from './format.js';
 import {
-  clearState, forgetRemoved, loadRemoved, loadState, saveRemoved, saveState,
+  clearState, forgetRemoved, loadPending, loadRemoved, loadState, savePending, saveRemoved, saveState,
 } from './storage.js';
-import { isOtherJoinLink, parseFragment, readJoinLink } from './token.js';
+import {
+  isOtherJoinLink, linkRefusal, parseFragment, readJoinLink,
+} from './token.js';
 import { hubUrl } from './hub-url.js';
 
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes. */
@@ -586,8 +588,12 @@ function main() {
   $('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
   $('announcement-dismiss').addEventListener('click', hideAnnouncement);
   if (!link.ok) {
-    showFatal(link.code);
     $('main').classList.add('no-room');
+    // A removed member's token has often expired by the time they look again: the removal this tab noted is
+    // the reason to show, not the expiry (as showRefused does for a token that has not expired).
+    const refusal = linkRefusal(link, (roomId, memberId) => loadRemoved(sessionStorage, roomId, memberId));
+    if (refusal.removed) showRemoved({ by: refusal.removed.by, reason: 'refused' });
+    else showFatal(refusal.code);
     return;
   }
   $('me').textContent = `You: ${link.displayName}${link.role === 'owner' ? ' · owner' : ''}`;
@@ -606,6 +612,9 @@ function main() {
     },
     initialState: loadState(sessionStorage, link.roomId, link.memberId),
     save: (state) => saveState(sessionStorage, link.roomId, link.memberId, state),
+    // Presses not yet acknowledged (made offline, or in flight) survive a reload and are sent again after the Join.
+    initialPending: loadPending(sessionStorage, link.roomId, link.memberId),
+    savePending: (ops) => savePending(sessionStorage, link.roomId, link.memberId, ops),
     onChange: scheduleRender,
     onError: (error) => showError(error.code, error.text),
     onJoinFailed: (error) => {

@@ -113,3 +113,29 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
     deleteDeadLetter: async (id) => { await call('DELETE', `/api/deadletters/${encodeURIComponent(id)}`); },
   };
 }
+
+/**
+ * What one refresh of the operator page reads, with the api (the key) it started with: the page of dead letters
+ * after `deadAfter` (back to the oldest when that page is empty: everything on it was retried) and, when a room
+ * is shown, its order records. Resolves to null — and a failure is swallowed — once `isCurrent()` says the
+ * page moved on meanwhile (the key was forgotten, or replaced): what that key read must not be shown.
+ * @returns {Promise<{ deadAfter: string|null, deadLetters: { items: object[], next: string|null }, records: object[]|null } | null>}
+ */
+export async function loadOverview(api, { deadAfter = null, room = null } = {}, isCurrent = () => true) {
+  try {
+    let after = deadAfter;
+    let deadLetters = await api.deadLetters(after);
+    if (!isCurrent()) return null;
+    if (deadLetters.items.length === 0 && after !== null) {
+      after = null;
+      deadLetters = await api.deadLetters();
+      if (!isCurrent()) return null;
+    }
+    const records = room ? await api.order(room) : null;
+    if (!isCurrent()) return null;
+    return { deadAfter: after, deadLetters, records };
+  } catch (e) {
+    if (!isCurrent()) return null;
+    throw e;
+  }
+}

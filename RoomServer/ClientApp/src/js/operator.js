@@ -1,7 +1,9 @@
 // The operator page: dead letters with their last errors, retry and delete buttons, and a room's order
 // records with their delivery per endpoint. Asks for the API key once per tab (operator-api.js).
 
-import { MAX_RETRY_ALL_CALLS, createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, saveApiKey } from './operator-api.js';
+import {
+  MAX_RETRY_ALL_CALLS, createOperatorApi, describeError, describeRetryAll, forgetApiKey, loadApiKey, loadOverview, saveApiKey,
+} from './operator-api.js';
 
 const REFRESH_MS = 5_000;
 const $ = (id) => document.getElementById(id);
@@ -146,20 +148,26 @@ function renderRecords(records) {
   $('order-empty').hidden = records.length > 0;
 }
 
+/**
+ * Reads with the api it started with, and shows nothing if the key was forgotten (or replaced) meanwhile: "Forget
+ * key" during a refresh set the module's api to null under it ("Cannot read properties of null"), and the locked
+ * page must not show what the old key read.
+ */
 async function refresh() {
-  if (!api) return;
+  const started = api;
+  if (!started) return;
+  const room = shownRoom;
+  const after = deadAfter;
   try {
-    let deadLetters = await api.deadLetters(deadAfter);
-    if (deadLetters.items.length === 0 && deadAfter !== null) {
-      deadAfter = null; // everything on the page shown was retried: back to the oldest
-      deadLetters = await api.deadLetters();
-    }
-    deadNext = deadLetters.next;
-    renderDeadLetters(deadLetters.items);
+    const overview = await loadOverview(started, { deadAfter: after, room }, () => api === started);
+    if (overview === null) return;
+    if (overview.deadAfter !== after) deadAfter = overview.deadAfter; // everything on the page shown was retried: back to the oldest
+    deadNext = overview.deadLetters.next;
+    renderDeadLetters(overview.deadLetters.items);
     $('dead-more').hidden = deadNext === null;
     $('dead-older').hidden = deadNext === null;
     $('dead-oldest').hidden = deadAfter === null;
-    if (shownRoom) renderRecords(await api.order(shownRoom));
+    if (room && room === shownRoom) renderRecords(overview.records);
     document.body.dataset.status = 'ready';
     showError(actionError);
   } catch (e) {

@@ -22,6 +22,36 @@
 
 export const MAX_SEND_ATTEMPTS = 5;
 
+/**
+ * The most ops kept across a reload (sessionStorage): far more presses than a member makes offline, and a
+ * bound on what a damaged or hostile saved value can make the page send.
+ */
+export const MAX_SAVED_OPS = 500;
+
+// What the hub takes as an opId (1-64 printable ASCII characters, no space): anything else was not saved by us.
+const OP_ID = /^[\x21-\x7e]{1,64}$/;
+
+/** One saved op as restore() takes it, or null when it is not one (a damaged or foreign value). */
+function readSavedOp(value) {
+  if (value === null || typeof value !== 'object') return null;
+  const { opId, menuId, kind, value: amount, attempts } = value;
+  if (typeof opId !== 'string' || !OP_ID.test(opId)) return null;
+  if (typeof menuId !== 'string' || menuId === '' || menuId.length > 200) return null;
+  if ((kind !== 'adjust' && kind !== 'set') || !Number.isInteger(amount)) return null;
+  return {
+    opId,
+    menuId,
+    kind,
+    value: amount,
+    // A call in flight when the page went away has no verdict: it is sent again, with its opId.
+    status: 'queued',
+    attempts: Number.isInteger(attempts) && attempts >= 0 ? Math.min(attempts, MAX_SEND_ATTEMPTS) : 0,
+    unconfirmed: value.unconfirmed === true,
+    seen: value.seen === true,
+    seenEarlier: value.seenEarlier === true,
+  };
+}
+
 export class PendingChoices {
   constructor() {
     /** @type {Array<{opId: string, menuId: string, kind: 'adjust'|'set', value: number,
@@ -106,6 +136,40 @@ export class PendingChoices {
   forgetAcks() {
     this.ops = this.ops.filter((op) => op.status !== 'acked');
     for (const op of this.ops) if (op.seen) op.seenEarlier = true;
+  }
+
+  /**
+   * What survives a reload: every op the server has not acknowledged, with its opId (the resend is applied at
+   * most once, DESIGN.md §2), its attempts (a reload does not reset the bound) and whether its event was seen (the
+   * state saved with it holds that press: not to be shown twice). Acked ops are left out: the server holds them.
+   */
+  saved() {
+    return this.ops.filter((op) => op.status !== 'acked').slice(-MAX_SAVED_OPS).map((op) => ({
+      opId: op.opId,
+      menuId: op.menuId,
+      kind: op.kind,
+      value: op.value,
+      attempts: op.attempts,
+      unconfirmed: op.unconfirmed === true,
+      seen: op.seen === true,
+      seenEarlier: op.seenEarlier === true,
+    }));
+  }
+
+  /**
+   * Takes back what saved() wrote before a reload, as queued: the session sends them after its Join. Anything
+   * that is not a saved op is ignored, as is an opId already here; at most MAX_SAVED_OPS. Returns how many.
+   */
+  restore(saved) {
+    if (!Array.isArray(saved)) return 0;
+    let restored = 0;
+    for (const value of saved.slice(-MAX_SAVED_OPS)) {
+      const op = readSavedOp(value);
+      if (op === null || this.find(op.opId) !== undefined) continue;
+      this.ops.push(op);
+      restored += 1;
+    }
+    return restored;
   }
 
   /** Drops everything (e.g. the room became locked or closed while ops were queued). */

@@ -45,6 +45,10 @@ export class RoomSession {
    * @param {{ invoke: (method: string, ...args: unknown[]) => Promise<any>, isConnected: () => boolean }} options.hub
    * @param {object|null} [options.initialState] state restored from sessionStorage
    * @param {(state: object) => void} [options.save] persists the state after every change
+   * @param {object[]} [options.initialPending] presses saved before a reload (PendingChoices.saved()): shown at
+   *   once, and sent again with their opIds after the Join, as after a drop
+   * @param {(ops: object[]) => void} [options.savePending] persists the presses not yet acknowledged after every
+   *   change (beside the state: a reload must not silently lose a press made offline)
    * @param {() => void} [options.onChange] the state, pending ops or replica changed
    * @param {(error: {code: string|null, text: string}) => void} [options.onError] a call was rejected
    * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed
@@ -73,7 +77,9 @@ export class RoomSession {
     this.makeOpId = options.newOpId ?? newOpId;
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.savePendingOps = options.savePending ?? (() => {});
     this.pending = new PendingChoices();
+    this.pending.restore(options.initialPending ?? []);
     this.replica = null;
     this.joined = false;
     this.joining = null;
@@ -180,6 +186,7 @@ export class RoomSession {
         for (const presence of bufferedPresence) this.state = applyPresence(this.state, presence);
       }
       this.persist();
+      this.persistPending();
       if (resync === null && this.again === null) break;
       wantFresh = resync === 'snapshot' || this.again === 'fresh';
     }
@@ -202,6 +209,7 @@ export class RoomSession {
       this.backgroundJoin(kind === 'epoch');
     } else if (kind === 'apply') {
       this.persist();
+      this.persistPending(); // the event may have settled a press, or marked it seen (in the state saved with it)
       this.onChange();
     }
   }
@@ -313,6 +321,11 @@ export class RoomSession {
     if (this.state !== null && this.removed === null) this.save(this.state);
   }
 
+  /** Saves the presses not yet acknowledged, after any change to them; nothing once removed (the page forgets the room). */
+  persistPending() {
+    if (this.removed === null) this.savePendingOps(this.pending.saved());
+  }
+
   confirmedQuantity(menuId) {
     return quantityOf(this.state, this.memberId, menuId);
   }
@@ -341,6 +354,7 @@ export class RoomSession {
     if (!this.editable) return null;
     const opId = this.makeOpId();
     this.pending.add(opId, menuId, kind, value);
+    this.persistPending();
     this.onChange();
     this.flush();
     return opId;
@@ -348,7 +362,9 @@ export class RoomSession {
 
   flush() {
     if (this.removed !== null || !this.joined || !this.hub.isConnected()) return;
-    for (const op of this.pending.takeQueued()) this.send(op);
+    const ready = this.pending.takeQueued();
+    if (ready.length > 0) this.persistPending(); // their attempts: a reload does not reset the bound
+    for (const op of ready) this.send(op);
   }
 
   send(op) {
@@ -356,6 +372,7 @@ export class RoomSession {
     this.hub.invoke(method, this.roomId, op.menuId, op.value, op.opId).then(
       (ack) => {
         this.pending.acknowledge(op.opId, ack, this.state?.version ?? 0);
+        this.persistPending();
         this.onChange();
       },
       (error) => {
@@ -370,6 +387,7 @@ export class RoomSession {
           // The connection dropped: the verdict is unknown. Send again with the same opId after
           // the next join; the server applies an opId at most once.
           if (this.pending.requeue(op.opId)) {
+            this.persistPending();
             this.onChange();
             return;
           }
@@ -378,6 +396,7 @@ export class RoomSession {
           // The store did not answer in time: not acknowledged, but it may still be applied. Keep the
           // press pending and send it again with the same opId (applied at most once), backing off —
           // even when its event was seen: that event may be lost with a failover (pending.js).
+          this.persistPending();
           this.onChange();
           this.schedule(() => this.flush(), this.retryDelayMs * op.attempts);
           return;
@@ -386,6 +405,7 @@ export class RoomSession {
         // Out of attempts, but this epoch's state holds its event: nothing to roll back, and an error would
         // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so.
         if (!(dropped?.seen && !dropped.seenEarlier)) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
+        this.persistPending();
         this.onChange();
       },
     );

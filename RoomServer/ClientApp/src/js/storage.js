@@ -2,6 +2,9 @@
 // so a reload renders at once and resumes from its position with Join(roomId, since). A member who
 // was removed loses that state, and keeps only a note that they were removed (so that a reload,
 // which the server now refuses with 401, still says why).
+// Beside the state, the member's presses the server has not acknowledged yet (made offline, or in flight
+// when the page went away), with their opIds: a reload shows them and sends them again after its Join,
+// applied at most once (DESIGN.md §2). Without them the reload would silently lose those presses.
 
 const PREFIX = 'roomshare:v1';
 
@@ -39,10 +42,41 @@ export function saveState(storage, roomId, memberId, state) {
   }
 }
 
-/** Forgets the saved state (the member was removed from the room). */
+function pendingKey(roomId, memberId) {
+  return `${PREFIX}:pending:${roomId}:${memberId}`;
+}
+
+/**
+ * The saved presses (PendingChoices.saved()), unchecked: PendingChoices.restore() keeps only well-formed ops.
+ * [] when absent or unreadable.
+ */
+export function loadPending(storage, roomId, memberId) {
+  try {
+    const text = storage?.getItem(pendingKey(roomId, memberId));
+    if (!text) return [];
+    const value = JSON.parse(text);
+    return Array.isArray(value) ? value : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Saves the presses not yet acknowledged (none: the key goes). False when the storage refused. */
+export function savePending(storage, roomId, memberId, ops) {
+  try {
+    if (!Array.isArray(ops) || ops.length === 0) storage?.removeItem(pendingKey(roomId, memberId));
+    else storage?.setItem(pendingKey(roomId, memberId), JSON.stringify(ops));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Forgets the saved state and presses (the member was removed from the room). */
 export function clearState(storage, roomId, memberId) {
   try {
     storage?.removeItem(storageKey(roomId, memberId));
+    storage?.removeItem(pendingKey(roomId, memberId));
     return true;
   } catch {
     return false;

@@ -41,7 +41,7 @@ function firstString(value) {
  * Turns the fragment into an identity, or an error the page can show.
  * @returns {{ ok: true, roomId: string, token: string, memberId: string, displayName: string,
  *            role: 'owner'|'member', expiresAt: number|null }
- *          | { ok: false, code: string }}
+ *          | { ok: false, code: string, roomId?: string, memberId?: string }}  (roomId, memberId: an expired token)
  */
 export function readJoinLink(hash, nowMs = Date.now()) {
   const fragment = parseFragment(hash);
@@ -54,7 +54,8 @@ export function readJoinLink(hash, nowMs = Date.now()) {
   if (!memberId || !roomId) return { ok: false, code: 'bad_link' };
   if (claimRoom && claimRoom !== roomId) return { ok: false, code: 'forbidden' };
   const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : null;
-  if (expiresAt !== null && expiresAt <= nowMs) return { ok: false, code: 'unauthorized' };
+  // Expired: refused, but who and where stay readable, so the page can still find a removal it noted (linkRefusal).
+  if (expiresAt !== null && expiresAt <= nowMs) return { ok: false, code: 'unauthorized', roomId, memberId };
   const roles = Array.isArray(claims.role) ? claims.role : [claims.role];
   return {
     ok: true,
@@ -77,4 +78,18 @@ export function isOtherJoinLink(currentHash, nextHash) {
   if (!next.token) return false;
   const current = parseFragment(currentHash);
   return next.token !== current.token || (next.room ?? '') !== (current.room ?? '');
+}
+
+/**
+ * What the page says for a link readJoinLink refused. A removed member's token usually expires before they
+ * look again: "your link has expired" would hide the reason, so an expired link whose room and member are
+ * readable shows the removal this tab noted for them (`loadRemovedNote(roomId, memberId)`: the note, or null).
+ * @returns {{ removed: { by: string|null } } | { code: string }}
+ */
+export function linkRefusal(link, loadRemovedNote) {
+  if (link.code === 'unauthorized' && link.roomId && link.memberId) {
+    const note = loadRemovedNote(link.roomId, link.memberId);
+    if (note !== null && note !== undefined) return { removed: { by: note.by ?? null } };
+  }
+  return { code: link.code };
 }
