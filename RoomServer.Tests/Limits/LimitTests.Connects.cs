@@ -30,6 +30,15 @@ public abstract partial class LimitTests
                 open.Add(await Server.ConnectAsync(token));
             }
 
+            // A connection takes its place as the hub's OnConnected runs, just after its handshake has answered the
+            // client; a call answered on each (here an unknown method's error) means every place is counted, so the
+            // next request is refused at once rather than let through a race and closed after its handshake.
+            foreach (var client in open)
+            {
+                var call = () => client.InvokeAsync("NoSuchMethod");
+                await call.Should().ThrowAsync<Exception>();
+            }
+
             var connect = () => Server.ConnectAsync(token);
             (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
             using (var negotiate = await NegotiateAsync(token))
