@@ -129,7 +129,7 @@ public abstract partial class RoomContractTests
 
     private static string JsonEscaped(string id) => System.Text.Json.JsonSerializer.Serialize(id);
 
-    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries|requeued|discarded|created)$")]
+    [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries|requeued|discarded|created|deleting)$")]
     private static partial Regex RoomKey();
 
     [GeneratedRegex(@"^rs:orders:(rooms|deadletters)$")]

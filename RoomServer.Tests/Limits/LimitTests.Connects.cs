@@ -36,7 +36,7 @@ public abstract partial class LimitTests
             foreach (var client in open)
             {
                 var call = () => client.InvokeAsync("NoSuchMethod");
-                await call.Should().ThrowAsync<Exception>();
+                await call.Should().ThrowAsync<HubErrorException>("an answer on an open connection, not a closed one");
             }
 
             var connect = () => Server.ConnectAsync(token);

@@ -27,21 +27,33 @@ internal sealed class RenewingDelivery : IAsyncDisposable
     {
         var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
-        await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        IOrderOutbox wrapped;
+        Microsoft.Extensions.Options.IOptions<RoomServerOptions> options;
+        try
         {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 200,
-            RetryMaxDelayMilliseconds = 400,
-            ClaimTimeoutSeconds = claimTimeoutSeconds,
-            PollIntervalMilliseconds = 50,
-        });
-        var provider = InProcessDeliveryWorker.Build(options, wrap(outbox));
+            await receiver.StartAsync();
+            (options, var outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+            {
+                MaxAttempts = 100,
+                RetryBaseDelayMilliseconds = 200,
+                RetryMaxDelayMilliseconds = 400,
+                ClaimTimeoutSeconds = claimTimeoutSeconds,
+                PollIntervalMilliseconds = 50,
+            });
+            wrapped = wrap(outbox);
+        }
+        catch
+        {
+            await receiver.DisposeAsync();
+            throw;
+        }
+
+        var provider = InProcessDeliveryWorker.Build(options, wrapped);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
-        await worker.StartAsync(CancellationToken.None);
         var delivery = new RenewingDelivery(receiver, provider, worker);
         try
         {
+            await worker.StartAsync(CancellationToken.None);
             await receiver.NextAsync(TimeSpan.FromSeconds(15));
             return delivery;
         }

@@ -36,17 +36,34 @@ internal sealed class ConfirmedWritesStage : IAsyncDisposable
 
     public static async Task<ConfirmedWritesStage> StartAsync()
     {
-        var master = await RedisServerProcess.StartAsync();
-        var replica = await RedisServerProcess.StartAsync();
-        await replica.ReplicateAsync(master);
-        var options = Options.Create(new RoomServerOptions
+        // Whatever started is stopped again if a later step fails: a test's processes end with it.
+        var started = new Stack<IAsyncDisposable>();
+        try
         {
-            Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
-            HeartbeatMilliseconds = 60_000,
-        });
-        var first = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r1", options.Value);
-        var second = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r2", options.Value);
-        return new ConfirmedWritesStage(master, replica, first, second, options);
+            var master = await RedisServerProcess.StartAsync();
+            started.Push(master);
+            var replica = await RedisServerProcess.StartAsync();
+            started.Push(replica);
+            await replica.ReplicateAsync(master);
+            var options = Options.Create(new RoomServerOptions
+            {
+                Redis = new RedisOptions { ReplicasToAcknowledge = 1 },
+                HeartbeatMilliseconds = 60_000,
+            });
+            var first = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r1", options.Value);
+            started.Push(first);
+            var second = await StandaloneRedisConnection.StartAsync(master.Endpoint, "r2", options.Value);
+            return new ConfirmedWritesStage(master, replica, first, second, options);
+        }
+        catch
+        {
+            while (started.TryPop(out var disposable))
+            {
+                await disposable.DisposeAsync();
+            }
+
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
