@@ -95,7 +95,9 @@ public sealed class OrderDeliveryWorker(
                 // Whatever failed (Redis away, a malformed record), the worker must not stop the replica
                 // (an escaping exception stops the host): log it and poll again.
                 OrdersLog.PollFailed(logger, ex.Message, ex is RoomException ? null : ex);
-                await Task.Delay(TimeSpan.FromMilliseconds(_webhooks.PollIntervalMilliseconds), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+                // Only the index's read failed: this replica's own transitions still start as they come.
+                await WaitForWorkAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
 
@@ -150,9 +152,9 @@ public sealed class OrderDeliveryWorker(
                     {
                         mark = await outbox.AnnounceAsync(roomId);
                     }
-                    catch (RoomException ex)
+                    catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        OrdersLog.RoomFailed(logger, roomId, ex.Message, null);
+                        OrdersLog.RoomFailed(logger, roomId, ex.Message, ex is RoomException ? null : ex);
                     }
 
                     Start(new OutboxRoom(roomId, mark), announced: true, stoppingToken);
