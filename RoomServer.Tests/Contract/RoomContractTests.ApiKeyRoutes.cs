@@ -88,6 +88,8 @@ public abstract partial class RoomContractTests
             ("an expired member token", expired, null),
             ("a forged member token", forged, null),
             ("a wrong API key beside a valid member token", valid, "not-the-key-at-all"),
+            ("a forged member token beside a valid API key", forged, Server.ApiKey),
+            ("an expired member token beside a valid API key", expired, Server.ApiKey),
         };
 
         foreach (var (name, bearer, apiKey) in attempts)
@@ -110,6 +112,59 @@ public abstract partial class RoomContractTests
         }
 
         (await Server.SnapshotAsync(room)).State.Should().Be("open");
+    }
+
+    /// <summary>
+    /// The routes a member token may read are no looser: the policy takes either credential, but one that was given
+    /// and is bad refuses the request (401), even beside a good one.
+    /// </summary>
+    [Fact]
+    public async Task ABadCredentialBesideAGoodOneOnAMemberReadableRouteIsUnauthorized()
+    {
+        var room = await Server.CreateRoomAsync();
+        var other = await Server.CreateRoomAsync();
+        var valid = await Server.TokenAsync(room, "ann");
+        var otherRooms = await Server.TokenAsync(other, "ann");
+        var forged = TestTokens.Mint("a-completely-different-signing-key-of-enough-length", room.Id, "ann", "Ann");
+        var attempts = new (string Name, string Bearer, string ApiKey)[]
+        {
+            ("a wrong API key beside the room's member token", valid, "not-the-key-at-all"),
+            ("a wrong API key beside another room's member token", otherRooms, "not-the-key-at-all"),
+            ("a forged member token beside a valid API key", forged, Server.ApiKey),
+        };
+
+        foreach (var route in MemberReadableRoutes)
+        {
+            foreach (var (name, bearer, apiKey) in attempts)
+            {
+                using var request = Request(route, null, room);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+                request.Headers.Add("X-Api-Key", apiKey);
+
+                using var response = await Server.Anonymous.SendAsync(request);
+
+                response.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"{route}, {name}: {await response.Content.ReadAsStringAsync()}");
+                (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unauthorized");
+            }
+
+            // Each credential alone still reads.
+            foreach (var (bearer, apiKey) in new (string?, string?)[] { (valid, null), (null, Server.ApiKey) })
+            {
+                using var request = Request(route, null, room);
+                if (bearer is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+                }
+
+                if (apiKey is not null)
+                {
+                    request.Headers.Add("X-Api-Key", apiKey);
+                }
+
+                using var response = await Server.Anonymous.SendAsync(request);
+                response.StatusCode.Should().Be(HttpStatusCode.OK, route);
+            }
+        }
     }
 
     private static HttpRequestMessage Request(string route, object? body, TestRoom room)

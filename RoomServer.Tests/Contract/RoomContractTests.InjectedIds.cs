@@ -99,6 +99,26 @@ public abstract partial class RoomContractTests
         await AssertOnlyDocumentedKeysAndChannelsAsync();
     }
 
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("")]
+    [InlineData("Owner")]
+    public async Task ASignedTokenWithoutAMemberOrOwnerRoleGetsNoConnectionAndNoRead(string role)
+    {
+        var room = await Server.CreateRoomAsync();
+        var token = TestTokens.Mint(Server.SigningKey, room.Id, "eve", "Eve", role: role);
+
+        // Every hub call would refuse it: refused at the connect (401), not left open holding one of the member's places.
+        var connect = () => Server.ConnectAsync(token);
+        (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        read.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await Server.Anonymous.SendAsync(read);
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized, "nor does it read the room");
+        (await Server.SnapshotAsync(room)).Members.Should().BeEmpty();
+    }
+
     /// <summary>
     /// Redis mode: every key and channel has a documented shape around a valid id (embedded: nothing to
     /// check). Besides the rooms' channels: SignalR's backplane (<c>rs-signalr*</c>), each replica's

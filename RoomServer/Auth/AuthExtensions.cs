@@ -88,6 +88,13 @@ public static class AuthExtensions
                     return;
                 }
 
+                if (!RoomClaims.IsValidRole(user.FindFirst(RoomClaims.Role)?.Value))
+                {
+                    // Every hub call of such a token would be refused, and no route reads another role: refused here, once.
+                    context.Fail($"the token's role claim is neither '{RoomClaims.MemberRole}' nor '{RoomClaims.OwnerRole}'");
+                    return;
+                }
+
                 if (member == MemberOpBuckets.ApiCaller)
                 {
                     // Reserved (the token API refuses it): a token for it from before, or from elsewhere, gets nothing.

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using RoomShare.RoomServer.Api;
@@ -17,7 +18,9 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Challenged)
+        // A bad credential is 401 whatever came beside it (DESIGN.md §4): the policy would otherwise stand on the
+        // other one alone — a valid member token with a wrong X-Api-Key read its room, a valid key with a forged token wrote.
+        if (authorizeResult.Challenged || await AnyPresentedCredentialFailedAsync(context, policy))
         {
             await ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, Unauthenticated);
             return;
@@ -25,13 +28,6 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
 
         if (authorizeResult.Forbidden && NeedsApiKey(authorizeResult))
         {
-            // A valid member token came with an X-Api-Key that is not valid: the key is a bad credential (401).
-            if (context.Request.Headers.ContainsKey(ApiKeyAuthentication.HeaderName))
-            {
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, Unauthenticated);
-                return;
-            }
-
             await ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden, "this route needs the API key (X-Api-Key); a member token gives no right to it");
             return;
         }
@@ -43,6 +39,20 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
         }
 
         await _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+
+    /// <summary>Whether a scheme of the policy was given a credential and refused it (each handler's result is cached per request).</summary>
+    private static async Task<bool> AnyPresentedCredentialFailedAsync(HttpContext context, AuthorizationPolicy policy)
+    {
+        foreach (var scheme in policy.AuthenticationSchemes)
+        {
+            if ((await context.AuthenticateAsync(scheme)).Failure is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool NeedsApiKey(PolicyAuthorizationResult result) =>
