@@ -219,7 +219,9 @@ public sealed class RedisRoomStore(
             notice.RoomId,
             notice.At,
             [notice.Kind, notice.Payload.GetRawText(), key.RequestHash, (long)_options.IdempotencyKeyWindow.TotalSeconds],
-            RedisKeys.ForNotice(notice.RoomId, key));
+            RedisKeys.ForNotice(notice.RoomId, key),
+            // A refusal for a key already used is confirmed too: the record it is refused for may be one no replica holds.
+            result => Wrote(result) || new ScriptReply((RedisResult[])result!).Status == "idempotency_mismatch");
         if (reply.Status == "idempotency_mismatch")
         {
             throw RoomException.IdempotencyKeyReused();

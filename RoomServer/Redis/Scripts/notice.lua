@@ -6,7 +6,7 @@
 -- Checks: a known Idempotency-Key first, so a retry gets its first answer even after the room closed or
 --   went: the same digest → {'ok', version, 'replay'} (nothing applied; its record rewritten as
 --   confirm_earlier does, so the caller's WAIT confirms the first notice too), another →
---   {'idempotency_mismatch'}. Then: room exists (room_not_found); the room is not closed (room_closed:
+--   {'idempotency_mismatch'} (the record rewritten too: a key is refused only for a record a replica holds). Then: room exists (room_not_found); the room is not closed (room_closed:
 --   closed is final and read only, as refresh.lua — a locked room still takes notices, e.g. an ETA for
 --   the order handed off).
 -- Effects: 'notice' event {kind, payload}; the key's record, in the same step. Reply: {'ok', version} (VersionReply).
@@ -15,8 +15,9 @@ if IDEM then
   local prior = redis.call('GET', IDEM)
   if prior then
     local digest, version = string.match(prior, '^(%x+) (%d+)$')
-    if digest ~= ARGV[6] then return {'idempotency_mismatch'} end
+    -- Rewritten either way, so the caller's WAIT confirms the record it answers from (a refusal too).
     redis.call('SET', IDEM, prior, 'KEEPTTL')
+    if digest ~= ARGV[6] then return {'idempotency_mismatch'} end
     return {'ok', version, 'replay'}
   end
 end
