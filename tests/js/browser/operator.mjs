@@ -15,7 +15,8 @@
 // keeps the focus (the same element) through the page's next refresh; a Retry the server refuses (429, routed
 // by the test) says why, the message outlives the page's next refresh and the button works again; Retry →
 // the dead letter goes, the message too, and the room's delivery turns delivered; a second room's dead
-// letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is; Retry all
+// letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is, and a refresh
+// started before the delete and answered after it (held by the test) does not show it again; Retry all
 // then says what it did; another tab asks for the key again; "Forget key" while a refresh is reading locks the
 // page with no error (the refresh's answer is dropped).
 //
@@ -146,7 +147,7 @@ async function main() {
     await shot(page, 'operator-delivered');
   });
 
-  await step('delete-asks-first-and-then-removes-the-letter', async () => {
+  const secondOrderId = await step('delete-asks-first', async () => {
     const created = await api('POST', '/api/rooms', { name: 'Operator test 2', menu: [{ id: 'soup', name: 'Soup', priceMinor: 700 }] });
     const locked = await api('PUT', `/api/rooms/${encodeURIComponent(created.roomId)}/state`, { state: 'locked' });
     const orderId = `${created.roomId}:${locked.version}`;
@@ -161,11 +162,49 @@ async function main() {
     await page.click('[data-testid=refresh]');
     await waitFor(page, 'page', 'the page ready', () => document.body.dataset.status === 'ready');
     if (!(await page.isVisible(item))) throw new Error('a delete that was not confirmed removed the letter');
+    return orderId;
+  });
+
+  await step('a-confirmed-delete-removes-the-letter-and-an-older-slower-refresh-does-not-bring-it-back', async () => {
+    const orderId = secondOrderId;
+    // A refresh reads the letter and its answer is held; the delete's own refresh, started later, answers first.
+    // Only the latest refresh may render: the held answer must not show the deleted letter again.
+    const isDeadLetters = (url) => new URL(url).pathname === '/api/deadletters';
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let read = false;
+    let holding = false;
+    await page.route(isDeadLetters, async (route) => {
+      if (route.request().method() !== 'GET' || holding) return route.continue();
+      holding = true;
+      const stale = await route.fetch();
+      read = true;
+      await held;
+      return route.fulfill({ response: stale }).catch(() => {});
+    });
+    await page.click('[data-testid=refresh]');
+    for (const until = Date.now() + STEP_TIMEOUT_MS; !read; await new Promise((r) => { setTimeout(r, 50); })) {
+      if (Date.now() > until) throw new Error('the refresh read no dead letters');
+    }
 
     page.once('dialog', (dialog) => dialog.accept());
-    await page.click(`${item} button[data-testid^="delete-"]`);
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${orderId}"] button[data-testid^="delete-"]`);
     await waitFor(page, 'page', 'the dead letter gone', (id) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === id), orderId);
     if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the delete shows an error');
+    // Catches it shown again even for a moment (the timer's next refresh would remove it again).
+    await page.evaluate((id) => {
+      window.deletedLetterShown = false;
+      new MutationObserver(() => {
+        if (document.querySelector(`[data-testid=dead-letters] li[data-order-id="${id}"]`)) window.deletedLetterShown = true;
+      }).observe(document.querySelector('[data-testid=dead-letters]'), { childList: true });
+    }, orderId);
+
+    const answered = page.waitForResponse((r) => isDeadLetters(r.url()) && r.request().method() === 'GET', { timeout: STEP_TIMEOUT_MS });
+    release();
+    await answered;
+    await page.waitForTimeout(1_000); // the held refresh's own reads after the held one, and its rendering
+    await page.unroute(isDeadLetters);
+    if (await page.evaluate(() => window.deletedLetterShown)) throw new Error('the older refresh showed the deleted dead letter again');
   });
 
   await step('retry-all-says-what-it-did', async () => {

@@ -18,6 +18,11 @@ let timer = null;
 // Refreshes rendered, in body.dataset.refreshes: what tests wait for (the lists are updated in place, so a
 // refresh that changed nothing leaves no other trace).
 let rendered = 0;
+// Refreshes started (the timer, Refresh, paging, the room form, each action): only the latest may render, as an
+// older, slower answer would show what was there before (the page before the operator paged). The timer starts
+// none while the latest is still reading, else a server slower than REFRESH_MS would never get one rendered.
+let latestRefresh = 0;
+let reading = false;
 // The last action's failure (a retry refused: 404, 429, 503). The refreshes after it would clear the
 // message at once, leaving the dead letter listed with no reason: it stays until the next action, or
 // until the dead letter it was about is no longer listed (someone else retried it).
@@ -83,7 +88,7 @@ function unlock(apiKey) {
   $('order-card').hidden = false;
   $('forget-key').hidden = false;
   clearInterval(timer);
-  timer = setInterval(() => { refresh(); }, REFRESH_MS);
+  timer = setInterval(() => { if (!reading) refresh(); }, REFRESH_MS);
   refresh();
 }
 
@@ -163,15 +168,17 @@ function renderRecords(records) {
 /**
  * Reads with the api it started with, and shows nothing if the key was forgotten (or replaced) meanwhile: "Forget
  * key" during a refresh set the module's api to null under it ("Cannot read properties of null"), and the locked
- * page must not show what the old key read.
+ * page must not show what the old key read. Nor if a later refresh started meanwhile.
  */
 async function refresh() {
   const started = api;
   if (!started) return;
+  const number = ++latestRefresh;
   const room = shownRoom;
   const after = deadAfter;
+  reading = true;
   try {
-    const overview = await loadOverview(started, { deadAfter: after, room }, () => api === started);
+    const overview = await loadOverview(started, { deadAfter: after, room }, () => api === started && number === latestRefresh);
     if (overview === null) return;
     if (overview.deadAfter !== after) deadAfter = overview.deadAfter; // everything on the page shown was retried: back to the oldest
     deadNext = overview.deadLetters.next;
@@ -185,6 +192,8 @@ async function refresh() {
     showError(actionError);
   } catch (e) {
     showError(e);
+  } finally {
+    if (number === latestRefresh) reading = false;
   }
 }
 
