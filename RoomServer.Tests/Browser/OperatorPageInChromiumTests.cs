@@ -7,7 +7,8 @@ namespace RoomShare.RoomServer.Tests.Browser;
 /// The operator page (operator.html) in headless Chromium against a real replica and a real webhook
 /// receiver that refuses the first deliveries: the dead letter shows with its last error, the retry
 /// button delivers it, and the API key stays in the tab; a second room's dead letter is deleted from its
-/// button once confirmed (never delivered), and retry-all says what it did. The driver is
+/// button once confirmed (never delivered), and retry-all says what it did. The page's 5 s refresh keeps a
+/// focused button (the same element), and an older refresh answered after a newer one shows nothing. The driver is
 /// tests/js/browser/operator.mjs.
 /// </summary>
 [Trait("Suite", "Browser")]

@@ -11,10 +11,12 @@
 // Steps: create and lock a room (API) → its order.submitted is dead-lettered; open the page in a
 // fresh tab → it asks for the key; a wrong key is refused with a message; the right key shows the
 // dead letter with the receiver's HTTP 422 and a retry button; the key is in sessionStorage, not
-// localStorage, and survives a reload of the tab; the room's deliveries say dead; a Retry the server
-// refuses (429, routed by the test) says why, and the message outlives the page's next refresh; Retry →
+// localStorage, and survives a reload of the tab; the room's deliveries say dead; a focused Retry button
+// keeps the focus (the same element) through the page's next refresh; a Retry the server refuses (429, routed
+// by the test) says why, the message outlives the page's next refresh and the button works again; Retry →
 // the dead letter goes, the message too, and the room's delivery turns delivered; a second room's dead
-// letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is; Retry all
+// letter (the receiver refuses again) stays when its Delete is not confirmed and goes when it is, and a refresh
+// started before the delete and answered after it (held by the test) does not show it again; Retry all
 // then says what it did; another tab asks for the key again; "Forget key" while a refresh is reading locks the
 // page with no error (the refresh's answer is dropped).
 //
@@ -92,6 +94,23 @@ async function main() {
     await shot(page, 'operator-dead-letter');
   });
 
+  await step('a-focused-retry-button-keeps-the-focus-through-the-next-refresh', async () => {
+    // The page refreshes every 5 s; rebuilding the list there dropped a keyboard user's focus on <body>.
+    await page.focus(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button[data-testid^="retry-"]`);
+    const before = await page.evaluate(() => {
+      window.focusedBeforeRefresh = document.activeElement;
+      return { testid: document.activeElement.dataset.testid, refreshes: Number(document.body.dataset.refreshes) };
+    });
+    await waitFor(page, 'page', 'the next refresh', (n) => Number(document.body.dataset.refreshes) > n, before.refreshes, 10_000);
+    const after = await page.evaluate(() => ({
+      testid: document.activeElement?.dataset.testid ?? document.activeElement?.tagName,
+      sameNode: document.activeElement === window.focusedBeforeRefresh,
+    }));
+    if (after.testid !== before.testid || !after.sameNode) {
+      throw new Error(`the refresh moved the focus off ${before.testid}: ${JSON.stringify(after)}`);
+    }
+  });
+
   await step('a-refused-retry-says-why-and-the-message-outlives-the-next-refresh', async () => {
     const retries = '**/api/deadletters/*/retry';
     await page.route(retries, (route) => route.fulfill({
@@ -103,10 +122,13 @@ async function main() {
     await page.click(`[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button[data-testid^="retry-"]`);
     await waitFor(page, 'page', 'the refusal shown', () => !document.querySelector('[data-testid=error]').hidden
       && /too many requests/.test(document.querySelector('[data-testid=error]').textContent));
-    // Mark what the page shows now; the page's own 5 s refresh re-renders it (the records come last,
-    // just before the error line is updated).
-    await page.evaluate(() => { document.querySelector('[data-testid=records] li').dataset.stale = '1'; });
-    await waitFor(page, 'page', 'a refresh after the refusal', () => !document.querySelector('[data-testid=records] li[data-stale]'), null, 10_000);
+    // The letter's item is kept by the refresh the retry ends with (nothing in it changed): its button, disabled
+    // while the retry ran, works again once it is over.
+    const retry = `[data-testid=dead-letters] li[data-order-id="${room.orderId}"] button[data-testid^="retry-"]`;
+    await waitFor(page, 'page', 'the retry button enabled again after the refused retry', (selector) => !document.querySelector(selector).disabled, retry);
+    // Then the page's own 5 s refresh.
+    const refreshes = await page.evaluate(() => Number(document.body.dataset.refreshes));
+    await waitFor(page, 'page', 'a refresh after the refusal', (n) => Number(document.body.dataset.refreshes) > n, refreshes, 10_000);
     const after = await page.evaluate(() => ({
       hidden: document.querySelector('[data-testid=error]').hidden,
       text: document.querySelector('[data-testid=error]').textContent,
@@ -125,7 +147,7 @@ async function main() {
     await shot(page, 'operator-delivered');
   });
 
-  await step('delete-asks-first-and-then-removes-the-letter', async () => {
+  const secondOrderId = await step('delete-asks-first', async () => {
     const created = await api('POST', '/api/rooms', { name: 'Operator test 2', menu: [{ id: 'soup', name: 'Soup', priceMinor: 700 }] });
     const locked = await api('PUT', `/api/rooms/${encodeURIComponent(created.roomId)}/state`, { state: 'locked' });
     const orderId = `${created.roomId}:${locked.version}`;
@@ -140,11 +162,49 @@ async function main() {
     await page.click('[data-testid=refresh]');
     await waitFor(page, 'page', 'the page ready', () => document.body.dataset.status === 'ready');
     if (!(await page.isVisible(item))) throw new Error('a delete that was not confirmed removed the letter');
+    return orderId;
+  });
+
+  await step('a-confirmed-delete-removes-the-letter-and-an-older-slower-refresh-does-not-bring-it-back', async () => {
+    const orderId = secondOrderId;
+    // A refresh reads the letter and its answer is held; the delete's own refresh, started later, answers first.
+    // Only the latest refresh may render: the held answer must not show the deleted letter again.
+    const isDeadLetters = (url) => new URL(url).pathname === '/api/deadletters';
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let read = false;
+    let holding = false;
+    await page.route(isDeadLetters, async (route) => {
+      if (route.request().method() !== 'GET' || holding) return route.continue();
+      holding = true;
+      const stale = await route.fetch();
+      read = true;
+      await held;
+      return route.fulfill({ response: stale }).catch(() => {});
+    });
+    await page.click('[data-testid=refresh]');
+    for (const until = Date.now() + STEP_TIMEOUT_MS; !read; await new Promise((r) => { setTimeout(r, 50); })) {
+      if (Date.now() > until) throw new Error('the refresh read no dead letters');
+    }
 
     page.once('dialog', (dialog) => dialog.accept());
-    await page.click(`${item} button[data-testid^="delete-"]`);
+    await page.click(`[data-testid=dead-letters] li[data-order-id="${orderId}"] button[data-testid^="delete-"]`);
     await waitFor(page, 'page', 'the dead letter gone', (id) => ![...document.querySelectorAll('[data-testid=dead-letters] li')].some((li) => li.dataset.orderId === id), orderId);
     if (!(await page.isHidden('[data-testid=error]'))) throw new Error('the delete shows an error');
+    // Catches it shown again even for a moment (the timer's next refresh would remove it again).
+    await page.evaluate((id) => {
+      window.deletedLetterShown = false;
+      new MutationObserver(() => {
+        if (document.querySelector(`[data-testid=dead-letters] li[data-order-id="${id}"]`)) window.deletedLetterShown = true;
+      }).observe(document.querySelector('[data-testid=dead-letters]'), { childList: true });
+    }, orderId);
+
+    const answered = page.waitForResponse((r) => isDeadLetters(r.url()) && r.request().method() === 'GET', { timeout: STEP_TIMEOUT_MS });
+    release();
+    await answered;
+    await page.waitForTimeout(1_000); // the held refresh's own reads after the held one, and its rendering
+    await page.unroute(isDeadLetters);
+    if (await page.evaluate(() => window.deletedLetterShown)) throw new Error('the older refresh showed the deleted dead letter again');
   });
 
   await step('retry-all-says-what-it-did', async () => {
