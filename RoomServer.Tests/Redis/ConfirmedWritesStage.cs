@@ -34,6 +34,9 @@ internal sealed class ConfirmedWritesStage : IAsyncDisposable
 
     public RedisRoomStore Second { get; }
 
+    /// <summary>The first replica's Redis connection, for the stores beside the room store.</summary>
+    public RedisConnection FirstConnection => _first.Connection;
+
     public static async Task<ConfirmedWritesStage> StartAsync()
     {
         // Whatever started is stopped again if a later step fails: a test's processes end with it.

@@ -34,12 +34,17 @@ public sealed class RedisRoomsPerApiKey(RedisConnection redis, TimeProvider time
             await redis.EvaluateAsync(KeyRooms, [key], args);
         }
 
-        var reply = (RedisResult[])(await redis.EvaluateAsync(KeyRooms, [key], ["reserve", roomId, expiresAt.ToUnixTimeMilliseconds(), max]))!;
+        // Confirmed where writes are (DESIGN.md §2): the room's own create is confirmed on its slot, which is not this
+        // one, and a place a failover lost would let the key past its limit, the room uncounted for its whole life.
+        var reply = (RedisResult[])(await redis.EvaluateConfirmedAsync(KeyRooms, [key], ["reserve", roomId, expiresAt.ToUnixTimeMilliseconds(), max], Recorded))!;
         return (string?)reply[0] == "ok";
     }
 
     public Task HoldAsync(string keyId, string roomId, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
-        redis.EvaluateAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["hold", roomId, expiresAt.ToUnixTimeMilliseconds()]);
+        redis.EvaluateConfirmedAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["hold", roomId, expiresAt.ToUnixTimeMilliseconds()], Recorded);
+
+    /// <summary>A place was recorded ('full' wrote nothing: refusing on a place not yet confirmed only holds the key back).</summary>
+    private static bool Recorded(RedisResult result) => (string?)((RedisResult[])result!)[0] == "ok";
 
     public Task ReleaseAsync(string keyId, string roomId, CancellationToken cancellationToken) =>
         redis.EvaluateAsync(KeyRooms, [RedisKeys.ApiKeyRooms(keyId)], ["release", roomId]);

@@ -1,0 +1,54 @@
+using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Redis;
+
+/// <summary>
+/// Where writes are confirmed (DESIGN.md §2), a room's place under its API key's limit (§4, <c>MaxRoomsPerApiKey</c>) is
+/// confirmed before the room is made: the key's set lives on its own slot, which the room's confirmed create does not cover,
+/// and a place a failover lost would let the key past its limit with the room uncounted for its whole life.
+/// </summary>
+public sealed class ConfirmedKeyRoomsTests
+{
+    private const string KeyId = "0a1b2c3d4e5f6071";
+
+    [Fact]
+    public async Task APlaceIsAnsweredOnlyOnceAReplicaHoldsIt()
+    {
+        await using var stage = await ConfirmedWritesStage.StartAsync();
+        var places = new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System);
+        var expiry = DateTimeOffset.UtcNow.AddHours(1);
+
+        PosixSignal.Stop(stage.Replica.Pid);
+        try
+        {
+            var reserve = () => places.TryReserveAsync(KeyId, "keyroom1", expiry, 5, CancellationToken.None);
+            (await reserve.Should().ThrowAsync<RoomException>("no replica holds the place")).Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+            var hold = () => places.HoldAsync(KeyId, "keyroom2", expiry, CancellationToken.None);
+            (await hold.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+        }
+        finally
+        {
+            PosixSignal.Continue(stage.Replica.Pid);
+        }
+
+        var reserved = await Poll.ForAsync(
+            async () =>
+            {
+                try
+                {
+                    return await places.TryReserveAsync(KeyId, "keyroom3", expiry, 5, CancellationToken.None);
+                }
+                catch (RoomException)
+                {
+                    return false;
+                }
+            },
+            ok => ok,
+            TimeSpan.FromSeconds(20),
+            _ => "the replica confirms again");
+        reserved.Should().BeTrue();
+        (await stage.Replica.ExecuteAsync("ZSCORE", RedisKeys.ApiKeyRooms(KeyId).ToString(), "keyroom3")).Should().NotBeNull("the replica holds the place");
+    }
+}
