@@ -39,22 +39,7 @@ public sealed class ConfirmedDeleteRetryTests
         }
 
         // Once the replica acknowledges again, the retry hears "not found", and the replica has no room.
-        var code = await Poll.ForAsync<string?>(
-            async () =>
-            {
-                try
-                {
-                    await r2.DeleteAsync(new RoomDeletion(Room, At), CancellationToken.None);
-                    return "deleted again";
-                }
-                catch (RoomException ex)
-                {
-                    return ex.Code;
-                }
-            },
-            c => c != RoomErrorCodes.Unavailable,
-            TimeSpan.FromSeconds(20),
-            _ => "the replica confirms again");
+        var code = await ConfirmedWritesStage.AnswerOnceConfirmedAsync(() => r2.DeleteAsync(new RoomDeletion(Room, At), CancellationToken.None));
         code.Should().Be(RoomErrorCodes.RoomNotFound);
         (await replica.ExecuteAsync("EXISTS", $"rs:{{{Room}}}:meta")).Should().Be("0", "the replica holds the deletion");
 

@@ -33,21 +33,9 @@ public sealed class ConfirmedKeyRoomsTests
             PosixSignal.Continue(stage.Replica.Pid);
         }
 
-        var reserved = await Poll.ForAsync(
-            async () =>
-            {
-                try
-                {
-                    return await places.TryReserveAsync(KeyId, "keyroom3", expiry, 5, CancellationToken.None);
-                }
-                catch (RoomException)
-                {
-                    return false;
-                }
-            },
-            ok => ok,
-            TimeSpan.FromSeconds(20),
-            _ => "the replica confirms again");
+        var reserved = false;
+        (await ConfirmedWritesStage.AnswerOnceConfirmedAsync(async () => reserved = await places.TryReserveAsync(KeyId, "keyroom3", expiry, 5, CancellationToken.None)))
+            .Should().BeNull("the replica confirms again");
         reserved.Should().BeTrue();
         (await stage.Replica.ExecuteAsync("ZSCORE", RedisKeys.ApiKeyRooms(KeyId).ToString(), "keyroom3")).Should().NotBeNull("the replica holds the place");
     }

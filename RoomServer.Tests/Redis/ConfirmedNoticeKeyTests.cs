@@ -42,22 +42,7 @@ public sealed class ConfirmedNoticeKeyTests
         }
 
         // Once the replica acknowledges again, the key is refused as reused, and the replica holds the first notice's record.
-        var code = await Poll.ForAsync<string?>(
-            async () =>
-            {
-                try
-                {
-                    await r2.PublishNoticeAsync(Notice("bb22"), CancellationToken.None);
-                    return "applied";
-                }
-                catch (RoomException ex)
-                {
-                    return ex.Code;
-                }
-            },
-            c => c != RoomErrorCodes.Unavailable,
-            TimeSpan.FromSeconds(20),
-            _ => "the replica confirms again");
+        var code = await ConfirmedWritesStage.AnswerOnceConfirmedAsync(() => r2.PublishNoticeAsync(Notice("bb22"), CancellationToken.None));
         code.Should().Be(RoomErrorCodes.InvalidArgument, "422: the key was first used with another request");
         (await replica.ExecuteAsync("EXISTS", RedisKeys.ForNotice(Room, Notice("bb22").Idempotency!)[^1].ToString())).Should().Be("1");
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Redis;
+using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Redis;
@@ -36,6 +37,28 @@ internal sealed class ConfirmedWritesStage : IAsyncDisposable
 
     /// <summary>The first replica's Redis connection, for the stores beside the room store.</summary>
     public RedisConnection FirstConnection => _first.Connection;
+
+    /// <summary>
+    /// What <paramref name="call"/> answers once the replica (thawed by the test) confirms again: the code of the
+    /// <see cref="RoomException"/> it throws, or null when it succeeds. Polled while it answers <c>unavailable</c>.
+    /// </summary>
+    public static Task<string?> AnswerOnceConfirmedAsync(Func<Task> call) =>
+        Poll.ForAsync<string?>(
+            async () =>
+            {
+                try
+                {
+                    await call();
+                    return null;
+                }
+                catch (RoomException ex)
+                {
+                    return ex.Code;
+                }
+            },
+            code => code != RoomErrorCodes.Unavailable,
+            TimeSpan.FromSeconds(20),
+            _ => "the replica confirms again");
 
     public static async Task<ConfirmedWritesStage> StartAsync()
     {
