@@ -37,6 +37,55 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
         await bob.Client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>
+    /// A re-check pass retries the rooms it could not verify every second (a shard whose confirmed writes queue behind
+    /// WAITs that find no replica times its rooms' epoch checks out). Each retry used to tell every room of the replica
+    /// to send its position and presence again — a sweep, a snapshot and a presence burst per room, every second, for as
+    /// long as one room failed. A retry now names only the rooms it restored. Here one room's check fails at every try
+    /// (its meta made a string: failover.lua answers WRONGTYPE).
+    /// </summary>
+    [Fact]
+    public async Task ARoomWhoseEpochCheckKeepsFailingDoesNotMakeEveryRoomResendItsPositionEachSecond()
+    {
+        const string RestoreLine = "Backplane restored: sending positions";
+        const string FailedLine = "Re-subscribing room";
+        var r1 = cluster.Replicas[0];
+        var healthy = await cluster.CreateRoomAsync();
+        var broken = await cluster.CreateRoomAsync();
+        await using var ann = await cluster.JoinAsync(healthy, "ann", r1);
+        await using var bob = await cluster.JoinAsync(broken, "bob", r1);
+        var meta = RedisClusterFixture.Meta(broken);
+        var master = await cluster.Redis.MasterOfAsync(meta);
+        int Lines(string text, string? room = null) => cluster.LogLines(text).Split('\n')
+            .Count(line => line.StartsWith(r1.ReplicaId + ":", StringComparison.Ordinal) && (room is null || line.Contains(room, StringComparison.Ordinal)));
+        try
+        {
+            await master.ExecuteAsync("DEL", meta);
+            (await master.ExecuteAsync("SET", meta, "not-a-room")).Should().Be("OK");
+            var (restoresBefore, failuresBefore) = (Lines(RestoreLine), Lines(FailedLine, broken.Id));
+
+            // Every replica's subscriptions dropped: a pass over every room, then retries of the broken one.
+            foreach (var node in cluster.Redis.Nodes)
+            {
+                await node.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+
+            await Poll.UntilAsync(
+                () => Task.FromResult(Lines(FailedLine, broken.Id) - failuresBefore >= 6),
+                TimeSpan.FromSeconds(30),
+                "the broken room's check was retried, and failed, several times");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the positions are sent (and logged) after the pass's round ends
+            var restores = Lines(RestoreLine) - restoresBefore;
+            output.WriteLine(cluster.LogLines(RestoreLine));
+            restores.Should().BeLessThanOrEqualTo(3,
+                "each pass over every room (one per node whose subscription was dropped; here two or so) tells every room once; the retries that restore nothing tell nobody");
+        }
+        finally
+        {
+            await master.ExecuteAsync("DEL", meta);
+        }
+    }
+
     [Fact]
     public async Task ConcurrentWritersFromEveryReplicaIntoRoomsOnEveryShardAreSeenByEveryMemberInOrderOverShardedPubSub()
     {

@@ -79,7 +79,7 @@ public sealed class RoomSubscriptionOrderTests
         private readonly ConcurrentQueue<string> _log = new();
         private int _subscriptions;
 
-        public event Action? Restored
+        public event Action<IReadOnlyCollection<string>?>? Restored
         {
             add { }
             remove { }

@@ -12,7 +12,7 @@ public sealed class InProcessBackplane : IRoomBackplane
     private readonly ConcurrentDictionary<string, Action<BackplaneMessage>> _handlers = new(StringComparer.Ordinal);
 
     // An in-process backplane never loses its connection, so it is never "restored".
-    public event Action? Restored
+    public event Action<IReadOnlyCollection<string>?>? Restored
     {
         add { }
         remove { }

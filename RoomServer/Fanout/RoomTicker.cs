@@ -146,12 +146,14 @@ public sealed class RoomTicker(
         }
     }
 
-    private void OnBackplaneRestored() => _ = Task.Run(async () =>
+    private void OnBackplaneRestored(IReadOnlyCollection<string>? restored) => _ = Task.Run(async () =>
     {
-        FanoutLog.SendingPositionsAfterRestore(logger, membership.Snapshot().Count);
-        // Every room, even one whose periodic tick is under way: that one may have read its
-        // position before the restore.
-        await Task.WhenAll(membership.Snapshot().Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
+        // Every room named (null: every room), even one whose periodic tick is under way: that one may have
+        // read its position before the restore.
+        var named = restored?.ToHashSet(StringComparer.Ordinal);
+        var rooms = membership.Snapshot().Where(room => named is null || named.Contains(room.RoomId)).ToList();
+        FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
+        await Task.WhenAll(rooms.Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
     });
 
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>

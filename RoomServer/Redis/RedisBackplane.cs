@@ -42,7 +42,7 @@ public sealed class RedisBackplane : IRoomBackplane
         _redis.ShardsChanged += RequestResubscribe;
     }
 
-    public event Action? Restored;
+    public event Action<IReadOnlyCollection<string>?>? Restored;
 
     /// <summary>
     /// Raised as <see cref="Restored"/> is, but only when subscriptions may have missed messages since the last
@@ -141,7 +141,7 @@ public sealed class RedisBackplane : IRoomBackplane
     /// <summary>Tells the replica its members may have missed messages (the heartbeat, once it hears again).</summary>
     public void RaiseRestored()
     {
-        Restored?.Invoke();
+        Restored?.Invoke(null);
         RestoredAfterLoss?.Invoke();
     }
 
@@ -196,10 +196,16 @@ public sealed class RedisBackplane : IRoomBackplane
                 });
 
                 RedisLog.Resubscribed(_logger, _redis.ReplicaId, pending.Count - failed.Count, pending.Count);
-                Restored?.Invoke();
                 if (afterLoss)
                 {
+                    Restored?.Invoke(null);
                     RestoredAfterLoss?.Invoke();
+                }
+                else if (pending.Except(failed).Select(room => room.RoomId).ToList() is { Count: > 0 } restored)
+                {
+                    // A retry names only the rooms it restored: a room whose check keeps failing (a shard whose
+                    // confirmed writes queue behind WAITs) must not have every room re-ticked each second.
+                    Restored?.Invoke(restored);
                 }
 
                 pending = [.. failed];

@@ -42,7 +42,8 @@ public interface IRoomBackplane
 
     /// <summary>
     /// Raised after the backplane lost its connection and has re-subscribed every room: messages may
-    /// have been lost meanwhile, so the replica tells its members the current position.
+    /// have been lost meanwhile, so the replica tells its members the current position. The argument
+    /// names the rooms re-subscribed, or is null for every room.
     /// </summary>
-    event Action? Restored;
+    event Action<IReadOnlyCollection<string>?>? Restored;
 }
