@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RoomShare.RoomServer.Api;
+using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -12,6 +16,41 @@ namespace RoomShare.RoomServer.Tests.Redis;
 public sealed class ConfirmedKeyRoomsTests
 {
     private const string KeyId = "0a1b2c3d4e5f6071";
+
+    /// <summary>
+    /// A create whose place could not be confirmed made no room, and its retry draws another id: the place is given back,
+    /// or every retry while the key's shard has no replica would hold one more until the room's expiry.
+    /// </summary>
+    [Fact]
+    public async Task ACreateWhosePlaceCannotBeConfirmedGivesThePlaceBack()
+    {
+        await using var stage = await ConfirmedWritesStage.StartAsync();
+        var options = Options.Create(new RoomServerOptions());
+        var creator = new RoomCreator(
+            stage.First,
+            new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System),
+            new RedisIdempotencyRecords(stage.FirstConnection, options),
+            options,
+            TimeProvider.System,
+            NullLogger<RoomCreator>.Instance);
+        var request = new CreateRoomRequest("table", [new MenuItemRequest("pizza", "Pizza", 1200)]);
+
+        PosixSignal.Stop(stage.Replica.Pid);
+        try
+        {
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                var create = () => creator.CreateAsync(request, KeyId, null, CancellationToken.None);
+                (await create.Should().ThrowAsync<RoomException>()).Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+            }
+
+            (await stage.Master.ExecuteAsync("ZCARD", RedisKeys.ApiKeyRooms(KeyId).ToString())).Should().Be("0", "no refused create holds a place");
+        }
+        finally
+        {
+            PosixSignal.Continue(stage.Replica.Pid);
+        }
+    }
 
     [Fact]
     public async Task APlaceIsAnsweredOnlyOnceAReplicaHoldsIt()

@@ -31,7 +31,7 @@ public sealed class RoomCreator(
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var room = new NewRoom(RoomIds.NewRoomId(), RoomIds.NewEpoch(), name, menu, ttl, time.Stamp());
-            if (apiKeyId is not null && !await keyRooms.TryReserveAsync(apiKeyId, room.RoomId, time.GetUtcNow() + ttl, maxRooms, cancellationToken))
+            if (apiKeyId is not null && !await TryReserveAsync(apiKeyId, room, ttl, maxRooms, cancellationToken))
             {
                 throw IRoomsPerApiKey.AtLimit(maxRooms);
             }
@@ -170,6 +170,24 @@ public sealed class RoomCreator(
         {
             // Best effort: the room exists and the answer stands; the next retry counts it again.
             ApiLog.RoomNotCounted(logger, roomId, apiKeyId, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// A fresh id's place. One whose reservation failed (where writes are confirmed: not confirmed) is given back, as
+    /// this request certainly made no room under that id and its retry draws another: kept, every retry would hold
+    /// one more place until the room's expiry.
+    /// </summary>
+    private async Task<bool> TryReserveAsync(string apiKeyId, NewRoom room, TimeSpan ttl, int maxRooms, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await keyRooms.TryReserveAsync(apiKeyId, room.RoomId, time.GetUtcNow() + ttl, maxRooms, cancellationToken);
+        }
+        catch (RoomException)
+        {
+            await ForgetAsync(apiKeyId, room.RoomId, "its place could not be reserved");
+            throw;
         }
     }
 
