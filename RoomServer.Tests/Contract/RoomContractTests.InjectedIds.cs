@@ -93,8 +93,15 @@ public abstract partial class RoomContractTests
 
         // No connection at all: a hub connection needs valid room and member ids to count against
         // its member's limits (401 before it starts).
-        var connect = () => Server.ConnectAsync(TestTokens.Mint(Server.SigningKey, roomId, memberClaim, "Eve"));
+        var token = TestTokens.Mint(Server.SigningKey, roomId, memberClaim, "Eve");
+        var connect = () => Server.ConnectAsync(token);
         (await connect.Should().ThrowAsync<HubConnectException>()).Which.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+
+        // Nor a read: such a token is a bad token (401), not one for another room (403).
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        read.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await Server.Anonymous.SendAsync(read);
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
         (await Server.SnapshotAsync(room)).Members.Should().BeEmpty();
         await AssertOnlyDocumentedKeysAndChannelsAsync();
     }

@@ -138,8 +138,8 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
             all.Retried.Should().BeEquivalentTo(letters.Where(l => l != first).Select(l => l.Id), "it answers every letter it put back");
             (await DeadLetterApi.AllAsync(server.Api)).Should().BeEmpty();
 
-            // The worker, woken by the retries, delivers them (a wake-up does not wait for the index to answer): the rooms
-            // are not in the index, and no sweep is due within the test (60 s).
+            // The worker, woken by the retries, delivers them: the rooms are not in the index, and no sweep is due within
+            // the test (60 s).
             await RepairIndexAsync(server.Redis);
             var delivered = new List<string>();
             for (var i = 0; i < letters.Count; i++)

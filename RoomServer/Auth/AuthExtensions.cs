@@ -81,17 +81,17 @@ public static class AuthExtensions
                     context.Principal = RoomClaims.Retained(validated);
                 }
 
-                if (context.Principal is not { } user
-                    || user.FindFirst(RoomClaims.RoomId)?.Value is not { } room || user.FindFirst(RoomClaims.MemberId)?.Value is not { } member
-                    || !RoomIds.IsValidRoomId(room) || !RoomIds.IsValidMemberId(member))
+                if (context.Principal is not { } user)
                 {
                     return;
                 }
 
-                if (!RoomClaims.IsValidRole(user.FindFirst(RoomClaims.Role)?.Value))
+                var room = user.FindFirst(RoomClaims.RoomId)?.Value;
+                var member = user.FindFirst(RoomClaims.MemberId)?.Value;
+                if (!RoomIds.IsValidRoomId(room) || !RoomIds.IsValidMemberId(member) || !RoomClaims.IsValidRole(user.FindFirst(RoomClaims.Role)?.Value))
                 {
-                    // Every hub call of such a token would be refused, and no route reads another role: refused here, once.
-                    context.Fail($"the token's role claim is neither '{RoomClaims.MemberRole}' nor '{RoomClaims.OwnerRole}'");
+                    // Every hub call of such a token would be refused, and no route reads it: a bad token (401), here, once.
+                    context.Fail($"the token lacks a valid sub, room or role ('{RoomClaims.MemberRole}' or '{RoomClaims.OwnerRole}') claim");
                     return;
                 }
 

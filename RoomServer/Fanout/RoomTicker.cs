@@ -152,6 +152,11 @@ public sealed class RoomTicker(
         // read its position before the restore.
         var named = restored?.ToHashSet(StringComparer.Ordinal);
         var rooms = membership.Snapshot().Where(room => named is null || named.Contains(room.RoomId)).ToList();
+        if (rooms.Count == 0)
+        {
+            return;
+        }
+
         FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
         await Task.WhenAll(rooms.Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
     });

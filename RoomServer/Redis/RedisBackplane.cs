@@ -161,8 +161,9 @@ public sealed class RedisBackplane : IRoomBackplane
     /// <summary>
     /// Re-subscribes and verifies every room, then keeps retrying the ones that failed (a second
     /// apart) while the connection is up and they still have members — no round limit: a room left
-    /// unverified would stay silently stale. Members are sent their position after each pass, so
-    /// they catch up whatever happened to their room's subscription.
+    /// unverified would stay silently stale. After the pass every room's members are sent their position,
+    /// and after a retry those of the rooms it restored, so they catch up whatever happened to their
+    /// room's subscription.
     /// </summary>
     private async Task ResubscribeLoopAsync()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
@@ -28,11 +29,11 @@ public static partial class RoomIds
     [GeneratedRegex("^[\\x21-\\x7E]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex OpIdPattern();
 
-    public static bool IsValidRoomId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
+    public static bool IsValidRoomId([NotNullWhen(true)] string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
 
     public static bool IsValidMenuId(string? value) => value is not null && RoomOrMenuIdPattern().IsMatch(value);
 
-    public static bool IsValidMemberId(string? value) => value is not null && MemberIdPattern().IsMatch(value);
+    public static bool IsValidMemberId([NotNullWhen(true)] string? value) => value is not null && MemberIdPattern().IsMatch(value);
 
     /// <summary>The room id, or <c>invalid_argument</c>: wherever a room id comes from, it is refused in these words.</summary>
     public static string RequireRoomId(string? value) =>
