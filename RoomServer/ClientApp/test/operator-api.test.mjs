@@ -166,3 +166,18 @@ test('loadOverview shows nothing of a refresh whose key was forgotten meanwhile:
   assert.equal(await loadOverview(failing, {}, () => current), null, 'the failure of a forgotten key is not shown either');
   await assert.rejects(loadOverview(failing, {}, () => true), { code: 'unauthorized' }, 'while current, it is');
 });
+
+test('a read that hangs is given up after the read timeout (unavailable); an action is never cut short', async () => {
+  const signals = [];
+  // Answers nothing until its signal aborts, as a request a proxy holds.
+  const hanging = async (url, init) => {
+    signals.push([init.method, init.signal]);
+    if (!init.signal) return reply(202, { retried: ['1-0'], more: false, next: null, skipped: 0 });
+    return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)));
+  };
+  const api = createOperatorApi(hanging, 'key', '', 50);
+  await assert.rejects(api.deadLetters(), (e) => e instanceof OperatorApiError && e.code === 'unavailable' && e.status === 0);
+  await assert.rejects(api.order('r1'), (e) => e instanceof OperatorApiError && e.code === 'unavailable');
+  assert.deepEqual(await api.retry('1-0'), ['1-0']);
+  assert.deepEqual(signals.map(([method, signal]) => [method, signal !== undefined]), [['GET', true], ['GET', true], ['POST', false]]);
+});

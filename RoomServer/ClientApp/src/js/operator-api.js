@@ -59,11 +59,16 @@ export function describeRetryAll({ retried, skipped, more }) {
   return parts.join(' ');
 }
 
-export function createOperatorApi(fetchFn, apiKey, baseUrl = '') {
+// A read that hangs (a proxy holding the request) must not stop the page's timed refresh, which starts no
+// refresh while one still reads. Actions are never cut short: the server would go on with them unseen.
+export const READ_TIMEOUT_MS = 10_000;
+
+export function createOperatorApi(fetchFn, apiKey, baseUrl = '', readTimeoutMs = READ_TIMEOUT_MS) {
   async function call(method, path) {
     let response;
     try {
-      response = await fetchFn(`${baseUrl}${path}`, { method, headers: { 'x-api-key': apiKey, accept: 'application/json' } });
+      const signal = method === 'GET' ? AbortSignal.timeout(readTimeoutMs) : undefined;
+      response = await fetchFn(`${baseUrl}${path}`, { method, headers: { 'x-api-key': apiKey, accept: 'application/json' }, signal });
     } catch (e) {
       throw new OperatorApiError('unavailable', `The server did not answer (${e?.message ?? e}).`, 0);
     }
