@@ -20,6 +20,7 @@ public static class FanoutExtensions
         services.AddHostedService<RemovalCatchUp>();
         services.AddSingleton<ReplicaDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaDrain>());
+        services.AddScoped<DrainCountedCall>();
         services.AddOptions<HostOptions>().Configure<IOptions<RoomServerOptions>>((host, room) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(room.Value.DrainSeconds));
         return services;

@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Fanout;
 /// 1. <see cref="IsDraining"/> turns on: <c>/readyz</c> fails, new hub connections get 503 (nginx tries
 ///    another replica; <see cref="RoomShare.RoomServer.Hubs.DrainGate"/> still serves the polls and sends of the long-polling
 ///    connections held here), and new hub calls answer <c>unavailable</c>;
-/// 2. once the calls in flight have finished, members are closed in staggered batches (a long-polling
+/// 2. once the calls in flight have finished and their answers are written, members are closed in staggered batches (a long-polling
 ///    member's pending poll then ends with a 204), so they reconnect through nginx to other replicas a
 ///    few at a time and resume with <c>Join(since)</c>;
 /// 3. it returns within most of <c>DrainSeconds</c>, leaving Kestrel the rest to finish.
@@ -60,7 +60,8 @@ public sealed class ReplicaDrain(
         var connections = membership.AllConnections();
         FanoutLog.Draining(logger, connections.Count, options.Value.DrainSeconds);
 
-        // Calls already running finish (bounded): their acknowledgements reach the clients. A quarter of the
+        // Calls already running finish (bounded): their acknowledgements reach the clients — a call counts until
+        // SignalR has written its answer (DrainCountedCall), not just until the hub filter returns. A quarter of the
         // budget, or as long as one store call may take (a confirmed write's WAIT runs to the deadline) when
         // that is longer — a call cut short is applied without its answer, and a retry without an opId would
         // apply it twice — but at most half of it: the other half staggers the closes.

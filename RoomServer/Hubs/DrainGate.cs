@@ -40,10 +40,15 @@ public static class DrainGate
         return app;
     }
 
-    /// <summary>The problem of a hub request a draining replica does not serve (also SignalR's 404 during a drain).</summary>
+    /// <summary>
+    /// The problem of a hub request a draining replica does not serve (also SignalR's 404 during a drain). Not counted
+    /// in <c>roomshare_errors_total</c> (ProblemWriter.WriteAsync would), as <c>/readyz</c>'s 503s are not: nginx
+    /// retries it on another replica, so no client sees it, and every rolling deploy would raise an error alert.
+    /// </summary>
     internal static Task RefuseAsync(HttpContext context) =>
-        ProblemWriter.WriteAsync(context, RoomErrorCodes.Unavailable,
-            "this replica is shutting down: it opens no new hub connection and holds no connection with this id; connect again (another replica answers)");
+        TypedResults.Problem(ProblemWriter.Create(RoomErrorCodes.Unavailable,
+            "this replica is shutting down: it opens no new hub connection and holds no connection with this id; connect again (another replica answers)"))
+        .ExecuteAsync(context);
 
     /// <summary>A poll, send or DELETE of a connection held here, which cannot open a new one.</summary>
     internal static bool ServesHeldConnection(HttpContext context, HeldConnections held)

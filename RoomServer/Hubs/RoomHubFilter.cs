@@ -12,14 +12,13 @@ namespace RoomShare.RoomServer.Hubs;
 /// <see cref="RoomException"/> into a HubException whose message starts with its code
 /// (<c>room_locked: ...</c>). The connection survives every such error.
 /// </summary>
-public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ReplicaDrain drain, ILogger<RoomHubFilter> logger) : IHubFilter
+public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomHubFilter> logger) : IHubFilter
 {
     private const string BudgetKey = "roomshare.budget";
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var method = invocationContext.HubMethodName;
-        var counted = false;
         try
         {
             if (!BudgetOf(invocationContext.Context).TryTake())
@@ -28,9 +27,9 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             }
 
             // A draining replica finishes what it started and takes nothing new: the client retries
-            // (same opId) once it has reconnected to another replica.
-            counted = drain.TryBeginCall();
-            if (!counted)
+            // (same opId) once it has reconnected to another replica. The call stays counted until SignalR has
+            // written its answer and disposed the call's scope (DrainCountedCall), not just until this returns.
+            if (!invocationContext.ServiceProvider.GetRequiredService<DrainCountedCall>().TryBegin())
             {
                 // Closing it now sends the client to another replica at once, instead of failing its
                 // calls until its batch comes up.
@@ -67,13 +66,6 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             // as an Error); genuine server faults are reported here instead.
             HubLog.Failed(logger, method, ex);
             throw;
-        }
-        finally
-        {
-            if (counted)
-            {
-                drain.EndCall();
-            }
         }
     }
 

@@ -73,7 +73,9 @@ public sealed class RedisConnection(
 
     /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
     private string ConfiguredEndpoints() =>
-        string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(e => e is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+        string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(HostPort));
+
+    private static string HostPort(EndPoint endPoint) => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString() ?? string.Empty;
 
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");
@@ -321,7 +323,8 @@ public sealed class RedisConnection(
     }
 
     /// <summary>
-    /// Readiness (<c>/readyz</c>), with what is wrong. One server: it answers PING. A cluster: every
+    /// Readiness (<c>/readyz</c>), with what is wrong. One server: it answers PING and a master (not a
+    /// replica listed beside it) is connected. A cluster: every
     /// master holding slots (as CLUSTER NODES says now) is reachable and answers PING; a configured or
     /// known node that cannot be reached while every slot is served (a replica, a listed node that is
     /// down) leaves the replica ready, and the detail names it. When writes are confirmed, the
@@ -340,6 +343,18 @@ public sealed class RedisConnection(
             if (!topology.IsCluster)
             {
                 await PingAsync();
+
+                // With its replica listed too, the library serves PING and pub/sub from the replica once the
+                // master is gone, while every write fails: ready only with a master, however writes are confirmed.
+                var connected = multiplexer.GetServers().Where(s => s.IsConnected).ToList();
+                if (!connected.Any(s => !s.IsReplica))
+                {
+                    // A replica promoted meanwhile shows as the master once the library re-reads the roles.
+                    RequestReconfigure();
+                    return new StoreReadiness(false,
+                        $"no Redis master connected, only replicas ({string.Join(",", connected.Select(s => HostPort(s.EndPoint)))}): writes cannot be served");
+                }
+
                 var writesDown = ConfirmedWritesDown(master: null);
                 return new StoreReadiness(writesDown is null, writesDown);
             }

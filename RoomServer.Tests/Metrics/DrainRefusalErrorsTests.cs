@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
+using RoomShare.RoomServer.Metrics;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Hubs;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Metrics;
+
+/// <summary>
+/// A draining replica's 503s for hub requests (the drain gate, DESIGN.md §9) are retried by nginx on another replica:
+/// no client sees them, so, like <c>/readyz</c>'s own 503s, they are not counted in <c>roomshare_errors_total</c> — every
+/// rolling deploy raised an "unavailable errors" alert. The drain is held open by a Join held at the store (a call
+/// in flight, which the drain waits for), so the refusals are made while it drains, with no timing.
+/// </summary>
+[Trait("Suite", "Contract")]
+public sealed class DrainRefusalErrorsTests
+{
+    [Fact]
+    public async Task TheDrainGatesRefusalsAreNotCountedAsErrors()
+    {
+        var server = new HeldJoinServer();
+        await server.InitializeAsync();
+        try
+        {
+            var room = await server.CreateRoomAsync();
+            await using var device = await server.ConnectAsync(await server.TokenAsync(room, "bob"));
+            server.Hold.Arm("bob");
+            var join = device.InvokeAsync("Join", room.Id, null);
+            await server.Hold.Reached.WaitAsync(TimeSpan.FromSeconds(10));
+
+            using var errors = new MetricCollector<long>(server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoomMetrics.MeterName, "roomshare.errors");
+            var stopping = Task.Factory.StartNew(server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication, TaskCreationOptions.LongRunning);
+            try
+            {
+                await Poll.UntilAsync(
+                    async () =>
+                    {
+                        using var ready = await server.Anonymous.GetAsync("/readyz");
+                        return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
+                    },
+                    TimeSpan.FromSeconds(10),
+                    "the replica drains");
+
+                // A negotiate, and a request naming a connection this replica does not hold: both the gate's.
+                using var negotiate = await server.Anonymous.PostAsync("/hubs/room/negotiate?negotiateVersion=1", null);
+                using var unknown = await server.Anonymous.GetAsync("/hubs/room?id=not-held-here");
+                foreach (var refused in new[] { negotiate, unknown })
+                {
+                    refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "a draining replica refuses it for nginx to retry elsewhere");
+                    refused.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+                    (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.Unavailable);
+                }
+
+                errors.GetMeasurementSnapshot().Should().BeEmpty("no client sees a refusal nginx retries on another replica");
+            }
+            finally
+            {
+                server.Hold.Release();
+            }
+
+            (await join).ValueKind.Should().NotBe(System.Text.Json.JsonValueKind.Undefined, "the held Join still answers before its connection is closed");
+            await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    /// <summary>Embedded mode, its store's Join held on demand.</summary>
+    private sealed class HeldJoinServer : JoinHoldEmbeddedServer;
+}

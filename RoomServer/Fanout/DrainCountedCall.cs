@@ -1,0 +1,33 @@
+namespace RoomShare.RoomServer.Fanout;
+
+/// <summary>
+/// One hub call in the count <see cref="ReplicaDrain"/> waits on, resolved from the call's own DI scope and
+/// counted until that scope is disposed. SignalR writes a call's answer (its completion, or its error) after the
+/// hub filters have returned — a continuation that may wait for the thread pool — and disposes the call's scope
+/// only once that write has finished; counting to the filter's return let the drain close the connection between
+/// the two, and the answer of an applied write was lost.
+/// </summary>
+public sealed class DrainCountedCall(ReplicaDrain drain) : IDisposable
+{
+    private int _counted;
+
+    /// <summary>Counts the call; false when draining (refuse the call).</summary>
+    public bool TryBegin()
+    {
+        if (!drain.TryBeginCall())
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _counted, 1);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _counted, 0) == 1)
+        {
+            drain.EndCall();
+        }
+    }
+}
