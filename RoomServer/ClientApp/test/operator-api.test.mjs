@@ -176,8 +176,14 @@ test('a read that hangs is given up after the read timeout (unavailable); an act
     return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)));
   };
   const api = createOperatorApi(hanging, 'key', '', 50);
-  await assert.rejects(api.deadLetters(), (e) => e instanceof OperatorApiError && e.code === 'unavailable' && e.status === 0);
-  await assert.rejects(api.order('r1'), (e) => e instanceof OperatorApiError && e.code === 'unavailable');
+  // Node does not keep the process alive for AbortSignal.timeout's timer (a browser tab has no such question).
+  const keepAlive = setInterval(() => {}, 10);
+  try {
+    await assert.rejects(api.deadLetters(), (e) => e instanceof OperatorApiError && e.code === 'unavailable' && e.status === 0);
+    await assert.rejects(api.order('r1'), (e) => e instanceof OperatorApiError && e.code === 'unavailable');
+  } finally {
+    clearInterval(keepAlive);
+  }
   assert.deepEqual(await api.retry('1-0'), ['1-0']);
   assert.deepEqual(signals.map(([method, signal]) => [method, signal !== undefined]), [['GET', true], ['GET', true], ['POST', false]]);
 });
