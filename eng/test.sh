@@ -72,13 +72,15 @@ count_dotnet() {
   passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")))
 }
 
-# Adds the counts of one `node --test` run (its "# pass N" / "# fail N" lines).
+# Adds the counts of one `node --test` run (its "# pass N" / "# fail N" lines; a cancelled test — one that never
+# finished — counts as failed).
 count_node() {
-  local p f
+  local p f c
   p=$(grep -E '^(# |ℹ )pass [0-9]+' "$1" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
   f=$(grep -E '^(# |ℹ )fail [0-9]+' "$1" | tail -n 1 | grep -oE '[0-9]+' || echo 1)
+  c=$(grep -E '^(# |ℹ )cancelled [0-9]+' "$1" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
   passed=$((passed + p))
-  failed=$((failed + f))
+  failed=$((failed + f + c))
 }
 
 install_missing_tools
