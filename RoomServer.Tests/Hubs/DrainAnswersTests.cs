@@ -44,13 +44,14 @@ public sealed class DrainAnswersTests
     }
 
     /// <summary>
-    /// Embedded mode and <see cref="LateAnswers"/> outside the server's filters. The default drain: it waits up to 4 s
-    /// for calls in flight (a quarter of its budget), so a busy box's stalls do not end the wait before the answer.
+    /// Embedded mode and <see cref="LateAnswers"/> outside the server's filters. A long drain (<c>DrainSeconds</c> 60): it
+    /// waits up to 12 s for calls in flight (a quarter of its budget), so a busy box's stalls do not end the wait before
+    /// the answer (the default's 4 s left 3 s of slack around the 1 s hold).
     /// </summary>
     private sealed class LateAnswerServer(LateAnswers late) : ContractServer
     {
         protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["RoomServer:DrainSeconds"] = "60" });
 
         protected override Task StopBackingServicesAsync() => Task.CompletedTask;
 

@@ -15,7 +15,8 @@ namespace RoomShare.RoomServer.Tests.Metrics;
 /// A draining replica's 503s for hub requests (the drain gate, DESIGN.md §9) are retried by nginx on another replica:
 /// no client sees them, so, like <c>/readyz</c>'s own 503s, they are not counted in <c>roomshare_errors_total</c> — every
 /// rolling deploy raised an "unavailable errors" alert. The drain is held open by a Join held at the store (a call
-/// in flight, which the drain waits for), so the refusals are made while it drains, with no timing.
+/// in flight, which the drain waits for), so the refusals are made while it drains. The drain waits for calls a quarter of
+/// its budget: <c>DrainSeconds</c> 60 gives a loaded box 12 s for the requests below, where the default gave it 4.
 /// </summary>
 [Trait("Suite", "Contract")]
 public sealed class DrainRefusalErrorsTests
@@ -72,6 +73,12 @@ public sealed class DrainRefusalErrorsTests
         }
     }
 
-    /// <summary>Embedded mode, its store's Join held on demand.</summary>
-    private sealed class HeldJoinServer : JoinHoldEmbeddedServer;
+    /// <summary>Embedded mode, its store's Join held on demand, and a long drain.</summary>
+    private sealed class HeldJoinServer : JoinHoldEmbeddedServer
+    {
+        protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+        {
+            ["RoomServer:DrainSeconds"] = "60",
+        };
+    }
 }

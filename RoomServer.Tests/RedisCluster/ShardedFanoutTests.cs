@@ -49,6 +49,8 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
     {
         const string RestoreLine = "Backplane restored: sending positions";
         const string RetryLine = "re-subscribed and verified 0 of 1 room channels";
+        const string FullPassLine = "of 2 room channels";
+        const string HearingLine = "hears its backplane again";
         var r1 = cluster.Replicas[0];
         var healthy = await cluster.CreateRoomAsync();
         var broken = await cluster.CreateRoomAsync();
@@ -76,12 +78,15 @@ public sealed class ShardedFanoutTests(RedisClusterFixture cluster, ITestOutputH
                 await Task.Delay(TimeSpan.FromMilliseconds(500)); // what a retry sends is sent (and logged) just after it
             }
 
-            // Measured once only the retries run: the passes, and heartbeats the dropped subscriptions made deaf, are over.
+            // Measured once the retries run. A pass over every room, or the heartbeat heard again, still tells every room
+            // (a busy box may make a beat late, or a subscription reconnect late): those are allowed, one restore each.
             await RetriesAsync(2, retriesBefore);
-            var (restoresBefore, retriesMeasured) = (Lines(RestoreLine), Lines(RetryLine));
+            var (restoresBefore, retriesMeasured, legitimateBefore) = (Lines(RestoreLine), Lines(RetryLine), Lines(FullPassLine) + Lines(HearingLine));
             await RetriesAsync(3, retriesMeasured);
             output.WriteLine(cluster.LogLines(RestoreLine));
-            (Lines(RestoreLine) - restoresBefore).Should().Be(0, "a retry that restores nothing tells no room to send its position again");
+            (Lines(RestoreLine) - restoresBefore).Should().BeLessThanOrEqualTo(
+                Lines(FullPassLine) + Lines(HearingLine) - legitimateBefore,
+                "a retry that restores nothing tells no room to send its position again");
         }
         finally
         {
