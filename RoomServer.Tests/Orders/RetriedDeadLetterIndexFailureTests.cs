@@ -30,21 +30,11 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
         await using var redis = await RedisServerProcess.StartAsync();
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         await receiver.StartAsync();
-        var options = new RoomServerOptions
-        {
-            Webhooks = new WebhookOptions
-            {
-                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
-                PollIntervalMilliseconds = 50,
-                SweepIntervalSeconds = 1,
-            },
-        };
+        var options = WebhooksTo(receiver, pollMilliseconds: 50, sweepSeconds: 1);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "d1", options);
         var logger = new FakeLogger<RedisOrderOutbox>();
         var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, logger);
-        var dead = new DeadLetter("", "r1:3", "r1", OrderRecordTypes.Submitted, 3, "2026-12-01T00:00:00Z", receiver.Url, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"r1\"}");
-        await outbox.DeadLetterAsync(dead);
-        var id = (await outbox.DeadLettersAsync(null, 10)).Single().Id;
+        var (dead, id) = await DeadLetterOfR1Async(outbox, receiver);
 
         // A worker that no retry wakes (another replica's): only the index, and so the sweep, can bring it the room.
         await using var provider = InProcessDeliveryWorker.Build(Options.Create(options), outbox);
@@ -78,21 +68,11 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
         await using var redis = await RedisServerProcess.StartAsync();
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         await receiver.StartAsync();
-        var options = new RoomServerOptions
-        {
-            Webhooks = new WebhookOptions
-            {
-                Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
-                // Far apart, so that a delivery within a few seconds can only come from the wake-up.
-                PollIntervalMilliseconds = 30_000,
-                SweepIntervalSeconds = 3600,
-            },
-        };
+        // Far apart, so that a delivery within a few seconds can only come from the wake-up.
+        var options = WebhooksTo(receiver, pollMilliseconds: 30_000, sweepSeconds: 3600);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "d1", options);
         var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, new FakeLogger<RedisOrderOutbox>());
-        var dead = new DeadLetter("", "r1:4", "r1", OrderRecordTypes.Submitted, 4, "2026-12-01T00:00:00Z", receiver.Url, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"r1\"}");
-        await outbox.DeadLetterAsync(dead);
-        var id = (await outbox.DeadLettersAsync(null, 10)).Single().Id;
+        var (dead, id) = await DeadLetterOfR1Async(outbox, receiver);
 
         await using var provider = InProcessDeliveryWorker.Build(Options.Create(options), outbox);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
@@ -155,6 +135,24 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
         {
             await RepairIndexAsync(server.Redis);
         }
+    }
+
+    private static RoomServerOptions WebhooksTo(WebhookReceiver receiver, int pollMilliseconds, int sweepSeconds) => new()
+    {
+        Webhooks = new WebhookOptions
+        {
+            Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }],
+            PollIntervalMilliseconds = pollMilliseconds,
+            SweepIntervalSeconds = sweepSeconds,
+        },
+    };
+
+    /// <summary>Room r1's order record dead-lettered for the receiver, and the letter's id.</summary>
+    private static async Task<(DeadLetter Dead, string Id)> DeadLetterOfR1Async(RedisOrderOutbox outbox, WebhookReceiver receiver)
+    {
+        var dead = new DeadLetter("", "r1:3", "r1", OrderRecordTypes.Submitted, 3, "2026-12-01T00:00:00Z", receiver.Url, 8, "HTTP 500", "2026-12-01T00:01:00Z", "{\"roomId\":\"r1\"}");
+        await outbox.DeadLetterAsync(dead);
+        return (dead, (await outbox.DeadLettersAsync(null, 10)).Single().Id);
     }
 
     /// <summary>The room index, a string: every <c>ZADD</c> on it fails (WRONGTYPE) until it is repaired.</summary>
