@@ -21,7 +21,8 @@ public abstract class HeldJoinBoundTests(ContractServer server, JoinHold hold)
     {
         var room = await server.CreateRoomAsync();
         await using var olga = await server.JoinAsync(room, "olga", "owner");
-        await using var device = await server.ConnectAsync(await server.TokenAsync(room, "bob"));
+        var reconnect = new AskedOnlyRetryPolicy();
+        await using var device = await server.ConnectAsync(await server.TokenAsync(room, "bob"), o => o.Reconnect = reconnect);
 
         hold.Arm("bob");
         var join = device.RejectedCodeUnlessClosedFirstAsync("Join", room.Id, null);
@@ -46,6 +47,7 @@ public abstract class HeldJoinBoundTests(ContractServer server, JoinHold hold)
 
         (await join).Should().BeNull("the Join never completes: its connection closed first");
         device.Received("RoomEvent").Should().BeEmpty("nothing kept for it was sent");
+        reconnect.Asked.Should().Be(1, "a drop to a resync lets the client reconnect and Join(since) (DESIGN.md §9), so its automatic reconnect starts");
     }
 
     private static Dictionary<string, string> Bound() => new()

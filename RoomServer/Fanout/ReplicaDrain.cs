@@ -82,7 +82,7 @@ public sealed class ReplicaDrain(
         {
             foreach (var connection in batch)
             {
-                connection.Abort();
+                connection.CloseAllowingReconnect();
             }
 
             if (clock.Elapsed + pause < budget)

@@ -325,7 +325,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         {
             FanoutLog.SlowConsumerResync(logger, member.ConnectionId, roomId, pending);
             metrics.SlowConsumerResync();
-            member.Context.Abort();
+            member.Context.CloseAllowingReconnect();
         }
     }
 

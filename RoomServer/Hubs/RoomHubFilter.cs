@@ -32,8 +32,8 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             if (!invocationContext.ServiceProvider.GetRequiredService<DrainCountedCall>().TryBegin())
             {
                 // Closing it now sends the client to another replica at once, instead of failing its
-                // calls until its batch comes up.
-                CloseSoon(invocationContext.Context);
+                // calls until its batch comes up; the close lets it reconnect.
+                CloseSoon(invocationContext.Context, allowReconnect: true);
                 throw RoomException.Unavailable("this replica is shutting down; reconnect and retry");
             }
 
@@ -55,7 +55,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             {
                 // A removed member whose connection missed the removal event (pub/sub is at most once)
                 // is closed here, the first time it calls.
-                CloseSoon(invocationContext.Context);
+                CloseSoon(invocationContext.Context, allowReconnect: false);
             }
 
             throw new HubException($"{ex.Code}: {ex.Message}");
@@ -85,8 +85,20 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
     };
 
     /// <summary>Closes the connection once the error has had a moment to reach the client.</summary>
-    private static void CloseSoon(HubCallerContext context) =>
-        _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(_ => context.Abort(), TaskScheduler.Default);
+    private static void CloseSoon(HubCallerContext context, bool allowReconnect) =>
+        _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(
+            _ =>
+            {
+                if (allowReconnect)
+                {
+                    context.CloseAllowingReconnect();
+                }
+                else
+                {
+                    context.Abort();
+                }
+            },
+            TaskScheduler.Default);
 
     private CallBudget BudgetOf(HubCallerContext context)
     {
