@@ -22,6 +22,7 @@
 // (exit 1). Progress goes to stderr.
 
 import { createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
+import { dataset, isAlive, linkOn, parsePids, parseUrls } from './replicas.mjs';
 
 const PROPAGATION_LIMIT_MS = 1_000;
 const MENU = [
@@ -32,39 +33,6 @@ const MENU = [
 ];
 
 const { report, log, step, run, launchBrowser, newPhone } = createDriver('two-members', { overallTimeoutMs: 90_000 });
-
-/** "r1:http://127.0.0.1:5001,..." → Map(replica id → URL without a trailing slash). */
-function parseUrls(text) {
-  const map = new Map();
-  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const at = part.indexOf(':');
-    if (at > 0) map.set(part.slice(0, at), part.slice(at + 1).replace(/\/+$/, ''));
-  }
-  return map;
-}
-
-/** The same join link, opened on another origin (a replica's own URL instead of nginx's). */
-const linkOn = (origin, link) => `${origin}/${new URL(link).hash}`;
-
-function parsePids(text) {
-  const map = new Map();
-  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [id, pid] = part.split(':');
-    if (id && /^\d+$/.test(pid ?? '')) map.set(id, Number(pid));
-  }
-  return map;
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const dataset = (page) => page.evaluate(() => ({ ...document.body.dataset }));
 
 /** The room as the page shows it, in member-independent terms. */
 const orderView = (page) => page.evaluate(() => ({
