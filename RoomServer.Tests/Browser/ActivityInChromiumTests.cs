@@ -15,16 +15,7 @@ public sealed class ActivityInChromiumTests(ClusterFixture cluster) : IClassFixt
     [Fact]
     public async Task AMembersChangeShowsLiveInTheOthersActivityAndEarlierActivityComesFromTheTrail()
     {
-        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(screenshots);
-
-        var result = await NodeScript.RunAsync("browser/activity.mjs", new Dictionary<string, string>
-        {
-            ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
-            ["API_KEY"] = cluster.ApiKey,
-            ["SCREENSHOT_DIR"] = screenshots,
-            ["CHROMIUM"] = RequiredTool.Resolve("chromium"),
-        }, TimeSpan.FromSeconds(120));
+        var result = await ChromiumDriver.RunAsync("activity.mjs", cluster.BaseUrl, cluster.ApiKey);
 
         result.ExitCode.Should().Be(0, result.ToString());
         var report = result.LastJsonLine!.Value;

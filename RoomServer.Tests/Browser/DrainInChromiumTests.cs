@@ -1,4 +1,3 @@
-using System.Globalization;
 using RoomShare.RoomServer.Tests.Cluster;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -16,19 +15,7 @@ public sealed class DrainInChromiumTests(ClusterFixture cluster) : IClassFixture
     [Fact]
     public async Task AMemberOfADrainedReplicaComesBackLiveOnASurvivorByItself()
     {
-        var chromium = RequiredTool.Resolve("chromium");
-        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(screenshots);
-
-        var result = await NodeScript.RunAsync("browser/drain.mjs", new Dictionary<string, string>
-        {
-            ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
-            ["API_KEY"] = cluster.ApiKey,
-            ["REPLICA_PIDS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.Pid.ToString(CultureInfo.InvariantCulture)}")),
-            ["REPLICA_URLS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.BaseUrl.ToString().TrimEnd('/')}")),
-            ["SCREENSHOT_DIR"] = screenshots,
-            ["CHROMIUM"] = chromium,
-        }, TimeSpan.FromSeconds(120));
+        var result = await ChromiumDriver.RunAsync("drain.mjs", cluster);
 
         result.ExitCode.Should().Be(0, result.ToString());
         var report = result.LastJsonLine!.Value;

@@ -25,16 +25,7 @@ public sealed class OperatorPageInChromiumTests
         });
         // The first room's record: refused MaxAttempts times, then its retry accepted; the second room's: refused, then deleted.
         stage.Receiver.Answers = n => n == MaxAttempts ? ReceiverAnswer.Ok : ReceiverAnswer.Reject;
-        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(screenshots);
-
-        var result = await NodeScript.RunAsync("browser/operator.mjs", new Dictionary<string, string>
-        {
-            ["BASE_URL"] = stage.Replicas[0].BaseUrl.ToString().TrimEnd('/'),
-            ["API_KEY"] = stage.ApiKey,
-            ["SCREENSHOT_DIR"] = screenshots,
-            ["CHROMIUM"] = RequiredTool.Resolve("chromium"),
-        }, TimeSpan.FromSeconds(120));
+        var result = await ChromiumDriver.RunAsync("operator.mjs", stage.Replicas[0].BaseUrl, stage.ApiKey);
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.LastJsonLine!.Value.GetProperty("ok").GetBoolean().Should().BeTrue(result.ToString());

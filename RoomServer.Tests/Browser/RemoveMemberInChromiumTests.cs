@@ -17,16 +17,7 @@ public sealed class RemoveMemberInChromiumTests(ClusterFixture cluster) : IClass
     [Fact]
     public async Task TheOwnerRemovesAMemberWhosePageStopsAndEveryPageShowsAnAnnouncement()
     {
-        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(screenshots);
-
-        var result = await NodeScript.RunAsync("browser/remove-member.mjs", new Dictionary<string, string>
-        {
-            ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
-            ["API_KEY"] = cluster.ApiKey,
-            ["SCREENSHOT_DIR"] = screenshots,
-            ["CHROMIUM"] = RequiredTool.Resolve("chromium"),
-        }, TimeSpan.FromSeconds(120));
+        var result = await ChromiumDriver.RunAsync("remove-member.mjs", cluster.BaseUrl, cluster.ApiKey);
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.LastJsonLine!.Value.GetProperty("ok").GetBoolean().Should().BeTrue(result.ToString());

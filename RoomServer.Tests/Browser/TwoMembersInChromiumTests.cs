@@ -1,4 +1,3 @@
-using System.Globalization;
 using RoomShare.RoomServer.Tests.Cluster;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -19,19 +18,7 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
     [Fact]
     public async Task TwoMembersOnTwoReplicasSeeEachOtherLiveThroughReloadLockAndTheKillOfTheRoomsReplica()
     {
-        var chromium = RequiredTool.Resolve("chromium");
-        var screenshots = Path.Combine(RepoPaths.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(screenshots);
-
-        var result = await NodeScript.RunAsync("browser/two-members.mjs", new Dictionary<string, string>
-        {
-            ["BASE_URL"] = cluster.BaseUrl.ToString().TrimEnd('/'),
-            ["API_KEY"] = cluster.ApiKey,
-            ["REPLICA_PIDS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.Pid.ToString(CultureInfo.InvariantCulture)}")),
-            ["REPLICA_URLS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.BaseUrl.ToString().TrimEnd('/')}")),
-            ["SCREENSHOT_DIR"] = screenshots,
-            ["CHROMIUM"] = chromium,
-        }, TimeSpan.FromSeconds(120));
+        var result = await ChromiumDriver.RunAsync("two-members.mjs", cluster);
 
         result.ExitCode.Should().Be(0, result.ToString());
         var report = result.LastJsonLine!.Value;
@@ -48,6 +35,6 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
         report.GetProperty("replicaBAfterKill").GetString().Should().Be(replicaB, "B's replica lived");
         cluster.Replicas.Count(r => r.HasExited).Should().Be(1, "the driver killed exactly the room's replica");
         cluster.Replicas.Single(r => r.HasExited).ReplicaId.Should().Be(roomReplica);
-        Directory.EnumerateFiles(screenshots, "*.png").Should().NotBeEmpty();
+        Directory.EnumerateFiles(ChromiumDriver.ScreenshotDir, "*.png").Should().NotBeEmpty();
     }
 }
