@@ -190,10 +190,16 @@ public sealed class RedisOrderOutbox(
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
 
-        // Not those a replica that could read it delivered to before it died (a takeover): they have it.
-        var delivered = DeliveriesOf(orderId, deliveries).Where(d => d.Value.Status == DeliveryStatuses.Delivered).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+        // Not those that have it already (DESIGN.md §8): delivered by a replica that could read it before it died (a takeover),
+        // or dead-lettered — by such a replica, or by an earlier claim that stopped before settling. Except on a retried
+        // dead letter's copy: its status may still say dead (the retry landed between a letter and its status), and the
+        // retry is what it is for.
+        var isCopy = fields.ContainsKey(EndpointField);
+        var done = DeliveriesOf(orderId, deliveries)
+            .Where(d => d.Value.Status == DeliveryStatuses.Delivered || (d.Value.Status == DeliveryStatuses.Dead && !isCopy))
+            .Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
         var endpoints = EndpointsFor(fields);
-        endpoints.RemoveAll(delivered.Contains);
+        endpoints.RemoveAll(done.Contains);
         var reason = UnreadableOrderRecords.Reason(why);
         var body = UnreadableOrderRecords.StoredAsJson(stored);
         foreach (var endpoint in endpoints)
