@@ -225,8 +225,10 @@ public sealed class RedisOrderOutbox(
     public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) =>
         (long)await redis.EvaluateAsync(OutboxScripts.Keep, [RedisKeys.Orders(entry.RoomId)], [Group, consumer, entry.EntryId]) == 1;
 
-    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) =>
-        redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
+    /// <summary>One script in the record's slot (outbox_status.lua): the holder check costs no round trip of its own.</summary>
+    public async Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) =>
+        (long)await redis.EvaluateAsync(OutboxScripts.Status, [RedisKeys.Orders(entry.RoomId), RedisKeys.OrderDeliveries(entry.RoomId)],
+            [Group, consumer, entry.EntryId, StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)]) == 1;
 
     public Task DeadLetterAsync(DeadLetter letter) => AddDeadLetterAsync(DeadLetterFields(letter));
 
