@@ -318,9 +318,9 @@ public sealed class OrderDeliveryWorker(
         var keepClaim = KeepClaimAsync(entry, claimStarted, claimLost, delivered.Token);
         try
         {
-            var endpoints = entry.OnlyEndpoint is { } only
+            List<WebhookEndpoint> endpoints = entry.OnlyEndpoint is { } only
                 ? [_webhooks.Endpoints.Find(e => e.Url == only) ?? new WebhookEndpoint { Url = only }]
-                : _webhooks.Endpoints;
+                : [.. _webhooks.Endpoints, .. PendingButNoLongerConfigured(entry)];
             await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, claimLost, deliveries.Token)));
             return !claimLost.IsCancellationRequested;
         }
@@ -334,6 +334,14 @@ public sealed class OrderDeliveryWorker(
             await keepClaim;
         }
     }
+
+    /// <summary>
+    /// Endpoints no longer configured here that the record is still pending for: a holder configured otherwise was retrying
+    /// them when it stopped (an operator removed one and restarted). They cannot be sent to (no secret to sign with), so each
+    /// gets a dead letter, kept until that endpoint is configured again, and its status dead — not pending for good (DESIGN.md §8).
+    /// </summary>
+    private IEnumerable<WebhookEndpoint> PendingButNoLongerConfigured(OutboxEntry entry) =>
+        entry.Deliveries.Where(d => d.Value.Status == DeliveryStatuses.Pending && !_webhooks.IsConfigured(d.Key)).Select(d => new WebhookEndpoint { Url = d.Key });
 
     /// <summary>
     /// Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/>

@@ -90,7 +90,7 @@ public sealed class RedisOrderOutbox(
             var claimedAt = time.GetTimestamp();
             var stored = (RedisValue[])reply[2]!;
             var fields = ToFields(stored);
-            var deliveries = await DeliveriesForAsync(roomId, fields);
+            var deliveries = await DeliveriesForAsync(roomId, fields, takenOver: (long)reply[3] > 1);
             OutboxEntry entry;
             try
             {
@@ -146,11 +146,19 @@ public sealed class RedisOrderOutbox(
     /// <summary>
     /// The delivery statuses a claimed record's handling reads: its endpoints' (its one endpoint, or those
     /// configured), not the room's whole delivery hash — that grows by a field per record and endpoint, and a
-    /// claim per record reading all of it made retrying a room's many dead letters quadratic.
+    /// claim per record reading all of it made retrying a room's many dead letters quadratic. Except on a takeover
+    /// (<paramref name="takenOver"/>) of a record for every endpoint: a holder configured otherwise may have left it pending
+    /// for an endpoint no longer configured here, which the worker then dead-letters (outbox_statuses.lua, one script).
     /// </summary>
-    private async Task<HashEntry[]> DeliveriesForAsync(string roomId, Dictionary<string, string> fields)
+    private async Task<HashEntry[]> DeliveriesForAsync(string roomId, Dictionary<string, string> fields, bool takenOver)
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
+        if (takenOver && !fields.ContainsKey(EndpointField))
+        {
+            var flat = (RedisValue[])(await redis.EvaluateAsync(OutboxScripts.Statuses, [RedisKeys.OrderDeliveries(roomId)], [StatusField(orderId, "")]))!;
+            return [.. Enumerable.Range(0, flat.Length / 2).Select(i => new HashEntry(flat[2 * i], flat[(2 * i) + 1]))];
+        }
+
         var names = EndpointsFor(fields).Select(endpoint => (RedisValue)StatusField(orderId, endpoint)).ToArray();
         if (names.Length == 0)
         {
