@@ -50,7 +50,7 @@ public sealed partial class BackoffAfterTakeoverTests
         // The replica that died: it held the record and recorded its fourth failed attempt, the next one due now.
         var dead = await outbox.ClaimNextAsync("r1", "dead-replica", TimeSpan.FromSeconds(1));
         dead.Outcome.Should().Be(ClaimOutcome.Claimed);
-        await outbox.SetDeliveryAsync(dead.Entry!, receiver.Url,
+        await outbox.SetDeliveryAsync(dead.Entry!, "dead-replica", receiver.Url,
             new EndpointDelivery(DeliveryStatuses.Pending, EarlierAttempts, "HTTP 500 Internal Server Error", DateTimeOffset.UtcNow));
         var statuses = new StatusesWritten(outbox);
 
@@ -97,10 +97,10 @@ public sealed partial class BackoffAfterTakeoverTests
     {
         private readonly ConcurrentQueue<EndpointDelivery> _written = new();
 
-        public override Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery)
+        public override Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery)
         {
             _written.Enqueue(delivery);
-            return Inner.SetDeliveryAsync(entry, endpoint, delivery);
+            return Inner.SetDeliveryAsync(entry, consumer, endpoint, delivery);
         }
 
         /// <summary>The wait the worker drew after failed attempt <paramref name="attempts"/> (1 for the first), as it recorded it.</summary>

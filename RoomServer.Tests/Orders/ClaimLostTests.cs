@@ -11,8 +11,10 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// A replica whose claim lapsed while it was delivering (it could not renew in time: a partition, a long
 /// pause) and whose record another replica took over stops delivering it, and neither takes it back nor
 /// settles it: one replica handles a record at a time, and a room's records go in version order
-/// (DESIGN.md §8). The worker runs in process against embedded mode's outbox, wrapped so another consumer
-/// takes the record over just before the worker's first renewal, and a receiver that keeps failing.
+/// (DESIGN.md §8). Nor, before it knows, does it write a status over the new holder's or a dead letter for a
+/// record the new holder delivered: such a write is refused, and the replica stops there. The worker runs in
+/// process against embedded mode's outbox, wrapped so another consumer takes the record over at the moment a
+/// test stages, and a receiver that keeps failing.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class ClaimLostTests
@@ -83,6 +85,129 @@ public sealed class ClaimLostTests
         finally
         {
             await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task AReplicaThatDoesNotKnowItsRecordWasTakenOverWritesNoStatusOverTheNewHoldersAndStops()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 50,
+            RetryMaxDelayMilliseconds = 100,
+            ClaimTimeoutSeconds = 3, // renewed every second: the takeover comes right after the first renewal, the next is a second away
+            PollIntervalMilliseconds = 50,
+        });
+        var takeover = new TakenOverAndDeliveredAfterTheFirstRenewal(outbox, receiver.Url);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, takeover);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(takeover.TakenOver), TimeSpan.FromSeconds(10), "the record is taken over after the first renewal");
+            await UntilLoggedAsync(provider, 6011, "the replica stops delivering the record (6011)");
+
+            // Within the 3 s the fake holder's claim lasts (then this replica may take the record over again, rightly).
+            (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Should().Be(
+                new EndpointDelivery(DeliveryStatuses.Delivered, 1, null), "the new holder delivered it; the old one's failed retries are not its to record");
+            (await outbox.DeadLettersAsync(null, 1000)).Should().BeEmpty();
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task AReplicaWhoseRecordWasTakenOverBeforeItsLastAttemptFailedWritesNoDeadLetter()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 3,
+            RetryBaseDelayMilliseconds = 50,
+            RetryMaxDelayMilliseconds = 100,
+            ClaimTimeoutSeconds = 6, // the first renewal is 2 s away: all three attempts are made well before it
+            PollIntervalMilliseconds = 50,
+        });
+        var takeover = new TakenOverAndDeliveredBeforeTheLastAttempt(outbox, receiver.Url, lastRetry: 2);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, takeover);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(receiver.All.Count >= 3), TimeSpan.FromSeconds(10), "the last attempt is made");
+            var logs = provider.GetFakeLogCollector();
+            await Poll.UntilAsync(
+                () => Task.FromResult(logs.GetSnapshot().Any(r => r.Id.Id is 6011 or 6012)),
+                TimeSpan.FromSeconds(5),
+                "the worker is done with the record: it stopped (6011), or found it taken over at its settle (6012)");
+
+            (await outbox.DeadLettersAsync(null, 1000)).Should().BeEmpty("the new holder delivered it: a dead letter's retry would send it again");
+            (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Status.Should().Be(DeliveryStatuses.Delivered);
+            logs.GetSnapshot().Should().Contain(r => r.Id.Id == 6011, "the renewal before the dead letter found the record taken over");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static Task UntilLoggedAsync(ServiceProvider provider, int eventId, string what)
+    {
+        var logs = provider.GetFakeLogCollector();
+        return Poll.UntilAsync(() => Task.FromResult(logs.GetSnapshot().Any(r => r.Id.Id == eventId)), TimeSpan.FromSeconds(5), what);
+    }
+
+    /// <summary>As another replica does once this one's claim lapsed: takes the record over and delivers it to the endpoint.</summary>
+    private static async Task TakeOverAndDeliverAsync(IOrderOutbox outbox, OutboxEntry entry, string endpoint)
+    {
+        (await outbox.ClaimNextAsync(entry.RoomId, "other", TimeSpan.Zero)).Entry!.EntryId.Should().Be(entry.EntryId);
+        (await outbox.SetDeliveryAsync(entry, "other", endpoint, new EndpointDelivery(DeliveryStatuses.Delivered, 1, null))).Should().BeTrue();
+    }
+
+    /// <summary>The outbox, except that right after the worker's first renewal another consumer takes the record over and delivers it.</summary>
+    private sealed class TakenOverAndDeliveredAfterTheFirstRenewal(InMemoryOrderOutbox inner, string deliveredTo) : ForwardingOrderOutbox(inner)
+    {
+        private int _takenOver;
+
+        public bool TakenOver => Volatile.Read(ref _takenOver) == 1;
+
+        public override async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer)
+        {
+            var kept = await Inner.KeepClaimAsync(entry, consumer);
+            if (kept && Interlocked.Exchange(ref _takenOver, 1) == 0)
+            {
+                // As if this replica paused for the claim timeout right after renewing: it learns of it a renewal later, at the earliest.
+                await TakeOverAndDeliverAsync(Inner, entry, deliveredTo);
+            }
+
+            return kept;
+        }
+    }
+
+    /// <summary>The outbox, except that once the worker recorded its next to last attempt another consumer takes the record over and delivers it.</summary>
+    private sealed class TakenOverAndDeliveredBeforeTheLastAttempt(InMemoryOrderOutbox inner, string deliveredTo, int lastRetry) : ForwardingOrderOutbox(inner)
+    {
+        private int _takenOver;
+
+        public override async Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery)
+        {
+            var written = await Inner.SetDeliveryAsync(entry, consumer, endpoint, delivery);
+            if (delivery is { Status: DeliveryStatuses.Pending } && delivery.Attempts == lastRetry && Interlocked.Exchange(ref _takenOver, 1) == 0)
+            {
+                await TakeOverAndDeliverAsync(Inner, entry, deliveredTo);
+            }
+
+            return written;
         }
     }
 

@@ -15,7 +15,7 @@ internal abstract class ForwardingOrderOutbox(IOrderOutbox inner) : IOrderOutbox
 
     public virtual Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => Inner.KeepClaimAsync(entry, consumer);
 
-    public virtual Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => Inner.SetDeliveryAsync(entry, endpoint, delivery);
+    public virtual Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) => Inner.SetDeliveryAsync(entry, consumer, endpoint, delivery);
 
     public virtual Task DeadLetterAsync(DeadLetter letter) => Inner.DeadLetterAsync(letter);
 

@@ -20,7 +20,7 @@ internal abstract class IdleOrderOutbox : IOrderOutbox
 
     public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => throw new InvalidOperationException("nothing is claimed");
 
-    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
+    public Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) => throw new InvalidOperationException("nothing is claimed");
 
     public Task DeadLetterAsync(DeadLetter letter) => throw new InvalidOperationException("nothing is claimed");
 

@@ -103,7 +103,7 @@ public sealed class InMemoryOrderOutboxTests
         (await _outbox.ClaimNextAsync("r3", "b", ClaimTimeout)).Outcome.Should().Be(ClaimOutcome.Busy, "a renewed its claim");
 
         await _outbox.DeadLetterAsync(new DeadLetter("", entry.OrderId, "r3", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
-        await _outbox.SetDeliveryAsync(entry, "https://kitchen.example/a", new EndpointDelivery(DeliveryStatuses.Dead, 8, "HTTP 500"));
+        (await _outbox.SetDeliveryAsync(entry, "a", "https://kitchen.example/a", new EndpointDelivery(DeliveryStatuses.Dead, 8, "HTTP 500"))).Should().BeTrue("a holds it");
         await _outbox.SettleAsync(entry, "a");
         var dead = (await _outbox.DeadLettersAsync(null, 1000)).Should().ContainSingle().Subject;
 

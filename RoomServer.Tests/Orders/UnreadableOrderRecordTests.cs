@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
@@ -125,6 +128,38 @@ public sealed class UnreadableOrderRecordTests
             .Single(r => r.GetProperty("orderId").GetString() == damaged).GetProperty("deliveries").EnumerateArray()
             .ToDictionary(d => d.GetProperty("endpoint").GetString()!, d => d.GetProperty("status").GetString());
         statuses.Should().Equal(new Dictionary<string, string?> { [billing.Url] = "delivered", [kitchen.Url] = "dead" });
+    }
+
+    /// <summary>
+    /// A replica that could read the record dead-lettered it for the kitchen (its status dead) and died before settling it;
+    /// the replicas left cannot read it. The one whose third claim dead-letters it writes the kitchen no second letter.
+    /// Scaled mode's outbox alone (embedded mode's records are always readable), claims lapsing at once.
+    /// </summary>
+    [Fact]
+    public async Task AnEndpointThatHasADeadLetterForTheRecordAlreadyGetsNoSecondOne()
+    {
+        const string Billing = "http://127.0.0.1:9/billing";
+        const string Kitchen = "http://127.0.0.1:9/kitchen";
+        await using var redis = await RedisServerProcess.StartAsync();
+        var options = new RoomServerOptions();
+        options.Webhooks.Endpoints.AddRange([new WebhookEndpoint { Url = Billing, Secret = KitchenSecret }, new WebhookEndpoint { Url = Kitchen, Secret = KitchenSecret }]);
+        await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
+        var outbox = RedisDeadLetters.Outbox(standalone, options);
+
+        const string Damaged = "r1:damaged";
+        await redis.ExecuteAsync("XGROUP", "CREATE", "rs:{r1}:orders", RedisOrderOutbox.Group, "0", "MKSTREAM");
+        await redis.ExecuteAsync("XADD", "rs:{r1}:orders", "*", "orderId", Damaged, "type", "order.submitted", "version", "1", "at", "2026-12-01T00:00:00.000Z", "by", "api", "room", "{");
+        await redis.ExecuteAsync("HSET", "rs:{r1}:deliveries", $"{Damaged} {Kitchen}", "{\"status\":\"dead\",\"attempts\":8,\"lastError\":\"HTTP 500\"}");
+        await outbox.DeadLetterAsync(new DeadLetter("", Damaged, "r1", "order.submitted", 1, "2026-12-01T00:00:00.000Z", Kitchen, 8, "HTTP 500", "2026-12-01T00:01:00.000Z", "{}"));
+
+        for (var claim = 1; claim < UnreadableOrderRecords.MostClaims; claim++)
+        {
+            (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.LeftForOthers, $"claim {claim} leaves it for the others");
+        }
+
+        (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.Empty, "the third claim dead-letters and settles it");
+        var letters = (await outbox.DeadLettersAsync(null, 100)).Select(l => (l.OrderId, l.Endpoint)).ToList();
+        letters.Should().BeEquivalentTo([(Damaged, Kitchen), (Damaged, Billing)], "one dead letter per endpoint: the kitchen had one already");
     }
 
     [Fact]

@@ -90,9 +90,9 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
     {
         lock (_lock)
         {
-            if (_rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held is { } held && held.Entry.Id == entry.EntryId && held.Consumer == consumer)
+            if (HeldBy(entry, consumer) is { } outbox)
             {
-                outbox.Held = held with { Renewed = time.GetUtcNow() };
+                outbox.Held = outbox.Held! with { Renewed = time.GetUtcNow() };
                 return Task.FromResult(true);
             }
         }
@@ -100,15 +100,26 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         return Task.FromResult(false);
     }
 
-    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery)
+    /// <summary>As outbox_status.lua: only the holder writes a status; one whose hold was taken over (or settled) writes nothing.</summary>
+    public Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery)
     {
         lock (_lock)
         {
-            Outbox(entry.RoomId).Deliveries[(entry.OrderId, endpoint)] = delivery;
-        }
+            if (HeldBy(entry, consumer) is not { } outbox)
+            {
+                return Task.FromResult(false);
+            }
 
-        return Task.CompletedTask;
+            outbox.Deliveries[(entry.OrderId, endpoint)] = delivery;
+            return Task.FromResult(true);
+        }
     }
+
+    /// <summary>The entry's outbox while <paramref name="consumer"/> holds the entry; null otherwise. Under the lock.</summary>
+    private RoomOutbox? HeldBy(OutboxEntry entry, string consumer) =>
+        _rooms.TryGetValue(entry.RoomId, out var outbox) && outbox.Held is { } held && held.Entry.Id == entry.EntryId && held.Consumer == consumer
+            ? outbox
+            : null;
 
     public Task DeadLetterAsync(DeadLetter letter)
     {

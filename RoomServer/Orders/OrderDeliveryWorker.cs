@@ -318,10 +318,10 @@ public sealed class OrderDeliveryWorker(
         var keepClaim = KeepClaimAsync(entry, claimStarted, claimLost, delivered.Token);
         try
         {
-            var endpoints = entry.OnlyEndpoint is { } only
+            List<WebhookEndpoint> endpoints = entry.OnlyEndpoint is { } only
                 ? [_webhooks.Endpoints.Find(e => e.Url == only) ?? new WebhookEndpoint { Url = only }]
-                : _webhooks.Endpoints;
-            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, deliveries.Token)));
+                : [.. _webhooks.Endpoints, .. PendingButNoLongerConfigured(entry)];
+            await Task.WhenAll(endpoints.Select(e => DeliverToAsync(entry, e, claimLost, deliveries.Token)));
             return !claimLost.IsCancellationRequested;
         }
         catch (OperationCanceledException) when (claimLost.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
@@ -334,6 +334,14 @@ public sealed class OrderDeliveryWorker(
             await keepClaim;
         }
     }
+
+    /// <summary>
+    /// Endpoints no longer configured here that the record is still pending for: a holder configured otherwise was retrying
+    /// them when it stopped (an operator removed one and restarted). They cannot be sent to (no secret to sign with), so each
+    /// gets a dead letter, kept until that endpoint is configured again, and its status dead — not pending for good (DESIGN.md §8).
+    /// </summary>
+    private IEnumerable<WebhookEndpoint> PendingButNoLongerConfigured(OutboxEntry entry) =>
+        entry.Deliveries.Where(d => d.Value.Status == DeliveryStatuses.Pending && !_webhooks.IsConfigured(d.Key)).Select(d => new WebhookEndpoint { Url = d.Key });
 
     /// <summary>
     /// Renews the claim every third of the timeout while the record is being delivered; cancels <paramref name="claimLost"/>
@@ -406,8 +414,7 @@ public sealed class OrderDeliveryWorker(
         {
             if (!await outbox.KeepClaimAsync(entry, _consumer))
             {
-                OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
-                await claimLost.CancelAsync();
+                await StopDeliveringAsync(entry, claimLost);
                 return Renewal.Lost;
             }
         }
@@ -422,6 +429,20 @@ public sealed class OrderDeliveryWorker(
         }
 
         return Renewal.Renewed;
+    }
+
+    /// <summary>
+    /// The record is no longer this replica's (a renewal, a status write or the renewal before a dead letter found another
+    /// holder, or it settled): its deliveries here stop, and it is neither renewed nor settled here (DESIGN.md §8).
+    /// </summary>
+    private async Task StopDeliveringAsync(OutboxEntry entry, CancellationTokenSource claimLost)
+    {
+        if (!claimLost.IsCancellationRequested)
+        {
+            OrdersLog.ClaimLost(logger, entry.RoomId, entry.OrderId);
+        }
+
+        await claimLost.CancelAsync();
     }
 
     /// <summary>
@@ -442,7 +463,12 @@ public sealed class OrderDeliveryWorker(
         return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait < longest ? wait : longest, time, cancellationToken);
     }
 
-    private async Task DeliverToAsync(OutboxEntry entry, WebhookEndpoint endpoint, CancellationToken stoppingToken)
+    /// <summary>
+    /// Delivers the record to one endpoint and writes the outcome. Every status write, and the dead letter, is this replica's only
+    /// while it holds the record: one refused (another replica took it over) stops the record here through
+    /// <paramref name="claimLost"/>, as a lost renewal does.
+    /// </summary>
+    private async Task DeliverToAsync(OutboxEntry entry, WebhookEndpoint endpoint, CancellationTokenSource claimLost, CancellationToken stoppingToken)
     {
         var earlier = entry.Deliveries.GetValueOrDefault(endpoint.Url);
         if (earlier?.Status is DeliveryStatuses.Delivered)
@@ -480,7 +506,10 @@ public sealed class OrderDeliveryWorker(
                 try
                 {
                     // With the attempt's time, in the write the operator view already gets: a takeover keeps to it.
-                    await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error, time.GetUtcNow() + nextIn));
+                    if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, attempts, error, time.GetUtcNow() + nextIn)))
+                    {
+                        await StopDeliveringAsync(entry, claimLost); // cancels the retry's wait
+                    }
                 }
                 catch (RoomException ex)
                 {
@@ -494,7 +523,20 @@ public sealed class OrderDeliveryWorker(
         {
             metrics.Delivered();
             OrdersLog.Delivered(logger, entry.OrderId, entry.Type, endpoint.Url, result.Attempts);
-            await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Delivered, result.Attempts, null));
+            if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Delivered, result.Attempts, null)))
+            {
+                await StopDeliveringAsync(entry, claimLost);
+            }
+
+            return;
+        }
+
+        // Renewed right before: the dead letters' stream is in another Redis Cluster slot than the record, so no one script can
+        // check the claim and append the letter; a renewal that landed keeps the record this replica's for a whole claim
+        // timeout. A replica that lost it writes no letter the new holder may have delivered (an operator's retry would repeat it).
+        if (!await outbox.KeepClaimAsync(entry, _consumer))
+        {
+            await StopDeliveringAsync(entry, claimLost);
             return;
         }
 
@@ -503,6 +545,9 @@ public sealed class OrderDeliveryWorker(
         // The dead letter first: a crash before the status repeats the dead-lettering, never loses it.
         await outbox.DeadLetterAsync(new DeadLetter(
             "", entry.OrderId, entry.RoomId, entry.Type, entry.Version, entry.At, endpoint.Url, result.Attempts, result.LastError, time.Stamp(), entry.Body));
-        await outbox.SetDeliveryAsync(entry, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Dead, result.Attempts, result.LastError));
+        if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Dead, result.Attempts, result.LastError)))
+        {
+            await StopDeliveringAsync(entry, claimLost);
+        }
     }
 }

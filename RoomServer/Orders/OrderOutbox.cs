@@ -32,8 +32,17 @@ public interface IOrderOutbox
     /// </summary>
     Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer);
 
-    Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery);
+    /// <summary>
+    /// One endpoint's delivery status of a record <paramref name="consumer"/> holds; false, and nothing written, when it no
+    /// longer holds it (its claim lapsed and another replica took the record over, or it was settled): a replica that does
+    /// not know yet must not write over the new holder's statuses (DESIGN.md §8).
+    /// </summary>
+    Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery);
 
+    /// <summary>
+    /// Appends a dead letter. Unconditional: the letters' stream is not in the record's Redis Cluster slot, so no one step
+    /// checks the claim and writes the letter; the worker renews its claim (<see cref="KeepClaimAsync"/>) right before.
+    /// </summary>
     Task DeadLetterAsync(DeadLetter letter);
 
     /// <summary>

@@ -9,6 +9,8 @@ public static class OutboxScripts
     public static readonly RedisScript Claim = Load("outbox_claim");
     public static readonly RedisScript Settle = Load("outbox_settle");
     public static readonly RedisScript Keep = Load("outbox_keep");
+    public static readonly RedisScript Status = Load("outbox_status");
+    public static readonly RedisScript Statuses = Load("outbox_statuses");
     public static readonly RedisScript Requeue = Load("outbox_requeue");
     public static readonly RedisScript Restore = Load("outbox_restore");
     public static readonly RedisScript Discard = Load("outbox_discard");

@@ -90,7 +90,7 @@ public sealed class RedisOrderOutbox(
             var claimedAt = time.GetTimestamp();
             var stored = (RedisValue[])reply[2]!;
             var fields = ToFields(stored);
-            var deliveries = await DeliveriesForAsync(roomId, fields);
+            var deliveries = await DeliveriesForAsync(roomId, fields, takenOver: (long)reply[3] > 1);
             OutboxEntry entry;
             try
             {
@@ -146,11 +146,19 @@ public sealed class RedisOrderOutbox(
     /// <summary>
     /// The delivery statuses a claimed record's handling reads: its endpoints' (its one endpoint, or those
     /// configured), not the room's whole delivery hash — that grows by a field per record and endpoint, and a
-    /// claim per record reading all of it made retrying a room's many dead letters quadratic.
+    /// claim per record reading all of it made retrying a room's many dead letters quadratic. Except on a takeover
+    /// (<paramref name="takenOver"/>) of a record for every endpoint: a holder configured otherwise may have left it pending
+    /// for an endpoint no longer configured here, which the worker then dead-letters (outbox_statuses.lua, one script).
     /// </summary>
-    private async Task<HashEntry[]> DeliveriesForAsync(string roomId, Dictionary<string, string> fields)
+    private async Task<HashEntry[]> DeliveriesForAsync(string roomId, Dictionary<string, string> fields, bool takenOver)
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
+        if (takenOver && !fields.ContainsKey(EndpointField))
+        {
+            var flat = (RedisValue[])(await redis.EvaluateAsync(OutboxScripts.Statuses, [RedisKeys.OrderDeliveries(roomId)], [StatusField(orderId, "")]))!;
+            return [.. Enumerable.Range(0, flat.Length / 2).Select(i => new HashEntry(flat[2 * i], flat[(2 * i) + 1]))];
+        }
+
         var names = EndpointsFor(fields).Select(endpoint => (RedisValue)StatusField(orderId, endpoint)).ToArray();
         if (names.Length == 0)
         {
@@ -190,10 +198,16 @@ public sealed class RedisOrderOutbox(
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
 
-        // Not those a replica that could read it delivered to before it died (a takeover): they have it.
-        var delivered = DeliveriesOf(orderId, deliveries).Where(d => d.Value.Status == DeliveryStatuses.Delivered).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+        // Not those that have it already (DESIGN.md §8): delivered by a replica that could read it before it died (a takeover),
+        // or dead-lettered — by such a replica, or by an earlier claim that stopped before settling. Except on a retried
+        // dead letter's copy: its status may still say dead (the retry landed between a letter and its status), and the
+        // retry is what it is for.
+        var isCopy = fields.ContainsKey(EndpointField);
+        var done = DeliveriesOf(orderId, deliveries)
+            .Where(d => d.Value.Status == DeliveryStatuses.Delivered || (d.Value.Status == DeliveryStatuses.Dead && !isCopy))
+            .Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
         var endpoints = EndpointsFor(fields);
-        endpoints.RemoveAll(delivered.Contains);
+        endpoints.RemoveAll(done.Contains);
         var reason = UnreadableOrderRecords.Reason(why);
         var body = UnreadableOrderRecords.StoredAsJson(stored);
         foreach (var endpoint in endpoints)
@@ -219,8 +233,10 @@ public sealed class RedisOrderOutbox(
     public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) =>
         (long)await redis.EvaluateAsync(OutboxScripts.Keep, [RedisKeys.Orders(entry.RoomId)], [Group, consumer, entry.EntryId]) == 1;
 
-    public Task SetDeliveryAsync(OutboxEntry entry, string endpoint, EndpointDelivery delivery) =>
-        redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(entry.RoomId), StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)));
+    /// <summary>One script in the record's slot (outbox_status.lua): the holder check costs no round trip of its own.</summary>
+    public async Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) =>
+        (long)await redis.EvaluateAsync(OutboxScripts.Status, [RedisKeys.Orders(entry.RoomId), RedisKeys.OrderDeliveries(entry.RoomId)],
+            [Group, consumer, entry.EntryId, StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)]) == 1;
 
     public Task DeadLetterAsync(DeadLetter letter) => AddDeadLetterAsync(DeadLetterFields(letter));
 
