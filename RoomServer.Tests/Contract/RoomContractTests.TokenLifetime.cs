@@ -5,7 +5,7 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
-/// <summary>Token lifetime without clock skew (DESIGN.md §3): refused from exp on, at connect, on the API and on hub calls.</summary>
+/// <summary>Token lifetime without clock skew (DESIGN.md §3): refused from exp on, at connect, on the API and on hub calls; the close after such a call lets the client reconnect with a fresh token.</summary>
 public abstract partial class RoomContractTests
 {
     [Fact]
@@ -33,7 +33,8 @@ public abstract partial class RoomContractTests
 
         // Long enough to connect and join on a loaded machine; exp has whole seconds.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeSeconds());
-        await using var client = await Server.ConnectAsync(TestTokens.Mint(Server.SigningKey, room.Id, "ann", "Ann", expires: expiresAt));
+        var reconnect = new AskedOnlyRetryPolicy();
+        await using var client = await Server.ConnectAsync(TestTokens.Mint(Server.SigningKey, room.Id, "ann", "Ann", expires: expiresAt), o => o.Reconnect = reconnect);
         var joined = await client.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null);
         var before = await client.SetChoiceAsync(room, "pizza", 1);
         before.Version.Should().Be(joined.Position.Version + 1, "the token is still valid");
@@ -53,6 +54,7 @@ public abstract partial class RoomContractTests
 
         // Completes (with or without an error) once the server has closed the connection.
         await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        reconnect.Asked.Should().Be(1, "the close lets the client reconnect with a fresh token (DESIGN.md §3), whichever closed it");
         var after = await Server.SnapshotAsync(room);
         after.Version.Should().Be(before.Version, "the refused call changed nothing");
         after.Choices.Should().ContainSingle(c => c.MemberId == "ann" && c.MenuId == "pizza").Which.Quantity.Should().Be(1);
