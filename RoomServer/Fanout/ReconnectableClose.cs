@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.SignalR;
 namespace RoomShare.RoomServer.Fanout;
 
 /// <summary>
-/// Closes a connection whose client should come back: a draining replica's members, and a member dropped to a resync
-/// (DESIGN.md §9). SignalR's <c>Abort()</c> tells the client not to reconnect (its close message carries
+/// Closes a connection whose client should come back: a draining replica's members, a member dropped to a resync
+/// (DESIGN.md §9), and a call made on an expired token (the client comes back with a fresh one, §3). SignalR's <c>Abort()</c> tells the client not to reconnect (its close message carries
 /// <c>allowReconnect: false</c>), so an official client's automatic reconnect never starts and the member is left
 /// offline. Requesting the close instead is what SignalR does when the server shuts down: the close message allows a
 /// reconnect. A connection removed from its room is still closed with <c>Abort()</c>: it must not come back.
