@@ -112,3 +112,10 @@ test('a connection refused with no word of a removal says it most likely was one
   assert.equal(describeRemoved('olga', 'refused'), 'You were removed from this room by the owner.');
   assert.equal(describeRemoved(null, 'removed'), 'You were removed from this room.');
 });
+
+test('a Join being retried says the page is waiting, not that the member must try again', () => {
+  const text = describeError('join_waiting');
+  assert.match(text, /Waiting for it/);
+  assert.match(text, /changes are kept/);
+  assert.doesNotMatch(text, /try again/);
+});

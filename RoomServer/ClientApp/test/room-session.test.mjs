@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { POSITION_GRACE_MS, RoomSession } from '../src/js/room-session.js';
+import { PACED_BATCH, POSITION_GRACE_MS, RoomSession } from '../src/js/room-session.js';
+import { MAX_SEND_ATTEMPTS } from '../src/js/pending.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import {
   clearState, loadPending, loadState, savePending, saveState,
@@ -826,4 +827,76 @@ test('the page\'s clearState forgets a removed member\'s saved presses, and an a
   await flushMicrotasks();
   assert.deepEqual(loadPending(storage, 'r1', 'a'), []);
   assert.equal(loadState(storage, 'r1', 'a'), null);
+});
+
+// ---------- presses refused for the member's write rate (rate_limited) ----------
+
+const RATE_LIMITED = "An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: rate_limited: this member is changing the room too fast (at most 20 writes a second, bursts of 40); slow down and retry";
+
+/** A restored page, not joined yet, with `count` presses made offline; joined at version 3. */
+async function backlog(hub, count, timers) {
+  const ctx = session(hub, { initialState: fromSnapshot(snapshot({ maxQuantity: 200 })), schedule: (fn, ms) => timers.push({ fn, ms }) });
+  const presses = [];
+  for (let i = 0; i < count; i++) presses.push(ctx.s.adjust('pasta', 1));
+  assert.equal(hub.callsOf('AdjustChoice').length, 0, 'offline: nothing sent yet');
+  const done = ctx.s.join();
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r1' });
+  await done;
+  return { ...ctx, presses };
+}
+
+test('45 presses flushed after a Join, the 41st on refused rate_limited: kept and sent again with their opIds, none dropped', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors, presses } = await backlog(hub, 45, timers);
+  const first = hub.callsOf('AdjustChoice');
+  assert.equal(first.length, 45, 'the backlog goes out at once');
+  // The server's bucket takes a burst of 40 (MemberOpsBurst): the rest are refused, applying nothing.
+  first.slice(0, 40).forEach((call, i) => call.resolve({ version: 4 + i, quantity: 1 + i }));
+  first.slice(40).forEach((call) => call.reject(new Error(RATE_LIMITED)));
+  await flushMicrotasks();
+  assert.deepEqual(errors, [], 'no "Too many changes" error: nothing was lost');
+  assert.equal(s.pending.size, 45);
+  assert.equal(s.displayQuantity('pasta'), 45, 'every press still shown');
+  assert.equal(hub.callsOf('AdjustChoice').length, 45, 'not resent at once');
+  assert.deepEqual(timers.map((t) => t.ms), [1000], 'one pause');
+
+  timers.shift().fn(); // the bucket has refilled
+  const resent = hub.callsOf('AdjustChoice').slice(45);
+  assert.deepEqual(resent.map((c) => c.args[3]), presses.slice(40), 'resent with the same opIds');
+  resent.forEach((call, i) => call.resolve({ version: 44 + i, quantity: 41 + i }));
+  await flushMicrotasks();
+  assert.equal(timers.length, 0, 'nothing left to pace');
+  for (let v = 4; v <= 48; v++) s.onRoomEvent(choice(v, 'a', 'pasta', v - 3, presses[v - 4]));
+  assert.equal(s.pending.size, 0);
+  assert.equal(s.displayQuantity('pasta'), 45);
+  assert.deepEqual(errors, []);
+});
+
+test('after a rate refusal the queue goes out a batch at a time, and a refusal spends no attempt', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors, presses } = await backlog(hub, 45, timers);
+  const first = hub.callsOf('AdjustChoice');
+  first.slice(0, 10).forEach((call) => call.resolve({ version: 3, quantity: 1 }));
+  first.slice(10).forEach((call) => call.reject(new Error(RATE_LIMITED)));
+  await flushMicrotasks();
+  assert.equal(timers.length, 1);
+
+  timers.shift().fn();
+  assert.equal(hub.callsOf('AdjustChoice').length, 45 + PACED_BATCH, 'one batch');
+  assert.equal(timers.length, 1, 'the rest after another pause');
+  timers.shift().fn();
+  assert.equal(hub.callsOf('AdjustChoice').length, 45 + 35);
+  assert.equal(timers.length, 0, 'the queue is empty: pacing ends');
+
+  // One press refused again and again (another device is using the member's rate): never rolled back.
+  const stubborn = presses[44];
+  for (let i = 0; i < MAX_SEND_ATTEMPTS + 3; i++) {
+    hub.calls.filter((c) => c.method === 'AdjustChoice' && c.args[3] === stubborn).at(-1).reject(new Error(RATE_LIMITED));
+    await flushMicrotasks();
+    timers.shift().fn();
+  }
+  assert.equal(s.pending.find(stubborn)?.status, 'sent');
+  assert.deepEqual(errors, []);
 });

@@ -18,13 +18,13 @@ import {
   isOtherJoinLink, linkRefusal, parseFragment, readJoinLink,
 } from './token.js';
 import { hubUrl } from './hub-url.js';
+import { JoinRetry, joinFailureKind } from './join-retry.js';
 
-/** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes. */
+/** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes (a Join refused meanwhile too). */
 const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
 const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
 /** First connection: the same schedule, bounded by count. */
 const START_DELAYS_MS = [1000, 2000, 5000, 10000, 20000, 30000, 30000, 30000];
-const JOIN_RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
 const ERROR_HIDE_MS = 8000;
 const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
 
@@ -103,6 +103,7 @@ function hideError() {
 
 function showFatal(code, text = '') {
   fatal = true;
+  joinRetry.stop();
   showError(code, text, { sticky: true });
   setStatus('offline');
   if (session === null || session.state === null) $('menu-empty').textContent = describeError(code, text);
@@ -115,6 +116,7 @@ function showFatal(code, text = '') {
 function showRemoved(removal) {
   if (body.dataset.removed === 'true') return;
   fatal = true;
+  joinRetry.stop();
   body.dataset.removed = 'true';
   clearState(sessionStorage, link.roomId, link.memberId);
   saveRemoved(sessionStorage, link.roomId, link.memberId, { by: removal?.by ?? null });
@@ -438,39 +440,48 @@ async function changeRoomState(next, button) {
 
 // ---------- connection ----------
 
-async function joinRoom() {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await session.join();
-      everLive = true;
-      forgetRemoved(sessionStorage, link.roomId, link.memberId); // a newer token admitted us again
-      setStatus('live');
-      if ($('error').dataset.code === 'offline' || $('error').dataset.code === 'unavailable') hideError();
-      return;
-    } catch (error) {
-      if (session.removed !== null) return; // showRemoved said why and stopped the connection
-      const parsed = parseHubError(error);
-      if (parsed !== null && isFatal(parsed.code)) {
-        showFatal(parsed.code, parsed.text);
-        await connection.stop();
-        return;
-      }
-      if (connection.state !== signalR.HubConnectionState.Connected) return; // onreconnected joins again
-      const limit = joinLimit(parsed);
-      if (limit !== null) {
-        // The room is full, or this member has all their connections open: a count, which frees
-        // only when someone leaves, so say which and wait for the member instead of retrying.
-        setStatus('offline');
-        showError(limit, parsed.text, { sticky: true, retry: () => { hideError(); joinRoom(); } });
-        return;
-      }
-      if (attempt >= JOIN_RETRY_DELAYS_MS.length) {
-        showError(parsed?.code ?? 'unavailable', parsed?.text ?? '', { sticky: true, retry: () => joinRoom() });
-        return;
-      }
-      await delay(JOIN_RETRY_DELAYS_MS[attempt]);
-    }
+/** What to do with a failed Join: true to try again (JoinRetry waits, then calls Join again). */
+function joinFailed(error) {
+  const parsed = parseHubError(error);
+  const kind = joinFailureKind(parsed, {
+    removed: session.removed !== null || fatal, // a removal or fatal error said why and stopped the connection
+    connected: connection.state === signalR.HubConnectionState.Connected, // else onreconnected joins again
+    isFatal,
+    joinLimit,
+  });
+  if (kind === 'fatal') {
+    showFatal(parsed.code, parsed.text);
+    connection.stop().catch(() => {});
+  } else if (kind === 'limit') {
+    // The room is full, or this member has all their connections open: a count, which frees
+    // only when someone leaves, so say which and wait for the member instead of retrying.
+    setStatus('offline');
+    showError(joinLimit(parsed), parsed.text, { sticky: true, retry: () => { hideError(); joinRoom(); } });
   }
+  return kind === 'retry';
+}
+
+const joinRetry = new JoinRetry({
+  join: () => session.join(),
+  onFailure: joinFailed,
+  onJoined: () => {
+    everLive = true;
+    forgetRemoved(sessionStorage, link.roomId, link.memberId); // a newer token admitted us again
+    setStatus('live');
+    if (['offline', 'unavailable', 'join_waiting'].includes($('error').dataset.code)) hideError();
+  },
+  // Not a dead end: the page says it is waiting for the server, and keeps the presses made meanwhile.
+  onWaiting: () => showError('join_waiting', '', { sticky: true }),
+  onGiveUp: (error) => {
+    const parsed = parseHubError(error);
+    showError(parsed?.code ?? 'unavailable', parsed?.text ?? '', { sticky: true, retry: () => joinRoom() });
+  },
+  giveUpAfterMs: RECONNECT_GIVE_UP_MS,
+});
+
+/** Joins the room, retrying while the server cannot admit us yet; folds into a loop already running. */
+function joinRoom() {
+  return joinRetry.run();
 }
 
 /**
@@ -543,6 +554,7 @@ function createConnection() {
   conn.on('Removed', (removal) => session.onRemoved(removal));
   conn.on('Announcement', (announcement) => session.onAnnouncement(announcement));
   conn.onreconnecting(() => {
+    joinRetry.stop();
     session.disconnected();
     setStatus('reconnecting');
   });
@@ -552,6 +564,7 @@ function createConnection() {
     else joinRoom();
   });
   conn.onclose((error) => {
+    joinRetry.stop();
     session.disconnected();
     if (fatal) return;
     if (link.expiresAt !== null && link.expiresAt <= Date.now()) {

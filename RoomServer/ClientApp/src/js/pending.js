@@ -10,7 +10,8 @@
 // An ack that is ahead of the state is remembered: its quantity is authoritative at its version, so
 // the display does not flicker back while the event is still on its way.
 // Ops whose call failed because the connection dropped go back to 'queued' and are sent again, with
-// the same opId (the server applies an opId once), after the next Join.
+// the same opId (the server applies an opId once), after the next Join; so do ops refused `rate_limited`
+// (a member's write rate: the refusal applied nothing), after a pause, without spending an attempt.
 // An event is not proof the write was kept: a Redis master may publish it and fail over before it
 // replicates; the call then answers `unavailable` and the room takes a new epoch (DESIGN.md §2). So
 // an op whose call is in flight, or was answered `unavailable`, is only marked `seen` by its event
@@ -70,9 +71,9 @@ export class PendingChoices {
 
   find(opId) { return this.ops.find((op) => op.opId === opId); }
 
-  /** Ops to send now; marks them sent and counts the attempt. */
-  takeQueued() {
-    const ready = this.ops.filter((op) => op.status === 'queued');
+  /** Ops to send now (the `limit` pressed first); marks them sent and counts the attempt. */
+  takeQueued(limit = Infinity) {
+    const ready = this.ops.filter((op) => op.status === 'queued').slice(0, limit);
     for (const op of ready) {
       op.status = 'sent';
       op.attempts += 1;
@@ -83,12 +84,14 @@ export class PendingChoices {
   /**
    * The call failed without reaching a verdict: the connection was lost, or the server answered
    * `unavailable` (`unconfirmed`: only an ack settles the op then, not its event). False when it is
-   * out of attempts.
+   * out of attempts. `refused`: the server refused this call for a rate (`rate_limited`), which applies
+   * nothing and frees within moments — queued again without spending an attempt.
    */
-  requeue(opId, { unconfirmed = false } = {}) {
+  requeue(opId, { unconfirmed = false, refused = false } = {}) {
     const op = this.find(opId);
     if (op === undefined || op.status !== 'sent') return true;
-    if (op.attempts >= MAX_SEND_ATTEMPTS) return false;
+    if (refused) op.attempts = Math.max(op.attempts - 1, 0);
+    else if (op.attempts >= MAX_SEND_ATTEMPTS) return false;
     op.status = 'queued';
     if (unconfirmed) op.unconfirmed = true;
     return true;
@@ -180,6 +183,9 @@ export class PendingChoices {
   }
 
   hasPending(menuId) { return this.ops.some((op) => op.menuId === menuId); }
+
+  /** Whether any op waits to be sent. */
+  hasQueued() { return this.ops.some((op) => op.status === 'queued'); }
 
   /**
    * The quantity to show: the confirmed quantity at `stateVersion`, overridden by the newest ack

@@ -31,6 +31,14 @@ const MAX_JOIN_ROUNDS = 5;
  */
 export const POSITION_GRACE_MS = 500;
 
+/**
+ * Presses refused `rate_limited` (the member's write rate, DESIGN.md §6: a burst, then a steady rate; the refusal
+ * applied nothing) are kept and sent again, with their opIds, after a pause; from then on the queue goes out
+ * PACED_BATCH at a time, one batch per pause, until it is empty — the server's default rate (20 a second), so a
+ * backlog flushed after a Join (presses made offline, or restored after a reload) is not refused again wholesale.
+ */
+export const PACED_BATCH = 20;
+
 export function newOpId() {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
@@ -78,6 +86,8 @@ export class RoomSession {
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.savePendingOps = options.savePending ?? (() => {});
+    this.flushPaused = false; // a pause after a rate refusal, or between paced batches, is running
+    this.pacing = false; // a press was refused for the rate: the queue goes out a batch at a time
     this.pending = new PendingChoices();
     this.pending.restore(options.initialPending ?? []);
     this.replica = null;
@@ -361,10 +371,23 @@ export class RoomSession {
   }
 
   flush() {
-    if (this.removed !== null || !this.joined || !this.hub.isConnected()) return;
-    const ready = this.pending.takeQueued();
+    if (this.removed !== null || !this.joined || !this.hub.isConnected() || this.flushPaused) return;
+    const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity);
     if (ready.length > 0) this.persistPending(); // their attempts: a reload does not reset the bound
     for (const op of ready) this.send(op);
+    if (this.pacing) {
+      if (this.pending.hasQueued()) this.pauseFlush();
+      else this.pacing = false;
+    }
+  }
+
+  /** Sends nothing for a while (retryDelayMs), then flushes: after a rate refusal, and between paced batches. */
+  pauseFlush() {
+    this.flushPaused = true;
+    this.schedule(() => {
+      this.flushPaused = false;
+      this.flush();
+    }, this.retryDelayMs);
   }
 
   send(op) {
@@ -391,6 +414,16 @@ export class RoomSession {
             this.onChange();
             return;
           }
+        }
+        if (parsed?.code === 'rate_limited' && this.pending.requeue(op.opId, { refused: true })) {
+          // Refused for the member's write rate (a backlog flushed at once, or a second device writing too):
+          // nothing was applied and the rate frees within a second, so keep the press and send it again later
+          // rather than roll it back. A live press is kept too: the member meant it, and it counts once.
+          this.pacing = true;
+          if (!this.flushPaused) this.pauseFlush();
+          this.persistPending();
+          this.onChange();
+          return;
         }
         if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId, { unconfirmed: true })) {
           // The store did not answer in time: not acknowledged, but it may still be applied. Keep the
