@@ -236,7 +236,10 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
-        (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"unavailable\"");
+        var body = await response.Content.ReadAsStringAsync();
+        body.Should().Contain("\"code\":\"unavailable\"");
+        body.Should().Contain("may have been applied", "a replica that timed out or died mid-request may have applied it")
+            .And.Contain("Idempotency-Key", "so a retry must carry the same key");
     }
 
     [Fact]

@@ -31,7 +31,9 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         await ReadinessShouldBeAProblemAsync();
         var create = await server.Api.PostAsJsonAsync("/api/rooms", new { name = "x", menu = ContractServer.Menu });
         create.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await create.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unavailable");
+        var problem = (await create.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be("unavailable");
+        problem.Detail.Should().Contain("Idempotency-Key", "an HTTP caller retries with its Idempotency-Key: the API has no opId");
 
         await server.Redis.StartAgainAsync();
         await WaitUntilReadyAsync();
