@@ -9,8 +9,8 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// member's device that never joined (DESIGN.md §3 <c>Removed</c>). Pub/sub is at most once: replica A, cut
 /// from Redis (a <see cref="TcpFaultProxy"/> drops its links), is not subscribed when the removal is made
 /// through replica B (the fixture's server) — Redis counts one subscriber then, B. Once A's link is back and it
-/// has subscribed again, it asks the store about the members it holds and closes the device; a device of the
-/// member admitted again since (a token issued after the removal) stays open.
+/// has subscribed again, it asks the store about the members it holds and closes the device, telling it
+/// <c>Removed</c> first; a device of the member admitted again since (a token issued after the removal) stays open.
 /// </summary>
 public sealed class MissedRemovalBroadcastTests(RedisContractServer server) : IClassFixture<RedisContractServer>
 {
@@ -41,7 +41,9 @@ public sealed class MissedRemovalBroadcastTests(RedisContractServer server) : IC
 
         proxy.Heal();
         await WaitForSubscribersAsync(2, "A subscribed again");
-        await tablet.Closed.WaitAsync(Bound);
+        // Told why before the close: the Removed the removal sent went on SignalR's backplane while A was cut. The
+        // catch-up knows only the removal's generation, not who made it: by is null.
+        (await tablet.ShouldBeToldRemovedThenClosedAsync(room.Id, "bob", by: null, Bound)).Should().Be(1);
         (await Task.WhenAny(laptop.Closed, Task.Delay(TimeSpan.FromSeconds(1)))).Should().NotBe(laptop.Closed, "a token issued after the removal re-admits the member");
     }
 

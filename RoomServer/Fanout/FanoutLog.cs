@@ -40,4 +40,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(2013, LogLevel.Information, "Removal catch-up retried the lookups left unanswered: {Members} members still held here, {Closed} connections of removed members closed, {Unanswered} still unanswered")]
     public static partial void RemovalCatchUpRetried(ILogger logger, int members, int closed, int unanswered);
+
+    [LoggerMessage(2014, LogLevel.Information, "The Removed notice to connection {ConnectionId} of room {RoomId} was not written before its close; closed all the same")]
+    public static partial void RemovedNoticeNotWritten(ILogger logger, string connectionId, string roomId, Exception exception);
 }

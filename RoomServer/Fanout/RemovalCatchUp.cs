@@ -205,14 +205,19 @@ public sealed class RemovalCatchUp(
         }
     }
 
-    /// <summary>Closes the member's connections whose token predates <paramref name="generation"/>; a re-admitted device keeps its own.</summary>
+    /// <summary>
+    /// Tells and closes the member's connections whose token predates <paramref name="generation"/>; a re-admitted
+    /// device keeps its own. Not awaited: a connection slow to take its notice must not hold up the sweep.
+    /// </summary>
     private int Close(TrackedMember member, long generation)
     {
         var connections = membership.ConnectionsRemovedBy(member.RoomId, member.MemberId, generation);
+
+        // Only the generation is known here, not who made the removal (DESIGN.md §3: by is null then).
+        var notice = new MemberRemovedNotice(member.RoomId, member.MemberId, By: null);
         foreach (var connection in connections)
         {
-            FanoutLog.ClosingRemoved(logger, connection.ConnectionId, member.MemberId, member.RoomId);
-            connection.Abort();
+            _ = connection.TellRemovedAndCloseAsync(notice, logger);
         }
 
         return connections.Count;

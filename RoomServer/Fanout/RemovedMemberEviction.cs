@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Fanout;
 /// SignalR's own backplane (a user send) and leaves the writer right after the event, so the close
 /// waits a moment for it to arrive first — the contract gives a second. Only connections whose token
 /// predates the removal are closed: a member re-admitted within that moment (a new token, carrying the
-/// new removal generation) keeps the connection they joined with.
+/// new removal generation) keeps the connection they joined with. Each is told <c>Removed</c> again right
+/// before its close (<see cref="RemovedClose"/>): the first may have been lost.
 /// <para>
 /// The room's tick asks for the same (<see cref="CloseLater"/>) when its sweep finds a connection whose
 /// member was removed after its token: this replica missed the event (pub/sub loses messages in an
@@ -61,7 +62,7 @@ public sealed class RemovedMemberEviction(
         };
         if (removed is { Type: RoomEventTypes.MemberRemoved, MemberId: { } memberId })
         {
-            _ = CloseAsync(removed.RoomId, memberId);
+            _ = CloseAsync(removed.RoomId, memberId, removed.By);
         }
     }
 
@@ -70,11 +71,12 @@ public sealed class RemovedMemberEviction(
     /// on a replica that does not follow the room. One that follows it hears the event too: the close that
     /// comes second while the first runs is dropped (<see cref="CloseAsync"/>).
     /// </summary>
-    private void OnRemovalHeard(MemberRemovedNotice removal) => _ = CloseAsync(removal.RoomId, removal.MemberId);
+    private void OnRemovalHeard(MemberRemovedNotice removal) => _ = CloseAsync(removal.RoomId, removal.MemberId, removal.By);
 
     /// <summary>
     /// Closes a connection the room's tick found removed, after the <c>Removed</c> notice's head start
-    /// (the notice may still be on its way). The tick has taken it out of the room already.
+    /// (the notice may still be on its way). The tick has taken it out of the room already. Its sweep knows the
+    /// removal by its generation alone, not who made it: the notice it sends says <c>by: null</c>.
     /// </summary>
     public void CloseLater(HubConnectionContext connection, string roomId, string memberId) => _ = Task.Run(async () =>
     {
@@ -87,11 +89,10 @@ public sealed class RemovedMemberEviction(
             return;
         }
 
-        FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
-        connection.Abort();
+        await connection.TellRemovedAndCloseAsync(new MemberRemovedNotice(roomId, memberId, By: null), logger);
     });
 
-    private async Task CloseAsync(string roomId, string memberId)
+    private async Task CloseAsync(string roomId, string memberId, string? by)
     {
         // The event and the broadcast both ask, at about the same moment: one close of a member at a time.
         if (!_closing.TryAdd((roomId, memberId), 0))
@@ -101,7 +102,7 @@ public sealed class RemovedMemberEviction(
 
         try
         {
-            await CloseRemovedConnectionsAsync(roomId, memberId);
+            await CloseRemovedConnectionsAsync(new MemberRemovedNotice(roomId, memberId, by));
         }
         finally
         {
@@ -109,8 +110,9 @@ public sealed class RemovedMemberEviction(
         }
     }
 
-    private async Task CloseRemovedConnectionsAsync(string roomId, string memberId)
+    private async Task CloseRemovedConnectionsAsync(MemberRemovedNotice removal)
     {
+        var (roomId, memberId) = (removal.RoomId, removal.MemberId);
         try
         {
             await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
@@ -148,10 +150,7 @@ public sealed class RemovedMemberEviction(
             generation = long.MaxValue;
         }
 
-        foreach (var connection in membership.ConnectionsRemovedBy(roomId, memberId, generation))
-        {
-            FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
-            connection.Abort();
-        }
+        await Task.WhenAll(membership.ConnectionsRemovedBy(roomId, memberId, generation)
+            .Select(connection => connection.TellRemovedAndCloseAsync(removal, logger)));
     }
 }

@@ -21,8 +21,12 @@ public sealed record RoomPositionMessage(string RoomId, string Epoch, long Versi
 /// </summary>
 public sealed record PresenceChange(string RoomId, string MemberId, string DisplayName, bool Online, long Seq);
 
-/// <summary>The <c>Removed</c> push: sent to every connection of a removed member, on any replica.</summary>
-public sealed record MemberRemovedNotice(string RoomId, string MemberId, string By);
+/// <summary>
+/// The <c>Removed</c> push: sent to every connection of a removed member, on any replica. <see cref="By"/> is who
+/// removed them (as in <c>member_removed</c>), or null where the replica closing the connection found the removal
+/// by its generation alone (a room tick's sweep, a catch-up after a lost broadcast) and does not know.
+/// </summary>
+public sealed record MemberRemovedNotice(string RoomId, string MemberId, string? By);
 
 /// <summary>The <c>Announcement</c> push: an operator message to every connected client on every replica.</summary>
 public sealed record Announcement(string Id, string Kind, string Message, string At);
