@@ -229,6 +229,46 @@ public abstract partial class RoomContractTests
         (await readmitted.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(5, "a token issued after the retry re-admits bob");
     }
 
+    /// <summary>
+    /// A removal applied whose reply was lost, retried after the room was locked (or closed): the member is gone and
+    /// their choices left the order before it was handed off, so the retry is answered as any repeat is — 200, the
+    /// current version, no event (DESIGN.md §4) — not 409, which would say the member is still in the order. The
+    /// owner's <c>RemoveMember</c> (the same script) answers alike.
+    /// </summary>
+    [Theory]
+    [InlineData("locked")]
+    [InlineData("closed")]
+    public async Task RemovingAMemberAgainAfterTheRoomWasLockedOrClosedAnswersTheCurrentVersion(string state)
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        await using (var bob = await Server.JoinAsync(room, "bob"))
+        {
+            await owner.Client.NextEventShouldBeAsync(2);
+            (await bob.Client.SetChoiceAsync(room, "pizza", 2)).Version.Should().Be(3);
+            using var removal = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+            removal.StatusCode.Should().Be(HttpStatusCode.OK);
+            (await removal.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(4);
+            await bob.Client.NextAsync("Removed", TimeSpan.FromSeconds(5));
+        }
+
+        using (var change = await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state }))
+        {
+            (await change.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(5);
+        }
+
+        using var again = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/bob");
+
+        again.StatusCode.Should().Be(HttpStatusCode.OK, "bob was removed before the room was {0}", state);
+        (await again.Content.ReadFromJsonAsync<VersionAck>(ContractServer.Json))!.Version.Should().Be(5);
+        (await owner.Client.InvokeAsync<VersionAck>("RemoveMember", room.Id, "bob")).Version.Should().Be(5);
+        var snapshot = await Server.SnapshotAsync(room);
+        snapshot.Version.Should().Be(5, "a repeat appends no event (every event takes a version)");
+        snapshot.State.Should().Be(state);
+        snapshot.Members.Select(m => m.MemberId).Should().Equal("olga");
+        snapshot.TotalMinor.Should().Be(0, "bob's choices left the order before it was handed off");
+    }
+
     [Fact]
     public async Task ACallFromARemovedMembersOpenConnectionIsForbiddenAndChangesNothing()
     {

@@ -38,6 +38,9 @@ public static class LimitSettings
 
     public static readonly string LostMarkApiKey = "lost-mark-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The deletion-retry test's own key (it fills its limit).</summary>
+    public static readonly string GoneRoomApiKey = "gone-room-api-key-" + Guid.NewGuid().ToString("N");
+
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
@@ -58,6 +61,7 @@ public static class LimitSettings
         ["RoomServer:ApiKeys:4"] = FailoverApiKey,
         ["RoomServer:ApiKeys:5"] = UncountedApiKey,
         ["RoomServer:ApiKeys:6"] = LostMarkApiKey,
+        ["RoomServer:ApiKeys:7"] = GoneRoomApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

@@ -104,6 +104,50 @@ public abstract class RoomQuotaTests(ContractServer server)
         full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the retry counted its live room again, so the key is at its limit");
     }
 
+    /// <summary>
+    /// A deletion applied whose answer was lost (503, or nginx re-sending it) leaves the room gone and, until its
+    /// recorded expiry, its place held — here the room is deleted through the store, not the API. The retry's 404
+    /// gives the place back; a 404 for a room the key never held frees nothing.
+    /// </summary>
+    [Fact]
+    public async Task ADeletionAnsweredNotFoundGivesTheKeysPlaceForThatRoomBack()
+    {
+        using var client = QuotaClient(LimitSettings.GoneRoomApiKey);
+        var body = new { name = "Gone", menu = ContractServer.Menu };
+        var rooms = new List<string>();
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var created = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            created.StatusCode.Should().Be(HttpStatusCode.Created);
+            rooms.Add((await created.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!.RoomId);
+        }
+
+        await server.Services.GetRequiredService<IRoomStore>().DeleteAsync(new RoomDeletion(rooms[0], TimeProvider.System.Stamp()), CancellationToken.None);
+        using (var held = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json))
+        {
+            held.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the gone room still holds its place");
+        }
+
+        using (var never = await client.DeleteAsync("/api/rooms/neverheldroom1"))
+        {
+            never.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+
+        using (var stillFull = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json))
+        {
+            stillFull.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "a 404 for a room the key never held frees nothing");
+        }
+
+        using var retry = await client.DeleteAsync($"/api/rooms/{rooms[0]}");
+        retry.StatusCode.Should().Be(HttpStatusCode.NotFound, "the room is gone: the deletion was done");
+        (await retry.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RoomNotFound);
+
+        using var again = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        again.StatusCode.Should().Be(HttpStatusCode.Created, "the 404 gave the gone room's place back");
+        using var full = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+        full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "one place was freed, once");
+    }
+
     protected static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
 
     protected HttpClient QuotaClient(string apiKey)

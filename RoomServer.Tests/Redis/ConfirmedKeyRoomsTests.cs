@@ -52,6 +52,47 @@ public sealed class ConfirmedKeyRoomsTests
         }
     }
 
+    /// <summary>
+    /// A deletion applied on the master but answered <c>unavailable</c> (no replica confirmed it) is retried, and told
+    /// "not found" once a replica holds it: that answer gives the deleting key's place back (<see cref="RoomDeleter"/>),
+    /// or a key at its limit would be refused rooms until the gone room's recorded expiry (12 h by default).
+    /// </summary>
+    [Fact]
+    public async Task ARetriedDeletionToldNotFoundGivesTheKeysPlaceBack()
+    {
+        await using var stage = await ConfirmedWritesStage.StartAsync();
+        var options = Options.Create(new RoomServerOptions { Limits = new LimitOptions { MaxRoomsPerApiKey = 1 } });
+        var creator = new RoomCreator(
+            stage.First,
+            new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System),
+            new RedisIdempotencyRecords(stage.FirstConnection, options),
+            options,
+            TimeProvider.System,
+            NullLogger<RoomCreator>.Instance);
+        var request = new CreateRoomRequest("table", [new MenuItemRequest("pizza", "Pizza", 1200)]);
+        var room = (await creator.CreateAsync(request, KeyId, null, CancellationToken.None)).RoomId;
+
+        PosixSignal.Stop(stage.Replica.Pid);
+        try
+        {
+            var delete = () => new RoomDeleter(stage.First, creator, TimeProvider.System).DeleteAsync(KeyId, room, CancellationToken.None);
+            (await delete.Should().ThrowAsync<RoomException>("applied, but no replica confirmed it")).Which.Code.Should().Be(RoomErrorCodes.Unavailable);
+        }
+        finally
+        {
+            PosixSignal.Continue(stage.Replica.Pid);
+        }
+
+        // The caller retries and reaches the other replica, which finds no room.
+        var retry = new RoomDeleter(stage.Second, creator, TimeProvider.System);
+        (await ConfirmedWritesStage.AnswerOnceConfirmedAsync(() => retry.DeleteAsync(KeyId, room, CancellationToken.None)))
+            .Should().Be(RoomErrorCodes.RoomNotFound);
+
+        var create = () => creator.CreateAsync(request, KeyId, null, CancellationToken.None);
+        await create.Should().NotThrowAsync("the deleted room no longer holds the key's one place");
+        (await stage.Master.ExecuteAsync("ZCARD", RedisKeys.ApiKeyRooms(KeyId).ToString())).Should().Be("1", "the new room holds it");
+    }
+
     [Fact]
     public async Task APlaceIsAnsweredOnlyOnceAReplicaHoldsIt()
     {

@@ -12,6 +12,7 @@ public static class ApiExtensions
         builder.Services.AddExceptionHandler<RoomExceptionHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<RoomCreator>();
+        builder.Services.AddSingleton<RoomDeleter>();
 
         // Bind failures throw (and become invalid_argument problems) in every environment, not just Development.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

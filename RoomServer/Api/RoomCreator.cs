@@ -155,8 +155,9 @@ public sealed class RoomCreator(
             .. menu.SelectMany(item => new[] { item.Id, item.Name, item.PriceMinor.ToString(System.Globalization.CultureInfo.InvariantCulture) })];
 
     /// <summary>
-    /// Gives a deleted room's place back to the deleting key. Best effort: the deletion stands either
-    /// way, and a place not given back now is pruned once the room's recorded expiry has passed.
+    /// Gives a deleted (or not found) room's place back to the deleting key, if it holds one (<see cref="RoomDeleter"/>).
+    /// Best effort: the deletion stands either way, and a place not given back now is pruned once the room's recorded
+    /// expiry has passed.
     /// </summary>
     public Task ForgetDeletedAsync(string apiKeyId, string roomId) => ForgetAsync(apiKeyId, roomId, "deleted");
 

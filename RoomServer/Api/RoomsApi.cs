@@ -201,12 +201,11 @@ public static class RoomsApi
         }
     }
 
-    /// <summary>The room leaves the deleting key's count at once (another key's count drops when it next prunes).</summary>
+    /// <summary>The room leaves the deleting key's count at once, also on a 404 (RoomDeleter); another key's count drops when it next prunes.</summary>
     private static async Task<NoContent> DeleteRoom(
-        string roomId, IRoomStore store, RoomCreator rooms, ApiKeyIds keys, HttpContext http, TimeProvider time, CancellationToken cancellationToken)
+        string roomId, RoomDeleter deleter, ApiKeyIds keys, HttpContext http, CancellationToken cancellationToken)
     {
-        await store.DeleteAsync(new RoomDeletion(RoomIds.RequireRoomId(roomId), time.Stamp()), cancellationToken);
-        await rooms.ForgetDeletedAsync(keys.Require(http), roomId);
+        await deleter.DeleteAsync(keys.Require(http), roomId, cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -175,24 +175,26 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
     /// <summary>remove.lua: choices, membership and presence go in one step; old tokens are refused from now on.</summary>
     public RemovalAck RemoveMember(MemberRemoval removal, List<BackplaneMessage> published)
     {
+        var present = _members.ContainsKey(removal.MemberId);
+        if (!present && RemovalGeneration(removal.MemberId) > 0)
+        {
+            // Removed before and not back: a retry whose first reply was lost changes nothing anyone sees;
+            // it only refuses any token issued since, as a removal does. Before the state check, as remove.lua:
+            // a room locked since must not make the retry say the member is still there.
+            _memberOps.TakeFor(removal.By);
+            _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
+            return new RemovalAck(Version, AlreadyRemoved: true);
+        }
+
         // remove.lua: only an open room — a removal takes the member's choices out of the order.
         if (State is RoomStates.Locked or RoomStates.Closed)
         {
             throw RoomException.FromCode(State == RoomStates.Locked ? RoomErrorCodes.RoomLocked : RoomErrorCodes.RoomClosed, Id);
         }
 
-        if (!_members.ContainsKey(removal.MemberId))
+        if (!present)
         {
-            if (RemovalGeneration(removal.MemberId) == 0)
-            {
-                throw RoomException.NotAMember(removal.MemberId);
-            }
-
-            // Removed before and not back: a retry whose first reply was lost changes nothing anyone sees;
-            // it only refuses any token issued since, as a removal does.
-            _memberOps.TakeFor(removal.By);
-            _removalGenerations[removal.MemberId] = RemovalGeneration(removal.MemberId) + 1;
-            return new RemovalAck(Version, AlreadyRemoved: true);
+            throw RoomException.NotAMember(removal.MemberId);
         }
 
         if (_owners.Contains(removal.MemberId))
