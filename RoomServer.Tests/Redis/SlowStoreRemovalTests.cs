@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Redis;
@@ -7,7 +8,7 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// <summary>
 /// A removed member's connections close within a second (DESIGN.md §3 <c>Removed</c>), even when the store
 /// is slow: the close waits only so long for the member's removal generation (which spares a device
-/// re-admitted meanwhile), then closes every connection of the member that it holds.
+/// re-admitted meanwhile), then closes every connection of the member that it holds, allowing a reconnect.
 /// </summary>
 public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, ITestOutputHelper output) : IClassFixture<LongStoreDeadlineRedisServer>
 {
@@ -23,7 +24,9 @@ public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, I
     {
         var room = await server.CreateRoomAsync();
         await using var ann = await server.JoinAsync(room, "ann");
-        await using var bob = await server.JoinAsync(room, "bob");
+        var reconnect = new AskedOnlyRetryPolicy();
+        await using var bob = await server.ConnectAsync(await server.TokenAsync(room, "bob"), o => o.Reconnect = reconnect);
+        await bob.InvokeAsync("Join", room.Id, null);
 
         using var removal = await server.Api.DeleteAsync(new Uri($"/api/rooms/{room.Id}/members/bob", UriKind.Relative));
         removal.EnsureSuccessStatusCode();
@@ -33,7 +36,7 @@ public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, I
         TimeSpan took;
         try
         {
-            closed = await Task.WhenAny(bob.Client.Closed, Task.Delay(TimeSpan.FromSeconds(10))) == bob.Client.Closed;
+            closed = await Task.WhenAny(bob.Closed, Task.Delay(TimeSpan.FromSeconds(10))) == bob.Closed;
             took = removed.Elapsed;
         }
         finally
@@ -51,6 +54,9 @@ public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, I
         // a close that waits for the paused store (~4.5 s).
         took.Should().BeLessThan(TimeSpan.FromMilliseconds(3000),
             "the close must not wait out the paused store's answer (it used to: 0.4 s, then the store's answer or its deadline)");
+        reconnect.Asked.Should().Be(1,
+            "without the member's removal generation the close cannot tell a removed device from one re-admitted meanwhile: " +
+            "it allows a reconnect (a removed device is refused 401 there) rather than tell a re-admitted one it was removed");
     }
 }
 

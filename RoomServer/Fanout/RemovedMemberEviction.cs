@@ -100,57 +100,67 @@ public sealed class RemovedMemberEviction(
             return;
         }
 
+        IReadOnlyCollection<HubConnectionContext> removed;
         try
         {
-            await CloseRemovedConnectionsAsync(new MemberRemovedNotice(roomId, memberId, by));
+            removed = await RemovedConnectionsAsync(roomId, memberId);
         }
         finally
         {
             _closing.TryRemove((roomId, memberId), out _);
         }
+
+        // Told and closed once the member is free again: a repeated removal heard while a connection takes its
+        // notice (up to RemovedClose's budget) is not dropped as a duplicate.
+        var notice = new MemberRemovedNotice(roomId, memberId, by);
+        await Task.WhenAll(removed.Select(connection => connection.TellRemovedAndCloseAsync(notice, logger)));
     }
 
-    private async Task CloseRemovedConnectionsAsync(MemberRemovedNotice removal)
+    /// <summary>
+    /// The member's connections here whose token predates the removal, after the notice's head start. Where the store
+    /// cannot say which (down, slower than the budget, or the room gone since) they are all closed here, without a
+    /// notice and allowing a reconnect, and none is returned: a device re-admitted within this moment comes back, a
+    /// removed one is refused (401) at its reconnect, which tells it why.
+    /// </summary>
+    private async Task<IReadOnlyCollection<HubConnectionContext>> RemovedConnectionsAsync(string roomId, string memberId)
     {
-        var (roomId, memberId) = (removal.RoomId, removal.MemberId);
         try
         {
             await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
         }
         catch (OperationCanceledException)
         {
-            return;
+            return [];
         }
 
-        if (membership.ConnectionsRemovedBy(roomId, memberId, long.MaxValue).Count == 0)
+        var all = membership.ConnectionsRemovedBy(roomId, memberId, long.MaxValue);
+        if (all.Count == 0)
         {
-            return; // none of the member's connections is here: nothing to ask the store
+            return all; // none of the member's connections is here: nothing to ask the store
         }
 
-        long generation;
         var lookup = store.RemovalGenerationAsync(roomId, memberId, lifetime.ApplicationStopping);
         try
         {
-            generation = await lookup.WaitAsync(GenerationLookupBudget, lifetime.ApplicationStopping);
+            // 0: the room is gone since (a removal made it at least 1).
+            var generation = await lookup.WaitAsync(GenerationLookupBudget, lifetime.ApplicationStopping);
+            if (generation > 0)
+            {
+                return membership.ConnectionsRemovedBy(roomId, memberId, generation);
+            }
         }
         catch (Exception ex) when (ex is RoomException or OperationCanceledException or TimeoutException)
         {
-            generation = 0;
-
             // A lookup left behind may still fail (the store's deadline): observed here, it is not an unobserved task exception.
             _ = lookup.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 
-        // 0: the store could not say (down, or slower than the budget), or the room is gone since — a
-        // removal made it at least 1.
-        // Every token issued until now is refused from here on anyway, so close them all: at worst a
-        // device re-admitted within this moment reconnects.
-        if (generation == 0)
+        foreach (var connection in all)
         {
-            generation = long.MaxValue;
+            FanoutLog.ClosingRemoved(logger, connection.ConnectionId, memberId, roomId);
+            connection.CloseAllowingReconnect();
         }
 
-        await Task.WhenAll(membership.ConnectionsRemovedBy(roomId, memberId, generation)
-            .Select(connection => connection.TellRemovedAndCloseAsync(removal, logger)));
+        return [];
     }
 }
