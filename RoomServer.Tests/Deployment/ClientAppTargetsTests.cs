@@ -14,16 +14,17 @@ public sealed class ClientAppTargetsTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("roomshare-clientapp-").FullName;
 
     [Theory]
-    [InlineData(null, false, "Node.js is not on PATH")]
-    [InlineData("v18.19.0", true, "the Node.js on PATH is v18.19.0, older than 20")]
-    [InlineData("v20.11.1", false, "npm is not on PATH beside Node.js")]
-    public async Task ABuildWithoutAUsableNodeAndNpmSaysWhyAndSucceeds(string? nodeVersion, bool withNpm, string reason)
+    [InlineData(null, false, false, "Node.js is not on PATH")]
+    [InlineData("v18.19.0", true, false, "the Node.js on PATH is v18.19.0, older than 20")]
+    [InlineData("v20.11.1", false, false, "npm is not on PATH beside Node.js")]
+    [InlineData("v20.11.1", false, true, "npm is not on PATH beside Node.js")] // a warning printed before the version
+    public async Task ABuildWithoutAUsableNodeAndNpmSaysWhyAndSucceeds(string? nodeVersion, bool withNpm, bool warningFirst, string reason)
     {
         var bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
         File.CreateSymbolicLink(Path.Combine(bin, "sh"), "/bin/sh");
         if (nodeVersion is not null)
         {
-            StandIn(bin, "node", nodeVersion);
+            StandIn(bin, "node", nodeVersion, warningFirst ? "(node:1) Warning: NODE_OPTIONS is set" : null);
         }
 
         if (withNpm)
@@ -45,10 +46,11 @@ public sealed class ClientAppTargetsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static void StandIn(string bin, string name, string version)
+    private static void StandIn(string bin, string name, string version, string? warning = null)
     {
         var path = Path.Combine(bin, name);
-        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $"#!/bin/sh\necho {version}\n"));
+        var warn = warning is null ? "" : $"echo '{warning}' >&2\n";
+        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $"#!/bin/sh\n{warn}echo {version}\n"));
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

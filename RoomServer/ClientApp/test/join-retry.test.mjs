@@ -206,3 +206,17 @@ test('a Join that lands after the loop was stopped reports nothing (the connecti
   await done;
   assert.equal(seen.joined, 0);
 });
+
+test('a loop whose callback threw does not switch joining off: the next run joins again', async () => {
+  let joins = 0;
+  const retry = new JoinRetry({
+    join: async () => { joins += 1; },
+    onFailure: () => false,
+    onJoined: () => { if (joins === 1) throw new Error('storage full'); },
+    giveUpAfterMs: GIVE_UP_MS,
+  });
+
+  await assert.rejects(retry.run(), /storage full/);
+  await retry.run();
+  assert.equal(joins, 2, 'the second run called Join');
+});

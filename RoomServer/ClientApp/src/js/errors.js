@@ -74,7 +74,7 @@ export function describeError(code, text = '', { maxQuantity = null } = {}) {
     case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
     case 'payload_too_large': return 'That request was too large.';
     case 'unavailable': return 'The server is busy, try again';
-    case 'join_waiting': return 'The server cannot take you back in yet. Waiting for it: your changes are kept and sent once it answers.';
+    case 'join_waiting': return 'The server cannot let you into the room yet. Waiting for it: your changes are kept and sent once it answers.';
     case 'no_link': return 'Open this page from your room link (it ends in #room=…&token=…).';
     case 'bad_link': return 'This room link is damaged. Ask the table for a new one.';
     case 'offline': return 'Cannot reach the server. Check your connection.';

@@ -66,7 +66,8 @@ export class JoinRetry {
     const previous = this.loop?.done ?? Promise.resolve();
     const loop = { stopped: false, finished: false, done: null, wake: null };
     this.loop = loop;
-    loop.done = previous.then(() => this.attempts(loop)).finally(() => { loop.finished = true; });
+    // After the previous loop however it ended: one that threw (a callback) must not switch joining off for good.
+    loop.done = previous.catch(() => {}).then(() => this.attempts(loop)).finally(() => { loop.finished = true; });
     return loop.done;
   }
 
