@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Fanout;
 /// offline. Requesting the close instead is what SignalR does when the server shuts down: the close message allows a
 /// reconnect. A connection removed from its room is still closed with <c>Abort()</c>: it must not come back.
 /// </summary>
-public static class ReconnectableClose
+internal static class ReconnectableClose
 {
     public static void CloseAllowingReconnect(this HubConnectionContext connection) => Close(connection.Features, connection.Abort);
 

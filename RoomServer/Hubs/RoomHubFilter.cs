@@ -16,6 +16,9 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
 {
     private const string BudgetKey = "roomshare.budget";
 
+    /// <summary>How long a call's error has to reach its client before the connection it ends is closed.</summary>
+    private static readonly TimeSpan ErrorHeadStart = TimeSpan.FromMilliseconds(200);
+
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var method = invocationContext.HubMethodName;
@@ -33,7 +36,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             {
                 // Closing it now sends the client to another replica at once, instead of failing its
                 // calls until its batch comes up; the close lets it reconnect.
-                CloseSoon(invocationContext.Context, allowReconnect: true);
+                CloseSoonAllowingReconnect(invocationContext.Context);
                 throw RoomException.Unavailable("this replica is shutting down; reconnect and retry");
             }
 
@@ -55,7 +58,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             {
                 // A removed member whose connection missed the removal event (pub/sub is at most once)
                 // is closed here, the first time it calls.
-                CloseSoon(invocationContext.Context, allowReconnect: false);
+                CloseSoonForGood(invocationContext.Context);
             }
 
             throw new HubException($"{ex.Code}: {ex.Message}");
@@ -84,21 +87,13 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
         "SetChoice", "AdjustChoice", "Refresh", "SetRoomState", "RemoveMember",
     };
 
-    /// <summary>Closes the connection once the error has had a moment to reach the client.</summary>
-    private static void CloseSoon(HubCallerContext context, bool allowReconnect) =>
-        _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(
-            _ =>
-            {
-                if (allowReconnect)
-                {
-                    context.CloseAllowingReconnect();
-                }
-                else
-                {
-                    context.Abort();
-                }
-            },
-            TaskScheduler.Default);
+    /// <summary>Closes the connection, allowing a reconnect, once the error has had a moment to reach the client.</summary>
+    private static void CloseSoonAllowingReconnect(HubCallerContext context) =>
+        _ = Task.Delay(ErrorHeadStart).ContinueWith(_ => context.CloseAllowingReconnect(), TaskScheduler.Default);
+
+    /// <summary>Closes the connection for good (no reconnect) once the error has had a moment to reach the client.</summary>
+    private static void CloseSoonForGood(HubCallerContext context) =>
+        _ = Task.Delay(ErrorHeadStart).ContinueWith(_ => context.Abort(), TaskScheduler.Default);
 
     private CallBudget BudgetOf(HubCallerContext context)
     {

@@ -100,7 +100,7 @@ public sealed class BackplaneHeartbeat(
         };
         if (!hearing)
         {
-            throw RoomException.UnavailableBeforeSending("this replica cannot hear the room backplane right now; nothing was changed — retry with the same opId (a hub call) or Idempotency-Key (the HTTP API)");
+            throw RoomException.UnavailableBeforeSending("this replica cannot hear the room backplane right now; nothing was changed — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)");
         }
     }
 

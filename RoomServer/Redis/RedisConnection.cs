@@ -69,7 +69,7 @@ public sealed class RedisConnection(
 
     /// <summary>The topology, decided at the first reachable server; <c>unavailable</c> while none is reachable.</summary>
     public RedisTopology Topology => _topology ?? ResolveTopology()
-        ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (the HTTP API)");
+        ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)");
 
     /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
     private string ConfiguredEndpoints() =>
@@ -319,7 +319,7 @@ public sealed class RedisConnection(
     {
         RedisLog.WriteNotConfirmed(logger, operation, wanted, confirmed, reason);
         return RoomException.Unavailable(
-            "the write could not be confirmed on a Redis replica in time; it may have been applied — retry with the same opId (a hub call) or Idempotency-Key (the HTTP API)");
+            "the write could not be confirmed on a Redis replica in time; it may have been applied — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)");
     }
 
     /// <summary>
@@ -517,8 +517,8 @@ public sealed class RedisConnection(
             RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");
             throw RoomException.Unavailable(
                 IsOutOfMemory(ex)
-                    ? "the room store is full (Redis reached its maxmemory); nothing was changed — retry later with the same opId (a hub call) or Idempotency-Key (the HTTP API)"
-                    : "the room store did not answer in time; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (the HTTP API)",
+                    ? "the room store is full (Redis reached its maxmemory); nothing was changed — retry later with the same opId (a hub call) or Idempotency-Key (an HTTP POST)"
+                    : "the room store did not answer in time; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)",
                 ex);
         }
         catch (RoomException)
