@@ -26,13 +26,7 @@ public sealed class ConfirmedKeyRoomsTests
     {
         await using var stage = await ConfirmedWritesStage.StartAsync();
         var options = Options.Create(new RoomServerOptions());
-        var creator = new RoomCreator(
-            stage.First,
-            new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System),
-            new RedisIdempotencyRecords(stage.FirstConnection, options),
-            options,
-            TimeProvider.System,
-            NullLogger<RoomCreator>.Instance);
+        var creator = CreatorOn(stage, options);
         var request = new CreateRoomRequest("table", [new MenuItemRequest("pizza", "Pizza", 1200)]);
 
         PosixSignal.Stop(stage.Replica.Pid);
@@ -62,13 +56,7 @@ public sealed class ConfirmedKeyRoomsTests
     {
         await using var stage = await ConfirmedWritesStage.StartAsync();
         var options = Options.Create(new RoomServerOptions { Limits = new LimitOptions { MaxRoomsPerApiKey = 1 } });
-        var creator = new RoomCreator(
-            stage.First,
-            new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System),
-            new RedisIdempotencyRecords(stage.FirstConnection, options),
-            options,
-            TimeProvider.System,
-            NullLogger<RoomCreator>.Instance);
+        var creator = CreatorOn(stage, options);
         var request = new CreateRoomRequest("table", [new MenuItemRequest("pizza", "Pizza", 1200)]);
         var room = (await creator.CreateAsync(request, KeyId, null, CancellationToken.None)).RoomId;
 
@@ -119,4 +107,13 @@ public sealed class ConfirmedKeyRoomsTests
         reserved.Should().BeTrue();
         (await stage.Replica.ExecuteAsync("ZSCORE", RedisKeys.ApiKeyRooms(KeyId).ToString(), "keyroom3")).Should().NotBeNull("the replica holds the place");
     }
+
+    /// <summary>A room creator on the stage's first connection, its places and idempotency records kept in Redis.</summary>
+    private static RoomCreator CreatorOn(ConfirmedWritesStage stage, IOptions<RoomServerOptions> options) => new(
+        stage.First,
+        new RedisRoomsPerApiKey(stage.FirstConnection, TimeProvider.System),
+        new RedisIdempotencyRecords(stage.FirstConnection, options),
+        options,
+        TimeProvider.System,
+        NullLogger<RoomCreator>.Instance);
 }
