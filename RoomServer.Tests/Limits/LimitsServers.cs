@@ -24,6 +24,9 @@ public static class LimitSettings
     public const int MemberConnectsPerSecond = 1;
     public const int MemberConnectBurst = 10;
 
+    // Twice the largest notice event the contract servers allow (the options' floor), so a few notices pass it.
+    public const int MaxPendingBytesPerConnection = 32 * 1024;
+
     public static readonly string QuotaApiKey = "quota-api-key-" + Guid.NewGuid().ToString("N");
 
     /// <summary>The Redis prune test's own key.</summary>
@@ -51,6 +54,7 @@ public static class LimitSettings
         ["RoomServer:Limits:MaxOpenConnectionsPerMember"] = MaxOpenConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MemberConnectsPerSecond"] = MemberConnectsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MemberConnectBurst"] = MemberConnectBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MaxPendingBytesPerConnection"] = MaxPendingBytesPerConnection.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     public static Dictionary<string, string> RoomQuotaSettings() => new()

@@ -150,6 +150,8 @@ public sealed class LimitOptions
     /// Room messages waiting for one connection (queued behind its socket, beyond what SignalR's own
     /// pipes and the kernel hold) past this many bytes drop the member to a resync: the connection is
     /// closed and the client resumes with <c>Join(since)</c>. Bounds a replica's memory per slow member.
+    /// It caps that catch-up too: missed events whose JSON passes it are answered with a snapshot, so the
+    /// backlog that dropped a member never comes back as one reply.
     /// </summary>
     [Range(16 * 1024, 1024 * 1024 * 1024)]
     public int MaxPendingBytesPerConnection { get; set; } = 1024 * 1024;

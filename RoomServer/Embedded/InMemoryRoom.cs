@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Embedded;
@@ -7,7 +8,7 @@ namespace RoomShare.RoomServer.Embedded;
 /// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
 /// scripts step for step (same checks in the same order), so both modes pass one contract suite.
 /// </summary>
-internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow, int maxQuantity, RoomLimits limits, TimeProvider time)
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int maxMissedBytes, int auditLength, int idempotencyWindow, int maxQuantity, RoomLimits limits, TimeProvider time)
 {
     private readonly MemberOpBuckets _memberOps = new(limits.MemberOps, time);
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
@@ -394,7 +395,25 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             return null;
         }
 
-        return missed == 0 ? [] : [.. _audit.Skip(_audit.Count - (int)missed)];
+        List<RoomEvent> events = missed == 0 ? [] : [.. _audit.Skip(_audit.Count - (int)missed)];
+        return WithinCatchUpBudget(events) ? events : null;
+    }
+
+    // Like missed_events in prelude.lua: a catch-up larger than a connection's outgoing bound answers a
+    // snapshot, so a member dropped for its backlog does not take that backlog again in one reply.
+    private bool WithinCatchUpBudget(List<RoomEvent> events)
+    {
+        long bytes = 0;
+        foreach (var roomEvent in events)
+        {
+            bytes += JsonSerializer.SerializeToUtf8Bytes(roomEvent, JsonSerializerOptions.Web).Length;
+            if (bytes > maxMissedBytes)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private RoomEventMessage Append(string type, string at, Func<RoomEvent, RoomEvent> fill)

@@ -112,6 +112,7 @@ public sealed class RedisRoomStore(
             request.TokenRemovalGeneration,
             _limits.MaxMembers,
             _limits.MaxConnectionsPerMember,
+            _options.Limits.MaxPendingBytesPerConnection,
         ]);
         switch (reply.Status)
         {

@@ -2,7 +2,8 @@
 -- ARGV 4 memberId  5 displayName  6 presence field c:<replica>:<connection>  7 lease ms
 --      8 since epoch ('' = fresh join)  9 since version  10 presence grace ms  11 role (member|owner)
 --      12 the token's removal generation (claim rgen, 0 if absent)  13 max members per room
---      14 max connections per member
+--      14 max connections per member  15 the most bytes of missed events to replay (a connection's
+--      outgoing bound: a member dropped for its backlog resumes from a snapshot, not by taking it in one reply)
 -- Checks: room exists (room_not_found); the member was not removed after the token was issued
 --   (forbidden); a new member of a room (not closed) that has max members → {'room_full'}; the member
 --   has max live connections besides this one (any replica's) → {'too_many_connections'}.
@@ -13,7 +14,7 @@
 -- Reply: {'missed', epoch, version, {event JSON...}, members{id,name,...}, online{id,...}, presenceSeq}
 --   (MissedReply)
 --   when since has this epoch, is not ahead of the room and at most history length (ARGV 2) behind,
---   and the audit trail holds every later event (missed_events)
+--   the audit trail holds every later event, and their JSON is at most ARGV 15 bytes (missed_events)
 --   (members, who is online and the presence sequence let the resuming client refresh presence it
 --   missed); otherwise the snapshot_reply().
 if not room_exists() then return {'room_not_found'} end
@@ -52,7 +53,7 @@ local version = tonumber(redis.call('HGET', META, 'version'))
 if ARGV[8] ~= '' and ARGV[8] == epoch then
   local since = tonumber(ARGV[9])
   if since ~= nil and since <= version then
-    local missed = missed_events(since, version)
+    local missed = missed_events(since, version, tonumber(ARGV[15]))
     if missed then
       return {'missed', epoch, int(version), missed, redis.call('HGETALL', MEMBERS), online_members(), presence_seq()}
     end

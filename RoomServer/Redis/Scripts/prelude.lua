@@ -160,13 +160,19 @@ end
 -- The events after version `since` up to `version`, oldest first, when a client that far behind may
 -- replay them (at most HISTORY_LENGTH: further behind, a snapshot is less to send) and the audit trail
 -- still holds every one of them; else nil (the caller answers a snapshot).
-local function missed_events(since, version)
+-- The events after since, or nil (answer a snapshot) when history no longer reaches back or their JSON
+-- passes max_bytes.
+local function missed_events(since, version, max_bytes)
   if version - since > HISTORY_LENGTH then return nil end
   if since == version then return {} end
   local entries = redis.call('XRANGE', AUDIT, int(since + 1) .. '-0', '+')
   if #entries ~= version - since then return nil end
-  local events = {}
-  for i, entry in ipairs(entries) do events[i] = entry[2][2] end
+  local events, bytes = {}, 0
+  for i, entry in ipairs(entries) do
+    bytes = bytes + #entry[2][2]
+    if bytes > max_bytes then return nil end
+    events[i] = entry[2][2]
+  end
   return events
 end
 
