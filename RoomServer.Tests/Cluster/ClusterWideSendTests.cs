@@ -79,7 +79,9 @@ public sealed class ClusterWideSendTests(ClusterFixture cluster) : IClassFixture
             await device.Closed.WaitAsync(ArrivalTimeout);
         }
 
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "both devices are told and closed within about a second");
+        // `by: "api"` above shows the removal's own path told them (a tick's sweep says `by: null`); the bound
+        // says only "promptly", with room for a loaded box (CI's runs every class at once on 2 cores).
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "both devices are told and closed promptly");
         var connect = () => HubTestClient.ConnectAsync(cluster.BaseUrl, bobToken);
         (await connect.Should().ThrowAsync<Exception>()).Which.Message.Should().Contain("401");
 
@@ -114,7 +116,7 @@ public sealed class ClusterWideSendTests(ClusterFixture cluster) : IClassFixture
             .Should().Be(new MemberRemovedNotice(room.Id, "bob", "api"));
         (await Task.WhenAny(tablet.Closed, Task.Delay(ArrivalTimeout))).Should().BeSameAs(tablet.Closed, $"the replica closes the removed member's device that never joined\n{cluster.Logs()}");
         await phone.Closed.WaitAsync(ArrivalTimeout);
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "both devices are closed within about a second");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "both devices are closed promptly (`by: \"api\"`: the removal's own path)");
     }
 
     /// <summary>

@@ -149,7 +149,7 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
                     ["RoomServer:Jwt:SigningKey"] = deaf.SigningKey,
                     ["RoomServer:ReplicaId"] = replicaId,
                     ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
-                    ["RoomServer:HeartbeatMilliseconds"] = "200",
+                    ["RoomServer:HeartbeatMilliseconds"] = DeafReplicaServer.HeartbeatMilliseconds,
                 },
                 FreePort.Next());
             server.StartServer();
@@ -171,6 +171,10 @@ public sealed class DeafReplicaTests(DeafReplicaServer server) : IClassFixture<D
 /// <summary>A scaled-mode contract server whose Redis connection runs through a <see cref="SubscriptionStallProxy"/>.</summary>
 public sealed class DeafReplicaServer : ContractServer
 {
+    // Deaf after three missed beats: 1.5 s, long enough that a loaded test process's stall is not deafness
+    // (200 ms gave 0.6 s), short against the tests' 20 s bound.
+    internal const string HeartbeatMilliseconds = "500";
+
     public RedisServerProcess Redis { get; private set; } = null!;
 
     public SubscriptionStallProxy Proxy { get; private set; } = null!;
@@ -183,7 +187,7 @@ public sealed class DeafReplicaServer : ContractServer
         {
             ["ConnectionStrings:Redis"] = Proxy.Endpoint,
             ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
-            ["RoomServer:HeartbeatMilliseconds"] = "200",
+            ["RoomServer:HeartbeatMilliseconds"] = HeartbeatMilliseconds,
         };
     }
 

@@ -56,7 +56,7 @@ public sealed class MissedRemovalBroadcastTests(RedisContractServer server) : IC
             ["RoomServer:Jwt:SigningKey"] = server.SigningKey,
             ["RoomServer:ReplicaId"] = "replica-a",
             ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
-            ["RoomServer:HeartbeatMilliseconds"] = "200",
+            ["RoomServer:HeartbeatMilliseconds"] = DeafReplicaServer.HeartbeatMilliseconds,
         };
         foreach (var (key, value) in LiftedLimits.AsConfiguration())
         {
