@@ -6,8 +6,9 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// After a room's shard failed over (RedisBackplane notices: the room's subscription stopped
-/// delivering and had to be made again): a new epoch, once per promotion (Scripts/failover.lua says
+/// After a room's master was replaced — a cluster shard's or a single server's failover, a restart
+/// (RedisBackplane asks at every room subscription and re-check, in every topology): a new epoch,
+/// once per promotion (Scripts/failover.lua says
 /// why), so members that saw events the dead master never replicated resync from a snapshot.
 /// Apart from the store, which depends on the heartbeat, which depends on the backplane.
 /// </summary>

@@ -14,9 +14,11 @@ namespace RoomShare.RoomServer.Redis;
 /// its queue — then raises <see cref="Restored"/> so members are sent their position and catch up
 /// on whatever pub/sub lost meanwhile. On a Redis Cluster with sharded pub/sub (RedisTopology) a
 /// room's channel is SSUBSCRIBEd on its slot's master and probed with SPUBLISH; a failover (a failed
-/// subscription connection, a moved slot: <see cref="RedisConnection.ShardsChanged"/>) starts the same
-/// re-subscription, which keeps retrying a room until the promoted replica serves its slot, then
-/// gives the room a new epoch (Scripts/failover.lua: members resync from a snapshot).
+/// subscription connection, a moved slot: <see cref="RedisConnection.ShardsChanged"/>; on a single server
+/// listed with its replica, a failed subscription connection) starts the same re-subscription, which keeps
+/// retrying a room until the promoted replica serves it, then gives the room a new epoch
+/// (Scripts/failover.lua: members resync from a snapshot). Every topology: a single server's master can be
+/// replaced by its replica, or restart (a new replication id) having lost its last published events.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
@@ -63,13 +65,12 @@ public sealed class RedisBackplane : IRoomBackplane
         {
             await room.SubscribeAsync();
 
-            // A room no replica followed when its shard failed over was in no re-check pass: its epoch is
-            // checked here, before the Join that subscribed reads it (failover.lua renews it only after a
-            // promotion), so a member resuming from an event the dead master never replicated resyncs.
-            if (_redis.Topology.IsCluster)
-            {
-                await CheckEpochAsync(roomId);
-            }
+            // A room no replica followed when its master was replaced (a cluster shard's or a single server's
+            // failover, a restart) was in no re-check pass: its epoch is checked here, in every topology, before
+            // the Join that subscribed reads it (failover.lua renews it only when the master's replication id
+            // changed; otherwise it writes nothing), so a member resuming from an event the dead master never
+            // replicated resyncs. The cost: one script per room subscription.
+            await CheckEpochAsync(roomId);
         }
         catch (RoomException)
         {
@@ -226,10 +227,12 @@ public sealed class RedisBackplane : IRoomBackplane
         _subscriptions.TryGetValue(room.RoomId, out var current) && ReferenceEquals(current, room);
 
     /// <summary>
-    /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts). On a
-    /// cluster the pass runs for every room when one shard fails over, so a room whose subscription
-    /// still delivers (a probe comes back) is not re-made — that would open a gap in a shard that never
-    /// failed — but its epoch is checked (failover.lua: renewed only after a promotion).
+    /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts), then checks
+    /// its epoch (failover.lua: renewed only after its master was replaced), in every topology. A pass runs for
+    /// every room when one connection fails — on a cluster when one shard fails over, on a single server listed
+    /// with its replica when either node's subscription connection fails — so a room whose subscription still
+    /// delivers (a probe comes back) is not re-made, which would open a gap where nothing failed; its epoch is
+    /// checked all the same.
     /// </summary>
     private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
@@ -237,12 +240,11 @@ public sealed class RedisBackplane : IRoomBackplane
         {
             try
             {
-                var cluster = _redis.Topology.IsCluster;
-                if (attempt == 1 && room.IsSubscribed && cluster && await ProbeAsync(room.Channel))
+                if (attempt == 1 && room.IsSubscribed && await ProbeAsync(room.Channel))
                 {
                     // It delivers — perhaps only because StackExchange.Redis re-made it on a promoted
                     // replica before this pass came (a failover faster than deafness). failover.lua
-                    // renews the epoch only if the shard's master changed since the epoch began.
+                    // renews the epoch only if the room's master changed since the epoch began.
                     return await TryRenewEpochAsync(room.RoomId);
                 }
 
@@ -260,13 +262,10 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 if (heard)
                 {
-                    // On a cluster, a subscription that stopped delivering means the room's shard failed
-                    // over (or may have): its members may hold events the dead master never replicated.
-                    if (cluster)
-                    {
-                        await RenewEpochAsync(room.RoomId);
-                    }
-
+                    // A subscription that stopped delivering means the room's master may have been replaced
+                    // (a cluster shard's or a single server's failover, a restart): its members may hold events
+                    // the dead master never replicated. failover.lua renews the epoch only if it was.
+                    await RenewEpochAsync(room.RoomId);
                     return true;
                 }
             }

@@ -55,6 +55,9 @@ public sealed class RedisConnection(
     /// Raised on a cluster when a subscription connection fails or a slot moves (a failover): sharded
     /// channels live on their slot's master, so those of a failed master must be subscribed again on
     /// the replica promoted in its place — a node that never comes back never raises <see cref="Restored"/>.
+    /// Raised too on a single server listed with its replica(s) when a subscription connection fails: its
+    /// master may have died with a replica promoted in its place (the library moves the subscriptions there and
+    /// the heartbeat may never go deaf), so the backplane must re-check its rooms' epochs (RedisBackplane).
     /// </summary>
     public event Action? ShardsChanged;
 
@@ -105,7 +108,7 @@ public sealed class RedisConnection(
         multiplexer.ConnectionFailed += (_, e) =>
         {
             RedisLog.ConnectionFailed(logger, options.Value.ReplicaId, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
-            if (e.ConnectionType == ConnectionType.Subscription && _topology is { IsCluster: true })
+            if (e.ConnectionType == ConnectionType.Subscription && _topology is { } topology && (topology.IsCluster || config.EndPoints.Count > 1))
             {
                 ShardsChanged?.Invoke();
             }

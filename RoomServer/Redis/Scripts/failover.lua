@@ -1,4 +1,5 @@
--- failover.lua — a new epoch for a room whose shard failed over (its master replaced by a replica).
+-- failover.lua — a new epoch for a room whose master was replaced (a cluster shard's or a single server's
+--   failover, a replica promoted; or a single server's restart, which takes a new replication id).
 -- ARGV 4 a fresh epoch (RoomIds.NewEpoch)
 -- Why: a script publishes its event before Redis replicates it. A master that dies in that moment
 --   has sent members events whose writes never reached its replica (those writes were answered
@@ -14,7 +15,7 @@
 --   create.lua recorded the field gets one new epoch the first time it is asked (its members resync).
 -- Checks: room exists (room_not_found). Publishes nothing: the next Position tells the members.
 -- Reply: {'ok', epoch, version, 'renewed' | 'same'} (PositionReply; the last element tells FailoverEpochs
---   whether there is a write to confirm: asked at every room subscription on a cluster, it almost never is).
+--   whether there is a write to confirm: asked at every room subscription, in every topology, it almost never is).
 if not room_exists() then return {'room_not_found'} end
 local master = master_replid()
 local renewed = 'same'
