@@ -121,17 +121,18 @@ public sealed class NginxProcess : IAsyncDisposable
             throw new InvalidOperationException($"nginx rejected the reloaded config {ConfigPath}:\n{testOutput}");
         }
 
-        var reconfigured = CountInErrorLog("reconfiguring");
-        var exited = CountInErrorLog(" exited with code ");
+        // Read from the process table, not the error log: the log is at crit (it would quote the hub's
+        // request lines, tokens and all), so nginx's "reconfiguring" and workers' exits are not in it.
+        var oldWorkers = Workers();
         await SignalAsync("HUP", cancellationToken);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartTimeout);
         try
         {
-            // Bounded by the timeout. The master logs "reconfiguring", starts a worker with the new
-            // config, then stops the old one (worker_shutdown_timeout bounds that) and logs its exit.
-            while (CountInErrorLog("reconfiguring") <= reconfigured || CountInErrorLog(" exited with code ") <= exited)
+            // Bounded by the timeout. The master reads the new config, starts a worker with it, then
+            // stops the old ones (worker_shutdown_timeout bounds that).
+            while (Workers() is var workers && (workers.Overlaps(oldWorkers) || workers.Count == 0))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
             }
@@ -139,7 +140,7 @@ public sealed class NginxProcess : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException(
-                $"nginx did not reload (log 'reconfiguring' and the old worker's exit) within {StartTimeout.TotalSeconds:0} s after SIGHUP.\n{Diagnostics()}");
+                $"nginx did not reload (a new worker, the old ones exited) within {StartTimeout.TotalSeconds:0} s after SIGHUP.\n{Diagnostics()}");
         }
     }
 
@@ -352,25 +353,40 @@ public sealed class NginxProcess : IAsyncDisposable
         }
     }
 
-    private int CountInErrorLog(string text)
+    /// <summary>The master's child processes (its workers), from <c>/proc</c>.</summary>
+    private HashSet<int> Workers()
     {
-        if (!File.Exists(ErrorLogPath))
+        var workers = new HashSet<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            return 0;
-        }
-
-        using var stream = new FileStream(ErrorLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        var count = 0;
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Contains(text, StringComparison.Ordinal))
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                count++;
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // exited meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 2 && fields[0] != "Z" && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) && parent == process.Id)
+            {
+                workers.Add(pid);
             }
         }
 
-        return count;
+        return workers;
     }
 
     private static void TryDeleteDirectory(string path)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Api;
@@ -10,7 +11,8 @@ namespace RoomShare.RoomServer.Api;
 /// 413 over Kestrel's limit) and authentication challenges answer with a bare status;
 /// the status-code-pages middleware gives each of those empty answers its problem, keeping the
 /// status (<see cref="RoomErrorCodes.ForHttpStatus"/>). Problems written through the problem-details
-/// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>.
+/// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>,
+/// and are counted in <c>roomshare_errors_total</c> there.
 /// </summary>
 public static partial class StatusProblems
 {
@@ -24,6 +26,9 @@ public static partial class StatusProblems
                 var code = RoomErrorCodes.ForHttpStatus(problem.Status ?? context.HttpContext.Response.StatusCode);
                 problem.Extensions["code"] = code;
                 problem.Type = ProblemWriter.TypeOf(code);
+
+                // A problem the framework wrote (the exception handler's 500): counted here, as ProblemWriter counts its own.
+                context.HttpContext.RequestServices.GetService<RoomMetrics>()?.Error(code, "http");
             }
         });
         return builder;

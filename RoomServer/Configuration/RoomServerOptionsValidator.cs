@@ -74,6 +74,17 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
                 "RoomServer:Limits:MaxNoticePayloadBytes allows, so one such event waiting behind another never drops a member.");
         }
 
+        if (options.Limits.ApiRequestBurst < options.Limits.ApiRequestsPerSecond)
+        {
+            // The API's bucket (ASP.NET Core's token bucket) is refilled once a second and holds at most the burst:
+            // a smaller burst would silently lower the rate to it, while a 429 names ApiRequestsPerSecond.
+            // (The anonymous bucket's burst is twice its rate, so it cannot.)
+            failures.Add(
+                "RoomServer:Limits:ApiRequestBurst must be at least RoomServer:Limits:ApiRequestsPerSecond: the bucket is refilled once a second " +
+                "and never holds more than the burst, so a smaller burst would be the real rate " +
+                "(set RoomServer__Limits__ApiRequestBurst, or lower RoomServer__Limits__ApiRequestsPerSecond).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

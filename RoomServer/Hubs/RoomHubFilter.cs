@@ -10,7 +10,8 @@ namespace RoomShare.RoomServer.Hubs;
 /// <summary>
 /// The hub edge of the error vocabulary: rate-limits each connection, and turns a
 /// <see cref="RoomException"/> into a HubException whose message starts with its code
-/// (<c>room_locked: ...</c>). The connection survives every such error.
+/// (<c>room_locked: ...</c>); any other failure of a call becomes <c>unavailable: ...</c>. The connection
+/// survives every such error.
 /// </summary>
 public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomHubFilter> logger) : IHubFilter
 {
@@ -66,9 +67,12 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
         catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
         {
             // SignalR's own dispatcher log is silenced in appsettings (it reports every client error
-            // as an Error); genuine server faults are reported here instead.
+            // as an Error); genuine server faults are reported here instead. The client gets a §5 code
+            // (a server error is `unavailable`: it may have been applied, so a retry carries the same opId),
+            // never SignalR's generic text, and the error is counted like every other.
             HubLog.Failed(logger, method, ex);
-            throw;
+            metrics.Error(RoomErrorCodes.Unavailable, "hub");
+            throw new HubException($"{RoomErrorCodes.Unavailable}: the server failed to complete {method} (it may have been applied); retry with the same opId");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Logging;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Orders;
@@ -502,7 +503,7 @@ public sealed class OrderDeliveryWorker(
             await WaitForScheduledAttemptAsync(earlier, stoppingToken);
             result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error, nextIn) =>
             {
-                OrdersLog.Retrying(logger, entry.OrderId, endpoint.Url, attempts, error);
+                OrdersLog.Retrying(logger, entry.OrderId, EndpointRedaction.Redact(endpoint.Url), attempts, error);
                 try
                 {
                     // With the attempt's time, in the write the operator view already gets: a takeover keeps to it.
@@ -522,7 +523,7 @@ public sealed class OrderDeliveryWorker(
         if (result.Delivered)
         {
             metrics.Delivered();
-            OrdersLog.Delivered(logger, entry.OrderId, entry.Type, endpoint.Url, result.Attempts);
+            OrdersLog.Delivered(logger, entry.OrderId, entry.Type, EndpointRedaction.Redact(endpoint.Url), result.Attempts);
             if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Delivered, result.Attempts, null)))
             {
                 await StopDeliveringAsync(entry, claimLost);
@@ -541,7 +542,7 @@ public sealed class OrderDeliveryWorker(
         }
 
         metrics.DeadLettered();
-        OrdersLog.DeadLettered(logger, entry.OrderId, endpoint.Url, result.Attempts, result.LastError ?? "");
+        OrdersLog.DeadLettered(logger, entry.OrderId, EndpointRedaction.Redact(endpoint.Url), result.Attempts, result.LastError ?? "");
         // The dead letter first: a crash before the status repeats the dead-lettering, never loses it.
         await outbox.DeadLetterAsync(new DeadLetter(
             "", entry.OrderId, entry.RoomId, entry.Type, entry.Version, entry.At, endpoint.Url, result.Attempts, result.LastError, time.Stamp(), entry.Body));

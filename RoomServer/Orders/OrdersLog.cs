@@ -1,6 +1,9 @@
 namespace RoomShare.RoomServer.Orders;
 
-/// <summary>Order hand-off logs. Never a webhook secret: endpoints are logged by URL only.</summary>
+/// <summary>
+/// Order hand-off logs. Never a webhook secret: endpoints are logged by their redacted URL only
+/// (<see cref="Logging.EndpointRedaction"/>: no user-info, a query as <c>?*</c>).
+/// </summary>
 internal static partial class OrdersLog
 {
     [LoggerMessage(6001, LogLevel.Information, "Order {OrderId} ({Type}) delivered to {Endpoint} after {Attempts} attempt(s)")]

@@ -365,12 +365,33 @@ public sealed class RedisConnection(
             // The library's own view of the cluster (CLUSTER NODES as of its last reconfiguration, which
             // a failover or MOVED triggers; CLUSTER itself is an admin command we do not enable).
             var servers = multiplexer.GetServers();
-            var nodes = servers.First(s => s.IsConnected).ClusterConfiguration;
+
+            // The multiplexer said connected a moment ago; its last node may have dropped since (a failover).
+            if (servers.FirstOrDefault(s => s.IsConnected) is not { } reachable)
+            {
+                RequestReconfigure();
+                return new StoreReadiness(false, $"no Redis node reachable ({ConfiguredEndpoints()})");
+            }
+
+            var nodes = reachable.ClusterConfiguration;
             var problems = new List<string>();
             var ready = nodes is not null;
             foreach (var master in nodes?.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0) ?? [])
             {
-                var server = multiplexer.GetServer(master.EndPoint);
+                IServer server;
+                try
+                {
+                    server = multiplexer.GetServer(master.EndPoint);
+                }
+                catch (ArgumentException)
+                {
+                    // A node CLUSTER NODES lists that the connection has not learnt of yet (one added or
+                    // promoted during a topology change): not ready until it has re-read the cluster.
+                    ready = false;
+                    problems.Add($"master {master.EndPoint} (slots {string.Join(' ', master.Slots)}) not known to this replica's connection yet");
+                    continue;
+                }
+
                 if (master.IsFail || !server.IsConnected)
                 {
                     ready = false;
