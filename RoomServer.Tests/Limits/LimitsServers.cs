@@ -24,7 +24,7 @@ public static class LimitSettings
     public const int MemberConnectsPerSecond = 1;
     public const int MemberConnectBurst = 10;
 
-    // Twice the largest notice event the contract servers allow (the options' floor), so a few notices pass it.
+    // Small, so a dozen 3 KB notices pass it; above the options' floor (twice the largest notice event, 16 KiB here).
     public const int MaxPendingBytesPerConnection = 32 * 1024;
 
     public static readonly string QuotaApiKey = "quota-api-key-" + Guid.NewGuid().ToString("N");

@@ -399,14 +399,21 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int ma
         return WithinCatchUpBudget(events) ? events : null;
     }
 
+    // As Redis stores an event (cjson leaves non-ASCII text as UTF-8), so both modes count alike.
+    private static readonly JsonSerializerOptions StoredEventJson = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     // Like missed_events in prelude.lua: a catch-up larger than a connection's outgoing bound answers a
-    // snapshot, so a member dropped for its backlog does not take that backlog again in one reply.
+    // snapshot, so a member dropped for its backlog does not take that backlog again in one reply. Only a
+    // Join(since) that is behind pays for it, and it stops at the bound.
     private bool WithinCatchUpBudget(List<RoomEvent> events)
     {
         long bytes = 0;
         foreach (var roomEvent in events)
         {
-            bytes += JsonSerializer.SerializeToUtf8Bytes(roomEvent, JsonSerializerOptions.Web).Length;
+            bytes += JsonSerializer.SerializeToUtf8Bytes(roomEvent, StoredEventJson).Length;
             if (bytes > maxMissedBytes)
             {
                 return false;

@@ -64,15 +64,18 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
 
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
-        catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
+        catch (Exception ex) when (ex is not HubException and not OperationCanceledException
+            && !invocationContext.Context.ConnectionAborted.IsCancellationRequested)
         {
             // SignalR's own dispatcher log is silenced in appsettings (it reports every client error
             // as an Error); genuine server faults are reported here instead. The client gets a §5 code
-            // (a server error is `unavailable`: it may have been applied, so a retry carries the same opId),
-            // never SignalR's generic text, and the error is counted like every other.
+            // (a server error is `unavailable`: it may have been applied, so a retried write carries the same
+            // opId), never SignalR's generic text, and the error is counted like every other. A call whose
+            // connection closed meanwhile (a Join racing its disconnect) is no server fault: nobody hears the answer.
             HubLog.Failed(logger, method, ex);
             metrics.Error(RoomErrorCodes.Unavailable, "hub");
-            throw new HubException($"{RoomErrorCodes.Unavailable}: the server failed to complete {method} (it may have been applied); retry with the same opId");
+            var retry = method is "SetChoice" or "AdjustChoice" ? "retry with the same opId" : "retry";
+            throw new HubException($"{RoomErrorCodes.Unavailable}: the server failed to complete {method} (it may have been applied); {retry}");
         }
     }
 

@@ -1,9 +1,11 @@
 namespace RoomShare.RoomServer.Logging;
 
 /// <summary>
-/// A webhook endpoint's URL as it may be logged: <c>scheme://host[:port]/path</c>. Its user-info is dropped
-/// and a query is replaced by <c>?*</c> (receivers often take a credential there, as a token or a key), the
-/// fragment dropped — the form HttpClientFactory's own logs use. A URL that does not parse is not echoed.
+/// A webhook endpoint's URL as it may be logged: <c>scheme://host[:port]/first-segment</c>. Its user-info is
+/// dropped, a query is replaced by <c>?*</c> (receivers often take a credential there, as a token or a key),
+/// and a path's later segments by <c>/…</c> (some receivers carry the credential in the path itself, as
+/// Slack's <c>/services/T…/B…/secret</c> and Discord's <c>/api/webhooks/id/token</c> do); the fragment is
+/// dropped. A URL that does not parse is not echoed.
 /// </summary>
 public static class EndpointRedaction
 {
@@ -16,7 +18,10 @@ public static class EndpointRedaction
             return Unparseable;
         }
 
-        var kept = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        var path = uri.AbsolutePath;
+        var secondSlash = path.IndexOf('/', 1);
+        var keptPath = secondSlash < 0 || secondSlash == path.Length - 1 ? path : path[..secondSlash] + "/…";
+        var kept = uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + keptPath;
         return uri.Query.Length > 0 ? kept + "?*" : kept;
     }
 }

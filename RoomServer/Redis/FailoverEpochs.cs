@@ -6,8 +6,8 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// After a room's master was replaced — a cluster shard's or a single server's failover, a restart
-/// (RedisBackplane asks at every room subscription and re-check, in every topology): a new epoch,
+/// After a room's master was replaced by a promoted replica — a cluster shard's or a single server's failover
+/// (RedisBackplane asks at every room subscription and re-check, in every topology; a restart is not one): a new epoch,
 /// once per promotion (Scripts/failover.lua says
 /// why), so members that saw events the dead master never replicated resync from a snapshot.
 /// Apart from the store, which depends on the heartbeat, which depends on the backplane.

@@ -18,7 +18,7 @@ namespace RoomShare.RoomServer.Redis;
 /// listed with its replica, a failed subscription connection) starts the same re-subscription, which keeps
 /// retrying a room until the promoted replica serves it, then gives the room a new epoch
 /// (Scripts/failover.lua: members resync from a snapshot). Every topology: a single server's master can be
-/// replaced by its replica, or restart (a new replication id) having lost its last published events.
+/// replaced by its replica too.
 /// </summary>
 public sealed class RedisBackplane : IRoomBackplane
 {
@@ -66,7 +66,7 @@ public sealed class RedisBackplane : IRoomBackplane
             await room.SubscribeAsync();
 
             // A room no replica followed when its master was replaced (a cluster shard's or a single server's
-            // failover, a restart) was in no re-check pass: its epoch is checked here, in every topology, before
+            // failover) was in no re-check pass: its epoch is checked here, in every topology, before
             // the Join that subscribed reads it (failover.lua renews it only when the master's replication id
             // changed; otherwise it writes nothing), so a member resuming from an event the dead master never
             // replicated resyncs. The cost: one script per room subscription.
@@ -228,11 +228,10 @@ public sealed class RedisBackplane : IRoomBackplane
 
     /// <summary>
     /// Re-creates one room's subscription until a probe proves it delivers (bounded attempts), then checks
-    /// its epoch (failover.lua: renewed only after its master was replaced), in every topology. A pass runs for
-    /// every room when one connection fails — on a cluster when one shard fails over, on a single server listed
-    /// with its replica when either node's subscription connection fails — so a room whose subscription still
-    /// delivers (a probe comes back) is not re-made, which would open a gap where nothing failed; its epoch is
-    /// checked all the same.
+    /// its epoch (failover.lua: renewed only after a replica was promoted in its master's place), in every
+    /// topology. On a cluster the pass runs for every room when one shard fails over, so a room whose
+    /// subscription still delivers (a probe comes back) is not re-made, which would open a gap in a shard that
+    /// never failed; its epoch is checked all the same.
     /// </summary>
     private async Task<bool> ResubscribeAsync(RoomChannel room)
     {
@@ -240,7 +239,10 @@ public sealed class RedisBackplane : IRoomBackplane
         {
             try
             {
-                if (attempt == 1 && room.IsSubscribed && await ProbeAsync(room.Channel))
+                // Probed first only on a cluster, where one shard's failover re-checks every room: a single
+                // server's pass (deaf, restored, a listed node's failure) re-makes its rooms at once, rather than
+                // wait out a probe per room (2 s, 16 at a time) before a dead subscription is made again.
+                if (attempt == 1 && room.IsSubscribed && _redis.Topology.IsCluster && await ProbeAsync(room.Channel))
                 {
                     // It delivers — perhaps only because StackExchange.Redis re-made it on a promoted
                     // replica before this pass came (a failover faster than deafness). failover.lua
@@ -263,8 +265,8 @@ public sealed class RedisBackplane : IRoomBackplane
                 if (heard)
                 {
                     // A subscription that stopped delivering means the room's master may have been replaced
-                    // (a cluster shard's or a single server's failover, a restart): its members may hold events
-                    // the dead master never replicated. failover.lua renews the epoch only if it was.
+                    // (a cluster shard's or a single server's failover): its members may hold events the dead
+                    // master never replicated. failover.lua renews the epoch only if a replica was promoted.
                     await RenewEpochAsync(room.RoomId);
                     return true;
                 }

@@ -1,5 +1,5 @@
--- failover.lua — a new epoch for a room whose master was replaced (a cluster shard's or a single server's
---   failover, a replica promoted; or a single server's restart, which takes a new replication id).
+-- failover.lua — a new epoch for a room whose master was replaced by a promoted replica (a cluster shard's
+--   or a single server's failover).
 -- ARGV 4 a fresh epoch (RoomIds.NewEpoch)
 -- Why: a script publishes its event before Redis replicates it. A master that dies in that moment
 --   has sent members events whose writes never reached its replica (those writes were answered
@@ -8,21 +8,31 @@
 --   new epoch makes each of them resync from a snapshot (Position carries the epoch; Join(since)
 --   with another epoch answers a snapshot).
 -- Once per promotion: meta field failoverMaster = the master_replid the epoch began under (create.lua
---   records it; a promoted replica takes a new replication id), so the replicas that each notice the
---   failover renew the epoch once between them, and a call for a room whose shard never failed over
---   changes nothing — which lets the backplane ask for every room it re-checks, even one whose
---   subscription StackExchange.Redis had already moved to the promoted replica. A room created before
---   create.lua recorded the field gets one new epoch the first time it is asked (its members resync).
+--   records it; a promoted replica takes a new replication id and keeps its old master's as
+--   master_replid2), so the replicas that each notice the failover renew the epoch once between them, and
+--   a call for a room whose master never changed changes nothing — which lets the backplane ask for every
+--   room it re-checks, in every topology, even one whose subscription StackExchange.Redis had already
+--   moved to the promoted replica.
+-- Not a promotion: a restarted master (or one that freed its replication backlog) takes a new replication
+--   id too, with no master_replid2. It lost nothing it published: Redis writes its AOF before any reply or
+--   channel message leaves it, so the epoch stays and only failoverMaster follows the new id. So does a
+--   room created before create.lua recorded the field.
 -- Checks: room exists (room_not_found). Publishes nothing: the next Position tells the members.
 -- Reply: {'ok', epoch, version, 'renewed' | 'same'} (PositionReply; the last element tells FailoverEpochs
 --   whether there is a write to confirm: asked at every room subscription, in every topology, it almost never is).
 if not room_exists() then return {'room_not_found'} end
-local master = master_replid()
+local master, promoted = master_replid(), promoted_since_start()
 local renewed = 'same'
 if redis.call('HGET', META, 'failoverMaster') ~= master then
-  redis.call('HSET', META, 'epoch', ARGV[4], 'failoverMaster', master)
-  touch()
-  renewed = 'renewed'
+  if promoted then
+    redis.call('HSET', META, 'epoch', ARGV[4], 'failoverMaster', master)
+    touch()
+    renewed = 'renewed'
+  else
+    -- Unconfirmed (FailoverEpochs waits only for a renewal): if a failover loses it, the room's next check
+    -- on the promoted master renews, as it should.
+    redis.call('HSET', META, 'failoverMaster', master)
+  end
 end
 local meta = redis.call('HMGET', META, 'epoch', 'version')
 return {'ok', meta[1], meta[2], renewed}

@@ -111,6 +111,12 @@ local function master_replid()
   return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
 end
 
+-- Whether this master was promoted from a replica since it started: it then keeps its old master's
+-- replication id as master_replid2 (all zeros on a master that started as one, or restarted).
+local function promoted_since_start()
+  return string.match(redis.call('INFO', 'replication'), 'master_replid2:(%x+)') ~= string.rep('0', 40)
+end
+
 local function room_exists()
   return redis.call('EXISTS', META) == 1
 end
@@ -159,9 +165,8 @@ end
 
 -- The events after version `since` up to `version`, oldest first, when a client that far behind may
 -- replay them (at most HISTORY_LENGTH: further behind, a snapshot is less to send) and the audit trail
--- still holds every one of them; else nil (the caller answers a snapshot).
--- The events after since, or nil (answer a snapshot) when history no longer reaches back or their JSON
--- passes max_bytes.
+-- still holds every one of them and their JSON totals at most max_bytes (a connection's outgoing bound:
+-- a slow consumer's backlog is not sent back as one reply); else nil (the caller answers a snapshot).
 local function missed_events(since, version, max_bytes)
   if version - since > HISTORY_LENGTH then return nil end
   if since == version then return {} end
