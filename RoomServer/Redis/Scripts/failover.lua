@@ -21,7 +21,7 @@
 -- Reply: {'ok', epoch, version, 'renewed' | 'same'} (PositionReply; the last element tells FailoverEpochs
 --   whether there is a write to confirm: asked at every room subscription, in every topology, it almost never is).
 if not room_exists() then return {'room_not_found'} end
-local master, promoted = master_replid(), promoted_since_start()
+local master, promoted = replication_ids()
 local renewed = 'same'
 if redis.call('HGET', META, 'failoverMaster') ~= master then
   if promoted then

@@ -111,10 +111,12 @@ local function master_replid()
   return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
 end
 
--- Whether this master was promoted from a replica since it started: it then keeps its old master's
--- replication id as master_replid2 (all zeros on a master that started as one, or restarted).
-local function promoted_since_start()
-  return string.match(redis.call('INFO', 'replication'), 'master_replid2:(%x+)') ~= string.rep('0', 40)
+-- This master's replication id, and whether it was promoted from a replica since it started: it then
+-- keeps its old master's id as master_replid2 (all zeros on a master that started as one, or restarted).
+-- One INFO for both (failover.lua).
+local function replication_ids()
+  local info = redis.call('INFO', 'replication')
+  return string.match(info, 'master_replid:(%x+)'), string.match(info, 'master_replid2:(%x+)') ~= string.rep('0', 40)
 end
 
 local function room_exists()
