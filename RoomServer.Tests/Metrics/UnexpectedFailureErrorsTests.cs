@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
@@ -52,6 +54,34 @@ public sealed class UnexpectedFailureErrorsTests(UnexpectedFailureErrorsTests.Th
         (await ann.Client.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "pizza", 1, "op-1")).Version.Should().BeGreaterThan(0, "the connection survives the error");
     }
 
+    [Fact]
+    public async Task AServerFaultForAClientThatDoesNotAcceptJsonIsStillAProblemCountedAndLogged()
+    {
+        var room = await server.CreateRoomAsync();
+        using var errors = new MetricCollector<long>(server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoomMetrics.MeterName, "roomshare.errors");
+        var logs = server.Services.GetFakeLogCollector();
+
+        server.Failing = true;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/rooms/{room.Id}", UriKind.Relative));
+            request.Headers.Accept.ParseAdd("text/plain");
+            using var response = await server.Api.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+            response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json", "a §5 error is a problem whatever the client asked for");
+            (await response.Content.ReadFromJsonAsync<ProblemBody>(ContractServer.Json))!.Code.Should().Be(RoomErrorCodes.Unavailable);
+        }
+        finally
+        {
+            server.Failing = false;
+        }
+
+        errors.GetMeasurementSnapshot().Select(m => ($"{m.Tags["code"]}", $"{m.Tags["edge"]}", m.Value))
+            .Should().BeEquivalentTo([(RoomErrorCodes.Unavailable, "http", 1L)], "the 500 is counted once");
+        logs.GetSnapshot().Where(r => r.Level == LogLevel.Error && r.Exception is InvalidOperationException { Message: "a bug (test)" })
+            .Should().ContainSingle("the fault is logged once, with its exception: the framework does not log an exception a handler answered");
+    }
+
     /// <summary>Embedded mode whose store throws an <see cref="InvalidOperationException"/> from a choice and a snapshot read while <see cref="Failing"/> is set.</summary>
     public sealed class ThrowingStoreServer : ContractServer
     {
@@ -68,11 +98,15 @@ public sealed class UnexpectedFailureErrorsTests(UnexpectedFailureErrorsTests.Th
 
         protected override Task StopBackingServicesAsync() => Task.CompletedTask;
 
-        protected override void ConfigureServices(IServiceCollection services) => RoomStoreInterceptor.Decorate(services, (_, method, _) => (method.Name, Failing) switch
+        protected override void ConfigureServices(IServiceCollection services)
         {
-            (nameof(IRoomStore.ChangeChoiceAsync), true) => Task.FromException<ChoiceOutcome>(new InvalidOperationException("a bug (test)")),
-            (nameof(IRoomStore.GetSnapshotAsync), true) => Task.FromException<RoomSnapshot>(new InvalidOperationException("a bug (test)")),
-            _ => null,
-        });
+            services.AddFakeLogging();
+            RoomStoreInterceptor.Decorate(services, (_, method, _) => (method.Name, Failing) switch
+            {
+                (nameof(IRoomStore.ChangeChoiceAsync), true) => Task.FromException<ChoiceOutcome>(new InvalidOperationException("a bug (test)")),
+                (nameof(IRoomStore.GetSnapshotAsync), true) => Task.FromException<RoomSnapshot>(new InvalidOperationException("a bug (test)")),
+                _ => null,
+            });
+        }
     }
 }

@@ -11,4 +11,7 @@ internal static partial class ApiLog
 
     [LoggerMessage(7002, LogLevel.Warning, "Announcement {AnnouncementId} was sent but its Idempotency-Key was not marked sent: a retry with the key sends it again, with this id ({Reason})")]
     public static partial void AnnouncementNotMarkedSent(ILogger logger, string announcementId, string reason);
+
+    [LoggerMessage(7004, LogLevel.Error, "{Method} {Path} failed with an unexpected error; answered 500 unavailable")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
 }
