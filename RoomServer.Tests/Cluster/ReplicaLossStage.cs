@@ -1,13 +1,17 @@
 using System.Globalization;
+using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Cluster;
 
 /// <summary>
 /// The stage for losing a replica (kill -9, SIGTERM): members of one room spread over the replicas
 /// through nginx, the victim chosen as the replica with the most of them (by pigeonhole at least 3 of
-/// 9), and a writer straight on another replica changing choices throughout.
+/// 9), and a writer straight on another replica changing choices throughout. The writer's replica never
+/// fails, but on a loaded machine one of its store calls can outlast the deadline: a write answered
+/// <c>unavailable</c> is sent again with its opId, as DESIGN.md §5 tells a client to, and applies once.
 /// </summary>
 internal sealed class ReplicaLossStage : IAsyncDisposable
 {
@@ -50,7 +54,7 @@ internal sealed class ReplicaLossStage : IAsyncDisposable
             var victimId = members.GroupBy(m => m.Replica).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
             var writer = await cluster.JoinAsync(room, "writer", cluster.Replicas.First(r => r.ReplicaId != victimId).BaseUrl);
             members.Add(writer);
-            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 400, pacing: TimeSpan.FromMilliseconds(10), flowingAfter: 20);
+            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 400, pacing: TimeSpan.FromMilliseconds(10), flowingAfter: 20, retryUnavailableOnce: true);
             var running = loop.RunAsync();
             await loop.Flowing.WaitAsync(TimeSpan.FromSeconds(10));
             members.Remove(writer);
@@ -65,13 +69,24 @@ internal sealed class ReplicaLossStage : IAsyncDisposable
         }
     }
 
-    /// <summary>Twenty more acknowledged changes, then the writer stops; every one of its writes was acknowledged.</summary>
-    public async Task FinishWritingAsync()
+    /// <summary>
+    /// Twenty more acknowledged changes, then the writer stops; every one of its writes was acknowledged, at
+    /// most a few of them only when sent again with their opIds.
+    /// </summary>
+    public async Task FinishWritingAsync(ITestOutputHelper output)
     {
         var target = Loop.Acknowledged + 20;
         Loop.StopWhen(outcomes => outcomes.Count(o => o.Ack is not null) >= target);
         await Running.WaitAsync(TimeSpan.FromSeconds(30));
-        Loop.Outcomes.Should().OnlyContain(o => o.Ack != null, "the writer's replica never failed");
+        var outcomes = Loop.Outcomes;
+        var retried = outcomes.Where(o => o.FirstAnswer is not null).ToList();
+        if (retried.Count > 0)
+        {
+            output.WriteLine($"{retried.Count} of {outcomes.Count} writes were answered {RoomErrorCodes.Unavailable} and sent again with their opIds: {string.Join(", ", retried.Select(o => o.OpId))}");
+        }
+
+        outcomes.Should().OnlyContain(o => o.Ack != null, "the writer's replica never failed");
+        retried.Count.Should().BeLessThanOrEqualTo(Math.Max(1, outcomes.Count / 20), "a slow store call now and then, not a failing replica");
     }
 
     public async ValueTask DisposeAsync() =>
