@@ -217,5 +217,5 @@ public sealed class LimitOptions
     public int AnonymousApiRequestsPerSecond { get; set; } = 50;
 
     /// <summary>The limits a store enforces inside each room's atomic change.</summary>
-    public RoomLimits ForRooms() => new(new MemberOpRate(MemberOpsPerSecond, MemberOpsBurst), MaxMembersPerRoom, MaxConnectionsPerMember);
+    public RoomLimits ForRooms() => new(new MemberOpRate(MemberOpsPerSecond, MemberOpsBurst), MaxMembersPerRoom, MaxConnectionsPerMember, MaxPendingBytesPerConnection);
 }

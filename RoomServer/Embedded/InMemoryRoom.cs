@@ -8,7 +8,7 @@ namespace RoomShare.RoomServer.Embedded;
 /// the room's lock, which is what makes each change atomic and publication ordered. Mirrors the Redis
 /// scripts step for step (same checks in the same order), so both modes pass one contract suite.
 /// </summary>
-internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int maxMissedBytes, int auditLength, int idempotencyWindow, int maxQuantity, RoomLimits limits, TimeProvider time)
+internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int auditLength, int idempotencyWindow, int maxQuantity, RoomLimits limits, TimeProvider time)
 {
     private readonly MemberOpBuckets _memberOps = new(limits.MemberOps, time);
     private readonly Dictionary<string, long> _prices = definition.Menu.ToDictionary(m => m.Id, m => m.PriceMinor, StringComparer.Ordinal);
@@ -414,7 +414,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int ma
         foreach (var roomEvent in events)
         {
             bytes += JsonSerializer.SerializeToUtf8Bytes(roomEvent, StoredEventJson).Length;
-            if (bytes > maxMissedBytes)
+            if (bytes > limits.MaxMissedBytes)
             {
                 return false;
             }

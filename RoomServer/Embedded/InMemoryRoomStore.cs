@@ -34,7 +34,7 @@ public sealed class InMemoryRoomStore(
     private bool TryCreate(NewRoom room)
     {
         PurgeExpiredRooms();
-        var created = new InMemoryRoom(room, _options.HistoryLength, _options.Limits.MaxPendingBytesPerConnection, _options.AuditLength, _options.IdempotencyWindow, _options.MaxQuantity, _options.Limits.ForRooms(), time);
+        var created = new InMemoryRoom(room, _options.HistoryLength, _options.AuditLength, _options.IdempotencyWindow, _options.MaxQuantity, _options.Limits.ForRooms(), time);
         created.Touch(time.GetUtcNow());
         return _rooms.TryAdd(room.RoomId, created);
     }

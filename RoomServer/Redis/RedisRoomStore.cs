@@ -112,7 +112,7 @@ public sealed class RedisRoomStore(
             request.TokenRemovalGeneration,
             _limits.MaxMembers,
             _limits.MaxConnectionsPerMember,
-            _options.Limits.MaxPendingBytesPerConnection,
+            _limits.MaxMissedBytes,
         ]);
         switch (reply.Status)
         {
