@@ -16,6 +16,8 @@ public static class LiftedLimits
         ("MaxOpenConnectionsPerMember", "10000"),
         ("MemberConnectsPerSecond", "100000"),
         ("MemberConnectBurst", "100000"),
+        ("MemberJoinsPerSecond", "100000"),
+        ("MemberJoinBurst", "100000"),
         ("ApiRequestsPerSecond", "1000000"),
         ("ApiRequestBurst", "1000000"),
         ("AnonymousApiRequestsPerSecond", "1000000"),

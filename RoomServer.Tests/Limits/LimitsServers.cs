@@ -24,6 +24,11 @@ public static class LimitSettings
     public const int MemberConnectsPerSecond = 1;
     public const int MemberConnectBurst = 10;
 
+    // No Limits test joins one member to a room more than five times (LeaveDuringSweepTests: four Joins and a refused
+    // one in about two seconds), so this pace is never what they meet; MemberJoinRateTests runs its own, smaller.
+    public const int MemberJoinsPerSecond = 1;
+    public const int MemberJoinBurst = 10;
+
     // Small, so a dozen 3 KB notices pass it; above the options' floor (twice the largest notice event, 16 KiB here).
     public const int MaxPendingBytesPerConnection = 32 * 1024;
 
@@ -54,6 +59,8 @@ public static class LimitSettings
         ["RoomServer:Limits:MaxOpenConnectionsPerMember"] = MaxOpenConnectionsPerMember.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MemberConnectsPerSecond"] = MemberConnectsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MemberConnectBurst"] = MemberConnectBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MemberJoinsPerSecond"] = MemberJoinsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RoomServer:Limits:MemberJoinBurst"] = MemberJoinBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RoomServer:Limits:MaxPendingBytesPerConnection"] = MaxPendingBytesPerConnection.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

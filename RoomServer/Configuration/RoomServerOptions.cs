@@ -200,6 +200,19 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MemberConnectBurst { get; set; } = 20;
 
+    /// <summary>
+    /// One member's <c>Join</c> calls per second in a room, across all their connections on one replica; past it →
+    /// <c>rate_limited</c>. Each Join runs a store script that reads the room's presence, and the per-connection
+    /// call budget alone let a member make about a thousand a second. The default is twice
+    /// <see cref="MemberConnectsPerSecond"/>'s: a member reconnecting at that pace (a Join per new connection, and a resync) is not refused here.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MemberJoinsPerSecond { get; set; } = 10;
+
+    /// <summary>How many Joins a member may make at once (all their devices resyncing) before <see cref="MemberJoinsPerSecond"/> paces them.</summary>
+    [Range(1, 100_000)]
+    public int MemberJoinBurst { get; set; } = 20;
+
     /// <summary>Live rooms one API key may hold; creating one more → <c>rate_limited</c>.</summary>
     [Range(1, 10_000_000)]
     public int MaxRoomsPerApiKey { get; set; } = 10_000;

@@ -35,6 +35,7 @@ public static class HubExtensions
         builder.Services.AddSingleton<MemberConnectionCap>();
         builder.Services.AddSingleton<MemberConnectRate>();
         builder.Services.AddSingleton<NotJoinedCheckRate>();
+        builder.Services.AddSingleton<MemberJoinRate>();
         builder.Services.AddSingleton<HubCallLogScope>();
         builder.Services.AddHubOrigins();
         builder.Services.AddSingleton<IUserIdProvider, RoomUsers>();

@@ -4,8 +4,9 @@ using RoomShare.RoomServer.Rooms;
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// One token bucket per member — for new hub connections (<see cref="MemberConnectRate"/>), and for the store
-/// reads of calls made before Join (<see cref="NotJoinedCheckRate"/>) — refilled by the time since it was last used
+/// One token bucket per member — for new hub connections (<see cref="MemberConnectRate"/>), for the store
+/// reads of calls made before Join (<see cref="NotJoinedCheckRate"/>), and for Joins (<see cref="MemberJoinRate"/>);
+/// each keeps buckets of its own — refilled by the time since it was last used
 /// (the sums of the members' write buckets, <see cref="MemberOpRate.Refill"/>), and dropped once it would
 /// be full again: a full bucket is what a member without one gets. One sweep every
 /// <see cref="SweepInterval"/> drops them. Time is the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).

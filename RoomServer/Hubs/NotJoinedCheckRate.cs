@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Hubs;
 
@@ -14,21 +13,9 @@ namespace RoomShare.RoomServer.Hubs;
 /// <c>rate_limited</c> without asking the store. The answer is never remembered: a removal right after a read
 /// is <c>forbidden</c> on the next call, not "call Join first" (a removed answer is kept by RoomMembership).
 /// </summary>
-public sealed class NotJoinedCheckRate(IOptions<RoomServerOptions> options, TimeProvider time) : IDisposable
+public sealed class NotJoinedCheckRate(IOptions<RoomServerOptions> options, TimeProvider time)
+    : MemberCallRate(options.Value.Limits.ForRooms().MemberOps, time)
 {
-    private readonly MemberOpRate _rate = options.Value.Limits.ForRooms().MemberOps;
-    private readonly MemberConnectBuckets _buckets = new(options.Value.Limits.ForRooms().MemberOps, time);
-
-    /// <summary>Takes a token from the member's bucket, or refuses the call with <c>rate_limited</c>.</summary>
-    public void Take(HubMember member)
-    {
-        if (!_buckets.TryTake(member.RoomId + "/" + member.MemberId, out _))
-        {
-            throw new RoomException(
-                RoomErrorCodes.RateLimited,
-                $"this member is calling the room before Join too fast (at most {_rate.PerSecond} such calls a second, bursts of {_rate.Burst}); call Join(roomId, since) first");
-        }
-    }
-
-    public void Dispose() => _buckets.Dispose();
+    protected override string Refusal =>
+        $"this member is calling the room before Join too fast (at most {Rate.PerSecond} such calls a second, bursts of {Rate.Burst}); call Join(roomId, since) first";
 }

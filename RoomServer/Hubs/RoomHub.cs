@@ -22,6 +22,7 @@ public sealed class RoomHub(
     RoomTicker ticker,
     MemberRemover remover,
     NotJoinedCheckRate notJoinedChecks,
+    MemberJoinRate joinRate,
     IOptions<RoomServerOptions> options,
     TimeProvider time,
     ILogger<RoomHub> logger) : Hub<IRoomClient>
@@ -53,6 +54,9 @@ public sealed class RoomHub(
             throw RoomException.FromCode(RoomErrorCodes.Forbidden, room);
         }
 
+        // Paced per member before anything changes: a refused Join enters nothing and asks the store nothing. After
+        // the arguments are read, so a malformed call (answered without the store) spends none of the member's Joins.
+        joinRate.Take(member);
         var firstJoin = !membership.IsJoined(Context.ConnectionId, room);
         if (firstJoin)
         {
