@@ -63,7 +63,7 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
         // DrainSeconds 4: a batch every 4 × 0.8 / 2 / 10 = 160 ms; all at once would be within a few ms.
         (closes[^1] - closes[0]).Should().BeGreaterThan(TimeSpan.FromMilliseconds(100), "members are closed in staggered batches, not all at once");
 
-        await stage.FinishWritingAsync(output);
+        await stage.FinishWritingAsync(cluster, output);
 
         var finalVersion = await cluster.RedisVersionAsync(room);
         var followers = stage.Members.Append(writer).ToList();

@@ -68,7 +68,7 @@ public sealed class ReplicaFailoverTests(ClusterFixture cluster, ITestOutputHelp
         }
 
         // Twenty more changes after everyone is back, then the writer stops.
-        await stage.FinishWritingAsync(output);
+        await stage.FinishWritingAsync(cluster, output);
         output.WriteLine($"the writer made {loop.Outcomes.Count} changes");
 
         var finalVersion = await cluster.RedisVersionAsync(room);

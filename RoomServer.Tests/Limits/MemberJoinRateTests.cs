@@ -44,6 +44,8 @@ public abstract class MemberJoinRateTests(MemberJoinRateTests.ICountingServer co
         refused.ErrorText.Should().Contain("this member is joining the room too fast").And.Contain(Limit);
         more.Should().BeLessThanOrEqualTo((int)Math.Ceiling(elapsed.TotalSeconds * PerSecond), $"only the refill passes the burst ({elapsed.TotalMilliseconds:F0} ms)");
         counting.Joins(room.Id, "carl").Should().Be(Burst + more, "each accepted Join ran the store's join once, the refused one not at all");
+        (await carl.InvokeAsync<ChoiceAck>("SetChoice", room.Id, "pizza", 1, "after-refused-join")).Version
+            .Should().BeGreaterThan(0, "a refused resync leaves the connection joined: it is still in the room");
     }
 
     [Fact]

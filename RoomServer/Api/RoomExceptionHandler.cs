@@ -26,11 +26,6 @@ public sealed class RoomExceptionHandler(ILogger<RoomExceptionHandler> logger) :
         };
         if (code is null)
         {
-            if (httpContext.RequestAborted.IsCancellationRequested)
-            {
-                return false; // the client left: nobody reads an answer, and the framework logs it at Debug
-            }
-
             ApiLog.RequestFailed(logger, httpContext.Request.Method, httpContext.Request.Path, exception);
             (code, detail, status) = (RoomErrorCodes.Unavailable, "the server failed to complete the request (a write may have been applied); retry — a POST with the same Idempotency-Key", StatusCodes.Status500InternalServerError);
         }

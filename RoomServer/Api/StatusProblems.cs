@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Api;
 /// 413 over Kestrel's limit) and authentication challenges answer with a bare status;
 /// the status-code-pages middleware gives each of those empty answers its problem, keeping the
 /// status (<see cref="RoomErrorCodes.ForHttpStatus"/>). Problems written through the problem-details
-/// service without a code (the exception handler's 500) get theirs in <see cref="AddCodeToProblems"/>,
+/// service without a code (one the framework writes itself; RoomExceptionHandler answers every exception with its code) get theirs in <see cref="AddCodeToProblems"/>,
 /// and are counted in <c>roomshare_errors_total</c> there.
 /// </summary>
 public static partial class StatusProblems
@@ -27,7 +27,7 @@ public static partial class StatusProblems
                 problem.Extensions["code"] = code;
                 problem.Type = ProblemWriter.TypeOf(code);
 
-                // A problem the framework wrote (the exception handler's 500): counted here, as ProblemWriter counts its own.
+                // A problem the framework wrote without a code: counted here, as ProblemWriter counts its own.
                 context.HttpContext.RequestServices.GetService<RoomMetrics>()?.Error(code, "http");
             }
         });

@@ -5,8 +5,7 @@ namespace RoomShare.RoomServer.Rooms;
 /// rate, the room's member count, one member's live connections across replicas, and how many bytes of
 /// missed events a <c>Join(since)</c> may return before it answers a snapshot instead (a connection's
 /// outgoing bound, <c>MaxPendingBytesPerConnection</c>: what dropped a member to a resync does not come back
-/// as one reply). Every configured
-/// limit reached answers <c>rate_limited</c> (DESIGN.md §5), never <c>forbidden</c>: clients read
+/// as one reply; it refuses nothing). Every other limit reached answers <c>rate_limited</c> (DESIGN.md §5), never <c>forbidden</c>: clients read
 /// <c>forbidden</c> on a call as "removed from the room" (§3), and a full room is not that.
 /// </summary>
 public sealed record RoomLimits(MemberOpRate MemberOps, int MaxMembers, int MaxConnectionsPerMember, int MaxMissedBytes)

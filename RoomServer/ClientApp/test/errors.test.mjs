@@ -103,6 +103,8 @@ test('a write or call rate keeps rate_limited (retried, its own wording); other 
   assert.equal(joinLimit(writes), null);
   assert.match(describeError('rate_limited', writes.text), /Too many changes at once/);
   assert.equal(joinLimit(joinRefused('too many calls on this connection (at most 20 a second, bursts of twice that); slow down')), null);
+  // The Join pace (MemberJoinRate) is a rate too: a moment's wait frees it, so the client retries the Join.
+  assert.equal(joinLimit(joinRefused('this member is joining the room too fast (at most 10 Joins a second, bursts of 20); wait a moment and Join again')), null);
   assert.equal(joinLimit({ code: 'unavailable', text: 'the room is full' }), null);
   assert.equal(joinLimit(null), null);
 });
