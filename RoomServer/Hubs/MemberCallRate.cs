@@ -4,17 +4,17 @@ namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
 /// Paces one kind of a member's hub calls on this replica: each takes a token from a bucket of the member's
-/// (room and member, all their connections here, <see cref="MemberConnectBuckets"/>); past it the call is
+/// (room and member, all their connections here, <see cref="MemberTokenBuckets"/>); past it the call is
 /// <c>rate_limited</c>, with a message that names the limit (DESIGN.md §5), before it costs the store anything.
 /// </summary>
 public abstract class MemberCallRate : IDisposable
 {
-    private readonly MemberConnectBuckets _buckets;
+    private readonly MemberTokenBuckets _buckets;
 
     protected MemberCallRate(MemberOpRate rate, TimeProvider time)
     {
         Rate = rate;
-        _buckets = new MemberConnectBuckets(rate, time);
+        _buckets = new MemberTokenBuckets(rate, time);
     }
 
     /// <summary>The pace: <see cref="MemberOpRate.PerSecond"/> sustained, <see cref="MemberOpRate.Burst"/> at once.</summary>

@@ -26,7 +26,7 @@ namespace RoomShare.RoomServer.Hubs;
 public sealed class MemberConnectRate(IOptions<RoomServerOptions> options, TimeProvider time) : IDisposable
 {
     private readonly LimitOptions _limits = options.Value.Limits;
-    private readonly MemberConnectBuckets _buckets = new(
+    private readonly MemberTokenBuckets _buckets = new(
         new MemberOpRate(options.Value.Limits.MemberConnectsPerSecond, options.Value.Limits.MemberConnectBurst), time);
 
     /// <summary>

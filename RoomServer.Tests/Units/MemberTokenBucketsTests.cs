@@ -5,11 +5,11 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// The members' connect buckets (<see cref="MemberConnectBuckets"/>): a burst, then the rate, with the wait
+/// The members' connect buckets (<see cref="MemberTokenBuckets"/>): a burst, then the rate, with the wait
 /// for the next token; a bucket that sat full gives one burst, not two; the sweep drops only buckets that
 /// would be full. A manual clock: no test waits.
 /// </summary>
-public sealed class MemberConnectBucketsTests
+public sealed class MemberTokenBucketsTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
@@ -17,7 +17,7 @@ public sealed class MemberConnectBucketsTests
     public void AFullBucketGivesTheBurstThenSaysHowLongUntilTheNextToken()
     {
         var clock = new ManualClock(Start);
-        using var buckets = new MemberConnectBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
+        using var buckets = new MemberTokenBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
 
         Enumerable.Range(0, 3).Select(i => buckets.TryTake("r/ann", out _)).ToList().Should().AllBeEquivalentTo(true);
         buckets.TryTake("r/ann", out var wait).Should().BeFalse();
@@ -35,7 +35,7 @@ public sealed class MemberConnectBucketsTests
     public void ABucketThatSatFullGivesOneBurstNotTwo()
     {
         var clock = new ManualClock(Start);
-        using var buckets = new MemberConnectBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
+        using var buckets = new MemberTokenBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
         buckets.TryTake("r/ann", out _);
         clock.Advance(TimeSpan.FromMinutes(10));
 
@@ -48,7 +48,7 @@ public sealed class MemberConnectBucketsTests
     public void TheSweepDropsOnlyBucketsThatWouldBeFullAndADroppedMemberStartsFull()
     {
         var clock = new ManualClock(Start);
-        using var buckets = new MemberConnectBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
+        using var buckets = new MemberTokenBuckets(new MemberOpRate(PerSecond: 2, Burst: 3), clock);
         for (var i = 0; i < 3; i++)
         {
             buckets.TryTake("r/ann", out _);

@@ -4,11 +4,11 @@ using RoomShare.RoomServer.Rooms;
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// One token bucket per member — for new hub connections (<see cref="MemberConnectRate"/>), for the store
-/// reads of calls made before Join (<see cref="NotJoinedCheckRate"/>), and for Joins (<see cref="MemberJoinRate"/>);
-/// each keeps buckets of its own — refilled by the time since it was last used
-/// (the sums of the members' write buckets, <see cref="MemberOpRate.Refill"/>), and dropped once it would
-/// be full again: a full bucket is what a member without one gets. One sweep every
+/// One token bucket per member, for one per-replica pace: new hub connections (<see cref="MemberConnectRate"/>),
+/// the store reads of calls made before Join (<see cref="NotJoinedCheckRate"/>) and Joins (<see cref="MemberJoinRate"/>)
+/// each keep a set of their own. A bucket is refilled by the time since it was last used (the sums of the members'
+/// write buckets, <see cref="MemberOpRate.Refill"/>) and dropped once it would be full again: a full bucket is what
+/// a member without one gets. One sweep every
 /// <see cref="SweepInterval"/> drops them. Time is the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).
 /// <para>
 /// Why not the runtime's <c>PartitionedRateLimiter</c> of token buckets: it keeps each member's bucket
@@ -19,7 +19,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// refill (it does not move its refill time while full).
 /// </para>
 /// </summary>
-public sealed class MemberConnectBuckets : IDisposable
+public sealed class MemberTokenBuckets : IDisposable
 {
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
@@ -29,7 +29,7 @@ public sealed class MemberConnectBuckets : IDisposable
     private readonly long _started;
     private readonly ITimer _sweep;
 
-    public MemberConnectBuckets(MemberOpRate rate, TimeProvider time)
+    public MemberTokenBuckets(MemberOpRate rate, TimeProvider time)
     {
         _rate = rate;
         _time = time;
