@@ -17,7 +17,8 @@ public sealed record RunOptions(
     string OutputDirectory,
     string Configuration,
     bool Build,
-    double TimeLimitMinutes);
+    double TimeLimitMinutes,
+    bool AckTimelines = false);
 
 /// <summary>
 /// A whole run: for each arm, bring its cluster up with eng/cluster.sh, run its scenarios in order, bring
@@ -62,7 +63,7 @@ public static class LoadRun
             {
                 foreach (var plan in profile.Arms)
                 {
-                    arms.Add(await RunArmAsync(request, plan, profile, probe, progress, options.OutputDirectory, deadline.Token));
+                    arms.Add(await RunArmAsync(request, plan, profile, probe, progress, options.OutputDirectory, options.AckTimelines, deadline.Token));
                     if (plan.Arm.Server != ArmServer.Floor)
                     {
                         request = request with { Build = false }; // built once; later arms reuse it
@@ -92,7 +93,7 @@ public static class LoadRun
     }
 
     private static async Task<ArmResult> RunArmAsync(
-        ClusterRequest request, ArmPlan plan, ProfileSettings profile, ThreadPoolProbe probe, ProgressLine progress, string outputDirectory, CancellationToken cancellationToken)
+        ClusterRequest request, ArmPlan plan, ProfileSettings profile, ThreadPoolProbe probe, ProgressLine progress, string outputDirectory, bool ackTimelines, CancellationToken cancellationToken)
     {
         var arm = plan.Arm;
         IdleScenarioResult? idle = null;
@@ -108,7 +109,9 @@ public static class LoadRun
             ProgressLine.Log($"{arm.Name}: up at {cluster.Info.BaseUrl}; measuring {string.Join(", ", processes.Select(p => $"{p.Name}={p.Pid}"))}");
             using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = cluster.Info.BaseUrl, Timeout = CallTimeout * 3 };
             using var hub = new HubEndpoint(cluster.Info.BaseUrl, CallTimeout, arm.MessagePack ? LeanHubWire.MessagePack : LeanHubWire.Json, arm.RoomHint);
-            var context = new ArmContext(arm, cluster.Info, processes, new RoomApi(http, cluster.Info.ApiKey), hub, profile, probe, progress);
+            var context = new ArmContext(
+                arm, cluster.Info, processes, new RoomApi(http, cluster.Info.ApiKey), hub, profile, probe, progress,
+                ackTimelines ? Path.Combine(outputDirectory, "latencies") : null);
             foreach (var scenario in plan.Scenarios)
             {
                 if (scenario != plan.Scenarios[0])

@@ -21,10 +21,11 @@ public static class LoadTestCommand
         var configuration = new Option<string>("--configuration", "-c") { Description = "RoomServer build configuration", DefaultValueFactory = _ => "Release" };
         var noBuild = new Option<bool>("--no-build") { Description = "reuse the existing RoomServer build" };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "hard time limit of the whole run (default: the profile's)" };
+        var latencies = new Option<bool>("--latencies") { Description = "also write each write step's ack timeline (every change's intended time and ack latency) under <out>/latencies, for `tail`" };
 
         var root = new RootCommand("RoomShare load test: stepped open-loop load through nginx against clusters brought up by eng/cluster.sh")
         {
-            profile, arms, scenarios, set, output, repo, configuration, noBuild, maxMinutes,
+            profile, arms, scenarios, set, output, repo, configuration, noBuild, maxMinutes, latencies,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,7 +35,7 @@ public static class LoadTestCommand
             var outDir = Path.GetFullPath(parse.GetValue(output)
                 ?? Path.Combine(repoDir, "artifacts", "bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)));
             var options = new RunOptions(
-                repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes);
+                repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies));
             return await LoadRun.RunAsync(options, cancellationToken);
         });
         return root;

@@ -21,6 +21,7 @@ public sealed class ChangeLedger
     private readonly string?[] _roomIds;
     private readonly int[] _quantities;
     private readonly int[] _outcome;
+    private readonly long[] _acknowledgedAt; // [change]: the ack's arrival, 0 while none
     private readonly int[] _receipts; // [change * members + member], every receipt, late ones too
     private readonly int[] _receivedInStep; // [change]: members whose first receipt came before the books closed
     private readonly int _members;
@@ -49,6 +50,7 @@ public sealed class ChangeLedger
         _roomIds = new string?[changes];
         _quantities = new int[changes];
         _outcome = new int[changes];
+        _acknowledgedAt = new long[changes];
         _receipts = new int[changes * membersPerRoom];
         _receivedInStep = new int[changes];
     }
@@ -172,6 +174,7 @@ public sealed class ChangeLedger
 
         if (error is null)
         {
+            Volatile.Write(ref _acknowledgedAt[change], receivedAt);
             Interlocked.Increment(ref _acknowledged);
             if (change >= MeasuredFrom)
             {
@@ -182,6 +185,19 @@ public sealed class ChangeLedger
         {
             Interlocked.Increment(ref _failed);
             _errors.AddOrUpdate(ErrorCode(error), 1, (_, n) => n + 1);
+        }
+    }
+
+    /// <summary>
+    /// Each measured change sent, in order: when it was due and when its ack came (null: never acknowledged).
+    /// Both are <see cref="System.Diagnostics.Stopwatch"/> timestamps.
+    /// </summary>
+    public IEnumerable<(long IntendedAt, long? AcknowledgedAt)> MeasuredAcks()
+    {
+        for (var change = MeasuredFrom; change < Sent; change++)
+        {
+            var acknowledgedAt = Volatile.Read(ref _acknowledgedAt[change]);
+            yield return (Volatile.Read(ref _intended[change]), acknowledgedAt == 0 ? null : acknowledgedAt);
         }
     }
 

@@ -2,8 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace RoomShare.LoadTest.Results;
 
-/// <summary>The box a run measured, for the report: figures mean nothing without it.</summary>
-public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string Os, string Kernel, string Runtime, double[] LoadAverageAtStart)
+/// <summary>
+/// The box a run measured, for the report: figures mean nothing without it. <c>MemoryMonitor</c>: a kernel memory
+/// monitor that takes a core in bursts (<see cref="KernelMemoryMonitor"/>), or null.
+/// </summary>
+public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string Os, string Kernel, string Runtime, double[] LoadAverageAtStart, string? MemoryMonitor = null)
 {
     public static MachineInfo Read() => new(
         Cpu: FirstValue("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
@@ -12,7 +15,8 @@ public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string
         Os: OsName(),
         Kernel: TryRead("/proc/sys/kernel/osrelease")?.Trim() ?? RuntimeInformation.OSDescription,
         Runtime: RuntimeInformation.FrameworkDescription,
-        LoadAverageAtStart: LoadAverage());
+        LoadAverageAtStart: LoadAverage(),
+        MemoryMonitor: KernelMemoryMonitor.Describe());
 
     public static double[] LoadAverage() =>
         (TryRead("/proc/loadavg") ?? "0 0 0").Split(' ').Take(3)

@@ -6,7 +6,10 @@ using RoomShare.LoadTest.Profiles;
 
 namespace RoomShare.LoadTest.Scenarios;
 
-/// <summary>What every scenario on one arm shares: the running cluster, its measured processes, the API and hub endpoints.</summary>
+/// <summary>
+/// What every scenario on one arm shares: the running cluster, its measured processes, the API and hub endpoints;
+/// and where each write step's ack timeline goes (<c>--latencies</c>; null: not written).
+/// </summary>
 public sealed record ArmContext(
     ArmShape Arm,
     ClusterInfo Cluster,
@@ -15,4 +18,5 @@ public sealed record ArmContext(
     HubEndpoint Hub,
     ProfileSettings Profile,
     ThreadPoolProbe Probe,
-    ProgressLine Progress);
+    ProgressLine Progress,
+    string? AckTimelineDirectory = null);

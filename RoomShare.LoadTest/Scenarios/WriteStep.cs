@@ -55,6 +55,11 @@ public static class WriteStep
 
         var drainSeconds = Stopwatch.GetElapsedTime(drainStarted).TotalSeconds;
         var totals = ledger.Seal();
+        if (context.AckTimelineDirectory is { } timelines)
+        {
+            AckTimelineFile.Write(timelines, context.Arm.Name, settings.Id, rate, attempt, ledger);
+        }
+
         var counters = tracker.Snapshot().Since(countersBefore);
         var cpu = CpuUsage.Between(windowStart ?? windowEnd, windowEnd, deliveries);
         var fanout = ledger.Fanout.Summarize();

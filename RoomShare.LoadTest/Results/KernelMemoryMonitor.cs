@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace RoomShare.LoadTest.Results;
+
+/// <summary>
+/// Whether the kernel runs a DAMON monitor (<c>kdamond</c>) and how often it samples. On the development VM the host
+/// runs one (physical memory, every 0.5 s, paging out what went cold): each sampling holds a core for 3–20 ms,
+/// which a non-preemptible kernel does not take back, and most of the low-load tail lines up with it
+/// (docs/bench/w1-tail-kdamond.md). A report that does not say so cannot be compared with one from another box.
+/// </summary>
+public static class KernelMemoryMonitor
+{
+    public const string DamonSysfs = "/sys/kernel/mm/damon/admin/kdamonds";
+
+    /// <summary>"DAMON paddr, sampling every 500 ms, pageout" for each running kdamond; null when none runs or the kernel has no DAMON.</summary>
+    public static string? Describe(string kdamonds = DamonSysfs)
+    {
+        if (!Directory.Exists(kdamonds))
+        {
+            return null;
+        }
+
+        var running = Directory.GetDirectories(kdamonds)
+            .Where(d => Read(Path.Combine(d, "state")) == "on")
+            .OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(d => Directory.GetDirectories(Path.Combine(d, "contexts")).OrderBy(c => c, StringComparer.Ordinal))
+            .Select(DescribeContext)
+            .ToList();
+        return running.Count == 0 ? null : string.Join("; ", running);
+    }
+
+    private static string DescribeContext(string context)
+    {
+        var parts = new List<string> { $"DAMON {Read(Path.Combine(context, "operations")) ?? "?"}" };
+        if (long.TryParse(Read(Path.Combine(context, "monitoring_attrs", "intervals", "sample_us")), NumberStyles.None, CultureInfo.InvariantCulture, out var sampleUs))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"sampling every {sampleUs / 1000.0:0.#} ms"));
+        }
+
+        var schemes = Path.Combine(context, "schemes");
+        if (Directory.Exists(schemes))
+        {
+            parts.AddRange(Directory.GetDirectories(schemes).OrderBy(s => s, StringComparer.Ordinal)
+                .Select(s => Read(Path.Combine(s, "action"))).OfType<string>());
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    private static string? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
