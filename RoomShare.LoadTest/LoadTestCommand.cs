@@ -37,6 +37,7 @@ public static class LoadTestCommand
                 repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes);
             return await LoadRun.RunAsync(options, cancellationToken);
         });
+        root.Subcommands.Add(Tail.TailCommand.Create());
         return root;
     }
 
