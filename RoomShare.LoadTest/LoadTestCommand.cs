@@ -38,6 +38,7 @@ public static class LoadTestCommand
                 repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies));
             return await LoadRun.RunAsync(options, cancellationToken);
         });
+        root.Subcommands.Add(Tail.TailCommand.Create());
         return root;
     }
 
