@@ -35,6 +35,7 @@ public sealed class LoadToolTailTests : IDisposable
                85980.705014 [0001]  nginx[12552]                        0.000      0.012      0.026 
                85980.813580 [0000]  <idle>                              0.117      0.000      0.328 
                85982.041203 [0001]  kdamond.0[79]                       0.000      0.004      5.171 
+               85982.046621 [0000]  :-1[-1/12513]                       0.000      0.000      1.036
 
             """);
 
@@ -44,7 +45,8 @@ public sealed class LoadToolTailTests : IDisposable
             new SchedRun(0, 85_980_704_935_000, 85_980_704_988_000, ".NET TP Worker", 12513),
             new SchedRun(1, 85_980_704_988_000, 85_980_705_014_000, "nginx", 12552),
             new SchedRun(0, 85_980_813_252_000, 85_980_813_580_000, "<idle>", null),
-            new SchedRun(1, 85_982_036_032_000, 85_982_041_203_000, "kdamond.0", 79));
+            new SchedRun(1, 85_982_036_032_000, 85_982_041_203_000, "kdamond.0", 79),
+            new SchedRun(0, 85_982_045_585_000, 85_982_046_621_000, ":-1", 12513)); // a thread gone before perf named it
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed class SchedTimeline
         return new SchedRun(cpu, endNs - (long)(runMs * 1_000_000m), endNs, name, pid);
     }
 
-    // "name[tid/pid]", "name[pid]" (a single-threaded process), or "<idle>".
+    // "name[tid/pid]", "name[pid]" (a single-threaded process), "<idle>", or ":-1[-1/pid]" (a thread gone before perf named it).
     private static bool TryParseTask(string task, out string name, out int? pid)
     {
         name = task;
@@ -118,7 +118,8 @@ public sealed class SchedTimeline
         name = task[..open];
         var ids = task[(open + 1)..^1].Split('/');
         if (ids.Length > 2 || !int.TryParse(ids[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
-            || (ids.Length == 2 && !int.TryParse(ids[0], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            // perf writes a thread that exited before it could name it as ":-1[-1/pid]".
+            || (ids.Length == 2 && !int.TryParse(ids[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
         {
             return false;
         }
