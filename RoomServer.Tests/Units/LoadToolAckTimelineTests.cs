@@ -23,6 +23,8 @@ public sealed class LoadToolAckTimelineTests : IDisposable
         }
     }
 
+    private string NoProc => Path.Combine(_directory, "no-proc");
+
     private static long Ms(double ms) => (long)(ms * Stopwatch.Frequency / 1000);
 
     [Fact]
@@ -88,17 +90,29 @@ public sealed class LoadToolAckTimelineTests : IDisposable
         Write(Path.Combine(_directory, "1", "state"), "off\n"); // a stopped one is not described
         Directory.CreateDirectory(Path.Combine(_directory, "1", "contexts", "0"));
 
-        KernelMemoryMonitor.Describe(_directory).Should().Be("DAMON paddr, sampling every 500 ms, pageout");
+        KernelMemoryMonitor.Describe(_directory, NoProc).Should().Be("DAMON paddr, sampling every 500 ms, pageout");
+    }
+
+    [Fact]
+    public void AKdamondThreadWhoseSettingsCannotBeReadIsStillNamed()
+    {
+        // As an ordinary user: DAMON's sysfs files are root's, but /proc/<pid>/comm is anyone's.
+        var proc = Path.Combine(_directory, "proc");
+        Write(Path.Combine(proc, "1", "comm"), "systemd\n");
+        Write(Path.Combine(proc, "79", "comm"), "kdamond.0\n");
+        Write(Path.Combine(proc, "self", "comm"), "kdamond-lookalike\n"); // not a pid: not a thread of its own
+
+        KernelMemoryMonitor.Describe(Path.Combine(_directory, "unreadable"), proc).Should().Be("kdamond running (its settings need root to read)");
     }
 
     [Fact]
     public void NoRunningMonitorOrNoDamonAtAllIsNull()
     {
-        KernelMemoryMonitor.Describe(Path.Combine(_directory, "absent")).Should().BeNull();
+        KernelMemoryMonitor.Describe(Path.Combine(_directory, "absent"), NoProc).Should().BeNull();
 
         Write(Path.Combine(_directory, "0", "state"), "off\n");
         Directory.CreateDirectory(Path.Combine(_directory, "0", "contexts", "0"));
-        KernelMemoryMonitor.Describe(_directory).Should().BeNull();
+        KernelMemoryMonitor.Describe(_directory, NoProc).Should().BeNull();
     }
 
     private static void Write(string path, string text)

@@ -13,13 +13,13 @@ public sealed class LoadToolTailTests : IDisposable
 {
     private const long Ms = 1_000_000;
     private const int ServerPid = 10;
-    private readonly string dir = Directory.CreateTempSubdirectory("loadtool-tail-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("loadtool-tail-").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private string Write(string name, string text)
     {
-        var path = Path.Combine(dir, name);
+        var path = Path.Combine(_dir, name);
         File.WriteAllText(path, text);
         return path;
     }
@@ -36,17 +36,21 @@ public sealed class LoadToolTailTests : IDisposable
                85980.813580 [0000]  <idle>                              0.117      0.000      0.328 
                85982.041203 [0001]  kdamond.0[79]                       0.000      0.004      5.171 
                85982.046621 [0000]  :-1[-1/12513]                       0.000      0.000      1.036
+               85982.047621 [0001]  .NET Long Running[4194001/41940     0.000      0.000      1.000
 
             """);
 
-        var runs = SchedTimeline.Read(path).Overlapping(long.MinValue, long.MaxValue).OrderBy(r => r.EndNs).ToList();
+        var sched = SchedTimeline.Read(path);
+        var runs = sched.Overlapping(long.MinValue, long.MaxValue).OrderBy(r => r.EndNs).ToList();
+        sched.CutShort.Should().Be(1);
 
         runs.Should().Equal(
             new SchedRun(0, 85_980_704_935_000, 85_980_704_988_000, ".NET TP Worker", 12513),
             new SchedRun(1, 85_980_704_988_000, 85_980_705_014_000, "nginx", 12552),
             new SchedRun(0, 85_980_813_252_000, 85_980_813_580_000, "<idle>", null),
             new SchedRun(1, 85_982_036_032_000, 85_982_041_203_000, "kdamond.0", 79),
-            new SchedRun(0, 85_982_045_585_000, 85_982_046_621_000, ":-1", 12513)); // a thread gone before perf named it
+            new SchedRun(0, 85_982_045_585_000, 85_982_046_621_000, ":-1", 12513), // a thread gone before perf named it
+            new SchedRun(1, 85_982_046_621_000, 85_982_047_621_000, ".NET Long Running", SchedTimeline.UnknownPid)); // cut short by perf
     }
 
     [Fact]
@@ -119,7 +123,7 @@ public sealed class LoadToolTailTests : IDisposable
     private static readonly AckedChange FastElsewhere = Change(70, 2);
 
     private static TailReport Attribute(IReadOnlyList<AckedChange> changes, params TimeInterval[] gcPauses) =>
-        TailAttribution.Attribute(changes, Trace(), Classifier, gcPauses, slowMs: 8);
+        TailAttribution.Attribute(changes, Trace(), Classifier, [new GcTrace("gc.nettrace", gcPauses, new TimeInterval(0, 100 * Ms))], slowMs: 8);
 
     [Fact]
     public void ASlowChangeCountsTowardsKdamondOnlyWhenItsWaitOverlapsARunOfHalfAMillisecondOrMore()
@@ -137,8 +141,53 @@ public sealed class LoadToolTailTests : IDisposable
     {
         var report = Attribute([SlowAcrossKdamond, Change(95, 10), Change(-1, 9)]);
 
-        (report.Changes, report.Outside).Should().Be((1, 2));
+        (report.Changes, report.OutsideSched, report.OutsideGcTraces).Should().Be((1, 2, 0));
         report.Slow.Changes.Should().Be(1);
+    }
+
+    [Fact]
+    public void ChangesOutsideAGcTraceAreLeftOutNotCountedAsMissingEveryPause()
+    {
+        // The sched trace covers [0, 100) ms; one process's GC trace only [0, 40).
+        GcTrace[] traces = [new("r1.nettrace", [], new TimeInterval(0, 100 * Ms)), new("r2.nettrace", [], new TimeInterval(0, 40 * Ms))];
+
+        var report = TailAttribution.Attribute([SlowAcrossKdamond, SlowBesideKdamond, FastElsewhere], Trace(), Classifier, traces, slowMs: 8);
+
+        (report.Changes, report.OutsideSched, report.OutsideGcTraces).Should().Be((1, 0, 2));
+        report.Slow.Should().Be(new OverlapCounts(Changes: 1, Kdamond: 1, Gc: 0, Either: 1, Neither: 0));
+    }
+
+    [Fact]
+    public void TheTraceCoversOnlyTheSpanEveryCpuIsTracedIn()
+    {
+        // CPU 0's first sched-out ends at 10 ms, CPU 1's at 30; CPU 0's last at 90, CPU 1's at 80.
+        var sched = new SchedTimeline(
+        [
+            new SchedRun(0, 5 * Ms, 10 * Ms, "<idle>", null),
+            new SchedRun(0, 10 * Ms, 90 * Ms, "<idle>", null),
+            new SchedRun(1, 20 * Ms, 30 * Ms, "<idle>", null),
+            new SchedRun(1, 30 * Ms, 80 * Ms, "<idle>", null),
+        ]);
+
+        (sched.StartNs, sched.EndNs).Should().Be((20 * Ms, 80 * Ms));
+        sched.Covers(20 * Ms, 80 * Ms).Should().BeTrue();
+        sched.Covers(15 * Ms, 40 * Ms).Should().BeFalse("CPU 1 was not traced yet at 15 ms");
+        sched.Covers(40 * Ms, 85 * Ms).Should().BeFalse("CPU 1 was no longer traced at 85 ms");
+    }
+
+    [Fact]
+    public void GcPausesRunFromTheFirstSuspendToTheNextRestartAndHalfPausesAtTheEdgesAreDropped()
+    {
+        GcEvent Suspend(long ms) => new(GcEventKind.SuspendStart, ms * Ms);
+        GcEvent Restart(long ms) => new(GcEventKind.RestartStop, ms * Ms);
+
+        GcPauses.Pair(
+        [
+            Restart(1), // the trace began mid-pause: no pause
+            Suspend(10), Restart(12),
+            Suspend(20), Suspend(21), Restart(25), // a second suspend keeps the first
+            Suspend(40), // the trace ended mid-pause: no pause
+        ]).Should().Equal(new TimeInterval(10 * Ms, 12 * Ms), new TimeInterval(20 * Ms, 25 * Ms));
     }
 
     [Fact]

@@ -189,8 +189,9 @@ public sealed class ChangeLedger
     }
 
     /// <summary>
-    /// Each measured change sent, in order: when it was due and when its ack came (null: never acknowledged).
-    /// Both are <see cref="System.Diagnostics.Stopwatch"/> timestamps.
+    /// Each measured change sent, in order: when it was due and when its ack came (null: not acknowledged yet).
+    /// Both are <see cref="System.Diagnostics.Stopwatch"/> timestamps. Read after <see cref="Seal"/>, it also holds
+    /// an ack that came after the books closed, which the step's totals count as unacknowledged.
     /// </summary>
     public IEnumerable<(long IntendedAt, long? AcknowledgedAt)> MeasuredAcks()
     {

@@ -37,7 +37,9 @@ public static class AckTimelineFile
         }
     }
 
-    private static long Nanoseconds(long timestamp) => (long)(timestamp * (1_000_000_000.0 / Stopwatch.Frequency));
+    // Integer arithmetic: a double holds ns exactly only up to ~104 days of uptime.
+    private static long Nanoseconds(long timestamp) =>
+        Stopwatch.Frequency == 1_000_000_000 ? timestamp : (long)((Int128)timestamp * 1_000_000_000 / Stopwatch.Frequency);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

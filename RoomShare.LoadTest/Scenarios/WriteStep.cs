@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using RoomShare.LoadTest.Console;
 using RoomShare.LoadTest.Hub;
 using RoomShare.LoadTest.Measure;
 using RoomShare.LoadTest.Population;
@@ -57,7 +58,15 @@ public static class WriteStep
         var totals = ledger.Seal();
         if (context.AckTimelineDirectory is { } timelines)
         {
-            AckTimelineFile.Write(timelines, context.Arm.Name, settings.Id, rate, attempt, ledger);
+            try
+            {
+                AckTimelineFile.Write(timelines, context.Arm.Name, settings.Id, rate, attempt, ledger);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // An optional extra: the step's figures still count.
+                ProgressLine.Warn($"{context.Arm.Name} {settings.Id} {rate}/s: ack timeline not written ({ex.Message})");
+            }
         }
 
         var counters = tracker.Snapshot().Since(countersBefore);

@@ -15,7 +15,7 @@ public readonly record struct AckedChange(long IntendedNs, long AckUs)
 /// </summary>
 public sealed record AckTimeline(ClockAnchor? Clock, IReadOnlyList<AckedChange> Changes)
 {
-    public const string Header = "intended_ns,ack_us";
+    public const string Header = Results.AckTimelineFile.Header; // one format, written and read
     private const string ClockPrefix = "# clock:";
 
     public static AckTimeline Read(string path)
@@ -72,7 +72,7 @@ public sealed record AckTimeline(ClockAnchor? Clock, IReadOnlyList<AckedChange> 
                 monotonic = ns;
             }
             else if (part.StartsWith("utc=", StringComparison.Ordinal)
-                && DateTime.TryParse(part["utc=".Length..], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at))
+                && DateTime.TryParseExact(part["utc=".Length..], "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
             {
                 utc = at;
             }

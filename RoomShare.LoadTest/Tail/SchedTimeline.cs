@@ -8,23 +8,27 @@ namespace RoomShare.LoadTest.Tail;
 /// </summary>
 public sealed class SchedTimeline
 {
-    private readonly SchedRun[][] byCpu;
+    private readonly SchedRun[][] _byCpu;
 
     public SchedTimeline(IEnumerable<SchedRun> runs)
     {
         // Per CPU the runs follow each other without overlap: sorted by end they are sorted by start too,
         // which is what lets Overlapping stop at the first run past the window.
-        byCpu = [.. runs.GroupBy(r => r.Cpu).OrderBy(g => g.Key).Select(g => g.OrderBy(r => r.EndNs).ToArray())];
-        Cpus = byCpu.Length;
+        _byCpu = [.. runs.GroupBy(r => r.Cpu).OrderBy(g => g.Key).Select(g => g.OrderBy(r => r.EndNs).ToArray())];
+        Cpus = _byCpu.Length;
+        CutShort = _byCpu.Sum(runsOfCpu => runsOfCpu.Count(r => r.Pid == UnknownPid));
         if (Cpus > 0)
         {
             // Covered where every CPU is: each CPU's first line only tells when its first traced task stopped.
-            StartNs = byCpu.Max(runsOfCpu => runsOfCpu[0].StartNs);
-            EndNs = byCpu.Min(runsOfCpu => runsOfCpu[^1].EndNs);
+            StartNs = _byCpu.Max(runsOfCpu => runsOfCpu[0].StartNs);
+            EndNs = _byCpu.Min(runsOfCpu => runsOfCpu[^1].EndNs);
         }
     }
 
     public int Cpus { get; }
+
+    /// <summary>Runs whose task name perf cut short: sorted by name only (<see cref="UnknownPid"/>).</summary>
+    public int CutShort { get; }
 
     /// <summary>Start of the span every CPU's trace covers (monotonic ns).</summary>
     public long StartNs { get; }
@@ -37,7 +41,7 @@ public sealed class SchedTimeline
     /// <summary>Every run on any CPU that overlaps [startNs, endNs).</summary>
     public IEnumerable<SchedRun> Overlapping(long startNs, long endNs)
     {
-        foreach (var runs in byCpu)
+        foreach (var runs in _byCpu)
         {
             for (var i = FirstEndingAfter(runs, startNs); i < runs.Length && runs[i].StartNs < endNs; i++)
             {
@@ -99,7 +103,11 @@ public sealed class SchedTimeline
         return new SchedRun(cpu, endNs - (long)(runMs * 1_000_000m), endNs, name, pid);
     }
 
-    // "name[tid/pid]", "name[pid]" (a single-threaded process), "<idle>", or ":-1[-1/pid]" (a thread gone before perf named it).
+    /// <summary>The pid of a run whose task name perf cut short (not null: null is idle).</summary>
+    public const int UnknownPid = -1;
+
+    // "name[tid/pid]", "name[pid]" (a single-threaded process), "<idle>", ":-1[-1/pid]" (a thread gone before perf
+    // named it), or "name[tid/p" (cut short).
     private static bool TryParseTask(string task, out string name, out int? pid)
     {
         name = task;
@@ -110,6 +118,14 @@ public sealed class SchedTimeline
         }
 
         var open = task.LastIndexOf('[');
+        if (open > 0 && task[^1] != ']' && !task[open..].Contains(']', StringComparison.Ordinal))
+        {
+            // perf cuts "name[tid/pid]" at 32 characters, so a long name with long ids loses its pid: sorted by name only.
+            name = task[..open];
+            pid = UnknownPid;
+            return true;
+        }
+
         if (open <= 0 || task[^1] != ']')
         {
             return false;

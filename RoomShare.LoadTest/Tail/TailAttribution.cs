@@ -1,25 +1,5 @@
 namespace RoomShare.LoadTest.Tail;
 
-/// <summary>How many of a group of changes waited across a kdamond run, a GC pause, either, or neither.</summary>
-public sealed record OverlapCounts(int Changes, int Kdamond, int Gc, int Either, int Neither);
-
-/// <summary>What <see cref="TailAttribution.Attribute"/> finds: the step's tail inside the trace, and what ran while it waited.</summary>
-/// <param name="Changes">Acknowledged changes whose whole wait lies inside the sched trace.</param>
-/// <param name="Outside">Acknowledged changes left out because their wait is not wholly inside it.</param>
-/// <param name="P99AckMs">p99 (nearest rank) of the counted changes' ack latency, ms.</param>
-/// <param name="Slow">The slow changes (ack over the threshold) and what their waits overlapped.</param>
-/// <param name="Fast">The rest: the baseline a cause must stand out against.</param>
-/// <param name="SlowWaitShares">Mean share of the CPUs' time per class over the slow changes' waits (0..1).</param>
-/// <param name="TraceShares">Share of the CPUs' time per class over the whole covered span (0..1).</param>
-public sealed record TailReport(
-    int Changes,
-    int Outside,
-    double P99AckMs,
-    OverlapCounts Slow,
-    OverlapCounts Fast,
-    IReadOnlyDictionary<TaskClass, double> SlowWaitShares,
-    IReadOnlyDictionary<TaskClass, double> TraceShares);
-
 /// <summary>
 /// Attributes a step's slow changes to what ran on the CPUs while they waited: kdamond runs and GC pauses
 /// overlapping the wait, against the same for the fast changes (a cause must be much more common among the slow),
@@ -40,17 +20,20 @@ public static class TailAttribution
         IReadOnlyList<AckedChange> changes,
         SchedTimeline sched,
         TaskClassifier classifier,
-        IReadOnlyList<TimeInterval> gcPauses,
+        IReadOnlyList<GcTrace> gcTraces,
         double slowMs)
     {
-        var inside = changes.Where(c => sched.Covers(c.IntendedNs, c.CompletedNs)).ToList();
+        var inSched = changes.Where(c => sched.Covers(c.IntendedNs, c.CompletedNs)).ToList();
+        var inside = inSched.Where(c => gcTraces.All(t => t.Span.Contains(c.IntendedNs, c.CompletedNs))).ToList();
+        var gcPauses = gcTraces.SelectMany(t => t.Pauses).ToList();
         var slowUs = slowMs * 1000;
         var slow = inside.Where(c => c.AckUs > slowUs).ToList();
         var fast = inside.Where(c => c.AckUs <= slowUs).ToList();
 
         return new TailReport(
             inside.Count,
-            changes.Count - inside.Count,
+            changes.Count - inSched.Count,
+            inSched.Count - inside.Count,
             P99Ms(inside),
             Overlaps(slow, sched, classifier, gcPauses),
             Overlaps(fast, sched, classifier, gcPauses),

@@ -56,11 +56,11 @@ public static class TailCommand
                     throw new TailInputException($"{parse.GetValue(acks)!.FullName}: no '# clock:' line, needed to place the GC pauses of --gc-trace");
                 }
 
-                var pauses = traces.SelectMany(t => GcPauses.Read(t.FullName, timeline.Clock!)).ToList();
+                var pausesByProcess = traces.Select(t => GcPauses.Read(t.FullName, timeline.Clock!)).ToList();
                 var classifier = new TaskClassifier(Pids(parse.GetValue(serverPids))!.ToHashSet(), parse.GetValue(generatorPid));
                 var slow = parse.GetValue(slowMs);
-                var report = TailAttribution.Attribute(timeline.Changes, runs, classifier, pauses, slow);
-                Print(output, report, runs, traces.Length, pauses, slow);
+                var report = TailAttribution.Attribute(timeline.Changes, runs, classifier, pausesByProcess, slow);
+                Print(output, report, runs, pausesByProcess, slow);
                 return 0;
             }
             catch (TailInputException e)
@@ -88,17 +88,28 @@ public static class TailCommand
         return [.. pids];
     }
 
-    private static void Print(TextWriter output, TailReport report, SchedTimeline sched, int traces, List<TimeInterval> pauses, double slowMs)
+    private static void Print(TextWriter output, TailReport report, SchedTimeline sched, List<GcTrace> gcTraces, double slowMs)
     {
         var c = CultureInfo.InvariantCulture;
-        var inSpan = pauses.Count(p => p.Overlaps(sched.StartNs, sched.EndNs));
+        var pauses = gcTraces.SelectMany(t => t.Pauses).ToList();
         output.WriteLine(string.Format(c,
-            "trace: {0:F3}-{1:F3} s monotonic, {2} CPUs; {3} changes inside it ({4} acknowledged outside it left out); ack p99 {5:F1} ms",
-            sched.StartNs / 1e9, sched.EndNs / 1e9, sched.Cpus, report.Changes, report.Outside, report.P99AckMs));
+            "trace: {0:F3}-{1:F3} s monotonic, {2} CPUs; {3} changes inside it and every GC trace (left out: {4} outside the sched trace, {5} outside a GC trace); ack p99 {6}",
+            sched.StartNs / 1e9, sched.EndNs / 1e9, sched.Cpus, report.Changes, report.OutsideSched, report.OutsideGcTraces,
+            double.IsNaN(report.P99AckMs) ? "-" : report.P99AckMs.ToString("F1", c) + " ms"));
+        if (sched.CutShort > 0)
+        {
+            output.WriteLine(string.Format(c, "{0} sched runs had their task name cut short by perf: sorted by name only", sched.CutShort));
+        }
+
+        if (report.Changes == 0)
+        {
+            output.WriteLine("no change inside: was perf recorded with '-k CLOCK_MONOTONIC', during this step, and did the GC traces run through it?");
+        }
+
         output.WriteLine(string.Format(c, "slow (ack > {0} ms): {1} ({2})", slowMs, report.Slow.Changes, Percent(report.Slow.Changes, report.Changes)));
-        output.WriteLine(traces == 0
+        output.WriteLine(gcTraces.Count == 0
             ? "GC pauses: no --gc-trace given, so none counted"
-            : string.Format(c, "GC pauses: {0} in {1} trace(s), {2} inside the trace span", pauses.Count, traces, inSpan));
+            : string.Format(c, "GC pauses: {0} in {1} trace(s), {2} inside the sched trace", pauses.Count, gcTraces.Count, pauses.Count(p => p.Overlaps(sched.StartNs, sched.EndNs))));
         output.WriteLine();
         output.WriteLine(string.Format(c, "{0,-20}{1,18}{2,18}{3,18}{4,18}", "waits overlapping", "kdamond >=0.5 ms", "a GC pause", "either", "neither"));
         foreach (var (label, counts) in new[] { ("slow", report.Slow), ("fast", report.Fast) })
