@@ -3,8 +3,8 @@ using System.Globalization;
 namespace RoomShare.LoadTest.Results;
 
 /// <summary>
-/// Whether the kernel runs a DAMON monitor (<c>kdamond</c>) and how often it samples. On the development VM the host
-/// runs one (physical memory, every 0.5 s, paging out what went cold): each sampling holds a core for 3–20 ms,
+/// Whether the kernel runs a DAMON monitor (<c>kdamond</c>) and how often it samples. On the development VM the kernel
+/// runs one (physical memory, every 0.5 s, paging out what went cold): a sampling holds a core for up to 8–19 ms,
 /// which a non-preemptible kernel does not take back, and most of RoomShare's low-load tail lines up with it
 /// (docs/bench/w1-tail-kdamond.md). A report that does not say so cannot be compared with one from another box.
 /// DAMON's settings are readable by root only, and a kdamond a kernel module started is not under them: its
