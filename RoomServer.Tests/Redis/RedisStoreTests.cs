@@ -189,6 +189,26 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task AReplayWithAnEventMissingPastTheFirstPageOfTheTrailAnswersASnapshot()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var ann = await server.JoinAsync(room, "ann");
+        for (var i = 0; i < ContractServer.HistoryLength; i++)
+        {
+            await ann.Client.SetChoiceAsync(room, "cola", (i % 2) + 1);
+        }
+
+        // join.lua reads the trail 16 entries at a time: the 19th of 20 missed events is on its second page.
+        var version = 1 + ContractServer.HistoryLength;
+        (await server.Redis.ExecuteAsync("XDEL", AuditTrail.Key(room.Id), $"{version - 1}-0")).Should().Be("1");
+        var gap = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - ContractServer.HistoryLength });
+        gap.Missed.Should().BeNull("one of the twenty missed events is gone from the trail");
+        gap.Snapshot!.Version.Should().Be(version);
+        var past = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - 1 });
+        past.Missed!.Select(e => e.Version).Should().Equal(version);
+    }
+
+    [Fact]
     public async Task TheAuditTrailIsAStreamByVersionCappedAtTheLengthTheRoomWasCreatedWith()
     {
         var room = await server.CreateRoomAsync();
