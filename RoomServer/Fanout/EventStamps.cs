@@ -21,10 +21,15 @@ internal static class EventStamps
             return null;
         }
 
-        return AcceptedAt(Encoding.ASCII.GetString(json.Slice(start + AtProperty.Length, StampLength)));
+        // On the stack: a string per event was ~2 % of a replica's allocation per change.
+        Span<char> stamp = stackalloc char[StampLength];
+        Encoding.ASCII.GetChars(json.Slice(start + AtProperty.Length, StampLength), stamp);
+        return AcceptedAt(stamp);
     }
 
-    public static DateTimeOffset? AcceptedAt(string stamp) =>
+    public static DateTimeOffset? AcceptedAt(string stamp) => AcceptedAt(stamp.AsSpan());
+
+    private static DateTimeOffset? AcceptedAt(ReadOnlySpan<char> stamp) =>
         DateTimeOffset.TryParseExact(stamp, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at
             : null;

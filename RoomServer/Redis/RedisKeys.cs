@@ -10,8 +10,15 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public static class RedisKeys
 {
-    /// <summary>The order every script expects its KEYS in (see Scripts/prelude.lua).</summary>
-    public static RedisKey[] ForRoom(string roomId)
+    private static readonly PerRoomCache<RedisKey[]> RoomKeys = new(BuildForRoom);
+
+    /// <summary>
+    /// The order every script expects its KEYS in (see Scripts/prelude.lua). Cached per room and shared by
+    /// every call: never write to it (copy it to add a key, as <see cref="ForNotice"/> does).
+    /// </summary>
+    public static RedisKey[] ForRoom(string roomId) => RoomKeys.Get(roomId);
+
+    private static RedisKey[] BuildForRoom(string roomId)
     {
         var prefix = Prefix(roomId);
         return

@@ -52,9 +52,21 @@ public sealed record RedisTopology(bool IsCluster, bool ShardedPubSub, int Repli
     public RedisChannel Channel(string roomId) => RedisKeys.Events(roomId, ShardedPubSub);
 
     /// <summary>ARGV[1] of every script: the publish command and the channel (Scripts/prelude.lua).</summary>
-    public string ScriptChannel(string roomId) => (ShardedPubSub ? "SPUBLISH " : "PUBLISH ") + Channel(roomId);
+    public string ScriptChannel(string roomId) => (ShardedPubSub ? ShardedPublishArguments : PublishArguments).Get(roomId);
 
     /// <summary>Every script's ARGV: the three prelude.lua reads (channel, history length, at), then the script's own.</summary>
-    public RedisValue[] ScriptArguments(string roomId, int historyLength, string at, RedisValue[] scriptArgs) =>
-        [ScriptChannel(roomId), historyLength, at, .. scriptArgs];
+    public RedisValue[] ScriptArguments(string roomId, int historyLength, string at, RedisValue[] scriptArgs)
+    {
+        // Sized once: the collection expression with a spread built it through a List, twice the copying.
+        var args = new RedisValue[3 + scriptArgs.Length];
+        args[0] = ScriptChannel(roomId);
+        args[1] = historyLength;
+        args[2] = at;
+        scriptArgs.CopyTo(args, 3);
+        return args;
+    }
+
+    // Static, not per instance: a record's fields take part in its equality.
+    private static readonly PerRoomCache<string> PublishArguments = new(roomId => "PUBLISH " + RedisKeys.Events(roomId, sharded: false));
+    private static readonly PerRoomCache<string> ShardedPublishArguments = new(roomId => "SPUBLISH " + RedisKeys.Events(roomId, sharded: true));
 }
