@@ -17,19 +17,23 @@ public static class HubExtensions
     /// </summary>
     public static WebApplicationBuilder AddRoomHub(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSignalR(o =>
-        {
-            // Outermost first: a call on an expired token is refused before anything else runs.
-            o.AddFilter<ExpiredTokenFilter>();
-            o.AddFilter<MemberConnectionCap>();
-            o.AddFilter<HubCallLogScope>();
-            o.AddFilter<RoomHubFilter>();
-            o.EnableDetailedErrors = false;
-        })
+        builder.Services.AddSignalR(o => o.EnableDetailedErrors = false)
         .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options)
         .RefuseUnknownMessageTypes();
         builder.Services.AddOptions<HubOptions>()
             .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
+
+        // The filters are singletons, added as instances: AddFilter<T> would wrap each in SignalR's
+        // HubFilterFactory, which looks it up in the call's scope and awaits it, an allocation per filter per call.
+        // Outermost first: a call on an expired token is refused before anything else runs.
+        builder.Services.AddOptions<HubOptions>()
+            .Configure<ExpiredTokenFilter, MemberConnectionCap, HubCallLogScope, RoomHubFilter>((hub, expiredToken, connectionCap, logScope, roomFilter) =>
+            {
+                hub.AddFilter(expiredToken);
+                hub.AddFilter(connectionCap);
+                hub.AddFilter(logScope);
+                hub.AddFilter(roomFilter);
+            });
         builder.Services.AddSingleton<RoomHubFilter>();
         builder.Services.AddSingleton<ExpiredTokenFilter>();
         builder.Services.AddSingleton<MemberConnectionCap>();
