@@ -260,14 +260,13 @@ public sealed class RoomTicker(
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
         var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
-        var key = StrugglingKey(room.RoomId);
-        if (answered)
+        if (!answered)
         {
-            _strugglingSince.TryRemove(key, out _);
+            _strugglingSince[StrugglingKey(room.RoomId)] = Environment.TickCount64;
         }
-        else
+        else if (!_strugglingSince.IsEmpty)
         {
-            _strugglingSince[key] = Environment.TickCount64;
+            _strugglingSince.TryRemove(StrugglingKey(room.RoomId), out _);
         }
 
         if (afterRestore)
@@ -276,7 +275,9 @@ public sealed class RoomTicker(
         }
     }
 
+    // Nearly always nothing is struggling: then no key is built (every tick asks, twice).
     private bool IsStruggling(string roomId) =>
+        !_strugglingSince.IsEmpty &&
         _strugglingSince.TryGetValue(StrugglingKey(roomId), out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
 
     /// <summary>What an unavailable tick marks: the room's shard where the store has shards, else the room.</summary>
@@ -297,8 +298,16 @@ public sealed class RoomTicker(
     private List<LocalConnection> LocalConnectionsOf(string roomId) =>
         membership.Snapshot(id => id == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
 
-    private List<LocalConnection> ToLocal(IEnumerable<TrackedConnection> connections) =>
-        connections.Select(c => new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId, c.TokenRemovalGeneration)).ToList();
+    private List<LocalConnection> ToLocal(IReadOnlyCollection<TrackedConnection> connections)
+    {
+        var local = new List<LocalConnection>(connections.Count);
+        foreach (var c in connections)
+        {
+            local.Add(new LocalConnection(new ConnectionKey(_options.ReplicaId, c.ConnectionId), c.MemberId, c.TokenRemovalGeneration));
+        }
+
+        return local;
+    }
 
     /// <summary>
     /// Connections whose member was removed after their token was issued: the member_removed event
@@ -341,7 +350,7 @@ public sealed class RoomTicker(
     }
 
     /// <summary>One room's sweep and position; false when the store was unavailable (its next ticks go in the struggling lane).</summary>
-    private async Task<bool> TickRoomAsync(string roomId, IReadOnlyCollection<LocalConnection> live, CancellationToken cancellationToken)
+    private async Task<bool> TickRoomAsync(string roomId, List<LocalConnection> live, CancellationToken cancellationToken)
     {
         try
         {
@@ -351,7 +360,15 @@ public sealed class RoomTicker(
                 // Only the connections still joined: one that left after the slice was taken has
                 // released its lease (or waits for this sweep to end first), and one that left and is
                 // joining again gets its lease from its Join — neither may get one from here.
-                var stillHere = live.Where(c => membership.IsJoined(c.Key.ConnectionId, roomId)).ToList();
+                var stillHere = new List<LocalConnection>(live.Count);
+                foreach (var connection in live)
+                {
+                    if (membership.IsJoined(connection.Key.ConnectionId, roomId))
+                    {
+                        stillHere.Add(connection);
+                    }
+                }
+
                 swept = await store.SweepPresenceAsync(new PresenceSweep(roomId, stillHere), cancellationToken);
             }
 

@@ -50,7 +50,14 @@ internal static class SweepReply
 
     public static SweepOutcome Read(ScriptReply reply, IReadOnlyCollection<LocalConnection> swept)
     {
+        var position = PositionReply.Read(reply);
+        if (reply.Length <= FirstRemoved)
+        {
+            // Nobody removed: the usual tick, which need not build a field name per connection again.
+            return new SweepOutcome(position, []);
+        }
+
         var removed = reply.TextsFrom(FirstRemoved).ToHashSet(StringComparer.Ordinal);
-        return new SweepOutcome(PositionReply.Read(reply), [.. swept.Where(c => removed.Contains(c.Key.Field))]);
+        return new SweepOutcome(position, [.. swept.Where(c => removed.Contains(c.Key.Field))]);
     }
 }

@@ -25,11 +25,15 @@ internal sealed class BackplaneBeat
     public BackplaneBeat(RedisChannel channel, int channelSlot, IReadOnlyList<SlotRange> slots)
     {
         Channel = channel;
+        ChannelName = channel.ToString();
         ChannelSlot = channelSlot;
         _master = new MasterSlots(slots);
     }
 
     public RedisChannel Channel { get; }
+
+    /// <summary>The channel as text, made once: every room tick asks for its shard by it.</summary>
+    public string ChannelName { get; }
 
     /// <summary>The hash slot of the channel: the master serving it is the one this beat checks.</summary>
     public int ChannelSlot { get; }

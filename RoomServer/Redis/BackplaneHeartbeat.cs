@@ -81,9 +81,24 @@ public sealed class BackplaneHeartbeat(
         return beats.Count switch
         {
             0 => null,
-            1 => beats[0].Channel.ToString(),
-            _ => beats.FirstOrDefault(b => b.Serves(redis.HashSlot(RedisKeys.Meta(roomId))))?.Channel.ToString(),
+            1 => beats[0].ChannelName,
+            _ => BeatServing(beats, roomId)?.ChannelName,
         };
+    }
+
+    // A loop, not a LINQ search: it runs for every write and every room tick, and a lambda capturing the room allocates each time.
+    private BackplaneBeat? BeatServing(List<BackplaneBeat> beats, string roomId)
+    {
+        var slot = redis.HashSlot(RedisKeys.Meta(roomId));
+        foreach (var beat in beats)
+        {
+            if (beat.Serves(slot))
+            {
+                return beat;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Refuses a write to <paramref name="roomId"/> while its shard's beat is silent: nobody here would hear its event.</summary>
@@ -94,7 +109,7 @@ public sealed class BackplaneHeartbeat(
         {
             0 => IsHearing,
             1 => beats[0].IsHearing(DeafAfter),
-            _ => (beats.FirstOrDefault(b => b.Serves(redis.HashSlot(RedisKeys.Meta(roomId)))) is { } beat)
+            _ => BeatServing(beats, roomId) is { } beat
                 ? beat.IsHearing(DeafAfter)
                 : IsHearing,
         };

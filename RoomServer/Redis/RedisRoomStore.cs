@@ -257,12 +257,18 @@ public sealed class RedisRoomStore(
 
     public async Task<SweepOutcome> SweepPresenceAsync(PresenceSweep sweep, CancellationToken cancellationToken)
     {
-        RedisValue[] args =
-        [
-            (long)_options.PresenceLease.TotalMilliseconds,
-            GraceMilliseconds,
-            .. sweep.LiveConnections.SelectMany(c => new RedisValue[] { c.Key.Field, c.MemberId, c.TokenRemovalGeneration }),
-        ];
+        // Filled in place: every room this replica holds is swept each interval, so no per-connection arrays.
+        var args = new RedisValue[2 + (3 * sweep.LiveConnections.Count)];
+        args[0] = (long)_options.PresenceLease.TotalMilliseconds;
+        args[1] = GraceMilliseconds;
+        var at = 2;
+        foreach (var connection in sweep.LiveConnections)
+        {
+            args[at++] = connection.Key.Field;
+            args[at++] = connection.MemberId;
+            args[at++] = connection.TokenRemovalGeneration;
+        }
+
         var reply = await RunAsync(RedisScripts.Sweep, sweep.RoomId, "", args);
         EnsureOk(reply, sweep.RoomId);
         return SweepReply.Read(reply, sweep.LiveConnections);
