@@ -188,8 +188,11 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         kept.Missed!.Select(e => e.Version).Should().Equal(version - 2, version - 1, version);
     }
 
-    [Fact]
-    public async Task AReplayWithAnEventMissingPastTheFirstPageOfTheTrailAnswersASnapshot()
+    [Theory]
+    [InlineData(16)] // the last entry of join.lua's first page of 16
+    [InlineData(17)] // the first of its second page
+    [InlineData(19)] // inside the second page
+    public async Task AReplayWithAnEventMissingAroundThePageBoundaryOfTheTrailAnswersASnapshot(int missingAfterSince)
     {
         var room = await server.CreateRoomAsync();
         await using var ann = await server.JoinAsync(room, "ann");
@@ -198,14 +201,15 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
             await ann.Client.SetChoiceAsync(room, "cola", (i % 2) + 1);
         }
 
-        // join.lua reads the trail 16 entries at a time: the 19th of 20 missed events is on its second page.
         var version = 1 + ContractServer.HistoryLength;
-        (await server.Redis.ExecuteAsync("XDEL", AuditTrail.Key(room.Id), $"{version - 1}-0")).Should().Be("1");
-        var gap = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - ContractServer.HistoryLength });
+        var since = version - ContractServer.HistoryLength;
+        (await server.Redis.ExecuteAsync("XDEL", AuditTrail.Key(room.Id), $"{since + missingAfterSince}-0")).Should().Be("1");
+        var gap = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = since });
         gap.Missed.Should().BeNull("one of the twenty missed events is gone from the trail");
         gap.Snapshot!.Version.Should().Be(version);
-        var past = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - 1 });
-        past.Missed!.Select(e => e.Version).Should().Equal(version);
+        var after = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = since + missingAfterSince });
+        after.Missed!.Select(e => e.Version).Should().Equal(Enumerable.Range(since + missingAfterSince + 1, version - since - missingAfterSince).Select(v => (long)v),
+            "every event after the missing one is still on the trail, across the page boundary");
     }
 
     [Fact]

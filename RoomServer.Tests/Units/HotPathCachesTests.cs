@@ -47,7 +47,12 @@ public sealed class HotPathCachesTests
         RedisKeys.ForRoom("kept_1").Should().BeSameAs(RedisKeys.ForRoom("kept_1"));
         RedisKeys.ForNotice("kept_1", new IdempotencyKey("0a1b", "k1", "h")).Should().NotBeSameAs(RedisKeys.ForRoom("kept_1"))
             .And.HaveCount(10, "a notice's keys are a copy with its record added");
-        RedisKeys.ForRoom("kept_1").Should().HaveCount(9, "the shared array is never written to");
+        var kept = RedisKeys.ForRoom("kept_1").Select(k => k.ToString()).ToList();
+        kept.Should().HaveCount(9).And.OnlyContain(k => k.StartsWith("rs:{kept_1}:", StringComparison.Ordinal));
+        _ = RedisKeys.ForCreateOnce("kept_1");
+        _ = RedisKeys.ForDelete("kept_1");
+        _ = RedisKeys.ForStateChange("kept_1");
+        RedisKeys.ForRoom("kept_1").Select(k => k.ToString()).Should().Equal(kept, "the builders that add keys copy the shared array, never write to it");
 
         var build = () => RedisKeys.ForRoom("kept_1}");
         build.Should().Throw<RoomException>().Which.Code.Should().Be(RoomErrorCodes.InvalidArgument);
@@ -98,13 +103,44 @@ public sealed class HotPathCachesTests
         noRoom.Items.Should().BeEmpty();
     }
 
+    [Fact]
+    public void AConnectionWhosePrincipalChangesIsReadAgainFromTheNewOne()
+    {
+        // A long poll, a server-sent-events request or a stateful reconnect brings its own token to a live connection.
+        var connection = new Caller(Principal("ann", RoomClaims.OwnerRole));
+        HubMember.From(connection).IsOwner.Should().BeTrue();
+
+        connection.Principal = Principal("ann", RoomClaims.MemberRole);
+        var now = HubMember.From(connection);
+        now.IsOwner.Should().BeFalse("the member comes from the token the connection holds now, not the first one");
+        HubMember.From(connection).Should().BeSameAs(now);
+
+        connection.Principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(RoomClaims.MemberId, "ann")]));
+        var read = () => HubMember.From(connection);
+        read.Should().Throw<RoomException>().Which.Code.Should().Be(RoomErrorCodes.Unauthorized, "a bad token is refused though a good one was read before");
+    }
+
+    [Fact]
+    public void ANullRoomIdIsRefusedAsAnInvalidArgumentNotAnArgumentNullException()
+    {
+        var build = () => RedisKeys.ForRoom(null!);
+        build.Should().Throw<RoomException>().Which.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+    }
+
+    private static ClaimsPrincipal Principal(string memberId, string role) => new(new ClaimsIdentity(
+    [
+        new Claim(RoomClaims.MemberId, memberId), new Claim(RoomClaims.RoomId, "r7"), new Claim(RoomClaims.Role, role),
+    ]));
+
     private sealed class Caller(ClaimsPrincipal user) : HubCallerContext
     {
         public override string ConnectionId => "c1";
 
         public override string? UserIdentifier => null;
 
-        public override ClaimsPrincipal? User => user;
+        public ClaimsPrincipal? Principal { get; set; } = user;
+
+        public override ClaimsPrincipal? User => Principal;
 
         public override IDictionary<object, object?> Items { get; } = new Dictionary<object, object?>();
 

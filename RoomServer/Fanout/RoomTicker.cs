@@ -63,7 +63,7 @@ public sealed class RoomTicker(
     private readonly ConcurrentDictionary<string, byte> _graceSweepsPending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _tickSlots = new(ParallelRoomTicks, ParallelRoomTicks);
     private readonly SemaphoreSlim _strugglingSlots = new(ParallelStrugglingTicks, ParallelStrugglingTicks);
-    private readonly ConcurrentDictionary<string, long> _strugglingSince = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<StrugglingKey, long> _strugglingSince = new();
     private int _detachedTicks;
     private readonly SweepsInFlight _sweeps = new();
 
@@ -260,13 +260,14 @@ public sealed class RoomTicker(
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
         var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
-        if (!answered)
+        var key = StrugglingKeyOf(room.RoomId);
+        if (answered)
         {
-            _strugglingSince[StrugglingKey(room.RoomId)] = Environment.TickCount64;
+            _strugglingSince.TryRemove(key, out _);
         }
-        else if (!_strugglingSince.IsEmpty)
+        else
         {
-            _strugglingSince.TryRemove(StrugglingKey(room.RoomId), out _);
+            _strugglingSince[key] = Environment.TickCount64;
         }
 
         if (afterRestore)
@@ -275,22 +276,21 @@ public sealed class RoomTicker(
         }
     }
 
-    // Nearly always nothing is struggling: then no key is built (every tick asks, twice).
     private bool IsStruggling(string roomId) =>
-        !_strugglingSince.IsEmpty &&
-        _strugglingSince.TryGetValue(StrugglingKey(roomId), out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
+        _strugglingSince.TryGetValue(StrugglingKeyOf(roomId), out var since) && Environment.TickCount64 - since < (long)StrugglingFor.TotalMilliseconds;
 
     /// <summary>What an unavailable tick marks: the room's shard where the store has shards, else the room.</summary>
-    private string StrugglingKey(string roomId) => store.ShardOf(roomId) is { } shard ? "shard:" + shard : roomId;
+    // A pair, not a prefixed string: every tick asks (three times), and the store keeps the shard's name, so nothing is built.
+    private StrugglingKey StrugglingKeyOf(string roomId) => store.ShardOf(roomId) is { } shard ? new(true, shard) : new(false, roomId);
 
     /// <summary>Rooms and shards marked struggling that have not ticked since (gone from this replica, say) are forgotten.</summary>
     private void ForgetStaleStruggling()
     {
-        foreach (var (roomId, since) in _strugglingSince)
+        foreach (var (key, since) in _strugglingSince)
         {
             if (Environment.TickCount64 - since >= (long)StrugglingFor.TotalMilliseconds)
             {
-                _strugglingSince.TryRemove(new KeyValuePair<string, long>(roomId, since));
+                _strugglingSince.TryRemove(new KeyValuePair<StrugglingKey, long>(key, since));
             }
         }
     }
@@ -385,3 +385,6 @@ public sealed class RoomTicker(
         }
     }
 }
+
+/// <summary>What a tick that found the store unavailable marks struggling: a shard, named by its beat's channel, or one room.</summary>
+internal readonly record struct StrugglingKey(bool IsShard, string Name);

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR;
 using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Rooms;
@@ -13,25 +14,36 @@ public sealed record HubMember(string MemberId, string RoomId, string DisplayNam
 {
     public bool IsOwner => Role == RoomClaims.OwnerRole;
 
-    /// <summary>The connection's member, read from its token once: a connection's token never changes.</summary>
+    /// <summary>
+    /// The connection's member, read from its token once per principal. The principal can change under a
+    /// live connection (each long poll or server-sent-events request, a stateful reconnect, carries its own
+    /// token), so the member is kept with the principal it was read from and read again from a new one.
+    /// </summary>
     public static HubMember From(HubCallerContext context)
     {
-        if (context.Items.TryGetValue(ItemsKey, out var known) && known is HubMember member)
+        var user = context.User;
+        if (context.Items.TryGetValue(ItemsKey, out var known) && known is ReadFrom kept && ReferenceEquals(kept.User, user))
         {
-            return member;
+            return kept.Member;
         }
 
-        member = Read(context);
-        context.Items[ItemsKey] = member;
+        var member = Read(user);
+        context.Items[ItemsKey] = new ReadFrom(user!, member);
         return member;
     }
 
     // Reading the claims on every call was ~2 % of a replica's allocation per change.
     private static readonly object ItemsKey = new();
 
-    private static HubMember Read(HubCallerContext context)
+    private sealed record ReadFrom(ClaimsPrincipal User, HubMember Member);
+
+    private static HubMember Read(ClaimsPrincipal? user)
     {
-        var user = context.User ?? throw new RoomException(RoomErrorCodes.Unauthorized, "no token");
+        if (user is null)
+        {
+            throw new RoomException(RoomErrorCodes.Unauthorized, "no token");
+        }
+
         var memberId = user.FindFirst(RoomClaims.MemberId)?.Value;
         var roomId = user.FindFirst(RoomClaims.RoomId)?.Value;
         var role = user.FindFirst(RoomClaims.Role)?.Value;

@@ -16,6 +16,12 @@ internal sealed class PerRoomCache<T>(Func<string, T> build, int capacity = 8192
 
     public T Get(string roomId)
     {
+        if (roomId is null)
+        {
+            // Not a key the dictionary takes: the build's validation refuses it with its §5 code, as before the cache.
+            return build(roomId!);
+        }
+
         if (_values.TryGetValue(roomId, out var value))
         {
             return value;
