@@ -14,23 +14,6 @@ public static class HubClientExtensions
         (await client.WaitForAsync("Presence", e => match(e.Deserialize<PresenceChange>(ContractServer.Json)!), timeout))
             .Deserialize<PresenceChange>(ContractServer.Json)!;
 
-    public static async Task<RoomPositionMessage> NextPositionAsync(this HubTestClient client, TimeSpan? timeout = null) =>
-        (await client.NextAsync("Position", timeout)).Deserialize<RoomPositionMessage>(ContractServer.Json)!;
-
-    /// <summary>
-    /// Lets a stretch of time pass on the server's clock of ticks: reads Position pushes (one a
-    /// second) until <paramref name="duration"/> has passed by the stopwatch. Counting pushes instead
-    /// could return at once on ones queued earlier, so the time is measured, not counted.
-    /// </summary>
-    public static async Task LetTimePassAsync(this HubTestClient client, TimeSpan duration)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-        {
-            await client.NextAsync("Position", TimeSpan.FromSeconds(5));
-        }
-    }
-
     /// <summary>Reads events until one with the given version; fails if another version comes first.</summary>
     public static async Task<RoomEvent> NextEventShouldBeAsync(this HubTestClient client, long version)
     {

@@ -134,18 +134,53 @@ public abstract partial class RoomContractTests
         await bob.Client.InvokeAsync("Leave", room.Id);
     }
 
+    /// <summary>
+    /// A room whose events this replica never wrote to its members — here a closed room the connections joined as
+    /// non-members, after its last event — sends them its position every tick, to JSON and MessagePack alike.
+    /// </summary>
     [Fact]
-    public async Task JoinedMembersAreSentTheRoomsPositionPeriodically()
+    public async Task MembersNoEventReachedAreSentTheRoomsPositionPeriodically()
+    {
+        var room = await Server.CreateRoomAsync();
+        (await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "closed" })).EnsureSuccessStatusCode();
+        var closedAt = (await Server.SnapshotAsync(room)).Version;
+        await using var zoe = await Server.JoinAsync(room, "zoe");
+        await using var zia = await Server.ConnectAsync(await Server.TokenAsync(room, "zia"), o => o.MessagePack = true);
+        var joined = await zia.InvokeAsync<JoinResult>("Join", room.Id, null);
+        joined.Position.Should().BeEquivalentTo(new RoomPosition(room.Epoch, closedAt), "the close was the last event: first-timers in a closed room are not announced");
+
+        foreach (var client in new[] { zoe.Client, zia })
+        {
+            for (var tick = 0; tick < 2; tick++)
+            {
+                var position = await client.NextAsync("Position", TimeSpan.FromSeconds(5));
+                position.GetProperty("roomId").GetString().Should().Be(room.Id);
+                position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+                position.GetProperty("version").GetInt64().Should().Be(closedAt);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once the room's last event was written to its members, a tick's <c>Position</c> would only repeat it, and is
+    /// left out (DESIGN.md §2): a busy room's members get its events, not positions besides.
+    /// </summary>
+    [Fact]
+    public async Task APositionTheMembersHadAsAnEventIsNotSentAgain()
     {
         var (room, ann) = await RoomWithMemberAsync();
         await using var _ = ann;
+        await using var bob = await Server.JoinAsync(room, "bob");
         await ann.Client.SetChoiceAsync(room, "pizza", 1);
+        var last = await bob.Client.WaitForAsync("RoomEvent", e => e.GetProperty("memberId").GetString() == "ann");
+        await ann.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == last.GetProperty("version").GetInt64());
+        var positionsBefore = (ann.Client.Received("Position").Count, bob.Client.Received("Position").Count);
 
-        var position = await ann.Client.WaitForAsync(
-            "Position", p => p.GetProperty("version").GetInt64() == 2, TimeSpan.FromSeconds(5));
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // three ticks at 1 s
 
-        position.GetProperty("roomId").GetString().Should().Be(room.Id);
-        position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+        ann.Client.Received("Position").Should().HaveCount(positionsBefore.Item1, "ann's own change reached her as an event");
+        bob.Client.Received("Position").Should().HaveCount(positionsBefore.Item2, "so did it bob");
+        (await Server.SnapshotAsync(room)).Version.Should().Be(last.GetProperty("version").GetInt64(), "nothing happened in the room since");
     }
 
     private async Task<List<(string OrderId, string Type, long Version)>> OrderRecordsAsync(TestRoom room)

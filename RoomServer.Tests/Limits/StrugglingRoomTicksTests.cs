@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Rooms;
@@ -35,7 +36,10 @@ public sealed class StrugglingRoomTicksTests(DeadShardServer server) : IClassFix
                 dead.Add(room.Id);
             }
 
+            // Closed before hal joins, as no member: no event reaches hal, so each of its room's ticks sends a
+            // Position, which is what shows the ticks going on.
             var healthy = await server.CreateRoomAsync();
+            (await server.Api.PutAsJsonAsync($"/api/rooms/{healthy.Id}/state", new { state = "closed" })).EnsureSuccessStatusCode();
             var hal = await server.JoinAsync(healthy, "hal");
             members.Add(hal);
             await hal.Client.NextAsync(RoomClientMethods.Position, TimeSpan.FromSeconds(5));

@@ -250,10 +250,23 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .ToList();
 
     /// <summary>
-    /// Sends one server-to-client call (the room tick's Position and Presence) to every local connection in the
+    /// Sends one server-to-client call (the restore's Presence catch-up) to every local connection in the
     /// room; serialized once, never awaited. Not a room message heard on the channel, so not counted as a delivery.
     /// </summary>
     public void SendToRoom(string roomId, string method, object argument) => Send(roomId, method, argument, counted: false);
+
+    /// <summary>
+    /// A tick's <c>Position</c> to the room's local members — unless this replica has already written them an
+    /// event at or past it (<see cref="MembersPosition"/>), when it would tell them nothing; or always, after the
+    /// backplane was restored (<paramref name="evenIfDelivered"/>): what was lost then may be behind what came after.
+    /// </summary>
+    public void SendPosition(string roomId, RoomPosition position, bool evenIfDelivered)
+    {
+        if (_rooms.TryGetValue(roomId, out var entry) && (evenIfDelivered || !entry.Position.Covers(position)))
+        {
+            Send(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version), counted: false);
+        }
+    }
 
     /// <summary>As <see cref="SendToRoom"/>; returns how many connections it was written to now (<see cref="Write"/>).</summary>
     private int Send(string roomId, string method, object argument, bool counted)
@@ -331,19 +344,26 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
     private void Deliver(BackplaneMessage message)
     {
-        var members = MembersOf(message.RoomId);
+        var entry = _rooms.TryGetValue(message.RoomId, out var found) && found.Members.Length > 0 ? found : null;
         switch (message)
         {
-            case EncodedRoomMessage encoded when members is not null:
-                var target = encoded.Kind == RoomMessageKind.Event ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
+            case EncodedRoomMessage encoded when entry is not null:
+                var isEvent = encoded.Kind == RoomMessageKind.Event;
+                var target = isEvent ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
                 var frames = new RoomFrames(target, encoded.Json);
-                var written = Write(encoded.RoomId, members, c => frames.For(c.Protocol), counted: true);
-                Measure(target, written, encoded.Kind == RoomMessageKind.Event ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
+                var written = Write(encoded.RoomId, entry.Members, c => frames.For(c.Protocol), counted: true);
+                Measure(target, written, isEvent ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
+                if (isEvent)
+                {
+                    entry.Position.Delivered(encoded.Json.Span);
+                }
+
                 break;
-            case RoomEventMessage e when members is not null:
+            case RoomEventMessage e when entry is not null:
                 Measure(RoomClientMethods.RoomEvent, Send(e.RoomId, RoomClientMethods.RoomEvent, e.Event, counted: true), EventStamps.AcceptedAt(e.Event.At));
+                entry.Position.Delivered(e.Event.Epoch, e.Event.Version);
                 break;
-            case PresenceMessage p when members is not null:
+            case PresenceMessage p when entry is not null:
                 Measure(RoomClientMethods.Presence, Send(p.RoomId, RoomClientMethods.Presence, p.Change, counted: true), null);
                 break;
         }
@@ -590,6 +610,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         public IAsyncDisposable? Subscription { get; set; }
 
         public bool Retired { get; set; }
+
+        /// <summary>The furthest event written to the room's members here, so a tick need not repeat it.</summary>
+        public MembersPosition Position { get; } = new();
 
         public LocalConnection[] Members => Volatile.Read(ref _members);
 

@@ -9,7 +9,8 @@ namespace RoomShare.RoomServer.Fanout;
 /// Every <c>PositionIntervalSeconds</c>, and right after the backplane is restored, ticks each room
 /// this replica has members in: renews the presence leases of its connections, sweeps dead ones
 /// (announcing members offline after the grace period), and sends the room's position to its local
-/// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>.
+/// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>
+/// (not when the last event written to them here is already at it: a busy room's events say it).
 /// After a restore it also sends every member's presence, which a position cannot stand for.
 /// The rooms are spread over the interval (<see cref="SlicesPerInterval"/> slices, by a hash of the
 /// room id), not ticked in one burst: a burst of sweep scripts queued every write in Redis behind it
@@ -106,7 +107,7 @@ public sealed class RoomTicker(
             {
                 await Task.Delay(delay, Stopping);
                 _graceSweepsPending.TryRemove(roomId, out _);
-                _ = await TickRoomAsync(roomId, LocalConnectionsOf(roomId), Stopping);
+                _ = await TickRoomAsync(roomId, LocalConnectionsOf(roomId), afterRestore: false, Stopping);
             }
             catch (OperationCanceledException)
             {
@@ -259,7 +260,7 @@ public sealed class RoomTicker(
 
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
-        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), afterRestore, cancellationToken);
         var key = StrugglingKeyOf(room.RoomId);
         if (answered)
         {
@@ -349,8 +350,12 @@ public sealed class RoomTicker(
         }
     }
 
-    /// <summary>One room's sweep and position; false when the store was unavailable (its next ticks go in the struggling lane).</summary>
-    private async Task<bool> TickRoomAsync(string roomId, List<LocalConnection> live, CancellationToken cancellationToken)
+    /// <summary>
+    /// One room's sweep and position; false when the store was unavailable (its next ticks go in the struggling lane).
+    /// The position goes out only when it is past the last event written to the room's members here, or after a
+    /// restore (<see cref="RoomMembership.SendPosition"/>): at steady traffic every event already told them.
+    /// </summary>
+    private async Task<bool> TickRoomAsync(string roomId, List<LocalConnection> live, bool afterRestore, CancellationToken cancellationToken)
     {
         try
         {
@@ -373,7 +378,7 @@ public sealed class RoomTicker(
             }
 
             await EvictRemovedAsync(roomId, swept.Removed);
-            membership.SendToRoom(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, swept.Position.Epoch, swept.Position.Version));
+            membership.SendPosition(roomId, swept.Position, evenIfDelivered: afterRestore);
             return true;
         }
         catch (RoomException ex)
