@@ -48,7 +48,7 @@ public abstract partial class RoomContractTests
         zoe.Joined.Snapshot!.Members.Select(m => m.MemberId).Should().NotContain("zoe");
         await using var bobAgain = await Server.JoinAsync(room, "bob");
         (await ann.Client.NextPresenceAsync(p => p.MemberId == "bob")).Online.Should().BeTrue("bob is a member of the closed room");
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await TickClock.LetTimePassAsync(Server, TimeSpan.FromSeconds(2.5));
 
         ann.Client.Received("Presence").Should().NotContain(p => p.GetProperty("memberId").GetString() == "zoe");
         var snapshot = await Server.SnapshotAsync(room);
@@ -67,7 +67,7 @@ public abstract partial class RoomContractTests
 
         await bobLaptop.DisposeAsync();
         // A grace period and two ticks later, the phone still holds bob online.
-        await Task.Delay(TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 2));
+        await TickClock.LetTimePassAsync(Server, TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 2));
 
         ann.Client.Received("Presence").Count(p => p.GetProperty("memberId").GetString() == "bob").Should().Be(1, "one online, and no offline while a device remains");
         (await Server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
@@ -88,7 +88,7 @@ public abstract partial class RoomContractTests
 
         await bob.DisposeAsync();
         await bobAgain.InvokeAsync("Join", room.Id, null);
-        await Task.Delay(TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 2));
+        await TickClock.LetTimePassAsync(Server, TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 2));
 
         ann.Client.Received("Presence").Where(p => p.GetProperty("memberId").GetString() == "bob")
             .Select(p => p.GetProperty("online").GetBoolean()).Should().Equal(true);

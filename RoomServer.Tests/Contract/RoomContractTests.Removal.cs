@@ -79,7 +79,7 @@ public abstract partial class RoomContractTests
 
         await old.Client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
         await ann.Client.SkipEventsThroughAsync(4);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await TickClock.LetTimePassAsync(Server, TimeSpan.FromSeconds(1.5));
         readmitted.Client.Closed.IsCompleted.Should().BeFalse("the new connection's token was issued after the removal");
         (await readmitted.Client.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(5);
     }

@@ -5,7 +5,7 @@ namespace RoomShare.RoomServer.Tests.Redis;
 /// <summary>
 /// A room tick leaves out a position the members already had as an event (DESIGN.md §2), but not right after the
 /// backplane is restored: what was published while it could not hear may be behind what it heard since, so then
-/// every member is sent the room's position whatever reached it.
+/// every member is sent the room's position whatever reached it — at every tick until the room's next event.
 /// </summary>
 public sealed class PositionAfterRestoreTests(RedisContractServer server) : IClassFixture<RedisContractServer>
 {
@@ -18,7 +18,11 @@ public sealed class PositionAfterRestoreTests(RedisContractServer server) : ICla
         await ann.Client.WaitForAsync("RoomEvent", e => e.GetProperty("version").GetInt64() == ack.Version);
 
         var positionsBefore = ann.Client.Received("Position").Count;
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // two ticks at 1 s
+        await using (var clock = await TickClock.StartAsync(server))
+        {
+            await clock.LetTicksPassAsync(2);
+        }
+
         ann.Client.Received("Position").Should().HaveCount(positionsBefore, "a tick does not repeat a position the member had as an event");
         while (ann.Client.TryRead("Position", out _))
         {
@@ -29,6 +33,16 @@ public sealed class PositionAfterRestoreTests(RedisContractServer server) : ICla
 
         var position = await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() == ack.Version, TimeSpan.FromSeconds(15));
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
+
+        // Every tick, not one: a restore tick that failed must not be the only one (and the ticks' every
+        // sixth is not what this is: that would leave the next five out).
+        var afterRestore = ann.Client.Received("Position").Count;
+        await using (var clock = await TickClock.StartAsync(server))
+        {
+            await clock.LetTicksPassAsync(3);
+        }
+
+        ann.Client.Received("Position").Skip(afterRestore).Should().Contain(p => p.GetProperty("version").GetInt64() == ack.Version, "until the room's next event, every tick sends its position");
         (await server.SnapshotAsync(room)).Version.Should().Be(ack.Version, "nothing was written: the position came from the restore, not from a lost event");
     }
 }

@@ -138,7 +138,7 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         await server.Redis.ExecuteAsync("HDEL", presence, bobsLease!);
 
         await Poll.UntilAsync(async () => await LeaseFieldAsync(presence, "bob") == bobsLease, TimeSpan.FromSeconds(10), "bob's replica re-creates his lease on its next tick");
-        await Task.Delay(TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 1));
+        await TickClock.LetTimePassAsync(server, TimeSpan.FromSeconds(ContractServer.PresenceGraceSeconds + 1));
         (await server.SnapshotAsync(room)).Members.Single(m => m.MemberId == "bob").Online.Should().BeTrue();
     }
 

@@ -65,7 +65,8 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         live.Should().BeTrue("after Redis returns, the replica delivers again without a restart");
         var ack = await bob.Client.SetChoiceAsync(room, "cola", 20, "after-final");
         (await ArrivesAsync(ann, ack.Version, TimeSpan.FromSeconds(10))).Should().BeTrue();
-        // Once the backplane is back, its members are sent the room's position, whatever reached them (DESIGN.md §2).
+        // The ticks tell the members the room's position again once the backplane is back (after a restore, at every
+        // tick until the room's next event; PositionAfterRestoreTests pins that down).
         var position = await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(10));
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
     }

@@ -49,7 +49,10 @@ public sealed class RoomServerOptions
     [Range(1, 10_000)]
     public int MaxQuantity { get; set; } = 99;
 
-    /// <summary>How often each replica sends its members the room's position and renews presence leases.</summary>
+    /// <summary>
+    /// How often each replica ticks its rooms: renews presence leases and sends the members the room's position
+    /// (every sixth tick only while the last event written to them was at it, <c>MembersPosition</c>).
+    /// </summary>
     [Range(1, 3600)]
     public int PositionIntervalSeconds { get; set; } = 5;
 

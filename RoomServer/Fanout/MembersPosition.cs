@@ -7,16 +7,22 @@ namespace RoomShare.RoomServer.Fanout;
 /// The furthest position of a room whose event this replica has written to all of the room's local members
 /// (or kept for those still joining, who get it when their Join is admitted). A member that joins later has a
 /// Join result at least as far on: the event was published before its Join read the store. So while the room's
-/// position is no further than this, a tick's <c>Position</c> would tell every member what it already has.
-/// A <c>Position</c> sent is not recorded here: the member it was for may be behind, and if its catch-up
-/// fails, the next tick's <c>Position</c> is what makes it try again.
+/// position is no further than this, a tick's <c>Position</c> tells every member what it already has, and the
+/// tick may leave it out (<see cref="MaySkip"/>) — but not more than <see cref="SkippedTicksAtMost"/> ticks in a
+/// row: a client that knew it was behind and whose catch-up failed (a web client out of Join rounds, say) hears
+/// the room's position again within that many ticks, as it would have before.
+/// A <c>Position</c> sent is not recorded: the member it was for may be behind.
 /// </summary>
 internal sealed class MembersPosition
 {
+    /// <summary>A covered position is still sent at the tick after this many were left out (every 30 s at the default 5 s ticks).</summary>
+    public const int SkippedTicksAtMost = 5;
+
     private readonly Lock _lock = new();
     private byte[] _epochUtf8 = [];
     private string? _epoch;
     private long _version = -1;
+    private int _skippedTicks;
 
     /// <summary>An event written to the members, from its channel JSON (ignored when its position cannot be read).</summary>
     public void Delivered(ReadOnlySpan<byte> eventJson)
@@ -28,17 +34,9 @@ internal sealed class MembersPosition
 
         lock (_lock)
         {
-            if (!epoch.SequenceEqual(_epochUtf8))
-            {
-                // A new epoch (a failover) starts over; rare, so its text is made only then.
-                _epochUtf8 = epoch.ToArray();
-                _epoch = Encoding.UTF8.GetString(epoch);
-                _version = version;
-            }
-            else if (version > _version)
-            {
-                _version = version;
-            }
+            // A new epoch (a failover) is rare, so its text is made only then.
+            var sameEpoch = epoch.SequenceEqual(_epochUtf8);
+            Advance(sameEpoch ? null : Encoding.UTF8.GetString(epoch), sameEpoch ? null : epoch.ToArray(), version);
         }
     }
 
@@ -47,25 +45,55 @@ internal sealed class MembersPosition
     {
         lock (_lock)
         {
-            if (!string.Equals(epoch, _epoch, StringComparison.Ordinal))
-            {
-                _epochUtf8 = Encoding.UTF8.GetBytes(epoch);
-                _epoch = epoch;
-                _version = version;
-            }
-            else if (version > _version)
-            {
-                _version = version;
-            }
+            var sameEpoch = string.Equals(epoch, _epoch, StringComparison.Ordinal);
+            Advance(sameEpoch ? null : epoch, sameEpoch ? null : Encoding.UTF8.GetBytes(epoch), version);
         }
     }
 
-    /// <summary>Whether every member already has this position: the same epoch, and a version delivered.</summary>
-    public bool Covers(RoomPosition position)
+    /// <summary>
+    /// Whether a tick may leave this position out: every member had it as an event, and fewer than
+    /// <see cref="SkippedTicksAtMost"/> ticks have left one out since the members were last told the room's position.
+    /// </summary>
+    public bool MaySkip(RoomPosition position)
     {
         lock (_lock)
         {
-            return string.Equals(position.Epoch, _epoch, StringComparison.Ordinal) && position.Version <= _version;
+            var covered = string.Equals(position.Epoch, _epoch, StringComparison.Ordinal) && position.Version <= _version;
+            if (covered && _skippedTicks < SkippedTicksAtMost)
+            {
+                _skippedTicks++;
+                return true;
+            }
+
+            _skippedTicks = 0;
+            return false;
         }
+    }
+
+    /// <summary>
+    /// Forgets what was delivered, so every tick sends the position until the next event: after the backplane was
+    /// restored, when what was published while it could not hear may be behind what it heard since.
+    /// </summary>
+    public void Forget()
+    {
+        lock (_lock)
+        {
+            (_epochUtf8, _epoch, _version, _skippedTicks) = ([], null, -1, 0);
+        }
+    }
+
+    /// <summary>Under the lock: a new epoch (both forms given) starts over; in the same one the version only rises. An event tells the position, so the skip count starts over.</summary>
+    private void Advance(string? newEpoch, byte[]? newEpochUtf8, long version)
+    {
+        if (newEpoch is not null && newEpochUtf8 is not null)
+        {
+            (_epoch, _epochUtf8, _version) = (newEpoch, newEpochUtf8, version);
+        }
+        else if (version > _version)
+        {
+            _version = version;
+        }
+
+        _skippedTicks = 0;
     }
 }

@@ -256,15 +256,29 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     public void SendToRoom(string roomId, string method, object argument) => Send(roomId, method, argument, counted: false);
 
     /// <summary>
-    /// A tick's <c>Position</c> to the room's local members — unless this replica has already written them an
-    /// event at or past it (<see cref="MembersPosition"/>), when it would tell them nothing; or always, after the
-    /// backplane was restored (<paramref name="evenIfDelivered"/>): what was lost then may be behind what came after.
+    /// A tick's <c>Position</c> to the room's local members, unless the last event written to them here was already
+    /// at it and it may be left out (<see cref="MembersPosition.MaySkip"/>).
     /// </summary>
-    public void SendPosition(string roomId, RoomPosition position, bool evenIfDelivered)
+    public void SendPosition(string roomId, RoomPosition position)
     {
-        if (_rooms.TryGetValue(roomId, out var entry) && (evenIfDelivered || !entry.Position.Covers(position)))
+        if (_rooms.TryGetValue(roomId, out var entry) && !entry.Position.MaySkip(position))
         {
             Send(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version), counted: false);
+        }
+    }
+
+    /// <summary>
+    /// After the backplane was restored (<paramref name="roomIds"/> those re-subscribed, null every room): what their
+    /// members were written is forgotten, so the ticks send the rooms' positions until their next events.
+    /// </summary>
+    public void ForgetDelivered(IReadOnlySet<string>? roomIds)
+    {
+        foreach (var (roomId, entry) in _rooms)
+        {
+            if (roomIds is null || roomIds.Contains(roomId))
+            {
+                entry.Position.Forget();
+            }
         }
     }
 
@@ -351,17 +365,20 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 var isEvent = encoded.Kind == RoomMessageKind.Event;
                 var target = isEvent ? RoomClientMethods.RoomEvent : RoomClientMethods.Presence;
                 var frames = new RoomFrames(target, encoded.Json);
-                var written = Write(encoded.RoomId, entry.Members, c => frames.For(c.Protocol), counted: true);
-                Measure(target, written, isEvent ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
+
+                // Noted before the writes, which follow on this thread: a tick in between leaves out a position
+                // the members are about to have, rather than send one they just had.
                 if (isEvent)
                 {
                     entry.Position.Delivered(encoded.Json.Span);
                 }
 
+                var written = Write(encoded.RoomId, entry.Members, c => frames.For(c.Protocol), counted: true);
+                Measure(target, written, isEvent ? EventStamps.AcceptedAt(encoded.Json.Span) : null);
                 break;
             case RoomEventMessage e when entry is not null:
-                Measure(RoomClientMethods.RoomEvent, Send(e.RoomId, RoomClientMethods.RoomEvent, e.Event, counted: true), EventStamps.AcceptedAt(e.Event.At));
                 entry.Position.Delivered(e.Event.Epoch, e.Event.Version);
+                Measure(RoomClientMethods.RoomEvent, Send(e.RoomId, RoomClientMethods.RoomEvent, e.Event, counted: true), EventStamps.AcceptedAt(e.Event.At));
                 break;
             case PresenceMessage p when entry is not null:
                 Measure(RoomClientMethods.Presence, Send(p.RoomId, RoomClientMethods.Presence, p.Change, counted: true), null);

@@ -10,7 +10,8 @@ namespace RoomShare.RoomServer.Fanout;
 /// this replica has members in: renews the presence leases of its connections, sweeps dead ones
 /// (announcing members offline after the grace period), and sends the room's position to its local
 /// members — so a member whose last event was lost by pub/sub notices and calls <c>Join(since)</c>
-/// (not when the last event written to them here is already at it: a busy room's events say it).
+/// (mostly not when the last event written to them here is already at it: a busy room's events say it,
+/// <see cref="MembersPosition"/>).
 /// After a restore it also sends every member's presence, which a position cannot stand for.
 /// The rooms are spread over the interval (<see cref="SlicesPerInterval"/> slices, by a hash of the
 /// room id), not ticked in one burst: a burst of sweep scripts queued every write in Redis behind it
@@ -107,7 +108,7 @@ public sealed class RoomTicker(
             {
                 await Task.Delay(delay, Stopping);
                 _graceSweepsPending.TryRemove(roomId, out _);
-                _ = await TickRoomAsync(roomId, LocalConnectionsOf(roomId), afterRestore: false, Stopping);
+                _ = await TickRoomAsync(roomId, LocalConnectionsOf(roomId), Stopping);
             }
             catch (OperationCanceledException)
             {
@@ -158,6 +159,8 @@ public sealed class RoomTicker(
             return;
         }
 
+        // Forgotten before the ticks: whichever of them fails, the rooms' next ticks send their positions too.
+        membership.ForgetDelivered(named);
         FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
         await Task.WhenAll(rooms.Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
     });
@@ -260,7 +263,7 @@ public sealed class RoomTicker(
 
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
-        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), afterRestore, cancellationToken);
+        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
         var key = StrugglingKeyOf(room.RoomId);
         if (answered)
         {
@@ -352,10 +355,10 @@ public sealed class RoomTicker(
 
     /// <summary>
     /// One room's sweep and position; false when the store was unavailable (its next ticks go in the struggling lane).
-    /// The position goes out only when it is past the last event written to the room's members here, or after a
-    /// restore (<see cref="RoomMembership.SendPosition"/>): at steady traffic every event already told them.
+    /// The position is left out while the last event written to the room's members here was at it
+    /// (<see cref="RoomMembership.SendPosition"/>): at steady traffic every event already told them.
     /// </summary>
-    private async Task<bool> TickRoomAsync(string roomId, List<LocalConnection> live, bool afterRestore, CancellationToken cancellationToken)
+    private async Task<bool> TickRoomAsync(string roomId, List<LocalConnection> live, CancellationToken cancellationToken)
     {
         try
         {
@@ -378,7 +381,7 @@ public sealed class RoomTicker(
             }
 
             await EvictRemovedAsync(roomId, swept.Removed);
-            membership.SendPosition(roomId, swept.Position, evenIfDelivered: afterRestore);
+            membership.SendPosition(roomId, swept.Position);
             return true;
         }
         catch (RoomException ex)

@@ -10,7 +10,7 @@ namespace RoomShare.LoadTest.Scenarios;
 
 /// <summary>
 /// W0: many joined, silent connections. What each costs a replica in resident memory, and what the
-/// fixed per-connection work (pings, Position pushes, presence leases) costs in CPU while nothing happens.
+/// fixed per-connection work (pings, Position pushes — every sixth tick in a room whose last event reached its members, since 2026-12-04 — presence leases) costs in CPU while nothing happens.
 /// Runs first on a fresh cluster so the RSS before is a clean baseline: read once the rooms and tokens
 /// exist, right before the first connection.
 /// </summary>

@@ -516,7 +516,7 @@ async function main() {
     const drainSeconds = (performance.now() - tDrain) / 1000;
 
     // 7. Idle window, after the load (JIT warm, every member still connected, nothing written):
-    //    the fixed cost of ticks, Position pushes and presence leases.
+    //    the fixed cost of ticks, Position pushes (fewer since 2026-12-04) and presence leases.
     let idle = null;
     if (o.idle > 0) {
       counters.phase = "idle";
