@@ -45,7 +45,10 @@ public sealed class TickClock : IAsyncDisposable
         while (clock.Elapsed < duration);
     }
 
-    /// <summary>Returns after <paramref name="ticks"/> ticks of the clock's room that began after this call.</summary>
+    /// <summary>
+    /// Returns after <paramref name="ticks"/> more positions of the clock's room. The first may come from a tick already
+    /// under way, so only <paramref name="ticks"/> − 1 whole intervals are sure to have passed.
+    /// </summary>
     public async Task LetTicksPassAsync(int ticks)
     {
         while (_client.TryRead("Position", out _))

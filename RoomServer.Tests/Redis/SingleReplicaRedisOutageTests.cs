@@ -65,8 +65,8 @@ public sealed class SingleReplicaRedisOutageTests(RedisContractServer server) : 
         live.Should().BeTrue("after Redis returns, the replica delivers again without a restart");
         var ack = await bob.Client.SetChoiceAsync(room, "cola", 20, "after-final");
         (await ArrivesAsync(ann, ack.Version, TimeSpan.FromSeconds(10))).Should().BeTrue();
-        // The ticks tell the members the room's position again once the backplane is back (after a restore, at every
-        // tick until the room's next event; PositionAfterRestoreTests pins that down).
+        // The ticks tell the members the room's position again once Redis is back: a tick's for a write whose event
+        // the re-subscription missed, or the restore's (the last write's event ends those; PositionAfterRestoreTests).
         var position = await ann.Client.WaitForAsync("Position", p => p.GetProperty("version").GetInt64() >= 3, TimeSpan.FromSeconds(10));
         position.GetProperty("epoch").GetString().Should().Be(room.Epoch);
     }

@@ -54,6 +54,19 @@ public sealed class MembersPositionTests
     }
 
     [Fact]
+    public void AnOlderEventDoesNotStartTheCountOver()
+    {
+        var delivered = new MembersPosition();
+        delivered.Delivered(Event("e1", 6));
+        var position = new RoomPosition("e1", 6);
+        Skips(delivered, position, MembersPosition.SkippedTicksAtMost - 1).Should().AllBeEquivalentTo(true);
+
+        delivered.Delivered(Event("e1", 4));
+        delivered.MaySkip(position).Should().BeTrue("the fifth in a row");
+        delivered.MaySkip(position).Should().BeFalse("an event behind the room's position told the members nothing new, so the sixth tick sends it");
+    }
+
+    [Fact]
     public void ANewEpochStartsOverAndAnOlderEventNeverLowersThePosition()
     {
         var delivered = new MembersPosition();

@@ -51,7 +51,7 @@ public sealed class RoomServerOptions
 
     /// <summary>
     /// How often each replica ticks its rooms: renews presence leases and sends the members the room's position
-    /// (every sixth tick only while the last event written to them was at it, <c>MembersPosition</c>).
+    /// (while the last event written to them was at it, only after five ticks left it out, <c>MembersPosition</c>).
     /// </summary>
     [Range(1, 3600)]
     public int PositionIntervalSeconds { get; set; } = 5;

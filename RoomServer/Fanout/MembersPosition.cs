@@ -10,12 +10,14 @@ namespace RoomShare.RoomServer.Fanout;
 /// position is no further than this, a tick's <c>Position</c> tells every member what it already has, and the
 /// tick may leave it out (<see cref="MaySkip"/>) — but not more than <see cref="SkippedTicksAtMost"/> ticks in a
 /// row: a client that knew it was behind and whose catch-up failed (a web client out of Join rounds, say) hears
-/// the room's position again within that many ticks, as it would have before.
+/// the room's position again at the tick after those, at most 30 s later at the default interval. Every tick
+/// that reaches the position counts, a grace sweep's too, so it may come sooner; a tick whose sweep failed
+/// reaches none.
 /// A <c>Position</c> sent is not recorded: the member it was for may be behind.
 /// </summary>
 internal sealed class MembersPosition
 {
-    /// <summary>A covered position is still sent at the tick after this many were left out (every 30 s at the default 5 s ticks).</summary>
+    /// <summary>A covered position is still sent at the tick after this many were left out (at most 30 s apart at the default 5 s ticks).</summary>
     public const int SkippedTicksAtMost = 5;
 
     private readonly Lock _lock = new();
@@ -82,18 +84,19 @@ internal sealed class MembersPosition
         }
     }
 
-    /// <summary>Under the lock: a new epoch (both forms given) starts over; in the same one the version only rises. An event tells the position, so the skip count starts over.</summary>
+    /// <summary>
+    /// Under the lock: a new epoch (both forms given) starts over; in the same one the version only rises. An event
+    /// that moved the position told the members where the room is, so the skip count starts over; an older one did not.
+    /// </summary>
     private void Advance(string? newEpoch, byte[]? newEpochUtf8, long version)
     {
         if (newEpoch is not null && newEpochUtf8 is not null)
         {
-            (_epoch, _epochUtf8, _version) = (newEpoch, newEpochUtf8, version);
+            (_epoch, _epochUtf8, _version, _skippedTicks) = (newEpoch, newEpochUtf8, version, 0);
         }
         else if (version > _version)
         {
-            _version = version;
+            (_version, _skippedTicks) = (version, 0);
         }
-
-        _skippedTicks = 0;
     }
 }

@@ -261,7 +261,8 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// </summary>
     public void SendPosition(string roomId, RoomPosition position)
     {
-        if (_rooms.TryGetValue(roomId, out var entry) && !entry.Position.MaySkip(position))
+        // No members, nobody to tell: the skip count is left as it is.
+        if (_rooms.TryGetValue(roomId, out var entry) && entry.Members.Length > 0 && !entry.Position.MaySkip(position))
         {
             Send(roomId, RoomClientMethods.Position, new RoomPositionMessage(roomId, position.Epoch, position.Version), counted: false);
         }
@@ -273,9 +274,19 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     /// </summary>
     public void ForgetDelivered(IReadOnlySet<string>? roomIds)
     {
-        foreach (var (roomId, entry) in _rooms)
+        if (roomIds is null)
         {
-            if (roomIds is null || roomIds.Contains(roomId))
+            foreach (var (_, entry) in _rooms)
+            {
+                entry.Position.Forget();
+            }
+
+            return;
+        }
+
+        foreach (var roomId in roomIds)
+        {
+            if (_rooms.TryGetValue(roomId, out var entry))
             {
                 entry.Position.Forget();
             }

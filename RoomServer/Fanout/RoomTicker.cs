@@ -153,14 +153,15 @@ public sealed class RoomTicker(
         // Every room named (null: every room), even one whose periodic tick is under way: that one may have
         // read its position before the restore.
         var named = restored?.ToHashSet(StringComparer.Ordinal);
+
+        // Forgotten before the ticks: whichever of them fails, the rooms' next ticks send their positions too.
+        membership.ForgetDelivered(named);
         var rooms = membership.Snapshot().Where(room => named is null || named.Contains(room.RoomId)).ToList();
         if (rooms.Count == 0)
         {
             return;
         }
 
-        // Forgotten before the ticks: whichever of them fails, the rooms' next ticks send their positions too.
-        membership.ForgetDelivered(named);
         FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
         await Task.WhenAll(rooms.Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
     });
