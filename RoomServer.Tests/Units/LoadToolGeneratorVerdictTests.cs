@@ -7,9 +7,10 @@ using loadtool::RoomShare.LoadTest.Scenarios;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// When a write step whose generator was late still counts, as broken (<c>GeneratorVerdict.WriteStepCounts</c>):
-/// its p99 must be over the limit by more than twice the generator's worst send lag plus its worst pool
-/// delay, and the generator must have stayed under its core limit.
+/// When a write step whose generator was late still counts (<c>GeneratorVerdict.WriteStepCounts</c>), the
+/// generator under its core limit: as met, when its p99 is within the SLO all the same; as broken, when its
+/// p99 is over the relaxed limit by more than twice the generator's worst send lag plus its worst pool delay.
+/// In between it is invalid.
 /// </summary>
 public sealed class LoadToolGeneratorVerdictTests
 {
@@ -22,8 +23,9 @@ public sealed class LoadToolGeneratorVerdictTests
     /// <summary>A lateness whose max is <paramref name="max"/> and whose p99 is well below it (the rule must read the max).</summary>
     private static LatencySummary Max(double max) => new(1000, max / 10, max / 5, max / 2, max, max);
 
-    private static bool Counts(IReadOnlyList<string> late, double generatorCores, double p99, double sendLagMax, double poolDelayMax, double limit = 100) =>
-        GeneratorVerdict.WriteStepCounts(Limits, late, generatorCores, P99(p99), limit, Max(sendLagMax), Max(poolDelayMax));
+    private static bool Counts(
+        IReadOnlyList<string> late, double generatorCores, double p99, double sendLagMax, double poolDelayMax, double slo = 50, double relaxed = 100) =>
+        GeneratorVerdict.WriteStepCounts(Limits, late, generatorCores, P99(p99), slo, relaxed, Max(sendLagMax), Max(poolDelayMax));
 
     [Fact]
     public void AStepWhoseGeneratorKeptUpAlwaysCounts()
@@ -55,25 +57,49 @@ public sealed class LoadToolGeneratorVerdictTests
     }
 
     [Fact]
-    public void AGeneratorAtItsCoreLimitLeavesTheStepInvalidHoweverFarOver()
+    public void ALateGeneratorsStepCountsWhenItsP99MetTheSloAllTheSame()
     {
-        Counts(["generator used 0.93 cores ≥ 0.9"], 0.93, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
-        Counts(Late, 0.9, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+        // The room-hint arm's step at 391/s (2026-12-04 16:24 UTC): send lag p99 10.58 ms, fan-out p99 36.16 ms.
+        Counts(["send lag p99 10.58 ms > 10 ms"], 0.19, p99: 36.16, sendLagMax: 20, poolDelayMax: 5).Should().BeTrue();
+        Counts(Late, 0.66, p99: 50, sendLagMax: 20, poolDelayMax: 5).Should().BeTrue();
+        Counts(Late, 0.66, p99: 50.01, sendLagMax: 20, poolDelayMax: 5).Should().BeFalse();
     }
 
     [Fact]
-    public void TheLimitIsTheOneGiven()
+    public void BetweenTheSloAndTheRelaxedLimitPlusTheLatenessTheStepIsInvalid()
+    {
+        // roomshare-2 at 1 008/s (2026-12-04 16:22 UTC): p99 81.15 ms, send lag p99 18.11 ms — over the SLO,
+        // but the generator could have made the difference, and under the relaxed limit.
+        Counts(Late, 0.38, p99: 81.15, sendLagMax: 18.11, poolDelayMax: 5.79).Should().BeFalse();
+        Counts(Late, 0.38, p99: 130, sendLagMax: 18.11, poolDelayMax: 5.79).Should().BeFalse();
+    }
+
+    [Fact]
+    public void AGeneratorAtItsCoreLimitLeavesTheStepInvalidHoweverFarOverOrUnder()
+    {
+        Counts(["generator used 0.93 cores ≥ 0.9"], 0.93, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+        Counts(Late, 0.9, p99: 5000, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+        Counts(["generator used 0.93 cores ≥ 0.9"], 0.93, p99: 20, sendLagMax: 5, poolDelayMax: 5).Should().BeFalse();
+    }
+
+    [Fact]
+    public void TheLimitsAreTheOnesGiven()
     {
         // Over the SLO (50) beyond the lateness, but not over the relaxed limit (100): invalid at 100, counts at 50.
-        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, limit: 100).Should().BeFalse();
-        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, limit: 50).Should().BeTrue();
+        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, relaxed: 100).Should().BeFalse();
+        Counts(Late, 0.66, p99: 120, sendLagMax: 25, poolDelayMax: 10, relaxed: 50).Should().BeTrue();
+
+        // Within an SLO of 40 but not of 30.
+        Counts(Late, 0.66, p99: 35, sendLagMax: 25, poolDelayMax: 10, slo: 40).Should().BeTrue();
+        Counts(Late, 0.66, p99: 35, sendLagMax: 25, poolDelayMax: 10, slo: 30).Should().BeFalse();
     }
 
     [Fact]
     public void NoSamplesDecideNothingAndUnmeasuredLatenessCountsAsNone()
     {
         var none = new LatencySummary(0, null, null, null, null, null);
-        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, none, 50, none, none).Should().BeFalse();
-        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, none, none).Should().BeTrue();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, none, 50, 100, none, none).Should().BeFalse();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, 50, none, none).Should().BeTrue();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, 100, none, none).Should().BeFalse();
     }
 }

@@ -119,7 +119,8 @@ public static class JoinRampScenario
         var summary = latency.Summarize();
         var lag = dispatchLag.Summarize();
         // Any lateness voids a join step: a join is several generator hops (connect, upgrade, handshake,
-        // Join), so the write steps' estimate of the generator's share does not carry over (GeneratorVerdict.WriteStepCounts).
+        // Join), so the write steps' estimate of the generator's share does not carry over (GeneratorVerdict.WriteStepCounts),
+        // and a pass with a late generator does not show the rate was offered: the 1-second limit is half the step.
         var late = GeneratorVerdict.Reasons(settings.LimitsFrom(context.Profile.Generator), lag, poolDelay, cpu);
         return new JoinStepResult(
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,

@@ -74,9 +74,10 @@ public static class WriteStep
         var fanout = ledger.Fanout.Summarize();
         var sendLag = ledger.SendLag.Summarize();
         var late = GeneratorVerdict.Reasons(context.Profile.Generator, sendLag, poolDelay, cpu);
-        // Over the relaxed limit beyond the generator's lateness, the step broke both limits on the servers' account.
+        // Within the SLO despite a late generator, the step met both limits; over the relaxed limit beyond the
+        // generator's lateness, it broke both on the servers' account.
         var valid = GeneratorVerdict.WriteStepCounts(
-            context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
+            context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.FanoutP99Ms, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
         var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Mismatched == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
             && counters.OutOfOrder == 0 && counters.DuplicateVersions == 0 && counters.Gaps == 0 && counters.StrayChoices == 0 && counters.ClosedConnections == 0;
         return new WriteStepResult(
