@@ -8,7 +8,7 @@ namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
 /// When a write step whose generator was late still counts (<c>GeneratorVerdict.WriteStepCounts</c>), the
-/// generator under its core limit: as met, when its p99 is within the SLO all the same; as broken, when its
+/// generator under its core limit: as met, when its p99 is within the SLO with no loss all the same; as broken, when its
 /// p99 is over the relaxed limit by more than twice the generator's worst send lag plus its worst pool delay.
 /// In between it is invalid.
 /// </summary>
@@ -24,8 +24,8 @@ public sealed class LoadToolGeneratorVerdictTests
     private static LatencySummary Max(double max) => new(1000, max / 10, max / 5, max / 2, max, max);
 
     private static bool Counts(
-        IReadOnlyList<string> late, double generatorCores, double p99, double sendLagMax, double poolDelayMax, double slo = 50, double relaxed = 100) =>
-        GeneratorVerdict.WriteStepCounts(Limits, late, generatorCores, P99(p99), slo, relaxed, Max(sendLagMax), Max(poolDelayMax));
+        IReadOnlyList<string> late, double generatorCores, double p99, double sendLagMax, double poolDelayMax, double slo = 50, double relaxed = 100, bool clean = true) =>
+        GeneratorVerdict.WriteStepCounts(Limits, late, generatorCores, clean, P99(p99), slo, relaxed, Max(sendLagMax), Max(poolDelayMax));
 
     [Fact]
     public void AStepWhoseGeneratorKeptUpAlwaysCounts()
@@ -59,8 +59,11 @@ public sealed class LoadToolGeneratorVerdictTests
     [Fact]
     public void ALateGeneratorsStepCountsWhenItsP99MetTheSloAllTheSame()
     {
-        // The room-hint arm's step at 391/s (2026-12-04 16:24 UTC): send lag p99 10.58 ms, fan-out p99 36.16 ms.
-        Counts(["send lag p99 10.58 ms > 10 ms"], 0.19, p99: 36.16, sendLagMax: 20, poolDelayMax: 5).Should().BeTrue();
+        // The room-hint arm at 391/s (2026-12-04 16:24 UTC, the rule not yet in the tool): fan-out p99 36.16 ms, send lag
+        // p99 10.58 ms (max 23.07), pool delay max 23.62 ms, generator 0.19 cores. And at 853/s (16:39 UTC, counted): p99
+        // 48.83 ms, send lag p99 10.25 ms (max 22.34), pool delay max 22.26 ms, generator 0.30 cores.
+        Counts(["send lag p99 10.58 ms > 10 ms"], 0.193, p99: 36.16, sendLagMax: 23.07, poolDelayMax: 23.62).Should().BeTrue();
+        Counts(["send lag p99 10.25 ms > 10 ms"], 0.296, p99: 48.83, sendLagMax: 22.34, poolDelayMax: 22.26).Should().BeTrue();
         Counts(Late, 0.66, p99: 50, sendLagMax: 20, poolDelayMax: 5).Should().BeTrue();
         Counts(Late, 0.66, p99: 50.01, sendLagMax: 20, poolDelayMax: 5).Should().BeFalse();
     }
@@ -68,10 +71,20 @@ public sealed class LoadToolGeneratorVerdictTests
     [Fact]
     public void BetweenTheSloAndTheRelaxedLimitPlusTheLatenessTheStepIsInvalid()
     {
-        // roomshare-2 at 1 008/s (2026-12-04 16:22 UTC): p99 81.15 ms, send lag p99 18.11 ms — over the SLO,
-        // but the generator could have made the difference, and under the relaxed limit.
-        Counts(Late, 0.38, p99: 81.15, sendLagMax: 18.11, poolDelayMax: 5.79).Should().BeFalse();
-        Counts(Late, 0.38, p99: 130, sendLagMax: 18.11, poolDelayMax: 5.79).Should().BeFalse();
+        // roomshare-2 at 1 008/s (2026-12-04 16:22 UTC): p99 81.15 ms, send lag p99 18.11 ms (max 43.81), pool delay
+        // max 29.78 ms — over the SLO, under the relaxed limit; and 217 ms would not be beyond 100 + 2 × 43.81 + 29.78.
+        Counts(Late, 0.381, p99: 81.15, sendLagMax: 43.81, poolDelayMax: 29.78).Should().BeFalse();
+        Counts(Late, 0.381, p99: 217, sendLagMax: 43.81, poolDelayMax: 29.78).Should().BeFalse();
+        Counts(Late, 0.381, p99: 218, sendLagMax: 43.81, poolDelayMax: 29.78).Should().BeTrue();
+    }
+
+    [Fact]
+    public void AStepWithLossIsNeverExcusedByALateGenerator()
+    {
+        // Within the SLO, but not clean: the lateness does not make it count (it ends the ladder all the same, as a
+        // step with loss always does: WriteStepResult.Decisive).
+        Counts(Late, 0.3, p99: 20, sendLagMax: 20, poolDelayMax: 5, clean: false).Should().BeFalse();
+        Counts([], 0.3, p99: 20, sendLagMax: 20, poolDelayMax: 5, clean: false).Should().BeTrue();
     }
 
     [Fact]
@@ -98,8 +111,8 @@ public sealed class LoadToolGeneratorVerdictTests
     public void NoSamplesDecideNothingAndUnmeasuredLatenessCountsAsNone()
     {
         var none = new LatencySummary(0, null, null, null, null, null);
-        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, none, 50, 100, none, none).Should().BeFalse();
-        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, 50, none, none).Should().BeTrue();
-        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, P99(60), 50, 100, none, none).Should().BeFalse();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, true, none, 50, 100, none, none).Should().BeFalse();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, true, P99(60), 50, 50, none, none).Should().BeTrue();
+        GeneratorVerdict.WriteStepCounts(Limits, Late, 0.5, true, P99(60), 50, 100, none, none).Should().BeFalse();
     }
 }

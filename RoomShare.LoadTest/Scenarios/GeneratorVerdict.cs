@@ -7,34 +7,34 @@ namespace RoomShare.LoadTest.Scenarios;
 /// <summary>
 /// Whether the generator kept up during a step. A starved generator sends late and reads late, and then
 /// the latencies describe it, not the servers: such a step is invalid, and stepping stops there — unless
-/// a write step met the SLO all the same, or broke the limit on the servers' account (<see cref="WriteStepCounts"/>).
+/// a write step met the SLO all the same, or broke the relaxed limit on the servers' account (<see cref="WriteStepCounts"/>).
 /// </summary>
 public static class GeneratorVerdict
 {
     /// <summary>
     /// Whether a write step counts towards capacity: its generator kept up (<paramref name="late"/> is
-    /// empty); or, with the generator under its core limit, the step met <paramref name="sloMs"/> with the
-    /// generator's lateness counted against it (<see cref="MetDespiteGenerator"/>), or broke
+    /// empty); or, with the generator under its core limit, the step met <paramref name="sloMs"/> with no loss
+    /// and the generator's lateness counted against it (<see cref="MetDespiteGenerator"/>), or broke
     /// <paramref name="relaxedMs"/> by more than a late generator can explain (<see cref="BrokeBeyondGenerator"/>).
-    /// Between the two it is invalid: the generator may have made the difference. A generator short of CPU
-    /// can fall behind on its reads and sends without bound, and then it may not have offered the rate at all.
+    /// In between (over the SLO, up to the relaxed limit plus the estimated lateness) it is invalid: that
+    /// estimate is not a bound. A generator at its core limit voids the step either way, a conservative guard.
     /// </summary>
     public static bool WriteStepCounts(
-        GeneratorLimits limits, IReadOnlyList<string> late, double generatorCores, LatencySummary fanout, double sloMs, double relaxedMs,
+        GeneratorLimits limits, IReadOnlyList<string> late, double generatorCores, bool clean, LatencySummary fanout, double sloMs, double relaxedMs,
         LatencySummary sendLag, LatencySummary poolDelay) =>
         late.Count == 0
-        || (generatorCores < limits.MaxCores && (MetDespiteGenerator(fanout, sloMs) || BrokeBeyondGenerator(fanout, relaxedMs, sendLag, poolDelay)));
+        || (generatorCores < limits.MaxCores && (MetDespiteGenerator(clean, fanout, sloMs) || BrokeBeyondGenerator(fanout, relaxedMs, sendLag, poolDelay)));
 
     /// <summary>
-    /// Whether a write step's p99 is within <paramref name="limitMs"/> although the generator was late. Latency
+    /// Whether a write step met <paramref name="limitMs"/> with no loss although the generator was late. Latency
     /// counts from the intended time, so a late send or a late read only adds to a sample: within the limit
     /// with the generator's lateness, within it without. The rate was offered too: a change's fan-out includes
-    /// its send lag, so 99 % of the step's changes went out within the limit (50 ms of a 10-second step).
-    /// W3 does not take this rule: a join's limit is half its step, so a pass there does not show the rate was
-    /// offered (JoinRampScenario).
+    /// its send lag, so 99 % of the step's changes went out within the limit (50 ms of a 10-second step). A step
+    /// with loss is never excused this way. W3 does not take this rule: a join's limit is half its step, so a
+    /// pass there does not show the rate was offered (JoinRampScenario).
     /// </summary>
-    public static bool MetDespiteGenerator(LatencySummary latency, double limitMs) =>
-        latency.P99 is { } p99 && p99 <= limitMs;
+    public static bool MetDespiteGenerator(bool clean, LatencySummary latency, double limitMs) =>
+        clean && latency.P99 is { } p99 && p99 <= limitMs;
 
     /// <summary>
     /// Whether a write step's p99 is over <paramref name="limitMs"/> by more than the generator's estimated

@@ -139,6 +139,7 @@ public static class WriteScenario
         var verdict = s switch
         {
             { Valid: false } => $"INVALID ({string.Join("; ", s.GeneratorLate)})",
+            { MeetsSlo: true, GeneratorLate.Count: > 0 } => $"meets SLO with the generator late ({string.Join("; ", s.GeneratorLate)}; counted: the latencies include its lateness)",
             { MeetsSlo: true } => "meets SLO",
             { MeetsRelaxedSlo: true } => "meets relaxed SLO only",
             { GeneratorLate.Count: > 0 } => $"breaks SLO beyond the generator's lateness (send lag max {s.SendLagMs.Max}, pool delay max {s.PoolDelayMs.Max} ms; it was late: {string.Join("; ", s.GeneratorLate)})",

@@ -74,12 +74,14 @@ public static class WriteStep
         var fanout = ledger.Fanout.Summarize();
         var sendLag = ledger.SendLag.Summarize();
         var late = GeneratorVerdict.Reasons(context.Profile.Generator, sendLag, poolDelay, cpu);
-        // Within the SLO despite a late generator, the step met both limits; over the relaxed limit beyond the
-        // generator's lateness, it broke both on the servers' account.
-        var valid = GeneratorVerdict.WriteStepCounts(
-            context.Profile.Generator, late, cpu.GeneratorCores, fanout, context.Profile.Slo.FanoutP99Ms, context.Profile.Slo.RelaxedFanoutP99Ms, sendLag, poolDelay);
         var clean = totals.Missing == 0 && totals.Duplicates == 0 && totals.Mismatched == 0 && totals.Failed == 0 && totals.Unacknowledged == 0
             && counters.OutOfOrder == 0 && counters.DuplicateVersions == 0 && counters.Gaps == 0 && counters.StrayChoices == 0 && counters.ClosedConnections == 0;
+
+        // Within the SLO with no loss despite a late generator, the step met both limits; over the relaxed limit
+        // beyond the generator's lateness, it broke both on the servers' account.
+        var valid = GeneratorVerdict.WriteStepCounts(
+            context.Profile.Generator, late, cpu.GeneratorCores, clean, fanout,
+            sloMs: context.Profile.Slo.FanoutP99Ms, relaxedMs: context.Profile.Slo.RelaxedFanoutP99Ms, sendLag: sendLag, poolDelay: poolDelay);
         return new WriteStepResult(
             rate,
             attempt,
