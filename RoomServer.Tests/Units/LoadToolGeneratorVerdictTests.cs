@@ -85,6 +85,9 @@ public sealed class LoadToolGeneratorVerdictTests
         // step with loss always does: WriteStepResult.Decisive).
         Counts(Late, 0.3, p99: 20, sendLagMax: 20, poolDelayMax: 5, clean: false).Should().BeFalse();
         Counts([], 0.3, p99: 20, sendLagMax: 20, poolDelayMax: 5, clean: false).Should().BeTrue();
+
+        // Loss does not stop a step that broke beyond the lateness from counting (as broken).
+        Counts(Late, 0.3, p99: 300, sendLagMax: 20, poolDelayMax: 5, clean: false).Should().BeTrue();
     }
 
     [Fact]

@@ -154,7 +154,7 @@ public static class MarkdownReport
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w.Steps)
         {
-            var verdict = !s.Valid ? "invalid: " + string.Join("; ", s.GeneratorLate) : s.MeetsSlo ? "SLO" + MetDespiteGenerator(s) : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s);
+            var verdict = !s.Valid ? (s.Clean ? "invalid: " : "breaks (loss; counted whatever the generator did: ") + string.Join("; ", s.GeneratorLate) + (s.Clean ? string.Empty : ")") : s.MeetsSlo ? "SLO" + MetDespiteGenerator(s) : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s);
             if (s.Mismatched + s.StrayChoices > 0)
             {
                 verdict += $" (events not matching their change: {s.Mismatched + s.StrayChoices})";

@@ -7,7 +7,7 @@ namespace RoomShare.LoadTest.Scenarios;
 /// <summary>
 /// Whether the generator kept up during a step. A starved generator sends late and reads late, and then
 /// the latencies describe it, not the servers: such a step is invalid, and stepping stops there — unless
-/// a write step met the SLO all the same, or broke the relaxed limit on the servers' account (<see cref="WriteStepCounts"/>).
+/// a write step met the SLO with no loss all the same, or broke the relaxed limit on the servers' account (<see cref="WriteStepCounts"/>).
 /// </summary>
 public static class GeneratorVerdict
 {

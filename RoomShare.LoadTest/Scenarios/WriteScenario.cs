@@ -138,6 +138,7 @@ public static class WriteScenario
     {
         var verdict = s switch
         {
+            { Valid: false, Clean: false } => $"breaks (loss; counted whatever the generator did: {string.Join("; ", s.GeneratorLate)})",
             { Valid: false } => $"INVALID ({string.Join("; ", s.GeneratorLate)})",
             { MeetsSlo: true, GeneratorLate.Count: > 0 } => $"meets SLO with the generator late ({string.Join("; ", s.GeneratorLate)}; counted: the latencies include its lateness)",
             { MeetsSlo: true } => "meets SLO",
