@@ -154,7 +154,7 @@ public static class MarkdownReport
         Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var s in w.Steps)
         {
-            var verdict = !s.Valid ? (s.Clean ? "invalid: " : "breaks (loss; counted whatever the generator did: ") + string.Join("; ", s.GeneratorLate) + (s.Clean ? string.Empty : ")") : s.MeetsSlo ? "SLO" + MetDespiteGenerator(s) : s.MeetsRelaxedSlo ? "relaxed only" : "breaks" + BeyondGenerator(s);
+            var verdict = Verdict(s);
             if (s.Mismatched + s.StrayChoices > 0)
             {
                 verdict += $" (events not matching their change: {s.Mismatched + s.StrayChoices})";
@@ -174,6 +174,16 @@ public static class MarkdownReport
         Line(md, $"Per process at {last.Rate}/s (cores): {string.Join(", ", last.Cpu.CoresByProcess.Select(p => $"{p.Key} {N(p.Value)}"))}; µs/event: replicas {N(last.Cpu.ReplicaMicrosPerEvent)}, nginx {N(last.Cpu.NginxMicrosPerEvent)}, redis {N(last.Cpu.RedisMicrosPerEvent)}, generator {N(last.Cpu.GeneratorMicrosPerEvent)}.");
         Line(md);
     }
+
+    /// <summary>A write step's verdict column. A late step with loss counts as broken (WriteStepResult.Decisive), so it reads as one.</summary>
+    private static string Verdict(WriteStepResult s) => s switch
+    {
+        { Valid: false, Clean: false } => $"breaks (loss; counted whatever the generator did: {string.Join("; ", s.GeneratorLate)})",
+        { Valid: false } => "invalid: " + string.Join("; ", s.GeneratorLate),
+        { MeetsSlo: true } => "SLO" + MetDespiteGenerator(s),
+        { MeetsRelaxedSlo: true } => "relaxed only",
+        _ => "breaks" + BeyondGenerator(s),
+    };
 
     /// <summary>A step that met the SLO with a late generator says so: it counts because its latencies include the lateness.</summary>
     private static string MetDespiteGenerator(WriteStepResult s) =>
