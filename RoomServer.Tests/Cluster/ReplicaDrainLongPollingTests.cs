@@ -95,7 +95,7 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             // Closed by the drain, one batch at a time: each poll went on succeeding until the member's batch came.
             foreach (var c in closed)
             {
-                c.Reason.Should().BeNull($"{c.Member.MemberId}'s connection was closed by the server (its poll ended), not broken by a refused poll");
+                c.Reason.Should().BeNull($"{c.Member.MemberId}'s connection was closed by the server (its poll ended), not broken by a refused poll\n{cluster.Logs()}");
             }
 
             // Their polls went on delivering events until their batch: a member closed a quarter of a second or more after

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 
@@ -12,9 +14,10 @@ namespace RoomShare.RoomServer.Fanout;
 ///    another replica; <see cref="RoomShare.RoomServer.Hubs.DrainGate"/> still serves the polls and sends of the long-polling
 ///    connections held here), and new hub calls answer <c>unavailable</c>;
 /// 2. once the calls in flight have finished and their answers are written, members are closed in staggered batches (a long-polling
-///    member's pending poll then ends with a 204), so they reconnect through nginx to other replicas a
-///    few at a time and resume with <c>Join(since)</c>;
-/// 3. it returns within most of <c>DrainSeconds</c>, leaving Kestrel the rest to finish.
+///    member collects its close message with its next poll, and the poll after that ends with a 204), so they reconnect
+///    through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
+/// 3. it waits until those connections' transports have ended, and returns within most of <c>DrainSeconds</c>,
+///    leaving Kestrel the rest to finish.
 /// </summary>
 public sealed class ReplicaDrain(
     RoomMembership membership,
@@ -76,21 +79,36 @@ public sealed class ReplicaDrain(
             await Task.Delay(20, CancellationToken.None);
         }
 
-        var batchSize = Math.Max(1, (int)Math.Ceiling(connections.Count / (double)Batches));
+        var batches = connections.Chunk(Math.Max(1, (int)Math.Ceiling(connections.Count / (double)Batches))).ToList();
         var pause = budget / 2 / Batches;
-        foreach (var batch in connections.Chunk(batchSize))
+        for (var i = 0; i < batches.Count; i++)
         {
-            foreach (var connection in batch)
+            foreach (var connection in batches[i])
             {
                 connection.CloseAllowingReconnect();
             }
 
-            if (clock.Elapsed + pause < budget)
+            if (i < batches.Count - 1 && clock.Elapsed + pause < budget)
             {
                 await Task.Delay(pause, CancellationToken.None);
             }
         }
 
-        FanoutLog.Drained(logger, connections.Count, (long)clock.Elapsed.TotalMilliseconds);
+        // A close is only requested above. Once this returns, SignalR disposes every connection it still has, and a
+        // long-polling member whose close message still waits for its next poll would find its connection gone (a 404)
+        // instead of the close that tells it to reconnect. So wait, within the budget, until each transport has ended:
+        // a WebSocket once its closing handshake is done, a long-polling connection once its client has polled for its close.
+        var open = connections.Where(c => !TransportEnded(c)).ToList();
+        while (open.Count > 0 && clock.Elapsed < budget)
+        {
+            await Task.Delay(20, CancellationToken.None);
+            open.RemoveAll(TransportEnded);
+        }
+
+        FanoutLog.Drained(logger, connections.Count - open.Count, open.Count, (long)clock.Elapsed.TotalMilliseconds);
     }
+
+    // SignalR signals ConnectionClosed when it disposes the transport; a connection without the feature is not waited for.
+    private static bool TransportEnded(HubConnectionContext connection) =>
+        connection.Features.Get<IConnectionLifetimeFeature>() is not { } lifetime || lifetime.ConnectionClosed.IsCancellationRequested;
 }
