@@ -29,7 +29,7 @@ internal static partial class FanoutLog
     [LoggerMessage(2008, LogLevel.Information, "Draining: /readyz fails, new connections and calls are refused; closing {Count} connections within {DrainSeconds} s")]
     public static partial void Draining(ILogger logger, int count, int drainSeconds);
 
-    [LoggerMessage(2009, LogLevel.Information, "Drained: {Count} connections closed in {Milliseconds} ms ({Open} still open at the end of the drain time: the shutdown closes them)")]
+    [LoggerMessage(2009, LogLevel.Information, "Drained: {Count} connections closed in {Milliseconds} ms, {Open} still open (left to the shutdown)")]
     public static partial void Drained(ILogger logger, int count, int open, long milliseconds);
 
     [LoggerMessage(2011, LogLevel.Information, "Removal catch-up after re-subscribing: {Members} members held here checked with the store, {Closed} connections of removed members closed, {Unanswered} lookups unanswered")]

@@ -14,8 +14,8 @@ namespace RoomShare.RoomServer.Fanout;
 ///    another replica; <see cref="RoomShare.RoomServer.Hubs.DrainGate"/> still serves the polls and sends of the long-polling
 ///    connections held here), and new hub calls answer <c>unavailable</c>;
 /// 2. once the calls in flight have finished and their answers are written, members are closed in staggered batches (a long-polling
-///    member collects its close message with its next poll, and the poll after that ends with a 204), so they reconnect
-///    through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
+///    member's waiting poll, or its next one, carries the close message, and the poll after that ends with a 204), so they
+///    reconnect through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
 /// 3. it waits until those connections' transports have ended, and returns within most of <c>DrainSeconds</c>,
 ///    leaving Kestrel the rest to finish.
 /// </summary>
@@ -95,9 +95,10 @@ public sealed class ReplicaDrain(
         }
 
         // A close is only requested above. Once this returns, SignalR disposes every connection it still has, and a
-        // long-polling member whose close message still waits for its next poll would find its connection gone (a 404)
-        // instead of the close that tells it to reconnect. So wait, within the budget, until each transport has ended:
-        // a WebSocket once its closing handshake is done, a long-polling connection once its client has polled for its close.
+        // long-polling member whose close message still waits for a poll would find its connection gone (a 404) instead
+        // of the close that tells it to reconnect. So wait, within the budget, until each transport has ended: a WebSocket
+        // once its closing handshake is done (or SignalR gives up on it), a long-polling connection once its client has
+        // collected the close and ended the connection (its next poll's 204, or its DELETE).
         var open = connections.Where(c => !TransportEnded(c)).ToList();
         while (open.Count > 0 && clock.Elapsed < budget)
         {
@@ -108,7 +109,10 @@ public sealed class ReplicaDrain(
         FanoutLog.Drained(logger, connections.Count - open.Count, open.Count, (long)clock.Elapsed.TotalMilliseconds);
     }
 
-    // SignalR signals ConnectionClosed when it disposes the transport; a connection without the feature is not waited for.
+    // SignalR's HTTP connections signal ConnectionClosed when they dispose the transport. A connection that could not be
+    // asked to close (ReconnectableClose aborted it instead, which does not signal) or cannot tell is not waited for.
     private static bool TransportEnded(HubConnectionContext connection) =>
-        connection.Features.Get<IConnectionLifetimeFeature>() is not { } lifetime || lifetime.ConnectionClosed.IsCancellationRequested;
+        connection.Features.Get<IConnectionLifetimeNotificationFeature>() is null
+        || connection.Features.Get<IConnectionLifetimeFeature>() is not { } lifetime
+        || lifetime.ConnectionClosed.IsCancellationRequested;
 }
