@@ -94,19 +94,28 @@ public sealed class ReplicaDrain(
             }
         }
 
-        // A close is only requested above. Once this returns, SignalR disposes every connection it still has, and a
-        // long-polling member whose close message still waits for a poll would find its connection gone (a 404) instead
-        // of the close that tells it to reconnect. So wait, within the budget, until each transport has ended: a WebSocket
-        // once its closing handshake is done (or SignalR gives up on it), a long-polling connection once its client has
-        // collected the close and ended the connection (its next poll's 204, or its DELETE).
+        var open = await WaitUntilEndedAsync(connections, () => clock.Elapsed < budget);
+        FanoutLog.Drained(logger, connections.Count - open, open, (long)clock.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// A close is only requested by the batches. Once the drain returns, SignalR disposes every connection it still has,
+    /// and a long-polling member whose close message still waits for a poll would find its connection gone (a 404) instead
+    /// of the close that tells it to reconnect. So the drain waits, while <paramref name="timeLeft"/>, until each transport
+    /// has ended: a WebSocket once its closing handshake is done (or SignalR gives up on it), a long-polling connection once
+    /// its client has collected the close and ended the connection (its next poll's 204, or its DELETE). Returns how many
+    /// are still open.
+    /// </summary>
+    private static async Task<int> WaitUntilEndedAsync(IEnumerable<HubConnectionContext> connections, Func<bool> timeLeft)
+    {
         var open = connections.Where(c => !TransportEnded(c)).ToList();
-        while (open.Count > 0 && clock.Elapsed < budget)
+        while (open.Count > 0 && timeLeft())
         {
             await Task.Delay(20, CancellationToken.None);
             open.RemoveAll(TransportEnded);
         }
 
-        FanoutLog.Drained(logger, connections.Count - open.Count, open.Count, (long)clock.Elapsed.TotalMilliseconds);
+        return open.Count;
     }
 
     // SignalR's HTTP connections signal ConnectionClosed when they dispose the transport. A connection that could not be
