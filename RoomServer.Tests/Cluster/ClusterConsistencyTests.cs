@@ -9,7 +9,8 @@ using Xunit.Abstractions;
 namespace RoomShare.RoomServer.Tests.Cluster;
 
 /// <summary>
-/// Three replicas on one Redis behind nginx, nothing broken: members spread over the replicas and
+/// Three replicas on one Redis behind nginx, nothing broken: a room's members on every replica (nginx
+/// puts those it routes on the room's replica) and
 /// every one of them sees the same events in the same order, exactly once; the official client
 /// works through nginx; a member that stops reading delays nobody else. The tests share one
 /// cluster (each makes its own room).
@@ -28,15 +29,19 @@ public sealed class ClusterConsistencyTests(ClusterFixture cluster, ITestOutputH
         try
         {
             // Joined one after the other: each join is a 'member' event the earlier members must see.
+            // Half through nginx, which routes them by their tokens' room to one replica (DESIGN.md §7), and
+            // half straight to each replica in turn, so the room's events cross replicas.
             for (var i = 0; i < MemberCount; i++)
             {
-                members.Add(await cluster.JoinAsync(room, "m" + i.ToString("00", CultureInfo.InvariantCulture)));
+                var via = i % 2 == 0 ? null : cluster.Replicas[i / 2 % cluster.Replicas.Count].BaseUrl;
+                members.Add(await cluster.JoinAsync(room, "m" + i.ToString("00", CultureInfo.InvariantCulture), via));
             }
 
             var spread = members.GroupBy(m => m.Replica).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             output.WriteLine($"members per replica: {string.Join(", ", spread.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}");
-            spread.Keys.Should().BeSubsetOf(cluster.Replicas.Select(r => r.ReplicaId));
-            spread.Should().HaveCountGreaterThanOrEqualTo(2, "WebSocket upgrades without an affinity cookie spread over the replicas");
+            spread.Keys.Should().BeEquivalentTo(cluster.Replicas.Select(r => r.ReplicaId), "the room has members on every replica");
+            members.Where((_, i) => i % 2 == 0).Select(m => m.Replica).Distinct().Should().ContainSingle(
+                "nginx sends the members of one room to one replica by the room their tokens name, with no hint in the URL");
             members.Select(m => m.FirstJoinVersion).Should().Equal(Enumerable.Range(1, MemberCount).Select(v => (long)v), "each fresh join adds one 'member' event");
 
             // Every member writes at once, on its own replica: 4 changes each, all of which change something.

@@ -118,8 +118,8 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// A member that has joined fresh: through nginx by default (each WebSocket upgrade is a new
-    /// request without a cookie, so members spread over the replicas), or straight to <paramref name="via"/>;
+    /// A member that has joined fresh: through nginx by default (its token names the room, so nginx
+    /// puts a room's members on one replica; members of different rooms spread), or straight to <paramref name="via"/>;
     /// <paramref name="configure"/> sets the client's transport, headers or cookies.
     /// </summary>
     public async Task<RoomFollower> JoinAsync(TestRoom room, string memberId, Uri? via = null, Action<HubTestClientOptions>? configure = null)

@@ -35,7 +35,7 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
     public void Dispose() => http.Dispose();
 
     [Fact]
-    public async Task UpStartsAClusterThatSpreadsClientsOverReplicasAndDownStopsEveryProcess()
+    public async Task UpStartsAClusterThatSpreadsRoomsOverReplicasAndDownStopsEveryProcess()
     {
         var (upExit, upOutput) = await RunScriptAsync("up", "3", "--no-build", "--configuration", Configuration);
         upExit.Should().Be(0, $"eng/cluster.sh up must succeed:\n{upOutput}\n{Logs()}");
@@ -57,28 +57,31 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
             ready.StatusCode.Should().Be(HttpStatusCode.OK, "/readyz through nginx");
         }
 
-        var (roomId, token) = await CreateRoomAndTokenAsync(baseUrl, apiKey);
-
-        // WebSockets through nginx without a cookie (new clients) reach several replicas, and the
-        // replica that answers Join is the one nginx proxied to.
-        var replicasReached = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < 30 && replicasReached.Count < 2; i++)
+        // WebSockets through nginx without a cookie or a hint: a member's upgrade reaches its room's replica
+        // (its token names the room, DESIGN.md §7), the replica that answers Join is the one nginx proxied
+        // to, and new rooms spread over the replicas.
+        var rooms = new List<(string RoomId, string Token, string Replica)>();
+        for (var i = 0; i < 30 && rooms.Select(r => r.Replica).Distinct().Count() < 2; i++)
         {
+            var (roomId, token) = await CreateRoomAndTokenAsync(baseUrl, apiKey);
             var (upstreamPort, replica) = await JoinOverWebSocketAsync(baseUrl, roomId, token, cookie: null);
             replica.Should().Be(replicaPorts[upstreamPort], "Join must be answered by the replica nginx proxied the upgrade to");
-            replicasReached.Add(replica);
+            rooms.Add((roomId, token, replica));
         }
 
-        replicasReached.Should().HaveCountGreaterThanOrEqualTo(2, "new clients must spread over the replicas");
+        rooms.Select(r => r.Replica).Distinct().Should().HaveCountGreaterThanOrEqualTo(2, "new rooms must spread over the replicas");
 
-        // A negotiating client gets the affinity cookie once and its WebSocket follows it.
-        var (cookie, negotiatedPort) = await NegotiateAsync(baseUrl, token, cookie: null);
+        // A negotiating member gets the affinity cookie once, and its negotiates and WebSockets all reach
+        // its room's replica.
+        var (firstRoomId, firstToken, firstReplica) = rooms[0];
+        var (cookie, negotiatedPort) = await NegotiateAsync(baseUrl, firstToken, cookie: null);
         cookie.Should().StartWith("rs_affinity=");
+        replicaPorts[negotiatedPort].Should().Be(firstReplica, "the member's token names the room, which decides the replica");
         for (var i = 0; i < 3; i++)
         {
-            var (_, again) = await NegotiateAsync(baseUrl, token, cookie);
-            again.Should().Be(negotiatedPort, "the same cookie always reaches the same replica");
-            var (wsPort, replica) = await JoinOverWebSocketAsync(baseUrl, roomId, token, cookie);
+            var (_, again) = await NegotiateAsync(baseUrl, firstToken, cookie);
+            again.Should().Be(negotiatedPort, "a member always reaches its room's replica");
+            var (wsPort, replica) = await JoinOverWebSocketAsync(baseUrl, firstRoomId, firstToken, cookie);
             wsPort.Should().Be(negotiatedPort, "negotiate and connect must reach one replica");
             replica.Should().Be(replicaPorts[negotiatedPort]);
         }

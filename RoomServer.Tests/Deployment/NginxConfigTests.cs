@@ -93,7 +93,9 @@ public sealed class NginxConfigTests
             .And.Contain("worker_connections 16384;")
             .And.Contain("error_log /dev/stderr crit;", "error-level lines quote the request line, and hub URLs carry a token");
         shared.Should().Contain("map $cookie_rs_affinity $rs_affinity_client {")
-            .And.Contain("map $arg_room $rs_affinity {")
+            .And.Contain("map $arg_room $rs_affinity_hint {")
+            .And.Contain("map $http_authorization $rs_affinity_bearer {")
+            .And.Contain("map $arg_access_token $rs_affinity {")
             .And.Contain("add_header Set-Cookie $rs_affinity_set_cookie always;")
             .And.Contain("proxy_next_upstream         error timeout;")
             .And.Contain("proxy_next_upstream error timeout http_503 http_404 non_idempotent;")

@@ -106,7 +106,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
             await socket.ConnectAsync(url, timeout.Token);
 
             socket.HttpStatusCode.Should().Be(HttpStatusCode.SwitchingProtocols);
-            (await ReceiveTextAsync(socket, timeout.Token)).Should().Be(negotiatedOn, "negotiate and connect must reach one replica");
+            (await NameReplica.ReceiveNameAsync(socket, timeout.Token)).Should().Be(negotiatedOn, "negotiate and connect must reach one replica");
             seen.Add(negotiatedOn);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
         }
@@ -145,7 +145,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
             socket.Options.SetRequestHeader("Cookie", otherCookie);
             using var timeout = new CancellationTokenSource(Timeout);
             await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Nginx.Port}/hubs/room?id=x&access_token=secret&room=R{room}"), timeout.Token);
-            (await ReceiveTextAsync(socket, timeout.Token)).Should().Be(replica, "the connect names the room, as its negotiate did");
+            (await NameReplica.ReceiveNameAsync(socket, timeout.Token)).Should().Be(replica, "the connect names the room, as its negotiate did");
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
         }
 
@@ -339,74 +339,4 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     }
 
     private NameReplica Replica(string name) => replicas.Single(r => r.Name == name);
-
-    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[256];
-        var result = await socket.ReceiveAsync(buffer, cancellationToken);
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
-    }
-
-    /// <summary>A stand-in replica: every HTTP request answers its name; a WebSocket receives its name once.</summary>
-    private sealed class NameReplica : IAsyncDisposable
-    {
-        private readonly WebApplication app;
-        private int requests;
-        private int disposed;
-
-        private NameReplica(string name, WebApplication app, Uri baseUrl)
-        {
-            Name = name;
-            this.app = app;
-            BaseUrl = baseUrl;
-        }
-
-        public string Name { get; }
-
-        public Uri BaseUrl { get; }
-
-        public int Requests => Volatile.Read(ref requests);
-
-        public static async Task<NameReplica> StartAsync(string name)
-        {
-            var baseUrl = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls(baseUrl.ToString());
-            var app = builder.Build();
-            NameReplica? replica = null;
-            app.UseWebSockets();
-            app.Run(async context =>
-            {
-                Interlocked.Increment(ref replica!.requests);
-                if (context.WebSockets.IsWebSocketRequest)
-                {
-                    using var socket = await context.WebSockets.AcceptWebSocketAsync();
-                    await socket.SendAsync(Encoding.UTF8.GetBytes(name), WebSocketMessageType.Text, true, context.RequestAborted);
-                    var buffer = new byte[16];
-                    var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
-                    if (received.MessageType == WebSocketMessageType.Close)
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
-                    }
-
-                    return;
-                }
-
-                await context.Response.WriteAsync(name, context.RequestAborted);
-            });
-            replica = new NameReplica(name, app, baseUrl);
-            await app.StartAsync();
-            return replica;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) == 0)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
-    }
 }

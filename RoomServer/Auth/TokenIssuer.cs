@@ -43,6 +43,11 @@ public sealed class TokenIssuer(IOptions<RoomServerOptions> options, TimeProvide
                 [RoomClaims.RemovalGeneration] = removalGeneration,
             },
             SigningCredentials = new SigningCredentials(SigningKey(jwt), SecurityAlgorithms.HmacSha256),
+
+            // The room again, in the JOSE header: the header segment is then the same for every member of
+            // the room and differs between rooms, so nginx can route a room's members to one replica by it
+            // without decoding the token (DESIGN.md §7), whether or not the client sends the room hint.
+            AdditionalHeaderClaims = new Dictionary<string, object> { [RoomClaims.RoomId] = roomId },
         });
         return (token, expiresAt);
     }
