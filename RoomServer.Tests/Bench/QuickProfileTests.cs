@@ -6,8 +6,7 @@ namespace RoomShare.RoomServer.Tests.Bench;
 
 /// <summary>
 /// The load tool's quick profile (RoomShare.LoadTest --profile quick) end to end, as a child process: it
-/// brings up its own clusters with eng/cluster.sh (the floor arm, and two replicas on Redis behind nginx,
-/// with and without the room hint),
+/// brings up its own clusters with eng/cluster.sh (the floor arm, and two replicas on Redis behind nginx),
 /// drives every scenario at toy sizes and tears them down. Asserts only correctness — it completed, no
 /// delivery went missing, none arrived out of order. Speed lives in the benchmark, never in tests.
 /// </summary>
@@ -44,7 +43,7 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         var root = results.RootElement;
         root.GetProperty("complete").GetBoolean().Should().BeTrue(run.Describe());
         root.GetProperty("arms").EnumerateArray().Select(arm => arm.GetProperty("arm").GetString())
-            .Should().Equal(["floor", "roomshare-2", "roomshare-2-roomhint"], "the quick profile runs the floor, two replicas, and two replicas with the web client's room hint");
+            .Should().Equal(["floor", "roomshare-2"], "the quick profile runs the floor and two replicas");
         var writeSteps = root.GetProperty("arms").EnumerateArray()
             .SelectMany(arm => arm.GetProperty("writes").EnumerateArray())
             .SelectMany(write => write.GetProperty("steps").EnumerateArray())

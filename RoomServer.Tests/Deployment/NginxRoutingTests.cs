@@ -15,39 +15,27 @@ namespace RoomShare.RoomServer.Tests.Deployment;
 /// "replicas" that answer with their name: affinity cookie, spreading, WebSocket upgrade, failover.
 /// Independent of the RoomServer itself.
 /// </summary>
-public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
+public sealed class NginxRoutingTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private readonly List<NameReplica> replicas = [];
-    private NginxProcess? nginx;
-    private HttpClient? http;
+    private NameReplicasBehindNginx? cluster;
 
-    private NginxProcess Nginx => nginx ?? throw new InvalidOperationException("not started");
+    private NameReplicasBehindNginx Cluster => cluster ?? throw new InvalidOperationException("not started");
 
-    private HttpClient Http => http ?? throw new InvalidOperationException("not started");
+    private NginxProcess Nginx => Cluster.Nginx;
 
-    public async Task InitializeAsync()
-    {
-        replicas.Add(await NameReplica.StartAsync("a"));
-        replicas.Add(await NameReplica.StartAsync("b"));
-        nginx = await NginxProcess.StartAsync(replicas.Select(r => r.BaseUrl).ToList());
-        // No cookie container: each request is a brand-new client unless the test sends the cookie.
-        http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = nginx.BaseUrl, Timeout = Timeout };
-    }
+    private HttpClient Http => Cluster.Http;
 
-    public void Dispose() => http?.Dispose();
+    private IReadOnlyList<NameReplica> Replicas => Cluster.Replicas;
+
+    public async Task InitializeAsync() => cluster = await NameReplicasBehindNginx.StartAsync(Timeout);
 
     public async Task DisposeAsync()
     {
-        if (nginx is not null)
+        if (cluster is not null)
         {
-            await nginx.DisposeAsync();
-        }
-
-        foreach (var replica in replicas)
-        {
-            await replica.DisposeAsync();
+            await cluster.DisposeAsync();
         }
     }
 
@@ -201,7 +189,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
             response.StatusCode.Should().Be(HttpStatusCode.NotFound, path);
         }
 
-        replicas.Sum(r => r.Requests).Should().Be(0, "no spelling reached a replica");
+        Replicas.Sum(r => r.Requests).Should().Be(0, "no spelling reached a replica");
         using var other = await Http.GetAsync(new Uri("/metricsboard", UriKind.Relative));
         other.StatusCode.Should().Be(HttpStatusCode.OK, "only /metrics itself and what is below it are refused");
     }
@@ -219,7 +207,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         problem.RootElement.GetProperty("code").GetString().Should().Be("payload_too_large");
         problem.RootElement.GetProperty("status").GetInt32().Should().Be(413);
-        replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
+        Replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "nginx answers like the API (DESIGN §5)");
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"payload_too_large\"");
     }
@@ -227,7 +215,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task AnApiRequestNoReplicaCanAnswerIsA503UnavailableProblem()
     {
-        foreach (var replica in replicas)
+        foreach (var replica in Replicas)
         {
             await replica.DisposeAsync();
         }
@@ -245,7 +233,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task AHubRequestNoReplicaCanAnswerIsA503UnavailableProblem()
     {
-        foreach (var replica in replicas)
+        foreach (var replica in Replicas)
         {
             await replica.DisposeAsync();
         }
@@ -268,7 +256,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"code\":\"payload_too_large\"");
-        replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
+        Replicas.Sum(r => r.Requests).Should().Be(0, "nginx rejects it before any replica sees it");
     }
 
     [Fact]
@@ -281,7 +269,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 
         response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         (await response.Content.ReadAsStringAsync()).Should().BeOneOf("a", "b");
-        replicas.Sum(r => r.Requests).Should().Be(1, "the app, not nginx, answers a body it accepts");
+        Replicas.Sum(r => r.Requests).Should().Be(1, "the app, not nginx, answers a body it accepts");
     }
 
     [Fact]
@@ -330,13 +318,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private async Task<(string Cookie, string Replica)> NegotiateAsNewClientAsync()
-    {
-        using var response = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var setCookie = response.Headers.GetValues("Set-Cookie").Single();
-        return (setCookie.Split(';')[0], await response.Content.ReadAsStringAsync());
-    }
+    private Task<(string Cookie, string Replica)> NegotiateAsNewClientAsync() => Cluster.NegotiateAsNewClientAsync();
 
-    private NameReplica Replica(string name) => replicas.Single(r => r.Name == name);
+    private NameReplica Replica(string name) => Cluster.Replica(name);
 }

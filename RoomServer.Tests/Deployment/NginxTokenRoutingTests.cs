@@ -17,42 +17,26 @@ namespace RoomShare.RoomServer.Tests.Deployment;
 /// <see cref="TokenIssuer"/> mints them name their room in the JOSE header, and nginx routes a room's
 /// members to one replica by it without a room hint. Through a real nginx in front of two stand-in replicas.
 /// </summary>
-public sealed class NginxTokenRoutingTests : IAsyncLifetime, IDisposable
+public sealed class NginxTokenRoutingTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly TokenIssuer issuer = new(
         Options.Create(new RoomServerOptions { Jwt = { SigningKey = new string('k', 32) } }), TimeProvider.System);
 
-    private readonly List<NameReplica> replicas = [];
-    private NginxProcess? nginx;
-    private HttpClient? http;
+    private NameReplicasBehindNginx? cluster;
 
-    private NginxProcess Nginx => nginx ?? throw new InvalidOperationException("not started");
+    private NameReplicasBehindNginx Cluster => cluster ?? throw new InvalidOperationException("not started");
 
-    private HttpClient Http => http ?? throw new InvalidOperationException("not started");
+    private HttpClient Http => Cluster.Http;
 
-    public async Task InitializeAsync()
-    {
-        replicas.Add(await NameReplica.StartAsync("a"));
-        replicas.Add(await NameReplica.StartAsync("b"));
-        nginx = await NginxProcess.StartAsync(replicas.Select(r => r.BaseUrl).ToList());
-        // No cookie container: each request is a brand-new client unless the test sends the cookie.
-        http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = nginx.BaseUrl, Timeout = Timeout };
-    }
-
-    public void Dispose() => http?.Dispose();
+    public async Task InitializeAsync() => cluster = await NameReplicasBehindNginx.StartAsync(Timeout);
 
     public async Task DisposeAsync()
     {
-        if (nginx is not null)
+        if (cluster is not null)
         {
-            await nginx.DisposeAsync();
-        }
-
-        foreach (var replica in replicas)
-        {
-            await replica.DisposeAsync();
+            await cluster.DisposeAsync();
         }
     }
 
@@ -77,7 +61,7 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime, IDisposable
         // half sending the token as a bearer header (the .NET client; the JavaScript client's negotiate and
         // polls), half as access_token (a browser's WebSocket). All reach one replica, and a member's
         // WebSocket follows. At least 12 rooms, and more (at most 40) until both replicas have been seen.
-        var (otherCookie, _) = await NegotiateAsNewClientAsync();
+        var (otherCookie, _) = await Cluster.NegotiateAsNewClientAsync();
         var roomsPerReplica = new Dictionary<string, int>();
         for (var room = 0; room < 40 && (room < 12 || roomsPerReplica.Count < 2); room++)
         {
@@ -196,17 +180,9 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime, IDisposable
 
         using var timeout = new CancellationTokenSource(Timeout);
         var hintQuery = hint is null ? "" : "&room=" + hint;
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Nginx.Port}/hubs/room?id=x&access_token={token}{hintQuery}"), timeout.Token);
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Cluster.Nginx.Port}/hubs/room?id=x&access_token={token}{hintQuery}"), timeout.Token);
         var replica = await NameReplica.ReceiveNameAsync(socket, timeout.Token);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
         return replica;
-    }
-
-    private async Task<(string Cookie, string Replica)> NegotiateAsNewClientAsync()
-    {
-        using var response = await Http.PostAsync(new Uri("/hubs/room/negotiate?negotiateVersion=1", UriKind.Relative), null);
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var setCookie = response.Headers.GetValues("Set-Cookie").Single();
-        return (setCookie.Split(';')[0], await response.Content.ReadAsStringAsync());
     }
 }

@@ -41,9 +41,9 @@ public static class Profiles
         [
             // The floor's W1 and W3 give RoomShare's capacities as fractions of what the platform does.
             new ArmPlan(ArmShape.FloorArm, ["W1", "W3"]),
+            // Its members' tokens name their rooms, so nginx puts a room's members on one replica (DESIGN
+            // §7); the room hint arm (roomshare-2-roomhint) routes the same way now, so it is left out.
             new ArmPlan(ArmShape.RoomShare(2), ["W0", "W1", "W2", "W3"]),
-            // What the web client does: its hub URL names the room, so a room's members share a replica.
-            new ArmPlan(ArmShape.RoomShareRoomHint(2), ["W1"]),
             new ArmPlan(ArmShape.RoomShare(1), ["W1"]),
             new ArmPlan(ArmShape.RoomShare(3), ["W1"]),
             new ArmPlan(ArmShape.EmbeddedMode, ["W1"]),
@@ -66,7 +66,6 @@ public static class Profiles
         [
             new ArmPlan(ArmShape.FloorArm, ["W1", "W3"]),
             new ArmPlan(ArmShape.RoomShare(2), ["W0", "W1", "W2", "W3"]),
-            new ArmPlan(ArmShape.RoomShareRoomHint(2), ["W1"]),
         ],
         IssueSlo,
         DefaultLimits,
