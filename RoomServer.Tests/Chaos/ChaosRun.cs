@@ -50,7 +50,9 @@ public sealed class ChaosRun : IAsyncDisposable
 
     /// <summary>
     /// Creates the rooms and joins the clients: straight to the replicas in turn (so every replica
-    /// has members, whichever one a fault hits), or through nginx with <paramref name="viaNginx"/>.
+    /// has members, whichever one a fault hits), or through nginx with <paramref name="viaNginx"/>, which
+    /// puts each room's clients on that room's replica (their tokens name it, DESIGN.md §7): the tests through
+    /// nginx are about nginx's own faults, and the others carry every room's events across replicas.
     /// With <paramref name="writing"/> the clients start their write loops at once.
     /// </summary>
     public static async Task<ChaosRun> StartAsync(ChaosFixture cluster, ITestOutputHelper output, int defaultSeed, bool viaNginx = false, bool writing = true, ChaosProfile? profile = null)

@@ -8,7 +8,8 @@ using Xunit.Abstractions;
 namespace RoomShare.RoomServer.Tests.Cluster;
 
 /// <summary>
-/// SIGTERM drain with clients that negotiate first, as the official clients do by default: their
+/// SIGTERM drain with clients that negotiate first, as the official clients do by default, with tokens
+/// minted elsewhere (without the room in their header, so nginx goes by the client, DESIGN.md §7): their
 /// affinity cookie pins them to one replica, so when that replica drains, nginx must move both the
 /// negotiate and the WebSocket (the draining replica answers 503 on /hubs/, which nginx retries on
 /// the next replica of the ring). <see cref="ReplicaDrainTests"/> covers skipNegotiation clients.
@@ -121,7 +122,7 @@ public sealed class ReplicaDrainNegotiateTests(ClusterFixture cluster, ITestOutp
 
     private async Task<RoomFollower> JoinNegotiatingAsync(TestRoom room, string memberId, CookieContainer jar)
     {
-        var token = await cluster.TokenAsync(room, memberId);
+        var token = TestTokens.Mint(cluster.SigningKey, room.Id, memberId, memberId.ToUpperInvariant());
         var client = await HubTestClient.ConnectAsync(cluster.BaseUrl, token, Negotiating(jar));
         var follower = new RoomFollower(room, memberId, token, client);
         try

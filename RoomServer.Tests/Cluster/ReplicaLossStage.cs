@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace RoomShare.RoomServer.Tests.Cluster;
 
 /// <summary>
-/// The stage for losing a replica (kill -9, SIGTERM): members of one room spread over the replicas
-/// through nginx, the victim chosen as the replica with the most of them (by pigeonhole at least 3 of
-/// 9), and a writer straight on another replica changing choices throughout. The writer's replica never
+/// The stage for losing a replica (kill -9, SIGTERM): members of one room on every replica — every other
+/// one through nginx, which puts them all on the room's replica (their tokens name the room, DESIGN.md §7),
+/// the victim; the rest straight on each replica in turn, so some stay on survivors — and a writer
+/// straight on another replica changing choices throughout. The writer's replica never
 /// fails, but on a loaded machine one of its store calls can outlast the deadline: a write answered
 /// <c>unavailable</c> is sent again with its opId, as DESIGN.md §5 tells a client to, and applies once.
 /// </summary>
@@ -48,10 +49,12 @@ internal sealed class ReplicaLossStage : IAsyncDisposable
         {
             for (var i = 0; i < memberCount; i++)
             {
-                members.Add(await cluster.JoinAsync(room, memberPrefix + i.ToString(CultureInfo.InvariantCulture)));
+                var via = i % 2 == 0 ? null : cluster.Replicas[i / 2 % cluster.Replicas.Count].BaseUrl;
+                members.Add(await cluster.JoinAsync(room, memberPrefix + i.ToString(CultureInfo.InvariantCulture), via));
             }
 
-            var victimId = members.GroupBy(m => m.Replica).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+            var victimId = members.Where((_, i) => i % 2 == 0).Select(m => m.Replica).Distinct().Should()
+                .ContainSingle("nginx puts the members of one room on the room's replica").Subject;
             var writer = await cluster.JoinAsync(room, "writer", cluster.Replicas.First(r => r.ReplicaId != victimId).BaseUrl);
             members.Add(writer);
             var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 400, pacing: TimeSpan.FromMilliseconds(10), flowingAfter: 20, retryUnavailableOnce: true);
@@ -60,6 +63,7 @@ internal sealed class ReplicaLossStage : IAsyncDisposable
             members.Remove(writer);
             var stage = new ReplicaLossStage(room, members, cluster.Replica(victimId), writer, loop, running);
             stage.OnVictim.Should().HaveCountGreaterThanOrEqualTo(2);
+            members.Should().Contain(m => m.Replica != victimId, "some members stay on survivors through the loss");
             return stage;
         }
         catch

@@ -57,10 +57,16 @@ internal sealed class NameReplicasBehindNginx : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Nginx.DisposeAsync();
-        foreach (var replica in Replicas)
+        try
         {
-            await replica.DisposeAsync();
+            await Nginx.DisposeAsync();
+        }
+        finally
+        {
+            foreach (var replica in Replicas)
+            {
+                await replica.DisposeAsync();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -57,10 +58,11 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime
     [Fact]
     public async Task MembersOfOneRoomReachOneReplicaByTheirTokensWithoutAHint()
     {
-        // Every room: 8 new clients with their own tokens and no hint, half with another client's cookie,
-        // half sending the token as a bearer header (the .NET client; the JavaScript client's negotiate and
-        // polls), half as access_token (a browser's WebSocket). All reach one replica, and a member's
-        // WebSocket follows. At least 12 rooms, and more (at most 40) until both replicas have been seen.
+        // Every room: 8 new clients' negotiates with their own tokens and no hint, half with another client's
+        // cookie, half sending the token as a bearer header (the .NET client; the JavaScript client's
+        // negotiate and polls), half as access_token (where a browser's WebSocket carries it). All reach one
+        // replica, and a member's WebSocket and long poll follow. At least 12 rooms, and more (at most 40)
+        // until both replicas have been seen.
         var (otherCookie, _) = await Cluster.NegotiateAsNewClientAsync();
         var roomsPerReplica = new Dictionary<string, int>();
         for (var room = 0; room < 40 && (room < 12 || roomsPerReplica.Count < 2); room++)
@@ -75,6 +77,8 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime
             var replica = reached.Should().ContainSingle($"room {roomId}'s members all go where its tokens hash").Subject;
             roomsPerReplica[replica] = roomsPerReplica.GetValueOrDefault(replica) + 1;
             (await ConnectAsync(Issue(roomId, "m9"), hint: null, otherCookie)).Should().Be(replica, "a member's WebSocket reaches the room's replica");
+            (await PollAsync(Issue(roomId, "m10"))).Should().Be(replica, "a long poll (an id, no upgrade; a lower-case scheme) reaches it too");
+            (await NegotiateWithEncodedDotsAsync(Issue(roomId, "m11"))).Should().Be(replica, "a token whose dots came percent-encoded reaches it too");
         }
 
         roomsPerReplica.Keys.Should().BeEquivalentTo(["a", "b"], "rooms spread over the replicas");
@@ -167,6 +171,37 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime
         using var response = await Http.SendAsync(request);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>A long poll of a held connection (<c>id</c>, no upgrade) with a lower-case <c>bearer</c> scheme; the replica it reached.</summary>
+    private async Task<string> PollAsync(string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hubs/room?id=x");
+        request.Headers.TryAddWithoutValidation("Authorization", "bearer " + token);
+        using var response = await Http.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>
+    /// A negotiate whose access_token has its dots written as <c>%2E</c>, over a raw socket: .NET's
+    /// <see cref="Uri"/> would decode them before sending. The replica it reached.
+    /// </summary>
+    private async Task<string> NegotiateWithEncodedDotsAsync(string token)
+    {
+        using var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await client.ConnectAsync(IPAddress.Loopback, Cluster.Nginx.Port, timeout.Token);
+        await using var stream = client.GetStream();
+        var request = $"POST /hubs/room/negotiate?negotiateVersion=1&access_token={token.Replace(".", "%2E", StringComparison.Ordinal)} HTTP/1.1\r\n" +
+            "Host: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var response = await reader.ReadToEndAsync(timeout.Token);
+        response.Should().StartWith("HTTP/1.1 200");
+        var body = response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
+        // The stand-in replica's one-line answer, in a single chunk when nginx passes it on chunked.
+        return response.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase) ? body.Split("\r\n")[1] : body;
     }
 
     /// <summary>A WebSocket with the token in the query, as a browser opens it; the replica it reached.</summary>
