@@ -7,8 +7,8 @@ namespace RoomShare.RoomServer.Tests.Browser;
 /// The web client in headless Chromium (Debian's, driven by playwright-core), against a real
 /// cluster — redis, three replicas, nginx. The driver (tests/js/browser/two-members.mjs) plays two
 /// members and the owner on three phones (three cookie jars): A and the owner through nginx, which
-/// the page's room hint sends to the room's replica, B straight on another replica, so B sees A's
-/// changes through Redis; a reload, the owner locking the room, and the kill of the room's replica,
+/// sends them to the room's replica (by the room their tokens name; the page's room hint names it too),
+/// B straight on another replica, so B sees A's changes through Redis; a reload, the owner locking the room, and the kill of the room's replica,
 /// after which A and the owner move together to a survivor. It saves mobile screenshots under
 /// artifacts/screenshots. Its own cluster: it kills a replica.
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
         report.GetProperty("ok").GetBoolean().Should().BeTrue();
         var roomReplica = report.GetProperty("roomReplica").GetString();
         roomReplica.Should().NotBeNullOrEmpty();
-        report.GetProperty("replicaO").GetString().Should().Be(roomReplica, $"the room hint routes the room's members through nginx to one replica\n{result}");
+        report.GetProperty("replicaO").GetString().Should().Be(roomReplica, $"nginx routes the room's members to one replica\n{result}");
         var replicaB = report.GetProperty("replicaB").GetString();
         replicaB.Should().NotBe(roomReplica, "B was opened on another replica, so A's changes reach it through Redis");
         report.GetProperty("propagationMs").GetDouble().Should().BeLessThan(3000, "B sees A's choice and the totals live (the driver's limit; not a speed figure)");

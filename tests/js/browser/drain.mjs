@@ -9,7 +9,7 @@
 //   SCREENSHOT_DIR where the mobile screenshots go                                (optional)
 //   CHROMIUM       browser binary (default /usr/bin/chromium; never downloaded)
 //
-// Steps: create a room; open A through nginx (the room hint sends it to the room's replica) and B straight
+// Steps: create a room; open A through nginx (the room its token names sends it to the room's replica) and B straight
 // on another replica; SIGTERM A's replica → A shows reconnecting and comes back live on a survivor by
 // itself — never offline, no click (a drain that closed with SignalR's Abort() told the client not to
 // reconnect, and the page waited for "Try again"); the drained replica exits; A and B still see each

@@ -133,7 +133,7 @@ async function main() {
   const o = await step('open-owner-on-the-rooms-replica', async () => {
     const phone = await newPhone(room.owner, 'O');
     report.replicaO = (await dataset(phone.page)).replica;
-    if (report.replicaO !== roomReplica) throw new Error(`O landed on ${report.replicaO}, A on ${roomReplica}: the room hint did not route them together`);
+    if (report.replicaO !== roomReplica) throw new Error(`O landed on ${report.replicaO}, A on ${roomReplica}: nginx did not route them together`);
     return phone;
   });
 
