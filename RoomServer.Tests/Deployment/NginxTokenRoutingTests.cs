@@ -4,11 +4,10 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Deployment;
 
@@ -21,9 +20,10 @@ namespace RoomShare.RoomServer.Tests.Deployment;
 public sealed class NginxTokenRoutingTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly string SigningKey = new('k', 32);
 
     private readonly TokenIssuer issuer = new(
-        Options.Create(new RoomServerOptions { Jwt = { SigningKey = new string('k', 32) } }), TimeProvider.System);
+        Options.Create(new RoomServerOptions { Jwt = { SigningKey = SigningKey } }), TimeProvider.System);
 
     private NameReplicasBehindNginx? cluster;
 
@@ -133,11 +133,8 @@ public sealed class NginxTokenRoutingTests : IAsyncLifetime
 
     private string Issue(string roomId, string memberId) => issuer.Issue(roomId, memberId, memberId.ToUpperInvariant(), RoomClaims.MemberRole, 0).Token;
 
-    private static string MintWithoutRoomHeader(string roomId) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-    {
-        Claims = new Dictionary<string, object> { [RoomClaims.MemberId] = "m1", [RoomClaims.RoomId] = roomId },
-        SigningCredentials = new SigningCredentials(TokenIssuer.SigningKey(new JwtOptions { SigningKey = new string('k', 32) }), SecurityAlgorithms.HmacSha256),
-    });
+    /// <summary>A token minted elsewhere: the same claims, the room only in the payload (the standard header).</summary>
+    private static string MintWithoutRoomHeader(string roomId) => TestTokens.Mint(SigningKey, roomId, "m1", "M1");
 
     /// <summary>A negotiate carrying <paramref name="token"/> as the .NET client (bearer) or in the query; the replica it reached.</summary>
     private async Task<string> NegotiateAsync(string token, bool asBearer, string? cookie, string? hint = null)
