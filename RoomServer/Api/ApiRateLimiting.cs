@@ -16,7 +16,9 @@ namespace RoomShare.RoomServer.Api;
 /// (no key, a wrong key, a member token) on its remote address's bucket — an IPv6 client's /64
 /// (<c>AnonymousApiRequestsPerSecond</c>, burst twice that), so guessing keys cannot drain a real
 /// key's budget. Past it: 429 with a <c>rate_limited</c> problem and <c>Retry-After</c>. Runs before
-/// authentication, so a flood of bad keys is turned away before any key is checked.
+/// authentication, so a flood of bad keys is turned away before any key is checked. The hub's endpoints
+/// opt out altogether (<c>DisableRateLimiting</c> in <c>MapRoomHub</c>; they have limits of their own): a
+/// partition for <c>/hubs</c> here would never be reached.
 /// </summary>
 public static class ApiRateLimiting
 {

@@ -22,37 +22,38 @@ public static class RequestCharsets
 {
     private const int MaxEchoedLength = 40;
 
-    public static IApplicationBuilder UseKnownRequestCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <remarks>Not async: see <see cref="Hubs.DrainGate.UseDrainGate"/>.</remarks>
+    public static IApplicationBuilder UseKnownRequestCharsets(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        if (ReadsJsonBody(context))
+        if (!ReadsJsonBody(context))
         {
-            if (Utf8Alias(context.Request.ContentType) is { } plain)
-            {
-                context.Request.ContentType = plain;
-            }
-            else if (RepeatedCharsets(context.Request.ContentType) is { } charsets)
-            {
-                // The framework reads the first, and a check of the first alone would let a second through to it.
-                await ProblemWriter.WriteAsync(
-                    context,
-                    RoomErrorCodes.InvalidArgument,
-                    $"the request body's Content-Type names {charsets} charsets: JSON bodies must be UTF-8, with one charset or none (Content-Type: application/json)",
-                    StatusCodes.Status415UnsupportedMediaType);
-                return;
-            }
-            else if (NotUtf8Charset(context.Request.ContentType) is { } charset)
-            {
-                var shown = charset.Length <= MaxEchoedLength ? charset : charset[..MaxEchoedLength] + "…";
-                await ProblemWriter.WriteAsync(
-                    context,
-                    RoomErrorCodes.InvalidArgument,
-                    $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
-                    StatusCodes.Status415UnsupportedMediaType);
-                return;
-            }
+            return next(context);
         }
 
-        await next(context);
+        if (Utf8Alias(context.Request.ContentType) is { } plain)
+        {
+            context.Request.ContentType = plain;
+        }
+        else if (RepeatedCharsets(context.Request.ContentType) is { } charsets)
+        {
+            // The framework reads the first, and a check of the first alone would let a second through to it.
+            return ProblemWriter.WriteAsync(
+                context,
+                RoomErrorCodes.InvalidArgument,
+                $"the request body's Content-Type names {charsets} charsets: JSON bodies must be UTF-8, with one charset or none (Content-Type: application/json)",
+                StatusCodes.Status415UnsupportedMediaType);
+        }
+        else if (NotUtf8Charset(context.Request.ContentType) is { } charset)
+        {
+            var shown = charset.Length <= MaxEchoedLength ? charset : charset[..MaxEchoedLength] + "…";
+            return ProblemWriter.WriteAsync(
+                context,
+                RoomErrorCodes.InvalidArgument,
+                $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
+                StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        return next(context);
     });
 
     /// <summary>

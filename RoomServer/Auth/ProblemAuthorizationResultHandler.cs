@@ -16,11 +16,28 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
 
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
-    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Challenged)
+        {
+            return ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, Unauthenticated);
+        }
+
+        // Each scheme's result is already cached, so this has usually finished. Then an admitted request goes on
+        // without an async frame of this handler, which a hub connection's request would keep alive as long as
+        // the connection (see DrainGate.UseDrainGate).
+        var anyFailed = AnyPresentedCredentialFailedAsync(context, policy);
+        return anyFailed.IsCompletedSuccessfully && !anyFailed.Result && !authorizeResult.Forbidden
+            ? _default.HandleAsync(next, context, policy, authorizeResult)
+            : RefuseOrAdmitAsync(next, context, policy, authorizeResult, anyFailed);
+    }
+
+    private async Task RefuseOrAdmitAsync(
+        RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult, Task<bool> anyFailed)
     {
         // A bad credential is 401 whatever came beside it (DESIGN.md §4): the policy would otherwise stand on the
         // other one alone — a valid member token with a wrong X-Api-Key read its room, a valid key with a forged token wrote.
-        if (authorizeResult.Challenged || await AnyPresentedCredentialFailedAsync(context, policy))
+        if (await anyFailed)
         {
             await ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, Unauthenticated);
             return;

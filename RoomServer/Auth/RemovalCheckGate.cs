@@ -28,7 +28,8 @@ public static class RemovalCheckGate
     /// member token could not be checked goes no further — unless the caller came with an API key as well.
     /// Other endpoints (health, metrics, API-key only) do not read the room as that member.
     /// </summary>
-    public static IApplicationBuilder UseRemovalCheckGate(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <remarks>Not async: see <see cref="Hubs.DrainGate.UseDrainGate"/>.</remarks>
+    public static IApplicationBuilder UseRemovalCheckGate(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         if (context.Items.ContainsKey(UncheckedItem)
             && !RoomClaims.IsApiCaller(context.User)
@@ -37,6 +38,6 @@ public static class RemovalCheckGate
             throw RoomException.Unavailable("could not check with the store whether this member was removed from the room; retry");
         }
 
-        await next(context);
+        return next(context);
     });
 }

@@ -23,20 +23,20 @@ namespace RoomShare.RoomServer.Hubs;
 /// </summary>
 public static class DrainGate
 {
-    public static WebApplication UseDrainGate(this WebApplication app)
+    /// <remarks>
+    /// Not async, like RoomShare's other pass-through middleware: it returns the next one's task. A hub
+    /// connection's request lasts as long as the connection, and a middleware that awaited the rest of the
+    /// pipeline would keep its state machine alive all that time, once per connection
+    /// (docs/bench/w0-middleware-frames.md; Hubs/HubConnectionMiddlewareTests keeps it so).
+    /// </remarks>
+    public static IApplicationBuilder UseDrainGate(this IApplicationBuilder app)
     {
-        app.Use(async (context, next) =>
-        {
-            if (!context.Request.Path.StartsWithSegments(HubExtensions.Path)
-                || !context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining
-                || ServesHeldConnection(context, context.RequestServices.GetRequiredService<HeldConnections>()))
-            {
-                await next(context);
-                return;
-            }
-
-            await RefuseAsync(context);
-        });
+        app.Use((context, next) =>
+            !context.Request.Path.StartsWithSegments(HubExtensions.Path)
+            || !context.RequestServices.GetRequiredService<ReplicaDrain>().IsDraining
+            || ServesHeldConnection(context, context.RequestServices.GetRequiredService<HeldConnections>())
+                ? next(context)
+                : RefuseAsync(context));
         return app;
     }
 

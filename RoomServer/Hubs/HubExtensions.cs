@@ -60,7 +60,12 @@ public static class HubExtensions
             // A client that asks for it resumes its connection after a transport blip on the same
             // replica, with what it missed replayed — no Join(since) resync (Redis/StatefulReconnectTests).
             o.AllowStatefulReconnects = options.StatefulReconnect;
-        });
+        })
+        // The API's rate limits leave the hub alone anyway (its partition has no limiter; the hub has its own
+        // limits). Saying so keeps the rate-limiting middleware out of a hub request altogether: a connection's
+        // request lasts as long as the connection, and the middleware's async frame and lease would stay alive
+        // all that time.
+        .DisableRateLimiting();
         return app;
     }
 }

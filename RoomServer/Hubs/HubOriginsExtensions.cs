@@ -31,20 +31,15 @@ public static class HubOriginsExtensions
     /// Answers 403 <c>forbidden</c> to a hub request (negotiate, connect, preflight) from an origin that is
     /// not allowed, and CORS headers to one from a listed origin.
     /// </summary>
-    public static WebApplication UseHubOrigins(this WebApplication app)
+    public static IApplicationBuilder UseHubOrigins(this IApplicationBuilder app)
     {
-        var origins = app.Services.GetRequiredService<HubOrigins>();
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments(HubExtensions.Path)
-                && !origins.Allows(context.Request.Headers.Origin is { Count: > 0 } origin ? origin.ToString() : null, context.Request.Host.Value ?? ""))
-            {
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden, "this page's origin may not open the room hub (RoomServer:AllowedOrigins)");
-                return;
-            }
-
-            await next(context);
-        });
+        var origins = app.ApplicationServices.GetRequiredService<HubOrigins>();
+        // Not async: see DrainGate.UseDrainGate.
+        app.Use((context, next) =>
+            context.Request.Path.StartsWithSegments(HubExtensions.Path)
+            && !origins.Allows(context.Request.Headers.Origin is { Count: > 0 } origin ? origin.ToString() : null, context.Request.Host.Value ?? "")
+                ? ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden, "this page's origin may not open the room hub (RoomServer:AllowedOrigins)")
+                : next(context));
         app.UseWhen(context => context.Request.Path.StartsWithSegments(HubExtensions.Path), hub => hub.UseCors(CorsPolicy));
         return app;
     }

@@ -16,41 +16,38 @@ namespace RoomShare.RoomServer.Hubs;
 /// </summary>
 public static class MemberConnectLimits
 {
-    public static WebApplication UseMemberConnectLimits(this WebApplication app)
+    public static IApplicationBuilder UseMemberConnectLimits(this IApplicationBuilder app)
     {
-        var cap = app.Services.GetRequiredService<MemberConnectionCap>();
-        var rate = app.Services.GetRequiredService<MemberConnectRate>();
-        app.Use(async (context, next) =>
+        var cap = app.ApplicationServices.GetRequiredService<MemberConnectionCap>();
+        var rate = app.ApplicationServices.GetRequiredService<MemberConnectRate>();
+        // Not async: see DrainGate.UseDrainGate.
+        app.Use((context, next) =>
         {
             if (!MemberConnectRate.StartsConnection(context))
             {
-                await next(context);
-                return;
+                return next(context);
             }
 
             if (MemberConnectRate.MemberKey(context.User) is not { } member)
             {
                 // Signed, but for nobody: every hub call would be refused, and the limits have no member to count.
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, "a hub connection needs a member token: valid room and sub claims");
-                return;
+                return ProblemWriter.WriteAsync(context, RoomErrorCodes.Unauthorized, "a hub connection needs a member token: valid room and sub claims");
             }
 
             if (cap.IsFull(member))
             {
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited,
+                return ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited,
                     $"this member has {cap.Limit} connections open on this replica, the most it may; close one first");
-                return;
             }
 
             if (!rate.TryAcquire(member, out var retryAfter))
             {
                 var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited, rate.Refusal(seconds));
-                return;
+                return ProblemWriter.WriteAsync(context, RoomErrorCodes.RateLimited, rate.Refusal(seconds));
             }
 
-            await next(context);
+            return next(context);
         });
         return app;
     }
