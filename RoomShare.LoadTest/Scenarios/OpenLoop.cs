@@ -22,6 +22,7 @@ public static class OpenLoop
         {
             try
             {
+                ScheduleThreadPriority.RaiseCurrentThread();
                 Run(ratePerSecond, count, dispatch, cancellationToken);
                 done.TrySetResult();
             }
@@ -37,7 +38,6 @@ public static class OpenLoop
         {
             IsBackground = true,
             Name = "open-loop schedule",
-            Priority = ThreadPriority.AboveNormal,
         };
         thread.Start();
         return done.Task;
