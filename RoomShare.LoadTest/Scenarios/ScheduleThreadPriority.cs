@@ -11,40 +11,55 @@ namespace RoomShare.LoadTest.Scenarios;
 /// thread is raised: the sockets' reads, the thread pool and every process the tool starts keep the normal
 /// priority (.NET's <c>ThreadPriority</c> does nothing on Linux, so this asks the kernel directly). A new
 /// thread inherits its creator's nice value, and the thread pool starts workers from whichever thread queues
-/// work, so the thread is also marked reset-on-fork: what it starts begins at nice 0.
+/// work, so the thread is also marked reset-on-fork: what it starts begins at nice 0. Assumes the tool itself
+/// runs at nice 0.
 /// </summary>
 public static class ScheduleThreadPriority
 {
     public const int Nice = -10;
 
-    private static int _outcome; // 0 not tried, 1 raised, −1 refused
+    private const int NotTried = int.MinValue;
+    private const int Raised = 0;
+    private const int NotLinux = -1;
+    private const int NoSuchCall = -2;
+    private const int Eperm = 1;
+    private const int Eacces = 13;
 
-    /// <summary>What the report says: whether the schedule's thread ran raised, or why not.</summary>
+    private static int _outcome = NotTried; // Raised, NotLinux, or the errno of the refused call
+
+    /// <summary>What the report says: whether the last schedule's thread ran raised, or why not.</summary>
     public static string Describe() => Volatile.Read(ref _outcome) switch
     {
-        1 => $"the open-loop schedule's thread at nice {Nice.ToString(CultureInfo.InvariantCulture)} (nothing else raised)",
-        -1 => "the open-loop schedule's thread at normal priority (raising it was not permitted: not root, no CAP_SYS_NICE)",
-        _ => "no open-loop schedule ran",
+        Raised => $"the open-loop schedule's thread at nice {Nice.ToString(CultureInfo.InvariantCulture)} (nothing else raised)",
+        NotLinux => "the open-loop schedule's thread at normal priority (not Linux)",
+        NoSuchCall => "the open-loop schedule's thread at normal priority (the C library lacks setpriority or sched_setscheduler)",
+        Eperm or Eacces => "the open-loop schedule's thread at normal priority (raising it was not permitted: not root, no CAP_SYS_NICE)",
+        NotTried => "no open-loop schedule ran",
+        var errno => $"the open-loop schedule's thread at normal priority (raising it failed, errno {errno.ToString(CultureInfo.InvariantCulture)})",
     };
 
     /// <summary>Raises the calling thread; best effort, remembered for <see cref="Describe"/>.</summary>
-    public static void RaiseCurrentThread()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Volatile.Write(ref _outcome, -1);
-            return;
-        }
+    public static void RaiseCurrentThread() => Volatile.Write(ref _outcome, OperatingSystem.IsLinux() ? TryRaise() : NotLinux);
 
-        // Reset-on-fork first: raised without it, the thread would hand its nice value to the pool workers it starts.
-        var tid = NativeMethods.GetTid();
+    private static int TryRaise()
+    {
+        // Thread id 0 is the calling thread for both calls. Reset-on-fork first: raised without it, the thread
+        // would hand its nice value to the pool workers it starts.
         var noPriority = 0;
-        var raised = NativeMethods.SchedSetScheduler(tid, SchedOther | SchedResetOnFork, ref noPriority) == 0
-            && NativeMethods.SetPriority(PrioProcess, tid, Nice) == 0;
-        Volatile.Write(ref _outcome, raised ? 1 : -1);
+        try
+        {
+            return NativeMethods.SchedSetScheduler(0, SchedOther | SchedResetOnFork, ref noPriority) == 0
+                && NativeMethods.SetPriority(PrioProcess, 0, Nice) == 0
+                ? Raised
+                : Marshal.GetLastPInvokeError();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return NoSuchCall;
+        }
     }
 
-    private const int PrioProcess = 0; // with a thread id, Linux sets that one thread's nice value
+    private const int PrioProcess = 0; // with a thread id (0: the caller), Linux sets that one thread's nice value
     private const int SchedOther = 0;
     private const int SchedResetOnFork = 0x40000000;
 
@@ -57,9 +72,5 @@ public static class ScheduleThreadPriority
         [DllImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int SchedSetScheduler(int pid, int policy, ref int schedPriority);
-
-        [DllImport("libc", EntryPoint = "gettid")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int GetTid();
     }
 }
