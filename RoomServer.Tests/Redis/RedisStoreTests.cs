@@ -23,15 +23,16 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         foreach (var name in KeyNames)
         {
             var ttl = long.Parse((await server.Redis.ExecuteAsync("TTL", $"rs:{{{room.Id}}}:{name}"))!, CultureInfo.InvariantCulture);
-            ttl.Should().BeInRange(100, 120, $"rs:{{{room.Id}}}:{name} expires with the room");
+            ttl.Should().BeInRange(100, RoomLifeSeconds(120), $"rs:{{{room.Id}}}:{name} expires with the room");
         }
     }
 
     [Fact]
-    public async Task AChoiceKeyRecreatedWithinASecondOfTheLastRefreshStillExpiresWithTheRoom()
+    public async Task AChoiceKeyRecreatedWithinTheSlackOfTheLastRefreshStillExpiresWithTheRoom()
     {
-        // choice.lua skips the eight-key refresh when the room's keys were refreshed under a second ago,
-        // but never when the write may have created a key: here the choices hash, emptied and re-created.
+        // choice.lua skips the eight-key refresh while more than the room's TTL is left (a refresh gives
+        // the TTL and a slack), but never when the write may have created a key: here the choices hash,
+        // emptied and re-created.
         var room = await server.CreateRoomAsync(ttlMinutes: 2);
         await using var ann = await server.JoinAsync(room, "ann");
         await ann.Client.SetChoiceAsync(room, "pizza", 1, "a");
@@ -41,13 +42,41 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         // Refreshed just now, however slow the box: the write below is one the skip applies to.
         foreach (var name in KeyNames)
         {
-            await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", "120000");
+            await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", (RoomLifeSeconds(120) * 1000).ToString(CultureInfo.InvariantCulture));
         }
 
         await ann.Client.SetChoiceAsync(room, "pasta", 2, "c");
 
         var ttl = long.Parse((await server.Redis.ExecuteAsync("TTL", $"rs:{{{room.Id}}}:choices"))!, CultureInfo.InvariantCulture);
-        ttl.Should().BeInRange(100, 120, "a re-created choices hash expires with the room");
+        ttl.Should().BeInRange(100, RoomLifeSeconds(120), "a re-created choices hash expires with the room");
+    }
+
+    [Fact]
+    public async Task ABusyRoomsKeysAreRefreshedOncePerSlackAndAlwaysKeepTheRoomsTtl()
+    {
+        // A refresh gives the room's keys its TTL and a slack (1 % of it, 1 to 60 s): a write finding more
+        // than the TTL left skips the refresh, and one finding less refreshes every key.
+        var room = await server.CreateRoomAsync(ttlMinutes: 100);
+        const long ttlMs = 6_000_000, lifeMs = 6_060_000;
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pizza", 1, "slack-1");
+        foreach (var name in KeyNames)
+        {
+            (await PttlAsync($"rs:{{{room.Id}}}:{name}")).Should().BeInRange(ttlMs, lifeMs, $"rs:{{{room.Id}}}:{name} got the TTL and the slack");
+        }
+
+        // As if refreshed 30 s ago: more than the TTL is left, so the next write leaves the keys alone.
+        await SetPttlOfEveryKeyAsync(room, ttlMs + 30_000);
+        await ann.Client.SetChoiceAsync(room, "pizza", 2, "slack-2");
+        (await PttlAsync($"rs:{{{room.Id}}}:meta")).Should().BeLessThanOrEqualTo(ttlMs + 30_000, "a write within the slack skips the refresh");
+
+        // As if refreshed 61 s ago: less than the TTL is left, so the write refreshes every key.
+        await SetPttlOfEveryKeyAsync(room, ttlMs - 1_000);
+        await ann.Client.SetChoiceAsync(room, "pizza", 3, "slack-3");
+        foreach (var name in KeyNames)
+        {
+            (await PttlAsync($"rs:{{{room.Id}}}:{name}")).Should().BeGreaterThan(ttlMs, $"rs:{{{room.Id}}}:{name} keeps at least the room's TTL after its last change");
+        }
     }
 
     [Fact]
@@ -68,6 +97,46 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         await ann.Client.SetChoiceAsync(room, "pizza", 2, "r3");
         (await PttlAsync(rate)).Should().BeGreaterThan(50_000, "a new member's bucket and an existing one's write both leave the longer expiry");
     }
+
+    [Fact]
+    public async Task TheRateKeysExpiryIsExtendedOnlyWhenItsRecordedEndIsTooSoon()
+    {
+        // The key records in its field ~ the end its expiry was last given. A write whose bucket will be
+        // full before then makes no expiry call; one that needs longer extends it 5 s past its need.
+        var room = await server.CreateRoomAsync(ttlMinutes: 2);
+        var rate = $"rs:{{{room.Id}}}:rate";
+        await using var ann = await server.JoinAsync(room, "ann");
+        await ann.Client.SetChoiceAsync(room, "pizza", 1, "e1");
+        var recorded = await RecordedEndAsync(rate);
+        (await PttlAsync(rate)).Should().BeInRange(5_000, 6_100, "the first write gives its need (1 s here: the suite's buckets are huge) and the 5 s slack");
+
+        // Shorter than recorded, so a write that trusts the record leaves it as it is.
+        await server.Redis.ExecuteAsync("PEXPIRE", rate, "4000");
+        await ann.Client.SetChoiceAsync(room, "pizza", 2, "e2");
+        (await PttlAsync(rate)).Should().BeLessThanOrEqualTo(4_000, "a write whose bucket is full before the recorded end makes no expiry call");
+        (await RecordedEndAsync(rate)).Should().Be(recorded);
+
+        // As if recorded long ago: the end is too soon for this write's bucket, so it extends the expiry.
+        var stale = recorded - 5_500;
+        await server.Redis.ExecuteAsync("HSET", rate, "~", stale.ToString(CultureInfo.InvariantCulture));
+        await ann.Client.SetChoiceAsync(room, "pizza", 3, "e3");
+        (await PttlAsync(rate)).Should().BeInRange(5_000, 6_100, "the write extended the expiry past its need by the slack");
+        (await RecordedEndAsync(rate)).Should().BeGreaterThan(stale);
+    }
+
+    /// <summary>What a refresh gives a room's keys (prelude.lua room_life): the TTL and 1 % of it, 1 to 60 s.</summary>
+    private static long RoomLifeSeconds(long ttlSeconds) => ttlSeconds + Math.Clamp(ttlSeconds / 100, 1, 60);
+
+    private async Task SetPttlOfEveryKeyAsync(TestRoom room, long milliseconds)
+    {
+        foreach (var name in KeyNames)
+        {
+            await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", milliseconds.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private async Task<long> RecordedEndAsync(string rateKey) =>
+        long.Parse((await server.Redis.ExecuteAsync("HGET", rateKey, "~"))!, CultureInfo.InvariantCulture);
 
     private async Task<long> PttlAsync(string key) =>
         long.Parse((await server.Redis.ExecuteAsync("PTTL", key))!, CultureInfo.InvariantCulture);

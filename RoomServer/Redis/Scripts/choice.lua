@@ -39,16 +39,16 @@ local current = tonumber(redis.call('HGET', CHOICES, field) or '0')
 local nextq = value
 if mode == 'adjust' then nextq = math.max(0, math.min(tonumber(ARGV[9]), current + value)) end
 local version
--- Whether this write may have created one of the room's keys (touch_unless_fresh then refreshes all).
-local created = false
+-- The room's keys this write may have created, without an expiry yet (touch_unless_fresh gives them one).
+local created = {}
 if nextq ~= current then
   if nextq == 0 then redis.call('HDEL', CHOICES, field) else redis.call('HSET', CHOICES, field, nextq) end
-  created = current == 0
+  if current == 0 then created[#created + 1] = CHOICES end
   local opId = nil
   if op ~= '' then opId = op end
   local audit_created
   version, audit_created = append_event('choice', { memberId = member, menuId = menu, quantity = nextq, opId = opId }, { meta[5], meta[6], meta[7] })
-  created = created or audit_created
+  if audit_created then created[#created + 1] = AUDIT end
 else
   version = tonumber(redis.call('HGET', META, 'version'))
 end
@@ -56,7 +56,10 @@ local result = int(version) .. ':' .. int(nextq)
 if op ~= '' then
   redis.call('HSET', OPS, opKey, result)
   local logged = redis.call('RPUSH', OPLOG, opKey)
-  created = created or logged == 1
+  if logged == 1 then
+    created[#created + 1] = OPS
+    created[#created + 1] = OPLOG
+  end
   if logged > tonumber(ARGV[10]) then
     redis.call('HDEL', OPS, redis.call('LPOP', OPLOG))
   end

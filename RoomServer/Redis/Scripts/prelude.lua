@@ -17,7 +17,8 @@
 --   8 rs:{id}:audit     stream every event, entry id <version>-0, field e = event JSON; capped at
 --                             meta auditLength (oldest trimmed); read by audit.lua
 --   9 rs:{id}:rate      hash  <memberId> = <tokens>:<lastRefillMs>   (member write rate; own expiry,
---                             not touch()ed: it lapses once every bucket in it would be full again;
+--                             not touch()ed: it lapses once every bucket in it would be full again,
+--                             up to RATE_SLACK_MS later; ~ = when its expiry was last set to end, ms;
 --                             delete.lua removes it with the room)
 -- ARGV, the same first three for every script:
 --   1 publish command and channel: 'PUBLISH rs:{id}:events', or 'SPUBLISH rs:{id}:events' (sharded pub/sub
@@ -74,26 +75,39 @@ end
 -- for a write by the API (limited per API key over HTTP instead). Called after a write's own checks,
 -- before it changes anything: false (bucket empty) → the script returns 'rate_limited' and nothing,
 -- not even the bucket, was written.
+--
+-- The key lives until its fullest-to-be bucket would be full again. Its field RATE_LIVES_UNTIL (no member
+-- id is '~', RoomIds) records the end its expiry was last given: a write whose bucket will be full before
+-- then leaves the expiry alone, and one that needs longer gives it RATE_SLACK_MS more than it needs, so a
+-- busy room's key is extended about once per RATE_SLACK_MS rather than on every write (one call fewer).
+local RATE_LIVES_UNTIL, RATE_SLACK_MS = '~', 5000
 local function take_member_op(member, spec)
   if spec == nil or spec == '' then return true end
   local per_second, burst = string.match(spec, '^(%d+):(%d+)$')
   per_second, burst = tonumber(per_second), tonumber(burst)
   local now = now_ms()
   local tokens = burst
-  local bucket = redis.call('HGET', RATE, member)
+  local read = redis.call('HMGET', RATE, member, RATE_LIVES_UNTIL)
+  local bucket, lives_until = read[1], tonumber(read[2])
   if bucket then
     local t, last = string.match(bucket, '^([%d.]+):(%d+)$')
     tokens = math.min(burst, tonumber(t) + math.max(0, now - tonumber(last)) * per_second / 1000)
   end
   if tokens < 1 then return false end
   tokens = tokens - 1
-  redis.call('HSET', RATE, member, string.format('%.4f', tokens) .. ':' .. int(now))
-  local full_in = math.ceil((burst - tokens) * 1000 / per_second) + 1000
-  -- The key lives until its fullest-to-be bucket would be full again: GT only ever lengthens it (one
-  -- call on the hot path). GT treats a key without an expiry as never expiring, so a key this HSET
-  -- may just have created gets its first one with NX.
-  if not bucket then redis.call('PEXPIRE', RATE, full_in, 'NX') end
-  redis.call('PEXPIRE', RATE, full_in, 'GT')
+  local value = string.format('%.4f', tokens) .. ':' .. int(now)
+  local full_at = now + math.ceil((burst - tokens) * 1000 / per_second) + 1000
+  if lives_until and full_at <= lives_until then
+    redis.call('HSET', RATE, member, value)
+    return true
+  end
+  local until_ms = full_at + RATE_SLACK_MS
+  redis.call('HSET', RATE, member, value, RATE_LIVES_UNTIL, int(until_ms))
+  -- GT only ever lengthens the expiry (another member's bucket may need longer; an older RoomServer's
+  -- writes, without the field, use GT too). GT treats a key without an expiry as never expiring, so a
+  -- key without the field, which this HSET may just have created, gets its first one with NX.
+  if not lives_until then redis.call('PEXPIREAT', RATE, until_ms, 'NX') end
+  redis.call('PEXPIREAT', RATE, until_ms, 'GT')
   return true
 end
 
@@ -123,18 +137,31 @@ local function room_exists()
   return redis.call('EXISTS', META) == 1
 end
 
--- Every change refreshes the TTL of all the room's keys, so they expire together.
-local function touch()
-  local ttl = tonumber(redis.call('HGET', META, 'ttl'))
-  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
+-- How long a refresh gives the room's keys: the room's TTL and a slack of 1 % of it, 1 to 60 s. So an
+-- idle room expires no sooner than its TTL after its last change, and at most the slack later.
+local function room_life(ttl)
+  return ttl + math.max(1, math.min(60, math.floor(ttl / 100)))
 end
 
--- touch() for the hot write path (choice.lua): a busy room's keys were refreshed less than a second
--- ago, so their expiry is at most that much early if this write skips it — one PTTL instead of nine
--- calls. Never skipped when the script may have created a key (it would have no TTL at all).
+-- Every change refreshes the TTL of all the room's keys, so they expire together.
+local function touch()
+  local life = room_life(tonumber(redis.call('HGET', META, 'ttl')))
+  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], life) end
+end
+
+-- touch() for the hot write path (choice.lua): while more than the TTL is left, the keys were refreshed
+-- within the slack, and skipping the refresh still leaves the room its TTL after this write — one PTTL
+-- instead of nine calls, and a busy room's nine about once per slack, not once a second. `created`: the
+-- keys the write may have created, which have no TTL at all; a skipped refresh gives each the expiry
+-- the room's keys share.
 local function touch_unless_fresh(ttl, created)
-  if not created and redis.call('PTTL', META) > ttl * 1000 - 1000 then return end
-  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
+  local left = redis.call('PTTL', META)
+  if left > ttl * 1000 then
+    for _, key in ipairs(created) do redis.call('PEXPIRE', key, left) end
+    return
+  end
+  local life = room_life(ttl)
+  for i = 1, ROOM_KEYS do redis.call('EXPIRE', KEYS[i], life) end
 end
 
 -- Bumps the version, appends the event to the audit trail (its entry id is the version, so the trail
