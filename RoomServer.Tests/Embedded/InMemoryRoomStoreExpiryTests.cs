@@ -7,7 +7,7 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Embedded;
 
-/// <summary>Embedded rooms expire like Redis keys do: a TTL after their last accepted change.</summary>
+/// <summary>Embedded rooms expire like Redis keys do: a TTL after their last accepted change (Redis keys up to a slack later, prelude.lua room_life).</summary>
 public sealed class InMemoryRoomStoreExpiryTests
 {
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 20, 0, 0, TimeSpan.Zero));

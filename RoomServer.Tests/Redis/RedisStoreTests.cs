@@ -31,24 +31,21 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     public async Task AChoiceKeyRecreatedWithinTheSlackOfTheLastRefreshStillExpiresWithTheRoom()
     {
         // choice.lua skips the eight-key refresh while more than the room's TTL is left (a refresh gives
-        // the TTL and a slack), but never when the write may have created a key: here the choices hash,
-        // emptied and re-created.
-        var room = await server.CreateRoomAsync(ttlMinutes: 2);
+        // the TTL and a slack); a key the skipping write may have created, here the choices hash emptied
+        // and re-created, gets the expiry the room's keys share.
+        var room = await server.CreateRoomAsync(ttlMinutes: 100);
+        const long ttlMs = 6_000_000;
         await using var ann = await server.JoinAsync(room, "ann");
         await ann.Client.SetChoiceAsync(room, "pizza", 1, "a");
         await ann.Client.SetChoiceAsync(room, "pizza", 0, "b");
         (await server.Redis.ExecuteAsync("EXISTS", $"rs:{{{room.Id}}}:choices")).Should().Be("0", "the last choice went, and the hash with it");
 
-        // Refreshed just now, however slow the box: the write below is one the skip applies to.
-        foreach (var name in KeyNames)
-        {
-            await server.Redis.ExecuteAsync("PEXPIRE", $"rs:{{{room.Id}}}:{name}", (RoomLifeSeconds(120) * 1000).ToString(CultureInfo.InvariantCulture));
-        }
-
+        // As if refreshed 30 s ago (the slack is 60 s here): the write below is one the skip applies to.
+        await SetPttlOfEveryKeyAsync(room, ttlMs + 30_000);
         await ann.Client.SetChoiceAsync(room, "pasta", 2, "c");
 
-        var ttl = long.Parse((await server.Redis.ExecuteAsync("TTL", $"rs:{{{room.Id}}}:choices"))!, CultureInfo.InvariantCulture);
-        ttl.Should().BeInRange(100, RoomLifeSeconds(120), "a re-created choices hash expires with the room");
+        (await PttlAsync($"rs:{{{room.Id}}}:meta")).Should().BeLessThanOrEqualTo(ttlMs + 30_000, "the write skipped the refresh");
+        (await ExpireTimeAsync($"rs:{{{room.Id}}}:choices")).Should().Be(await ExpireTimeAsync($"rs:{{{room.Id}}}:meta"), "a re-created choices hash expires with the room");
     }
 
     [Fact]
@@ -90,8 +87,10 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         await ann.Client.SetChoiceAsync(room, "pizza", 1, "r1");
         (await PttlAsync(rate)).Should().BePositive("the key the first write created expires");
 
-        // As if a bucket in it were a minute from full.
+        // As if a bucket in it were a minute from full, and the key's record of its expiry too old for the
+        // writes below, so that each extends the expiry (only ever with GT).
         await server.Redis.ExecuteAsync("PEXPIRE", rate, "60000");
+        await server.Redis.ExecuteAsync("HSET", rate, RecordedEndField, "0");
         await using var bob = await server.JoinAsync(room, "bob");
         await bob.Client.SetChoiceAsync(room, "pizza", 1, "r2");
         await ann.Client.SetChoiceAsync(room, "pizza", 2, "r3");
@@ -101,14 +100,14 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
     [Fact]
     public async Task TheRateKeysExpiryIsExtendedOnlyWhenItsRecordedEndIsTooSoon()
     {
-        // The key records in its field ~ the end its expiry was last given. A write whose bucket will be
+        // The key records in its field :until the end its expiry was given. A write whose bucket will be
         // full before then makes no expiry call; one that needs longer extends it 5 s past its need.
         var room = await server.CreateRoomAsync(ttlMinutes: 2);
         var rate = $"rs:{{{room.Id}}}:rate";
         await using var ann = await server.JoinAsync(room, "ann");
         await ann.Client.SetChoiceAsync(room, "pizza", 1, "e1");
         var recorded = await RecordedEndAsync(rate);
-        (await PttlAsync(rate)).Should().BeInRange(5_000, 6_100, "the first write gives its need (1 s here: the suite's buckets are huge) and the 5 s slack");
+        (await ExpireTimeAsync(rate)).Should().Be(recorded, "the first write gave the key the end it recorded");
 
         // Shorter than recorded, so a write that trusts the record leaves it as it is.
         await server.Redis.ExecuteAsync("PEXPIRE", rate, "4000");
@@ -116,12 +115,15 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         (await PttlAsync(rate)).Should().BeLessThanOrEqualTo(4_000, "a write whose bucket is full before the recorded end makes no expiry call");
         (await RecordedEndAsync(rate)).Should().Be(recorded);
 
-        // As if recorded long ago: the end is too soon for this write's bucket, so it extends the expiry.
+        // As if recorded long ago: the end is too soon for this write's bucket, so it extends the expiry
+        // (its need here is about 1 s: the suite's buckets are huge) and records the new end.
         var stale = recorded - 5_500;
-        await server.Redis.ExecuteAsync("HSET", rate, "~", stale.ToString(CultureInfo.InvariantCulture));
+        await server.Redis.ExecuteAsync("HSET", rate, RecordedEndField, stale.ToString(CultureInfo.InvariantCulture));
         await ann.Client.SetChoiceAsync(room, "pizza", 3, "e3");
-        (await PttlAsync(rate)).Should().BeInRange(5_000, 6_100, "the write extended the expiry past its need by the slack");
-        (await RecordedEndAsync(rate)).Should().BeGreaterThan(stale);
+        var extended = await RecordedEndAsync(rate);
+        extended.Should().BeGreaterThan(stale);
+        (await ExpireTimeAsync(rate)).Should().Be(extended, "the write gave the key the end it recorded");
+        (await PttlAsync(rate)).Should().BeGreaterThan(4_000, "past its need by the 5 s slack");
     }
 
     /// <summary>What a refresh gives a room's keys (prelude.lua room_life): the TTL and 1 % of it, 1 to 60 s.</summary>
@@ -135,8 +137,14 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         }
     }
 
+    /// <summary>The rate hash's own field (prelude.lua RATE_LIVES_UNTIL): a time, in ms, its expiry lasts at least.</summary>
+    private const string RecordedEndField = ":until";
+
     private async Task<long> RecordedEndAsync(string rateKey) =>
-        long.Parse((await server.Redis.ExecuteAsync("HGET", rateKey, "~"))!, CultureInfo.InvariantCulture);
+        long.Parse((await server.Redis.ExecuteAsync("HGET", rateKey, RecordedEndField))!, CultureInfo.InvariantCulture);
+
+    private async Task<long> ExpireTimeAsync(string key) =>
+        long.Parse((await server.Redis.ExecuteAsync("PEXPIRETIME", key))!, CultureInfo.InvariantCulture);
 
     private async Task<long> PttlAsync(string key) =>
         long.Parse((await server.Redis.ExecuteAsync("PTTL", key))!, CultureInfo.InvariantCulture);

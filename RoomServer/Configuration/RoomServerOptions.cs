@@ -42,7 +42,7 @@ public sealed class RoomServerOptions
     [Range(1, 1_000_000)]
     public int AuditLength { get; set; } = 10_000;
 
-    /// <summary>Idle rooms expire this long after their last change (and at most 1 % of it, 1 to 60 s, later: prelude.lua room_life).</summary>
+    /// <summary>Idle rooms expire this long after their last change (with Redis up to a slack later: 1 % of it, at least 1 s, at most 60 s; prelude.lua room_life).</summary>
     [Range(1, 60 * 24 * 30)]
     public int DefaultRoomTtlMinutes { get; set; } = 720;
 

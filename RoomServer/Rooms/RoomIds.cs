@@ -7,7 +7,8 @@ namespace RoomShare.RoomServer.Rooms;
 /// <summary>
 /// Validation of every identifier that ends up inside a Redis key, channel or hash field. Ids are
 /// checked before any key is built (STYLE: never build a key from unvalidated input), and none may
-/// contain ':' because choice and presence fields are "memberId:menuId". Each rule and its one
+/// contain ':' because choice and presence fields are "memberId:menuId" (and the rate hash's own field
+/// ":until" beside the members' buckets, prelude.lua take_member_op). Each rule and its one
 /// wording live here; the edges (hub arguments, HTTP requests, Redis keys) call the Require methods.
 /// </summary>
 public static partial class RoomIds

@@ -18,8 +18,8 @@
 --                             meta auditLength (oldest trimmed); read by audit.lua
 --   9 rs:{id}:rate      hash  <memberId> = <tokens>:<lastRefillMs>   (member write rate; own expiry,
 --                             not touch()ed: it lapses once every bucket in it would be full again,
---                             up to RATE_SLACK_MS later; ~ = when its expiry was last set to end, ms;
---                             delete.lua removes it with the room)
+--                             up to RATE_SLACK_MS + 1 s later; :until = a time (ms) its expiry lasts at
+--                             least, take_member_op; delete.lua removes it with the room)
 -- ARGV, the same first three for every script:
 --   1 publish command and channel: 'PUBLISH rs:{id}:events', or 'SPUBLISH rs:{id}:events' (sharded pub/sub
 --     on a Redis Cluster: the channel shares the room's slot)    2 history length (how many events a
@@ -77,10 +77,11 @@ end
 -- not even the bucket, was written.
 --
 -- The key lives until its fullest-to-be bucket would be full again. Its field RATE_LIVES_UNTIL (no member
--- id is '~', RoomIds) records the end its expiry was last given: a write whose bucket will be full before
--- then leaves the expiry alone, and one that needs longer gives it RATE_SLACK_MS more than it needs, so a
--- busy room's key is extended about once per RATE_SLACK_MS rather than on every write (one call fewer).
-local RATE_LIVES_UNTIL, RATE_SLACK_MS = '~', 5000
+-- id holds a ':', RoomIds) records the end this script last gave its expiry, which only GT may have made
+-- later: a write whose bucket will be full before then leaves the expiry alone, and one that needs longer
+-- gives it RATE_SLACK_MS more than it needs, so a busy room's key is extended about once per
+-- RATE_SLACK_MS rather than on every write (one call fewer).
+local RATE_LIVES_UNTIL, RATE_SLACK_MS = ':until', 5000
 local function take_member_op(member, spec)
   if spec == nil or spec == '' then return true end
   local per_second, burst = string.match(spec, '^(%d+):(%d+)$')
