@@ -11,8 +11,8 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// outbox_settle.lua's trim (DESIGN.md §8, <c>RoomServer__Webhooks__SettledRecordsKept</c>) run directly against a real
 /// redis-server, on streams set up by hand: which entries and status fields each settle leaves, with records pending and
 /// unread beside the settled ones, the group's <c>lag</c> unknown, a bound lowered by more than one settle trims, and a
-/// put-back copy of a trimmed record. The worker never makes most of these states at will (nothing settles while a record
-/// is pending), so <see cref="SettledRecordsKeptTests"/> cannot show them.
+/// put-back copy of a trimmed record; and when a drained outbox expires. The worker never makes most of these states at will
+/// (nothing settles while a record is pending), so <see cref="SettledRecordsKeptTests"/> cannot show them.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class OutboxSettleTrimTests
@@ -186,6 +186,35 @@ public sealed class OutboxSettleTrimTests
         (await outbox.FieldsAsync()).Should().BeEquivalentTo(Fields(3), "the copy's trim removed the shared statuses and its counter");
     }
 
+    [Fact]
+    public async Task ADrainedOutboxExpiresWithItsRoomToTheMillisecondAndAfterTheKeepTimeOnceTheRoomIsGone()
+    {
+        await using var outbox = await Outbox.StartAsync();
+        var meta = RedisKeys.Meta(Room);
+        await outbox.Db.HashSetAsync(meta, "state", "locked");
+        // An hour and 400 ms left: TTL, in whole seconds, would give the outbox 3 600 s, 400 ms less than its room.
+        await outbox.Db.ExecuteAsync("PEXPIRE", meta, 3_600_400);
+        await outbox.AddAsync(2);
+
+        await outbox.DeliverAsync(1, kept: 100);
+        (await outbox.ExpireTimeAsync(Orders)).Should().Be(-1, "a record is still unread: the outbox does not expire");
+
+        await outbox.DeliverAsync(1, kept: 100);
+        var room = await outbox.ExpireTimeAsync(meta);
+        room.Should().BePositive();
+        (await outbox.ExpireTimeAsync(Orders)).Should().Be(room, "a drained outbox expires with its room, to the millisecond");
+        (await outbox.ExpireTimeAsync(Deliveries)).Should().Be(room);
+
+        // The room gone (expired or deleted): the next drained settle keeps the outbox ARGV 3's hour from then.
+        await outbox.Db.KeyDeleteAsync(meta);
+        await outbox.AddAsync(1);
+        var before = await outbox.NowMsAsync();
+        await outbox.DeliverAsync(1, kept: 100);
+        var after = await outbox.NowMsAsync();
+        (await outbox.ExpireTimeAsync(Orders)).Should().BeInRange(before + 3_600_000, after + 3_600_000);
+        (await outbox.ExpireTimeAsync(Deliveries)).Should().Be(await outbox.ExpireTimeAsync(Orders));
+    }
+
     private static string OrderId(long version) => Room + ":" + version.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A record's status field (RedisOrderOutbox.StatusField).</summary>
@@ -268,6 +297,16 @@ public sealed class OutboxSettleTrimTests
         public async Task<string?> SettleAsync(string entryId, string consumer, int kept) =>
             Reply(await OutboxScripts.Settle.EvaluateAsync(Db, [Orders, Deliveries, RedisKeys.Meta(Room)],
                 [RedisOrderOutbox.Group, entryId, 3600, consumer, kept, "copies:", A, B]));
+
+        /// <summary>When the key expires, in Unix ms (<c>PEXPIRETIME</c>): -1 without an expiry, -2 without the key.</summary>
+        public async Task<long> ExpireTimeAsync(RedisKey key) => (long)await Db.ExecuteAsync("PEXPIRETIME", key);
+
+        /// <summary>The server's clock (<c>TIME</c>), in Unix ms.</summary>
+        public async Task<long> NowMsAsync()
+        {
+            var time = (RedisResult[])(await Db.ExecuteAsync("TIME"))!;
+            return ((long)time[0] * 1000) + ((long)time[1] / 1000);
+        }
 
         /// <summary>The versions of the stream's entries, oldest first.</summary>
         public async Task<List<int>> VersionsAsync() =>

@@ -97,9 +97,11 @@ public sealed class RedisConnection(
         config.AsyncTimeout = (int)_deadline.TotalMilliseconds;
         config.SyncTimeout = (int)_deadline.TotalMilliseconds;
 
-        // RESP2, not 3.x's RESP3 default: it keeps pub/sub on a connection of its own, so a burst of
-        // room messages never queues in front of a script's reply, and the backplane can watch that
-        // connection's restore (ConnectionType.Subscription) to re-subscribe and verify.
+        // RESP2, not 3.x's RESP3 default: pub/sub on a connection of its own, so a burst of room messages
+        // never queues in front of a script's reply, and the backplane watches that connection's restore
+        // (ConnectionType.Subscription) to re-subscribe and verify. (This library version keeps a separate
+        // subscription connection under RESP3 too, CLIENT LIST shows; RESP2 is what the replies' readers
+        // and that restore handling are written and tested against.)
         config.Protocol = RedisProtocol.Resp2;
         RedisLog.Connecting(logger, string.Join(",", config.EndPoints), options.Value.ReplicaId);
 

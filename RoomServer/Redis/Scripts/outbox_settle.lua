@@ -76,8 +76,9 @@ trim_settled()
 
 if pending[1] > 0 then return {'more'} end
 if last[1] and last[1][1] ~= delivered_up_to then return {'more'} end
-local ttl = redis.call('TTL', KEYS[3])
-if ttl <= 0 then ttl = tonumber(ARGV[3]) end
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[2], ttl)
+-- PTTL, not TTL: TTL rounds to the nearest second, which let an outbox expire up to half a second before its room.
+local left = redis.call('PTTL', KEYS[3])
+if left <= 0 then left = tonumber(ARGV[3]) * 1000 end
+redis.call('PEXPIRE', KEYS[1], left)
+redis.call('PEXPIRE', KEYS[2], left)
 return {'settled'}
