@@ -192,8 +192,8 @@ public sealed class OutboxSettleTrimTests
         await using var outbox = await Outbox.StartAsync();
         var meta = RedisKeys.Meta(Room);
         await outbox.Db.HashSetAsync(meta, "state", "locked");
-        // An hour and 400 ms left: TTL, in whole seconds, would give the outbox 3 600 s, 400 ms less than its room.
-        await outbox.Db.ExecuteAsync("PEXPIRE", meta, 3_600_400);
+        // Two hours and 400 ms left: TTL, in whole seconds, would give the outbox 7 200 s, 400 ms less than its room.
+        await outbox.Db.ExecuteAsync("PEXPIRE", meta, 7_200_400);
         await outbox.AddAsync(2);
 
         await outbox.DeliverAsync(1, kept: 100);
@@ -206,8 +206,12 @@ public sealed class OutboxSettleTrimTests
         (await outbox.ExpireTimeAsync(Deliveries)).Should().Be(room);
 
         // The room gone (expired or deleted): the next drained settle keeps the outbox ARGV 3's hour from then.
+        // A new record takes the expiry away first, as state.lua's PERSIST does.
         await outbox.Db.KeyDeleteAsync(meta);
         await outbox.AddAsync(1);
+        await outbox.Db.KeyPersistAsync(Orders);
+        await outbox.Db.KeyPersistAsync(Deliveries);
+        (await outbox.ExpireTimeAsync(Orders)).Should().Be(-1);
         var before = await outbox.NowMsAsync();
         await outbox.DeliverAsync(1, kept: 100);
         var after = await outbox.NowMsAsync();

@@ -7,8 +7,9 @@
 -- record was taken over, and it is the new holder's to settle.
 -- Effects: XACK. Past ARGV 5 settled entries, the oldest leave the stream, and with them their statuses (trim_settled).
 -- When nothing is pending or unread any more, the outbox and its status expire with the
--- room (its TTL), or after ARGV 3 when the room has expired or was deleted meanwhile — never before. The
--- worker's next claim (outbox_claim.lua) then keeps it without a TTL for as long as the room lives.
+-- room (at its meta's expiry time, to the millisecond), or after ARGV 3 when the room has expired or was deleted
+-- meanwhile (or, which no room is, has no expiry) — never before. The worker's next claim (outbox_claim.lua) then
+-- keeps it without a TTL for as long as the room lives.
 -- Reply: {'settled'} (the outbox is drained) | {'more'} | {'lost'}
 local holder = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)[1]
 if holder and holder[2] ~= ARGV[4] then return {'lost'} end
@@ -76,9 +77,13 @@ trim_settled()
 
 if pending[1] > 0 then return {'more'} end
 if last[1] and last[1][1] ~= delivered_up_to then return {'more'} end
--- PTTL, not TTL: TTL rounds to the nearest second, which let an outbox expire up to half a second before its room.
-local left = redis.call('PTTL', KEYS[3])
-if left <= 0 then left = tonumber(ARGV[3]) * 1000 end
-redis.call('PEXPIRE', KEYS[1], left)
-redis.call('PEXPIRE', KEYS[2], left)
+-- The room's expiry time itself, not what is left of it: TTL rounds to whole seconds (an outbox expired up to half a
+-- second before its room), and before Redis 7.2 a script's PTTL and PEXPIRE each read the clock.
+local ends = redis.call('PEXPIRETIME', KEYS[3])
+if ends <= 0 then
+  local now = redis.call('TIME')
+  ends = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[3]) * 1000
+end
+redis.call('PEXPIREAT', KEYS[1], ends)
+redis.call('PEXPIREAT', KEYS[2], ends)
 return {'settled'}
