@@ -55,6 +55,21 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");
         summary.GetProperty("outOfOrder").GetInt64().Should().Be(0, "every member sees its room's versions in order");
 
+        // W0 joins its rooms in two halves and gives each replica the second half's memory per connection too.
+        var w0 = root.GetProperty("arms").EnumerateArray()
+            .Single(arm => arm.GetProperty("arm").GetString() == "roomshare-2")
+            .GetProperty("w0");
+        var joined = w0.GetProperty("connect").GetProperty("joined").GetInt32();
+        var secondHalf = w0.GetProperty("secondHalfJoinedByReplica").EnumerateObject().Sum(replica => replica.Value.GetInt32());
+        secondHalf.Should().BeInRange(1, joined - 1, "the second half is some of the members, not all or none");
+        w0.GetProperty("rssAfterFirstHalfBytes").EnumerateObject().Select(process => process.Name)
+            .Should().BeEquivalentTo(w0.GetProperty("rssBeforeBytes").EnumerateObject().Select(process => process.Name), "every process is read between the halves");
+        foreach (var replica in w0.GetProperty("secondHalfJoinedByReplica").EnumerateObject().Where(replica => replica.Value.GetInt32() > 0))
+        {
+            w0.GetProperty("secondHalfKbPerConnectionByReplica").GetProperty(replica.Name).ValueKind
+                .Should().Be(JsonValueKind.Number, $"{replica.Name} had members join in the second half");
+        }
+
         // W3 on the floor too, so the join capacity is given as a fraction of the platform's.
         var joins = summary.GetProperty("joinsVersusFloor").EnumerateArray().ToList();
         joins.Select(j => j.GetProperty("arm").GetString()).Should().Equal(["roomshare-2"], "roomshare-2 runs W3 and is compared with the floor's");

@@ -69,13 +69,26 @@ public sealed class RoomPopulation : IAsyncDisposable
     }
 
     /// <summary>Connects and joins every member, <paramref name="concurrency"/> at a time; failures are counted, not thrown.</summary>
-    public async Task<ConnectReport> ConnectAllAsync(HubEndpoint hub, int concurrency, Action<int>? progress, CancellationToken cancellationToken)
+    public Task<ConnectReport> ConnectAllAsync(HubEndpoint hub, int concurrency, Action<int>? progress, CancellationToken cancellationToken) =>
+        ConnectAsync([.. AllMembers], hub, concurrency, progress, cancellationToken);
+
+    /// <summary>
+    /// Connects and joins the members of rooms <paramref name="rooms"/> (room indexes), <paramref name="concurrency"/> at a
+    /// time; failures are counted, not thrown. The report's members per replica are these rooms' only.
+    /// </summary>
+    public Task<ConnectReport> ConnectRoomsAsync(Range rooms, HubEndpoint hub, int concurrency, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        var (first, count) = rooms.GetOffsetAndLength(Rooms.Count);
+        return ConnectAsync([.. Rooms.Skip(first).Take(count).SelectMany(members => members)], hub, concurrency, progress, cancellationToken);
+    }
+
+    private async Task<ConnectReport> ConnectAsync(IReadOnlyList<Member> members, HubEndpoint hub, int concurrency, Action<int>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var joined = 0;
         var failures = new ConcurrentQueue<string>();
         await Parallel.ForEachAsync(
-            AllMembers,
+            members,
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (member, ct) =>
             {
@@ -89,7 +102,7 @@ public sealed class RoomPopulation : IAsyncDisposable
                     failures.Enqueue(ex.Message);
                 }
             });
-        var perReplica = AllMembers.Where(m => m.Replica is not null)
+        var perReplica = members.Where(m => m.Replica is not null)
             .GroupBy(m => m.Replica!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         return new ConnectReport(joined, failures.Count, [.. failures.Take(3)], Stopwatch.GetElapsedTime(started).TotalSeconds, perReplica);
@@ -123,4 +136,15 @@ public sealed class RoomPopulation : IAsyncDisposable
 }
 
 /// <summary>How connecting went: joined members, failures (with a few messages), time, members per replica.</summary>
-public sealed record ConnectReport(int Joined, int Failed, IReadOnlyList<string> FailureSamples, double Seconds, IReadOnlyDictionary<string, int> PerReplica);
+public sealed record ConnectReport(int Joined, int Failed, IReadOnlyList<string> FailureSamples, double Seconds, IReadOnlyDictionary<string, int> PerReplica)
+{
+    /// <summary>Two connecting rounds as one: counts and times added, members per replica summed.</summary>
+    public ConnectReport Then(ConnectReport next) => new(
+        Joined + next.Joined,
+        Failed + next.Failed,
+        [.. FailureSamples.Concat(next.FailureSamples).Take(3)],
+        Seconds + next.Seconds,
+        PerReplica.Concat(next.PerReplica)
+            .GroupBy(pair => pair.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(pair => pair.Value), StringComparer.Ordinal));
+}

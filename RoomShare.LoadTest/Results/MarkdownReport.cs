@@ -206,14 +206,17 @@ public static class MarkdownReport
     {
         Line(md, $"### W0: {w0.Settings.Rooms} rooms × {w0.Settings.Members} members idle ({w0.Connect.Joined} joined in {w0.Connect.Seconds:0.0} s)");
         Line(md);
-        Line(md, "| process | RSS before (MB) | RSS after (MB) | members on it | KB per connection | idle CPU (cores) |");
-        Line(md, "| --- | --- | --- | --- | --- | --- |");
+        Line(md, "| process | RSS before (MB) | after the first half (MB) | after (MB) | members on it | KB per connection | the second half's KB per connection | idle CPU (cores) |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (name, before) in w0.RssBeforeBytes)
         {
+            var middle = w0.RssAfterFirstHalfBytes.GetValueOrDefault(name);
             var after = w0.RssAfterBytes.GetValueOrDefault(name);
-            Line(md, $"| {name} | {Mb(before)} | {Mb(after)} | {(w0.Connect.PerReplica.TryGetValue(name, out var n) ? n : "—")} | {N(w0.KbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.IdleCpu.CoresByProcess.GetValueOrDefault(name))} |");
+            Line(md, $"| {name} | {Mb(before)} | {Mb(middle)} | {Mb(after)} | {(w0.Connect.PerReplica.TryGetValue(name, out var n) ? n : "—")} | {N(w0.KbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.SecondHalfKbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.IdleCpu.CoresByProcess.GetValueOrDefault(name))} |");
         }
 
+        Line(md);
+        Line(md, "KB per connection: the whole RSS growth ÷ the members on the process. The second half's: the growth while the second half of the rooms joined ÷ its members there — what one more connection costs, without what the process pays once on its first connections.");
         Line(md);
         if (w0.Error is not null)
         {

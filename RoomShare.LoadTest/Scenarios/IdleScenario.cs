@@ -13,6 +13,13 @@ namespace RoomShare.LoadTest.Scenarios;
 /// fixed per-connection work (pings, Position pushes — every sixth tick in a room whose last event reached its members, since 2026-12-04 — presence leases) costs in CPU while nothing happens.
 /// Runs first on a fresh cluster so the RSS before is a clean baseline: read once the rooms and tokens
 /// exist, right before the first connection.
+/// <para>
+/// The rooms join in two halves, with a settle after each. The issue's figure is the whole growth over every
+/// connection; it also charges each connection a share of what a process pays once, on its first connections
+/// (the code it compiles for them, the pages of the framework it first touches). The second half's growth over
+/// the second half's connections is what one more connection costs (2026-12-05: one-time costs of ~20 MB on a
+/// replica, ~10 MB on the floor, docs/bench/w0-second-half.md).
+/// </para>
 /// </summary>
 public static class IdleScenario
 {
@@ -25,41 +32,58 @@ public static class IdleScenario
         // The baseline after the rooms and tokens exist (the HTTP API's own cost is not the connections'),
         // just before the first connection (until 2026-12-01 it was read before the rooms were created).
         var before = Rss(context.Processes);
-        var connect = await population.ConnectAllAsync(
-            context.Hub,
-            context.Profile.ConnectConcurrency,
-            joined => context.Progress.Show($"{label}: joined {joined}/{settings.Connections}"),
-            cancellationToken);
-        await using var pings = new PingPump(() => population.Connections);
-        var closedBefore = population.Tracker.Snapshot().ClosedConnections;
-
-        context.Progress.Show($"{label}: settling {settings.SettleSeconds}s");
-        await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken);
+        await using var pings = new PingPump(() => population.Connections); // keeps the joined members alive from the first on
+        var half = settings.Rooms / 2;
+        var first = await ConnectAsync(context, population, ..half, label, settings, joinedBefore: 0, cancellationToken);
+        var middle = Rss(context.Processes);
+        var second = await ConnectAsync(context, population, half.., label, settings, joinedBefore: first.Joined, cancellationToken);
         var after = Rss(context.Processes);
+        var connect = first.Then(second);
+        var closedBefore = population.Tracker.Snapshot().ClosedConnections;
 
         context.Progress.Show($"{label}: idle window {settings.IdleSeconds}s");
         var start = CpuSample.Take(context.Processes);
         await Task.Delay(TimeSpan.FromSeconds(settings.IdleSeconds), cancellationToken);
         var idle = CpuUsage.Between(start, CpuSample.Take(context.Processes), deliveries: 0);
 
-        // With one server process every member is on it, whatever name it gives itself (the floor says "floor").
         var replicas = context.Processes.Where(p => p.Kind == ProcessKind.Replica).ToList();
         var perConnection = replicas.ToDictionary(
-            p => p.Name,
-            p => (replicas.Count == 1 ? connect.Joined : connect.PerReplica.GetValueOrDefault(p.Name)) is > 0 and var joined
-                && before[p.Name] is { } b && after[p.Name] is { } a
-                ? Math.Round((a - b) / 1024.0 / joined, 1)
-                : (double?)null,
-            StringComparer.Ordinal);
+            p => p.Name, p => RssPerConnection.Kb(before[p.Name], after[p.Name], JoinedOn(p, replicas, connect)), StringComparer.Ordinal);
+        var secondHalf = replicas.ToDictionary(
+            p => p.Name, p => RssPerConnection.Kb(middle[p.Name], after[p.Name], JoinedOn(p, replicas, second)), StringComparer.Ordinal);
         var closed = population.Tracker.Snapshot().ClosedConnections - closedBefore;
         ProgressLine.Log(Invariant(
-            $"{label}: {connect.Joined}/{settings.Connections} joined in {connect.Seconds:0.0}s; KB/connection {string.Join(' ', perConnection.Select(r => $"{r.Key}:{r.Value}"))}; idle replicas {idle.ReplicaCores} cores, box {idle.BoxBusyCores}"));
+            $"{label}: {connect.Joined}/{settings.Connections} joined in {connect.Seconds:0.0}s; KB/connection {Describe(perConnection)}, the second half's {Describe(secondHalf)}; idle replicas {idle.ReplicaCores} cores, box {idle.BoxBusyCores}"));
         var error = connect.Failed > 0 ? $"{connect.Failed} members failed to connect or join, e.g. {string.Join(" | ", connect.FailureSamples)}" : null;
-        return new IdleScenarioResult(context.Arm.Name, settings, connect, before, after, perConnection, idle, closed, error);
+        return new IdleScenarioResult(
+            context.Arm.Name, settings, connect, before, after, perConnection, idle, closed, error,
+            RssAfterFirstHalfBytes: middle, SecondHalfJoinedByReplica: replicas.ToDictionary(p => p.Name, p => JoinedOn(p, replicas, second), StringComparer.Ordinal),
+            SecondHalfKbPerConnectionByReplica: secondHalf);
     }
+
+    /// <summary>Joins the rooms <paramref name="rooms"/>, then lets the processes settle.</summary>
+    private static async Task<ConnectReport> ConnectAsync(
+        ArmContext context, RoomPopulation population, Range rooms, string label, IdleScenarioSettings settings, int joinedBefore, CancellationToken cancellationToken)
+    {
+        var report = await population.ConnectRoomsAsync(
+            rooms,
+            context.Hub,
+            context.Profile.ConnectConcurrency,
+            joined => context.Progress.Show($"{label}: joined {joinedBefore + joined}/{settings.Connections}"),
+            cancellationToken);
+        context.Progress.Show($"{label}: settling {settings.SettleSeconds}s");
+        await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken);
+        return report;
+    }
+
+    // With one server process every member is on it, whatever name it gives itself (the floor says "floor").
+    private static int JoinedOn(MeasuredProcess process, List<MeasuredProcess> replicas, ConnectReport report) =>
+        replicas.Count == 1 ? report.Joined : report.PerReplica.GetValueOrDefault(process.Name);
 
     private static Dictionary<string, long?> Rss(IReadOnlyList<MeasuredProcess> processes) =>
         processes.ToDictionary(p => p.Name, p => ProcFs.RssBytes(p.Pid), StringComparer.Ordinal);
+
+    private static string Describe(Dictionary<string, double?> kb) => string.Join(' ', kb.Select(r => $"{r.Key}:{r.Value}"));
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
