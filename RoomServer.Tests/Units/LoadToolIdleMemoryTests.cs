@@ -6,8 +6,9 @@ using loadtool::RoomShare.LoadTest.Population;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// W0's arithmetic: a process's RSS growth shared out over the connections that caused it
-/// (<c>RssPerConnection.Kb</c>), and the two halves' connect reports added into the run's (<c>ConnectReport.Then</c>).
+/// W0's arithmetic: a process's RSS growth shared out over the connections that caused it (<c>RssPerConnection</c>:
+/// per reading, per server process, with one process holding every member), and the two halves' connect reports
+/// added into the run's (<c>ConnectReport.Then</c>).
 /// </summary>
 public sealed class LoadToolIdleMemoryTests
 {
@@ -32,6 +33,38 @@ public sealed class LoadToolIdleMemoryTests
         RssPerConnection.Kb(null, 10_000, 5).Should().BeNull("the process's RSS before could not be read");
         RssPerConnection.Kb(10_000, null, 5).Should().BeNull("the process's RSS after could not be read");
         RssPerConnection.Kb(10_000, 20_000, 0).Should().BeNull("no member joined on the process: nothing to share the growth over");
+    }
+
+    [Fact]
+    public void EachReplicaIsChargedOnlyForItsOwnMembers()
+    {
+        var round = new ConnectReport(300, 0, [], 5.0, new Dictionary<string, int> { ["r1"] = 100, ["r2"] = 200 });
+        var joinedOn = RssPerConnection.JoinedOn(["r1", "r2"], round);
+        var before = new Dictionary<string, long?> { ["r1"] = 0, ["r2"] = 0, ["nginx"] = 0 };
+        var after = new Dictionary<string, long?> { ["r1"] = 100 * 10 * 1024L, ["r2"] = 200 * 30 * 1024L, ["nginx"] = 1 << 30 };
+
+        joinedOn.Should().BeEquivalentTo(new Dictionary<string, int> { ["r1"] = 100, ["r2"] = 200 });
+        RssPerConnection.ByServer(joinedOn, before, after)
+            .Should().BeEquivalentTo(new Dictionary<string, double?> { ["r1"] = 10.0, ["r2"] = 30.0 }, "only server processes, each over its own members");
+    }
+
+    [Fact]
+    public void OneServerProcessHoldsEveryMemberWhateverItsRepliesCallIt()
+    {
+        // The floor's replies name it "floor"; the tool measures its one process as "r1".
+        var round = new ConnectReport(2_500, 0, [], 2.0, new Dictionary<string, int> { ["floor"] = 2_500 });
+
+        RssPerConnection.JoinedOn(["r1"], round).Should().BeEquivalentTo(new Dictionary<string, int> { ["r1"] = 2_500 });
+    }
+
+    [Fact]
+    public void AReplicaWithNoReadingBetweenTheHalvesHasNoSecondHalfFigure()
+    {
+        // A single room has no first half: nothing is read between the halves.
+        var joinedOn = new Dictionary<string, int> { ["r1"] = 5 };
+
+        RssPerConnection.ByServer(joinedOn, new Dictionary<string, long?>(), new Dictionary<string, long?> { ["r1"] = 1_000_000 })
+            .Should().BeEquivalentTo(new Dictionary<string, double?> { ["r1"] = null });
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed record WriteScenarioSettings(
     public int Connections => Rooms * Members;
 }
 
-/// <summary>W0: idle connections. RSS before and after connecting, then CPU over an idle window.</summary>
+/// <summary>W0: idle connections, joined in two halves with a settle after each. RSS before, between the halves and after, then CPU over an idle window.</summary>
 public sealed record IdleScenarioSettings(int Rooms, int Members, double SettleSeconds, double IdleSeconds)
 {
     public int Connections => Rooms * Members;

@@ -206,17 +206,17 @@ public static class MarkdownReport
     {
         Line(md, $"### W0: {w0.Settings.Rooms} rooms × {w0.Settings.Members} members idle ({w0.Connect.Joined} joined in {w0.Connect.Seconds:0.0} s)");
         Line(md);
-        Line(md, "| process | RSS before (MB) | after the first half (MB) | after (MB) | members on it | KB per connection | the second half's KB per connection | idle CPU (cores) |");
-        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+        Line(md, "| process | RSS before (MB) | after the first half (MB) | after (MB) | members on it | KB per connection | the second half's members | the second half's KB per connection | idle CPU (cores) |");
+        Line(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (name, before) in w0.RssBeforeBytes)
         {
             var middle = w0.RssAfterFirstHalfBytes.GetValueOrDefault(name);
             var after = w0.RssAfterBytes.GetValueOrDefault(name);
-            Line(md, $"| {name} | {Mb(before)} | {Mb(middle)} | {Mb(after)} | {(w0.Connect.PerReplica.TryGetValue(name, out var n) ? n : "—")} | {N(w0.KbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.SecondHalfKbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.IdleCpu.CoresByProcess.GetValueOrDefault(name))} |");
+            Line(md, $"| {name} | {Mb(before)} | {Mb(middle)} | {Mb(after)} | {Members(w0.JoinedByServer, name)} | {N(w0.KbPerConnectionByReplica.GetValueOrDefault(name))} | {Members(w0.SecondHalfJoinedByServer, name)} | {N(w0.SecondHalfKbPerConnectionByReplica.GetValueOrDefault(name))} | {N(w0.IdleCpu.CoresByProcess.GetValueOrDefault(name))} |");
         }
 
         Line(md);
-        Line(md, "KB per connection: the whole RSS growth ÷ the members on the process. The second half's: the growth while the second half of the rooms joined ÷ its members there — what one more connection costs, without what the process pays once on its first connections.");
+        Line(md, "KB per connection: the whole RSS growth ÷ the members on the process (KB = 1 024 bytes, MB = 1 024 KB). The second half's: the growth while the second half of the rooms joined ÷ its members there. It leaves out most of what the process pays once, on its first connections (the code it compiles for them), not all of it.");
         Line(md);
         if (w0.Error is not null)
         {
@@ -266,6 +266,9 @@ public static class MarkdownReport
     }
 
     private static string P(LatencySummary s) => $"{N(s.P50)} / {N(s.P90)} / {N(s.P99)} / {N(s.P999)} / {N(s.Max)}";
+
+    private static string Members(IReadOnlyDictionary<string, int> joined, string process) =>
+        joined.TryGetValue(process, out var n) ? n.ToString(CultureInfo.InvariantCulture) : "—";
 
     private static string N(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "—";
 
