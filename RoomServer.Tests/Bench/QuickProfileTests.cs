@@ -50,6 +50,14 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
             .ToList();
         writeSteps.Should().NotBeEmpty("the quick profile runs write steps on every arm");
         writeSteps.Sum(step => step.GetProperty("sent").GetInt32()).Should().BePositive("changes were sent");
+        foreach (var step in writeSteps)
+        {
+            // The generator's own GC is held off through every step's sends (Measure/GeneratorGcHold): its pauses are not the servers' latency.
+            var gc = step.GetProperty("generatorGc");
+            gc.GetProperty("held").GetBoolean().Should().BeTrue($"the step at {step.GetProperty("rate")}/s ran inside the generator's no-GC region");
+            gc.GetProperty("collections").GetInt32().Should().Be(0, "the generator made no collection during the step's sends");
+        }
+
 
         var summary = root.GetProperty("summary");
         summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");

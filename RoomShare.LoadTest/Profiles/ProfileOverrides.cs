@@ -5,7 +5,7 @@ namespace RoomShare.LoadTest.Profiles;
 /// <summary>
 /// <c>--set KEY=VALUE</c> on top of a profile, so any size is a parameter without an option for each.
 /// Keys: W0.rooms|members|settle|idle · W1./W2.rooms|members|menu|rates|warmup|step|drain|settle|refine ·
-/// W3.rooms|rates|step|max|p99|refine · slo.p99|relaxed · gen.lag|pool|cores · connect.concurrency · quiet.
+/// W3.rooms|rates|step|max|p99|refine · slo.p99|relaxed · gen.lag|pool|cores|holdgc (on/off) · connect.concurrency · quiet.
 /// Rates: a list (<c>100,200,400</c>) or a ladder <c>start:factor:max</c> (<c>250:1.25:4000</c>).
 /// </summary>
 public static class ProfileOverrides
@@ -45,6 +45,7 @@ public static class ProfileOverrides
         "GEN.LAG" => p with { Generator = p.Generator with { MaxSendLagP99Ms = Number(key, value) } },
         "GEN.POOL" => p with { Generator = p.Generator with { MaxPoolDelayP99Ms = Number(key, value) } },
         "GEN.CORES" => p with { Generator = p.Generator with { MaxCores = Number(key, value) } },
+        "GEN.HOLDGC" => p with { GeneratorHoldsGc = OnOff(key, value) },
         "CONNECT.CONCURRENCY" => p with { ConnectConcurrency = Int(key, value) },
         "QUIET" => p with { QuietSeconds = Seconds(key, value) },
         _ => throw new ArgumentException($"--set: unknown key '{key}'"),
@@ -74,6 +75,13 @@ public static class ProfileOverrides
             ? rates
             : throw new ArgumentException($"--set {key}={value}: rates must be positive");
     }
+
+    private static bool OnOff(string key, string value) => value.ToUpperInvariant() switch
+    {
+        "ON" => true,
+        "OFF" => false,
+        _ => throw new ArgumentException($"--set {key}={value}: expected on or off"),
+    };
 
     private static int Int(string key, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0

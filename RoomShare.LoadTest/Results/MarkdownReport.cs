@@ -61,10 +61,24 @@ public static class MarkdownReport
         Line(md, $"- **Machine:** {m.Cpu}, {m.Cores} cores, {m.MemoryGiB} GiB, {m.Os}, kernel {m.Kernel}, {m.Runtime}; load average at start {string.Join(" ", m.LoadAverageAtStart.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}{(m.MemoryMonitor is { } monitor ? $"; kernel memory monitor: {monitor}" : string.Empty)}");
         Line(md, $"- **Commit:** {run.Commit ?? "unknown"}");
         Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores) — except a write step whose generator stayed under {run.Settings.Generator.MaxCores} cores and whose p99 either met the SLO with no loss (it counts as met: the latencies include the generator's lateness) or is over the relaxed limit by more than the generator's estimated worst lateness, twice its worst send lag (for the send and the read) plus its worst pool delay (it counts as broken).");
-        Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field; the `-roomhint` arms name the room in the hub URL, nginx's routing hint), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box; " + ScheduleThreadPriority.Describe() + ".");
+        Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field; the `-roomhint` arms name the room in the hub URL, nginx's routing hint), through nginx, WebSockets without negotiate; everything (redis, nginx, servers, generator) on the same box; " + ScheduleThreadPriority.Describe() + "; " + GeneratorGc(run) + ".");
         var s = run.Summary;
         Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, mismatched {s.Mismatched}, late {s.Late}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
         Line(md);
+    }
+
+    /// <summary>Whether the generator's own collections were kept out of the write steps (<see cref="Measure.GeneratorGcHold"/>).</summary>
+    private static string GeneratorGc(RunResult run)
+    {
+        if (!run.Settings.GeneratorHoldsGc)
+        {
+            return "the generator collecting garbage as it goes (`gen.holdgc=off`)";
+        }
+
+        var steps = run.Arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.DiscardedSteps)).ToList();
+        var collected = steps.Count(s => !s.GeneratorGc.Held);
+        return "the generator's own GC held off through each write step's sends (a no-GC region sized to the step)"
+            + (collected == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $": {collected} of {steps.Count} write steps collected anyway"));
     }
 
     private static void Capacities(StringBuilder md, RunResult run)

@@ -12,6 +12,7 @@ namespace RoomShare.LoadTest.Results;
 /// to members in the window. <see cref="GeneratorLate"/> lists the generator's limits the step crossed:
 /// with any, the step is invalid unless the generator stayed under its core limit and the step met the SLO
 /// with no loss all the same, or broke the relaxed limit beyond the generator's lateness (<c>GeneratorVerdict.WriteStepCounts</c>).
+/// <see cref="GeneratorGc"/>: whether the generator's own GC was held off through the step's sends (<see cref="GeneratorGcHold"/>).
 /// </summary>
 public sealed record WriteStepResult(
     int Rate,
@@ -43,7 +44,8 @@ public sealed record WriteStepResult(
     IReadOnlyList<string> GeneratorLate,
     bool Clean,
     bool MeetsSlo,
-    bool MeetsRelaxedSlo)
+    bool MeetsRelaxedSlo,
+    GcHoldResult GeneratorGc)
 {
     /// <summary>
     /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, mismatched or

@@ -33,16 +33,27 @@ public static class WriteStep
         context.Progress.Show(() => Invariant(
             $"{context.Arm.Name} {settings.Id} · {rate}/s · sent {ledger.Sent}/{total} · fan-out p99 so far {ledger.Fanout.Summarize().P99} ms"));
         _ = context.Probe.TakeSummary(); // start the step's thread-pool figures afresh
-        await OpenLoop.RunAsync(rate, total, (i, intendedAt, now) =>
+        var gcHold = GeneratorGcHold.Begin(context.Profile.GeneratorHoldsGc, GeneratorGcHold.RegionBytes(total, population.MembersPerRoom));
+        GcHoldResult generatorGc;
+        try
         {
-            if (i == measuredFrom)
+            await OpenLoop.RunAsync(rate, total, (i, intendedAt, now) =>
             {
-                deliveriesAtStart = tracker.ChoiceDeliveries;
-                windowStart = CpuSample.Take(context.Processes);
-            }
+                if (i == measuredFrom)
+                {
+                    deliveriesAtStart = tracker.ChoiceDeliveries;
+                    windowStart = CpuSample.Take(context.Processes);
+                }
 
-            Send(ledger, schedule, step, i, intendedAt, now);
-        }, cancellationToken);
+                Send(ledger, schedule, step, i, intendedAt, now);
+            }, cancellationToken);
+        }
+        finally
+        {
+            // Left however the sends end, so a cancelled step does not leave the tool in the region.
+            generatorGc = gcHold.End();
+        }
+
         var windowEnd = CpuSample.Take(context.Processes);
         var deliveries = tracker.ChoiceDeliveries - deliveriesAtStart;
         var poolDelay = context.Probe.TakeSummary();
@@ -112,7 +123,8 @@ public static class WriteStep
             late,
             clean,
             clean && fanout.P99 <= context.Profile.Slo.FanoutP99Ms,
-            clean && fanout.P99 <= context.Profile.Slo.RelaxedFanoutP99Ms);
+            clean && fanout.P99 <= context.Profile.Slo.RelaxedFanoutP99Ms,
+            generatorGc);
     }
 
     private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
