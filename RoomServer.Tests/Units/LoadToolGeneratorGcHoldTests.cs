@@ -19,7 +19,7 @@ public sealed class LoadToolGeneratorGcHoldTests
     {
         // W1's first step at 250/s: 13 s of changes, each delivered to 8 members.
         GeneratorGcHold.RegionBytes(changes: 3250, deliveriesPerChange: 8).Should().Be((64 * MiB) + (3250L * 8 * 1024));
-        GeneratorGcHold.RegionBytes(changes: 0, deliveriesPerChange: 8).Should().Be(64 * MiB, "an empty step still sends its acks' worth");
+        GeneratorGcHold.RegionBytes(changes: 0, deliveriesPerChange: 8).Should().Be(64 * MiB, "the margin alone");
     }
 
     [Fact]
@@ -38,8 +38,7 @@ public sealed class LoadToolGeneratorGcHoldTests
 
         result.Entered.Should().BeFalse();
         result.Held.Should().BeFalse();
-        result.Collections.Should().BeGreaterThanOrEqualTo(0);
-        result.ToString().Should().EndWith("collections");
+        result.ToString().Should().Be($"{result.Collections} collections");
     }
 
     [Fact]
@@ -51,13 +50,13 @@ public sealed class LoadToolGeneratorGcHoldTests
     }
 
     [Theory]
-    [InlineData("on", true)]
-    [InlineData("OFF", false)]
-    public void TheHoldIsOnByDefaultAndTurnsOffWithGenHoldgc(string value, bool holds)
+    [InlineData("ON", true)]
+    [InlineData("off", false)]
+    public void TheHoldIsOffByDefaultAndTurnsOnWithGenHoldgc(string value, bool holds)
     {
-        var quick = Profiles.Get("quick");
-        quick.GeneratorHoldsGc.Should().BeTrue("the generator's own pauses are not the servers' latency");
-        ProfileOverrides.Apply(quick, [$"gen.holdgc={value}"]).GeneratorHoldsGc.Should().Be(holds);
+        var full = Profiles.Get("full");
+        full.GeneratorHoldsGc.Should().BeFalse("with the VM's DAMON running the hold did not help (docs/bench/w1-generator-gc-hold.md)");
+        ProfileOverrides.Apply(full, [$"gen.holdgc={value}"]).GeneratorHoldsGc.Should().Be(holds);
     }
 
     [Fact]

@@ -4,13 +4,11 @@ using System.Runtime;
 namespace RoomShare.LoadTest.Measure;
 
 /// <summary>
-/// Keeps the generator's own garbage collections out of a write step: a no-GC region sized to what the step
-/// allocates, entered before its schedule starts (the runtime collects once to make room) and left when its
-/// sends are done. A generator paused in a collection stamps every ack and delivery that arrives meanwhile
-/// late, and the step counts that against the servers: with the VM's DAMON off, the floor's ack p99 at
-/// 954–1 192 changes/s fell from 4.1–7.9 to 2.9–4.1 ms in three alternating pairs with the region
-/// (docs/bench/ab-generator-nogc.md). A step that allocates more than its region collects as usual; the count
-/// says so (<see cref="GcHoldResult.Collections"/>).
+/// Keeps the generator's own garbage collections out of a write step (<c>--set gen.holdgc=on</c>): a no-GC region
+/// sized to what the step allocates, entered before its schedule starts (the runtime collects once to make room)
+/// and left when its sends are done. A generator paused in a collection stamps every ack and delivery that arrives
+/// meanwhile late, and the step counts that against the servers (docs/bench/ab-generator-nogc.md). A step that
+/// allocates more than its region collects as usual; the count says so (<see cref="GcHoldResult.Collections"/>).
 /// </summary>
 public sealed class GeneratorGcHold
 {
@@ -20,7 +18,10 @@ public sealed class GeneratorGcHold
     /// <summary>Over the deliveries' share: the sends, the acks and the ledger.</summary>
     public const long MarginBytes = 64L * 1024 * 1024;
 
-    /// <summary>Above this the region is not worth its reserve; such a step collects when it runs past it.</summary>
+    /// <summary>
+    /// Above this the region is not worth its reserve (the runtime sets aside as much again for large objects); a step
+    /// whose estimate reaches it may run past it and collect mid-step.
+    /// </summary>
     public const long MaxBytes = 2L * 1024 * 1024 * 1024;
 
     private readonly bool _entered;
@@ -55,13 +56,20 @@ public sealed class GeneratorGcHold
     public GcHoldResult End()
     {
         var held = _entered && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
-        var collections = Collections() - _collectionsAtStart;
         if (held)
         {
-            GC.EndNoGCRegion();
+            try
+            {
+                GC.EndNoGCRegion();
+            }
+            catch (InvalidOperationException)
+            {
+                // A receive thread ran it out between the check and here: the runtime has left the region already.
+                held = false;
+            }
         }
 
-        return new GcHoldResult(_entered, held, collections);
+        return new GcHoldResult(_entered, held, Collections() - _collectionsAtStart);
     }
 
     // Gen0's count rises with every collection of any generation.

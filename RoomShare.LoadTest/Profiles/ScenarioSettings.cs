@@ -92,8 +92,9 @@ public sealed record ArmPlan(ArmShape Arm, IReadOnlyList<string> Scenarios);
 /// Everything a run does: the sizes of each scenario, the arms, the limits. <paramref name="QuietSeconds"/>
 /// separates scenarios on one arm (and W3's steps): closed connections make work on the servers after
 /// they close (presence goes offline after a grace period, 5 s by default), which must not land in the
-/// next measurement. <paramref name="GeneratorHoldsGc"/>: each write step runs its sends inside a no-GC region
-/// of the generator's (<see cref="Measure.GeneratorGcHold"/>); off, the generator collects as it goes.
+/// next measurement. <paramref name="GeneratorHoldsGc"/> (<c>gen.holdgc=on</c>): each write step runs its sends inside a
+/// no-GC region of the generator's (<see cref="Measure.GeneratorGcHold"/>). Off by default: with the VM's DAMON running it
+/// did not help, and the only SLO breaks in its fixed-rate pairs were held ones (docs/bench/w1-generator-gc-hold.md).
 /// </summary>
 public sealed record ProfileSettings(
     string Name,
@@ -107,7 +108,7 @@ public sealed record ProfileSettings(
     int ConnectConcurrency,
     double QuietSeconds,
     double TimeLimitMinutes,
-    bool GeneratorHoldsGc = true)
+    bool GeneratorHoldsGc = false)
 {
     /// <summary>The most connections any one scenario holds at once (sizes nginx).</summary>
     public int MaxConnections => new[] { W0.Connections, W1.Connections, W2.Connections, W3.MaxConnectionsPerStep }.Max();

@@ -72,13 +72,13 @@ public static class MarkdownReport
     {
         if (!run.Settings.GeneratorHoldsGc)
         {
-            return "the generator collecting garbage as it goes (`gen.holdgc=off`)";
+            return "the generator collecting garbage as it goes (`gen.holdgc=on` holds it off through each write step)";
         }
 
         var steps = run.Arms.SelectMany(a => a.Writes).SelectMany(w => w.Steps.Concat(w.DiscardedSteps)).ToList();
-        var collected = steps.Count(s => !s.GeneratorGc.Held);
-        return "the generator's own GC held off through each write step's sends (a no-GC region sized to the step)"
-            + (collected == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $": {collected} of {steps.Count} write steps collected anyway"));
+        var notHeld = steps.Count(s => !s.GeneratorGc.Held);
+        return "the generator's own GC held off through each write step's sends (`gen.holdgc=on`: a no-GC region sized to the step)"
+            + (notHeld == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $": {notHeld} of {steps.Count} write steps did not hold"));
     }
 
     private static void Capacities(StringBuilder md, RunResult run)

@@ -32,8 +32,9 @@ public static class WriteStep
 
         context.Progress.Show(() => Invariant(
             $"{context.Arm.Name} {settings.Id} · {rate}/s · sent {ledger.Sent}/{total} · fan-out p99 so far {ledger.Fanout.Summarize().P99} ms"));
-        _ = context.Probe.TakeSummary(); // start the step's thread-pool figures afresh
+        // The region first: entering it collects once, which the step's thread-pool figures must not count.
         var gcHold = GeneratorGcHold.Begin(context.Profile.GeneratorHoldsGc, GeneratorGcHold.RegionBytes(total, population.MembersPerRoom));
+        _ = context.Probe.TakeSummary(); // start the step's thread-pool figures afresh
         GcHoldResult generatorGc;
         try
         {
