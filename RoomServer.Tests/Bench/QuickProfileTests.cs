@@ -1,4 +1,7 @@
+extern alias loadtool;
+
 using System.Text.Json;
+using loadtool::RoomShare.LoadTest.Results;
 using RoomShare.RoomServer.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -59,7 +62,16 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
             gc.GetProperty("collections").GetInt32().Should().Be(0, "the generator made no collection during the step's sends");
         }
 
-        (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("the generator's own GC held off through each write step's sends", "the report says how the steps were measured");
+        var report = await File.ReadAllTextAsync(Path.Combine(_results, "report.md"));
+        report.Should().Contain("the generator's own GC held off through each write step's sends", "the report says how the steps were measured");
+
+        // The box's transparent-huge-page mode moves W1's capacity on the development VM, so the machine line names it.
+        if (File.Exists(TransparentHugePages.EnabledSysfs))
+        {
+            var mode = root.GetProperty("machine").GetProperty("hugePages").GetString();
+            mode.Should().BeOneOf(["always", "madvise", "never"], "results.json records the box's THP mode");
+            report.Should().Contain($"transparent huge pages: {mode}", "the report's machine line names it");
+        }
 
         var summary = root.GetProperty("summary");
         summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");

@@ -4,9 +4,10 @@ namespace RoomShare.LoadTest.Results;
 
 /// <summary>
 /// The box a run measured, for the report: figures mean nothing without it. <c>MemoryMonitor</c>: a kernel memory
-/// monitor that takes a core in bursts (<see cref="KernelMemoryMonitor"/>), or null.
+/// monitor that takes a core in bursts (<see cref="KernelMemoryMonitor"/>), or null. <c>HugePages</c>: the kernel's
+/// transparent-huge-page mode (<see cref="TransparentHugePages"/>), or null.
 /// </summary>
-public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string Os, string Kernel, string Runtime, double[] LoadAverageAtStart, string? MemoryMonitor = null)
+public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string Os, string Kernel, string Runtime, double[] LoadAverageAtStart, string? MemoryMonitor = null, string? HugePages = null)
 {
     public static MachineInfo Read() => new(
         Cpu: FirstValue("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
@@ -16,7 +17,8 @@ public sealed record MachineInfo(string Cpu, int Cores, double MemoryGiB, string
         Kernel: TryRead("/proc/sys/kernel/osrelease")?.Trim() ?? RuntimeInformation.OSDescription,
         Runtime: RuntimeInformation.FrameworkDescription,
         LoadAverageAtStart: LoadAverage(),
-        MemoryMonitor: KernelMemoryMonitor.Describe());
+        MemoryMonitor: KernelMemoryMonitor.Describe(),
+        HugePages: TransparentHugePages.Mode());
 
     public static double[] LoadAverage() =>
         (TryRead("/proc/loadavg") ?? "0 0 0").Split(' ').Take(3)
