@@ -2,8 +2,9 @@ namespace RoomShare.LoadTest.Results;
 
 /// <summary>
 /// The kernel's transparent-huge-page mode (<c>always</c>, <c>madvise</c> or <c>never</c>). On the development VM
-/// (DAMON on, as found) switching it from <c>madvise</c> to <c>always</c> moved RoomShare's W1 capacity by a step or two
-/// (docs/bench/w1-thp-always.md), so a report that does not say which it ran under cannot be compared with another.
+/// (DAMON on, as found) switching it from <c>madvise</c> to <c>always</c> moved RoomShare's W1 capacity from 1 127 to at
+/// least 2 083 changes/s in one session (docs/bench/w1-thp-always.md), so a report that does not say which it ran under
+/// cannot be compared with another.
 /// </summary>
 public static class TransparentHugePages
 {
