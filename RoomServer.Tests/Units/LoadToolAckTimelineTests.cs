@@ -66,17 +66,37 @@ public sealed class LoadToolAckTimelineTests : IDisposable
     }
 
     [Fact]
-    public void EachStepGetsItsOwnFileNamedByArmScenarioRateAndAttempt()
+    public void EachStepGetsItsOwnFileNamedByArmScenarioStepRateAndAttempt()
     {
         var ledger = new ChangeLedger(step: 1, changes: 1, membersPerRoom: 1, measuredFrom: 0);
         ledger.MarkSending(0, "room-a", 1, intendedAt: Ms(1), sendingAt: Ms(1));
         ledger.OnCompleted(0, error: null, receivedAt: Ms(3));
 
-        var path = AckTimelineFile.Write(Path.Combine(_directory, "latencies"), "roomshare-2", "W1", 610, 2, ledger);
+        var path = AckTimelineFile.Write(Path.Combine(_directory, "latencies"), "roomshare-2", "W1", 3, 610, 2, ledger);
 
-        path.Should().Be(Path.Combine(_directory, "latencies", "roomshare-2-W1-610-2.csv"));
+        path.Should().Be(Path.Combine(_directory, "latencies", "roomshare-2-W1-03-610-2.csv"));
         File.ReadAllLines(path).Should().HaveCount(4).And.EndWith(
             $"{Ms(1) * (1_000_000_000 / Stopwatch.Frequency)},2000");
+    }
+
+    [Fact]
+    public void TwoStepsAtOneRateKeepBothTimelines()
+    {
+        // A fixed-rate list may repeat a rate (`--set W1.rates=1192,1192`): the second step's file must not replace the first's.
+        var first = new ChangeLedger(step: 1, changes: 1, membersPerRoom: 1, measuredFrom: 0);
+        first.MarkSending(0, "room-a", 1, intendedAt: Ms(1), sendingAt: Ms(1));
+        first.OnCompleted(0, error: null, receivedAt: Ms(3));
+        var second = new ChangeLedger(step: 2, changes: 1, membersPerRoom: 1, measuredFrom: 0);
+        second.MarkSending(0, "room-a", 1, intendedAt: Ms(5), sendingAt: Ms(5));
+        second.OnCompleted(0, error: null, receivedAt: Ms(12));
+        var directory = Path.Combine(_directory, "latencies");
+
+        var firstPath = AckTimelineFile.Write(directory, "roomshare-2", "W1", 1, 1192, 1, first);
+        var secondPath = AckTimelineFile.Write(directory, "roomshare-2", "W1", 2, 1192, 1, second);
+
+        secondPath.Should().NotBe(firstPath);
+        File.ReadAllLines(firstPath).Should().EndWith($"{Ms(1) * (1_000_000_000 / Stopwatch.Frequency)},2000");
+        File.ReadAllLines(secondPath).Should().EndWith($"{Ms(5) * (1_000_000_000 / Stopwatch.Frequency)},7000");
     }
 
     [Fact]

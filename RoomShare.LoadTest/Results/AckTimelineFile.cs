@@ -14,11 +14,15 @@ public static class AckTimelineFile
 {
     public const string Header = "intended_ns,ack_us";
 
-    /// <summary>Writes <c>&lt;arm&gt;-&lt;scenario&gt;-&lt;rate&gt;-&lt;attempt&gt;.csv</c> in <paramref name="directory"/>; returns its path.</summary>
-    public static string Write(string directory, string arm, string scenario, int rate, int attempt, ChangeLedger ledger)
+    /// <summary>
+    /// Writes <c>&lt;arm&gt;-&lt;scenario&gt;-&lt;step&gt;-&lt;rate&gt;-&lt;attempt&gt;.csv</c> in <paramref name="directory"/>; returns its path.
+    /// The step's number in the run (0 the warm-up) keeps apart steps at one rate, as in a fixed-rate list that repeats
+    /// a rate, which would otherwise overwrite each other; two digits, so the files list in the order they ran.
+    /// </summary>
+    public static string Write(string directory, string arm, string scenario, int step, int rate, int attempt, ChangeLedger ledger)
     {
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, Invariant($"{arm}-{scenario}-{rate}-{attempt}.csv"));
+        var path = Path.Combine(directory, Invariant($"{arm}-{scenario}-{step:00}-{rate}-{attempt}.csv"));
         using var writer = new StreamWriter(path);
         WriteTo(writer, Invariant($"arm {arm}, {scenario} at {rate}/s, attempt {attempt}"), ledger.MeasuredAcks(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
         return path;

@@ -72,7 +72,7 @@ public static class WriteStep
         {
             try
             {
-                AckTimelineFile.Write(timelines, context.Arm.Name, settings.Id, rate, attempt, ledger);
+                AckTimelineFile.Write(timelines, context.Arm.Name, settings.Id, step, rate, attempt, ledger);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
