@@ -95,6 +95,7 @@ public sealed class LoadToolAckTimelineTests : IDisposable
         var secondPath = AckTimelineFile.Write(directory, "roomshare-2", "W1", 2, 1192, 1, second);
 
         secondPath.Should().NotBe(firstPath);
+        File.ReadAllLines(secondPath)[0].Should().Be("# RoomShare.LoadTest ack timeline: arm roomshare-2, W1 step 2 at 1192/s, attempt 1");
         File.ReadAllLines(firstPath).Should().EndWith($"{Ms(1) * (1_000_000_000 / Stopwatch.Frequency)},2000");
         File.ReadAllLines(secondPath).Should().EndWith($"{Ms(5) * (1_000_000_000 / Stopwatch.Frequency)},7000");
     }

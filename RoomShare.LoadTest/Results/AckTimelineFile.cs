@@ -16,15 +16,16 @@ public static class AckTimelineFile
 
     /// <summary>
     /// Writes <c>&lt;arm&gt;-&lt;scenario&gt;-&lt;step&gt;-&lt;rate&gt;-&lt;attempt&gt;.csv</c> in <paramref name="directory"/>; returns its path.
-    /// The step's number in the run (0 the warm-up) keeps apart steps at one rate, as in a fixed-rate list that repeats
-    /// a rate, which would otherwise overwrite each other; two digits, so the files list in the order they ran.
+    /// The step's number (0 the warm-up; counted afresh for each arm and scenario, in the order they ran) keeps apart
+    /// steps at one rate, as in a fixed-rate list that repeats a rate, which would otherwise overwrite each other. Two
+    /// digits, so up to step 99 the files list in the order they ran; the title line names the step too.
     /// </summary>
     public static string Write(string directory, string arm, string scenario, int step, int rate, int attempt, ChangeLedger ledger)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, Invariant($"{arm}-{scenario}-{step:00}-{rate}-{attempt}.csv"));
         using var writer = new StreamWriter(path);
-        WriteTo(writer, Invariant($"arm {arm}, {scenario} at {rate}/s, attempt {attempt}"), ledger.MeasuredAcks(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
+        WriteTo(writer, Invariant($"arm {arm}, {scenario} step {step} at {rate}/s, attempt {attempt}"), ledger.MeasuredAcks(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
         return path;
     }
 
