@@ -53,6 +53,14 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
             .SelectMany(write => write.GetProperty("steps").EnumerateArray())
             .ToList();
         writeSteps.Should().NotBeEmpty("the quick profile runs write steps on every arm");
+        foreach (var write in root.GetProperty("arms").EnumerateArray().SelectMany(arm => arm.GetProperty("writes").EnumerateArray()))
+        {
+            // Each step carries its own number (its ack timeline's name with --latencies): the warm-up 0, none repeated.
+            var numbers = write.GetProperty("steps").EnumerateArray().Concat(write.GetProperty("discardedSteps").EnumerateArray())
+                .Select(step => step.GetProperty("step").GetInt32()).ToList();
+            numbers.Should().OnlyHaveUniqueItems("every step of an arm's scenario has its own number").And.Contain(0, "the warm-up pass is step 0");
+        }
+
         writeSteps.Sum(step => step.GetProperty("sent").GetInt32()).Should().BePositive("changes were sent");
         foreach (var step in writeSteps)
         {

@@ -13,8 +13,10 @@ namespace RoomShare.LoadTest.Results;
 /// with any, the step is invalid unless the generator stayed under its core limit and the step met the SLO
 /// with no loss all the same, or broke the relaxed limit beyond the generator's lateness (<c>GeneratorVerdict.WriteStepCounts</c>).
 /// <see cref="GeneratorGc"/>: whether the generator's own GC was held off through the step's sends (<see cref="GeneratorGcHold"/>).
+/// <see cref="Step"/>: its number in the arm's run of the scenario (0 the warm-up), as in its ack timeline's file name.
 /// </summary>
 public sealed record WriteStepResult(
+    int Step,
     int Rate,
     int Attempt,
     double WindowSeconds,

@@ -95,6 +95,7 @@ public static class WriteStep
             context.Profile.Generator, late, cpu.GeneratorCores, clean, fanout,
             sloMs: context.Profile.Slo.FanoutP99Ms, relaxedMs: context.Profile.Slo.RelaxedFanoutP99Ms, sendLag: sendLag, poolDelay: poolDelay);
         return new WriteStepResult(
+            step,
             rate,
             attempt,
             cpu.WindowSeconds,
