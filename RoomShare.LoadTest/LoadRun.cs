@@ -108,7 +108,7 @@ public static class LoadRun
             var processes = MeasuredProcess.Of(cluster.Info);
             ProgressLine.Log($"{arm.Name}: up at {cluster.Info.BaseUrl}; measuring {string.Join(", ", processes.Select(p => $"{p.Name}={p.Pid}"))}");
             using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = cluster.Info.BaseUrl, Timeout = CallTimeout * 3 };
-            using var hub = new HubEndpoint(cluster.Info.BaseUrl, CallTimeout, arm.MessagePack ? LeanHubWire.MessagePack : LeanHubWire.Json, arm.RoomHint);
+            using var hub = new HubEndpoint(cluster.Info.BaseUrl, CallTimeout, arm.MessagePack ? LeanHubWire.MessagePack : LeanHubWire.Json, arm.RoomHint, arm.WebClient);
             var context = new ArmContext(
                 arm, cluster.Info, processes, new RoomApi(http, cluster.Info.ApiKey), hub, profile, probe, progress,
                 ackTimelines ? Path.Combine(outputDirectory, "latencies") : null);

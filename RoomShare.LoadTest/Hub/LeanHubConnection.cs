@@ -6,10 +6,13 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 namespace RoomShare.LoadTest.Hub;
 
 /// <summary>
-/// A lean SignalR client: WebSockets only, no negotiate, the framework's own <see cref="JsonHubProtocol"/>
+/// A lean SignalR client: WebSockets only, the framework's own <see cref="JsonHubProtocol"/>
 /// (or the official MessagePack protocol, see <see cref="LeanHubWire"/>) and <see cref="HandshakeProtocol"/>
 /// on a bare <see cref="ClientWebSocket"/>. No reconnect, no per-call
 /// tasks for writes, one receive loop that hands every message to an <see cref="IHubListener"/>.
+/// It skips negotiate, unless asked to connect as the reference web client does: negotiate with stateful
+/// reconnect, then acks for what it received (<see cref="AckAsync"/>), which the server's per-connection
+/// replay buffer waits for.
 /// The official client costs several times the CPU per message, which on a 2-core box that also runs
 /// the servers would become part of what is measured.
 /// </summary>
@@ -26,6 +29,10 @@ public sealed class LeanHubConnection : IAsyncDisposable
     private byte[] _buffer = new byte[InitialBufferBytes];
     private int _filled;
     private volatile bool _closing;
+    private bool _acks;
+    private long _received;
+    private long _acked;
+    private long _serverAcks;
     private Task _receiveLoop = Task.CompletedTask;
 
     private LeanHubConnection(ClientWebSocket socket, LeanHubWire wire, IHubListener listener)
@@ -38,18 +45,28 @@ public sealed class LeanHubConnection : IAsyncDisposable
     /// <summary>
     /// Opens <c>{hubUri}?access_token=…</c> (through nginx; with <c>&amp;room=…</c> when
     /// <paramref name="room"/> is given, nginx's routing hint) and completes the handshake for
-    /// <paramref name="wire"/>'s protocol.
+    /// <paramref name="wire"/>'s protocol. With <paramref name="asWebClient"/> it negotiates first, as the
+    /// reference web client does (<see cref="HubNegotiation"/>), and the WebSocket names the negotiated
+    /// connection (<c>&amp;id=…</c>); if the server turned stateful reconnect on, the connection owes acks.
     /// </summary>
     public static async Task<LeanHubConnection> ConnectAsync(
-        Uri hubUri, LeanHubWire wire, string token, string? room, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
+        Uri hubUri, LeanHubWire wire, string token, string? room, bool asWebClient, HttpMessageInvoker invoker, IHubListener listener, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.Zero; // SignalR pings are the keep-alive (PingPump)
+        socket.Options.KeepAliveInterval = TimeSpan.Zero; // SignalR pings are the keep-alive (ConnectionSweep.Pings)
         var connection = new LeanHubConnection(socket, wire, listener);
         try
         {
             var roomQuery = room is null ? "" : "&room=" + Uri.EscapeDataString(room);
-            await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}{roomQuery}"), invoker, cancellationToken);
+            var idQuery = "";
+            if (asWebClient)
+            {
+                var negotiated = await HubNegotiation.NegotiateAsync(hubUri, token, room, invoker, cancellationToken);
+                idQuery = "&id=" + Uri.EscapeDataString(negotiated.ConnectionToken);
+                connection._acks = negotiated.StatefulReconnect;
+            }
+
+            await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}{roomQuery}{idQuery}"), invoker, cancellationToken);
             await socket.SendAsync(wire.HandshakeFrame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             await connection.ReadHandshakeAsync(cancellationToken);
         }
@@ -81,6 +98,32 @@ public sealed class LeanHubConnection : IAsyncDisposable
         SendAsync(new InvocationMessage(changeId, "SetChoice", [roomId, menuId, quantity, changeId]));
 
     public ValueTask PingAsync() => SendFrameAsync(_wire.PingFrame);
+
+    /// <summary>Whether the server keeps this connection's messages for a stateful reconnect, so it owes acks.</summary>
+    public bool StatefulReconnect => _acks;
+
+    /// <summary>The last sequence id this connection acked (0: none yet).</summary>
+    public long AckedThrough => Volatile.Read(ref _acked);
+
+    /// <summary>The acks the server sent this connection, for the calls it received (stateful reconnect only).</summary>
+    public long ServerAcks => Volatile.Read(ref _serverAcks);
+
+    /// <summary>
+    /// Acks every invocation message received so far, if any came since the last ack (SignalR's stateful
+    /// reconnect: the server keeps each one until acked, and stops writing to the connection once it keeps
+    /// 100 KB). One caller at a time: the ack sweep, or a test.
+    /// </summary>
+    public ValueTask AckAsync()
+    {
+        var through = Volatile.Read(ref _received);
+        if (!_acks || through <= _acked)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Volatile.Write(ref _acked, through);
+        return SendAsync(new AckMessage(through));
+    }
 
     /// <summary>Closes politely (WebSocket close handshake) within <paramref name="timeout"/>, then aborts.</summary>
     public async Task CloseAsync(TimeSpan timeout)
@@ -211,6 +254,16 @@ public sealed class LeanHubConnection : IAsyncDisposable
 
     private bool Handle(HubMessage message, long receivedAt)
     {
+        // Stateful reconnect numbers the invocation messages (calls, completions, stream items) from 1, as the server counts them.
+        if (message is HubInvocationMessage)
+        {
+            Volatile.Write(ref _received, _received + 1);
+        }
+        else if (message is AckMessage)
+        {
+            Volatile.Write(ref _serverAcks, _serverAcks + 1);
+        }
+
         switch (message)
         {
             case InvocationMessage { Arguments: [RoomEventWire roomEvent] }:

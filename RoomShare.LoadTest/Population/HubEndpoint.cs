@@ -8,10 +8,11 @@ namespace RoomShare.LoadTest.Population;
 /// </summary>
 public sealed class HubEndpoint : IDisposable
 {
-    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout, LeanHubWire wire, bool roomHint = false)
+    public HubEndpoint(Uri baseUrl, TimeSpan callTimeout, LeanHubWire wire, bool roomHint = false, bool webClient = false)
     {
         Wire = wire;
         RoomHint = roomHint;
+        WebClient = webClient;
         Uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/hubs/room" }.Uri;
         CallTimeout = callTimeout;
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -28,6 +29,12 @@ public sealed class HubEndpoint : IDisposable
 
     /// <summary>Whether members name their room in the hub URL (<c>room=</c>), nginx's routing hint.</summary>
     public bool RoomHint { get; }
+
+    /// <summary>
+    /// Whether members connect as the reference web client does: negotiate with stateful reconnect first, then
+    /// ack what they receive (<see cref="ConnectionSweep.Acks"/>).
+    /// </summary>
+    public bool WebClient { get; }
 
     public TimeSpan CallTimeout { get; }
 

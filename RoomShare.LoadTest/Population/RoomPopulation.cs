@@ -115,7 +115,7 @@ public sealed class RoomPopulation : IAsyncDisposable
         deadline.CancelAfter(hub.CallTimeout);
         member.Reset();
         var connection = await LeanHubConnection.ConnectAsync(
-            hub.Uri, hub.Wire, member.Token, hub.RoomHint ? member.RoomId : null, hub.Invoker, member, deadline.Token);
+            hub.Uri, hub.Wire, member.Token, hub.RoomHint ? member.RoomId : null, hub.WebClient, hub.Invoker, member, deadline.Token);
         _connections.Add(connection);
         member.Connection = connection;
         await connection.JoinAsync(member.RoomId, deadline.Token);

@@ -34,7 +34,8 @@ public static class IdleScenario
         // just before the first connection (until 2026-12-01 it was read before the rooms were created).
         var before = Rss(context.Processes);
         var closedBefore = population.Tracker.Snapshot().ClosedConnections;
-        await using var pings = new PingPump(() => population.Connections); // keeps every joined member alive from the first on
+        await using var pings = ConnectionSweep.Pings(() => population.Connections); // keeps every joined member alive from the first on
+        await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections);
 
         // With a single room there is no first half: no reading between halves, no second half's figure.
         var half = settings.Rooms / 2;

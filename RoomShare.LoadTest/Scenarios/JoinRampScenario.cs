@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using RoomShare.LoadTest.Console;
+using RoomShare.LoadTest.Hub;
 using RoomShare.LoadTest.Measure;
 using RoomShare.LoadTest.Population;
 using RoomShare.LoadTest.Profiles;
@@ -103,6 +104,7 @@ public static class JoinRampScenario
         }
 
         _ = context.Probe.TakeSummary();
+        await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections); // a web client acks its Join's answer a second later
         var start = CpuSample.Take(context.Processes);
         await OpenLoop.RunAsync(rate, count, (i, intendedAt, now) =>
         {

@@ -48,7 +48,8 @@ public static class WriteScenario
             return new WriteScenarioResult(settings.Id, context.Arm.Name, settings, connect, [], [], new Capacity(null, "not measured"), new Capacity(null, "not measured"), why, []);
         }
 
-        await using var pings = new PingPump(() => population.Connections);
+        await using var pings = ConnectionSweep.Pings(() => population.Connections);
+        await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections);
         await Task.Delay(TimeSpan.FromSeconds(settings.SettleSeconds), cancellationToken); // join events and presence settle first
         var schedule = new WriteSchedule(population.Rooms, population.MenuIds, maxQuantity);
         var steps = new List<WriteStepResult>();
