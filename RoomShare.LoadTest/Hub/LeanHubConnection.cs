@@ -33,6 +33,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     private long _received;
     private long _acked;
     private long _serverAcks;
+    private string? _closeError;
     private Task _receiveLoop = Task.CompletedTask;
 
     private LeanHubConnection(ClientWebSocket socket, LeanHubWire wire, IHubListener listener)
@@ -202,6 +203,11 @@ public sealed class LeanHubConnection : IAsyncDisposable
                     break;
                 }
             }
+
+            if (_closeError is not null)
+            {
+                reason = "closed by the server: " + _closeError;
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException or InvalidDataException)
         {
@@ -284,7 +290,8 @@ public sealed class LeanHubConnection : IAsyncDisposable
             case CompletionMessage { InvocationId: { } id } completion when InvocationIds.IsChange(id):
                 _listener.OnChangeCompleted(id, completion.Error, receivedAt);
                 return true;
-            case CloseMessage:
+            case CloseMessage close:
+                _closeError = close.Error;
                 return false;
             default:
                 return true; // pings, Position, Presence, anything else

@@ -62,6 +62,8 @@ public sealed record WriteStepResult(
 /// run again (attempt 1); their loss and order still count in the run's summary. <see cref="Steps"/> are
 /// in rate order; <see cref="RefinedRates"/> are those run after the ladder to narrow the capacity at the SLO.
 /// <see cref="Late"/>: what reached members after its step's books closed, read once the last step was over.
+/// <see cref="CloseReasons"/>: what the first few connections the servers closed said as they ended (the client's
+/// view: a close message's error, or the socket's exception).
 /// </summary>
 public sealed record WriteScenarioResult(
     string Scenario,
@@ -74,4 +76,5 @@ public sealed record WriteScenarioResult(
     Capacity AtRelaxedSlo,
     string? Error,
     IReadOnlyList<int> RefinedRates,
-    LateDeliveries Late = default);
+    LateDeliveries Late = default,
+    IReadOnlyList<string>? CloseReasons = null);

@@ -119,6 +119,12 @@ public static class WriteScenario
             ProgressLine.Warn(Invariant($"{label}: after their steps closed, {late.Receipts} deliveries arrived late, {late.Duplicates} duplicates, {late.Mismatched} mismatched"));
         }
 
+        var closeReasons = population.Tracker.CloseReasons.ToList();
+        if (closeReasons.Count > 0)
+        {
+            ProgressLine.Warn($"{label}: connections the servers closed said: {string.Join(" | ", closeReasons)}");
+        }
+
         // Both capacities read every step: the refinements aim at the SLO's, but a refined step counts for the
         // relaxed limit too — it can raise that capacity, or (missing it) lower it: conservative, never hidden.
         return new WriteScenarioResult(
@@ -132,7 +138,8 @@ public static class WriteScenario
             Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsRelaxedSlo),
             error,
             refined,
-            late);
+            late,
+            closeReasons);
     }
 
     private static string Describe(string label, WriteStepResult s)
