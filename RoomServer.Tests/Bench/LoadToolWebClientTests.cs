@@ -53,7 +53,7 @@ public sealed class LoadToolWebClientTests(EmbeddedContractServer server, ITestO
     [Fact]
     public async Task OnlyAConnectionThatAcksKeepsReceivingOnceTheServerHoldsItsReplayBuffer()
     {
-        const int Changes = 700; // at ~300 bytes a frame, about twice the 100 KB SignalR holds for an unacked connection
+        const int Changes = 1000; // at ~300 bytes a frame, about three times the 100 KB SignalR holds for an unacked connection
         var room = await server.CreateRoomAsync();
         var ackingListener = new Listener();
         var silentListener = new Listener();

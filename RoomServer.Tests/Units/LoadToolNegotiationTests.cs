@@ -27,11 +27,18 @@ public sealed class LoadToolNegotiationTests
     [InlineData("""{"negotiateVersion":0,"connectionId":"c1"}""", "no connectionToken")]
     [InlineData("""{"connectionToken":""}""", "no connectionToken")]
     [InlineData("""[]""", "not a JSON object")]
+    [InlineData("""<html>502 Bad Gateway</html>""", "not JSON")]
     public void ARefusalOrAnAnswerWithoutATokenFails(string body, string message)
     {
         var read = () => Read(body);
         read.Should().Throw<InvalidDataException>().WithMessage($"*{message}*");
     }
+
+    [Theory]
+    [InlineData("ws://127.0.0.1:8080/hubs/room", null, "http://127.0.0.1:8080/hubs/room/negotiate?negotiateVersion=1&useStatefulReconnect=true")]
+    [InlineData("wss://rooms.example/hubs/room/", "r 1&x=2", "https://rooms.example/hubs/room/negotiate?negotiateVersion=1&useStatefulReconnect=true&room=r%201%26x%3D2")]
+    public void TheNegotiateUrlIsTheHubsOverHttpWithTheRoomHintEscaped(string hub, string? room, string expected) =>
+        HubNegotiation.NegotiateUri(new Uri(hub), room).AbsoluteUri.Should().Be(expected);
 
     private static HubNegotiation.Negotiated Read(string body) => HubNegotiation.Read(Encoding.UTF8.GetBytes(body));
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 
 namespace RoomShare.LoadTest.Hub;
@@ -16,24 +17,32 @@ public static class HubNegotiation
 
     public static async Task<Negotiated> NegotiateAsync(Uri hubUri, string token, string? room, HttpMessageInvoker invoker, CancellationToken cancellationToken)
     {
-        var roomQuery = room is null ? "" : "&room=" + Uri.EscapeDataString(room);
-        var negotiate = new UriBuilder(hubUri)
-        {
-            Scheme = hubUri.Scheme == "wss" ? "https" : "http",
-            Path = hubUri.AbsolutePath.TrimEnd('/') + "/negotiate",
-            Query = "negotiateVersion=1&useStatefulReconnect=true" + roomQuery,
-        }.Uri;
-        using var request = new HttpRequestMessage(HttpMethod.Post, negotiate) { Content = new ByteArrayContent([]) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, NegotiateUri(hubUri, room)) { Content = new ByteArrayContent([]) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await invoker.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            var text = System.Text.Encoding.UTF8.GetString(body);
+            var text = Encoding.UTF8.GetString(body);
             throw new HttpRequestException($"negotiate → {(int)response.StatusCode}: {text[..Math.Min(200, text.Length)]}");
         }
 
         return Read(body);
+    }
+
+    /// <summary>
+    /// <c>{hub}/negotiate?negotiateVersion=1&amp;useStatefulReconnect=true</c> over HTTP(S) for a <c>ws</c>/<c>wss</c> hub
+    /// URL, with the room hint (escaped) as the connect carries it.
+    /// </summary>
+    public static Uri NegotiateUri(Uri hubUri, string? room)
+    {
+        var roomQuery = room is null ? "" : "&room=" + Uri.EscapeDataString(room);
+        return new UriBuilder(hubUri)
+        {
+            Scheme = hubUri.Scheme == "wss" ? "https" : "http",
+            Path = hubUri.AbsolutePath.TrimEnd('/') + "/negotiate",
+            Query = "negotiateVersion=1&useStatefulReconnect=true" + roomQuery,
+        }.Uri;
     }
 
     /// <summary>
@@ -42,9 +51,19 @@ public static class HubNegotiation
     /// </summary>
     public static Negotiated Read(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
-        using var document = JsonDocument.ParseValue(ref reader);
-        var root = document.RootElement;
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException("the negotiate answer is not JSON: " + ex.Message, ex);
+        }
+
+        using var parsed = document;
+        var root = parsed.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw new InvalidDataException("the negotiate answer is not a JSON object");

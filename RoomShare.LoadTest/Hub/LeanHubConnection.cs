@@ -29,10 +29,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     private byte[] _buffer = new byte[InitialBufferBytes];
     private int _filled;
     private volatile bool _closing;
-    private bool _acks;
-    private long _received;
-    private long _acked;
-    private long _serverAcks;
+    private StatefulAcks? _acks;
     private string? _closeError;
     private Task _receiveLoop = Task.CompletedTask;
 
@@ -64,7 +61,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
             {
                 var negotiated = await HubNegotiation.NegotiateAsync(hubUri, token, room, invoker, cancellationToken);
                 idQuery = "&id=" + Uri.EscapeDataString(negotiated.ConnectionToken);
-                connection._acks = negotiated.StatefulReconnect;
+                connection._acks = negotiated.StatefulReconnect ? new StatefulAcks() : null;
             }
 
             await socket.ConnectAsync(new Uri($"{hubUri}?access_token={Uri.EscapeDataString(token)}{roomQuery}{idQuery}"), invoker, cancellationToken);
@@ -101,30 +98,21 @@ public sealed class LeanHubConnection : IAsyncDisposable
     public ValueTask PingAsync() => SendFrameAsync(_wire.PingFrame);
 
     /// <summary>Whether the server keeps this connection's messages for a stateful reconnect, so it owes acks.</summary>
-    public bool StatefulReconnect => _acks;
+    public bool StatefulReconnect => _acks is not null;
 
     /// <summary>The last sequence id this connection acked (0: none yet).</summary>
-    public long AckedThrough => Volatile.Read(ref _acked);
+    public long AckedThrough => _acks?.AckedThrough ?? 0;
 
     /// <summary>The acks the server sent this connection, for the calls it received (stateful reconnect only).</summary>
-    public long ServerAcks => Volatile.Read(ref _serverAcks);
+    public long ServerAcks => _acks?.ServerAcks ?? 0;
 
     /// <summary>
     /// Acks every invocation message received so far, if any came since the last ack (SignalR's stateful
     /// reconnect: the server keeps each one until acked, and stops writing to the connection once it keeps
-    /// 100 KB). One caller at a time: the ack sweep, or a test.
+    /// 100 KB).
     /// </summary>
-    public ValueTask AckAsync()
-    {
-        var through = Volatile.Read(ref _received);
-        if (!_acks || through <= _acked)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        Volatile.Write(ref _acked, through);
-        return SendAsync(new AckMessage(through));
-    }
+    public ValueTask AckAsync() =>
+        _acks is not null && _acks.TryTakeDue(out var through) ? SendAsync(new AckMessage(through)) : ValueTask.CompletedTask;
 
     /// <summary>Closes politely (WebSocket close handshake) within <paramref name="timeout"/>, then aborts.</summary>
     public async Task CloseAsync(TimeSpan timeout)
@@ -155,7 +143,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
 
     private async ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame)
     {
-        // ClientWebSocket allows one send at a time; the writer, the ping pump and Join share it.
+        // ClientWebSocket allows one send at a time; the writer, the ping and ack sweeps and Join share it.
         await _sendLock.WaitAsync();
         try
         {
@@ -260,16 +248,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
 
     private bool Handle(HubMessage message, long receivedAt)
     {
-        // Stateful reconnect numbers the invocation messages (calls, completions, stream items) from 1, as the server counts them.
-        if (message is HubInvocationMessage)
-        {
-            Volatile.Write(ref _received, _received + 1);
-        }
-        else if (message is AckMessage)
-        {
-            Volatile.Write(ref _serverAcks, _serverAcks + 1);
-        }
-
+        _acks?.OnReceived(message);
         switch (message)
         {
             case InvocationMessage { Arguments: [RoomEventWire roomEvent] }:
@@ -291,7 +270,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
                 _listener.OnChangeCompleted(id, completion.Error, receivedAt);
                 return true;
             case CloseMessage close:
-                _closeError = close.Error;
+                _closeError = close.Error ?? "a close message without an error";
                 return false;
             default:
                 return true; // pings, Position, Presence, anything else

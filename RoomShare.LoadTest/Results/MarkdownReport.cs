@@ -160,6 +160,12 @@ public static class MarkdownReport
             Line(md);
         }
 
+        if (w.CloseReasons is { Count: > 0 } reasons)
+        {
+            Line(md, $"Connections the servers closed said (the first {reasons.Count}): {string.Join(" | ", reasons)}.");
+            Line(md);
+        }
+
         if (w.Steps.Count == 0)
         {
             return;
