@@ -15,6 +15,7 @@ namespace RoomShare.LoadTest.Hub;
 public sealed class ConnectionSweep : IAsyncDisposable
 {
     private const int Slices = 20;
+    private static readonly TimeSpan VisitsGrace = TimeSpan.FromSeconds(5);
 
     private readonly Func<IReadOnlyList<LeanHubConnection>> _connections;
     private readonly TimeSpan _period;
@@ -44,7 +45,17 @@ public sealed class ConnectionSweep : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loop;
-        await Task.WhenAll(_visits); // only the loop touched the list, and it has ended
+        try
+        {
+            // Only the loop touched the list, and it has ended. Bounded: a send stuck on a socket the server stopped
+            // reading is ended by the connection's close, which comes after this.
+            await Task.WhenAll(_visits).WaitAsync(VisitsGrace);
+        }
+        catch (TimeoutException)
+        {
+            // left to the connections' close
+        }
+
         _stop.Dispose();
     }
 
