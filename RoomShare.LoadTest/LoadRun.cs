@@ -109,9 +109,15 @@ public static class LoadRun
             ProgressLine.Log($"{arm.Name}: up at {cluster.Info.BaseUrl}; measuring {string.Join(", ", processes.Select(p => $"{p.Name}={p.Pid}"))}");
             using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = cluster.Info.BaseUrl, Timeout = CallTimeout * 3 };
             using var hub = new HubEndpoint(cluster.Info.BaseUrl, CallTimeout, arm.MessagePack ? LeanHubWire.MessagePack : LeanHubWire.Json, arm.RoomHint, arm.WebClient);
+            await using var aofRewrites = await RedisAofRewrites.ConnectAsync(cluster.Info.RedisNodes);
+            if (cluster.Info.RedisNodes is not null && aofRewrites is null)
+            {
+                ProgressLine.Warn($"{arm.Name}: Redis at {cluster.Info.RedisNodes} did not answer INFO: write steps will not say whether it rewrote its AOF");
+            }
+
             var context = new ArmContext(
                 arm, cluster.Info, processes, new RoomApi(http, cluster.Info.ApiKey), hub, profile, probe, progress,
-                ackTimelines ? Path.Combine(outputDirectory, "latencies") : null);
+                ackTimelines ? Path.Combine(outputDirectory, "latencies") : null, aofRewrites);
             foreach (var scenario in plan.Scenarios)
             {
                 if (scenario != plan.Scenarios[0])

@@ -1,13 +1,17 @@
 namespace RoomShare.LoadTest.Cluster;
 
-/// <summary>What eng/cluster.sh wrote to its state dir's cluster.env: where to connect and which pids it started.</summary>
+/// <summary>
+/// What eng/cluster.sh wrote to its state dir's cluster.env: where to connect and which pids it started.
+/// <see cref="RedisNodes"/>: the replicas' Redis (one node, or a Redis Cluster's nodes), null in embedded mode.
+/// </summary>
 public sealed record ClusterInfo(
     Uri BaseUrl,
     string ApiKey,
     IReadOnlyList<(string Name, int Pid)> Replicas,
     int NginxPid,
     int? RedisPid,
-    IReadOnlyList<int> RedisClusterPids)
+    IReadOnlyList<int> RedisClusterPids,
+    string? RedisNodes = null)
 {
     public static ClusterInfo Read(string clusterEnvPath)
     {
@@ -30,7 +34,8 @@ public sealed record ClusterInfo(
             replicas,
             ParsePid(Required("NGINX_PID")),
             string.IsNullOrEmpty(redis) ? null : ParsePid(redis),
-            [.. values.GetValueOrDefault("REDIS_CLUSTER_PIDS", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParsePid)]);
+            [.. values.GetValueOrDefault("REDIS_CLUSTER_PIDS", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParsePid)],
+            values.GetValueOrDefault("REDIS_URL") is { Length: > 0 } nodes ? nodes : null);
     }
 
     private static int ParsePid(string text) => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);

@@ -14,6 +14,8 @@ namespace RoomShare.LoadTest.Results;
 /// with no loss all the same, or broke the relaxed limit beyond the generator's lateness (<c>GeneratorVerdict.WriteStepCounts</c>).
 /// <see cref="GeneratorGc"/>: whether the generator's own GC was held off through the step's sends (<see cref="GeneratorGcHold"/>).
 /// <see cref="Step"/>: its number in the arm's run of the scenario (0 the warm-up), as in its ack timeline's file name.
+/// <see cref="AofRewrites"/>: Redis's AOF rewrites that overlapped the measured window (<see cref="RedisAofRewrites"/>;
+/// null: no Redis, or not read).
 /// </summary>
 public sealed record WriteStepResult(
     int Step,
@@ -47,7 +49,8 @@ public sealed record WriteStepResult(
     bool Clean,
     bool MeetsSlo,
     bool MeetsRelaxedSlo,
-    GcHoldResult GeneratorGc)
+    GcHoldResult GeneratorGc,
+    int? AofRewrites = null)
 {
     /// <summary>
     /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, mismatched or

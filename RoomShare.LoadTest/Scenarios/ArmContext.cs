@@ -8,7 +8,8 @@ namespace RoomShare.LoadTest.Scenarios;
 
 /// <summary>
 /// What every scenario on one arm shares: the running cluster, its measured processes, the API and hub endpoints;
-/// and where each write step's ack timeline goes (<c>--latencies</c>; null: not written).
+/// and where each write step's ack timeline goes (<c>--latencies</c>; null: not written); <see cref="AofRewrites"/> reads
+/// whether Redis rewrote its AOF in a write step (null: no Redis, or it could not be reached).
 /// </summary>
 public sealed record ArmContext(
     ArmShape Arm,
@@ -19,4 +20,5 @@ public sealed record ArmContext(
     ProfileSettings Profile,
     ThreadPoolProbe Probe,
     ProgressLine Progress,
-    string? AckTimelineDirectory = null);
+    string? AckTimelineDirectory = null,
+    RedisAofRewrites? AofRewrites = null);

@@ -155,7 +155,7 @@ public static class WriteScenario
             _ => "breaks SLO",
         };
         return Invariant(
-            $"{label} step {s.Step} · {s.Rate}/s{s.Attempt switch { 0 => " (warm-up, not counted)", 1 => string.Empty, _ => " (again)" }}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} mismatched {s.Mismatched + s.StrayChoices} failed {s.Failed} · {verdict}");
+            $"{label} step {s.Step} · {s.Rate}/s{s.Attempt switch { 0 => " (warm-up, not counted)", 1 => string.Empty, _ => " (again)" }}: fan-out p50 {s.FanoutMs.P50} p99 {s.FanoutMs.P99} max {s.FanoutMs.Max} ms · ack p99 {s.AckMs.P99} ms · {s.DeliveriesPerSecond} events/s · replicas {s.Cpu.ReplicaCores} cores = {s.Cpu.ReplicaMicrosPerEvent} µs/event · missing {s.Missing} dup {s.Duplicates} ooo {s.OutOfOrder} mismatched {s.Mismatched + s.StrayChoices} failed {s.Failed} · {verdict}{MarkdownReport.AofRewriteNote(s.AofRewrites)}");
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

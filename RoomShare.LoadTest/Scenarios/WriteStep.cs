@@ -28,6 +28,7 @@ public static class WriteStep
         tracker.Register(ledger);
         var countersBefore = tracker.Snapshot();
         CpuSample? windowStart = null;
+        Task<AofRewriteReading?>? rewritesAtStart = null;
         long deliveriesAtStart = 0;
 
         context.Progress.Show(() => Invariant(
@@ -44,6 +45,7 @@ public static class WriteStep
                 {
                     deliveriesAtStart = tracker.ChoiceDeliveries;
                     windowStart = CpuSample.Take(context.Processes);
+                    rewritesAtStart = ReadRewrites(context); // off the schedule's thread: a Redis round trip
                 }
 
                 Send(ledger, schedule, step, i, intendedAt, now);
@@ -56,6 +58,7 @@ public static class WriteStep
         }
 
         var windowEnd = CpuSample.Take(context.Processes);
+        var rewritesAtEnd = ReadRewrites(context);
         var deliveries = tracker.ChoiceDeliveries - deliveriesAtStart;
         var poolDelay = context.Probe.TakeSummary();
 
@@ -81,6 +84,8 @@ public static class WriteStep
             }
         }
 
+        var aofRewrites = AofRewriteReading.Overlapping(
+            rewritesAtStart is null ? null : await rewritesAtStart, await rewritesAtEnd);
         var counters = tracker.Snapshot().Since(countersBefore);
         var cpu = CpuUsage.Between(windowStart ?? windowEnd, windowEnd, deliveries);
         var fanout = ledger.Fanout.Summarize();
@@ -126,8 +131,12 @@ public static class WriteStep
             clean,
             clean && fanout.P99 <= context.Profile.Slo.FanoutP99Ms,
             clean && fanout.P99 <= context.Profile.Slo.RelaxedFanoutP99Ms,
-            generatorGc);
+            generatorGc,
+            aofRewrites);
     }
+
+    private static Task<AofRewriteReading?> ReadRewrites(ArmContext context) =>
+        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteReading?>(null);
 
     private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
     {
