@@ -2,7 +2,8 @@ namespace RoomShare.LoadTest.Cluster;
 
 /// <summary>
 /// What eng/cluster.sh wrote to its state dir's cluster.env: where to connect and which pids it started.
-/// <see cref="RedisNodes"/>: the replicas' Redis (one node, or a Redis Cluster's nodes), null in embedded mode.
+/// <see cref="RedisNodes"/>: the Redis the RoomServer replicas use (REDIS_URL: one node, or a Redis Cluster's nodes), null
+/// in embedded mode and for the floor.
 /// </summary>
 public sealed record ClusterInfo(
     Uri BaseUrl,

@@ -14,7 +14,7 @@ namespace RoomShare.LoadTest.Results;
 /// with no loss all the same, or broke the relaxed limit beyond the generator's lateness (<c>GeneratorVerdict.WriteStepCounts</c>).
 /// <see cref="GeneratorGc"/>: whether the generator's own GC was held off through the step's sends (<see cref="GeneratorGcHold"/>).
 /// <see cref="Step"/>: its number in the arm's run of the scenario (0 the warm-up), as in its ack timeline's file name.
-/// <see cref="AofRewrites"/>: Redis's AOF rewrites that overlapped the measured window (<see cref="RedisAofRewrites"/>;
+/// <see cref="AofRewrites"/>: Redis's AOF rewrites (any node's) from the measured window's opening to the end of its drain (<see cref="RedisAofRewrites"/>;
 /// null: no Redis, or not read).
 /// </summary>
 public sealed record WriteStepResult(

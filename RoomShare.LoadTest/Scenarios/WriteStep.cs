@@ -28,7 +28,7 @@ public static class WriteStep
         tracker.Register(ledger);
         var countersBefore = tracker.Snapshot();
         CpuSample? windowStart = null;
-        Task<AofRewriteReading?>? rewritesAtStart = null;
+        Task<AofRewriteSnapshot?>? rewritesAtStart = null;
         long deliveriesAtStart = 0;
 
         context.Progress.Show(() => Invariant(
@@ -58,7 +58,6 @@ public static class WriteStep
         }
 
         var windowEnd = CpuSample.Take(context.Processes);
-        var rewritesAtEnd = ReadRewrites(context);
         var deliveries = tracker.ChoiceDeliveries - deliveriesAtStart;
         var poolDelay = context.Probe.TakeSummary();
 
@@ -70,6 +69,8 @@ public static class WriteStep
         }
 
         var drainSeconds = Stopwatch.GetElapsedTime(drainStarted).TotalSeconds;
+        // After the drain: a rewrite that starts as the window closes still delays the window's last changes.
+        var rewritesAtEnd = ReadRewrites(context);
         var totals = ledger.Seal();
         if (context.AckTimelineDirectory is { } timelines)
         {
@@ -84,7 +85,7 @@ public static class WriteStep
             }
         }
 
-        var aofRewrites = AofRewriteReading.Overlapping(
+        var aofRewrites = AofRewriteSnapshot.Overlapping(
             rewritesAtStart is null ? null : await rewritesAtStart, await rewritesAtEnd);
         var counters = tracker.Snapshot().Since(countersBefore);
         var cpu = CpuUsage.Between(windowStart ?? windowEnd, windowEnd, deliveries);
@@ -135,8 +136,8 @@ public static class WriteStep
             aofRewrites);
     }
 
-    private static Task<AofRewriteReading?> ReadRewrites(ArmContext context) =>
-        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteReading?>(null);
+    private static Task<AofRewriteSnapshot?> ReadRewrites(ArmContext context) =>
+        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteSnapshot?>(null);
 
     private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
     {
