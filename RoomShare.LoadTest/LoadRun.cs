@@ -112,7 +112,7 @@ public static class LoadRun
             await using var aofRewrites = await RedisAofRewrites.ConnectAsync(cluster.Info.RedisNodes);
             if (cluster.Info.RedisNodes is not null && aofRewrites is null)
             {
-                ProgressLine.Warn($"{arm.Name}: Redis at {cluster.Info.RedisNodes} could not be reached: write steps will not say whether it rewrote its AOF");
+                ProgressLine.Warn($"{arm.Name}: Redis at {cluster.Info.RedisNodes} could not be reached: steps will not say whether it rewrote its AOF");
             }
 
             var context = new ArmContext(

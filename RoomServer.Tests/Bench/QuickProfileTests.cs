@@ -126,6 +126,22 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
             joins[0].GetProperty("note").GetString().Should().StartWith("the floor has no capacity this run", "the report says why there is no fraction");
         }
         (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("## W3 join capacity (joins/s)");
+
+        // Every step on a Redis arm, writes and joins alike, says whether Redis rewrote its AOF meanwhile; the floor has no Redis to ask.
+        foreach (var arm in root.GetProperty("arms").EnumerateArray())
+        {
+            var name = arm.GetProperty("arm").GetString();
+            var steps = arm.GetProperty("writes").EnumerateArray().SelectMany(write => write.GetProperty("steps").EnumerateArray())
+                .Concat(arm.GetProperty("w3").GetProperty("steps").EnumerateArray())
+                .ToList();
+            steps.Where(step => step.TryGetProperty("joined", out _)).Should().NotBeEmpty($"{name} ran join steps");
+            foreach (var step in steps)
+            {
+                step.GetProperty("aofRewrites").ValueKind.Should().Be(
+                    name == "floor" ? JsonValueKind.Null : JsonValueKind.Number,
+                    $"{name}'s step at {step.GetProperty("rate")}/s is marked from Redis's INFO, or not at all without Redis");
+            }
+        }
     }
 
     public void Dispose()

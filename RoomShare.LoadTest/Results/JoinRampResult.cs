@@ -6,6 +6,8 @@ namespace RoomShare.LoadTest.Results;
 /// <summary>
 /// One join-ramp step: connections started open loop at Rate per second, intended start → Join completed.
 /// <see cref="GeneratorLate"/>: the generator's limits the step crossed; with any, the step is invalid.
+/// <see cref="AofRewrites"/>: Redis's AOF rewrites (any node's) from the first join's start to the last join's end
+/// (<see cref="RedisAofRewrites"/>; null: not known). The closes after it are not the step's.
 /// </summary>
 public sealed record JoinStepResult(
     int Rate,
@@ -20,7 +22,8 @@ public sealed record JoinStepResult(
     bool Valid,
     IReadOnlyList<string> GeneratorLate,
     bool MeetsSlo,
-    bool Capped = false)
+    bool Capped = false,
+    int? AofRewrites = null)
 {
     /// <summary>
     /// Whether the step counts towards the capacity: all do but a capped step (shorter than the step time,

@@ -278,6 +278,7 @@ public static class MarkdownReport
             {
                 verdict += $" (not counted: capped at {s.Attempted} joins, shorter than {N(w3.Settings.StepSeconds)} s)";
             }
+            verdict += AofRewriteNote(s.AofRewrites);
             var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
             Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {N(s.CompletedPerSecond)} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");
         }
@@ -293,7 +294,7 @@ public static class MarkdownReport
         Line(md, "- **missing**: (accepted change, member) pairs never delivered by the end of the drain; **dup**: a change delivered twice to a member; **ooo**: a member received a lower room version after a higher one; **failed**: rejected or never acknowledged changes.");
         Line(md, "- **cores**: CPU seconds per wall second from /proc over the measured window (nginx = master + workers); **others on the box**: busy CPU of the whole box minus every measured process (other work on a shared machine). **box busy** comes from /proc/stat, which the kernel samples per tick: on a lightly loaded box it can read below the measured processes' sum, whose own counters are exact. **µs/event**: replica CPU (sum over replicas) ÷ choice events delivered to members in the window.");
         Line(md, "- **send lag**: how late the generator sent against the schedule; **pool delay**: how long a work item waited for a thread in the generator. Either too high, or the generator near a full core, makes a step invalid (with the generator under its core limit, a write step within the SLO with no loss meets it all the same, and one over the relaxed limit by more than twice the worst send lag plus the worst pool delay breaks).");
-        Line(md, "- **Redis rewrote its AOF**: an AOF rewrite (`INFO`, any Redis node) ran in the step's measured window or its drain. Redis forks for it, and the changes around the fork wait. A possible cause of a slow step, not a proven one: near capacity a rewrite falls in most steps, and a ladder with rewrites deferred broke as low (docs/bench/night-2026-12-05.md).");
+        Line(md, "- **Redis rewrote its AOF**: an AOF rewrite (`INFO`, any Redis node) ran in a write step's measured window or its drain, or while a join step's joins ran. Redis forks for it, and the changes around the fork wait. A possible cause of a slow step, not a proven one: near capacity a rewrite falls in most steps, and a ladder with rewrites deferred broke as low (docs/bench/night-2026-12-05.md).");
     }
 
     private static string P(LatencySummary s) => $"{N(s.P50)} / {N(s.P90)} / {N(s.P99)} / {N(s.P999)} / {N(s.Max)}";

@@ -9,7 +9,7 @@ namespace RoomShare.LoadTest.Scenarios;
 /// <summary>
 /// What every scenario on one arm shares: the running cluster, its measured processes, the API and hub endpoints;
 /// and where each write step's ack timeline goes (<c>--latencies</c>; null: not written); <see cref="AofRewrites"/> reads
-/// whether Redis rewrote its AOF in a write step (null: no Redis, or it could not be reached).
+/// whether Redis rewrote its AOF in a step (null: no Redis, or it could not be reached).
 /// </summary>
 public sealed record ArmContext(
     ArmShape Arm,

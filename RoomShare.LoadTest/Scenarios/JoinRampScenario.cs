@@ -46,7 +46,7 @@ public static class JoinRampScenario
         {
             var step = await RunStepAsync(context, population, members, settings, rate, cancellationToken);
             ProgressLine.Log(Invariant(
-                $"{label} {rate} joins/s: {step.Joined}/{step.Attempted} joined, connect→joined p50 {step.ConnectToJoinedMs.P50} p99 {step.ConnectToJoinedMs.P99} max {step.ConnectToJoinedMs.Max} ms, replicas {step.Cpu.ReplicaCores} cores{(step.Valid ? string.Empty : " · INVALID: " + string.Join("; ", step.GeneratorLate))}"));
+                $"{label} {rate} joins/s: {step.Joined}/{step.Attempted} joined, connect→joined p50 {step.ConnectToJoinedMs.P50} p99 {step.ConnectToJoinedMs.P99} max {step.ConnectToJoinedMs.Max} ms, replicas {step.Cpu.ReplicaCores} cores{MarkdownReport.AofRewriteNote(step.AofRewrites)}{(step.Valid ? string.Empty : " · INVALID: " + string.Join("; ", step.GeneratorLate))}"));
             return step;
         }
 
@@ -106,6 +106,7 @@ public static class JoinRampScenario
         _ = context.Probe.TakeSummary();
         await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections); // a web client acks its Join's answer a second later
         var start = CpuSample.Take(context.Processes);
+        var rewritesAtStart = ReadRewrites(context); // off the schedule's thread: a Redis round trip
         await OpenLoop.RunAsync(rate, count, (i, intendedAt, now) =>
         {
             dispatchLag.Record(intendedAt, now);
@@ -114,6 +115,7 @@ public static class JoinRampScenario
         await Task.WhenAll(joins); // each is bounded by the hub call timeout
         var cpu = CpuUsage.Between(start, CpuSample.Take(context.Processes), joined);
         var poolDelay = context.Probe.TakeSummary();
+        var aofRewrites = AofRewriteSnapshot.Overlapping(await rewritesAtStart, await ReadRewrites(context));
 
         await population.CloseAllAsync();
         await Task.Delay(TimeSpan.FromSeconds(context.Profile.QuietSeconds), cancellationToken); // the closes' own work first
@@ -126,8 +128,11 @@ public static class JoinRampScenario
         var late = GeneratorVerdict.Reasons(settings.LimitsFrom(context.Profile.Generator), lag, poolDelay, cpu);
         return new JoinStepResult(
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
-            late.Count == 0, late, failures.IsEmpty && summary.P99 <= settings.P99LimitMs, settings.Capped(rate));
+            late.Count == 0, late, failures.IsEmpty && summary.P99 <= settings.P99LimitMs, settings.Capped(rate), aofRewrites);
     }
+
+    private static Task<AofRewriteSnapshot?> ReadRewrites(ArmContext context) =>
+        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteSnapshot?>(null);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
