@@ -35,14 +35,19 @@ public static class LoadRun
 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
+    /// <summary>Refuses a profile (as overridden) one of whose scenarios would hold more than <see cref="MaxConnections"/>.</summary>
+    public static void CheckConnections(ProfileSettings profile)
     {
-        var profile = options.Profile;
         if (profile.MaxConnections > MaxConnections)
         {
             throw new ArgumentException($"a scenario of this profile holds {profile.MaxConnections} connections; the limit is {MaxConnections}");
         }
+    }
 
+    public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
+    {
+        var profile = options.Profile;
+        CheckConnections(profile);
         Directory.CreateDirectory(options.OutputDirectory);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();

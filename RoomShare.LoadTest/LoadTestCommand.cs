@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RoomShare.LoadTest.Cluster;
 using RoomShare.LoadTest.Profiles;
+using RoomShare.LoadTest.Results;
 
 namespace RoomShare.LoadTest;
 
@@ -27,12 +28,16 @@ public static class LoadTestCommand
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
-            var repoDir = Path.GetFullPath(parse.GetValue(repo) ?? RepoLayout.FindRepo());
+            string repoDir;
             ProfileSettings settings;
+            string outDir;
             try
             {
+                repoDir = RepoLayout.Checkout(parse.GetValue(repo));
                 settings = ProfileOverrides.Apply(Profiles.Profiles.Get(parse.GetValue(profile)!), parse.GetValue(set) ?? []);
                 settings = ArmSelection.Apply(settings, ArmSelection.Names(parse.GetValue(arms)), ArmSelection.Names(parse.GetValue(scenarios)));
+                LoadRun.CheckConnections(settings);
+                outDir = ResultsFolder.Create(parse.GetValue(output), repoDir, DateTime.UtcNow); // last: nothing is made for a run refused above
             }
             catch (ArgumentException ex)
             {
@@ -41,8 +46,6 @@ public static class LoadTestCommand
                 return 1;
             }
 
-            var outDir = Path.GetFullPath(parse.GetValue(output)
-                ?? Path.Combine(repoDir, "artifacts", "bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)));
             var options = new RunOptions(
                 repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies));
             return await LoadRun.RunAsync(options, cancellationToken);

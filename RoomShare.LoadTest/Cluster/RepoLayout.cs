@@ -3,8 +3,38 @@ namespace RoomShare.LoadTest.Cluster;
 /// <summary>Where the checkout and the floor build are, found from this tool's own build output.</summary>
 public static class RepoLayout
 {
+    /// <summary>
+    /// The checkout to measure: <paramref name="given"/> (<c>--repo</c>), which must hold <c>eng/cluster.sh</c> (nothing else
+    /// brings a cluster up), or else the one this tool was built in. Either failing is an <see cref="ArgumentException"/>
+    /// that says which, before anything is started or written.
+    /// </summary>
+    public static string Checkout(string? given)
+    {
+        if (given is null)
+        {
+            return FindRepo();
+        }
+
+        string full;
+        try
+        {
+            full = Path.GetFullPath(given);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            throw new ArgumentException($"--repo '{given}': not a path ({ex.Message})", ex);
+        }
+
+        return File.Exists(Path.Combine(full, ClusterScript))
+            ? full
+            : throw new ArgumentException($"--repo '{given}': not a RoomShare checkout (no {ClusterScript} there)");
+    }
+
+    /// <summary>The script that brings every arm's cluster up, relative to the checkout.</summary>
+    public const string ClusterScript = "eng/cluster.sh";
+
     /// <summary>The folder holding RoomShare.sln above this tool's binaries.</summary>
-    public static string FindRepo()
+    private static string FindRepo()
     {
         // Bounded by the depth of the file system.
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -15,7 +45,7 @@ public static class RepoLayout
             }
         }
 
-        throw new InvalidOperationException($"RoomShare.sln not found above {AppContext.BaseDirectory}; pass --repo");
+        throw new ArgumentException($"RoomShare.sln not found above {AppContext.BaseDirectory}: pass --repo");
     }
 
     /// <summary>
