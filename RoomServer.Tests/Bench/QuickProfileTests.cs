@@ -127,19 +127,27 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         }
         (await File.ReadAllTextAsync(Path.Combine(_results, "report.md"))).Should().Contain("## W3 join capacity (joins/s)");
 
-        // Every step on a Redis arm, writes and joins alike, says whether Redis rewrote its AOF meanwhile; the floor has no Redis to ask.
+        // Steps on a Redis arm, writes and joins alike, say whether Redis rewrote its AOF meanwhile; the floor has no Redis to
+        // ask. The mark is best-effort (a read that times out on a busy box leaves that step unmarked, and the run goes on), so
+        // each kind of step must be marked at least once, not every time.
         foreach (var arm in root.GetProperty("arms").EnumerateArray())
         {
             var name = arm.GetProperty("arm").GetString();
-            var steps = arm.GetProperty("writes").EnumerateArray().SelectMany(write => write.GetProperty("steps").EnumerateArray())
-                .Concat(arm.GetProperty("w3").GetProperty("steps").EnumerateArray())
-                .ToList();
-            steps.Where(step => step.TryGetProperty("joined", out _)).Should().NotBeEmpty($"{name} ran join steps");
-            foreach (var step in steps)
+            var writes = arm.GetProperty("writes").EnumerateArray().SelectMany(write => write.GetProperty("steps").EnumerateArray()).ToList();
+            var joinSteps = arm.GetProperty("w3").GetProperty("steps").EnumerateArray().ToList();
+            foreach (var (kind, steps) in new[] { ("write", writes), ("join", joinSteps) })
             {
-                step.GetProperty("aofRewrites").ValueKind.Should().Be(
-                    name == "floor" ? JsonValueKind.Null : JsonValueKind.Number,
-                    $"{name}'s step at {step.GetProperty("rate")}/s is marked from Redis's INFO, or not at all without Redis");
+                var marks = steps.Select(step => step.GetProperty("aofRewrites").ValueKind).ToList();
+                marks.Should().NotBeEmpty($"{name} ran {kind} steps");
+                if (name == "floor")
+                {
+                    marks.Should().AllSatisfy(mark => mark.Should().Be(JsonValueKind.Null), "the floor has no Redis");
+                }
+                else
+                {
+                    marks.Should().Contain(JsonValueKind.Number, $"{name}'s {kind} steps are marked from Redis's INFO");
+                    output.WriteLine($"{name} {kind} steps' AOF marks: {string.Join(", ", marks)}");
+                }
             }
         }
     }

@@ -278,6 +278,7 @@ public static class MarkdownReport
             {
                 verdict += $" (not counted: capped at {s.Attempted} joins, shorter than {N(w3.Settings.StepSeconds)} s)";
             }
+
             verdict += AofRewriteNote(s.AofRewrites);
             var others = $"{N(s.Cpu.NginxMicrosPerEvent)} / {N(s.Cpu.RedisMicrosPerEvent)} / {N(s.Cpu.GeneratorMicrosPerEvent)}";
             Line(md, $"| {s.Rate} | {s.Attempted} | {s.Joined} | {N(s.CompletedPerSecond)} | {s.Failed} | {P(s.ConnectToJoinedMs)} | {s.Cpu.ReplicaCores} | {N(s.Cpu.ReplicaMicrosPerEvent)} | {others} | {N(s.Cpu.BoxBusyCores)} | {s.DispatchLagMs.P99} | {verdict} |");

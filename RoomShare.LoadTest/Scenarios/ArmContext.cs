@@ -21,4 +21,12 @@ public sealed record ArmContext(
     ThreadPoolProbe Probe,
     ProgressLine Progress,
     string? AckTimelineDirectory = null,
-    RedisAofRewrites? AofRewrites = null);
+    RedisAofRewrites? AofRewrites = null)
+{
+    /// <summary>
+    /// Reads Redis's AOF rewrites for one end of a step's window, on the pool: the read is a Redis round trip, and the
+    /// step's schedule must not wait for it. Null without Redis.
+    /// </summary>
+    public Task<AofRewriteSnapshot?> ReadAofRewrites() =>
+        AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteSnapshot?>(null);
+}

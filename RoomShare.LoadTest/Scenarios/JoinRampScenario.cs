@@ -106,7 +106,7 @@ public static class JoinRampScenario
         _ = context.Probe.TakeSummary();
         await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections); // a web client acks its Join's answer a second later
         var start = CpuSample.Take(context.Processes);
-        var rewritesAtStart = ReadRewrites(context); // off the schedule's thread: a Redis round trip
+        var rewritesAtStart = context.ReadAofRewrites(); // not awaited here: the step's first joins must not wait for it
         await OpenLoop.RunAsync(rate, count, (i, intendedAt, now) =>
         {
             dispatchLag.Record(intendedAt, now);
@@ -115,7 +115,7 @@ public static class JoinRampScenario
         await Task.WhenAll(joins); // each is bounded by the hub call timeout
         var cpu = CpuUsage.Between(start, CpuSample.Take(context.Processes), joined);
         var poolDelay = context.Probe.TakeSummary();
-        var aofRewrites = AofRewriteSnapshot.Overlapping(await rewritesAtStart, await ReadRewrites(context));
+        var aofRewrites = AofRewriteSnapshot.Overlapping(await rewritesAtStart, await context.ReadAofRewrites());
 
         await population.CloseAllAsync();
         await Task.Delay(TimeSpan.FromSeconds(context.Profile.QuietSeconds), cancellationToken); // the closes' own work first
@@ -130,9 +130,6 @@ public static class JoinRampScenario
             rate, count, joined, failures.Count, [.. failures.Take(3)], summary, lag, poolDelay, cpu,
             late.Count == 0, late, failures.IsEmpty && summary.P99 <= settings.P99LimitMs, settings.Capped(rate), aofRewrites);
     }
-
-    private static Task<AofRewriteSnapshot?> ReadRewrites(ArmContext context) =>
-        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteSnapshot?>(null);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -45,7 +45,7 @@ public static class WriteStep
                 {
                     deliveriesAtStart = tracker.ChoiceDeliveries;
                     windowStart = CpuSample.Take(context.Processes);
-                    rewritesAtStart = ReadRewrites(context); // off the schedule's thread: a Redis round trip
+                    rewritesAtStart = context.ReadAofRewrites(); // off the schedule's thread: a Redis round trip
                 }
 
                 Send(ledger, schedule, step, i, intendedAt, now);
@@ -70,7 +70,7 @@ public static class WriteStep
 
         var drainSeconds = Stopwatch.GetElapsedTime(drainStarted).TotalSeconds;
         // After the drain: a rewrite that starts as the window closes still delays the window's last changes.
-        var rewritesAtEnd = ReadRewrites(context);
+        var rewritesAtEnd = context.ReadAofRewrites();
         var totals = ledger.Seal();
         if (context.AckTimelineDirectory is { } timelines)
         {
@@ -135,9 +135,6 @@ public static class WriteStep
             generatorGc,
             aofRewrites);
     }
-
-    private static Task<AofRewriteSnapshot?> ReadRewrites(ArmContext context) =>
-        context.AofRewrites is { } rewrites ? Task.Run(rewrites.ReadAsync) : Task.FromResult<AofRewriteSnapshot?>(null);
 
     private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
     {
