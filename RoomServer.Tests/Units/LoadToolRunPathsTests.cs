@@ -5,6 +5,7 @@ using loadtool::RoomShare.LoadTest;
 using loadtool::RoomShare.LoadTest.Cluster;
 using loadtool::RoomShare.LoadTest.Profiles;
 using loadtool::RoomShare.LoadTest.Results;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
@@ -22,7 +23,7 @@ public sealed class LoadToolRunPathsTests : IDisposable
     {
         var checkout = RepoLayout.Checkout(null);
 
-        File.Exists(Path.Combine(checkout, RepoLayout.ClusterScript)).Should().BeTrue();
+        File.Exists(Path.Combine(checkout, RepoLayout.ClusterScriptPath)).Should().BeTrue();
         File.Exists(Path.Combine(checkout, "RoomShare.sln")).Should().BeTrue();
     }
 
@@ -30,9 +31,9 @@ public sealed class LoadToolRunPathsTests : IDisposable
     public void ARepoWithTheClusterScriptIsTakenWhole()
     {
         Directory.CreateDirectory(Path.Combine(_scratch, "eng"));
-        File.WriteAllText(Path.Combine(_scratch, RepoLayout.ClusterScript), "");
+        File.WriteAllText(Path.Combine(_scratch, RepoLayout.ClusterScriptPath), "");
 
-        RepoLayout.Checkout(_scratch + "/eng/..").Should().Be(_scratch);
+        RepoLayout.Checkout(Path.Combine(_scratch, "eng", "..")).Should().Be(_scratch);
     }
 
     [Fact]
@@ -43,7 +44,6 @@ public sealed class LoadToolRunPathsTests : IDisposable
         var act = () => RepoLayout.Checkout(missing);
 
         act.Should().Throw<ArgumentException>().WithMessage($"--repo '{missing}': not a RoomShare checkout (no eng/cluster.sh there)");
-        Directory.Exists(missing).Should().BeFalse("nothing is made for a refused checkout");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class LoadToolRunPathsTests : IDisposable
     {
         var given = Path.Combine(_scratch, "a", "b");
 
-        ResultsFolder.Create(given, "/unused", DateTime.UtcNow).Should().Be(given);
+        ResultsFolder.Create(given, Path.Combine(_scratch, "unused"), DateTime.UtcNow).Should().Be(given);
         Directory.Exists(given).Should().BeTrue();
     }
 
@@ -73,18 +73,62 @@ public sealed class LoadToolRunPathsTests : IDisposable
 
         var act = () => ResultsFolder.Create(below, _scratch, DateTime.UtcNow);
 
-        act.Should().Throw<ArgumentException>().WithMessage($"--out '{below}': the results folder cannot be made there (*");
+        act.Should().Throw<ArgumentException>().WithMessage($"--out '{below}': it cannot be made (*); pass --out");
     }
 
     [Fact]
-    public void AScenarioPastTheConnectionBoundIsRefusedBeforeTheRun()
+    public void AFailedDefaultResultsFolderIsNamedAsTheDefaultNotAsOut()
+    {
+        var file = Path.Combine(_scratch, "a-file");
+        File.WriteAllText(file, "in the way");
+
+        var act = () => ResultsFolder.Create(null, file, DateTime.UtcNow);
+
+        act.Should().Throw<ArgumentException>().WithMessage($"the default results folder '{file}/artifacts/bench/*': it cannot be made (*); pass --out");
+    }
+
+    [Fact]
+    public void AScenarioPastTheConnectionBoundIsRefused()
     {
         var tooMany = ProfileOverrides.Apply(Profiles.Get("full"), [$"W0.rooms={LoadRun.MaxConnections}"]);
 
         var act = () => LoadRun.CheckConnections(tooMany);
 
         act.Should().Throw<ArgumentException>().WithMessage($"*the limit is {LoadRun.MaxConnections}");
-        LoadRun.CheckConnections(Profiles.Get("full"));
+        var full = () => LoadRun.CheckConnections(Profiles.Get("full"));
+        full.Should().NotThrow();
+    }
+
+    /// <summary>The tool itself, as a user runs it: exit 1, the one line on stderr, and no folder made for the refused run.</summary>
+    [Theory]
+    [InlineData("repo", "--repo '{scratch}/empty': not a RoomShare checkout (no eng/cluster.sh there)")]
+    [InlineData("out", "--out '{scratch}/a-file/results': it cannot be made (*); pass --out")]
+    [InlineData("connections", "a scenario of this profile holds 90000 connections; the limit is 8000")]
+    public async Task TheToolRefusesABadRunInOneLineAndMakesNothing(string what, string message)
+    {
+        var tool = Path.Combine(RepoPaths.RepoRoot, "RoomShare.LoadTest", "bin", RepoPaths.Configuration, "net10.0", "RoomShare.LoadTest.dll");
+        var empty = Directory.CreateDirectory(Path.Combine(_scratch, "empty")).FullName;
+        File.WriteAllText(Path.Combine(_scratch, "a-file"), "in the way");
+        var results = Path.Combine(_scratch, "results");
+        string[] arguments = what switch
+        {
+            "repo" => ["--repo", empty, "--out", results],
+            "out" => ["--out", Path.Combine(_scratch, "a-file", "results")],
+            _ => ["--arms", "roomshare-2", "--scenarios", "W0", "--set", "W0.rooms=9000", "--out", results],
+        };
+        var stderr = new OutputLog();
+
+        using var run = ChildProcess.Start("dotnet", [tool, "--no-build", "--configuration", RepoPaths.Configuration, .. arguments], "RoomShare.LoadTest", errorOutput: stderr);
+        if (!await run.WaitForExitAsync(TimeSpan.FromSeconds(60)))
+        {
+            run.Kill();
+            Assert.Fail($"the tool did not refuse the run: {run.Describe()}");
+        }
+
+        run.ExitCode.Should().Be(1, run.Describe());
+        stderr.ToString().TrimEnd().Should().Match(message.Replace("{scratch}", _scratch), "one line says what is wrong, no stack trace");
+        Directory.Exists(results).Should().BeFalse("nothing is written for a refused run");
+        Directory.Exists(Path.Combine(empty, "artifacts")).Should().BeFalse("nothing is made under a refused checkout");
     }
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);

@@ -115,7 +115,7 @@ public sealed class ClusterScript : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _repo,
         };
-        start.ArgumentList.Add(Path.Combine(_repo, "eng", "cluster.sh"));
+        start.ArgumentList.Add(Path.Combine(_repo, RepoLayout.ClusterScriptPath));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -20,18 +20,18 @@ public static class RepoLayout
         {
             full = Path.GetFullPath(given);
         }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        catch (ArgumentException ex)
         {
             throw new ArgumentException($"--repo '{given}': not a path ({ex.Message})", ex);
         }
 
-        return File.Exists(Path.Combine(full, ClusterScript))
+        return File.Exists(Path.Combine(full, ClusterScriptPath))
             ? full
-            : throw new ArgumentException($"--repo '{given}': not a RoomShare checkout (no {ClusterScript} there)");
+            : throw new ArgumentException($"--repo '{given}': not a RoomShare checkout (no {ClusterScriptPath} there)");
     }
 
     /// <summary>The script that brings every arm's cluster up, relative to the checkout.</summary>
-    public const string ClusterScript = "eng/cluster.sh";
+    public const string ClusterScriptPath = "eng/cluster.sh";
 
     /// <summary>The folder holding RoomShare.sln above this tool's binaries.</summary>
     private static string FindRepo()

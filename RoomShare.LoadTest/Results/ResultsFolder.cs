@@ -8,7 +8,7 @@ public static class ResultsFolder
     /// <summary>
     /// Creates <paramref name="given"/>, or <c>&lt;repo&gt;/artifacts/bench/&lt;UTC timestamp&gt;</c> without one, and returns its
     /// full path. A path that cannot be a folder (a file in the way, no permission, a bad name) is the user's mistake:
-    /// an <see cref="ArgumentException"/> that says so.
+    /// an <see cref="ArgumentException"/> that says so. Parents it made before failing stay (empty folders).
     /// </summary>
     public static string Create(string? given, string repo, DateTime utcNow)
     {
@@ -19,9 +19,11 @@ public static class ResultsFolder
             Directory.CreateDirectory(full);
             return full;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ArgumentException($"--out '{path}': the results folder cannot be made there ({ex.Message})", ex);
+            // Without --out the default under the checkout failed (a read-only checkout, say): name what was tried.
+            var what = given is null ? $"the default results folder '{path}'" : $"--out '{path}'";
+            throw new ArgumentException($"{what}: it cannot be made ({ex.Message}); pass --out", ex);
         }
     }
 }
