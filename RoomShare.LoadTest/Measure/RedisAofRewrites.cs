@@ -5,8 +5,9 @@ namespace RoomShare.LoadTest.Measure;
 
 /// <summary>
 /// Reads how many AOF rewrites each Redis node has started (<c>INFO</c>), so a step (a write step's window and drain,
-/// a join step's joins) can say whether one fell in it. A rewrite forks redis-server and then writes the base file from the child: at ~1 200 changes/s one came
-/// about once a minute and held a share of the slowest changes (docs/bench/ab-nginx-workers-aof-rewrite.md). Every
+/// a join step's joins) can say whether one fell in it. A rewrite forks redis-server and then writes the base file from
+/// the child: at ~1 200 changes/s one came about once a minute and held a share of the slowest changes
+/// (docs/bench/ab-nginx-workers-aof-rewrite.md). Every
 /// node counts, replicas too: on a Redis Cluster a write waits for a replica's acknowledgement
 /// (<c>RoomServer__Redis__ReplicasToAcknowledge</c>), which that replica's fork delays. Only a mark: a read that fails
 /// leaves the step unmarked (null) and never fails it.
