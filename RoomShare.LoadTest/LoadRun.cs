@@ -18,7 +18,8 @@ public sealed record RunOptions(
     string Configuration,
     bool Build,
     double TimeLimitMinutes,
-    bool AckTimelines = false);
+    bool AckTimelines = false,
+    string? FloorDll = null);
 
 /// <summary>
 /// A whole run: for each arm, bring its cluster up with eng/cluster.sh, run its scenarios in order, bring
@@ -57,7 +58,7 @@ public static class LoadRun
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));
-        var request = new ClusterRequest(options.Repo, options.Configuration, options.Build, RepoLayout.FindFloorDll(options.Repo));
+        var request = new ClusterRequest(options.Repo, options.Configuration, options.Build, options.FloorDll);
         var arms = new List<ArmResult>();
         string? error = null;
         using var probe = new ThreadPoolProbe();

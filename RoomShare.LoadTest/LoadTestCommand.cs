@@ -31,23 +31,26 @@ public static class LoadTestCommand
             string repoDir;
             ProfileSettings settings;
             string outDir;
+            string? floorDll;
             try
             {
                 repoDir = RepoLayout.Checkout(parse.GetValue(repo));
                 settings = ProfileOverrides.Apply(Profiles.Profiles.Get(parse.GetValue(profile)!), parse.GetValue(set) ?? []);
                 settings = ArmSelection.Apply(settings, ArmSelection.Names(parse.GetValue(arms)), ArmSelection.Names(parse.GetValue(scenarios)));
                 LoadRun.CheckConnections(settings);
+                floorDll = settings.Arms.Any(a => a.Arm.Server == ArmServer.Floor) ? RepoLayout.FindFloorDll(repoDir) : null;
                 outDir = ResultsFolder.Create(parse.GetValue(output), repoDir, DateTime.UtcNow); // last: nothing is made for a run refused above
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or FileNotFoundException)
             {
-                // A mistyped option is the user's, not a crash: say what is wrong, as System.CommandLine does for its own checks.
+                // A mistyped option, or a floor arm without its build, is the user's, not a crash: say what is wrong, as
+                // System.CommandLine does for its own checks.
                 await System.Console.Error.WriteLineAsync(ex.Message);
                 return 1;
             }
 
             var options = new RunOptions(
-                repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies));
+                repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies), floorDll);
             return await LoadRun.RunAsync(options, cancellationToken);
         });
         root.Subcommands.Add(Tail.TailCommand.Create());

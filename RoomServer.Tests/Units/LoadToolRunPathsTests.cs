@@ -10,9 +10,10 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 namespace RoomShare.RoomServer.Tests.Units;
 
 /// <summary>
-/// The load tool's <c>--repo</c> and <c>--out</c>, and its connection bound, are checked before anything starts: a
-/// checkout without <c>eng/cluster.sh</c>, a results folder that cannot be made, or a scenario past the bound is one
-/// clear <see cref="ArgumentException"/> (the command prints its message on one line), and nothing is created for it.
+/// The load tool's <c>--repo</c> and <c>--out</c>, its connection bound and the floor arm's build are checked before
+/// anything starts: a checkout without <c>eng/cluster.sh</c>, a results folder that cannot be made, a scenario past the
+/// bound or a floor arm with no RoomShare.Floor.dll is one clear exception (the command prints its message on one
+/// line), and nothing is created for it.
 /// </summary>
 public sealed class LoadToolRunPathsTests : IDisposable
 {
@@ -88,6 +89,36 @@ public sealed class LoadToolRunPathsTests : IDisposable
     }
 
     [Fact]
+    public void TheFloorBuildOfTheMeasuredCheckoutComesFirst()
+    {
+        var measured = FloorBuild(Path.Combine(_scratch, "measured"), "Release");
+        FloorBuild(Path.Combine(_scratch, "tool"), "Release");
+
+        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), ToolBinaries("Release")).Should().Be(measured);
+    }
+
+    [Fact]
+    public void ACheckoutWithoutAFloorBuildBorrowsTheToolsOwn()
+    {
+        // An older checkout measured with --repo may predate the floor; the tool's own checkout has it.
+        Directory.CreateDirectory(Path.Combine(_scratch, "measured"));
+        var own = FloorBuild(Path.Combine(_scratch, "tool"), "Debug");
+
+        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), ToolBinaries("Debug")).Should().Be(own);
+    }
+
+    [Fact]
+    public void NoFloorBuildAnywhereIsRefusedWithHowToBuildIt()
+    {
+        var measured = Directory.CreateDirectory(Path.Combine(_scratch, "measured")).FullName;
+
+        var act = () => RepoLayout.FindFloorDll(measured, ToolBinaries("Release"));
+
+        act.Should().Throw<FileNotFoundException>()
+            .WithMessage($"RoomShare.Floor.dll is not built under {measured}/RoomShare.Floor/bin (the floor arm's server): run `dotnet build RoomShare.LoadTest -c Release`");
+    }
+
+    [Fact]
     public void AScenarioPastTheConnectionBoundIsRefused()
     {
         var tooMany = ProfileOverrides.Apply(Profiles.Get("full"), [$"W0.rooms={LoadRun.MaxConnections}"]);
@@ -130,6 +161,19 @@ public sealed class LoadToolRunPathsTests : IDisposable
         Directory.Exists(results).Should().BeFalse("nothing is written for a refused run");
         Directory.Exists(Path.Combine(empty, "artifacts")).Should().BeFalse("nothing is made under a refused checkout");
     }
+
+    /// <summary>A checkout's RoomShare.Floor.dll in <paramref name="configuration"/>'s output; its path.</summary>
+    private static string FloorBuild(string checkout, string configuration)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(checkout, "RoomShare.Floor", "bin", configuration, "net10.0")).FullName;
+        var dll = Path.Combine(folder, "RoomShare.Floor.dll");
+        File.WriteAllText(dll, "");
+        return dll;
+    }
+
+    /// <summary>Where the tool's own binaries would be in a checkout at <c>tool</c> under the scratch folder.</summary>
+    private string ToolBinaries(string configuration) =>
+        Path.Combine(_scratch, "tool", "RoomShare.LoadTest", "bin", configuration, "net10.0");
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 }

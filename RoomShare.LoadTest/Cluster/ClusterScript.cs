@@ -57,7 +57,8 @@ public sealed class ClusterScript : IAsyncDisposable
 
             if (arm.Server is ArmServer.Floor)
             {
-                env["ROOMSHARE_CLUSTER_SERVER_DLL"] = request.FloorDll;
+                env["ROOMSHARE_CLUSTER_SERVER_DLL"] = request.FloorDll
+                    ?? throw new InvalidOperationException("a floor arm without a floor build: the command finds it before the run starts");
             }
 
             if (arm.RuntimeLikeRoomServer)

@@ -50,13 +50,16 @@ public static class RepoLayout
 
     /// <summary>
     /// RoomShare.Floor.dll of the same configuration as this tool (the project reference builds it alongside),
-    /// else any configuration that exists.
+    /// else any configuration that exists. None is a <see cref="FileNotFoundException"/> that says how to build it,
+    /// raised before anything is started or written, as for a bad <c>--repo</c>.
     /// </summary>
-    public static string FindFloorDll(string repo)
+    /// <param name="repo">The checkout measured.</param>
+    /// <param name="toolBinaries">This tool's own build output (<c>bin/&lt;configuration&gt;/net10.0</c>); tests pass another.</param>
+    public static string FindFloorDll(string repo, string? toolBinaries = null)
     {
         // The floor is the tool's own arm: a checkout measured with --repo (an older main, say) may not
         // have it, so the tool's own checkout (bin/<configuration>/net10.0 → four levels up) is searched too.
-        var binary = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var binary = new DirectoryInfo((toolBinaries ?? AppContext.BaseDirectory).TrimEnd(Path.DirectorySeparatorChar));
         var own = binary.Parent?.Name ?? "Release";
         var toolCheckout = binary.Parent?.Parent?.Parent?.Parent?.FullName;
         foreach (var checkout in new[] { repo, toolCheckout }.OfType<string>())
@@ -71,6 +74,6 @@ public static class RepoLayout
             }
         }
 
-        throw new InvalidOperationException($"RoomShare.Floor.dll not built under {repo}/RoomShare.Floor/bin: run `dotnet build RoomShare.LoadTest`");
+        throw new FileNotFoundException($"RoomShare.Floor.dll is not built under {Path.Combine(repo, "RoomShare.Floor", "bin")} (the floor arm's server): run `dotnet build RoomShare.LoadTest -c Release`");
     }
 }
