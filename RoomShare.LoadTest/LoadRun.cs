@@ -18,8 +18,8 @@ public sealed record RunOptions(
     string Configuration,
     bool Build,
     double TimeLimitMinutes,
-    bool AckTimelines = false,
-    string? FloorDll = null);
+    string? FloorDll,
+    bool AckTimelines = false);
 
 /// <summary>
 /// A whole run: for each arm, bring its cluster up with eng/cluster.sh, run its scenarios in order, bring

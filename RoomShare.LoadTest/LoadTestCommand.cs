@@ -1,7 +1,6 @@
 using System.CommandLine;
 using RoomShare.LoadTest.Cluster;
 using RoomShare.LoadTest.Profiles;
-using RoomShare.LoadTest.Results;
 
 namespace RoomShare.LoadTest;
 
@@ -28,20 +27,13 @@ public static class LoadTestCommand
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
-            string repoDir;
-            ProfileSettings settings;
-            string outDir;
-            string? floorDll;
+            RunSetup setup;
             try
             {
-                repoDir = RepoLayout.Checkout(parse.GetValue(repo));
-                settings = ProfileOverrides.Apply(Profiles.Profiles.Get(parse.GetValue(profile)!), parse.GetValue(set) ?? []);
-                settings = ArmSelection.Apply(settings, ArmSelection.Names(parse.GetValue(arms)), ArmSelection.Names(parse.GetValue(scenarios)));
-                LoadRun.CheckConnections(settings);
-                floorDll = settings.Arms.Any(a => a.Arm.Server == ArmServer.Floor) ? RepoLayout.FindFloorDll(repoDir) : null;
-                outDir = ResultsFolder.Create(parse.GetValue(output), repoDir, DateTime.UtcNow); // last: nothing is made for a run refused above
+                setup = RunSetup.Check(
+                    parse.GetValue(repo), parse.GetValue(profile)!, parse.GetValue(set) ?? [], parse.GetValue(arms), parse.GetValue(scenarios), parse.GetValue(output), DateTime.UtcNow);
             }
-            catch (Exception ex) when (ex is ArgumentException or FileNotFoundException)
+            catch (ArgumentException ex)
             {
                 // A mistyped option, or a floor arm without its build, is the user's, not a crash: say what is wrong, as
                 // System.CommandLine does for its own checks.
@@ -50,7 +42,8 @@ public static class LoadTestCommand
             }
 
             var options = new RunOptions(
-                repoDir, settings, outDir, parse.GetValue(configuration)!, !parse.GetValue(noBuild), parse.GetValue(maxMinutes) ?? settings.TimeLimitMinutes, parse.GetValue(latencies), floorDll);
+                setup.Repo, setup.Profile, setup.OutputDirectory, parse.GetValue(configuration)!, !parse.GetValue(noBuild),
+                parse.GetValue(maxMinutes) ?? setup.Profile.TimeLimitMinutes, setup.FloorDll, parse.GetValue(latencies));
             return await LoadRun.RunAsync(options, cancellationToken);
         });
         root.Subcommands.Add(Tail.TailCommand.Create());

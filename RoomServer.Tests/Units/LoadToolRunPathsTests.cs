@@ -12,8 +12,8 @@ namespace RoomShare.RoomServer.Tests.Units;
 /// <summary>
 /// The load tool's <c>--repo</c> and <c>--out</c>, its connection bound and the floor arm's build are checked before
 /// anything starts: a checkout without <c>eng/cluster.sh</c>, a results folder that cannot be made, a scenario past the
-/// bound or a floor arm with no RoomShare.Floor.dll is one clear exception (the command prints its message on one
-/// line), and nothing is created for it.
+/// bound or a floor arm with no RoomShare.Floor.dll is one clear <see cref="ArgumentException"/> (the command prints its
+/// message on one line), and nothing is created for it (<see cref="RunSetup.Check"/> makes the results folder last).
 /// </summary>
 public sealed class LoadToolRunPathsTests : IDisposable
 {
@@ -108,14 +108,48 @@ public sealed class LoadToolRunPathsTests : IDisposable
     }
 
     [Fact]
-    public void NoFloorBuildAnywhereIsRefusedWithHowToBuildIt()
+    public void NoFloorBuildAnywhereIsRefusedNamingWhereItLooked()
     {
         var measured = Directory.CreateDirectory(Path.Combine(_scratch, "measured")).FullName;
 
         var act = () => RepoLayout.FindFloorDll(measured, ToolBinaries("Release"));
 
-        act.Should().Throw<FileNotFoundException>()
-            .WithMessage($"RoomShare.Floor.dll is not built under {measured}/RoomShare.Floor/bin (the floor arm's server): run `dotnet build RoomShare.LoadTest -c Release`");
+        act.Should().Throw<ArgumentException>().WithMessage(
+            $"no RoomShare.Floor.dll (the floor arm's server) under {measured}/RoomShare.Floor/bin or {_scratch}/tool/RoomShare.Floor/bin: run `dotnet build RoomShare.LoadTest -c Release`");
+    }
+
+    [Fact]
+    public void AFloorArmWithoutItsBuildIsRefusedBeforeTheResultsFolderIsMade()
+    {
+        var results = Path.Combine(_scratch, "results");
+
+        var act = () => RunSetup.Check(Checkout(), "full", [], ["floor"], ["W1"], results, DateTime.UtcNow, ToolBinaries("Release"));
+
+        act.Should().Throw<ArgumentException>().WithMessage("no RoomShare.Floor.dll (the floor arm's server) under *");
+        Directory.Exists(results).Should().BeFalse("nothing is made for a refused run");
+    }
+
+    [Fact]
+    public void ARunWithoutAFloorArmNeedsNoFloorBuild()
+    {
+        var results = Path.Combine(_scratch, "results");
+
+        var setup = RunSetup.Check(Checkout(), "full", [], ["roomshare-2"], ["W1"], results, DateTime.UtcNow, ToolBinaries("Release"));
+
+        setup.FloorDll.Should().BeNull();
+        setup.Profile.Arms.Select(a => a.Arm.Name).Should().Equal("roomshare-2");
+        Directory.Exists(results).Should().BeTrue();
+    }
+
+    [Fact]
+    public void AFloorArmRunsTheMeasuredCheckoutsFloorBuild()
+    {
+        var checkout = Checkout();
+        var floor = FloorBuild(checkout, "Release");
+
+        var setup = RunSetup.Check(checkout, "full", [], ["floor"], ["W1"], Path.Combine(_scratch, "results"), DateTime.UtcNow, ToolBinaries("Release"));
+
+        setup.FloorDll.Should().Be(floor);
     }
 
     [Fact]
@@ -169,6 +203,15 @@ public sealed class LoadToolRunPathsTests : IDisposable
         var dll = Path.Combine(folder, "RoomShare.Floor.dll");
         File.WriteAllText(dll, "");
         return dll;
+    }
+
+    /// <summary>A checkout under the scratch folder that passes <c>--repo</c>'s check (it has the cluster script) and has no floor build.</summary>
+    private string Checkout()
+    {
+        var checkout = Path.Combine(_scratch, "measured");
+        Directory.CreateDirectory(Path.Combine(checkout, "eng"));
+        File.WriteAllText(Path.Combine(checkout, RepoLayout.ClusterScriptPath), "");
+        return checkout;
     }
 
     /// <summary>Where the tool's own binaries would be in a checkout at <c>tool</c> under the scratch folder.</summary>

@@ -50,8 +50,8 @@ public static class RepoLayout
 
     /// <summary>
     /// RoomShare.Floor.dll of the same configuration as this tool (the project reference builds it alongside),
-    /// else any configuration that exists. None is a <see cref="FileNotFoundException"/> that says how to build it,
-    /// raised before anything is started or written, as for a bad <c>--repo</c>.
+    /// else any configuration that exists. None is an <see cref="ArgumentException"/> (the checkout given lacks it) that
+    /// names where it looked and how to build it, raised before anything is started or written, as for a bad <c>--repo</c>.
     /// </summary>
     /// <param name="repo">The checkout measured.</param>
     /// <param name="toolBinaries">This tool's own build output (<c>bin/&lt;configuration&gt;/net10.0</c>); tests pass another.</param>
@@ -74,6 +74,7 @@ public static class RepoLayout
             }
         }
 
-        throw new FileNotFoundException($"RoomShare.Floor.dll is not built under {Path.Combine(repo, "RoomShare.Floor", "bin")} (the floor arm's server): run `dotnet build RoomShare.LoadTest -c Release`");
+        var searched = string.Join(" or ", new[] { repo, toolCheckout }.OfType<string>().Distinct().Select(c => Path.Combine(c, "RoomShare.Floor", "bin")));
+        throw new ArgumentException($"no RoomShare.Floor.dll (the floor arm's server) under {searched}: run `dotnet build RoomShare.LoadTest -c Release`");
     }
 }
