@@ -74,7 +74,7 @@ public static class RepoLayout
             }
         }
 
-        var searched = string.Join(" or ", new[] { repo, toolCheckout }.OfType<string>().Distinct().Select(c => Path.Combine(c, "RoomShare.Floor", "bin")));
+        var searched = string.Join(" or ", new[] { repo, toolCheckout }.OfType<string>().Select(c => Path.Combine(c, "RoomShare.Floor", "bin")).Distinct());
         throw new ArgumentException($"no RoomShare.Floor.dll (the floor arm's server) under {searched}: run `dotnet build RoomShare.LoadTest -c Release`");
     }
 }
