@@ -496,9 +496,16 @@ public sealed class OrderDeliveryWorker(
         {
             result = new DeliveryResult(false, earlier?.Attempts ?? 0, "the endpoint is no longer configured (no secret to sign with)");
         }
+        else if (earlier is not null && earlier.Attempts >= _webhooks.MaxAttempts)
+        {
+            // Every attempt was made and failed (the last one recorded below) by a holder that then could not write the dead
+            // letter (unconfirmed, or it died): the letter is what is left to do, not another POST (DESIGN.md §8).
+            result = new DeliveryResult(false, earlier.Attempts, earlier.LastError);
+        }
         else
         {
-            // A takeover that finds the attempts used up still tries once: the dead holder's last attempt may never have been sent.
+            // A takeover that finds one attempt left may find it already sent: the dead holder may have died after sending
+            // its last attempt and before recording that it failed. It is sent once more (at least once).
             var previous = Math.Min(earlier?.Attempts ?? 0, _webhooks.MaxAttempts - 1);
             await WaitForScheduledAttemptAsync(earlier, stoppingToken);
             result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error, nextIn) =>
@@ -518,6 +525,11 @@ public sealed class OrderDeliveryWorker(
                     OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
                 }
             }, stoppingToken);
+
+            if (!result.Delivered && !await RecordLastAttemptAsync(entry, endpoint, result, claimLost))
+            {
+                return;
+            }
         }
 
         if (result.Delivered)
@@ -550,5 +562,29 @@ public sealed class OrderDeliveryWorker(
         {
             await StopDeliveringAsync(entry, claimLost);
         }
+    }
+
+    /// <summary>
+    /// Records the last attempt's failure before the dead letter, so a holder that cannot write the letter (unconfirmed:
+    /// the round fails) or dies first leaves the attempts used up, and the next claim writes the letter without another
+    /// POST. False when the claim was lost meanwhile. A store that cannot take the status does not stop the letter: the
+    /// letter is what matters, and a later claim then sends once more at most.
+    /// </summary>
+    private async Task<bool> RecordLastAttemptAsync(OutboxEntry entry, WebhookEndpoint endpoint, DeliveryResult result, CancellationTokenSource claimLost)
+    {
+        try
+        {
+            if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Pending, result.Attempts, result.LastError)))
+            {
+                await StopDeliveringAsync(entry, claimLost);
+                return false;
+            }
+        }
+        catch (RoomException ex)
+        {
+            OrdersLog.RoomFailed(logger, entry.RoomId, ex.Message, null);
+        }
+
+        return true;
     }
 }

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Configuration;
+using RoomShare.RoomServer.Embedded;
+using RoomShare.RoomServer.Orders;
+using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Orders;
+
+/// <summary>
+/// <c>MaxAttempts</c> attempts in all, counted across claims (DESIGN.md §8): a holder whose dead letter cannot be written
+/// (unconfirmed where writes are confirmed: the round fails, the record stays pending) leaves the attempts used up, and
+/// the record is "dead-lettered again at its next claim", not sent once more. Before, the last failed attempt was never
+/// recorded, so every later claim made one more POST: without bound while the dead letters' shard had no replica. The
+/// worker runs in process against embedded mode's outbox; a receiver that keeps failing.
+/// </summary>
+[Trait("Suite", "Orders")]
+public sealed class AttemptsUsedUpTests
+{
+    private const int MaxAttempts = 3;
+
+    private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task ARecordWhoseDeadLetterCouldNotBeWrittenIsDeadLetteredAtItsNextClaimWithoutAnotherRequest()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, FastRetries());
+        var letters = new FirstDeadLetterUnconfirmed(outbox);
+
+        await using var provider = InProcessDeliveryWorker.Build(options, letters);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            var letter = await WaitForDeadLetterAsync(outbox);
+            letters.Calls.Should().Be(2, "the first holder's dead letter was refused, and the next claim wrote it");
+            receiver.All.Should().HaveCount(MaxAttempts, $"every attempt was made once and none after the letter failed; received: {receiver.Describe()}");
+            letter.Attempts.Should().Be(MaxAttempts);
+            letter.LastError.Should().Contain("500", "the last attempt's failure, as recorded");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task ATakeoverThatFindsEveryAttemptMadeWritesTheDeadLetterWithoutSending()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, FastRetries());
+
+        // The replica that died: it made the last attempt and recorded its failure, and died before the dead letter.
+        var dead = await outbox.ClaimNextAsync("r1", "dead-replica", TimeSpan.FromSeconds(1));
+        dead.Outcome.Should().Be(ClaimOutcome.Claimed);
+        await outbox.SetDeliveryAsync(dead.Entry!, "dead-replica", receiver.Url,
+            new EndpointDelivery(DeliveryStatuses.Pending, MaxAttempts, "HTTP 500 Internal Server Error"));
+
+        await using var provider = InProcessDeliveryWorker.Build(options, outbox);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            var letter = await WaitForDeadLetterAsync(outbox);
+            (letter.Attempts, letter.LastError).Should().Be((MaxAttempts, "HTTP 500 Internal Server Error"));
+            receiver.All.Should().BeEmpty("the dead holder's attempts were all made");
+            var record = (await outbox.RecordsAsync("r1")).Should().ContainSingle().Subject;
+            record.Deliveries[receiver.Url].Status.Should().Be(DeliveryStatuses.Dead);
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static WebhookOptions FastRetries() => new()
+    {
+        MaxAttempts = MaxAttempts,
+        RetryBaseDelayMilliseconds = 10,
+        RetryMaxDelayMilliseconds = 50,
+        ClaimTimeoutSeconds = 1, // a claim whose round failed lapses a second later
+        PollIntervalMilliseconds = 50,
+    };
+
+    private static async Task<DeadLetter> WaitForDeadLetterAsync(InMemoryOrderOutbox outbox)
+    {
+        DeadLetter? letter = null;
+        await Poll.UntilAsync(
+            async () => (letter = (await outbox.DeadLettersAsync(null, 10)).SingleOrDefault()) is not null,
+            Delivery,
+            "the record dead-lettered");
+        return letter!;
+    }
+
+    /// <summary>The outbox, refusing the first dead letter as an unconfirmed write is refused (DESIGN.md §2).</summary>
+    private sealed class FirstDeadLetterUnconfirmed(IOrderOutbox inner) : ForwardingOrderOutbox(inner)
+    {
+        private int _letters;
+
+        /// <summary>Dead letters asked for: the first refused, the others written.</summary>
+        public int Calls => Volatile.Read(ref _letters);
+
+        public override Task DeadLetterAsync(DeadLetter letter) =>
+            Interlocked.Increment(ref _letters) == 1
+                ? throw RoomException.Unavailable("the dead letter was not confirmed (test)")
+                : Inner.DeadLetterAsync(letter);
+    }
+}
