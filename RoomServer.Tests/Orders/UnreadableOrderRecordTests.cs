@@ -162,6 +162,44 @@ public sealed class UnreadableOrderRecordTests
         letters.Should().BeEquivalentTo([(Damaged, Kitchen), (Damaged, Billing)], "one dead letter per endpoint: the kitchen had one already");
     }
 
+    /// <summary>
+    /// A record that parses but whose orderId no request can carry (a line break in it: damaged) is unreadable too, not a
+    /// record every claim fails to send on its header, which would hold up its room for good. The same record with a
+    /// sendable orderId, in another room, is claimed. Scaled mode's outbox alone, claims lapsing at once.
+    /// </summary>
+    [Fact]
+    public async Task ARecordWhoseOrderIdCannotBeSentIsDeadLetteredAsUnreadable()
+    {
+        const string Billing = "http://127.0.0.1:9/billing";
+        await using var redis = await RedisServerProcess.StartAsync();
+        var options = new RoomServerOptions();
+        options.Webhooks.Endpoints.Add(new WebhookEndpoint { Url = Billing, Secret = KitchenSecret });
+        await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
+        var outbox = RedisDeadLetters.Outbox(standalone, options);
+
+        const string Damaged = "r1:1\r\nX-Injected: yes";
+        foreach (var (room, orderId) in new[] { ("r1", Damaged), ("r2", "r2:1") })
+        {
+            await redis.ExecuteAsync("XGROUP", "CREATE", $"rs:{{{room}}}:orders", RedisOrderOutbox.Group, "0", "MKSTREAM");
+            await redis.ExecuteAsync("XADD", $"rs:{{{room}}}:orders", "*",
+                "orderId", orderId, "type", "order.submitted", "version", "1", "at", "2026-12-01T00:00:00.000Z", "body", "{}");
+        }
+
+        var readable = await outbox.ClaimNextAsync("r2", "u1", TimeSpan.Zero);
+        readable.Outcome.Should().Be(ClaimOutcome.Claimed, "the same record with a sendable orderId is read");
+        readable.Entry!.OrderId.Should().Be("r2:1");
+
+        for (var claim = 1; claim < UnreadableOrderRecords.MostClaims; claim++)
+        {
+            (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.LeftForOthers, $"claim {claim} leaves it for the others");
+        }
+
+        (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.Empty, "the third claim dead-letters and settles it");
+        var letter = (await outbox.DeadLettersAsync(null, 100)).Should().ContainSingle().Subject;
+        (letter.OrderId, letter.Endpoint, letter.Attempts).Should().Be((Damaged, Billing, 0));
+        letter.LastError.Should().StartWith("unreadable record: ").And.Contain("orderId");
+    }
+
     [Fact]
     public async Task ARetriedUnreadableRecordThatCanBeReadNowIsDeliveredAsItsOriginalWouldHaveBeen()
     {

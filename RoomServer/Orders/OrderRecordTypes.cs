@@ -24,4 +24,11 @@ public static class OrderRecordTypes
 
     /// <summary>The idempotency key: the same on every attempt and every retry of the record.</summary>
     public static string OrderId(string roomId, long version) => roomId + ":" + version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Whether a stored orderId can go out as the <c>RoomShare-Order-Id</c> header: visible ASCII, as every id
+    /// <see cref="OrderId"/> makes is. A stored record whose orderId is not (damaged) cannot be sent at all, so
+    /// the outbox reads it as unreadable rather than fail every claim of its room on the header.
+    /// </summary>
+    public static bool IsSendable(string orderId) => orderId.Length > 0 && orderId.All(c => c is > ' ' and <= '~');
 }

@@ -176,6 +176,11 @@ public sealed class RedisOrderOutbox(
     private static OutboxEntry ReadEntry(string roomId, string id, Dictionary<string, string> fields, HashEntry[] deliveries)
     {
         var orderId = fields["orderId"];
+        if (!OrderRecordTypes.IsSendable(orderId))
+        {
+            throw new FormatException("its orderId is not visible ASCII, so no request can carry it");
+        }
+
         return new OutboxEntry(
             roomId,
             id,
