@@ -39,6 +39,9 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     /// <summary>A second configured API key: another caller (whose Idempotency-Keys are its own).</summary>
     public string OtherApiKey { get; } = "other-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>A third configured API key, with a comma in it (one header line carries it as it is).</summary>
+    public string CommaApiKey { get; } = "comma-api-key," + Guid.NewGuid().ToString("N");
+
     public string SigningKey { get; } = "test-signing-key-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("the server has not started");
@@ -61,6 +64,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
         {
             ["RoomServer:ApiKeys:0"] = ApiKey,
             ["RoomServer:ApiKeys:1"] = OtherApiKey,
+            ["RoomServer:ApiKeys:2"] = CommaApiKey,
             ["RoomServer:Jwt:SigningKey"] = SigningKey,
             ["RoomServer:ReplicaId"] = "contract",
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),

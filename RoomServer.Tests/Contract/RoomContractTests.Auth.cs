@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
@@ -64,6 +67,36 @@ public abstract partial class RoomContractTests
             response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
             (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unauthorized");
         }
+    }
+
+    [Fact]
+    public async Task AKeySplitOverTwoHeaderLinesIsRefusedNotServed()
+    {
+        var body = JsonSerializer.Serialize(new { name = "x", menu = ContractServer.Menu }, JsonSerializerOptions.Web);
+        using var whole = new HttpRequestMessage(HttpMethod.Post, "/api/rooms") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        whole.Headers.Add("X-Api-Key", Server.CommaApiKey);
+        (await Server.Anonymous.SendAsync(whole)).StatusCode.Should().Be(HttpStatusCode.Created, "a key with a comma in it is a key, in one header line");
+
+        // HttpClient joins a header's values into one line, so the two lines go out by hand. Before, they passed
+        // authentication joined, then named no configured key for the per-key limits: a 500.
+        var comma = Server.CommaApiKey.IndexOf(',', StringComparison.Ordinal);
+        var split = await RawStatusLineAsync(Server.BaseUrl,
+            $"POST /api/rooms HTTP/1.1\r\nHost: {Server.BaseUrl.Authority}\r\nX-Api-Key: {Server.CommaApiKey[..comma]}\r\n"
+            + $"X-Api-Key: {Server.CommaApiKey[(comma + 1)..]}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n"
+            + $"Connection: close\r\n\r\n{body}");
+        split.Should().StartWith("HTTP/1.1 401", "two header lines are not one key");
+    }
+
+    /// <summary>The status line of a request written to the server's socket as it is.</summary>
+    private static async Task<string> RawStatusLineAsync(Uri server, string request)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port, timeout.Token);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        return await reader.ReadLineAsync(timeout.Token) ?? "";
     }
 
     [Fact]

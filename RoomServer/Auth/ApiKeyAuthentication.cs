@@ -25,7 +25,9 @@ public sealed class ApiKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!keys.Matches(presented.ToString()))
+        // One header line holds one key. A key with a comma in it, split over two lines, would pass joined here and
+        // then be no configured key for the per-key limits (ApiKeyIds): two lines are not a key.
+        if (presented.Count != 1 || !keys.Matches(presented.ToString()))
         {
             AuthLog.ApiKeyRejected(Logger, Request.Path);
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
