@@ -269,6 +269,36 @@ public abstract partial class RoomContractTests
         snapshot.TotalMinor.Should().Be(0, "bob's choices left the order before it was handed off");
     }
 
+    /// <summary>
+    /// A member the room never had is no member in a locked or closed room either: <c>invalid_argument</c>, as in an open
+    /// one (DESIGN.md §3), not the 409 that DESIGN.md §4 keeps for a member still in the room. The owner, still in the
+    /// room, is answered by the room's state.
+    /// </summary>
+    [Theory]
+    [InlineData("locked", "room_locked")]
+    [InlineData("closed", "room_closed")]
+    public async Task RemovingAMemberTheRoomNeverHadIsInvalidInALockedOrClosedRoomToo(string state, string stateCode)
+    {
+        var (room, owner) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = owner;
+        (await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state })).EnsureSuccessStatusCode();
+        await owner.Client.NextEventShouldBeAsync(2);
+
+        using var unknown = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/nobody");
+        unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await unknown.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = "invalid_argument", Status = 400 });
+        (await owner.Client.RejectedCodeAsync("RemoveMember", room.Id, "nobody")).Should().Be("invalid_argument");
+
+        using var ownerViaApi = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/olga");
+        ownerViaApi.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await ownerViaApi.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(stateCode);
+
+        // No change can be the barrier here (the room takes none), so the snapshot says it: no event took a version.
+        var snapshot = await Server.SnapshotAsync(room);
+        (snapshot.Version, snapshot.State).Should().Be((2, state));
+        snapshot.Members.Select(m => m.MemberId).Should().Equal("olga");
+    }
+
     [Fact]
     public async Task ACallFromARemovedMembersOpenConnectionIsForbiddenAndChangesNothing()
     {

@@ -187,15 +187,16 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
             return new RemovalAck(Version, AlreadyRemoved: true);
         }
 
-        // remove.lua: only an open room — a removal takes the member's choices out of the order.
-        if (State is RoomStates.Locked or RoomStates.Closed)
-        {
-            throw RoomException.FromCode(State == RoomStates.Locked ? RoomErrorCodes.RoomLocked : RoomErrorCodes.RoomClosed, Id);
-        }
-
+        // remove.lua: a member the room never had is no member in any state (the 409 is for a member still there).
         if (!present)
         {
             throw RoomException.NotAMember(removal.MemberId);
+        }
+
+        // Only an open room: a removal takes the member's choices out of the order.
+        if (State is RoomStates.Locked or RoomStates.Closed)
+        {
+            throw RoomException.FromCode(State == RoomStates.Locked ? RoomErrorCodes.RoomLocked : RoomErrorCodes.RoomClosed, Id);
         }
 
         if (_owners.Contains(removal.MemberId))

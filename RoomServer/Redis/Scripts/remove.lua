@@ -3,10 +3,11 @@
 --      for the API)
 -- Checks: room exists (room_not_found); a member removed before and not back is answered first, in any
 --   state (then only the generation below goes up: no event, the current version): most likely a retry whose
---   first reply was lost, and the removal it repeats was applied while the room was open; then the room is open
---   (room_locked, room_closed: removing a member still there takes their choices out of an order already handed
---   off); the member is in the room, else invalid_argument 'not_member'; the member did not join as an owner
---   (invalid_argument 'owner'); the owner's write rate (rate_limited).
+--   first reply was lost, and the removal it repeats was applied while the room was open; then the member is in
+--   the room, else invalid_argument 'not_member', in any state (DESIGN §4: the 409 is for a member still in the
+--   room); then the room is open (room_locked, room_closed: removing a member still there takes their choices out
+--   of an order already handed off); the member did not join as an owner (invalid_argument 'owner'); the owner's
+--   write rate (rate_limited).
 -- Effects, in one step: the member's choices deleted, the member dropped from members, their
 --   presence (connections, online and grace marks) dropped, meta removed:<member> (the member's
 --   removal generation) + 1, so every token issued before it, carrying a lower rgen, is refused from
@@ -26,9 +27,9 @@ if not present and tonumber(redis.call('HGET', META, 'removed:' .. member)) then
   touch()
   return {'ok', int(redis.call('HGET', META, 'version')), 'again'}
 end
+if not present then return {'invalid_argument', 'not_member'} end
 if state == 'locked' then return {'room_locked'} end
 if state == 'closed' then return {'room_closed'} end
-if not present then return {'invalid_argument', 'not_member'} end
 if redis.call('HEXISTS', META, 'owner:' .. member) == 1 then return {'invalid_argument', 'owner'} end
 if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
 
