@@ -24,6 +24,8 @@ public sealed class ConfirmedOrderClaimTests
     private const string Consumer = "r1";
 
     private static readonly TimeSpan ShortClaim = TimeSpan.FromMilliseconds(200);
+
+    private static readonly TimeSpan OneSecondClaim = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -194,6 +196,48 @@ public sealed class ConfirmedOrderClaimTests
         claim.Outcome.Should().Be(ClaimOutcome.LeftForOthers,
             "a record this replica cannot read never leaves it, so it needs no confirmation, and its claim counts as a real attempt to read it");
         calls.Count("wait").Should().Be(0);
+    }
+
+    /// <summary>
+    /// The claim that dead-letters an unreadable record (its third) first waits for a replica to hold the record, as a
+    /// readable record's claim does: on a Redis Cluster the letters go to another shard, whose WAIT says nothing of the
+    /// record. Here, one master: without a replica that claim is unconfirmed and writes no letter; with a fresh replica,
+    /// the claim after it lapsed writes them.
+    /// </summary>
+    [Fact]
+    public async Task AnUnreadableRecordIsDeadLetteredOnlyOnceAReplicaHoldsIt()
+    {
+        await using var master = await RedisServerProcess.StartAsync();
+        var options = Confirming(1, storeTimeoutMilliseconds: 500);
+        options.Value.Webhooks.Endpoints.Add(new WebhookEndpoint { Url = "http://127.0.0.1:9/billing", Secret = "a-secret-of-enough-length" });
+        await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
+        var outbox = Outbox(standalone, options);
+        var orders = RedisKeys.Orders("claimunread").ToString();
+        await RespClient.ExecuteAsync(master.Port, ["XGROUP", "CREATE", orders, RedisOrderOutbox.Group, "0", "MKSTREAM"], TimeSpan.FromSeconds(5));
+        await RespClient.ExecuteAsync(master.Port, ["XADD", orders, "*", "orderId", "claimunread:1", "type", "order.submitted", "version", "1", "at", At, "by", "api", "room", "{"], TimeSpan.FromSeconds(5));
+
+        for (var claim = 1; claim < UnreadableOrderRecords.MostClaims; claim++)
+        {
+            (await outbox.ClaimNextAsync("claimunread", Consumer, TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.LeftForOthers);
+        }
+
+        // A claim longer than the WAIT (~0.3 s here), so that the answer is the WAIT's, not the claim's own timeout; taken
+        // once the second claim has been held that long (until then the record is busy).
+        var third = OutboxClaim.Empty;
+        await Poll.UntilAsync(
+            async () => (third = await outbox.ClaimNextAsync("claimunread", Consumer, OneSecondClaim)).Outcome != ClaimOutcome.Busy,
+            Delivery,
+            "the third claim");
+        third.Outcome.Should().Be(ClaimOutcome.Unconfirmed, "no replica holds the record");
+        (await outbox.DeadLettersAsync(null, 10)).Should().BeEmpty("no letter before the record is held");
+
+        await using var fresh = await RedisServerProcess.StartAsync();
+        await fresh.ReplicateAsync(master);
+        await Poll.UntilAsync(
+            async () => (await outbox.ClaimNextAsync("claimunread", Consumer, OneSecondClaim)).Outcome == ClaimOutcome.Empty,
+            Delivery,
+            "a claim, once the unconfirmed one lapsed, that dead-letters and settles it");
+        (await outbox.DeadLettersAsync(null, 10)).Should().ContainSingle().Which.OrderId.Should().Be("claimunread:1");
     }
 
     [Fact]

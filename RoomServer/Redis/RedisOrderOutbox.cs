@@ -106,6 +106,14 @@ public sealed class RedisOrderOutbox(
                     return OutboxClaim.LeftForOthers;
                 }
 
+                // Not before a Redis replica holds the record, as a readable one is not handed out before (below): on a Redis
+                // Cluster its dead letters go to another shard, whose WAIT says nothing of this record, and a failover that
+                // lost the record would give its version, and so its orderId, to the room's next order (DESIGN.md §8).
+                if (await ConfirmClaimAsync(roomId, consumer, id, claimTimeout, claimedAt) is { } notYet)
+                {
+                    return notYet;
+                }
+
                 await DeadLetterUnreadableAsync(roomId, id, consumer, stored, fields, deliveries, claims, ex);
                 continue;
             }
