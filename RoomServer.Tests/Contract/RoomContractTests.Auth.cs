@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
@@ -39,6 +41,33 @@ public abstract partial class RoomContractTests
         await using var client = await Server.ConnectAsync(TestTokens.Mint(Server.SigningKey, room.Id, "ann", "Ann"));
 
         (await client.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(1);
+    }
+
+    /// <summary>
+    /// RFC 7519's NumericDate may hold a fraction, and another issuer may write one: the bearer handler accepts such an
+    /// <c>exp</c> at connect, so every call must honour it too, not count the token expired because it is no integer.
+    /// </summary>
+    [Fact]
+    public async Task ATokenWhoseExpiryHasAFractionWorksOnEveryCall()
+    {
+        var room = await Server.CreateRoomAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var token = HandMadeToken(Server.SigningKey, $$"""
+            {"sub":"ann","room":"{{room.Id}}","name":"Ann","role":"member","iss":"roomshare","aud":"roomshare","iat":{{now}},"nbf":{{now}},"exp":{{now + 3600}}.5}
+            """);
+        await using var client = await Server.ConnectAsync(token);
+
+        (await client.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(1);
+        (await client.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(2);
+    }
+
+    /// <summary>An HS256 token over exactly the payload given (a library would write its own numbers).</summary>
+    private static string HandMadeToken(string signingKey, string payload)
+    {
+        static string Encode(byte[] bytes) => Base64UrlEncoder.Encode(bytes);
+        var unsigned = Encode(Encoding.UTF8.GetBytes("""{"alg":"HS256","typ":"JWT"}""")) + "." + Encode(Encoding.UTF8.GetBytes(payload.Trim()));
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(signingKey), Encoding.ASCII.GetBytes(unsigned));
+        return unsigned + "." + Encode(signature);
     }
 
     [Fact]
