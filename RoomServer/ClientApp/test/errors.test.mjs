@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CLOCK_SKEW_MS, describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
+  CLOCK_SKEW_MS, clearedByJoin, describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
 } from '../src/js/errors.js';
 
 test('parseHubError reads the code after the HubException prefix', () => {
@@ -120,4 +120,13 @@ test('a Join being retried says the page is waiting, not that the member must tr
   assert.match(text, /Waiting for it/);
   assert.match(text, /changes are kept/);
   assert.doesNotMatch(text, /try again/);
+});
+
+test('a successful Join clears the banners of a connection or a count that refused an earlier Join, not a refused press', () => {
+  for (const code of ['offline', 'unavailable', 'join_waiting', 'room_full', 'connect_limited']) {
+    assert.equal(clearedByJoin(code), true, code);
+  }
+  for (const code of ['room_locked', 'room_closed', 'rate_limited', 'forbidden', 'invalid_argument', undefined, '']) {
+    assert.equal(clearedByJoin(code), false, String(code));
+  }
 });

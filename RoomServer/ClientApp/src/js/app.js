@@ -8,7 +8,7 @@ import { computeOrder } from './room-state.js';
 import { RoomSession } from './room-session.js';
 import { RemoveFlow, memberRows } from './members.js';
 import {
-  describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
+  clearedByJoin, describeError, describeRemoved, isFatal, joinLimit, parseHubError, refusalOf,
 } from './errors.js';
 import { formatMoney } from './format.js';
 import {
@@ -468,7 +468,7 @@ const joinRetry = new JoinRetry({
     everLive = true;
     forgetRemoved(sessionStorage, link.roomId, link.memberId); // a newer token admitted us again
     setStatus('live');
-    if (['offline', 'unavailable', 'join_waiting'].includes($('error').dataset.code)) hideError();
+    if (clearedByJoin($('error').dataset.code)) hideError();
   },
   // Not a dead end: the page says it is waiting for the server, and keeps the presses made meanwhile.
   onWaiting: () => showError('join_waiting', '', { sticky: true }),

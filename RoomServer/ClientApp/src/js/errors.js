@@ -114,6 +114,16 @@ export function joinLimit(parsed) {
   return null;
 }
 
+/**
+ * Whether a banner (by its code) is over once a Join succeeds: the connection is up and the member is in
+ * the room, so a lost connection, a store that did not answer, a Join being retried, and a count that
+ * refused an earlier Join (the room full, too many connections) no longer hold. Anything else (a refused
+ * press, a removal) says something the Join does not undo.
+ */
+export function clearedByJoin(code) {
+  return ['offline', 'unavailable', 'join_waiting', 'room_full', 'connect_limited'].includes(code);
+}
+
 /** How far behind the server's this device's clock may be: a 401 this close to `exp` is the expiry. */
 export const CLOCK_SKEW_MS = 60 * 1000;
 
