@@ -1,9 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
-using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -35,7 +33,7 @@ public sealed class AttemptsUsedUpTests
         await worker.StartAsync(CancellationToken.None);
         try
         {
-            var letter = await WaitForDeadLetterAsync(outbox);
+            var letter = await LockedEmbeddedRoom.WaitForDeadLetterAsync(outbox, Delivery);
             letters.Calls.Should().Be(2, "the first holder's dead letter was refused, and the next claim wrote it");
             receiver.All.Should().HaveCount(MaxAttempts, $"every attempt was made once and none after the letter failed; received: {receiver.Describe()}");
             letter.Attempts.Should().Be(MaxAttempts);
@@ -66,7 +64,7 @@ public sealed class AttemptsUsedUpTests
         await worker.StartAsync(CancellationToken.None);
         try
         {
-            var letter = await WaitForDeadLetterAsync(outbox);
+            var letter = await LockedEmbeddedRoom.WaitForDeadLetterAsync(outbox, Delivery);
             (letter.Attempts, letter.LastError).Should().Be((MaxAttempts, "HTTP 500 Internal Server Error"));
             receiver.All.Should().BeEmpty("the dead holder's attempts were all made");
             var record = (await outbox.RecordsAsync("r1")).Should().ContainSingle().Subject;
@@ -86,16 +84,6 @@ public sealed class AttemptsUsedUpTests
         ClaimTimeoutSeconds = 1, // a claim whose round failed lapses a second later
         PollIntervalMilliseconds = 50,
     };
-
-    private static async Task<DeadLetter> WaitForDeadLetterAsync(InMemoryOrderOutbox outbox)
-    {
-        DeadLetter? letter = null;
-        await Poll.UntilAsync(
-            async () => (letter = (await outbox.DeadLettersAsync(null, 10)).SingleOrDefault()) is not null,
-            Delivery,
-            "the record dead-lettered");
-        return letter!;
-    }
 
     /// <summary>The outbox, refusing the first dead letter as an unconfirmed write is refused (DESIGN.md §2).</summary>
     private sealed class FirstDeadLetterUnconfirmed(IOrderOutbox inner) : ForwardingOrderOutbox(inner)

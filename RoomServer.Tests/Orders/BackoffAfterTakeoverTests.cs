@@ -3,9 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Configuration;
-using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
-using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -61,7 +59,7 @@ public sealed partial class BackoffAfterTakeoverTests
         {
             var fifth = await receiver.NextAsync(Delivery);
             var sixth = await receiver.NextAsync(Delivery);
-            var letter = await WaitForDeadLetterAsync(outbox);
+            var letter = await LockedEmbeddedRoom.WaitForDeadLetterAsync(outbox, Delivery);
 
             // Retry 4 (the fifth wait, 0 for the first) is the base doubled four times, ±25 % within the bounds (RetryBackoff).
             var series = BaseMilliseconds * Math.Pow(2, EarlierAttempts);
@@ -77,16 +75,6 @@ public sealed partial class BackoffAfterTakeoverTests
         {
             await worker.StopAsync(CancellationToken.None);
         }
-    }
-
-    private static async Task<DeadLetter> WaitForDeadLetterAsync(InMemoryOrderOutbox outbox)
-    {
-        DeadLetter? letter = null;
-        await Poll.UntilAsync(
-            async () => (letter = (await outbox.DeadLettersAsync(null, 10)).SingleOrDefault()) is not null,
-            Delivery,
-            "the record dead-lettered after its last attempt");
-        return letter!;
     }
 
     [GeneratedRegex(@"next attempt in (\d+) ms$")]

@@ -3,6 +3,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -22,5 +23,16 @@ internal static class LockedEmbeddedRoom
             .Should().BeTrue();
         await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
         return (options, outbox);
+    }
+
+    /// <summary>The room's record's one dead letter, once it is written (within <paramref name="timeout"/>).</summary>
+    public static async Task<DeadLetter> WaitForDeadLetterAsync(InMemoryOrderOutbox outbox, TimeSpan timeout)
+    {
+        DeadLetter? letter = null;
+        await Poll.UntilAsync(
+            async () => (letter = (await outbox.DeadLettersAsync(null, 10)).SingleOrDefault()) is not null,
+            timeout,
+            "the record dead-lettered");
+        return letter!;
     }
 }
