@@ -264,3 +264,24 @@ test('loadEarlier pages back from the oldest held until the start of the trail',
   await feed.loadEarlier();
   assert.equal(trail.calls.length, 2, 'nothing earlier: no request');
 });
+
+test('a resume past more than a window drops what lies below the hole, and earlier pages fill it in order', async () => {
+  const { calls, fetchPage } = fakeTrail();
+  const feed = new ActivityFeed({ fetchPage });
+  for (let v = 71; v <= 120; v++) feed.onEvent(choice(v, 'a', 'pizza', 1 + (v % 2)));
+
+  const synced = feed.sync({ epoch: 'e1', version: 300 });
+  assert.deepEqual(versions(feed.log), [], '71-120 would sit below a hole (121-250) nothing fetches');
+  assert.deepEqual(calls.map(({ from, limit }) => ({ from, limit })), [{ from: 251, limit: 50 }]);
+  const latest = [];
+  for (let v = 251; v <= 300; v++) latest.push(choice(v, 'a', 'pizza', 1));
+  calls[0].resolve(page(latest, { oldest: 1 }));
+  await synced;
+  assert.equal(feed.log.oldest, 251);
+  assert.deepEqual(feed.log.earlier(), { from: 201, limit: 50 }, 'the next page joins the run');
+
+  // A resume within a window keeps what the log holds: the run still joins up.
+  assert.equal(feed.log.forgetBelowHole({ epoch: 'e1', version: 350 }), false);
+  assert.equal(feed.log.forgetBelowHole({ epoch: 'e1', version: 360 }), true, 'from 351 on, 301-310 are a hole');
+  assert.deepEqual(versions(feed.log), []);
+});

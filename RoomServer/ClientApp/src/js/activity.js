@@ -20,7 +20,8 @@ const isEvent = (event) => event !== null && typeof event === 'object' && Number
  * events), and the audit trail — which holds only what was kept, in whatever epoch it was written —
  * fills it again. Live events and pages of any other epoch are left out; the next sync reads what
  * they would have added. Versions may have holes (a gap the page skipped over with a snapshot):
- * `missing()` names the versions to fetch.
+ * `missing()` names the versions to fetch within the latest window, and `forgetBelowHole()` drops what
+ * lies below a hole wider than that, which earlier pages then fetch again.
  */
 export class ActivityLog {
   constructor({ max = ACTIVITY_MAX } = {}) {
@@ -113,6 +114,23 @@ export class ActivityLog {
     return low === null ? null : { from: low, limit: high - low + 1 };
   }
 
+  /**
+   * Before a sync to `position`: drops the events held below its latest `window` when they do not reach
+   * up to it (a resume that skipped more than a window of events). The sync fetches only that window, and
+   * "Show earlier" pages down from the oldest held, so the versions between would stay a hole nothing
+   * fetches or mentions. Without them the log is one run again, and earlier pages fill it in order.
+   * Returns true when it dropped any.
+   */
+  forgetBelowHole(position, window = ACTIVITY_PAGE) {
+    if (position === null || position === undefined || position.epoch !== this.epoch) return false;
+    const start = position.version - window + 1;
+    const below = [...this.events.keys()].filter((v) => v < start);
+    if (below.length === 0 || Math.max(...below) >= start - 1) return false;
+    for (const v of below) this.events.delete(v);
+    this.revision += 1;
+    return true;
+  }
+
   /** Whether older events than the oldest held may still be on record. */
   get hasEarlier() {
     const oldest = this.oldest;
@@ -174,6 +192,7 @@ export class ActivityFeed {
       return this.loading;
     }
     this.log.follow(position.epoch);
+    if (this.log.forgetBelowHole(position)) this.onChange();
     const range = this.log.missing(position);
     if (range === null) return Promise.resolve();
     return this.run(range, position.epoch);
