@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SAVED_OPS, MAX_SEND_ATTEMPTS, PendingChoices } from '../src/js/pending.js';
+import { MAX_SAVED_OPS, MAX_SEND_ATTEMPTS, PendingChoices, commute } from '../src/js/pending.js';
 
 test('unsent and sent ops add up over the confirmed quantity, clamped', () => {
   const pending = new PendingChoices();
@@ -147,4 +147,34 @@ test('restore() ignores what is not a saved op and keeps at most MAX_SAVED_OPS, 
   const bounded = new PendingChoices();
   assert.equal(bounded.restore(many), MAX_SAVED_OPS);
   assert.equal(bounded.ops[0].opId, 'm20');
+});
+
+test('an op goes out beside the item\'s ops in flight only when either order gives the same quantity', () => {
+  const pending = new PendingChoices();
+  pending.add('p1', 'pasta', 'adjust', 1);
+  pending.add('p2', 'pasta', 'adjust', 2);
+  pending.add('m1', 'pasta', 'adjust', -1);
+  pending.add('p3', 'pasta', 'adjust', 1);
+  pending.add('z1', 'pizza', 'adjust', -1);
+  const ids = (ops) => ops.map((op) => op.opId);
+
+  assert.deepEqual(ids(pending.takeQueued()), ['p1', 'p2', 'z1'], 'one sign at a time per item; the −1 and the press behind it wait; another item is not held');
+  assert.deepEqual(ids(pending.takeQueued()), [], 'still in flight');
+  pending.requeue('p1', { refused: true }); // refused rate_limited: it goes again, before the −1
+  assert.deepEqual(ids(pending.takeQueued()), ['p1'], 'p2 is still in flight: the −1 waits for both');
+  pending.reject('p1');
+  pending.reject('p2');
+  assert.deepEqual(ids(pending.takeQueued()), ['m1'], 'then the −1, alone: the +1 behind it waits for its verdict');
+  pending.reject('m1');
+  assert.deepEqual(ids(pending.takeQueued()), ['p3']);
+});
+
+test('a set commutes with nothing; adjustments of one sign (or none) commute', () => {
+  const op = (kind, value) => ({ kind, value });
+  assert.equal(commute(op('adjust', 1), op('adjust', 3)), true);
+  assert.equal(commute(op('adjust', -1), op('adjust', -2)), true);
+  assert.equal(commute(op('adjust', 0), op('adjust', -2)), true);
+  assert.equal(commute(op('adjust', 1), op('adjust', -1)), false);
+  assert.equal(commute(op('set', 2), op('adjust', 1)), false);
+  assert.equal(commute(op('adjust', 1), op('set', 2)), false);
 });

@@ -900,3 +900,45 @@ test('after a rate refusal the queue goes out a batch at a time, and a refusal s
   assert.equal(s.pending.find(stubborn)?.status, 'sent');
   assert.deepEqual(errors, []);
 });
+
+test('a press refused rate_limited is sent again before a later press of the other sign, which waits for its verdict', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const { s, errors } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }) });
+  const plus = s.adjust('pasta', 1);
+  const minus = s.adjust('pasta', -1);
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [plus], 'the −1 waits: at 0 its order decides the quantity');
+
+  hub.last('AdjustChoice').reject(new Error(RATE_LIMITED));
+  await flushMicrotasks();
+  assert.equal(hub.callsOf('AdjustChoice').length, 1, 'nothing more until the pause ends');
+  timers.shift().fn();
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [plus, plus], 'the +1 again, still before the −1');
+
+  hub.last('AdjustChoice').resolve({ version: 4, quantity: 1 });
+  await flushMicrotasks();
+  assert.equal(hub.callsOf('AdjustChoice').length, 2, 'still paced after the refusal');
+  timers.shift().fn();
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => [c.args[2], c.args[3]]), [[1, plus], [1, plus], [-1, minus]], 'then the −1');
+  hub.last('AdjustChoice').resolve({ version: 5, quantity: 0 });
+  await flushMicrotasks();
+  s.onRoomEvent(choice(4, 'a', 'pasta', 1, plus));
+  s.onRoomEvent(choice(5, 'a', 'pasta', 0, minus));
+  assert.equal(s.displayQuantity('pasta'), 0, 'the member left it at 0');
+  assert.deepEqual(errors, []);
+});
+
+test('a press of the other sign goes out as soon as the item\'s press in flight is answered', async () => {
+  const hub = new FakeHub();
+  const { s, errors } = await joined(hub);
+  const plus = s.adjust('pasta', 1);
+  const minus = s.adjust('pasta', -1);
+  const other = s.adjust('pizza', 1);
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [plus, other], 'another item is not held');
+  assert.equal(s.displayQuantity('pasta'), 0, 'both presses shown meanwhile');
+
+  hub.calls.find((c) => c.args[3] === plus).resolve({ version: 4, quantity: 1 });
+  await flushMicrotasks();
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [plus, other, minus]);
+  assert.deepEqual(errors, []);
+});

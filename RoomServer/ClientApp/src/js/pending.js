@@ -24,6 +24,15 @@
 export const MAX_SEND_ATTEMPTS = 5;
 
 /**
+ * Whether two ops of one item give the same quantity in either order: adjustments of one sign (a floor at
+ * 0 and a cap at the maximum clamp a run of one sign alike in any order; 0 changes nothing). A set never
+ * commutes with another op.
+ */
+export function commute(a, b) {
+  return a.kind === 'adjust' && b.kind === 'adjust' && Math.sign(a.value) * Math.sign(b.value) >= 0;
+}
+
+/**
  * The most ops kept across a reload (sessionStorage): far more presses than a member makes offline, and a
  * bound on what a damaged or hostile saved value can make the page send.
  */
@@ -71,12 +80,27 @@ export class PendingChoices {
 
   find(opId) { return this.ops.find((op) => op.opId === opId); }
 
-  /** Ops to send now (the `limit` pressed first); marks them sent and counts the attempt. */
+  /**
+   * Ops to send now (the `limit` pressed first); marks them sent and counts the attempt. An op goes out
+   * beside the item's ops still in flight only when the server may apply them in either order with the
+   * same result (`commute`); otherwise it, and the item's later ops, wait until those have a verdict. A
+   * press refused `rate_limited` and sent again must not land after a later press of the other sign:
+   * at 0 or the maximum that changes the quantity (+1 then −1 at 0 leaves 0; −1 first, floored, then +1
+   * leaves 1).
+   */
   takeQueued(limit = Infinity) {
-    const ready = this.ops.filter((op) => op.status === 'queued').slice(0, limit);
-    for (const op of ready) {
+    const ready = [];
+    const waiting = new Set(); // items with an op held back: their later ops keep their place behind it
+    for (const op of this.ops) {
+      if (op.status !== 'queued') continue;
+      if (ready.length >= limit) break;
+      if (waiting.has(op.menuId) || !this.ops.every((o) => o.status !== 'sent' || o.menuId !== op.menuId || commute(o, op))) {
+        waiting.add(op.menuId);
+        continue;
+      }
       op.status = 'sent';
       op.attempts += 1;
+      ready.push(op);
     }
     return ready;
   }

@@ -397,6 +397,7 @@ export class RoomSession {
         this.pending.acknowledge(op.opId, ack, this.state?.version ?? 0);
         this.persistPending();
         this.onChange();
+        if (this.pending.hasQueued()) this.flush(); // the item's ops that waited for this verdict (pending.js)
       },
       (error) => {
         if (this.removed !== null) return; // the page says why; a per-press error would hide it
@@ -440,6 +441,7 @@ export class RoomSession {
         if (!(dropped?.seen && !dropped.seenEarlier)) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
         this.persistPending();
         this.onChange();
+        if (this.pending.hasQueued()) this.flush();
       },
     );
   }
