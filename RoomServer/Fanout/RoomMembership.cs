@@ -110,7 +110,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         {
             // Counted here, once, as they are written: a kept message the connection never gets (its Join
             // refused, or it left first) was never delivered.
-            var written = connection.Admit(roomId, message => WriteTo(roomId, connection, message));
+            var written = connection.Admit(roomId, message => Track(roomId, connection, message, connection.Context.WriteAsync(message)));
             if (written > 0)
             {
                 metrics.Delivered(written);
@@ -309,7 +309,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         _rooms.TryGetValue(roomId, out var entry) && entry.Members is { Length: > 0 } members ? members : null;
 
     /// <summary>
-    /// Writes to each member not kept back (<see cref="LocalConnection.HoldsBack"/>); returns how many were written
+    /// Writes to each member not kept back (<see cref="LocalConnection.TryWrite"/>); returns how many were written
     /// to. <paramref name="counted"/>: a room message from the channel, which a kept copy counts when it is written.
     /// </summary>
     private int Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor, bool counted)
@@ -318,9 +318,9 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         foreach (var member in members)
         {
             var message = messageFor(member.Context);
-            if (!member.HoldsBack(roomId, message, counted, out var held))
+            if (member.TryWrite(roomId, message, counted, out var write, out var held))
             {
-                WriteTo(roomId, member, message);
+                Track(roomId, member, message, write);
                 written++;
             }
             else if (held > _maxPendingBytes)
@@ -333,11 +333,13 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         return written;
     }
 
-    private void WriteTo(string roomId, LocalConnection member, SerializedHubMessage message)
+    /// <summary>
+    /// After a write to a member was started (<see cref="LocalConnection.TryWrite"/>, <see cref="LocalConnection.Admit"/>):
+    /// per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one slow member's full
+    /// buffer delays only that member, never the room's other members. What has not gone out is counted here.
+    /// </summary>
+    private void Track(string roomId, LocalConnection member, SerializedHubMessage message, ValueTask write)
     {
-        // Per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one
-        // slow member's full buffer delays only that member, never the room's other members.
-        var write = member.Context.WriteAsync(message);
         if (!write.IsCompletedSuccessfully)
         {
             // Not written at once: the connection is behind. What waits is counted, and past the
@@ -531,23 +533,28 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         }
 
         /// <summary>
-        /// Whether a room message must not be written now: kept while the store has not admitted the Join
-        /// (<paramref name="heldBytes"/>: what is kept so far), or dropped when the connection is not in that room
-        /// (it left, and is on its way out of the room's list) or is being dropped to a resync.
+        /// Writes a room message to the connection now (<paramref name="write"/>: the write SignalR started), unless
+        /// it must not be: kept while the store has not admitted the Join (<paramref name="heldBytes"/>: what is kept
+        /// so far), or dropped when the connection is not in that room (it left, and is on its way out of the room's
+        /// list) or is being dropped to a resync.
         /// </summary>
-        public bool HoldsBack(string roomId, SerializedHubMessage message, bool counted, out long heldBytes)
+        public bool TryWrite(string roomId, SerializedHubMessage message, bool counted, out ValueTask write, out long heldBytes)
         {
+            write = default;
             heldBytes = 0;
             lock (_lock)
             {
                 if (_roomId != roomId)
                 {
-                    return true;
+                    return false;
                 }
 
                 if (_held is null)
                 {
-                    return false;
+                    // Started under the lock, as Admit writes: a Leave that has returned either came after this
+                    // message was in the connection's queue, ahead of the Leave's own result, or stopped it.
+                    write = Context.WriteAsync(message);
+                    return true;
                 }
 
                 if (Volatile.Read(ref _evicted) == 0)
@@ -557,7 +564,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
                 }
 
                 heldBytes = _heldBytes;
-                return true;
+                return false;
             }
         }
 
