@@ -94,7 +94,7 @@ public sealed class SlowConsumerMemoryTests(ClusterFixture cluster, ITestOutputH
             // once (not once per member), less what the kernel takes off a socket: the replica's send
             // buffer (at most tcp_wmem's maximum) and the member's 4 KB receive buffer.
             var floodBytes = (long)Notices * payload.Length;
-            var unbounded = floodBytes - (MaxSendBufferBytes() + 4096);
+            var unbounded = floodBytes - (TcpQueues.MaxSendBufferBytes() + 4096);
 
             // With it: each connection holds at most the bound plus SignalR's and Kestrel's pipes, plus
             // the fixed allowance for the process (see the constants).
@@ -145,9 +145,6 @@ public sealed class SlowConsumerMemoryTests(ClusterFixture cluster, ITestOutputH
         using var response = await cluster.Api.PostAsJsonAsync(new Uri(replica.BaseUrl, $"api/rooms/{room.Id}/notices"), new { kind = "load", payload }, ContractServer.Json);
         ((int)response.StatusCode).Should().Be(202, await response.Content.ReadAsStringAsync());
     }
-
-    private static long MaxSendBufferBytes() =>
-        long.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
 
     private static string Mb(long bytes) => (bytes / (double)MiB).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
 }

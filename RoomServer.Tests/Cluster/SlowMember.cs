@@ -100,6 +100,9 @@ public sealed class SlowMember : IAsyncDisposable
         return versions;
     }
 
+    /// <summary>Sends a SignalR ping, as a client keeping its connection alive does; it still reads nothing.</summary>
+    public Task PingAsync(CancellationToken cancellationToken) => SendAsync("""{"type":6}""", cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         _socket.Abort();

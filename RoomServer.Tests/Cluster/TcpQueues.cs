@@ -28,6 +28,10 @@ public static class TcpQueues
         return null;
     }
 
+    /// <summary>The most a socket's send buffer grows to (tcp_wmem's maximum): what the kernel may take off a sender's hands.</summary>
+    public static long MaxSendBufferBytes() =>
+        long.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
+
     private static int Port(string hexAddress) =>
         int.Parse(hexAddress[(hexAddress.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }

@@ -23,11 +23,11 @@ namespace RoomShare.RoomServer.Fanout;
 /// while it stalls, a few KB against the bound's 1 MiB. The cost is time, not memory: the Redis
 /// manager awaits every local write of an announcement before it takes the next one off its
 /// channel, so a stalled connection delays later announcements on its replica (not room events,
-/// which have their own channels) until it is gone — dropped by the bound once its room messages
-/// waiting pass it (in a quiet room that may take long), or closed by SignalR's client timeout (30 s
-/// without a message from it: a dead link; a client that pings but never reads is not caught by it).
-/// A known limit of sending through SignalR's own backplane, not fixed here. Embedded mode's manager
-/// makes the announcing HTTP call wait for those writes instead.
+/// which have their own channels) until it is gone. SignalR's client timeout does not catch a client
+/// that pings but never reads, and in a quiet room its room messages never pass the bound; what does is
+/// the transport's send timeout (<see cref="HubExtensions.TransportSendTimeout"/>, 10 s): a send to its
+/// socket that takes that long closes the connection (<c>Cluster/StalledSendTests</c>). Embedded mode's
+/// manager makes the announcing HTTP call wait for those writes instead, as long.
 /// </para>
 /// </summary>
 public abstract class RoomHubLifetimeManager<THub>(HubLifetimeManager<THub> cluster, RoomMembership membership, HeldConnections held) : HubLifetimeManager<THub>

@@ -11,6 +11,14 @@ public static class HubExtensions
     public const string Path = "/hubs/room";
 
     /// <summary>
+    /// A send to a connection's transport that takes longer closes the connection (SignalR's own default, named
+    /// here because RoomShare relies on it): a client that pings but never reads, in a quiet room, never queues
+    /// the bytes that drop a slow consumer, and while its socket is full SignalR's Redis backplane waits for its
+    /// write of each announcement before the next. This bounds that wait (DESIGN.md §9 "Slow consumers").
+    /// </summary>
+    public static readonly TimeSpan TransportSendTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that
     /// feeds it. Clients choose JSON (text) or MessagePack (binary, the official protocol) at the
     /// handshake; both carry the same camelCase shapes (JsonShapedResolver).
@@ -60,6 +68,8 @@ public static class HubExtensions
             // A client that asks for it resumes its connection after a transport blip on the same
             // replica, with what it missed replayed — no Join(since) resync (Redis/StatefulReconnectTests).
             o.AllowStatefulReconnects = options.StatefulReconnect;
+
+            o.TransportSendTimeout = TransportSendTimeout;
         })
         // The API's rate limits leave the hub alone anyway (its partition has no limiter; the hub has its own
         // limits). Saying so keeps the rate-limiting middleware out of a hub request altogether: a connection's
