@@ -331,7 +331,8 @@ public sealed class BackplaneHeartbeat(
         {
             if (beat.Queue is null)
             {
-                var queue = await redis.CallAsync("subscribe", () => redis.Subscriber.SubscribeAsync(beat.Channel));
+                // A failed subscribe leaves no queue behind, or every later beat would be kept in it for good.
+                var queue = await redis.SubscribeQueueAsync(beat.Channel);
                 queue.OnMessage(_ => OnBeatHeard(beat));
                 beat.Queue = queue;
             }

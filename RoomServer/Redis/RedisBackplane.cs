@@ -386,18 +386,10 @@ public sealed class RedisBackplane : IRoomBackplane
                     return;
                 }
 
-                try
-                {
-                    Channel = owner._redis.Topology.Channel(RoomId);
-                    var queue = await owner._redis.CallAsync("subscribe", () => owner._redis.Subscriber.SubscribeAsync(Channel));
-                    queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
-                    _queue = queue;
-                }
-                catch (RoomException)
-                {
-                    await RemoveEveryHandlerAsync();
-                    throw;
-                }
+                Channel = owner._redis.Topology.Channel(RoomId);
+                var queue = await owner._redis.SubscribeQueueAsync(Channel);
+                queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
+                _queue = queue;
             }
             finally
             {
@@ -424,7 +416,7 @@ public sealed class RedisBackplane : IRoomBackplane
                     {
                         // The library may keep (and later restore) a queue whose unsubscribe did not
                         // reach Redis: drop it locally, it is this room's only one.
-                        await RemoveEveryHandlerAsync();
+                        await owner._redis.RemoveEveryHandlerAsync(Channel);
                         throw;
                     }
                 }
@@ -449,19 +441,6 @@ public sealed class RedisBackplane : IRoomBackplane
             {
                 // Redis is unreachable: the library drops the queue locally before it asks Redis, and
                 // the server side of the subscription dies with the connection.
-            }
-        }
-
-        /// <summary>Drops the channel's handlers locally even when Redis cannot be told (the library removes them first).</summary>
-        private async Task RemoveEveryHandlerAsync()
-        {
-            try
-            {
-                await owner._redis.Subscriber.UnsubscribeAsync(Channel).WaitAsync(TimeSpan.FromSeconds(1));
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-            {
-                // Gone locally already; the server learns when the connection does.
             }
         }
     }

@@ -527,6 +527,38 @@ public sealed class RedisConnection(
 
     public Task<TimeSpan> PingAsync() => CallAsync("ping", () => Multiplexer.GetDatabase().PingAsync());
 
+    /// <summary>
+    /// Subscribes a queue to the channel under the deadline. The library registers the queue before it asks Redis,
+    /// and would keep it — restoring it on every reconnect, filling it with nobody reading — after a subscribe that
+    /// fails or times out; so then every handler of the channel goes. Only for a channel with one subscriber here
+    /// (a room's, a beat's).
+    /// </summary>
+    public async Task<ChannelMessageQueue> SubscribeQueueAsync(RedisChannel channel)
+    {
+        try
+        {
+            return await CallAsync("subscribe", () => Subscriber.SubscribeAsync(channel));
+        }
+        catch (RoomException)
+        {
+            await RemoveEveryHandlerAsync(channel);
+            throw;
+        }
+    }
+
+    /// <summary>Drops every handler and queue of the channel: at once locally, then Redis is told if it answers within a second.</summary>
+    public async Task RemoveEveryHandlerAsync(RedisChannel channel)
+    {
+        try
+        {
+            await Subscriber.UnsubscribeAsync(channel).WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Gone locally already; the server learns when the connection does.
+        }
+    }
+
     /// <summary>Runs one Redis call under the deadline (the subscriber's too).</summary>
     public async Task<T> CallAsync<T>(string operation, Func<Task<T>> call)
     {
