@@ -4,8 +4,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,13 +22,13 @@ namespace RoomShare.RoomServer.Tests.Units;
 /// broadcast raises <see cref="IMemberRemovalBroadcast.Resubscribed"/>, a fake store counts the lookups (one
 /// member held, so one lookup per sweep) and a manual clock stands for time. Built through DI, as the server does.
 /// </summary>
-public sealed class RemovalCatchUpTests : IAsyncLifetime
+public sealed class RemovalCatchUpTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
 
     private readonly FakeRemovals _removals = new();
     private readonly ManualTimeProvider _time = new();
-    private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
+    private readonly ReplicaShutdown _shutdown = new();
     private CountingStore _store = null!;
     private RemovalCatchUp _catchUp = null!;
 
@@ -38,9 +36,11 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _lifetime.StopApplication();
+        _shutdown.Stop();
         await _catchUp.StopAsync(CancellationToken.None);
     }
+
+    public void Dispose() => _shutdown.Dispose();
 
     [Fact]
     public async Task ResubscriptionsInQuickSuccessionAreCoalescedIntoBoundedSweeps()
@@ -111,7 +111,7 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime
         services.AddSingleton<RoomMetrics>();
         services.AddSingleton<RoomMembership>();
         services.AddSingleton<IMemberRemovalBroadcast>(_removals);
-        services.AddSingleton<IHostApplicationLifetime>(_lifetime);
+        services.AddSingleton(_shutdown);
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         _store = CountingStore.Create(failFirst, failFor, generation);

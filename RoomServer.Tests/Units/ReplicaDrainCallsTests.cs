@@ -34,7 +34,8 @@ public sealed class ReplicaDrainCallsTests
             NullLoggerFactory.Instance);
         membership.Connected(connection);
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        var drain = new ReplicaDrain(membership, lifetime, options, NullLogger<ReplicaDrain>.Instance);
+        using var shutdown = new ReplicaShutdown();
+        var drain = new ReplicaDrain(membership, lifetime, shutdown, options, NullLogger<ReplicaDrain>.Instance);
         await drain.StartAsync(CancellationToken.None);
 
         var clock = Stopwatch.StartNew();

@@ -18,6 +18,7 @@ public static class FanoutExtensions
         services.AddSingleton<RemovedMemberEviction>();
         services.AddHostedService(sp => sp.GetRequiredService<RemovedMemberEviction>());
         services.AddHostedService<RemovalCatchUp>();
+        services.AddSingleton<ReplicaShutdown>();
         services.AddSingleton<ReplicaDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaDrain>());
         services.AddScoped<DrainCountedCall>();

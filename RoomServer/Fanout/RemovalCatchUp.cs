@@ -19,7 +19,7 @@ public sealed class RemovalCatchUp(
     RoomMembership membership,
     IRoomStore store,
     IMemberRemovalBroadcast removals,
-    IHostApplicationLifetime lifetime,
+    ReplicaShutdown shutdown,
     TimeProvider time,
     ILogger<RemovalCatchUp> logger) : IHostedService
 {
@@ -46,13 +46,13 @@ public sealed class RemovalCatchUp(
     private long? _lastSweep;
 
     /// <summary>The sweeps: one at a time, a request while one runs answered by one more after it, spaced by <see cref="MinInterval"/>.</summary>
-    private readonly SingleFlight _sweeps = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), lifetime.ApplicationStopping);
+    private readonly SingleFlight _sweeps = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), shutdown.Token);
 
     /// <summary>Room and member pairs a sweep could not look up, retried by <see cref="RetryLeftAsync"/>; under their own lock.</summary>
     private readonly HashSet<(string RoomId, string MemberId)> _left = [];
 
     /// <summary>The retries of <see cref="_left"/>, on their own; asked for whenever a pair is left.</summary>
-    private readonly SingleFlight _leftRetries = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), lifetime.ApplicationStopping);
+    private readonly SingleFlight _leftRetries = new(ex => FanoutLog.RemovalCatchUpCrashed(logger, ex), shutdown.Token);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -86,7 +86,7 @@ public sealed class RemovalCatchUp(
 
     private async Task CatchUpAsync()
     {
-        var stopping = lifetime.ApplicationStopping;
+        var stopping = shutdown.Token;
         var pending = membership.MembersHeld();
         if (pending.Count == 0)
         {
@@ -172,7 +172,7 @@ public sealed class RemovalCatchUp(
     /// </summary>
     private async Task RetryLeftAsync()
     {
-        var stopping = lifetime.ApplicationStopping;
+        var stopping = shutdown.Token;
         var delay = LeftFirstDelay;
         while (await DelayAsync(delay, stopping))
         {
@@ -233,7 +233,7 @@ public sealed class RemovalCatchUp(
 
         try
         {
-            await Task.Delay(remaining, time, lifetime.ApplicationStopping);
+            await Task.Delay(remaining, time, shutdown.Token);
             return true;
         }
         catch (OperationCanceledException)

@@ -21,7 +21,7 @@ public sealed class RemovedMemberEviction(
     RoomMembership membership,
     IRoomStore store,
     IMemberRemovalBroadcast removals,
-    IHostApplicationLifetime lifetime,
+    ReplicaShutdown shutdown,
     ILogger<RemovedMemberEviction> logger) : IHostedService
 {
     private static readonly TimeSpan NoticeHeadStart = TimeSpan.FromMilliseconds(400);
@@ -82,7 +82,7 @@ public sealed class RemovedMemberEviction(
     {
         try
         {
-            await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
+            await Task.Delay(NoticeHeadStart, shutdown.Token);
         }
         catch (OperationCanceledException)
         {
@@ -126,7 +126,7 @@ public sealed class RemovedMemberEviction(
     {
         try
         {
-            await Task.Delay(NoticeHeadStart, lifetime.ApplicationStopping);
+            await Task.Delay(NoticeHeadStart, shutdown.Token);
         }
         catch (OperationCanceledException)
         {
@@ -139,11 +139,11 @@ public sealed class RemovedMemberEviction(
             return all; // none of the member's connections is here: nothing to ask the store
         }
 
-        var lookup = store.RemovalGenerationAsync(roomId, memberId, lifetime.ApplicationStopping);
+        var lookup = store.RemovalGenerationAsync(roomId, memberId, shutdown.Token);
         try
         {
             // 0: the room is gone since (a removal made it at least 1).
-            var generation = await lookup.WaitAsync(GenerationLookupBudget, lifetime.ApplicationStopping);
+            var generation = await lookup.WaitAsync(GenerationLookupBudget, shutdown.Token);
             if (generation > 0)
             {
                 return membership.ConnectionsRemovedBy(roomId, memberId, generation);

@@ -17,11 +17,15 @@ namespace RoomShare.RoomServer.Fanout;
 ///    member's waiting poll, or its next one, carries the close message, and the poll after that ends with a 204), so they
 ///    reconnect through nginx to other replicas a few at a time and resume with <c>Join(since)</c>;
 /// 3. it waits until those connections' transports have ended, and returns within most of <c>DrainSeconds</c>,
-///    leaving Kestrel the rest to finish.
+///    leaving Kestrel the rest to finish;
+/// 4. only then does the replica's own background work stop (<see cref="ReplicaShutdown"/>): the host's stopping token
+///    is cancelled for the whole drain, while members are still here to be served — a member removed meanwhile is
+///    told <c>Removed</c> and closed for good, not closed by a batch allowing a reconnect.
 /// </summary>
 public sealed class ReplicaDrain(
     RoomMembership membership,
     IHostApplicationLifetime lifetime,
+    ReplicaShutdown shutdown,
     IOptions<RoomServerOptions> options,
     ILogger<ReplicaDrain> logger) : IHostedService
 {
@@ -49,7 +53,18 @@ public sealed class ReplicaDrain(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // Blocking is deliberate: the host stops nothing else until its stopping callbacks return.
-        lifetime.ApplicationStopping.Register(() => DrainAsync().GetAwaiter().GetResult());
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            try
+            {
+                DrainAsync().GetAwaiter().GetResult();
+            }
+            finally
+            {
+                // Only now: until the last member is closed, removals, sweeps and catch-ups still serve them.
+                shutdown.Stop();
+            }
+        });
         return Task.CompletedTask;
     }
 
@@ -94,8 +109,17 @@ public sealed class ReplicaDrain(
             }
         }
 
-        var open = await WaitUntilEndedAsync(connections, () => clock.Elapsed < budget);
-        FanoutLog.Drained(logger, connections.Count - open, open, (long)clock.Elapsed.TotalMilliseconds);
+        // A connection whose upgrade passed the gate just before the drain began may have finished its handshake since
+        // the list was taken: it is closed now, last, rather than dropped unwarned when SignalR stops.
+        var late = membership.AllConnections().Except(connections).ToList();
+        foreach (var connection in late)
+        {
+            connection.CloseAllowingReconnect();
+        }
+
+        var all = connections.Concat(late).ToList();
+        var open = await WaitUntilEndedAsync(all, () => clock.Elapsed < budget);
+        FanoutLog.Drained(logger, all.Count - open, open, (long)clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>

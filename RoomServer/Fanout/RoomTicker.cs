@@ -36,7 +36,7 @@ public sealed class RoomTicker(
     IRoomBackplane backplane,
     RemovedMemberEviction eviction,
     IOptions<RoomServerOptions> options,
-    IHostApplicationLifetime lifetime,
+    ReplicaShutdown shutdown,
     ILogger<RoomTicker> logger) : BackgroundService
 {
     // Rooms are ticked a few at a time, across slices: one slow (or down) Redis must not make a tick
@@ -73,9 +73,9 @@ public sealed class RoomTicker(
     // ticking one room twice at once.
     private readonly ConcurrentDictionary<string, byte> _ticking = new(StringComparer.Ordinal);
 
-    // Fire-and-forget work (grace sweeps, ticks after a restore) ends with the application; the host's
-    // own token, not one this service owns, so nothing here can be used after it was disposed.
-    private CancellationToken Stopping => lifetime.ApplicationStopping;
+    // Fire-and-forget work (grace sweeps, ticks after a restore) ends once the drain is over, not when it starts (its
+    // members are still here); a token this service does not own, so nothing here can be used after it was disposed.
+    private CancellationToken Stopping => shutdown.Token;
 
     /// <summary>
     /// Releases the lease of a connection that left the room, then sweeps the room after the grace

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Rooms;
 using StackExchange.Redis;
 
@@ -22,7 +23,7 @@ namespace RoomShare.RoomServer.Redis;
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
     RedisBackplane backplane,
-    IHostApplicationLifetime lifetime,
+    ReplicaShutdown shutdown,
     ILogger<RedisMemberRemovalBroadcast> logger) : IMemberRemovalBroadcast, IHostedService
 {
     public static readonly RedisChannel Channel = RedisChannel.Literal("rs-removals");
@@ -35,7 +36,7 @@ public sealed class RedisMemberRemovalBroadcast(
     private const int LoggedCharacters = 200;
 
     /// <summary>The subscription attempts: one at a time, however often the backplane restores; a fault releases it.</summary>
-    private readonly SingleFlight _attempts = new(ex => RedisLog.RemovalChannelAttemptCrashed(logger, ex), lifetime.ApplicationStopping);
+    private readonly SingleFlight _attempts = new(ex => RedisLog.RemovalChannelAttemptCrashed(logger, ex), shutdown.Token);
 
     /// <summary>Set once the channel has been subscribed: before that there is nothing to probe.</summary>
     private bool _subscribed;
@@ -109,7 +110,7 @@ public sealed class RedisMemberRemovalBroadcast(
     /// <summary>True once subscribed; false when the replica stops first.</summary>
     private async Task<bool> SubscribeUntilDoneAsync()
     {
-        while (!lifetime.ApplicationStopping.IsCancellationRequested)
+        while (!shutdown.Token.IsCancellationRequested)
         {
             try
             {
@@ -129,7 +130,7 @@ public sealed class RedisMemberRemovalBroadcast(
 
             try
             {
-                await Task.Delay(RetryDelay, lifetime.ApplicationStopping);
+                await Task.Delay(RetryDelay, shutdown.Token);
             }
             catch (OperationCanceledException)
             {
