@@ -3,21 +3,24 @@ using RoomShare.RoomServer.Tests.Orders;
 namespace RoomShare.RoomServer.Tests.Security;
 
 /// <summary>
-/// A webhook endpoint whose URL carries a credential in its user-info and its query (DESIGN.md §9: never a
-/// webhook secret in the logs): a replica logging at Debug that retries it and dead-letters the order names
-/// the endpoint in its 6002 and 6003 lines by the redacted URL only, and its whole output holds neither credential.
+/// A webhook endpoint whose URL carries a credential in its user-info, its path (as Slack's and Discord's do) and its
+/// query (DESIGN.md §9: never a webhook secret in the logs): a replica logging at Debug that retries it and
+/// dead-letters the order names the endpoint in its 6002 and 6003 lines by the redacted URL only, and its whole output
+/// holds no credential — also with the console provider's own level at Trace, which outranks any category rule held
+/// in appsettings.json (the framework's per-request HttpClient lines keep the path; the webhook client has none).
 /// </summary>
 public sealed class WebhookUrlSecretsInLogsTests
 {
     private const string QueryToken = "s3cr3t-query-token-123";
     private const string UserInfoPassword = "s3cr3t-userinfo-pw-456";
+    private const string PathSecret = "s3cr3t-path-789";
 
     [Fact]
     public async Task ARefusedEndpointIsRetriedAndDeadLetteredWithItsUrlRedactedInTheLogs()
     {
         await using var stage = await OrderHandoffStage.StartAsync(embedded: true, startReceiver: false, webhooks: new Dictionary<string, string>
         {
-            ["RoomServer__Webhooks__Endpoints__0__Url"] = $"http://hook-user:{UserInfoPassword}@127.0.0.1:1/hook?token={QueryToken}",
+            ["RoomServer__Webhooks__Endpoints__0__Url"] = $"http://hook-user:{UserInfoPassword}@127.0.0.1:1/hook/{PathSecret}?token={QueryToken}",
             ["RoomServer__Webhooks__MaxAttempts"] = "2",
             ["RoomServer__Webhooks__RetryBaseDelayMilliseconds"] = "50",
             ["RoomServer__Webhooks__RetryMaxDelayMilliseconds"] = "100",
@@ -25,6 +28,7 @@ public sealed class WebhookUrlSecretsInLogsTests
             ["Logging__LogLevel__Microsoft"] = "Debug",
             ["Logging__LogLevel__System.Net.Http"] = "Trace",
             ["Logging__LogLevel__Polly"] = "Debug",
+            ["Logging__Console__LogLevel__Default"] = "Trace",
         });
         var replica = stage.Replicas[0];
         var roomId = await stage.CreateRoomWithOrderAsync(replica);
@@ -36,8 +40,9 @@ public sealed class WebhookUrlSecretsInLogsTests
         output.Should().NotStartWith("[...earlier output dropped", "the whole output must be checked");
         output.Should().NotContain(QueryToken, "a credential in the endpoint's query string must never be logged");
         output.Should().NotContain(UserInfoPassword, "a credential in the endpoint's user-info must never be logged");
+        output.Should().NotContain(PathSecret, "nor one in its path");
         output.Should().NotContain(OrderHandoffStage.Secret, "nor the endpoint's signing secret");
-        output.Should().MatchRegex(@"\[6002\]\s+Order \S+ to http://127\.0\.0\.1:1/hook\?\*: attempt 1 failed", "a retry names the endpoint by its redacted URL");
-        output.Should().MatchRegex(@"\[6003\]\s+Order \S+ to http://127\.0\.0\.1:1/hook\?\* dead-lettered after 2 attempt", "the dead letter is logged, naming the endpoint by its redacted URL");
+        output.Should().MatchRegex(@"\[6002\]\s+Order \S+ to http://127\.0\.0\.1:1/hook/…\?\*: attempt 1 failed", "a retry names the endpoint by its redacted URL");
+        output.Should().MatchRegex(@"\[6003\]\s+Order \S+ to http://127\.0\.0\.1:1/hook/…\?\* dead-lettered after 2 attempt", "the dead letter is logged, naming the endpoint by its redacted URL");
     }
 }

@@ -32,6 +32,11 @@ public static class OrderHandoffExtensions
         var client = services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         client.AddResilienceHandler("webhook-delivery", (pipeline, context) => WebhookSender.ConfigurePipeline(pipeline, context.ServiceProvider));
+
+        // The framework's per-request lines name the URL with its path, where receivers often take a credential
+        // (Slack's, Discord's). A level held in appsettings.json does not stop them: any provider's own rule
+        // (Logging__Console__LogLevel__Default) outranks it. The sender logs each attempt itself, redacted (6001–6003).
+        client.RemoveAllLoggers();
         client.AddHttpMessageHandler<WebhookSigningHandler>();
         return client;
     }
