@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
@@ -29,12 +30,14 @@ public sealed class AttemptsUsedUpTests
         var letters = new FirstDeadLetterUnconfirmed(outbox);
 
         await using var provider = InProcessDeliveryWorker.Build(options, letters);
+        using var dead = new DeadOutcomes(provider.GetRequiredService<IMeterFactory>());
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
         await worker.StartAsync(CancellationToken.None);
         try
         {
             var letter = await LockedEmbeddedRoom.WaitForDeadLetterAsync(outbox, Delivery);
             letters.Calls.Should().Be(2, "the first holder's dead letter was refused, and the next claim wrote it");
+            dead.Count.Should().Be(1, "roomshare_webhook_deliveries_total{outcome=\"dead\"} counts the one letter written, not the refused one");
             receiver.All.Should().HaveCount(MaxAttempts, $"every attempt was made once and none after the letter failed; received: {receiver.Describe()}");
             letter.Attempts.Should().Be(MaxAttempts);
             letter.LastError.Should().Contain("500", "the last attempt's failure, as recorded");
@@ -97,5 +100,41 @@ public sealed class AttemptsUsedUpTests
             Interlocked.Increment(ref _letters) == 1
                 ? throw RoomException.Unavailable("the dead letter was not confirmed (test)")
                 : Inner.DeadLetterAsync(letter);
+    }
+
+    /// <summary>The <c>dead</c> outcomes this provider's webhook metrics count (only its meter factory's: other tests count too).</summary>
+    private sealed class DeadOutcomes : IDisposable
+    {
+        private readonly MeterListener _listener;
+        private int _count;
+
+        public DeadOutcomes(IMeterFactory factory)
+        {
+            _listener = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Name == "roomshare.webhook.deliveries" && ReferenceEquals(instrument.Meter.Scope, factory))
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "outcome" && tag.Value as string == "dead")
+                    {
+                        Interlocked.Add(ref _count, (int)value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 }

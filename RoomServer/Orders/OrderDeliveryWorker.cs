@@ -553,11 +553,12 @@ public sealed class OrderDeliveryWorker(
             return;
         }
 
-        metrics.DeadLettered();
-        OrdersLog.DeadLettered(logger, entry.OrderId, EndpointRedaction.Redact(endpoint.Url), result.Attempts, result.LastError ?? "");
-        // The dead letter first: a crash before the status repeats the dead-lettering, never loses it.
+        // The dead letter first: a crash before the status repeats the dead-lettering, never loses it. Counted and logged once
+        // written: a letter refused (unavailable, unconfirmed) is written, counted and logged by the next claim instead.
         await outbox.DeadLetterAsync(new DeadLetter(
             "", entry.OrderId, entry.RoomId, entry.Type, entry.Version, entry.At, endpoint.Url, result.Attempts, result.LastError, time.Stamp(), entry.Body));
+        metrics.DeadLettered();
+        OrdersLog.DeadLettered(logger, entry.OrderId, EndpointRedaction.Redact(endpoint.Url), result.Attempts, result.LastError ?? "");
         if (!await outbox.SetDeliveryAsync(entry, _consumer, endpoint.Url, new EndpointDelivery(DeliveryStatuses.Dead, result.Attempts, result.LastError)))
         {
             await StopDeliveringAsync(entry, claimLost);
