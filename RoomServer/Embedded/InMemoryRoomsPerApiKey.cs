@@ -36,11 +36,17 @@ public sealed class InMemoryRoomsPerApiKey(IRoomStore store, TimeProvider time) 
             var rooms = RoomsOf(keyId);
             foreach (var room in stale)
             {
+                // Only while still stale: a keyed retry may have reserved and made the room since it was asked for.
+                if (!rooms.TryGetValue(room, out var until) || until > now)
+                {
+                    continue;
+                }
+
                 if (gone.Contains(room))
                 {
                     rooms.Remove(room);
                 }
-                else if (rooms.ContainsKey(room))
+                else
                 {
                     rooms[room] = now + Recheck;
                 }

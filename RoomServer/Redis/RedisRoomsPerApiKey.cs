@@ -28,9 +28,10 @@ public sealed class RedisRoomsPerApiKey(RedisConnection redis, TimeProvider time
             var ttl = RoomIds.IsValidRoomId(staleRoom)
                 ? (long)await redis.EvaluateAsync(RoomTtl, [RedisKeys.Meta(staleRoom)], [])
                 : -2;
+            // Released only if still stale: a keyed retry may have reserved and made the room since its TTL was read.
             RedisValue[] args = ttl > 0
                 ? ["keep", staleRoom, now.ToUnixTimeMilliseconds() + ttl]
-                : ["release", staleRoom];
+                : ["release", staleRoom, now.ToUnixTimeMilliseconds()];
             await redis.EvaluateAsync(KeyRooms, [key], args);
         }
 

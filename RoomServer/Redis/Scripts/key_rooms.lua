@@ -10,7 +10,10 @@
 --   'hold'    ARGV 2 roomId  3 expiry ms          → {'ok'}: recorded without the limit check if not held (a
 --                                                  keyed retry's room that a request alongside forgot)
 --   'keep'    ARGV 2 roomId  3 expiry ms          → {'ok'}: a stale room that is still there, re-scored
---   'release' ARGV 2 roomId                       → {'ok'}: forgotten (deleted, never created, gone)
+--   'release' ARGV 2 roomId  3 now ms (optional)  → {'ok'}: forgotten (deleted, never created, gone); with a
+--                                                  now (the prune's), only while its expiry is still at or
+--                                                  before it: a create that re-dated the room since (a keyed
+--                                                  retry making it at last) keeps its place
 -- The set has no expiry: a busy room's TTL moves on with every change, past the expiry recorded here,
 -- so a set timed by its entries could vanish while its rooms live, and the key's count start again at
 -- 0. Entries leave by the prune ('stale', then 'keep' or 'release'); Redis drops the set once empty.
@@ -33,6 +36,10 @@ elseif op == 'keep' then
   redis.call('PERSIST', KEY)
   return {'ok'}
 elseif op == 'release' then
+  if ARGV[3] then
+    local expiry = redis.call('ZSCORE', KEY, ARGV[2])
+    if not expiry or tonumber(expiry) > tonumber(ARGV[3]) then return {'ok'} end
+  end
   redis.call('ZREM', KEY, ARGV[2])
   return {'ok'}
 end
