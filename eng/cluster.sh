@@ -199,6 +199,11 @@ cmd_up() {
     ((${#signing_key} >= 32)) || die "ROOMSHARE_JWT_SIGNING_KEY must be at least 32 characters"
 
     make_state "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs" "$STATE/nginx/temp"
+    # Run as root, nginx's workers are another user (nobody): they must reach their temp files under nginx/ (a
+    # response buffered for a slow reader is written there), so the state dir is traversable, not listable, by
+    # others; what holds a secret or the data stays private (cluster.env below, logs/, redis/).
+    chmod 711 "$STATE"
+    chmod 700 "$STATE/logs" "$STATE/redis"
     : >"$PROCS"
 
     # From here on, a failure stops whatever was already started.
@@ -269,6 +274,7 @@ cmd_up() {
     local base_url="http://127.0.0.1:$nginx_port"
     wait_until "nginx ($base_url/readyz)" $! http_ok "$base_url/readyz"
 
+    (umask 077; : >"$STATE/cluster.env")
     cat >"$STATE/cluster.env" <<EOF
 BASE_URL=$base_url
 API_KEY=$api_key

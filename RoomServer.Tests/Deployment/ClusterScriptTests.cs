@@ -51,6 +51,8 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         var pids = RecordedProcesses();
         pids.Select(p => p.Name).Should().BeEquivalentTo(["redis", "r1", "r2", "r3", "nginx"]);
 
+        await NginxWorkersReachTheirTempFilesAndSecretsStayPrivateAsync(pids.Single(p => p.Name == "nginx").Pid);
+
         // Readiness through nginx.
         using (var ready = await http.GetAsync(new Uri(baseUrl, "/readyz")))
         {
@@ -197,6 +199,58 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
             .Select(line => line.Split(' '))
             .Select(parts => (parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture), parts[2]))
             .ToList();
+
+    /// <summary>
+    /// Run as root, nginx's workers are another user (nobody): a response buffered for a slow reader goes to their temp
+    /// files under the state dir, which must be reachable by them — it was private (0700), so such a response was cut
+    /// off. The state dir is now traversable by others; what holds a secret or the data stays private. Checked as the
+    /// workers' own user (setpriv), so it holds whoever runs the test.
+    /// </summary>
+    private async Task NginxWorkersReachTheirTempFilesAndSecretsStayPrivateAsync(int nginxMasterPid)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // the script is bash on Linux; this keeps the analyzer's platform check satisfied
+        }
+
+        var worker = Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == nginxMasterPid)
+            .Select(pid => (Pid: pid, Uid: IdOf(pid, "Uid:"), Gid: IdOf(pid, "Gid:")))
+            .First();
+        var proxyTemp = Path.Combine(stateDir, "nginx", "temp", "proxy");
+        var (exit, output) = await ProcessRunner.RunAsync(
+            "setpriv",
+            ["--reuid", worker.Uid, "--regid", worker.Gid, "--clear-groups", "test", "-w", proxyTemp, "-a", "-x", proxyTemp],
+            new Dictionary<string, string?>(StringComparer.Ordinal),
+            Timeout);
+        exit.Should().Be(0, $"nginx's worker (uid {worker.Uid}) can write its proxy temp files in {proxyTemp}: {output}");
+
+        File.GetUnixFileMode(Path.Combine(stateDir, "cluster.env")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, "cluster.env holds the API key");
+        foreach (var secret in new[] { "logs", "redis" })
+        {
+            File.GetUnixFileMode(Path.Combine(stateDir, secret)).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, $"{secret}/ stays private");
+        }
+
+        File.GetUnixFileMode(stateDir).HasFlag(UnixFileMode.OtherRead).Should().BeFalse("others may pass through the state dir, not list it");
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The real id on the <paramref name="field"/> line (Uid: or Gid:) of /proc/&lt;pid&gt;/status.</summary>
+    private static string IdOf(int pid, string field) =>
+        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
 
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat, or null when the pid is gone.</summary>
     private static string? StartTimeOf(int pid)
