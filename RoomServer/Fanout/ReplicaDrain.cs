@@ -68,7 +68,12 @@ public sealed class ReplicaDrain(
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stopped already after the drain; here too for a host stopping without it (a start that failed part-way).
+        shutdown.Stop();
+        return Task.CompletedTask;
+    }
 
     private async Task DrainAsync()
     {
