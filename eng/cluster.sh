@@ -201,9 +201,10 @@ cmd_up() {
     make_state "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs" "$STATE/nginx/temp"
     # Run as root, nginx's workers are another user (nobody): they must reach their temp files under nginx/ (a
     # response buffered for a slow reader is written there), so the state dir is traversable, not listable, by
-    # others; what holds a secret or the data stays private (cluster.env below, logs/, redis/).
+    # others; what holds a secret or the data stays private (cluster.env below, logs/, redis/, nginx/logs/: nginx's
+    # master opens its logs as root, before the workers start).
     chmod 711 "$STATE"
-    chmod 700 "$STATE/logs" "$STATE/redis"
+    chmod 700 "$STATE/logs" "$STATE/redis" "$STATE/nginx/logs"
     : >"$PROCS"
 
     # From here on, a failure stops whatever was already started.

@@ -227,7 +227,7 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         exit.Should().Be(0, $"nginx's worker (uid {worker.Uid}) can write its proxy temp files in {proxyTemp}: {output}");
 
         File.GetUnixFileMode(Path.Combine(stateDir, "cluster.env")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, "cluster.env holds the API key");
-        foreach (var secret in new[] { "logs", "redis" })
+        foreach (var secret in new[] { "logs", "redis", Path.Combine("nginx", "logs") })
         {
             File.GetUnixFileMode(Path.Combine(stateDir, secret)).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, $"{secret}/ stays private");
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -37,6 +38,8 @@ public sealed class AttemptsUsedUpTests
         {
             var letter = await LockedEmbeddedRoom.WaitForDeadLetterAsync(outbox, Delivery);
             letters.Calls.Should().Be(2, "the first holder's dead letter was refused, and the next claim wrote it");
+            // Counted right after the letter is written, on the worker's thread: waited for, then exactly one.
+            await Poll.UntilAsync(() => Task.FromResult(dead.Count > 0), TimeSpan.FromSeconds(5), "the dead letter is counted");
             dead.Count.Should().Be(1, "roomshare_webhook_deliveries_total{outcome=\"dead\"} counts the one letter written, not the refused one");
             receiver.All.Should().HaveCount(MaxAttempts, $"every attempt was made once and none after the letter failed; received: {receiver.Describe()}");
             letter.Attempts.Should().Be(MaxAttempts);

@@ -117,7 +117,7 @@ public sealed class HeldConnectionsTests
         var options = Options.Create(new RoomServerOptions { DrainSeconds = 1 });
         var membership = new RoomMembership(new InProcessBackplane(), options, new RoomMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), NullLogger<RoomMembership>.Instance);
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        using var shutdown = new ReplicaShutdown();
+        var shutdown = new ReplicaShutdown();
         var drain = new ReplicaDrain(membership, lifetime, shutdown, options, NullLogger<ReplicaDrain>.Instance);
         return (new HeldConnections(drain), drain, lifetime);
     }

@@ -22,7 +22,7 @@ namespace RoomShare.RoomServer.Tests.Units;
 /// broadcast raises <see cref="IMemberRemovalBroadcast.Resubscribed"/>, a fake store counts the lookups (one
 /// member held, so one lookup per sweep) and a manual clock stands for time. Built through DI, as the server does.
 /// </summary>
-public sealed class RemovalCatchUpTests : IAsyncLifetime, IDisposable
+public sealed class RemovalCatchUpTests : IAsyncLifetime
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
 
@@ -39,8 +39,6 @@ public sealed class RemovalCatchUpTests : IAsyncLifetime, IDisposable
         _shutdown.Stop();
         await _catchUp.StopAsync(CancellationToken.None);
     }
-
-    public void Dispose() => _shutdown.Dispose();
 
     [Fact]
     public async Task ResubscriptionsInQuickSuccessionAreCoalescedIntoBoundedSweeps()

@@ -34,7 +34,7 @@ public sealed class ReplicaDrainCallsTests
             NullLoggerFactory.Instance);
         membership.Connected(connection);
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        using var shutdown = new ReplicaShutdown();
+        var shutdown = new ReplicaShutdown();
         var drain = new ReplicaDrain(membership, lifetime, shutdown, options, NullLogger<ReplicaDrain>.Instance);
         await drain.StartAsync(CancellationToken.None);
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace RoomShare.RoomServer.Fanout;
 
 /// <summary>
@@ -7,15 +9,14 @@ namespace RoomShare.RoomServer.Fanout;
 /// the catch-up on missed removals, the removal channel, the presence sweeps — keeps going until the drain has closed
 /// them, and stops with it.
 /// </summary>
-public sealed class ReplicaShutdown : IDisposable
+[SuppressMessage("Design", "CA1001", Justification = "Never disposed, as the host's own lifetime tokens are not: work that outlives the host (a sweep the shutdown timeout cut short) may still read the token, and a source without a timer holds nothing to release.")]
+public sealed class ReplicaShutdown
 {
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Cancelled once the drain is over.</summary>
     public CancellationToken Token => _stopping.Token;
 
-    /// <summary>The drain is over: background work stops.</summary>
+    /// <summary>The drain is over: background work stops. Idempotent.</summary>
     public void Stop() => _stopping.Cancel();
-
-    public void Dispose() => _stopping.Dispose();
 }

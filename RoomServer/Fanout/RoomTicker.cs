@@ -74,7 +74,7 @@ public sealed class RoomTicker(
     private readonly ConcurrentDictionary<string, byte> _ticking = new(StringComparer.Ordinal);
 
     // Fire-and-forget work (grace sweeps, ticks after a restore) ends once the drain is over, not when it starts (its
-    // members are still here); a token this service does not own, so nothing here can be used after it was disposed.
+    // members are still here); a token this service does not own, and that is never disposed.
     private CancellationToken Stopping => shutdown.Token;
 
     /// <summary>
