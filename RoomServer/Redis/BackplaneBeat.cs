@@ -11,6 +11,9 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 internal sealed class BackplaneBeat
 {
+    // Hearing a beat and judging one late are one step each: a beat heard just as it was judged late must not leave
+    // the beat deaf until the next one (writes refused, /readyz failing, every room re-subscribed for nothing).
+    private readonly Lock _judging = new();
     private long _lastHeard = Stopwatch.GetTimestamp();
 
     // When the oldest beat not yet heard back was sent (0: none outstanding). Deafness is measured
@@ -78,12 +81,24 @@ internal sealed class BackplaneBeat
     /// <summary>Records a beat; true when it ends a deaf spell.</summary>
     public bool Heard()
     {
-        Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
-        Interlocked.Exchange(ref _unansweredSince, 0);
-        Volatile.Write(ref _heardOnce, 1);
-        return Interlocked.Exchange(ref _deaf, 0) == 1;
+        lock (_judging)
+        {
+            Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _unansweredSince, 0);
+            Volatile.Write(ref _heardOnce, 1);
+            return Interlocked.Exchange(ref _deaf, 0) == 1;
+        }
     }
 
-    /// <summary>True when this starts a deaf spell.</summary>
-    public bool BecomeDeaf() => Interlocked.Exchange(ref _deaf, 1) == 0;
+    /// <summary>
+    /// Deaf when the oldest beat not heard back has been on its way <paramref name="deafAfter"/> or longer, checked and
+    /// recorded in one step with <see cref="Heard"/>. <c>Silent</c>: it has; <c>StartsSpell</c>: this starts a deaf spell.
+    /// </summary>
+    public (bool Silent, bool StartsSpell) JudgeSilence(TimeSpan deafAfter)
+    {
+        lock (_judging)
+        {
+            return UnansweredFor < deafAfter ? (false, false) : (true, Interlocked.Exchange(ref _deaf, 1) == 0);
+        }
+    }
 }

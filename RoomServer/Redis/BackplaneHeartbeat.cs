@@ -279,9 +279,14 @@ public sealed class BackplaneHeartbeat(
     private async Task BeatAsync(BackplaneBeat beat, long count)
     {
         var silentFor = beat.UnansweredFor;
-        if (silentFor >= DeafAfter)
+        var (silent, startsSpell) = beat.JudgeSilence(DeafAfter);
+        if (silent)
         {
-            BecomeDeaf(beat, silentFor);
+            if (startsSpell)
+            {
+                RedisLog.BackplaneDeaf(logger, redis.ReplicaId, silentFor.TotalMilliseconds);
+                backplane.ResubscribeAll();
+            }
 
             // Every further DeafAfterBeats beats of silence, start over: a fresh subscription for the
             // beat, and a re-subscription pass over every room (it verifies each with a probe).
@@ -312,15 +317,6 @@ public sealed class BackplaneHeartbeat(
         {
             RedisLog.BackplaneHearing(logger, redis.ReplicaId);
             backplane.RaiseRestored();
-        }
-    }
-
-    private void BecomeDeaf(BackplaneBeat beat, TimeSpan silentFor)
-    {
-        if (beat.BecomeDeaf())
-        {
-            RedisLog.BackplaneDeaf(logger, redis.ReplicaId, silentFor.TotalMilliseconds);
-            backplane.ResubscribeAll();
         }
     }
 
