@@ -348,11 +348,7 @@ public sealed class BackplaneHeartbeat(
 
             // Every handler of the beat's channel goes, even when Redis cannot be told: the library
             // drops them locally first, and the server's side dies with its connection.
-            await redis.Subscriber.UnsubscribeAsync(beat.Channel).WaitAsync(_interval);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or RoomException)
-        {
-            // Gone locally already.
+            await redis.RemoveEveryHandlerAsync(beat.Channel, _interval);
         }
         finally
         {

@@ -416,7 +416,7 @@ public sealed class RedisBackplane : IRoomBackplane
                     {
                         // The library may keep (and later restore) a queue whose unsubscribe did not
                         // reach Redis: drop it locally, it is this room's only one.
-                        await owner._redis.RemoveEveryHandlerAsync(Channel);
+                        await owner._redis.RemoveEveryHandlerAsync(Channel, TimeSpan.FromSeconds(1));
                         throw;
                     }
                 }

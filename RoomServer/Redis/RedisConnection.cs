@@ -541,17 +541,17 @@ public sealed class RedisConnection(
         }
         catch (RoomException)
         {
-            await RemoveEveryHandlerAsync(channel);
+            await RemoveEveryHandlerAsync(channel, TimeSpan.FromSeconds(1));
             throw;
         }
     }
 
-    /// <summary>Drops every handler and queue of the channel: at once locally, then Redis is told if it answers within a second.</summary>
-    public async Task RemoveEveryHandlerAsync(RedisChannel channel)
+    /// <summary>Drops every handler and queue of the channel: at once locally, then Redis is told if it answers within <paramref name="wait"/>.</summary>
+    public async Task RemoveEveryHandlerAsync(RedisChannel channel, TimeSpan wait)
     {
         try
         {
-            await Subscriber.UnsubscribeAsync(channel).WaitAsync(TimeSpan.FromSeconds(1));
+            await Subscriber.UnsubscribeAsync(channel).WaitAsync(wait);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
