@@ -1,4 +1,3 @@
-using System.Reflection;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -36,16 +35,6 @@ public sealed class FailedSubscribeTests
         (await heard.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be("after");
     }
 
-    /// <summary>
-    /// The queues the library holds for the channel, from its own count (internal: the library's tests use it; there is
-    /// no public one). Fails plainly if a later version drops it.
-    /// </summary>
-    private static int Queues(IConnectionMultiplexer multiplexer, RedisChannel channel)
-    {
-        var count = typeof(ConnectionMultiplexer).GetMethod("GetSubscriberCounts", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("StackExchange.Redis no longer has ConnectionMultiplexer.GetSubscriberCounts");
-        object[] arguments = [channel, 0, 0];
-        count.Invoke(multiplexer, arguments);
-        return (int)arguments[2];
-    }
+    private static int Queues(IConnectionMultiplexer multiplexer, RedisChannel channel) =>
+        LibrarySubscriptions.Count(multiplexer, channel).Queues;
 }
