@@ -33,6 +33,7 @@ app.UseAuthorization();
 app.UseRemovalCheckGate();
 app.UseKnownRequestCharsets();
 app.UseMemberConnectLimits();
+app.UseConnectionOwnerCheck();
 app.UseHubRefusalProblems();
 
 app.MapHealth();

@@ -181,9 +181,9 @@ public abstract partial class RoomContractTests
         request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
     }
 
-    private async Task<string> NegotiateConnectionAsync(string token)
+    private async Task<string> NegotiateConnectionAsync(string token, string moreQuery = "")
     {
-        using var response = await Server.Anonymous.SendAsync(HubRequest(HttpMethod.Post, "/hubs/room/negotiate?negotiateVersion=1", token));
+        using var response = await Server.Anonymous.SendAsync(HubRequest(HttpMethod.Post, "/hubs/room/negotiate?negotiateVersion=1" + moreQuery, token));
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("connectionToken").GetString()!;

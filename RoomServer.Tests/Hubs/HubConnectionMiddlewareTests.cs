@@ -21,16 +21,16 @@ namespace RoomShare.RoomServer.Tests.Hubs;
 /// <summary>
 /// A hub connection's HTTP request lasts as long as the connection. A middleware that awaits the rest of the
 /// pipeline keeps its async state alive all that time, once per connection: RoomShare's own six and the rate
-/// limiter's held about 1 KB of every idle connection (docs/bench/w0-middleware-frames.md). So each passes an
-/// admitted hub request on by returning the next one's task, and the hub's endpoints opt out of the rate
-/// limiter, which never limits them. Checked by identity: an awaiting middleware returns a task of its own.
+/// limiter's held about 1 KB of every idle connection (docs/bench/w0-middleware-frames.md). So each (and the connection
+/// owner check, added since) passes an admitted hub request on by returning the next one's task, and the hub's
+/// endpoints opt out of the rate limiter, which never limits them. Checked by identity: an awaiting middleware returns a task of its own.
 /// HubRefusalProblems reads the hub's answer after it, so it stays async and is not here. The real server's
 /// services, endpoints and a token it issued; each middleware alone in front of a stand-in for the hub.
 /// </summary>
 public sealed class HubConnectionMiddlewareTests(EmbeddedContractServer server) : IClassFixture<EmbeddedContractServer>
 {
     public static TheoryData<string> PassThroughMiddleware =>
-        ["drain gate", "hub origins", "removal check gate", "request charsets", "member connect limits", "rate limiter"];
+        ["drain gate", "hub origins", "removal check gate", "request charsets", "member connect limits", "connection owner check", "rate limiter"];
 
     [Theory]
     [MemberData(nameof(PassThroughMiddleware))]
@@ -104,6 +104,7 @@ public sealed class HubConnectionMiddlewareTests(EmbeddedContractServer server) 
             case "removal check gate": app.UseRemovalCheckGate(); break;
             case "request charsets": app.UseKnownRequestCharsets(); break;
             case "member connect limits": app.UseMemberConnectLimits(); break;
+            case "connection owner check": app.UseConnectionOwnerCheck(); break;
             case "rate limiter": app.UseRateLimiter(); break;
             default: throw new ArgumentOutOfRangeException(nameof(middleware), middleware, null);
         }

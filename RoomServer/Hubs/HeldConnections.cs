@@ -16,13 +16,22 @@ namespace RoomShare.RoomServer.Hubs;
 /// its disconnect — or, once the replica drains, for good: a long-polling connection the drain closed
 /// between two polls still answers its next poll with a 204 and what was left for it, and SignalR knows
 /// whether it still has it (if not, its 404 becomes the drain's 503 in <see cref="HubRefusalProblems"/>);
-/// the process is exiting, so nothing piles up. A WebSocket is not recorded: it makes no further requests.
+/// the process is exiting, so nothing piles up. A WebSocket is not held for the gate: it makes no further requests,
+/// but for a stateful reconnect, which opens a new transport and is no request the gate lets through.
+/// <para>
+/// It also records, for every transport, the member whose token opened the connection (<see cref="OwnerOf"/>): SignalR
+/// takes each later request's principal as the connection's user, and <see cref="ConnectionOwnerCheck"/> refuses one
+/// that carries another member's token or another room's.
+/// </para>
 /// </summary>
 public sealed class HeldConnections(ReplicaDrain drain)
 {
     // Connection id → transport id, to forget the right one at disconnect; and the transport ids themselves.
     private readonly ConcurrentDictionary<string, string> _byConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _transportIds = new(StringComparer.Ordinal);
+
+    // Transport id → the member (room and sub, MemberConnectRate.MemberKey) whose token opened the connection.
+    private readonly ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
 
     /// <summary>The transport id a hub request names, or null when it names none (SignalR reads the same parameter).</summary>
     public static string? TransportIdOf(HttpRequest request)
@@ -33,17 +42,23 @@ public sealed class HeldConnections(ReplicaDrain drain)
 
     public void Connected(HubConnectionContext connection)
     {
-        // A WebSocket makes no request after its upgrade (and the gate refuses upgrades): nothing to hold.
-        if (connection.Features.Get<IHttpTransportFeature>()?.TransportType == HttpTransportType.WebSockets)
+        // The connection's HttpContext is the request that opened its transport (for long polling, a copy
+        // of its first poll), so its query names the id every later request of the connection carries
+        // (none for a WebSocket opened without negotiate: it can make no later request).
+        if (connection.GetHttpContext() is not { } http || TransportIdOf(http.Request) is not { } id)
         {
             return;
         }
 
-        // The connection's HttpContext is the request that opened its transport (for long polling, a copy
-        // of its first poll), so its query names the id every later request of the connection carries.
-        if (connection.GetHttpContext() is { } http && TransportIdOf(http.Request) is { } id)
+        _byConnection[connection.ConnectionId] = id;
+        if (MemberConnectRate.MemberKey(connection.User) is { } member)
         {
-            _byConnection[connection.ConnectionId] = id;
+            _owners[id] = member;
+        }
+
+        // A WebSocket makes no request after its upgrade (and the gate refuses upgrades): nothing to hold.
+        if (connection.Features.Get<IHttpTransportFeature>()?.TransportType != HttpTransportType.WebSockets)
+        {
             _transportIds[id] = 0;
         }
     }
@@ -53,8 +68,12 @@ public sealed class HeldConnections(ReplicaDrain drain)
         if (!drain.IsDraining && _byConnection.TryRemove(connectionId, out var id))
         {
             _transportIds.TryRemove(id, out _);
+            _owners.TryRemove(id, out _);
         }
     }
+
+    /// <summary>The member (<see cref="MemberConnectRate.MemberKey"/>) whose token opened the connection with this transport id; null when none here.</summary>
+    public string? OwnerOf(string transportId) => _owners.TryGetValue(transportId, out var member) ? member : null;
 
     /// <summary>Whether a hub connection with this transport id is live here (or was, during a drain).</summary>
     public bool Holds(string transportId) => _transportIds.ContainsKey(transportId);
