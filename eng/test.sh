@@ -59,17 +59,40 @@ ensure_node_20() {
 
 passed=0
 failed=0
+work=""
 
-# Adds the counts of one `dotnet test` run (its "Passed!/Failed!" summary line).
+# Every way out ends with the totals line: a step that failed before any test ran (an install, the build) counts
+# as one failure, so the line never reads "0 failed" for a run that did not pass.
+finish() {
+  local code=$?
+  [ -n "$work" ] && rm -rf "$work"
+  if [ "$code" != 0 ] && [ "$failed" = 0 ]; then
+    failed=1
+  fi
+  echo "$passed passed, $failed failed"
+  exit "$code"
+}
+trap finish EXIT
+
+# Adds the counts of one `dotnet test` run (its "Passed!/Failed!" summary line) and its exit status. VSTest prints
+# that line from what it received even when the test host crashed or was stopped for a hang: then the test it was
+# running, and every one it never reached, are in no count, so the aborted run counts as one failure more.
 count_dotnet() {
-  local summary
-  summary=$(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$1" | tail -n 1 || true)
+  local summary log="$1" status="$2" before="$failed"
+  summary=$(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$log" | tail -n 1 || true)
   if [ -z "$summary" ]; then
     failed=$((failed + 1)) # the run crashed before it could report
     return
   fi
   failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")))
   passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")))
+  if grep -qE 'Test Run Aborted|test run was aborted' "$log"; then
+    log "the test host stopped early (a crash, or a test over the hang timeout): counted as one more failure"
+    failed=$((failed + 1))
+  elif [ "$status" != 0 ] && [ "$failed" = "$before" ]; then
+    log "dotnet test failed with no failing test counted: counted as one failure"
+    failed=$((failed + 1))
+  fi
 }
 
 # Adds the counts of one `node --test` run (its "# pass N" / "# fail N" lines; a cancelled test — one that never
@@ -93,7 +116,6 @@ log "building"
 dotnet build RoomShare.sln -nologo -v quiet --disable-build-servers # nothing of ours left running after the tests
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 status=0
 
 log "web client unit tests (node --test)"
@@ -101,13 +123,16 @@ log "web client unit tests (node --test)"
 count_node "$work/node.log"
 
 log "RoomServer.Tests (contract in both modes, deployment, cluster, browser)"
-dotnet test RoomServer.Tests --no-build -nologo --logger "trx;LogFileName=$work/dotnet.trx" "$@" 2>&1 | tee "$work/dotnet.log" || status=1
-count_dotnet "$work/dotnet.log"
+# A test running past 10 minutes is taken for a hang: the host is stopped (no dump) and the run counts it failed.
+dotnet_status=0
+dotnet test RoomServer.Tests --no-build -nologo --blame-hang-timeout 10m --blame-hang-dump-type none \
+  --logger "trx;LogFileName=$work/dotnet.trx" "$@" 2>&1 | tee "$work/dotnet.log" || dotnet_status=1
+[ "$dotnet_status" = 0 ] || status=1
+count_dotnet "$work/dotnet.log" "$dotnet_status"
 # The console names a fixture's cleanup failure but not its cause; the trx has it.
 if grep -q "Cleanup Failure" "$work/dotnet.log" && [ -f "$work/dotnet.trx" ]; then
   log "cleanup failures in detail (from the trx)"
   sed -n '/<RunInfos>/,/<\/RunInfos>/p' "$work/dotnet.trx" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&#xD;//g' | head -120
 fi
 
-echo "$passed passed, $failed failed"
-exit "$status"
+exit "$status" # the totals line is finish's

@@ -165,12 +165,14 @@ test('past the give-up horizon the loop stops and says so once; run() (the Retry
   const { retry, clock, seen } = page(hub);
   const done = retry.run();
   let joins = 0;
-  while (seen.gaveUp === 0) {
+  // Bounded: a loop that stopped without giving up, or never gave up, fails here instead of spinning forever.
+  for (let turn = 0; turn < 1000 && seen.gaveUp === 0; turn++) {
     await flushMicrotasks();
     hub.last('Join').reject(new Error(UNAVAILABLE));
     joins += 1;
     await clock.next();
   }
+  assert.equal(seen.gaveUp, 1, 'the loop gave up once, within 1000 Joins');
   await done;
   assert.ok(clock.time <= GIVE_UP_MS, 'never waits past the horizon');
   assert.ok(joins > 40, `kept trying for ten minutes (${joins} Joins)`);
