@@ -53,6 +53,8 @@ public abstract partial class RoomContractTests
         "{\"kind\":\"k\",\"payload\":{\"a\":[1,{\"b\":\"x\\udfff\"}]}}",
         "{\"kind\":\"k\",\"payload\":{" + LoneSurrogate + ":1}}",
         "{\"kind\":\"k\",\"payload\":" + new string('[', 33) + "1" + new string(']', 33) + "}",
+        "{\"kind\":\"k\",\"payload\":{\"n\":1e400}}",
+        "{\"kind\":\"k\",\"payload\":[1,-2.5e309]}",
     };
 
     [Theory]
@@ -80,6 +82,18 @@ public abstract partial class RoomContractTests
         (await ann.Client.NextEventShouldBeAsync(2)).Payload!.Value.GetArrayLength().Should().Be(1);
         using var audit = await Server.Api.GetAsync($"/api/rooms/{room.Id}/events");
         audit.StatusCode.Should().Be(HttpStatusCode.OK, "the audit page writes the payload a few levels deeper than it came");
+    }
+
+    [Fact]
+    public async Task ANoticePayloadWithNumbersAt64BitLimitsIsTakenAsWritten()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        const string payload = "[18446744073709551615,-9223372036854775808,1.5e308,-1.5e-320]";
+        using var content = new StringContent("{\"kind\":\"k\",\"payload\":" + payload + "}", Encoding.UTF8, "application/json");
+
+        (await Server.Api.PostAsync($"/api/rooms/{room.Id}/notices", content)).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await ann.Client.NextEventShouldBeAsync(2)).Payload!.Value.GetRawText().Should().Be(payload, "a JSON member gets the payload's own text");
     }
 
     private async Task NoticeIsRefusedAndChangesNothingAsync(byte[] body)

@@ -26,7 +26,14 @@ internal sealed class RoomFrames(string target, ReadOnlyMemory<byte> json)
     public SerializedHubMessage For(IHubProtocol protocol) =>
         protocol.Name == JsonProtocol
             ? _json ??= new SerializedHubMessage([new SerializedMessage(JsonProtocol, JsonFrame())])
-            : _other ??= new SerializedHubMessage(new InvocationMessage(target, [JsonDocument.Parse(json).RootElement.Clone()]));
+            : _other ??= new SerializedHubMessage(new InvocationMessage(target, [Parsed()]));
+
+    // A clone outlives its document, whose pooled buffer goes back at once.
+    private JsonElement Parsed()
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 
     // One per client method (RoomClientMethods), made once: building it per message was ~2 % of a replica's allocation.
     private static readonly ConcurrentDictionary<string, byte[]> Prefixes = new(StringComparer.Ordinal);

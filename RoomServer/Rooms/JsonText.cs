@@ -41,7 +41,9 @@ public static class JsonText
 
     /// <summary>
     /// Refuses a payload that could not be written out again: a string or property name that is not
-    /// valid text, or nesting deeper than <see cref="MaxPayloadDepth"/>.
+    /// valid text, a number no 64-bit float holds (MessagePack members get a number that is not a whole 64-bit integer
+    /// as one, and <c>1e400</c> would reach them as an infinity, which no JSON can say), or nesting deeper than
+    /// <see cref="MaxPayloadDepth"/>.
     /// </summary>
     public static void RequireWritable(JsonElement value, string name) => RequireWritable(value, name, depth: 1);
 
@@ -58,6 +60,8 @@ public static class JsonText
             case JsonValueKind.String:
                 RequireText(value, name);
                 break;
+            case JsonValueKind.Number when !value.TryGetInt64(out _) && !value.TryGetUInt64(out _) && !(value.TryGetDouble(out var number) && double.IsFinite(number)):
+                throw RoomException.Invalid($"{name} holds a number out of a 64-bit float's range (at most ±1.7976931348623157e308)");
             case JsonValueKind.Array:
                 foreach (var item in value.EnumerateArray())
                 {
