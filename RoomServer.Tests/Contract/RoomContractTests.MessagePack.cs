@@ -68,6 +68,11 @@ public abstract partial class RoomContractTests
         (await bin.RejectedCodeAsync("AdjustChoice", room.Id, RawMessagePack.Str(0x70, 0x69, 0xFF), 1, null)).Should().Be(RoomErrorCodes.InvalidArgument);
         (await bin.RejectedCodeAsync("Join", room.Id, SinceWithEpoch(RawMessagePack.Str(loneSurrogate), 2))).Should().Be(RoomErrorCodes.InvalidArgument);
 
+        // The answer says what is wrong with the value, not only that the types did not match.
+        var refused = () => bin.InvokeAsync("SetChoice", room.Id, RawMessagePack.Str([(byte)'p', .. loneSurrogate]), 1, null);
+        (await refused.Should().ThrowAsync<HubErrorException>()).Which.Message.Should().Contain("a MessagePack string that is not UTF-8 text")
+            .And.NotContain("Make sure that the types");
+
         await AssertNothingChangedAsync(room, ann, 2);
     }
 

@@ -18,9 +18,10 @@ public static class ConnectionOwnerCheck
     /// <remarks>Not async: see <see cref="DrainGate.UseDrainGate"/>.</remarks>
     public static IApplicationBuilder UseConnectionOwnerCheck(this IApplicationBuilder app)
     {
-        var held = app.ApplicationServices.GetRequiredService<HeldConnections>();
+        // HeldConnections is resolved per request, as the drain gate does: resolving it while the pipeline is built
+        // would make the replica's metrics before the metrics pipeline listens, and their zero series would be lost.
         app.Use((context, next) =>
-            OwnerOfConnection(context, held) is { } owner && owner != MemberConnectRate.MemberKey(context.User)
+            OwnerOfConnection(context, context.RequestServices.GetRequiredService<HeldConnections>()) is { } owner && owner != MemberConnectRate.MemberKey(context.User)
                 ? ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden,
                     "this hub connection was opened with a token for another member or room; a connection keeps the room and member it opened with — connect again with this token")
                 : next(context));

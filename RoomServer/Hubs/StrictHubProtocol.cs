@@ -88,17 +88,38 @@ public sealed class StrictHubProtocol(IHubProtocol inner, RoomMetrics metrics) :
         var target = Echoed(failure.Target);
         var reason = failure.BindingFailure.SourceException switch
         {
-            // The binder's own words: "Method does not exist.", "Invocation provides 3 argument(s) but
-            // target expects 4.", "Error binding arguments. Make sure that the types …".
-            HubException or InvalidDataException => failure.BindingFailure.SourceException.Message,
-            _ => "the arguments do not fit the method.",
+            HubException or InvalidDataException => Reason(failure.BindingFailure.SourceException),
+            _ => "the arguments do not fit the method. Pass every argument, null where optional.",
         };
-        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason} Pass every argument, null where optional.");
+        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason}");
         // The shortened name as the target too: SignalR's own prefix ("Failed to invoke '…'") repeats it.
         return new InvocationBindingFailureMessage(failure.InvocationId, target, ExceptionDispatchInfo.Capture(coded))
         {
             Headers = failure.Headers,
         };
+    }
+
+    /// <summary>
+    /// The binder's own words for a call of the wrong shape ("Method does not exist.", "Invocation provides 3
+    /// argument(s) but target expects 4."). A value the protocol refused is named by its cause, the innermost error
+    /// (MessagePack's reader, or JsonMessagePack's: "a MessagePack string that is not UTF-8 text"), after the binder's
+    /// first sentence ("Error binding arguments"): its second, about matching types, would mislead.
+    /// </summary>
+    private static string Reason(Exception failure)
+    {
+        var cause = failure;
+        while (cause.InnerException is { } inner)
+        {
+            cause = inner;
+        }
+
+        if (ReferenceEquals(cause, failure))
+        {
+            return failure.Message + " Pass every argument, null where optional.";
+        }
+
+        var which = failure.Message.Split(". ", 2)[0].TrimEnd('.');
+        return $"{which}: {cause.Message.TrimEnd('.')}.";
     }
 
     public void WriteMessage(HubMessage message, IBufferWriter<byte> output) => inner.WriteMessage(message, output);
