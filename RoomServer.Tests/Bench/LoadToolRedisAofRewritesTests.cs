@@ -59,10 +59,10 @@ public sealed class LoadToolRedisAofRewritesTests
         (await RedisAofRewrites.ConnectAsync(null)).Should().BeNull("embedded mode and the floor have no Redis");
         (await RedisAofRewrites.ConnectAsync($"127.0.0.1:{FreePort.Next()}")).Should().BeNull("nothing listens there");
 
-        var redis = await RedisServerProcess.StartAsync();
+        await using var redis = await RedisServerProcess.StartAsync();
         await using var rewrites = await RedisAofRewrites.ConnectAsync(redis.Endpoint);
         (await rewrites!.ReadAsync()).Should().NotBeNull();
-        await redis.DisposeAsync();
+        await redis.StopAsync();
 
         (await rewrites.ReadAsync()).Should().BeNull("the node is gone: the read fails quietly");
     }

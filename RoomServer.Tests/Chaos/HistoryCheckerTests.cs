@@ -1,4 +1,5 @@
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Chaos;
 
@@ -160,6 +161,19 @@ public sealed class HistoryCheckerTests
 
         Violations(evidence with { Logs = logs }).Where(v => v.Property == HistoryProperty.NoSecretInLogs)
             .Select(v => v.Detail[..2]).Should().Equal("r1", "r2");
+    }
+
+    [Fact]
+    public void ALogThatLostItsHeadIsReportedAsUnscanned()
+    {
+        var evidence = Valid();
+        var log = new OutputLog(maxChars: 64);
+        log.Append($"info: Joined ?access_token={Token} from 127.0.0.1");
+        log.Append("info: and then a long line that pushes the head out of the bound");
+        var logs = new List<LogText> { new("r1", log.ToString()), new("r2", "info: nothing to see") };
+
+        Violations(evidence with { Logs = logs }).Where(v => v.Property == HistoryProperty.NoSecretInLogs)
+            .Should().ContainSingle("r1's head, with the token in it, is gone").Which.Detail.Should().StartWith("r1 lost its head");
     }
 
     private static IReadOnlyList<Violation> Violations(HistoryEvidence evidence) => HistoryChecker.Check(evidence);

@@ -151,7 +151,8 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
             var (downExit, downOutput) = await RunScriptInAsync(relative, parent, "down");
             downExit.Should().Be(0, downOutput);
             Directory.Exists(absolute).Should().BeFalse("down removes the state dir");
-            pids.Should().AllSatisfy(p => StartTimeOf(p.Pid).Should().NotBe(p.Start, "down stops every process up started"));
+            pids.Should().HaveCount(3, "up 1 starts redis, one replica and nginx")
+                .And.AllSatisfy(p => StartTimeOf(p.Pid).Should().NotBe(p.Start, "down stops every process up started"));
         }
         finally
         {

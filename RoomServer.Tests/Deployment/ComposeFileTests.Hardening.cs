@@ -43,7 +43,9 @@ public sealed partial class ComposeFileTests
         dockerfile.Split('\n').Where(l => Regex.IsMatch(l, @"^\s*(ENV|ARG)\b")).Should()
             .NotContain(l => SecretSetting().IsMatch(l) || Regex.IsMatch(l, "(?i)(secret|password|token|key)\\s*="), "no secret is baked into an image layer");
         envExample.Where(l => !l.StartsWith('#') && Regex.IsMatch(l, "(?i)(KEY|SECRET)=")).Should()
-            .OnlyContain(l => l.EndsWith('='), ".env.example leaves every secret blank");
+            .Contain(l => l.StartsWith("ROOMSHARE_API_KEY=", StringComparison.Ordinal), ".env.example names the secrets compose reads")
+            .And.Contain(l => l.StartsWith("ROOMSHARE_JWT_SIGNING_KEY=", StringComparison.Ordinal))
+            .And.OnlyContain(l => l.EndsWith('='), ".env.example leaves every secret blank");
         (await File.ReadAllLinesAsync(Path.Combine(root, ".gitignore"))).Should().Contain(".env", ".env holds the real secrets and is never committed");
         (await File.ReadAllLinesAsync(Path.Combine(root, ".dockerignore"))).Should().Contain(".env", "nor copied into the build context");
     }

@@ -11,11 +11,13 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 /// local port before the server that was given it binds — a webhook receiver, whose port is in the
 /// replicas' settings before it starts, failed that way. Each port is handed out once per test run.
 /// There is still a small window before the child binds it, which is why processes report bind
-/// failures in their start-up exception.
+/// failures in their start-up exception. Below 20000 too: eng/cluster.sh and the load tool (run by the Deployment and
+/// Bench tests beside the others) pick theirs in 20000..32767 and know nothing of the ports handed out here.
 /// </summary>
 public static class FreePort
 {
     private const int Lowest = 10_000;
+    private const int ScriptsLowest = 20_000;
     private static readonly HashSet<int> HandedOut = [];
     private static readonly int EphemeralStart = ReadEphemeralStart();
 
@@ -23,7 +25,7 @@ public static class FreePort
     {
         for (var attempt = 0; attempt < 1000; attempt++)
         {
-            var port = Random.Shared.Next(Lowest, EphemeralStart);
+            var port = Random.Shared.Next(Lowest, Math.Min(EphemeralStart, ScriptsLowest));
             lock (HandedOut)
             {
                 if (!HandedOut.Contains(port) && CanBind(port))

@@ -13,7 +13,10 @@ public sealed class OutputLog
     private readonly Lock _gate = new();
     private bool _truncated;
 
-    public OutputLog(int maxChars = 256 * 1024) => _maxChars = maxChars;
+    /// <summary>The marker that starts the text once its head was dropped.</summary>
+    public const string DroppedMarker = "[...earlier output dropped...]";
+
+    public OutputLog(int maxChars = 1024 * 1024) => _maxChars = maxChars;
 
     public void Append(string? line)
     {
@@ -37,7 +40,7 @@ public sealed class OutputLog
     {
         lock (_gate)
         {
-            return _truncated ? "[...earlier output dropped...]\n" + _text : _text.ToString();
+            return _truncated ? DroppedMarker + "\n" + _text : _text.ToString();
         }
     }
 }

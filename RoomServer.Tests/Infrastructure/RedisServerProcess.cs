@@ -80,8 +80,11 @@ public sealed class RedisServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"{_process.Name} is still running; StopAsync or Kill it first");
         }
 
+        // One log for every life of this Redis (see RoomServerProcess.StartAgainAsync).
+        var output = _process.Output;
+        output.Append($"[... started again after exit {_process.ExitCode} ...]");
         _process.Dispose();
-        _process = Launch(_executable, Port, _dataDir);
+        _process = Launch(_executable, Port, _dataDir, output);
         await WaitUntilReadyAsync();
     }
 
@@ -144,7 +147,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
-    private static ChildProcess Launch(string executable, int port, string dataDir)
+    private static ChildProcess Launch(string executable, int port, string dataDir, OutputLog? output = null)
     {
         string[] arguments =
         [
@@ -158,7 +161,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
             "--maxmemory-policy", "noeviction",
             "--daemonize", "no",
         ];
-        return ChildProcess.Start(executable, arguments, $"redis-server :{port}", workingDirectory: dataDir);
+        return ChildProcess.Start(executable, arguments, $"redis-server :{port}", workingDirectory: dataDir, output: output);
     }
 
     private async Task WaitUntilReadyAsync()
@@ -177,7 +180,10 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
             try
             {
-                if (await RespClient.ExecuteAsync(Port, ["PING"], TimeSpan.FromSeconds(1)) is "PONG")
+                // Ours, not a server that took the port first (it would answer as well while ours fails to bind).
+                if (await RespClient.ExecuteAsync(Port, ["PING"], TimeSpan.FromSeconds(1)) is "PONG"
+                    && await RespClient.ExecuteAsync(Port, ["INFO", "server"], TimeSpan.FromSeconds(1)) is string info
+                    && info.Contains($"process_id:{_process.Pid.ToString(CultureInfo.InvariantCulture)}\r\n", StringComparison.Ordinal))
                 {
                     return;
                 }

@@ -35,7 +35,7 @@ public sealed class RoomServerProcess : IAsyncDisposable
     /// <summary><c>RoomServer__ReplicaId</c>: the caller's, or "replica-&lt;port&gt;" when none was given.</summary>
     public string ReplicaId { get; }
 
-    /// <summary>Captured stdout+stderr so far (bounded to the tail).</summary>
+    /// <summary>Captured stdout+stderr so far, over every restart (bounded to the tail).</summary>
     public string Output => _process.Output.ToString();
 
     public bool HasExited => _process.HasExited;
@@ -100,8 +100,12 @@ public sealed class RoomServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"{_process.Name} is still running; StopAsync or Kill it first");
         }
 
+        // One log for the replica's every life: what it wrote before a restart stays in Output (the chaos battery's
+        // secret scan reads all of it).
+        var output = _process.Output;
+        output.Append($"[... started again after exit {_process.ExitCode} ...]");
         _process.Dispose();
-        _process = Launch(RepoPaths.RoomServerDll, Port, _environment);
+        _process = Launch(RepoPaths.RoomServerDll, Port, _environment, output);
         await WaitUntilHealthyAsync();
     }
 
@@ -112,11 +116,11 @@ public sealed class RoomServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static ChildProcess Launch(string dll, int port, IReadOnlyDictionary<string, string?> environment)
+    private static ChildProcess Launch(string dll, int port, IReadOnlyDictionary<string, string?> environment, OutputLog? output = null)
     {
         // The SDK tells `dotnet test` which host runs it; use the same one rather than whatever is on PATH.
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return ChildProcess.Start(dotnet, [dll], $"RoomServer :{port}", RepoPaths.RoomServerProjectDir, environment);
+        return ChildProcess.Start(dotnet, [dll], $"RoomServer :{port}", RepoPaths.RoomServerProjectDir, environment, output);
     }
 
     private const int MaxStartAttempts = 3;

@@ -4,6 +4,24 @@ namespace RoomShare.RoomServer.Tests.TestKit;
 
 public sealed class RedisServerProcessTests
 {
+    /// <summary>
+    /// A process started again keeps one output for all its lives: the chaos battery scans every replica's and Redis's
+    /// output for secrets, and what a process wrote before its kill must be in the scan.
+    /// </summary>
+    [Fact]
+    public async Task StartedAgainItKeepsWhatItWroteBeforeItsKill()
+    {
+        await using var redis = await RedisServerProcess.StartAsync();
+        var firstPid = redis.Pid;
+        redis.Kill();
+        await redis.StartAgainAsync();
+
+        redis.Pid.Should().NotBe(firstPid);
+        redis.Output.Split('\n').Count(line => line.Contains("Ready to accept connections", StringComparison.Ordinal))
+            .Should().Be(2, "both lives' start-up lines are in the output");
+        redis.Output.Should().Contain("started again after exit");
+    }
+
     [Fact]
     public async Task StartsOnALoopbackPortAndAnswers()
     {

@@ -63,8 +63,9 @@ port_free() { # port -> true when nothing listens on 127.0.0.1:port and it was n
 FREE_PORT=""
 pick_port() { # sets FREE_PORT to a 127.0.0.1 port nothing listens on (and not picked before), in 20000..32767
     # Below Linux's ephemeral range (32768+), where the kernel hands out the local ends of outgoing
-    # connections and the ports of everything that binds port 0 (the test suite's servers): a port there
-    # can be taken between this check and a server's bind ("address already in use" seen in CI).
+    # connections and the ports of everything that binds port 0: a port there can be taken between this
+    # check and a server's bind ("address already in use" seen in CI). The test suite's own servers take
+    # 10000..19999 (RoomServer.Tests' FreePort), so the two never pick the same port.
     local tries port
     for ((tries = 0; tries < 200; tries++)); do
         port=$((20000 + RANDOM % 12768))
