@@ -70,6 +70,7 @@ public static class LoadRun
                 foreach (var plan in profile.Arms)
                 {
                     arms.Add(await RunArmAsync(request, plan, profile, probe, progress, options.OutputDirectory, options.AckTimelines, deadline.Token));
+                    deadline.Token.ThrowIfCancellationRequested(); // the arm stopped with what it had; no later arm starts
                     if (plan.Arm.Server != ArmServer.Floor)
                     {
                         request = request with { Build = false }; // built once; later arms reuse it
@@ -153,8 +154,14 @@ public static class LoadRun
 
             progress.Show($"{arm.Name}: eng/cluster.sh down");
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Cancelled, or the run's time limit: the scenarios done so far are kept, and the run stops after this arm.
+            error = "stopped before its scenarios were done (cancelled, or the run's time limit)";
+        }
+        catch (Exception ex)
+        {
+            // A timeout of its own (an API call, the cluster script) is this arm's error, not the run's end.
             error = $"{ex.GetType().Name}: {ex.Message}";
             ProgressLine.Warn($"{arm.Name}: {error}");
         }

@@ -31,7 +31,8 @@ public static class LoadTestCommand
             try
             {
                 setup = RunSetup.Check(
-                    parse.GetValue(repo), parse.GetValue(profile)!, parse.GetValue(set) ?? [], parse.GetValue(arms), parse.GetValue(scenarios), parse.GetValue(output), DateTime.UtcNow);
+                    parse.GetValue(repo), parse.GetValue(profile)!, parse.GetValue(set) ?? [], parse.GetValue(arms), parse.GetValue(scenarios), parse.GetValue(output), DateTime.UtcNow,
+                    configuration: parse.GetValue(configuration)!);
             }
             catch (ArgumentException ex)
             {

@@ -24,14 +24,16 @@ public sealed record RunSetup(string Repo, ProfileSettings Profile, string? Floo
     /// <param name="output"><c>--out</c>, or null for a folder under the checkout named by <paramref name="utcNow"/>.</param>
     /// <param name="utcNow">Now, for the default folder's name.</param>
     /// <param name="toolBinaries">This tool's own build output, where the floor's build is looked for too; tests pass another.</param>
+    /// <param name="configuration"><c>--configuration</c>: RoomServer's, and so the floor's.</param>
     public static RunSetup Check(
-        string? repo, string profile, string[] assignments, string[]? arms, string[]? scenarios, string? output, DateTime utcNow, string? toolBinaries = null)
+        string? repo, string profile, string[] assignments, string[]? arms, string[]? scenarios, string? output, DateTime utcNow, string? toolBinaries = null,
+        string configuration = "Release")
     {
         var checkout = RepoLayout.Checkout(repo);
         var settings = ProfileOverrides.Apply(Profiles.Profiles.Get(profile), assignments);
         settings = ArmSelection.Apply(settings, ArmSelection.Names(arms), ArmSelection.Names(scenarios));
         LoadRun.CheckConnections(settings);
-        var floorDll = settings.Arms.Any(a => a.Arm.Server == ArmServer.Floor) ? RepoLayout.FindFloorDll(checkout, toolBinaries) : null;
+        var floorDll = settings.Arms.Any(a => a.Arm.Server == ArmServer.Floor) ? RepoLayout.FindFloorDll(checkout, configuration, toolBinaries) : null;
         return new RunSetup(checkout, settings, floorDll, ResultsFolder.Create(output, checkout, utcNow));
     }
 }

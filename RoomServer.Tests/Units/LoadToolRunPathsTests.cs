@@ -94,7 +94,21 @@ public sealed class LoadToolRunPathsTests : IDisposable
         var measured = FloorBuild(Path.Combine(_scratch, "measured"), "Release");
         FloorBuild(Path.Combine(_scratch, "tool"), "Release");
 
-        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), ToolBinaries("Release")).Should().Be(measured);
+        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), "Release", ToolBinaries("Release")).Should().Be(measured);
+    }
+
+    [Fact]
+    public void AFloorBuiltInAnotherConfigurationThanRoomServerIsNotTaken()
+    {
+        // The tool built in Debug (dotnet run) measures a Release RoomServer: a Debug floor would be the slower server.
+        var measured = Directory.CreateDirectory(Path.Combine(_scratch, "measured")).FullName;
+        FloorBuild(measured, "Debug");
+        FloorBuild(Path.Combine(_scratch, "tool"), "Debug");
+
+        var act = () => RepoLayout.FindFloorDll(measured, "Release", ToolBinaries("Debug"));
+
+        act.Should().Throw<ArgumentException>().WithMessage("no Release build of RoomShare.Floor.dll*run `dotnet build RoomShare.LoadTest -c Release`");
+        RepoLayout.FindFloorDll(measured, "Debug", ToolBinaries("Debug")).Should().Be(Path.Combine(measured, "RoomShare.Floor", "bin", "Debug", "net10.0", "RoomShare.Floor.dll"));
     }
 
     [Fact]
@@ -104,7 +118,7 @@ public sealed class LoadToolRunPathsTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_scratch, "measured"));
         var own = FloorBuild(Path.Combine(_scratch, "tool"), "Debug");
 
-        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), ToolBinaries("Debug")).Should().Be(own);
+        RepoLayout.FindFloorDll(Path.Combine(_scratch, "measured"), "Debug", ToolBinaries("Debug")).Should().Be(own);
     }
 
     [Fact]
@@ -112,10 +126,10 @@ public sealed class LoadToolRunPathsTests : IDisposable
     {
         var measured = Directory.CreateDirectory(Path.Combine(_scratch, "measured")).FullName;
 
-        var act = () => RepoLayout.FindFloorDll(measured, ToolBinaries("Release"));
+        var act = () => RepoLayout.FindFloorDll(measured, "Release", ToolBinaries("Release"));
 
         act.Should().Throw<ArgumentException>().WithMessage(
-            $"no RoomShare.Floor.dll (the floor arm's server) under {measured}/RoomShare.Floor/bin or {_scratch}/tool/RoomShare.Floor/bin: run `dotnet build RoomShare.LoadTest -c Release`");
+            $"no Release build of RoomShare.Floor.dll (the floor arm's server, built as RoomServer is measured) under {measured}/RoomShare.Floor/bin/Release or {_scratch}/tool/RoomShare.Floor/bin/Release: run `dotnet build RoomShare.LoadTest -c Release`");
     }
 
     [Fact]
@@ -125,7 +139,7 @@ public sealed class LoadToolRunPathsTests : IDisposable
 
         var act = () => RunSetup.Check(Checkout(), "full", [], ["floor"], ["W1"], results, DateTime.UtcNow, ToolBinaries("Release"));
 
-        act.Should().Throw<ArgumentException>().WithMessage("no RoomShare.Floor.dll (the floor arm's server) under *");
+        act.Should().Throw<ArgumentException>().WithMessage("no Release build of RoomShare.Floor.dll (the floor arm's server, built as RoomServer is measured) under *");
         Directory.Exists(results).Should().BeFalse("nothing is made for a refused run");
     }
 

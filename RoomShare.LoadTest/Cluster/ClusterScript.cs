@@ -10,7 +10,8 @@ namespace RoomShare.LoadTest.Cluster;
 public sealed class ClusterScript : IAsyncDisposable
 {
     private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan DownTimeout = TimeSpan.FromSeconds(60);
+    // Past eng/cluster.sh's own worst case: nginx, the replicas (their drain + 5 s) and Redis each up to 20 s, then a Redis Cluster.
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromMinutes(3);
 
     private readonly string _repo;
     private readonly string _stateDir;

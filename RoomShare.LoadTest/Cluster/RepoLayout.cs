@@ -49,32 +49,33 @@ public static class RepoLayout
     }
 
     /// <summary>
-    /// RoomShare.Floor.dll of the same configuration as this tool (the project reference builds it alongside),
-    /// else any configuration that exists. None is an <see cref="ArgumentException"/> (the checkout given lacks it) that
-    /// names where it looked and how to build it, raised before anything is started or written, as for a bad <c>--repo</c>.
+    /// RoomShare.Floor.dll in the configuration RoomServer is measured in (<c>--configuration</c>), from the checkout
+    /// measured or else this tool's own: a floor of another configuration (a Debug floor against a Release RoomServer,
+    /// when the tool itself was built in Debug) would measure the two servers unlike. None is an
+    /// <see cref="ArgumentException"/> that names where it looked and how to build it, raised before anything is started
+    /// or written, as for a bad <c>--repo</c>.
     /// </summary>
     /// <param name="repo">The checkout measured.</param>
+    /// <param name="configuration">RoomServer's build configuration in this run.</param>
     /// <param name="toolBinaries">This tool's own build output (<c>bin/&lt;configuration&gt;/net10.0</c>); tests pass another.</param>
-    public static string FindFloorDll(string repo, string? toolBinaries = null)
+    public static string FindFloorDll(string repo, string configuration, string? toolBinaries = null)
     {
         // The floor is the tool's own arm: a checkout measured with --repo (an older main, say) may not
         // have it, so the tool's own checkout (bin/<configuration>/net10.0 → four levels up) is searched too.
         var binary = new DirectoryInfo((toolBinaries ?? AppContext.BaseDirectory).TrimEnd(Path.DirectorySeparatorChar));
-        var own = binary.Parent?.Name ?? "Release";
         var toolCheckout = binary.Parent?.Parent?.Parent?.Parent?.FullName;
-        foreach (var checkout in new[] { repo, toolCheckout }.OfType<string>())
+        var checkouts = new[] { repo, toolCheckout }.OfType<string>().Distinct().ToList();
+        foreach (var checkout in checkouts)
         {
-            foreach (var configuration in new[] { own, "Release", "Debug" })
+            var dll = Path.Combine(checkout, "RoomShare.Floor", "bin", configuration, "net10.0", "RoomShare.Floor.dll");
+            if (File.Exists(dll))
             {
-                var dll = Path.Combine(checkout, "RoomShare.Floor", "bin", configuration, "net10.0", "RoomShare.Floor.dll");
-                if (File.Exists(dll))
-                {
-                    return dll;
-                }
+                return dll;
             }
         }
 
-        var searched = string.Join(" or ", new[] { repo, toolCheckout }.OfType<string>().Select(c => Path.Combine(c, "RoomShare.Floor", "bin")).Distinct());
-        throw new ArgumentException($"no RoomShare.Floor.dll (the floor arm's server) under {searched}: run `dotnet build RoomShare.LoadTest -c Release`");
+        var searched = string.Join(" or ", checkouts.Select(c => Path.Combine(c, "RoomShare.Floor", "bin", configuration)));
+        throw new ArgumentException(
+            $"no {configuration} build of RoomShare.Floor.dll (the floor arm's server, built as RoomServer is measured) under {searched}: run `dotnet build RoomShare.LoadTest -c {configuration}`");
     }
 }
