@@ -62,6 +62,24 @@ public sealed class LoadToolCapacityTests
     }
 
     [Fact]
+    public void ACapacityStepThatPassedOnlyWhenRunAgainIsSaidWithItsFirstAttempt()
+    {
+        // The floor on 2026-12-05 evening: 5 684/s counted, its first attempt read p99 97.79 ms.
+        (int Rate, int Attempt, bool Valid, double? P99)[] discarded = [(2000, 0, true, 9.1), (5684, 1, true, 97.79), (6010, 1, true, 92.0)];
+
+        RunSummaries.RetryNote("the floor's", 5684, discarded, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.P99)
+            .Should().Be("the floor's capacity step (5684/s) passed on its second attempt: the first missed the SLO, p99 fan-out 97.8 ms");
+        (int Rate, int Attempt, bool Valid, double? P99)[] invalidFirst = [(5684, 1, false, 30.0)];
+        RunSummaries.RetryNote("this arm's", 5684, invalidFirst, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.P99)
+            .Should().Contain("the first was invalid (generator late)");
+        RunSummaries.RetryNote("this arm's", 4547, discarded, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.P99)
+            .Should().BeNull("the step at the capacity passed at its first attempt");
+        RunSummaries.RetryNote("this arm's", 2000, discarded, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.P99)
+            .Should().BeNull("the warm-up (attempt 0) is no first attempt");
+        RunSummaries.RetryNote("this arm's", null, discarded, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.P99).Should().BeNull();
+    }
+
+    [Fact]
     public void WithNoCapacityOnEitherSideTheNoteSaysThereIsNoFraction()
     {
         var floorStarvedAtTheFirstStep = new Capacity(null, "generator-limited at 20/s");

@@ -40,9 +40,34 @@ public static class RunSummaries
                 w1.AtRelaxedSlo.Rate,
                 floor?.AtRelaxedSlo.Rate,
                 Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate),
-                Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo), floor?.AtSlo));
+                Joined(Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo), floor?.AtSlo),
+                    RetryNote("this arm's", w1), RetryNote("the floor's", floor)));
         }).ToList();
     }
+
+    /// <summary>
+    /// A capacity whose step passed only when run again (a clean step that was slow or invalid runs twice and the second
+    /// counts): said, with what the first attempt read, since at the edge a second draw passes more often than one.
+    /// </summary>
+    private static string? RetryNote(string whose, WriteScenarioResult? scenario) =>
+        scenario is null ? null : RetryNote(whose, scenario.AtSlo.Rate, scenario.DiscardedSteps, s => s.Rate, s => s.Attempt, s => s.Valid, s => s.FanoutMs.P99);
+
+    /// <summary>The note for a capacity at <paramref name="rate"/> whose first attempt (attempt 1) is among <paramref name="discarded"/>; null otherwise.</summary>
+    public static string? RetryNote<TStep>(
+        string whose, int? rate, IEnumerable<TStep> discarded, Func<TStep, int> rateOf, Func<TStep, int> attempt, Func<TStep, bool> valid, Func<TStep, double?> p99)
+    {
+        if (rate is not { } capacity || discarded.Where(s => rateOf(s) == capacity && attempt(s) == 1).ToList() is not [var first, ..])
+        {
+            return null;
+        }
+
+        var why = valid(first) ? "missed the SLO" : "was invalid (generator late)";
+        var read = p99(first) is { } ms ? ms.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "—";
+        return $"{whose} capacity step ({capacity}/s) passed on its second attempt: the first {why}, p99 fan-out {read}";
+    }
+
+    private static string? Joined(params string?[] notes) =>
+        notes.OfType<string>().ToList() is { Count: > 0 } some ? string.Join("; ", some) : null;
 
     private static List<JoinFloorComparison> JoinsVersusFloor(IReadOnlyList<ArmResult> arms)
     {
