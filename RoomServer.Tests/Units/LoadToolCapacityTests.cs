@@ -80,6 +80,22 @@ public sealed class LoadToolCapacityTests
     }
 
     [Fact]
+    public void AnUncountedPassAboveABrokenCapacityMakesItABound()
+    {
+        // W3's floor: 2 500 counted, a capped 3 000 passed (not counted), a capped 4 000 broke.
+        var floor = new Capacity(2500, "broken at 4000/s").WithUncountedPassAbove(3000);
+
+        floor.Broken.Should().BeFalse("the pass at 3 000/s says the capacity may lie above 2 500");
+        floor.Rate.Should().Be(2500);
+        floor.Bound.Should().Contain("passed at 3000/s").And.Contain("broken at 4000/s");
+        RunSummaries.Note(new Capacity(2000, "broken at 2115/s"), null, floor).Should().Contain("upper bound", "RoomShare's fraction against such a floor is at most 0.80");
+
+        new Capacity(2500, "broken at 4000/s").WithUncountedPassAbove(null).Broken.Should().BeTrue("no pass above");
+        new Capacity(2500, "broken at 4000/s").WithUncountedPassAbove(2000).Broken.Should().BeTrue("a pass below the capacity changes nothing");
+        new Capacity(2500, "not broken up to 2500/s").WithUncountedPassAbove(3000).Bound.Should().Be("not broken up to 2500/s", "already a bound");
+    }
+
+    [Fact]
     public void WithNoCapacityOnEitherSideTheNoteSaysThereIsNoFraction()
     {
         var floorStarvedAtTheFirstStep = new Capacity(null, "generator-limited at 20/s");

@@ -73,6 +73,16 @@ public sealed record Capacity(int? Rate, string Bound)
         return broke.Count == 0 ? null : broke.Min();
     }
 
+    /// <summary>
+    /// A broken capacity with a step above it that passed but does not count (W3's capped steps, shorter than the
+    /// step time): the break no longer pins the capacity, which is at least this and may lie above the pass. Said in
+    /// the bound, and no longer <see cref="Broken"/>, so a fraction against it reads as a bound. Unchanged otherwise.
+    /// </summary>
+    public Capacity WithUncountedPassAbove(int? passedRate) =>
+        Broken && Rate is { } rate && passedRate is { } passed && passed > rate
+            ? this with { Bound = $"at least this: a shorter step, not counted, passed at {passed}/s above it, before it {Bound}" }
+            : this;
+
     /// <summary>True when a step actually broke the limit, so <see cref="Rate"/> is the capacity, not a lower bound of it.</summary>
     public bool Broken => Bound.StartsWith("broken", StringComparison.Ordinal);
 

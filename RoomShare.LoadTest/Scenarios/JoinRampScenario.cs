@@ -74,8 +74,10 @@ public static class JoinRampScenario
             refined.Add(rate);
         }
 
-        var counted = steps.Where(JoinStepResult.Counts);
-        return new JoinRampResult(context.Arm.Name, settings, warmUp, [.. steps.OrderBy(s => s.Rate)], Capacity.Of(counted, s => s.Rate, s => s.Valid, s => s.MeetsSlo), null, refined);
+        // A capped step that passed does not count, but one above the capacity means the break above it does not pin it.
+        var capacity = Capacity.Of(steps.Where(JoinStepResult.Counts), s => s.Rate, s => s.Valid, s => s.MeetsSlo)
+            .WithUncountedPassAbove(steps.Where(s => !JoinStepResult.Counts(s)).Select(s => (int?)s.Rate).Max());
+        return new JoinRampResult(context.Arm.Name, settings, warmUp, [.. steps.OrderBy(s => s.Rate)], capacity, null, refined);
     }
 
     private static async Task<JoinStepResult> RunStepAsync(
