@@ -122,12 +122,31 @@ public sealed class LoadToolLedgerTests
         });
 
         (firstTotals.Missing, firstTotals.Duplicates, firstCounters.DuplicateVersions).Should().Be((0L, 0L, 0L), "step 1 closed clean");
-        first.Late.Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0), "the duplicate is step 1's, counted once, late");
+        var outOfOrder = afterTheLaterStepsEvent ? 1 : 0; // version 1 after version 2: also out of order, and step 1's fault
+        first.Late.Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0, OrderFaults: outOfOrder), "the duplicate is step 1's, counted once, late");
         (secondTotals.Missing, secondTotals.Duplicates, secondTotals.Mismatched).Should().Be((0L, 0L, 0L));
         (secondCounters.DuplicateVersions, secondCounters.OutOfOrder, secondCounters.Gaps, secondCounters.StrayChoices)
             .Should().Be((0L, 0L, 0L, 0L), "it is not step 2's duplicate or out-of-order delivery");
         second.Late.Should().Be(default(LateDeliveries));
-        tracker.Late().Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0), "once over the run");
+        tracker.Late().Should().Be(new LateDeliveries(Receipts: 0, Duplicates: 1, Mismatched: 0, OrderFaults: outOfOrder), "once over the run");
+        tracker.LateOf(1).Faults.Should().BeGreaterThan(0, "step 1 is judged unclean once its late duplicate is known");
+        tracker.LateOf(2).Should().Be(default(LateDeliveries));
+    }
+
+    [Fact]
+    public void ALateFirstReceiptOutOfOrderIsItsStepsFault()
+    {
+        var tracker = new DeliveryTracker();
+        var member = JoinedMember(tracker);
+
+        // Step 1's change never reached this member in its step; step 2's did, then step 1's came: late and out of order.
+        var (first, firstTotals, _) = RunStep(tracker, step: 1, () => { });
+        RunStep(tracker, step: 2, () => member.OnRoomEvent(Choice(step: 2, version: 2), 600));
+        member.OnRoomEvent(Choice(step: 1, version: 1), 700);
+
+        firstTotals.Missing.Should().BeGreaterThan(0, "step 1 closed without it");
+        first.Late.Should().Be(new LateDeliveries(Receipts: 1, Duplicates: 0, Mismatched: 0, OrderFaults: 1), "counted late, and out of order there — it was counted nowhere");
+        tracker.LateOf(1).Faults.Should().Be(1);
     }
 
     [Fact]
@@ -215,6 +234,31 @@ public sealed class LoadToolLedgerTests
         counted.Select(s => s.Rate).Should().Equal(2000, 2500, 4000);
         Capacity.Of(counted, s => s.Rate, s => s.Valid, s => s.MeetsSlo).Should().Be(new Capacity(2500, "broken at 4000/s"));
         Capacity.Of(steps, s => s.Rate, s => s.Valid, s => s.MeetsSlo).Rate.Should().Be(3000, "without the rule the short step's pass would count");
+    }
+
+    [Fact]
+    public void AStepWhoseLateDeliveriesHeldAFaultNoLongerCountsForTheCapacity()
+    {
+        var steps = new[] { WriteStep(1000), WriteStep(1250), WriteStep(1563) };
+        Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo).Rate.Should().Be(1563);
+
+        var judged = steps.Select(s => s.WithLate(s.Rate == 1250 ? new LateDeliveries(Receipts: 0, Duplicates: 0, Mismatched: 0, OrderFaults: 1) : default)).ToList();
+
+        judged[1].Should().Match<WriteStepResult>(s => !s.Clean && !s.MeetsSlo && !s.MeetsRelaxedSlo && s.LateFaults == 1);
+        judged[0].Should().BeSameAs(steps[0], "no late fault, nothing changes");
+        Capacity.Of(judged, s => s.Rate, s => s.Decisive, s => s.MeetsSlo).Should().Be(new Capacity(1000, "broken at 1250/s"));
+        steps[2].WithLate(new LateDeliveries(Receipts: 3, Duplicates: 0, Mismatched: 0)).Should().BeSameAs(steps[2], "late first receipts were counted missing already");
+    }
+
+    /// <summary>A write step that met both limits, clean and valid.</summary>
+    private static WriteStepResult WriteStep(int rate)
+    {
+        var none = new LatencyHistogram().Summarize();
+        var sample = CpuSample.Take([]);
+        return new WriteStepResult(
+            1, rate, 1, 10, rate * 10, rate * 10, 0, 0, new Dictionary<string, int>(), 0, 0, 0, none, none, none, none,
+            0, 0, 0, 0, 0, 0, 0, 0, CpuUsage.Between(sample, sample, 10), 0, Valid: true, [], Clean: true, MeetsSlo: true, MeetsRelaxedSlo: true,
+            new GcHoldResult(true, true, 0));
     }
 
     /// <summary>A member of room-a (one member per room here), joined at version 0.</summary>

@@ -40,6 +40,7 @@ public sealed class ChangeLedger
     private long _lateReceipts;
     private long _lateDuplicates;
     private long _lateMismatched;
+    private long _lateOrderFaults;
 
     public ChangeLedger(int step, int changes, int membersPerRoom, int measuredFrom)
     {
@@ -252,7 +253,11 @@ public sealed class ChangeLedger
     /// What arrived after <see cref="Seal"/>, which the step's totals could not count: first receipts (the step
     /// counted them missing), duplicates and mismatches. Read once the scenario is over.
     /// </summary>
-    public LateDeliveries Late => new(Interlocked.Read(ref _lateReceipts), Interlocked.Read(ref _lateDuplicates), Interlocked.Read(ref _lateMismatched));
+    public LateDeliveries Late => new(
+        Interlocked.Read(ref _lateReceipts), Interlocked.Read(ref _lateDuplicates), Interlocked.Read(ref _lateMismatched), Interlocked.Read(ref _lateOrderFaults));
+
+    /// <summary>A late receipt (<see cref="OnReceipt"/> said so) that came out of its member's version order: the step's fault.</summary>
+    public void LateOrderFault() => Interlocked.Increment(ref _lateOrderFaults);
 
     /// <summary>"rate_limited" from "rate_limited: too many calls" (the hub's code prefix, DESIGN.md §5).</summary>
     private static string ErrorCode(string error)
@@ -267,9 +272,15 @@ public sealed class ChangeLedger
 public sealed record LedgerTotals(
     int Sent, long Acknowledged, long Failed, int Unacknowledged, long Missing, long Duplicates, long Mismatched, IReadOnlyDictionary<string, int> Errors);
 
-/// <summary>Deliveries after a step's books closed: first receipts (counted missing then), duplicates, mismatches.</summary>
-public readonly record struct LateDeliveries(long Receipts, long Duplicates, long Mismatched)
+/// <summary>
+/// Deliveries after a step's books closed: first receipts (counted missing then), duplicates, mismatches, and receipts
+/// out of their member's version order (earlier than one seen, or past a gap).
+/// </summary>
+public readonly record struct LateDeliveries(long Receipts, long Duplicates, long Mismatched, long OrderFaults = 0)
 {
+    /// <summary>Faults the step's books could not count when they closed: they make it unclean once known.</summary>
+    public long Faults => Duplicates + Mismatched + OrderFaults;
+
     public static LateDeliveries operator +(LateDeliveries a, LateDeliveries b) =>
-        new(a.Receipts + b.Receipts, a.Duplicates + b.Duplicates, a.Mismatched + b.Mismatched);
+        new(a.Receipts + b.Receipts, a.Duplicates + b.Duplicates, a.Mismatched + b.Mismatched, a.OrderFaults + b.OrderFaults);
 }

@@ -34,6 +34,9 @@ public sealed class DeliveryTracker
     /// <summary>What arrived after each step's books closed, over every step so far (read once the last step is over).</summary>
     public LateDeliveries Late() => _ledgers.Values.Aggregate(default(LateDeliveries), (sum, ledger) => sum + ledger.Late);
 
+    /// <summary>What arrived after one step's books closed (its number, as its ledger's); none for a step not run.</summary>
+    public LateDeliveries LateOf(int step) => _ledgers.TryGetValue(step, out var ledger) ? ledger.Late : default;
+
     public DeliveryCounters Snapshot() => new(
         Interlocked.Read(ref _choiceDeliveries),
         Interlocked.Read(ref _outOfOrder),
@@ -52,8 +55,14 @@ public sealed class DeliveryTracker
             {
                 if (ledger.OnReceipt(change, member.Index, member.RoomId, roomEvent.Quantity, receivedAt))
                 {
-                    // Its step's books had closed: counted there as late. Counted here too, it would be the step
-                    // running now's duplicate or out-of-order delivery — one delivery twice, and that step unclean.
+                    // Its step's books had closed: counted there as late, its order fault too. Counted here, it would
+                    // be the step running now's duplicate or out-of-order delivery — one delivery twice, the wrong step unclean.
+                    // Earlier than one seen, or past a gap. The same version again is a duplicate, which the ledger counted.
+                    if (order is VersionOrder.Earlier or VersionOrder.Gap)
+                    {
+                        ledger.LateOrderFault();
+                    }
+
                     return;
                 }
             }

@@ -14,7 +14,7 @@ public static class RunSummaries
         var invalid = steps.Count(s => !s.Valid) + arms.Sum(a => a.W3?.Steps.Count(s => !s.Valid) ?? 0);
         return new RunSummary(
             steps.Sum(s => s.Missing),
-            steps.Sum(s => s.OutOfOrder),
+            steps.Sum(s => s.OutOfOrder) + writes.Sum(w => w.Late.OrderFaults),
             steps.Sum(s => Math.Max(s.Duplicates, s.DuplicateVersions)) + writes.Sum(w => w.Late.Duplicates), // one duplicate delivery counts in both
             steps.Sum(s => s.Mismatched + s.StrayChoices) + writes.Sum(w => w.Late.Mismatched),
             writes.Sum(w => w.Late.Receipts),

@@ -50,8 +50,17 @@ public sealed record WriteStepResult(
     bool MeetsSlo,
     bool MeetsRelaxedSlo,
     GcHoldResult GeneratorGc,
-    int? AofRewrites = null)
+    int? AofRewrites = null,
+    long LateFaults = 0)
 {
+    /// <summary>
+    /// The step judged again once what reached members after its books closed is known: a late duplicate, mismatch or
+    /// out-of-order receipt (<see cref="LateDeliveries.Faults"/>) is the step's fault, so it is no longer clean and
+    /// meets neither limit. Late first receipts need nothing: the step counted them missing already.
+    /// </summary>
+    public WriteStepResult WithLate(LateDeliveries late) =>
+        late.Faults == 0 ? this : this with { LateFaults = late.Faults, Clean = false, MeetsSlo = false, MeetsRelaxedSlo = false };
+
     /// <summary>
     /// Whether the step's verdict stands for the capacity: a valid step, or one with loss, duplicates, mismatched or
     /// stray events, out-of-order deliveries or a closed connection — the servers' failure, starved generator or not (it breaks the limit).

@@ -116,8 +116,12 @@ public static class WriteScenario
         var late = population.Tracker.Late();
         if (late != default)
         {
-            ProgressLine.Warn(Invariant($"{label}: after their steps closed, {late.Receipts} deliveries arrived late, {late.Duplicates} duplicates, {late.Mismatched} mismatched"));
+            ProgressLine.Warn(Invariant(
+                $"{label}: after their steps closed, {late.Receipts} deliveries arrived late, {late.Duplicates} duplicates, {late.Mismatched} mismatched, {late.OrderFaults} out of order"));
         }
+
+        // A step whose late deliveries held a fault is judged again before the capacities read it.
+        steps = [.. steps.Select(s => s.WithLate(population.Tracker.LateOf(s.Step)))];
 
         var closeReasons = population.Tracker.CloseReasons.ToList();
         if (closeReasons.Count > 0)
