@@ -222,7 +222,7 @@ cmd_up() {
             --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
             --daemonize no >"$STATE/logs/redis.log" 2>&1 </dev/null &
         record redis $! "$redis_port"
-        wait_until "redis-server on port $redis_port" $! redis_pong "$redis_port"
+        wait_until "redis-server on port $redis_port" $! serves $! "$redis_port" redis_pong "$redis_port"
         redis_nodes="127.0.0.1:$redis_port"
     fi
 
@@ -254,7 +254,7 @@ cmd_up() {
     done
     for ((i = 1; i <= replicas; i++)); do
         IFS=' ' read -r _ pid _ port < <(grep "^r$i " "$PROCS")
-        wait_until "replica r$i (http://127.0.0.1:$port/readyz)" "$pid" http_ok "http://127.0.0.1:$port/readyz"
+        wait_until "replica r$i (http://127.0.0.1:$port/readyz)" "$pid" serves "$pid" "$port" http_ok "http://127.0.0.1:$port/readyz"
     done
 
     # nginx, from the shared template.
@@ -273,7 +273,7 @@ cmd_up() {
         >"$STATE/logs/nginx.log" 2>&1 </dev/null &
     record nginx $! "$nginx_port"
     local base_url="http://127.0.0.1:$nginx_port"
-    wait_until "nginx ($base_url/readyz)" $! http_ok "$base_url/readyz"
+    wait_until "nginx ($base_url/readyz)" $! serves $! "$nginx_port" http_ok "$base_url/readyz"
 
     (umask 077; : >"$STATE/cluster.env")
     cat >"$STATE/cluster.env" <<EOF

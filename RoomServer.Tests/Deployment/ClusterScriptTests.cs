@@ -102,6 +102,31 @@ public sealed class ClusterScriptTests : IAsyncLifetime, IDisposable
         stages.Should().NotContain(-1, $"down reports each stage:\n{downOutput}").And.BeInAscendingOrder($"nginx, then the replicas, then redis:\n{downOutput}");
     }
 
+    /// <summary>
+    /// The scripts' readiness checks ask whether the process they started holds the port's listening socket: another
+    /// server that took the port first would answer the check while theirs failed to bind, and be measured instead.
+    /// </summary>
+    [Fact]
+    public async Task AServerIsOursOnlyWhenItsProcessHoldsThePortsListeningSocket()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+        (await ListensOnAsync(self, port)).Should().Be(0, "this test host listens there");
+        (await ListensOnAsync("1", port)).Should().NotBe(0, "init does not");
+        listener.Stop();
+        (await ListensOnAsync(self, port)).Should().NotBe(0, "nothing listens there any more");
+    }
+
+    private static async Task<int> ListensOnAsync(string pid, string port)
+    {
+        using var bash = ChildProcess.Start("bash", ["-c", $"source eng/lib/processes.sh && listens_on {pid} {port}"], "listens_on", RepoPaths.RepoRoot);
+        (await bash.WaitForExitAsync(Timeout)).Should().BeTrue(bash.Describe());
+        return bash.ExitCode!.Value;
+    }
+
     [Fact]
     public async Task UpAndDownRefuseToRemoveAStateDirectoryTheyDidNotMake()
     {

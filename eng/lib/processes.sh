@@ -55,6 +55,24 @@ any_recorded_alive() { # -> true if a process in $PROCS is still ours
 
 # --- ports -----------------------------------------------------------------------------------------
 
+listens_on() { # pid port -> true when that process holds the socket listening on 127.0.0.1:port
+    # A readiness check answered on the port proves nothing if another process took the port first (ours then
+    # fails to bind, and may retry for a while before it exits): the listening socket's inode must be one of its fds.
+    local hex inode fd
+    printf -v hex ':%04X' "$2"
+    inode="$(awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10; exit }' /proc/net/tcp)"
+    [[ -n "$inode" ]] || return 1
+    for fd in /proc/"$1"/fd/*; do
+        [[ "$(readlink "$fd" 2>/dev/null)" == "socket:[$inode]" ]] && return 0
+    done
+    return 1
+}
+
+serves() { # pid port check-command... -> true when the check passes and it is that process listening on the port
+    local pid="$1" port="$2"; shift 2
+    listens_on "$pid" "$port" && "$@"
+}
+
 USED_PORTS=" "
 port_free() { # port -> true when nothing listens on 127.0.0.1:port and it was not picked before
     [[ "$USED_PORTS" != *" $1 "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
