@@ -80,6 +80,21 @@ public sealed class LoadToolCapacityTests
     }
 
     [Fact]
+    public void ACapacityBrokenByAStepWhoseGeneratorWasLateSaysSo()
+    {
+        // (rate, valid only because it broke beyond the generator's estimated lateness)
+        (int Rate, bool DespiteLate)[] steps = [(4808, false), (5376, false), (6010, true), (6355, false)];
+        var capacity = new Capacity(5376, "broken at 6010/s");
+
+        RunSummaries.LateGeneratorBreakNote("the floor's", capacity, steps, s => s.Rate, s => s.DespiteLate)
+            .Should().Be("the floor's break at 6010/s came with its generator late, judged the servers' by the generator's estimated lateness (an estimate, not a bound)");
+        RunSummaries.LateGeneratorBreakNote("the floor's", new Capacity(4808, "broken at 5376/s"), steps, s => s.Rate, s => s.DespiteLate)
+            .Should().BeNull("its generator kept up at 5 376/s");
+        RunSummaries.LateGeneratorBreakNote("the floor's", new Capacity(6355, "not broken up to 6355/s"), steps, s => s.Rate, s => s.DespiteLate)
+            .Should().BeNull("no break");
+    }
+
+    [Fact]
     public void AnUncountedPassAboveABrokenCapacityMakesItABound()
     {
         // W3's floor: 2 500 counted, a capped 3 000 passed (not counted), a capped 4 000 broke.

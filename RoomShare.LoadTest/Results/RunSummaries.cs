@@ -41,7 +41,7 @@ public static class RunSummaries
                 floor?.AtRelaxedSlo.Rate,
                 Fraction(w1.AtRelaxedSlo.Rate, floor?.AtRelaxedSlo.Rate),
                 Joined(Note(w1.AtSlo, Capacity.BrokenAbove(w1.Steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo), floor?.AtSlo),
-                    RetryNote("this arm's", w1), RetryNote("the floor's", floor)));
+                    RetryNote("this arm's", w1), RetryNote("the floor's", floor), LateGeneratorBreakNote("this arm's", w1), LateGeneratorBreakNote("the floor's", floor)));
         }).ToList();
     }
 
@@ -64,6 +64,27 @@ public static class RunSummaries
         var why = valid(first) ? "missed the SLO" : "was invalid (generator late)";
         var read = p99(first) is { } ms ? ms.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "—";
         return $"{whose} capacity step ({capacity}/s) passed on its second attempt: the first {why}, p99 fan-out {read}";
+    }
+
+    /// <summary>
+    /// A capacity broken by a step whose generator was late, counted as the servers' break only because its p99
+    /// exceeded the relaxed limit by more than the generator's estimated lateness (GeneratorVerdict.BrokeBeyondGenerator):
+    /// said, since that estimate takes the reads to be as late as the sends, and the send thread runs raised (nice −10).
+    /// </summary>
+    private static string? LateGeneratorBreakNote(string whose, WriteScenarioResult? scenario) =>
+        scenario is null ? null : LateGeneratorBreakNote(whose, scenario.AtSlo, scenario.Steps, s => s.Rate, s => s.Valid && s.GeneratorLate.Count > 0);
+
+    /// <summary>The note for a broken <paramref name="capacity"/> whose breaking step (the lowest rate above it) <paramref name="validDespiteLateGenerator"/>; null otherwise.</summary>
+    public static string? LateGeneratorBreakNote<TStep>(
+        string whose, Capacity capacity, IEnumerable<TStep> steps, Func<TStep, int> rateOf, Func<TStep, bool> validDespiteLateGenerator)
+    {
+        if (!capacity.Broken || capacity.Rate is not { } rate || steps.Where(s => rateOf(s) > rate).OrderBy(rateOf).FirstOrDefault() is not { } breaking
+            || !validDespiteLateGenerator(breaking))
+        {
+            return null;
+        }
+
+        return $"{whose} break at {rateOf(breaking)}/s came with its generator late, judged the servers' by the generator's estimated lateness (an estimate, not a bound)";
     }
 
     private static string? Joined(params string?[] notes) =>

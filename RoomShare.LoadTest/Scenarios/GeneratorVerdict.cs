@@ -42,7 +42,9 @@ public static class GeneratorVerdict
     /// sent and how late it read. Sends are measured (the send lag). Reads run on the socket threads
     /// (inline completions) and are not: they are taken to be as late as the worst send (those threads
     /// wait for a core like the send thread), plus the thread pool's worst delay for what hops to it.
-    /// An estimate, not a bound: the relaxed limit it is checked against is twice the SLO.
+    /// An estimate, not a bound: the relaxed limit it is checked against is twice the SLO. Since 2026-12-04 the send
+    /// thread runs raised (nice −10) and the socket threads do not, so the reads may be later than the sends: a capacity
+    /// broken by such a step says so in the floor comparison's note (RunSummaries.LateGeneratorBreakNote).
     /// </summary>
     public static bool BrokeBeyondGenerator(LatencySummary latency, double limitMs, LatencySummary sendLag, LatencySummary poolDelay) =>
         latency.P99 is { } p99 && p99 - ((2 * (sendLag.Max ?? 0)) + (poolDelay.Max ?? 0)) > limitMs;
