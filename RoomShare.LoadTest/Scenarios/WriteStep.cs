@@ -69,9 +69,17 @@ public static class WriteStep
         }
 
         var drainSeconds = Stopwatch.GetElapsedTime(drainStarted).TotalSeconds;
+        var settled = ledger.Settled;
         // After the drain: a rewrite that starts as the window closes still delays the window's last changes.
         var rewritesAtEnd = context.ReadAofRewrites();
         var totals = ledger.Seal();
+        if (!settled)
+        {
+            // Cut at the drain's limit with deliveries still coming (late now, after the books closed): the next step
+            // must not start inside this one's backlog, or its window measures both. Waited for, bounded.
+            await WaitForQuietAsync(context, tracker, cancellationToken);
+        }
+
         if (context.AckTimelineDirectory is { } timelines)
         {
             try
@@ -134,6 +142,28 @@ public static class WriteStep
             clean && fanout.P99 <= context.Profile.Slo.RelaxedFanoutP99Ms,
             generatorGc,
             aofRewrites);
+    }
+
+    private static readonly TimeSpan QuietFor = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan QuietLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>Until no choice event has arrived for <see cref="QuietFor"/>, at most <see cref="QuietLimit"/>.</summary>
+    private static async Task WaitForQuietAsync(ArmContext context, DeliveryTracker tracker, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var last = tracker.ChoiceDeliveries;
+        var quietSince = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(quietSince) < QuietFor && Stopwatch.GetElapsedTime(started) < QuietLimit)
+        {
+            await Task.Delay(DrainPoll, cancellationToken);
+            if (tracker.ChoiceDeliveries is var now && now != last)
+            {
+                last = now;
+                quietSince = Stopwatch.GetTimestamp();
+            }
+        }
+
+        ProgressLine.Log(Invariant($"{context.Arm.Name}: the step's drain was cut with deliveries still coming; waited {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s for them to stop before the next step"));
     }
 
     private static void Send(ChangeLedger ledger, WriteSchedule schedule, int step, int change, long intendedAt, long now)
