@@ -31,13 +31,20 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         var tool = Path.Combine(RepoPaths.RepoRoot, "RoomShare.LoadTest", "bin", RepoPaths.Configuration, "net10.0", "RoomShare.LoadTest.dll");
         File.Exists(tool).Should().BeTrue($"{tool} is built with the solution: run `dotnet build RoomShare.sln`");
 
+        var clustersBefore = LoadToolClusterDirs();
         using var run = ChildProcess.Start(
             "dotnet",
             [tool, "--profile", "quick", "--no-build", "--configuration", RepoPaths.Configuration, "--repo", RepoPaths.RepoRoot, "--out", _results, "--set", "gen.holdgc=on"],
             "RoomShare.LoadTest --profile quick");
         if (!await run.WaitForExitAsync(RunTimeout))
         {
-            await run.StopAsync(TeardownTimeout); // SIGTERM: the tool brings its clusters down before exiting
+            // SIGTERM: the tool brings its clusters down before exiting. Killed instead, it leaves them to init (the
+            // cluster script's processes are not its children): then the test brings down those it made.
+            if (!await run.StopAsync(TeardownTimeout))
+            {
+                await BringDownAsync(LoadToolClusterDirs().Except(clustersBefore));
+            }
+
             Assert.Fail($"the quick profile did not finish within {RunTimeout.TotalMinutes} min: {run.Describe()}");
         }
 
@@ -149,6 +156,21 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
                     output.WriteLine($"{name} {kind} steps' AOF marks: {string.Join(", ", marks)}");
                 }
             }
+        }
+    }
+
+    /// <summary>The load tool's cluster state directories (ClusterScript: roomshare-loadtest-&lt;arm&gt;-…, in the temp folder).</summary>
+    private static HashSet<string> LoadToolClusterDirs() =>
+        [.. Directory.EnumerateDirectories(Path.GetTempPath(), "roomshare-loadtest-*")];
+
+    private static async Task BringDownAsync(IEnumerable<string> stateDirs)
+    {
+        foreach (var stateDir in stateDirs)
+        {
+            using var down = ChildProcess.Start(
+                "bash", [Path.Combine(RepoPaths.RepoRoot, "eng", "cluster.sh"), "down"], "eng/cluster.sh down", RepoPaths.RepoRoot,
+                new Dictionary<string, string?> { ["ROOMSHARE_CLUSTER_DIR"] = stateDir });
+            await down.WaitForExitAsync(TimeSpan.FromMinutes(3));
         }
     }
 
