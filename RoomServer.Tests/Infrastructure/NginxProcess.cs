@@ -328,7 +328,13 @@ public sealed class NginxProcess : IAsyncDisposable
                 try
                 {
                     await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
-                    return;
+                    // Ours, not a server that took the port first (nginx retries a failed bind for a while before it exits).
+                    if (ListeningSockets.HeldBy(process.Id, Port))
+                    {
+                        return;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
                 }
                 catch (SocketException)
                 {
