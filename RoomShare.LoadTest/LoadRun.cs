@@ -69,8 +69,13 @@ public static class LoadRun
             {
                 foreach (var plan in profile.Arms)
                 {
-                    arms.Add(await RunArmAsync(request, plan, profile, probe, progress, options.OutputDirectory, options.AckTimelines, deadline.Token));
-                    deadline.Token.ThrowIfCancellationRequested(); // the arm stopped with what it had; no later arm starts
+                    var armResult = await RunArmAsync(request, plan, profile, probe, progress, options.OutputDirectory, options.AckTimelines, deadline.Token);
+                    arms.Add(armResult);
+                    if (armResult.Error == ArmStopped || (deadline.Token.IsCancellationRequested && plan != profile.Arms[^1]))
+                    {
+                        // The arm was cut with what it had, or time ran out during its teardown with arms still to run.
+                        throw new OperationCanceledException(deadline.Token);
+                    }
                     if (plan.Arm.Server != ArmServer.Floor)
                     {
                         request = request with { Build = false }; // built once; later arms reuse it
@@ -98,6 +103,9 @@ public static class LoadRun
         RunResult Result(bool complete, string? why) =>
             new(profile.Name, started, Math.Round(clock.Elapsed.TotalSeconds, 1), complete, why, machine, commit, profile, [.. arms], RunSummaries.Of(arms));
     }
+
+    /// <summary>The error of an arm cut short by the run's cancellation or time limit.</summary>
+    private const string ArmStopped = "stopped before its scenarios were done (cancelled, or the run's time limit)";
 
     private static async Task<ArmResult> RunArmAsync(
         ClusterRequest request, ArmPlan plan, ProfileSettings profile, ThreadPoolProbe probe, ProgressLine progress, string outputDirectory, bool ackTimelines, CancellationToken cancellationToken)
@@ -157,7 +165,7 @@ public static class LoadRun
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled, or the run's time limit: the scenarios done so far are kept, and the run stops after this arm.
-            error = "stopped before its scenarios were done (cancelled, or the run's time limit)";
+            error = ArmStopped;
         }
         catch (Exception ex)
         {

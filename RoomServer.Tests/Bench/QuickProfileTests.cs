@@ -159,9 +159,11 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    /// <summary>The load tool's cluster state directories (ClusterScript: roomshare-loadtest-&lt;arm&gt;-…, in the temp folder).</summary>
+    /// <summary>The quick profile's arms' cluster state directories (ClusterScript: roomshare-loadtest-&lt;arm&gt;-…, in the temp folder).</summary>
     private static HashSet<string> LoadToolClusterDirs() =>
-        [.. Directory.EnumerateDirectories(Path.GetTempPath(), "roomshare-loadtest-*")];
+        [.. QuickArms.SelectMany(arm => Directory.EnumerateDirectories(Path.GetTempPath(), $"roomshare-loadtest-{arm}-*"))];
+
+    private static readonly string[] QuickArms = ["floor", "roomshare-2"];
 
     private static async Task BringDownAsync(IEnumerable<string> stateDirs)
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using RoomShare.RoomServer.Rooms;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -61,28 +62,63 @@ public abstract partial class RoomContractTests
     }
 
     [Fact]
-    public async Task AStatefulReconnectWithAnotherRoomsTokenIsRefused()
+    public async Task AStatefulReconnectWithAnotherRoomsTokenIsRefusedAndOneWithItsMembersNewerTokenIsTaken()
     {
         var room = await Server.CreateRoomAsync();
         var ann = await Server.TokenAsync(room, "ann");
+        var annAgain = await Server.TokenAsync(room, "ann");
         var elsewhere = await Server.TokenAsync(await Server.CreateRoomAsync(), "ann");
         var id = await NegotiateConnectionAsync(ann, "&useStatefulReconnect=true");
 
-        using var socket = new ClientWebSocket();
-        var url = new UriBuilder(Server.BaseUrl) { Scheme = Server.BaseUrl.Scheme == "https" ? "wss" : "ws", Path = "/hubs/room" };
-        url.Query = $"id={Uri.EscapeDataString(id)}&access_token={Uri.EscapeDataString(ann)}";
-        await socket.ConnectAsync(url.Uri, CancellationToken.None);
-        await SendFrameAsync(socket, "{\"protocol\":\"json\",\"version\":1}");
-        await SendFrameAsync(socket, $"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"Join\",\"arguments\":[\"{room.Id}\",null]}}");
-        await ReadUntilCompletionAsync(socket, "1");
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(HubSocketUrl(id, ann), CancellationToken.None);
+            await SendFrameAsync(socket, "{\"protocol\":\"json\",\"version\":2}"); // 2: stateful reconnect (its acks and sequence)
+            await SendFrameAsync(socket, $"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"Join\",\"arguments\":[\"{room.Id}\",null]}}");
+            await ReadUntilCompletionAsync(socket, "1");
+            socket.Abort(); // the transport drops; the connection waits for its reconnect
+        }
 
-        using var reconnect = HubRequest(HttpMethod.Get, "/hubs/room?id=" + Uri.EscapeDataString(id), elsewhere);
-        AddWebSocketUpgrade(reconnect);
-        using var refused = await Server.Anonymous.SendAsync(reconnect);
-        await ShouldBeForbiddenAsync(refused, "a stateful reconnect with another room's token");
-        socket.State.Should().Be(WebSocketState.Open, "the connection is still ann's");
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        using (var reconnect = HubRequest(HttpMethod.Get, "/hubs/room?id=" + Uri.EscapeDataString(id), elsewhere))
+        {
+            AddWebSocketUpgrade(reconnect);
+            using var refused = await Server.Anonymous.SendAsync(reconnect);
+            await ShouldBeForbiddenAsync(refused, "a stateful reconnect with another room's token");
+        }
+
+        var lastStatus = default(HttpStatusCode);
+        // ann's newer token takes the connection back (SignalR answers 409 until it has seen the old transport go).
+        using var resumed = await Poll.ForAsync<ClientWebSocket?>(
+            async () =>
+            {
+                var socket = new ClientWebSocket();
+                socket.Options.CollectHttpResponseDetails = true;
+                try
+                {
+                    await socket.ConnectAsync(HubSocketUrl(id, annAgain), CancellationToken.None);
+                    return socket;
+                }
+                catch (WebSocketException)
+                {
+                    lastStatus = socket.HttpStatusCode;
+                    socket.Dispose();
+                    return null;
+                }
+            },
+            socket => socket is not null,
+            TimeSpan.FromSeconds(10),
+            _ => $"ann's reconnect with her newer token was not taken within 10 s (last answer {lastStatus})");
+        resumed!.State.Should().Be(WebSocketState.Open);
+        await resumed.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
     }
+
+    private Uri HubSocketUrl(string id, string token) =>
+        new UriBuilder(Server.BaseUrl)
+        {
+            Scheme = Server.BaseUrl.Scheme == "https" ? "wss" : "ws",
+            Path = "/hubs/room",
+            Query = $"id={Uri.EscapeDataString(id)}&access_token={Uri.EscapeDataString(token)}",
+        }.Uri;
 
     private async Task SendAsync(string path, string token, string message)
     {

@@ -13,13 +13,15 @@ public static class ListeningSockets
 
     public static bool HeldBy(int pid, int port)
     {
-        var suffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
-        var inode = File.ReadLines("/proc/net/tcp").Skip(1)
+        // On 127.0.0.1 or 0.0.0.0: another process may listen on the same port at another address.
+        var hex = port.ToString("X4", CultureInfo.InvariantCulture);
+        string[] addresses = ["0100007F:" + hex, "00000000:" + hex];
+        var sockets = File.ReadLines("/proc/net/tcp").Skip(1)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(fields => fields.Length > 9 && fields[3] == Listen && fields[1].EndsWith(suffix, StringComparison.Ordinal))
-            .Select(fields => fields[9])
-            .FirstOrDefault();
-        if (inode is null)
+            .Where(fields => fields.Length > 9 && fields[3] == Listen && addresses.Contains(fields[1]))
+            .Select(fields => $"socket:[{fields[9]}]")
+            .ToHashSet(StringComparer.Ordinal);
+        if (sockets.Count == 0)
         {
             return false;
         }
@@ -27,7 +29,7 @@ public static class ListeningSockets
         try
         {
             return Directory.EnumerateFileSystemEntries($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd")
-                .Any(fd => new FileInfo(fd).LinkTarget == $"socket:[{inode}]");
+                .Any(fd => new FileInfo(fd).LinkTarget is { } target && sockets.Contains(target));
         }
         catch (Exception ex) when (ex is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
         {

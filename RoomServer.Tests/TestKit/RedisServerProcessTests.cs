@@ -17,8 +17,13 @@ public sealed class RedisServerProcessTests
         await redis.StartAgainAsync();
 
         redis.Pid.Should().NotBe(firstPid);
-        redis.Output.Split('\n').Count(line => line.Contains("Ready to accept connections", StringComparison.Ordinal))
-            .Should().Be(2, "both lives' start-up lines are in the output");
+        // The output is read asynchronously: the second life's line may come a moment after it answers.
+        var readyLines = await Poll.ForAsync(
+            () => Task.FromResult(redis.Output.Split('\n').Count(line => line.Contains("Ready to accept connections", StringComparison.Ordinal))),
+            count => count >= 2,
+            TimeSpan.FromSeconds(10),
+            count => $"{count} start-up line(s) in the output");
+        readyLines.Should().Be(2, "both lives' start-up lines are in the output");
         redis.Output.Should().Contain("started again after exit");
     }
 

@@ -5,6 +5,7 @@ using loadtool::RoomShare.LoadTest.Measure;
 using loadtool::RoomShare.LoadTest.Population;
 using loadtool::RoomShare.LoadTest.Profiles;
 using loadtool::RoomShare.LoadTest.Results;
+using loadtool::RoomShare.LoadTest.Scenarios;
 
 namespace RoomShare.RoomServer.Tests.Units;
 
@@ -250,13 +251,33 @@ public sealed class LoadToolLedgerTests
         steps[2].WithLate(new LateDeliveries(Receipts: 3, Duplicates: 0, Mismatched: 0)).Should().BeSameAs(steps[2], "late first receipts were counted missing already");
     }
 
+    [Fact]
+    public void AFirstAttemptRunAgainThatHadALateFaultCountsInsteadOfItsRetry()
+    {
+        // 1563/s: the first attempt (step 3) was slow and ran again (step 4, which passed); a duplicate of step 3's
+        // arrived later. A step with a fault is never retried: step 3 counts, and breaks.
+        var first = WriteStep(1563, step: 3, attempt: 1) with { MeetsSlo = false, MeetsRelaxedSlo = false };
+        List<WriteStepResult> counted = [WriteStep(1000, step: 1), WriteStep(1250, step: 2), WriteStep(1563, step: 4, attempt: 2)];
+        List<WriteStepResult> discarded = [WriteStep(250, step: 0, attempt: 0), first];
+
+        var (steps, uncounted) = LateJudgement.Apply(counted, discarded, step => step == 3 ? new LateDeliveries(0, Duplicates: 1, 0) : default);
+
+        steps.Select(s => s.Step).Should().Equal(1, 2, 3);
+        steps[2].Clean.Should().BeFalse();
+        uncounted.Select(s => s.Step).Should().Equal(0, 4);
+        Capacity.Of(steps, s => s.Rate, s => s.Decisive, s => s.MeetsSlo).Should().Be(new Capacity(1250, "broken at 1563/s"));
+
+        var (unchanged, _) = LateJudgement.Apply(counted, discarded, _ => default);
+        unchanged.Should().Equal(counted, "no late fault, nothing moves");
+    }
+
     /// <summary>A write step that met both limits, clean and valid.</summary>
-    private static WriteStepResult WriteStep(int rate)
+    private static WriteStepResult WriteStep(int rate, int step = 1, int attempt = 1)
     {
         var none = new LatencyHistogram().Summarize();
         var sample = CpuSample.Take([]);
         return new WriteStepResult(
-            1, rate, 1, 10, rate * 10, rate * 10, 0, 0, new Dictionary<string, int>(), 0, 0, 0, none, none, none, none,
+            step, rate, attempt, 10, rate * 10, rate * 10, 0, 0, new Dictionary<string, int>(), 0, 0, 0, none, none, none, none,
             0, 0, 0, 0, 0, 0, 0, 0, CpuUsage.Between(sample, sample, 10), 0, Valid: true, [], Clean: true, MeetsSlo: true, MeetsRelaxedSlo: true,
             new GcHoldResult(true, true, 0));
     }

@@ -120,8 +120,7 @@ public static class WriteScenario
                 $"{label}: after their steps closed, {late.Receipts} deliveries arrived late, {late.Duplicates} duplicates, {late.Mismatched} mismatched, {late.OrderFaults} out of order"));
         }
 
-        // A step whose late deliveries held a fault is judged again before the capacities read it.
-        steps = [.. steps.Select(s => s.WithLate(population.Tracker.LateOf(s.Step)))];
+        (steps, discarded) = LateJudgement.Apply(steps, discarded, population.Tracker.LateOf);
 
         var closeReasons = population.Tracker.CloseReasons.ToList();
         if (closeReasons.Count > 0)

@@ -58,12 +58,12 @@ any_recorded_alive() { # -> true if a process in $PROCS is still ours
 listens_on() { # pid port -> true when that process holds the socket listening on 127.0.0.1:port
     # A readiness check answered on the port proves nothing if another process took the port first (ours then
     # fails to bind, and may retry for a while before it exits): the listening socket's inode must be one of its fds.
-    local hex inode fd
-    printf -v hex ':%04X' "$2"
-    inode="$(awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10; exit }' /proc/net/tcp)"
-    [[ -n "$inode" ]] || return 1
-    for fd in /proc/"$1"/fd/*; do
-        [[ "$(readlink "$fd" 2>/dev/null)" == "socket:[$inode]" ]] && return 0
+    # The port's listening sockets on 127.0.0.1 or 0.0.0.0 (another process may listen on another address).
+    local hex inode fds
+    printf -v hex '%04X' "$2"
+    fds="$(ls -l "/proc/$1/fd" 2>/dev/null)" || return 1
+    for inode in $(awk -v a="0100007F:$hex" -v b="00000000:$hex" '$4 == "0A" && ($2 == a || $2 == b) { print $10 }' /proc/net/tcp); do
+        [[ "$fds" == *"socket:[$inode]"* ]] && return 0
     done
     return 1
 }
