@@ -6,7 +6,7 @@ using RoomShare.RoomServer.Rooms;
 namespace RoomShare.RoomServer.Hubs;
 
 /// <summary>
-/// A hub connection keeps the room and member of the token it opened with (DESIGN §3). SignalR takes the principal of
+/// A hub connection keeps the room and member of the token its handshake came with (DESIGN §3). SignalR takes the principal of
 /// each later request of a connection — a long poll, a send, its DELETE, a stateful reconnect — as the connection's
 /// user. Without this check a connection opened for one room could carry on with another room's token, or another
 /// member's: still in the first room and reading it, with its expiry, its removal and its limits judged by the second

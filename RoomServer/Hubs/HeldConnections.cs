@@ -19,7 +19,7 @@ namespace RoomShare.RoomServer.Hubs;
 /// the process is exiting, so nothing piles up. A WebSocket is not held for the gate: it makes no further requests,
 /// but for a stateful reconnect, which opens a new transport and is no request the gate lets through.
 /// <para>
-/// It also records, for every transport, the member whose token opened the connection (<see cref="OwnerOf"/>): SignalR
+/// It also records, for every transport, the member whose token the connection's hub handshake came with (<see cref="OwnerOf"/>): SignalR
 /// takes each later request's principal as the connection's user, and <see cref="ConnectionOwnerCheck"/> refuses one
 /// that carries another member's token or another room's.
 /// </para>
@@ -72,7 +72,7 @@ public sealed class HeldConnections(ReplicaDrain drain)
         }
     }
 
-    /// <summary>The member (<see cref="MemberConnectRate.MemberKey"/>) whose token opened the connection with this transport id; null when none here.</summary>
+    /// <summary>The member (<see cref="MemberConnectRate.MemberKey"/>) whose token the connection with this transport id had at its handshake; null when none here.</summary>
     public string? OwnerOf(string transportId) => _owners.TryGetValue(transportId, out var member) ? member : null;
 
     /// <summary>Whether a hub connection with this transport id is live here (or was, during a drain).</summary>
