@@ -66,7 +66,7 @@ public static class HubExtensions
             o.CloseOnAuthenticationExpiration = true;
 
             // A client that asks for it resumes its connection after a transport blip on the same
-            // replica, with what it missed replayed — no Join(since) resync (Redis/StatefulReconnectTests).
+            // replica, with what it missed replayed — no Join(since) resync (Hubs/StatefulReconnectTests).
             o.AllowStatefulReconnects = options.StatefulReconnect;
 
             o.TransportSendTimeout = TransportSendTimeout;
