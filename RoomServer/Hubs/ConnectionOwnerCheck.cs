@@ -18,10 +18,8 @@ public static class ConnectionOwnerCheck
     /// <remarks>Not async: see <see cref="DrainGate.UseDrainGate"/>.</remarks>
     public static IApplicationBuilder UseConnectionOwnerCheck(this IApplicationBuilder app)
     {
-        // HeldConnections is resolved per request, as the drain gate does: resolving it while the pipeline is built
-        // would make the replica's metrics before the metrics pipeline listens, and their zero series would be lost.
         app.Use((context, next) =>
-            OwnerOfConnection(context, context.RequestServices.GetRequiredService<HeldConnections>()) is { } owner && owner != MemberConnectRate.MemberKey(context.User)
+            OwnerOfConnection(context) is { } owner && owner != MemberConnectRate.MemberKey(context.User)
                 ? ProblemWriter.WriteAsync(context, RoomErrorCodes.Forbidden,
                     "this hub connection was opened with a token for another member or room; a connection keeps the room and member it opened with — connect again with this token")
                 : next(context));
@@ -29,14 +27,17 @@ public static class ConnectionOwnerCheck
     }
 
     /// <summary>Who opened the connection a request of the hub's transport endpoint names; null for any other request, or a connection not held here.</summary>
-    private static string? OwnerOfConnection(HttpContext context, HeldConnections held)
+    private static string? OwnerOfConnection(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata;
-        if (metadata?.GetMetadata<HubMetadata>()?.HubType != typeof(RoomHub) || metadata.GetMetadata<NegotiateMetadata>() is not null)
+        if (metadata?.GetMetadata<HubMetadata>()?.HubType != typeof(RoomHub) || metadata.GetMetadata<NegotiateMetadata>() is not null
+            || HeldConnections.TransportIdOf(context.Request) is not { } id)
         {
             return null;
         }
 
-        return HeldConnections.TransportIdOf(context.Request) is { } id ? held.OwnerOf(id) : null;
+        // Resolved here, as the drain gate does, not while the pipeline is built: that would make the replica's
+        // metrics before the metrics pipeline listens, and their zero series would be lost.
+        return context.RequestServices.GetRequiredService<HeldConnections>().OwnerOf(id);
     }
 }
