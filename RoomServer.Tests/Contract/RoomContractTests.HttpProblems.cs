@@ -34,6 +34,10 @@ public abstract partial class RoomContractTests
         { "POST", "/api/rooms", "application/json; charset=iso-8859-1", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=us-ascii", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", "application/json; charset=utf-16", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        // A charset parameter that names nothing: the framework's reader threw on the empty one (a 500 unavailable).
+        { "POST", "/api/rooms", "application/json; charset=", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset=;", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
+        { "POST", "/api/rooms", "application/json; charset", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
         { "POST", "/api/rooms", null, ValidRoom, 415, RoomErrorCodes.InvalidArgument }, // a body without a Content-Type
         // A second charset: the framework would read the first alone, so a check of the first alone let the second through.
         { "POST", "/api/rooms", "application/json; charset=utf-8; charset=bogus", ValidRoom, 415, RoomErrorCodes.InvalidArgument },
@@ -61,7 +65,12 @@ public abstract partial class RoomContractTests
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8);
-            request.Content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
+            // As written, unparsed: some of these (an empty charset) are not valid headers to the client either.
+            request.Content.Headers.ContentType = null;
+            if (contentType is not null)
+            {
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType).Should().BeTrue();
+            }
         }
 
         using var response = await Server.Api.SendAsync(request);

@@ -49,7 +49,9 @@ public static class RequestCharsets
             return ProblemWriter.WriteAsync(
                 context,
                 RoomErrorCodes.InvalidArgument,
-                $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
+                shown.Length == 0
+                    ? "the request body's Content-Type has a charset parameter that names no charset: JSON bodies must be UTF-8 (Content-Type: application/json)"
+                    : $"the request body's charset is '{shown}': JSON bodies must be UTF-8 (Content-Type: application/json)",
                 StatusCodes.Status415UnsupportedMediaType);
         }
 
@@ -96,10 +98,14 @@ public static class RequestCharsets
         return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || name.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>A JSON Content-Type's charset as written (quotes and all), or null for another type or none.</summary>
+    /// <summary>
+    /// A JSON Content-Type's charset as written (quotes and all), or null for another type or none. A charset
+    /// parameter with no name in it (<c>charset=</c>, or <c>charset</c> alone) is "": it names no UTF-8 either, and
+    /// the framework's reader threw on the empty one (a 500).
+    /// </summary>
     private static string? JsonCharset(string? contentType, out MediaTypeHeaderValue? media) =>
-        (media = JsonMediaType(contentType)) is { Charset: { Length: > 0 } charset }
-            ? charset.ToString()
+        (media = JsonMediaType(contentType))?.Parameters.FirstOrDefault(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) is { } charset
+            ? charset.Value.Value ?? ""
             : null;
 
     /// <summary>A JSON Content-Type, parsed; null for another type or one that does not parse.</summary>
