@@ -213,6 +213,10 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .Where(r => r.Connections.Count > 0)
             .ToList();
 
+    /// <summary>The rooms <paramref name="includeRoom"/> picks with any local member, joined or still joining.</summary>
+    public IReadOnlyList<string> RoomsWithMembers(Func<string, bool> includeRoom) =>
+        _rooms.Where(r => r.Value.Members.Length > 0 && includeRoom(r.Key)).Select(r => r.Key).ToList();
+
     /// <summary>The connection, if this replica holds it.</summary>
     public HubConnectionContext? ContextOf(string connectionId) =>
         _connections.TryGetValue(connectionId, out var connection) ? connection.Context : null;

@@ -73,6 +73,9 @@ public sealed class RoomTicker(
     // ticking one room twice at once.
     private readonly ConcurrentDictionary<string, byte> _ticking = new(StringComparer.Ordinal);
 
+    // Restore ticks, at most one waiting and one running per room, however often the backplane says "restored".
+    private readonly PendingRestores _restores = new();
+
     // Fire-and-forget work (grace sweeps, ticks after a restore) ends once the drain is over, not when it starts (its
     // members are still here); a token this service does not own, and that is never disposed.
     private CancellationToken Stopping => shutdown.Token;
@@ -156,15 +159,30 @@ public sealed class RoomTicker(
 
         // Forgotten before the ticks: whichever of them fails, the rooms' next ticks send their positions too.
         membership.ForgetDelivered(named);
-        var rooms = membership.Snapshot().Where(room => named is null || named.Contains(room.RoomId)).ToList();
+
+        // Rooms whose connections are all still joining too: their Join's snapshot may be older than a presence
+        // change this replica did not hear, and nothing else would send them the catch-up.
+        var rooms = membership.RoomsWithMembers(room => named is null || named.Contains(room));
         if (rooms.Count == 0)
         {
             return;
         }
 
+        // Taken before the log line, which so says this restore's rooms are accounted for.
+        var ticks = rooms.Where(_restores.Request).Select(RestoreTicksAsync).ToList();
         FanoutLog.SendingPositionsAfterRestore(logger, rooms.Count);
-        await Task.WhenAll(rooms.Select(room => TickInTurnAsync(room, tracked: false, Stopping, afterRestore: true)));
+        await Task.WhenAll(ticks);
     });
+
+    /// <summary>A room's restore tick, and one more while a restore was heard during it (<see cref="PendingRestores"/>).</summary>
+    private async Task RestoreTicksAsync(string roomId)
+    {
+        do
+        {
+            await TickInTurnAsync((roomId, []), tracked: false, Stopping, afterRestore: true);
+        }
+        while (_restores.Ended(roomId) && !Stopping.IsCancellationRequested);
+    }
 
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
     private static int SliceOf(string roomId) => (int)((uint)StringComparer.Ordinal.GetHashCode(roomId) % SlicesPerInterval);
@@ -180,6 +198,11 @@ public sealed class RoomTicker(
         try
         {
             var (struggling, slots) = await TakeSlotAsync(room.RoomId, cancellationToken);
+            if (afterRestore)
+            {
+                _restores.Started(room.RoomId);
+            }
+
             var released = false;
             try
             {
@@ -264,7 +287,9 @@ public sealed class RoomTicker(
 
     private async Task TickAndCatchUpAsync((string RoomId, IReadOnlyList<TrackedConnection> Connections) room, bool afterRestore, CancellationToken cancellationToken)
     {
-        var answered = await TickRoomAsync(room.RoomId, ToLocal(room.Connections), cancellationToken);
+        // A restore tick reads the room's connections once it has its slot, not when the restore was heard.
+        var connections = afterRestore ? LocalConnectionsOf(room.RoomId) : ToLocal(room.Connections);
+        var answered = await TickRoomAsync(room.RoomId, connections, cancellationToken);
         var key = StrugglingKeyOf(room.RoomId);
         if (answered)
         {
