@@ -8,11 +8,12 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 namespace RoomShare.RoomServer.Tests.Contract;
 
 /// <summary>
-/// A hub connection keeps the room and member of the token it opened with (DESIGN §3). SignalR takes each later
+/// A hub connection keeps the room, member and role of the token it opened with (DESIGN §3). SignalR takes each later
 /// request's principal as the connection's user, so a long poll, a send or a stateful reconnect carrying another
 /// room's token, or another member's, would have moved the connection onto that token: still in its first room and
-/// reading it, with its expiry and removal judged by the other one. Such a request is refused (403 <c>forbidden</c>);
-/// a newer token of the same member is taken.
+/// reading it, with its expiry and removal judged by the other one; and its member's token with another role would
+/// have made a member who joined as one an owner. Such a request is refused (403 <c>forbidden</c>); a newer token of
+/// the same member and role is taken.
 /// </summary>
 public abstract partial class RoomContractTests
 {
@@ -25,6 +26,7 @@ public abstract partial class RoomContractTests
         var ann = await Server.TokenAsync(room, "ann");
         var annAgain = await Server.TokenAsync(room, "ann");
         var bob = await Server.TokenAsync(room, "bob");
+        var annAsOwner = await Server.TokenAsync(room, "ann", "owner");
         var elsewhere = await Server.TokenAsync(await Server.CreateRoomAsync(), "ann");
         var id = await NegotiateConnectionAsync(ann);
         var path = "/hubs/room?id=" + Uri.EscapeDataString(id);
@@ -38,7 +40,8 @@ public abstract partial class RoomContractTests
         await SendAsync(path, ann, $"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"Join\",\"arguments\":[\"{room.Id}\",null]}}");
         (await PollUntilCompletionAsync(path, ann, "1")).Should().Contain("\"result\"", "ann joined her room");
 
-        foreach (var (other, whose) in new[] { (elsewhere, "another room's token"), (bob, "another member's token") })
+        // An owner token of ann's would make her an owner whose Join set no owner mark: removable, with owner-only calls.
+        foreach (var (other, whose) in new[] { (elsewhere, "another room's token"), (bob, "another member's token"), (annAsOwner, "her own token with another role") })
         {
             foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Delete })
             {
@@ -172,6 +175,6 @@ public abstract partial class RoomContractTests
         response.StatusCode.Should().Be(HttpStatusCode.Forbidden, what);
         var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>())!;
         problem.Code.Should().Be(RoomErrorCodes.Forbidden, what);
-        problem.Detail.Should().Contain("keeps the room and member it opened with", what);
+        problem.Detail.Should().Contain("keeps the room, member and role it opened with", what);
     }
 }

@@ -19,9 +19,9 @@ namespace RoomShare.RoomServer.Hubs;
 /// the process is exiting, so nothing piles up. A WebSocket is not held for the gate: it makes no further requests,
 /// but for a stateful reconnect, which opens a new transport and is no request the gate lets through.
 /// <para>
-/// It also records, for every transport, the member whose token the connection's hub handshake came with (<see cref="OwnerOf"/>): SignalR
+/// It also records, for every transport, the member and role whose token the connection's hub handshake came with (<see cref="OwnerOf"/>): SignalR
 /// takes each later request's principal as the connection's user, and <see cref="ConnectionOwnerCheck"/> refuses one
-/// that carries another member's token or another room's.
+/// that carries another member's token, another room's or another role's.
 /// </para>
 /// </summary>
 public sealed class HeldConnections(ReplicaDrain drain)
@@ -30,7 +30,7 @@ public sealed class HeldConnections(ReplicaDrain drain)
     private readonly ConcurrentDictionary<string, string> _byConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _transportIds = new(StringComparer.Ordinal);
 
-    // Transport id → the member (room and sub, MemberConnectRate.MemberKey) whose token opened the connection.
+    // Transport id → the member and role (room, sub and role, ConnectionOwnerCheck.OwnerKey) whose token opened the connection.
     private readonly ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
 
     /// <summary>The transport id a hub request names, or null when it names none (SignalR reads the same parameter).</summary>
@@ -51,7 +51,7 @@ public sealed class HeldConnections(ReplicaDrain drain)
         }
 
         _byConnection[connection.ConnectionId] = id;
-        if (MemberConnectRate.MemberKey(connection.User) is { } member)
+        if (ConnectionOwnerCheck.OwnerKey(connection.User) is { } member)
         {
             _owners[id] = member;
         }
@@ -72,7 +72,7 @@ public sealed class HeldConnections(ReplicaDrain drain)
         }
     }
 
-    /// <summary>The member (<see cref="MemberConnectRate.MemberKey"/>) whose token the connection with this transport id had at its handshake; null when none here.</summary>
+    /// <summary>The member and role (<see cref="ConnectionOwnerCheck.OwnerKey"/>) whose token the connection with this transport id had at its handshake; null when none here.</summary>
     public string? OwnerOf(string transportId) => _owners.TryGetValue(transportId, out var member) ? member : null;
 
     /// <summary>Whether a hub connection with this transport id is live here (or was, during a drain).</summary>
