@@ -77,7 +77,8 @@ public sealed class ReplicaDrain(
 
     private async Task DrainAsync()
     {
-        Volatile.Write(ref _draining, 1);
+        // A full fence before the calls in flight are read, as TryBeginCall's increment is before it reads this.
+        Interlocked.Exchange(ref _draining, 1);
         var budget = TimeSpan.FromSeconds(options.Value.DrainSeconds * 0.8);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var connections = membership.AllConnections();

@@ -215,7 +215,9 @@ public sealed class RedisBackplane : IRoomBackplane
         }
         finally
         {
-            Volatile.Write(ref _resubscribeRunning, 0);
+            // A full fence between the store and the load (a volatile write may pass a later read): else this loop
+            // and a request's compare-exchange could each read the other's old value, and the request be lost.
+            Interlocked.Exchange(ref _resubscribeRunning, 0);
             if (Volatile.Read(ref _resubscribeRequested) == 1)
             {
                 RequestResubscribe();

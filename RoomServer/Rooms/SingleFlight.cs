@@ -42,7 +42,9 @@ public sealed class SingleFlight(Action<Exception> onFault, CancellationToken st
         }
         finally
         {
-            Volatile.Write(ref _running, 0);
+            // A full fence between this store and the load below (a volatile write may pass a later read): else
+            // this runner and a request's compare-exchange could each read the other's old value.
+            Interlocked.Exchange(ref _running, 0);
 
             // A request that came after the last check and saw the runner still running is taken here.
             if (Volatile.Read(ref _requested) == 1 && Volatile.Read(ref _job) is { } job)
