@@ -216,6 +216,15 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MemberJoinBurst { get; set; } = 20;
 
+    /// <summary>
+    /// Order records a room's outbox may hold that are not yet delivered or dead-lettered to every endpoint
+    /// (DESIGN.md §8): a state change that would write one more → <c>rate_limited</c>. Each record holds a whole order,
+    /// and with the restaurant's endpoint down an owner toggling lock and open at the write rate grew the outbox for
+    /// as long as the room lived.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxUnsettledOrderRecords { get; set; } = 100;
+
     /// <summary>Live rooms one API key may hold; creating one more → <c>rate_limited</c>.</summary>
     [Range(1, 10_000_000)]
     public int MaxRoomsPerApiKey { get; set; } = 10_000;
@@ -233,5 +242,6 @@ public sealed class LimitOptions
     public int AnonymousApiRequestsPerSecond { get; set; } = 50;
 
     /// <summary>The limits a store enforces inside each room's atomic change.</summary>
-    public RoomLimits ForRooms() => new(new MemberOpRate(MemberOpsPerSecond, MemberOpsBurst), MaxMembersPerRoom, MaxConnectionsPerMember, MaxPendingBytesPerConnection);
+    public RoomLimits ForRooms() =>
+        new(new MemberOpRate(MemberOpsPerSecond, MemberOpsBurst), MaxMembersPerRoom, MaxConnectionsPerMember, MaxPendingBytesPerConnection, MaxUnsettledOrderRecords);
 }

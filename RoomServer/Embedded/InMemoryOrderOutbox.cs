@@ -38,6 +38,15 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         signal.Notify(record.RoomId);
     }
 
+    /// <summary>The room's records not yet delivered or dead-lettered to every endpoint: those unread and the one held (state.lua counts so).</summary>
+    public int UnsettledCount(string roomId)
+    {
+        lock (_lock)
+        {
+            return _rooms.TryGetValue(roomId, out var outbox) ? outbox.Entries.Count - outbox.NextUnread + (outbox.Held is null ? 0 : 1) : 0;
+        }
+    }
+
     public Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count)
     {
         lock (_lock)

@@ -111,6 +111,14 @@ public sealed class InMemoryRoomStore(
         Task.FromResult(Change(change.RoomId, (room, published) =>
         {
             var before = room.State;
+
+            // Checked as state.lua does, after the transition's own checks and before the write rate is taken.
+            if (RoomStates.RejectionFor(before, change.State) is null && OrderRecordTypes.For(before, change.State) is not null
+                && orders.UnsettledCount(change.RoomId) >= _options.Limits.MaxUnsettledOrderRecords)
+            {
+                throw RoomLimits.TooManyOrderRecords(_options.Limits.MaxUnsettledOrderRecords);
+            }
+
             var ack = room.SetState(change, published);
             if (OrderRecordTypes.For(before, room.State) is { } type)
             {

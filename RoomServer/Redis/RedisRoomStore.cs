@@ -165,11 +165,20 @@ public sealed class RedisRoomStore(
 
     public async Task<VersionAck> SetStateAsync(StateChange change, CancellationToken cancellationToken)
     {
-        RedisValue[] args = [change.State, change.By, MemberOpsFor(change.By), RedisOrderOutbox.Group, .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s)];
+        RedisValue[] args =
+        [
+            change.State, change.By, MemberOpsFor(change.By), RedisOrderOutbox.Group, _limits.MaxUnsettledOrderRecords,
+            .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s),
+        ];
         var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args, RedisKeys.ForStateChange(change.RoomId));
         if (reply.Status == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
+        }
+
+        if (reply.Status == "order_records_waiting")
+        {
+            throw RoomLimits.TooManyOrderRecords(_limits.MaxUnsettledOrderRecords);
         }
 
         EnsureOk(reply, change.RoomId);

@@ -2,11 +2,13 @@
 -- KEYS after the room's (RedisKeys.ForStateChange): #KEYS-1 rs:{id}:orders (stream, the outbox)
 --   #KEYS rs:{id}:deliveries (hash, delivery status) — last, so the room's own key list may grow.
 -- ARGV 4 target state  5 by (member id or 'api')  6 the owner's write rate (take_member_op; '' for
---   the API)  7 the outbox's consumer group  8.. the states the target may be entered from
+--   the API)  7 the outbox's consumer group  8 the most order records the outbox may hold unsettled
+--   (RoomServer__Limits__MaxUnsettledOrderRecords)  9.. the states the target may be entered from
 --   (RoomStates' transition table, passed in so there is one definition).
 -- Checks: room exists (room_not_found); same state → no-op; current state among the sources, else
---   room_closed (from closed) or {'invalid_transition', current}; the owner's write rate
---   (rate_limited; the no-op too).
+--   room_closed (from closed) or {'invalid_transition', current}; for a transition that writes an order record,
+--   fewer than ARGV 8 records unsettled ({'order_records_waiting'}: read by RedisRoomStore as rate_limited); the
+--   owner's write rate (rate_limited; the no-op too).
 -- Effects: state set → 'state' event {state, by}. Into locked, locked → open, into closed (OrderRecordTypes):
 --   also the order record, XADDed to the room's outbox in this same step (DESIGN.md §8): fields orderId
 --   (ROOMID:VERSION) type version at by room (JSON: epoch state name menu members[id,name,...]
@@ -33,20 +35,13 @@ if current == target then
   return {'ok', redis.call('HGET', META, 'version')}
 end
 local allowed = false
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   if ARGV[i] == current then allowed = true end
 end
 if not allowed then
   if current == 'closed' then return {'room_closed'} end
   return {'invalid_transition', current}
 end
-if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
-local function json_strings(flat)
-  local parts = {}
-  for i, v in ipairs(flat) do parts[i] = q(v) end
-  return '[' .. table.concat(parts, ',') .. ']'
-end
-
 local function record_type()
   if target == 'locked' then return 'order.submitted' end
   if current == 'locked' and target == 'open' then return 'order.reopened' end
@@ -54,10 +49,32 @@ local function record_type()
   return nil
 end
 
+-- The records not yet settled: those the group has not read (after its last-delivered id) and the one it holds
+-- (pending). Counted only up to the limit, so the check reads at most that many entries.
+local function unsettled(limit)
+  if redis.call('EXISTS', ORDERS) == 0 then return 0 end
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', ORDERS)) do
+    local fields = {}
+    for i = 1, #g, 2 do fields[g[i]] = g[i + 1] end
+    if fields['name'] == group then
+      return #redis.call('XRANGE', ORDERS, '(' .. fields['last-delivered-id'], '+', 'COUNT', limit) + fields['pending']
+    end
+  end
+  return #redis.call('XRANGE', ORDERS, '-', '+', 'COUNT', limit)
+end
+
+local rtype = record_type()
+if rtype and unsettled(tonumber(ARGV[8])) >= tonumber(ARGV[8]) then return {'order_records_waiting'} end
+if not take_member_op(by, ARGV[6]) then return {'rate_limited'} end
+local function json_strings(flat)
+  local parts = {}
+  for i, v in ipairs(flat) do parts[i] = q(v) end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+
 redis.call('HSET', META, 'state', target)
 local version = append_event('state', { state = target, by = by })
 touch_room()
-local rtype = record_type()
 if rtype then
   local meta = redis.call('HMGET', META, 'roomId', 'epoch', 'name', 'menu')
   local room = '{"epoch":' .. q(meta[2]) .. ',"state":' .. q(target) .. ',"name":' .. q(meta[3])
