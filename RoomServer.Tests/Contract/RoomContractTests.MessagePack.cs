@@ -49,6 +49,28 @@ public abstract partial class RoomContractTests
     }
 
     /// <summary>
+    /// A MessagePack argument nested deeper than the reader takes, at its limit and past it, is an invalid_argument
+    /// like any other wrong shape, and the connection goes on (DESIGN.md §5): a hostile frame must neither recurse the
+    /// server off its stack nor close the connection. Around the reader's own limit (64) and far past it.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(66)]
+    [InlineData(500)]
+    public async Task AMessagePackArgumentNestedTooDeepIsAnInvalidArgumentAndTheConnectionGoesOn(int depth)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        await using var bin = await HubTestClient.ConnectAsync(Server.BaseUrl, await Server.TokenAsync(room, "bin"), o => o.MessagePack = true);
+
+        // Arrays of one element, nested: [[[...nil...]]].
+        var nested = new RawMessagePack([.. Enumerable.Repeat((byte)0x91, depth), 0xc0]);
+        (await bin.RejectedCodeAsync("Join", room.Id, nested)).Should().Be(RoomErrorCodes.InvalidArgument);
+        (await bin.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Epoch.Should().Be(room.Epoch, "the connection is still open and serves the next call");
+    }
+
+    /// <summary>
     /// A MessagePack string whose bytes are not UTF-8 is not text, as JSON's escaped lone surrogate is not
     /// (DESIGN.md §3): the same invalid_argument for the same argument, whichever the protocol. It was read
     /// with U+FFFD in place of the bad bytes, so a menu id became "not on the menu" and a since epoch a stale
