@@ -220,7 +220,132 @@ public abstract partial class RoomContractTests
         }
     }
 
+    /// <summary>
+    /// DESIGN §4 "Input refused as invalid (400) binds nothing on any route": after a 400 with a key, a valid request
+    /// with that key applies (were the 400 bound, it would be 422), and a retry of it gets its answer.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/rooms")]
+    [InlineData("/api/rooms/{roomId}/notices")]
+    [InlineData("/api/announcements")]
+    public async Task ARequestRefusedAs400BindsNothingToItsIdempotencyKey(string route)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var path = route.Replace("{roomId}", room.Id, StringComparison.Ordinal);
+        var (invalid, valid) = route switch
+        {
+            "/api/rooms" => ((object)new { name = "  ", menu = ContractServer.Menu }, (object)new { name = "Table 13", menu = ContractServer.Menu }),
+            "/api/announcements" => (new { kind = "maintenance", message = "  " }, new { kind = "maintenance", message = "Back in 5 minutes" }),
+            _ => (new { kind = "  ", payload = 5 }, new { kind = "eta", payload = 5 }),
+        };
+        var key = NewIdempotencyKey();
+
+        using var refused = await PostWithKeyAsync(Server.Api, path, invalid, key);
+        using var applied = await PostWithKeyAsync(Server.Api, path, valid, key);
+        using var retry = await PostWithKeyAsync(Server.Api, path, valid, key);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the first request is invalid input");
+        (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        applied.StatusCode.Should().Be(route == "/api/rooms" ? HttpStatusCode.Created : HttpStatusCode.Accepted,
+            "a 400 binds nothing, so the key is free for another request (bound, it would be 422)");
+        retry.StatusCode.Should().Be(applied.StatusCode, "the key is bound by the request that applied");
+        (await retry.Content.ReadAsStringAsync()).Should().Be(await applied.Content.ReadAsStringAsync(), "a retry gets the first answer's body");
+    }
+
+    /// <summary>
+    /// DESIGN §4 "a failed notice (404, 409, 429, 503) binds nothing": a keyed notice refused 409 because the room is
+    /// closed leaves the key free, so the same key with another body is refused for the room (409), not 422.
+    /// </summary>
+    [Fact]
+    public async Task ANoticeRefusedAsRoomClosedBindsNothingToItsIdempotencyKey()
+    {
+        var room = await Server.CreateRoomAsync();
+        (await Server.Api.PutAsJsonAsync($"/api/rooms/{room.Id}/state", new { state = "closed" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var key = NewIdempotencyKey();
+
+        using var first = await PostNoticeAsync(Server.Api, room, new { kind = "eta", payload = 5 }, key);
+        using var another = await PostNoticeAsync(Server.Api, room, new { kind = "eta", payload = 6 }, key);
+
+        foreach (var response in new[] { first, another })
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.Conflict, "a closed room takes no notice, and the refused one bound no key (bound, another body would be 422)");
+            (await response.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = RoomErrorCodes.RoomClosed, Status = 409 });
+        }
+
+        (await Server.SnapshotAsync(room)).Version.Should().Be(1, "only the close is an event");
+    }
+
+    /// <summary>
+    /// DESIGN §4: a notice's key is checked in its own script before the room's state, so a retry of a notice that
+    /// applied gets the first 202 and its version even once the room is closed, and applies nothing.
+    /// </summary>
+    [Fact]
+    public async Task ARetriedNoticeAfterTheRoomClosedGetsTheFirstAnswerAndAppliesNothing()
+    {
+        var (room, olga) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = olga;
+        var key = NewIdempotencyKey();
+        var body = new { kind = "eta", payload = new { minutes = 5 } };
+        using var first = await PostNoticeAsync(Server.Api, room, body, key);
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await first.Content.ReadFromJsonAsync<VersionAck>())!.Version.Should().Be(2);
+        (await olga.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "closed")).Version.Should().Be(3);
+        await olga.Client.NextEventShouldBeAsync(2);
+        await olga.Client.NextEventShouldBeAsync(3);
+
+        using var retry = await PostNoticeAsync(Server.Api, room, body, key);
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Accepted, "the key's record answers before the room's state is checked");
+        (await retry.Content.ReadFromJsonAsync<VersionAck>())!.Version.Should().Be(2, "the first notice's version");
+        (await Server.SnapshotAsync(room)).Version.Should().Be(3, "the retry applied nothing");
+        (await NoticeKindsAsync(room)).Should().Equal(["eta"], "the audit trail holds the notice once");
+        (await Server.Api.DeleteAsync($"/api/rooms/{room.Id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await olga.Client.NextEventShouldBeAsync(4)).Should().BeEquivalentTo(new { Type = RoomEventTypes.State, State = "deleted" }, "the retry sent no event");
+    }
+
+    /// <summary>
+    /// DESIGN §4: a notice's digest covers its payload's JSON text byte for byte — whitespace and member order count —
+    /// so the same value written otherwise under the same key is another request (422), and only the same bytes retry.
+    /// </summary>
+    [Fact]
+    public async Task ANoticesIdempotencyDigestIsItsPayloadsTextByteForByte()
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+        var key = NewIdempotencyKey();
+        const string Sent = """{"kind":"eta","payload":{"minutes":5,"note":"soon"}}""";
+        using var first = await PostRawWithKeyAsync(Server.Api, $"/api/rooms/{room.Id}/notices", Sent, key);
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await first.Content.ReadFromJsonAsync<VersionAck>())!.Version.Should().Be(2);
+        await ann.Client.NextEventShouldBeAsync(2);
+
+        foreach (var (body, what) in new[]
+        {
+            ("""{"kind":"eta","payload":{"minutes": 5, "note": "soon"}}""", "whitespace"),
+            ("""{"kind":"eta","payload":{"note":"soon","minutes":5}}""", "member order"),
+        })
+        {
+            using var other = await PostRawWithKeyAsync(Server.Api, $"/api/rooms/{room.Id}/notices", body, key);
+            other.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, $"a payload differing in {what} is another request");
+            (await other.Content.ReadFromJsonAsync<ProblemBody>()).Should().BeEquivalentTo(new { Code = RoomErrorCodes.InvalidArgument, Status = 422 });
+        }
+
+        using var retry = await PostRawWithKeyAsync(Server.Api, $"/api/rooms/{room.Id}/notices", Sent, key);
+        retry.StatusCode.Should().Be(HttpStatusCode.Accepted, "the same bytes are a retry");
+        (await retry.Content.ReadFromJsonAsync<VersionAck>())!.Version.Should().Be(2, "the retry gets the first answer");
+        await AssertNothingChangedAsync(room, ann, 2);
+    }
+
     private static string NewIdempotencyKey() => "idem-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A POST of exactly these JSON bytes (a serializer would write its own).</summary>
+    private static Task<HttpResponseMessage> PostRawWithKeyAsync(HttpClient client, string path, string json, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, key);
+        return client.SendAsync(request);
+    }
 
     private static Task<HttpResponseMessage> PostNoticeAsync(HttpClient client, TestRoom room, object body, string? key) =>
         PostWithKeyAsync(client, $"/api/rooms/{room.Id}/notices", body, key);
