@@ -49,6 +49,9 @@ public static class LimitSettings
     /// <summary>The deletion-retry test's own key (it fills its limit).</summary>
     public static readonly string GoneRoomApiKey = "gone-room-api-key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The test of a keyed creation refused at the limit (it fills its limit).</summary>
+    public static readonly string RefusedKeyApiKey = "refused-key-api-key-" + Guid.NewGuid().ToString("N");
+
     /// <summary>As configuration keys (in-process servers); <see cref="Environment"/> as variables (replica processes).</summary>
     public static Dictionary<string, string> Settings() => new()
     {
@@ -73,6 +76,7 @@ public static class LimitSettings
         ["RoomServer:ApiKeys:5"] = UncountedApiKey,
         ["RoomServer:ApiKeys:6"] = LostMarkApiKey,
         ["RoomServer:ApiKeys:7"] = GoneRoomApiKey,
+        ["RoomServer:ApiKeys:8"] = RefusedKeyApiKey,
         ["RoomServer:Limits:MaxRoomsPerApiKey"] = MaxRoomsPerApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

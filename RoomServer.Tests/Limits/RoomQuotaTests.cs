@@ -148,6 +148,43 @@ public abstract class RoomQuotaTests(ContractServer server)
         full.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "one place was freed, once");
     }
 
+    /// <summary>
+    /// DESIGN §4: a room creation records its Idempotency-Key before it acts, so a keyed create refused 429 at the key's
+    /// room limit binds the key: another body with it is 422 for the whole window, and the same body runs again.
+    /// </summary>
+    [Fact]
+    public async Task AKeyedCreationRefusedAtTheLimitBindsItsIdempotencyKey()
+    {
+        using var client = QuotaClient(LimitSettings.RefusedKeyApiKey);
+        var body = new { name = "Refused", menu = ContractServer.Menu };
+        var rooms = new List<string>();
+        for (var i = 0; i < LimitSettings.MaxRoomsPerApiKey; i++)
+        {
+            using var filler = await client.PostAsJsonAsync("/api/rooms", body, ContractServer.Json);
+            filler.StatusCode.Should().Be(HttpStatusCode.Created);
+            rooms.Add((await filler.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!.RoomId);
+        }
+
+        using var refused = await PostWithKeyAsync(client, body, "refused-at-limit");
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "the key is at its room limit");
+        (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RateLimited);
+
+        using var another = await PostWithKeyAsync(client, new { name = "Another", menu = ContractServer.Menu }, "refused-at-limit");
+
+        another.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "the refused attempt bound the key to its body (unbound, this would be 429 again)");
+        var problem = (await another.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Should().BeEquivalentTo(new { Code = RoomErrorCodes.InvalidArgument, Status = 422 });
+        problem.Detail.Should().Contain("Idempotency-Key reused with a different request");
+
+        (await client.DeleteAsync($"/api/rooms/{rooms[0]}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        using var again = await PostWithKeyAsync(client, body, "refused-at-limit");
+        again.StatusCode.Should().Be(HttpStatusCode.Created, "a retry with the same body runs again, and a place is free now");
+        var created = (await again.Content.ReadFromJsonAsync<RoomCreatedResponse>(ContractServer.Json))!;
+        (await client.GetAsync($"/api/rooms/{created.RoomId}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        using var stillBound = await PostWithKeyAsync(client, new { name = "Another", menu = ContractServer.Menu }, "refused-at-limit");
+        stillBound.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "the key stays bound to its first body");
+    }
+
     protected static string ApiKeyId(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))[..16];
 
     protected HttpClient QuotaClient(string apiKey)
