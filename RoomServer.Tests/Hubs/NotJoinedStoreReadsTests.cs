@@ -50,7 +50,9 @@ public abstract class NotJoinedStoreReadsTests(NotJoinedStoreReadsTests.ICountin
         codes.Should().Contain(RoomErrorCodes.RateLimited);
 
         // One bucket for the member on this replica, not one per connection: the other device is paced too.
-        (await tablet.RejectedCodeAsync("Refresh", room.Id)).Should().Be(RoomErrorCodes.RateLimited);
+        var paced = await RefusalAsync(tablet, room);
+        paced.Code.Should().Be(RoomErrorCodes.RateLimited);
+        paced.ErrorText.Should().Contain($"at most {PerSecond} such calls a second, bursts of {Burst}", "the message names the limit (DESIGN §5)");
         (counting.Reads(room.Id, "bob") - before).Should().Be(reads);
 
         // It refills at the rate: a call that reads the store again answers "call Join first".

@@ -22,7 +22,7 @@ public abstract partial class LimitTests
             var act = () => late.InvokeAsync("Join", room.Id, null);
             var refused = (await act.Should().ThrowAsync<HubErrorException>()).Which;
             refused.Code.Should().Be(RoomErrorCodes.RateLimited, "a reached limit, not a removal (forbidden means removed to clients)");
-            refused.ErrorText.Should().Contain("full");
+            refused.ErrorText.Should().Contain("full").And.Contain($"{LimitSettings.MaxMembersPerRoom} members", "the message names the limit (DESIGN §5)");
 
             var snapshot = await Server.SnapshotAsync(room);
             snapshot.Members.Should().HaveCount(LimitSettings.MaxMembersPerRoom);
@@ -55,7 +55,10 @@ public abstract partial class LimitTests
         await second.InvokeAsync("Join", room.Id, null);
         await using var third = await Server.ConnectAsync(token);
 
-        (await third.RejectedCodeAsync("Join", room.Id, null)).Should().Be(RoomErrorCodes.RateLimited);
+        var join = () => third.InvokeAsync("Join", room.Id, null);
+        var refused = (await join.Should().ThrowAsync<HubErrorException>()).Which;
+        refused.Code.Should().Be(RoomErrorCodes.RateLimited);
+        refused.ErrorText.Should().Contain($"already has {LimitSettings.MaxConnectionsPerMember} open connections", "the message names the limit (DESIGN §5)");
         await AssertNothingChangedAsync(room, bob, 2);
 
         await second.InvokeAsync("Leave", room.Id);

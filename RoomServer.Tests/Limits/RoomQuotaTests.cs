@@ -39,7 +39,9 @@ public abstract class RoomQuotaTests(ContractServer server)
 
         refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
         refused.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-        (await refused.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(RoomErrorCodes.RateLimited);
+        var problem = (await refused.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be(RoomErrorCodes.RateLimited);
+        problem.Detail.Should().Contain($"already has {LimitSettings.MaxRoomsPerApiKey} live rooms", "the message names the limit (DESIGN §5)");
         (await server.CreateRoomAsync()).Id.Should().NotBeNullOrEmpty("another key's rooms are counted apart");
 
         (await quota.DeleteAsync($"/api/rooms/{rooms[0]}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
