@@ -114,6 +114,26 @@ public abstract partial class RoomContractTests
         (await ann.Client.NextEventShouldBeAsync(2)).Should().BeEquivalentTo(new { Type = RoomEventTypes.Refresh, By = "ann" });
     }
 
+    /// <summary>DESIGN §3: <c>Refresh</c> is refused only in a closed room; in a locked one it asks the members to reload, and changes nothing else.</summary>
+    [Fact]
+    public async Task RefreshWorksInALockedRoomAndChangesNothingElse()
+    {
+        var (room, olga) = await RoomWithMemberAsync("olga", "owner");
+        await using var _ = olga;
+        await using var bob = await Server.JoinAsync(room, "bob");
+        (await bob.Client.SetChoiceAsync(room, "pizza", 2)).Version.Should().Be(3);
+        (await olga.Client.InvokeAsync<VersionAck>("SetRoomState", room.Id, "locked")).Version.Should().Be(4);
+        await olga.Client.SkipEventsThroughAsync(4);
+        var before = await Server.SnapshotAsync(room);
+
+        var refreshed = await bob.Client.InvokeAsync<VersionAck>("Refresh", room.Id);
+
+        refreshed.Version.Should().Be(5, "a locked room takes a refresh (only closed refuses it)");
+        (await olga.Client.NextEventShouldBeAsync(5)).Should().BeEquivalentTo(new { Type = RoomEventTypes.Refresh, By = "bob" });
+        var after = await Server.SnapshotAsync(room);
+        after.Should().BeEquivalentTo(before with { Version = 5 }, "a refresh changes nothing but the version: the room stays locked, the order as it was");
+    }
+
     [Fact]
     public async Task LeaveStopsTheConnectionsEventsForTheRoom()
     {
