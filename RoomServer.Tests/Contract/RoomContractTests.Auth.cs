@@ -61,12 +61,58 @@ public abstract partial class RoomContractTests
         (await client.SetChoiceAsync(room, "pizza", 1)).Version.Should().Be(2);
     }
 
-    /// <summary>An HS256 token over exactly the payload given (a library would write its own numbers).</summary>
-    private static string HandMadeToken(string signingKey, string payload)
+    /// <summary>
+    /// DESIGN §3: member tokens are HS256. A token with every claim right, signed with the server's own key but by HS384
+    /// or HS512, is a bad token: 401 at the hub's connect and on a room read. The same token signed HS256 is taken,
+    /// so the algorithm alone is what is refused.
+    /// </summary>
+    [Theory]
+    [InlineData("HS384")]
+    [InlineData("HS512")]
+    public async Task ATokenSignedWithTheServersKeyByAnotherHmacThanHs256IsRefused(string alg)
+    {
+        var room = await Server.CreateRoomAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var payload = $$"""
+            {"sub":"ann","room":"{{room.Id}}","name":"Ann","role":"member","iss":"roomshare","aud":"roomshare","iat":{{now}},"nbf":{{now}},"exp":{{now + 3600}}}
+            """;
+        var hs256 = HandMadeToken(Server.SigningKey, payload);
+        var other = HandMadeToken(Server.SigningKey, payload, alg);
+
+        (await ReadRoomAsync(room, hs256)).StatusCode.Should().Be(HttpStatusCode.OK, "the same claims signed HS256 are a good token");
+        await using (var control = await Server.ConnectAsync(hs256))
+        {
+            (await control.InvokeAsync<Rooms.JoinResult>("Join", room.Id, null)).Position.Version.Should().Be(1);
+        }
+
+        using var read = await ReadRoomAsync(room, other);
+        read.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"a token signed {alg} is not a member token");
+        (await read.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unauthorized");
+        var connect = () => Server.ConnectAsync(other);
+        (await connect.Should().ThrowAsync<HubConnectException>($"a token signed {alg} opens no connection")).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    private async Task<HttpResponseMessage> ReadRoomAsync(TestRoom room, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await Server.Anonymous.SendAsync(request);
+    }
+
+    /// <summary>A token over exactly the payload given (a library would write its own numbers), signed HS256 unless told otherwise.</summary>
+    private static string HandMadeToken(string signingKey, string payload, string alg = "HS256")
     {
         static string Encode(byte[] bytes) => Base64UrlEncoder.Encode(bytes);
-        var unsigned = Encode(Encoding.UTF8.GetBytes("""{"alg":"HS256","typ":"JWT"}""")) + "." + Encode(Encoding.UTF8.GetBytes(payload.Trim()));
-        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(signingKey), Encoding.ASCII.GetBytes(unsigned));
+        var unsigned = Encode(Encoding.UTF8.GetBytes($$"""{"alg":"{{alg}}","typ":"JWT"}""")) + "." + Encode(Encoding.UTF8.GetBytes(payload.Trim()));
+        var key = Encoding.UTF8.GetBytes(signingKey);
+        var data = Encoding.ASCII.GetBytes(unsigned);
+        var signature = alg switch
+        {
+            "HS256" => HMACSHA256.HashData(key, data),
+            "HS384" => HMACSHA384.HashData(key, data),
+            "HS512" => HMACSHA512.HashData(key, data),
+            _ => throw new ArgumentOutOfRangeException(nameof(alg), alg, "an HMAC algorithm"),
+        };
         return unsigned + "." + Encode(signature);
     }
 
