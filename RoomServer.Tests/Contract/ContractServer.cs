@@ -22,6 +22,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
     public const int MaxNoticePayloadBytes = 4096;
     public const int IdempotencyWindow = 30;
     public const int PresenceGraceSeconds = 2;
+    public const string ReplicaId = "contract";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -66,7 +67,7 @@ public abstract class ContractServer : IAsyncLifetime, IDisposable
             ["RoomServer:ApiKeys:1"] = OtherApiKey,
             ["RoomServer:ApiKeys:2"] = CommaApiKey,
             ["RoomServer:Jwt:SigningKey"] = SigningKey,
-            ["RoomServer:ReplicaId"] = "contract",
+            ["RoomServer:ReplicaId"] = ReplicaId,
             ["RoomServer:HistoryLength"] = HistoryLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:AuditLength"] = AuditLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RoomServer:MaxQuantity"] = MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture),

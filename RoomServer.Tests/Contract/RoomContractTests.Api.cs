@@ -217,6 +217,21 @@ public abstract partial class RoomContractTests
         (await ann.Client.RejectedCodeAsync("SetChoice", room.Id, "pizza", 1, null)).Should().Be("room_not_found");
     }
 
+    /// <summary>DESIGN §4: a ready replica's <c>/readyz</c> is 200 <c>{ status: "ready", replica, reason: null }</c>, <c>replica</c> its configured ReplicaId.</summary>
+    [Fact]
+    public async Task AReadyReplicasReadinessNamesItselfWithNoReason()
+    {
+        using var response = await Server.Anonymous.GetAsync("/readyz");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        body.GetProperty("status").GetString().Should().Be("ready");
+        body.GetProperty("replica").GetString().Should().Be(ContractServer.ReplicaId, "the replica is the configured RoomServer:ReplicaId");
+        body.TryGetProperty("reason", out var reason).Should().BeTrue("optional fields are present as null (DESIGN §3)");
+        reason.ValueKind.Should().Be(JsonValueKind.Null, "nothing is degraded");
+    }
+
     [Fact]
     public async Task HealthReadinessAndTheOpenApiDocumentAreServed()
     {
