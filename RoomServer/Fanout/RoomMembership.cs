@@ -213,6 +213,10 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             .Where(r => r.Connections.Count > 0)
             .ToList();
 
+    /// <summary>One room's joined connections here, copied for a tick (none when nobody is in it).</summary>
+    public IReadOnlyList<TrackedConnection> JoinedConnectionsOf(string roomId) =>
+        _rooms.TryGetValue(roomId, out var entry) ? entry.Joined() : [];
+
     /// <summary>The rooms <paramref name="includeRoom"/> picks with any local member, joined or still joining.</summary>
     public IReadOnlyList<string> RoomsWithMembers(Func<string, bool> includeRoom) =>
         _rooms.Where(r => r.Value.Members.Length > 0 && includeRoom(r.Key)).Select(r => r.Key).ToList();

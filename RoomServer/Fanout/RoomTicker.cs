@@ -181,7 +181,7 @@ public sealed class RoomTicker(
         {
             await TickInTurnAsync((roomId, []), tracked: false, Stopping, afterRestore: true);
         }
-        while (_restores.Ended(roomId) && !Stopping.IsCancellationRequested);
+        while (!Stopping.IsCancellationRequested && _restores.Ended(roomId));
     }
 
     /// <summary>A room's slice: stable within this process, and different across replicas (the string hash is seeded per process).</summary>
@@ -325,8 +325,7 @@ public sealed class RoomTicker(
         }
     }
 
-    private List<LocalConnection> LocalConnectionsOf(string roomId) =>
-        membership.Snapshot(id => id == roomId).SelectMany(r => ToLocal(r.Connections)).ToList();
+    private List<LocalConnection> LocalConnectionsOf(string roomId) => ToLocal(membership.JoinedConnectionsOf(roomId));
 
     private List<LocalConnection> ToLocal(IReadOnlyCollection<TrackedConnection> connections)
     {

@@ -51,9 +51,9 @@ public sealed class HeldConnections(ReplicaDrain drain)
         }
 
         _byConnection[connection.ConnectionId] = id;
-        if (ConnectionOwnerCheck.OwnerKey(connection.User) is { } member)
+        if (ConnectionOwnerCheck.OwnerKey(connection.User) is { } owner)
         {
-            _owners[id] = member;
+            _owners[id] = owner;
         }
 
         // A WebSocket makes no request after its upgrade (and the gate refuses upgrades): nothing to hold.

@@ -19,9 +19,12 @@ public sealed record RoomLimits(MemberOpRate MemberOps, int MaxMembers, int MaxC
     public static RoomException WritesTooFast(MemberOpRate rate) =>
         new(RoomErrorCodes.RateLimited, $"this member is changing the room too fast (at most {rate.PerSecond} writes a second, bursts of {rate.Burst}); slow down and retry");
 
-    /// <summary>A state change that would write an order record past <see cref="MaxUnsettledOrderRecords"/>: they settle as they are delivered.</summary>
+    /// <summary>
+    /// A state change while <see cref="MaxUnsettledOrderRecords"/> or more are unsettled ("at least": an operator's retried
+    /// dead letters, and an older replica's transitions in a rolling upgrade, are not refused): they settle as they are delivered.
+    /// </summary>
     public static RoomException TooManyOrderRecords(int maxRecords) =>
-        new(RoomErrorCodes.RateLimited, $"this room already has {maxRecords} order records waiting to be delivered to the restaurant's systems, the most it may have (RoomServer__Limits__MaxUnsettledOrderRecords); its state can change again once they are delivered or dead-lettered");
+        new(RoomErrorCodes.RateLimited, $"this room already has at least {maxRecords} order records waiting to be delivered to the restaurant's systems (RoomServer__Limits__MaxUnsettledOrderRecords: at most {maxRecords}); its state can change again once they are delivered or dead-lettered");
 
     /// <summary>One connection more than <see cref="MaxConnectionsPerMember"/>: closing another frees it, so <c>rate_limited</c>.</summary>
     public static RoomException TooManyConnections(int maxConnections) =>

@@ -25,7 +25,7 @@ public sealed class SingleFlight(Action<Exception> onFault, CancellationToken st
     }
 
     /// <summary>For a job that has just read what it works on: the requests made so far are answered by this run.</summary>
-    public void AnswerRequestsSoFar() => Volatile.Write(ref _requested, 0);
+    public void AnswerRequestsSoFar() => Interlocked.Exchange(ref _requested, 0); // a full fence, as in RunAsync
 
     private async Task RunAsync()
     {

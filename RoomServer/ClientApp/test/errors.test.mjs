@@ -98,6 +98,15 @@ test('a Join refused for a full room or the connection limit is a count to show,
   for (const code of ['room_full', 'connect_limited']) assert.equal(isFatal(code), false, code);
 });
 
+test('a state change refused while the room\'s orders wait for the restaurant says so, not "a moment"', () => {
+  const waiting = parseHubError(new Error("An unexpected error occurred invoking 'SetRoomState' on the server. HubException: rate_limited: "
+    + "this room already has at least 100 order records waiting to be delivered to the restaurant's systems (RoomServer__Limits__MaxUnsettledOrderRecords: "
+    + 'at most 100); its state can change again once they are delivered or dead-lettered'));
+  assert.equal(waiting.code, 'rate_limited');
+  assert.match(describeError(waiting.code, waiting.text), /has not received this room's earlier orders yet/);
+  assert.match(describeError('rate_limited', 'this member is changing the room too fast'), /Too many changes at once/);
+});
+
 test('a write or call rate keeps rate_limited (retried, its own wording); other codes are no join limit', () => {
   const writes = joinRefused('this member is changing the room too fast (at most 5 writes a second, bursts of 10); slow down and retry');
   assert.equal(joinLimit(writes), null);

@@ -14,7 +14,8 @@
 --   (ROOMID:VERSION) type version at by room (JSON: epoch state name menu members[id,name,...]
 --   choices[memberId:menuId,qty,...], read by RedisOrderOutbox). The outbox and its status hash lose
 --   their TTL until the worker has settled every record (outbox_settle.lua gives it back).
--- Reply: {'ok', version} (VersionReply); {'invalid_transition', current} (ScriptReply.Detail).
+-- Reply: {'ok', version} (VersionReply); {'invalid_transition', current} (ScriptReply.Detail); {'order_records_waiting'};
+--   {'room_not_found'}, {'room_closed'}, {'rate_limited'}.
 if not room_exists() then return {'room_not_found'} end
 local target, by, group = ARGV[4], ARGV[5], ARGV[7]
 local ORDERS, DELIVERIES = KEYS[#KEYS - 1], KEYS[#KEYS]
@@ -49,18 +50,24 @@ local function record_type()
   return nil
 end
 
--- The records not yet settled: those the group has not read (after its last-delivered id) and the one it holds
--- (pending). Counted only up to the limit, so the check reads at most that many entries.
+-- The records not yet settled: those the group has not read (its lag, Redis 7) and the one it holds (pending). An
+-- outbox shorter than the limit holds fewer, so most changes read nothing more than its length. Only where the lag is
+-- unknown are the unread entries read (up to the limit; each holds a whole order, hence the lag first).
 local function unsettled(limit)
-  if redis.call('EXISTS', ORDERS) == 0 then return 0 end
+  local length = redis.call('XLEN', ORDERS)
+  if length < limit then return length end
   for _, g in ipairs(redis.call('XINFO', 'GROUPS', ORDERS)) do
     local fields = {}
     for i = 1, #g, 2 do fields[g[i]] = g[i + 1] end
     if fields['name'] == group then
-      return #redis.call('XRANGE', ORDERS, '(' .. fields['last-delivered-id'], '+', 'COUNT', limit) + fields['pending']
+      local unread = fields['lag']
+      if type(unread) ~= 'number' then
+        unread = #redis.call('XRANGE', ORDERS, '(' .. fields['last-delivered-id'], '+', 'COUNT', limit)
+      end
+      return unread + fields['pending']
     end
   end
-  return #redis.call('XRANGE', ORDERS, '-', '+', 'COUNT', limit)
+  return length -- no group has read any of them
 end
 
 local rtype = record_type()

@@ -45,6 +45,18 @@ function membersFromText(text) {
 }
 
 /**
+ * A `rate_limited` whose wait is not a moment's, recognised by the server's text: a state change refused while the
+ * room's earlier orders have not reached the restaurant (RoomServer__Limits__MaxUnsettledOrderRecords, DESIGN.md §8).
+ */
+function rateLimitedFromText(text) {
+  if (/\border records waiting to be delivered\b/i.test(text ?? '')) {
+    return 'The restaurant has not received this room\'s earlier orders yet. The room can be locked, reopened or closed again once they arrive.';
+  }
+
+  return 'Too many changes at once. Wait a moment and try again.';
+}
+
+/**
  * The refusals of RemoveMember a person can act on, recognised by the server's text (DESIGN.md §3: an
  * owner, or someone the room never had, is `invalid_argument`); any other stays general.
  */
@@ -69,7 +81,7 @@ export function describeError(code, text = '', { maxQuantity = null } = {}) {
     case 'unknown_menu_item': return 'That dish is no longer on the menu.';
     case 'invalid_quantity': return `Quantity must be between 0 and ${maxFromText(text, maxQuantity)}`;
     case 'invalid_argument': return invalidArgumentFromText(text);
-    case 'rate_limited': return 'Too many changes at once. Wait a moment and try again.';
+    case 'rate_limited': return rateLimitedFromText(text);
     case 'room_full': return `This room is full${membersFromText(text)}. Ask the table to remove someone, then try again.`;
     case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
     case 'payload_too_large': return 'That request was too large.';
