@@ -225,12 +225,24 @@ public sealed class RedisOrderOutbox(
         var body = UnreadableOrderRecords.StoredAsJson(stored);
         foreach (var endpoint in endpoints)
         {
+            // As the worker's dead letters (DESIGN.md §8): each right after a renewal that landed, and its status written by
+            // the holder alone. The loop may outlast a claim (several endpoints, a slow store): a replica that took the
+            // record over meanwhile may have delivered it, and a letter here would be retried into a second delivery.
+            if (!await KeepAsync(roomId, entryId, consumer))
+            {
+                OrdersLog.ClaimLost(logger, roomId, orderId);
+                return;
+            }
+
             var letter = new DeadLetter("", orderId, roomId, fields.GetValueOrDefault("type", ""), UnreadableOrderRecords.VersionOf(fields),
                 fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), body);
             await AddDeadLetterAsync([.. DeadLetterFields(letter), UnreadableOrderRecords.MarkerField, 1]);
             metrics.Unreadable();
-            await redis.CallAsync("outbox-status", () => Database.HashSetAsync(RedisKeys.OrderDeliveries(roomId), StatusField(orderId, endpoint),
-                WriteDelivery(new EndpointDelivery(DeliveryStatuses.Dead, 0, reason))));
+            if (!await SetStatusAsync(roomId, entryId, consumer, StatusField(orderId, endpoint), new EndpointDelivery(DeliveryStatuses.Dead, 0, reason)))
+            {
+                OrdersLog.ClaimLost(logger, roomId, orderId);
+                return;
+            }
         }
 
         if (!Settled(await SettleEntryAsync(roomId, entryId, consumer)))
@@ -243,13 +255,18 @@ public sealed class RedisOrderOutbox(
         OrdersLog.UnreadableRecord(logger, roomId, entryId, claims, why.Message, endpoints.Count, why);
     }
 
-    public async Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) =>
-        (long)await redis.EvaluateAsync(OutboxScripts.Keep, [RedisKeys.Orders(entry.RoomId)], [Group, consumer, entry.EntryId]) == 1;
+    public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => KeepAsync(entry.RoomId, entry.EntryId, consumer);
+
+    private async Task<bool> KeepAsync(string roomId, string entryId, string consumer) =>
+        (long)await redis.EvaluateAsync(OutboxScripts.Keep, [RedisKeys.Orders(roomId)], [Group, consumer, entryId]) == 1;
 
     /// <summary>One script in the record's slot (outbox_status.lua): the holder check costs no round trip of its own.</summary>
-    public async Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) =>
-        (long)await redis.EvaluateAsync(OutboxScripts.Status, [RedisKeys.Orders(entry.RoomId), RedisKeys.OrderDeliveries(entry.RoomId)],
-            [Group, consumer, entry.EntryId, StatusField(entry.OrderId, endpoint), WriteDelivery(delivery)]) == 1;
+    public Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) =>
+        SetStatusAsync(entry.RoomId, entry.EntryId, consumer, StatusField(entry.OrderId, endpoint), delivery);
+
+    private async Task<bool> SetStatusAsync(string roomId, string entryId, string consumer, string statusField, EndpointDelivery delivery) =>
+        (long)await redis.EvaluateAsync(OutboxScripts.Status, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId)],
+            [Group, consumer, entryId, statusField, WriteDelivery(delivery)]) == 1;
 
     public Task DeadLetterAsync(DeadLetter letter) => AddDeadLetterAsync(DeadLetterFields(letter));
 
