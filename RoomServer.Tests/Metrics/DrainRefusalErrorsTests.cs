@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Hosting;
 using RoomShare.RoomServer.Metrics;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
@@ -28,25 +27,9 @@ public sealed class DrainRefusalErrorsTests
         await server.InitializeAsync();
         try
         {
-            var room = await server.CreateRoomAsync();
-            await using var device = await server.ConnectAsync(await server.TokenAsync(room, "bob"));
-            server.Hold.Arm("bob");
-            var join = device.InvokeAsync("Join", room.Id, null);
-            await server.Hold.Reached.WaitAsync(TimeSpan.FromSeconds(10));
-
             using var errors = new MetricCollector<long>(server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoomMetrics.MeterName, "roomshare.errors");
-            var stopping = Task.Factory.StartNew(server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication, TaskCreationOptions.LongRunning);
-            try
+            await using (var drain = await HeldDrain.StartAsync(server))
             {
-                await Poll.UntilAsync(
-                    async () =>
-                    {
-                        using var ready = await server.Anonymous.GetAsync("/readyz");
-                        return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
-                    },
-                    TimeSpan.FromSeconds(10),
-                    "the replica drains");
-
                 // A negotiate, and a request naming a connection this replica does not hold: both the gate's.
                 using var negotiate = await server.Anonymous.PostAsync("/hubs/room/negotiate?negotiateVersion=1", null);
                 using var unknown = await server.Anonymous.GetAsync("/hubs/room?id=not-held-here");
@@ -58,14 +41,8 @@ public sealed class DrainRefusalErrorsTests
                 }
 
                 errors.GetMeasurementSnapshot().Should().BeEmpty("no client sees a refusal nginx retries on another replica");
+                await drain.EndAsync();
             }
-            finally
-            {
-                server.Hold.Release();
-            }
-
-            (await join).ValueKind.Should().NotBe(System.Text.Json.JsonValueKind.Undefined, "the held Join still answers before its connection is closed");
-            await stopping.WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally
         {
