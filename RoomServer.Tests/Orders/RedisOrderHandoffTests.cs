@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using RoomShare.RoomServer.Tests.Infrastructure;
+using RoomShare.RoomServer.Tests.Metrics;
 using Xunit.Abstractions;
 
 namespace RoomShare.RoomServer.Tests.Orders;
@@ -13,6 +14,9 @@ namespace RoomShare.RoomServer.Tests.Orders;
 public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
+
+    /// <summary><c>roomshare_webhook_deliveries_total</c>'s outcomes (DESIGN.md §9).</summary>
+    private static readonly string[] Outcomes = ["delivered", "failed", "retried", "dead", "unreadable"];
 
     [Fact]
     public async Task LockingARoomDeliversOneSignedOrderSubmittedWithTheRightTotalsAndTheStatusSaysDelivered()
@@ -221,7 +225,51 @@ public sealed class RedisOrderHandoffTests(ITestOutputHelper output)
         var metrics = await new HttpClient { BaseAddress = replica.BaseUrl }.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         metrics.Should().MatchRegex("roomshare_webhook_deliveries_total\\{[^}]*outcome=\"retried\"\\} [5-9]")
             .And.MatchRegex("roomshare_webhook_deliveries_total\\{[^}]*outcome=\"delivered\"\\} 1\\b");
+        // Every attempt but the last failed (refused, 500, 500, timed out), and each counts one failed (DESIGN.md §9).
+        var attemptsMade = status.GetProperty("attempts").GetInt32();
+        new PrometheusText(metrics).Value("roomshare_webhook_deliveries_total", ("outcome", "failed"))
+            .Should().Be(attemptsMade - 1, $"each of the {attemptsMade - 1} attempts that failed before the one delivered counts one failed");
     }
+
+    /// <summary>
+    /// <c>roomshare_webhook_deliveries_total{outcome}</c> (DESIGN.md §8, §9): every attempt that fails counts one
+    /// <c>failed</c>, the last one before a dead letter included; <c>retried</c> counts only the attempts scheduled after
+    /// one, <c>dead</c> the letter and <c>delivered</c> the 2xx. One record fails all its three attempts (500) and is
+    /// dead-lettered; the next fails once and is delivered at its second attempt.
+    /// </summary>
+    [Fact]
+    public async Task EachFailedAttemptCountsOneFailedTheLastBeforeADeadLetterIncludedBesideRetriedDeadAndDelivered()
+    {
+        await using var stage = await OrderHandoffStage.StartAsync(webhooks: new Dictionary<string, string> { ["RoomServer__Webhooks__MaxAttempts"] = "3" });
+        var replica = stage.Replicas[0];
+        var roomId = await stage.CreateRoomWithOrderAsync(replica);
+        // Requests 0-2: the submitted record's three attempts; 3 and 4: the closed record's two.
+        stage.Receiver.Answers = n => n < 4 ? ReceiverAnswer.ServerError : ReceiverAnswer.Ok;
+
+        await stage.SetStateAsync(replica, roomId, "locked");
+        await WaitForDeadLetterAsync(stage, replica, roomId);
+        await stage.SetStateAsync(replica, roomId, "closed");
+        await stage.WaitForOrderAsync(replica, roomId,
+            o => OrderHandoffStage.Deliveries(o).Select(d => d.GetProperty("status").GetString()).SequenceEqual(["dead", "delivered"]), Delivery);
+        stage.Receiver.All.Select(r => r.Answer).Should().Equal(
+            [ReceiverAnswer.ServerError, ReceiverAnswer.ServerError, ReceiverAnswer.ServerError, ReceiverAnswer.ServerError, ReceiverAnswer.Ok],
+            "three attempts for the dead record, two for the delivered one");
+
+        using var scrape = new HttpClient { BaseAddress = replica.BaseUrl };
+        var metrics = await Poll.ForAsync(
+            async () => new PrometheusText(await scrape.GetStringAsync(new Uri("/metrics", UriKind.Relative))),
+            m => Outcome(m, "dead") == 1 && Outcome(m, "delivered") == 1,
+            TimeSpan.FromSeconds(10),
+            m => $"the dead letter and the delivery counted; scraped: {string.Join(", ", Outcomes.Select(o => $"{o}={Outcome(m, o)}"))}");
+        Outcome(metrics, "failed").Should().Be(4, "four attempts failed (500): three of the dead-lettered record, the last included, and the first of the delivered one");
+        Outcome(metrics, "retried").Should().Be(3, "a retry was scheduled after each failed attempt but the dead record's last");
+        Outcome(metrics, "dead").Should().Be(1);
+        Outcome(metrics, "delivered").Should().Be(1);
+        Outcome(metrics, "unreadable").Should().BeNull("every record was read");
+    }
+
+    private static double? Outcome(PrometheusText metrics, string outcome) =>
+        metrics.Value("roomshare_webhook_deliveries_total", ("outcome", outcome));
 
     [Fact]
     public async Task KillingTheReplicaThatIsDeliveringLeavesTheRecordToAnotherReplicaThatCompletesIt()
