@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Orders;
@@ -63,6 +64,9 @@ internal sealed class RenewingDelivery : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>What the worker logged so far.</summary>
+    public FakeLogCollector Logs => _provider.GetFakeLogCollector();
 
     public async ValueTask DisposeAsync()
     {
