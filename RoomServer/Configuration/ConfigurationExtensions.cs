@@ -19,6 +19,7 @@ public static class ConfigurationExtensions
         // In every mode: a malformed Redis setting is refused even where no Redis is configured, and so is
         // any Redis setting without the connection string that would make the replica use it.
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, ShardedPubSubSettingValidator>();
         builder.Services.AddSingleton<IValidateOptions<RoomServerOptions>, RedisSettingsWithoutRedisValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ReplicaExit>();
