@@ -20,6 +20,9 @@ public sealed class NestedOptionsValidationTests
     [InlineData("RoomServer:Limits:MaxAnnouncementLength", "40001")]
     [InlineData("RoomServer:Limits:HubCallsPerSecond", "0")]
     [InlineData("RoomServer:Limits:MaxHubMessageBytes", "0")]
+
+    // A long-polling client's messages are POST bodies, cut at 256 KiB: a larger limit would hold on a WebSocket only.
+    [InlineData("RoomServer:Limits:MaxHubMessageBytes", "262145")]
     [InlineData("RoomServer:Jwt:TokenLifetimeMinutes", "-5")]
     [InlineData("RoomServer:Jwt:Issuer", "")]
     [InlineData("RoomServer:Jwt:Audience", " ")]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Json;
+using RoomShare.RoomServer.Configuration;
 
 namespace RoomShare.RoomServer.Api;
 
@@ -30,7 +31,7 @@ public static class ApiExtensions
 
         // The API's bodies are small; a larger one is refused before it is read (payload_too_large).
         // nginx's client_max_body_size (nginx/roomshare-locations.conf) is the same: change both.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 256 * 1024);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = LimitOptions.MaxRequestBodyBytes);
         return builder;
     }
 }

@@ -132,6 +132,12 @@ public sealed class JwtOptions
 /// <summary>Input limits: past them a call fails with a clear code instead of costing the server.</summary>
 public sealed class LimitOptions
 {
+    /// <summary>
+    /// The largest HTTP request body a replica reads (Kestrel's <c>MaxRequestBodySize</c>, ApiExtensions), and
+    /// nginx's <c>client_max_body_size</c> (nginx/roomshare-locations.conf): change both.
+    /// </summary>
+    public const int MaxRequestBodyBytes = 256 * 1024;
+
     // Each maximum below is one a request can reach within the API's 256 KiB body (ApiExtensions): 5 000
     // minimal menu items (ids i0..i4999) are ~210 KB; a larger setting would start a server that refuses the body first.
     [Range(1, 5_000)]
@@ -160,7 +166,10 @@ public sealed class LimitOptions
     public int MaxPendingBytesPerConnection { get; set; } = 1024 * 1024;
 
     /// <summary>The largest SignalR message a client may send; a larger one closes the connection.</summary>
-    [Range(1024, 10_000_000)]
+    // At most the HTTP body limit: a long-polling or server-sent-events client sends its messages as POST bodies,
+    // which Kestrel and nginx cut at MaxRequestBodyBytes (a 400 or 413, the message lost), where a WebSocket
+    // would take the configured size: a larger setting would make the limit depend on the transport.
+    [Range(1024, MaxRequestBodyBytes)]
     public int MaxHubMessageBytes { get; set; } = 16 * 1024;
 
     /// <summary>Sustained hub calls per second per connection; bursts up to twice this.</summary>
