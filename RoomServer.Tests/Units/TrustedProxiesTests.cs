@@ -17,6 +17,8 @@ public sealed class TrustedProxiesTests
     [InlineData("10.1.2.3")]
     [InlineData("fd00::/8")]
     [InlineData("::1")]
+    [InlineData("::ffff:172.18.0.0/112")]
+    [InlineData("172.18.0.1/16")] // the platform masks the host bits: 172.18.0.0/16, what was meant
     public void AnAddressOrANetworkPasses(string proxy) =>
         new RoomServerOptionsValidator().Validate(null, With(proxy)).Succeeded.Should().BeTrue();
 
@@ -25,6 +27,10 @@ public sealed class TrustedProxiesTests
     [InlineData("172.16.0.0/33")]
     [InlineData("10.0.0.0/8, 192.168.0.0/16")]
     [InlineData("")]
+    [InlineData("10")] // the platform's parser alone reads it as 0.0.0.10
+    [InlineData("10.1")] // and this as 10.0.0.1
+    [InlineData("172.16/12")]
+    [InlineData("10/8")] // 0.0.0.0/8 to the platform's parser
     public void AnythingElseFailsNamingTheSetting(string proxy)
     {
         var result = new RoomServerOptionsValidator().Validate(null, With(proxy));

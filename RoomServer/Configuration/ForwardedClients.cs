@@ -30,17 +30,27 @@ public static class ForwardedClients
         return builder;
     }
 
-    /// <summary>An address (a network of one) or a CIDR network.</summary>
+    /// <summary>
+    /// An address (a network of one) or a CIDR network. An IPv4 address is taken only as four dotted numbers:
+    /// the platform's parser also reads <c>10</c> as 0.0.0.10 and <c>10.1</c> as 10.0.0.1, which no operator means.
+    /// </summary>
     public static bool TryParse(string value, out System.Net.IPNetwork network)
     {
+        network = default;
+        var address = value.Split('/')[0];
+        if (!address.Contains(':', StringComparison.Ordinal) && address.Count(c => c == '.') != 3)
+        {
+            return false;
+        }
+
         if (System.Net.IPNetwork.TryParse(value, out network))
         {
             return true;
         }
 
-        if (IPAddress.TryParse(value, out var address))
+        if (IPAddress.TryParse(value, out var parsed))
         {
-            network = new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            network = new System.Net.IPNetwork(parsed, parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
             return true;
         }
 
