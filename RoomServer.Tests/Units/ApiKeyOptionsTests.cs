@@ -33,5 +33,5 @@ public sealed class ApiKeyOptionsTests
 
     [Fact]
     public void KeysAHeaderCanCarryAreAccepted() =>
-        new RoomServerOptionsValidator().Validate(null, Options("0123456789abcdef", "A-Z_a.z~0!9#$%&*+/=?^`|{}", "0123456789 abcdéf")).Succeeded.Should().BeTrue();
+        new RoomServerOptionsValidator().Validate(null, Options("0123456789abcdef", "A-Z_a.z~0!9#$%&*+/=?^`|{}", "0123456789 abcdéf", "0123456789\tabcdef")).Succeeded.Should().BeTrue();
 }
