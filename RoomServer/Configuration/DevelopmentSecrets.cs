@@ -12,6 +12,9 @@ internal static class DevelopmentSecrets
     /// <summary>The API key generated for this run (outside the RoomServer section): the banner shows the key only if it is this one.</summary>
     public const string GeneratedApiKeyMarker = "RoomShare:GeneratedApiKey";
 
+    /// <summary>Set when the signing key was generated for this run: with Redis, no other replica can check its tokens (StartupLog warns).</summary>
+    public const string GeneratedSigningKeyMarker = "RoomShare:GeneratedSigningKey";
+
     public static void AddGeneratedSecretsIfMissing(WebApplicationBuilder builder)
     {
         if (!builder.Environment.IsDevelopment())
@@ -31,6 +34,7 @@ internal static class DevelopmentSecrets
         if (string.IsNullOrEmpty(section["Jwt:SigningKey"]))
         {
             generated["RoomServer:Jwt:SigningKey"] = RandomNumberGenerator.GetHexString(64, lowercase: true);
+            generated[GeneratedSigningKeyMarker] = "true";
         }
 
         if (generated.Count > 0)

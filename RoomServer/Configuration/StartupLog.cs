@@ -21,6 +21,12 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
             ClaimShorterThanStoreCalls(logger, settings.Webhooks.ClaimTimeoutSeconds, settings.StoreTimeoutMilliseconds, WebhookOptions.LeastClaimTimeoutSeconds(settings.StoreTimeoutMilliseconds));
         }
 
+        // A generated key is this process's alone: another replica on the same Redis refuses the tokens this one issues.
+        if (!embedded && configuration[DevelopmentSecrets.GeneratedSigningKeyMarker] is not null)
+        {
+            SigningKeyOfThisProcessOnly(logger);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -31,4 +37,7 @@ internal sealed partial class StartupLog(IOptions<RoomServerOptions> options, IC
 
     [LoggerMessage(4002, LogLevel.Warning, "RoomServer__Webhooks__ClaimTimeoutSeconds is {ClaimTimeoutSeconds} s, under three store deadlines (RoomServer__StoreTimeoutMilliseconds is {StoreTimeoutMilliseconds} ms): the claim and the record's read before its first renewal, and the renewal itself, may each take a whole deadline, so a slow Redis can let an order record's claim lapse while this replica still delivers it, and another replica then sends it again under the same orderId. Set it to {LeastSeconds} or more, or shorten the deadline")]
     private static partial void ClaimShorterThanStoreCalls(ILogger logger, int claimTimeoutSeconds, int storeTimeoutMilliseconds, int leastSeconds);
+
+    [LoggerMessage(4003, LogLevel.Warning, "RoomServer__Jwt__SigningKey is not set, so Development generated one for this process: with Redis, every other replica refuses the tokens this one issues, and this one theirs. Set the same RoomServer__Jwt__SigningKey on every replica to run more than one")]
+    private static partial void SigningKeyOfThisProcessOnly(ILogger logger);
 }
