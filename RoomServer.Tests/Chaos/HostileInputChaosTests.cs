@@ -455,7 +455,7 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
         output.WriteLine($"Redis holds {keys.Count} keys and {channels.Count} channels; none carries the injection marker");
         keys.Should().NotContain(k => k.Contains(FuzzFrames.InjectionMarker, StringComparison.Ordinal), "no injected id reached a key");
         channels.Should().NotContain(c => c.Contains(FuzzFrames.InjectionMarker, StringComparison.Ordinal), "no injected id reached a channel");
-        keys.Where(k => k.StartsWith("rs:", StringComparison.Ordinal)).Should().OnlyContain(k => RoomKey().IsMatch(k), "every key is rs:{valid id}:name or rs:key:{hash}:name");
+        keys.Where(k => k.StartsWith("rs:", StringComparison.Ordinal)).Should().OnlyContain(k => RoomKey().IsMatch(k), "every key is rs:{valid id}:name, rs:key:{hash}:name or a replica's rs:replica:id");
     }
 
     private static IEnumerable<HttpRequestMessage> ApiRequests(TestRoom room)
@@ -481,6 +481,6 @@ public sealed partial class HostileInputChaosTests(ChaosFixture cluster, ITestOu
 
     private static string Show(string id) => JsonSerializer.Serialize(id);
 
-    [GeneratedRegex(@"^rs:(key:)?\{[A-Za-z0-9_-]{1,64}\}:[a-z]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^rs:((key:)?\{[A-Za-z0-9_-]{1,64}\}:[a-z]+|replica:[A-Za-z0-9_-]+)$", RegexOptions.CultureInvariant)]
     private static partial Regex RoomKey();
 }

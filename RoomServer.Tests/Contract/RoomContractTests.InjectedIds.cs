@@ -142,7 +142,7 @@ public abstract partial class RoomContractTests
         var keys = await redis.Redis.ExecuteListAsync("KEYS", "*");
         keys.Should().OnlyContain(
             k => k != null && (RoomKey().IsMatch(k) || ApiKeyRoomsKey().IsMatch(k) || OrderIndexKey().IsMatch(k)
-                || NoticeIdempotencyKey().IsMatch(k) || ApiKeyIdempotencyKey().IsMatch(k)),
+                || NoticeIdempotencyKey().IsMatch(k) || ApiKeyIdempotencyKey().IsMatch(k) || ReplicaHolderKey().IsMatch(k)),
             "every key is built from a validated id: " + string.Join(", ", keys.Select(k => Describe(k ?? "(nil)"))));
         var channels = await redis.Redis.ExecuteListAsync("PUBSUB", "CHANNELS", "*");
         channels.Should().OnlyContain(
@@ -158,6 +158,10 @@ public abstract partial class RoomContractTests
 
     [GeneratedRegex(@"^rs:\{[A-Za-z0-9_-]{1,64}\}:(meta|choices|members|history|presence|ops|oplog|audit|rate|orders|deliveries|requeued|discarded|created|deleting)$")]
     private static partial Regex RoomKey();
+
+    // A replica's hold on its ReplicaId (ReplicaIdGuard): from configuration, never from a request.
+    [GeneratedRegex(@"^rs:replica:[^:]+$")]
+    private static partial Regex ReplicaHolderKey();
 
     [GeneratedRegex(@"^rs:orders:(rooms|deadletters)$")]
     private static partial Regex OrderIndexKey();

@@ -26,13 +26,13 @@ public sealed class MasterlessReadinessTests(ITestOutputHelper output)
             ("ConnectionStrings__Redis", $"{master.Endpoint},{replica.Endpoint},abortConnect=false"),
             ("RoomServer__Redis__ReplicasToAcknowledge", "0")));
         using var anonymous = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(15) };
-        (await ReadinessAsync(anonymous, HttpStatusCode.OK, Bound)).Should().BeNull("both Redis nodes are up");
+        (await Readiness.UntilAsync(anonymous, HttpStatusCode.OK, Bound)).Should().BeNull("both Redis nodes are up");
 
         // The moment of the kill may fail one PING (a timeout); what matters is what /readyz says once the library has
         // marked the master down and answers from the replica: not ready, because there is no master.
         master.Kill();
         var clock = Stopwatch.StartNew();
-        var reason = await ReadinessAsync(anonymous, HttpStatusCode.ServiceUnavailable, Bound, r => r?.Contains("master", StringComparison.Ordinal) == true);
+        var reason = await Readiness.UntilAsync(anonymous, HttpStatusCode.ServiceUnavailable, Bound, r => r?.Contains("master", StringComparison.Ordinal) == true);
         output.WriteLine($"/readyz 503 {clock.ElapsedMilliseconds} ms after the master's kill: {reason}");
 
         for (var i = 0; i < 5; i++)
@@ -40,31 +40,6 @@ public sealed class MasterlessReadinessTests(ITestOutputHelper output)
             await Task.Delay(200);
             using var again = await anonymous.GetAsync("/readyz");
             again.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "it stays unready while no master is connected");
-        }
-    }
-
-    /// <summary>Polls /readyz until it answers <paramref name="status"/> with a reason that <paramref name="matches"/> (bounded); the reason.</summary>
-    private static async Task<string?> ReadinessAsync(HttpClient anonymous, HttpStatusCode status, TimeSpan bound, Func<string?, bool>? matches = null)
-    {
-        var deadline = DateTime.UtcNow + bound;
-        while (true)
-        {
-            using var response = await anonymous.GetAsync("/readyz");
-            var body = await response.Content.ReadAsStringAsync();
-            var reason = JsonDocument.Parse(body).RootElement.TryGetProperty("reason", out var value) && value.ValueKind == JsonValueKind.String
-                ? value.GetString()
-                : null;
-            if (response.StatusCode == status && (matches is null || matches(reason)))
-            {
-                return reason;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"/readyz did not answer {(int)status} (with the reason expected) within {bound.TotalSeconds:0} s; last {(int)response.StatusCode}: {body}");
-            }
-
-            await Task.Delay(100);
         }
     }
 }

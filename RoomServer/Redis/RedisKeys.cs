@@ -104,6 +104,9 @@ public static class RedisKeys
     public static RedisChannel Events(string roomId, bool sharded) =>
         sharded ? RedisChannel.Sharded(Prefix(roomId) + "events") : Events(roomId);
 
+    /// <summary>Which live process holds a ReplicaId (ReplicaIdGuard): its nonce, with a short expiry it keeps renewing.</summary>
+    public static RedisKey ReplicaHolder(string replicaId) => "rs:replica:" + replicaId;
+
     /// <summary>
     /// A replica's own heartbeat channel (BackplaneHeartbeat), apart from every room's
     /// <c>rs:{id}:events</c>. Literal, like every channel.

@@ -17,6 +17,7 @@ namespace RoomShare.RoomServer.Redis;
 public sealed class RedisRoomStore(
     RedisConnection redis,
     BackplaneHeartbeat heartbeat,
+    ReplicaIdGuard replicaId,
     OrderOutboxSignal orders,
     IOptions<RoomServerOptions> options,
     ILogger<RedisRoomStore> logger) : IRoomStore
@@ -284,8 +285,8 @@ public sealed class RedisRoomStore(
     }
 
     /// <summary>
-    /// Ready when Redis serves every room (a cluster: every slot's master reachable) and the backplane
-    /// hears itself; otherwise why not. A ready cluster may still report what is degraded.
+    /// Ready when Redis serves every room (a cluster: every slot's master reachable), the backplane
+    /// hears itself and no other live process uses this replica's id (<see cref="ReplicaIdGuard"/>); otherwise why not. A ready cluster may still report what is degraded.
     /// </summary>
     public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken)
     {
@@ -295,9 +296,12 @@ public sealed class RedisRoomStore(
             return redisReadiness;
         }
 
-        return heartbeat.IsVerified
-            ? redisReadiness
-            : new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
+        if (!heartbeat.IsVerified)
+        {
+            return new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
+        }
+
+        return replicaId.Clash is { } clash ? new StoreReadiness(false, clash) : redisReadiness;
     }
 
     /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>

@@ -35,6 +35,8 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IRoomBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
         services.AddSingleton<BackplaneHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
+        services.AddSingleton<ReplicaIdGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaIdGuard>());
         services.AddSingleton<RedisMemberRemovalBroadcast>();
         services.AddSingleton<IMemberRemovalBroadcast>(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
