@@ -18,11 +18,8 @@ public sealed class HubMessageSizeTests
     [Fact]
     public async Task AtTheLargestSettingAMessageNearItReachesTheHubOverLongPolling()
     {
-        await using var server = await RoomServerProcess.StartAsync(
-            SecurityTestServer.Settings(("RoomServer__Limits__MaxHubMessageBytes", Largest.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        using var api = SecurityTestServer.Api(server);
-        var room = await SecurityTestServer.CreateRoomAsync(api);
-        var token = await SecurityTestServer.TokenAsync(api, room, "ann");
+        await using var server = await StartAtTheLargestLimitAsync();
+        var (room, token) = await RoomAndTokenAsync(server);
         await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, token, o =>
         {
             o.Negotiate = true;
@@ -39,16 +36,23 @@ public sealed class HubMessageSizeTests
     [Fact]
     public async Task OverTheLimitAWebSocketMessageClosesTheConnection()
     {
-        await using var server = await RoomServerProcess.StartAsync(
-            SecurityTestServer.Settings(("RoomServer__Limits__MaxHubMessageBytes", Largest.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        using var api = SecurityTestServer.Api(server);
-        var room = await SecurityTestServer.CreateRoomAsync(api);
-        var token = await SecurityTestServer.TokenAsync(api, room, "ann");
+        await using var server = await StartAtTheLargestLimitAsync();
+        var (room, token) = await RoomAndTokenAsync(server);
         await using var client = await HubTestClient.ConnectAsync(server.BaseUrl, token);
 
         _ = client.InvokeAsync("Join", new string('r', Largest + 1), null);
 
         var closed = await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
         closed.Should().NotBeNull("a message over the limit closes the connection with an error");
+    }
+
+    private static Task<RoomServerProcess> StartAtTheLargestLimitAsync() => RoomServerProcess.StartAsync(
+        SecurityTestServer.Settings(("RoomServer__Limits__MaxHubMessageBytes", Largest.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+
+    private static async Task<(string Room, string Token)> RoomAndTokenAsync(RoomServerProcess server)
+    {
+        using var api = SecurityTestServer.Api(server);
+        var room = await SecurityTestServer.CreateRoomAsync(api);
+        return (room, await SecurityTestServer.TokenAsync(api, room, "ann"));
     }
 }
