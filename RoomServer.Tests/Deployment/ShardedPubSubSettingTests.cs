@@ -25,7 +25,7 @@ public sealed class ShardedPubSubSettingTests
         var result = Validate(value);
 
         result.Failed.Should().BeTrue();
-        result.FailureMessage.Should().Be($"RoomServer__Redis__ShardedPubSub is '{value}': it must be auto, on or off");
+        result.FailureMessage.Should().Be($"RoomServer:Redis:ShardedPubSub is '{value}': it must be auto, on or off (set RoomServer__Redis__ShardedPubSub).");
     }
 
     [Theory]
@@ -53,7 +53,7 @@ public sealed class ShardedPubSubSettingTests
 
         var refused = await start.Should().ThrowAsync<InvalidOperationException>();
         refused.Which.Message.Should().Contain("exited during start-up")
-            .And.Contain("RoomServer__Redis__ShardedPubSub is '0': it must be auto, on or off");
+            .And.Contain("RoomServer:Redis:ShardedPubSub is '0': it must be auto, on or off (set RoomServer__Redis__ShardedPubSub).");
     }
 
     private static IConfiguration Configuration(string? value) =>

@@ -17,7 +17,8 @@ public static class Readiness
         {
             using var response = await http.GetAsync("/readyz");
             var body = await response.Content.ReadAsStringAsync();
-            var reason = JsonDocument.Parse(body).RootElement.TryGetProperty("reason", out var value) && value.ValueKind == JsonValueKind.String
+            using var json = JsonDocument.Parse(body);
+            var reason = json.RootElement.TryGetProperty("reason", out var value) && value.ValueKind == JsonValueKind.String
                 ? value.GetString()
                 : null;
             if (response.StatusCode == status && (matches is null || matches(reason)))

@@ -13,7 +13,7 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// </summary>
 internal static class InProcessDeliveryWorker
 {
-    public static ServiceProvider Build(IOptions<RoomServerOptions> options, IOrderOutbox outbox)
+    public static ServiceProvider Build(IOptions<RoomServerOptions> options, IOrderOutbox outbox, IOrderClaimPermit? permit = null)
     {
         var services = new ServiceCollection();
         services.AddFakeLogging();
@@ -22,6 +22,7 @@ internal static class InProcessDeliveryWorker
         services.AddSingleton(options);
         services.AddSingleton(outbox);
         services.AddSingleton<OrderOutboxSignal>();
+        services.AddSingleton(permit ?? new AlwaysMayClaim());
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<OrderDeliveryWorker>();
         services.AddWebhookClient();

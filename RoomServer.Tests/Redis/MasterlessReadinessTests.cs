@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
 using RoomShare.RoomServer.Tests.Infrastructure;
 using RoomShare.RoomServer.Tests.Security;
 using Xunit.Abstractions;

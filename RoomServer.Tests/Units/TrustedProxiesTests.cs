@@ -31,6 +31,9 @@ public sealed class TrustedProxiesTests
     [InlineData("10.1")] // and this as 10.0.0.1
     [InlineData("172.16/12")]
     [InlineData("10/8")] // 0.0.0.0/8 to the platform's parser
+    [InlineData("010.0.0.1")] // octal: 8.0.0.1
+    [InlineData("0x0a.0.0.0/8")] // hex: 10.0.0.0/8
+    [InlineData("10.0.0.010")]
     public void AnythingElseFailsNamingTheSetting(string proxy)
     {
         var result = new RoomServerOptionsValidator().Validate(null, With(proxy));

@@ -31,14 +31,16 @@ public static class ForwardedClients
     }
 
     /// <summary>
-    /// An address (a network of one) or a CIDR network. An IPv4 address is taken only as four dotted numbers:
-    /// the platform's parser also reads <c>10</c> as 0.0.0.10 and <c>10.1</c> as 10.0.0.1, which no operator means.
+    /// An address (a network of one) or a CIDR network. An IPv4 address is taken only as written in its usual form, four
+    /// decimal numbers: the platform's parser also reads <c>10</c> as 0.0.0.10, <c>10.1</c> as 10.0.0.1, <c>010.0.0.1</c>
+    /// (octal) as 8.0.0.1 and <c>0x0a.0.0.1</c> as 10.0.0.1, none of which an operator means.
     /// </summary>
     public static bool TryParse(string value, out System.Net.IPNetwork network)
     {
         network = default;
         var address = value.Split('/')[0];
-        if (!address.Contains(':', StringComparison.Ordinal) && address.Count(c => c == '.') != 3)
+        if (!address.Contains(':', StringComparison.Ordinal)
+            && !(IPAddress.TryParse(address, out var written) && written.ToString() == address))
         {
             return false;
         }

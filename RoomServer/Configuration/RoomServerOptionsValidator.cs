@@ -43,7 +43,7 @@ public sealed class RoomServerOptionsValidator : IValidateOptions<RoomServerOpti
 
         foreach (var proxy in options.TrustedProxies.Where(p => !ForwardedClients.TryParse(p, out _)))
         {
-            failures.Add($"RoomServer:TrustedProxies: '{proxy}' is neither an IP address (IPv4 as four dotted numbers) nor a CIDR network (e.g. 172.16.0.0/12).");
+            failures.Add($"RoomServer:TrustedProxies: '{proxy}' is neither an IP address (IPv4 as four decimal numbers, as usually written) nor a CIDR network (e.g. 172.16.0.0/12).");
         }
 
         if (options.AuditLength < options.HistoryLength)

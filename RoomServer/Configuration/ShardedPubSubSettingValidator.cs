@@ -21,6 +21,6 @@ public sealed class ShardedPubSubSettingValidator(IConfiguration configuration) 
             return ValidateOptionsResult.Success;
         }
 
-        return ValidateOptionsResult.Fail($"RoomServer__Redis__ShardedPubSub is '{text}': it must be auto, on or off");
+        return ValidateOptionsResult.Fail($"RoomServer:Redis:ShardedPubSub is '{text}': it must be auto, on or off (set RoomServer__Redis__ShardedPubSub).");
     }
 }

@@ -17,6 +17,7 @@ namespace RoomShare.RoomServer.Orders;
 public sealed class OrderDeliveryWorker(
     IOrderOutbox outbox,
     OrderOutboxSignal signal,
+    IOrderClaimPermit permit,
     WebhookSender sender,
     WebhookMetrics metrics,
     IOptions<RoomServerOptions> options,
@@ -172,11 +173,19 @@ public sealed class OrderDeliveryWorker(
     /// Starts delivering a room unless it is in delivery here already, or held by another replica as
     /// this one last saw it — except when this replica has just <paramref name="announced"/> a new record
     /// there (the holder may have found the room empty a moment before) — or left for the others
-    /// (<see cref="_leftForOthers"/>, announced or not).
+    /// (<see cref="_leftForOthers"/>, announced or not), or while this process may not claim under its id
+    /// (<see cref="IOrderClaimPermit"/>).
     /// </summary>
     private void Start(OutboxRoom room, bool announced, CancellationToken stoppingToken)
     {
         if (_active.ContainsKey(room.RoomId) || (!announced && IsHeldElsewhere(room.RoomId)) || IsLeftForOthers(room.RoomId))
+        {
+            return;
+        }
+
+        // Another live process holds this replica's id, whose claims would pass for ours: the holder delivers (an
+        // announced room was indexed above, so it finds it).
+        if (!permit.MayClaim)
         {
             return;
         }

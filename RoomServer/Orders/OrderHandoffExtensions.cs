@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 
@@ -14,6 +15,7 @@ public static class OrderHandoffExtensions
         var services = builder.Services;
         services.AddSingleton<IValidateOptions<RoomServerOptions>, WebhookOptionsValidator>();
         services.AddSingleton<OrderOutboxSignal>();
+        services.TryAddSingleton<IOrderClaimPermit, AlwaysMayClaim>(); // the storage mode's, when it has one (Redis: ReplicaIdGuard)
         services.AddSingleton<WebhookMetrics>();
         services.AddWebhookClient();
         services.AddHostedService<OrderDeliveryWorker>();

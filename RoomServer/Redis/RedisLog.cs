@@ -63,9 +63,9 @@ internal static partial class RedisLog
     [LoggerMessage(1020, LogLevel.Error, "Subscribing to the removals channel failed unexpectedly; the next restore after a loss tries again")]
     public static partial void RemovalChannelAttemptCrashed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1021, LogLevel.Error, "Another live process uses RoomServer__ReplicaId '{ReplicaId}', the holder of its claims on order records: this one reports not ready until it goes. Give each replica its own id")]
+    [LoggerMessage(1021, LogLevel.Error, "Another live process holds RoomServer__ReplicaId '{ReplicaId}', the holder of its claims on order records: this one claims none and reports not ready until it holds the id again. Give each replica its own id")]
     public static partial void ReplicaIdShared(ILogger logger, string replicaId);
 
-    [LoggerMessage(1022, LogLevel.Information, "No other live process uses RoomServer__ReplicaId '{ReplicaId}' now")]
-    public static partial void ReplicaIdNoLongerShared(ILogger logger, string replicaId);
+    [LoggerMessage(1022, LogLevel.Information, "This process holds RoomServer__ReplicaId '{ReplicaId}' again: ready, and claiming order records")]
+    public static partial void ReplicaIdHeldAgain(ILogger logger, string replicaId);
 }

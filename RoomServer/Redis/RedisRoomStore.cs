@@ -286,7 +286,8 @@ public sealed class RedisRoomStore(
 
     /// <summary>
     /// Ready when Redis serves every room (a cluster: every slot's master reachable), the backplane
-    /// hears itself and no other live process uses this replica's id (<see cref="ReplicaIdGuard"/>); otherwise why not. A ready cluster may still report what is degraded.
+    /// hears itself and no other live process uses this replica's id (<see cref="ReplicaIdGuard"/>);
+    /// otherwise why not. A ready cluster may still report what is degraded.
     /// </summary>
     public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken)
     {

@@ -37,6 +37,7 @@ public static class RedisRoomsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneHeartbeat>());
         services.AddSingleton<ReplicaIdGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaIdGuard>());
+        services.AddSingleton<IOrderClaimPermit>(sp => sp.GetRequiredService<ReplicaIdGuard>());
         services.AddSingleton<RedisMemberRemovalBroadcast>();
         services.AddSingleton<IMemberRemovalBroadcast>(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisMemberRemovalBroadcast>());
