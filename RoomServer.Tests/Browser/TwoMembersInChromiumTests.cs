@@ -20,7 +20,7 @@ public sealed class TwoMembersInChromiumTests(ClusterFixture cluster) : IClassFi
     {
         var result = await ChromiumDriver.RunAsync("two-members.mjs", cluster);
 
-        result.ExitCode.Should().Be(0, result.ToString());
+        result.ExitCode.Should().Be(0, $"{result}\nthe cluster's replicas:{cluster.Logs()}");
         var report = result.LastJsonLine!.Value;
         report.GetProperty("ok").GetBoolean().Should().BeTrue();
         var roomReplica = report.GetProperty("roomReplica").GetString();

@@ -41,7 +41,9 @@ export function createDriver(name, { overallTimeoutMs }) {
   }
 
   function fail(error) {
-    finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0], ...report }, 1);
+    // fetch's own message is only "fetch failed": what failed (ECONNREFUSED, a reset, ...) is in its cause.
+    const cause = error?.cause ? ` (${[error.cause.code, error.cause.message].filter(Boolean).join(': ')})` : '';
+    finish({ ok: false, step: currentStep, error: String(error?.message ?? error).split('\n')[0] + cause, ...report }, 1);
   }
 
   const overall = setTimeout(() => fail(new Error(`overall timeout of ${overallTimeoutMs} ms`)), overallTimeoutMs);
