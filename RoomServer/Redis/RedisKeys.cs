@@ -104,7 +104,7 @@ public static class RedisKeys
     public static RedisChannel Events(string roomId, bool sharded) =>
         sharded ? RedisChannel.Sharded(Prefix(roomId) + "events") : Events(roomId);
 
-    /// <summary>Which live process holds a ReplicaId (ReplicaIdGuard): its nonce, with a short expiry it keeps renewing.</summary>
+    /// <summary>Which live process holds a ReplicaId (ReplicaIdGuard): its nonce and renewal number, on a lease it keeps renewing.</summary>
     public static RedisKey ReplicaHolder(string replicaId) => "rs:replica:" + replicaId;
 
     /// <summary>

@@ -47,7 +47,7 @@ public sealed class ReplicaIdGuard(
     /// Three heartbeats, and at least two store deadlines and a heartbeat (two renewals may each take a whole deadline
     /// before one lands), and at least 3 s: a holder slowed by a GC pause or a slow Redis must not lose the key.
     /// </summary>
-    internal static TimeSpan Lease(RoomServerOptions options) => TimeSpan.FromMilliseconds(Math.Max(
+    private static TimeSpan Lease(RoomServerOptions options) => TimeSpan.FromMilliseconds(Math.Max(
         Math.Max(3.0 * options.HeartbeatMilliseconds, (2.0 * options.StoreTimeoutMilliseconds) + options.HeartbeatMilliseconds),
         3_000));
 
