@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.Contract.Parity;
+
+/// <summary>
+/// One server's side of a parity run: its room, each member's current device (connection) and every device it
+/// ever had, and what was answered. Each step's answer is returned normalized (<see cref="ParityJson"/>), so the
+/// two sides' answers compare as strings.
+/// </summary>
+internal sealed class ParitySide(ContractServer server) : IAsyncDisposable
+{
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<string, HubTestClient?> _devices = new(StringComparer.Ordinal);
+    private readonly List<(string Name, HubTestClient Client)> _everyDevice = [];
+    private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
+
+    /// <summary>Where each device's <c>Join</c> put it: events at or below are in its snapshot or missed list, never sent live.</summary>
+    private readonly Dictionary<HubTestClient, long> _joinedAt = [];
+    private TestRoom _room = null!;
+
+    /// <summary>The room's version as its last snapshot read it.</summary>
+    public long Version { get; private set; }
+
+    public async Task StartAsync()
+    {
+        _room = await server.CreateRoomAsync();
+        foreach (var (member, role) in ParityScript.Members)
+        {
+            await ConnectAsync(member, role);
+        }
+    }
+
+    public async Task<string> ApplyAsync(ParityOp op)
+    {
+        var outcome = op.Kind switch
+            {
+                ParityOpKind.NewDevice => await NewDeviceAsync(op),
+                ParityOpKind.PostNotice => await PostNoticeAsync(op),
+                ParityOpKind.PutState => await HttpAsync(HttpMethod.Put, "state", Body(("state", op.A))),
+                ParityOpKind.DeleteMember => await HttpAsync(HttpMethod.Delete, $"members/{Uri.EscapeDataString(op.A as string ?? "null")}", null),
+                ParityOpKind.ReadTrail => await HttpAsync(HttpMethod.Get, $"events?from={TrailFrom(op.A)}&limit={op.B}", null),
+                ParityOpKind.ReadOrder => await HttpAsync(HttpMethod.Get, "order", null),
+                _ => await InvokeAsync(op),
+            };
+        var answer = outcome.Split(" | ")[^1]; // after a Join made first
+        if (answer.StartsWith("ok", StringComparison.Ordinal) || answer.StartsWith("HTTP 200", StringComparison.Ordinal))
+        {
+            await AfterRemovalAsync(op);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>The room as the API reads it, normalized.</summary>
+    public async Task<string> SnapshotAsync()
+    {
+        using var response = await server.Api.GetAsync($"/api/rooms/{_room.Id}");
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.IsSuccessStatusCode)
+        {
+            Version = JsonDocument.Parse(body).RootElement.GetProperty("version").GetInt64();
+        }
+
+        return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(body, _room.Id, _room.Epoch)}";
+    }
+
+    /// <summary>
+    /// Waits until every joined device has received the room's events up to <see cref="Version"/>, so the next
+    /// step starts from the same place on both sides. Returns the devices that did not (normally none).
+    /// </summary>
+    public async Task<string> SettleAsync()
+    {
+        var behind = new List<string>();
+        foreach (var member in _joined.Order(StringComparer.Ordinal))
+        {
+            if (_devices[member] is not { } device || device.Closed.IsCompleted)
+            {
+                continue;
+            }
+
+            if (!await WaitAsync(() => KnownVersion(device) >= Version, SettleTimeout))
+            {
+                behind.Add($"{member} at {KnownVersion(device)} of {Version}");
+            }
+        }
+
+        return behind.Count == 0 ? "settled" : "behind: " + string.Join(", ", behind);
+    }
+
+    /// <summary>Which members' current devices the server has closed.</summary>
+    public string ClosedDevices() =>
+        string.Join(",", _devices.Where(d => d.Value?.Closed.IsCompleted == true).Select(d => d.Key).Order(StringComparer.Ordinal));
+
+    /// <summary>Every device's room events, in the order received, normalized: one line per device.</summary>
+    public IReadOnlyList<string> EventStreams() =>
+        _everyDevice.Select(d => $"{d.Name}: " + string.Join(" ", d.Client.Received("RoomEvent").Select(e => ParityJson.Normalize(e, _room.Id, _room.Epoch)))).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, client) in _everyDevice)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return true;
+    }
+
+    private long KnownVersion(HubTestClient device) =>
+        device.Received("RoomEvent").Select(e => e.GetProperty("version").GetInt64()).Append(_joinedAt.GetValueOrDefault(device)).Max();
+
+    private async Task<string> InvokeAsync(ParityOp op)
+    {
+        if (_devices[op.Actor] is not { } device)
+        {
+            return "no device";
+        }
+
+        var prefix = "";
+        if (op.JoinFirst && !_joined.Contains(op.Actor) && !device.Closed.IsCompleted)
+        {
+            prefix = "joined first: " + await InvokeAsync(new ParityOp(op.Index, ParityOpKind.Join, op.Actor, SinceKind.Null)) + " | ";
+        }
+
+        return prefix + await InvokeCallAsync(op, device);
+    }
+
+    private async Task<string> InvokeCallAsync(ParityOp op, HubTestClient device)
+    {
+        var (method, args) = op.Kind switch
+        {
+            ParityOpKind.Join => ("Join", new[] { _room.Id, Since((SinceKind)op.A!) }),
+            ParityOpKind.Leave => ("Leave", [_room.Id]),
+            ParityOpKind.Refresh => ("Refresh", [_room.Id]),
+            ParityOpKind.SetChoice => ("SetChoice", [_room.Id, op.A, op.B, op.C]),
+            ParityOpKind.AdjustChoice => ("AdjustChoice", [_room.Id, op.A, op.B, op.C]),
+            ParityOpKind.RemoveMember => ("RemoveMember", [_room.Id, op.A]),
+            ParityOpKind.SetRoomState => ("SetRoomState", [_room.Id, op.A]),
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "not a hub call"),
+        };
+
+        string outcome;
+        JsonElement result;
+        try
+        {
+            result = await device.InvokeAsync(method, args);
+            outcome = "ok " + ParityJson.Normalize(result, _room.Id, _room.Epoch);
+        }
+        catch (HubErrorException ex)
+        {
+            return "error " + ParityJson.Normalize(ex.ErrorText, _room.Id, _room.Epoch);
+        }
+        catch (InvalidOperationException)
+        {
+            return "closed";
+        }
+
+        if (op.Kind == ParityOpKind.Join)
+        {
+            _joined.Add(op.Actor);
+            _joinedAt[device] = result.GetProperty("position").GetProperty("version").GetInt64();
+        }
+        else if (op.Kind == ParityOpKind.Leave)
+        {
+            _joined.Remove(op.Actor);
+        }
+
+        return outcome;
+    }
+
+    private object? Since(SinceKind kind) => kind switch
+    {
+        SinceKind.Null => null,
+        SinceKind.Current => new { epoch = _room.Epoch, version = Version },
+        SinceKind.TwoBehind => new { epoch = _room.Epoch, version = Math.Max(0, Version - 2) },
+        SinceKind.PastHistory => new { epoch = _room.Epoch, version = Math.Max(0, Version - ContractServer.HistoryLength - 3) },
+        SinceKind.Ahead => new { epoch = _room.Epoch, version = Version + 5 },
+        SinceKind.OtherEpoch => new { epoch = "0123456789abcdef", version = 1 },
+        SinceKind.NotAnObject => "since",
+        SinceKind.NoVersion => new { epoch = _room.Epoch },
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private async Task<string> NewDeviceAsync(ParityOp op)
+    {
+        if (_devices[op.Actor] is { } old)
+        {
+            _joined.Remove(op.Actor);
+            await old.DisposeAsync();
+        }
+
+        var role = ParityScript.Members.First(m => m.Member == op.Actor).Role;
+        if (Equals(op.A, "flipped"))
+        {
+            role = role == "owner" ? "member" : "owner";
+        }
+
+        return await ConnectAsync(op.Actor, role);
+    }
+
+    private async Task<string> ConnectAsync(string member, string role)
+    {
+        try
+        {
+            var device = await server.ConnectAsync(await server.TokenAsync(_room, member, role));
+            _devices[member] = device;
+            _everyDevice.Add(($"{member}#{_everyDevice.Count(d => d.Name.StartsWith(member + "#", StringComparison.Ordinal)) + 1} ({role})", device));
+            return "connected as " + role;
+        }
+        catch (HubConnectException ex)
+        {
+            _devices[member] = null;
+            return $"refused {(int?)ex.StatusCode}";
+        }
+    }
+
+    private Task<string> PostNoticeAsync(ParityOp op)
+    {
+        var payload = op.A switch
+        {
+            null => null,
+            "big" => JsonSerializer.Serialize(new { text = new string('x', ContractServer.MaxNoticePayloadBytes) }),
+            string s when s.StartsWith('{') || s.StartsWith('[') => s,
+            var v => JsonSerializer.Serialize(v),
+        };
+        var body = payload is null ? "{\"kind\":\"eta\"}" : $"{{\"kind\":\"eta\",\"payload\":{payload}}}";
+        return HttpAsync(HttpMethod.Post, "notices", body, op.B as string);
+    }
+
+    private async Task<string> HttpAsync(HttpMethod method, string path, string? body, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, $"/api/rooms/{_room.Id}/{path}");
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await server.Api.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(text, _room.Id, _room.Epoch)}";
+    }
+
+    private static string Body(params (string Name, object? Value)[] fields) =>
+        JsonSerializer.Serialize(fields.ToDictionary(f => f.Name, f => f.Value));
+
+    private string TrailFrom(object? from) => from switch
+    {
+        "behind" => Math.Max(0, Version - 3).ToString(CultureInfo.InvariantCulture),
+        "ahead" => (Version + 5).ToString(CultureInfo.InvariantCulture),
+        _ => Convert.ToString(from, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    /// <summary>A removed member is no longer joined, and its devices are closed soon after (DESIGN.md §3 <c>Removed</c>).</summary>
+    private async Task AfterRemovalAsync(ParityOp op)
+    {
+        if (op.Kind is not (ParityOpKind.RemoveMember or ParityOpKind.DeleteMember) || op.A is not string target || !_devices.TryGetValue(target, out var device))
+        {
+            return;
+        }
+
+        if (device is not null)
+        {
+            await WaitAsync(() => device.Closed.IsCompleted, TimeSpan.FromMilliseconds(500));
+            if (device.Closed.IsCompleted)
+            {
+                _joined.Remove(target);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using RoomShare.RoomServer.Tests.Contract.Parity;
+
+namespace RoomShare.RoomServer.Tests.Contract;
+
+/// <summary>
+/// The two stores answer alike (DESIGN.md §2: embedded mode is the same contract in one process). A seeded
+/// script of hub calls and API requests, good and bad (<see cref="ParityScript"/>), runs step by step against an
+/// embedded server and a Redis one; after every step their answers, the rooms' snapshots and which devices they
+/// closed must match, and at the end every device's stream of room events. The contract suite checks each promise
+/// on its own; this finds where the two implementations part on sequences nobody wrote down.
+/// ROOMSHARE_PARITY_SEEDS (a count) and ROOMSHARE_PARITY_STEPS run more, by hand.
+/// </summary>
+[Trait("Suite", "Contract")]
+public sealed class StoreParityTests(EmbeddedContractServer embedded, RedisContractServer redis)
+    : IClassFixture<EmbeddedContractServer>, IClassFixture<RedisContractServer>
+{
+    private const int ReportedDivergences = 8;
+    private static readonly TimeSpan ConvergenceTimeout = TimeSpan.FromSeconds(4);
+
+    public static TheoryData<int> Seeds()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_SEEDS"), CultureInfo.InvariantCulture, out var n) ? n : 6;
+        var seeds = new TheoryData<int>();
+        foreach (var seed in Enumerable.Range(1, count))
+        {
+            seeds.Add(seed);
+        }
+
+        return seeds;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task EmbeddedAndRedisAnswerEveryStepOfASeededScriptAlike(int seed)
+    {
+        var steps = int.TryParse(Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_STEPS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
+        await using var left = new ParitySide(embedded);
+        await using var right = new ParitySide(redis);
+        await left.StartAsync();
+        await right.StartAsync();
+        var divergences = new List<string>();
+        var trace = Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_TRACE") is { Length: > 0 } dir
+            ? new StreamWriter(Path.Combine(dir, $"parity-{seed}.txt"))
+            : null;
+        foreach (var op in ParityScript.Generate(seed, steps))
+        {
+            var (l, r) = (await left.ApplyAsync(op), await right.ApplyAsync(op));
+            trace?.WriteLine($"{op}\n  embedded {l}\n  redis    {r}");
+            Compare(divergences, op, "answer", l, r);
+            Compare(divergences, op, "snapshot", await ConvergedAsync(left.SnapshotAsync, right.SnapshotAsync));
+            Compare(divergences, op, "delivery", await left.SettleAsync(), await right.SettleAsync());
+            Compare(divergences, op, "closed devices", await ConvergedAsync(() => Task.FromResult(left.ClosedDevices()), () => Task.FromResult(right.ClosedDevices())));
+            if (divergences.Count >= ReportedDivergences)
+            {
+                break; // the sides have parted; each further step would wait out the convergence timeout
+            }
+        }
+
+        trace?.Dispose();
+        foreach (var (l, r) in left.EventStreams().Zip(right.EventStreams()))
+        {
+            if (l != r)
+            {
+                divergences.Add($"events:\n  embedded {l}\n  redis    {r}");
+            }
+        }
+
+        divergences.Should().BeEmpty(
+            "both stores keep one contract (seed {0}); the first {1}:\n{2}",
+            seed, ReportedDivergences, string.Join("\n", divergences.Take(ReportedDivergences)));
+    }
+
+    /// <summary>
+    /// Both sides' reading once they agree, or their last readings after <see cref="ConvergenceTimeout"/>. What runs on
+    /// a clock — presence expiring after its grace, a device closed after its removal is broadcast — may land between
+    /// two steps on one side and within the next on the other; only a difference that lasts is a divergence.
+    /// </summary>
+    private static async Task<(string Embedded, string Redis)> ConvergedAsync(Func<Task<string>> embedded, Func<Task<string>> redis)
+    {
+        var deadline = DateTime.UtcNow + ConvergenceTimeout;
+        while (true)
+        {
+            var (e, r) = (await embedded(), await redis());
+            if (e == r || DateTime.UtcNow > deadline)
+            {
+                return (e, r);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static void Compare(List<string> divergences, ParityOp op, string what, (string Embedded, string Redis) readings) =>
+        Compare(divergences, op, what, readings.Embedded, readings.Redis);
+
+    private static void Compare(List<string> divergences, ParityOp op, string what, string embedded, string redis)
+    {
+        if (embedded != redis)
+        {
+            divergences.Add($"{op} {what}:\n  embedded {embedded}\n  redis    {redis}");
+        }
+    }
+}
