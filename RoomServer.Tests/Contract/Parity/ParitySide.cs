@@ -11,7 +11,9 @@ namespace RoomShare.RoomServer.Tests.Contract.Parity;
 /// ever had, and what was answered. Each step's answer is returned normalized (<see cref="ParityJson"/>), so the
 /// two sides' answers compare as strings.
 /// </summary>
-internal sealed class ParitySide(ContractServer server) : IAsyncDisposable
+/// <param name="server">The server its room is on.</param>
+/// <param name="messagePack">Its devices speak SignalR's MessagePack protocol instead of JSON (DESIGN.md §3: the same shapes).</param>
+internal sealed class ParitySide(ContractServer server, bool messagePack = false) : IAsyncDisposable
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(5);
 
@@ -220,7 +222,7 @@ internal sealed class ParitySide(ContractServer server) : IAsyncDisposable
     {
         try
         {
-            var device = await server.ConnectAsync(await server.TokenAsync(_room, member, role));
+            var device = await server.ConnectAsync(await server.TokenAsync(_room, member, role), o => o.MessagePack = messagePack);
             _devices[member] = device;
             _everyDevice.Add(($"{member}#{_everyDevice.Count(d => d.Name.StartsWith(member + "#", StringComparison.Ordinal)) + 1} ({role})", device));
             return "connected as " + role;

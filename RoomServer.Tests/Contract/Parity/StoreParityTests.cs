@@ -4,15 +4,19 @@ using RoomShare.RoomServer.Tests.Contract.Parity;
 namespace RoomShare.RoomServer.Tests.Contract;
 
 /// <summary>
-/// The stores answer alike (DESIGN.md §2: embedded mode is the same contract in one process, and a Redis Cluster
-/// the same as one Redis). A seeded script of hub calls and API requests, good and bad (<see cref="ParityScript"/>),
-/// runs step by step against an embedded server and a server on Redis; after every step their answers, the rooms'
+/// The stores and protocols answer alike (DESIGN.md §2: embedded mode is the same contract in one process, and a
+/// Redis Cluster the same as one Redis; §3: MessagePack carries JSON's shapes). A seeded script of hub calls and API
+/// requests, good and bad (<see cref="ParityScript"/>), runs step by step against an embedded server with JSON
+/// clients and another side (a server on Redis, or MessagePack clients); after every step their answers, the rooms'
 /// snapshots and which devices they closed must match, and at the end every device's stream of room events. The
 /// contract suite checks each promise on its own; this finds where two implementations part on sequences nobody
 /// wrote down.
 /// ROOMSHARE_PARITY_SEEDS (a count) and ROOMSHARE_PARITY_STEPS run more, by hand.
 /// </summary>
-public abstract class StoreParityTests(EmbeddedContractServer embedded, ContractServer redis)
+/// <param name="embedded">The reference side: embedded mode, JSON clients.</param>
+/// <param name="other">The side compared with it.</param>
+/// <param name="otherSpeaksMessagePack">The second side's devices use the MessagePack protocol (its answers compare as JSON).</param>
+public abstract class StoreParityTests(EmbeddedContractServer embedded, ContractServer other, bool otherSpeaksMessagePack = false)
 {
     private const int ReportedDivergences = 8;
     private static readonly TimeSpan ConvergenceTimeout = TimeSpan.FromSeconds(4);
@@ -35,7 +39,7 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
     {
         var steps = int.TryParse(Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_STEPS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
         await using var left = new ParitySide(embedded);
-        await using var right = new ParitySide(redis);
+        await using var right = new ParitySide(other, otherSpeaksMessagePack);
         await left.StartAsync();
         await right.StartAsync();
         var divergences = new List<string>();
@@ -45,7 +49,7 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
         foreach (var op in ParityScript.Generate(seed, steps))
         {
             var (l, r) = (await left.ApplyAsync(op), await right.ApplyAsync(op));
-            trace?.WriteLine($"{op}\n  embedded {l}\n  redis    {r}");
+            trace?.WriteLine($"{op}\n  embedded {l}\n  other    {r}");
             Compare(divergences, op, "answer", l, r);
             Compare(divergences, op, "snapshot", await ConvergedAsync(left.SnapshotAsync, right.SnapshotAsync));
             Compare(divergences, op, "delivery", await left.SettleAsync(), await right.SettleAsync());
@@ -61,7 +65,7 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
         {
             if (l != r)
             {
-                divergences.Add($"events:\n  embedded {l}\n  redis    {r}");
+                divergences.Add($"events:\n  embedded {l}\n  other    {r}");
             }
         }
 
@@ -75,12 +79,12 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
     /// a clock — presence expiring after its grace, a device closed after its removal is broadcast — may land between
     /// two steps on one side and within the next on the other; only a difference that lasts is a divergence.
     /// </summary>
-    private static async Task<(string Embedded, string Redis)> ConvergedAsync(Func<Task<string>> embedded, Func<Task<string>> redis)
+    private static async Task<(string Embedded, string Other)> ConvergedAsync(Func<Task<string>> readEmbedded, Func<Task<string>> readOther)
     {
         var deadline = DateTime.UtcNow + ConvergenceTimeout;
         while (true)
         {
-            var (e, r) = (await embedded(), await redis());
+            var (e, r) = (await readEmbedded(), await readOther());
             if (e == r || DateTime.UtcNow > deadline)
             {
                 return (e, r);
@@ -90,17 +94,22 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
         }
     }
 
-    private static void Compare(List<string> divergences, ParityOp op, string what, (string Embedded, string Redis) readings) =>
-        Compare(divergences, op, what, readings.Embedded, readings.Redis);
+    private static void Compare(List<string> divergences, ParityOp op, string what, (string Embedded, string Other) readings) =>
+        Compare(divergences, op, what, readings.Embedded, readings.Other);
 
-    private static void Compare(List<string> divergences, ParityOp op, string what, string embedded, string redis)
+    private static void Compare(List<string> divergences, ParityOp op, string what, string embedded, string other)
     {
-        if (embedded != redis)
+        if (embedded != other)
         {
-            divergences.Add($"{op} {what}:\n  embedded {embedded}\n  redis    {redis}");
+            divergences.Add($"{op} {what}:\n  embedded {embedded}\n  other    {other}");
         }
     }
 }
+
+/// <summary>JSON against MessagePack, both embedded: the protocols carry one contract, bad arguments included.</summary>
+[Trait("Suite", "Contract")]
+public sealed class MessagePackParityTests(EmbeddedContractServer embedded)
+    : StoreParityTests(embedded, embedded, otherSpeaksMessagePack: true), IClassFixture<EmbeddedContractServer>;
 
 [Trait("Suite", "Contract")]
 public sealed class RedisStoreParityTests(EmbeddedContractServer embedded, RedisContractServer redis)
