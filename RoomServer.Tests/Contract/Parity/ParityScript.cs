@@ -64,6 +64,7 @@ internal static class ParityScript
     private static readonly object?[] States = ["open", "locked", "open", "locked", "bogus", "OPEN", null, 1];
     private static readonly object?[] RemovalTargets = ["ann", "bob", "cat", "zoe", "own", "nobody", "", "bad id!", null];
     private static readonly object?[] NoticePayloads = [null, "str", 12, "{\"minutes\":5}", "[1,2]", "big"];
+    private static readonly object?[] BadOpIds = [7, "", "bad id!", new string('o', 65)];
     private static readonly object?[] TrailFroms = [1, 1, "behind", 0, -1, "x", "ahead"];
     private static readonly object?[] TrailLimits = [5, 100, 1000, 1001, 0, "many"];
 
@@ -114,18 +115,31 @@ internal static class ParityScript
 
     private static object? Pick(Random random, object?[] values) => values[random.Next(values.Length)];
 
-    /// <summary>Mostly fresh; sometimes none, sometimes one used before (a retry, or a reuse with other arguments).</summary>
-    private static string? OpId(Random random, List<string> used, int index)
+    /// <summary>
+    /// Mostly fresh; sometimes none, one used lately (a retry, or a reuse with other arguments), one from around the
+    /// idempotency window's edge (30 opIds back in the contract server), or one that is not an id.
+    /// </summary>
+    private static object? OpId(Random random, List<string> used, int index)
     {
-        var roll = random.Next(10);
-        if (roll < 2)
+        var roll = random.Next(20);
+        if (roll < 4)
         {
             return null;
         }
 
-        if (roll < 4 && used.Count > 0)
+        if (roll < 8 && used.Count > 0)
         {
             return used[random.Next(Math.Max(0, used.Count - 5), used.Count)];
+        }
+
+        if (roll < 10 && used.Count > 25)
+        {
+            return used[used.Count - random.Next(25, Math.Min(used.Count, 36))];
+        }
+
+        if (roll == 10)
+        {
+            return Pick(random, BadOpIds);
         }
 
         var fresh = $"op-{index}";

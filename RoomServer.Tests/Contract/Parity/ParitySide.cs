@@ -17,48 +17,65 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longer than the server waits before it closes a removed member's devices (RemovedMemberEviction, 400 ms).</summary>
+    private static readonly TimeSpan RemovalCloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly Dictionary<string, HubTestClient?> _devices = new(StringComparer.Ordinal);
     private readonly List<(string Name, HubTestClient Client)> _everyDevice = [];
     private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
 
-    /// <summary>Where each device's <c>Join</c> put it: events at or below are in its snapshot or missed list, never sent live.</summary>
+    /// <summary>
+    /// Where each device's <c>Join</c> put it: events at or below are in its snapshot or missed list (one may still
+    /// arrive live, and the client drops it), so the device has caught up to at least there.
+    /// </summary>
     private readonly Dictionary<HubTestClient, long> _joinedAt = [];
+
+    /// <summary>Devices the server may have closed: their member was removed, or a call of theirs was answered <c>forbidden</c>.</summary>
+    private readonly HashSet<HubTestClient> _mayBeClosed = [];
     private TestRoom _room = null!;
 
     /// <summary>The room's version as its last snapshot read it.</summary>
     public long Version { get; private set; }
 
-    public async Task StartAsync()
+    /// <summary>Answers that succeeded (a call's result or a 2xx), to show a script did more than be refused.</summary>
+    public int Succeeded { get; private set; }
+
+    /// <summary>Makes the room and connects every member's first device; the answers, one per member.</summary>
+    public async Task<string> StartAsync()
     {
         _room = await server.CreateRoomAsync();
+        var answers = new List<string>();
         foreach (var (member, role) in ParityScript.Members)
         {
-            await ConnectAsync(member, role);
+            answers.Add(await ConnectAsync(member, role));
         }
+
+        return string.Join(", ", answers);
     }
 
     public async Task<string> ApplyAsync(ParityOp op)
     {
         var outcome = op.Kind switch
-            {
-                ParityOpKind.NewDevice => await NewDeviceAsync(op),
-                ParityOpKind.PostNotice => await PostNoticeAsync(op),
-                ParityOpKind.PutState => await HttpAsync(HttpMethod.Put, "state", Body(("state", op.A))),
-                ParityOpKind.DeleteMember => await HttpAsync(HttpMethod.Delete, $"members/{Uri.EscapeDataString(op.A as string ?? "null")}", null),
-                ParityOpKind.ReadTrail => await HttpAsync(HttpMethod.Get, $"events?from={TrailFrom(op.A)}&limit={op.B}", null),
-                ParityOpKind.ReadOrder => await HttpAsync(HttpMethod.Get, "order", null),
-                _ => await InvokeAsync(op),
-            };
-        var answer = outcome.Split(" | ")[^1]; // after a Join made first
-        if (answer.StartsWith("ok", StringComparison.Ordinal) || answer.StartsWith("HTTP 200", StringComparison.Ordinal))
         {
+            ParityOpKind.NewDevice => await NewDeviceAsync(op),
+            ParityOpKind.PostNotice => await PostNoticeAsync(op),
+            ParityOpKind.PutState => await HttpAsync(HttpMethod.Put, "state", Body(("state", op.A))),
+            ParityOpKind.DeleteMember => await HttpAsync(HttpMethod.Delete, $"members/{Uri.EscapeDataString(op.A as string ?? "null")}", null),
+            ParityOpKind.ReadTrail => await HttpAsync(HttpMethod.Get, $"events?from={TrailFrom(op.A)}&limit={op.B}", null),
+            ParityOpKind.ReadOrder => await HttpAsync(HttpMethod.Get, "order", null),
+            _ => await InvokeAsync(op),
+        };
+        var answer = outcome.Split(" | ")[^1]; // after a Join made first
+        if (answer.StartsWith("ok", StringComparison.Ordinal) || answer.StartsWith("HTTP 2", StringComparison.Ordinal))
+        {
+            Succeeded++;
             await AfterRemovalAsync(op);
         }
 
         return outcome;
     }
 
-    /// <summary>The room as the API reads it, normalized.</summary>
+    /// <summary>The room as the API reads it, normalized (presence left out: <see cref="PresenceAsync"/>).</summary>
     public async Task<string> SnapshotAsync()
     {
         using var response = await server.Api.GetAsync($"/api/rooms/{_room.Id}");
@@ -69,6 +86,21 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         }
 
         return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(body, _room.Id, _room.Epoch)}";
+    }
+
+    /// <summary>Who the room says is online, and its presence sequence.</summary>
+    public async Task<string> PresenceAsync()
+    {
+        using var response = await server.Api.GetAsync($"/api/rooms/{_room.Id}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return $"HTTP {(int)response.StatusCode}";
+        }
+
+        var room = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var online = room.GetProperty("members").EnumerateArray()
+            .Select(m => $"{m.GetProperty("memberId").GetString()}:{(m.GetProperty("online").GetBoolean() ? "on" : "off")}");
+        return $"{string.Join(" ", online)} seq {room.GetProperty("presenceSeq").GetInt64()}";
     }
 
     /// <summary>
@@ -85,7 +117,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
                 continue;
             }
 
-            if (!await WaitAsync(() => KnownVersion(device) >= Version, SettleTimeout))
+            if (!await WaitAsync(() => device.Closed.IsCompleted || KnownVersion(device) >= Version, SettleTimeout))
             {
                 behind.Add($"{member} at {KnownVersion(device)} of {Version}");
             }
@@ -93,6 +125,23 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
 
         return behind.Count == 0 ? "settled" : "behind: " + string.Join(", ", behind);
     }
+
+    /// <summary>
+    /// Gives each open device a moment to receive the room's newest event live, even one at its own Join's position
+    /// (which a Redis server sends through its channel, after the Join's answer): before a device is replaced and
+    /// before the streams are compared. Best effort; a device with nothing more to come just waits it out.
+    /// </summary>
+    public async Task DrainAsync()
+    {
+        foreach (var device in _devices.Values.OfType<HubTestClient>())
+        {
+            await DrainAsync(device, Version);
+        }
+    }
+
+    /// <summary>Members whose current device is closed although nothing in the script allowed it (DESIGN.md §5: bad input never closes a connection).</summary>
+    public string UnexpectedlyClosed() =>
+        string.Join(",", _devices.Where(d => d.Value is { } device && device.Closed.IsCompleted && !_mayBeClosed.Contains(device)).Select(d => d.Key).Order(StringComparer.Ordinal));
 
     /// <summary>Which members' current devices the server has closed.</summary>
     public string ClosedDevices() =>
@@ -126,8 +175,17 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         return true;
     }
 
+    /// <summary>Only a device whose Join's own position has not come live yet can have anything still on its way.</summary>
+    private Task<bool> DrainAsync(HubTestClient device, long version) =>
+        LastReceived(device) >= _joinedAt.GetValueOrDefault(device)
+            ? Task.FromResult(true)
+            : WaitAsync(() => device.Closed.IsCompleted || LastReceived(device) >= version, TimeSpan.FromMilliseconds(300));
+
+    private static long LastReceived(HubTestClient device) =>
+        device.Received("RoomEvent").Select(e => e.GetProperty("version").GetInt64()).DefaultIfEmpty(0).Max();
+
     private long KnownVersion(HubTestClient device) =>
-        device.Received("RoomEvent").Select(e => e.GetProperty("version").GetInt64()).Append(_joinedAt.GetValueOrDefault(device)).Max();
+        Math.Max(LastReceived(device), _joinedAt.GetValueOrDefault(device));
 
     private async Task<string> InvokeAsync(ParityOp op)
     {
@@ -168,6 +226,11 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         }
         catch (HubErrorException ex)
         {
+            if (ex.Code == "forbidden")
+            {
+                _mayBeClosed.Add(device); // forbidden ends a removed member's membership, and its connection
+            }
+
             return "error " + ParityJson.Normalize(ex.ErrorText, _room.Id, _room.Epoch);
         }
         catch (InvalidOperationException)
@@ -206,6 +269,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         if (_devices[op.Actor] is { } old)
         {
             _joined.Remove(op.Actor);
+            await DrainAsync(old, Version);
             await old.DisposeAsync();
         }
 
@@ -285,7 +349,13 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
 
         if (device is not null)
         {
-            await WaitAsync(() => device.Closed.IsCompleted, TimeSpan.FromMilliseconds(500));
+            _mayBeClosed.Add(device);
+            if (!_joined.Contains(target))
+            {
+                return; // a device that never joined is not closed, only refused from then on (DESIGN.md §3)
+            }
+
+            await WaitAsync(() => device.Closed.IsCompleted, RemovalCloseTimeout);
             if (device.Closed.IsCompleted)
             {
                 _joined.Remove(target);

@@ -18,7 +18,7 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <param name="otherSpeaksMessagePack">The second side's devices use the MessagePack protocol (its answers compare as JSON).</param>
 public abstract class StoreParityTests(EmbeddedContractServer embedded, ContractServer other, bool otherSpeaksMessagePack = false)
 {
-    private const int ReportedDivergences = 8;
+    private const int StopAfterDivergences = 8;
     private static readonly TimeSpan ConvergenceTimeout = TimeSpan.FromSeconds(4);
 
     public static TheoryData<int> Seeds()
@@ -38,46 +38,54 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
     public async Task EveryStepOfASeededScriptIsAnsweredAsEmbeddedModeAnswersIt(int seed)
     {
         var steps = int.TryParse(Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_STEPS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60 + steps); // a run that crawls is a finding too, and must end
         await using var left = new ParitySide(embedded);
         await using var right = new ParitySide(other, otherSpeaksMessagePack);
-        await left.StartAsync();
-        await right.StartAsync();
+        await using var trace = Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_TRACE") is { Length: > 0 } dir
+            ? new StreamWriter(Path.Combine(dir, $"parity-{GetType().Name}-{seed}.txt")) { AutoFlush = true }
+            : StreamWriter.Null;
         var divergences = new List<string>();
-        var trace = Environment.GetEnvironmentVariable("ROOMSHARE_PARITY_TRACE") is { Length: > 0 } dir
-            ? new StreamWriter(Path.Combine(dir, $"parity-{seed}.txt"))
-            : null;
+        var start = new ParityOp(-1, ParityOpKind.NewDevice, "everyone");
+        Compare(divergences, start, "start", await left.StartAsync(), await right.StartAsync());
         foreach (var op in ParityScript.Generate(seed, steps))
         {
             var (l, r) = (await left.ApplyAsync(op), await right.ApplyAsync(op));
-            trace?.WriteLine($"{op}\n  embedded {l}\n  other    {r}");
+            await trace.WriteLineAsync($"{op}\n  embedded {l}\n  other    {r}");
             Compare(divergences, op, "answer", l, r);
-            Compare(divergences, op, "snapshot", await ConvergedAsync(left.SnapshotAsync, right.SnapshotAsync));
-            Compare(divergences, op, "delivery", await left.SettleAsync(), await right.SettleAsync());
+            RequireNoServerError(divergences, op, l, r);
+            Compare(divergences, op, "snapshot", await left.SnapshotAsync(), await right.SnapshotAsync());
+            var (leftDelivery, rightDelivery) = (await left.SettleAsync(), await right.SettleAsync());
+            Require(divergences, op, "every joined device caught up", leftDelivery == "settled" && rightDelivery == "settled", $"{leftDelivery} / {rightDelivery}");
             Compare(divergences, op, "closed devices", await ConvergedAsync(() => Task.FromResult(left.ClosedDevices()), () => Task.FromResult(right.ClosedDevices())));
-            if (divergences.Count >= ReportedDivergences)
+            var (leftStray, rightStray) = (left.UnexpectedlyClosed(), right.UnexpectedlyClosed());
+            Require(divergences, op, "no device closed but a removed member's", leftStray.Length == 0 && rightStray.Length == 0, $"{leftStray} / {rightStray}");
+            Compare(divergences, op, "presence", await ConvergedAsync(left.PresenceAsync, right.PresenceAsync));
+            if (divergences.Count >= StopAfterDivergences || DateTime.UtcNow > deadline)
             {
-                break; // the sides have parted; each further step would wait out the convergence timeout
+                divergences.Add(divergences.Count >= StopAfterDivergences ? "(stopped: the sides have parted)" : $"(stopped at {op}: out of time)");
+                break;
             }
         }
 
-        trace?.Dispose();
-        foreach (var (l, r) in left.EventStreams().Zip(right.EventStreams()))
+        await left.DrainAsync();
+        await right.DrainAsync();
+        var (leftStreams, rightStreams) = (left.EventStreams(), right.EventStreams());
+        leftStreams.Should().HaveSameCount(rightStreams, "both sides connected the same devices");
+        foreach (var (l, r) in leftStreams.Zip(rightStreams).Where(p => p.First != p.Second))
         {
-            if (l != r)
-            {
-                divergences.Add($"events:\n  embedded {l}\n  other    {r}");
-            }
+            divergences.Insert(0, $"events:\n  embedded {l}\n  other    {r}");
         }
 
         divergences.Should().BeEmpty(
-            "both stores keep one contract (seed {0}); the first {1}:\n{2}",
-            seed, ReportedDivergences, string.Join("\n", divergences.Take(ReportedDivergences)));
+            "both sides keep one contract (seed {0}); {1} divergences:\n{2}",
+            seed, divergences.Count, string.Join("\n", divergences.Take(StopAfterDivergences + 2)));
+        left.Succeeded.Should().BeGreaterThan(steps / 5, "a script that is mostly refused tests little (seed {0})", seed);
     }
 
     /// <summary>
-    /// Both sides' reading once they agree, or their last readings after <see cref="ConvergenceTimeout"/>. What runs on
-    /// a clock — presence expiring after its grace, a device closed after its removal is broadcast — may land between
-    /// two steps on one side and within the next on the other; only a difference that lasts is a divergence.
+    /// Both sides' reading once they agree, or their last readings after <see cref="ConvergenceTimeout"/>. Only for what
+    /// runs on a clock — presence expiring after its grace, a device closed after its removal is broadcast — which may
+    /// land between two steps on one side and within the next on the other; only a difference that lasts is a divergence.
     /// </summary>
     private static async Task<(string Embedded, string Other)> ConvergedAsync(Func<Task<string>> readEmbedded, Func<Task<string>> readOther)
     {
@@ -91,6 +99,21 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
             }
 
             await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A 5xx, or a hub error SignalR had to hide (no HubException), is a failure even when both sides give it.</summary>
+    private static void RequireNoServerError(List<string> divergences, ParityOp op, string embedded, string other)
+    {
+        static bool ServerError(string answer) => answer.Contains("HTTP 5", StringComparison.Ordinal) || answer.Contains("An unexpected error occurred", StringComparison.Ordinal);
+        Require(divergences, op, "no server error", !ServerError(embedded) && !ServerError(other), $"{embedded} / {other}");
+    }
+
+    private static void Require(List<string> divergences, ParityOp op, string what, bool holds, string readings)
+    {
+        if (!holds)
+        {
+            divergences.Add($"{op}: {what}, but {readings}");
         }
     }
 
