@@ -15,6 +15,8 @@ internal enum ParityOpKind
     DeleteMember,
     ReadTrail,
     ReadOrder,
+    ReadAsMember,
+    DeleteRoom,
 }
 
 /// <summary>Where a <c>Join</c>'s <c>since</c> points, resolved against each server's own room (its epoch and version).</summary>
@@ -28,6 +30,8 @@ internal enum SinceKind
     OtherEpoch,
     NotAnObject,
     NoVersion,
+    NegativeVersion,
+    TextVersion,
 }
 
 /// <summary>One step of a parity run, applied alike to both servers. <see cref="A"/>–<see cref="C"/> are the call's arguments as sent.</summary>
@@ -49,7 +53,7 @@ internal sealed record ParityOp(int Index, ParityOpKind Kind, string Actor, obje
 /// <summary>
 /// A seeded sequence of hub calls and API requests over one room, good and bad alike: the same seed gives the same
 /// sequence, so a divergence found once is found again. Weighted toward choices; closing the room (final) only in
-/// the last fifth, so most of a run is spent on an open or locked room.
+/// the last fifth and deleting it only in the last twentieth, so most of a run is spent on an open or locked room.
 /// </summary>
 internal static class ParityScript
 {
@@ -73,7 +77,7 @@ internal static class ParityScript
         (ParityOpKind.SetChoice, 20), (ParityOpKind.AdjustChoice, 15), (ParityOpKind.Join, 10), (ParityOpKind.Leave, 4),
         (ParityOpKind.Refresh, 4), (ParityOpKind.RemoveMember, 6), (ParityOpKind.SetRoomState, 6), (ParityOpKind.NewDevice, 7),
         (ParityOpKind.PostNotice, 6), (ParityOpKind.PutState, 4), (ParityOpKind.DeleteMember, 4), (ParityOpKind.ReadTrail, 5),
-        (ParityOpKind.ReadOrder, 3),
+        (ParityOpKind.ReadOrder, 3), (ParityOpKind.ReadAsMember, 3),
     ];
 
     public static IReadOnlyList<ParityOp> Generate(int seed, int count)
@@ -97,10 +101,12 @@ internal static class ParityScript
                 ParityOpKind.SetChoice => new ParityOp(i, kind, actor, Pick(random, MenuIds), Pick(random, Quantities), OpId(random, opIds, i)),
                 ParityOpKind.AdjustChoice => new ParityOp(i, kind, actor, Pick(random, MenuIds), Pick(random, Deltas), OpId(random, opIds, i)),
                 ParityOpKind.RemoveMember or ParityOpKind.DeleteMember => new ParityOp(i, kind, actor, Pick(random, RemovalTargets)),
+                ParityOpKind.PutState when i >= count * 19 / 20 && random.Next(3) == 0 => new ParityOp(i, ParityOpKind.DeleteRoom, actor),
                 ParityOpKind.SetRoomState or ParityOpKind.PutState => new ParityOp(i, kind, actor, late && random.Next(3) == 0 ? "closed" : Pick(random, States)),
                 ParityOpKind.NewDevice => new ParityOp(i, kind, actor, random.Next(6) == 0 ? "flipped" : "own role"),
                 ParityOpKind.PostNotice => new ParityOp(i, kind, actor, Pick(random, NoticePayloads), NoticeKey(random, noticeKeys, i)),
                 ParityOpKind.ReadTrail => new ParityOp(i, kind, actor, Pick(random, TrailFroms), Pick(random, TrailLimits)),
+                ParityOpKind.ReadAsMember => new ParityOp(i, kind, actor, random.Next(2) == 0 ? "room" : "trail"),
                 _ => new ParityOp(i, kind, actor),
             };
             var joinFirst = random.Next(10) < 8;

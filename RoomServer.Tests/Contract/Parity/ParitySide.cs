@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using RoomShare.RoomServer.Tests.Infrastructure;
@@ -23,6 +24,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     private readonly Dictionary<string, HubTestClient?> _devices = new(StringComparer.Ordinal);
     private readonly List<(string Name, HubTestClient Client)> _everyDevice = [];
     private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Where each device's <c>Join</c> put it: events at or below are in its snapshot or missed list (one may still
@@ -63,6 +65,8 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
             ParityOpKind.DeleteMember => await HttpAsync(HttpMethod.Delete, $"members/{Uri.EscapeDataString(op.A as string ?? "null")}", null),
             ParityOpKind.ReadTrail => await HttpAsync(HttpMethod.Get, $"events?from={TrailFrom(op.A)}&limit={op.B}", null),
             ParityOpKind.ReadOrder => await HttpAsync(HttpMethod.Get, "order", null),
+            ParityOpKind.ReadAsMember => await ReadAsMemberAsync(op),
+            ParityOpKind.DeleteRoom => await HttpAsync(HttpMethod.Delete, "", null),
             _ => await InvokeAsync(op),
         };
         var answer = outcome.Split(" | ")[^1]; // after a Join made first
@@ -261,6 +265,8 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         SinceKind.OtherEpoch => new { epoch = "0123456789abcdef", version = 1 },
         SinceKind.NotAnObject => "since",
         SinceKind.NoVersion => new { epoch = _room.Epoch },
+        SinceKind.NegativeVersion => new { epoch = _room.Epoch, version = -1 },
+        SinceKind.TextVersion => new { epoch = _room.Epoch, version = "3" },
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -286,7 +292,16 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     {
         try
         {
-            var device = await server.ConnectAsync(await server.TokenAsync(_room, member, role), o => o.MessagePack = messagePack);
+            using var issued = await server.Api.PostAsJsonAsync($"/api/rooms/{_room.Id}/tokens", new { memberId = member, displayName = member.ToUpperInvariant(), role });
+            if (!issued.IsSuccessStatusCode)
+            {
+                _devices[member] = null; // a deleted room issues no tokens
+                return $"no token: HTTP {(int)issued.StatusCode} {ParityJson.Normalize(await issued.Content.ReadAsStringAsync(), _room.Id, _room.Epoch)}";
+            }
+
+            var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+            _tokens[member] = token;
+            var device = await server.ConnectAsync(token, o => o.MessagePack = messagePack);
             _devices[member] = device;
             _everyDevice.Add(($"{member}#{_everyDevice.Count(d => d.Name.StartsWith(member + "#", StringComparison.Ordinal)) + 1} ({role})", device));
             return "connected as " + role;
@@ -311,9 +326,18 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         return HttpAsync(HttpMethod.Post, "notices", body, op.B as string);
     }
 
-    private async Task<string> HttpAsync(HttpMethod method, string path, string? body, string? idempotencyKey = null)
+    /// <summary>A member's newest token reads the room or its trail (DESIGN.md §4: a token for the room may).</summary>
+    private Task<string> ReadAsMemberAsync(ParityOp op) =>
+        HttpAsync(HttpMethod.Get, Equals(op.A, "trail") ? "events" : "", null, bearer: _tokens[op.Actor], withApiKey: false);
+
+    private async Task<string> HttpAsync(HttpMethod method, string path, string? body, string? idempotencyKey = null, string? bearer = null, bool withApiKey = true)
     {
-        using var request = new HttpRequestMessage(method, $"/api/rooms/{_room.Id}/{path}");
+        using var request = new HttpRequestMessage(method, $"/api/rooms/{_room.Id}" + (path.Length > 0 ? "/" + path : ""));
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
@@ -324,7 +348,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        using var response = await server.Api.SendAsync(request);
+        using var response = await (withApiKey ? server.Api : server.Anonymous).SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(text, _room.Id, _room.Epoch)}";
     }
