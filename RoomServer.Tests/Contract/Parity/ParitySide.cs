@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -35,6 +31,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     /// <summary>Devices the server may have closed: their member was removed, or a call of theirs was answered <c>forbidden</c>.</summary>
     private readonly HashSet<HubTestClient> _mayBeClosed = [];
     private TestRoom _room = null!;
+    private ParityRoomApi _api = null!;
 
     /// <summary>The room's version as its last snapshot read it.</summary>
     public long Version { get; private set; }
@@ -46,6 +43,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     public async Task<string> StartAsync()
     {
         _room = await server.CreateRoomAsync();
+        _api = new ParityRoomApi(server, _room);
         var answers = new List<string>();
         foreach (var (member, role) in ParityScript.Members)
         {
@@ -60,13 +58,13 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
         var outcome = op.Kind switch
         {
             ParityOpKind.NewDevice => await NewDeviceAsync(op),
-            ParityOpKind.PostNotice => await PostNoticeAsync(op),
-            ParityOpKind.PutState => await HttpAsync(HttpMethod.Put, "state", Body(("state", op.A))),
-            ParityOpKind.DeleteMember => await HttpAsync(HttpMethod.Delete, $"members/{Uri.EscapeDataString(op.A as string ?? "null")}", null),
-            ParityOpKind.ReadTrail => await HttpAsync(HttpMethod.Get, $"events?from={TrailFrom(op.A)}&limit={op.B}", null),
-            ParityOpKind.ReadOrder => await HttpAsync(HttpMethod.Get, "order", null),
-            ParityOpKind.ReadAsMember => await ReadAsMemberAsync(op),
-            ParityOpKind.DeleteRoom => await HttpAsync(HttpMethod.Delete, "", null),
+            ParityOpKind.PostNotice => await _api.PostNoticeAsync(op.A, op.B as string),
+            ParityOpKind.PutState => await _api.PutStateAsync(op.A),
+            ParityOpKind.DeleteMember => await _api.DeleteMemberAsync(op.A),
+            ParityOpKind.ReadTrail => await _api.ReadTrailAsync(op.A, op.B, Version),
+            ParityOpKind.ReadOrder => await _api.ReadOrderAsync(),
+            ParityOpKind.ReadAsMember => await _api.ReadAsMemberAsync(_tokens[op.Actor], trail: Equals(op.A, "trail")),
+            ParityOpKind.DeleteRoom => await _api.DeleteRoomAsync(),
             _ => await InvokeAsync(op),
         };
         var answer = outcome.Split(" | ")[^1]; // after a Join made first
@@ -82,26 +80,24 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     /// <summary>The room as the API reads it, normalized (presence left out: <see cref="PresenceAsync"/>).</summary>
     public async Task<string> SnapshotAsync()
     {
-        using var response = await server.Api.GetAsync($"/api/rooms/{_room.Id}");
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.IsSuccessStatusCode)
+        var (snapshot, answer) = await _api.ReadRoomAsync();
+        if (snapshot is { } room)
         {
-            Version = JsonDocument.Parse(body).RootElement.GetProperty("version").GetInt64();
+            Version = room.GetProperty("version").GetInt64();
         }
 
-        return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(body, _room.Id, _room.Epoch)}";
+        return answer;
     }
 
     /// <summary>Who the room says is online, and its presence sequence.</summary>
     public async Task<string> PresenceAsync()
     {
-        using var response = await server.Api.GetAsync($"/api/rooms/{_room.Id}");
-        if (!response.IsSuccessStatusCode)
+        var (snapshot, answer) = await _api.ReadRoomAsync();
+        if (snapshot is not { } room)
         {
-            return $"HTTP {(int)response.StatusCode}";
+            return answer;
         }
 
-        var room = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         var online = room.GetProperty("members").EnumerateArray()
             .Select(m => $"{m.GetProperty("memberId").GetString()}:{(m.GetProperty("online").GetBoolean() ? "on" : "off")}");
         return $"{string.Join(" ", online)} seq {room.GetProperty("presenceSeq").GetInt64()}";
@@ -292,14 +288,13 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     {
         try
         {
-            using var issued = await server.Api.PostAsJsonAsync($"/api/rooms/{_room.Id}/tokens", new { memberId = member, displayName = member.ToUpperInvariant(), role });
-            if (!issued.IsSuccessStatusCode)
+            var (token, refusal) = await _api.IssueTokenAsync(member, role);
+            if (token is null)
             {
-                _devices[member] = null; // a deleted room issues no tokens
-                return $"no token: HTTP {(int)issued.StatusCode} {ParityJson.Normalize(await issued.Content.ReadAsStringAsync(), _room.Id, _room.Epoch)}";
+                _devices[member] = null;
+                return refusal;
             }
 
-            var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
             _tokens[member] = token;
             var device = await server.ConnectAsync(token, o => o.MessagePack = messagePack);
             _devices[member] = device;
@@ -312,56 +307,6 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
             return $"refused {(int?)ex.StatusCode}";
         }
     }
-
-    private Task<string> PostNoticeAsync(ParityOp op)
-    {
-        var payload = op.A switch
-        {
-            null => null,
-            "big" => JsonSerializer.Serialize(new { text = new string('x', ContractServer.MaxNoticePayloadBytes) }),
-            string s when s.StartsWith('{') || s.StartsWith('[') => s,
-            var v => JsonSerializer.Serialize(v),
-        };
-        var body = payload is null ? "{\"kind\":\"eta\"}" : $"{{\"kind\":\"eta\",\"payload\":{payload}}}";
-        return HttpAsync(HttpMethod.Post, "notices", body, op.B as string);
-    }
-
-    /// <summary>A member's newest token reads the room or its trail (DESIGN.md §4: a token for the room may).</summary>
-    private Task<string> ReadAsMemberAsync(ParityOp op) =>
-        HttpAsync(HttpMethod.Get, Equals(op.A, "trail") ? "events" : "", null, bearer: _tokens[op.Actor], withApiKey: false);
-
-    private async Task<string> HttpAsync(HttpMethod method, string path, string? body, string? idempotencyKey = null, string? bearer = null, bool withApiKey = true)
-    {
-        using var request = new HttpRequestMessage(method, $"/api/rooms/{_room.Id}" + (path.Length > 0 ? "/" + path : ""));
-        if (bearer is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        }
-
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
-        }
-
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        using var response = await (withApiKey ? server.Api : server.Anonymous).SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return $"HTTP {(int)response.StatusCode} {ParityJson.Normalize(text, _room.Id, _room.Epoch)}";
-    }
-
-    private static string Body(params (string Name, object? Value)[] fields) =>
-        JsonSerializer.Serialize(fields.ToDictionary(f => f.Name, f => f.Value));
-
-    private string TrailFrom(object? from) => from switch
-    {
-        "behind" => Math.Max(0, Version - 3).ToString(CultureInfo.InvariantCulture),
-        "ahead" => (Version + 5).ToString(CultureInfo.InvariantCulture),
-        _ => Convert.ToString(from, CultureInfo.InvariantCulture) ?? "",
-    };
 
     /// <summary>A removed member is no longer joined, and its devices are closed soon after (DESIGN.md §3 <c>Removed</c>).</summary>
     private async Task AfterRemovalAsync(ParityOp op)
