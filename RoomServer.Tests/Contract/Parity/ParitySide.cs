@@ -229,6 +229,11 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
             if (ex.Code == "forbidden")
             {
                 _mayBeClosed.Add(device); // forbidden ends a removed member's membership, and its connection
+                if (ex.ErrorText.Contains("was removed", StringComparison.Ordinal))
+                {
+                    // The server closes it after answering; let that happen before the next step, on both sides alike.
+                    await WaitAsync(() => device.Closed.IsCompleted, RemovalCloseTimeout);
+                }
             }
 
             return "error " + ParityJson.Normalize(ex.ErrorText, _room.Id, _room.Epoch);
