@@ -11,9 +11,9 @@ public abstract partial class RoomContractTests
     /// order.submitted, closed: order.closed) it would change what the webhooks got, with no new record.
     /// </summary>
     [Theory]
-    [InlineData("locked", RoomErrorCodes.RoomLocked)]
-    [InlineData("closed", RoomErrorCodes.RoomClosed)]
-    public async Task RemovingAMemberFromALockedOrClosedRoomIsRefusedAndChangesNothing(string state, string code)
+    [InlineData("locked", RoomErrorCodes.RoomLocked, "members cannot change")]
+    [InlineData("closed", RoomErrorCodes.RoomClosed, "read only")]
+    public async Task RemovingAMemberFromALockedOrClosedRoomIsRefusedAndChangesNothing(string state, string code, string saying)
     {
         var room = await Server.CreateRoomAsync();
         await using var ann = await Server.JoinAsync(room, "ann");
@@ -24,7 +24,9 @@ public abstract partial class RoomContractTests
         using var removal = await Server.Api.DeleteAsync($"/api/rooms/{room.Id}/members/ann");
 
         removal.StatusCode.Should().Be(HttpStatusCode.Conflict);
-        (await removal.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be(code);
+        var problem = (await removal.Content.ReadFromJsonAsync<ProblemBody>())!;
+        problem.Code.Should().Be(code);
+        problem.Detail.Should().Contain(saying, "the sentence covers what was refused: a removal, not only a choice");
         var after = await Server.SnapshotAsync(room);
         after.Version.Should().Be(before.Version);
         after.TotalMinor.Should().Be(before.TotalMinor, "the handed-off order is what the webhooks got");
