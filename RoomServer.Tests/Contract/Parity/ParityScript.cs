@@ -17,6 +17,7 @@ internal enum ParityOpKind
     ReadOrder,
     ReadAsMember,
     DeleteRoom,
+    SpareDevice,
 }
 
 /// <summary>Where a <c>Join</c>'s <c>since</c> points, resolved against each server's own room (its epoch and version).</summary>
@@ -36,11 +37,15 @@ internal enum SinceKind
 
 /// <summary>One step of a parity run, applied alike to both servers. <see cref="A"/>–<see cref="C"/> are the call's arguments as sent.</summary>
 /// <remarks><see cref="JoinFirst"/>: a hub call by a device that is open and not in the room joins it first (<c>since</c> null), as a client would.</remarks>
+/// <remarks><see cref="FromSpare"/>: a hub call is made from the member's second device when it has one open.</remarks>
 internal sealed record ParityOp(int Index, ParityOpKind Kind, string Actor, object? A = null, object? B = null, object? C = null)
 {
     public bool JoinFirst { get; init; }
 
-    public override string ToString() => $"#{Index} {Kind} by {Actor} ({Show(A)}, {Show(B)}, {Show(C)}){(JoinFirst ? " joining first" : "")}";
+    public bool FromSpare { get; init; }
+
+    public override string ToString() =>
+        $"#{Index} {Kind} by {Actor}{(FromSpare ? " (spare device if open)" : "")} ({Show(A)}, {Show(B)}, {Show(C)}){(JoinFirst ? " joining first" : "")}";
 
     private static string Show(object? value) => value switch
     {
@@ -77,7 +82,7 @@ internal static class ParityScript
         (ParityOpKind.SetChoice, 20), (ParityOpKind.AdjustChoice, 15), (ParityOpKind.Join, 10), (ParityOpKind.Leave, 4),
         (ParityOpKind.Refresh, 4), (ParityOpKind.RemoveMember, 6), (ParityOpKind.SetRoomState, 6), (ParityOpKind.NewDevice, 7),
         (ParityOpKind.PostNotice, 6), (ParityOpKind.PutState, 4), (ParityOpKind.DeleteMember, 4), (ParityOpKind.ReadTrail, 5),
-        (ParityOpKind.ReadOrder, 3), (ParityOpKind.ReadAsMember, 3),
+        (ParityOpKind.ReadOrder, 3), (ParityOpKind.ReadAsMember, 3), (ParityOpKind.SpareDevice, 5),
     ];
 
     public static IReadOnlyList<ParityOp> Generate(int seed, int count)
@@ -107,10 +112,12 @@ internal static class ParityScript
                 ParityOpKind.PostNotice => new ParityOp(i, kind, actor, Pick(random, NoticePayloads), NoticeKey(random, noticeKeys, i)),
                 ParityOpKind.ReadTrail => new ParityOp(i, kind, actor, Pick(random, TrailFroms), Pick(random, TrailLimits)),
                 ParityOpKind.ReadAsMember => new ParityOp(i, kind, actor, random.Next(2) == 0 ? "room" : "trail"),
+                ParityOpKind.SpareDevice => new ParityOp(i, kind, actor, random.Next(2) == 0 ? "leave" : "drop"),
                 _ => new ParityOp(i, kind, actor),
             };
             var joinFirst = random.Next(10) < 8;
-            ops.Add(op with { JoinFirst = joinFirst && ChangesTheRoomThroughTheHub(kind) });
+            var fromSpare = random.Next(4) == 0;
+            ops.Add(op with { JoinFirst = joinFirst && ChangesTheRoomThroughTheHub(kind), FromSpare = fromSpare && IsAHubCall(kind) });
         }
 
         return ops;
@@ -118,6 +125,8 @@ internal static class ParityScript
 
     private static bool ChangesTheRoomThroughTheHub(ParityOpKind kind) => kind is ParityOpKind.SetChoice or ParityOpKind.AdjustChoice
         or ParityOpKind.Refresh or ParityOpKind.RemoveMember or ParityOpKind.SetRoomState;
+
+    private static bool IsAHubCall(ParityOpKind kind) => ChangesTheRoomThroughTheHub(kind) || kind is ParityOpKind.Join or ParityOpKind.Leave;
 
     private static object? Pick(Random random, object?[] values) => values[random.Next(values.Length)];
 

@@ -4,19 +4,20 @@ using RoomShare.RoomServer.Tests.Infrastructure;
 namespace RoomShare.RoomServer.Tests.Contract.Parity;
 
 /// <summary>
-/// One server's side of a parity run: its room, each member's current device (connection) and every device it
-/// ever had, and what was answered. Each step's answer is returned normalized (<see cref="ParityJson"/>), so the
+/// One server's side of a parity run: its room, each member's current device (connection), a second device some
+/// members keep open beside it (<c>ParitySide.Spare.cs</c>), every device it ever had, and what was answered. Each step's answer is returned normalized (<see cref="ParityJson"/>), so the
 /// two sides' answers compare as strings.
 /// </summary>
 /// <param name="server">The server its room is on.</param>
 /// <param name="messagePack">Its devices speak SignalR's MessagePack protocol instead of JSON (DESIGN.md §3: the same shapes).</param>
-internal sealed class ParitySide(ContractServer server, bool messagePack = false) : IAsyncDisposable
+internal sealed partial class ParitySide(ContractServer server, bool messagePack = false) : IAsyncDisposable
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Longer than the server waits before it closes a removed member's devices (RemovedMemberEviction, 400 ms).</summary>
     private static readonly TimeSpan RemovalCloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Each device slot's open device: a member's id for its current device, <see cref="SpareSlot"/> for its second.</summary>
     private readonly Dictionary<string, HubTestClient?> _devices = new(StringComparer.Ordinal);
     private readonly List<(string Name, HubTestClient Client)> _everyDevice = [];
     private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
@@ -65,6 +66,7 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
             ParityOpKind.ReadOrder => await _api.ReadOrderAsync(),
             ParityOpKind.ReadAsMember => await _api.ReadAsMemberAsync(_tokens[op.Actor], trail: Equals(op.A, "trail")),
             ParityOpKind.DeleteRoom => await _api.DeleteRoomAsync(),
+            ParityOpKind.SpareDevice => await SpareDeviceAsync(op),
             _ => await InvokeAsync(op),
         };
         var answer = outcome.Split(" | ")[^1]; // after a Join made first
@@ -189,15 +191,21 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
 
     private async Task<string> InvokeAsync(ParityOp op)
     {
+        var prefix = "";
+        if (op.FromSpare && OpenSpare(op.Actor) is not null)
+        {
+            op = op with { Actor = SpareSlot(op.Actor) };
+            prefix = "from the spare | ";
+        }
+
         if (_devices[op.Actor] is not { } device)
         {
             return "no device";
         }
 
-        var prefix = "";
         if (op.JoinFirst && !_joined.Contains(op.Actor) && !device.Closed.IsCompleted)
         {
-            prefix = "joined first: " + await InvokeAsync(new ParityOp(op.Index, ParityOpKind.Join, op.Actor, SinceKind.Null)) + " | ";
+            prefix += "joined first: " + await InvokeAsync(new ParityOp(op.Index, ParityOpKind.Join, op.Actor, SinceKind.Null)) + " | ";
         }
 
         return prefix + await InvokeCallAsync(op, device);
@@ -316,23 +324,26 @@ internal sealed class ParitySide(ContractServer server, bool messagePack = false
     /// <summary>A removed member is no longer joined, and its devices are closed soon after (DESIGN.md §3 <c>Removed</c>).</summary>
     private async Task AfterRemovalAsync(ParityOp op)
     {
-        if (op.Kind is not (ParityOpKind.RemoveMember or ParityOpKind.DeleteMember) || op.A is not string target || !_devices.TryGetValue(target, out var device))
+        if (op.Kind is not (ParityOpKind.RemoveMember or ParityOpKind.DeleteMember) || op.A is not string target)
         {
             return;
         }
 
-        if (device is not null)
+        foreach (var slot in new[] { target, SpareSlot(target) })
         {
-            _mayBeClosed.Add(device);
-            if (!_joined.Contains(target))
+            if (_devices.GetValueOrDefault(slot) is not { } device)
             {
-                return; // a device that never joined is not closed, only refused from then on (DESIGN.md §3)
+                continue;
             }
 
+            // Joined or not, every device of the member is closed (DESIGN.md §3 Removed: a replica holding one that
+            // never joined hears the removal on rs-removals); a repeat of a removal closes those made since with a
+            // token it now refuses. Wait for it here, or one side may close it before the next step and the other within it.
+            _mayBeClosed.Add(device);
             await WaitAsync(() => device.Closed.IsCompleted, RemovalCloseTimeout);
             if (device.Closed.IsCompleted)
             {
-                _joined.Remove(target);
+                _joined.Remove(slot);
             }
         }
     }
