@@ -11,7 +11,7 @@ public abstract partial class RoomContractTests
     /// order.submitted, closed: order.closed) it would change what the webhooks got, with no new record.
     /// </summary>
     [Theory]
-    [InlineData("locked", RoomErrorCodes.RoomLocked, "members cannot change")]
+    [InlineData("locked", RoomErrorCodes.RoomLocked, "members cannot be removed")]
     [InlineData("closed", RoomErrorCodes.RoomClosed, "read only")]
     public async Task RemovingAMemberFromALockedOrClosedRoomIsRefusedAndChangesNothing(string state, string code, string saying)
     {

@@ -76,7 +76,7 @@ public sealed class RoomException : Exception
     public static RoomException FromCode(string code, string roomId) => code switch
     {
         RoomErrorCodes.RoomNotFound => NotFound(roomId),
-        RoomErrorCodes.RoomLocked => new(code, "the room is locked: its choices and members cannot change until the owner reopens it"),
+        RoomErrorCodes.RoomLocked => new(code, "the room is locked: its order was handed off; choices cannot change and members cannot be removed until the owner reopens it"),
         RoomErrorCodes.RoomClosed => new(code, "the room is closed: it is read only"),
         RoomErrorCodes.UnknownMenuItem => NotOnMenu(),
         RoomErrorCodes.Forbidden => new(code, "this member was removed from the room; ask for a new link") { EndsMembership = true },

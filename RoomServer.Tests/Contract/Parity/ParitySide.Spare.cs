@@ -5,7 +5,7 @@ namespace RoomShare.RoomServer.Tests.Contract.Parity;
 /// <summary>
 /// A member's second device, open beside its current one: a phone and a laptop on one link. It connects with the
 /// member's newest token and joins at once; it ends by leaving or by dropping its connection. While either device is
-/// joined the member is online (DESIGN.md §2's presence counts devices), and a removal closes both.
+/// joined the member is online (DESIGN.md §3 <c>Presence</c>: at least one live connection), and a removal closes both.
 /// </summary>
 internal sealed partial class ParitySide
 {
@@ -14,30 +14,36 @@ internal sealed partial class ParitySide
     private HubTestClient? OpenSpare(string member) =>
         _devices.GetValueOrDefault(SpareSlot(member)) is { Closed.IsCompleted: false } spare ? spare : null;
 
-    /// <summary>Opens the member's second device, or ends the open one (<c>op.A</c>: "leave" first, or "drop" the connection).</summary>
+    /// <summary>
+    /// Opens the member's second device, or ends the open one (<c>op.A</c>: "leave" first, or "drop" the connection).
+    /// A drop leaves the member's presence to its lease and grace, which end on each server's own tick: only while the
+    /// current device is joined (the member stays online), so that a later Join cannot fall between the two sides' ticks.
+    /// </summary>
     private async Task<string> SpareDeviceAsync(ParityOp op)
     {
         var slot = SpareSlot(op.Actor);
         if (OpenSpare(op.Actor) is { } spare)
         {
-            var left = "";
-            if (Equals(op.A, "leave") && _joined.Contains(slot))
+            var answer = "spare dropped";
+            if ((Equals(op.A, "leave") || !_joined.Contains(op.Actor)) && _joined.Contains(slot))
             {
-                left = await InvokeCallAsync(new ParityOp(op.Index, ParityOpKind.Leave, slot), spare) + " | ";
+                answer = "spare leaves | " + await InvokeCallAsync(new ParityOp(op.Index, ParityOpKind.Leave, slot), spare);
             }
 
             _joined.Remove(slot);
             await DrainAsync(spare, Version);
             await spare.DisposeAsync();
             _devices[slot] = null;
-            return left + "spare closed";
+            return answer;
         }
 
+        _joined.Remove(slot); // a spare the server closed (its member removed) was never taken out
         try
         {
             var device = await server.ConnectAsync(_tokens[op.Actor], o => o.MessagePack = messagePack);
             _devices[slot] = device;
-            _everyDevice.Add(($"{slot}#{_everyDevice.Count(d => d.Name.StartsWith(slot + "#", StringComparison.Ordinal)) + 1}", device));
+            var count = _everyDevice.Count(d => d.Name.StartsWith(slot + "#", StringComparison.Ordinal)) + 1;
+            _everyDevice.Add(($"{slot}#{count} ({_tokenRoles[op.Actor]})", device));
             return "spare connected | " + await InvokeCallAsync(new ParityOp(op.Index, ParityOpKind.Join, slot, SinceKind.Null), device);
         }
         catch (HubConnectException ex)

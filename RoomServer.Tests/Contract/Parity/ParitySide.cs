@@ -22,6 +22,10 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
     private readonly List<(string Name, HubTestClient Client)> _everyDevice = [];
     private readonly HashSet<string> _joined = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _tokenRoles = new(StringComparer.Ordinal);
+
+    /// <summary>Device slots a successful removal left open past <see cref="RemovalCloseTimeout"/> in the last step.</summary>
+    private readonly List<string> _leftOpen = [];
 
     /// <summary>
     /// Where each device's <c>Join</c> put it: events at or below are in its snapshot or missed list (one may still
@@ -54,8 +58,12 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
         return string.Join(", ", answers);
     }
 
+    /// <summary>The devices of a member removed in the last step that the server did not close (DESIGN.md §3 <c>Removed</c>: within a second).</summary>
+    public string LeftOpenAfterRemoval => string.Join(",", _leftOpen);
+
     public async Task<string> ApplyAsync(ParityOp op)
     {
+        _leftOpen.Clear();
         var outcome = op.Kind switch
         {
             ParityOpKind.NewDevice => await NewDeviceAsync(op),
@@ -309,6 +317,7 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
             }
 
             _tokens[member] = token;
+            _tokenRoles[member] = role;
             var device = await server.ConnectAsync(token, o => o.MessagePack = messagePack);
             _devices[member] = device;
             _everyDevice.Add(($"{member}#{_everyDevice.Count(d => d.Name.StartsWith(member + "#", StringComparison.Ordinal)) + 1} ({role})", device));
@@ -336,14 +345,17 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
                 continue;
             }
 
-            // Joined or not, every device of the member is closed (DESIGN.md §3 Removed: a replica holding one that
-            // never joined hears the removal on rs-removals); a repeat of a removal closes those made since with a
-            // token it now refuses. Wait for it here, or one side may close it before the next step and the other within it.
+            // Every connection of a removed member is closed within a second, joined or not (DESIGN.md §3 Removed; a
+            // repeat of a removal closes those made since with a token it now refuses): every device open here has such
+            // a token. Wait for it, or one side may close it before the next step and the other within it.
             _mayBeClosed.Add(device);
-            await WaitAsync(() => device.Closed.IsCompleted, RemovalCloseTimeout);
-            if (device.Closed.IsCompleted)
+            if (await WaitAsync(() => device.Closed.IsCompleted, RemovalCloseTimeout))
             {
                 _joined.Remove(slot);
+            }
+            else
+            {
+                _leftOpen.Add(slot);
             }
         }
     }

@@ -53,6 +53,8 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
             await trace.WriteLineAsync($"{op}\n  embedded {l}\n  other    {r}");
             Compare(divergences, op, "answer", l, r);
             RequireNoServerError(divergences, op, l, r);
+            Require(divergences, op, "a removed member's devices closed", left.LeftOpenAfterRemoval.Length == 0 && right.LeftOpenAfterRemoval.Length == 0,
+                $"{left.LeftOpenAfterRemoval} / {right.LeftOpenAfterRemoval}");
             Compare(divergences, op, "snapshot", await left.SnapshotAsync(), await right.SnapshotAsync());
             var (leftDelivery, rightDelivery) = (await left.SettleAsync(), await right.SettleAsync());
             Require(divergences, op, "every joined device caught up", leftDelivery == "settled" && rightDelivery == "settled", $"{leftDelivery} / {rightDelivery}");
