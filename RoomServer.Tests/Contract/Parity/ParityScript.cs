@@ -36,8 +36,10 @@ internal enum SinceKind
 }
 
 /// <summary>One step of a parity run, applied alike to both servers. <see cref="A"/>–<see cref="C"/> are the call's arguments as sent.</summary>
-/// <remarks><see cref="JoinFirst"/>: a hub call by a device that is open and not in the room joins it first (<c>since</c> null), as a client would.</remarks>
-/// <remarks><see cref="FromSpare"/>: a hub call is made from the member's second device when it has one open.</remarks>
+/// <remarks>
+/// <see cref="JoinFirst"/>: a hub call by a device that is open and not in the room joins it first (<c>since</c> null), as a
+/// client would. <see cref="FromSpare"/>: a hub call is made from the member's second device when it has one open.
+/// </remarks>
 internal sealed record ParityOp(int Index, ParityOpKind Kind, string Actor, object? A = null, object? B = null, object? C = null)
 {
     public bool JoinFirst { get; init; }

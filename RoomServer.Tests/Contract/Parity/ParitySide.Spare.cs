@@ -42,8 +42,7 @@ internal sealed partial class ParitySide
         {
             var device = await server.ConnectAsync(_tokens[op.Actor], o => o.MessagePack = messagePack);
             _devices[slot] = device;
-            var count = _everyDevice.Count(d => d.Name.StartsWith(slot + "#", StringComparison.Ordinal)) + 1;
-            _everyDevice.Add(($"{slot}#{count} ({_tokenRoles[op.Actor]})", device));
+            Track(slot, _tokenRoles[op.Actor], device);
             return "spare connected | " + await InvokeCallAsync(new ParityOp(op.Index, ParityOpKind.Join, slot, SinceKind.Null), device);
         }
         catch (HubConnectException ex)

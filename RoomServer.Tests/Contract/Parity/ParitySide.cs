@@ -5,8 +5,8 @@ namespace RoomShare.RoomServer.Tests.Contract.Parity;
 
 /// <summary>
 /// One server's side of a parity run: its room, each member's current device (connection), a second device some
-/// members keep open beside it (<c>ParitySide.Spare.cs</c>), every device it ever had, and what was answered. Each step's answer is returned normalized (<see cref="ParityJson"/>), so the
-/// two sides' answers compare as strings.
+/// members keep open beside it (<c>ParitySide.Spare.cs</c>), every device it ever had, and what was answered. Each
+/// step's answer is returned normalized (<see cref="ParityJson"/>), so the two sides' answers compare as strings.
 /// </summary>
 /// <param name="server">The server its room is on.</param>
 /// <param name="messagePack">Its devices speak SignalR's MessagePack protocol instead of JSON (DESIGN.md §3: the same shapes).</param>
@@ -320,7 +320,7 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
             _tokenRoles[member] = role;
             var device = await server.ConnectAsync(token, o => o.MessagePack = messagePack);
             _devices[member] = device;
-            _everyDevice.Add(($"{member}#{_everyDevice.Count(d => d.Name.StartsWith(member + "#", StringComparison.Ordinal)) + 1} ({role})", device));
+            Track(member, role, device);
             return "connected as " + role;
         }
         catch (HubConnectException ex)
@@ -328,6 +328,13 @@ internal sealed partial class ParitySide(ContractServer server, bool messagePack
             _devices[member] = null;
             return $"refused {(int?)ex.StatusCode}";
         }
+    }
+
+    /// <summary>Keeps the device for the event streams' comparison, named by its slot, its number in that slot and its token's role.</summary>
+    private void Track(string slot, string role, HubTestClient device)
+    {
+        var number = _everyDevice.Count(d => d.Name.StartsWith(slot + "#", StringComparison.Ordinal)) + 1;
+        _everyDevice.Add(($"{slot}#{number} ({role})", device));
     }
 
     /// <summary>A removed member is no longer joined, and its devices are closed soon after (DESIGN.md §3 <c>Removed</c>).</summary>
