@@ -11,7 +11,8 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// snapshots and which devices they closed must match, and at the end every device's stream of room events. The
 /// contract suite checks each promise on its own; this finds where two implementations part on sequences nobody
 /// wrote down.
-/// ROOMSHARE_PARITY_SEEDS (a count) and ROOMSHARE_PARITY_STEPS run more, by hand.
+/// ROOMSHARE_PARITY_SEEDS (a count) and ROOMSHARE_PARITY_STEPS run more, by hand; ROOMSHARE_PARITY_TRACE (a folder) keeps
+/// every step's answers and any divergence, a file per class and seed.
 /// </summary>
 /// <param name="embedded">The reference side: embedded mode, JSON clients.</param>
 /// <param name="other">The side compared with it.</param>
@@ -76,6 +77,12 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
         foreach (var (l, r) in leftStreams.Zip(rightStreams).Where(p => p.First != p.Second))
         {
             divergences.Insert(0, $"events:\n  embedded {l}\n  other    {r}");
+        }
+
+        // The trace keeps what parted the sides too: a rare failure's console output may be all that is lost.
+        foreach (var divergence in divergences)
+        {
+            await trace.WriteLineAsync("DIVERGENCE " + divergence);
         }
 
         divergences.Should().BeEmpty(
