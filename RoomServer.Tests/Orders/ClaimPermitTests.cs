@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
@@ -10,7 +11,8 @@ namespace RoomShare.RoomServer.Tests.Orders;
 /// <summary>
 /// A replica claims order records only while it may under its id (<see cref="IOrderClaimPermit"/>: with Redis, while
 /// no other live process holds its ReplicaId, Redis/SharedReplicaIdTests). Meanwhile its own transitions are still
-/// announced, so the process that holds the id finds them. In process, against an outbox that counts.
+/// announced, so the process that holds the id finds them; a permit withdrawn mid-delivery stops it there. In process,
+/// against an outbox that counts, or embedded mode's.
 /// </summary>
 [Trait("Suite", "Orders")]
 public sealed class ClaimPermitTests
@@ -45,6 +47,85 @@ public sealed class ClaimPermitTests
             await worker.StopAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// The permit is withdrawn while a record is being retried (another process took this replica's id after a pause or an
+    /// outage longer than its lease, DESIGN.md §9): the renewals of the two pass for each other's, so this process stops at
+    /// its next renewal (6018), not only when the room next starts, and leaves the record pending for the id's holder.
+    /// </summary>
+    [Fact]
+    public async Task ARecordInDeliveryStopsAtTheNextRenewalOnceThePermitIsWithdrawn()
+    {
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ => ReceiverAnswer.ServerError;
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 100,
+            RetryBaseDelayMilliseconds = 50,
+            RetryMaxDelayMilliseconds = 100,
+            ClaimTimeoutSeconds = 3, // renewed every second
+            PollIntervalMilliseconds = 50,
+        });
+        var permit = new SwitchedPermit { MayClaim = true };
+        await using var provider = InProcessDeliveryWorker.Build(options, outbox, permit);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(10));
+            permit.MayClaim = false;
+            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(5), "the next renewal finds the permit withdrawn (6018)");
+
+            // Retries came every 50–100 ms: none may follow once the worker knows.
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            var attemptsAtStop = receiver.All.Count;
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            receiver.All.Count.Should().Be(attemptsAtStop, "the process stops delivering once another holds its id");
+            (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Status.Should().Be(DeliveryStatuses.Pending, "the record is left to the id's holder, not settled or dead-lettered");
+            (await outbox.DeadLettersAsync(null, 10)).Should().BeEmpty();
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The permit is withdrawn while a room's first record is delivered: its second is not claimed here.</summary>
+    [Fact]
+    public async Task ARoomsNextRecordIsNotClaimedOnceThePermitIsWithdrawn()
+    {
+        var permit = new SwitchedPermit { MayClaim = true };
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        receiver.Answers = _ =>
+        {
+            permit.MayClaim = false; // another process took the id while the first record was on its way
+            return ReceiverAnswer.Ok;
+        };
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions { PollIntervalMilliseconds = 50 }, thenReopened: true);
+        await using var provider = InProcessDeliveryWorker.Build(options, outbox, permit);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            var first = await receiver.NextAsync(TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(5), "the room's loop finds the permit withdrawn (6018)");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // twenty polls
+            receiver.All.Select(w => w.OrderId).Should().Equal([first.OrderId], "only the record already on its way was sent");
+            var records = await outbox.RecordsAsync("r1");
+            records.Select(r => r.Type).Should().Equal("order.submitted", "order.reopened");
+            records[1].Deliveries.Should().NotContainKey(receiver.Url, "the room's next record is left to the id's holder");
+            (await outbox.ClaimNextAsync("r1", "other", TimeSpan.FromMinutes(1))).Entry!.OrderId.Should().Be(records[1].OrderId, "nobody holds it");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static Task<bool> Logged(ServiceProvider provider, int eventId) =>
+        Task.FromResult(provider.GetFakeLogCollector().GetSnapshot().Any(r => r.Id.Id == eventId));
 
     private sealed class SwitchedPermit : IOrderClaimPermit
     {

@@ -9,11 +9,13 @@ namespace RoomShare.RoomServer.Tests.Orders;
 
 /// <summary>
 /// Room "r1" in embedded mode's store, locked, so its outbox holds one <c>order.submitted</c> record for
-/// a receiver: the one endpoint of the webhook settings the caller gives.
+/// a receiver: the one endpoint of the webhook settings the caller gives. With <c>thenReopened</c> it is reopened
+/// after, for a second record behind the first (<c>order.reopened</c>).
 /// </summary>
 internal static class LockedEmbeddedRoom
 {
-    public static async Task<(IOptions<RoomServerOptions> Options, InMemoryOrderOutbox Outbox)> StartAsync(WebhookReceiver receiver, WebhookOptions webhooks)
+    public static async Task<(IOptions<RoomServerOptions> Options, InMemoryOrderOutbox Outbox)> StartAsync(
+        WebhookReceiver receiver, WebhookOptions webhooks, bool thenReopened = false)
     {
         webhooks.Endpoints = [new WebhookEndpoint { Url = receiver.Url, Secret = receiver.Secret }];
         var options = Options.Create(new RoomServerOptions { ReplicaId = "r1", Webhooks = webhooks });
@@ -22,6 +24,11 @@ internal static class LockedEmbeddedRoom
         (await store.CreateAsync(new NewRoom("r1", "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
             .Should().BeTrue();
         await store.SetStateAsync(new StateChange("r1", RoomStates.Locked, "api", "t"), CancellationToken.None);
+        if (thenReopened)
+        {
+            await store.SetStateAsync(new StateChange("r1", RoomStates.Open, "api", "t"), CancellationToken.None);
+        }
+
         return (options, outbox);
     }
 

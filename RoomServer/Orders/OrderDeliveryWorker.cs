@@ -263,6 +263,14 @@ public sealed class OrderDeliveryWorker(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Checked before every claim, not only when the room started: another process may have taken this replica's
+            // id meanwhile (this one paused, or lost Redis, for longer than the id's lease).
+            if (!permit.MayClaim)
+            {
+                OrdersLog.PermitLost(logger, room.RoomId);
+                return;
+            }
+
             var claimStarted = time.GetTimestamp();
             var claim = await outbox.ClaimNextAsync(room.RoomId, _consumer, ClaimTimeout);
             if (claim.Outcome == ClaimOutcome.Empty)
@@ -420,6 +428,11 @@ public sealed class OrderDeliveryWorker(
     /// <summary>One renewal. A failure is logged when <paramref name="logFailure"/> (the first of a run: retries come every second).</summary>
     private async Task<Renewal> RenewAsync(OutboxEntry entry, CancellationTokenSource claimLost, bool logFailure)
     {
+        if (await PermitLostAsync(entry, claimLost))
+        {
+            return Renewal.Lost;
+        }
+
         try
         {
             if (!await outbox.KeepClaimAsync(entry, _consumer))
@@ -439,6 +452,28 @@ public sealed class OrderDeliveryWorker(
         }
 
         return Renewal.Renewed;
+    }
+
+    /// <summary>
+    /// Whether another live process holds this replica's id now (<see cref="IOrderClaimPermit"/>), and if so stops the record's
+    /// deliveries here: that process's renewals and this one's pass for each other's, so a claim renewed is no proof that this
+    /// process alone delivers the record. Asked at every renewal, so a process that paused, or lost Redis, for longer than the
+    /// id's lease stops a renewal period at most after its guard finds the other holder.
+    /// </summary>
+    private async Task<bool> PermitLostAsync(OutboxEntry entry, CancellationTokenSource claimLost)
+    {
+        if (permit.MayClaim)
+        {
+            return false;
+        }
+
+        if (!claimLost.IsCancellationRequested)
+        {
+            OrdersLog.PermitLost(logger, entry.RoomId);
+        }
+
+        await claimLost.CancelAsync();
+        return true;
     }
 
     /// <summary>
@@ -556,6 +591,11 @@ public sealed class OrderDeliveryWorker(
         // Renewed right before: the dead letters' stream is in another Redis Cluster slot than the record, so no one script can
         // check the claim and append the letter; a renewal that landed keeps the record this replica's for a whole claim
         // timeout. A replica that lost it writes no letter the new holder may have delivered (an operator's retry would repeat it).
+        if (await PermitLostAsync(entry, claimLost))
+        {
+            return;
+        }
+
         if (!await outbox.KeepClaimAsync(entry, _consumer))
         {
             await StopDeliveringAsync(entry, claimLost);

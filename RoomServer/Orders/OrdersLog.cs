@@ -36,6 +36,9 @@ internal static partial class OrdersLog
     [LoggerMessage(6011, LogLevel.Warning, "Order outbox of room {RoomId}: this replica no longer holds its claim on {OrderId} (it could not renew it in time, and another replica took the record over or the claim was lost); it stops delivering it")]
     public static partial void ClaimLost(ILogger logger, string roomId, string orderId);
 
+    [LoggerMessage(6018, LogLevel.Warning, "Order outbox of room {RoomId}: another live process holds this replica's ReplicaId, and its claims pass for this one's; this process stops delivering the room and leaves its records to that one")]
+    public static partial void PermitLost(ILogger logger, string roomId);
+
     [LoggerMessage(6012, LogLevel.Warning, "Order outbox of room {RoomId}: {OrderId} was done with here, but another replica took it over before this one could settle it (this one could not renew its claim in time); the new holder may deliver it again (at least once)")]
     public static partial void SettleLost(ILogger logger, string roomId, string orderId);
 
