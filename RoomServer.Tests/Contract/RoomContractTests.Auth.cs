@@ -92,6 +92,45 @@ public abstract partial class RoomContractTests
         (await connect.Should().ThrowAsync<HubConnectException>($"a token signed {alg} opens no connection")).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
 
+    /// <summary>
+    /// DESIGN §4: a token that gives a claim RoomShare reads more than one value (a JSON array) is a bad token, refused at
+    /// the hub's connect and on a room read, not read by its first value (an owner's role first would pass for an owner).
+    /// </summary>
+    [Theory]
+    [InlineData("role", """["owner","member"]""")]
+    [InlineData("role", """["member","member"]""")]
+    [InlineData("sub", """["ann","bob"]""")]
+    [InlineData("room", """["{room}","{room}"]""")]
+    [InlineData("name", """["Ann","Bob"]""")]
+    [InlineData("rgen", """["0","5"]""")]
+    public async Task ATokenThatGivesAClaimMoreThanOneValueIsRefused(string claim, string values)
+    {
+        var room = await Server.CreateRoomAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var claims = new Dictionary<string, string>
+        {
+            ["sub"] = "\"ann\"",
+            ["room"] = $"\"{room.Id}\"",
+            ["name"] = "\"Ann\"",
+            ["role"] = "\"member\"",
+            ["iss"] = "\"roomshare\"",
+            ["aud"] = "\"roomshare\"",
+            ["nbf"] = $"{now}",
+            ["exp"] = $"{now + 3600}",
+        };
+        string Payload() => "{" + string.Join(",", claims.Select(c => $"\"{c.Key}\":{c.Value}")) + "}";
+        var good = HandMadeToken(Server.SigningKey, Payload());
+        claims[claim] = values.Replace("{room}", room.Id, StringComparison.Ordinal);
+        var bad = HandMadeToken(Server.SigningKey, Payload());
+
+        (await ReadRoomAsync(room, good)).StatusCode.Should().Be(HttpStatusCode.OK, "the same claims with one value each are a good token");
+        using var read = await ReadRoomAsync(room, bad);
+        read.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"a token whose {claim} is {values} is not a member token");
+        (await read.Content.ReadFromJsonAsync<ProblemBody>())!.Code.Should().Be("unauthorized");
+        var connect = () => Server.ConnectAsync(bad);
+        (await connect.Should().ThrowAsync<HubConnectException>($"a token whose {claim} is {values} opens no connection")).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
     private async Task<HttpResponseMessage> ReadRoomAsync(TestRoom room, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/rooms/{room.Id}");

@@ -78,6 +78,12 @@ public static class AuthExtensions
             {
                 if (context.Principal is { } validated)
                 {
+                    if (RoomClaims.RepeatedClaim(validated) is { } repeated)
+                    {
+                        context.Fail($"the token gives its '{repeated}' claim more than one value");
+                        return;
+                    }
+
                     context.Principal = RoomClaims.Retained(validated);
                 }
 

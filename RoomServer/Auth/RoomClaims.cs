@@ -30,6 +30,14 @@ public static class RoomClaims
     private static readonly string[] KeptTypes = [MemberId, RoomId, DisplayName, Role, RemovalGeneration, TokenLifetime.ExpiresAtClaim];
 
     /// <summary>
+    /// The first claim RoomShare reads that the validated token carries more than once (the handler makes a claim of
+    /// each value of a JSON array), or null. Such a token is malformed (DESIGN.md §4) and refused, not read by its first
+    /// value: <c>"role":["member","owner"]</c> would otherwise pass for an owner's.
+    /// </summary>
+    public static string? RepeatedClaim(ClaimsPrincipal validated) =>
+        Array.Find(KeptTypes, type => validated.FindAll(type).Skip(1).Any());
+
+    /// <summary>
     /// What a validated member token leaves behind for the life of its request (for the hub: of its
     /// connection): one plain identity with the first value of each claim RoomShare reads, found
     /// case-sensitively as the bearer handler's identity finds them, and nothing else — not the parsed
