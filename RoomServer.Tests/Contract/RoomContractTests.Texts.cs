@@ -11,7 +11,8 @@ namespace RoomShare.RoomServer.Tests.Contract;
 /// <summary>
 /// The texts the HTTP API takes (DESIGN §4) — a room's name, a menu item's name, a display name, a notice's or an
 /// announcement's kind, an announcement's message — are trimmed of whitespace at their ends and kept trimmed; one
-/// blank or holding a control character is 400 <c>invalid_argument</c> and applies nothing; a length limit counts the
+/// blank or holding a control character or a line break (U+2028 and U+2029 too) is 400 <c>invalid_argument</c> and
+/// applies nothing; a length limit counts the
 /// trimmed text.
 /// </summary>
 public abstract partial class RoomContractTests
@@ -30,6 +31,8 @@ public abstract partial class RoomContractTests
         { "/api/announcements", """{"kind":"info","message":"first line\nsecond line"}""", "message" },
         { "/api/announcements", """{"kind":"info","message":"Back\u0085soon"}""", "message" },
         { "/api/announcements", """{"kind":"info","message":"Back\u007fsoon"}""", "message" },
+        { "/api/announcements", """{"kind":"info","message":"first line\u2028second line"}""", "message" },
+        { "/api/rooms/{roomId}/tokens", """{"memberId":"bob","displayName":"B\u2029ob"}""", "displayName" },
     };
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using RoomShare.RoomServer.Auth;
@@ -101,15 +102,19 @@ public static class RoomRequests
 
     public static string ValidateState(StateRequest request) => RoomStates.RequireSettable(request.State);
 
-    /// <summary>Non-blank text without control characters, trimmed, at most <paramref name="max"/> characters.</summary>
+    /// <summary>Non-blank text without control characters or line breaks, trimmed, at most <paramref name="max"/> characters.</summary>
     public static string Text(string? value, string field, int max)
     {
         var trimmed = value?.Trim();
-        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > max || trimmed.Any(char.IsControl))
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > max || trimmed.Any(IsControlOrLineBreak))
         {
-            throw RoomException.Invalid($"{field} must be 1-{max} characters without control characters");
+            throw RoomException.Invalid($"{field} must be 1-{max} characters without control characters or line breaks");
         }
 
         return trimmed;
     }
+
+    // The C0/C1 controls hold \n, \r and NEL; U+2028 and U+2029 are line breaks that are not controls (JavaScript ends a line there too).
+    private static bool IsControlOrLineBreak(char c) =>
+        char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 }
