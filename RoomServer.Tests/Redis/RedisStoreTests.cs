@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using RoomShare.RoomServer.Embedded;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Contract;
@@ -266,6 +267,35 @@ public sealed class RedisStoreTests(RedisContractServer server) : IClassFixture<
         trimmed.Snapshot!.Version.Should().Be(version);
         var kept = await ann.Client.InvokeAsync<JoinResult>("Join", room.Id, new { epoch = room.Epoch, version = version - 3 });
         kept.Missed!.Select(e => e.Version).Should().Equal(version - 2, version - 1, version);
+    }
+
+    /// <summary>
+    /// Embedded mode's catch-up bound counts an event as this store keeps it (<see cref="StoredEventSize"/>, DESIGN
+    /// §2): for every kind of event here, with texts cjson escapes (quotes, '/', a backslash), non-ASCII and beyond the
+    /// BMP, and a payload with whitespace and escapes as sent, its count is the byte length of the trail's entry.
+    /// </summary>
+    [Fact]
+    public async Task EmbeddedModesCountOfAnEventsStoredBytesIsTheTrailsOwn()
+    {
+        var room = await server.CreateRoomAsync();
+        var token = await server.TokenAsync(room, "ann", "owner", displayName: "Ann \"A/B\" \\ Zoë 🍕");
+        await using var ann = await server.ConnectAsync(token);
+        await ann.InvokeAsync<JoinResult>("Join", room.Id, null);
+        await ann.SetChoiceAsync(room, "cola", 3);
+        using (var notice = new StringContent("""{"kind":"menu/today","payload":{ "dish" : "pizza 🍕 \u00e9\/é" ,  "n":[1, 2.50] }}""", System.Text.Encoding.UTF8, "application/json"))
+        {
+            (await server.Api.PostAsync($"/api/rooms/{room.Id}/notices", notice)).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        (await ann.InvokeAsync<RoomPosition>("SetRoomState", room.Id, "locked")).Version.Should().Be(4);
+
+        var trail = await server.Redis.ExecuteListAsync("EVAL", AuditTrail.EventsScript, "1", AuditTrail.Key(room.Id), "-");
+        trail.Should().HaveCount(4, "ann joined, her choice, the notice, the lock");
+        foreach (var stored in trail)
+        {
+            StoredEventSize.Of(RoomChannelProtocol.ParseStoredEvent(stored!)).Should().Be(
+                System.Text.Encoding.UTF8.GetByteCount(stored!), $"embedded mode counts {stored} as stored");
+        }
     }
 
     [Theory]

@@ -400,12 +400,6 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         return WithinCatchUpBudget(events) ? events : null;
     }
 
-    // As Redis stores an event (cjson leaves non-ASCII text as UTF-8), so both modes count alike.
-    private static readonly JsonSerializerOptions StoredEventJson = new(JsonSerializerDefaults.Web)
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     // Like missed_events in prelude.lua: a catch-up larger than a connection's outgoing bound answers a
     // snapshot, so a member dropped for its backlog does not take that backlog again in one reply. Only a
     // Join(since) that is behind pays for it, and it stops at the bound.
@@ -414,7 +408,7 @@ internal sealed class InMemoryRoom(NewRoom definition, int historyLength, int au
         long bytes = 0;
         foreach (var roomEvent in events)
         {
-            bytes += JsonSerializer.SerializeToUtf8Bytes(roomEvent, StoredEventJson).Length;
+            bytes += StoredEventSize.Of(roomEvent); // as Redis stores it, so both modes count alike
             if (bytes > limits.MaxMissedBytes)
             {
                 return false;
