@@ -25,14 +25,8 @@ public sealed class ClaimLostTests
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
         await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 50,
-            RetryMaxDelayMilliseconds = 100,
-            ClaimTimeoutSeconds = 3, // renewed every second; the fake holder's own claim lapses 3 s after it took over
-            PollIntervalMilliseconds = 50,
-        });
+        // A claim of 3 s: renewed every second; the fake holder's own claim lapses 3 s after it took over.
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, LockedEmbeddedRoom.RetryingQuickly(claimTimeoutSeconds: 3));
         var takeover = new TakenOverBeforeTheFirstRenewal(outbox);
 
         await using var provider = InProcessDeliveryWorker.Build(options, takeover);
@@ -94,14 +88,8 @@ public sealed class ClaimLostTests
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
         await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 50,
-            RetryMaxDelayMilliseconds = 100,
-            ClaimTimeoutSeconds = 3, // renewed every second: the takeover comes right after the first renewal, the next is a second away
-            PollIntervalMilliseconds = 50,
-        });
+        // A claim of 3 s: renewed every second: the takeover comes right after the first renewal, the next is a second away.
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, LockedEmbeddedRoom.RetryingQuickly(claimTimeoutSeconds: 3));
         var takeover = new TakenOverAndDeliveredAfterTheFirstRenewal(outbox, receiver.Url);
 
         await using var provider = InProcessDeliveryWorker.Build(options, takeover);

@@ -59,14 +59,7 @@ public sealed class ClaimPermitTests
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
         await receiver.StartAsync();
-        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
-        {
-            MaxAttempts = 100,
-            RetryBaseDelayMilliseconds = 50,
-            RetryMaxDelayMilliseconds = 100,
-            ClaimTimeoutSeconds = 3, // renewed every second
-            PollIntervalMilliseconds = 50,
-        });
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, LockedEmbeddedRoom.RetryingQuickly(claimTimeoutSeconds: 3)); // renewed every second
         var permit = new SwitchedPermit { MayClaim = true };
         await using var provider = InProcessDeliveryWorker.Build(options, outbox, permit);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();

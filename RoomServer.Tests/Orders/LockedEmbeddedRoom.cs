@@ -32,6 +32,19 @@ internal static class LockedEmbeddedRoom
         return (options, outbox);
     }
 
+    /// <summary>
+    /// Webhook settings for a receiver that keeps failing: up to 100 attempts 50–100 ms apart, so the delivery goes on,
+    /// its claim renewed every third of <paramref name="claimTimeoutSeconds"/>; the index polled every 50 ms.
+    /// </summary>
+    public static WebhookOptions RetryingQuickly(int claimTimeoutSeconds) => new()
+    {
+        MaxAttempts = 100,
+        RetryBaseDelayMilliseconds = 50,
+        RetryMaxDelayMilliseconds = 100,
+        ClaimTimeoutSeconds = claimTimeoutSeconds,
+        PollIntervalMilliseconds = 50,
+    };
+
     /// <summary>The room's record's one dead letter, once it is written (within <paramref name="timeout"/>).</summary>
     public static async Task<DeadLetter> WaitForDeadLetterAsync(InMemoryOrderOutbox outbox, TimeSpan timeout)
     {
