@@ -50,11 +50,11 @@ public sealed class ClaimPermitTests
 
     /// <summary>
     /// The permit is withdrawn while a record is being retried (another process took this replica's id after a pause or an
-    /// outage longer than its lease, DESIGN.md §9): the renewals of the two pass for each other's, so this process stops at
-    /// its next renewal (6018), not only when the room next starts, and leaves the record pending for the id's holder.
+    /// outage longer than its lease, DESIGN.md §9): the renewals of the two pass for each other's, so this process stops
+    /// after its next failed attempt (6018), not only when the room next starts, and leaves the record pending for the id's holder.
     /// </summary>
     [Fact]
-    public async Task ARecordInDeliveryStopsAtTheNextRenewalOnceThePermitIsWithdrawn()
+    public async Task ARecordInDeliveryStopsAfterTheNextAttemptOnceThePermitIsWithdrawn()
     {
         await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
         receiver.Answers = _ => ReceiverAnswer.ServerError;
@@ -68,15 +68,63 @@ public sealed class ClaimPermitTests
         {
             await receiver.NextAsync(TimeSpan.FromSeconds(10));
             permit.MayClaim = false;
-            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(5), "the next renewal finds the permit withdrawn (6018)");
+            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(5), "the next failed attempt finds the permit withdrawn (6018)");
 
             // Retries came every 50–100 ms: none may follow once the worker knows.
             await Task.Delay(TimeSpan.FromMilliseconds(300));
             var attemptsAtStop = receiver.All.Count;
             await Task.Delay(TimeSpan.FromSeconds(1.2));
             receiver.All.Count.Should().Be(attemptsAtStop, "the process stops delivering once another holds its id");
-            (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Status.Should().Be(DeliveryStatuses.Pending, "the record is left to the id's holder, not settled or dead-lettered");
+            // Pending, or without a status yet: the attempt after the withdrawal is not recorded, since it may be over the holder's.
+            (await outbox.RecordsAsync("r1")).Single().Deliveries.Values.Should().NotContain(
+                d => d.Status != DeliveryStatuses.Pending, "the record is left to the id's holder, not settled or dead-lettered");
             (await outbox.DeadLettersAsync(null, 10)).Should().BeEmpty();
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// The permit is withdrawn while the last attempt is on its way: the attempts are recorded, but the dead letter is the
+    /// id's holder's to write (its claim finds them used up and writes it without another request), not this process's.
+    /// </summary>
+    [Fact]
+    public async Task ALastAttemptThatFailsAfterThePermitIsWithdrawnLeavesTheDeadLetterToTheIdsHolder()
+    {
+        var permit = new SwitchedPermit { MayClaim = true };
+        await using var receiver = new WebhookReceiver("a-secret-of-enough-length");
+        var requests = 0;
+        receiver.Answers = _ =>
+        {
+            if (Interlocked.Increment(ref requests) == 3)
+            {
+                permit.MayClaim = false; // another process took the id while the last attempt was on its way
+            }
+
+            return ReceiverAnswer.ServerError;
+        };
+        await receiver.StartAsync();
+        var (options, outbox) = await LockedEmbeddedRoom.StartAsync(receiver, new WebhookOptions
+        {
+            MaxAttempts = 3,
+            RetryBaseDelayMilliseconds = 50,
+            RetryMaxDelayMilliseconds = 100,
+            ClaimTimeoutSeconds = 6, // the first renewal is 2 s away: all three attempts are made before it
+            PollIntervalMilliseconds = 50,
+        });
+        await using var provider = InProcessDeliveryWorker.Build(options, outbox, permit);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(10), "the dead letter's renewal finds the permit withdrawn (6018)");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            (await outbox.DeadLettersAsync(null, 10)).Should().BeEmpty("the dead letter is the id's holder's to write");
+            receiver.All.Should().HaveCount(3);
+            (await outbox.RecordsAsync("r1")).Single().Deliveries[receiver.Url].Should().Be(
+                new EndpointDelivery(DeliveryStatuses.Pending, 3, "HTTP 500 Internal Server Error"), "the attempts are recorded as used up for the holder");
         }
         finally
         {

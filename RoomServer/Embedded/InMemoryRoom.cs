@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RoomShare.RoomServer.Rooms;
 
 namespace RoomShare.RoomServer.Embedded;

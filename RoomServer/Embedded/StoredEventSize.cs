@@ -19,12 +19,12 @@ internal static class StoredEventSize
     private const string Skeleton =
         """{"roomId":,"epoch":,"version":,"type":,"at":,"memberId":,"displayName":,"menuId":,"quantity":,"opId":,"state":,"by":,"kind":,"payload":}""";
 
-    private const int Null = 4;
+    private const int NullBytes = 4;
 
     public static long Of(RoomEvent e) =>
         Skeleton.Length + Text(e.RoomId) + Text(e.Epoch) + Number(e.Version) + Text(e.Type) + Text(e.At) + Text(e.MemberId)
         + Text(e.DisplayName) + Text(e.MenuId) + Number(e.Quantity) + Text(e.OpId) + Text(e.State) + Text(e.By) + Text(e.Kind)
-        + (e.Payload is { } payload ? JsonMarshal.GetRawUtf8Value(payload).Length : Null);
+        + (e.Payload is { } payload ? JsonMarshal.GetRawUtf8Value(payload).Length : NullBytes);
 
     // cjson.encode: quoted; '"', '\' and '/' escaped as two bytes, and so are \b \f \n \r \t; the other controls and DEL
     // as \u00XX; everything else as its UTF-8.
@@ -32,7 +32,7 @@ internal static class StoredEventSize
     {
         if (text is null)
         {
-            return Null;
+            return NullBytes;
         }
 
         long bytes = 2 + Encoding.UTF8.GetByteCount(text);
@@ -49,5 +49,5 @@ internal static class StoredEventSize
         return bytes;
     }
 
-    private static int Number(long? number) => number is { } n ? n.ToString(CultureInfo.InvariantCulture).Length : Null;
+    private static int Number(long? number) => number is { } n ? n.ToString(CultureInfo.InvariantCulture).Length : NullBytes;
 }

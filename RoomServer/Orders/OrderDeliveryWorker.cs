@@ -61,6 +61,9 @@ public sealed class OrderDeliveryWorker(
 
     private int _inDelivery;
     private DateTimeOffset _capWarnedAt = DateTimeOffset.MinValue;
+
+    // Whether the loss of the permit has been logged (6018) since this process last held it: once per loss, not per room.
+    private int _permitLossLogged;
     private readonly WebhookOptions _webhooks = options.Value.Webhooks;
     private readonly string _consumer = options.Value.ReplicaId;
 
@@ -190,6 +193,7 @@ public sealed class OrderDeliveryWorker(
             return;
         }
 
+        Volatile.Write(ref _permitLossLogged, 0);
         if (Volatile.Read(ref _inDelivery) >= MaxRoomsInDelivery)
         {
             WarnCapped();
@@ -267,7 +271,7 @@ public sealed class OrderDeliveryWorker(
             // id meanwhile (this one paused, or lost Redis, for longer than the id's lease).
             if (!permit.MayClaim)
             {
-                OrdersLog.PermitLost(logger, room.RoomId);
+                LogPermitLoss(room.RoomId);
                 return;
             }
 
@@ -457,8 +461,9 @@ public sealed class OrderDeliveryWorker(
     /// <summary>
     /// Whether another live process holds this replica's id now (<see cref="IOrderClaimPermit"/>), and if so stops the record's
     /// deliveries here: that process's renewals and this one's pass for each other's, so a claim renewed is no proof that this
-    /// process alone delivers the record. Asked at every renewal, so a process that paused, or lost Redis, for longer than the
-    /// id's lease stops a renewal period at most after its guard finds the other holder.
+    /// process alone delivers the record. Asked at every renewal and after every failed attempt, so a process that paused, or
+    /// lost Redis, for longer than the id's lease stops one attempt, or a renewal period at most, after its guard finds the
+    /// other holder.
     /// </summary>
     private async Task<bool> PermitLostAsync(OutboxEntry entry, CancellationTokenSource claimLost)
     {
@@ -467,13 +472,17 @@ public sealed class OrderDeliveryWorker(
             return false;
         }
 
-        if (!claimLost.IsCancellationRequested)
-        {
-            OrdersLog.PermitLost(logger, entry.RoomId);
-        }
-
+        LogPermitLoss(entry.RoomId);
         await claimLost.CancelAsync();
         return true;
+    }
+
+    private void LogPermitLoss(string roomId)
+    {
+        if (Interlocked.Exchange(ref _permitLossLogged, 1) == 0)
+        {
+            OrdersLog.PermitLost(logger, roomId);
+        }
     }
 
     /// <summary>
@@ -555,6 +564,11 @@ public sealed class OrderDeliveryWorker(
             result = await sender.SendAsync(entry, endpoint, previous, async (attempts, error, nextIn) =>
             {
                 OrdersLog.Retrying(logger, entry.OrderId, EndpointRedaction.Redact(endpoint.Url), attempts, error);
+                if (await PermitLostAsync(entry, claimLost))
+                {
+                    return; // cancels the retry's wait
+                }
+
                 try
                 {
                     // With the attempt's time, in the write the operator view already gets: a takeover keeps to it.

@@ -36,9 +36,6 @@ internal static partial class OrdersLog
     [LoggerMessage(6011, LogLevel.Warning, "Order outbox of room {RoomId}: this replica no longer holds its claim on {OrderId} (it could not renew it in time, and another replica took the record over or the claim was lost); it stops delivering it")]
     public static partial void ClaimLost(ILogger logger, string roomId, string orderId);
 
-    [LoggerMessage(6018, LogLevel.Warning, "Order outbox of room {RoomId}: another live process holds this replica's ReplicaId, and its claims pass for this one's; this process stops delivering the room and leaves its records to that one")]
-    public static partial void PermitLost(ILogger logger, string roomId);
-
     [LoggerMessage(6012, LogLevel.Warning, "Order outbox of room {RoomId}: {OrderId} was done with here, but another replica took it over before this one could settle it (this one could not renew its claim in time); the new holder may deliver it again (at least once)")]
     public static partial void SettleLost(ILogger logger, string roomId, string orderId);
 
@@ -56,4 +53,7 @@ internal static partial class OrdersLog
 
     [LoggerMessage(6007, LogLevel.Information, "Order delivery: {Count} webhook endpoint(s), up to {MaxAttempts} attempts of {TimeoutSeconds} s each")]
     public static partial void Started(ILogger logger, int count, int maxAttempts, int timeoutSeconds);
+
+    [LoggerMessage(6018, LogLevel.Warning, "Order outbox: another live process holds this replica's ReplicaId, and its claims pass for this one's; this process stops delivering order records (room {RoomId} first) and leaves them to that one until it holds the id again")]
+    public static partial void PermitLost(ILogger logger, string roomId);
 }

@@ -70,19 +70,24 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
             }
         }
 
-        await left.DrainAsync();
-        await right.DrainAsync();
-        var (leftStreams, rightStreams) = (left.EventStreams(), right.EventStreams());
-        leftStreams.Should().HaveSameCount(rightStreams, "both sides connected the same devices");
-        foreach (var (l, r) in leftStreams.Zip(rightStreams).Where(p => p.First != p.Second))
+        try
         {
-            divergences.Insert(0, $"events:\n  embedded {l}\n  other    {r}");
+            await left.DrainAsync();
+            await right.DrainAsync();
+            var (leftStreams, rightStreams) = (left.EventStreams(), right.EventStreams());
+            leftStreams.Should().HaveSameCount(rightStreams, "both sides connected the same devices");
+            foreach (var (l, r) in leftStreams.Zip(rightStreams).Where(p => p.First != p.Second))
+            {
+                divergences.Insert(0, $"events:\n  embedded {l}\n  other    {r}");
+            }
         }
-
-        // The trace keeps what parted the sides too: a rare failure's console output may be all that is lost.
-        foreach (var divergence in divergences)
+        finally
         {
-            await trace.WriteLineAsync("DIVERGENCE " + divergence);
+            // The trace keeps what parted the sides too, even when the drain fails: a rare failure's console output may be lost.
+            foreach (var divergence in divergences)
+            {
+                await trace.WriteLineAsync("DIVERGENCE " + divergence);
+            }
         }
 
         divergences.Should().BeEmpty(
