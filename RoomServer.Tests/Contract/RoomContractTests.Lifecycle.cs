@@ -104,6 +104,23 @@ public abstract partial class RoomContractTests
         await AssertNothingChangedAsync(room, ann, 1);
     }
 
+    /// <summary>
+    /// DESIGN §5: <c>forbidden</c> means the token gives no right to the call, so a member's token is refused the owner-only
+    /// calls whatever their arguments, as <c>RemoveMember</c> refuses it before reading whom to remove.
+    /// </summary>
+    [Theory]
+    [InlineData("SetRoomState", "bogus")]
+    [InlineData("SetRoomState", null)]
+    [InlineData("RemoveMember", "bad id!")]
+    public async Task AMembersTokenIsForbiddenTheOwnerOnlyCallsWhateverTheirArguments(string method, string? argument)
+    {
+        var (room, ann) = await RoomWithMemberAsync();
+        await using var _ = ann;
+
+        (await ann.Client.RejectedCodeAsync(method, room.Id, argument)).Should().Be("forbidden");
+        await AssertNothingChangedAsync(room, ann, 1);
+    }
+
     [Fact]
     public async Task RefreshAsksEveryMemberToReload()
     {

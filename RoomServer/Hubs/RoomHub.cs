@@ -133,11 +133,13 @@ public sealed class RoomHub(
     {
         var room = HubArguments.RoomId(roomId);
         var member = await JoinedMemberAsync(room);
-        var target = HubArguments.State(state);
         if (!member.IsOwner)
         {
+            // Before the state is read, as RemoveMember: a member's token gives no right to the call, whatever it asks.
             throw new RoomException(RoomErrorCodes.Forbidden, "only the room's owner may change its state");
         }
+
+        var target = HubArguments.State(state);
 
         return await store.SetStateAsync(new StateChange(room, target, member.MemberId, time.Stamp()), Context.ConnectionAborted);
     }
