@@ -26,6 +26,8 @@ namespace RoomShare.RoomServer.Hubs;
 /// replaced by a <see cref="HubException"/> carrying <c>invalid_argument</c>, which SignalR appends
 /// as "HubException: invalid_argument: …" (where clients read every code); the connection stays open.
 /// A streaming invocation, or one carrying client streams, is refused the same way: no hub method streams.
+/// So is a JSON invocation nested deeper than SignalR's reader takes (<see cref="DeepJsonInvocation"/>), which SignalR would
+/// close the connection for, as if it were not JSON.
 /// Each such refusal is counted in <c>roomshare_errors_total</c> here, since the hub's filter never sees it
 /// (a call a stateful reconnect resends is parsed, so counted, again before SignalR drops the duplicate).
 /// </para>
@@ -44,41 +46,59 @@ public sealed class StrictHubProtocol(IHubProtocol inner, RoomMetrics metrics) :
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
         var before = input.Length;
-        if (inner.TryParseMessage(ref input, binder, out message))
+        var unread = input; // the JSON protocol takes the record off the input before it parses it
+        bool parsed;
+        try
         {
-            var parsed = message;
-            message = message switch
-            {
-                InvocationBindingFailureMessage failure => WithCode(failure),
-
-                // No hub method streams, in or out: SignalR would refuse these itself, before the hub's
-                // filters (so outside the call budget too), with no code.
-                StreamInvocationMessage stream => Refused(stream, "a streaming invocation; no hub method streams."),
-                InvocationMessage { StreamIds.Length: > 0 } streaming => Refused(streaming, "an invocation with client streams; no hub method takes a stream."),
-                _ => message,
-            };
-            if (!ReferenceEquals(message, parsed))
-            {
-                metrics.Error(RoomErrorCodes.InvalidArgument, "hub");
-            }
-
+            parsed = inner.TryParseMessage(ref input, binder, out message);
+        }
+        catch (InvalidDataException) when (TransferFormat == TransferFormat.Text && DeepJsonInvocation.TryRead(ref unread, out var id, out var deepTarget))
+        {
+            input = unread;
+            metrics.Error(RoomErrorCodes.InvalidArgument, "hub");
+            message = Refused(id, deepTarget, "an argument nested deeper than 64 levels.");
             return true;
         }
 
-        // Bytes consumed without a message: a whole record of an unknown type, not a partial one.
-        return input.Length == before
-            ? false
-            : throw new InvalidDataException("a message of an unknown type");
+        if (!parsed)
+        {
+            // Bytes consumed without a message: a whole record of an unknown type, not a partial one.
+            return input.Length == before
+                ? false
+                : throw new InvalidDataException("a message of an unknown type");
+        }
+
+        var original = message!;
+        message = original switch
+        {
+            InvocationBindingFailureMessage failure => WithCode(failure),
+
+            // No hub method streams, in or out: SignalR would refuse these itself, before the hub's
+            // filters (so outside the call budget too), with no code.
+            StreamInvocationMessage stream => Refused(stream, "a streaming invocation; no hub method streams."),
+            InvocationMessage { StreamIds.Length: > 0 } streaming => Refused(streaming, "an invocation with client streams; no hub method takes a stream."),
+            _ => original,
+        };
+        if (!ReferenceEquals(message, original))
+        {
+            metrics.Error(RoomErrorCodes.InvalidArgument, "hub");
+        }
+
+        return true;
     }
 
     private static InvocationBindingFailureMessage Refused(HubMethodInvocationMessage invocation, string reason)
     {
-        var target = Echoed(invocation.Target);
-        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {target}: {reason}");
-        return new InvocationBindingFailureMessage(invocation.InvocationId, target, ExceptionDispatchInfo.Capture(coded))
-        {
-            Headers = invocation.Headers,
-        };
+        var refused = Refused(invocation.InvocationId, invocation.Target, reason);
+        refused.Headers = invocation.Headers;
+        return refused;
+    }
+
+    private static InvocationBindingFailureMessage Refused(string? invocationId, string target, string reason)
+    {
+        var echoed = Echoed(target);
+        var coded = new HubException($"{RoomErrorCodes.InvalidArgument}: {echoed}: {reason}");
+        return new InvocationBindingFailureMessage(invocationId, echoed, ExceptionDispatchInfo.Capture(coded));
     }
 
     private static string Echoed(string target) => target.Length <= MaxEchoedTargetLength ? target : target[..MaxEchoedTargetLength] + "…";
