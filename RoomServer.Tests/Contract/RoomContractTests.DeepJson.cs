@@ -35,13 +35,38 @@ public abstract partial class RoomContractTests
         await AssertNothingChangedAsync(room, observer, 2);
     }
 
+    /// <summary>A streaming invocation nested too deep is refused as one that is not (no hub method streams), not closed.</summary>
     [Fact]
-    public async Task ADeepFrameThatIsNotJsonStillClosesTheConnection()
+    public async Task ADeepStreamingInvocationIsAnInvalidArgumentToo()
     {
         var room = await Server.CreateRoomAsync();
         await using var raw = await Server.ConnectRawAsync(await Server.TokenAsync(room, "oscar"));
+        var nested = new string('[', 70) + new string(']', 70);
 
-        await raw.SendRawAsync($$"""{"type":1,"invocationId":"9","target":"Join","arguments":["{{room.Id}}",{{new string('[', 100)}}}""" + "\u001e");
+        var stream = () => raw.InvokeRawMessageAsync("Join", $$"""{"type":4,"invocationId":"{id}","target":"Join","arguments":["{{room.Id}}",{{nested}}]}""");
+
+        (await stream.Should().ThrowAsync<HubErrorException>()).Which.Code.Should().Be(RoomErrorCodes.InvalidArgument);
+        (await raw.InvokeAsync<JoinResult>("Join", room.Id, null)).Position.Epoch.Should().Be(room.Epoch, "the connection goes on");
+    }
+
+    /// <summary>
+    /// Deep frames SignalR refuses for something besides their depth stay malformed, and close the connection (DESIGN.md §5):
+    /// not JSON; arguments that are no array; an id that is no string; headers that are not strings; the depth in a property
+    /// SignalR does not know, with arguments it reads.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":1,"invocationId":"9","target":"Join","arguments":["{room}",DEEP}""")]
+    [InlineData("""{"type":1,"invocationId":"9","target":"Join","arguments":"{room}","pad":DEEP}""")]
+    [InlineData("""{"type":1,"invocationId":9,"target":"Join","arguments":["{room}",DEEP]}""")]
+    [InlineData("""{"type":1,"invocationId":"9","target":"Join","headers":{"h":1},"arguments":["{room}",DEEP]}""")]
+    [InlineData("""{"type":1,"invocationId":"9","target":"Join","arguments":["{room}",null],"pad":DEEP}""")]
+    public async Task ADeepFrameSignalRRefusesForMoreThanItsDepthStillClosesTheConnection(string frame)
+    {
+        var room = await Server.CreateRoomAsync();
+        await using var raw = await Server.ConnectRawAsync(await Server.TokenAsync(room, "oscar"));
+        var deep = new string('[', 100) + new string(']', 100);
+
+        await raw.SendRawAsync(frame.Replace("{room}", room.Id, StringComparison.Ordinal).Replace("DEEP", deep, StringComparison.Ordinal) + "\u001e");
 
         var closed = () => raw.Closed.WaitAsync(TimeSpan.FromSeconds(10));
         await closed.Should().NotThrowAsync("a malformed frame closes the connection (DESIGN.md §5)");

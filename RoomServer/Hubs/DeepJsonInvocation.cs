@@ -34,7 +34,7 @@ internal static class DeepJsonInvocation
         // Any depth the hub's largest message can hold (a level takes a byte at least).
         var reader = new Utf8JsonReader(record, new JsonReaderOptions { MaxDepth = int.MaxValue });
         int? type = null;
-        var deepest = 0;
+        int? deepest = null;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -42,14 +42,15 @@ internal static class DeepJsonInvocation
                 return false;
             }
 
+            // Each field as SignalR's own reader requires it: a frame it refuses for anything but its depth stays malformed.
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
-                reader.Read();
+                reader.Read(); // the value (a record cut short throws here, or below)
                 switch (name)
                 {
-                    case "type" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var t):
-                        type = t;
+                    case "type" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number):
+                        type = number;
                         break;
                     case "invocationId" when reader.TokenType == JsonTokenType.String:
                         invocationId = reader.GetString();
@@ -57,8 +58,16 @@ internal static class DeepJsonInvocation
                     case "target" when reader.TokenType == JsonTokenType.String:
                         target = reader.GetString() ?? "";
                         break;
+                    case "arguments" when reader.TokenType == JsonTokenType.StartArray:
+                        deepest = DeepestIn(ref reader);
+                        break;
+                    case "headers" when IsObjectOfStrings(ref reader):
+                    case "streamIds" when IsArrayOfStrings(ref reader):
+                        break;
+                    case "type" or "invocationId" or "target" or "arguments" or "headers" or "streamIds":
+                        return false; // a known field of the wrong shape
                     default:
-                        deepest = Math.Max(deepest, DeepestIn(ref reader));
+                        reader.Skip(); // SignalR passes over a property it does not know
                         break;
                 }
             }
@@ -68,18 +77,53 @@ internal static class DeepJsonInvocation
                 return false;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return false; // not JSON at any depth: malformed
+            // Not JSON at any depth (JsonException), or a name or string that is not text (GetString): malformed. This runs in
+            // the caller's exception filter, where anything thrown would be swallowed as "no".
+            return false;
         }
 
-        if (type != 1 || target.Length == 0 || deepest <= DeepestReadable)
+        // An invocation (1), or a streaming one (4, refused all the same), whose arguments SignalR could not read for their depth.
+        if (type is not (1 or 4) || target.Length == 0 || (type == 4 && invocationId is null) || deepest is not > DeepestReadable)
         {
-            return false; // not an invocation, or not refused for its depth: SignalR's own error stands
+            return false;
         }
 
         input = input.Slice(records.Position);
         return true;
+    }
+
+    private static bool IsObjectOfStrings(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+            {
+                return false;
+            }
+        }
+
+        return reader.TokenType == JsonTokenType.EndObject;
+    }
+
+    private static bool IsArrayOfStrings(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.String)
+        {
+        }
+
+        return reader.TokenType == JsonTokenType.EndArray;
     }
 
     /// <summary>The depth of the deepest object or array in the value at the reader, which it reads to its end.</summary>
