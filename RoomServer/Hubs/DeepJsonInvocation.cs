@@ -8,7 +8,8 @@ namespace RoomShare.RoomServer.Hubs;
 /// levels, the frame's own object and arguments array included — is still JSON, and still a call: read again without that
 /// limit, it gives the invocation's id and target, so the call can be refused <c>invalid_argument</c> like MessagePack's
 /// argument nested too deep, and the connection goes on (DESIGN.md §5: it survives every error a client can cause but a
-/// malformed frame). A frame that is not JSON at any depth, or not an invocation, is not read here and stays malformed.
+/// malformed frame). A frame that is not JSON at any depth, not an invocation, or one SignalR refuses for anything besides its
+/// arguments' depth (a field of the wrong shape) is not read here, and stays malformed.
 /// </summary>
 internal static class DeepJsonInvocation
 {
