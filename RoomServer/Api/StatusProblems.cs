@@ -49,6 +49,7 @@ public static partial class StatusProblems
     {
         StatusCodes.Status404NotFound => $"there is nothing at {http.Request.Method} {http.Request.Path}",
         StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; see the Allow header",
+        StatusCodes.Status408RequestTimeout => "the request body stopped arriving before it was complete",
         StatusCodes.Status413PayloadTooLarge => "the request body is larger than the API accepts",
         StatusCodes.Status415UnsupportedMediaType => "the request body must be JSON (Content-Type: application/json)",
         StatusCodes.Status401Unauthorized => "a valid API key (X-Api-Key) or member token is required",
