@@ -48,11 +48,12 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
     }
 
     /// <summary>Scaled mode's order outbox on this connection, with these options.</summary>
-    public RedisOrderOutbox OrderOutbox(IOptions<RoomServerOptions> options) => new(
+    public RedisOrderOutbox OrderOutbox(IOptions<RoomServerOptions> options, IOrderClaimPermit? permit = null) => new(
         Connection,
         options,
         new WebhookMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
         TimeProvider.System,
+        permit ?? new AlwaysMayClaim(),
         NullLogger<RedisOrderOutbox>.Instance);
 
     /// <summary>

@@ -165,6 +165,36 @@ public sealed class ClaimPermitTests
         }
     }
 
+    /// <summary>
+    /// The store finds the permit gone while it works on a claim (scaled mode's dead letters of an unreadable record,
+    /// UnreadableOrderRecordTests): the worker stops the room as after its own checks, with 6018 once, and claims nothing more.
+    /// </summary>
+    [Fact]
+    public async Task APermitLostInsideTheClaimStopsTheRoomWith6018Once()
+    {
+        var permit = new SwitchedPermit { MayClaim = true };
+        var outbox = new PermitLosingOutbox(permit);
+        await using var provider = InProcessDeliveryWorker.Build(
+            Options.Create(new RoomServerOptions { ReplicaId = "r1", Webhooks = new WebhookOptions { PollIntervalMilliseconds = 50 } }),
+            outbox,
+            permit);
+        var worker = provider.GetRequiredService<OrderDeliveryWorker>();
+
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Poll.UntilAsync(() => Logged(provider, 6018), TimeSpan.FromSeconds(10), "the worker says why it stopped (6018)");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // twenty polls
+            outbox.Claims.Should().Be(1, "nothing is claimed once the permit is gone");
+            provider.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == 6018).Should().ContainSingle()
+                .Which.Message.Should().Contain("polled");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static Task<bool> Logged(ServiceProvider provider, int eventId) =>
         Task.FromResult(provider.GetFakeLogCollector().GetSnapshot().Any(r => r.Id.Id == eventId));
 
@@ -202,6 +232,24 @@ public sealed class ClaimPermitTests
         {
             _claims.AddOrUpdate(roomId, 1, (_, n) => n + 1);
             return Task.FromResult(OutboxClaim.Empty);
+        }
+    }
+
+    /// <summary>The index lists "polled"; its claim finds the permit gone (and withdraws it, as the guard would have).</summary>
+    private sealed class PermitLosingOutbox(SwitchedPermit permit) : IdleOrderOutbox
+    {
+        private int _claims;
+
+        public int Claims => Volatile.Read(ref _claims);
+
+        public override Task<IReadOnlyList<OutboxRoom>> RoomsWithWorkAsync(int count) =>
+            Task.FromResult<IReadOnlyList<OutboxRoom>>([new OutboxRoom("polled", 1)]);
+
+        public override Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout)
+        {
+            Interlocked.Increment(ref _claims);
+            permit.MayClaim = false;
+            return Task.FromResult(OutboxClaim.PermitLost);
         }
     }
 }

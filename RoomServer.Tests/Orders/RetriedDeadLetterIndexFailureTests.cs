@@ -33,7 +33,7 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
         var options = WebhooksTo(receiver, pollMilliseconds: 50, sweepSeconds: 1);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "d1", options);
         var logger = new FakeLogger<RedisOrderOutbox>();
-        var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, logger);
+        var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, new AlwaysMayClaim(), logger);
         var (dead, id) = await DeadLetterOfR1Async(outbox, receiver);
 
         // A worker that no retry wakes (another replica's): only the index, and so the sweep, can bring it the room.
@@ -71,7 +71,7 @@ public sealed class RetriedDeadLetterIndexFailureTests(RedisWebhookContractServe
         // Far apart, so that a delivery within a few seconds can only come from the wake-up.
         var options = WebhooksTo(receiver, pollMilliseconds: 30_000, sweepSeconds: 3600);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "d1", options);
-        var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, new FakeLogger<RedisOrderOutbox>());
+        var outbox = new RedisOrderOutbox(standalone.Connection, Options.Create(options), new WebhookMetrics(standalone.MeterFactory), TimeProvider.System, new AlwaysMayClaim(), new FakeLogger<RedisOrderOutbox>());
         var (dead, id) = await DeadLetterOfR1Async(outbox, receiver);
 
         await using var provider = InProcessDeliveryWorker.Build(Options.Create(options), outbox);

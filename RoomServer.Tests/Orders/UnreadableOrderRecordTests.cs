@@ -4,6 +4,7 @@ using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Orders;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Orders;
 
@@ -160,6 +161,59 @@ public sealed class UnreadableOrderRecordTests
         (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.Empty, "the third claim dead-letters and settles it");
         var letters = (await outbox.DeadLettersAsync(null, 100)).Select(l => (l.OrderId, l.Endpoint)).ToList();
         letters.Should().BeEquivalentTo([(Damaged, Kitchen), (Damaged, Billing)], "one dead letter per endpoint: the kitchen had one already");
+    }
+
+    /// <summary>
+    /// A process that finds another live process under its ReplicaId while it dead-letters an unreadable record (DESIGN.md §9:
+    /// that one's claims pass for this one's) stops there: no letter after the permit is gone, the record left pending and
+    /// the room's next record not claimed. Once the permit is back the rest is done, each endpoint's letter once. The permit
+    /// here allows one ask: the worker's own before the claim is not made, and the first endpoint's renewal takes it.
+    /// </summary>
+    [Fact]
+    public async Task APermitLostWhileAnUnreadableRecordIsDeadLetteredStopsBeforeTheNextLetter()
+    {
+        const string Billing = "http://127.0.0.1:9/billing";
+        const string Kitchen = "http://127.0.0.1:9/kitchen";
+        await using var redis = await RedisServerProcess.StartAsync();
+        var options = new RoomServerOptions();
+        options.Webhooks.Endpoints.AddRange([new WebhookEndpoint { Url = Billing, Secret = KitchenSecret }, new WebhookEndpoint { Url = Kitchen, Secret = KitchenSecret }]);
+        await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
+        var permit = new PermitForAsks(int.MaxValue);
+        var outbox = standalone.OrderOutbox(Microsoft.Extensions.Options.Options.Create(options), permit);
+
+        const string Damaged = "r1:damaged";
+        await redis.ExecuteAsync("XGROUP", "CREATE", "rs:{r1}:orders", RedisOrderOutbox.Group, "0", "MKSTREAM");
+        await redis.ExecuteAsync("XADD", "rs:{r1}:orders", "*", "orderId", Damaged, "type", "order.submitted", "version", "1", "at", "2026-12-01T00:00:00.000Z", "room", "{");
+        await redis.ExecuteAsync("XADD", "rs:{r1}:orders", "*", "orderId", "r1:2", "type", "order.reopened", "version", "2", "at", "2026-12-01T00:00:00.000Z", "body", "{}");
+        for (var claim = 1; claim < UnreadableOrderRecords.MostClaims; claim++)
+        {
+            (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.LeftForOthers, $"claim {claim} leaves it for the others");
+        }
+
+        permit.Asks = 1;
+        (await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero)).Outcome.Should().Be(ClaimOutcome.PermitLost);
+
+        var letters = (await outbox.DeadLettersAsync(null, 100)).Select(l => (l.OrderId, l.Endpoint)).ToList();
+        letters.Should().Equal([(Damaged, Billing)], "the kitchen's letter came after the permit was gone");
+        var db = standalone.Connection.Connection.GetDatabase();
+        (await db.StreamLengthAsync("rs:{r1}:orders")).Should().Be(2, "nothing was settled or trimmed");
+        var pending = await db.StreamPendingAsync("rs:{r1}:orders", RedisOrderOutbox.Group);
+        (pending.PendingMessageCount, (string?)pending.LowestPendingMessageId).Should().Be((1, (string?)pending.HighestPendingMessageId),
+            "the unreadable record is still pending, and the next was not claimed");
+
+        permit.Asks = int.MaxValue;
+        var next = await outbox.ClaimNextAsync("r1", "u1", TimeSpan.Zero);
+        (next.Outcome, next.Entry?.OrderId).Should().Be((ClaimOutcome.Claimed, "r1:2"), "the holder of the id dead-letters the rest and goes on");
+        letters = (await outbox.DeadLettersAsync(null, 100)).Select(l => (l.OrderId, l.Endpoint)).ToList();
+        letters.Should().BeEquivalentTo([(Damaged, Billing), (Damaged, Kitchen)], "each endpoint's letter once");
+    }
+
+    /// <summary>A ReplicaId permit that says yes to as many more asks as <see cref="Asks"/> says.</summary>
+    private sealed class PermitForAsks(int asks) : IOrderClaimPermit
+    {
+        public int Asks { get; set; } = asks;
+
+        public bool MayClaim => Asks-- > 0;
     }
 
     /// <summary>

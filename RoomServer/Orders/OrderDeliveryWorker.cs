@@ -283,6 +283,12 @@ public sealed class OrderDeliveryWorker(
                 return;
             }
 
+            if (claim.Outcome == ClaimOutcome.PermitLost)
+            {
+                LogPermitLoss(room.RoomId);
+                return;
+            }
+
             if (claim.Outcome == ClaimOutcome.LeftForOthers)
             {
                 // Its claim lapses after the timeout; staying away twice that long lets the other replicas try it first.

@@ -110,6 +110,12 @@ public enum ClaimOutcome
     /// rolling upgrade) and left it pending for another replica; on its third claim it is dead-lettered.
     /// </summary>
     LeftForOthers,
+
+    /// <summary>
+    /// This process lost its ReplicaId's permit (<see cref="IOrderClaimPermit"/>) while it worked on the claim (dead-lettering
+    /// an unreadable record): it stopped, leaving the record pending for the process that holds the id.
+    /// </summary>
+    PermitLost,
 }
 
 /// <summary>A claim's outcome; when busy, <paramref name="LapsesIn"/> is how long the holder's claim has left unless renewed.</summary>
@@ -118,6 +124,8 @@ public sealed record OutboxClaim(ClaimOutcome Outcome, OutboxEntry? Entry, TimeS
     public static readonly OutboxClaim Empty = new(ClaimOutcome.Empty, null);
 
     public static readonly OutboxClaim LeftForOthers = new(ClaimOutcome.LeftForOthers, null);
+
+    public static readonly OutboxClaim PermitLost = new(ClaimOutcome.PermitLost, null);
 
     public static OutboxClaim Busy(TimeSpan lapsesIn) => new(ClaimOutcome.Busy, null, lapsesIn < TimeSpan.Zero ? TimeSpan.Zero : lapsesIn);
 

@@ -20,6 +20,7 @@ public sealed class RedisOrderOutbox(
     IOptions<RoomServerOptions> options,
     WebhookMetrics metrics,
     TimeProvider time,
+    IOrderClaimPermit permit,
     ILogger<RedisOrderOutbox> logger) : IOrderOutbox
 {
     /// <summary>The one consumer group of every room's outbox: one replica handles a record at a time.</summary>
@@ -114,7 +115,12 @@ public sealed class RedisOrderOutbox(
                     return notYet;
                 }
 
-                await DeadLetterUnreadableAsync(roomId, id, consumer, stored, fields, deliveries, claims, ex);
+                // The worker asked before this claim; these steps renew it and claim the room's next record, so each asks again.
+                if (!await DeadLetterUnreadableAsync(roomId, id, consumer, stored, fields, deliveries, claims, ex) || !permit.MayClaim)
+                {
+                    return OutboxClaim.PermitLost;
+                }
+
                 continue;
             }
 
@@ -204,9 +210,10 @@ public sealed class RedisOrderOutbox(
     /// <summary>
     /// A record no replica could read (<see cref="UnreadableOrderRecords"/>): a dead letter for each endpoint it
     /// was for and does not have yet, their statuses dead, then settled. The dead letters first: a crash before the settling
-    /// repeats them (at least once), never loses the record.
+    /// repeats them (at least once), never loses the record. False when this process lost its ReplicaId's permit
+    /// (<see cref="IOrderClaimPermit"/>) on the way: it stops, the record pending, and the id's holder finishes the job.
     /// </summary>
-    private async Task DeadLetterUnreadableAsync(
+    private async Task<bool> DeadLetterUnreadableAsync(
         string roomId, string entryId, string consumer, RedisValue[] stored, Dictionary<string, string> fields, HashEntry[] deliveries, long claims, Exception why)
     {
         var orderId = fields.GetValueOrDefault("orderId", "");
@@ -228,10 +235,16 @@ public sealed class RedisOrderOutbox(
             // As the worker's dead letters (DESIGN.md §8): each right after a renewal that landed, and its status written by
             // the holder alone. The loop may outlast a claim (several endpoints, a slow store): a replica that took the
             // record over meanwhile may have delivered it, and a letter here would be retried into a second delivery.
+            // So may another process under this replica's id, whose claims pass for this one's: asked first, as the worker does.
+            if (!permit.MayClaim)
+            {
+                return false;
+            }
+
             if (!await KeepAsync(roomId, entryId, consumer))
             {
                 OrdersLog.ClaimLost(logger, roomId, orderId);
-                return;
+                return true;
             }
 
             var letter = new DeadLetter("", orderId, roomId, fields.GetValueOrDefault("type", ""), UnreadableOrderRecords.VersionOf(fields),
@@ -241,7 +254,7 @@ public sealed class RedisOrderOutbox(
             if (!await SetStatusAsync(roomId, entryId, consumer, StatusField(orderId, endpoint), new EndpointDelivery(DeliveryStatuses.Dead, 0, reason)))
             {
                 OrdersLog.ClaimLost(logger, roomId, orderId);
-                return;
+                return true;
             }
         }
 
@@ -249,10 +262,11 @@ public sealed class RedisOrderOutbox(
         {
             // Taken over meanwhile: the new holder dead-letters it again (at least once).
             OrdersLog.SettleLost(logger, roomId, orderId);
-            return;
+            return true;
         }
 
         OrdersLog.UnreadableRecord(logger, roomId, entryId, claims, why.Message, endpoints.Count, why);
+        return true;
     }
 
     public Task<bool> KeepClaimAsync(OutboxEntry entry, string consumer) => KeepAsync(entry.RoomId, entry.EntryId, consumer);
