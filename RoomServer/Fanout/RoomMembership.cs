@@ -21,7 +21,7 @@ namespace RoomShare.RoomServer.Fanout;
 public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServerOptions> options, RoomMetrics metrics, ILogger<RoomMembership> logger)
 {
     private readonly long _maxPendingBytes = options.Value.Limits.MaxPendingBytesPerConnection;
-    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, MemberConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RoomEntry> _rooms = new(StringComparer.Ordinal);
 
     /// <summary>Raised for every room message delivered here, after it was sent to the room's connections.</summary>
@@ -29,7 +29,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
 
     internal void Connected(HubConnectionContext connection)
     {
-        _connections[connection.ConnectionId] = new LocalConnection(connection);
+        _connections[connection.ConnectionId] = new MemberConnection(connection);
         metrics.ConnectionOpened();
     }
 
@@ -313,14 +313,14 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         return Write(roomId, members, _ => message, counted);
     }
 
-    private LocalConnection[]? MembersOf(string roomId) =>
+    private MemberConnection[]? MembersOf(string roomId) =>
         _rooms.TryGetValue(roomId, out var entry) && entry.Members is { Length: > 0 } members ? members : null;
 
     /// <summary>
-    /// Writes to each member not kept back (<see cref="LocalConnection.TryWrite"/>); returns how many were written
+    /// Writes to each member not kept back (<see cref="MemberConnection.TryWrite"/>); returns how many were written
     /// to. <paramref name="counted"/>: a room message from the channel, which a kept copy counts when it is written.
     /// </summary>
-    private int Write(string roomId, LocalConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor, bool counted)
+    private int Write(string roomId, MemberConnection[] members, Func<HubConnectionContext, SerializedHubMessage> messageFor, bool counted)
     {
         var written = 0;
         foreach (var member in members)
@@ -342,11 +342,11 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     }
 
     /// <summary>
-    /// After a write to a member was started (<see cref="LocalConnection.TryWrite"/>, <see cref="LocalConnection.Admit"/>):
+    /// After a write to a member was started (<see cref="MemberConnection.TryWrite"/>, <see cref="MemberConnection.Admit"/>):
     /// per connection, SignalR serialises writes behind a FIFO lock, so order is kept, and one slow member's full
     /// buffer delays only that member, never the room's other members. What has not gone out is counted here.
     /// </summary>
-    private void Track(string roomId, LocalConnection member, SerializedHubMessage message, ValueTask write)
+    private void Track(string roomId, MemberConnection member, SerializedHubMessage message, ValueTask write)
     {
         if (!write.IsCompletedSuccessfully)
         {
@@ -367,7 +367,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
     }
 
     /// <summary>Drops a member that fell too far behind to a resync (it reconnects and joins with <c>since</c>), once.</summary>
-    private void Evict(string roomId, LocalConnection member, long pending)
+    private void Evict(string roomId, MemberConnection member, long pending)
     {
         if (member.TryMarkEvicted())
         {
@@ -423,7 +423,7 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
         }
     }
 
-    private async Task ObserveAsync(ValueTask write, string roomId, LocalConnection member, int bytes)
+    private async Task ObserveAsync(ValueTask write, string roomId, MemberConnection member, int bytes)
     {
         try
         {
@@ -474,225 +474,6 @@ public sealed class RoomMembership(IRoomBackplane backplane, IOptions<RoomServer
             _rooms.TryRemove(new KeyValuePair<string, RoomEntry>(roomId, entry));
         }
     }
-
-    /// <summary>One local connection and the room it is in. Its fields change under its own lock.</summary>
-    private sealed class LocalConnection(HubConnectionContext context)
-    {
-        private readonly Lock _lock = new();
-        private string? _roomId;
-        private string? _removedFrom;
-        private bool _joined;
-
-        // The room's messages that came after Enter and before the store admitted the Join (null once admitted).
-        private List<HeldMessage>? _held;
-        private long _heldBytes;
-        private long _pendingBytes;
-        private int _evicted;
-
-        public HubConnectionContext Context { get; } = context;
-
-        public string ConnectionId => Context.ConnectionId;
-
-        public string MemberId { get; private set; } = "";
-
-        public long TokenRemovalGeneration { get; private set; }
-
-        public long PendingBytes => Interlocked.Read(ref _pendingBytes);
-
-        /// <summary>Bytes of room messages written to this connection that have not gone out yet.</summary>
-        public long AddPending(long bytes) => Interlocked.Add(ref _pendingBytes, bytes);
-
-        /// <summary>True once: the caller closes the connection.</summary>
-        public bool TryMarkEvicted() => Interlocked.Exchange(ref _evicted, 1) == 0;
-
-        public string? RoomId
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _roomId;
-                }
-            }
-        }
-
-        public bool Joined
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _joined;
-                }
-            }
-        }
-
-        public void Enter(string roomId, string memberId, long tokenRemovalGeneration)
-        {
-            lock (_lock)
-            {
-                _roomId = roomId;
-                _joined = false;
-                _held = [];
-                _heldBytes = 0;
-                MemberId = memberId;
-                TokenRemovalGeneration = tokenRemovalGeneration;
-            }
-        }
-
-        /// <summary>
-        /// Writes a room message to the connection now (<paramref name="write"/>: the write SignalR started), unless
-        /// it must not be: kept while the store has not admitted the Join (<paramref name="heldBytes"/>: what is kept
-        /// so far), or dropped when the connection is not in that room (it left, and is on its way out of the room's
-        /// list) or is being dropped to a resync.
-        /// </summary>
-        public bool TryWrite(string roomId, SerializedHubMessage message, bool counted, out ValueTask write, out long heldBytes)
-        {
-            write = default;
-            heldBytes = 0;
-            lock (_lock)
-            {
-                if (_roomId != roomId)
-                {
-                    return false;
-                }
-
-                if (_held is null)
-                {
-                    // Started under the lock, as Admit writes: a Leave that has returned either came after this
-                    // message was in the connection's queue, ahead of the Leave's own result, or stopped it.
-                    write = Context.WriteAsync(message);
-                    return true;
-                }
-
-                if (Volatile.Read(ref _evicted) == 0)
-                {
-                    _held.Add(new HeldMessage(message, counted));
-                    _heldBytes += message.GetSerializedMessage(Context.Protocol).Length;
-                }
-
-                heldBytes = _heldBytes;
-                return false;
-            }
-        }
-
-        /// <summary>
-        /// Writes the kept messages, under the lock, so a message delivered meanwhile waits and comes after them.
-        /// Returns how many of them were room messages from the channel (the deliveries to count).
-        /// </summary>
-        public int Admit(string roomId, Action<SerializedHubMessage> write)
-        {
-            lock (_lock)
-            {
-                if (_roomId != roomId || _held is null)
-                {
-                    return 0;
-                }
-
-                var counted = 0;
-                foreach (var held in _held)
-                {
-                    write(held.Message);
-                    counted += held.Counted ? 1 : 0;
-                }
-
-                _held = null;
-                return counted;
-            }
-        }
-
-        public void MarkJoined(string roomId)
-        {
-            lock (_lock)
-            {
-                _joined = _roomId == roomId;
-            }
-        }
-
-        public bool IsJoinedTo(string roomId)
-        {
-            lock (_lock)
-            {
-                return _joined && _roomId == roomId;
-            }
-        }
-
-        public void Leave(string roomId, bool removed)
-        {
-            lock (_lock)
-            {
-                if (_roomId == roomId)
-                {
-                    _roomId = null;
-                    _joined = false;
-                    _held = null;
-                }
-
-                // For good: the connection's token is refused in this room from now on.
-                _removedFrom = removed ? roomId : _removedFrom;
-            }
-        }
-
-        public bool WasRemovedFrom(string roomId)
-        {
-            lock (_lock)
-            {
-                return _removedFrom == roomId;
-            }
-        }
-    }
-
-    /// <summary>A room's local connections (copy-on-write, so delivery reads them without a lock) and its subscription.</summary>
-    private sealed class RoomEntry
-    {
-        private readonly Lock _lock = new();
-        private LocalConnection[] _members = [];
-
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public IAsyncDisposable? Subscription { get; set; }
-
-        public bool Retired { get; set; }
-
-        /// <summary>The furthest event written to the room's members here, so a tick need not repeat it.</summary>
-        public MembersPosition Position { get; } = new();
-
-        public LocalConnection[] Members => Volatile.Read(ref _members);
-
-        public bool IsEmpty => Members.Length == 0;
-
-        public void Add(LocalConnection connection)
-        {
-            lock (_lock)
-            {
-                if (!Array.Exists(_members, c => ReferenceEquals(c, connection)))
-                {
-                    Volatile.Write(ref _members, [.. _members, connection]);
-                }
-            }
-        }
-
-        public bool Remove(string connectionId)
-        {
-            lock (_lock)
-            {
-                var remaining = Array.FindAll(_members, c => c.ConnectionId != connectionId);
-                if (remaining.Length == _members.Length)
-                {
-                    return false;
-                }
-
-                Volatile.Write(ref _members, remaining);
-                return true;
-            }
-        }
-
-        public List<TrackedConnection> Joined() =>
-            Members.Where(c => c.Joined).Select(c => new TrackedConnection(c.ConnectionId, c.MemberId, c.TokenRemovalGeneration)).ToList();
-    }
-
-    /// <summary>A message kept for a Join; <paramref name="Counted"/>: a room message from the channel (not a tick's send).</summary>
-    private readonly record struct HeldMessage(SerializedHubMessage Message, bool Counted);
 }
 
 /// <summary>A local connection, the member it belongs to and its token's removal generation, as the ticker renews it.</summary>
