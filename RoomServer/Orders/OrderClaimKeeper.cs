@@ -131,6 +131,7 @@ internal sealed class OrderClaimKeeper(IOrderOutbox outbox, IOrderClaimPermit pe
         return true;
     }
 
+    /// <summary>Logs the loss of the permit (6018), naming the room that found it, once until <see cref="PermitHeld"/>.</summary>
     public void LogPermitLoss(string roomId)
     {
         if (Interlocked.Exchange(ref _permitLossLogged, 1) == 0)
