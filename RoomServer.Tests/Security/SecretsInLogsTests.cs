@@ -71,8 +71,8 @@ public sealed class SecretsInLogsTests
         output.Should().NotStartWith(OutputLog.DroppedMarker, "the whole output must be checked");
         output.Should().Contain("access_token=[redacted]", "request logs are on, with the token redacted");
         output.Should().MatchRegex(
-            $"rejected: unknown_menu_item.*\"ConnectionId\":\"[^\"]+\".*\"MemberId\":\"ann\".*\"RoomId\":\"{room}\"",
-            "a hub call's logs carry its connection, member and room");
+            $"Connection (?<id>[^:\"]+): hub call SetChoice rejected: unknown_menu_item.*\"ConnectionId\":\"\\k<id>\".*\"MemberId\":\"ann\".*\"RoomId\":\"{room}\"",
+            "a refused hub call's log names its connection, and its scope carries the connection, member and room");
         foreach (var (secret, what) in new[]
         {
             (annToken, "a member token"), (bobToken, "a member token"), (forged, "a forged token"), (expired, "an expired token"),

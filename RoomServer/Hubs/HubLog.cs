@@ -8,14 +8,14 @@ internal static partial class HubLog
     [LoggerMessage(3002, LogLevel.Debug, "Connection {ConnectionId} left room {RoomId}")]
     public static partial void Left(ILogger logger, string connectionId, string roomId);
 
-    [LoggerMessage(3003, LogLevel.Debug, "Hub call {Method} rejected: {Code}")]
-    public static partial void Rejected(ILogger logger, string method, string code);
+    [LoggerMessage(3003, LogLevel.Debug, "Connection {ConnectionId}: hub call {Method} rejected: {Code}")]
+    public static partial void Rejected(ILogger logger, string connectionId, string method, string code);
 
     [LoggerMessage(3004, LogLevel.Warning, "Recording that connection {ConnectionId} left room {RoomId} failed; its lease will expire")]
     public static partial void LeaveFailed(ILogger logger, string connectionId, string roomId, Exception exception);
 
-    [LoggerMessage(3006, LogLevel.Error, "Hub call {Method} failed unexpectedly")]
-    public static partial void Failed(ILogger logger, string method, Exception exception);
+    [LoggerMessage(3006, LogLevel.Error, "Connection {ConnectionId}: hub call {Method} failed unexpectedly")]
+    public static partial void Failed(ILogger logger, string connectionId, string method, Exception exception);
 
     [LoggerMessage(3005, LogLevel.Information, "Connection {ConnectionId} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId, string reason);

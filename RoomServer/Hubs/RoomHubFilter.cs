@@ -53,7 +53,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
         }
         catch (RoomException ex)
         {
-            HubLog.Rejected(logger, method, ex.Code);
+            HubLog.Rejected(logger, invocationContext.Context.ConnectionId, method, ex.Code);
             metrics.Error(ex.Code, "hub");
             if (ex.EndsMembership)
             {
@@ -72,7 +72,7 @@ public sealed class RoomHubFilter(IOptions<RoomServerOptions> options, RoomMetri
             // (a server error is `unavailable`: it may have been applied, so a retried write carries the same
             // opId), never SignalR's generic text, and the error is counted like every other. A call whose
             // connection closed meanwhile (a Join racing its disconnect) is no server fault: nobody hears the answer.
-            HubLog.Failed(logger, method, ex);
+            HubLog.Failed(logger, invocationContext.Context.ConnectionId, method, ex);
             metrics.Error(RoomErrorCodes.Unavailable, "hub");
             var retry = method is "SetChoice" or "AdjustChoice" ? "retry with the same opId" : "retry";
             throw new HubException($"{RoomErrorCodes.Unavailable}: the server failed to complete {method} (it may have been applied); {retry}");
