@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Deployment;
@@ -104,6 +105,20 @@ public sealed class NginxConfigTests
             .And.Contain("location ~* ^/metrics(/|$)")
             .And.Contain("proxy_read_timeout  1h;")
             .And.Contain("proxy_set_header Connection        $connection_upgrade;");
+    }
+
+    [Fact]
+    public void TheApiWaitsForAReplicaLongerThanFiveStoreCallsAtTheLongestDeadline()
+    {
+        var locations = Directives(Path.Combine(NginxDir, "roomshare-locations.conf"));
+        var api = Regex.Match(locations, @"location /api/ \{(?<body>[^}]*)\}");
+        api.Success.Should().BeTrue();
+        var timeout = Regex.Match(api.Groups["body"].Value, @"proxy_read_timeout\s+(\d+)s;");
+        timeout.Success.Should().BeTrue("nginx's default 60 s is one store call at the longest deadline the settings allow");
+        var longestDeadline = typeof(RoomServerOptions).GetProperty(nameof(RoomServerOptions.StoreTimeoutMilliseconds))!
+            .GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), false).Cast<System.ComponentModel.DataAnnotations.RangeAttribute>().Single().Maximum;
+        int.Parse(timeout.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should()
+            .BeGreaterThanOrEqualTo(5 * Convert.ToInt32(longestDeadline, System.Globalization.CultureInfo.InvariantCulture) / 1000);
     }
 
     [Fact]
