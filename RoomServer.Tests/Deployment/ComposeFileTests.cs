@@ -18,6 +18,7 @@ public sealed partial class ComposeFileTests
         ["ROOMSHARE_JWT_SIGNING_KEY"] = "compose-test-signing-key-0123456789abcdef",
         ["ROOMSHARE_PORT"] = null,
         ["ROOMSHARE_CLUSTER_PORT"] = null,
+        ["ROOMSHARE_ENV_FILE"] = null,
     };
 
     [Fact]
@@ -107,6 +108,49 @@ public sealed partial class ComposeFileTests
             .And.MatchRegex(@"redis:\s+condition: service_healthy")
             .And.Contain("dockerfile: RoomServer/Dockerfile")
             .And.Contain("stop_grace_period");
+    }
+
+    [Fact]
+    public async Task TheReplicasTakeTheirOtherSettingsFromTheSettingsFileAndTheComposeFilesOwnWin()
+    {
+        var tempDir = Directory.CreateTempSubdirectory("roomshare-settings-").FullName;
+        try
+        {
+            var settings = Path.Combine(tempDir, "settings.env");
+            await File.WriteAllTextAsync(settings, "RoomServer__Webhooks__Endpoints__0__Url=https://kitchen.example/roomshare\nRoomServer__DrainSeconds=99\n");
+            var (exitCode, output) = await ComposeConfigAsync(new Dictionary<string, string?>(Secrets, StringComparer.Ordinal) { ["ROOMSHARE_ENV_FILE"] = settings });
+
+            exitCode.Should().Be(0, output);
+            var services = Services(output);
+            foreach (var replica in new[] { "roomserver", "roomserver-cluster" })
+            {
+                services[replica].Should().Contain("RoomServer__Webhooks__Endpoints__0__Url: https://kitchen.example/roomshare", $"{replica} reads the settings file")
+                    .And.MatchRegex(@"RoomServer__DrainSeconds: ['""]?20['""]?", "what docker-compose.yml sets itself wins");
+            }
+
+            var byDefault = Services(await ResolvedConfigAsync());
+            byDefault["roomserver"].Should().NotContain("Webhooks", "deploy/roomserver.env, the default, sets nothing");
+        }
+        finally
+        {
+            Directory.Delete(tempDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ComposeWaitsLongerForAReplicaToStopThanItsDrainTakes()
+    {
+        var services = Services(await ResolvedConfigAsync());
+
+        foreach (var replica in new[] { "roomserver", "roomserver-cluster" })
+        {
+            var drain = Regex.Match(services[replica], @"RoomServer__DrainSeconds: ['""]?(\d+)['""]?");
+            var grace = Regex.Match(services[replica], @"stop_grace_period: (\d+)s");
+            (drain.Success, grace.Success).Should().Be((true, true), services[replica]);
+            int.Parse(grace.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(
+                int.Parse(drain.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 5,
+                $"{replica}: compose kills a replica still draining at its stop_grace_period; the drain exits within DrainSeconds");
+        }
     }
 
     [Fact]
