@@ -49,6 +49,55 @@ public sealed class OtlpExportTests
     }
 
     [Theory]
+    [InlineData("notaurl", null, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be an absolute http:// or https:// URL")]
+    [InlineData("http://otel-collector:4318/v1/metrics", "http/json", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL must be grpc or http/protobuf")]
+    public void AnUnusableMetricsSettingIsRefusedNamingTheVariable(string? endpoint, string? protocol, string why)
+    {
+        var result = new OtlpExportSettingsValidator().Validate(null, new OtlpExportSettings { MetricsEndpoint = endpoint, MetricsProtocol = protocol });
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain(why);
+    }
+
+    [Fact]
+    public void TheMetricsSignalsOwnEndpointAndProtocolWinOverTheGeneralOnes()
+    {
+        var exporter = new OpenTelemetry.Exporter.OtlpExporterOptions
+        {
+            Endpoint = new Uri("http://general:4317"),
+            Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.Grpc,
+        };
+
+        new OtlpExportSettings { Endpoint = "http://general:4317", Protocol = "grpc", MetricsEndpoint = " http://metrics:4318/v1/metrics ", MetricsProtocol = "http/protobuf" }
+            .ApplyMetricsSignalsOwn(exporter);
+
+        (exporter.Endpoint, exporter.Protocol).Should().Be((new Uri("http://metrics:4318/v1/metrics"), OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf));
+    }
+
+    [Fact]
+    public void TheMetricsSignalsOwnEndpointAloneTurnsThePushOn() =>
+        new OtlpExportSettings { MetricsEndpoint = "http://otel-collector:4318/v1/metrics" }.Push.Should().BeTrue();
+
+    [Fact]
+    public async Task WithOnlyTheMetricsSignalsOwnEndpointTheReplicaPushesThere()
+    {
+        var port = FreePort.Next();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var received = CollectAsync(collector, TimeSpan.FromSeconds(30));
+
+        await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", $"http://127.0.0.1:{port}/collector/metrics"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500")));
+
+        var (path, _, body) = await received;
+        path.Should().Be("/collector/metrics", "a signal's own endpoint is used as it is given");
+        body.Should().Contain("roomshare.connections");
+    }
+
+    [Theory]
     [InlineData(null, null)]
     [InlineData("", "")]
     [InlineData("http://otel-collector:4317", null)]

@@ -26,8 +26,9 @@ public static class MetricsExtensions
 
     /// <summary>
     /// The <c>RoomShare</c> meter and the platform's, read by OpenTelemetry and served in Prometheus text;
-    /// pushed over OTLP as well when <see cref="OtlpExportSettings.EndpointSetting"/> is configured (the standard
-    /// OTEL_EXPORTER_OTLP_* variables apply), which is checked at start.
+    /// pushed over OTLP as well when <see cref="OtlpExportSettings.EndpointSetting"/> or the metrics signal's own
+    /// <see cref="OtlpExportSettings.MetricsEndpointSetting"/> is configured (the standard OTEL_EXPORTER_OTLP_* variables
+    /// apply), which is checked at start.
     /// </summary>
     public static WebApplicationBuilder AddRoomMetrics(this WebApplicationBuilder builder)
     {
@@ -36,8 +37,12 @@ public static class MetricsExtensions
         {
             Endpoint = builder.Configuration[OtlpExportSettings.EndpointSetting],
             Protocol = builder.Configuration[OtlpExportSettings.ProtocolSetting],
+            MetricsEndpoint = builder.Configuration[OtlpExportSettings.MetricsEndpointSetting],
+            MetricsProtocol = builder.Configuration[OtlpExportSettings.MetricsProtocolSetting],
         };
-        builder.Services.AddOptions<OtlpExportSettings>().Configure(o => (o.Endpoint, o.Protocol) = (otlp.Endpoint, otlp.Protocol)).ValidateOnStart();
+        builder.Services.AddOptions<OtlpExportSettings>()
+            .Configure(o => (o.Endpoint, o.Protocol, o.MetricsEndpoint, o.MetricsProtocol) = (otlp.Endpoint, otlp.Protocol, otlp.MetricsEndpoint, otlp.MetricsProtocol))
+            .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<OtlpExportSettings>, OtlpExportSettingsValidator>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
@@ -48,7 +53,7 @@ public static class MetricsExtensions
                 metrics.AddMeter(RoomMetrics.MeterName).AddMeter([.. PlatformMeters]).AddPrometheusExporter();
                 if (otlp.Push)
                 {
-                    metrics.AddOtlpExporter();
+                    metrics.AddOtlpExporter(otlp.ApplyMetricsSignalsOwn);
                 }
             });
         return builder;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 
 namespace RoomShare.RoomServer.Metrics;
 
@@ -12,12 +13,40 @@ public sealed class OtlpExportSettings
     public const string EndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string ProtocolSetting = "OTEL_EXPORTER_OTLP_PROTOCOL";
 
+    // The metrics signal's own, which the exporter prefers to the general ones.
+    public const string MetricsEndpointSetting = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+    public const string MetricsProtocolSetting = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+
     public string? Endpoint { get; set; }
 
     public string? Protocol { get; set; }
 
-    /// <summary>True when an endpoint is set: metrics are pushed there as well as served on /metrics.</summary>
-    public bool Push => !string.IsNullOrWhiteSpace(Endpoint);
+    public string? MetricsEndpoint { get; set; }
+
+    public string? MetricsProtocol { get; set; }
+
+    /// <summary>True when either endpoint is set: metrics are pushed there as well as served on /metrics.</summary>
+    public bool Push => IsSet(Endpoint) || IsSet(MetricsEndpoint);
+
+    internal static bool IsSet(string? value) => !string.IsNullOrWhiteSpace(value);
+
+    /// <summary>
+    /// The metrics signal's own endpoint and protocol over the general ones, as the OTLP specification says. The exporter's
+    /// <c>AddOtlpExporter</c> reads only the general variables (its signal-specific ones are <c>UseOtlpExporter</c>'s, which
+    /// would push logs and traces too). The endpoint is used as given, the signal's path included.
+    /// </summary>
+    public void ApplyMetricsSignalsOwn(OtlpExporterOptions exporter)
+    {
+        if (IsSet(MetricsEndpoint) && Uri.TryCreate(MetricsEndpoint!.Trim(), UriKind.Absolute, out var endpoint))
+        {
+            exporter.Endpoint = endpoint;
+        }
+
+        if (IsSet(MetricsProtocol))
+        {
+            exporter.Protocol = MetricsProtocol!.Trim() == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        }
+    }
 }
 
 /// <summary>
@@ -31,17 +60,27 @@ public sealed class OtlpExportSettingsValidator : IValidateOptions<OtlpExportSet
     public ValidateOptionsResult Validate(string? name, OtlpExportSettings settings)
     {
         var failures = new List<string>();
-        if (settings.Push && !IsHttpUrl(settings.Endpoint!))
-        {
-            failures.Add($"{OtlpExportSettings.EndpointSetting} must be an absolute http:// or https:// URL of an OTLP collector, e.g. http://otel-collector:4317.");
-        }
-
-        if (!string.IsNullOrWhiteSpace(settings.Protocol) && !Protocols.Contains(settings.Protocol.Trim()))
-        {
-            failures.Add($"{OtlpExportSettings.ProtocolSetting} must be {string.Join(" or ", Protocols)}.");
-        }
-
+        CheckEndpoint(failures, OtlpExportSettings.EndpointSetting, settings.Endpoint);
+        CheckEndpoint(failures, OtlpExportSettings.MetricsEndpointSetting, settings.MetricsEndpoint);
+        CheckProtocol(failures, OtlpExportSettings.ProtocolSetting, settings.Protocol);
+        CheckProtocol(failures, OtlpExportSettings.MetricsProtocolSetting, settings.MetricsProtocol);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckEndpoint(List<string> failures, string variable, string? value)
+    {
+        if (OtlpExportSettings.IsSet(value) && !IsHttpUrl(value!))
+        {
+            failures.Add($"{variable} must be an absolute http:// or https:// URL of an OTLP collector, e.g. http://otel-collector:4317.");
+        }
+    }
+
+    private static void CheckProtocol(List<string> failures, string variable, string? value)
+    {
+        if (OtlpExportSettings.IsSet(value) && !Protocols.Contains(value!.Trim()))
+        {
+            failures.Add($"{variable} must be {string.Join(" or ", Protocols)}.");
+        }
     }
 
     private static bool IsHttpUrl(string value) =>
