@@ -19,7 +19,7 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
     [
         "roomshare_connections", "roomshare_rooms_joined", "roomshare_room_messages_total", "roomshare_deliveries_total",
         "roomshare_delivery_lag_milliseconds_bucket", "roomshare_redis_duration_milliseconds_bucket", "roomshare_errors_total",
-        "roomshare_slow_consumer_resyncs_total", "roomshare_writes_total",
+        "roomshare_slow_consumer_resyncs_total", "roomshare_writes_total", "roomshare_webhook_deliveries_total",
     ];
 
     private PrometheusText Idle => fixture.Idle;
@@ -32,6 +32,10 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
         Idle.Value("roomshare_connections").Should().Be(0);
         Idle.Value("roomshare_rooms_joined").Should().Be(0);
         Idle.Value("roomshare_slow_consumer_resyncs_total").Should().Be(0);
+        foreach (var outcome in RoomShare.RoomServer.Orders.WebhookMetrics.Outcomes)
+        {
+            Idle.Value("roomshare_webhook_deliveries_total", ("outcome", outcome)).Should().Be(0, $"an alert on {outcome} has a series from start-up");
+        }
     }
 
     [Fact]
@@ -115,6 +119,23 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
         queries.Should().NotBeEmpty();
         referenced.Should().BeSubsetOf(Busy.Names, $"every metric a panel queries must exist at /metrics (exported: {string.Join(", ", Busy.Names.Order())})");
         referenced.Should().Contain(RoomShareMetrics, "the dashboard shows every RoomShare instrument");
+    }
+
+    [Fact]
+    public void APanelOfBytesShowsBytesAndNoPanelMixesBytesWithSeconds()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "deploy", "grafana", "roomshare.json")));
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray().Where(p => p.TryGetProperty("targets", out _)))
+        {
+            var names = panel.GetProperty("targets").EnumerateArray().SelectMany(t => MetricNames(t.GetProperty("expr").GetString()!)).ToList();
+            var unit = panel.GetProperty("fieldConfig").GetProperty("defaults").GetProperty("unit").GetString();
+            var title = panel.GetProperty("title").GetString();
+            if (names.Any(n => n.EndsWith("_bytes", StringComparison.Ordinal)))
+            {
+                unit.Should().Be("bytes", $"panel '{title}' shows {string.Join(", ", names)}");
+                names.Should().NotContain(n => n.Contains("_seconds", StringComparison.Ordinal), $"panel '{title}': seconds on a bytes axis read as nothing");
+            }
+        }
     }
 
     [Fact]

@@ -18,7 +18,15 @@ public sealed class WebhookMetrics
     {
         var meter = meters.Create(RoomMetrics.MeterName);
         _deliveries = meter.CreateCounter<long>("roomshare.webhook.deliveries", "{delivery}", "Webhook delivery attempts and their outcomes: delivered, failed, retried, dead, unreadable");
+
+        // Every outcome from start-up, at 0: an alert on the rate of dead letters has a series before the first one.
+        foreach (var outcome in Outcomes)
+        {
+            _deliveries.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
     }
+
+    public static readonly string[] Outcomes = ["delivered", "failed", "retried", "dead", "unreadable"];
 
     public void Delivered() => Count("delivered");
 
