@@ -39,6 +39,7 @@ test('describeError puts every contract code into words', () => {
   assert.equal(describeError('room_locked'), 'The room is locked');
   assert.equal(describeError('room_closed'), 'The room is closed');
   assert.equal(describeError('unavailable'), 'The server is busy, try again');
+  assert.match(describeError('unconfirmed'), /may have been applied/);
   assert.match(describeError('unauthorized'), /Your link has expired/);
   assert.equal(describeError('invalid_quantity', 'quantity must be between 0 and 20'), 'Quantity must be between 0 and 20');
   assert.equal(describeError('invalid_quantity', ''), 'Quantity must be between 0 and 99');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SAVED_OPS, MAX_SEND_ATTEMPTS, PendingChoices, commute } from '../src/js/pending.js';
+import { MAX_SAVED_OPS, MAX_SEND_ATTEMPTS, PendingChoices, UNCONFIRMED_RETRY_MS, commute } from '../src/js/pending.js';
 
 test('unsent and sent ops add up over the confirmed quantity, clamped', () => {
   const pending = new PendingChoices();
@@ -89,6 +89,22 @@ test('reject rolls the op back', () => {
   assert.equal(pending.reject('o1').opId, 'o1');
   assert.equal(pending.display('pizza', 1, 10, 99), 1);
   assert.equal(pending.reject('o1'), undefined);
+});
+
+test('an op answered unavailable is sent again for UNCONFIRMED_RETRY_MS whatever its attempts, not before its time', () => {
+  const pending = new PendingChoices();
+  pending.add('o1', 'pizza', 'adjust', 1);
+  let now = 1000;
+  for (let i = 0; i < MAX_SEND_ATTEMPTS * 3; i++) {
+    assert.equal(pending.takeQueued(Infinity, now).length, 1, `send ${i + 1}`);
+    assert.equal(pending.requeue('o1', { unconfirmed: true, now, notBefore: now + 500 }), true);
+    assert.equal(pending.takeQueued(Infinity, now + 499).length, 0, 'not before its time');
+    now += 500;
+  }
+  pending.takeQueued(Infinity, now);
+  assert.equal(pending.requeue('o1', { now: 1000 + UNCONFIRMED_RETRY_MS - 1 }), true, 'a dropped connection after unavailable: the time bounds it too');
+  pending.takeQueued(Infinity, Infinity);
+  assert.equal(pending.requeue('o1', { unconfirmed: true, now: 1000 + UNCONFIRMED_RETRY_MS }), false, 'out of time');
 });
 
 test('requeue sends again a bounded number of times', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PACED_BATCH, POSITION_GRACE_MS, RoomSession } from '../src/js/room-session.js';
-import { MAX_SEND_ATTEMPTS } from '../src/js/pending.js';
+import { MAX_RETRY_DELAY_MS, MAX_SEND_ATTEMPTS, UNCONFIRMED_RETRY_MS } from '../src/js/pending.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import {
   clearState, loadPending, loadState, savePending, saveState,
@@ -323,29 +323,63 @@ test('a failed Join rejects and leaves the session unjoined', async () => {
   assert.equal(s.joining, null);
 });
 
-test('unavailable keeps the press pending and resends it with the same opId, then gives up after the attempts', async () => {
-  const hub = new FakeHub();
-  const timers = [];
-  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
-  const opId = s.enqueue('pasta', 'adjust', 1);
-  const unavailable = () => new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: unavailable: the room store did not answer in time");
-
-  hub.last('AdjustChoice').reject(unavailable());
-  await flushMicrotasks();
-  assert.equal(errors.length, 0, 'no error shown while retrying');
-  assert.equal(s.pending.find(opId)?.status, 'queued');
-  timers.shift()();
-  assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pasta', 1, opId], 'resent with the same opId');
-
-  for (let i = 0; i < 10 && timers.length + 1 > 0; i++) {
-    hub.last('AdjustChoice').reject(unavailable());
+/**
+ * Answers every send of the op `unavailable` and runs its backoff's timer, the clock moved on by the timer's wait,
+ * until the page stops sending it or `until` (ms on the clock) passes. Returns the waits between sends.
+ */
+async function unavailableUntil(hub, clock, timers, until) {
+  const waits = [];
+  while (clock.now < until) {
+    hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
     await flushMicrotasks();
     if (timers.length === 0) break;
-    timers.shift()();
+    const { fn, ms } = timers.shift();
+    waits.push(ms);
+    clock.now += ms;
+    fn();
   }
-  assert.equal(s.pending.find(opId), undefined, 'rolled back once out of attempts');
-  assert.equal(errors.at(-1).code, 'unavailable');
-  assert.ok(hub.callsOf('AdjustChoice').length <= 5);
+  return waits;
+}
+
+test('unavailable keeps the press pending and resends it with the same opId for minutes, then says it may have been applied', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
+  const opId = s.enqueue('pasta', 'adjust', 1);
+
+  // A Redis failover or a deaf replica for a minute: far more than five quick tries.
+  const waits = await unavailableUntil(hub, clock, timers, 60 * 1000);
+  assert.equal(errors.length, 0, 'no error shown while retrying');
+  assert.equal(s.pending.find(opId)?.unconfirmed, true, 'still pending a minute on');
+  assert.ok(hub.callsOf('AdjustChoice').length > MAX_SEND_ATTEMPTS, 'past the attempts a dropped connection gets');
+  assert.ok(hub.callsOf('AdjustChoice').every((call) => call.args[3] === opId), 'every send with the same opId');
+  assert.deepEqual(waits.slice(0, 3), [1000, 2000, 3000], 'the waits grow a second a try');
+  assert.ok(waits.every((ms) => ms <= MAX_RETRY_DELAY_MS), 'up to a cap');
+
+  await unavailableUntil(hub, clock, timers, UNCONFIRMED_RETRY_MS + 60 * 1000);
+  assert.equal(s.pending.find(opId), undefined, 'given up once the time is out');
+  assert.deepEqual(errors.map((e) => e.code), ['unconfirmed'], 'the member is told it may have been applied, not to try again');
+});
+
+test('an op backing off after unavailable is not sent early by a later press', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const clock = { now: 0 };
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
+  const waiting = s.adjust('pasta', 1);
+  hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+
+  clock.now += 100;
+  const later = s.adjust('pizza', 1);
+  assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [waiting, later], 'the other item goes at once; the waiting op does not');
+  s.adjust('pasta', 1);
+  assert.equal(hub.callsOf('AdjustChoice').length, 2, "the item's later press keeps its place behind the waiting one");
+
+  clock.now += timers[0].ms;
+  timers.shift().fn();
+  assert.deepEqual(hub.callsOf('AdjustChoice').slice(2).map((c) => c.args[3]), [waiting, 'op3'], 'once its wait is over, in order');
 });
 
 const UNAVAILABLE = "An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: unavailable: the write could not be confirmed";
@@ -353,7 +387,8 @@ const UNAVAILABLE = "An unexpected error occurred invoking 'AdjustChoice' on the
 test('an op whose event was seen but whose call answered unavailable is resent after a failover resync (same opId)', async () => {
   const hub = new FakeHub();
   const timers = [];
-  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn), now: () => clock.now });
   const opId = s.adjust('pizza', 1);
   assert.equal(opId, 'op1');
   // The master published the event, then failed over before replicating: the call is unavailable.
@@ -368,7 +403,9 @@ test('an op whose event was seen but whose call answered unavailable is resent a
   assert.deepEqual(hub.last('Join').args, ['r1', null]);
   hub.last('Join').resolve({ position: { epoch: 'e2', version: 4 }, snapshot: snapshot({ epoch: 'e2', version: 4 }), missed: null, replica: 'r2' });
   await flushMicrotasks();
-  timers.forEach((fn) => fn()); // the backoff's flush finds it already sent
+  assert.equal(hub.callsOf('AdjustChoice').length, 1, 'the resync does not cut its backoff short');
+  clock.now += MAX_RETRY_DELAY_MS;
+  timers.forEach((fn) => fn()); // the backoff's flush sends it (the resync's flush found it waiting)
   const sends = hub.callsOf('AdjustChoice');
   assert.equal(sends.length, 2, 'sent again once');
   assert.deepEqual(sends[1].args, ['r1', 'pizza', 1, 'op1']);
@@ -383,13 +420,15 @@ test('an op whose event was seen but whose call answered unavailable is resent a
 test('a seen op answered unavailable without a failover is resent once; the replayed ack settles it, no double count', async () => {
   const hub = new FakeHub();
   const timers = [];
-  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn), now: () => clock.now });
   const op1 = s.adjust('pizza', 1);
   const op2 = s.adjust('pizza', 1);
   s.onRoomEvent(choice(4, 'a', 'pizza', 2, op1));
   hub.callsOf('AdjustChoice')[0].reject(new Error(UNAVAILABLE));
   await flushMicrotasks();
   assert.equal(s.displayQuantity('pizza'), 3);
+  clock.now += MAX_RETRY_DELAY_MS;
   timers.shift()();
   assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pizza', 1, op1], 'resent with the same opId');
   hub.last('AdjustChoice').resolve({ version: 4, quantity: 2 }); // the original result: nothing changed
@@ -399,27 +438,24 @@ test('a seen op answered unavailable without a failover is resent once; the repl
   assert.deepEqual(errors, []);
 });
 
-test('a seen op still unavailable after every attempt is dropped without an error: the state holds it', async () => {
+test('a seen op still unavailable when its time is out is dropped without an error: the state holds it', async () => {
   const hub = new FakeHub();
   const timers = [];
-  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
   const opId = s.adjust('pizza', 1);
   s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
-  for (let i = 0; i < 10; i++) {
-    hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
-    await flushMicrotasks();
-    if (timers.length === 0) break;
-    timers.shift()();
-  }
+  await unavailableUntil(hub, clock, timers, UNCONFIRMED_RETRY_MS + 60 * 1000);
   assert.equal(s.pending.size, 0);
   assert.deepEqual(errors, []);
   assert.equal(s.displayQuantity('pizza'), 2);
 });
 
-test('an op seen only in an earlier epoch and still unavailable after every attempt is reported: the new snapshot may lack it', async () => {
+test('an op seen only in an earlier epoch and still unavailable when its time is out is reported: the new snapshot may lack it', async () => {
   const hub = new FakeHub();
   const timers = [];
-  const { s, errors } = await joined(hub, { schedule: (fn) => timers.push(fn) });
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
   const opId = s.adjust('pizza', 1);
   s.onRoomEvent(choice(4, 'a', 'pizza', 2, opId));
   hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
@@ -427,16 +463,14 @@ test('an op seen only in an earlier epoch and still unavailable after every atte
   s.onPosition({ roomId: 'r1', epoch: 'e2', version: 4 });
   hub.last('Join').resolve({ position: { epoch: 'e2', version: 4 }, snapshot: snapshot({ epoch: 'e2', version: 4 }), missed: null, replica: 'r2' });
   await flushMicrotasks();
-  assert.equal(hub.callsOf('AdjustChoice').length, 2, 'sent again after the resync');
-  for (let i = 0; i < 10; i++) {
-    hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
-    await flushMicrotasks();
-    if (timers.length === 0) break;
-    timers.shift()();
-  }
-  assert.equal(s.pending.size, 0, 'dropped once out of attempts');
-  assert.ok(hub.callsOf('AdjustChoice').length <= 6);
-  assert.equal(errors.length, 1, 'the member is told: the press may be lost');
+  assert.equal(hub.callsOf('AdjustChoice').length, 1, 'the resync does not cut its backoff short');
+  const backoff = timers.findIndex((t) => t.ms === 1000);
+  clock.now += timers[backoff].ms;
+  timers.splice(backoff, 1)[0].fn();
+  assert.equal(hub.callsOf('AdjustChoice').length, 2, 'sent again after its backoff');
+  await unavailableUntil(hub, clock, timers, UNCONFIRMED_RETRY_MS + 60 * 1000);
+  assert.equal(s.pending.size, 0, 'dropped once out of time');
+  assert.deepEqual(errors.map((e) => e.code), ['unconfirmed'], 'the member is told: the press may or may not have been applied');
   assert.equal(s.displayQuantity('pizza'), 1, 'the new snapshot, which lacks it');
 });
 

@@ -86,6 +86,7 @@ export function describeError(code, text = '', { maxQuantity = null } = {}) {
     case 'connect_limited': return 'This link is open in too many tabs or devices, or reconnected too often. Close one and try again in a moment.';
     case 'payload_too_large': return 'That request was too large.';
     case 'unavailable': return 'The server is busy, try again';
+    case 'unconfirmed': return 'The server never confirmed your change: it may have been applied. Check the order before pressing again.';
     case 'join_waiting': return 'The server cannot let you into the room yet. Waiting for it: your changes are kept and sent once it answers.';
     case 'no_link': return 'Open this page from your room link (it ends in #room=…&token=…).';
     case 'bad_link': return 'This room link is damaged. Ask the table for a new one.';

@@ -24,6 +24,17 @@
 export const MAX_SEND_ATTEMPTS = 5;
 
 /**
+ * How long an op answered `unavailable` (its outcome unknown: it may still be applied) is sent again, with its opId,
+ * before the page gives up on it: a Redis failover or a deaf replica outlasts a handful of quick tries, and rolling
+ * the press back while it may yet land would invite pressing again, which would count it twice. The count of
+ * attempts does not bound such an op; this does.
+ */
+export const UNCONFIRMED_RETRY_MS = 5 * 60 * 1000;
+
+/** The longest wait between two sends of an op answered `unavailable` (the waits grow a second a try up to it). */
+export const MAX_RETRY_DELAY_MS = 15 * 1000;
+
+/**
  * Whether two ops of one item give the same quantity in either order: adjustments of one sign (a floor at
  * 0 and a cap at the maximum clamp a run of one sign alike in any order; 0 changes nothing). A set never
  * commutes with another op.
@@ -66,7 +77,7 @@ export class PendingChoices {
   constructor() {
     /** @type {Array<{opId: string, menuId: string, kind: 'adjust'|'set', value: number,
      *  status: 'queued'|'sent'|'acked', attempts: number, ackVersion?: number, ackQuantity?: number,
-     *  unconfirmed?: boolean, seen?: boolean, seenEarlier?: boolean}>} */
+     *  unconfirmed?: boolean, unconfirmedSince?: number, notBefore?: number, seen?: boolean, seenEarlier?: boolean}>} */
     this.ops = [];
   }
 
@@ -88,13 +99,16 @@ export class PendingChoices {
    * at 0 or the maximum that changes the quantity (+1 then −1 at 0 leaves 0; −1 first, floored, then +1
    * leaves 1).
    */
-  takeQueued(limit = Infinity) {
+  takeQueued(limit = Infinity, now = Infinity) {
     const ready = [];
     const waiting = new Set(); // items with an op held back: their later ops keep their place behind it
     for (const op of this.ops) {
       if (op.status !== 'queued') continue;
       if (ready.length >= limit) break;
-      if (waiting.has(op.menuId) || !this.ops.every((o) => o.status !== 'sent' || o.menuId !== op.menuId || commute(o, op))) {
+      // An op backing off after `unavailable` waits out its time whatever flush comes first (a new press, another
+      // op's answer), and holds its item's later ops behind it.
+      if ((op.notBefore ?? 0) > now || waiting.has(op.menuId)
+        || !this.ops.every((o) => o.status !== 'sent' || o.menuId !== op.menuId || commute(o, op))) {
         waiting.add(op.menuId);
         continue;
       }
@@ -108,15 +122,24 @@ export class PendingChoices {
   /**
    * The call failed without reaching a verdict: the connection was lost, or the server answered
    * `unavailable` (`unconfirmed`: only an ack settles the op then, not its event). False when it is
-   * out of attempts. `refused`: the server refused this call for a rate (`rate_limited`), which applies
-   * nothing and frees within moments — queued again without spending an attempt.
+   * out of attempts, or, once answered `unavailable`, out of time (UNCONFIRMED_RETRY_MS since its first such
+   * answer, at `now`). `refused`: the server refused this call for a rate (`rate_limited`), which applies
+   * nothing and frees within moments — queued again without spending an attempt. `notBefore`: not sent again
+   * before then (takeQueued's `now`).
    */
-  requeue(opId, { unconfirmed = false, refused = false } = {}) {
+  requeue(opId, { unconfirmed = false, refused = false, now = 0, notBefore = 0 } = {}) {
     const op = this.find(opId);
     if (op === undefined || op.status !== 'sent') return true;
-    if (refused) op.attempts = Math.max(op.attempts - 1, 0);
-    else if (op.attempts >= MAX_SEND_ATTEMPTS) return false;
+    if (refused) {
+      op.attempts = Math.max(op.attempts - 1, 0);
+    } else if (unconfirmed || op.unconfirmed) {
+      op.unconfirmedSince ??= now;
+      if (now - op.unconfirmedSince >= UNCONFIRMED_RETRY_MS) return false;
+    } else if (op.attempts >= MAX_SEND_ATTEMPTS) {
+      return false;
+    }
     op.status = 'queued';
+    op.notBefore = notBefore;
     if (unconfirmed) op.unconfirmed = true;
     return true;
   }

@@ -16,7 +16,7 @@
 import {
   applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf, withoutMember,
 } from './room-state.js';
-import { PendingChoices } from './pending.js';
+import { MAX_RETRY_DELAY_MS, PendingChoices } from './pending.js';
 import { DEFAULT_MAX_QUANTITY, parseHubError } from './errors.js';
 
 /** How old a notice replayed by a resume may be and still reach the banner (a live one always does). */
@@ -372,7 +372,7 @@ export class RoomSession {
 
   flush() {
     if (this.removed !== null || !this.joined || !this.hub.isConnected() || this.flushPaused) return;
-    const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity);
+    const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity, this.now());
     if (ready.length > 0) this.persistPending(); // their attempts: a reload does not reset the bound
     for (const op of ready) this.send(op);
     if (this.pacing) {
@@ -410,7 +410,7 @@ export class RoomSession {
         if (parsed === null && !this.hub.isConnected()) {
           // The connection dropped: the verdict is unknown. Send again with the same opId after
           // the next join; the server applies an opId at most once.
-          if (this.pending.requeue(op.opId)) {
+          if (this.pending.requeue(op.opId, { now: this.now() })) {
             this.persistPending();
             this.onChange();
             return;
@@ -426,19 +426,24 @@ export class RoomSession {
           this.onChange();
           return;
         }
-        if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId, { unconfirmed: true })) {
+        const delay = Math.min(this.retryDelayMs * op.attempts, MAX_RETRY_DELAY_MS);
+        const now = this.now();
+        if (parsed?.code === 'unavailable' && this.pending.requeue(op.opId, { unconfirmed: true, now, notBefore: now + delay })) {
           // The store did not answer in time: not acknowledged, but it may still be applied. Keep the
-          // press pending and send it again with the same opId (applied at most once), backing off —
-          // even when its event was seen: that event may be lost with a failover (pending.js).
+          // press pending and send it again with the same opId (applied at most once), backing off, for as
+          // long as UNCONFIRMED_RETRY_MS — even when its event was seen: that event may be lost with a failover (pending.js).
           this.persistPending();
           this.onChange();
-          this.schedule(() => this.flush(), this.retryDelayMs * op.attempts);
+          this.schedule(() => this.flush(), delay);
           return;
         }
         const dropped = this.pending.reject(op.opId);
         // Out of attempts, but this epoch's state holds its event: nothing to roll back, and an error would
-        // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so.
-        if (!(dropped?.seen && !dropped.seenEarlier)) this.onError(parsed ?? { code: null, text: String(error?.message ?? error) });
+        // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so. One whose
+        // outcome stayed unknown may have been applied: say that, not "try again".
+        if (!(dropped?.seen && !dropped.seenEarlier)) {
+          this.onError(dropped?.unconfirmed ? { code: 'unconfirmed', text: '' } : parsed ?? { code: null, text: String(error?.message ?? error) });
+        }
         this.persistPending();
         this.onChange();
         if (this.pending.hasQueued()) this.flush();
