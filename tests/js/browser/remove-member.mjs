@@ -18,7 +18,9 @@
 // O's order (it was kept, with its opId, beside the saved state). Last, B is removed while away: B's page
 // hears none of its hub messages (no Removed, no member_removed), then its socket drops → the
 // reconnect is refused (401) for a token that has not expired → B says it was removed (not "expired"),
-// its own choice leaves the order it shows, and it forgets its saved room.
+// its own choice leaves the order it shows, and it forgets its saved room. Then C joins and is removed while its
+// hub invocations are dropped but the server's close for good arrives: C's one connect after it is refused (401),
+// and C says it was removed, not "cannot reach the server".
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
@@ -34,7 +36,7 @@ const MENU = [
   { id: 'water', name: 'Sparkling water', priceMinor: 450 },
 ];
 
-const { report, step, run, launchBrowser, newPhone } = createDriver('remove-member', { overallTimeoutMs: 90_000 });
+const { report, step, run, launchBrowser, newPhone } = createDriver('remove-member', { overallTimeoutMs: 110_000 });
 
 // Counts the hub connections the page opens (WebSocket, or the SSE / long-polling fallbacks'
 // negotiate), so a reconnect loop after the removal shows up.
@@ -69,6 +71,28 @@ function controllableHub() {
   };
   window.__closeHub = () => {
     for (const socket of window.__hubSockets) socket.close(4000, 'test: the network went away');
+  };
+}
+
+// C's hub invocations (events, Removed) can be dropped while everything else — the server's Close message among it —
+// still arrives (window.__dropInvocations): a Removed notice that did not make it before the server closed the
+// connection for good (DESIGN.md §3 does not hold the close back for it).
+function invocationsDroppable() {
+  window.__dropInvocations = false;
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    get onmessage() { return super.onmessage; }
+
+    set onmessage(handler) {
+      super.onmessage = typeof handler !== 'function' ? handler : (event) => {
+        if (!window.__dropInvocations || typeof event.data !== 'string') {
+          handler(event);
+          return;
+        }
+        const kept = event.data.split('\x1e').filter((frame) => frame !== '' && !/^\{"type":1[,}]/.test(frame));
+        if (kept.length > 0) handler({ data: kept.map((frame) => `${frame}\x1e`).join('') });
+      };
+    }
   };
 }
 
@@ -229,6 +253,20 @@ async function main() {
     if (state.ownLines !== 0) throw new Error(`B's order still shows its own choice (${state.ownLines} line(s))`);
     if (state.saved.length !== 0) throw new Error(`B kept its saved room: ${state.saved.join(', ')}`);
     await shot(b.page, '05-b-removed-while-away');
+  });
+
+  await step('c-closed-for-good-without-its-removed-notice', async () => {
+    const c = await newPhone(await memberLink(room.id, 'carol', 'Carol'), 'C', { initScript: invocationsDroppable });
+    await waitLive(c.page, 'C');
+    await waitFor(o.page, 'O', 'C in the members list', () => document.querySelector('[data-testid=member-carol]'));
+    await c.page.evaluate(() => { window.__dropInvocations = true; });
+    await o.page.click('[data-testid=remove-carol]');
+    await o.page.waitForSelector('[data-testid=confirm-remove-carol]', { state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await o.page.click('[data-testid=confirm-remove-carol]');
+    // The server closes C's connection for good; C never heard why. One connect is refused (401): removed.
+    await waitFor(c.page, 'C', 'the removed message, not "cannot reach the server"', removedShown);
+    const error = await c.page.evaluate(() => (document.querySelector('#error').hidden ? null : document.querySelector('#error-text').textContent));
+    if (error !== null) throw new Error(`C also shows an error: ${error}`);
   });
 }
 

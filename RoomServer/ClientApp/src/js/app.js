@@ -25,6 +25,8 @@ const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
 const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
 /** First connection: the same schedule, bounded by count. */
 const START_DELAYS_MS = [1000, 2000, 5000, 10000, 20000, 30000, 30000, 30000];
+// A close for good that came with no reason (below, onclose) is answered by one connect at most this often.
+const CLOSED_FOR_GOOD_RECONNECT_GAP_MS = 60 * 1000;
 const ERROR_HIDE_MS = 8000;
 const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
 
@@ -47,6 +49,8 @@ const menuRows = new Map();
 const memberEls = new Map();
 let memberSerial = 0;
 let lastRetryReason = null;
+let reconnecting = false; // the client's automatic reconnect is running (or gave up): a close then is no server's close for good
+let lastClosedForGoodConnect = -Infinity;
 let activity = null;
 let activityKey = '';
 let activityJoinCount = 0;
@@ -554,11 +558,13 @@ function createConnection() {
   conn.on('Removed', (removal) => session.onRemoved(removal));
   conn.on('Announcement', (announcement) => session.onAnnouncement(announcement));
   conn.onreconnecting(() => {
+    reconnecting = true;
     joinRetry.stop();
     session.disconnected();
     setStatus('reconnecting');
   });
   conn.onreconnected(() => {
+    reconnecting = false;
     lastRetryReason = null;
     if (session.removed !== null) conn.stop().catch(() => {});
     else joinRoom();
@@ -576,6 +582,16 @@ function createConnection() {
     lastRetryReason = null;
     if (parsed !== null && isFatal(parsed.code)) {
       showRefused(parsed);
+      return;
+    }
+    // The server closed this connection for good, with no word why: a removal whose Removed notice did not make it
+    // before the close (DESIGN.md §3), or a connection past the member's cap that slipped in (§5). One connect says
+    // which (401: removed; 429: too many connections) — or comes back live — where "cannot reach the server" would not.
+    const closedForGood = !reconnecting && parsed === null;
+    reconnecting = false;
+    if (closedForGood && Date.now() - lastClosedForGoodConnect >= CLOSED_FOR_GOOD_RECONNECT_GAP_MS) {
+      lastClosedForGoodConnect = Date.now();
+      start();
       return;
     }
     setStatus('offline');
