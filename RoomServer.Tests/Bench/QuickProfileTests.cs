@@ -91,6 +91,9 @@ public sealed class QuickProfileTests(ITestOutputHelper output) : IDisposable
         var summary = root.GetProperty("summary");
         summary.GetProperty("missing").GetInt64().Should().Be(0, "every accepted change reaches every member of its room");
         summary.GetProperty("outOfOrder").GetInt64().Should().Be(0, "every member sees its room's versions in order");
+        summary.GetProperty("failedWrites").GetInt64().Should().Be(0, "no change is refused (a refused change is expected nowhere, so it is no missing delivery)");
+        summary.GetProperty("unacknowledgedWrites").GetInt64().Should().Be(0, "every change is answered");
+        summary.GetProperty("failedJoins").GetInt64().Should().Be(0, "every W3 join completes at these rates");
 
         // W0 joins its rooms in two halves, reads every replica between them and gives each the second half's memory per connection too.
         var w0 = root.GetProperty("arms").EnumerateArray()

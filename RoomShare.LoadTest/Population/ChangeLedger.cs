@@ -204,8 +204,9 @@ public sealed class ChangeLedger
     }
 
     /// <summary>
-    /// Closes the books (after the drain): a member that never received an accepted change's event is one
-    /// missing delivery; so is every member of a change with no outcome at all (never acknowledged).
+    /// Closes the books (after the drain): a member that never received the event of a change that was accepted, or
+    /// never answered, is one missing delivery; a change never answered is counted unacknowledged too, and a refused one
+    /// only as failed (its event is expected nowhere).
     /// </summary>
     public LedgerTotals Seal()
     {

@@ -16,6 +16,7 @@ public static class MarkdownReport
         var md = new StringBuilder();
         Header(md, run);
         Capacities(md, run);
+        W1Targets.Write(md, run.Arms);
         JoinCapacities(md, run);
         foreach (var arm in run.Arms)
         {
@@ -63,7 +64,7 @@ public static class MarkdownReport
         Line(md, $"- **SLO:** p99 fan-out ≤ {run.Settings.Slo.FanoutP99Ms} ms and no loss (also reported at ≤ {run.Settings.Slo.RelaxedFanoutP99Ms} ms). A step is invalid when the generator was starved (send lag p99 > {run.Settings.Generator.MaxSendLagP99Ms} ms, thread-pool delay p99 > {run.Settings.Generator.MaxPoolDelayP99Ms} ms, or ≥ {run.Settings.Generator.MaxCores} cores) — except a write step whose generator stayed under {run.Settings.Generator.MaxCores} cores and whose p99 either met the SLO with no loss (it counts as met: the latencies include the generator's lateness) or is over the relaxed limit by more than the generator's estimated worst lateness, twice its worst send lag (for the send and the read) plus its worst pool delay (it counts as broken).");
         Line(md, "- **Client:** a lean SignalR client on ClientWebSocket (the framework's JsonHubProtocol; the official MessagePackHubProtocol for the `-msgpack` arms, room events read field by field; the `-roomhint` arms name the room in the hub URL, nginx's routing hint), through nginx, WebSockets without negotiate (the `-webclient` arms as the reference web client: the room hint, negotiate with stateful reconnect, an ack a second for what each connection received); everything (redis, nginx, servers, generator) on the same box; " + ScheduleThreadPriority.Describe() + "; " + GeneratorGc(run) + ".");
         var s = run.Summary;
-        Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, mismatched {s.Mismatched}, late {s.Late}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, invalid steps {s.InvalidSteps}");
+        Line(md, $"- **Correctness over the run:** missing {s.Missing}, out-of-order {s.OutOfOrder}, duplicates {s.Duplicates}, mismatched {s.Mismatched}, late {s.Late}, gaps {s.Gaps}, connections closed by servers {s.ClosedConnections}, failed connects {s.FailedConnects}, failed writes {s.FailedWrites}, unacknowledged writes {s.UnacknowledgedWrites}, failed joins {s.FailedJoins}, invalid steps {s.InvalidSteps}");
         Line(md);
     }
 

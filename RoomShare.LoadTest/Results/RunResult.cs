@@ -33,7 +33,9 @@ public sealed record JoinFloorComparison(
 /// duplicates include those that arrived after their step's books closed; mismatched = events credited by opId
 /// to a change but carrying another room or quantity, or naming no change at all; late = deliveries that came
 /// after their step's books closed (the step counted them missing). Each delivery counts once: one after its step's books
-/// closed only in that step's late figures, not as a later step's out-of-order or duplicate delivery.
+/// closed only in that step's late figures, not as a later step's out-of-order or duplicate delivery. Failed writes =
+/// changes refused or never sent; unacknowledged = changes whose ack never came; failed joins = W3 joins that did not
+/// complete: none of them is a missing delivery (a refused change is expected nowhere), so each is counted on its own.
 /// </summary>
 public sealed record RunSummary(
     long Missing,
@@ -44,6 +46,9 @@ public sealed record RunSummary(
     long Gaps,
     long ClosedConnections,
     long FailedConnects,
+    long FailedWrites,
+    long UnacknowledgedWrites,
+    long FailedJoins,
     int InvalidSteps,
     IReadOnlyList<FloorComparison> VersusFloor,
     IReadOnlyList<JoinFloorComparison> JoinsVersusFloor);

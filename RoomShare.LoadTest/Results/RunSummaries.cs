@@ -21,6 +21,9 @@ public static class RunSummaries
             steps.Sum(s => s.Gaps),
             steps.Sum(s => s.ClosedConnections) + closedIdle,
             failedConnects,
+            steps.Sum(s => s.Failed),
+            steps.Sum(s => (long)s.Unacknowledged),
+            arms.Sum(a => a.W3?.Steps.Sum(s => (long)s.Failed) ?? 0),
             invalid,
             VersusFloor(arms),
             JoinsVersusFloor(arms));
