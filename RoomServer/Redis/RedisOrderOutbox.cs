@@ -311,12 +311,13 @@ public sealed class RedisOrderOutbox(
 
     /// <summary>
     /// Settles and, past <see cref="WebhookOptions.SettledRecordsKept"/>, trims the oldest settled records with their
-    /// statuses, those of an endpoint no longer configured included.
+    /// statuses — the fields of the endpoints configured here (those of an endpoint no longer configured stay).
     /// </summary>
     private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer, options.Value.Webhooks.SettledRecordsKept, CopiesPrefix]);
+            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer, options.Value.Webhooks.SettledRecordsKept, CopiesPrefix,
+                .. options.Value.Webhooks.Endpoints.Select(e => (RedisValue)e.Url)]);
 
     public Task ForgetAsync(OutboxRoom room) =>
         redis.EvaluateAsync(OutboxScripts.Forget, [RedisKeys.OrderRooms], [room.RoomId, room.Mark]);

@@ -2,6 +2,7 @@
 -- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:meta
 -- ARGV 1 consumer group  2 entry id  3 seconds to keep a settled outbox whose room is gone  4 consumer
 --   5 settled entries kept (RoomServer__Webhooks__SettledRecordsKept)  6 prefix of a record's put-back counter field
+--   7.. the endpoints configured (whose statuses a trimmed record leaves behind)
 -- Refused ({'lost'}, nothing changed) when another consumer holds the entry: this one's claim lapsed and the
 -- record was taken over, and it is the new holder's to settle.
 -- Effects: XACK. Past ARGV 5 settled entries, the oldest leave the stream, and with them their statuses (trim_settled).
@@ -28,10 +29,9 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 -- the next only once none is pending (outbox_claim.lua); a retried dead letter is appended after every entry
 -- (outbox_requeue.lua, outbox_restore.lua). So the entries up to the last-delivered-id, before any pending one,
 -- are settled, and how many there are is XLEN less the unread (the group's lag, Redis 7) and the pending.
--- Their statuses go in the same step: every field of a trimmed record ('ORDERID ENDPOINT', RedisOrderOutbox.StatusField),
--- an endpoint's removed from the settings since included, found in one pass over the hash's field names (at most
--- the kept and unsettled records' statuses, and the pass is made only by a settle that trims). A record with a put-back
--- copy still in the stream keeps them: the copy shares them (the view lists it as that record); its counter field
+-- Their statuses go in the same step: a record's fields ('ORDERID ENDPOINT', RedisOrderOutbox.StatusField) for the
+-- endpoints configured and a put-back copy's own — derived, never a scan of the hash. A record with a put-back copy
+-- still in the stream keeps them: the copy shares them (the view lists it as that record); its counter field
 -- (ARGV 6 .. orderId) counts such copies, and the last to leave takes them.
 local function trim_settled()
   if not delivered_up_to then return end
@@ -47,36 +47,30 @@ local function trim_settled()
   if excess > 100 then excess = 100 end
   local up_to = delivered_up_to
   if pending[1] > 0 then up_to = '(' .. pending[2] end
-  local ids, order_ids = {}, {}
+  local trimmed, ids, order_ids = {}, {}, {}
   for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', up_to, 'COUNT', excess)) do
     ids[#ids + 1] = entry[1]
     local fields = {}
     for i = 1, #entry[2], 2 do fields[entry[2][i]] = entry[2][i + 1] end
     local order_id = fields['orderId'] or ''
-    order_ids[#order_ids + 1] = order_id
+    if not trimmed[order_id] then
+      trimmed[order_id] = {}
+      order_ids[#order_ids + 1] = order_id
+    end
     if fields['endpoint'] then
+      trimmed[order_id][#trimmed[order_id] + 1] = fields['endpoint']
       if redis.call('HINCRBY', KEYS[2], ARGV[6] .. order_id, -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[6] .. order_id) end
     end
   end
   if #ids == 0 then return end
   redis.call('XDEL', KEYS[1], unpack(ids))
-  local gone, any = {}, false
   for _, order_id in ipairs(order_ids) do
     if redis.call('HEXISTS', KEYS[2], ARGV[6] .. order_id) == 0 then
-      gone[order_id] = true
-      any = true
+      local names = {}
+      for i = 7, #ARGV do names[#names + 1] = order_id .. ' ' .. ARGV[i] end
+      for _, endpoint in ipairs(trimmed[order_id]) do names[#names + 1] = order_id .. ' ' .. endpoint end
+      if #names > 0 then redis.call('HDEL', KEYS[2], unpack(names)) end
     end
-  end
-  if not any then return end
-  -- An order id has no space (a room id and a version), so a status field's order is what comes before its first.
-  local names = {}
-  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
-    local space = string.find(field, ' ', 1, true)
-    if space and gone[string.sub(field, 1, space - 1)] then names[#names + 1] = field end
-  end
-  -- HDEL in slices: unpack is bounded by Lua's stack.
-  for i = 1, #names, 1000 do
-    redis.call('HDEL', KEYS[2], unpack(names, i, math.min(i + 999, #names)))
   end
 end
 trim_settled()
