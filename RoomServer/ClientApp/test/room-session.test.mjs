@@ -362,6 +362,40 @@ test('unavailable keeps the press pending and resends it with the same opId for 
   assert.deepEqual(errors.map((e) => e.code), ['unconfirmed'], 'the member is told it may have been applied, not to try again');
 });
 
+test('a resend after unavailable refused for good says why: the press was not applied', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const clock = { now: 0 };
+  const { s, errors } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
+  const opId = s.adjust('pasta', 1);
+  hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+  clock.now += timers[0].ms;
+  timers.shift().fn();
+  hub.last('AdjustChoice').reject(new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_locked: the room is locked"));
+  await flushMicrotasks();
+  assert.equal(s.pending.find(opId), undefined, 'rolled back');
+  assert.deepEqual(errors.map((e) => e.code), ['room_locked'], 'not "may have been applied": the server said no');
+});
+
+test('a backoff timer that fires early (the wall clock stepped back) arms another: the press is not left unsent', async () => {
+  const hub = new FakeHub();
+  const timers = [];
+  const clock = { now: 10_000 };
+  const { s } = await joined(hub, { schedule: (fn, ms) => timers.push({ fn, ms }), now: () => clock.now });
+  const opId = s.adjust('pasta', 1);
+  hub.last('AdjustChoice').reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+  clock.now += timers[0].ms - 50; // the timer is on time, the wall clock 50 ms behind it
+  timers.shift().fn();
+  assert.equal(hub.callsOf('AdjustChoice').length, 1, 'not due yet by the wall clock');
+  assert.equal(timers.length, 1, 'another flush armed');
+  assert.equal(timers[0].ms, 50);
+  clock.now += 50;
+  timers.shift().fn();
+  assert.deepEqual(hub.last('AdjustChoice').args, ['r1', 'pasta', 1, opId]);
+});
+
 test('an op backing off after unavailable is not sent early by a later press', async () => {
   const hub = new FakeHub();
   const timers = [];

@@ -231,6 +231,15 @@ export class PendingChoices {
 
   hasPending(menuId) { return this.ops.some((op) => op.menuId === menuId); }
 
+  /** When the first op held back by its backoff (`notBefore`) is due, if one is later than `now`; else null. */
+  earliestHeld(now) {
+    let due = null;
+    for (const op of this.ops) {
+      if (op.status === 'queued' && (op.notBefore ?? 0) > now && (due === null || op.notBefore < due)) due = op.notBefore;
+    }
+    return due;
+  }
+
   /** Whether any op waits to be sent. */
   hasQueued() { return this.ops.some((op) => op.status === 'queued'); }
 

@@ -87,6 +87,7 @@ export class RoomSession {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.savePendingOps = options.savePending ?? (() => {});
     this.flushPaused = false; // a pause after a rate refusal, or between paced batches, is running
+    this.heldFlushAt = null; // when the flush for ops backing off after `unavailable` is armed (flushWhenDue)
     this.pacing = false; // a press was refused for the rate: the queue goes out a batch at a time
     this.pending = new PendingChoices();
     this.pending.restore(options.initialPending ?? []);
@@ -372,13 +373,30 @@ export class RoomSession {
 
   flush() {
     if (this.removed !== null || !this.joined || !this.hub.isConnected() || this.flushPaused) return;
-    const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity, this.now());
+    const now = this.now();
+    const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity, now);
     if (ready.length > 0) this.persistPending(); // their attempts: a reload does not reset the bound
     for (const op of ready) this.send(op);
     if (this.pacing) {
       if (this.pending.hasQueued()) this.pauseFlush();
       else this.pacing = false;
     }
+    this.flushWhenDue(now);
+  }
+
+  /**
+   * Arms one flush for the first op held back by its backoff, unless one is armed for then or sooner. Armed from every
+   * flush, so a held op is never left without one: a timer that fires a little early (the wall clock stepped back)
+   * flushes nothing for it and arms the next.
+   */
+  flushWhenDue(now) {
+    const due = this.pending.earliestHeld(now);
+    if (due === null || (this.heldFlushAt !== null && this.heldFlushAt <= due)) return;
+    this.heldFlushAt = due;
+    this.schedule(() => {
+      this.heldFlushAt = null;
+      this.flush();
+    }, due - now);
   }
 
   /** Sends nothing for a while (retryDelayMs), then flushes: after a rate refusal, and between paced batches. */
@@ -434,15 +452,17 @@ export class RoomSession {
           // long as UNCONFIRMED_RETRY_MS — even when its event was seen: that event may be lost with a failover (pending.js).
           this.persistPending();
           this.onChange();
-          this.schedule(() => this.flush(), delay);
+          this.flushWhenDue(now);
           return;
         }
         const dropped = this.pending.reject(op.opId);
         // Out of attempts, but this epoch's state holds its event: nothing to roll back, and an error would
-        // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so. One whose
-        // outcome stayed unknown may have been applied: say that, not "try again".
+        // invite pressing again. Seen only in an earlier epoch, the snapshot may lack it: say so. One given up on
+        // while its outcome was still unknown may have been applied: say that, not "try again". A definite refusal
+        // of its resend (the room locked meanwhile, say) says what it says: nothing was applied.
         if (!(dropped?.seen && !dropped.seenEarlier)) {
-          this.onError(dropped?.unconfirmed ? { code: 'unconfirmed', text: '' } : parsed ?? { code: null, text: String(error?.message ?? error) });
+          const outOfTime = dropped?.unconfirmed && (parsed === null || parsed.code === 'unavailable');
+          this.onError(outOfTime ? { code: 'unconfirmed', text: '' } : parsed ?? { code: null, text: String(error?.message ?? error) });
         }
         this.persistPending();
         this.onChange();
