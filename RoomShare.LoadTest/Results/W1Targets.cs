@@ -27,7 +27,7 @@ public static class W1Targets
             var ours = atReference?.Cpu.ReplicaMicrosPerEvent;
             var theirs = floorThere?.Cpu.ReplicaMicrosPerEvent;
             var halfCapacity = w1.AtSlo.Rate is { } capacity ? Nearest(w1, capacity / 2) : null;
-            return new Row(a.Arm, atReference?.Rate, ours, theirs, ours / theirs, halfCapacity?.Rate, halfCapacity?.AckMs.P99);
+            return new Row(a.Arm, atReference?.Rate, ours, theirs, theirs > 0 ? ours / theirs : null, halfCapacity?.Rate, halfCapacity?.AckMs.P99);
         }).ToList();
     }
 
@@ -52,8 +52,9 @@ public static class W1Targets
         md.Append('\n');
     }
 
+    /// <summary>The valid counted step nearest the rate (the lower of two as near; of a rate run twice, the later, as the floor's side reads).</summary>
     private static WriteStepResult? Nearest(WriteScenarioResult scenario, int rate) =>
-        scenario.Steps.Where(s => s.Valid).OrderBy(s => Math.Abs(s.Rate - rate)).ThenBy(s => s.Rate).FirstOrDefault();
+        scenario.Steps.Where(s => s.Valid).OrderBy(s => Math.Abs(s.Rate - rate)).ThenBy(s => s.Rate).ThenByDescending(s => s.Step).FirstOrDefault();
 
     private static string N(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "—";
 }
