@@ -16,21 +16,13 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task WithAnOtlpEndpointTheReplicaPushesTheRoomShareMeter()
     {
-        var port = FreePort.Next();
-        using var collector = new HttpListener();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
-        var received = CollectAsync(collector, TimeSpan.FromSeconds(30));
+        var (path, contentType, body, replicaId) = await FirstPushAsync(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:{port}"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
 
-        await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", $"http://127.0.0.1:{port}"),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-            ("OTEL_METRIC_EXPORT_INTERVAL", "500")));
-
-        var (path, contentType, body) = await received;
         path.Should().Be("/v1/metrics");
         contentType.Should().Be("application/x-protobuf");
-        body.Should().Contain("roomshare.connections").And.Contain("roomshare").And.Contain(server.ReplicaId, "service.instance.id is the replica");
+        body.Should().Contain("roomshare.connections").And.Contain("roomshare").And.Contain(replicaId, "service.instance.id is the replica");
     }
 
     [Theory]
@@ -81,18 +73,10 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task WithOnlyTheMetricsSignalsOwnEndpointTheReplicaPushesThere()
     {
-        var port = FreePort.Next();
-        using var collector = new HttpListener();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
-        var received = CollectAsync(collector, TimeSpan.FromSeconds(30));
+        var (path, _, body, _) = await FirstPushAsync(
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://127.0.0.1:{port}/collector/metrics"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"));
 
-        await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(
-            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", $"http://127.0.0.1:{port}/collector/metrics"),
-            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
-            ("OTEL_METRIC_EXPORT_INTERVAL", "500")));
-
-        var (path, _, body) = await received;
         path.Should().Be("/collector/metrics", "a signal's own endpoint is used as it is given");
         body.Should().Contain("roomshare.connections");
     }
@@ -116,6 +100,26 @@ public sealed class OtlpExportTests
 
         var refused = await start.Should().ThrowAsync<InvalidOperationException>("metrics that silently go nowhere are a misconfiguration, not a default");
         refused.Which.Message.Should().Contain("exited during start-up").And.Contain("OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL");
+    }
+
+    /// <summary>
+    /// A replica started with these OTLP settings, <c>{port}</c> in them standing for a loopback collector's port, pushing
+    /// every 500 ms; the first push that carries the RoomShare meter, and the replica's id.
+    /// </summary>
+    private static async Task<(string Path, string? ContentType, string Body, string ReplicaId)> FirstPushAsync(params (string Key, string Value)[] otlp)
+    {
+        var port = FreePort.Next();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var received = CollectAsync(collector, TimeSpan.FromSeconds(30));
+
+        var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var server = await RoomServerProcess.StartAsync(SecurityTestServer.Settings(
+            [.. otlp.Select(s => (s.Key, s.Value.Replace("{port}", portText, StringComparison.Ordinal))), ("OTEL_METRIC_EXPORT_INTERVAL", "500")]));
+
+        var (path, contentType, body) = await received;
+        return (path, contentType, body, server.ReplicaId);
     }
 
     /// <summary>Answers 200 to every post until one carries the RoomShare meter; returns that one.</summary>

@@ -21,6 +21,10 @@ public sealed class UnreadableOrderRecordTests
 {
     private const string KitchenSecret = "kitchen-secret-fedcba9876543210";
 
+    // Endpoints never reached: the tests that claim through the outbox alone send nothing.
+    private const string Billing = "http://127.0.0.1:9/billing";
+    private const string Kitchen = "http://127.0.0.1:9/kitchen";
+
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
 
     /// <summary>Three claims of an unreadable record, each after the last one lapsed and the replica stayed away.</summary>
@@ -139,11 +143,8 @@ public sealed class UnreadableOrderRecordTests
     [Fact]
     public async Task AnEndpointThatHasADeadLetterForTheRecordAlreadyGetsNoSecondOne()
     {
-        const string Billing = "http://127.0.0.1:9/billing";
-        const string Kitchen = "http://127.0.0.1:9/kitchen";
         await using var redis = await RedisServerProcess.StartAsync();
-        var options = new RoomServerOptions();
-        options.Webhooks.Endpoints.AddRange([new WebhookEndpoint { Url = Billing, Secret = KitchenSecret }, new WebhookEndpoint { Url = Kitchen, Secret = KitchenSecret }]);
+        var options = WebhooksTo(Billing, Kitchen);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
         var outbox = RedisDeadLetters.Outbox(standalone, options);
 
@@ -172,11 +173,8 @@ public sealed class UnreadableOrderRecordTests
     [Fact]
     public async Task APermitLostWhileAnUnreadableRecordIsDeadLetteredStopsBeforeTheNextLetter()
     {
-        const string Billing = "http://127.0.0.1:9/billing";
-        const string Kitchen = "http://127.0.0.1:9/kitchen";
         await using var redis = await RedisServerProcess.StartAsync();
-        var options = new RoomServerOptions();
-        options.Webhooks.Endpoints.AddRange([new WebhookEndpoint { Url = Billing, Secret = KitchenSecret }, new WebhookEndpoint { Url = Kitchen, Secret = KitchenSecret }]);
+        var options = WebhooksTo(Billing, Kitchen);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
         var permit = new PermitForAsks(int.MaxValue);
         var outbox = standalone.OrderOutbox(Microsoft.Extensions.Options.Options.Create(options), permit);
@@ -208,6 +206,13 @@ public sealed class UnreadableOrderRecordTests
         letters.Should().BeEquivalentTo([(Damaged, Billing), (Damaged, Kitchen)], "each endpoint's letter once");
     }
 
+    private static RoomServerOptions WebhooksTo(params string[] urls)
+    {
+        var options = new RoomServerOptions();
+        options.Webhooks.Endpoints.AddRange(urls.Select(url => new WebhookEndpoint { Url = url, Secret = KitchenSecret }));
+        return options;
+    }
+
     /// <summary>A ReplicaId permit that says yes to as many more asks as <see cref="Asks"/> says.</summary>
     private sealed class PermitForAsks(int asks) : IOrderClaimPermit
     {
@@ -224,10 +229,8 @@ public sealed class UnreadableOrderRecordTests
     [Fact]
     public async Task ARecordWhoseOrderIdCannotBeSentIsDeadLetteredAsUnreadable()
     {
-        const string Billing = "http://127.0.0.1:9/billing";
         await using var redis = await RedisServerProcess.StartAsync();
-        var options = new RoomServerOptions();
-        options.Webhooks.Endpoints.Add(new WebhookEndpoint { Url = Billing, Secret = KitchenSecret });
+        var options = WebhooksTo(Billing);
         await using var standalone = await StandaloneRedisConnection.StartAsync(redis.Endpoint, "u1", options);
         var outbox = RedisDeadLetters.Outbox(standalone, options);
 
