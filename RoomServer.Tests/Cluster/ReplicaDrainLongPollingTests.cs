@@ -29,6 +29,9 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
     // DrainSeconds 4: a batch every 4 × 0.8 / 2 / 10 = 160 ms, one member a batch; all at once would be within a few ms.
     private static readonly TimeSpan MinimumSpread = TimeSpan.FromMilliseconds(500);
 
+    // Past this, this process was held up long enough (a loaded box) for its clients to see several batches' closes at once.
+    private static readonly TimeSpan ClientViewStall = MinimumSpread / 2;
+
     [Fact]
     public async Task LongPollingMembersOfADrainingReplicaAreClosedInBatchesAndResumeElsewhereWhileItRefusesNewConnections()
     {
@@ -58,6 +61,7 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             var firstClients = members.ToDictionary(m => m.MemberId, m => m.Client, StringComparer.Ordinal);
             var versionAtTerm = await cluster.RedisVersionAsync(room);
             var sinceTerm = Stopwatch.StartNew();
+            var stallWatch = StallWatch.Start();
             var closes = members.Select(async m =>
             {
                 var reason = await m.Client.Closed.WaitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 2));
@@ -81,10 +85,20 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             var probedAfter = sinceTerm.Elapsed;
 
             var closed = (await Task.WhenAll(closes)).OrderBy(c => c.At).ToList();
+            await stallWatch.DisposeAsync();
+            var stalled = stallWatch.LongestStall;
             (await victim.WaitForExitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 3))).Should().BeTrue($"the replica exits within its drain time\n{cluster.Logs()}");
-            output.WriteLine($"SIGTERM to {victimId} with {MemberCount} long-polling members at v{versionAtTerm}; probes done after {probedAfter.TotalMilliseconds:0} ms; closes:\n" +
+            var batches = DrainBatches.OfLastDrain(victim.Output);
+            output.WriteLine($"SIGTERM to {victimId} with {MemberCount} long-polling members at v{versionAtTerm}; probes done after {probedAfter.TotalMilliseconds:0} ms; " +
+                $"batches at [{string.Join(", ", batches.Select(b => b.At.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))}] ms by the drain's clock; " +
+                $"this process stalled up to {stalled.TotalMilliseconds:0} ms; closes seen:\n" +
                 string.Join('\n', closed.Select(c => $"  {c.Member.MemberId} at {c.At.TotalMilliseconds:0} ms ({c.Reason ?? "clean"}, the writer at v{c.WriterAt}), " +
                     $"last event on it v{LastVersion(firstClients[c.Member.MemberId])}, resumed on {c.Result.Replica} from v{c.Since}")));
+
+            // The drain's own account: eight batches of one member, spread over its time.
+            batches.Should().HaveCount(MemberCount, $"8 members, one a batch\n{cluster.Logs()}");
+            batches.Should().OnlyContain(b => b.Count == 1 && b.Of == MemberCount);
+            (batches[^1].At - batches[0].At).Should().BeGreaterThan(MinimumSpread, "the drain spaces its batches 160 ms apart");
 
             foreach (var (probe, status, code) in refusals)
             {
@@ -108,13 +122,19 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             var writerAtFirstClose = closed[0].WriterAt;
             // Only a member the writer had moved on for before it closed can lag: a writer stalled by the box gives the others nothing newer.
             var lagging = later.Where(c => c.WriterAt > writerAtFirstClose && LastVersion(firstClients[c.Member.MemberId]) <= writerAtFirstClose).ToList();
-            // The closes' times are when this test's clients saw them: the replicas' logs give the drain's own account.
-            later.Should().HaveCountGreaterThanOrEqualTo(3, $"the batches spread the closes over the drain (8 members, one a batch, 160 ms apart)\n{cluster.Logs()}");
             lagging.Should().HaveCountLessThanOrEqualTo(1,
                 $"the polls of members closed after the first batch (at {closed[0].At.TotalMilliseconds:0} ms, the writer acknowledged up to v{writerAtFirstClose}) kept delivering events until their own batch; " +
                 $"lagging: {string.Join(", ", lagging.Select(c => $"{c.Member.MemberId} closed at {c.At.TotalMilliseconds:0} ms with v{LastVersion(firstClients[c.Member.MemberId])}"))}");
 
-            (closed[^1].At - closed[0].At).Should().BeGreaterThan(MinimumSpread, $"members are closed in staggered batches, not all at their next poll\n{cluster.Logs()}");
+            // The closes' times are when this test's clients saw them. When this process was not held up, they show each member's close
+            // reached it with its batch, not all at their next poll or the drain's end. A loaded box stalling this process for most of a
+            // second (seen in CI: five closes seen within 6 ms at 970 ms, the writer two versions on) makes its clients see the batches
+            // of the stall at once, which says nothing of the server: then the drain's account above stands alone.
+            if (stalled < ClientViewStall)
+            {
+                later.Should().HaveCountGreaterThanOrEqualTo(3, $"the batches spread the closes the clients saw over the drain (8 members, one a batch, 160 ms apart)\n{cluster.Logs()}");
+                (closed[^1].At - closed[0].At).Should().BeGreaterThan(MinimumSpread, $"members are closed in staggered batches, not all at their next poll\n{cluster.Logs()}");
+            }
 
             foreach (var (m, _, _, _, since, result) in closed)
             {

@@ -32,6 +32,10 @@ internal static partial class FanoutLog
     [LoggerMessage(2009, LogLevel.Information, "Drained: {Count} connections closed in {Milliseconds} ms, {Open} still open (left to the shutdown)")]
     public static partial void Drained(ILogger logger, int count, int open, long milliseconds);
 
+    // One line a batch: the drain's pace by its own clock, which the clients' view of their closes (late when they are busy) is not.
+    [LoggerMessage(2015, LogLevel.Information, "Drain batch {Batch} of {Batches}: {Count} connections asked to close at {Milliseconds} ms")]
+    public static partial void DrainBatch(ILogger logger, int batch, int batches, int count, long milliseconds);
+
     [LoggerMessage(2011, LogLevel.Information, "Removal catch-up after re-subscribing: {Members} members held here checked with the store, {Closed} connections of removed members closed, {Unanswered} lookups unanswered")]
     public static partial void RemovalCatchUp(ILogger logger, int members, int closed, int unanswered);
 

@@ -109,6 +109,7 @@ public sealed class ReplicaDrain(
                 connection.CloseAllowingReconnect();
             }
 
+            FanoutLog.DrainBatch(logger, i + 1, batches.Count, batches[i].Length, (long)clock.Elapsed.TotalMilliseconds);
             if (i < batches.Count - 1 && clock.Elapsed + pause < budget)
             {
                 await Task.Delay(pause, CancellationToken.None);
