@@ -31,11 +31,11 @@ public sealed class OutboxClaimOwnershipTests
 
         (await KeepAsync(db, orders, "a", id)).Should().Be(0, "a no longer holds it");
         (await HolderAsync(db, orders, id)).Should().Be("b", "a's renewal did not take it back");
-        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "a", 100, "copies:"]))!)[0]).Should().Be("lost");
+        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "a", 100, "copies:", "endpoints"]))!)[0]).Should().Be("lost");
         (await HolderAsync(db, orders, id)).Should().Be("b", "a's settle acknowledged nothing");
 
         (await KeepAsync(db, orders, "b", id)).Should().Be(1, "b holds it");
-        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "b", 100, "copies:"]))!)[0]).Should().Be("settled");
+        ((string?)((RedisResult[])(await OutboxScripts.Settle.EvaluateAsync(db, settleKeys, [RedisOrderOutbox.Group, id, 60, "b", 100, "copies:", "endpoints"]))!)[0]).Should().Be("settled");
         (await db.StreamPendingAsync(orders, RedisOrderOutbox.Group)).PendingMessageCount.Should().Be(0);
         (await KeepAsync(db, orders, "b", id)).Should().Be(0, "a settled record is no one's");
     }

@@ -187,6 +187,47 @@ public sealed class OutboxSettleTrimTests
     }
 
     [Fact]
+    public async Task ATrimmedRecordTakesTheStatusOfAnEndpointRemovedFromTheSettingsSince()
+    {
+        await using var outbox = await Outbox.StartAsync();
+        await outbox.AddAsync(2);
+
+        // Version 1 delivered to A and B through outbox_status.lua, as the worker writes statuses, and settled.
+        var first = await outbox.ReadAsync("c1");
+        (await outbox.WriteStatusAsync(first, "c1", 1, A)).Should().Be(1);
+        (await outbox.WriteStatusAsync(first, "c1", 1, B)).Should().Be(1);
+        (await outbox.SettleAsync(first, "c1", kept: 100)).Should().Be("more", "version 2 is unread");
+
+        // B is removed from the settings; version 2 goes to A alone, and its settle (bound 1) trims version 1.
+        var second = await outbox.ReadAsync("c1");
+        (await outbox.WriteStatusAsync(second, "c1", 2, A)).Should().Be(1);
+        (await outbox.SettleAsync(second, "c1", kept: 1, configured: [A])).Should().Be("settled");
+
+        (await outbox.VersionsAsync()).Should().Equal([2]);
+        (await outbox.FieldsAsync()).Should().BeEquivalentTo([Field(2, A), EndpointsField], "version 1's status at B went with it, though B is no longer configured");
+        ((string?)await outbox.Db.HashGetAsync(Deliveries, EndpointsField)).Should().Be($"[\"{Escaped(A)}\",\"{Escaped(B)}\"]", "each endpoint listed once");
+    }
+
+    [Fact]
+    public async Task AnEndpointListThatCannotBeReadIsStartedAgainAndTrimsByTheConfiguredEndpoints()
+    {
+        await using var outbox = await Outbox.StartAsync();
+        await outbox.AddAsync(2);
+        await outbox.Db.HashSetAsync(Deliveries, EndpointsField, "not a list");
+        await outbox.DeliverAsync(1, kept: 100);
+
+        // A trim reads the broken list as empty: the configured endpoints' statuses still go, and the settle succeeds.
+        (await outbox.SettleAsync(await outbox.ReadAsync("c1"), "c1", kept: 1)).Should().Be("settled");
+        (await outbox.FieldsAsync()).Should().BeEquivalentTo([EndpointsField]);
+
+        // The next status written starts the list again.
+        await outbox.AddAsync(1);
+        var third = await outbox.ReadAsync("c1");
+        (await outbox.WriteStatusAsync(third, "c1", 3, B)).Should().Be(1);
+        ((string?)await outbox.Db.HashGetAsync(Deliveries, EndpointsField)).Should().Be($"[\"{Escaped(B)}\"]");
+    }
+
+    [Fact]
     public async Task ADrainedOutboxExpiresWithItsRoomToTheMillisecondAndAfterTheKeepTimeOnceTheRoomIsGone()
     {
         await using var outbox = await Outbox.StartAsync();
@@ -218,6 +259,12 @@ public sealed class OutboxSettleTrimTests
         (await outbox.ExpireTimeAsync(Orders)).Should().BeInRange(before + 3_600_000, after + 3_600_000);
         (await outbox.ExpireTimeAsync(Deliveries)).Should().Be(await outbox.ExpireTimeAsync(Orders));
     }
+
+    /// <summary>RedisOrderOutbox.EndpointsField.</summary>
+    private const string EndpointsField = "endpoints";
+
+    /// <summary>An endpoint as Redis's cjson writes it: it escapes every slash.</summary>
+    private static string Escaped(string endpoint) => endpoint.Replace("/", "\\/", StringComparison.Ordinal);
 
     private static string OrderId(long version) => Room + ":" + version.ToString(CultureInfo.InvariantCulture);
 
@@ -297,10 +344,15 @@ public sealed class OutboxSettleTrimTests
             }
         }
 
-        /// <summary>outbox_settle.lua with the KEYS and ARGV RedisOrderOutbox.SettleEntryAsync passes (two endpoints configured).</summary>
-        public async Task<string?> SettleAsync(string entryId, string consumer, int kept) =>
+        /// <summary>outbox_settle.lua with the KEYS and ARGV RedisOrderOutbox.SettleEntryAsync passes (A and B configured, unless told).</summary>
+        public async Task<string?> SettleAsync(string entryId, string consumer, int kept, string[]? configured = null) =>
             Reply(await OutboxScripts.Settle.EvaluateAsync(Db, [Orders, Deliveries, RedisKeys.Meta(Room)],
-                [RedisOrderOutbox.Group, entryId, 3600, consumer, kept, "copies:", A, B]));
+                [RedisOrderOutbox.Group, entryId, 3600, consumer, kept, "copies:", EndpointsField, .. (configured ?? [A, B]).Select(e => (RedisValue)e)]));
+
+        /// <summary>outbox_status.lua with the KEYS and ARGV RedisOrderOutbox.SetDeliveryAsync passes: version's status at endpoint, delivered.</summary>
+        public async Task<long> WriteStatusAsync(string entryId, string consumer, long version, string endpoint) =>
+            (long)await OutboxScripts.Status.EvaluateAsync(Db, [Orders, Deliveries],
+                [RedisOrderOutbox.Group, consumer, entryId, Field(version, endpoint), Delivered, endpoint, EndpointsField]);
 
         /// <summary>When the key expires, in Unix ms (<c>PEXPIRETIME</c>): -1 without an expiry, -2 without the key.</summary>
         public async Task<long> ExpireTimeAsync(RedisKey key) => (long)await Db.ExecuteAsync("PEXPIRETIME", key);

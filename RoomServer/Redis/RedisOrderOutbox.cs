@@ -36,6 +36,13 @@ public sealed class RedisOrderOutbox(
     /// </summary>
     private const string CopiesPrefix = "copies:";
 
+    /// <summary>
+    /// A field of the status hash beside the statuses: every endpoint it holds a status of (outbox_status.lua), so a trim
+    /// takes a record's statuses with it also for an endpoint removed from the settings since (outbox_settle.lua). No
+    /// space in the name either.
+    /// </summary>
+    private const string EndpointsField = "endpoints";
+
     /// <summary>The sweep's SCAN page, and how many outboxes it finds before it indexes them (one ZADD NX).</summary>
     private const int SweepBatch = 500;
 
@@ -251,7 +258,7 @@ public sealed class RedisOrderOutbox(
                 fields.GetValueOrDefault("at", ""), endpoint, 0, reason, time.Stamp(), body);
             await AddDeadLetterAsync([.. DeadLetterFields(letter), UnreadableOrderRecords.MarkerField, 1]);
             metrics.Unreadable();
-            if (!await SetStatusAsync(roomId, entryId, consumer, StatusField(orderId, endpoint), new EndpointDelivery(DeliveryStatuses.Dead, 0, reason)))
+            if (!await SetStatusAsync(roomId, entryId, consumer, orderId, endpoint, new EndpointDelivery(DeliveryStatuses.Dead, 0, reason)))
             {
                 OrdersLog.ClaimLost(logger, roomId, orderId);
                 return true;
@@ -276,11 +283,11 @@ public sealed class RedisOrderOutbox(
 
     /// <summary>One script in the record's slot (outbox_status.lua): the holder check costs no round trip of its own.</summary>
     public Task<bool> SetDeliveryAsync(OutboxEntry entry, string consumer, string endpoint, EndpointDelivery delivery) =>
-        SetStatusAsync(entry.RoomId, entry.EntryId, consumer, StatusField(entry.OrderId, endpoint), delivery);
+        SetStatusAsync(entry.RoomId, entry.EntryId, consumer, entry.OrderId, endpoint, delivery);
 
-    private async Task<bool> SetStatusAsync(string roomId, string entryId, string consumer, string statusField, EndpointDelivery delivery) =>
+    private async Task<bool> SetStatusAsync(string roomId, string entryId, string consumer, string orderId, string endpoint, EndpointDelivery delivery) =>
         (long)await redis.EvaluateAsync(OutboxScripts.Status, [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId)],
-            [Group, consumer, entryId, statusField, WriteDelivery(delivery)]) == 1;
+            [Group, consumer, entryId, StatusField(orderId, endpoint), WriteDelivery(delivery), endpoint, EndpointsField]) == 1;
 
     public Task DeadLetterAsync(DeadLetter letter) => AddDeadLetterAsync(DeadLetterFields(letter));
 
@@ -311,12 +318,12 @@ public sealed class RedisOrderOutbox(
 
     /// <summary>
     /// Settles and, past <see cref="WebhookOptions.SettledRecordsKept"/>, trims the oldest settled records with their
-    /// statuses — the fields of the endpoints configured here (those of an endpoint no longer configured stay).
+    /// statuses — the fields of the endpoints configured here and of every endpoint a status was written for.
     /// </summary>
     private Task<RedisResult> SettleEntryAsync(string roomId, string entryId, string consumer) =>
         redis.EvaluateAsync(OutboxScripts.Settle,
             [RedisKeys.Orders(roomId), RedisKeys.OrderDeliveries(roomId), RedisKeys.Meta(roomId)],
-            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer, options.Value.Webhooks.SettledRecordsKept, CopiesPrefix,
+            [Group, entryId, options.Value.DefaultRoomTtlMinutes * 60L, consumer, options.Value.Webhooks.SettledRecordsKept, CopiesPrefix, EndpointsField,
                 .. options.Value.Webhooks.Endpoints.Select(e => (RedisValue)e.Url)]);
 
     public Task ForgetAsync(OutboxRoom room) =>

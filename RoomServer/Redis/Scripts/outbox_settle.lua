@@ -2,7 +2,7 @@
 -- Standalone (no prelude). KEYS 1 rs:{id}:orders  2 rs:{id}:deliveries  3 rs:{id}:meta
 -- ARGV 1 consumer group  2 entry id  3 seconds to keep a settled outbox whose room is gone  4 consumer
 --   5 settled entries kept (RoomServer__Webhooks__SettledRecordsKept)  6 prefix of a record's put-back counter field
---   7.. the endpoints configured (whose statuses a trimmed record leaves behind)
+--   7 the field listing every endpoint with a status (outbox_status.lua)  8.. the endpoints configured
 -- Refused ({'lost'}, nothing changed) when another consumer holds the entry: this one's claim lapsed and the
 -- record was taken over, and it is the new holder's to settle.
 -- Effects: XACK. Past ARGV 5 settled entries, the oldest leave the stream, and with them their statuses (trim_settled).
@@ -30,7 +30,8 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 -- (outbox_requeue.lua, outbox_restore.lua). So the entries up to the last-delivered-id, before any pending one,
 -- are settled, and how many there are is XLEN less the unread (the group's lag, Redis 7) and the pending.
 -- Their statuses go in the same step: a record's fields ('ORDERID ENDPOINT', RedisOrderOutbox.StatusField) for the
--- endpoints configured and a put-back copy's own — derived, never a scan of the hash. A record with a put-back copy
+-- endpoints configured, those listed in ARGV 7 (every endpoint outbox_status.lua wrote a status of, one since removed from
+-- the settings included) and a put-back copy's own — derived, never a scan of the hash. A record with a put-back copy
 -- still in the stream keeps them: the copy shares them (the view lists it as that record); its counter field
 -- (ARGV 6 .. orderId) counts such copies, and the last to leave takes them.
 local function trim_settled()
@@ -64,10 +65,13 @@ local function trim_settled()
   end
   if #ids == 0 then return end
   redis.call('XDEL', KEYS[1], unpack(ids))
+  local ok, written = pcall(cjson.decode, redis.call('HGET', KEYS[2], ARGV[7]) or '[]')
+  if not ok or type(written) ~= 'table' then written = {} end
   for _, order_id in ipairs(order_ids) do
     if redis.call('HEXISTS', KEYS[2], ARGV[6] .. order_id) == 0 then
       local names = {}
-      for i = 7, #ARGV do names[#names + 1] = order_id .. ' ' .. ARGV[i] end
+      for i = 8, #ARGV do names[#names + 1] = order_id .. ' ' .. ARGV[i] end
+      for _, endpoint in ipairs(written) do names[#names + 1] = order_id .. ' ' .. endpoint end
       for _, endpoint in ipairs(trimmed[order_id]) do names[#names + 1] = order_id .. ' ' .. endpoint end
       if #names > 0 then redis.call('HDEL', KEYS[2], unpack(names)) end
     end
