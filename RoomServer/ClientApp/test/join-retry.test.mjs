@@ -42,17 +42,24 @@ class FakeClock {
  * A restored page (state and presses from before the drop) wired as app.js wires it: JoinRetry over the
  * session's join, retrying what joinFailureKind calls 'retry'.
  */
-function page(hub, clock = new FakeClock()) {
+function page(hub, clock = new FakeClock(), schedule = clock.setTimer) {
   let n = 0;
+  let retry = null;
   const session = new RoomSession({
     roomId: 'r1', memberId: 'a', hub, newOpId: () => `op${++n}`, initialState: fromSnapshot(snapshot()),
+    requestJoin: () => { retry.run(); }, // background joins go through the page's loop, as app.js wires them
+    schedule, // Position graces
   });
-  const seen = { joined: 0, waiting: 0, gaveUp: 0 };
-  const retry = new JoinRetry({
+  const seen = { joined: 0, waiting: 0, gaveUp: 0, failures: [] };
+  retry = new JoinRetry({
     join: () => session.join(),
-    onFailure: (error) => joinFailureKind(parseHubError(error), {
-      removed: session.removed !== null, connected: hub.isConnected(), isFatal, joinLimit,
-    }) === 'retry',
+    onFailure: (error) => {
+      const kind = joinFailureKind(parseHubError(error), {
+        removed: session.removed !== null, connected: hub.isConnected(), isFatal, joinLimit,
+      });
+      seen.failures.push(kind); // app.js: 'fatal' shows the refusal and stops the connection
+      return kind === 'retry';
+    },
     onJoined: () => { seen.joined += 1; },
     onWaiting: () => { seen.waiting += 1; },
     onGiveUp: () => { seen.gaveUp += 1; },
@@ -221,4 +228,86 @@ test('a loop whose callback threw does not switch joining off: the next run join
   await assert.rejects(retry.run(), /storage full/);
   await retry.run();
   assert.equal(joins, 2, 'the second run called Join');
+});
+
+/** A page joined at version 3 (its first Join landed), its loop idle; `graces` holds the Position graces to run. */
+async function joinedPage(hub) {
+  const graces = [];
+  const ctx = { ...page(hub, new FakeClock(), (fn) => graces.push(fn)), graces };
+  const done = ctx.retry.run();
+  await flushMicrotasks();
+  hub.last('Join').resolve(resumed);
+  await done;
+  ctx.seen.joined = 0;
+  return ctx;
+}
+
+const gap = (version) => ({
+  roomId: 'r1', epoch: 'e1', version, type: 'choice', at: '2025-01-01T00:00:00Z', memberId: 'b', menuId: 'pasta', quantity: version, opId: null,
+});
+
+test('a failing resume after a gap is retried by the page\'s loop: a burst of events and Positions starts no other Join', async () => {
+  const hub = new FakeHub();
+  const {
+    session, retry, seen, clock, graces,
+  } = await joinedPage(hub);
+  session.onRoomEvent(gap(5)); // version 4 was lost
+  await flushMicrotasks();
+  assert.equal(hub.callsOf('Join').length, 2, 'one resume');
+  hub.last('Join').reject(new Error(UNAVAILABLE));
+  await flushMicrotasks();
+
+  const waits = [];
+  for (let round = 0; round < 4; round++) {
+    // The room goes on meanwhile: every event is past the gap, every Position ahead of the state.
+    for (let v = 6 + round * 10; v < 16 + round * 10; v++) {
+      session.onRoomEvent(gap(v));
+      session.onPosition({ roomId: 'r1', epoch: 'e1', version: v });
+    }
+    for (const grace of graces.splice(0)) grace();
+    await flushMicrotasks();
+    assert.equal(hub.callsOf('Join').length, 2 + round, 'no Join per event or Position');
+    assert.equal(clock.timers.length, 1, 'only the loop\'s wait');
+    waits.push(clock.timers[0].ms);
+    await clock.next();
+    assert.equal(hub.callsOf('Join').length, 3 + round, 'the loop\'s next attempt');
+    if (round < 3) hub.last('Join').reject(new Error(UNAVAILABLE));
+  }
+  assert.deepEqual(waits, JOIN_RETRY_DELAYS_MS.slice(0, 4), 'paced by the page\'s backoff');
+  assert.equal(seen.waiting, 4, 'the page says it is waiting for the server');
+
+  hub.last('Join').resolve({ position: { epoch: 'e1', version: 45 }, snapshot: snapshot({ version: 45 }), missed: null, replica: 'r2' });
+  await flushMicrotasks();
+  assert.equal(session.state.version, 45);
+  assert.equal(seen.joined, 1, 'live again');
+  assert.equal(retry.running, false);
+});
+
+test('a resume refused for good (room_not_found) is the page\'s fatal refusal: said once, not retried', async () => {
+  const hub = new FakeHub();
+  const { session, retry, seen, clock } = await joinedPage(hub);
+  session.onRoomEvent(gap(5));
+  await flushMicrotasks();
+  hub.last('Join').reject(new Error('HubException: room_not_found: no such room'));
+  await flushMicrotasks();
+  assert.deepEqual(seen.failures, ['fatal'], 'app.js shows it and stops the connection');
+  assert.equal(retry.running, false);
+  assert.equal(clock.timers.length, 0);
+  assert.equal(hub.callsOf('Join').length, 2);
+});
+
+test('a resume for a new epoch that fails is retried for a snapshot still', async () => {
+  const hub = new FakeHub();
+  const { session, clock } = await joinedPage(hub);
+  session.onRoomEvent({ ...gap(1), epoch: 'e2' });
+  await flushMicrotasks();
+  assert.deepEqual(hub.last('Join').args, ['r1', null]);
+  hub.last('Join').reject(new Error(UNAVAILABLE));
+  await clock.next();
+  assert.equal(hub.callsOf('Join').length, 3);
+  assert.deepEqual(hub.last('Join').args, ['r1', null], 'the retry asks for the snapshot too');
+  hub.last('Join').resolve({ position: { epoch: 'e2', version: 1 }, snapshot: snapshot({ epoch: 'e2', version: 1 }), missed: null, replica: 'r2' });
+  await flushMicrotasks();
+  assert.equal(session.state.epoch, 'e2');
+  assert.equal(session.freshWanted, false, 'the next resume goes from the position again');
 });

@@ -646,12 +646,9 @@ function main() {
     savePending: (ops) => savePending(sessionStorage, link.roomId, link.memberId, ops),
     onChange: scheduleRender,
     onError: (error) => showError(error.code, error.text),
-    onJoinFailed: (error) => {
-      if (session.removed !== null) return;
-      const parsed = parseHubError(error);
-      if (parsed !== null && isFatal(parsed.code)) showFatal(parsed.code, parsed.text);
-      else if (connection.state === signalR.HubConnectionState.Connected) joinRoom();
-    },
+    // A resume after a gap, a new epoch or a Position goes through the page's join loop: a refusal is handled as the
+    // page's own Joins are (fatal: said, connection stopped; else retried with its backoff, one Join at a time).
+    requestJoin: joinRoom,
     onNotice: showNotice,
     onRemovedFromRoom: showRemoved,
     onAnnouncement: showAnnouncement,

@@ -6,7 +6,8 @@
 // there is none, or a fresh snapshot is wanted); events that arrive while the call is in flight are
 // buffered and applied after its result, skipping what it already covered. A gap, an epoch change
 // or a Position ahead of the state (still ahead POSITION_GRACE_MS later) triggers another join. Joins never overlap: a request during a
-// join is folded into one more round, and rounds are bounded.
+// join is folded into one more round, and rounds are bounded. Such a background join goes through `requestJoin` (the page's
+// join loop), so one that fails is retried with that loop's backoff instead of by every event that comes next.
 //
 // Removal (DESIGN.md §3): `Removed`, a `member_removed` event about this member, or a Join or a
 // choice refused with `forbidden` (the token is refused from then on) end the session for good: nothing is joined,
@@ -59,7 +60,10 @@ export class RoomSession {
    *   change (beside the state: a reload must not silently lose a press made offline)
    * @param {() => void} [options.onChange] the state, pending ops or replica changed
    * @param {(error: {code: string|null, text: string}) => void} [options.onError] a call was rejected
-   * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed
+   * @param {() => void} [options.requestJoin] starts a background join (a gap, a new epoch, a Position the state stays
+   *   behind, a refresh): the page's join loop (join-retry.js), which calls join() and paces its retries; without it
+   *   the session joins at once and reports a failure to onJoinFailed
+   * @param {(error: unknown) => void} [options.onJoinFailed] a background join (gap, Position) failed (without requestJoin)
    * @param {(event: object) => void} [options.onNotice] a `notice` event was applied (live, or missed
    *   and replayed by a resume while still recent: MISSED_NOTICE_MAX_AGE_MS)
    * @param {() => number} [options.now] the clock, in ms (tests)
@@ -77,6 +81,7 @@ export class RoomSession {
     this.onChange = options.onChange ?? (() => {});
     this.onError = options.onError ?? (() => {});
     this.onJoinFailed = options.onJoinFailed ?? (() => {});
+    this.requestJoin = options.requestJoin ?? (() => this.join().catch((error) => this.onJoinFailed(error)));
     this.onNotice = options.onNotice ?? (() => {});
     this.now = options.now ?? Date.now;
     this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
@@ -97,6 +102,7 @@ export class RoomSession {
     this.buffer = null;
     this.presenceBuffer = null;
     this.again = null; // null | 'since' | 'fresh' — another join round was requested
+    this.freshWanted = false; // a background join asked for a snapshot: kept until a Join lands, whoever retries it
     this.joinCount = 0;
     this.removed = null; // null | { by, reason } — set once, never cleared
     this.announcementIds = new Set();
@@ -144,7 +150,7 @@ export class RoomSession {
   }
 
   async joinRounds(fresh) {
-    let wantFresh = fresh;
+    let wantFresh = fresh || this.freshWanted;
     for (let round = 0; round < MAX_JOIN_ROUNDS; round++) {
       this.again = null;
       this.buffer = [];
@@ -168,6 +174,7 @@ export class RoomSession {
         this.presenceBuffer = null;
       }
       if (this.removed !== null) throw removedError(); // Removed arrived while the Join was in flight
+      if (wantFresh) this.freshWanted = false;
       this.joinCount += 1;
       this.replica = result.replica ?? this.replica;
       const previousEpoch = this.state?.epoch;
@@ -199,7 +206,7 @@ export class RoomSession {
       this.persist();
       this.persistPending();
       if (resync === null && this.again === null) break;
-      wantFresh = resync === 'snapshot' || this.again === 'fresh';
+      wantFresh = resync === 'snapshot' || this.again === 'fresh' || this.freshWanted;
     }
     this.joined = true;
     this.flush();
@@ -298,8 +305,10 @@ export class RoomSession {
     return true;
   }
 
+  /** A resume the session needs on its own: through the page's join loop, so a failing one is not retried per event. */
   backgroundJoin(fresh) {
-    this.join({ fresh }).catch((error) => this.onJoinFailed(error));
+    if (fresh) this.freshWanted = true;
+    this.requestJoin();
   }
 
   /** Applies one event if it is next; returns its classification. */
