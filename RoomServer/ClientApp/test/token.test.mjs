@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeJwtPayload, isOtherJoinLink, linkRefusal, parseFragment, readJoinLink,
+  CLOCK_AHEAD_ALLOWANCE_MS, decodeJwtPayload, isOtherJoinLink, linkRefusal, parseFragment, readJoinLink, surelyExpired,
 } from '../src/js/token.js';
 
 function jwt(payload) {
@@ -11,6 +11,7 @@ function jwt(payload) {
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const EXP = NOW / 1000 + 3600;
+const EXPIRED = NOW / 1000 - 3600; // an hour ago: expired whatever this device's clock's error
 
 test('parseFragment reads room and token with or without the hash sign', () => {
   assert.deepEqual(parseFragment('#room=r1&token=abc'), { room: 'r1', token: 'abc' });
@@ -50,10 +51,22 @@ test('readJoinLink treats any role other than owner as member', () => {
 test('readJoinLink rejects missing, malformed, expired and mismatched links', () => {
   assert.deepEqual(readJoinLink('', NOW), { ok: false, code: 'no_link' });
   assert.deepEqual(readJoinLink('#room=r1&token=x', NOW), { ok: false, code: 'bad_link' });
-  const expired = jwt({ sub: 'm1', room: 'r1', exp: NOW / 1000 - 1 });
+  const expired = jwt({ sub: 'm1', room: 'r1', exp: EXPIRED });
   assert.deepEqual(readJoinLink(`#room=r1&token=${expired}`, NOW), { ok: false, code: 'unauthorized', roomId: 'r1', memberId: 'm1' });
   const other = jwt({ sub: 'm1', room: 'r2', exp: EXP });
   assert.deepEqual(readJoinLink(`#room=r1&token=${other}`, NOW), { ok: false, code: 'forbidden' });
+});
+
+test('a link past its exp by this device\'s clock, but within the allowance, is still tried: the hub\'s 401 decides', () => {
+  const link = (exp) => readJoinLink(`#room=r1&token=${jwt({ sub: 'm1', room: 'r1', exp })}`, NOW);
+  const justPast = link(NOW / 1000 - 1); // the device's clock may run ahead of the server's
+  assert.equal(justPast.ok, true);
+  assert.equal(justPast.expiresAt, NOW - 1000);
+  assert.equal(link((NOW - CLOCK_AHEAD_ALLOWANCE_MS) / 1000 + 1).ok, true);
+  assert.equal(link((NOW - CLOCK_AHEAD_ALLOWANCE_MS) / 1000).code, 'unauthorized', 'this far past it has expired anyway');
+  assert.equal(surelyExpired(null, NOW), false, 'no exp: never');
+  assert.equal(surelyExpired(NOW, NOW), false);
+  assert.equal(surelyExpired(NOW - CLOCK_AHEAD_ALLOWANCE_MS, NOW), true);
 });
 
 test('readJoinLink takes the room from the token when the fragment has none', () => {
@@ -76,15 +89,15 @@ test('isOtherJoinLink: a new token or room in the hash is another link; an ancho
 });
 
 test('linkRefusal: an expired link of a member this tab saw removed says removed; otherwise the refusal', () => {
-  const expired = `#room=r1&token=${jwt({ sub: 'm1', room: 'r1', exp: NOW / 1000 - 1 })}`;
+  const expired = `#room=r1&token=${jwt({ sub: 'm1', room: 'r1', exp: EXPIRED })}`;
   const notes = new Map([['r1/m1', { by: 'o', at: 1 }]]);
   const loadNote = (roomId, memberId) => notes.get(`${roomId}/${memberId}`) ?? null;
   assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), loadNote), { removed: { by: 'o' } });
   assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), () => ({ by: null, at: 1 })), { removed: { by: null } });
   assert.deepEqual(linkRefusal(readJoinLink(expired, NOW), () => null), { code: 'unauthorized' }, 'no note: it just expired');
-  const otherMember = `#room=r1&token=${jwt({ sub: 'm2', room: 'r1', exp: NOW / 1000 - 1 })}`;
+  const otherMember = `#room=r1&token=${jwt({ sub: 'm2', room: 'r1', exp: EXPIRED })}`;
   assert.deepEqual(linkRefusal(readJoinLink(otherMember, NOW), loadNote), { code: 'unauthorized' }, 'the note is per member');
-  const otherRoom = `#token=${jwt({ sub: 'm1', room: 'r2', exp: NOW / 1000 - 1 })}`;
+  const otherRoom = `#token=${jwt({ sub: 'm1', room: 'r2', exp: EXPIRED })}`;
   assert.deepEqual(linkRefusal(readJoinLink(otherRoom, NOW), loadNote), { code: 'unauthorized' }, 'and per room');
   assert.deepEqual(linkRefusal(readJoinLink('', NOW), loadNote), { code: 'no_link' });
   assert.deepEqual(linkRefusal(readJoinLink('#room=r1&token=x', NOW), loadNote), { code: 'bad_link' });

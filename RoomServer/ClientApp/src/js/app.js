@@ -15,7 +15,7 @@ import {
   clearState, forgetRemoved, loadPending, loadRemoved, loadState, savePending, saveRemoved, saveState,
 } from './storage.js';
 import {
-  isOtherJoinLink, linkRefusal, parseFragment, readJoinLink,
+  isOtherJoinLink, linkRefusal, parseFragment, readJoinLink, surelyExpired,
 } from './token.js';
 import { hubUrl } from './hub-url.js';
 import { JoinRetry, joinFailureKind } from './join-retry.js';
@@ -538,7 +538,7 @@ function createConnection() {
         lastRetryReason = context.retryReason ?? null;
         if (session.removed !== null) return null;
         if (parseHubError(context.retryReason)?.code === 'unauthorized') return null;
-        if (link.expiresAt !== null && link.expiresAt <= Date.now()) return null;
+        if (surelyExpired(link.expiresAt, Date.now())) return null; // nearer its exp, the reconnect's 401 says
         if (context.elapsedMilliseconds > RECONNECT_GIVE_UP_MS) return null;
         return RECONNECT_DELAYS_MS[Math.min(context.previousRetryCount, RECONNECT_DELAYS_MS.length - 1)];
       },
@@ -573,7 +573,7 @@ function createConnection() {
     joinRetry.stop();
     session.disconnected();
     if (fatal) return;
-    if (link.expiresAt !== null && link.expiresAt <= Date.now()) {
+    if (surelyExpired(link.expiresAt, Date.now())) {
       showFatal('unauthorized');
       return;
     }

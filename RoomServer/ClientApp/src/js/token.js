@@ -1,6 +1,7 @@
 // Reads the join link: `/#room=<roomId>&token=<jwt>`. The fragment never reaches a server, and the
 // token is only ever handed to the hub connection. The payload is decoded (not verified — the hub
-// does that) to learn who we are: `sub`, `name`, `role`, `room`, `exp`.
+// does that) to learn who we are: `sub`, `name`, `role`, `room`, `exp` (read on this device's clock, so with an
+// allowance: the hub is the judge of expiry).
 
 /** Parses `#room=...&token=...` (leading `#` optional). Unknown keys are kept. */
 export function parseFragment(hash) {
@@ -38,6 +39,18 @@ function firstString(value) {
 }
 
 /**
+ * How far ahead of the server's this device's clock may run. `exp` is read on the device's clock, so a link is refused
+ * without asking only once it is this far past; nearer, the hub is asked and its 401 decides (errors.js refusalOf).
+ * The server checks `exp` with no skew, so trying costs at most one refused connect.
+ */
+export const CLOCK_AHEAD_ALLOWANCE_MS = 5 * 60 * 1000;
+
+/** True when a token whose `exp` is `expiresAt` (ms; null: none) has expired even for a device clock running ahead. */
+export function surelyExpired(expiresAt, nowMs) {
+  return expiresAt !== null && expiresAt !== undefined && expiresAt + CLOCK_AHEAD_ALLOWANCE_MS <= nowMs;
+}
+
+/**
  * Turns the fragment into an identity, or an error the page can show.
  * @returns {{ ok: true, roomId: string, token: string, memberId: string, displayName: string,
  *            role: 'owner'|'member', expiresAt: number|null }
@@ -55,7 +68,7 @@ export function readJoinLink(hash, nowMs = Date.now()) {
   if (claimRoom && claimRoom !== roomId) return { ok: false, code: 'forbidden' };
   const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : null;
   // Expired: refused, but who and where stay readable, so the page can still find a removal it noted (linkRefusal).
-  if (expiresAt !== null && expiresAt <= nowMs) return { ok: false, code: 'unauthorized', roomId, memberId };
+  if (surelyExpired(expiresAt, nowMs)) return { ok: false, code: 'unauthorized', roomId, memberId };
   const roles = Array.isArray(claims.role) ? claims.role : [claims.role];
   return {
     ok: true,
