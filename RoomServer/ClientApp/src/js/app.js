@@ -19,12 +19,11 @@ import {
 } from './token.js';
 import { hubUrl } from './hub-url.js';
 import { JoinRetry, joinFailureKind } from './join-retry.js';
+import { startRetryDelay } from './connect-retry.js';
 
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes (a Join refused meanwhile too). */
 const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
 const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
-/** First connection: the same schedule, bounded by count. */
-const START_DELAYS_MS = [1000, 2000, 5000, 10000, 20000, 30000, 30000, 30000];
 // A close for good that came with no reason (below, onclose) is answered by one connect at most this often.
 const CLOSED_FOR_GOOD_RECONNECT_GAP_MS = 60 * 1000;
 const ERROR_HIDE_MS = 8000;
@@ -504,7 +503,8 @@ function showRefused(parsed) {
   }
 }
 
-async function start() {
+/** Connects, retrying what may pass (connect-retry.js), then joins. `probe`: the one connect after a close for good. */
+async function start({ probe = false } = {}) {
   if (fatal) return;
   setStatus(everLive ? 'reconnecting' : 'connecting');
   for (let attempt = 0; ; attempt++) {
@@ -517,13 +517,14 @@ async function start() {
         showRefused(parsed);
         return;
       }
-      if (attempt >= START_DELAYS_MS.length) {
+      const wait = startRetryDelay(parsed, attempt, { probe });
+      if (wait === null) {
         setStatus('offline');
         // Refused for the member's connection limits: say so, not "cannot reach the server".
         showError(parsed?.code === 'connect_limited' ? parsed.code : 'offline', '', { sticky: true, retry: () => { hideError(); start(); } });
         return;
       }
-      await delay(START_DELAYS_MS[attempt]);
+      await delay(wait);
       if (connection.state !== signalR.HubConnectionState.Disconnected) return;
     }
   }
@@ -591,7 +592,7 @@ function createConnection() {
     reconnecting = false;
     if (closedForGood && Date.now() - lastClosedForGoodConnect >= CLOSED_FOR_GOOD_RECONNECT_GAP_MS) {
       lastClosedForGoodConnect = Date.now();
-      start();
+      start({ probe: true });
       return;
     }
     setStatus('offline');
