@@ -41,6 +41,9 @@ test('describeError puts every contract code into words', () => {
   assert.equal(describeError('unavailable'), 'The server is busy, try again');
   assert.match(describeError('unconfirmed'), /may have been applied/);
   assert.match(describeError('unauthorized'), /Your link has expired/);
+  assert.doesNotMatch(describeError('unauthorized'), /kept/);
+  // Presses kept for a new link (refused for the expiry, or never sent): say where they go.
+  assert.match(describeError('unauthorized', '', { pending: 2 }), /expired.*open it in this tab: your unsent changes are kept/);
   assert.equal(describeError('invalid_quantity', 'quantity must be between 0 and 20'), 'Quantity must be between 0 and 20');
   assert.equal(describeError('invalid_quantity', ''), 'Quantity must be between 0 and 99');
   // Without a number in the text, the room's own cap (its snapshot's maxQuantity) before the default.

@@ -1010,3 +1010,32 @@ test('a press of the other sign goes out as soon as the item\'s press in flight 
   assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), [plus, other, minus]);
   assert.deepEqual(errors, []);
 });
+
+test('a press refused unauthorized (the token expired mid-session) is kept and saved, and a new link sends it with its opId', async () => {
+  const hub = new FakeHub();
+  let savedOps = [];
+  let expired = 0;
+  const { s, errors } = await joined(hub, { savePending: (ops) => { savedOps = ops; }, onLinkExpired: () => { expired += 1; } });
+  const first = s.adjust('pizza', 1);
+  const second = s.adjust('pasta', 1);
+  const EXPIRED = "An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: unauthorized: the token has expired";
+  hub.callsOf('AdjustChoice')[0].reject(new Error(EXPIRED));
+  hub.callsOf('AdjustChoice')[1].reject(new Error(EXPIRED));
+  await flushMicrotasks();
+  assert.deepEqual(errors, [], 'not a per-press error: the page says the link expired');
+  assert.equal(expired, 1, 'the page is told once');
+  assert.equal(s.pending.size, 2, 'nothing rolled back');
+  assert.equal(s.displayQuantity('pizza'), 2);
+  assert.deepEqual(savedOps.map((op) => op.opId), [first, second], 'saved for a reload');
+  s.adjust('water', 1);
+  s.flush();
+  assert.equal(hub.callsOf('AdjustChoice').length, 2, 'nothing more goes out on the expired link');
+
+  // The member opens a new link for the same room and member in this tab: the page reloads and restores them.
+  const next = new FakeHub();
+  const { s: reloaded } = session(next, { initialState: fromSnapshot(snapshot()), initialPending: savedOps });
+  const done = reloaded.join();
+  next.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r1' });
+  await done;
+  assert.deepEqual(next.callsOf('AdjustChoice').map((c) => c.args.slice(1)), [['pizza', 1, first], ['pasta', 1, second], ['water', 1, 'op3']]);
+});

@@ -88,7 +88,7 @@ function setStatus(next) {
 }
 
 function showError(code, text = '', { sticky = false, retry = null } = {}) {
-  $('error-text').textContent = describeError(code, text, { maxQuantity: session?.maxQuantity });
+  $('error-text').textContent = describeError(code, text, { maxQuantity: session?.maxQuantity, pending: session?.pending.size ?? 0 });
   $('error').dataset.code = code ?? 'unknown';
   $('error').hidden = false;
   const retryButton = $('error-retry');
@@ -653,6 +653,11 @@ function main() {
     onNotice: showNotice,
     onRemovedFromRoom: showRemoved,
     onAnnouncement: showAnnouncement,
+    // The token expired under a press: the press is kept for a new link (saved); this one can do nothing more.
+    onLinkExpired: () => {
+      showFatal('unauthorized');
+      connection.stop().catch(() => {});
+    },
   });
   activity = new ActivityFeed({ fetchPage: fetchActivityPage, onChange: scheduleRender });
   body.dataset.restored = String(session.state !== null);

@@ -69,11 +69,13 @@ function invalidArgumentFromText(text) {
 /**
  * A sentence for the page. `code` may also be one of the page's own: no_link, bad_link, offline,
  * connect_limited, room_full, join_waiting (a Join being retried). `maxQuantity`: the room's cap as its snapshot stated it, for a refusal
- * whose text gives none.
+ * whose text gives none. `pending`: the presses not yet sent or acknowledged, kept for a new link when the token expired.
  */
-export function describeError(code, text = '', { maxQuantity = null } = {}) {
+export function describeError(code, text = '', { maxQuantity = null, pending = 0 } = {}) {
   switch (code) {
-    case 'unauthorized': return 'Your link has expired. Ask the table for a new one.';
+    case 'unauthorized': return pending > 0
+      ? 'Your link has expired. Ask the table for a new one and open it in this tab: your unsent changes are kept and go out then.'
+      : 'Your link has expired. Ask the table for a new one.';
     case 'forbidden': return 'This link does not allow that.';
     case 'room_not_found': return 'This room no longer exists.';
     case 'room_locked': return 'The room is locked';

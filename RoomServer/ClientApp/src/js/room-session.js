@@ -13,6 +13,10 @@
 // choice refused with `forbidden` (the token is refused from then on) end the session for good: nothing is joined,
 // sent or saved afterwards, and the page is told once through `onRemovedFromRoom`. The page calls
 // `markRemoved` itself when the connection is refused (401) for a token that has not expired.
+//
+// Expiry (DESIGN.md §3: every hub call checks `exp`): a press refused `unauthorized` applied nothing. It is kept,
+// saved with its opId like every unacknowledged press, and nothing more is sent on this link; the page is told once
+// through `onLinkExpired`. A new link for the same room and member opened in this tab (a reload) sends it again.
 
 import {
   applyEvent, applyJoinResult, applyPresence, classifyEvent, classifyPosition, quantityOf, withoutMember,
@@ -71,6 +75,8 @@ export class RoomSession {
    *   this member was removed from the room: the session has stopped for good
    * @param {(announcement: {id: string, kind: string, message: string, at: string}) => void} [options.onAnnouncement]
    *   an operator announcement arrived (each id once)
+   * @param {() => void} [options.onLinkExpired] a press was refused `unauthorized` (the token expired): kept, and
+   *   nothing more is sent on this link (once)
    */
   constructor(options) {
     this.roomId = options.roomId;
@@ -86,6 +92,7 @@ export class RoomSession {
     this.now = options.now ?? Date.now;
     this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
     this.reportAnnouncement = options.onAnnouncement ?? (() => {});
+    this.reportLinkExpired = options.onLinkExpired ?? (() => {});
     this.defaultMaxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
     this.makeOpId = options.newOpId ?? newOpId;
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
@@ -105,6 +112,7 @@ export class RoomSession {
     this.freshWanted = false; // a background join asked for a snapshot: kept until a Join lands, whoever retries it
     this.joinCount = 0;
     this.removed = null; // null | { by, reason } — set once, never cleared
+    this.linkExpired = false; // a press was refused for the token's expiry: nothing more is sent on this link
     this.announcementIds = new Set();
     this.behindPosition = null; // the highest Position seen ahead of the state, looked at again after POSITION_GRACE_MS
     this.positionCheck = 0; // which grace is running: a Join, or a higher Position, starts over
@@ -381,7 +389,7 @@ export class RoomSession {
   }
 
   flush() {
-    if (this.removed !== null || !this.joined || !this.hub.isConnected() || this.flushPaused) return;
+    if (this.removed !== null || this.linkExpired || !this.joined || !this.hub.isConnected() || this.flushPaused) return;
     const now = this.now();
     const ready = this.pending.takeQueued(this.pacing ? PACED_BATCH : Infinity, now);
     if (ready.length > 0) this.persistPending(); // their attempts: a reload does not reset the bound
@@ -434,6 +442,10 @@ export class RoomSession {
           this.markRemoved(null, 'forbidden');
           return;
         }
+        if (parsed?.code === 'unauthorized' && this.pending.requeue(op.opId, { refused: true })) {
+          this.keepForNewLink();
+          return;
+        }
         if (parsed === null && !this.hub.isConnected()) {
           // The connection dropped: the verdict is unknown. Send again with the same opId after
           // the next join; the server applies an opId at most once.
@@ -478,6 +490,19 @@ export class RoomSession {
         if (this.pending.hasQueued()) this.flush();
       },
     );
+  }
+
+  /**
+   * The token expired under a press: the refusal applied nothing, and a new link for this room and member can send it
+   * with its opId (saved, as every unacknowledged press; the page reloads with the new link). Rolling it back would
+   * lose a press the member made; sending on this link would only be refused again.
+   */
+  keepForNewLink() {
+    this.persistPending();
+    this.onChange();
+    if (this.linkExpired) return;
+    this.linkExpired = true;
+    this.reportLinkExpired();
   }
 
   /** Owner only: 'open' | 'locked' | 'closed'. Rejects with the parsed error. */
