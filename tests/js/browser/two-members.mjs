@@ -16,12 +16,13 @@
 // too, and locks → A's and B's controls are disabled with a banner; the room's replica is killed → A
 // and O show reconnecting and move together to one survivor, B stays where it is; A's reconnect is
 // held while O reopens and B adds, so A catches up with what it missed; every hub request A and O
-// made, their reconnects included, named the room; the final state on A and B is identical.
+// made, their reconnects included, named the room; the final state on A and B is identical. B's name, the
+// room's and a menu item's carry markup, which every page shows as text (none of it runs or makes an element).
 //
 // stdout: exactly one JSON line, {"ok":true,...} (exit 0) or {"ok":false,"step":...,"error":...}
 // (exit 1). Progress goes to stderr.
 
-import { createDriver, createRoom, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
+import { createDriver, createRoom, memberLink, shot, STEP_TIMEOUT_MS, waitFor, waitLive } from './kit.mjs';
 import { dataset, isAlive, linkOn, parsePids, parseUrls } from './replicas.mjs';
 
 // "Live", not a speed figure (the load tool measures those): two headless renderers, a hub write, Redis
@@ -32,7 +33,12 @@ const MENU = [
   { id: 'carbonara', name: 'Spaghetti carbonara', priceMinor: 1250 },
   { id: 'tiramisu', name: 'Tiramisù', priceMinor: 650 },
   { id: 'water', name: 'Sparkling water', priceMinor: 450 },
+  // Markup in a name stays text on every page: each text is written with textContent (no innerHTML anywhere).
+  { id: 'markup', name: '<img src=x onerror="window.__xss=1"> & <b>bold</b>', priceMinor: 100 },
 ];
+// B's name and the room's carry markup too; any of them run as HTML would set window.__xss or add an element.
+const MARKUP_NAME = 'Bob <img src=x onerror="window.__xss=1">';
+const MARKUP_ROOM = 'Table 4 <b onmouseover="window.__xss=1">·</b> browser test';
 
 const { report, log, step, run, launchBrowser, newPhone } = createDriver('two-members', { overallTimeoutMs: 90_000 });
 
@@ -55,7 +61,10 @@ async function main() {
   const pids = parsePids(process.env.REPLICA_PIDS);
   const replicaUrls = parseUrls(process.env.REPLICA_URLS);
 
-  const room = await step('create-room', () => createRoom('Table 4 · browser test', MENU));
+  const room = await step('create-room', async () => {
+    const created = await createRoom(MARKUP_ROOM, MENU);
+    return { ...created, b: await memberLink(created.id, 'bob', MARKUP_NAME) };
+  });
   report.roomId = room.id;
 
   await step('launch-browser', launchBrowser);
@@ -106,6 +115,20 @@ async function main() {
     if (report.propagationMs > PROPAGATION_LIMIT_MS) throw new Error(`B saw A's change after ${report.propagationMs} ms (limit ${PROPAGATION_LIMIT_MS} ms)`);
   });
   await shot(b.page, '02-b-sees-a');
+
+  await step('markup-in-names-stays-text', async () => {
+    await waitFor(a.page, 'A', "B's name in the members list", (name) => document.querySelector('[data-testid=member-bob]')?.textContent.includes(name), MARKUP_NAME);
+    const seen = await a.page.evaluate(({ item }) => ({
+      xss: window.__xss ?? null,
+      elements: document.querySelectorAll('#room-name *, #members img, #menu img, #menu b, #order img, #order b').length,
+      room: document.querySelector('#room-name').textContent,
+      item: document.querySelector('#menu').textContent.includes(item),
+    }), { item: MENU.at(-1).name });
+    if (seen.xss !== null) throw new Error('markup in a name ran as HTML (window.__xss set)');
+    if (seen.elements !== 0) throw new Error(`markup in a name made ${seen.elements} element(s) on A's page`);
+    if (seen.room !== MARKUP_ROOM) throw new Error(`the room's name shows as ${JSON.stringify(seen.room)}, not its text`);
+    if (!seen.item) throw new Error("the menu item's name is not shown as its text");
+  });
 
   await step('b-skips-to-the-menu-keeping-its-link', async () => {
     const linkBefore = await b.page.evaluate(() => location.hash);
