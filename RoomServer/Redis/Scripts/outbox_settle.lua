@@ -34,6 +34,19 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 -- the settings included) and a put-back copy's own — derived, never a scan of the hash. A record with a put-back copy
 -- still in the stream keeps them: the copy shares them (the view lists it as that record); its counter field
 -- (ARGV 6 .. orderId) counts such copies, and the last to leave takes them.
+-- Every endpoint a status was written for (outbox_status.lua): only the list's strings, and read before the trim writes
+-- anything, so a list written by hand can stop no trim half-way.
+local function endpoints_written()
+  local ok, list = pcall(cjson.decode, redis.call('HGET', KEYS[2], ARGV[7]) or '[]')
+  local endpoints = {}
+  if ok and type(list) == 'table' then
+    for _, endpoint in ipairs(list) do
+      if type(endpoint) == 'string' then endpoints[#endpoints + 1] = endpoint end
+    end
+  end
+  return endpoints
+end
+
 local function trim_settled()
   if not delivered_up_to then return end
   local unread = group['lag']
@@ -48,6 +61,7 @@ local function trim_settled()
   if excess > 100 then excess = 100 end
   local up_to = delivered_up_to
   if pending[1] > 0 then up_to = '(' .. pending[2] end
+  local written = endpoints_written()
   local trimmed, ids, order_ids = {}, {}, {}
   for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', up_to, 'COUNT', excess)) do
     ids[#ids + 1] = entry[1]
@@ -65,8 +79,6 @@ local function trim_settled()
   end
   if #ids == 0 then return end
   redis.call('XDEL', KEYS[1], unpack(ids))
-  local ok, written = pcall(cjson.decode, redis.call('HGET', KEYS[2], ARGV[7]) or '[]')
-  if not ok or type(written) ~= 'table' then written = {} end
   for _, order_id in ipairs(order_ids) do
     if redis.call('HEXISTS', KEYS[2], ARGV[6] .. order_id) == 0 then
       local names = {}
