@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace RoomShare.RoomServer.Tests.Cluster;
 
 /// <summary>
-/// A drained replica's own account of its batches (log 2015, DESIGN.md §9), read from its output: when
+/// A drained replica's own account of its batches (log 2015; the README's Operations, Drain), read from its output: when
 /// each batch was asked to close, by the drain's clock. Its clients' view of their closes is later when
 /// their process is busy; this is not.
 /// </summary>

@@ -26,7 +26,7 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
 
         var sinceTerm = Stopwatch.StartNew();
         var closedAt = onVictim.Select(m => m.Client.Closed.ContinueWith(_ => sinceTerm.Elapsed, TaskScheduler.Default)).ToList();
-        var stallWatch = StallWatch.Start();
+        await using var stallWatch = StallWatch.Start();
         PosixSignal.Terminate(victim.Pid);
 
         // /readyz fails first (while the replica still answers).
@@ -40,7 +40,7 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
 
         // Its members are closed, then come back through nginx and resume where they were.
         await Task.WhenAll(onVictim.Select(m => m.Client.Closed.WaitAsync(TimeSpan.FromSeconds(ClusterFixture.DrainSeconds + 2))));
-        await stallWatch.DisposeAsync();
+        var stalled = stallWatch.LongestStall;
         var resumes = await Task.WhenAll(onVictim.Select(async m =>
         {
             m.DrainReceived();
@@ -64,13 +64,17 @@ public sealed class ReplicaDrainTests(ClusterFixture cluster, ITestOutputHelper 
         output.WriteLine($"SIGTERM to {victimId} with {onVictim.Count} members: /readyz 503 after {readyFailedAfter.TotalMilliseconds:0} ms, " +
             $"batches at [{string.Join(", ", batches.Select(b => b.At.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))}] ms by the drain's clock, " +
             $"members' closes seen at [{string.Join(", ", closes.Select(c => c.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))}] ms " +
-            $"(this process stalled up to {stallWatch.LongestStall.TotalMilliseconds:0} ms), process exited by {exitedAfter.TotalMilliseconds:0} ms");
+            $"(this process stalled up to {stalled.TotalMilliseconds:0} ms), process exited by {exitedAfter.TotalMilliseconds:0} ms");
 
         // DrainSeconds 4: a batch every 4 × 0.8 / 2 / 10 = 160 ms; all at once would be within a few ms. The drain's own
         // account always; the clients' view when this process was not held up long enough to see two batches at once.
+        // Ten batches at most, as even as the count allows: they span a pause of 160 ms between each two, 100 allowed for each.
+        var perBatch = (int)Math.Ceiling(onVictim.Count / 10.0);
+        var batchCount = (int)Math.Ceiling(onVictim.Count / (double)perBatch);
+        batches.Should().HaveCount(batchCount, $"{onVictim.Count} members the victim held, {perBatch} a batch");
         batches.Sum(b => b.Count).Should().Be(onVictim.Count, "every member the victim held is in a batch");
-        (batches[^1].At - batches[0].At).Should().BeGreaterThan(TimeSpan.FromMilliseconds(100), "the drain spaces its batches");
-        if (stallWatch.LongestStall < TimeSpan.FromMilliseconds(100))
+        (batches[^1].At - batches[0].At).Should().BeGreaterThan(TimeSpan.FromMilliseconds(100 * (batchCount - 1)), "the drain spaces its batches");
+        if (stalled < TimeSpan.FromMilliseconds(100))
         {
             (closes[^1] - closes[0]).Should().BeGreaterThan(TimeSpan.FromMilliseconds(100), "members are closed in staggered batches, not all at once");
         }
