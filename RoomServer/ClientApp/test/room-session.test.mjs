@@ -1011,6 +1011,24 @@ test('a press of the other sign goes out as soon as the item\'s press in flight 
   assert.deepEqual(errors, []);
 });
 
+test('after the link expired, a press in flight that the stopped connection fails is kept for the new link, not rolled back', async () => {
+  const hub = new FakeHub();
+  let savedOps = [];
+  const { s, errors } = await joined(hub, { savePending: (ops) => { savedOps = ops; } });
+  const first = s.adjust('pizza', 1);
+  const second = s.adjust('pasta', 1);
+  // The second press on its last attempt: a lost connection would roll it back with an error.
+  s.pending.find(second).attempts = 5;
+  hub.callsOf('AdjustChoice')[0].reject(new Error("HubException: unauthorized: the token has expired"));
+  await flushMicrotasks();
+  hub.connected = false; // the page stops the connection on the expiry
+  hub.callsOf('AdjustChoice')[1].reject(new Error('Invocation canceled due to the underlying connection being closed.'));
+  await flushMicrotasks();
+  assert.deepEqual(errors, [], "no per-press error over the page's 'link expired'");
+  assert.deepEqual(savedOps.map((op) => op.opId), [first, second], 'both kept for the new link');
+  assert.equal(s.displayQuantity('pasta'), 1, 'not rolled back');
+});
+
 test('a press refused unauthorized (the token expired mid-session) is kept and saved, and a new link sends it with its opId', async () => {
   const hub = new FakeHub();
   let savedOps = [];

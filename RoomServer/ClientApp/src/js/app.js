@@ -88,7 +88,7 @@ function setStatus(next) {
 }
 
 function showError(code, text = '', { sticky = false, retry = null } = {}) {
-  $('error-text').textContent = describeError(code, text, { maxQuantity: session?.maxQuantity, pending: session?.pending.size ?? 0 });
+  $('error-text').textContent = describeError(code, text, { maxQuantity: session?.maxQuantity, pending: session?.pending.size ?? savedPresses() });
   $('error').dataset.code = code ?? 'unknown';
   $('error').hidden = false;
   const retryButton = $('error-retry');
@@ -102,6 +102,11 @@ function hideError() {
   clearTimeout(errorTimer);
   $('error').hidden = true;
   delete $('error').dataset.code;
+}
+
+/** Presses saved in this tab for the link's room and member, before a session reads them (an expired link's page). */
+function savedPresses() {
+  return link?.roomId && link?.memberId ? loadPending(sessionStorage, link.roomId, link.memberId).length : 0;
 }
 
 function showFatal(code, text = '') {
@@ -457,7 +462,9 @@ function joinFailed(error) {
     connection.stop().catch(() => {});
   } else if (kind === 'limit') {
     // The room is full, or this member has all their connections open: a count, which frees
-    // only when someone leaves, so say which and wait for the member instead of retrying.
+    // only when someone leaves, so say which and wait for the member instead of retrying. Not joined meanwhile, so
+    // the events that come next start no Join of their own (a resume refused so).
+    session.disconnected();
     setStatus('offline');
     showError(joinLimit(parsed), parsed.text, { sticky: true, retry: () => { hideError(); joinRoom(); } });
   }
@@ -484,6 +491,7 @@ const joinRetry = new JoinRetry({
 
 /** Joins the room, retrying while the server cannot admit us yet; folds into a loop already running. */
 function joinRoom() {
+  if (fatal) return Promise.resolve(); // said why and stopped: a resume asked for meanwhile has nothing to join on
   return joinRetry.run();
 }
 

@@ -442,7 +442,9 @@ export class RoomSession {
           this.markRemoved(null, 'forbidden');
           return;
         }
-        if (parsed?.code === 'unauthorized' && this.pending.requeue(op.opId, { refused: true })) {
+        // The link expired (this answer says so, or an earlier one did): whatever else this answer is — the connection
+        // the page then stops, say — the press waits for a new link, rather than be rolled back with an error over the page's.
+        if ((parsed?.code === 'unauthorized' || this.linkExpired) && this.pending.requeue(op.opId, { refused: true })) {
           this.keepForNewLink();
           return;
         }
