@@ -80,7 +80,8 @@ export function createDriver(name, { overallTimeoutMs }) {
 
   /**
    * A phone in its own browser context (own cookie jar, so its own nginx affinity), live in the room.
-   * hubUrls collects the URL of every hub request it makes (negotiates and WebSockets), as sent.
+   * hubUrls collects the URL of every hub request it makes (negotiates and WebSockets), as sent; invocations, every
+   * hub method it invoked over a WebSocket ({ target, arguments }, from the JSON protocol's frames), in order.
    */
   async function newPhone(url, label, { initScript } = {}) {
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -89,12 +90,17 @@ export function createDriver(name, { overallTimeoutMs }) {
     const isHub = (url) => new URL(url).pathname.startsWith('/hubs/room');
     context.on('request', (r) => { if (isHub(r.url())) hubUrls.push(r.url()); });
     const page = await context.newPage();
-    page.on('websocket', (ws) => { if (isHub(ws.url())) hubUrls.push(ws.url()); });
+    const invocations = [];
+    page.on('websocket', (ws) => {
+      if (!isHub(ws.url())) return;
+      hubUrls.push(ws.url());
+      ws.on('framesent', (frame) => invocations.push(...invocationsIn(frame.payload)));
+    });
     page.on('pageerror', (e) => log(`${label} page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') log(`${label} console: ${m.text()}`); });
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT_MS });
     await waitLive(page, label);
-    return { context, page, label, hubUrls };
+    return { context, page, label, hubUrls, invocations };
   }
 
   return { report, log, step, run, launchBrowser, newPhone };
@@ -119,6 +125,19 @@ export async function memberLink(roomId, memberId, displayName, role = 'member')
 }
 
 /** Creates a room through the API; returns its id and the page links of O (owner olivia), A (alice) and B (bob). */
+/** The hub invocations (message type 1) in a JSON-protocol frame: records ended by U+001E (the handshake is not one). */
+function invocationsIn(payload) {
+  if (typeof payload !== 'string') return [];
+  return payload.split('\u001e').filter((record) => record.length > 0).flatMap((record) => {
+    try {
+      const message = JSON.parse(record);
+      return message.type === 1 ? [{ target: message.target, arguments: message.arguments }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 export async function createRoom(name, menu) {
   const created = await api('POST', '/api/rooms', { name, menu });
   return {

@@ -15,7 +15,8 @@
 // reloads → same state, restored from sessionStorage; O opens through nginx → the room's replica
 // too, and locks → A's and B's controls are disabled with a banner; the room's replica is killed → A
 // and O show reconnecting and move together to one survivor, B stays where it is; A's reconnect is
-// held while O reopens and B adds, so A catches up with what it missed; every hub request A and O
+// held while O reopens and B adds, so A catches up with what it missed (its reconnect's Join, read from its
+// WebSocket frames, names the position it had: Join(room, since)); every hub request A and O
 // made, their reconnects included, named the room; the final state on A and B is identical. B's name, the
 // room's and a menu item's carry markup, which every page shows as text (none of it runs or makes an element).
 //
@@ -212,6 +213,8 @@ async function main() {
     const aStatus = (await dataset(a.page)).status;
     if (aStatus === 'live') throw new Error('A was live again before its reconnect was released');
     report.aVersionWhileAway = Number((await dataset(a.page)).version);
+    report.aEpochWhileAway = (await dataset(a.page)).epoch;
+    report.aJoinsBeforeRelease = a.invocations.filter((i) => i.target === 'Join').length;
     report.bVersionWhileAOffline = (await orderView(b.page)).version;
     report.replicaOAfterKill = (await dataset(o.page)).replica;
     report.replicaBAfterKill = (await dataset(b.page)).replica;
@@ -228,6 +231,14 @@ async function main() {
     report.replicaAAfterKill = data.replica;
     if (data.replica !== report.replicaOAfterKill) throw new Error(`the room split: A came back on ${data.replica}, O is on ${report.replicaOAfterKill}`);
     report.statusesSeenByA = await a.page.evaluate(() => window.__statuses);
+    // A resumed from where it was (Join(roomId, since)), not from a fresh snapshot: its first Join after the release
+    // names the position it had while away.
+    const resume = a.invocations.filter((i) => i.target === 'Join')[report.aJoinsBeforeRelease];
+    report.aResumeJoinArguments = resume?.arguments ?? null;
+    const since = resume?.arguments?.[1];
+    if (since?.version !== report.aVersionWhileAway || since?.epoch !== report.aEpochWhileAway) {
+      throw new Error(`A's reconnect sent Join ${JSON.stringify(resume?.arguments ?? null)}, not Join(room, since) from v${report.aVersionWhileAway} of ${report.aEpochWhileAway}`);
+    }
     if (!report.statusesSeenByA.includes('reconnecting')) throw new Error(`A never showed reconnecting (saw ${report.statusesSeenByA.join(' → ')})`);
     const bVersion = (await orderView(b.page)).version;
     await waitFor(a.page, 'A', `version ${bVersion} with B's ${MENU[1].name}`,
