@@ -54,7 +54,8 @@ public sealed class ReplicaDrainLongPollingTests(ClusterFixture cluster, ITestOu
             var victim = cluster.Replica(victimId);
 
             writer = await cluster.JoinAsync(room, "writer", cluster.Replicas.First(r => r.ReplicaId != victimId).BaseUrl);
-            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 1000, pacing: TimeSpan.FromMilliseconds(20), flowingAfter: 20);
+            // A call answered `unavailable` (a store call past its deadline on a busy box) is sent once more, as DESIGN §5 tells clients.
+            var loop = new WriterLoop(writer.Client, room, "writer", "pizza", maxWrites: 1000, pacing: TimeSpan.FromMilliseconds(20), flowingAfter: 20, retryUnavailableOnce: true);
             var running = loop.RunAsync();
             await loop.Flowing.WaitAsync(TimeSpan.FromSeconds(15));
 

@@ -94,8 +94,10 @@ public sealed partial class MetricsExportTests(MetricsTrafficFixture fixture) : 
             }
         }
 
-        var redisUnder5 = Busy.Value("roomshare_redis_duration_milliseconds_bucket", ("operation", "choice"), ("outcome", "ok"), ("le", "5"));
-        redisUnder5.Should().BeGreaterThan(0, "a loopback Redis call takes well under 5 ms");
+        // Recorded in milliseconds (in microseconds, a loopback call's few hundred would all be past 50). Not 5 ms: a replica
+        // starved by a Chromium test beside it on this 2-core box may take longer for each of its few calls here.
+        var redisUnder50 = Busy.Value("roomshare_redis_duration_milliseconds_bucket", ("operation", "choice"), ("outcome", "ok"), ("le", "50"));
+        redisUnder50.Should().BeGreaterThan(0, "a loopback Redis call takes well under 50 ms");
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class ReplicaDrainCallsTests
     public async Task ACallInFlightLongerThanAQuarterOfTheDrainStillFinishesBeforeItsConnectionCloses()
     {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var options = Options.Create(new RoomServerOptions { DrainSeconds = 10, StoreTimeoutMilliseconds = 3500 });
+        var options = Options.Create(new RoomServerOptions { DrainSeconds = 20, StoreTimeoutMilliseconds = 7500 });
         var membership = new RoomMembership(new InProcessBackplane(), options, new RoomMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<RoomMembership>.Instance);
         var connection = new HubConnectionContext(
             new DefaultConnectionContext("c1", new Pipes(new Pipe().Reader, new Pipe().Writer), new Pipes(new Pipe().Reader, new Pipe().Writer)),
@@ -44,9 +44,9 @@ public sealed class ReplicaDrainCallsTests
         drain.TryBeginCall().Should().BeTrue();
         var stopping = Task.Run(lifetime.StopApplication);
 
-        // The call takes 2.5 s: past a quarter of the 8 s budget (2 s), within the 3.5 s store deadline (the drain
-        // waits up to 3.6 s, at most half its budget).
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // The call takes 4.5 s: past a quarter of the 16 s budget (4 s), within the 7.5 s store deadline (the drain
+        // waits up to 7.6 s, at most half its budget): 3 s to spare for a test process held up on a loaded box.
+        await Task.Delay(TimeSpan.FromSeconds(4.5));
         var answeredAt = clock.Elapsed;
         drain.EndCall();
 
