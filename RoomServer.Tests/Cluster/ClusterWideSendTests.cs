@@ -25,10 +25,14 @@ public sealed class ClusterWideSendTests(ClusterFixture cluster) : IClassFixture
         var clients = new List<HubTestClient>();
         try
         {
-            // One client straight on each replica, so every replica must hear the announcement.
+            // One client straight on each replica, so every replica must hear the announcement. Each is connected on the
+            // server before Redis stops (a Leave of a room not joined is dispatched only once the connect is done): a
+            // connect whose SUBSCRIBEs on SignalR's backplane were still on their way would fail, and close it.
             foreach (var replica in cluster.Replicas)
             {
-                clients.Add(await HubTestClient.ConnectAsync(replica.BaseUrl, await cluster.TokenAsync(room, "m-" + replica.ReplicaId)));
+                var client = await HubTestClient.ConnectAsync(replica.BaseUrl, await cluster.TokenAsync(room, "m-" + replica.ReplicaId));
+                clients.Add(client);
+                await client.InvokeAsync("Leave", room.Id);
             }
 
             await AnnounceAndExpectEverywhereAsync(clients, "before the outage");

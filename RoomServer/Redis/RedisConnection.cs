@@ -532,12 +532,18 @@ public sealed class RedisConnection(
     /// and would keep it — restoring it on every reconnect, filling it with nobody reading — after a subscribe that
     /// fails or times out; so then every handler of the channel goes. Only for a channel with one subscriber here
     /// (a room's, a beat's).
+    /// <para>
+    /// On the master only (the library keeps the flag for its own restores too). Left to prefer the master, a restore
+    /// made while the master's subscription link was still reconnecting went to the shard's replica, and the master's
+    /// own restore a moment later subscribed it there as well: the channel stayed subscribed on both nodes, each
+    /// message delivered twice, for good (seen after every pub/sub connection of a cluster was killed).
+    /// </para>
     /// </summary>
     public async Task<ChannelMessageQueue> SubscribeQueueAsync(RedisChannel channel)
     {
         try
         {
-            return await CallAsync("subscribe", () => Subscriber.SubscribeAsync(channel));
+            return await CallAsync("subscribe", () => Subscriber.SubscribeAsync(channel, CommandFlags.DemandMaster));
         }
         catch (RoomException)
         {
