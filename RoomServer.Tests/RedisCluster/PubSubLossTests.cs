@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -12,8 +13,9 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 /// library restores each subscription on every node's reconnect; a classic channel went to whichever node it picked
 /// while the last SUBSCRIBE was unanswered, and SignalR's channels and <c>rs-removals</c> ended up subscribed on two or
 /// three nodes at once — a classic PUBLISH reaches every node, so an announcement reached each member two or three
-/// times. With room channels sharded, every channel is a shard channel (DESIGN.md §1): it lives on its slot's master.
-/// This class has a fixture of its own: it drops every pub/sub connection.
+/// times. With room channels sharded, every channel is a shard channel (DESIGN.md §1): it lives in its slot's shard,
+/// once per replica. Also a graceful failover of every shard. This class has a fixture of its own: it drops every
+/// pub/sub connection and fails every shard over.
 /// </summary>
 [Trait("Suite", "RedisCluster")]
 public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFixture>
@@ -22,8 +24,10 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
 
     private static readonly string SignalRAll = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":all";
 
+    private static readonly string SignalRGroups = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":internal:groups";
+
     [Fact]
-    public async Task AfterEveryPubSubConnectionDroppedEachChannelIsBackOnceOnItsMasterAndAnAnnouncementArrivesOnce()
+    public async Task AfterEveryPubSubConnectionDroppedEachChannelIsBackOnceInItsShardAndAnAnnouncementArrivesOnce()
     {
         var room = await cluster.CreateRoomAsync();
         var members = new List<RoomFollower>();
@@ -34,7 +38,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
                 members.Add(await cluster.JoinAsync(room, "m" + i.ToString(CultureInfo.InvariantCulture), replica));
             }
 
-            await ShouldHaveEveryChannelOnceOnItsMasterAsync("before any loss");
+            await ShouldHaveEveryChannelOnceInItsShardAsync("before any loss");
             for (var round = 1; round <= 2; round++)
             {
                 var killed = 0L;
@@ -45,7 +49,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
 
                 killed.Should().BeGreaterThanOrEqualTo(cluster.Replicas.Count * 2, "each replica's two multiplexers had pub/sub connections");
 
-                await ShouldHaveEveryChannelOnceOnItsMasterAsync($"after every pub/sub connection dropped ({round.ToString(CultureInfo.InvariantCulture)})");
+                await ShouldHaveEveryChannelOnceInItsShardAsync($"after every pub/sub connection dropped ({round.ToString(CultureInfo.InvariantCulture)})");
             }
 
             using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "once each" }))
@@ -67,26 +71,116 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
     }
 
     /// <summary>
-    /// Waits for the subscriptions to settle, then asserts them: no classic channel but the client library's own; each
-    /// shard channel on one node only, a master serving its slot; SignalR's <c>all</c> and <c>rs-removals</c> once per
-    /// replica.
+    /// A graceful failover (<c>CLUSTER FAILOVER</c> on a replica) moves every slot of the shard to its replica: the old
+    /// master tells each client subscribed to a shard channel there that it is unsubscribed, and the library subscribes
+    /// it again. Every shard, one after the other; then a room event and an announcement reach every member, once.
     /// </summary>
-    private async Task ShouldHaveEveryChannelOnceOnItsMasterAsync(string when)
+    [Fact]
+    public async Task AfterAGracefulFailoverOfEveryShardEachChannelIsStillOnceInItsShardAndEveryMemberIsToldOnce()
     {
-        var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).ToList();
+        var room = await cluster.CreateRoomAsync();
+        var members = new List<RoomFollower>();
+        try
+        {
+            foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
+            {
+                members.Add(await cluster.JoinAsync(room, "f" + i.ToString(CultureInfo.InvariantCulture), replica));
+            }
+
+            var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => n.Port).ToList();
+            foreach (var master in masters)
+            {
+                var replica = await cluster.Redis.ReplicaOfAsync(master);
+                (await replica.ExecuteAsync("CLUSTER", "FAILOVER")).Should().Be("OK");
+                await Poll.UntilAsync(
+                    async () => await replica.ExecuteListHeadAsync("ROLE") == "master" && await cluster.Redis.NodeAt(master).ExecuteListHeadAsync("ROLE") == "slave",
+                    TimeSpan.FromSeconds(30),
+                    $"{replica} takes over from {master.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            // The old master, now a replica of the new one, keeps what was subscribed there: it still hears the shard.
+            await ShouldHaveEveryChannelOnceInItsShardAsync("after a graceful failover of every shard");
+
+            // The first write after a failover renews the room's epoch (DESIGN.md §1): members resync to it, as clients do.
+            // The next one is live, strict: every member hears it over the subscriptions the failover left.
+            var renewed = await members[0].Client.SetChoiceAsync(room, "pizza", 2, "after-failover");
+            await Task.WhenAll(members.Select(m => m.FollowUntilAsync(renewed.Version, TimeSpan.FromSeconds(20), catchUp: true)));
+            var live = await members[1].Client.SetChoiceAsync(room, "pizza", 3, "live-after-failover");
+            await Task.WhenAll(members.Select(m => m.FollowUntilAsync(live.Version, TimeSpan.FromSeconds(20))));
+
+            using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "after failover" }))
+            {
+                announced.EnsureSuccessStatusCode();
+            }
+
+            await Task.WhenAll(members.Select(m => m.Client.WaitForAsync("Announcement", a => a.GetProperty("message").GetString() == "after failover", TimeSpan.FromSeconds(20))));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            foreach (var member in members)
+            {
+                member.Client.Received("Announcement").Count(a => a.GetProperty("message").GetString() == "after failover")
+                    .Should().Be(1, $"{member} is told the announcement once");
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>
+    /// Waits for the subscriptions to settle, then asserts them: no classic channel but the client library's own; each
+    /// shard channel on nodes of its slot's shard only (the master, or a replica of it: after a failover a subscription
+    /// may stay on the old master, which hears the new one's messages), and at most once per replica — SignalR's
+    /// <c>all</c> and <c>rs-removals</c> exactly once.
+    /// </summary>
+    private async Task ShouldHaveEveryChannelOnceInItsShardAsync(string when)
+    {
+        var topology = await cluster.Redis.TopologyAsync(); // read again with each look: a failover's news spreads by gossip
         var replicas = cluster.Replicas.Count;
-        await Poll.UntilSettledAsync(
-            ReadSubscriptionsAsync,
-            s => s.Classic.Count == 0
-                && s.Shard.GroupBy(c => c.Channel).All(g => g.Count() == 1 && masters.Any(m => m.Port == g.Single().Port))
-                && Total(s, SignalRAll) == replicas && Total(s, "rs-removals") == replicas,
-            SettleTimeout);
+        var slots = new Dictionary<string, int>();
+        async Task<bool> InItsShardAsync(string channel, int port)
+        {
+            if (!slots.TryGetValue(channel, out var slot))
+            {
+                slots[channel] = slot = await cluster.Redis.KeySlotAsync(channel);
+            }
+
+            var master = topology.Single(n => n.IsMaster && !n.Failed && n.Slots.Any(r => r.Contains(slot)));
+            return port == master.Port || topology.Any(n => n.Port == port && n.MasterId == master.Id);
+        }
+
+        // Channels every replica subscribes (SignalR's all and groups, rs-removals, a room's events with a member on
+        // each replica) once per replica; the others (a beat, a connection, a user, a server's acks) belong to one.
+        long AtMost(string channel) =>
+            channel == SignalRAll || channel == SignalRGroups || channel == "rs-removals" || channel.EndsWith(":events", StringComparison.Ordinal) ? replicas : 1;
+
+        async Task<bool> SettledAsync(Subscriptions s)
+        {
+            topology = await cluster.Redis.TopologyAsync();
+            foreach (var channel in s.Shard.GroupBy(c => c.Channel))
+            {
+                if (channel.Sum(c => c.Subscribers) > AtMost(channel.Key) || !(await Task.WhenAll(channel.Select(c => InItsShardAsync(c.Channel, c.Port)))).All(x => x))
+                {
+                    return false;
+                }
+            }
+
+            return s.Classic.Count == 0 && Total(s, SignalRAll) == replicas && Total(s, "rs-removals") == replicas;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await SettledAsync(await ReadSubscriptionsAsync()) && clock.Elapsed < SettleTimeout)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
 
         // Read again a moment later: a restore still on its way would show here.
         await Task.Delay(TimeSpan.FromSeconds(1));
         var subscriptions = await ReadSubscriptionsAsync();
+        topology = await cluster.Redis.TopologyAsync();
         var seen = string.Join("; ", subscriptions.Shard.Select(c => $"{c.Port} {c.Channel}={c.Subscribers}"))
-            + " | classic: " + string.Join("; ", subscriptions.Classic);
+            + " | classic: " + string.Join("; ", subscriptions.Classic)
+            + " | masters: " + string.Join("; ", topology.Where(n => n.IsMaster).Select(n => $"{n.Port} ({string.Join(",", topology.Where(r => r.MasterId == n.Id).Select(r => r.Port))})"));
         output.WriteLine($"{when}: {seen}");
 
         subscriptions.Classic.Should().BeEmpty($"{when}, SignalR's channels and rs-removals are shard channels ({seen})");
@@ -94,10 +188,12 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
         Total(subscriptions, "rs-removals").Should().Be(replicas, $"{when}, each replica subscribes rs-removals once ({seen})");
         foreach (var channel in subscriptions.Shard.GroupBy(c => c.Channel))
         {
-            channel.Should().ContainSingle($"{when}, {channel.Key} is subscribed on one node ({seen})");
-            var slot = await cluster.Redis.KeySlotAsync(channel.Key);
-            masters.Should().Contain(m => m.Port == channel.Single().Port && m.Slots.Any(r => r.Contains(slot)),
-                $"{when}, {channel.Key} is subscribed on the master of its slot {slot.ToString(CultureInfo.InvariantCulture)} ({seen})");
+            channel.Sum(c => c.Subscribers).Should().BeLessThanOrEqualTo(AtMost(channel.Key), $"{when}, {channel.Key} is subscribed once per replica at most ({seen})");
+            foreach (var (port, _, _) in channel)
+            {
+                (await InItsShardAsync(channel.Key, port)).Should().BeTrue(
+                    $"{when}, {channel.Key} is subscribed on {port.ToString(CultureInfo.InvariantCulture)}, a node of its slot's shard ({seen})");
+            }
         }
     }
 
