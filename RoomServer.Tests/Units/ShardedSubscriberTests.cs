@@ -64,6 +64,37 @@ public sealed class ShardedSubscriberTests
         publish.Should().Throw<InvalidOperationException>().WithMessage("MOVED 3 127.0.0.1:7000");
     }
 
+    /// <summary>SignalR subscribes its all, group and ack channels once: a subscribe refused while a master fails over is tried again.</summary>
+    [Fact]
+    public async Task ASubscribeTheLibraryFailsIsDroppedAndTriedAgainUntilItIsMade()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber();
+        var refusals = 2;
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.SubscribeAsync) && refusals-- > 0
+            ? Task.FromException<ChannelMessageQueue>(new RedisTimeoutException(CommandFlags.None, "no master for the slot yet", CommandStatus.Unknown))
+            : null;
+
+        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:all"));
+
+        recorder.Calls.Select(c => c.Method.Name).Should().Equal(
+            nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync),
+            nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync),
+            nameof(ISubscriber.SubscribeAsync));
+        recorder.Calls.Should().OnlyContain(c => Channel(c).IsSharded, "the failed subscription is dropped under the channel it was made with");
+    }
+
+    [Fact]
+    public async Task ASubscribeThatFailsForAnotherReasonIsNotTriedAgain()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber();
+        recorder.Answer = _ => Task.FromException<ChannelMessageQueue>(new ObjectDisposedException("multiplexer"));
+
+        var subscribe = () => subscriber.SubscribeAsync(RedisChannel.Literal("a"));
+
+        await subscribe.Should().ThrowAsync<ObjectDisposedException>();
+        recorder.Calls.Should().ContainSingle("a disposed multiplexer is no master failing over");
+    }
+
     [Fact]
     public void TheMultiplexerHandsOutTheShardingSubscriberAndIsItselfOtherwise()
     {

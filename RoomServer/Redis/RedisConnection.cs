@@ -74,6 +74,26 @@ public sealed class RedisConnection(
     public RedisTopology Topology => _topology ?? ResolveTopology()
         ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)");
 
+    /// <summary>
+    /// The topology once a node has been reached, waiting for that at most <paramref name="within"/> (a replica starts
+    /// before its connection does); <c>unavailable</c> after that, or at once when the settings cannot work.
+    /// </summary>
+    public async Task<RedisTopology> TopologyWhenKnownAsync(TimeSpan within)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return Topology;
+            }
+            catch (RoomException) when (_misconfigured is null && clock.Elapsed < within)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+
     /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
     private string ConfiguredEndpoints() =>
         string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(HostPort));

@@ -26,11 +26,11 @@ public sealed class RedisMemberRemovalBroadcast(
     ReplicaShutdown shutdown,
     ILogger<RedisMemberRemovalBroadcast> logger) : IMemberRemovalBroadcast, IHostedService
 {
-    /// <summary>The channel's name; a shard channel where room channels are sharded (<see cref="ShardedChannels"/>).</summary>
-    public static readonly RedisChannel ClassicChannel = RedisChannel.Literal("rs-removals");
+    /// <summary>The channel as named; made a shard channel where room channels are sharded (<see cref="Channel"/>).</summary>
+    public static readonly RedisChannel Name = RedisChannel.Literal("rs-removals");
 
     /// <summary>The channel on this topology: every replica of a deployment decides it alike (RedisTopology).</summary>
-    private RedisChannel Channel => ShardedChannels.For(ClassicChannel, redis.Topology.ShardedPubSub);
+    private RedisChannel Channel => ShardedChannels.For(Name, redis.Topology.ShardedPubSub);
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);

@@ -63,14 +63,19 @@ public static class RedisRoomsExtensions
         return services;
     }
 
+    /// <summary>How long SignalR's backplane waits at start for the rooms' connection to reach a node and learn the topology.</summary>
+    private static readonly TimeSpan BackplaneTopologyWait = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// SignalR's multiplexer, its channels sharded where the rooms' are. Decided by the rooms' own topology, so that
-    /// every replica publishes and subscribes each channel alike; until that is known (no node reached yet) this fails,
-    /// and SignalR tries again at its next connect or send — nothing of the backplane works without Redis anyway.
+    /// every replica publishes and subscribes each channel alike. SignalR connects as its hub is mapped, before the
+    /// rooms' connection starts: this waits for the topology (<see cref="BackplaneTopologyWait"/>); with no node reached
+    /// by then it fails, and SignalR tries again at its next connect or send — nothing of the backplane works without
+    /// Redis anyway.
     /// </summary>
     private static async Task<IConnectionMultiplexer> ConnectSignalRBackplaneAsync(ConfigurationOptions configuration, RedisConnection rooms, TextWriter log)
     {
-        var sharded = rooms.Topology.ShardedPubSub;
+        var sharded = (await rooms.TopologyWhenKnownAsync(BackplaneTopologyWait)).ShardedPubSub;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log);
         return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer) : multiplexer;
     }

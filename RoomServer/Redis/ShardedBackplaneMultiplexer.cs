@@ -8,6 +8,7 @@ namespace RoomShare.RoomServer.Redis;
 /// channels classic, and this hands it a subscriber that makes each a shard channel — subscribed, published and
 /// unsubscribed alike, on every replica. Everything else is the multiplexer's own.
 /// </summary>
+// Public and not sealed: DispatchProxy derives the proxy type from it.
 public class ShardedBackplaneMultiplexer : DispatchProxy
 {
     private IConnectionMultiplexer _inner = null!;
