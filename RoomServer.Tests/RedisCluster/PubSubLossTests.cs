@@ -22,7 +22,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
-    private static readonly string SignalRAll = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":all";
+    internal static readonly string SignalRAll = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":all";
 
     private static readonly string SignalRGroups = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":internal:groups";
 
@@ -33,11 +33,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
         var members = new List<RoomFollower>();
         try
         {
-            foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
-            {
-                members.Add(await cluster.JoinAsync(room, "m" + i.ToString(CultureInfo.InvariantCulture), replica));
-            }
-
+            await JoinOnEveryReplicaAsync(room, "m", members);
             var before = await ShouldHaveEveryChannelOnceInItsShardAsync("before any loss");
             for (var round = 1; round <= 2; round++)
             {
@@ -52,17 +48,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
                 await ShouldHaveEveryChannelOnceInItsShardAsync($"after every pub/sub connection dropped ({round.ToString(CultureInfo.InvariantCulture)})", before);
             }
 
-            using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "once each" }))
-            {
-                announced.EnsureSuccessStatusCode();
-            }
-
-            await Task.WhenAll(members.Select(m => m.Client.NextAsync("Announcement", TimeSpan.FromSeconds(20))));
-            await Task.Delay(TimeSpan.FromSeconds(2)); // a second copy, on a second node's subscription, would be here by now
-            foreach (var member in members)
-            {
-                member.Client.Received("Announcement").Should().HaveCount(1, $"{member} is told each announcement once");
-            }
+            await ShouldTellEveryMemberOnceAsync(members, "once each");
         }
         finally
         {
@@ -82,11 +68,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
         var members = new List<RoomFollower>();
         try
         {
-            foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
-            {
-                members.Add(await cluster.JoinAsync(room, "f" + i.ToString(CultureInfo.InvariantCulture), replica));
-            }
-
+            await JoinOnEveryReplicaAsync(room, "f", members);
             var before = await ShouldHaveEveryChannelOnceInItsShardAsync("before the failovers");
             var masters = (await cluster.Redis.TopologyAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => n.Port).ToList();
             foreach (var master in masters)
@@ -109,22 +91,37 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
             var live = await members[1].Client.SetChoiceAsync(room, "pizza", 3, "live-after-failover");
             await Task.WhenAll(members.Select(m => m.FollowUntilAsync(live.Version, TimeSpan.FromSeconds(20))));
 
-            using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message = "after failover" }))
-            {
-                announced.EnsureSuccessStatusCode();
-            }
-
-            await Task.WhenAll(members.Select(m => m.Client.WaitForAsync("Announcement", a => a.GetProperty("message").GetString() == "after failover", TimeSpan.FromSeconds(20))));
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            foreach (var member in members)
-            {
-                member.Client.Received("Announcement").Count(a => a.GetProperty("message").GetString() == "after failover")
-                    .Should().Be(1, $"{member} is told the announcement once");
-            }
+            await ShouldTellEveryMemberOnceAsync(members, "after failover");
         }
         finally
         {
             await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>One member of the room on each replica (added as joined, for the caller to dispose).</summary>
+    private async Task JoinOnEveryReplicaAsync(TestRoom room, string prefix, List<RoomFollower> members)
+    {
+        foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
+        {
+            members.Add(await cluster.JoinAsync(room, prefix + i.ToString(CultureInfo.InvariantCulture), replica));
+        }
+    }
+
+    /// <summary>An announcement reaches every member, and once: a second copy, by a second node's subscription, would be there 2 s later.</summary>
+    private async Task ShouldTellEveryMemberOnceAsync(List<RoomFollower> members, string message)
+    {
+        using (var announced = await cluster.Api.PostAsJsonAsync("/api/announcements", new { kind = "info", message }))
+        {
+            announced.EnsureSuccessStatusCode();
+        }
+
+        bool Ours(System.Text.Json.JsonElement a) => a.GetProperty("message").GetString() == message;
+        await Task.WhenAll(members.Select(m => m.Client.WaitForAsync("Announcement", Ours, TimeSpan.FromSeconds(20))));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        foreach (var member in members)
+        {
+            member.Client.Received("Announcement").Count(Ours).Should().Be(1, $"{member} is told the announcement once");
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.RedisCluster;
@@ -12,7 +11,7 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 [Trait("Suite", "RedisCluster")]
 public sealed class SignalRBackplaneStartTests(RedisClusterFixture cluster) : IClassFixture<RedisClusterFixture>
 {
-    private static readonly string SignalRAll = RedisRoomsExtensions.SignalRChannelPrefix + typeof(RoomShare.RoomServer.Hubs.RoomHub).FullName + ":all";
+    private static readonly string SignalRAll = PubSubLossTests.SignalRAll;
 
     [Fact]
     public async Task EveryReplicaSubscribesSignalRsAllChannelAsAShardChannelAtStartWithNoClientConnected()
