@@ -1,5 +1,6 @@
 using System.Reflection;
 using RoomShare.RoomServer.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace RoomShare.RoomServer.Tests.Units;
@@ -64,9 +65,9 @@ public sealed class ShardedSubscriberTests
         publish.Should().Throw<InvalidOperationException>().WithMessage("MOVED 3 127.0.0.1:7000");
     }
 
-    /// <summary>SignalR subscribes its all, group and ack channels once: a subscribe refused while a master fails over is tried again.</summary>
+    /// <summary>SignalR subscribes its all, group, ack and return channels once: a subscribe refused while a master fails over is tried again.</summary>
     [Fact]
-    public async Task ASubscribeTheLibraryFailsIsDroppedAndTriedAgainUntilItIsMade()
+    public async Task AChannelSignalRSubscribesOnceIsDroppedAndTriedAgainUntilItIsMade()
     {
         var (recorder, subscriber) = Recorder.ForSubscriber();
         var refusals = 2;
@@ -83,13 +84,30 @@ public sealed class ShardedSubscriberTests
         recorder.Calls.Should().OnlyContain(c => Channel(c).IsSharded, "the failed subscription is dropped under the channel it was made with");
     }
 
+    /// <summary>A connection's or user's channel: SignalR fails that connect, and the client connects again.</summary>
+    [Theory]
+    [InlineData("rs-signalrHub:connection:c1")]
+    [InlineData("rs-signalrHub:user:room/ann")]
+    public async Task AConnectionsOrUsersChannelThatFailsIsDroppedAndFailsAtOnce(string name)
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber();
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.SubscribeAsync)
+            ? Task.FromException<ChannelMessageQueue>(new RedisTimeoutException(CommandFlags.None, "no master for the slot yet", CommandStatus.Unknown))
+            : null;
+
+        var subscribe = () => subscriber.SubscribeAsync(RedisChannel.Literal(name));
+
+        await subscribe.Should().ThrowAsync<RedisTimeoutException>();
+        recorder.Calls.Select(c => c.Method.Name).Should().Equal(nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync));
+    }
+
     [Fact]
     public async Task ASubscribeThatFailsForAnotherReasonIsNotTriedAgain()
     {
         var (recorder, subscriber) = Recorder.ForSubscriber();
         recorder.Answer = _ => Task.FromException<ChannelMessageQueue>(new ObjectDisposedException("multiplexer"));
 
-        var subscribe = () => subscriber.SubscribeAsync(RedisChannel.Literal("a"));
+        var subscribe = () => subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:all"));
 
         await subscribe.Should().ThrowAsync<ObjectDisposedException>();
         recorder.Calls.Should().ContainSingle("a disposed multiplexer is no master failing over");
@@ -137,7 +155,7 @@ public sealed class ShardedSubscriberTests
             var proxy = Create<ISubscriber, Recorder>();
             var recorder = (Recorder)(object)proxy;
             recorder.Proxy = proxy;
-            return (recorder, ShardedSubscriber.Wrap(proxy));
+            return (recorder, ShardedSubscriber.Wrap(proxy, NullLogger.Instance));
         }
 
         /// <summary>A recorder of a multiplexer's calls, and the sharding multiplexer around it.</summary>
@@ -146,7 +164,7 @@ public sealed class ShardedSubscriberTests
             var proxy = Create<IConnectionMultiplexer, Recorder>();
             var recorder = (Recorder)(object)proxy;
             recorder.Proxy = proxy;
-            return (recorder, ShardedBackplaneMultiplexer.Wrap(proxy));
+            return (recorder, ShardedBackplaneMultiplexer.Wrap(proxy, NullLogger.Instance));
         }
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)

@@ -12,17 +12,20 @@ namespace RoomShare.RoomServer.Redis;
 public class ShardedBackplaneMultiplexer : DispatchProxy
 {
     private IConnectionMultiplexer _inner = null!;
+    private ILogger _logger = null!;
 
-    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner)
+    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner, ILogger logger)
     {
         var proxy = Create<IConnectionMultiplexer, ShardedBackplaneMultiplexer>();
-        ((ShardedBackplaneMultiplexer)(object)proxy)._inner = inner;
+        var sharded = (ShardedBackplaneMultiplexer)(object)proxy;
+        sharded._inner = inner;
+        sharded._logger = logger;
         return proxy;
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         var result = ProxiedCall.Invoke(_inner, targetMethod, args);
-        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!) : result;
+        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!, _logger) : result;
     }
 }

@@ -7,27 +7,37 @@ namespace RoomShare.RoomServer.Redis;
 /// A subscriber whose every channel is a shard channel (<see cref="ShardedChannels.For"/>), and whose subscriptions
 /// demand the master (<see cref="ShardedChannels.SubscribeFlags"/>). The rest is the subscriber's own.
 /// <para>
-/// A shard channel can be subscribed only while its slot's master is reachable, where a classic one took any node. SignalR
-/// subscribes its <c>all</c>, group and ack channels once, as it connects, and never again if that fails (the library would
-/// keep the failed subscription's queue, unread, and restore it): so a failed subscribe is dropped here and tried again,
-/// a second apart, through a shard's failover (<see cref="SubscribeTries"/>).
+/// A shard channel can be subscribed only while its slot's master is reachable, where a classic one took any node. A
+/// failed subscribe is dropped here at once (the library would keep its queue, unread, and restore it). SignalR subscribes
+/// its <c>all</c>, <c>internal:groups</c>, ack and return channels once, as it connects, and never again: those are tried
+/// again, a second apart, until made (warning 1023 each time) or the multiplexer is disposed. A connection's or a user's
+/// channel fails its connect at once, as before: SignalR subscribes a user's under one lock for every user of the replica,
+/// so waiting there would hold up every other connect, and the client connects again anyway.
 /// </para>
 /// </summary>
 // Public and not sealed: DispatchProxy derives the proxy type from it.
 public class ShardedSubscriber : DispatchProxy
 {
-    /// <summary>Tries of a subscribe, a second apart: longer than a shard's failover takes (DESIGN.md §2).</summary>
-    internal const int SubscribeTries = 20;
-
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     private ISubscriber _inner = null!;
+    private ILogger _logger = null!;
 
-    public static ISubscriber Wrap(ISubscriber inner)
+    public static ISubscriber Wrap(ISubscriber inner, ILogger logger)
     {
         var proxy = Create<ISubscriber, ShardedSubscriber>();
-        ((ShardedSubscriber)(object)proxy)._inner = inner;
+        var sharded = (ShardedSubscriber)(object)proxy;
+        sharded._inner = inner;
+        sharded._logger = logger;
         return proxy;
+    }
+
+    /// <summary>The channels SignalR subscribes once, as it connects (its hub's <c>all</c>, group management, acks, results).</summary>
+    internal static bool SubscribedOnce(RedisChannel channel)
+    {
+        var name = channel.ToString();
+        return name.EndsWith(":all", StringComparison.Ordinal) || name.EndsWith(":internal:groups", StringComparison.Ordinal)
+            || name.Contains(":internal:ack:", StringComparison.Ordinal) || name.Contains(":internal:return:", StringComparison.Ordinal);
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
@@ -58,11 +68,11 @@ public class ShardedSubscriber : DispatchProxy
             : ProxiedCall.Invoke(_inner, targetMethod, args);
     }
 
-    /// <summary>SignalR's subscribe (a queue it reads), tried again while the channel's master cannot be reached.</summary>
+    /// <summary>SignalR's subscribe (a queue it reads): dropped when it fails; tried again until made for a channel subscribed once.</summary>
     private async Task<ChannelMessageQueue> SubscribeQueueAsync(MethodInfo subscribe, object?[] args)
     {
         var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
-        for (var attempt = 1; ; attempt++)
+        while (true)
         {
             try
             {
@@ -71,10 +81,12 @@ public class ShardedSubscriber : DispatchProxy
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 await DropAsync(channel);
-                if (attempt == SubscribeTries)
+                if (!SubscribedOnce(channel))
                 {
                     throw;
                 }
+
+                RedisLog.SignalRChannelNotSubscribed(_logger, channel.ToString(), ex.Message);
             }
 
             await Task.Delay(RetryDelay);
