@@ -100,7 +100,11 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
     }
 
     /// <summary>One member of the room on each replica (added as joined, for the caller to dispose).</summary>
-    private async Task JoinOnEveryReplicaAsync(TestRoom room, string prefix, List<RoomFollower> members)
+    private Task JoinOnEveryReplicaAsync(TestRoom room, string prefix, List<RoomFollower> members) =>
+        JoinOnEveryReplicaAsync(cluster, room, prefix, members);
+
+    /// <summary>One member of the room on each replica of <paramref name="cluster"/> (added as joined, for the caller to dispose).</summary>
+    internal static async Task JoinOnEveryReplicaAsync(RedisClusterFixture cluster, TestRoom room, string prefix, List<RoomFollower> members)
     {
         foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
         {

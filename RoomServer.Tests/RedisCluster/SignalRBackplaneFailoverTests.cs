@@ -23,10 +23,7 @@ public sealed class SignalRBackplaneFailoverTests(RedisClusterFixture cluster) :
         var members = new List<RoomFollower>();
         try
         {
-            foreach (var (replica, i) in cluster.Replicas.Select((r, i) => (r, i)))
-            {
-                members.Add(await cluster.JoinAsync(room, "k" + i.ToString(CultureInfo.InvariantCulture), replica));
-            }
+            await PubSubLossTests.JoinOnEveryReplicaAsync(cluster, room, "k", members);
 
             var victim = await cluster.Redis.MasterOfAsync(PubSubLossTests.SignalRAll);
             var heir = await cluster.Redis.ReplicaOfAsync(victim.Port);
