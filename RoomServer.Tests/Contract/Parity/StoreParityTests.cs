@@ -75,7 +75,8 @@ public abstract class StoreParityTests(EmbeddedContractServer embedded, Contract
             await left.DrainAsync();
             await right.DrainAsync();
             var (leftStreams, rightStreams) = (left.EventStreams(), right.EventStreams());
-            leftStreams.Should().HaveSameCount(rightStreams, "both sides connected the same devices");
+            leftStreams.Should().HaveSameCount(rightStreams, "both sides connected the same devices (seed {0}; divergences so far:\n{1})",
+                seed, string.Join("\n", divergences.Take(StopAfterDivergences + 2)));
             foreach (var (l, r) in leftStreams.Zip(rightStreams).Where(p => p.First != p.Second))
             {
                 divergences.Insert(0, $"events:\n  embedded {l}\n  other    {r}");
