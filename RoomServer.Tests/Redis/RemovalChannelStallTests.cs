@@ -44,7 +44,7 @@ public sealed class RemovalChannelStallTests
 
             // Every held answer has arrived by now, and with it whatever a timed-out attempt still had to do.
             await Task.Delay(TimeSpan.FromSeconds(2));
-            LibrarySubscriptions.Count(redis.Connection.Connection, RedisMemberRemovalBroadcast.Channel).Handlers
+            LibrarySubscriptions.Count(redis.Connection.Connection, RedisMemberRemovalBroadcast.Name).Handlers
                 .Should().Be(1, "one handler hears the channel, whatever the timed-out attempts left");
 
             await broadcast.PublishAsync(new MemberRemovedNotice("r-stall", "m-1", "host"));

@@ -12,7 +12,8 @@ public sealed class RedisOptions
     /// <summary>
     /// <c>auto</c> (on exactly when the server is a cluster), <c>on</c> (SPUBLISH/SSUBSCRIBE; a
     /// non-cluster server then refuses to start), or <c>off</c> (classic PUBLISH/SUBSCRIBE, which a
-    /// cluster broadcasts to every node).
+    /// cluster broadcasts to every node). For every channel alike: rooms', <c>rs-removals</c> and
+    /// SignalR's own backplane's (ShardedChannels).
     /// </summary>
     public ShardedPubSubMode ShardedPubSub { get; set; } = ShardedPubSubMode.Auto;
 

@@ -74,6 +74,26 @@ public sealed class RedisConnection(
     public RedisTopology Topology => _topology ?? ResolveTopology()
         ?? throw RoomException.Unavailable("no Redis node is reachable yet; nothing was acknowledged — retry with the same opId (a hub call) or Idempotency-Key (an HTTP POST)");
 
+    /// <summary>
+    /// The topology once a node has been reached, waiting for that at most <paramref name="within"/> (a replica starts
+    /// before its connection does); <c>unavailable</c> after that, or at once when the settings cannot work.
+    /// </summary>
+    public async Task<RedisTopology> TopologyWhenKnownAsync(TimeSpan within)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return Topology;
+            }
+            catch (RoomException) when (_misconfigured is null && clock.Elapsed < within)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+
     /// <summary>The configured nodes' host:port only: the connection string may carry a password, and <c>/readyz</c> is public.</summary>
     private string ConfiguredEndpoints() =>
         string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(HostPort));
@@ -532,22 +552,13 @@ public sealed class RedisConnection(
     /// and would keep it — restoring it on every reconnect, filling it with nobody reading — after a subscribe that
     /// fails or times out; so then every handler of the channel goes. Only for a channel with one subscriber here
     /// (a room's, a beat's).
-    /// <para>
-    /// A shard channel on its master only, as the library knows the roles (it keeps the flag for its own restores too).
-    /// Left to prefer the master, a restore made while the master's subscription link was still reconnecting went to the
-    /// shard's replica, and the master's own restore a moment later subscribed it there as well: the channel stayed
-    /// subscribed on both nodes, each message delivered twice, for good (seen after every pub/sub connection of a
-    /// cluster was killed). The cost: after a failover, until the library has re-read the cluster's topology (a MOVED
-    /// asks it to), a re-subscription finds no master and fails; the backplane's passes and the beats retry every
-    /// second. A single server's replica promoted in its master's place is seen as a master only later still, so a
-    /// classic channel keeps the library's default and is not held up then.
-    /// </para>
+    /// A shard channel on its master only (<see cref="ShardedChannels.SubscribeFlags"/>).
     /// </summary>
     public async Task<ChannelMessageQueue> SubscribeQueueAsync(RedisChannel channel)
     {
         try
         {
-            return await CallAsync("subscribe", () => Subscriber.SubscribeAsync(channel, channel.IsSharded ? CommandFlags.DemandMaster : CommandFlags.None));
+            return await CallAsync("subscribe", () => Subscriber.SubscribeAsync(channel, ShardedChannels.SubscribeFlags(channel)));
         }
         catch (RoomException)
         {

@@ -68,4 +68,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1022, LogLevel.Information, "This process holds RoomServer__ReplicaId '{ReplicaId}' again: ready, and claiming order records")]
     public static partial void ReplicaIdHeldAgain(ILogger logger, string replicaId);
+
+    [LoggerMessage(1023, LogLevel.Warning, "SignalR's backplane channel {Channel} is not subscribed yet ({Reason}); trying again in 1 s")]
+    public static partial void SignalRChannelNotSubscribed(ILogger logger, string channel, string reason);
 }

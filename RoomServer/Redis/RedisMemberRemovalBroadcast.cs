@@ -7,8 +7,8 @@ using StackExchange.Redis;
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// Scaled mode's removal broadcast: one classic channel, <c>rs-removals</c>, that every replica
-/// subscribes to once (a cluster broadcasts a classic PUBLISH to every node; removals are rare).
+/// Scaled mode's removal broadcast: one channel, <c>rs-removals</c>, that every replica subscribes to once (a shard
+/// channel where room channels are sharded, on its slot's master; classic otherwise; removals are rare).
 /// StackExchange.Redis restores the subscription with its connection; after the room backplane's own
 /// re-subscription following a loss (<see cref="RedisBackplane.RestoredAfterLoss"/>: a restored connection,
 /// a failover, a replica that was deaf — and, while a cluster shard stays down, every few seconds) it is
@@ -26,7 +26,11 @@ public sealed class RedisMemberRemovalBroadcast(
     ReplicaShutdown shutdown,
     ILogger<RedisMemberRemovalBroadcast> logger) : IMemberRemovalBroadcast, IHostedService
 {
-    public static readonly RedisChannel Channel = RedisChannel.Literal("rs-removals");
+    /// <summary>The channel as named; made a shard channel where room channels are sharded (<see cref="Channel"/>).</summary>
+    public static readonly RedisChannel Name = RedisChannel.Literal("rs-removals");
+
+    /// <summary>The channel on this topology: every replica of a deployment decides it alike (RedisTopology).</summary>
+    private RedisChannel Channel => ShardedChannels.For(Name, redis.Topology.ShardedPubSub);
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
@@ -48,8 +52,8 @@ public sealed class RedisMemberRemovalBroadcast(
 
     public event Action? Resubscribed;
 
-    public Task PublishAsync(MemberRemovedNotice removal) =>
-        redis.PublishAsync(Channel, JsonSerializer.SerializeToUtf8Bytes(removal, WebJson));
+    public async Task PublishAsync(MemberRemovedNotice removal) =>
+        await redis.PublishAsync(Channel, JsonSerializer.SerializeToUtf8Bytes(removal, WebJson));
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -115,10 +119,11 @@ public sealed class RedisMemberRemovalBroadcast(
             try
             {
                 // Dropping this handler first keeps it registered once, whatever an earlier attempt left.
+                var channel = Channel;
                 await redis.CallAsync("subscribe", async () =>
                 {
-                    await redis.Subscriber.UnsubscribeAsync(Channel, OnMessage);
-                    await redis.Subscriber.SubscribeAsync(Channel, OnMessage);
+                    await redis.Subscriber.UnsubscribeAsync(channel, OnMessage);
+                    await redis.Subscriber.SubscribeAsync(channel, OnMessage, ShardedChannels.SubscribeFlags(channel));
                     return true;
                 });
                 return true;

@@ -1,0 +1,108 @@
+using System.Reflection;
+using StackExchange.Redis;
+
+namespace RoomShare.RoomServer.Redis;
+
+/// <summary>
+/// A subscriber whose every channel is a shard channel (<see cref="ShardedChannels.For"/>), and whose subscriptions
+/// demand the master (<see cref="ShardedChannels.SubscribeFlags"/>). The rest is the subscriber's own.
+/// <para>
+/// A shard channel can be subscribed only while its slot's master is reachable, where a classic one took any node. A
+/// failed subscribe is dropped here at once (the library would keep its queue, unread, and restore it). SignalR subscribes
+/// its <c>all</c>, <c>internal:groups</c>, ack and return channels once, as it connects, and never again: those are tried
+/// again, a second apart, until made (warning 1023 each time) or the multiplexer is disposed. A connection's or a user's
+/// channel fails its connect at once, as before: SignalR subscribes a user's under one lock for every user of the replica,
+/// so waiting there would hold up every other connect, and the client connects again anyway.
+/// </para>
+/// </summary>
+// Public and not sealed: DispatchProxy derives the proxy type from it.
+public class ShardedSubscriber : DispatchProxy
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private ISubscriber _inner = null!;
+    private ILogger _logger = null!;
+
+    public static ISubscriber Wrap(ISubscriber inner, ILogger logger)
+    {
+        var proxy = Create<ISubscriber, ShardedSubscriber>();
+        var sharded = (ShardedSubscriber)(object)proxy;
+        sharded._inner = inner;
+        sharded._logger = logger;
+        return proxy;
+    }
+
+    /// <summary>The channels SignalR subscribes once, as it connects (its hub's <c>all</c>, group management, acks, results).</summary>
+    internal static bool SubscribedOnce(RedisChannel channel)
+    {
+        var name = channel.ToString();
+        return name.EndsWith(":all", StringComparison.Ordinal) || name.EndsWith(":internal:groups", StringComparison.Ordinal)
+            || name.Contains(":internal:ack:", StringComparison.Ordinal) || name.Contains(":internal:return:", StringComparison.Ordinal);
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (args is null)
+        {
+            return ProxiedCall.Invoke(_inner, targetMethod, args);
+        }
+
+        var subscribe = targetMethod.Name is nameof(ISubscriber.Subscribe) or nameof(ISubscriber.SubscribeAsync);
+        var parameters = targetMethod.GetParameters();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (parameters[i].ParameterType == typeof(RedisChannel))
+            {
+                args[i] = ShardedChannels.For((RedisChannel)args[i]!, sharded: true);
+            }
+            else if (subscribe && parameters[i].ParameterType == typeof(CommandFlags))
+            {
+                // The master's only, whatever role was asked for (DemandReplica's bits are all the role bits).
+                args[i] = ((CommandFlags)args[i]! & ~CommandFlags.DemandReplica) | CommandFlags.DemandMaster;
+            }
+        }
+
+        return targetMethod.ReturnType == typeof(Task<ChannelMessageQueue>)
+            ? SubscribeQueueAsync(targetMethod, args)
+            : ProxiedCall.Invoke(_inner, targetMethod, args);
+    }
+
+    /// <summary>SignalR's subscribe (a queue it reads): dropped when it fails; tried again until made for a channel subscribed once.</summary>
+    private async Task<ChannelMessageQueue> SubscribeQueueAsync(MethodInfo subscribe, object?[] args)
+    {
+        var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
+        while (true)
+        {
+            try
+            {
+                return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                await DropAsync(channel);
+                if (!SubscribedOnce(channel))
+                {
+                    throw;
+                }
+
+                RedisLog.SignalRChannelNotSubscribed(_logger, channel.ToString(), ex.Message);
+            }
+
+            await Task.Delay(RetryDelay);
+        }
+    }
+
+    /// <summary>Every handler and queue of the channel, at once here; Redis is told if it answers within a second.</summary>
+    private async Task DropAsync(RedisChannel channel)
+    {
+        try
+        {
+            await _inner.UnsubscribeAsync(channel).WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Gone locally already; the server learns when the connection does.
+        }
+    }
+}
