@@ -47,44 +47,21 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
         services.AddSingleton<FailoverEpochs>();
 
+        services.AddSingleton<SignalRBackplaneConnector>();
         services.AddSignalR().AddStackExchangeRedis(connectionString);
-        services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RoomServerOptions>, RedisConnection, ILoggerFactory>((redis, room, rooms, loggers) =>
+        services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RoomServerOptions>, SignalRBackplaneConnector>((redis, room, connector) =>
         {
             redis.Configuration.ChannelPrefix = RedisChannel.Literal(SignalRChannelPrefix);
             redis.Configuration.AbortOnConnectFail = false;
             redis.Configuration.ClientName = room.Value.ReplicaId + "-signalr";
             redis.Configuration.Protocol = RedisProtocol.Resp2;
             redis.Configuration.AsyncTimeout = room.Value.StoreTimeoutMilliseconds;
-            redis.ConnectionFactory = log => ConnectSignalRBackplaneAsync(redis.Configuration, rooms, loggers.CreateLogger<ShardedSubscriber>(), log);
+            redis.ConnectionFactory = log => connector.ConnectAsync(redis.Configuration, log);
         });
         services.AddSingleton(typeof(RedisHubLifetimeManager<>));
         services.RemoveAll(typeof(HubLifetimeManager<>));
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RedisRoomHubLifetimeManager<>));
         return services;
-    }
-
-    /// <summary>How long SignalR's backplane waits at start for the rooms' connection to reach a node and learn the topology.</summary>
-    private static readonly TimeSpan BackplaneTopologyWait = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// Set once the first connect has waited: SignalR runs a later one under a lock each connect and send queue behind,
-    /// so while no node is reachable those fail at once rather than each waiting in turn.
-    /// </summary>
-    private static int _backplaneWaitedForTopology;
-
-    /// <summary>
-    /// SignalR's multiplexer, its channels sharded where the rooms' are. Decided by the rooms' own topology, so that
-    /// every replica publishes and subscribes each channel alike. SignalR connects as its hub is mapped, before the
-    /// rooms' connection starts: the first connect waits for the topology (<see cref="BackplaneTopologyWait"/>); with no
-    /// node reached by then it fails, and SignalR tries again at its next connect or send, which fails at once until a
-    /// node is reached — nothing of the backplane works without Redis anyway.
-    /// </summary>
-    private static async Task<IConnectionMultiplexer> ConnectSignalRBackplaneAsync(ConfigurationOptions configuration, RedisConnection rooms, ILogger logger, TextWriter log)
-    {
-        var wait = Interlocked.Exchange(ref _backplaneWaitedForTopology, 1) == 0 ? BackplaneTopologyWait : TimeSpan.Zero;
-        var sharded = (await rooms.TopologyWhenKnownAsync(wait)).ShardedPubSub;
-        var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log);
-        return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer, logger) : multiplexer;
     }
 }
 
