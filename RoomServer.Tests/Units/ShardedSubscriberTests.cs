@@ -44,6 +44,31 @@ public sealed class ShardedSubscriberTests
     }
 
     [Fact]
+    public async Task WhileTheMultiplexerIsNewASubscribeFirstWaitsForItsMastersLink()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber(linksSettleBy: Environment.TickCount64 + 30_000);
+        var asked = 0;
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.IsConnected) ? ++asked >= 3 : null;
+
+        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c"), CommandFlags.None);
+
+        recorder.Calls.Select(c => c.Method.Name).Should().Equal(
+            nameof(ISubscriber.IsConnected), nameof(ISubscriber.IsConnected), nameof(ISubscriber.IsConnected), nameof(ISubscriber.SubscribeAsync));
+        Channel(recorder.Calls[0]).IsSharded.Should().BeTrue("the link asked after is the shard channel's master's");
+    }
+
+    [Fact]
+    public async Task OnceTheLinksHadTimeToComeUpASubscribeNeverWaits()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber(linksSettleBy: Environment.TickCount64 - 1);
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.IsConnected) ? false : null;
+
+        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c"), CommandFlags.None);
+
+        recorder.Calls.Select(c => c.Method.Name).Should().Equal([nameof(ISubscriber.SubscribeAsync)], "in an outage a subscribe fails at once");
+    }
+
+    [Fact]
     public async Task APatternStaysAPattern()
     {
         var (recorder, subscriber) = Recorder.ForSubscriber();
@@ -150,12 +175,12 @@ public sealed class ShardedSubscriberTests
         public object Proxy { get; private set; } = null!;
 
         /// <summary>A recorder of a subscriber's calls, and the sharding subscriber around it.</summary>
-        public static (Recorder Recorder, ISubscriber Subscriber) ForSubscriber()
+        public static (Recorder Recorder, ISubscriber Subscriber) ForSubscriber(long linksSettleBy = 0)
         {
             var proxy = Create<ISubscriber, Recorder>();
             var recorder = (Recorder)(object)proxy;
             recorder.Proxy = proxy;
-            return (recorder, ShardedSubscriber.Wrap(proxy, NullLogger.Instance));
+            return (recorder, ShardedSubscriber.Wrap(proxy, NullLogger.Instance, linksSettleBy));
         }
 
         /// <summary>A recorder of a multiplexer's calls, and the sharding multiplexer around it.</summary>

@@ -13,19 +13,24 @@ public class ShardedBackplaneMultiplexer : DispatchProxy
 {
     private IConnectionMultiplexer _inner = null!;
     private ILogger _logger = null!;
+    private long _linksSettleBy;
 
-    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner, ILogger logger)
+    /// <param name="inner">The library's multiplexer, just connected.</param>
+    /// <param name="logger">For its subscriber.</param>
+    /// <param name="linksSettle">How long from now its subscriber waits for a master's link before subscribing (<see cref="ShardedSubscriber"/>).</param>
+    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner, ILogger logger, TimeSpan linksSettle = default)
     {
         var proxy = Create<IConnectionMultiplexer, ShardedBackplaneMultiplexer>();
         var sharded = (ShardedBackplaneMultiplexer)(object)proxy;
         sharded._inner = inner;
         sharded._logger = logger;
+        sharded._linksSettleBy = Environment.TickCount64 + (long)linksSettle.TotalMilliseconds;
         return proxy;
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         var result = ProxiedCall.Invoke(_inner, targetMethod, args);
-        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!, _logger) : result;
+        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!, _logger, _linksSettleBy) : result;
     }
 }

@@ -14,21 +14,34 @@ namespace RoomShare.RoomServer.Redis;
 /// channel fails its connect at once, as before: SignalR subscribes a user's under one lock for every user of the replica,
 /// so waiting there would hold up every other connect, and the client connects again anyway.
 /// </para>
+/// <para>
+/// A new multiplexer's links to some masters may still be coming up (its connect returns after its connect timeout
+/// whether or not every node answered): until <c>linksSettleBy</c>, a subscribe first waits for its master's subscription
+/// link, so that a replica's first clients are not refused for it. After that a subscribe never waits: in an outage it
+/// fails at once, as above.
+/// </para>
 /// </summary>
 // Public and not sealed: DispatchProxy derives the proxy type from it.
 public class ShardedSubscriber : DispatchProxy
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan LinkPollInterval = TimeSpan.FromMilliseconds(20);
+
     private ISubscriber _inner = null!;
     private ILogger _logger = null!;
+    private long _linksSettleBy;
 
-    public static ISubscriber Wrap(ISubscriber inner, ILogger logger)
+    /// <param name="inner">The library's subscriber.</param>
+    /// <param name="logger">Where a once-only channel's failed attempts are told.</param>
+    /// <param name="linksSettleBy">Until this <see cref="Environment.TickCount64"/>, a subscribe first waits for its master's link.</param>
+    public static ISubscriber Wrap(ISubscriber inner, ILogger logger, long linksSettleBy = 0)
     {
         var proxy = Create<ISubscriber, ShardedSubscriber>();
         var sharded = (ShardedSubscriber)(object)proxy;
         sharded._inner = inner;
         sharded._logger = logger;
+        sharded._linksSettleBy = linksSettleBy;
         return proxy;
     }
 
@@ -74,6 +87,7 @@ public class ShardedSubscriber : DispatchProxy
         var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
         while (true)
         {
+            await WhileLinkComesUpAsync(channel);
             try
             {
                 return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
@@ -90,6 +104,15 @@ public class ShardedSubscriber : DispatchProxy
             }
 
             await Task.Delay(RetryDelay);
+        }
+    }
+
+    /// <summary>While the multiplexer is new, until the channel's master has a subscription link.</summary>
+    private async Task WhileLinkComesUpAsync(RedisChannel channel)
+    {
+        while (Environment.TickCount64 < _linksSettleBy && !_inner.IsConnected(channel))
+        {
+            await Task.Delay(LinkPollInterval);
         }
     }
 
