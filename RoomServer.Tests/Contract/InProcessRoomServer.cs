@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace RoomShare.RoomServer.Tests.Contract;
 
@@ -35,6 +36,12 @@ public sealed class InProcessRoomServer : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (ServerLogFile.Folder is { } folder)
+        {
+            var path = Path.Combine(folder, $"server-{BaseUrl.Port}-{Guid.NewGuid():N}.log");
+            builder.ConfigureLogging(logging => logging.AddProvider(new ServerLogFile(path)).AddFilter<ServerLogFile>("Microsoft.AspNetCore.SignalR", LogLevel.Debug));
         }
 
         if (_configureServices is { } configure)
