@@ -1,0 +1,55 @@
+using System.Globalization;
+using RoomShare.RoomServer.Tests.Contract;
+using RoomShare.RoomServer.Tests.Infrastructure;
+
+namespace RoomShare.RoomServer.Tests.RedisCluster;
+
+/// <summary>
+/// Two replicas in one process on one cluster, as the suite runs its in-process servers: each waits for its own
+/// connection's topology and subscribes SignalR's <c>all</c> channel at start, with no client connected. The wait was
+/// once the process's (a static flag): every server after the first failed its backplane connect at start and made its
+/// multiplexer only at its first client's connect.
+/// </summary>
+[Trait("Suite", "RedisCluster")]
+public sealed class InProcessBackplaneStartTests(RedisClusterContractServer first) : IClassFixture<RedisClusterContractServer>
+{
+    [Fact]
+    public async Task ASecondReplicaInTheSameProcessSubscribesSignalRsAllChannelAtStartToo()
+    {
+        await using var second = new SecondServer(first.Cluster);
+        await second.InitializeAsync();
+
+        var subscribed = await Poll.UntilSettledAsync(
+            async () =>
+            {
+                var total = 0L;
+                foreach (var node in first.Cluster.Nodes)
+                {
+                    var counts = (object?[])(await RespClient.ExecuteAsync(node.Port, ["PUBSUB", "SHARDNUMSUB", PubSubLossTests.SignalRAll], TimeSpan.FromSeconds(5)))!;
+                    total += Convert.ToInt64(counts[1], CultureInfo.InvariantCulture);
+                }
+
+                return total;
+            },
+            total => total == 2,
+            TimeSpan.FromSeconds(30));
+
+        subscribed.Should().Be(2, "each of the two in-process replicas subscribes it once, at start, with no client connected");
+    }
+
+    /// <summary>Another in-process replica on the fixture's cluster, which it leaves running.</summary>
+    private sealed class SecondServer(RedisClusterProcess cluster) : ContractServer, IAsyncDisposable
+    {
+        protected override Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
+            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Redis"] = cluster.ConnectionString,
+                ["RoomServer:StoreTimeoutMilliseconds"] = "1500",
+                ["RoomServer:ReplicaId"] = ReplicaId + "-second", // one id is one live replica (DESIGN.md §8)
+            });
+
+        protected override Task StopBackingServicesAsync() => Task.CompletedTask;
+
+        async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+    }
+}
