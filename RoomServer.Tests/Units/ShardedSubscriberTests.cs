@@ -43,29 +43,59 @@ public sealed class ShardedSubscriberTests
         Flags(recorder.Calls[1]).Should().Be(CommandFlags.None);
     }
 
+    /// <summary>A new multiplexer's link to the channel's master may still be coming up: a connection's channel is tried again.</summary>
     [Fact]
-    public async Task WhileTheMultiplexerIsNewASubscribeFirstWaitsForItsMastersLink()
+    public async Task WhileTheMultiplexerIsNewAConnectionsFailedSubscribeIsDroppedAndTriedAgain()
     {
         var (recorder, subscriber) = Recorder.ForSubscriber(linksSettleBy: Environment.TickCount64 + 30_000);
-        var asked = 0;
-        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.IsConnected) ? ++asked >= 3 : null;
+        var refusals = 2;
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.SubscribeAsync) && refusals-- > 0
+            ? Task.FromException<ChannelMessageQueue>(new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "the master's link is not up yet", null, CommandStatus.Unknown))
+            : null;
 
-        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c"), CommandFlags.None);
+        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c1"));
 
         recorder.Calls.Select(c => c.Method.Name).Should().Equal(
-            nameof(ISubscriber.IsConnected), nameof(ISubscriber.IsConnected), nameof(ISubscriber.IsConnected), nameof(ISubscriber.SubscribeAsync));
-        Channel(recorder.Calls[0]).IsSharded.Should().BeTrue("the link asked after is the shard channel's master's");
+            nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync),
+            nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync),
+            nameof(ISubscriber.SubscribeAsync));
     }
 
     [Fact]
-    public async Task OnceTheLinksHadTimeToComeUpASubscribeNeverWaits()
+    public async Task OnceTheLinksHadTimeToComeUpAConnectionsFailedSubscribeIsNotTriedAgain()
     {
         var (recorder, subscriber) = Recorder.ForSubscriber(linksSettleBy: Environment.TickCount64 - 1);
-        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.IsConnected) ? false : null;
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.SubscribeAsync)
+            ? Task.FromException<ChannelMessageQueue>(new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "no master for the slot", null, CommandStatus.Unknown))
+            : null;
 
-        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c"), CommandFlags.None);
+        var subscribe = () => subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c1"));
 
-        recorder.Calls.Select(c => c.Method.Name).Should().Equal([nameof(ISubscriber.SubscribeAsync)], "in an outage a subscribe fails at once");
+        await subscribe.Should().ThrowAsync<RedisConnectionException>("in an outage a connect fails at once");
+        recorder.Calls.Select(c => c.Method.Name).Should().Equal(nameof(ISubscriber.SubscribeAsync), nameof(ISubscriber.UnsubscribeAsync));
+    }
+
+    [Theory]
+    [InlineData("rs-signalrHub:all", true)]
+    [InlineData("rs-signalrHub:internal:groups", true)]
+    [InlineData("rs-signalrHub:internal:ack:server_1", true)]
+    [InlineData("rs-signalrHub:internal:return:server_1", true)]
+    [InlineData("rs-signalrHub:connection:c1", false)]
+    [InlineData("rs-signalrHub:user:room/ann", false)]
+    [InlineData("rs-signalrHub:group:g", false)]
+    public void TheChannelsSignalRSubscribesOnceAreItsAllGroupsAckAndReturnChannels(string name, bool once) =>
+        ShardedSubscriber.SubscribedOnce(RedisChannel.Literal(name)).Should().Be(once);
+
+    [Fact]
+    public void NoChannelStaysNone()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber();
+
+        subscriber.IsConnected();
+
+        var asked = Channel(recorder.Calls.Single());
+        asked.IsNullOrEmpty.Should().BeTrue();
+        asked.IsSharded.Should().BeFalse("the library's \"any server\" question is not made about one shard");
     }
 
     [Fact]

@@ -12,9 +12,12 @@ namespace RoomShare.RoomServer.Redis;
 /// </summary>
 public static class ShardedChannels
 {
-    /// <summary>The channel as a shard channel where channels are sharded; as it is otherwise (patterns cannot be).</summary>
+    /// <summary>
+    /// The channel as a shard channel where channels are sharded; as it is otherwise (patterns cannot be), and no channel
+    /// stays none (the library's "any server" in its questions).
+    /// </summary>
     public static RedisChannel For(RedisChannel channel, bool sharded) =>
-        sharded && !channel.IsSharded && !channel.IsPattern ? RedisChannel.Sharded((byte[])channel!) : channel;
+        sharded && !channel.IsNullOrEmpty && !channel.IsSharded && !channel.IsPattern ? RedisChannel.Sharded((byte[])channel!) : channel;
 
     /// <summary>
     /// A shard channel on its master only, as the library knows the roles (it keeps the flag for its own restores too).

@@ -16,9 +16,10 @@ namespace RoomShare.RoomServer.Redis;
 /// </para>
 /// <para>
 /// A new multiplexer's links to some masters may still be coming up (its connect returns after its connect timeout
-/// whether or not every node answered): until <c>linksSettleBy</c>, a subscribe first waits for its master's subscription
-/// link, so that a replica's first clients are not refused for it. After that a subscribe never waits: in an outage it
-/// fails at once, as above.
+/// whether or not every node answered): until <c>linksSettleBy</c>, any failed subscribe is tried again, a tenth of a
+/// second apart, so that a replica's first clients are not refused for it. (Asking the library whether the channel's
+/// link is up cannot tell: a slot whose master has no link is answered with any other master.) After that a connection's
+/// or user's subscribe is never tried again: in an outage it fails, as above.
 /// </para>
 /// </summary>
 // Public and not sealed: DispatchProxy derives the proxy type from it.
@@ -26,7 +27,7 @@ public class ShardedSubscriber : DispatchProxy
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    private static readonly TimeSpan LinkPollInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan WhileNewRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private ISubscriber _inner = null!;
     private ILogger _logger = null!;
@@ -34,7 +35,7 @@ public class ShardedSubscriber : DispatchProxy
 
     /// <param name="inner">The library's subscriber.</param>
     /// <param name="logger">Where a once-only channel's failed attempts are told.</param>
-    /// <param name="linksSettleBy">Until this <see cref="Environment.TickCount64"/>, a subscribe first waits for its master's link.</param>
+    /// <param name="linksSettleBy">Until this <see cref="Environment.TickCount64"/>, every failed subscribe is tried again.</param>
     public static ISubscriber Wrap(ISubscriber inner, ILogger logger, long linksSettleBy = 0)
     {
         var proxy = Create<ISubscriber, ShardedSubscriber>();
@@ -81,13 +82,16 @@ public class ShardedSubscriber : DispatchProxy
             : ProxiedCall.Invoke(_inner, targetMethod, args);
     }
 
-    /// <summary>SignalR's subscribe (a queue it reads): dropped when it fails; tried again until made for a channel subscribed once.</summary>
+    /// <summary>
+    /// SignalR's subscribe (a queue it reads): dropped when it fails; tried again while the multiplexer is new, and until
+    /// made for a channel subscribed once.
+    /// </summary>
     private async Task<ChannelMessageQueue> SubscribeQueueAsync(MethodInfo subscribe, object?[] args)
     {
         var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
         while (true)
         {
-            await WhileLinkComesUpAsync(channel);
+            bool whileNew;
             try
             {
                 return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
@@ -95,28 +99,27 @@ public class ShardedSubscriber : DispatchProxy
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 await DropAsync(channel);
-                if (!SubscribedOnce(channel))
+                whileNew = Environment.TickCount64 < _linksSettleBy;
+                if (!whileNew && !SubscribedOnce(channel))
                 {
                     throw;
                 }
 
-                RedisLog.SignalRChannelNotSubscribed(_logger, channel.ToString(), ex.Message);
+                if (!whileNew)
+                {
+                    RedisLog.SignalRChannelNotSubscribed(_logger, channel.ToString(), ex.Message);
+                }
             }
 
-            await Task.Delay(RetryDelay);
+            await Task.Delay(whileNew ? WhileNewRetryDelay : RetryDelay);
         }
     }
 
-    /// <summary>While the multiplexer is new, until the channel's master has a subscription link.</summary>
-    private async Task WhileLinkComesUpAsync(RedisChannel channel)
-    {
-        while (Environment.TickCount64 < _linksSettleBy && !_inner.IsConnected(channel))
-        {
-            await Task.Delay(LinkPollInterval);
-        }
-    }
-
-    /// <summary>Every handler and queue of the channel, at once here; Redis is told if it answers within a second.</summary>
+    /// <summary>
+    /// Every handler and queue of the channel, at once here: SignalR keeps one queue per channel. Redis may not be told
+    /// (a failed subscribe may have no server left to tell), so one answered late can stay subscribed there, unread,
+    /// until its connection drops.
+    /// </summary>
     private async Task DropAsync(RedisChannel channel)
     {
         try

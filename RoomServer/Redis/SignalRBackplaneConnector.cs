@@ -27,6 +27,7 @@ public sealed class SignalRBackplaneConnector(RedisConnection rooms, ILogger<Sha
         var wait = Interlocked.Exchange(ref _waitedForTopology, 1) == 0 ? TopologyWait : TimeSpan.Zero;
         var sharded = (await rooms.TopologyWhenKnownAsync(wait)).ShardedPubSub;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log);
+        multiplexer.AddLibraryNameSuffix("SignalR"); // as SignalR names its own
         return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer, logger, TimeSpan.FromMilliseconds(configuration.ConnectTimeout)) : multiplexer;
     }
 }
