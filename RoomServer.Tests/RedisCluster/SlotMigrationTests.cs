@@ -225,7 +225,18 @@ public sealed class SlotMigrationTests(RedisClusterFixture cluster, ITestOutputH
                 var held = await write.Invoking(w => w).Should().NotThrowAsync(
                     $"home's replica confirms the write; the moved slot is another room's (home was stopped {stopped.ElapsedMilliseconds} ms, try {attempt})");
                 held.Which.Version.Should().Be(first.Version + 1);
-                (await ErrorsAsync(source, "MOVED")).Should().BeGreaterThan(movedBefore, "the moved room's write was redirected while Ann's was in flight");
+                var movedAfter = await ErrorsAsync(source, "MOVED");
+                if (movedAfter == movedBefore && attempt < Tries)
+                {
+                    // The replica learnt the move before its write (a call of its own answered MOVED, or a re-read of the
+                    // slot map, between the move and the count): the write went straight to the target, and nothing was
+                    // redirected while Ann's was in flight. Seen once in a whole CI run on a loaded box.
+                    output.WriteLine($"try {attempt}: no MOVED from {source.Port} after the move (the replica knew it already): inconclusive, again with other rooms");
+                    (await redirected).Dispose();
+                    continue;
+                }
+
+                movedAfter.Should().BeGreaterThan(movedBefore, "the moved room's write was redirected while Ann's was in flight");
 
                 // That write is confirmed where it ran, on the target (whose replica runs).
                 using var response = await redirected;
