@@ -159,6 +159,18 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     public async Task<int> KeySlotAsync(string key) =>
         int.Parse((await _nodes.First(n => n.IsRunning).ExecuteAsync("CLUSTER", "KEYSLOT", key))!, CultureInfo.InvariantCulture);
 
+    /// <summary>A shard channel's subscribers, summed over every running node (<c>PUBSUB SHARDNUMSUB</c>).</summary>
+    public async Task<long> ShardSubscribersAsync(string channel)
+    {
+        var total = 0L;
+        foreach (var node in _nodes.Where(n => n.IsRunning))
+        {
+            total += await node.ShardSubscribersAsync(channel);
+        }
+
+        return total;
+    }
+
     /// <summary>The master node that serves <paramref name="key"/> now.</summary>
     public async Task<Node> MasterOfAsync(string key)
     {
@@ -313,6 +325,10 @@ public sealed class RedisClusterProcess : IAsyncDisposable
                 _ => throw new InvalidOperationException($"unexpected reply to {string.Join(' ', command)}"),
             };
         }
+
+        /// <summary>A shard channel's subscribers on this node (<c>PUBSUB SHARDNUMSUB</c>).</summary>
+        public async Task<long> ShardSubscribersAsync(string channel) =>
+            Convert.ToInt64(((object?[])(await RespClient.ExecuteAsync(Port, ["PUBSUB", "SHARDNUMSUB", channel], CommandTimeout))!)[1], CultureInfo.InvariantCulture);
 
         /// <summary>The first element of an array reply (e.g. ROLE → "master"), or "" for none.</summary>
         public async Task<string> ExecuteListHeadAsync(params string[] command) =>

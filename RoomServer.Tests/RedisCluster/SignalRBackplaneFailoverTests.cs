@@ -1,4 +1,3 @@
-using System.Globalization;
 using RoomShare.RoomServer.Tests.Cluster;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -27,12 +26,12 @@ public sealed class SignalRBackplaneFailoverTests(RedisClusterFixture cluster) :
 
             var victim = await cluster.Redis.MasterOfAsync(PubSubLossTests.SignalRAll);
             var heir = await cluster.Redis.ReplicaOfAsync(victim.Port);
-            (await SubscribersAsync(victim)).Should().Be(cluster.Replicas.Count, $"every replica subscribes the all channel on its master {victim}");
+            (await victim.ShardSubscribersAsync(PubSubLossTests.SignalRAll)).Should().Be(cluster.Replicas.Count, $"every replica subscribes the all channel on its master {victim}");
 
             victim.Kill();
             await RedisClusterProcess.TakeOverAsync(heir, TimeSpan.FromSeconds(30));
 
-            var subscribed = await Poll.UntilSettledAsync(() => SubscribersAsync(heir), n => n == cluster.Replicas.Count, ResubscribedTimeout);
+            var subscribed = await Poll.UntilSettledAsync(() => heir.ShardSubscribersAsync(PubSubLossTests.SignalRAll), n => n == cluster.Replicas.Count, ResubscribedTimeout);
             subscribed.Should().Be(cluster.Replicas.Count, $"every replica subscribes the all channel again on the promoted master {heir}");
             await PubSubLossTests.ShouldTellEveryMemberOnceAsync(cluster, members, "after a master died");
         }
@@ -40,11 +39,5 @@ public sealed class SignalRBackplaneFailoverTests(RedisClusterFixture cluster) :
         {
             await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
         }
-    }
-
-    private static async Task<long> SubscribersAsync(RedisClusterProcess.Node node)
-    {
-        var counts = (object?[])(await RespClient.ExecuteAsync(node.Port, ["PUBSUB", "SHARDNUMSUB", PubSubLossTests.SignalRAll], TimeSpan.FromSeconds(5)))!;
-        return Convert.ToInt64(counts[1], CultureInfo.InvariantCulture);
     }
 }

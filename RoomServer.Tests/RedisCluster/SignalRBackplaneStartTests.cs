@@ -1,4 +1,3 @@
-using System.Globalization;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.RedisCluster;
@@ -17,19 +16,7 @@ public sealed class SignalRBackplaneStartTests(RedisClusterFixture cluster) : IC
     public async Task EveryReplicaSubscribesSignalRsAllChannelAsAShardChannelAtStartWithNoClientConnected()
     {
         var subscribed = await Poll.UntilSettledAsync(
-            async () =>
-            {
-                var total = 0L;
-                foreach (var node in cluster.Redis.Nodes)
-                {
-                    var counts = (object?[])(await RespClient.ExecuteAsync(node.Port, ["PUBSUB", "SHARDNUMSUB", SignalRAll], TimeSpan.FromSeconds(5)))!;
-                    total += Convert.ToInt64(counts[1], CultureInfo.InvariantCulture);
-                }
-
-                return total;
-            },
-            total => total == cluster.Replicas.Count,
-            TimeSpan.FromSeconds(30));
+            () => cluster.Redis.ShardSubscribersAsync(SignalRAll), total => total == cluster.Replicas.Count, TimeSpan.FromSeconds(30));
 
         subscribed.Should().Be(cluster.Replicas.Count, $"each of the {cluster.Replicas.Count} replicas subscribes {SignalRAll} once, at start");
     }
