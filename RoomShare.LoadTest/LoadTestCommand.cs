@@ -48,6 +48,7 @@ public static class LoadTestCommand
             return await LoadRun.RunAsync(options, cancellationToken);
         });
         root.Subcommands.Add(Tail.TailCommand.Create());
+        root.Subcommands.Add(Tail.GcCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,19 @@
+namespace RoomShare.LoadTest.Tail;
+
+public enum GcPhaseEventKind
+{
+    /// <summary><c>GCSuspendEEStart</c>: the runtime starts stopping the threads.</summary>
+    SuspendStart,
+
+    /// <summary><c>GCStart</c>: the collection itself begins (<see cref="GcPhaseEvent.Value"/>: the generation).</summary>
+    GcStart,
+
+    /// <summary><c>GCMarkWithType</c>: a mark phase ended (<see cref="GcPhaseEvent.Value"/>: its root type).</summary>
+    MarkEnd,
+
+    /// <summary><c>GCRestartEEStop</c>: the threads run again.</summary>
+    RestartStop,
+}
+
+/// <summary>One event of a GC pause, in milliseconds on the trace's clock.</summary>
+public readonly record struct GcPhaseEvent(GcPhaseEventKind Kind, double Ms, int Value = 0);
