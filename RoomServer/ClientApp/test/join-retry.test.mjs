@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JOIN_RETRY_DELAYS_MS, JoinRetry, joinFailureKind, joinLoopStatus, joinRetryDelay } from '../src/js/join-retry.js';
+import { JOIN_RETRY_DELAYS_MS, JoinRetry, joinFailureKind, joinRetryDelay } from '../src/js/join-retry.js';
 import { RoomSession } from '../src/js/room-session.js';
 import { fromSnapshot } from '../src/js/room-state.js';
 import { isFatal, joinLimit, parseHubError } from '../src/js/errors.js';
@@ -42,7 +42,7 @@ class FakeClock {
  * A restored page (state and presses from before the drop) wired as app.js wires it: JoinRetry over the
  * session's join, retrying what joinFailureKind calls 'retry'.
  */
-function page(hub, clock = new FakeClock(), schedule = clock.setTimer, { everLive = false } = {}) {
+function page(hub, clock = new FakeClock(), schedule = clock.setTimer) {
   let n = 0;
   let retry = null;
   const session = new RoomSession({
@@ -50,7 +50,7 @@ function page(hub, clock = new FakeClock(), schedule = clock.setTimer, { everLiv
     requestJoin: () => { retry.run(); }, // background joins go through the page's loop, as app.js wires them
     schedule, // Position graces
   });
-  const seen = { joined: 0, waiting: 0, gaveUp: 0, failures: [], status: everLive ? 'live' : 'connecting' };
+  const seen = { joined: 0, waiting: 0, gaveUp: 0, failures: [] };
   retry = new JoinRetry({
     join: () => session.join(),
     onFailure: (error) => {
@@ -60,10 +60,9 @@ function page(hub, clock = new FakeClock(), schedule = clock.setTimer, { everLiv
       seen.failures.push(kind); // app.js: 'fatal' shows the refusal and stops the connection
       return kind === 'retry';
     },
-    // The page's status as app.js sets it from the loop.
-    onJoined: () => { seen.joined += 1; everLive = true; seen.status = joinLoopStatus('joined', { everLive }); },
-    onWaiting: () => { seen.waiting += 1; seen.status = joinLoopStatus('waiting', { everLive }); },
-    onGiveUp: () => { seen.gaveUp += 1; seen.status = joinLoopStatus('gaveUp', { everLive }); },
+    onJoined: () => { seen.joined += 1; },
+    onWaiting: () => { seen.waiting += 1; },
+    onGiveUp: () => { seen.gaveUp += 1; },
     giveUpAfterMs: GIVE_UP_MS,
     now: clock.now,
     setTimer: clock.setTimer,
@@ -99,30 +98,6 @@ test('a Join refused unavailable for longer than the old six attempts is retried
   assert.equal(seen.joined, 1);
   assert.deepEqual(hub.callsOf('AdjustChoice').map((c) => c.args[3]), presses, 'the pending presses go out with their opIds');
   assert.equal(retry.running, false);
-});
-
-test('a live page whose resume is refused unavailable does not read Live while the Join waits, and reads Live once it lands', async () => {
-  const hub = new FakeHub();
-  const { session, retry, seen, clock } = page(hub, new FakeClock(), undefined, { everLive: true });
-  const done = retry.run(); // a resume the session asked for (a gap, a Position ahead)
-  await flushMicrotasks();
-  assert.equal(seen.status, 'live', 'the first attempt is in flight: nothing said yet');
-  hub.last('Join').reject(new Error(UNAVAILABLE));
-  await flushMicrotasks();
-  assert.equal(clock.timers.length, 1, 'waiting to try again');
-  assert.equal(seen.status, 'reconnecting');
-  await clock.next();
-  hub.last('Join').resolve(resumed);
-  await done;
-  assert.equal(session.joined, true);
-  assert.equal(seen.status, 'live');
-});
-
-test('the join loop status: Live only once joined; connecting or reconnecting while a Join waits; offline once the loop gave up', () => {
-  assert.equal(joinLoopStatus('joined', { everLive: false }), 'live');
-  assert.equal(joinLoopStatus('waiting', { everLive: false }), 'connecting', 'never live yet: the first Join');
-  assert.equal(joinLoopStatus('waiting', { everLive: true }), 'reconnecting');
-  assert.equal(joinLoopStatus('gaveUp', { everLive: true }), 'offline', 'the page stopped trying; Retry is offered');
 });
 
 test('the backoff grows and is capped', () => {
@@ -205,7 +180,6 @@ test('past the give-up horizon the loop stops and says so once; run() (the Retry
     await clock.next();
   }
   assert.equal(seen.gaveUp, 1, 'the loop gave up once, within 1000 Joins');
-  assert.equal(seen.status, 'offline');
   await done;
   assert.ok(clock.time <= GIVE_UP_MS, 'never waits past the horizon');
   assert.ok(joins > 40, `kept trying for ten minutes (${joins} Joins)`);

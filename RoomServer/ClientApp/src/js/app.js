@@ -18,7 +18,7 @@ import {
   isOtherJoinLink, linkRefusal, parseFragment, readJoinLink, surelyExpired,
 } from './token.js';
 import { hubUrl } from './hub-url.js';
-import { JoinRetry, joinFailureKind, joinLoopStatus } from './join-retry.js';
+import { JoinRetry, joinFailureKind } from './join-retry.js';
 import { startRetryDelay } from './connect-retry.js';
 
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes (a Join refused meanwhile too). */
@@ -477,16 +477,12 @@ const joinRetry = new JoinRetry({
   onJoined: () => {
     everLive = true;
     forgetRemoved(sessionStorage, link.roomId, link.memberId); // a newer token admitted us again
-    setStatus(joinLoopStatus('joined', { everLive }));
+    setStatus('live');
     if (clearedByJoin($('error').dataset.code)) hideError();
   },
   // Not a dead end: the page says it is waiting for the server, and keeps the presses made meanwhile.
-  onWaiting: () => {
-    setStatus(joinLoopStatus('waiting', { everLive }));
-    showError('join_waiting', '', { sticky: true });
-  },
+  onWaiting: () => showError('join_waiting', '', { sticky: true }),
   onGiveUp: (error) => {
-    setStatus(joinLoopStatus('gaveUp', { everLive }));
     const parsed = parseHubError(error);
     showError(parsed?.code ?? 'unavailable', parsed?.text ?? '', { sticky: true, retry: () => joinRoom() });
   },

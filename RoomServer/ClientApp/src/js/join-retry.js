@@ -28,18 +28,6 @@ export function joinFailureKind(parsed, { removed, connected, isFatal, joinLimit
   return 'retry';
 }
 
-/**
- * What the page's status reads as its join loop goes: Live only once a Join landed. While a Join waits to be tried
- * again (a resume after a gap, or the page's own Join) the member is not in the room yet: their presses wait for
- * it, and so do the owner's controls, so the page does not say Live. `event`: 'joined' | 'waiting' | 'gaveUp'.
- * `everLive`: the page has been Live before (then it is reconnecting, not connecting).
- */
-export function joinLoopStatus(event, { everLive }) {
-  if (event === 'joined') return 'live';
-  if (event === 'gaveUp') return 'offline';
-  return everLive ? 'reconnecting' : 'connecting';
-}
-
 export class JoinRetry {
   /**
    * @param {object} options
