@@ -14,7 +14,7 @@ public sealed class LoadToolGcPhasesTests
 
     private static GcPhaseEvent Start(double ms, int generation) => new(GcPhaseEventKind.GcStart, ms, generation);
 
-    private static GcPhaseEvent Mark(double ms, int type) => new(GcPhaseEventKind.MarkEnd, ms, type);
+    private static GcPhaseEvent Mark(double ms, int type, int heap = 0, long bytes = 0) => new(GcPhaseEventKind.MarkEnd, ms, type, heap, bytes);
 
     private static GcPhaseEvent Restart(double ms) => new(GcPhaseEventKind.RestartStop, ms);
 
@@ -45,20 +45,59 @@ public sealed class LoadToolGcPhasesTests
     }
 
     [Fact]
-    public void ThreadsStoppedForSomethingElseAndPausesTheTraceCutAreLeftOut()
+    public void PausesTheTraceCutAreLeftOutAndAPauseWithNoCollectionIsKeptApart()
     {
         var pauses = GcPhases.Split(
         [
             Mark(1, 3), Restart(2), // the trace began mid-pause
-            Suspend(10), Restart(11), // suspended, but no collection
+            Suspend(10), Restart(11), // suspended, but no collection started: a background GC's final pause, say
             Suspend(20), Suspend(20.5), Start(21, 1), Mark(25, 3), Restart(26), // a second suspend keeps the first
             Suspend(30), Start(30.2, 0), Mark(31, 0), // the trace ended mid-pause
         ]);
 
-        var pause = pauses.Should().ContainSingle().Subject;
-        pause.Generation.Should().Be(1);
-        pause.PauseMs.Should().Be(6);
-        pause.PhaseMs[GcPhases.Suspension].Should().Be(1);
+        pauses.Should().HaveCount(2);
+        pauses[0].Generation.Should().BeNull();
+        pauses[0].PauseMs.Should().Be(1);
+        pauses[1].Generation.Should().Be(1);
+        pauses[1].PauseMs.Should().Be(6);
+        pauses[1].PhaseMs[GcPhases.Suspension].Should().Be(1);
+    }
+
+    [Fact]
+    public void ASecondCollectionInOnePauseEndsTheFirstsStretchAndBeginsItsOwn()
+    {
+        var pauses = GcPhases.Split(
+        [
+            Suspend(0), Start(1, 1), Mark(3, 3), // a gen1 collection...
+            Start(5, 2), Mark(6, 0), // ...then a background GC starts in the same pause
+            Restart(8),
+        ]);
+
+        pauses.Select(p => p.Generation).Should().Equal(1, 2);
+        pauses[0].PauseMs.Should().Be(5);
+        pauses[0].PhaseMs[GcPhases.AfterMarking].Should().Be(2, "the gen1's plan and compact, up to the next GCStart");
+        pauses[1].PauseMs.Should().Be(3);
+        pauses[1].PhaseMs[GcPhases.Suspension].Should().Be(0, "the threads were already stopped");
+        pauses[1].PhaseMs["stacks"].Should().Be(1);
+        pauses.Sum(p => p.PauseMs).Should().Be(8, "the stretches make up the pause");
+    }
+
+    [Fact]
+    public void ServerGcHeapsMarkSideBySideThePhasesAreHeapZerosTheBytesEveryHeaps()
+    {
+        var pause = GcPhases.Split(
+        [
+            Suspend(0), Start(1, 0),
+            Mark(2, 0, heap: 1, bytes: 10), Mark(2.5, 3, heap: 1, bytes: 1000), // heap 1 is through its cards early
+            Mark(3, 0, heap: 0, bytes: 20), Mark(9, 3, heap: 0, bytes: 3000),
+            Restart(10),
+        ]).Should().ContainSingle().Subject;
+
+        pause.PhaseMs["stacks"].Should().Be(2, "heap 1's events do not cut heap 0's phases");
+        pause.PhaseMs[GcPhases.Cards].Should().Be(6);
+        pause.PhaseMs[GcPhases.AfterMarking].Should().Be(1);
+        pause.MarkedBytes[GcPhases.Cards].Should().Be(4000);
+        pause.MarkedBytes["stacks"].Should().Be(30);
     }
 
     [Fact]
@@ -66,9 +105,10 @@ public sealed class LoadToolGcPhasesTests
     {
         var pauses = GcPhases.Split(
         [
-            Suspend(0), Start(0, 0), Mark(4, 3), Restart(5),
-            Suspend(10), Start(10, 0), Mark(12, 3), Restart(13),
-            Suspend(20), Start(20, 1), Mark(40, 3), Restart(41),
+            Suspend(0), Start(0, 0), Mark(4, 3, bytes: 2048), Restart(5),
+            Suspend(10), Start(10, 0), Mark(12, 3, bytes: 4096), Restart(13),
+            Suspend(20), Start(20, 1), Mark(40, 3, bytes: 10240), Restart(41),
+            Suspend(50), Restart(52.5),
         ]);
 
         var lines = GcPhaseSummary.Lines("r1.nettrace", pauses, 15);
@@ -76,9 +116,28 @@ public sealed class LoadToolGcPhasesTests
         lines[0].Should().Be("r1.nettrace: 3 GCs in 15.0 s (2 gen0, 1 gen1)");
         lines[1].Should().StartWith("  all: pause mean 9.67 ms, median 5.00, max 21.00;")
             .And.Contain("older generation (cards) 8.67");
-        lines[2].Should().StartWith("  gen0: pause mean 4.00 ms, median 4.00, max 5.00;").And.Contain("older generation (cards) 3.00");
+        lines[1].Should().EndWith("marked through the cards: 5 KB a GC");
+        lines[2].Should().StartWith("  gen0: pause mean 4.00 ms, median 4.00, max 5.00;").And.Contain("older generation (cards) 3.00")
+            .And.EndWith("marked through the cards: 3 KB a GC");
         lines[3].Should().StartWith("  gen1: pause mean 21.00 ms");
+        lines[4].Should().StartWith("  and 1 pauses in which no collection started").And.EndWith("mean 2.50 ms, max 2.50");
         GcPhaseSummary.Lines("idle.nettrace", [], 2).Should().ContainSingle().Which.Should().Contain("no GC pause");
+    }
+
+    [Fact]
+    public void AFileThatIsNoTraceIsSaidToBeUnreadable()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "not a nettrace");
+            var read = () => GcPhaseTrace.Read(path);
+            read.Should().Throw<TailInputException>().WithMessage($"{path}: not a readable .nettrace file*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]
@@ -87,5 +146,7 @@ public sealed class LoadToolGcPhasesTests
     [InlineData(7, "finalization")]
     [InlineData(4, "handles")]
     [InlineData(5, "other marking")]
+    [InlineData(6, "handles")]
+    [InlineData(9, "other marking")]
     public void EachMarkRootTypeHasItsPhase(int type, string phase) => GcPhases.PhaseOf(type).Should().Be(phase);
 }

@@ -15,7 +15,7 @@ public static class GcPhaseTrace
             using var source = new EventPipeEventSource(path);
             source.Clr.GCSuspendEEStart += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.SuspendStart, e.TimeStampRelativeMSec));
             source.Clr.GCStart += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.GcStart, e.TimeStampRelativeMSec, e.Depth));
-            source.Clr.GCMarkWithType += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.MarkEnd, e.TimeStampRelativeMSec, e.Type));
+            source.Clr.GCMarkWithType += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.MarkEnd, e.TimeStampRelativeMSec, e.Type, e.HeapNum, e.Promoted));
             source.Clr.GCRestartEEStop += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.RestartStop, e.TimeStampRelativeMSec));
             source.AllEvents += e =>
             {
