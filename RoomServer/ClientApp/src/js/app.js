@@ -20,6 +20,7 @@ import {
 import { hubUrl } from './hub-url.js';
 import { JoinRetry, joinFailureKind } from './join-retry.js';
 import { startRetryDelay } from './connect-retry.js';
+import { ServerClock } from './server-clock.js';
 
 /** Automatic reconnect: quickly at first, then every 30 s, for at most ten minutes (a Join refused meanwhile too). */
 const RECONNECT_DELAYS_MS = [0, 1000, 2000, 5000, 10000, 20000, 30000];
@@ -28,6 +29,7 @@ const RECONNECT_GIVE_UP_MS = 10 * 60 * 1000;
 const CLOSED_FOR_GOOD_RECONNECT_GAP_MS = 60 * 1000;
 const ERROR_HIDE_MS = 8000;
 const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
+const SERVER_CLOCK_PROBE_TIMEOUT_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -53,6 +55,7 @@ let lastClosedForGoodConnect = -Infinity;
 let activity = null;
 let activityKey = '';
 let activityJoinCount = 0;
+const serverClock = new ServerClock(); // what a refused token's exp is judged by (server-clock.js)
 const removeFlow = new RemoveFlow({
   remove: (memberId) => session.removeMember(memberId),
   onChange: () => scheduleRender(),
@@ -369,6 +372,7 @@ async function fetchActivityPage(from, limit) {
     headers: { Authorization: `Bearer ${link.token}` },
     signal: AbortSignal.timeout(ACTIVITY_FETCH_TIMEOUT_MS),
   });
+  serverClock.observe(response);
   if (!response.ok) throw new Error(`the activity could not be loaded (HTTP ${response.status})`);
   return response.json();
 }
@@ -501,13 +505,28 @@ function joinRoom() {
  * phone slept through it, or both Removed and member_removed were lost: end the session as Removed
  * does (its own choices leave the order shown, the saved room is forgotten).
  */
-function showRefused(parsed) {
+async function showRefused(parsed) {
   // The note: this tab saw the removal (and who did it), so it stays the reason once the token expires too.
   const note = parsed.code === 'unauthorized' ? loadRemoved(sessionStorage, link.roomId, link.memberId) : null;
-  if (parsed.code === 'unauthorized' && (note !== null || refusalOf(link.expiresAt, Date.now()) === 'removed')) {
+  if (parsed.code === 'unauthorized' && note === null) await learnServerClock();
+  if (parsed.code === 'unauthorized' && (note !== null || refusalOf(link.expiresAt, serverClock.now()) === 'removed')) {
     session.markRemoved(note?.by ?? null, 'refused'); // reports to showRemoved
   } else {
     showFatal(parsed.code, parsed.text);
+  }
+}
+
+/**
+ * Before a 401 is judged against the token's exp: the server's time, unless a response said it already. A device clock
+ * minutes behind would otherwise read an expired link as a removal, and forget the presses saved for a new link.
+ * Any same-origin answer carries it; without one, this device's clock decides, as before.
+ */
+async function learnServerClock() {
+  if (serverClock.known) return;
+  try {
+    serverClock.observe(await fetch('/healthz', { cache: 'no-store', signal: AbortSignal.timeout(SERVER_CLOCK_PROBE_TIMEOUT_MS) }));
+  } catch {
+    // Unreachable or too slow: judged by this device's clock.
   }
 }
 
@@ -522,7 +541,7 @@ async function start({ probe = false } = {}) {
     } catch (error) {
       const parsed = parseHubError(error);
       if (parsed !== null && isFatal(parsed.code)) {
-        showRefused(parsed);
+        await showRefused(parsed);
         return;
       }
       const wait = startRetryDelay(parsed, attempt, { probe });
@@ -590,7 +609,7 @@ function createConnection() {
     const parsed = parseHubError(error) ?? parseHubError(lastRetryReason);
     lastRetryReason = null;
     if (parsed !== null && isFatal(parsed.code)) {
-      showRefused(parsed);
+      void showRefused(parsed);
       return;
     }
     // The server closed this connection for good, with no word why: a removal whose Removed notice did not make it
