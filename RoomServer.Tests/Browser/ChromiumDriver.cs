@@ -19,10 +19,18 @@ internal static class ChromiumDriver
     public static Task<NodeResult> RunAsync(string script, Uri baseUrl, string apiKey) =>
         RunAsync(script, Environment(baseUrl, apiKey));
 
-    /// <summary>Against a cluster: through its nginx, with REPLICA_PIDS and REPLICA_URLS as eng/cluster.sh writes them.</summary>
-    public static Task<NodeResult> RunAsync(string script, ClusterFixture cluster)
+    /// <summary>
+    /// Against a cluster: through its nginx, with REPLICA_PIDS and REPLICA_URLS as eng/cluster.sh writes them, and
+    /// <paramref name="extra"/> variables of the driver's own.
+    /// </summary>
+    public static Task<NodeResult> RunAsync(string script, ClusterFixture cluster, IReadOnlyDictionary<string, string>? extra = null)
     {
         var env = Environment(cluster.BaseUrl, cluster.ApiKey);
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            env[name] = value;
+        }
+
         env["REPLICA_PIDS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.Pid.ToString(CultureInfo.InvariantCulture)}"));
         env["REPLICA_URLS"] = string.Join(",", cluster.Replicas.Select(r => $"{r.ReplicaId}:{r.BaseUrl.ToString().TrimEnd('/')}"));
         return RunAsync(script, env);
