@@ -21,7 +21,10 @@ public sealed class ThreadPoolProbe : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Returns what was measured since the last call and starts afresh.</summary>
+    /// <summary>Starts afresh: what was measured so far is dropped (a step's warm-up, say).</summary>
+    public void Restart() => Interlocked.Exchange(ref _delays, new LatencyHistogram());
+
+    /// <summary>Returns what was measured since the last call (or <see cref="Restart"/>) and starts afresh.</summary>
     public LatencySummary TakeSummary() => Interlocked.Exchange(ref _delays, new LatencyHistogram()).Summarize();
 
     public void Dispose()

@@ -35,7 +35,6 @@ public static class WriteStep
             $"{context.Arm.Name} {settings.Id} · {rate}/s · sent {ledger.Sent}/{total} · fan-out p99 so far {ledger.Fanout.Summarize().P99} ms"));
         // The region first: entering it collects once, which the step's thread-pool figures must not count.
         var gcHold = GeneratorGcHold.Begin(context.Profile.GeneratorHoldsGc, GeneratorGcHold.RegionBytes(total, population.MembersPerRoom));
-        _ = context.Probe.TakeSummary(); // start the step's thread-pool figures afresh
         GcHoldResult generatorGc;
         try
         {
@@ -43,6 +42,9 @@ public static class WriteStep
             {
                 if (i == measuredFrom)
                 {
+                    // The thread-pool delays over the measured window only, as the send lag: the step's warm-up
+                    // (the rate just changed) is not the generator's state at this rate.
+                    context.Probe.Restart();
                     deliveriesAtStart = tracker.ChoiceDeliveries;
                     windowStart = CpuSample.Take(context.Processes);
                     rewritesAtStart = context.ReadAofRewrites(); // off the schedule's thread: a Redis round trip
