@@ -19,5 +19,11 @@ public sealed class CpuSample
     public (double Busy, double Total) Box { get; }
 
     public static CpuSample Take(IReadOnlyList<MeasuredProcess> processes) =>
-        new(Stopwatch.GetTimestamp(), processes.ToDictionary(p => p, p => ProcFs.CpuSeconds(p.Pid)), ProcFs.BoxCpuSeconds());
+        new(Stopwatch.GetTimestamp(), processes.ToDictionary(p => p, CpuSecondsOf), ProcFs.BoxCpuSeconds());
+
+    // Redis's AOF-rewrite child is the store's work too, counted while it runs (nginx's workers are measured on their own).
+    private static double? CpuSecondsOf(MeasuredProcess process) =>
+        process.Kind == ProcessKind.Redis && ProcFs.CpuSeconds(process.Pid) is { } own
+            ? own + ProcFs.LiveChildrenCpuSeconds(process.Pid)
+            : ProcFs.CpuSeconds(process.Pid);
 }

@@ -22,6 +22,40 @@ public static class ProcFs
         return fields is null ? null : (Parse(fields[11]) + Parse(fields[12]) + Parse(fields[13]) + Parse(fields[14])) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// CPU seconds used so far by the children <paramref name="pid"/>'s main thread forked and has not reaped yet
+    /// (Redis's AOF-rewrite child while it runs), each as <see cref="CpuSeconds"/>. Added to the parent's own, the sum
+    /// stays continuous when a child is reaped (its time moves into the parent's cutime and cstime), so a rewrite's CPU
+    /// falls in the windows it ran in, not the one it ended in. 0 where the kernel has no `children` file.
+    /// </summary>
+    public static double LiveChildrenCpuSeconds(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/task/{pid}/children");
+        }
+        catch (IOException)
+        {
+            return 0; // gone, or no such file on this kernel
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+
+        var seconds = 0.0;
+        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var child))
+            {
+                seconds += CpuSeconds(child) ?? 0; // reaped since the list was read: its time is in the parent's already
+            }
+        }
+
+        return seconds;
+    }
+
     /// <summary>VmRSS in bytes, or null when the process is gone.</summary>
     public static long? RssBytes(int pid)
     {
