@@ -120,8 +120,42 @@ public sealed class LoadToolGcPhasesTests
         lines[2].Should().StartWith("  gen0: pause mean 4.00 ms, median 4.00, max 5.00;").And.Contain("older generation (cards) 3.00")
             .And.EndWith("marked through the cards: 3 KB a GC");
         lines[3].Should().StartWith("  gen1: pause mean 21.00 ms");
-        lines[4].Should().StartWith("  and 1 pauses in which no collection started").And.EndWith("mean 2.50 ms, max 2.50");
+        lines[4].Should().StartWith("  1 pause in which no collection started").And.EndWith("mean 2.50 ms, max 2.50");
         GcPhaseSummary.Lines("idle.nettrace", [], 2).Should().ContainSingle().Which.Should().Contain("no GC pause");
+    }
+
+    [Fact]
+    public void ATraceWithOnlyPausesOfNoCollectionAndLostEventsSaysSo()
+    {
+        var lines = GcPhaseSummary.Lines("bgc.nettrace", GcPhases.Split([Suspend(0), Restart(1), Suspend(5), Restart(8)]), 10, eventsLost: 3);
+
+        lines.Should().Equal(
+            "bgc.nettrace: 0 GCs in 10.0 s; 3 trace events lost, so some pauses may be left out",
+            "  2 pauses in which no collection started (a background GC's later pauses, or threads stopped for something else): mean 2.00 ms, max 3.00");
+    }
+
+    [Fact]
+    public void APauseWhoseRestartTheTraceLostIsLeftOutNotStretchedToTheNext()
+    {
+        var pauses = GcPhases.Split(
+        [
+            Suspend(0), Start(1, 0), Mark(2, 3), // its restart was lost
+            Suspend(1000), Start(1001, 0), Mark(1003, 3), Restart(1004),
+        ]);
+
+        var pause = pauses.Should().ContainSingle().Subject;
+        pause.PauseMs.Should().Be(4);
+        pause.PhaseMs[GcPhases.Suspension].Should().Be(1);
+    }
+
+    [Fact]
+    public void AMarkEventTimedBeforeTheOneBeforeItCountsNothingRatherThanLessThanNothing()
+    {
+        var pause = GcPhases.Split([Suspend(0), Start(1, 0), Mark(3, 0), Mark(2.5, 3), Restart(4)]).Should().ContainSingle().Subject;
+
+        pause.PhaseMs[GcPhases.Cards].Should().Be(0);
+        pause.PhaseMs[GcPhases.AfterMarking].Should().Be(1);
+        pause.PhaseMs.Values.Should().OnlyContain(ms => ms >= 0);
     }
 
     [Fact]

@@ -24,8 +24,8 @@ public static class GcCommand
             {
                 foreach (var trace in parse.GetValue(traces)!)
                 {
-                    var (pauses, seconds) = GcPhaseTrace.Read(trace.FullName);
-                    foreach (var line in GcPhaseSummary.Lines(trace.Name, pauses, seconds))
+                    var (pauses, seconds, lost) = GcPhaseTrace.Read(trace.FullName);
+                    foreach (var line in GcPhaseSummary.Lines(trace.Name, pauses, seconds, lost))
                     {
                         output.WriteLine(line);
                     }

@@ -5,20 +5,23 @@ namespace RoomShare.LoadTest.Tail;
 /// <summary>One trace's pauses as <c>gc</c> prints them: counts, pause lengths, each phase's mean, what the cards marked.</summary>
 public static class GcPhaseSummary
 {
-    public static IReadOnlyList<string> Lines(string name, IReadOnlyList<GcPauseSplit> pauses, double seconds)
+    /// <param name="name">The trace's name, first on its lines.</param>
+    /// <param name="pauses">Its pauses (<see cref="GcPhases.Split"/>).</param>
+    /// <param name="seconds">How long it ran.</param>
+    /// <param name="eventsLost">Events the runtime dropped from the trace: said, since a lost one can leave a pause out.</param>
+    public static IReadOnlyList<string> Lines(string name, IReadOnlyList<GcPauseSplit> pauses, double seconds, int eventsLost = 0)
     {
         var collections = pauses.Where(p => p.Generation is not null).ToList();
         var others = pauses.Where(p => p.Generation is null).ToList();
+        var lost = eventsLost > 0 ? Invariant($"; {eventsLost} trace events lost, so some pauses may be left out") : "";
         if (collections.Count == 0 && others.Count == 0)
         {
-            return [Invariant($"{name}: no GC pause in {seconds:0.0} s (was it traced with Microsoft-Windows-DotNETRuntime:0x1:4?)")];
+            return [Invariant($"{name}: no GC pause in {seconds:0.0} s (was it traced with Microsoft-Windows-DotNETRuntime:0x1:4?){lost}")];
         }
 
         var byGeneration = collections.GroupBy(p => p.Generation!.Value).OrderBy(g => g.Key).ToList();
-        var lines = new List<string>
-        {
-            Invariant($"{name}: {collections.Count} GCs in {seconds:0.0} s ({string.Join(", ", byGeneration.Select(g => Invariant($"{g.Count()} gen{g.Key}")))})"),
-        };
+        var counts = byGeneration.Count > 0 ? Invariant($" ({string.Join(", ", byGeneration.Select(g => Invariant($"{g.Count()} gen{g.Key}")))})") : "";
+        var lines = new List<string> { Invariant($"{name}: {Count(collections.Count, "GC")} in {seconds:0.0} s{counts}{lost}") };
         if (collections.Count > 0)
         {
             lines.Add("  " + Row("all", collections));
@@ -28,11 +31,13 @@ public static class GcPhaseSummary
         if (others.Count > 0)
         {
             var lengths = others.Select(p => p.PauseMs).ToList();
-            lines.Add(Invariant($"  and {others.Count} pauses in which no collection started (a background GC's later pauses, or threads stopped for something else): mean {lengths.Average():0.00} ms, max {lengths.Max():0.00}"));
+            lines.Add(Invariant($"  {Count(others.Count, "pause")} in which no collection started (a background GC's later pauses, or threads stopped for something else): mean {lengths.Average():0.00} ms, max {lengths.Max():0.00}"));
         }
 
         return lines;
     }
+
+    private static string Count(int n, string noun) => Invariant($"{n} {noun}{(n == 1 ? "" : "s")}");
 
     private static string Row(string label, IReadOnlyList<GcPauseSplit> pauses)
     {

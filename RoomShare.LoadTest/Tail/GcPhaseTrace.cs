@@ -5,9 +5,10 @@ namespace RoomShare.LoadTest.Tail;
 /// <summary>The events of <see cref="GcPhases"/> in a <c>dotnet-trace collect --providers Microsoft-Windows-DotNETRuntime:0x1:4</c> file.</summary>
 public static class GcPhaseTrace
 {
-    /// <summary>The pauses, and how long the trace ran (s).</summary>
-    public static (IReadOnlyList<GcPauseSplit> Pauses, double Seconds) Read(string path)
+    /// <summary>The pauses, how long the trace ran (s), and how many events the runtime dropped from it.</summary>
+    public static (IReadOnlyList<GcPauseSplit> Pauses, double Seconds, int EventsLost) Read(string path)
     {
+        int lost;
         var events = new List<GcPhaseEvent>();
         double first = double.MaxValue, lastMs = 0;
         try
@@ -23,6 +24,7 @@ public static class GcPhaseTrace
                 lastMs = Math.Max(lastMs, e.TimeStampRelativeMSec);
             };
             source.Process();
+            lost = source.EventsLost;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -30,6 +32,6 @@ public static class GcPhaseTrace
             throw new TailInputException($"{path}: not a readable .nettrace file ({e.GetType().Name}: {e.Message})", e);
         }
 
-        return (GcPhases.Split(events), first == double.MaxValue ? 0 : (lastMs - first) / 1000);
+        return (GcPhases.Split(events), first == double.MaxValue ? 0 : (lastMs - first) / 1000, lost);
     }
 }

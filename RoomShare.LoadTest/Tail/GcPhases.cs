@@ -34,9 +34,10 @@ public static class GcPhases
     };
 
     /// <summary>
-    /// Pauses from events in time order. A second suspend before a restart keeps the first; a second collection in one
-    /// pause (a gen1 before a background GC starts) ends the first's stretch there and begins its own; a trace that
-    /// starts or ends mid-pause leaves that pause out.
+    /// Pauses from events in time order. A second suspend before a restart keeps the first, unless a collection started
+    /// since (its restart was lost: that pause is left out); a second collection in one pause (a gen1 before a background
+    /// GC starts) ends the first's stretch there and begins its own; a trace that starts or ends mid-pause leaves that
+    /// pause out.
     /// </summary>
     public static IReadOnlyList<GcPauseSplit> Split(IEnumerable<GcPhaseEvent> events)
     {
@@ -47,6 +48,12 @@ public static class GcPhases
         {
             switch (e.Kind)
             {
+                case GcPhaseEventKind.SuspendStart when open is not null:
+                    // A collection's pause whose restart the trace lost (EventPipe drops events under load): dropped,
+                    // rather than stretched to this pause.
+                    open = null;
+                    suspendedAt = e.Ms;
+                    break;
                 case GcPhaseEventKind.SuspendStart:
                     suspendedAt ??= e.Ms;
                     break;
