@@ -3,6 +3,7 @@ using RoomShare.RoomServer.Auth;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Rooms;
 using RoomShare.RoomServer.Tests.Cluster;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Browser;
 
@@ -21,12 +22,21 @@ public sealed class ExpiredLinkInChromiumTests(ClusterFixture cluster) : IClassF
         var room = await cluster.CreateRoomAsync();
         // Minted as the API mints it, with the cluster's key, one minute before it expired 30 s ago.
         var options = Options.Create(new RoomServerOptions { Jwt = new JwtOptions { SigningKey = cluster.SigningKey, TokenLifetimeMinutes = 1 } });
-        var issuedAt = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(90);
-        var (token, expiresAt) = new TokenIssuer(options, new FixedClock(issuedAt)).Issue(room.Id, "late", "Late", RoomRoles.Member, removalGeneration: 0);
+        var issue = (DateTimeOffset at) => new TokenIssuer(options, new FixedClock(at)).Issue(room.Id, "late", "Late", RoomRoles.Member, removalGeneration: 0);
+        var (token, expiresAt) = issue(DateTimeOffset.UtcNow - TimeSpan.FromSeconds(90));
         expiresAt.Should().BeBefore(DateTimeOffset.UtcNow, "the server refuses the link");
 
+        // The same minting, issued now, is admitted: the expired link is refused for its exp, nothing else.
+        await using (await HubTestClient.ConnectAsync(cluster.BaseUrl, issue(DateTimeOffset.UtcNow).Token))
+        {
+        }
+
         var link = $"{cluster.BaseUrl.ToString().TrimEnd('/')}/#room={Uri.EscapeDataString(room.Id)}&token={token}";
-        var result = await ChromiumDriver.RunAsync("expired-link.mjs", cluster, new Dictionary<string, string> { ["EXPIRED_LINK"] = link });
+        var result = await ChromiumDriver.RunAsync("expired-link.mjs", cluster, new Dictionary<string, string>
+        {
+            ["EXPIRED_LINK"] = link,
+            ["EXPIRES_AT_MS"] = expiresAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.LastJsonLine!.Value.GetProperty("ok").GetBoolean().Should().BeTrue(result.ToString());

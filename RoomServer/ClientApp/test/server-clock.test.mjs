@@ -17,19 +17,29 @@ test('the offset is the Date header against the device clock when the response c
 test('the clock reads the device time until a response says the server time, then keeps the last offset heard', () => {
   let device = Date.parse('Mon, 07 Dec 2026 09:00:00 GMT');
   const clock = new ServerClock({ now: () => device });
-  assert.equal(clock.known, false);
+  assert.equal(clock.heardWithin(60_000), false);
   assert.equal(clock.now(), device);
 
   clock.observe(response('Mon, 07 Dec 2026 09:03:00 GMT'));
-  assert.equal(clock.known, true);
+  assert.equal(clock.heardWithin(60_000), true);
   device += 10_000;
   assert.equal(clock.now(), Date.parse('Mon, 07 Dec 2026 09:03:10 GMT'));
 
   clock.observe(response(null)); // a response without the header changes nothing
   clock.observe(undefined);
   assert.equal(clock.now(), Date.parse('Mon, 07 Dec 2026 09:03:10 GMT'));
+  assert.equal(clock.heardWithin(60_000), true, 'ten seconds ago');
+  assert.equal(clock.heardWithin(5_000), false);
   clock.observe(response('Mon, 07 Dec 2026 09:00:10 GMT')); // the device was set right meanwhile
   assert.equal(clock.now(), device);
+});
+
+test('an offset heard before this device\'s clock was set back reads as stale, not as heard just now', () => {
+  let device = Date.parse('Mon, 07 Dec 2026 12:00:00 GMT');
+  const clock = new ServerClock({ now: () => device });
+  clock.observe(response('Mon, 07 Dec 2026 12:00:00 GMT'));
+  device -= 10 * 60 * 1000; // the phone corrected its clock by ten minutes
+  assert.equal(clock.heardWithin(60_000), false);
 });
 
 test('a 401 on a device three minutes behind, after the link expired by the server, reads as the expiry, not a removal', () => {

@@ -30,6 +30,7 @@ const CLOSED_FOR_GOOD_RECONNECT_GAP_MS = 60 * 1000;
 const ERROR_HIDE_MS = 8000;
 const ACTIVITY_FETCH_TIMEOUT_MS = 10000;
 const SERVER_CLOCK_PROBE_TIMEOUT_MS = 3000;
+const SERVER_CLOCK_FRESH_MS = 60 * 1000;
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -52,6 +53,7 @@ let memberSerial = 0;
 let lastRetryReason = null;
 let reconnecting = false; // the client's automatic reconnect is running (or gave up): a close then is no server's close for good
 let lastClosedForGoodConnect = -Infinity;
+let refusalCheck = null; // a refused connect being judged (showRefused): one at a time
 let activity = null;
 let activityKey = '';
 let activityJoinCount = 0;
@@ -505,6 +507,12 @@ function joinRoom() {
  * phone slept through it, or both Removed and member_removed were lost: end the session as Removed
  * does (its own choices leave the order shown, the saved room is forgotten).
  */
+/** showRefused, one at a time: a second refused connect while one is judged (the `online` event) waits for its verdict. */
+function judgeRefusal(parsed) {
+  refusalCheck ??= showRefused(parsed).finally(() => { refusalCheck = null; });
+  return refusalCheck;
+}
+
 async function showRefused(parsed) {
   // The note: this tab saw the removal (and who did it), so it stays the reason once the token expires too.
   const note = parsed.code === 'unauthorized' ? loadRemoved(sessionStorage, link.roomId, link.memberId) : null;
@@ -517,12 +525,13 @@ async function showRefused(parsed) {
 }
 
 /**
- * Before a 401 is judged against the token's exp: the server's time, unless a response said it already. A device clock
- * minutes behind would otherwise read an expired link as a removal, and forget the presses saved for a new link.
- * Any same-origin answer carries it; without one, this device's clock decides, as before.
+ * Before a 401 is judged against the token's exp: the server's time, unless a response said it within the last minute
+ * (a phone's clock may have been set since). A device clock minutes behind would otherwise read an expired link as a
+ * removal, and forget the presses saved for a new link. Any same-origin answer carries it; without one, the offset
+ * heard last (or this device's clock) decides.
  */
 async function learnServerClock() {
-  if (serverClock.known) return;
+  if (serverClock.heardWithin(SERVER_CLOCK_FRESH_MS)) return;
   try {
     serverClock.observe(await fetch('/healthz', { cache: 'no-store', signal: AbortSignal.timeout(SERVER_CLOCK_PROBE_TIMEOUT_MS) }));
   } catch {
@@ -532,7 +541,7 @@ async function learnServerClock() {
 
 /** Connects, retrying what may pass (connect-retry.js), then joins. `probe`: the one connect after a close for good. */
 async function start({ probe = false } = {}) {
-  if (fatal) return;
+  if (fatal || refusalCheck !== null) return; // stopped, or a refusal is being judged: its verdict decides
   setStatus(everLive ? 'reconnecting' : 'connecting');
   for (let attempt = 0; ; attempt++) {
     try {
@@ -541,7 +550,7 @@ async function start({ probe = false } = {}) {
     } catch (error) {
       const parsed = parseHubError(error);
       if (parsed !== null && isFatal(parsed.code)) {
-        await showRefused(parsed);
+        await judgeRefusal(parsed);
         return;
       }
       const wait = startRetryDelay(parsed, attempt, { probe });
@@ -566,7 +575,7 @@ function createConnection() {
         lastRetryReason = context.retryReason ?? null;
         if (session.removed !== null) return null;
         if (parseHubError(context.retryReason)?.code === 'unauthorized') return null;
-        if (surelyExpired(link.expiresAt, Date.now())) return null; // nearer its exp, the reconnect's 401 says
+        if (surelyExpired(link.expiresAt, serverClock.now())) return null; // nearer its exp, the reconnect's 401 says
         if (context.elapsedMilliseconds > RECONNECT_GIVE_UP_MS) return null;
         return RECONNECT_DELAYS_MS[Math.min(context.previousRetryCount, RECONNECT_DELAYS_MS.length - 1)];
       },
@@ -601,7 +610,7 @@ function createConnection() {
     joinRetry.stop();
     session.disconnected();
     if (fatal) return;
-    if (surelyExpired(link.expiresAt, Date.now())) {
+    if (surelyExpired(link.expiresAt, serverClock.now())) {
       showFatal('unauthorized');
       return;
     }
@@ -609,7 +618,7 @@ function createConnection() {
     const parsed = parseHubError(error) ?? parseHubError(lastRetryReason);
     lastRetryReason = null;
     if (parsed !== null && isFatal(parsed.code)) {
-      void showRefused(parsed);
+      void judgeRefusal(parsed);
       return;
     }
     // The server closed this connection for good, with no word why: a removal whose Removed notice did not make it

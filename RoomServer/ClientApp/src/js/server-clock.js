@@ -17,17 +17,23 @@ export class ServerClock {
   constructor({ now = Date.now } = {}) {
     this.localNow = now;
     this.offsetMs = null;
+    this.observedAt = null; // this device's time then: a phone's clock may be set right (or wrong) since
   }
 
-  /** True once a response said the server's time. */
-  get known() {
-    return this.offsetMs !== null;
+  /** True once a response said the server's time, at most `maxAgeMs` ago by this device's clock. */
+  heardWithin(maxAgeMs) {
+    if (this.observedAt === null) return false;
+    const age = this.localNow() - this.observedAt;
+    return age >= 0 && age <= maxAgeMs; // a clock set back since reads as stale too
   }
 
   /** Notes the server's time from a response (a fetch `Response`, or anything with `headers.get`); ignores one without. */
   observe(response) {
-    const offset = clockOffsetMs(response?.headers?.get?.('Date') ?? null, this.localNow());
-    if (offset !== null) this.offsetMs = offset;
+    const receivedAt = this.localNow();
+    const offset = clockOffsetMs(response?.headers?.get?.('Date') ?? null, receivedAt);
+    if (offset === null) return;
+    this.offsetMs = offset;
+    this.observedAt = receivedAt;
   }
 
   /** Now by the server's clock as last heard; this device's own until a response said. */
