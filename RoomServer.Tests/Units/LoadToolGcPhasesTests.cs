@@ -159,6 +159,21 @@ public sealed class LoadToolGcPhasesTests
     }
 
     [Fact]
+    public void AWindowKeepsThePausesThatBeganInIt()
+    {
+        var pauses = GcPhases.Split(
+        [
+            Suspend(500), Start(501, 0), Restart(502),
+            Suspend(1000), Start(1001, 0), Restart(1003), // begins at the window's start: in
+            Suspend(1999), Start(2000, 1), Restart(2010), // begins inside, ends after: in
+            Suspend(2500), Start(2501, 0), Restart(2502), // begins at its end: out
+        ]);
+
+        pauses.Select(p => p.StartMs).Should().Equal(500, 1000, 1999, 2500);
+        GcPhases.Within(pauses, 1000, 2500).Select(p => p.StartMs).Should().Equal(1000, 1999);
+    }
+
+    [Fact]
     public void AFileThatIsNoTraceIsSaidToBeUnreadable()
     {
         var path = Path.GetTempFileName();

@@ -16,7 +16,27 @@ public static class GcCommand
             Arity = ArgumentArity.OneOrMore,
         };
         traces.AcceptExistingOnly();
-        var command = new Command("gc", "split each traced process's GC pauses by phase: suspension, each kind of marking, after marking") { traces };
+        var from = new Option<double?>("--from") { Description = "count only pauses that began this many seconds or more after the trace's first event" };
+        var to = new Option<double?>("--to") { Description = "count only pauses that began before this many seconds after the trace's first event" };
+        foreach (var bound in new[] { from, to })
+        {
+            bound.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<double?>() is < 0)
+                {
+                    result.AddError($"{result.Option.Name} must be 0 or more");
+                }
+            });
+        }
+
+        var command = new Command("gc", "split each traced process's GC pauses by phase: suspension, each kind of marking, after marking") { traces, from, to };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(from) is { } f && result.GetValue(to) is { } t && t <= f)
+            {
+                result.AddError("--to must be after --from");
+            }
+        });
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -25,7 +45,10 @@ public static class GcCommand
                 foreach (var trace in parse.GetValue(traces)!)
                 {
                     var (pauses, seconds, lost) = GcPhaseTrace.Read(trace.FullName);
-                    foreach (var line in GcPhaseSummary.Lines(trace.Name, pauses, seconds, lost))
+                    var fromSeconds = parse.GetValue(from) ?? 0;
+                    var toSeconds = Math.Min(parse.GetValue(to) ?? seconds, seconds);
+                    var window = GcPhases.Within(pauses, fromSeconds * 1000, toSeconds * 1000);
+                    foreach (var line in GcPhaseSummary.Lines(trace.Name, window, Math.Max(0, toSeconds - fromSeconds), lost))
                     {
                         output.WriteLine(line);
                     }

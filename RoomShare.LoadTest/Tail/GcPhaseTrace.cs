@@ -5,7 +5,10 @@ namespace RoomShare.LoadTest.Tail;
 /// <summary>The events of <see cref="GcPhases"/> in a <c>dotnet-trace collect --providers Microsoft-Windows-DotNETRuntime:0x1:4</c> file.</summary>
 public static class GcPhaseTrace
 {
-    /// <summary>The pauses, how long the trace ran (s), and how many events the runtime dropped from it.</summary>
+    /// <summary>
+    /// The pauses (their times from the trace's first event), how long the trace ran (s), and how many events the runtime
+    /// dropped from it.
+    /// </summary>
     public static (IReadOnlyList<GcPauseSplit> Pauses, double Seconds, int EventsLost) Read(string path)
     {
         int lost;
@@ -32,6 +35,8 @@ public static class GcPhaseTrace
             throw new TailInputException($"{path}: not a readable .nettrace file ({e.GetType().Name}: {e.Message})", e);
         }
 
-        return (GcPhases.Split(events), first == double.MaxValue ? 0 : (lastMs - first) / 1000, lost);
+        var start = first == double.MaxValue ? 0 : first;
+        var fromStart = events.Select(e => e with { Ms = e.Ms - start });
+        return (GcPhases.Split(fromStart), (lastMs - start) / 1000, lost);
     }
 }

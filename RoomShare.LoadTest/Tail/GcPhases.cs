@@ -1,10 +1,11 @@
 namespace RoomShare.LoadTest.Tail;
 
 /// <summary>
-/// Where one stretch of a GC pause went, in ms, and the bytes each mark phase marked. <paramref name="Generation"/> is
-/// null for a pause in which no collection started: a background GC's later pauses, or threads stopped for something else.
+/// Where one stretch of a GC pause went, in ms, and the bytes each mark phase marked; <paramref name="StartMs"/>: when it
+/// began, on the trace's clock. <paramref name="Generation"/> is null for a pause in which no collection started: a
+/// background GC's later pauses, or threads stopped for something else.
 /// </summary>
-public sealed record GcPauseSplit(int? Generation, double PauseMs, IReadOnlyDictionary<string, double> PhaseMs, IReadOnlyDictionary<string, long> MarkedBytes);
+public sealed record GcPauseSplit(int? Generation, double StartMs, double PauseMs, IReadOnlyDictionary<string, double> PhaseMs, IReadOnlyDictionary<string, long> MarkedBytes);
 
 /// <summary>
 /// Splits each GC pause by its events: the threads stopping (suspension, up to <c>GCStart</c>), then each mark phase
@@ -32,6 +33,10 @@ public static class GcPhases
         3 => Cards,
         _ => "other marking", // overflow, stealing, background GC roots
     };
+
+    /// <summary>The pauses that began in [<paramref name="fromMs"/>, <paramref name="toMs"/>) on the trace's clock.</summary>
+    public static IReadOnlyList<GcPauseSplit> Within(IEnumerable<GcPauseSplit> pauses, double fromMs, double toMs) =>
+        [.. pauses.Where(p => p.StartMs >= fromMs && p.StartMs < toMs)];
 
     /// <summary>
     /// Pauses from events in time order. A second suspend before a restart keeps the first, unless a collection started
@@ -75,7 +80,7 @@ public static class GcPhases
                     }
                     else if (suspendedAt is { } from)
                     {
-                        pauses.Add(new GcPauseSplit(null, e.Ms - from, new Dictionary<string, double>(), new Dictionary<string, long>()));
+                        pauses.Add(new GcPauseSplit(null, from, e.Ms - from, new Dictionary<string, double>(), new Dictionary<string, long>()));
                     }
 
                     suspendedAt = null;
@@ -108,7 +113,7 @@ public static class GcPhases
         public GcPauseSplit Close(double at)
         {
             _phases[AfterMarking] = Math.Max(0, at - _last);
-            return new GcPauseSplit(generation, at - from, _phases, _bytes);
+            return new GcPauseSplit(generation, from, at - from, _phases, _bytes);
         }
     }
 }
