@@ -271,6 +271,20 @@ public sealed class LoadToolLedgerTests
         unchanged.Should().Equal(counted, "no late fault, nothing moves");
     }
 
+    [Fact]
+    public void AResetHistogramForgetsWhatCameBeforeAndKeepsRecording()
+    {
+        var histogram = new LatencyHistogram();
+        var ms = System.Diagnostics.Stopwatch.Frequency / 1000;
+        histogram.Record(0, 300 * ms); // a warm-up's outlier
+        histogram.Reset();
+        histogram.Record(0, 2 * ms);
+
+        var summary = histogram.Summarize();
+        summary.Count.Should().Be(1);
+        summary.Max.Should().BeApproximately(2, 0.01, "only what came after the reset");
+    }
+
     /// <summary>A write step that met both limits, clean and valid.</summary>
     private static WriteStepResult WriteStep(int rate, int step = 1, int attempt = 1)
     {

@@ -23,7 +23,5 @@ public sealed class CpuSample
 
     // Redis's AOF-rewrite child is the store's work too, counted while it runs (nginx's workers are measured on their own).
     private static double? CpuSecondsOf(MeasuredProcess process) =>
-        process.Kind == ProcessKind.Redis && ProcFs.CpuSeconds(process.Pid) is { } own
-            ? own + ProcFs.LiveChildrenCpuSeconds(process.Pid)
-            : ProcFs.CpuSeconds(process.Pid);
+        process.Kind == ProcessKind.Redis ? ProcFs.CpuSecondsWithChildren(process.Pid) : ProcFs.CpuSeconds(process.Pid);
 }

@@ -17,44 +17,66 @@ public static class ProcFs
     /// </summary>
     public static double? CpuSeconds(int pid)
     {
-        var fields = StatFields(pid);
-        // fields 14 utime, 15 stime, 16 cutime, 17 cstime
-        return fields is null ? null : (Parse(fields[11]) + Parse(fields[12]) + Parse(fields[13]) + Parse(fields[14])) / TicksPerSecond;
+        return StatFields(pid) is { } fields ? AllTicks(fields) / TicksPerSecond : null;
     }
 
     /// <summary>
-    /// CPU seconds used so far by the children <paramref name="pid"/>'s main thread forked and has not reaped yet
-    /// (Redis's AOF-rewrite child while it runs), each as <see cref="CpuSeconds"/>. Added to the parent's own, the sum
-    /// stays continuous when a child is reaped (its time moves into the parent's cutime and cstime), so a rewrite's CPU
-    /// falls in the windows it ran in, not the one it ended in. 0 where the kernel has no `children` file.
+    /// As <see cref="CpuSeconds"/>, plus the children <paramref name="pid"/>'s main thread forked and has not reaped yet
+    /// (Redis's AOF rewrite or RDB save while it runs), each with its own reaped children. The sum stays continuous when
+    /// a child is reaped (its time moves into the parent's cutime and cstime), so a child's CPU falls in the windows it
+    /// ran in, not the one it ended in. A reap between the reads would drop or double a child's time, so the parent is
+    /// read on both sides of its children, again when its reaped time moved meanwhile. Null when the process is gone;
+    /// its own figure alone where the kernel has no <c>children</c> file.
     /// </summary>
-    public static double LiveChildrenCpuSeconds(int pid)
+    public static double? CpuSecondsWithChildren(int pid)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (StatFields(pid) is not { } before)
+            {
+                return null;
+            }
+
+            var children = UnreapedChildren(pid).Sum(child => StatFields(child) is { } fields ? AllTicks(fields) : 0);
+            if (StatFields(pid) is not { } after)
+            {
+                return null;
+            }
+
+            // Forks are rare (one rewrite at a time): a third reap in a row is not a case to handle.
+            if (ReapedTicks(before) == ReapedTicks(after) || attempt == 2)
+            {
+                return (AllTicks(after) + children) / TicksPerSecond;
+            }
+        }
+    }
+
+    /// <summary>The children <paramref name="pid"/>'s main thread forked that are not reaped yet (zombies included: their time is not the parent's yet).</summary>
+    private static IEnumerable<int> UnreapedChildren(int pid)
     {
         string text;
         try
         {
             text = File.ReadAllText($"/proc/{pid}/task/{pid}/children");
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return 0; // gone, or no such file on this kernel
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return 0;
+            yield break; // gone, or no such file on this kernel
         }
 
-        var seconds = 0.0;
         foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var child))
             {
-                seconds += CpuSeconds(child) ?? 0; // reaped since the list was read: its time is in the parent's already
+                yield return child;
             }
         }
-
-        return seconds;
     }
+
+    // fields 14 utime, 15 stime, 16 cutime, 17 cstime ([0] is field 3)
+    private static long AllTicks(string[] fields) => Parse(fields[11]) + Parse(fields[12]) + ReapedTicks(fields);
+
+    private static long ReapedTicks(string[] fields) => Parse(fields[13]) + Parse(fields[14]);
 
     /// <summary>VmRSS in bytes, or null when the process is gone.</summary>
     public static long? RssBytes(int pid)

@@ -22,7 +22,7 @@ public sealed class ThreadPoolProbe : IDisposable
     }
 
     /// <summary>Starts afresh: what was measured so far is dropped (a step's warm-up, say).</summary>
-    public void Restart() => Interlocked.Exchange(ref _delays, new LatencyHistogram());
+    public void Restart() => Volatile.Read(ref _delays).Reset();
 
     /// <summary>Returns what was measured since the last call (or <see cref="Restart"/>) and starts afresh.</summary>
     public LatencySummary TakeSummary() => Interlocked.Exchange(ref _delays, new LatencyHistogram()).Summarize();

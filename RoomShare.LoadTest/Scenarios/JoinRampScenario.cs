@@ -105,7 +105,7 @@ public static class JoinRampScenario
             }
         }
 
-        _ = context.Probe.TakeSummary();
+        context.Probe.Restart(); // a join step is measured whole: from its first join
         await using var acks = ConnectionSweep.Acks(context.Hub.WebClient, () => population.Connections); // a web client acks its Join's answer a second later
         var start = CpuSample.Take(context.Processes);
         var rewritesAtStart = context.ReadAofRewrites(); // not awaited here: the step's first joins must not wait for it

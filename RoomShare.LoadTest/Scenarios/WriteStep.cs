@@ -33,8 +33,10 @@ public static class WriteStep
 
         context.Progress.Show(() => Invariant(
             $"{context.Arm.Name} {settings.Id} · {rate}/s · sent {ledger.Sent}/{total} · fan-out p99 so far {ledger.Fanout.Summarize().P99} ms"));
-        // The region first: entering it collects once, which the step's thread-pool figures must not count.
+        // The region first: entering it collects once, which the step's thread-pool figures must not count. They start
+        // afresh here, and again where the measured window opens (a step too short to have one keeps the whole step's).
         var gcHold = GeneratorGcHold.Begin(context.Profile.GeneratorHoldsGc, GeneratorGcHold.RegionBytes(total, population.MembersPerRoom));
+        context.Probe.Restart();
         GcHoldResult generatorGc;
         try
         {

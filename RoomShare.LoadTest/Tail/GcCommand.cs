@@ -16,15 +16,15 @@ public static class GcCommand
             Arity = ArgumentArity.OneOrMore,
         };
         traces.AcceptExistingOnly();
-        var from = new Option<double?>("--from") { Description = "count only pauses that began this many seconds or more after the trace's first event" };
-        var to = new Option<double?>("--to") { Description = "count only pauses that began before this many seconds after the trace's first event" };
+        var from = new Option<double?>("--from") { Description = "count only pauses that began this many seconds or more after the trace began" };
+        var to = new Option<double?>("--to") { Description = "count only pauses that began before this many seconds after the trace began" };
         foreach (var bound in new[] { from, to })
         {
             bound.Validators.Add(result =>
             {
-                if (result.GetValueOrDefault<double?>() is < 0)
+                if (result.GetValueOrDefault<double?>() is { } seconds && !(seconds >= 0 && double.IsFinite(seconds)))
                 {
-                    result.AddError($"{result.Option.Name} must be 0 or more");
+                    result.AddError($"{result.Option.Name} must be a number of seconds, 0 or more");
                 }
             });
         }
@@ -46,6 +46,11 @@ public static class GcCommand
                 {
                     var (pauses, seconds, lost) = GcPhaseTrace.Read(trace.FullName);
                     var fromSeconds = parse.GetValue(from) ?? 0;
+                    if (fromSeconds >= seconds)
+                    {
+                        throw new TailInputException($"{trace.Name}: --from {fromSeconds} s is past the trace's end ({seconds:0.0} s)");
+                    }
+
                     var toSeconds = Math.Min(parse.GetValue(to) ?? seconds, seconds);
                     var window = GcPhases.Within(pauses, fromSeconds * 1000, toSeconds * 1000);
                     foreach (var line in GcPhaseSummary.Lines(trace.Name, window, Math.Max(0, toSeconds - fromSeconds), lost))

@@ -6,14 +6,14 @@ namespace RoomShare.LoadTest.Tail;
 public static class GcPhaseTrace
 {
     /// <summary>
-    /// The pauses (their times from the trace's first event), how long the trace ran (s), and how many events the runtime
-    /// dropped from it.
+    /// The pauses (their times from the session's start, as dotnet-trace began it), how long the trace ran (s, to its last
+    /// event), and how many events the runtime dropped from it.
     /// </summary>
     public static (IReadOnlyList<GcPauseSplit> Pauses, double Seconds, int EventsLost) Read(string path)
     {
         int lost;
         var events = new List<GcPhaseEvent>();
-        double first = double.MaxValue, lastMs = 0;
+        double lastMs = 0;
         try
         {
             using var source = new EventPipeEventSource(path);
@@ -21,11 +21,7 @@ public static class GcPhaseTrace
             source.Clr.GCStart += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.GcStart, e.TimeStampRelativeMSec, e.Depth));
             source.Clr.GCMarkWithType += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.MarkEnd, e.TimeStampRelativeMSec, e.Type, e.HeapNum, e.Promoted));
             source.Clr.GCRestartEEStop += e => events.Add(new GcPhaseEvent(GcPhaseEventKind.RestartStop, e.TimeStampRelativeMSec));
-            source.AllEvents += e =>
-            {
-                first = Math.Min(first, e.TimeStampRelativeMSec);
-                lastMs = Math.Max(lastMs, e.TimeStampRelativeMSec);
-            };
+            source.AllEvents += e => lastMs = Math.Max(lastMs, e.TimeStampRelativeMSec);
             source.Process();
             lost = source.EventsLost;
         }
@@ -35,8 +31,6 @@ public static class GcPhaseTrace
             throw new TailInputException($"{path}: not a readable .nettrace file ({e.GetType().Name}: {e.Message})", e);
         }
 
-        var start = first == double.MaxValue ? 0 : first;
-        var fromStart = events.Select(e => e with { Ms = e.Ms - start });
-        return (GcPhases.Split(fromStart), (lastMs - start) / 1000, lost);
+        return (GcPhases.Split(events), lastMs / 1000, lost);
     }
 }
