@@ -190,6 +190,25 @@ public sealed class LoadToolGcPhasesTests
     }
 
     [Theory]
+    [InlineData("--from", "-1")]
+    [InlineData("--to", "NaN")]
+    [InlineData("--from", "5", "--to", "5")]
+    [InlineData("--from", "6", "--to", "5")]
+    public void AWindowThatIsNoneIsRefusedBeforeAnyTraceIsRead(params string[] window)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var parse = GcCommand.Create().Parse([path, .. window]);
+            parse.Errors.Should().ContainSingle().Which.Message.Should().Match("--*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
     [InlineData(0, "stacks")]
     [InlineData(3, "older generation (cards)")]
     [InlineData(7, "finalization")]
