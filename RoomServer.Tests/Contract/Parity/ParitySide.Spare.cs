@@ -11,6 +11,9 @@ internal sealed partial class ParitySide
 {
     private static string SpareSlot(string member) => member + "/spare";
 
+    /// <summary>The member a device slot belongs to: its own id, or the member whose second device it holds.</summary>
+    private static string MemberOf(string slot) => slot.EndsWith("/spare", StringComparison.Ordinal) ? slot[..^"/spare".Length] : slot;
+
     private HubTestClient? OpenSpare(string member) =>
         _devices.GetValueOrDefault(SpareSlot(member)) is { Closed.IsCompleted: false } spare ? spare : null;
 
