@@ -67,6 +67,11 @@ public sealed class ChaosRun : IAsyncDisposable
         history.AddSecret(cluster.SigningKey);
         var rooms = new List<TestRoom>();
         var clients = new List<ChaosClient>();
+
+        // A run starts on a ready cluster: a replica is up (/healthz) before it is ready, and the fault of the class's
+        // test before may still be clearing. Its rooms are created through nginx, and a replica that cannot serve yet
+        // answers 503, which nginx does not retry (a CI flake).
+        await cluster.WaitForReadyStatusAsync(200, TimeSpan.FromSeconds(30));
         try
         {
             for (var r = 0; r < chosen.Rooms; r++)

@@ -90,10 +90,17 @@ public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, I
 
 /// <summary>
 /// A Redis-backed server whose store deadline (6 s) is far longer than the close's own wait, so a close that
-/// waits out the store is told apart from one on time even on a loaded box.
+/// waits out the store is told apart from one on time even on a loaded box. Its rooms tick once a minute, not every
+/// second: a tick whose sweep read the store in the moment between the removal and the pause found bob removed and
+/// closed him itself 0.4 s later, told <c>Removed</c> and without a reconnect (a CI flake), so the close under test
+/// never ran.
 /// </summary>
 public sealed class LongStoreDeadlineRedisServer : RedisContractServer
 {
     protected override async Task<IReadOnlyDictionary<string, string>> StartBackingServicesAsync() =>
-        new Dictionary<string, string>(await base.StartBackingServicesAsync()) { ["RoomServer:StoreTimeoutMilliseconds"] = "6000" };
+        new Dictionary<string, string>(await base.StartBackingServicesAsync())
+        {
+            ["RoomServer:StoreTimeoutMilliseconds"] = "6000",
+            ["RoomServer:PositionIntervalSeconds"] = "60",
+        };
 }
