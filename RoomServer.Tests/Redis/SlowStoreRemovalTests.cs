@@ -93,7 +93,7 @@ public sealed class SlowStoreRemovalTests(LongStoreDeadlineRedisServer server, I
 /// waits out the store is told apart from one on time even on a loaded box. Its rooms tick once a minute, not every
 /// second: a tick whose sweep read the store in the moment between the removal and the pause found bob removed and
 /// closed him itself 0.4 s later, told <c>Removed</c> and without a reconnect (a CI flake), so the close under test
-/// never ran.
+/// found nothing of his left to close.
 /// </summary>
 public sealed class LongStoreDeadlineRedisServer : RedisContractServer
 {
