@@ -195,9 +195,10 @@ public class ClusterFixture : IAsyncLifetime
     public async Task WaitForReadyStatusAsync(int status, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var last = new Dictionary<string, int>(StringComparer.Ordinal);
         while (true)
         {
+            // Read afresh each round: a replica that exits meanwhile drops out rather than keeping its last status.
+            var last = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var replica in _replicas.Where(r => !r.HasExited))
             {
                 last[replica.ReplicaId] = await ReadyStatusAsync(replica);
