@@ -23,6 +23,7 @@ internal sealed class BackplaneBeat
     private int _deaf;
     private int _heardOnce;
     private volatile MasterSlots _master;
+    private string? _lastPayload;
 
     /// <summary>A beat never heard yet; <paramref name="slots"/> empty for the classic (unsharded) beat.</summary>
     public BackplaneBeat(RedisChannel channel, int channelSlot, IReadOnlyList<SlotRange> slots)
@@ -47,6 +48,9 @@ internal sealed class BackplaneBeat
     public MasterSlots Master => _master;
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Its re-makes after a beat heard twice: one at a time, spaced out.</summary>
+    public ReseatGate Reseats { get; } = new();
 
     public ChannelMessageQueue? Queue { get; set; }
 
@@ -77,6 +81,22 @@ internal sealed class BackplaneBeat
     public void Sending() => Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
 
     public bool Serves(int slot) => _master.Contains(slot);
+
+    /// <summary>
+    /// True for a second copy of the beat heard last: each beat is published once, so its channel is subscribed twice. One
+    /// queue hands this beat's messages over one at a time.
+    /// </summary>
+    public bool IsCopy(RedisValue beat)
+    {
+        var text = (string?)beat;
+        if (text is not null && text == _lastPayload)
+        {
+            return true;
+        }
+
+        _lastPayload = text;
+        return false;
+    }
 
     /// <summary>Records a beat; true when it ends a deaf spell.</summary>
     public bool Heard()

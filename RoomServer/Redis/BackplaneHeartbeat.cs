@@ -24,7 +24,8 @@ namespace RoomShare.RoomServer.Redis;
 /// stops the others' rooms; <c>/readyz</c> needs every shard. A reshard changes which slots each
 /// master serves (a master may be added, or lose all its slots): each beat matches the beats to the
 /// masters again when their ranges changed (<see cref="FollowReshard"/>; a failover keeps the ranges,
-/// and the beats).
+/// and the beats). A beat heard twice shows its channel subscribed on two nodes of its shard (the client
+/// library's race after a failover): it is dropped with the copy unsubscribed, and the next beat subscribes again.
 /// </summary>
 public sealed class BackplaneHeartbeat(
     RedisConnection redis,
@@ -311,8 +312,18 @@ public sealed class BackplaneHeartbeat(
         }
     }
 
-    private void OnBeatHeard(BackplaneBeat beat)
+    private void OnBeatHeard(BackplaneBeat beat, RedisValue message)
     {
+        if (beat.IsCopy(message))
+        {
+            if (!beat.IsClassic && beat.Reseats.TryBegin())
+            {
+                _ = ReseatAsync(beat);
+            }
+
+            return;
+        }
+
         if (beat.Heard())
         {
             RedisLog.BackplaneHearing(logger, redis.ReplicaId);
@@ -329,13 +340,44 @@ public sealed class BackplaneHeartbeat(
             {
                 // A failed subscribe leaves no queue behind, or every later beat would be kept in it for good.
                 var queue = await redis.SubscribeQueueAsync(beat.Channel);
-                queue.OnMessage(_ => OnBeatHeard(beat));
+                queue.OnMessage(message => OnBeatHeard(beat, message.Message));
                 beat.Queue = queue;
             }
         }
         finally
         {
             beat.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A beat heard twice: its channel is subscribed on two nodes of its shard (the client library's race after a failover,
+    /// RedisConnection.UnsubscribeOnReplicasAsync). Dropped, with the copy on a replica unsubscribed; the next beat
+    /// subscribes it again.
+    /// </summary>
+    private async Task ReseatAsync(BackplaneBeat beat)
+    {
+        RedisLog.ChannelHeardTwice(logger, redis.ReplicaId, beat.ChannelName);
+        try
+        {
+            await beat.Gate.WaitAsync();
+            try
+            {
+                if (beat.Queue is not null)
+                {
+                    beat.Queue = null;
+                    await redis.RemoveEveryHandlerAsync(beat.Channel, _interval);
+                    await redis.UnsubscribeOnReplicasAsync(beat.Channel);
+                }
+            }
+            finally
+            {
+                beat.Gate.Release();
+            }
+        }
+        finally
+        {
+            beat.Reseats.End();
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class RedisBackplane : IRoomBackplane
     private const int ParallelResubscribes = 16;
 
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new(StringComparer.Ordinal);
+    private readonly ProbeNonces<RoomChannel> _probes = new();
     private int _resubscribeRequested;
     private int _resubscribeRunning;
 
@@ -94,10 +94,10 @@ public sealed class RedisBackplane : IRoomBackplane
         var bytes = (ReadOnlyMemory<byte>)value;
         if (RoomChannelProtocol.IsProbe(bytes.Span))
         {
-            // Ours completes a verification; another replica's is simply not for us.
-            if (_probes.TryRemove((string)value!, out var probe))
+            // Ours completes a verification (and a second copy of it is news); another replica's is simply not for us.
+            if (_probes.Heard((string)value!, out var probed))
             {
-                probe.TrySetResult();
+                ReseatHeardTwice(probed);
             }
 
             return;
@@ -122,6 +122,8 @@ public sealed class RedisBackplane : IRoomBackplane
 
         if (message.Kind == RoomMessageKind.Event && !room.Delivered.IsNew(message.Json.Span))
         {
+            // Published once by its script, so heard again only over a second subscription of the room's channel.
+            ReseatHeardTwice(room);
             return;
         }
 
@@ -244,7 +246,7 @@ public sealed class RedisBackplane : IRoomBackplane
                 // Probed first only on a cluster, where one shard's failover re-checks every room: a single
                 // server's pass (deaf, restored, a listed node's failure) re-makes its rooms at once, rather than
                 // wait out a probe per room (2 s, 16 at a time) before a dead subscription is made again.
-                if (attempt == 1 && room.IsSubscribed && _redis.Topology.IsCluster && await ProbeAsync(room.Channel))
+                if (attempt == 1 && room.IsSubscribed && _redis.Topology.IsCluster && await ProbeAsync(room))
                 {
                     // It delivers — perhaps only because StackExchange.Redis re-made it on a promoted
                     // replica before this pass came (a failover faster than deafness). failover.lua
@@ -254,7 +256,7 @@ public sealed class RedisBackplane : IRoomBackplane
 
                 await room.UnsubscribeAsync();
                 await room.SubscribeAsync();
-                var heard = await ProbeAsync(room.Channel);
+                var heard = await ProbeAsync(room);
 
                 // The room's last local member may have left while this ran: this subscription must
                 // not outlive it, whether or not the probe came back.
@@ -323,16 +325,14 @@ public sealed class RedisBackplane : IRoomBackplane
         }
     }
 
-    /// <summary>Publishes a nonce on the channel and waits for it to come back through our queue.</summary>
-    private async Task<bool> ProbeAsync(RedisChannel channel)
+    /// <summary>Publishes a nonce on the room's channel and waits for it to come back through our queue.</summary>
+    private async Task<bool> ProbeAsync(RoomChannel room)
     {
-        var nonce = RoomChannelProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _probes[nonce] = arrived;
+        var nonce = _probes.Open(room, out var arrived);
         try
         {
-            await _redis.PublishAsync(channel, nonce);
-            await arrived.Task.WaitAsync(ProbeTimeout);
+            await _redis.PublishAsync(room.Channel, nonce);
+            await arrived.WaitAsync(ProbeTimeout);
             return true;
         }
         catch (TimeoutException)
@@ -341,8 +341,51 @@ public sealed class RedisBackplane : IRoomBackplane
         }
         finally
         {
-            _probes.TryRemove(nonce, out _);
+            _probes.Close(nonce);
         }
+    }
+
+    /// <summary>
+    /// A room's message heard twice: its channel is subscribed on two nodes of its shard (the library's race after a
+    /// failover, RedisConnection.UnsubscribeOnReplicasAsync). Sharded channels only (a single server has one node), once at
+    /// a time per room and spaced out (<see cref="ReseatGate"/>): its subscription is made again with the copy on a
+    /// replica unsubscribed, verified, and its members are sent their position for what the gap cost them.
+    /// </summary>
+    private void ReseatHeardTwice(RoomChannel room)
+    {
+        if (_redis.Topology.ShardedPubSub && IsCurrent(room) && room.Reseats.TryBegin())
+        {
+            _ = Task.Run(() => ReseatAsync(room));
+        }
+    }
+
+    private async Task ReseatAsync(RoomChannel room)
+    {
+        RedisLog.ChannelHeardTwice(_logger, _redis.ReplicaId, room.Channel.ToString());
+        try
+        {
+            if (!await room.ReseatAsync())
+            {
+                return; // Disposed, or unsubscribed by a pass under way, which makes it again.
+            }
+
+            if (await ProbeAsync(room))
+            {
+                Restored?.Invoke([room.RoomId]);
+                return;
+            }
+        }
+        catch (RoomException ex)
+        {
+            RedisLog.ResubscribeFailed(_logger, room.RoomId, ex);
+        }
+        finally
+        {
+            room.Reseats.End();
+        }
+
+        // Left unverified: a full pass makes it again, and keeps trying.
+        RequestResubscribe();
     }
 
     /// <summary>
@@ -381,17 +424,7 @@ public sealed class RedisBackplane : IRoomBackplane
             await _gate.WaitAsync();
             try
             {
-                // Disposed: the room's next subscription may be live already, and this one's failure path
-                // would drop its handler too.
-                if (_queue is not null || _disposed)
-                {
-                    return;
-                }
-
-                Channel = owner._redis.Topology.Channel(RoomId);
-                var queue = await owner._redis.SubscribeQueueAsync(Channel);
-                queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
-                _queue = queue;
+                await SubscribeHeldAsync();
             }
             finally
             {
@@ -404,28 +437,77 @@ public sealed class RedisBackplane : IRoomBackplane
             await _gate.WaitAsync();
             try
             {
-                if (Interlocked.Exchange(ref _queue, null) is { } queue)
-                {
-                    try
-                    {
-                        await owner._redis.CallAsync("unsubscribe", async () =>
-                        {
-                            await queue.UnsubscribeAsync();
-                            return true;
-                        });
-                    }
-                    catch (RoomException)
-                    {
-                        // The library may keep (and later restore) a queue whose unsubscribe did not
-                        // reach Redis: drop it locally, it is this room's only one.
-                        await owner._redis.RemoveEveryHandlerAsync(Channel, TimeSpan.FromSeconds(1));
-                        throw;
-                    }
-                }
+                await UnsubscribeHeldAsync();
             }
             finally
             {
                 _gate.Release();
+            }
+        }
+
+        /// <summary>
+        /// Unsubscribes, clears a copy of the channel left on a replica of its shard, and subscribes again, all under the
+        /// gate (a pass's subscribe must not land in the middle). False when there was nothing to re-make: disposed, or
+        /// not subscribed now (a pass is re-making it).
+        /// </summary>
+        public async Task<bool> ReseatAsync()
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (_disposed || _queue is null)
+                {
+                    return false;
+                }
+
+                await UnsubscribeHeldAsync();
+                await owner._redis.UnsubscribeOnReplicasAsync(Channel);
+                await SubscribeHeldAsync();
+                return true;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        /// <summary>Its re-makes after a message heard twice: one at a time, spaced out.</summary>
+        public ReseatGate Reseats { get; } = new();
+
+        private async Task SubscribeHeldAsync()
+        {
+            // Disposed: the room's next subscription may be live already, and this one's failure path
+            // would drop its handler too.
+            if (_queue is not null || _disposed)
+            {
+                return;
+            }
+
+            Channel = owner._redis.Topology.Channel(RoomId);
+            var queue = await owner._redis.SubscribeQueueAsync(Channel);
+            queue.OnMessage(message => owner.Deliver(this, queue, message.Message));
+            _queue = queue;
+        }
+
+        private async Task UnsubscribeHeldAsync()
+        {
+            if (Interlocked.Exchange(ref _queue, null) is { } queue)
+            {
+                try
+                {
+                    await owner._redis.CallAsync("unsubscribe", async () =>
+                    {
+                        await queue.UnsubscribeAsync();
+                        return true;
+                    });
+                }
+                catch (RoomException)
+                {
+                    // The library may keep (and later restore) a queue whose unsubscribe did not
+                    // reach Redis: drop it locally, it is this room's only one.
+                    await owner._redis.RemoveEveryHandlerAsync(Channel, TimeSpan.FromSeconds(1));
+                    throw;
+                }
             }
         }
 

@@ -71,4 +71,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1023, LogLevel.Warning, "SignalR's backplane channel {Channel} is not subscribed yet ({Reason}); trying again in 1 s")]
     public static partial void SignalRChannelNotSubscribed(ILogger logger, string channel, string reason);
+
+    [LoggerMessage(1024, LogLevel.Warning, "Replica {ReplicaId} heard a message on {Channel} twice: it is subscribed on two nodes of its shard (the client library's race after a failover); subscribing it again, with the copy on a replica unsubscribed")]
+    public static partial void ChannelHeardTwice(ILogger logger, string replicaId, string channel);
 }

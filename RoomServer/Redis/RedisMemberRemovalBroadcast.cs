@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using RoomShare.RoomServer.Fanout;
 using RoomShare.RoomServer.Rooms;
@@ -19,6 +18,10 @@ namespace RoomShare.RoomServer.Redis;
 /// while the connection under it was away (the library restores it silently), and only the store can say
 /// (Fanout/RemovalCatchUp, spaced out to one sweep per 10 s). One attempt runs at a time (a request meanwhile
 /// runs one more after it), so the handler is registered once however often the backplane restores.
+/// A probe heard twice shows the channel subscribed on two nodes of its shard (the client library's race after a
+/// failover, <see cref="RedisConnection.UnsubscribeOnReplicasAsync"/>): the next attempt makes it again with the copy
+/// unsubscribed. Removals are rare, so nothing else would show such a copy: each attempt is followed by one more
+/// probe <see cref="SecondLookAfter"/> later.
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -34,6 +37,13 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// After an attempt, the channel is probed once more this much later: a failover's doubled subscription (the client
+    /// library's race, RedisConnection.UnsubscribeOnReplicasAsync) may form just after the attempt's probe, and removals
+    /// are rare, so no removal would show it.
+    /// </summary>
+    private static readonly TimeSpan SecondLookAfter = TimeSpan.FromSeconds(5);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What of an unreadable message the log shows: anyone who can reach Redis can publish on the channel.</summary>
@@ -46,7 +56,15 @@ public sealed class RedisMemberRemovalBroadcast(
     private bool _subscribed;
 
     /// <summary>Probe nonces awaited, completed when heard back (any replica's probe is ignored on arrival).</summary>
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new();
+    private readonly ProbeNonces<RedisChannel> _probes = new();
+
+    /// <summary>A probe came back twice: the next attempt re-makes the subscription with the copy on a replica unsubscribed.</summary>
+    private int _heardTwice;
+
+    private readonly ReseatGate _reseats = new();
+
+    /// <summary>Set while a second look is waiting (<see cref="SecondLookAfter"/>): passes close together share one.</summary>
+    private int _secondLookPending;
 
     public event Action<MemberRemovedNotice>? Heard;
 
@@ -72,9 +90,38 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private void Resubscribe() => _attempts.Request(AttemptAsync);
 
-    /// <summary>One attempt: probe a subscription this replica has, make one it lacks or that no longer delivers.</summary>
+    /// <summary>
+    /// One attempt: probe a subscription this replica has, make one it lacks or that no longer delivers — or, when a probe
+    /// came back twice, make it again with the copy on a replica unsubscribed. Then a second look, a moment later.
+    /// </summary>
     private async Task AttemptAsync()
     {
+        try
+        {
+            await AttemptOnceAsync();
+        }
+        finally
+        {
+            ScheduleSecondLook();
+        }
+    }
+
+    private async Task AttemptOnceAsync()
+    {
+        if (Interlocked.Exchange(ref _heardTwice, 0) == 1 && _subscribed && _reseats.TryBegin())
+        {
+            try
+            {
+                RedisLog.ChannelHeardTwice(logger, redis.ReplicaId, Channel.ToString());
+                await DropSubscriptionAsync();
+                await redis.UnsubscribeOnReplicasAsync(Channel);
+            }
+            finally
+            {
+                _reseats.End();
+            }
+        }
+
         if (_subscribed && await ProbeAsync())
         {
             // Still delivering: kept. The catch-up still runs, for what a silently restored connection missed.
@@ -92,13 +139,12 @@ public sealed class RedisMemberRemovalBroadcast(
     /// <summary>Publishes a nonce on the channel and waits for it to come back to this replica's handler.</summary>
     private async Task<bool> ProbeAsync()
     {
-        var nonce = RoomChannelProtocol.ProbePrefix + Guid.NewGuid().ToString("N");
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _probes[nonce] = arrived;
+        var channel = Channel;
+        var nonce = _probes.Open(channel, out var arrived);
         try
         {
-            await redis.PublishAsync(Channel, nonce);
-            await arrived.Task.WaitAsync(ProbeTimeout);
+            await redis.PublishAsync(channel, nonce);
+            await arrived.WaitAsync(ProbeTimeout);
             return true;
         }
         catch (Exception ex) when (ex is TimeoutException or RoomException or RedisException)
@@ -107,7 +153,54 @@ public sealed class RedisMemberRemovalBroadcast(
         }
         finally
         {
-            _probes.TryRemove(nonce, out _);
+            _probes.Close(nonce);
+        }
+    }
+
+    /// <summary>
+    /// One probe <see cref="SecondLookAfter"/> from now (one for every attempt close together): one that comes back twice
+    /// asks for an attempt that re-makes the subscription (<see cref="OnMessage"/>), one lost for an ordinary attempt.
+    /// </summary>
+    private void ScheduleSecondLook()
+    {
+        if (!_subscribed || Interlocked.Exchange(ref _secondLookPending, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(SecondLookAfter, shutdown.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                Volatile.Write(ref _secondLookPending, 0);
+            }
+
+            if (!await ProbeAsync())
+            {
+                Resubscribe();
+            }
+        });
+    }
+
+    /// <summary>Drops this replica's handler of the channel (the library then unsubscribes it where it knows it is).</summary>
+    private async Task DropSubscriptionAsync()
+    {
+        _subscribed = false;
+        try
+        {
+            await redis.Subscriber.UnsubscribeAsync(Channel, OnMessage).WaitAsync(ProbeTimeout);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Gone locally already; the server learns when the connection does.
         }
     }
 
@@ -150,10 +243,12 @@ public sealed class RedisMemberRemovalBroadcast(
     {
         if (RoomChannelProtocol.IsProbe((byte[])message!))
         {
-            // Ours completes its probe; another replica's is no removal and no news.
-            if (_probes.TryGetValue(message.ToString(), out var arrived))
+            // Ours completes its probe, and a second copy of it asks for the subscription to be made again; another
+            // replica's is no removal and no news.
+            if (_probes.Heard(message.ToString(), out _))
             {
-                arrived.TrySetResult();
+                Volatile.Write(ref _heardTwice, 1);
+                Resubscribe();
             }
 
             return;
