@@ -81,17 +81,21 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
                     $"{replica} takes over from {master.ToString(CultureInfo.InvariantCulture)}");
             }
 
-            // The old master, now a replica of the new one, keeps what was subscribed there: it still hears the shard.
-            await ShouldHaveEveryChannelOnceInItsShardAsync("after a graceful failover of every shard", before);
-
             // The first write after a failover renews the room's epoch (DESIGN.md §1): members resync to it, as clients do.
-            // The next one is live, strict: every member hears it over the subscriptions the failover left.
+            // It is also the room channel's first message since: a replica that hears it twice re-makes the subscription.
             var renewed = await members[0].Client.SetChoiceAsync(room, "pizza", 2, "after-failover");
             await Task.WhenAll(members.Select(m => m.FollowUntilAsync(renewed.Version, TimeSpan.FromSeconds(20), catchUp: true)));
+            await ShouldTellEveryMemberOnceAsync(members, "after failover");
+
+            // The old master, now a replica of the new one, may keep what was subscribed there: it still hears the shard.
+            // The library can leave a channel subscribed on both nodes at once (its own restore after the old master's
+            // unsubscribe, crossing a reconfiguration's): a replica that hears a message twice re-makes that subscription
+            // with the copy unsubscribed (DoubledSubscriptionTests), so each channel is once per replica again.
+            await ShouldHaveEveryChannelOnceInItsShardAsync("after a graceful failover of every shard", before);
+
+            // Settled, a write is live, strict: every member hears it over the subscriptions the failover left.
             var live = await members[1].Client.SetChoiceAsync(room, "pizza", 3, "live-after-failover");
             await Task.WhenAll(members.Select(m => m.FollowUntilAsync(live.Version, TimeSpan.FromSeconds(20))));
-
-            await ShouldTellEveryMemberOnceAsync(members, "after failover");
         }
         finally
         {
