@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using RoomShare.RoomServer.Configuration;
 using RoomShare.RoomServer.Fanout;
@@ -11,7 +12,7 @@ namespace RoomShare.RoomServer.Tests.RedisCluster;
 
 /// <summary>
 /// A shard channel subscribed on two nodes of its shard over one replica's connection, the client library tracking only
-/// one: what the library's race after a failover leaves (RedisConnection.UnsubscribeOnReplicasAsync), made here on
+/// one: what the library's race after a failover leaves (RedisConnection.UnsubscribeEverywhereAsync), made here on
 /// purpose. The replica node is paused (<c>CLIENT PAUSE ALL</c>) while the library sends a subscribe there; the
 /// library's side is dropped before the answer, so the library sends no unsubscribe; the node then takes the subscribe.
 /// Each message on the channel then reaches the replica twice, and nothing the library is asked to unsubscribe reaches
@@ -22,18 +23,23 @@ public sealed class DoubledSubscriptionTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long the replica is paused: long enough for the steps below on a slow box, and within the store deadline.</summary>
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(4);
+
+    /// <summary>A store deadline well past <see cref="Pause"/>: the library must still be waiting for the paused replica's answer.</summary>
+    private static RoomServerOptions PatientOptions() => new() { StoreTimeoutMilliseconds = 15_000 };
+
     [Fact]
     public async Task UnsubscribingOnTheShardsReplicasRemovesACopyTheLibraryLostTrackOf()
     {
         await using var cluster = await RedisClusterProcess.StartAsync();
-        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "copy-test");
+        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "copy-test", PatientOptions());
         var channel = RedisChannel.Sharded("rs:{copy}:events");
         var (master, replica) = await ShardOfAsync(cluster, "rs:{copy}:events");
 
         await LeaveUntrackedCopyAsync(redis.Connection, channel, replica);
-        (await replica.ShardSubscribersAsync("rs:{copy}:events")).Should().Be(1, "the copy is on the replica, though the library holds nothing");
 
-        await redis.Connection.UnsubscribeOnReplicasAsync(channel);
+        await redis.Connection.UnsubscribeEverywhereAsync(channel, TimeSpan.FromSeconds(5));
 
         (await replica.ShardSubscribersAsync("rs:{copy}:events")).Should().Be(0, "the copy on the replica is unsubscribed");
         (await master.ShardSubscribersAsync("rs:{copy}:events")).Should().Be(0, "nothing was left on the master either");
@@ -48,11 +54,12 @@ public sealed class DoubledSubscriptionTests
     public async Task ARoomHeardTwiceIsSubscribedAgainOnceAndItsMembersAreToldToCatchUp()
     {
         await using var cluster = await RedisClusterProcess.StartAsync();
-        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "room-copy-test");
+        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "room-copy-test", PatientOptions());
         var connection = redis.Connection;
         var channel = RedisKeys.Events("twice", sharded: true);
         var (master, replica) = await ShardOfAsync(cluster, channel.ToString());
-        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
+        var logger = new FakeLogger<RedisBackplane>();
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(PatientOptions())), logger);
         var restored = new TaskCompletionSource<IReadOnlyCollection<string>?>(TaskCreationOptions.RunContinuationsAsynchronously);
         backplane.Restored += rooms => restored.TrySetResult(rooms);
 
@@ -76,8 +83,42 @@ public sealed class DoubledSubscriptionTests
 
         await connection.PublishAsync(channel, Event("twice", 2));
         await Poll.UntilAsync(() => Task.FromResult(Delivered(delivered).Contains(2)), Settle, "the next event arrives");
+        Delivered(delivered).Should().Equal([1, 2], "the room delivers both events, in order");
+        logger.Collector.GetSnapshot().Count(r => r.Id.Id == 1024).Should().Be(1, "the room was re-made once, for its first event heard twice");
         (await replica.ShardSubscribersAsync(channel.ToString())).Should().Be(0, "no copy came back on the replica");
-        Delivered(delivered).Should().Equal([1, 2], "the room delivers both events, in order, each once");
+    }
+
+    /// <summary>
+    /// The same copy on a room with no traffic: the next pass over the rooms (after any loss) probes it, the probe comes
+    /// back twice, and the room is subscribed again once.
+    /// </summary>
+    [Fact]
+    public async Task AnIdleRoomWhoseProbeComesBackTwiceIsSubscribedAgainOnce()
+    {
+        await using var cluster = await RedisClusterProcess.StartAsync();
+        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "idle-copy-test", PatientOptions());
+        var connection = redis.Connection;
+        var channel = RedisKeys.Events("idle", sharded: true);
+        var (master, replica) = await ShardOfAsync(cluster, channel.ToString());
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(PatientOptions())), NullLogger<RedisBackplane>.Instance);
+        var restored = new List<IReadOnlyCollection<string>?>();
+        backplane.Restored += rooms =>
+        {
+            lock (restored)
+            {
+                restored.Add(rooms);
+            }
+        };
+
+        await LeaveUntrackedCopyAsync(connection, channel, replica);
+        await using var room = await backplane.SubscribeAsync("idle", _ => { }, CancellationToken.None);
+        (await replica.ShardSubscribersAsync(channel.ToString())).Should().Be(1, "the copy is still on the replica");
+
+        backplane.ResubscribeAll();
+
+        await Poll.UntilAsync(async () => await replica.ShardSubscribersAsync(channel.ToString()) == 0, Settle, "the copy on the replica is unsubscribed");
+        await Poll.UntilAsync(() => Task.FromResult(Snapshot(restored).Any(r => r is not null && r.Contains("idle"))), Settle, "the re-made room's members are sent their position");
+        (await master.ShardSubscribersAsync(channel.ToString())).Should().Be(1, "the room is subscribed again, on its master");
     }
 
     /// <summary>
@@ -89,11 +130,11 @@ public sealed class DoubledSubscriptionTests
     public async Task TheRemovalChannelHeardTwiceIsSubscribedAgainOnce()
     {
         await using var cluster = await RedisClusterProcess.StartAsync();
-        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "removal-copy-test");
+        await using var redis = await StandaloneRedisConnection.StartAsync(cluster.ConnectionString, "removal-copy-test", PatientOptions());
         var connection = redis.Connection;
         var channel = RedisChannel.Sharded("rs-removals");
         var (master, replica) = await ShardOfAsync(cluster, "rs-removals");
-        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(new RoomServerOptions())), NullLogger<RedisBackplane>.Instance);
+        var backplane = new RedisBackplane(connection, new FailoverEpochs(connection, Options.Create(PatientOptions())), NullLogger<RedisBackplane>.Instance);
         var shutdown = new ReplicaShutdown();
         var broadcast = new RedisMemberRemovalBroadcast(connection, backplane, shutdown, NullLogger<RedisMemberRemovalBroadcast>.Instance);
         var heard = new List<string>();
@@ -126,11 +167,13 @@ public sealed class DoubledSubscriptionTests
         }
     }
 
-    private static List<string> Heard(List<string> heard)
+    private static List<string> Heard(List<string> heard) => Snapshot(heard);
+
+    private static List<T> Snapshot<T>(List<T> items)
     {
-        lock (heard)
+        lock (items)
         {
-            return [.. heard];
+            return [.. items];
         }
     }
 
@@ -158,12 +201,12 @@ public sealed class DoubledSubscriptionTests
     /// </summary>
     private static async Task LeaveUntrackedCopyAsync(RedisConnection connection, RedisChannel channel, RedisClusterProcess.Node replica)
     {
-        await replica.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
+        await replica.ExecuteAsync("CLIENT", "PAUSE", ((long)Pause.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL");
         var subscribing = connection.Subscriber.SubscribeAsync(channel, CommandFlags.DemandReplica);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         subscribing.IsCompleted.Should().BeFalse("the paused replica has not answered the subscribe yet");
         await connection.Subscriber.UnsubscribeAsync(channel);
-        await subscribing.WaitAsync(TimeSpan.FromSeconds(10));
+        await subscribing.WaitAsync(Pause + TimeSpan.FromSeconds(10));
         await Poll.UntilAsync(async () => await replica.ShardSubscribersAsync(channel.ToString()) == 1, TimeSpan.FromSeconds(10), "the replica takes the subscribe after its pause");
     }
 }

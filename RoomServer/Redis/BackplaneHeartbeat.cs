@@ -352,7 +352,7 @@ public sealed class BackplaneHeartbeat(
 
     /// <summary>
     /// A beat heard twice: its channel is subscribed on two nodes of its shard (the client library's race after a failover,
-    /// RedisConnection.UnsubscribeOnReplicasAsync). Dropped, with the copy on a replica unsubscribed; the next beat
+    /// RedisConnection.UnsubscribeEverywhereAsync). Dropped, with the copy on a replica unsubscribed; the next beat
     /// subscribes it again.
     /// </summary>
     private async Task ReseatAsync(BackplaneBeat beat)
@@ -365,9 +365,9 @@ public sealed class BackplaneHeartbeat(
             {
                 if (beat.Queue is not null)
                 {
+                    // Half a beat per step: the next beat waits on the gate, and its shard is deaf after three.
                     beat.Queue = null;
-                    await redis.RemoveEveryHandlerAsync(beat.Channel, _interval);
-                    await redis.UnsubscribeOnReplicasAsync(beat.Channel);
+                    await redis.UnsubscribeEverywhereAsync(beat.Channel, _interval / 2);
                 }
             }
             finally

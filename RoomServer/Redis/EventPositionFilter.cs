@@ -7,8 +7,9 @@ namespace RoomShare.RoomServer.Redis;
 /// Cluster a failover can make the library restore a sharded subscription on a node that came back
 /// as a replica while the backplane subscribed on the new master — and replicas deliver SPUBLISH
 /// too, so each message would arrive twice. Clients ignore such events anyway (DESIGN.md §2); this
-/// keeps the wire strictly +1, and the backplane takes an event dropped here as its cue to make the
-/// room's subscription again with the copy unsubscribed (RedisBackplane.ReseatHeardTwice). Reads the position straight from the script's JSON (<see cref="EventPositionJson"/>).
+/// keeps the wire strictly +1, and the backplane takes an event dropped here as its cue to make
+/// the room's subscription again with the copy unsubscribed (RedisBackplane.ReseatHeardTwice).
+/// Reads the position straight from the script's JSON (<see cref="EventPositionJson"/>).
 /// Not thread-safe: one room's messages are delivered one at a time.
 /// </summary>
 internal sealed class EventPositionFilter

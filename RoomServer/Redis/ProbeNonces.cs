@@ -6,7 +6,7 @@ namespace RoomShare.RoomServer.Redis;
 /// <summary>
 /// The probes a replica awaits on its channels, each kept a moment after it came back: a probe heard twice shows its
 /// channel subscribed twice on this replica's connection, on two nodes of its shard (the client library's race after a
-/// failover, <see cref="RedisConnection.UnsubscribeOnReplicasAsync"/>), and <see cref="Heard"/> says whose probe it was.
+/// failover, <see cref="RedisConnection.UnsubscribeEverywhereAsync"/>), and <see cref="Heard"/> says whose probe it was.
 /// Another replica's probe is not found here and is ignored.
 /// </summary>
 internal sealed class ProbeNonces<TOwner>

@@ -30,10 +30,20 @@ public sealed class RedisBackplane : IRoomBackplane
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
     private const int ParallelResubscribes = 16;
 
+    /// <summary>
+    /// After a pass that followed a loss on a cluster, every room is probed once more this much later: a failover's doubled
+    /// subscription (RedisConnection.UnsubscribeEverywhereAsync) may form just after the pass's probe, and a room with no
+    /// traffic would not show it.
+    /// </summary>
+    private static readonly TimeSpan SecondLookAfter = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
     private readonly ProbeNonces<RoomChannel> _probes = new();
     private int _resubscribeRequested;
     private int _resubscribeRunning;
+
+    /// <summary>Set while a second look waits (<see cref="SecondLookAfter"/>): passes close together share one.</summary>
+    private int _secondLookPending;
 
     public RedisBackplane(RedisConnection redis, FailoverEpochs epochs, ILogger<RedisBackplane> logger)
     {
@@ -204,6 +214,10 @@ public sealed class RedisBackplane : IRoomBackplane
                 {
                     Restored?.Invoke(null);
                     RestoredAfterLoss?.Invoke();
+                    if (_redis.Topology.ShardedPubSub)
+                    {
+                        ScheduleSecondLook();
+                    }
                 }
                 else if (pending.Except(failed).Select(room => room.RoomId).ToList() is { Count: > 0 } restored)
                 {
@@ -346,8 +360,46 @@ public sealed class RedisBackplane : IRoomBackplane
     }
 
     /// <summary>
+    /// Probes every subscribed room <see cref="SecondLookAfter"/> from now: a probe that comes back twice re-makes its room
+    /// (<see cref="Deliver"/>), one lost asks for a pass.
+    /// </summary>
+    private void ScheduleSecondLook()
+    {
+        if (Interlocked.Exchange(ref _secondLookPending, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(SecondLookAfter);
+            Volatile.Write(ref _secondLookPending, 0);
+            var lost = 0;
+            await Parallel.ForEachAsync(_subscriptions.Values.Where(room => room.IsSubscribed), new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
+            {
+                try
+                {
+                    if (!await ProbeAsync(room) && IsCurrent(room) && room.IsSubscribed)
+                    {
+                        Interlocked.Increment(ref lost);
+                    }
+                }
+                catch (RoomException)
+                {
+                    Interlocked.Increment(ref lost);
+                }
+            });
+
+            if (lost > 0)
+            {
+                RequestResubscribe();
+            }
+        });
+    }
+
+    /// <summary>
     /// A room's message heard twice: its channel is subscribed on two nodes of its shard (the library's race after a
-    /// failover, RedisConnection.UnsubscribeOnReplicasAsync). Sharded channels only (a single server has one node), once at
+    /// failover, RedisConnection.UnsubscribeEverywhereAsync). Sharded channels only (a single server has one node), once at
     /// a time per room and spaced out (<see cref="ReseatGate"/>): its subscription is made again with the copy on a
     /// replica unsubscribed, verified, and its members are sent their position for what the gap cost them.
     /// </summary>
@@ -362,17 +414,15 @@ public sealed class RedisBackplane : IRoomBackplane
     private async Task ReseatAsync(RoomChannel room)
     {
         RedisLog.ChannelHeardTwice(_logger, _redis.ReplicaId, room.Channel.ToString());
+        var settled = false;
         try
         {
-            if (!await room.ReseatAsync())
-            {
-                return; // Disposed, or unsubscribed by a pass under way, which makes it again.
-            }
-
-            if (await ProbeAsync(room))
+            // Not re-made: disposed, or unsubscribed by a pass under way, which makes it again.
+            var remade = await room.ReseatAsync();
+            settled = !remade || await ProbeAsync(room);
+            if (remade && settled && IsCurrent(room))
             {
                 Restored?.Invoke([room.RoomId]);
-                return;
             }
         }
         catch (RoomException ex)
@@ -382,10 +432,13 @@ public sealed class RedisBackplane : IRoomBackplane
         finally
         {
             room.Reseats.End();
-        }
 
-        // Left unverified: a full pass makes it again, and keeps trying.
-        RequestResubscribe();
+            // Left unverified (whatever stopped it): a full pass makes it again, and keeps trying.
+            if (!settled && IsCurrent(room))
+            {
+                RequestResubscribe();
+            }
+        }
     }
 
     /// <summary>
@@ -461,7 +514,7 @@ public sealed class RedisBackplane : IRoomBackplane
                 }
 
                 await UnsubscribeHeldAsync();
-                await owner._redis.UnsubscribeOnReplicasAsync(Channel);
+                await owner._redis.UnsubscribeEverywhereAsync(Channel, owner._redis.StoreDeadline);
                 await SubscribeHeldAsync();
                 return true;
             }

@@ -18,7 +18,7 @@ namespace RoomShare.RoomServer.Redis;
 /// and confirms writes with <c>WAIT</c> (<see cref="EvaluateConfirmedAsync"/>), on a connection of
 /// their own (<see cref="ConfirmedWritesConnection"/>).
 /// </summary>
-public sealed class RedisConnection(
+public sealed partial class RedisConnection(
     IOptions<RedisConnectionOptions> connectionOptions,
     IOptions<RoomServerOptions> options,
     RoomMetrics metrics,
@@ -565,44 +565,6 @@ public sealed class RedisConnection(
             await RemoveEveryHandlerAsync(channel, TimeSpan.FromSeconds(1));
             throw;
         }
-    }
-
-    /// <summary>
-    /// Unsubscribes <paramref name="channel"/>, a shard channel this replica holds no subscription of now, on each replica of
-    /// its shard, best effort. The library sends an unsubscribe only where it believes a channel is subscribed, and it can
-    /// lose track of one: after a failover the demoted master tells each subscriber it is unsubscribed, the library subscribes
-    /// again there, and a reconfiguration that runs before that answer (any MOVED asks for one) subscribes the channel on the
-    /// new master as well. Each message then comes twice, over both nodes, until the connection drops. A subscription asked
-    /// of a replica lands on one, so its unsubscribe goes there too; a copy left on the master is the caller's own again at
-    /// its next subscribe (the same connection). Several replicas: the library picks one each time, so a copy may be missed;
-    /// the next message heard twice asks again.
-    /// </summary>
-    public async Task UnsubscribeOnReplicasAsync(RedisChannel channel)
-    {
-        for (var i = 0; i < ReplicasServing(channel); i++)
-        {
-            var subscribing = Subscriber.SubscribeAsync(channel, CommandFlags.DemandReplica);
-            try
-            {
-                var queue = await subscribing.WaitAsync(_deadline);
-                await queue.UnsubscribeAsync().WaitAsync(_deadline);
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-            {
-                // No replica reachable, or a slow one: the caller's channel must not stay subscribed on a replica
-                // under this queue, which nobody reads (the library would restore it too).
-                await RemoveEveryHandlerAsync(channel, TimeSpan.FromSeconds(1));
-                return;
-            }
-        }
-    }
-
-    /// <summary>How many replicas the library knows for the master of the channel's slot (one if it cannot tell).</summary>
-    private int ReplicasServing(RedisChannel channel)
-    {
-        var slot = Multiplexer.HashSlot((byte[])channel!);
-        var cluster = Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected)?.ClusterConfiguration;
-        return Math.Max(1, cluster?.GetBySlot(slot)?.Children.Count ?? 1);
     }
 
     /// <summary>Drops every handler and queue of the channel: at once locally, then Redis is told if it answers within <paramref name="wait"/>.</summary>

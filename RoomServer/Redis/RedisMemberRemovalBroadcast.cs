@@ -19,7 +19,7 @@ namespace RoomShare.RoomServer.Redis;
 /// (Fanout/RemovalCatchUp, spaced out to one sweep per 10 s). One attempt runs at a time (a request meanwhile
 /// runs one more after it), so the handler is registered once however often the backplane restores.
 /// A probe heard twice shows the channel subscribed on two nodes of its shard (the client library's race after a
-/// failover, <see cref="RedisConnection.UnsubscribeOnReplicasAsync"/>): the next attempt makes it again with the copy
+/// failover, <see cref="RedisConnection.UnsubscribeEverywhereAsync"/>): the next attempt makes it again with the copy
 /// unsubscribed. Removals are rare, so nothing else would show such a copy: each attempt is followed by one more
 /// probe <see cref="SecondLookAfter"/> later.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed class RedisMemberRemovalBroadcast(
 
     /// <summary>
     /// After an attempt, the channel is probed once more this much later: a failover's doubled subscription (the client
-    /// library's race, RedisConnection.UnsubscribeOnReplicasAsync) may form just after the attempt's probe, and removals
+    /// library's race, RedisConnection.UnsubscribeEverywhereAsync) may form just after the attempt's probe, and removals
     /// are rare, so no removal would show it.
     /// </summary>
     private static readonly TimeSpan SecondLookAfter = TimeSpan.FromSeconds(5);
@@ -108,13 +108,16 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private async Task AttemptOnceAsync()
     {
-        if (Interlocked.Exchange(ref _heardTwice, 0) == 1 && _subscribed && _reseats.TryBegin())
+        // Spaced out (ReseatGate): until then the flag stays set, a copy heard meanwhile asks for nothing more, and the
+        // second look asks again.
+        if (Volatile.Read(ref _heardTwice) == 1 && _subscribed && _reseats.TryBegin())
         {
+            Volatile.Write(ref _heardTwice, 0);
             try
             {
                 RedisLog.ChannelHeardTwice(logger, redis.ReplicaId, Channel.ToString());
-                await DropSubscriptionAsync();
-                await redis.UnsubscribeOnReplicasAsync(Channel);
+                _subscribed = false;
+                await redis.UnsubscribeEverywhereAsync(Channel, ProbeTimeout);
             }
             finally
             {
@@ -159,11 +162,12 @@ public sealed class RedisMemberRemovalBroadcast(
 
     /// <summary>
     /// One probe <see cref="SecondLookAfter"/> from now (one for every attempt close together): one that comes back twice
-    /// asks for an attempt that re-makes the subscription (<see cref="OnMessage"/>), one lost for an ordinary attempt.
+    /// asks for an attempt that re-makes the subscription (<see cref="OnMessage"/>), one lost for an ordinary attempt — as
+    /// does a copy still waiting for its re-make, or a channel an attempt left unsubscribed (a fault).
     /// </summary>
     private void ScheduleSecondLook()
     {
-        if (!_subscribed || Interlocked.Exchange(ref _secondLookPending, 1) == 1)
+        if (Interlocked.Exchange(ref _secondLookPending, 1) == 1)
         {
             return;
         }
@@ -183,25 +187,11 @@ public sealed class RedisMemberRemovalBroadcast(
                 Volatile.Write(ref _secondLookPending, 0);
             }
 
-            if (!await ProbeAsync())
+            if (!_subscribed || Volatile.Read(ref _heardTwice) == 1 || !await ProbeAsync())
             {
                 Resubscribe();
             }
         });
-    }
-
-    /// <summary>Drops this replica's handler of the channel (the library then unsubscribes it where it knows it is).</summary>
-    private async Task DropSubscriptionAsync()
-    {
-        _subscribed = false;
-        try
-        {
-            await redis.Subscriber.UnsubscribeAsync(Channel, OnMessage).WaitAsync(ProbeTimeout);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-        {
-            // Gone locally already; the server learns when the connection does.
-        }
     }
 
     /// <summary>True once subscribed; false when the replica stops first.</summary>
@@ -245,9 +235,8 @@ public sealed class RedisMemberRemovalBroadcast(
         {
             // Ours completes its probe, and a second copy of it asks for the subscription to be made again; another
             // replica's is no removal and no news.
-            if (_probes.Heard(message.ToString(), out _))
+            if (_probes.Heard(message.ToString(), out _) && channel.IsSharded && Interlocked.Exchange(ref _heardTwice, 1) == 0)
             {
-                Volatile.Write(ref _heardTwice, 1);
                 Resubscribe();
             }
 

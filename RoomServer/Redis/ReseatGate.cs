@@ -1,7 +1,7 @@
 namespace RoomShare.RoomServer.Redis;
 
 /// <summary>
-/// One channel's re-makes after a message heard twice (<see cref="RedisConnection.UnsubscribeOnReplicasAsync"/>): one at
+/// One channel's re-makes after a message heard twice (<see cref="RedisConnection.UnsubscribeEverywhereAsync"/>): one at
 /// a time, and spaced out — with several replicas in a shard the copy may be missed, and each message heard twice meanwhile
 /// must not start another.
 /// </summary>
