@@ -375,6 +375,10 @@ public sealed class BackplaneHeartbeat(
                 beat.Gate.Release();
             }
         }
+        catch (RoomException)
+        {
+            // The connection is gone (shutting down): nothing left to re-make.
+        }
         finally
         {
             beat.Reseats.End();

@@ -361,7 +361,7 @@ public sealed class RedisBackplane : IRoomBackplane
 
     /// <summary>
     /// Probes every subscribed room <see cref="SecondLookAfter"/> from now: a probe that comes back twice re-makes its room
-    /// (<see cref="Deliver"/>), one lost asks for a pass.
+    /// (<see cref="Deliver"/>).
     /// </summary>
     private void ScheduleSecondLook()
     {
@@ -372,27 +372,33 @@ public sealed class RedisBackplane : IRoomBackplane
 
         _ = Task.Run(async () =>
         {
-            await Task.Delay(SecondLookAfter);
-            Volatile.Write(ref _secondLookPending, 0);
-            var lost = 0;
-            await Parallel.ForEachAsync(_subscriptions.Values.Where(room => room.IsSubscribed), new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
+            try
             {
-                try
-                {
-                    if (!await ProbeAsync(room) && IsCurrent(room) && room.IsSubscribed)
-                    {
-                        Interlocked.Increment(ref lost);
-                    }
-                }
-                catch (RoomException)
-                {
-                    Interlocked.Increment(ref lost);
-                }
-            });
+                await Task.Delay(SecondLookAfter);
 
-            if (lost > 0)
+                // A pass under way probes every room itself, and schedules a second look of its own when done.
+                if (Volatile.Read(ref _resubscribeRunning) == 1)
+                {
+                    return;
+                }
+
+                // Only copies are looked for: a probe lost here (a busy box) starts nothing. The pass verified every room
+                // 5 s ago, and a shard that stops delivering since is the heartbeat's to find.
+                await Parallel.ForEachAsync(_subscriptions.Values.Where(room => room.IsSubscribed), new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
+                {
+                    try
+                    {
+                        await ProbeAsync(room);
+                    }
+                    catch (RoomException)
+                    {
+                        // Redis away: nothing to learn about copies now.
+                    }
+                });
+            }
+            finally
             {
-                RequestResubscribe();
+                Volatile.Write(ref _secondLookPending, 0);
             }
         });
     }
