@@ -30,20 +30,13 @@ public sealed class RedisBackplane : IRoomBackplane
     private static readonly TimeSpan ResubscribeRetryDelay = TimeSpan.FromSeconds(1);
     private const int ParallelResubscribes = 16;
 
-    /// <summary>
-    /// After a pass that followed a loss on a cluster, every room is probed once more this much later: a failover's doubled
-    /// subscription (RedisConnection.UnsubscribeEverywhereAsync) may form just after the pass's probe, and a room with no
-    /// traffic would not show it.
-    /// </summary>
-    private static readonly TimeSpan SecondLookAfter = TimeSpan.FromSeconds(5);
-
     private readonly ConcurrentDictionary<string, RoomChannel> _subscriptions = new(StringComparer.Ordinal);
     private readonly ProbeNonces<RoomChannel> _probes = new();
     private int _resubscribeRequested;
     private int _resubscribeRunning;
 
-    /// <summary>Set while a second look waits (<see cref="SecondLookAfter"/>): passes close together share one.</summary>
-    private int _secondLookPending;
+    /// <summary>After a pass that followed a loss on a cluster: an idle room's copy would not show otherwise.</summary>
+    private readonly SecondLook _secondLook = new(CancellationToken.None);
 
     public RedisBackplane(RedisConnection redis, FailoverEpochs epochs, ILogger<RedisBackplane> logger)
     {
@@ -216,7 +209,7 @@ public sealed class RedisBackplane : IRoomBackplane
                     RestoredAfterLoss?.Invoke();
                     if (_redis.Topology.ShardedPubSub)
                     {
-                        ScheduleSecondLook();
+                        _secondLook.Request(LookAgainAsync);
                     }
                 }
                 else if (pending.Except(failed).Select(room => room.RoomId).ToList() is { Count: > 0 } restored)
@@ -360,45 +353,28 @@ public sealed class RedisBackplane : IRoomBackplane
     }
 
     /// <summary>
-    /// Probes every subscribed room <see cref="SecondLookAfter"/> from now: a probe that comes back twice re-makes its room
-    /// (<see cref="Deliver"/>).
+    /// The second look after a pass that followed a loss on a cluster: every subscribed room is probed once more, and a
+    /// probe that comes back twice re-makes its room (<see cref="Deliver"/>). Only copies are looked for: a probe lost here
+    /// (a busy box) starts nothing; the pass verified every room a moment ago, and a shard that stops delivering since is
+    /// the heartbeat's to find.
     /// </summary>
-    private void ScheduleSecondLook()
+    private async Task LookAgainAsync()
     {
-        if (Interlocked.Exchange(ref _secondLookPending, 1) == 1)
+        // A pass under way probes every room itself, and asks for a second look of its own when done.
+        if (Volatile.Read(ref _resubscribeRunning) == 1)
         {
             return;
         }
 
-        _ = Task.Run(async () =>
+        await Parallel.ForEachAsync(_subscriptions.Values.Where(room => room.IsSubscribed), new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
         {
             try
             {
-                await Task.Delay(SecondLookAfter);
-
-                // A pass under way probes every room itself, and schedules a second look of its own when done.
-                if (Volatile.Read(ref _resubscribeRunning) == 1)
-                {
-                    return;
-                }
-
-                // Only copies are looked for: a probe lost here (a busy box) starts nothing. The pass verified every room
-                // 5 s ago, and a shard that stops delivering since is the heartbeat's to find.
-                await Parallel.ForEachAsync(_subscriptions.Values.Where(room => room.IsSubscribed), new ParallelOptions { MaxDegreeOfParallelism = ParallelResubscribes }, async (room, _) =>
-                {
-                    try
-                    {
-                        await ProbeAsync(room);
-                    }
-                    catch (RoomException)
-                    {
-                        // Redis away: nothing to learn about copies now.
-                    }
-                });
+                await ProbeAsync(room);
             }
-            finally
+            catch (RoomException)
             {
-                Volatile.Write(ref _secondLookPending, 0);
+                // Redis away: nothing to learn about copies now.
             }
         });
     }
@@ -562,9 +538,11 @@ public sealed class RedisBackplane : IRoomBackplane
                 }
                 catch (RoomException)
                 {
-                    // The library may keep (and later restore) a queue whose unsubscribe did not
-                    // reach Redis: drop it locally, it is this room's only one.
-                    await owner._redis.RemoveEveryHandlerAsync(Channel, TimeSpan.FromSeconds(1));
+                    // The library may keep (and later restore) a queue whose unsubscribe did not reach Redis: drop it
+                    // locally, it is this room's only one. And the library may have refused to send it (the node it knew
+                    // for the channel is a replica now, after a failover): the subscription stays there, so it is
+                    // unsubscribed on the shard's replicas as well.
+                    await owner._redis.UnsubscribeEverywhereAsync(Channel, TimeSpan.FromSeconds(1));
                     throw;
                 }
             }

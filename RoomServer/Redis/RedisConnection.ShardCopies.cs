@@ -26,6 +26,11 @@ public sealed partial class RedisConnection
     public async Task UnsubscribeEverywhereAsync(RedisChannel channel, TimeSpan wait)
     {
         await RemoveEveryHandlerAsync(channel, wait);
+        if (!channel.IsSharded)
+        {
+            return;
+        }
+
         var replicas = ReplicasServing(channel);
         for (var i = 0; i < replicas; i++)
         {
@@ -34,7 +39,7 @@ public sealed partial class RedisConnection
                 var queue = await Subscriber.SubscribeAsync(channel, CommandFlags.DemandReplica).WaitAsync(wait);
                 await queue.UnsubscribeAsync().WaitAsync(wait);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception ex) when (IsRedisFailure(ex))
             {
                 // No replica reachable, or a slow one. The library must not keep this subscription, asked of a replica:
                 // the caller's next subscribe would join it there.
@@ -43,6 +48,14 @@ public sealed partial class RedisConnection
             }
         }
     }
+
+    /// <summary>
+    /// What a Redis call can fail with: the library's own errors, a deadline, a closed multiplexer — and its refusal to send
+    /// a command meant for a master to a node it now knows as a replica (<see cref="RedisCommandException"/>, not a
+    /// <see cref="RedisException"/>): after a failover, an unsubscribe where the channel was subscribed on the demoted master.
+    /// </summary>
+    public static bool IsRedisFailure(Exception ex) =>
+        ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException;
 
     /// <summary>How many replicas the library knows for the master of the channel's slot (one if it cannot tell).</summary>
     private int ReplicasServing(RedisChannel channel)

@@ -574,7 +574,7 @@ public sealed partial class RedisConnection(
         {
             await Subscriber.UnsubscribeAsync(channel).WaitAsync(wait);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (IsRedisFailure(ex))
         {
             // Gone locally already; the server learns when the connection does.
         }
@@ -590,7 +590,7 @@ public sealed partial class RedisConnection(
             metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: true);
             return result;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (IsRedisFailure(ex))
         {
             metrics.RedisCall(operation, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok: false);
             RedisLog.CallFailed(logger, operation, $"{ex.GetType().Name}: {ex.Message}");

@@ -21,7 +21,7 @@ namespace RoomShare.RoomServer.Redis;
 /// A probe heard twice shows the channel subscribed on two nodes of its shard (the client library's race after a
 /// failover, <see cref="RedisConnection.UnsubscribeEverywhereAsync"/>): the next attempt makes it again with the copy
 /// unsubscribed. Removals are rare, so nothing else would show such a copy: each attempt is followed by one more
-/// probe <see cref="SecondLookAfter"/> later.
+/// probe a moment later (<see cref="SecondLook"/>).
 /// </summary>
 public sealed class RedisMemberRemovalBroadcast(
     RedisConnection redis,
@@ -37,13 +37,6 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-
-    /// <summary>
-    /// After an attempt, the channel is probed once more this much later: a failover's doubled subscription (the client
-    /// library's race, RedisConnection.UnsubscribeEverywhereAsync) may form just after the attempt's probe, and removals
-    /// are rare, so no removal would show it.
-    /// </summary>
-    private static readonly TimeSpan SecondLookAfter = TimeSpan.FromSeconds(5);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What of an unreadable message the log shows: anyone who can reach Redis can publish on the channel.</summary>
@@ -63,8 +56,8 @@ public sealed class RedisMemberRemovalBroadcast(
 
     private readonly ReseatGate _reseats = new();
 
-    /// <summary>Set while a second look is waiting (<see cref="SecondLookAfter"/>): passes close together share one.</summary>
-    private int _secondLookPending;
+    /// <summary>Removals are rare, so no removal would show a copy: each attempt is followed by one more probe.</summary>
+    private readonly SecondLook _secondLook = new(shutdown.Token);
 
     public event Action<MemberRemovedNotice>? Heard;
 
@@ -102,7 +95,7 @@ public sealed class RedisMemberRemovalBroadcast(
         }
         finally
         {
-            ScheduleSecondLook();
+            _secondLook.Request(LookAgainAsync);
         }
     }
 
@@ -161,37 +154,16 @@ public sealed class RedisMemberRemovalBroadcast(
     }
 
     /// <summary>
-    /// One probe <see cref="SecondLookAfter"/> from now (one for every attempt close together): one that comes back twice
-    /// asks for an attempt that re-makes the subscription (<see cref="OnMessage"/>), one lost for an ordinary attempt — as
-    /// does a copy still waiting for its re-make, or a channel an attempt left unsubscribed (a fault).
+    /// The second look after an attempt: a probe that comes back twice asks for an attempt that re-makes the subscription
+    /// (<see cref="OnMessage"/>), one lost for an ordinary attempt — as does a copy still waiting for its re-make, or a
+    /// channel an attempt left unsubscribed (a fault).
     /// </summary>
-    private void ScheduleSecondLook()
+    private async Task LookAgainAsync()
     {
-        if (Interlocked.Exchange(ref _secondLookPending, 1) == 1)
+        if (!_subscribed || Volatile.Read(ref _heardTwice) == 1 || !await ProbeAsync())
         {
-            return;
+            Resubscribe();
         }
-
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await Task.Delay(SecondLookAfter, shutdown.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            finally
-            {
-                Volatile.Write(ref _secondLookPending, 0);
-            }
-
-            if (!_subscribed || Volatile.Read(ref _heardTwice) == 1 || !await ProbeAsync())
-            {
-                Resubscribe();
-            }
-        });
     }
 
     /// <summary>True once subscribed; false when the replica stops first.</summary>

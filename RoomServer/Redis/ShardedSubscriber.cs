@@ -96,7 +96,7 @@ public class ShardedSubscriber : DispatchProxy
             {
                 return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
             {
                 await DropAsync(channel);
                 whileNew = Environment.TickCount64 < _linksSettleBy;
@@ -126,7 +126,7 @@ public class ShardedSubscriber : DispatchProxy
         {
             await _inner.UnsubscribeAsync(channel).WaitAsync(TimeSpan.FromSeconds(1));
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (RedisConnection.IsRedisFailure(ex))
         {
             // Gone locally already; the server learns when the connection does.
         }
