@@ -36,13 +36,14 @@ public sealed class RedisBackplane : IRoomBackplane
     private int _resubscribeRunning;
 
     /// <summary>After a pass that followed a loss on a cluster: an idle room's copy would not show otherwise.</summary>
-    private readonly SecondLook _secondLook = new(CancellationToken.None);
+    private readonly SecondLook _secondLook;
 
     public RedisBackplane(RedisConnection redis, FailoverEpochs epochs, ILogger<RedisBackplane> logger)
     {
         _redis = redis;
         _epochs = epochs;
         _logger = logger;
+        _secondLook = new SecondLook(ex => RedisLog.SecondLookFailed(logger, ex), CancellationToken.None);
         _redis.Restored += OnConnectionRestored;
         _redis.ShardsChanged += RequestResubscribe;
     }
@@ -173,6 +174,9 @@ public sealed class RedisBackplane : IRoomBackplane
     /// </summary>
     private async Task ResubscribeLoopAsync()
     {
+        // A pass after a loss on a cluster owes a second look, asked for once the loop is over: the look yields to a pass
+        // under way, and the retries of a failed shard's rooms are part of this one.
+        var lookOwed = false;
         try
         {
             var pending = new List<RoomChannel>();
@@ -207,10 +211,7 @@ public sealed class RedisBackplane : IRoomBackplane
                 {
                     Restored?.Invoke(null);
                     RestoredAfterLoss?.Invoke();
-                    if (_redis.Topology.ShardedPubSub)
-                    {
-                        _secondLook.Request(LookAgainAsync);
-                    }
+                    lookOwed |= _redis.Topology.ShardedPubSub;
                 }
                 else if (pending.Except(failed).Select(room => room.RoomId).ToList() is { Count: > 0 } restored)
                 {
@@ -227,6 +228,11 @@ public sealed class RedisBackplane : IRoomBackplane
             // A full fence between the store and the load (a volatile write may pass a later read): else this loop
             // and a request's compare-exchange could each read the other's old value, and the request be lost.
             Interlocked.Exchange(ref _resubscribeRunning, 0);
+            if (lookOwed)
+            {
+                _secondLook.Request(LookAgainAsync);
+            }
+
             if (Volatile.Read(ref _resubscribeRequested) == 1)
             {
                 RequestResubscribe();
@@ -360,7 +366,7 @@ public sealed class RedisBackplane : IRoomBackplane
     /// </summary>
     private async Task LookAgainAsync()
     {
-        // A pass under way probes every room itself, and asks for a second look of its own when done.
+        // A pass under way probes every room itself, and asks for a second look of its own once it is over.
         if (Volatile.Read(ref _resubscribeRunning) == 1)
         {
             return;
@@ -536,13 +542,21 @@ public sealed class RedisBackplane : IRoomBackplane
                         return true;
                     });
                 }
-                catch (RoomException)
+                catch (RoomException ex)
                 {
                     // The library may keep (and later restore) a queue whose unsubscribe did not reach Redis: drop it
-                    // locally, it is this room's only one. And the library may have refused to send it (the node it knew
-                    // for the channel is a replica now, after a failover): the subscription stays there, so it is
-                    // unsubscribed on the shard's replicas as well.
-                    await owner._redis.UnsubscribeEverywhereAsync(Channel, TimeSpan.FromSeconds(1));
+                    // locally, it is this room's only one. Where the library refused to send it (the node it knew for
+                    // the channel is a replica now, after a failover), the subscription stays there: it is unsubscribed
+                    // on the shard's replicas as well.
+                    if (ex.InnerException is { } inner && RedisConnection.IsReplicaRefusal(inner))
+                    {
+                        await owner._redis.UnsubscribeEverywhereAsync(Channel, TimeSpan.FromSeconds(1));
+                    }
+                    else
+                    {
+                        await owner._redis.RemoveEveryHandlerAsync(Channel, TimeSpan.FromSeconds(1));
+                    }
+
                     throw;
                 }
             }

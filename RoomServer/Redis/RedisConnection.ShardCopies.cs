@@ -51,11 +51,20 @@ public sealed partial class RedisConnection
 
     /// <summary>
     /// What a Redis call can fail with: the library's own errors, a deadline, a closed multiplexer — and its refusal to send
-    /// a command meant for a master to a node it now knows as a replica (<see cref="RedisCommandException"/>, not a
-    /// <see cref="RedisException"/>): after a failover, an unsubscribe where the channel was subscribed on the demoted master.
+    /// a command meant for a master to a node it now knows as a replica (<see cref="IsReplicaRefusal"/>). Any other
+    /// <see cref="RedisCommandException"/> is a bug of ours (a cross-slot call, a bad argument), and is not taken for Redis
+    /// being away.
     /// </summary>
     public static bool IsRedisFailure(Exception ex) =>
-        ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException;
+        ex is RedisException or TimeoutException or ObjectDisposedException || IsReplicaRefusal(ex);
+
+    /// <summary>
+    /// The library's refusal to send a master's command to a node it now knows as a replica: after a failover, an
+    /// unsubscribe where the channel was subscribed on the demoted master (the subscription's own flag demands the
+    /// master). A <see cref="RedisCommandException"/>, not a <see cref="RedisException"/>, told apart by its message only.
+    /// </summary>
+    public static bool IsReplicaRefusal(Exception ex) =>
+        ex is RedisCommandException && ex.Message.StartsWith("Command cannot be issued to a replica", StringComparison.Ordinal);
 
     /// <summary>How many replicas the library knows for the master of the channel's slot (one if it cannot tell).</summary>
     private int ReplicasServing(RedisChannel channel)

@@ -74,4 +74,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1024, LogLevel.Warning, "Replica {ReplicaId} heard a message on {Channel} twice: it is subscribed on two nodes of its shard (the client library's race after a failover); subscribing it again, with the copy on a replica unsubscribed")]
     public static partial void ChannelHeardTwice(ILogger logger, string replicaId, string channel);
+
+    [LoggerMessage(1025, LogLevel.Error, "The second look at the room channels' subscriptions after a pass failed; the next pass looks again")]
+    public static partial void SecondLookFailed(ILogger logger, Exception exception);
 }

@@ -57,7 +57,7 @@ public sealed class RedisMemberRemovalBroadcast(
     private readonly ReseatGate _reseats = new();
 
     /// <summary>Removals are rare, so no removal would show a copy: each attempt is followed by one more probe.</summary>
-    private readonly SecondLook _secondLook = new(shutdown.Token);
+    private readonly SecondLook _secondLook = new(ex => RedisLog.RemovalChannelAttemptCrashed(logger, ex), shutdown.Token);
 
     public event Action<MemberRemovedNotice>? Heard;
 

@@ -96,7 +96,7 @@ public class ShardedSubscriber : DispatchProxy
             {
                 return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
             }
-            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException || RedisConnection.IsReplicaRefusal(ex))
             {
                 await DropAsync(channel);
                 whileNew = Environment.TickCount64 < _linksSettleBy;
