@@ -90,7 +90,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
             // The library can leave a channel subscribed on both nodes at once (its own restore after the old master's
             // unsubscribe, crossing a reconfiguration's): a replica that hears a message twice re-makes that subscription
             // with the copy unsubscribed (DoubledSubscriptionTests), so its own channels are once per replica again.
-            // SignalR's are not checked so (its multiplexer reconfigures far less often; no copy of one seen so far).
+            // SignalR's are not checked so (its multiplexer reconfigures far less often).
             await ShouldHaveEveryChannelOnceInItsShardAsync("after a graceful failover of every shard", before);
 
             // The epoch is renewed by whichever replica's pass first re-checks the room after the promotion, which may come
