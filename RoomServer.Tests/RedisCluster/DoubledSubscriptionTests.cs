@@ -191,7 +191,7 @@ public sealed class DoubledSubscriptionTests
         }
     }
 
-    private static async Task<(RedisClusterProcess.Node Master, RedisClusterProcess.Node Replica)> ShardOfAsync(RedisClusterProcess cluster, string channel)
+    internal static async Task<(RedisClusterProcess.Node Master, RedisClusterProcess.Node Replica)> ShardOfAsync(RedisClusterProcess cluster, string channel)
     {
         var master = await cluster.MasterOfAsync(channel);
         return (master, await cluster.ReplicaOfAsync(master.Port));
@@ -202,13 +202,17 @@ public sealed class DoubledSubscriptionTests
     /// library tracking nothing: the replica is paused, the library's side is dropped while its subscribe waits there
     /// (no server known yet, so no unsubscribe is sent), and the replica takes the subscribe once the pause ends.
     /// </summary>
-    private static async Task LeaveUntrackedCopyAsync(RedisConnection connection, RedisChannel channel, RedisClusterProcess.Node replica)
+    private static Task LeaveUntrackedCopyAsync(RedisConnection connection, RedisChannel channel, RedisClusterProcess.Node replica) =>
+        LeaveUntrackedCopyAsync(connection.Subscriber, channel, replica);
+
+    /// <summary>The same over any multiplexer's subscriber, whose async timeout must outlast <see cref="Pause"/>.</summary>
+    internal static async Task LeaveUntrackedCopyAsync(ISubscriber subscriber, RedisChannel channel, RedisClusterProcess.Node replica)
     {
         await replica.ExecuteAsync("CLIENT", "PAUSE", ((long)Pause.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL");
-        var subscribing = connection.Subscriber.SubscribeAsync(channel, CommandFlags.DemandReplica);
+        var subscribing = subscriber.SubscribeAsync(channel, CommandFlags.DemandReplica);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         subscribing.IsCompleted.Should().BeFalse("the paused replica has not answered the subscribe yet");
-        await connection.Subscriber.UnsubscribeAsync(channel);
+        await subscriber.UnsubscribeAsync(channel);
         subscribing.IsCompleted.Should().BeFalse("the library's side was dropped before the paused replica answered (else no copy forms)");
         await subscribing.WaitAsync(Pause + TimeSpan.FromSeconds(10));
         await Poll.UntilAsync(async () => await replica.ShardSubscribersAsync(channel.ToString()) == 1, TimeSpan.FromSeconds(10), "the replica takes the subscribe after its pause");

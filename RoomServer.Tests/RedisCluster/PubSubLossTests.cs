@@ -90,7 +90,8 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
             // The library can leave a channel subscribed on both nodes at once (its own restore after the old master's
             // unsubscribe, crossing a reconfiguration's): a replica that hears a message twice re-makes that subscription
             // with the copy unsubscribed (DoubledSubscriptionTests), so its own channels are once per replica again.
-            // SignalR's are not checked so (its multiplexer reconfigures far less often).
+            // SignalR's end on the masters only: a replica drops its SignalR link to a replica node that holds any
+            // (ReplicaNodeLinkTests), and the library subscribes them again on the masters.
             await ShouldHaveEveryChannelOnceInItsShardAsync("after a graceful failover of every shard", before);
 
             // The epoch is renewed by whichever replica's pass first re-checks the room after the promotion, which may come
@@ -186,7 +187,7 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
             }
 
             return s.Classic.Count == 0 && Total(s, SignalRAll) == replicas && Total(s, "rs-removals") == replicas
-                && expected.All(e => Total(s, e.Key) == e.Value);
+                && expected.All(e => Total(s, e.Key) == e.Value) && !OnReplicaNodes(s, topology, SignalRChannels).Any();
         }
 
         // Settled, and the same on two reads in a row: an unsubscribe of the other test's members may still be landing.
@@ -224,6 +225,8 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
             Total(subscriptions, channel).Should().Be(count, $"{when}, {channel} is subscribed as often as before ({seen})");
         }
 
+        OnReplicaNodes(subscriptions, topology, SignalRChannels).Should().BeEmpty(
+            $"{when}, SignalR's channels are on masters only: what a failover left on a replica node went with its link ({seen})");
         foreach (var channel in subscriptions.Shard.GroupBy(c => c.Channel))
         {
             channel.Sum(c => c.Subscribers).Should().BeLessThanOrEqualTo(AtMost(channel.Key), $"{when}, {channel.Key} is subscribed once per replica at most ({seen})");
@@ -236,6 +239,14 @@ public sealed class PubSubLossTests(RedisClusterFixture cluster, ITestOutputHelp
 
         return subscriptions;
     }
+
+    private static bool SignalRChannels(string channel) => channel.StartsWith(RedisRoomsExtensions.SignalRChannelPrefix, StringComparison.Ordinal);
+
+    /// <summary>The subscriptions of the chosen channels on nodes that are not masters.</summary>
+    private static IEnumerable<string> OnReplicaNodes(Subscriptions subscriptions, IReadOnlyList<ClusterNodeInfo> topology, Func<string, bool> chosen) =>
+        subscriptions.Shard
+            .Where(c => chosen(c.Channel) && !topology.Any(n => n.Port == c.Port && n.IsMaster))
+            .Select(c => $"{c.Port.ToString(CultureInfo.InvariantCulture)} {c.Channel}={c.Subscribers}");
 
     private static long Total(Subscriptions subscriptions, string channel) =>
         subscriptions.Shard.Where(c => c.Channel == channel).Sum(c => c.Subscribers);

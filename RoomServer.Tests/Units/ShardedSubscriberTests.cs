@@ -43,6 +43,27 @@ public sealed class ShardedSubscriberTests
         Flags(recorder.Calls[1]).Should().Be(CommandFlags.None);
     }
 
+    /// <summary>
+    /// After a failover the library refuses to unsubscribe a channel it tracked on the demoted master (a master's command
+    /// for a replica): SignalR's disconnect must not fail for it (the node's side goes with its link, ReplicaNodeLinks).
+    /// Any other failure is SignalR's to see.
+    /// </summary>
+    [Fact]
+    public async Task AnUnsubscribeRefusedForAReplicaIsQuietAndOtherFailuresAreNot()
+    {
+        var (recorder, subscriber) = Recorder.ForSubscriber();
+        var failure = (Exception)new RedisCommandException("Command cannot be issued to a replica: SUNSUBSCRIBE rs-signalrHub:user:u");
+        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.UnsubscribeAsync) ? Task.FromException(failure) : null;
+
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal("rs-signalrHub:user:u"));
+
+        failure = new RedisConnectionException(ConnectionFailureType.SocketClosed, CommandFlags.None, "the link closed", null, CommandStatus.Unknown);
+        var unsubscribe = () => subscriber.UnsubscribeAsync(RedisChannel.Literal("rs-signalrHub:user:u"));
+        await unsubscribe.Should().ThrowAsync<RedisConnectionException>();
+        failure = new RedisCommandException("CROSSSLOT Keys in request don't hash to the same slot");
+        await unsubscribe.Should().ThrowAsync<RedisCommandException>("only the replica refusal is quiet");
+    }
+
     /// <summary>A new multiplexer's link to the channel's master may still be coming up: a connection's channel is tried again.</summary>
     [Fact]
     public async Task WhileTheMultiplexerIsNewAConnectionsFailedSubscribeIsDroppedAndTriedAgain()

@@ -98,7 +98,7 @@ public sealed partial class RedisConnection(
     private string ConfiguredEndpoints() =>
         string.Join(",", ConfigurationOptions.Parse(connectionOptions.Value.ConnectionString).EndPoints.Select(HostPort));
 
-    private static string HostPort(EndPoint endPoint) => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString() ?? string.Empty;
+    internal static string HostPort(EndPoint endPoint) => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString() ?? string.Empty;
 
     private ConnectionMultiplexer Multiplexer =>
         _multiplexer ?? throw RoomException.Unavailable("the Redis connection has not been started");

@@ -17,6 +17,9 @@ public static class RedisRoomsExtensions
     /// <summary>The channel prefix of SignalR's own backplane, apart from the rooms' <c>rs:{id}:events</c>.</summary>
     public const string SignalRChannelPrefix = "rs-signalr";
 
+    /// <summary>The client name SignalR's backplane links carry on every node (<c>CLIENT LIST</c>), one per replica.</summary>
+    public static string SignalRClientName(string replicaId) => replicaId + "-signalr";
+
     /// <summary>
     /// Scaled mode: the Redis room store and room backplane (one multiplexer, <see cref="RedisConnection"/>),
     /// and SignalR's own Redis backplane (its own multiplexer; disposing it unsubscribes everything)
@@ -48,12 +51,14 @@ public static class RedisRoomsExtensions
         services.AddSingleton<FailoverEpochs>();
 
         services.AddSingleton<SignalRBackplaneConnector>();
+        services.AddHostedService<SignalRReplicaLinkSweep>();
         services.AddSignalR().AddStackExchangeRedis(connectionString);
         services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RoomServerOptions>, SignalRBackplaneConnector>((redis, room, connector) =>
         {
             redis.Configuration.ChannelPrefix = RedisChannel.Literal(SignalRChannelPrefix);
             redis.Configuration.AbortOnConnectFail = false;
-            redis.Configuration.ClientName = room.Value.ReplicaId + "-signalr";
+            redis.Configuration.ClientName = SignalRClientName(room.Value.ReplicaId);
+            redis.Configuration.AllowAdmin = true; // CLIENT LIST and CLIENT KILL of its own links (ReplicaNodeLinks); SignalR sends no admin command
             redis.Configuration.Protocol = RedisProtocol.Resp2;
             redis.Configuration.AsyncTimeout = room.Value.StoreTimeoutMilliseconds;
             redis.ConnectionFactory = log => connector.ConnectAsync(redis.Configuration, log);

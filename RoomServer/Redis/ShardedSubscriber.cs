@@ -77,9 +77,31 @@ public class ShardedSubscriber : DispatchProxy
             }
         }
 
-        return targetMethod.ReturnType == typeof(Task<ChannelMessageQueue>)
-            ? SubscribeQueueAsync(targetMethod, args)
+        if (targetMethod.ReturnType == typeof(Task<ChannelMessageQueue>))
+        {
+            return SubscribeQueueAsync(targetMethod, args);
+        }
+
+        return targetMethod.Name == nameof(ISubscriber.UnsubscribeAsync) && targetMethod.ReturnType == typeof(Task)
+            ? UnsubscribeAsync((Task)ProxiedCall.Invoke(_inner, targetMethod, args)!)
             : ProxiedCall.Invoke(_inner, targetMethod, args);
+    }
+
+    /// <summary>
+    /// SignalR's unsubscribe (a connection's or user's channel, as it disconnects), without the library's refusal when it
+    /// knows the channel's node has become a replica: the library has already forgotten the channel, and the node's side
+    /// goes with its link (<see cref="ReplicaNodeLinks"/>). Passed on, it would fail the connection's disconnect.
+    /// </summary>
+    private static async Task UnsubscribeAsync(Task unsubscribing)
+    {
+        try
+        {
+            await unsubscribing;
+        }
+        catch (Exception ex) when (RedisConnection.IsReplicaRefusal(ex))
+        {
+            // Left to the sweep of replica links.
+        }
     }
 
     /// <summary>

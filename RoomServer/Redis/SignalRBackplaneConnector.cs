@@ -22,12 +22,21 @@ public sealed class SignalRBackplaneConnector(RedisConnection rooms, ILogger<Sha
     /// </summary>
     private int _waitedForTopology;
 
+    private readonly TaskCompletionSource<IConnectionMultiplexer?> _sharded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// SignalR's multiplexer once made, when its channels are sharded; null when they are classic. Never completes while
+    /// no connect has succeeded.
+    /// </summary>
+    public Task<IConnectionMultiplexer?> ShardedMultiplexer => _sharded.Task;
+
     public async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration, TextWriter log)
     {
         var wait = Interlocked.Exchange(ref _waitedForTopology, 1) == 0 ? TopologyWait : TimeSpan.Zero;
         var sharded = (await rooms.TopologyWhenKnownAsync(wait)).ShardedPubSub;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log);
         multiplexer.AddLibraryNameSuffix("SignalR"); // as SignalR names its own
+        _sharded.TrySetResult(sharded ? multiplexer : null); // SignalR keeps its first multiplexer made
         return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer, logger, TimeSpan.FromMilliseconds(configuration.ConnectTimeout)) : multiplexer;
     }
 }
