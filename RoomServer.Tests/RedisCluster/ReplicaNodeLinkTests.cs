@@ -43,7 +43,11 @@ public sealed class ReplicaNodeLinkTests
 
         await Poll.UntilAsync(async () => await replica.ShardSubscribersAsync(channel.ToString()) == 0, Settle, "the copy went with its link");
         logger.Collector.GetSnapshot().Should().ContainSingle(r => r.Id.Id == 1026 && r.Message.Contains(replica.Endpoint, StringComparison.Ordinal));
-        await Task.Delay(TimeSpan.FromSeconds(2)); // the library's reconnect to the replica: it must not subscribe there again
+        await Poll.UntilAsync(
+            async () => (await PubSubLinksAsync(replica, ClientName)).Count > 0 || (await LinkIdsAsync(replica, ClientName)).Count >= 2,
+            Settle,
+            "the library connects its subscription link to the replica again");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // what it would subscribe there on connecting
         (await replica.ShardSubscribersAsync(channel.ToString())).Should().Be(0, "the library tracked nothing there");
         (await master.ShardSubscribersAsync(channel.ToString())).Should().Be(1, "the master's subscription is untouched");
         await subscriber.PublishAsync(channel, "after");
@@ -144,6 +148,12 @@ public sealed class ReplicaNodeLinkTests
             .Where(line => line.Contains($" name={clientName} ", StringComparison.Ordinal))
             .Select(line => line.Split(' ')[0])
             .Order(StringComparer.Ordinal)];
+
+    /// <summary>The node's clients named <paramref name="clientName"/> that hold subscriptions.</summary>
+    private static async Task<List<string>> PubSubLinksAsync(RedisClusterProcess.Node node, string clientName) =>
+        [.. ((await node.ExecuteAsync("CLIENT", "LIST")) ?? "")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.Contains($" name={clientName} ", StringComparison.Ordinal) && !line.Contains(" sub=0 psub=0 ssub=0 ", StringComparison.Ordinal))];
 
     private sealed class Heard
     {

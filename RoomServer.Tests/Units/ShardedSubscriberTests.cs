@@ -53,8 +53,13 @@ public sealed class ShardedSubscriberTests
     {
         var (recorder, subscriber) = Recorder.ForSubscriber();
         var failure = (Exception)new RedisCommandException("Command cannot be issued to a replica: SUNSUBSCRIBE rs-signalrHub:user:u");
-        recorder.Answer = call => call.Method.Name == nameof(ISubscriber.UnsubscribeAsync) ? Task.FromException(failure) : null;
+        var thrownAsCalled = true; // as the library does: it refuses while the message is prepared, before any task
+        recorder.Answer = call => call.Method.Name != nameof(ISubscriber.UnsubscribeAsync) ? null
+            : thrownAsCalled ? throw failure
+            : Task.FromException(failure);
 
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal("rs-signalrHub:user:u"));
+        thrownAsCalled = false;
         await subscriber.UnsubscribeAsync(RedisChannel.Literal("rs-signalrHub:user:u"));
 
         failure = new RedisConnectionException(ConnectionFailureType.SocketClosed, CommandFlags.None, "the link closed", null, CommandStatus.Unknown);

@@ -81,6 +81,9 @@ internal static partial class RedisLog
     [LoggerMessage(1026, LogLevel.Warning, "Closing {ClientName}'s subscription link to {Node}, a replica, which holds {Subscriptions} shard subscription(s) (left by a failover); the client library subscribes what it tracked there on the masters")]
     public static partial void ReplicaLinkDropped(ILogger logger, string clientName, string node, int subscriptions);
 
-    [LoggerMessage(1027, LogLevel.Warning, "Could not look at the subscription links on {Node} ({Reason}); a failover's leftovers there stay until a look gets through (CLIENT LIST and CLIENT KILL must be allowed)")]
+    [LoggerMessage(1027, LogLevel.Warning, "Could not look at the subscription links on {Node} ({Reason}); a failover's leftovers there stay until a look gets through (ROLE, CLIENT LIST and CLIENT KILL must be allowed)")]
     public static partial void ReplicaLinksNotRead(ILogger logger, string node, string reason);
+
+    [LoggerMessage(1028, LogLevel.Error, "A look at SignalR's links to replica nodes failed unexpectedly; the next look tries again")]
+    public static partial void ReplicaLinkLookFailed(ILogger logger, Exception exception);
 }

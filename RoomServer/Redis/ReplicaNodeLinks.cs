@@ -23,7 +23,9 @@ public sealed class ReplicaNodeLinks(IConnectionMultiplexer multiplexer, string 
 {
     // The links the last look found, by node and client id: a link found again is dropped.
     private HashSet<(string Node, long Id)> _found = [];
-    private bool _failing;
+
+    // Nodes whose last look failed: each is told once until a look at it gets through.
+    private readonly HashSet<string> _failing = [];
 
     /// <summary>
     /// Looks at every replica node once: drops each link of <c>clientName</c>'s with shard subscriptions there that the
@@ -71,20 +73,21 @@ public sealed class ReplicaNodeLinks(IConnectionMultiplexer multiplexer, string 
                         continue;
                     }
 
-                    RedisLog.ReplicaLinkDropped(logger, clientName, node, link.ShardedSubscriptionCount);
-                    await server.ClientKillAsync(link.Id);
-                    dropped++;
+                    if (await server.ClientKillAsync(link.Id) > 0) // 0: the link went meanwhile
+                    {
+                        RedisLog.ReplicaLinkDropped(logger, clientName, node, link.ShardedSubscriptionCount);
+                        dropped++;
+                    }
                 }
 
-                _failing = false;
+                _failing.Remove(node);
             }
             catch (Exception ex) when (RedisConnection.IsRedisFailure(ex))
             {
-                // Told once until a look gets through: a user without CLIENT rights fails every look the same way.
-                if (!_failing)
+                // Told once until a look gets through: a user without these commands' rights fails every look the same way.
+                if (_failing.Add(node))
                 {
                     RedisLog.ReplicaLinksNotRead(logger, node, ex.Message);
-                    _failing = true;
                 }
             }
         }
@@ -92,7 +95,14 @@ public sealed class ReplicaNodeLinks(IConnectionMultiplexer multiplexer, string 
         _found = found;
         if (stale)
         {
-            await multiplexer.ConfigureAsync(); // its view of the roles, brought up to date for the next look
+            try
+            {
+                await multiplexer.ConfigureAsync(); // its view of the roles, brought up to date for the next look
+            }
+            catch (Exception ex) when (RedisConnection.IsRedisFailure(ex))
+            {
+                // No node reached: the next look finds the roles behind again and asks again.
+            }
         }
 
         return new LinkLook(found.Count, dropped, stale);

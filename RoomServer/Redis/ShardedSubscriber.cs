@@ -83,20 +83,21 @@ public class ShardedSubscriber : DispatchProxy
         }
 
         return targetMethod.Name == nameof(ISubscriber.UnsubscribeAsync) && targetMethod.ReturnType == typeof(Task)
-            ? UnsubscribeAsync((Task)ProxiedCall.Invoke(_inner, targetMethod, args)!)
+            ? UnsubscribeAsync(() => (Task)ProxiedCall.Invoke(_inner, targetMethod, args)!)
             : ProxiedCall.Invoke(_inner, targetMethod, args);
     }
 
     /// <summary>
     /// SignalR's unsubscribe (a connection's or user's channel, as it disconnects), without the library's refusal when it
     /// knows the channel's node has become a replica: the library has already forgotten the channel, and the node's side
-    /// goes with its link (<see cref="ReplicaNodeLinks"/>). Passed on, it would fail the connection's disconnect.
+    /// goes with its link (<see cref="ReplicaNodeLinks"/>). Passed on, it would fail the connection's disconnect. The
+    /// library throws it as it is called, not through the task: the call is made inside the catch.
     /// </summary>
-    private static async Task UnsubscribeAsync(Task unsubscribing)
+    private static async Task UnsubscribeAsync(Func<Task> unsubscribe)
     {
         try
         {
-            await unsubscribing;
+            await unsubscribe();
         }
         catch (Exception ex) when (RedisConnection.IsReplicaRefusal(ex))
         {

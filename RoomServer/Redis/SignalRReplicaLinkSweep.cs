@@ -23,7 +23,12 @@ public sealed class SignalRReplicaLinkSweep(
     /// <summary>Quick looks after a change: two find a leftover and drop it, the rest catch one formed a little later.</summary>
     private const int QuickLooks = 5;
 
+    /// <summary>Looks in a row that may find the library's roles behind and still look again soon: then it waits for news.</summary>
+    private const int StaleLooksSoon = 3;
+
     private int _quickLooksLeft;
+
+    // Never disposed: no wait handle is taken, and the library may still raise an event as the host stops.
     private readonly SemaphoreSlim _changed = new(0, 1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,6 +45,7 @@ public sealed class SignalRReplicaLinkSweep(
         multiplexer.ConnectionRestored += OnChange;
         try
         {
+            var staleLooks = 0;
             while (!stoppingToken.IsCancellationRequested)
             {
                 var quick = TakeQuickLook();
@@ -48,8 +54,20 @@ public sealed class SignalRReplicaLinkSweep(
                     await Task.Delay(Soon, stoppingToken); // a change just now: let the library's restores land first
                 }
 
-                var look = await links.LookAsync();
-                if (look.Found > 0 || look.Stale)
+                LinkLook look;
+                try
+                {
+                    look = await links.LookAsync();
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Not a reason to stop the replica (an escaping exception stops the host): the next look tries again.
+                    RedisLog.ReplicaLinkLookFailed(logger, ex);
+                    continue;
+                }
+
+                staleLooks = look.Stale ? staleLooks + 1 : 0;
+                if (look.Found > 0 || (look.Stale && staleLooks <= StaleLooksSoon))
                 {
                     Interlocked.CompareExchange(ref _quickLooksLeft, 1, 0); // the next look, soon
                 }
@@ -87,19 +105,18 @@ public sealed class SignalRReplicaLinkSweep(
     private void OnChange(object? sender, EventArgs e)
     {
         Interlocked.Exchange(ref _quickLooksLeft, QuickLooks);
+        if (_changed.CurrentCount > 0)
+        {
+            return; // Already woken (a burst of MOVEDs raises one event each).
+        }
+
         try
         {
             _changed.Release(); // ends a long wait now
         }
         catch (SemaphoreFullException)
         {
-            // Already woken.
+            // Woken meanwhile.
         }
-    }
-
-    public override void Dispose()
-    {
-        _changed.Dispose();
-        base.Dispose();
     }
 }
