@@ -281,25 +281,25 @@ public sealed class BackplaneHeartbeat(
     {
         var silentFor = beat.UnansweredFor;
         var (silent, startsSpell) = beat.JudgeSilence(DeafAfter);
-        if (silent)
-        {
-            if (startsSpell)
-            {
-                RedisLog.BackplaneDeaf(logger, redis.ReplicaId, silentFor.TotalMilliseconds);
-                backplane.ResubscribeAll();
-            }
-
-            // Every further DeafAfterBeats beats of silence, start over: a fresh subscription for the
-            // beat, and a re-subscription pass over every room (it verifies each with a probe).
-            if (count % DeafAfterBeats == 0)
-            {
-                await DropSubscriptionAsync(beat);
-                backplane.ResubscribeAll();
-            }
-        }
-
         try
         {
+            if (silent)
+            {
+                if (startsSpell)
+                {
+                    RedisLog.BackplaneDeaf(logger, redis.ReplicaId, silentFor.TotalMilliseconds);
+                    backplane.ResubscribeAll();
+                }
+
+                // Every further DeafAfterBeats beats of silence, start over: a fresh subscription for the
+                // beat, and a re-subscription pass over every room (it verifies each with a probe).
+                if (count % DeafAfterBeats == 0)
+                {
+                    await DropSubscriptionAsync(beat);
+                    backplane.ResubscribeAll();
+                }
+            }
+
             // The clock starts before the subscription is (re)made: a replica that cannot subscribe
             // cannot hear either.
             beat.Sending();
