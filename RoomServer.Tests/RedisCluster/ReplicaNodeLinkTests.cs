@@ -143,17 +143,17 @@ public sealed class ReplicaNodeLinkTests
 
     /// <summary>The ids of the node's clients named <paramref name="clientName"/>, in order.</summary>
     private static async Task<List<string>> LinkIdsAsync(RedisClusterProcess.Node node, string clientName) =>
-        [.. ((await node.ExecuteAsync("CLIENT", "LIST")) ?? "")
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(line => line.Contains($" name={clientName} ", StringComparison.Ordinal))
-            .Select(line => line.Split(' ')[0])
-            .Order(StringComparer.Ordinal)];
+        [.. (await NamedClientsAsync(node, clientName)).Select(line => line.Split(' ')[0]).Order(StringComparer.Ordinal)];
 
     /// <summary>The node's clients named <paramref name="clientName"/> that hold subscriptions.</summary>
     private static async Task<List<string>> PubSubLinksAsync(RedisClusterProcess.Node node, string clientName) =>
+        [.. (await NamedClientsAsync(node, clientName)).Where(line => !line.Contains(" sub=0 psub=0 ssub=0 ", StringComparison.Ordinal))];
+
+    /// <summary>The node's <c>CLIENT LIST</c> lines of the clients named <paramref name="clientName"/>.</summary>
+    private static async Task<List<string>> NamedClientsAsync(RedisClusterProcess.Node node, string clientName) =>
         [.. ((await node.ExecuteAsync("CLIENT", "LIST")) ?? "")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(line => line.Contains($" name={clientName} ", StringComparison.Ordinal) && !line.Contains(" sub=0 psub=0 ssub=0 ", StringComparison.Ordinal))];
+            .Where(line => line.Contains($" name={clientName} ", StringComparison.Ordinal))];
 
     private sealed class Heard
     {
