@@ -64,7 +64,7 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
     {
         var backplane = new RedisBackplane(Connection, new FailoverEpochs(Connection, options), NullLogger<RedisBackplane>.Instance);
         var heartbeat = new BackplaneHeartbeat(Connection, backplane, options, NullLogger<BackplaneHeartbeat>.Instance);
-        return new RedisRoomStore(Connection, heartbeat, new ReplicaIdGuard(Connection, options, NullLogger<ReplicaIdGuard>.Instance), new OrderOutboxSignal(), options, NullLogger<RedisRoomStore>.Instance);
+        return new RedisRoomStore(Connection, heartbeat, new ReplicaIdGuard(Connection, options, NullLogger<ReplicaIdGuard>.Instance), new OrderOutboxSignal(), new SignalRChannelWaits(), options, NullLogger<RedisRoomStore>.Instance);
     }
 
     public async ValueTask DisposeAsync()

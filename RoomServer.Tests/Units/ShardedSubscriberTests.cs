@@ -165,6 +165,44 @@ public sealed class ShardedSubscriberTests
         recorder.Calls.Should().OnlyContain(c => Channel(c).IsSharded, "the failed subscription is dropped under the channel it was made with");
     }
 
+    /// <summary>
+    /// While a channel SignalR subscribes once is tried again, the replica is not ready for SignalR's sends (/readyz says
+    /// which channel and why); once it is made, it is. A connection's channel that fails never holds readiness back.
+    /// </summary>
+    [Fact]
+    public async Task AOnceOnlyChannelNotSubscribedYetIsKeptForReadinessUntilMade()
+    {
+        var waits = new SignalRChannelWaits();
+        var (recorder, subscriber) = Recorder.ForSubscriber(waits: waits);
+        var refusals = 2;
+        var seenWhileRefused = new List<string?>();
+        recorder.Answer = call =>
+        {
+            if (call.Method.Name != nameof(ISubscriber.SubscribeAsync))
+            {
+                return null;
+            }
+
+            seenWhileRefused.Add(waits.NotReadyReason);
+            return refusals-- > 0
+                ? Task.FromException<ChannelMessageQueue>(new RedisTimeoutException(CommandFlags.None, "no master for the slot yet", CommandStatus.Unknown))
+                : null;
+        };
+
+        await subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:all"));
+
+        seenWhileRefused.Should().HaveCount(3);
+        seenWhileRefused[0].Should().BeNull("nothing had failed before the first attempt");
+        seenWhileRefused.Skip(1).Should().OnlyContain(reason => reason != null && reason.Contains("rs-signalrHub:all", StringComparison.Ordinal)
+            && reason.Contains("no master for the slot yet", StringComparison.Ordinal), "each retry waits with the channel and the reason named");
+        waits.NotReadyReason.Should().BeNull("the channel is made");
+
+        refusals = 1;
+        var connect = () => subscriber.SubscribeAsync(RedisChannel.Literal("rs-signalrHub:connection:c1"));
+        await connect.Should().ThrowAsync<RedisTimeoutException>();
+        waits.NotReadyReason.Should().BeNull("a connection's channel fails its connect; readiness is not about it");
+    }
+
     /// <summary>A connection's or user's channel: SignalR fails that connect, and the client connects again.</summary>
     [Theory]
     [InlineData("rs-signalrHub:connection:c1")]
@@ -231,12 +269,12 @@ public sealed class ShardedSubscriberTests
         public object Proxy { get; private set; } = null!;
 
         /// <summary>A recorder of a subscriber's calls, and the sharding subscriber around it.</summary>
-        public static (Recorder Recorder, ISubscriber Subscriber) ForSubscriber(long linksSettleBy = 0)
+        public static (Recorder Recorder, ISubscriber Subscriber) ForSubscriber(long linksSettleBy = 0, SignalRChannelWaits? waits = null)
         {
             var proxy = Create<ISubscriber, Recorder>();
             var recorder = (Recorder)(object)proxy;
             recorder.Proxy = proxy;
-            return (recorder, ShardedSubscriber.Wrap(proxy, NullLogger.Instance, linksSettleBy));
+            return (recorder, ShardedSubscriber.Wrap(proxy, NullLogger.Instance, waits ?? new SignalRChannelWaits(), linksSettleBy));
         }
 
         /// <summary>A recorder of a multiplexer's calls, and the sharding multiplexer around it.</summary>
@@ -245,7 +283,7 @@ public sealed class ShardedSubscriberTests
             var proxy = Create<IConnectionMultiplexer, Recorder>();
             var recorder = (Recorder)(object)proxy;
             recorder.Proxy = proxy;
-            return (recorder, ShardedBackplaneMultiplexer.Wrap(proxy, NullLogger.Instance));
+            return (recorder, ShardedBackplaneMultiplexer.Wrap(proxy, NullLogger.Instance, new SignalRChannelWaits()));
         }
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)

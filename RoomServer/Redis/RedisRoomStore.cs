@@ -19,6 +19,7 @@ public sealed class RedisRoomStore(
     BackplaneHeartbeat heartbeat,
     ReplicaIdGuard replicaId,
     OrderOutboxSignal orders,
+    SignalRChannelWaits signalRChannels,
     IOptions<RoomServerOptions> options,
     ILogger<RedisRoomStore> logger) : IRoomStore
 {
@@ -300,6 +301,11 @@ public sealed class RedisRoomStore(
         if (!heartbeat.IsVerified)
         {
             return new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
+        }
+
+        if (signalRChannels.NotReadyReason is { } waiting)
+        {
+            return new StoreReadiness(false, waiting);
         }
 
         return replicaId.Clash is { } clash ? new StoreReadiness(false, clash) : redisReadiness;

@@ -50,6 +50,7 @@ public static class RedisRoomsExtensions
         services.AddSingleton<IOrderOutbox, RedisOrderOutbox>();
         services.AddSingleton<FailoverEpochs>();
 
+        services.AddSingleton<SignalRChannelWaits>();
         services.AddSingleton<SignalRBackplaneConnector>();
         services.AddHostedService<SignalRReplicaLinkSweep>();
         services.AddSignalR().AddStackExchangeRedis(connectionString);

@@ -13,17 +13,20 @@ public class ShardedBackplaneMultiplexer : DispatchProxy
 {
     private IConnectionMultiplexer _inner = null!;
     private ILogger _logger = null!;
+    private SignalRChannelWaits _waits = null!;
     private long _linksSettleBy;
 
     /// <param name="inner">The library's multiplexer, just connected.</param>
     /// <param name="logger">For its subscriber.</param>
+    /// <param name="waits">For its subscriber: the once-only channels not subscribed yet.</param>
     /// <param name="linksSettle">How long from now its subscriber waits for a master's link before subscribing (<see cref="ShardedSubscriber"/>).</param>
-    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner, ILogger logger, TimeSpan linksSettle = default)
+    public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner, ILogger logger, SignalRChannelWaits waits, TimeSpan linksSettle = default)
     {
         var proxy = Create<IConnectionMultiplexer, ShardedBackplaneMultiplexer>();
         var sharded = (ShardedBackplaneMultiplexer)(object)proxy;
         sharded._inner = inner;
         sharded._logger = logger;
+        sharded._waits = waits;
         sharded._linksSettleBy = Environment.TickCount64 + (long)linksSettle.TotalMilliseconds;
         return proxy;
     }
@@ -31,6 +34,6 @@ public class ShardedBackplaneMultiplexer : DispatchProxy
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         var result = ProxiedCall.Invoke(_inner, targetMethod, args);
-        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!, _logger, _linksSettleBy) : result;
+        return targetMethod!.Name == nameof(IConnectionMultiplexer.GetSubscriber) ? ShardedSubscriber.Wrap((ISubscriber)result!, _logger, _waits, _linksSettleBy) : result;
     }
 }

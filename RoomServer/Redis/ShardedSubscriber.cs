@@ -31,17 +31,20 @@ public class ShardedSubscriber : DispatchProxy
 
     private ISubscriber _inner = null!;
     private ILogger _logger = null!;
+    private SignalRChannelWaits _waits = null!;
     private long _linksSettleBy;
 
     /// <param name="inner">The library's subscriber.</param>
     /// <param name="logger">Where a once-only channel's failed attempts are told.</param>
+    /// <param name="waits">Where a once-only channel not subscribed yet is kept, for <c>/readyz</c>.</param>
     /// <param name="linksSettleBy">Until this <see cref="Environment.TickCount64"/>, every failed subscribe is tried again.</param>
-    public static ISubscriber Wrap(ISubscriber inner, ILogger logger, long linksSettleBy = 0)
+    public static ISubscriber Wrap(ISubscriber inner, ILogger logger, SignalRChannelWaits waits, long linksSettleBy = 0)
     {
         var proxy = Create<ISubscriber, ShardedSubscriber>();
         var sharded = (ShardedSubscriber)(object)proxy;
         sharded._inner = inner;
         sharded._logger = logger;
+        sharded._waits = waits;
         sharded._linksSettleBy = linksSettleBy;
         return proxy;
     }
@@ -112,18 +115,30 @@ public class ShardedSubscriber : DispatchProxy
     private async Task<ChannelMessageQueue> SubscribeQueueAsync(MethodInfo subscribe, object?[] args)
     {
         var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
+        var once = SubscribedOnce(channel);
         while (true)
         {
             bool whileNew;
             try
             {
-                return await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
+                var queue = await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
+                if (once)
+                {
+                    _waits.Made(channel.ToString());
+                }
+
+                return queue;
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException || RedisConnection.IsReplicaRefusal(ex))
             {
+                if (once)
+                {
+                    _waits.Waiting(channel.ToString(), ex.Message);
+                }
+
                 await DropAsync(channel);
                 whileNew = Environment.TickCount64 < _linksSettleBy;
-                if (!whileNew && !SubscribedOnce(channel))
+                if (!whileNew && !once)
                 {
                     throw;
                 }

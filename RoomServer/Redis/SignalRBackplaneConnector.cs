@@ -11,7 +11,7 @@ namespace RoomShare.RoomServer.Redis;
 /// without Redis anyway. One per replica (a singleton), so each replica's first connect waits, however many run in one
 /// process.
 /// </summary>
-public sealed class SignalRBackplaneConnector(RedisConnection rooms, ILogger<ShardedSubscriber> logger)
+public sealed class SignalRBackplaneConnector(RedisConnection rooms, SignalRChannelWaits waits, ILogger<ShardedSubscriber> logger)
 {
     /// <summary>How long the first connect waits for the rooms' connection to reach a node and learn the topology.</summary>
     private static readonly TimeSpan TopologyWait = TimeSpan.FromSeconds(15);
@@ -37,6 +37,6 @@ public sealed class SignalRBackplaneConnector(RedisConnection rooms, ILogger<Sha
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, log);
         multiplexer.AddLibraryNameSuffix("SignalR"); // as SignalR names its own
         _sharded.TrySetResult(sharded ? multiplexer : null); // SignalR keeps its first multiplexer made
-        return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer, logger, TimeSpan.FromMilliseconds(configuration.ConnectTimeout)) : multiplexer;
+        return sharded ? ShardedBackplaneMultiplexer.Wrap(multiplexer, logger, waits, TimeSpan.FromMilliseconds(configuration.ConnectTimeout)) : multiplexer;
     }
 }
