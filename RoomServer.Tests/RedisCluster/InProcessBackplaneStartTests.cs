@@ -1,3 +1,6 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using RoomShare.RoomServer.Redis;
 using RoomShare.RoomServer.Tests.Contract;
 using RoomShare.RoomServer.Tests.Infrastructure;
 
@@ -23,6 +26,32 @@ public sealed class InProcessBackplaneStartTests(RedisClusterContractServer firs
 
         await Task.Delay(TimeSpan.FromSeconds(1));
         (await first.Cluster.ShardSubscribersAsync(PubSubLossTests.SignalRAll)).Should().Be(2, "and once only: no late retry adds a third");
+    }
+
+    /// <summary>
+    /// /readyz while one of SignalR's once-only channels is not subscribed: not ready, naming the channel and why; ready
+    /// again once it is made. What keeps the waits (the sharding subscriber's attempts) is in Units/ShardedSubscriberTests;
+    /// this is the replica's readiness reading them.
+    /// </summary>
+    [Fact]
+    public async Task AReplicaWhoseSignalRAllChannelIsNotSubscribedYetIsNotReadyUntilItIs()
+    {
+        var bound = TimeSpan.FromSeconds(30);
+        await Readiness.UntilAsync(first.Anonymous, HttpStatusCode.OK, bound); // the replica starts ready
+        var waits = first.Services.GetRequiredService<SignalRChannelWaits>();
+
+        waits.Waiting(PubSubLossTests.SignalRAll, "RedisTimeoutException: Timeout awaiting response");
+        try
+        {
+            var reason = await Readiness.UntilAsync(first.Anonymous, HttpStatusCode.ServiceUnavailable, bound, r => r?.Contains("SignalR", StringComparison.Ordinal) == true);
+            reason.Should().Contain(PubSubLossTests.SignalRAll).And.Contain("Timeout awaiting response").And.Contain("announcements");
+        }
+        finally
+        {
+            waits.Made(PubSubLossTests.SignalRAll);
+        }
+
+        await Readiness.UntilAsync(first.Anonymous, HttpStatusCode.OK, bound); // ready again once the channel is made
     }
 
     /// <summary>Another in-process replica on the fixture's cluster, which it leaves running.</summary>

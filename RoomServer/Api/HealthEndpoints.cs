@@ -8,7 +8,8 @@ namespace RoomShare.RoomServer.Api;
 
 /// <summary>
 /// <c>/healthz</c>: the process is up. <c>/readyz</c>: it can serve rooms — Redis reachable, the
-/// backplane hears itself, not draining — and when not, says why in a 503 problem (DESIGN.md §5).
+/// backplane hears itself, SignalR's once-subscribed channels made, not draining — and when not, says
+/// why in a 503 problem (DESIGN.md §5).
 /// </summary>
 public static class HealthEndpoints
 {

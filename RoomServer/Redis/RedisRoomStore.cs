@@ -287,8 +287,9 @@ public sealed class RedisRoomStore(
 
     /// <summary>
     /// Ready when Redis serves every room (a cluster: every slot's master reachable), the backplane
-    /// hears itself and no other live process uses this replica's id (<see cref="ReplicaIdGuard"/>);
-    /// otherwise why not. A ready cluster may still report what is degraded.
+    /// hears itself, no other live process uses this replica's id (<see cref="ReplicaIdGuard"/>) and
+    /// SignalR's once-subscribed channels are made (<see cref="SignalRChannelWaits"/>); otherwise why
+    /// not. A ready cluster may still report what is degraded.
     /// </summary>
     public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken cancellationToken)
     {
@@ -303,12 +304,12 @@ public sealed class RedisRoomStore(
             return new StoreReadiness(false, $"the room backplane is deaf: this replica's heartbeat has not come back for {heartbeat.SinceLastHeard.TotalMilliseconds:F0} ms");
         }
 
-        if (signalRChannels.NotReadyReason is { } waiting)
+        if (replicaId.Clash is { } clash)
         {
-            return new StoreReadiness(false, waiting);
+            return new StoreReadiness(false, clash); // lasting, and an operator's to mend: before a channel still being made
         }
 
-        return replicaId.Clash is { } clash ? new StoreReadiness(false, clash) : redisReadiness;
+        return signalRChannels.NotReadyReason is { } waiting ? new StoreReadiness(false, waiting) : redisReadiness;
     }
 
     /// <summary>Runs a script whose effect is presence or a read: nothing a client is acknowledged for.</summary>

@@ -116,6 +116,12 @@ public class ShardedSubscriber : DispatchProxy
     {
         var channel = (RedisChannel)args.Single(a => a is RedisChannel)!;
         var once = SubscribedOnce(channel);
+        var name = WireName(channel);
+        if (once)
+        {
+            _waits.Waiting(name, "being subscribed"); // not ready until made: SignalR subscribes these one after another
+        }
+
         while (true)
         {
             bool whileNew;
@@ -124,7 +130,7 @@ public class ShardedSubscriber : DispatchProxy
                 var queue = await (Task<ChannelMessageQueue>)ProxiedCall.Invoke(_inner, subscribe, args)!;
                 if (once)
                 {
-                    _waits.Made(channel.ToString());
+                    _waits.Made(name);
                 }
 
                 return queue;
@@ -133,7 +139,7 @@ public class ShardedSubscriber : DispatchProxy
             {
                 if (once)
                 {
-                    _waits.Waiting(channel.ToString(), ex.Message);
+                    _waits.Waiting(name, Brief(ex));
                 }
 
                 await DropAsync(channel);
@@ -145,12 +151,22 @@ public class ShardedSubscriber : DispatchProxy
 
                 if (!whileNew)
                 {
-                    RedisLog.SignalRChannelNotSubscribed(_logger, channel.ToString(), ex.Message);
+                    RedisLog.SignalRChannelNotSubscribed(_logger, name, ex.Message);
                 }
             }
 
             await Task.Delay(whileNew ? WhileNewRetryDelay : RetryDelay);
         }
+    }
+
+    /// <summary>The channel as Redis lists it: the library adds SignalR's channel prefix on the wire only.</summary>
+    private static string WireName(RedisChannel channel) => RedisRoomsExtensions.SignalRChannelPrefix + channel;
+
+    /// <summary>Why a subscribe failed, short enough for an unauthenticated <c>/readyz</c> (the library's timeouts run to hundreds of characters).</summary>
+    private static string Brief(Exception ex)
+    {
+        var message = ex.Message.Split('\n', 2)[0];
+        return ex.GetType().Name + ": " + (message.Length > 120 ? message[..120] + "…" : message);
     }
 
     /// <summary>
