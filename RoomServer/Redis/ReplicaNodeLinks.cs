@@ -14,9 +14,10 @@ namespace RoomShare.RoomServer.Redis;
 /// <para>
 /// A link is dropped only when two looks in a row find it with shard subscriptions on a node that both the library and
 /// the node itself call a replica (a node just promoted keeps its links). The library's roles lag a failover until it
-/// reconfigures: a look that finds them behind the nodes' has it reconfigure, and the next look goes on from there. A channel
-/// only on that link misses what is published while the library reconnects (a second or so), once, a few seconds after a
-/// failover; a copy costs every message on it twice for as long as the link lives.
+/// reconfigures: a look that finds them behind the nodes' has it reconfigure, and the next look goes on from there.
+/// A channel only on that link misses what is published until the library has it on the master (tens of
+/// milliseconds), once, a few seconds after a failover; a copy costs every message on it twice for as long as the
+/// link lives.
 /// </para>
 /// </summary>
 public sealed class ReplicaNodeLinks(IConnectionMultiplexer multiplexer, string clientName, ILogger logger)
