@@ -14,7 +14,7 @@ internal abstract class IdleOrderOutbox : IOrderOutbox
 
     public virtual Task<OutboxClaim> ClaimNextAsync(string roomId, string consumer, TimeSpan claimTimeout) => Task.FromResult(OutboxClaim.Empty);
 
-    public Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
+    public virtual Task ForgetAsync(OutboxRoom room) => Task.CompletedTask;
 
     public virtual Task SweepAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

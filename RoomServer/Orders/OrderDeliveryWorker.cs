@@ -35,6 +35,17 @@ public sealed class OrderDeliveryWorker : BackgroundService
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Rooms this replica announced while their delivery here was under way, with the announcement's mark. The run may
+    /// have made its last claim before the new record was written, and then forget the room in the index (by its own
+    /// mark: one the failed announcement left there, or the same millisecond's), so the room is started again when the
+    /// run ends rather than wait for a sweep. <see cref="_runGate"/> guards it with a run's start and end in
+    /// <see cref="_active"/>, so an announcement is either seen by the next run or noted for it.
+    /// </summary>
+    private readonly Dictionary<string, long> _announcedDuringRun = new(StringComparer.Ordinal);
+
+    private readonly Lock _runGate = new();
+
+    /// <summary>
     /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
     /// until the holder's claim could lapse, at most a third of the timeout (its renewal period). Trying
     /// sooner only costs a claim script a room a poll (with an endpoint down, one for each of a thousand
@@ -200,7 +211,7 @@ public sealed class OrderDeliveryWorker : BackgroundService
     /// </summary>
     private void Start(OutboxRoom room, bool announced, CancellationToken stoppingToken)
     {
-        if (_active.ContainsKey(room.RoomId) || (!announced && IsHeldElsewhere(room.RoomId)) || IsLeftForOthers(room.RoomId))
+        if (IsRunning(room, announced) || (!announced && IsHeldElsewhere(room.RoomId)) || IsLeftForOthers(room.RoomId))
         {
             return;
         }
@@ -244,11 +255,44 @@ public sealed class OrderDeliveryWorker : BackgroundService
             }
             finally
             {
-                _active.TryRemove(room.RoomId, out _);
+                var again = Finish(room.RoomId);
                 Interlocked.Decrement(ref _inDelivery);
                 run.SetResult();
+                if (again is not null && !stoppingToken.IsCancellationRequested)
+                {
+                    Start(again, announced: true, stoppingToken);
+                }
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>Whether the room is in delivery here; if so, an <paramref name="announced"/> room is noted for the run's end.</summary>
+    private bool IsRunning(OutboxRoom room, bool announced)
+    {
+        lock (_runGate)
+        {
+            if (!_active.ContainsKey(room.RoomId))
+            {
+                return false;
+            }
+
+            if (announced)
+            {
+                _announcedDuringRun[room.RoomId] = room.Mark;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Ends a room's run here; the room to start again if it was announced during the run.</summary>
+    private OutboxRoom? Finish(string roomId)
+    {
+        lock (_runGate)
+        {
+            _active.TryRemove(roomId, out _);
+            return _announcedDuringRun.Remove(roomId, out var mark) ? new OutboxRoom(roomId, mark) : null;
+        }
     }
 
     private bool IsHeldElsewhere(string roomId) =>

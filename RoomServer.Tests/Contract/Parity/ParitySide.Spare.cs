@@ -9,10 +9,13 @@ namespace RoomShare.RoomServer.Tests.Contract.Parity;
 /// </summary>
 internal sealed partial class ParitySide
 {
-    private static string SpareSlot(string member) => member + "/spare";
+    /// <summary>What a member's id is followed by in the slot of its second device ('/' is never in a member id).</summary>
+    private const string SpareSuffix = "/spare";
+
+    private static string SpareSlot(string member) => member + SpareSuffix;
 
     /// <summary>The member a device slot belongs to: its own id, or the member whose second device it holds.</summary>
-    private static string MemberOf(string slot) => slot.EndsWith("/spare", StringComparison.Ordinal) ? slot[..^"/spare".Length] : slot;
+    private static string MemberOf(string slot) => slot.EndsWith(SpareSuffix, StringComparison.Ordinal) ? slot[..^SpareSuffix.Length] : slot;
 
     private HubTestClient? OpenSpare(string member) =>
         _devices.GetValueOrDefault(SpareSlot(member)) is { Closed.IsCompleted: false } spare ? spare : null;
