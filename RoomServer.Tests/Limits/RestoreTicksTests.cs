@@ -103,6 +103,39 @@ public sealed class RestoreTicksTests(RestoreTicksServer server) : IClassFixture
             TimeSpan.FromSeconds(5),
             () => $"the restore's and the Join's presence of jo ({presences} so far)");
     }
+
+    [Fact]
+    public async Task ARestoresPresenceCatchUpTheStoreCouldNotAnswerIsSentByTheRoomsNextTick()
+    {
+        var room = await server.CreateRoomAsync();
+        await using var member = await server.JoinAsync(room, "noa");
+        while (member.Client.TryRead(RoomClientMethods.Presence, out _))
+        {
+        }
+
+        // The restore's tick answers, but its catch-up read finds the store away; no restore comes again.
+        server.FailNextSnapshotRead(room.Id);
+        server.Backplane.RaiseRestored([room.Id]);
+        await Poll.UntilAsync(() => server.SnapshotReadsFailed(room.Id) == 1, TimeSpan.FromSeconds(10), "the restore's presence catch-up was read and failed");
+
+        // The room's next ticks (every second here) send it instead.
+        var caughtUp = false;
+        await Poll.UntilAsync(
+            () =>
+            {
+                while (member.Client.TryRead(RoomClientMethods.Presence, out var presence))
+                {
+                    presence.GetProperty("memberId").GetString().Should().Be("noa");
+                    presence.GetProperty("online").GetBoolean().Should().BeTrue();
+                    caughtUp = true;
+                }
+
+                return caughtUp;
+            },
+            TimeSpan.FromSeconds(10),
+            "the presence catch-up the failed read owed, sent by a later tick");
+        server.SnapshotReadsFailed(room.Id).Should().Be(1);
+    }
 }
 
 /// <summary>
@@ -117,7 +150,15 @@ public sealed class RestoreTicksServer : EmbeddedLimitsServer
     private readonly ConcurrentDictionary<string, int> _sweepsHeld = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _joinsHeld = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, int> _snapshotReadsToFail = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _snapshotReadsFailed = new(StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, int> SnapshotReads { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The room's next snapshot read answers <c>unavailable</c>, as a store away does.</summary>
+    public void FailNextSnapshotRead(string roomId) => _snapshotReadsToFail[roomId] = 1;
+
+    public int SnapshotReadsFailed(string roomId) => _snapshotReadsFailed.GetValueOrDefault(roomId);
 
     public RaisableBackplane Backplane => (RaisableBackplane)Services.GetRequiredService<IRoomBackplane>();
 
@@ -169,10 +210,16 @@ public sealed class RestoreTicksServer : EmbeddedLimitsServer
         return outcome;
     }
 
-    /// <summary>Counts the read and lets the real store answer it.</summary>
-    private object? CountSnapshotRead(string roomId)
+    /// <summary>Counts the read and lets the real store answer it, unless the test asked for it to fail.</summary>
+    private Task<RoomSnapshot>? CountSnapshotRead(string roomId)
     {
         SnapshotReads.AddOrUpdate(roomId, 1, (_, n) => n + 1);
+        if (_snapshotReadsToFail.TryRemove(roomId, out _))
+        {
+            _snapshotReadsFailed.AddOrUpdate(roomId, 1, (_, n) => n + 1);
+            return Task.FromException<RoomSnapshot>(RoomException.Unavailable("the room store is not answering"));
+        }
+
         return null;
     }
 }

@@ -66,6 +66,11 @@ public sealed class RoomTicker(
     private readonly SemaphoreSlim _tickSlots = new(ParallelRoomTicks, ParallelRoomTicks);
     private readonly SemaphoreSlim _strugglingSlots = new(ParallelStrugglingTicks, ParallelStrugglingTicks);
     private readonly ConcurrentDictionary<StrugglingKey, long> _strugglingSince = new();
+
+    // Rooms whose presence catch-up after a restore could not be read (the store unavailable), and since when: the
+    // room's next tick sends it. Nothing else would: no restore comes again once the backplane is back. Forgotten
+    // with the struggling marks, should the room stop ticking here.
+    private readonly ConcurrentDictionary<string, long> _presenceOwed = new(StringComparer.Ordinal);
     private int _detachedTicks;
     private readonly SweepsInFlight _sweeps = new();
 
@@ -300,7 +305,7 @@ public sealed class RoomTicker(
             _strugglingSince[key] = Environment.TickCount64;
         }
 
-        if (afterRestore)
+        if (afterRestore | _presenceOwed.TryRemove(room.RoomId, out _))
         {
             await SendPresenceCatchUpAsync(room.RoomId, cancellationToken);
         }
@@ -313,7 +318,10 @@ public sealed class RoomTicker(
     // A pair, not a prefixed string: every tick asks (three times), and the store keeps the shard's name, so nothing is built.
     private StrugglingKey StrugglingKeyOf(string roomId) => store.ShardOf(roomId) is { } shard ? new(true, shard) : new(false, roomId);
 
-    /// <summary>Rooms and shards marked struggling that have not ticked since (gone from this replica, say) are forgotten.</summary>
+    /// <summary>
+    /// Rooms and shards marked struggling, and catch-ups owed, that have not ticked since (gone from this replica, say)
+    /// are forgotten.
+    /// </summary>
     private void ForgetStaleStruggling()
     {
         foreach (var (key, since) in _strugglingSince)
@@ -321,6 +329,14 @@ public sealed class RoomTicker(
             if (Environment.TickCount64 - since >= (long)StrugglingFor.TotalMilliseconds)
             {
                 _strugglingSince.TryRemove(new KeyValuePair<StrugglingKey, long>(key, since));
+            }
+        }
+
+        foreach (var (roomId, since) in _presenceOwed)
+        {
+            if (Environment.TickCount64 - since >= (long)StrugglingFor.TotalMilliseconds)
+            {
+                _presenceOwed.TryRemove(new KeyValuePair<string, long>(roomId, since));
             }
         }
     }
@@ -374,6 +390,7 @@ public sealed class RoomTicker(
         }
         catch (RoomException ex)
         {
+            _presenceOwed[roomId] = Environment.TickCount64;
             FanoutLog.TickFailed(logger, roomId, ex.Code);
         }
     }
