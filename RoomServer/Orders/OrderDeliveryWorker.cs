@@ -49,8 +49,7 @@ public sealed class OrderDeliveryWorker : BackgroundService
     /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
     /// until the holder's claim could lapse, at most a third of the timeout (its renewal period). Trying
     /// sooner only costs a claim script a room a poll (with an endpoint down, one for each of a thousand
-    /// rooms a second). The worker's loop and the room tasks write it (hence concurrent); the cap's counter
-    /// and warning are the loop's.
+    /// rooms a second). The worker's loop and the room tasks write it (hence concurrent).
     /// </summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _heldElsewhere = new(StringComparer.Ordinal);
 
@@ -180,25 +179,35 @@ public sealed class OrderDeliveryWorker : BackgroundService
             {
                 while (_signal.Rooms.TryRead(out var roomId))
                 {
-                    // Index it first, so the other replicas can take over if this one dies mid-delivery.
-                    // If Redis is away, the room still starts here, and the sweep indexes it later.
-                    var mark = 0L;
-                    try
-                    {
-                        mark = await _outbox.AnnounceAsync(roomId);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        OrdersLog.RoomFailed(_logger, roomId, ex.Message, ex is RoomException ? null : ex);
-                    }
-
-                    Start(new OutboxRoom(roomId, mark), announced: true, stoppingToken);
+                    // Each on its own: an index that is slow to answer (its shard failing over) must not hold the
+                    // other rooms' starts, nor this loop's next poll, behind one announcement after another.
+                    _ = AnnounceAndStartAsync(roomId, stoppingToken);
                 }
             }
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
             // the poll interval passed
+        }
+    }
+
+    private async Task AnnounceAndStartAsync(string roomId, CancellationToken stoppingToken)
+    {
+        // Index it first, so the other replicas can take over if this one dies mid-delivery.
+        // If Redis is away, the room still starts here, and the sweep indexes it later.
+        var mark = 0L;
+        try
+        {
+            mark = await _outbox.AnnounceAsync(roomId);
+        }
+        catch (Exception ex)
+        {
+            OrdersLog.RoomFailed(_logger, roomId, ex.Message, ex is RoomException or OperationCanceledException ? null : ex);
+        }
+
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            Start(new OutboxRoom(roomId, mark), announced: true, stoppingToken);
         }
     }
 
@@ -224,19 +233,11 @@ public sealed class OrderDeliveryWorker : BackgroundService
         }
 
         _claims.PermitHeld();
-        if (Volatile.Read(ref _inDelivery) >= MaxRoomsInDelivery)
-        {
-            WarnCapped();
-            return;
-        }
-
         var run = new TaskCompletionSource();
-        if (!_active.TryAdd(room.RoomId, run.Task))
+        if (!TryAddRun(room.RoomId, run.Task))
         {
             return;
         }
-
-        Interlocked.Increment(ref _inDelivery);
 
         _ = Task.Run(async () =>
         {
@@ -264,6 +265,31 @@ public sealed class OrderDeliveryWorker : BackgroundService
                 }
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Adds the room's run unless it is in delivery here already or this replica has <see cref="MaxRoomsInDelivery"/>
+    /// (then it warns). Under the gate: rooms start from the poll, from this replica's announcements and from runs that
+    /// end, at once.
+    /// </summary>
+    private bool TryAddRun(string roomId, Task run)
+    {
+        lock (_runGate)
+        {
+            if (Volatile.Read(ref _inDelivery) >= MaxRoomsInDelivery)
+            {
+                WarnCapped();
+                return false;
+            }
+
+            if (!_active.TryAdd(roomId, run))
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _inDelivery);
+            return true;
+        }
     }
 
     /// <summary>Whether the room is in delivery here; if so, an <paramref name="announced"/> room is noted for the run's end.</summary>
@@ -316,6 +342,7 @@ public sealed class OrderDeliveryWorker : BackgroundService
         }
     }
 
+    /// <summary>Under <see cref="_runGate"/> (<see cref="TryAddRun"/>).</summary>
     private void WarnCapped()
     {
         var now = _time.GetUtcNow();
