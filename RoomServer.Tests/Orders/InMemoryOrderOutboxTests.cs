@@ -158,6 +158,32 @@ public sealed class InMemoryOrderOutboxTests
         claim!.Type.Should().Be(OrderRecordTypes.Closed, "an outbox with a record to deliver outlives its room (DESIGN §8)");
     }
 
+    /// <summary>
+    /// DESIGN.md §8: a replica has up to 1 000 rooms in delivery, "the least recently announced first (a room's transition
+    /// announces it again)", as the Redis index's scores order them; embedded mode's polls take the same order.
+    /// </summary>
+    [Fact]
+    public async Task PollsTakeTheLeastRecentlyAnnouncedRoomsFirst()
+    {
+        foreach (var room in new[] { "w1", "w2", "w3" })
+        {
+            await CreateAsync(room);
+            await SetStateAsync(room, RoomStates.Locked);
+        }
+
+        await SetStateAsync("w1", RoomStates.Open);
+        (await _outbox.RoomsWithWorkAsync(1000)).Select(r => r.RoomId).Should().Equal(["w2", "w3", "w1"], "w1's second transition announced it again");
+        (await _outbox.RoomsWithWorkAsync(2)).Select(r => r.RoomId).Should().Equal(["w2", "w3"]);
+
+        // A retried dead letter announces its room again too, as the Redis outbox's retry does.
+        var entry = await ClaimAsync("w2", "a");
+        await _outbox.DeadLetterAsync(new DeadLetter("", entry!.OrderId, "w2", entry.Type, entry.Version, entry.At, "https://kitchen.example/a", 8, "HTTP 500", "t", entry.Body));
+        await _outbox.SettleAsync(entry, "a");
+        (await _outbox.RoomsWithWorkAsync(1000)).Select(r => r.RoomId).Should().Equal(["w3", "w1"], "w2 has nothing left to deliver");
+        await _outbox.RetryAsync((await _outbox.DeadLettersAsync(null, 1000)).Single(d => d.RoomId == "w2").Id);
+        (await _outbox.RoomsWithWorkAsync(1000)).Select(r => r.RoomId).Should().Equal(["w3", "w1", "w2"]);
+    }
+
     private async Task CreateAsync(string roomId) =>
         (await _store.CreateAsync(new NewRoom(roomId, "e1", "Table", [new MenuItem("pizza", "Pizza", 1000)], TimeSpan.FromHours(1), "t"), CancellationToken.None))
             .Should().BeTrue();

@@ -18,6 +18,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
     private readonly Dictionary<string, RoomOutbox> _rooms = new(StringComparer.Ordinal);
     private readonly List<DeadLetter> _deadLetters = [];
     private long _nextId;
+    private long _announcements;
 
     /// <summary>
     /// Called by <see cref="InMemoryRoomStore"/> under the room's lock, as part of the transition. It says
@@ -30,6 +31,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
             PurgeSettled(roomIsLive);
             var outbox = Outbox(record.RoomId);
             outbox.Entries.Add(new Stored(NextId(), record.OrderId, record.Type, record.Version, record.At, record.ToJson(), null));
+            outbox.Announced = ++_announcements;
 
             // Unsettled again: an outbox with a record to deliver is never purged, however long ago it last settled.
             outbox.SettledAt = null;
@@ -53,6 +55,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         {
             return Task.FromResult<IReadOnlyList<OutboxRoom>>(_rooms
                 .Where(r => r.Value.Held is not null || r.Value.NextUnread < r.Value.Entries.Count)
+                .OrderBy(r => r.Value.Announced)
                 .Select(r => new OutboxRoom(r.Key, 0))
                 .Take(count)
                 .ToList());
@@ -227,6 +230,7 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
             _deadLetters.Remove(letter);
             var outbox = Outbox(letter.RoomId);
             outbox.Entries.Add(new Stored(NextId(), letter.OrderId, letter.Type, letter.Version, letter.At, letter.Body, letter.Endpoint));
+            outbox.Announced = ++_announcements;
             outbox.Deliveries[(letter.OrderId, letter.Endpoint)] = new EndpointDelivery(DeliveryStatuses.Pending, 0, null);
             outbox.SettledAt = null;
             return Task.FromResult<string?>(letter.RoomId);
@@ -311,6 +315,9 @@ public sealed class InMemoryOrderOutbox(OrderOutboxSignal signal, IOptions<RoomS
         public Hold? Held { get; set; }
 
         public DateTimeOffset? SettledAt { get; set; }
+
+        /// <summary>When a record was last added (a transition's, or a retried dead letter's), in order: polls take the least recent first, as the Redis index's scores do.</summary>
+        public long Announced { get; set; }
 
         /// <summary>Nothing held and nothing left to read: every record has been delivered or dead-lettered.</summary>
         public bool IsSettled => Held is null && NextUnread >= Entries.Count;
