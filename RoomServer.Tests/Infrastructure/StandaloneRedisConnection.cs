@@ -58,13 +58,14 @@ public sealed class StandaloneRedisConnection : IAsyncDisposable
 
     /// <summary>
     /// Scaled mode's room store on this connection, with these options. Its heartbeat is never started: it
-    /// counts as hearing for three of the options' heartbeat intervals, so give them a long one.
+    /// counts as hearing for three of the options' heartbeat intervals, so give them a long one. It tells
+    /// <paramref name="orders"/> of its transitions, if given (as the replica's worker hears them).
     /// </summary>
-    public RedisRoomStore RoomStore(IOptions<RoomServerOptions> options)
+    public RedisRoomStore RoomStore(IOptions<RoomServerOptions> options, OrderOutboxSignal? orders = null)
     {
         var backplane = new RedisBackplane(Connection, new FailoverEpochs(Connection, options), NullLogger<RedisBackplane>.Instance);
         var heartbeat = new BackplaneHeartbeat(Connection, backplane, options, NullLogger<BackplaneHeartbeat>.Instance);
-        return new RedisRoomStore(Connection, heartbeat, new ReplicaIdGuard(Connection, options, NullLogger<ReplicaIdGuard>.Instance), new OrderOutboxSignal(), new SignalRChannelWaits(), options, NullLogger<RedisRoomStore>.Instance);
+        return new RedisRoomStore(Connection, heartbeat, new ReplicaIdGuard(Connection, options, NullLogger<ReplicaIdGuard>.Instance), orders ?? new OrderOutboxSignal(), new SignalRChannelWaits(), options, NullLogger<RedisRoomStore>.Instance);
     }
 
     public async ValueTask DisposeAsync()

@@ -70,6 +70,25 @@ public sealed class ConfirmedOrderClaimTests
         (await PendingOnAsync(fresh, "claimlost")).Should().Be(1, "the fresh replica holds it");
     }
 
+    /// <summary>
+    /// A transition answered <c>unavailable</c> may have written its record (here it did: no replica confirmed it). The
+    /// store still tells this replica's worker, which would otherwise leave the record to a sweep (up to a minute) unless
+    /// the caller retried.
+    /// </summary>
+    [Fact]
+    public async Task ATransitionAnsweredUnavailableStillTellsThisReplicasWorker()
+    {
+        await using var master = await RedisServerProcess.StartAsync();
+        var options = Confirming(1);
+        await using var standalone = await StandaloneRedisConnection.StartAsync(master.Endpoint, Consumer, options.Value);
+        var orders = new OrderOutboxSignal();
+
+        await LockWithoutAReplicaAsync(master, standalone, options, "unansweredlock", orders);
+
+        orders.Rooms.TryRead(out var told).Should().BeTrue("the lock's record may be there, so the worker is told");
+        told.Should().Be("unansweredlock");
+    }
+
     [Fact]
     public async Task TheWorkerDeliversNothingWhileNoReplicaConfirmsAndThenTheSameOrderOnce()
     {
@@ -274,9 +293,9 @@ public sealed class ConfirmedOrderClaimTests
 
     private static RedisOrderOutbox Outbox(StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options) => standalone.OrderOutbox(options);
 
-    private static async Task<RedisRoomStore> CreateRoomAsync(StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options, string roomId)
+    private static async Task<RedisRoomStore> CreateRoomAsync(StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options, string roomId, OrderOutboxSignal? orders = null)
     {
-        var store = standalone.RoomStore(options);
+        var store = standalone.RoomStore(options, orders);
         (await store.CreateAsync(new NewRoom(roomId, "epoch1", "table", [new MenuItem("pizza", "Pizza", 1200)], TimeSpan.FromHours(1), At), CancellationToken.None))
             .Should().BeTrue();
         return store;
@@ -290,13 +309,13 @@ public sealed class ConfirmedOrderClaimTests
     /// <c>unavailable</c> — with its record on the master. That record's orderId.
     /// </summary>
     private static async Task<string> LockWithoutAReplicaAsync(
-        RedisServerProcess master, StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options, string roomId)
+        RedisServerProcess master, StandaloneRedisConnection standalone, IOptions<RoomServerOptions> options, string roomId, OrderOutboxSignal? orders = null)
     {
         RedisRoomStore store;
         await using (var replica = await RedisServerProcess.StartAsync())
         {
             await replica.ReplicateAsync(master);
-            store = await CreateRoomAsync(standalone, options, roomId);
+            store = await CreateRoomAsync(standalone, options, roomId, orders);
         }
 
         var locking = () => LockAsync(store, roomId);

@@ -172,7 +172,19 @@ public sealed class RedisRoomStore(
             change.State, change.By, MemberOpsFor(change.By), RedisOrderOutbox.Group, _limits.MaxUnsettledOrderRecords,
             .. RoomStates.SourcesOf(change.State).Select(s => (RedisValue)s),
         ];
-        var reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args, RedisKeys.ForStateChange(change.RoomId));
+        ScriptReply reply;
+        try
+        {
+            reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args, RedisKeys.ForStateChange(change.RoomId));
+        }
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
+        {
+            // The transition may have been applied, its record written, with no answer: this replica's worker looks at
+            // once (at worst it finds nothing) rather than leave the record to a sweep when the caller does not retry.
+            orders.Notify(change.RoomId);
+            throw;
+        }
+
         if (reply.Status == "invalid_transition")
         {
             throw RoomException.Invalid($"a room cannot go from {reply.Detail} to {change.State}");
