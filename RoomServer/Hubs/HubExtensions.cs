@@ -19,6 +19,20 @@ public static class HubExtensions
     public static readonly TimeSpan TransportSendTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// What SignalR keeps of a stateful-reconnect connection's messages until its client acknowledges them. Past it,
+    /// SignalR waits for an acknowledgement before any further write to the connection, its close message included, and
+    /// a connection closed in that state never finishes closing: its disconnect never runs, and its lease, its place
+    /// under the member's caps and every later room message written to it stay (Limits/UnacknowledgingMemberTests).
+    /// SignalR's default, 100 000 bytes, is what a page that stops acknowledging (its script frozen, a phone's screen
+    /// off, while the browser still takes the socket's data) is owed within a minute or two in a busy room; its room
+    /// messages then queue, the slow-consumer bound drops it, and that close never completes. At 32 MiB such a page keeps
+    /// its connection for hours of room traffic and catches up when it wakes (its acknowledgements drain the buffer);
+    /// the messages held are the room's own frames, shared with its other members. A client that never acknowledges at
+    /// all still reaches the bound in the end: SignalR's, which RoomShare cannot lift.
+    /// </summary>
+    public const long StatefulReconnectBufferBytes = 32L * 1024 * 1024;
+
+    /// <summary>
     /// SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that
     /// feeds it. Clients choose JSON (text) or MessagePack (binary, the official protocol) at the
     /// handshake; both carry the same camelCase shapes (JsonShapedResolver).
@@ -29,7 +43,11 @@ public static class HubExtensions
         .AddMessagePackProtocol(o => o.SerializerOptions = JsonShapedResolver.Options)
         .RefuseUnknownMessageTypes();
         builder.Services.AddOptions<HubOptions>()
-            .Configure<IOptions<RoomServerOptions>>((hub, room) => hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes);
+            .Configure<IOptions<RoomServerOptions>>((hub, room) =>
+            {
+                hub.MaximumReceiveMessageSize = room.Value.Limits.MaxHubMessageBytes;
+                hub.StatefulReconnectBufferSize = StatefulReconnectBufferBytes;
+            });
 
         // The filters are singletons, added as instances: AddFilter<T> would wrap each in SignalR's
         // HubFilterFactory, which looks it up in the call's scope and awaits it, an allocation per filter per call.
