@@ -145,9 +145,19 @@ test('loadOverview reads the dead letters (back to the oldest when the page is e
     order: async (room) => { calls.push(['order', room]); return [{ orderId: `${room}:5` }]; },
   };
   assert.deepEqual(await loadOverview(api, { deadAfter: '9-0', room: 'r1' }),
-    { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: [{ orderId: 'r1:5' }] });
+    { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: [{ orderId: 'r1:5' }], recordsError: null });
   assert.deepEqual(calls, [['deadLetters', '9-0'], ['deadLetters', null], ['order', 'r1']]);
-  assert.deepEqual(await loadOverview(api), { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: null });
+  assert.deepEqual(await loadOverview(api), { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: '1-0' }, records: null, recordsError: null });
+});
+
+test('loadOverview still reads the dead letters when only the room\'s records cannot be read (a mistyped or expired room)', async () => {
+  const notFound = Object.assign(new Error('There is no room with that id'), { code: 'room_not_found' });
+  const api = {
+    deadLetters: async () => ({ items: [{ id: '1-0' }], next: null }),
+    order: async () => { throw notFound; },
+  };
+  assert.deepEqual(await loadOverview(api, { room: 'gone' }),
+    { deadAfter: null, deadLetters: { items: [{ id: '1-0' }], next: null }, records: null, recordsError: notFound });
 });
 
 test('loadOverview shows nothing of a refresh whose key was forgotten meanwhile: no result, no error, no further call', async () => {

@@ -274,6 +274,56 @@ test('a call lost with the connection is sent again with the same opId after the
   assert.equal(s.displayQuantity('pizza'), 2);
 });
 
+test('a press cut by a lost connection on its last send says it may have been applied, not the transport\'s text', async () => {
+  const hub = new FakeHub();
+  const { s, errors } = await joined(hub);
+  const opId = s.adjust('pizza', 1);
+  for (let attempt = 1; attempt <= MAX_SEND_ATTEMPTS; attempt++) {
+    hub.connected = false;
+    s.disconnected();
+    hub.last('AdjustChoice').reject(new Error('WebSocket closed with status code: 1006 (no reason given).'));
+    await flushMicrotasks();
+    if (attempt === MAX_SEND_ATTEMPTS) break;
+    assert.equal(s.pending.find(opId)?.opId, opId, `kept after drop ${attempt}`);
+    hub.connected = true;
+    const resumed = s.join();
+    hub.last('Join').resolve({ position: { epoch: 'e1', version: 3 }, snapshot: null, missed: [], replica: 'r1' });
+    await resumed;
+    assert.equal(hub.callsOf('AdjustChoice').length, attempt + 1, `sent again after join ${attempt}`);
+  }
+  assert.equal(s.pending.find(opId), undefined, 'out of attempts');
+  assert.deepEqual(errors.map((e) => e.code), ['unconfirmed']);
+});
+
+test('a press refused room_not_found (the room expired or was deleted) tells the page the room is gone, not a passing error', async () => {
+  const hub = new FakeHub();
+  const gone = [];
+  const { s, errors } = await joined(hub, { onRoomGone: (parsed) => gone.push(parsed) });
+  s.adjust('pizza', 1);
+  hub.last('AdjustChoice').reject(new Error("An unexpected error occurred invoking 'AdjustChoice' on the server. HubException: room_not_found: no room r1"));
+  await flushMicrotasks();
+  assert.deepEqual(gone.map((p) => p.code), ['room_not_found']);
+  assert.deepEqual(errors, []);
+  assert.equal(s.pending.size, 0);
+});
+
+test('an owner call cut by a lost connection is refused as unconfirmed: it may have been applied', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const locking = s.setRoomState('locked');
+  hub.connected = false;
+  hub.last('SetRoomState').reject(new Error('Invocation canceled due to the underlying connection being closed.'));
+  await assert.rejects(locking, (e) => e.parsed?.code === 'unconfirmed');
+});
+
+test('an owner call that fails otherwise while connected keeps the library\'s text', async () => {
+  const hub = new FakeHub();
+  const { s } = await joined(hub);
+  const locking = s.setRoomState('locked');
+  hub.last('SetRoomState').reject(new Error('Cannot send data if the connection is not in the \'Connected\' State.'));
+  await assert.rejects(locking, (e) => e.parsed === null && /Connected/.test(e.message));
+});
+
 test('a queued op is resent once joined when the server had not seen it', async () => {
   const hub = new FakeHub();
   const { s } = await joined(hub);

@@ -114,6 +114,17 @@ function savedPresses() {
   return link?.roomId && link?.memberId ? loadPending(sessionStorage, link.roomId, link.memberId).length : 0;
 }
 
+/**
+ * A call refused because the room no longer exists (deleted, or expired with no event to say so): said for good, and
+ * the connection stopped, as a Join refused so is. True when it was that.
+ */
+function roomGone(parsed) {
+  if (parsed?.code !== 'room_not_found') return false;
+  showFatal(parsed.code, parsed.text);
+  connection.stop().catch(() => {});
+  return true;
+}
+
 function showFatal(code, text = '') {
   fatal = true;
   joinRetry.stop();
@@ -335,6 +346,7 @@ async function confirmRemove(memberId) {
   } catch (error) {
     if (error.removed) return;
     const parsed = error.parsed ?? parseHubError(error);
+    if (roomGone(parsed)) return;
     showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
     await new Promise((resolve) => { queueMicrotask(resolve); }); // the render re-enables the button
     memberEls.get(memberId)?.remove.focus();
@@ -360,6 +372,8 @@ function renderRoomState(state) {
     $('lock').disabled = !connected || state.state !== 'open';
     $('reopen').disabled = !connected || state.state !== 'locked';
     $('close').disabled = !connected || (state.state !== 'open' && state.state !== 'locked');
+    // The confirmation's own button too: a close that failed (orders still waiting, say) may be confirmed again.
+    $('close-yes').disabled = $('close').disabled;
     if ($('close').disabled) setCloseConfirm(false);
     $('lock').hidden = state.state === 'locked';
     $('reopen').hidden = state.state !== 'locked';
@@ -446,7 +460,7 @@ async function changeRoomState(next, button) {
   } catch (error) {
     if (error.removed) return;
     const parsed = error.parsed ?? parseHubError(error);
-    showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
+    if (!roomGone(parsed)) showError(parsed?.code ?? null, parsed?.text ?? String(error.message));
   } finally {
     scheduleRender();
   }
@@ -683,6 +697,7 @@ function main() {
     savePending: (ops) => savePending(sessionStorage, link.roomId, link.memberId, ops),
     onChange: scheduleRender,
     onError: (error) => showError(error.code, error.text),
+    onRoomGone: roomGone,
     // A resume after a gap, a new epoch or a Position goes through the page's join loop: a refusal is handled as the
     // page's own Joins are (fatal: said, connection stopped; else retried with its backoff, one Join at a time).
     requestJoin: joinRoom,

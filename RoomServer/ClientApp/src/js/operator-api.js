@@ -122,9 +122,9 @@ export function createOperatorApi(fetchFn, apiKey, baseUrl = '', readTimeoutMs =
 /**
  * What one refresh of the operator page reads, with the api (the key) it started with: the page of dead letters
  * after `deadAfter` (back to the oldest when that page is empty: everything on it was retried) and, when a room
- * is shown, its order records. Resolves to null — and a failure is swallowed — once `isCurrent()` says the
+ * is shown, its order records (or, when only that read failed, `recordsError`). Resolves to null — and a failure is swallowed — once `isCurrent()` says the
  * page moved on meanwhile (the key was forgotten, or replaced): what that key read must not be shown.
- * @returns {Promise<{ deadAfter: string|null, deadLetters: { items: object[], next: string|null }, records: object[]|null } | null>}
+ * @returns {Promise<{ deadAfter: string|null, deadLetters: { items: object[], next: string|null }, records: object[]|null, recordsError: Error|null } | null>}
  */
 export async function loadOverview(api, { deadAfter = null, room = null } = {}, isCurrent = () => true) {
   try {
@@ -136,9 +136,18 @@ export async function loadOverview(api, { deadAfter = null, room = null } = {}, 
       deadLetters = await api.deadLetters();
       if (!isCurrent()) return null;
     }
-    const records = room ? await api.order(room) : null;
+    // The room's read fails on its own (a mistyped id, a room gone): the dead letters are still shown, and the error.
+    let records = null;
+    let recordsError = null;
+    if (room) {
+      try {
+        records = await api.order(room);
+      } catch (e) {
+        recordsError = e;
+      }
+    }
     if (!isCurrent()) return null;
-    return { deadAfter: after, deadLetters, records };
+    return { deadAfter: after, deadLetters, records, recordsError };
   } catch (e) {
     if (!isCurrent()) return null;
     throw e;

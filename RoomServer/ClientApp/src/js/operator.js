@@ -186,10 +186,10 @@ async function refresh() {
     $('dead-more').hidden = deadNext === null;
     $('dead-older').hidden = deadNext === null;
     $('dead-oldest').hidden = deadAfter === null;
-    if (room && room === shownRoom) renderRecords(overview.records);
+    if (room && room === shownRoom) renderRecords(overview.records ?? []);
     document.body.dataset.status = 'ready';
     document.body.dataset.refreshes = String(++rendered);
-    showError(actionError);
+    showError(overview.recordsError ?? actionError);
   } catch (e) {
     showError(e);
   } finally {

@@ -93,6 +93,7 @@ export class RoomSession {
     this.reportRemoved = options.onRemovedFromRoom ?? (() => {});
     this.reportAnnouncement = options.onAnnouncement ?? (() => {});
     this.reportLinkExpired = options.onLinkExpired ?? (() => {});
+    this.reportRoomGone = options.onRoomGone ?? (() => {});
     this.defaultMaxQuantity = options.maxQuantity ?? DEFAULT_MAX_QUANTITY;
     this.makeOpId = options.newOpId ?? newOpId;
     this.schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms));
@@ -442,6 +443,15 @@ export class RoomSession {
           this.markRemoved(null, 'forbidden');
           return;
         }
+        if (parsed?.code === 'room_not_found') {
+          // The room is gone (deleted, or expired: no event says so): nothing will ever apply here. The page says it
+          // for good, rather than roll each press back with a passing error while it still looks live.
+          this.pending.reject(op.opId);
+          this.persistPending();
+          this.onChange();
+          this.reportRoomGone(parsed);
+          return;
+        }
         // The link expired (this answer says so, or an earlier one did): whatever else this answer is — the connection
         // the page then stops, say — the press waits for a new link, rather than be rolled back with an error over the page's.
         if ((parsed?.code === 'unauthorized' || this.linkExpired) && this.pending.requeue(op.opId, { refused: true })) {
@@ -484,7 +494,9 @@ export class RoomSession {
         // while its outcome was still unknown may have been applied: say that, not "try again". A definite refusal
         // of its resend (the room locked meanwhile, say) says what it says: nothing was applied.
         if (!(dropped?.seen && !dropped.seenEarlier)) {
-          const outOfTime = dropped?.unconfirmed && (parsed === null || parsed.code === 'unavailable');
+          // Cut by a lost connection on its last send, its verdict is unknown too.
+          const outOfTime = (dropped?.unconfirmed && (parsed === null || parsed.code === 'unavailable'))
+            || (parsed === null && !this.hub.isConnected());
           this.onError(outOfTime ? { code: 'unconfirmed', text: '' } : parsed ?? { code: null, text: String(error?.message ?? error) });
         }
         this.persistPending();
@@ -523,7 +535,10 @@ export class RoomSession {
     try {
       return await this.hub.invoke(method, ...args);
     } catch (error) {
-      throw Object.assign(new Error(String(error?.message ?? error)), { parsed: parseHubError(error) });
+      // No answer from the server but a lost connection: the call may have been applied (DESIGN.md §2), so the
+      // page says that ('unconfirmed'), not the library's transport text.
+      const parsed = parseHubError(error) ?? (this.hub.isConnected() ? null : { code: 'unconfirmed', text: '' });
+      throw Object.assign(new Error(String(error?.message ?? error)), { parsed });
     }
   }
 }
