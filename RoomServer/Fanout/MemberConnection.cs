@@ -86,6 +86,13 @@ internal sealed class MemberConnection(HubConnectionContext context)
 
             if (_held is null)
             {
+                // Being dropped (to a resync, or closed for any reason): nothing more is written to it, nor counted as
+                // delivered; its close may wait a while behind what it has queued (SignalR's send timeout).
+                if (Volatile.Read(ref _evicted) != 0 || Context.ConnectionAborted.IsCancellationRequested)
+                {
+                    return false;
+                }
+
                 // Started under the lock, as Admit writes: a Leave that has returned either came after this
                 // message was in the connection's queue, ahead of the Leave's own result, or stopped it.
                 write = Context.WriteAsync(message);
