@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using RoomShare.RoomServer.Tests.Infrastructure;
 
 namespace RoomShare.RoomServer.Tests.Cluster;
 
@@ -13,17 +12,17 @@ namespace RoomShare.RoomServer.Tests.Cluster;
 /// </summary>
 public sealed class SlowMember : IAsyncDisposable
 {
-    private const char RecordSeparator = '\u001e';
     private readonly ClientWebSocket _socket;
     private readonly Socket _tcp;
     private readonly HttpMessageInvoker _invoker;
-    private readonly StringBuilder _unparsed = new();
+    private readonly JsonRecordSocket _records;
 
     private SlowMember(ClientWebSocket socket, Socket tcp, HttpMessageInvoker invoker)
     {
         _socket = socket;
         _tcp = tcp;
         _invoker = invoker;
+        _records = new JsonRecordSocket(socket);
     }
 
     /// <summary>The client end's local port (to find its TCP queues).</summary>
@@ -56,22 +55,8 @@ public sealed class SlowMember : IAsyncDisposable
         var member = new SlowMember(socket, tcp!, invoker);
         try
         {
-            await member.SendAsync("""{"protocol":"json","version":1}""", cts.Token);
-            (await member.ReceiveRecordAsync(cts.Token)).Should().Be("{}", "the SignalR handshake succeeds");
-            var join = JsonSerializer.Serialize(new { type = 1, invocationId = "1", target = "Join", arguments = new object?[] { roomId, null } });
-            await member.SendAsync(join, cts.Token);
-
-            // Bounded by the timeout: skip events and presence until the Join completion.
-            while (true)
-            {
-                using var message = JsonDocument.Parse(await member.ReceiveRecordAsync(cts.Token));
-                var root = message.RootElement;
-                if (root.GetProperty("type").GetInt32() == 3 && root.GetProperty("invocationId").GetString() == "1")
-                {
-                    root.TryGetProperty("error", out var error).Should().BeFalse($"the slow member's Join failed: {error}");
-                    return member;
-                }
-            }
+            await member._records.HandshakeAndJoinAsync(1, roomId, cts.Token);
+            return member;
         }
         catch
         {
@@ -89,7 +74,7 @@ public sealed class SlowMember : IAsyncDisposable
         // Bounded by the timeout.
         while (versions.Count == 0 || versions[^1] < lastVersion)
         {
-            using var message = JsonDocument.Parse(await ReceiveRecordAsync(cts.Token));
+            using var message = JsonDocument.Parse(await _records.ReceiveAsync(cts.Token));
             var root = message.RootElement;
             if (root.GetProperty("type").GetInt32() == 1 && root.GetProperty("target").GetString() == "RoomEvent")
             {
@@ -101,7 +86,7 @@ public sealed class SlowMember : IAsyncDisposable
     }
 
     /// <summary>Sends a SignalR ping, as a client keeping its connection alive does; it still reads nothing.</summary>
-    public Task PingAsync(CancellationToken cancellationToken) => SendAsync("""{"type":6}""", cancellationToken);
+    public Task PingAsync(CancellationToken cancellationToken) => _records.SendAsync("""{"type":6}""", cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -109,34 +94,5 @@ public sealed class SlowMember : IAsyncDisposable
         _socket.Dispose();
         _invoker.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private Task SendAsync(string json, CancellationToken cancellationToken) =>
-        _socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, cancellationToken);
-
-    private async Task<string> ReceiveRecordAsync(CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-
-        // Bounded by the caller's token: each pass reads one frame part or throws.
-        while (true)
-        {
-            var text = _unparsed.ToString();
-            var end = text.IndexOf(RecordSeparator, StringComparison.Ordinal);
-            if (end >= 0)
-            {
-                _unparsed.Remove(0, end + 1);
-                return text[..end];
-            }
-
-            var result = await _socket.ReceiveAsync(buffer, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new InvalidOperationException(
-                    string.Create(CultureInfo.InvariantCulture, $"The server closed the slow member's WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}"));
-            }
-
-            _unparsed.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
     }
 }

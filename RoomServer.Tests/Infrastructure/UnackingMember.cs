@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 
 namespace RoomShare.RoomServer.Tests.Infrastructure;
@@ -14,16 +13,18 @@ namespace RoomShare.RoomServer.Tests.Infrastructure;
 /// </summary>
 public sealed class UnackingMember : IAsyncDisposable
 {
-    private const char RecordSeparator = '\u001e';
     private readonly ClientWebSocket _socket;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly StringBuilder _unparsed = new();
+    private readonly JsonRecordSocket _records;
     private readonly TaskCompletionSource<JsonElement> _closeMessage = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reading = Task.CompletedTask;
-    private long _bytesRead;
 
-    private UnackingMember(ClientWebSocket socket) => _socket = socket;
+    private UnackingMember(ClientWebSocket socket)
+    {
+        _socket = socket;
+        _records = new JsonRecordSocket(socket);
+    }
 
     /// <summary>The server's close message (SignalR type 7), once it arrives.</summary>
     public Task<JsonElement> CloseMessage => _closeMessage.Task;
@@ -31,7 +32,7 @@ public sealed class UnackingMember : IAsyncDisposable
     /// <summary>Completes when the WebSocket ends, however it ends.</summary>
     public Task SocketClosed => _socketClosed.Task;
 
-    public long BytesRead => Interlocked.Read(ref _bytesRead);
+    public long BytesRead => _records.BytesRead;
 
     /// <summary>Negotiates with stateful reconnect, connects, joins the room, and from then on reads without acknowledging.</summary>
     public static async Task<UnackingMember> JoinAsync(Uri baseUrl, string token, string roomId, TimeSpan timeout)
@@ -60,23 +61,7 @@ public sealed class UnackingMember : IAsyncDisposable
         var member = new UnackingMember(socket);
         try
         {
-            await member.SendAsync("""{"protocol":"json","version":2}""", cts.Token);
-            (await member.ReceiveRecordAsync(cts.Token)).Should().Be("{}", "the SignalR handshake succeeds");
-            var join = JsonSerializer.Serialize(new { type = 1, invocationId = "1", target = "Join", arguments = new object?[] { roomId, null } });
-            await member.SendAsync(join, cts.Token);
-
-            // Bounded by the timeout: skip events and presence until the Join completion.
-            while (true)
-            {
-                using var message = JsonDocument.Parse(await member.ReceiveRecordAsync(cts.Token));
-                var root = message.RootElement;
-                if (root.GetProperty("type").GetInt32() == 3 && root.GetProperty("invocationId").GetString() == "1")
-                {
-                    root.TryGetProperty("error", out var error).Should().BeFalse($"the member's Join failed: {error}");
-                    break;
-                }
-            }
-
+            await member._records.HandshakeAndJoinAsync(2, roomId, cts.Token);
             member._reading = Task.Run(member.ReadWithoutAckingAsync);
             return member;
         }
@@ -88,7 +73,7 @@ public sealed class UnackingMember : IAsyncDisposable
     }
 
     /// <summary>Pings, as a client whose transport keeps the connection alive does; it still acknowledges nothing.</summary>
-    public Task PingAsync(CancellationToken cancellationToken) => SendAsync("""{"type":6}""", cancellationToken);
+    public Task PingAsync(CancellationToken cancellationToken) => _records.SendAsync("""{"type":6}""", cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -107,7 +92,7 @@ public sealed class UnackingMember : IAsyncDisposable
             // Bounded by the socket: ends when it closes or the member is disposed.
             while (true)
             {
-                using var message = JsonDocument.Parse(await ReceiveRecordAsync(_stopping.Token));
+                using var message = JsonDocument.Parse(await _records.ReceiveAsync(_stopping.Token));
                 if (message.RootElement.GetProperty("type").GetInt32() == 7)
                 {
                     _closeMessage.TrySetResult(message.RootElement.Clone());
@@ -121,35 +106,6 @@ public sealed class UnackingMember : IAsyncDisposable
         finally
         {
             _socketClosed.TrySetResult();
-        }
-    }
-
-    private Task SendAsync(string json, CancellationToken cancellationToken) =>
-        _socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, cancellationToken);
-
-    private async Task<string> ReceiveRecordAsync(CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-
-        // Bounded by the caller's token: each pass reads one frame part or throws.
-        while (true)
-        {
-            var text = _unparsed.ToString();
-            var end = text.IndexOf(RecordSeparator, StringComparison.Ordinal);
-            if (end >= 0)
-            {
-                _unparsed.Remove(0, end + 1);
-                return text[..end];
-            }
-
-            var result = await _socket.ReceiveAsync(buffer, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new InvalidOperationException($"the server closed the WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
-            }
-
-            Interlocked.Add(ref _bytesRead, result.Count);
-            _unparsed.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
         }
     }
 }

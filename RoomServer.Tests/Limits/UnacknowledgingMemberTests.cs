@@ -28,6 +28,10 @@ public sealed class UnacknowledgingMemberTests(EmbeddedLimitsServer server) : IC
         var room = await server.CreateRoomAsync();
         await using var frozen = await UnackingMember.JoinAsync(server.BaseUrl, await server.TokenAsync(room, "frozen"), room.Id, TimeSpan.FromSeconds(10));
 
+        // Its transport keeps the connection alive, so only the removal below may close it (not a client timeout on a slow box).
+        using var stopPinging = new CancellationTokenSource();
+        var pinging = PingEverySecondsAsync(frozen, stopPinging.Token);
+
         // Past SignalR's default buffer of unacknowledged messages, and past the replica's bound for one connection.
         var payload = new string('x', ContractServer.MaxNoticePayloadBytes - 100);
         var notices = ((SignalRDefaultBufferBytes + LimitSettings.MaxPendingBytesPerConnection) / payload.Length) + 10;
@@ -52,5 +56,24 @@ public sealed class UnacknowledgingMemberTests(EmbeddedLimitsServer server) : IC
         var close = await frozen.CloseMessage;
         (close.TryGetProperty("allowReconnect", out var again) && again.GetBoolean()).Should().BeFalse("a removal closes for good");
         await frozen.SocketClosed.WaitAsync(Within);
+        await stopPinging.CancelAsync();
+        await pinging;
+    }
+
+    /// <summary>Pings every few seconds until stopped or the connection is gone (bounded by the test's own time).</summary>
+    private static async Task PingEverySecondsAsync(UnackingMember member, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await member.PingAsync(stop);
+                await Task.Delay(TimeSpan.FromSeconds(5), stop);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Stopped, or the replica closed the connection: either ends the pings.
+        }
     }
 }

@@ -40,17 +40,36 @@ public sealed class MemberConnectionTests
         member.TryWrite("r1", Message, counted: true, out _, out _).Should().BeFalse("a connection on its way out gets nothing more");
     }
 
+    [Fact]
+    public void WhatWasKeptForAJoinIsNotWrittenOnceTheConnectionWasDropped()
+    {
+        var member = new MemberConnection(Connection());
+        member.Enter("r1", "m1", 0);
+        member.TryWrite("r1", Message, counted: true, out _, out var held).Should().BeFalse("kept until the Join is admitted");
+        held.Should().BeGreaterThan(0);
+
+        member.TryMarkEvicted().Should().BeTrue();
+        var written = 0;
+        member.Admit("r1", _ => written++).Should().Be(0, "nothing kept is counted as delivered");
+        written.Should().Be(0, "nothing kept is written to a dropped connection");
+    }
+
     private static MemberConnection Admitted(out HubConnectionContext connection)
+    {
+        connection = Connection();
+        var member = new MemberConnection(connection);
+        member.Enter("r1", "m1", 0);
+        member.Admit("r1", _ => { });
+        return member;
+    }
+
+    private static HubConnectionContext Connection()
     {
         var context = new DefaultConnectionContext("c1", new Pipes(new Pipe().Reader, new Pipe().Writer), new Pipes(new Pipe().Reader, new Pipe().Writer))
         {
             User = new ClaimsPrincipal(new ClaimsIdentity([], "test")),
         };
-        connection = new HubConnectionContext(context, new HubConnectionContextOptions(), NullLoggerFactory.Instance) { Protocol = new JsonHubProtocol() };
-        var member = new MemberConnection(connection);
-        member.Enter("r1", "m1", 0);
-        member.Admit("r1", _ => { });
-        return member;
+        return new HubConnectionContext(context, new HubConnectionContextOptions(), NullLoggerFactory.Instance) { Protocol = new JsonHubProtocol() };
     }
 
     private sealed record Pipes(PipeReader Input, PipeWriter Output) : IDuplexPipe;

@@ -123,6 +123,13 @@ internal sealed class MemberConnection(HubConnectionContext context)
                 return 0;
             }
 
+            if (Volatile.Read(ref _evicted) != 0 || Context.ConnectionAborted.IsCancellationRequested)
+            {
+                // Dropped while its Join waited: what was kept is not written (nor counted), as TryWrite would not.
+                _held = null;
+                return 0;
+            }
+
             var counted = 0;
             foreach (var held in _held)
             {

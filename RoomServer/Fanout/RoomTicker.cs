@@ -305,7 +305,8 @@ public sealed class RoomTicker(
             _strugglingSince[key] = Environment.TickCount64;
         }
 
-        if (afterRestore | _presenceOwed.TryRemove(room.RoomId, out _))
+        // An owed catch-up waits for a tick the store answered: one that found it away would only fail again.
+        if (afterRestore | (answered && _presenceOwed.TryRemove(room.RoomId, out _)))
         {
             await SendPresenceCatchUpAsync(room.RoomId, cancellationToken);
         }
@@ -332,9 +333,11 @@ public sealed class RoomTicker(
             }
         }
 
+        // Kept for a few of the room's intervals too: a room ticks once an interval, which may be longer than the struggling mark.
+        var owedFor = Math.Max((long)StrugglingFor.TotalMilliseconds, 3_000L * _options.PositionIntervalSeconds);
         foreach (var (roomId, since) in _presenceOwed)
         {
-            if (Environment.TickCount64 - since >= (long)StrugglingFor.TotalMilliseconds)
+            if (Environment.TickCount64 - since >= owedFor)
             {
                 _presenceOwed.TryRemove(new KeyValuePair<string, long>(roomId, since));
             }

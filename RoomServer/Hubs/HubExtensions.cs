@@ -25,12 +25,12 @@ public static class HubExtensions
     /// under the member's caps and every later room message written to it stay (Limits/UnacknowledgingMemberTests).
     /// SignalR's default, 100 000 bytes, is what a page that stops acknowledging (its script frozen, a phone's screen
     /// off, while the browser still takes the socket's data) is owed within a minute or two in a busy room; its room
-    /// messages then queue, the slow-consumer bound drops it, and that close never completes. At 32 MiB such a page keeps
-    /// its connection for hours of room traffic and catches up when it wakes (its acknowledgements drain the buffer);
-    /// the messages held are the room's own frames, shared with its other members. A client that never acknowledges at
-    /// all still reaches the bound in the end: SignalR's, which RoomShare cannot lift.
+    /// messages then queue, and its slow-consumer drop, removal or drain never completes. 8 MiB is tens of minutes of a
+    /// busy room's traffic, and the messages held are the room's own frames, shared with its other members. Not more:
+    /// SignalR walks its list of kept messages on every write, and a client that never acknowledges at all still
+    /// reaches the bound in the end — then the hang is SignalR's, which no setting lifts.
     /// </summary>
-    public const long StatefulReconnectBufferBytes = 32L * 1024 * 1024;
+    public const long StatefulReconnectBufferBytes = 8L * 1024 * 1024;
 
     /// <summary>
     /// SignalR with the room hub's filter and limits, user ids per room member, plus the fan-out that

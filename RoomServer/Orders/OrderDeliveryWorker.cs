@@ -45,6 +45,9 @@ public sealed class OrderDeliveryWorker : BackgroundService
 
     private readonly Lock _runGate = new();
 
+    /// <summary>This replica's announcements under way (each on its own task), awaited when the worker stops.</summary>
+    private readonly ConcurrentDictionary<Task, byte> _announcing = new();
+
     /// <summary>
     /// Rooms another replica was delivering when this one last tried, and until when to leave them be:
     /// until the holder's claim could lapse, at most a third of the timeout (its renewal period). Trying
@@ -135,7 +138,7 @@ public sealed class OrderDeliveryWorker : BackgroundService
             }
         }
 
-        await Task.WhenAll([sweeping, .. _active.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll([sweeping, .. _announcing.Keys, .. _active.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Indexes outboxes no announcement reached (<see cref="IOrderOutbox.SweepAsync"/>), at start and every sweep interval.</summary>
@@ -181,7 +184,11 @@ public sealed class OrderDeliveryWorker : BackgroundService
                 {
                     // Each on its own: an index that is slow to answer (its shard failing over) must not hold the
                     // other rooms' starts, nor this loop's next poll, behind one announcement after another.
-                    _ = AnnounceAndStartAsync(roomId, stoppingToken);
+                    var announcing = AnnounceAndStartAsync(roomId, stoppingToken);
+                    if (_announcing.TryAdd(announcing, 0))
+                    {
+                        _ = announcing.ContinueWith(done => _announcing.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    }
                 }
             }
         }

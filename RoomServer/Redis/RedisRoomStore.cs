@@ -177,7 +177,7 @@ public sealed class RedisRoomStore(
         {
             reply = await RunWriteAsync(RedisScripts.State, change.RoomId, change.At, args, RedisKeys.ForStateChange(change.RoomId));
         }
-        catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable)
+        catch (RoomException ex) when (ex.Code == RoomErrorCodes.Unavailable && !ex.NothingSent)
         {
             // The transition may have been applied, its record written, with no answer: this replica's worker looks at
             // once (at worst it finds nothing) rather than leave the record to a sweep when the caller does not retry.

@@ -109,7 +109,7 @@ public sealed class LeanHubConnection : IAsyncDisposable
     /// <summary>
     /// Acks every invocation message received so far, if any came since the last ack (SignalR's stateful
     /// reconnect: the server keeps each one until acked, and stops writing to the connection once it keeps
-    /// its buffer's worth: RoomServer's 32 MiB, SignalR's default 100 KB).
+    /// its buffer's worth: RoomServer's 8 MiB, SignalR's default 100 KB).
     /// </summary>
     public ValueTask AckAsync() =>
         _acks is not null && _acks.TryTakeDue(out var through) ? SendAsync(new AckMessage(through)) : ValueTask.CompletedTask;

@@ -186,10 +186,11 @@ async function refresh() {
     $('dead-more').hidden = deadNext === null;
     $('dead-older').hidden = deadNext === null;
     $('dead-oldest').hidden = deadAfter === null;
-    if (room && room === shownRoom) renderRecords(overview.records ?? []);
+    // Records only when they were read: a failed read (a passing timeout, a room gone) leaves the last ones shown.
+    if (room && room === shownRoom && overview.records !== null) renderRecords(overview.records);
     document.body.dataset.status = 'ready';
     document.body.dataset.refreshes = String(++rendered);
-    showError(overview.recordsError ?? actionError);
+    showError(actionError ?? overview.recordsError);
   } catch (e) {
     showError(e);
   } finally {
