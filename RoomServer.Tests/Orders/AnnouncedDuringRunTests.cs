@@ -22,14 +22,7 @@ public sealed class AnnouncedDuringRunTests
     public async Task ARoomAnnouncedWhileItsRunIsForgettingItIsClaimedAgainWhenTheRunEnds()
     {
         var outbox = new ForgetHeldOpen();
-        await using var provider = InProcessDeliveryWorker.Build(
-            Options.Create(new RoomServerOptions
-            {
-                ReplicaId = "r1",
-                // Neither a poll nor a sweep may be what finds the room again within the test.
-                Webhooks = new WebhookOptions { PollIntervalMilliseconds = 60_000, SweepIntervalSeconds = 3600 },
-            }),
-            outbox);
+        await using var provider = Worker(outbox);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
         var signal = provider.GetRequiredService<OrderOutboxSignal>();
 
@@ -61,13 +54,7 @@ public sealed class AnnouncedDuringRunTests
     public async Task ARunThatEndsWithoutAnAnnouncementIsNotStartedAgain()
     {
         var outbox = new ForgetHeldOpen();
-        await using var provider = InProcessDeliveryWorker.Build(
-            Options.Create(new RoomServerOptions
-            {
-                ReplicaId = "r1",
-                Webhooks = new WebhookOptions { PollIntervalMilliseconds = 60_000, SweepIntervalSeconds = 3600 },
-            }),
-            outbox);
+        await using var provider = Worker(outbox);
         var worker = provider.GetRequiredService<OrderDeliveryWorker>();
 
         await worker.StartAsync(CancellationToken.None);
@@ -85,6 +72,16 @@ public sealed class AnnouncedDuringRunTests
             await worker.StopAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>The worker over the outbox; neither a poll nor a sweep may be what finds the room again within a test.</summary>
+    private static ServiceProvider Worker(IOrderOutbox outbox) =>
+        InProcessDeliveryWorker.Build(
+            Options.Create(new RoomServerOptions
+            {
+                ReplicaId = "r1",
+                Webhooks = new WebhookOptions { PollIntervalMilliseconds = 60_000, SweepIntervalSeconds = 3600 },
+            }),
+            outbox);
 
     /// <summary>
     /// One room in the index for the first poll only; every claim finds it empty; the first forget waits for the test;
